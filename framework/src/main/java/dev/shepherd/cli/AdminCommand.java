@@ -1,0 +1,76 @@
+package dev.shepherd.cli;
+
+import dev.shepherd.config.ShepherdConfig;
+import dev.shepherd.security.AdminRole;
+import dev.shepherd.security.AdminUserStore;
+import dev.shepherd.security.PasswordHasher;
+import dev.shepherd.storage.Database;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+
+/** {@code shepherd admin create}: makes an admin account directly in the store (the server need not run). */
+@Command(name = "admin", description = "Manage admin accounts.", mixinStandardHelpOptions = true,
+        subcommands = {AdminCommand.Create.class})
+final class AdminCommand {
+
+    @Command(name = "create", mixinStandardHelpOptions = true,
+            description = "Create an admin account. With embedded Derby, stop the server first: the database has one owner.")
+    static final class Create implements Callable<Integer> {
+
+        @Option(names = "--username", required = true, description = "Login name.")
+        String username;
+
+        @Option(names = "--role", defaultValue = "ADMIN", description = "One of ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+        AdminRole role;
+
+        @Option(names = "--password-stdin", description = "Read the password from standard input instead of prompting.")
+        boolean passwordFromStdin;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws IOException {
+            char[] password = readPassword();
+            try {
+                PasswordHasher.checkLength(password);
+            } catch (IllegalArgumentException e) {
+                throw new ShepherdCli.CliException(e.getMessage());
+            }
+            ShepherdConfig config = ShepherdCli.loadConfig();
+            try (Database database = Database.open(config)) {
+                new AdminUserStore(database.dataSource(), new PasswordHasher(12)).create(username, password, role);
+                spec.commandLine().getOut().println("Created " + role.name().toLowerCase() + " '" + username + "'.");
+                return 0;
+            } catch (AdminUserStore.DuplicateUserException | IllegalArgumentException e) {
+                throw new ShepherdCli.CliException(e.getMessage());
+            } finally {
+                Arrays.fill(password, '\0');
+            }
+        }
+
+        private char[] readPassword() throws IOException {
+            if (!passwordFromStdin && System.console() != null) {
+                char[] first = System.console().readPassword("Password for %s: ", username);
+                char[] second = System.console().readPassword("Repeat the password: ");
+                if (first == null || !Arrays.equals(first, second)) {
+                    throw new ShepherdCli.CliException("the passwords do not match");
+                }
+                return first;
+            }
+            String line = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+            if (line == null || line.isEmpty()) {
+                throw new ShepherdCli.CliException("no password on standard input");
+            }
+            return line.toCharArray();
+        }
+    }
+}

@@ -1,0 +1,292 @@
+package dev.shepherd.config;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Reads {@code conf/shepherd.yaml} and overlays environment variables.
+ *
+ * <p>Every key {@code a.bCd} may be overridden by {@code SHEPHERD_A_B_CD}. Unknown keys and malformed
+ * values stop start-up with a message naming the key and where its value came from, so a typo never
+ * silently falls back to a default.
+ */
+public final class ConfigLoader {
+
+    private static final String PLUGIN_SETTINGS_PREFIX = "plugins.config.";
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
+
+    private final Map<String, String> environment;
+
+    public ConfigLoader(Map<String, String> environment) {
+        this.environment = Map.copyOf(requireNonNull(environment, "environment is null"));
+    }
+
+    /**
+     * Loads the configuration.
+     *
+     * @param home the installation directory; relative paths resolve against it
+     * @param configFile the YAML file; a missing file means all defaults
+     * @return the configuration
+     * @throws ConfigException naming the offending key
+     */
+    public ShepherdConfig load(Path home, Path configFile) {
+        Map<String, Value> values = new TreeMap<>();
+        if (Files.exists(configFile)) {
+            flatten(readYaml(configFile), "", values, configFile.toString());
+        }
+        Values resolved = new Values(values, environment);
+        for (String key : values.keySet()) {
+            if (!KNOWN_KEYS.contains(key) && !key.startsWith(PLUGIN_SETTINGS_PREFIX)) {
+                throw new ConfigException("Unknown configuration key '" + key + "' in " + configFile
+                        + "; known keys: " + String.join(", ", KNOWN_KEYS));
+            }
+        }
+
+        Path absoluteHome = home.toAbsolutePath().normalize();
+        ShepherdConfig.Http http = new ShepherdConfig.Http(
+                resolved.get("http.host", "0.0.0.0", text -> text),
+                resolved.get("http.port", 8080, ConfigLoader::port),
+                resolved.get("http.maxRequestBytes", 10L * 1024 * 1024, text -> positiveLong(text)));
+        ShepherdConfig.Https https = new ShepherdConfig.Https(
+                resolved.get("https.port", 8443, ConfigLoader::port),
+                resolved.get("https.keystore", Optional.<Path>empty(),
+                        text -> text.isBlank() ? Optional.empty() : Optional.of(path(absoluteHome, text))),
+                resolved.get("https.keystorePassword", "", text -> text),
+                resolved.get("https.hostnames", List.of("localhost"), ConfigLoader::list));
+        Path dataDir = resolved.get("dataDir", absoluteHome.resolve("data"), text -> path(absoluteHome, text));
+        Path pluginsDir = resolved.get("pluginsDir", absoluteHome.resolve("plugins"), text -> path(absoluteHome, text));
+        ShepherdConfig.Database database = new ShepherdConfig.Database(
+                resolved.get("database.url", Optional.<String>empty(),
+                        text -> text.isBlank() ? Optional.empty() : Optional.of(jdbcUrl(text))),
+                resolved.get("database.username", "", text -> text),
+                resolved.get("database.password", "", text -> text),
+                resolved.get("database.poolSize", 10, text -> intInRange(text, 1, 500)));
+        ShepherdConfig.Plugins plugins = new ShepherdConfig.Plugins(
+                resolved.get("plugins.scanInterval", Duration.ofSeconds(2), ConfigLoader::duration),
+                resolved.get("plugins.callTimeout", Duration.ofSeconds(30), ConfigLoader::duration),
+                pluginSettings(values));
+        Optional<String> adminUser = resolved.get("bootstrapAdmin.username", Optional.<String>empty(), ConfigLoader::optionalText);
+        Optional<String> adminPassword = resolved.get("bootstrapAdmin.password", Optional.<String>empty(), ConfigLoader::optionalText);
+        if (adminUser.isPresent() != adminPassword.isPresent()) {
+            throw new ConfigException("bootstrapAdmin.username (SHEPHERD_BOOTSTRAP_ADMIN_USERNAME or SHEPHERD_BOOTSTRAP_ADMIN_USER)"
+                    + " and bootstrapAdmin.password (SHEPHERD_BOOTSTRAP_ADMIN_PASSWORD) must be set together");
+        }
+        Optional<ShepherdConfig.BootstrapAdmin> bootstrapAdmin = adminUser.map(user ->
+                new ShepherdConfig.BootstrapAdmin(user, adminPassword.orElseThrow()));
+        return new ShepherdConfig(absoluteHome, http, https, dataDir, pluginsDir, database, plugins, bootstrapAdmin);
+    }
+
+    /** The keys this loader understands, apart from the free-form {@code plugins.config.*}. */
+    static final List<String> KNOWN_KEYS = List.of(
+            "http.host", "http.port", "http.maxRequestBytes",
+            "https.port", "https.keystore", "https.keystorePassword", "https.hostnames",
+            "dataDir", "pluginsDir",
+            "database.url", "database.username", "database.password", "database.poolSize",
+            "plugins.scanInterval", "plugins.callTimeout",
+            "bootstrapAdmin.username", "bootstrapAdmin.password");
+
+    /**
+     * The environment variable that overrides a key: {@code plugins.scanInterval} becomes
+     * {@code SHEPHERD_PLUGINS_SCAN_INTERVAL}.
+     */
+    static String environmentName(String key) {
+        String snake = key.replaceAll("([a-z0-9])([A-Z])", "$1_$2").replace('.', '_');
+        return "SHEPHERD_" + snake.toUpperCase(Locale.ROOT);
+    }
+
+    private static JsonNode readYaml(Path file) {
+        try {
+            JsonNode root = new YAMLMapper().readTree(file.toFile());
+            if (root == null || root.isMissingNode() || root.isNull()) {
+                return new YAMLMapper().createObjectNode();
+            }
+            if (!root.isObject()) {
+                throw new ConfigException(file + " must hold a mapping of keys to values");
+            }
+            return root;
+        } catch (JacksonException e) {
+            throw new ConfigException(file + " is not valid YAML: " + e.getOriginalMessage()
+                    + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
+        } catch (IOException e) {
+            throw new ConfigException("Cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void flatten(JsonNode node, String prefix, Map<String, Value> into, String origin) {
+        if (node.isObject()) {
+            Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+            while (fields.hasNext()) {
+                Map.Entry<String, JsonNode> field = fields.next();
+                flatten(field.getValue(), prefix.isEmpty() ? field.getKey() : prefix + "." + field.getKey(), into, origin);
+            }
+        } else if (node.isArray()) {
+            List<String> items = new ArrayList<>();
+            for (JsonNode item : node) {
+                if (!item.isValueNode()) {
+                    throw new ConfigException("Configuration key '" + prefix + "' in " + origin + " must be a list of plain values");
+                }
+                items.add(item.asText());
+            }
+            into.put(prefix, new Value(String.join(",", items), origin));
+        } else if (!node.isNull()) {
+            into.put(prefix, new Value(node.asText(), origin));
+        }
+    }
+
+    private static Map<String, Map<String, String>> pluginSettings(Map<String, Value> values) {
+        Map<String, Map<String, String>> settings = new TreeMap<>();
+        values.forEach((key, value) -> {
+            if (key.startsWith(PLUGIN_SETTINGS_PREFIX)) {
+                String rest = key.substring(PLUGIN_SETTINGS_PREFIX.length());
+                int dot = rest.indexOf('.');
+                if (dot <= 0 || dot == rest.length() - 1) {
+                    throw new ConfigException("Configuration key '" + key + "' in " + value.origin()
+                            + " must have the form plugins.config.<pluginId>.<setting>");
+                }
+                settings.computeIfAbsent(rest.substring(0, dot), id -> new LinkedHashMap<>())
+                        .put(rest.substring(dot + 1), value.text());
+            }
+        });
+        Map<String, Map<String, String>> frozen = new LinkedHashMap<>();
+        settings.forEach((id, map) -> frozen.put(id, Map.copyOf(map)));
+        return frozen;
+    }
+
+    private static int port(String text) {
+        return intInRange(text, -1, 65535);
+    }
+
+    private static int intInRange(String text, int min, int max) {
+        try {
+            int value = Integer.parseInt(text.trim());
+            if (value < min || value > max) {
+                throw new IllegalArgumentException("must be between " + min + " and " + max);
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("must be an integer between " + min + " and " + max);
+        }
+    }
+
+    private static long positiveLong(String text) {
+        try {
+            long value = Long.parseLong(text.trim());
+            if (value <= 0) {
+                throw new IllegalArgumentException("must be a positive number of bytes");
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("must be a positive number of bytes");
+        }
+    }
+
+    static Duration duration(String text) {
+        String trimmed = text.trim();
+        Matcher matcher = DURATION.matcher(trimmed);
+        Duration value;
+        if (matcher.matches()) {
+            long amount = Long.parseLong(matcher.group(1));
+            value = switch (matcher.group(2)) {
+                case "ms" -> Duration.ofMillis(amount);
+                case "s" -> Duration.ofSeconds(amount);
+                case "m" -> Duration.ofMinutes(amount);
+                case "h" -> Duration.ofHours(amount);
+                default -> Duration.ofDays(amount);
+            };
+        } else {
+            try {
+                value = Duration.parse(trimmed);
+            } catch (DateTimeParseException e) {
+                throw new IllegalArgumentException("must be a duration such as 500ms, 30s, 5m or PT30S");
+            }
+        }
+        if (value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException("must be a positive duration");
+        }
+        return value;
+    }
+
+    private static Path path(Path home, String text) {
+        try {
+            return home.resolve(text.trim()).toAbsolutePath().normalize();
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException("is not a valid path: " + e.getReason());
+        }
+    }
+
+    private static String jdbcUrl(String text) {
+        if (!text.startsWith("jdbc:")) {
+            throw new IllegalArgumentException("must be a JDBC URL starting with jdbc:");
+        }
+        return text;
+    }
+
+    private static List<String> list(String text) {
+        List<String> items = Arrays.stream(text.split(",")).map(String::trim).filter(item -> !item.isEmpty()).toList();
+        if (items.isEmpty()) {
+            throw new IllegalArgumentException("must name at least one value");
+        }
+        return items;
+    }
+
+    private static Optional<String> optionalText(String text) {
+        return text.isBlank() ? Optional.empty() : Optional.of(text);
+    }
+
+    private record Value(String text, String origin) {
+    }
+
+    private record Values(Map<String, Value> file, Map<String, String> environment) {
+
+        /** The environment wins over the file; legacy short names are accepted where documented. */
+        <T> T get(String key, T defaultValue, Function<String, T> parser) {
+            Value value = fromEnvironment(key).or(() -> Optional.ofNullable(file.get(key))).orElse(null);
+            if (value == null) {
+                return defaultValue;
+            }
+            try {
+                return parser.apply(value.text());
+            } catch (IllegalArgumentException e) {
+                String shown = key.toLowerCase(Locale.ROOT).contains("password") ? "(hidden)" : "'" + value.text() + "'";
+                throw new ConfigException("Configuration key '" + key + "' " + e.getMessage() + ", got " + shown
+                        + " (from " + value.origin() + ")");
+            }
+        }
+
+        private Optional<Value> fromEnvironment(String key) {
+            List<String> names = new ArrayList<>(List.of(environmentName(key)));
+            if (key.equals("bootstrapAdmin.username")) {
+                names.add("SHEPHERD_BOOTSTRAP_ADMIN_USER");
+            }
+            for (String name : names) {
+                String text = environment.get(name);
+                if (text != null) {
+                    return Optional.of(new Value(text, "environment variable " + name));
+                }
+            }
+            return Optional.empty();
+        }
+    }
+}

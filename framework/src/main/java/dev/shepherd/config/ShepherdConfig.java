@@ -1,0 +1,107 @@
+package dev.shepherd.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The server's configuration, resolved from {@code conf/shepherd.yaml} and {@code SHEPHERD_*} environment
+ * variables by {@link ConfigLoader}.
+ *
+ * @param home the installation directory; relative paths resolve against it
+ * @param http plain HTTP listener
+ * @param https TLS listener
+ * @param dataDir where the database, generated keys and plugin work files live
+ * @param pluginsDir the directory operators drop plugin files into
+ * @param database the kernel store
+ * @param plugins the plugin host
+ * @param bootstrapAdmin the first admin, created when no admin exists yet
+ */
+public record ShepherdConfig(
+        Path home,
+        Http http,
+        Https https,
+        Path dataDir,
+        Path pluginsDir,
+        Database database,
+        Plugins plugins,
+        Optional<BootstrapAdmin> bootstrapAdmin) {
+
+    public ShepherdConfig {
+        requireNonNull(home, "home is null");
+        requireNonNull(http, "http is null");
+        requireNonNull(https, "https is null");
+        requireNonNull(dataDir, "dataDir is null");
+        requireNonNull(pluginsDir, "pluginsDir is null");
+        requireNonNull(database, "database is null");
+        requireNonNull(plugins, "plugins is null");
+        requireNonNull(bootstrapAdmin, "bootstrapAdmin is null");
+    }
+
+    /**
+     * @param host interface to bind
+     * @param port port, 0 for any free port, -1 to disable
+     * @param maxRequestBytes largest request body accepted anywhere
+     */
+    public record Http(String host, int port, long maxRequestBytes) {
+    }
+
+    /**
+     * @param port port, 0 for any free port, -1 to disable
+     * @param keystore a PKCS#12 keystore; empty to generate a self-signed certificate in the data directory
+     * @param keystorePassword the keystore's password
+     * @param hostnames names put into a generated certificate
+     */
+    public record Https(int port, Optional<Path> keystore, String keystorePassword, java.util.List<String> hostnames) {
+        public Https {
+            requireNonNull(keystore, "keystore is null");
+            requireNonNull(keystorePassword, "keystorePassword is null");
+            hostnames = java.util.List.copyOf(hostnames);
+        }
+
+        @Override
+        public String toString() {
+            return "Https[port=" + port + ", keystore=" + keystore + ", hostnames=" + hostnames + "]";
+        }
+    }
+
+    /**
+     * @param url JDBC URL; empty for embedded Derby in the data directory
+     * @param username database user, empty for none
+     * @param password database password, empty for none
+     * @param poolSize maximum pooled connections
+     */
+    public record Database(Optional<String> url, String username, String password, int poolSize) {
+        @Override
+        public String toString() {
+            return "Database[url=" + url + ", username=" + username + ", poolSize=" + poolSize + "]";
+        }
+    }
+
+    /**
+     * @param scanInterval how often the plugins directory is scanned for changes
+     * @param callTimeout how long a call into a plugin may take before the plugin is marked failed
+     * @param settings each plugin's own settings, by plugin id
+     */
+    public record Plugins(Duration scanInterval, Duration callTimeout, Map<String, Map<String, String>> settings) {
+        public Plugins {
+            requireNonNull(scanInterval, "scanInterval is null");
+            requireNonNull(callTimeout, "callTimeout is null");
+            settings = Map.copyOf(settings);
+        }
+    }
+
+    /**
+     * @param username login name
+     * @param password initial password
+     */
+    public record BootstrapAdmin(String username, String password) {
+        @Override
+        public String toString() {
+            return "BootstrapAdmin[username=" + username + "]";
+        }
+    }
+}

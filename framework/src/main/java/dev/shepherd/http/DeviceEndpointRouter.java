@@ -1,0 +1,217 @@
+package dev.shepherd.http;
+
+import dev.shepherd.api.http.DeviceEndpoint;
+import dev.shepherd.api.http.DeviceRequest;
+import dev.shepherd.api.http.DeviceResponse;
+import dev.shepherd.plugin.ExtensionRegistry;
+import dev.shepherd.plugin.PluginCallException;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.RequestTooBigException;
+import io.undertow.server.SSLSessionInfo;
+import io.undertow.util.HeaderValues;
+import io.undertow.util.HttpString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Serves {@code /mdm/{pluginId}/...}: finds the plugin's endpoint with the longest matching path prefix,
+ * bounds and reads the body, and calls the plugin through its guard. Mounts appear and disappear with the
+ * plugin's registrations.
+ */
+public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistry.Listener {
+
+    public static final String MOUNT = "/mdm";
+    private static final Logger log = LoggerFactory.getLogger(DeviceEndpointRouter.class);
+
+    private record Mount(ExtensionRegistry.Registration<DeviceEndpoint> registration, String path, int maxBodyBytes) {
+    }
+
+    private final Map<String, CopyOnWriteArrayList<Mount>> mountsByPlugin = new ConcurrentHashMap<>();
+    private final HttpIo io;
+
+    public DeviceEndpointRouter(HttpIo io) {
+        this.io = requireNonNull(io, "io is null");
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void registered(ExtensionRegistry.Registration<?> registration) {
+        if (registration.point() != DeviceEndpoint.class) {
+            return;
+        }
+        var endpointRegistration = (ExtensionRegistry.Registration<DeviceEndpoint>) registration;
+        DeviceEndpoint endpoint = endpointRegistration.extension();
+        try {
+            String path = registration.owner().call("DeviceEndpoint.path", endpoint::path);
+            int maxBodyBytes = registration.owner().call("DeviceEndpoint.maxBodyBytes", endpoint::maxBodyBytes);
+            String normalized = normalizePrefix(path);
+            mountsByPlugin.computeIfAbsent(registration.owner().id(), id -> new CopyOnWriteArrayList<>())
+                    .add(new Mount(endpointRegistration, normalized, Math.max(0, maxBodyBytes)));
+            log.info("Mounted {} of plugin {} at {}/{}{}", endpoint.getClass().getSimpleName(), registration.owner().id(),
+                    MOUNT, registration.owner().id(), normalized);
+        } catch (PluginCallException e) {
+            log.warn("Endpoint {} of plugin {} not mounted: {}", endpoint.getClass().getName(), registration.owner().id(), e.getMessage());
+        }
+    }
+
+    @Override
+    public void unregistered(ExtensionRegistry.Registration<?> registration) {
+        List<Mount> mounts = mountsByPlugin.get(registration.owner().id());
+        if (mounts != null) {
+            mounts.removeIf(mount -> mount.registration() == registration);
+        }
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange exchange) throws Exception {
+        if (exchange.isInIoThread()) {
+            exchange.dispatch(this);
+            return;
+        }
+        // relative path after "/mdm": "/{pluginId}/rest"
+        String relative = exchange.getRelativePath();
+        if (relative.isEmpty() || relative.equals("/")) {
+            io.sendProblem(exchange, Problem.notFound("Device endpoints live under " + MOUNT + "/{pluginId}/."));
+            return;
+        }
+        int slash = relative.indexOf('/', 1);
+        String pluginId = slash < 0 ? relative.substring(1) : relative.substring(1, slash);
+        String path = slash < 0 ? "/" : relative.substring(slash);
+        Mount mount = find(pluginId, path);
+        if (mount == null) {
+            io.sendProblem(exchange, Problem.notFound("No plugin endpoint serves " + MOUNT + relative + "."));
+            return;
+        }
+        byte[] body;
+        try {
+            body = readBody(exchange, mount.maxBodyBytes());
+        } catch (RequestTooBigException e) {
+            io.sendProblem(exchange, Problem.of(413, "payload-too-large", "Payload too large",
+                    "This endpoint accepts at most " + mount.maxBodyBytes() + " bytes."));
+            return;
+        }
+        DeviceRequest request = new DeviceRequest(exchange.getRequestMethod().toString(), path, query(exchange),
+                headers(exchange), body, clientCertificates(exchange), remoteAddress(exchange));
+        DeviceEndpoint endpoint = mount.registration().extension();
+        DeviceResponse response;
+        try {
+            response = mount.registration().owner().call("DeviceEndpoint.handle", () -> endpoint.handle(request));
+        } catch (PluginCallException e) {
+            if (e.overloaded()) {
+                io.sendProblem(exchange, Problem.of(503, "plugin-unavailable", "Plugin unavailable",
+                        "Plugin " + pluginId + " cannot take this request now; retry later."));
+            } else {
+                io.sendProblem(exchange, Problem.of(500, "plugin-failed", "Plugin failed",
+                        "Plugin " + pluginId + " failed while handling the request and was taken out of service."));
+            }
+            return;
+        }
+        if (response == null) {
+            io.sendProblem(exchange, Problem.of(500, "plugin-failed", "Plugin failed",
+                    "Plugin " + pluginId + " returned no response."));
+            return;
+        }
+        exchange.setStatusCode(response.status());
+        response.headers().forEach((name, value) -> exchange.getResponseHeaders().put(new HttpString(name), value));
+        exchange.getResponseSender().send(ByteBuffer.wrap(response.body()));
+    }
+
+    private Mount find(String pluginId, String path) {
+        List<Mount> mounts = mountsByPlugin.get(pluginId);
+        if (mounts == null) {
+            return null;
+        }
+        return mounts.stream()
+                .filter(mount -> matches(mount.path(), path))
+                .max(Comparator.comparingInt(mount -> mount.path().length()))
+                .orElse(null);
+    }
+
+    private static boolean matches(String prefix, String path) {
+        if (prefix.equals("/")) {
+            return true;
+        }
+        return path.equals(prefix) || path.startsWith(prefix + "/");
+    }
+
+    private static String normalizePrefix(String path) {
+        if (path == null || path.isBlank()) {
+            return "/";
+        }
+        String withSlash = path.startsWith("/") ? path : "/" + path;
+        return withSlash.length() > 1 && withSlash.endsWith("/") ? withSlash.substring(0, withSlash.length() - 1) : withSlash;
+    }
+
+    private static byte[] readBody(HttpServerExchange exchange, int maxBodyBytes) throws IOException {
+        long declared = exchange.getRequestContentLength();
+        if (declared > maxBodyBytes) {
+            throw new RequestTooBigException();
+        }
+        exchange.setMaxEntitySize(maxBodyBytes);
+        exchange.startBlocking();
+        try (InputStream in = exchange.getInputStream()) {
+            byte[] body = in.readNBytes(maxBodyBytes + 1);
+            if (body.length > maxBodyBytes) {
+                throw new RequestTooBigException();
+            }
+            return body;
+        }
+    }
+
+    private static Map<String, List<String>> query(HttpServerExchange exchange) {
+        Map<String, List<String>> query = new LinkedHashMap<>();
+        for (Map.Entry<String, Deque<String>> parameter : exchange.getQueryParameters().entrySet()) {
+            query.put(parameter.getKey(), List.copyOf(parameter.getValue()));
+        }
+        return query;
+    }
+
+    private static Map<String, List<String>> headers(HttpServerExchange exchange) {
+        Map<String, List<String>> headers = new LinkedHashMap<>();
+        for (HeaderValues values : exchange.getRequestHeaders()) {
+            headers.computeIfAbsent(values.getHeaderName().toString(), name -> new ArrayList<>()).addAll(values);
+        }
+        return headers;
+    }
+
+    private static List<X509Certificate> clientCertificates(HttpServerExchange exchange) {
+        SSLSessionInfo ssl = exchange.getConnection().getSslSessionInfo();
+        if (ssl == null) {
+            return List.of();
+        }
+        try {
+            List<X509Certificate> chain = new ArrayList<>();
+            for (Certificate certificate : ssl.getPeerCertificates()) {
+                if (certificate instanceof X509Certificate x509) {
+                    chain.add(x509);
+                }
+            }
+            return chain;
+        } catch (Exception noCertificate) {
+            return List.of();
+        }
+    }
+
+    private static String remoteAddress(HttpServerExchange exchange) {
+        InetSocketAddress address = exchange.getSourceAddress();
+        return address == null ? "" : address.getAddress() == null ? address.getHostString() : address.getAddress().getHostAddress();
+    }
+}

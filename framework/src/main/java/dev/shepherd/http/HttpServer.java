@@ -1,0 +1,97 @@
+package dev.shepherd.http;
+
+import dev.shepherd.config.ShepherdConfig;
+import io.undertow.Undertow;
+import io.undertow.UndertowOptions;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.handlers.GracefulShutdownHandler;
+import io.undertow.server.handlers.PathHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.Options;
+import org.xnio.SslClientAuthMode;
+
+import javax.net.ssl.SSLContext;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/** The Undertow server: HTTP and HTTPS listeners over one handler tree, with graceful shutdown. */
+public final class HttpServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
+
+    private final Undertow undertow;
+    private final GracefulShutdownHandler graceful;
+    private final boolean httpEnabled;
+    private final boolean httpsEnabled;
+
+    public HttpServer(ShepherdConfig config, Optional<SSLContext> tls, PathHandler routes, HttpIo io) {
+        requireNonNull(config, "config is null");
+        routes.addPrefixPath("/", exchange -> io.sendProblem(exchange, Problem.notFound("There is nothing at " + exchange.getRequestPath() + ".")));
+        HttpHandler root = new SecurityHeadersHandler(routes);
+        this.graceful = new GracefulShutdownHandler(root);
+        Undertow.Builder builder = Undertow.builder()
+                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, config.http().maxRequestBytes())
+                .setServerOption(UndertowOptions.ENABLE_HTTP2, true)
+                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) Duration.ofSeconds(30).toMillis())
+                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, (int) Duration.ofMinutes(2).toMillis())
+                .setServerOption(UndertowOptions.MAX_HEADER_SIZE, 64 * 1024)
+                .setHandler(graceful);
+        httpEnabled = config.http().port() >= 0;
+        httpsEnabled = config.https().port() >= 0 && tls.isPresent();
+        if (httpEnabled) {
+            builder.addHttpListener(config.http().port(), config.http().host());
+        }
+        if (httpsEnabled) {
+            builder.addHttpsListener(config.https().port(), config.http().host(), tls.get());
+            builder.setSocketOption(Options.SSL_CLIENT_AUTH_MODE, SslClientAuthMode.REQUESTED);
+        }
+        if (!httpEnabled && !httpsEnabled) {
+            throw new IllegalStateException("both http.port and https.port are disabled; enable at least one");
+        }
+        this.undertow = builder.build();
+    }
+
+    public void start() {
+        undertow.start();
+        for (Undertow.ListenerInfo listener : undertow.getListenerInfo()) {
+            log.info("Listening on {}://{}", listener.getProtcol(), hostAndPort((InetSocketAddress) listener.getAddress()));
+        }
+    }
+
+    /** @return the bound HTTP port, useful when configured as 0 */
+    public int httpPort() {
+        return port("http");
+    }
+
+    /** @return the bound HTTPS port, useful when configured as 0 */
+    public int httpsPort() {
+        return port("https");
+    }
+
+    private int port(String protocol) {
+        return undertow.getListenerInfo().stream().filter(listener -> listener.getProtcol().equals(protocol))
+                .map(listener -> ((InetSocketAddress) listener.getAddress()).getPort()).findFirst().orElse(-1);
+    }
+
+    private static String hostAndPort(InetSocketAddress address) {
+        return address.getHostString() + ":" + address.getPort();
+    }
+
+    /** Stops taking new requests, lets those in flight finish for up to ten seconds, then stops. */
+    @Override
+    public void close() {
+        graceful.shutdown();
+        try {
+            if (!graceful.awaitShutdown(Duration.ofSeconds(10).toMillis())) {
+                log.warn("Requests still in flight after 10 s; stopping anyway");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        undertow.stop();
+    }
+}

@@ -1,0 +1,148 @@
+package dev.shepherd.plugin;
+
+import com.google.inject.AbstractModule;
+import com.google.inject.Module;
+import dev.shepherd.api.config.PluginConfig;
+import dev.shepherd.api.config.PluginDatabase;
+import dev.shepherd.api.config.PluginIdentity;
+import dev.shepherd.api.config.PluginStorage;
+import dev.shepherd.api.event.Event;
+import dev.shepherd.api.event.EventPublisher;
+import dev.shepherd.event.KernelEventBus;
+import dev.shepherd.storage.Database;
+import dev.shepherd.storage.PluginKeyValueStore;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * What a plugin may inject: its own configuration, storage, database schema and event publisher, and the
+ * kernel services deliberately exported to all plugins. Nothing else of the kernel is bound, and the plugin's
+ * class loader cannot even see the kernel's other classes.
+ */
+public final class PluginEnvironment {
+
+    private final Map<String, Map<String, String>> pluginSettings;
+    private final PluginKeyValueStore keyValueStore;
+    private final Database database;
+    private final KernelEventBus events;
+    private final Map<Class<?>, Object> exportedServices = new LinkedHashMap<>();
+
+    public PluginEnvironment(Map<String, Map<String, String>> pluginSettings, PluginKeyValueStore keyValueStore,
+                             Database database, KernelEventBus events) {
+        this.pluginSettings = Map.copyOf(requireNonNull(pluginSettings, "pluginSettings is null"));
+        this.keyValueStore = requireNonNull(keyValueStore, "keyValueStore is null");
+        this.database = requireNonNull(database, "database is null");
+        this.events = requireNonNull(events, "events is null");
+    }
+
+    /**
+     * Exports a kernel service to every plugin loaded from now on.
+     *
+     * @param type the plugin-API interface plugins inject
+     * @param implementation the kernel's implementation
+     */
+    public synchronized <T> void export(Class<T> type, T implementation) {
+        if (!type.getName().startsWith(dev.shepherd.api.ShepherdApi.PACKAGE_PREFIX) || !type.isInterface()) {
+            throw new IllegalArgumentException("only plugin-API interfaces can be exported: " + type.getName());
+        }
+        exportedServices.put(type, requireNonNull(implementation, "implementation is null"));
+    }
+
+    /** The schema holding a plugin's own tables. */
+    static String schemaOf(String pluginId) {
+        return "PLUGIN_" + pluginId.toUpperCase(Locale.ROOT).replace('-', '_');
+    }
+
+    Database database() {
+        return database;
+    }
+
+    synchronized Module moduleFor(String pluginId, String version) {
+        Map<Class<?>, Object> services = Map.copyOf(exportedServices);
+        PluginConfig config = new MapPluginConfig(pluginSettings.getOrDefault(pluginId, Map.of()));
+        PluginStorage storage = new KeyValuePluginStorage(pluginId, keyValueStore);
+        PluginDatabase pluginDatabase = new SchemaPluginDatabase(schemaOf(pluginId), database);
+        EventPublisher publisher = new PluginEventPublisher(pluginId, events);
+        PluginIdentity identity = new PluginIdentity(pluginId, version, "/mdm/" + pluginId);
+        return new AbstractModule() {
+            @Override
+            @SuppressWarnings({"unchecked", "rawtypes"})
+            protected void configure() {
+                bind(PluginConfig.class).toInstance(config);
+                bind(PluginStorage.class).toInstance(storage);
+                bind(PluginDatabase.class).toInstance(pluginDatabase);
+                bind(EventPublisher.class).toInstance(publisher);
+                bind(PluginIdentity.class).toInstance(identity);
+                services.forEach((type, implementation) -> bind((Class) type).toInstance(implementation));
+            }
+        };
+    }
+
+    private record MapPluginConfig(Map<String, String> asMap) implements PluginConfig {
+    }
+
+    private record KeyValuePluginStorage(String pluginId, PluginKeyValueStore store) implements PluginStorage {
+        @Override
+        public Optional<byte[]> get(String key) {
+            return store.get(pluginId, checkKey(key));
+        }
+
+        @Override
+        public void put(String key, byte[] value) {
+            store.put(pluginId, checkKey(key), value);
+        }
+
+        @Override
+        public boolean delete(String key) {
+            return store.delete(pluginId, checkKey(key));
+        }
+
+        @Override
+        public List<String> keys(String prefix) {
+            return store.keys(pluginId, requireNonNull(prefix, "prefix is null"));
+        }
+
+        private static String checkKey(String key) {
+            requireNonNull(key, "key is null");
+            if (key.isEmpty() || key.length() > 200) {
+                throw new IllegalArgumentException("storage keys are 1 to 200 characters long");
+            }
+            return key;
+        }
+    }
+
+    private record SchemaPluginDatabase(String schema, Database database) implements PluginDatabase {
+        @Override
+        public Connection connection() throws SQLException {
+            Connection connection = database.dataSource().getConnection();
+            try {
+                connection.setSchema(schema);
+                return connection;
+            } catch (SQLException e) {
+                connection.close();
+                throw e;
+            }
+        }
+    }
+
+    private record PluginEventPublisher(String pluginId, KernelEventBus events) implements EventPublisher {
+        @Override
+        public Event publish(String type, Map<String, Object> data) {
+            requireNonNull(type, "type is null");
+            if (!type.startsWith(pluginId + ".") || type.length() == pluginId.length() + 1) {
+                throw new IllegalArgumentException("plugin " + pluginId + " may only raise events named " + pluginId + ".*, not " + type);
+            }
+            Event event = Event.of(type, pluginId, data);
+            events.publish(event);
+            return event;
+        }
+    }
+}

@@ -1,0 +1,365 @@
+package dev.shepherd.plugin;
+
+import com.google.inject.ConfigurationException;
+import com.google.inject.CreationException;
+import com.google.inject.Guice;
+import com.google.inject.Injector;
+import com.google.inject.ProvisionException;
+import com.google.inject.spi.Message;
+import org.pf4j.ExtensionPoint;
+import org.pf4j.Plugin;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * One loaded generation of a plugin: its class loader, its injector, its started {@link Plugin} and its
+ * extensions. An upgrade creates a new generation beside the old one and then stops the old one.
+ *
+ * <p>Every call into plugin code runs on the generation's own threads, with the plugin's class loader as the
+ * context loader and its id in the log context, bounded by the call timeout (Trino's class-loader-safe
+ * wrappers, with a clock). A call that throws or hangs marks the generation failed.
+ */
+final class PluginGeneration implements PluginHandle {
+
+    private static final Logger log = LoggerFactory.getLogger(PluginGeneration.class);
+    private static final int MAX_CONCURRENT_CALLS = 64;
+    private static final int MAX_QUEUED_EVENTS = 10_000;
+    static final String EXTENSION_INDEX = "META-INF/extensions.idx";
+
+    private final PluginArchive archive;
+    private final PluginClassLoader classLoader;
+    private final Duration callTimeout;
+    private final BiConsumer<PluginGeneration, String> onFailure;
+    private final ThreadPoolExecutor callExecutor;
+    private final ThreadPoolExecutor eventExecutor;
+    private volatile String failureReason;
+    private volatile boolean stopping;
+    private Plugin plugin;
+    private List<ExtensionRegistry.Registration<?>> registrations = List.of();
+
+    private PluginGeneration(PluginArchive archive, ClassLoader kernelLoader, Duration callTimeout,
+                             BiConsumer<PluginGeneration, String> onFailure) {
+        this.archive = requireNonNull(archive, "archive is null");
+        this.callTimeout = requireNonNull(callTimeout, "callTimeout is null");
+        this.onFailure = requireNonNull(onFailure, "onFailure is null");
+        this.classLoader = new PluginClassLoader("plugin:" + id() + "@" + version(), archive.classpath(), kernelLoader);
+        this.callExecutor = new ThreadPoolExecutor(0, MAX_CONCURRENT_CALLS, 30, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), threads("plugin-" + id() + "-"));
+        this.eventExecutor = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(MAX_QUEUED_EVENTS), threads("plugin-" + id() + "-events-"));
+        this.eventExecutor.allowCoreThreadTimeOut(true);
+    }
+
+    /**
+     * Loads and starts a generation: migrations, injector, plugin start, extensions. Nothing is registered
+     * with the kernel yet; the host swaps registrations once this returns.
+     */
+    static PluginGeneration start(PluginArchive archive, ClassLoader kernelLoader, PluginEnvironment environment,
+                                  Duration callTimeout, BiConsumer<PluginGeneration, String> onFailure)
+            throws PluginLoadException {
+        PluginGeneration generation = new PluginGeneration(archive, kernelLoader, callTimeout, onFailure);
+        try {
+            generation.startInside(environment);
+            return generation;
+        } catch (PluginLoadException e) {
+            generation.release();
+            throw e;
+        } catch (RuntimeException | LinkageError e) {
+            generation.release();
+            throw new PluginLoadException("failed to load: " + PluginArchive.describe(e), e);
+        }
+    }
+
+    private void startInside(PluginEnvironment environment) throws PluginLoadException {
+        if (archive.hasMigrations()) {
+            String schema = PluginEnvironment.schemaOf(id());
+            try {
+                int applied = invoke("database migration", () -> environment.database().migratePluginSchema(schema, classLoader));
+                log.info("Plugin {} schema {}: {} migration(s) applied", id(), schema, applied);
+            } catch (PluginCallException e) {
+                throw new PluginLoadException("database migration failed: " + e.getMessage(), e);
+            }
+        }
+        Injector injector = Guice.createInjector(environment.moduleFor(id(), version()));
+        String pluginClassName = archive.descriptor().getPluginClass();
+        if (pluginClassName != null && !pluginClassName.isBlank() && !pluginClassName.equals(Plugin.class.getName())) {
+            Class<?> pluginClass = loadOwnClass(pluginClassName);
+            if (!Plugin.class.isAssignableFrom(pluginClass)) {
+                throw new PluginLoadException("Plugin-Class " + pluginClassName + " does not extend " + Plugin.class.getName());
+            }
+            Plugin created = (Plugin) instantiate(injector, pluginClass);
+            try {
+                invoke("Plugin.start", () -> {
+                    created.start();
+                    return null;
+                });
+            } catch (PluginCallException e) {
+                throw new PluginLoadException(e.getMessage(), e);
+            }
+            plugin = created;
+        }
+        List<ExtensionRegistry.Registration<?>> created = new ArrayList<>();
+        for (String className : extensionClassNames()) {
+            Class<?> extensionClass = loadOwnClass(className);
+            Set<Class<?>> points = extensionPoints(extensionClass);
+            if (points.isEmpty()) {
+                throw new PluginLoadException("extension " + className + " implements no Shepherd extension point");
+            }
+            Object extension = instantiate(injector, extensionClass);
+            for (Class<?> point : points) {
+                created.add(registration(point, extension));
+            }
+        }
+        registrations = List.copyOf(created);
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private ExtensionRegistry.Registration<?> registration(Class<?> point, Object extension) {
+        return new ExtensionRegistry.Registration(this, point, extension);
+    }
+
+    /** Creates a plugin object through the plugin's injector, on the plugin's threads, so constructors are guarded too. */
+    private Object instantiate(Injector injector, Class<?> type) throws PluginLoadException {
+        try {
+            return invoke("creating " + type.getName(), () -> injector.getInstance(type));
+        } catch (PluginCallException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof ConfigurationException configuration) {
+                throw new PluginLoadException("cannot create " + type.getName() + ": " + firstMessage(configuration.getErrorMessages()), e);
+            }
+            if (cause instanceof ProvisionException provision) {
+                throw new PluginLoadException("cannot create " + type.getName() + ": " + firstMessage(provision.getErrorMessages()), e);
+            }
+            if (cause instanceof CreationException creation) {
+                throw new PluginLoadException("cannot create " + type.getName() + ": " + firstMessage(creation.getErrorMessages()), e);
+            }
+            throw new PluginLoadException(e.getMessage(), e);
+        }
+    }
+
+    private static String firstMessage(Collection<Message> messages) {
+        return messages.isEmpty() ? "unknown injection error" : messages.iterator().next().getMessage();
+    }
+
+    private Class<?> loadOwnClass(String className) throws PluginLoadException {
+        try {
+            return Class.forName(className, false, classLoader);
+        } catch (ClassNotFoundException | LinkageError e) {
+            throw new PluginLoadException("cannot load class " + className + ": " + PluginArchive.describe(e), e);
+        }
+    }
+
+    /** The classes listed in the plugin's own PF4J extension index (generated by PF4J's annotation processor). */
+    private List<String> extensionClassNames() throws PluginLoadException {
+        Set<String> names = new LinkedHashSet<>();
+        try {
+            for (URL index : Collections.list(classLoader.findResources(EXTENSION_INDEX))) {
+                try (BufferedReader reader = new BufferedReader(new InputStreamReader(index.openStream(), StandardCharsets.UTF_8))) {
+                    for (String line; (line = reader.readLine()) != null; ) {
+                        String name = line.trim();
+                        if (!name.isEmpty() && !name.startsWith("#")) {
+                            names.add(name);
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new PluginLoadException("cannot read " + EXTENSION_INDEX + ": " + e.getMessage(), e);
+        }
+        return List.copyOf(names);
+    }
+
+    /** The kernel-side extension points a class implements: interfaces extending ExtensionPoint that the kernel loaded. */
+    private Set<Class<?>> extensionPoints(Class<?> type) {
+        Set<Class<?>> points = new LinkedHashSet<>();
+        Deque<Class<?>> toVisit = new ArrayDeque<>();
+        for (Class<?> current = type; current != null; current = current.getSuperclass()) {
+            toVisit.addAll(List.of(current.getInterfaces()));
+        }
+        while (!toVisit.isEmpty()) {
+            Class<?> candidate = toVisit.pop();
+            if (candidate != ExtensionPoint.class && ExtensionPoint.class.isAssignableFrom(candidate)
+                    && candidate.getClassLoader() != classLoader) {
+                points.add(candidate);
+            }
+            toVisit.addAll(List.of(candidate.getInterfaces()));
+        }
+        return points;
+    }
+
+    @Override
+    public String id() {
+        return archive.descriptor().getPluginId();
+    }
+
+    @Override
+    public String version() {
+        return archive.descriptor().getVersion();
+    }
+
+    PluginArchive archive() {
+        return archive;
+    }
+
+    List<ExtensionRegistry.Registration<?>> registrations() {
+        return registrations;
+    }
+
+    boolean isFailed() {
+        return failureReason != null;
+    }
+
+    List<String> extensionNames() {
+        return registrations.stream()
+                .map(registration -> registration.point().getSimpleName() + ": " + registration.extension().getClass().getName())
+                .toList();
+    }
+
+    @Override
+    public <T> T call(String operation, Callable<T> call) throws PluginCallException {
+        try {
+            return invoke(operation, call);
+        } catch (PluginCallException e) {
+            if (!e.overloaded()) {
+                onFailure.accept(this, e.getMessage());
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Queues work for the plugin's event thread, which delivers in order; a full queue drops the event with
+     * a warning rather than blocking the kernel.
+     */
+    void deliverEvent(String operation, Callable<?> delivery) {
+        if (stopping || failureReason != null) {
+            return;
+        }
+        try {
+            eventExecutor.execute(() -> {
+                try {
+                    call(operation, delivery);
+                } catch (PluginCallException alreadyRecorded) {
+                    // the failure is recorded on the plugin and logged by the host
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            log.warn("Plugin {} is not keeping up with events; dropped one for {}", id(), operation);
+        }
+    }
+
+    private <T> T invoke(String operation, Callable<T> call) throws PluginCallException {
+        if (failureReason != null) {
+            throw new PluginCallException("plugin " + id() + " has failed: " + failureReason, null, true);
+        }
+        Future<T> future;
+        try {
+            future = callExecutor.submit(() -> {
+                Thread thread = Thread.currentThread();
+                ClassLoader previous = thread.getContextClassLoader();
+                thread.setContextClassLoader(classLoader);
+                MDC.put("plugin", id());
+                try {
+                    return call.call();
+                } finally {
+                    MDC.remove("plugin");
+                    thread.setContextClassLoader(previous);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            throw new PluginCallException("plugin " + id() + " is " + (stopping ? "stopping" : "busy: "
+                    + MAX_CONCURRENT_CALLS + " calls in progress"), e, true);
+        }
+        try {
+            return future.get(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            future.cancel(true);
+            String reason = operation + " did not return within " + callTimeout.toMillis() + " ms";
+            failureReason = reason;
+            throw new PluginCallException(reason, e, false);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            String reason = operation + " threw " + PluginArchive.describe(cause);
+            failureReason = reason;
+            throw new PluginCallException(reason, cause, false);
+        } catch (InterruptedException e) {
+            future.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new PluginCallException("interrupted while calling " + operation + " of plugin " + id(), e, true);
+        }
+    }
+
+    /** Stops the plugin and releases everything it holds; the class loader becomes collectable. */
+    void stop() {
+        if (plugin != null && failureReason == null) {
+            Plugin started = plugin;
+            try {
+                invoke("Plugin.stop", () -> {
+                    started.stop();
+                    return null;
+                });
+            } catch (PluginCallException e) {
+                log.warn("Plugin {} {} did not stop cleanly: {}", id(), version(), e.getMessage());
+            }
+        }
+        release();
+    }
+
+    private void release() {
+        stopping = true;
+        plugin = null;
+        registrations = List.of();
+        callExecutor.shutdownNow();
+        eventExecutor.shutdownNow();
+        try {
+            classLoader.close();
+        } catch (IOException e) {
+            log.warn("Cannot close class loader of plugin {}: {}", id(), e.getMessage());
+        }
+        archive.delete();
+    }
+
+    /** Visible to tests that prove unloading releases the class loader. */
+    ClassLoader classLoader() {
+        return classLoader;
+    }
+
+    private ThreadFactory threads(String prefix) {
+        AtomicInteger counter = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + counter.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+}

@@ -1,0 +1,120 @@
+package dev.shepherd.security;
+
+import dev.shepherd.storage.StorageException;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLIntegrityConstraintViolationException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+import static java.util.Objects.requireNonNull;
+
+/** Admin accounts in the kernel store, passwords kept as bcrypt hashes. */
+public final class AdminUserStore {
+
+    private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9._@-]{1,128}");
+
+    private final DataSource dataSource;
+    private final PasswordHasher hasher;
+    private volatile String timingDecoy;
+
+    public AdminUserStore(DataSource dataSource, PasswordHasher hasher) {
+        this.dataSource = requireNonNull(dataSource, "dataSource is null");
+        this.hasher = requireNonNull(hasher, "hasher is null");
+    }
+
+    /** Thrown when an account with that username exists already. */
+    public static final class DuplicateUserException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        DuplicateUserException(String username) {
+            super("an admin named '" + username + "' exists already");
+        }
+    }
+
+    /**
+     * Creates an account.
+     *
+     * @throws IllegalArgumentException for a malformed username or a weak password
+     * @throws DuplicateUserException when the username is taken
+     */
+    public AdminUser create(String username, char[] password, AdminRole role) throws DuplicateUserException {
+        requireNonNull(username, "username is null");
+        requireNonNull(role, "role is null");
+        if (!USERNAME.matcher(username).matches()) {
+            throw new IllegalArgumentException("usernames are 1 to 128 letters, digits and . _ @ -");
+        }
+        String hash = hasher.hash(password);
+        AdminUser user = new AdminUser(UUID.randomUUID().toString(), username, role, Instant.now(), false);
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement insert = connection.prepareStatement(
+                     "INSERT INTO admin_user (id, username, password_hash, role, created_at, disabled) VALUES (?, ?, ?, ?, ?, 0)")) {
+            insert.setString(1, user.id());
+            insert.setString(2, username);
+            insert.setString(3, hash);
+            insert.setString(4, role.name());
+            insert.setTimestamp(5, Timestamp.from(user.createdAt()));
+            insert.executeUpdate();
+            return user;
+        } catch (SQLIntegrityConstraintViolationException e) {
+            throw new DuplicateUserException(username);
+        } catch (SQLException e) {
+            throw new StorageException("Cannot create admin " + username, e);
+        }
+    }
+
+    /** @return whether any admin account exists */
+    public boolean any() {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement select = connection.prepareStatement("SELECT COUNT(*) FROM admin_user");
+             ResultSet rows = select.executeQuery()) {
+            rows.next();
+            return rows.getLong(1) > 0;
+        } catch (SQLException e) {
+            throw new StorageException("Cannot count admins", e);
+        }
+    }
+
+    /**
+     * Checks credentials.
+     *
+     * @return the account when the password matches and the account is enabled
+     */
+    public Optional<AdminUser> verify(String username, char[] password) {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement select = connection.prepareStatement(
+                     "SELECT id, username, password_hash, role, created_at, disabled FROM admin_user WHERE username = ?")) {
+            select.setString(1, username);
+            try (ResultSet rows = select.executeQuery()) {
+                if (!rows.next()) {
+                    // Spend the same time as a real check so response timing does not reveal which usernames exist.
+                    hasher.matches(timingDecoy(), password);
+                    return Optional.empty();
+                }
+                AdminUser user = new AdminUser(rows.getString(1), rows.getString(2), AdminRole.valueOf(rows.getString(4)),
+                        rows.getTimestamp(5).toInstant(), rows.getShort(6) != 0);
+                boolean matches = hasher.matches(rows.getString(3), password);
+                return matches && !user.disabled() ? Optional.of(user) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw new StorageException("Cannot check admin " + username, e);
+        }
+    }
+
+    /** A hash of a random password at the same cost, compared against when the username is unknown. */
+    private String timingDecoy() {
+        String decoy = timingDecoy;
+        if (decoy == null) {
+            decoy = hasher.hash(UUID.randomUUID().toString().toCharArray());
+            timingDecoy = decoy;
+        }
+        return decoy;
+    }
+}

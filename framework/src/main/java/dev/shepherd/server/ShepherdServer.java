@@ -1,0 +1,178 @@
+package dev.shepherd.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.shepherd.config.ConfigException;
+import dev.shepherd.config.ShepherdConfig;
+import dev.shepherd.event.KernelEventBus;
+import dev.shepherd.http.AdminApiHandler;
+import dev.shepherd.http.AdminRoute;
+import dev.shepherd.http.DeviceEndpointRouter;
+import dev.shepherd.http.HealthHandler;
+import dev.shepherd.http.HttpIo;
+import dev.shepherd.http.HttpServer;
+import dev.shepherd.http.PluginAdminRoutes;
+import dev.shepherd.plugin.ExtensionRegistry;
+import dev.shepherd.plugin.PluginEnvironment;
+import dev.shepherd.plugin.PluginEventDispatcher;
+import dev.shepherd.plugin.PluginHost;
+import dev.shepherd.security.AdminAuthenticator;
+import dev.shepherd.security.AdminRole;
+import dev.shepherd.security.AdminUserStore;
+import dev.shepherd.security.PasswordHasher;
+import dev.shepherd.security.TlsMaterial;
+import dev.shepherd.storage.Database;
+import dev.shepherd.storage.JdbcPluginKeyValueStore;
+import io.undertow.server.handlers.PathHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.net.ssl.SSLContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The running server: wires the kernel together in dependency order and takes it apart in reverse.
+ * HTTP comes up before the plugins load, so {@code /health} answers 503 until they have.
+ */
+public final class ShepherdServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ShepherdServer.class);
+    static final int BCRYPT_COST = 12;
+
+    private final List<AutoCloseable> closeInReverse = new ArrayList<>();
+    private final ShepherdConfig config;
+    private Database database;
+    private PluginHost plugins;
+    private HttpServer http;
+    private AdminApiHandler adminApi;
+    private AdminUserStore adminUsers;
+
+    private ShepherdServer(ShepherdConfig config) {
+        this.config = requireNonNull(config, "config is null");
+    }
+
+    /**
+     * Starts a server.
+     *
+     * @param config the configuration
+     * @return the started server
+     */
+    public static ShepherdServer start(ShepherdConfig config) {
+        ShepherdServer server = new ShepherdServer(config);
+        try {
+            server.startInside();
+            return server;
+        } catch (RuntimeException | Error e) {
+            server.close();
+            throw e;
+        }
+    }
+
+    private void startInside() {
+        log.info("Starting Shepherd (home {}, data {}, plugins {})", config.home(), config.dataDir(), config.pluginsDir());
+        database = Database.open(config);
+        closeInReverse.add(database);
+
+        adminUsers = new AdminUserStore(database.dataSource(), new PasswordHasher(BCRYPT_COST));
+        createBootstrapAdmin();
+
+        ObjectMapper json = jsonMapper();
+        HttpIo io = new HttpIo(json);
+        KernelEventBus events = new KernelEventBus();
+        ExtensionRegistry registry = new ExtensionRegistry();
+        new PluginEventDispatcher(registry, events);
+        DeviceEndpointRouter deviceEndpoints = new DeviceEndpointRouter(io);
+        registry.addListener(deviceEndpoints);
+
+        PluginEnvironment environment = new PluginEnvironment(config.plugins().settings(),
+                new JdbcPluginKeyValueStore(database.dataSource()), database, events);
+        plugins = new PluginHost(config.pluginsDir(), config.dataDir().resolve("plugin-work"),
+                config.plugins().scanInterval(), config.plugins().callTimeout(), environment, registry, events);
+        closeInReverse.add(plugins);
+
+        List<AdminRoute> routes = new ArrayList<>(new PluginAdminRoutes(plugins, io).routes());
+        adminApi = new AdminApiHandler(routes, new AdminAuthenticator(adminUsers), io);
+        PathHandler paths = new PathHandler()
+                .addExactPath("/health", new HealthHandler(database, plugins, io))
+                .addPrefixPath(DeviceEndpointRouter.MOUNT, deviceEndpoints)
+                .addPrefixPath("/api", adminApi);
+        Optional<SSLContext> tls = config.https().port() >= 0
+                ? Optional.of(TlsMaterial.serverContext(config.https().keystore(), config.https().keystorePassword(),
+                config.dataDir(), config.https().hostnames()))
+                : Optional.empty();
+        http = new HttpServer(config, tls, paths, io);
+        http.start();
+        // Registered after the plugin host so it closes first: stop taking requests, then stop plugins.
+        closeInReverse.add(http);
+
+        plugins.start();
+        log.info("Shepherd is up: {} plugin(s) loaded", plugins.plugins().size());
+    }
+
+    private void createBootstrapAdmin() {
+        if (config.bootstrapAdmin().isEmpty() || adminUsers.any()) {
+            return;
+        }
+        ShepherdConfig.BootstrapAdmin admin = config.bootstrapAdmin().get();
+        try {
+            adminUsers.create(admin.username(), admin.password().toCharArray(), AdminRole.ADMIN);
+            log.info("Created the first admin '{}' from the bootstrap settings", admin.username());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("bootstrapAdmin (SHEPHERD_BOOTSTRAP_ADMIN_USER/PASSWORD): " + e.getMessage());
+        } catch (AdminUserStore.DuplicateUserException e) {
+            log.info("Bootstrap admin '{}' exists already", admin.username());
+        }
+    }
+
+    static ObjectMapper jsonMapper() {
+        return JsonMapper.builder()
+                .addModule(new JavaTimeModule())
+                .addModule(new Jdk8Module())
+                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+                .build();
+    }
+
+    public ShepherdConfig config() {
+        return config;
+    }
+
+    public PluginHost plugins() {
+        return plugins;
+    }
+
+    public AdminUserStore adminUsers() {
+        return adminUsers;
+    }
+
+    public List<AdminRoute> adminRoutes() {
+        return adminApi.routes();
+    }
+
+    public int httpPort() {
+        return http.httpPort();
+    }
+
+    public int httpsPort() {
+        return http.httpsPort();
+    }
+
+    /** Stops in reverse order of start; safe to call more than once and after a failed start. */
+    @Override
+    public synchronized void close() {
+        for (int i = closeInReverse.size() - 1; i >= 0; i--) {
+            try {
+                closeInReverse.get(i).close();
+            } catch (Exception e) {
+                log.warn("Error while stopping {}: {}", closeInReverse.get(i).getClass().getSimpleName(), e.getMessage());
+            }
+        }
+        closeInReverse.clear();
+    }
+}

@@ -1,0 +1,164 @@
+package dev.shepherd.storage;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.shepherd.config.ShepherdConfig;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.sql.DataSource;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The kernel store: a pooled data source, embedded Derby in the data directory unless a JDBC URL is
+ * configured, with the kernel schema brought up to date by Flyway on open.
+ */
+public final class Database implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Database.class);
+    /** Kernel migrations live per database vendor, so another vendor's SQL can follow without touching callers. */
+    private static final String KERNEL_MIGRATIONS = "classpath:db/migration/kernel/";
+
+    private final HikariDataSource dataSource;
+    private final String derbyDatabaseUrl;
+
+    private Database(HikariDataSource dataSource, String derbyDatabaseUrl) {
+        this.dataSource = dataSource;
+        this.derbyDatabaseUrl = derbyDatabaseUrl;
+    }
+
+    /**
+     * Opens the store and migrates the kernel schema.
+     *
+     * @param config the server configuration
+     * @return the open store
+     */
+    public static Database open(ShepherdConfig config) {
+        requireNonNull(config, "config is null");
+        String url;
+        String derbyUrl = null;
+        if (config.database().url().isPresent()) {
+            url = config.database().url().get();
+        } else {
+            Path databaseDir = config.dataDir().resolve("db");
+            createDirectories(config.dataDir());
+            // Derby writes its own log next to the database rather than into the working directory.
+            if (System.getProperty("derby.stream.error.file") == null) {
+                System.setProperty("derby.stream.error.file", config.dataDir().resolve("derby.log").toString());
+            }
+            derbyUrl = "jdbc:derby:" + databaseDir;
+            url = derbyUrl + ";create=true";
+        }
+        HikariConfig hikari = new HikariConfig();
+        hikari.setPoolName("shepherd");
+        hikari.setJdbcUrl(url);
+        if (!config.database().username().isEmpty()) {
+            hikari.setUsername(config.database().username());
+            hikari.setPassword(config.database().password());
+        }
+        hikari.setMaximumPoolSize(config.database().poolSize());
+        hikari.setMinimumIdle(Math.min(2, config.database().poolSize()));
+        hikari.setConnectionTimeout(Duration.ofSeconds(10).toMillis());
+        hikari.setAutoCommit(true);
+        hikari.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
+        HikariDataSource dataSource = new HikariDataSource(hikari);
+        Database database = new Database(dataSource, derbyUrl);
+        try {
+            MigrateResult result = Flyway.configure(Database.class.getClassLoader())
+                    .dataSource(dataSource)
+                    .locations(KERNEL_MIGRATIONS + vendorOf(url))
+                    .table("kernel_schema_history")
+                    .load()
+                    .migrate();
+            log.info("Kernel schema at version {} ({} migration(s) applied)", result.targetSchemaVersion, result.migrationsExecuted);
+        } catch (RuntimeException e) {
+            database.close();
+            throw e;
+        }
+        return database;
+    }
+
+    /** The migration folder for a JDBC URL's database product. */
+    static String vendorOf(String jdbcUrl) {
+        if (jdbcUrl.startsWith("jdbc:derby:")) {
+            return "derby";
+        }
+        if (jdbcUrl.startsWith("jdbc:postgresql:")) {
+            return "postgresql";
+        }
+        throw new IllegalArgumentException("database.url names a database Shepherd has no schema for yet: " + jdbcUrl.split(":", 3)[1]
+                + " (supported: embedded Derby)");
+    }
+
+    /**
+     * Applies a plugin's own migrations to its own schema.
+     *
+     * @param schema the plugin's schema, created when missing
+     * @param classLoader the plugin's class loader, whose {@code shepherd/migration} resources are applied
+     * @return how many migrations ran
+     */
+    public int migratePluginSchema(String schema, ClassLoader classLoader) {
+        MigrateResult result = Flyway.configure(classLoader)
+                .dataSource(dataSource)
+                .schemas(schema)
+                .createSchemas(true)
+                .table("plugin_schema_history")
+                .locations("classpath:shepherd/migration")
+                .failOnMissingLocations(false)
+                .load()
+                .migrate();
+        return result.migrationsExecuted;
+    }
+
+    /**
+     * Whether the store answers right now.
+     *
+     * @return true when a connection could be borrowed and validated within a second
+     */
+    public boolean isHealthy() {
+        try (Connection connection = dataSource.getConnection()) {
+            return connection.isValid(1);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    /** @return the pooled data source */
+    public DataSource dataSource() {
+        return dataSource;
+    }
+
+    @Override
+    public void close() {
+        dataSource.close();
+        if (derbyDatabaseUrl != null) {
+            try {
+                DriverManager.getConnection(derbyDatabaseUrl + ";shutdown=true").close();
+            } catch (SQLException e) {
+                // Derby reports a clean database shutdown as SQLState 08006.
+                if (!"08006".equals(e.getSQLState())) {
+                    log.warn("Embedded Derby did not shut down cleanly: {}", e.getMessage());
+                }
+            }
+        }
+    }
+
+    private static void createDirectories(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot create data directory " + dir, e);
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package dev.shepherd.storage;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLIntegrityConstraintViolationException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/** {@link PluginKeyValueStore} over portable SQL, so it runs on Derby and PostgreSQL alike. */
+public final class JdbcPluginKeyValueStore implements PluginKeyValueStore {
+
+    private final DataSource dataSource;
+
+    public JdbcPluginKeyValueStore(DataSource dataSource) {
+        this.dataSource = requireNonNull(dataSource, "dataSource is null");
+    }
+
+    @Override
+    public Optional<byte[]> get(String pluginId, String key) {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement select = connection.prepareStatement(
+                     "SELECT entry_value FROM plugin_kv WHERE plugin_id = ? AND entry_key = ?")) {
+            select.setString(1, pluginId);
+            select.setString(2, key);
+            try (ResultSet rows = select.executeQuery()) {
+                return rows.next() ? Optional.of(rows.getBytes(1)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw new StorageException("Cannot read plugin entry " + pluginId + "/" + key, e);
+        }
+    }
+
+    @Override
+    public void put(String pluginId, String key, byte[] value) {
+        requireNonNull(value, "value is null");
+        Timestamp now = Timestamp.from(Instant.now());
+        try (Connection connection = dataSource.getConnection()) {
+            // Update first, insert when absent; a concurrent insert of the same key turns into an update.
+            for (int attempt = 0; attempt < 3; attempt++) {
+                try (PreparedStatement update = connection.prepareStatement(
+                        "UPDATE plugin_kv SET entry_value = ?, updated_at = ? WHERE plugin_id = ? AND entry_key = ?")) {
+                    update.setBytes(1, value);
+                    update.setTimestamp(2, now);
+                    update.setString(3, pluginId);
+                    update.setString(4, key);
+                    if (update.executeUpdate() == 1) {
+                        return;
+                    }
+                }
+                try (PreparedStatement insert = connection.prepareStatement(
+                        "INSERT INTO plugin_kv (plugin_id, entry_key, entry_value, updated_at) VALUES (?, ?, ?, ?)")) {
+                    insert.setString(1, pluginId);
+                    insert.setString(2, key);
+                    insert.setBytes(3, value);
+                    insert.setTimestamp(4, now);
+                    insert.executeUpdate();
+                    return;
+                } catch (SQLIntegrityConstraintViolationException raced) {
+                    // another writer inserted the key between our update and insert: update again
+                }
+            }
+            throw new StorageException("Cannot write plugin entry " + pluginId + "/" + key + ": contended", null);
+        } catch (SQLException e) {
+            throw new StorageException("Cannot write plugin entry " + pluginId + "/" + key, e);
+        }
+    }
+
+    @Override
+    public boolean delete(String pluginId, String key) {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement delete = connection.prepareStatement(
+                     "DELETE FROM plugin_kv WHERE plugin_id = ? AND entry_key = ?")) {
+            delete.setString(1, pluginId);
+            delete.setString(2, key);
+            return delete.executeUpdate() > 0;
+        } catch (SQLException e) {
+            throw new StorageException("Cannot delete plugin entry " + pluginId + "/" + key, e);
+        }
+    }
+
+    @Override
+    public List<String> keys(String pluginId, String prefix) {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement select = connection.prepareStatement(
+                     "SELECT entry_key FROM plugin_kv WHERE plugin_id = ? AND entry_key LIKE ? ESCAPE '!' ORDER BY entry_key")) {
+            select.setString(1, pluginId);
+            select.setString(2, escapeLike(prefix) + "%");
+            List<String> keys = new ArrayList<>();
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    keys.add(rows.getString(1));
+                }
+            }
+            return keys;
+        } catch (SQLException e) {
+            throw new StorageException("Cannot list plugin entries of " + pluginId, e);
+        }
+    }
+
+    private static String escapeLike(String text) {
+        return text.replace("!", "!!").replace("%", "!%").replace("_", "!_");
+    }
+}

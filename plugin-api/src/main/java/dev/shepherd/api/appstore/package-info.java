@@ -1,0 +1,2 @@
+/** Extension point of app-store connector plugins. */
+package dev.shepherd.api.appstore;

@@ -1,0 +1,33 @@
+package dev.shepherd.api.command;
+
+import dev.shepherd.api.device.DeviceId;
+
+import java.util.List;
+
+/**
+ * The kernel's durable per-device command queue, as platform plugins see it.
+ *
+ * <p>Delivery is at least once: a command handed out by {@link #take} stays {@code SENT} until a result
+ * arrives, and is offered again if the device asks for work without answering it. Results are idempotent by
+ * command id, so a device repeating an answer changes nothing.
+ */
+public interface CommandBus {
+
+    /**
+     * Hands out the next commands for a device, in priority then queue order, marking them {@code SENT}.
+     *
+     * @param deviceId the device asking for work
+     * @param max the most commands to hand out
+     * @return the commands, possibly none
+     */
+    List<Command> take(DeviceId deviceId, int max);
+
+    /**
+     * Records a device's answer to a command. Answers for commands of other devices are refused.
+     *
+     * @param deviceId the device answering
+     * @param result the answer
+     * @throws IllegalArgumentException when the command does not belong to that device
+     */
+    void report(DeviceId deviceId, CommandResult result);
+}

@@ -1,0 +1,2 @@
+/** Commands for devices and the bus that carries them. */
+package dev.shepherd.api.command;

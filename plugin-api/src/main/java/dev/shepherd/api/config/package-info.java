@@ -1,0 +1,2 @@
+/** A plugin's own configuration and storage. */
+package dev.shepherd.api.config;

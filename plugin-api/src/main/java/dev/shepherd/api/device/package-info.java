@@ -1,0 +1,2 @@
+/** Devices as the kernel registers them. */
+package dev.shepherd.api.device;

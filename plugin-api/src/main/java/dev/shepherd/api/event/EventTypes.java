@@ -1,0 +1,23 @@
+package dev.shepherd.api.event;
+
+/** The event types the kernel raises. Plugins may raise their own, prefixed with their plugin id. */
+public final class EventTypes {
+
+    /** A plugin started; data: {@code pluginId}, {@code version}. */
+    public static final String PLUGIN_STARTED = "plugin.started";
+    /** A plugin stopped and was unloaded; data: {@code pluginId}, {@code version}. */
+    public static final String PLUGIN_STOPPED = "plugin.stopped";
+    /** A plugin failed; data: {@code pluginId}, {@code reason}. */
+    public static final String PLUGIN_FAILED = "plugin.failed";
+    /** A device completed enrollment; data: {@code deviceId}, {@code platform}. */
+    public static final String DEVICE_ENROLLED = "device.enrolled";
+    /** A device talked to the server; data: {@code deviceId}. */
+    public static final String DEVICE_CHECKED_IN = "device.checked_in";
+    /** A command changed state; data: {@code commandId}, {@code deviceId}, {@code state}. */
+    public static final String COMMAND_STATE_CHANGED = "command.state_changed";
+    /** A device's compliance changed; data: {@code deviceId}, {@code compliance}. */
+    public static final String COMPLIANCE_CHANGED = "compliance.changed";
+
+    private EventTypes() {
+    }
+}

@@ -1,0 +1,2 @@
+/** Kernel and plugin events. */
+package dev.shepherd.api.event;

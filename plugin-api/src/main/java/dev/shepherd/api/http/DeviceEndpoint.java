@@ -1,0 +1,45 @@
+package dev.shepherd.api.http;
+
+import org.pf4j.ExtensionPoint;
+
+/**
+ * A device-facing HTTP endpoint contributed by a plugin.
+ *
+ * <p>The kernel mounts every endpoint of plugin {@code p} under {@code /mdm/p}; {@link #path()} selects the
+ * part of that space this endpoint serves (the longest matching prefix wins). Endpoints disappear when
+ * their plugin stops. Devices are not admins: these routes carry no admin authentication, so an endpoint
+ * must authenticate the device itself, typically from {@link DeviceRequest#clientCertificates()} or a
+ * signed body.
+ *
+ * <p>An exception thrown from {@link #handle} is a plugin failure: the device gets a 500 and the plugin is
+ * marked failed. Bad input from a device should be answered with a 4xx response instead.
+ */
+public interface DeviceEndpoint extends ExtensionPoint {
+
+    /**
+     * The path prefix below the plugin's mount point that this endpoint serves.
+     *
+     * @return a path starting with {@code /}; {@code /} serves everything
+     */
+    default String path() {
+        return "/";
+    }
+
+    /**
+     * The largest request body this endpoint accepts; larger requests are answered 413 without calling it.
+     *
+     * @return a byte count
+     */
+    default int maxBodyBytes() {
+        return 1024 * 1024;
+    }
+
+    /**
+     * Answers one request. Called concurrently from many threads.
+     *
+     * @param request the request
+     * @return the response
+     * @throws Exception when the plugin fails; see the type's description
+     */
+    DeviceResponse handle(DeviceRequest request) throws Exception;
+}

@@ -1,0 +1,2 @@
+/** Extension point of identity-provider plugins. */
+package dev.shepherd.api.identity;

@@ -1,0 +1,80 @@
+package dev.shepherd.api.platform;
+
+import dev.shepherd.api.command.Command;
+import dev.shepherd.api.device.Device;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.policy.NativePayload;
+import dev.shepherd.api.policy.Setting;
+import org.pf4j.ExtensionPoint;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What an OS platform plugin contributes beyond its device-facing endpoints: which settings and commands it
+ * supports, how a setting becomes a native payload, how a command becomes a native command, and how a device
+ * is woken up to fetch its work.
+ *
+ * <p>Enrollment and the device protocol itself live in the plugin's {@link dev.shepherd.api.http.DeviceEndpoint}s.
+ */
+public interface PlatformSupport extends ExtensionPoint {
+
+    /**
+     * The platform this plugin manages.
+     *
+     * @return the platform
+     */
+    Platform platform();
+
+    /**
+     * The setting types this platform can apply; others are reported {@code NOT_SUPPORTED}.
+     *
+     * @return setting type names
+     */
+    default Set<String> supportedSettingTypes() {
+        return Set.of();
+    }
+
+    /**
+     * Compiles one setting into native payloads for a device.
+     *
+     * @param device the device
+     * @param setting the setting, of a supported type
+     * @return the payloads, empty when nothing needs installing
+     */
+    default List<NativePayload> compile(Device device, Setting setting) {
+        return List.of();
+    }
+
+    /**
+     * Whether a command can be carried out on a device, and in what native form.
+     *
+     * @param device the device
+     * @param command the command
+     * @return the native command, or empty when the platform has no equivalent
+     */
+    default Optional<NativeCommand> translate(Device device, Command command) {
+        return Optional.empty();
+    }
+
+    /**
+     * Asks the device to contact the server soon, through the platform's push service.
+     *
+     * @param device the device
+     * @return true when the push was accepted by the push service
+     */
+    default boolean wake(Device device) {
+        return false;
+    }
+
+    /**
+     * Builds what a user needs to enroll a device: a profile, a link or a QR code payload.
+     *
+     * @param invitation the enrollment token and its bindings
+     * @return the artifact, or empty when this platform enrolls some other way
+     */
+    default Optional<EnrollmentArtifact> enrollmentArtifact(EnrollmentInvitation invitation) {
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,2 @@
+/** Extension points of OS platform plugins (iOS, macOS, Android, Windows, ChromeOS, …). */
+package dev.shepherd.api.platform;

@@ -1,0 +1,2 @@
+/** Platform-independent policies, their settings and their state on devices. */
+package dev.shepherd.api.policy;

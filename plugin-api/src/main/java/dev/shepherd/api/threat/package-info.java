@@ -1,0 +1,2 @@
+/** Extension point of threat-defense connector plugins. */
+package dev.shepherd.api.threat;
