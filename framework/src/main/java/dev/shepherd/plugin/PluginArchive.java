@@ -111,7 +111,7 @@ record PluginArchive(Path source, String sha256, Path workDir, PluginDescriptor 
             for (Path entry : classpath) {
                 if (containsPrefix(entry, API_RESOURCE_PREFIX)) {
                     throw new PluginLoadException(entry.getFileName() + " bundles the Shepherd plugin API ("
-                            + API_RESOURCE_PREFIX + "); depend on shepherd-plugin-api in provided scope");
+                            + API_RESOURCE_PREFIX + "); depend on shepherd-plugin-api in provided scope").about(descriptor);
                 }
                 hasMigrations |= containsPrefix(entry, MIGRATION_PREFIX);
             }

@@ -196,7 +196,7 @@ public final class PluginHost implements AutoCloseable {
             if (archive != null) {
                 archive.delete();
             }
-            PluginDescriptor descriptor = archive == null ? null : archive.descriptor();
+            PluginDescriptor descriptor = archive != null ? archive.descriptor() : e.descriptor().orElse(null);
             String id = descriptor != null && descriptor.getPluginId() != null ? descriptor.getPluginId() : fileName;
             String reason = e.getMessage();
             log.warn("Plugin file {} refused: {}", fileName, reason, e.getCause());

@@ -1,0 +1,278 @@
+package dev.shepherd.plugin;
+
+import dev.shepherd.testing.TestServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static dev.shepherd.testing.TestPluginBuilder.plugin;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** What a plugin can inject and use: its configuration, storage, database schema, identity and events. */
+class PluginEnvironmentTest {
+
+    private static final Duration WITHIN = Duration.ofSeconds(10);
+
+    @TempDir
+    Path home;
+    @TempDir
+    Path build;
+    private TestServer server;
+
+    @AfterEach
+    void stopServer() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void aPluginReadsItsOwnSettingsFromTheConfiguration() throws IOException {
+        Files.createDirectories(home.resolve("conf"));
+        Files.writeString(home.resolve("conf/shepherd.yaml"), """
+                plugins:
+                  config:
+                    configured:
+                      greeting: Bonjour
+                      retries: 3
+                """);
+        server = TestServer.start(home);
+        install(plugin("configured", "1.0.0").source("""
+                package acme.configured;
+
+                import dev.shepherd.api.config.PluginConfig;
+                import dev.shepherd.api.http.*;
+                import jakarta.inject.Inject;
+                import org.pf4j.Extension;
+
+                @Extension
+                public class Answer implements DeviceEndpoint {
+                    private final PluginConfig config;
+
+                    @Inject
+                    public Answer(PluginConfig config) {
+                        this.config = config;
+                    }
+
+                    @Override
+                    public DeviceResponse handle(DeviceRequest request) {
+                        return DeviceResponse.text(200, config.get("greeting", "?") + " x" + config.getInt("retries", 0)
+                                + " " + config.get("absent", "default"));
+                    }
+                }
+                """).buildZip(build, "configured.zip"));
+
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(server.get("/mdm/configured/").body()).isEqualTo("Bonjour x3 default"));
+    }
+
+    @Test
+    void aPluginKeepsDataInItsStorageAcrossUpgrades() throws IOException {
+        server = TestServer.start(home);
+        String counter = """
+                package acme.counter;
+
+                import dev.shepherd.api.config.PluginStorage;
+                import dev.shepherd.api.http.*;
+                import jakarta.inject.Inject;
+                import org.pf4j.Extension;
+                import java.nio.charset.StandardCharsets;
+
+                @Extension
+                public class Counter implements DeviceEndpoint {
+                    private final PluginStorage storage;
+
+                    @Inject
+                    public Counter(PluginStorage storage) {
+                        this.storage = storage;
+                    }
+
+                    @Override
+                    public synchronized DeviceResponse handle(DeviceRequest request) {
+                        int count = storage.get("count").map(bytes -> Integer.parseInt(new String(bytes, StandardCharsets.UTF_8))).orElse(0) + 1;
+                        storage.put("count", Integer.toString(count).getBytes(StandardCharsets.UTF_8));
+                        return DeviceResponse.text(200, "%s " + count + " " + storage.keys(""));
+                    }
+                }
+                """;
+        Path installed = install(plugin("counter", "1.0.0").source(counter.formatted("v1")).buildZip(build, "counter-1.zip"));
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(server.get("/mdm/counter/").statusCode()).isEqualTo(200));
+        assertThat(server.get("/mdm/counter/").body()).isEqualTo("v1 2 [count]");
+
+        TestServer.replace(installed, plugin("counter", "1.1.0").source(counter.formatted("v2")).buildZip(build, "counter-2.zip"));
+
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(server.get("/mdm/counter/").body()).startsWith("v2"));
+        assertThat(server.get("/mdm/counter/").body()).matches("v2 \\d+ \\[count]");
+    }
+
+    @Test
+    void aPluginsMigrationsCreateItsOwnTablesInItsOwnSchema() throws IOException {
+        server = TestServer.start(home);
+        install(plugin("ledger", "1.0.0")
+                .resource("shepherd/migration/V1__entries.sql", "CREATE TABLE entries (id INT NOT NULL PRIMARY KEY, note VARCHAR(100));")
+                .resource("shepherd/migration/V2__seed.sql", "INSERT INTO entries (id, note) VALUES (1, 'seeded');")
+                .source("""
+                        package acme.ledger;
+
+                        import dev.shepherd.api.config.PluginDatabase;
+                        import dev.shepherd.api.http.*;
+                        import jakarta.inject.Inject;
+                        import org.pf4j.Extension;
+                        import java.sql.*;
+
+                        @Extension
+                        public class Ledger implements DeviceEndpoint {
+                            private final PluginDatabase database;
+
+                            @Inject
+                            public Ledger(PluginDatabase database) {
+                                this.database = database;
+                            }
+
+                            @Override
+                            public DeviceResponse handle(DeviceRequest request) throws SQLException {
+                                try (Connection connection = database.connection();
+                                     PreparedStatement select = connection.prepareStatement("SELECT note FROM entries WHERE id = 1");
+                                     ResultSet rows = select.executeQuery()) {
+                                    rows.next();
+                                    return DeviceResponse.text(200, database.schema() + " " + rows.getString(1));
+                                }
+                            }
+                        }
+                        """).buildZip(build, "ledger.zip"));
+
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(server.get("/mdm/ledger/").body()).isEqualTo("PLUGIN_LEDGER seeded"));
+    }
+
+    @Test
+    void aPluginHearsKernelEventsAndMayRaiseOnlyItsOwn() throws IOException {
+        server = TestServer.start(home);
+        install(plugin("listener", "1.0.0").source("""
+                package acme.listener;
+
+                import dev.shepherd.api.event.*;
+                import dev.shepherd.api.http.*;
+                import jakarta.inject.Inject;
+                import jakarta.inject.Singleton;
+                import org.pf4j.Extension;
+                import java.util.ArrayList;
+                import java.util.Collections;
+                import java.util.List;
+                import java.util.Map;
+
+                @Extension
+                @Singleton
+                public class Heard implements EventListener, DeviceEndpoint {
+                    private final List<String> heard = Collections.synchronizedList(new ArrayList<>());
+                    private final EventPublisher publisher;
+
+                    @Inject
+                    public Heard(EventPublisher publisher) {
+                        this.publisher = publisher;
+                    }
+
+                    @Override
+                    public void onEvent(Event event) {
+                        heard.add(event.type() + ":" + event.data().get("pluginId") + ":" + event.source());
+                    }
+
+                    @Override
+                    public DeviceResponse handle(DeviceRequest request) {
+                        if (request.path().equals("/raise")) {
+                            publisher.publish("listener.pinged", Map.of("n", 1));
+                            try {
+                                publisher.publish("device.enrolled", Map.of());
+                                return DeviceResponse.text(500, "raised a kernel event");
+                            } catch (IllegalArgumentException expected) {
+                                return DeviceResponse.text(200, "refused");
+                            }
+                        }
+                        return DeviceResponse.text(200, String.join(",", heard));
+                    }
+                }
+                """).buildZip(build, "listener.zip"));
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(server.get("/mdm/listener/").statusCode()).isEqualTo(200));
+
+        install(plugin("other", "1.0.0").source(TestPlugins.answeringEndpoint("acme.other", "x")).buildZip(build, "other.zip"));
+        assertThat(server.get("/mdm/listener/raise").body()).isEqualTo("refused");
+
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(server.get("/mdm/listener/").body())
+                .contains("plugin.started:other:kernel")
+                .contains("listener.pinged:null:listener"));
+    }
+
+    @Test
+    void aPluginAskingForAServiceTheKernelDoesNotExportFailsWithTheReason() throws IOException {
+        server = TestServer.start(home);
+        install(plugin("nosy", "1.0.0").source("""
+                package acme.nosy;
+
+                import dev.shepherd.api.http.*;
+                import jakarta.inject.Inject;
+                import org.pf4j.Extension;
+
+                @Extension
+                public class Nosy implements DeviceEndpoint {
+                    @Inject
+                    public Nosy(javax.sql.DataSource kernelDatabase) {
+                    }
+
+                    @Override
+                    public DeviceResponse handle(DeviceRequest request) {
+                        return DeviceResponse.text(200, "should not run");
+                    }
+                }
+                """).buildZip(build, "nosy.zip"));
+
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(server.server().plugins().plugin("nosy")).hasValueSatisfying(info -> {
+            assertThat(info.state()).isEqualTo(PluginState.FAILED);
+            assertThat(info.failureReason()).hasValueSatisfying(reason ->
+                    assertThat(reason).startsWith("cannot create acme.nosy.Nosy").contains("DataSource"));
+        }));
+    }
+
+    @Test
+    void requestBodiesAreBoundedByTheEndpoint() throws IOException {
+        server = TestServer.start(home);
+        install(plugin("small", "1.0.0").source("""
+                package acme.small;
+
+                import dev.shepherd.api.http.*;
+                import org.pf4j.Extension;
+
+                @Extension
+                public class Small implements DeviceEndpoint {
+                    @Override
+                    public int maxBodyBytes() {
+                        return 16;
+                    }
+
+                    @Override
+                    public DeviceResponse handle(DeviceRequest request) {
+                        return DeviceResponse.text(200, "got " + request.body().length + " bytes, " + request.header("X-Test").orElse("-"));
+                    }
+                }
+                """).buildZip(build, "small.zip"));
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(server.get("/mdm/small/").statusCode()).isEqualTo(200));
+
+        HttpResponse<String> small = server.send(HttpRequest.newBuilder(server.uri("/mdm/small/"))
+                .header("X-Test", "yes").POST(HttpRequest.BodyPublishers.ofString("0123456789")).build());
+        HttpResponse<String> large = server.send(HttpRequest.newBuilder(server.uri("/mdm/small/"))
+                .POST(HttpRequest.BodyPublishers.ofString("x".repeat(17))).build());
+
+        assertThat(small.body()).isEqualTo("got 10 bytes, yes");
+        assertThat(large.statusCode()).isEqualTo(413);
+        assertThat(large.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    }
+
+    private Path install(Path built) throws IOException {
+        return Files.copy(built, server.pluginsDir().resolve(built.getFileName()));
+    }
+}

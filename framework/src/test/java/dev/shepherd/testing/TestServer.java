@@ -1,0 +1,116 @@
+package dev.shepherd.testing;
+
+import dev.shepherd.config.ConfigLoader;
+import dev.shepherd.config.ShepherdConfig;
+import dev.shepherd.server.ShepherdServer;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A real Shepherd server for tests: embedded Derby in a temporary directory, HTTP on a free loopback port,
+ * a fast plugin scan, and a bootstrap admin. Everything else is the production wiring.
+ */
+public final class TestServer implements AutoCloseable {
+
+    public static final String ADMIN = "admin";
+    public static final String ADMIN_PASSWORD = "test-admin-password";
+
+    private final Path home;
+    private final ShepherdServer server;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private TestServer(Path home, ShepherdServer server) {
+        this.home = home;
+        this.server = server;
+    }
+
+    public static TestServer start(Path home) {
+        return start(home, Map.of());
+    }
+
+    /**
+     * @param home the installation directory (its {@code plugins/} and {@code data/} are used)
+     * @param environment extra SHEPHERD_* settings, overriding the test defaults
+     */
+    public static TestServer start(Path home, Map<String, String> environment) {
+        Map<String, String> env = new HashMap<>(Map.of(
+                "SHEPHERD_HTTP_HOST", "127.0.0.1",
+                "SHEPHERD_HTTP_PORT", "0",
+                "SHEPHERD_HTTPS_PORT", "-1",
+                "SHEPHERD_PLUGINS_SCAN_INTERVAL", "200ms",
+                "SHEPHERD_PLUGINS_CALL_TIMEOUT", "3s",
+                "SHEPHERD_BOOTSTRAP_ADMIN_USER", ADMIN,
+                "SHEPHERD_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD));
+        env.putAll(environment);
+        ShepherdConfig config = new ConfigLoader(env).load(home, home.resolve("conf/shepherd.yaml"));
+        return new TestServer(home, ShepherdServer.start(config));
+    }
+
+    public ShepherdServer server() {
+        return server;
+    }
+
+    public Path pluginsDir() {
+        return server.config().pluginsDir();
+    }
+
+    public Path home() {
+        return home;
+    }
+
+    public URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + server.httpPort() + path);
+    }
+
+    public HttpResponse<String> get(String path) {
+        return send(HttpRequest.newBuilder(uri(path)).GET().build());
+    }
+
+    public HttpResponse<String> getAsAdmin(String path) {
+        return send(HttpRequest.newBuilder(uri(path)).header("Authorization", basic(ADMIN, ADMIN_PASSWORD)).GET().build());
+    }
+
+    public HttpResponse<String> send(HttpRequest request) {
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static String basic(String username, String password) {
+        return "Basic " + Base64.getEncoder().encodeToString((username + ":" + password).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Replaces a plugin file the way operators do: write beside it, then rename over it. */
+    public static void replace(Path target, Path newContent) {
+        try {
+            Path staging = target.resolveSibling("." + target.getFileName() + ".tmp");
+            Files.copy(newContent, staging);
+            Files.move(staging, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}
