@@ -1,0 +1,117 @@
+package dev.shepherd.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ConfigLoaderTest {
+
+    @TempDir
+    Path home;
+
+    @Test
+    void withoutAFileEverythingHasItsDefault() {
+        ShepherdConfig config = load(Map.of());
+
+        assertThat(config.http().port()).isEqualTo(8080);
+        assertThat(config.https().port()).isEqualTo(8443);
+        assertThat(config.dataDir()).isEqualTo(home.resolve("data"));
+        assertThat(config.pluginsDir()).isEqualTo(home.resolve("plugins"));
+        assertThat(config.database().url()).isEmpty();
+        assertThat(config.plugins().scanInterval()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(config.bootstrapAdmin()).isEmpty();
+    }
+
+    @Test
+    void theFileIsReadAndTheEnvironmentWins() throws IOException {
+        write("""
+                http:
+                  port: 9000
+                dataDir: /var/lib/shepherd
+                plugins:
+                  scanInterval: 500ms
+                  config:
+                    hello:
+                      greeting: Hi
+                """);
+
+        ShepherdConfig config = load(Map.of("SHEPHERD_HTTP_PORT", "9100", "SHEPHERD_PLUGINS_DIR", "extra/plugins",
+                "SHEPHERD_BOOTSTRAP_ADMIN_USER", "root", "SHEPHERD_BOOTSTRAP_ADMIN_PASSWORD", "a-long-password"));
+
+        assertThat(config.http().port()).isEqualTo(9100);
+        assertThat(config.dataDir()).isEqualTo(Path.of("/var/lib/shepherd"));
+        assertThat(config.pluginsDir()).isEqualTo(home.resolve("extra/plugins"));
+        assertThat(config.plugins().scanInterval()).isEqualTo(Duration.ofMillis(500));
+        assertThat(config.plugins().settings()).containsEntry("hello", Map.of("greeting", "Hi"));
+        assertThat(config.bootstrapAdmin()).hasValueSatisfying(admin -> assertThat(admin.username()).isEqualTo("root"));
+    }
+
+    @Test
+    void aBadValueNamesTheKeyAndWhereItCameFrom() {
+        assertThatThrownBy(() -> load(Map.of("SHEPHERD_HTTP_PORT", "eighty")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("Configuration key 'http.port' must be an integer between -1 and 65535, got 'eighty'"
+                        + " (from environment variable SHEPHERD_HTTP_PORT)");
+    }
+
+    @Test
+    void aBadValueInTheFileNamesTheFile() throws IOException {
+        write("plugins:\n  callTimeout: soon\n");
+
+        assertThatThrownBy(() -> load(Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("Configuration key 'plugins.callTimeout' must be a duration")
+                .hasMessageContaining("shepherd.yaml");
+    }
+
+    @Test
+    void anUnknownKeyStopsStartUp() throws IOException {
+        write("http:\n  prot: 80\n");
+
+        assertThatThrownBy(() -> load(Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("Unknown configuration key 'http.prot'");
+    }
+
+    @Test
+    void brokenYamlIsReportedWithItsLine() throws IOException {
+        write("http:\n  port: [8080\n");
+
+        assertThatThrownBy(() -> load(Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("is not valid YAML");
+    }
+
+    @Test
+    void passwordsAreNeverEchoed() {
+        assertThatThrownBy(() -> load(Map.of("SHEPHERD_BOOTSTRAP_ADMIN_USER", "root")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("must be set together");
+        assertThat(load(Map.of("SHEPHERD_DATABASE_PASSWORD", "s3cret")).database().toString()).doesNotContain("s3cret");
+    }
+
+    @Test
+    void everyKeyHasADerivedEnvironmentVariable() {
+        assertThat(ConfigLoader.environmentName("http.port")).isEqualTo("SHEPHERD_HTTP_PORT");
+        assertThat(ConfigLoader.environmentName("dataDir")).isEqualTo("SHEPHERD_DATA_DIR");
+        assertThat(ConfigLoader.environmentName("pluginsDir")).isEqualTo("SHEPHERD_PLUGINS_DIR");
+        assertThat(ConfigLoader.environmentName("plugins.scanInterval")).isEqualTo("SHEPHERD_PLUGINS_SCAN_INTERVAL");
+    }
+
+    private ShepherdConfig load(Map<String, String> environment) {
+        return new ConfigLoader(environment).load(home, home.resolve("conf/shepherd.yaml"));
+    }
+
+    private void write(String yaml) throws IOException {
+        Files.createDirectories(home.resolve("conf"));
+        Files.writeString(home.resolve("conf/shepherd.yaml"), yaml);
+    }
+}

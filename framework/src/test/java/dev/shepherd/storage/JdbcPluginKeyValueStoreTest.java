@@ -1,0 +1,81 @@
+package dev.shepherd.storage;
+
+import dev.shepherd.config.ConfigLoader;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Plugin key/value entries in a real embedded Derby store, surviving a restart of the store. */
+class JdbcPluginKeyValueStoreTest {
+
+    @TempDir
+    Path home;
+    private Database database;
+    private PluginKeyValueStore store;
+
+    @BeforeEach
+    void open() {
+        database = Database.open(new ConfigLoader(Map.of()).load(home, home.resolve("absent.yaml")));
+        store = new JdbcPluginKeyValueStore(database.dataSource());
+    }
+
+    @AfterEach
+    void close() {
+        database.close();
+    }
+
+    @Test
+    void entriesArePartitionedByPlugin() {
+        store.put("alpha", "key", bytes("a"));
+        store.put("beta", "key", bytes("b"));
+
+        assertThat(store.get("alpha", "key")).hasValueSatisfying(value -> assertThat(value).isEqualTo(bytes("a")));
+        assertThat(store.get("beta", "key")).hasValueSatisfying(value -> assertThat(value).isEqualTo(bytes("b")));
+        assertThat(store.get("gamma", "key")).isEmpty();
+    }
+
+    @Test
+    void putReplacesAndDeleteRemoves() {
+        store.put("alpha", "key", bytes("1"));
+        store.put("alpha", "key", bytes("2"));
+        assertThat(store.get("alpha", "key")).hasValueSatisfying(value -> assertThat(value).isEqualTo(bytes("2")));
+
+        assertThat(store.delete("alpha", "key")).isTrue();
+        assertThat(store.delete("alpha", "key")).isFalse();
+        assertThat(store.get("alpha", "key")).isEmpty();
+    }
+
+    @Test
+    void keysAreListedByPrefixWithLikeWildcardsTakenLiterally() {
+        store.put("alpha", "device/1", bytes("x"));
+        store.put("alpha", "device/2", bytes("x"));
+        store.put("alpha", "devices_total", bytes("x"));
+        store.put("alpha", "other", bytes("x"));
+
+        assertThat(store.keys("alpha", "device/")).containsExactly("device/1", "device/2");
+        assertThat(store.keys("alpha", "device_")).isEmpty();
+        assertThat(store.keys("alpha", "")).hasSize(4);
+    }
+
+    @Test
+    void entriesSurviveReopeningTheStore() {
+        store.put("alpha", "durable", bytes("kept"));
+        database.close();
+
+        database = Database.open(new ConfigLoader(Map.of()).load(home, home.resolve("absent.yaml")));
+        store = new JdbcPluginKeyValueStore(database.dataSource());
+
+        assertThat(store.get("alpha", "durable")).hasValueSatisfying(value -> assertThat(value).isEqualTo(bytes("kept")));
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+}
