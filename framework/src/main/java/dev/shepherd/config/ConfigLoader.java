@@ -87,6 +87,9 @@ public final class ConfigLoader {
                 resolved.get("plugins.scanInterval", Duration.ofSeconds(2), ConfigLoader::duration),
                 resolved.get("plugins.callTimeout", Duration.ofSeconds(30), ConfigLoader::duration),
                 pluginSettings(values));
+        ShepherdConfig.Commands commands = new ShepherdConfig.Commands(
+                resolved.get("commands.pushRate", 200, text -> intInRange(text, 1, 100_000)),
+                resolved.get("commands.expiryInterval", Duration.ofSeconds(30), ConfigLoader::duration));
         Optional<String> adminUser = resolved.get("bootstrapAdmin.username", Optional.<String>empty(), ConfigLoader::optionalText);
         Optional<String> adminPassword = resolved.get("bootstrapAdmin.password", Optional.<String>empty(), ConfigLoader::optionalText);
         if (adminUser.isPresent() != adminPassword.isPresent()) {
@@ -95,7 +98,7 @@ public final class ConfigLoader {
         }
         Optional<ShepherdConfig.BootstrapAdmin> bootstrapAdmin = adminUser.map(user ->
                 new ShepherdConfig.BootstrapAdmin(user, adminPassword.orElseThrow()));
-        return new ShepherdConfig(absoluteHome, http, https, dataDir, pluginsDir, database, plugins, bootstrapAdmin);
+        return new ShepherdConfig(absoluteHome, http, https, dataDir, pluginsDir, database, plugins, commands, bootstrapAdmin);
     }
 
     /** The keys this loader understands, apart from the free-form {@code plugins.config.*}. */
@@ -105,6 +108,7 @@ public final class ConfigLoader {
             "dataDir", "pluginsDir",
             "database.url", "database.username", "database.password", "database.poolSize",
             "plugins.scanInterval", "plugins.callTimeout",
+            "commands.pushRate", "commands.expiryInterval",
             "bootstrapAdmin.username", "bootstrapAdmin.password");
 
     /**

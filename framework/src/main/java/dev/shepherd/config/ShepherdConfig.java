@@ -18,6 +18,7 @@ import static java.util.Objects.requireNonNull;
  * @param pluginsDir the directory operators drop plugin files into
  * @param database the kernel store
  * @param plugins the plugin host
+ * @param commands the command queue
  * @param bootstrapAdmin the first admin, created when no admin exists yet
  */
 public record ShepherdConfig(
@@ -28,6 +29,7 @@ public record ShepherdConfig(
         Path pluginsDir,
         Database database,
         Plugins plugins,
+        Commands commands,
         Optional<BootstrapAdmin> bootstrapAdmin) {
 
     public ShepherdConfig {
@@ -38,6 +40,7 @@ public record ShepherdConfig(
         requireNonNull(pluginsDir, "pluginsDir is null");
         requireNonNull(database, "database is null");
         requireNonNull(plugins, "plugins is null");
+        requireNonNull(commands, "commands is null");
         requireNonNull(bootstrapAdmin, "bootstrapAdmin is null");
     }
 
@@ -91,6 +94,16 @@ public record ShepherdConfig(
             requireNonNull(scanInterval, "scanInterval is null");
             requireNonNull(callTimeout, "callTimeout is null");
             settings = Map.copyOf(settings);
+        }
+    }
+
+    /**
+     * @param pushRate the most wake-up pushes per second, across platforms
+     * @param expiryInterval how often expired commands are ended
+     */
+    public record Commands(int pushRate, Duration expiryInterval) {
+        public Commands {
+            requireNonNull(expiryInterval, "expiryInterval is null");
         }
     }
 

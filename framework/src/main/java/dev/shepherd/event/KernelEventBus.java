@@ -13,7 +13,7 @@ import static java.util.Objects.requireNonNull;
  * Hands every event to the kernel's subscribers. Subscribers must return quickly: anything slow or
  * untrusted (plugin listeners, webhooks) queues the event and works on it elsewhere.
  */
-public final class KernelEventBus {
+public final class KernelEventBus implements EventSink {
 
     private static final Logger log = LoggerFactory.getLogger(KernelEventBus.class);
 
@@ -36,6 +36,7 @@ public final class KernelEventBus {
      *
      * @param event the event
      */
+    @Override
     public void publish(Event event) {
         requireNonNull(event, "event is null");
         for (Consumer<Event> subscriber : subscribers) {

@@ -8,7 +8,7 @@ import dev.shepherd.api.config.PluginIdentity;
 import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.event.Event;
 import dev.shepherd.api.event.EventPublisher;
-import dev.shepherd.event.KernelEventBus;
+import dev.shepherd.event.EventSink;
 import dev.shepherd.storage.Database;
 import dev.shepherd.storage.PluginKeyValueStore;
 
@@ -32,11 +32,12 @@ public final class PluginEnvironment {
     private final Map<String, Map<String, String>> pluginSettings;
     private final PluginKeyValueStore keyValueStore;
     private final Database database;
-    private final KernelEventBus events;
+    private final EventSink events;
     private final Map<Class<?>, Object> exportedServices = new LinkedHashMap<>();
+    private final Map<Class<?>, java.util.function.Function<String, ?>> perPluginServices = new LinkedHashMap<>();
 
     public PluginEnvironment(Map<String, Map<String, String>> pluginSettings, PluginKeyValueStore keyValueStore,
-                             Database database, KernelEventBus events) {
+                             Database database, EventSink events) {
         this.pluginSettings = Map.copyOf(requireNonNull(pluginSettings, "pluginSettings is null"));
         this.keyValueStore = requireNonNull(keyValueStore, "keyValueStore is null");
         this.database = requireNonNull(database, "database is null");
@@ -56,6 +57,20 @@ public final class PluginEnvironment {
         exportedServices.put(type, requireNonNull(implementation, "implementation is null"));
     }
 
+    /**
+     * Exports a kernel service of which each plugin gets its own instance, for example one that attributes the
+     * plugin's changes to it in the audit log.
+     *
+     * @param type the plugin-API interface plugins inject
+     * @param factory makes the instance for a plugin id
+     */
+    public synchronized <T> void exportPerPlugin(Class<T> type, java.util.function.Function<String, ? extends T> factory) {
+        if (!type.getName().startsWith(dev.shepherd.api.ShepherdApi.PACKAGE_PREFIX) || !type.isInterface()) {
+            throw new IllegalArgumentException("only plugin-API interfaces can be exported: " + type.getName());
+        }
+        perPluginServices.put(type, requireNonNull(factory, "factory is null"));
+    }
+
     /** The schema holding a plugin's own tables. */
     static String schemaOf(String pluginId) {
         return "PLUGIN_" + pluginId.toUpperCase(Locale.ROOT).replace('-', '_');
@@ -66,7 +81,8 @@ public final class PluginEnvironment {
     }
 
     synchronized Module moduleFor(String pluginId, String version) {
-        Map<Class<?>, Object> services = Map.copyOf(exportedServices);
+        Map<Class<?>, Object> services = new LinkedHashMap<>(exportedServices);
+        perPluginServices.forEach((type, factory) -> services.put(type, factory.apply(pluginId)));
         PluginConfig config = new MapPluginConfig(pluginSettings.getOrDefault(pluginId, Map.of()));
         PluginStorage storage = new KeyValuePluginStorage(pluginId, keyValueStore);
         PluginDatabase pluginDatabase = new SchemaPluginDatabase(schemaOf(pluginId), database);
@@ -133,7 +149,7 @@ public final class PluginEnvironment {
         }
     }
 
-    private record PluginEventPublisher(String pluginId, KernelEventBus events) implements EventPublisher {
+    private record PluginEventPublisher(String pluginId, EventSink events) implements EventPublisher {
         @Override
         public Event publish(String type, Map<String, Object> data) {
             requireNonNull(type, "type is null");

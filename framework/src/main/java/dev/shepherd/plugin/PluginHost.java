@@ -3,7 +3,7 @@ package dev.shepherd.plugin;
 import dev.shepherd.api.ShepherdApi;
 import dev.shepherd.api.event.Event;
 import dev.shepherd.api.event.EventTypes;
-import dev.shepherd.event.KernelEventBus;
+import dev.shepherd.event.EventSink;
 import org.pf4j.DefaultVersionManager;
 import org.pf4j.PluginDescriptor;
 import org.pf4j.VersionManager;
@@ -54,7 +54,7 @@ public final class PluginHost implements AutoCloseable {
     private final Duration callTimeout;
     private final PluginEnvironment environment;
     private final ExtensionRegistry registry;
-    private final KernelEventBus events;
+    private final EventSink events;
     private final ClassLoader kernelLoader = PluginHost.class.getClassLoader();
     private final VersionManager versions = new DefaultVersionManager();
     private final String apiVersion = ShepherdApi.version();
@@ -73,7 +73,7 @@ public final class PluginHost implements AutoCloseable {
     private volatile boolean closed;
 
     public PluginHost(Path pluginsDir, Path workRoot, Duration scanInterval, Duration callTimeout,
-                      PluginEnvironment environment, ExtensionRegistry registry, KernelEventBus events) {
+                      PluginEnvironment environment, ExtensionRegistry registry, EventSink events) {
         this.pluginsDir = requireNonNull(pluginsDir, "pluginsDir is null");
         this.workRoot = requireNonNull(workRoot, "workRoot is null");
         this.scanInterval = requireNonNull(scanInterval, "scanInterval is null");

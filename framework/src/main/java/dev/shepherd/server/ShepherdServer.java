@@ -1,13 +1,7 @@
 package dev.shepherd.server;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.shepherd.config.ConfigException;
 import dev.shepherd.config.ShepherdConfig;
-import dev.shepherd.event.KernelEventBus;
 import dev.shepherd.http.AdminApiHandler;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.DeviceEndpointRouter;
@@ -19,6 +13,12 @@ import dev.shepherd.plugin.ExtensionRegistry;
 import dev.shepherd.plugin.PluginEnvironment;
 import dev.shepherd.plugin.PluginEventDispatcher;
 import dev.shepherd.plugin.PluginHost;
+import dev.shepherd.plugin.PlatformPlugins;
+import dev.shepherd.api.command.CommandBus;
+import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.command.PluginCommandBus;
+import dev.shepherd.command.PushScheduler;
+import dev.shepherd.device.PluginDeviceRegistry;
 import dev.shepherd.security.AdminAuthenticator;
 import dev.shepherd.security.AdminRole;
 import dev.shepherd.security.AdminUserStore;
@@ -31,7 +31,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.SSLContext;
+import java.time.Clock;
 import java.util.ArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.List;
 import java.util.Optional;
 
@@ -53,6 +57,7 @@ public final class ShepherdServer implements AutoCloseable {
     private HttpServer http;
     private AdminApiHandler adminApi;
     private AdminUserStore adminUsers;
+    private Kernel kernel;
 
     private ShepherdServer(ShepherdConfig config) {
         this.config = requireNonNull(config, "config is null");
@@ -83,18 +88,40 @@ public final class ShepherdServer implements AutoCloseable {
         adminUsers = new AdminUserStore(database.dataSource(), new PasswordHasher(BCRYPT_COST));
         createBootstrapAdmin();
 
-        ObjectMapper json = jsonMapper();
-        HttpIo io = new HttpIo(json);
-        KernelEventBus events = new KernelEventBus();
+        kernel = Kernel.over(database, Clock.systemUTC());
+        HttpIo io = new HttpIo(kernel.json().mapper());
         ExtensionRegistry registry = new ExtensionRegistry();
-        new PluginEventDispatcher(registry, events);
+        new PluginEventDispatcher(registry, kernel.bus());
         DeviceEndpointRouter deviceEndpoints = new DeviceEndpointRouter(io);
         registry.addListener(deviceEndpoints);
+        PlatformPlugins platforms = new PlatformPlugins();
+        registry.addListener(platforms);
+
+        PushScheduler pushes = new PushScheduler(kernel.devices(), kernel.commands(), platforms::wake, config.commands().pushRate());
+        closeInReverse.add(pushes);
+        kernel.commands().setWaker(pushes);
+        ScheduledExecutorService maintenance = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "kernel-maintenance");
+            thread.setDaemon(true);
+            return thread;
+        });
+        closeInReverse.add(maintenance::shutdownNow);
+        long expiryMillis = config.commands().expiryInterval().toMillis();
+        maintenance.scheduleWithFixedDelay(() -> {
+            try {
+                kernel.commands().expireDue();
+            } catch (RuntimeException e) {
+                log.warn("Expiring commands failed: {}", e.getMessage());
+            }
+        }, expiryMillis, expiryMillis, TimeUnit.MILLISECONDS);
 
         PluginEnvironment environment = new PluginEnvironment(config.plugins().settings(),
-                new JdbcPluginKeyValueStore(database.dataSource()), database, events);
+                new JdbcPluginKeyValueStore(database.dataSource()), database, kernel.events());
+        environment.exportPerPlugin(DeviceRegistry.class,
+                pluginId -> new PluginDeviceRegistry(pluginId, kernel.devices(), kernel.enrollmentTokens()));
+        environment.export(CommandBus.class, new PluginCommandBus(kernel.commands()));
         plugins = new PluginHost(config.pluginsDir(), config.dataDir().resolve("plugin-work"),
-                config.plugins().scanInterval(), config.plugins().callTimeout(), environment, registry, events);
+                config.plugins().scanInterval(), config.plugins().callTimeout(), environment, registry, kernel.events());
         closeInReverse.add(plugins);
 
         List<AdminRoute> routes = new ArrayList<>(new PluginAdminRoutes(plugins, io).routes());
@@ -131,16 +158,12 @@ public final class ShepherdServer implements AutoCloseable {
         }
     }
 
-    static ObjectMapper jsonMapper() {
-        return JsonMapper.builder()
-                .addModule(new JavaTimeModule())
-                .addModule(new Jdk8Module())
-                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-                .build();
-    }
-
     public ShepherdConfig config() {
         return config;
+    }
+
+    public Kernel kernel() {
+        return kernel;
     }
 
     public PluginHost plugins() {

@@ -9,7 +9,8 @@ import java.util.List;
  *
  * <p>Delivery is at least once: a command handed out by {@link #take} stays {@code SENT} until a result
  * arrives, and is offered again if the device asks for work without answering it. Results are idempotent by
- * command id, so a device repeating an answer changes nothing.
+ * command id, so a device repeating an answer changes nothing. A {@link CommandState#NOT_NOW} answer parks the
+ * command until {@link #requeueDeferred}.
  */
 public interface CommandBus {
 
@@ -21,6 +22,15 @@ public interface CommandBus {
      * @return the commands, possibly none
      */
     List<Command> take(DeviceId deviceId, int max);
+
+    /**
+     * Makes the device's deferred ({@link CommandState#NOT_NOW}) commands eligible again. Platforms call it when the
+     * device signals it can take work it refused before, such as an Apple device reporting Idle.
+     *
+     * @param deviceId the device
+     * @return how many commands were requeued
+     */
+    int requeueDeferred(DeviceId deviceId);
 
     /**
      * Records a device's answer to a command. Answers for commands of other devices are refused.

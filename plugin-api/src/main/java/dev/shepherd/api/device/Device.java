@@ -20,6 +20,8 @@ import static java.util.Objects.requireNonNull;
  * @param osVersion operating-system version, empty when unknown
  * @param hardwareIds platform identifiers (for example {@code udid}, {@code imei}), by kind
  * @param userId the assigned user, if any
+ * @param enrollmentMethod how it enrolled, once it has
+ * @param compliance whether it meets the compliance rules
  * @param enrolledAt when enrollment completed, if it has
  * @param lastCheckIn when the device last talked to the server, if ever
  * @param tags admin-assigned tags
@@ -36,6 +38,8 @@ public record Device(
         String osVersion,
         Map<String, String> hardwareIds,
         Optional<String> userId,
+        Optional<EnrollmentMethod> enrollmentMethod,
+        ComplianceState compliance,
         Optional<Instant> enrolledAt,
         Optional<Instant> lastCheckIn,
         Set<String> tags,
@@ -53,6 +57,8 @@ public record Device(
         requireNonNull(osVersion, "osVersion is null");
         hardwareIds = Map.copyOf(requireNonNull(hardwareIds, "hardwareIds is null"));
         requireNonNull(userId, "userId is null");
+        requireNonNull(enrollmentMethod, "enrollmentMethod is null");
+        requireNonNull(compliance, "compliance is null");
         requireNonNull(enrolledAt, "enrolledAt is null");
         requireNonNull(lastCheckIn, "lastCheckIn is null");
         tags = Set.copyOf(requireNonNull(tags, "tags is null"));

@@ -31,6 +31,32 @@ public interface DeviceRegistry {
     Optional<Device> findByHardwareId(Platform platform, String kind, String value);
 
     /**
+     * Checks an enrollment token without using it up, for example before serving an enrollment profile.
+     *
+     * @param token the token's secret
+     * @return what it grants, or empty when it is unknown, expired, used up or revoked
+     */
+    Optional<EnrollmentGrant> checkEnrollmentToken(String token);
+
+    /**
+     * Completes an enrollment: uses up one use of the token (unless a program enrollment), and creates the device,
+     * or re-enrolls the device already known by one of the claimed hardware identifiers.
+     *
+     * @param claim what the device presented
+     * @return the enrolled device
+     * @throws EnrollmentRefusedException when the token does not allow it
+     */
+    Device enroll(EnrollmentClaim claim);
+
+    /**
+     * Records that a device left management on its own (user removed the profile, unenrollment alert).
+     *
+     * @param id the device
+     * @param reason the platform's words
+     */
+    void recordUnenrolled(DeviceId id, String reason);
+
+    /**
      * Records that a device talked to the server.
      *
      * @param id the device

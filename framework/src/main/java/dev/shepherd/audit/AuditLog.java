@@ -1,0 +1,255 @@
+package dev.shepherd.audit;
+
+import dev.shepherd.storage.StorageException;
+import dev.shepherd.storage.Transactions;
+import dev.shepherd.storage.Tx;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The append-only, tamper-evident audit log. Each entry's hash covers its fields and the previous entry's
+ * hash, so changing, removing or reordering any entry breaks every hash after it, which {@link #verify()}
+ * detects. Entries are appended inside the transaction of the change they record: both are kept or neither.
+ */
+public final class AuditLog {
+
+    public static final String GENESIS_HASH = "0".repeat(64);
+    private static final int PAGE = 500;
+
+    private final Transactions transactions;
+    private final Clock clock;
+
+    public AuditLog(Transactions transactions, Clock clock) {
+        this.transactions = requireNonNull(transactions, "transactions is null");
+        this.clock = requireNonNull(clock, "clock is null");
+    }
+
+    /**
+     * Appends an entry within the caller's transaction.
+     *
+     * @param tx the transaction of the change being recorded
+     * @param record what to record
+     * @return the stored entry
+     */
+    public AuditEntry append(Tx tx, AuditRecord record) throws SQLException {
+        requireNonNull(record, "record is null");
+        Connection connection = tx.connection();
+        // Locks the chain's tip until this transaction ends: appends are serialised, the chain never forks.
+        try (PreparedStatement bump = connection.prepareStatement("UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = 1")) {
+            bump.executeUpdate();
+        }
+        long seq;
+        String previousHash;
+        try (PreparedStatement head = connection.prepareStatement("SELECT last_seq, last_hash FROM audit_head WHERE id = 1");
+             ResultSet rows = head.executeQuery()) {
+            rows.next();
+            seq = rows.getLong(1);
+            previousHash = rows.getString(2);
+        }
+        Instant at = clock.instant().truncatedTo(ChronoUnit.MICROS);
+        AuditEntry unhashed = new AuditEntry(seq, at, record.actor().kind(), record.actor().id(), record.action(),
+                record.targetType(), record.targetId(), record.before(), record.after(), previousHash, "");
+        String hash = hashOf(unhashed);
+        try (PreparedStatement insert = connection.prepareStatement("""
+                INSERT INTO audit_entry (seq, occurred_at, actor_kind, actor_id, action, target_type, target_id,
+                                         before_state, after_state, prev_hash, entry_hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+            insert.setLong(1, seq);
+            insert.setTimestamp(2, Timestamp.from(at));
+            insert.setString(3, record.actor().kind().name());
+            insert.setString(4, record.actor().id());
+            insert.setString(5, record.action());
+            insert.setString(6, record.targetType());
+            insert.setString(7, record.targetId());
+            setClob(insert, 8, record.before());
+            setClob(insert, 9, record.after());
+            insert.setString(10, previousHash);
+            insert.setString(11, hash);
+            insert.executeUpdate();
+        }
+        try (PreparedStatement tip = connection.prepareStatement("UPDATE audit_head SET last_hash = ? WHERE id = 1")) {
+            tip.setString(1, hash);
+            tip.executeUpdate();
+        }
+        return new AuditEntry(seq, at, record.actor().kind(), record.actor().id(), record.action(), record.targetType(),
+                record.targetId(), record.before(), record.after(), previousHash, hash);
+    }
+
+    /** Appends an entry in a transaction of its own, for actions that change nothing else in the store. */
+    public AuditEntry append(AuditRecord record) {
+        return transactions.inTransaction("append an audit entry", tx -> append(tx, record));
+    }
+
+    /**
+     * Reads entries in order.
+     *
+     * @param filter which entries
+     * @param afterSeq only entries after this position (the cursor), 0 for the first page
+     * @param limit the most entries to return
+     */
+    public List<AuditEntry> read(AuditFilter filter, long afterSeq, int limit) {
+        StringBuilder sql = new StringBuilder("""
+                SELECT seq, occurred_at, actor_kind, actor_id, action, target_type, target_id, before_state, after_state,
+                       prev_hash, entry_hash FROM audit_entry WHERE seq > ?""");
+        List<Object> parameters = new ArrayList<>(List.of(afterSeq));
+        filter.actorId().ifPresent(actor -> {
+            sql.append(" AND actor_id = ?");
+            parameters.add(actor);
+        });
+        filter.targetType().ifPresent(type -> {
+            sql.append(" AND target_type = ?");
+            parameters.add(type);
+        });
+        filter.targetId().ifPresent(id -> {
+            sql.append(" AND target_id = ?");
+            parameters.add(id);
+        });
+        filter.action().ifPresent(action -> {
+            sql.append(" AND action = ?");
+            parameters.add(action);
+        });
+        filter.from().ifPresent(from -> {
+            sql.append(" AND occurred_at >= ?");
+            parameters.add(Timestamp.from(from));
+        });
+        filter.until().ifPresent(until -> {
+            sql.append(" AND occurred_at < ?");
+            parameters.add(Timestamp.from(until));
+        });
+        sql.append(" ORDER BY seq FETCH FIRST ").append(Math.max(1, Math.min(limit, 10_000))).append(" ROWS ONLY");
+        try (Connection connection = transactions.dataSource().getConnection();
+             PreparedStatement select = connection.prepareStatement(sql.toString())) {
+            for (int i = 0; i < parameters.size(); i++) {
+                select.setObject(i + 1, parameters.get(i));
+            }
+            List<AuditEntry> entries = new ArrayList<>();
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    entries.add(entryOf(rows));
+                }
+            }
+            return entries;
+        } catch (SQLException e) {
+            throw new StorageException("Cannot read the audit log", e);
+        }
+    }
+
+    /** Streams every matching entry in order, a page at a time, for export. */
+    public void export(AuditFilter filter, Consumer<AuditEntry> sink) {
+        long after = 0;
+        while (true) {
+            List<AuditEntry> page = read(filter, after, PAGE);
+            page.forEach(sink);
+            if (page.size() < PAGE) {
+                return;
+            }
+            after = page.get(page.size() - 1).seq();
+        }
+    }
+
+    /**
+     * Recomputes the whole chain.
+     *
+     * @return the verdict: intact with the number of entries, or the first entry whose hash or link is wrong
+     */
+    public Verification verify() {
+        String expectedPrevious = GENESIS_HASH;
+        long expectedSeq = 1;
+        long after = 0;
+        while (true) {
+            List<AuditEntry> page = read(AuditFilter.ALL, after, PAGE);
+            for (AuditEntry entry : page) {
+                if (entry.seq() != expectedSeq) {
+                    return new Verification(false, expectedSeq - 1, Optional.of("entry " + expectedSeq + " is missing"));
+                }
+                if (!entry.previousHash().equals(expectedPrevious)) {
+                    return new Verification(false, expectedSeq - 1, Optional.of("entry " + entry.seq() + " does not link to entry " + (entry.seq() - 1)));
+                }
+                if (!hashOf(entry).equals(entry.hash())) {
+                    return new Verification(false, expectedSeq - 1, Optional.of("entry " + entry.seq() + " was altered"));
+                }
+                expectedPrevious = entry.hash();
+                expectedSeq++;
+            }
+            if (page.size() < PAGE) {
+                break;
+            }
+            after = page.get(page.size() - 1).seq();
+        }
+        String tip = headHash();
+        if (!tip.equals(expectedPrevious)) {
+            return new Verification(false, expectedSeq - 1, Optional.of("the log ends before its recorded tip: entries after " + (expectedSeq - 1) + " were removed"));
+        }
+        return new Verification(true, expectedSeq - 1, Optional.empty());
+    }
+
+    /**
+     * The outcome of {@link #verify()}.
+     *
+     * @param intact whether every entry checks out
+     * @param verifiedEntries how many entries were verified before the first problem
+     * @param problem the first problem found
+     */
+    public record Verification(boolean intact, long verifiedEntries, Optional<String> problem) {
+    }
+
+    private String headHash() {
+        try (Connection connection = transactions.dataSource().getConnection();
+             PreparedStatement head = connection.prepareStatement("SELECT last_hash FROM audit_head WHERE id = 1");
+             ResultSet rows = head.executeQuery()) {
+            rows.next();
+            return rows.getString(1);
+        } catch (SQLException e) {
+            throw new StorageException("Cannot read the audit log's tip", e);
+        }
+    }
+
+    /** SHA-256 over every field, each length-prefixed so no two different entries serialise alike. */
+    static String hashOf(AuditEntry entry) {
+        StringBuilder canonical = new StringBuilder();
+        for (String field : List.of(Long.toString(entry.seq()), entry.occurredAt().toString(), entry.actorKind().name(),
+                entry.actorId(), entry.action(), entry.targetType(), entry.targetId(), entry.before().orElse("\u0000"),
+                entry.after().orElse("\u0000"), entry.previousHash())) {
+            canonical.append(field.length()).append(':').append(field).append(';');
+        }
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(canonical.toString().getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+    }
+
+    private static AuditEntry entryOf(ResultSet rows) throws SQLException {
+        return new AuditEntry(rows.getLong(1), rows.getTimestamp(2).toInstant(), Actor.Kind.valueOf(rows.getString(3)),
+                rows.getString(4), rows.getString(5), rows.getString(6), rows.getString(7),
+                Optional.ofNullable(rows.getString(8)), Optional.ofNullable(rows.getString(9)), rows.getString(10),
+                rows.getString(11));
+    }
+
+    private static void setClob(PreparedStatement statement, int index, Optional<String> value) throws SQLException {
+        if (value.isPresent()) {
+            statement.setString(index, value.get());
+        } else {
+            statement.setNull(index, Types.CLOB);
+        }
+    }
+}

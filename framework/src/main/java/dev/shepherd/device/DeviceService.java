@@ -1,0 +1,368 @@
+package dev.shepherd.device;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.shepherd.api.device.ComplianceState;
+import dev.shepherd.api.device.Device;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.DeviceStatus;
+import dev.shepherd.api.device.EnrollmentClaim;
+import dev.shepherd.api.device.EnrollmentGrant;
+import dev.shepherd.api.device.EnrollmentMethod;
+import dev.shepherd.api.device.EnrollmentRefusedException;
+import dev.shepherd.api.device.Ownership;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.event.Event;
+import dev.shepherd.api.event.EventTypes;
+import dev.shepherd.audit.Actor;
+import dev.shepherd.audit.AuditLog;
+import dev.shepherd.audit.AuditRecord;
+import dev.shepherd.enrollment.EnrollmentTokens;
+import dev.shepherd.event.EventLog;
+import dev.shepherd.event.KernelEventBus;
+import dev.shepherd.json.Json;
+import dev.shepherd.storage.StorageException;
+import dev.shepherd.storage.Transactions;
+import dev.shepherd.storage.Tx;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The device registry: enrollment, lifecycle, admin changes, check-ins, inventory and search. Every change that
+ * matters to admins is audited and raises a durable event in the same transaction; check-ins, which are frequent,
+ * only touch one column and go to the in-memory bus.
+ */
+public final class DeviceService {
+
+    private static final Map<DeviceStatus, Set<DeviceStatus>> TRANSITIONS = Map.of(
+            DeviceStatus.PENDING, EnumSet.of(DeviceStatus.ENROLLED, DeviceStatus.RETIRED),
+            DeviceStatus.ENROLLED, EnumSet.of(DeviceStatus.QUARANTINED, DeviceStatus.RETIRED, DeviceStatus.WIPED),
+            DeviceStatus.QUARANTINED, EnumSet.of(DeviceStatus.ENROLLED, DeviceStatus.RETIRED, DeviceStatus.WIPED),
+            DeviceStatus.RETIRED, EnumSet.noneOf(DeviceStatus.class),
+            DeviceStatus.WIPED, EnumSet.noneOf(DeviceStatus.class));
+
+    private final Transactions transactions;
+    private final DeviceStore store = new DeviceStore();
+    private final EnrollmentTokens tokens;
+    private final AuditLog audit;
+    private final EventLog events;
+    private final KernelEventBus bus;
+    private final Json json;
+    private final Clock clock;
+    private final List<DeviceChangeListener> listeners = new CopyOnWriteArrayList<>();
+    /** Platform identifiers (UDID, IMEI, …) are looked up on every device request; they rarely change. */
+    private final Cache<String, DeviceId> byHardwareId = Caffeine.newBuilder()
+            .maximumSize(200_000).expireAfterAccess(Duration.ofMinutes(30)).build();
+
+    public DeviceService(Transactions transactions, EnrollmentTokens tokens, AuditLog audit, EventLog events,
+                         KernelEventBus bus, Json json, Clock clock) {
+        this.transactions = requireNonNull(transactions, "transactions is null");
+        this.tokens = requireNonNull(tokens, "tokens is null");
+        this.audit = requireNonNull(audit, "audit is null");
+        this.events = requireNonNull(events, "events is null");
+        this.bus = requireNonNull(bus, "bus is null");
+        this.json = requireNonNull(json, "json is null");
+        this.clock = requireNonNull(clock, "clock is null");
+    }
+
+    public void addChangeListener(DeviceChangeListener listener) {
+        listeners.add(requireNonNull(listener, "listener is null"));
+    }
+
+    public Optional<DeviceRecord> get(DeviceId id) {
+        return read("read device " + id, connection -> store.find(connection, id));
+    }
+
+    public Optional<DeviceId> idByHardwareId(Platform platform, String kind, String value) {
+        String key = platform.id() + "\u0000" + kind + "\u0000" + value;
+        DeviceId cached = byHardwareId.getIfPresent(key);
+        if (cached != null) {
+            return Optional.of(cached);
+        }
+        Optional<DeviceId> found = read("look up a device by " + kind, connection -> store.idByHardwareId(connection, platform, kind, value));
+        found.ifPresent(id -> byHardwareId.put(key, id));
+        return found;
+    }
+
+    /**
+     * @throws IllegalArgumentException for an invalid cursor or limit
+     */
+    public DevicePage search(DeviceFilter filter, DeviceSort sort, Optional<String> cursor, int limit) {
+        if (limit < 1 || limit > 1000) {
+            throw new IllegalArgumentException("limit must be between 1 and 1000");
+        }
+        return read("search devices", connection -> store.search(connection, filter, sort, cursor, limit));
+    }
+
+    public long count(DeviceFilter filter) {
+        return read("count devices", connection -> store.count(connection, filter));
+    }
+
+    public List<DeviceId> ids(DeviceFilter filter) {
+        return read("list device ids", connection -> store.ids(connection, filter));
+    }
+
+    public Map<String, String> inventory(DeviceId id) {
+        return read("read inventory", connection -> store.inventory(connection, id));
+    }
+
+    /**
+     * Completes an enrollment; see {@link dev.shepherd.api.device.DeviceRegistry#enroll}.
+     *
+     * @throws EnrollmentRefusedException when the token does not allow it
+     */
+    public DeviceRecord enroll(Actor actor, EnrollmentClaim claim) {
+        requireNonNull(claim, "claim is null");
+        if (claim.enrollmentToken().isEmpty() && claim.method() != EnrollmentMethod.PROGRAM && claim.method() != EnrollmentMethod.MANUAL) {
+            throw new EnrollmentRefusedException("an enrollment token is required");
+        }
+        DeviceRecord enrolled = transactions.inTransaction("enroll a device", tx -> {
+            Optional<EnrollmentGrant> grant = Optional.empty();
+            if (claim.enrollmentToken().isPresent()) {
+                grant = tokens.consume(tx, claim.enrollmentToken().get());
+                if (grant.isEmpty()) {
+                    throw new EnrollmentRefusedException("the enrollment token is unknown, expired, used up or revoked");
+                }
+                if (grant.get().platform().isPresent() && !grant.get().platform().get().equals(claim.platform())) {
+                    throw new EnrollmentRefusedException("the enrollment token is for " + grant.get().platform().get() + " devices");
+                }
+            }
+            Connection connection = tx.connection();
+            Optional<DeviceRecord> existing = findByAnyHardwareId(connection, claim);
+            Optional<EnrollmentGrant> granted = grant;
+            Instant now = clock.instant();
+            Ownership ownership = granted.map(EnrollmentGrant::ownership)
+                    .or(() -> existing.map(record -> record.device().ownership())).orElse(Ownership.CORPORATE);
+            Optional<String> userId = granted.flatMap(EnrollmentGrant::userId).or(() -> existing.flatMap(record -> record.device().userId()));
+            String name = !claim.name().isBlank() ? claim.name()
+                    : existing.map(record -> record.device().name()).orElse(defaultName(claim));
+            DeviceId id = existing.map(record -> record.device().id()).orElseGet(DeviceId::random);
+            DeviceStore.Row row = new DeviceStore.Row(id, claim.platform(), DeviceStatus.ENROLLED, ownership, name,
+                    claim.serialNumber(), claim.model(), claim.osVersion(), userId, Optional.of(claim.method()),
+                    existing.map(record -> record.device().compliance()).orElse(ComplianceState.UNKNOWN),
+                    Optional.of(now), existing.flatMap(record -> record.device().lastCheckIn()), Optional.of(actor.toString()),
+                    granted.map(EnrollmentGrant::tokenId), existing.map(DeviceRecord::createdAt).orElse(now), now,
+                    existing.map(record -> record.version() + 1).orElse(1L));
+            if (existing.isPresent()) {
+                store.update(connection, row, existing.get().version());
+            } else {
+                store.insert(connection, row);
+            }
+            releaseHardwareIds(connection, claim, id);
+            store.replaceHardwareIds(connection, id, claim.platform(), claim.hardwareIds());
+            DeviceRecord after = store.find(connection, id).orElseThrow();
+            audit.append(tx, new AuditRecord(actor, existing.isPresent() ? "device.re-enroll" : "device.enroll", "device",
+                    id.toString(), existing.map(record -> json.write(record.device())), Optional.of(json.write(after.device()))));
+            events.record(tx, Event.of(EventTypes.DEVICE_ENROLLED, "kernel", Map.of("deviceId", id.toString(),
+                    "platform", claim.platform().id(), "method", claim.method().name(), "reEnrolled", existing.isPresent(),
+                    "groupId", granted.flatMap(EnrollmentGrant::groupId).orElse(""))));
+            notifyListeners(tx, existing, after);
+            tx.afterCommit(() -> byHardwareId.invalidateAll());
+            return after;
+        });
+        return enrolled;
+    }
+
+    private Optional<DeviceRecord> findByAnyHardwareId(Connection connection, EnrollmentClaim claim) throws SQLException {
+        for (Map.Entry<String, String> hardwareId : claim.hardwareIds().entrySet()) {
+            Optional<DeviceId> id = store.idByHardwareId(connection, claim.platform(), hardwareId.getKey(), hardwareId.getValue());
+            if (id.isPresent()) {
+                return store.findForUpdate(connection, id.get());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Hardware identifiers move with the device they are claimed by; a stale owner loses them. */
+    private void releaseHardwareIds(Connection connection, EnrollmentClaim claim, DeviceId owner) throws SQLException {
+        for (Map.Entry<String, String> hardwareId : claim.hardwareIds().entrySet()) {
+            try (var delete = connection.prepareStatement(
+                    "DELETE FROM device_hardware_id WHERE platform = ? AND kind = ? AND value = ? AND device_id <> ?")) {
+                delete.setString(1, claim.platform().id());
+                delete.setString(2, hardwareId.getKey());
+                delete.setString(3, hardwareId.getValue());
+                delete.setString(4, owner.toString());
+                delete.executeUpdate();
+            }
+        }
+    }
+
+    private static String defaultName(EnrollmentClaim claim) {
+        String base = claim.model().isBlank() ? claim.platform().id() : claim.model();
+        return claim.serialNumber().isBlank() ? base : base + " " + claim.serialNumber();
+    }
+
+    /**
+     * Applies an admin's changes.
+     *
+     * @param expectedVersion the version the admin saw; a different current version is a conflict
+     * @throws DeviceConflictException when the device changed meanwhile
+     */
+    public Optional<DeviceRecord> update(Actor actor, DeviceId id, DeviceChanges changes, OptionalLong expectedVersion) {
+        return transactions.inTransaction("update device " + id, tx -> {
+            Optional<DeviceRecord> current = store.findForUpdate(tx.connection(), id);
+            if (current.isEmpty()) {
+                return Optional.empty();
+            }
+            DeviceRecord before = current.get();
+            if (expectedVersion.isPresent() && expectedVersion.getAsLong() != before.version()) {
+                throw new DeviceConflictException("device " + id + " is at version " + before.version()
+                        + ", not " + expectedVersion.getAsLong() + "; reload it and apply the change again");
+            }
+            Device device = before.device();
+            Optional<String> userId = changes.userId().isPresent()
+                    ? changes.userId().filter(value -> !value.isBlank()) : device.userId();
+            DeviceStore.Row row = rowOf(before, device.status(), changes.name().orElse(device.name()),
+                    changes.ownership().orElse(device.ownership()), userId, device.compliance());
+            store.update(tx.connection(), row, before.version());
+            if (changes.tags().isPresent()) {
+                store.replaceTags(tx.connection(), id, changes.tags().get());
+            }
+            if (changes.attributes().isPresent()) {
+                store.replaceAttributes(tx.connection(), id, changes.attributes().get());
+            }
+            DeviceRecord after = store.find(tx.connection(), id).orElseThrow();
+            audit.append(tx, new AuditRecord(actor, "device.update", "device", id.toString(),
+                    Optional.of(json.write(before.device())), Optional.of(json.write(after.device()))));
+            events.record(tx, Event.of("device.updated", "kernel", Map.of("deviceId", id.toString())));
+            notifyListeners(tx, Optional.of(before), after);
+            return Optional.of(after);
+        });
+    }
+
+    /**
+     * Moves a device through its lifecycle.
+     *
+     * @throws DeviceConflictException when the transition is not allowed from the current state
+     */
+    public Optional<DeviceRecord> changeStatus(Actor actor, DeviceId id, DeviceStatus target, String reason) {
+        return transactions.inTransaction("change the status of device " + id, tx -> changeStatus(tx, actor, id, target, reason));
+    }
+
+    /** As {@link #changeStatus(Actor, DeviceId, DeviceStatus, String)}, inside the caller's transaction. */
+    public Optional<DeviceRecord> changeStatus(Tx tx, Actor actor, DeviceId id, DeviceStatus target, String reason) throws SQLException {
+        Optional<DeviceRecord> current = store.findForUpdate(tx.connection(), id);
+        if (current.isEmpty()) {
+            return Optional.empty();
+        }
+        DeviceRecord before = current.get();
+        DeviceStatus from = before.device().status();
+        if (from == target) {
+            return current;
+        }
+        if (!TRANSITIONS.get(from).contains(target)) {
+            throw new DeviceConflictException("a " + from.name().toLowerCase() + " device cannot become "
+                    + target.name().toLowerCase());
+        }
+        Device device = before.device();
+        store.update(tx.connection(), rowOf(before, target, device.name(), device.ownership(), device.userId(), device.compliance()),
+                before.version());
+        DeviceRecord after = store.find(tx.connection(), id).orElseThrow();
+        audit.append(tx, new AuditRecord(actor, "device.status." + target.name().toLowerCase(), "device", id.toString(),
+                Optional.of(json.write(Map.of("status", from, "reason", reason))),
+                Optional.of(json.write(Map.of("status", target, "reason", reason)))));
+        events.record(tx, Event.of("device.status_changed", "kernel", Map.of("deviceId", id.toString(),
+                "from", from.name(), "to", target.name(), "reason", reason)));
+        notifyListeners(tx, current, after);
+        return Optional.of(after);
+    }
+
+    /** Records the compliance verdict, inside the compliance evaluator's transaction. */
+    public Optional<DeviceRecord> setCompliance(Tx tx, DeviceId id, ComplianceState compliance) throws SQLException {
+        Optional<DeviceRecord> current = store.findForUpdate(tx.connection(), id);
+        if (current.isEmpty() || current.get().device().compliance() == compliance) {
+            return current;
+        }
+        DeviceRecord before = current.get();
+        Device device = before.device();
+        store.update(tx.connection(), rowOf(before, device.status(), device.name(), device.ownership(), device.userId(), compliance),
+                before.version());
+        DeviceRecord after = store.find(tx.connection(), id).orElseThrow();
+        notifyListeners(tx, current, after);
+        return Optional.of(after);
+    }
+
+    public void recordCheckIn(DeviceId id, Instant at) {
+        boolean moved = transactions.inTransaction("record a check-in", tx -> store.touchCheckIn(tx.connection(), id, at));
+        if (moved) {
+            bus.publish(Event.of(EventTypes.DEVICE_CHECKED_IN, "kernel", Map.of("deviceId", id.toString(), "at", at.toString())));
+        }
+    }
+
+    /**
+     * Stores reported inventory. The well-known keys {@code os.version}, {@code model}, {@code serial.number} and
+     * {@code device.name} also update the device's own fields.
+     */
+    public void recordInventory(Actor actor, DeviceId id, Map<String, String> inventory) {
+        if (inventory.isEmpty()) {
+            return;
+        }
+        transactions.inTransaction("record inventory", tx -> {
+            Optional<DeviceRecord> current = store.findForUpdate(tx.connection(), id);
+            if (current.isEmpty()) {
+                throw new IllegalArgumentException("no device " + id);
+            }
+            store.putInventory(tx.connection(), id, inventory, clock.instant());
+            DeviceRecord before = current.get();
+            Device device = before.device();
+            String osVersion = inventory.getOrDefault("os.version", device.osVersion());
+            String model = inventory.getOrDefault("model", device.model());
+            String serial = inventory.getOrDefault("serial.number", device.serialNumber());
+            String name = inventory.getOrDefault("device.name", device.name());
+            if (!osVersion.equals(device.osVersion()) || !model.equals(device.model()) || !serial.equals(device.serialNumber())
+                    || !name.equals(device.name())) {
+                DeviceStore.Row row = new DeviceStore.Row(id, device.platform(), device.status(), device.ownership(), name,
+                        serial, model, osVersion, device.userId(), device.enrollmentMethod(), device.compliance(),
+                        device.enrolledAt(), device.lastCheckIn(), before.enrolledBy(), before.enrollmentTokenId(),
+                        before.createdAt(), clock.instant(), before.version() + 1);
+                store.update(tx.connection(), row, before.version());
+                DeviceRecord after = store.find(tx.connection(), id).orElseThrow();
+                notifyListeners(tx, current, after);
+            }
+            events.record(tx, Event.of("device.inventory_updated", actor.id(), Map.of("deviceId", id.toString(),
+                    "items", inventory.size())));
+            return null;
+        });
+    }
+
+    private DeviceStore.Row rowOf(DeviceRecord before, DeviceStatus status, String name, Ownership ownership,
+                                  Optional<String> userId, ComplianceState compliance) {
+        Device device = before.device();
+        return new DeviceStore.Row(device.id(), device.platform(), status, ownership, name, device.serialNumber(),
+                device.model(), device.osVersion(), userId, device.enrollmentMethod(), compliance, device.enrolledAt(),
+                device.lastCheckIn(), before.enrolledBy(), before.enrollmentTokenId(), before.createdAt(), clock.instant(),
+                before.version() + 1);
+    }
+
+    private void notifyListeners(Tx tx, Optional<DeviceRecord> before, DeviceRecord after) throws SQLException {
+        for (DeviceChangeListener listener : listeners) {
+            listener.changed(tx, before, after);
+        }
+    }
+
+    @FunctionalInterface
+    private interface Read<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    private <T> T read(String what, Read<T> read) {
+        try (Connection connection = transactions.dataSource().getConnection()) {
+            return read.run(connection);
+        } catch (SQLException e) {
+            throw new StorageException("Cannot " + what, e);
+        }
+    }
+}

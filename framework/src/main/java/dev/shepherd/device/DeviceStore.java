@@ -1,0 +1,459 @@
+package dev.shepherd.device;
+
+import dev.shepherd.api.device.ComplianceState;
+import dev.shepherd.api.device.Device;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.DeviceStatus;
+import dev.shepherd.api.device.EnrollmentMethod;
+import dev.shepherd.api.device.Ownership;
+import dev.shepherd.api.device.Platform;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+/**
+ * The device tables. Every statement is parameterised; filters compile to conditions over indexed columns, and
+ * listings use keyset pagination so the millionth page costs what the first does.
+ */
+final class DeviceStore {
+
+    private static final String COLUMNS = """
+            d.id, d.platform, d.status, d.ownership, d.name, d.serial_number, d.model, d.os_version, d.user_id,
+            d.enrollment_method, d.compliance, d.enrolled_at, d.last_check_in, d.row_version, d.enrolled_by,
+            d.enrollment_token_id, d.created_at, d.updated_at""";
+
+    /** A device row as written; the related rows (hardware ids, tags, attributes) are written separately. */
+    record Row(DeviceId id, Platform platform, DeviceStatus status, Ownership ownership, String name, String serialNumber,
+               String model, String osVersion, Optional<String> userId, Optional<EnrollmentMethod> enrollmentMethod,
+               ComplianceState compliance, Optional<Instant> enrolledAt, Optional<Instant> lastCheckIn,
+               Optional<String> enrolledBy, Optional<String> enrollmentTokenId, Instant createdAt, Instant updatedAt,
+               long version) {
+    }
+
+    void insert(Connection connection, Row row) throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement("""
+                INSERT INTO device (id, platform, status, ownership, name, name_key, serial_number, model, os_version,
+                                    os_version_key, user_id, enrollment_method, enrollment_token_id, enrolled_by,
+                                    enrolled_at, last_check_in, compliance, created_at, updated_at, row_version)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+            insert.setString(1, row.id().toString());
+            insert.setString(2, row.platform().id());
+            insert.setString(3, row.status().name());
+            insert.setString(4, row.ownership().name());
+            insert.setString(5, row.name());
+            insert.setString(6, nameKey(row.name()));
+            insert.setString(7, row.serialNumber());
+            insert.setString(8, row.model());
+            insert.setString(9, row.osVersion());
+            insert.setString(10, OsVersion.key(row.osVersion()));
+            setOptional(insert, 11, row.userId());
+            setOptional(insert, 12, row.enrollmentMethod().map(Enum::name));
+            setOptional(insert, 13, row.enrollmentTokenId());
+            setOptional(insert, 14, row.enrolledBy());
+            setTimestamp(insert, 15, row.enrolledAt());
+            setTimestamp(insert, 16, row.lastCheckIn());
+            insert.setString(17, row.compliance().name());
+            insert.setTimestamp(18, Timestamp.from(row.createdAt()));
+            insert.setTimestamp(19, Timestamp.from(row.updatedAt()));
+            insert.setLong(20, row.version());
+            insert.executeUpdate();
+        }
+    }
+
+    /**
+     * Rewrites a device's row if its version is still the expected one.
+     *
+     * @return false when another change got there first
+     */
+    boolean update(Connection connection, Row row, long expectedVersion) throws SQLException {
+        try (PreparedStatement update = connection.prepareStatement("""
+                UPDATE device SET platform = ?, status = ?, ownership = ?, name = ?, name_key = ?, serial_number = ?,
+                                  model = ?, os_version = ?, os_version_key = ?, user_id = ?, enrollment_method = ?,
+                                  enrollment_token_id = ?, enrolled_by = ?, enrolled_at = ?, last_check_in = ?,
+                                  compliance = ?, updated_at = ?, row_version = ?
+                WHERE id = ? AND row_version = ?""")) {
+            update.setString(1, row.platform().id());
+            update.setString(2, row.status().name());
+            update.setString(3, row.ownership().name());
+            update.setString(4, row.name());
+            update.setString(5, nameKey(row.name()));
+            update.setString(6, row.serialNumber());
+            update.setString(7, row.model());
+            update.setString(8, row.osVersion());
+            update.setString(9, OsVersion.key(row.osVersion()));
+            setOptional(update, 10, row.userId());
+            setOptional(update, 11, row.enrollmentMethod().map(Enum::name));
+            setOptional(update, 12, row.enrollmentTokenId());
+            setOptional(update, 13, row.enrolledBy());
+            setTimestamp(update, 14, row.enrolledAt());
+            setTimestamp(update, 15, row.lastCheckIn());
+            update.setString(16, row.compliance().name());
+            update.setTimestamp(17, Timestamp.from(row.updatedAt()));
+            update.setLong(18, row.version());
+            update.setString(19, row.id().toString());
+            update.setLong(20, expectedVersion);
+            return update.executeUpdate() == 1;
+        }
+    }
+
+    /** Check-ins are frequent and change nothing an admin audits: one narrow update, no version bump. */
+    boolean touchCheckIn(Connection connection, DeviceId id, Instant at) throws SQLException {
+        try (PreparedStatement update = connection.prepareStatement(
+                "UPDATE device SET last_check_in = ? WHERE id = ? AND (last_check_in IS NULL OR last_check_in < ?)")) {
+            update.setTimestamp(1, Timestamp.from(at));
+            update.setString(2, id.toString());
+            update.setTimestamp(3, Timestamp.from(at));
+            return update.executeUpdate() == 1;
+        }
+    }
+
+    void replaceHardwareIds(Connection connection, DeviceId id, Platform platform, Map<String, String> hardwareIds) throws SQLException {
+        try (PreparedStatement delete = connection.prepareStatement("DELETE FROM device_hardware_id WHERE device_id = ?")) {
+            delete.setString(1, id.toString());
+            delete.executeUpdate();
+        }
+        try (PreparedStatement insert = connection.prepareStatement(
+                "INSERT INTO device_hardware_id (platform, kind, value, device_id) VALUES (?, ?, ?, ?)")) {
+            for (Map.Entry<String, String> hardwareId : hardwareIds.entrySet()) {
+                insert.setString(1, platform.id());
+                insert.setString(2, hardwareId.getKey());
+                insert.setString(3, hardwareId.getValue());
+                insert.setString(4, id.toString());
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        }
+    }
+
+    void replaceTags(Connection connection, DeviceId id, Set<String> tags) throws SQLException {
+        replaceValues(connection, id, "DELETE FROM device_tag WHERE device_id = ?",
+                "INSERT INTO device_tag (device_id, tag) VALUES (?, ?)",
+                tags.stream().collect(Collectors.toMap(tag -> tag, tag -> tag)), false);
+    }
+
+    void replaceAttributes(Connection connection, DeviceId id, Map<String, String> attributes) throws SQLException {
+        replaceValues(connection, id, "DELETE FROM device_attribute WHERE device_id = ?",
+                "INSERT INTO device_attribute (device_id, name, value) VALUES (?, ?, ?)", attributes, true);
+    }
+
+    private static void replaceValues(Connection connection, DeviceId id, String deleteSql, String insertSql,
+                                      Map<String, String> values, boolean withValue) throws SQLException {
+        try (PreparedStatement delete = connection.prepareStatement(deleteSql)) {
+            delete.setString(1, id.toString());
+            delete.executeUpdate();
+        }
+        if (values.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement insert = connection.prepareStatement(insertSql)) {
+            for (Map.Entry<String, String> value : values.entrySet()) {
+                insert.setString(1, id.toString());
+                insert.setString(2, value.getKey());
+                if (withValue) {
+                    insert.setString(3, value.getValue());
+                }
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        }
+    }
+
+    /** Upserts inventory items: update what exists, insert the rest. */
+    void putInventory(Connection connection, DeviceId id, Map<String, String> items, Instant at) throws SQLException {
+        Set<String> existing = new HashSet<>();
+        try (PreparedStatement select = connection.prepareStatement("SELECT item FROM device_inventory WHERE device_id = ?")) {
+            select.setString(1, id.toString());
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    existing.add(rows.getString(1));
+                }
+            }
+        }
+        try (PreparedStatement update = connection.prepareStatement(
+                "UPDATE device_inventory SET value = ?, updated_at = ? WHERE device_id = ? AND item = ?");
+             PreparedStatement insert = connection.prepareStatement(
+                     "INSERT INTO device_inventory (device_id, item, value, updated_at) VALUES (?, ?, ?, ?)")) {
+            for (Map.Entry<String, String> item : items.entrySet()) {
+                if (existing.contains(item.getKey())) {
+                    update.setString(1, item.getValue());
+                    update.setTimestamp(2, Timestamp.from(at));
+                    update.setString(3, id.toString());
+                    update.setString(4, item.getKey());
+                    update.addBatch();
+                } else {
+                    insert.setString(1, id.toString());
+                    insert.setString(2, item.getKey());
+                    insert.setString(3, item.getValue());
+                    insert.setTimestamp(4, Timestamp.from(at));
+                    insert.addBatch();
+                }
+            }
+            update.executeBatch();
+            insert.executeBatch();
+        }
+    }
+
+    Map<String, String> inventory(Connection connection, DeviceId id) throws SQLException {
+        Map<String, String> items = new LinkedHashMap<>();
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT item, value FROM device_inventory WHERE device_id = ? ORDER BY item")) {
+            select.setString(1, id.toString());
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    items.put(rows.getString(1), rows.getString(2));
+                }
+            }
+        }
+        return items;
+    }
+
+    Optional<DeviceId> idByHardwareId(Connection connection, Platform platform, String kind, String value) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT device_id FROM device_hardware_id WHERE platform = ? AND kind = ? AND value = ?")) {
+            select.setString(1, platform.id());
+            select.setString(2, kind);
+            select.setString(3, value);
+            try (ResultSet rows = select.executeQuery()) {
+                return rows.next() ? Optional.of(DeviceId.parse(rows.getString(1).trim())) : Optional.empty();
+            }
+        }
+    }
+
+    Optional<DeviceRecord> find(Connection connection, DeviceId id) throws SQLException {
+        List<DeviceRecord> found = load(connection, List.of(id.toString()));
+        return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+    }
+
+    Optional<DeviceRecord> findForUpdate(Connection connection, DeviceId id) throws SQLException {
+        // Derby takes an update lock on the row for the rest of the transaction.
+        try (PreparedStatement lock = connection.prepareStatement("UPDATE device SET row_version = row_version WHERE id = ?")) {
+            lock.setString(1, id.toString());
+            if (lock.executeUpdate() == 0) {
+                return Optional.empty();
+            }
+        }
+        return find(connection, id);
+    }
+
+    /** Lists devices matching a filter, one keyset page at a time. */
+    DevicePage search(Connection connection, DeviceFilter filter, DeviceSort sort, Optional<String> cursorText, int limit)
+            throws SQLException {
+        Optional<Cursor> cursor = cursorText.map(text -> Cursor.decode(text, sort));
+        StringBuilder sql = new StringBuilder("SELECT d.id, d.name_key FROM device d WHERE 1 = 1");
+        List<Object> parameters = new ArrayList<>();
+        appendConditions(filter, sql, parameters);
+        if (cursor.isPresent()) {
+            if (sort == DeviceSort.ID) {
+                sql.append(" AND d.id > ?");
+                parameters.add(cursor.get().id());
+            } else {
+                // Written so Derby can start an index range scan at the cursor's name.
+                sql.append(" AND d.name_key >= ? AND (d.name_key > ? OR d.id > ?)");
+                parameters.add(cursor.get().sortValue());
+                parameters.add(cursor.get().sortValue());
+                parameters.add(cursor.get().id());
+            }
+        }
+        sql.append(sort == DeviceSort.ID ? " ORDER BY d.id" : " ORDER BY d.name_key, d.id");
+        sql.append(" FETCH FIRST ").append(limit + 1).append(" ROWS ONLY");
+        List<String> ids = new ArrayList<>();
+        List<String> nameKeys = new ArrayList<>();
+        try (PreparedStatement select = connection.prepareStatement(sql.toString())) {
+            bind(select, parameters);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    ids.add(rows.getString(1));
+                    nameKeys.add(rows.getString(2));
+                }
+            }
+        }
+        Optional<String> next = Optional.empty();
+        if (ids.size() > limit) {
+            ids = ids.subList(0, limit);
+            String lastId = ids.get(limit - 1);
+            next = Optional.of(new Cursor(sort, sort == DeviceSort.ID ? "" : nameKeys.get(limit - 1), lastId).encode());
+        }
+        return new DevicePage(load(connection, ids), next);
+    }
+
+    /** Counts devices matching a filter. */
+    long count(Connection connection, DeviceFilter filter) throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT COUNT(*) FROM device d WHERE 1 = 1");
+        List<Object> parameters = new ArrayList<>();
+        appendConditions(filter, sql, parameters);
+        try (PreparedStatement select = connection.prepareStatement(sql.toString())) {
+            bind(select, parameters);
+            try (ResultSet rows = select.executeQuery()) {
+                rows.next();
+                return rows.getLong(1);
+            }
+        }
+    }
+
+    /** The ids of every device matching a filter, in id order, for fan-out. */
+    List<DeviceId> ids(Connection connection, DeviceFilter filter) throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT d.id FROM device d WHERE 1 = 1");
+        List<Object> parameters = new ArrayList<>();
+        appendConditions(filter, sql, parameters);
+        sql.append(" ORDER BY d.id");
+        List<DeviceId> ids = new ArrayList<>();
+        try (PreparedStatement select = connection.prepareStatement(sql.toString())) {
+            bind(select, parameters);
+            select.setFetchSize(1000);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    ids.add(new DeviceId(UUID.fromString(rows.getString(1).trim())));
+                }
+            }
+        }
+        return ids;
+    }
+
+    static void appendConditions(DeviceFilter filter, StringBuilder sql, List<Object> parameters) {
+        filter.platform().ifPresent(value -> condition(sql, parameters, " AND d.platform = ?", value.id()));
+        filter.status().ifPresent(value -> condition(sql, parameters, " AND d.status = ?", value.name()));
+        filter.ownership().ifPresent(value -> condition(sql, parameters, " AND d.ownership = ?", value.name()));
+        filter.compliance().ifPresent(value -> condition(sql, parameters, " AND d.compliance = ?", value.name()));
+        filter.model().ifPresent(value -> condition(sql, parameters, " AND d.model = ?", value));
+        filter.namePrefix().ifPresent(value -> condition(sql, parameters, " AND d.name_key LIKE ? ESCAPE '!'",
+                escapeLike(nameKey(value)) + "%"));
+        filter.serialNumber().ifPresent(value -> condition(sql, parameters, " AND d.serial_number = ?", value));
+        filter.userId().ifPresent(value -> condition(sql, parameters, " AND d.user_id = ?", value));
+        filter.tag().ifPresent(value -> condition(sql, parameters,
+                " AND d.id IN (SELECT t.device_id FROM device_tag t WHERE t.tag = ?)", value));
+        filter.osVersionAtLeast().ifPresent(value -> condition(sql, parameters, " AND d.os_version_key >= ?", OsVersion.key(value)));
+        filter.osVersionBelow().ifPresent(value -> condition(sql, parameters,
+                " AND d.os_version_key < ? AND d.os_version_key <> ''", OsVersion.key(value)));
+        filter.checkedInBefore().ifPresent(value -> condition(sql, parameters,
+                " AND (d.last_check_in IS NULL OR d.last_check_in < ?)", Timestamp.from(value)));
+        filter.checkedInAfter().ifPresent(value -> condition(sql, parameters, " AND d.last_check_in >= ?", Timestamp.from(value)));
+    }
+
+    private static void condition(StringBuilder sql, List<Object> parameters, String clause, Object value) {
+        sql.append(clause);
+        parameters.add(value);
+    }
+
+    /** Loads devices with their hardware ids, tags and attributes, in the order given, in four queries. */
+    List<DeviceRecord> load(Connection connection, List<String> ids) throws SQLException {
+        if (ids.isEmpty()) {
+            return List.of();
+        }
+        String placeholders = ids.stream().map(id -> "?").collect(Collectors.joining(", "));
+        Map<String, Map<String, String>> hardwareIds = related(connection,
+                "SELECT device_id, kind, value FROM device_hardware_id WHERE device_id IN (" + placeholders + ")", ids);
+        Map<String, Map<String, String>> tags = related(connection,
+                "SELECT device_id, tag, tag FROM device_tag WHERE device_id IN (" + placeholders + ")", ids);
+        Map<String, Map<String, String>> attributes = related(connection,
+                "SELECT device_id, name, value FROM device_attribute WHERE device_id IN (" + placeholders + ")", ids);
+        Map<String, DeviceRecord> byId = new HashMap<>();
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT " + COLUMNS + " FROM device d WHERE d.id IN (" + placeholders + ")")) {
+            bind(select, new ArrayList<>(ids));
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    String id = rows.getString(1).trim();
+                    byId.put(id, recordOf(rows, hardwareIds.getOrDefault(id, Map.of()),
+                            tags.getOrDefault(id, Map.of()).keySet(), attributes.getOrDefault(id, Map.of())));
+                }
+            }
+        }
+        List<DeviceRecord> ordered = new ArrayList<>(ids.size());
+        for (String id : ids) {
+            DeviceRecord record = byId.get(id.trim());
+            if (record != null) {
+                ordered.add(record);
+            }
+        }
+        return ordered;
+    }
+
+    private static Map<String, Map<String, String>> related(Connection connection, String sql, Collection<String> ids)
+            throws SQLException {
+        Map<String, Map<String, String>> related = new HashMap<>();
+        try (PreparedStatement select = connection.prepareStatement(sql)) {
+            bind(select, new ArrayList<>(ids));
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    related.computeIfAbsent(rows.getString(1).trim(), id -> new LinkedHashMap<>()).put(rows.getString(2), rows.getString(3));
+                }
+            }
+        }
+        return related;
+    }
+
+    private static DeviceRecord recordOf(ResultSet rows, Map<String, String> hardwareIds, Set<String> tags,
+                                         Map<String, String> attributes) throws SQLException {
+        Device device = new Device(
+                DeviceId.parse(rows.getString(1).trim()),
+                new Platform(rows.getString(2)),
+                DeviceStatus.valueOf(rows.getString(3)),
+                Ownership.valueOf(rows.getString(4)),
+                rows.getString(5),
+                rows.getString(6),
+                rows.getString(7),
+                rows.getString(8),
+                hardwareIds,
+                Optional.ofNullable(rows.getString(9)).map(String::trim),
+                Optional.ofNullable(rows.getString(10)).map(EnrollmentMethod::valueOf),
+                ComplianceState.valueOf(rows.getString(11)),
+                instant(rows.getTimestamp(12)),
+                instant(rows.getTimestamp(13)),
+                tags,
+                attributes);
+        return new DeviceRecord(device, rows.getLong(14), Optional.ofNullable(rows.getString(15)),
+                Optional.ofNullable(rows.getString(16)).map(String::trim),
+                rows.getTimestamp(17).toInstant(), rows.getTimestamp(18).toInstant());
+    }
+
+    static String nameKey(String name) {
+        return name.toLowerCase(Locale.ROOT);
+    }
+
+    private static String escapeLike(String text) {
+        return text.replace("!", "!!").replace("%", "!%").replace("_", "!_");
+    }
+
+    private static Optional<Instant> instant(Timestamp timestamp) {
+        return Optional.ofNullable(timestamp).map(Timestamp::toInstant);
+    }
+
+    static void bind(PreparedStatement statement, List<Object> parameters) throws SQLException {
+        for (int i = 0; i < parameters.size(); i++) {
+            statement.setObject(i + 1, parameters.get(i));
+        }
+    }
+
+    private static void setOptional(PreparedStatement statement, int index, Optional<String> value) throws SQLException {
+        if (value.isPresent()) {
+            statement.setString(index, value.get());
+        } else {
+            statement.setNull(index, Types.VARCHAR);
+        }
+    }
+
+    private static void setTimestamp(PreparedStatement statement, int index, Optional<Instant> value) throws SQLException {
+        if (value.isPresent()) {
+            statement.setTimestamp(index, Timestamp.from(value.get()));
+        } else {
+            statement.setNull(index, Types.TIMESTAMP);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package dev.shepherd.device;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Makes operating-system versions comparable as strings: {@code 17.4.1} becomes {@code 000017.000004.000001.000000}. */
+public final class OsVersion {
+
+    private static final Pattern NUMBER = Pattern.compile("\\d+");
+    private static final int PARTS = 4;
+
+    private OsVersion() {
+    }
+
+    /**
+     * @param version a version such as {@code 17.4.1} or {@code 10.0.22631.3296}
+     * @return its sortable key; empty when the version has no number in it
+     */
+    public static String key(String version) {
+        Matcher matcher = NUMBER.matcher(version);
+        StringBuilder key = new StringBuilder();
+        int parts = 0;
+        while (parts < PARTS && matcher.find()) {
+            String digits = matcher.group();
+            long value = digits.length() > 6 ? 999_999 : Math.min(999_999, Long.parseLong(digits));
+            if (parts > 0) {
+                key.append('.');
+            }
+            key.append(String.format("%06d", value));
+            parts++;
+        }
+        if (parts == 0) {
+            return "";
+        }
+        while (parts++ < PARTS) {
+            key.append(".000000");
+        }
+        return key.toString();
+    }
+}

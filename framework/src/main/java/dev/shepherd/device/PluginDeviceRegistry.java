@@ -1,0 +1,66 @@
+package dev.shepherd.device;
+
+import dev.shepherd.api.device.Device;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.api.device.DeviceStatus;
+import dev.shepherd.api.device.EnrollmentClaim;
+import dev.shepherd.api.device.EnrollmentGrant;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.audit.Actor;
+import dev.shepherd.enrollment.EnrollmentTokens;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/** The device registry as one plugin sees it: every change it makes is attributed to it. */
+public final class PluginDeviceRegistry implements DeviceRegistry {
+
+    private final Actor actor;
+    private final DeviceService devices;
+    private final EnrollmentTokens tokens;
+
+    public PluginDeviceRegistry(String pluginId, DeviceService devices, EnrollmentTokens tokens) {
+        this.actor = Actor.plugin(requireNonNull(pluginId, "pluginId is null"));
+        this.devices = requireNonNull(devices, "devices is null");
+        this.tokens = requireNonNull(tokens, "tokens is null");
+    }
+
+    @Override
+    public Optional<Device> find(DeviceId id) {
+        return devices.get(id).map(DeviceRecord::device);
+    }
+
+    @Override
+    public Optional<Device> findByHardwareId(Platform platform, String kind, String value) {
+        return devices.idByHardwareId(platform, kind, value).flatMap(this::find);
+    }
+
+    @Override
+    public Optional<EnrollmentGrant> checkEnrollmentToken(String token) {
+        return tokens.check(requireNonNull(token, "token is null"));
+    }
+
+    @Override
+    public Device enroll(EnrollmentClaim claim) {
+        return devices.enroll(actor, claim).device();
+    }
+
+    @Override
+    public void recordUnenrolled(DeviceId id, String reason) {
+        devices.changeStatus(actor, id, DeviceStatus.RETIRED, "unenrolled by the device: " + reason);
+    }
+
+    @Override
+    public void recordCheckIn(DeviceId id, Instant at) {
+        devices.recordCheckIn(id, at);
+    }
+
+    @Override
+    public void recordInventory(DeviceId id, Map<String, String> inventory) {
+        devices.recordInventory(actor, id, inventory);
+    }
+}

@@ -1,0 +1,206 @@
+package dev.shepherd.enrollment;
+
+import dev.shepherd.api.device.EnrollmentGrant;
+import dev.shepherd.api.device.Ownership;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.audit.Actor;
+import dev.shepherd.audit.AuditLog;
+import dev.shepherd.audit.AuditRecord;
+import dev.shepherd.json.Json;
+import dev.shepherd.storage.StorageException;
+import dev.shepherd.storage.Transactions;
+import dev.shepherd.storage.Tx;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.UUID;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Enrollment tokens: created by admins, presented by devices. Secrets are 256 random bits; only their SHA-256 is
+ * stored (a fast hash is right for a secret with that much entropy). Using a token is one conditional update, so
+ * a single-use token enrolls exactly one device however many try at once.
+ */
+public final class EnrollmentTokens {
+
+    private static final String SELECT = """
+            SELECT id, name, ownership, platform, group_id, user_id, max_uses, uses, expires_at, created_by, created_at,
+                   revoked_at FROM enrollment_token""";
+
+    private final Transactions transactions;
+    private final AuditLog audit;
+    private final Json json;
+    private final Clock clock;
+    private final SecureRandom random = new SecureRandom();
+
+    public EnrollmentTokens(Transactions transactions, AuditLog audit, Json json, Clock clock) {
+        this.transactions = requireNonNull(transactions, "transactions is null");
+        this.audit = requireNonNull(audit, "audit is null");
+        this.json = requireNonNull(json, "json is null");
+        this.clock = requireNonNull(clock, "clock is null");
+    }
+
+    public IssuedEnrollmentToken create(Actor actor, NewEnrollmentToken request) {
+        requireNonNull(request, "request is null");
+        Instant now = clock.instant();
+        if (!request.expiresAt().isAfter(now)) {
+            throw new IllegalArgumentException("expiresAt must be in the future");
+        }
+        byte[] bytes = new byte[32];
+        random.nextBytes(bytes);
+        String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        EnrollmentToken token = new EnrollmentToken(UUID.randomUUID().toString(), request.name(), request.ownership(),
+                request.platform(), request.groupId(), request.userId(), request.maxUses(), 0, request.expiresAt(),
+                actor.toString(), now, Optional.empty());
+        transactions.inTransaction("create an enrollment token", tx -> {
+            try (PreparedStatement insert = tx.connection().prepareStatement("""
+                    INSERT INTO enrollment_token (id, name, token_hash, ownership, platform, group_id, user_id, max_uses,
+                                                  uses, expires_at, created_by, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)""")) {
+                insert.setString(1, token.id());
+                insert.setString(2, token.name());
+                insert.setString(3, hash(secret));
+                insert.setString(4, token.ownership().name());
+                setOptional(insert, 5, token.platform().map(Platform::id));
+                setOptional(insert, 6, token.groupId());
+                setOptional(insert, 7, token.userId());
+                if (token.maxUses().isPresent()) {
+                    insert.setInt(8, token.maxUses().getAsInt());
+                } else {
+                    insert.setNull(8, Types.INTEGER);
+                }
+                insert.setTimestamp(9, Timestamp.from(token.expiresAt()));
+                insert.setString(10, token.createdBy());
+                insert.setTimestamp(11, Timestamp.from(now));
+                insert.executeUpdate();
+            }
+            audit.append(tx, new AuditRecord(actor, "enrollment-token.create", "enrollment-token", token.id(),
+                    Optional.empty(), Optional.of(json.write(token))));
+            return null;
+        });
+        return new IssuedEnrollmentToken(token, secret);
+    }
+
+    public List<EnrollmentToken> list() {
+        return query(SELECT + " ORDER BY created_at DESC", List.of());
+    }
+
+    public Optional<EnrollmentToken> find(String id) {
+        return query(SELECT + " WHERE id = ?", List.of(id)).stream().findFirst();
+    }
+
+    /** @return false when there is no such token */
+    public boolean revoke(Actor actor, String id) {
+        return transactions.inTransaction("revoke an enrollment token", tx -> {
+            Optional<EnrollmentToken> before = query(tx.connection(), SELECT + " WHERE id = ?", List.of(id)).stream().findFirst();
+            if (before.isEmpty()) {
+                return false;
+            }
+            try (PreparedStatement update = tx.connection().prepareStatement(
+                    "UPDATE enrollment_token SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")) {
+                update.setTimestamp(1, Timestamp.from(clock.instant()));
+                update.setString(2, id);
+                update.executeUpdate();
+            }
+            EnrollmentToken after = query(tx.connection(), SELECT + " WHERE id = ?", List.of(id)).get(0);
+            audit.append(tx, new AuditRecord(actor, "enrollment-token.revoke", "enrollment-token", id,
+                    Optional.of(json.write(before.get())), Optional.of(json.write(after))));
+            return true;
+        });
+    }
+
+    /** What a secret grants now, without using it up. */
+    public Optional<EnrollmentGrant> check(String secret) {
+        return byHash(hash(secret)).filter(token -> token.usableAt(clock.instant())).map(EnrollmentTokens::grantOf);
+    }
+
+    /**
+     * Uses up one use of a token within the caller's transaction.
+     *
+     * @return the token's grant, or empty when the secret is unknown, expired, used up or revoked
+     */
+    public Optional<EnrollmentGrant> consume(Tx tx, String secret) throws SQLException {
+        String hash = hash(secret);
+        try (PreparedStatement update = tx.connection().prepareStatement("""
+                UPDATE enrollment_token SET uses = uses + 1
+                WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ? AND (max_uses IS NULL OR uses < max_uses)""")) {
+            update.setString(1, hash);
+            update.setTimestamp(2, Timestamp.from(clock.instant()));
+            if (update.executeUpdate() != 1) {
+                return Optional.empty();
+            }
+        }
+        return query(tx.connection(), SELECT + " WHERE token_hash = ?", List.of(hash)).stream().findFirst().map(EnrollmentTokens::grantOf);
+    }
+
+    private Optional<EnrollmentToken> byHash(String hash) {
+        return query(SELECT + " WHERE token_hash = ?", List.of(hash)).stream().findFirst();
+    }
+
+    private static EnrollmentGrant grantOf(EnrollmentToken token) {
+        return new EnrollmentGrant(token.id(), token.ownership(), token.platform(), token.groupId(), token.userId(), token.expiresAt());
+    }
+
+    private List<EnrollmentToken> query(String sql, List<Object> parameters) {
+        try (Connection connection = transactions.dataSource().getConnection()) {
+            return query(connection, sql, parameters);
+        } catch (SQLException e) {
+            throw new StorageException("Cannot read enrollment tokens", e);
+        }
+    }
+
+    private static List<EnrollmentToken> query(Connection connection, String sql, List<Object> parameters) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(sql)) {
+            for (int i = 0; i < parameters.size(); i++) {
+                select.setObject(i + 1, parameters.get(i));
+            }
+            List<EnrollmentToken> tokens = new ArrayList<>();
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    int maxUses = rows.getInt(7);
+                    OptionalInt max = rows.wasNull() ? OptionalInt.empty() : OptionalInt.of(maxUses);
+                    tokens.add(new EnrollmentToken(rows.getString(1).trim(), rows.getString(2), Ownership.valueOf(rows.getString(3)),
+                            Optional.ofNullable(rows.getString(4)).map(Platform::new),
+                            Optional.ofNullable(rows.getString(5)).map(String::trim),
+                            Optional.ofNullable(rows.getString(6)).map(String::trim), max, rows.getInt(8),
+                            rows.getTimestamp(9).toInstant(), rows.getString(10), rows.getTimestamp(11).toInstant(),
+                            Optional.ofNullable(rows.getTimestamp(12)).map(Timestamp::toInstant)));
+                }
+            }
+            return tokens;
+        }
+    }
+
+    static String hash(String secret) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+    }
+
+    private static void setOptional(PreparedStatement statement, int index, Optional<String> value) throws SQLException {
+        if (value.isPresent()) {
+            statement.setString(index, value.get());
+        } else {
+            statement.setNull(index, Types.VARCHAR);
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package dev.shepherd.event;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.shepherd.api.event.Event;
+import dev.shepherd.json.Json;
+import dev.shepherd.storage.StorageException;
+import dev.shepherd.storage.Transactions;
+import dev.shepherd.storage.Tx;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The durable event log. An event is written in the transaction of the change that raised it and handed to
+ * the in-memory bus only after that transaction commits, so no subscriber ever hears of a change that was rolled
+ * back, and no committed change goes unrecorded. Transactional hooks (webhook deliveries) join the same
+ * transaction.
+ */
+public final class EventLog implements EventSink {
+
+    /** Joins the transaction that records an event, for work that must be kept or lost together with it. */
+    @FunctionalInterface
+    public interface TransactionalHook {
+        void recorded(Tx tx, Event event) throws SQLException;
+    }
+
+    /**
+     * A stored event with its position.
+     *
+     * @param seq position in the log
+     * @param event the event
+     */
+    public record Logged(long seq, Event event) {
+    }
+
+    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
+    };
+
+    private final Transactions transactions;
+    private final Json json;
+    private final KernelEventBus bus;
+    private final List<TransactionalHook> hooks = new CopyOnWriteArrayList<>();
+
+    public EventLog(Transactions transactions, Json json, KernelEventBus bus) {
+        this.transactions = requireNonNull(transactions, "transactions is null");
+        this.json = requireNonNull(json, "json is null");
+        this.bus = requireNonNull(bus, "bus is null");
+    }
+
+    public void addTransactionalHook(TransactionalHook hook) {
+        hooks.add(requireNonNull(hook, "hook is null"));
+    }
+
+    /**
+     * Records an event in the caller's transaction; subscribers hear of it once the transaction commits.
+     *
+     * @param tx the transaction of the change that raised the event
+     * @param event the event
+     */
+    public void record(Tx tx, Event event) throws SQLException {
+        requireNonNull(event, "event is null");
+        try (PreparedStatement insert = tx.connection().prepareStatement(
+                "INSERT INTO event_log (id, event_type, occurred_at, source, data) VALUES (?, ?, ?, ?, ?)")) {
+            insert.setString(1, event.id().toString());
+            insert.setString(2, event.type());
+            insert.setTimestamp(3, Timestamp.from(event.occurredAt()));
+            insert.setString(4, event.source());
+            insert.setString(5, toJson(event.data()));
+            insert.executeUpdate();
+        }
+        for (TransactionalHook hook : hooks) {
+            hook.recorded(tx, event);
+        }
+        tx.afterCommit(() -> bus.publish(event));
+    }
+
+    /** Records an event in a transaction of its own, for events not tied to a change in the store. */
+    @Override
+    public void publish(Event event) {
+        transactions.inTransaction("record event " + event.type(), tx -> {
+            record(tx, event);
+            return null;
+        });
+    }
+
+    /**
+     * Reads events in order.
+     *
+     * @param typePrefix only events whose type starts with this
+     * @param afterSeq the cursor: only events after this position
+     * @param limit the most to return
+     */
+    public List<Logged> read(Optional<String> typePrefix, long afterSeq, int limit) {
+        String sql = "SELECT seq, id, event_type, occurred_at, source, data FROM event_log WHERE seq > ?"
+                + (typePrefix.isPresent() ? " AND event_type LIKE ? ESCAPE '!'" : "")
+                + " ORDER BY seq FETCH FIRST " + Math.max(1, Math.min(limit, 1000)) + " ROWS ONLY";
+        try (Connection connection = transactions.dataSource().getConnection();
+             PreparedStatement select = connection.prepareStatement(sql)) {
+            select.setLong(1, afterSeq);
+            if (typePrefix.isPresent()) {
+                select.setString(2, typePrefix.get().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%");
+            }
+            List<Logged> events = new ArrayList<>();
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    events.add(new Logged(rows.getLong(1), new Event(UUID.fromString(rows.getString(2).trim()), rows.getString(3),
+                            rows.getTimestamp(4).toInstant(), rows.getString(5), json.mapper().readValue(rows.getString(6), MAP))));
+                }
+            }
+            return events;
+        } catch (SQLException | JsonProcessingException e) {
+            throw new StorageException("Cannot read the event log", e);
+        }
+    }
+
+    private String toJson(Map<String, Object> data) {
+        try {
+            return json.mapper().writeValueAsString(data);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("event data must be JSON-like values: " + e.getOriginalMessage(), e);
+        }
+    }
+}

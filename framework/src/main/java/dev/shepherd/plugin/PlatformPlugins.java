@@ -1,0 +1,67 @@
+package dev.shepherd.plugin;
+
+import dev.shepherd.api.device.Device;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.platform.PlatformSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** Which plugin supports which platform, kept current as platform plugins come and go. */
+public final class PlatformPlugins implements ExtensionRegistry.Listener {
+
+    private static final Logger log = LoggerFactory.getLogger(PlatformPlugins.class);
+
+    private final Map<ExtensionRegistry.Registration<?>, Platform> platforms = new ConcurrentHashMap<>();
+
+    @Override
+    public void registered(ExtensionRegistry.Registration<?> registration) {
+        if (registration.point() != PlatformSupport.class) {
+            return;
+        }
+        PlatformSupport support = (PlatformSupport) registration.extension();
+        try {
+            Platform platform = registration.owner().call("PlatformSupport.platform", support::platform);
+            platforms.put(registration, platform);
+            log.info("Plugin {} supports platform {}", registration.owner().id(), platform);
+        } catch (PluginCallException e) {
+            log.warn("Plugin {} did not say which platform it supports: {}", registration.owner().id(), e.getMessage());
+        }
+    }
+
+    @Override
+    public void unregistered(ExtensionRegistry.Registration<?> registration) {
+        platforms.remove(registration);
+    }
+
+    /** @return the platforms some plugin supports now */
+    public List<Platform> supported() {
+        return platforms.values().stream().distinct().sorted(java.util.Comparator.comparing(Platform::id)).toList();
+    }
+
+    /**
+     * Asks the device's platform plugin to wake it.
+     *
+     * @return whether a plugin accepted the push
+     */
+    public boolean wake(Device device) {
+        Optional<ExtensionRegistry.Registration<?>> registration = forPlatform(device.platform());
+        if (registration.isEmpty()) {
+            return false;
+        }
+        PlatformSupport support = (PlatformSupport) registration.get().extension();
+        try {
+            return registration.get().owner().call("PlatformSupport.wake", () -> support.wake(device));
+        } catch (PluginCallException e) {
+            return false;
+        }
+    }
+
+    private Optional<ExtensionRegistry.Registration<?>> forPlatform(Platform platform) {
+        return platforms.entrySet().stream().filter(entry -> entry.getValue().equals(platform)).map(Map.Entry::getKey).findFirst();
+    }
+}

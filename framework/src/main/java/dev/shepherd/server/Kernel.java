@@ -1,0 +1,58 @@
+package dev.shepherd.server;
+
+import dev.shepherd.audit.AuditLog;
+import dev.shepherd.command.CommandService;
+import dev.shepherd.device.DeviceService;
+import dev.shepherd.enrollment.EnrollmentTokens;
+import dev.shepherd.event.EventLog;
+import dev.shepherd.event.KernelEventBus;
+import dev.shepherd.json.Json;
+import dev.shepherd.storage.Database;
+import dev.shepherd.storage.Transactions;
+
+import java.time.Clock;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The kernel's domain services over one store, without HTTP or plugins: what the server, the CLI's offline
+ * commands, the benchmarks and the tests all build on.
+ *
+ * @param transactions the store
+ * @param json the JSON codec
+ * @param clock the clock
+ * @param bus the in-memory event bus
+ * @param events the durable event log
+ * @param audit the audit log
+ * @param enrollmentTokens enrollment tokens
+ * @param devices the device registry
+ * @param commands the command queue
+ */
+public record Kernel(Transactions transactions, Json json, Clock clock, KernelEventBus bus, EventLog events, AuditLog audit,
+                     EnrollmentTokens enrollmentTokens, DeviceService devices, CommandService commands) {
+
+    public Kernel {
+        requireNonNull(transactions, "transactions is null");
+        requireNonNull(json, "json is null");
+        requireNonNull(clock, "clock is null");
+        requireNonNull(bus, "bus is null");
+        requireNonNull(events, "events is null");
+        requireNonNull(audit, "audit is null");
+        requireNonNull(enrollmentTokens, "enrollmentTokens is null");
+        requireNonNull(devices, "devices is null");
+        requireNonNull(commands, "commands is null");
+    }
+
+    /** Builds the kernel's services over an open store. */
+    public static Kernel over(Database database, Clock clock) {
+        Transactions transactions = new Transactions(database.dataSource());
+        Json json = new Json();
+        KernelEventBus bus = new KernelEventBus();
+        EventLog events = new EventLog(transactions, json, bus);
+        AuditLog audit = new AuditLog(transactions, clock);
+        EnrollmentTokens tokens = new EnrollmentTokens(transactions, audit, json, clock);
+        DeviceService devices = new DeviceService(transactions, tokens, audit, events, bus, json, clock);
+        CommandService commands = new CommandService(transactions, devices, audit, events, json, clock);
+        return new Kernel(transactions, json, clock, bus, events, audit, tokens, devices, commands);
+    }
+}

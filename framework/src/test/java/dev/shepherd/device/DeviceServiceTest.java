@@ -1,0 +1,292 @@
+package dev.shepherd.device;
+
+import dev.shepherd.api.device.ComplianceState;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.DeviceStatus;
+import dev.shepherd.api.device.EnrollmentClaim;
+import dev.shepherd.api.device.EnrollmentMethod;
+import dev.shepherd.api.device.EnrollmentRefusedException;
+import dev.shepherd.api.device.Ownership;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.event.Event;
+import dev.shepherd.audit.Actor;
+import dev.shepherd.audit.AuditEntry;
+import dev.shepherd.audit.AuditFilter;
+import dev.shepherd.enrollment.IssuedEnrollmentToken;
+import dev.shepherd.enrollment.NewEnrollmentToken;
+import dev.shepherd.event.EventLog;
+import dev.shepherd.server.Kernel;
+import dev.shepherd.testing.TestKernel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static dev.shepherd.testing.TestKernel.ADMIN;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The device registry through a real Derby store. */
+class DeviceServiceTest {
+
+    private static final Actor PLUGIN = Actor.plugin("apple-ios");
+
+    @TempDir
+    Path home;
+    private TestKernel test;
+    private Kernel kernel;
+    private DeviceService devices;
+
+    @BeforeEach
+    void open() {
+        test = TestKernel.open(home);
+        kernel = test.kernel();
+        devices = kernel.devices();
+    }
+
+    @AfterEach
+    void close() {
+        test.close();
+    }
+
+    @Test
+    void enrollingWithATokenCreatesADeviceCarryingTheTokensBindings() {
+        IssuedEnrollmentToken token = token(Ownership.PERSONAL, OptionalInt.empty(), Optional.of("user-7"));
+
+        DeviceRecord enrolled = devices.enroll(PLUGIN, TestKernel.claim(token.secret(), Platform.IOS, "UDID-1"));
+
+        assertThat(enrolled.device().status()).isEqualTo(DeviceStatus.ENROLLED);
+        assertThat(enrolled.device().ownership()).isEqualTo(Ownership.PERSONAL);
+        assertThat(enrolled.device().userId()).hasValue("user-7");
+        assertThat(enrolled.device().enrollmentMethod()).hasValue(EnrollmentMethod.LINK);
+        assertThat(enrolled.device().hardwareIds()).containsEntry("udid", "UDID-1");
+        assertThat(enrolled.device().compliance()).isEqualTo(ComplianceState.UNKNOWN);
+        assertThat(enrolled.enrollmentTokenId()).hasValue(token.token().id());
+        assertThat(enrolled.enrolledBy()).hasValue("plugin:apple-ios");
+        assertThat(devices.idByHardwareId(Platform.IOS, "udid", "UDID-1")).hasValue(enrolled.device().id());
+        assertThat(kernel.enrollmentTokens().find(token.token().id()).orElseThrow().uses()).isEqualTo(1);
+    }
+
+    @Test
+    void theTokenSecretIsStoredOnlyAsAHash() throws Exception {
+        IssuedEnrollmentToken token = token(Ownership.CORPORATE, OptionalInt.empty(), Optional.empty());
+        try (var connection = test.database().dataSource().getConnection();
+             var select = connection.prepareStatement("SELECT token_hash FROM enrollment_token");
+             var rows = select.executeQuery()) {
+            rows.next();
+            assertThat(rows.getString(1)).doesNotContain(token.secret()).hasSize(64);
+        }
+        assertThat(token.toString()).doesNotContain(token.secret());
+    }
+
+    @Test
+    void aSingleUseTokenEnrollsExactlyOneDeviceHoweverManyTryAtOnce() throws Exception {
+        IssuedEnrollmentToken token = token(Ownership.CORPORATE, OptionalInt.of(1), Optional.empty());
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<Boolean>> attempts = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            String udid = "RACE-" + i;
+            attempts.add(pool.submit(() -> {
+                start.await();
+                try {
+                    devices.enroll(PLUGIN, TestKernel.claim(token.secret(), Platform.IOS, udid));
+                    return true;
+                } catch (EnrollmentRefusedException refused) {
+                    return false;
+                }
+            }));
+        }
+        start.countDown();
+        int enrolled = 0;
+        for (Future<Boolean> attempt : attempts) {
+            enrolled += attempt.get(30, TimeUnit.SECONDS) ? 1 : 0;
+        }
+        pool.shutdown();
+
+        assertThat(enrolled).isEqualTo(1);
+        assertThat(devices.count(DeviceFilter.ALL)).isEqualTo(1);
+    }
+
+    @Test
+    void unknownExpiredRevokedAndWrongPlatformTokensAreRefused() {
+        assertThatThrownBy(() -> devices.enroll(PLUGIN, TestKernel.claim("no-such-token", Platform.IOS, "A")))
+                .isInstanceOf(EnrollmentRefusedException.class);
+
+        IssuedEnrollmentToken revoked = token(Ownership.CORPORATE, OptionalInt.empty(), Optional.empty());
+        assertThat(kernel.enrollmentTokens().revoke(ADMIN, revoked.token().id())).isTrue();
+        assertThat(kernel.enrollmentTokens().check(revoked.secret())).isEmpty();
+        assertThatThrownBy(() -> devices.enroll(PLUGIN, TestKernel.claim(revoked.secret(), Platform.IOS, "B")))
+                .isInstanceOf(EnrollmentRefusedException.class);
+
+        IssuedEnrollmentToken windowsOnly = kernel.enrollmentTokens().create(ADMIN, new NewEnrollmentToken("windows",
+                Ownership.CORPORATE, Optional.of(Platform.WINDOWS), Optional.empty(), Optional.empty(), OptionalInt.empty(),
+                Instant.now().plus(Duration.ofHours(1))));
+        assertThatThrownBy(() -> devices.enroll(PLUGIN, TestKernel.claim(windowsOnly.secret(), Platform.IOS, "C")))
+                .isInstanceOf(EnrollmentRefusedException.class).hasMessageContaining("windows");
+        // A refused enrollment uses nothing up.
+        assertThat(kernel.enrollmentTokens().find(windowsOnly.token().id()).orElseThrow().uses()).isZero();
+        assertThatThrownBy(() -> kernel.enrollmentTokens().create(ADMIN, new NewEnrollmentToken("past", Ownership.CORPORATE,
+                Optional.empty(), Optional.empty(), Optional.empty(), OptionalInt.empty(), Instant.now().minusSeconds(1))))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aDeviceEnrollingAgainKeepsItsIdentityTagsAndHistory() {
+        DeviceRecord first = test.enroll(Platform.IOS, "SAME-UDID", Ownership.CORPORATE);
+        devices.update(ADMIN, first.device().id(), new DeviceChanges(Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.of(Set.of("sales")), Optional.empty()), OptionalLong.empty());
+        devices.changeStatus(ADMIN, first.device().id(), DeviceStatus.RETIRED, "returned");
+
+        DeviceRecord again = test.enroll(Platform.IOS, "SAME-UDID", Ownership.CORPORATE);
+
+        assertThat(again.device().id()).isEqualTo(first.device().id());
+        assertThat(again.device().status()).isEqualTo(DeviceStatus.ENROLLED);
+        assertThat(again.device().tags()).containsExactly("sales");
+        assertThat(devices.count(DeviceFilter.ALL)).isEqualTo(1);
+        assertThat(kernel.audit().read(AuditFilter.ALL.withTarget("device", first.device().id().toString()), 0, 10))
+                .extracting(AuditEntry::action)
+                .containsExactly("device.enroll", "device.update", "device.status.retired", "device.re-enroll");
+    }
+
+    @Test
+    void theLifecycleAllowsOnlyItsTransitions() {
+        DeviceId id = test.enrollId(Platform.IOS, "LIFE");
+
+        assertThat(devices.changeStatus(ADMIN, id, DeviceStatus.QUARANTINED, "non-compliant").orElseThrow().device().status())
+                .isEqualTo(DeviceStatus.QUARANTINED);
+        assertThat(devices.changeStatus(ADMIN, id, DeviceStatus.ENROLLED, "fixed").orElseThrow().device().status())
+                .isEqualTo(DeviceStatus.ENROLLED);
+        devices.changeStatus(ADMIN, id, DeviceStatus.WIPED, "lost");
+        assertThatThrownBy(() -> devices.changeStatus(ADMIN, id, DeviceStatus.ENROLLED, "back"))
+                .isInstanceOf(DeviceConflictException.class).hasMessage("a wiped device cannot become enrolled");
+        assertThat(devices.changeStatus(ADMIN, DeviceId.random(), DeviceStatus.RETIRED, "x")).isEmpty();
+    }
+
+    @Test
+    void anUpdateBasedOnAnOldVersionIsAConflict() {
+        DeviceRecord device = test.enroll(Platform.IOS, "VERSIONED", Ownership.CORPORATE);
+        DeviceChanges rename = new DeviceChanges(Optional.of("Front desk iPad"), Optional.empty(), Optional.empty(),
+                Optional.empty(), Optional.of(Map.of("floor", "2")));
+
+        DeviceRecord updated = devices.update(ADMIN, device.device().id(), rename, OptionalLong.of(device.version())).orElseThrow();
+
+        assertThat(updated.device().name()).isEqualTo("Front desk iPad");
+        assertThat(updated.device().attributes()).containsEntry("floor", "2");
+        assertThat(updated.version()).isGreaterThan(device.version());
+        assertThatThrownBy(() -> devices.update(ADMIN, device.device().id(), rename, OptionalLong.of(device.version())))
+                .isInstanceOf(DeviceConflictException.class);
+    }
+
+    @Test
+    void searchFiltersAndPagesThroughEveryMatchExactlyOnce() {
+        for (int i = 0; i < 23; i++) {
+            DeviceRecord device = test.enroll(i % 2 == 0 ? Platform.IOS : Platform.ANDROID, "PAGE-" + i,
+                    i % 3 == 0 ? Ownership.PERSONAL : Ownership.CORPORATE);
+            devices.update(ADMIN, device.device().id(), new DeviceChanges(Optional.of(String.format("Device %02d", i)),
+                    Optional.empty(), Optional.empty(), Optional.of(i < 5 ? Set.of("lab") : Set.of()), Optional.empty()),
+                    OptionalLong.empty());
+        }
+
+        for (DeviceSort sort : DeviceSort.values()) {
+            Set<DeviceId> seen = new HashSet<>();
+            Optional<String> cursor = Optional.empty();
+            List<String> names = new ArrayList<>();
+            do {
+                DevicePage page = devices.search(DeviceFilter.builder().platform(Platform.IOS).build(), sort, cursor, 5);
+                page.items().forEach(record -> {
+                    assertThat(seen.add(record.device().id())).isTrue();
+                    names.add(record.device().name());
+                });
+                cursor = page.nextCursor();
+            } while (cursor.isPresent());
+            assertThat(seen).hasSize(12);
+            if (sort == DeviceSort.NAME) {
+                assertThat(names).isSorted();
+            }
+        }
+        assertThat(devices.count(DeviceFilter.builder().ownership(Ownership.PERSONAL).build())).isEqualTo(8);
+        assertThat(devices.count(DeviceFilter.builder().tag("lab").build())).isEqualTo(5);
+        assertThat(devices.count(DeviceFilter.builder().namePrefix("device 1").build())).isEqualTo(10);
+        assertThat(devices.count(DeviceFilter.builder().platform(Platform.ANDROID).tag("lab").build())).isEqualTo(2);
+        assertThatThrownBy(() -> devices.search(DeviceFilter.ALL, DeviceSort.ID, Optional.of("garbage!"), 5))
+                .isInstanceOf(IllegalArgumentException.class);
+        String nameCursor = devices.search(DeviceFilter.ALL, DeviceSort.NAME, Optional.empty(), 5).nextCursor().orElseThrow();
+        assertThatThrownBy(() -> devices.search(DeviceFilter.ALL, DeviceSort.ID, Optional.of(nameCursor), 5))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void inventoryUpdatesTheDeviceAndVersionsCompareNumerically() {
+        DeviceId old = test.enrollId(Platform.IOS, "OLD");
+        DeviceId current = test.enrollId(Platform.IOS, "NEW");
+        devices.recordInventory(PLUGIN, old, Map.of("os.version", "9.3.5", "battery.level", "0.8"));
+        devices.recordInventory(PLUGIN, current, Map.of("os.version", "17.10", "model", "iPhone16,1"));
+
+        assertThat(devices.get(old).orElseThrow().device().osVersion()).isEqualTo("9.3.5");
+        assertThat(devices.inventory(old)).containsEntry("battery.level", "0.8");
+        assertThat(devices.ids(DeviceFilter.builder().osVersionAtLeast("17.4").build())).containsExactly(current);
+        assertThat(devices.ids(DeviceFilter.builder().osVersionBelow("10").build())).containsExactly(old);
+        assertThat(devices.get(current).orElseThrow().device().model()).isEqualTo("iPhone16,1");
+    }
+
+    @Test
+    void checkInsAreRecordedAndNeverMoveBackwards() {
+        DeviceId id = test.enrollId(Platform.IOS, "CHECKIN");
+        Instant later = Instant.parse("2030-01-01T00:00:00Z");
+        devices.recordCheckIn(id, later);
+        devices.recordCheckIn(id, later.minusSeconds(60));
+
+        assertThat(devices.get(id).orElseThrow().device().lastCheckIn()).hasValue(later);
+        assertThat(devices.count(DeviceFilter.builder().checkedInAfter(later).build())).isEqualTo(1);
+    }
+
+    @Test
+    void changesRaiseDurableEventsAfterCommitAndNothingForRolledBackWork() {
+        List<Event> heard = new CopyOnWriteArrayList<>();
+        kernel.bus().subscribe(heard::add);
+
+        DeviceRecord device = test.enroll(Platform.MACOS, "EVENTS", Ownership.CORPORATE);
+        assertThatThrownBy(() -> devices.enroll(PLUGIN, TestKernel.claim("bad", Platform.MACOS, "NOPE")))
+                .isInstanceOf(EnrollmentRefusedException.class);
+
+        assertThat(heard).extracting(Event::type).containsExactly("device.enrolled");
+        List<EventLog.Logged> logged = kernel.events().read(Optional.of("device."), 0, 10);
+        assertThat(logged).hasSize(1);
+        assertThat(logged.get(0).event().data()).containsEntry("deviceId", device.device().id().toString());
+    }
+
+    @Test
+    void programEnrollmentNeedsNoTokenButLinksDo() {
+        EnrollmentClaim program = new EnrollmentClaim(Optional.empty(), Platform.MACOS, EnrollmentMethod.PROGRAM,
+                Map.of("serial", "C02XYZ"), "C02XYZ", "MacBookPro18,1", "14.5", "");
+        assertThat(devices.enroll(PLUGIN, program).device().name()).isEqualTo("MacBookPro18,1 C02XYZ");
+
+        EnrollmentClaim link = new EnrollmentClaim(Optional.empty(), Platform.MACOS, EnrollmentMethod.LINK,
+                Map.of("serial", "C02ABC"), "C02ABC", "", "", "");
+        assertThatThrownBy(() -> devices.enroll(PLUGIN, link)).isInstanceOf(EnrollmentRefusedException.class);
+    }
+
+    private IssuedEnrollmentToken token(Ownership ownership, OptionalInt maxUses, Optional<String> userId) {
+        return kernel.enrollmentTokens().create(ADMIN, new NewEnrollmentToken("test", ownership, Optional.empty(),
+                Optional.empty(), userId, maxUses, Instant.now().plus(Duration.ofHours(1))));
+    }
+}

@@ -1,0 +1,72 @@
+package dev.shepherd.testing;
+
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.EnrollmentClaim;
+import dev.shepherd.api.device.EnrollmentMethod;
+import dev.shepherd.api.device.Ownership;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.audit.Actor;
+import dev.shepherd.config.ConfigLoader;
+import dev.shepherd.device.DeviceRecord;
+import dev.shepherd.enrollment.NewEnrollmentToken;
+import dev.shepherd.server.Kernel;
+import dev.shepherd.storage.Database;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/** The kernel's services over a real embedded Derby store in a temporary directory, without HTTP. */
+public final class TestKernel implements AutoCloseable {
+
+    public static final Actor ADMIN = Actor.admin("test-admin");
+
+    private final Database database;
+    private final Kernel kernel;
+
+    private TestKernel(Database database, Kernel kernel) {
+        this.database = database;
+        this.kernel = kernel;
+    }
+
+    public static TestKernel open(Path home) {
+        return open(home, Clock.systemUTC());
+    }
+
+    public static TestKernel open(Path home, Clock clock) {
+        Database database = Database.open(new ConfigLoader(Map.of()).load(home, home.resolve("absent.yaml")));
+        return new TestKernel(database, Kernel.over(database, clock));
+    }
+
+    public Kernel kernel() {
+        return kernel;
+    }
+
+    public Database database() {
+        return database;
+    }
+
+    /** Creates a multi-use token and enrolls one device with it. */
+    public DeviceRecord enroll(Platform platform, String udid, Ownership ownership) {
+        String secret = kernel.enrollmentTokens().create(ADMIN, new NewEnrollmentToken("test", ownership, Optional.empty(),
+                Optional.empty(), Optional.empty(), OptionalInt.empty(), kernel.clock().instant().plus(Duration.ofDays(1)))).secret();
+        return kernel.devices().enroll(Actor.plugin("test"), claim(secret, platform, udid));
+    }
+
+    public static EnrollmentClaim claim(String secret, Platform platform, String udid) {
+        return new EnrollmentClaim(Optional.of(secret), platform, EnrollmentMethod.LINK, Map.of("udid", udid),
+                "SER-" + udid, "iPhone15,2", "17.4.1", "");
+    }
+
+    public DeviceId enrollId(Platform platform, String udid) {
+        return enroll(platform, udid, Ownership.CORPORATE).device().id();
+    }
+
+    @Override
+    public void close() {
+        database.close();
+    }
+}
