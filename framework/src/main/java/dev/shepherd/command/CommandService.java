@@ -238,9 +238,9 @@ public final class CommandService {
         Instant now = clock.instant();
         return transactions.inTransaction("hand out commands", tx -> {
             List<CommandRecord> next = new ArrayList<>();
-            try (PreparedStatement select = tx.connection().prepareStatement("SELECT " + COLUMNS + FROM + """
-                     WHERE c.device_id = ? AND c.state IN ('QUEUED', 'SENT') AND (c.expires_at IS NULL OR c.expires_at > ?)
-                     ORDER BY c.priority DESC, c.seq FETCH FIRST """ + max + " ROWS ONLY")) {
+            try (PreparedStatement select = tx.connection().prepareStatement("SELECT " + COLUMNS + FROM
+                    + " WHERE c.device_id = ? AND c.state IN ('QUEUED', 'SENT') AND (c.expires_at IS NULL OR c.expires_at > ?)"
+                    + " ORDER BY c.priority DESC, c.seq FETCH FIRST " + max + " ROWS ONLY")) {
                 select.setString(1, deviceId.toString());
                 select.setTimestamp(2, Timestamp.from(now));
                 try (ResultSet rows = select.executeQuery()) {

@@ -1,0 +1,251 @@
+package dev.shepherd.command;
+
+import dev.shepherd.api.command.Command;
+import dev.shepherd.api.command.CommandResult;
+import dev.shepherd.api.command.CommandState;
+import dev.shepherd.api.command.CommandType;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.DeviceStatus;
+import dev.shepherd.api.device.Ownership;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.audit.AuditEntry;
+import dev.shepherd.audit.AuditFilter;
+import dev.shepherd.testing.TestKernel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static dev.shepherd.testing.TestKernel.ADMIN;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The command queue through a real Derby store, driven as a platform plugin drives it. */
+class CommandServiceTest {
+
+    @TempDir
+    Path home;
+    private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-06-01T10:00:00Z"));
+    private TestKernel test;
+    private CommandService commands;
+    private final List<DeviceId> woken = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void open() {
+        Clock clock = new Clock() {
+            @Override
+            public ZoneOffset getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return now.get();
+            }
+        };
+        test = TestKernel.open(home, clock);
+        commands = test.kernel().commands();
+        commands.setWaker((devices, batch) -> woken.addAll(devices));
+    }
+
+    @AfterEach
+    void close() {
+        test.close();
+    }
+
+    @Test
+    void aCommandIsQueuedHandedOutAndAcknowledgedAndTheDeviceIsWoken() {
+        DeviceId device = test.enrollId(Platform.IOS, "A");
+
+        CommandRecord issued = commands.issue(ADMIN, device, new CommandRequest(CommandType.LOCK,
+                Map.of("message", "Call IT", "phoneNumber", "+1 555 0100"), 0, Optional.empty()));
+
+        assertThat(issued.command().state()).isEqualTo(CommandState.QUEUED);
+        assertThat(woken).containsExactly(device);
+        List<Command> handed = commands.take(device, 10);
+        assertThat(handed).singleElement().satisfies(command -> {
+            assertThat(command.id()).isEqualTo(issued.command().id());
+            assertThat(command.state()).isEqualTo(CommandState.SENT);
+            assertThat(command.parameters()).containsEntry("message", "Call IT");
+        });
+
+        CommandRecord done = commands.report(device, new CommandResult(issued.command().id(), CommandState.ACKNOWLEDGED,
+                Map.of("locked", true), Optional.empty()));
+
+        assertThat(done.command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+        assertThat(done.completedAt()).isPresent();
+        assertThat(done.result()).containsEntry("locked", true);
+        assertThat(done.attempts()).isEqualTo(1);
+        assertThat(commands.take(device, 10)).isEmpty();
+        assertThat(test.kernel().audit().read(AuditFilter.ALL.withTarget("device", device.toString()), 0, 10))
+                .extracting(AuditEntry::action).contains("command.issue");
+    }
+
+    @Test
+    void answersAreIdempotentAndAFinalStateNeverChanges() {
+        DeviceId device = test.enrollId(Platform.IOS, "A");
+        UUID id = commands.issue(ADMIN, device, CommandRequest.of(CommandType.RESTART)).command().id();
+        commands.take(device, 1);
+
+        commands.report(device, new CommandResult(id, CommandState.FAILED, Map.of(), Optional.of("MDM is busy")));
+        CommandRecord repeated = commands.report(device, new CommandResult(id, CommandState.ACKNOWLEDGED, Map.of(), Optional.empty()));
+
+        assertThat(repeated.command().state()).isEqualTo(CommandState.FAILED);
+        assertThat(repeated.errorReason()).hasValue("MDM is busy");
+    }
+
+    @Test
+    void onlyTheCommandsOwnDeviceMayAnswerIt() {
+        DeviceId owner = test.enrollId(Platform.IOS, "OWNER");
+        DeviceId other = test.enrollId(Platform.IOS, "OTHER");
+        UUID id = commands.issue(ADMIN, owner, CommandRequest.of(CommandType.WIPE)).command().id();
+
+        assertThat(commands.take(other, 10)).isEmpty();
+        assertThatThrownBy(() -> commands.report(other, new CommandResult(id, CommandState.ACKNOWLEDGED, Map.of(), Optional.empty())))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> commands.report(owner, new CommandResult(UUID.randomUUID(), CommandState.ACKNOWLEDGED, Map.of(), Optional.empty())))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(commands.get(id).orElseThrow().command().state()).isEqualTo(CommandState.QUEUED);
+    }
+
+    @Test
+    void higherPriorityGoesFirstThenQueueOrder() {
+        DeviceId device = test.enrollId(Platform.IOS, "A");
+        UUID first = commands.issue(ADMIN, device, CommandRequest.of(CommandType.REFRESH_INVENTORY)).command().id();
+        UUID second = commands.issue(ADMIN, device, CommandRequest.of(CommandType.LOCATE)).command().id();
+        UUID urgent = commands.issue(ADMIN, device, new CommandRequest(CommandType.LOCK, Map.of(), 50, Optional.empty())).command().id();
+
+        assertThat(commands.take(device, 10)).extracting(Command::id).containsExactly(urgent, first, second);
+    }
+
+    @Test
+    void anUnansweredCommandIsHandedOutAgainAtLeastOnce() {
+        DeviceId device = test.enrollId(Platform.IOS, "A");
+        UUID id = commands.issue(ADMIN, device, CommandRequest.of(CommandType.LOCK)).command().id();
+
+        commands.take(device, 1);
+        List<Command> again = commands.take(device, 1);
+
+        assertThat(again).extracting(Command::id).containsExactly(id);
+        assertThat(commands.get(id).orElseThrow().attempts()).isEqualTo(2);
+    }
+
+    @Test
+    void aDeferredCommandWaitsUntilThePlatformRequeuesIt() {
+        DeviceId device = test.enrollId(Platform.IOS, "A");
+        UUID deferred = commands.issue(ADMIN, device, CommandRequest.of(CommandType.OS_UPDATE)).command().id();
+        UUID other = commands.issue(ADMIN, device, CommandRequest.of(CommandType.REFRESH_INVENTORY)).command().id();
+
+        commands.take(device, 1);
+        commands.report(device, new CommandResult(deferred, CommandState.NOT_NOW, Map.of(), Optional.empty()));
+
+        assertThat(commands.take(device, 10)).extracting(Command::id).containsExactly(other);
+        assertThat(commands.requeueDeferred(device)).isEqualTo(1);
+        assertThat(commands.take(device, 10)).extracting(Command::id).contains(deferred);
+    }
+
+    @Test
+    void aCommandPastItsTimeToLiveIsNotDeliveredAndExpires() {
+        DeviceId device = test.enrollId(Platform.IOS, "A");
+        UUID id = commands.issue(ADMIN, device, new CommandRequest(CommandType.LOCATE, Map.of(), 0, Optional.of(Duration.ofHours(1))))
+                .command().id();
+
+        now.set(now.get().plus(Duration.ofHours(2)));
+
+        assertThat(commands.take(device, 10)).isEmpty();
+        assertThat(commands.expireDue()).isEqualTo(1);
+        assertThat(commands.get(id).orElseThrow().command().state()).isEqualTo(CommandState.EXPIRED);
+    }
+
+    @Test
+    void aCancelledCommandIsNeverDeliveredAndAFinishedOneCannotBeCancelled() {
+        DeviceId device = test.enrollId(Platform.IOS, "A");
+        UUID id = commands.issue(ADMIN, device, CommandRequest.of(CommandType.LOCK)).command().id();
+
+        assertThat(commands.cancel(ADMIN, id).orElseThrow().command().state()).isEqualTo(CommandState.CANCELLED);
+        assertThat(commands.take(device, 10)).isEmpty();
+        assertThatThrownBy(() -> commands.cancel(ADMIN, id)).isInstanceOf(CommandRefusedException.class);
+        assertThat(commands.cancel(ADMIN, UUID.randomUUID())).isEmpty();
+    }
+
+    @Test
+    void commandsThatDoNotFitTheDeviceAreRefused() {
+        DeviceId personal = test.enroll(Platform.IOS, "BYOD", Ownership.PERSONAL).device().id();
+        DeviceId retired = test.enrollId(Platform.IOS, "GONE");
+        test.kernel().devices().changeStatus(ADMIN, retired, DeviceStatus.RETIRED, "returned");
+
+        assertThatThrownBy(() -> commands.issue(ADMIN, personal, CommandRequest.of(CommandType.WIPE)))
+                .isInstanceOf(CommandRefusedException.class).hasMessageContaining("enterprise wipe");
+        assertThat(commands.issue(ADMIN, personal, CommandRequest.of(CommandType.ENTERPRISE_WIPE)).command().state())
+                .isEqualTo(CommandState.QUEUED);
+        assertThatThrownBy(() -> commands.issue(ADMIN, retired, CommandRequest.of(CommandType.LOCK)))
+                .isInstanceOf(CommandRefusedException.class).hasMessageContaining("retired");
+        assertThatThrownBy(() -> commands.issue(ADMIN, DeviceId.random(), CommandRequest.of(CommandType.LOCK)))
+                .isInstanceOf(CommandRefusedException.class);
+    }
+
+    @Test
+    void aFanOutQueuesOneCommandPerEligibleDeviceAndReportsProgress() {
+        List<DeviceId> targets = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            targets.add(test.enroll(Platform.ANDROID, "FLEET-" + i, i < 3 ? Ownership.PERSONAL : Ownership.CORPORATE).device().id());
+        }
+
+        CommandBatch batch = commands.issueToMany(ADMIN, targets,
+                new CommandRequest(CommandType.WIPE, Map.of("preserveDataPlan", true), 0, Optional.empty()), "all Android");
+
+        assertThat(batch.total()).isEqualTo(27);
+        assertThat(batch.states()).containsEntry(CommandState.QUEUED, 27);
+        assertThat(woken).hasSize(27);
+        List<Command> taken = commands.take(targets.get(10), 5);
+        assertThat(taken).singleElement().satisfies(command -> {
+            assertThat(command.type()).isEqualTo(CommandType.WIPE);
+            assertThat(command.parameters()).containsEntry("preserveDataPlan", true);
+        });
+        commands.report(targets.get(10), new CommandResult(taken.get(0).id(), CommandState.ACKNOWLEDGED, Map.of(), Optional.empty()));
+        commands.recordPushed(batch.id(), 27);
+
+        CommandBatch progress = commands.batch(batch.id()).orElseThrow();
+        assertThat(progress.states()).containsEntry(CommandState.QUEUED, 26).containsEntry(CommandState.ACKNOWLEDGED, 1);
+        assertThat(progress.pushed()).isEqualTo(27);
+        assertThat(commands.take(targets.get(0), 5)).isEmpty();
+    }
+
+    @Test
+    void secretsInParametersStayOutOfTheAuditLog() {
+        DeviceId device = test.enrollId(Platform.ANDROID, "PW");
+        commands.issue(ADMIN, device, new CommandRequest(CommandType.RESET_PASSCODE, Map.of("newPasscode", "123456"), 0, Optional.empty()));
+
+        assertThat(test.kernel().audit().read(AuditFilter.ALL, 0, 100))
+                .allSatisfy(entry -> assertThat(entry.after().orElse("")).doesNotContain("123456"));
+        assertThat(commands.take(device, 1).get(0).parameters()).containsEntry("newPasscode", "123456");
+    }
+
+    @Test
+    void historyListsADevicesCommandsNewestFirst() {
+        DeviceId device = test.enrollId(Platform.IOS, "A");
+        commands.issue(ADMIN, device, CommandRequest.of(CommandType.LOCK));
+        commands.issue(ADMIN, device, CommandRequest.of(CommandType.RESTART));
+
+        assertThat(commands.history(device, Optional.empty(), 10)).extracting(record -> record.command().type())
+                .containsExactly(CommandType.RESTART, CommandType.LOCK);
+    }
+}
