@@ -74,6 +74,7 @@ public final class CommandService {
     private final EventLog events;
     private final Json json;
     private final Clock clock;
+    private final CommandIds ids;
     private volatile Waker waker = (ids, batch) -> { };
 
     public CommandService(Transactions transactions, DeviceService devices, AuditLog audit, EventLog events, Json json, Clock clock) {
@@ -83,6 +84,7 @@ public final class CommandService {
         this.events = requireNonNull(events, "events is null");
         this.json = requireNonNull(json, "json is null");
         this.clock = requireNonNull(clock, "clock is null");
+        this.ids = new CommandIds(clock);
     }
 
     public void setWaker(Waker waker) {
@@ -98,7 +100,7 @@ public final class CommandService {
         DeviceRecord device = devices.get(deviceId).orElseThrow(() -> new CommandRefusedException("no device " + deviceId));
         checkApplicable(device, request.type());
         Instant now = clock.instant();
-        UUID id = UUID.randomUUID();
+        UUID id = ids.next();
         CommandRecord issued = transactions.inTransaction("queue a command", tx -> {
             try (PreparedStatement insert = insertStatement(tx.connection())) {
                 bindInsert(insert, id, deviceId, Optional.empty(), request, Optional.of(json.write(request.parameters())), actor, now);
@@ -146,7 +148,7 @@ public final class CommandService {
             try (PreparedStatement insert = insertStatement(connection)) {
                 int pending = 0;
                 for (DeviceId deviceId : eligible) {
-                    bindInsert(insert, UUID.randomUUID(), deviceId, Optional.of(batchId), request, Optional.empty(), actor, now);
+                    bindInsert(insert, ids.next(), deviceId, Optional.of(batchId), request, Optional.empty(), actor, now);
                     insert.addBatch();
                     if (++pending == INSERT_BATCH) {
                         insert.executeBatch();

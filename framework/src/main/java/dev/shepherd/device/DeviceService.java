@@ -206,6 +206,54 @@ public final class DeviceService {
     }
 
     /**
+     * Registers devices ahead of enrollment, all or none. Hardware identifiers already known are refused.
+     *
+     * @return the ids of the new devices, in order
+     */
+    public List<DeviceId> importDevices(Actor actor, List<DeviceImport> imports) {
+        if (imports.isEmpty()) {
+            return List.of();
+        }
+        return transactions.inTransaction("import devices", tx -> {
+            Instant now = clock.instant();
+            List<DeviceStore.Row> rows = new java.util.ArrayList<>(imports.size());
+            List<Map<String, String>> hardwareIds = new java.util.ArrayList<>(imports.size());
+            List<Set<String>> tags = new java.util.ArrayList<>(imports.size());
+            for (DeviceImport device : imports) {
+                rows.add(new DeviceStore.Row(DeviceId.random(), device.platform(), DeviceStatus.PENDING, device.ownership(),
+                        device.name().isBlank() ? device.model() + " " + device.serialNumber() : device.name(),
+                        device.serialNumber(), device.model(), "", Optional.empty(), Optional.empty(), ComplianceState.UNKNOWN,
+                        Optional.empty(), Optional.empty(), Optional.of(actor.toString()), Optional.empty(), now, now, 1));
+                hardwareIds.add(device.hardwareIds());
+                tags.add(device.tags());
+            }
+            try {
+                store.insertAll(tx.connection(), rows, hardwareIds, tags);
+            } catch (java.sql.BatchUpdateException e) {
+                if (e.getSQLState() != null && e.getSQLState().startsWith("23")) {
+                    throw new DeviceConflictException("a hardware identifier in the import belongs to a known device");
+                }
+                throw e;
+            }
+            List<DeviceId> ids = rows.stream().map(DeviceStore.Row::id).toList();
+            audit.append(tx, new AuditRecord(actor, "device.import", "device-import", ids.get(0).toString(), Optional.empty(),
+                    Optional.of(json.write(Map.of("devices", ids.size())))));
+            events.record(tx, Event.of("device.imported", "kernel", Map.of("devices", ids.size())));
+            if (!listeners.isEmpty()) {
+                for (int i = 0; i < rows.size(); i++) {
+                    DeviceStore.Row row = rows.get(i);
+                    DeviceRecord after = new DeviceRecord(new Device(row.id(), row.platform(), row.status(), row.ownership(),
+                            row.name(), row.serialNumber(), row.model(), row.osVersion(), hardwareIds.get(i), Optional.empty(),
+                            Optional.empty(), row.compliance(), Optional.empty(), Optional.empty(), tags.get(i), Map.of()),
+                            row.version(), row.enrolledBy(), Optional.empty(), now, now);
+                    notifyListeners(tx, Optional.empty(), after);
+                }
+            }
+            return ids;
+        });
+    }
+
+    /**
      * Applies an admin's changes.
      *
      * @param expectedVersion the version the admin saw; a different current version is a conflict

@@ -47,12 +47,51 @@ final class DeviceStore {
                long version) {
     }
 
+    private static final String INSERT = """
+            INSERT INTO device (id, platform, status, ownership, name, name_key, serial_number, model, os_version,
+                                os_version_key, user_id, enrollment_method, enrollment_token_id, enrolled_by,
+                                enrolled_at, last_check_in, compliance, created_at, updated_at, row_version)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""";
+
     void insert(Connection connection, Row row) throws SQLException {
-        try (PreparedStatement insert = connection.prepareStatement("""
-                INSERT INTO device (id, platform, status, ownership, name, name_key, serial_number, model, os_version,
-                                    os_version_key, user_id, enrollment_method, enrollment_token_id, enrolled_by,
-                                    enrolled_at, last_check_in, compliance, created_at, updated_at, row_version)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+        try (PreparedStatement insert = connection.prepareStatement(INSERT)) {
+            bindInsert(insert, row);
+            insert.executeUpdate();
+        }
+    }
+
+    /** Inserts many devices with their hardware ids and tags in batched statements. */
+    void insertAll(Connection connection, List<Row> rows, List<Map<String, String>> hardwareIds, List<Set<String>> tags)
+            throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement(INSERT);
+             PreparedStatement insertHardwareId = connection.prepareStatement(
+                     "INSERT INTO device_hardware_id (platform, kind, value, device_id) VALUES (?, ?, ?, ?)");
+             PreparedStatement insertTag = connection.prepareStatement("INSERT INTO device_tag (device_id, tag) VALUES (?, ?)")) {
+            for (int i = 0; i < rows.size(); i++) {
+                Row row = rows.get(i);
+                bindInsert(insert, row);
+                insert.addBatch();
+                for (Map.Entry<String, String> hardwareId : hardwareIds.get(i).entrySet()) {
+                    insertHardwareId.setString(1, row.platform().id());
+                    insertHardwareId.setString(2, hardwareId.getKey());
+                    insertHardwareId.setString(3, hardwareId.getValue());
+                    insertHardwareId.setString(4, row.id().toString());
+                    insertHardwareId.addBatch();
+                }
+                for (String tag : tags.get(i)) {
+                    insertTag.setString(1, row.id().toString());
+                    insertTag.setString(2, tag);
+                    insertTag.addBatch();
+                }
+            }
+            insert.executeBatch();
+            insertHardwareId.executeBatch();
+            insertTag.executeBatch();
+        }
+    }
+
+    private static void bindInsert(PreparedStatement insert, Row row) throws SQLException {
+        {
             insert.setString(1, row.id().toString());
             insert.setString(2, row.platform().id());
             insert.setString(3, row.status().name());
@@ -73,7 +112,6 @@ final class DeviceStore {
             insert.setTimestamp(18, Timestamp.from(row.createdAt()));
             insert.setTimestamp(19, Timestamp.from(row.updatedAt()));
             insert.setLong(20, row.version());
-            insert.executeUpdate();
         }
     }
 
@@ -256,12 +294,29 @@ final class DeviceStore {
     DevicePage search(Connection connection, DeviceFilter filter, DeviceSort sort, Optional<String> cursorText, int limit)
             throws SQLException {
         Optional<Cursor> cursor = cursorText.map(text -> Cursor.decode(text, sort));
-        StringBuilder sql = new StringBuilder("SELECT d.id, d.name_key FROM device d WHERE 1 = 1");
+        StringBuilder sql = new StringBuilder();
         List<Object> parameters = new ArrayList<>();
-        appendConditions(filter, sql, parameters);
+        // The plan matters at a million devices: the query is driven by whichever index already yields the sort
+        // order, so the first page never sorts the whole fleet. Derby's optimizer needs telling for two cases.
+        boolean byTag = filter.tag().isPresent() && sort == DeviceSort.ID;
+        String idColumn = byTag ? "t.device_id" : "d.id";
+        if (byTag) {
+            sql.append("SELECT d.id, d.name_key FROM --DERBY-PROPERTIES joinOrder=FIXED\n")
+                    .append(" device_tag t --DERBY-PROPERTIES index=IX_DEVICE_TAG\n")
+                    .append(" INNER JOIN device d --DERBY-PROPERTIES joinStrategy=NESTEDLOOP, constraint=PK_DEVICE\n")
+                    .append(" ON d.id = t.device_id WHERE t.tag = ?");
+            parameters.add(filter.tag().get());
+            appendConditions(withoutTag(filter), sql, parameters);
+        } else if (sort == DeviceSort.NAME && filter.serialNumber().isEmpty() && filter.userId().isEmpty() && filter.tag().isEmpty()) {
+            sql.append("SELECT d.id, d.name_key FROM device d --DERBY-PROPERTIES index=IX_DEVICE_NAME\n WHERE 1 = 1");
+            appendConditions(filter, sql, parameters);
+        } else {
+            sql.append("SELECT d.id, d.name_key FROM device d WHERE 1 = 1");
+            appendConditions(filter, sql, parameters);
+        }
         if (cursor.isPresent()) {
             if (sort == DeviceSort.ID) {
-                sql.append(" AND d.id > ?");
+                sql.append(" AND ").append(idColumn).append(" > ?");
                 parameters.add(cursor.get().id());
             } else {
                 // Written so Derby can start an index range scan at the cursor's name.
@@ -271,7 +326,7 @@ final class DeviceStore {
                 parameters.add(cursor.get().id());
             }
         }
-        sql.append(sort == DeviceSort.ID ? " ORDER BY d.id" : " ORDER BY d.name_key, d.id");
+        sql.append(sort == DeviceSort.ID ? " ORDER BY " + idColumn : " ORDER BY d.name_key, d.id");
         sql.append(" FETCH FIRST ").append(limit + 1).append(" ROWS ONLY");
         List<String> ids = new ArrayList<>();
         List<String> nameKeys = new ArrayList<>();
@@ -291,6 +346,12 @@ final class DeviceStore {
             next = Optional.of(new Cursor(sort, sort == DeviceSort.ID ? "" : nameKeys.get(limit - 1), lastId).encode());
         }
         return new DevicePage(load(connection, ids), next);
+    }
+
+    private static DeviceFilter withoutTag(DeviceFilter filter) {
+        return new DeviceFilter(filter.platform(), filter.status(), filter.ownership(), filter.compliance(), filter.model(),
+                filter.namePrefix(), filter.serialNumber(), filter.userId(), Optional.empty(), filter.osVersionAtLeast(),
+                filter.osVersionBelow(), filter.checkedInBefore(), filter.checkedInAfter());
     }
 
     /** Counts devices matching a filter. */

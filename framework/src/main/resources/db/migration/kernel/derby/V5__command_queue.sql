@@ -12,7 +12,7 @@ CREATE TABLE command_batch (
     CONSTRAINT pk_command_batch PRIMARY KEY (id)
 );
 
--- The durable per-device command queue. seq gives queue order within a priority.
+-- The durable per-device command queue. seq gives queue order within a priority; ids are time-ordered UUIDs.
 CREATE TABLE command (
     id           CHAR(36)      NOT NULL,
     seq          BIGINT GENERATED ALWAYS AS IDENTITY,
@@ -35,6 +35,5 @@ CREATE TABLE command (
     CONSTRAINT fk_command_batch FOREIGN KEY (batch_id) REFERENCES command_batch (id)
 );
 CREATE INDEX ix_command_queue ON command (device_id, state, priority, seq);
-CREATE INDEX ix_command_history ON command (device_id, seq);
 CREATE INDEX ix_command_batch ON command (batch_id, state);
 CREATE INDEX ix_command_expiry ON command (expires_at, state);
