@@ -10,6 +10,7 @@ import dev.shepherd.api.device.Platform;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.command.CommandBatch;
 import dev.shepherd.command.CommandRequest;
+import dev.shepherd.command.CommandTargets;
 import dev.shepherd.config.ConfigLoader;
 import dev.shepherd.device.DeviceFilter;
 import dev.shepherd.device.DeviceImport;
@@ -118,10 +119,13 @@ public final class KernelBenchmark {
             progress.printf("Queuing one command for %,d devices...%n", targets.size());
             progress.flush();
             start = System.nanoTime();
-            CommandBatch batch = kernel.commands().issueToMany(ACTOR, targets,
+            CommandBatch batch = kernel.commands().issueToMany(ACTOR, new CommandTargets.Listed(targets),
                     new CommandRequest(CommandType.REFRESH_INVENTORY, Map.of(), 0, Optional.of(Duration.ofDays(7))), "benchmark fan-out");
             double fanOutSeconds = seconds(System.nanoTime() - start);
             progress.printf("  %,d commands durable in %.2f s%n", batch.total(), fanOutSeconds);
+            start = System.nanoTime();
+            int rows = kernel.commands().materializePending();
+            progress.printf("  per-device rows written in the background: %,d in %.1f s%n", rows, seconds(System.nanoTime() - start));
 
             progress.printf("Timing %,d device searches...%n", options.queries());
             progress.flush();

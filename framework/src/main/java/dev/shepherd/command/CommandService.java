@@ -2,6 +2,8 @@ package dev.shepherd.command;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.shepherd.api.command.Command;
 import dev.shepherd.api.command.CommandResult;
 import dev.shepherd.api.command.CommandState;
@@ -33,6 +35,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,16 +55,24 @@ import static java.util.Objects.requireNonNull;
  * at least once: a command stays {@code SENT} until answered and is handed out again if the device asks for work
  * without answering it. Answers are idempotent by command id, and only the command's own device may answer.
  * A command is durable when {@code issue} returns.
+ *
+ * <p>A fan-out writes one batch row holding the sorted target ids; each target's own command row is written
+ * in the background by {@link #materializePending()}, or on demand when the device asks for work first. Either
+ * way the device gets exactly one copy, in the position the batch's time gives it.
  */
 public final class CommandService {
 
     private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
     };
-    private static final int INSERT_BATCH = 1000;
+    private static final int MATERIALIZE_CHUNK = 2000;
     private static final String COLUMNS = """
             c.id, c.device_id, c.command_type, COALESCE(c.parameters, b.parameters), c.priority, c.state, c.created_at,
             c.expires_at, c.batch_id, c.created_by, c.sent_at, c.completed_at, c.attempts, c.result, c.error_reason,
             c.updated_at""";
+    static final String MATERIALIZING = "MATERIALIZING";
+    static final String COMPLETE = "COMPLETE";
+    static final String CANCELLED = "CANCELLED";
+    static final String EXPIRED = "EXPIRED";
     private static final String FROM = " FROM command c LEFT JOIN command_batch b ON b.id = c.batch_id";
 
     /** Wakes a device so it fetches its commands; returns whether the push was accepted. */
@@ -76,6 +89,11 @@ public final class CommandService {
     private final Clock clock;
     private final CommandIds ids;
     private volatile Waker waker = (ids, batch) -> { };
+    /** Batches whose per-device rows are not all written yet; a device asking for work checks these. */
+    private final Set<String> materializing = ConcurrentHashMap.newKeySet();
+    private final Cache<String, BatchTargets> targets = Caffeine.newBuilder()
+            .maximumWeight(256L * 1024 * 1024).weigher((String id, BatchTargets batch) -> (int) Math.min(Integer.MAX_VALUE, batch.bytes()))
+            .build();
 
     public CommandService(Transactions transactions, DeviceService devices, AuditLog audit, EventLog events, Json json, Clock clock) {
         this.transactions = requireNonNull(transactions, "transactions is null");
@@ -85,6 +103,7 @@ public final class CommandService {
         this.json = requireNonNull(json, "json is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.ids = new CommandIds(clock);
+        materializing.addAll(batchIdsIn(MATERIALIZING));
     }
 
     public void setWaker(Waker waker) {
@@ -103,7 +122,9 @@ public final class CommandService {
         UUID id = ids.next();
         CommandRecord issued = transactions.inTransaction("queue a command", tx -> {
             try (PreparedStatement insert = insertStatement(tx.connection())) {
-                bindInsert(insert, id, deviceId, Optional.empty(), request, Optional.of(json.write(request.parameters())), actor, now);
+                bindInsert(insert, id, deviceId, Optional.empty(), request.type(), request.priority(),
+                        Optional.of(json.write(request.parameters())), actor.toString(), now,
+                        request.timeToLive().map(now::plus));
                 insert.executeUpdate();
             }
             audit.append(tx, new AuditRecord(actor, "command.issue", "device", deviceId.toString(), Optional.empty(),
@@ -117,57 +138,62 @@ public final class CommandService {
     }
 
     /**
-     * Queues one command for many devices in one transaction, then wakes them through the platform plugins at the
-     * push rate. Devices the command does not fit (retired, wiped, personal for a full wipe) are skipped.
+     * Queues one command for many devices: durable when this returns, whatever the number of devices. Devices the
+     * command does not fit (retired, wiped, personal for a full wipe) are left out. The devices are then woken
+     * through their platform plugins at the push rate.
      *
      * @param description what was targeted, in words, for the batch's progress view
      * @return the batch
      */
-    public CommandBatch issueToMany(Actor actor, List<DeviceId> targets, CommandRequest request, String description) {
-        requireNonNull(targets, "targets is null");
-        String batchId = UUID.randomUUID().toString();
+    public CommandBatch issueToMany(Actor actor, CommandTargets to, CommandRequest request, String description) {
+        requireNonNull(to, "to is null");
+        requireNonNull(description, "description is null");
+        boolean corporateOnly = request.type() == CommandType.WIPE;
+        List<DeviceId> devicesToReach = to instanceof CommandTargets.Matching matching
+                ? devices.manageable(matching.filter(), corporateOnly)
+                : devices.manageableAmong(((CommandTargets.Listed) to).devices(), corporateOnly);
+        BatchTargets batchTargets = BatchTargets.of(devicesToReach);
+        UUID batchUuid = ids.next();
+        String batchId = batchUuid.toString();
         Instant now = clock.instant();
-        List<DeviceId> queued = new ArrayList<>();
+        int requested = to instanceof CommandTargets.Listed listed ? listed.devices().size() : batchTargets.size();
         transactions.inTransaction("queue a command for many devices", tx -> {
-            queued.clear();
-            Connection connection = tx.connection();
-            List<DeviceId> eligible = eligible(connection, targets, request.type());
-            try (PreparedStatement batch = connection.prepareStatement("""
-                    INSERT INTO command_batch (id, command_type, parameters, priority, description, total, pushed, created_by, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)""")) {
+            try (PreparedStatement batch = tx.connection().prepareStatement("""
+                    INSERT INTO command_batch (id, command_type, parameters, priority, description, state, targets, total,
+                                               materialized, pushed, expires_at, created_by, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?)""")) {
                 batch.setString(1, batchId);
                 batch.setString(2, request.type().name());
                 batch.setString(3, json.write(request.parameters()));
                 batch.setInt(4, request.priority());
                 batch.setString(5, description.length() > 500 ? description.substring(0, 500) : description);
-                batch.setInt(6, eligible.size());
-                batch.setString(7, actor.toString());
-                batch.setTimestamp(8, Timestamp.from(now));
+                batch.setString(6, batchTargets.size() == 0 ? COMPLETE : MATERIALIZING);
+                batch.setBytes(7, batchTargets.encode());
+                batch.setInt(8, batchTargets.size());
+                if (request.timeToLive().isPresent()) {
+                    batch.setTimestamp(9, Timestamp.from(now.plus(request.timeToLive().get())));
+                } else {
+                    batch.setNull(9, Types.TIMESTAMP);
+                }
+                batch.setString(10, actor.toString());
+                batch.setTimestamp(11, Timestamp.from(now));
                 batch.executeUpdate();
-            }
-            try (PreparedStatement insert = insertStatement(connection)) {
-                int pending = 0;
-                for (DeviceId deviceId : eligible) {
-                    bindInsert(insert, ids.next(), deviceId, Optional.of(batchId), request, Optional.empty(), actor, now);
-                    insert.addBatch();
-                    if (++pending == INSERT_BATCH) {
-                        insert.executeBatch();
-                        pending = 0;
-                    }
-                }
-                if (pending > 0) {
-                    insert.executeBatch();
-                }
             }
             audit.append(tx, new AuditRecord(actor, "command.issue-batch", "command-batch", batchId, Optional.empty(),
                     Optional.of(json.write(Map.of("type", request.type(), "parameters", redacted(request.parameters()),
-                            "description", description, "devices", eligible.size(), "skipped", targets.size() - eligible.size())))));
+                            "description", description, "devices", batchTargets.size(),
+                            "skipped", Math.max(0, requested - batchTargets.size()))))));
             events.record(tx, Event.of("command.batch_queued", "kernel", Map.of("batchId", batchId,
-                    "type", request.type().name(), "devices", eligible.size())));
-            queued.addAll(eligible);
+                    "type", request.type().name(), "devices", batchTargets.size())));
+            tx.afterCommit(() -> {
+                if (batchTargets.size() > 0) {
+                    targets.put(batchId, batchTargets);
+                    materializing.add(batchId);
+                }
+            });
             return null;
         });
-        waker.wake(queued, Optional.of(batchId));
+        waker.wake(devicesToReach, Optional.of(batchId));
         return batch(batchId).orElseThrow();
     }
 
@@ -183,32 +209,220 @@ public final class CommandService {
         });
     }
 
-    private List<DeviceId> eligible(Connection connection, List<DeviceId> targets, CommandType type) throws SQLException {
-        // Read status and ownership in pages, so a fan-out to 100,000 devices is a few hundred queries, not 100,000.
-        List<DeviceId> eligible = new ArrayList<>(targets.size());
-        for (int from = 0; from < targets.size(); from += 500) {
-            List<DeviceId> page = targets.subList(from, Math.min(targets.size(), from + 500));
-            String placeholders = page.stream().map(id -> "?").collect(Collectors.joining(", "));
-            Map<String, String[]> facts = new LinkedHashMap<>();
-            try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT id, status, ownership FROM device WHERE id IN (" + placeholders + ")")) {
-                for (int i = 0; i < page.size(); i++) {
-                    select.setString(i + 1, page.get(i).toString());
+    /**
+     * Writes the per-device rows of every batch still materialising, a chunk per transaction; resumable, since
+     * rows already written are skipped. Called in the background; returns how many rows it wrote.
+     */
+    public int materializePending() {
+        int written = 0;
+        for (String batchId : List.copyOf(materializing)) {
+            written += materializeBatch(batchId);
+        }
+        return written;
+    }
+
+    private int materializeBatch(String batchId) {
+        Optional<BatchHead> head = batchHead(batchId);
+        if (head.isEmpty() || !head.get().state().equals(MATERIALIZING)) {
+            materializing.remove(batchId);
+            return 0;
+        }
+        if (head.get().expiresAt().isPresent() && !head.get().expiresAt().get().isAfter(clock.instant())) {
+            finishBatch(batchId, EXPIRED);
+            return 0;
+        }
+        BatchTargets all = targetsOf(batchId);
+        int written = 0;
+        for (int from = 0; from < all.size() && materializing.contains(batchId); from += MATERIALIZE_CHUNK) {
+            List<DeviceId> chunk = all.slice(from, Math.min(all.size(), from + MATERIALIZE_CHUNK));
+            written += transactions.inTransaction("write fan-out commands", tx -> {
+                Set<String> present = new HashSet<>();
+                // The chunk is a contiguous run of sorted ids: one range scan of the (batch, device) index.
+                try (PreparedStatement select = tx.connection().prepareStatement(
+                        "SELECT device_id FROM command WHERE batch_id = ? AND device_id >= ? AND device_id <= ?")) {
+                    select.setString(1, batchId);
+                    select.setString(2, chunk.get(0).toString());
+                    select.setString(3, chunk.get(chunk.size() - 1).toString());
+                    try (ResultSet rows = select.executeQuery()) {
+                        while (rows.next()) {
+                            present.add(rows.getString(1).trim());
+                        }
+                    }
                 }
-                try (ResultSet rows = select.executeQuery()) {
-                    while (rows.next()) {
-                        facts.put(rows.getString(1).trim(), new String[]{rows.getString(2), rows.getString(3)});
+                List<DeviceId> missing = chunk.stream().filter(id -> !present.contains(id.toString())).toList();
+                insertBatchRows(tx, head.get(), missing);
+                return missing.size();
+            });
+        }
+        if (materializing.contains(batchId)) {
+            finishBatch(batchId, COMPLETE);
+        }
+        return written;
+    }
+
+    private void finishBatch(String batchId, String state) {
+        transactions.inTransaction("finish a fan-out", tx -> {
+            try (PreparedStatement update = tx.connection().prepareStatement(
+                    "UPDATE command_batch SET state = ? WHERE id = ? AND state = 'MATERIALIZING'")) {
+                update.setString(1, state);
+                update.setString(2, batchId);
+                update.executeUpdate();
+            }
+            return null;
+        });
+        materializing.remove(batchId);
+        targets.invalidate(batchId);
+    }
+
+    /** Writes a batch's row for each device, counting them on the batch in the same transaction. */
+    private void insertBatchRows(Tx tx, BatchHead head, List<DeviceId> devicesWithoutRow) throws SQLException {
+        if (devicesWithoutRow.isEmpty()) {
+            return;
+        }
+        UUID batchUuid = UUID.fromString(head.id());
+        try (PreparedStatement insert = insertStatement(tx.connection())) {
+            for (DeviceId device : devicesWithoutRow) {
+                bindInsert(insert, ids.inBatch(batchUuid), device, Optional.of(head.id()), head.type(), head.priority(),
+                        Optional.empty(), head.createdBy(), head.createdAt(), head.expiresAt());
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        }
+        try (PreparedStatement count = tx.connection().prepareStatement(
+                "UPDATE command_batch SET materialized = materialized + ? WHERE id = ?")) {
+            count.setInt(1, devicesWithoutRow.size());
+            count.setString(2, head.id());
+            count.executeUpdate();
+        }
+    }
+
+    /** Before handing out work: writes this device's rows of batches still materialising, if it is a target. */
+    private void materializeFor(Tx tx, DeviceId device) throws SQLException {
+        for (String batchId : materializing) {
+            if (!targetsOf(batchId).contains(device)) {
+                continue;
+            }
+            // Locks the batch row: the background writer and this device cannot both write the device's row.
+            try (PreparedStatement lock = tx.connection().prepareStatement(
+                    "UPDATE command_batch SET materialized = materialized WHERE id = ? AND state = 'MATERIALIZING'")) {
+                lock.setString(1, batchId);
+                if (lock.executeUpdate() == 0) {
+                    continue;
+                }
+            }
+            try (PreparedStatement exists = tx.connection().prepareStatement(
+                    "SELECT 1 FROM command WHERE batch_id = ? AND device_id = ?")) {
+                exists.setString(1, batchId);
+                exists.setString(2, device.toString());
+                try (ResultSet rows = exists.executeQuery()) {
+                    if (rows.next()) {
+                        continue;
                     }
                 }
             }
-            for (DeviceId id : page) {
-                String[] fact = facts.get(id.toString());
-                if (fact != null && applicable(DeviceStatus.valueOf(fact[0]), Ownership.valueOf(fact[1]), type).isEmpty()) {
-                    eligible.add(id);
-                }
+            Optional<BatchHead> head = batchHead(tx.connection(), batchId);
+            if (head.isPresent() && (head.get().expiresAt().isEmpty() || head.get().expiresAt().get().isAfter(clock.instant()))) {
+                insertBatchRows(tx, head.get(), List.of(device));
             }
         }
-        return eligible;
+    }
+
+    private BatchTargets targetsOf(String batchId) {
+        return targets.get(batchId, id -> {
+            try (Connection connection = transactions.dataSource().getConnection();
+                 PreparedStatement select = connection.prepareStatement("SELECT targets FROM command_batch WHERE id = ?")) {
+                select.setString(1, id);
+                try (ResultSet rows = select.executeQuery()) {
+                    return rows.next() ? BatchTargets.decode(rows.getBytes(1)) : BatchTargets.of(List.of());
+                }
+            } catch (SQLException e) {
+                throw new StorageException("Cannot read the targets of batch " + id, e);
+            }
+        });
+    }
+
+    /** What every command row of a batch shares. */
+    private record BatchHead(String id, CommandType type, int priority, String state, String createdBy, Instant createdAt,
+                             Optional<Instant> expiresAt) {
+    }
+
+    private Optional<BatchHead> batchHead(String batchId) {
+        try (Connection connection = transactions.dataSource().getConnection()) {
+            return batchHead(connection, batchId);
+        } catch (SQLException e) {
+            throw new StorageException("Cannot read batch " + batchId, e);
+        }
+    }
+
+    private static Optional<BatchHead> batchHead(Connection connection, String batchId) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT id, command_type, priority, state, created_by, created_at, expires_at FROM command_batch WHERE id = ?")) {
+            select.setString(1, batchId);
+            try (ResultSet rows = select.executeQuery()) {
+                if (!rows.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new BatchHead(rows.getString(1).trim(), CommandType.valueOf(rows.getString(2)), rows.getInt(3),
+                        rows.getString(4), rows.getString(5), rows.getTimestamp(6).toInstant(),
+                        Optional.ofNullable(rows.getTimestamp(7)).map(Timestamp::toInstant)));
+            }
+        }
+    }
+
+    private List<String> batchIdsIn(String state) {
+        try (Connection connection = transactions.dataSource().getConnection();
+             PreparedStatement select = connection.prepareStatement("SELECT id FROM command_batch WHERE state = ?")) {
+            select.setString(1, state);
+            List<String> found = new ArrayList<>();
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    found.add(rows.getString(1).trim());
+                }
+            }
+            return found;
+        } catch (SQLException e) {
+            throw new StorageException("Cannot list command batches", e);
+        }
+    }
+
+    /**
+     * Withdraws a fan-out: commands not yet completed are cancelled, devices without a row yet never get one.
+     *
+     * @return the batch after, or empty when there is none
+     */
+    public Optional<CommandBatch> cancelBatch(Actor actor, String batchId) {
+        boolean found = transactions.inTransaction("cancel a fan-out", tx -> {
+            Optional<BatchHead> head = batchHead(tx.connection(), batchId);
+            if (head.isEmpty()) {
+                return false;
+            }
+            Timestamp now = Timestamp.from(clock.instant());
+            try (PreparedStatement batch = tx.connection().prepareStatement(
+                    "UPDATE command_batch SET state = 'CANCELLED' WHERE id = ?")) {
+                batch.setString(1, batchId);
+                batch.executeUpdate();
+            }
+            int cancelled;
+            try (PreparedStatement rows = tx.connection().prepareStatement("""
+                    UPDATE command SET state = 'CANCELLED', completed_at = ?, updated_at = ?
+                    WHERE batch_id = ? AND state IN ('QUEUED', 'SENT', 'NOT_NOW')""")) {
+                rows.setTimestamp(1, now);
+                rows.setTimestamp(2, now);
+                rows.setString(3, batchId);
+                cancelled = rows.executeUpdate();
+            }
+            audit.append(tx, new AuditRecord(actor, "command.cancel-batch", "command-batch", batchId,
+                    Optional.of(json.write(Map.of("state", head.get().state()))),
+                    Optional.of(json.write(Map.of("state", CANCELLED, "cancelledCommands", cancelled)))));
+            events.record(tx, Event.of("command.batch_cancelled", "kernel", Map.of("batchId", batchId, "cancelled", cancelled)));
+            return true;
+        });
+        if (!found) {
+            return Optional.empty();
+        }
+        materializing.remove(batchId);
+        targets.invalidate(batchId);
+        return batch(batchId);
     }
 
     private static void checkApplicable(DeviceRecord device, CommandType type) {
@@ -239,10 +453,11 @@ public final class CommandService {
         }
         Instant now = clock.instant();
         return transactions.inTransaction("hand out commands", tx -> {
+            materializeFor(tx, deviceId);
             List<CommandRecord> next = new ArrayList<>();
             try (PreparedStatement select = tx.connection().prepareStatement("SELECT " + COLUMNS + FROM
                     + " WHERE c.device_id = ? AND c.state IN ('QUEUED', 'SENT') AND (c.expires_at IS NULL OR c.expires_at > ?)"
-                    + " ORDER BY c.priority DESC, c.seq FETCH FIRST " + max + " ROWS ONLY")) {
+                    + " ORDER BY c.priority DESC, c.id FETCH FIRST " + max + " ROWS ONLY")) {
                 select.setString(1, deviceId.toString());
                 select.setTimestamp(2, Timestamp.from(now));
                 try (ResultSet rows = select.executeQuery()) {
@@ -391,16 +606,21 @@ public final class CommandService {
         }
     }
 
-    /** A device's commands, newest first. */
-    public List<CommandRecord> history(DeviceId deviceId, Optional<Long> beforeSeq, int limit) {
-        String sql = "SELECT " + COLUMNS + ", c.seq" + FROM + " WHERE c.device_id = ?"
-                + (beforeSeq.isPresent() ? " AND c.seq < ?" : "") + " ORDER BY c.seq DESC FETCH FIRST "
+    /**
+     * A device's commands, newest first. Fan-out commands appear once their row is written (seconds after the
+     * fan-out, or when the device asks for work).
+     *
+     * @param before the cursor: only commands older than this one
+     */
+    public List<CommandRecord> history(DeviceId deviceId, Optional<UUID> before, int limit) {
+        String sql = "SELECT " + COLUMNS + FROM + " WHERE c.device_id = ?"
+                + (before.isPresent() ? " AND c.id < ?" : "") + " ORDER BY c.id DESC FETCH FIRST "
                 + Math.max(1, Math.min(limit, 500)) + " ROWS ONLY";
         try (Connection connection = transactions.dataSource().getConnection();
              PreparedStatement select = connection.prepareStatement(sql)) {
             select.setString(1, deviceId.toString());
-            if (beforeSeq.isPresent()) {
-                select.setLong(2, beforeSeq.get());
+            if (before.isPresent()) {
+                select.setString(2, before.get().toString());
             }
             List<CommandRecord> records = new ArrayList<>();
             try (ResultSet rows = select.executeQuery()) {
@@ -416,19 +636,33 @@ public final class CommandService {
 
     public Optional<CommandBatch> batch(String batchId) {
         try (Connection connection = transactions.dataSource().getConnection()) {
-            CommandBatch batch = null;
-            try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT id, command_type, description, total, pushed, created_by, created_at FROM command_batch WHERE id = ?")) {
+            String description;
+            String state;
+            int total;
+            int materialized;
+            int pushed;
+            CommandType type;
+            Optional<Instant> expiresAt;
+            String createdBy;
+            Instant createdAt;
+            try (PreparedStatement select = connection.prepareStatement("""
+                    SELECT command_type, description, state, total, materialized, pushed, expires_at, created_by, created_at
+                    FROM command_batch WHERE id = ?""")) {
                 select.setString(1, batchId);
                 try (ResultSet rows = select.executeQuery()) {
-                    if (rows.next()) {
-                        batch = new CommandBatch(rows.getString(1).trim(), CommandType.valueOf(rows.getString(2)), rows.getString(3),
-                                rows.getInt(4), rows.getInt(5), Map.of(), rows.getString(6), rows.getTimestamp(7).toInstant());
+                    if (!rows.next()) {
+                        return Optional.empty();
                     }
+                    type = CommandType.valueOf(rows.getString(1));
+                    description = rows.getString(2);
+                    state = rows.getString(3);
+                    total = rows.getInt(4);
+                    materialized = rows.getInt(5);
+                    pushed = rows.getInt(6);
+                    expiresAt = Optional.ofNullable(rows.getTimestamp(7)).map(Timestamp::toInstant);
+                    createdBy = rows.getString(8);
+                    createdAt = rows.getTimestamp(9).toInstant();
                 }
-            }
-            if (batch == null) {
-                return Optional.empty();
             }
             Map<CommandState, Integer> states = new EnumMap<>(CommandState.class);
             try (PreparedStatement count = connection.prepareStatement(
@@ -440,8 +674,17 @@ public final class CommandService {
                     }
                 }
             }
-            return Optional.of(new CommandBatch(batch.id(), batch.type(), batch.description(), batch.total(), batch.pushed(),
-                    states, batch.createdBy(), batch.createdAt()));
+            int withoutRow = total - materialized;
+            if (withoutRow > 0) {
+                CommandState pending = switch (state) {
+                    case CANCELLED -> CommandState.CANCELLED;
+                    case EXPIRED -> CommandState.EXPIRED;
+                    default -> CommandState.QUEUED;
+                };
+                states.merge(pending, withoutRow, Integer::sum);
+            }
+            return Optional.of(new CommandBatch(batchId, type, description, state, total, materialized, pushed, states,
+                    expiresAt, createdBy, createdAt));
         } catch (SQLException e) {
             throw new StorageException("Cannot read command batch " + batchId, e);
         }
@@ -464,7 +707,8 @@ public final class CommandService {
     }
 
     private static void bindInsert(PreparedStatement insert, UUID id, DeviceId deviceId, Optional<String> batchId,
-                                   CommandRequest request, Optional<String> parameters, Actor actor, Instant now) throws SQLException {
+                                   CommandType type, int priority, Optional<String> parameters, String createdBy,
+                                   Instant createdAt, Optional<Instant> expiresAt) throws SQLException {
         insert.setString(1, id.toString());
         insert.setString(2, deviceId.toString());
         if (batchId.isPresent()) {
@@ -472,21 +716,21 @@ public final class CommandService {
         } else {
             insert.setNull(3, Types.CHAR);
         }
-        insert.setString(4, request.type().name());
+        insert.setString(4, type.name());
         if (parameters.isPresent()) {
             insert.setString(5, parameters.get());
         } else {
             insert.setNull(5, Types.CLOB);
         }
-        insert.setInt(6, request.priority());
-        insert.setString(7, actor.toString());
-        insert.setTimestamp(8, Timestamp.from(now));
-        if (request.timeToLive().isPresent()) {
-            insert.setTimestamp(9, Timestamp.from(now.plus(request.timeToLive().get())));
+        insert.setInt(6, priority);
+        insert.setString(7, createdBy);
+        insert.setTimestamp(8, Timestamp.from(createdAt));
+        if (expiresAt.isPresent()) {
+            insert.setTimestamp(9, Timestamp.from(expiresAt.get()));
         } else {
             insert.setNull(9, Types.TIMESTAMP);
         }
-        insert.setTimestamp(10, Timestamp.from(now));
+        insert.setTimestamp(10, Timestamp.from(createdAt));
     }
 
     private CommandRecord recordOf(ResultSet rows) throws SQLException {

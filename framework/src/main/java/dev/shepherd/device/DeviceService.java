@@ -115,6 +115,19 @@ public final class DeviceService {
         return read("list device ids", connection -> store.ids(connection, filter));
     }
 
+    /**
+     * The devices a command may go to: managed (not retired or wiped) and, for commands that erase personal data,
+     * corporate.
+     */
+    public List<DeviceId> manageable(DeviceFilter filter, boolean corporateOnly) {
+        return read("list manageable devices", connection -> store.ids(connection, filter, true, corporateOnly));
+    }
+
+    /** As {@link #manageable(DeviceFilter, boolean)}, among the listed devices. */
+    public List<DeviceId> manageableAmong(List<DeviceId> devices, boolean corporateOnly) {
+        return read("check devices", connection -> store.manageableAmong(connection, devices, corporateOnly));
+    }
+
     public Map<String, String> inventory(DeviceId id) {
         return read("read inventory", connection -> store.inventory(connection, id));
     }

@@ -370,9 +370,23 @@ final class DeviceStore {
 
     /** The ids of every device matching a filter, in id order, for fan-out. */
     List<DeviceId> ids(Connection connection, DeviceFilter filter) throws SQLException {
+        return ids(connection, filter, false, false);
+    }
+
+    /**
+     * @param manageableOnly leave out retired and wiped devices
+     * @param corporateOnly leave out personal devices
+     */
+    List<DeviceId> ids(Connection connection, DeviceFilter filter, boolean manageableOnly, boolean corporateOnly) throws SQLException {
         StringBuilder sql = new StringBuilder("SELECT d.id FROM device d WHERE 1 = 1");
         List<Object> parameters = new ArrayList<>();
         appendConditions(filter, sql, parameters);
+        if (manageableOnly) {
+            sql.append(" AND d.status NOT IN ('RETIRED', 'WIPED')");
+        }
+        if (corporateOnly) {
+            sql.append(" AND d.ownership = 'CORPORATE'");
+        }
         sql.append(" ORDER BY d.id");
         List<DeviceId> ids = new ArrayList<>();
         try (PreparedStatement select = connection.prepareStatement(sql.toString())) {
@@ -385,6 +399,28 @@ final class DeviceStore {
             }
         }
         return ids;
+    }
+
+    /** Of the given devices, those that exist and are managed (and corporate, if asked), in pages of 500. */
+    List<DeviceId> manageableAmong(Connection connection, List<DeviceId> devices, boolean corporateOnly) throws SQLException {
+        List<DeviceId> manageable = new ArrayList<>(devices.size());
+        for (int from = 0; from < devices.size(); from += 500) {
+            List<DeviceId> page = devices.subList(from, Math.min(devices.size(), from + 500));
+            String sql = "SELECT id FROM device WHERE status NOT IN ('RETIRED', 'WIPED')"
+                    + (corporateOnly ? " AND ownership = 'CORPORATE'" : "")
+                    + " AND id IN (" + page.stream().map(id -> "?").collect(Collectors.joining(", ")) + ")";
+            try (PreparedStatement select = connection.prepareStatement(sql)) {
+                for (int i = 0; i < page.size(); i++) {
+                    select.setString(i + 1, page.get(i).toString());
+                }
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        manageable.add(DeviceId.parse(rows.getString(1).trim()));
+                    }
+                }
+            }
+        }
+        return manageable;
     }
 
     static void appendConditions(DeviceFilter filter, StringBuilder sql, List<Object> parameters) {

@@ -114,6 +114,13 @@ public final class ShepherdServer implements AutoCloseable {
                 log.warn("Expiring commands failed: {}", e.getMessage());
             }
         }, expiryMillis, expiryMillis, TimeUnit.MILLISECONDS);
+        maintenance.scheduleWithFixedDelay(() -> {
+            try {
+                kernel.commands().materializePending();
+            } catch (RuntimeException e) {
+                log.warn("Writing fan-out commands failed: {}", e.getMessage());
+            }
+        }, 500, 500, TimeUnit.MILLISECONDS);
 
         PluginEnvironment environment = new PluginEnvironment(config.plugins().settings(),
                 new JdbcPluginKeyValueStore(database.dataSource()), database, kernel.events());

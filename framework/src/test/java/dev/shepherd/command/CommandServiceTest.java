@@ -209,12 +209,13 @@ class CommandServiceTest {
             targets.add(test.enroll(Platform.ANDROID, "FLEET-" + i, i < 3 ? Ownership.PERSONAL : Ownership.CORPORATE).device().id());
         }
 
-        CommandBatch batch = commands.issueToMany(ADMIN, targets,
+        CommandBatch batch = commands.issueToMany(ADMIN, new CommandTargets.Listed(targets),
                 new CommandRequest(CommandType.WIPE, Map.of("preserveDataPlan", true), 0, Optional.empty()), "all Android");
 
         assertThat(batch.total()).isEqualTo(27);
         assertThat(batch.states()).containsEntry(CommandState.QUEUED, 27);
         assertThat(woken).hasSize(27);
+        // A target asking for work before the background writer reached it gets its command at once.
         List<Command> taken = commands.take(targets.get(10), 5);
         assertThat(taken).singleElement().satisfies(command -> {
             assertThat(command.type()).isEqualTo(CommandType.WIPE);
@@ -223,10 +224,81 @@ class CommandServiceTest {
         commands.report(targets.get(10), new CommandResult(taken.get(0).id(), CommandState.ACKNOWLEDGED, Map.of(), Optional.empty()));
         commands.recordPushed(batch.id(), 27);
 
+        assertThat(commands.materializePending()).isEqualTo(26);
+        assertThat(commands.materializePending()).isZero();
+
         CommandBatch progress = commands.batch(batch.id()).orElseThrow();
+        assertThat(progress.state()).isEqualTo("COMPLETE");
+        assertThat(progress.materialized()).isEqualTo(27);
         assertThat(progress.states()).containsEntry(CommandState.QUEUED, 26).containsEntry(CommandState.ACKNOWLEDGED, 1);
         assertThat(progress.pushed()).isEqualTo(27);
-        assertThat(commands.take(targets.get(0), 5)).isEmpty();
+        assertThat(commands.take(targets.get(0), 5)).isEmpty(); // personal: not fully wiped
+        assertThat(commands.take(targets.get(10), 5)).isEmpty(); // exactly one copy
+        assertThat(commands.take(targets.get(20), 5)).hasSize(1);
+    }
+
+    @Test
+    void aFanOutToAQueryReachesTheDevicesMatchingItNow() {
+        DeviceId ios = test.enrollId(Platform.IOS, "Q1");
+        test.enrollId(Platform.ANDROID, "Q2");
+        DeviceId retiredIos = test.enrollId(Platform.IOS, "Q3");
+        test.kernel().devices().changeStatus(ADMIN, retiredIos, DeviceStatus.RETIRED, "gone");
+
+        CommandBatch batch = commands.issueToMany(ADMIN, new CommandTargets.Matching(
+                dev.shepherd.device.DeviceFilter.builder().platform(Platform.IOS).build()), CommandRequest.of(CommandType.RESTART), "iOS");
+
+        assertThat(batch.total()).isEqualTo(1);
+        assertThat(commands.take(ios, 5)).extracting(Command::type).containsExactly(CommandType.RESTART);
+        assertThat(commands.take(retiredIos, 5)).isEmpty();
+    }
+
+    @Test
+    void fanOutCommandsKeepTheirPlaceInADevicesQueue() {
+        DeviceId device = test.enrollId(Platform.IOS, "ORDER");
+        UUID before = commands.issue(ADMIN, device, CommandRequest.of(CommandType.LOCATE)).command().id();
+        commands.issueToMany(ADMIN, new CommandTargets.Listed(List.of(device)), CommandRequest.of(CommandType.REFRESH_INVENTORY), "one");
+        UUID after = commands.issue(ADMIN, device, CommandRequest.of(CommandType.LOCK)).command().id();
+
+        List<Command> queue = commands.take(device, 10);
+
+        assertThat(queue).extracting(Command::type)
+                .containsExactly(CommandType.LOCATE, CommandType.REFRESH_INVENTORY, CommandType.LOCK);
+        assertThat(queue.get(0).id()).isEqualTo(before);
+        assertThat(queue.get(2).id()).isEqualTo(after);
+    }
+
+    @Test
+    void aCancelledFanOutReachesNoFurtherDevice() {
+        DeviceId first = test.enrollId(Platform.IOS, "C1");
+        DeviceId second = test.enrollId(Platform.IOS, "C2");
+        CommandBatch batch = commands.issueToMany(ADMIN, new CommandTargets.Listed(List.of(first, second)),
+                CommandRequest.of(CommandType.LOCK), "two");
+        assertThat(commands.take(first, 5)).hasSize(1);
+
+        CommandBatch cancelled = commands.cancelBatch(ADMIN, batch.id()).orElseThrow();
+
+        assertThat(cancelled.state()).isEqualTo("CANCELLED");
+        assertThat(cancelled.states()).containsEntry(CommandState.CANCELLED, 2);
+        assertThat(commands.take(second, 5)).isEmpty();
+        assertThat(commands.take(first, 5)).isEmpty();
+        assertThat(commands.materializePending()).isZero();
+    }
+
+    @Test
+    void anInterruptedFanOutIsResumedAfterARestart() {
+        List<DeviceId> targets = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            targets.add(test.enrollId(Platform.IOS, "RESUME-" + i));
+        }
+        String batchId = commands.issueToMany(ADMIN, new CommandTargets.Listed(targets), CommandRequest.of(CommandType.LOCK), "five").id();
+        test.close();
+
+        test = TestKernel.open(home);
+        CommandService restarted = test.kernel().commands();
+
+        assertThat(restarted.materializePending()).isEqualTo(5);
+        assertThat(restarted.batch(batchId).orElseThrow().state()).isEqualTo("COMPLETE");
+        assertThat(restarted.take(targets.get(3), 5)).hasSize(1);
     }
 
     @Test
