@@ -70,8 +70,8 @@ public final class KernelBenchmark {
         }
     }
 
-    /** Latency percentiles in milliseconds. */
-    public record Latency(int samples, double p50, double p95, double p99, double max) {
+    /** Latency percentiles in milliseconds, and the slowest query of each shape. */
+    public record Latency(int samples, double p50, double p95, double p99, double max, Map<String, Double> slowestByShape) {
     }
 
     /**
@@ -131,6 +131,7 @@ public final class KernelBenchmark {
             progress.flush();
             Latency latency = searches(kernel, options.queries(), options.devices() - options.enrollments());
             progress.printf("  p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms%n", latency.p50(), latency.p95(), latency.p99(), latency.max());
+            latency.slowestByShape().forEach((shape, millis) -> progress.printf("    slowest %-22s %.1f ms%n", shape + ":", millis));
             progress.flush();
             return new Report(options.devices(), enrollmentsPerSecond, loadSeconds, batch.total(), fanOutSeconds, latency);
         }
@@ -168,6 +169,9 @@ public final class KernelBenchmark {
                 Map.of("serial", String.format("SN%09d", i)), tags);
     }
 
+    private static final List<String> SHAPES = List.of("platform", "status and ownership", "name prefix, by name",
+            "exact serial", "tag", "platform and model", "second page by name", "everything");
+
     private static Latency searches(Kernel kernel, int queries, int imported) {
         Random random = new Random(7);
         List<Supplier<DevicePage>> mix = List.of(
@@ -197,9 +201,12 @@ public final class KernelBenchmark {
             millis[i] = (System.nanoTime() - start) / 1_000_000.0;
             worstByKind[i % mix.size()] = Math.max(worstByKind[i % mix.size()], millis[i]);
         }
-        System.err.println("worst by query kind (ms): " + Arrays.toString(worstByKind));
+        Map<String, Double> slowest = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < SHAPES.size(); i++) {
+            slowest.put(SHAPES.get(i), worstByKind[i]);
+        }
         Arrays.sort(millis);
-        return new Latency(queries, percentile(millis, 50), percentile(millis, 95), percentile(millis, 99), millis[millis.length - 1]);
+        return new Latency(queries, percentile(millis, 50), percentile(millis, 95), percentile(millis, 99), millis[millis.length - 1], slowest);
     }
 
     private static double percentile(double[] sorted, int percent) {

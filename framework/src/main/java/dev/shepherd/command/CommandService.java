@@ -75,6 +75,12 @@ public final class CommandService {
     static final String EXPIRED = "EXPIRED";
     private static final String FROM = " FROM command c LEFT JOIN command_batch b ON b.id = c.batch_id";
 
+    /** Told, in the answering transaction, that a command reached a new state from a device's answer or a cancel. */
+    @FunctionalInterface
+    public interface ResultListener {
+        void answered(Tx tx, CommandRecord command) throws SQLException;
+    }
+
     /** Wakes a device so it fetches its commands; returns whether the push was accepted. */
     @FunctionalInterface
     public interface Waker {
@@ -89,6 +95,7 @@ public final class CommandService {
     private final Clock clock;
     private final CommandIds ids;
     private volatile Waker waker = (ids, batch) -> { };
+    private final List<ResultListener> resultListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Batches whose per-device rows are not all written yet; a device asking for work checks these. */
     private final Set<String> materializing = ConcurrentHashMap.newKeySet();
     private final Cache<String, BatchTargets> targets = Caffeine.newBuilder()
@@ -104,6 +111,27 @@ public final class CommandService {
         this.clock = requireNonNull(clock, "clock is null");
         this.ids = new CommandIds(clock);
         materializing.addAll(batchIdsIn(MATERIALIZING));
+    }
+
+    public void addResultListener(ResultListener listener) {
+        resultListeners.add(requireNonNull(listener, "listener is null"));
+    }
+
+    /**
+     * Queues a command inside the caller's transaction, for kernel work that queues commands as part of a larger
+     * change (policy reconciliation); the caller audits. The device is woken once the transaction commits.
+     */
+    public CommandRecord issue(Tx tx, Actor actor, DeviceId deviceId, CommandRequest request) throws SQLException {
+        UUID id = ids.next();
+        Instant now = clock.instant();
+        try (PreparedStatement insert = insertStatement(tx.connection())) {
+            bindInsert(insert, id, deviceId, Optional.empty(), request.type(), request.priority(),
+                    Optional.of(json.write(request.parameters())), actor.toString(), now, request.timeToLive().map(now::plus));
+            insert.executeUpdate();
+        }
+        recordStateEvent(tx, id, deviceId, CommandState.QUEUED);
+        tx.afterCommit(() -> waker.wake(List.of(deviceId), Optional.empty()));
+        return find(tx.connection(), id).orElseThrow();
     }
 
     public void setWaker(Waker waker) {
@@ -543,7 +571,11 @@ public final class CommandService {
                 update.executeUpdate();
             }
             recordStateEvent(tx, result.commandId(), deviceId, result.state());
-            return find(tx.connection(), result.commandId()).orElseThrow();
+            CommandRecord after = find(tx.connection(), result.commandId()).orElseThrow();
+            for (ResultListener listener : resultListeners) {
+                listener.answered(tx, after);
+            }
+            return after;
         });
     }
 
@@ -562,21 +594,38 @@ public final class CommandService {
             if (current.get().command().state().isFinal()) {
                 throw new CommandRefusedException("the command is already " + current.get().command().state().name().toLowerCase());
             }
-            try (PreparedStatement update = tx.connection().prepareStatement(
-                    "UPDATE command SET state = 'CANCELLED', completed_at = ?, updated_at = ? WHERE id = ? AND state IN ('QUEUED', 'SENT', 'NOT_NOW')")) {
-                Timestamp now = Timestamp.from(clock.instant());
-                update.setTimestamp(1, now);
-                update.setTimestamp(2, now);
-                update.setString(3, commandId.toString());
-                update.executeUpdate();
-            }
             DeviceId deviceId = current.get().command().deviceId();
             audit.append(tx, new AuditRecord(actor, "command.cancel", "device", deviceId.toString(),
                     Optional.of(json.write(Map.of("commandId", commandId.toString(), "state", current.get().command().state()))),
                     Optional.of(json.write(Map.of("commandId", commandId.toString(), "state", CommandState.CANCELLED)))));
-            recordStateEvent(tx, commandId, deviceId, CommandState.CANCELLED);
-            return find(tx.connection(), commandId);
+            return cancel(tx, commandId);
         });
+    }
+
+    /**
+     * Withdraws a command inside the caller's transaction if it has not completed; the caller audits.
+     *
+     * @return the command after, or empty when there is no such command
+     */
+    public Optional<CommandRecord> cancel(Tx tx, UUID commandId) throws SQLException {
+        Optional<CommandRecord> current = find(tx.connection(), commandId);
+        if (current.isEmpty() || current.get().command().state().isFinal()) {
+            return current;
+        }
+        try (PreparedStatement update = tx.connection().prepareStatement(
+                "UPDATE command SET state = 'CANCELLED', completed_at = ?, updated_at = ? WHERE id = ? AND state IN ('QUEUED', 'SENT', 'NOT_NOW')")) {
+            Timestamp now = Timestamp.from(clock.instant());
+            update.setTimestamp(1, now);
+            update.setTimestamp(2, now);
+            update.setString(3, commandId.toString());
+            update.executeUpdate();
+        }
+        recordStateEvent(tx, commandId, current.get().command().deviceId(), CommandState.CANCELLED);
+        Optional<CommandRecord> after = find(tx.connection(), commandId);
+        for (ResultListener listener : resultListeners) {
+            listener.answered(tx, after.orElseThrow());
+        }
+        return after;
     }
 
     /** Ends commands whose time to live has passed; called periodically. */

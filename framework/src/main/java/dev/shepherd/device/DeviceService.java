@@ -63,6 +63,7 @@ public final class DeviceService {
     private final Json json;
     private final Clock clock;
     private final List<DeviceChangeListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<EnrollmentListener> enrollmentListeners = new CopyOnWriteArrayList<>();
     /** Platform identifiers (UDID, IMEI, …) are looked up on every device request; they rarely change. */
     private final Cache<String, DeviceId> byHardwareId = Caffeine.newBuilder()
             .maximumSize(200_000).expireAfterAccess(Duration.ofMinutes(30)).build();
@@ -76,6 +77,16 @@ public final class DeviceService {
         this.bus = requireNonNull(bus, "bus is null");
         this.json = requireNonNull(json, "json is null");
         this.clock = requireNonNull(clock, "clock is null");
+    }
+
+    /** Told, in the enrollment's transaction, that a device enrolled and what its token granted. */
+    @FunctionalInterface
+    public interface EnrollmentListener {
+        void enrolled(Tx tx, DeviceRecord device, Optional<EnrollmentGrant> grant) throws SQLException;
+    }
+
+    public void addEnrollmentListener(EnrollmentListener listener) {
+        enrollmentListeners.add(requireNonNull(listener, "listener is null"));
     }
 
     public void addChangeListener(DeviceChangeListener listener) {
@@ -183,6 +194,9 @@ public final class DeviceService {
                     "platform", claim.platform().id(), "method", claim.method().name(), "reEnrolled", existing.isPresent(),
                     "groupId", granted.flatMap(EnrollmentGrant::groupId).orElse(""))));
             notifyListeners(tx, existing, after);
+            for (EnrollmentListener listener : enrollmentListeners) {
+                listener.enrolled(tx, after, granted);
+            }
             tx.afterCommit(() -> byHardwareId.invalidateAll());
             return after;
         });

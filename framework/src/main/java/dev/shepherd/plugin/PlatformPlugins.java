@@ -44,6 +44,25 @@ public final class PlatformPlugins implements ExtensionRegistry.Listener {
     }
 
     /**
+     * The setting types a platform's plugin can apply.
+     *
+     * @return the types, or empty when no plugin for the platform is running (nothing is known then)
+     */
+    public Optional<java.util.Set<String>> supportedSettingTypes(Platform platform) {
+        Optional<ExtensionRegistry.Registration<?>> registration = forPlatform(platform);
+        if (registration.isEmpty()) {
+            return Optional.empty();
+        }
+        PlatformSupport support = (PlatformSupport) registration.get().extension();
+        try {
+            return Optional.of(java.util.Set.copyOf(registration.get().owner().call("PlatformSupport.supportedSettingTypes",
+                    support::supportedSettingTypes)));
+        } catch (PluginCallException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
      * Asks the device's platform plugin to wake it.
      *
      * @return whether a plugin accepted the push

@@ -6,7 +6,10 @@ import dev.shepherd.device.DeviceService;
 import dev.shepherd.enrollment.EnrollmentTokens;
 import dev.shepherd.event.EventLog;
 import dev.shepherd.event.KernelEventBus;
+import dev.shepherd.group.GroupService;
 import dev.shepherd.json.Json;
+import dev.shepherd.policy.PolicyService;
+import dev.shepherd.policy.SettingTypes;
 import dev.shepherd.storage.Database;
 import dev.shepherd.storage.Transactions;
 
@@ -27,9 +30,12 @@ import static java.util.Objects.requireNonNull;
  * @param enrollmentTokens enrollment tokens
  * @param devices the device registry
  * @param commands the command queue
+ * @param groups static and smart groups
+ * @param policies policies, assignments, effective policy and desired versus actual
  */
 public record Kernel(Transactions transactions, Json json, Clock clock, KernelEventBus bus, EventLog events, AuditLog audit,
-                     EnrollmentTokens enrollmentTokens, DeviceService devices, CommandService commands) {
+                     EnrollmentTokens enrollmentTokens, DeviceService devices, CommandService commands, GroupService groups,
+                     PolicyService policies) {
 
     public Kernel {
         requireNonNull(transactions, "transactions is null");
@@ -41,6 +47,8 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
         requireNonNull(enrollmentTokens, "enrollmentTokens is null");
         requireNonNull(devices, "devices is null");
         requireNonNull(commands, "commands is null");
+        requireNonNull(groups, "groups is null");
+        requireNonNull(policies, "policies is null");
     }
 
     /** Builds the kernel's services over an open store. */
@@ -53,6 +61,9 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
         EnrollmentTokens tokens = new EnrollmentTokens(transactions, audit, json, clock);
         DeviceService devices = new DeviceService(transactions, tokens, audit, events, bus, json, clock);
         CommandService commands = new CommandService(transactions, devices, audit, events, json, clock);
-        return new Kernel(transactions, json, clock, bus, events, audit, tokens, devices, commands);
+        GroupService groups = new GroupService(transactions, devices, audit, events, json, clock);
+        PolicyService policies = new PolicyService(transactions, devices, groups, commands, audit, events,
+                new SettingTypes(json.mapper()), json, clock);
+        return new Kernel(transactions, json, clock, bus, events, audit, tokens, devices, commands, groups, policies);
     }
 }

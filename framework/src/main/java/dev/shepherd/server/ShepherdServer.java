@@ -19,6 +19,7 @@ import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.command.PluginCommandBus;
 import dev.shepherd.command.PushScheduler;
 import dev.shepherd.device.PluginDeviceRegistry;
+import dev.shepherd.policy.PluginPolicyService;
 import dev.shepherd.security.AdminAuthenticator;
 import dev.shepherd.security.AdminRole;
 import dev.shepherd.security.AdminUserStore;
@@ -96,6 +97,8 @@ public final class ShepherdServer implements AutoCloseable {
         registry.addListener(deviceEndpoints);
         PlatformPlugins platforms = new PlatformPlugins();
         registry.addListener(platforms);
+        registry.addListener(kernel.policies().settingTypes());
+        kernel.policies().setPlatformSupport(platforms::supportedSettingTypes);
 
         PushScheduler pushes = new PushScheduler(kernel.devices(), kernel.commands(), platforms::wake, config.commands().pushRate());
         closeInReverse.add(pushes);
@@ -116,6 +119,13 @@ public final class ShepherdServer implements AutoCloseable {
         }, expiryMillis, expiryMillis, TimeUnit.MILLISECONDS);
         maintenance.scheduleWithFixedDelay(() -> {
             try {
+                kernel.policies().reconcilePending();
+            } catch (RuntimeException e) {
+                log.warn("Reconciling policies failed: {}", e.getMessage());
+            }
+        }, 500, 500, TimeUnit.MILLISECONDS);
+        maintenance.scheduleWithFixedDelay(() -> {
+            try {
                 kernel.commands().materializePending();
             } catch (RuntimeException e) {
                 log.warn("Writing fan-out commands failed: {}", e.getMessage());
@@ -127,6 +137,7 @@ public final class ShepherdServer implements AutoCloseable {
         environment.exportPerPlugin(DeviceRegistry.class,
                 pluginId -> new PluginDeviceRegistry(pluginId, kernel.devices(), kernel.enrollmentTokens()));
         environment.export(CommandBus.class, new PluginCommandBus(kernel.commands()));
+        environment.export(dev.shepherd.api.policy.PolicyService.class, new PluginPolicyService(kernel.policies()));
         plugins = new PluginHost(config.pluginsDir(), config.dataDir().resolve("plugin-work"),
                 config.plugins().scanInterval(), config.plugins().callTimeout(), environment, registry, kernel.events());
         closeInReverse.add(plugins);

@@ -1,0 +1,29 @@
+package dev.shepherd.policy;
+
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.policy.EffectivePolicy;
+import dev.shepherd.api.policy.SettingState;
+
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/** The policy engine as platform plugins see it. */
+public final class PluginPolicyService implements dev.shepherd.api.policy.PolicyService {
+
+    private final PolicyService policies;
+
+    public PluginPolicyService(PolicyService policies) {
+        this.policies = requireNonNull(policies, "policies is null");
+    }
+
+    @Override
+    public EffectivePolicy effectivePolicy(DeviceId deviceId) {
+        return policies.effectivePolicy(deviceId);
+    }
+
+    @Override
+    public void reportActual(DeviceId deviceId, String settingKey, SettingState state, Optional<String> reason) {
+        policies.reportActual(deviceId, settingKey, state, reason);
+    }
+}

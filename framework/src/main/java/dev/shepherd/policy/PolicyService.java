@@ -1,0 +1,865 @@
+package dev.shepherd.policy;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.shepherd.api.command.CommandState;
+import dev.shepherd.api.command.CommandType;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.DeviceStatus;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.event.Event;
+import dev.shepherd.api.policy.EffectivePolicy;
+import dev.shepherd.api.policy.Setting;
+import dev.shepherd.api.policy.SettingState;
+import dev.shepherd.audit.Actor;
+import dev.shepherd.audit.AuditLog;
+import dev.shepherd.audit.AuditRecord;
+import dev.shepherd.command.CommandRecord;
+import dev.shepherd.command.CommandRequest;
+import dev.shepherd.command.CommandService;
+import dev.shepherd.device.DeviceRecord;
+import dev.shepherd.device.DeviceService;
+import dev.shepherd.event.EventLog;
+import dev.shepherd.group.GroupService;
+import dev.shepherd.json.Json;
+import dev.shepherd.storage.StorageException;
+import dev.shepherd.storage.Transactions;
+import dev.shepherd.storage.Tx;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLIntegrityConstraintViolationException;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Function;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Policies, their assignment to groups, each device's effective policy, and desired versus actual state.
+ *
+ * <p>When a policy, an assignment or a device's group membership changes, the affected devices are queued (in
+ * the same transaction) for reconciliation; {@link #reconcilePending()} drains the queue in the background. To
+ * reconcile a device is to compare its effective settings with what it was last asked to apply and queue only the
+ * difference: an install command per new or changed setting, a removal per setting no longer wanted, nothing for
+ * a setting its platform does not support (recorded as such).
+ */
+public final class PolicyService {
+
+    private static final TypeReference<List<Map<String, Object>>> SETTINGS = new TypeReference<>() {
+    };
+    private static final String SELECT = """
+            SELECT id, name, description, settings, version, updated_by, created_at, updated_at FROM policy""";
+    private static final Actor RECONCILER = Actor.SYSTEM;
+
+    private final Transactions transactions;
+    private final DeviceService devices;
+    private final CommandService commands;
+    private final AuditLog audit;
+    private final EventLog events;
+    private final Json json;
+    private final ObjectMapper canonical;
+    private final SettingTypes types;
+    private final SettingMerger merger;
+    private final Clock clock;
+    private volatile Function<Platform, Optional<Set<String>>> platformSupport = platform -> Optional.empty();
+    private final Cache<DeviceId, List<EffectiveSetting>> effective = Caffeine.newBuilder()
+            .maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(10)).build();
+
+    public PolicyService(Transactions transactions, DeviceService devices, GroupService groups, CommandService commands,
+                         AuditLog audit, EventLog events, SettingTypes types, Json json, Clock clock) {
+        this.transactions = requireNonNull(transactions, "transactions is null");
+        this.devices = requireNonNull(devices, "devices is null");
+        this.commands = requireNonNull(commands, "commands is null");
+        this.audit = requireNonNull(audit, "audit is null");
+        this.events = requireNonNull(events, "events is null");
+        this.json = requireNonNull(json, "json is null");
+        this.canonical = json.mapper().copy().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+        this.types = requireNonNull(types, "types is null");
+        this.merger = new SettingMerger(types, json.mapper());
+        this.clock = requireNonNull(clock, "clock is null");
+        groups.addMembershipListener((tx, changed) -> {
+            for (DeviceId device : changed) {
+                enqueue(tx, device);
+            }
+            tx.afterCommit(() -> effective.invalidateAll(changed));
+        });
+        devices.addChangeListener((tx, before, after) -> {
+            boolean statusChanged = before.isPresent() && before.get().device().status() != after.device().status();
+            boolean platformChanged = before.isPresent() && !before.get().device().platform().equals(after.device().platform());
+            if (statusChanged || platformChanged) {
+                enqueue(tx, after.device().id());
+            }
+        });
+        commands.addResultListener(this::commandAnswered);
+    }
+
+    /** Tells the service which setting types each platform supports, from the platform plugins. */
+    public void setPlatformSupport(Function<Platform, Optional<Set<String>>> platformSupport) {
+        this.platformSupport = requireNonNull(platformSupport, "platformSupport is null");
+    }
+
+    public SettingTypes settingTypes() {
+        return types;
+    }
+
+    // ---- policies ----
+
+    public List<Policy> list() {
+        return query(SELECT + " ORDER BY name", List.of());
+    }
+
+    public Optional<Policy> get(String id) {
+        return query(SELECT + " WHERE id = ?", List.of(id)).stream().findFirst();
+    }
+
+    /**
+     * @throws InvalidSettingsException when a setting does not validate
+     * @throws PolicyConflictException when the name is taken
+     */
+    public Policy create(Actor actor, String name, String description, List<SettingInput> inputs) {
+        checkName(name);
+        List<Setting> settings = validate(inputs);
+        String id = UUID.randomUUID().toString();
+        transactions.inTransaction("create a policy", tx -> {
+            Instant now = clock.instant();
+            try (PreparedStatement insert = tx.connection().prepareStatement("""
+                    INSERT INTO policy (id, name, description, settings, version, created_by, created_at, updated_by, updated_at)
+                    VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)""")) {
+                insert.setString(1, id);
+                insert.setString(2, name);
+                insert.setString(3, description);
+                insert.setString(4, writeSettings(settings));
+                insert.setString(5, actor.toString());
+                insert.setTimestamp(6, Timestamp.from(now));
+                insert.setString(7, actor.toString());
+                insert.setTimestamp(8, Timestamp.from(now));
+                insert.executeUpdate();
+            } catch (SQLIntegrityConstraintViolationException e) {
+                throw new PolicyConflictException("a policy named '" + name + "' exists already");
+            }
+            recordVersion(tx, id, 1, name, settings, actor, now);
+            audit.append(tx, new AuditRecord(actor, "policy.create", "policy", id, Optional.empty(),
+                    Optional.of(json.write(Map.of("name", name, "settings", redacted(settings))))));
+            events.record(tx, Event.of("policy.created", "kernel", Map.of("policyId", id)));
+            return null;
+        });
+        return get(id).orElseThrow();
+    }
+
+    /**
+     * Replaces a policy's name, description and settings.
+     *
+     * @param expectedVersion the version the admin edited (If-Match); a different current version is a conflict
+     * @throws PolicyConflictException when the policy changed meanwhile or the name is taken
+     */
+    public Optional<Policy> update(Actor actor, String id, String name, String description, List<SettingInput> inputs,
+                                   OptionalLong expectedVersion) {
+        checkName(name);
+        List<Setting> settings = validate(inputs);
+        Optional<Policy> updated = transactions.inTransaction("update a policy", tx -> {
+            Optional<Policy> current = lock(tx, id);
+            if (current.isEmpty()) {
+                return Optional.<Policy>empty();
+            }
+            Policy before = current.get();
+            if (expectedVersion.isPresent() && expectedVersion.getAsLong() != before.version()) {
+                throw new PolicyConflictException("policy " + id + " is at version " + before.version() + ", not "
+                        + expectedVersion.getAsLong() + "; reload it and apply your change again");
+            }
+            Instant now = clock.instant();
+            long version = before.version() + 1;
+            try (PreparedStatement update = tx.connection().prepareStatement(
+                    "UPDATE policy SET name = ?, description = ?, settings = ?, version = ?, updated_by = ?, updated_at = ? WHERE id = ?")) {
+                update.setString(1, name);
+                update.setString(2, description);
+                update.setString(3, writeSettings(settings));
+                update.setLong(4, version);
+                update.setString(5, actor.toString());
+                update.setTimestamp(6, Timestamp.from(now));
+                update.setString(7, id);
+                update.executeUpdate();
+            } catch (SQLIntegrityConstraintViolationException e) {
+                throw new PolicyConflictException("a policy named '" + name + "' exists already");
+            }
+            recordVersion(tx, id, version, name, settings, actor, now);
+            audit.append(tx, new AuditRecord(actor, "policy.update", "policy", id,
+                    Optional.of(json.write(Map.of("name", before.name(), "version", before.version(), "settings", redacted(before.settings())))),
+                    Optional.of(json.write(Map.of("name", name, "version", version, "settings", redacted(settings))))));
+            events.record(tx, Event.of("policy.updated", "kernel", Map.of("policyId", id, "version", version)));
+            enqueueAssigned(tx, id);
+            tx.afterCommit(effective::invalidateAll);
+            return find(tx.connection(), id);
+        });
+        return updated;
+    }
+
+    /** @return false when there is no such policy */
+    public boolean delete(Actor actor, String id, OptionalLong expectedVersion) {
+        return transactions.inTransaction("delete a policy", tx -> {
+            Optional<Policy> current = lock(tx, id);
+            if (current.isEmpty()) {
+                return false;
+            }
+            if (expectedVersion.isPresent() && expectedVersion.getAsLong() != current.get().version()) {
+                throw new PolicyConflictException("policy " + id + " is at version " + current.get().version() + ", not "
+                        + expectedVersion.getAsLong());
+            }
+            enqueueAssigned(tx, id);
+            try (PreparedStatement delete = tx.connection().prepareStatement("DELETE FROM policy WHERE id = ?")) {
+                delete.setString(1, id);
+                delete.executeUpdate();
+            }
+            audit.append(tx, new AuditRecord(actor, "policy.delete", "policy", id,
+                    Optional.of(json.write(Map.of("name", current.get().name(), "version", current.get().version()))), Optional.empty()));
+            events.record(tx, Event.of("policy.deleted", "kernel", Map.of("policyId", id)));
+            tx.afterCommit(effective::invalidateAll);
+            return true;
+        });
+    }
+
+    /** Every version of a policy, newest first. */
+    public List<Policy> versions(String id) {
+        try (Connection connection = transactions.dataSource().getConnection();
+             PreparedStatement select = connection.prepareStatement("""
+                     SELECT v.policy_id, v.name, p.description, v.settings, v.version, v.changed_by, p.created_at, v.changed_at
+                     FROM policy_version v JOIN policy p ON p.id = v.policy_id WHERE v.policy_id = ? ORDER BY v.version DESC""")) {
+            select.setString(1, id);
+            List<Policy> versions = new ArrayList<>();
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    versions.add(policyOf(rows));
+                }
+            }
+            return versions;
+        } catch (SQLException e) {
+            throw new StorageException("Cannot read the versions of policy " + id, e);
+        }
+    }
+
+    // ---- assignments ----
+
+    /**
+     * Assigns a policy to a group, or changes the priority of an existing assignment.
+     *
+     * @throws IllegalArgumentException when the policy or group does not exist, or the priority is out of range
+     */
+    public PolicyAssignment assign(Actor actor, String policyId, String groupId, int priority) {
+        if (priority < -1000 || priority > 1000) {
+            throw new IllegalArgumentException("priority must be between -1000 and 1000");
+        }
+        return transactions.inTransaction("assign a policy", tx -> {
+            if (lock(tx, policyId).isEmpty()) {
+                throw new IllegalArgumentException("no policy " + policyId);
+            }
+            if (!exists(tx.connection(), "SELECT 1 FROM device_group WHERE id = ?", groupId)) {
+                throw new IllegalArgumentException("no group " + groupId);
+            }
+            Instant now = clock.instant();
+            Optional<PolicyAssignment> before = assignment(tx.connection(), policyId, groupId);
+            if (before.isPresent()) {
+                try (PreparedStatement update = tx.connection().prepareStatement(
+                        "UPDATE policy_assignment SET priority = ? WHERE policy_id = ? AND group_id = ?")) {
+                    update.setInt(1, priority);
+                    update.setString(2, policyId);
+                    update.setString(3, groupId);
+                    update.executeUpdate();
+                }
+            } else {
+                try (PreparedStatement insert = tx.connection().prepareStatement(
+                        "INSERT INTO policy_assignment (policy_id, group_id, priority, created_by, created_at) VALUES (?, ?, ?, ?, ?)")) {
+                    insert.setString(1, policyId);
+                    insert.setString(2, groupId);
+                    insert.setInt(3, priority);
+                    insert.setString(4, actor.toString());
+                    insert.setTimestamp(5, Timestamp.from(now));
+                    insert.executeUpdate();
+                }
+            }
+            audit.append(tx, new AuditRecord(actor, "policy.assign", "policy", policyId,
+                    before.map(assignment -> json.write(Map.of("groupId", groupId, "priority", assignment.priority()))),
+                    Optional.of(json.write(Map.of("groupId", groupId, "priority", priority)))));
+            events.record(tx, Event.of("policy.assigned", "kernel", Map.of("policyId", policyId, "groupId", groupId, "priority", priority)));
+            enqueueGroup(tx, groupId);
+            tx.afterCommit(effective::invalidateAll);
+            return assignment(tx.connection(), policyId, groupId).orElseThrow();
+        });
+    }
+
+    /** @return false when the policy was not assigned to the group */
+    public boolean unassign(Actor actor, String policyId, String groupId) {
+        return transactions.inTransaction("unassign a policy", tx -> {
+            Optional<PolicyAssignment> before = assignment(tx.connection(), policyId, groupId);
+            if (before.isEmpty()) {
+                return false;
+            }
+            enqueueGroup(tx, groupId);
+            try (PreparedStatement delete = tx.connection().prepareStatement(
+                    "DELETE FROM policy_assignment WHERE policy_id = ? AND group_id = ?")) {
+                delete.setString(1, policyId);
+                delete.setString(2, groupId);
+                delete.executeUpdate();
+            }
+            audit.append(tx, new AuditRecord(actor, "policy.unassign", "policy", policyId,
+                    Optional.of(json.write(Map.of("groupId", groupId, "priority", before.get().priority()))), Optional.empty()));
+            events.record(tx, Event.of("policy.unassigned", "kernel", Map.of("policyId", policyId, "groupId", groupId)));
+            tx.afterCommit(effective::invalidateAll);
+            return true;
+        });
+    }
+
+    public List<PolicyAssignment> assignments(Optional<String> policyId, Optional<String> groupId) {
+        String sql = "SELECT policy_id, group_id, priority, created_by, created_at FROM policy_assignment WHERE 1 = 1"
+                + (policyId.isPresent() ? " AND policy_id = ?" : "") + (groupId.isPresent() ? " AND group_id = ?" : "")
+                + " ORDER BY priority DESC, policy_id";
+        try (Connection connection = transactions.dataSource().getConnection();
+             PreparedStatement select = connection.prepareStatement(sql)) {
+            int index = 1;
+            if (policyId.isPresent()) {
+                select.setString(index++, policyId.get());
+            }
+            if (groupId.isPresent()) {
+                select.setString(index, groupId.get());
+            }
+            List<PolicyAssignment> assignments = new ArrayList<>();
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    assignments.add(assignmentOf(rows));
+                }
+            }
+            return assignments;
+        } catch (SQLException e) {
+            throw new StorageException("Cannot read policy assignments", e);
+        }
+    }
+
+    // ---- effective policy and desired versus actual ----
+
+    /** The settings that apply to a device now, merged by the conflict rules, with the policies each came from. */
+    public List<EffectiveSetting> effectiveSettings(DeviceId device) {
+        return effective.get(device, id -> {
+            try (Connection connection = transactions.dataSource().getConnection()) {
+                return compute(connection, id);
+            } catch (SQLException e) {
+                throw new StorageException("Cannot compute the effective policy of " + id, e);
+            }
+        });
+    }
+
+    /** The effective policy as plugins see it. */
+    public EffectivePolicy effectivePolicy(DeviceId device) {
+        List<EffectiveSetting> settings = effectiveSettings(device);
+        return new EffectivePolicy(device, settings.stream().map(EffectiveSetting::setting).toList(), revision(settings));
+    }
+
+    /** What each setting's state is on a device. */
+    public List<DeviceSettingState> settingStates(DeviceId device) {
+        try (Connection connection = transactions.dataSource().getConnection()) {
+            return new ArrayList<>(states(connection, device).values());
+        } catch (SQLException e) {
+            throw new StorageException("Cannot read the setting states of " + device, e);
+        }
+    }
+
+    /**
+     * Records what a device reports about one setting (a platform plugin reading the installed profiles, say).
+     * Reports for settings the device is not meant to have are ignored.
+     */
+    public void reportActual(DeviceId device, String settingKey, SettingState state, Optional<String> reason) {
+        transactions.inTransaction("record a setting state", tx -> {
+            updateState(tx.connection(), device, settingKey, state, reason, Optional.empty());
+            return null;
+        });
+    }
+
+    /** Reconciles queued devices, a transaction each; returns how many it reconciled. Called in the background. */
+    public int reconcilePending() {
+        int done = 0;
+        while (true) {
+            List<DeviceId> batch = new ArrayList<>();
+            try (Connection connection = transactions.dataSource().getConnection();
+                 PreparedStatement select = connection.prepareStatement(
+                         "SELECT device_id FROM policy_reconcile_queue ORDER BY queued_at FETCH FIRST 200 ROWS ONLY");
+                 ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    batch.add(DeviceId.parse(rows.getString(1).trim()));
+                }
+            } catch (SQLException e) {
+                throw new StorageException("Cannot read the reconciliation queue", e);
+            }
+            if (batch.isEmpty()) {
+                return done;
+            }
+            for (DeviceId device : batch) {
+                reconcile(device);
+                done++;
+            }
+        }
+    }
+
+    /** Brings one device's desired state in line with its effective policy, queuing only the difference. */
+    public void reconcile(DeviceId device) {
+        transactions.inTransaction("reconcile a device's policy", tx -> {
+            try (PreparedStatement dequeue = tx.connection().prepareStatement("DELETE FROM policy_reconcile_queue WHERE device_id = ?")) {
+                dequeue.setString(1, device.toString());
+                dequeue.executeUpdate();
+            }
+            Optional<DeviceRecord> record = devices.get(device);
+            Map<String, DeviceSettingState> current = states(tx.connection(), device);
+            if (record.isEmpty()) {
+                return null;
+            }
+            DeviceStatus status = record.get().device().status();
+            boolean managed = status == DeviceStatus.ENROLLED || status == DeviceStatus.QUARANTINED || status == DeviceStatus.PENDING;
+            List<EffectiveSetting> wanted = managed ? compute(tx.connection(), device) : List.of();
+            Map<String, String> hashes = storedHashes(tx.connection(), device);
+            Optional<Set<String>> supported = platformSupport.apply(record.get().device().platform());
+            Set<String> keep = new HashSet<>();
+            List<String> installs = new ArrayList<>();
+            List<String> removals = new ArrayList<>();
+            for (EffectiveSetting setting : wanted) {
+                String key = setting.setting().key();
+                keep.add(key);
+                String hash = hash(setting.setting());
+                if (hash.equals(hashes.get(key))) {
+                    continue;
+                }
+                if (supported.isPresent() && !supported.get().contains(setting.setting().type())) {
+                    upsert(tx.connection(), device, setting, hash, SettingState.NOT_SUPPORTED,
+                            Optional.of(record.get().device().platform() + " has no equivalent of " + setting.setting().type()), Optional.empty());
+                    continue;
+                }
+                cancelOutstanding(tx, current.get(key));
+                Map<String, Object> parameters = new LinkedHashMap<>();
+                parameters.put("settingKey", key);
+                parameters.put("settingType", setting.setting().type());
+                parameters.put("settingHash", hash);
+                parameters.put("value", setting.setting().value());
+                CommandRecord command = commands.issue(tx, RECONCILER, device,
+                        new CommandRequest(CommandType.INSTALL_PROFILE, parameters, 0, Optional.empty()));
+                upsert(tx.connection(), device, setting, hash, SettingState.PENDING, Optional.empty(),
+                        Optional.of(command.command().id().toString()));
+                installs.add(key);
+            }
+            for (DeviceSettingState stale : current.values()) {
+                if (keep.contains(stale.settingKey())) {
+                    continue;
+                }
+                cancelOutstanding(tx, stale);
+                if (managed && stale.state() != SettingState.NOT_SUPPORTED) {
+                    commands.issue(tx, RECONCILER, device, new CommandRequest(CommandType.REMOVE_PROFILE,
+                            Map.of("settingKey", stale.settingKey(), "settingType", stale.settingType()), 0, Optional.empty()));
+                    removals.add(stale.settingKey());
+                }
+                try (PreparedStatement delete = tx.connection().prepareStatement(
+                        "DELETE FROM device_setting WHERE device_id = ? AND setting_key = ?")) {
+                    delete.setString(1, device.toString());
+                    delete.setString(2, stale.settingKey());
+                    delete.executeUpdate();
+                }
+            }
+            if (!installs.isEmpty() || !removals.isEmpty()) {
+                audit.append(tx, new AuditRecord(RECONCILER, "policy.reconcile", "device", device.toString(), Optional.empty(),
+                        Optional.of(json.write(Map.of("install", installs, "remove", removals)))));
+            }
+            tx.afterCommit(() -> effective.invalidate(device));
+            return null;
+        });
+    }
+
+    /** A newer desired value, or none at all, makes an undelivered or unanswered install of the old one pointless. */
+    private void cancelOutstanding(Tx tx, DeviceSettingState state) throws SQLException {
+        if (state != null && state.state() == SettingState.PENDING && state.commandId().isPresent()) {
+            commands.cancel(tx, UUID.fromString(state.commandId().get()));
+        }
+    }
+
+    /** Install results update the setting's state, if the command still carries the desired value. */
+    private void commandAnswered(Tx tx, CommandRecord command) throws SQLException {
+        if (command.command().type() != CommandType.INSTALL_PROFILE || !(command.command().parameters().get("settingKey") instanceof String key)) {
+            return;
+        }
+        CommandState state = command.command().state();
+        SettingState settingState = switch (state) {
+            case ACKNOWLEDGED -> SettingState.INSTALLED;
+            case FAILED, EXPIRED, CANCELLED -> SettingState.FAILED;
+            default -> null;
+        };
+        if (settingState == null) {
+            return;
+        }
+        Optional<String> reason = state == CommandState.FAILED ? command.errorReason().or(() -> Optional.of("the device refused it"))
+                : state == CommandState.ACKNOWLEDGED ? Optional.empty() : Optional.of("the command was " + state.name().toLowerCase());
+        updateState(tx.connection(), command.command().deviceId(), key, settingState, reason, Optional.of(command.command().id().toString()));
+    }
+
+    private void updateState(Connection connection, DeviceId device, String key, SettingState state, Optional<String> reason,
+                             Optional<String> onlyForCommand) throws SQLException {
+        String sql = "UPDATE device_setting SET state = ?, reason = ?, updated_at = ? WHERE device_id = ? AND setting_key = ?"
+                + (onlyForCommand.isPresent() ? " AND command_id = ?" : "");
+        try (PreparedStatement update = connection.prepareStatement(sql)) {
+            update.setString(1, state.name());
+            setNullable(update, 2, reason.map(text -> text.length() > 2000 ? text.substring(0, 2000) : text));
+            update.setTimestamp(3, Timestamp.from(clock.instant()));
+            update.setString(4, device.toString());
+            update.setString(5, key);
+            if (onlyForCommand.isPresent()) {
+                update.setString(6, onlyForCommand.get());
+            }
+            update.executeUpdate();
+        }
+    }
+
+    private List<EffectiveSetting> compute(Connection connection, DeviceId device) throws SQLException {
+        Map<String, Integer> priorities = new HashMap<>();
+        Map<String, Policy> policies = new HashMap<>();
+        try (PreparedStatement select = connection.prepareStatement("""
+                SELECT p.id, p.name, p.description, p.settings, p.version, p.updated_by, p.created_at, p.updated_at, a.priority
+                FROM policy_assignment a JOIN policy p ON p.id = a.policy_id
+                WHERE a.group_id IN (SELECT m.group_id FROM group_member m WHERE m.device_id = ?)""")) {
+            select.setString(1, device.toString());
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    Policy policy = policyOf(rows);
+                    policies.put(policy.id(), policy);
+                    priorities.merge(policy.id(), rows.getInt(9), Math::max);
+                }
+            }
+        }
+        List<SettingMerger.Ranked> ranked = new ArrayList<>();
+        for (Policy policy : policies.values()) {
+            for (Setting setting : policy.settings()) {
+                ranked.add(new SettingMerger.Ranked(setting, policy.id(), priorities.get(policy.id()), policy.name()));
+            }
+        }
+        return merger.merge(ranked);
+    }
+
+    private long revision(List<EffectiveSetting> settings) {
+        StringBuilder all = new StringBuilder();
+        settings.stream().map(EffectiveSetting::setting).sorted((a, b) -> a.key().compareTo(b.key()))
+                .forEach(setting -> all.append(setting.key()).append('=').append(hash(setting)).append('\n'));
+        byte[] digest = sha256(all.toString());
+        long revision = 0;
+        for (int i = 0; i < 8; i++) {
+            revision = (revision << 8) | (digest[i] & 0xff);
+        }
+        return revision & Long.MAX_VALUE;
+    }
+
+    /** The canonical hash of a setting's value: the same value always hashes alike, whatever its key order. */
+    private String hash(Setting setting) {
+        try {
+            return java.util.HexFormat.of().formatHex(sha256(setting.type() + "\n" + canonical.writeValueAsString(setting.value())));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a setting value is always JSON", e);
+        }
+    }
+
+    private static byte[] sha256(String text) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+    }
+
+    /**
+     * Checks settings against their types and derives their keys.
+     *
+     * @throws InvalidSettingsException listing every problem
+     */
+    public List<Setting> validate(List<SettingInput> inputs) {
+        List<String> problems = new ArrayList<>();
+        List<Setting> settings = new ArrayList<>();
+        Set<String> keys = new HashSet<>();
+        if (inputs.size() > 500) {
+            throw new InvalidSettingsException(List.of("a policy has at most 500 settings"));
+        }
+        for (int i = 0; i < inputs.size(); i++) {
+            SettingInput input = inputs.get(i);
+            String where = "settings[" + i + "] (" + input.type() + ")";
+            Optional<SettingType> type = types.get(input.type());
+            if (type.isEmpty()) {
+                problems.add(where + ": unknown setting type; known: " + String.join(", ", types.all().keySet()));
+                continue;
+            }
+            List<String> errors = types.validate(type.get(), input.value());
+            if (!errors.isEmpty()) {
+                errors.forEach(error -> problems.add(where + " " + error));
+                continue;
+            }
+            String key = type.get().keyProperty()
+                    .map(property -> type.get().name() + "/" + input.value().path(property).asText())
+                    .orElse(type.get().name());
+            if (!keys.add(key)) {
+                problems.add(where + ": another setting has the key " + key);
+                continue;
+            }
+            Map<String, Object> value = json.mapper().convertValue(input.value(),
+                    json.mapper().getTypeFactory().constructMapType(LinkedHashMap.class, String.class, Object.class));
+            settings.add(new Setting(type.get().name(), key, value));
+        }
+        if (!problems.isEmpty()) {
+            throw new InvalidSettingsException(problems);
+        }
+        return settings;
+    }
+
+    // ---- storage helpers ----
+
+    private void enqueue(Tx tx, DeviceId device) throws SQLException {
+        try (PreparedStatement insert = tx.connection().prepareStatement("""
+                INSERT INTO policy_reconcile_queue (device_id, queued_at)
+                SELECT ?, ? FROM SYSIBM.SYSDUMMY1 WHERE NOT EXISTS (SELECT 1 FROM policy_reconcile_queue WHERE device_id = ?)""")) {
+            insert.setString(1, device.toString());
+            insert.setTimestamp(2, Timestamp.from(clock.instant()));
+            insert.setString(3, device.toString());
+            insert.executeUpdate();
+        }
+    }
+
+    private int enqueueGroup(Tx tx, String groupId) throws SQLException {
+        try (PreparedStatement insert = tx.connection().prepareStatement("""
+                INSERT INTO policy_reconcile_queue (device_id, queued_at)
+                SELECT m.device_id, ? FROM group_member m WHERE m.group_id = ?
+                AND NOT EXISTS (SELECT 1 FROM policy_reconcile_queue q WHERE q.device_id = m.device_id)""")) {
+            insert.setTimestamp(1, Timestamp.from(clock.instant()));
+            insert.setString(2, groupId);
+            return insert.executeUpdate();
+        }
+    }
+
+    private int enqueueAssigned(Tx tx, String policyId) throws SQLException {
+        try (PreparedStatement insert = tx.connection().prepareStatement("""
+                INSERT INTO policy_reconcile_queue (device_id, queued_at)
+                SELECT DISTINCT m.device_id, ? FROM group_member m
+                WHERE m.group_id IN (SELECT a.group_id FROM policy_assignment a WHERE a.policy_id = ?)
+                AND NOT EXISTS (SELECT 1 FROM policy_reconcile_queue q WHERE q.device_id = m.device_id)""")) {
+            insert.setTimestamp(1, Timestamp.from(clock.instant()));
+            insert.setString(2, policyId);
+            return insert.executeUpdate();
+        }
+    }
+
+    private Map<String, DeviceSettingState> states(Connection connection, DeviceId device) throws SQLException {
+        Map<String, DeviceSettingState> states = new LinkedHashMap<>();
+        try (PreparedStatement select = connection.prepareStatement("""
+                SELECT setting_key, setting_type, state, reason, command_id, policy_ids, updated_at
+                FROM device_setting WHERE device_id = ? ORDER BY setting_key""")) {
+            select.setString(1, device.toString());
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    String policyIds = rows.getString(6);
+                    states.put(rows.getString(1), new DeviceSettingState(rows.getString(1), rows.getString(2),
+                            SettingState.valueOf(rows.getString(3)), Optional.ofNullable(rows.getString(4)),
+                            Optional.ofNullable(rows.getString(5)).map(String::trim),
+                            policyIds.isEmpty() ? List.of() : Arrays.asList(policyIds.split(",")), rows.getTimestamp(7).toInstant()));
+                }
+            }
+        }
+        return states;
+    }
+
+    private static Map<String, String> storedHashes(Connection connection, DeviceId device) throws SQLException {
+        Map<String, String> hashes = new HashMap<>();
+        try (PreparedStatement select = connection.prepareStatement("SELECT setting_key, desired_hash FROM device_setting WHERE device_id = ?")) {
+            select.setString(1, device.toString());
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    hashes.put(rows.getString(1), rows.getString(2));
+                }
+            }
+        }
+        return hashes;
+    }
+
+    private void upsert(Connection connection, DeviceId device, EffectiveSetting setting, String hash, SettingState state,
+                        Optional<String> reason, Optional<String> commandId) throws SQLException {
+        Timestamp now = Timestamp.from(clock.instant());
+        String policies = String.join(",", setting.policyIds());
+        try (PreparedStatement update = connection.prepareStatement("""
+                UPDATE device_setting SET setting_type = ?, desired_hash = ?, state = ?, reason = ?, command_id = ?, policy_ids = ?, updated_at = ?
+                WHERE device_id = ? AND setting_key = ?""")) {
+            update.setString(1, setting.setting().type());
+            update.setString(2, hash);
+            update.setString(3, state.name());
+            setNullable(update, 4, reason);
+            setNullable(update, 5, commandId);
+            update.setString(6, policies);
+            update.setTimestamp(7, now);
+            update.setString(8, device.toString());
+            update.setString(9, setting.setting().key());
+            if (update.executeUpdate() == 1) {
+                return;
+            }
+        }
+        try (PreparedStatement insert = connection.prepareStatement("""
+                INSERT INTO device_setting (device_id, setting_key, setting_type, desired_hash, state, reason, command_id, policy_ids, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+            insert.setString(1, device.toString());
+            insert.setString(2, setting.setting().key());
+            insert.setString(3, setting.setting().type());
+            insert.setString(4, hash);
+            insert.setString(5, state.name());
+            setNullable(insert, 6, reason);
+            setNullable(insert, 7, commandId);
+            insert.setString(8, policies);
+            insert.setTimestamp(9, now);
+            insert.executeUpdate();
+        }
+    }
+
+    private void recordVersion(Tx tx, String id, long version, String name, List<Setting> settings, Actor actor, Instant at) throws SQLException {
+        try (PreparedStatement insert = tx.connection().prepareStatement(
+                "INSERT INTO policy_version (policy_id, version, name, settings, changed_by, changed_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+            insert.setString(1, id);
+            insert.setLong(2, version);
+            insert.setString(3, name);
+            insert.setString(4, writeSettings(settings));
+            insert.setString(5, actor.toString());
+            insert.setTimestamp(6, Timestamp.from(at));
+            insert.executeUpdate();
+        }
+    }
+
+    private Optional<Policy> lock(Tx tx, String id) throws SQLException {
+        try (PreparedStatement lock = tx.connection().prepareStatement("UPDATE policy SET version = version WHERE id = ?")) {
+            lock.setString(1, id);
+            if (lock.executeUpdate() == 0) {
+                return Optional.empty();
+            }
+        }
+        return find(tx.connection(), id);
+    }
+
+    private Optional<PolicyAssignment> assignment(Connection connection, String policyId, String groupId) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT policy_id, group_id, priority, created_by, created_at FROM policy_assignment WHERE policy_id = ? AND group_id = ?")) {
+            select.setString(1, policyId);
+            select.setString(2, groupId);
+            try (ResultSet rows = select.executeQuery()) {
+                return rows.next() ? Optional.of(assignmentOf(rows)) : Optional.empty();
+            }
+        }
+    }
+
+    private static PolicyAssignment assignmentOf(ResultSet rows) throws SQLException {
+        return new PolicyAssignment(rows.getString(1).trim(), rows.getString(2).trim(), rows.getInt(3), rows.getString(4),
+                rows.getTimestamp(5).toInstant());
+    }
+
+    private static boolean exists(Connection connection, String sql, String id) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(sql)) {
+            select.setString(1, id);
+            try (ResultSet rows = select.executeQuery()) {
+                return rows.next();
+            }
+        }
+    }
+
+    private List<Policy> query(String sql, List<Object> parameters) {
+        try (Connection connection = transactions.dataSource().getConnection();
+             PreparedStatement select = connection.prepareStatement(sql)) {
+            for (int i = 0; i < parameters.size(); i++) {
+                select.setObject(i + 1, parameters.get(i));
+            }
+            List<Policy> policies = new ArrayList<>();
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    policies.add(policyOf(rows));
+                }
+            }
+            return policies;
+        } catch (SQLException e) {
+            throw new StorageException("Cannot read policies", e);
+        }
+    }
+
+    private Optional<Policy> find(Connection connection, String id) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(SELECT + " WHERE id = ?")) {
+            select.setString(1, id);
+            try (ResultSet rows = select.executeQuery()) {
+                return rows.next() ? Optional.of(policyOf(rows)) : Optional.empty();
+            }
+        }
+    }
+
+    private Policy policyOf(ResultSet rows) throws SQLException {
+        return new Policy(rows.getString(1).trim(), rows.getString(2), rows.getString(3), readSettings(rows.getString(4)),
+                rows.getLong(5), rows.getString(6), rows.getTimestamp(7).toInstant(), rows.getTimestamp(8).toInstant());
+    }
+
+    private String writeSettings(List<Setting> settings) {
+        return json.write(settings.stream().map(setting -> Map.of("type", setting.type(), "key", setting.key(), "value", setting.value())).toList());
+    }
+
+    private List<Setting> readSettings(String text) {
+        try {
+            List<Setting> settings = new ArrayList<>();
+            for (Map<String, Object> stored : json.mapper().readValue(text, SETTINGS)) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> value = (Map<String, Object>) stored.get("value");
+                settings.add(new Setting((String) stored.get("type"), (String) stored.get("key"), value));
+            }
+            return settings;
+        } catch (JsonProcessingException e) {
+            throw new StorageException("A stored policy holds malformed settings", e);
+        }
+    }
+
+    /** Passwords, secrets and key material stay out of the audit log. */
+    private List<Map<String, Object>> redacted(List<Setting> settings) {
+        List<Map<String, Object>> copies = new ArrayList<>();
+        for (Setting setting : settings) {
+            Map<String, Object> value = new LinkedHashMap<>();
+            setting.value().forEach((name, field) -> {
+                String lower = name.toLowerCase(java.util.Locale.ROOT);
+                boolean secret = lower.contains("password") || lower.contains("secret") || lower.contains("challenge")
+                        || (setting.type().equals("certificate") && lower.equals("data"));
+                value.put(name, secret ? "(redacted)" : field);
+            });
+            copies.add(Map.of("type", setting.type(), "key", setting.key(), "value", value));
+        }
+        return copies;
+    }
+
+    private static void setNullable(PreparedStatement statement, int index, Optional<String> value) throws SQLException {
+        if (value.isPresent()) {
+            statement.setString(index, value.get());
+        } else {
+            statement.setNull(index, Types.VARCHAR);
+        }
+    }
+
+    private static void checkName(String name) {
+        requireNonNull(name, "name is null");
+        if (name.isBlank() || name.length() > 200) {
+            throw new IllegalArgumentException("policy names are 1 to 200 characters");
+        }
+    }
+}

@@ -1,0 +1,226 @@
+package dev.shepherd.policy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.command.Command;
+import dev.shepherd.api.command.CommandResult;
+import dev.shepherd.api.command.CommandState;
+import dev.shepherd.api.command.CommandType;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.policy.Setting;
+import dev.shepherd.api.policy.SettingState;
+import dev.shepherd.command.CommandService;
+import dev.shepherd.group.Group;
+import dev.shepherd.testing.TestKernel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+import static dev.shepherd.testing.TestKernel.ADMIN;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Policies, the conflict rules and desired versus actual, through a real Derby store. */
+class PolicyServiceTest {
+
+    @TempDir
+    Path home;
+    private TestKernel test;
+    private PolicyService policies;
+    private CommandService commands;
+    private final ObjectMapper json = new ObjectMapper();
+
+    @BeforeEach
+    void open() {
+        test = TestKernel.open(home);
+        policies = test.kernel().policies();
+        commands = test.kernel().commands();
+    }
+
+    @AfterEach
+    void close() {
+        test.close();
+    }
+
+    @Test
+    void settingsAreValidatedAgainstTheirSchemasWithEveryProblemNamed() {
+        InvalidSettingsException invalid = (InvalidSettingsException) catchInvalid(List.of(
+                setting("passcode", "{\"minLength\": 200}"),
+                setting("wifi", "{\"ssid\": \"Corp\", \"security\": \"WPA2_PERSONAL\"}"),
+                setting("teleport", "{}"),
+                setting("restrictions", "{\"allowCamera\": \"no\"}")));
+
+        assertThat(invalid.problems()).hasSize(4);
+        assertThat(invalid.problems().get(0)).startsWith("settings[0] (passcode) /minLength:");
+        assertThat(invalid.problems().get(1)).startsWith("settings[1] (wifi)").contains("password");
+        assertThat(invalid.problems().get(2)).startsWith("settings[2] (teleport): unknown setting type");
+        assertThat(invalid.problems().get(3)).startsWith("settings[3] (restrictions) /allowCamera:");
+        assertThat(policies.list()).isEmpty();
+    }
+
+    @Test
+    void repeatableSettingsAreKeyedAndKeysAreUnique() {
+        Policy policy = policies.create(ADMIN, "Networks", "", List.of(
+                setting("wifi", "{\"ssid\": \"Corp\", \"security\": \"WPA3_PERSONAL\", \"password\": \"correct-horse\"}"),
+                setting("wifi", "{\"ssid\": \"Guest\", \"security\": \"NONE\"}")));
+
+        assertThat(policy.settings()).extracting(Setting::key).containsExactly("wifi/Corp", "wifi/Guest");
+        assertThat(catchInvalid(List.of(setting("wifi", "{\"ssid\": \"A\", \"security\": \"NONE\"}"),
+                setting("wifi", "{\"ssid\": \"A\", \"security\": \"NONE\"}"))).getMessage()).contains("another setting has the key wifi/A");
+    }
+
+    @Test
+    void anUpdateAgainstAnOldVersionIsAConflictAndEveryVersionIsKept() {
+        Policy created = policies.create(ADMIN, "Baseline", "v1", List.of(setting("passcode", "{\"minLength\": 6}")));
+
+        Policy updated = policies.update(ADMIN, created.id(), "Baseline", "v2", List.of(setting("passcode", "{\"minLength\": 8}")),
+                OptionalLong.of(created.version())).orElseThrow();
+
+        assertThat(updated.version()).isEqualTo(2);
+        assertThatThrownBy(() -> policies.update(ADMIN, created.id(), "Baseline", "v3", List.of(), OptionalLong.of(1)))
+                .isInstanceOf(PolicyConflictException.class);
+        assertThat(policies.versions(created.id())).extracting(Policy::version).containsExactly(2L, 1L);
+        assertThat(policies.get(created.id()).orElseThrow().description()).isEqualTo("v2");
+    }
+
+    @Test
+    void theEffectivePolicyFollowsTheDocumentedConflictRules() {
+        DeviceId device = test.enrollId(Platform.IOS, "MERGE");
+        Group everyone = staticGroup("Everyone", device);
+        Group finance = staticGroup("Finance", device);
+        Policy baseline = policies.create(ADMIN, "Baseline", "", List.of(
+                setting("passcode", "{\"required\": true, \"minLength\": 6, \"maxInactivityMinutes\": 10, \"maxAgeDays\": 0}"),
+                setting("restrictions", "{\"allowCamera\": true, \"allowUsbStorage\": false}"),
+                setting("wifi", "{\"ssid\": \"Corp\", \"security\": \"WPA2_PERSONAL\", \"password\": \"baseline-pass\"}"),
+                setting("os_update", "{\"deferralDays\": 30}")));
+        Policy strict = policies.create(ADMIN, "Finance", "", List.of(
+                setting("passcode", "{\"minLength\": 10, \"maxInactivityMinutes\": 15, \"maxAgeDays\": 90}"),
+                setting("restrictions", "{\"allowCamera\": false, \"allowUsbStorage\": true}"),
+                setting("wifi", "{\"ssid\": \"Corp\", \"security\": \"WPA3_PERSONAL\", \"password\": \"finance-pass\"}"),
+                setting("os_update", "{\"deferralDays\": 7}")));
+        policies.assign(ADMIN, baseline.id(), everyone.id(), 10);
+        policies.assign(ADMIN, strict.id(), finance.id(), 50);
+
+        Map<String, EffectiveSetting> effective = byKey(policies.effectiveSettings(device));
+
+        assertThat(effective.get("passcode").setting().value())
+                .containsEntry("required", true).containsEntry("minLength", 10)
+                .containsEntry("maxInactivityMinutes", 10).containsEntry("maxAgeDays", 90);
+        assertThat(effective.get("passcode").policyIds()).containsExactly(strict.id(), baseline.id());
+        assertThat(effective.get("restrictions").setting().value())
+                .containsEntry("allowCamera", false).containsEntry("allowUsbStorage", false);
+        assertThat(effective.get("wifi/Corp").setting().value()).containsEntry("security", "WPA3_PERSONAL");
+        assertThat(effective.get("wifi/Corp").policyIds()).containsExactly(strict.id());
+        assertThat(effective.get("os_update").setting().value()).containsEntry("deferralDays", 7);
+    }
+
+    @Test
+    void reconcilingQueuesOnlyWhatChangedAndTracksDesiredVersusActual() {
+        DeviceId device = test.enrollId(Platform.IOS, "RECONCILE");
+        Group group = staticGroup("Staff", device);
+        Policy policy = policies.create(ADMIN, "Staff", "", List.of(
+                setting("passcode", "{\"minLength\": 6}"),
+                setting("wifi", "{\"ssid\": \"Corp\", \"security\": \"NONE\"}")));
+        policies.assign(ADMIN, policy.id(), group.id(), 0);
+
+        assertThat(policies.reconcilePending()).isEqualTo(1);
+        List<Command> installs = commands.take(device, 10);
+        assertThat(installs).extracting(Command::type).containsOnly(CommandType.INSTALL_PROFILE);
+        assertThat(installs).extracting(command -> command.parameters().get("settingKey")).containsExactlyInAnyOrder("passcode", "wifi/Corp");
+        assertThat(states(device)).containsEntry("passcode", SettingState.PENDING).containsEntry("wifi/Corp", SettingState.PENDING);
+
+        Command passcode = installs.stream().filter(command -> command.parameters().get("settingKey").equals("passcode")).findFirst().orElseThrow();
+        Command wifi = installs.stream().filter(command -> command.parameters().get("settingKey").equals("wifi/Corp")).findFirst().orElseThrow();
+        commands.report(device, new CommandResult(passcode.id(), CommandState.ACKNOWLEDGED, Map.of(), Optional.empty()));
+        commands.report(device, new CommandResult(wifi.id(), CommandState.FAILED, Map.of(), Optional.of("The Wi-Fi payload is malformed")));
+        assertThat(states(device)).containsEntry("passcode", SettingState.INSTALLED).containsEntry("wifi/Corp", SettingState.FAILED);
+        assertThat(policies.settingStates(device)).filteredOn(state -> state.settingKey().equals("wifi/Corp"))
+                .singleElement().satisfies(state -> assertThat(state.reason()).hasValue("The Wi-Fi payload is malformed"));
+
+        policies.update(ADMIN, policy.id(), "Staff", "", List.of(
+                setting("passcode", "{\"minLength\": 6}"),
+                setting("wifi", "{\"ssid\": \"Corp\", \"security\": \"WPA3_PERSONAL\", \"password\": \"new-password\"}")), OptionalLong.empty());
+        policies.reconcilePending();
+
+        assertThat(commands.take(device, 10)).singleElement().satisfies(command -> {
+            assertThat(command.type()).isEqualTo(CommandType.INSTALL_PROFILE);
+            assertThat(command.parameters()).containsEntry("settingKey", "wifi/Corp");
+        });
+        assertThat(states(device)).containsEntry("passcode", SettingState.INSTALLED).containsEntry("wifi/Corp", SettingState.PENDING);
+
+        test.kernel().groups().removeMembers(ADMIN, group.id(), List.of(device));
+        policies.reconcilePending();
+
+        assertThat(commands.take(device, 10)).extracting(Command::type).containsOnly(CommandType.REMOVE_PROFILE).hasSize(2);
+        assertThat(policies.settingStates(device)).isEmpty();
+        assertThat(policies.effectivePolicy(device).settings()).isEmpty();
+    }
+
+    @Test
+    void aSettingThePlatformCannotApplyIsRecordedAsNotSupportedWithoutACommand() {
+        policies.setPlatformSupport(platform -> Optional.of(Set.of("passcode")));
+        DeviceId device = test.enrollId(Platform.CHROMEOS, "CHROME");
+        Group group = staticGroup("Chromebooks", device);
+        Policy policy = policies.create(ADMIN, "Chromebooks", "", List.of(
+                setting("passcode", "{\"minLength\": 6}"), setting("dlp", "{\"allowPrinting\": false}")));
+        policies.assign(ADMIN, policy.id(), group.id(), 0);
+
+        policies.reconcilePending();
+
+        assertThat(commands.take(device, 10)).extracting(command -> command.parameters().get("settingKey")).containsExactly("passcode");
+        assertThat(states(device)).containsEntry("dlp", SettingState.NOT_SUPPORTED);
+    }
+
+    @Test
+    void secretsInSettingsStayOutOfTheAuditLog() {
+        policies.create(ADMIN, "Secrets", "", List.of(setting("wifi",
+                "{\"ssid\": \"Corp\", \"security\": \"WPA2_PERSONAL\", \"password\": \"super-secret-pw\"}")));
+
+        assertThat(test.kernel().audit().read(dev.shepherd.audit.AuditFilter.ALL, 0, 100))
+                .allSatisfy(entry -> assertThat(entry.after().orElse("")).doesNotContain("super-secret-pw"));
+    }
+
+    private Group staticGroup(String name, DeviceId... members) {
+        Group group = test.kernel().groups().create(ADMIN, name, "", Optional.empty());
+        test.kernel().groups().addMembers(ADMIN, group.id(), List.of(members));
+        return group;
+    }
+
+    private Map<String, SettingState> states(DeviceId device) {
+        Map<String, SettingState> states = new java.util.HashMap<>();
+        policies.settingStates(device).forEach(state -> states.put(state.settingKey(), state.state()));
+        return states;
+    }
+
+    private static Map<String, EffectiveSetting> byKey(List<EffectiveSetting> settings) {
+        Map<String, EffectiveSetting> byKey = new java.util.HashMap<>();
+        settings.forEach(setting -> byKey.put(setting.setting().key(), setting));
+        return byKey;
+    }
+
+    private SettingInput setting(String type, String value) {
+        try {
+            return new SettingInput(type, json.readTree(value));
+        } catch (IOException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    private RuntimeException catchInvalid(List<SettingInput> settings) {
+        try {
+            policies.create(ADMIN, "Invalid " + System.nanoTime(), "", settings);
+        } catch (InvalidSettingsException e) {
+            return e;
+        }
+        throw new AssertionError("expected the settings to be refused");
+    }
+}
