@@ -64,6 +64,7 @@ public final class DeviceService {
     private final Clock clock;
     private final List<DeviceChangeListener> listeners = new CopyOnWriteArrayList<>();
     private final List<EnrollmentListener> enrollmentListeners = new CopyOnWriteArrayList<>();
+    private final List<InventoryListener> inventoryListeners = new CopyOnWriteArrayList<>();
     /** Platform identifiers (UDID, IMEI, …) are looked up on every device request; they rarely change. */
     private final Cache<String, DeviceId> byHardwareId = Caffeine.newBuilder()
             .maximumSize(200_000).expireAfterAccess(Duration.ofMinutes(30)).build();
@@ -83,6 +84,16 @@ public final class DeviceService {
     @FunctionalInterface
     public interface EnrollmentListener {
         void enrolled(Tx tx, DeviceRecord device, Optional<EnrollmentGrant> grant) throws SQLException;
+    }
+
+    /** Told, in the reporting transaction, that a device reported inventory. */
+    @FunctionalInterface
+    public interface InventoryListener {
+        void reported(Tx tx, DeviceId device, Map<String, String> inventory) throws SQLException;
+    }
+
+    public void addInventoryListener(InventoryListener listener) {
+        inventoryListeners.add(requireNonNull(listener, "listener is null"));
     }
 
     public void addEnrollmentListener(EnrollmentListener listener) {
@@ -141,6 +152,16 @@ public final class DeviceService {
 
     public Map<String, String> inventory(DeviceId id) {
         return read("read inventory", connection -> store.inventory(connection, id));
+    }
+
+    /** A device's inventory, inside a transaction. */
+    public Map<String, String> inventory(Tx tx, DeviceId id) throws SQLException {
+        return store.inventory(tx.connection(), id);
+    }
+
+    /** A device, inside a transaction. */
+    public Optional<DeviceRecord> get(Tx tx, DeviceId id) throws SQLException {
+        return store.find(tx.connection(), id);
     }
 
     /**
@@ -409,6 +430,9 @@ public final class DeviceService {
             }
             events.record(tx, Event.of("device.inventory_updated", actor.id(), Map.of("deviceId", id.toString(),
                     "items", inventory.size())));
+            for (InventoryListener listener : inventoryListeners) {
+                listener.reported(tx, id, inventory);
+            }
             return null;
         });
     }

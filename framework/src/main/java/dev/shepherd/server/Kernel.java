@@ -2,6 +2,7 @@ package dev.shepherd.server;
 
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.command.CommandService;
+import dev.shepherd.compliance.ComplianceService;
 import dev.shepherd.device.DeviceService;
 import dev.shepherd.enrollment.EnrollmentTokens;
 import dev.shepherd.event.EventLog;
@@ -32,10 +33,11 @@ import static java.util.Objects.requireNonNull;
  * @param commands the command queue
  * @param groups static and smart groups
  * @param policies policies, assignments, effective policy and desired versus actual
+ * @param compliance compliance rules, verdicts, remediation and conditional access
  */
 public record Kernel(Transactions transactions, Json json, Clock clock, KernelEventBus bus, EventLog events, AuditLog audit,
                      EnrollmentTokens enrollmentTokens, DeviceService devices, CommandService commands, GroupService groups,
-                     PolicyService policies) {
+                     PolicyService policies, ComplianceService compliance) {
 
     public Kernel {
         requireNonNull(transactions, "transactions is null");
@@ -49,6 +51,7 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
         requireNonNull(commands, "commands is null");
         requireNonNull(groups, "groups is null");
         requireNonNull(policies, "policies is null");
+        requireNonNull(compliance, "compliance is null");
     }
 
     /** Builds the kernel's services over an open store. */
@@ -64,6 +67,7 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
         GroupService groups = new GroupService(transactions, devices, audit, events, json, clock);
         PolicyService policies = new PolicyService(transactions, devices, groups, commands, audit, events,
                 new SettingTypes(json.mapper()), json, clock);
-        return new Kernel(transactions, json, clock, bus, events, audit, tokens, devices, commands, groups, policies);
+        ComplianceService compliance = new ComplianceService(transactions, devices, groups, commands, audit, events, json, clock);
+        return new Kernel(transactions, json, clock, bus, events, audit, tokens, devices, commands, groups, policies, compliance);
     }
 }

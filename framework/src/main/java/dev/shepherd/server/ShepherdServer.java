@@ -126,6 +126,20 @@ public final class ShepherdServer implements AutoCloseable {
         }, 500, 500, TimeUnit.MILLISECONDS);
         maintenance.scheduleWithFixedDelay(() -> {
             try {
+                kernel.compliance().evaluatePending();
+            } catch (RuntimeException e) {
+                log.warn("Evaluating compliance failed: {}", e.getMessage());
+            }
+        }, 1, 1, TimeUnit.SECONDS);
+        maintenance.scheduleWithFixedDelay(() -> {
+            try {
+                kernel.compliance().sweep();
+            } catch (RuntimeException e) {
+                log.warn("Compliance sweep failed: {}", e.getMessage());
+            }
+        }, 5, 5, TimeUnit.MINUTES);
+        maintenance.scheduleWithFixedDelay(() -> {
+            try {
                 kernel.commands().materializePending();
             } catch (RuntimeException e) {
                 log.warn("Writing fan-out commands failed: {}", e.getMessage());

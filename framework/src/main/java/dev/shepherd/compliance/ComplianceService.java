@@ -1,0 +1,548 @@
+package dev.shepherd.compliance;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.shepherd.api.command.CommandType;
+import dev.shepherd.api.device.ComplianceState;
+import dev.shepherd.api.device.Device;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.DeviceStatus;
+import dev.shepherd.api.event.Event;
+import dev.shepherd.api.event.EventTypes;
+import dev.shepherd.audit.Actor;
+import dev.shepherd.audit.AuditLog;
+import dev.shepherd.audit.AuditRecord;
+import dev.shepherd.command.CommandRequest;
+import dev.shepherd.command.CommandService;
+import dev.shepherd.device.DeviceRecord;
+import dev.shepherd.device.DeviceService;
+import dev.shepherd.event.EventLog;
+import dev.shepherd.group.GroupService;
+import dev.shepherd.json.Json;
+import dev.shepherd.storage.StorageException;
+import dev.shepherd.storage.Transactions;
+import dev.shepherd.storage.Tx;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLIntegrityConstraintViolationException;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.UUID;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Compliance: rules over device state, each device's verdict with its failing rules, grace periods, scheduled
+ * remediation (notify, quarantine, lock, enterprise wipe) and the conditional-access decision.
+ *
+ * <p>Devices are queued for evaluation in the transaction of whatever changed them (inventory, status, group
+ * membership, a rule) and evaluated in the background; a periodic sweep queues the devices whose verdict can change
+ * with time alone (grace periods ending, remediation steps falling due, check-ins going stale).
+ */
+public final class ComplianceService {
+
+    private static final TypeReference<List<RemediationStep>> STEPS = new TypeReference<>() {
+    };
+    private static final String SELECT = """
+            SELECT id, name, kind, parameters, group_id, grace_hours, actions, enabled, row_version, updated_at FROM compliance_rule""";
+    private static final Actor EVALUATOR = Actor.SYSTEM;
+
+    private final Transactions transactions;
+    private final DeviceService devices;
+    private final CommandService commands;
+    private final AuditLog audit;
+    private final EventLog events;
+    private final Json json;
+    private final Clock clock;
+
+    public ComplianceService(Transactions transactions, DeviceService devices, GroupService groups, CommandService commands,
+                             AuditLog audit, EventLog events, Json json, Clock clock) {
+        this.transactions = requireNonNull(transactions, "transactions is null");
+        this.devices = requireNonNull(devices, "devices is null");
+        this.commands = requireNonNull(commands, "commands is null");
+        this.audit = requireNonNull(audit, "audit is null");
+        this.events = requireNonNull(events, "events is null");
+        this.json = requireNonNull(json, "json is null");
+        this.clock = requireNonNull(clock, "clock is null");
+        devices.addInventoryListener((tx, device, inventory) -> enqueue(tx, device));
+        devices.addChangeListener((tx, before, after) -> {
+            if (before.isEmpty() || relevantChange(before.get().device(), after.device())) {
+                enqueue(tx, after.device().id());
+            }
+        });
+        groups.addMembershipListener((tx, changed) -> {
+            for (DeviceId device : changed) {
+                enqueue(tx, device);
+            }
+        });
+    }
+
+    /** Compliance itself changing must not queue the device again; anything a rule reads should. */
+    private static boolean relevantChange(Device before, Device after) {
+        return before.status() != after.status() || !before.osVersion().equals(after.osVersion())
+                || !before.platform().equals(after.platform()) || !before.userId().equals(after.userId());
+    }
+
+    // ---- rules ----
+
+    public List<ComplianceRule> rules() {
+        return query(SELECT + " ORDER BY name", List.of());
+    }
+
+    public Optional<ComplianceRule> rule(String id) {
+        return query(SELECT + " WHERE id = ?", List.of(id)).stream().findFirst();
+    }
+
+    /**
+     * Creates a rule and queues the devices it applies to.
+     *
+     * @throws IllegalArgumentException naming what is wrong with the parameters
+     */
+    public ComplianceRule create(Actor actor, String name, ComplianceCheck check, JsonNode parameters, Optional<String> groupId,
+                                 int graceHours, List<RemediationStep> remediation) {
+        validate(name, check, parameters, graceHours);
+        String id = UUID.randomUUID().toString();
+        transactions.inTransaction("create a compliance rule", tx -> {
+            Instant now = clock.instant();
+            try (PreparedStatement insert = tx.connection().prepareStatement("""
+                    INSERT INTO compliance_rule (id, name, kind, parameters, group_id, grace_hours, actions, enabled, created_by,
+                                                 created_at, updated_at, row_version)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, 1)""")) {
+                insert.setString(1, id);
+                insert.setString(2, name);
+                insert.setString(3, check.name());
+                insert.setString(4, parameters.toString());
+                if (groupId.isPresent()) {
+                    insert.setString(5, groupId.get());
+                } else {
+                    insert.setNull(5, Types.CHAR);
+                }
+                insert.setInt(6, graceHours);
+                insert.setString(7, json.write(remediation));
+                insert.setString(8, actor.toString());
+                insert.setTimestamp(9, Timestamp.from(now));
+                insert.setTimestamp(10, Timestamp.from(now));
+                insert.executeUpdate();
+            } catch (SQLIntegrityConstraintViolationException e) {
+                throw new IllegalArgumentException(groupId.isPresent() && e.getSQLState().equals("23503")
+                        ? "no group " + groupId.get() : "a compliance rule named '" + name + "' exists already");
+            }
+            audit.append(tx, new AuditRecord(actor, "compliance-rule.create", "compliance-rule", id, Optional.empty(),
+                    Optional.of(json.write(Map.of("name", name, "check", check, "parameters", parameters.toString(),
+                            "groupId", groupId.orElse(""), "graceHours", graceHours, "remediation", remediation)))));
+            enqueueScope(tx, groupId);
+            return null;
+        });
+        return rule(id).orElseThrow();
+    }
+
+    /** Turns a rule on or off; devices are evaluated again either way. */
+    public Optional<ComplianceRule> setEnabled(Actor actor, String id, boolean enabled, OptionalLong expectedVersion) {
+        return transactions.inTransaction("change a compliance rule", tx -> {
+            Optional<ComplianceRule> before = find(tx.connection(), id);
+            if (before.isEmpty()) {
+                return Optional.<ComplianceRule>empty();
+            }
+            if (expectedVersion.isPresent() && expectedVersion.getAsLong() != before.get().version()) {
+                throw new IllegalStateException("compliance rule " + id + " is at version " + before.get().version());
+            }
+            try (PreparedStatement update = tx.connection().prepareStatement(
+                    "UPDATE compliance_rule SET enabled = ?, updated_at = ?, row_version = row_version + 1 WHERE id = ?")) {
+                update.setShort(1, (short) (enabled ? 1 : 0));
+                update.setTimestamp(2, Timestamp.from(clock.instant()));
+                update.setString(3, id);
+                update.executeUpdate();
+            }
+            audit.append(tx, new AuditRecord(actor, enabled ? "compliance-rule.enable" : "compliance-rule.disable", "compliance-rule",
+                    id, Optional.of(json.write(Map.of("enabled", before.get().enabled()))), Optional.of(json.write(Map.of("enabled", enabled)))));
+            enqueueScope(tx, before.get().groupId());
+            return find(tx.connection(), id);
+        });
+    }
+
+    /** @return false when there is no such rule */
+    public boolean delete(Actor actor, String id) {
+        return transactions.inTransaction("delete a compliance rule", tx -> {
+            Optional<ComplianceRule> before = find(tx.connection(), id);
+            if (before.isEmpty()) {
+                return false;
+            }
+            enqueueScope(tx, before.get().groupId());
+            try (PreparedStatement delete = tx.connection().prepareStatement("DELETE FROM compliance_rule WHERE id = ?")) {
+                delete.setString(1, id);
+                delete.executeUpdate();
+            }
+            audit.append(tx, new AuditRecord(actor, "compliance-rule.delete", "compliance-rule", id,
+                    Optional.of(json.write(Map.of("name", before.get().name()))), Optional.empty()));
+            return true;
+        });
+    }
+
+    // ---- evaluation ----
+
+    /** Evaluates queued devices, a transaction each; returns how many. Called in the background. */
+    public int evaluatePending() {
+        int done = 0;
+        while (true) {
+            List<DeviceId> batch = new ArrayList<>();
+            try (Connection connection = transactions.dataSource().getConnection();
+                 PreparedStatement select = connection.prepareStatement(
+                         "SELECT device_id FROM compliance_queue ORDER BY queued_at FETCH FIRST 200 ROWS ONLY");
+                 ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    batch.add(DeviceId.parse(rows.getString(1).trim()));
+                }
+            } catch (SQLException e) {
+                throw new StorageException("Cannot read the compliance queue", e);
+            }
+            if (batch.isEmpty()) {
+                return done;
+            }
+            for (DeviceId device : batch) {
+                evaluate(device);
+                done++;
+            }
+        }
+    }
+
+    /**
+     * Queues the devices whose verdict can change with time alone: those failing some rule (grace periods end,
+     * remediation falls due) and, when a check-in rule exists, those whose last check-in has gone stale.
+     */
+    public int sweep() {
+        return transactions.inTransaction("queue devices for a compliance sweep", tx -> {
+            Timestamp now = Timestamp.from(clock.instant());
+            int queued;
+            try (PreparedStatement failing = tx.connection().prepareStatement("""
+                    INSERT INTO compliance_queue (device_id, queued_at)
+                    SELECT DISTINCT c.device_id, ? FROM device_compliance c
+                    WHERE NOT EXISTS (SELECT 1 FROM compliance_queue q WHERE q.device_id = c.device_id)""")) {
+                failing.setTimestamp(1, now);
+                queued = failing.executeUpdate();
+            }
+            OptionalLong shortest = rules().stream()
+                    .filter(rule -> rule.enabled() && rule.check() == ComplianceCheck.CHECKED_IN_WITHIN)
+                    .mapToLong(rule -> rule.parameters().path("days").asLong()).min();
+            if (shortest.isPresent()) {
+                try (PreparedStatement stale = tx.connection().prepareStatement("""
+                        INSERT INTO compliance_queue (device_id, queued_at)
+                        SELECT d.id, ? FROM device d
+                        WHERE d.compliance = 'COMPLIANT' AND (d.last_check_in IS NULL OR d.last_check_in < ?)
+                        AND NOT EXISTS (SELECT 1 FROM compliance_queue q WHERE q.device_id = d.id)""")) {
+                    stale.setTimestamp(1, now);
+                    stale.setTimestamp(2, Timestamp.from(clock.instant().minus(Duration.ofDays(shortest.getAsLong()))));
+                    queued += stale.executeUpdate();
+                }
+            }
+            return queued;
+        });
+    }
+
+    /** Evaluates one device now: its verdict, its failing rules, and any remediation that has fallen due. */
+    public ComplianceState evaluate(DeviceId id) {
+        return transactions.inTransaction("evaluate compliance", tx -> {
+            try (PreparedStatement dequeue = tx.connection().prepareStatement("DELETE FROM compliance_queue WHERE device_id = ?")) {
+                dequeue.setString(1, id.toString());
+                dequeue.executeUpdate();
+            }
+            Optional<DeviceRecord> record = devices.get(tx, id);
+            if (record.isEmpty()) {
+                return ComplianceState.UNKNOWN;
+            }
+            Device device = record.get().device();
+            Instant now = clock.instant();
+            Map<String, Instant> failingSince = failingSince(tx.connection(), id);
+            boolean quarantinedByUs = quarantineTaken(tx.connection(), id);
+            if (device.status() == DeviceStatus.RETIRED || device.status() == DeviceStatus.WIPED || device.status() == DeviceStatus.PENDING) {
+                clear(tx.connection(), id, failingSince.keySet());
+                devices.setCompliance(tx, id, ComplianceState.UNKNOWN);
+                return ComplianceState.UNKNOWN;
+            }
+            Map<String, String> inventory = devices.inventory(tx, id);
+            Set<String> memberOf = new HashSet<>(GroupService.groupIdsOf(tx.connection(), id));
+            boolean anyFailing = false;
+            boolean anyBeyondGrace = false;
+            boolean anyUnknown = false;
+            Set<String> stillFailing = new HashSet<>();
+            List<Map<String, Object>> remediated = new ArrayList<>();
+            for (ComplianceRule rule : query(tx.connection(), SELECT + " WHERE enabled = 1", List.of())) {
+                if (rule.groupId().isPresent() && !memberOf.contains(rule.groupId().get())) {
+                    continue;
+                }
+                ComplianceCheck.Verdict verdict = rule.check().judge(device, inventory, rule.parameters(), now);
+                if (verdict.outcome() == ComplianceCheck.Outcome.UNKNOWN) {
+                    anyUnknown = true;
+                    continue;
+                }
+                if (verdict.outcome() == ComplianceCheck.Outcome.PASSING) {
+                    continue;
+                }
+                anyFailing = true;
+                stillFailing.add(rule.id());
+                Instant since = failingSince.get(rule.id());
+                if (since == null) {
+                    since = now;
+                    recordFailing(tx.connection(), id, rule.id(), now, verdict.detail());
+                } else {
+                    updateDetail(tx.connection(), id, rule.id(), verdict.detail());
+                }
+                Instant graceEnds = since.plus(Duration.ofHours(rule.graceHours()));
+                if (!now.isBefore(graceEnds)) {
+                    anyBeyondGrace = true;
+                    remediated.addAll(remediate(tx, device, rule, graceEnds, now));
+                }
+            }
+            Set<String> recovered = new HashSet<>(failingSince.keySet());
+            recovered.removeAll(stillFailing);
+            clear(tx.connection(), id, recovered);
+            ComplianceState state = anyBeyondGrace ? ComplianceState.NON_COMPLIANT
+                    : anyFailing ? ComplianceState.IN_GRACE_PERIOD
+                    : anyUnknown ? ComplianceState.UNKNOWN : ComplianceState.COMPLIANT;
+            if (!anyFailing && device.status() == DeviceStatus.QUARANTINED && quarantinedByUs) {
+                devices.changeStatus(tx, EVALUATOR, id, DeviceStatus.ENROLLED, "compliant again");
+            }
+            if (device.compliance() != state) {
+                devices.setCompliance(tx, id, state);
+                events.record(tx, Event.of(EventTypes.COMPLIANCE_CHANGED, "kernel", Map.of("deviceId", id.toString(),
+                        "from", device.compliance().name(), "compliance", state.name())));
+            }
+            if (!remediated.isEmpty()) {
+                audit.append(tx, new AuditRecord(EVALUATOR, "compliance.remediate", "device", id.toString(), Optional.empty(),
+                        Optional.of(json.write(Map.of("steps", remediated)))));
+            }
+            return state;
+        });
+    }
+
+    /** Takes the remediation steps that have fallen due and were not taken yet in this failure. */
+    private List<Map<String, Object>> remediate(Tx tx, Device device, ComplianceRule rule, Instant graceEnds, Instant now) throws SQLException {
+        List<Map<String, Object>> taken = new ArrayList<>();
+        Set<String> done = actionsTaken(tx.connection(), device.id(), rule.id());
+        for (RemediationStep step : rule.remediation()) {
+            if (now.isBefore(graceEnds.plus(Duration.ofHours(step.afterHours()))) || done.contains(step.action().name())) {
+                continue;
+            }
+            switch (step.action()) {
+                case NOTIFY -> events.record(tx, Event.of("compliance.notify", "kernel", Map.of("deviceId", device.id().toString(),
+                        "ruleId", rule.id(), "rule", rule.name())));
+                case QUARANTINE -> {
+                    if (device.status() == DeviceStatus.ENROLLED) {
+                        devices.changeStatus(tx, EVALUATOR, device.id(), DeviceStatus.QUARANTINED, "non-compliant: " + rule.name());
+                    }
+                }
+                case LOCK -> commands.issue(tx, EVALUATOR, device.id(), new CommandRequest(CommandType.LOCK,
+                        Map.of("message", "This device was locked because it is not compliant: " + rule.name()), 50, Optional.empty()));
+                case ENTERPRISE_WIPE -> commands.issue(tx, EVALUATOR, device.id(),
+                        new CommandRequest(CommandType.ENTERPRISE_WIPE, Map.of(), 50, Optional.empty()));
+            }
+            try (PreparedStatement insert = tx.connection().prepareStatement(
+                    "INSERT INTO compliance_action (device_id, rule_id, action, executed_at) VALUES (?, ?, ?, ?)")) {
+                insert.setString(1, device.id().toString());
+                insert.setString(2, rule.id());
+                insert.setString(3, step.action().name());
+                insert.setTimestamp(4, Timestamp.from(now));
+                insert.executeUpdate();
+            }
+            taken.add(Map.of("rule", rule.name(), "action", step.action().name()));
+        }
+        return taken;
+    }
+
+    /**
+     * The conditional-access decision: allowed only for an enrolled device that is compliant or still in its grace
+     * period. Answered from the stored verdict, so it is fast enough for every network or sign-in request.
+     */
+    public Optional<AccessDecision> accessDecision(DeviceId id) {
+        Optional<DeviceRecord> record = devices.get(id);
+        if (record.isEmpty()) {
+            return Optional.empty();
+        }
+        Device device = record.get().device();
+        List<AccessDecision.FailingRule> failing = new ArrayList<>();
+        try (Connection connection = transactions.dataSource().getConnection();
+             PreparedStatement select = connection.prepareStatement("""
+                     SELECT c.rule_id, r.name, c.detail, c.failing_since FROM device_compliance c
+                     JOIN compliance_rule r ON r.id = c.rule_id WHERE c.device_id = ? ORDER BY c.failing_since""")) {
+            select.setString(1, id.toString());
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    failing.add(new AccessDecision.FailingRule(rows.getString(1).trim(), rows.getString(2), rows.getString(3),
+                            rows.getTimestamp(4).toInstant()));
+                }
+            }
+        } catch (SQLException e) {
+            throw new StorageException("Cannot read the compliance of " + id, e);
+        }
+        boolean allowed = device.status() == DeviceStatus.ENROLLED
+                && (device.compliance() == ComplianceState.COMPLIANT || device.compliance() == ComplianceState.IN_GRACE_PERIOD);
+        return Optional.of(new AccessDecision(id.toString(), allowed, device.compliance(), failing, clock.instant()));
+    }
+
+    // ---- storage helpers ----
+
+    private void enqueue(Tx tx, DeviceId device) throws SQLException {
+        try (PreparedStatement insert = tx.connection().prepareStatement("""
+                INSERT INTO compliance_queue (device_id, queued_at)
+                SELECT ?, ? FROM SYSIBM.SYSDUMMY1 WHERE NOT EXISTS (SELECT 1 FROM compliance_queue WHERE device_id = ?)""")) {
+            insert.setString(1, device.toString());
+            insert.setTimestamp(2, Timestamp.from(clock.instant()));
+            insert.setString(3, device.toString());
+            insert.executeUpdate();
+        }
+    }
+
+    private void enqueueScope(Tx tx, Optional<String> groupId) throws SQLException {
+        String sql = groupId.isPresent()
+                ? "INSERT INTO compliance_queue (device_id, queued_at) SELECT m.device_id, ? FROM group_member m WHERE m.group_id = ?"
+                + " AND NOT EXISTS (SELECT 1 FROM compliance_queue q WHERE q.device_id = m.device_id)"
+                : "INSERT INTO compliance_queue (device_id, queued_at) SELECT d.id, ? FROM device d WHERE d.status IN ('ENROLLED', 'QUARANTINED')"
+                + " AND NOT EXISTS (SELECT 1 FROM compliance_queue q WHERE q.device_id = d.id)";
+        try (PreparedStatement insert = tx.connection().prepareStatement(sql)) {
+            insert.setTimestamp(1, Timestamp.from(clock.instant()));
+            if (groupId.isPresent()) {
+                insert.setString(2, groupId.get());
+            }
+            insert.executeUpdate();
+        }
+    }
+
+    private static Map<String, Instant> failingSince(Connection connection, DeviceId device) throws SQLException {
+        Map<String, Instant> since = new HashMap<>();
+        try (PreparedStatement select = connection.prepareStatement("SELECT rule_id, failing_since FROM device_compliance WHERE device_id = ?")) {
+            select.setString(1, device.toString());
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    since.put(rows.getString(1).trim(), rows.getTimestamp(2).toInstant());
+                }
+            }
+        }
+        return since;
+    }
+
+    private static void recordFailing(Connection connection, DeviceId device, String ruleId, Instant since, String detail) throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement(
+                "INSERT INTO device_compliance (device_id, rule_id, failing_since, detail) VALUES (?, ?, ?, ?)")) {
+            insert.setString(1, device.toString());
+            insert.setString(2, ruleId);
+            insert.setTimestamp(3, Timestamp.from(since));
+            insert.setString(4, truncate(detail));
+            insert.executeUpdate();
+        }
+    }
+
+    private static void updateDetail(Connection connection, DeviceId device, String ruleId, String detail) throws SQLException {
+        try (PreparedStatement update = connection.prepareStatement(
+                "UPDATE device_compliance SET detail = ? WHERE device_id = ? AND rule_id = ?")) {
+            update.setString(1, truncate(detail));
+            update.setString(2, device.toString());
+            update.setString(3, ruleId);
+            update.executeUpdate();
+        }
+    }
+
+    /** A rule that passes again ends its failure: its start and its remediation steps are forgotten. */
+    private static void clear(Connection connection, DeviceId device, Set<String> ruleIds) throws SQLException {
+        for (String ruleId : ruleIds) {
+            for (String table : List.of("device_compliance", "compliance_action")) {
+                try (PreparedStatement delete = connection.prepareStatement("DELETE FROM " + table + " WHERE device_id = ? AND rule_id = ?")) {
+                    delete.setString(1, device.toString());
+                    delete.setString(2, ruleId);
+                    delete.executeUpdate();
+                }
+            }
+        }
+    }
+
+    private static Set<String> actionsTaken(Connection connection, DeviceId device, String ruleId) throws SQLException {
+        Set<String> taken = new HashSet<>();
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT action FROM compliance_action WHERE device_id = ? AND rule_id = ?")) {
+            select.setString(1, device.toString());
+            select.setString(2, ruleId);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    taken.add(rows.getString(1));
+                }
+            }
+        }
+        return taken;
+    }
+
+    /** Whether compliance quarantined the device (an admin's quarantine is left for the admin to lift). */
+    private static boolean quarantineTaken(Connection connection, DeviceId device) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT 1 FROM compliance_action WHERE device_id = ? AND action = 'QUARANTINE'")) {
+            select.setString(1, device.toString());
+            try (ResultSet rows = select.executeQuery()) {
+                return rows.next();
+            }
+        }
+    }
+
+    private static String truncate(String text) {
+        return text.length() > 1000 ? text.substring(0, 1000) : text;
+    }
+
+    private void validate(String name, ComplianceCheck check, JsonNode parameters, int graceHours) {
+        requireNonNull(name, "name is null");
+        requireNonNull(check, "check is null");
+        requireNonNull(parameters, "parameters is null");
+        if (name.isBlank() || name.length() > 200) {
+            throw new IllegalArgumentException("rule names are 1 to 200 characters");
+        }
+        if (!parameters.isObject()) {
+            throw new IllegalArgumentException("parameters: an object is required");
+        }
+        if (graceHours < 0 || graceHours > 24 * 90) {
+            throw new IllegalArgumentException("graceHours must be between 0 and 2160");
+        }
+        check.checkParameters(parameters);
+    }
+
+    private List<ComplianceRule> query(String sql, List<Object> parameters) {
+        try (Connection connection = transactions.dataSource().getConnection()) {
+            return query(connection, sql, parameters);
+        } catch (SQLException e) {
+            throw new StorageException("Cannot read compliance rules", e);
+        }
+    }
+
+    private Optional<ComplianceRule> find(Connection connection, String id) throws SQLException {
+        return query(connection, SELECT + " WHERE id = ?", List.of(id)).stream().findFirst();
+    }
+
+    private List<ComplianceRule> query(Connection connection, String sql, List<Object> parameters) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(sql)) {
+            for (int i = 0; i < parameters.size(); i++) {
+                select.setObject(i + 1, parameters.get(i));
+            }
+            List<ComplianceRule> rules = new ArrayList<>();
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    rules.add(new ComplianceRule(rows.getString(1).trim(), rows.getString(2), ComplianceCheck.valueOf(rows.getString(3)),
+                            json.mapper().readTree(rows.getString(4)), Optional.ofNullable(rows.getString(5)).map(String::trim),
+                            rows.getInt(6), json.mapper().readValue(rows.getString(7), STEPS), rows.getShort(8) != 0,
+                            rows.getLong(9), rows.getTimestamp(10).toInstant()));
+                }
+            } catch (JsonProcessingException e) {
+                throw new StorageException("A stored compliance rule is malformed", e);
+            }
+            return rules;
+        }
+    }
+}

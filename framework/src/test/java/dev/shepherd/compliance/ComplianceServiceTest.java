@@ -1,0 +1,214 @@
+package dev.shepherd.compliance;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.command.Command;
+import dev.shepherd.api.command.CommandType;
+import dev.shepherd.api.device.ComplianceState;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.DeviceStatus;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.audit.Actor;
+import dev.shepherd.event.EventLog;
+import dev.shepherd.group.Group;
+import dev.shepherd.testing.TestKernel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static dev.shepherd.testing.TestKernel.ADMIN;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Compliance rules, grace periods, remediation and conditional access, through a real Derby store. */
+class ComplianceServiceTest {
+
+    private static final Actor PLUGIN = Actor.plugin("apple-ios");
+
+    @TempDir
+    Path home;
+    private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-06-01T08:00:00Z"));
+    private TestKernel test;
+    private ComplianceService compliance;
+    private final ObjectMapper json = new ObjectMapper();
+
+    @BeforeEach
+    void open() {
+        test = TestKernel.open(home, new Clock() {
+            @Override
+            public ZoneId getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return now.get();
+            }
+        });
+        compliance = test.kernel().compliance();
+    }
+
+    @AfterEach
+    void close() {
+        test.close();
+    }
+
+    @Test
+    void aDeviceMeetingEveryRuleIsCompliantAndAllowed() throws IOException {
+        DeviceId device = test.enrollId(Platform.IOS, "GOOD");
+        rule("Encrypted", ComplianceCheck.STORAGE_ENCRYPTED, "{}", 0, List.of());
+        rule("iOS 17", ComplianceCheck.MIN_OS_VERSION, "{\"version\":\"17.0\"}", 0, List.of());
+        test.kernel().devices().recordInventory(PLUGIN, device, Map.of("storage.encrypted", "true", "os.version", "17.4"));
+
+        compliance.evaluatePending();
+
+        assertThat(test.kernel().devices().get(device).orElseThrow().device().compliance()).isEqualTo(ComplianceState.COMPLIANT);
+        AccessDecision decision = compliance.accessDecision(device).orElseThrow();
+        assertThat(decision.allowed()).isTrue();
+        assertThat(decision.failing()).isEmpty();
+    }
+
+    @Test
+    void withoutTheFactsARuleCannotJudgeAndTheDeviceIsUnknown() throws IOException {
+        DeviceId device = test.enrollId(Platform.ANDROID, "SILENT");
+        rule("Not rooted", ComplianceCheck.NOT_JAILBROKEN, "{}", 0, List.of());
+
+        compliance.evaluatePending();
+
+        assertThat(compliance.accessDecision(device).orElseThrow().state()).isEqualTo(ComplianceState.UNKNOWN);
+        assertThat(compliance.accessDecision(device).orElseThrow().allowed()).isFalse();
+    }
+
+    @Test
+    void aFailingDeviceGetsItsGracePeriodThenIsRemediatedStepByStepOnce() throws IOException {
+        DeviceId device = test.enrollId(Platform.IOS, "BAD");
+        rule("Passcode", ComplianceCheck.PASSCODE_COMPLIANT, "{}", 24, List.of(
+                new RemediationStep(0, Remediation.NOTIFY), new RemediationStep(0, Remediation.QUARANTINE),
+                new RemediationStep(48, Remediation.LOCK)));
+        test.kernel().devices().recordInventory(PLUGIN, device, Map.of("passcode.present", "false"));
+        compliance.evaluatePending();
+
+        AccessDecision inGrace = compliance.accessDecision(device).orElseThrow();
+        assertThat(inGrace.state()).isEqualTo(ComplianceState.IN_GRACE_PERIOD);
+        assertThat(inGrace.allowed()).isTrue();
+        assertThat(inGrace.failing()).singleElement().satisfies(failing -> assertThat(failing.detail()).isEqualTo("no passcode is set"));
+
+        now.set(now.get().plus(Duration.ofHours(25)));
+        compliance.sweep();
+        compliance.evaluatePending();
+
+        AccessDecision blocked = compliance.accessDecision(device).orElseThrow();
+        assertThat(blocked.state()).isEqualTo(ComplianceState.NON_COMPLIANT);
+        assertThat(blocked.allowed()).isFalse();
+        assertThat(test.kernel().devices().get(device).orElseThrow().device().status()).isEqualTo(DeviceStatus.QUARANTINED);
+        assertThat(test.kernel().events().read(Optional.of("compliance.notify"), 0, 10)).hasSize(1);
+        assertThat(test.kernel().commands().take(device, 10)).isEmpty();
+
+        now.set(now.get().plus(Duration.ofHours(49)));
+        compliance.sweep();
+        compliance.evaluatePending();
+        compliance.sweep();
+        compliance.evaluatePending();
+
+        assertThat(test.kernel().commands().take(device, 10)).extracting(Command::type).containsExactly(CommandType.LOCK);
+        assertThat(test.kernel().events().read(Optional.of("compliance.notify"), 0, 10)).hasSize(1);
+    }
+
+    @Test
+    void aDeviceThatComplyAgainLeavesQuarantineAndItsFailuresAreForgotten() throws IOException {
+        DeviceId device = test.enrollId(Platform.IOS, "FIXED");
+        rule("Encrypted", ComplianceCheck.STORAGE_ENCRYPTED, "{}", 0, List.of(new RemediationStep(0, Remediation.QUARANTINE)));
+        test.kernel().devices().recordInventory(PLUGIN, device, Map.of("storage.encrypted", "false"));
+        compliance.evaluatePending();
+        assertThat(test.kernel().devices().get(device).orElseThrow().device().status()).isEqualTo(DeviceStatus.QUARANTINED);
+
+        test.kernel().devices().recordInventory(PLUGIN, device, Map.of("storage.encrypted", "true"));
+        compliance.evaluatePending();
+
+        assertThat(test.kernel().devices().get(device).orElseThrow().device().status()).isEqualTo(DeviceStatus.ENROLLED);
+        assertThat(compliance.accessDecision(device).orElseThrow()).satisfies(decision -> {
+            assertThat(decision.state()).isEqualTo(ComplianceState.COMPLIANT);
+            assertThat(decision.failing()).isEmpty();
+            assertThat(decision.allowed()).isTrue();
+        });
+    }
+
+    @Test
+    void aStaleCheckInIsCaughtByTheSweep() throws IOException {
+        DeviceId device = test.enrollId(Platform.WINDOWS, "STALE");
+        test.kernel().devices().recordCheckIn(device, now.get());
+        rule("Seen this week", ComplianceCheck.CHECKED_IN_WITHIN, "{\"days\":7}", 0, List.of());
+        compliance.evaluatePending();
+        assertThat(compliance.accessDecision(device).orElseThrow().state()).isEqualTo(ComplianceState.COMPLIANT);
+
+        now.set(now.get().plus(Duration.ofDays(8)));
+        assertThat(compliance.sweep()).isEqualTo(1);
+        compliance.evaluatePending();
+
+        assertThat(compliance.accessDecision(device).orElseThrow().state()).isEqualTo(ComplianceState.NON_COMPLIANT);
+    }
+
+    @Test
+    void aRuleScopedToAGroupJudgesOnlyItsMembersAndAppRulesReadTheAppInventory() throws IOException {
+        DeviceId kiosk = test.enrollId(Platform.ANDROID, "KIOSK");
+        DeviceId other = test.enrollId(Platform.ANDROID, "OTHER");
+        Group kiosks = test.kernel().groups().create(ADMIN, "Kiosks", "", Optional.empty());
+        test.kernel().groups().addMembers(ADMIN, kiosks.id(), List.of(kiosk));
+        compliance.create(ADMIN, "Kiosk app", ComplianceCheck.REQUIRED_APPS, json.readTree("{\"apps\":[\"com.acme.kiosk\"]}"),
+                Optional.of(kiosks.id()), 0, List.of());
+        compliance.create(ADMIN, "No games", ComplianceCheck.FORBIDDEN_APPS, json.readTree("{\"apps\":[\"com.games.fun\"]}"),
+                Optional.empty(), 0, List.of());
+        test.kernel().devices().recordInventory(PLUGIN, kiosk, Map.of("apps.reported", "true", "app.com.games.fun", "1.0"));
+        test.kernel().devices().recordInventory(PLUGIN, other, Map.of("apps.reported", "true"));
+
+        compliance.evaluatePending();
+
+        assertThat(compliance.accessDecision(kiosk).orElseThrow().failing()).extracting(AccessDecision.FailingRule::name)
+                .containsExactlyInAnyOrder("Kiosk app", "No games");
+        assertThat(compliance.accessDecision(other).orElseThrow().state()).isEqualTo(ComplianceState.COMPLIANT);
+    }
+
+    @Test
+    void badRuleParametersAreRefusedWithTheirName() {
+        assertThatThrownBy(() -> rule("Old", ComplianceCheck.MIN_OS_VERSION, "{}", 0, List.of()))
+                .hasMessageStartingWith("parameters.version");
+        assertThatThrownBy(() -> rule("Threat", ComplianceCheck.MAX_THREAT_LEVEL, "{\"level\":\"SEVERE\"}", 0, List.of()))
+                .hasMessageStartingWith("parameters.level");
+        assertThatThrownBy(() -> rule("Days", ComplianceCheck.CHECKED_IN_WITHIN, "{\"days\":0}", 0, List.of()))
+                .hasMessageStartingWith("parameters.days");
+    }
+
+    @Test
+    void complianceChangesRaiseEvents() throws IOException {
+        DeviceId device = test.enrollId(Platform.IOS, "EVENTS");
+        rule("Encrypted", ComplianceCheck.STORAGE_ENCRYPTED, "{}", 0, List.of());
+        test.kernel().devices().recordInventory(PLUGIN, device, Map.of("storage.encrypted", "false"));
+        compliance.evaluatePending();
+
+        List<EventLog.Logged> changes = test.kernel().events().read(Optional.of("compliance.changed"), 0, 10);
+        assertThat(changes).singleElement().satisfies(logged ->
+                assertThat(logged.event().data()).containsEntry("compliance", "NON_COMPLIANT").containsEntry("from", "UNKNOWN"));
+    }
+
+    private ComplianceRule rule(String name, ComplianceCheck check, String parameters, int graceHours, List<RemediationStep> steps)
+            throws IOException {
+        return compliance.create(ADMIN, name, check, json.readTree(parameters), Optional.empty(), graceHours, steps);
+    }
+}
