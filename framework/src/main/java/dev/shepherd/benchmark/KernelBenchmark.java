@@ -17,6 +17,7 @@ import dev.shepherd.device.DeviceImport;
 import dev.shepherd.device.DevicePage;
 import dev.shepherd.device.DeviceSort;
 import dev.shepherd.enrollment.NewEnrollmentToken;
+import dev.shepherd.security.SecretBox;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.storage.Database;
 
@@ -88,7 +89,7 @@ public final class KernelBenchmark {
     public Report run(Options options, PrintWriter progress) throws Exception {
         Map<String, String> environment = Map.of("SHEPHERD_DATA_DIR", options.dataDir().toString());
         try (Database database = Database.open(new ConfigLoader(environment).load(options.dataDir(), options.dataDir().resolve("absent.yaml")))) {
-            Kernel kernel = Kernel.over(database, Clock.systemUTC());
+            Kernel kernel = Kernel.over(database, SecretBox.open(options.dataDir()), Clock.systemUTC());
 
             progress.printf("Enrolling %,d devices through the full enrollment path with %d threads...%n",
                     options.enrollments(), options.enrollThreads());

@@ -11,10 +11,14 @@ import dev.shepherd.group.GroupService;
 import dev.shepherd.json.Json;
 import dev.shepherd.policy.PolicyService;
 import dev.shepherd.policy.SettingTypes;
+import dev.shepherd.security.SecretBox;
+import dev.shepherd.webhook.WebhookService;
 import dev.shepherd.storage.Database;
 import dev.shepherd.storage.Transactions;
 
+import java.net.http.HttpClient;
 import java.time.Clock;
+import java.time.Duration;
 
 import static java.util.Objects.requireNonNull;
 
@@ -34,10 +38,12 @@ import static java.util.Objects.requireNonNull;
  * @param groups static and smart groups
  * @param policies policies, assignments, effective policy and desired versus actual
  * @param compliance compliance rules, verdicts, remediation and conditional access
+ * @param webhooks webhooks and their deliveries
  */
 public record Kernel(Transactions transactions, Json json, Clock clock, KernelEventBus bus, EventLog events, AuditLog audit,
                      EnrollmentTokens enrollmentTokens, DeviceService devices, CommandService commands, GroupService groups,
-                     PolicyService policies, ComplianceService compliance) {
+                     PolicyService policies, ComplianceService compliance,
+                     WebhookService webhooks) {
 
     public Kernel {
         requireNonNull(transactions, "transactions is null");
@@ -52,10 +58,15 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
         requireNonNull(groups, "groups is null");
         requireNonNull(policies, "policies is null");
         requireNonNull(compliance, "compliance is null");
+        requireNonNull(webhooks, "webhooks is null");
     }
 
-    /** Builds the kernel's services over an open store. */
-    public static Kernel over(Database database, Clock clock) {
+    /**
+     * Builds the kernel's services over an open store.
+     *
+     * @param secrets seals the secrets kept in the store
+     */
+    public static Kernel over(Database database, SecretBox secrets, Clock clock) {
         Transactions transactions = new Transactions(database.dataSource());
         Json json = new Json();
         KernelEventBus bus = new KernelEventBus();
@@ -68,6 +79,9 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
         PolicyService policies = new PolicyService(transactions, devices, groups, commands, audit, events,
                 new SettingTypes(json.mapper()), json, clock);
         ComplianceService compliance = new ComplianceService(transactions, devices, groups, commands, audit, events, json, clock);
-        return new Kernel(transactions, json, clock, bus, events, audit, tokens, devices, commands, groups, policies, compliance);
+        WebhookService webhooks = new WebhookService(transactions, events, audit, secrets, json, clock,
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER).build());
+        return new Kernel(transactions, json, clock, bus, events, audit, tokens, devices, commands, groups, policies, compliance,
+                webhooks);
     }
 }

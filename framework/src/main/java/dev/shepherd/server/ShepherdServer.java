@@ -24,6 +24,7 @@ import dev.shepherd.security.AdminAuthenticator;
 import dev.shepherd.security.AdminRole;
 import dev.shepherd.security.AdminUserStore;
 import dev.shepherd.security.PasswordHasher;
+import dev.shepherd.security.SecretBox;
 import dev.shepherd.security.TlsMaterial;
 import dev.shepherd.storage.Database;
 import dev.shepherd.storage.JdbcPluginKeyValueStore;
@@ -89,7 +90,7 @@ public final class ShepherdServer implements AutoCloseable {
         adminUsers = new AdminUserStore(database.dataSource(), new PasswordHasher(BCRYPT_COST));
         createBootstrapAdmin();
 
-        kernel = Kernel.over(database, Clock.systemUTC());
+        kernel = Kernel.over(database, SecretBox.open(config.dataDir()), Clock.systemUTC());
         HttpIo io = new HttpIo(kernel.json().mapper());
         ExtensionRegistry registry = new ExtensionRegistry();
         new PluginEventDispatcher(registry, kernel.bus());
@@ -124,6 +125,20 @@ public final class ShepherdServer implements AutoCloseable {
                 log.warn("Reconciling policies failed: {}", e.getMessage());
             }
         }, 500, 500, TimeUnit.MILLISECONDS);
+        // Webhook deliveries wait on other people's servers, so they get a thread of their own.
+        ScheduledExecutorService webhookDispatcher = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "webhook-dispatcher");
+            thread.setDaemon(true);
+            return thread;
+        });
+        closeInReverse.add(webhookDispatcher::shutdownNow);
+        webhookDispatcher.scheduleWithFixedDelay(() -> {
+            try {
+                kernel.webhooks().deliverDue();
+            } catch (RuntimeException e) {
+                log.warn("Delivering webhooks failed: {}", e.getMessage());
+            }
+        }, 1, 1, TimeUnit.SECONDS);
         maintenance.scheduleWithFixedDelay(() -> {
             try {
                 kernel.compliance().evaluatePending();

@@ -9,6 +9,7 @@ import dev.shepherd.audit.Actor;
 import dev.shepherd.config.ConfigLoader;
 import dev.shepherd.device.DeviceRecord;
 import dev.shepherd.enrollment.NewEnrollmentToken;
+import dev.shepherd.security.SecretBox;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.storage.Database;
 
@@ -38,7 +39,7 @@ public final class TestKernel implements AutoCloseable {
 
     public static TestKernel open(Path home, Clock clock) {
         Database database = Database.open(new ConfigLoader(Map.of()).load(home, home.resolve("absent.yaml")));
-        return new TestKernel(database, Kernel.over(database, clock));
+        return new TestKernel(database, Kernel.over(database, SecretBox.open(home.resolve("data")), clock));
     }
 
     public Kernel kernel() {
