@@ -26,12 +26,13 @@ import static java.util.Objects.requireNonNull;
  * @param osVersionBelow OS version below this
  * @param checkedInBefore last check-in before this moment (or never)
  * @param checkedInAfter last check-in at or after this moment
+ * @param groupId a member of this group
  */
 public record DeviceFilter(Optional<Platform> platform, Optional<DeviceStatus> status, Optional<Ownership> ownership,
                            Optional<ComplianceState> compliance, Optional<String> model, Optional<String> namePrefix,
                            Optional<String> serialNumber, Optional<String> userId, Optional<String> tag,
                            Optional<String> osVersionAtLeast, Optional<String> osVersionBelow,
-                           Optional<Instant> checkedInBefore, Optional<Instant> checkedInAfter) {
+                           Optional<Instant> checkedInBefore, Optional<Instant> checkedInAfter, Optional<String> groupId) {
 
     public static final DeviceFilter ALL = builder().build();
 
@@ -49,6 +50,7 @@ public record DeviceFilter(Optional<Platform> platform, Optional<DeviceStatus> s
         requireNonNull(osVersionBelow, "osVersionBelow is null");
         requireNonNull(checkedInBefore, "checkedInBefore is null");
         requireNonNull(checkedInAfter, "checkedInAfter is null");
+        requireNonNull(groupId, "groupId is null");
     }
 
     public static Builder builder() {
@@ -70,6 +72,7 @@ public record DeviceFilter(Optional<Platform> platform, Optional<DeviceStatus> s
         private String osVersionBelow;
         private Instant checkedInBefore;
         private Instant checkedInAfter;
+        private String groupId;
 
         public Builder platform(Platform value) { platform = value; return this; }
         public Builder status(DeviceStatus value) { status = value; return this; }
@@ -84,13 +87,14 @@ public record DeviceFilter(Optional<Platform> platform, Optional<DeviceStatus> s
         public Builder osVersionBelow(String value) { osVersionBelow = value; return this; }
         public Builder checkedInBefore(Instant value) { checkedInBefore = value; return this; }
         public Builder checkedInAfter(Instant value) { checkedInAfter = value; return this; }
+        public Builder groupId(String value) { groupId = value; return this; }
 
         public DeviceFilter build() {
             return new DeviceFilter(Optional.ofNullable(platform), Optional.ofNullable(status), Optional.ofNullable(ownership),
                     Optional.ofNullable(compliance), Optional.ofNullable(model), Optional.ofNullable(namePrefix),
                     Optional.ofNullable(serialNumber), Optional.ofNullable(userId), Optional.ofNullable(tag),
                     Optional.ofNullable(osVersionAtLeast), Optional.ofNullable(osVersionBelow),
-                    Optional.ofNullable(checkedInBefore), Optional.ofNullable(checkedInAfter));
+                    Optional.ofNullable(checkedInBefore), Optional.ofNullable(checkedInAfter), Optional.ofNullable(groupId));
         }
     }
 }

@@ -323,7 +323,11 @@ public final class DeviceService {
                     ? changes.userId().filter(value -> !value.isBlank()) : device.userId();
             DeviceStore.Row row = rowOf(before, device.status(), changes.name().orElse(device.name()),
                     changes.ownership().orElse(device.ownership()), userId, device.compliance());
-            store.update(tx.connection(), row, before.version());
+            try {
+                store.update(tx.connection(), row, before.version());
+            } catch (java.sql.SQLIntegrityConstraintViolationException e) {
+                throw new IllegalArgumentException("no user " + userId.orElse(""));
+            }
             if (changes.tags().isPresent()) {
                 store.replaceTags(tx.connection(), id, changes.tags().get());
             }

@@ -351,7 +351,7 @@ final class DeviceStore {
     private static DeviceFilter withoutTag(DeviceFilter filter) {
         return new DeviceFilter(filter.platform(), filter.status(), filter.ownership(), filter.compliance(), filter.model(),
                 filter.namePrefix(), filter.serialNumber(), filter.userId(), Optional.empty(), filter.osVersionAtLeast(),
-                filter.osVersionBelow(), filter.checkedInBefore(), filter.checkedInAfter());
+                filter.osVersionBelow(), filter.checkedInBefore(), filter.checkedInAfter(), filter.groupId());
     }
 
     /** Counts devices matching a filter. */
@@ -441,6 +441,8 @@ final class DeviceStore {
         filter.checkedInBefore().ifPresent(value -> condition(sql, parameters,
                 " AND (d.last_check_in IS NULL OR d.last_check_in < ?)", Timestamp.from(value)));
         filter.checkedInAfter().ifPresent(value -> condition(sql, parameters, " AND d.last_check_in >= ?", Timestamp.from(value)));
+        filter.groupId().ifPresent(value -> condition(sql, parameters,
+                " AND d.id IN (SELECT m.device_id FROM group_member m WHERE m.group_id = ?)", value));
     }
 
     private static void condition(StringBuilder sql, List<Object> parameters, String clause, Object value) {

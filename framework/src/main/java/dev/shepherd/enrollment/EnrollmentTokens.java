@@ -90,6 +90,8 @@ public final class EnrollmentTokens {
                 insert.setString(10, token.createdBy());
                 insert.setTimestamp(11, Timestamp.from(now));
                 insert.executeUpdate();
+            } catch (java.sql.SQLIntegrityConstraintViolationException e) {
+                throw new IllegalArgumentException("the token's user or group does not exist");
             }
             audit.append(tx, new AuditRecord(actor, "enrollment-token.create", "enrollment-token", token.id(),
                     Optional.empty(), Optional.of(json.write(token))));

@@ -91,6 +91,9 @@ public final class GroupService {
         notifyListeners(tx, Set.of(device));
     }
 
+    /** The built-in smart group of quarantined devices. */
+    public static final String QUARANTINE_GROUP_ID = "00000000-0000-4000-8000-000000000001";
+
     public RuleCodec codec() {
         return codec;
     }
@@ -187,8 +190,14 @@ public final class GroupService {
         return updated;
     }
 
-    /** @return false when there is no such group */
+    /**
+     * @return false when there is no such group
+     * @throws GroupConflictException for the built-in quarantine group
+     */
     public boolean delete(Actor actor, String id) {
+        if (QUARANTINE_GROUP_ID.equals(id)) {
+            throw new GroupConflictException("the quarantine group is built in and cannot be deleted");
+        }
         return transactions.inTransaction("delete a group", tx -> {
             Optional<Group> current = find(tx.connection(), id);
             if (current.isEmpty()) {

@@ -4,6 +4,7 @@ import dev.shepherd.audit.AuditLog;
 import dev.shepherd.command.CommandService;
 import dev.shepherd.compliance.ComplianceService;
 import dev.shepherd.device.DeviceService;
+import dev.shepherd.directory.DirectoryService;
 import dev.shepherd.enrollment.EnrollmentTokens;
 import dev.shepherd.event.EventLog;
 import dev.shepherd.event.KernelEventBus;
@@ -39,11 +40,12 @@ import static java.util.Objects.requireNonNull;
  * @param policies policies, assignments, effective policy and desired versus actual
  * @param compliance compliance rules, verdicts, remediation and conditional access
  * @param webhooks webhooks and their deliveries
+ * @param directory the people devices belong to
  */
 public record Kernel(Transactions transactions, Json json, Clock clock, KernelEventBus bus, EventLog events, AuditLog audit,
                      EnrollmentTokens enrollmentTokens, DeviceService devices, CommandService commands, GroupService groups,
                      PolicyService policies, ComplianceService compliance,
-                     WebhookService webhooks) {
+                     WebhookService webhooks, DirectoryService directory) {
 
     public Kernel {
         requireNonNull(transactions, "transactions is null");
@@ -59,6 +61,7 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
         requireNonNull(policies, "policies is null");
         requireNonNull(compliance, "compliance is null");
         requireNonNull(webhooks, "webhooks is null");
+        requireNonNull(directory, "directory is null");
     }
 
     /**
@@ -82,6 +85,6 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
         WebhookService webhooks = new WebhookService(transactions, events, audit, secrets, json, clock,
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER).build());
         return new Kernel(transactions, json, clock, bus, events, audit, tokens, devices, commands, groups, policies, compliance,
-                webhooks);
+                webhooks, new DirectoryService(transactions, audit, json, clock));
     }
 }

@@ -253,6 +253,21 @@ class CommandServiceTest {
     }
 
     @Test
+    void aFanOutToAGroupReachesItsMembers() {
+        DeviceId member = test.enrollId(Platform.IOS, "G1");
+        DeviceId outsider = test.enrollId(Platform.IOS, "G2");
+        String group = test.kernel().groups().create(ADMIN, "Sales", "", Optional.empty()).id();
+        test.kernel().groups().addMembers(ADMIN, group, List.of(member));
+
+        CommandBatch batch = commands.issueToMany(ADMIN, new CommandTargets.Matching(
+                dev.shepherd.device.DeviceFilter.builder().groupId(group).build()), CommandRequest.of(CommandType.LOCATE), "group Sales");
+
+        assertThat(batch.total()).isEqualTo(1);
+        assertThat(commands.take(member, 5)).hasSize(1);
+        assertThat(commands.take(outsider, 5)).isEmpty();
+    }
+
+    @Test
     void fanOutCommandsKeepTheirPlaceInADevicesQueue() {
         DeviceId device = test.enrollId(Platform.IOS, "ORDER");
         UUID before = commands.issue(ADMIN, device, CommandRequest.of(CommandType.LOCATE)).command().id();

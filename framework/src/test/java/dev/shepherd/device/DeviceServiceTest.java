@@ -69,13 +69,14 @@ class DeviceServiceTest {
 
     @Test
     void enrollingWithATokenCreatesADeviceCarryingTheTokensBindings() {
-        IssuedEnrollmentToken token = token(Ownership.PERSONAL, OptionalInt.empty(), Optional.of("user-7"));
+        String userId = kernel.directory().create(ADMIN, "local", "ana", "Ana Lima", "ana@example.com").id();
+        IssuedEnrollmentToken token = token(Ownership.PERSONAL, OptionalInt.empty(), Optional.of(userId));
 
         DeviceRecord enrolled = devices.enroll(PLUGIN, TestKernel.claim(token.secret(), Platform.IOS, "UDID-1"));
 
         assertThat(enrolled.device().status()).isEqualTo(DeviceStatus.ENROLLED);
         assertThat(enrolled.device().ownership()).isEqualTo(Ownership.PERSONAL);
-        assertThat(enrolled.device().userId()).hasValue("user-7");
+        assertThat(enrolled.device().userId()).hasValue(userId);
         assertThat(enrolled.device().enrollmentMethod()).hasValue(EnrollmentMethod.LINK);
         assertThat(enrolled.device().hardwareIds()).containsEntry("udid", "UDID-1");
         assertThat(enrolled.device().compliance()).isEqualTo(ComplianceState.UNKNOWN);
