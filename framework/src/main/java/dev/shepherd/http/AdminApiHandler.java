@@ -1,10 +1,20 @@
 package dev.shepherd.http;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.device.EnrollmentRefusedException;
+import dev.shepherd.command.CommandRefusedException;
+import dev.shepherd.device.DeviceConflictException;
+import dev.shepherd.group.GroupConflictException;
+import dev.shepherd.policy.InvalidSettingsException;
+import dev.shepherd.policy.PolicyConflictException;
 import dev.shepherd.security.AdminAuthenticator;
-import dev.shepherd.security.AdminUser;
+import dev.shepherd.security.AdminUserStore;
+import dev.shepherd.security.Principal;
+import dev.shepherd.security.Secrets;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,35 +23,55 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
 
 /**
- * Serves the admin API: matches the route, authenticates (401), authorises by role (403), then calls the
- * handler. Unexpected errors become a 500 problem without internals; the stack trace goes to the log only.
+ * Serves the admin API: finds the route, authenticates (401), authorises by permission (403), checks the CSRF
+ * token of cookie-authenticated changes (403), then calls the handler. Service errors map to problem responses:
+ * invalid input 400, conflicts 409; anything unexpected is a 500 without internals, logged with its stack trace.
  */
 public final class AdminApiHandler implements HttpHandler {
 
     private static final Logger log = LoggerFactory.getLogger(AdminApiHandler.class);
+    private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS");
+    public static final String CSRF_HEADER = "X-CSRF-Token";
 
     private record Compiled(AdminRoute route, Pattern pattern) {
     }
 
-    private final List<Compiled> routes;
+    private final List<Compiled> routes = new CopyOnWriteArrayList<>();
     private final AdminAuthenticator authenticator;
     private final HttpIo io;
+    private final long maxBodyBytes;
+    /** Routes contributed at run time (plugins' admin endpoints), consulted after the kernel's own. */
+    private final List<Supplier<List<AdminRoute>>> dynamicRoutes = new CopyOnWriteArrayList<>();
 
-    public AdminApiHandler(List<AdminRoute> routes, AdminAuthenticator authenticator, HttpIo io) {
-        this.routes = routes.stream().map(route -> new Compiled(route, route.pattern())).toList();
+    public AdminApiHandler(List<AdminRoute> routes, AdminAuthenticator authenticator, HttpIo io, long maxBodyBytes) {
+        routes.forEach(route -> this.routes.add(new Compiled(route, route.pattern())));
         this.authenticator = requireNonNull(authenticator, "authenticator is null");
         this.io = requireNonNull(io, "io is null");
+        this.maxBodyBytes = maxBodyBytes;
     }
 
-    /** @return every route, for documentation and for the tests that check each is protected */
+    /** Adds a source of routes that come and go, such as plugins' admin endpoints. */
+    public void addDynamicRoutes(Supplier<List<AdminRoute>> source) {
+        dynamicRoutes.add(requireNonNull(source, "source is null"));
+    }
+
+    /** @return every route served now, for documentation and for the tests that check each is protected */
     public List<AdminRoute> routes() {
-        return routes.stream().map(Compiled::route).toList();
+        List<AdminRoute> all = new ArrayList<>(routes.stream().map(Compiled::route).toList());
+        dynamicRoutes.forEach(source -> all.addAll(source.get()));
+        return all;
+    }
+
+    public ObjectMapper json() {
+        return io.json();
     }
 
     @Override
@@ -53,7 +83,9 @@ public final class AdminApiHandler implements HttpHandler {
         String path = exchange.getRequestPath();
         String method = exchange.getRequestMethod().toString();
         List<String> allowedMethods = new ArrayList<>();
-        for (Compiled compiled : routes) {
+        List<Compiled> candidates = new ArrayList<>(routes);
+        dynamicRoutes.forEach(source -> source.get().forEach(route -> candidates.add(new Compiled(route, route.pattern()))));
+        for (Compiled compiled : candidates) {
             Matcher matcher = compiled.pattern().matcher(path);
             if (!matcher.matches()) {
                 continue;
@@ -62,7 +94,7 @@ public final class AdminApiHandler implements HttpHandler {
                 allowedMethods.add(compiled.route().method());
                 continue;
             }
-            serve(exchange, compiled, matcher);
+            serve(exchange, compiled.route(), matcher);
             return;
         }
         if (!allowedMethods.isEmpty()) {
@@ -73,34 +105,56 @@ public final class AdminApiHandler implements HttpHandler {
         }
     }
 
-    private void serve(HttpServerExchange exchange, Compiled compiled, Matcher matcher) {
-        AdminAuthenticator.Outcome outcome = authenticator.authenticate(exchange);
-        if (outcome instanceof AdminAuthenticator.Outcome.Locked locked) {
-            exchange.getResponseHeaders().put(Headers.RETRY_AFTER, Long.toString(locked.retryAfter().toSeconds()));
-            io.sendProblem(exchange, Problem.of(429, "locked", "Too many failed sign-ins",
-                    "This account is locked for " + locked.retryAfter().toMinutes() + " minutes after repeated failures."));
-            return;
-        }
-        if (!(outcome instanceof AdminAuthenticator.Outcome.Authenticated authenticated)) {
-            exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Basic realm=\"Shepherd\", charset=\"UTF-8\"");
-            io.sendProblem(exchange, Problem.unauthorized());
-            return;
-        }
-        AdminUser user = authenticated.user();
-        if (!compiled.route().roles().contains(user.role())) {
-            io.sendProblem(exchange, Problem.of(403, "forbidden", "Forbidden",
-                    "The " + user.role().name().toLowerCase() + " role may not " + compiled.route().method() + " "
-                            + compiled.route().template() + "."));
-            return;
+    private void serve(HttpServerExchange exchange, AdminRoute route, Matcher matcher) {
+        Principal principal = null;
+        if (!route.isPublic()) {
+            AdminAuthenticator.Outcome outcome = authenticator.authenticate(exchange);
+            if (outcome instanceof AdminAuthenticator.Outcome.Locked locked) {
+                exchange.getResponseHeaders().put(Headers.RETRY_AFTER, Long.toString(locked.retryAfter().toSeconds()));
+                io.sendProblem(exchange, Problem.of(429, "locked", "Too many failed sign-ins",
+                        "Sign-in is locked for " + Math.max(1, locked.retryAfter().toMinutes()) + " minute(s) after repeated failures."));
+                return;
+            }
+            if (!(outcome instanceof AdminAuthenticator.Outcome.Authenticated authenticated)) {
+                exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer realm=\"Shepherd\", Basic realm=\"Shepherd\", charset=\"UTF-8\"");
+                io.sendProblem(exchange, Problem.unauthorized());
+                return;
+            }
+            principal = authenticated.principal();
+            if (!principal.role().allows(route.permission().get())) {
+                io.sendProblem(exchange, Problem.forbidden("The " + principal.role().name().toLowerCase() + " role lacks the "
+                        + route.permission().get().name().toLowerCase() + " permission that " + route.method() + " "
+                        + route.template() + " needs."));
+                return;
+            }
+            if (principal.via() == Principal.Via.SESSION && !SAFE_METHODS.contains(route.method())) {
+                String presented = exchange.getRequestHeaders().getFirst(CSRF_HEADER);
+                if (presented == null || !Secrets.equal(Secrets.sha256(presented), principal.sessionCsrfHash().orElse(""))) {
+                    io.sendProblem(exchange, Problem.of(403, "csrf", "Missing or wrong CSRF token",
+                            "Changes made with a session cookie must carry the session's token in the " + CSRF_HEADER + " header."));
+                    return;
+                }
+            }
         }
         Map<String, String> parameters = new HashMap<>();
-        for (String name : parameterNames(compiled.route().template())) {
+        for (String name : route.parameterNames()) {
             parameters.put(name, matcher.group(name));
         }
         try {
-            compiled.route().handler().handle(exchange, user, Map.copyOf(parameters));
+            Object result = route.handler().handle(new ApiRequest(exchange, parameters, principal, io.json(), maxBodyBytes));
+            respond(exchange, route, result);
+        } catch (ApiException e) {
+            io.sendProblem(exchange, e.problem());
+        } catch (InvalidSettingsException e) {
+            io.sendProblem(exchange, new Problem("https://shepherd.dev/problems/invalid-settings", "Invalid settings", 400,
+                    "The policy's settings do not validate.", e.problems()));
+        } catch (DeviceConflictException | GroupConflictException | PolicyConflictException | CommandRefusedException
+                 | EnrollmentRefusedException | AdminUserStore.DuplicateUserException e) {
+            io.sendProblem(exchange, Problem.conflict(e.getMessage()));
+        } catch (IllegalArgumentException e) {
+            io.sendProblem(exchange, Problem.badRequest(e.getMessage()));
         } catch (Exception e) {
-            log.error("{} {} failed", compiled.route().method(), exchange.getRequestPath(), e);
+            log.error("{} {} failed", route.method(), exchange.getRequestPath(), e);
             if (!exchange.isResponseStarted()) {
                 io.sendProblem(exchange, Problem.of(500, "internal", "Internal error",
                         "The server could not complete the request; the error was logged."));
@@ -108,12 +162,18 @@ public final class AdminApiHandler implements HttpHandler {
         }
     }
 
-    private static Set<String> parameterNames(String template) {
-        Set<String> names = new java.util.LinkedHashSet<>();
-        Matcher matcher = Pattern.compile("\\{([a-zA-Z]+)}").matcher(template);
-        while (matcher.find()) {
-            names.add(matcher.group(1));
+    private void respond(HttpServerExchange exchange, AdminRoute route, Object result) {
+        if (exchange.isResponseStarted()) {
+            return; // the handler streamed its own answer
         }
-        return names;
+        ApiResponse response = result instanceof ApiResponse explicit ? explicit
+                : new ApiResponse(route.successStatus(), java.util.Optional.ofNullable(result), Map.of());
+        response.headers().forEach((name, value) -> exchange.getResponseHeaders().put(new HttpString(name), value));
+        if (response.body().isEmpty() || response.status() == 204) {
+            exchange.setStatusCode(response.status());
+            exchange.endExchange();
+        } else {
+            io.sendJson(exchange, response.status(), response.body().get());
+        }
     }
 }

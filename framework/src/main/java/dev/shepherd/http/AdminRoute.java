@@ -1,31 +1,48 @@
 package dev.shepherd.http;
 
-import dev.shepherd.security.AdminRole;
-import dev.shepherd.security.AdminUser;
-import io.undertow.server.HttpServerExchange;
+import dev.shepherd.security.Permission;
 
-import java.util.Map;
-import java.util.Set;
+import java.lang.reflect.Type;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
 
 /**
- * One admin API route: method, path template ({@code /api/v1/plugins/{id}}), the roles allowed to call it,
- * and its handler. Routes are data so tests can enumerate every one of them.
+ * One admin API route: method, path template ({@code /api/v1/devices/{id}}), the permission it needs (none for the
+ * few public routes), what it takes and returns, and its handler. Routes are data: the router, the OpenAPI document
+ * and the tests that check every route is protected all read the same list, so they cannot drift apart.
  *
  * @param method HTTP method
  * @param template path template with {@code {name}} segments
- * @param roles roles allowed; others get 403
+ * @param permission what the caller needs; empty for public routes
+ * @param tag the OpenAPI tag (the resource)
+ * @param summary one line for the documentation
+ * @param query documented query parameters
+ * @param requestBody the JSON body's type, if it takes one
+ * @param response the 2xx body's type; {@code Void.class} for none
+ * @param successStatus the status of a successful answer
  * @param handler the handler
  */
-public record AdminRoute(String method, String template, Set<AdminRole> roles, Handler handler) {
+public record AdminRoute(String method, String template, Optional<Permission> permission, String tag, String summary,
+                         List<QueryParameter> query, Optional<Type> requestBody, Type response, int successStatus, Handler handler) {
 
-    /** Handles an authenticated, authorised request. */
+    /** Handles a request that passed authentication and authorisation; returns a body (200) or an {@link ApiResponse}. */
     @FunctionalInterface
     public interface Handler {
-        void handle(HttpServerExchange exchange, AdminUser user, Map<String, String> pathParameters) throws Exception;
+        Object handle(ApiRequest request) throws Exception;
+    }
+
+    /**
+     * A documented query parameter.
+     *
+     * @param name its name
+     * @param description what it does
+     */
+    public record QueryParameter(String name, String description) {
     }
 
     private static final Pattern PARAMETER = Pattern.compile("\\{([a-zA-Z]+)}");
@@ -33,8 +50,52 @@ public record AdminRoute(String method, String template, Set<AdminRole> roles, H
     public AdminRoute {
         requireNonNull(method, "method is null");
         requireNonNull(template, "template is null");
-        roles = Set.copyOf(roles);
+        requireNonNull(permission, "permission is null");
+        requireNonNull(tag, "tag is null");
+        requireNonNull(summary, "summary is null");
+        query = List.copyOf(query);
+        requireNonNull(requestBody, "requestBody is null");
+        requireNonNull(response, "response is null");
         requireNonNull(handler, "handler is null");
+    }
+
+    public static Builder get(String template, Permission permission) {
+        return new Builder("GET", template, Optional.of(permission));
+    }
+
+    public static Builder post(String template, Permission permission) {
+        return new Builder("POST", template, Optional.of(permission));
+    }
+
+    public static Builder put(String template, Permission permission) {
+        return new Builder("PUT", template, Optional.of(permission));
+    }
+
+    public static Builder patch(String template, Permission permission) {
+        return new Builder("PATCH", template, Optional.of(permission));
+    }
+
+    public static Builder delete(String template, Permission permission) {
+        return new Builder("DELETE", template, Optional.of(permission));
+    }
+
+    /** A route anyone may call, such as the sign-in. */
+    public static Builder open(String method, String template) {
+        return new Builder(method, template, Optional.empty());
+    }
+
+    public boolean isPublic() {
+        return permission.isEmpty();
+    }
+
+    /** @return the names of the template's parameters, in order */
+    public List<String> parameterNames() {
+        List<String> names = new ArrayList<>();
+        Matcher matcher = PARAMETER.matcher(template);
+        while (matcher.find()) {
+            names.add(matcher.group(1));
+        }
+        return names;
     }
 
     /** @return the template as a regular expression with named groups */
@@ -49,5 +110,58 @@ public record AdminRoute(String method, String template, Set<AdminRole> roles, H
         }
         regex.append(Pattern.quote(template.substring(last)));
         return Pattern.compile(regex.toString());
+    }
+
+    /** Builds a route step by step. */
+    public static final class Builder {
+        private final String method;
+        private final String template;
+        private final Optional<Permission> permission;
+        private String tag = "general";
+        private String summary = "";
+        private final List<QueryParameter> query = new ArrayList<>();
+        private Optional<Type> requestBody = Optional.empty();
+        private Type response = Void.class;
+        private int status = 200;
+
+        private Builder(String method, String template, Optional<Permission> permission) {
+            this.method = method;
+            this.template = template;
+            this.permission = permission;
+        }
+
+        public Builder tag(String value) {
+            tag = value;
+            return this;
+        }
+
+        public Builder summary(String value) {
+            summary = value;
+            return this;
+        }
+
+        public Builder query(String name, String description) {
+            query.add(new QueryParameter(name, description));
+            return this;
+        }
+
+        public Builder body(Type type) {
+            requestBody = Optional.of(type);
+            return this;
+        }
+
+        public Builder returns(Type type) {
+            response = type;
+            return this;
+        }
+
+        public Builder status(int value) {
+            status = value;
+            return this;
+        }
+
+        public AdminRoute handle(Handler handler) {
+            return new AdminRoute(method, template, permission, tag, summary, query, requestBody, response, status, handler);
+        }
     }
 }

@@ -13,7 +13,11 @@ import static java.util.Objects.requireNonNull;
  * @param detail what went wrong this time, in words an admin can act on
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record Problem(String type, String title, int status, String detail) {
+public record Problem(String type, String title, int status, String detail, java.util.List<String> errors) {
+
+    public Problem(String type, String title, int status, String detail) {
+        this(type, title, status, detail, null);
+    }
 
     public static final String MEDIA_TYPE = "application/problem+json";
     private static final String TYPE_BASE = "https://shepherd.dev/problems/";
@@ -21,6 +25,7 @@ public record Problem(String type, String title, int status, String detail) {
     public Problem {
         requireNonNull(type, "type is null");
         requireNonNull(title, "title is null");
+        errors = errors == null ? null : java.util.List.copyOf(errors);
     }
 
     public static Problem of(int status, String slug, String title, String detail) {
@@ -33,6 +38,14 @@ public record Problem(String type, String title, int status, String detail) {
 
     public static Problem badRequest(String detail) {
         return of(400, "bad-request", "Bad request", detail);
+    }
+
+    public static Problem conflict(String detail) {
+        return of(409, "conflict", "Conflict", detail);
+    }
+
+    public static Problem forbidden(String detail) {
+        return of(403, "forbidden", "Forbidden", detail);
     }
 
     public static Problem unauthorized() {

@@ -19,10 +19,33 @@ public final class Json {
         this.mapper = JsonMapper.builder()
                 .addModule(new JavaTimeModule())
                 .addModule(new Jdk8Module())
+                .addModule(identifiers())
                 .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
                 .build();
+    }
+
+    /** Device ids and platforms are plain strings in JSON, as they are in URLs. */
+    private static com.fasterxml.jackson.databind.Module identifiers() {
+        com.fasterxml.jackson.databind.module.SimpleModule module = new com.fasterxml.jackson.databind.module.SimpleModule("shepherd-identifiers");
+        module.addSerializer(dev.shepherd.api.device.DeviceId.class, new com.fasterxml.jackson.databind.ser.std.ToStringSerializer());
+        module.addSerializer(dev.shepherd.api.device.Platform.class, new com.fasterxml.jackson.databind.ser.std.ToStringSerializer());
+        module.addDeserializer(dev.shepherd.api.device.DeviceId.class, new com.fasterxml.jackson.databind.deser.std.FromStringDeserializer<>(
+                dev.shepherd.api.device.DeviceId.class) {
+            @Override
+            protected dev.shepherd.api.device.DeviceId _deserialize(String value, com.fasterxml.jackson.databind.DeserializationContext context) {
+                return dev.shepherd.api.device.DeviceId.parse(value);
+            }
+        });
+        module.addDeserializer(dev.shepherd.api.device.Platform.class, new com.fasterxml.jackson.databind.deser.std.FromStringDeserializer<>(
+                dev.shepherd.api.device.Platform.class) {
+            @Override
+            protected dev.shepherd.api.device.Platform _deserialize(String value, com.fasterxml.jackson.databind.DeserializationContext context) {
+                return new dev.shepherd.api.device.Platform(value);
+            }
+        });
+        return module;
     }
 
     public ObjectMapper mapper() {

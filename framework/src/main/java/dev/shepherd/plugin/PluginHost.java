@@ -56,6 +56,7 @@ public final class PluginHost implements AutoCloseable {
     private final ExtensionRegistry registry;
     private final EventSink events;
     private final ClassLoader kernelLoader = PluginHost.class.getClassLoader();
+    private final PluginSwitches switches;
     private final VersionManager versions = new DefaultVersionManager();
     private final String apiVersion = ShepherdApi.version();
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
@@ -72,8 +73,16 @@ public final class PluginHost implements AutoCloseable {
     private volatile boolean ready;
     private volatile boolean closed;
 
+    /** Which plugins operators switched off, kept durably. */
+    public interface PluginSwitches {
+        boolean isDisabled(String pluginId);
+
+        void set(String pluginId, boolean enabled, String changedBy);
+    }
+
     public PluginHost(Path pluginsDir, Path workRoot, Duration scanInterval, Duration callTimeout,
-                      PluginEnvironment environment, ExtensionRegistry registry, EventSink events) {
+                      PluginEnvironment environment, ExtensionRegistry registry, EventSink events, PluginSwitches switches) {
+        this.switches = requireNonNull(switches, "switches is null");
         this.pluginsDir = requireNonNull(pluginsDir, "pluginsDir is null");
         this.workRoot = requireNonNull(workRoot, "workRoot is null");
         this.scanInterval = requireNonNull(scanInterval, "scanInterval is null");
@@ -173,6 +182,13 @@ public final class PluginHost implements AutoCloseable {
             PluginDescriptor descriptor = archive.descriptor();
             checkDescriptor(descriptor);
             String id = descriptor.getPluginId();
+            if (switches.isDisabled(id)) {
+                archive.delete();
+                log.info("Plugin {} {} in {} is disabled; not loading it", id, descriptor.getVersion(), fileName);
+                files.put(file, FileRecord.failed(stamp, sha, new PluginInfo(id, descriptor.getVersion(), fileName, PluginState.DISABLED,
+                        Optional.empty(), requiresOf(descriptor), descriptionOf(descriptor), List.of(), Instant.now())));
+                return;
+            }
             PluginGeneration previous = active.get(id);
             if (previous != null && !previous.archive().source().equals(file) && Files.exists(previous.archive().source())) {
                 throw new PluginLoadException("duplicates plugin id '" + id + "' already provided by "
@@ -278,6 +294,55 @@ public final class PluginHost implements AutoCloseable {
                 List.of(), Instant.now())));
         generation.stop();
         events.publish(Event.of(EventTypes.PLUGIN_FAILED, "kernel", Map.of("pluginId", generation.id(), "reason", reason)));
+    }
+
+    /**
+     * Switches a plugin off: it is stopped and unloaded now and not loaded again, even from a new file, until it is
+     * switched on.
+     *
+     * @return false when no plugin with that id is known
+     */
+    public synchronized boolean disable(String id, String changedBy) {
+        boolean known = active.containsKey(id) || files.values().stream().anyMatch(record -> record.failure() != null
+                && record.failure().id().equals(id));
+        if (!known) {
+            return false;
+        }
+        switches.set(id, false, changedBy);
+        PluginGeneration generation = active.get(id);
+        if (generation != null) {
+            Path file = generation.archive().source();
+            FileRecord record = files.get(file);
+            stopActive(generation);
+            if (record != null) {
+                files.put(file, FileRecord.failed(record.stamp(), record.sha256(), new PluginInfo(id, generation.version(),
+                        file.getFileName().toString(), PluginState.DISABLED, Optional.empty(), requiresOf(generation.archive().descriptor()),
+                        descriptionOf(generation.archive().descriptor()), List.of(), Instant.now())));
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Switches a plugin back on; its file is loaded at the next scan.
+     *
+     * @return false when no disabled plugin has that id
+     */
+    public synchronized boolean enable(String id, String changedBy) {
+        boolean known = files.values().stream().anyMatch(record -> record.failure() != null && record.failure().id().equals(id));
+        if (!known && !switches.isDisabled(id)) {
+            return false;
+        }
+        switches.set(id, true, changedBy);
+        // Forget the files of this plugin, so the next scan loads them afresh.
+        files.values().removeIf(record -> record.failure() != null && record.failure().id().equals(id)
+                && record.failure().state() == PluginState.DISABLED);
+        return true;
+    }
+
+    /** @return the directory plugin files are loaded from */
+    public Path directory() {
+        return pluginsDir;
     }
 
     /** @return every running plugin and every refused or failed file, by id */

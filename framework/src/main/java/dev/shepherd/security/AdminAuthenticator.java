@@ -3,6 +3,7 @@ package dev.shepherd.security;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.handlers.Cookie;
 import io.undertow.util.Headers;
 
 import java.nio.charset.StandardCharsets;
@@ -18,13 +19,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static java.util.Objects.requireNonNull;
 
 /**
- * Authenticates admin requests made with HTTP Basic credentials against the admin accounts.
- *
- * <p>bcrypt is deliberately slow, so a successful check is remembered for a minute under a digest of the
- * credentials (never the password itself). Repeated failures for one username lock it for a while, which
- * bounds online guessing.
+ * Authenticates admin API requests: an API token ({@code Authorization: Bearer shp_…}), a browser session cookie,
+ * or HTTP Basic credentials (for scripts and the CLI). Password checks are rate-limited: five failures lock the
+ * username for fifteen minutes, and one address may try at most thirty times a minute.
  */
 public final class AdminAuthenticator {
+
+    public static final String SESSION_COOKIE = "shepherd_session";
 
     /** What came of an authentication attempt. */
     public sealed interface Outcome {
@@ -33,59 +34,71 @@ public final class AdminAuthenticator {
         }
 
         /** The credentials are valid. */
-        record Authenticated(AdminUser user) implements Outcome {
+        record Authenticated(Principal principal) implements Outcome {
         }
 
-        /** The credentials are wrong or malformed. */
+        /** The credentials are wrong, expired or malformed. */
         record Rejected() implements Outcome {
         }
 
-        /** Too many failures: the username is locked for a while. */
+        /** Too many failures: locked for a while. */
         record Locked(Duration retryAfter) implements Outcome {
         }
     }
 
     static final int MAX_FAILURES = 5;
     static final Duration LOCKOUT = Duration.ofMinutes(15);
+    static final int MAX_ATTEMPTS_PER_ADDRESS = 30;
 
     private final AdminUserStore users;
+    private final AdminSessions sessions;
+    private final ApiTokens tokens;
     private final Cache<String, AdminUser> verified = Caffeine.newBuilder()
             .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(10_000).build();
     private final Cache<String, AtomicInteger> failures = Caffeine.newBuilder()
             .expireAfterWrite(LOCKOUT).maximumSize(100_000).build();
+    private final Cache<String, AtomicInteger> attemptsByAddress = Caffeine.newBuilder()
+            .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(100_000).build();
 
-    public AdminAuthenticator(AdminUserStore users) {
+    public AdminAuthenticator(AdminUserStore users, AdminSessions sessions, ApiTokens tokens) {
         this.users = requireNonNull(users, "users is null");
+        this.sessions = requireNonNull(sessions, "sessions is null");
+        this.tokens = requireNonNull(tokens, "tokens is null");
     }
 
     public Outcome authenticate(HttpServerExchange exchange) {
         String header = exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION);
-        if (header == null) {
-            return new Outcome.Anonymous();
-        }
-        if (!header.regionMatches(true, 0, "Basic ", 0, 6)) {
+        if (header != null) {
+            if (header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                return tokens.authenticate(header.substring(7).trim())
+                        .<Outcome>map(Outcome.Authenticated::new).orElse(new Outcome.Rejected());
+            }
+            if (header.regionMatches(true, 0, "Basic ", 0, 6)) {
+                return basic(header.substring(6).trim(), remote(exchange));
+            }
             return new Outcome.Rejected();
         }
-        String decoded;
-        try {
-            decoded = new String(Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            return new Outcome.Rejected();
+        Cookie cookie = exchange.getRequestCookie(SESSION_COOKIE);
+        if (cookie != null) {
+            return sessions.find(cookie.getValue())
+                    .flatMap(live -> users.find(live.username()).filter(user -> !user.disabled())
+                            .map(user -> (Outcome) new Outcome.Authenticated(new Principal(user.username(), user.role(),
+                                    Principal.Via.SESSION, Optional.of(live.csrfHash())))))
+                    .orElse(new Outcome.Rejected());
         }
-        int colon = decoded.indexOf(':');
-        if (colon <= 0) {
-            return new Outcome.Rejected();
-        }
-        String username = decoded.substring(0, colon);
-        char[] password = decoded.substring(colon + 1).toCharArray();
-        try {
-            return authenticate(username, password);
-        } finally {
-            Arrays.fill(password, '\0');
-        }
+        return new Outcome.Anonymous();
     }
 
-    Outcome authenticate(String username, char[] password) {
+    /**
+     * Checks a password for a sign-in.
+     *
+     * @param remote the caller's address, for rate limiting
+     */
+    public Outcome checkPassword(String username, char[] password, String remote) {
+        AtomicInteger fromAddress = attemptsByAddress.get(remote, address -> new AtomicInteger());
+        if (fromAddress.incrementAndGet() > MAX_ATTEMPTS_PER_ADDRESS) {
+            return new Outcome.Locked(Duration.ofMinutes(1));
+        }
         AtomicInteger failed = failures.getIfPresent(username);
         if (failed != null && failed.get() >= MAX_FAILURES) {
             return new Outcome.Locked(LOCKOUT);
@@ -93,7 +106,7 @@ public final class AdminAuthenticator {
         String key = digest(username, password);
         AdminUser cached = verified.getIfPresent(key);
         if (cached != null) {
-            return new Outcome.Authenticated(cached);
+            return new Outcome.Authenticated(new Principal(cached.username(), cached.role(), Principal.Via.BASIC, Optional.empty()));
         }
         Optional<AdminUser> user = users.verify(username, password);
         if (user.isEmpty()) {
@@ -102,7 +115,36 @@ public final class AdminAuthenticator {
         }
         failures.invalidate(username);
         verified.put(key, user.get());
-        return new Outcome.Authenticated(user.get());
+        return new Outcome.Authenticated(new Principal(user.get().username(), user.get().role(), Principal.Via.BASIC, Optional.empty()));
+    }
+
+    /** Forgets remembered password checks, after a password, role or account change. */
+    public void forget(String username) {
+        verified.asMap().values().removeIf(user -> user.username().equals(username));
+    }
+
+    private Outcome basic(String encoded, String remote) {
+        String decoded;
+        try {
+            decoded = new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return new Outcome.Rejected();
+        }
+        int colon = decoded.indexOf(':');
+        if (colon <= 0) {
+            return new Outcome.Rejected();
+        }
+        char[] password = decoded.substring(colon + 1).toCharArray();
+        try {
+            return checkPassword(decoded.substring(0, colon), password, remote);
+        } finally {
+            Arrays.fill(password, '\0');
+        }
+    }
+
+    public static String remote(HttpServerExchange exchange) {
+        return exchange.getSourceAddress() == null || exchange.getSourceAddress().getAddress() == null ? "unknown"
+                : exchange.getSourceAddress().getAddress().getHostAddress();
     }
 
     private static String digest(String username, char[] password) {

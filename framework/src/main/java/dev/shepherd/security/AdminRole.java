@@ -1,13 +1,41 @@
 package dev.shepherd.security;
 
-/** What an admin may do. Each role includes only what it needs. */
+import java.util.EnumSet;
+import java.util.Set;
+
+import static dev.shepherd.security.Permission.*;
+
+/** What an admin may do. Each role includes only what it needs; roles are ordered from most to least powerful. */
 public enum AdminRole {
-    /** Everything, including admin users, roles and plugins. */
-    ADMIN,
-    /** Day-to-day device, policy and command management. */
-    OPERATOR,
-    /** Device lookup and remote actions, no policy edits. */
-    HELPDESK,
-    /** Read-only access, including the audit log. */
-    AUDITOR
+    /** Everything, including admin accounts, roles and plugins. */
+    ADMIN(EnumSet.allOf(Permission.class)),
+    /** Day-to-day device, enrollment, group, policy, compliance, command and webhook management. */
+    OPERATOR(EnumSet.of(DEVICE_READ, DEVICE_WRITE, DEVICE_ACTION, DEVICE_WIPE, ENROLLMENT_READ, ENROLLMENT_WRITE, GROUP_READ,
+            GROUP_WRITE, POLICY_READ, POLICY_WRITE, COMMAND_READ, COMPLIANCE_READ, COMPLIANCE_WRITE, ACCESS_QUERY, USER_READ,
+            USER_WRITE, PLUGIN_READ, WEBHOOK_READ, WEBHOOK_WRITE, AUDIT_READ, API_TOKEN_OWN)),
+    /** Device lookup and remote actions (not wipes), no policy, group or enrollment changes. */
+    HELPDESK(EnumSet.of(DEVICE_READ, DEVICE_ACTION, ENROLLMENT_READ, GROUP_READ, POLICY_READ, COMMAND_READ, COMPLIANCE_READ,
+            ACCESS_QUERY, USER_READ, API_TOKEN_OWN)),
+    /** Read-only access to everything, including the audit log. */
+    AUDITOR(EnumSet.of(DEVICE_READ, ENROLLMENT_READ, GROUP_READ, POLICY_READ, COMMAND_READ, COMPLIANCE_READ, USER_READ,
+            PLUGIN_READ, WEBHOOK_READ, AUDIT_READ, API_TOKEN_OWN));
+
+    private final Set<Permission> permissions;
+
+    AdminRole(Set<Permission> permissions) {
+        this.permissions = Set.copyOf(permissions);
+    }
+
+    public Set<Permission> permissions() {
+        return permissions;
+    }
+
+    public boolean allows(Permission permission) {
+        return permissions.contains(permission);
+    }
+
+    /** @return whether this role holds every permission of the other */
+    public boolean covers(AdminRole other) {
+        return permissions.containsAll(other.permissions);
+    }
 }

@@ -21,13 +21,27 @@ public final class AdminUserStore {
 
     private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9._@-]{1,128}");
 
+    /** Checks a password with an identity provider, for admins whose accounts live there. */
+    @FunctionalInterface
+    public interface ExternalPasswords {
+        /**
+         * @return whether the provider accepts the password; empty when no such provider is running
+         */
+        Optional<Boolean> check(String provider, String username, char[] password);
+    }
+
     private final DataSource dataSource;
     private final PasswordHasher hasher;
+    private volatile ExternalPasswords external = (provider, username, password) -> Optional.empty();
     private volatile String timingDecoy;
 
     public AdminUserStore(DataSource dataSource, PasswordHasher hasher) {
         this.dataSource = requireNonNull(dataSource, "dataSource is null");
         this.hasher = requireNonNull(hasher, "hasher is null");
+    }
+
+    public void setExternalPasswords(ExternalPasswords external) {
+        this.external = requireNonNull(external, "external is null");
     }
 
     /** Thrown when an account with that username exists already. */
@@ -90,7 +104,7 @@ public final class AdminUserStore {
     public Optional<AdminUser> verify(String username, char[] password) {
         try (Connection connection = dataSource.getConnection();
              PreparedStatement select = connection.prepareStatement(
-                     "SELECT id, username, password_hash, role, created_at, disabled FROM admin_user WHERE username = ?")) {
+                     "SELECT id, username, password_hash, role, created_at, disabled, provider FROM admin_user WHERE username = ?")) {
             select.setString(1, username);
             try (ResultSet rows = select.executeQuery()) {
                 if (!rows.next()) {
@@ -100,11 +114,74 @@ public final class AdminUserStore {
                 }
                 AdminUser user = new AdminUser(rows.getString(1), rows.getString(2), AdminRole.valueOf(rows.getString(4)),
                         rows.getTimestamp(5).toInstant(), rows.getShort(6) != 0);
-                boolean matches = hasher.matches(rows.getString(3), password);
+                String provider = rows.getString(7);
+                boolean matches = provider.equals("local") ? hasher.matches(rows.getString(3), password)
+                        : external.check(provider, username, password).orElse(false);
                 return matches && !user.disabled() ? Optional.of(user) : Optional.empty();
             }
         } catch (SQLException e) {
             throw new StorageException("Cannot check admin " + username, e);
+        }
+    }
+
+    /** All admin accounts, by username. */
+    public java.util.List<AdminUser> list() {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement select = connection.prepareStatement(
+                     "SELECT id, username, role, created_at, disabled FROM admin_user ORDER BY username");
+             ResultSet rows = select.executeQuery()) {
+            java.util.List<AdminUser> users = new java.util.ArrayList<>();
+            while (rows.next()) {
+                users.add(new AdminUser(rows.getString(1), rows.getString(2), AdminRole.valueOf(rows.getString(3)),
+                        rows.getTimestamp(4).toInstant(), rows.getShort(5) != 0));
+            }
+            return users;
+        } catch (SQLException e) {
+            throw new StorageException("Cannot list admins", e);
+        }
+    }
+
+    public Optional<AdminUser> find(String username) {
+        return list().stream().filter(user -> user.username().equals(username)).findFirst();
+    }
+
+    /**
+     * Changes an account's role or disables it.
+     *
+     * @return the account after, or empty when there is none
+     */
+    public Optional<AdminUser> update(String username, Optional<AdminRole> role, Optional<Boolean> disabled) {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement update = connection.prepareStatement(
+                     "UPDATE admin_user SET role = COALESCE(?, role), disabled = COALESCE(?, disabled) WHERE username = ?")) {
+            if (role.isPresent()) {
+                update.setString(1, role.get().name());
+            } else {
+                update.setNull(1, java.sql.Types.VARCHAR);
+            }
+            if (disabled.isPresent()) {
+                update.setShort(2, (short) (disabled.get() ? 1 : 0));
+            } else {
+                update.setNull(2, java.sql.Types.SMALLINT);
+            }
+            update.setString(3, username);
+            update.executeUpdate();
+        } catch (SQLException e) {
+            throw new StorageException("Cannot change admin " + username, e);
+        }
+        return find(username);
+    }
+
+    /** Sets a new password (checked for length). */
+    public boolean changePassword(String username, char[] password) {
+        String hash = hasher.hash(password);
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement update = connection.prepareStatement("UPDATE admin_user SET password_hash = ? WHERE username = ?")) {
+            update.setString(1, hash);
+            update.setString(2, username);
+            return update.executeUpdate() == 1;
+        } catch (SQLException e) {
+            throw new StorageException("Cannot change the password of " + username, e);
         }
     }
 

@@ -2,17 +2,20 @@ package dev.shepherd.server;
 
 import dev.shepherd.config.ConfigException;
 import dev.shepherd.config.ShepherdConfig;
-import dev.shepherd.http.AdminApiHandler;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.DeviceEndpointRouter;
 import dev.shepherd.http.HealthHandler;
 import dev.shepherd.http.HttpIo;
 import dev.shepherd.http.HttpServer;
-import dev.shepherd.http.PluginAdminRoutes;
 import dev.shepherd.plugin.ExtensionRegistry;
 import dev.shepherd.plugin.PluginEnvironment;
 import dev.shepherd.plugin.PluginEventDispatcher;
 import dev.shepherd.plugin.PluginHost;
+import dev.shepherd.plugin.IdentityProviders;
+import dev.shepherd.plugin.JdbcPluginSwitches;
+import dev.shepherd.rest.AdminApi;
+import dev.shepherd.security.AdminSessions;
+import dev.shepherd.security.ApiTokens;
 import dev.shepherd.plugin.PlatformPlugins;
 import dev.shepherd.api.command.CommandBus;
 import dev.shepherd.api.device.DeviceRegistry;
@@ -57,7 +60,7 @@ public final class ShepherdServer implements AutoCloseable {
     private Database database;
     private PluginHost plugins;
     private HttpServer http;
-    private AdminApiHandler adminApi;
+    private AdminApi adminApi;
     private AdminUserStore adminUsers;
     private Kernel kernel;
 
@@ -168,15 +171,21 @@ public final class ShepherdServer implements AutoCloseable {
         environment.export(CommandBus.class, new PluginCommandBus(kernel.commands()));
         environment.export(dev.shepherd.api.policy.PolicyService.class, new PluginPolicyService(kernel.policies()));
         plugins = new PluginHost(config.pluginsDir(), config.dataDir().resolve("plugin-work"),
-                config.plugins().scanInterval(), config.plugins().callTimeout(), environment, registry, kernel.events());
+                config.plugins().scanInterval(), config.plugins().callTimeout(), environment, registry, kernel.events(),
+                new JdbcPluginSwitches(kernel.transactions()));
         closeInReverse.add(plugins);
 
-        List<AdminRoute> routes = new ArrayList<>(new PluginAdminRoutes(plugins, io).routes());
-        adminApi = new AdminApiHandler(routes, new AdminAuthenticator(adminUsers), io);
+        adminUsers.setExternalPasswords(new IdentityProviders(registry));
+        AdminSessions sessions = new AdminSessions(kernel.transactions(), Clock.systemUTC());
+        ApiTokens tokens = new ApiTokens(kernel.transactions(), kernel.audit(), kernel.json(), Clock.systemUTC());
+        adminApi = new AdminApi(kernel, plugins, adminUsers, sessions, tokens, new AdminAuthenticator(adminUsers, sessions, tokens),
+                config.http().maxRequestBytes(), io);
         PathHandler paths = new PathHandler()
                 .addExactPath("/health", new HealthHandler(database, plugins, io))
                 .addPrefixPath(DeviceEndpointRouter.MOUNT, deviceEndpoints)
-                .addPrefixPath("/api", adminApi);
+                .addExactPath("/api/openapi.json", adminApi.openApiHandler())
+                .addPrefixPath("/api/docs", adminApi.docsHandler())
+                .addPrefixPath("/api", adminApi.handler());
         Optional<SSLContext> tls = config.https().port() >= 0
                 ? Optional.of(TlsMaterial.serverContext(config.https().keystore(), config.https().keystorePassword(),
                 config.dataDir(), config.https().hostnames()))
@@ -223,6 +232,10 @@ public final class ShepherdServer implements AutoCloseable {
 
     public List<AdminRoute> adminRoutes() {
         return adminApi.routes();
+    }
+
+    public AdminApi adminApi() {
+        return adminApi;
     }
 
     public int httpPort() {

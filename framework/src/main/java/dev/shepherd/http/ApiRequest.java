@@ -1,0 +1,196 @@
+package dev.shepherd.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import dev.shepherd.audit.Actor;
+import dev.shepherd.security.AdminAuthenticator;
+import dev.shepherd.security.Principal;
+import io.undertow.server.HttpServerExchange;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Deque;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.stream.Collectors;
+
+import static java.util.Objects.requireNonNull;
+
+/** One admin API request, with typed access to its parts; anything malformed becomes a 400 problem. */
+public final class ApiRequest {
+
+    private final HttpServerExchange exchange;
+    private final Map<String, String> pathParameters;
+    private final Principal principal;
+    private final ObjectMapper json;
+    private final long maxBodyBytes;
+
+    ApiRequest(HttpServerExchange exchange, Map<String, String> pathParameters, Principal principal, ObjectMapper json, long maxBodyBytes) {
+        this.exchange = requireNonNull(exchange, "exchange is null");
+        this.pathParameters = Map.copyOf(pathParameters);
+        this.principal = principal;
+        this.json = requireNonNull(json, "json is null");
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    public HttpServerExchange exchange() {
+        return exchange;
+    }
+
+    /** @return the caller; never null on routes that need a permission */
+    public Principal principal() {
+        if (principal == null) {
+            throw new IllegalStateException("this route is public and has no principal");
+        }
+        return principal;
+    }
+
+    public Actor actor() {
+        return principal().actor();
+    }
+
+    public String remote() {
+        return AdminAuthenticator.remote(exchange);
+    }
+
+    public String path(String name) {
+        String value = pathParameters.get(name);
+        if (value == null) {
+            throw new IllegalArgumentException("the route has no path parameter " + name);
+        }
+        return value;
+    }
+
+    public Optional<String> query(String name) {
+        Deque<String> values = exchange.getQueryParameters().get(name);
+        return values == null || values.isEmpty() || values.peekFirst().isEmpty() ? Optional.empty() : Optional.of(values.peekFirst());
+    }
+
+    public int queryInt(String name, int defaultValue, int min, int max) {
+        Optional<String> text = query(name);
+        if (text.isEmpty()) {
+            return defaultValue;
+        }
+        try {
+            int value = Integer.parseInt(text.get());
+            if (value < min || value > max) {
+                throw ApiException.badRequest("query parameter '" + name + "' must be between " + min + " and " + max);
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("query parameter '" + name + "' must be an integer");
+        }
+    }
+
+    public Optional<Instant> queryInstant(String name) {
+        return query(name).map(text -> {
+            try {
+                return Instant.parse(text);
+            } catch (DateTimeParseException e) {
+                throw ApiException.badRequest("query parameter '" + name + "' must be an ISO-8601 instant such as 2026-01-31T12:00:00Z");
+            }
+        });
+    }
+
+    public <E extends Enum<E>> Optional<E> queryEnum(String name, Class<E> type) {
+        return query(name).map(text -> {
+            try {
+                return Enum.valueOf(type, text.toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest("query parameter '" + name + "' must be one of "
+                        + java.util.Arrays.stream(type.getEnumConstants()).map(value -> value.name().toLowerCase(java.util.Locale.ROOT))
+                        .collect(Collectors.joining(", ")));
+            }
+        });
+    }
+
+    public Optional<String> header(String name) {
+        return Optional.ofNullable(exchange.getRequestHeaders().getFirst(name));
+    }
+
+    /** The version an {@code If-Match} header names ({@code "3"} or {@code W/"3"}), if any. */
+    public OptionalLong ifMatch() {
+        Optional<String> header = header("If-Match");
+        if (header.isEmpty()) {
+            return OptionalLong.empty();
+        }
+        String value = header.get().trim();
+        if (value.startsWith("W/")) {
+            value = value.substring(2);
+        }
+        value = value.replace("\"", "");
+        try {
+            return OptionalLong.of(Long.parseLong(value));
+        } catch (NumberFormatException e) {
+            throw new ApiException(Problem.of(412, "precondition-failed", "Precondition failed",
+                    "If-Match must carry an ETag this server issued, such as \"3\""));
+        }
+    }
+
+    /** The raw body, bounded by the given limit (which may exceed the JSON limit, for file uploads). */
+    public byte[] bytes(long limit) {
+        long bound = limit;
+        if (exchange.getRequestContentLength() > bound) {
+            throw tooLarge(bound);
+        }
+        exchange.setMaxEntitySize(bound);
+        if (!exchange.isBlocking()) {
+            exchange.startBlocking();
+        }
+        try (InputStream in = exchange.getInputStream()) {
+            byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, bound + 1));
+            if (body.length > bound) {
+                throw tooLarge(bound);
+            }
+            return body;
+        } catch (IOException e) {
+            if (e.getClass().getSimpleName().equals("RequestTooBigException")) {
+                throw tooLarge(bound);
+            }
+            throw ApiException.badRequest("the request body could not be read: " + e.getMessage());
+        }
+    }
+
+    /** The JSON body as a record; unknown fields, wrong types and missing bodies are refused with a clear 400. */
+    public <T> T body(Class<T> type) {
+        byte[] bytes = bytes(maxBodyBytes);
+        if (bytes.length == 0) {
+            throw ApiException.badRequest("a JSON body is required");
+        }
+        try {
+            T value = json.readValue(bytes, type);
+            if (value == null) {
+                throw ApiException.badRequest("a JSON object is required");
+            }
+            return value;
+        } catch (UnrecognizedPropertyException e) {
+            throw ApiException.badRequest("unknown field '" + e.getPropertyName() + "'" + where(e));
+        } catch (JsonMappingException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IllegalArgumentException || cause instanceof NullPointerException) {
+                throw ApiException.badRequest(cause.getMessage() == null ? "invalid request body" + where(e)
+                        : cause.getMessage().replace(" is null", " is required") + where(e));
+            }
+            throw ApiException.badRequest(e.getOriginalMessage().split("\n")[0] + where(e));
+        } catch (JsonProcessingException e) {
+            throw ApiException.badRequest("the body is not valid JSON: " + e.getOriginalMessage().split("\n")[0]);
+        } catch (IOException e) {
+            throw ApiException.badRequest("the request body could not be read");
+        }
+    }
+
+    private static String where(JsonMappingException e) {
+        String path = e.getPath().stream().map(reference -> reference.getFieldName() != null ? reference.getFieldName()
+                : "[" + reference.getIndex() + "]").collect(Collectors.joining("."));
+        return path.isEmpty() ? "" : " (at " + path.replace(".[", "[") + ")";
+    }
+
+    private static ApiException tooLarge(long bound) {
+        return new ApiException(Problem.of(413, "payload-too-large", "Payload too large", "The body may be at most " + bound + " bytes."));
+    }
+}

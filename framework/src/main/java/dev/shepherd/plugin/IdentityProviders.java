@@ -1,0 +1,43 @@
+package dev.shepherd.plugin;
+
+import dev.shepherd.api.identity.IdentityProvider;
+import dev.shepherd.security.AdminUserStore;
+
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Checks admin passwords with identity-provider plugins, for admin accounts whose provider is not {@code local}:
+ * the account (and its role) lives in Shepherd, the password in the directory the plugin connects to.
+ */
+public final class IdentityProviders implements AdminUserStore.ExternalPasswords {
+
+    private final ExtensionRegistry registry;
+
+    public IdentityProviders(ExtensionRegistry registry) {
+        this.registry = requireNonNull(registry, "registry is null");
+    }
+
+    @Override
+    public Optional<Boolean> check(String provider, String username, char[] password) {
+        for (ExtensionRegistry.Registration<IdentityProvider> registration : registry.extensions(IdentityProvider.class)) {
+            IdentityProvider identities = registration.extension();
+            try {
+                if (!provider.equals(registration.owner().call("IdentityProvider.id", identities::id))) {
+                    continue;
+                }
+                char[] copy = password.clone();
+                try {
+                    return Optional.of(registration.owner().call("IdentityProvider.authenticate",
+                            () -> identities.authenticate(username, copy)).isPresent());
+                } finally {
+                    java.util.Arrays.fill(copy, '\0');
+                }
+            } catch (PluginCallException e) {
+                return Optional.of(false);
+            }
+        }
+        return Optional.empty();
+    }
+}

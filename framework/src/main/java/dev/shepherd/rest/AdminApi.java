@@ -1,0 +1,125 @@
+package dev.shepherd.rest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.shepherd.http.AdminApiHandler;
+import dev.shepherd.http.AdminRoute;
+import dev.shepherd.plugin.PluginHost;
+import dev.shepherd.security.AdminAuthenticator;
+import dev.shepherd.security.AdminSessions;
+import dev.shepherd.security.AdminUserStore;
+import dev.shepherd.security.ApiTokens;
+import dev.shepherd.server.Kernel;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.handlers.resource.ClassPathResourceManager;
+import io.undertow.server.handlers.resource.ResourceHandler;
+import io.undertow.util.Headers;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The admin REST API: every resource's routes in one table, the router over them, the OpenAPI document generated
+ * from the same table ({@code /api/openapi.json}) and Swagger UI ({@code /api/docs}).
+ */
+public final class AdminApi {
+
+    private static final String SWAGGER_UI = "META-INF/resources/webjars/swagger-ui/" + swaggerUiVersion() + "/";
+
+    private final AdminApiHandler handler;
+
+    public AdminApi(Kernel kernel, PluginHost plugins, AdminUserStore admins, AdminSessions sessions, ApiTokens tokens,
+                    AdminAuthenticator authenticator, long maxBodyBytes, dev.shepherd.http.HttpIo io) {
+        requireNonNull(kernel, "kernel is null");
+        List<AdminRoute> routes = new ArrayList<>();
+        routes.addAll(new AuthResource(authenticator, sessions).routes());
+        routes.addAll(new DeviceResource(kernel).routes());
+        routes.addAll(new EnrollmentResource(kernel).routes());
+        routes.addAll(new UserResource(kernel).routes());
+        routes.addAll(new GroupResource(kernel).routes());
+        routes.addAll(new PolicyResource(kernel).routes());
+        routes.addAll(new CommandResource(kernel).routes());
+        routes.addAll(new ComplianceResource(kernel).routes());
+        routes.addAll(new PluginResource(kernel, plugins).routes());
+        routes.addAll(new WebhookResource(kernel).routes());
+        routes.addAll(new AuditResource(kernel).routes());
+        routes.addAll(new AdminResource(kernel, admins, sessions, tokens, authenticator).routes());
+        this.handler = new AdminApiHandler(routes, authenticator, io, maxBodyBytes);
+    }
+
+    public AdminApiHandler handler() {
+        return handler;
+    }
+
+    public List<AdminRoute> routes() {
+        return handler.routes();
+    }
+
+    public JsonNode openApi() {
+        return new OpenApiDocument(handler.json()).build(routes());
+    }
+
+    /** {@code GET /api/openapi.json}: generated on each request from the live route table. */
+    public HttpHandler openApiHandler() {
+        return exchange -> {
+            byte[] body = handler.json().writerWithDefaultPrettyPrinter().writeValueAsBytes(openApi());
+            exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
+            exchange.getResponseSender().send(new String(body, StandardCharsets.UTF_8));
+        };
+    }
+
+    /** {@code /api/docs}: Swagger UI from its WebJar, started by a script file (no inline script, for the CSP). */
+    public HttpHandler docsHandler() {
+        ResourceHandler assets = new ResourceHandler(new ClassPathResourceManager(AdminApi.class.getClassLoader(), SWAGGER_UI));
+        return exchange -> {
+            String relative = exchange.getRelativePath();
+            if (relative.isEmpty() || relative.equals("/")) {
+                if (!exchange.getRequestPath().endsWith("/")) {
+                    exchange.setStatusCode(302);
+                    exchange.getResponseHeaders().put(Headers.LOCATION, "/api/docs/");
+                    exchange.endExchange();
+                    return;
+                }
+                send(exchange, "text/html; charset=utf-8", """
+                        <!doctype html>
+                        <html lang="en">
+                        <head><meta charset="utf-8"><title>Shepherd admin API</title>
+                        <link rel="stylesheet" href="swagger-ui.css"></head>
+                        <body><div id="swagger-ui"></div>
+                        <script src="swagger-ui-bundle.js"></script>
+                        <script src="shepherd-init.js"></script></body>
+                        </html>
+                        """);
+                return;
+            }
+            if (relative.equals("/shepherd-init.js")) {
+                send(exchange, "application/javascript", "window.ui = SwaggerUIBundle({url: '/api/openapi.json', dom_id: '#swagger-ui'});\n");
+                return;
+            }
+            assets.handleRequest(exchange);
+        };
+    }
+
+    private static void send(HttpServerExchange exchange, String contentType, String body) {
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, contentType);
+        exchange.getResponseHeaders().put(Headers.CONTENT_SECURITY_POLICY,
+                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'");
+        exchange.getResponseSender().send(body);
+    }
+
+    private static String swaggerUiVersion() {
+        try (var in = AdminApi.class.getClassLoader().getResourceAsStream("META-INF/maven/org.webjars/swagger-ui/pom.properties")) {
+            if (in == null) {
+                return "5.34.1";
+            }
+            java.util.Properties properties = new java.util.Properties();
+            properties.load(in);
+            return properties.getProperty("version", "5.34.1");
+        } catch (java.io.IOException e) {
+            return "5.34.1";
+        }
+    }
+}

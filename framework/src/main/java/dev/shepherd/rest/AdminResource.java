@@ -1,0 +1,136 @@
+package dev.shepherd.rest;
+
+import dev.shepherd.audit.AuditRecord;
+import dev.shepherd.http.AdminRoute;
+import dev.shepherd.http.ApiException;
+import dev.shepherd.http.ApiResponse;
+import dev.shepherd.security.AdminAuthenticator;
+import dev.shepherd.security.AdminRole;
+import dev.shepherd.security.AdminSessions;
+import dev.shepherd.security.AdminUser;
+import dev.shepherd.security.AdminUserStore;
+import dev.shepherd.security.ApiToken;
+import dev.shepherd.security.ApiTokens;
+import dev.shepherd.security.Permission;
+import dev.shepherd.server.Kernel;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import static java.util.Objects.requireNonNull;
+
+/** Admin accounts, roles and API tokens. */
+final class AdminResource {
+
+    record NewAdmin(String username, String password, AdminRole role) {
+        NewAdmin {
+            requireNonNull(username, "username is null");
+            requireNonNull(password, "password is null");
+            requireNonNull(role, "role is null");
+        }
+
+        @Override
+        public String toString() {
+            return "NewAdmin[username=" + username + ", role=" + role + "]";
+        }
+    }
+
+    record AdminChange(Optional<AdminRole> role, Optional<Boolean> disabled) {
+    }
+
+    record RoleView(AdminRole name, Set<Permission> permissions) {
+    }
+
+    record NewToken(String name, Optional<AdminRole> role, Optional<Integer> validForDays) {
+        NewToken {
+            requireNonNull(name, "name is null");
+        }
+    }
+
+    record CreatedToken(ApiToken token, String secret) {
+    }
+
+    private final Kernel kernel;
+    private final AdminUserStore admins;
+    private final AdminSessions sessions;
+    private final ApiTokens tokens;
+    private final AdminAuthenticator authenticator;
+
+    AdminResource(Kernel kernel, AdminUserStore admins, AdminSessions sessions, ApiTokens tokens, AdminAuthenticator authenticator) {
+        this.kernel = requireNonNull(kernel, "kernel is null");
+        this.admins = requireNonNull(admins, "admins is null");
+        this.sessions = requireNonNull(sessions, "sessions is null");
+        this.tokens = requireNonNull(tokens, "tokens is null");
+        this.authenticator = requireNonNull(authenticator, "authenticator is null");
+    }
+
+    List<AdminRoute> routes() {
+        return List.of(
+                AdminRoute.get("/api/v1/admins", Permission.ADMIN_MANAGE).tag("admins").summary("Admin accounts").returns(AdminUser[].class)
+                        .handle(request -> admins.list()),
+                AdminRoute.post("/api/v1/admins", Permission.ADMIN_MANAGE).tag("admins")
+                        .summary("Create an admin account (passwords: 12 characters at least)").body(NewAdmin.class)
+                        .returns(AdminUser.class).status(201).handle(request -> {
+                            NewAdmin body = request.body(NewAdmin.class);
+                            char[] password = body.password().toCharArray();
+                            try {
+                                AdminUser created = admins.create(body.username(), password, body.role());
+                                kernel.audit().append(new AuditRecord(request.actor(), "admin.create", "admin", body.username(),
+                                        Optional.empty(), Optional.of(kernel.json().write(Map.of("username", body.username(), "role", body.role())))));
+                                return ApiResponse.created(created);
+                            } finally {
+                                Arrays.fill(password, '\0');
+                            }
+                        }),
+                AdminRoute.patch("/api/v1/admins/{username}", Permission.ADMIN_MANAGE).tag("admins")
+                        .summary("Change an admin's role, or disable the account (ends its sessions)").body(AdminChange.class)
+                        .returns(AdminUser.class).handle(request -> {
+                            String username = request.path("username");
+                            AdminUser before = admins.find(username)
+                                    .orElseThrow(() -> ApiException.notFound("No admin is named '" + username + "'."));
+                            AdminChange change = request.body(AdminChange.class);
+                            if (username.equals(request.principal().username()) && (change.disabled().orElse(false)
+                                    || change.role().map(role -> role != AdminRole.ADMIN).orElse(false))) {
+                                throw ApiException.conflict("you cannot disable or demote your own account");
+                            }
+                            AdminUser after = admins.update(username, change.role(), change.disabled()).orElseThrow();
+                            authenticator.forget(username);
+                            if (after.disabled()) {
+                                sessions.endAll(username);
+                            }
+                            kernel.audit().append(new AuditRecord(request.actor(), "admin.update", "admin", username,
+                                    Optional.of(kernel.json().write(Map.of("role", before.role(), "disabled", before.disabled()))),
+                                    Optional.of(kernel.json().write(Map.of("role", after.role(), "disabled", after.disabled())))));
+                            return after;
+                        }),
+                AdminRoute.get("/api/v1/roles", Permission.API_TOKEN_OWN).tag("admins").summary("The roles and their permissions")
+                        .returns(RoleView[].class).handle(request -> Arrays.stream(AdminRole.values())
+                                .map(role -> new RoleView(role, role.permissions())).toList()),
+                AdminRoute.get("/api/v1/api-tokens", Permission.API_TOKEN_OWN).tag("admins")
+                        .summary("API tokens: your own, or everyone's for those who manage admins").returns(ApiToken[].class)
+                        .handle(request -> tokens.list(request.principal())),
+                AdminRoute.post("/api/v1/api-tokens", Permission.API_TOKEN_OWN).tag("admins")
+                        .summary("Create an API token (role at most your own; default 90 days); the secret is in this answer only")
+                        .body(NewToken.class).returns(CreatedToken.class).status(201).handle(request -> {
+                            NewToken body = request.body(NewToken.class);
+                            int days = body.validForDays().orElse(90);
+                            if (days < 1 || days > 366) {
+                                throw ApiException.badRequest("validForDays must be between 1 and 366");
+                            }
+                            ApiTokens.Issued issued = tokens.create(request.principal(), body.name(),
+                                    body.role().orElse(request.principal().role()), Duration.ofDays(days));
+                            return ApiResponse.created(new CreatedToken(issued.token(), issued.secret()));
+                        }),
+                AdminRoute.delete("/api/v1/api-tokens/{id}", Permission.API_TOKEN_OWN).tag("admins").summary("Revoke an API token")
+                        .status(204).handle(request -> {
+                            if (!tokens.revoke(request.principal(), request.path("id"))) {
+                                throw ApiException.notFound("No API token of yours has the id '" + request.path("id") + "'.");
+                            }
+                            return ApiResponse.noContent();
+                        }));
+    }
+}

@@ -1,0 +1,112 @@
+package dev.shepherd.rest;
+
+import dev.shepherd.api.command.CommandType;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.command.CommandBatch;
+import dev.shepherd.command.CommandRecord;
+import dev.shepherd.command.CommandRequest;
+import dev.shepherd.command.CommandTargets;
+import dev.shepherd.device.DeviceFilter;
+import dev.shepherd.http.AdminRoute;
+import dev.shepherd.http.ApiException;
+import dev.shepherd.http.ApiRequest;
+import dev.shepherd.http.ApiResponse;
+import dev.shepherd.security.Permission;
+import dev.shepherd.server.Kernel;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/** Commands: track and cancel one; fan one out to a group, a query or a list, and follow its progress. */
+final class CommandResource {
+
+    /** Exactly one of groupId, deviceIds or query (the device search's parameters as a map). */
+    record Target(Optional<String> groupId, Optional<List<String>> deviceIds, Optional<Map<String, String>> query) {
+    }
+
+    record NewBatch(CommandType type, Optional<Map<String, Object>> parameters, Optional<Integer> priority,
+                    Optional<Long> timeToLiveSeconds, Target target, Optional<String> description) {
+        NewBatch {
+            requireNonNull(type, "type is null");
+            requireNonNull(target, "target is null");
+        }
+    }
+
+    private final Kernel kernel;
+
+    CommandResource(Kernel kernel) {
+        this.kernel = requireNonNull(kernel, "kernel is null");
+    }
+
+    /** Full wipes erase a device: they need their own permission on top of remote actions. */
+    static void checkWipe(ApiRequest request, CommandType type) {
+        if (type == CommandType.WIPE && !request.principal().role().allows(Permission.DEVICE_WIPE)) {
+            throw ApiException.forbidden("The " + request.principal().role().name().toLowerCase()
+                    + " role lacks the device_wipe permission that a wipe needs.");
+        }
+    }
+
+    List<AdminRoute> routes() {
+        return List.of(
+                AdminRoute.get("/api/v1/commands/{id}", Permission.COMMAND_READ).tag("commands").summary("One command and what became of it")
+                        .returns(CommandRecord.class).handle(request -> kernel.commands().get(DeviceResource.uuid(request.path("id")))
+                                .orElseThrow(() -> ApiException.notFound("No command has the id '" + request.path("id") + "'."))),
+                AdminRoute.post("/api/v1/commands/{id}/cancel", Permission.DEVICE_ACTION).tag("commands")
+                        .summary("Withdraw a command that has not completed").returns(CommandRecord.class).handle(request ->
+                                kernel.commands().cancel(request.actor(), DeviceResource.uuid(request.path("id")))
+                                        .orElseThrow(() -> ApiException.notFound("No command has the id '" + request.path("id") + "'."))),
+                AdminRoute.post("/api/v1/command-batches", Permission.DEVICE_ACTION).tag("commands")
+                        .summary("Send one command to a group, a device query or a list of devices; durable at once, delivered at the push rate")
+                        .body(NewBatch.class).returns(CommandBatch.class).status(201).handle(request -> {
+                            NewBatch body = request.body(NewBatch.class);
+                            checkWipe(request, body.type());
+                            Target target = body.target();
+                            int given = (target.groupId().isPresent() ? 1 : 0) + (target.deviceIds().isPresent() ? 1 : 0)
+                                    + (target.query().isPresent() ? 1 : 0);
+                            if (given != 1) {
+                                throw ApiException.badRequest("target needs exactly one of groupId, deviceIds or query");
+                            }
+                            CommandTargets targets;
+                            String description;
+                            if (target.groupId().isPresent()) {
+                                String groupId = target.groupId().get();
+                                String name = kernel.groups().get(groupId)
+                                        .orElseThrow(() -> ApiException.badRequest("no group " + groupId)).name();
+                                targets = new CommandTargets.Matching(DeviceFilter.builder().groupId(groupId).build());
+                                description = "group " + name;
+                            } else if (target.deviceIds().isPresent()) {
+                                List<String> ids = target.deviceIds().get();
+                                if (ids.isEmpty() || ids.size() > 100_000) {
+                                    throw ApiException.badRequest("deviceIds lists 1 to 100,000 devices");
+                                }
+                                targets = new CommandTargets.Listed(ids.stream().map(id -> {
+                                    try {
+                                        return DeviceId.parse(id);
+                                    } catch (IllegalArgumentException e) {
+                                        throw ApiException.badRequest("'" + id + "' is not a device id");
+                                    }
+                                }).toList());
+                                description = ids.size() + " listed device(s)";
+                            } else {
+                                targets = new CommandTargets.Matching(QueryFilters.filter(target.query().get()));
+                                description = "devices matching " + target.query().get();
+                            }
+                            CommandRequest command = new CommandRequest(body.type(), body.parameters().orElse(Map.of()),
+                                    body.priority().orElse(0), body.timeToLiveSeconds().map(Duration::ofSeconds));
+                            return ApiResponse.created(kernel.commands().issueToMany(request.actor(), targets, command,
+                                    body.description().orElse(description)));
+                        }),
+                AdminRoute.get("/api/v1/command-batches/{id}", Permission.COMMAND_READ).tag("commands")
+                        .summary("A fan-out's progress: devices reached, pushes sent, commands by state").returns(CommandBatch.class)
+                        .handle(request -> kernel.commands().batch(request.path("id"))
+                                .orElseThrow(() -> ApiException.notFound("No command batch has the id '" + request.path("id") + "'."))),
+                AdminRoute.post("/api/v1/command-batches/{id}/cancel", Permission.DEVICE_ACTION).tag("commands")
+                        .summary("Withdraw a fan-out: devices not yet reached never get it").returns(CommandBatch.class)
+                        .handle(request -> kernel.commands().cancelBatch(request.actor(), request.path("id"))
+                                .orElseThrow(() -> ApiException.notFound("No command batch has the id '" + request.path("id") + "'."))));
+    }
+}

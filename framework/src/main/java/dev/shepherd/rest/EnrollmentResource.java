@@ -1,0 +1,78 @@
+package dev.shepherd.rest;
+
+import dev.shepherd.api.device.Ownership;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.enrollment.EnrollmentToken;
+import dev.shepherd.enrollment.IssuedEnrollmentToken;
+import dev.shepherd.enrollment.NewEnrollmentToken;
+import dev.shepherd.http.AdminRoute;
+import dev.shepherd.http.ApiException;
+import dev.shepherd.http.ApiResponse;
+import dev.shepherd.security.Permission;
+import dev.shepherd.server.Kernel;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+import static java.util.Objects.requireNonNull;
+
+/** Enrollment tokens: the secret behind enrollment links and QR codes. */
+final class EnrollmentResource {
+
+    record NewToken(String name, Ownership ownership, Optional<Platform> platform, Optional<String> groupId,
+                    Optional<String> userId, Optional<Integer> maxUses, Optional<Instant> expiresAt, Optional<Integer> validForHours) {
+        NewToken {
+            requireNonNull(name, "name is null");
+            requireNonNull(ownership, "ownership is null");
+        }
+    }
+
+    private final Kernel kernel;
+
+    EnrollmentResource(Kernel kernel) {
+        this.kernel = requireNonNull(kernel, "kernel is null");
+    }
+
+    List<AdminRoute> routes() {
+        return List.of(
+                AdminRoute.get("/api/v1/enrollment-tokens", Permission.ENROLLMENT_READ).tag("enrollment")
+                        .summary("Enrollment tokens, newest first (secrets are never shown again)").returns(EnrollmentToken[].class)
+                        .handle(request -> kernel.enrollmentTokens().list()),
+                AdminRoute.post("/api/v1/enrollment-tokens", Permission.ENROLLMENT_WRITE).tag("enrollment")
+                        .summary("Create a token; the secret is in this answer only").body(NewToken.class)
+                        .returns(IssuedEnrollmentToken.class).status(201).handle(request -> {
+                            NewToken body = request.body(NewToken.class);
+                            if (body.expiresAt().isPresent() == body.validForHours().isPresent()) {
+                                throw ApiException.badRequest("give either expiresAt or validForHours");
+                            }
+                            Instant expires = body.expiresAt().orElseGet(() -> {
+                                int hours = body.validForHours().get();
+                                if (hours < 1 || hours > 24 * 366) {
+                                    throw ApiException.badRequest("validForHours must be between 1 and 8784");
+                                }
+                                return Instant.now().plus(Duration.ofHours(hours));
+                            });
+                            IssuedEnrollmentToken issued = kernel.enrollmentTokens().create(request.actor(), new NewEnrollmentToken(body.name(),
+                                    body.ownership(), body.platform(), body.groupId(), body.userId(),
+                                    body.maxUses().map(OptionalInt::of).orElse(OptionalInt.empty()), expires));
+                            return ApiResponse.created(new IssuedView(issued.token(), issued.secret()));
+                        }),
+                AdminRoute.get("/api/v1/enrollment-tokens/{id}", Permission.ENROLLMENT_READ).tag("enrollment").summary("One token")
+                        .returns(EnrollmentToken.class).handle(request -> kernel.enrollmentTokens().find(request.path("id"))
+                                .orElseThrow(() -> ApiException.notFound("No enrollment token has the id '" + request.path("id") + "'."))),
+                AdminRoute.delete("/api/v1/enrollment-tokens/{id}", Permission.ENROLLMENT_WRITE).tag("enrollment")
+                        .summary("Revoke a token; devices enrolled with it stay enrolled").status(204).handle(request -> {
+                            if (!kernel.enrollmentTokens().revoke(request.actor(), request.path("id"))) {
+                                throw ApiException.notFound("No enrollment token has the id '" + request.path("id") + "'.");
+                            }
+                            return ApiResponse.noContent();
+                        }));
+    }
+
+    /** The created token with its secret, which JSON shows (unlike the record's toString). */
+    record IssuedView(EnrollmentToken token, String secret) {
+    }
+}

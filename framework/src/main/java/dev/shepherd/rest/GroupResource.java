@@ -1,0 +1,139 @@
+package dev.shepherd.rest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.device.DeviceFilter;
+import dev.shepherd.device.DevicePage;
+import dev.shepherd.device.DeviceSort;
+import dev.shepherd.group.Group;
+import dev.shepherd.group.GroupRule;
+import dev.shepherd.group.GroupService;
+import dev.shepherd.http.AdminRoute;
+import dev.shepherd.http.ApiException;
+import dev.shepherd.http.ApiRequest;
+import dev.shepherd.http.ApiResponse;
+import dev.shepherd.security.Permission;
+import dev.shepherd.server.Kernel;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/** Static and smart groups, their members and the rule preview. */
+final class GroupResource {
+
+    record GroupView(String id, String name, String description, String kind, Optional<JsonNode> rule, long members, long version,
+                     Instant createdAt, Instant updatedAt) {
+    }
+
+    record NewGroup(String name, Optional<String> description, Optional<JsonNode> rule) {
+        NewGroup {
+            requireNonNull(name, "name is null");
+        }
+    }
+
+    record GroupUpdate(Optional<String> name, Optional<String> description, Optional<JsonNode> rule) {
+    }
+
+    record MemberChange(Optional<List<String>> add, Optional<List<String>> remove) {
+    }
+
+    record MemberChanges(int added, int removed) {
+    }
+
+    record Preview(JsonNode rule, Optional<Integer> sample) {
+        Preview {
+            requireNonNull(rule, "rule is null");
+        }
+    }
+
+    record PreviewResult(long matching, List<String> sample) {
+    }
+
+    private final Kernel kernel;
+
+    GroupResource(Kernel kernel) {
+        this.kernel = requireNonNull(kernel, "kernel is null");
+    }
+
+    static GroupView view(Group group, GroupService groups) {
+        return new GroupView(group.id(), group.name(), group.description(), group.isSmart() ? "smart" : "static",
+                group.rule().map(rule -> groups.codec().write(rule)), group.members(), group.version(), group.createdAt(), group.updatedAt());
+    }
+
+    List<AdminRoute> routes() {
+        GroupService groups = kernel.groups();
+        return List.of(
+                AdminRoute.get("/api/v1/groups", Permission.GROUP_READ).tag("groups").summary("All groups").returns(GroupView[].class)
+                        .handle(request -> groups.list().stream().map(group -> view(group, groups)).toList()),
+                AdminRoute.post("/api/v1/groups", Permission.GROUP_WRITE).tag("groups")
+                        .summary("Create a group: static, or smart with a rule (see docs/policies.md)").body(NewGroup.class)
+                        .returns(GroupView.class).status(201).handle(request -> {
+                            NewGroup body = request.body(NewGroup.class);
+                            Optional<GroupRule> rule = body.rule().map(groups.codec()::read);
+                            return ApiResponse.created(view(groups.create(request.actor(), body.name(), body.description().orElse(""), rule), groups));
+                        }),
+                AdminRoute.get("/api/v1/groups/{id}", Permission.GROUP_READ).tag("groups").summary("One group; its ETag is its version")
+                        .returns(GroupView.class).handle(request -> {
+                            Group group = group(request);
+                            return ApiResponse.ok(view(group, groups)).withHeader("ETag", "\"" + group.version() + "\"");
+                        }),
+                AdminRoute.patch("/api/v1/groups/{id}", Permission.GROUP_WRITE).tag("groups")
+                        .summary("Rename a group or change its rule (If-Match: the version you saw)").body(GroupUpdate.class)
+                        .returns(GroupView.class).handle(request -> {
+                            GroupUpdate body = request.body(GroupUpdate.class);
+                            return view(groups.update(request.actor(), request.path("id"), body.name(), body.description(),
+                                    body.rule().map(groups.codec()::read), request.ifMatch()).orElseThrow(() -> notFound(request)), groups);
+                        }),
+                AdminRoute.delete("/api/v1/groups/{id}", Permission.GROUP_WRITE).tag("groups")
+                        .summary("Delete a group; its policy assignments go with it").status(204).handle(request -> {
+                            if (!groups.delete(request.actor(), request.path("id"))) {
+                                throw notFound(request);
+                            }
+                            return ApiResponse.noContent();
+                        }),
+                AdminRoute.get("/api/v1/groups/{id}/members", Permission.GROUP_READ).tag("groups").summary("A group's devices")
+                        .query("cursor", "from the previous page").query("limit", "1 to 1000, default 50").returns(DevicePage.class)
+                        .handle(request -> {
+                            group(request);
+                            return kernel.devices().search(DeviceFilter.builder().groupId(request.path("id")).build(), DeviceSort.ID,
+                                    request.query("cursor"), request.queryInt("limit", 50, 1, 1000));
+                        }),
+                AdminRoute.post("/api/v1/groups/{id}/members", Permission.GROUP_WRITE).tag("groups")
+                        .summary("Add and remove devices of a static group").body(MemberChange.class).returns(MemberChanges.class)
+                        .handle(request -> {
+                            group(request);
+                            MemberChange body = request.body(MemberChange.class);
+                            int added = groups.addMembers(request.actor(), request.path("id"), ids(body.add().orElse(List.of())));
+                            int removed = groups.removeMembers(request.actor(), request.path("id"), ids(body.remove().orElse(List.of())));
+                            return new MemberChanges(added, removed);
+                        }),
+                AdminRoute.post("/api/v1/groups/preview", Permission.GROUP_READ).tag("groups")
+                        .summary("How many devices a rule matches, and some of them; saves nothing").body(Preview.class)
+                        .returns(PreviewResult.class).handle(request -> {
+                            Preview body = request.body(Preview.class);
+                            GroupService.RulePreview preview = groups.preview(groups.codec().read(body.rule()), body.sample().orElse(20));
+                            return new PreviewResult(preview.matching(), preview.sample().stream().map(DeviceId::toString).toList());
+                        }));
+    }
+
+    private Group group(ApiRequest request) {
+        return kernel.groups().get(request.path("id")).orElseThrow(() -> notFound(request));
+    }
+
+    private static List<DeviceId> ids(List<String> texts) {
+        return texts.stream().map(text -> {
+            try {
+                return DeviceId.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest("'" + text + "' is not a device id");
+            }
+        }).toList();
+    }
+
+    private static ApiException notFound(ApiRequest request) {
+        return ApiException.notFound("No group has the id '" + request.path("id") + "'.");
+    }
+}

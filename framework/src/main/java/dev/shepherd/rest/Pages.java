@@ -1,0 +1,25 @@
+package dev.shepherd.rest;
+
+import java.util.Optional;
+
+/** Shared helpers of the admin API's resources. */
+final class Pages {
+
+    private Pages() {
+    }
+
+    /** Cursors over text keys (usernames, ids): the last key, base64url so it is opaque. */
+    static String encode(String key) {
+        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    static Optional<String> decode(Optional<String> cursor) {
+        return cursor.map(text -> {
+            try {
+                return new String(java.util.Base64.getUrlDecoder().decode(text), java.nio.charset.StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                throw dev.shepherd.http.ApiException.badRequest("the cursor is not valid");
+            }
+        });
+    }
+}

@@ -1,0 +1,61 @@
+package dev.shepherd.rest;
+
+import dev.shepherd.directory.DirectoryService;
+import dev.shepherd.directory.DirectoryUser;
+import dev.shepherd.http.AdminRoute;
+import dev.shepherd.http.ApiException;
+import dev.shepherd.http.ApiResponse;
+import dev.shepherd.security.Permission;
+import dev.shepherd.server.Kernel;
+
+import java.util.List;
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/** The people devices belong to (the built-in directory). */
+final class UserResource {
+
+    record NewUser(String username, String displayName, Optional<String> email) {
+        NewUser {
+            requireNonNull(username, "username is null");
+            requireNonNull(displayName, "displayName is null");
+        }
+    }
+
+    private final Kernel kernel;
+
+    UserResource(Kernel kernel) {
+        this.kernel = requireNonNull(kernel, "kernel is null");
+    }
+
+    List<AdminRoute> routes() {
+        return List.of(
+                AdminRoute.get("/api/v1/users", Permission.USER_READ).tag("users").summary("Search people by username, name or e-mail prefix")
+                        .query("q", "prefix").query("cursor", "from the previous page").query("limit", "1 to 500, default 50")
+                        .returns(Page.class).handle(request -> {
+                            int limit = request.queryInt("limit", 50, 1, 500);
+                            List<DirectoryUser> users = kernel.directory().search(request.query("q").orElse(""),
+                                    Pages.decode(request.query("cursor")), limit + 1);
+                            boolean more = users.size() > limit;
+                            List<DirectoryUser> items = more ? users.subList(0, limit) : users;
+                            return new Page<>(items, more ? Optional.of(Pages.encode(items.get(items.size() - 1).username())) : Optional.empty());
+                        }),
+                AdminRoute.post("/api/v1/users", Permission.USER_WRITE).tag("users").summary("Add a person to the built-in directory")
+                        .body(NewUser.class).returns(DirectoryUser.class).status(201).handle(request -> {
+                            NewUser body = request.body(NewUser.class);
+                            return ApiResponse.created(kernel.directory().create(request.actor(), DirectoryService.LOCAL, body.username(),
+                                    body.displayName(), body.email().orElse("")));
+                        }),
+                AdminRoute.get("/api/v1/users/{id}", Permission.USER_READ).tag("users").summary("One person").returns(DirectoryUser.class)
+                        .handle(request -> kernel.directory().get(request.path("id"))
+                                .orElseThrow(() -> ApiException.notFound("No user has the id '" + request.path("id") + "'."))),
+                AdminRoute.delete("/api/v1/users/{id}", Permission.USER_WRITE).tag("users")
+                        .summary("Remove a person; their devices become unassigned").status(204).handle(request -> {
+                            if (!kernel.directory().delete(request.actor(), request.path("id"))) {
+                                throw ApiException.notFound("No user has the id '" + request.path("id") + "'.");
+                            }
+                            return ApiResponse.noContent();
+                        }));
+    }
+}

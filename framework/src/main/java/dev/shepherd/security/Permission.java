@@ -1,0 +1,17 @@
+package dev.shepherd.security;
+
+/** What an admin API call needs. Roles are sets of these; plugins name them for their own admin endpoints. */
+public enum Permission {
+    DEVICE_READ, DEVICE_WRITE, DEVICE_ACTION, DEVICE_WIPE,
+    ENROLLMENT_READ, ENROLLMENT_WRITE,
+    GROUP_READ, GROUP_WRITE,
+    POLICY_READ, POLICY_WRITE,
+    COMMAND_READ,
+    COMPLIANCE_READ, COMPLIANCE_WRITE, ACCESS_QUERY,
+    USER_READ, USER_WRITE,
+    PLUGIN_READ, PLUGIN_MANAGE,
+    WEBHOOK_READ, WEBHOOK_WRITE,
+    AUDIT_READ,
+    ADMIN_MANAGE,
+    API_TOKEN_OWN
+}
