@@ -26,6 +26,7 @@ final class ComplianceResource {
         NewRule {
             requireNonNull(name, "name is null");
             requireNonNull(check, "check is null");
+            parameters = Pages.present(parameters);
         }
     }
 

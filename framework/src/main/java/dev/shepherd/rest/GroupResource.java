@@ -31,10 +31,14 @@ final class GroupResource {
     record NewGroup(String name, Optional<String> description, Optional<JsonNode> rule) {
         NewGroup {
             requireNonNull(name, "name is null");
+            rule = Pages.present(rule);
         }
     }
 
     record GroupUpdate(Optional<String> name, Optional<String> description, Optional<JsonNode> rule) {
+        GroupUpdate {
+            rule = Pages.present(rule);
+        }
     }
 
     record MemberChange(Optional<List<String>> add, Optional<List<String>> remove) {

@@ -8,6 +8,11 @@ final class Pages {
     private Pages() {
     }
 
+    /** An optional JSON value that JSON {@code null}, or leaving the field out, both leave absent. */
+    static Optional<com.fasterxml.jackson.databind.JsonNode> present(Optional<com.fasterxml.jackson.databind.JsonNode> value) {
+        return value == null ? Optional.empty() : value.filter(node -> !node.isNull() && !node.isMissingNode());
+    }
+
     /** Cursors over text keys (usernames, ids): the last key, base64url so it is opaque. */
     static String encode(String key) {
         return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));

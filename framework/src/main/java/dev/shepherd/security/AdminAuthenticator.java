@@ -48,7 +48,7 @@ public final class AdminAuthenticator {
 
     static final int MAX_FAILURES = 5;
     static final Duration LOCKOUT = Duration.ofMinutes(15);
-    static final int MAX_ATTEMPTS_PER_ADDRESS = 30;
+    static final int MAX_FAILURES_PER_ADDRESS = 30;
 
     private final AdminUserStore users;
     private final AdminSessions sessions;
@@ -57,7 +57,7 @@ public final class AdminAuthenticator {
             .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(10_000).build();
     private final Cache<String, AtomicInteger> failures = Caffeine.newBuilder()
             .expireAfterWrite(LOCKOUT).maximumSize(100_000).build();
-    private final Cache<String, AtomicInteger> attemptsByAddress = Caffeine.newBuilder()
+    private final Cache<String, AtomicInteger> failuresByAddress = Caffeine.newBuilder()
             .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(100_000).build();
 
     public AdminAuthenticator(AdminUserStore users, AdminSessions sessions, ApiTokens tokens) {
@@ -95,8 +95,8 @@ public final class AdminAuthenticator {
      * @param remote the caller's address, for rate limiting
      */
     public Outcome checkPassword(String username, char[] password, String remote) {
-        AtomicInteger fromAddress = attemptsByAddress.get(remote, address -> new AtomicInteger());
-        if (fromAddress.incrementAndGet() > MAX_ATTEMPTS_PER_ADDRESS) {
+        AtomicInteger fromAddress = failuresByAddress.getIfPresent(remote);
+        if (fromAddress != null && fromAddress.get() >= MAX_FAILURES_PER_ADDRESS) {
             return new Outcome.Locked(Duration.ofMinutes(1));
         }
         AtomicInteger failed = failures.getIfPresent(username);
@@ -111,6 +111,7 @@ public final class AdminAuthenticator {
         Optional<AdminUser> user = users.verify(username, password);
         if (user.isEmpty()) {
             failures.get(username, name -> new AtomicInteger()).incrementAndGet();
+            failuresByAddress.get(remote, address -> new AtomicInteger()).incrementAndGet();
             return new Outcome.Rejected();
         }
         failures.invalidate(username);
