@@ -40,7 +40,8 @@ import static org.awaitility.Awaitility.await;
  */
 class DistributionIT {
 
-    private static final String ADMIN_PASSWORD = "distribution-test-pw";
+    /** The README's bootstrap password, so docs/api.md runs verbatim. */
+    private static final String ADMIN_PASSWORD = "change-me-now-please";
 
     @TempDir
     Path installation;
@@ -127,6 +128,35 @@ class DistributionIT {
         }
         assertThat(cli.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(output).contains("corrupt.jar").contains("FAILED").contains("requires plugin API ^9.0.0 but this server provides 0.1.0");
+    }
+
+    @Test
+    void theApiWalkthroughInTheDocsWorksVerbatim() throws Exception {
+        start();
+        Path docs = Path.of(System.getProperty("shepherd.docs")).resolve("api.md");
+        StringBuilder script = new StringBuilder("set -e\n");
+        boolean inBlock = false;
+        for (String line : Files.readAllLines(docs, StandardCharsets.UTF_8)) {
+            if (line.startsWith("```sh")) {
+                inBlock = true;
+            } else if (line.startsWith("```")) {
+                inBlock = false;
+            } else if (inBlock) {
+                script.append(line.replace("SHEPHERD=http://localhost:8080", "SHEPHERD=http://127.0.0.1:" + port)).append('\n');
+            }
+        }
+        assertThat(script.toString()).contains("api/v1/auth/login").contains("api/v1/audit");
+        Path workDir = Files.createTempDirectory(installation, "walkthrough");
+        Process walkthrough = new ProcessBuilder("bash", "-c", script.toString()).directory(workDir.toFile())
+                .redirectErrorStream(true).start();
+        String output;
+        try (InputStream in = walkthrough.getInputStream()) {
+            output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertThat(walkthrough.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(walkthrough.exitValue()).as(output).isZero();
+        assertThat(output).contains("\"type\":\"LOCK\"").contains("REFRESH_INVENTORY").contains("policy.assign")
+                .contains("group.add-members").contains("\"intact\":true");
     }
 
     @Test
