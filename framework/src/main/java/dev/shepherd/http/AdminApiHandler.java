@@ -138,7 +138,10 @@ public final class AdminApiHandler implements HttpHandler {
         }
         Map<String, String> parameters = new HashMap<>();
         for (String name : route.parameterNames()) {
-            parameters.put(name, matcher.group(name));
+            String value = matcher.group(name);
+            if (value != null) {
+                parameters.put(name, value);
+            }
         }
         try {
             Object result = route.handler().handle(new ApiRequest(exchange, parameters, principal, io.json(), maxBodyBytes));

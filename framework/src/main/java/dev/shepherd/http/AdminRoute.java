@@ -79,6 +79,11 @@ public record AdminRoute(String method, String template, Optional<Permission> pe
         return new Builder("DELETE", template, Optional.of(permission));
     }
 
+    /** A route with any method, for routes made at run time such as plugins' admin endpoints. */
+    public static Builder route(String method, String template, Permission permission) {
+        return new Builder(method, template, Optional.of(permission));
+    }
+
     /** A route anyone may call, such as the sign-in. */
     public static Builder open(String method, String template) {
         return new Builder(method, template, Optional.empty());
@@ -91,6 +96,10 @@ public record AdminRoute(String method, String template, Optional<Permission> pe
     /** @return the names of the template's parameters, in order */
     public List<String> parameterNames() {
         List<String> names = new ArrayList<>();
+        if (template.endsWith("/**")) {
+            names.add("rest");
+            return names;
+        }
         Matcher matcher = PARAMETER.matcher(template);
         while (matcher.find()) {
             names.add(matcher.group(1));
@@ -98,8 +107,11 @@ public record AdminRoute(String method, String template, Optional<Permission> pe
         return names;
     }
 
-    /** @return the template as a regular expression with named groups */
+    /** @return the template as a regular expression with named groups; a trailing {@code /**} matches any rest */
     Pattern pattern() {
+        if (template.endsWith("/**")) {
+            return Pattern.compile(Pattern.quote(template.substring(0, template.length() - 3)) + "(?<rest>/.*)?");
+        }
         Matcher matcher = PARAMETER.matcher(template);
         StringBuilder regex = new StringBuilder();
         int last = 0;

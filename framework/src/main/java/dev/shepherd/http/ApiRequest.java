@@ -58,6 +58,12 @@ public final class ApiRequest {
         return AdminAuthenticator.remote(exchange);
     }
 
+    /** The part of the path a trailing {@code /**} matched, {@code /} when nothing. */
+    public String rest() {
+        String value = pathParameters.get("rest");
+        return value == null || value.isEmpty() ? "/" : value;
+    }
+
     public String path(String name) {
         String value = pathParameters.get(name);
         if (value == null) {

@@ -14,6 +14,7 @@ import dev.shepherd.plugin.PluginHost;
 import dev.shepherd.plugin.IdentityProviders;
 import dev.shepherd.plugin.JdbcPluginSwitches;
 import dev.shepherd.rest.AdminApi;
+import dev.shepherd.rest.PluginAdminEndpoints;
 import dev.shepherd.security.AdminSessions;
 import dev.shepherd.security.ApiTokens;
 import dev.shepherd.plugin.PlatformPlugins;
@@ -180,6 +181,9 @@ public final class ShepherdServer implements AutoCloseable {
         ApiTokens tokens = new ApiTokens(kernel.transactions(), kernel.audit(), kernel.json(), Clock.systemUTC());
         adminApi = new AdminApi(kernel, plugins, adminUsers, sessions, tokens, new AdminAuthenticator(adminUsers, sessions, tokens),
                 config.http().maxRequestBytes(), io);
+        PluginAdminEndpoints pluginAdminEndpoints = new PluginAdminEndpoints();
+        registry.addListener(pluginAdminEndpoints);
+        adminApi.handler().addDynamicRoutes(pluginAdminEndpoints::routes);
         PathHandler paths = new PathHandler()
                 .addExactPath("/health", new HealthHandler(database, plugins, io))
                 .addPrefixPath(DeviceEndpointRouter.MOUNT, deviceEndpoints)

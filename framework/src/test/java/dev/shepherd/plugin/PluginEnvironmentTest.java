@@ -272,6 +272,52 @@ class PluginEnvironmentTest {
         assertThat(large.headers().firstValue("Content-Type")).hasValue("application/problem+json");
     }
 
+    @Test
+    void aPluginsAdminEndpointSitsBehindTheAdminApisAuthenticationAndItsPermission() throws Exception {
+        server = TestServer.start(home);
+        server.server().adminUsers().create("auditor", "auditor-password".toCharArray(), dev.shepherd.security.AdminRole.AUDITOR);
+        install(plugin("certs", "1.0.0").source("""
+                package acme.certs;
+
+                import dev.shepherd.api.http.*;
+                import org.pf4j.Extension;
+
+                @Extension
+                public class Upload implements AdminEndpoint {
+                    @Override
+                    public String path() {
+                        return "/push-certificate";
+                    }
+
+                    @Override
+                    public String permission() {
+                        return "plugin_manage";
+                    }
+
+                    @Override
+                    public DeviceResponse handle(AdminRequest request) {
+                        return DeviceResponse.text(200, request.method() + " " + request.path() + " by " + request.adminUsername()
+                                + " (" + request.body().length + " bytes, auth header " + request.headers().containsKey("authorization") + ")");
+                    }
+                }
+                """).buildZip(build, "certs.zip"));
+        String url = "/api/v1/plugins/certs/push-certificate";
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(server.getAsAdmin(url).statusCode()).isEqualTo(200));
+
+        HttpResponse<String> admin = server.send(HttpRequest.newBuilder(server.uri(url + "/current"))
+                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
+                .PUT(HttpRequest.BodyPublishers.ofString("12345")).build());
+        assertThat(admin.body()).isEqualTo("PUT /push-certificate/current by admin (5 bytes, auth header false)");
+        assertThat(server.get(url).statusCode()).isEqualTo(401);
+        assertThat(server.send(HttpRequest.newBuilder(server.uri(url))
+                .header("Authorization", TestServer.basic("auditor", "auditor-password")).GET().build()).statusCode()).isEqualTo(403);
+        assertThat(server.server().adminRoutes()).anySatisfy(route -> assertThat(route.template())
+                .isEqualTo("/api/v1/plugins/certs/push-certificate/**"));
+
+        Files.delete(server.pluginsDir().resolve("certs.zip"));
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(server.getAsAdmin(url).statusCode()).isEqualTo(404));
+    }
+
     private Path install(Path built) throws IOException {
         return Files.copy(built, server.pluginsDir().resolve(built.getFileName()));
     }

@@ -1,0 +1,59 @@
+package dev.shepherd.api.http;
+
+import org.pf4j.ExtensionPoint;
+
+/**
+ * An admin API endpoint contributed by a plugin, such as uploading the push certificate of a platform. Mounted under
+ * {@code /api/v1/plugins/{pluginId}}{@link #path()} behind the same authentication as the kernel's admin API; the
+ * kernel lets through only admins whose role holds {@link #permission()}, and changes made with a session must carry
+ * the CSRF token. Answer with {@link DeviceResponse}; JSON errors should be {@code application/problem+json}.
+ */
+public interface AdminEndpoint extends ExtensionPoint {
+
+    /**
+     * The path prefix below the plugin's admin mount point; the paths {@code /enable} and {@code /disable} are the
+     * kernel's.
+     *
+     * @return a path starting with {@code /}, such as {@code /push-certificate}
+     */
+    String path();
+
+    /**
+     * The permission a caller needs, by name (case-insensitive): one of {@code device_read}, {@code device_write},
+     * {@code device_action}, {@code device_wipe}, {@code enrollment_read}, {@code enrollment_write},
+     * {@code group_read}, {@code group_write}, {@code policy_read}, {@code policy_write}, {@code command_read},
+     * {@code compliance_read}, {@code compliance_write}, {@code access_query}, {@code user_read}, {@code user_write},
+     * {@code plugin_read}, {@code plugin_manage}, {@code webhook_read}, {@code webhook_write}, {@code audit_read},
+     * {@code admin_manage}. An unknown name keeps the endpoint from being mounted.
+     *
+     * @return the permission's name
+     */
+    String permission();
+
+    /**
+     * The largest body accepted; larger requests are answered 413 without calling the endpoint.
+     *
+     * @return a byte count
+     */
+    default int maxBodyBytes() {
+        return 1024 * 1024;
+    }
+
+    /**
+     * A one-line description for the OpenAPI document.
+     *
+     * @return the summary
+     */
+    default String summary() {
+        return "";
+    }
+
+    /**
+     * Answers one request. An exception is a plugin failure (the admin gets a 500, the plugin is marked failed).
+     *
+     * @param request the request
+     * @return the response
+     * @throws Exception when the plugin fails
+     */
+    DeviceResponse handle(AdminRequest request) throws Exception;
+}
