@@ -35,7 +35,7 @@ public final class AdminApi {
                     AdminAuthenticator authenticator, long maxBodyBytes, dev.shepherd.http.HttpIo io) {
         requireNonNull(kernel, "kernel is null");
         List<AdminRoute> routes = new ArrayList<>();
-        routes.addAll(new AuthResource(authenticator, sessions).routes());
+        routes.addAll(new AuthResource(authenticator, sessions, kernel.audit()).routes());
         routes.addAll(new DeviceResource(kernel).routes());
         routes.addAll(new EnrollmentResource(kernel).routes());
         routes.addAll(new UserResource(kernel).routes());

@@ -26,11 +26,16 @@ import static java.util.Objects.requireNonNull;
 /** Admin accounts, roles and API tokens. */
 final class AdminResource {
 
-    record NewAdmin(String username, String password, AdminRole role) {
+    /** A local account has a password; an account of an identity provider names the provider instead. */
+    record NewAdmin(String username, Optional<String> password, AdminRole role, Optional<String> provider) {
         NewAdmin {
             requireNonNull(username, "username is null");
-            requireNonNull(password, "password is null");
             requireNonNull(role, "role is null");
+            password = password == null ? Optional.empty() : password;
+            provider = provider == null ? Optional.empty() : provider;
+            if (password.isPresent() == provider.isPresent()) {
+                throw new IllegalArgumentException("give a password for a local account, or the identity provider's id, not both");
+            }
         }
 
         @Override
@@ -76,11 +81,14 @@ final class AdminResource {
                         .summary("Create an admin account (passwords: 12 characters at least)").body(NewAdmin.class)
                         .returns(AdminUser.class).status(201).handle(request -> {
                             NewAdmin body = request.body(NewAdmin.class);
-                            char[] password = body.password().toCharArray();
+                            char[] password = body.password().orElse("").toCharArray();
                             try {
-                                AdminUser created = admins.create(body.username(), password, body.role());
+                                AdminUser created = body.provider().isPresent()
+                                        ? admins.createExternal(body.username(), body.role(), body.provider().get())
+                                        : admins.create(body.username(), password, body.role());
                                 kernel.audit().append(new AuditRecord(request.actor(), "admin.create", "admin", body.username(),
-                                        Optional.empty(), Optional.of(kernel.json().write(Map.of("username", body.username(), "role", body.role())))));
+                                        Optional.empty(), Optional.of(kernel.json().write(Map.of("username", body.username(), "role", body.role(),
+                                                "provider", body.provider().orElse("local"))))));
                                 return ApiResponse.created(created);
                             } finally {
                                 Arrays.fill(password, '\0');

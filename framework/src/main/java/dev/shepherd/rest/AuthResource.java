@@ -36,10 +36,12 @@ final class AuthResource {
 
     private final AdminAuthenticator authenticator;
     private final AdminSessions sessions;
+    private final dev.shepherd.audit.AuditLog audit;
 
-    AuthResource(AdminAuthenticator authenticator, AdminSessions sessions) {
+    AuthResource(AdminAuthenticator authenticator, AdminSessions sessions, dev.shepherd.audit.AuditLog audit) {
         this.authenticator = requireNonNull(authenticator, "authenticator is null");
         this.sessions = requireNonNull(sessions, "sessions is null");
+        this.audit = requireNonNull(audit, "audit is null");
     }
 
     List<AdminRoute> routes() {
@@ -63,6 +65,8 @@ final class AuthResource {
                             }
                             Principal principal = authenticated.principal();
                             AdminSessions.Started session = sessions.start(principal.username(), request.remote());
+                            audit.append(new dev.shepherd.audit.AuditRecord(principal.actor(), "auth.login", "admin", principal.username(),
+                                    java.util.Optional.empty(), java.util.Optional.of("{\"remote\":\"" + request.remote() + "\"}")));
                             boolean secure = request.exchange().getConnection().getSslSessionInfo() != null;
                             request.exchange().setResponseCookie(new io.undertow.server.handlers.CookieImpl(AdminAuthenticator.SESSION_COOKIE, session.id())
                                     .setPath("/").setHttpOnly(true).setSecure(secure).setSameSiteMode("Strict")

@@ -84,6 +84,37 @@ public final class AdminUserStore {
         }
     }
 
+    /**
+     * Creates an account whose password an identity-provider plugin checks; Shepherd keeps no password for it.
+     *
+     * @throws DuplicateUserException when the username is taken
+     */
+    public AdminUser createExternal(String username, AdminRole role, String provider) throws DuplicateUserException {
+        requireNonNull(provider, "provider is null");
+        if (!USERNAME.matcher(requireNonNull(username, "username is null")).matches()) {
+            throw new IllegalArgumentException("usernames are 1 to 128 letters, digits and . _ @ -");
+        }
+        if (provider.equals("local") || !provider.matches("[a-z][a-z0-9-]{0,62}")) {
+            throw new IllegalArgumentException("provider must be an identity provider's id, not 'local'");
+        }
+        AdminUser user = new AdminUser(UUID.randomUUID().toString(), username, role, Instant.now(), false);
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement insert = connection.prepareStatement(
+                     "INSERT INTO admin_user (id, username, password_hash, role, created_at, disabled, provider) VALUES (?, ?, '!', ?, ?, 0, ?)")) {
+            insert.setString(1, user.id());
+            insert.setString(2, username);
+            insert.setString(3, role.name());
+            insert.setTimestamp(4, Timestamp.from(user.createdAt()));
+            insert.setString(5, provider);
+            insert.executeUpdate();
+            return user;
+        } catch (SQLIntegrityConstraintViolationException e) {
+            throw new DuplicateUserException(username);
+        } catch (SQLException e) {
+            throw new StorageException("Cannot create admin " + username, e);
+        }
+    }
+
     /** @return whether any admin account exists */
     public boolean any() {
         try (Connection connection = dataSource.getConnection();

@@ -318,6 +318,47 @@ class PluginEnvironmentTest {
         await().atMost(WITHIN).untilAsserted(() -> assertThat(server.getAsAdmin(url).statusCode()).isEqualTo(404));
     }
 
+    @Test
+    void anIdentityProviderPluginChecksThePasswordsOfItsAdmins() throws Exception {
+        server = TestServer.start(home);
+        install(plugin("corp-directory", "1.0.0").source("""
+                package acme.directory;
+
+                import dev.shepherd.api.identity.Identity;
+                import dev.shepherd.api.identity.IdentityProvider;
+                import org.pf4j.Extension;
+                import java.util.Optional;
+                import java.util.Set;
+
+                @Extension
+                public class Corp implements IdentityProvider {
+                    @Override
+                    public String id() {
+                        return "corp";
+                    }
+
+                    @Override
+                    public Optional<Identity> authenticate(String username, char[] password) {
+                        return username.equals("carol") && new String(password).equals("corp-secret")
+                                ? Optional.of(new Identity("corp", "carol", "Carol", "carol@corp.example", Set.of())) : Optional.empty();
+                    }
+                }
+                """).buildZip(build, "corp.zip"));
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(server.server().plugins().plugin("corp-directory"))
+                .hasValueSatisfying(info -> assertThat(info.state()).isEqualTo(PluginState.STARTED)));
+
+        HttpResponse<String> created = server.send(HttpRequest.newBuilder(server.uri("/api/v1/admins"))
+                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"username\":\"carol\",\"role\":\"AUDITOR\",\"provider\":\"corp\"}")).build());
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+
+        assertThat(server.send(HttpRequest.newBuilder(server.uri("/api/v1/auth/me"))
+                .header("Authorization", TestServer.basic("carol", "corp-secret")).GET().build()).body()).contains("\"role\":\"AUDITOR\"");
+        assertThat(server.send(HttpRequest.newBuilder(server.uri("/api/v1/auth/me"))
+                .header("Authorization", TestServer.basic("carol", "not-her-password")).GET().build()).statusCode()).isEqualTo(401);
+    }
+
     private Path install(Path built) throws IOException {
         return Files.copy(built, server.pluginsDir().resolve(built.getFileName()));
     }
