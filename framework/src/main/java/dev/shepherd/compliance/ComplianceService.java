@@ -20,6 +20,7 @@ import dev.shepherd.device.DeviceService;
 import dev.shepherd.event.EventLog;
 import dev.shepherd.group.GroupService;
 import dev.shepherd.json.Json;
+import dev.shepherd.storage.DeviceWorkQueue;
 import dev.shepherd.storage.StorageException;
 import dev.shepherd.storage.Transactions;
 import dev.shepherd.storage.Tx;
@@ -69,6 +70,7 @@ public final class ComplianceService {
     private final EventLog events;
     private final Json json;
     private final Clock clock;
+    private final DeviceWorkQueue queue;
 
     public ComplianceService(Transactions transactions, DeviceService devices, GroupService groups, CommandService commands,
                              AuditLog audit, EventLog events, Json json, Clock clock) {
@@ -79,15 +81,16 @@ public final class ComplianceService {
         this.events = requireNonNull(events, "events is null");
         this.json = requireNonNull(json, "json is null");
         this.clock = requireNonNull(clock, "clock is null");
-        devices.addInventoryListener((tx, device, inventory) -> enqueue(tx, device));
+        this.queue = new DeviceWorkQueue("compliance_queue", transactions, clock);
+        devices.addInventoryListener((tx, device, inventory) -> queue.enqueue(tx, device));
         devices.addChangeListener((tx, before, after) -> {
             if (before.isEmpty() || relevantChange(before.get().device(), after.device())) {
-                enqueue(tx, after.device().id());
+                queue.enqueue(tx, after.device().id());
             }
         });
         groups.addMembershipListener((tx, changed) -> {
             for (DeviceId device : changed) {
-                enqueue(tx, device);
+                queue.enqueue(tx, device);
             }
         });
     }
@@ -197,27 +200,7 @@ public final class ComplianceService {
 
     /** Evaluates queued devices, a transaction each; returns how many. Called in the background. */
     public int evaluatePending() {
-        int done = 0;
-        while (true) {
-            List<DeviceId> batch = new ArrayList<>();
-            try (Connection connection = transactions.dataSource().getConnection();
-                 PreparedStatement select = connection.prepareStatement(
-                         "SELECT device_id FROM compliance_queue ORDER BY queued_at FETCH FIRST 200 ROWS ONLY");
-                 ResultSet rows = select.executeQuery()) {
-                while (rows.next()) {
-                    batch.add(DeviceId.parse(rows.getString(1).trim()));
-                }
-            } catch (SQLException e) {
-                throw new StorageException("Cannot read the compliance queue", e);
-            }
-            if (batch.isEmpty()) {
-                return done;
-            }
-            for (DeviceId device : batch) {
-                evaluate(device);
-                done++;
-            }
-        }
+        return queue.drain(this::evaluate);
     }
 
     /**
@@ -226,28 +209,14 @@ public final class ComplianceService {
      */
     public int sweep() {
         return transactions.inTransaction("queue devices for a compliance sweep", tx -> {
-            Timestamp now = Timestamp.from(clock.instant());
-            int queued;
-            try (PreparedStatement failing = tx.connection().prepareStatement("""
-                    INSERT INTO compliance_queue (device_id, queued_at)
-                    SELECT DISTINCT c.device_id, ? FROM device_compliance c
-                    WHERE NOT EXISTS (SELECT 1 FROM compliance_queue q WHERE q.device_id = c.device_id)""")) {
-                failing.setTimestamp(1, now);
-                queued = failing.executeUpdate();
-            }
+            int queued = queue.enqueueAll(tx, "SELECT c.device_id FROM device_compliance c", List.of());
             OptionalLong shortest = rules().stream()
                     .filter(rule -> rule.enabled() && rule.check() == ComplianceCheck.CHECKED_IN_WITHIN)
                     .mapToLong(rule -> rule.parameters().path("days").asLong()).min();
             if (shortest.isPresent()) {
-                try (PreparedStatement stale = tx.connection().prepareStatement("""
-                        INSERT INTO compliance_queue (device_id, queued_at)
-                        SELECT d.id, ? FROM device d
-                        WHERE d.compliance = 'COMPLIANT' AND (d.last_check_in IS NULL OR d.last_check_in < ?)
-                        AND NOT EXISTS (SELECT 1 FROM compliance_queue q WHERE q.device_id = d.id)""")) {
-                    stale.setTimestamp(1, now);
-                    stale.setTimestamp(2, Timestamp.from(clock.instant().minus(Duration.ofDays(shortest.getAsLong()))));
-                    queued += stale.executeUpdate();
-                }
+                queued += queue.enqueueAll(tx, "SELECT d.id AS device_id FROM device d WHERE d.compliance = 'COMPLIANT'"
+                                + " AND (d.last_check_in IS NULL OR d.last_check_in < ?)",
+                        List.of(Timestamp.from(clock.instant().minus(Duration.ofDays(shortest.getAsLong())))));
             }
             return queued;
         });
@@ -256,10 +225,7 @@ public final class ComplianceService {
     /** Evaluates one device now: its verdict, its failing rules, and any remediation that has fallen due. */
     public ComplianceState evaluate(DeviceId id) {
         return transactions.inTransaction("evaluate compliance", tx -> {
-            try (PreparedStatement dequeue = tx.connection().prepareStatement("DELETE FROM compliance_queue WHERE device_id = ?")) {
-                dequeue.setString(1, id.toString());
-                dequeue.executeUpdate();
-            }
+            queue.dequeue(tx, id);
             Optional<DeviceRecord> record = devices.get(tx, id);
             if (record.isEmpty()) {
                 return ComplianceState.UNKNOWN;
@@ -395,29 +361,11 @@ public final class ComplianceService {
 
     // ---- storage helpers ----
 
-    private void enqueue(Tx tx, DeviceId device) throws SQLException {
-        try (PreparedStatement insert = tx.connection().prepareStatement("""
-                INSERT INTO compliance_queue (device_id, queued_at)
-                SELECT ?, ? FROM SYSIBM.SYSDUMMY1 WHERE NOT EXISTS (SELECT 1 FROM compliance_queue WHERE device_id = ?)""")) {
-            insert.setString(1, device.toString());
-            insert.setTimestamp(2, Timestamp.from(clock.instant()));
-            insert.setString(3, device.toString());
-            insert.executeUpdate();
-        }
-    }
-
     private void enqueueScope(Tx tx, Optional<String> groupId) throws SQLException {
-        String sql = groupId.isPresent()
-                ? "INSERT INTO compliance_queue (device_id, queued_at) SELECT m.device_id, ? FROM group_member m WHERE m.group_id = ?"
-                + " AND NOT EXISTS (SELECT 1 FROM compliance_queue q WHERE q.device_id = m.device_id)"
-                : "INSERT INTO compliance_queue (device_id, queued_at) SELECT d.id, ? FROM device d WHERE d.status IN ('ENROLLED', 'QUARANTINED')"
-                + " AND NOT EXISTS (SELECT 1 FROM compliance_queue q WHERE q.device_id = d.id)";
-        try (PreparedStatement insert = tx.connection().prepareStatement(sql)) {
-            insert.setTimestamp(1, Timestamp.from(clock.instant()));
-            if (groupId.isPresent()) {
-                insert.setString(2, groupId.get());
-            }
-            insert.executeUpdate();
+        if (groupId.isPresent()) {
+            queue.enqueueAll(tx, "SELECT m.device_id FROM group_member m WHERE m.group_id = ?", List.of(groupId.get()));
+        } else {
+            queue.enqueueAll(tx, "SELECT d.id AS device_id FROM device d WHERE d.status IN ('ENROLLED', 'QUARANTINED')", List.of());
         }
     }
 

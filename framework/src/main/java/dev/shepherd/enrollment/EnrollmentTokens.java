@@ -7,13 +7,11 @@ import dev.shepherd.audit.Actor;
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.audit.AuditRecord;
 import dev.shepherd.json.Json;
+import dev.shepherd.security.Secrets;
 import dev.shepherd.storage.StorageException;
 import dev.shepherd.storage.Transactions;
 import dev.shepherd.storage.Tx;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -25,7 +23,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -76,7 +73,7 @@ public final class EnrollmentTokens {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)""")) {
                 insert.setString(1, token.id());
                 insert.setString(2, token.name());
-                insert.setString(3, hash(secret));
+                insert.setString(3, Secrets.sha256(secret));
                 insert.setString(4, token.ownership().name());
                 setOptional(insert, 5, token.platform().map(Platform::id));
                 setOptional(insert, 6, token.groupId());
@@ -130,7 +127,7 @@ public final class EnrollmentTokens {
 
     /** What a secret grants now, without using it up. */
     public Optional<EnrollmentGrant> check(String secret) {
-        return byHash(hash(secret)).filter(token -> token.usableAt(clock.instant())).map(EnrollmentTokens::grantOf);
+        return byHash(Secrets.sha256(secret)).filter(token -> token.usableAt(clock.instant())).map(EnrollmentTokens::grantOf);
     }
 
     /**
@@ -139,7 +136,7 @@ public final class EnrollmentTokens {
      * @return the token's grant, or empty when the secret is unknown, expired, used up or revoked
      */
     public Optional<EnrollmentGrant> consume(Tx tx, String secret) throws SQLException {
-        String hash = hash(secret);
+        String hash = Secrets.sha256(secret);
         try (PreparedStatement update = tx.connection().prepareStatement("""
                 UPDATE enrollment_token SET uses = uses + 1
                 WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ? AND (max_uses IS NULL OR uses < max_uses)""")) {
@@ -187,14 +184,6 @@ public final class EnrollmentTokens {
                 }
             }
             return tokens;
-        }
-    }
-
-    static String hash(String secret) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JDK", e);
         }
     }
 

@@ -27,6 +27,7 @@ import dev.shepherd.device.DeviceService;
 import dev.shepherd.event.EventLog;
 import dev.shepherd.group.GroupService;
 import dev.shepherd.json.Json;
+import dev.shepherd.storage.DeviceWorkQueue;
 import dev.shepherd.storage.StorageException;
 import dev.shepherd.storage.Transactions;
 import dev.shepherd.storage.Tx;
@@ -87,6 +88,7 @@ public final class PolicyService {
     private final SettingMerger merger;
     private final Clock clock;
     private volatile Function<Platform, Optional<Set<String>>> platformSupport = platform -> Optional.empty();
+    private final DeviceWorkQueue queue;
     private final Cache<DeviceId, List<EffectiveSetting>> effective = Caffeine.newBuilder()
             .maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(10)).build();
 
@@ -102,9 +104,10 @@ public final class PolicyService {
         this.types = requireNonNull(types, "types is null");
         this.merger = new SettingMerger(types, json.mapper());
         this.clock = requireNonNull(clock, "clock is null");
+        this.queue = new DeviceWorkQueue("policy_reconcile_queue", transactions, clock);
         groups.addMembershipListener((tx, changed) -> {
             for (DeviceId device : changed) {
-                enqueue(tx, device);
+                queue.enqueue(tx, device);
             }
             tx.afterCommit(() -> effective.invalidateAll(changed));
         });
@@ -112,7 +115,7 @@ public final class PolicyService {
             boolean statusChanged = before.isPresent() && before.get().device().status() != after.device().status();
             boolean platformChanged = before.isPresent() && !before.get().device().platform().equals(after.device().platform());
             if (statusChanged || platformChanged) {
-                enqueue(tx, after.device().id());
+                queue.enqueue(tx, after.device().id());
             }
         });
         commands.addResultListener(this::commandAnswered);
@@ -398,36 +401,13 @@ public final class PolicyService {
 
     /** Reconciles queued devices, a transaction each; returns how many it reconciled. Called in the background. */
     public int reconcilePending() {
-        int done = 0;
-        while (true) {
-            List<DeviceId> batch = new ArrayList<>();
-            try (Connection connection = transactions.dataSource().getConnection();
-                 PreparedStatement select = connection.prepareStatement(
-                         "SELECT device_id FROM policy_reconcile_queue ORDER BY queued_at FETCH FIRST 200 ROWS ONLY");
-                 ResultSet rows = select.executeQuery()) {
-                while (rows.next()) {
-                    batch.add(DeviceId.parse(rows.getString(1).trim()));
-                }
-            } catch (SQLException e) {
-                throw new StorageException("Cannot read the reconciliation queue", e);
-            }
-            if (batch.isEmpty()) {
-                return done;
-            }
-            for (DeviceId device : batch) {
-                reconcile(device);
-                done++;
-            }
-        }
+        return queue.drain(this::reconcile);
     }
 
     /** Brings one device's desired state in line with its effective policy, queuing only the difference. */
     public void reconcile(DeviceId device) {
         transactions.inTransaction("reconcile a device's policy", tx -> {
-            try (PreparedStatement dequeue = tx.connection().prepareStatement("DELETE FROM policy_reconcile_queue WHERE device_id = ?")) {
-                dequeue.setString(1, device.toString());
-                dequeue.executeUpdate();
-            }
+            queue.dequeue(tx, device);
             Optional<DeviceRecord> record = devices.get(device);
             Map<String, DeviceSettingState> current = states(tx.connection(), device);
             if (record.isEmpty()) {
@@ -632,38 +612,13 @@ public final class PolicyService {
 
     // ---- storage helpers ----
 
-    private void enqueue(Tx tx, DeviceId device) throws SQLException {
-        try (PreparedStatement insert = tx.connection().prepareStatement("""
-                INSERT INTO policy_reconcile_queue (device_id, queued_at)
-                SELECT ?, ? FROM SYSIBM.SYSDUMMY1 WHERE NOT EXISTS (SELECT 1 FROM policy_reconcile_queue WHERE device_id = ?)""")) {
-            insert.setString(1, device.toString());
-            insert.setTimestamp(2, Timestamp.from(clock.instant()));
-            insert.setString(3, device.toString());
-            insert.executeUpdate();
-        }
-    }
-
     private int enqueueGroup(Tx tx, String groupId) throws SQLException {
-        try (PreparedStatement insert = tx.connection().prepareStatement("""
-                INSERT INTO policy_reconcile_queue (device_id, queued_at)
-                SELECT m.device_id, ? FROM group_member m WHERE m.group_id = ?
-                AND NOT EXISTS (SELECT 1 FROM policy_reconcile_queue q WHERE q.device_id = m.device_id)""")) {
-            insert.setTimestamp(1, Timestamp.from(clock.instant()));
-            insert.setString(2, groupId);
-            return insert.executeUpdate();
-        }
+        return queue.enqueueAll(tx, "SELECT m.device_id FROM group_member m WHERE m.group_id = ?", List.of(groupId));
     }
 
     private int enqueueAssigned(Tx tx, String policyId) throws SQLException {
-        try (PreparedStatement insert = tx.connection().prepareStatement("""
-                INSERT INTO policy_reconcile_queue (device_id, queued_at)
-                SELECT DISTINCT m.device_id, ? FROM group_member m
-                WHERE m.group_id IN (SELECT a.group_id FROM policy_assignment a WHERE a.policy_id = ?)
-                AND NOT EXISTS (SELECT 1 FROM policy_reconcile_queue q WHERE q.device_id = m.device_id)""")) {
-            insert.setTimestamp(1, Timestamp.from(clock.instant()));
-            insert.setString(2, policyId);
-            return insert.executeUpdate();
-        }
+        return queue.enqueueAll(tx, "SELECT m.device_id FROM group_member m"
+                + " WHERE m.group_id IN (SELECT a.group_id FROM policy_assignment a WHERE a.policy_id = ?)", List.of(policyId));
     }
 
     private Map<String, DeviceSettingState> states(Connection connection, DeviceId device) throws SQLException {

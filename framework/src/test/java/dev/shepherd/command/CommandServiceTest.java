@@ -10,6 +10,7 @@ import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.audit.AuditEntry;
 import dev.shepherd.audit.AuditFilter;
+import dev.shepherd.testing.TestClock;
 import dev.shepherd.testing.TestKernel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -17,17 +18,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.shepherd.testing.TestKernel.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -38,29 +36,13 @@ class CommandServiceTest {
 
     @TempDir
     Path home;
-    private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-06-01T10:00:00Z"));
+    private final TestClock clock = new TestClock(Instant.parse("2026-06-01T10:00:00Z"));
     private TestKernel test;
     private CommandService commands;
     private final List<DeviceId> woken = new CopyOnWriteArrayList<>();
 
     @BeforeEach
     void open() {
-        Clock clock = new Clock() {
-            @Override
-            public ZoneOffset getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(java.time.ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return now.get();
-            }
-        };
         test = TestKernel.open(home, clock);
         commands = test.kernel().commands();
         commands.setWaker((devices, batch) -> woken.addAll(devices));
@@ -168,7 +150,7 @@ class CommandServiceTest {
         UUID id = commands.issue(ADMIN, device, new CommandRequest(CommandType.LOCATE, Map.of(), 0, Optional.of(Duration.ofHours(1))))
                 .command().id();
 
-        now.set(now.get().plus(Duration.ofHours(2)));
+        clock.advance(Duration.ofHours(2));
 
         assertThat(commands.take(device, 10)).isEmpty();
         assertThat(commands.expireDue()).isEqualTo(1);

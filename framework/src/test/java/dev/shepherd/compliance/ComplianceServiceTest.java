@@ -10,6 +10,7 @@ import dev.shepherd.api.device.Platform;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.event.EventLog;
 import dev.shepherd.group.Group;
+import dev.shepherd.testing.TestClock;
 import dev.shepherd.testing.TestKernel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -18,15 +19,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.shepherd.testing.TestKernel.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -39,29 +36,14 @@ class ComplianceServiceTest {
 
     @TempDir
     Path home;
-    private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-06-01T08:00:00Z"));
+    private final TestClock clock = new TestClock(Instant.parse("2026-06-01T08:00:00Z"));
     private TestKernel test;
     private ComplianceService compliance;
     private final ObjectMapper json = new ObjectMapper();
 
     @BeforeEach
     void open() {
-        test = TestKernel.open(home, new Clock() {
-            @Override
-            public ZoneId getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return now.get();
-            }
-        });
+        test = TestKernel.open(home, clock);
         compliance = test.kernel().compliance();
     }
 
@@ -110,7 +92,7 @@ class ComplianceServiceTest {
         assertThat(inGrace.allowed()).isTrue();
         assertThat(inGrace.failing()).singleElement().satisfies(failing -> assertThat(failing.detail()).isEqualTo("no passcode is set"));
 
-        now.set(now.get().plus(Duration.ofHours(25)));
+        clock.advance(Duration.ofHours(25));
         compliance.sweep();
         compliance.evaluatePending();
 
@@ -121,7 +103,7 @@ class ComplianceServiceTest {
         assertThat(test.kernel().events().read(Optional.of("compliance.notify"), 0, 10)).hasSize(1);
         assertThat(test.kernel().commands().take(device, 10)).isEmpty();
 
-        now.set(now.get().plus(Duration.ofHours(49)));
+        clock.advance(Duration.ofHours(49));
         compliance.sweep();
         compliance.evaluatePending();
         compliance.sweep();
@@ -155,12 +137,12 @@ class ComplianceServiceTest {
     @Test
     void aStaleCheckInIsCaughtByTheSweep() throws IOException {
         DeviceId device = test.enrollId(Platform.WINDOWS, "STALE");
-        test.kernel().devices().recordCheckIn(device, now.get());
+        test.kernel().devices().recordCheckIn(device, clock.instant());
         rule("Seen this week", ComplianceCheck.CHECKED_IN_WITHIN, "{\"days\":7}", 0, List.of());
         compliance.evaluatePending();
         assertThat(compliance.accessDecision(device).orElseThrow().state()).isEqualTo(ComplianceState.COMPLIANT);
 
-        now.set(now.get().plus(Duration.ofDays(8)));
+        clock.advance(Duration.ofDays(8));
         assertThat(compliance.sweep()).isEqualTo(1);
         compliance.evaluatePending();
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.testing.TestClock;
 import dev.shepherd.testing.TestKernel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -15,16 +16,12 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.shepherd.testing.TestKernel.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,7 +32,7 @@ class WebhookServiceTest {
 
     @TempDir
     Path home;
-    private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-06-01T08:00:00Z"));
+    private final TestClock clock = new TestClock(Instant.parse("2026-06-01T08:00:00Z"));
     private TestKernel test;
     private WebhookService webhooks;
     private HttpServer receiver;
@@ -45,22 +42,7 @@ class WebhookServiceTest {
 
     @BeforeEach
     void start() throws IOException {
-        test = TestKernel.open(home, new Clock() {
-            @Override
-            public ZoneId getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return now.get();
-            }
-        });
+        test = TestKernel.open(home, clock);
         webhooks = test.kernel().webhooks();
         receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         receiver.createContext("/hook", exchange -> {
@@ -111,12 +93,12 @@ class WebhookServiceTest {
         WebhookDelivery afterFirst = webhooks.deliveries(hook.webhook().id(), 10).get(0);
         assertThat(afterFirst.state()).isEqualTo("PENDING");
         assertThat(afterFirst.lastStatus()).hasValue(503);
-        assertThat(afterFirst.nextAttemptAt()).isEqualTo(now.get().plusSeconds(30));
+        assertThat(afterFirst.nextAttemptAt()).isEqualTo(clock.instant().plusSeconds(30));
         assertThat(webhooks.deliverDue()).isZero(); // not due yet
 
-        now.set(now.get().plusSeconds(31));
+        clock.advance(Duration.ofSeconds(31));
         webhooks.deliverDue();
-        now.set(now.get().plusSeconds(61));
+        clock.advance(Duration.ofSeconds(61));
         webhooks.deliverDue();
 
         WebhookDelivery delivered = webhooks.deliveries(hook.webhook().id(), 10).get(0);
@@ -132,7 +114,7 @@ class WebhookServiceTest {
 
         for (int attempt = 0; attempt < WebhookService.MAX_ATTEMPTS; attempt++) {
             webhooks.deliverDue();
-            now.set(now.get().plus(Duration.ofHours(7)));
+            clock.advance(Duration.ofHours(7));
         }
 
         WebhookDelivery failed = webhooks.deliveries(hook.webhook().id(), 10).get(0);
