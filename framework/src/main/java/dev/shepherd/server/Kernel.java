@@ -10,6 +10,7 @@ import dev.shepherd.event.EventLog;
 import dev.shepherd.event.KernelEventBus;
 import dev.shepherd.group.GroupService;
 import dev.shepherd.json.Json;
+import dev.shepherd.pki.KernelCertificateAuthority;
 import dev.shepherd.policy.PolicyService;
 import dev.shepherd.policy.SettingTypes;
 import dev.shepherd.security.SecretBox;
@@ -41,11 +42,12 @@ import static java.util.Objects.requireNonNull;
  * @param compliance compliance rules, verdicts, remediation and conditional access
  * @param webhooks webhooks and their deliveries
  * @param directory the people devices belong to
+ * @param certificateAuthority the CA for device identities
  */
 public record Kernel(Transactions transactions, Json json, Clock clock, KernelEventBus bus, EventLog events, AuditLog audit,
                      EnrollmentTokens enrollmentTokens, DeviceService devices, CommandService commands, GroupService groups,
                      PolicyService policies, ComplianceService compliance,
-                     WebhookService webhooks, DirectoryService directory) {
+                     WebhookService webhooks, DirectoryService directory, KernelCertificateAuthority certificateAuthority) {
 
     public Kernel {
         requireNonNull(transactions, "transactions is null");
@@ -62,6 +64,7 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
         requireNonNull(compliance, "compliance is null");
         requireNonNull(webhooks, "webhooks is null");
         requireNonNull(directory, "directory is null");
+        requireNonNull(certificateAuthority, "certificateAuthority is null");
     }
 
     /**
@@ -85,6 +88,7 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
         WebhookService webhooks = new WebhookService(transactions, events, audit, secrets, json, clock,
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER).build());
         return new Kernel(transactions, json, clock, bus, events, audit, tokens, devices, commands, groups, policies, compliance,
-                webhooks, new DirectoryService(transactions, audit, json, clock));
+                webhooks, new DirectoryService(transactions, audit, json, clock),
+                KernelCertificateAuthority.open(transactions, secrets, json, clock));
     }
 }

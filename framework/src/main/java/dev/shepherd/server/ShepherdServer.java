@@ -13,6 +13,8 @@ import dev.shepherd.plugin.PluginEventDispatcher;
 import dev.shepherd.plugin.PluginHost;
 import dev.shepherd.plugin.IdentityProviders;
 import dev.shepherd.plugin.JdbcPluginSwitches;
+import dev.shepherd.pki.ScepHandler;
+import dev.shepherd.pki.ScepService;
 import dev.shepherd.rest.AdminApi;
 import dev.shepherd.rest.PluginAdminEndpoints;
 import dev.shepherd.security.AdminSessions;
@@ -170,6 +172,7 @@ public final class ShepherdServer implements AutoCloseable {
         environment.exportPerPlugin(DeviceRegistry.class,
                 pluginId -> new PluginDeviceRegistry(pluginId, kernel.devices(), kernel.enrollmentTokens()));
         environment.export(CommandBus.class, new PluginCommandBus(kernel.commands()));
+        environment.export(dev.shepherd.api.pki.CertificateAuthority.class, kernel.certificateAuthority());
         environment.export(dev.shepherd.api.policy.PolicyService.class, new PluginPolicyService(kernel.policies()));
         plugins = new PluginHost(config.pluginsDir(), config.dataDir().resolve("plugin-work"),
                 config.plugins().scanInterval(), config.plugins().callTimeout(), environment, registry, kernel.events(),
@@ -187,6 +190,7 @@ public final class ShepherdServer implements AutoCloseable {
         PathHandler paths = new PathHandler()
                 .addExactPath("/health", new HealthHandler(database, plugins, io))
                 .addPrefixPath(DeviceEndpointRouter.MOUNT, deviceEndpoints)
+                .addPrefixPath("/scep", new ScepHandler(new ScepService(kernel.certificateAuthority()), io))
                 .addExactPath("/api/openapi.json", adminApi.openApiHandler())
                 .addPrefixPath("/api/docs", adminApi.docsHandler())
                 .addPrefixPath("/api", adminApi.handler());

@@ -1,0 +1,327 @@
+package dev.shepherd.pki;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.shepherd.api.pki.CertificateAuthority;
+import dev.shepherd.api.pki.IssuedCertificate;
+import dev.shepherd.json.Json;
+import dev.shepherd.security.SecretBox;
+import dev.shepherd.security.Secrets;
+import dev.shepherd.storage.StorageException;
+import dev.shepherd.storage.Transactions;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.PKCSException;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Base64;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The kernel's certificate authority: an RSA CA created on first start, its private key sealed with the server's
+ * secrets key; one-time challenges stored as hashes; every issued certificate recorded with its bindings, so a
+ * device's certificate can be traced to the enrollment it came from and revoked with the device.
+ */
+public final class KernelCertificateAuthority implements CertificateAuthority {
+
+    private static final TypeReference<Map<String, String>> BINDINGS = new TypeReference<>() {
+    };
+    private static final Duration CA_VALIDITY = Duration.ofDays(3650);
+
+    private final Transactions transactions;
+    private final Json json;
+    private final Clock clock;
+    private final X509Certificate certificate;
+    private final PrivateKey privateKey;
+    private final SecureRandom random = new SecureRandom();
+
+    private KernelCertificateAuthority(Transactions transactions, Json json, Clock clock, X509Certificate certificate,
+                                       PrivateKey privateKey) {
+        this.transactions = transactions;
+        this.json = json;
+        this.clock = clock;
+        this.certificate = certificate;
+        this.privateKey = privateKey;
+    }
+
+    /** Loads the CA from the store, creating it on first use. */
+    public static KernelCertificateAuthority open(Transactions transactions, SecretBox secrets, Json json, Clock clock) {
+        requireNonNull(transactions, "transactions is null");
+        requireNonNull(secrets, "secrets is null");
+        try (Connection connection = transactions.dataSource().getConnection();
+             PreparedStatement select = connection.prepareStatement("SELECT certificate, private_key_sealed FROM pki_authority WHERE id = 1");
+             ResultSet rows = select.executeQuery()) {
+            if (rows.next()) {
+                X509Certificate certificate = Pem.certificate(rows.getString(1));
+                byte[] key = Base64.getDecoder().decode(secrets.decrypt(rows.getString(2)));
+                PrivateKey privateKey = KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(key));
+                return new KernelCertificateAuthority(transactions, json, clock, certificate, privateKey);
+            }
+        } catch (SQLException e) {
+            throw new StorageException("Cannot read the certificate authority", e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("The stored certificate authority is unreadable: " + e.getMessage(), e);
+        }
+        return create(transactions, secrets, json, clock);
+    }
+
+    private static KernelCertificateAuthority create(Transactions transactions, SecretBox secrets, Json json, Clock clock) {
+        try {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+            generator.initialize(2048);
+            KeyPair keys = generator.generateKeyPair();
+            Instant now = clock.instant();
+            X500Name name = new X500Name("CN=Shepherd Device CA,O=Shepherd");
+            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name, new BigInteger(127, new SecureRandom()),
+                    Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(CA_VALIDITY)), name, keys.getPublic());
+            JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
+            builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
+            // keyEncipherment: SCEP clients encrypt their requests to the CA certificate.
+            builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign
+                    | KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
+            builder.addExtension(Extension.subjectKeyIdentifier, false, extensions.createSubjectKeyIdentifier(keys.getPublic()));
+            X509Certificate certificate = new JcaX509CertificateConverter()
+                    .getCertificate(builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())));
+            transactions.inTransaction("create the certificate authority", tx -> {
+                try (PreparedStatement insert = tx.connection().prepareStatement(
+                        "INSERT INTO pki_authority (id, certificate, private_key_sealed, created_at) VALUES (1, ?, ?, ?)")) {
+                    insert.setString(1, Pem.encode(certificate));
+                    insert.setString(2, secrets.encrypt(Base64.getEncoder().encodeToString(keys.getPrivate().getEncoded())));
+                    insert.setTimestamp(3, Timestamp.from(now));
+                    insert.executeUpdate();
+                }
+                return null;
+            });
+            return new KernelCertificateAuthority(transactions, json, clock, certificate, keys.getPrivate());
+        } catch (GeneralSecurityException | OperatorCreationException | IOException e) {
+            throw new IllegalStateException("Cannot create the certificate authority: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public X509Certificate certificate() {
+        return certificate;
+    }
+
+    PrivateKey privateKey() {
+        return privateKey;
+    }
+
+    @Override
+    public String newChallenge(Duration validity, Map<String, String> bindings) {
+        if (validity.isNegative() || validity.isZero() || validity.compareTo(Duration.ofDays(30)) > 0) {
+            throw new IllegalArgumentException("a challenge is valid for up to 30 days");
+        }
+        String challenge = Secrets.random("");
+        transactions.inTransaction("create a SCEP challenge", tx -> {
+            try (PreparedStatement insert = tx.connection().prepareStatement(
+                    "INSERT INTO pki_challenge (challenge_hash, bindings, expires_at) VALUES (?, ?, ?)")) {
+                insert.setString(1, Secrets.sha256(challenge));
+                insert.setString(2, json.write(bindings));
+                insert.setTimestamp(3, Timestamp.from(clock.instant().plus(validity)));
+                insert.executeUpdate();
+            }
+            return null;
+        });
+        return challenge;
+    }
+
+    /**
+     * Uses up a challenge: the one request presenting it gets its bindings, any later one nothing.
+     *
+     * @return the challenge's bindings, or empty when it is unknown, expired or used
+     */
+    Optional<Map<String, String>> redeem(String challenge) {
+        String hash = Secrets.sha256(challenge);
+        return transactions.inTransaction("redeem a SCEP challenge", tx -> {
+            try (PreparedStatement update = tx.connection().prepareStatement(
+                    "UPDATE pki_challenge SET used_at = ? WHERE challenge_hash = ? AND used_at IS NULL AND expires_at > ?")) {
+                Timestamp now = Timestamp.from(clock.instant());
+                update.setTimestamp(1, now);
+                update.setString(2, hash);
+                update.setTimestamp(3, now);
+                if (update.executeUpdate() != 1) {
+                    return Optional.<Map<String, String>>empty();
+                }
+            }
+            try (PreparedStatement select = tx.connection().prepareStatement("SELECT bindings FROM pki_challenge WHERE challenge_hash = ?")) {
+                select.setString(1, hash);
+                try (ResultSet rows = select.executeQuery()) {
+                    rows.next();
+                    return Optional.of(parse(rows.getString(1)));
+                }
+            }
+        });
+    }
+
+    @Override
+    public X509Certificate sign(byte[] pkcs10, Duration validity, Map<String, String> bindings) {
+        PKCS10CertificationRequest request;
+        try {
+            request = new PKCS10CertificationRequest(pkcs10);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("not a PKCS#10 certificate request");
+        }
+        return issue(request, validity, bindings);
+    }
+
+    /** Issues a client-authentication certificate for a request whose signature verifies. */
+    X509Certificate issue(PKCS10CertificationRequest request, Duration validity, Map<String, String> bindings) {
+        try {
+            if (!request.isSignatureValid(new JcaContentVerifierProviderBuilder().build(request.getSubjectPublicKeyInfo()))) {
+                throw new IllegalArgumentException("the certificate request's signature does not verify");
+            }
+            PublicKey publicKey = KeyFactory.getInstance("RSA".equals(algorithmOf(request)) ? "RSA" : "EC")
+                    .generatePublic(new java.security.spec.X509EncodedKeySpec(request.getSubjectPublicKeyInfo().getEncoded()));
+            Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+            BigInteger serial = new BigInteger(127, random).add(BigInteger.ONE);
+            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
+                    X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded()), serial,
+                    Date.from(now.minus(Duration.ofMinutes(5))), Date.from(now.plus(validity)), request.getSubject(), publicKey);
+            JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
+            builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+            builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
+            builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_clientAuth));
+            builder.addExtension(Extension.authorityKeyIdentifier, false, extensions.createAuthorityKeyIdentifier(certificate));
+            X509CertificateHolder holder = builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(privateKey));
+            X509Certificate issued = new JcaX509CertificateConverter().getCertificate(holder);
+            transactions.inTransaction("record an issued certificate", tx -> {
+                try (PreparedStatement insert = tx.connection().prepareStatement("""
+                        INSERT INTO pki_certificate (serial_number, subject, not_before, not_after, bindings, certificate)
+                        VALUES (?, ?, ?, ?, ?, ?)""")) {
+                    insert.setString(1, serial.toString(16));
+                    String subject = issued.getSubjectX500Principal().getName();
+                    insert.setString(2, subject.length() > 1000 ? subject.substring(0, 1000) : subject);
+                    insert.setTimestamp(3, new Timestamp(issued.getNotBefore().getTime()));
+                    insert.setTimestamp(4, new Timestamp(issued.getNotAfter().getTime()));
+                    insert.setString(5, json.write(bindings));
+                    insert.setString(6, Pem.encode(issued));
+                    insert.executeUpdate();
+                }
+                return null;
+            });
+            return issued;
+        } catch (OperatorCreationException | PKCSException | GeneralSecurityException | IOException e) {
+            throw new IllegalArgumentException("the certificate request cannot be used: " + e.getMessage(), e);
+        }
+    }
+
+    private static String algorithmOf(PKCS10CertificationRequest request) {
+        String oid = request.getSubjectPublicKeyInfo().getAlgorithm().getAlgorithm().getId();
+        return oid.equals("1.2.840.113549.1.1.1") ? "RSA" : "EC";
+    }
+
+    @Override
+    public Optional<IssuedCertificate> verify(List<X509Certificate> chain) {
+        if (chain.isEmpty()) {
+            return Optional.empty();
+        }
+        X509Certificate leaf = chain.get(0);
+        try {
+            leaf.verify(certificate.getPublicKey());
+            leaf.checkValidity(Date.from(clock.instant()));
+        } catch (GeneralSecurityException e) {
+            return Optional.empty();
+        }
+        return find(leaf.getSerialNumber().toString(16)).filter(issued -> issued.revokedAt().isEmpty());
+    }
+
+    public Optional<IssuedCertificate> find(String serialNumber) {
+        try (Connection connection = transactions.dataSource().getConnection();
+             PreparedStatement select = connection.prepareStatement("""
+                     SELECT serial_number, subject, not_before, not_after, bindings, revoked_at FROM pki_certificate WHERE serial_number = ?""")) {
+            select.setString(1, serialNumber);
+            try (ResultSet rows = select.executeQuery()) {
+                if (!rows.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new IssuedCertificate(rows.getString(1), rows.getString(2), rows.getTimestamp(3).toInstant(),
+                        rows.getTimestamp(4).toInstant(), parse(rows.getString(5)),
+                        Optional.ofNullable(rows.getTimestamp(6)).map(Timestamp::toInstant)));
+            }
+        } catch (SQLException e) {
+            throw new StorageException("Cannot read issued certificates", e);
+        }
+    }
+
+    @Override
+    public boolean revoke(String serialNumber) {
+        return transactions.inTransaction("revoke a certificate", tx -> {
+            try (PreparedStatement update = tx.connection().prepareStatement(
+                    "UPDATE pki_certificate SET revoked_at = ? WHERE serial_number = ? AND revoked_at IS NULL")) {
+                update.setTimestamp(1, Timestamp.from(clock.instant()));
+                update.setString(2, serialNumber);
+                return update.executeUpdate() == 1 || find(serialNumber).isPresent();
+            }
+        });
+    }
+
+    private Map<String, String> parse(String text) {
+        try {
+            return json.mapper().readValue(text, BINDINGS);
+        } catch (JsonProcessingException e) {
+            throw new StorageException("Stored certificate bindings are malformed", e);
+        }
+    }
+
+    /** PEM encoding of certificates. */
+    static final class Pem {
+        private Pem() {
+        }
+
+        static String encode(X509Certificate certificate) {
+            try {
+                return "-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder(64, new byte[]{'\n'}).encodeToString(certificate.getEncoded())
+                        + "\n-----END CERTIFICATE-----\n";
+            } catch (CertificateException e) {
+                throw new IllegalStateException("a certificate we hold is always encodable", e);
+            }
+        }
+
+        static X509Certificate certificate(String pem) throws CertificateException {
+            String base64 = pem.replace("-----BEGIN CERTIFICATE-----", "").replace("-----END CERTIFICATE-----", "").replaceAll("\\s", "");
+            return (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new ByteArrayInputStream(Base64.getDecoder().decode(base64)));
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package dev.shepherd.pki;
+
+import dev.shepherd.api.pki.IssuedCertificate;
+import dev.shepherd.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpRequest;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** SCEP (RFC 8894) through real HTTP, with a byte-level client: enrollment, one-time challenges, renewal, bad input. */
+class ScepTest {
+
+    @TempDir
+    static Path home;
+    private static TestServer server;
+    private static ScepClient client;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(home);
+        client = new ScepClient(server.uri("/scep"));
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    void capabilitiesAndTheCaCertificateAreServed() throws Exception {
+        assertThat(client.capabilities()).contains("POSTPKIOperation").contains("SHA-256").contains("AES").contains("Renewal");
+        X509Certificate ca = client.caCertificate();
+        assertThat(ca.getSubjectX500Principal().getName()).contains("Shepherd Device CA");
+        assertThat(ca.getBasicConstraints()).isGreaterThanOrEqualTo(0);
+    }
+
+    @Test
+    void aDeviceWithAChallengeGetsAnIdentityCertificateBoundToItsEnrollment() throws Exception {
+        String challenge = server.server().kernel().certificateAuthority().newChallenge(Duration.ofHours(1),
+                Map.of("enrollmentToken", "token-1", "purpose", "apple-mdm"));
+
+        ScepClient.Result result = client.enroll("CN=device-1,O=Shepherd test", challenge);
+
+        assertThat(result.status()).isEqualTo("0");
+        X509Certificate certificate = result.certificate().orElseThrow();
+        certificate.verify(client.caCertificate().getPublicKey());
+        assertThat(certificate.getSubjectX500Principal().getName()).contains("CN=device-1");
+        assertThat(certificate.getPublicKey()).isEqualTo(result.key().getPublic());
+        assertThat(certificate.getExtendedKeyUsage()).contains("1.3.6.1.5.5.7.3.2");
+        IssuedCertificate issued = server.server().kernel().certificateAuthority().verify(List.of(certificate)).orElseThrow();
+        assertThat(issued.bindings()).containsEntry("enrollmentToken", "token-1");
+    }
+
+    @Test
+    void aChallengeWorksOnceAndAWrongOneNever() throws Exception {
+        String challenge = server.server().kernel().certificateAuthority().newChallenge(Duration.ofHours(1), Map.of("n", "1"));
+
+        assertThat(client.enroll("CN=first", challenge).status()).isEqualTo("0");
+        ScepClient.Result replay = client.enroll("CN=replayed", challenge);
+        ScepClient.Result guessed = client.enroll("CN=guessed", "not-a-challenge");
+        ScepClient.Result none = client.enroll("CN=none", null);
+
+        assertThat(replay.status()).isEqualTo("2");
+        assertThat(replay.failInfo()).hasValue("2");
+        assertThat(replay.certificate()).isEmpty();
+        assertThat(guessed.status()).isEqualTo("2");
+        assertThat(none.status()).isEqualTo("2");
+    }
+
+    @Test
+    void aLiveCertificateRenewsItselfKeepingItsBindingsAndARevokedOneCannot() throws Exception {
+        var ca = server.server().kernel().certificateAuthority();
+        ScepClient.Result first = client.enroll("CN=renewer", ca.newChallenge(Duration.ofHours(1), Map.of("udid", "U-1")));
+
+        ScepClient.Result renewed = client.renew(first.certificate().orElseThrow(), first.key(), "CN=renewer");
+
+        assertThat(renewed.status()).isEqualTo("0");
+        assertThat(ca.verify(List.of(renewed.certificate().orElseThrow())).orElseThrow().bindings()).containsEntry("udid", "U-1");
+        assertThat(ca.revoke(renewed.certificate().orElseThrow().getSerialNumber().toString(16))).isTrue();
+        assertThat(ca.verify(List.of(renewed.certificate().orElseThrow()))).isEmpty();
+        assertThat(client.renew(renewed.certificate().orElseThrow(), renewed.key(), "CN=renewer").status()).isEqualTo("2");
+    }
+
+    @Test
+    void garbageIsABadRequestNotAnError() {
+        var response = server.send(HttpRequest.newBuilder(server.uri("/scep?operation=PKIOperation"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray("not cms".getBytes())).build());
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(server.get("/scep?operation=Nope").statusCode()).isEqualTo(400);
+        assertThat(server.get("/scep").statusCode()).isEqualTo(400);
+    }
+}
