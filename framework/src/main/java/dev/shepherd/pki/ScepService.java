@@ -1,6 +1,7 @@
 package dev.shepherd.pki;
 
 import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.ASN1String;
@@ -179,11 +180,12 @@ public final class ScepService {
             throws CMSException, IOException, GeneralSecurityException, OperatorCreationException {
         CMSSignedDataGenerator degenerate = new CMSSignedDataGenerator();
         degenerate.addCertificates(new JcaCertStore(List.of(issued)));
-        byte[] certificates = degenerate.generate(new CMSAbsentContent()).getEncoded();
+        // DER throughout: BER's chunked octet strings trip up clients (Go's pkcs7 reports a digest mismatch).
+        byte[] certificates = degenerate.generate(new CMSAbsentContent()).getEncoded(ASN1Encoding.DER);
         CMSEnvelopedDataGenerator envelope = new CMSEnvelopedDataGenerator();
         envelope.addRecipientInfoGenerator(new JceKeyTransRecipientInfoGenerator(requester));
         byte[] enveloped = envelope.generate(new CMSProcessableByteArray(certificates),
-                new JceCMSContentEncryptorBuilder(CMSAlgorithm.AES128_CBC).build()).getEncoded();
+                new JceCMSContentEncryptorBuilder(CMSAlgorithm.AES128_CBC).build()).toASN1Structure().getEncoded(ASN1Encoding.DER);
         return signedReply(new CMSProcessableByteArray(enveloped), transactionId, senderNonce, SUCCESS, null);
     }
 
@@ -213,7 +215,7 @@ public final class ScepService {
                 .setSignedAttributeGenerator(new DefaultSignedAttributeTableGenerator(new AttributeTable(table)))
                 .build(new JcaContentSignerBuilder("SHA256withRSA").build(authority.privateKey()), authority.certificate()));
         generator.addCertificates(new JcaCertStore(List.of(authority.certificate())));
-        return generator.generate(content, !(content instanceof CMSAbsentContent)).getEncoded();
+        return generator.generate(content, !(content instanceof CMSAbsentContent)).getEncoded(ASN1Encoding.DER);
     }
 
     private static void put(Hashtable<ASN1ObjectIdentifier, Attribute> table, ASN1ObjectIdentifier type, ASN1Encodable value) {

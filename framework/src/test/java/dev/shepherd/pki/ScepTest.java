@@ -91,6 +91,28 @@ class ScepTest {
     }
 
     @Test
+    void debiansStandardScepClientEnrolls() throws Exception {
+        Path scepclient = Path.of("/usr/bin/scepclient");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(scepclient),
+                "Debian's scep package is not installed (.ci/run installs it)");
+        String challenge = server.server().kernel().certificateAuthority().newChallenge(Duration.ofHours(1), Map.of("client", "scepclient"));
+        Path work = java.nio.file.Files.createTempDirectory(home, "scepclient");
+
+        Process process = new ProcessBuilder(scepclient.toString(), "-server-url", server.uri("/scep").toString(),
+                "-challenge", challenge, "-cn", "standard-client", "-private-key", work.resolve("key.pem").toString(),
+                "-certificate", work.resolve("cert.pem").toString()).directory(work.toFile()).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertThat(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+        assertThat(process.exitValue()).as(output).isZero();
+        X509Certificate certificate = (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCertificate(java.nio.file.Files.newInputStream(work.resolve("cert.pem")));
+        assertThat(certificate.getSubjectX500Principal().getName()).contains("CN=standard-client");
+        assertThat(server.server().kernel().certificateAuthority().verify(List.of(certificate)).orElseThrow().bindings())
+                .containsEntry("client", "scepclient");
+    }
+
+    @Test
     void garbageIsABadRequestNotAnError() {
         var response = server.send(HttpRequest.newBuilder(server.uri("/scep?operation=PKIOperation"))
                 .POST(HttpRequest.BodyPublishers.ofByteArray("not cms".getBytes())).build());
