@@ -1,0 +1,141 @@
+package dev.shepherd.apple;
+
+import com.dd.plist.NSArray;
+import com.dd.plist.NSData;
+import com.dd.plist.NSDictionary;
+import com.dd.plist.NSNumber;
+import com.dd.plist.NSString;
+import dev.shepherd.api.command.Command;
+
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Kernel commands in Apple's command format: {@code {CommandUUID, Command: {RequestType, …}}}, key names as in
+ * Apple's device-management schemas (mdm/commands). Commands without an Apple equivalent translate to nothing.
+ */
+public final class AppleCommands {
+
+    /** The queries of a DeviceInformation inventory refresh. */
+    public static final List<String> INVENTORY_QUERIES = List.of("DeviceName", "OSVersion", "BuildVersion", "ModelName", "Model",
+            "ProductName", "SerialNumber", "UDID", "IMEI", "MEID", "IsSupervised", "IsActivationLockEnabled", "BatteryLevel",
+            "DeviceCapacity", "AvailableDeviceCapacity", "WiFiMAC", "BluetoothMAC");
+
+    private AppleCommands() {
+    }
+
+    /**
+     * @param unlockToken the device's unlock token, needed to clear its passcode
+     * @return the command plist, or empty when Apple devices have no equivalent
+     */
+    public static Optional<NSDictionary> toPlist(Command command, Optional<byte[]> unlockToken) {
+        Map<String, Object> parameters = command.parameters();
+        NSDictionary body = new NSDictionary();
+        switch (command.type()) {
+            case LOCK -> {
+                body.put("RequestType", "DeviceLock");
+                text(parameters, "message").ifPresent(value -> body.put("Message", value));
+                text(parameters, "phoneNumber").ifPresent(value -> body.put("PhoneNumber", value));
+                text(parameters, "pin").ifPresent(value -> body.put("PIN", value));
+            }
+            case WIPE -> {
+                body.put("RequestType", "EraseDevice");
+                text(parameters, "pin").ifPresent(value -> body.put("PIN", value));
+                flag(parameters, "preserveDataPlan").ifPresent(value -> body.put("PreserveDataPlan", value));
+            }
+            case RESTART -> body.put("RequestType", "RestartDevice");
+            case SHUT_DOWN -> body.put("RequestType", "ShutDownDevice");
+            case LOCATE -> body.put("RequestType", "DeviceLocation");
+            case LOST_MODE_ON -> {
+                body.put("RequestType", "EnableLostMode");
+                body.put("Message", text(parameters, "message").orElse("This device is lost. Please call its owner."));
+                text(parameters, "phoneNumber").ifPresent(value -> body.put("PhoneNumber", value));
+                text(parameters, "footnote").ifPresent(value -> body.put("Footnote", value));
+            }
+            case LOST_MODE_OFF -> body.put("RequestType", "DisableLostMode");
+            case CLEAR_PASSCODE -> {
+                if (unlockToken.isEmpty()) {
+                    return Optional.empty();
+                }
+                body.put("RequestType", "ClearPasscode");
+                body.put("UnlockToken", new NSData(unlockToken.get()));
+            }
+            case REFRESH_INVENTORY -> {
+                body.put("RequestType", "DeviceInformation");
+                body.put("Queries", NSArray.fromJavaObject(INVENTORY_QUERIES));
+            }
+            case INSTALL_PROFILE -> {
+                Optional<String> payload = text(parameters, "payload");
+                if (payload.isEmpty()) {
+                    return Optional.empty();
+                }
+                body.put("RequestType", "InstallProfile");
+                body.put("Payload", new NSData(Base64.getDecoder().decode(payload.get())));
+            }
+            case REMOVE_PROFILE -> {
+                Optional<String> identifier = text(parameters, "identifier");
+                if (identifier.isEmpty()) {
+                    return Optional.empty();
+                }
+                body.put("RequestType", "RemoveProfile");
+                body.put("Identifier", identifier.get());
+            }
+            case INSTALL_APP, UPDATE_APP -> {
+                body.put("RequestType", "InstallApplication");
+                Optional<String> storeId = text(parameters, "appStoreId");
+                Optional<String> manifest = text(parameters, "manifestUrl");
+                if (storeId.isPresent()) {
+                    body.put("iTunesStoreID", new NSNumber(Long.parseLong(storeId.get())));
+                } else if (manifest.isPresent()) {
+                    body.put("ManifestURL", manifest.get());
+                } else {
+                    return Optional.empty();
+                }
+                body.put("ManagementFlags", 1);
+            }
+            case REMOVE_APP -> {
+                Optional<String> identifier = text(parameters, "identifier");
+                if (identifier.isEmpty()) {
+                    return Optional.empty();
+                }
+                body.put("RequestType", "RemoveApplication");
+                body.put("Identifier", identifier.get());
+            }
+            case OS_UPDATE -> {
+                body.put("RequestType", "ScheduleOSUpdate");
+                NSDictionary update = new NSDictionary();
+                update.put("InstallAction", text(parameters, "installAction").orElse("Default"));
+                text(parameters, "productVersion").ifPresent(value -> update.put("ProductVersion", value));
+                body.put("Updates", new NSArray(update));
+            }
+            case RAW -> {
+                Optional<String> plist = text(parameters, "plist");
+                if (plist.isEmpty()) {
+                    return Optional.empty();
+                }
+                NSDictionary raw = Plists.dictionary(plist.get().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                raw.put("CommandUUID", command.id().toString());
+                return Optional.of(raw);
+            }
+            default -> {
+                return Optional.empty();
+            }
+        }
+        NSDictionary envelope = new NSDictionary();
+        envelope.put("CommandUUID", new NSString(command.id().toString()));
+        envelope.put("Command", body);
+        return Optional.of(envelope);
+    }
+
+    private static Optional<String> text(Map<String, Object> parameters, String key) {
+        Object value = parameters.get(key);
+        return value == null ? Optional.empty() : Optional.of(value.toString());
+    }
+
+    private static Optional<Boolean> flag(Map<String, Object> parameters, String key) {
+        Object value = parameters.get(key);
+        return value instanceof Boolean bool ? Optional.of(bool) : Optional.empty();
+    }
+}

@@ -1,0 +1,69 @@
+package dev.shepherd.apple;
+
+import com.dd.plist.NSArray;
+import com.dd.plist.NSDictionary;
+import com.dd.plist.NSObject;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * What a device sends to the server URL: its status (Idle, Acknowledged, Error, CommandFormatError, NotNow), the
+ * command it answers, and the command's response keys.
+ *
+ * @param udid the device
+ * @param status the status
+ * @param commandUuid the command answered; empty when Idle
+ * @param errors the device's error chain, localized descriptions first
+ * @param body the whole message, for the command-specific response keys
+ */
+public record CommandReport(String udid, String status, Optional<UUID> commandUuid, List<String> errors, NSDictionary body) {
+
+    public CommandReport {
+        requireNonNull(udid, "udid is null");
+        requireNonNull(status, "status is null");
+        requireNonNull(commandUuid, "commandUuid is null");
+        errors = List.copyOf(errors);
+        requireNonNull(body, "body is null");
+    }
+
+    /**
+     * @throws PlistException when a required key is missing or malformed
+     */
+    public static CommandReport parse(NSDictionary body) {
+        String udid = Plists.string(body, "UDID");
+        if (udid == null) {
+            udid = Plists.string(body, "EnrollmentID");
+        }
+        String status = Plists.string(body, "Status");
+        if (udid == null || status == null) {
+            throw new PlistException("a report needs UDID (or EnrollmentID) and Status");
+        }
+        Optional<UUID> command = Optional.empty();
+        String uuid = Plists.string(body, "CommandUUID");
+        if (uuid != null && !status.equals("Idle")) {
+            try {
+                command = Optional.of(UUID.fromString(uuid));
+            } catch (IllegalArgumentException e) {
+                throw new PlistException("CommandUUID is not a command this server sent");
+            }
+        }
+        List<String> errors = new ArrayList<>();
+        NSObject chain = body.objectForKey("ErrorChain");
+        if (chain instanceof NSArray array) {
+            for (NSObject entry : array.getArray()) {
+                if (entry instanceof NSDictionary error) {
+                    String text = Plists.string(error, "LocalizedDescription");
+                    String domain = Plists.string(error, "ErrorDomain");
+                    String code = Plists.string(error, "ErrorCode");
+                    errors.add((text == null ? "" : text) + (domain == null ? "" : " (" + domain + (code == null ? "" : " " + code) + ")"));
+                }
+            }
+        }
+        return new CommandReport(udid, status, command, errors, body);
+    }
+}

@@ -1,0 +1,311 @@
+package dev.shepherd.plugins.ios;
+
+import com.dd.plist.NSArray;
+import com.dd.plist.NSData;
+import com.dd.plist.NSDate;
+import com.dd.plist.NSDictionary;
+import com.dd.plist.NSNumber;
+import com.dd.plist.NSObject;
+import dev.shepherd.api.command.Command;
+import dev.shepherd.api.command.CommandBus;
+import dev.shepherd.api.command.CommandResult;
+import dev.shepherd.api.command.CommandState;
+import dev.shepherd.api.config.PluginStorage;
+import dev.shepherd.api.device.Device;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.api.device.EnrollmentClaim;
+import dev.shepherd.api.device.EnrollmentMethod;
+import dev.shepherd.api.device.EnrollmentRefusedException;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.http.DeviceEndpoint;
+import dev.shepherd.api.http.DeviceRequest;
+import dev.shepherd.api.http.DeviceResponse;
+import dev.shepherd.api.pki.CertificateAuthority;
+import dev.shepherd.api.pki.IssuedCertificate;
+import dev.shepherd.apple.AppleCommands;
+import dev.shepherd.apple.CheckIn;
+import dev.shepherd.apple.CommandReport;
+import dev.shepherd.apple.MdmSignature;
+import dev.shepherd.apple.PlistException;
+import dev.shepherd.apple.Plists;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+import org.pf4j.Extension;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Apple's MDM check-in ({@code /mdm/apple-ios/checkin}) and command ({@code /mdm/apple-ios/connect}) endpoints.
+ *
+ * <p>Every request is authenticated by the device's identity certificate, presented over TLS or as the signer of
+ * the {@code Mdm-Signature} header, and accepted only if the kernel's CA issued it and has not revoked it. At
+ * Authenticate the certificate is bound to the UDID it enrolls; afterwards a certificate can only speak for that
+ * UDID, so no device can act as another.
+ */
+@Extension
+@Singleton
+public final class AppleMdmEndpoint implements DeviceEndpoint {
+
+    private static final Logger log = LoggerFactory.getLogger(AppleMdmEndpoint.class);
+    static final Platform PLATFORM = Platform.IOS;
+
+    private final DeviceRegistry registry;
+    private final CommandBus commands;
+    private final CertificateAuthority authority;
+    private final PluginStorage storage;
+
+    @Inject
+    public AppleMdmEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage) {
+        this.registry = registry;
+        this.commands = commands;
+        this.authority = authority;
+        this.storage = storage;
+    }
+
+    @Override
+    public int maxBodyBytes() {
+        return Plists.MAX_BYTES;
+    }
+
+    @Override
+    public DeviceResponse handle(DeviceRequest request) {
+        if (!request.method().equals("PUT") && !request.method().equals("POST")) {
+            return DeviceResponse.text(405, "Apple MDM messages are sent with PUT").withHeader("Allow", "PUT");
+        }
+        byte[] body = request.body();
+        Optional<X509Certificate> identity = request.clientCertificates().stream().findFirst()
+                .or(() -> request.header("Mdm-Signature").flatMap(signature -> MdmSignature.verify(signature, body)));
+        if (identity.isEmpty()) {
+            return DeviceResponse.text(401, "no device identity: present the identity certificate or a valid Mdm-Signature");
+        }
+        Optional<IssuedCertificate> issued = authority.verify(List.of(identity.get()));
+        if (issued.isEmpty()) {
+            return DeviceResponse.text(403, "the identity certificate was not issued by this server, has expired or was revoked");
+        }
+        NSDictionary message;
+        try {
+            message = Plists.dictionary(body);
+        } catch (PlistException e) {
+            return DeviceResponse.text(400, e.getMessage());
+        }
+        try {
+            return switch (request.path()) {
+                case "/checkin" -> checkIn(CheckIn.parse(message), issued.get());
+                case "/connect" -> connect(CommandReport.parse(message), issued.get());
+                default -> DeviceResponse.text(404, "Apple MDM endpoints are /checkin and /connect");
+            };
+        } catch (PlistException e) {
+            return DeviceResponse.text(400, e.getMessage());
+        }
+    }
+
+    private DeviceResponse checkIn(CheckIn message, IssuedCertificate certificate) {
+        String bindingKey = "certificate/" + certificate.serialNumber();
+        Optional<String> boundUdid = storage.get(bindingKey).map(bytes -> new String(bytes, StandardCharsets.UTF_8));
+        if (message.messageType().equals("Authenticate")) {
+            if (boundUdid.isPresent() && !boundUdid.get().equals(message.udid())) {
+                return DeviceResponse.text(403, "this identity certificate belongs to another device");
+            }
+            Optional<String> token = Optional.ofNullable(certificate.bindings().get("enrollmentToken"));
+            Device device;
+            try {
+                device = registry.enroll(new EnrollmentClaim(token, PLATFORM, token.isPresent() ? EnrollmentMethod.LINK : EnrollmentMethod.PROGRAM,
+                        Map.of("udid", message.udid()), orEmpty(message.string("SerialNumber")),
+                        Optional.ofNullable(message.string("ProductName")).orElse(orEmpty(message.string("Model"))),
+                        orEmpty(message.string("OSVersion")), orEmpty(message.string("DeviceName"))));
+            } catch (EnrollmentRefusedException e) {
+                return DeviceResponse.text(403, "enrollment refused: " + e.getMessage());
+            }
+            storage.put(bindingKey, message.udid().getBytes(StandardCharsets.UTF_8));
+            storage.put("device/" + message.udid(), device.id().toString().getBytes(StandardCharsets.UTF_8));
+            log.info("Device {} authenticated as {}", message.udid(), device.id());
+            return ok();
+        }
+        if (boundUdid.isEmpty() || !boundUdid.get().equals(message.udid())) {
+            return DeviceResponse.text(403, "this identity certificate does not speak for device " + message.udid());
+        }
+        Optional<DeviceId> device = deviceOf(message.udid());
+        if (device.isEmpty()) {
+            return DeviceResponse.text(403, "device " + message.udid() + " has not authenticated");
+        }
+        switch (message.messageType()) {
+            case "TokenUpdate" -> {
+                remember("push-token/" + message.udid(), message.body().objectForKey("Token"));
+                remember("push-magic/" + message.udid(), message.body().objectForKey("PushMagic"));
+                remember("push-topic/" + message.udid(), message.body().objectForKey("Topic"));
+                remember("unlock-token/" + message.udid(), message.body().objectForKey("UnlockToken"));
+                registry.recordCheckIn(device.get(), Instant.now());
+                return ok();
+            }
+            case "CheckOut" -> {
+                registry.recordUnenrolled(device.get(), "the device sent CheckOut");
+                storage.delete(bindingKey);
+                authority.revoke(certificate.serialNumber());
+                return ok();
+            }
+            case "UserAuthenticate" -> {
+                // No user channel is offered: Apple's protocol says to answer 410 Gone.
+                return DeviceResponse.empty(410);
+            }
+            default -> {
+                return DeviceResponse.text(400, "check-in message " + message.messageType() + " is not supported yet");
+            }
+        }
+    }
+
+    private DeviceResponse connect(CommandReport report, IssuedCertificate certificate) {
+        Optional<String> boundUdid = storage.get("certificate/" + certificate.serialNumber())
+                .map(bytes -> new String(bytes, StandardCharsets.UTF_8));
+        if (boundUdid.isEmpty() || !boundUdid.get().equals(report.udid())) {
+            return DeviceResponse.text(403, "this identity certificate does not speak for device " + report.udid());
+        }
+        Optional<DeviceId> device = deviceOf(report.udid());
+        if (device.isEmpty()) {
+            return DeviceResponse.text(403, "device " + report.udid() + " has not authenticated");
+        }
+        registry.recordCheckIn(device.get(), Instant.now());
+        if (report.status().equals("Idle")) {
+            commands.requeueDeferred(device.get());
+        } else if (report.commandUuid().isPresent()) {
+            CommandResult result = switch (report.status()) {
+                case "Acknowledged" -> new CommandResult(report.commandUuid().get(), CommandState.ACKNOWLEDGED, json(report.body()), Optional.empty());
+                case "NotNow" -> new CommandResult(report.commandUuid().get(), CommandState.NOT_NOW, Map.of(), Optional.empty());
+                case "Error", "CommandFormatError" -> new CommandResult(report.commandUuid().get(), CommandState.FAILED, json(report.body()),
+                        Optional.of(report.status() + (report.errors().isEmpty() ? "" : ": " + String.join("; ", report.errors()))));
+                default -> null;
+            };
+            if (result == null) {
+                return DeviceResponse.text(400, "unknown Status " + report.status());
+            }
+            try {
+                commands.report(device.get(), result);
+            } catch (IllegalArgumentException e) {
+                return DeviceResponse.text(403, "command " + report.commandUuid().get() + " is not this device's");
+            }
+            if (result.state() == CommandState.ACKNOWLEDGED && report.body().objectForKey("QueryResponses") instanceof NSDictionary answers) {
+                registry.recordInventory(device.get(), inventory(answers));
+            }
+        }
+        Optional<byte[]> unlockToken = storage.get("unlock-token/" + report.udid()).map(Base64.getDecoder()::decode);
+        for (Command next : commands.take(device.get(), 1)) {
+            Optional<NSDictionary> plist = AppleCommands.toPlist(next, unlockToken);
+            if (plist.isPresent()) {
+                return DeviceResponse.of(200, "application/xml", Plists.xml(plist.get()));
+            }
+            commands.report(device.get(), new CommandResult(next.id(), CommandState.FAILED, Map.of(),
+                    Optional.of(next.type() + " has no equivalent on iOS (or lacks a parameter it needs)")));
+            return connectAgain(device.get(), unlockToken);
+        }
+        return DeviceResponse.empty(200);
+    }
+
+    /** After refusing an untranslatable command, offers the next one in the same answer. */
+    private DeviceResponse connectAgain(DeviceId device, Optional<byte[]> unlockToken) {
+        for (int attempt = 0; attempt < 20; attempt++) {
+            List<Command> next = commands.take(device, 1);
+            if (next.isEmpty()) {
+                return DeviceResponse.empty(200);
+            }
+            Optional<NSDictionary> plist = AppleCommands.toPlist(next.get(0), unlockToken);
+            if (plist.isPresent()) {
+                return DeviceResponse.of(200, "application/xml", Plists.xml(plist.get()));
+            }
+            commands.report(device, new CommandResult(next.get(0).id(), CommandState.FAILED, Map.of(),
+                    Optional.of(next.get(0).type() + " has no equivalent on iOS (or lacks a parameter it needs)")));
+        }
+        return DeviceResponse.empty(200);
+    }
+
+    private Optional<DeviceId> deviceOf(String udid) {
+        return storage.get("device/" + udid).map(bytes -> DeviceId.parse(new String(bytes, StandardCharsets.UTF_8)));
+    }
+
+    private void remember(String key, NSObject value) {
+        if (value instanceof NSData data) {
+            storage.put(key, Base64.getEncoder().encodeToString(data.bytes()).getBytes(StandardCharsets.UTF_8));
+        } else if (value != null) {
+            storage.put(key, value.toString().getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /** DeviceInformation answers as registry inventory, with the kernel's well-known keys where they exist. */
+    static Map<String, String> inventory(NSDictionary answers) {
+        Map<String, String> inventory = new LinkedHashMap<>();
+        for (String key : answers.allKeys()) {
+            Object value = plain(answers.objectForKey(key));
+            if (value instanceof Map || value instanceof List) {
+                continue;
+            }
+            inventory.put("apple." + key, String.valueOf(value));
+        }
+        copy(answers, "OSVersion", "os.version", inventory);
+        copy(answers, "SerialNumber", "serial.number", inventory);
+        copy(answers, "DeviceName", "device.name", inventory);
+        copy(answers, "ProductName", "model", inventory);
+        return inventory;
+    }
+
+    private static void copy(NSDictionary answers, String appleKey, String kernelKey, Map<String, String> inventory) {
+        NSObject value = answers.objectForKey(appleKey);
+        if (value != null) {
+            inventory.put(kernelKey, String.valueOf(plain(value)));
+        }
+    }
+
+    /** A command's response as JSON-like values: data as base64, dates as ISO-8601. */
+    static Map<String, Object> json(NSDictionary body) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (String key : body.allKeys()) {
+            if (!key.equals("UDID") && !key.equals("CommandUUID") && !key.equals("Status")) {
+                values.put(key, plain(body.objectForKey(key)));
+            }
+        }
+        return values;
+    }
+
+    private static Object plain(NSObject value) {
+        if (value instanceof NSDictionary dictionary) {
+            Map<String, Object> map = new LinkedHashMap<>();
+            for (String key : dictionary.allKeys()) {
+                map.put(key, plain(dictionary.objectForKey(key)));
+            }
+            return map;
+        }
+        if (value instanceof NSArray array) {
+            List<Object> list = new ArrayList<>();
+            for (NSObject item : array.getArray()) {
+                list.add(plain(item));
+            }
+            return list;
+        }
+        if (value instanceof NSData data) {
+            return Base64.getEncoder().encodeToString(data.bytes());
+        }
+        if (value instanceof NSDate date) {
+            return date.getDate().toInstant().toString();
+        }
+        if (value instanceof NSNumber number) {
+            return number.isBoolean() ? number.boolValue() : number.isInteger() ? number.longValue() : number.doubleValue();
+        }
+        return value == null ? null : value.toString();
+    }
+
+    private static String orEmpty(String text) {
+        return text == null ? "" : text;
+    }
+
+    private static DeviceResponse ok() {
+        return DeviceResponse.empty(200);
+    }
+}
