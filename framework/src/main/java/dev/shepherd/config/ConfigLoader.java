@@ -74,7 +74,8 @@ public final class ConfigLoader {
                 resolved.get("https.keystore", Optional.<Path>empty(),
                         text -> text.isBlank() ? Optional.empty() : Optional.of(path(absoluteHome, text))),
                 resolved.get("https.keystorePassword", "", text -> text),
-                resolved.get("https.hostnames", List.of("localhost"), ConfigLoader::list));
+                resolved.get("https.hostnames", List.of("localhost"), ConfigLoader::list),
+                resolved.get("https.publicUrl", Optional.<String>empty(), ConfigLoader::publicUrl));
         Path dataDir = resolved.get("dataDir", absoluteHome.resolve("data"), text -> path(absoluteHome, text));
         Path pluginsDir = resolved.get("pluginsDir", absoluteHome.resolve("plugins"), text -> path(absoluteHome, text));
         ShepherdConfig.Database database = new ShepherdConfig.Database(
@@ -104,7 +105,7 @@ public final class ConfigLoader {
     /** The keys this loader understands, apart from the free-form {@code plugins.config.*}. */
     static final List<String> KNOWN_KEYS = List.of(
             "http.host", "http.port", "http.maxRequestBytes",
-            "https.port", "https.keystore", "https.keystorePassword", "https.hostnames",
+            "https.port", "https.keystore", "https.keystorePassword", "https.hostnames", "https.publicUrl",
             "dataDir", "pluginsDir",
             "database.url", "database.username", "database.password", "database.poolSize",
             "plugins.scanInterval", "plugins.callTimeout",
@@ -253,6 +254,22 @@ public final class ConfigLoader {
             throw new IllegalArgumentException("must name at least one value");
         }
         return items;
+    }
+
+    private static Optional<String> publicUrl(String text) {
+        if (text.isBlank()) {
+            return Optional.empty();
+        }
+        String url = text.trim();
+        try {
+            java.net.URI uri = new java.net.URI(url);
+            if (!"https".equals(uri.getScheme()) || uri.getHost() == null || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+                throw new IllegalArgumentException("must be an https URL without query, such as https://mdm.example.com");
+            }
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalArgumentException("is not a URL: " + e.getMessage());
+        }
+        return Optional.of(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
     }
 
     private static Optional<String> optionalText(String text) {

@@ -57,17 +57,21 @@ public record ShepherdConfig(
      * @param keystore a PKCS#12 keystore; empty to generate a self-signed certificate in the data directory
      * @param keystorePassword the keystore's password
      * @param hostnames names put into a generated certificate
+     * @param publicUrl the base URL devices reach the server at, such as {@code https://mdm.example.com} behind a
+     *                  proxy; empty for {@code https://<first hostname>:<https port>}
      */
-    public record Https(int port, Optional<Path> keystore, String keystorePassword, java.util.List<String> hostnames) {
+    public record Https(int port, Optional<Path> keystore, String keystorePassword, java.util.List<String> hostnames,
+                        Optional<String> publicUrl) {
         public Https {
             requireNonNull(keystore, "keystore is null");
             requireNonNull(keystorePassword, "keystorePassword is null");
             hostnames = java.util.List.copyOf(hostnames);
+            requireNonNull(publicUrl, "publicUrl is null");
         }
 
         @Override
         public String toString() {
-            return "Https[port=" + port + ", keystore=" + keystore + ", hostnames=" + hostnames + "]";
+            return "Https[port=" + port + ", keystore=" + keystore + ", hostnames=" + hostnames + ", publicUrl=" + publicUrl + "]";
         }
     }
 

@@ -21,7 +21,6 @@ import java.nio.ByteBuffer;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -110,19 +109,22 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
         }
         DeviceRequest request = new DeviceRequest(exchange.getRequestMethod().toString(), path, query(exchange),
                 headers(exchange), body, clientCertificates(exchange), remoteAddress(exchange));
-        DeviceEndpoint endpoint = mount.registration().extension();
         DeviceResponse response;
         try {
-            response = mount.registration().owner().call("DeviceEndpoint.handle", () -> endpoint.handle(request));
-        } catch (PluginCallException e) {
-            if (e.overloaded()) {
-                io.sendProblem(exchange, Problem.of(503, "plugin-unavailable", "Plugin unavailable",
-                        "Plugin " + pluginId + " cannot take this request now; retry later."));
-            } else {
-                io.sendProblem(exchange, Problem.of(500, "plugin-failed", "Plugin failed",
-                        "Plugin " + pluginId + " failed while handling the request and was taken out of service."));
+            response = call(mount, request);
+        } catch (PluginCallException refused) {
+            // During an upgrade the old generation refuses calls once it starts stopping; by then the new one is
+            // mounted, so the request goes there instead of failing.
+            Mount current = refused.overloaded() ? successor(pluginId, mount) : null;
+            try {
+                if (current == null) {
+                    throw refused;
+                }
+                response = call(current, request);
+            } catch (PluginCallException e) {
+                sendFailure(exchange, pluginId, e);
+                return;
             }
-            return;
         }
         if (response == null) {
             io.sendProblem(exchange, Problem.of(500, "plugin-failed", "Plugin failed",
@@ -134,15 +136,43 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
         exchange.getResponseSender().send(ByteBuffer.wrap(response.body()));
     }
 
+    private static DeviceResponse call(Mount mount, DeviceRequest request) throws PluginCallException {
+        DeviceEndpoint endpoint = mount.registration().extension();
+        return mount.registration().owner().call("DeviceEndpoint.handle", () -> endpoint.handle(request));
+    }
+
+    private void sendFailure(HttpServerExchange exchange, String pluginId, PluginCallException e) {
+        if (e.overloaded()) {
+            io.sendProblem(exchange, Problem.of(503, "plugin-unavailable", "Plugin unavailable",
+                    "Plugin " + pluginId + " cannot take this request now; retry later."));
+        } else {
+            io.sendProblem(exchange, Problem.of(500, "plugin-failed", "Plugin failed",
+                    "Plugin " + pluginId + " failed while handling the request and was taken out of service."));
+        }
+    }
+
+    /** Another generation's mount of the same path, as exists while a plugin is being upgraded. */
+    private Mount successor(String pluginId, Mount refused) {
+        List<Mount> mounts = mountsByPlugin.get(pluginId);
+        return mounts == null ? null : mounts.stream()
+                .filter(mount -> mount != refused && mount.path().equals(refused.path())
+                        && mount.registration().owner() != refused.registration().owner())
+                .findFirst().orElse(null);
+    }
+
+    /** The longest matching prefix; of equal ones the newest, so an upgrade moves traffic to the new generation. */
     private Mount find(String pluginId, String path) {
         List<Mount> mounts = mountsByPlugin.get(pluginId);
         if (mounts == null) {
             return null;
         }
-        return mounts.stream()
-                .filter(mount -> matches(mount.path(), path))
-                .max(Comparator.comparingInt(mount -> mount.path().length()))
-                .orElse(null);
+        Mount best = null;
+        for (Mount mount : mounts) {
+            if (matches(mount.path(), path) && (best == null || mount.path().length() >= best.path().length())) {
+                best = mount;
+            }
+        }
+        return best;
     }
 
     private static boolean matches(String prefix, String path) {

@@ -59,7 +59,7 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * The kernel's certificate authority: an RSA CA created on first start, its private key sealed with the server's
- * secrets key; one-time challenges stored as hashes; every issued certificate recorded with its bindings, so a
+ * secrets key; one-time challenges stored as hashes; every issued certificate recorded with its bindings (encrypted, as they may carry secrets), so a
  * device's certificate can be traced to the enrollment it came from and revoked with the device.
  */
 public final class KernelCertificateAuthority implements CertificateAuthority {
@@ -69,15 +69,17 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
     private static final Duration CA_VALIDITY = Duration.ofDays(3650);
 
     private final Transactions transactions;
+    private final SecretBox secrets;
     private final Json json;
     private final Clock clock;
     private final X509Certificate certificate;
     private final PrivateKey privateKey;
     private final SecureRandom random = new SecureRandom();
 
-    private KernelCertificateAuthority(Transactions transactions, Json json, Clock clock, X509Certificate certificate,
+    private KernelCertificateAuthority(Transactions transactions, SecretBox secrets, Json json, Clock clock, X509Certificate certificate,
                                        PrivateKey privateKey) {
         this.transactions = transactions;
+        this.secrets = secrets;
         this.json = json;
         this.clock = clock;
         this.certificate = certificate;
@@ -95,7 +97,7 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
                 X509Certificate certificate = Pem.certificate(rows.getString(1));
                 byte[] key = Base64.getDecoder().decode(secrets.decrypt(rows.getString(2)));
                 PrivateKey privateKey = KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(key));
-                return new KernelCertificateAuthority(transactions, json, clock, certificate, privateKey);
+                return new KernelCertificateAuthority(transactions, secrets, json, clock, certificate, privateKey);
             }
         } catch (SQLException e) {
             throw new StorageException("Cannot read the certificate authority", e);
@@ -132,7 +134,7 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
                 }
                 return null;
             });
-            return new KernelCertificateAuthority(transactions, json, clock, certificate, keys.getPrivate());
+            return new KernelCertificateAuthority(transactions, secrets, json, clock, certificate, keys.getPrivate());
         } catch (GeneralSecurityException | OperatorCreationException | IOException e) {
             throw new IllegalStateException("Cannot create the certificate authority: " + e.getMessage(), e);
         }
@@ -157,7 +159,7 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
             try (PreparedStatement insert = tx.connection().prepareStatement(
                     "INSERT INTO pki_challenge (challenge_hash, bindings, expires_at) VALUES (?, ?, ?)")) {
                 insert.setString(1, Secrets.sha256(challenge));
-                insert.setString(2, json.write(bindings));
+                insert.setString(2, seal(bindings));
                 insert.setTimestamp(3, Timestamp.from(clock.instant().plus(validity)));
                 insert.executeUpdate();
             }
@@ -234,7 +236,7 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
                     insert.setString(2, subject.length() > 1000 ? subject.substring(0, 1000) : subject);
                     insert.setTimestamp(3, new Timestamp(issued.getNotBefore().getTime()));
                     insert.setTimestamp(4, new Timestamp(issued.getNotAfter().getTime()));
-                    insert.setString(5, json.write(bindings));
+                    insert.setString(5, seal(bindings));
                     insert.setString(6, Pem.encode(issued));
                     insert.executeUpdate();
                 }
@@ -296,9 +298,14 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
         });
     }
 
-    private Map<String, String> parse(String text) {
+    /** Bindings can carry secrets (an enrollment token), so they are stored encrypted. */
+    private String seal(Map<String, String> bindings) {
+        return secrets.encrypt(json.write(bindings));
+    }
+
+    private Map<String, String> parse(String sealed) {
         try {
-            return json.mapper().readValue(text, BINDINGS);
+            return json.mapper().readValue(secrets.decrypt(sealed), BINDINGS);
         } catch (JsonProcessingException e) {
             throw new StorageException("Stored certificate bindings are malformed", e);
         }

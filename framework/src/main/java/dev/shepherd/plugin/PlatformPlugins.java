@@ -80,6 +80,22 @@ public final class PlatformPlugins implements ExtensionRegistry.Listener {
         }
     }
 
+    /**
+     * Asks a platform's plugin for what a user needs to enroll a device.
+     *
+     * @return the artifact, or empty when no running plugin for the platform offers one
+     * @throws PluginCallException when the plugin fails
+     */
+    public Optional<dev.shepherd.api.platform.EnrollmentArtifact> enrollmentArtifact(
+            Platform platform, dev.shepherd.api.platform.EnrollmentInvitation invitation) throws PluginCallException {
+        Optional<ExtensionRegistry.Registration<?>> registration = forPlatform(platform);
+        if (registration.isEmpty()) {
+            return Optional.empty();
+        }
+        PlatformSupport support = (PlatformSupport) registration.get().extension();
+        return registration.get().owner().call("PlatformSupport.enrollmentArtifact", () -> support.enrollmentArtifact(invitation));
+    }
+
     private Optional<ExtensionRegistry.Registration<?>> forPlatform(Platform platform) {
         return platforms.entrySet().stream().filter(entry -> entry.getValue().equals(platform)).map(Map.Entry::getKey).findFirst();
     }

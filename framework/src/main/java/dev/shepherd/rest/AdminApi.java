@@ -32,12 +32,13 @@ public final class AdminApi {
     private final AdminApiHandler handler;
 
     public AdminApi(Kernel kernel, PluginHost plugins, AdminUserStore admins, AdminSessions sessions, ApiTokens tokens,
-                    AdminAuthenticator authenticator, long maxBodyBytes, dev.shepherd.http.HttpIo io) {
+                    AdminAuthenticator authenticator, long maxBodyBytes, dev.shepherd.http.HttpIo io,
+                    java.util.function.Supplier<String> publicUrl) {
         requireNonNull(kernel, "kernel is null");
         List<AdminRoute> routes = new ArrayList<>();
         routes.addAll(new AuthResource(authenticator, sessions, kernel.audit()).routes());
         routes.addAll(new DeviceResource(kernel).routes());
-        routes.addAll(new EnrollmentResource(kernel).routes());
+        routes.addAll(new EnrollmentResource(kernel, publicUrl).routes());
         routes.addAll(new UserResource(kernel).routes());
         routes.addAll(new GroupResource(kernel).routes());
         routes.addAll(new PolicyResource(kernel).routes());

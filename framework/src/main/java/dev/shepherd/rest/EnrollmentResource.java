@@ -2,6 +2,7 @@ package dev.shepherd.rest;
 
 import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.enrollment.EnrollmentHandler;
 import dev.shepherd.enrollment.EnrollmentToken;
 import dev.shepherd.enrollment.IssuedEnrollmentToken;
 import dev.shepherd.enrollment.NewEnrollmentToken;
@@ -16,6 +17,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.function.Supplier;
 
 import static java.util.Objects.requireNonNull;
 
@@ -31,9 +33,11 @@ final class EnrollmentResource {
     }
 
     private final Kernel kernel;
+    private final Supplier<String> publicUrl;
 
-    EnrollmentResource(Kernel kernel) {
+    EnrollmentResource(Kernel kernel, Supplier<String> publicUrl) {
         this.kernel = requireNonNull(kernel, "kernel is null");
+        this.publicUrl = requireNonNull(publicUrl, "publicUrl is null");
     }
 
     List<AdminRoute> routes() {
@@ -58,7 +62,8 @@ final class EnrollmentResource {
                             IssuedEnrollmentToken issued = kernel.enrollmentTokens().create(request.actor(), new NewEnrollmentToken(body.name(),
                                     body.ownership(), body.platform(), body.groupId(), body.userId(),
                                     body.maxUses().map(OptionalInt::of).orElse(OptionalInt.empty()), expires));
-                            return ApiResponse.created(new IssuedView(issued.token(), issued.secret()));
+                            String link = publicUrl.get() + EnrollmentHandler.MOUNT + "/" + issued.secret();
+                            return ApiResponse.created(new IssuedView(issued.token(), issued.secret(), link, link + "/qr.png"));
                         }),
                 AdminRoute.get("/api/v1/enrollment-tokens/{id}", Permission.ENROLLMENT_READ).tag("enrollment").summary("One token")
                         .returns(EnrollmentToken.class).handle(request -> kernel.enrollmentTokens().find(request.path("id"))
@@ -72,7 +77,11 @@ final class EnrollmentResource {
                         }));
     }
 
-    /** The created token with its secret, which JSON shows (unlike the record's toString). */
-    record IssuedView(EnrollmentToken token, String secret) {
+    /**
+     * The created token with its secret, which JSON shows (unlike the record's toString), and the public links a
+     * device opens to enroll: the platform plugin's artifact (add {@code ?platform=} when the token is not bound to
+     * one platform) and the same link as a QR code.
+     */
+    record IssuedView(EnrollmentToken token, String secret, String enrollmentUrl, String qrCodeUrl) {
     }
 }

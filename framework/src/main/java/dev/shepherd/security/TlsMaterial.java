@@ -33,6 +33,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
+import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -56,11 +57,32 @@ public final class TlsMaterial {
     }
 
     /**
-     * Builds the server's SSL context. Client certificates are requested but not verified here: devices present
-     * identities issued by Shepherd's own CA, which the platform plugins verify against the enrollment.
+     * The server's private key and certificate chain, as used for TLS and for signing what the server hands out
+     * (such as enrollment profiles).
+     *
+     * @param privateKey the key
+     * @param chain the certificate chain, leaf first
      */
-    public static SSLContext serverContext(Optional<Path> configuredKeystore, String configuredPassword, Path dataDir,
-                                           List<String> hostnames) {
+    public record ServerIdentity(PrivateKey privateKey, List<X509Certificate> chain) {
+        public ServerIdentity {
+            java.util.Objects.requireNonNull(privateKey, "privateKey is null");
+            chain = List.copyOf(chain);
+            if (chain.isEmpty()) {
+                throw new IllegalArgumentException("the chain is empty");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "ServerIdentity[" + chain.get(0).getSubjectX500Principal() + "]";
+        }
+    }
+
+    /**
+     * Loads the configured PKCS#12 keystore, or the generated self-signed one (creating it on first use).
+     */
+    public static ServerIdentity identity(Optional<Path> configuredKeystore, String configuredPassword, Path dataDir,
+                                          List<String> hostnames) {
         try {
             Path keystore;
             char[] password;
@@ -83,6 +105,31 @@ public final class TlsMaterial {
             try (InputStream in = Files.newInputStream(keystore)) {
                 store.load(in, password);
             }
+            for (String alias : java.util.Collections.list(store.aliases())) {
+                if (store.isKeyEntry(alias)) {
+                    List<X509Certificate> chain = new ArrayList<>();
+                    for (java.security.cert.Certificate certificate : store.getCertificateChain(alias)) {
+                        chain.add((X509Certificate) certificate);
+                    }
+                    return new ServerIdentity((PrivateKey) store.getKey(alias, password), chain);
+                }
+            }
+            throw new IllegalStateException("the keystore " + keystore + " holds no private key");
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException("Cannot load the server's TLS identity: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Builds the server's SSL context. Client certificates are requested but not verified here: devices present
+     * identities issued by Shepherd's own CA, which the platform plugins verify against the enrollment.
+     */
+    public static SSLContext serverContext(ServerIdentity identity) {
+        try {
+            char[] password = "in-memory".toCharArray();
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setKeyEntry(ALIAS, identity.privateKey(), password, identity.chain().toArray(X509Certificate[]::new));
             KeyManagerFactory keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             keyManagers.init(store, password);
             SSLContext context = SSLContext.getInstance("TLS");

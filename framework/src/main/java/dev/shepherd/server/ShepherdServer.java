@@ -32,6 +32,8 @@ import dev.shepherd.security.AdminUserStore;
 import dev.shepherd.security.PasswordHasher;
 import dev.shepherd.security.SecretBox;
 import dev.shepherd.security.TlsMaterial;
+import dev.shepherd.pki.CmsServerSigner;
+import dev.shepherd.enrollment.EnrollmentHandler;
 import dev.shepherd.storage.Database;
 import dev.shepherd.storage.JdbcPluginKeyValueStore;
 import io.undertow.server.handlers.PathHandler;
@@ -167,12 +169,15 @@ public final class ShepherdServer implements AutoCloseable {
             }
         }, 500, 500, TimeUnit.MILLISECONDS);
 
+        TlsMaterial.ServerIdentity identity = TlsMaterial.identity(config.https().keystore(), config.https().keystorePassword(),
+                config.dataDir(), config.https().hostnames());
         PluginEnvironment environment = new PluginEnvironment(config.plugins().settings(),
                 new JdbcPluginKeyValueStore(database.dataSource()), database, kernel.events());
         environment.exportPerPlugin(DeviceRegistry.class,
                 pluginId -> new PluginDeviceRegistry(pluginId, kernel.devices(), kernel.enrollmentTokens()));
         environment.export(CommandBus.class, new PluginCommandBus(kernel.commands()));
         environment.export(dev.shepherd.api.pki.CertificateAuthority.class, kernel.certificateAuthority());
+        environment.export(dev.shepherd.api.pki.ServerSigner.class, new CmsServerSigner(identity));
         environment.export(dev.shepherd.api.policy.PolicyService.class, new PluginPolicyService(kernel.policies()));
         plugins = new PluginHost(config.pluginsDir(), config.dataDir().resolve("plugin-work"),
                 config.plugins().scanInterval(), config.plugins().callTimeout(), environment, registry, kernel.events(),
@@ -183,7 +188,7 @@ public final class ShepherdServer implements AutoCloseable {
         AdminSessions sessions = new AdminSessions(kernel.transactions(), Clock.systemUTC());
         ApiTokens tokens = new ApiTokens(kernel.transactions(), kernel.audit(), kernel.json(), Clock.systemUTC());
         adminApi = new AdminApi(kernel, plugins, adminUsers, sessions, tokens, new AdminAuthenticator(adminUsers, sessions, tokens),
-                config.http().maxRequestBytes(), io);
+                config.http().maxRequestBytes(), io, this::publicUrl);
         PluginAdminEndpoints pluginAdminEndpoints = new PluginAdminEndpoints();
         registry.addListener(pluginAdminEndpoints);
         adminApi.handler().addDynamicRoutes(pluginAdminEndpoints::routes);
@@ -191,13 +196,11 @@ public final class ShepherdServer implements AutoCloseable {
                 .addExactPath("/health", new HealthHandler(database, plugins, io))
                 .addPrefixPath(DeviceEndpointRouter.MOUNT, deviceEndpoints)
                 .addPrefixPath("/scep", new ScepHandler(new ScepService(kernel.certificateAuthority()), io))
+                .addPrefixPath(EnrollmentHandler.MOUNT, new EnrollmentHandler(kernel.enrollmentTokens(), platforms, this::publicUrl, io))
                 .addExactPath("/api/openapi.json", adminApi.openApiHandler())
                 .addPrefixPath("/api/docs", adminApi.docsHandler())
                 .addPrefixPath("/api", adminApi.handler());
-        Optional<SSLContext> tls = config.https().port() >= 0
-                ? Optional.of(TlsMaterial.serverContext(config.https().keystore(), config.https().keystorePassword(),
-                config.dataDir(), config.https().hostnames()))
-                : Optional.empty();
+        Optional<SSLContext> tls = config.https().port() >= 0 ? Optional.of(TlsMaterial.serverContext(identity)) : Optional.empty();
         http = new HttpServer(config, tls, paths, io);
         http.start();
         // Registered after the plugin host so it closes first: stop taking requests, then stop plugins.
@@ -220,6 +223,18 @@ public final class ShepherdServer implements AutoCloseable {
         } catch (AdminUserStore.DuplicateUserException e) {
             log.info("Bootstrap admin '{}' exists already", admin.username());
         }
+    }
+
+    /**
+     * The base URL devices reach the server at: {@code https.publicUrl}, or the HTTPS listener on the first of
+     * {@code https.hostnames} (the plain HTTP listener when HTTPS is off).
+     */
+    public String publicUrl() {
+        if (config.https().publicUrl().isPresent()) {
+            return config.https().publicUrl().get();
+        }
+        String host = config.https().hostnames().get(0);
+        return http.httpsPort() >= 0 ? "https://" + host + ":" + http.httpsPort() : "http://" + host + ":" + http.httpPort();
     }
 
     public ShepherdConfig config() {

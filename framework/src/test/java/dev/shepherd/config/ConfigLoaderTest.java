@@ -63,6 +63,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void thePublicUrlIsAnHttpsBaseUrl() {
+        assertThat(load(Map.of()).https().publicUrl()).isEmpty();
+        assertThat(load(Map.of("SHEPHERD_HTTPS_PUBLIC_URL", "https://mdm.example.com/")).https().publicUrl())
+                .hasValue("https://mdm.example.com");
+        assertThatThrownBy(() -> load(Map.of("SHEPHERD_HTTPS_PUBLIC_URL", "http://mdm.example.com")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("https.publicUrl").hasMessageContaining("must be an https URL");
+    }
+
+    @Test
     void aBadValueInTheFileNamesTheFile() throws IOException {
         write("plugins:\n  callTimeout: soon\n");
 

@@ -66,10 +66,16 @@ public final class ScepClient {
     }
 
     private final URI scep;
-    private final HttpClient http = HttpClient.newHttpClient();
+    private final HttpClient http;
 
     public ScepClient(URI scep) {
+        this(scep, HttpClient.newHttpClient());
+    }
+
+    /** @param http the client to use, for example one that trusts the server's root from an enrollment profile */
+    public ScepClient(URI scep, HttpClient http) {
         this.scep = scep;
+        this.http = http;
     }
 
     public String capabilities() throws Exception {

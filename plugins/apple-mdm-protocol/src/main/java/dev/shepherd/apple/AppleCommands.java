@@ -28,9 +28,11 @@ public final class AppleCommands {
 
     /**
      * @param unlockToken the device's unlock token, needed to clear its passcode
+     * @param os the target OS, for settings compiled into profiles
      * @return the command plist, or empty when Apple devices have no equivalent
+     * @throws SettingProfiles.UnsupportedSettingException when a policy setting cannot be expressed on the OS
      */
-    public static Optional<NSDictionary> toPlist(Command command, Optional<byte[]> unlockToken) {
+    public static Optional<NSDictionary> toPlist(Command command, Optional<byte[]> unlockToken, SettingProfiles.Os os) {
         Map<String, Object> parameters = command.parameters();
         NSDictionary body = new NSDictionary();
         switch (command.type()) {
@@ -68,14 +70,23 @@ public final class AppleCommands {
             }
             case INSTALL_PROFILE -> {
                 Optional<String> payload = text(parameters, "payload");
-                if (payload.isEmpty()) {
+                Optional<String> settingKey = text(parameters, "settingKey");
+                byte[] profile;
+                if (payload.isPresent()) {
+                    profile = Base64.getDecoder().decode(payload.get());
+                } else if (settingKey.isPresent() && text(parameters, "settingType").isPresent()
+                        && parameters.get("value") instanceof Map<?, ?> value) {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> settingValue = (Map<String, Object>) value;
+                    profile = Plists.xml(SettingProfiles.compile(settingKey.get(), text(parameters, "settingType").get(), settingValue, os));
+                } else {
                     return Optional.empty();
                 }
                 body.put("RequestType", "InstallProfile");
-                body.put("Payload", new NSData(Base64.getDecoder().decode(payload.get())));
+                body.put("Payload", new NSData(profile));
             }
             case REMOVE_PROFILE -> {
-                Optional<String> identifier = text(parameters, "identifier");
+                Optional<String> identifier = text(parameters, "identifier").or(() -> text(parameters, "settingKey").map(SettingProfiles::identifier));
                 if (identifier.isEmpty()) {
                     return Optional.empty();
                 }

@@ -29,6 +29,7 @@ import dev.shepherd.apple.CommandReport;
 import dev.shepherd.apple.MdmSignature;
 import dev.shepherd.apple.PlistException;
 import dev.shepherd.apple.Plists;
+import dev.shepherd.apple.SettingProfiles;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import org.pf4j.Extension;
@@ -59,6 +60,7 @@ public final class AppleMdmEndpoint implements DeviceEndpoint {
 
     private static final Logger log = LoggerFactory.getLogger(AppleMdmEndpoint.class);
     static final Platform PLATFORM = Platform.IOS;
+    static final SettingProfiles.Os OS = SettingProfiles.Os.IOS;
 
     private final DeviceRegistry registry;
     private final CommandBus commands;
@@ -198,31 +200,28 @@ public final class AppleMdmEndpoint implements DeviceEndpoint {
             }
         }
         Optional<byte[]> unlockToken = storage.get("unlock-token/" + report.udid()).map(Base64.getDecoder()::decode);
-        for (Command next : commands.take(device.get(), 1)) {
-            Optional<NSDictionary> plist = AppleCommands.toPlist(next, unlockToken);
-            if (plist.isPresent()) {
-                return DeviceResponse.of(200, "application/xml", Plists.xml(plist.get()));
-            }
-            commands.report(device.get(), new CommandResult(next.id(), CommandState.FAILED, Map.of(),
-                    Optional.of(next.type() + " has no equivalent on iOS (or lacks a parameter it needs)")));
-            return connectAgain(device.get(), unlockToken);
-        }
-        return DeviceResponse.empty(200);
+        return nextCommand(device.get(), unlockToken);
     }
 
-    /** After refusing an untranslatable command, offers the next one in the same answer. */
-    private DeviceResponse connectAgain(DeviceId device, Optional<byte[]> unlockToken) {
+    /** The next command the device can carry out; those it cannot are failed with the reason, and the next offered. */
+    private DeviceResponse nextCommand(DeviceId device, Optional<byte[]> unlockToken) {
         for (int attempt = 0; attempt < 20; attempt++) {
             List<Command> next = commands.take(device, 1);
             if (next.isEmpty()) {
                 return DeviceResponse.empty(200);
             }
-            Optional<NSDictionary> plist = AppleCommands.toPlist(next.get(0), unlockToken);
-            if (plist.isPresent()) {
-                return DeviceResponse.of(200, "application/xml", Plists.xml(plist.get()));
+            Command command = next.get(0);
+            Optional<String> refusal;
+            try {
+                Optional<NSDictionary> plist = AppleCommands.toPlist(command, unlockToken, OS);
+                if (plist.isPresent()) {
+                    return DeviceResponse.of(200, "application/xml", Plists.xml(plist.get()));
+                }
+                refusal = Optional.of(command.type() + " has no equivalent on " + PLATFORM.id() + " (or lacks a parameter it needs)");
+            } catch (SettingProfiles.UnsupportedSettingException e) {
+                refusal = Optional.of(e.getMessage());
             }
-            commands.report(device, new CommandResult(next.get(0).id(), CommandState.FAILED, Map.of(),
-                    Optional.of(next.get(0).type() + " has no equivalent on iOS (or lacks a parameter it needs)")));
+            commands.report(device, new CommandResult(command.id(), CommandState.FAILED, Map.of(), refusal));
         }
         return DeviceResponse.empty(200);
     }

@@ -5,7 +5,12 @@ import com.dd.plist.NSData;
 import com.dd.plist.NSDictionary;
 import dev.shepherd.apple.Plists;
 import dev.shepherd.pki.ScepClient;
+import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaCertStore;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cms.CMSSignedData;
+import org.bouncycastle.cms.SignerInformation;
+import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
 import org.bouncycastle.cms.CMSProcessableByteArray;
 import org.bouncycastle.cms.CMSSignedDataGenerator;
 import org.bouncycastle.cms.jcajce.JcaSignerInfoGeneratorBuilder;
@@ -16,7 +21,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
 import java.security.KeyPair;
+import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.Base64;
@@ -24,21 +34,35 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * An iPhone as the server sees it, speaking Apple's MDM protocol byte for byte: it gets its identity over SCEP,
+ * An iPhone as the server sees it, speaking Apple's MDM protocol byte for byte: it installs the signed enrollment
+ * profile from an enrollment link (checking the CMS signature and trusting the server root it carries), gets its
+ * identity over SCEP,
  * signs every message with a detached CMS signature in {@code Mdm-Signature}, checks in (Authenticate,
  * TokenUpdate, CheckOut) and runs the command loop, answering commands as a device does.
  */
 final class AppleDeviceSimulator {
 
-    private final URI server;
+    /** What the device read from the enrollment profile it installed. */
+    record InstalledProfile(NSDictionary profile, X509Certificate signer, URI scepUrl, String challenge, URI serverUrl,
+                            URI checkInUrl, String topic, int accessRights) {
+    }
+
     private final String udid;
-    private final HttpClient http = HttpClient.newHttpClient();
+    private URI server;
+    private HttpClient http = HttpClient.newHttpClient();
+    private String connectPath = "/mdm/apple-ios/connect";
+    private String checkInPath = "/mdm/apple-ios/checkin";
+    private InstalledProfile installed;
     private X509Certificate certificate;
     private PrivateKey key;
 
     AppleDeviceSimulator(URI server, String udid) {
         this.server = server;
         this.udid = udid;
+    }
+
+    private String topic() {
+        return installed != null ? installed.topic() : "com.apple.mgmt.External.simulator";
     }
 
     String udid() {
@@ -49,9 +73,64 @@ final class AppleDeviceSimulator {
         return certificate;
     }
 
-    /** SCEP with the challenge from the enrollment profile. */
+    /**
+     * Opens an enrollment link the way a user does on an iPhone: downloads the profile (accepting whatever
+     * certificate the server shows, as a user tapping through does), verifies its CMS signature, and from then on
+     * trusts only the server root the profile installs and talks to the URLs it names.
+     */
+    InstalledProfile installProfile(URI link) throws Exception {
+        HttpResponse<byte[]> response = HttpClient.newBuilder().sslContext(acceptAnyServer()).build()
+                .send(HttpRequest.newBuilder(link).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("the enrollment link answered " + response.statusCode() + ": " + new String(response.body()));
+        }
+        if (!response.headers().firstValue("Content-Type").orElse("").startsWith("application/x-apple-aspen-config")) {
+            throw new IllegalStateException("not a configuration profile: " + response.headers().firstValue("Content-Type"));
+        }
+        CMSSignedData signed = new CMSSignedData(response.body());
+        SignerInformation signerInfo = signed.getSignerInfos().getSigners().iterator().next();
+        @SuppressWarnings("unchecked")
+        X509CertificateHolder signerHolder = ((java.util.Collection<X509CertificateHolder>) signed.getCertificates()
+                .getMatches(signerInfo.getSID())).iterator().next();
+        if (!signerInfo.verify(new JcaSimpleSignerInfoVerifierBuilder().build(signerHolder))) {
+            throw new IllegalStateException("the profile's signature does not verify");
+        }
+        X509Certificate signer = new JcaX509CertificateConverter().getCertificate(signerHolder);
+        NSDictionary profile = Plists.dictionary((byte[]) signed.getSignedContent().getContent());
+        NSDictionary scep = payload(profile, "com.apple.security.scep");
+        NSDictionary scepContent = (NSDictionary) scep.objectForKey("PayloadContent");
+        NSDictionary mdm = payload(profile, "com.apple.mdm");
+        if (!Plists.string(mdm, "IdentityCertificateUUID").equals(Plists.string(scep, "PayloadUUID"))) {
+            throw new IllegalStateException("the MDM payload's identity is not the SCEP payload");
+        }
+        for (var item : ((NSArray) profile.objectForKey("PayloadContent")).getArray()) {
+            NSDictionary payload = (NSDictionary) item;
+            if (Plists.string(payload, "PayloadType").equals("com.apple.security.root")) {
+                X509Certificate root = (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+                        .generateCertificate(new java.io.ByteArrayInputStream(((NSData) payload.objectForKey("PayloadContent")).bytes()));
+                http = HttpClient.newBuilder().sslContext(trusting(root)).build();
+            }
+        }
+        URI serverUrl = URI.create(Plists.string(mdm, "ServerURL"));
+        URI checkInUrl = URI.create(Plists.string(mdm, "CheckInURL"));
+        installed = new InstalledProfile(profile, signer, URI.create(Plists.string(scepContent, "URL")),
+                Plists.string(scepContent, "Challenge"), serverUrl, checkInUrl, Plists.string(mdm, "Topic"),
+                ((com.dd.plist.NSNumber) mdm.objectForKey("AccessRights")).intValue());
+        server = serverUrl.resolve("/");
+        connectPath = serverUrl.getPath();
+        checkInPath = checkInUrl.getPath();
+        return installed;
+    }
+
+    /** SCEP with the challenge and URL from the installed enrollment profile. */
+    ScepClient.Result enrollIdentity() throws Exception {
+        return enrollIdentity(installed.challenge());
+    }
+
+    /** SCEP with a given challenge, for example one taken from another device's profile. */
     ScepClient.Result enrollIdentity(String challenge) throws Exception {
-        ScepClient.Result result = new ScepClient(server.resolve("/scep")).enroll("CN=" + udid + ",O=Shepherd simulator", challenge);
+        URI scepUrl = installed != null ? installed.scepUrl() : server.resolve("/scep");
+        ScepClient.Result result = new ScepClient(scepUrl, http).enroll("CN=" + udid + ",O=Shepherd simulator", challenge);
         result.certificate().ifPresent(issued -> useIdentity(issued, result.key()));
         return result;
     }
@@ -69,7 +148,7 @@ final class AppleDeviceSimulator {
 
     HttpResponse<String> authenticate() throws Exception {
         NSDictionary message = message("Authenticate");
-        message.put("Topic", "com.apple.mgmt.External.simulator");
+        message.put("Topic", topic());
         message.put("SerialNumber", "SIM" + udid.substring(0, Math.min(8, udid.length())));
         message.put("ProductName", "iPhone16,2");
         message.put("Model", "MU663");
@@ -81,7 +160,7 @@ final class AppleDeviceSimulator {
 
     HttpResponse<String> tokenUpdate() throws Exception {
         NSDictionary message = message("TokenUpdate");
-        message.put("Topic", "com.apple.mgmt.External.simulator");
+        message.put("Topic", topic());
         message.put("Token", new NSData(new byte[]{1, 2, 3, 4, 5, 6, 7, 8}));
         message.put("PushMagic", "00000000-1111-2222-3333-444444444444");
         message.put("UnlockToken", new NSData(new byte[]{9, 9, 9}));
@@ -93,7 +172,7 @@ final class AppleDeviceSimulator {
     }
 
     HttpResponse<String> checkIn(NSDictionary message) throws Exception {
-        return put("/mdm/apple-ios/checkin", Plists.xml(message), signature(Plists.xml(message)));
+        return put(checkInPath, Plists.xml(message), signature(Plists.xml(message)));
     }
 
     /** Idle: asks for the next command; returns the command plist, or empty when there is none. */
@@ -101,7 +180,7 @@ final class AppleDeviceSimulator {
         NSDictionary report = new NSDictionary();
         report.put("UDID", udid);
         report.put("Status", "Idle");
-        return command(put("/mdm/apple-ios/connect", Plists.xml(report), signature(Plists.xml(report))));
+        return command(put(connectPath, Plists.xml(report), signature(Plists.xml(report))));
     }
 
     /** Answers a command the way an iPhone does and returns the next one. */
@@ -128,7 +207,7 @@ final class AppleDeviceSimulator {
             error.put("LocalizedDescription", "The passcode is not compliant.");
             report.put("ErrorChain", new NSArray(error));
         }
-        return command(put("/mdm/apple-ios/connect", Plists.xml(report), signature(Plists.xml(report))));
+        return command(put(connectPath, Plists.xml(report), signature(Plists.xml(report))));
     }
 
     HttpResponse<String> put(String path, byte[] body, Optional<String> signature) throws Exception {
@@ -143,6 +222,46 @@ final class AppleDeviceSimulator {
             throw new IllegalStateException("the server answered " + response.statusCode() + ": " + response.body());
         }
         return response.body().isEmpty() ? Optional.empty() : Optional.of(Plists.dictionary(response.body().getBytes()));
+    }
+
+    private static NSDictionary payload(NSDictionary profile, String type) {
+        for (var item : ((NSArray) profile.objectForKey("PayloadContent")).getArray()) {
+            if (Plists.string((NSDictionary) item, "PayloadType").equals(type)) {
+                return (NSDictionary) item;
+            }
+        }
+        throw new IllegalStateException("the profile has no " + type + " payload");
+    }
+
+    private static SSLContext trusting(X509Certificate root) throws Exception {
+        KeyStore trusted = KeyStore.getInstance("PKCS12");
+        trusted.load(null, null);
+        trusted.setCertificateEntry("server-root", root);
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(trusted);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, trust.getTrustManagers(), null);
+        return context;
+    }
+
+    private static SSLContext acceptAnyServer() throws Exception {
+        X509TrustManager anyServer = new X509TrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        };
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, new TrustManager[]{anyServer}, null);
+        return context;
     }
 
     private NSDictionary message(String type) {

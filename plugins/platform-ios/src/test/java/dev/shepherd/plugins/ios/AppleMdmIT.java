@@ -12,6 +12,11 @@ import dev.shepherd.command.CommandRecord;
 import dev.shepherd.command.CommandRequest;
 import dev.shepherd.enrollment.NewEnrollmentToken;
 import dev.shepherd.pki.ScepClient;
+import dev.shepherd.api.policy.SettingState;
+import dev.shepherd.group.Group;
+import dev.shepherd.policy.DeviceSettingState;
+import dev.shepherd.policy.Policy;
+import dev.shepherd.policy.SettingInput;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.testing.TestKernel;
 import dev.shepherd.testing.TestServer;
@@ -24,7 +29,19 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.zxing.BinaryBitmap;
+import com.google.zxing.RGBLuminanceSource;
+import com.google.zxing.common.HybridBinarizer;
+import com.google.zxing.qrcode.QRCodeReader;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.math.BigInteger;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,11 +59,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The iOS plugin loaded from its plugin file into a running server, driven by a simulated iPhone over HTTP:
- * SCEP identity, Authenticate, TokenUpdate, the command loop with acknowledgements, errors and inventory, CheckOut;
+ * The iOS plugin loaded from its plugin file into a running server, driven by a simulated iPhone over HTTPS:
+ * the signed enrollment profile from an admin-created link, SCEP identity, Authenticate, TokenUpdate, the command loop with acknowledgements, errors and inventory, CheckOut;
  * and the refusals: forged signatures, another device's UDID, replayed challenges.
  */
 class AppleMdmIT {
+
+    private static final String TOPIC = "com.apple.mgmt.External.2f0c1a9e-5b7d-4c1e-9a43-0d6e8f1b2c3d";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path home;
@@ -55,7 +75,9 @@ class AppleMdmIT {
 
     @BeforeEach
     void start() throws Exception {
-        server = TestServer.start(home);
+        Files.createDirectories(home.resolve("conf"));
+        Files.writeString(home.resolve("conf/shepherd.yaml"), "plugins:\n  config:\n    apple-ios:\n      topic: " + TOPIC + "\n");
+        server = TestServer.start(home, Map.of("SHEPHERD_HTTPS_PORT", "0", "SHEPHERD_HTTPS_HOSTNAMES", "localhost"));
         kernel = server.server().kernel();
         Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), server.pluginsDir().resolve("apple-ios.zip"));
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(server.get("/mdm/apple-ios/checkin").statusCode()).isEqualTo(405));
@@ -97,6 +119,53 @@ class AppleMdmIT {
         assertThat(iphone.checkOut().statusCode()).isEqualTo(200);
         assertThat(kernel.devices().get(device.id()).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
         assertThat(kernel.certificateAuthority().verify(java.util.List.of(iphone.certificate()))).isEmpty();
+    }
+
+    @Test
+    void aPolicyIsInstalledAsAProfileAndTheDevicesRefusalIsRecorded() throws Exception {
+        AppleDeviceSimulator iphone = enrolledDevice("00008110-0013AA");
+        var deviceId = kernel.devices().idByHardwareId(Platform.IOS, "udid", iphone.udid()).orElseThrow();
+        Group group = kernel.groups().create(TestKernel.ADMIN, "iPhones", "", Optional.empty());
+        kernel.groups().addMembers(TestKernel.ADMIN, group.id(), java.util.List.of(deviceId));
+        Policy policy = kernel.policies().create(TestKernel.ADMIN, "Baseline", "", java.util.List.of(
+                new SettingInput("passcode", JSON.readTree("{\"required\": true, \"minLength\": 8}")),
+                new SettingInput("wifi", JSON.readTree("{\"ssid\": \"Corp\", \"security\": \"WPA2_PERSONAL\", \"password\": \"s3cret-pass\"}")),
+                new SettingInput("dlp", JSON.readTree("{\"allowPrinting\": false}"))));
+        kernel.policies().assign(TestKernel.ADMIN, policy.id(), group.id(), 0);
+
+        // The reconciler queues one InstallProfile per supported setting; DLP has no Apple equivalent.
+        java.util.List<NSDictionary> installs = new java.util.ArrayList<>();
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            iphone.idle().ifPresent(installs::add);
+            assertThat(installs).isNotEmpty();
+        });
+        NSDictionary first = installs.get(0);
+        NSDictionary second = iphone.answer(first, "Acknowledged").orElseThrow();
+        assertThat(iphone.answer(second, "Error")).isEmpty();
+
+        Map<String, NSDictionary> profilesByIdentifier = new java.util.HashMap<>();
+        for (NSDictionary command : java.util.List.of(first, second)) {
+            NSDictionary request = (NSDictionary) command.objectForKey("Command");
+            assertThat(Plists.string(request, "RequestType")).isEqualTo("InstallProfile");
+            NSDictionary profile = Plists.dictionary(((com.dd.plist.NSData) request.objectForKey("Payload")).bytes());
+            profilesByIdentifier.put(Plists.string(profile, "PayloadIdentifier"), profile);
+        }
+        assertThat(profilesByIdentifier).containsOnlyKeys("dev.shepherd.setting.passcode", "dev.shepherd.setting.wifi-Corp");
+        NSDictionary passcode = (NSDictionary) ((com.dd.plist.NSArray) profilesByIdentifier.get("dev.shepherd.setting.passcode")
+                .objectForKey("PayloadContent")).objectAtIndex(0);
+        assertThat(Plists.string(passcode, "PayloadType")).isEqualTo("com.apple.mobiledevice.passwordpolicy");
+        assertThat(passcode.objectForKey("minLength").toJavaObject()).isEqualTo(8);
+
+        String acknowledged = Plists.string(Plists.dictionary(((com.dd.plist.NSData) ((NSDictionary) first.objectForKey("Command"))
+                .objectForKey("Payload")).bytes()), "PayloadIdentifier");
+        String acknowledgedKey = acknowledged.endsWith("passcode") ? "passcode" : "wifi/Corp";
+        String refusedKey = acknowledgedKey.equals("passcode") ? "wifi/Corp" : "passcode";
+        Map<String, DeviceSettingState> states = new java.util.HashMap<>();
+        kernel.policies().settingStates(deviceId).forEach(state -> states.put(state.settingKey(), state));
+        assertThat(states.get(acknowledgedKey).state()).isEqualTo(SettingState.INSTALLED);
+        assertThat(states.get(refusedKey).state()).isEqualTo(SettingState.FAILED);
+        assertThat(states.get(refusedKey).reason()).hasValueSatisfying(reason -> assertThat(reason).contains("The passcode is not compliant."));
+        assertThat(states.get("dlp").state()).isEqualTo(SettingState.NOT_SUPPORTED);
     }
 
     @Test
@@ -148,10 +217,13 @@ class AppleMdmIT {
         assertThat(impostor.tokenUpdate().statusCode()).isEqualTo(403);
         assertThat(impostor.authenticate().statusCode()).isEqualTo(403);
 
-        // The enrollment challenge works once.
-        String challenge = kernel.certificateAuthority().newChallenge(Duration.ofHours(1), Map.of("enrollmentToken", token()));
-        assertThat(new AppleDeviceSimulator(server.uri("/"), "00008110-000E").enrollIdentity(challenge).status()).isEqualTo("0");
-        ScepClient.Result replayed = new AppleDeviceSimulator(server.uri("/"), "00008110-000F").enrollIdentity(challenge);
+        // The enrollment challenge in a profile works once: a second device replaying it gets no certificate.
+        AppleDeviceSimulator first = new AppleDeviceSimulator(server.uri("/"), "00008110-000E");
+        String challenge = first.installProfile(enrollmentLink(Ownership.CORPORATE)).challenge();
+        assertThat(first.enrollIdentity().status()).isEqualTo("0");
+        AppleDeviceSimulator replaying = new AppleDeviceSimulator(server.uri("/"), "00008110-000F");
+        replaying.installProfile(enrollmentLink(Ownership.CORPORATE));
+        ScepClient.Result replayed = replaying.enrollIdentity(challenge);
         assertThat(replayed.status()).isEqualTo("2");
         assertThat(replayed.certificate()).isEmpty();
     }
@@ -168,17 +240,56 @@ class AppleMdmIT {
         assertThat(iphone.put("/mdm/apple-ios/connect", missing, iphone.signature(missing)).statusCode()).isEqualTo(400);
     }
 
+    @Test
+    void anEnrollmentLinkServesASignedProfileAndAQrCode() throws Exception {
+        URI corporateLink = enrollmentLink(Ownership.CORPORATE);
+        AppleDeviceSimulator corporate = new AppleDeviceSimulator(server.uri("/"), "00008110-0011");
+        AppleDeviceSimulator.InstalledProfile profile = corporate.installProfile(corporateLink);
+        assertThat(profile.accessRights()).isEqualTo(8191);
+        assertThat(profile.topic()).isEqualTo(TOPIC);
+        assertThat(profile.serverUrl().toString()).startsWith("https://localhost:").endsWith("/mdm/apple-ios/connect");
+        assertThat(profile.checkInUrl().getPath()).isEqualTo("/mdm/apple-ios/checkin");
+        assertThat(profile.scepUrl().getPath()).isEqualTo("/scep");
+        assertThat(profile.signer().getSubjectX500Principal().getName()).contains("CN=localhost");
+
+        AppleDeviceSimulator personal = new AppleDeviceSimulator(server.uri("/"), "00008110-0012");
+        assertThat(personal.installProfile(enrollmentLink(Ownership.PERSONAL)).accessRights())
+                .as("no right to erase a personal device").isEqualTo(8191 - 8);
+
+        HttpResponse<byte[]> qr = HttpClient.newHttpClient().send(HttpRequest.newBuilder(server.uri(corporateLink.getPath() + "/qr.png")).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(qr.headers().firstValue("Content-Type")).hasValue("image/png");
+        assertThat(decodeQr(qr.body())).isEqualTo(corporateLink.toString());
+
+        assertThat(server.get("/enroll/thisIsNotAnEnrollmentSecret0").statusCode()).isEqualTo(404);
+        assertThat(server.get("/enroll/thisIsNotAnEnrollmentSecret0").headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(server.get("/enroll/" + "../../etc/passwd").statusCode()).isEqualTo(404);
+    }
+
+    private static String decodeQr(byte[] png) throws Exception {
+        BufferedImage image = ImageIO.read(new ByteArrayInputStream(png));
+        int[] pixels = image.getRGB(0, 0, image.getWidth(), image.getHeight(), null, 0, image.getWidth());
+        return new QRCodeReader().decode(new BinaryBitmap(new HybridBinarizer(
+                new RGBLuminanceSource(image.getWidth(), image.getHeight(), pixels)))).getText();
+    }
+
+    /** Creates an enrollment token through the admin API, as an admin does, and returns its public link. */
+    private URI enrollmentLink(Ownership ownership) throws Exception {
+        String body = JSON.writeValueAsString(Map.of("name", "iPhones " + ownership, "ownership", ownership.name(),
+                "platform", "ios", "maxUses", 1, "validForHours", 24));
+        HttpResponse<String> created = server.send(HttpRequest.newBuilder(server.uri("/api/v1/enrollment-tokens"))
+                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build());
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        return URI.create(JSON.readTree(created.body()).path("enrollmentUrl").asText());
+    }
+
     private AppleDeviceSimulator enrolledDevice(String udid) throws Exception {
-        String challenge = kernel.certificateAuthority().newChallenge(Duration.ofHours(1), Map.of("enrollmentToken", token()));
         AppleDeviceSimulator device = new AppleDeviceSimulator(server.uri("/"), udid);
-        assertThat(device.enrollIdentity(challenge).status()).isEqualTo("0");
+        device.installProfile(enrollmentLink(Ownership.CORPORATE));
+        assertThat(device.enrollIdentity().status()).isEqualTo("0");
         assertThat(device.authenticate().statusCode()).isEqualTo(200);
         assertThat(device.tokenUpdate().statusCode()).isEqualTo(200);
         return device;
-    }
-
-    private String token() {
-        return kernel.enrollmentTokens().create(TestKernel.ADMIN, new NewEnrollmentToken("iOS", Ownership.CORPORATE,
-                Optional.of(Platform.IOS), Optional.empty(), Optional.empty(), OptionalInt.of(1), Instant.now().plus(Duration.ofHours(1)))).secret();
     }
 }

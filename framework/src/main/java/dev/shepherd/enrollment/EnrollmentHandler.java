@@ -1,0 +1,125 @@
+package dev.shepherd.enrollment;
+
+import dev.shepherd.api.device.EnrollmentGrant;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.platform.EnrollmentArtifact;
+import dev.shepherd.api.platform.EnrollmentInvitation;
+import dev.shepherd.http.HttpIo;
+import dev.shepherd.http.Problem;
+import dev.shepherd.plugin.PlatformPlugins;
+import dev.shepherd.plugin.PluginCallException;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URLEncoder;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Deque;
+import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The public side of enrollment links: {@code GET /enroll/{secret}} hands out what the token's platform plugin
+ * builds (an Apple {@code .mobileconfig}, for example), and {@code GET /enroll/{secret}/qr.png} the same link as a
+ * QR code. A token that may enroll on several platforms needs {@code ?platform=}. Unknown, used-up, expired and
+ * revoked tokens all look the same: 404, so the endpoint reveals nothing about which secrets exist.
+ */
+public final class EnrollmentHandler implements HttpHandler {
+
+    public static final String MOUNT = "/enroll";
+    private static final Logger log = LoggerFactory.getLogger(EnrollmentHandler.class);
+    private static final Pattern SECRET = Pattern.compile("[A-Za-z0-9_-]{16,128}");
+
+    private final EnrollmentTokens tokens;
+    private final PlatformPlugins platforms;
+    private final Supplier<String> publicUrl;
+    private final HttpIo io;
+
+    /**
+     * @param publicUrl the base URL devices reach the server at, read per request because the port is known only
+     *                  once the listener is bound
+     */
+    public EnrollmentHandler(EnrollmentTokens tokens, PlatformPlugins platforms, Supplier<String> publicUrl, HttpIo io) {
+        this.tokens = requireNonNull(tokens, "tokens is null");
+        this.platforms = requireNonNull(platforms, "platforms is null");
+        this.publicUrl = requireNonNull(publicUrl, "publicUrl is null");
+        this.io = requireNonNull(io, "io is null");
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange exchange) throws Exception {
+        if (exchange.isInIoThread()) {
+            exchange.dispatch(this);
+            return;
+        }
+        String method = exchange.getRequestMethod().toString();
+        if (!method.equals("GET") && !method.equals("HEAD")) {
+            exchange.getResponseHeaders().put(Headers.ALLOW, "GET, HEAD");
+            io.sendProblem(exchange, Problem.methodNotAllowed(method));
+            return;
+        }
+        String rest = exchange.getRelativePath().startsWith("/") ? exchange.getRelativePath().substring(1) : exchange.getRelativePath();
+        boolean qr = rest.endsWith("/qr.png");
+        String secret = qr ? rest.substring(0, rest.length() - "/qr.png".length()) : rest;
+        Optional<EnrollmentGrant> grant = SECRET.matcher(secret).matches() ? tokens.check(secret) : Optional.empty();
+        if (grant.isEmpty()) {
+            io.sendProblem(exchange, Problem.notFound("This enrollment link is unknown, used up, expired or revoked."));
+            return;
+        }
+        Optional<String> requested = Optional.ofNullable(exchange.getQueryParameters().get("platform")).map(Deque::peekFirst);
+        Optional<Platform> platform;
+        try {
+            platform = requested.map(Platform::new).or(grant.get()::platform);
+        } catch (IllegalArgumentException e) {
+            io.sendProblem(exchange, Problem.badRequest("platform: " + e.getMessage()));
+            return;
+        }
+        if (platform.isEmpty()) {
+            io.sendProblem(exchange, Problem.badRequest("This link enrolls any platform: add ?platform= with one of "
+                    + platforms.supported().stream().map(Platform::id).toList() + "."));
+            return;
+        }
+        if (grant.get().platform().isPresent() && !grant.get().platform().equals(platform)) {
+            io.sendProblem(exchange, Problem.badRequest("This link enrolls " + grant.get().platform().get().id() + " devices only."));
+            return;
+        }
+        String link = publicUrl.get() + MOUNT + "/" + secret
+                + (requested.isPresent() ? "?platform=" + URLEncoder.encode(platform.get().id(), StandardCharsets.UTF_8) : "");
+        if (qr) {
+            send(exchange, "image/png", QrCodes.png(link), Optional.empty());
+            return;
+        }
+        EnrollmentInvitation invitation = new EnrollmentInvitation(secret, grant.get().ownership(), grant.get().groupId(),
+                grant.get().userId(), grant.get().expiresAt(), publicUrl.get());
+        Optional<EnrollmentArtifact> artifact;
+        try {
+            artifact = platforms.enrollmentArtifact(platform.get(), invitation);
+        } catch (PluginCallException e) {
+            log.warn("The {} plugin failed to build an enrollment artifact: {}", platform.get().id(), e.getMessage());
+            io.sendProblem(exchange, Problem.of(503, "plugin-failed", "Plugin failed",
+                    "The " + platform.get().id() + " plugin could not build the enrollment profile; the failure is logged."));
+            return;
+        }
+        if (artifact.isEmpty()) {
+            io.sendProblem(exchange, Problem.of(404, "platform-unavailable", "Platform unavailable",
+                    "No running plugin enrolls " + platform.get().id() + " devices with a link."));
+            return;
+        }
+        send(exchange, artifact.get().contentType(), artifact.get().content(), Optional.of(artifact.get().fileName()));
+    }
+
+    private static void send(HttpServerExchange exchange, String contentType, byte[] content, Optional<String> fileName) {
+        exchange.setStatusCode(200);
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, contentType);
+        exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
+        fileName.ifPresent(name -> exchange.getResponseHeaders().put(Headers.CONTENT_DISPOSITION,
+                "attachment; filename=\"" + name.replaceAll("[^A-Za-z0-9._-]", "_") + "\""));
+        exchange.getResponseSender().send(ByteBuffer.wrap(content));
+    }
+}

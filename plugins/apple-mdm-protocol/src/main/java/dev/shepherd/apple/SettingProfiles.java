@@ -1,0 +1,310 @@
+package dev.shepherd.apple;
+
+import com.dd.plist.NSArray;
+import com.dd.plist.NSData;
+import com.dd.plist.NSDictionary;
+import com.dd.plist.NSObject;
+import com.dd.plist.NSString;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * Compiles kernel settings into Apple configuration profiles, one profile per setting so that each can be
+ * installed, replaced and removed on its own. The profile's identifier is derived from the setting key
+ * ({@link #identifier(String)}), so a newer value replaces the installed profile and removal needs only the key.
+ *
+ * <p>Only keys Apple defines for the target OS are written (Apple's schemas in {@code apple-device-management} are
+ * the reference, and the tests check every compiled profile against them). Values the kernel already validated
+ * against the setting type's JSON schema arrive here; what cannot be expressed on Apple platforms raises
+ * {@link UnsupportedSettingException} with a reason the admin sees on the device's setting state.
+ */
+public final class SettingProfiles {
+
+    /** The setting types Apple platforms can apply. */
+    public static final Set<String> SUPPORTED_TYPES = Set.of("passcode", "wifi", "restrictions", "certificate", "encryption", "email");
+    private static final String PREFIX = "dev.shepherd.setting.";
+    private static final Pattern UNSAFE = Pattern.compile("[^A-Za-z0-9.-]");
+
+    /** The operating system a profile is compiled for; some keys exist on one only. */
+    public enum Os { IOS, MACOS }
+
+    /** A setting that has no Apple equivalent on the target OS. */
+    public static final class UnsupportedSettingException extends RuntimeException {
+        public UnsupportedSettingException(String message) {
+            super(message);
+        }
+    }
+
+    private SettingProfiles() {
+    }
+
+    /**
+     * @param settingKey the kernel setting key
+     * @return the identifier of the profile a setting is installed as
+     */
+    public static String identifier(String settingKey) {
+        return PREFIX + UNSAFE.matcher(settingKey).replaceAll("-");
+    }
+
+    /**
+     * Compiles one setting.
+     *
+     * @param settingKey the setting's key
+     * @param type the setting type
+     * @param value the setting's value, valid for its type
+     * @param os the target OS
+     * @return the configuration profile
+     * @throws UnsupportedSettingException when the setting cannot be expressed on the OS
+     */
+    public static NSDictionary compile(String settingKey, String type, Map<String, Object> value, Os os) {
+        List<NSDictionary> payloads = switch (type) {
+            case "passcode" -> List.of(passcode(value));
+            case "wifi" -> wifi(value);
+            case "restrictions" -> List.of(restrictions(value, os));
+            case "certificate" -> List.of(certificate(value));
+            case "encryption" -> List.of(encryption(value, os));
+            case "email" -> List.of(email(value, os));
+            default -> throw new UnsupportedSettingException("Apple platforms have no equivalent of " + type);
+        };
+        NSDictionary profile = new NSDictionary();
+        profile.put("PayloadType", "Configuration");
+        profile.put("PayloadVersion", 1);
+        profile.put("PayloadIdentifier", identifier(settingKey));
+        profile.put("PayloadUUID", uuid());
+        profile.put("PayloadDisplayName", "Shepherd: " + settingKey);
+        profile.put("PayloadOrganization", "Shepherd");
+        profile.put("PayloadContent", new NSArray(payloads.toArray(NSObject[]::new)));
+        return profile;
+    }
+
+    private static NSDictionary passcode(Map<String, Object> value) {
+        NSDictionary payload = payload("com.apple.mobiledevice.passwordpolicy", "passcode");
+        bool(value, "required").ifPresent(required -> payload.put("forcePIN", required));
+        integer(value, "minLength").ifPresent(length -> payload.put("minLength", length));
+        bool(value, "requireAlphanumeric").ifPresent(alpha -> payload.put("requireAlphanumeric", alpha));
+        integer(value, "minComplexCharacters").ifPresent(count -> payload.put("minComplexChars", count));
+        integer(value, "maxFailedAttempts").ifPresent(count -> payload.put("maxFailedAttempts", Math.max(2, Math.min(11, count))));
+        integer(value, "maxInactivityMinutes").ifPresent(minutes -> payload.put("maxInactivity", minutes));
+        integer(value, "maxAgeDays").filter(days -> days > 0).ifPresent(days -> payload.put("maxPINAgeInDays", days));
+        integer(value, "historyCount").filter(count -> count > 0).ifPresent(count -> payload.put("pinHistory", count));
+        return payload;
+    }
+
+    private static List<NSDictionary> wifi(Map<String, Object> value) {
+        List<NSDictionary> payloads = new ArrayList<>();
+        NSDictionary payload = payload("com.apple.wifi.managed", "wifi");
+        payload.put("SSID_STR", text(value, "ssid"));
+        String security = text(value, "security");
+        payload.put("EncryptionType", switch (security) {
+            case "NONE" -> "None";
+            case "WPA2_PERSONAL", "WPA2_ENTERPRISE" -> "WPA2";
+            case "WPA3_PERSONAL", "WPA3_ENTERPRISE" -> "WPA3";
+            default -> throw new UnsupportedSettingException("unknown Wi-Fi security " + security);
+        });
+        bool(value, "hidden").ifPresent(hidden -> payload.put("HIDDEN_NETWORK", hidden));
+        bool(value, "autoJoin").ifPresent(autoJoin -> payload.put("AutoJoin", autoJoin));
+        optionalText(value, "password").filter(password -> security.endsWith("PERSONAL")).ifPresent(password -> payload.put("Password", password));
+        optionalText(value, "proxyUrl").ifPresent(url -> {
+            payload.put("ProxyType", "Auto");
+            payload.put("ProxyPACURL", url);
+        });
+        if (security.endsWith("ENTERPRISE")) {
+            NSDictionary eap = new NSDictionary();
+            String method = optionalText(value, "eapMethod").orElse("PEAP");
+            eap.put("AcceptEAPTypes", new NSArray(new com.dd.plist.NSNumber(switch (method) {
+                case "TLS" -> 13;
+                case "TTLS" -> 21;
+                default -> 25;
+            })));
+            optionalText(value, "identity").ifPresent(identity -> eap.put("UserName", identity));
+            optionalText(value, "certificate").ifPresent(certificate -> {
+                NSDictionary root = payload("com.apple.security.root", "wifi-trust");
+                root.put("PayloadContent", new NSData(certificateDer(certificate)));
+                payloads.add(root);
+                eap.put("PayloadCertificateAnchorUUID", new NSArray(new NSString(((NSString) root.objectForKey("PayloadUUID")).getContent())));
+            });
+            payload.put("EAPClientConfiguration", eap);
+        }
+        payloads.add(payload);
+        return payloads;
+    }
+
+    private static NSDictionary restrictions(Map<String, Object> value, Os os) {
+        NSDictionary payload = payload("com.apple.applicationaccess", "restrictions");
+        restriction(value, "allowCamera", payload, "allowCamera", true);
+        restriction(value, "allowScreenCapture", payload, "allowScreenShot", true);
+        restriction(value, "allowAppInstallation", payload, "allowAppInstallation", os == Os.IOS);
+        restriction(value, "allowUsbStorage", payload, "allowFilesUSBDriveAccess", os == Os.IOS);
+        restriction(value, "allowBluetooth", payload, "allowBluetoothModification", true);
+        restriction(value, "allowAirDrop", payload, "allowAirDrop", true);
+        restriction(value, "allowCloudBackup", payload, "allowCloudBackup", os == Os.IOS);
+        restriction(value, "allowFactoryReset", payload, "allowEraseContentAndSettings", true);
+        restriction(value, "allowAccountChanges", payload, "allowAccountModification", true);
+        return payload;
+    }
+
+    private static void restriction(Map<String, Object> value, String kernelKey, NSDictionary payload, String appleKey, boolean onThisOs) {
+        if (onThisOs) {
+            bool(value, kernelKey).ifPresent(allowed -> payload.put(appleKey, allowed));
+        }
+    }
+
+    private static NSDictionary certificate(Map<String, Object> value) {
+        String kind = text(value, "kind");
+        String name = text(value, "name");
+        return switch (kind) {
+            case "TRUSTED_ROOT" -> {
+                NSDictionary payload = payload("com.apple.security.root", "certificate");
+                payload.put("PayloadCertificateFileName", name + ".cer");
+                payload.put("PayloadContent", new NSData(certificateDer(text(value, "data"))));
+                yield payload;
+            }
+            case "PKCS12_IDENTITY" -> {
+                NSDictionary payload = payload("com.apple.security.pkcs12", "certificate");
+                payload.put("PayloadCertificateFileName", name + ".p12");
+                payload.put("PayloadContent", new NSData(base64(text(value, "data"), "data")));
+                optionalText(value, "password").ifPresent(password -> payload.put("Password", password));
+                yield payload;
+            }
+            case "SCEP_IDENTITY" -> {
+                NSDictionary scep = new NSDictionary();
+                scep.put("URL", text(value, "scepUrl"));
+                scep.put("Name", name);
+                optionalText(value, "scepChallenge").ifPresent(challenge -> scep.put("Challenge", challenge));
+                optionalText(value, "subject").ifPresent(subject -> scep.put("Subject", subject(subject)));
+                scep.put("Keysize", integer(value, "keySize").orElse(2048));
+                scep.put("Key Type", "RSA");
+                NSDictionary payload = payload("com.apple.security.scep", "certificate");
+                payload.put("PayloadContent", scep);
+                yield payload;
+            }
+            default -> throw new UnsupportedSettingException("unknown certificate kind " + kind);
+        };
+    }
+
+    private static NSDictionary encryption(Map<String, Object> value, Os os) {
+        boolean required = bool(value, "required").orElse(false);
+        if (os == Os.IOS) {
+            // iOS encrypts all data once a passcode is set, so requiring encryption means requiring a passcode.
+            NSDictionary payload = payload("com.apple.mobiledevice.passwordpolicy", "encryption");
+            payload.put("forcePIN", required);
+            return payload;
+        }
+        NSDictionary payload = payload("com.apple.MCX.FileVault2", "encryption");
+        payload.put("Enable", required ? "On" : "Off");
+        payload.put("Defer", true);
+        payload.put("UseRecoveryKey", true);
+        payload.put("ShowRecoveryKey", !bool(value, "escrowRecoveryKey").orElse(false));
+        return payload;
+    }
+
+    private static NSDictionary email(Map<String, Object> value, Os os) {
+        String protocol = text(value, "protocol");
+        if (protocol.equals("EXCHANGE")) {
+            if (os != Os.IOS) {
+                throw new UnsupportedSettingException("Exchange ActiveSync accounts are configured on iOS and iPadOS only");
+            }
+            NSDictionary payload = payload("com.apple.eas.account", "email");
+            payload.put("Host", text(value, "host"));
+            payload.put("SSL", bool(value, "useTls").orElse(true));
+            optionalText(value, "emailAddress").ifPresent(address -> payload.put("EmailAddress", address));
+            optionalText(value, "username").ifPresent(user -> payload.put("UserName", user));
+            bool(value, "preventMove").ifPresent(prevent -> payload.put("PreventMove", prevent));
+            return payload;
+        }
+        NSDictionary payload = payload("com.apple.mail.managed", "email");
+        boolean tls = bool(value, "useTls").orElse(true);
+        payload.put("EmailAccountDescription", text(value, "accountName"));
+        payload.put("EmailAccountType", "EmailTypeIMAP");
+        payload.put("IncomingMailServerHostName", text(value, "host"));
+        payload.put("IncomingMailServerPortNumber", integer(value, "port").orElse(tls ? 993 : 143));
+        payload.put("IncomingMailServerUseSSL", tls);
+        payload.put("IncomingMailServerAuthentication", "EmailAuthPassword");
+        payload.put("OutgoingMailServerHostName", optionalText(value, "smtpHost").orElse(text(value, "host")));
+        payload.put("OutgoingMailServerPortNumber", tls ? 587 : 25);
+        payload.put("OutgoingMailServerUseSSL", tls);
+        payload.put("OutgoingMailServerAuthentication", "EmailAuthPassword");
+        payload.put("OutgoingPasswordSameAsIncomingPassword", true);
+        optionalText(value, "emailAddress").ifPresent(address -> payload.put("EmailAddress", address));
+        optionalText(value, "username").ifPresent(user -> {
+            payload.put("IncomingMailServerUsername", user);
+            payload.put("OutgoingMailServerUsername", user);
+        });
+        bool(value, "preventMove").ifPresent(prevent -> payload.put("PreventMove", prevent));
+        return payload;
+    }
+
+    /** "CN=Alice,O=Example" as Apple's array of single-pair arrays. */
+    private static NSArray subject(String subject) {
+        List<NSObject> parts = new ArrayList<>();
+        for (String part : subject.split(",")) {
+            int equals = part.indexOf('=');
+            if (equals <= 0) {
+                throw new UnsupportedSettingException("subject part '" + part.trim() + "' is not NAME=value");
+            }
+            parts.add(new NSArray(new NSArray(new NSString(part.substring(0, equals).trim()), new NSString(part.substring(equals + 1).trim()))));
+        }
+        return new NSArray(parts.toArray(NSObject[]::new));
+    }
+
+    private static NSDictionary payload(String type, String name) {
+        NSDictionary payload = new NSDictionary();
+        String uuid = uuid();
+        payload.put("PayloadType", type);
+        payload.put("PayloadVersion", 1);
+        payload.put("PayloadIdentifier", PREFIX + name + "." + uuid);
+        payload.put("PayloadUUID", uuid);
+        return payload;
+    }
+
+    private static byte[] certificateDer(String text) {
+        String trimmed = text.trim();
+        byte[] der = trimmed.startsWith("-----BEGIN")
+                ? base64(trimmed.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", ""), "certificate")
+                : base64(trimmed, "certificate");
+        try {
+            CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
+        } catch (CertificateException e) {
+            throw new UnsupportedSettingException("the certificate is not an X.509 certificate: " + e.getMessage());
+        }
+        return der;
+    }
+
+    private static byte[] base64(String text, String field) {
+        try {
+            return Base64.getMimeDecoder().decode(text.getBytes(StandardCharsets.US_ASCII));
+        } catch (IllegalArgumentException e) {
+            throw new UnsupportedSettingException(field + " is not base64");
+        }
+    }
+
+    private static String uuid() {
+        return UUID.randomUUID().toString().toUpperCase();
+    }
+
+    private static String text(Map<String, Object> value, String key) {
+        return optionalText(value, key).orElseThrow(() -> new UnsupportedSettingException(key + " is required"));
+    }
+
+    private static java.util.Optional<String> optionalText(Map<String, Object> value, String key) {
+        return value.get(key) instanceof String text && !text.isBlank() ? java.util.Optional.of(text) : java.util.Optional.empty();
+    }
+
+    private static java.util.Optional<Boolean> bool(Map<String, Object> value, String key) {
+        return value.get(key) instanceof Boolean flag ? java.util.Optional.of(flag) : java.util.Optional.empty();
+    }
+
+    private static java.util.Optional<Integer> integer(Map<String, Object> value, String key) {
+        return value.get(key) instanceof Number number ? java.util.Optional.of(number.intValue()) : java.util.Optional.empty();
+    }
+}

@@ -1,0 +1,73 @@
+package dev.shepherd.apple;
+
+import com.dd.plist.NSArray;
+import com.dd.plist.NSDictionary;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class EnrollmentProfileTest {
+
+    private static X509Certificate ca;
+
+    @BeforeAll
+    static void createCa() {
+        ca = EnrollmentProfileTestCertificates.selfSigned("Test device CA");
+    }
+
+    private static EnrollmentProfile profile(boolean personal) {
+        return new EnrollmentProfile("https://mdm.example.com", "/mdm/apple-ios", "/scep", "one-time-challenge", ca, Optional.of(ca),
+                "com.apple.mgmt.External.2f0c1a9e-5b7d-4c1e-9a43-0d6e8f1b2c3d", "Example Corp", personal, List.of());
+    }
+
+    @ParameterizedTest(name = "{0}, personal={1}")
+    @CsvSource({"iOS,false", "iOS,true", "macOS,false", "macOS,true"})
+    void theGeneratedProfileIsValidAgainstApplesSchemas(String os, boolean personal) {
+        assertThat(new AppleProfileSchema().violations(profile(personal).toPlist(), os)).isEmpty();
+    }
+
+    @Test
+    void theMdmPayloadUsesTheScepIdentityAndPointsAtThePluginsEndpoints() {
+        NSDictionary plist = profile(false).toPlist();
+        NSDictionary scep = payload(plist, "com.apple.security.scep");
+        NSDictionary mdm = payload(plist, "com.apple.mdm");
+        assertThat(Plists.string(mdm, "IdentityCertificateUUID")).isEqualTo(Plists.string(scep, "PayloadUUID"));
+        assertThat(Plists.string(mdm, "ServerURL")).isEqualTo("https://mdm.example.com/mdm/apple-ios/connect");
+        assertThat(Plists.string(mdm, "CheckInURL")).isEqualTo("https://mdm.example.com/mdm/apple-ios/checkin");
+        assertThat(mdm.objectForKey("SignMessage").toJavaObject()).isEqualTo(true);
+        assertThat(Plists.string((NSDictionary) scep.objectForKey("PayloadContent"), "URL")).isEqualTo("https://mdm.example.com/scep");
+        assertThat(Plists.string((NSDictionary) scep.objectForKey("PayloadContent"), "Challenge")).isEqualTo("one-time-challenge");
+        assertThat(payload(plist, "com.apple.security.root").objectForKey("PayloadContent")).isNotNull();
+    }
+
+    @Test
+    void aPersonalDeviceCannotBeErased() {
+        assertThat(profile(false).accessRights() & EnrollmentProfile.ERASE_RIGHT).isNotZero();
+        assertThat(profile(true).accessRights() & EnrollmentProfile.ERASE_RIGHT).isZero();
+    }
+
+    @Test
+    void appleDevicesEnrollOverHttpsWithAnMdmTopicOnly() {
+        assertThatThrownBy(() -> new EnrollmentProfile("http://mdm.example.com", "/mdm/apple-ios", "/scep", "c", ca, Optional.empty(),
+                "com.apple.mgmt.External.x", "Example", false, List.of())).hasMessageContaining("HTTPS");
+        assertThatThrownBy(() -> new EnrollmentProfile("https://mdm.example.com", "/mdm/apple-ios", "/scep", "c", ca, Optional.empty(),
+                "com.example.topic", "Example", false, List.of())).hasMessageContaining("com.apple.mgmt.");
+    }
+
+    private static NSDictionary payload(NSDictionary profile, String type) {
+        for (var item : ((NSArray) profile.objectForKey("PayloadContent")).getArray()) {
+            if (Plists.string((NSDictionary) item, "PayloadType").equals(type)) {
+                return (NSDictionary) item;
+            }
+        }
+        throw new AssertionError("no " + type + " payload");
+    }
+}

@@ -1,0 +1,96 @@
+package dev.shepherd.apple;
+
+import com.dd.plist.NSArray;
+import com.dd.plist.NSDictionary;
+import dev.shepherd.apple.SettingProfiles.Os;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Every kernel setting type Apple supports compiles to a profile that Apple's own schemas accept. */
+class SettingProfilesTest {
+
+    private static final AppleProfileSchema SCHEMA = new AppleProfileSchema();
+    // A real certificate (the Apple-schema test CA would do as well); only its DER matters here.
+    private static final String ROOT = EnrollmentProfileTestCertificates.selfSignedBase64();
+
+    private static final Map<String, Map<String, Object>> EXAMPLES = Map.of(
+            "passcode", Map.of("required", true, "minLength", 8, "requireAlphanumeric", true, "minComplexCharacters", 1,
+                    "maxFailedAttempts", 10, "maxInactivityMinutes", 5, "maxAgeDays", 90, "historyCount", 5),
+            "wifi", Map.of("ssid", "Corp", "security", "WPA2_ENTERPRISE", "eapMethod", "TLS", "identity", "device@example.com",
+                    "certificate", ROOT, "hidden", false, "autoJoin", true, "proxyUrl", "https://proxy.example.com/proxy.pac"),
+            "restrictions", Map.of("allowCamera", false, "allowScreenCapture", false, "allowAppInstallation", true, "allowUsbStorage", false,
+                    "allowBluetooth", true, "allowAirDrop", false, "allowCloudBackup", false, "allowFactoryReset", false,
+                    "allowAccountChanges", false, "allowDeveloperMode", false),
+            "certificate", Map.of("name", "Corp root", "kind", "TRUSTED_ROOT", "data", ROOT),
+            "encryption", Map.of("required", true, "escrowRecoveryKey", true),
+            "email", Map.of("accountName", "Work mail", "protocol", "IMAP", "host", "imap.example.com", "port", 993, "useTls", true,
+                    "emailAddress", "alice@example.com", "username", "alice", "smtpHost", "smtp.example.com", "preventMove", true));
+
+    @ParameterizedTest
+    @EnumSource(Os.class)
+    void everySupportedSettingCompilesToAProfileApplesSchemasAccept(Os os) {
+        EXAMPLES.forEach((type, value) -> {
+            NSDictionary profile = SettingProfiles.compile("corp." + type, type, value, os);
+            assertThat(SCHEMA.violations(profile, os == Os.IOS ? "iOS" : "macOS")).as(type + " on " + os).isEmpty();
+            assertThat(Plists.string(profile, "PayloadIdentifier")).isEqualTo("dev.shepherd.setting.corp." + type);
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(Os.class)
+    void certificateKindsAndPersonalWifiAreValidToo(Os os) {
+        String apple = os == Os.IOS ? "iOS" : "macOS";
+        for (Map<String, Object> value : List.<Map<String, Object>>of(
+                Map.of("name", "VPN identity", "kind", "PKCS12_IDENTITY", "data", Base64.getEncoder().encodeToString(new byte[]{48, 3, 2, 1, 3}),
+                        "password", "secret"),
+                Map.of("name", "Wi-Fi identity", "kind", "SCEP_IDENTITY", "scepUrl", "https://ca.example.com/scep", "scepChallenge", "c",
+                        "subject", "CN=device,O=Example", "keySize", 2048))) {
+            assertThat(SCHEMA.violations(SettingProfiles.compile("cert", "certificate", value, os), apple)).as(value.toString()).isEmpty();
+        }
+        NSDictionary wifi = SettingProfiles.compile("wifi", "wifi", Map.of("ssid", "Guest", "security", "WPA3_PERSONAL", "password", "hunter22"), os);
+        assertThat(SCHEMA.violations(wifi, apple)).isEmpty();
+        assertThat(Plists.string(payload(wifi, 0), "EncryptionType")).isEqualTo("WPA3");
+        assertThat(Plists.string(payload(wifi, 0), "Password")).isEqualTo("hunter22");
+    }
+
+    @Test
+    void exchangeIsAnIosAccountAndOtherwiseRefusedWithAReason() {
+        Map<String, Object> exchange = Map.of("accountName", "Exchange", "protocol", "EXCHANGE", "host", "mail.example.com",
+                "emailAddress", "alice@example.com", "username", "alice");
+        NSDictionary profile = SettingProfiles.compile("mail", "email", exchange, Os.IOS);
+        assertThat(SCHEMA.violations(profile, "iOS")).isEmpty();
+        assertThat(Plists.string(payload(profile, 0), "PayloadType")).isEqualTo("com.apple.eas.account");
+        assertThatThrownBy(() -> SettingProfiles.compile("mail", "email", exchange, Os.MACOS))
+                .isInstanceOf(SettingProfiles.UnsupportedSettingException.class).hasMessageContaining("iOS");
+    }
+
+    @Test
+    void encryptionIsFileVaultOnMacsAndAPasscodeOnIphones() {
+        Map<String, Object> value = Map.of("required", true);
+        assertThat(Plists.string(payload(SettingProfiles.compile("enc", "encryption", value, Os.MACOS), 0), "PayloadType"))
+                .isEqualTo("com.apple.MCX.FileVault2");
+        assertThat(Plists.string(payload(SettingProfiles.compile("enc", "encryption", value, Os.IOS), 0), "PayloadType"))
+                .isEqualTo("com.apple.mobiledevice.passwordpolicy");
+    }
+
+    @Test
+    void malformedValuesAreRefusedWithAReasonNotAnException() {
+        assertThatThrownBy(() -> SettingProfiles.compile("c", "certificate", Map.of("name", "x", "kind", "TRUSTED_ROOT", "data", "bm90IGEgY2VydA=="), Os.IOS))
+                .isInstanceOf(SettingProfiles.UnsupportedSettingException.class).hasMessageContaining("X.509");
+        assertThatThrownBy(() -> SettingProfiles.compile("x", "dlp", Map.of(), Os.IOS))
+                .isInstanceOf(SettingProfiles.UnsupportedSettingException.class).hasMessageContaining("dlp");
+        assertThat(SettingProfiles.identifier("wifi/corp net")).isEqualTo("dev.shepherd.setting.wifi-corp-net");
+    }
+
+    private static NSDictionary payload(NSDictionary profile, int index) {
+        return (NSDictionary) ((NSArray) profile.objectForKey("PayloadContent")).objectAtIndex(index);
+    }
+}
