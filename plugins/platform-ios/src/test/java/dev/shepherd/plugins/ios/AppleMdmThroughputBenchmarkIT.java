@@ -1,0 +1,137 @@
+package dev.shepherd.plugins.ios;
+
+import com.dd.plist.NSDictionary;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.command.CommandType;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.command.CommandRequest;
+import dev.shepherd.server.Kernel;
+import dev.shepherd.testing.TestKernel;
+import dev.shepherd.testing.TestServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Load generator, not a test: simulated iPhones enroll through the enrollment link (profile, SCEP, Authenticate,
+ * TokenUpdate), then drain their command queues over the check-in/command loop (Idle, then one signed
+ * Acknowledged per command, each verified, recorded and answered with the next command) against the iOS plugin
+ * loaded from its file. Runs only when asked:
+ *
+ * <pre>mvn -B -q install -DskipTests &amp;&amp; mvn -B verify -pl plugins/platform-ios -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
+ *     -Dit.test=AppleMdmThroughputBenchmarkIT -Dshepherd.benchmark=true [-Dshepherd.benchmark.devices=200] \
+ *     [-Dshepherd.benchmark.commands=10] [-Dshepherd.benchmark.threads=16]</pre>
+ *
+ * Client and server share the machine, so the figures are a floor for the server alone.
+ */
+@EnabledIfSystemProperty(named = "shepherd.benchmark", matches = "true")
+class AppleMdmThroughputBenchmarkIT {
+
+    @TempDir
+    Path home;
+
+    @Test
+    void checkInAndCommandLoopThroughput() throws Exception {
+        int devices = Integer.getInteger("shepherd.benchmark.devices", 200);
+        int commandsPerDevice = Integer.getInteger("shepherd.benchmark.commands", 10);
+        int threads = Integer.getInteger("shepherd.benchmark.threads", 16);
+        Files.createDirectories(home.resolve("conf"));
+        Files.writeString(home.resolve("conf/shepherd.yaml"), "plugins:\n  config:\n    apple-ios:\n      topic: com.apple.mgmt.External.benchmark\n");
+        try (TestServer server = TestServer.start(home, Map.of("SHEPHERD_HTTPS_PORT", "0", "SHEPHERD_HTTPS_HOSTNAMES", "localhost",
+                "SHEPHERD_DATABASE_POOL_SIZE", "20"))) {
+            Kernel kernel = server.server().kernel();
+            Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), server.pluginsDir().resolve("apple-ios.zip"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> server.get("/mdm/apple-ios/checkin").statusCode() == 405);
+            URI link = link(server, devices);
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+
+            long enrollStart = System.nanoTime();
+            List<Future<AppleDeviceSimulator>> enrolling = new ArrayList<>();
+            for (int i = 0; i < devices; i++) {
+                String udid = String.format("00008110-%016X", 0xB000_0000L + i);
+                enrolling.add(pool.submit(() -> {
+                    AppleDeviceSimulator device = new AppleDeviceSimulator(server.uri("/"), udid);
+                    device.installProfile(link);
+                    if (!device.enrollIdentity().status().equals("0") || device.authenticate().statusCode() != 200
+                            || device.tokenUpdate().statusCode() != 200) {
+                        throw new IllegalStateException(udid + " did not enroll");
+                    }
+                    return device;
+                }));
+            }
+            List<AppleDeviceSimulator> fleet = new ArrayList<>();
+            for (Future<AppleDeviceSimulator> future : enrolling) {
+                fleet.add(future.get());
+            }
+            double enrollSeconds = (System.nanoTime() - enrollStart) / 1e9;
+
+            for (AppleDeviceSimulator device : fleet) {
+                DeviceId id = kernel.devices().idByHardwareId(Platform.IOS, "udid", device.udid()).orElseThrow();
+                for (int c = 0; c < commandsPerDevice; c++) {
+                    kernel.commands().issue(TestKernel.ADMIN, id, c % 2 == 0 ? CommandRequest.of(CommandType.REFRESH_INVENTORY)
+                            : new CommandRequest(CommandType.LOCK, Map.of("message", "Benchmark"), 0, Optional.empty()));
+                }
+            }
+
+            AtomicLong messages = new AtomicLong();
+            AtomicLong acknowledged = new AtomicLong();
+            long loopStart = System.nanoTime();
+            List<Future<?>> draining = new ArrayList<>();
+            for (AppleDeviceSimulator device : fleet) {
+                draining.add(pool.submit(() -> {
+                    Optional<NSDictionary> next = device.idle();
+                    messages.incrementAndGet();
+                    while (next.isPresent()) {
+                        next = device.answer(next.get(), "Acknowledged");
+                        messages.incrementAndGet();
+                        acknowledged.incrementAndGet();
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> future : draining) {
+                future.get();
+            }
+            double loopSeconds = (System.nanoTime() - loopStart) / 1e9;
+            pool.shutdown();
+
+            assertThat(acknowledged.get()).isEqualTo((long) devices * commandsPerDevice);
+            String report = String.format("""
+                    Apple MDM check-in/command loop, %d simulated iPhones, %d commands each, %d client threads, %d cores
+                    enrollment (profile download + SCEP with client RSA-2048 key generation + Authenticate + TokenUpdate): %.1f devices/s (%.1f s)
+                    command loop: %d signed messages in %.2f s = %.0f messages/s, %.0f commands acknowledged/s
+                    """, devices, commandsPerDevice, threads, Runtime.getRuntime().availableProcessors(), devices / enrollSeconds,
+                    enrollSeconds, messages.get(), loopSeconds, messages.get() / loopSeconds, acknowledged.get() / loopSeconds);
+            System.out.println(report);
+            Files.writeString(Path.of("target", "apple-mdm-throughput.txt"), report);
+        }
+    }
+
+    private static URI link(TestServer server, int uses) throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        String body = json.writeValueAsString(Map.of("name", "benchmark", "ownership", "CORPORATE", "platform", "ios",
+                "maxUses", uses, "validForHours", 2));
+        var created = server.send(HttpRequest.newBuilder(server.uri("/api/v1/enrollment-tokens"))
+                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build());
+        return URI.create(json.readTree(created.body()).path("enrollmentUrl").asText());
+    }
+}
