@@ -7,6 +7,8 @@ import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.apple.AppleDeviceSimulator;
+import dev.shepherd.apple.EnrollmentLinks;
 import dev.shepherd.apple.Plists;
 import dev.shepherd.command.CommandRecord;
 import dev.shepherd.command.CommandRequest;
@@ -273,15 +275,8 @@ class AppleMdmIT {
                 new RGBLuminanceSource(image.getWidth(), image.getHeight(), pixels)))).getText();
     }
 
-    /** Creates an enrollment token through the admin API, as an admin does, and returns its public link. */
-    private URI enrollmentLink(Ownership ownership) throws Exception {
-        String body = JSON.writeValueAsString(Map.of("name", "iPhones " + ownership, "ownership", ownership.name(),
-                "platform", "ios", "maxUses", 1, "validForHours", 24));
-        HttpResponse<String> created = server.send(HttpRequest.newBuilder(server.uri("/api/v1/enrollment-tokens"))
-                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build());
-        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        return URI.create(JSON.readTree(created.body()).path("enrollmentUrl").asText());
+    private URI enrollmentLink(Ownership ownership) {
+        return EnrollmentLinks.create(server, "ios", ownership.name(), 1);
     }
 
     private AppleDeviceSimulator enrolledDevice(String udid) throws Exception {

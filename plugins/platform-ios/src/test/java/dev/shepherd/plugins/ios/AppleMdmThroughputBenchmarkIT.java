@@ -1,7 +1,8 @@
 package dev.shepherd.plugins.ios;
 
 import com.dd.plist.NSDictionary;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.apple.AppleDeviceSimulator;
+import dev.shepherd.apple.EnrollmentLinks;
 import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.Platform;
@@ -14,7 +15,6 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
-import java.net.http.HttpRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -56,11 +56,11 @@ class AppleMdmThroughputBenchmarkIT {
         Files.createDirectories(home.resolve("conf"));
         Files.writeString(home.resolve("conf/shepherd.yaml"), "plugins:\n  config:\n    apple-ios:\n      topic: com.apple.mgmt.External.benchmark\n");
         try (TestServer server = TestServer.start(home, Map.of("SHEPHERD_HTTPS_PORT", "0", "SHEPHERD_HTTPS_HOSTNAMES", "localhost",
-                "SHEPHERD_DATABASE_POOL_SIZE", "20"))) {
+                "SHEPHERD_DATABASE_POOL_SIZE", "20", "SHEPHERD_PLUGINS_CALL_TIMEOUT", "30s"))) {
             Kernel kernel = server.server().kernel();
             Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), server.pluginsDir().resolve("apple-ios.zip"));
             await().atMost(Duration.ofSeconds(20)).until(() -> server.get("/mdm/apple-ios/checkin").statusCode() == 405);
-            URI link = link(server, devices);
+            URI link = EnrollmentLinks.create(server, "ios", "CORPORATE", devices);
             ExecutorService pool = Executors.newFixedThreadPool(threads);
 
             long enrollStart = System.nanoTime();
@@ -123,15 +123,5 @@ class AppleMdmThroughputBenchmarkIT {
             System.out.println(report);
             Files.writeString(Path.of("target", "apple-mdm-throughput.txt"), report);
         }
-    }
-
-    private static URI link(TestServer server, int uses) throws Exception {
-        ObjectMapper json = new ObjectMapper();
-        String body = json.writeValueAsString(Map.of("name", "benchmark", "ownership", "CORPORATE", "platform", "ios",
-                "maxUses", uses, "validForHours", 2));
-        var created = server.send(HttpRequest.newBuilder(server.uri("/api/v1/enrollment-tokens"))
-                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build());
-        return URI.create(json.readTree(created.body()).path("enrollmentUrl").asText());
     }
 }

@@ -1,4 +1,4 @@
-package dev.shepherd.plugins.ios;
+package dev.shepherd.apple;
 
 import com.dd.plist.NSArray;
 import com.dd.plist.NSData;
@@ -23,16 +23,6 @@ import dev.shepherd.api.http.DeviceRequest;
 import dev.shepherd.api.http.DeviceResponse;
 import dev.shepherd.api.pki.CertificateAuthority;
 import dev.shepherd.api.pki.IssuedCertificate;
-import dev.shepherd.apple.AppleCommands;
-import dev.shepherd.apple.CheckIn;
-import dev.shepherd.apple.CommandReport;
-import dev.shepherd.apple.MdmSignature;
-import dev.shepherd.apple.PlistException;
-import dev.shepherd.apple.Plists;
-import dev.shepherd.apple.SettingProfiles;
-import jakarta.inject.Inject;
-import jakarta.inject.Singleton;
-import org.pf4j.Extension;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,32 +37,33 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Apple's MDM check-in ({@code /mdm/apple-ios/checkin}) and command ({@code /mdm/apple-ios/connect}) endpoints.
+ * Apple's MDM check-in ({@code /mdm/<plugin>/checkin}) and command ({@code /mdm/<plugin>/connect}) endpoints, the
+ * same protocol for iPhone, iPad and Mac; each platform plugin registers a subclass naming its platform.
  *
  * <p>Every request is authenticated by the device's identity certificate, presented over TLS or as the signer of
  * the {@code Mdm-Signature} header, and accepted only if the kernel's CA issued it and has not revoked it. At
  * Authenticate the certificate is bound to the UDID it enrolls; afterwards a certificate can only speak for that
  * UDID, so no device can act as another.
  */
-@Extension
-@Singleton
-public final class AppleMdmEndpoint implements DeviceEndpoint {
+public abstract class AppleMdmEndpoint implements DeviceEndpoint {
 
     private static final Logger log = LoggerFactory.getLogger(AppleMdmEndpoint.class);
-    static final Platform PLATFORM = Platform.IOS;
-    static final SettingProfiles.Os OS = SettingProfiles.Os.IOS;
 
     private final DeviceRegistry registry;
     private final CommandBus commands;
     private final CertificateAuthority authority;
     private final PluginStorage storage;
+    private final Platform platform;
+    private final SettingProfiles.Os os;
 
-    @Inject
-    public AppleMdmEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage) {
-        this.registry = registry;
-        this.commands = commands;
-        this.authority = authority;
-        this.storage = storage;
+    protected AppleMdmEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage,
+                               Platform platform, SettingProfiles.Os os) {
+        this.registry = java.util.Objects.requireNonNull(registry, "registry is null");
+        this.commands = java.util.Objects.requireNonNull(commands, "commands is null");
+        this.authority = java.util.Objects.requireNonNull(authority, "authority is null");
+        this.storage = java.util.Objects.requireNonNull(storage, "storage is null");
+        this.platform = java.util.Objects.requireNonNull(platform, "platform is null");
+        this.os = java.util.Objects.requireNonNull(os, "os is null");
     }
 
     @Override
@@ -122,7 +113,7 @@ public final class AppleMdmEndpoint implements DeviceEndpoint {
             Optional<String> token = Optional.ofNullable(certificate.bindings().get("enrollmentToken"));
             Device device;
             try {
-                device = registry.enroll(new EnrollmentClaim(token, PLATFORM, token.isPresent() ? EnrollmentMethod.LINK : EnrollmentMethod.PROGRAM,
+                device = registry.enroll(new EnrollmentClaim(token, platform, token.isPresent() ? EnrollmentMethod.LINK : EnrollmentMethod.PROGRAM,
                         Map.of("udid", message.udid()), orEmpty(message.string("SerialNumber")),
                         Optional.ofNullable(message.string("ProductName")).orElse(orEmpty(message.string("Model"))),
                         orEmpty(message.string("OSVersion")), orEmpty(message.string("DeviceName"))));
@@ -213,11 +204,11 @@ public final class AppleMdmEndpoint implements DeviceEndpoint {
             Command command = next.get(0);
             Optional<String> refusal;
             try {
-                Optional<NSDictionary> plist = AppleCommands.toPlist(command, unlockToken, OS);
+                Optional<NSDictionary> plist = AppleCommands.toPlist(command, unlockToken, os);
                 if (plist.isPresent()) {
                     return DeviceResponse.of(200, "application/xml", Plists.xml(plist.get()));
                 }
-                refusal = Optional.of(command.type() + " has no equivalent on " + PLATFORM.id() + " (or lacks a parameter it needs)");
+                refusal = Optional.of(command.type() + " has no equivalent on " + platform.id() + " (or lacks a parameter it needs)");
             } catch (SettingProfiles.UnsupportedSettingException e) {
                 refusal = Optional.of(e.getMessage());
             }

@@ -1,9 +1,8 @@
-package dev.shepherd.plugins.ios;
+package dev.shepherd.apple;
 
 import com.dd.plist.NSArray;
 import com.dd.plist.NSData;
 import com.dd.plist.NSDictionary;
-import dev.shepherd.apple.Plists;
 import dev.shepherd.pki.ScepClient;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaCertStore;
@@ -34,42 +33,73 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * An iPhone as the server sees it, speaking Apple's MDM protocol byte for byte: it installs the signed enrollment
+ * An iPhone or a Mac as the server sees it, speaking Apple's MDM protocol byte for byte: it installs the signed enrollment
  * profile from an enrollment link (checking the CMS signature and trusting the server root it carries), gets its
  * identity over SCEP,
  * signs every message with a detached CMS signature in {@code Mdm-Signature}, checks in (Authenticate,
  * TokenUpdate, CheckOut) and runs the command loop, answering commands as a device does.
  */
-final class AppleDeviceSimulator {
+public final class AppleDeviceSimulator {
+
+    /** The kind of device simulated: what it reports at Authenticate and where it speaks before it has a profile. */
+    public enum Kind {
+        IPHONE("/mdm/apple-ios", "iPhone16,2", "MU663", "17.5.1", "21F90", "Simulated iPhone"),
+        MAC("/mdm/apple-macos", "Mac14,2", "Z15S", "14.5", "23F79", "Simulated MacBook Air");
+
+        final String mount;
+        final String productName;
+        final String model;
+        final String osVersion;
+        final String buildVersion;
+        final String deviceName;
+
+        Kind(String mount, String productName, String model, String osVersion, String buildVersion, String deviceName) {
+            this.mount = mount;
+            this.productName = productName;
+            this.model = model;
+            this.osVersion = osVersion;
+            this.buildVersion = buildVersion;
+            this.deviceName = deviceName;
+        }
+    }
 
     /** What the device read from the enrollment profile it installed. */
-    record InstalledProfile(NSDictionary profile, X509Certificate signer, URI scepUrl, String challenge, URI serverUrl,
+    public record InstalledProfile(NSDictionary profile, X509Certificate signer, URI scepUrl, String challenge, URI serverUrl,
                             URI checkInUrl, String topic, int accessRights) {
     }
 
     private final String udid;
+    private final Kind kind;
     private URI server;
     private HttpClient http = HttpClient.newHttpClient();
-    private String connectPath = "/mdm/apple-ios/connect";
-    private String checkInPath = "/mdm/apple-ios/checkin";
+    private String connectPath;
+    private String checkInPath;
     private InstalledProfile installed;
     private X509Certificate certificate;
     private PrivateKey key;
 
-    AppleDeviceSimulator(URI server, String udid) {
+    /** An iPhone. */
+    public AppleDeviceSimulator(URI server, String udid) {
+        this(server, udid, Kind.IPHONE);
+    }
+
+    public AppleDeviceSimulator(URI server, String udid, Kind kind) {
         this.server = server;
         this.udid = udid;
+        this.kind = kind;
+        this.connectPath = kind.mount + "/connect";
+        this.checkInPath = kind.mount + "/checkin";
     }
 
     private String topic() {
         return installed != null ? installed.topic() : "com.apple.mgmt.External.simulator";
     }
 
-    String udid() {
+    public String udid() {
         return udid;
     }
 
-    X509Certificate certificate() {
+    public X509Certificate certificate() {
         return certificate;
     }
 
@@ -78,7 +108,7 @@ final class AppleDeviceSimulator {
      * certificate the server shows, as a user tapping through does), verifies its CMS signature, and from then on
      * trusts only the server root the profile installs and talks to the URLs it names.
      */
-    InstalledProfile installProfile(URI link) throws Exception {
+    public InstalledProfile installProfile(URI link) throws Exception {
         HttpResponse<byte[]> response = HttpClient.newBuilder().sslContext(acceptAnyServer()).build()
                 .send(HttpRequest.newBuilder(link).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
         if (response.statusCode() != 200) {
@@ -123,42 +153,42 @@ final class AppleDeviceSimulator {
     }
 
     /** SCEP with the challenge and URL from the installed enrollment profile. */
-    ScepClient.Result enrollIdentity() throws Exception {
+    public ScepClient.Result enrollIdentity() throws Exception {
         return enrollIdentity(installed.challenge());
     }
 
     /** SCEP with a given challenge, for example one taken from another device's profile. */
-    ScepClient.Result enrollIdentity(String challenge) throws Exception {
+    public ScepClient.Result enrollIdentity(String challenge) throws Exception {
         URI scepUrl = installed != null ? installed.scepUrl() : server.resolve("/scep");
         ScepClient.Result result = new ScepClient(scepUrl, http).enroll("CN=" + udid + ",O=Shepherd simulator", challenge);
         result.certificate().ifPresent(issued -> useIdentity(issued, result.key()));
         return result;
     }
 
-    void useIdentity(X509Certificate identity, KeyPair keys) {
+    public void useIdentity(X509Certificate identity, KeyPair keys) {
         this.certificate = identity;
         this.key = keys.getPrivate();
     }
 
     /** Presents another simulator's identity: a valid certificate, for the wrong device. */
-    void useIdentityOf(AppleDeviceSimulator other) {
+    public void useIdentityOf(AppleDeviceSimulator other) {
         this.certificate = other.certificate;
         this.key = other.key;
     }
 
-    HttpResponse<String> authenticate() throws Exception {
+    public HttpResponse<String> authenticate() throws Exception {
         NSDictionary message = message("Authenticate");
         message.put("Topic", topic());
         message.put("SerialNumber", "SIM" + udid.substring(0, Math.min(8, udid.length())));
-        message.put("ProductName", "iPhone16,2");
-        message.put("Model", "MU663");
-        message.put("OSVersion", "17.5.1");
-        message.put("BuildVersion", "21F90");
-        message.put("DeviceName", "Simulated iPhone");
+        message.put("ProductName", kind.productName);
+        message.put("Model", kind.model);
+        message.put("OSVersion", kind.osVersion);
+        message.put("BuildVersion", kind.buildVersion);
+        message.put("DeviceName", kind.deviceName);
         return checkIn(message);
     }
 
-    HttpResponse<String> tokenUpdate() throws Exception {
+    public HttpResponse<String> tokenUpdate() throws Exception {
         NSDictionary message = message("TokenUpdate");
         message.put("Topic", topic());
         message.put("Token", new NSData(new byte[]{1, 2, 3, 4, 5, 6, 7, 8}));
@@ -167,16 +197,16 @@ final class AppleDeviceSimulator {
         return checkIn(message);
     }
 
-    HttpResponse<String> checkOut() throws Exception {
+    public HttpResponse<String> checkOut() throws Exception {
         return checkIn(message("CheckOut"));
     }
 
-    HttpResponse<String> checkIn(NSDictionary message) throws Exception {
+    public HttpResponse<String> checkIn(NSDictionary message) throws Exception {
         return put(checkInPath, Plists.xml(message), signature(Plists.xml(message)));
     }
 
     /** Idle: asks for the next command; returns the command plist, or empty when there is none. */
-    Optional<NSDictionary> idle() throws Exception {
+    public Optional<NSDictionary> idle() throws Exception {
         NSDictionary report = new NSDictionary();
         report.put("UDID", udid);
         report.put("Status", "Idle");
@@ -184,7 +214,7 @@ final class AppleDeviceSimulator {
     }
 
     /** Answers a command the way an iPhone does and returns the next one. */
-    Optional<NSDictionary> answer(NSDictionary command, String status) throws Exception {
+    public Optional<NSDictionary> answer(NSDictionary command, String status) throws Exception {
         NSDictionary report = new NSDictionary();
         report.put("UDID", udid);
         report.put("Status", status);
@@ -195,7 +225,7 @@ final class AppleDeviceSimulator {
             answers.put("OSVersion", "17.6");
             answers.put("DeviceName", "Front desk iPhone");
             answers.put("SerialNumber", "SIMSERIAL01");
-            answers.put("ProductName", "iPhone16,2");
+            answers.put("ProductName", kind.productName);
             answers.put("IsSupervised", true);
             answers.put("BatteryLevel", 0.83);
             report.put("QueryResponses", answers);
@@ -210,7 +240,7 @@ final class AppleDeviceSimulator {
         return command(put(connectPath, Plists.xml(report), signature(Plists.xml(report))));
     }
 
-    HttpResponse<String> put(String path, byte[] body, Optional<String> signature) throws Exception {
+    public HttpResponse<String> put(String path, byte[] body, Optional<String> signature) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(server.resolve(path)).header("Content-Type", "application/x-apple-aspen-mdm")
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(body));
         signature.ifPresent(value -> request.header("Mdm-Signature", value));
@@ -272,11 +302,11 @@ final class AppleDeviceSimulator {
     }
 
     /** The Mdm-Signature header: base64 of a detached CMS SignedData over the body. */
-    Optional<String> signature(byte[] body) throws Exception {
+    public Optional<String> signature(byte[] body) throws Exception {
         return Optional.of(sign(body, certificate, key));
     }
 
-    static String sign(byte[] body, X509Certificate certificate, PrivateKey key) throws Exception {
+    public static String sign(byte[] body, X509Certificate certificate, PrivateKey key) throws Exception {
         CMSSignedDataGenerator generator = new CMSSignedDataGenerator();
         generator.addSignerInfoGenerator(new JcaSignerInfoGeneratorBuilder(new JcaDigestCalculatorProviderBuilder().build())
                 .build(new JcaContentSignerBuilder("SHA256withRSA").build(key), certificate));

@@ -1,0 +1,102 @@
+package dev.shepherd.apple;
+
+import com.dd.plist.NSDictionary;
+import dev.shepherd.api.command.Command;
+import dev.shepherd.api.config.PluginConfig;
+import dev.shepherd.api.config.PluginIdentity;
+import dev.shepherd.api.device.Device;
+import dev.shepherd.api.device.Ownership;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.pki.CertificateAuthority;
+import dev.shepherd.api.pki.ServerSigner;
+import dev.shepherd.api.platform.EnrollmentArtifact;
+import dev.shepherd.api.platform.EnrollmentInvitation;
+import dev.shepherd.api.platform.NativeCommand;
+import dev.shepherd.api.platform.PlatformSupport;
+import dev.shepherd.api.policy.NativePayload;
+import dev.shepherd.api.policy.Setting;
+
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * An Apple platform as the kernel sees it: the signed enrollment profile behind enrollment links, which settings
+ * compile to configuration profiles ({@link SettingProfiles}), and which commands have an Apple equivalent. Each
+ * platform plugin registers a subclass naming its platform. Wake-up pushes (APNs) are not sent yet, so devices
+ * fetch their commands at their next check-in.
+ *
+ * <p>Plugin settings: {@code topic}, the APNs topic of the push certificate ({@code com.apple.mgmt.External.*});
+ * {@code organization}, shown on the profile.
+ */
+public abstract class ApplePlatformSupport implements PlatformSupport {
+
+    /** An enrollment profile's challenge is good for this long at most, however long the link lives. */
+    public static final Duration MAX_CHALLENGE_VALIDITY = Duration.ofDays(7);
+    static final String UNCONFIGURED_TOPIC = "com.apple.mgmt.External.unconfigured";
+
+    private final CertificateAuthority authority;
+    private final ServerSigner signer;
+    private final PluginConfig config;
+    private final PluginIdentity identity;
+    private final Platform platform;
+    private final SettingProfiles.Os os;
+
+    protected ApplePlatformSupport(CertificateAuthority authority, ServerSigner signer, PluginConfig config, PluginIdentity identity,
+                                   Platform platform, SettingProfiles.Os os) {
+        this.authority = requireNonNull(authority, "authority is null");
+        this.signer = requireNonNull(signer, "signer is null");
+        this.config = requireNonNull(config, "config is null");
+        this.identity = requireNonNull(identity, "identity is null");
+        this.platform = requireNonNull(platform, "platform is null");
+        this.os = requireNonNull(os, "os is null");
+    }
+
+    @Override
+    public Platform platform() {
+        return platform;
+    }
+
+    @Override
+    public Optional<NativeCommand> translate(Device device, Command command) {
+        try {
+            return AppleCommands.toPlist(command, Optional.empty(), os).map(plist -> new NativeCommand("application/xml", Plists.xml(plist)));
+        } catch (SettingProfiles.UnsupportedSettingException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public Set<String> supportedSettingTypes() {
+        return SettingProfiles.SUPPORTED_TYPES;
+    }
+
+    @Override
+    public List<NativePayload> compile(Device device, Setting setting) {
+        NSDictionary profile = SettingProfiles.compile(setting.key(), setting.type(), setting.value(), os);
+        return List.of(new NativePayload(setting.key(), SettingProfiles.identifier(setting.key()), "application/x-apple-aspen-config",
+                Plists.xml(profile)));
+    }
+
+    @Override
+    public Optional<EnrollmentArtifact> enrollmentArtifact(EnrollmentInvitation invitation) {
+        Duration untilExpiry = Duration.between(Instant.now(), invitation.expiresAt());
+        Duration validity = untilExpiry.compareTo(MAX_CHALLENGE_VALIDITY) > 0 ? MAX_CHALLENGE_VALIDITY : untilExpiry;
+        String challenge = authority.newChallenge(validity, Map.of("enrollmentToken", invitation.token()));
+        List<X509Certificate> chain = signer.chain();
+        X509Certificate root = chain.get(chain.size() - 1);
+        Optional<X509Certificate> selfSigned = root.getSubjectX500Principal().equals(root.getIssuerX500Principal())
+                ? Optional.of(root) : Optional.empty();
+        EnrollmentProfile profile = new EnrollmentProfile(invitation.serverUrl(), identity.devicePath(), authority.scepPath(), challenge,
+                authority.certificate(), selfSigned, config.get("topic", UNCONFIGURED_TOPIC), config.get("organization", "Shepherd"),
+                invitation.ownership() == Ownership.PERSONAL, List.of());
+        byte[] signed = signer.signAttached(Plists.xml(profile.toPlist()));
+        return Optional.of(new EnrollmentArtifact("enroll.mobileconfig", "application/x-apple-aspen-config", signed, Optional.empty()));
+    }
+}

@@ -1,0 +1,23 @@
+package dev.shepherd.plugins.ios;
+
+import dev.shepherd.api.command.CommandBus;
+import dev.shepherd.api.config.PluginStorage;
+import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.pki.CertificateAuthority;
+import dev.shepherd.apple.AppleMdmEndpoint;
+import dev.shepherd.apple.SettingProfiles;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+import org.pf4j.Extension;
+
+/** Apple's MDM check-in and command endpoints for iPhone and iPad, at {@code /mdm/apple-ios/checkin} and {@code /connect}. */
+@Extension
+@Singleton
+public final class IosMdmEndpoint extends AppleMdmEndpoint {
+
+    @Inject
+    public IosMdmEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage) {
+        super(registry, commands, authority, storage, Platform.IOS, SettingProfiles.Os.IOS);
+    }
+}

@@ -1,0 +1,21 @@
+package dev.shepherd.plugins.macos;
+
+import dev.shepherd.api.config.PluginConfig;
+import dev.shepherd.api.config.PluginIdentity;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.pki.CertificateAuthority;
+import dev.shepherd.api.pki.ServerSigner;
+import dev.shepherd.apple.ApplePlatformSupport;
+import dev.shepherd.apple.SettingProfiles;
+import jakarta.inject.Inject;
+import org.pf4j.Extension;
+
+/** Macs: Apple's enrollment profile, settings as configuration profiles (FileVault for encryption), commands. */
+@Extension
+public final class MacPlatform extends ApplePlatformSupport {
+
+    @Inject
+    public MacPlatform(CertificateAuthority authority, ServerSigner signer, PluginConfig config, PluginIdentity identity) {
+        super(authority, signer, config, identity, Platform.MACOS, SettingProfiles.Os.MACOS);
+    }
+}

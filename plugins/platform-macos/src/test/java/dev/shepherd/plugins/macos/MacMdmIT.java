@@ -1,0 +1,140 @@
+package dev.shepherd.plugins.macos;
+
+import com.dd.plist.NSArray;
+import com.dd.plist.NSData;
+import com.dd.plist.NSDictionary;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.command.CommandState;
+import dev.shepherd.api.command.CommandType;
+import dev.shepherd.api.device.Device;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.DeviceStatus;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.policy.SettingState;
+import dev.shepherd.apple.AppleDeviceSimulator;
+import dev.shepherd.apple.EnrollmentLinks;
+import dev.shepherd.apple.Plists;
+import dev.shepherd.command.CommandRecord;
+import dev.shepherd.command.CommandRequest;
+import dev.shepherd.group.Group;
+import dev.shepherd.policy.DeviceSettingState;
+import dev.shepherd.policy.Policy;
+import dev.shepherd.policy.SettingInput;
+import dev.shepherd.server.Kernel;
+import dev.shepherd.testing.TestKernel;
+import dev.shepherd.testing.TestServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Both Apple plugins loaded from their plugin files into one running server; a simulated Mac and a simulated
+ * iPhone each enroll through their own link and are managed side by side: the whole lifecycle on the Mac, from
+ * the signed profile to a FileVault policy, a lock and CheckOut.
+ */
+class MacMdmIT {
+
+    private static final String TOPIC = "com.apple.mgmt.External.7d1e0c2a-3f4b-4a5c-8d6e-9f0a1b2c3d4e";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path home;
+    private TestServer server;
+    private Kernel kernel;
+
+    @BeforeEach
+    void start() throws Exception {
+        Files.createDirectories(home.resolve("conf"));
+        Files.writeString(home.resolve("conf/shepherd.yaml"), "plugins:\n  config:\n    apple-macos:\n      topic: " + TOPIC
+                + "\n    apple-ios:\n      topic: " + TOPIC + "\n");
+        server = TestServer.start(home, Map.of("SHEPHERD_HTTPS_PORT", "0", "SHEPHERD_HTTPS_HOSTNAMES", "localhost"));
+        kernel = server.server().kernel();
+        Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), server.pluginsDir().resolve("apple-macos.zip"));
+        Files.copy(Path.of(System.getProperty("shepherd.iosPluginFile")), server.pluginsDir().resolve("apple-ios.zip"));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            assertThat(server.get("/mdm/apple-macos/checkin").statusCode()).isEqualTo(405);
+            assertThat(server.get("/mdm/apple-ios/checkin").statusCode()).isEqualTo(405);
+        });
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    @Test
+    void aMacEnrollsGetsFileVaultIsLockedAndChecksOutBesideAnIphone() throws Exception {
+        AppleDeviceSimulator mac = new AppleDeviceSimulator(server.uri("/"), "A1B2C3D4-0000-5555-AAAA-0123456789AB", AppleDeviceSimulator.Kind.MAC);
+        AppleDeviceSimulator.InstalledProfile profile = mac.installProfile(link("macos"));
+        assertThat(profile.serverUrl().getPath()).isEqualTo("/mdm/apple-macos/connect");
+        assertThat(profile.topic()).isEqualTo(TOPIC);
+        assertThat(mac.enrollIdentity().status()).isEqualTo("0");
+        assertThat(mac.authenticate().statusCode()).isEqualTo(200);
+        assertThat(mac.tokenUpdate().statusCode()).isEqualTo(200);
+
+        AppleDeviceSimulator iphone = new AppleDeviceSimulator(server.uri("/"), "00008110-0020AB");
+        assertThat(iphone.installProfile(link("ios")).serverUrl().getPath()).isEqualTo("/mdm/apple-ios/connect");
+        assertThat(iphone.enrollIdentity().status()).isEqualTo("0");
+        assertThat(iphone.authenticate().statusCode()).isEqualTo(200);
+
+        DeviceId macId = kernel.devices().idByHardwareId(Platform.MACOS, "udid", mac.udid()).orElseThrow();
+        Device device = kernel.devices().get(macId).orElseThrow().device();
+        assertThat(device.platform()).isEqualTo(Platform.MACOS);
+        assertThat(device.model()).isEqualTo("Mac14,2");
+        assertThat(kernel.devices().idByHardwareId(Platform.IOS, "udid", iphone.udid())).isPresent();
+        // The Mac's identity cannot speak for the iPhone, even on the iPhone plugin's endpoint.
+        AppleDeviceSimulator impostor = new AppleDeviceSimulator(server.uri("/"), iphone.udid());
+        impostor.useIdentityOf(mac);
+        assertThat(impostor.tokenUpdate().statusCode()).isEqualTo(403);
+
+        Group macs = kernel.groups().create(TestKernel.ADMIN, "Macs", "", Optional.empty());
+        kernel.groups().addMembers(TestKernel.ADMIN, macs.id(), List.of(macId));
+        Policy policy = kernel.policies().create(TestKernel.ADMIN, "Mac baseline", "", List.of(
+                new SettingInput("encryption", JSON.readTree("{\"required\": true, \"escrowRecoveryKey\": true}"))));
+        kernel.policies().assign(TestKernel.ADMIN, policy.id(), macs.id(), 0);
+
+        List<NSDictionary> commands = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            mac.idle().ifPresent(commands::add);
+            assertThat(commands).isNotEmpty();
+        });
+        NSDictionary install = (NSDictionary) commands.get(0).objectForKey("Command");
+        assertThat(Plists.string(install, "RequestType")).isEqualTo("InstallProfile");
+        NSDictionary fileVault = (NSDictionary) ((NSArray) Plists.dictionary(((NSData) install.objectForKey("Payload")).bytes())
+                .objectForKey("PayloadContent")).objectAtIndex(0);
+        assertThat(Plists.string(fileVault, "PayloadType")).isEqualTo("com.apple.MCX.FileVault2");
+        assertThat(Plists.string(fileVault, "Enable")).isEqualTo("On");
+        assertThat(mac.answer(commands.get(0), "Acknowledged")).isEmpty();
+        assertThat(kernel.policies().settingStates(macId)).extracting(DeviceSettingState::state).containsExactly(SettingState.INSTALLED);
+
+        CommandRecord lock = kernel.commands().issue(TestKernel.ADMIN, macId, new CommandRequest(CommandType.LOCK,
+                Map.of("message", "Bring this Mac to IT", "pin", "123456"), 0, Optional.empty()));
+        NSDictionary lockCommand = mac.idle().orElseThrow();
+        assertThat(Plists.string((NSDictionary) lockCommand.objectForKey("Command"), "RequestType")).isEqualTo("DeviceLock");
+        assertThat(Plists.string((NSDictionary) lockCommand.objectForKey("Command"), "PIN")).isEqualTo("123456");
+        assertThat(mac.answer(lockCommand, "Acknowledged")).isEmpty();
+        assertThat(kernel.commands().get(lock.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+
+        assertThat(mac.checkOut().statusCode()).isEqualTo(200);
+        assertThat(kernel.devices().get(macId).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
+        assertThat(kernel.devices().get(kernel.devices().idByHardwareId(Platform.IOS, "udid", iphone.udid()).orElseThrow())
+                .orElseThrow().device().status()).isEqualTo(DeviceStatus.ENROLLED);
+    }
+
+    private URI link(String platform) {
+        return EnrollmentLinks.create(server, platform, "CORPORATE", 1);
+    }
+}
