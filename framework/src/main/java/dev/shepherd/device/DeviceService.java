@@ -47,6 +47,9 @@ import static java.util.Objects.requireNonNull;
  */
 public final class DeviceService {
 
+    /** How precisely the last check-in is kept; see {@link #recordCheckIn}. */
+    public static final java.time.Duration CHECK_IN_RESOLUTION = java.time.Duration.ofSeconds(30);
+
     private static final Map<DeviceStatus, Set<DeviceStatus>> TRANSITIONS = Map.of(
             DeviceStatus.PENDING, EnumSet.of(DeviceStatus.ENROLLED, DeviceStatus.RETIRED),
             DeviceStatus.ENROLLED, EnumSet.of(DeviceStatus.QUARANTINED, DeviceStatus.RETIRED, DeviceStatus.WIPED),
@@ -395,8 +398,14 @@ public final class DeviceService {
         return Optional.of(after);
     }
 
+    /**
+     * Records that a device was in touch. Devices talk many times a minute while they work through commands, so the
+     * time is kept to {@link #CHECK_IN_RESOLUTION}: a check-in within that of the recorded one writes nothing and
+     * publishes no event. It never moves backwards.
+     */
     public void recordCheckIn(DeviceId id, Instant at) {
-        boolean moved = transactions.inTransaction("record a check-in", tx -> store.touchCheckIn(tx.connection(), id, at));
+        boolean moved = transactions.inTransaction("record a check-in",
+                tx -> store.touchCheckIn(tx.connection(), id, at, at.minus(CHECK_IN_RESOLUTION)));
         if (moved) {
             bus.publish(Event.of(EventTypes.DEVICE_CHECKED_IN, "kernel", Map.of("deviceId", id.toString(), "at", at.toString())));
         }

@@ -152,12 +152,13 @@ final class DeviceStore {
     }
 
     /** Check-ins are frequent and change nothing an admin audits: one narrow update, no version bump. */
-    boolean touchCheckIn(Connection connection, DeviceId id, Instant at) throws SQLException {
+    /** Moves the last check-in to {@code at} if it is unset or before {@code recordedBefore}. */
+    boolean touchCheckIn(Connection connection, DeviceId id, Instant at, Instant recordedBefore) throws SQLException {
         try (PreparedStatement update = connection.prepareStatement(
                 "UPDATE device SET last_check_in = ? WHERE id = ? AND (last_check_in IS NULL OR last_check_in < ?)")) {
             update.setTimestamp(1, Timestamp.from(at));
             update.setString(2, id.toString());
-            update.setTimestamp(3, Timestamp.from(at));
+            update.setTimestamp(3, Timestamp.from(recordedBefore));
             return update.executeUpdate() == 1;
         }
     }

@@ -261,6 +261,19 @@ class DeviceServiceTest {
     }
 
     @Test
+    void aBusyDeviceCostsOneCheckInWritePerResolution() {
+        DeviceId id = test.enrollId(Platform.IOS, "BUSY");
+        Instant first = Instant.parse("2030-01-01T00:00:00Z");
+        devices.recordCheckIn(id, first);
+        devices.recordCheckIn(id, first.plusSeconds(5));
+        assertThat(devices.get(id).orElseThrow().device().lastCheckIn()).hasValue(first);
+
+        Instant later = first.plus(DeviceService.CHECK_IN_RESOLUTION).plusSeconds(1);
+        devices.recordCheckIn(id, later);
+        assertThat(devices.get(id).orElseThrow().device().lastCheckIn()).hasValue(later);
+    }
+
+    @Test
     void changesRaiseDurableEventsAfterCommitAndNothingForRolledBackWork() {
         List<Event> heard = new CopyOnWriteArrayList<>();
         kernel.bus().subscribe(heard::add);
