@@ -82,11 +82,32 @@ public final class Database implements AutoCloseable {
                     .load()
                     .migrate();
             log.info("Kernel schema at version {} ({} migration(s) applied)", result.targetSchemaVersion, result.migrationsExecuted);
+            if (derbyUrl != null) {
+                tuneDerbyLocking(dataSource);
+            }
         } catch (RuntimeException e) {
             database.close();
             throw e;
         }
         return database;
+    }
+
+    /**
+     * Derby waits 20 s before it looks for a deadlock and 60 s for a lock. Transactions here are short and retried
+     * when chosen as a deadlock victim ({@link Transactions}), so deadlocks are better found within a second; the
+     * lock wait stays below the plugin call timeout, so a device request fails cleanly rather than hanging.
+     */
+    private static void tuneDerbyLocking(HikariDataSource dataSource) {
+        try (java.sql.Connection connection = dataSource.getConnection();
+             java.sql.CallableStatement set = connection.prepareCall("CALL SYSCS_UTIL.SYSCS_SET_DATABASE_PROPERTY(?, ?)")) {
+            for (String[] property : new String[][]{{"derby.locks.deadlockTimeout", "1"}, {"derby.locks.waitTimeout", "10"}}) {
+                set.setString(1, property[0]);
+                set.setString(2, property[1]);
+                set.execute();
+            }
+        } catch (SQLException e) {
+            throw new StorageException("Cannot set Derby's lock timeouts", e);
+        }
     }
 
     /** The migration folder for a JDBC URL's database product. */
