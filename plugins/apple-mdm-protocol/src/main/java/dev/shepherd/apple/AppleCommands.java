@@ -65,8 +65,16 @@ public final class AppleCommands {
                 body.put("UnlockToken", new NSData(unlockToken.get()));
             }
             case REFRESH_INVENTORY -> {
-                body.put("RequestType", "DeviceInformation");
-                body.put("Queries", NSArray.fromJavaObject(INVENTORY_QUERIES));
+                String query = text(parameters, "query").orElse("DeviceInformation");
+                if (!Inventory.QUERIES.contains(query)) {
+                    return Optional.empty();
+                }
+                body.put("RequestType", query);
+                if (query.equals("DeviceInformation")) {
+                    body.put("Queries", NSArray.fromJavaObject(INVENTORY_QUERIES));
+                } else if (query.equals("InstalledApplicationList")) {
+                    body.put("ManagedAppsOnly", false);
+                }
             }
             case INSTALL_PROFILE -> {
                 Optional<String> payload = text(parameters, "payload");

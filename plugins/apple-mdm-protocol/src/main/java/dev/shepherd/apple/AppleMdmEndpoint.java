@@ -186,8 +186,11 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             } catch (IllegalArgumentException e) {
                 return DeviceResponse.text(403, "command " + report.commandUuid().get() + " is not this device's");
             }
-            if (result.state() == CommandState.ACKNOWLEDGED && report.body().objectForKey("QueryResponses") instanceof NSDictionary answers) {
-                registry.recordInventory(device.get(), inventory(answers));
+            if (result.state() == CommandState.ACKNOWLEDGED) {
+                Map<String, String> inventory = Inventory.of(report.body());
+                if (!inventory.isEmpty()) {
+                    registry.recordInventory(device.get(), inventory);
+                }
             }
         }
         Optional<byte[]> unlockToken = storage.get("unlock-token/" + report.udid()).map(Base64.getDecoder()::decode);
@@ -226,30 +229,6 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             storage.put(key, Base64.getEncoder().encodeToString(data.bytes()).getBytes(StandardCharsets.UTF_8));
         } else if (value != null) {
             storage.put(key, value.toString().getBytes(StandardCharsets.UTF_8));
-        }
-    }
-
-    /** DeviceInformation answers as registry inventory, with the kernel's well-known keys where they exist. */
-    static Map<String, String> inventory(NSDictionary answers) {
-        Map<String, String> inventory = new LinkedHashMap<>();
-        for (String key : answers.allKeys()) {
-            Object value = plain(answers.objectForKey(key));
-            if (value instanceof Map || value instanceof List) {
-                continue;
-            }
-            inventory.put("apple." + key, String.valueOf(value));
-        }
-        copy(answers, "OSVersion", "os.version", inventory);
-        copy(answers, "SerialNumber", "serial.number", inventory);
-        copy(answers, "DeviceName", "device.name", inventory);
-        copy(answers, "ProductName", "model", inventory);
-        return inventory;
-    }
-
-    private static void copy(NSDictionary answers, String appleKey, String kernelKey, Map<String, String> inventory) {
-        NSObject value = answers.objectForKey(appleKey);
-        if (value != null) {
-            inventory.put(kernelKey, String.valueOf(plain(value)));
         }
     }
 

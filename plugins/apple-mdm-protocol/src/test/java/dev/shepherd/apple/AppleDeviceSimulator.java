@@ -230,6 +230,33 @@ public final class AppleDeviceSimulator {
             answers.put("BatteryLevel", 0.83);
             report.put("QueryResponses", answers);
         }
+        if (status.equals("Acknowledged") && "SecurityInfo".equals(type)) {
+            NSDictionary security = new NSDictionary();
+            security.put("PasscodePresent", true);
+            security.put("PasscodeCompliant", true);
+            security.put("HardwareEncryptionCaps", 3);
+            NSDictionary firewall = new NSDictionary();
+            firewall.put("FirewallEnabled", true);
+            security.put("FirewallSettings", firewall);
+            report.put("SecurityInfo", security);
+        }
+        if (status.equals("Acknowledged") && "ProfileList".equals(type)) {
+            NSDictionary enrollment = new NSDictionary();
+            enrollment.put("PayloadIdentifier", "dev.shepherd.mdm.enrollment");
+            enrollment.put("PayloadDisplayName", "Shepherd device management");
+            report.put("ProfileList", new NSArray(enrollment));
+        }
+        if (status.equals("Acknowledged") && "InstalledApplicationList".equals(type)) {
+            NSDictionary slack = new NSDictionary();
+            slack.put("Identifier", "com.tinyspeck.chatlyio");
+            slack.put("ShortVersion", "24.05.10");
+            slack.put("Name", "Slack");
+            NSDictionary outlook = new NSDictionary();
+            outlook.put("Identifier", "com.microsoft.Office.Outlook");
+            outlook.put("ShortVersion", "4.2421.0");
+            outlook.put("Name", "Microsoft Outlook");
+            report.put("InstalledApplicationList", new NSArray(slack, outlook));
+        }
         if (status.equals("Error")) {
             NSDictionary error = new NSDictionary();
             error.put("ErrorCode", 12021);

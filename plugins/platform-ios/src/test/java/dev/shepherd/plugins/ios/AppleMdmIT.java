@@ -118,6 +118,20 @@ class AppleMdmIT {
         assertThat(kernel.devices().get(device.id()).orElseThrow().device().osVersion()).isEqualTo("17.6");
         assertThat(kernel.devices().inventory(device.id())).containsEntry("apple.IsSupervised", "true");
 
+        for (String query : java.util.List.of("SecurityInfo", "ProfileList", "InstalledApplicationList")) {
+            kernel.commands().issue(TestKernel.ADMIN, device.id(), new CommandRequest(CommandType.REFRESH_INVENTORY,
+                    Map.of("query", query), 0, Optional.empty()));
+            NSDictionary queryCommand = iphone.idle().orElseThrow();
+            assertThat(Plists.string((NSDictionary) queryCommand.objectForKey("Command"), "RequestType")).isEqualTo(query);
+            assertThat(iphone.answer(queryCommand, "Acknowledged")).isEmpty();
+        }
+        assertThat(kernel.devices().inventory(device.id()))
+                .containsEntry("apple.security.PasscodePresent", "true")
+                .containsEntry("apple.security.FirewallSettings.FirewallEnabled", "true")
+                .containsEntry("apple.profiles", "dev.shepherd.mdm.enrollment")
+                .containsEntry("apple.apps.count", "2")
+                .containsEntry("apple.app.com.tinyspeck.chatlyio", "24.05.10");
+
         assertThat(iphone.checkOut().statusCode()).isEqualTo(200);
         assertThat(kernel.devices().get(device.id()).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
         assertThat(kernel.certificateAuthority().verify(java.util.List.of(iphone.certificate()))).isEmpty();

@@ -1,0 +1,97 @@
+package dev.shepherd.apple;
+
+import com.dd.plist.NSArray;
+import com.dd.plist.NSData;
+import com.dd.plist.NSDate;
+import com.dd.plist.NSDictionary;
+import com.dd.plist.NSObject;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Apple query answers as registry inventory: flat {@code apple.*} keys, plus the kernel's well-known keys
+ * ({@code os.version}, {@code serial.number}, {@code device.name}, {@code model}) where Apple reports them.
+ */
+public final class Inventory {
+
+    /** The queries {@code REFRESH_INVENTORY} can ask for (its {@code query} parameter; DeviceInformation by default). */
+    public static final Set<String> QUERIES = Set.of("DeviceInformation", "SecurityInfo", "ProfileList", "CertificateList",
+            "InstalledApplicationList");
+
+    private Inventory() {
+    }
+
+    /**
+     * @param response an acknowledged command's response
+     * @return the inventory it carries, empty when it carries none
+     */
+    public static Map<String, String> of(NSDictionary response) {
+        Map<String, String> inventory = new LinkedHashMap<>();
+        if (response.objectForKey("QueryResponses") instanceof NSDictionary answers) {
+            flatten("apple.", answers, inventory, 0);
+            copy(answers, "OSVersion", "os.version", inventory);
+            copy(answers, "SerialNumber", "serial.number", inventory);
+            copy(answers, "DeviceName", "device.name", inventory);
+            copy(answers, "ProductName", "model", inventory);
+        }
+        if (response.objectForKey("SecurityInfo") instanceof NSDictionary security) {
+            flatten("apple.security.", security, inventory, 0);
+        }
+        if (response.objectForKey("ProfileList") instanceof NSArray profiles) {
+            List<String> identifiers = values(profiles, "PayloadIdentifier");
+            inventory.put("apple.profiles.count", String.valueOf(identifiers.size()));
+            inventory.put("apple.profiles", String.join(",", identifiers));
+        }
+        if (response.objectForKey("CertificateList") instanceof NSArray certificates) {
+            List<String> names = values(certificates, "CommonName");
+            inventory.put("apple.certificates.count", String.valueOf(names.size()));
+            inventory.put("apple.certificates", String.join(",", names));
+        }
+        if (response.objectForKey("InstalledApplicationList") instanceof NSArray apps) {
+            inventory.put("apple.apps.count", String.valueOf(apps.count()));
+            for (NSObject item : apps.getArray()) {
+                if (item instanceof NSDictionary app && app.objectForKey("Identifier") != null) {
+                    NSObject version = app.objectForKey("ShortVersion") != null ? app.objectForKey("ShortVersion") : app.objectForKey("Version");
+                    inventory.put("apple.app." + app.objectForKey("Identifier").toJavaObject(),
+                            version == null ? "" : String.valueOf(version.toJavaObject()));
+                }
+            }
+        }
+        return inventory;
+    }
+
+    /** Scalars become entries; nested dictionaries (such as SecurityInfo's FirewallSettings) one level deep. */
+    private static void flatten(String prefix, NSDictionary dictionary, Map<String, String> into, int depth) {
+        for (String key : dictionary.allKeys()) {
+            NSObject value = dictionary.objectForKey(key);
+            if (value instanceof NSDictionary nested) {
+                if (depth == 0) {
+                    flatten(prefix + key + ".", nested, into, depth + 1);
+                }
+            } else if (!(value instanceof NSArray) && !(value instanceof NSData)) {
+                into.put(prefix + key, value instanceof NSDate date ? date.getDate().toInstant().toString() : String.valueOf(value.toJavaObject()));
+            }
+        }
+    }
+
+    private static List<String> values(NSArray items, String key) {
+        List<String> values = new ArrayList<>();
+        for (NSObject item : items.getArray()) {
+            if (item instanceof NSDictionary dictionary && dictionary.objectForKey(key) != null) {
+                values.add(String.valueOf(dictionary.objectForKey(key).toJavaObject()));
+            }
+        }
+        return values;
+    }
+
+    private static void copy(NSDictionary answers, String appleKey, String kernelKey, Map<String, String> inventory) {
+        NSObject value = answers.objectForKey(appleKey);
+        if (value != null) {
+            inventory.put(kernelKey, String.valueOf(value.toJavaObject()));
+        }
+    }
+}
