@@ -68,7 +68,8 @@ public final class ConfigLoader {
         ShepherdConfig.Http http = new ShepherdConfig.Http(
                 resolved.get("http.host", "0.0.0.0", text -> text),
                 resolved.get("http.port", 8080, ConfigLoader::port),
-                resolved.get("http.maxRequestBytes", 10L * 1024 * 1024, text -> positiveLong(text)));
+                resolved.get("http.maxRequestBytes", 10L * 1024 * 1024, text -> positiveLong(text)),
+                resolved.get("http.trustedProxies", List.<String>of(), ConfigLoader::proxies));
         ShepherdConfig.Https https = new ShepherdConfig.Https(
                 resolved.get("https.port", 8443, ConfigLoader::port),
                 resolved.get("https.keystore", Optional.<Path>empty(),
@@ -104,7 +105,7 @@ public final class ConfigLoader {
 
     /** The keys this loader understands, apart from the free-form {@code plugins.config.*}. */
     static final List<String> KNOWN_KEYS = List.of(
-            "http.host", "http.port", "http.maxRequestBytes",
+            "http.host", "http.port", "http.maxRequestBytes", "http.trustedProxies",
             "https.port", "https.keystore", "https.keystorePassword", "https.hostnames", "https.publicUrl",
             "dataDir", "pluginsDir",
             "database.url", "database.username", "database.password", "database.poolSize",
@@ -254,6 +255,12 @@ public final class ConfigLoader {
             throw new IllegalArgumentException("must name at least one value");
         }
         return items;
+    }
+
+    private static List<String> proxies(String text) {
+        List<String> entries = text.isBlank() ? List.of() : list(text);
+        dev.shepherd.http.TrustedProxies.of(entries);
+        return entries;
     }
 
     private static Optional<String> publicUrl(String text) {

@@ -48,8 +48,13 @@ public record ShepherdConfig(
      * @param host interface to bind
      * @param port port, 0 for any free port, -1 to disable
      * @param maxRequestBytes largest request body accepted anywhere
+     * @param trustedProxies addresses or CIDR ranges of reverse proxies allowed to pass on device client
+     *                       certificates (RFC 9440 {@code Client-Cert}); empty trusts none
      */
-    public record Http(String host, int port, long maxRequestBytes) {
+    public record Http(String host, int port, long maxRequestBytes, java.util.List<String> trustedProxies) {
+        public Http {
+            trustedProxies = java.util.List.copyOf(trustedProxies);
+        }
     }
 
     /**

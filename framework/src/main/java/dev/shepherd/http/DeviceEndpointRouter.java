@@ -45,9 +45,11 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
 
     private final Map<String, CopyOnWriteArrayList<Mount>> mountsByPlugin = new ConcurrentHashMap<>();
     private final HttpIo io;
+    private final TrustedProxies proxies;
 
-    public DeviceEndpointRouter(HttpIo io) {
+    public DeviceEndpointRouter(HttpIo io, TrustedProxies proxies) {
         this.io = requireNonNull(io, "io is null");
+        this.proxies = requireNonNull(proxies, "proxies is null");
     }
 
     @Override
@@ -222,22 +224,31 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
         return headers;
     }
 
-    private static List<X509Certificate> clientCertificates(HttpServerExchange exchange) {
+    /**
+     * The TLS client certificate chain, or else the one a trusted proxy that terminated TLS passed on (RFC 9440),
+     * judged by the TCP peer address.
+     */
+    private List<X509Certificate> clientCertificates(HttpServerExchange exchange) {
+        List<X509Certificate> chain = new ArrayList<>();
         SSLSessionInfo ssl = exchange.getConnection().getSslSessionInfo();
-        if (ssl == null) {
-            return List.of();
-        }
-        try {
-            List<X509Certificate> chain = new ArrayList<>();
-            for (Certificate certificate : ssl.getPeerCertificates()) {
-                if (certificate instanceof X509Certificate x509) {
-                    chain.add(x509);
+        if (ssl != null) {
+            try {
+                for (Certificate certificate : ssl.getPeerCertificates()) {
+                    if (certificate instanceof X509Certificate x509) {
+                        chain.add(x509);
+                    }
                 }
+            } catch (Exception noCertificate) {
+                chain.clear();
             }
-            return chain;
-        } catch (Exception noCertificate) {
-            return List.of();
         }
+        if (!chain.isEmpty()) {
+            return chain;
+        }
+        java.net.SocketAddress peer = exchange.getConnection().getPeerAddress();
+        return proxies.forwardedChain(peer instanceof InetSocketAddress socket ? socket.getAddress() : null,
+                java.util.Optional.ofNullable(exchange.getRequestHeaders().getFirst("Client-Cert")),
+                java.util.Optional.ofNullable(exchange.getRequestHeaders().getFirst("Client-Cert-Chain")));
     }
 
     private static String remoteAddress(HttpServerExchange exchange) {

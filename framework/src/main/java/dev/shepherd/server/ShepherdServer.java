@@ -102,7 +102,7 @@ public final class ShepherdServer implements AutoCloseable {
         HttpIo io = new HttpIo(kernel.json().mapper());
         ExtensionRegistry registry = new ExtensionRegistry();
         new PluginEventDispatcher(registry, kernel.bus());
-        DeviceEndpointRouter deviceEndpoints = new DeviceEndpointRouter(io);
+        DeviceEndpointRouter deviceEndpoints = new DeviceEndpointRouter(io, dev.shepherd.http.TrustedProxies.of(config.http().trustedProxies()));
         registry.addListener(deviceEndpoints);
         PlatformPlugins platforms = new PlatformPlugins();
         registry.addListener(platforms);

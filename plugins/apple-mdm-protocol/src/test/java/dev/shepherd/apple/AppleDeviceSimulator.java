@@ -274,6 +274,25 @@ public final class AppleDeviceSimulator {
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /**
+     * Sends a message the way a TLS-terminating reverse proxy passes it on: unsigned, with the device's certificate
+     * in the RFC 9440 {@code Client-Cert} header.
+     */
+    public HttpResponse<String> putForwarded(String path, byte[] body) throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(server.resolve(path)).header("Content-Type", "application/x-apple-aspen-mdm")
+                .header("Client-Cert", ":" + Base64.getEncoder().encodeToString(certificate.getEncoded()) + ":")
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+        return http.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** An Idle report, for sending by other routes. */
+    public byte[] idleReport() {
+        NSDictionary report = new NSDictionary();
+        report.put("UDID", udid);
+        report.put("Status", "Idle");
+        return Plists.xml(report);
+    }
+
     private Optional<NSDictionary> command(HttpResponse<String> response) {
         if (response.statusCode() != 200) {
             throw new IllegalStateException("the server answered " + response.statusCode() + ": " + response.body());

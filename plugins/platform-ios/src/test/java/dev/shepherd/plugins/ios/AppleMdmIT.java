@@ -79,7 +79,9 @@ class AppleMdmIT {
     void start() throws Exception {
         Files.createDirectories(home.resolve("conf"));
         Files.writeString(home.resolve("conf/shepherd.yaml"), "plugins:\n  config:\n    apple-ios:\n      topic: " + TOPIC + "\n");
-        server = TestServer.start(home, Map.of("SHEPHERD_HTTPS_PORT", "0", "SHEPHERD_HTTPS_HOSTNAMES", "localhost"));
+        // Loopback plays the TLS-terminating reverse proxy (RFC 9440) in the forwarded-certificate test.
+        server = TestServer.start(home, Map.of("SHEPHERD_HTTPS_PORT", "0", "SHEPHERD_HTTPS_HOSTNAMES", "localhost",
+                "SHEPHERD_HTTP_TRUSTED_PROXIES", "127.0.0.1"));
         kernel = server.server().kernel();
         Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), server.pluginsDir().resolve("apple-ios.zip"));
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(server.get("/mdm/apple-ios/checkin").statusCode()).isEqualTo(405));
@@ -242,6 +244,20 @@ class AppleMdmIT {
         ScepClient.Result replayed = replaying.enrollIdentity(challenge);
         assertThat(replayed.status()).isEqualTo("2");
         assertThat(replayed.certificate()).isEmpty();
+    }
+
+    @Test
+    void aTrustedProxyMayPassOnTheDeviceCertificate() throws Exception {
+        AppleDeviceSimulator iphone = enrolledDevice("00008110-0014BB");
+        AppleDeviceSimulator behindProxy = new AppleDeviceSimulator(server.uri("/"), iphone.udid());
+        behindProxy.useIdentityOf(iphone);
+        assertThat(behindProxy.putForwarded("/mdm/apple-ios/connect", behindProxy.idleReport()).statusCode()).isEqualTo(200);
+
+        AppleDeviceSimulator other = enrolledDevice("00008110-0015CC");
+        AppleDeviceSimulator claimingOther = new AppleDeviceSimulator(server.uri("/"), other.udid());
+        claimingOther.useIdentityOf(iphone);
+        assertThat(claimingOther.putForwarded("/mdm/apple-ios/connect", claimingOther.idleReport()).statusCode())
+                .as("a forwarded certificate still speaks for its own device only").isEqualTo(403);
     }
 
     @Test

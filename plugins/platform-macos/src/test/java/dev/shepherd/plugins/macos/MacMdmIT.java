@@ -99,6 +99,8 @@ class MacMdmIT {
         AppleDeviceSimulator impostor = new AppleDeviceSimulator(server.uri("/"), iphone.udid());
         impostor.useIdentityOf(mac);
         assertThat(impostor.tokenUpdate().statusCode()).isEqualTo(403);
+        // No proxy is trusted here, so a Client-Cert header is ignored: without a signature there is no identity.
+        assertThat(mac.putForwarded("/mdm/apple-macos/connect", mac.idleReport()).statusCode()).isEqualTo(401);
 
         Group macs = kernel.groups().create(TestKernel.ADMIN, "Macs", "", Optional.empty());
         kernel.groups().addMembers(TestKernel.ADMIN, macs.id(), List.of(macId));
