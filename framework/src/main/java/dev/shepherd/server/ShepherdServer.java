@@ -98,7 +98,8 @@ public final class ShepherdServer implements AutoCloseable {
         adminUsers = new AdminUserStore(database.dataSource(), new PasswordHasher(BCRYPT_COST));
         createBootstrapAdmin();
 
-        kernel = Kernel.over(database, SecretBox.open(config.dataDir()), Clock.systemUTC());
+        SecretBox secrets = SecretBox.open(config.dataDir());
+        kernel = Kernel.over(database, secrets, Clock.systemUTC());
         HttpIo io = new HttpIo(kernel.json().mapper());
         ExtensionRegistry registry = new ExtensionRegistry();
         new PluginEventDispatcher(registry, kernel.bus());
@@ -178,6 +179,7 @@ public final class ShepherdServer implements AutoCloseable {
         environment.export(CommandBus.class, new PluginCommandBus(kernel.commands()));
         environment.export(dev.shepherd.api.pki.CertificateAuthority.class, kernel.certificateAuthority());
         environment.export(dev.shepherd.api.pki.ServerSigner.class, new CmsServerSigner(identity));
+        environment.export(dev.shepherd.api.config.SecretSealer.class, new dev.shepherd.security.SecretBoxSealer(secrets));
         environment.export(dev.shepherd.api.policy.PolicyService.class, new PluginPolicyService(kernel.policies()));
         plugins = new PluginHost(config.pluginsDir(), config.dataDir().resolve("plugin-work"),
                 config.plugins().scanInterval(), config.plugins().callTimeout(), environment, registry, kernel.events(),

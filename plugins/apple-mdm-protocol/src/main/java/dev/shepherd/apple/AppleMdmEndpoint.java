@@ -53,11 +53,13 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
     private final CommandBus commands;
     private final CertificateAuthority authority;
     private final PluginStorage storage;
+    private final dev.shepherd.api.config.SecretSealer sealer;
     private final Platform platform;
     private final SettingProfiles.Os os;
 
     protected AppleMdmEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage,
-                               Platform platform, SettingProfiles.Os os) {
+                               dev.shepherd.api.config.SecretSealer sealer, Platform platform, SettingProfiles.Os os) {
+        this.sealer = java.util.Objects.requireNonNull(sealer, "sealer is null");
         this.registry = java.util.Objects.requireNonNull(registry, "registry is null");
         this.commands = java.util.Objects.requireNonNull(commands, "commands is null");
         this.authority = java.util.Objects.requireNonNull(authority, "authority is null");
@@ -137,7 +139,9 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 remember("push-token/" + message.udid(), message.body().objectForKey("Token"));
                 remember("push-magic/" + message.udid(), message.body().objectForKey("PushMagic"));
                 remember("push-topic/" + message.udid(), message.body().objectForKey("Topic"));
-                remember("unlock-token/" + message.udid(), message.body().objectForKey("UnlockToken"));
+                if (message.body().objectForKey("UnlockToken") instanceof NSData unlockToken) {
+                    storage.put("unlock-token/" + message.udid(), sealer.seal(unlockToken.bytes()));
+                }
                 registry.recordCheckIn(device.get(), Instant.now());
                 return ok();
             }
@@ -146,6 +150,22 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 storage.delete(bindingKey);
                 authority.revoke(certificate.serialNumber());
                 return ok();
+            }
+            case "SetBootstrapToken" -> {
+                // macOS escrows the token that lets the server grant secure tokens and authorise updates; an empty
+                // or missing token clears it.
+                if (message.body().objectForKey("BootstrapToken") instanceof NSData token && token.length() > 0) {
+                    storage.put("bootstrap-token/" + message.udid(), sealer.seal(token.bytes()));
+                } else {
+                    storage.delete("bootstrap-token/" + message.udid());
+                }
+                return ok();
+            }
+            case "GetBootstrapToken" -> {
+                NSDictionary answer = new NSDictionary();
+                storage.get("bootstrap-token/" + message.udid()).map(sealer::open)
+                        .ifPresent(token -> answer.put("BootstrapToken", new NSData(token)));
+                return DeviceResponse.of(200, "application/xml", Plists.xml(answer));
             }
             case "UserAuthenticate" -> {
                 // No user channel is offered: Apple's protocol says to answer 410 Gone.
@@ -193,7 +213,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 }
             }
         }
-        Optional<byte[]> unlockToken = storage.get("unlock-token/" + report.udid()).map(Base64.getDecoder()::decode);
+        Optional<byte[]> unlockToken = storage.get("unlock-token/" + report.udid()).map(sealer::open);
         return nextCommand(device.get(), unlockToken);
     }
 

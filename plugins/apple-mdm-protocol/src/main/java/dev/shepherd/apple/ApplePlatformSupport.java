@@ -95,7 +95,8 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
                 ? Optional.of(root) : Optional.empty();
         EnrollmentProfile profile = new EnrollmentProfile(invitation.serverUrl(), identity.devicePath(), authority.scepPath(), challenge,
                 authority.certificate(), selfSigned, config.get("topic", UNCONFIGURED_TOPIC), config.get("organization", "Shepherd"),
-                invitation.ownership() == Ownership.PERSONAL, List.of());
+                invitation.ownership() == Ownership.PERSONAL,
+                os == SettingProfiles.Os.MACOS ? List.of("com.apple.mdm.bootstraptoken") : List.of());
         byte[] signed = signer.signAttached(Plists.xml(profile.toPlist()));
         return Optional.of(new EnrollmentArtifact("enroll.mobileconfig", "application/x-apple-aspen-config", signed, Optional.empty()));
     }

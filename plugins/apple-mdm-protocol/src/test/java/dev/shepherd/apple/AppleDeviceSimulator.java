@@ -197,6 +197,23 @@ public final class AppleDeviceSimulator {
         return checkIn(message);
     }
 
+    /** A Mac escrowing its bootstrap token. */
+    public HttpResponse<String> setBootstrapToken(byte[] token) throws Exception {
+        NSDictionary message = message("SetBootstrapToken");
+        message.put("BootstrapToken", new NSData(token));
+        return checkIn(message);
+    }
+
+    /** A Mac asking for its escrowed bootstrap token; empty when the server holds none. */
+    public Optional<byte[]> getBootstrapToken() throws Exception {
+        HttpResponse<String> response = checkIn(message("GetBootstrapToken"));
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("GetBootstrapToken answered " + response.statusCode() + ": " + response.body());
+        }
+        return Optional.ofNullable((NSData) Plists.dictionary(response.body().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .objectForKey("BootstrapToken")).map(NSData::bytes);
+    }
+
     public HttpResponse<String> checkOut() throws Exception {
         return checkIn(message("CheckOut"));
     }

@@ -25,7 +25,8 @@ class EnrollmentProfileTest {
 
     private static EnrollmentProfile profile(boolean personal) {
         return new EnrollmentProfile("https://mdm.example.com", "/mdm/apple-ios", "/scep", "one-time-challenge", ca, Optional.of(ca),
-                "com.apple.mgmt.External.2f0c1a9e-5b7d-4c1e-9a43-0d6e8f1b2c3d", "Example Corp", personal, List.of());
+                "com.apple.mgmt.External.2f0c1a9e-5b7d-4c1e-9a43-0d6e8f1b2c3d", "Example Corp", personal,
+                List.of("com.apple.mdm.bootstraptoken"));
     }
 
     @ParameterizedTest(name = "{0}, personal={1}")

@@ -2,6 +2,7 @@ package dev.shepherd.plugins.ios;
 
 import dev.shepherd.api.command.CommandBus;
 import dev.shepherd.api.config.PluginStorage;
+import dev.shepherd.api.config.SecretSealer;
 import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.pki.CertificateAuthority;
@@ -17,7 +18,8 @@ import org.pf4j.Extension;
 public final class IosMdmEndpoint extends AppleMdmEndpoint {
 
     @Inject
-    public IosMdmEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage) {
-        super(registry, commands, authority, storage, Platform.IOS, SettingProfiles.Os.IOS);
+    public IosMdmEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage,
+                          SecretSealer sealer) {
+        super(registry, commands, authority, storage, sealer, Platform.IOS, SettingProfiles.Os.IOS);
     }
 }

@@ -2,6 +2,7 @@ package dev.shepherd.plugins.macos;
 
 import dev.shepherd.api.command.CommandBus;
 import dev.shepherd.api.config.PluginStorage;
+import dev.shepherd.api.config.SecretSealer;
 import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.pki.CertificateAuthority;
@@ -17,7 +18,8 @@ import org.pf4j.Extension;
 public final class MacMdmEndpoint extends AppleMdmEndpoint {
 
     @Inject
-    public MacMdmEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage) {
-        super(registry, commands, authority, storage, Platform.MACOS, SettingProfiles.Os.MACOS);
+    public MacMdmEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage,
+                          SecretSealer sealer) {
+        super(registry, commands, authority, storage, sealer, Platform.MACOS, SettingProfiles.Os.MACOS);
     }
 }

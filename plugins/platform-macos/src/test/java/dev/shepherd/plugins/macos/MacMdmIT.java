@@ -85,6 +85,15 @@ class MacMdmIT {
         assertThat(mac.authenticate().statusCode()).isEqualTo(200);
         assertThat(mac.tokenUpdate().statusCode()).isEqualTo(200);
 
+        // The bootstrap token is escrowed sealed, never in the clear, and handed back to the same Mac only.
+        assertThat(profile.profile().toXMLPropertyList()).contains("com.apple.mdm.bootstraptoken");
+        assertThat(mac.getBootstrapToken()).isEmpty();
+        byte[] bootstrapToken = "bootstrap-token-0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        assertThat(mac.setBootstrapToken(bootstrapToken).statusCode()).isEqualTo(200);
+        assertThat(mac.getBootstrapToken()).hasValue(bootstrapToken);
+        assertThat(storedValues("bootstrap-token/")).singleElement().satisfies(stored ->
+                assertThat(new String(stored, java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("bootstrap-token-0123456789abcdef"));
+
         AppleDeviceSimulator iphone = new AppleDeviceSimulator(server.uri("/"), "00008110-0020AB");
         assertThat(iphone.installProfile(link("ios")).serverUrl().getPath()).isEqualTo("/mdm/apple-ios/connect");
         assertThat(iphone.enrollIdentity().status()).isEqualTo("0");
@@ -134,6 +143,22 @@ class MacMdmIT {
         assertThat(kernel.devices().get(macId).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
         assertThat(kernel.devices().get(kernel.devices().idByHardwareId(Platform.IOS, "udid", iphone.udid()).orElseThrow())
                 .orElseThrow().device().status()).isEqualTo(DeviceStatus.ENROLLED);
+    }
+
+    /** What the macOS plugin stored under a key prefix, read straight from the database. */
+    private List<byte[]> storedValues(String prefix) throws java.sql.SQLException {
+        List<byte[]> values = new ArrayList<>();
+        try (java.sql.Connection connection = kernel.transactions().dataSource().getConnection();
+             java.sql.PreparedStatement select = connection.prepareStatement(
+                     "SELECT entry_value FROM plugin_kv WHERE plugin_id = 'apple-macos' AND entry_key LIKE ?")) {
+            select.setString(1, prefix + "%");
+            try (java.sql.ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    values.add(rows.getBytes(1));
+                }
+            }
+        }
+        return values;
     }
 
     private URI link(String platform) {
