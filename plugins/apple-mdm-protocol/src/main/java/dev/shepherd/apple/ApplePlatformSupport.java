@@ -32,8 +32,8 @@ import static java.util.Objects.requireNonNull;
  * platform plugin registers a subclass naming its platform. Wake-up pushes (APNs) are not sent yet, so devices
  * fetch their commands at their next check-in.
  *
- * <p>Plugin settings: {@code topic}, the APNs topic of the push certificate ({@code com.apple.mgmt.External.*});
- * {@code organization}, shown on the profile.
+ * <p>The push topic is the uploaded push certificate's ({@link PushCertificates}); until one is uploaded, the plugin
+ * setting {@code topic}. Plugin setting {@code organization} is shown on the profile.
  */
 public abstract class ApplePlatformSupport implements PlatformSupport {
 
@@ -45,11 +45,13 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
     private final ServerSigner signer;
     private final PluginConfig config;
     private final PluginIdentity identity;
+    private final PushCertificates pushCertificates;
     private final Platform platform;
     private final SettingProfiles.Os os;
 
     protected ApplePlatformSupport(CertificateAuthority authority, ServerSigner signer, PluginConfig config, PluginIdentity identity,
-                                   Platform platform, SettingProfiles.Os os) {
+                                   PushCertificates pushCertificates, Platform platform, SettingProfiles.Os os) {
+        this.pushCertificates = requireNonNull(pushCertificates, "pushCertificates is null");
         this.authority = requireNonNull(authority, "authority is null");
         this.signer = requireNonNull(signer, "signer is null");
         this.config = requireNonNull(config, "config is null");
@@ -94,7 +96,7 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
         Optional<X509Certificate> selfSigned = root.getSubjectX500Principal().equals(root.getIssuerX500Principal())
                 ? Optional.of(root) : Optional.empty();
         EnrollmentProfile profile = new EnrollmentProfile(invitation.serverUrl(), identity.devicePath(), authority.scepPath(), challenge,
-                authority.certificate(), selfSigned, config.get("topic", UNCONFIGURED_TOPIC), config.get("organization", "Shepherd"),
+                authority.certificate(), selfSigned, pushCertificates.topic().orElseGet(() -> config.get("topic", UNCONFIGURED_TOPIC)), config.get("organization", "Shepherd"),
                 invitation.ownership() == Ownership.PERSONAL,
                 os == SettingProfiles.Os.MACOS ? List.of("com.apple.mdm.bootstraptoken") : List.of());
         byte[] signed = signer.signAttached(Plists.xml(profile.toPlist()));

@@ -261,6 +261,56 @@ class AppleMdmIT {
     }
 
     @Test
+    void anUploadedPushCertificateSetsTheTopicAndWarnsBeforeItExpires() throws Exception {
+        String uploadedTopic = "com.apple.mgmt.External.0b6c2a51-9e3d-4f7a-8c21-5d4e3f2a1b0c";
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+        generator.initialize(2048);
+        KeyPair keys = generator.generateKeyPair();
+        X500Name subject = new X500Name("UID=" + uploadedTopic + ",CN=APSP:" + uploadedTopic.substring(24) + ",C=US");
+        X509Certificate push = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(
+                new X500Name("CN=Apple Application Integration 2 Certification Authority"), BigInteger.valueOf(77),
+                Date.from(Instant.now().minus(Duration.ofDays(345))), Date.from(Instant.now().plus(Duration.ofDays(20))), subject,
+                keys.getPublic()).build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())));
+
+        HttpResponse<String> uploaded = pushCertificate("PUT", pem(push, keys.getPrivate()));
+        assertThat(uploaded.statusCode()).as(uploaded.body()).isEqualTo(200);
+        var status = JSON.readTree(uploaded.body());
+        assertThat(status.path("topic").asText()).isEqualTo(uploadedTopic);
+        assertThat(status.path("daysLeft").asLong()).isBetween(18L, 20L);
+        assertThat(status.path("warning").asText()).contains("expires in").contains("identity.apple.com");
+        assertThat(pushCertificate("GET", "").body()).contains(uploadedTopic);
+
+        // New enrollment profiles carry the certificate's topic, not the configured one.
+        AppleDeviceSimulator iphone = new AppleDeviceSimulator(server.uri("/"), "00008110-0016DD");
+        assertThat(iphone.installProfile(enrollmentLink(Ownership.CORPORATE)).topic()).isEqualTo(uploadedTopic);
+
+        KeyPair otherKeys = generator.generateKeyPair();
+        HttpResponse<String> mismatched = pushCertificate("PUT", pem(push, otherKeys.getPrivate()));
+        assertThat(mismatched.statusCode()).isEqualTo(400);
+        assertThat(mismatched.body()).contains("does not belong to the certificate");
+        assertThat(pushCertificate("PUT", "not a certificate").statusCode()).isEqualTo(400);
+        assertThat(pushCertificate("DELETE", "").statusCode()).isEqualTo(204);
+        assertThat(pushCertificate("GET", "").statusCode()).isEqualTo(404);
+    }
+
+    private HttpResponse<String> pushCertificate(String method, String body) {
+        return server.send(HttpRequest.newBuilder(server.uri("/api/v1/plugins/apple-ios/push-certificate"))
+                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
+                .header("Content-Type", "application/x-pem-file")
+                .method(method, body.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    private static String pem(Object... items) throws Exception {
+        java.io.StringWriter out = new java.io.StringWriter();
+        try (org.bouncycastle.openssl.jcajce.JcaPEMWriter writer = new org.bouncycastle.openssl.jcajce.JcaPEMWriter(out)) {
+            for (Object item : items) {
+                writer.writeObject(item);
+            }
+        }
+        return out.toString();
+    }
+
+    @Test
     void malformedMessagesAreRefusedCleanly() throws Exception {
         AppleDeviceSimulator iphone = enrolledDevice("00008110-0010");
         byte[] xxe = ("<?xml version=\"1.0\"?><!DOCTYPE plist [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>"
