@@ -56,6 +56,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
     private final dev.shepherd.api.config.SecretSealer sealer;
     private final Platform platform;
     private final SettingProfiles.Os os;
+    private final DeclarativeManagement declarative = new DeclarativeManagement(java.time.Clock.systemUTC());
 
     protected AppleMdmEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage,
                                dev.shepherd.api.config.SecretSealer sealer, Platform platform, SettingProfiles.Os os) {
@@ -160,6 +161,16 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                     storage.delete("bootstrap-token/" + message.udid());
                 }
                 return ok();
+            }
+            case "DeclarativeManagement" -> {
+                String endpoint = message.string("Endpoint");
+                if (endpoint == null) {
+                    return DeviceResponse.text(400, "DeclarativeManagement needs an Endpoint");
+                }
+                Optional<byte[]> data = message.body().objectForKey("Data") instanceof NSData bytes ? Optional.of(bytes.bytes()) : Optional.empty();
+                DeclarativeManagement.Answer answer = declarative.handle(endpoint, data, inventory -> registry.recordInventory(device.get(), inventory));
+                return answer.json().length == 0 ? DeviceResponse.empty(answer.status())
+                        : DeviceResponse.of(answer.status(), "application/json", answer.json());
             }
             case "GetBootstrapToken" -> {
                 NSDictionary answer = new NSDictionary();

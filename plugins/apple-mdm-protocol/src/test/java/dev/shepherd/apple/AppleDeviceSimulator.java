@@ -197,6 +197,14 @@ public final class AppleDeviceSimulator {
         return checkIn(message);
     }
 
+    /** A DeclarativeManagement check-in: {@code tokens}, {@code declaration-items}, {@code declaration/...}, {@code status}. */
+    public HttpResponse<String> declarativeManagement(String endpoint, Optional<byte[]> data) throws Exception {
+        NSDictionary message = message("DeclarativeManagement");
+        message.put("Endpoint", endpoint);
+        data.ifPresent(bytes -> message.put("Data", new NSData(bytes)));
+        return checkIn(message);
+    }
+
     /** A Mac escrowing its bootstrap token. */
     public HttpResponse<String> setBootstrapToken(byte[] token) throws Exception {
         NSDictionary message = message("SetBootstrapToken");

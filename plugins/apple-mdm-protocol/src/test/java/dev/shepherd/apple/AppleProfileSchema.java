@@ -46,6 +46,7 @@ import java.util.regex.Pattern;
 public final class AppleProfileSchema {
 
     private static final String SCHEMA_DIR = "/apple-device-management/profiles/";
+    private static final String DECLARATION_DIR = "/apple-device-management/declarations/";
     private static final Pattern SCHEMA_NAME = Pattern.compile("[\\w.()-]+");
     private static final Set<String> NOT_PAYLOAD_TYPES = Set.of("TopLevel", "CommonPayloadKeys");
     private static final List<String> TYPES =
@@ -222,15 +223,32 @@ public final class AppleProfileSchema {
     }
 
     /** The schema called {@code name}, or empty if none is bundled. */
-    private Optional<JsonNode> schema(String name) {
-        return schemas.computeIfAbsent(name, this::load);
+    /**
+     * The problems of a declaration's {@code Payload} against Apple's schema for its type (those copied under
+     * {@code declarations/}), in the same form as {@link #violations}.
+     */
+    public List<String> declarationViolations(String declarationType, NSDictionary payload, String os) {
+        Optional<JsonNode> schema = schemas.computeIfAbsent("declaration:" + declarationType, key -> load(DECLARATION_DIR, declarationType));
+        if (schema.isEmpty()) {
+            return List.of("Type: no schema for declaration type \"" + declarationType + "\"");
+        }
+        List<String> out = new ArrayList<>();
+        if (!supports(schema.get().path("payload").path("supportedOS"), os)) {
+            out.add("declaration type " + declarationType + " is not supported on " + os);
+        }
+        checkDictionary("Payload", payload, keysByName(schema.get().path("payloadkeys")), os, out);
+        return out;
     }
 
-    private Optional<JsonNode> load(String name) {
+    private Optional<JsonNode> schema(String name) {
+        return schemas.computeIfAbsent(name, key -> load(SCHEMA_DIR, key));
+    }
+
+    private Optional<JsonNode> load(String directory, String name) {
         if (!SCHEMA_NAME.matcher(name).matches()) {
             return Optional.empty();
         }
-        try (InputStream in = AppleProfileSchema.class.getResourceAsStream(SCHEMA_DIR + name + ".yaml")) {
+        try (InputStream in = AppleProfileSchema.class.getResourceAsStream(directory + name + ".yaml")) {
             if (in == null) {
                 return Optional.empty();
             }

@@ -311,6 +311,43 @@ class AppleMdmIT {
     }
 
     @Test
+    void declarativeManagementServesDeclarationsAndRecordsStatus() throws Exception {
+        AppleDeviceSimulator iphone = enrolledDevice("00008110-0017EE");
+        var tokens = JSON.readTree(iphone.declarativeManagement("tokens", Optional.empty()).body());
+        String declarationsToken = tokens.path("SyncTokens").path("DeclarationsToken").asText();
+        assertThat(declarationsToken).hasSize(64);
+
+        var items = JSON.readTree(iphone.declarativeManagement("declaration-items", Optional.empty()).body());
+        assertThat(items.path("DeclarationsToken").asText()).isEqualTo(declarationsToken);
+        var activation = items.path("Declarations").path("Activations").get(0);
+        var configuration = items.path("Declarations").path("Configurations").get(0);
+        var activationDeclaration = JSON.readTree(iphone.declarativeManagement(
+                "declaration/activation/" + activation.path("Identifier").asText(), Optional.empty()).body());
+        assertThat(activationDeclaration.path("Type").asText()).isEqualTo("com.apple.activation.simple");
+        assertThat(activationDeclaration.path("ServerToken").asText()).isEqualTo(activation.path("ServerToken").asText());
+        assertThat(activationDeclaration.path("Payload").path("StandardConfigurations").get(0).asText())
+                .isEqualTo(configuration.path("Identifier").asText());
+        var subscriptions = JSON.readTree(iphone.declarativeManagement(
+                "declaration/configuration/" + configuration.path("Identifier").asText(), Optional.empty()).body());
+        assertThat(subscriptions.path("Type").asText()).isEqualTo("com.apple.configuration.management.status-subscriptions");
+        assertThat(subscriptions.path("Payload").path("StatusItems").findValuesAsText("Name")).contains("device.operating-system.version");
+        assertThat(iphone.declarativeManagement("declaration/configuration/unknown", Optional.empty()).statusCode()).isEqualTo(404);
+
+        byte[] report = """
+                {"StatusItems": {"device": {"operating-system": {"version": "17.6.1", "build-version": "21G93"}},
+                                 "passcode": {"is-compliant": true, "is-present": true}},
+                 "Errors": []}""".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(iphone.declarativeManagement("status", Optional.of(report)).statusCode()).isEqualTo(200);
+        var deviceId = kernel.devices().idByHardwareId(Platform.IOS, "udid", iphone.udid()).orElseThrow();
+        assertThat(kernel.devices().inventory(deviceId))
+                .containsEntry("ddm.device.operating-system.version", "17.6.1")
+                .containsEntry("ddm.passcode.is-compliant", "true")
+                .containsEntry("ddm.errors", "0");
+        assertThat(kernel.devices().get(deviceId).orElseThrow().device().osVersion()).isEqualTo("17.6.1");
+        assertThat(iphone.declarativeManagement("status", Optional.of("not json".getBytes())).statusCode()).isEqualTo(400);
+    }
+
+    @Test
     void malformedMessagesAreRefusedCleanly() throws Exception {
         AppleDeviceSimulator iphone = enrolledDevice("00008110-0010");
         byte[] xxe = ("<?xml version=\"1.0\"?><!DOCTYPE plist [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>"
