@@ -10,6 +10,7 @@ import dev.shepherd.api.command.Command;
 import dev.shepherd.api.command.CommandBus;
 import dev.shepherd.api.command.CommandResult;
 import dev.shepherd.api.command.CommandState;
+import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.DeviceId;
@@ -224,12 +225,11 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 }
             }
         }
-        Optional<byte[]> unlockToken = storage.get("unlock-token/" + report.udid()).map(sealer::open);
-        return nextCommand(device.get(), unlockToken);
+        return nextCommand(device.get(), report.udid());
     }
 
     /** The next command the device can carry out; those it cannot are failed with the reason, and the next offered. */
-    private DeviceResponse nextCommand(DeviceId device, Optional<byte[]> unlockToken) {
+    private DeviceResponse nextCommand(DeviceId device, String udid) {
         for (int attempt = 0; attempt < 20; attempt++) {
             List<Command> next = commands.take(device, 1);
             if (next.isEmpty()) {
@@ -238,6 +238,9 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             Command command = next.get(0);
             Optional<String> refusal;
             try {
+                // The unlock token is read and unsealed only for the one command that needs it, not on every message.
+                Optional<byte[]> unlockToken = command.type() == CommandType.CLEAR_PASSCODE
+                        ? storage.get("unlock-token/" + udid).map(sealer::open) : Optional.empty();
                 Optional<NSDictionary> plist = AppleCommands.toPlist(command, unlockToken, os);
                 if (plist.isPresent()) {
                     return DeviceResponse.of(200, "application/xml", Plists.xml(plist.get()));

@@ -8,11 +8,11 @@ import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.apple.AppleDeviceSimulator;
+import dev.shepherd.apple.AppleTestServers;
 import dev.shepherd.apple.EnrollmentLinks;
 import dev.shepherd.apple.Plists;
 import dev.shepherd.command.CommandRecord;
 import dev.shepherd.command.CommandRequest;
-import dev.shepherd.enrollment.NewEnrollmentToken;
 import dev.shepherd.pki.ScepClient;
 import dev.shepherd.api.policy.SettingState;
 import dev.shepherd.group.Group;
@@ -45,7 +45,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -55,7 +54,6 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalInt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -77,14 +75,10 @@ class AppleMdmIT {
 
     @BeforeEach
     void start() throws Exception {
-        Files.createDirectories(home.resolve("conf"));
-        Files.writeString(home.resolve("conf/shepherd.yaml"), "plugins:\n  config:\n    apple-ios:\n      topic: " + TOPIC + "\n");
         // Loopback plays the TLS-terminating reverse proxy (RFC 9440) in the forwarded-certificate test.
-        server = TestServer.start(home, Map.of("SHEPHERD_HTTPS_PORT", "0", "SHEPHERD_HTTPS_HOSTNAMES", "localhost",
-                "SHEPHERD_HTTP_TRUSTED_PROXIES", "127.0.0.1"));
+        server = AppleTestServers.start(home, TOPIC, Map.of("SHEPHERD_HTTP_TRUSTED_PROXIES", "127.0.0.1"),
+                Map.of("apple-ios", Path.of(System.getProperty("shepherd.pluginFile"))));
         kernel = server.server().kernel();
-        Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), server.pluginsDir().resolve("apple-ios.zip"));
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(server.get("/mdm/apple-ios/checkin").statusCode()).isEqualTo(405));
     }
 
     @AfterEach

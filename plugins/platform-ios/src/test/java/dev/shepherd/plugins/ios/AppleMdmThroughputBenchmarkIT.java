@@ -2,6 +2,7 @@ package dev.shepherd.plugins.ios;
 
 import com.dd.plist.NSDictionary;
 import dev.shepherd.apple.AppleDeviceSimulator;
+import dev.shepherd.apple.AppleTestServers;
 import dev.shepherd.apple.EnrollmentLinks;
 import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.DeviceId;
@@ -17,7 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +28,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * Load generator, not a test: simulated iPhones enroll through the enrollment link (profile, SCEP, Authenticate,
@@ -53,13 +52,10 @@ class AppleMdmThroughputBenchmarkIT {
         int devices = Integer.getInteger("shepherd.benchmark.devices", 200);
         int commandsPerDevice = Integer.getInteger("shepherd.benchmark.commands", 10);
         int threads = Integer.getInteger("shepherd.benchmark.threads", 16);
-        Files.createDirectories(home.resolve("conf"));
-        Files.writeString(home.resolve("conf/shepherd.yaml"), "plugins:\n  config:\n    apple-ios:\n      topic: com.apple.mgmt.External.benchmark\n");
-        try (TestServer server = TestServer.start(home, Map.of("SHEPHERD_HTTPS_PORT", "0", "SHEPHERD_HTTPS_HOSTNAMES", "localhost",
-                "SHEPHERD_DATABASE_POOL_SIZE", "20", "SHEPHERD_PLUGINS_CALL_TIMEOUT", "30s"))) {
+        try (TestServer server = AppleTestServers.start(home, "com.apple.mgmt.External.benchmark",
+                Map.of("SHEPHERD_DATABASE_POOL_SIZE", "20", "SHEPHERD_PLUGINS_CALL_TIMEOUT", "30s"),
+                Map.of("apple-ios", Path.of(System.getProperty("shepherd.pluginFile"))))) {
             Kernel kernel = server.server().kernel();
-            Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), server.pluginsDir().resolve("apple-ios.zip"));
-            await().atMost(Duration.ofSeconds(20)).until(() -> server.get("/mdm/apple-ios/checkin").statusCode() == 405);
             URI link = EnrollmentLinks.create(server, "ios", "CORPORATE", devices);
             ExecutorService pool = Executors.newFixedThreadPool(threads);
 

@@ -12,6 +12,7 @@ import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.policy.SettingState;
 import dev.shepherd.apple.AppleDeviceSimulator;
+import dev.shepherd.apple.AppleTestServers;
 import dev.shepherd.apple.EnrollmentLinks;
 import dev.shepherd.apple.Plists;
 import dev.shepherd.command.CommandRecord;
@@ -29,7 +30,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,17 +57,10 @@ class MacMdmIT {
 
     @BeforeEach
     void start() throws Exception {
-        Files.createDirectories(home.resolve("conf"));
-        Files.writeString(home.resolve("conf/shepherd.yaml"), "plugins:\n  config:\n    apple-macos:\n      topic: " + TOPIC
-                + "\n    apple-ios:\n      topic: " + TOPIC + "\n");
-        server = TestServer.start(home, Map.of("SHEPHERD_HTTPS_PORT", "0", "SHEPHERD_HTTPS_HOSTNAMES", "localhost"));
+        server = AppleTestServers.start(home, TOPIC, Map.of(), Map.of(
+                "apple-macos", Path.of(System.getProperty("shepherd.pluginFile")),
+                "apple-ios", Path.of(System.getProperty("shepherd.iosPluginFile"))));
         kernel = server.server().kernel();
-        Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), server.pluginsDir().resolve("apple-macos.zip"));
-        Files.copy(Path.of(System.getProperty("shepherd.iosPluginFile")), server.pluginsDir().resolve("apple-ios.zip"));
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-            assertThat(server.get("/mdm/apple-macos/checkin").statusCode()).isEqualTo(405);
-            assertThat(server.get("/mdm/apple-ios/checkin").statusCode()).isEqualTo(405);
-        });
     }
 
     @AfterEach
