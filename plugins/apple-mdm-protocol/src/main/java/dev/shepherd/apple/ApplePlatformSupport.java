@@ -29,8 +29,8 @@ import static java.util.Objects.requireNonNull;
 /**
  * An Apple platform as the kernel sees it: the signed enrollment profile behind enrollment links, which settings
  * compile to configuration profiles ({@link SettingProfiles}), and which commands have an Apple equivalent. Each
- * platform plugin registers a subclass naming its platform. Wake-up pushes (APNs) are not sent yet, so devices
- * fetch their commands at their next check-in.
+ * platform plugin registers a subclass naming its platform. Devices with new commands are woken through APNs
+ * ({@link ApnsPusher}).
  *
  * <p>The push topic is the uploaded push certificate's ({@link PushCertificates}); until one is uploaded, the plugin
  * setting {@code topic}. Plugin setting {@code organization} is shown on the profile.
@@ -46,12 +46,14 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
     private final PluginConfig config;
     private final PluginIdentity identity;
     private final PushCertificates pushCertificates;
+    private final ApnsPusher pusher;
     private final Platform platform;
     private final SettingProfiles.Os os;
 
     protected ApplePlatformSupport(CertificateAuthority authority, ServerSigner signer, PluginConfig config, PluginIdentity identity,
-                                   PushCertificates pushCertificates, Platform platform, SettingProfiles.Os os) {
+                                   PushCertificates pushCertificates, ApnsPusher pusher, Platform platform, SettingProfiles.Os os) {
         this.pushCertificates = requireNonNull(pushCertificates, "pushCertificates is null");
+        this.pusher = requireNonNull(pusher, "pusher is null");
         this.authority = requireNonNull(authority, "authority is null");
         this.signer = requireNonNull(signer, "signer is null");
         this.config = requireNonNull(config, "config is null");
@@ -72,6 +74,13 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
         } catch (SettingProfiles.UnsupportedSettingException e) {
             return Optional.empty();
         }
+    }
+
+    /** Queues an APNs push; false when the device cannot be pushed (no push certificate, or no token from it yet). */
+    @Override
+    public boolean wake(Device device) {
+        String udid = device.hardwareIds().get("udid");
+        return udid != null && pusher.wake(udid);
     }
 
     @Override

@@ -6,13 +6,18 @@ import dev.shepherd.api.http.DeviceResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import static java.util.Objects.requireNonNull;
 
 /**
  * {@code /api/v1/plugins/<plugin>/push-certificate}: admins upload (PUT, PEM certificate and private key), read
- * (GET: topic, expiry, days left, a warning within 30 days of expiry) and remove (DELETE) the APNs push certificate.
+ * (GET: topic, expiry, days left, a warning within 30 days of expiry, how pushes have gone) and remove (DELETE) the APNs push certificate.
  * Each Apple platform plugin registers a subclass.
  */
 public abstract class PushCertificateEndpoint implements AdminEndpoint {
@@ -20,9 +25,12 @@ public abstract class PushCertificateEndpoint implements AdminEndpoint {
     private static final Logger log = LoggerFactory.getLogger(PushCertificateEndpoint.class);
 
     private final PushCertificates certificates;
+    private final ApnsPusher pusher;
+    private final ObjectMapper mapper = new ObjectMapper();
 
-    protected PushCertificateEndpoint(PushCertificates certificates) {
+    protected PushCertificateEndpoint(PushCertificates certificates, ApnsPusher pusher) {
         this.certificates = requireNonNull(certificates, "certificates is null");
+        this.pusher = requireNonNull(pusher, "pusher is null");
     }
 
     @Override
@@ -48,7 +56,7 @@ public abstract class PushCertificateEndpoint implements AdminEndpoint {
     @Override
     public DeviceResponse handle(AdminRequest request) {
         return switch (request.method()) {
-            case "GET" -> certificates.status().map(PushCertificateEndpoint::json)
+            case "GET" -> certificates.status().map(this::json)
                     .orElseGet(() -> problem(404, "No push certificate has been uploaded."));
             case "PUT" -> {
                 try {
@@ -65,35 +73,40 @@ public abstract class PushCertificateEndpoint implements AdminEndpoint {
         };
     }
 
-    private static DeviceResponse json(PushCertificates.Status status) {
-        String body = "{\"topic\":" + quote(status.topic()) + ",\"subject\":" + quote(status.subject())
-                + ",\"notAfter\":" + quote(status.notAfter().toString()) + ",\"daysLeft\":" + status.daysLeft()
-                + status.warning().map(warning -> ",\"warning\":" + quote(warning)).orElse("") + "}";
-        return DeviceResponse.of(200, "application/json", body.getBytes(StandardCharsets.UTF_8));
+    private DeviceResponse json(PushCertificates.Status status) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("topic", status.topic());
+        body.put("subject", status.subject());
+        body.put("notAfter", status.notAfter().toString());
+        body.put("daysLeft", status.daysLeft());
+        status.warning().ifPresent(warning -> body.put("warning", warning));
+        ApnsPusher.Statistics pushes = pusher.statistics();
+        Map<String, Object> pushJson = new LinkedHashMap<>();
+        pushJson.put("queued", pushes.queued());
+        pushJson.put("delivered", pushes.delivered());
+        pushJson.put("retried", pushes.retried());
+        pushJson.put("failed", pushes.failed());
+        pushJson.put("tokensForgotten", pushes.tokensForgotten());
+        pushes.lastError().ifPresent(error -> pushJson.put("lastError", error));
+        pushes.lastErrorAt().ifPresent(at -> pushJson.put("lastErrorAt", at.toString()));
+        body.put("pushes", pushJson);
+        return write(200, "application/json", body);
     }
 
-    private static DeviceResponse problem(int status, String detail) {
-        String body = "{\"type\":\"about:blank\",\"status\":" + status + ",\"title\":" + quote(status == 404 ? "Not found"
-                : status == 405 ? "Method not allowed" : "Bad request") + ",\"detail\":" + quote(detail) + "}";
-        return DeviceResponse.of(status, "application/problem+json", body.getBytes(StandardCharsets.UTF_8));
+    private DeviceResponse problem(int status, String detail) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("type", "about:blank");
+        body.put("status", status);
+        body.put("title", status == 404 ? "Not found" : status == 405 ? "Method not allowed" : "Bad request");
+        body.put("detail", detail);
+        return write(status, "application/problem+json", body);
     }
 
-    /** A JSON string literal; the library bundles no JSON writer and these are short texts. */
-    private static String quote(String text) {
-        StringBuilder out = new StringBuilder("\"");
-        for (char c : text.toCharArray()) {
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
+    private DeviceResponse write(int status, String contentType, Map<String, Object> body) {
+        try {
+            return DeviceResponse.of(status, contentType, mapper.writeValueAsBytes(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
         }
-        return out.append('"').toString();
     }
 }

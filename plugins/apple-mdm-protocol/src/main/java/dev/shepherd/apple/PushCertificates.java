@@ -17,7 +17,12 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.MessageDigest;
 import java.security.PrivateKey;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.HexFormat;
+import jakarta.inject.Inject;
 import java.security.Signature;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
@@ -48,6 +53,21 @@ public final class PushCertificates {
     private final PluginStorage storage;
     private final SecretSealer sealer;
     private final Clock clock;
+
+    /** The certificate and its key, for the TLS connection to APNs. */
+    public record Credentials(X509Certificate certificate, PrivateKey privateKey, String topic, String fingerprint) {
+        public Credentials {
+            requireNonNull(certificate, "certificate is null");
+            requireNonNull(privateKey, "privateKey is null");
+            requireNonNull(topic, "topic is null");
+            requireNonNull(fingerprint, "fingerprint is null");
+        }
+    }
+
+    @Inject
+    public PushCertificates(PluginStorage storage, SecretSealer sealer) {
+        this(storage, sealer, Clock.systemUTC());
+    }
 
     public PushCertificates(PluginStorage storage, SecretSealer sealer, Clock clock) {
         this.storage = requireNonNull(storage, "storage is null");
@@ -105,6 +125,23 @@ public final class PushCertificates {
     /** @return the uploaded certificate's topic */
     public Optional<String> topic() {
         return certificate().flatMap(PushCertificates::topic);
+    }
+
+    /** @return the uploaded certificate with its unsealed private key, empty when none was uploaded */
+    public Optional<Credentials> credentials() {
+        Optional<X509Certificate> certificate = certificate();
+        Optional<byte[]> sealedKey = storage.get(PRIVATE_KEY_KEY);
+        if (certificate.isEmpty() || sealedKey.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            PrivateKey key = KeyFactory.getInstance(certificate.get().getPublicKey().getAlgorithm())
+                    .generatePrivate(new PKCS8EncodedKeySpec(sealer.open(sealedKey.get())));
+            String fingerprint = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(certificate.get().getEncoded()));
+            return Optional.of(new Credentials(certificate.get(), key, topic(certificate.get()).orElse(""), fingerprint));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("the stored push certificate's key is unreadable", e);
+        }
     }
 
     /** @return whether there was one to remove */

@@ -99,6 +99,21 @@ public final class AppleDeviceSimulator {
         return udid;
     }
 
+    /** The APNs device token this device reports, 32 bytes as APNs hands out, hex as in push request paths. */
+    public String pushToken() {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(("push token of " + udid).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The PushMagic this device expects in the {@code mdm} field of its pushes. */
+    public String pushMagic() {
+        return java.util.UUID.nameUUIDFromBytes(("push magic of " + udid).getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString().toUpperCase();
+    }
+
     public X509Certificate certificate() {
         return certificate;
     }
@@ -191,8 +206,8 @@ public final class AppleDeviceSimulator {
     public HttpResponse<String> tokenUpdate() throws Exception {
         NSDictionary message = message("TokenUpdate");
         message.put("Topic", topic());
-        message.put("Token", new NSData(new byte[]{1, 2, 3, 4, 5, 6, 7, 8}));
-        message.put("PushMagic", "00000000-1111-2222-3333-444444444444");
+        message.put("Token", new NSData(java.util.HexFormat.of().parseHex(pushToken())));
+        message.put("PushMagic", pushMagic());
         message.put("UnlockToken", new NSData(new byte[]{9, 9, 9}));
         return checkIn(message);
     }
