@@ -36,6 +36,12 @@ public enum CommandType {
     UPDATE_APP,
     /** Install or schedule an operating-system update. */
     OS_UPDATE,
+    /**
+     * Change device settings. Parameters, each optional: {@code deviceName}, {@code hostName}, {@code timeZone}
+     * (an IANA name), and the switches {@code bluetooth}, {@code dataRoaming}, {@code voiceRoaming},
+     * {@code personalHotspot}; a platform applies those it has.
+     */
+    SETTINGS,
     /** A platform-native command passed through unchanged. */
     RAW
 }

@@ -4,9 +4,11 @@ import com.dd.plist.NSArray;
 import com.dd.plist.NSData;
 import com.dd.plist.NSDictionary;
 import com.dd.plist.NSNumber;
+import com.dd.plist.NSObject;
 import com.dd.plist.NSString;
 import dev.shepherd.api.command.Command;
 
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +48,20 @@ public final class AppleCommands {
                 body.put("RequestType", "EraseDevice");
                 text(parameters, "pin").ifPresent(value -> body.put("PIN", value));
                 flag(parameters, "preserveDataPlan").ifPresent(value -> body.put("PreserveDataPlan", value));
+            }
+            case ENTERPRISE_WIPE -> {
+                // Removing the enrollment profile takes every managed profile, app and account with it and
+                // unenrolls the device (it sends CheckOut), leaving personal data alone.
+                body.put("RequestType", "RemoveProfile");
+                body.put("Identifier", EnrollmentProfile.IDENTIFIER);
+            }
+            case SETTINGS -> {
+                NSArray items = settings(parameters, os);
+                if (items.count() == 0) {
+                    return Optional.empty();
+                }
+                body.put("RequestType", "Settings");
+                body.put("Settings", items);
             }
             case RESTART -> body.put("RequestType", "RestartDevice");
             case SHUT_DOWN -> body.put("RequestType", "ShutDownDevice");
@@ -106,6 +122,9 @@ public final class AppleCommands {
                 Optional<String> storeId = text(parameters, "appStoreId");
                 Optional<String> manifest = text(parameters, "manifestUrl");
                 if (storeId.isPresent()) {
+                    if (!storeId.get().matches("[0-9]{1,18}")) {
+                        return Optional.empty(); // App Store ids are numbers; anything else is a mistake, refused with the reason
+                    }
                     body.put("iTunesStoreID", new NSNumber(Long.parseLong(storeId.get())));
                 } else if (manifest.isPresent()) {
                     body.put("ManifestURL", manifest.get());
@@ -146,6 +165,30 @@ public final class AppleCommands {
         envelope.put("CommandUUID", new NSString(command.id().toString()));
         envelope.put("Command", body);
         return Optional.of(envelope);
+    }
+
+    /** The Settings command's items for the parameters this OS has; HostName is macOS's, the radios iOS's. */
+    private static NSArray settings(Map<String, Object> parameters, SettingProfiles.Os os) {
+        List<NSDictionary> items = new ArrayList<>();
+        text(parameters, "deviceName").ifPresent(name -> items.add(item("DeviceName", "DeviceName", name)));
+        if (os == SettingProfiles.Os.MACOS) {
+            text(parameters, "hostName").ifPresent(name -> items.add(item("HostName", "HostName", name)));
+        }
+        text(parameters, "timeZone").ifPresent(zone -> items.add(item("TimeZone", "TimeZone", zone)));
+        flag(parameters, "bluetooth").ifPresent(on -> items.add(item("Bluetooth", "Enabled", on)));
+        if (os == SettingProfiles.Os.IOS) {
+            flag(parameters, "dataRoaming").ifPresent(on -> items.add(item("DataRoaming", "Enabled", on)));
+            flag(parameters, "voiceRoaming").ifPresent(on -> items.add(item("VoiceRoaming", "Enabled", on)));
+            flag(parameters, "personalHotspot").ifPresent(on -> items.add(item("PersonalHotspot", "Enabled", on)));
+        }
+        return new NSArray(items.toArray(NSObject[]::new));
+    }
+
+    private static NSDictionary item(String item, String key, Object value) {
+        NSDictionary dictionary = new NSDictionary();
+        dictionary.put("Item", item);
+        dictionary.put(key, value);
+        return dictionary;
     }
 
     private static Optional<String> text(Map<String, Object> parameters, String key) {
