@@ -10,6 +10,7 @@ import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -164,9 +165,12 @@ public final class SettingProfiles {
         String name = text(value, "name");
         return switch (kind) {
             case "TRUSTED_ROOT" -> {
-                NSDictionary payload = payload("com.apple.security.root", "certificate");
+                byte[] der = certificateDer(text(value, "data"));
+                // A self-signed certificate is a root; anything else (an intermediate CA) goes in as PKCS#1, which
+                // devices use to build chains without treating it as an anchor.
+                NSDictionary payload = payload(selfSigned(der) ? "com.apple.security.root" : "com.apple.security.pkcs1", "certificate");
                 payload.put("PayloadCertificateFileName", name + ".cer");
-                payload.put("PayloadContent", new NSData(certificateDer(text(value, "data"))));
+                payload.put("PayloadContent", new NSData(der));
                 yield payload;
             }
             case "PKCS12_IDENTITY" -> {
@@ -190,6 +194,15 @@ public final class SettingProfiles {
             }
             default -> throw new UnsupportedSettingException("unknown certificate kind " + kind);
         };
+    }
+
+    private static boolean selfSigned(byte[] der) {
+        try {
+            X509Certificate certificate = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
+            return certificate.getSubjectX500Principal().equals(certificate.getIssuerX500Principal());
+        } catch (CertificateException e) {
+            throw new UnsupportedSettingException("the certificate is not a readable X.509 certificate: " + e.getMessage());
+        }
     }
 
     private static NSDictionary encryption(Map<String, Object> value, Os os) {

@@ -20,14 +20,19 @@ final class EnrollmentProfileTestCertificates {
     }
 
     static X509Certificate selfSigned(String commonName) {
+        return issued(commonName, commonName);
+    }
+
+    /** A certificate whose issuer is another CA: an intermediate, as far as its shape goes. */
+    static X509Certificate issued(String commonName, String issuerCommonName) {
         try {
             KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
             generator.initialize(2048);
             KeyPair keys = generator.generateKeyPair();
             X500Name name = new X500Name("CN=" + commonName);
-            return new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(name, BigInteger.ONE,
-                    Date.from(Instant.now().minusSeconds(60)), Date.from(Instant.now().plusSeconds(86_400)), name, keys.getPublic())
-                    .build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())));
+            return new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(new X500Name("CN=" + issuerCommonName),
+                    BigInteger.ONE, Date.from(Instant.now().minusSeconds(60)), Date.from(Instant.now().plusSeconds(86_400)), name,
+                    keys.getPublic()).build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())));
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

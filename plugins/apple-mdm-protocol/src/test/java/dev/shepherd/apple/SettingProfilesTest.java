@@ -90,6 +90,19 @@ class SettingProfilesTest {
         assertThat(SettingProfiles.identifier("wifi/corp net")).isEqualTo("dev.shepherd.setting.wifi-corp-net");
     }
 
+    @ParameterizedTest
+    @EnumSource(Os.class)
+    void aTrustedCertificateThatIsNotSelfSignedIsInstalledAsPkcs1NotAsARoot(Os os) throws Exception {
+        String intermediate = Base64.getEncoder().encodeToString(
+                EnrollmentProfileTestCertificates.issued("Corp issuing CA", "Corp root").getEncoded());
+        NSDictionary profile = SettingProfiles.compile("chain", "certificate", Map.of("name", "Issuing CA", "kind", "TRUSTED_ROOT",
+                "data", intermediate), os);
+        assertThat(Plists.string(payload(profile, 0), "PayloadType")).isEqualTo("com.apple.security.pkcs1");
+        assertThat(SCHEMA.violations(profile, os == Os.IOS ? "iOS" : "macOS")).isEmpty();
+        assertThat(Plists.string(payload(SettingProfiles.compile("root", "certificate", EXAMPLES.get("certificate"), os), 0), "PayloadType"))
+                .isEqualTo("com.apple.security.root");
+    }
+
     private static NSDictionary payload(NSDictionary profile, int index) {
         return (NSDictionary) ((NSArray) profile.objectForKey("PayloadContent")).objectAtIndex(index);
     }
