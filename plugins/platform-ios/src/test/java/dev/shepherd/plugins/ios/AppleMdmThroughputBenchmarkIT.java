@@ -4,6 +4,7 @@ import com.dd.plist.NSDictionary;
 import dev.shepherd.apple.AppleDeviceSimulator;
 import dev.shepherd.apple.AppleTestServers;
 import dev.shepherd.apple.EnrollmentLinks;
+import dev.shepherd.apple.LocalApns;
 import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.Platform;
@@ -16,6 +17,9 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,12 +32,13 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Load generator, not a test: simulated iPhones enroll through the enrollment link (profile, SCEP, Authenticate,
  * TokenUpdate), then drain their command queues over the check-in/command loop (Idle, then one signed
  * Acknowledged per command, each verified, recorded and answered with the next command) against the iOS plugin
- * loaded from its file. Runs only when asked:
+ * loaded from its file. Issuing the commands wakes every device through APNs (a push service on loopback). Runs only when asked:
  *
  * <pre>mvn -B -q install -DskipTests &amp;&amp; mvn -B verify -pl plugins/platform-ios -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
  *     -Dit.test=AppleMdmThroughputBenchmarkIT -Dshepherd.benchmark=true [-Dshepherd.benchmark.devices=200] \
@@ -52,10 +57,17 @@ class AppleMdmThroughputBenchmarkIT {
         int devices = Integer.getInteger("shepherd.benchmark.devices", 200);
         int commandsPerDevice = Integer.getInteger("shepherd.benchmark.commands", 10);
         int threads = Integer.getInteger("shepherd.benchmark.threads", 16);
-        try (TestServer server = AppleTestServers.start(home, "com.apple.mgmt.External.benchmark",
-                Map.of("SHEPHERD_DATABASE_POOL_SIZE", "20", "SHEPHERD_PLUGINS_CALL_TIMEOUT", "30s"),
+        try (LocalApns apns = LocalApns.start(home.resolve("apns"));
+             TestServer server = AppleTestServers.start(home.resolve("server"), "com.apple.mgmt.External.benchmark",
+                Map.of("apnsUrl", apns.url().toString(), "apnsTrustedCertificate", apns.trustedCertificate().toString()),
+                Map.of("SHEPHERD_DATABASE_POOL_SIZE", "20", "SHEPHERD_PLUGINS_CALL_TIMEOUT", "30s", "SHEPHERD_COMMANDS_PUSH_RATE", "10000"),
                 Map.of("apple-ios", Path.of(System.getProperty("shepherd.pluginFile"))))) {
             Kernel kernel = server.server().kernel();
+            HttpResponse<String> uploaded = server.send(HttpRequest.newBuilder(server.uri("/api/v1/plugins/apple-ios/push-certificate"))
+                    .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
+                    .PUT(HttpRequest.BodyPublishers.ofString(LocalApns.pushCertificatePem("com.apple.mgmt.External.benchmark",
+                            Duration.ofDays(300)))).build());
+            assertThat(uploaded.statusCode()).as(uploaded.body()).isEqualTo(200);
             URI link = EnrollmentLinks.create(server, "ios", "CORPORATE", devices);
             ExecutorService pool = Executors.newFixedThreadPool(threads);
 
@@ -79,6 +91,7 @@ class AppleMdmThroughputBenchmarkIT {
             }
             double enrollSeconds = (System.nanoTime() - enrollStart) / 1e9;
 
+            long wakeStart = System.nanoTime();
             for (AppleDeviceSimulator device : fleet) {
                 DeviceId id = kernel.devices().idByHardwareId(Platform.IOS, "udid", device.udid()).orElseThrow();
                 for (int c = 0; c < commandsPerDevice; c++) {
@@ -86,6 +99,12 @@ class AppleMdmThroughputBenchmarkIT {
                             : new CommandRequest(CommandType.LOCK, Map.of("message", "Benchmark"), 0, Optional.empty()));
                 }
             }
+
+            // Every device has been woken once its push reached the push service; pushes for a device already waiting
+            // for one are coalesced.
+            await().atMost(Duration.ofMinutes(2)).until(() -> apns.pushes().stream().map(LocalApns.Push::token).distinct().count() == devices);
+            double wakeSeconds = (System.nanoTime() - wakeStart) / 1e9;
+            int pushes = apns.pushes().size();
 
             AtomicLong messages = new AtomicLong();
             AtomicLong acknowledged = new AtomicLong();
@@ -113,9 +132,11 @@ class AppleMdmThroughputBenchmarkIT {
             String report = String.format("""
                     Apple MDM check-in/command loop, %d simulated iPhones, %d commands each, %d client threads, %d cores
                     enrollment (profile download + SCEP with client RSA-2048 key generation + Authenticate + TokenUpdate): %.1f devices/s (%.1f s)
+                    commands issued and every device woken over APNs (HTTP/2, local push service): %.2f s, %d pushes for %d commands
                     command loop: %d signed messages in %.2f s = %.0f messages/s, %.0f commands acknowledged/s
                     """, devices, commandsPerDevice, threads, Runtime.getRuntime().availableProcessors(), devices / enrollSeconds,
-                    enrollSeconds, messages.get(), loopSeconds, messages.get() / loopSeconds, acknowledged.get() / loopSeconds);
+                    enrollSeconds, wakeSeconds, pushes, devices * commandsPerDevice, messages.get(), loopSeconds, messages.get() / loopSeconds,
+                    acknowledged.get() / loopSeconds);
             System.out.println(report);
             Files.writeString(Path.of("target", "apple-mdm-throughput.txt"), report);
         }
