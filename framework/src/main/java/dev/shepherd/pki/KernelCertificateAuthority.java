@@ -1,6 +1,8 @@
 package dev.shepherd.pki;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.shepherd.api.pki.CertificateAuthority;
 import dev.shepherd.api.pki.IssuedCertificate;
@@ -74,6 +76,13 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
     private final Clock clock;
     private final X509Certificate certificate;
     private final PrivateKey privateKey;
+    /**
+     * Devices present their certificate on every message; reading and unsealing its record each time would cost a
+     * database read and a decryption per message. Revocation here invalidates at once; the expiry bounds how long
+     * another server sharing the database could take to see a revocation.
+     */
+    private final Cache<String, Optional<IssuedCertificate>> issuedBySerial = Caffeine.newBuilder()
+            .maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(1)).build();
     private final SecureRandom random = new SecureRandom();
 
     private KernelCertificateAuthority(Transactions transactions, SecretBox secrets, Json json, Clock clock, X509Certificate certificate,
@@ -265,7 +274,7 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
         } catch (GeneralSecurityException e) {
             return Optional.empty();
         }
-        return find(leaf.getSerialNumber().toString(16)).filter(issued -> issued.revokedAt().isEmpty());
+        return issuedBySerial.get(leaf.getSerialNumber().toString(16), this::find).filter(issued -> issued.revokedAt().isEmpty());
     }
 
     public Optional<IssuedCertificate> find(String serialNumber) {
@@ -293,6 +302,7 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
                     "UPDATE pki_certificate SET revoked_at = ? WHERE serial_number = ? AND revoked_at IS NULL")) {
                 update.setTimestamp(1, Timestamp.from(clock.instant()));
                 update.setString(2, serialNumber);
+                tx.afterCommit(() -> issuedBySerial.invalidate(serialNumber));
                 return update.executeUpdate() == 1 || find(serialNumber).isPresent();
             }
         });
