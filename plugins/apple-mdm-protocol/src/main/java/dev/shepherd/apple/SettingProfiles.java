@@ -240,7 +240,10 @@ public final class SettingProfiles {
             payload.put("IncomingMailServerUsername", user);
             payload.put("OutgoingMailServerUsername", user);
         });
-        bool(value, "preventMove").ifPresent(prevent -> payload.put("PreventMove", prevent));
+        if (os == Os.IOS) {
+            // Apple's schema marks PreventMove n/a on macOS: Mail there lets messages move between accounts regardless.
+            bool(value, "preventMove").ifPresent(prevent -> payload.put("PreventMove", prevent));
+        }
         return payload;
     }
 
@@ -296,15 +299,15 @@ public final class SettingProfiles {
         return optionalText(value, key).orElseThrow(() -> new UnsupportedSettingException(key + " is required"));
     }
 
-    private static java.util.Optional<String> optionalText(Map<String, Object> value, String key) {
+    static java.util.Optional<String> optionalText(Map<String, Object> value, String key) {
         return value.get(key) instanceof String text && !text.isBlank() ? java.util.Optional.of(text) : java.util.Optional.empty();
     }
 
-    private static java.util.Optional<Boolean> bool(Map<String, Object> value, String key) {
+    static java.util.Optional<Boolean> bool(Map<String, Object> value, String key) {
         return value.get(key) instanceof Boolean flag ? java.util.Optional.of(flag) : java.util.Optional.empty();
     }
 
-    private static java.util.Optional<Integer> integer(Map<String, Object> value, String key) {
+    static java.util.Optional<Integer> integer(Map<String, Object> value, String key) {
         return value.get(key) instanceof Number number ? java.util.Optional.of(number.intValue()) : java.util.Optional.empty();
     }
 }
