@@ -25,8 +25,19 @@ public final class AppleTestServers {
      */
     public static TestServer start(Path home, String topic, Map<String, String> environment, Map<String, Path> pluginFiles)
             throws IOException {
+        return start(home, topic, Map.of(), environment, pluginFiles);
+    }
+
+    /**
+     * @param pluginSettings further settings every plugin is given, such as {@code passcodeDelivery}
+     */
+    public static TestServer start(Path home, String topic, Map<String, String> pluginSettings, Map<String, String> environment,
+                                   Map<String, Path> pluginFiles) throws IOException {
         StringBuilder yaml = new StringBuilder("plugins:\n  config:\n");
-        pluginFiles.keySet().forEach(id -> yaml.append("    ").append(id).append(":\n      topic: ").append(topic).append('\n'));
+        pluginFiles.keySet().forEach(id -> {
+            yaml.append("    ").append(id).append(":\n      topic: ").append(topic).append('\n');
+            pluginSettings.forEach((key, value) -> yaml.append("      ").append(key).append(": ").append(value).append('\n'));
+        });
         Files.createDirectories(home.resolve("conf"));
         Files.writeString(home.resolve("conf/shepherd.yaml"), yaml);
         Map<String, String> env = new HashMap<>(Map.of("SHEPHERD_HTTPS_PORT", "0", "SHEPHERD_HTTPS_HOSTNAMES", "localhost"));
