@@ -13,6 +13,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Kernel commands in Apple's command format: {@code {CommandUUID, Command: {RequestType, …}}}, key names as in
@@ -31,10 +32,12 @@ public final class AppleCommands {
     /**
      * @param unlockToken the device's unlock token, needed to clear its passcode
      * @param os the target OS, for settings compiled into profiles
+     * @param certificates the device's certificate setting of a name, for settings that refer to one
      * @return the command plist, or empty when Apple devices have no equivalent
      * @throws SettingProfiles.UnsupportedSettingException when a policy setting cannot be expressed on the OS
      */
-    public static Optional<NSDictionary> toPlist(Command command, Optional<byte[]> unlockToken, SettingProfiles.Os os) {
+    public static Optional<NSDictionary> toPlist(Command command, Optional<byte[]> unlockToken, SettingProfiles.Os os,
+                                                 Function<String, Optional<Map<String, Object>>> certificates) {
         Map<String, Object> parameters = command.parameters();
         NSDictionary body = new NSDictionary();
         switch (command.type()) {
@@ -102,7 +105,7 @@ public final class AppleCommands {
                         && parameters.get("value") instanceof Map<?, ?> value) {
                     @SuppressWarnings("unchecked")
                     Map<String, Object> settingValue = (Map<String, Object>) value;
-                    profile = Plists.xml(SettingProfiles.compile(settingKey.get(), text(parameters, "settingType").get(), settingValue, os));
+                    profile = Plists.xml(SettingProfiles.compile(settingKey.get(), text(parameters, "settingType").get(), settingValue, os, certificates));
                 } else {
                     return Optional.empty();
                 }

@@ -11,6 +11,7 @@ import dev.shepherd.api.command.CommandBus;
 import dev.shepherd.api.command.CommandResult;
 import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.command.CommandType;
+import dev.shepherd.api.config.PluginConfig;
 import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.DeviceId;
@@ -24,6 +25,8 @@ import dev.shepherd.api.http.DeviceRequest;
 import dev.shepherd.api.http.DeviceResponse;
 import dev.shepherd.api.pki.CertificateAuthority;
 import dev.shepherd.api.pki.IssuedCertificate;
+import dev.shepherd.api.policy.PolicyService;
+import dev.shepherd.api.policy.Setting;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +52,8 @@ import java.util.Optional;
 public abstract class AppleMdmEndpoint implements DeviceEndpoint {
 
     private static final Logger log = LoggerFactory.getLogger(AppleMdmEndpoint.class);
+    /** Marks a DeclarativeManagement command sent for a setting until the device acknowledges it. */
+    private static final String SYNC_COMMAND = "ddm-command/";
 
     private final DeviceRegistry registry;
     private final CommandBus commands;
@@ -57,10 +62,19 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
     private final dev.shepherd.api.config.SecretSealer sealer;
     private final Platform platform;
     private final SettingProfiles.Os os;
-    private final DeclarativeManagement declarative = new DeclarativeManagement(java.time.Clock.systemUTC());
+    private final PolicyService policies;
+    private final DeviceDeclarations declarations;
 
+    /**
+     * @param config the plugin settings; {@code passcodeDelivery} chooses how passcodes are delivered ({@link SettingDelivery})
+     * @throws IllegalArgumentException when a plugin setting is malformed
+     */
     protected AppleMdmEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage,
-                               dev.shepherd.api.config.SecretSealer sealer, Platform platform, SettingProfiles.Os os) {
+                               dev.shepherd.api.config.SecretSealer sealer, PolicyService policies, PluginConfig config,
+                               Platform platform, SettingProfiles.Os os) {
+        this.policies = java.util.Objects.requireNonNull(policies, "policies is null");
+        this.declarations = new DeviceDeclarations(storage, new DeclarativeManagement(java.time.Clock.systemUTC()),
+                SettingDelivery.from(java.util.Objects.requireNonNull(config, "config is null")));
         this.sealer = java.util.Objects.requireNonNull(sealer, "sealer is null");
         this.registry = java.util.Objects.requireNonNull(registry, "registry is null");
         this.commands = java.util.Objects.requireNonNull(commands, "commands is null");
@@ -150,6 +164,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             case "CheckOut" -> {
                 registry.recordUnenrolled(device.get(), "the device sent CheckOut");
                 storage.delete(bindingKey);
+                declarations.forget(message.udid());
                 authority.revoke(certificate.serialNumber());
                 return ok();
             }
@@ -169,7 +184,8 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                     return DeviceResponse.text(400, "DeclarativeManagement needs an Endpoint");
                 }
                 Optional<byte[]> data = message.body().objectForKey("Data") instanceof NSData bytes ? Optional.of(bytes.bytes()) : Optional.empty();
-                DeclarativeManagement.Answer answer = declarative.handle(endpoint, data, inventory -> registry.recordInventory(device.get(), inventory));
+                DeclarativeManagement.Answer answer = declarations.handle(message.udid(), endpoint, data,
+                        inventory -> registry.recordInventory(device.get(), inventory), settingReports(device.get()));
                 return answer.json().length == 0 ? DeviceResponse.empty(answer.status())
                         : DeviceResponse.of(answer.status(), "application/json", answer.json());
             }
@@ -218,6 +234,11 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             } catch (IllegalArgumentException e) {
                 return DeviceResponse.text(403, "command " + report.commandUuid().get() + " is not this device's");
             }
+            boolean sync = storage.delete(SYNC_COMMAND + report.commandUuid().get());
+            if (sync && result.state() == CommandState.ACKNOWLEDGED) {
+                // The kernel has just marked the setting INSTALLED; a status report that came first may say otherwise.
+                declarations.reapply(report.udid(), settingReports(device.get()));
+            }
             if (result.state() == CommandState.ACKNOWLEDGED) {
                 Map<String, String> inventory = Inventory.of(report.body());
                 if (!inventory.isEmpty()) {
@@ -241,7 +262,12 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 // The unlock token is read and unsealed only for the one command that needs it, not on every message.
                 Optional<byte[]> unlockToken = command.type() == CommandType.CLEAR_PASSCODE
                         ? storage.get("unlock-token/" + udid).map(sealer::open) : Optional.empty();
-                Optional<NSDictionary> plist = AppleCommands.toPlist(command, unlockToken, os);
+                Optional<NSDictionary> sync = declarations.toCommand(command, udid, os);
+                if (sync.isPresent()) {
+                    storage.put(SYNC_COMMAND + command.id(), udid.getBytes(StandardCharsets.UTF_8));
+                    return DeviceResponse.of(200, "application/xml", Plists.xml(sync.get()));
+                }
+                Optional<NSDictionary> plist = AppleCommands.toPlist(command, unlockToken, os, name -> certificateSetting(device, name));
                 if (plist.isPresent()) {
                     return DeviceResponse.of(200, "application/xml", Plists.xml(plist.get()));
                 }
@@ -252,6 +278,17 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             commands.report(device, new CommandResult(command.id(), CommandState.FAILED, Map.of(), refusal));
         }
         return DeviceResponse.empty(200);
+    }
+
+    /** The device's certificate setting of a name, which a VPN setting may refer to. */
+    private Optional<Map<String, Object>> certificateSetting(DeviceId device, String name) {
+        return policies.effectivePolicy(device).settings().stream()
+                .filter(setting -> setting.type().equals("certificate") && name.equals(setting.value().get("name")))
+                .findFirst().map(Setting::value);
+    }
+
+    private DeviceDeclarations.SettingReports settingReports(DeviceId device) {
+        return (settingKey, state, reason) -> policies.reportActual(device, settingKey, state, reason);
     }
 
     private Optional<DeviceId> deviceOf(String udid) {

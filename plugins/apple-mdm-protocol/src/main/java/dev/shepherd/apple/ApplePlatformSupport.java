@@ -33,7 +33,8 @@ import static java.util.Objects.requireNonNull;
  * ({@link ApnsPusher}).
  *
  * <p>The push topic is the uploaded push certificate's ({@link PushCertificates}); until one is uploaded, the plugin
- * setting {@code topic}. Plugin setting {@code organization} is shown on the profile.
+ * setting {@code topic}. Plugin setting {@code organization} is shown on the profile, and {@code passcodeDelivery}
+ * chooses how passcodes are delivered ({@link SettingDelivery}).
  */
 public abstract class ApplePlatformSupport implements PlatformSupport {
 
@@ -49,6 +50,7 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
     private final ApnsPusher pusher;
     private final Platform platform;
     private final SettingProfiles.Os os;
+    private final SettingDelivery delivery;
 
     protected ApplePlatformSupport(CertificateAuthority authority, ServerSigner signer, PluginConfig config, PluginIdentity identity,
                                    PushCertificates pushCertificates, ApnsPusher pusher, Platform platform, SettingProfiles.Os os) {
@@ -60,6 +62,7 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
         this.identity = requireNonNull(identity, "identity is null");
         this.platform = requireNonNull(platform, "platform is null");
         this.os = requireNonNull(os, "os is null");
+        this.delivery = SettingDelivery.from(config);
     }
 
     @Override
@@ -70,7 +73,7 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
     @Override
     public Optional<NativeCommand> translate(Device device, Command command) {
         try {
-            return AppleCommands.toPlist(command, Optional.empty(), os).map(plist -> new NativeCommand("application/xml", Plists.xml(plist)));
+            return AppleCommands.toPlist(command, Optional.empty(), os, name -> Optional.empty()).map(plist -> new NativeCommand("application/xml", Plists.xml(plist)));
         } catch (SettingProfiles.UnsupportedSettingException e) {
             return Optional.empty();
         }
@@ -85,11 +88,21 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
 
     @Override
     public Set<String> supportedSettingTypes() {
-        return SettingProfiles.SUPPORTED_TYPES;
+        Set<String> types = new java.util.HashSet<>(SettingProfiles.SUPPORTED_TYPES);
+        types.addAll(SettingDeclarations.TYPES);
+        return Set.copyOf(types);
     }
 
+    /** A profile, or the declarations (JSON, one payload each) of a setting delivered declaratively. */
     @Override
     public List<NativePayload> compile(Device device, Setting setting) {
+        if (delivery.declarative(setting.type())) {
+            DeclarativeManagement declarative = new DeclarativeManagement(java.time.Clock.systemUTC());
+            return SettingDeclarations.compile(setting.key(), setting.type(), setting.value(), os).stream()
+                    .map(declaration -> new NativePayload(setting.key(), declaration.identifier(), "application/json",
+                            declarative.declarationJson(declaration)))
+                    .toList();
+        }
         NSDictionary profile = SettingProfiles.compile(setting.key(), setting.type(), setting.value(), os);
         return List.of(new NativePayload(setting.key(), SettingProfiles.identifier(setting.key()), "application/x-apple-aspen-config",
                 Plists.xml(profile)));

@@ -3,6 +3,8 @@ package dev.shepherd.apple;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.shepherd.api.policy.SettingState;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -14,15 +16,22 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 import static java.util.Objects.requireNonNull;
 
 /**
  * Apple's Declarative Device Management over the {@code DeclarativeManagement} check-in message: the device asks
  * for the synchronisation {@code tokens}, the {@code declaration-items}, each {@code declaration/<kind>/<id>}, and
- * sends {@code status} reports. The server declares a status subscription (OS version, build, model, software
- * update state, passcode), activated unconditionally, and records every reported status item as the device's
- * actual state ({@code ddm.*} inventory, the OS version also as {@code os.version}).
+ * sends {@code status} reports.
+ *
+ * <p>Every device is served a status subscription (OS version, build, model, software update state, passcode, and the
+ * state of its declarations), activated unconditionally, plus the declarations of its own settings
+ * ({@link SettingDeclarations}), which the caller passes in. Each declaration's {@code ServerToken} is a digest of its
+ * content and the {@code DeclarationsToken} a digest of all of them, so any change to what a device is served
+ * changes its tokens and the device fetches again. Every reported status item is recorded as the device's actual
+ * state ({@code ddm.*} inventory, the OS version also as {@code os.version}); the reported state of each declaration
+ * ({@code management.declarations}) goes to the caller, which turns it into setting states.
  */
 public final class DeclarativeManagement {
 
@@ -36,6 +45,21 @@ public final class DeclarativeManagement {
         }
     }
 
+    /**
+     * What a device reported about one declaration in {@code management.declarations}.
+     *
+     * @param valid {@code valid}, {@code invalid} or {@code unknown}
+     * @param reasons the device's reasons, each as "description (code)"
+     */
+    public record DeclarationStatus(String identifier, String serverToken, boolean active, String valid, List<String> reasons) {
+        public DeclarationStatus {
+            requireNonNull(identifier, "identifier is null");
+            requireNonNull(serverToken, "serverToken is null");
+            requireNonNull(valid, "valid is null");
+            reasons = List.copyOf(reasons);
+        }
+    }
+
     /** An answer: HTTP status and JSON body (empty for none). */
     public record Answer(int status, byte[] json) {
     }
@@ -43,12 +67,13 @@ public final class DeclarativeManagement {
     /** The status items every device reports. */
     public static final List<String> SUBSCRIBED_STATUS = List.of("device.operating-system.version",
             "device.operating-system.build-version", "device.model.identifier", "softwareupdate.install-state",
-            "softwareupdate.pending-version", "passcode.is-compliant", "passcode.is-present");
+            "softwareupdate.pending-version", "passcode.is-compliant", "passcode.is-present", "management.declarations");
     static final int MAX_STATUS_BYTES = 256 * 1024;
 
-    private final ObjectMapper json = new ObjectMapper();
+    // Keys sorted: the server tokens must not depend on a map's iteration order, which differs between runs.
+    private final ObjectMapper json = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
     private final Clock clock;
-    private final List<Declaration> declarations;
+    private final List<Declaration> statusDeclarations;
 
     public DeclarativeManagement(Clock clock) {
         this.clock = requireNonNull(clock, "clock is null");
@@ -57,12 +82,31 @@ public final class DeclarativeManagement {
                 "dev.shepherd.status-subscriptions", Map.of("StatusItems", items));
         Declaration activation = new Declaration("activation", "com.apple.activation.simple", "dev.shepherd.activation",
                 Map.of("StandardConfigurations", List.of(subscriptions.identifier())));
-        this.declarations = List.of(activation, subscriptions);
+        this.statusDeclarations = List.of(activation, subscriptions);
     }
 
-    /** @return the declarations devices are given */
+    /** @return the declarations every device is given */
     public List<Declaration> declarations() {
-        return declarations;
+        return statusDeclarations;
+    }
+
+    /**
+     * @param settingDeclarations the declarations of a device's settings
+     * @return everything the device is served
+     */
+    public List<Declaration> served(List<Declaration> settingDeclarations) {
+        List<Declaration> served = new ArrayList<>(statusDeclarations);
+        served.addAll(settingDeclarations);
+        return List.copyOf(served);
+    }
+
+    /**
+     * @param served what the device is served
+     * @return the {@code tokens} answer, also the {@code Data} of the {@code DeclarativeManagement} command
+     */
+    public byte[] tokens(List<Declaration> served) {
+        return write(Map.of("SyncTokens", Map.of("DeclarationsToken", declarationsToken(served), "Timestamp", clock.instant().toString())))
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     /**
@@ -70,31 +114,33 @@ public final class DeclarativeManagement {
      *
      * @param endpoint the message's {@code Endpoint}
      * @param data the message's {@code Data}, the status report for {@code status}
+     * @param served the declarations the device is served ({@link #served})
      * @param inventory receives the reported status as inventory
+     * @param declarationStatus receives the state of every declaration, when the report has {@code management.declarations}
      * @return the answer
      */
-    public Answer handle(String endpoint, Optional<byte[]> data, java.util.function.Consumer<Map<String, String>> inventory) {
+    public Answer handle(String endpoint, Optional<byte[]> data, List<Declaration> served, Consumer<Map<String, String>> inventory,
+                         Consumer<List<DeclarationStatus>> declarationStatus) {
         if (endpoint.equals("tokens")) {
-            return ok(Map.of("SyncTokens", Map.of("DeclarationsToken", declarationsToken(), "Timestamp", clock.instant().toString())));
+            return new Answer(200, tokens(served));
         }
         if (endpoint.equals("declaration-items")) {
             Map<String, List<Map<String, String>>> byKind = new LinkedHashMap<>();
             for (String kind : List.of("Activations", "Configurations", "Assets", "Management")) {
                 byKind.put(kind, new ArrayList<>());
             }
-            for (Declaration declaration : declarations) {
+            for (Declaration declaration : served) {
                 String kind = Character.toUpperCase(declaration.kind().charAt(0)) + declaration.kind().substring(1) + "s";
                 byKind.get(kind).add(Map.of("Identifier", declaration.identifier(), "ServerToken", serverToken(declaration)));
             }
-            return ok(Map.of("Declarations", byKind, "DeclarationsToken", declarationsToken()));
+            return ok(Map.of("Declarations", byKind, "DeclarationsToken", declarationsToken(served)));
         }
         if (endpoint.startsWith("declaration/")) {
             String[] parts = endpoint.split("/", 3);
-            return declarations.stream()
+            return served.stream()
                     .filter(declaration -> parts.length == 3 && declaration.kind().equals(parts[1]) && declaration.identifier().equals(parts[2]))
                     .findFirst()
-                    .map(declaration -> ok(Map.of("Type", declaration.type(), "Identifier", declaration.identifier(),
-                            "ServerToken", serverToken(declaration), "Payload", declaration.payload())))
+                    .map(declaration -> new Answer(200, declarationJson(declaration)))
                     .orElseGet(() -> new Answer(404, new byte[0]));
         }
         if (endpoint.equals("status")) {
@@ -122,9 +168,85 @@ public final class DeclarativeManagement {
             if (!reported.isEmpty()) {
                 inventory.accept(reported);
             }
+            JsonNode declarations = report.path("StatusItems").path("management").path("declarations");
+            if (declarations.isObject()) {
+                declarationStatus.accept(declarationStatus(declarations));
+            }
             return new Answer(200, new byte[0]);
         }
         return new Answer(404, new byte[0]);
+    }
+
+    /** @return the declaration as the device fetches it */
+    public byte[] declarationJson(Declaration declaration) {
+        return write(Map.of("Type", declaration.type(), "Identifier", declaration.identifier(), "ServerToken", serverToken(declaration),
+                "Payload", declaration.payload())).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * @return the declaration's {@code ServerToken}: a digest of its content, so it changes whenever the content does
+     */
+    public String serverToken(Declaration declaration) {
+        return sha256(write(List.of(declaration.type(), declaration.identifier(), declaration.payload())));
+    }
+
+    /** What a device's status says about one setting. */
+    public record SettingOutcome(SettingState state, Optional<String> reason) {
+        public SettingOutcome {
+            requireNonNull(state, "state is null");
+            requireNonNull(reason, "reason is null");
+        }
+    }
+
+    /**
+     * Reads one setting's state from what the device reported about its declarations. Statuses about another version
+     * of a declaration (another server token) do not count: the device has not processed the current one yet.
+     *
+     * @param declarations the setting's declarations
+     * @param reported the device's latest status of each declaration, by identifier
+     * @return {@code INSTALLED} when every declaration is active and valid; {@code FAILED} with the device's reasons
+     *         when one is invalid, or inactive for a reason; empty until the device has reported on all of them
+     */
+    public Optional<SettingOutcome> outcome(List<Declaration> declarations, Map<String, DeclarationStatus> reported) {
+        List<String> reasons = new ArrayList<>();
+        boolean failed = false;
+        boolean complete = true;
+        for (Declaration declaration : declarations) {
+            DeclarationStatus status = reported.get(declaration.identifier());
+            if (status == null || !status.serverToken().equals(serverToken(declaration))) {
+                complete = false;
+                continue;
+            }
+            if (status.valid().equals("invalid") || !status.active() && !status.reasons().isEmpty()) {
+                failed = true;
+                reasons.add(declaration.identifier() + ": " + (status.reasons().isEmpty() ? status.valid() : String.join("; ", status.reasons())));
+            } else if (!status.active() || !status.valid().equals("valid")) {
+                complete = false;
+            }
+        }
+        if (failed) {
+            return Optional.of(new SettingOutcome(SettingState.FAILED, Optional.of(String.join("; ", reasons))));
+        }
+        return complete ? Optional.of(new SettingOutcome(SettingState.INSTALLED, Optional.empty())) : Optional.empty();
+    }
+
+    private static List<DeclarationStatus> declarationStatus(JsonNode declarations) {
+        List<DeclarationStatus> statuses = new ArrayList<>();
+        for (String kind : List.of("activations", "configurations", "assets", "management")) {
+            for (JsonNode item : declarations.path(kind)) {
+                if (!item.path("identifier").isTextual()) {
+                    continue;
+                }
+                List<String> reasons = new ArrayList<>();
+                for (JsonNode reason : item.path("reasons")) {
+                    String code = reason.path("code").asText("");
+                    reasons.add(reason.path("description").isTextual() ? reason.path("description").asText() + " (" + code + ")" : code);
+                }
+                statuses.add(new DeclarationStatus(item.path("identifier").asText(), item.path("server-token").asText(""),
+                        item.path("active").asBoolean(false), item.path("valid").asText("unknown"), reasons));
+            }
+        }
+        return statuses;
     }
 
     private static void flatten(String prefix, JsonNode node, Map<String, String> into) {
@@ -140,13 +262,9 @@ public final class DeclarativeManagement {
         });
     }
 
-    private String serverToken(Declaration declaration) {
-        return sha256(write(List.of(declaration.type(), declaration.identifier(), declaration.payload())));
-    }
-
-    private String declarationsToken() {
+    private String declarationsToken(List<Declaration> served) {
         StringBuilder tokens = new StringBuilder();
-        declarations.forEach(declaration -> tokens.append(serverToken(declaration)).append(','));
+        served.forEach(declaration -> tokens.append(serverToken(declaration)).append(','));
         return sha256(tokens.toString());
     }
 

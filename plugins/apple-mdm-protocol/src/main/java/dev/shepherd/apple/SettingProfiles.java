@@ -15,8 +15,10 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -31,8 +33,8 @@ import java.util.regex.Pattern;
  */
 public final class SettingProfiles {
 
-    /** The setting types Apple platforms can apply. */
-    public static final Set<String> SUPPORTED_TYPES = Set.of("passcode", "wifi", "restrictions", "certificate", "encryption", "email");
+    /** The setting types that compile to configuration profiles. */
+    public static final Set<String> SUPPORTED_TYPES = Set.of("passcode", "wifi", "restrictions", "certificate", "encryption", "email", "vpn");
     private static final String PREFIX = "dev.shepherd.setting.";
     private static final Pattern UNSAFE = Pattern.compile("[^A-Za-z0-9.-]");
 
@@ -68,6 +70,19 @@ public final class SettingProfiles {
      * @throws UnsupportedSettingException when the setting cannot be expressed on the OS
      */
     public static NSDictionary compile(String settingKey, String type, Map<String, Object> value, Os os) {
+        return compile(settingKey, type, value, os, name -> Optional.empty());
+    }
+
+    /**
+     * Compiles one setting that may refer to others: a VPN's {@code certificate} names a certificate setting, whose
+     * payload is then carried in the VPN's own profile, because Apple resolves {@code PayloadCertificateUUID} only
+     * within one profile.
+     *
+     * @param certificates the value of the device's certificate setting of a name, if it has one
+     * @throws UnsupportedSettingException when the setting cannot be expressed on the OS
+     */
+    public static NSDictionary compile(String settingKey, String type, Map<String, Object> value, Os os,
+                                       Function<String, Optional<Map<String, Object>>> certificates) {
         List<NSDictionary> payloads = switch (type) {
             case "passcode" -> List.of(passcode(value));
             case "wifi" -> wifi(value);
@@ -75,6 +90,7 @@ public final class SettingProfiles {
             case "certificate" -> List.of(certificate(value));
             case "encryption" -> List.of(encryption(value, os));
             case "email" -> List.of(email(value, os));
+            case "vpn" -> vpn(value, os, certificates);
             default -> throw new UnsupportedSettingException("Apple platforms have no equivalent of " + type);
         };
         NSDictionary profile = new NSDictionary();
@@ -253,8 +269,133 @@ public final class SettingProfiles {
             payload.put("IncomingMailServerUsername", user);
             payload.put("OutgoingMailServerUsername", user);
         });
-        bool(value, "preventMove").ifPresent(prevent -> payload.put("PreventMove", prevent));
+        if (os == Os.IOS) {
+            // Apple's schema marks PreventMove n/a on macOS: Mail there lets messages move between accounts regardless.
+            bool(value, "preventMove").ifPresent(prevent -> payload.put("PreventMove", prevent));
+        }
         return payload;
+    }
+
+    /**
+     * IKEv2, Cisco IPSec and L2TP are built into Apple's systems; WireGuard and SSL VPNs come with their vendor's app
+     * and its own payload, so they are refused. Always-on is IKEv2 routing all traffic ({@code IncludeAllNetworks})
+     * with an on-demand rule that always connects, which iOS can stop the user from switching off. Apple's
+     * {@code AlwaysOn} VPN type is not used: it needs supervision, and its published schema has no place for the
+     * server settings of each tunnel.
+     */
+    private static List<NSDictionary> vpn(Map<String, Object> value, Os os, Function<String, Optional<Map<String, Object>>> certificates) {
+        String type = text(value, "type");
+        String server = text(value, "server");
+        Optional<String> username = optionalText(value, "username");
+        Optional<String> sharedSecret = optionalText(value, "sharedSecret");
+        boolean alwaysOn = bool(value, "alwaysOn").orElse(false);
+        List<String> domains = value.get("onDemandDomains") instanceof List<?> list
+                ? list.stream().filter(String.class::isInstance).map(String.class::cast).toList() : List.of();
+        List<NSDictionary> payloads = new ArrayList<>();
+        Optional<String> certificateUuid = optionalText(value, "certificate").map(name -> {
+            Map<String, Object> certificate = certificates.apply(name).orElseThrow(() -> new UnsupportedSettingException(
+                    "the VPN's certificate \"" + name + "\" is not a certificate setting of this device"));
+            if ("TRUSTED_ROOT".equals(certificate.get("kind"))) {
+                throw new UnsupportedSettingException("the VPN's certificate \"" + name + "\" is a trusted root, not a client identity");
+            }
+            NSDictionary identity = certificate(certificate);
+            payloads.add(identity);
+            return ((NSString) identity.objectForKey("PayloadUUID")).getContent();
+        });
+        NSDictionary payload = payload("com.apple.vpn.managed", "vpn");
+        payload.put("UserDefinedName", text(value, "name"));
+        switch (type) {
+            case "IKEV2" -> {
+                NSDictionary ikev2 = new NSDictionary();
+                ikev2.put("RemoteAddress", server);
+                ikev2.put("RemoteIdentifier", server);
+                ikev2.put("LocalIdentifier", username.orElse(text(value, "name")));
+                if (certificateUuid.isPresent()) {
+                    ikev2.put("AuthenticationMethod", "Certificate");
+                    ikev2.put("PayloadCertificateUUID", certificateUuid.get());
+                } else if (sharedSecret.isPresent()) {
+                    ikev2.put("AuthenticationMethod", "SharedSecret");
+                    ikev2.put("SharedSecret", sharedSecret.get());
+                } else {
+                    // No machine credential: EAP with the user's name, the password asked for on the device.
+                    ikev2.put("AuthenticationMethod", "None");
+                    ikev2.put("ExtendedAuthEnabled", 1);
+                    username.ifPresent(user -> ikev2.put("AuthName", user));
+                }
+                if (alwaysOn) {
+                    if (os != Os.IOS) {
+                        throw new UnsupportedSettingException("macOS always lets the user turn a VPN off; always-on is for iOS and iPadOS");
+                    }
+                    ikev2.put("IncludeAllNetworks", 1);
+                    ikev2.put("OnDemandUserOverrideDisabled", 1);
+                }
+                onDemand(ikev2, alwaysOn, domains);
+                payload.put("VPNType", "IKEv2");
+                payload.put("IKEv2", ikev2);
+            }
+            case "IPSEC" -> {
+                if (alwaysOn) {
+                    throw new UnsupportedSettingException("Apple devices keep only IKEv2 VPNs always on, not Cisco IPSec");
+                }
+                NSDictionary ipsec = new NSDictionary();
+                ipsec.put("RemoteAddress", server);
+                if (certificateUuid.isPresent()) {
+                    ipsec.put("AuthenticationMethod", "Certificate");
+                    ipsec.put("PayloadCertificateUUID", certificateUuid.get());
+                } else {
+                    ipsec.put("AuthenticationMethod", "SharedSecret");
+                    ipsec.put("LocalIdentifierType", "KeyID");
+                    sharedSecret.ifPresent(secret -> ipsec.put("SharedSecret", new NSData(secret.getBytes(StandardCharsets.UTF_8))));
+                }
+                username.ifPresent(user -> {
+                    ipsec.put("XAuthEnabled", 1);
+                    ipsec.put("XAuthName", user);
+                });
+                onDemand(ipsec, false, domains);
+                payload.put("VPNType", "IPSec");
+                payload.put("IPSec", ipsec);
+            }
+            case "L2TP" -> {
+                if (alwaysOn || !domains.isEmpty()) {
+                    throw new UnsupportedSettingException("Apple devices connect L2TP VPNs neither always nor on demand; use IKEv2");
+                }
+                if (certificateUuid.isPresent()) {
+                    throw new UnsupportedSettingException("Apple devices authenticate L2TP VPNs with a shared secret, not a certificate");
+                }
+                NSDictionary ppp = new NSDictionary();
+                ppp.put("CommRemoteAddress", server);
+                username.ifPresent(user -> ppp.put("AuthName", user));
+                NSDictionary ipsec = new NSDictionary();
+                ipsec.put("AuthenticationMethod", "SharedSecret");
+                ipsec.put("LocalIdentifierType", "KeyID");
+                sharedSecret.ifPresent(secret -> ipsec.put("SharedSecret", new NSData(secret.getBytes(StandardCharsets.UTF_8))));
+                payload.put("VPNType", "L2TP");
+                payload.put("PPP", ppp);
+                payload.put("IPSec", ipsec);
+            }
+            default -> throw new UnsupportedSettingException("Apple devices have no built-in " + type
+                    + " VPN; it comes with the vendor's app and its own VPN payload");
+        }
+        payloads.add(payload);
+        return payloads;
+    }
+
+    /** Always connect, or connect when a listed domain is looked up and cannot be reached otherwise. */
+    private static void onDemand(NSDictionary connection, boolean always, List<String> domains) {
+        NSDictionary rule = new NSDictionary();
+        if (always) {
+            rule.put("Action", "Connect");
+        } else if (!domains.isEmpty()) {
+            NSDictionary evaluation = new NSDictionary();
+            evaluation.put("Domains", NSArray.fromJavaObject(domains));
+            evaluation.put("DomainAction", "ConnectIfNeeded");
+            rule.put("Action", "EvaluateConnection");
+            rule.put("ActionParameters", new NSArray(evaluation));
+        } else {
+            return;
+        }
+        connection.put("OnDemandEnabled", 1);
+        connection.put("OnDemandRules", new NSArray(rule));
     }
 
     /** "CN=Alice,O=Example" as Apple's array of single-pair arrays. */
@@ -309,15 +450,15 @@ public final class SettingProfiles {
         return optionalText(value, key).orElseThrow(() -> new UnsupportedSettingException(key + " is required"));
     }
 
-    private static java.util.Optional<String> optionalText(Map<String, Object> value, String key) {
+    static java.util.Optional<String> optionalText(Map<String, Object> value, String key) {
         return value.get(key) instanceof String text && !text.isBlank() ? java.util.Optional.of(text) : java.util.Optional.empty();
     }
 
-    private static java.util.Optional<Boolean> bool(Map<String, Object> value, String key) {
+    static java.util.Optional<Boolean> bool(Map<String, Object> value, String key) {
         return value.get(key) instanceof Boolean flag ? java.util.Optional.of(flag) : java.util.Optional.empty();
     }
 
-    private static java.util.Optional<Integer> integer(Map<String, Object> value, String key) {
+    static java.util.Optional<Integer> integer(Map<String, Object> value, String key) {
         return value.get(key) instanceof Number number ? java.util.Optional.of(number.intValue()) : java.util.Optional.empty();
     }
 }

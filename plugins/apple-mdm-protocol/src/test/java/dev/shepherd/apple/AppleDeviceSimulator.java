@@ -3,6 +3,10 @@ package dev.shepherd.apple;
 import com.dd.plist.NSArray;
 import com.dd.plist.NSData;
 import com.dd.plist.NSDictionary;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shepherd.pki.ScepClient;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaCertStore;
@@ -29,7 +33,10 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -37,9 +44,12 @@ import java.util.Optional;
  * profile from an enrollment link (checking the CMS signature and trusting the server root it carries), gets its
  * identity over SCEP,
  * signs every message with a detached CMS signature in {@code Mdm-Signature}, checks in (Authenticate,
- * TokenUpdate, CheckOut) and runs the command loop, answering commands as a device does.
+ * TokenUpdate, CheckOut) and runs the command loop, answering commands as a device does; on the
+ * DeclarativeManagement command it synchronises its declarations and reports their state.
  */
 public final class AppleDeviceSimulator {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The kind of device simulated: what it reports at Authenticate and where it speaks before it has a profile. */
     public enum Kind {
@@ -77,6 +87,8 @@ public final class AppleDeviceSimulator {
     private InstalledProfile installed;
     private X509Certificate certificate;
     private PrivateKey key;
+    private final Map<String, String> refusedDeclarations = new HashMap<>();
+    private Map<String, JsonNode> declarations = Map.of();
 
     /** An iPhone. */
     public AppleDeviceSimulator(URI server, String udid) {
@@ -220,6 +232,61 @@ public final class AppleDeviceSimulator {
         return checkIn(message);
     }
 
+    /**
+     * Has the device report the declaration as invalid, with the reason, from its next sync on, the way a device
+     * refuses a declaration it cannot apply.
+     */
+    public void refuseDeclaration(String identifier, String reason) {
+        refusedDeclarations.put(identifier, reason);
+    }
+
+    /** The declarations the device holds since its last sync, by identifier, as fetched. */
+    public Map<String, JsonNode> declarations() {
+        return declarations;
+    }
+
+    /**
+     * Synchronises declarations as a device does: reads the tokens and the declaration items, fetches every
+     * declaration, and reports the state of each in {@code management.declarations}: active and valid, unless
+     * {@link #refuseDeclaration refused}.
+     */
+    public void syncDeclarations() throws Exception {
+        declarativeJson("tokens");
+        JsonNode items = declarativeJson("declaration-items").path("Declarations");
+        Map<String, JsonNode> fetched = new LinkedHashMap<>();
+        ObjectNode state = JSON.createObjectNode();
+        for (String kind : List.of("Activations", "Configurations", "Assets", "Management")) {
+            ArrayNode statuses = state.putArray(kind.toLowerCase());
+            for (JsonNode item : items.path(kind)) {
+                String identifier = item.path("Identifier").asText();
+                String singular = kind.equals("Management") ? "management" : kind.substring(0, kind.length() - 1).toLowerCase();
+                fetched.put(identifier, declarativeJson("declaration/" + singular + "/" + identifier));
+                ObjectNode status = statuses.addObject().put("identifier", identifier).put("server-token", item.path("ServerToken").asText());
+                String refusal = refusedDeclarations.get(identifier);
+                status.put("active", refusal == null).put("valid", refusal == null ? "valid" : "invalid");
+                if (refusal != null) {
+                    status.putArray("reasons").addObject().put("code", "Error.ConfigurationCannotBeApplied").put("description", refusal);
+                }
+            }
+        }
+        declarations = fetched;
+        ObjectNode report = JSON.createObjectNode();
+        report.putObject("StatusItems").putObject("management").set("declarations", state);
+        report.putArray("Errors");
+        HttpResponse<String> answer = declarativeManagement("status", Optional.of(JSON.writeValueAsBytes(report)));
+        if (answer.statusCode() != 200) {
+            throw new IllegalStateException("the status report was answered " + answer.statusCode());
+        }
+    }
+
+    private JsonNode declarativeJson(String endpoint) throws Exception {
+        HttpResponse<String> answer = declarativeManagement(endpoint, Optional.empty());
+        if (answer.statusCode() != 200) {
+            throw new IllegalStateException(endpoint + " answered " + answer.statusCode() + ": " + answer.body());
+        }
+        return JSON.readTree(answer.body());
+    }
+
     /** A Mac escrowing its bootstrap token. */
     public HttpResponse<String> setBootstrapToken(byte[] token) throws Exception {
         NSDictionary message = message("SetBootstrapToken");
@@ -260,6 +327,10 @@ public final class AppleDeviceSimulator {
         report.put("Status", status);
         report.put("CommandUUID", Plists.string(command, "CommandUUID"));
         String type = Plists.string((NSDictionary) command.objectForKey("Command"), "RequestType");
+        if (status.equals("Acknowledged") && "DeclarativeManagement".equals(type)) {
+            // Syncing, and so reporting the declarations' state, before acknowledging: the order the server must cope with.
+            syncDeclarations();
+        }
         if (status.equals("Acknowledged") && "DeviceInformation".equals(type)) {
             NSDictionary answers = new NSDictionary();
             answers.put("OSVersion", "17.6");

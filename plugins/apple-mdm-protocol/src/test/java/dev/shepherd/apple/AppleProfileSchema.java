@@ -38,7 +38,7 @@ import java.util.regex.Pattern;
  * {@code PayloadContent} against {@code CommonPayloadKeys.yaml} plus the schema named by its {@code PayloadType},
  * which must exist and support the OS. At every dictionary level each key must be declared (a declared {@code ANY}
  * key admits any name), and required keys must be present unless the key's {@code supportedOS} marks the OS
- * {@code n/a}. Values must have the declared {@code type}, match its {@code format} (a regular expression for the
+ * {@code n/a}, and keys present must not be marked {@code n/a} for the OS. Values must have the declared {@code type}, match its {@code format} (a regular expression for the
  * whole string), be in its {@code rangelist} and {@code range}; an array's length must respect its element's
  * {@code repetition}. Dictionaries are checked against their {@code subkeys}, array elements against the single entry
  * of the array's {@code subkeys}. OS versions, enrollment modes, supervision and {@code valuetype} are not checked.
@@ -105,6 +105,8 @@ public final class AppleProfileSchema {
             JsonNode key = keys.getOrDefault(name, keys.get("ANY"));
             if (key == null) {
                 out.add(join(path, name) + ": key is not defined by the schema");
+            } else if (excludes(key, os)) {
+                out.add(join(path, name) + ": key is not available on " + os);
             } else {
                 checkValue(join(path, name), value, key, os, out);
             }
@@ -222,7 +224,6 @@ public final class AppleProfileSchema {
         return path.isEmpty() ? key : path + "." + key;
     }
 
-    /** The schema called {@code name}, or empty if none is bundled. */
     /**
      * The problems of a declaration's {@code Payload} against Apple's schema for its type (those copied under
      * {@code declarations/}), in the same form as {@link #violations}.
@@ -240,6 +241,7 @@ public final class AppleProfileSchema {
         return out;
     }
 
+    /** The schema called {@code name}, or empty if none is bundled. */
     private Optional<JsonNode> schema(String name) {
         return schemas.computeIfAbsent(name, key -> load(SCHEMA_DIR, key));
     }

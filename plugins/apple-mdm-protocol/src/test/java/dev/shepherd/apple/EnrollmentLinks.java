@@ -39,4 +39,19 @@ public final class EnrollmentLinks {
             throw new UncheckedIOException(e);
         }
     }
+
+    /**
+     * A corporate iPhone enrolled the whole way: profile from a new link, SCEP identity, Authenticate, TokenUpdate.
+     *
+     * @throws IllegalStateException when a step is refused
+     */
+    public static AppleDeviceSimulator enrolledIphone(TestServer server, String udid) throws Exception {
+        AppleDeviceSimulator device = new AppleDeviceSimulator(server.uri("/"), udid);
+        device.installProfile(create(server, "ios", "CORPORATE", 1));
+        if (!device.enrollIdentity().status().equals("0") || device.authenticate().statusCode() != 200
+                || device.tokenUpdate().statusCode() != 200) {
+            throw new IllegalStateException("the iPhone " + udid + " did not enroll");
+        }
+        return device;
+    }
 }

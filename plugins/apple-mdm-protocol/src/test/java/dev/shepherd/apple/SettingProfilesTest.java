@@ -81,6 +81,52 @@ class SettingProfilesTest {
                 .isEqualTo("com.apple.mobiledevice.passwordpolicy");
     }
 
+    @ParameterizedTest
+    @EnumSource(Os.class)
+    void ikev2IpsecAndL2tpVpnsCompileToProfilesApplesSchemasAccept(Os os) {
+        String apple = os == Os.IOS ? "iOS" : "macOS";
+        Map<String, Object> identity = Map.of("name", "VPN identity", "kind", "SCEP_IDENTITY", "scepUrl", "https://ca.example.com/scep",
+                "subject", "CN=device", "keySize", 2048);
+        NSDictionary ikev2 = SettingProfiles.compile("vpn/Corp", "vpn", Map.of("name", "Corp", "type", "IKEV2", "server", "vpn.example.com",
+                "username", "alice", "certificate", "VPN identity", "onDemandDomains", List.of("intranet.example.com", "*.corp.example.com")),
+                os, name -> name.equals("VPN identity") ? java.util.Optional.of(identity) : java.util.Optional.empty());
+        assertThat(SCHEMA.violations(ikev2, apple)).isEmpty();
+        assertThat(Plists.string(payload(ikev2, 0), "PayloadType")).as("the identity travels in the VPN's profile").isEqualTo("com.apple.security.scep");
+        NSDictionary connection = (NSDictionary) payload(ikev2, 1).objectForKey("IKEv2");
+        assertThat(Plists.string(connection, "AuthenticationMethod")).isEqualTo("Certificate");
+        assertThat(Plists.string(connection, "PayloadCertificateUUID")).isEqualTo(Plists.string(payload(ikev2, 0), "PayloadUUID"));
+        NSDictionary rule = (NSDictionary) ((NSArray) connection.objectForKey("OnDemandRules")).objectAtIndex(0);
+        assertThat(Plists.string(rule, "Action")).isEqualTo("EvaluateConnection");
+
+        for (Map<String, Object> value : List.<Map<String, Object>>of(
+                Map.of("name", "EAP", "type", "IKEV2", "server", "vpn.example.com", "username", "alice"),
+                Map.of("name", "PSK", "type", "IKEV2", "server", "vpn.example.com", "sharedSecret", "s3cret"),
+                Map.of("name", "Cisco", "type", "IPSEC", "server", "asa.example.com", "username", "alice", "sharedSecret", "group-secret",
+                        "onDemandDomains", List.of("intranet.example.com")),
+                Map.of("name", "Legacy", "type", "L2TP", "server", "l2tp.example.com", "username", "alice", "sharedSecret", "psk"))) {
+            assertThat(SCHEMA.violations(SettingProfiles.compile("vpn/" + value.get("name"), "vpn", value, os), apple)).as(value.toString()).isEmpty();
+        }
+    }
+
+    @Test
+    void anAlwaysOnVpnIsIkev2OnIosOnlyAndWireguardHasNoBuiltInEquivalent() {
+        Map<String, Object> alwaysOn = Map.of("name", "Corp", "type", "IKEV2", "server", "vpn.example.com", "sharedSecret", "s3cret", "alwaysOn", true);
+        NSDictionary profile = SettingProfiles.compile("vpn/Corp", "vpn", alwaysOn, Os.IOS);
+        assertThat(SCHEMA.violations(profile, "iOS")).isEmpty();
+        NSDictionary connection = (NSDictionary) payload(profile, 0).objectForKey("IKEv2");
+        assertThat(connection.objectForKey("IncludeAllNetworks").toJavaObject()).isEqualTo(1);
+        assertThat(connection.objectForKey("OnDemandUserOverrideDisabled").toJavaObject()).isEqualTo(1);
+        assertThat(Plists.string((NSDictionary) ((NSArray) connection.objectForKey("OnDemandRules")).objectAtIndex(0), "Action")).isEqualTo("Connect");
+
+        assertThatThrownBy(() -> SettingProfiles.compile("vpn/Corp", "vpn", alwaysOn, Os.MACOS)).hasMessageContaining("macOS");
+        assertThatThrownBy(() -> SettingProfiles.compile("vpn/Cisco", "vpn", Map.of("name", "Cisco", "type", "IPSEC", "server", "a", "alwaysOn", true), Os.IOS))
+                .isInstanceOf(SettingProfiles.UnsupportedSettingException.class).hasMessageContaining("IKEv2");
+        assertThatThrownBy(() -> SettingProfiles.compile("vpn/WG", "vpn", Map.of("name", "WG", "type", "WIREGUARD", "server", "wg.example.com"), Os.IOS))
+                .isInstanceOf(SettingProfiles.UnsupportedSettingException.class).hasMessageContaining("no built-in WIREGUARD VPN");
+        assertThatThrownBy(() -> SettingProfiles.compile("vpn/Corp", "vpn", Map.of("name", "Corp", "type", "IKEV2", "server", "a", "certificate", "Missing"), Os.IOS))
+                .isInstanceOf(SettingProfiles.UnsupportedSettingException.class).hasMessageContaining("\"Missing\" is not a certificate setting");
+    }
+
     @Test
     void malformedValuesAreRefusedWithAReasonNotAnException() {
         assertThatThrownBy(() -> SettingProfiles.compile("c", "certificate", Map.of("name", "x", "kind", "TRUSTED_ROOT", "data", "bm90IGEgY2VydA=="), Os.IOS))

@@ -1,11 +1,13 @@
 package dev.shepherd.plugins.ios;
 
 import dev.shepherd.api.command.CommandBus;
+import dev.shepherd.api.config.PluginConfig;
 import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.config.SecretSealer;
 import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.pki.CertificateAuthority;
+import dev.shepherd.api.policy.PolicyService;
 import dev.shepherd.apple.AppleMdmEndpoint;
 import dev.shepherd.apple.SettingProfiles;
 import jakarta.inject.Inject;
@@ -19,7 +21,7 @@ public final class IosMdmEndpoint extends AppleMdmEndpoint {
 
     @Inject
     public IosMdmEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage,
-                          SecretSealer sealer) {
-        super(registry, commands, authority, storage, sealer, Platform.IOS, SettingProfiles.Os.IOS);
+                          SecretSealer sealer, PolicyService policies, PluginConfig config) {
+        super(registry, commands, authority, storage, sealer, policies, config, Platform.IOS, SettingProfiles.Os.IOS);
     }
 }

@@ -391,11 +391,6 @@ class AppleMdmIT {
     }
 
     private AppleDeviceSimulator enrolledDevice(String udid) throws Exception {
-        AppleDeviceSimulator device = new AppleDeviceSimulator(server.uri("/"), udid);
-        device.installProfile(enrollmentLink(Ownership.CORPORATE));
-        assertThat(device.enrollIdentity().status()).isEqualTo("0");
-        assertThat(device.authenticate().statusCode()).isEqualTo(200);
-        assertThat(device.tokenUpdate().statusCode()).isEqualTo(200);
-        return device;
+        return EnrollmentLinks.enrolledIphone(server, udid);
     }
 }
