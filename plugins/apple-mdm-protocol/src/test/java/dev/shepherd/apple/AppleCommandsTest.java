@@ -59,6 +59,6 @@ class AppleCommandsTest {
     private static Optional<NSDictionary> command(CommandType type, Map<String, Object> parameters, SettingProfiles.Os os) {
         Command command = new Command(UUID.randomUUID(), DeviceId.random(), type, parameters, 0, CommandState.QUEUED, Instant.now(),
                 Optional.empty());
-        return AppleCommands.toPlist(command, Optional.empty(), os).map(envelope -> (NSDictionary) envelope.objectForKey("Command"));
+        return AppleCommands.toPlist(command, Optional.empty(), os, name -> Optional.empty()).map(envelope -> (NSDictionary) envelope.objectForKey("Command"));
     }
 }
