@@ -43,7 +43,12 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
     private record Mount(ExtensionRegistry.Registration<DeviceEndpoint> registration, String path, int maxBodyBytes) {
     }
 
+    /** Root paths the kernel serves itself; no plugin may claim a well-known path under them. */
+    private static final List<String> RESERVED = List.of("/api", MOUNT, "/scep", "/enroll", "/health", "/ui");
+
     private final Map<String, CopyOnWriteArrayList<Mount>> mountsByPlugin = new ConcurrentHashMap<>();
+    /** Claims on each root path in order; the first answers, the others wait for it to go. */
+    private final Map<String, List<Mount>> wellKnown = new ConcurrentHashMap<>();
     private final HttpIo io;
     private final TrustedProxies proxies;
 
@@ -68,8 +73,39 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
                     .add(new Mount(endpointRegistration, normalized, Math.max(0, maxBodyBytes)));
             log.info("Mounted {} of plugin {} at {}/{}{}", endpoint.getClass().getSimpleName(), registration.owner().id(),
                     MOUNT, registration.owner().id(), normalized);
+            Mount mount = new Mount(endpointRegistration, normalized, Math.max(0, maxBodyBytes));
+            for (String wellKnownPath : registration.owner().call("DeviceEndpoint.wellKnownPaths", endpoint::wellKnownPaths)) {
+                claim(wellKnownPath, mount);
+            }
         } catch (PluginCallException e) {
             log.warn("Endpoint {} of plugin {} not mounted: {}", endpoint.getClass().getName(), registration.owner().id(), e.getMessage());
+        }
+    }
+
+    private void claim(String path, Mount mount) {
+        String pluginId = mount.registration().owner().id();
+        String normalized = normalizePrefix(path).toLowerCase(java.util.Locale.ROOT);
+        if (normalized.equals("/") || RESERVED.stream().anyMatch(reserved -> matches(reserved, normalized))) {
+            log.warn("Plugin {} asked for the root path {}, which the server keeps for itself; not mounted", pluginId, path);
+            return;
+        }
+        List<Mount> claims = wellKnown.computeIfAbsent(normalized, key -> new CopyOnWriteArrayList<>());
+        synchronized (claims) {
+            // A new generation of the holder takes its place in line; anyone else queues behind.
+            int sameplugin = -1;
+            for (int i = 0; i < claims.size(); i++) {
+                if (claims.get(i).registration().owner().id().equals(pluginId)) {
+                    sameplugin = i;
+                    break;
+                }
+            }
+            claims.add(sameplugin < 0 ? claims.size() : sameplugin, mount);
+            if (claims.get(0) == mount) {
+                log.info("Plugin {} answers {} at the server's root", pluginId, normalized);
+            } else {
+                log.warn("Plugin {} asked for the root path {}, which plugin {} answers; it takes over if that plugin goes", pluginId,
+                        normalized, claims.get(0).registration().owner().id());
+            }
         }
     }
 
@@ -79,6 +115,31 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
         if (mounts != null) {
             mounts.removeIf(mount -> mount.registration() == registration);
         }
+        wellKnown.values().forEach(claims -> {
+            synchronized (claims) {
+                claims.removeIf(mount -> mount.registration() == registration);
+            }
+        });
+    }
+
+    /**
+     * Serves the root paths plugins claimed ({@link DeviceEndpoint#wellKnownPaths()}), and hands everything else to
+     * {@code otherwise}.
+     */
+    public HttpHandler wellKnownPaths(HttpHandler otherwise) {
+        requireNonNull(otherwise, "otherwise is null");
+        return exchange -> {
+            List<Mount> claims = wellKnown.getOrDefault(normalizePrefix(exchange.getRequestPath()).toLowerCase(java.util.Locale.ROOT), List.of());
+            Mount mount = claims.isEmpty() ? null : claims.get(0);
+            if (mount == null) {
+                otherwise.handleRequest(exchange);
+            } else if (exchange.isInIoThread()) {
+                exchange.dispatch(ioThreadExchange -> serve(ioThreadExchange, mount.registration().owner().id(), mount,
+                        exchange.getRequestPath()));
+            } else {
+                serve(exchange, mount.registration().owner().id(), mount, exchange.getRequestPath());
+            }
+        };
     }
 
     @Override
@@ -101,12 +162,19 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
             io.sendProblem(exchange, Problem.notFound("No plugin endpoint serves " + MOUNT + relative + "."));
             return;
         }
+        serve(exchange, pluginId, mount, path);
+    }
+
+    private void serve(HttpServerExchange exchange, String pluginId, Mount mount, String path) {
         byte[] body;
         try {
             body = readBody(exchange, mount.maxBodyBytes());
         } catch (RequestTooBigException e) {
             io.sendProblem(exchange, Problem.of(413, "payload-too-large", "Payload too large",
                     "This endpoint accepts at most " + mount.maxBodyBytes() + " bytes."));
+            return;
+        } catch (IOException e) {
+            io.sendProblem(exchange, Problem.of(400, "unreadable-body", "Unreadable body", "The request body could not be read."));
             return;
         }
         DeviceRequest request = new DeviceRequest(exchange.getRequestMethod().toString(), path, query(exchange),

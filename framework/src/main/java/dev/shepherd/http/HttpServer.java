@@ -28,9 +28,8 @@ public final class HttpServer implements AutoCloseable {
     private final boolean httpEnabled;
     private final boolean httpsEnabled;
 
-    public HttpServer(ShepherdConfig config, Optional<SSLContext> tls, PathHandler routes, HttpIo io) {
+    public HttpServer(ShepherdConfig config, Optional<SSLContext> tls, PathHandler routes) {
         requireNonNull(config, "config is null");
-        routes.addPrefixPath("/", exchange -> io.sendProblem(exchange, Problem.notFound("There is nothing at " + exchange.getRequestPath() + ".")));
         HttpHandler root = new SecurityHeadersHandler(routes);
         this.graceful = new GracefulShutdownHandler(root);
         Undertow.Builder builder = Undertow.builder()

@@ -201,9 +201,11 @@ public final class ShepherdServer implements AutoCloseable {
                 .addPrefixPath(EnrollmentHandler.MOUNT, new EnrollmentHandler(kernel.enrollmentTokens(), platforms, this::publicUrl, io))
                 .addExactPath("/api/openapi.json", adminApi.openApiHandler())
                 .addPrefixPath("/api/docs", adminApi.docsHandler())
-                .addPrefixPath("/api", adminApi.handler());
+                .addPrefixPath("/api", adminApi.handler())
+                .addPrefixPath("/", deviceEndpoints.wellKnownPaths(exchange -> io.sendProblem(exchange,
+                        dev.shepherd.http.Problem.notFound("There is nothing at " + exchange.getRequestPath() + "."))));
         Optional<SSLContext> tls = config.https().port() >= 0 ? Optional.of(TlsMaterial.serverContext(identity)) : Optional.empty();
-        http = new HttpServer(config, tls, paths, io);
+        http = new HttpServer(config, tls, paths);
         http.start();
         // Registered after the plugin host so it closes first: stop taking requests, then stop plugins.
         closeInReverse.add(http);

@@ -273,6 +273,48 @@ class PluginEnvironmentTest {
     }
 
     @Test
+    void aPluginMayAnswerWellKnownRootPathsButNeverTheKernelsOwn() throws IOException {
+        server = TestServer.start(home);
+        String discovery = """
+                package acme.%1$s;
+
+                import dev.shepherd.api.http.*;
+                import org.pf4j.Extension;
+                import java.util.Set;
+
+                @Extension
+                public class Discovery implements DeviceEndpoint {
+                    @Override
+                    public Set<String> wellKnownPaths() {
+                        return Set.of("/EnrollmentServer/Discovery.svc", "/api/v1/devices", "/health");
+                    }
+
+                    @Override
+                    public DeviceResponse handle(DeviceRequest request) {
+                        return DeviceResponse.text(200, "%1$s " + request.method() + " " + request.path());
+                    }
+                }
+                """;
+        Path first = install(plugin("discovery", "1.0.0").source(discovery.formatted("discovery")).buildZip(build, "discovery.zip"));
+        await().atMost(WITHIN).untilAsserted(() ->
+                assertThat(server.get("/EnrollmentServer/Discovery.svc").body()).isEqualTo("discovery GET /EnrollmentServer/Discovery.svc"));
+
+        assertThat(server.get("/enrollmentserver/discovery.svc").statusCode()).as("matched regardless of case").isEqualTo(200);
+        assertThat(server.get("/api/v1/devices").statusCode()).as("the admin API is not taken over").isEqualTo(401);
+        assertThat(server.get("/health").body()).doesNotContain("discovery");
+
+        // A second plugin cannot take a path another plugin holds, but waits in line for it.
+        install(plugin("usurper", "1.0.0").source(discovery.formatted("usurper")).buildZip(build, "usurper.zip"));
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(server.get("/mdm/usurper/").statusCode()).isEqualTo(200));
+        assertThat(server.get("/EnrollmentServer/Discovery.svc").body()).startsWith("discovery ");
+
+        java.nio.file.Files.delete(first);
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(server.get("/mdm/discovery/").statusCode()).isEqualTo(404));
+        assertThat(server.get("/EnrollmentServer/Discovery.svc").body()).as("released with its plugin, to the next in line")
+                .isEqualTo("usurper GET /EnrollmentServer/Discovery.svc");
+    }
+
+    @Test
     void aPluginsAdminEndpointSitsBehindTheAdminApisAuthenticationAndItsPermission() throws Exception {
         server = TestServer.start(home);
         server.server().adminUsers().create("auditor", "auditor-password".toCharArray(), dev.shepherd.security.AdminRole.AUDITOR);

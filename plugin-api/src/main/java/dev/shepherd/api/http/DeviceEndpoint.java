@@ -26,6 +26,20 @@ public interface DeviceEndpoint extends ExtensionPoint {
     }
 
     /**
+     * Exact paths at the root of the server that this endpoint also answers, for clients that derive the URL from a
+     * domain name rather than being told it: Windows looks for {@code /EnrollmentServer/Discovery.svc} on
+     * {@code enterpriseenrollment.<domain>}, for instance. Such a request reaches {@link #handle} with the root path
+     * itself as {@link DeviceRequest#path()}. Paths are matched without regard to case. The first running plugin to
+     * claim a path holds it (a newer generation of the same plugin takes it over); a path under the kernel's own
+     * routes ({@code /api}, {@code /mdm}, {@code /scep}, {@code /enroll}, {@code /health}) cannot be claimed.
+     *
+     * @return root paths starting with {@code /}, usually none
+     */
+    default java.util.Set<String> wellKnownPaths() {
+        return java.util.Set.of();
+    }
+
+    /**
      * The largest request body this endpoint accepts; larger requests are answered 413 without calling it.
      *
      * @return a byte count
