@@ -182,6 +182,9 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                         .ifPresent(token -> answer.put("BootstrapToken", new NSData(token)));
                 return DeviceResponse.of(200, "application/xml", Plists.xml(answer));
             }
+            case "UserAuthenticate" -> {
+                return DeviceResponse.text(400, "UserAuthenticate speaks for a user: it needs a UserID");
+            }
             default -> {
                 return DeviceResponse.text(400, "check-in message " + message.messageType() + " is not supported yet");
             }

@@ -69,7 +69,10 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
     @Override
     public Optional<NativeCommand> translate(Device device, Command command) {
         try {
-            return AppleCommands.toPlist(command, Optional.empty(), os).map(plist -> new NativeCommand("application/xml", Plists.xml(plist)));
+            boolean userEnrolled = device.hardwareIds().containsKey("enrollmentId");
+            return AppleCommands.toPlist(command, Optional.empty(), os)
+                    .filter(plist -> !userEnrolled || AppleCommands.allowedInUserEnrollment(plist, os))
+                    .map(plist -> new NativeCommand("application/xml", Plists.xml(plist)));
         } catch (SettingProfiles.UnsupportedSettingException e) {
             return Optional.empty();
         }
