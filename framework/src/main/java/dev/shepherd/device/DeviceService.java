@@ -419,11 +419,31 @@ public final class DeviceService {
         if (inventory.isEmpty()) {
             return;
         }
+        storeInventory(actor, id, Optional.empty(), inventory);
+    }
+
+    /**
+     * Stores a complete report of the keys under {@code prefix}, such as every installed app: as
+     * {@link #recordInventory}, and in the same transaction removes the stored keys under the prefix it does not carry.
+     * An empty report under the prefix removes them all.
+     */
+    public void replaceInventory(Actor actor, DeviceId id, String prefix, Map<String, String> inventory) {
+        requireNonNull(prefix, "prefix is null");
+        requireNonNull(inventory, "inventory is null");
+        if (prefix.isBlank()) {
+            throw new IllegalArgumentException("a blank prefix would remove every inventory key the report lacks");
+        }
+        storeInventory(actor, id, Optional.of(prefix), inventory);
+    }
+
+    private void storeInventory(Actor actor, DeviceId id, Optional<String> completePrefix, Map<String, String> inventory) {
         transactions.inTransaction("record inventory", tx -> {
             Optional<DeviceRecord> current = store.findForUpdate(tx.connection(), id);
             if (current.isEmpty()) {
                 throw new IllegalArgumentException("no device " + id);
             }
+            int removed = completePrefix.isEmpty() ? 0
+                    : store.removeInventory(tx.connection(), id, completePrefix.get(), inventory.keySet());
             store.putInventory(tx.connection(), id, inventory, clock.instant());
             DeviceRecord before = current.get();
             Device device = before.device();
@@ -442,7 +462,7 @@ public final class DeviceService {
                 notifyListeners(tx, current, after);
             }
             events.record(tx, Event.of("device.inventory_updated", actor.id(), Map.of("deviceId", id.toString(),
-                    "items", inventory.size())));
+                    "items", inventory.size(), "removed", removed)));
             for (InventoryListener listener : inventoryListeners) {
                 listener.reported(tx, id, inventory);
             }

@@ -249,6 +249,32 @@ final class DeviceStore {
         }
     }
 
+    /** Deletes the device's items under the prefix that are not kept; returns how many went. */
+    int removeInventory(Connection connection, DeviceId id, String prefix, Set<String> keep) throws SQLException {
+        List<String> gone = new ArrayList<>();
+        // Filtered here rather than with LIKE, whose wildcards (_ and %) are common in inventory keys.
+        try (PreparedStatement select = connection.prepareStatement("SELECT item FROM device_inventory WHERE device_id = ?")) {
+            select.setString(1, id.toString());
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    String item = rows.getString(1);
+                    if (item.startsWith(prefix) && !keep.contains(item)) {
+                        gone.add(item);
+                    }
+                }
+            }
+        }
+        try (PreparedStatement delete = connection.prepareStatement("DELETE FROM device_inventory WHERE device_id = ? AND item = ?")) {
+            for (String item : gone) {
+                delete.setString(1, id.toString());
+                delete.setString(2, item);
+                delete.addBatch();
+            }
+            delete.executeBatch();
+        }
+        return gone.size();
+    }
+
     Map<String, String> inventory(Connection connection, DeviceId id) throws SQLException {
         Map<String, String> items = new LinkedHashMap<>();
         try (PreparedStatement select = connection.prepareStatement(

@@ -63,4 +63,9 @@ public final class PluginDeviceRegistry implements DeviceRegistry {
     public void recordInventory(DeviceId id, Map<String, String> inventory) {
         devices.recordInventory(actor, id, inventory);
     }
+
+    @Override
+    public void replaceInventory(DeviceId id, String prefix, Map<String, String> inventory) {
+        devices.replaceInventory(actor, id, prefix, inventory);
+    }
 }

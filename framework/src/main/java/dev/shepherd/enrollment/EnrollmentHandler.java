@@ -1,9 +1,12 @@
 package dev.shepherd.enrollment;
 
 import dev.shepherd.api.device.EnrollmentGrant;
+import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.platform.EnrollmentArtifact;
 import dev.shepherd.api.platform.EnrollmentInvitation;
+import dev.shepherd.directory.DirectoryService;
+import dev.shepherd.directory.DirectoryUser;
 import dev.shepherd.http.HttpIo;
 import dev.shepherd.http.Problem;
 import dev.shepherd.plugin.PlatformPlugins;
@@ -17,7 +20,9 @@ import org.slf4j.LoggerFactory;
 import java.net.URLEncoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -27,8 +32,10 @@ import static java.util.Objects.requireNonNull;
 /**
  * The public side of enrollment links: {@code GET /enroll/{secret}} hands out what the token's platform plugin
  * builds (an Apple {@code .mobileconfig}, for example), and {@code GET /enroll/{secret}/qr.png} the same link as a
- * QR code. A token that may enroll on several platforms needs {@code ?platform=}. Unknown, used-up, expired and
- * revoked tokens all look the same: 404, so the endpoint reveals nothing about which secrets exist.
+ * QR code. A token that may enroll on several platforms needs {@code ?platform=}. {@code ?mode=user} asks for user
+ * enrollment (BYOD), offered for personal tokens assigned to a user with an e-mail address only: the platform enrolls
+ * the device under that user's managed account. Unknown, used-up, expired and revoked tokens all look the same: 404,
+ * so the endpoint reveals nothing about which secrets exist.
  */
 public final class EnrollmentHandler implements HttpHandler {
 
@@ -37,6 +44,7 @@ public final class EnrollmentHandler implements HttpHandler {
     private static final Pattern SECRET = Pattern.compile("[A-Za-z0-9_-]{16,128}");
 
     private final EnrollmentTokens tokens;
+    private final DirectoryService directory;
     private final PlatformPlugins platforms;
     private final Supplier<String> publicUrl;
     private final HttpIo io;
@@ -45,8 +53,10 @@ public final class EnrollmentHandler implements HttpHandler {
      * @param publicUrl the base URL devices reach the server at, read per request because the port is known only
      *                  once the listener is bound
      */
-    public EnrollmentHandler(EnrollmentTokens tokens, PlatformPlugins platforms, Supplier<String> publicUrl, HttpIo io) {
+    public EnrollmentHandler(EnrollmentTokens tokens, DirectoryService directory, PlatformPlugins platforms, Supplier<String> publicUrl,
+                             HttpIo io) {
         this.tokens = requireNonNull(tokens, "tokens is null");
+        this.directory = requireNonNull(directory, "directory is null");
         this.platforms = requireNonNull(platforms, "platforms is null");
         this.publicUrl = requireNonNull(publicUrl, "publicUrl is null");
         this.io = requireNonNull(io, "io is null");
@@ -89,14 +99,30 @@ public final class EnrollmentHandler implements HttpHandler {
             io.sendProblem(exchange, Problem.badRequest("This link enrolls " + grant.get().platform().get().id() + " devices only."));
             return;
         }
-        String link = publicUrl.get() + MOUNT + "/" + secret
-                + (requested.isPresent() ? "?platform=" + URLEncoder.encode(platform.get().id(), StandardCharsets.UTF_8) : "");
+        Optional<String> mode = Optional.ofNullable(exchange.getQueryParameters().get("mode")).map(Deque::peekFirst);
+        Optional<String> userEmail = grant.get().userId().flatMap(directory::get).map(DirectoryUser::email).filter(email -> !email.isBlank());
+        if (mode.isPresent()) {
+            if (!mode.get().equals(EnrollmentInvitation.USER_MODE)) {
+                io.sendProblem(exchange, Problem.badRequest("mode: the only enrollment mode a link can ask for is "
+                        + EnrollmentInvitation.USER_MODE + "."));
+                return;
+            }
+            if (grant.get().ownership() != Ownership.PERSONAL || userEmail.isEmpty()) {
+                io.sendProblem(exchange, Problem.badRequest("User enrollment needs a PERSONAL token assigned to a user with an e-mail address,"
+                        + " which becomes the managed account the device enrolls with."));
+                return;
+            }
+        }
+        List<String> query = new ArrayList<>();
+        requested.ifPresent(id -> query.add("platform=" + URLEncoder.encode(platform.get().id(), StandardCharsets.UTF_8)));
+        mode.ifPresent(value -> query.add("mode=" + URLEncoder.encode(value, StandardCharsets.UTF_8)));
+        String link = publicUrl.get() + MOUNT + "/" + secret + (query.isEmpty() ? "" : "?" + String.join("&", query));
         if (qr) {
             send(exchange, "image/png", QrCodes.png(link), Optional.empty());
             return;
         }
         EnrollmentInvitation invitation = new EnrollmentInvitation(secret, grant.get().ownership(), grant.get().groupId(),
-                grant.get().userId(), grant.get().expiresAt(), publicUrl.get());
+                grant.get().userId(), grant.get().expiresAt(), publicUrl.get(), mode, userEmail);
         Optional<EnrollmentArtifact> artifact;
         try {
             artifact = platforms.enrollmentArtifact(platform.get(), invitation);

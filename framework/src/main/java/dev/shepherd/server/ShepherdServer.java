@@ -198,7 +198,7 @@ public final class ShepherdServer implements AutoCloseable {
                 .addExactPath("/health", new HealthHandler(database, plugins, io))
                 .addPrefixPath(DeviceEndpointRouter.MOUNT, deviceEndpoints)
                 .addPrefixPath("/scep", new ScepHandler(new ScepService(kernel.certificateAuthority()), io))
-                .addPrefixPath(EnrollmentHandler.MOUNT, new EnrollmentHandler(kernel.enrollmentTokens(), platforms, this::publicUrl, io))
+                .addPrefixPath(EnrollmentHandler.MOUNT, new EnrollmentHandler(kernel.enrollmentTokens(), kernel.directory(), platforms, this::publicUrl, io))
                 .addExactPath("/api/openapi.json", adminApi.openApiHandler())
                 .addPrefixPath("/api/docs", adminApi.docsHandler())
                 .addPrefixPath("/api", adminApi.handler())

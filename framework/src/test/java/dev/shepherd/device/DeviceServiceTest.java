@@ -250,6 +250,33 @@ class DeviceServiceTest {
     }
 
     @Test
+    void aCompleteReportRemovesWhatDisappearedUnderItsPrefixOnly() {
+        DeviceId id = test.enrollId(Platform.IOS, "APPS");
+        devices.recordInventory(PLUGIN, id, Map.of("apple.app.com.slack", "24.05", "apple.app.com.outlook", "4.2",
+                "apple.apps.count", "2", "apple.IsSupervised", "true"));
+
+        devices.replaceInventory(PLUGIN, id, "apple.app.", Map.of("apple.app.com.slack", "24.06", "apple.apps.count", "1"));
+
+        assertThat(devices.inventory(id)).containsOnly(Map.entry("apple.app.com.slack", "24.06"),
+                Map.entry("apple.apps.count", "1"), Map.entry("apple.IsSupervised", "true"));
+        List<EventLog.Logged> updates = kernel.events().read(Optional.of("device.inventory_updated"), 0, 10);
+        assertThat(updates.get(updates.size() - 1).event().data()).containsEntry("removed", 1);
+    }
+
+    @Test
+    void anEmptyCompleteReportRemovesEverythingUnderItsPrefixAndABlankPrefixIsRefused() {
+        DeviceId id = test.enrollId(Platform.IOS, "NO-APPS");
+        devices.recordInventory(PLUGIN, id, Map.of("apple.app.com.slack", "24.05", "os.version", "17.5"));
+
+        devices.replaceInventory(PLUGIN, id, "apple.app.", Map.of());
+
+        assertThat(devices.inventory(id)).containsOnly(Map.entry("os.version", "17.5"));
+        assertThatThrownBy(() -> devices.replaceInventory(PLUGIN, id, " ", Map.of()))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(devices.inventory(id)).containsOnlyKeys("os.version");
+    }
+
+    @Test
     void checkInsAreRecordedAndNeverMoveBackwards() {
         DeviceId id = test.enrollId(Platform.IOS, "CHECKIN");
         Instant later = Instant.parse("2030-01-01T00:00:00Z");

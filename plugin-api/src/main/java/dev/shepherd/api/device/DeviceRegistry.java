@@ -71,4 +71,18 @@ public interface DeviceRegistry {
      * @param inventory flat key/value facts such as {@code os.version}
      */
     void recordInventory(DeviceId id, Map<String, String> inventory);
+
+    /**
+     * Stores inventory the device reported as a complete list: like {@link #recordInventory}, and in the same
+     * transaction removes the device's stored keys that start with {@code prefix} and are not in {@code inventory}.
+     * A platform uses it for answers that list everything of a kind, such as every installed app, so that what
+     * disappeared from the device disappears from its inventory too; a partial answer goes to
+     * {@link #recordInventory} instead.
+     *
+     * @param id the device
+     * @param prefix the keys the report is complete for, such as {@code apple.app.}; not blank
+     * @param inventory flat key/value facts; keys outside {@code prefix} are stored as {@link #recordInventory} does
+     * @throws IllegalArgumentException when the prefix is blank
+     */
+    void replaceInventory(DeviceId id, String prefix, Map<String, String> inventory);
 }

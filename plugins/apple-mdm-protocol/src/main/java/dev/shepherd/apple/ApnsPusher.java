@@ -87,7 +87,7 @@ public final class ApnsPusher implements AutoCloseable {
                             Duration expiration) {
     }
 
-    private record Client(String certificateFingerprint, String topic, HttpClient http) {
+    private record Client(String certificateFingerprint, String topic, HttpClient http, java.util.concurrent.atomic.AtomicBoolean connected) {
     }
 
     /** One device's wake-up, due at a moment: retries wait out their backoff in the same queue. */
@@ -246,8 +246,20 @@ public final class ApnsPusher implements AutoCloseable {
                     .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                     .build();
             sent.add(wake);
-            outcomes.add(current.get().http().sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
-                    .handle((response, failure) -> outcome(wake, response, failure)));
+            CompletableFuture<Outcome> outcome = current.get().http().sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
+                    .handle((response, failure) -> outcome(wake, response, failure));
+            outcomes.add(outcome);
+            if (!current.get().connected().get()) {
+                // Until one request has gone through, concurrent requests would each open their own connection; once
+                // the HTTP/2 connection is up, the rest of the batch shares it as concurrent streams.
+                try {
+                    if (outcome.get(BATCH_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS) != Outcome.RETRY) {
+                        current.get().connected().set(true);
+                    }
+                } catch (ExecutionException | TimeoutException e) {
+                    // its outcome is read below like the others'
+                }
+            }
         }
         try {
             CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new)).get(BATCH_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
@@ -333,7 +345,8 @@ public final class ApnsPusher implements AutoCloseable {
                     .connectTimeout(Duration.ofSeconds(10))
                     .executor(httpThreads)
                     .build();
-            Client built = new Client(credentials.get().fingerprint(), credentials.get().topic(), http);
+            Client built = new Client(credentials.get().fingerprint(), credentials.get().topic(), http,
+                    new java.util.concurrent.atomic.AtomicBoolean());
             client = built;
             return Optional.of(built);
         } catch (GeneralSecurityException | IOException e) {

@@ -13,6 +13,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -26,7 +27,40 @@ public final class AppleCommands {
             "ProductName", "SerialNumber", "UDID", "IMEI", "MEID", "IsSupervised", "IsActivationLockEnabled", "BatteryLevel",
             "DeviceCapacity", "AvailableDeviceCapacity", "WiFiMAC", "BluetoothMAC");
 
+    /**
+     * The request types kernel commands translate to that Apple forbids on a user-enrolled (BYOD) device, per OS
+     * ({@code userenrollment: forbidden} in mdm/commands): they would only come back as errors.
+     */
+    static final Map<SettingProfiles.Os, Set<String>> FORBIDDEN_IN_USER_ENROLLMENT = Map.of(
+            SettingProfiles.Os.IOS, Set.of("EraseDevice", "DeviceLocation", "EnableLostMode", "DisableLostMode", "RestartDevice",
+                    "ShutDownDevice", "ClearPasscode", "ScheduleOSUpdate"),
+            SettingProfiles.Os.MACOS, Set.of("EraseDevice", "DeviceLock", "RestartDevice", "ShutDownDevice", "ScheduleOSUpdate",
+                    "InstalledApplicationList", "RemoveApplication"));
+
     private AppleCommands() {
+    }
+
+    /** @return whether Apple allows the command (as {@link #toPlist} built it) on a user-enrolled device of the OS */
+    public static boolean allowedInUserEnrollment(NSDictionary command, SettingProfiles.Os os) {
+        return !FORBIDDEN_IN_USER_ENROLLMENT.get(os).contains(requestType(command));
+    }
+
+    /**
+     * @return whether the command is an InstalledApplicationList asking for part of the apps only (some
+     *         {@code Identifiers}, or {@code ManagedAppsOnly}), whose answer must not remove the others from inventory
+     */
+    public static boolean partialAppList(NSDictionary command) {
+        if (!"InstalledApplicationList".equals(requestType(command))) {
+            return false;
+        }
+        NSDictionary request = (NSDictionary) command.objectForKey("Command");
+        boolean someIdentifiers = request.objectForKey("Identifiers") instanceof NSArray identifiers && identifiers.count() > 0;
+        boolean managedOnly = request.objectForKey("ManagedAppsOnly") instanceof NSNumber flag && flag.boolValue();
+        return someIdentifiers || managedOnly;
+    }
+
+    private static String requestType(NSDictionary command) {
+        return command.objectForKey("Command") instanceof NSDictionary request ? Plists.string(request, "RequestType") : null;
     }
 
     /**

@@ -19,6 +19,7 @@ import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.device.EnrollmentClaim;
 import dev.shepherd.api.device.EnrollmentMethod;
 import dev.shepherd.api.device.EnrollmentRefusedException;
+import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.http.DeviceEndpoint;
 import dev.shepherd.api.http.DeviceRequest;
@@ -46,14 +47,18 @@ import java.util.Optional;
  *
  * <p>Every request is authenticated by the device's identity certificate, presented over TLS or as the signer of
  * the {@code Mdm-Signature} header, and accepted only if the kernel's CA issued it and has not revoked it. At
- * Authenticate the certificate is bound to the UDID it enrolls; afterwards a certificate can only speak for that
- * UDID, so no device can act as another.
+ * Authenticate the certificate is bound to the UDID it enrolls (or, under user enrollment, the EnrollmentID); afterwards
+ * a certificate can only speak for that device, so no device can act as another. A Mac's user channel speaks with the
+ * same certificate for the same device, so its users can act for their own device only; it is offered no commands.
  */
 public abstract class AppleMdmEndpoint implements DeviceEndpoint {
 
+    /** Inventory key telling how the device enrolled: {@code device} (by UDID) or {@code user} (user enrollment, by EnrollmentID). */
+    public static final String ENROLLMENT_INVENTORY_KEY = "apple.enrollment";
     private static final Logger log = LoggerFactory.getLogger(AppleMdmEndpoint.class);
     /** Marks a DeclarativeManagement command sent for a setting until the device acknowledges it. */
     private static final String SYNC_COMMAND = "ddm-command/";
+    private static final String PARTIAL_LIST = "partial-list/";
 
     private final DeviceRegistry registry;
     private final CommandBus commands;
@@ -122,41 +127,39 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
     }
 
     private DeviceResponse checkIn(CheckIn message, IssuedCertificate certificate) {
+        Sender sender = message.sender();
         String bindingKey = "certificate/" + certificate.serialNumber();
-        Optional<String> boundUdid = storage.get(bindingKey).map(bytes -> new String(bytes, StandardCharsets.UTF_8));
+        Optional<String> bound = storage.get(bindingKey).map(bytes -> new String(bytes, StandardCharsets.UTF_8));
         if (message.messageType().equals("Authenticate")) {
-            if (boundUdid.isPresent() && !boundUdid.get().equals(message.udid())) {
+            if (sender.userChannel()) {
+                return DeviceResponse.text(400, "Authenticate is a device-channel message; it carries no UserID");
+            }
+            if (bound.isPresent() && !bound.get().equals(sender.deviceKey())) {
                 return DeviceResponse.text(403, "this identity certificate belongs to another device");
             }
-            Optional<String> token = Optional.ofNullable(certificate.bindings().get("enrollmentToken"));
-            Device device;
-            try {
-                device = registry.enroll(new EnrollmentClaim(token, platform, token.isPresent() ? EnrollmentMethod.LINK : EnrollmentMethod.PROGRAM,
-                        Map.of("udid", message.udid()), orEmpty(message.string("SerialNumber")),
-                        Optional.ofNullable(message.string("ProductName")).orElse(orEmpty(message.string("Model"))),
-                        orEmpty(message.string("OSVersion")), orEmpty(message.string("DeviceName"))));
-            } catch (EnrollmentRefusedException e) {
-                return DeviceResponse.text(403, "enrollment refused: " + e.getMessage());
-            }
-            storage.put(bindingKey, message.udid().getBytes(StandardCharsets.UTF_8));
-            storage.put("device/" + message.udid(), device.id().toString().getBytes(StandardCharsets.UTF_8));
-            log.info("Device {} authenticated as {}", message.udid(), device.id());
-            return ok();
+            return authenticate(message, certificate, bindingKey);
         }
-        if (boundUdid.isEmpty() || !boundUdid.get().equals(message.udid())) {
-            return DeviceResponse.text(403, "this identity certificate does not speak for device " + message.udid());
+        if (bound.isEmpty() || !bound.get().equals(sender.deviceKey())) {
+            return DeviceResponse.text(403, "this identity certificate does not speak for device " + sender.id());
         }
-        Optional<DeviceId> device = deviceOf(message.udid());
+        Optional<DeviceId> device = deviceOf(sender.deviceKey());
         if (device.isEmpty()) {
-            return DeviceResponse.text(403, "device " + message.udid() + " has not authenticated");
+            return DeviceResponse.text(403, "device " + sender.id() + " has not authenticated");
+        }
+        if (sender.userChannel()) {
+            return userChannelCheckIn(message, device.get());
+        }
+        String key = sender.deviceKey();
+        if (sender.userEnrolled() && message.messageType().endsWith("BootstrapToken")) {
+            return DeviceResponse.text(400, "Apple forbids bootstrap tokens under user enrollment");
         }
         switch (message.messageType()) {
             case "TokenUpdate" -> {
-                remember("push-token/" + message.udid(), message.body().objectForKey("Token"));
-                remember("push-magic/" + message.udid(), message.body().objectForKey("PushMagic"));
-                remember("push-topic/" + message.udid(), message.body().objectForKey("Topic"));
+                remember("push-token/" + key, message.body().objectForKey("Token"));
+                remember("push-magic/" + key, message.body().objectForKey("PushMagic"));
+                remember("push-topic/" + key, message.body().objectForKey("Topic"));
                 if (message.body().objectForKey("UnlockToken") instanceof NSData unlockToken) {
-                    storage.put("unlock-token/" + message.udid(), sealer.seal(unlockToken.bytes()));
+                    storage.put("unlock-token/" + key, sealer.seal(unlockToken.bytes()));
                 }
                 registry.recordCheckIn(device.get(), Instant.now());
                 return ok();
@@ -164,7 +167,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             case "CheckOut" -> {
                 registry.recordUnenrolled(device.get(), "the device sent CheckOut");
                 storage.delete(bindingKey);
-                declarations.forget(message.udid());
+                declarations.forget(key);
                 authority.revoke(certificate.serialNumber());
                 return ok();
             }
@@ -172,9 +175,9 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 // macOS escrows the token that lets the server grant secure tokens and authorise updates; an empty
                 // or missing token clears it.
                 if (message.body().objectForKey("BootstrapToken") instanceof NSData token && token.length() > 0) {
-                    storage.put("bootstrap-token/" + message.udid(), sealer.seal(token.bytes()));
+                    storage.put("bootstrap-token/" + key, sealer.seal(token.bytes()));
                 } else {
-                    storage.delete("bootstrap-token/" + message.udid());
+                    storage.delete("bootstrap-token/" + key);
                 }
                 return ok();
             }
@@ -184,20 +187,19 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                     return DeviceResponse.text(400, "DeclarativeManagement needs an Endpoint");
                 }
                 Optional<byte[]> data = message.body().objectForKey("Data") instanceof NSData bytes ? Optional.of(bytes.bytes()) : Optional.empty();
-                DeclarativeManagement.Answer answer = declarations.handle(message.udid(), endpoint, data,
+                DeclarativeManagement.Answer answer = declarations.handle(key, endpoint, data,
                         inventory -> registry.recordInventory(device.get(), inventory), settingReports(device.get()));
                 return answer.json().length == 0 ? DeviceResponse.empty(answer.status())
                         : DeviceResponse.of(answer.status(), "application/json", answer.json());
             }
             case "GetBootstrapToken" -> {
                 NSDictionary answer = new NSDictionary();
-                storage.get("bootstrap-token/" + message.udid()).map(sealer::open)
+                storage.get("bootstrap-token/" + key).map(sealer::open)
                         .ifPresent(token -> answer.put("BootstrapToken", new NSData(token)));
                 return DeviceResponse.of(200, "application/xml", Plists.xml(answer));
             }
             case "UserAuthenticate" -> {
-                // No user channel is offered: Apple's protocol says to answer 410 Gone.
-                return DeviceResponse.empty(410);
+                return DeviceResponse.text(400, "UserAuthenticate speaks for a user: it needs a UserID");
             }
             default -> {
                 return DeviceResponse.text(400, "check-in message " + message.messageType() + " is not supported yet");
@@ -205,15 +207,96 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         }
     }
 
-    private DeviceResponse connect(CommandReport report, IssuedCertificate certificate) {
-        Optional<String> boundUdid = storage.get("certificate/" + certificate.serialNumber())
-                .map(bytes -> new String(bytes, StandardCharsets.UTF_8));
-        if (boundUdid.isEmpty() || !boundUdid.get().equals(report.udid())) {
-            return DeviceResponse.text(403, "this identity certificate does not speak for device " + report.udid());
+    private DeviceResponse authenticate(CheckIn message, IssuedCertificate certificate, String bindingKey) {
+        Sender sender = message.sender();
+        Optional<String> token = Optional.ofNullable(certificate.bindings().get("enrollmentToken"));
+        // User enrollment keeps a personal device's identity from the organisation; a corporate token must not
+        // enroll a device that hides who it is.
+        if (sender.userEnrolled() && token.flatMap(registry::checkEnrollmentToken)
+                .filter(grant -> grant.ownership() != Ownership.PERSONAL).isPresent()) {
+            return DeviceResponse.text(403, "user enrollment (EnrollmentID) is for personal devices; this enrollment token is corporate");
         }
-        Optional<DeviceId> device = deviceOf(report.udid());
+        Device device;
+        try {
+            // Under user enrollment Apple withholds the serial number, and the EnrollmentID is the only hardware id.
+            device = registry.enroll(new EnrollmentClaim(token, platform, token.isPresent() ? EnrollmentMethod.LINK : EnrollmentMethod.PROGRAM,
+                    Map.of(sender.hardwareIdKind(), sender.id()), sender.userEnrolled() ? "" : orEmpty(message.string("SerialNumber")),
+                    Optional.ofNullable(message.string("ProductName")).orElse(orEmpty(message.string("Model"))),
+                    orEmpty(message.string("OSVersion")), orEmpty(message.string("DeviceName"))));
+        } catch (EnrollmentRefusedException e) {
+            return DeviceResponse.text(403, "enrollment refused: " + e.getMessage());
+        }
+        storage.put(bindingKey, sender.deviceKey().getBytes(StandardCharsets.UTF_8));
+        storage.put("device/" + sender.deviceKey(), device.id().toString().getBytes(StandardCharsets.UTF_8));
+        registry.recordInventory(device.id(), Map.of(ENROLLMENT_INVENTORY_KEY, sender.userEnrolled() ? "user" : "device"));
+        log.info("Device {} authenticated as {}", sender.deviceKey(), device.id());
+        return ok();
+    }
+
+    /**
+     * A Mac's user channel: the same device identity, speaking for one user of that device. Its push token is kept per
+     * user. Users are managed without an AuthToken: the answer to UserAuthenticate is an empty DigestChallenge (Apple's
+     * "no AuthToken needed"), because the server holds no user passwords a digest could be checked against, and
+     * the user channel is authenticated by the device's certificate like the device channel.
+     */
+    private DeviceResponse userChannelCheckIn(CheckIn message, DeviceId device) {
+        Sender sender = message.sender();
+        String userKey = userKey(sender);
+        switch (message.messageType()) {
+            case "TokenUpdate" -> {
+                remember(userKey + "/push-token", message.body().objectForKey("Token"));
+                remember(userKey + "/push-magic", message.body().objectForKey("PushMagic"));
+                remember(userKey + "/push-topic", message.body().objectForKey("Topic"));
+                remember(userKey + "/short-name", message.body().objectForKey("UserShortName"));
+                remember(userKey + "/long-name", message.body().objectForKey("UserLongName"));
+                registry.recordCheckIn(device, Instant.now());
+                return ok();
+            }
+            case "UserAuthenticate" -> {
+                // Apple: iOS has no UserAuthenticate and user enrollment forbids it; 410 tells the Mac the user is not
+                // managed, and it asks no more for this login session.
+                if (os != SettingProfiles.Os.MACOS || sender.userEnrolled()) {
+                    return DeviceResponse.empty(410);
+                }
+                NSDictionary answer = new NSDictionary();
+                if (message.string("DigestResponse") == null) {
+                    answer.put("DigestChallenge", "");
+                } else {
+                    // No challenge was issued, so no digest can be right: an empty AuthToken is Apple's refusal.
+                    answer.put("AuthToken", "");
+                }
+                return DeviceResponse.of(200, "application/xml", Plists.xml(answer));
+            }
+            case "CheckOut" -> {
+                // The user's channel goes; the device stays enrolled.
+                storage.keys(userKey + "/").forEach(storage::delete);
+                return ok();
+            }
+            default -> {
+                return DeviceResponse.text(400, "check-in message " + message.messageType() + " is not supported on the user channel");
+            }
+        }
+    }
+
+    private DeviceResponse connect(CommandReport report, IssuedCertificate certificate) {
+        Sender sender = report.sender();
+        Optional<String> bound = storage.get("certificate/" + certificate.serialNumber())
+                .map(bytes -> new String(bytes, StandardCharsets.UTF_8));
+        if (bound.isEmpty() || !bound.get().equals(sender.deviceKey())) {
+            return DeviceResponse.text(403, "this identity certificate does not speak for device " + sender.id());
+        }
+        Optional<DeviceId> device = deviceOf(sender.deviceKey());
         if (device.isEmpty()) {
-            return DeviceResponse.text(403, "device " + report.udid() + " has not authenticated");
+            return DeviceResponse.text(403, "device " + sender.id() + " has not authenticated");
+        }
+        if (sender.userChannel()) {
+            if (storage.get(userKey(sender) + "/push-token").isEmpty()) {
+                return DeviceResponse.text(403, "user " + sender.userId().get() + " has no user channel on device " + sender.id());
+            }
+            registry.recordCheckIn(device.get(), Instant.now());
+            // Kernel commands are device commands: the user channel is offered none, so it can only be Idle.
+            return report.status().equals("Idle") ? ok()
+                    : DeviceResponse.text(400, "the user channel carries no commands; there is nothing to answer");
         }
         registry.recordCheckIn(device.get(), Instant.now());
         if (report.status().equals("Idle")) {
@@ -237,20 +320,39 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             boolean sync = storage.delete(SYNC_COMMAND + report.commandUuid().get());
             if (sync && result.state() == CommandState.ACKNOWLEDGED) {
                 // The kernel has just marked the setting INSTALLED; a status report that came first may say otherwise.
-                declarations.reapply(report.udid(), settingReports(device.get()));
+                declarations.reapply(sender.deviceKey(), settingReports(device.get()));
             }
             if (result.state() == CommandState.ACKNOWLEDGED) {
-                Map<String, String> inventory = Inventory.of(report.body());
-                if (!inventory.isEmpty()) {
-                    registry.recordInventory(device.get(), inventory);
-                }
+                recordInventory(device.get(), report);
+            }
+            if (Inventory.listPrefix(report.body()).isPresent() || result.state() == CommandState.FAILED) {
+                // The answer to a list request is final: whether it asked for part of the list matters no more.
+                storage.delete(PARTIAL_LIST + report.commandUuid().get());
             }
         }
-        return nextCommand(device.get(), report.udid());
+        return nextCommand(device.get(), sender);
+    }
+
+    /** A complete list replaces what was recorded under its prefix; an answer to a filtered request only adds. */
+    private void recordInventory(DeviceId device, CommandReport report) {
+        Map<String, String> inventory = Inventory.of(report.body());
+        Optional<String> listPrefix = Inventory.listPrefix(report.body());
+        boolean partial = listPrefix.isPresent() && storage.get(PARTIAL_LIST + report.commandUuid().orElseThrow()).isPresent();
+        if (listPrefix.isPresent() && !partial) {
+            registry.replaceInventory(device, listPrefix.get(), inventory);
+            return;
+        }
+        if (partial) {
+            // Counting part of the apps is not the device's count.
+            inventory.remove(Inventory.APP_COUNT);
+        }
+        if (!inventory.isEmpty()) {
+            registry.recordInventory(device, inventory);
+        }
     }
 
     /** The next command the device can carry out; those it cannot are failed with the reason, and the next offered. */
-    private DeviceResponse nextCommand(DeviceId device, String udid) {
+    private DeviceResponse nextCommand(DeviceId device, Sender sender) {
         for (int attempt = 0; attempt < 20; attempt++) {
             List<Command> next = commands.take(device, 1);
             if (next.isEmpty()) {
@@ -261,17 +363,24 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             try {
                 // The unlock token is read and unsealed only for the one command that needs it, not on every message.
                 Optional<byte[]> unlockToken = command.type() == CommandType.CLEAR_PASSCODE
-                        ? storage.get("unlock-token/" + udid).map(sealer::open) : Optional.empty();
-                Optional<NSDictionary> sync = declarations.toCommand(command, udid, os);
+                        ? storage.get("unlock-token/" + sender.deviceKey()).map(sealer::open) : Optional.empty();
+                Optional<NSDictionary> sync = declarations.toCommand(command, sender.deviceKey(), os);
                 if (sync.isPresent()) {
-                    storage.put(SYNC_COMMAND + command.id(), udid.getBytes(StandardCharsets.UTF_8));
+                    storage.put(SYNC_COMMAND + command.id(), sender.deviceKey().getBytes(StandardCharsets.UTF_8));
                     return DeviceResponse.of(200, "application/xml", Plists.xml(sync.get()));
                 }
                 Optional<NSDictionary> plist = AppleCommands.toPlist(command, unlockToken, os, name -> certificateSetting(device, name));
-                if (plist.isPresent()) {
+                if (plist.isPresent() && sender.userEnrolled() && !AppleCommands.allowedInUserEnrollment(plist.get(), os)) {
+                    refusal = Optional.of(command.type() + " is not allowed on a user-enrolled (personal) device");
+                } else if (plist.isPresent()) {
+                    if (AppleCommands.partialAppList(plist.get())) {
+                        // Kept durably until the answer, which then must not remove the apps it was not asked about.
+                        storage.put(PARTIAL_LIST + command.id(), new byte[0]);
+                    }
                     return DeviceResponse.of(200, "application/xml", Plists.xml(plist.get()));
+                } else {
+                    refusal = Optional.of(command.type() + " has no equivalent on " + platform.id() + " (or lacks a parameter it needs)");
                 }
-                refusal = Optional.of(command.type() + " has no equivalent on " + platform.id() + " (or lacks a parameter it needs)");
             } catch (SettingProfiles.UnsupportedSettingException e) {
                 refusal = Optional.of(e.getMessage());
             }
@@ -291,8 +400,12 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         return (settingKey, state, reason) -> policies.reportActual(device, settingKey, state, reason);
     }
 
-    private Optional<DeviceId> deviceOf(String udid) {
-        return storage.get("device/" + udid).map(bytes -> DeviceId.parse(new String(bytes, StandardCharsets.UTF_8)));
+    private static String userKey(Sender sender) {
+        return "user/" + sender.deviceKey() + "/" + sender.userId().orElseThrow();
+    }
+
+    private Optional<DeviceId> deviceOf(String deviceKey) {
+        return storage.get("device/" + deviceKey).map(bytes -> DeviceId.parse(new String(bytes, StandardCharsets.UTF_8)));
     }
 
     private void remember(String key, NSObject value) {
@@ -307,7 +420,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
     static Map<String, Object> json(NSDictionary body) {
         Map<String, Object> values = new LinkedHashMap<>();
         for (String key : body.allKeys()) {
-            if (!key.equals("UDID") && !key.equals("CommandUUID") && !key.equals("Status")) {
+            if (!key.equals("UDID") && !key.equals("EnrollmentID") && !key.equals("CommandUUID") && !key.equals("Status")) {
                 values.put(key, plain(body.objectForKey(key)));
             }
         }

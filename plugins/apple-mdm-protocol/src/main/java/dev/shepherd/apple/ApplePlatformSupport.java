@@ -41,6 +41,7 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
     /** An enrollment profile's challenge is good for this long at most, however long the link lives. */
     public static final Duration MAX_CHALLENGE_VALIDITY = Duration.ofDays(7);
     static final String UNCONFIGURED_TOPIC = "com.apple.mgmt.External.unconfigured";
+    static final String PER_USER_CONNECTIONS = "com.apple.mdm.per-user-connections";
 
     private final CertificateAuthority authority;
     private final ServerSigner signer;
@@ -73,7 +74,10 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
     @Override
     public Optional<NativeCommand> translate(Device device, Command command) {
         try {
-            return AppleCommands.toPlist(command, Optional.empty(), os, name -> Optional.empty()).map(plist -> new NativeCommand("application/xml", Plists.xml(plist)));
+            boolean userEnrolled = device.hardwareIds().containsKey("enrollmentId");
+            return AppleCommands.toPlist(command, Optional.empty(), os, name -> Optional.empty())
+                    .filter(plist -> !userEnrolled || AppleCommands.allowedInUserEnrollment(plist, os))
+                    .map(plist -> new NativeCommand("application/xml", Plists.xml(plist)));
         } catch (SettingProfiles.UnsupportedSettingException e) {
             return Optional.empty();
         }
@@ -83,7 +87,10 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
     @Override
     public boolean wake(Device device) {
         String udid = device.hardwareIds().get("udid");
-        return udid != null && pusher.wake(udid);
+        String enrollmentId = device.hardwareIds().get("enrollmentId");
+        // The key the device's messages are stored under: its UDID, or its EnrollmentID if user-enrolled.
+        String key = udid != null ? udid : enrollmentId != null ? new Sender(enrollmentId, true, Optional.empty()).deviceKey() : null;
+        return key != null && pusher.wake(key);
     }
 
     @Override
@@ -117,11 +124,23 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
         X509Certificate root = chain.get(chain.size() - 1);
         Optional<X509Certificate> selfSigned = root.getSubjectX500Principal().equals(root.getIssuerX500Principal())
                 ? Optional.of(root) : Optional.empty();
+        // The kernel offers user enrollment for personal tokens whose user has an e-mail address, the managed account.
+        Optional<String> managedAppleId = invitation.userEnrollment() ? invitation.userEmail() : Optional.empty();
         EnrollmentProfile profile = new EnrollmentProfile(invitation.serverUrl(), identity.devicePath(), authority.scepPath(), challenge,
                 authority.certificate(), selfSigned, pushCertificates.topic().orElseGet(() -> config.get("topic", UNCONFIGURED_TOPIC)), config.get("organization", "Shepherd"),
-                invitation.ownership() == Ownership.PERSONAL,
-                os == SettingProfiles.Os.MACOS ? List.of("com.apple.mdm.bootstraptoken") : List.of());
+                invitation.ownership() == Ownership.PERSONAL, serverCapabilities(managedAppleId.isPresent()), managedAppleId);
         byte[] signed = signer.signAttached(Plists.xml(profile.toPlist()));
         return Optional.of(new EnrollmentArtifact("enroll.mobileconfig", "application/x-apple-aspen-config", signed, Optional.empty()));
+    }
+
+    /**
+     * A Mac gets a user channel per user ({@code per-user-connections}) and, unless user-enrolled (Apple forbids it
+     * there), escrows its bootstrap token; iPhones and iPads have neither.
+     */
+    private List<String> serverCapabilities(boolean userEnrollment) {
+        if (os != SettingProfiles.Os.MACOS) {
+            return List.of();
+        }
+        return userEnrollment ? List.of(PER_USER_CONNECTIONS) : List.of(PER_USER_CONNECTIONS, "com.apple.mdm.bootstraptoken");
     }
 }

@@ -9,30 +9,26 @@ import static java.util.Objects.requireNonNull;
  * SetBootstrapToken or DeclarativeManagement.
  *
  * @param messageType the message type
- * @param udid the device (or the user-enrollment EnrollmentID)
+ * @param sender the device (by UDID or, under user enrollment, EnrollmentID) and, on the user channel, the user
  * @param body the whole message
  */
-public record CheckIn(String messageType, String udid, NSDictionary body) {
+public record CheckIn(String messageType, Sender sender, NSDictionary body) {
 
     public CheckIn {
         requireNonNull(messageType, "messageType is null");
-        requireNonNull(udid, "udid is null");
+        requireNonNull(sender, "sender is null");
         requireNonNull(body, "body is null");
     }
 
     /**
-     * @throws PlistException when MessageType or UDID is missing
+     * @throws PlistException when MessageType or UDID (EnrollmentID) is missing or malformed
      */
     public static CheckIn parse(NSDictionary body) {
         String type = Plists.string(body, "MessageType");
-        String udid = Plists.string(body, "UDID");
-        if (udid == null) {
-            udid = Plists.string(body, "EnrollmentID");
+        if (type == null) {
+            throw new PlistException("a check-in message needs MessageType");
         }
-        if (type == null || udid == null) {
-            throw new PlistException("a check-in message needs MessageType and UDID (or EnrollmentID)");
-        }
-        return new CheckIn(type, udid, body);
+        return new CheckIn(type, Sender.of(body), body);
     }
 
     public String string(String key) {

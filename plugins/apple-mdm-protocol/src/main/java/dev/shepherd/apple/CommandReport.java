@@ -15,16 +15,16 @@ import static java.util.Objects.requireNonNull;
  * What a device sends to the server URL: its status (Idle, Acknowledged, Error, CommandFormatError, NotNow), the
  * command it answers, and the command's response keys.
  *
- * @param udid the device
+ * @param sender the device (by UDID or, under user enrollment, EnrollmentID) and, on the user channel, the user
  * @param status the status
  * @param commandUuid the command answered; empty when Idle
  * @param errors the device's error chain, localized descriptions first
  * @param body the whole message, for the command-specific response keys
  */
-public record CommandReport(String udid, String status, Optional<UUID> commandUuid, List<String> errors, NSDictionary body) {
+public record CommandReport(Sender sender, String status, Optional<UUID> commandUuid, List<String> errors, NSDictionary body) {
 
     public CommandReport {
-        requireNonNull(udid, "udid is null");
+        requireNonNull(sender, "sender is null");
         requireNonNull(status, "status is null");
         requireNonNull(commandUuid, "commandUuid is null");
         errors = List.copyOf(errors);
@@ -35,14 +35,11 @@ public record CommandReport(String udid, String status, Optional<UUID> commandUu
      * @throws PlistException when a required key is missing or malformed
      */
     public static CommandReport parse(NSDictionary body) {
-        String udid = Plists.string(body, "UDID");
-        if (udid == null) {
-            udid = Plists.string(body, "EnrollmentID");
-        }
         String status = Plists.string(body, "Status");
-        if (udid == null || status == null) {
-            throw new PlistException("a report needs UDID (or EnrollmentID) and Status");
+        if (status == null) {
+            throw new PlistException("a report needs Status");
         }
+        Sender sender = Sender.of(body);
         Optional<UUID> command = Optional.empty();
         String uuid = Plists.string(body, "CommandUUID");
         if (uuid != null && !status.equals("Idle")) {
@@ -64,6 +61,6 @@ public record CommandReport(String udid, String status, Optional<UUID> commandUu
                 }
             }
         }
-        return new CommandReport(udid, status, command, errors, body);
+        return new CommandReport(sender, status, command, errors, body);
     }
 }

@@ -30,10 +30,13 @@ import static java.util.Objects.requireNonNull;
  * @param organization shown to the user as the profile's organisation
  * @param personal whether the device is personally owned (BYOD): the server then gets no right to erase it
  * @param serverCapabilities optional protocol features the server supports, such as {@code com.apple.mdm.bootstraptoken}
+ * @param managedAppleId for user enrollment, the Managed Apple Account the user signs in with; empty for device enrollment.
+ *        A user-enrolled device keeps its personal data, UDID and serial number from the server and speaks by
+ *        EnrollmentID; only a personal device is user-enrolled.
  */
 public record EnrollmentProfile(String serverUrl, String mdmPath, String scepPath, String challenge, X509Certificate caCertificate,
                                 Optional<X509Certificate> trustedRoot, String topic, String organization, boolean personal,
-                                List<String> serverCapabilities) {
+                                List<String> serverCapabilities, Optional<String> managedAppleId) {
 
     /** Every access right Apple defines (profiles, lock, erase, queries, settings, apps...). */
     public static final int ALL_ACCESS_RIGHTS = 8191;
@@ -53,6 +56,13 @@ public record EnrollmentProfile(String serverUrl, String mdmPath, String scepPat
         requireNonNull(topic, "topic is null");
         requireNonNull(organization, "organization is null");
         serverCapabilities = List.copyOf(serverCapabilities);
+        requireNonNull(managedAppleId, "managedAppleId is null");
+        if (managedAppleId.isPresent() && !personal) {
+            throw new IllegalArgumentException("user enrollment is for personal devices only");
+        }
+        if (managedAppleId.filter(id -> !id.contains("@")).isPresent()) {
+            throw new IllegalArgumentException("a Managed Apple Account is an e-mail-like address: " + managedAppleId.get());
+        }
         if (!serverUrl.startsWith("https://")) {
             throw new IllegalArgumentException("Apple devices enroll over HTTPS only; the server URL is " + serverUrl);
         }
@@ -100,7 +110,17 @@ public record EnrollmentProfile(String serverUrl, String mdmPath, String scepPat
         mdm.put("CheckInURL", serverUrl + mdmPath + "/checkin");
         mdm.put("CheckOutWhenRemoved", true);
         mdm.put("SignMessage", true);
-        mdm.put("AccessRights", accessRights());
+        if (managedAppleId.isPresent()) {
+            // ManagedAppleID makes an installed profile a user enrollment (iOS 13-17, macOS 10.15-14; Apple's schema
+            // requires it there); AssignedManagedAppleID and EnrollmentMode are what account-driven enrollment
+            // (iOS 15+, macOS 14+) reads. AccessRights is left out: the device ignores it under user enrollment, where
+            // Apple fixes the rights (no erase, no personal apps, no device identifiers).
+            mdm.put("ManagedAppleID", managedAppleId.get());
+            mdm.put("AssignedManagedAppleID", managedAppleId.get());
+            mdm.put("EnrollmentMode", "BYOD");
+        } else {
+            mdm.put("AccessRights", accessRights());
+        }
         mdm.put("ServerCapabilities", new NSArray(serverCapabilities.stream().map(com.dd.plist.NSString::new).toArray(com.dd.plist.NSObject[]::new)));
         payloads.add(mdm);
 
@@ -110,7 +130,10 @@ public record EnrollmentProfile(String serverUrl, String mdmPath, String scepPat
         profile.put("PayloadIdentifier", IDENTIFIER);
         profile.put("PayloadUUID", UUID.randomUUID().toString().toUpperCase());
         profile.put("PayloadDisplayName", organization + " device management");
-        profile.put("PayloadDescription", personal
+        profile.put("PayloadDescription", managedAppleId.isPresent()
+                ? "Enrolls this personal device in " + organization + "'s device management with " + managedAppleId.get()
+                        + ". " + organization + " manages only its own accounts, apps and data, and cannot see or erase yours."
+                : personal
                 ? "Enrolls this personal device in " + organization + "'s device management. It cannot erase the device."
                 : "Enrolls this device in " + organization + "'s device management.");
         profile.put("PayloadOrganization", organization);

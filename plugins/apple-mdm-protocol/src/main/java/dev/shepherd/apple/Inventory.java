@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -22,7 +23,21 @@ public final class Inventory {
     public static final Set<String> QUERIES = Set.of("DeviceInformation", "SecurityInfo", "ProfileList", "CertificateList",
             "InstalledApplicationList");
 
+    /** Each installed app is one key under this prefix: {@code apple.app.<bundle id>} = version. */
+    public static final String APP_PREFIX = "apple.app.";
+    /** How many apps an InstalledApplicationList answer listed. */
+    public static final String APP_COUNT = "apple.apps.count";
+
     private Inventory() {
+    }
+
+    /**
+     * @param response an acknowledged command's response
+     * @return the inventory prefix the response lists completely, if it is a list with one key per item: the
+     *         installed applications' {@link #APP_PREFIX}. Whether the request asked for every item is the caller's to know.
+     */
+    public static Optional<String> listPrefix(NSDictionary response) {
+        return response.objectForKey("InstalledApplicationList") instanceof NSArray ? Optional.of(APP_PREFIX) : Optional.empty();
     }
 
     /**
@@ -52,11 +67,11 @@ public final class Inventory {
             inventory.put("apple.certificates", String.join(",", names));
         }
         if (response.objectForKey("InstalledApplicationList") instanceof NSArray apps) {
-            inventory.put("apple.apps.count", String.valueOf(apps.count()));
+            inventory.put(APP_COUNT, String.valueOf(apps.count()));
             for (NSObject item : apps.getArray()) {
                 if (item instanceof NSDictionary app && app.objectForKey("Identifier") != null) {
                     NSObject version = app.objectForKey("ShortVersion") != null ? app.objectForKey("ShortVersion") : app.objectForKey("Version");
-                    inventory.put("apple.app." + app.objectForKey("Identifier").toJavaObject(),
+                    inventory.put(APP_PREFIX + app.objectForKey("Identifier").toJavaObject(),
                             version == null ? "" : String.valueOf(version.toJavaObject()));
                 }
             }

@@ -45,7 +45,9 @@ import java.util.Optional;
  * identity over SCEP,
  * signs every message with a detached CMS signature in {@code Mdm-Signature}, checks in (Authenticate,
  * TokenUpdate, CheckOut) and runs the command loop, answering commands as a device does; on the
- * DeclarativeManagement command it synchronises its declarations and reports their state.
+ * DeclarativeManagement command it synchronises its declarations and reports their state. A user-enrolled device
+ * ({@link #userEnrolled}) speaks by EnrollmentID, never sending its UDID or serial number; a Mac also speaks on the
+ * user channel of one of its users.
  */
 public final class AppleDeviceSimulator {
 
@@ -79,7 +81,11 @@ public final class AppleDeviceSimulator {
     }
 
     private final String udid;
+    private final boolean userEnrolled;
     private final Kind kind;
+    /** The apps installed, bundle identifier to version, as InstalledApplicationList reports them. */
+    private final Map<String, String> apps = new LinkedHashMap<>(Map.of("com.tinyspeck.chatlyio", "24.05.10",
+            "com.microsoft.Office.Outlook", "4.2421.0"));
     private URI server;
     private HttpClient http = HttpClient.newHttpClient();
     private String connectPath;
@@ -96,17 +102,28 @@ public final class AppleDeviceSimulator {
     }
 
     public AppleDeviceSimulator(URI server, String udid, Kind kind) {
+        this(server, udid, kind, false);
+    }
+
+    private AppleDeviceSimulator(URI server, String id, Kind kind, boolean userEnrolled) {
         this.server = server;
-        this.udid = udid;
+        this.udid = id;
         this.kind = kind;
+        this.userEnrolled = userEnrolled;
         this.connectPath = kind.mount + "/connect";
         this.checkInPath = kind.mount + "/checkin";
+    }
+
+    /** A device enrolled by user enrollment (BYOD): it names itself by {@code enrollmentId} only. */
+    public static AppleDeviceSimulator userEnrolled(URI server, String enrollmentId, Kind kind) {
+        return new AppleDeviceSimulator(server, enrollmentId, kind, true);
     }
 
     private String topic() {
         return installed != null ? installed.topic() : "com.apple.mgmt.External.simulator";
     }
 
+    /** The UDID, or the EnrollmentID of a user-enrolled device. */
     public String udid() {
         return udid;
     }
@@ -124,6 +141,11 @@ public final class AppleDeviceSimulator {
     /** The PushMagic this device expects in the {@code mdm} field of its pushes. */
     public String pushMagic() {
         return java.util.UUID.nameUUIDFromBytes(("push magic of " + udid).getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString().toUpperCase();
+    }
+
+    /** Uninstalls an app: later InstalledApplicationList answers no longer list it. */
+    public void removeApp(String bundleId) {
+        apps.remove(bundleId);
     }
 
     public X509Certificate certificate() {
@@ -172,7 +194,8 @@ public final class AppleDeviceSimulator {
         URI checkInUrl = URI.create(Plists.string(mdm, "CheckInURL"));
         installed = new InstalledProfile(profile, signer, URI.create(Plists.string(scepContent, "URL")),
                 Plists.string(scepContent, "Challenge"), serverUrl, checkInUrl, Plists.string(mdm, "Topic"),
-                ((com.dd.plist.NSNumber) mdm.objectForKey("AccessRights")).intValue());
+                // A user-enrollment profile grants no AccessRights: Apple fixes them.
+                mdm.objectForKey("AccessRights") instanceof com.dd.plist.NSNumber rights ? rights.intValue() : 0);
         server = serverUrl.resolve("/");
         connectPath = serverUrl.getPath();
         checkInPath = checkInUrl.getPath();
@@ -206,7 +229,9 @@ public final class AppleDeviceSimulator {
     public HttpResponse<String> authenticate() throws Exception {
         NSDictionary message = message("Authenticate");
         message.put("Topic", topic());
-        message.put("SerialNumber", "SIM" + udid.substring(0, Math.min(8, udid.length())));
+        if (!userEnrolled) {
+            message.put("SerialNumber", "SIM" + udid.substring(0, Math.min(8, udid.length())));
+        }
         message.put("ProductName", kind.productName);
         message.put("Model", kind.model);
         message.put("OSVersion", kind.osVersion);
@@ -220,8 +245,48 @@ public final class AppleDeviceSimulator {
         message.put("Topic", topic());
         message.put("Token", new NSData(java.util.HexFormat.of().parseHex(pushToken())));
         message.put("PushMagic", pushMagic());
-        message.put("UnlockToken", new NSData(new byte[]{9, 9, 9}));
+        if (!userEnrolled) {
+            message.put("UnlockToken", new NSData(new byte[]{9, 9, 9}));
+        }
         return checkIn(message);
+    }
+
+    /** A Mac user's TokenUpdate on the user channel: the user's own push token and magic. */
+    public HttpResponse<String> userTokenUpdate(String userId, String shortName, String longName) throws Exception {
+        NSDictionary message = userMessage("TokenUpdate", userId);
+        message.put("Topic", topic());
+        message.put("UserShortName", shortName);
+        message.put("UserLongName", longName);
+        message.put("Token", new NSData(new byte[]{7, 7, 7, 7}));
+        message.put("PushMagic", "55555555-6666-7777-8888-999999999999");
+        message.put("NotOnConsole", false);
+        return checkIn(message);
+    }
+
+    /** UserAuthenticate: without a digest response, the first step; with one, the second. */
+    public HttpResponse<String> userAuthenticate(String userId, Optional<String> digestResponse) throws Exception {
+        NSDictionary message = userMessage("UserAuthenticate", userId);
+        digestResponse.ifPresent(digest -> message.put("DigestResponse", digest));
+        return checkIn(message);
+    }
+
+    /** A user-channel CheckOut: the user leaves management, the device does not. */
+    public HttpResponse<String> userCheckOut(String userId) throws Exception {
+        return checkIn(userMessage("CheckOut", userId));
+    }
+
+    /** Idle on the user channel of a user. */
+    public HttpResponse<String> userIdle(String userId) throws Exception {
+        NSDictionary report = identified(new NSDictionary());
+        report.put(userEnrolled ? "EnrollmentUserID" : "UserID", userId);
+        report.put("Status", "Idle");
+        return put(connectPath, Plists.xml(report), signature(Plists.xml(report)));
+    }
+
+    private NSDictionary userMessage(String type, String userId) {
+        NSDictionary message = message(type);
+        message.put(userEnrolled ? "EnrollmentUserID" : "UserID", userId);
+        return message;
     }
 
     /** A DeclarativeManagement check-in: {@code tokens}, {@code declaration-items}, {@code declaration/...}, {@code status}. */
@@ -314,16 +379,14 @@ public final class AppleDeviceSimulator {
 
     /** Idle: asks for the next command; returns the command plist, or empty when there is none. */
     public Optional<NSDictionary> idle() throws Exception {
-        NSDictionary report = new NSDictionary();
-        report.put("UDID", udid);
+        NSDictionary report = identified(new NSDictionary());
         report.put("Status", "Idle");
         return command(put(connectPath, Plists.xml(report), signature(Plists.xml(report))));
     }
 
     /** Answers a command the way an iPhone does and returns the next one. */
     public Optional<NSDictionary> answer(NSDictionary command, String status) throws Exception {
-        NSDictionary report = new NSDictionary();
-        report.put("UDID", udid);
+        NSDictionary report = identified(new NSDictionary());
         report.put("Status", status);
         report.put("CommandUUID", Plists.string(command, "CommandUUID"));
         String type = Plists.string((NSDictionary) command.objectForKey("Command"), "RequestType");
@@ -335,7 +398,9 @@ public final class AppleDeviceSimulator {
             NSDictionary answers = new NSDictionary();
             answers.put("OSVersion", "17.6");
             answers.put("DeviceName", "Front desk iPhone");
-            answers.put("SerialNumber", "SIMSERIAL01");
+            if (!userEnrolled) {
+                answers.put("SerialNumber", "SIMSERIAL01");
+            }
             answers.put("ProductName", kind.productName);
             answers.put("IsSupervised", true);
             answers.put("BatteryLevel", 0.83);
@@ -358,15 +423,23 @@ public final class AppleDeviceSimulator {
             report.put("ProfileList", new NSArray(enrollment));
         }
         if (status.equals("Acknowledged") && "InstalledApplicationList".equals(type)) {
-            NSDictionary slack = new NSDictionary();
-            slack.put("Identifier", "com.tinyspeck.chatlyio");
-            slack.put("ShortVersion", "24.05.10");
-            slack.put("Name", "Slack");
-            NSDictionary outlook = new NSDictionary();
-            outlook.put("Identifier", "com.microsoft.Office.Outlook");
-            outlook.put("ShortVersion", "4.2421.0");
-            outlook.put("Name", "Microsoft Outlook");
-            report.put("InstalledApplicationList", new NSArray(slack, outlook));
+            // As a device does, only the apps asked for when the request names some.
+            java.util.Set<String> asked = new java.util.HashSet<>();
+            if (((NSDictionary) command.objectForKey("Command")).objectForKey("Identifiers") instanceof NSArray identifiers) {
+                for (var identifier : identifiers.getArray()) {
+                    asked.add(identifier.toJavaObject().toString());
+                }
+            }
+            List<NSDictionary> listed = new java.util.ArrayList<>();
+            apps.forEach((bundleId, version) -> {
+                if (asked.isEmpty() || asked.contains(bundleId)) {
+                    NSDictionary app = new NSDictionary();
+                    app.put("Identifier", bundleId);
+                    app.put("ShortVersion", version);
+                    listed.add(app);
+                }
+            });
+            report.put("InstalledApplicationList", new NSArray(listed.toArray(NSDictionary[]::new)));
         }
         if (status.equals("Error")) {
             NSDictionary error = new NSDictionary();
@@ -398,8 +471,7 @@ public final class AppleDeviceSimulator {
 
     /** An Idle report, for sending by other routes. */
     public byte[] idleReport() {
-        NSDictionary report = new NSDictionary();
-        report.put("UDID", udid);
+        NSDictionary report = identified(new NSDictionary());
         report.put("Status", "Idle");
         return Plists.xml(report);
     }
@@ -452,9 +524,14 @@ public final class AppleDeviceSimulator {
     }
 
     private NSDictionary message(String type) {
-        NSDictionary message = new NSDictionary();
+        NSDictionary message = identified(new NSDictionary());
         message.put("MessageType", type);
-        message.put("UDID", udid);
+        return message;
+    }
+
+    /** Names the device as it does: by UDID, or by EnrollmentID alone under user enrollment. */
+    private NSDictionary identified(NSDictionary message) {
+        message.put(userEnrolled ? "EnrollmentID" : "UDID", udid);
         return message;
     }
 

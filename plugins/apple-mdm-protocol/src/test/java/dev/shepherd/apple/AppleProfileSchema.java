@@ -76,6 +76,48 @@ public final class AppleProfileSchema {
         return out;
     }
 
+    /**
+     * The problems of a user-enrollment profile on {@code os}, beyond {@link #violations}: by the {@code userenrollment}
+     * modes of the schemas, a payload type or a key that is {@code forbidden} must be absent, a key that is
+     * {@code required} present, and a key that is {@code ignored} absent too, since the device would not honour it.
+     * Keys are checked at the top level and the first level of each payload.
+     */
+    public List<String> userEnrollmentViolations(NSDictionary profile, String os) {
+        List<String> out = new ArrayList<>();
+        checkUserEnrollment("", profile, schema("TopLevel").orElseThrow(), os, out);
+        if (profile.get("PayloadContent") instanceof NSArray content) {
+            for (int i = 0; i < content.count(); i++) {
+                if (content.objectAtIndex(i) instanceof NSDictionary payload && payload.get("PayloadType") instanceof NSString type) {
+                    String path = "PayloadContent[" + i + "]";
+                    Optional<JsonNode> schema = schema(type.getContent());
+                    if (schema.isPresent()) {
+                        if (userEnrollmentMode(schema.get().path("payload"), os).equals("forbidden")) {
+                            out.add(path + ": payload type " + type.getContent() + " is forbidden under user enrollment on " + os);
+                        }
+                        checkUserEnrollment(path, payload, schema.get(), os, out);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void checkUserEnrollment(String path, NSDictionary dictionary, JsonNode schema, String os, List<String> out) {
+        keysByName(schema.path("payloadkeys")).forEach((name, key) -> {
+            String mode = userEnrollmentMode(key, os);
+            boolean present = dictionary.containsKey(name);
+            if (present && (mode.equals("forbidden") || mode.equals("ignored"))) {
+                out.add(join(path, name) + ": " + mode + " under user enrollment on " + os);
+            } else if (!present && mode.equals("required")) {
+                out.add(join(path, name) + ": required under user enrollment on " + os);
+            }
+        });
+    }
+
+    private static String userEnrollmentMode(JsonNode node, String os) {
+        return node.path("supportedOS").path(os).path("userenrollment").path("mode").asText("allowed");
+    }
+
     private void checkPayload(String path, NSDictionary payload, String os, List<String> out) {
         String type = payload.get("PayloadType") instanceof NSString name ? name.getContent() : null;
         Optional<JsonNode> schema =

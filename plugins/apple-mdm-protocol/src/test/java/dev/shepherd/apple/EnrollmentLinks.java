@@ -1,5 +1,6 @@
 package dev.shepherd.apple;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.testing.TestServer;
 
@@ -25,16 +26,33 @@ public final class EnrollmentLinks {
      * @return the token's {@code enrollmentUrl}
      */
     public static URI create(TestServer server, String platform, String ownership, int uses) {
+        return URI.create(post(server, "/api/v1/enrollment-tokens", Map.of("name", platform + " " + ownership, "ownership", ownership,
+                "platform", platform, "maxUses", uses, "validForHours", 24)).path("enrollmentUrl").asText());
+    }
+
+    /**
+     * A single-use user-enrollment link: a person added to the directory with an e-mail address, a personal token
+     * assigned to them, and the token's link with {@code ?mode=user}.
+     *
+     * @param email the person's e-mail address, which becomes their Managed Apple Account
+     */
+    public static URI createUserEnrollment(TestServer server, String platform, String username, String email) {
+        String userId = post(server, "/api/v1/users", Map.of("username", username, "displayName", username, "email", email))
+                .path("id").asText();
+        String link = post(server, "/api/v1/enrollment-tokens", Map.of("name", platform + " BYOD " + username, "ownership", "PERSONAL",
+                "platform", platform, "userId", userId, "maxUses", 1, "validForHours", 24)).path("enrollmentUrl").asText();
+        return URI.create(link + "?mode=user");
+    }
+
+    private static JsonNode post(TestServer server, String path, Map<String, Object> body) {
         try {
-            String body = JSON.writeValueAsString(Map.of("name", platform + " " + ownership, "ownership", ownership,
-                    "platform", platform, "maxUses", uses, "validForHours", 24));
-            HttpResponse<String> created = server.send(HttpRequest.newBuilder(server.uri("/api/v1/enrollment-tokens"))
+            HttpResponse<String> created = server.send(HttpRequest.newBuilder(server.uri(path))
                     .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
-                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build());
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build());
             if (created.statusCode() != 201) {
-                throw new IllegalStateException("creating an enrollment token answered " + created.statusCode() + ": " + created.body());
+                throw new IllegalStateException("POST " + path + " answered " + created.statusCode() + ": " + created.body());
             }
-            return URI.create(JSON.readTree(created.body()).path("enrollmentUrl").asText());
+            return JSON.readTree(created.body());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -26,13 +26,48 @@ class EnrollmentProfileTest {
     private static EnrollmentProfile profile(boolean personal) {
         return new EnrollmentProfile("https://mdm.example.com", "/mdm/apple-ios", "/scep", "one-time-challenge", ca, Optional.of(ca),
                 "com.apple.mgmt.External.2f0c1a9e-5b7d-4c1e-9a43-0d6e8f1b2c3d", "Example Corp", personal,
-                List.of("com.apple.mdm.bootstraptoken"));
+                List.of("com.apple.mdm.bootstraptoken", "com.apple.mdm.per-user-connections"), Optional.empty());
+    }
+
+    private static EnrollmentProfile userEnrollment() {
+        return new EnrollmentProfile("https://mdm.example.com", "/mdm/apple-ios", "/scep", "one-time-challenge", ca, Optional.of(ca),
+                "com.apple.mgmt.External.2f0c1a9e-5b7d-4c1e-9a43-0d6e8f1b2c3d", "Example Corp", true,
+                List.of("com.apple.mdm.per-user-connections"), Optional.of("ana@example.com"));
     }
 
     @ParameterizedTest(name = "{0}, personal={1}")
     @CsvSource({"iOS,false", "iOS,true", "macOS,false", "macOS,true"})
     void theGeneratedProfileIsValidAgainstApplesSchemas(String os, boolean personal) {
         assertThat(new AppleProfileSchema().violations(profile(personal).toPlist(), os)).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"iOS", "macOS"})
+    void theUserEnrollmentProfileIsValidAgainstApplesSchemasAndTheirUserEnrollmentRules(String os) {
+        NSDictionary plist = userEnrollment().toPlist();
+        AppleProfileSchema schema = new AppleProfileSchema();
+        assertThat(schema.violations(plist, os)).isEmpty();
+        assertThat(schema.userEnrollmentViolations(plist, os)).isEmpty();
+        assertThat(schema.userEnrollmentViolations(profile(true).toPlist(), os))
+                .as("a device-enrollment profile is not a user enrollment").isNotEmpty();
+    }
+
+    @Test
+    void userEnrollmentNamesTheManagedAccountAsksForByodAndClaimsNoAccessRights() {
+        NSDictionary mdm = payload(userEnrollment().toPlist(), "com.apple.mdm");
+        assertThat(Plists.string(mdm, "AssignedManagedAppleID")).isEqualTo("ana@example.com");
+        assertThat(Plists.string(mdm, "ManagedAppleID")).isEqualTo("ana@example.com");
+        assertThat(Plists.string(mdm, "EnrollmentMode")).isEqualTo("BYOD");
+        assertThat(mdm.containsKey("AccessRights")).as("Apple fixes the rights of a user enrollment").isFalse();
+        assertThat(payload(profile(true).toPlist(), "com.apple.mdm").containsKey("EnrollmentMode")).isFalse();
+    }
+
+    @Test
+    void onlyAPersonalDeviceIsUserEnrolledAndOnlyWithAnAccountAddress() {
+        assertThatThrownBy(() -> new EnrollmentProfile("https://mdm.example.com", "/mdm/apple-ios", "/scep", "c", ca, Optional.empty(),
+                "com.apple.mgmt.External.x", "Example", false, List.of(), Optional.of("ana@example.com"))).hasMessageContaining("personal");
+        assertThatThrownBy(() -> new EnrollmentProfile("https://mdm.example.com", "/mdm/apple-ios", "/scep", "c", ca, Optional.empty(),
+                "com.apple.mgmt.External.x", "Example", true, List.of(), Optional.of("ana"))).hasMessageContaining("e-mail");
     }
 
     @Test
@@ -58,9 +93,9 @@ class EnrollmentProfileTest {
     @Test
     void appleDevicesEnrollOverHttpsWithAnMdmTopicOnly() {
         assertThatThrownBy(() -> new EnrollmentProfile("http://mdm.example.com", "/mdm/apple-ios", "/scep", "c", ca, Optional.empty(),
-                "com.apple.mgmt.External.x", "Example", false, List.of())).hasMessageContaining("HTTPS");
+                "com.apple.mgmt.External.x", "Example", false, List.of(), Optional.empty())).hasMessageContaining("HTTPS");
         assertThatThrownBy(() -> new EnrollmentProfile("https://mdm.example.com", "/mdm/apple-ios", "/scep", "c", ca, Optional.empty(),
-                "com.example.topic", "Example", false, List.of())).hasMessageContaining("com.apple.mgmt.");
+                "com.example.topic", "Example", false, List.of(), Optional.empty())).hasMessageContaining("com.apple.mgmt.");
     }
 
     private static NSDictionary payload(NSDictionary profile, String type) {

@@ -4,6 +4,7 @@ import com.dd.plist.NSDictionary;
 import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.Device;
+import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
@@ -61,7 +62,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * The iOS plugin loaded from its plugin file into a running server, driven by a simulated iPhone over HTTPS:
  * the signed enrollment profile from an admin-created link, SCEP identity, Authenticate, TokenUpdate, the command loop with acknowledgements, errors and inventory, CheckOut;
- * and the refusals: forged signatures, another device's UDID, replayed challenges.
+ * and the refusals: forged signatures, another device's UDID, replayed challenges; a user-enrolled (BYOD) iPhone
+ * speaking by EnrollmentID; apps that disappear from the device disappearing from its inventory.
  */
 class AppleMdmIT {
 
@@ -131,6 +133,99 @@ class AppleMdmIT {
         assertThat(iphone.checkOut().statusCode()).isEqualTo(200);
         assertThat(kernel.devices().get(device.id()).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
         assertThat(kernel.certificateAuthority().verify(java.util.List.of(iphone.certificate()))).isEmpty();
+    }
+
+    @Test
+    void anAppRemovedFromTheDeviceLeavesItsInventoryButAFilteredListRemovesNothing() throws Exception {
+        AppleDeviceSimulator iphone = enrolledDevice("00008110-0018FF");
+        DeviceId deviceId = kernel.devices().idByHardwareId(Platform.IOS, "udid", iphone.udid()).orElseThrow();
+        CommandRequest allApps = new CommandRequest(CommandType.REFRESH_INVENTORY, Map.of("query", "InstalledApplicationList"), 0, Optional.empty());
+        kernel.commands().issue(TestKernel.ADMIN, deviceId, allApps);
+        assertThat(iphone.answer(iphone.idle().orElseThrow(), "Acknowledged")).isEmpty();
+        assertThat(inventoryThroughTheApi(deviceId)).containsEntry("apple.app.com.microsoft.Office.Outlook", "4.2421.0")
+                .containsEntry("apple.apps.count", "2");
+
+        iphone.removeApp("com.microsoft.Office.Outlook");
+        // Asked about one app only, the answer says nothing about the others.
+        kernel.commands().issue(TestKernel.ADMIN, deviceId, new CommandRequest(CommandType.RAW, Map.of("plist", """
+                <plist version="1.0"><dict><key>Command</key><dict>
+                <key>RequestType</key><string>InstalledApplicationList</string>
+                <key>Identifiers</key><array><string>com.tinyspeck.chatlyio</string></array>
+                </dict></dict></plist>"""), 0, Optional.empty()));
+        assertThat(iphone.answer(iphone.idle().orElseThrow(), "Acknowledged")).isEmpty();
+        assertThat(inventoryThroughTheApi(deviceId)).containsEntry("apple.app.com.microsoft.Office.Outlook", "4.2421.0")
+                .containsEntry("apple.apps.count", "2");
+
+        kernel.commands().issue(TestKernel.ADMIN, deviceId, allApps);
+        assertThat(iphone.answer(iphone.idle().orElseThrow(), "Acknowledged")).isEmpty();
+        assertThat(inventoryThroughTheApi(deviceId)).doesNotContainKey("apple.app.com.microsoft.Office.Outlook")
+                .containsEntry("apple.app.com.tinyspeck.chatlyio", "24.05.10").containsEntry("apple.apps.count", "1")
+                .containsEntry("apple.enrollment", "device");
+    }
+
+    @Test
+    void aUserEnrolledIphoneSpeaksByItsEnrollmentIdAndOnlyForItself() throws Exception {
+        AppleDeviceSimulator corporate = enrolledDevice("00008110-0019AA");
+        URI link = EnrollmentLinks.createUserEnrollment(server, "ios", "ana", "ana@example.com");
+        AppleDeviceSimulator byod = AppleDeviceSimulator.userEnrolled(server.uri("/"), "B6D1E2F3-0A4B-4C5D-8E6F-7A8B9C0D1E2F",
+                AppleDeviceSimulator.Kind.IPHONE);
+        AppleDeviceSimulator.InstalledProfile profile = byod.installProfile(link);
+        assertThat(profile.profile().toXMLPropertyList()).contains("<key>AssignedManagedAppleID</key>", "<string>ana@example.com</string>",
+                "<key>EnrollmentMode</key>", "<string>BYOD</string>");
+        assertThat(profile.accessRights()).as("Apple fixes a user enrollment's rights").isZero();
+        assertThat(byod.enrollIdentity().status()).isEqualTo("0");
+        assertThat(byod.authenticate().statusCode()).isEqualTo(200);
+        assertThat(byod.tokenUpdate().statusCode()).isEqualTo(200);
+
+        DeviceId deviceId = kernel.devices().idByHardwareId(Platform.IOS, "enrollmentId", byod.udid()).orElseThrow();
+        Device device = kernel.devices().get(deviceId).orElseThrow().device();
+        assertThat(device.ownership()).isEqualTo(Ownership.PERSONAL);
+        assertThat(device.userId()).isPresent();
+        assertThat(device.serialNumber()).isEmpty();
+        assertThat(device.hardwareIds()).containsOnlyKeys("enrollmentId");
+        assertThat(inventoryThroughTheApi(deviceId)).containsEntry("apple.enrollment", "user");
+
+        CommandRecord inventory = kernel.commands().issue(TestKernel.ADMIN, deviceId, CommandRequest.of(CommandType.REFRESH_INVENTORY));
+        CommandRecord restart = kernel.commands().issue(TestKernel.ADMIN, deviceId, CommandRequest.of(CommandType.RESTART));
+        NSDictionary information = byod.idle().orElseThrow();
+        assertThat(Plists.string((NSDictionary) information.objectForKey("Command"), "RequestType")).isEqualTo("DeviceInformation");
+        assertThat(byod.answer(information, "Acknowledged")).as("Apple forbids restarting a user-enrolled device").isEmpty();
+        assertThat(kernel.commands().get(inventory.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+        CommandRecord refused = kernel.commands().get(restart.command().id()).orElseThrow();
+        assertThat(refused.command().state()).isEqualTo(CommandState.FAILED);
+        assertThat(refused.errorReason()).hasValueSatisfying(reason -> assertThat(reason).contains("user-enrolled"));
+        assertThat(byod.userAuthenticate("FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF", Optional.empty()).statusCode())
+                .as("iPhones have no UserAuthenticate").isEqualTo(410);
+
+        // Its certificate speaks for its own enrollment id only: not another one, not a UDID.
+        AppleDeviceSimulator otherEnrollment = AppleDeviceSimulator.userEnrolled(server.uri("/"), "C7E2F304-1B5C-4D6E-9F70-8B9CAD0E1F30",
+                AppleDeviceSimulator.Kind.IPHONE);
+        otherEnrollment.useIdentityOf(byod);
+        assertThat(otherEnrollment.authenticate().statusCode()).isEqualTo(403);
+        assertThat(otherEnrollment.tokenUpdate().statusCode()).isEqualTo(403);
+        AppleDeviceSimulator corporateUdid = new AppleDeviceSimulator(server.uri("/"), corporate.udid());
+        corporateUdid.useIdentityOf(byod);
+        assertThat(corporateUdid.tokenUpdate().statusCode()).isEqualTo(403);
+        assertThat(corporateUdid.put("/mdm/apple-ios/connect", corporateUdid.idleReport(), corporateUdid.signature(corporateUdid.idleReport()))
+                .statusCode()).isEqualTo(403);
+        // Nor does a UDID's certificate speak for the enrollment id.
+        AppleDeviceSimulator claimingByod = AppleDeviceSimulator.userEnrolled(server.uri("/"), byod.udid(), AppleDeviceSimulator.Kind.IPHONE);
+        claimingByod.useIdentityOf(corporate);
+        assertThat(claimingByod.put("/mdm/apple-ios/connect", claimingByod.idleReport(), claimingByod.signature(claimingByod.idleReport()))
+                .statusCode()).isEqualTo(403);
+
+        // A corporate link cannot be turned into a user enrollment.
+        URI corporateLink = enrollmentLink(Ownership.CORPORATE);
+        assertThat(server.get(corporateLink.getPath() + "?mode=user").statusCode()).isEqualTo(400);
+        assertThat(server.get(corporateLink.getPath() + "?mode=kiosk").statusCode()).isEqualTo(400);
+    }
+
+    /** The device's inventory as an admin reads it: {@code GET /api/v1/devices/{id}/inventory}. */
+    private Map<String, String> inventoryThroughTheApi(DeviceId deviceId) throws Exception {
+        HttpResponse<String> response = server.send(HttpRequest.newBuilder(server.uri("/api/v1/devices/" + deviceId + "/inventory"))
+                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD)).GET().build());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return JSON.readValue(response.body(), new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() { });
     }
 
     @Test

@@ -43,7 +43,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * Both Apple plugins loaded from their plugin files into one running server; a simulated Mac and a simulated
  * iPhone each enroll through their own link and are managed side by side: the whole lifecycle on the Mac, from
- * the signed profile to a FileVault policy, a lock and CheckOut.
+ * the signed profile to a FileVault policy, a lock and CheckOut; and a Mac user's channel.
  */
 class MacMdmIT {
 
@@ -136,6 +136,54 @@ class MacMdmIT {
         assertThat(kernel.devices().get(macId).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
         assertThat(kernel.devices().get(kernel.devices().idByHardwareId(Platform.IOS, "udid", iphone.udid()).orElseThrow())
                 .orElseThrow().device().status()).isEqualTo(DeviceStatus.ENROLLED);
+    }
+
+    @Test
+    void aMacUserChannelSpeaksWithTheMacsIdentityForThatMacOnlyAndTakesNoCommands() throws Exception {
+        AppleDeviceSimulator mac = new AppleDeviceSimulator(server.uri("/"), "B2C3D4E5-1111-6666-BBBB-123456789ABC", AppleDeviceSimulator.Kind.MAC);
+        assertThat(mac.installProfile(link("macos")).profile().toXMLPropertyList()).contains("com.apple.mdm.per-user-connections");
+        assertThat(mac.enrollIdentity().status()).isEqualTo("0");
+        assertThat(mac.authenticate().statusCode()).isEqualTo(200);
+        assertThat(mac.tokenUpdate().statusCode()).isEqualTo(200);
+        DeviceId macId = kernel.devices().idByHardwareId(Platform.MACOS, "udid", mac.udid()).orElseThrow();
+        String user = "5F2A9C1E-3B4D-4E6F-8A7B-9C0D1E2F3A4B";
+
+        // UserAuthenticate: an empty DigestChallenge means no AuthToken is needed; a digest was never asked for.
+        var challenge = mac.userAuthenticate(user, Optional.empty());
+        assertThat(challenge.statusCode()).isEqualTo(200);
+        assertThat(Plists.string(Plists.dictionary(challenge.body().getBytes()), "DigestChallenge")).isEmpty();
+        var digest = mac.userAuthenticate(user, Optional.of("a digest of a password the server never knew"));
+        assertThat(digest.statusCode()).isEqualTo(200);
+        assertThat(Plists.string(Plists.dictionary(digest.body().getBytes()), "AuthToken")).isEmpty();
+
+        assertThat(mac.userIdle(user).statusCode()).as("no user channel before its TokenUpdate").isEqualTo(403);
+        assertThat(mac.userTokenUpdate(user, "ana", "Ana Lima").statusCode()).isEqualTo(200);
+        assertThat(storedValues("user/" + mac.udid() + "/" + user + "/push-token")).hasSize(1);
+
+        CommandRecord lock = kernel.commands().issue(TestKernel.ADMIN, macId, CommandRequest.of(CommandType.LOCK));
+        var userIdle = mac.userIdle(user);
+        assertThat(userIdle.statusCode()).isEqualTo(200);
+        assertThat(userIdle.body()).as("kernel commands go to the device channel").isEmpty();
+        NSDictionary lockCommand = mac.idle().orElseThrow();
+        assertThat(Plists.string(lockCommand, "CommandUUID")).isEqualTo(lock.command().id().toString());
+
+        // Another Mac's certificate cannot speak for this Mac's user, nor the user for an unknown user.
+        AppleDeviceSimulator other = new AppleDeviceSimulator(server.uri("/"), "C3D4E5F6-2222-7777-CCCC-23456789ABCD", AppleDeviceSimulator.Kind.MAC);
+        other.installProfile(link("macos"));
+        assertThat(other.enrollIdentity().status()).isEqualTo("0");
+        assertThat(other.authenticate().statusCode()).isEqualTo(200);
+        AppleDeviceSimulator impostor = new AppleDeviceSimulator(server.uri("/"), mac.udid(), AppleDeviceSimulator.Kind.MAC);
+        impostor.useIdentityOf(other);
+        assertThat(impostor.userTokenUpdate(user, "ana", "Ana Lima").statusCode()).isEqualTo(403);
+        assertThat(impostor.userIdle(user).statusCode()).isEqualTo(403);
+        assertThat(other.userIdle(user).statusCode()).as("the user has no channel on the other Mac").isEqualTo(403);
+
+        // The user leaving management does not take the Mac with them.
+        assertThat(mac.userCheckOut(user).statusCode()).isEqualTo(200);
+        assertThat(kernel.devices().get(macId).orElseThrow().device().status()).isEqualTo(DeviceStatus.ENROLLED);
+        assertThat(mac.userIdle(user).statusCode()).isEqualTo(403);
+        assertThat(mac.answer(lockCommand, "Acknowledged")).isEmpty();
+        assertThat(kernel.commands().get(lock.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
     }
 
     /** What the macOS plugin stored under a key prefix, read straight from the database. */
