@@ -181,6 +181,7 @@ public final class ShepherdServer implements AutoCloseable {
         environment.export(dev.shepherd.api.pki.ServerSigner.class, new CmsServerSigner(identity));
         environment.export(dev.shepherd.api.config.SecretSealer.class, new dev.shepherd.security.SecretBoxSealer(secrets));
         environment.export(dev.shepherd.api.policy.PolicyService.class, new PluginPolicyService(kernel.policies()));
+        environment.export(dev.shepherd.api.config.ServerAddress.class, (dev.shepherd.api.config.ServerAddress) this::publicUrl);
         plugins = new PluginHost(config.pluginsDir(), config.dataDir().resolve("plugin-work"),
                 config.plugins().scanInterval(), config.plugins().callTimeout(), environment, registry, kernel.events(),
                 new JdbcPluginSwitches(kernel.transactions()));
