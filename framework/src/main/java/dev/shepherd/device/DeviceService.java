@@ -174,7 +174,8 @@ public final class DeviceService {
      */
     public DeviceRecord enroll(Actor actor, EnrollmentClaim claim) {
         requireNonNull(claim, "claim is null");
-        if (claim.enrollmentToken().isEmpty() && claim.method() != EnrollmentMethod.PROGRAM && claim.method() != EnrollmentMethod.MANUAL) {
+        if (claim.enrollmentToken().isEmpty() && claim.method() != EnrollmentMethod.PROGRAM && claim.method() != EnrollmentMethod.MANUAL
+                && claim.method() != EnrollmentMethod.CREDENTIALS) {
             throw new EnrollmentRefusedException("an enrollment token is required");
         }
         DeviceRecord enrolled = transactions.inTransaction("enroll a device", tx -> {
@@ -194,7 +195,8 @@ public final class DeviceService {
             Instant now = clock.instant();
             Ownership ownership = granted.map(EnrollmentGrant::ownership)
                     .or(() -> existing.map(record -> record.device().ownership())).orElse(Ownership.CORPORATE);
-            Optional<String> userId = granted.flatMap(EnrollmentGrant::userId).or(() -> existing.flatMap(record -> record.device().userId()));
+            Optional<String> userId = granted.flatMap(EnrollmentGrant::userId).or(claim::userId)
+                    .or(() -> existing.flatMap(record -> record.device().userId()));
             String name = !claim.name().isBlank() ? claim.name()
                     : existing.map(record -> record.device().name()).orElse(defaultName(claim));
             DeviceId id = existing.map(record -> record.device().id()).orElseGet(DeviceId::random);

@@ -144,8 +144,10 @@ public final class EnrollmentHandler implements HttpHandler {
         exchange.setStatusCode(200);
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, contentType);
         exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
+        // A page (Windows' enrollment instructions) is shown; anything else (a profile) is downloaded.
+        String disposition = contentType.startsWith("text/html") ? "inline" : "attachment";
         fileName.ifPresent(name -> exchange.getResponseHeaders().put(Headers.CONTENT_DISPOSITION,
-                "attachment; filename=\"" + name.replaceAll("[^A-Za-z0-9._-]", "_") + "\""));
+                disposition + "; filename=\"" + name.replaceAll("[^A-Za-z0-9._-]", "_") + "\""));
         exchange.getResponseSender().send(ByteBuffer.wrap(content));
     }
 }

@@ -1,5 +1,6 @@
 package dev.shepherd.plugin;
 
+import dev.shepherd.api.identity.Identity;
 import dev.shepherd.api.identity.IdentityProvider;
 import dev.shepherd.security.AdminUserStore;
 
@@ -17,6 +18,30 @@ public final class IdentityProviders implements AdminUserStore.ExternalPasswords
 
     public IdentityProviders(ExtensionRegistry registry) {
         this.registry = requireNonNull(registry, "registry is null");
+    }
+
+    /**
+     * Checks a user's password with every running identity provider in turn.
+     *
+     * @return the identity from the first provider that accepts it
+     */
+    public Optional<Identity> authenticate(String username, char[] password) {
+        for (ExtensionRegistry.Registration<IdentityProvider> registration : registry.extensions(IdentityProvider.class)) {
+            IdentityProvider identities = registration.extension();
+            char[] copy = password.clone();
+            try {
+                Optional<Identity> identity = registration.owner().call("IdentityProvider.authenticate",
+                        () -> identities.authenticate(username, copy));
+                if (identity.isPresent()) {
+                    return identity;
+                }
+            } catch (PluginCallException e) {
+                // A failing provider cannot vouch for anyone; the others may still know the user.
+            } finally {
+                java.util.Arrays.fill(copy, '\0');
+            }
+        }
+        return Optional.empty();
     }
 
     @Override

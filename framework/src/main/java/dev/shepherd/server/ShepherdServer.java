@@ -182,12 +182,15 @@ public final class ShepherdServer implements AutoCloseable {
         environment.export(dev.shepherd.api.config.SecretSealer.class, new dev.shepherd.security.SecretBoxSealer(secrets));
         environment.export(dev.shepherd.api.policy.PolicyService.class, new PluginPolicyService(kernel.policies()));
         environment.export(dev.shepherd.api.config.ServerAddress.class, (dev.shepherd.api.config.ServerAddress) this::publicUrl);
+        IdentityProviders identityProviders = new IdentityProviders(registry);
+        environment.export(dev.shepherd.api.identity.UserAuthenticator.class,
+                new dev.shepherd.directory.DirectorySignIn(identityProviders, kernel.directory()));
         plugins = new PluginHost(config.pluginsDir(), config.dataDir().resolve("plugin-work"),
                 config.plugins().scanInterval(), config.plugins().callTimeout(), environment, registry, kernel.events(),
                 new JdbcPluginSwitches(kernel.transactions()));
         closeInReverse.add(plugins);
 
-        adminUsers.setExternalPasswords(new IdentityProviders(registry));
+        adminUsers.setExternalPasswords(identityProviders);
         AdminSessions sessions = new AdminSessions(kernel.transactions(), Clock.systemUTC());
         ApiTokens tokens = new ApiTokens(kernel.transactions(), kernel.audit(), kernel.json(), Clock.systemUTC());
         adminApi = new AdminApi(kernel, plugins, adminUsers, sessions, tokens, new AdminAuthenticator(adminUsers, sessions, tokens),

@@ -18,16 +18,28 @@ import static java.util.Objects.requireNonNull;
  * @param model model, empty when unknown
  * @param osVersion operating-system version, empty when unknown
  * @param name the device's name, empty for a generated one
+ * @param userId the directory user who signed in to enroll it ({@link EnrollmentMethod#CREDENTIALS}), as
+ *        {@link dev.shepherd.api.identity.UserAuthenticator} returned; the device is assigned to them
  */
 public record EnrollmentClaim(Optional<String> enrollmentToken, Platform platform, EnrollmentMethod method,
                               Map<String, String> hardwareIds, String serialNumber, String model, String osVersion,
-                              String name) {
+                              String name, Optional<String> userId) {
+
+    /** A claim made without a signed-in user (a token, a program or an admin enrolls the device). */
+    public EnrollmentClaim(Optional<String> enrollmentToken, Platform platform, EnrollmentMethod method,
+                           Map<String, String> hardwareIds, String serialNumber, String model, String osVersion, String name) {
+        this(enrollmentToken, platform, method, hardwareIds, serialNumber, model, osVersion, name, Optional.empty());
+    }
 
     /** Validates and copies every part. */
     public EnrollmentClaim {
         requireNonNull(enrollmentToken, "enrollmentToken is null");
         requireNonNull(platform, "platform is null");
         requireNonNull(method, "method is null");
+        requireNonNull(userId, "userId is null");
+        if (method == EnrollmentMethod.CREDENTIALS && userId.isEmpty()) {
+            throw new IllegalArgumentException("an enrollment by credentials names the user who signed in");
+        }
         hardwareIds = Map.copyOf(requireNonNull(hardwareIds, "hardwareIds is null"));
         if (hardwareIds.isEmpty()) {
             throw new IllegalArgumentException("a device is enrolled with at least one hardware identifier");

@@ -9,5 +9,7 @@ public enum EnrollmentMethod {
     /** A platform enrollment program (Apple Automated Device Enrollment, Android zero-touch, Windows Autopilot). */
     PROGRAM,
     /** An admin enrolled it by hand. */
-    MANUAL
+    MANUAL,
+    /** The user signed in with their organisation account, whose password an identity provider checked. */
+    CREDENTIALS
 }

@@ -492,35 +492,12 @@ public final class AppleDeviceSimulator {
         throw new IllegalStateException("the profile has no " + type + " payload");
     }
 
-    private static SSLContext trusting(X509Certificate root) throws Exception {
-        KeyStore trusted = KeyStore.getInstance("PKCS12");
-        trusted.load(null, null);
-        trusted.setCertificateEntry("server-root", root);
-        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        trust.init(trusted);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, trust.getTrustManagers(), null);
-        return context;
+    private static SSLContext trusting(X509Certificate root) {
+        return dev.shepherd.testing.TestTls.trusting(root);
     }
 
-    private static SSLContext acceptAnyServer() throws Exception {
-        X509TrustManager anyServer = new X509TrustManager() {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        };
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, new TrustManager[]{anyServer}, null);
-        return context;
+    private static SSLContext acceptAnyServer() {
+        return dev.shepherd.testing.TestTls.trustingAnyServer();
     }
 
     private NSDictionary message(String type) {

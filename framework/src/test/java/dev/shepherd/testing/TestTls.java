@@ -1,0 +1,62 @@
+package dev.shepherd.testing;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+
+/** TLS contexts for simulated clients: one that trusts whatever the server shows, one that trusts given roots only. */
+public final class TestTls {
+
+    private TestTls() {
+    }
+
+    /**
+     * What a user does who accepts the server's certificate before anything is set up (opening an enrollment link,
+     * typing a server address): any server certificate is accepted.
+     */
+    public static SSLContext trustingAnyServer() {
+        X509TrustManager anyServer = new X509TrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        };
+        try {
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, new TrustManager[] {anyServer}, null);
+            return context;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A client that trusts only these roots, as a device does once enrollment gave them to it. */
+    public static SSLContext trusting(X509Certificate... roots) {
+        try {
+            KeyStore trusted = KeyStore.getInstance("PKCS12");
+            trusted.load(null, null);
+            for (int i = 0; i < roots.length; i++) {
+                trusted.setCertificateEntry("root-" + i, roots[i]);
+            }
+            TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            trust.init(trusted);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, trust.getTrustManagers(), null);
+            return context;
+        } catch (GeneralSecurityException | java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,212 @@
+package dev.shepherd.plugins.windows.enrollment;
+
+import dev.shepherd.api.device.Device;
+import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.api.device.EnrollmentClaim;
+import dev.shepherd.api.device.EnrollmentMethod;
+import dev.shepherd.api.device.EnrollmentRefusedException;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.http.DeviceResponse;
+import dev.shepherd.api.pki.CertificateAuthority;
+import dev.shepherd.plugins.windows.xml.SafeXml;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.PKCSException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.w3c.dom.Element;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.interfaces.RSAPublicKey;
+import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.spec.X509EncodedKeySpec;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * MS-WSTEP {@code RequestSecurityToken}: the client sends its PKCS#10 request with what it knows about itself; the
+ * server authenticates the user, enrolls the device in the registry, has the kernel CA sign the request, and answers
+ * with a provisioning document holding the certificate and the management settings.
+ *
+ * <p>The certificate is bound to the device: its CA record carries the kernel device id and the client's DeviceID,
+ * which the management service checks on every session, so a certificate only ever speaks for its own device.
+ */
+public final class CertificateEnrollment {
+
+    static final String ACTION = "http://schemas.microsoft.com/windows/pki/2009/01/enrollment/RST/wstep";
+    static final String RESPONSE_ACTION = "http://schemas.microsoft.com/windows/pki/2009/01/enrollment/RSTRC/wstep";
+    static final String TRUST = "http://docs.oasis-open.org/ws-sx/ws-trust/200512";
+    static final String TOKEN_TYPE = "http://schemas.microsoft.com/5.0.0.0/ConfigurationManager/Enrollment/DeviceEnrollmentToken";
+    static final String ISSUE = "http://docs.oasis-open.org/ws-sx/ws-trust/200512/Issue";
+    static final String PKCS10 = "http://schemas.microsoft.com/windows/pki/2009/01/enrollment#PKCS10";
+    static final String PROVISION_DOC = "http://schemas.microsoft.com/5.0.0.0/ConfigurationManager/Enrollment/DeviceEnrollmentProvisionDoc";
+    static final String BASE64 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd#base64binary";
+    /** The CA binding naming the kernel device a certificate speaks for. */
+    public static final String DEVICE_BINDING = "deviceId";
+    /** The CA binding naming the client's own DeviceID, the SyncML source of its sessions. */
+    public static final String WINDOWS_DEVICE_BINDING = "windowsDeviceId";
+    /** The hardware identifier kind of the client's DeviceID in the registry. */
+    public static final String WINDOWS_DEVICE_ID = "windowsDeviceId";
+    private static final Pattern DEVICE_ID = Pattern.compile("[A-Za-z0-9{}._-]{1,128}");
+    private static final Logger log = LoggerFactory.getLogger(CertificateEnrollment.class);
+
+    /** What the client said about itself in AdditionalContext. */
+    public record ClientContext(String deviceId, Optional<String> hardwareDeviceId, String deviceName, String osVersion,
+                                String deviceType, boolean deviceEnrollment) {
+    }
+
+    /** How the answer is put together, from the server's settings at the time of the request. */
+    public record Settings(EnrollmentUrls urls, List<X509Certificate> serverRoots, String organization, Duration certificateValidity,
+                           int pollMinutes, Optional<String> pushPackageFamilyName) {
+        public Settings {
+            requireNonNull(urls, "urls is null");
+            serverRoots = List.copyOf(serverRoots);
+            requireNonNull(organization, "organization is null");
+            requireNonNull(certificateValidity, "certificateValidity is null");
+            requireNonNull(pushPackageFamilyName, "pushPackageFamilyName is null");
+        }
+    }
+
+    private final DeviceRegistry registry;
+    private final CertificateAuthority authority;
+    private final EnrollmentAuthentication authentication;
+
+    public CertificateEnrollment(DeviceRegistry registry, CertificateAuthority authority, EnrollmentAuthentication authentication) {
+        this.registry = requireNonNull(registry, "registry is null");
+        this.authority = requireNonNull(authority, "authority is null");
+        this.authentication = requireNonNull(authentication, "authentication is null");
+    }
+
+    /** Answers a RequestSecurityToken. */
+    public DeviceResponse answer(Soap.Request soap, Supplier<Settings> settings) {
+        if (!ACTION.equals(soap.action()) || !"RequestSecurityToken".equals(soap.body().getLocalName())) {
+            throw new Soap.FaultException(Soap.Fault.MESSAGE_FORMAT, "expected a RequestSecurityToken, got action '" + soap.action() + "'");
+        }
+        Element request = soap.body();
+        String tokenType = SafeXml.childText(request, TRUST, "TokenType").orElse("");
+        String requestType = SafeXml.childText(request, TRUST, "RequestType").orElse("");
+        if (!TOKEN_TYPE.equals(tokenType) || !ISSUE.equals(requestType)) {
+            throw new Soap.FaultException(Soap.Fault.MESSAGE_FORMAT, "only DeviceEnrollmentToken Issue requests are served (got "
+                    + tokenType + " " + requestType + ")");
+        }
+        byte[] csr = certificateRequest(request);
+        ClientContext context = context(request);
+        EnrollmentAuthentication.Authenticated who = authentication.authenticate(soap.credentials());
+        checkRequest(csr);
+
+        Map<String, String> hardwareIds = new LinkedHashMap<>();
+        hardwareIds.put(WINDOWS_DEVICE_ID, context.deviceId());
+        context.hardwareDeviceId().ifPresent(id -> hardwareIds.put("hwDevId", id));
+        EnrollmentClaim claim;
+        if (who instanceof EnrollmentAuthentication.ByToken byToken) {
+            claim = new EnrollmentClaim(Optional.of(byToken.token()), Platform.WINDOWS, EnrollmentMethod.LINK, hardwareIds, "",
+                    context.deviceType(), context.osVersion(), context.deviceName());
+        } else {
+            claim = new EnrollmentClaim(Optional.empty(), Platform.WINDOWS, EnrollmentMethod.CREDENTIALS, hardwareIds, "",
+                    context.deviceType(), context.osVersion(), context.deviceName(),
+                    Optional.of(((EnrollmentAuthentication.ByCredentials) who).user().directoryUserId()));
+        }
+        Device device;
+        try {
+            device = registry.enroll(claim);
+        } catch (EnrollmentRefusedException e) {
+            throw new Soap.FaultException(Soap.Fault.AUTHORIZATION, "Enrollment was refused: " + e.getMessage());
+        }
+        Settings current = settings.get();
+        X509Certificate certificate;
+        try {
+            certificate = authority.sign(csr, current.certificateValidity(), Map.of(DEVICE_BINDING, device.id().toString(),
+                    WINDOWS_DEVICE_BINDING, context.deviceId()));
+        } catch (IllegalArgumentException e) {
+            throw new Soap.FaultException(Soap.Fault.CERTIFICATE_REQUEST, "The certificate request cannot be signed: " + e.getMessage());
+        }
+        log.info("Windows device {} enrolled as {} ({})", context.deviceId(), device.id(),
+                who instanceof EnrollmentAuthentication.ByToken ? "enrollment token" : "work account");
+        List<X509Certificate> roots = new ArrayList<>();
+        roots.add(authority.certificate());
+        roots.addAll(current.serverRoots());
+        ProvisioningDocument document = new ProvisioningDocument(roots, certificate, device.name(), context.deviceEnrollment(),
+                current.urls().management(), ProvisioningDocument.PROVIDER_ID, current.organization(), current.pollMinutes(),
+                current.pushPackageFamilyName());
+        String encoded = Base64.getEncoder().encodeToString(document.xml().getBytes(StandardCharsets.UTF_8));
+        String body = "<RequestSecurityTokenResponseCollection xmlns=\"" + TRUST + "\"><RequestSecurityTokenResponse>"
+                + "<TokenType>" + TOKEN_TYPE + "</TokenType>"
+                + "<DispositionMessage xmlns=\"" + Soap.ENROLLMENT + "\"/>"
+                + "<RequestedSecurityToken><BinarySecurityToken ValueType=\"" + PROVISION_DOC + "\" EncodingType=\"" + BASE64
+                + "\" xmlns=\"" + Soap.SECURITY + "\">" + encoded + "</BinarySecurityToken></RequestedSecurityToken>"
+                + "<RequestID xmlns=\"" + Soap.ENROLLMENT + "\">0</RequestID>"
+                + "</RequestSecurityTokenResponse></RequestSecurityTokenResponseCollection>";
+        return Soap.answer(RESPONSE_ACTION, soap.messageId(), body);
+    }
+
+    private static byte[] certificateRequest(Element request) {
+        Element token = SafeXml.child(request, Soap.SECURITY, "BinarySecurityToken")
+                .orElseThrow(() -> new Soap.FaultException(Soap.Fault.MESSAGE_FORMAT, "the request carries no BinarySecurityToken"));
+        if (!PKCS10.equals(token.getAttribute("ValueType"))) {
+            throw new Soap.FaultException(Soap.Fault.MESSAGE_FORMAT, "the BinarySecurityToken is not a PKCS#10 request");
+        }
+        try {
+            return Base64.getMimeDecoder().decode(token.getTextContent().trim());
+        } catch (IllegalArgumentException e) {
+            throw new Soap.FaultException(Soap.Fault.MESSAGE_FORMAT, "the certificate request is not base64");
+        }
+    }
+
+    private static ClientContext context(Element request) {
+        Map<String, String> items = new LinkedHashMap<>();
+        SafeXml.child(request, null, "AdditionalContext").ifPresent(context -> SafeXml.children(context, null, "ContextItem")
+                .forEach(item -> items.putIfAbsent(item.getAttribute("Name"), SafeXml.childText(item, null, "Value").orElse(""))));
+        String deviceId = items.getOrDefault("DeviceID", "");
+        if (!DEVICE_ID.matcher(deviceId).matches()) {
+            throw new Soap.FaultException(Soap.Fault.MESSAGE_FORMAT, "AdditionalContext needs a DeviceID of 1 to 128 letters, digits and {}._-");
+        }
+        Optional<String> hardwareId = Optional.ofNullable(items.get("HWDevID")).filter(id -> DEVICE_ID.matcher(id).matches());
+        return new ClientContext(deviceId, hardwareId, limit(items.getOrDefault("DeviceName", "")), limit(items.getOrDefault("OSVersion", "")),
+                limit(items.getOrDefault("DeviceType", "")), "Device".equalsIgnoreCase(items.getOrDefault("EnrollmentType", "Full")));
+    }
+
+    private static String limit(String text) {
+        return text.length() > 200 ? text.substring(0, 200) : text;
+    }
+
+    /**
+     * Checked before the device is enrolled, so a request the CA would refuse does not use up the token: it must be
+     * well-formed, signed by its own key, and meet the policy's key size.
+     */
+    private static void checkRequest(byte[] csr) {
+        try {
+            PKCS10CertificationRequest request = new PKCS10CertificationRequest(csr);
+            if (!request.isSignatureValid(new JcaContentVerifierProviderBuilder().build(request.getSubjectPublicKeyInfo()))) {
+                throw new Soap.FaultException(Soap.Fault.CERTIFICATE_REQUEST, "the certificate request's signature does not verify");
+            }
+            var algorithm = request.getSubjectPublicKeyInfo().getAlgorithm().getAlgorithm();
+            PublicKey key = KeyFactory.getInstance(algorithm.equals(PKCSObjectIdentifiers.rsaEncryption) ? "RSA"
+                    : algorithm.equals(X9ObjectIdentifiers.id_ecPublicKey) ? "EC" : "unsupported")
+                    .generatePublic(new X509EncodedKeySpec(request.getSubjectPublicKeyInfo().getEncoded()));
+            if (key instanceof RSAPublicKey rsa && rsa.getModulus().bitLength() < CertificatePolicies.MINIMAL_KEY_LENGTH) {
+                throw new Soap.FaultException(Soap.Fault.CERTIFICATE_REQUEST, "the key is " + rsa.getModulus().bitLength()
+                        + " bits; the policy asks for at least " + CertificatePolicies.MINIMAL_KEY_LENGTH);
+            }
+        } catch (IOException | RuntimeException | OperatorCreationException | PKCSException | java.security.GeneralSecurityException e) {
+            if (e instanceof Soap.FaultException fault) {
+                throw fault;
+            }
+            throw new Soap.FaultException(Soap.Fault.CERTIFICATE_REQUEST, "the certificate request is not a valid PKCS#10 request");
+        }
+    }
+}

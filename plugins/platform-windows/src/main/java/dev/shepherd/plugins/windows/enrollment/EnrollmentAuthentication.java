@@ -1,0 +1,94 @@
+package dev.shepherd.plugins.windows.enrollment;
+
+import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.api.device.EnrollmentGrant;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.identity.UserAuthenticator;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Who may enroll a PC. The enrollment client sends what the user typed in WS-Security: an e-mail address and a
+ * password. The password is either a one-time enrollment token (from an enrollment link, or typed by the user) or
+ * the user's organisation password, which an identity-provider plugin checks. A client that signed in elsewhere
+ * (federated) brings a token instead, which must be an enrollment token too, so an identity plugin serving the sign-in
+ * page completes enrollment by minting one.
+ */
+public final class EnrollmentAuthentication {
+
+    /** How the enrollment was authenticated. */
+    public sealed interface Authenticated permits ByToken, ByCredentials {
+    }
+
+    /** By an enrollment token, which enrolling uses up. */
+    public record ByToken(String token, EnrollmentGrant grant) implements Authenticated {
+    }
+
+    /** By the user's organisation password. */
+    public record ByCredentials(UserAuthenticator.SignedInUser user) implements Authenticated {
+    }
+
+    private final DeviceRegistry registry;
+    private final UserAuthenticator users;
+
+    public EnrollmentAuthentication(DeviceRegistry registry, UserAuthenticator users) {
+        this.registry = requireNonNull(registry, "registry is null");
+        this.users = requireNonNull(users, "users is null");
+    }
+
+    /**
+     * @throws Soap.FaultException {@link Soap.Fault#AUTHENTICATION} when nothing presented is valid,
+     *         {@link Soap.Fault#AUTHORIZATION} when a token is for another platform
+     */
+    public Authenticated authenticate(Soap.Credentials credentials) {
+        for (String candidate : tokenCandidates(credentials)) {
+            Optional<EnrollmentGrant> grant = registry.checkEnrollmentToken(candidate);
+            if (grant.isPresent()) {
+                if (grant.get().platform().isPresent() && !grant.get().platform().get().equals(Platform.WINDOWS)) {
+                    throw new Soap.FaultException(Soap.Fault.AUTHORIZATION, "This enrollment token is for "
+                            + grant.get().platform().get() + " devices, not Windows.");
+                }
+                return new ByToken(candidate, grant.get());
+            }
+        }
+        if (credentials.username().isPresent() && credentials.password().isPresent()) {
+            char[] password = credentials.password().get().toCharArray();
+            try {
+                Optional<UserAuthenticator.SignedInUser> user = users.authenticate(credentials.username().get(), password);
+                if (user.isPresent()) {
+                    return new ByCredentials(user.get());
+                }
+            } finally {
+                java.util.Arrays.fill(password, '\0');
+            }
+        }
+        throw new Soap.FaultException(Soap.Fault.AUTHENTICATION, credentials.password().isEmpty() && credentials.binaryToken().isEmpty()
+                ? "Sign in with your work account, or use the enrollment token from your IT department as the password."
+                : "The password is not valid: use your work account's password, or an enrollment token that has not expired or been used up.");
+    }
+
+    /** The password, and a federated token as sent and base64-decoded (clients encode it as base64binary). */
+    private static List<String> tokenCandidates(Soap.Credentials credentials) {
+        List<String> candidates = new ArrayList<>();
+        credentials.password().ifPresent(candidates::add);
+        credentials.binaryToken().ifPresent(token -> {
+            candidates.add(token);
+            try {
+                String decoded = new String(Base64.getMimeDecoder().decode(token), StandardCharsets.UTF_8).trim();
+                if (!decoded.isEmpty() && decoded.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+                    candidates.add(decoded);
+                }
+            } catch (IllegalArgumentException notBase64) {
+                // used as sent
+            }
+        });
+        // Tokens are URL-safe base64 of 32 bytes; anything far off that is not worth a database lookup.
+        return candidates.stream().filter(candidate -> candidate.length() >= 16 && candidate.length() <= 256).distinct().toList();
+    }
+}

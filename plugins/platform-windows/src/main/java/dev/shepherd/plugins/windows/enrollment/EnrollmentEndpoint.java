@@ -1,0 +1,118 @@
+package dev.shepherd.plugins.windows.enrollment;
+
+import dev.shepherd.api.config.PluginConfig;
+import dev.shepherd.api.config.PluginIdentity;
+import dev.shepherd.api.config.ServerAddress;
+import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.api.http.DeviceEndpoint;
+import dev.shepherd.api.http.DeviceRequest;
+import dev.shepherd.api.http.DeviceResponse;
+import dev.shepherd.api.identity.UserAuthenticator;
+import dev.shepherd.api.pki.CertificateAuthority;
+import dev.shepherd.api.pki.ServerSigner;
+import jakarta.inject.Inject;
+import org.pf4j.Extension;
+
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The MS-MDE2 enrollment services: discovery ({@code /EnrollmentServer/Discovery.svc}, also at the server's root where
+ * Windows looks for it), the certificate enrollment policy ({@code Policy.svc}, MS-XCEP) and certificate enrollment
+ * ({@code Enrollment.svc}, MS-WSTEP), under {@code /mdm/windows}. Every refusal is a SOAP fault the enrollment client
+ * shows the user.
+ *
+ * <p>Plugin settings: {@code organization} (shown as the management provider), {@code certificateValidity} (ISO-8601,
+ * default P365D), {@code pollMinutes} (how often PCs check in without a push, default 240), {@code federatedSignInUrl}
+ * (a sign-in page for clients that authenticate federated, served by an identity plugin) and
+ * {@code wnsPackageFamilyName} (for MDM push).
+ */
+@Extension
+public final class EnrollmentEndpoint implements DeviceEndpoint {
+
+    private static final int MAX_BODY_BYTES = 256 * 1024;
+
+    private final PluginConfig config;
+    private final PluginIdentity identity;
+    private final ServerAddress address;
+    private final ServerSigner signer;
+    private final EnrollmentAuthentication authentication;
+    private final CertificateEnrollment enrollment;
+
+    @Inject
+    public EnrollmentEndpoint(DeviceRegistry registry, CertificateAuthority authority, UserAuthenticator users, PluginConfig config,
+                              PluginIdentity identity, ServerAddress address, ServerSigner signer) {
+        this.config = requireNonNull(config, "config is null");
+        this.identity = requireNonNull(identity, "identity is null");
+        this.address = requireNonNull(address, "address is null");
+        this.signer = requireNonNull(signer, "signer is null");
+        this.authentication = new EnrollmentAuthentication(registry, users);
+        this.enrollment = new CertificateEnrollment(registry, authority, authentication);
+    }
+
+    @Override
+    public String path() {
+        return "/EnrollmentServer";
+    }
+
+    @Override
+    public Set<String> wellKnownPaths() {
+        return Set.of(EnrollmentUrls.WELL_KNOWN_DISCOVERY);
+    }
+
+    @Override
+    public int maxBodyBytes() {
+        return MAX_BODY_BYTES;
+    }
+
+    @Override
+    public DeviceResponse handle(DeviceRequest request) {
+        String service = request.path().substring(request.path().lastIndexOf('/') + 1).toLowerCase(Locale.ROOT);
+        boolean discovery = service.equals("discovery.svc");
+        if (request.method().equals("GET") && discovery) {
+            // Windows first checks with a GET that the discovery service is there.
+            return DeviceResponse.of(200, "text/html", new byte[0]);
+        }
+        if (!request.method().equals("POST")) {
+            return DeviceResponse.text(405, "the enrollment services take SOAP requests by POST").withHeader("Allow", discovery ? "GET, POST" : "POST");
+        }
+        String relatesTo = "";
+        try {
+            Soap.Request soap = Soap.parse(request.body());
+            relatesTo = soap.messageId();
+            EnrollmentUrls urls = new EnrollmentUrls(address.publicUrl(), identity.devicePath());
+            return switch (service) {
+                case "discovery.svc" -> new Discovery(urls, config.get("federatedSignInUrl")).answer(soap);
+                case "policy.svc" -> {
+                    authentication.authenticate(soap.credentials());
+                    yield new CertificatePolicies(certificateValidity()).answer(soap);
+                }
+                case "enrollment.svc" -> enrollment.answer(soap, () -> new CertificateEnrollment.Settings(urls, serverRoots(),
+                        config.get("organization", "Shepherd"), certificateValidity(), pollMinutes(), config.get("wnsPackageFamilyName")));
+                default -> DeviceResponse.text(404, "the enrollment services are Discovery.svc, Policy.svc and Enrollment.svc");
+            };
+        } catch (Soap.FaultException e) {
+            return Soap.fault(e.fault(), e.getMessage(), relatesTo);
+        }
+    }
+
+    private Duration certificateValidity() {
+        return config.getDuration("certificateValidity", Duration.ofDays(365));
+    }
+
+    private int pollMinutes() {
+        return Math.max(15, config.getInt("pollMinutes", 240));
+    }
+
+    /** The server's TLS root when self-signed: the PC must trust it to reach the management service. */
+    private List<X509Certificate> serverRoots() {
+        List<X509Certificate> chain = signer.chain();
+        X509Certificate root = chain.get(chain.size() - 1);
+        return root.getSubjectX500Principal().equals(root.getIssuerX500Principal()) ? List.of(root) : List.of();
+    }
+}

@@ -1,0 +1,216 @@
+package dev.shepherd.plugins.windows;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.device.Device;
+import dev.shepherd.api.device.DeviceStatus;
+import dev.shepherd.api.device.EnrollmentMethod;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.pki.IssuedCertificate;
+import dev.shepherd.plugin.PluginState;
+import dev.shepherd.server.Kernel;
+import dev.shepherd.testing.TestServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static dev.shepherd.testing.TestPluginBuilder.plugin;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * MS-MDE2 enrollment through the running server, with the Windows plugin loaded from its file and a simulated PC:
+ * an enrollment link's page leads to discovery at the server's root, the certificate policy, and a real certificate
+ * request answered with a provisioning document; the user's work password works through an identity-provider plugin;
+ * and every refusal is a SOAP fault, never a 500.
+ */
+class WindowsEnrollmentIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path home;
+    @TempDir
+    Path build;
+    private TestServer server;
+    private Kernel kernel;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = TestServer.start(home, Map.of("SHEPHERD_HTTPS_PORT", "0", "SHEPHERD_HTTPS_HOSTNAMES", "localhost"));
+        kernel = server.server().kernel();
+        Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), server.pluginsDir().resolve("windows.zip"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> server.get("/mdm/windows/EnrollmentServer/Discovery.svc").statusCode() == 200);
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    @Test
+    void aPcEnrollsFromAnEnrollmentLinkThroughDiscoveryPolicyAndCertificateEnrollment() throws Exception {
+        Map<String, String> link = WindowsEnrollmentClient.deepLinkParameters(page(enrollmentUrl("CORPORATE", 1)));
+        assertThat(link).containsEntry("mode", "mdm");
+        URI discovery = URI.create(link.get("servername"));
+        assertThat(discovery.getPath()).as("where Windows looks for it on enterpriseenrollment.<domain>").isEqualTo("/EnrollmentServer/Discovery.svc");
+
+        WindowsEnrollmentClient pc = new WindowsEnrollmentClient("7BA748C8703E4DF2A74A92984117346A", "FRONTDESK-01");
+        WindowsEnrollmentClient.Enrolled enrolled = pc.enroll(discovery, link.get("username"), link.get("accesstoken")).orElseThrow();
+
+        Device device = kernel.devices().idByHardwareId(Platform.WINDOWS, "windowsDeviceId", pc.deviceId())
+                .flatMap(kernel.devices()::get).orElseThrow().device();
+        assertThat(device.status()).isEqualTo(DeviceStatus.ENROLLED);
+        assertThat(device.name()).isEqualTo("FRONTDESK-01");
+        assertThat(device.osVersion()).isEqualTo("10.0.22631.2861");
+        assertThat(device.enrollmentMethod()).hasValue(EnrollmentMethod.LINK);
+
+        IssuedCertificate issued = kernel.certificateAuthority().verify(List.of(enrolled.certificate())).orElseThrow();
+        assertThat(issued.bindings()).containsEntry("deviceId", device.id().toString()).containsEntry("windowsDeviceId", pc.deviceId());
+        assertThat(enrolled.certificate().getExtendedKeyUsage()).contains("1.3.6.1.5.5.7.3.2");
+        assertThat(enrolled.trustedRoots()).as("the kernel CA and the self-signed server root")
+                .contains(kernel.certificateAuthority().certificate()).hasSize(2);
+        assertThat(enrolled.certificateStore()).isEqualTo("My\\User");
+        assertThat(enrolled.managementUrl().getPath()).isEqualTo("/mdm/windows/ManagementServer/MDM.svc");
+        assertThat(enrolled.providerId()).isEqualTo("Shepherd");
+        assertThat(enrolled.application()).containsEntry("APPID", "w7").containsEntry("PROVIDER-ID", "Shepherd")
+                .containsEntry("DEFAULTENCODING", "application/vnd.syncml.dm+xml")
+                .hasEntrySatisfying("SSLCLIENTCERTSEARCHCRITERIA", criteria -> assertThat(criteria).startsWith("Subject=CN%3D" + pc.deviceId())
+                        .endsWith("&Stores=My%5CUser"));
+        assertThat(enrolled.poll()).containsEntry("IntervalForRemainingScheduledRetries", "240").containsEntry("PollOnLogin", "true");
+
+        // The single-use token is spent: another PC presenting it is refused, as is the same PC enrolling again with it.
+        WindowsEnrollmentClient.Fault reused = new WindowsEnrollmentClient("0C1D2E3F405162738495A6B7C8D9EAFB", "OTHER")
+                .enroll(discovery, link.get("username"), link.get("accesstoken")).fault().orElseThrow();
+        assertThat(reused.httpStatus()).isEqualTo(400);
+        assertThat(reused.subcode()).isEqualTo("s:Authentication");
+        assertThat(reused.errorType()).isEqualTo("AuthenticationFailure");
+    }
+
+    @Test
+    void aUserSignsInWithTheirWorkPasswordCheckedByAnIdentityProviderPlugin() throws Exception {
+        Files.copy(plugin("corp-directory", "1.0.0").source("""
+                package acme.directory;
+
+                import dev.shepherd.api.identity.Identity;
+                import dev.shepherd.api.identity.IdentityProvider;
+                import org.pf4j.Extension;
+                import java.util.Optional;
+                import java.util.Set;
+
+                @Extension
+                public class Corp implements IdentityProvider {
+                    @Override
+                    public String id() {
+                        return "corp";
+                    }
+
+                    @Override
+                    public Optional<Identity> authenticate(String username, char[] password) {
+                        return username.equals("dana@corp.example") && new String(password).equals("Dana's work password")
+                                ? Optional.of(new Identity("corp", "dana@corp.example", "Dana", "dana@corp.example", Set.of()))
+                                : Optional.empty();
+                    }
+                }
+                """).buildZip(build, "corp.zip"), server.pluginsDir().resolve("corp.zip"));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(server.server().plugins().plugin("corp-directory"))
+                .hasValueSatisfying(info -> assertThat(info.state()).isEqualTo(PluginState.STARTED)));
+        URI discovery = URI.create(httpsBase() + "/EnrollmentServer/Discovery.svc");
+
+        WindowsEnrollmentClient.Fault wrong = new WindowsEnrollmentClient("AAAA0000BBBB1111CCCC2222DDDD3333", "DANA-LAPTOP")
+                .enroll(discovery, "dana@corp.example", "a guess").fault().orElseThrow();
+        assertThat(wrong.subcode()).isEqualTo("s:Authentication");
+
+        WindowsEnrollmentClient laptop = new WindowsEnrollmentClient("AAAA0000BBBB1111CCCC2222DDDD3333", "DANA-LAPTOP");
+        laptop.enroll(discovery, "dana@corp.example", "Dana's work password").orElseThrow();
+        Device device = kernel.devices().idByHardwareId(Platform.WINDOWS, "windowsDeviceId", laptop.deviceId())
+                .flatMap(kernel.devices()::get).orElseThrow().device();
+        assertThat(device.enrollmentMethod()).hasValue(EnrollmentMethod.CREDENTIALS);
+        String danaId = kernel.directory().find("corp", "dana@corp.example").orElseThrow().id();
+        assertThat(device.userId()).as("assigned to the user who signed in, added to the directory").hasValue(danaId);
+    }
+
+    @Test
+    void refusalsAreSoapFaultsAndNeverUseUpTheToken() throws Exception {
+        URI discovery = URI.create(httpsBase() + "/EnrollmentServer/Discovery.svc");
+        URI enrollment = URI.create(httpsBase() + "/mdm/windows/EnrollmentServer/Enrollment.svc");
+        String token = WindowsEnrollmentClient.deepLinkParameters(page(enrollmentUrl("CORPORATE", 1))).get("accesstoken");
+        WindowsEnrollmentClient pc = new WindowsEnrollmentClient("5E6F708192A3B4C5D6E7F8091A2B3C4D", "LAB-7");
+
+        WindowsEnrollmentClient.Fault weakKey = new WindowsEnrollmentClient(pc.deviceId(), "LAB-7").withKeySize(1024)
+                .enroll(discovery, "lab@example.com", token).fault().orElseThrow();
+        assertThat(weakKey.subcode()).isEqualTo("s:CertificateRequest");
+        assertThat(weakKey.message()).contains("2048");
+
+        WindowsEnrollmentClient.Fault noPassword = pc.enroll(discovery, "lab@example.com", "").fault().orElseThrow();
+        assertThat(noPassword.subcode()).isEqualTo("s:Authentication");
+
+        String appleOnly = appleToken();
+        WindowsEnrollmentClient.Fault otherPlatform = pc.enroll(discovery, "lab@example.com", appleOnly).fault().orElseThrow();
+        assertThat(otherPlatform.subcode()).isEqualTo("s:Authorization");
+        assertThat(otherPlatform.message()).contains("ios");
+
+        String xxe = "<?xml version=\"1.0\"?><!DOCTYPE s [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><s:Envelope "
+                + "xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body>&x;</s:Body></s:Envelope>";
+        HttpResponse<String> refusedXxe = pc.postRaw(enrollment, xxe);
+        assertThat(refusedXxe.statusCode()).isEqualTo(400);
+        assertThat(WindowsEnrollmentClient.fault(refusedXxe).orElseThrow().subcode()).isEqualTo("s:MessageFormat");
+        assertThat(refusedXxe.body()).doesNotContain("root:");
+
+        for (String garbage : List.of("not xml at all", "<a><b></a>", "<Envelope/>")) {
+            HttpResponse<String> refused = pc.postRaw(enrollment, garbage);
+            assertThat(refused.statusCode()).as(garbage).isEqualTo(400);
+            assertThat(WindowsEnrollmentClient.fault(refused).orElseThrow().errorType()).isEqualTo("MessageFormat");
+        }
+
+        // None of that spent the token.
+        pc.enroll(discovery, "lab@example.com", token).orElseThrow();
+    }
+
+    private String appleToken() throws Exception {
+        HttpResponse<String> created = admin("/api/v1/enrollment-tokens", Map.of("name", "iPhones", "ownership", "CORPORATE",
+                "platform", "ios", "maxUses", 1, "validForHours", 24));
+        String url = JSON.readTree(created.body()).path("enrollmentUrl").asText();
+        return url.substring(url.lastIndexOf('/') + 1);
+    }
+
+    private URI enrollmentUrl(String ownership, int uses) throws Exception {
+        HttpResponse<String> created = admin("/api/v1/enrollment-tokens", Map.of("name", "PCs", "ownership", ownership,
+                "platform", "windows", "maxUses", uses, "validForHours", 24));
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        return URI.create(JSON.readTree(created.body()).path("enrollmentUrl").asText());
+    }
+
+    private HttpResponse<String> admin(String path, Map<String, Object> body) throws Exception {
+        return server.send(HttpRequest.newBuilder(server.uri(path))
+                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build());
+    }
+
+    /** The enrollment link opened in a browser on the PC. */
+    private static String page(URI link) throws Exception {
+        HttpResponse<String> page = browser().send(HttpRequest.newBuilder(link).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
+        assertThat(page.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("text/html"));
+        assertThat(page.headers().firstValue("Content-Disposition")).hasValueSatisfying(value -> assertThat(value).startsWith("inline"));
+        return page.body();
+    }
+
+    private String httpsBase() {
+        return "https://localhost:" + server.server().httpsPort();
+    }
+
+    private static HttpClient browser() {
+        return HttpClient.newBuilder().sslContext(dev.shepherd.testing.TestTls.trustingAnyServer()).build();
+    }
+}
