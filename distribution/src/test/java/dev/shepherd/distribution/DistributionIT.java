@@ -103,6 +103,8 @@ class DistributionIT {
         assertThat(process.isAlive()).isTrue();
     }
 
+    private static final java.util.Set<String> BUNDLED = java.util.Set.of("apple-ios", "apple-macos", "windows");
+
     @Test
     void badPluginFilesAreListedAsFailedByTheApiAndTheCli() throws Exception {
         start();
@@ -112,12 +114,12 @@ class DistributionIT {
 
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             JsonNode items = json.readTree(getAsAdmin("/api/v1/plugins").body()).path("items");
-            assertThat(items).hasSize(4);
-            assertThat(items).filteredOn(item -> !item.path("id").asText().startsWith("apple-")).hasSize(2)
+            assertThat(items).hasSize(5);
+            assertThat(items).filteredOn(item -> !BUNDLED.contains(item.path("id").asText())).hasSize(2)
                     .allSatisfy(item -> assertThat(item.path("state").asText()).isEqualTo("FAILED"));
-            assertThat(items).filteredOn(item -> item.path("id").asText().startsWith("apple-")).as("the bundled Apple plugins")
+            assertThat(items).filteredOn(item -> BUNDLED.contains(item.path("id").asText())).as("the bundled platform plugins")
                     .extracting(item -> item.path("id").asText() + " " + item.path("state").asText())
-                    .containsExactlyInAnyOrder("apple-ios STARTED", "apple-macos STARTED");
+                    .containsExactlyInAnyOrder("apple-ios STARTED", "apple-macos STARTED", "windows STARTED");
         });
         assertThat(get("/health").statusCode()).isEqualTo(200);
 

@@ -118,7 +118,7 @@ public final class ShepherdServer implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        closeInReverse.add(maintenance::shutdownNow);
+        closeInReverse.add(() -> stopAndWait(maintenance));
         long expiryMillis = config.commands().expiryInterval().toMillis();
         maintenance.scheduleWithFixedDelay(() -> {
             try {
@@ -140,7 +140,7 @@ public final class ShepherdServer implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        closeInReverse.add(webhookDispatcher::shutdownNow);
+        closeInReverse.add(() -> stopAndWait(webhookDispatcher));
         webhookDispatcher.scheduleWithFixedDelay(() -> {
             try {
                 kernel.webhooks().deliverDue();
@@ -230,6 +230,21 @@ public final class ShepherdServer implements AutoCloseable {
             throw new ConfigException("bootstrapAdmin (SHEPHERD_BOOTSTRAP_ADMIN_USER/PASSWORD): " + e.getMessage());
         } catch (AdminUserStore.DuplicateUserException e) {
             log.info("Bootstrap admin '{}' exists already", admin.username());
+        }
+    }
+
+    /**
+     * Stops a background executor and waits for its task in flight, so it does not touch the database after the
+     * database is closed (work it did not start is picked up at the next start).
+     */
+    private static void stopAndWait(ScheduledExecutorService executor) {
+        executor.shutdownNow();
+        try {
+            if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
+                log.warn("A background task did not stop within 10 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
