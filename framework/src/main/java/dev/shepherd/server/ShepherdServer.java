@@ -238,10 +238,12 @@ public final class ShepherdServer implements AutoCloseable {
      * database is closed (work it did not start is picked up at the next start).
      */
     private static void stopAndWait(ScheduledExecutorService executor) {
-        executor.shutdownNow();
+        // Not interrupted: Derby closes a connection whose thread is interrupted mid-statement.
+        executor.shutdown();
         try {
             if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
-                log.warn("A background task did not stop within 10 s");
+                log.warn("A background task did not stop within 10 s; interrupting it");
+                executor.shutdownNow();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -44,6 +44,11 @@ public final class TestTls {
 
     /** A client that trusts only these roots, as a device does once enrollment gave them to it. */
     public static SSLContext trusting(X509Certificate... roots) {
+        return identified(null, null, roots);
+    }
+
+    /** A client presenting its certificate (TLS client authentication) and trusting only these roots. */
+    public static SSLContext identified(X509Certificate certificate, java.security.PrivateKey key, X509Certificate... roots) {
         try {
             KeyStore trusted = KeyStore.getInstance("PKCS12");
             trusted.load(null, null);
@@ -52,8 +57,18 @@ public final class TestTls {
             }
             TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             trust.init(trusted);
+            javax.net.ssl.KeyManager[] keyManagers = null;
+            if (certificate != null) {
+                KeyStore identity = KeyStore.getInstance("PKCS12");
+                identity.load(null, null);
+                identity.setKeyEntry("client", key, new char[0], new java.security.cert.Certificate[] {certificate});
+                javax.net.ssl.KeyManagerFactory keys = javax.net.ssl.KeyManagerFactory.getInstance(
+                        javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+                keys.init(identity, new char[0]);
+                keyManagers = keys.getKeyManagers();
+            }
             SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, trust.getTrustManagers(), null);
+            context.init(keyManagers, trust.getTrustManagers(), null);
             return context;
         } catch (GeneralSecurityException | java.io.IOException e) {
             throw new IllegalStateException(e);

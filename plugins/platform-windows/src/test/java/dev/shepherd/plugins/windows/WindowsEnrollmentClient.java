@@ -161,6 +161,42 @@ public final class WindowsEnrollmentClient {
         return new Outcome(Optional.of(provisioned(enrolled.body(), keys)), Optional.empty());
     }
 
+    /**
+     * Renews the certificate as Windows does on its own (ROBO): a new key pair, the PKCS#10 signed as PKCS#7 with the
+     * current certificate, sent to the enrollment service over TLS authenticated by that certificate.
+     *
+     * @param signer the certificate and key that sign the request (normally the current ones)
+     */
+    public Outcome renew(Enrolled current, X509Certificate signerCertificate, java.security.PrivateKey signerKey) throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+        generator.initialize(2048);
+        KeyPair keys = generator.generateKeyPair();
+        byte[] csr = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=" + deviceId), keys.getPublic())
+                .build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())).getEncoded();
+        org.bouncycastle.cms.CMSSignedDataGenerator cms = new org.bouncycastle.cms.CMSSignedDataGenerator();
+        cms.addSignerInfoGenerator(new org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoGeneratorBuilder().build("SHA256withRSA",
+                signerKey, signerCertificate));
+        cms.addCertificate(new org.bouncycastle.cert.jcajce.JcaX509CertificateHolder(signerCertificate));
+        byte[] pkcs7 = cms.generate(new org.bouncycastle.cms.CMSProcessableByteArray(csr), true).getEncoded();
+        URI service = URI.create(current.managementUrl().resolve("/").toString().replaceAll("/$", "")
+                + current.managementUrl().getPath().replace("/ManagementServer/MDM.svc", "/EnrollmentServer/Enrollment.svc"));
+        HttpClient tls = HttpClient.newBuilder().sslContext(dev.shepherd.testing.TestTls.identified(current.certificate(), current.keys().getPrivate(),
+                current.trustedRoots().toArray(X509Certificate[]::new))).build();
+        HttpResponse<String> renewed = tls.send(HttpRequest.newBuilder(service).header("Content-Type", "application/soap+xml; charset=utf-8")
+                .POST(HttpRequest.BodyPublishers.ofString(envelope("http://schemas.microsoft.com/windows/pki/2009/01/enrollment/RST/wstep",
+                        service, "", "<wst:RequestSecurityToken><wst:TokenType>http://schemas.microsoft.com/5.0.0.0/ConfigurationManager/"
+                                + "Enrollment/DeviceEnrollmentToken</wst:TokenType><wst:RequestType>http://docs.oasis-open.org/ws-sx/ws-trust/"
+                                + "200512/Renew</wst:RequestType><wsse:BinarySecurityToken ValueType=\"http://schemas.microsoft.com/windows/pki/"
+                                + "2009/01/enrollment#PKCS7\" EncodingType=\"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-"
+                                + "wssecurity-secext-1.0.xsd#base64binary\">" + Base64.getEncoder().encodeToString(pkcs7)
+                                + "</wsse:BinarySecurityToken></wst:RequestSecurityToken>"))).build(), HttpResponse.BodyHandlers.ofString());
+        Optional<Fault> fault = fault(renewed);
+        if (fault.isPresent()) {
+            return new Outcome(Optional.empty(), fault);
+        }
+        return new Outcome(Optional.of(provisioned(renewed.body(), keys)), Optional.empty());
+    }
+
     /** Sends any body to a service, as a client that got something wrong would; answers as received. */
     public HttpResponse<String> postRaw(URI url, String body) throws Exception {
         return post(url, body);

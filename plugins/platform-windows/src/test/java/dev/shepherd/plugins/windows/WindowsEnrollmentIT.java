@@ -89,6 +89,25 @@ class WindowsEnrollmentIT {
                         .endsWith("&Stores=My%5CUser"));
         assertThat(enrolled.poll()).containsEntry("IntervalForRemainingScheduledRetries", "240").containsEntry("PollOnLogin", "true");
 
+        assertThat(enrolled.provisioningDocument()).contains("name=\"ROBOSupport\" value=\"true\"")
+                .contains("name=\"EntDMID\" value=\"" + device.id() + "\"");
+
+        // Before the certificate expires the PC renews it on its own, authenticated by the certificate it has.
+        WindowsEnrollmentClient.Enrolled renewed = pc.renew(enrolled, enrolled.certificate(), enrolled.keys().getPrivate()).orElseThrow();
+        assertThat(renewed.certificate().getSerialNumber()).isNotEqualTo(enrolled.certificate().getSerialNumber());
+        assertThat(kernel.certificateAuthority().verify(List.of(renewed.certificate())).orElseThrow().bindings())
+                .containsEntry("deviceId", device.id().toString()).containsEntry("windowsDeviceId", pc.deviceId());
+        WindowsEnrollmentClient.Enrolled stranger = new WindowsEnrollmentClient("F00DF00DF00DF00DF00DF00DF00DF00D", "X")
+                .enroll(discovery, "x@example.com", "not a token").enrolled().orElse(null);
+        assertThat(stranger).isNull();
+        java.security.KeyPair otherKeys = java.security.KeyPairGenerator.getInstance("RSA").generateKeyPair();
+        WindowsEnrollmentClient.Fault notSignedByIt = pc.renew(renewed, renewed.certificate(), otherKeys.getPrivate()).fault().orElseThrow();
+        assertThat(notSignedByIt.subcode()).as("the request must be signed by the certificate presented over TLS").isIn("s:Authentication",
+                "s:CertificateRequest");
+        kernel.certificateAuthority().revoke(renewed.certificate().getSerialNumber().toString(16));
+        WindowsEnrollmentClient.Fault revoked = pc.renew(renewed, renewed.certificate(), renewed.keys().getPrivate()).fault().orElseThrow();
+        assertThat(revoked.subcode()).isEqualTo("s:Authentication");
+
         // The single-use token is spent: another PC presenting it is refused, as is the same PC enrolling again with it.
         WindowsEnrollmentClient.Fault reused = new WindowsEnrollmentClient("0C1D2E3F405162738495A6B7C8D9EAFB", "OTHER")
                 .enroll(discovery, link.get("username"), link.get("accesstoken")).fault().orElseThrow();

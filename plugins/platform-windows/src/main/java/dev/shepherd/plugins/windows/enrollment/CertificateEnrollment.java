@@ -11,6 +11,12 @@ import dev.shepherd.api.pki.CertificateAuthority;
 import dev.shepherd.plugins.windows.xml.SafeXml;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.pki.IssuedCertificate;
+import org.bouncycastle.cms.CMSException;
+import org.bouncycastle.cms.CMSSignedData;
+import org.bouncycastle.cms.SignerInformation;
+import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
@@ -53,13 +59,17 @@ public final class CertificateEnrollment {
     static final String TRUST = "http://docs.oasis-open.org/ws-sx/ws-trust/200512";
     static final String TOKEN_TYPE = "http://schemas.microsoft.com/5.0.0.0/ConfigurationManager/Enrollment/DeviceEnrollmentToken";
     static final String ISSUE = "http://docs.oasis-open.org/ws-sx/ws-trust/200512/Issue";
+    static final String RENEW = "http://docs.oasis-open.org/ws-sx/ws-trust/200512/Renew";
     static final String PKCS10 = "http://schemas.microsoft.com/windows/pki/2009/01/enrollment#PKCS10";
+    static final String PKCS7 = "http://schemas.microsoft.com/windows/pki/2009/01/enrollment#PKCS7";
     static final String PROVISION_DOC = "http://schemas.microsoft.com/5.0.0.0/ConfigurationManager/Enrollment/DeviceEnrollmentProvisionDoc";
     static final String BASE64 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd#base64binary";
     /** The CA binding naming the kernel device a certificate speaks for. */
     public static final String DEVICE_BINDING = "deviceId";
     /** The CA binding naming the client's own DeviceID, the SyncML source of its sessions. */
     public static final String WINDOWS_DEVICE_BINDING = "windowsDeviceId";
+    /** The CA binding naming the store the certificate lives in on the PC ({@code User} or {@code System}), kept at renewal. */
+    public static final String STORE_BINDING = "certificateStore";
     /** The hardware identifier kind of the client's DeviceID in the registry. */
     public static final String WINDOWS_DEVICE_ID = "windowsDeviceId";
     private static final Pattern DEVICE_ID = Pattern.compile("[A-Za-z0-9{}._-]{1,128}");
@@ -92,19 +102,27 @@ public final class CertificateEnrollment {
         this.authentication = requireNonNull(authentication, "authentication is null");
     }
 
-    /** Answers a RequestSecurityToken. */
-    public DeviceResponse answer(Soap.Request soap, Supplier<Settings> settings) {
+    /**
+     * Answers a RequestSecurityToken: an enrollment (Issue), or the renewal (Renew) a PC starts on its own before its
+     * certificate expires, authenticated by that certificate over TLS.
+     *
+     * @param clientCertificates the TLS client certificate chain, which only a renewal uses
+     */
+    public DeviceResponse answer(Soap.Request soap, List<X509Certificate> clientCertificates, Supplier<Settings> settings) {
         if (!ACTION.equals(soap.action()) || !"RequestSecurityToken".equals(soap.body().getLocalName())) {
             throw new Soap.FaultException(Soap.Fault.MESSAGE_FORMAT, "expected a RequestSecurityToken, got action '" + soap.action() + "'");
         }
         Element request = soap.body();
         String tokenType = SafeXml.childText(request, TRUST, "TokenType").orElse("");
         String requestType = SafeXml.childText(request, TRUST, "RequestType").orElse("");
-        if (!TOKEN_TYPE.equals(tokenType) || !ISSUE.equals(requestType)) {
-            throw new Soap.FaultException(Soap.Fault.MESSAGE_FORMAT, "only DeviceEnrollmentToken Issue requests are served (got "
+        if (!TOKEN_TYPE.equals(tokenType) || !(ISSUE.equals(requestType) || RENEW.equals(requestType))) {
+            throw new Soap.FaultException(Soap.Fault.MESSAGE_FORMAT, "only DeviceEnrollmentToken Issue and Renew requests are served (got "
                     + tokenType + " " + requestType + ")");
         }
-        byte[] csr = certificateRequest(request);
+        if (RENEW.equals(requestType)) {
+            return renew(soap, clientCertificates, settings.get());
+        }
+        byte[] csr = certificateRequest(request, PKCS10);
         ClientContext context = context(request);
         EnrollmentAuthentication.Authenticated who = authentication.authenticate(soap.credentials());
         checkRequest(csr);
@@ -131,16 +149,69 @@ public final class CertificateEnrollment {
         X509Certificate certificate;
         try {
             certificate = authority.sign(csr, current.certificateValidity(), Map.of(DEVICE_BINDING, device.id().toString(),
-                    WINDOWS_DEVICE_BINDING, context.deviceId()));
+                    WINDOWS_DEVICE_BINDING, context.deviceId(), STORE_BINDING, context.deviceEnrollment() ? "System" : "User"));
         } catch (IllegalArgumentException e) {
             throw new Soap.FaultException(Soap.Fault.CERTIFICATE_REQUEST, "The certificate request cannot be signed: " + e.getMessage());
         }
         log.info("Windows device {} enrolled as {} ({})", context.deviceId(), device.id(),
                 who instanceof EnrollmentAuthentication.ByToken ? "enrollment token" : "work account");
+        return provisioned(soap, certificate, device, context.deviceEnrollment(), current);
+    }
+
+    /**
+     * A renewal: the PC proves it holds its current certificate twice, by TLS and by signing the new request with it
+     * (PKCS#7), and gets a certificate with the same bindings. The old one stays valid until it expires, in case the
+     * PC does not install the new one.
+     */
+    private DeviceResponse renew(Soap.Request soap, List<X509Certificate> clientCertificates, Settings current) {
+        IssuedCertificate presented = authority.verify(clientCertificates).orElseThrow(() -> new Soap.FaultException(
+                Soap.Fault.AUTHENTICATION, "Renewal needs the PC's current certificate, valid and not revoked, as its TLS client certificate."));
+        String deviceId = presented.bindings().get(DEVICE_BINDING);
+        String windowsDeviceId = presented.bindings().get(WINDOWS_DEVICE_BINDING);
+        if (deviceId == null || windowsDeviceId == null) {
+            throw new Soap.FaultException(Soap.Fault.AUTHORIZATION, "This certificate was not issued to a Windows PC.");
+        }
+        byte[] csr = signedRequest(certificateRequest(soap.body(), PKCS7), clientCertificates.get(0));
+        checkRequest(csr);
+        Device device = registry.find(DeviceId.parse(deviceId)).orElseThrow(() -> new Soap.FaultException(Soap.Fault.AUTHORIZATION,
+                "This PC is no longer enrolled."));
+        X509Certificate certificate;
+        try {
+            certificate = authority.sign(csr, current.certificateValidity(), presented.bindings());
+        } catch (IllegalArgumentException e) {
+            throw new Soap.FaultException(Soap.Fault.CERTIFICATE_REQUEST, "The certificate request cannot be signed: " + e.getMessage());
+        }
+        log.info("Windows device {} ({}) renewed its certificate", windowsDeviceId, deviceId);
+        return provisioned(soap, certificate, device, "System".equals(presented.bindings().get(STORE_BINDING)), current);
+    }
+
+    /** The PKCS#10 inside a renewal's PKCS#7, which must be signed with the certificate the PC authenticated with. */
+    private static byte[] signedRequest(byte[] pkcs7, X509Certificate signer) {
+        try {
+            CMSSignedData signed = new CMSSignedData(pkcs7);
+            if (signed.getSignedContent() == null) {
+                throw new Soap.FaultException(Soap.Fault.CERTIFICATE_REQUEST, "the renewal request carries no certificate request");
+            }
+            boolean bySigner = false;
+            for (SignerInformation information : signed.getSignerInfos().getSigners()) {
+                bySigner |= information.verify(new JcaSimpleSignerInfoVerifierBuilder().build(signer));
+            }
+            if (!bySigner) {
+                throw new Soap.FaultException(Soap.Fault.AUTHENTICATION, "the renewal request is not signed with the PC's current certificate");
+            }
+            return (byte[]) signed.getSignedContent().getContent();
+        } catch (CMSException | OperatorCreationException e) {
+            throw new Soap.FaultException(Soap.Fault.CERTIFICATE_REQUEST, "the renewal request is not a signed PKCS#7 message");
+        }
+    }
+
+    /** The answer: the certificate in a provisioning document, inside the RequestSecurityTokenResponseCollection. */
+    private DeviceResponse provisioned(Soap.Request soap, X509Certificate certificate, Device device, boolean deviceEnrollment,
+                                       Settings current) {
         List<X509Certificate> roots = new ArrayList<>();
         roots.add(authority.certificate());
         roots.addAll(current.serverRoots());
-        ProvisioningDocument document = new ProvisioningDocument(roots, certificate, device.name(), context.deviceEnrollment(),
+        ProvisioningDocument document = new ProvisioningDocument(roots, certificate, device.name(), device.id().toString(), deviceEnrollment,
                 current.urls().management(), ProvisioningDocument.PROVIDER_ID, current.organization(), current.pollMinutes(),
                 current.pushPackageFamilyName());
         String encoded = Base64.getEncoder().encodeToString(document.xml().getBytes(StandardCharsets.UTF_8));
@@ -154,11 +225,13 @@ public final class CertificateEnrollment {
         return Soap.answer(RESPONSE_ACTION, soap.messageId(), body);
     }
 
-    private static byte[] certificateRequest(Element request) {
+    private static byte[] certificateRequest(Element request, String valueType) {
         Element token = SafeXml.child(request, Soap.SECURITY, "BinarySecurityToken")
                 .orElseThrow(() -> new Soap.FaultException(Soap.Fault.MESSAGE_FORMAT, "the request carries no BinarySecurityToken"));
-        if (!PKCS10.equals(token.getAttribute("ValueType"))) {
-            throw new Soap.FaultException(Soap.Fault.MESSAGE_FORMAT, "the BinarySecurityToken is not a PKCS#10 request");
+        // MS-MDE2's examples put a space into the PKCS#7 value type; clients may send it either way.
+        if (!valueType.equals(token.getAttribute("ValueType").replace(" ", ""))) {
+            throw new Soap.FaultException(Soap.Fault.MESSAGE_FORMAT, "the BinarySecurityToken is not a " + (valueType.equals(PKCS10)
+                    ? "PKCS#10 request" : "PKCS#7 renewal request"));
         }
         try {
             return Base64.getMimeDecoder().decode(token.getTextContent().trim());

@@ -92,7 +92,7 @@ public final class EnrollmentEndpoint implements DeviceEndpoint {
                     authentication.authenticate(soap.credentials());
                     yield new CertificatePolicies(certificateValidity()).answer(soap);
                 }
-                case "enrollment.svc" -> enrollment.answer(soap, () -> new CertificateEnrollment.Settings(urls, serverRoots(),
+                case "enrollment.svc" -> enrollment.answer(soap, request.clientCertificates(), () -> new CertificateEnrollment.Settings(urls, serverRoots(),
                         config.get("organization", "Shepherd"), certificateValidity(), pollMinutes(), config.get("wnsPackageFamilyName")));
                 default -> DeviceResponse.text(404, "the enrollment services are Discovery.svc, Policy.svc and Enrollment.svc");
             };

@@ -26,6 +26,7 @@ import static java.util.Objects.requireNonNull;
  * @param trustedRoots the kernel CA (which issued the client certificate) and, when self-signed, the server's TLS root
  * @param clientCertificate the certificate just issued
  * @param deviceName the device's name, the enterprise's name for it on the client
+ * @param enterpriseDeviceId the server's id for the device (DMClient EntDMID), which renewal needs set
  * @param deviceEnrollment whether the whole device enrolled (certificate in the machine store) rather than a user
  * @param managementUrl where sessions go
  * @param providerId the DM provider id, the same in w7 and DMClient
@@ -34,7 +35,7 @@ import static java.util.Objects.requireNonNull;
  * @param pushPackageFamilyName the WNS package family name for MDM push, when configured
  */
 public record ProvisioningDocument(List<X509Certificate> trustedRoots, X509Certificate clientCertificate, String deviceName,
-                                   boolean deviceEnrollment,
+                                   String enterpriseDeviceId, boolean deviceEnrollment,
                                    String managementUrl, String providerId, String organization, int pollMinutes,
                                    Optional<String> pushPackageFamilyName) {
 
@@ -45,6 +46,7 @@ public record ProvisioningDocument(List<X509Certificate> trustedRoots, X509Certi
         trustedRoots = List.copyOf(requireNonNull(trustedRoots, "trustedRoots is null"));
         requireNonNull(clientCertificate, "clientCertificate is null");
         requireNonNull(deviceName, "deviceName is null");
+        requireNonNull(enterpriseDeviceId, "enterpriseDeviceId is null");
         requireNonNull(managementUrl, "managementUrl is null");
         requireNonNull(providerId, "providerId is null");
         requireNonNull(organization, "organization is null");
@@ -68,7 +70,13 @@ public record ProvisioningDocument(List<X509Certificate> trustedRoots, X509Certi
         xml.append("<characteristic type=\"CertificateStore\"><characteristic type=\"My\"><characteristic type=\"").append(store).append("\">")
                 .append("<characteristic type=\"").append(thumbprint(clientCertificate)).append("\">")
                 .append(parm("EncodedCertificate", base64(clientCertificate)))
-                .append("</characteristic><characteristic type=\"PrivateKeyContainer\"/></characteristic></characteristic></characteristic>");
+                .append("</characteristic><characteristic type=\"PrivateKeyContainer\"/></characteristic>")
+                // The client renews on its own (ROBO) in the last fifth of the certificate's life, retrying every few days.
+                .append("<characteristic type=\"WSTEP\"><characteristic type=\"Renew\">")
+                .append(typed("ROBOSupport", "true", "boolean"))
+                .append(typed("RenewPeriod", Long.toString(renewPeriodDays()), "integer"))
+                .append(typed("RetryInterval", "4", "integer"))
+                .append("</characteristic></characteristic></characteristic></characteristic>");
         // The client finds its certificate for TLS by subject in the store it was put in.
         String search = "Subject=" + URLEncoder.encode(clientCertificate.getSubjectX500Principal().getName(), StandardCharsets.UTF_8)
                 + "&Stores=My%5C" + store;
@@ -86,6 +94,7 @@ public record ProvisioningDocument(List<X509Certificate> trustedRoots, X509Certi
                 .append("</characteristic>");
         xml.append("<characteristic type=\"DMClient\"><characteristic type=\"Provider\"><characteristic type=\"")
                 .append(SafeXml.escape(providerId)).append("\">")
+                .append(typed("EntDMID", enterpriseDeviceId, "string"))
                 .append(typed("EntDeviceName", deviceName, "string"))
                 .append("<characteristic type=\"Poll\">")
                 .append(typed("NumberOfFirstRetries", "8", "integer"))
@@ -100,6 +109,12 @@ public record ProvisioningDocument(List<X509Certificate> trustedRoots, X509Certi
                 .append("</characteristic>"));
         xml.append("</characteristic></characteristic></characteristic></wap-provisioningdoc>");
         return xml.toString();
+    }
+
+    private long renewPeriodDays() {
+        long lifetimeDays = java.time.Duration.between(clientCertificate.getNotBefore().toInstant(),
+                clientCertificate.getNotAfter().toInstant()).toDays();
+        return Math.max(1, lifetimeDays / 5);
     }
 
     /** The SHA-1 thumbprint Windows names certificates by in its stores, upper-case hex. */
