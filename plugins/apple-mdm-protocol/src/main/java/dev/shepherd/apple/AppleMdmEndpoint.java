@@ -64,6 +64,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
     private final CommandBus commands;
     private final CertificateAuthority authority;
     private final PluginStorage storage;
+    private final DeviceBindings bindings;
     private final dev.shepherd.api.config.SecretSealer sealer;
     private final Platform platform;
     private final SettingProfiles.Os os;
@@ -85,6 +86,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         this.commands = java.util.Objects.requireNonNull(commands, "commands is null");
         this.authority = java.util.Objects.requireNonNull(authority, "authority is null");
         this.storage = java.util.Objects.requireNonNull(storage, "storage is null");
+        this.bindings = new DeviceBindings(storage);
         this.platform = java.util.Objects.requireNonNull(platform, "platform is null");
         this.os = java.util.Objects.requireNonNull(os, "os is null");
     }
@@ -128,8 +130,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
 
     private DeviceResponse checkIn(CheckIn message, IssuedCertificate certificate) {
         Sender sender = message.sender();
-        String bindingKey = "certificate/" + certificate.serialNumber();
-        Optional<String> bound = storage.get(bindingKey).map(bytes -> new String(bytes, StandardCharsets.UTF_8));
+        Optional<String> bound = bindings.deviceKeyOf(certificate.serialNumber());
         if (message.messageType().equals("Authenticate")) {
             if (sender.userChannel()) {
                 return DeviceResponse.text(400, "Authenticate is a device-channel message; it carries no UserID");
@@ -137,7 +138,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             if (bound.isPresent() && !bound.get().equals(sender.deviceKey())) {
                 return DeviceResponse.text(403, "this identity certificate belongs to another device");
             }
-            return authenticate(message, certificate, bindingKey);
+            return authenticate(message, certificate);
         }
         if (bound.isEmpty() || !bound.get().equals(sender.deviceKey())) {
             return DeviceResponse.text(403, "this identity certificate does not speak for device " + sender.id());
@@ -166,7 +167,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             }
             case "CheckOut" -> {
                 registry.recordUnenrolled(device.get(), "the device sent CheckOut");
-                storage.delete(bindingKey);
+                bindings.unbind(certificate.serialNumber());
                 declarations.forget(key);
                 authority.revoke(certificate.serialNumber());
                 return ok();
@@ -207,7 +208,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         }
     }
 
-    private DeviceResponse authenticate(CheckIn message, IssuedCertificate certificate, String bindingKey) {
+    private DeviceResponse authenticate(CheckIn message, IssuedCertificate certificate) {
         Sender sender = message.sender();
         Optional<String> token = Optional.ofNullable(certificate.bindings().get("enrollmentToken"));
         // User enrollment keeps a personal device's identity from the organisation; a corporate token must not
@@ -226,8 +227,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         } catch (EnrollmentRefusedException e) {
             return DeviceResponse.text(403, "enrollment refused: " + e.getMessage());
         }
-        storage.put(bindingKey, sender.deviceKey().getBytes(StandardCharsets.UTF_8));
-        storage.put("device/" + sender.deviceKey(), device.id().toString().getBytes(StandardCharsets.UTF_8));
+        bindings.bind(certificate.serialNumber(), sender.deviceKey(), device.id());
         registry.recordInventory(device.id(), Map.of(ENROLLMENT_INVENTORY_KEY, sender.userEnrolled() ? "user" : "device"));
         log.info("Device {} authenticated as {}", sender.deviceKey(), device.id());
         return ok();
@@ -280,8 +280,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
 
     private DeviceResponse connect(CommandReport report, IssuedCertificate certificate) {
         Sender sender = report.sender();
-        Optional<String> bound = storage.get("certificate/" + certificate.serialNumber())
-                .map(bytes -> new String(bytes, StandardCharsets.UTF_8));
+        Optional<String> bound = bindings.deviceKeyOf(certificate.serialNumber());
         if (bound.isEmpty() || !bound.get().equals(sender.deviceKey())) {
             return DeviceResponse.text(403, "this identity certificate does not speak for device " + sender.id());
         }
@@ -405,7 +404,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
     }
 
     private Optional<DeviceId> deviceOf(String deviceKey) {
-        return storage.get("device/" + deviceKey).map(bytes -> DeviceId.parse(new String(bytes, StandardCharsets.UTF_8)));
+        return bindings.deviceOf(deviceKey);
     }
 
     private void remember(String key, NSObject value) {
