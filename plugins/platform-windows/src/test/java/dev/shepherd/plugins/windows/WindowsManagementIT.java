@@ -182,6 +182,28 @@ class WindowsManagementIT {
     }
 
     @Test
+    void aRawGetReportsWhatThePcAnsweredAndAnEnterpriseWipeUnenrollsThePc() throws Exception {
+        Enrolled enrolled = enroll("6B6B6B6B6B6B6B6B6B6B6B6B6B6B6B6B");
+        WindowsDmClient pc = client(enrolled);
+        pc.session();
+        DeviceId id = deviceId(pc);
+        CommandRecord raw = kernel.commands().issue(TestKernel.ADMIN, id, new CommandRequest(CommandType.RAW, Map.of("syncml",
+                "<Get><CmdID>1</CmdID><Item><Target><LocURI>./DevDetail/Ext/Microsoft/TotalRAM</LocURI></Target></Item></Get>"), 0,
+                Optional.empty()));
+        CommandRecord enterpriseWipe = kernel.commands().issue(TestKernel.ADMIN, id, CommandRequest.of(CommandType.ENTERPRISE_WIPE));
+        pc.session();
+
+        CommandRecord rawDone = kernel.commands().get(raw.command().id()).orElseThrow();
+        assertThat(rawDone.command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+        assertThat(rawDone.result()).containsEntry("results", Map.of("./DevDetail/Ext/Microsoft/TotalRAM", "16"));
+        assertThat(pc.executed()).containsExactly("./Vendor/MSFT/DMClient/Provider/Shepherd/Unenroll");
+        assertThat(kernel.commands().get(enterpriseWipe.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+        assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
+        assertThat(kernel.certificateAuthority().verify(List.of(enrolled.certificate()))).isEmpty();
+        assertThat(pluginEntry("wns-channel/" + pc.deviceId())).isEmpty();
+    }
+
+    @Test
     void theUsersUnenrollmentAlertRetiresThePcAndRevokesItsCertificate() throws Exception {
         Enrolled enrolled = enroll("2D2D2D2D2D2D2D2D2D2D2D2D2D2D2D2D");
         WindowsDmClient pc = client(enrolled);
