@@ -15,11 +15,8 @@ import dev.shepherd.plugins.windows.syncml.SyncMlWriter;
 
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509ExtendedTrustManager;
+import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -85,25 +82,27 @@ public final class WindowsDmClient {
     /**
      * @param url the management URL
      * @param deviceId the PC's DeviceID, its SyncHdr Source
+     * @param server the server's TLS certificate, which the PC trusts
      * @param certificate the certificate it was enrolled with, presented as TLS client certificate; empty for none
      */
-    public WindowsDmClient(URI url, String deviceId, Optional<X509Certificate> certificate, Optional<PrivateKey> key) throws Exception {
-        this(url, deviceId, certificate, key, false);
+    public WindowsDmClient(URI url, X509Certificate server, String deviceId, Optional<X509Certificate> certificate, Optional<PrivateKey> key)
+            throws Exception {
+        this(url, server, deviceId, certificate, key, false);
     }
 
-    private WindowsDmClient(URI url, String deviceId, Optional<X509Certificate> certificate, Optional<PrivateKey> key, boolean forwarded)
-            throws Exception {
+    private WindowsDmClient(URI url, X509Certificate server, String deviceId, Optional<X509Certificate> certificate, Optional<PrivateKey> key,
+                            boolean forwarded) throws Exception {
         this.url = url;
         this.deviceId = deviceId;
         this.nodes = new LinkedHashMap<>(typicalNodes(deviceId));
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .sslContext(tls(forwarded ? Optional.empty() : certificate, key)).build();
+                .sslContext(tls(server, forwarded ? Optional.empty() : certificate, key)).build();
         this.forwardedCertificate = forwarded ? certificate.map(WindowsDmClient::rfc9440) : Optional.empty();
     }
 
     /** A PC behind a TLS-terminating proxy, which passes the certificate on in the RFC 9440 {@code Client-Cert} header. */
-    public static WindowsDmClient behindProxy(URI url, String deviceId, X509Certificate certificate) throws Exception {
-        return new WindowsDmClient(url, deviceId, Optional.of(certificate), Optional.empty(), true);
+    public static WindowsDmClient behindProxy(URI url, X509Certificate server, String deviceId, X509Certificate certificate) throws Exception {
+        return new WindowsDmClient(url, server, deviceId, Optional.of(certificate), Optional.empty(), true);
     }
 
     public String deviceId() {
@@ -257,7 +256,7 @@ public final class WindowsDmClient {
         }
     }
 
-    private static SSLContext tls(Optional<X509Certificate> certificate, Optional<PrivateKey> key) throws Exception {
+    private static SSLContext tls(X509Certificate server, Optional<X509Certificate> certificate, Optional<PrivateKey> key) throws Exception {
         KeyManagerFactory keys = null;
         if (certificate.isPresent() && key.isPresent()) {
             KeyStore store = KeyStore.getInstance("PKCS12");
@@ -266,8 +265,13 @@ public final class WindowsDmClient {
             keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             keys.init(store, new char[0]);
         }
+        KeyStore trusted = KeyStore.getInstance("PKCS12");
+        trusted.load(null, null);
+        trusted.setCertificateEntry("server", server);
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(trusted);
         SSLContext context = SSLContext.getInstance("TLS");
-        context.init(keys == null ? null : keys.getKeyManagers(), new TrustManager[]{new AnyServer()}, null);
+        context.init(keys == null ? null : keys.getKeyManagers(), trust.getTrustManagers(), null);
         return context;
     }
 
@@ -276,38 +280,6 @@ public final class WindowsDmClient {
             return ":" + java.util.Base64.getEncoder().encodeToString(certificate.getEncoded()) + ":";
         } catch (java.security.cert.CertificateEncodingException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    /** The test server's certificate is generated at start; what is tested here is the client's side. */
-    private static final class AnyServer extends X509ExtendedTrustManager {
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) {
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return new X509Certificate[0];
         }
     }
 }

@@ -42,6 +42,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -222,18 +223,18 @@ class WindowsManagementIT {
         WindowsDmClient victim = enrolledPc("3E3E3E3E3E3E3E3E3E3E3E3E3E3E3E3E");
         Enrolled impostor = enroll("4F4F4F4F4F4F4F4F4F4F4F4F4F4F4F4F");
 
-        WindowsDmClient anonymous = new WindowsDmClient(managementUrl(), victim.deviceId(), Optional.empty(), Optional.empty());
+        WindowsDmClient anonymous = new WindowsDmClient(managementUrl(), serverCertificate(), victim.deviceId(), Optional.empty(), Optional.empty());
         HttpResponse<byte[]> unauthenticated = anonymous.post(opening(victim.deviceId()));
         assertThat(unauthenticated.statusCode()).isEqualTo(401);
 
-        WindowsDmClient claimingVictim = new WindowsDmClient(managementUrl(), victim.deviceId(), Optional.of(impostor.certificate()),
+        WindowsDmClient claimingVictim = new WindowsDmClient(managementUrl(), serverCertificate(), victim.deviceId(), Optional.of(impostor.certificate()),
                 Optional.of(impostor.keys().getPrivate()));
         assertThat(claimingVictim.post(opening(victim.deviceId())).statusCode()).isEqualTo(403);
 
         // Behind a trusted proxy the forwarded certificate speaks for its own PC only, too.
         URI plain = server.uri(PATH);
-        assertThat(WindowsDmClient.behindProxy(plain, impostor.windowsDeviceId(), impostor.certificate()).session()).isNotEmpty();
-        assertThat(WindowsDmClient.behindProxy(plain, victim.deviceId(), impostor.certificate())
+        assertThat(WindowsDmClient.behindProxy(plain, serverCertificate(), impostor.windowsDeviceId(), impostor.certificate()).session()).isNotEmpty();
+        assertThat(WindowsDmClient.behindProxy(plain, serverCertificate(), victim.deviceId(), impostor.certificate())
                 .post(opening(victim.deviceId())).statusCode()).isEqualTo(403);
     }
 
@@ -297,8 +298,19 @@ class WindowsManagementIT {
     }
 
     private WindowsDmClient client(Enrolled enrolled) throws Exception {
-        return new WindowsDmClient(managementUrl(), enrolled.windowsDeviceId(), Optional.of(enrolled.certificate()),
+        return new WindowsDmClient(managementUrl(), serverCertificate(), enrolled.windowsDeviceId(), Optional.of(enrolled.certificate()),
                 Optional.of(enrolled.keys().getPrivate()));
+    }
+
+    /** The certificate the server generated for its HTTPS listener, which the PCs trust as the enrollment taught them. */
+    private X509Certificate serverCertificate() throws Exception {
+        Path tls = server.server().config().dataDir().resolve("tls");
+        char[] password = Files.readString(tls.resolve("server.p12.password"), StandardCharsets.US_ASCII).trim().toCharArray();
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(tls.resolve("server.p12"))) {
+            store.load(in, password);
+        }
+        return (X509Certificate) store.getCertificate(store.aliases().nextElement());
     }
 
     private URI managementUrl() {
