@@ -1,0 +1,57 @@
+package dev.shepherd.plugins.windows.management;
+
+import dev.shepherd.plugins.windows.csp.CspOperation;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a Windows PC is asked for its inventory: the standard OMA-DM DevInfo and DevDetail objects and a little of the
+ * DeviceStatus CSP. Each node's value is kept under {@code windows.} plus its path (without {@code ./} and
+ * {@code Vendor/MSFT/}, slashes as dots), and the kernel's own keys are filled from the nodes that carry them.
+ */
+final class InventoryNodes {
+
+    /** The nodes, each read by its own Get so that one a PC lacks (404) costs only that value. */
+    static final List<String> NODES = List.of(
+            "./DevInfo/DevId", "./DevInfo/Man", "./DevInfo/Mod", "./DevInfo/DmV", "./DevInfo/Lang",
+            "./DevDetail/SwV", "./DevDetail/OEM", "./DevDetail/FwV", "./DevDetail/HwV", "./DevDetail/DevTyp",
+            "./DevDetail/Ext/Microsoft/DeviceName", "./DevDetail/Ext/Microsoft/OSPlatform", "./DevDetail/Ext/Microsoft/LocalTime",
+            "./DevDetail/Ext/Microsoft/ProcessorArchitecture", "./DevDetail/Ext/Microsoft/TotalRAM",
+            "./DevDetail/Ext/Microsoft/TotalStorage", "./DevDetail/Ext/Microsoft/SMBIOSSerialNumber", "./DevDetail/Ext/WLANMACAddress",
+            "./Vendor/MSFT/DeviceStatus/OS/Edition", "./Vendor/MSFT/DeviceStatus/Compliance/EncryptionCompliance");
+
+    /** Kernel inventory keys, which also update the device itself, by the node that carries them. */
+    private static final Map<String, String> KERNEL_KEYS = Map.of(
+            "./DevDetail/SwV", "os.version",
+            "./DevInfo/Mod", "model",
+            "./DevDetail/Ext/Microsoft/DeviceName", "device.name",
+            "./DevDetail/Ext/Microsoft/SMBIOSSerialNumber", "serial.number");
+
+    private InventoryNodes() {
+    }
+
+    static List<CspOperation> gets() {
+        return NODES.stream().map(CspOperation::get).toList();
+    }
+
+    /** @return the inventory facts of the reported node values; values of nodes outside DevInfo/DevDetail/Vendor are ignored */
+    static Map<String, String> inventory(Map<String, String> values) {
+        Map<String, String> inventory = new LinkedHashMap<>();
+        values.forEach((locUri, value) -> {
+            if (locUri.startsWith("./DevInfo/") || locUri.startsWith("./DevDetail/") || locUri.startsWith("./Vendor/MSFT/DeviceStatus/")) {
+                inventory.put(key(locUri), value);
+                String kernelKey = KERNEL_KEYS.get(locUri);
+                if (kernelKey != null && !value.isBlank()) {
+                    inventory.put(kernelKey, value);
+                }
+            }
+        });
+        return inventory;
+    }
+
+    static String key(String locUri) {
+        return "windows." + locUri.substring(2).replace("Vendor/MSFT/", "").replace('/', '.');
+    }
+}

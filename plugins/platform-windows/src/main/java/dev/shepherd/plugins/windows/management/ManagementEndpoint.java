@@ -1,0 +1,451 @@
+package dev.shepherd.plugins.windows.management;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.command.Command;
+import dev.shepherd.api.command.CommandBus;
+import dev.shepherd.api.command.CommandResult;
+import dev.shepherd.api.command.CommandState;
+import dev.shepherd.api.command.CommandType;
+import dev.shepherd.api.config.PluginStorage;
+import dev.shepherd.api.device.Device;
+import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.api.device.DeviceStatus;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.http.DeviceEndpoint;
+import dev.shepherd.api.http.DeviceRequest;
+import dev.shepherd.api.http.DeviceResponse;
+import dev.shepherd.api.pki.CertificateAuthority;
+import dev.shepherd.api.pki.IssuedCertificate;
+import dev.shepherd.plugins.windows.csp.CspOperation;
+import dev.shepherd.plugins.windows.syncml.Item;
+import dev.shepherd.plugins.windows.syncml.StatusCodes;
+import dev.shepherd.plugins.windows.syncml.SyncCommand;
+import dev.shepherd.plugins.windows.syncml.SyncCommand.Alert;
+import dev.shepherd.plugins.windows.syncml.SyncCommand.Malformed;
+import dev.shepherd.plugins.windows.syncml.SyncCommand.Operation;
+import dev.shepherd.plugins.windows.syncml.SyncCommand.Results;
+import dev.shepherd.plugins.windows.syncml.SyncCommand.Status;
+import dev.shepherd.plugins.windows.syncml.SyncCommand.Verb;
+import dev.shepherd.plugins.windows.syncml.SyncHdr;
+import dev.shepherd.plugins.windows.syncml.SyncMl;
+import dev.shepherd.plugins.windows.syncml.SyncMlException;
+import dev.shepherd.plugins.windows.syncml.SyncMlReader;
+import dev.shepherd.plugins.windows.syncml.SyncMlWriter;
+import jakarta.inject.Inject;
+import org.pf4j.Extension;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The OMA-DM management endpoint Windows PCs hold sessions with, {@code /mdm/windows/ManagementServer/MDM.svc}: SyncML
+ * 1.2 over HTTPS POST, each message answered by the next of the server.
+ *
+ * <p>A PC is authenticated by the TLS client certificate the kernel CA issued it at enrollment (presented directly or
+ * passed on by a trusted proxy), which is bound to its DeviceID: the SyncHdr's Source must be that DeviceID, so no PC
+ * can speak for another. A session opens with Alert 1201 (the PC's schedule) or 1200 (after a push); the server
+ * answers every command of the PC with a Status, adds the commands it has for the PC, and ends the session by sending
+ * Status and Final alone. Results and statuses are written to the kernel the moment they arrive.
+ *
+ * <p>What cannot be read as SyncML is answered 400 in plain text when there is no readable SyncHdr to address an
+ * answer to, and otherwise with a SyncML message whose Status refuses the SyncHdr (400); a command the server does not
+ * know gets Status 400 on its own and the rest of the message is processed, as Windows itself does.
+ */
+@Extension
+public final class ManagementEndpoint implements DeviceEndpoint {
+
+    /** The path the provisioning document gives the PC, below the plugin's mount point. */
+    public static final String PATH = "/ManagementServer/MDM.svc";
+    /** The hardware-id kind of a Windows PC: its DeviceID, as DevInfo/DevId and the SyncHdr Source report it. */
+    public static final String HARDWARE_ID = "windowsDeviceId";
+    /** Where the PC's WNS channel is kept for the push service. */
+    public static final String CHANNEL_KEY = "wns-channel/";
+    /** The generic alert a PC sends when its user removes the work account. */
+    public static final String USER_UNENROLLMENT = "com.microsoft:mdm.unenrollment.userrequest";
+    /** Windows packs more than this into no message it receives anyway; larger bodies are refused 413 by the kernel. */
+    static final int MAX_MESSAGE_BYTES = 512 * 1024;
+    /** Kernel commands handed out per message, so a long queue is spread over several round trips. */
+    static final int COMMANDS_PER_MESSAGE = 8;
+    private static final Logger log = LoggerFactory.getLogger(ManagementEndpoint.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final DeviceRegistry registry;
+    private final CommandBus commands;
+    private final CertificateAuthority authority;
+    private final PluginStorage storage;
+    private final Sessions sessions;
+
+    @Inject
+    public ManagementEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage,
+                              Sessions sessions) {
+        this.registry = requireNonNull(registry, "registry is null");
+        this.commands = requireNonNull(commands, "commands is null");
+        this.authority = requireNonNull(authority, "authority is null");
+        this.storage = requireNonNull(storage, "storage is null");
+        this.sessions = requireNonNull(sessions, "sessions is null");
+    }
+
+    @Override
+    public String path() {
+        return PATH;
+    }
+
+    @Override
+    public int maxBodyBytes() {
+        return MAX_MESSAGE_BYTES;
+    }
+
+    @Override
+    public DeviceResponse handle(DeviceRequest request) {
+        if (!request.path().equalsIgnoreCase(PATH)) {
+            return DeviceResponse.text(404, "the OMA-DM management endpoint is " + PATH);
+        }
+        if (!request.method().equals("POST")) {
+            return DeviceResponse.text(405, "OMA-DM messages are sent with POST").withHeader("Allow", "POST");
+        }
+        if (request.clientCertificates().isEmpty()) {
+            return DeviceResponse.text(401, "no device identity: present the certificate issued at enrollment as TLS client certificate");
+        }
+        Optional<IssuedCertificate> issued = authority.verify(request.clientCertificates());
+        if (issued.isEmpty()) {
+            return DeviceResponse.text(403, "the client certificate was not issued by this server, has expired or was revoked");
+        }
+        SyncMl message;
+        try {
+            message = SyncMlReader.read(request.body());
+        } catch (SyncMlException e) {
+            if (e.header().isEmpty()) {
+                return DeviceResponse.text(400, e.getMessage());
+            }
+            Optional<Device> device = deviceOf(issued.get(), e.header().get().source());
+            if (device.isEmpty()) {
+                return forbidden(e.header().get().source());
+            }
+            log.info("Refused the SyncHdr of PC {}: {}", e.header().get().source(), e.getMessage());
+            SyncHdr header = e.header().get();
+            return syncMl(new SyncMl(header.reply(), List.of(new Status("1", header.msgId(), "0", "SyncHdr",
+                    Integer.toString(StatusCodes.BAD_REQUEST))), true));
+        }
+        Optional<Device> device = deviceOf(issued.get(), message.header().source());
+        if (device.isEmpty()) {
+            return forbidden(message.header().source());
+        }
+        SyncHdr header = message.header();
+        boolean opening = message.commands().stream().anyMatch(command -> command instanceof Alert alert
+                && (alert.data().equals("1200") || alert.data().equals("1201")));
+        Session session = sessions.session(header.source(), header.sessionId(), device.get().id(), opening && header.msgId().equals("1"));
+        synchronized (session) {
+            Optional<byte[]> repeated = session.answered(header.msgId());
+            if (repeated.isPresent()) {
+                return DeviceResponse.of(200, SyncMl.CONTENT_TYPE, repeated.get());
+            }
+            byte[] answer = SyncMlWriter.write(answer(session, message, opening, issued.get()));
+            session.answer(header.msgId(), answer);
+            return DeviceResponse.of(200, SyncMl.CONTENT_TYPE, answer);
+        }
+    }
+
+    /** The PC's device, if the certificate speaks for the DeviceID the message names and the PC is still managed. */
+    private Optional<Device> deviceOf(IssuedCertificate certificate, String windowsDeviceId) {
+        if (!windowsDeviceId.equals(certificate.bindings().get(HARDWARE_ID))) {
+            return Optional.empty();
+        }
+        return registry.findByHardwareId(Platform.WINDOWS, HARDWARE_ID, windowsDeviceId)
+                .filter(device -> device.id().toString().equals(certificate.bindings().get("deviceId")))
+                .filter(device -> device.status() != DeviceStatus.RETIRED && device.status() != DeviceStatus.WIPED);
+    }
+
+    private static DeviceResponse forbidden(String windowsDeviceId) {
+        return DeviceResponse.text(403, "this certificate does not speak for a managed PC with DeviceID " + windowsDeviceId);
+    }
+
+    private SyncMl answer(Session session, SyncMl message, boolean opening, IssuedCertificate certificate) {
+        SyncHdr header = message.header();
+        List<SyncCommand> out = new ArrayList<>();
+        out.add(status(session, header.msgId(), "0", "SyncHdr", StatusCodes.OK));
+        Set<InFlight> answered = new LinkedHashSet<>();
+        boolean unenrolled = false;
+        for (SyncCommand command : message.commands()) {
+            if (command instanceof Status status) {
+                session.answering(status.cmdRef()).ifPresent(inFlight -> {
+                    inFlight.status(status.cmdRef(), status.code().orElse(StatusCodes.BAD_REQUEST));
+                    answered.add(inFlight);
+                });
+            } else if (command instanceof Results results) {
+                session.answering(results.cmdRef()).ifPresent(inFlight -> {
+                    results.items().forEach(item -> item.locUri().ifPresent(uri -> inFlight.value(uri, item.data().orElse(""))));
+                    answered.add(inFlight);
+                });
+                out.add(status(session, header.msgId(), command.cmdId(), command.name(), StatusCodes.OK));
+            } else if (command instanceof Alert alert) {
+                unenrolled |= alert.data().equals("1226") && genericAlert(session, alert);
+                out.add(status(session, header.msgId(), command.cmdId(), command.name(),
+                        Set.of("1200", "1201", "1222", "1224", "1226").contains(alert.data()) ? StatusCodes.OK : StatusCodes.NOT_SUPPORTED));
+            } else if (command instanceof Malformed malformed) {
+                log.info("PC {} sent a malformed {}: {}", session.windowsDeviceId(), malformed.name(), malformed.problem());
+                if (!malformed.name().equals("Status")) {
+                    out.add(status(session, header.msgId(), command.cmdId(), command.name(), StatusCodes.BAD_REQUEST));
+                }
+            } else {
+                // The PC reports its DevInfo with Replace at the start of a session; it has no business commanding the server.
+                boolean report = command instanceof Operation operation && operation.verb() == Verb.REPLACE;
+                out.add(status(session, header.msgId(), command.cmdId(), command.name(), report ? StatusCodes.OK : StatusCodes.NOT_SUPPORTED));
+            }
+        }
+        for (InFlight inFlight : answered) {
+            unenrolled |= conclude(session, inFlight);
+        }
+        if (unenrolled) {
+            // The PC leaves management: its identity is worth nothing from now on, and it is offered no more commands.
+            authority.revoke(certificate.serialNumber());
+            sessions.forget(session.windowsDeviceId());
+            return new SyncMl(header.reply(), out, true);
+        }
+        if (opening && header.msgId().equals("1")) {
+            registry.recordCheckIn(session.device(), Instant.now());
+            InFlight push = new InFlight(InFlight.Purpose.PUSH_CHANNEL, Optional.empty());
+            out.add(session.send(WindowsCommands.toCommand(CspOperation.get(WindowsCommands.PUSH_CHANNEL)), push));
+            out.add(session.send(WindowsCommands.toCommand(CspOperation.get(WindowsCommands.PUSH_STATUS)), push));
+            if (storage.get(inventoriedKey(session)).isEmpty()) {
+                InFlight inventory = new InFlight(InFlight.Purpose.INVENTORY, Optional.empty());
+                InventoryNodes.gets().forEach(get -> out.add(session.send(WindowsCommands.toCommand(get), inventory)));
+            }
+        }
+        addCommands(session, out, header.maxMsgSize().orElse(MAX_MESSAGE_BYTES));
+        return new SyncMl(header.reply(), out, true);
+    }
+
+    /** Handles a 1226 generic alert; returns whether the PC is leaving management. */
+    private boolean genericAlert(Session session, Alert alert) {
+        boolean leaving = false;
+        for (Item item : alert.items()) {
+            String type = item.type().orElse("");
+            if (type.equals(USER_UNENROLLMENT)) {
+                registry.recordUnenrolled(session.device(), "the user removed the work account (" + USER_UNENROLLMENT + ")");
+                forgetDevice(session);
+                log.info("PC {} unenrolled at its user's request", session.windowsDeviceId());
+                leaving = true;
+            } else if (type.endsWith("com.microsoft.mdm.win32csp_install") && item.source().isPresent()) {
+                // An MSI installation finished: its result (an HRESULT, 0 for success) is reported against its product code.
+                String node = item.source().get();
+                String[] path = node.split("/");
+                if (path.length >= 2) {
+                    registry.recordInventory(session.device(), Map.of("windows.msi." + path[path.length - 2].replace("%7B", "{")
+                            .replace("%7D", "}") + ".result", item.data().orElse("")));
+                }
+            } else {
+                log.info("PC {} sent generic alert {}", session.windowsDeviceId(), type);
+            }
+        }
+        return leaving;
+    }
+
+    private void forgetDevice(Session session) {
+        storage.delete(CHANNEL_KEY + session.windowsDeviceId());
+        storage.delete(pushStatusKey(session));
+        storage.delete(inventoriedKey(session));
+        storage.keys(settingPrefix(session)).forEach(storage::delete);
+    }
+
+    /** Hands out the PC's next kernel commands while the message has room; those Windows cannot carry out fail at once. */
+    private void addCommands(Session session, List<SyncCommand> out, int maxMsgSize) {
+        // What the PC can take in one message, less room for the header and the statuses already in it.
+        int budget = Math.min(maxMsgSize, MAX_MESSAGE_BYTES) * 3 / 4 - out.stream().mapToInt(command -> SyncMlWriter.write(command).length()).sum();
+        int added = 0;
+        for (int round = 0; round < 20 && added < COMMANDS_PER_MESSAGE; round++) {
+            // The bus hands out this session's unanswered commands again too; they are skipped.
+            List<Command> next = commands.take(session.device(), session.awaitingCommands() + COMMANDS_PER_MESSAGE)
+                    .stream().filter(command -> !session.delivered(command.id())).toList();
+            if (next.isEmpty()) {
+                return;
+            }
+            for (Command command : next) {
+                WindowsCommands.Translation translation = WindowsCommands.translate(command, installedValue(session, command));
+                if (translation.refusal().isPresent()) {
+                    report(session, command, CommandState.FAILED, Map.of(), translation.refusal());
+                    continue;
+                }
+                if (translation.commands().isEmpty()) {
+                    report(session, command, CommandState.ACKNOWLEDGED, Map.of("note", "nothing was installed, so nothing is removed"),
+                            Optional.empty());
+                    continue;
+                }
+                int size = translation.commands().stream().mapToInt(sync -> SyncMlWriter.write(sync).length()).sum();
+                if (added > 0 && size > budget) {
+                    // Left SENT; the bus hands it out again with the next message.
+                    return;
+                }
+                InFlight inFlight = new InFlight(InFlight.Purpose.COMMAND, Optional.of(command));
+                translation.commands().forEach(sync -> out.add(session.send(sync, inFlight)));
+                budget -= size;
+                if (++added >= COMMANDS_PER_MESSAGE) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /**
+     * Everything sent for a purpose has been answered in one message of the PC: its outcome goes to the kernel.
+     *
+     * @return whether the PC is leaving management (it accepted to unenroll)
+     */
+    private boolean conclude(Session session, InFlight inFlight) {
+        session.concluded(inFlight);
+        switch (inFlight.purpose()) {
+            case INVENTORY -> {
+                recordInventory(session, inFlight);
+                storage.put(inventoriedKey(session), Instant.now().toString().getBytes(StandardCharsets.UTF_8));
+                return false;
+            }
+            case PUSH_CHANNEL -> {
+                pushChannel(session, inFlight);
+                return false;
+            }
+            default -> {
+                return concludeCommand(session, inFlight, inFlight.command().orElseThrow());
+            }
+        }
+    }
+
+    private boolean concludeCommand(Session session, InFlight inFlight, Command command) {
+        Map<String, Object> response = new LinkedHashMap<>();
+        response.put("statuses", inFlight.statuses());
+        Optional<String> failure;
+        if (command.type() == CommandType.REFRESH_INVENTORY) {
+            Map<String, String> inventory = recordInventory(session, inFlight);
+            failure = inventory.isEmpty() ? inFlight.failure((part, code) -> false) : Optional.empty();
+        } else {
+            // An app's node may exist from an earlier install: "already exists" on the Add that makes sure of it is fine.
+            failure = inFlight.failure((part, code) -> code == StatusCodes.ALREADY_EXISTS && part.verb().equals("Add")
+                    && (command.type() == CommandType.INSTALL_APP || command.type() == CommandType.UPDATE_APP));
+            if (command.type() == CommandType.RAW && !inFlight.values().isEmpty()) {
+                response.put("results", inFlight.values());
+            }
+        }
+        report(session, command, failure.isEmpty() ? CommandState.ACKNOWLEDGED : CommandState.FAILED, response, failure);
+        return failure.isEmpty() && acknowledged(session, command);
+    }
+
+    /** What an acknowledged command changes here besides its result; returns whether the PC is leaving management. */
+    private boolean acknowledged(Session session, Command command) {
+        switch (command.type()) {
+            case INSTALL_PROFILE -> storage.put(settingKey(session, (String) command.parameters().get("settingKey")),
+                    json(Map.of("settingType", command.parameters().get("settingType"), "value", command.parameters().get("value"))));
+            case REMOVE_PROFILE -> storage.delete(settingKey(session, (String) command.parameters().get("settingKey")));
+            case ENTERPRISE_WIPE -> {
+                // The PC has accepted to unenroll: it removes this server's account and will not be back with this identity.
+                registry.recordUnenrolled(session.device(), "unenrolled by the server (enterprise wipe)");
+                forgetDevice(session);
+                return true;
+            }
+            default -> {
+            }
+        }
+        return false;
+    }
+
+    private Map<String, String> recordInventory(Session session, InFlight inFlight) {
+        Map<String, String> inventory = InventoryNodes.inventory(inFlight.values());
+        if (!inventory.isEmpty()) {
+            registry.recordInventory(session.device(), inventory);
+        }
+        return inventory;
+    }
+
+    /** Keeps the PC's WNS channel where the push service finds it, and its status in the inventory, when they change. */
+    private void pushChannel(Session session, InFlight inFlight) {
+        Map<String, String> values = inFlight.values();
+        Optional.ofNullable(values.get(WindowsCommands.PUSH_CHANNEL)).map(String::trim).filter(uri -> !uri.isEmpty()).ifPresent(uri -> {
+            byte[] channel = uri.getBytes(StandardCharsets.UTF_8);
+            if (!storage.get(CHANNEL_KEY + session.windowsDeviceId()).map(stored -> java.util.Arrays.equals(stored, channel)).orElse(false)) {
+                storage.put(CHANNEL_KEY + session.windowsDeviceId(), channel);
+            }
+        });
+        Optional.ofNullable(values.get(WindowsCommands.PUSH_STATUS)).map(String::trim).ifPresent(status -> {
+            if (!storage.get(pushStatusKey(session)).map(stored -> new String(stored, StandardCharsets.UTF_8).equals(status)).orElse(false)) {
+                storage.put(pushStatusKey(session), status.getBytes(StandardCharsets.UTF_8));
+                registry.recordInventory(session.device(), Map.of("windows.push.status", status));
+            }
+        });
+    }
+
+    private void report(Session session, Command command, CommandState state, Map<String, Object> response, Optional<String> reason) {
+        try {
+            commands.report(session.device(), new CommandResult(command.id(), state, response, reason));
+        } catch (IllegalArgumentException e) {
+            log.warn("The kernel refused the result of command {} of PC {}: {}", command.id(), session.windowsDeviceId(), e.getMessage());
+        }
+    }
+
+    /** The value a setting was installed with, for a REMOVE_PROFILE, which must undo exactly that. */
+    private Optional<Map<String, Object>> installedValue(Session session, Command command) {
+        if (command.type() != CommandType.REMOVE_PROFILE || !(command.parameters().get("settingKey") instanceof String key)) {
+            return Optional.empty();
+        }
+        return storage.get(settingKey(session, key)).map(bytes -> {
+            try {
+                Map<String, Object> stored = JSON.readValue(bytes, new TypeReference<Map<String, Object>>() { });
+                @SuppressWarnings("unchecked")
+                Map<String, Object> value = (Map<String, Object>) stored.get("value");
+                return value;
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("the stored value of setting " + key + " is unreadable", e);
+            }
+        });
+    }
+
+    private static byte[] json(Map<String, Object> value) {
+        try {
+            return JSON.writeValueAsBytes(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a setting's value cannot be written as JSON", e);
+        }
+    }
+
+    private static Status status(Session session, String msgRef, String cmdRef, String cmd, int code) {
+        return new Status(session.nextCmdId(), msgRef, cmdRef, cmd, Integer.toString(code));
+    }
+
+    private static DeviceResponse syncMl(SyncMl message) {
+        return DeviceResponse.of(200, SyncMl.CONTENT_TYPE, SyncMlWriter.write(message));
+    }
+
+    private static String inventoriedKey(Session session) {
+        return "inventoried/" + session.windowsDeviceId();
+    }
+
+    private static String pushStatusKey(Session session) {
+        return "wns-status/" + session.windowsDeviceId();
+    }
+
+    private static String settingPrefix(Session session) {
+        return "setting/" + session.device() + "/";
+    }
+
+    /** Setting keys are the admin's; a hash keeps the storage key within its 200 characters whatever they are. */
+    private static String settingKey(Session session, String settingKey) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(settingKey.getBytes(StandardCharsets.UTF_8));
+            return settingPrefix(session) + HexFormat.of().formatHex(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK lacks SHA-256", e);
+        }
+    }
+}

@@ -1,0 +1,232 @@
+package dev.shepherd.plugins.windows.management;
+
+import dev.shepherd.api.command.Command;
+import dev.shepherd.plugins.windows.csp.CspOperation;
+import dev.shepherd.plugins.windows.csp.SettingCsps;
+import dev.shepherd.plugins.windows.csp.UnsupportedSettingException;
+import dev.shepherd.plugins.windows.syncml.Item;
+import dev.shepherd.plugins.windows.syncml.SyncCommand;
+import dev.shepherd.plugins.windows.syncml.SyncCommand.Atomic;
+import dev.shepherd.plugins.windows.syncml.SyncCommand.Operation;
+import dev.shepherd.plugins.windows.syncml.SyncCommand.Verb;
+import dev.shepherd.plugins.windows.syncml.SyncMlException;
+import dev.shepherd.plugins.windows.syncml.SyncMlReader;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+import static dev.shepherd.plugins.windows.xml.SafeXml.escape;
+
+/**
+ * Kernel commands as OMA-DM commands on Windows configuration service providers. CmdIDs are left {@code 0}: the
+ * session numbers them when it sends them.
+ */
+final class WindowsCommands {
+
+    /** The DM provider id the enrollment gives the PC, under which DMClient keeps this server's account. */
+    static final String PROVIDER = "Shepherd";
+    static final String PUSH_CHANNEL = "./Vendor/MSFT/DMClient/Provider/" + PROVIDER + "/Push/ChannelURI";
+    static final String PUSH_STATUS = "./Vendor/MSFT/DMClient/Provider/" + PROVIDER + "/Push/Status";
+    static final String UNENROLL = "./Vendor/MSFT/DMClient/Provider/" + PROVIDER + "/Unenroll";
+
+    private static final String MSI = "./Device/Vendor/MSFT/EnterpriseDesktopAppManagement/MSI/";
+    private static final String MODERN = "./Device/Vendor/MSFT/EnterpriseModernAppManagement/";
+    private static final Pattern PRODUCT_CODE = Pattern.compile("\\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}}");
+    private static final Pattern SHA256 = Pattern.compile("[0-9A-Fa-f]{64}");
+    /** A package family name: Name_PublisherId, letters, digits, dots and dashes. */
+    private static final Pattern PACKAGE_FAMILY = Pattern.compile("[A-Za-z0-9.\\-]{3,50}_[a-z0-9]{13}");
+    /** NetBIOS: at most 15 letters, digits and dashes, not digits alone. */
+    private static final Pattern COMPUTER_NAME = Pattern.compile("(?=.*[A-Za-z-])[A-Za-z0-9-]{1,15}");
+
+    private WindowsCommands() {
+    }
+
+    /**
+     * What a command becomes on Windows.
+     *
+     * @param commands the SyncML commands to send; none (without a refusal) means there is nothing to do on the PC
+     * @param refusal why it cannot be carried out on Windows
+     */
+    record Translation(List<SyncCommand> commands, Optional<String> refusal) {
+        static Translation of(List<SyncCommand> commands) {
+            return new Translation(List.copyOf(commands), Optional.empty());
+        }
+
+        static Translation refused(String reason) {
+            return new Translation(List.of(), Optional.of(reason));
+        }
+    }
+
+    /**
+     * @param installed the value a REMOVE_PROFILE's setting was installed with, if it was
+     */
+    static Translation translate(Command command, Optional<Map<String, Object>> installed) {
+        Map<String, Object> parameters = command.parameters();
+        try {
+            return switch (command.type()) {
+                case LOCK -> Translation.of(List.of(exec("./Vendor/MSFT/RemoteLock/Lock")));
+                case WIPE -> Translation.of(List.of(exec("./Device/Vendor/MSFT/RemoteWipe/" + wipeNode(parameters))));
+                // Unenrolling is Windows' own enterprise wipe: it removes the policies, certificates and enterprise apps
+                // this server put there and leaves the user's data alone.
+                case ENTERPRISE_WIPE -> Translation.of(List.of(toCommand(CspOperation.exec(UNENROLL, Optional.of("chr"), Optional.of(PROVIDER)))));
+                case RESTART -> Translation.of(List.of(exec("./Device/Vendor/MSFT/Reboot/RebootNow")));
+                case REFRESH_INVENTORY -> Translation.of(InventoryNodes.gets().stream().map(WindowsCommands::toCommand).toList());
+                case INSTALL_APP, UPDATE_APP -> installApp(parameters);
+                case REMOVE_APP -> removeApp(parameters);
+                case SETTINGS -> settings(parameters);
+                case RAW -> raw(parameters);
+                case INSTALL_PROFILE -> {
+                    List<CspOperation> operations = SettingCsps.install(text(parameters, "settingKey"), text(parameters, "settingType"),
+                            value(parameters.get("value")));
+                    yield Translation.of(List.of(atomic(operations)));
+                }
+                case REMOVE_PROFILE -> installed.isEmpty() ? Translation.of(List.of())
+                        : Translation.of(List.of(atomic(SettingCsps.remove(text(parameters, "settingKey"), text(parameters, "settingType"),
+                        installed.get()))));
+                case SHUT_DOWN, LOCATE, LOST_MODE_ON, LOST_MODE_OFF, CLEAR_PASSCODE, RESET_PASSCODE, OS_UPDATE ->
+                        Translation.refused(command.type() + " has no equivalent on Windows");
+                // A command type newer than this plugin.
+                default -> Translation.refused(command.type() + " is not known to the Windows plugin");
+            };
+        } catch (UnsupportedSettingException | IllegalArgumentException | SyncMlException e) {
+            return Translation.refused(e.getMessage());
+        }
+    }
+
+    private static String wipeNode(Map<String, Object> parameters) {
+        if (Boolean.TRUE.equals(parameters.get("protected"))) {
+            // Survives a power loss mid-wipe, at the price of leaving some PCs unbootable until reset by hand.
+            return "doWipeProtected";
+        }
+        return Boolean.TRUE.equals(parameters.get("keepUserData")) ? "doWipePersistUserData" : "doWipe";
+    }
+
+    /**
+     * An MSI (EnterpriseDesktopAppManagement DownloadInstall, from {@code msiUrl}, checked against {@code hash}), or an
+     * MSIX/APPX package (EnterpriseModernAppManagement HostedInstall, {@code packageFamilyName} from {@code packageUri}).
+     */
+    private static Translation installApp(Map<String, Object> parameters) {
+        if (parameters.containsKey("productCode")) {
+            String productCode = productCode(parameters);
+            String url = url(parameters, "msiUrl");
+            String hash = text(parameters, "hash");
+            if (!SHA256.matcher(hash).matches()) {
+                throw new IllegalArgumentException("hash must be the MSI file's SHA-256 in hexadecimal");
+            }
+            String version = optionalText(parameters, "version").orElse("1.0.0.0");
+            String commandLine = optionalText(parameters, "commandLine").orElse("/quiet");
+            String job = "<MsiInstallJob id=\"" + escape(productCode) + "\"><Product Version=\"" + escape(version) + "\"><Download>"
+                    + "<ContentURLList><ContentURL>" + escape(url) + "</ContentURL></ContentURLList></Download>"
+                    + "<Validation><FileHash>" + hash.toUpperCase(java.util.Locale.ROOT) + "</FileHash></Validation>"
+                    + "<Enforcement><CommandLine>" + escape(commandLine) + "</CommandLine><TimeOut>5</TimeOut><RetryCount>3</RetryCount>"
+                    + "<RetryInterval>5</RetryInterval></Enforcement></Product></MsiInstallJob>";
+            String node = MSI + encode(productCode) + "/DownloadInstall";
+            return Translation.of(List.of(toCommand(new CspOperation("Add", node, Optional.empty(), Optional.empty())),
+                    toCommand(CspOperation.exec(node, Optional.of("xml"), Optional.of(job)))));
+        }
+        if (parameters.containsKey("packageFamilyName")) {
+            String family = packageFamily(parameters);
+            String uri = url(parameters, "packageUri");
+            String node = MODERN + "AppInstallation/" + family;
+            return Translation.of(List.of(toCommand(new CspOperation("Add", node, Optional.empty(), Optional.empty())),
+                    toCommand(CspOperation.exec(node + "/HostedInstall", Optional.of("xml"),
+                            Optional.of("<Application PackageUri=\"" + escape(uri) + "\"/>")))));
+        }
+        return Translation.refused("a Windows app is an MSI (productCode, msiUrl, hash) or a package (packageFamilyName, packageUri)");
+    }
+
+    private static Translation removeApp(Map<String, Object> parameters) {
+        if (parameters.containsKey("productCode")) {
+            return Translation.of(List.of(toCommand(CspOperation.delete(MSI + encode(productCode(parameters))))));
+        }
+        if (parameters.containsKey("packageFamilyName")) {
+            String origin = Boolean.TRUE.equals(parameters.get("store")) ? "AppStore/" : "nonStore/";
+            return Translation.of(List.of(toCommand(CspOperation.delete(MODERN + "AppManagement/" + origin + packageFamily(parameters)))));
+        }
+        return Translation.refused("a Windows app to remove is named by productCode (MSI) or packageFamilyName (package)");
+    }
+
+    /** Only the device name has a Windows equivalent (Accounts CSP); the PC applies it at its next restart. */
+    private static Translation settings(Map<String, Object> parameters) {
+        Optional<String> name = optionalText(parameters, "deviceName");
+        if (name.isEmpty()) {
+            return Translation.refused("of the SETTINGS parameters Windows applies only deviceName");
+        }
+        if (!COMPUTER_NAME.matcher(name.get()).matches()) {
+            throw new IllegalArgumentException("a Windows computer name is 1 to 15 letters, digits and dashes, not digits alone: "
+                    + name.get());
+        }
+        return Translation.of(List.of(toCommand(CspOperation.add("./Device/Vendor/MSFT/Accounts/Domain/ComputerName", "chr", name.get()))));
+    }
+
+    private static Translation raw(Map<String, Object> parameters) {
+        SyncCommand command = SyncMlReader.readCommand(text(parameters, "syncml"));
+        if (command instanceof SyncCommand.Alert) {
+            return Translation.refused("a RAW command is Get, Add, Replace, Delete, Exec or Atomic, not an Alert");
+        }
+        return Translation.of(List.of(command));
+    }
+
+    static SyncCommand toCommand(CspOperation operation) {
+        Verb verb = Verb.of(operation.verb()).orElseThrow();
+        return new Operation(verb, "0", List.of(Item.target(operation.locUri(), operation.format(), operation.data())));
+    }
+
+    private static SyncCommand exec(String locUri) {
+        return toCommand(CspOperation.exec(locUri, Optional.empty(), Optional.empty()));
+    }
+
+    private static SyncCommand atomic(List<CspOperation> operations) {
+        List<SyncCommand> commands = new ArrayList<>();
+        operations.forEach(operation -> commands.add(toCommand(operation)));
+        return new Atomic("0", commands);
+    }
+
+    /** Braces are not allowed in a URI: Windows expects the product code's percent-encoded in the node's path. */
+    private static String encode(String productCode) {
+        return productCode.replace("{", "%7B").replace("}", "%7D");
+    }
+
+    private static String productCode(Map<String, Object> parameters) {
+        String code = text(parameters, "productCode");
+        if (!PRODUCT_CODE.matcher(code).matches()) {
+            throw new IllegalArgumentException("productCode must be an MSI product code such as {AF9257BA-6BBD-4624-AA9B-0182D50292C3}");
+        }
+        return code.toUpperCase(java.util.Locale.ROOT);
+    }
+
+    private static String packageFamily(Map<String, Object> parameters) {
+        String family = text(parameters, "packageFamilyName");
+        if (!PACKAGE_FAMILY.matcher(family).matches()) {
+            throw new IllegalArgumentException("packageFamilyName must look like Contoso.App_8wekyb3d8bbwe: " + family);
+        }
+        return family;
+    }
+
+    private static String url(Map<String, Object> parameters, String name) {
+        String url = text(parameters, name);
+        if (!url.startsWith("https://") && !url.startsWith("http://")) {
+            throw new IllegalArgumentException(name + " must be an http or https URL");
+        }
+        return url;
+    }
+
+    private static String text(Map<String, Object> parameters, String name) {
+        return optionalText(parameters, name).orElseThrow(() -> new IllegalArgumentException("the command lacks the parameter " + name));
+    }
+
+    private static Optional<String> optionalText(Map<String, Object> parameters, String name) {
+        return parameters.get(name) instanceof String text && !text.isBlank() ? Optional.of(text.trim()) : Optional.empty();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> value(Object value) {
+        if (value instanceof Map<?, ?> map) {
+            return (Map<String, Object>) map;
+        }
+        throw new IllegalArgumentException("the setting's value is not an object");
+    }
+}

@@ -1,0 +1,285 @@
+package dev.shepherd.plugins.windows;
+
+import dev.shepherd.plugins.windows.syncml.Item;
+import dev.shepherd.plugins.windows.syncml.SyncCommand;
+import dev.shepherd.plugins.windows.syncml.SyncCommand.Alert;
+import dev.shepherd.plugins.windows.syncml.SyncCommand.Atomic;
+import dev.shepherd.plugins.windows.syncml.SyncCommand.Operation;
+import dev.shepherd.plugins.windows.syncml.SyncCommand.Results;
+import dev.shepherd.plugins.windows.syncml.SyncCommand.Status;
+import dev.shepherd.plugins.windows.syncml.SyncCommand.Verb;
+import dev.shepherd.plugins.windows.syncml.SyncHdr;
+import dev.shepherd.plugins.windows.syncml.SyncMl;
+import dev.shepherd.plugins.windows.syncml.SyncMlReader;
+import dev.shepherd.plugins.windows.syncml.SyncMlWriter;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The management side of the Windows DM client, as a test's PC: it holds OMA-DM sessions with the server over HTTPS,
+ * presenting the certificate it was enrolled with, and answers every command as Windows does: a Status per command
+ * (and per command inside an Atomic, which it applies all or nothing, answering 507 for the Atomic, the failing
+ * command's own code and 216 for its companions), Results for each Get of a node it has, 404 for a node it lacks.
+ * Refusals are configured per node. A session ends when the server sends nothing but Status and Final.
+ */
+public final class WindowsDmClient {
+
+    /** The values a Windows 11 PC reports, by node. */
+    public static Map<String, String> typicalNodes(String deviceId) {
+        Map<String, String> nodes = new LinkedHashMap<>();
+        nodes.put("./DevInfo/DevId", deviceId);
+        nodes.put("./DevInfo/Man", "Microsoft Corporation");
+        nodes.put("./DevInfo/Mod", "Surface Laptop 5");
+        nodes.put("./DevInfo/DmV", "1.3");
+        nodes.put("./DevInfo/Lang", "en-US");
+        nodes.put("./DevDetail/SwV", "10.0.22631.3880");
+        nodes.put("./DevDetail/OEM", "Microsoft Corporation");
+        nodes.put("./DevDetail/FwV", "14.203.143");
+        nodes.put("./DevDetail/HwV", "1");
+        nodes.put("./DevDetail/DevTyp", "Surface Laptop 5");
+        nodes.put("./DevDetail/Ext/Microsoft/DeviceName", "DESKTOP-7QK2M4P");
+        nodes.put("./DevDetail/Ext/Microsoft/OSPlatform", "Windows 11 Enterprise");
+        nodes.put("./DevDetail/Ext/Microsoft/LocalTime", "2024-07-23T10:15:42.0000000+02:00");
+        nodes.put("./DevDetail/Ext/Microsoft/ProcessorArchitecture", "9");
+        nodes.put("./DevDetail/Ext/Microsoft/TotalRAM", "16");
+        nodes.put("./DevDetail/Ext/Microsoft/TotalStorage", "512");
+        nodes.put("./DevDetail/Ext/Microsoft/SMBIOSSerialNumber", "0F3K7Q223453");
+        nodes.put("./DevDetail/Ext/WLANMACAddress", "00:15:5D:31:7A:0C");
+        nodes.put("./Vendor/MSFT/DeviceStatus/OS/Edition", "4");
+        nodes.put("./Vendor/MSFT/DeviceStatus/Compliance/EncryptionCompliance", "1");
+        nodes.put("./Vendor/MSFT/DMClient/Provider/Shepherd/Push/ChannelURI",
+                "https://db5p.notify.windows.com/?token=AwYAAAB%2bNf3FNlSd1hh");
+        nodes.put("./Vendor/MSFT/DMClient/Provider/Shepherd/Push/Status", "0");
+        return nodes;
+    }
+
+    private final URI url;
+    private final String deviceId;
+    private final HttpClient http;
+    private final Optional<String> forwardedCertificate;
+    private final Map<String, String> nodes;
+    private final Map<String, Integer> refusals = new HashMap<>();
+    private final List<SyncCommand> received = new ArrayList<>();
+    private final List<String> executed = new ArrayList<>();
+    private int sessionId;
+
+    /**
+     * @param url the management URL
+     * @param deviceId the PC's DeviceID, its SyncHdr Source
+     * @param server the server's TLS certificate, which the PC trusts
+     * @param certificate the certificate it was enrolled with, presented as TLS client certificate; empty for none
+     */
+    public WindowsDmClient(URI url, X509Certificate server, String deviceId, Optional<X509Certificate> certificate, Optional<PrivateKey> key)
+            throws Exception {
+        this(url, server, deviceId, certificate, key, false);
+    }
+
+    private WindowsDmClient(URI url, X509Certificate server, String deviceId, Optional<X509Certificate> certificate, Optional<PrivateKey> key,
+                            boolean forwarded) throws Exception {
+        this.url = url;
+        this.deviceId = deviceId;
+        this.nodes = new LinkedHashMap<>(typicalNodes(deviceId));
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .sslContext(tls(server, forwarded ? Optional.empty() : certificate, key)).build();
+        this.forwardedCertificate = forwarded ? certificate.map(WindowsDmClient::rfc9440) : Optional.empty();
+    }
+
+    /** A PC behind a TLS-terminating proxy, which passes the certificate on in the RFC 9440 {@code Client-Cert} header. */
+    public static WindowsDmClient behindProxy(URI url, X509Certificate server, String deviceId, X509Certificate certificate) throws Exception {
+        return new WindowsDmClient(url, server, deviceId, Optional.of(certificate), Optional.empty(), true);
+    }
+
+    public String deviceId() {
+        return deviceId;
+    }
+
+    /** Makes the PC answer a status code other than 200 to every command on a node. */
+    public WindowsDmClient refuse(String locUri, int code) {
+        refusals.put(locUri, code);
+        return this;
+    }
+
+    /** @return the node's current value on the PC */
+    public Optional<String> node(String locUri) {
+        return Optional.ofNullable(nodes.get(locUri));
+    }
+
+    /** @return every command the server sent, in order, Atomics with their contents */
+    public List<SyncCommand> received() {
+        return List.copyOf(received);
+    }
+
+    /** @return the nodes Exec was carried out on, in order */
+    public List<String> executed() {
+        return List.copyOf(executed);
+    }
+
+    /** Holds a session the PC opens on its schedule (Alert 1201). */
+    public List<SyncMl> session() throws Exception {
+        return session(List.of());
+    }
+
+    /** The user removes the work account: the PC says so with generic alert 1226 in a last session. */
+    public List<SyncMl> unenroll() throws Exception {
+        return session(List.of(new Alert("2", "1226", List.of(new Item(Optional.empty(), Optional.empty(), Optional.of("int"),
+                Optional.of("com.microsoft:mdm.unenrollment.userrequest"), Optional.of("1"))))));
+    }
+
+    private List<SyncMl> session(List<SyncCommand> alerts) throws Exception {
+        sessionId++;
+        List<SyncCommand> first = new ArrayList<>();
+        first.add(new Alert("1", "1201", List.of()));
+        first.addAll(alerts);
+        List<Item> devInfo = new ArrayList<>();
+        for (String node : List.of("./DevInfo/DevId", "./DevInfo/Man", "./DevInfo/Mod", "./DevInfo/DmV", "./DevInfo/Lang")) {
+            devInfo.add(Item.source(node, Optional.empty(), nodes.get(node)));
+        }
+        first.add(new Operation(Verb.REPLACE, Integer.toString(first.size() + 1), devInfo));
+        List<SyncMl> answers = new ArrayList<>();
+        int msgId = 1;
+        SyncMl answer = exchange(message(msgId, first));
+        answers.add(answer);
+        while (answer.commands().stream().anyMatch(command -> !(command instanceof Status))) {
+            if (answers.size() > 50) {
+                throw new IllegalStateException("the server does not end the session");
+            }
+            msgId++;
+            answer = exchange(message(msgId, reply(answer)));
+            answers.add(answer);
+        }
+        return answers;
+    }
+
+    private SyncMl message(int msgId, List<SyncCommand> commands) {
+        return new SyncMl(new SyncHdr(Integer.toHexString(sessionId).toUpperCase(), Integer.toString(msgId), url.toString(), deviceId,
+                Optional.of(65536)), commands, true);
+    }
+
+    private SyncMl exchange(SyncMl message) throws Exception {
+        HttpResponse<byte[]> response = post(SyncMlWriter.write(message));
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("the server answered " + response.statusCode() + ": " + new String(response.body()));
+        }
+        if (!response.headers().firstValue("Content-Type").orElse("").equals(SyncMl.CONTENT_TYPE)) {
+            throw new IllegalStateException("not SyncML: " + response.headers().firstValue("Content-Type"));
+        }
+        return SyncMlReader.read(response.body());
+    }
+
+    /** Sends any bytes as a message, as a broken or hostile client would. */
+    public HttpResponse<byte[]> post(byte[] body) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(url).header("Content-Type", SyncMl.CONTENT_TYPE)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        forwardedCertificate.ifPresent(certificate -> request.header("Client-Cert", certificate));
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /** The PC's next message: a Status for the server's header and every command, Results for the Gets. */
+    private List<SyncCommand> reply(SyncMl answer) {
+        String msgRef = answer.header().msgId();
+        List<SyncCommand> out = new ArrayList<>();
+        int[] cmdId = {0};
+        out.add(new Status(Integer.toString(++cmdId[0]), msgRef, "0", "SyncHdr", "200"));
+        for (SyncCommand command : answer.commands()) {
+            if (command instanceof Status) {
+                continue;
+            }
+            received.add(command);
+            if (command instanceof Atomic atomic) {
+                atomic(atomic, msgRef, out, cmdId);
+            } else if (command instanceof Operation operation) {
+                int code = code(operation);
+                out.add(new Status(Integer.toString(++cmdId[0]), msgRef, operation.cmdId(), operation.name(), Integer.toString(code)));
+                if (code == 200 && operation.verb() == Verb.GET) {
+                    String node = operation.items().get(0).locUri().orElseThrow();
+                    out.add(new Results(Integer.toString(++cmdId[0]), msgRef, operation.cmdId(),
+                            List.of(Item.source(node, Optional.of("chr"), nodes.get(node)))));
+                } else if (code == 200) {
+                    apply(operation);
+                }
+            } else {
+                out.add(new Status(Integer.toString(++cmdId[0]), msgRef, command.cmdId(), command.name(), "406"));
+            }
+        }
+        return out;
+    }
+
+    private void atomic(Atomic atomic, String msgRef, List<SyncCommand> out, int[] cmdId) {
+        Map<SyncCommand, Integer> codes = new LinkedHashMap<>();
+        atomic.commands().forEach(inner -> codes.put(inner, inner instanceof Operation operation && operation.verb() != Verb.GET
+                ? code(operation) : 500));
+        boolean failed = codes.values().stream().anyMatch(code -> code != 200);
+        out.add(new Status(Integer.toString(++cmdId[0]), msgRef, atomic.cmdId(), "Atomic", failed ? "507" : "200"));
+        codes.forEach((inner, code) -> out.add(new Status(Integer.toString(++cmdId[0]), msgRef, inner.cmdId(), inner.name(),
+                Integer.toString(failed && code == 200 ? 216 : code))));
+        if (!failed) {
+            atomic.commands().forEach(inner -> apply((Operation) inner));
+        }
+    }
+
+    private int code(Operation operation) {
+        String node = operation.items().get(0).locUri().orElse("");
+        if (refusals.containsKey(node)) {
+            return refusals.get(node);
+        }
+        return switch (operation.verb()) {
+            case GET, DELETE -> nodes.containsKey(node) ? 200 : 404;
+            case ADD -> nodes.containsKey(node) ? 418 : 200;
+            default -> 200;
+        };
+    }
+
+    private void apply(Operation operation) {
+        String node = operation.items().get(0).locUri().orElseThrow();
+        switch (operation.verb()) {
+            case ADD, REPLACE -> nodes.put(node, operation.items().get(0).data().orElse(""));
+            case DELETE -> nodes.remove(node);
+            case EXEC -> executed.add(node);
+            default -> {
+            }
+        }
+    }
+
+    private static SSLContext tls(X509Certificate server, Optional<X509Certificate> certificate, Optional<PrivateKey> key) throws Exception {
+        KeyManagerFactory keys = null;
+        if (certificate.isPresent() && key.isPresent()) {
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setKeyEntry("device", key.get(), new char[0], new X509Certificate[]{certificate.get()});
+            keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            keys.init(store, new char[0]);
+        }
+        KeyStore trusted = KeyStore.getInstance("PKCS12");
+        trusted.load(null, null);
+        trusted.setCertificateEntry("server", server);
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(trusted);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(keys == null ? null : keys.getKeyManagers(), trust.getTrustManagers(), null);
+        return context;
+    }
+
+    private static String rfc9440(X509Certificate certificate) {
+        try {
+            return ":" + java.util.Base64.getEncoder().encodeToString(certificate.getEncoded()) + ":";
+        } catch (java.security.cert.CertificateEncodingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,346 @@
+package dev.shepherd.plugins.windows;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.command.CommandState;
+import dev.shepherd.api.command.CommandType;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.DeviceStatus;
+import dev.shepherd.api.device.EnrollmentClaim;
+import dev.shepherd.api.device.EnrollmentMethod;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.policy.SettingState;
+import dev.shepherd.audit.Actor;
+import dev.shepherd.command.CommandRecord;
+import dev.shepherd.command.CommandRequest;
+import dev.shepherd.group.Group;
+import dev.shepherd.plugins.windows.syncml.SyncCommand;
+import dev.shepherd.plugins.windows.syncml.SyncCommand.Atomic;
+import dev.shepherd.plugins.windows.syncml.SyncCommand.Operation;
+import dev.shepherd.plugins.windows.syncml.SyncCommand.Status;
+import dev.shepherd.plugins.windows.syncml.SyncHdr;
+import dev.shepherd.plugins.windows.syncml.SyncMl;
+import dev.shepherd.plugins.windows.syncml.SyncMlReader;
+import dev.shepherd.plugins.windows.syncml.SyncMlWriter;
+import dev.shepherd.policy.DeviceSettingState;
+import dev.shepherd.policy.Policy;
+import dev.shepherd.policy.SettingInput;
+import dev.shepherd.server.Kernel;
+import dev.shepherd.testing.TestKernel;
+import dev.shepherd.testing.TestServer;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.security.auth.x500.X500Principal;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The Windows plugin loaded from its plugin file into a running server, managed by simulated PCs over HTTPS with the
+ * certificates the kernel CA issued them: the first session's inventory and push channel, a passcode policy applied in
+ * an Atomic and a refused node failing it with the PC's code, a wipe, the user's unenrollment; and the refusals: no
+ * certificate, another PC's certificate, SyncML that is malformed or carries an external entity.
+ */
+class WindowsManagementIT {
+
+    private static final String PATH = "/mdm/windows/ManagementServer/MDM.svc";
+    private static final String DEVICE_LOCK = "./Device/Vendor/MSFT/Policy/Config/DeviceLock/";
+
+    @TempDir
+    Path home;
+    private TestServer server;
+    private Kernel kernel;
+
+    @BeforeEach
+    void start() throws Exception {
+        Files.createDirectories(home.resolve("conf"));
+        Files.writeString(home.resolve("conf/shepherd.yaml"), "plugins:\n  config:\n    windows: {}\n");
+        // Loopback plays the TLS-terminating reverse proxy (RFC 9440) in the forwarded-certificate test.
+        server = TestServer.start(home, Map.of("SHEPHERD_HTTPS_PORT", "0", "SHEPHERD_HTTPS_HOSTNAMES", "localhost",
+                "SHEPHERD_HTTP_TRUSTED_PROXIES", "127.0.0.1"));
+        Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), server.pluginsDir().resolve("windows.zip"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> server.get(PATH).statusCode() == 405);
+        kernel = server.server().kernel();
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    @Test
+    void theFirstSessionRecordsInventoryAndThePushChannelAndEndsWithStatusAlone() throws Exception {
+        WindowsDmClient pc = enrolledPc("6F1C3A2B9D8E4F7A8B6C5D4E3F2A1B0C");
+        List<SyncMl> answers = pc.session();
+
+        SyncMl first = answers.get(0);
+        assertThat(first.header().target()).isEqualTo(pc.deviceId());
+        assertThat(first.fin()).isTrue();
+        List<Status> statuses = first.commands().stream().filter(Status.class::isInstance).map(Status.class::cast).toList();
+        assertThat(statuses).extracting(Status::cmd, Status::cmdRef, Status::data)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("SyncHdr", "0", "200"), org.assertj.core.groups.Tuple.tuple("Alert", "1", "200"),
+                        org.assertj.core.groups.Tuple.tuple("Replace", "2", "200"));
+        assertThat(answers.get(answers.size() - 1).commands()).allMatch(Status.class::isInstance);
+        List<String> cmdIds = answers.stream().flatMap(answer -> answer.commands().stream()).flatMap(WindowsManagementIT::withNested)
+                .map(SyncCommand::cmdId).toList();
+        assertThat(cmdIds).as("server CmdIDs are unique within the session").doesNotHaveDuplicates();
+
+        DeviceId id = deviceId(pc);
+        Map<String, String> inventory = kernel.devices().inventory(id);
+        assertThat(inventory).containsEntry("windows.DevDetail.SwV", "10.0.22631.3880")
+                .containsEntry("windows.DevDetail.Ext.Microsoft.OSPlatform", "Windows 11 Enterprise")
+                .containsEntry("windows.DevInfo.Man", "Microsoft Corporation")
+                .containsEntry("windows.DeviceStatus.Compliance.EncryptionCompliance", "1")
+                .containsEntry("windows.push.status", "0");
+        var device = kernel.devices().get(id).orElseThrow().device();
+        assertThat(device.osVersion()).isEqualTo("10.0.22631.3880");
+        assertThat(device.model()).isEqualTo("Surface Laptop 5");
+        assertThat(device.name()).isEqualTo("DESKTOP-7QK2M4P");
+        assertThat(device.serialNumber()).isEqualTo("0F3K7Q223453");
+        assertThat(device.lastCheckIn()).isPresent();
+        assertThat(pluginEntry("wns-channel/" + pc.deviceId())).hasValue("https://db5p.notify.windows.com/?token=AwYAAAB%2bNf3FNlSd1hh");
+
+        // The inventory is taken once; later sessions ask only for the push channel, until an admin asks again.
+        int asked = pc.received().size();
+        pc.session();
+        assertThat(pc.received().size() - asked).isEqualTo(2);
+        CommandRecord refresh = kernel.commands().issue(TestKernel.ADMIN, id, CommandRequest.of(CommandType.REFRESH_INVENTORY));
+        pc.session();
+        assertThat(kernel.commands().get(refresh.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+    }
+
+    @Test
+    void aPasscodePolicyIsAppliedInOneAtomicAndARefusedNodeFailsItWithThePcsCode() throws Exception {
+        WindowsDmClient compliant = enrolledPc("0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A");
+        WindowsDmClient refusing = enrolledPc("0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B").refuse(DEVICE_LOCK + "MinDevicePasswordLength", 405);
+        Group group = kernel.groups().create(TestKernel.ADMIN, "PCs", "", Optional.empty());
+        kernel.groups().addMembers(TestKernel.ADMIN, group.id(), List.of(deviceId(compliant), deviceId(refusing)));
+        Policy policy = kernel.policies().create(TestKernel.ADMIN, "Baseline", "", List.of(
+                new SettingInput("passcode", new ObjectMapper().readTree("{\"required\": true, \"minLength\": 8}"))));
+        kernel.policies().assign(TestKernel.ADMIN, policy.id(), group.id(), 0);
+
+        for (WindowsDmClient pc : List.of(compliant, refusing)) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> {
+                pc.session();
+                return pc.received().stream().anyMatch(Atomic.class::isInstance);
+            });
+        }
+        Atomic atomic = (Atomic) compliant.received().stream().filter(Atomic.class::isInstance).findFirst().orElseThrow();
+        assertThat(atomic.commands()).extracting(command -> ((Operation) command).items().get(0).target().orElseThrow())
+                .containsExactly(DEVICE_LOCK + "DevicePasswordEnabled", DEVICE_LOCK + "MinDevicePasswordLength");
+        assertThat(compliant.node(DEVICE_LOCK + "MinDevicePasswordLength")).hasValue("8");
+        assertThat(setting(compliant, "passcode").state()).isEqualTo(SettingState.INSTALLED);
+
+        DeviceSettingState refused = setting(refusing, "passcode");
+        assertThat(refused.state()).isEqualTo(SettingState.FAILED);
+        assertThat(refused.reason()).hasValueSatisfying(reason -> assertThat(reason)
+                .contains("405 Command not allowed").contains(DEVICE_LOCK + "MinDevicePasswordLength"));
+        assertThat(refusing.node(DEVICE_LOCK + "DevicePasswordEnabled")).as("the Atomic was applied not at all").isEmpty();
+
+        // Unassigning removes exactly what was installed, from the value stored when the PC acknowledged it.
+        kernel.policies().unassign(TestKernel.ADMIN, policy.id(), group.id());
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            compliant.session();
+            return compliant.node(DEVICE_LOCK + "MinDevicePasswordLength").isEmpty();
+        });
+        assertThat(compliant.node(DEVICE_LOCK + "DevicePasswordEnabled")).isEmpty();
+    }
+
+    @Test
+    void aWipeIsAcknowledgedAndACommandWithoutWindowsEquivalentFailsWithAReason() throws Exception {
+        WindowsDmClient pc = enrolledPc("1C1C1C1C1C1C1C1C1C1C1C1C1C1C1C1C");
+        pc.session();
+        DeviceId id = deviceId(pc);
+        CommandRecord wipe = kernel.commands().issue(TestKernel.ADMIN, id, new CommandRequest(CommandType.WIPE, Map.of("protected", true), 0,
+                Optional.empty()));
+        CommandRecord lostMode = kernel.commands().issue(TestKernel.ADMIN, id, CommandRequest.of(CommandType.LOST_MODE_ON));
+        pc.session();
+
+        assertThat(pc.executed()).containsExactly("./Device/Vendor/MSFT/RemoteWipe/doWipeProtected");
+        assertThat(kernel.commands().get(wipe.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+        CommandRecord failed = kernel.commands().get(lostMode.command().id()).orElseThrow();
+        assertThat(failed.command().state()).isEqualTo(CommandState.FAILED);
+        assertThat(failed.errorReason()).hasValue("LOST_MODE_ON has no equivalent on Windows");
+    }
+
+    @Test
+    void aRawGetReportsWhatThePcAnsweredAndAnEnterpriseWipeUnenrollsThePc() throws Exception {
+        Enrolled enrolled = enroll("6B6B6B6B6B6B6B6B6B6B6B6B6B6B6B6B");
+        WindowsDmClient pc = client(enrolled);
+        pc.session();
+        DeviceId id = deviceId(pc);
+        CommandRecord raw = kernel.commands().issue(TestKernel.ADMIN, id, new CommandRequest(CommandType.RAW, Map.of("syncml",
+                "<Get><CmdID>1</CmdID><Item><Target><LocURI>./DevDetail/Ext/Microsoft/TotalRAM</LocURI></Target></Item></Get>"), 0,
+                Optional.empty()));
+        CommandRecord enterpriseWipe = kernel.commands().issue(TestKernel.ADMIN, id, CommandRequest.of(CommandType.ENTERPRISE_WIPE));
+        pc.session();
+
+        CommandRecord rawDone = kernel.commands().get(raw.command().id()).orElseThrow();
+        assertThat(rawDone.command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+        assertThat(rawDone.result()).containsEntry("results", Map.of("./DevDetail/Ext/Microsoft/TotalRAM", "16"));
+        assertThat(pc.executed()).containsExactly("./Vendor/MSFT/DMClient/Provider/Shepherd/Unenroll");
+        assertThat(kernel.commands().get(enterpriseWipe.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+        assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
+        assertThat(kernel.certificateAuthority().verify(List.of(enrolled.certificate()))).isEmpty();
+        assertThat(pluginEntry("wns-channel/" + pc.deviceId())).isEmpty();
+    }
+
+    @Test
+    void theUsersUnenrollmentAlertRetiresThePcAndRevokesItsCertificate() throws Exception {
+        Enrolled enrolled = enroll("2D2D2D2D2D2D2D2D2D2D2D2D2D2D2D2D");
+        WindowsDmClient pc = client(enrolled);
+        pc.session();
+        List<SyncMl> last = pc.unenroll();
+
+        assertThat(last).hasSize(1);
+        assertThat(last.get(0).commands()).allMatch(Status.class::isInstance);
+        assertThat(kernel.devices().get(deviceId(pc)).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
+        assertThat(kernel.certificateAuthority().verify(List.of(enrolled.certificate()))).isEmpty();
+        assertThat(pc.post(opening(pc.deviceId())).statusCode()).isEqualTo(403);
+    }
+
+    @Test
+    void aPcWithoutCertificateOrWithAnotherPcsIsRefused() throws Exception {
+        WindowsDmClient victim = enrolledPc("3E3E3E3E3E3E3E3E3E3E3E3E3E3E3E3E");
+        Enrolled impostor = enroll("4F4F4F4F4F4F4F4F4F4F4F4F4F4F4F4F");
+
+        WindowsDmClient anonymous = new WindowsDmClient(managementUrl(), serverCertificate(), victim.deviceId(), Optional.empty(), Optional.empty());
+        HttpResponse<byte[]> unauthenticated = anonymous.post(opening(victim.deviceId()));
+        assertThat(unauthenticated.statusCode()).isEqualTo(401);
+
+        WindowsDmClient claimingVictim = new WindowsDmClient(managementUrl(), serverCertificate(), victim.deviceId(), Optional.of(impostor.certificate()),
+                Optional.of(impostor.keys().getPrivate()));
+        assertThat(claimingVictim.post(opening(victim.deviceId())).statusCode()).isEqualTo(403);
+
+        // Behind a trusted proxy the forwarded certificate speaks for its own PC only, too.
+        URI plain = server.uri(PATH);
+        assertThat(WindowsDmClient.behindProxy(plain, serverCertificate(), impostor.windowsDeviceId(), impostor.certificate()).session()).isNotEmpty();
+        assertThat(WindowsDmClient.behindProxy(plain, serverCertificate(), victim.deviceId(), impostor.certificate())
+                .post(opening(victim.deviceId())).statusCode()).isEqualTo(403);
+    }
+
+    @Test
+    void malformedSyncMlGetsAClearRefusalAndNeverA500() throws Exception {
+        WindowsDmClient pc = enrolledPc("5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A");
+
+        HttpResponse<byte[]> garbage = pc.post("<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr>".getBytes(StandardCharsets.UTF_8));
+        assertThat(garbage.statusCode()).isEqualTo(400);
+        assertThat(new String(garbage.body(), StandardCharsets.UTF_8)).contains("malformed XML");
+
+        String xxe = "<?xml version=\"1.0\"?><!DOCTYPE SyncML [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
+                + new String(opening(pc.deviceId()), StandardCharsets.UTF_8).replace("<Data>1201</Data>", "<Data>&x;</Data>");
+        HttpResponse<byte[]> entity = pc.post(xxe.getBytes(StandardCharsets.UTF_8));
+        assertThat(entity.statusCode()).isEqualTo(400);
+        assertThat(new String(entity.body(), StandardCharsets.UTF_8)).contains("DTD").doesNotContain("root:");
+
+        // A header in an older protocol version is answered in SyncML: Status 400 for the SyncHdr.
+        HttpResponse<byte[]> oldVersion = pc.post(new String(opening(pc.deviceId()), StandardCharsets.UTF_8)
+                .replace("DM/1.2", "DM/1.1").getBytes(StandardCharsets.UTF_8));
+        assertThat(oldVersion.statusCode()).isEqualTo(200);
+        Status refused = (Status) SyncMlReader.read(oldVersion.body()).commands().get(0);
+        assertThat(refused.cmd()).isEqualTo("SyncHdr");
+        assertThat(refused.data()).isEqualTo("400");
+
+        // An element that is no OMA-DM command is refused on its own; the session carries on.
+        HttpResponse<byte[]> unknown = pc.post(new String(opening(pc.deviceId()), StandardCharsets.UTF_8)
+                .replace("<Final/>", "<Frobnicate><CmdID>7</CmdID></Frobnicate><Final/>").getBytes(StandardCharsets.UTF_8));
+        assertThat(unknown.statusCode()).isEqualTo(200);
+        assertThat(SyncMlReader.read(unknown.body()).commands()).filteredOn(Status.class::isInstance).map(Status.class::cast)
+                .anySatisfy(status -> {
+                    assertThat(status.cmd()).isEqualTo("Frobnicate");
+                    assertThat(status.data()).isEqualTo("400");
+                });
+    }
+
+    private static java.util.stream.Stream<SyncCommand> withNested(SyncCommand command) {
+        return command instanceof Atomic atomic ? java.util.stream.Stream.concat(java.util.stream.Stream.of(command), atomic.commands().stream())
+                : java.util.stream.Stream.of(command);
+    }
+
+    /** A PC enrolled as the enrollment side leaves it: a device with the DeviceID, a certificate bound to both. */
+    private record Enrolled(String windowsDeviceId, KeyPair keys, X509Certificate certificate) {
+    }
+
+    private Enrolled enroll(String windowsDeviceId) throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+        generator.initialize(2048);
+        KeyPair keys = generator.generateKeyPair();
+        byte[] csr = new JcaPKCS10CertificationRequestBuilder(new X500Principal("CN=" + windowsDeviceId), keys.getPublic())
+                .build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())).getEncoded();
+        var device = kernel.devices().enroll(Actor.plugin("windows"), new EnrollmentClaim(Optional.empty(), Platform.WINDOWS,
+                EnrollmentMethod.PROGRAM, Map.of("windowsDeviceId", windowsDeviceId), "", "", "", "")).device();
+        X509Certificate certificate = kernel.certificateAuthority().sign(csr, Duration.ofDays(365),
+                Map.of("deviceId", device.id().toString(), "windowsDeviceId", windowsDeviceId));
+        return new Enrolled(windowsDeviceId, keys, certificate);
+    }
+
+    private WindowsDmClient enrolledPc(String windowsDeviceId) throws Exception {
+        return client(enroll(windowsDeviceId));
+    }
+
+    private WindowsDmClient client(Enrolled enrolled) throws Exception {
+        return new WindowsDmClient(managementUrl(), serverCertificate(), enrolled.windowsDeviceId(), Optional.of(enrolled.certificate()),
+                Optional.of(enrolled.keys().getPrivate()));
+    }
+
+    /** The certificate the server generated for its HTTPS listener, which the PCs trust as the enrollment taught them. */
+    private X509Certificate serverCertificate() throws Exception {
+        Path tls = server.server().config().dataDir().resolve("tls");
+        char[] password = Files.readString(tls.resolve("server.p12.password"), StandardCharsets.US_ASCII).trim().toCharArray();
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(tls.resolve("server.p12"))) {
+            store.load(in, password);
+        }
+        return (X509Certificate) store.getCertificate(store.aliases().nextElement());
+    }
+
+    private URI managementUrl() {
+        return URI.create("https://localhost:" + server.server().httpsPort() + PATH);
+    }
+
+    private DeviceId deviceId(WindowsDmClient pc) {
+        return kernel.devices().idByHardwareId(Platform.WINDOWS, "windowsDeviceId", pc.deviceId()).orElseThrow();
+    }
+
+    private DeviceSettingState setting(WindowsDmClient pc, String key) {
+        return kernel.policies().settingStates(deviceId(pc)).stream().filter(state -> state.settingKey().equals(key)).findFirst().orElseThrow();
+    }
+
+    /** What the plugin stored, read from the kernel's store as the push service reads it. */
+    private Optional<String> pluginEntry(String key) {
+        return kernel.transactions().inTransaction("read a plugin entry", tx -> {
+            try (PreparedStatement select = tx.connection().prepareStatement(
+                    "SELECT entry_value FROM plugin_kv WHERE plugin_id = 'windows' AND entry_key = ?")) {
+                select.setString(1, key);
+                try (ResultSet rows = select.executeQuery()) {
+                    return rows.next() ? Optional.of(new String(rows.getBytes(1), StandardCharsets.UTF_8)) : Optional.<String>empty();
+                }
+            }
+        });
+    }
+
+    /** The first message of a session, alone, for the refusal tests. */
+    private static byte[] opening(String deviceId) {
+        return SyncMlWriter.write(new SyncMl(new SyncHdr("9", "1", "https://localhost" + PATH, deviceId, Optional.empty()),
+                List.of(new SyncCommand.Alert("1", "1201", List.of())), true));
+    }
+}
