@@ -13,15 +13,12 @@ import dev.shepherd.plugins.windows.syncml.SyncMl;
 import dev.shepherd.plugins.windows.syncml.SyncMlReader;
 import dev.shepherd.plugins.windows.syncml.SyncMlWriter;
 
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -256,23 +253,10 @@ public final class WindowsDmClient {
         }
     }
 
-    private static SSLContext tls(X509Certificate server, Optional<X509Certificate> certificate, Optional<PrivateKey> key) throws Exception {
-        KeyManagerFactory keys = null;
-        if (certificate.isPresent() && key.isPresent()) {
-            KeyStore store = KeyStore.getInstance("PKCS12");
-            store.load(null, null);
-            store.setKeyEntry("device", key.get(), new char[0], new X509Certificate[]{certificate.get()});
-            keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            keys.init(store, new char[0]);
-        }
-        KeyStore trusted = KeyStore.getInstance("PKCS12");
-        trusted.load(null, null);
-        trusted.setCertificateEntry("server", server);
-        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        trust.init(trusted);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(keys == null ? null : keys.getKeyManagers(), trust.getTrustManagers(), null);
-        return context;
+    private static SSLContext tls(X509Certificate server, Optional<X509Certificate> certificate, Optional<PrivateKey> key) {
+        return certificate.isPresent() && key.isPresent()
+                ? dev.shepherd.testing.TestTls.identified(certificate.get(), key.get(), server)
+                : dev.shepherd.testing.TestTls.trusting(server);
     }
 
     private static String rfc9440(X509Certificate certificate) {

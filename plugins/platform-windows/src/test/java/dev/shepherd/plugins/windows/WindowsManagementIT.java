@@ -5,11 +5,8 @@ import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceStatus;
-import dev.shepherd.api.device.EnrollmentClaim;
-import dev.shepherd.api.device.EnrollmentMethod;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.policy.SettingState;
-import dev.shepherd.audit.Actor;
 import dev.shepherd.command.CommandRecord;
 import dev.shepherd.command.CommandRequest;
 import dev.shepherd.group.Group;
@@ -27,21 +24,17 @@ import dev.shepherd.policy.SettingInput;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.testing.TestKernel;
 import dev.shepherd.testing.TestServer;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.security.auth.x500.X500Principal;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.sql.PreparedStatement;
@@ -69,6 +62,7 @@ class WindowsManagementIT {
     Path home;
     private TestServer server;
     private Kernel kernel;
+    private String enrollmentToken;
 
     @BeforeEach
     void start() throws Exception {
@@ -85,6 +79,37 @@ class WindowsManagementIT {
     @AfterEach
     void stop() {
         server.close();
+    }
+
+    @Test
+    void aPcGoesFromDiscoveryToEnrollmentToManagementAndIsRetiredWhenTheUserUnenrolls() throws Exception {
+        Enrolled enrolled = enroll("9E8D7C6B5A4938271605F4E3D2C1B0A9");
+        WindowsDmClient pc = client(enrolled);
+        DeviceId id = deviceId(pc);
+
+        pc.session();
+        assertThat(kernel.devices().get(id).orElseThrow().device().osVersion()).as("inventory from the first session").isNotBlank();
+
+        Group group = kernel.groups().create(TestKernel.ADMIN, "Front desk", "", Optional.empty());
+        kernel.groups().addMembers(TestKernel.ADMIN, group.id(), List.of(id));
+        Policy policy = kernel.policies().create(TestKernel.ADMIN, "Front desk", "", List.of(
+                new SettingInput("passcode", new ObjectMapper().readTree("{\"required\": true, \"minLength\": 10}"))));
+        kernel.policies().assign(TestKernel.ADMIN, policy.id(), group.id(), 0);
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            pc.session();
+            return kernel.policies().settingStates(id).stream()
+                    .anyMatch(state -> state.settingKey().equals("passcode") && state.state() == SettingState.INSTALLED);
+        });
+        assertThat(pc.node(DEVICE_LOCK + "MinDevicePasswordLength")).hasValue("10");
+
+        CommandRecord wipe = kernel.commands().issue(TestKernel.ADMIN, id, CommandRequest.of(CommandType.WIPE));
+        pc.session();
+        assertThat(pc.executed()).contains("./Device/Vendor/MSFT/RemoteWipe/doWipe");
+        assertThat(kernel.commands().get(wipe.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+
+        pc.unenroll();
+        assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
+        assertThat(kernel.certificateAuthority().verify(List.of(enrolled.certificate()))).isEmpty();
     }
 
     @Test
@@ -276,21 +301,30 @@ class WindowsManagementIT {
                 : java.util.stream.Stream.of(command);
     }
 
-    /** A PC enrolled as the enrollment side leaves it: a device with the DeviceID, a certificate bound to both. */
+    /** A PC enrolled the way PCs are: MS-MDE2 with an enrollment token, through the running plugin. */
     private record Enrolled(String windowsDeviceId, KeyPair keys, X509Certificate certificate) {
     }
 
     private Enrolled enroll(String windowsDeviceId) throws Exception {
-        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-        generator.initialize(2048);
-        KeyPair keys = generator.generateKeyPair();
-        byte[] csr = new JcaPKCS10CertificationRequestBuilder(new X500Principal("CN=" + windowsDeviceId), keys.getPublic())
-                .build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())).getEncoded();
-        var device = kernel.devices().enroll(Actor.plugin("windows"), new EnrollmentClaim(Optional.empty(), Platform.WINDOWS,
-                EnrollmentMethod.PROGRAM, Map.of("windowsDeviceId", windowsDeviceId), "", "", "", "")).device();
-        X509Certificate certificate = kernel.certificateAuthority().sign(csr, Duration.ofDays(365),
-                Map.of("deviceId", device.id().toString(), "windowsDeviceId", windowsDeviceId));
-        return new Enrolled(windowsDeviceId, keys, certificate);
+        WindowsEnrollmentClient.Enrolled enrolled = new WindowsEnrollmentClient(windowsDeviceId, "PC-" + windowsDeviceId.substring(0, 6))
+                .enroll(URI.create("https://localhost:" + server.server().httpsPort() + "/EnrollmentServer/Discovery.svc"),
+                        "it@example.com", enrollmentToken()).orElseThrow();
+        assertThat(enrolled.managementUrl()).isEqualTo(managementUrl());
+        return new Enrolled(windowsDeviceId, enrolled.keys(), enrolled.certificate());
+    }
+
+    private String enrollmentToken() throws Exception {
+        if (enrollmentToken == null) {
+            HttpResponse<String> created = server.send(java.net.http.HttpRequest.newBuilder(server.uri("/api/v1/enrollment-tokens"))
+                    .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
+                    .header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"name\":\"Lab PCs\",\"ownership\":\"CORPORATE\","
+                            + "\"platform\":\"windows\",\"maxUses\":50,\"validForHours\":24}")).build());
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+            String url = new com.fasterxml.jackson.databind.ObjectMapper().readTree(created.body()).path("enrollmentUrl").asText();
+            enrollmentToken = url.substring(url.lastIndexOf('/') + 1);
+        }
+        return enrollmentToken;
     }
 
     private WindowsDmClient enrolledPc(String windowsDeviceId) throws Exception {
