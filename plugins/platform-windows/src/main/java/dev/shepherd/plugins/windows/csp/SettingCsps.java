@@ -5,18 +5,33 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+import static java.util.Objects.requireNonNull;
 
 /**
  * Kernel settings as operations on Windows configuration service providers. {@link #install} gives what applies a
  * setting's value; {@link #remove} what takes it away again, from the value that was installed, since a removal
- * must undo exactly what the install did.
+ * must undo exactly what the install did; {@link #change} what replaces an installed value with a new one.
+ *
+ * <p>Two kinds of setting: policy values ({@code passcode}, {@code restrictions}, {@code os_update},
+ * {@code screen_lock}, {@code encryption}) are {@code Replace}s of fixed Policy CSP and BitLocker CSP nodes, and
+ * removing them deletes those nodes, which restores Windows' defaults. Named objects ({@code wifi}, {@code vpn},
+ * {@code certificate}) are {@code Add}s of a node named after the object, and removing them deletes that node.
+ * An empty list means the value asks nothing of Windows (a restrictions setting that allows everything Windows can
+ * restrict, for instance).
  */
 public final class SettingCsps {
 
     /** The setting types Windows can apply. */
-    public static final Set<String> SUPPORTED_TYPES = Set.of("passcode");
+    public static final Set<String> SUPPORTED_TYPES = Set.of("passcode", "screen_lock", "restrictions", "os_update", "encryption",
+            "wifi", "vpn", "certificate");
 
-    private static final String DEVICE_LOCK = "./Device/Vendor/MSFT/Policy/Config/DeviceLock/";
+    /** Named objects: their nodes are added, and a changed value replaces the whole object. */
+    private static final Set<String> OBJECTS = Set.of("wifi", "vpn", "certificate");
+
+    private static final String DEVICE_LOCK = Nodes.POLICY + "DeviceLock/";
 
     private SettingCsps() {
     }
@@ -26,9 +41,31 @@ public final class SettingCsps {
      * @throws UnsupportedSettingException when the type or a value cannot be expressed on Windows
      */
     public static List<CspOperation> install(String settingKey, String type, Map<String, Object> value) {
+        return install(settingKey, type, value, url -> Optional.empty());
+    }
+
+    /**
+     * @param scepRootThumbprint the SHA-1 thumbprint (hex) of the root CA behind a SCEP URL, where known: Windows'
+     *        SCEP client refuses a server whose CA it cannot match to one, and the certificate setting names none
+     * @return the operations that apply the value, in order
+     * @throws UnsupportedSettingException when the type or a value cannot be expressed on Windows
+     */
+    public static List<CspOperation> install(String settingKey, String type, Map<String, Object> value,
+                                             Function<String, Optional<String>> scepRootThumbprint) {
+        requireNonNull(settingKey, "settingKey is null");
+        requireNonNull(type, "type is null");
+        requireNonNull(value, "value is null");
+        requireNonNull(scepRootThumbprint, "scepRootThumbprint is null");
         return switch (type) {
             case "passcode" -> passcode(value);
-            default -> throw new UnsupportedSettingException("Windows has no equivalent of " + type + " settings");
+            case "screen_lock" -> PolicyCsps.screenLock(value);
+            case "restrictions" -> PolicyCsps.restrictions(value);
+            case "os_update" -> PolicyCsps.osUpdate(value);
+            case "encryption" -> PolicyCsps.encryption(value);
+            case "wifi" -> WifiProfiles.install(value);
+            case "vpn" -> VpnProfiles.install(value);
+            case "certificate" -> CertificateCsps.install(value, scepRootThumbprint);
+            default -> throw unsupported(type);
         };
     }
 
@@ -37,11 +74,53 @@ public final class SettingCsps {
      * @return the operations that undo it, in order
      */
     public static List<CspOperation> remove(String settingKey, String type, Map<String, Object> installedValue) {
+        requireNonNull(settingKey, "settingKey is null");
+        requireNonNull(type, "type is null");
+        requireNonNull(installedValue, "installedValue is null");
         return switch (type) {
+            case "wifi" -> WifiProfiles.remove(installedValue);
+            case "vpn" -> VpnProfiles.remove(installedValue);
+            case "certificate" -> CertificateCsps.remove(installedValue);
             // Deleting a Policy CSP node restores the system's default for it.
-            case "passcode" -> passcode(installedValue).stream().map(operation -> CspOperation.delete(operation.locUri())).toList();
-            default -> throw new UnsupportedSettingException("Windows has no equivalent of " + type + " settings");
+            case "passcode", "screen_lock", "restrictions", "os_update", "encryption" -> deletes(install(settingKey, type, installedValue));
+            default -> throw unsupported(type);
         };
+    }
+
+    /**
+     * Replaces an installed value with a new one, for one {@code Atomic}. A named object is deleted and added again
+     * whole, as the WiFi and VPNv2 CSPs ask (their nodes take no {@code Add} while they exist); for policy values the
+     * new value's nodes are replaced and the nodes only the old value set are deleted, so nothing of it lingers.
+     *
+     * @param installedValue the value {@link #install} applied
+     * @param value the new value
+     * @return the operations, in order
+     */
+    public static List<CspOperation> change(String settingKey, String type, Map<String, Object> installedValue, Map<String, Object> value,
+                                            Function<String, Optional<String>> scepRootThumbprint) {
+        List<CspOperation> install = install(settingKey, type, value, scepRootThumbprint);
+        List<CspOperation> removal = remove(settingKey, type, installedValue);
+        List<CspOperation> operations = new ArrayList<>();
+        if (OBJECTS.contains(type)) {
+            operations.addAll(removal);
+        } else {
+            Set<String> kept = install.stream().map(CspOperation::locUri).collect(Collectors.toSet());
+            removal.stream().filter(operation -> !kept.contains(operation.locUri())).forEach(operations::add);
+        }
+        operations.addAll(install);
+        return operations;
+    }
+
+    private static UnsupportedSettingException unsupported(String type) {
+        if (type.equals("email")) {
+            return new UnsupportedSettingException("Windows Mail, the app the EMAIL2 and ActiveSync CSPs configure, is retired, "
+                    + "and the new Outlook for Windows does not read those accounts");
+        }
+        return new UnsupportedSettingException("Windows has no equivalent of " + type + " settings");
+    }
+
+    private static List<CspOperation> deletes(List<CspOperation> installed) {
+        return installed.stream().map(operation -> CspOperation.delete(operation.locUri())).toList();
     }
 
     /** Policy CSP DeviceLock. Its DevicePasswordEnabled counts backwards: 0 turns the password requirement on. */
@@ -88,5 +167,10 @@ public final class SettingCsps {
 
     static Optional<String> text(Map<String, Object> value, String key) {
         return value.get(key) instanceof String text && !text.isBlank() ? Optional.of(text) : Optional.empty();
+    }
+
+    /** A property the setting type's schema requires; the kernel validated the value, so its absence is a bad value. */
+    static String required(Map<String, Object> value, String key) {
+        return text(value, key).orElseThrow(() -> new UnsupportedSettingException("the setting has no " + key));
     }
 }
