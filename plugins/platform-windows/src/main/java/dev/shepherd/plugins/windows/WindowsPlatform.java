@@ -2,12 +2,15 @@ package dev.shepherd.plugins.windows;
 
 import dev.shepherd.api.config.PluginConfig;
 import dev.shepherd.api.config.PluginIdentity;
+import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.platform.EnrollmentArtifact;
 import dev.shepherd.api.platform.EnrollmentInvitation;
 import dev.shepherd.api.platform.PlatformSupport;
 import dev.shepherd.plugins.windows.csp.SettingCsps;
+import dev.shepherd.plugins.windows.enrollment.CertificateEnrollment;
 import dev.shepherd.plugins.windows.enrollment.EnrollmentUrls;
+import dev.shepherd.plugins.windows.push.WnsPusher;
 import dev.shepherd.plugins.windows.xml.SafeXml;
 import jakarta.inject.Inject;
 import org.pf4j.Extension;
@@ -21,7 +24,7 @@ import java.util.Set;
 import static java.util.Objects.requireNonNull;
 
 /**
- * Windows as the kernel sees it: which settings compile to configuration service providers, and what an enrollment
+ * Windows as the kernel sees it: which settings compile to configuration service providers, how a PC is woken (WNS), and what an enrollment
  * link hands out — a page with the {@code ms-device-enrollment:} link that opens Windows' own enrollment with the
  * server and the token filled in, and the steps to type them by hand.
  */
@@ -30,11 +33,20 @@ public final class WindowsPlatform implements PlatformSupport {
 
     private final PluginConfig config;
     private final PluginIdentity identity;
+    private final WnsPusher pusher;
 
     @Inject
-    public WindowsPlatform(PluginConfig config, PluginIdentity identity) {
+    public WindowsPlatform(PluginConfig config, PluginIdentity identity, WnsPusher pusher) {
         this.config = requireNonNull(config, "config is null");
         this.identity = requireNonNull(identity, "identity is null");
+        this.pusher = requireNonNull(pusher, "pusher is null");
+    }
+
+    /** Queues a WNS push, which makes the PC start a management session; false when WNS is not set up or the PC has no channel. */
+    @Override
+    public boolean wake(Device device) {
+        String windowsDeviceId = device.hardwareIds().get(CertificateEnrollment.WINDOWS_DEVICE_ID);
+        return windowsDeviceId != null && pusher.wake(windowsDeviceId);
     }
 
     @Override

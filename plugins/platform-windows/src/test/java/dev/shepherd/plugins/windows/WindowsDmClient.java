@@ -107,6 +107,12 @@ public final class WindowsDmClient {
     }
 
     /** Makes the PC answer a status code other than 200 to every command on a node. */
+    /** Sets a node's value on the PC, such as the push channel WNS gave it. */
+    public WindowsDmClient withNode(String locUri, String value) {
+        nodes.put(locUri, value);
+        return this;
+    }
+
     public WindowsDmClient refuse(String locUri, int code) {
         refusals.put(locUri, code);
         return this;

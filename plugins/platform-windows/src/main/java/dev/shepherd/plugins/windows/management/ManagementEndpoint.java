@@ -5,6 +5,8 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.command.Command;
 import dev.shepherd.api.command.CommandBus;
+import dev.shepherd.api.config.ServerAddress;
+import dev.shepherd.plugins.windows.enrollment.ProvisioningDocument;
 import dev.shepherd.api.command.CommandResult;
 import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.command.CommandType;
@@ -88,12 +90,14 @@ public final class ManagementEndpoint implements DeviceEndpoint {
     private final DeviceRegistry registry;
     private final CommandBus commands;
     private final CertificateAuthority authority;
+    private final ServerAddress address;
     private final PluginStorage storage;
     private final Sessions sessions;
 
     @Inject
     public ManagementEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage,
-                              Sessions sessions) {
+                              Sessions sessions, ServerAddress address) {
+        this.address = requireNonNull(address, "address is null");
         this.registry = requireNonNull(registry, "registry is null");
         this.commands = requireNonNull(commands, "commands is null");
         this.authority = requireNonNull(authority, "authority is null");
@@ -276,14 +280,14 @@ public final class ManagementEndpoint implements DeviceEndpoint {
                 return;
             }
             for (Command command : next) {
-                WindowsCommands.Translation translation = WindowsCommands.translate(command, installedValue(session, command));
+                WindowsCommands.Translation translation = WindowsCommands.translate(command, installedValue(session, command),
+                        this::scepRootThumbprint);
                 if (translation.refusal().isPresent()) {
                     report(session, command, CommandState.FAILED, Map.of(), translation.refusal());
                     continue;
                 }
                 if (translation.commands().isEmpty()) {
-                    report(session, command, CommandState.ACKNOWLEDGED, Map.of("note", "nothing was installed, so nothing is removed"),
-                            Optional.empty());
+                    report(session, command, CommandState.ACKNOWLEDGED, Map.of("note", "nothing to do on Windows"), Optional.empty());
                     continue;
                 }
                 int size = translation.commands().stream().mapToInt(sync -> SyncMlWriter.write(sync).length()).sum();
@@ -394,9 +398,19 @@ public final class ManagementEndpoint implements DeviceEndpoint {
         }
     }
 
-    /** The value a setting was installed with, for a REMOVE_PROFILE, which must undo exactly that. */
+    /** The kernel CA's thumbprint for its own SCEP service, so certificate settings can use it. */
+    private Optional<String> scepRootThumbprint(String scepUrl) {
+        return scepUrl.equals(address.publicUrl() + authority.scepPath())
+                ? Optional.of(ProvisioningDocument.thumbprint(authority.certificate())) : Optional.empty();
+    }
+
+    /**
+     * The value a setting is installed with: what a REMOVE_PROFILE must undo exactly, and what an INSTALL_PROFILE of a
+     * new value replaces.
+     */
     private Optional<Map<String, Object>> installedValue(Session session, Command command) {
-        if (command.type() != CommandType.REMOVE_PROFILE || !(command.parameters().get("settingKey") instanceof String key)) {
+        if ((command.type() != CommandType.REMOVE_PROFILE && command.type() != CommandType.INSTALL_PROFILE)
+                || !(command.parameters().get("settingKey") instanceof String key)) {
             return Optional.empty();
         }
         return storage.get(settingKey(session, key)).map(bytes -> {

@@ -60,10 +60,18 @@ final class WindowsCommands {
         }
     }
 
-    /**
-     * @param installed the value a REMOVE_PROFILE's setting was installed with, if it was
-     */
+    /** A command with no setting installed before, and no SCEP server whose CA is known. */
     static Translation translate(Command command, Optional<Map<String, Object>> installed) {
+        return translate(command, installed, url -> Optional.empty());
+    }
+
+    /**
+     * @param installed the value the command's setting is installed with, if it is: what a REMOVE_PROFILE undoes and an
+     *        INSTALL_PROFILE replaces
+     * @param scepRootThumbprint the thumbprint of the CA behind a SCEP URL, where known (the kernel's own)
+     */
+    static Translation translate(Command command, Optional<Map<String, Object>> installed,
+                                 java.util.function.Function<String, Optional<String>> scepRootThumbprint) {
         Map<String, Object> parameters = command.parameters();
         try {
             return switch (command.type()) {
@@ -79,9 +87,13 @@ final class WindowsCommands {
                 case SETTINGS -> settings(parameters);
                 case RAW -> raw(parameters);
                 case INSTALL_PROFILE -> {
-                    List<CspOperation> operations = SettingCsps.install(text(parameters, "settingKey"), text(parameters, "settingType"),
-                            value(parameters.get("value")));
-                    yield Translation.of(List.of(atomic(operations)));
+                    String key = text(parameters, "settingKey");
+                    String type = text(parameters, "settingType");
+                    List<CspOperation> operations = installed.isPresent()
+                            ? SettingCsps.change(key, type, installed.get(), value(parameters.get("value")), scepRootThumbprint)
+                            : SettingCsps.install(key, type, value(parameters.get("value")), scepRootThumbprint);
+                    // Nothing to set (restrictions that allow everything, say) is done at once.
+                    yield Translation.of(operations.isEmpty() ? List.of() : List.of(atomic(operations)));
                 }
                 case REMOVE_PROFILE -> installed.isEmpty() ? Translation.of(List.of())
                         : Translation.of(List.of(atomic(SettingCsps.remove(text(parameters, "settingKey"), text(parameters, "settingType"),
