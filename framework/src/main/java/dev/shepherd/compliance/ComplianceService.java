@@ -225,74 +225,80 @@ public final class ComplianceService {
     /** Evaluates one device now: its verdict, its failing rules, and any remediation that has fallen due. */
     public ComplianceState evaluate(DeviceId id) {
         return transactions.inTransaction("evaluate compliance", tx -> {
+            ComplianceState state = evaluate(tx, id);
+            // Last, so the queue row is locked only for a moment.
             queue.dequeue(tx, id);
-            Optional<DeviceRecord> record = devices.get(tx, id);
-            if (record.isEmpty()) {
-                return ComplianceState.UNKNOWN;
-            }
-            Device device = record.get().device();
-            Instant now = clock.instant();
-            Map<String, Instant> failingSince = failingSince(tx.connection(), id);
-            boolean quarantinedByUs = quarantineTaken(tx.connection(), id);
-            if (device.status() == DeviceStatus.RETIRED || device.status() == DeviceStatus.WIPED || device.status() == DeviceStatus.PENDING) {
-                clear(tx.connection(), id, failingSince.keySet());
-                devices.setCompliance(tx, id, ComplianceState.UNKNOWN);
-                return ComplianceState.UNKNOWN;
-            }
-            Map<String, String> inventory = devices.inventory(tx, id);
-            Set<String> memberOf = new HashSet<>(GroupService.groupIdsOf(tx.connection(), id));
-            boolean anyFailing = false;
-            boolean anyBeyondGrace = false;
-            boolean anyUnknown = false;
-            Set<String> stillFailing = new HashSet<>();
-            List<Map<String, Object>> remediated = new ArrayList<>();
-            for (ComplianceRule rule : query(tx.connection(), SELECT + " WHERE enabled = 1", List.of())) {
-                if (rule.groupId().isPresent() && !memberOf.contains(rule.groupId().get())) {
-                    continue;
-                }
-                ComplianceCheck.Verdict verdict = rule.check().judge(device, inventory, rule.parameters(), now);
-                if (verdict.outcome() == ComplianceCheck.Outcome.UNKNOWN) {
-                    anyUnknown = true;
-                    continue;
-                }
-                if (verdict.outcome() == ComplianceCheck.Outcome.PASSING) {
-                    continue;
-                }
-                anyFailing = true;
-                stillFailing.add(rule.id());
-                Instant since = failingSince.get(rule.id());
-                if (since == null) {
-                    since = now;
-                    recordFailing(tx.connection(), id, rule.id(), now, verdict.detail());
-                } else {
-                    updateDetail(tx.connection(), id, rule.id(), verdict.detail());
-                }
-                Instant graceEnds = since.plus(Duration.ofHours(rule.graceHours()));
-                if (!now.isBefore(graceEnds)) {
-                    anyBeyondGrace = true;
-                    remediated.addAll(remediate(tx, device, rule, graceEnds, now));
-                }
-            }
-            Set<String> recovered = new HashSet<>(failingSince.keySet());
-            recovered.removeAll(stillFailing);
-            clear(tx.connection(), id, recovered);
-            ComplianceState state = anyBeyondGrace ? ComplianceState.NON_COMPLIANT
-                    : anyFailing ? ComplianceState.IN_GRACE_PERIOD
-                    : anyUnknown ? ComplianceState.UNKNOWN : ComplianceState.COMPLIANT;
-            if (!anyFailing && device.status() == DeviceStatus.QUARANTINED && quarantinedByUs) {
-                devices.changeStatus(tx, EVALUATOR, id, DeviceStatus.ENROLLED, "compliant again");
-            }
-            if (device.compliance() != state) {
-                devices.setCompliance(tx, id, state);
-                events.record(tx, Event.of(EventTypes.COMPLIANCE_CHANGED, "kernel", Map.of("deviceId", id.toString(),
-                        "from", device.compliance().name(), "compliance", state.name())));
-            }
-            if (!remediated.isEmpty()) {
-                audit.append(tx, new AuditRecord(EVALUATOR, "compliance.remediate", "device", id.toString(), Optional.empty(),
-                        Optional.of(json.write(Map.of("steps", remediated)))));
-            }
             return state;
         });
+    }
+
+    private ComplianceState evaluate(Tx tx, DeviceId id) throws SQLException {
+        Optional<DeviceRecord> record = devices.get(tx, id);
+        if (record.isEmpty()) {
+            return ComplianceState.UNKNOWN;
+        }
+        Device device = record.get().device();
+        Instant now = clock.instant();
+        Map<String, Instant> failingSince = failingSince(tx.connection(), id);
+        boolean quarantinedByUs = quarantineTaken(tx.connection(), id);
+        if (device.status() == DeviceStatus.RETIRED || device.status() == DeviceStatus.WIPED || device.status() == DeviceStatus.PENDING) {
+            clear(tx.connection(), id, failingSince.keySet());
+            devices.setCompliance(tx, id, ComplianceState.UNKNOWN);
+            return ComplianceState.UNKNOWN;
+        }
+        Map<String, String> inventory = devices.inventory(tx, id);
+        Set<String> memberOf = new HashSet<>(GroupService.groupIdsOf(tx.connection(), id));
+        boolean anyFailing = false;
+        boolean anyBeyondGrace = false;
+        boolean anyUnknown = false;
+        Set<String> stillFailing = new HashSet<>();
+        List<Map<String, Object>> remediated = new ArrayList<>();
+        for (ComplianceRule rule : query(tx.connection(), SELECT + " WHERE enabled = 1", List.of())) {
+            if (rule.groupId().isPresent() && !memberOf.contains(rule.groupId().get())) {
+                continue;
+            }
+            ComplianceCheck.Verdict verdict = rule.check().judge(device, inventory, rule.parameters(), now);
+            if (verdict.outcome() == ComplianceCheck.Outcome.UNKNOWN) {
+                anyUnknown = true;
+                continue;
+            }
+            if (verdict.outcome() == ComplianceCheck.Outcome.PASSING) {
+                continue;
+            }
+            anyFailing = true;
+            stillFailing.add(rule.id());
+            Instant since = failingSince.get(rule.id());
+            if (since == null) {
+                since = now;
+                recordFailing(tx.connection(), id, rule.id(), now, verdict.detail());
+            } else {
+                updateDetail(tx.connection(), id, rule.id(), verdict.detail());
+            }
+            Instant graceEnds = since.plus(Duration.ofHours(rule.graceHours()));
+            if (!now.isBefore(graceEnds)) {
+                anyBeyondGrace = true;
+                remediated.addAll(remediate(tx, device, rule, graceEnds, now));
+            }
+        }
+        Set<String> recovered = new HashSet<>(failingSince.keySet());
+        recovered.removeAll(stillFailing);
+        clear(tx.connection(), id, recovered);
+        ComplianceState state = anyBeyondGrace ? ComplianceState.NON_COMPLIANT
+                : anyFailing ? ComplianceState.IN_GRACE_PERIOD
+                : anyUnknown ? ComplianceState.UNKNOWN : ComplianceState.COMPLIANT;
+        if (!anyFailing && device.status() == DeviceStatus.QUARANTINED && quarantinedByUs) {
+            devices.changeStatus(tx, EVALUATOR, id, DeviceStatus.ENROLLED, "compliant again");
+        }
+        if (device.compliance() != state) {
+            devices.setCompliance(tx, id, state);
+            events.record(tx, Event.of(EventTypes.COMPLIANCE_CHANGED, "kernel", Map.of("deviceId", id.toString(),
+                    "from", device.compliance().name(), "compliance", state.name())));
+        }
+        if (!remediated.isEmpty()) {
+            audit.append(tx, new AuditRecord(EVALUATOR, "compliance.remediate", "device", id.toString(), Optional.empty(),
+                    Optional.of(json.write(Map.of("steps", remediated)))));
+        }
+        return state;
     }
 
     /** Takes the remediation steps that have fallen due and were not taken yet in this failure. */

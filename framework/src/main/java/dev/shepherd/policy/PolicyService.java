@@ -407,68 +407,73 @@ public final class PolicyService {
     /** Brings one device's desired state in line with its effective policy, queuing only the difference. */
     public void reconcile(DeviceId device) {
         transactions.inTransaction("reconcile a device's policy", tx -> {
+            reconcile(tx, device);
+            // Last, so the queue row is locked only for a moment.
             queue.dequeue(tx, device);
-            Optional<DeviceRecord> record = devices.get(device);
-            Map<String, DeviceSettingState> current = states(tx.connection(), device);
-            if (record.isEmpty()) {
-                return null;
-            }
-            DeviceStatus status = record.get().device().status();
-            boolean managed = status == DeviceStatus.ENROLLED || status == DeviceStatus.QUARANTINED || status == DeviceStatus.PENDING;
-            List<EffectiveSetting> wanted = managed ? compute(tx.connection(), device) : List.of();
-            Map<String, String> hashes = storedHashes(tx.connection(), device);
-            Optional<Set<String>> supported = platformSupport.apply(record.get().device().platform());
-            Set<String> keep = new HashSet<>();
-            List<String> installs = new ArrayList<>();
-            List<String> removals = new ArrayList<>();
-            for (EffectiveSetting setting : wanted) {
-                String key = setting.setting().key();
-                keep.add(key);
-                String hash = hash(setting.setting());
-                if (hash.equals(hashes.get(key))) {
-                    continue;
-                }
-                if (supported.isPresent() && !supported.get().contains(setting.setting().type())) {
-                    upsert(tx.connection(), device, setting, hash, SettingState.NOT_SUPPORTED,
-                            Optional.of(record.get().device().platform() + " has no equivalent of " + setting.setting().type()), Optional.empty());
-                    continue;
-                }
-                cancelOutstanding(tx, current.get(key));
-                Map<String, Object> parameters = new LinkedHashMap<>();
-                parameters.put("settingKey", key);
-                parameters.put("settingType", setting.setting().type());
-                parameters.put("settingHash", hash);
-                parameters.put("value", setting.setting().value());
-                CommandRecord command = commands.issue(tx, RECONCILER, device,
-                        new CommandRequest(CommandType.INSTALL_PROFILE, parameters, 0, Optional.empty()));
-                upsert(tx.connection(), device, setting, hash, SettingState.PENDING, Optional.empty(),
-                        Optional.of(command.command().id().toString()));
-                installs.add(key);
-            }
-            for (DeviceSettingState stale : current.values()) {
-                if (keep.contains(stale.settingKey())) {
-                    continue;
-                }
-                cancelOutstanding(tx, stale);
-                if (managed && stale.state() != SettingState.NOT_SUPPORTED) {
-                    commands.issue(tx, RECONCILER, device, new CommandRequest(CommandType.REMOVE_PROFILE,
-                            Map.of("settingKey", stale.settingKey(), "settingType", stale.settingType()), 0, Optional.empty()));
-                    removals.add(stale.settingKey());
-                }
-                try (PreparedStatement delete = tx.connection().prepareStatement(
-                        "DELETE FROM device_setting WHERE device_id = ? AND setting_key = ?")) {
-                    delete.setString(1, device.toString());
-                    delete.setString(2, stale.settingKey());
-                    delete.executeUpdate();
-                }
-            }
-            if (!installs.isEmpty() || !removals.isEmpty()) {
-                audit.append(tx, new AuditRecord(RECONCILER, "policy.reconcile", "device", device.toString(), Optional.empty(),
-                        Optional.of(json.write(Map.of("install", installs, "remove", removals)))));
-            }
-            tx.afterCommit(() -> effective.invalidate(device));
             return null;
         });
+    }
+
+    private void reconcile(Tx tx, DeviceId device) throws SQLException {
+        Optional<DeviceRecord> record = devices.get(device);
+        Map<String, DeviceSettingState> current = states(tx.connection(), device);
+        if (record.isEmpty()) {
+            return;
+        }
+        DeviceStatus status = record.get().device().status();
+        boolean managed = status == DeviceStatus.ENROLLED || status == DeviceStatus.QUARANTINED || status == DeviceStatus.PENDING;
+        List<EffectiveSetting> wanted = managed ? compute(tx.connection(), device) : List.of();
+        Map<String, String> hashes = storedHashes(tx.connection(), device);
+        Optional<Set<String>> supported = platformSupport.apply(record.get().device().platform());
+        Set<String> keep = new HashSet<>();
+        List<String> installs = new ArrayList<>();
+        List<String> removals = new ArrayList<>();
+        for (EffectiveSetting setting : wanted) {
+            String key = setting.setting().key();
+            keep.add(key);
+            String hash = hash(setting.setting());
+            if (hash.equals(hashes.get(key))) {
+                continue;
+            }
+            if (supported.isPresent() && !supported.get().contains(setting.setting().type())) {
+                upsert(tx.connection(), device, setting, hash, SettingState.NOT_SUPPORTED,
+                        Optional.of(record.get().device().platform() + " has no equivalent of " + setting.setting().type()), Optional.empty());
+                continue;
+            }
+            cancelOutstanding(tx, current.get(key));
+            Map<String, Object> parameters = new LinkedHashMap<>();
+            parameters.put("settingKey", key);
+            parameters.put("settingType", setting.setting().type());
+            parameters.put("settingHash", hash);
+            parameters.put("value", setting.setting().value());
+            CommandRecord command = commands.issue(tx, RECONCILER, device,
+                    new CommandRequest(CommandType.INSTALL_PROFILE, parameters, 0, Optional.empty()));
+            upsert(tx.connection(), device, setting, hash, SettingState.PENDING, Optional.empty(),
+                    Optional.of(command.command().id().toString()));
+            installs.add(key);
+        }
+        for (DeviceSettingState stale : current.values()) {
+            if (keep.contains(stale.settingKey())) {
+                continue;
+            }
+            cancelOutstanding(tx, stale);
+            if (managed && stale.state() != SettingState.NOT_SUPPORTED) {
+                commands.issue(tx, RECONCILER, device, new CommandRequest(CommandType.REMOVE_PROFILE,
+                        Map.of("settingKey", stale.settingKey(), "settingType", stale.settingType()), 0, Optional.empty()));
+                removals.add(stale.settingKey());
+            }
+            try (PreparedStatement delete = tx.connection().prepareStatement(
+                    "DELETE FROM device_setting WHERE device_id = ? AND setting_key = ?")) {
+                delete.setString(1, device.toString());
+                delete.setString(2, stale.settingKey());
+                delete.executeUpdate();
+            }
+        }
+        if (!installs.isEmpty() || !removals.isEmpty()) {
+            audit.append(tx, new AuditRecord(RECONCILER, "policy.reconcile", "device", device.toString(), Optional.empty(),
+                    Optional.of(json.write(Map.of("install", installs, "remove", removals)))));
+        }
+        tx.afterCommit(() -> effective.invalidate(device));
     }
 
     /** A newer desired value, or none at all, makes an undelivered or unanswered install of the old one pointless. */

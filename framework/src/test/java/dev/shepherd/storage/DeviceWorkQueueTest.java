@@ -1,0 +1,101 @@
+package dev.shepherd.storage;
+
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.Ownership;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.testing.TestKernel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The durable device work queue in real Derby, as the compliance and policy workers use it. */
+class DeviceWorkQueueTest {
+
+    @TempDir
+    Path home;
+    private TestKernel kernel;
+    private Transactions transactions;
+    private DeviceWorkQueue queue;
+    private DeviceId device;
+
+    @BeforeEach
+    void open() {
+        kernel = TestKernel.open(home);
+        transactions = kernel.kernel().transactions();
+        queue = new DeviceWorkQueue("compliance_queue", transactions, Clock.systemUTC());
+        device = kernel.enroll(Platform.IOS, "U-QUEUE", Ownership.CORPORATE).device().id();
+        // Enrolling queued it for compliance; start from an empty queue.
+        drain(id -> transactions.inTransaction("work", tx -> {
+            queue.dequeue(tx, id);
+            return null;
+        }));
+    }
+
+    @AfterEach
+    void close() {
+        kernel.close();
+    }
+
+    @Test
+    void queuingADeviceNeverWaitsForItsWorkInProgress() {
+        transactions.inTransaction("queue", tx -> {
+            queue.enqueue(tx, device);
+            return null;
+        });
+        List<Boolean> queuedMeanwhile = new ArrayList<>();
+        drain(id -> transactions.inTransaction("work", tx -> {
+            // While the worker's transaction is open, a change on another thread queues the device again.
+            CompletableFuture<Void> change = CompletableFuture.runAsync(() -> transactions.inTransaction("change", other -> {
+                queue.enqueue(other, id);
+                return null;
+            }));
+            queuedMeanwhile.add(change.orTimeout(20, TimeUnit.SECONDS).handle((done, failure) -> failure == null).join());
+            queue.dequeue(tx, id);
+            return null;
+        }));
+        assertThat(queuedMeanwhile).containsExactly(true);
+    }
+
+    @Test
+    void aDeviceQueuedAgainDuringItsWorkIsWorkedOnAgain() {
+        transactions.inTransaction("queue", tx -> {
+            queue.enqueue(tx, device);
+            return null;
+        });
+        List<DeviceId> worked = new ArrayList<>();
+        drain(id -> transactions.inTransaction("work", tx -> {
+            worked.add(id);
+            if (worked.size() == 1) {
+                CompletableFuture.runAsync(() -> transactions.inTransaction("change", other -> {
+                    queue.enqueue(other, id);
+                    return null;
+                })).join();
+            }
+            queue.dequeue(tx, id);
+            return null;
+        }));
+        assertThat(worked).as("the first drain leaves the re-queued device for the next").containsExactly(device);
+
+        drain(id -> transactions.inTransaction("work", tx -> {
+            worked.add(id);
+            queue.dequeue(tx, id);
+            return null;
+        }));
+        assertThat(worked).containsExactly(device, device);
+        assertThat(drain(id -> worked.add(id))).as("and then it is done").isZero();
+    }
+
+    private int drain(java.util.function.Consumer<DeviceId> worker) {
+        return queue.drain(worker);
+    }
+}
