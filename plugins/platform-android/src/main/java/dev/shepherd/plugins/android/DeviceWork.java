@@ -321,9 +321,21 @@ public final class DeviceWork implements AutoCloseable {
     }
 
 
-    /** Stops the worker; commands not carried out yet stay on the bus for the next generation. */
+    /**
+     * Stops the worker; commands not carried out yet stay on the bus for the next generation. Work under way may
+     * finish first, since interrupting a thread inside a database call closes its connection; a backoff still
+     * sleeping after that is interrupted.
+     */
     @Override
     public void close() {
-        worker.shutdownNow();
+        worker.shutdown();
+        try {
+            if (!worker.awaitTermination(2, TimeUnit.SECONDS)) {
+                worker.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            worker.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -256,39 +256,27 @@ public final class PolicyCompiler {
         return network;
     }
 
+    /** A kernel restriction as a policy field: the field's value when the feature is allowed, and when it is not. */
+    private record Restriction(String setting, String field, Object allowed, Object denied) {
+    }
+
+    private static final List<Restriction> RESTRICTIONS = List.of(
+            new Restriction("allowCamera", "cameraAccess", "CAMERA_ACCESS_USER_CHOICE", "CAMERA_ACCESS_DISABLED"),
+            new Restriction("allowScreenCapture", "screenCaptureDisabled", false, true),
+            new Restriction("allowAppInstallation", "installAppsDisabled", false, true),
+            new Restriction("allowUsbStorage", "usbDataAccess", "ALLOW_USB_DATA_TRANSFER", "DISALLOW_USB_FILE_TRANSFER"),
+            new Restriction("allowBluetooth", "bluetoothDisabled", false, true),
+            new Restriction("allowFactoryReset", "factoryResetDisabled", false, true),
+            new Restriction("allowDeveloperMode", "developerSettings", "DEVELOPER_SETTINGS_ALLOWED", "DEVELOPER_SETTINGS_DISABLED"),
+            new Restriction("allowAccountChanges", "modifyAccountsDisabled", false, true));
+
     private void restrictions(ObjectNode policy, Map<String, Object> value, String key, Map<String, Set<String>> fields) {
-        flag(value, "allowCamera").ifPresent(allowed -> {
-            policy.put("cameraAccess", allowed ? "CAMERA_ACCESS_USER_CHOICE" : "CAMERA_ACCESS_DISABLED");
-            use(fields, "cameraAccess", key);
-        });
-        flag(value, "allowScreenCapture").ifPresent(allowed -> {
-            policy.put("screenCaptureDisabled", !allowed);
-            use(fields, "screenCaptureDisabled", key);
-        });
-        flag(value, "allowAppInstallation").ifPresent(allowed -> {
-            policy.put("installAppsDisabled", !allowed);
-            use(fields, "installAppsDisabled", key);
-        });
-        flag(value, "allowUsbStorage").ifPresent(allowed -> {
-            policy.put("usbDataAccess", allowed ? "ALLOW_USB_DATA_TRANSFER" : "DISALLOW_USB_FILE_TRANSFER");
-            use(fields, "usbDataAccess", key);
-        });
-        flag(value, "allowBluetooth").ifPresent(allowed -> {
-            policy.put("bluetoothDisabled", !allowed);
-            use(fields, "bluetoothDisabled", key);
-        });
-        flag(value, "allowFactoryReset").ifPresent(allowed -> {
-            policy.put("factoryResetDisabled", !allowed);
-            use(fields, "factoryResetDisabled", key);
-        });
-        flag(value, "allowDeveloperMode").ifPresent(allowed -> {
-            policy.put("developerSettings", allowed ? "DEVELOPER_SETTINGS_ALLOWED" : "DEVELOPER_SETTINGS_DISABLED");
-            use(fields, "developerSettings", key);
-        });
-        flag(value, "allowAccountChanges").ifPresent(allowed -> {
-            policy.put("modifyAccountsDisabled", !allowed);
-            use(fields, "modifyAccountsDisabled", key);
-        });
+        for (Restriction restriction : RESTRICTIONS) {
+            flag(value, restriction.setting()).ifPresent(allowed -> {
+                policy.set(restriction.field(), json.valueToTree(allowed ? restriction.allowed() : restriction.denied()));
+                use(fields, restriction.field(), key);
+            });
+        }
     }
 
     /**
