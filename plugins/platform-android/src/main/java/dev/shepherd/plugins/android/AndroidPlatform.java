@@ -1,0 +1,109 @@
+package dev.shepherd.plugins.android;
+
+import dev.shepherd.api.command.Command;
+import dev.shepherd.api.config.PluginConfig;
+import dev.shepherd.api.device.Device;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.platform.EnrollmentArtifact;
+import dev.shepherd.api.platform.EnrollmentInvitation;
+import dev.shepherd.api.platform.NativeCommand;
+import dev.shepherd.api.platform.PlatformSupport;
+import dev.shepherd.api.policy.NativePayload;
+import dev.shepherd.api.policy.Setting;
+import jakarta.inject.Inject;
+import org.pf4j.Extension;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Android as the kernel sees it: enrollment links answered with a page holding the Android enrollment QR code and
+ * link, the setting types that compile into an AMAPI policy, and wake-ups that hand the device's commands to the
+ * plugin's worker, since Android devices never contact Shepherd themselves.
+ */
+@Extension
+public final class AndroidPlatform implements PlatformSupport {
+
+    private static final Logger log = LoggerFactory.getLogger(AndroidPlatform.class);
+
+    private final Enrollment enrollment;
+    private final DeviceWork work;
+    private final DevicePolicies devicePolicies;
+    private final String organization;
+    private final PolicyCompiler compiler = new PolicyCompiler();
+    private final AndroidCommands commands = new AndroidCommands();
+
+    @Inject
+    public AndroidPlatform(Enrollment enrollment, DeviceWork work, DevicePolicies devicePolicies, PluginConfig config) {
+        this.enrollment = requireNonNull(enrollment, "enrollment is null");
+        this.work = requireNonNull(work, "work is null");
+        this.devicePolicies = requireNonNull(devicePolicies, "devicePolicies is null");
+        this.organization = requireNonNull(config, "config is null").get("organization", "your organisation");
+    }
+
+    @Override
+    public Platform platform() {
+        return Platform.ANDROID;
+    }
+
+    @Override
+    public Set<String> supportedSettingTypes() {
+        Set<String> types = new HashSet<>(PolicyCompiler.KERNEL_TYPES);
+        types.addAll(AndroidSettingTypes.ALL);
+        return Set.copyOf(types);
+    }
+
+    /** The policy fragment the setting alone compiles to; the device gets it merged into its one policy. */
+    @Override
+    public List<NativePayload> compile(Device device, Setting setting) {
+        PolicyCompiler.Compiled compiled = compiler.compile(List.of(setting), devicePolicies.workProfile(device));
+        if (compiled.refused().containsKey(setting.key())) {
+            return List.of();
+        }
+        return List.of(new NativePayload(setting.key(), "shepherd-" + compiled.hash(), "application/json",
+                compiled.policy().toString().getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Override
+    public Optional<NativeCommand> translate(Device device, Command command) {
+        AndroidCommands.Action action = commands.translate(command, devicePolicies.workProfile(device));
+        if (action instanceof AndroidCommands.Issue issue) {
+            return Optional.of(new NativeCommand("application/json", issue.command().toString().getBytes(StandardCharsets.UTF_8)));
+        }
+        if (action instanceof AndroidCommands.Delete delete) {
+            String flags = delete.wipeDataFlags().stream().map(flag -> "\"" + flag + "\"").collect(java.util.stream.Collectors.joining(","));
+            return Optional.of(new NativeCommand("application/json",
+                    ("{\"delete\":true,\"wipeDataFlags\":[" + flags + "]}").getBytes(StandardCharsets.UTF_8)));
+        }
+        if (action instanceof AndroidCommands.Refresh) {
+            return Optional.of(new NativeCommand("application/json", "{\"get\":true}".getBytes(StandardCharsets.UTF_8)));
+        }
+        return Optional.empty();
+    }
+
+    /** Hands the device's commands to the worker; true when the device is managed through the bound enterprise. */
+    @Override
+    public boolean wake(Device device) {
+        return work.wake(device);
+    }
+
+    /** An HTML page with the QR code and link, or empty (the kernel answers 404) when Google is not set up or refuses. */
+    @Override
+    public Optional<EnrollmentArtifact> enrollmentArtifact(EnrollmentInvitation invitation) {
+        try {
+            Enrollment.AndroidToken token = enrollment.tokenFor(invitation);
+            return Optional.of(new EnrollmentArtifact("enroll-android.html", "text/html; charset=utf-8",
+                    enrollment.page(token, invitation.ownership(), organization), Optional.of(token.link())));
+        } catch (GoogleException e) {
+            log.warn("No Android enrollment token: {}", e.getMessage());
+            return Optional.empty();
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package dev.shepherd.plugins.android;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.shepherd.api.device.Device;
+import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.api.device.EnrollmentClaim;
+import dev.shepherd.api.device.EnrollmentMethod;
+import dev.shepherd.api.device.EnrollmentRefusedException;
+import dev.shepherd.api.device.Platform;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Brings what Google reports about a device (an AMAPI {@code Device}, from a Pub/Sub notification or a listing)
+ * into the registry: a device seen for the first time is enrolled with the Shepherd token its enrollment nonce maps
+ * to; every report updates its inventory, its check-in and its settings' actual state.
+ */
+@Singleton
+public final class DeviceSync {
+
+    /** The hardware-id kind under which Android devices are known: their AMAPI resource name. */
+    public static final String HARDWARE_ID = "amapiDevice";
+    private static final Logger log = LoggerFactory.getLogger(DeviceSync.class);
+
+    private final DeviceRegistry registry;
+    private final Enrollment enrollment;
+    private final DevicePolicies devicePolicies;
+
+    @Inject
+    public DeviceSync(DeviceRegistry registry, Enrollment enrollment, DevicePolicies devicePolicies) {
+        this.registry = requireNonNull(registry, "registry is null");
+        this.enrollment = requireNonNull(enrollment, "enrollment is null");
+        this.devicePolicies = requireNonNull(devicePolicies, "devicePolicies is null");
+    }
+
+    /**
+     * @param report an AMAPI {@code Device}
+     * @return the Shepherd device, or empty when the report is unusable or the device cannot be enrolled
+     */
+    public Optional<Device> apply(JsonNode report) {
+        String name = report.path("name").asText("");
+        if (!Amapi.isResourceName(name) || !name.contains("/devices/")) {
+            return Optional.empty();
+        }
+        JsonNode hardware = report.path("hardwareInfo");
+        String serial = hardware.path("serialNumber").asText("");
+        String model = hardware.path("model").asText("");
+        String osVersion = report.path("softwareInfo").path("androidVersion").asText("");
+        Optional<Device> known = registry.findByHardwareId(Platform.ANDROID, HARDWARE_ID, name);
+        if (known.isEmpty()) {
+            Optional<String> token = enrollment.shepherdToken(report.path("enrollmentTokenData").asText(""));
+            if (token.isEmpty()) {
+                log.warn("Google reports device {} enrolled without a Shepherd enrollment token; it is left alone", name);
+                return Optional.empty();
+            }
+            boolean personal = "PERSONALLY_OWNED".equals(report.path("ownership").asText());
+            try {
+                known = Optional.of(registry.enroll(new EnrollmentClaim(token, Platform.ANDROID,
+                        personal ? EnrollmentMethod.LINK : EnrollmentMethod.QR_CODE, Map.of(HARDWARE_ID, name), serial, model, osVersion,
+                        displayName(hardware))));
+                log.info("Android device {} enrolled as {}", name, known.get().id());
+            } catch (EnrollmentRefusedException e) {
+                log.warn("Device {} cannot be enrolled: {}", name, e.getMessage());
+                return Optional.empty();
+            }
+        }
+        Device device = known.get();
+        if (report.hasNonNull("managementMode")) {
+            devicePolicies.recordManagementMode(device.id(), report.get("managementMode").asText());
+        }
+        registry.recordInventory(device.id(), inventory(report));
+        registry.recordCheckIn(device.id(), time(report.path("lastStatusReportTime").asText("")).orElse(Instant.now()));
+        devicePolicies.reportActual(device.id(), report);
+        return Optional.of(device);
+    }
+
+    static Map<String, String> inventory(JsonNode report) {
+        Map<String, String> facts = new LinkedHashMap<>();
+        JsonNode hardware = report.path("hardwareInfo");
+        JsonNode software = report.path("softwareInfo");
+        put(facts, "os.version", software.path("androidVersion"));
+        put(facts, "model", hardware.path("model"));
+        put(facts, "serial.number", hardware.path("serialNumber"));
+        String name = displayName(hardware);
+        if (!name.isBlank()) {
+            facts.put("device.name", name);
+        }
+        put(facts, "android.manufacturer", hardware.path("manufacturer"));
+        put(facts, "android.brand", hardware.path("brand"));
+        put(facts, "android.apiLevel", report.path("apiLevel"));
+        put(facts, "android.securityPatchLevel", software.path("securityPatchLevel"));
+        put(facts, "android.buildNumber", software.path("androidBuildNumber"));
+        put(facts, "android.managementMode", report.path("managementMode"));
+        put(facts, "android.ownership", report.path("ownership"));
+        put(facts, "android.state", report.path("state"));
+        put(facts, "android.appliedState", report.path("appliedState"));
+        put(facts, "android.policyName", report.path("policyName"));
+        put(facts, "android.appliedPolicyName", report.path("appliedPolicyName"));
+        put(facts, "android.policyCompliant", report.path("policyCompliant"));
+        put(facts, "android.enrollmentTime", report.path("enrollmentTime"));
+        put(facts, "android.lastPolicySyncTime", report.path("lastPolicySyncTime"));
+        put(facts, "android.lastStatusReportTime", report.path("lastStatusReportTime"));
+        put(facts, "android.nonComplianceCount", report.has("nonComplianceDetails") ? report.get("nonComplianceDetails").size() : null);
+        return facts;
+    }
+
+    private static void put(Map<String, String> facts, String key, Object value) {
+        if (value instanceof JsonNode node) {
+            if (!node.isMissingNode() && !node.isNull() && !node.asText("").isBlank()) {
+                facts.put(key, node.asText());
+            }
+        } else if (value != null) {
+            facts.put(key, value.toString());
+        }
+    }
+
+    private static String displayName(JsonNode hardware) {
+        String brand = hardware.path("brand").asText("");
+        String model = hardware.path("model").asText("");
+        return (brand.isBlank() || model.toLowerCase().startsWith(brand.toLowerCase()) ? model : brand + " " + model).trim();
+    }
+
+    private static Optional<Instant> time(String text) {
+        try {
+            return text.isBlank() ? Optional.empty() : Optional.of(Instant.parse(text));
+        } catch (DateTimeParseException e) {
+            return Optional.empty();
+        }
+    }
+}

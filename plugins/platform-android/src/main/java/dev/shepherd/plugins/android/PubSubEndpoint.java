@@ -1,0 +1,97 @@
+package dev.shepherd.plugins.android;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.http.DeviceEndpoint;
+import dev.shepherd.api.http.DeviceRequest;
+import dev.shepherd.api.http.DeviceResponse;
+import jakarta.inject.Inject;
+import org.pf4j.Extension;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.Base64;
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * {@code /mdm/android/pubsub}: Google Cloud Pub/Sub pushes the enterprise's device notifications here. The push
+ * subscription's endpoint URL carries this installation's push secret ({@code ?token=}, shown to admins on
+ * {@code GET /api/v1/plugins/android/enterprise}); a push without it is refused, so nobody else can report devices.
+ *
+ * <p>A push is {@code {"message": {"attributes": {"notificationType": …}, "data": <base64 JSON>, …}, "subscription": …}}.
+ * {@code ENROLLMENT} and {@code STATUS_REPORT} carry a {@code Device}, recorded at once (enrolled on first sight);
+ * {@code COMMAND} carries the finished {@code Operation} of a device command. A 2xx answer acknowledges the message;
+ * anything else makes Pub/Sub deliver it again.
+ */
+@Extension
+public final class PubSubEndpoint implements DeviceEndpoint {
+
+    /** Where pushes arrive, below the plugin's mount point. */
+    public static final String PATH = "/pubsub";
+    private static final Logger log = LoggerFactory.getLogger(PubSubEndpoint.class);
+
+    private final Enterprises enterprises;
+    private final DeviceSync sync;
+    private final DeviceWork work;
+    private final ObjectMapper json = new ObjectMapper();
+
+    @Inject
+    public PubSubEndpoint(Enterprises enterprises, DeviceSync sync, DeviceWork work) {
+        this.enterprises = requireNonNull(enterprises, "enterprises is null");
+        this.sync = requireNonNull(sync, "sync is null");
+        this.work = requireNonNull(work, "work is null");
+    }
+
+    @Override
+    public String path() {
+        return PATH;
+    }
+
+    @Override
+    public int maxBodyBytes() {
+        return 4 * 1024 * 1024; // a status report with many apps and events
+    }
+
+    @Override
+    public DeviceResponse handle(DeviceRequest request) {
+        if (!request.method().equals("POST")) {
+            return Problems.problem(405, "Method not allowed", "Pub/Sub pushes are POSTed.").withHeader("Allow", "POST");
+        }
+        Optional<String> token = request.queryParameter("token");
+        if (token.isEmpty() || !enterprises.isPushSecret(token.get())) {
+            return Problems.problem(401, "Unauthorized", "A push must carry this installation's push secret in ?token=.");
+        }
+        JsonNode message;
+        JsonNode data;
+        try {
+            JsonNode push = json.readTree(request.body());
+            message = push == null ? null : push.path("message");
+            if (message == null || !message.isObject()) {
+                return Problems.problem(400, "Bad request", "Not a Pub/Sub push: no message.");
+            }
+            String encoded = message.path("data").asText("");
+            data = encoded.isEmpty() ? json.createObjectNode() : json.readTree(Base64.getDecoder().decode(encoded));
+        } catch (IOException | IllegalArgumentException e) {
+            return Problems.problem(400, "Bad request", "Not a Pub/Sub push: the body or its base64 data is malformed.");
+        }
+        String type = message.path("attributes").path("notificationType").asText("");
+        switch (type) {
+            case "ENROLLMENT", "STATUS_REPORT" -> {
+                if (data == null || !data.isObject() || !Amapi.isResourceName(data.path("name").asText(""))) {
+                    return Problems.problem(400, "Bad request", type + " data is a Device with its name.");
+                }
+                sync.apply(data).ifPresent(work::reported);
+            }
+            case "COMMAND" -> {
+                if (data == null || !data.isObject() || !work.operationFinished(data)) {
+                    log.debug("COMMAND notification for an operation Shepherd is not waiting for");
+                }
+            }
+            default -> log.debug("Ignoring a {} notification", type.isBlank() ? "typeless" : type);
+        }
+        return DeviceResponse.empty(204);
+    }
+}

@@ -1,0 +1,70 @@
+package dev.shepherd.plugins.android;
+
+import dev.shepherd.api.command.Command;
+import dev.shepherd.api.command.CommandState;
+import dev.shepherd.api.command.CommandType;
+import dev.shepherd.api.device.DeviceId;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Kernel commands as the Android Management API carries them out. */
+class AndroidCommandsTest {
+
+    private final AndroidCommands commands = new AndroidCommands();
+
+    @Test
+    void deviceCommandsBecomeAmapiCommands() {
+        assertThat(issued(CommandType.LOCK, Map.of(), false)).isEqualTo("{\"type\":\"LOCK\"}");
+        assertThat(issued(CommandType.RESTART, Map.of(), false)).isEqualTo("{\"type\":\"REBOOT\"}");
+        assertThat(issued(CommandType.RESET_PASSCODE, Map.of("passcode", "135790"), false))
+                .isEqualTo("{\"type\":\"RESET_PASSWORD\",\"newPassword\":\"135790\",\"resetPasswordFlags\":[\"REQUIRE_ENTRY\"]}");
+        assertThat(issued(CommandType.CLEAR_PASSCODE, Map.of(), false)).isEqualTo("{\"type\":\"RESET_PASSWORD\"}");
+        assertThat(issued(CommandType.LOST_MODE_ON, Map.of("message", "Lost", "phoneNumber", "+44 20 7946 0000"), false))
+                .isEqualTo("{\"type\":\"START_LOST_MODE\",\"startLostModeParams\":{\"lostMessage\":{\"defaultMessage\":\"Lost\"},"
+                        + "\"lostPhoneNumber\":{\"defaultMessage\":\"+44 20 7946 0000\"}}}");
+        assertThat(issued(CommandType.LOST_MODE_OFF, Map.of(), false)).isEqualTo("{\"type\":\"STOP_LOST_MODE\",\"stopLostModeParams\":{}}");
+        assertThat(issued(CommandType.RAW, Map.of("command", Map.of("type", "CLEAR_APP_DATA",
+                "clearAppsDataParams", Map.of("packageNames", List.of("com.example.mail")))), false))
+                .contains("\"CLEAR_APP_DATA\"").contains("com.example.mail");
+        assertThat(issued(CommandType.RAW, Map.of("command", Map.of("type", "RELINQUISH_OWNERSHIP")), false)).contains("RELINQUISH_OWNERSHIP");
+    }
+
+    @Test
+    void aWipeResetsAFullyManagedDeviceAndAnEnterpriseWipeRemovesOnlyAWorkProfile() {
+        assertThat(commands.translate(command(CommandType.WIPE, Map.of("preserveResetProtection", true, "message", "Stolen")), false))
+                .isEqualTo(new AndroidCommands.Delete(List.of("PRESERVE_RESET_PROTECTION_DATA"), Optional.of("Stolen")));
+        assertThat(commands.translate(command(CommandType.WIPE, Map.of()), true)).isInstanceOf(AndroidCommands.Refuse.class);
+        assertThat(commands.translate(command(CommandType.ENTERPRISE_WIPE, Map.of()), true))
+                .isEqualTo(new AndroidCommands.Delete(List.of(), Optional.empty()));
+        assertThat(commands.translate(command(CommandType.ENTERPRISE_WIPE, Map.of()), false)).isInstanceOf(AndroidCommands.Refuse.class);
+    }
+
+    @Test
+    void whatAndroidCannotDoIsRefusedWithTheReason() {
+        assertThat(commands.translate(command(CommandType.SHUT_DOWN, Map.of()), false))
+                .isEqualTo(new AndroidCommands.Refuse("the Android Management API has no equivalent of SHUT_DOWN"));
+        assertThat(commands.translate(command(CommandType.RESET_PASSCODE, Map.of()), false)).isInstanceOf(AndroidCommands.Refuse.class);
+        assertThat(commands.translate(command(CommandType.LOST_MODE_ON, Map.of("organization", "ACME")), false))
+                .isInstanceOf(AndroidCommands.Refuse.class);
+        assertThat(commands.translate(command(CommandType.RAW, Map.of("command", Map.of("type", "WIPE"))), false))
+                .isInstanceOf(AndroidCommands.Refuse.class);
+        assertThat(commands.translate(command(CommandType.REFRESH_INVENTORY, Map.of()), false)).isInstanceOf(AndroidCommands.Refresh.class);
+    }
+
+    private String issued(CommandType type, Map<String, Object> parameters, boolean workProfile) {
+        AndroidCommands.Action action = commands.translate(command(type, parameters), workProfile);
+        assertThat(action).isInstanceOf(AndroidCommands.Issue.class);
+        return ((AndroidCommands.Issue) action).command().toString();
+    }
+
+    private static Command command(CommandType type, Map<String, Object> parameters) {
+        return new Command(UUID.randomUUID(), DeviceId.random(), type, parameters, 0, CommandState.SENT, Instant.now(), Optional.empty());
+    }
+}

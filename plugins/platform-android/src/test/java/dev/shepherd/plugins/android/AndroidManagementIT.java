@@ -1,0 +1,329 @@
+package dev.shepherd.plugins.android;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.zxing.BinaryBitmap;
+import com.google.zxing.RGBLuminanceSource;
+import com.google.zxing.common.HybridBinarizer;
+import com.google.zxing.qrcode.QRCodeReader;
+import dev.shepherd.api.command.CommandState;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.policy.SettingState;
+import dev.shepherd.group.Group;
+import dev.shepherd.policy.DeviceSettingState;
+import dev.shepherd.policy.Policy;
+import dev.shepherd.policy.SettingInput;
+import dev.shepherd.server.Kernel;
+import dev.shepherd.testing.TestKernel;
+import dev.shepherd.testing.TestServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The Android plugin, loaded from its file into a real server, managing devices through a stand-in for Google on
+ * loopback: the enterprise bound by the signup flow, an enrollment page with Google's QR code, a device enrolled by
+ * Google's notification, its policy compiled and applied, a lock carried out and reported, setting states from the
+ * device's status report; and Google's refusals handled without losing a command.
+ */
+class AndroidManagementIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path home;
+    private LocalAmapi google;
+    private TestServer server;
+    private Kernel kernel;
+    private String pushUrl;
+
+    @BeforeEach
+    void start() throws Exception {
+        google = LocalAmapi.start();
+        Files.createDirectories(home.resolve("conf"));
+        Files.writeString(home.resolve("conf/shepherd.yaml"), """
+                plugins:
+                  config:
+                    android:
+                      apiUrl: "%s"
+                      pubsubTopic: "projects/shepherd-test-project/topics/amapi"
+                      retryDelay: "PT0.2S"
+                      maxAttempts: "3"
+                      retryLater: "PT0.5S"
+                      syncInterval: "PT1H"
+                      operationPollInterval: "PT1H"
+                """.formatted(google.url()));
+        server = TestServer.start(home);
+        kernel = server.server().kernel();
+        Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), server.pluginsDir().resolve("android.zip"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> server.get("/mdm/android/pubsub").statusCode() == 405);
+
+        HttpResponse<String> key = admin("PUT", "/api/v1/plugins/android/service-account", google.serviceAccountKey());
+        assertThat(key.statusCode()).as(key.body()).isEqualTo(200);
+        assertThat(JSON.readTree(key.body()).path("clientEmail").asText()).isEqualTo(LocalAmapi.CLIENT_EMAIL);
+        assertThat(key.body()).doesNotContain("PRIVATE KEY");
+
+        HttpResponse<String> signup = admin("POST", "/api/v1/plugins/android/enterprise/signup", "");
+        assertThat(signup.statusCode()).as(signup.body()).isEqualTo(200);
+        assertThat(JSON.readTree(signup.body()).path("signupUrl").asText()).startsWith("https://play.google.com/work/adminsignup");
+        String callbackUrl = google.requests("POST", "/v1/signupUrls").get(0).query().get("callbackUrl");
+        assertThat(callbackUrl).contains("/mdm/android/signup-callback?state=");
+        // Google's page sends the admin's browser back with the enterprise token.
+        String state = callbackUrl.substring(callbackUrl.indexOf("state=") + 6);
+        assertThat(server.get("/mdm/android/signup-callback?state=" + state + "&enterpriseToken=" + LocalAmapi.ENTERPRISE_TOKEN).statusCode())
+                .isEqualTo(200);
+        assertThat(server.get("/mdm/android/signup-callback?state=" + state + "&enterpriseToken=" + LocalAmapi.ENTERPRISE_TOKEN).statusCode())
+                .as("a signup completes once").isEqualTo(404);
+        JsonNode created = google.requests("POST", "/v1/enterprises").get(0).json();
+        assertThat(created.path("pubsubTopic").asText()).isEqualTo("projects/shepherd-test-project/topics/amapi");
+        assertThat(created.path("enabledNotificationTypes")).extracting(JsonNode::asText).contains("ENROLLMENT", "STATUS_REPORT", "COMMAND");
+
+        JsonNode status = enterprise();
+        assertThat(status.path("enterprise").asText()).isEqualTo(LocalAmapi.ENTERPRISE);
+        pushUrl = status.path("pubsubPushEndpoint").asText();
+        assertThat(pushUrl).contains("/mdm/android/pubsub?token=");
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+        google.close();
+    }
+
+    @Test
+    void aDeviceEnrolledByQrCodeGetsItsPolicyIsLockedAndReportsItsSettings() throws Exception {
+        Group group = kernel.groups().create(TestKernel.ADMIN, "Field phones", "", Optional.empty());
+        Policy policy = kernel.policies().create(TestKernel.ADMIN, "Phones", "", List.of(
+                new SettingInput("passcode", JSON.readTree("{\"required\": true, \"minLength\": 8, \"maxInactivityMinutes\": 5}")),
+                new SettingInput("restrictions", JSON.readTree("{\"allowCamera\": false}")),
+                new SettingInput("wifi", JSON.readTree("{\"ssid\": \"Corp\", \"security\": \"WPA2_PERSONAL\", \"password\": \"correct horse\"}"))));
+        kernel.policies().assign(TestKernel.ADMIN, policy.id(), group.id(), 0);
+        String secret = enrollmentSecret("CORPORATE", Optional.of(group.id()));
+
+        // The enrollment page: Google's QR code and the enrollment link, for an AMAPI token that never saw our secret.
+        HttpResponse<String> page = server.get("/enroll/" + secret + "?platform=android");
+        assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
+        assertThat(page.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/html");
+        JsonNode tokenRequest = google.requests("POST", "/enrollmentTokens").get(0).json();
+        assertThat(google.requests("POST", "/enrollmentTokens").get(0).body()).doesNotContain(secret);
+        assertThat(tokenRequest.path("allowPersonalUsage").asText()).isEqualTo("PERSONAL_USAGE_DISALLOWED");
+        assertThat(tokenRequest.path("policyName").asText()).isEqualTo(LocalAmapi.ENTERPRISE + "/policies/shepherd-baseline");
+        assertThat(google.policy(LocalAmapi.ENTERPRISE + "/policies/shepherd-baseline")).isPresent();
+        assertThat(page.body()).contains("https://enterprise.google.com/android/enroll?et=LOCALTOKENET0");
+        String qr = decodeQr(page.body());
+        assertThat(JSON.readTree(qr).path("android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE")
+                .path("com.google.android.apps.work.clouddpc.EXTRA_ENROLLMENT_TOKEN").asText()).isEqualTo("LOCALTOKENET0");
+        assertThat(server.get("/enroll/" + secret + "?platform=android").statusCode()).isEqualTo(200);
+        assertThat(google.requests("POST", "/enrollmentTokens")).as("the token is reused while it lives").hasSize(1);
+
+        // Google reports the enrolled device.
+        JsonNode enrolled = google.enroll("3a1b2c", "LOCALTOKENET0", "COMPANY_OWNED", "DEVICE_OWNER");
+        assertThat(push("ENROLLMENT", enrolled).statusCode()).isEqualTo(204);
+        DeviceId device = kernel.devices().idByHardwareId(Platform.ANDROID, "amapiDevice", enrolled.path("name").asText()).orElseThrow();
+        assertThat(kernel.groups().groupsOf(device)).extracting(Group::id).contains(group.id());
+        assertThat(kernel.devices().inventory(device)).containsEntry("os.version", "14").containsEntry("model", "Pixel 8")
+                .containsEntry("serial.number", "SERIAL-3a1b2c").containsEntry("android.managementMode", "DEVICE_OWNER");
+
+        // Its policy: compiled, patched at Google under a name from its hash, and the device pointed at it.
+        String deviceName = enrolled.path("name").asText();
+        await().atMost(Duration.ofSeconds(20)).until(() -> google.device(deviceName).orElseThrow().path("policyName").asText().contains("/policies/shepherd-")
+                && !google.device(deviceName).orElseThrow().path("policyName").asText().endsWith("baseline"));
+        String policyName = google.device(deviceName).orElseThrow().path("policyName").asText();
+        JsonNode compiled = google.policy(policyName).orElseThrow();
+        assertThat(compiled.path("passwordPolicies").get(0).path("passwordMinimumLength").asInt()).isEqualTo(8);
+        assertThat(compiled.path("passwordPolicies").get(0).path("passwordScope").asText()).isEqualTo("SCOPE_DEVICE");
+        assertThat(compiled.path("maximumTimeToLock").asText()).isEqualTo("300000");
+        assertThat(compiled.path("cameraAccess").asText()).isEqualTo("CAMERA_ACCESS_DISABLED");
+        assertThat(compiled.path("openNetworkConfiguration").path("NetworkConfigurations").get(0).path("WiFi").path("SSID").asText())
+                .isEqualTo("Corp");
+        assertThat(google.requests("PATCH", "/devices/3a1b2c")).allSatisfy(request -> {
+            assertThat(request.query()).containsEntry("updateMask", "policyName");
+            assertThat(request.authorization()).startsWith("Bearer ya29.local-");
+        });
+        await().atMost(Duration.ofSeconds(10)).until(() -> states(device).values().stream().allMatch(s -> s.state() == SettingState.INSTALLED));
+
+        // A lock goes out as issueCommand; the COMMAND notification of its operation acknowledges it.
+        UUID lock = command(device, "LOCK", Map.of());
+        await().atMost(Duration.ofSeconds(10)).until(() -> !google.requests("POST", ":issueCommand").isEmpty());
+        assertThat(google.requests("POST", ":issueCommand").get(0).json().path("type").asText()).isEqualTo("LOCK");
+        assertThat(state(lock)).isEqualTo(CommandState.SENT);
+        String operation = google.operationNames().get(0);
+        assertThat(push("COMMAND", google.finishOperation(operation, Optional.empty())).statusCode()).isEqualTo(204);
+        assertThat(state(lock)).isEqualTo(CommandState.ACKNOWLEDGED);
+
+        // The device's status report: the password is not compliant, the rest is applied.
+        JsonNode report = google.statusReport(deviceName, List.of(Map.of("settingName", "passwordPolicies",
+                "nonComplianceReason", "USER_ACTION", "specificNonComplianceReason", "PASSWORD_POLICIES_USER_CREDENTIALS_CONFIRMATION_REQUIRED")));
+        assertThat(push("STATUS_REPORT", report).statusCode()).isEqualTo(204);
+        Map<String, DeviceSettingState> states = states(device);
+        assertThat(states.get("passcode").state()).isEqualTo(SettingState.FAILED);
+        assertThat(states.get("passcode").reason()).hasValueSatisfying(reason -> assertThat(reason)
+                .contains("USER_ACTION").contains("PASSWORD_POLICIES_USER_CREDENTIALS_CONFIRMATION_REQUIRED"));
+        assertThat(states.get("restrictions").state()).isEqualTo(SettingState.INSTALLED);
+        assertThat(states.get("wifi/Corp").state()).isEqualTo(SettingState.INSTALLED);
+        assertThat(kernel.devices().inventory(device)).containsEntry("android.policyCompliant", "false");
+    }
+
+    @Test
+    void pushesWithoutThePushSecretAreRefused() {
+        String body = "{\"message\":{\"data\":\"e30=\",\"attributes\":{\"notificationType\":\"ENROLLMENT\"}}}";
+        assertThat(post("/mdm/android/pubsub", body).statusCode()).isEqualTo(401);
+        assertThat(post("/mdm/android/pubsub?token=guessed", body).statusCode()).isEqualTo(401);
+        assertThat(post(URI.create(pushUrl).getRawPath() + "?" + URI.create(pushUrl).getRawQuery(), "not json").statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void googleRefusalsAreRetriedWhereSafeAndSurfacedOtherwiseAndNoCommandIsLost() throws Exception {
+        DeviceId device = enrolledDevice("7f00aa");
+        Predicate issue = request -> request.method().equals("POST") && request.path().endsWith(":issueCommand");
+
+        // 401: the token is refreshed once and the call repeated with the new one.
+        int tokensBefore = google.tokensIssued();
+        google.refuseNext(issue, 401, Map.of(), "UNAUTHENTICATED", "Request had invalid authentication credentials.");
+        UUID first = command(device, "LOCK", Map.of());
+        await().atMost(Duration.ofSeconds(10)).until(() -> google.operationNames().size() == 1);
+        assertThat(google.tokensIssued()).isEqualTo(tokensBefore + 1);
+        List<LocalAmapi.Request> attempts = google.requests("POST", ":issueCommand");
+        assertThat(attempts.get(1).authorization()).isNotEqualTo(attempts.get(0).authorization());
+
+        // 429 with Retry-After: tried again once it has passed.
+        google.refuseNext(issue, 429, Map.of("Retry-After", "1"), "RESOURCE_EXHAUSTED", "Quota exceeded.");
+        command(device, "RESTART", Map.of());
+        await().atMost(Duration.ofSeconds(10)).until(() -> google.operationNames().size() == 2);
+        List<LocalAmapi.Request> throttled = google.requests("POST", ":issueCommand");
+        assertThat(Duration.between(throttled.get(2).at(), throttled.get(3).at())).isGreaterThanOrEqualTo(Duration.ofMillis(950));
+        assertThat(throttled.get(3).json().path("type").asText()).isEqualTo("REBOOT");
+
+        // 5xx: backed off and tried again.
+        google.refuseNext(issue, 503, Map.of(), "UNAVAILABLE", "The service is currently unavailable.");
+        google.refuseNext(issue, 503, Map.of(), "UNAVAILABLE", "The service is currently unavailable.");
+        command(device, "LOST_MODE_OFF", Map.of());
+        await().atMost(Duration.ofSeconds(10)).until(() -> google.operationNames().size() == 3);
+
+        // Google failing longer than the retries: the command stays SENT and goes out once Google recovers.
+        for (int i = 0; i < 3; i++) {
+            google.refuseNext(issue, 500, Map.of(), "INTERNAL", "Internal error encountered.");
+        }
+        UUID waiting = command(device, "RESET_PASSCODE", Map.of("passcode", "246810"));
+        await().atMost(Duration.ofSeconds(15)).until(() -> google.operationNames().size() == 4);
+        assertThat(state(waiting)).isEqualTo(CommandState.SENT);
+        assertThat(google.requests("POST", ":issueCommand").stream().filter(r -> r.body().contains("RESET_PASSWORD")).count())
+                .isEqualTo(4);
+
+        // 403: not retried; the command fails with Google's words, and the admin's status shows them.
+        google.refuseNext(issue, 403, Map.of(), "PERMISSION_DENIED", "Caller does not have permission to manage this enterprise.");
+        UUID refused = command(device, "LOCK", Map.of());
+        await().atMost(Duration.ofSeconds(10)).until(() -> state(refused) == CommandState.FAILED);
+        assertThat(kernel.commands().get(refused).orElseThrow().errorReason()).hasValueSatisfying(reason -> assertThat(reason)
+                .contains("403").contains("Caller does not have permission to manage this enterprise."));
+        assertThat(enterprise().path("google").path("lastError").asText()).contains("Caller does not have permission");
+        assertThat(enterprise().path("google").path("retried").asLong()).isGreaterThanOrEqualTo(4);
+
+        // A device that could not carry a command out fails it with its error code.
+        String operation = google.operationNames().stream().sorted().findFirst().orElseThrow();
+        push("COMMAND", google.finishOperation(operation, Optional.of("INVALID_VALUE")));
+        assertThat(state(first)).isEqualTo(CommandState.FAILED);
+        assertThat(kernel.commands().get(first).orElseThrow().errorReason()).hasValueSatisfying(reason -> assertThat(reason).contains("INVALID_VALUE"));
+    }
+
+    /** A request matcher for {@link LocalAmapi#refuseNext}. */
+    private interface Predicate extends java.util.function.Predicate<LocalAmapi.Request> {
+    }
+
+    private DeviceId enrolledDevice(String id) throws Exception {
+        String secret = enrollmentSecret("CORPORATE", Optional.empty());
+        assertThat(server.get("/enroll/" + secret + "?platform=android").statusCode()).isEqualTo(200);
+        JsonNode enrolled = google.enroll(id, "LOCALTOKENET0", "COMPANY_OWNED", "DEVICE_OWNER");
+        assertThat(push("ENROLLMENT", enrolled).statusCode()).isEqualTo(204);
+        return kernel.devices().idByHardwareId(Platform.ANDROID, "amapiDevice", enrolled.path("name").asText()).orElseThrow();
+    }
+
+    private String enrollmentSecret(String ownership, Optional<String> groupId) throws Exception {
+        Map<String, Object> body = new HashMap<>(Map.of("name", "Android " + ownership, "ownership", ownership, "platform", "android",
+                "maxUses", 5, "validForHours", 24));
+        groupId.ifPresent(id -> body.put("groupId", id));
+        HttpResponse<String> created = admin("POST", "/api/v1/enrollment-tokens", JSON.writeValueAsString(body));
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        String url = JSON.readTree(created.body()).path("enrollmentUrl").asText();
+        return url.substring(url.lastIndexOf('/') + 1);
+    }
+
+    private UUID command(DeviceId device, String type, Map<String, Object> parameters) throws Exception {
+        HttpResponse<String> issued = admin("POST", "/api/v1/devices/" + device + "/commands",
+                JSON.writeValueAsString(Map.of("type", type, "parameters", parameters)));
+        assertThat(issued.statusCode()).as(issued.body()).isEqualTo(201);
+        return UUID.fromString(JSON.readTree(issued.body()).path("command").path("id").asText());
+    }
+
+    private CommandState state(UUID command) {
+        return kernel.commands().get(command).orElseThrow().command().state();
+    }
+
+    private Map<String, DeviceSettingState> states(DeviceId device) {
+        Map<String, DeviceSettingState> states = new HashMap<>();
+        kernel.policies().settingStates(device).forEach(state -> states.put(state.settingKey(), state));
+        return states;
+    }
+
+    /** A Pub/Sub push as Google's push subscription delivers it, to the endpoint the admin status names. */
+    private HttpResponse<String> push(String type, JsonNode data) throws Exception {
+        String body = JSON.writeValueAsString(Map.of("message", Map.of(
+                "attributes", Map.of("notificationType", type),
+                "data", Base64.getEncoder().encodeToString(JSON.writeValueAsBytes(data)),
+                "messageId", UUID.randomUUID().toString(), "publishTime", "2024-06-01T10:00:00Z"),
+                "subscription", "projects/shepherd-test-project/subscriptions/shepherd"));
+        URI uri = URI.create(pushUrl);
+        return post(uri.getRawPath() + "?" + uri.getRawQuery(), body);
+    }
+
+    private HttpResponse<String> post(String pathAndQuery, String body) {
+        return server.send(HttpRequest.newBuilder(server.uri(pathAndQuery)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    private JsonNode enterprise() throws Exception {
+        HttpResponse<String> status = admin("GET", "/api/v1/plugins/android/enterprise", "");
+        assertThat(status.statusCode()).as(status.body()).isEqualTo(200);
+        return JSON.readTree(status.body());
+    }
+
+    private HttpResponse<String> admin(String method, String path, String body) {
+        return server.send(HttpRequest.newBuilder(server.uri(path))
+                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
+                .header("Content-Type", "application/json")
+                .method(method, body.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    private static String decodeQr(String html) throws Exception {
+        Matcher image = Pattern.compile("data:image/png;base64,([A-Za-z0-9+/=]+)").matcher(html);
+        assertThat(image.find()).as("the page holds the QR code").isTrue();
+        BufferedImage png = ImageIO.read(new ByteArrayInputStream(Base64.getDecoder().decode(image.group(1))));
+        int[] pixels = png.getRGB(0, 0, png.getWidth(), png.getHeight(), null, 0, png.getWidth());
+        return new QRCodeReader().decode(new BinaryBitmap(new HybridBinarizer(new RGBLuminanceSource(png.getWidth(), png.getHeight(), pixels))))
+                .getText();
+    }
+}

@@ -1,0 +1,109 @@
+package dev.shepherd.plugins.android;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.shepherd.api.policy.Setting;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Kernel settings become one Android Management API policy, named by its content. */
+class AndroidPolicyCompilerTest {
+
+    private final PolicyCompiler compiler = new PolicyCompiler();
+
+    @Test
+    void passcodeRulesApplyToTheDeviceOrToTheWorkProfileAndTheShortestLockTimeWins() {
+        List<Setting> settings = List.of(
+                new Setting("passcode", "passcode", Map.of("required", true, "minLength", 6, "minComplexCharacters", 1,
+                        "maxFailedAttempts", 10, "maxAgeDays", 90, "historyCount", 5, "maxInactivityMinutes", 10)),
+                new Setting("screen_lock", "screen_lock", Map.of("timeoutMinutes", 2)));
+        JsonNode device = compiler.compile(settings, false).policy();
+        JsonNode password = device.path("passwordPolicies").get(0);
+        assertThat(password.path("passwordScope").asText()).isEqualTo("SCOPE_DEVICE");
+        assertThat(password.path("passwordQuality").asText()).isEqualTo("COMPLEX");
+        assertThat(password.path("passwordMinimumLength").asInt()).isEqualTo(6);
+        assertThat(password.path("passwordMinimumSymbols").asInt()).isEqualTo(1);
+        assertThat(password.path("maximumFailedPasswordsForWipe").asInt()).isEqualTo(10);
+        assertThat(password.path("passwordExpirationTimeout").asText()).isEqualTo("7776000s");
+        assertThat(password.path("passwordHistoryLength").asInt()).isEqualTo(5);
+        assertThat(device.path("maximumTimeToLock").asText()).isEqualTo("120000");
+        assertThat(compiler.compile(settings, true).policy().path("passwordPolicies").get(0).path("passwordScope").asText())
+                .isEqualTo("SCOPE_PROFILE");
+        assertThat(compiler.compile(settings, false).fields().get("maximumTimeToLock")).containsExactly("passcode", "screen_lock");
+    }
+
+    @Test
+    void appsGetTheirInstallTypeAndManagedConfigurationInOneEntryAndAKioskIsRefusedOnAWorkProfile() {
+        List<Setting> settings = List.of(
+                new Setting("app_config", "app_config/com.example.mail", Map.of("appId", "com.example.mail", "configuration", Map.of("server", "mail.example.com"))),
+                new Setting(AndroidSettingTypes.APPLICATION, "android.application/com.example.mail",
+                        Map.of("packageName", "com.example.mail", "installType", "FORCE_INSTALLED")),
+                new Setting(AndroidSettingTypes.KIOSK, AndroidSettingTypes.KIOSK, Map.of("packageName", "com.example.till", "statusBar", "SYSTEM_INFO_ONLY")));
+        PolicyCompiler.Compiled dedicated = compiler.compile(settings, false);
+        JsonNode apps = dedicated.policy().path("applications");
+        assertThat(apps).hasSize(2);
+        assertThat(apps.get(0).path("packageName").asText()).isEqualTo("com.example.mail");
+        assertThat(apps.get(0).path("installType").asText()).isEqualTo("FORCE_INSTALLED");
+        assertThat(apps.get(0).path("managedConfiguration").path("server").asText()).isEqualTo("mail.example.com");
+        assertThat(apps.get(1).path("installType").asText()).isEqualTo("KIOSK");
+        assertThat(dedicated.policy().path("kioskCustomization").path("statusBar").asText()).isEqualTo("SYSTEM_INFO_ONLY");
+        assertThat(dedicated.fields().get("applications/com.example.mail"))
+                .containsExactlyInAnyOrder("app_config/com.example.mail", "android.application/com.example.mail");
+
+        PolicyCompiler.Compiled workProfile = compiler.compile(settings, true);
+        assertThat(workProfile.refused()).containsKey(AndroidSettingTypes.KIOSK);
+        assertThat(workProfile.policy().path("applications")).hasSize(1);
+    }
+
+    @Test
+    void networksAndRootCertificatesGoIntoOpenNetworkConfigurationAndClientIdentitiesAreRefused() {
+        PolicyCompiler.Compiled compiled = compiler.compile(List.of(
+                new Setting("wifi", "wifi/Corp", Map.of("ssid", "Corp", "security", "WPA2_ENTERPRISE", "eapMethod", "TLS", "certificate", "corp-identity")),
+                new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg==")),
+                new Setting("certificate", "certificate/Me", Map.of("name", "Me", "kind", "PKCS12_IDENTITY", "data", "AAAA"))), false);
+        JsonNode onc = compiled.policy().path("openNetworkConfiguration");
+        JsonNode wifi = onc.path("NetworkConfigurations").get(0).path("WiFi");
+        assertThat(wifi.path("Security").asText()).isEqualTo("WPA-EAP");
+        assertThat(wifi.path("EAP").path("Outer").asText()).isEqualTo("EAP-TLS");
+        assertThat(wifi.path("EAP").path("ClientCertKeyPairAlias").asText()).isEqualTo("corp-identity");
+        assertThat(onc.path("Certificates").get(0).path("Type").asText()).isEqualTo("Authority");
+        assertThat(onc.path("Certificates").get(0).path("X509").asText()).isEqualTo("TUlJQg==");
+        assertThat(compiled.refused()).containsOnlyKeys("certificate/Me");
+    }
+
+    @Test
+    void restrictionsUpdatesAndRawPayloadsMapToPolicyFields() {
+        PolicyCompiler.Compiled compiled = compiler.compile(List.of(
+                new Setting("restrictions", "restrictions", Map.of("allowCamera", false, "allowUsbStorage", false, "allowFactoryReset", false,
+                        "allowDeveloperMode", false, "allowAccountChanges", false, "allowScreenCapture", false)),
+                new Setting("os_update", "os_update", Map.of("installWindowStart", "01:30", "installWindowEnd", "04:00")),
+                new Setting("raw_payload", "raw_payload/lock", Map.of("platform", "android", "identifier", "lock", "contentType", "application/json",
+                        "content", "{\"keyguardDisabled\": true}")),
+                new Setting("raw_payload", "raw_payload/mac", Map.of("platform", "macos", "identifier", "mac", "contentType", "application/xml", "content", "<x/>"))),
+                false);
+        JsonNode policy = compiled.policy();
+        assertThat(policy.path("cameraAccess").asText()).isEqualTo("CAMERA_ACCESS_DISABLED");
+        assertThat(policy.path("usbDataAccess").asText()).isEqualTo("DISALLOW_USB_FILE_TRANSFER");
+        assertThat(policy.path("factoryResetDisabled").asBoolean()).isTrue();
+        assertThat(policy.path("developerSettings").asText()).isEqualTo("DEVELOPER_SETTINGS_DISABLED");
+        assertThat(policy.path("modifyAccountsDisabled").asBoolean()).isTrue();
+        assertThat(policy.path("screenCaptureDisabled").asBoolean()).isTrue();
+        assertThat(policy.path("systemUpdate").path("type").asText()).isEqualTo("WINDOWED");
+        assertThat(policy.path("systemUpdate").path("startMinutes").asInt()).isEqualTo(90);
+        assertThat(policy.path("systemUpdate").path("endMinutes").asInt()).isEqualTo(240);
+        assertThat(policy.path("keyguardDisabled").asBoolean()).isTrue();
+        assertThat(compiled.refused()).containsOnlyKeys("raw_payload/mac");
+    }
+
+    @Test
+    void theNameFollowsTheContentNotTheOrderOfTheSettings() {
+        Setting passcode = new Setting("passcode", "passcode", Map.of("minLength", 6));
+        Setting wifi = new Setting("wifi", "wifi/Corp", Map.of("ssid", "Corp", "security", "NONE"));
+        String hash = compiler.compile(List.of(passcode, wifi), false).hash();
+        assertThat(compiler.compile(List.of(wifi, passcode), false).hash()).isEqualTo(hash).hasSize(16);
+        assertThat(compiler.compile(List.of(passcode), false).hash()).isNotEqualTo(hash);
+    }
+}

@@ -1,0 +1,377 @@
+package dev.shepherd.plugins.android;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.Signature;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Base64;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+
+/**
+ * A stand-in for Google on loopback: the OAuth2 token endpoint and the Android Management API v1, answering with the
+ * documented resource shapes and checking what Shepherd sends (the JWT-bearer assertion's signature and claims, the
+ * bearer token on every API call). Tests script refusals in Google's error shape, enroll devices as Google would
+ * report them, and finish device operations.
+ */
+final class LocalAmapi implements AutoCloseable {
+
+    static final String PROJECT = "shepherd-test-project";
+    static final String CLIENT_EMAIL = "shepherd@shepherd-test-project.iam.gserviceaccount.com";
+    static final String ENTERPRISE_TOKEN = "EAJmLocalEnterpriseToken";
+    static final String ENTERPRISE = "enterprises/LC01local";
+
+    /** One request as received. */
+    record Request(String method, String path, Map<String, String> query, String authorization, String body, Instant at) {
+        JsonNode json() {
+            try {
+                return JSON.readTree(body);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    private record Scripted(Predicate<Request> matches, int status, Map<String, String> headers, String body) {
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HttpServer server;
+    private final KeyPair serviceAccountKey;
+    private final List<Request> requests = new CopyOnWriteArrayList<>();
+    private final Deque<Scripted> scripted = new ArrayDeque<>();
+    private final Set<String> validTokens = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger issued = new AtomicInteger();
+    private final Map<String, ObjectNode> devices = new ConcurrentHashMap<>();
+    private final Map<String, ObjectNode> operations = new ConcurrentHashMap<>();
+    private final Map<String, JsonNode> policies = new ConcurrentHashMap<>();
+    private final Map<String, ObjectNode> enrollmentTokens = new ConcurrentHashMap<>();
+
+    private LocalAmapi(HttpServer server, KeyPair serviceAccountKey) {
+        this.server = server;
+        this.serviceAccountKey = serviceAccountKey;
+    }
+
+    static LocalAmapi start() throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+        generator.initialize(2048);
+        HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        LocalAmapi amapi = new LocalAmapi(http, generator.generateKeyPair());
+        http.createContext("/", exchange -> {
+            try {
+                amapi.handle(exchange);
+            } catch (RuntimeException e) {
+                amapi.send(exchange, 500, Map.of(), "{\"error\":{\"code\":500,\"message\":\"stand-in: " + e + "\"}}");
+            }
+        });
+        http.start();
+        return amapi;
+    }
+
+    URI url() {
+        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    }
+
+    /** The JSON key of the service account, as Google's Cloud console downloads it. */
+    String serviceAccountKey() {
+        String pem = "-----BEGIN PRIVATE KEY-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(serviceAccountKey.getPrivate().getEncoded())
+                + "\n-----END PRIVATE KEY-----\n";
+        ObjectNode key = JSON.createObjectNode();
+        key.put("type", "service_account");
+        key.put("project_id", PROJECT);
+        key.put("private_key_id", "0123456789abcdef");
+        key.put("private_key", pem);
+        key.put("client_email", CLIENT_EMAIL);
+        key.put("client_id", "100000000000000000001");
+        key.put("token_uri", url() + "/token");
+        return key.toString();
+    }
+
+    /** The next request to match gets this answer instead of the usual one. */
+    synchronized void refuseNext(Predicate<Request> matches, int status, Map<String, String> headers, String googleStatus, String message) {
+        scripted.add(new Scripted(matches, status, headers,
+                "{\"error\":{\"code\":" + status + ",\"message\":\"" + message + "\",\"status\":\"" + googleStatus + "\"}}"));
+    }
+
+    List<Request> requests() {
+        return List.copyOf(requests);
+    }
+
+    List<Request> requests(String method, String pathPart) {
+        return requests.stream().filter(r -> r.method().equals(method) && r.path().contains(pathPart)).toList();
+    }
+
+    Optional<JsonNode> policy(String name) {
+        return Optional.ofNullable(policies.get(name));
+    }
+
+    /**
+     * A device provisioned with an enrollment token, as Google reports it in ENROLLMENT notifications.
+     *
+     * @param tokenValue the enrollment token's value the device was set up with
+     */
+    ObjectNode enroll(String deviceId, String tokenValue, String ownership, String managementMode) {
+        ObjectNode token = enrollmentTokens.values().stream().filter(t -> t.path("value").asText().equals(tokenValue)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no enrollment token " + tokenValue));
+        ObjectNode device = JSON.createObjectNode();
+        String name = ENTERPRISE + "/devices/" + deviceId;
+        device.put("name", name);
+        device.put("managementMode", managementMode);
+        device.put("state", "ACTIVE");
+        device.put("appliedState", "ACTIVE");
+        device.put("ownership", ownership);
+        device.put("apiLevel", 34);
+        device.put("enrollmentTime", Instant.now().toString());
+        device.put("lastStatusReportTime", Instant.now().toString());
+        device.put("enrollmentTokenName", token.path("name").asText());
+        device.put("enrollmentTokenData", token.path("additionalData").asText());
+        device.put("policyName", token.path("policyName").asText());
+        device.put("appliedPolicyName", token.path("policyName").asText());
+        device.put("policyCompliant", true);
+        ObjectNode hardware = device.putObject("hardwareInfo");
+        hardware.put("brand", "google");
+        hardware.put("manufacturer", "Google");
+        hardware.put("model", "Pixel 8");
+        hardware.put("serialNumber", "SERIAL-" + deviceId);
+        ObjectNode software = device.putObject("softwareInfo");
+        software.put("androidVersion", "14");
+        software.put("securityPatchLevel", "2024-05-05");
+        devices.put(name, device);
+        return device.deepCopy();
+    }
+
+    /** The device as it reports after applying the policy it was pointed at, with these non-compliance details. */
+    ObjectNode statusReport(String deviceName, List<Map<String, Object>> nonCompliance) {
+        ObjectNode device = devices.get(deviceName);
+        device.put("appliedPolicyName", device.path("policyName").asText());
+        device.put("policyCompliant", nonCompliance.isEmpty());
+        device.put("lastStatusReportTime", Instant.now().toString());
+        device.set("nonComplianceDetails", JSON.valueToTree(nonCompliance));
+        return device.deepCopy();
+    }
+
+    Optional<ObjectNode> device(String name) {
+        return Optional.ofNullable(devices.get(name)).map(ObjectNode::deepCopy);
+    }
+
+    /** Finishes an operation as the device would, failed when {@code errorCode} is given. */
+    ObjectNode finishOperation(String name, Optional<String> errorCode) {
+        ObjectNode operation = operations.get(name);
+        operation.put("done", true);
+        errorCode.ifPresent(code -> {
+            operation.putObject("error").put("code", 9).put("message", "The device could not carry out the command");
+            ((ObjectNode) operation.path("metadata")).put("errorCode", code);
+        });
+        return operation.deepCopy();
+    }
+
+    List<String> operationNames() {
+        return List.copyOf(operations.keySet());
+    }
+
+    int tokensIssued() {
+        return issued.get();
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+        String path = exchange.getRequestURI().getRawPath();
+        Map<String, String> query = form(Optional.ofNullable(exchange.getRequestURI().getRawQuery()).orElse(""));
+        Request request = new Request(exchange.getRequestMethod(), path, query,
+                Optional.ofNullable(exchange.getRequestHeaders().getFirst("Authorization")).orElse(""), body, Instant.now());
+        requests.add(request);
+        if (path.equals("/token")) {
+            token(exchange, form(body));
+            return;
+        }
+        String bearer = request.authorization().startsWith("Bearer ") ? request.authorization().substring(7) : "";
+        Optional<Scripted> refusal = scriptedFor(request);
+        if (refusal.isPresent()) {
+            if (refusal.get().status() == 401) {
+                validTokens.remove(bearer); // Google revoked it
+            }
+            send(exchange, refusal.get().status(), refusal.get().headers(), refusal.get().body());
+            return;
+        }
+        if (!validTokens.contains(bearer)) {
+            send(exchange, 401, Map.of(), "{\"error\":{\"code\":401,\"message\":\"Request had invalid authentication credentials.\",\"status\":\"UNAUTHENTICATED\"}}");
+            return;
+        }
+        api(exchange, request);
+    }
+
+    private synchronized Optional<Scripted> scriptedFor(Request request) {
+        for (Scripted candidate : scripted) {
+            if (candidate.matches().test(request)) {
+                scripted.remove(candidate);
+                return Optional.of(candidate);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The JWT-bearer grant: the assertion must be signed by the service account's key, for our audience and scope. */
+    private void token(HttpExchange exchange, Map<String, String> form) throws IOException {
+        String assertion = form.getOrDefault("assertion", "");
+        String[] parts = assertion.split("\\.");
+        boolean valid = "urn:ietf:params:oauth:grant-type:jwt-bearer".equals(form.get("grant_type")) && parts.length == 3;
+        if (valid) {
+            try {
+                JsonNode header = JSON.readTree(Base64.getUrlDecoder().decode(parts[0]));
+                JsonNode claims = JSON.readTree(Base64.getUrlDecoder().decode(parts[1]));
+                Signature rsa = Signature.getInstance("SHA256withRSA");
+                rsa.initVerify(serviceAccountKey.getPublic());
+                rsa.update((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
+                long now = Instant.now().getEpochSecond();
+                valid = rsa.verify(Base64.getUrlDecoder().decode(parts[2])) && "RS256".equals(header.path("alg").asText())
+                        && CLIENT_EMAIL.equals(claims.path("iss").asText()) && (url() + "/token").equals(claims.path("aud").asText())
+                        && "https://www.googleapis.com/auth/androidmanagement".equals(claims.path("scope").asText())
+                        && claims.path("iat").asLong() <= now + 5 && claims.path("exp").asLong() > now;
+            } catch (Exception e) {
+                valid = false;
+            }
+        }
+        if (!valid) {
+            send(exchange, 400, Map.of(), "{\"error\":\"invalid_grant\",\"error_description\":\"Invalid JWT Signature.\"}");
+            return;
+        }
+        String token = "ya29.local-" + issued.incrementAndGet();
+        validTokens.add(token);
+        send(exchange, 200, Map.of(), "{\"access_token\":\"" + token + "\",\"expires_in\":3599,\"token_type\":\"Bearer\"}");
+    }
+
+    private void api(HttpExchange exchange, Request request) throws IOException {
+        String method = request.method();
+        String path = request.path();
+        if (method.equals("POST") && path.equals("/v1/signupUrls")) {
+            ObjectNode signup = JSON.createObjectNode();
+            signup.put("name", "signupUrls/C97a1b2c3d");
+            signup.put("url", "https://play.google.com/work/adminsignup?token=local");
+            send(exchange, 200, Map.of(), signup.toString());
+        } else if (method.equals("POST") && path.equals("/v1/enterprises")) {
+            if (!ENTERPRISE_TOKEN.equals(request.query().get("enterpriseToken")) || !PROJECT.equals(request.query().get("projectId"))
+                    || !"signupUrls/C97a1b2c3d".equals(request.query().get("signupUrlName"))) {
+                send(exchange, 400, Map.of(), "{\"error\":{\"code\":400,\"message\":\"Invalid enterprise token\",\"status\":\"INVALID_ARGUMENT\"}}");
+                return;
+            }
+            ObjectNode enterprise = (ObjectNode) request.json();
+            enterprise.put("name", ENTERPRISE);
+            send(exchange, 200, Map.of(), enterprise.toString());
+        } else if (method.equals("POST") && path.equals("/v1/" + ENTERPRISE + "/enrollmentTokens")) {
+            ObjectNode token = (ObjectNode) request.json();
+            String id = "ET" + enrollmentTokens.size();
+            token.put("name", ENTERPRISE + "/enrollmentTokens/" + id);
+            token.put("value", "LOCALTOKEN" + id);
+            token.put("expirationTimestamp", Instant.now().plusSeconds(Long.parseLong(token.path("duration").asText("3600s").replace("s", ""))).toString());
+            ObjectNode qr = JSON.createObjectNode();
+            qr.put("android.app.extra.PROVISIONING_DEVICE_ADMIN_COMPONENT_NAME", "com.google.android.apps.work.clouddpc/.receivers.CloudDeviceAdminReceiver");
+            qr.put("android.app.extra.PROVISIONING_DEVICE_ADMIN_SIGNATURE_CHECKSUM", "I5YvS0O5hXY46mb01BlRjq4oJJGs2kuUcHvVkAPEXlg");
+            qr.put("android.app.extra.PROVISIONING_DEVICE_ADMIN_PACKAGE_DOWNLOAD_LOCATION", "https://play.google.com/managed/downloadManagingApp?identifier=setup");
+            qr.putObject("android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE").put("com.google.android.apps.work.clouddpc.EXTRA_ENROLLMENT_TOKEN", token.path("value").asText());
+            token.put("qrCode", qr.toString());
+            enrollmentTokens.put(token.path("name").asText(), token);
+            send(exchange, 200, Map.of(), token.toString());
+        } else if (method.equals("PATCH") && path.startsWith("/v1/" + ENTERPRISE + "/policies/")) {
+            ObjectNode policy = (ObjectNode) request.json();
+            String name = path.substring(4);
+            policies.put(name, policy.deepCopy());
+            policy.put("name", name);
+            policy.put("version", "1");
+            send(exchange, 200, Map.of(), policy.toString());
+        } else if (path.startsWith("/v1/" + ENTERPRISE + "/devices/") && path.endsWith(":issueCommand") && method.equals("POST")) {
+            String device = path.substring(4, path.length() - ":issueCommand".length());
+            ObjectNode operation = JSON.createObjectNode();
+            operation.put("name", device + "/operations/" + (1000 + operations.size()));
+            operation.put("done", false);
+            ObjectNode metadata = operation.putObject("metadata");
+            metadata.put("@type", "type.googleapis.com/google.android.devicemanagement.v1.Command");
+            metadata.setAll((ObjectNode) request.json());
+            operations.put(operation.path("name").asText(), operation);
+            send(exchange, 200, Map.of(), operation.toString());
+        } else if (path.contains("/operations/") && method.equals("GET")) {
+            ObjectNode operation = operations.get(path.substring(4));
+            send(exchange, operation == null ? 404 : 200, Map.of(), operation == null ? notFound() : operation.toString());
+        } else if (path.startsWith("/v1/" + ENTERPRISE + "/devices/")) {
+            ObjectNode device = devices.get(path.substring(4));
+            if (device == null) {
+                send(exchange, 404, Map.of(), notFound());
+            } else if (method.equals("PATCH") && "policyName".equals(request.query().get("updateMask"))) {
+                device.put("policyName", request.json().path("policyName").asText());
+                send(exchange, 200, Map.of(), device.toString());
+            } else if (method.equals("GET")) {
+                send(exchange, 200, Map.of(), device.toString());
+            } else if (method.equals("DELETE")) {
+                devices.remove(path.substring(4));
+                send(exchange, 200, Map.of(), "{}");
+            } else {
+                send(exchange, 400, Map.of(), "{\"error\":{\"code\":400,\"message\":\"unexpected\",\"status\":\"INVALID_ARGUMENT\"}}");
+            }
+        } else if (method.equals("GET") && path.equals("/v1/" + ENTERPRISE + "/devices")) {
+            // Pages of one device, so paging is exercised.
+            List<String> names = devices.keySet().stream().sorted().toList();
+            int from = Integer.parseInt(request.query().getOrDefault("pageToken", "0"));
+            ObjectNode page = JSON.createObjectNode();
+            if (from < names.size()) {
+                page.putArray("devices").add(devices.get(names.get(from)));
+            }
+            if (from + 1 < names.size()) {
+                page.put("nextPageToken", Integer.toString(from + 1));
+            }
+            send(exchange, 200, Map.of(), page.toString());
+        } else {
+            send(exchange, 404, Map.of(), notFound());
+        }
+    }
+
+    private static String notFound() {
+        return "{\"error\":{\"code\":404,\"message\":\"Requested entity was not found.\",\"status\":\"NOT_FOUND\"}}";
+    }
+
+    private void send(HttpExchange exchange, int status, Map<String, String> headers, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().add("Content-Type", "application/json; charset=UTF-8");
+        headers.forEach((name, value) -> exchange.getResponseHeaders().add(name, value));
+        exchange.sendResponseHeaders(status, bytes.length);
+        exchange.getResponseBody().write(bytes);
+        exchange.close();
+    }
+
+    private static Map<String, String> form(String encoded) {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (String pair : encoded.split("&")) {
+            if (!pair.isEmpty()) {
+                int equals = pair.indexOf('=');
+                values.put(URLDecoder.decode(equals < 0 ? pair : pair.substring(0, equals), StandardCharsets.UTF_8),
+                        equals < 0 ? "" : URLDecoder.decode(pair.substring(equals + 1), StandardCharsets.UTF_8));
+            }
+        }
+        return values;
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
