@@ -344,6 +344,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         if (partial) {
             // Counting part of the apps is not the device's count.
             inventory.remove(Inventory.APP_COUNT);
+            inventory.remove(Inventory.APPS_REPORTED);
         }
         if (!inventory.isEmpty()) {
             registry.recordInventory(device, inventory);

@@ -165,6 +165,14 @@ public final class DeclarativeManagement {
             if (version.isTextual()) {
                 reported.put("os.version", version.asText());
             }
+            // The passcode status items in the kernel's terms, for compliance rules.
+            JsonNode passcode = report.path("StatusItems").path("passcode");
+            if (passcode.path("is-present").isBoolean()) {
+                reported.put("passcode.present", String.valueOf(passcode.path("is-present").asBoolean()));
+            }
+            if (passcode.path("is-compliant").isBoolean()) {
+                reported.put("passcode.compliant", String.valueOf(passcode.path("is-compliant").asBoolean()));
+            }
             if (!reported.isEmpty()) {
                 inventory.accept(reported);
             }

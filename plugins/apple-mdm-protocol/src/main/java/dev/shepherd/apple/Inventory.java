@@ -14,8 +14,10 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Apple query answers as registry inventory: flat {@code apple.*} keys, plus the kernel's well-known keys
- * ({@code os.version}, {@code serial.number}, {@code device.name}, {@code model}) where Apple reports them.
+ * Apple query answers as registry inventory: flat {@code apple.*} keys, plus the kernel's well-known keys where Apple
+ * reports them: {@code os.version}, {@code serial.number}, {@code device.name}, {@code model}, and the facts compliance
+ * rules judge — {@code passcode.present}, {@code passcode.compliant}, {@code storage.encrypted}, and
+ * {@code app.<bundle id>} with {@code apps.reported} for a complete app list.
  */
 public final class Inventory {
 
@@ -23,10 +25,12 @@ public final class Inventory {
     public static final Set<String> QUERIES = Set.of("DeviceInformation", "SecurityInfo", "ProfileList", "CertificateList",
             "InstalledApplicationList");
 
-    /** Each installed app is one key under this prefix: {@code apple.app.<bundle id>} = version. */
-    public static final String APP_PREFIX = "apple.app.";
+    /** Each installed app is one key under this prefix, the kernel's: {@code app.<bundle id>} = version. */
+    public static final String APP_PREFIX = "app.";
     /** How many apps an InstalledApplicationList answer listed. */
     public static final String APP_COUNT = "apple.apps.count";
+    /** Set when a complete app list was reported, so compliance rules about apps can judge. */
+    public static final String APPS_REPORTED = "apps.reported";
 
     private Inventory() {
     }
@@ -55,6 +59,7 @@ public final class Inventory {
         }
         if (response.objectForKey("SecurityInfo") instanceof NSDictionary security) {
             flatten("apple.security.", security, inventory, 0);
+            securityFacts(security, inventory);
         }
         if (response.objectForKey("ProfileList") instanceof NSArray profiles) {
             List<String> identifiers = values(profiles, "PayloadIdentifier");
@@ -68,6 +73,7 @@ public final class Inventory {
         }
         if (response.objectForKey("InstalledApplicationList") instanceof NSArray apps) {
             inventory.put(APP_COUNT, String.valueOf(apps.count()));
+            inventory.put(APPS_REPORTED, "true");
             for (NSObject item : apps.getArray()) {
                 if (item instanceof NSDictionary app && app.objectForKey("Identifier") != null) {
                     NSObject version = app.objectForKey("ShortVersion") != null ? app.objectForKey("ShortVersion") : app.objectForKey("Version");
@@ -77,6 +83,31 @@ public final class Inventory {
             }
         }
         return inventory;
+    }
+
+    /**
+     * SecurityInfo in the kernel's terms. iOS encrypts data (Data Protection) once a passcode is set on hardware that
+     * supports it (HardwareEncryptionCaps has the block- or file-level bit); a Mac reports FileVault as FDE_Enabled.
+     */
+    private static void securityFacts(NSDictionary security, Map<String, String> inventory) {
+        Optional<Boolean> passcodePresent = bool(security, "PasscodePresent");
+        passcodePresent.ifPresent(present -> inventory.put("passcode.present", present.toString()));
+        Optional<Boolean> compliant = bool(security, "PasscodeCompliant");
+        Optional<Boolean> compliantWithProfiles = bool(security, "PasscodeCompliantWithProfiles");
+        if (compliant.isPresent() || compliantWithProfiles.isPresent()) {
+            inventory.put("passcode.compliant", String.valueOf(compliant.orElse(true) && compliantWithProfiles.orElse(true)));
+        }
+        Optional<Boolean> fileVault = bool(security, "FDE_Enabled");
+        if (fileVault.isPresent()) {
+            inventory.put("storage.encrypted", fileVault.get().toString());
+        } else if (security.objectForKey("HardwareEncryptionCaps") instanceof com.dd.plist.NSNumber caps && passcodePresent.isPresent()) {
+            inventory.put("storage.encrypted", String.valueOf(passcodePresent.get() && (caps.intValue() & 3) != 0));
+        }
+    }
+
+    private static Optional<Boolean> bool(NSDictionary dictionary, String key) {
+        return dictionary.objectForKey(key) instanceof com.dd.plist.NSNumber number && number.isBoolean()
+                ? Optional.of(number.boolValue()) : Optional.empty();
     }
 
     /** Scalars become entries; nested dictionaries (such as SecurityInfo's FirewallSettings) one level deep. */

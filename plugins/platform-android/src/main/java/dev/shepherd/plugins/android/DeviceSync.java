@@ -78,7 +78,13 @@ public final class DeviceSync {
         if (report.hasNonNull("managementMode")) {
             devicePolicies.recordManagementMode(device.id(), report.get("managementMode").asText());
         }
-        registry.recordInventory(device.id(), inventory(report));
+        Map<String, String> facts = inventory(report);
+        if (report.path("applicationReports").isArray()) {
+            // A report lists every app, so apps no longer listed were removed.
+            registry.replaceInventory(device.id(), "app.", facts);
+        } else {
+            registry.recordInventory(device.id(), facts);
+        }
         registry.recordCheckIn(device.id(), time(report.path("lastStatusReportTime").asText("")).orElse(Instant.now()));
         devicePolicies.reportActual(device.id(), report);
         return Optional.of(device);
@@ -111,7 +117,44 @@ public final class DeviceSync {
         put(facts, "android.lastPolicySyncTime", report.path("lastPolicySyncTime"));
         put(facts, "android.lastStatusReportTime", report.path("lastStatusReportTime"));
         put(facts, "android.nonComplianceCount", report.has("nonComplianceDetails") ? report.get("nonComplianceDetails").size() : null);
+        complianceFacts(report, facts);
         return facts;
+    }
+
+    /**
+     * The status report in the kernel's compliance terms: a device secured by a PIN or password has a passcode, which
+     * is compliant unless Google lists the password policies among the settings the device does not meet; encryption
+     * as reported; a device Google judges potentially compromised counts as rooted; and the app list, when the policy
+     * asks for application reports.
+     */
+    private static void complianceFacts(JsonNode report, Map<String, String> facts) {
+        JsonNode settings = report.path("deviceSettings");
+        if (settings.path("isDeviceSecure").isBoolean()) {
+            facts.put("passcode.present", String.valueOf(settings.path("isDeviceSecure").asBoolean()));
+        }
+        if (settings.path("isEncrypted").isBoolean()) {
+            facts.put("storage.encrypted", String.valueOf(settings.path("isEncrypted").asBoolean()));
+        }
+        if (report.has("nonComplianceDetails") || report.has("policyCompliant")) {
+            boolean passwordFailing = false;
+            for (JsonNode detail : report.path("nonComplianceDetails")) {
+                String setting = detail.path("settingName").asText("");
+                passwordFailing |= setting.equals("passwordPolicies") || setting.equals("passwordRequirements");
+            }
+            facts.put("passcode.compliant", String.valueOf(!passwordFailing));
+        }
+        String posture = report.path("securityPosture").path("devicePosture").asText("");
+        if (!posture.isEmpty() && !posture.equals("POSTURE_UNSPECIFIED")) {
+            facts.put("security.jailbroken", String.valueOf(posture.equals("POTENTIALLY_COMPROMISED")));
+        }
+        if (report.path("applicationReports").isArray()) {
+            facts.put("apps.reported", "true");
+            for (JsonNode app : report.path("applicationReports")) {
+                if (app.hasNonNull("packageName") && !"REMOVED".equals(app.path("state").asText(""))) {
+                    facts.put("app." + app.get("packageName").asText(), app.path("versionName").asText(""));
+                }
+            }
+        }
     }
 
     private static void put(Map<String, String> facts, String key, Object value) {

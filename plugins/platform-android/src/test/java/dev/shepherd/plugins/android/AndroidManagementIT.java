@@ -185,7 +185,16 @@ class AndroidManagementIT {
                 .contains("USER_ACTION").contains("PASSWORD_POLICIES_USER_CREDENTIALS_CONFIRMATION_REQUIRED"));
         assertThat(states.get("restrictions").state()).isEqualTo(SettingState.INSTALLED);
         assertThat(states.get("wifi/Corp").state()).isEqualTo(SettingState.INSTALLED);
-        assertThat(kernel.devices().inventory(device)).containsEntry("android.policyCompliant", "false");
+        assertThat(kernel.devices().inventory(device)).containsEntry("android.policyCompliant", "false")
+                .containsEntry("passcode.present", "true").containsEntry("passcode.compliant", "false")
+                .containsEntry("storage.encrypted", "true").containsEntry("security.jailbroken", "false")
+                .containsEntry("apps.reported", "true").containsEntry("app.com.android.chrome", "125.0");
+
+        // The compliance rules judge those facts: the unmet password policy makes the device non-compliant.
+        kernel.compliance().create(TestKernel.ADMIN, "Passcode", dev.shepherd.compliance.ComplianceCheck.PASSCODE_COMPLIANT,
+                JSON.createObjectNode(), Optional.empty(), 0, List.of());
+        await().atMost(Duration.ofSeconds(15)).until(() -> kernel.devices().get(device).orElseThrow().device().compliance()
+                == dev.shepherd.api.device.ComplianceState.NON_COMPLIANT);
     }
 
     @Test

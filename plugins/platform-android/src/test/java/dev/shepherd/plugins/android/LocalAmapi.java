@@ -169,6 +169,12 @@ final class LocalAmapi implements AutoCloseable {
         device.put("policyCompliant", nonCompliance.isEmpty());
         device.put("lastStatusReportTime", Instant.now().toString());
         device.set("nonComplianceDetails", JSON.valueToTree(nonCompliance));
+        ObjectNode settings = device.putObject("deviceSettings");
+        settings.put("isDeviceSecure", true);
+        settings.put("isEncrypted", true);
+        device.putObject("securityPosture").put("devicePosture", "SECURE");
+        device.putArray("applicationReports").addObject().put("packageName", "com.android.chrome").put("versionName", "125.0")
+                .put("state", "INSTALLED");
         return device.deepCopy();
     }
 

@@ -128,7 +128,19 @@ class AppleMdmIT {
                 .containsEntry("apple.security.FirewallSettings.FirewallEnabled", "true")
                 .containsEntry("apple.profiles", "dev.shepherd.mdm.enrollment")
                 .containsEntry("apple.apps.count", "2")
-                .containsEntry("apple.app.com.tinyspeck.chatlyio", "24.05.10");
+                .containsEntry("app.com.tinyspeck.chatlyio", "24.05.10")
+                .containsEntry("passcode.present", "true").containsEntry("passcode.compliant", "true")
+                .containsEntry("storage.encrypted", "true").containsEntry("apps.reported", "true");
+
+        // Those facts are what compliance rules judge: the iPhone complies with passcode, encryption and app rules.
+        for (var check : java.util.List.of(dev.shepherd.compliance.ComplianceCheck.PASSCODE_COMPLIANT,
+                dev.shepherd.compliance.ComplianceCheck.STORAGE_ENCRYPTED)) {
+            kernel.compliance().create(TestKernel.ADMIN, check.name(), check, JSON.createObjectNode(), Optional.empty(), 0, java.util.List.of());
+        }
+        kernel.compliance().create(TestKernel.ADMIN, "Slack", dev.shepherd.compliance.ComplianceCheck.REQUIRED_APPS,
+                JSON.readTree("{\"apps\":[\"com.tinyspeck.chatlyio\"]}"), Optional.empty(), 0, java.util.List.of());
+        await().atMost(Duration.ofSeconds(15)).until(() -> kernel.devices().get(device.id()).orElseThrow().device().compliance()
+                == dev.shepherd.api.device.ComplianceState.COMPLIANT);
 
         assertThat(iphone.checkOut().statusCode()).isEqualTo(200);
         assertThat(kernel.devices().get(device.id()).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
@@ -142,7 +154,7 @@ class AppleMdmIT {
         CommandRequest allApps = new CommandRequest(CommandType.REFRESH_INVENTORY, Map.of("query", "InstalledApplicationList"), 0, Optional.empty());
         kernel.commands().issue(TestKernel.ADMIN, deviceId, allApps);
         assertThat(iphone.answer(iphone.idle().orElseThrow(), "Acknowledged")).isEmpty();
-        assertThat(inventoryThroughTheApi(deviceId)).containsEntry("apple.app.com.microsoft.Office.Outlook", "4.2421.0")
+        assertThat(inventoryThroughTheApi(deviceId)).containsEntry("app.com.microsoft.Office.Outlook", "4.2421.0")
                 .containsEntry("apple.apps.count", "2");
 
         iphone.removeApp("com.microsoft.Office.Outlook");
@@ -153,13 +165,13 @@ class AppleMdmIT {
                 <key>Identifiers</key><array><string>com.tinyspeck.chatlyio</string></array>
                 </dict></dict></plist>"""), 0, Optional.empty()));
         assertThat(iphone.answer(iphone.idle().orElseThrow(), "Acknowledged")).isEmpty();
-        assertThat(inventoryThroughTheApi(deviceId)).containsEntry("apple.app.com.microsoft.Office.Outlook", "4.2421.0")
+        assertThat(inventoryThroughTheApi(deviceId)).containsEntry("app.com.microsoft.Office.Outlook", "4.2421.0")
                 .containsEntry("apple.apps.count", "2");
 
         kernel.commands().issue(TestKernel.ADMIN, deviceId, allApps);
         assertThat(iphone.answer(iphone.idle().orElseThrow(), "Acknowledged")).isEmpty();
-        assertThat(inventoryThroughTheApi(deviceId)).doesNotContainKey("apple.app.com.microsoft.Office.Outlook")
-                .containsEntry("apple.app.com.tinyspeck.chatlyio", "24.05.10").containsEntry("apple.apps.count", "1")
+        assertThat(inventoryThroughTheApi(deviceId)).doesNotContainKey("app.com.microsoft.Office.Outlook")
+                .containsEntry("app.com.tinyspeck.chatlyio", "24.05.10").containsEntry("apple.apps.count", "1")
                 .containsEntry("apple.enrollment", "device");
     }
 

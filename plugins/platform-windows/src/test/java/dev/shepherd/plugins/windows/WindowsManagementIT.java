@@ -134,7 +134,7 @@ class WindowsManagementIT {
         assertThat(inventory).containsEntry("windows.DevDetail.SwV", "10.0.22631.3880")
                 .containsEntry("windows.DevDetail.Ext.Microsoft.OSPlatform", "Windows 11 Enterprise")
                 .containsEntry("windows.DevInfo.Man", "Microsoft Corporation")
-                .containsEntry("windows.DeviceStatus.Compliance.EncryptionCompliance", "1")
+                .containsEntry("windows.DeviceStatus.Compliance.EncryptionCompliance", "1").containsEntry("storage.encrypted", "true")
                 .containsEntry("windows.push.status", "0");
         var device = kernel.devices().get(id).orElseThrow().device();
         assertThat(device.osVersion()).isEqualTo("10.0.22631.3880");

@@ -46,6 +46,10 @@ final class InventoryNodes {
                 if (kernelKey != null && !value.isBlank()) {
                     inventory.put(kernelKey, value);
                 }
+                // DeviceStatus says whether the drives are encrypted as required: 1 compliant, 0 not.
+                if (locUri.equals("./Vendor/MSFT/DeviceStatus/Compliance/EncryptionCompliance") && (value.equals("0") || value.equals("1"))) {
+                    inventory.put("storage.encrypted", String.valueOf(value.equals("1")));
+                }
             }
         });
         return inventory;
