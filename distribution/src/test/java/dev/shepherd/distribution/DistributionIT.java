@@ -133,7 +133,7 @@ class DistributionIT {
             output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
         assertThat(cli.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(output).contains("corrupt.jar").contains("FAILED").contains("requires plugin API ^9.0.0 but this server provides 0.1.0");
+        assertThat(output).contains("corrupt.jar").contains("FAILED").contains("requires plugin API ^9.0.0 but this server provides " + dev.shepherd.api.ShepherdApi.version());
     }
 
     @Test

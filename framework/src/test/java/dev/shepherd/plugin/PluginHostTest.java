@@ -148,7 +148,7 @@ class PluginHostTest {
 
         await().atMost(WITHIN).untilAsserted(() -> assertThat(pluginInfo("future").path("state").asText()).isEqualTo("FAILED"));
         assertThat(pluginInfo("future").path("failureReason").asText())
-                .isEqualTo("requires plugin API ^9.0.0 but this server provides 0.1.0");
+                .isEqualTo("requires plugin API ^9.0.0 but this server provides " + dev.shepherd.api.ShepherdApi.version());
         assertThat(server.get("/mdm/future/").statusCode()).isEqualTo(404);
         assertHealthy();
     }

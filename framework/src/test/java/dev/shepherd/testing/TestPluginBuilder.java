@@ -41,7 +41,7 @@ public final class TestPluginBuilder {
 
     private final String id;
     private final String version;
-    private String requires = "^0.1.0";
+    private String requires = "^" + dev.shepherd.api.ShepherdApi.version();
     private String pluginClass = "";
     private final Map<String, String> sources = new LinkedHashMap<>();
     private final Map<String, byte[]> resources = new LinkedHashMap<>();
