@@ -1,6 +1,7 @@
 package dev.shepherd.plugins.chromeos;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,12 +18,12 @@ import static java.util.Objects.requireNonNull;
  */
 public final class ChromePolicies {
 
-    /** One Chrome policy value for an org unit. */
+    /** One Chrome policy value for an org unit; its fields keep their order, which is the order of the update mask. */
     public record ChromePolicy(String schema, Map<String, Object> value) {
         /** Validates and copies every part. */
         public ChromePolicy {
             requireNonNull(schema, "schema is null");
-            value = Map.copyOf(requireNonNull(value, "value is null"));
+            value = Collections.unmodifiableMap(new LinkedHashMap<>(requireNonNull(value, "value is null")));
         }
     }
 

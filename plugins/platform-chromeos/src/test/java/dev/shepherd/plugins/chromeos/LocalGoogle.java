@@ -1,0 +1,305 @@
+package dev.shepherd.plugins.chromeos;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.undertow.Undertow;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.handlers.BlockingHandler;
+import io.undertow.util.HttpString;
+
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.Signature;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A stand-in for Google on loopback, answering with the shapes Google documents: the OAuth token endpoint
+ * ({@code /token}, JWT-bearer grant, checking the assertion's RS256 signature against the service account's public
+ * key), the Admin SDK Directory API (org units, ChromeOS devices with pagination, {@code issueCommand},
+ * {@code commands.get}, {@code action}) and the Chrome Policy API ({@code orgunits:batchModify},
+ * {@code orgunits:batchInherit}, {@code policies:resolve}) over an in-memory policy store.
+ *
+ * <p>Every API call must carry the access token issued last, or it is answered 401 as Google answers an expired one.
+ * A remote command moves one state on each {@code commands.get}: ACKED_BY_CLIENT, then EXECUTED_BY_CLIENT with result
+ * SUCCESS. Tests script failures ({@link #fail}) and read every request back ({@link #requests}).
+ */
+final class LocalGoogle implements AutoCloseable {
+
+    static final String CUSTOMER = "/admin/directory/v1/customer/my_customer";
+    static final String POLICY = "/v1/customers/my_customer";
+
+    /** One request as received: headers lower case, the body parsed when JSON. */
+    record Request(String method, String path, String query, Map<String, String> headers, String body) {
+        JsonNode json() {
+            try {
+                return JSON.readTree(body);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** A scripted answer for the next request whose path ends with {@code pathSuffix}. */
+    record Failure(String pathSuffix, int status, Map<String, String> headers, String body) {
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Undertow server;
+    private final KeyPair serviceAccount;
+    private final List<Request> requests = new CopyOnWriteArrayList<>();
+    private final Deque<Failure> failures = new ArrayDeque<>();
+    private final List<ObjectNode> devices = new CopyOnWriteArrayList<>();
+    private final List<ObjectNode> orgUnits = new CopyOnWriteArrayList<>();
+    private final Map<String, ObjectNode> commands = new ConcurrentHashMap<>();
+    /** targetResource → schema → value. */
+    private final Map<String, Map<String, ObjectNode>> policies = new ConcurrentHashMap<>();
+    private final AtomicInteger issued = new AtomicInteger();
+    private final AtomicInteger commandIds = new AtomicInteger(1000);
+    private volatile String currentToken = "none yet";
+
+    private LocalGoogle(KeyPair serviceAccount) {
+        this.serviceAccount = serviceAccount;
+        this.server = Undertow.builder().addHttpListener(0, "127.0.0.1")
+                .setHandler(new BlockingHandler(this::handle)).build();
+        server.start();
+    }
+
+    static LocalGoogle start() throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+        generator.initialize(2048);
+        return new LocalGoogle(generator.generateKeyPair());
+    }
+
+    String url() {
+        InetSocketAddress address = (InetSocketAddress) server.getListenerInfo().get(0).getAddress();
+        return "http://127.0.0.1:" + address.getPort();
+    }
+
+    /** The service account's JSON key, as Google Cloud hands it out. */
+    String serviceAccountKey() {
+        String pem = "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                .encodeToString(serviceAccount.getPrivate().getEncoded()) + "\n-----END PRIVATE KEY-----\n";
+        ObjectNode key = JSON.createObjectNode().put("type", "service_account").put("project_id", "shepherd-test")
+                .put("private_key_id", "k3y1d").put("private_key", pem)
+                .put("client_email", "shepherd@shepherd-test.iam.gserviceaccount.com").put("client_id", "1234567890")
+                .put("token_uri", "https://oauth2.googleapis.com/token");
+        return key.toString();
+    }
+
+    void addOrgUnit(String path, String id) {
+        orgUnits.add(JSON.createObjectNode().put("kind", "admin#directory#orgUnit").put("name", path.substring(path.lastIndexOf('/') + 1))
+                .put("orgUnitPath", path).put("orgUnitId", "id:" + id).put("parentOrgUnitPath", "/"));
+    }
+
+    void addDevice(String deviceId, String serial, String orgUnitPath, String user) {
+        ObjectNode device = JSON.createObjectNode().put("kind", "admin#directory#chromeosdevice").put("deviceId", deviceId)
+                .put("serialNumber", serial).put("status", "ACTIVE").put("lastSync", "2024-05-02T08:30:00.000Z")
+                .put("model", "HP Chromebook x360 14c").put("osVersion", "124.0.6367.171").put("platformVersion", "15823.51.0 (Official Build) stable-channel")
+                .put("orgUnitPath", orgUnitPath).put("annotatedAssetId", "ASSET-" + serial).put("macAddress", "a1b2c3d4e5f6");
+        device.putArray("recentUsers").addObject().put("type", "USER_TYPE_MANAGED").put("email", user);
+        devices.add(device);
+    }
+
+    /** The next request whose path ends with the suffix gets this answer instead. */
+    void fail(String pathSuffix, int status, Map<String, String> headers, String body) {
+        synchronized (failures) {
+            failures.add(new Failure(pathSuffix, status, headers, body));
+        }
+    }
+
+    /** From now on the token issued last is refused with 401, as Google refuses an expired one. */
+    void expireToken() {
+        currentToken = "expired";
+    }
+
+    List<Request> requests() {
+        return List.copyOf(requests);
+    }
+
+    List<Request> requests(String method, String pathSuffix) {
+        return requests.stream().filter(r -> r.method().equals(method) && r.path().endsWith(pathSuffix)).toList();
+    }
+
+    int tokensIssued() {
+        return issued.get();
+    }
+
+    /** What Google applies to an org unit for a schema, as resolve would say. */
+    ObjectNode policy(String orgUnitId, String schema) {
+        return policies.getOrDefault("orgunits/" + orgUnitId, Map.of()).get(schema);
+    }
+
+    private void handle(HttpServerExchange exchange) throws Exception {
+        exchange.startBlocking();
+        String body = new String(exchange.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        Map<String, String> headers = new TreeMap<>();
+        for (HttpString name : exchange.getRequestHeaders().getHeaderNames()) {
+            headers.put(name.toString().toLowerCase(), exchange.getRequestHeaders().getFirst(name));
+        }
+        String path = URLDecoder.decode(exchange.getRequestPath(), StandardCharsets.UTF_8);
+        Request request = new Request(exchange.getRequestMethod().toString(), path, exchange.getQueryString(), headers, body);
+        requests.add(request);
+        Failure failure = null;
+        synchronized (failures) {
+            for (Failure candidate : failures) {
+                if (path.endsWith(candidate.pathSuffix())) {
+                    failure = candidate;
+                    failures.remove(candidate);
+                    break;
+                }
+            }
+        }
+        if (failure != null) {
+            failure.headers().forEach((name, value) -> exchange.getResponseHeaders().put(new HttpString(name), value));
+            send(exchange, failure.status(), failure.body());
+            return;
+        }
+        if (path.equals("/token")) {
+            token(exchange, body);
+            return;
+        }
+        if (!("Bearer " + currentToken).equals(headers.get("authorization"))) {
+            send(exchange, 401, "{\"error\":{\"code\":401,\"message\":\"Request had invalid authentication credentials.\",\"status\":\"UNAUTHENTICATED\"}}");
+            return;
+        }
+        send(exchange, 200, api(request).toString());
+    }
+
+    private void token(HttpServerExchange exchange, String form) throws Exception {
+        Map<String, String> fields = new LinkedHashMap<>();
+        for (String pair : form.split("&")) {
+            int equals = pair.indexOf('=');
+            fields.put(URLDecoder.decode(pair.substring(0, equals), StandardCharsets.UTF_8), URLDecoder.decode(pair.substring(equals + 1), StandardCharsets.UTF_8));
+        }
+        String[] jwt = fields.getOrDefault("assertion", "").split("\\.");
+        Signature rs256 = Signature.getInstance("SHA256withRSA");
+        rs256.initVerify(serviceAccount.getPublic());
+        rs256.update((jwt[0] + "." + jwt[1]).getBytes(StandardCharsets.US_ASCII));
+        JsonNode header = JSON.readTree(Base64.getUrlDecoder().decode(jwt[0]));
+        JsonNode claims = JSON.readTree(Base64.getUrlDecoder().decode(jwt[1]));
+        boolean valid = "urn:ietf:params:oauth:grant-type:jwt-bearer".equals(fields.get("grant_type"))
+                && rs256.verify(Base64.getUrlDecoder().decode(jwt[2])) && "RS256".equals(header.path("alg").asText())
+                && "shepherd@shepherd-test.iam.gserviceaccount.com".equals(claims.path("iss").asText())
+                && "it-admin@example.com".equals(claims.path("sub").asText())
+                && claims.path("scope").asText().contains("https://www.googleapis.com/auth/admin.directory.device.chromeos")
+                && claims.path("scope").asText().contains("https://www.googleapis.com/auth/chrome.management.policy")
+                && (url() + "/token").equals(claims.path("aud").asText())
+                && claims.path("exp").asLong() - claims.path("iat").asLong() <= 3600;
+        if (!valid) {
+            send(exchange, 400, "{\"error\":\"invalid_grant\",\"error_description\":\"Invalid JWT Signature.\"}");
+            return;
+        }
+        currentToken = "ya29.local-" + issued.incrementAndGet();
+        send(exchange, 200, "{\"access_token\":\"" + currentToken + "\",\"expires_in\":3599,\"token_type\":\"Bearer\"}");
+    }
+
+    private JsonNode api(Request request) {
+        String path = request.path();
+        String devicesPrefix = CUSTOMER + "/devices/chromeos";
+        if (path.equals(CUSTOMER + "/orgunits")) {
+            ObjectNode answer = JSON.createObjectNode().put("kind", "admin#directory#org_units");
+            answer.putArray("organizationUnits").addAll(orgUnits);
+            return answer;
+        }
+        if (path.equals(devicesPrefix)) {
+            // Two devices a page, so the plugin must follow nextPageToken.
+            int from = request.query() != null && request.query().contains("pageToken=") ? Integer.parseInt(request.query().replaceAll(".*pageToken=(\\d+).*", "$1")) : 0;
+            ObjectNode answer = JSON.createObjectNode().put("kind", "admin#directory#chromeosdevices");
+            answer.putArray("chromeosdevices").addAll(devices.subList(from, Math.min(from + 2, devices.size())));
+            if (from + 2 < devices.size()) {
+                answer.put("nextPageToken", Integer.toString(from + 2));
+            }
+            return answer;
+        }
+        if (path.startsWith(devicesPrefix + "/") && path.endsWith(":issueCommand")) {
+            String commandId = Integer.toString(commandIds.incrementAndGet());
+            commands.put(commandId, JSON.createObjectNode().put("commandId", commandId).put("type", request.json().path("commandType").asText())
+                    .put("state", "PENDING").put("issueTime", "2024-05-02T09:00:00Z"));
+            return JSON.createObjectNode().put("commandId", commandId);
+        }
+        if (path.startsWith(devicesPrefix + "/") && path.contains("/commands/")) {
+            ObjectNode command = commands.get(path.substring(path.lastIndexOf('/') + 1));
+            switch (command.path("state").asText()) {
+                case "PENDING" -> command.put("state", "ACKED_BY_CLIENT");
+                case "ACKED_BY_CLIENT" -> {
+                    command.put("state", "EXECUTED_BY_CLIENT");
+                    command.putObject("commandResult").put("result", "SUCCESS").put("executeTime", "2024-05-02T09:01:00Z");
+                }
+                default -> { }
+            }
+            return command.deepCopy();
+        }
+        if (path.startsWith(devicesPrefix + "/") && path.endsWith("/action")) {
+            return JSON.createObjectNode();
+        }
+        if (path.equals(POLICY + "/policies/orgunits:batchModify")) {
+            for (JsonNode modify : request.json().path("requests")) {
+                String target = modify.path("policyTargetKey").path("targetResource").asText();
+                String schema = modify.path("policyValue").path("policySchema").asText();
+                ObjectNode value = policies.computeIfAbsent(target, key -> new ConcurrentHashMap<>())
+                        .computeIfAbsent(schema, key -> JSON.createObjectNode());
+                for (String field : modify.path("updateMask").asText().split(",")) {
+                    value.set(field, modify.path("policyValue").path("value").path(field));
+                }
+            }
+            return JSON.createObjectNode();
+        }
+        if (path.equals(POLICY + "/policies/orgunits:batchInherit")) {
+            for (JsonNode inherit : request.json().path("requests")) {
+                policies.getOrDefault(inherit.path("policyTargetKey").path("targetResource").asText(), new ConcurrentHashMap<>())
+                        .remove(inherit.path("policySchema").asText());
+            }
+            return JSON.createObjectNode();
+        }
+        if (path.equals(POLICY + "/policies:resolve")) {
+            String target = request.json().path("policyTargetKey").path("targetResource").asText();
+            String filter = request.json().path("policySchemaFilter").asText();
+            ArrayNode resolved = JSON.createArrayNode();
+            policies.getOrDefault(target, Map.of()).forEach((schema, value) -> {
+                if (schema.equals(filter) || filter.endsWith("*") && schema.startsWith(filter.substring(0, filter.length() - 1))) {
+                    ObjectNode item = resolved.addObject();
+                    item.putObject("targetKey").put("targetResource", target);
+                    item.putObject("value").put("policySchema", schema).set("value", value.deepCopy());
+                    item.putObject("sourceKey").put("targetResource", target);
+                }
+            });
+            ObjectNode answer = JSON.createObjectNode();
+            answer.set("resolvedPolicies", resolved);
+            return answer;
+        }
+        throw new IllegalArgumentException("LocalGoogle does not serve " + request.method() + " " + path);
+    }
+
+    private static void send(HttpServerExchange exchange, int status, String body) {
+        exchange.setStatusCode(status);
+        exchange.getResponseHeaders().put(new HttpString("Content-Type"), "application/json; charset=UTF-8");
+        exchange.getResponseSender().send(body);
+    }
+
+    @Override
+    public void close() {
+        server.stop();
+    }
+
+    static List<String> paths(List<Request> requests) {
+        List<String> paths = new ArrayList<>();
+        requests.forEach(r -> paths.add(r.method() + " " + r.path()));
+        return paths;
+    }
+}
