@@ -122,6 +122,17 @@ class ChromeOsManagementIT {
         assertThat(google.policy("03ph8a2z2lab", "chrome.users.Screenshot").toString()).isEqualTo("{\"disableScreenshots\":true}");
         assertThat(google.requests("POST", "/policies:resolve")).isNotEmpty();
 
+        // A policy for one device of /Sales only cannot be set on /Sales without reaching the other: it fails, saying why.
+        String front = id(admin("POST", "/api/v1/groups", "{\"name\":\"Ana's Chromebook\"}"));
+        assertThat(admin("POST", "/api/v1/groups/" + front + "/members", "{\"add\":[\"" + ana + "\"]}").statusCode()).isIn(200, 201);
+        String updates = id(admin("POST", "/api/v1/policies", "{\"name\":\"Hold updates\",\"settings\":[{\"type\":\"os_update\",\"value\":{\"automatic\":false}}]}"));
+        admin("PUT", "/api/v1/policies/" + updates + "/assignments/" + front, "{\"priority\": 20}");
+        await().atMost(Duration.ofSeconds(30)).until(() -> state(ana, "os_update") == SettingState.FAILED);
+        assertThat(server.server().kernel().policies().settingStates(ana).stream().filter(s -> s.settingKey().equals("os_update"))
+                .findFirst().orElseThrow().reason().orElseThrow())
+                .contains("devices of /Sales disagree on os_update").contains("1 as this command says, 1 want it with another value or not at all");
+        assertThat(google.policy("03ph8a2z1sales", "chrome.devices.AutoUpdateSettings")).as("nothing set on /Sales").isNull();
+
         // Reboot and powerwash: issued at Google, then polled until the device executed them.
         UUID reboot = command(ana, "{\"type\":\"RESTART\"}");
         UUID powerwash = command(cho, "{\"type\":\"WIPE\"}");
