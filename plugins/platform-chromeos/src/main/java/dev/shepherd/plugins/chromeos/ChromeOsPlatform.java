@@ -42,15 +42,42 @@ public final class ChromeOsPlatform implements PlatformSupport {
 
     @Override
     public Set<String> supportedSettingTypes() {
-        return ChromePolicies.SUPPORTED_TYPES;
+        Set<String> types = new java.util.HashSet<>(ChromePolicies.POLICY_TYPES);
+        types.addAll(ChromeNetworks.TYPES);
+        return Set.copyOf(types);
     }
 
-    /** One payload per Chrome policy schema: {@code {"policySchema": …, "value": {…}}}, as batchModify carries it. */
+    /**
+     * One payload per Chrome policy schema, {@code {"policySchema": …, "value": {…}}} (with
+     * {@code additionalTargetKeys} where the schema has them) as batchModify carries it; a network or certificate is
+     * one payload holding its name and settings, as defineNetwork or defineCertificate carries them.
+     */
     @Override
     public List<NativePayload> compile(Device device, Setting setting) {
-        return ChromePolicies.compile(setting.type(), setting.value()).stream()
-                .map(policy -> new NativePayload(setting.key(), policy.schema(), "application/json",
-                        write(Map.of("policySchema", policy.schema(), "value", policy.value()))))
+        if (ChromeNetworks.TYPES.contains(setting.type())) {
+            ChromeNetworks.Definition definition = ChromeNetworks.compile(setting.type(), setting.value());
+            Map<String, Object> described = new java.util.LinkedHashMap<>();
+            if (definition instanceof ChromeNetworks.Network network) {
+                described.put("name", network.name());
+                described.put("settings", network.settings());
+            } else if (definition instanceof ChromeNetworks.Certificate certificate) {
+                described.put("ceritificateName", certificate.name());
+                described.put("certificate", certificate.pem());
+                described.put("settings", certificate.settings());
+            }
+            String method = definition instanceof ChromeNetworks.Network ? "networks:defineNetwork" : "networks:defineCertificate";
+            return List.of(new NativePayload(setting.key(), method, "application/json", write(described)));
+        }
+        return ChromePolicies.compile(setting.type(), setting.value()).policies().stream()
+                .map(policy -> {
+                    Map<String, Object> described = new java.util.LinkedHashMap<>();
+                    if (!policy.targetKeys().isEmpty()) {
+                        described.put("additionalTargetKeys", policy.targetKeys());
+                    }
+                    described.put("policySchema", policy.schema());
+                    described.put("value", policy.value());
+                    return new NativePayload(setting.key(), policy.schema(), "application/json", write(described));
+                })
                 .toList();
     }
 
