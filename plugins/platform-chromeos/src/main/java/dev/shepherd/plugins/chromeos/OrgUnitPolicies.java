@@ -145,6 +145,13 @@ public final class OrgUnitPolicies {
      */
     private CommandResult define(OrgUnits.OrgUnit unit, Command command, String key, ChromeNetworks.Definition definition)
             throws GoogleApiException, InterruptedException {
+        // Every device of the unit carries the same command; the first defines, the others find it defined.
+        String fingerprint = fingerprint(definition);
+        Optional<JsonNode> already = definedNetwork(unit, key);
+        if (already.isPresent() && already.get().path("definition").asText().equals(fingerprint)) {
+            return new CommandResult(command.id(), CommandState.ACKNOWLEDGED,
+                    Map.of("orgUnit", unit.path(), "networkId", already.get().path("networkId").asText()), Optional.empty());
+        }
         undefine(unit, key);
         ObjectNode body = json.createObjectNode().put("targetResource", unit.targetResource());
         List<ChromeNetworks.NetworkSetting> settings;
@@ -167,7 +174,7 @@ public final class OrgUnitPolicies {
             return failed(command, "Google answered " + method + " for " + unit.path() + " without a networkId");
         }
         storage.put(NETWORK_PREFIX + unit.id() + "/" + key, json.createObjectNode().put("networkId", networkId)
-                .put("certificate", definition instanceof ChromeNetworks.Certificate).toString().getBytes(StandardCharsets.UTF_8));
+                .put("certificate", definition instanceof ChromeNetworks.Certificate).put("definition", fingerprint).toString().getBytes(StandardCharsets.UTF_8));
         // defineCertificate's response settings are documented as not implemented, so only networks are compared.
         if (definition instanceof ChromeNetworks.Network) {
             List<String> differences = new ArrayList<>();
@@ -190,6 +197,16 @@ public final class OrgUnitPolicies {
         }
         return new CommandResult(command.id(), CommandState.ACKNOWLEDGED, Map.of("orgUnit", unit.path(), "networkId", networkId),
                 Optional.empty());
+    }
+
+    /** A digest of what was defined, so secrets in it are compared without being stored. */
+    private String fingerprint(ChromeNetworks.Definition definition) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(json.writeValueAsBytes(definition));
+            return java.util.HexFormat.of().formatHex(digest);
+        } catch (java.security.NoSuchAlgorithmException | com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Removes what this setting defined on the unit, if anything; one Google no longer has counts as removed. */
