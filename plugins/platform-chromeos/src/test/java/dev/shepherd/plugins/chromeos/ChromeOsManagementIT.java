@@ -108,7 +108,8 @@ class ChromeOsManagementIT {
 
         await().atMost(Duration.ofSeconds(30)).until(() -> state(ana, "screen_lock") == SettingState.INSTALLED
                 && state(cho, "restrictions") == SettingState.INSTALLED && state(ben, "screen_lock") == SettingState.INSTALLED);
-        assertThat(state(ana, "passcode")).as("ChromeOS has no device passcode").isEqualTo(SettingState.NOT_SUPPORTED);
+        await().atMost(Duration.ofSeconds(30)).until(() -> state(ana, "passcode") == SettingState.INSTALLED);
+        assertThat(google.policy("03ph8a2z1sales", "chrome.users.PinUnlockMinimumLength").toString()).isEqualTo("{\"pinUnlockMinimumLength\":6}");
         JsonNode modify = google.requests("POST", "/policies/orgunits:batchModify").stream().map(LocalGoogle.Request::json)
                 .filter(body -> body.toString().contains("chrome.users.IdleSettingsExtended") && body.toString().contains("orgunits/03ph8a2z1sales"))
                 .findFirst().orElseThrow();
@@ -206,6 +207,80 @@ class ChromeOsManagementIT {
         HttpResponse<String> noReason = admin("POST", "/api/v1/plugins/chromeos/devices/" + ben + "/action", "{\"action\":\"deprovision\"}");
         assertThat(noReason.statusCode()).isEqualTo(400);
         assertThat(noReason.body()).contains("deprovisionReason");
+    }
+
+    @Test
+    void networksCertificatesAndAppsAreDefinedOnTheirOrgUnitsAndRemovedWithThePolicy() throws Exception {
+        admin("PUT", "/api/v1/plugins/chromeos/service-account", google.serviceAccountKey());
+        assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
+        DeviceId ana = chromebook("d1a2b3c4-0001");
+        DeviceId cho = chromebook("d1a2b3c4-0003");
+        String app = "chromeos.app/chrome:mkaakpdehdafacodkgkpghoibnmamcme";
+
+        String group = id(admin("POST", "/api/v1/groups", "{\"name\":\"Chromebooks\",\"rule\":{\"attribute\":\"platform\",\"op\":\"eq\",\"value\":\"chromeos\"}}"));
+        String policy = id(admin("POST", "/api/v1/policies", """
+                {"name": "Chromebook networks and apps", "settings": [
+                  {"type": "wifi", "value": {"ssid": "Corp", "security": "WPA2_PERSONAL", "password": "correct horse"}},
+                  {"type": "certificate", "value": {"name": "Corp Root", "kind": "TRUSTED_ROOT", "data": "MIIBCgIB"}},
+                  {"type": "certificate", "value": {"name": "Ana", "kind": "PKCS12_IDENTITY", "data": "MIIBCgIB", "password": "p"}},
+                  {"type": "chromeos.app", "value": {"appId": "chrome:mkaakpdehdafacodkgkpghoibnmamcme", "installType": "FORCED"}},
+                  {"type": "os_update", "value": {"automatic": true, "minimumVersion": "15823.51.0", "deferralDays": 7}}]}"""));
+        assertThat(admin("PUT", "/api/v1/policies/" + policy + "/assignments/" + group, "{\"priority\": 10}").statusCode()).isIn(200, 201, 204);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> state(ana, "wifi/Corp") == SettingState.INSTALLED
+                && state(cho, "wifi/Corp") == SettingState.INSTALLED && state(cho, "certificate/Corp Root") == SettingState.INSTALLED
+                && state(ana, app) == SettingState.INSTALLED && state(cho, "certificate/Ana") == SettingState.FAILED
+                && state(ana, "os_update") == SettingState.FAILED);
+        JsonNode define = google.requests("POST", "/policies/networks:defineNetwork").stream().map(LocalGoogle.Request::json)
+                .filter(body -> body.path("targetResource").asText().equals("orgunits/03ph8a2z1sales")).findFirst().orElseThrow();
+        assertThat(define).isEqualTo(JSON.readTree("""
+                {"targetResource": "orgunits/03ph8a2z1sales", "name": "Corp", "settings": [
+                  {"policySchema": "chrome.networks.wifi.Details", "value": {"details": {"ssid": "Corp", "security": "WPA-PSK",
+                    "passphrase": "correct horse", "hiddenSsid": false, "automaticallyConnect": true}}},
+                  {"policySchema": "chrome.networks.wifi.AllowForChromeDevices", "value": {"allowForChromeDevices": true}},
+                  {"policySchema": "chrome.networks.wifi.AllowForChromeUsers", "value": {"allowForChromeUsers": true}}]}"""));
+        assertThat(google.networks()).as("one network per org unit").hasSize(2).containsValues("orgunits/03ph8a2z1sales", "orgunits/03ph8a2z2lab");
+        JsonNode certificate = google.requests("POST", "/policies/networks:defineCertificate").get(0).json();
+        assertThat(certificate.path("ceritificateName").asText()).isEqualTo("Corp Root");
+        assertThat(certificate.path("certificate").asText()).isEqualTo("-----BEGIN CERTIFICATE-----\nMIIBCgIB\n-----END CERTIFICATE-----\n");
+        assertThat(reason(cho, "certificate/Ana")).contains("the Chrome Policy API takes only CA certificates");
+        assertThat(google.requests("POST", "/policies/networks:defineCertificate")).as("once per org unit, and no identity").hasSize(2);
+        assertThat(google.requests("POST", "/policies/networks:defineNetwork")).as("once per org unit, though /Sales has two devices").hasSize(2);
+
+        JsonNode appModify = google.requests("POST", "/policies/orgunits:batchModify").stream().map(LocalGoogle.Request::json)
+                .filter(body -> body.toString().contains("chrome.users.apps.InstallType") && body.toString().contains("orgunits/03ph8a2z2lab"))
+                .findFirst().orElseThrow();
+        assertThat(appModify).isEqualTo(JSON.readTree("""
+                {"requests": [{"policyTargetKey": {"targetResource": "orgunits/03ph8a2z2lab",
+                                                   "additionalTargetKeys": {"app_id": "chrome:mkaakpdehdafacodkgkpghoibnmamcme"}},
+                               "policyValue": {"policySchema": "chrome.users.apps.InstallType", "value": {"appInstallType": "FORCED"}},
+                               "updateMask": "appInstallType"}]}"""));
+        assertThat(google.policy("03ph8a2z2lab", Map.of("app_id", "chrome:mkaakpdehdafacodkgkpghoibnmamcme"), "chrome.users.apps.InstallType")
+                .toString()).isEqualTo("{\"appInstallType\":\"FORCED\"}");
+        assertThat(google.policy("03ph8a2z1sales", "chrome.devices.AutoUpdateSettings").toString())
+                .as("what ChromeOS can express is set").isEqualTo("{\"updateDisabled\":false,\"deviceMinimumVersion\":{\"chromeosVersion\":\"15823.51.0\"}}");
+        assertThat(reason(ana, "os_update")).contains("ChromeOS cannot express deferralDays");
+
+        // The sync reads each network back under its network_id.
+        assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
+        assertThat(google.requests("POST", "/policies:resolve").stream().map(LocalGoogle.Request::json)
+                .filter(body -> body.path("policyTargetKey").path("additionalTargetKeys").has("network_id"))).isNotEmpty();
+        assertThat(state(ana, "wifi/Corp")).isEqualTo(SettingState.INSTALLED);
+
+        // Unassigned: networks and certificates are removed by id, the app handed back to the parent unit.
+        assertThat(admin("DELETE", "/api/v1/policies/" + policy + "/assignments/" + group, "").statusCode()).isIn(200, 204);
+        await().atMost(Duration.ofSeconds(30)).until(() -> google.networks().isEmpty() && google.certificates().isEmpty()
+                && google.policy("03ph8a2z2lab", Map.of("app_id", "chrome:mkaakpdehdafacodkgkpghoibnmamcme"), "chrome.users.apps.InstallType") == null);
+        assertThat(google.requests("POST", "/policies/networks:removeNetwork")).hasSize(2);
+        assertThat(google.requests("POST", "/policies/orgunits:batchInherit").stream().map(LocalGoogle.Request::json)
+                .filter(body -> body.toString().contains("chrome.users.apps.InstallType")).findFirst().orElseThrow()
+                .path("requests").get(0).path("policyTargetKey").path("additionalTargetKeys").path("app_id").asText())
+                .isEqualTo("chrome:mkaakpdehdafacodkgkpghoibnmamcme");
+    }
+
+    private String reason(DeviceId device, String key) {
+        return server.server().kernel().policies().settingStates(device).stream().filter(s -> s.settingKey().equals(key))
+                .findFirst().orElseThrow().reason().orElse("");
     }
 
     private DeviceId chromebook(String googleId) {

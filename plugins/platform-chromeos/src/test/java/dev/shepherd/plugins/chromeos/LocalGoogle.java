@@ -32,7 +32,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ({@code /token}, JWT-bearer grant, checking the assertion's RS256 signature against the service account's public
  * key), the Admin SDK Directory API (org units, ChromeOS devices with pagination, {@code issueCommand},
  * {@code commands.get}, {@code action}) and the Chrome Policy API ({@code orgunits:batchModify},
- * {@code orgunits:batchInherit}, {@code policies:resolve}) over an in-memory policy store.
+ * {@code orgunits:batchInherit}, {@code policies:resolve}, and {@code networks:defineNetwork}, {@code removeNetwork},
+ * {@code defineCertificate}, {@code removeCertificate}) over an in-memory policy store. Policies with additional
+ * target keys ({@code app_id}, {@code network_id}) are kept per key, as Google keeps an app's or a network's policies.
+ * A defined network's settings resolve under its {@code network_id}; defining takes the documented required fields
+ * (name or certificate, settings with a {@code Details} for networks, an {@code orgunits/} target) or answers 400.
  *
  * <p>Every API call must carry the access token issued last, or it is answered 401 as Google answers an expired one.
  * A remote command moves one state on each {@code commands.get}: ACKED_BY_CLIENT, then EXECUTED_BY_CLIENT with result
@@ -67,10 +71,13 @@ final class LocalGoogle implements AutoCloseable {
     private final List<ObjectNode> devices = new CopyOnWriteArrayList<>();
     private final List<ObjectNode> orgUnits = new CopyOnWriteArrayList<>();
     private final Map<String, ObjectNode> commands = new ConcurrentHashMap<>();
-    /** targetResource → schema → value. */
+    /** "targetResource additionalTargetKeys" → schema → value. */
     private final Map<String, Map<String, ObjectNode>> policies = new ConcurrentHashMap<>();
     private final AtomicInteger issued = new AtomicInteger();
     private final AtomicInteger commandIds = new AtomicInteger(1000);
+    /** networkId → its org unit's target resource, for networks and certificates defined. */
+    private final Map<String, String> networks = new ConcurrentHashMap<>();
+    private final Map<String, String> certificates = new ConcurrentHashMap<>();
     private volatile String currentToken = "none yet";
 
     private LocalGoogle(KeyPair serviceAccount) {
@@ -142,7 +149,30 @@ final class LocalGoogle implements AutoCloseable {
 
     /** What Google applies to an org unit for a schema, as resolve would say. */
     ObjectNode policy(String orgUnitId, String schema) {
-        return policies.getOrDefault("orgunits/" + orgUnitId, Map.of()).get(schema);
+        return policy(orgUnitId, Map.of(), schema);
+    }
+
+    /** The same for a schema with additional target keys, such as an app's {@code app_id}. */
+    ObjectNode policy(String orgUnitId, Map<String, String> targetKeys, String schema) {
+        return policies.getOrDefault(target("orgunits/" + orgUnitId, JSON.valueToTree(targetKeys)), Map.of()).get(schema);
+    }
+
+    /** The networks and certificates defined now, by id. */
+    Map<String, String> networks() {
+        return Map.copyOf(networks);
+    }
+
+    Map<String, String> certificates() {
+        return Map.copyOf(certificates);
+    }
+
+    private static String target(String resource, JsonNode additionalTargetKeys) {
+        return additionalTargetKeys == null || additionalTargetKeys.isMissingNode() || additionalTargetKeys.isEmpty()
+                ? resource : resource + " " + new TreeMap<>(JSON.convertValue(additionalTargetKeys, Map.class));
+    }
+
+    private static String target(JsonNode policyTargetKey) {
+        return target(policyTargetKey.path("targetResource").asText(), policyTargetKey.path("additionalTargetKeys"));
     }
 
     private void handle(HttpServerExchange exchange) throws Exception {
@@ -178,7 +208,11 @@ final class LocalGoogle implements AutoCloseable {
             send(exchange, 401, "{\"error\":{\"code\":401,\"message\":\"Request had invalid authentication credentials.\",\"status\":\"UNAUTHENTICATED\"}}");
             return;
         }
-        send(exchange, 200, api(request).toString());
+        try {
+            send(exchange, 200, api(request).toString());
+        } catch (Refusal refusal) {
+            send(exchange, refusal.status, refusal.body);
+        }
     }
 
     private void token(HttpServerExchange exchange, String form) throws Exception {
@@ -250,7 +284,7 @@ final class LocalGoogle implements AutoCloseable {
         }
         if (path.equals(POLICY + "/policies/orgunits:batchModify")) {
             for (JsonNode modify : request.json().path("requests")) {
-                String target = modify.path("policyTargetKey").path("targetResource").asText();
+                String target = target(modify.path("policyTargetKey"));
                 String schema = modify.path("policyValue").path("policySchema").asText();
                 ObjectNode value = policies.computeIfAbsent(target, key -> new ConcurrentHashMap<>())
                         .computeIfAbsent(schema, key -> JSON.createObjectNode());
@@ -262,28 +296,96 @@ final class LocalGoogle implements AutoCloseable {
         }
         if (path.equals(POLICY + "/policies/orgunits:batchInherit")) {
             for (JsonNode inherit : request.json().path("requests")) {
-                policies.getOrDefault(inherit.path("policyTargetKey").path("targetResource").asText(), new ConcurrentHashMap<>())
+                policies.getOrDefault(target(inherit.path("policyTargetKey")), new ConcurrentHashMap<>())
                         .remove(inherit.path("policySchema").asText());
             }
             return JSON.createObjectNode();
         }
         if (path.equals(POLICY + "/policies:resolve")) {
-            String target = request.json().path("policyTargetKey").path("targetResource").asText();
+            String target = target(request.json().path("policyTargetKey"));
             String filter = request.json().path("policySchemaFilter").asText();
             ArrayNode resolved = JSON.createArrayNode();
             policies.getOrDefault(target, Map.of()).forEach((schema, value) -> {
                 if (schema.equals(filter) || filter.endsWith("*") && schema.startsWith(filter.substring(0, filter.length() - 1))) {
                     ObjectNode item = resolved.addObject();
-                    item.putObject("targetKey").put("targetResource", target);
+                    item.set("targetKey", request.json().path("policyTargetKey").deepCopy());
                     item.putObject("value").put("policySchema", schema).set("value", value.deepCopy());
-                    item.putObject("sourceKey").put("targetResource", target);
+                    item.set("sourceKey", request.json().path("policyTargetKey").deepCopy());
                 }
             });
             ObjectNode answer = JSON.createObjectNode();
             answer.set("resolvedPolicies", resolved);
             return answer;
         }
+        if (path.equals(POLICY + "/policies/networks:defineNetwork")) {
+            JsonNode define = request.json();
+            String target = define.path("targetResource").asText();
+            boolean hasDetails = false;
+            for (JsonNode setting : define.path("settings")) {
+                hasDetails |= setting.path("policySchema").asText().matches("chrome\\.networks\\.(wifi|vpn|ethernet)\\.Details");
+            }
+            if (define.path("name").asText().isEmpty() || !target.startsWith("orgunits/") || !hasDetails) {
+                return badRequest("A network needs a name, an orgunits/ target and a Details setting.");
+            }
+            String networkId = define.path("name").asText() + "-" + commandIds.incrementAndGet();
+            networks.put(networkId, target);
+            ObjectNode keys = JSON.createObjectNode().put("network_id", networkId);
+            ArrayNode echoed = JSON.createArrayNode();
+            for (JsonNode setting : define.path("settings")) {
+                ObjectNode value = (ObjectNode) setting.path("value").deepCopy();
+                // Google keeps secrets write-only and fills in the defaults of what was left out.
+                if (value.path("details").isObject()) {
+                    ObjectNode details = (ObjectNode) value.path("details");
+                    details.remove(List.of("passphrase", "psk"));
+                    details.putObject("proxySettings").put("type", "Direct");
+                }
+                policies.computeIfAbsent(target(target, keys), key -> new ConcurrentHashMap<>()).put(setting.path("policySchema").asText(), value);
+                echoed.addObject().put("policySchema", setting.path("policySchema").asText()).set("value", value.deepCopy());
+            }
+            ObjectNode answer = JSON.createObjectNode().put("networkId", networkId).put("targetResource", target);
+            answer.set("settings", echoed);
+            return answer;
+        }
+        if (path.equals(POLICY + "/policies/networks:defineCertificate")) {
+            JsonNode define = request.json();
+            if (!define.path("certificate").asText().startsWith("-----BEGIN CERTIFICATE-----") || !define.path("targetResource").asText().startsWith("orgunits/")) {
+                return badRequest("A certificate needs the PEM file's contents and an orgunits/ target.");
+            }
+            String networkId = "cert-" + commandIds.incrementAndGet();
+            certificates.put(networkId, define.path("targetResource").asText());
+            return JSON.createObjectNode().put("networkId", networkId).put("targetResource", define.path("targetResource").asText());
+        }
+        if (path.equals(POLICY + "/policies/networks:removeNetwork") || path.equals(POLICY + "/policies/networks:removeCertificate")) {
+            Map<String, String> defined = path.endsWith("removeNetwork") ? networks : certificates;
+            String networkId = request.json().path("networkId").asText();
+            if (!request.json().path("targetResource").asText().equals(defined.get(networkId))) {
+                return notFound("No " + networkId + " is defined at " + request.json().path("targetResource").asText() + ".");
+            }
+            defined.remove(networkId);
+            policies.remove(target(request.json().path("targetResource").asText(), JSON.createObjectNode().put("network_id", networkId)));
+            return JSON.createObjectNode();
+        }
         throw new IllegalArgumentException("LocalGoogle does not serve " + request.method() + " " + path);
+    }
+
+    /** Thrown to answer with Google's error shape. */
+    static final class Refusal extends RuntimeException {
+        final int status;
+        final String body;
+
+        Refusal(int status, String body) {
+            super(body);
+            this.status = status;
+            this.body = body;
+        }
+    }
+
+    private static JsonNode badRequest(String message) {
+        throw new Refusal(400, "{\"error\":{\"code\":400,\"message\":\"" + message + "\",\"status\":\"INVALID_ARGUMENT\"}}");
+    }
+
+    private static JsonNode notFound(String message) {
+        throw new Refusal(404, "{\"error\":{\"code\":404,\"message\":\"" + message + "\",\"status\":\"NOT_FOUND\"}}");
     }
 
     private static void send(HttpServerExchange exchange, int status, String body) {
