@@ -1,0 +1,118 @@
+package dev.shepherd.plugins.chromeos;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.command.Command;
+import dev.shepherd.api.device.Device;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.platform.NativeCommand;
+import dev.shepherd.api.platform.PlatformSupport;
+import dev.shepherd.api.policy.NativePayload;
+import dev.shepherd.api.policy.Setting;
+import jakarta.inject.Inject;
+import org.pf4j.Extension;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * ChromeOS as the kernel sees it: which settings compile to Chrome policies ({@link ChromePolicies}), which commands
+ * have a Google equivalent ({@link ChromeCommands}), and waking a device, which here means having the worker carry its
+ * commands out through Google, since ChromeOS devices never contact Shepherd.
+ */
+@Extension
+public final class ChromeOsPlatform implements PlatformSupport {
+
+    private final ChromeOsWorker worker;
+    private final ObjectMapper json = new ObjectMapper();
+
+    @Inject
+    public ChromeOsPlatform(ChromeOsWorker worker) {
+        this.worker = requireNonNull(worker, "worker is null");
+    }
+
+    @Override
+    public Platform platform() {
+        return Platform.CHROMEOS;
+    }
+
+    @Override
+    public Set<String> supportedSettingTypes() {
+        Set<String> types = new java.util.HashSet<>(ChromePolicies.POLICY_TYPES);
+        types.addAll(ChromeNetworks.TYPES);
+        return Set.copyOf(types);
+    }
+
+    /**
+     * One payload per Chrome policy schema, {@code {"policySchema": …, "value": {…}}} (with
+     * {@code additionalTargetKeys} where the schema has them) as batchModify carries it; a network or certificate is
+     * one payload holding its name and settings, as defineNetwork or defineCertificate carries them.
+     */
+    @Override
+    public List<NativePayload> compile(Device device, Setting setting) {
+        if (ChromeNetworks.TYPES.contains(setting.type())) {
+            ChromeNetworks.Definition definition = ChromeNetworks.compile(setting.type(), setting.value());
+            Map<String, Object> described = new java.util.LinkedHashMap<>();
+            if (definition instanceof ChromeNetworks.Network network) {
+                described.put("name", network.name());
+                described.put("settings", network.settings());
+            } else if (definition instanceof ChromeNetworks.Certificate certificate) {
+                described.put("ceritificateName", certificate.name());
+                described.put("certificate", certificate.pem());
+                described.put("settings", certificate.settings());
+            }
+            String method = definition instanceof ChromeNetworks.Network ? "networks:defineNetwork" : "networks:defineCertificate";
+            return List.of(new NativePayload(setting.key(), method, "application/json", write(described)));
+        }
+        return ChromePolicies.compile(setting.type(), setting.value()).policies().stream()
+                .map(policy -> {
+                    Map<String, Object> described = new java.util.LinkedHashMap<>();
+                    if (!policy.targetKeys().isEmpty()) {
+                        described.put("additionalTargetKeys", policy.targetKeys());
+                    }
+                    described.put("policySchema", policy.schema());
+                    described.put("value", policy.value());
+                    return new NativePayload(setting.key(), policy.schema(), "application/json", write(described));
+                })
+                .toList();
+    }
+
+    @Override
+    public Optional<NativeCommand> translate(Device device, Command command) {
+        try {
+            return ChromeCommands.translate(command).map(work -> new NativeCommand("application/json", write(describe(work))));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Map<String, String> describe(ChromeCommands.GoogleWork work) {
+        Map<String, String> described = new java.util.LinkedHashMap<>();
+        if (work instanceof ChromeCommands.Remote remote) {
+            described.put("commandType", remote.commandType());
+            remote.payload().ifPresent(payload -> described.put("payload", payload));
+        } else if (work instanceof ChromeCommands.Action action) {
+            described.put("action", action.action());
+            action.deprovisionReason().ifPresent(reason -> described.put("deprovisionReason", reason));
+        }
+        return described;
+    }
+
+    /** Hands the device to the worker and returns at once; false when Google cannot be reached yet. */
+    @Override
+    public boolean wake(Device device) {
+        return worker.wake(device.id());
+    }
+
+    private byte[] write(Object value) {
+        try {
+            return json.writeValueAsBytes(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

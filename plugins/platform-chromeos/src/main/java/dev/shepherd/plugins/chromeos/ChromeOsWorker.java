@@ -1,0 +1,367 @@
+package dev.shepherd.plugins.chromeos;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shepherd.api.command.Command;
+import dev.shepherd.api.command.CommandBus;
+import dev.shepherd.api.command.CommandResult;
+import dev.shepherd.api.command.CommandState;
+import dev.shepherd.api.command.CommandType;
+import dev.shepherd.api.config.PluginIdentity;
+import dev.shepherd.api.config.PluginStorage;
+import dev.shepherd.api.device.Device;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.DeviceRegistry;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The plugin's one worker thread, where all work with Google happens: ChromeOS devices never contact Shepherd, so
+ * the plugin takes their commands from the bus itself and carries them out through Google.
+ *
+ * <p>{@link #wake} (the kernel's wake-up for a device with new commands) queues the device and returns at once.
+ * Every {@code commandInterval} the worker also takes the commands of every synced device (so work whose wake-up was
+ * lost, or that failed transiently, is tried again) and polls Google for the results of the remote commands it issued.
+ * Every {@code syncInterval} it syncs the devices and reads the org units' policies back. A command taken stays
+ * {@code SENT} until Google's answer settles it: a transient Google failure leaves it to the next round, a refusal
+ * fails it with Google's words, and an issued remote command is remembered (in the plugin's storage) so it is issued
+ * once and its result polled until Google reports it executed, failed, expired or cancelled.
+ */
+@Singleton
+public final class ChromeOsWorker implements AutoCloseable {
+
+    static final String ISSUED_PREFIX = "issued/";
+    private static final Logger log = LoggerFactory.getLogger(ChromeOsWorker.class);
+    private static final int TAKE_AT_ONCE = 50;
+
+    private final GoogleApi google;
+    private final CommandBus bus;
+    private final DeviceRegistry registry;
+    private final PluginStorage storage;
+    private final OrgUnits orgUnits;
+    private final DirectorySync sync;
+    private final OrgUnitPolicies orgUnitPolicies;
+    private final ObjectMapper json = new ObjectMapper();
+    private final ScheduledExecutorService thread;
+    private final Set<DeviceId> woken = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean drainQueued = new AtomicBoolean();
+    private volatile Optional<DirectorySync.Report> lastSync = Optional.empty();
+    private volatile Optional<String> lastSyncError = Optional.empty();
+
+    @Inject
+    public ChromeOsWorker(GoogleApi google, CommandBus bus, DeviceRegistry registry, PluginStorage storage, OrgUnits orgUnits,
+                          DirectorySync sync, OrgUnitPolicies orgUnitPolicies, PluginIdentity identity) {
+        this.google = requireNonNull(google, "google is null");
+        this.bus = requireNonNull(bus, "bus is null");
+        this.registry = requireNonNull(registry, "registry is null");
+        this.storage = requireNonNull(storage, "storage is null");
+        this.orgUnits = requireNonNull(orgUnits, "orgUnits is null");
+        this.sync = requireNonNull(sync, "sync is null");
+        this.orgUnitPolicies = requireNonNull(orgUnitPolicies, "orgUnitPolicies is null");
+        String pluginId = requireNonNull(identity, "identity is null").id();
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, task -> {
+            Thread worker = new Thread(() -> {
+                MDC.put("plugin", pluginId);
+                task.run();
+            }, "chromeos-worker-" + pluginId);
+            worker.setDaemon(true);
+            return worker;
+        });
+        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        this.thread = executor;
+        ChromeOsSettings settings = google.settings();
+        long commandMillis = settings.commandInterval().toMillis();
+        thread.scheduleWithFixedDelay(this::round, commandMillis, commandMillis, TimeUnit.MILLISECONDS);
+        long syncMillis = settings.syncInterval().toMillis();
+        thread.scheduleWithFixedDelay(this::scheduledSync, Math.min(syncMillis, Duration.ofSeconds(30).toMillis()), syncMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Queues a device whose commands are to be carried out; returns at once.
+     *
+     * @param device the device
+     * @return false when the plugin cannot reach Google (no key or no admin user), so its commands wait
+     */
+    public boolean wake(DeviceId device) {
+        requireNonNull(device, "device is null");
+        if (!google.connected() || thread.isShutdown()) {
+            return false;
+        }
+        woken.add(device);
+        if (drainQueued.compareAndSet(false, true)) {
+            thread.execute(this::drain);
+        }
+        return true;
+    }
+
+    /**
+     * Runs work on the worker thread, after what is already queued.
+     *
+     * @param work the work
+     * @return its future
+     */
+    public <T> Future<T> submit(Callable<T> work) {
+        return thread.submit(requireNonNull(work, "work is null"));
+    }
+
+    /**
+     * Syncs now; only on the worker thread (through {@link #submit}).
+     *
+     * @return how it went
+     */
+    public DirectorySync.Report syncNow() throws GoogleApiException, InterruptedException {
+        try {
+            DirectorySync.Report report = sync.sync();
+            lastSync = Optional.of(report);
+            lastSyncError = Optional.empty();
+            orgUnitPolicies.readBack();
+            return report;
+        } catch (GoogleApiException e) {
+            lastSyncError = Optional.of(e.getMessage());
+            throw e;
+        }
+    }
+
+    /** @return the last successful sync */
+    public Optional<DirectorySync.Report> lastSync() {
+        return lastSync;
+    }
+
+    /** @return why the last sync failed, if it did */
+    public Optional<String> lastSyncError() {
+        return lastSyncError;
+    }
+
+    private void scheduledSync() {
+        if (!google.connected()) {
+            return;
+        }
+        try {
+            syncNow();
+        } catch (GoogleApiException e) {
+            log.warn("ChromeOS sync failed: {}", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            // One bad round must not end the schedule for good.
+            log.warn("ChromeOS sync failed", e);
+        }
+    }
+
+    /** The periodic fallback: every synced device's commands, then Google's results. */
+    private void round() {
+        if (!google.connected()) {
+            return;
+        }
+        woken.addAll(orgUnits.current().devices().keySet());
+        drain();
+        try {
+            pollIssued();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.warn("Polling Google's command results failed", e);
+        }
+    }
+
+    private void drain() {
+        drainQueued.set(false);
+        for (DeviceId device : List.copyOf(woken)) {
+            woken.remove(device);
+            try {
+                carryOut(device);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                log.warn("Carrying out the commands of {} failed", device, e);
+            }
+        }
+    }
+
+    private void carryOut(DeviceId deviceId) throws InterruptedException {
+        Optional<Device> device = registry.find(deviceId);
+        Optional<String> googleId = device.map(d -> d.hardwareIds().get(DirectorySync.HARDWARE_ID));
+        if (googleId.isEmpty()) {
+            return;
+        }
+        for (Command command : bus.take(deviceId, TAKE_AT_ONCE)) {
+            if (storage.get(ISSUED_PREFIX + command.id()).isPresent()) {
+                continue; // issued already; its result is polled
+            }
+            try {
+                Optional<CommandResult> result = carryOut(command, googleId.get());
+                result.ifPresent(done -> bus.report(deviceId, done));
+            } catch (GoogleApiException e) {
+                if (e.isTransient()) {
+                    log.info("Command {} for {} stays queued: {}", command.id(), deviceId, e.getMessage());
+                } else {
+                    bus.report(deviceId, failed(command, e.getMessage()));
+                }
+            }
+        }
+    }
+
+    /** @return the result, or empty when it comes later (an issued remote command) */
+    private Optional<CommandResult> carryOut(Command command, String googleId) throws GoogleApiException, InterruptedException {
+        if (command.type() == CommandType.INSTALL_PROFILE || command.type() == CommandType.REMOVE_PROFILE) {
+            Optional<OrgUnits.OrgUnit> unit = orgUnits.current().of(command.deviceId());
+            if (unit.isEmpty()) {
+                return Optional.of(failed(command, "the device's org unit is not known; sync the devices first"));
+            }
+            return Optional.of(orgUnitPolicies.apply(unit.get(), command));
+        }
+        if (command.type() == CommandType.REFRESH_INVENTORY) {
+            sync.refresh(command.deviceId(), googleId);
+            return Optional.of(new CommandResult(command.id(), CommandState.ACKNOWLEDGED, Map.of(), Optional.empty()));
+        }
+        Optional<ChromeCommands.GoogleWork> work;
+        try {
+            work = ChromeCommands.translate(command);
+        } catch (IllegalArgumentException e) {
+            return Optional.of(failed(command, e.getMessage()));
+        }
+        if (work.isEmpty()) {
+            return Optional.of(failed(command, "ChromeOS has no equivalent of " + command.type()));
+        }
+        if (work.get() instanceof ChromeCommands.Action action) {
+            act(googleId, action);
+            return Optional.of(new CommandResult(command.id(), CommandState.ACKNOWLEDGED, Map.of("action", action.action()), Optional.empty()));
+        }
+        ChromeCommands.Remote remote = (ChromeCommands.Remote) work.get();
+        ObjectNode body = json.createObjectNode().put("commandType", remote.commandType());
+        remote.payload().ifPresent(payload -> body.put("payload", payload));
+        JsonNode issued = google.call("POST", device(googleId, ":issueCommand"), body);
+        String googleCommandId = issued.path("commandId").asText("");
+        if (googleCommandId.isEmpty()) {
+            return Optional.of(failed(command, "Google accepted " + remote.commandType() + " without a commandId"));
+        }
+        ObjectNode record = json.createObjectNode().put("deviceId", command.deviceId().toString()).put("googleDeviceId", googleId)
+                .put("googleCommandId", googleCommandId).put("commandType", remote.commandType());
+        try {
+            storage.put(ISSUED_PREFIX + command.id(), json.writeValueAsBytes(record));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        log.info("Issued {} to {} as Google command {}", remote.commandType(), command.deviceId(), googleCommandId);
+        return Optional.empty();
+    }
+
+    /**
+     * A device action ({@code chromeosdevices.action}), on the worker thread.
+     *
+     * @param googleId Google's id of the device
+     * @param action the action
+     */
+    public void act(String googleId, ChromeCommands.Action action) throws GoogleApiException, InterruptedException {
+        ObjectNode body = json.createObjectNode().put("action", action.action());
+        action.deprovisionReason().ifPresent(reason -> body.put("deprovisionReason", reason));
+        google.call("POST", device(googleId, "/action"), body);
+    }
+
+    /** Asks Google how each issued remote command went, and reports those that are over. */
+    private void pollIssued() throws InterruptedException {
+        for (String key : storage.keys(ISSUED_PREFIX)) {
+            Optional<byte[]> stored = storage.get(key);
+            if (stored.isEmpty()) {
+                continue;
+            }
+            UUID commandId = UUID.fromString(key.substring(ISSUED_PREFIX.length()));
+            JsonNode record;
+            try {
+                record = json.readTree(stored.get());
+            } catch (IOException e) {
+                storage.delete(key);
+                continue;
+            }
+            DeviceId deviceId = DeviceId.parse(record.path("deviceId").asText());
+            Optional<CommandResult> result;
+            try {
+                JsonNode answer = google.call("GET", device(record.path("googleDeviceId").asText(),
+                        "/commands/" + URLEncoder.encode(record.path("googleCommandId").asText(), StandardCharsets.UTF_8)), null);
+                result = outcome(commandId, answer);
+            } catch (GoogleApiException e) {
+                if (e.isTransient()) {
+                    continue;
+                }
+                result = Optional.of(new CommandResult(commandId, CommandState.FAILED, Map.of(), Optional.of(e.getMessage())));
+            }
+            if (result.isPresent()) {
+                try {
+                    bus.report(deviceId, result.get());
+                } catch (RuntimeException e) {
+                    log.warn("The result of command {} could not be recorded: {}", commandId, e.getMessage());
+                }
+                storage.delete(key);
+            }
+        }
+    }
+
+    /** Google's command states: PENDING, SENT_TO_CLIENT, ACKED_BY_CLIENT, EXECUTED_BY_CLIENT, EXPIRED, CANCELLED. */
+    static Optional<CommandResult> outcome(UUID commandId, JsonNode answer) {
+        String state = answer.path("state").asText("");
+        Map<String, Object> response = new LinkedHashMap<>();
+        response.put("googleCommandId", answer.path("commandId").asText(""));
+        response.put("googleState", state);
+        JsonNode result = answer.path("commandResult");
+        if (result.hasNonNull("result")) {
+            response.put("result", result.get("result").asText());
+        }
+        if (result.hasNonNull("executeTime")) {
+            response.put("executeTime", result.get("executeTime").asText());
+        }
+        if (result.hasNonNull("commandResultPayload")) {
+            response.put("payload", result.get("commandResultPayload").asText());
+        }
+        return switch (state) {
+            case "EXECUTED_BY_CLIENT" -> "SUCCESS".equals(result.path("result").asText(""))
+                    ? Optional.of(new CommandResult(commandId, CommandState.ACKNOWLEDGED, response, Optional.empty()))
+                    : Optional.of(new CommandResult(commandId, CommandState.FAILED, response, Optional.of("the device reported "
+                    + result.path("result").asText("no result") + (result.hasNonNull("errorMessage") ? ": " + result.get("errorMessage").asText() : ""))));
+            case "EXPIRED", "CANCELLED" -> Optional.of(new CommandResult(commandId, CommandState.FAILED, response,
+                    Optional.of("Google reports the command " + state.toLowerCase())));
+            default -> Optional.empty();
+        };
+    }
+
+    private URI device(String googleId, String below) {
+        ChromeOsSettings settings = google.settings();
+        return URI.create(settings.directoryUrl() + "/admin/directory/v1/customer/" + settings.customerId() + "/devices/chromeos/"
+                + URLEncoder.encode(googleId, StandardCharsets.UTF_8) + below);
+    }
+
+    private static CommandResult failed(Command command, String reason) {
+        return new CommandResult(command.id(), CommandState.FAILED, Map.of(), Optional.of(reason));
+    }
+
+    /** Stops the worker; what is queued is taken again from the bus by the next generation. */
+    @Override
+    public void close() {
+        thread.shutdownNow();
+    }
+}

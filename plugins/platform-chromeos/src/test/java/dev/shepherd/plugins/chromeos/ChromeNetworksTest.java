@@ -1,0 +1,61 @@
+package dev.shepherd.plugins.chromeos;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** How Wi-Fi, VPN and certificate settings become what Google's networks methods define on an org unit. */
+class ChromeNetworksTest {
+
+    @Test
+    void aPersonalWifiIsAWpaPskNetworkForDevicesAndUsers() {
+        ChromeNetworks.Network network = (ChromeNetworks.Network) ChromeNetworks.compile("wifi",
+                Map.of("ssid", "Corp", "security", "WPA3_PERSONAL", "password", "correct horse", "hidden", true));
+        assertThat(network.name()).isEqualTo("Corp");
+        assertThat(network.settings()).containsExactly(
+                new ChromeNetworks.NetworkSetting("chrome.networks.wifi.Details", Map.of("details", Map.of("ssid", "Corp",
+                        "security", "WPA-PSK", "passphrase", "correct horse", "hiddenSsid", true, "automaticallyConnect", true))),
+                new ChromeNetworks.NetworkSetting("chrome.networks.wifi.AllowForChromeDevices", Map.of("allowForChromeDevices", true)),
+                new ChromeNetworks.NetworkSetting("chrome.networks.wifi.AllowForChromeUsers", Map.of("allowForChromeUsers", true)));
+    }
+
+    @Test
+    void whatANetworkCannotBeDefinedWithRefusesItWhole() {
+        assertThatThrownBy(() -> ChromeNetworks.compile("wifi", Map.of("ssid", "Corp", "security", "WPA2_ENTERPRISE", "eapMethod", "TLS",
+                "proxyUrl", "https://proxy.example.com/wpad.dat")))
+                .hasMessageStartingWith("Wi-Fi network Corp cannot be defined on ChromeOS: security WPA2_ENTERPRISE: this plugin does not define EAP")
+                .hasMessageContaining("proxyUrl");
+        assertThatThrownBy(() -> ChromeNetworks.compile("vpn", Map.of("name", "Office", "type", "WIREGUARD", "server", "vpn.example.com")))
+                .hasMessage("VPN Office cannot be defined on ChromeOS: type WIREGUARD: this plugin defines only L2TP/IPsec VPNs at Google");
+    }
+
+    @Test
+    void anL2tpVpnNamesItsHostUserAndPreSharedKey() {
+        ChromeNetworks.Network network = (ChromeNetworks.Network) ChromeNetworks.compile("vpn",
+                Map.of("name", "Office", "type", "L2TP", "server", "vpn.example.com", "username", "ana", "sharedSecret", "s3cret"));
+        assertThat(network.settings().get(0)).isEqualTo(new ChromeNetworks.NetworkSetting("chrome.networks.vpn.Details",
+                Map.of("details", Map.of("host", "vpn.example.com", "type", "L2TP-IPsec", "username", "ana", "psk", "s3cret"))));
+    }
+
+    @Test
+    void aTrustedRootIsDefinedAsPemWhetherItCameAsDerOrPemAndClientIdentitiesAreRefused() {
+        byte[] der = {0x30, (byte) 0x82, 0x01, 0x0a, 0x02, 0x01};
+        ChromeNetworks.Certificate fromDer = (ChromeNetworks.Certificate) ChromeNetworks.compile("certificate",
+                Map.of("name", "Corp Root", "kind", "TRUSTED_ROOT", "data", Base64.getEncoder().encodeToString(der)));
+        assertThat(fromDer.pem()).isEqualTo("-----BEGIN CERTIFICATE-----\nMIIBCgIB\n-----END CERTIFICATE-----\n");
+        assertThat(fromDer.settings()).extracting(ChromeNetworks.NetworkSetting::policySchema)
+                .isEqualTo(List.of("chrome.networks.certificates.AllowForChromeDevices", "chrome.networks.certificates.AllowForChromeUsers"));
+        String pem = "-----BEGIN CERTIFICATE-----\nMIIBCgIB\n-----END CERTIFICATE-----\n";
+        assertThat(ChromeNetworks.pem(Base64.getEncoder().encodeToString(pem.getBytes(StandardCharsets.US_ASCII)))).isEqualTo(pem);
+        assertThatThrownBy(() -> ChromeNetworks.compile("certificate", Map.of("name", "Me", "kind", "PKCS12_IDENTITY", "data", "AA==")))
+                .hasMessageContaining("the Chrome Policy API takes only CA certificates");
+        assertThatThrownBy(() -> ChromeNetworks.compile("certificate", Map.of("name", "Me", "kind", "SCEP_IDENTITY")))
+                .hasMessageContaining("SCEP_IDENTITY");
+    }
+}

@@ -1,0 +1,315 @@
+package dev.shepherd.plugins.chromeos;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.command.CommandState;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.policy.SettingState;
+import dev.shepherd.policy.DeviceSettingState;
+import dev.shepherd.testing.TestServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The ChromeOS plugin, loaded from its file by a real server, managing Chromebooks through a Google stand-in on
+ * loopback: devices are synced into the registry, a policy reaches their org units as Chrome policies and is read back
+ * as installed, remote commands are issued and followed to completion, and Google's errors are retried or surfaced
+ * without losing a command.
+ */
+class ChromeOsManagementIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path home;
+    private LocalGoogle google;
+    private TestServer server;
+
+    @BeforeEach
+    void start() throws Exception {
+        google = LocalGoogle.start();
+        google.addOrgUnit("/Sales", "03ph8a2z1sales");
+        google.addOrgUnit("/Lab", "03ph8a2z2lab");
+        google.addDevice("d1a2b3c4-0001", "5CD1230001", "/Sales", "ana@example.com");
+        google.addDevice("d1a2b3c4-0002", "5CD1230002", "/Sales", "ben@example.com");
+        google.addDevice("d1a2b3c4-0003", "5CD1230003", "/Lab", "cho@example.com");
+        Files.createDirectories(home.resolve("conf"));
+        Files.writeString(home.resolve("conf/shepherd.yaml"), """
+                plugins:
+                  config:
+                    chromeos:
+                      adminUser: "it-admin@example.com"
+                      directoryUrl: "%1$s"
+                      policyUrl: "%1$s"
+                      tokenUrl: "%1$s/token"
+                      syncInterval: "PT1H"
+                      commandInterval: "PT0.3S"
+                      retryDelay: "PT0.05S"
+                      maxAttempts: "3"
+                """.formatted(google.url()));
+        server = TestServer.start(home);
+        Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), server.pluginsDir().resolve("chromeos.zip"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> admin("GET", "/api/v1/plugins/chromeos/sync", "").statusCode() == 200);
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+        google.close();
+    }
+
+    @Test
+    void devicesAreSyncedPoliciesReachTheirOrgUnitsAndCommandsAreFollowedToCompletion() throws Exception {
+        HttpResponse<String> uploaded = admin("PUT", "/api/v1/plugins/chromeos/service-account", google.serviceAccountKey());
+        assertThat(uploaded.statusCode()).as(uploaded.body()).isEqualTo(200);
+        assertThat(uploaded.body()).contains("shepherd@shepherd-test.iam.gserviceaccount.com").doesNotContain("PRIVATE KEY");
+
+        HttpResponse<String> synced = admin("POST", "/api/v1/plugins/chromeos/sync", "");
+        assertThat(synced.statusCode()).as(synced.body()).isEqualTo(200);
+        assertThat(JSON.readTree(synced.body()).path("devices").asInt()).isEqualTo(3);
+        assertThat(JSON.readTree(synced.body()).path("enrolled").asInt()).isEqualTo(3);
+        assertThat(google.requests("GET", "/devices/chromeos")).as("two pages of devices").hasSize(2);
+        assertThat(google.requests().get(0).path()).isEqualTo("/token");
+        assertThat(google.requests().stream().filter(r -> !r.path().equals("/token")))
+                .allSatisfy(r -> assertThat(r.headers().get("authorization")).isEqualTo("Bearer ya29.local-1"));
+
+        DeviceId ana = chromebook("d1a2b3c4-0001");
+        DeviceId ben = chromebook("d1a2b3c4-0002");
+        DeviceId cho = chromebook("d1a2b3c4-0003");
+        Map<String, String> inventory = server.server().kernel().devices().inventory(ana);
+        assertThat(inventory).containsEntry("serial.number", "5CD1230001").containsEntry("os.version", "124.0.6367.171")
+                .containsEntry("model", "HP Chromebook x360 14c").containsEntry("chromeos.orgUnitPath", "/Sales")
+                .containsEntry("chromeos.recentUsers", "ana@example.com").containsEntry("chromeos.status", "ACTIVE");
+        assertThat(server.server().kernel().devices().get(ana).orElseThrow().device().lastCheckIn())
+                .contains(java.time.Instant.parse("2024-05-02T08:30:00Z"));
+
+        // Every Chromebook gets the policy, so each org unit's devices agree and it is set on both units.
+        String group = id(admin("POST", "/api/v1/groups", "{\"name\":\"Chromebooks\",\"rule\":{\"attribute\":\"platform\",\"op\":\"eq\",\"value\":\"chromeos\"}}"));
+        String policy = id(admin("POST", "/api/v1/policies", """
+                {"name": "Chromebook baseline", "settings": [
+                  {"type": "screen_lock", "value": {"timeoutMinutes": 10, "lockOnSleep": true}},
+                  {"type": "restrictions", "value": {"allowCamera": false, "allowScreenCapture": false}},
+                  {"type": "passcode", "value": {"required": true, "minLength": 6}}]}"""));
+        assertThat(admin("PUT", "/api/v1/policies/" + policy + "/assignments/" + group, "{\"priority\": 10}").statusCode()).isIn(200, 201, 204);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> state(ana, "screen_lock") == SettingState.INSTALLED
+                && state(cho, "restrictions") == SettingState.INSTALLED && state(ben, "screen_lock") == SettingState.INSTALLED);
+        await().atMost(Duration.ofSeconds(30)).until(() -> state(ana, "passcode") == SettingState.INSTALLED);
+        assertThat(google.policy("03ph8a2z1sales", "chrome.users.PinUnlockMinimumLength").toString()).isEqualTo("{\"pinUnlockMinimumLength\":6}");
+        JsonNode modify = google.requests("POST", "/policies/orgunits:batchModify").stream().map(LocalGoogle.Request::json)
+                .filter(body -> body.toString().contains("chrome.users.IdleSettingsExtended") && body.toString().contains("orgunits/03ph8a2z1sales"))
+                .findFirst().orElseThrow();
+        assertThat(modify.path("requests").get(0)).isEqualTo(JSON.readTree("""
+                {"policyTargetKey": {"targetResource": "orgunits/03ph8a2z1sales"},
+                 "policyValue": {"policySchema": "chrome.users.IdleSettingsExtended",
+                                 "value": {"screenLockDelayAc": {"duration": 600}, "screenLockDelayBattery": {"duration": 600},
+                                           "lockOnSleepOrLidClose": "TRUE"}},
+                 "updateMask": "screenLockDelayAc,screenLockDelayBattery,lockOnSleepOrLidClose"}"""));
+        assertThat(google.policy("03ph8a2z2lab", "chrome.users.VideoCaptureAllowed").toString()).isEqualTo("{\"videoCaptureAllowed\":false}");
+        assertThat(google.policy("03ph8a2z2lab", "chrome.users.Screenshot").toString()).isEqualTo("{\"disableScreenshots\":true}");
+        assertThat(google.requests("POST", "/policies:resolve")).isNotEmpty();
+
+        // A policy for one device of /Sales only cannot be set on /Sales without reaching the other: it fails, saying why.
+        String front = id(admin("POST", "/api/v1/groups", "{\"name\":\"Ana's Chromebook\"}"));
+        assertThat(admin("POST", "/api/v1/groups/" + front + "/members", "{\"add\":[\"" + ana + "\"]}").statusCode()).isIn(200, 201);
+        String updates = id(admin("POST", "/api/v1/policies", "{\"name\":\"Hold updates\",\"settings\":[{\"type\":\"os_update\",\"value\":{\"automatic\":false}}]}"));
+        admin("PUT", "/api/v1/policies/" + updates + "/assignments/" + front, "{\"priority\": 20}");
+        await().atMost(Duration.ofSeconds(30)).until(() -> state(ana, "os_update") == SettingState.FAILED);
+        assertThat(server.server().kernel().policies().settingStates(ana).stream().filter(s -> s.settingKey().equals("os_update"))
+                .findFirst().orElseThrow().reason().orElseThrow())
+                .contains("devices of /Sales disagree on os_update").contains("1 as this command says, 1 want it with another value or not at all");
+        assertThat(google.policy("03ph8a2z1sales", "chrome.devices.AutoUpdateSettings")).as("nothing set on /Sales").isNull();
+
+        // Reboot and powerwash: issued at Google, then polled until the device executed them.
+        UUID reboot = command(ana, "{\"type\":\"RESTART\"}");
+        UUID powerwash = command(cho, "{\"type\":\"WIPE\"}");
+        await().atMost(Duration.ofSeconds(30)).until(() -> commandState(reboot) == CommandState.ACKNOWLEDGED
+                && commandState(powerwash) == CommandState.ACKNOWLEDGED);
+        assertThat(google.requests("POST", "d1a2b3c4-0001:issueCommand")).singleElement()
+                .satisfies(r -> assertThat(r.json().path("commandType").asText()).isEqualTo("REBOOT"));
+        assertThat(google.requests("POST", "d1a2b3c4-0003:issueCommand")).singleElement()
+                .satisfies(r -> assertThat(r.json().path("commandType").asText()).isEqualTo("REMOTE_POWERWASH"));
+        assertThat(google.requests().stream().filter(r -> r.path().contains("/d1a2b3c4-0001/commands/")).count())
+                .as("polled until executed").isGreaterThanOrEqualTo(2);
+        assertThat(server.server().kernel().commands().get(reboot).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+        assertThat(google.tokensIssued()).as("the token is cached").isEqualTo(1);
+    }
+
+    @Test
+    void googleErrorsAreRetriedOrSurfacedAndNoCommandIsLost() throws Exception {
+        admin("PUT", "/api/v1/plugins/chromeos/service-account", google.serviceAccountKey());
+
+        // 403: the admin sees Google's refusal, not a stack trace.
+        google.fail("/orgunits", 403, Map.of(), "{\"error\":{\"code\":403,\"message\":\"Not Authorized to access this resource/api\",\"status\":\"PERMISSION_DENIED\"}}");
+        HttpResponse<String> refused = admin("POST", "/api/v1/plugins/chromeos/sync", "");
+        assertThat(refused.statusCode()).isEqualTo(502);
+        assertThat(refused.headers().firstValue("Content-Type")).contains("application/problem+json");
+        assertThat(JSON.readTree(refused.body()).path("detail").asText()).contains("403").contains("PERMISSION_DENIED")
+                .contains("Not Authorized to access this resource/api");
+        assertThat(JSON.readTree(refused.body()).path("googleStatus").asInt()).isEqualTo(403);
+
+        // 429 with Retry-After, then a 503: both retried within the call; the sync succeeds.
+        google.fail("/orgunits", 429, Map.of("Retry-After", "1"), "{\"error\":{\"code\":429,\"message\":\"Quota exceeded\",\"status\":\"RESOURCE_EXHAUSTED\"}}");
+        google.fail("/devices/chromeos", 503, Map.of(), "{\"error\":{\"code\":503,\"message\":\"The service is currently unavailable.\",\"status\":\"UNAVAILABLE\"}}");
+        long before = System.nanoTime();
+        HttpResponse<String> synced = admin("POST", "/api/v1/plugins/chromeos/sync", "");
+        assertThat(synced.statusCode()).as(synced.body()).isEqualTo(200);
+        assertThat(Duration.ofNanos(System.nanoTime() - before)).as("waited out Retry-After").isGreaterThanOrEqualTo(Duration.ofSeconds(1));
+        assertThat(google.requests("GET", "/orgunits")).hasSize(3);
+
+        // 401: the token is fetched again once and the call repeated.
+        google.expireToken();
+        DeviceId ana = chromebook("d1a2b3c4-0001");
+        UUID reboot = command(ana, "{\"type\":\"RESTART\"}");
+        await().atMost(Duration.ofSeconds(30)).until(() -> commandState(reboot) == CommandState.ACKNOWLEDGED);
+        assertThat(google.tokensIssued()).isEqualTo(2);
+
+        // Google unavailable through every retry: the command stays queued and is carried out once Google is back.
+        for (int i = 0; i < 3; i++) {
+            google.fail("d1a2b3c4-0002:issueCommand", 500, Map.of(), "{\"error\":{\"code\":500,\"message\":\"Internal error\",\"status\":\"INTERNAL\"}}");
+        }
+        DeviceId ben = chromebook("d1a2b3c4-0002");
+        UUID powerwash = command(ben, "{\"type\":\"WIPE\"}");
+        await().atMost(Duration.ofSeconds(30)).until(() -> commandState(powerwash) == CommandState.ACKNOWLEDGED);
+        assertThat(google.requests("POST", "d1a2b3c4-0002:issueCommand").size()).as("three failures, then the one Google took").isEqualTo(4);
+
+        // A refusal fails the command with Google's words.
+        google.fail("d1a2b3c4-0002:issueCommand", 400, Map.of(), "{\"error\":{\"code\":400,\"message\":\"Volume must be in [0,100]\",\"status\":\"INVALID_ARGUMENT\"}}");
+        UUID volume = command(ben, "{\"type\":\"RAW\",\"parameters\":{\"commandType\":\"SET_VOLUME\",\"payload\":{\"volume\":500}}}");
+        await().atMost(Duration.ofSeconds(30)).until(() -> commandState(volume) == CommandState.FAILED);
+        assertThat(server.server().kernel().commands().get(volume).orElseThrow().errorReason().orElseThrow())
+                .contains("400").contains("Volume must be in [0,100]");
+        assertThat(google.requests("POST", "d1a2b3c4-0002:issueCommand").get(4).json().path("payload").asText()).isEqualTo("{\"volume\":500}");
+
+        // A command ChromeOS has no equivalent for fails at once, saying so.
+        UUID lostMode = command(ben, "{\"type\":\"LOST_MODE_ON\"}");
+        await().atMost(Duration.ofSeconds(30)).until(() -> commandState(lostMode) == CommandState.FAILED);
+        assertThat(server.server().kernel().commands().get(lostMode).orElseThrow().errorReason()).contains("ChromeOS has no equivalent of LOST_MODE_ON");
+
+        // Device actions answer with Google's outcome; bad input is a 400 problem.
+        HttpResponse<String> disabled = admin("POST", "/api/v1/plugins/chromeos/devices/" + ben + "/action", "{\"action\":\"disable\"}");
+        assertThat(disabled.statusCode()).as(disabled.body()).isEqualTo(200);
+        assertThat(google.requests("POST", "d1a2b3c4-0002/action").get(0).json().path("action").asText()).isEqualTo("disable");
+        HttpResponse<String> noReason = admin("POST", "/api/v1/plugins/chromeos/devices/" + ben + "/action", "{\"action\":\"deprovision\"}");
+        assertThat(noReason.statusCode()).isEqualTo(400);
+        assertThat(noReason.body()).contains("deprovisionReason");
+    }
+
+    @Test
+    void networksCertificatesAndAppsAreDefinedOnTheirOrgUnitsAndRemovedWithThePolicy() throws Exception {
+        admin("PUT", "/api/v1/plugins/chromeos/service-account", google.serviceAccountKey());
+        assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
+        DeviceId ana = chromebook("d1a2b3c4-0001");
+        DeviceId cho = chromebook("d1a2b3c4-0003");
+        String app = "chromeos.app/chrome:mkaakpdehdafacodkgkpghoibnmamcme";
+
+        String group = id(admin("POST", "/api/v1/groups", "{\"name\":\"Chromebooks\",\"rule\":{\"attribute\":\"platform\",\"op\":\"eq\",\"value\":\"chromeos\"}}"));
+        String policy = id(admin("POST", "/api/v1/policies", """
+                {"name": "Chromebook networks and apps", "settings": [
+                  {"type": "wifi", "value": {"ssid": "Corp", "security": "WPA2_PERSONAL", "password": "correct horse"}},
+                  {"type": "certificate", "value": {"name": "Corp Root", "kind": "TRUSTED_ROOT", "data": "MIIBCgIB"}},
+                  {"type": "certificate", "value": {"name": "Ana", "kind": "PKCS12_IDENTITY", "data": "MIIBCgIB", "password": "p"}},
+                  {"type": "chromeos.app", "value": {"appId": "chrome:mkaakpdehdafacodkgkpghoibnmamcme", "installType": "FORCED"}},
+                  {"type": "os_update", "value": {"automatic": true, "minimumVersion": "15823.51.0", "deferralDays": 7}}]}"""));
+        assertThat(admin("PUT", "/api/v1/policies/" + policy + "/assignments/" + group, "{\"priority\": 10}").statusCode()).isIn(200, 201, 204);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> state(ana, "wifi/Corp") == SettingState.INSTALLED
+                && state(cho, "wifi/Corp") == SettingState.INSTALLED && state(cho, "certificate/Corp Root") == SettingState.INSTALLED
+                && state(ana, app) == SettingState.INSTALLED && state(cho, "certificate/Ana") == SettingState.FAILED
+                && state(ana, "os_update") == SettingState.FAILED);
+        JsonNode define = google.requests("POST", "/policies/networks:defineNetwork").stream().map(LocalGoogle.Request::json)
+                .filter(body -> body.path("targetResource").asText().equals("orgunits/03ph8a2z1sales")).findFirst().orElseThrow();
+        assertThat(define).isEqualTo(JSON.readTree("""
+                {"targetResource": "orgunits/03ph8a2z1sales", "name": "Corp", "settings": [
+                  {"policySchema": "chrome.networks.wifi.Details", "value": {"details": {"ssid": "Corp", "security": "WPA-PSK",
+                    "passphrase": "correct horse", "hiddenSsid": false, "automaticallyConnect": true}}},
+                  {"policySchema": "chrome.networks.wifi.AllowForChromeDevices", "value": {"allowForChromeDevices": true}},
+                  {"policySchema": "chrome.networks.wifi.AllowForChromeUsers", "value": {"allowForChromeUsers": true}}]}"""));
+        assertThat(google.networks()).as("one network per org unit").hasSize(2).containsValues("orgunits/03ph8a2z1sales", "orgunits/03ph8a2z2lab");
+        JsonNode certificate = google.requests("POST", "/policies/networks:defineCertificate").get(0).json();
+        assertThat(certificate.path("ceritificateName").asText()).isEqualTo("Corp Root");
+        assertThat(certificate.path("certificate").asText()).isEqualTo("-----BEGIN CERTIFICATE-----\nMIIBCgIB\n-----END CERTIFICATE-----\n");
+        assertThat(reason(cho, "certificate/Ana")).contains("the Chrome Policy API takes only CA certificates");
+        assertThat(google.requests("POST", "/policies/networks:defineCertificate")).as("once per org unit, and no identity").hasSize(2);
+        assertThat(google.requests("POST", "/policies/networks:defineNetwork")).as("once per org unit, though /Sales has two devices").hasSize(2);
+
+        JsonNode appModify = google.requests("POST", "/policies/orgunits:batchModify").stream().map(LocalGoogle.Request::json)
+                .filter(body -> body.toString().contains("chrome.users.apps.InstallType") && body.toString().contains("orgunits/03ph8a2z2lab"))
+                .findFirst().orElseThrow();
+        assertThat(appModify).isEqualTo(JSON.readTree("""
+                {"requests": [{"policyTargetKey": {"targetResource": "orgunits/03ph8a2z2lab",
+                                                   "additionalTargetKeys": {"app_id": "chrome:mkaakpdehdafacodkgkpghoibnmamcme"}},
+                               "policyValue": {"policySchema": "chrome.users.apps.InstallType", "value": {"appInstallType": "FORCED"}},
+                               "updateMask": "appInstallType"}]}"""));
+        assertThat(google.policy("03ph8a2z2lab", Map.of("app_id", "chrome:mkaakpdehdafacodkgkpghoibnmamcme"), "chrome.users.apps.InstallType")
+                .toString()).isEqualTo("{\"appInstallType\":\"FORCED\"}");
+        assertThat(google.policy("03ph8a2z1sales", "chrome.devices.AutoUpdateSettings").toString())
+                .as("what ChromeOS can express is set").isEqualTo("{\"updateDisabled\":false,\"deviceMinimumVersion\":{\"chromeosVersion\":\"15823.51.0\"}}");
+        assertThat(reason(ana, "os_update")).contains("ChromeOS cannot express deferralDays");
+
+        // The sync reads each network back under its network_id.
+        assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
+        assertThat(google.requests("POST", "/policies:resolve").stream().map(LocalGoogle.Request::json)
+                .filter(body -> body.path("policyTargetKey").path("additionalTargetKeys").has("network_id"))).isNotEmpty();
+        assertThat(state(ana, "wifi/Corp")).isEqualTo(SettingState.INSTALLED);
+
+        // Unassigned: networks and certificates are removed by id, the app handed back to the parent unit.
+        assertThat(admin("DELETE", "/api/v1/policies/" + policy + "/assignments/" + group, "").statusCode()).isIn(200, 204);
+        await().atMost(Duration.ofSeconds(30)).until(() -> google.networks().isEmpty() && google.certificates().isEmpty()
+                && google.policy("03ph8a2z2lab", Map.of("app_id", "chrome:mkaakpdehdafacodkgkpghoibnmamcme"), "chrome.users.apps.InstallType") == null);
+        assertThat(google.requests("POST", "/policies/networks:removeNetwork")).hasSize(2);
+        assertThat(google.requests("POST", "/policies/orgunits:batchInherit").stream().map(LocalGoogle.Request::json)
+                .filter(body -> body.toString().contains("chrome.users.apps.InstallType")).findFirst().orElseThrow()
+                .path("requests").get(0).path("policyTargetKey").path("additionalTargetKeys").path("app_id").asText())
+                .isEqualTo("chrome:mkaakpdehdafacodkgkpghoibnmamcme");
+    }
+
+    private String reason(DeviceId device, String key) {
+        return server.server().kernel().policies().settingStates(device).stream().filter(s -> s.settingKey().equals(key))
+                .findFirst().orElseThrow().reason().orElse("");
+    }
+
+    private DeviceId chromebook(String googleId) {
+        return server.server().kernel().devices().idByHardwareId(Platform.CHROMEOS, "chromeDeviceId", googleId).orElseThrow();
+    }
+
+    private SettingState state(DeviceId device, String key) {
+        return server.server().kernel().policies().settingStates(device).stream().filter(s -> s.settingKey().equals(key))
+                .map(DeviceSettingState::state).findFirst().orElse(null);
+    }
+
+    private CommandState commandState(UUID id) {
+        return server.server().kernel().commands().get(id).orElseThrow().command().state();
+    }
+
+    private UUID command(DeviceId device, String body) throws Exception {
+        HttpResponse<String> issued = admin("POST", "/api/v1/devices/" + device + "/commands", body);
+        assertThat(issued.statusCode()).as(issued.body()).isEqualTo(201);
+        return UUID.fromString(JSON.readTree(issued.body()).path("command").path("id").asText());
+    }
+
+    private static String id(HttpResponse<String> created) throws Exception {
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        return JSON.readTree(created.body()).path("id").asText();
+    }
+
+    private HttpResponse<String> admin(String method, String path, String body) {
+        return server.send(HttpRequest.newBuilder(server.uri(path))
+                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
+                .header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+}

@@ -1,0 +1,86 @@
+package dev.shepherd.plugins.chromeos;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** How the kernel's settings become Chrome policy values: only the fields the admin set, each in its schema. */
+class ChromePoliciesTest {
+
+    @Test
+    void aScreenLockSetsTheLockDelaysOnPowerAndBatteryAndLockingOnSleep() {
+        assertThat(ChromePolicies.compile("screen_lock", Map.of("timeoutMinutes", 5, "lockOnSleep", false)).policies()).containsExactly(
+                new ChromePolicies.ChromePolicy("chrome.users.IdleSettingsExtended", Map.of(
+                        "screenLockDelayAc", Map.of("duration", 300L), "screenLockDelayBattery", Map.of("duration", 300L),
+                        "lockOnSleepOrLidClose", "FALSE")));
+    }
+
+    @Test
+    void restrictionsSetOnlyTheSchemasOfTheFieldsGivenWithChromesPolarity() {
+        assertThat(ChromePolicies.compile("restrictions", Map.of("allowScreenCapture", true, "allowFactoryReset", false,
+                "allowAirDrop", false)).policies()).containsExactlyInAnyOrder(
+                new ChromePolicies.ChromePolicy("chrome.users.Screenshot", Map.of("disableScreenshots", false)),
+                new ChromePolicies.ChromePolicy("chrome.devices.DevicePowerwashAllowed", Map.of("devicePowerwashAllowed", false)));
+    }
+
+    @Test
+    void automaticUpdatesOffDisablesAutoUpdateAndAMinimumVersionIsEnforced() {
+        ChromePolicies.Compiled compiled = ChromePolicies.compile("os_update", Map.of("automatic", false, "minimumVersion", "15823.51.0"));
+        assertThat(compiled.policies()).containsExactly(new ChromePolicies.ChromePolicy("chrome.devices.AutoUpdateSettings",
+                Map.of("updateDisabled", true, "deviceMinimumVersion", Map.of("chromeosVersion", "15823.51.0"))));
+        assertThat(compiled.unsupported()).isEmpty();
+    }
+
+    @Test
+    void updateFieldsChromeOsSchedulesDifferentlyAreNamedAsUnsupported() {
+        ChromePolicies.Compiled compiled = ChromePolicies.compile("os_update", Map.of("automatic", true, "deferralDays", 7,
+                "enforceBy", "2024-06-01T00:00:00Z", "installWindowStart", "02:00", "installWindowEnd", "04:00"));
+        assertThat(compiled.policies()).containsExactly(new ChromePolicies.ChromePolicy("chrome.devices.AutoUpdateSettings", Map.of("updateDisabled", false)));
+        assertThat(compiled.unsupported()).hasSize(3);
+        assertThat(String.join("\n", compiled.unsupported())).contains("enforceBy: ChromeOS gives a minimum version a warning period in days")
+                .contains("deferralDays: ChromeOS can scatter updates").contains("installWindowStart/installWindowEnd");
+        assertThat(ChromePolicies.compile("os_update", Map.of("automatic", true, "deferralDays", 0)).unsupported())
+                .as("no deferral is no deferral").isEmpty();
+    }
+
+    @Test
+    void aPasscodeRulesThePinLengthAndTheLockDelayAndNamesWhatOnlyGoogleWorkspaceOrNothingRules() {
+        ChromePolicies.Compiled compiled = ChromePolicies.compile("passcode", Map.of("required", true, "minLength", 8,
+                "maxInactivityMinutes", 3, "maxFailedAttempts", 10, "maxAgeDays", 0));
+        assertThat(compiled.policies()).containsExactly(
+                new ChromePolicies.ChromePolicy("chrome.users.PinUnlockMinimumLength", Map.of("pinUnlockMinimumLength", 8L)),
+                new ChromePolicies.ChromePolicy("chrome.users.IdleSettingsExtended", Map.of(
+                        "screenLockDelayAc", Map.of("duration", 180L), "screenLockDelayBattery", Map.of("duration", 180L))));
+        assertThat(compiled.unsupported()).containsExactly("maxFailedAttempts: ChromeOS has no wipe after failed unlock attempts");
+    }
+
+    @Test
+    void anAppIsItsInstallTypeUnderItsAppIdTargetKey() {
+        assertThat(ChromePolicies.compile("chromeos.app", Map.of("appId", "chrome:mkaakpdehdafacodkgkpghoibnmamcme", "installType", "FORCED")).policies())
+                .containsExactly(new ChromePolicies.ChromePolicy("chrome.users.apps.InstallType",
+                        Map.of("app_id", "chrome:mkaakpdehdafacodkgkpghoibnmamcme"), Map.of("appInstallType", "FORCED")));
+        assertThat(ChromePolicies.targetKeys("chromeos.app", "chromeos.app/android:com.google.android.apps.translate"))
+                .isEqualTo(Map.of("app_id", "android:com.google.android.apps.translate"));
+    }
+
+    @Test
+    void aSettingWithNothingChromeCanExpressIsRefusedRatherThanReportedApplied() {
+        assertThatThrownBy(() -> ChromePolicies.compile("restrictions", Map.of("allowAirDrop", false)))
+                .hasMessageContaining("none of the fields set in this restrictions setting has a ChromeOS equivalent");
+        assertThatThrownBy(() -> ChromePolicies.compile("passcode", Map.of("required", true, "requireAlphanumeric", true)))
+                .hasMessageContaining("none of the fields set in this passcode setting has a ChromeOS equivalent")
+                .hasMessageContaining("requireAlphanumeric: a ChromeOS PIN is digits");
+        assertThatThrownBy(() -> ChromePolicies.compile("encryption", Map.of()))
+                .hasMessageContaining("ChromeOS has no equivalent of the setting type encryption");
+    }
+
+    @Test
+    void removingASettingHandsBackEverySchemaItsTypeMaySet() {
+        assertThat(ChromePolicies.schemas("restrictions")).hasSize(4).contains("chrome.users.VideoCaptureAllowed");
+        assertThat(ChromePolicies.schemas("wifi")).isEqualTo(List.of());
+    }
+}

@@ -1,0 +1,407 @@
+package dev.shepherd.plugins.chromeos;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.undertow.Undertow;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.handlers.BlockingHandler;
+import io.undertow.util.HttpString;
+
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.Signature;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A stand-in for Google on loopback, answering with the shapes Google documents: the OAuth token endpoint
+ * ({@code /token}, JWT-bearer grant, checking the assertion's RS256 signature against the service account's public
+ * key), the Admin SDK Directory API (org units, ChromeOS devices with pagination, {@code issueCommand},
+ * {@code commands.get}, {@code action}) and the Chrome Policy API ({@code orgunits:batchModify},
+ * {@code orgunits:batchInherit}, {@code policies:resolve}, and {@code networks:defineNetwork}, {@code removeNetwork},
+ * {@code defineCertificate}, {@code removeCertificate}) over an in-memory policy store. Policies with additional
+ * target keys ({@code app_id}, {@code network_id}) are kept per key, as Google keeps an app's or a network's policies.
+ * A defined network's settings resolve under its {@code network_id}; defining takes the documented required fields
+ * (name or certificate, settings with a {@code Details} for networks, an {@code orgunits/} target) or answers 400.
+ *
+ * <p>Every API call must carry the access token issued last, or it is answered 401 as Google answers an expired one.
+ * A remote command moves one state on each {@code commands.get}: ACKED_BY_CLIENT, then EXECUTED_BY_CLIENT with result
+ * SUCCESS. Tests script failures ({@link #fail}) and read every request back ({@link #requests}).
+ */
+final class LocalGoogle implements AutoCloseable {
+
+    static final String CUSTOMER = "/admin/directory/v1/customer/my_customer";
+    static final String POLICY = "/v1/customers/my_customer";
+
+    /** One request as received: headers lower case, the body parsed when JSON. */
+    record Request(String method, String path, String query, Map<String, String> headers, String body) {
+        JsonNode json() {
+            try {
+                return JSON.readTree(body);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** A scripted answer for the next request whose path ends with {@code pathSuffix}. */
+    record Failure(String pathSuffix, int status, Map<String, String> headers, String body) {
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Undertow server;
+    private final KeyPair serviceAccount;
+    private final List<Request> requests = new CopyOnWriteArrayList<>();
+    private final Deque<Failure> failures = new ArrayDeque<>();
+    private final List<ObjectNode> devices = new CopyOnWriteArrayList<>();
+    private final List<ObjectNode> orgUnits = new CopyOnWriteArrayList<>();
+    private final Map<String, ObjectNode> commands = new ConcurrentHashMap<>();
+    /** "targetResource additionalTargetKeys" → schema → value. */
+    private final Map<String, Map<String, ObjectNode>> policies = new ConcurrentHashMap<>();
+    private final AtomicInteger issued = new AtomicInteger();
+    private final AtomicInteger commandIds = new AtomicInteger(1000);
+    /** networkId → its org unit's target resource, for networks and certificates defined. */
+    private final Map<String, String> networks = new ConcurrentHashMap<>();
+    private final Map<String, String> certificates = new ConcurrentHashMap<>();
+    private volatile String currentToken = "none yet";
+
+    private LocalGoogle(KeyPair serviceAccount) {
+        this.serviceAccount = serviceAccount;
+        this.server = Undertow.builder().addHttpListener(0, "127.0.0.1")
+                .setHandler(new BlockingHandler(this::handle)).build();
+        server.start();
+    }
+
+    static LocalGoogle start() throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+        generator.initialize(2048);
+        return new LocalGoogle(generator.generateKeyPair());
+    }
+
+    String url() {
+        InetSocketAddress address = (InetSocketAddress) server.getListenerInfo().get(0).getAddress();
+        return "http://127.0.0.1:" + address.getPort();
+    }
+
+    /** The service account's JSON key, as Google Cloud hands it out. */
+    String serviceAccountKey() {
+        String pem = "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                .encodeToString(serviceAccount.getPrivate().getEncoded()) + "\n-----END PRIVATE KEY-----\n";
+        ObjectNode key = JSON.createObjectNode().put("type", "service_account").put("project_id", "shepherd-test")
+                .put("private_key_id", "k3y1d").put("private_key", pem)
+                .put("client_email", "shepherd@shepherd-test.iam.gserviceaccount.com").put("client_id", "1234567890")
+                .put("token_uri", "https://oauth2.googleapis.com/token");
+        return key.toString();
+    }
+
+    void addOrgUnit(String path, String id) {
+        orgUnits.add(JSON.createObjectNode().put("kind", "admin#directory#orgUnit").put("name", path.substring(path.lastIndexOf('/') + 1))
+                .put("orgUnitPath", path).put("orgUnitId", "id:" + id).put("parentOrgUnitPath", "/"));
+    }
+
+    void addDevice(String deviceId, String serial, String orgUnitPath, String user) {
+        ObjectNode device = JSON.createObjectNode().put("kind", "admin#directory#chromeosdevice").put("deviceId", deviceId)
+                .put("serialNumber", serial).put("status", "ACTIVE").put("lastSync", "2024-05-02T08:30:00.000Z")
+                .put("model", "HP Chromebook x360 14c").put("osVersion", "124.0.6367.171").put("platformVersion", "15823.51.0 (Official Build) stable-channel")
+                .put("orgUnitPath", orgUnitPath).put("annotatedAssetId", "ASSET-" + serial).put("macAddress", "a1b2c3d4e5f6");
+        device.putArray("recentUsers").addObject().put("type", "USER_TYPE_MANAGED").put("email", user);
+        devices.add(device);
+    }
+
+    /** The next request whose path ends with the suffix gets this answer instead. */
+    void fail(String pathSuffix, int status, Map<String, String> headers, String body) {
+        synchronized (failures) {
+            failures.add(new Failure(pathSuffix, status, headers, body));
+        }
+    }
+
+    /** From now on the token issued last is refused with 401, as Google refuses an expired one. */
+    void expireToken() {
+        currentToken = "expired";
+    }
+
+    List<Request> requests() {
+        return List.copyOf(requests);
+    }
+
+    List<Request> requests(String method, String pathSuffix) {
+        return requests.stream().filter(r -> r.method().equals(method) && r.path().endsWith(pathSuffix)).toList();
+    }
+
+    int tokensIssued() {
+        return issued.get();
+    }
+
+    /** What Google applies to an org unit for a schema, as resolve would say. */
+    ObjectNode policy(String orgUnitId, String schema) {
+        return policy(orgUnitId, Map.of(), schema);
+    }
+
+    /** The same for a schema with additional target keys, such as an app's {@code app_id}. */
+    ObjectNode policy(String orgUnitId, Map<String, String> targetKeys, String schema) {
+        return policies.getOrDefault(target("orgunits/" + orgUnitId, JSON.valueToTree(targetKeys)), Map.of()).get(schema);
+    }
+
+    /** The networks and certificates defined now, by id. */
+    Map<String, String> networks() {
+        return Map.copyOf(networks);
+    }
+
+    Map<String, String> certificates() {
+        return Map.copyOf(certificates);
+    }
+
+    private static String target(String resource, JsonNode additionalTargetKeys) {
+        return additionalTargetKeys == null || additionalTargetKeys.isMissingNode() || additionalTargetKeys.isEmpty()
+                ? resource : resource + " " + new TreeMap<>(JSON.convertValue(additionalTargetKeys, Map.class));
+    }
+
+    private static String target(JsonNode policyTargetKey) {
+        return target(policyTargetKey.path("targetResource").asText(), policyTargetKey.path("additionalTargetKeys"));
+    }
+
+    private void handle(HttpServerExchange exchange) throws Exception {
+        exchange.startBlocking();
+        String body = new String(exchange.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        Map<String, String> headers = new TreeMap<>();
+        for (HttpString name : exchange.getRequestHeaders().getHeaderNames()) {
+            headers.put(name.toString().toLowerCase(), exchange.getRequestHeaders().getFirst(name));
+        }
+        String path = URLDecoder.decode(exchange.getRequestPath(), StandardCharsets.UTF_8);
+        Request request = new Request(exchange.getRequestMethod().toString(), path, exchange.getQueryString(), headers, body);
+        requests.add(request);
+        Failure failure = null;
+        synchronized (failures) {
+            for (Failure candidate : failures) {
+                if (path.endsWith(candidate.pathSuffix())) {
+                    failure = candidate;
+                    failures.remove(candidate);
+                    break;
+                }
+            }
+        }
+        if (failure != null) {
+            failure.headers().forEach((name, value) -> exchange.getResponseHeaders().put(new HttpString(name), value));
+            send(exchange, failure.status(), failure.body());
+            return;
+        }
+        if (path.equals("/token")) {
+            token(exchange, body);
+            return;
+        }
+        if (!("Bearer " + currentToken).equals(headers.get("authorization"))) {
+            send(exchange, 401, "{\"error\":{\"code\":401,\"message\":\"Request had invalid authentication credentials.\",\"status\":\"UNAUTHENTICATED\"}}");
+            return;
+        }
+        try {
+            send(exchange, 200, api(request).toString());
+        } catch (Refusal refusal) {
+            send(exchange, refusal.status, refusal.body);
+        }
+    }
+
+    private void token(HttpServerExchange exchange, String form) throws Exception {
+        Map<String, String> fields = new LinkedHashMap<>();
+        for (String pair : form.split("&")) {
+            int equals = pair.indexOf('=');
+            fields.put(URLDecoder.decode(pair.substring(0, equals), StandardCharsets.UTF_8), URLDecoder.decode(pair.substring(equals + 1), StandardCharsets.UTF_8));
+        }
+        String[] jwt = fields.getOrDefault("assertion", "").split("\\.");
+        Signature rs256 = Signature.getInstance("SHA256withRSA");
+        rs256.initVerify(serviceAccount.getPublic());
+        rs256.update((jwt[0] + "." + jwt[1]).getBytes(StandardCharsets.US_ASCII));
+        JsonNode header = JSON.readTree(Base64.getUrlDecoder().decode(jwt[0]));
+        JsonNode claims = JSON.readTree(Base64.getUrlDecoder().decode(jwt[1]));
+        boolean valid = "urn:ietf:params:oauth:grant-type:jwt-bearer".equals(fields.get("grant_type"))
+                && rs256.verify(Base64.getUrlDecoder().decode(jwt[2])) && "RS256".equals(header.path("alg").asText())
+                && "shepherd@shepherd-test.iam.gserviceaccount.com".equals(claims.path("iss").asText())
+                && "it-admin@example.com".equals(claims.path("sub").asText())
+                && claims.path("scope").asText().contains("https://www.googleapis.com/auth/admin.directory.device.chromeos")
+                && claims.path("scope").asText().contains("https://www.googleapis.com/auth/chrome.management.policy")
+                && (url() + "/token").equals(claims.path("aud").asText())
+                && claims.path("exp").asLong() - claims.path("iat").asLong() <= 3600;
+        if (!valid) {
+            send(exchange, 400, "{\"error\":\"invalid_grant\",\"error_description\":\"Invalid JWT Signature.\"}");
+            return;
+        }
+        currentToken = "ya29.local-" + issued.incrementAndGet();
+        send(exchange, 200, "{\"access_token\":\"" + currentToken + "\",\"expires_in\":3599,\"token_type\":\"Bearer\"}");
+    }
+
+    private JsonNode api(Request request) {
+        String path = request.path();
+        String devicesPrefix = CUSTOMER + "/devices/chromeos";
+        if (path.equals(CUSTOMER + "/orgunits")) {
+            ObjectNode answer = JSON.createObjectNode().put("kind", "admin#directory#org_units");
+            answer.putArray("organizationUnits").addAll(orgUnits);
+            return answer;
+        }
+        if (path.equals(devicesPrefix)) {
+            // Two devices a page, so the plugin must follow nextPageToken.
+            int from = request.query() != null && request.query().contains("pageToken=") ? Integer.parseInt(request.query().replaceAll(".*pageToken=(\\d+).*", "$1")) : 0;
+            ObjectNode answer = JSON.createObjectNode().put("kind", "admin#directory#chromeosdevices");
+            answer.putArray("chromeosdevices").addAll(devices.subList(from, Math.min(from + 2, devices.size())));
+            if (from + 2 < devices.size()) {
+                answer.put("nextPageToken", Integer.toString(from + 2));
+            }
+            return answer;
+        }
+        if (path.startsWith(devicesPrefix + "/") && path.endsWith(":issueCommand")) {
+            String commandId = Integer.toString(commandIds.incrementAndGet());
+            commands.put(commandId, JSON.createObjectNode().put("commandId", commandId).put("type", request.json().path("commandType").asText())
+                    .put("state", "PENDING").put("issueTime", "2024-05-02T09:00:00Z"));
+            return JSON.createObjectNode().put("commandId", commandId);
+        }
+        if (path.startsWith(devicesPrefix + "/") && path.contains("/commands/")) {
+            ObjectNode command = commands.get(path.substring(path.lastIndexOf('/') + 1));
+            switch (command.path("state").asText()) {
+                case "PENDING" -> command.put("state", "ACKED_BY_CLIENT");
+                case "ACKED_BY_CLIENT" -> {
+                    command.put("state", "EXECUTED_BY_CLIENT");
+                    command.putObject("commandResult").put("result", "SUCCESS").put("executeTime", "2024-05-02T09:01:00Z");
+                }
+                default -> { }
+            }
+            return command.deepCopy();
+        }
+        if (path.startsWith(devicesPrefix + "/") && path.endsWith("/action")) {
+            return JSON.createObjectNode();
+        }
+        if (path.equals(POLICY + "/policies/orgunits:batchModify")) {
+            for (JsonNode modify : request.json().path("requests")) {
+                String target = target(modify.path("policyTargetKey"));
+                String schema = modify.path("policyValue").path("policySchema").asText();
+                ObjectNode value = policies.computeIfAbsent(target, key -> new ConcurrentHashMap<>())
+                        .computeIfAbsent(schema, key -> JSON.createObjectNode());
+                for (String field : modify.path("updateMask").asText().split(",")) {
+                    value.set(field, modify.path("policyValue").path("value").path(field));
+                }
+            }
+            return JSON.createObjectNode();
+        }
+        if (path.equals(POLICY + "/policies/orgunits:batchInherit")) {
+            for (JsonNode inherit : request.json().path("requests")) {
+                policies.getOrDefault(target(inherit.path("policyTargetKey")), new ConcurrentHashMap<>())
+                        .remove(inherit.path("policySchema").asText());
+            }
+            return JSON.createObjectNode();
+        }
+        if (path.equals(POLICY + "/policies:resolve")) {
+            String target = target(request.json().path("policyTargetKey"));
+            String filter = request.json().path("policySchemaFilter").asText();
+            ArrayNode resolved = JSON.createArrayNode();
+            policies.getOrDefault(target, Map.of()).forEach((schema, value) -> {
+                if (schema.equals(filter) || filter.endsWith("*") && schema.startsWith(filter.substring(0, filter.length() - 1))) {
+                    ObjectNode item = resolved.addObject();
+                    item.set("targetKey", request.json().path("policyTargetKey").deepCopy());
+                    item.putObject("value").put("policySchema", schema).set("value", value.deepCopy());
+                    item.set("sourceKey", request.json().path("policyTargetKey").deepCopy());
+                }
+            });
+            ObjectNode answer = JSON.createObjectNode();
+            answer.set("resolvedPolicies", resolved);
+            return answer;
+        }
+        if (path.equals(POLICY + "/policies/networks:defineNetwork")) {
+            JsonNode define = request.json();
+            String target = define.path("targetResource").asText();
+            boolean hasDetails = false;
+            for (JsonNode setting : define.path("settings")) {
+                hasDetails |= setting.path("policySchema").asText().matches("chrome\\.networks\\.(wifi|vpn|ethernet)\\.Details");
+            }
+            if (define.path("name").asText().isEmpty() || !target.startsWith("orgunits/") || !hasDetails) {
+                return badRequest("A network needs a name, an orgunits/ target and a Details setting.");
+            }
+            String networkId = define.path("name").asText() + "-" + commandIds.incrementAndGet();
+            networks.put(networkId, target);
+            ObjectNode keys = JSON.createObjectNode().put("network_id", networkId);
+            ArrayNode echoed = JSON.createArrayNode();
+            for (JsonNode setting : define.path("settings")) {
+                ObjectNode value = (ObjectNode) setting.path("value").deepCopy();
+                // Google keeps secrets write-only and fills in the defaults of what was left out.
+                if (value.path("details").isObject()) {
+                    ObjectNode details = (ObjectNode) value.path("details");
+                    details.remove(List.of("passphrase", "psk"));
+                    details.putObject("proxySettings").put("type", "Direct");
+                }
+                policies.computeIfAbsent(target(target, keys), key -> new ConcurrentHashMap<>()).put(setting.path("policySchema").asText(), value);
+                echoed.addObject().put("policySchema", setting.path("policySchema").asText()).set("value", value.deepCopy());
+            }
+            ObjectNode answer = JSON.createObjectNode().put("networkId", networkId).put("targetResource", target);
+            answer.set("settings", echoed);
+            return answer;
+        }
+        if (path.equals(POLICY + "/policies/networks:defineCertificate")) {
+            JsonNode define = request.json();
+            if (!define.path("certificate").asText().startsWith("-----BEGIN CERTIFICATE-----") || !define.path("targetResource").asText().startsWith("orgunits/")) {
+                return badRequest("A certificate needs the PEM file's contents and an orgunits/ target.");
+            }
+            String networkId = "cert-" + commandIds.incrementAndGet();
+            certificates.put(networkId, define.path("targetResource").asText());
+            return JSON.createObjectNode().put("networkId", networkId).put("targetResource", define.path("targetResource").asText());
+        }
+        if (path.equals(POLICY + "/policies/networks:removeNetwork") || path.equals(POLICY + "/policies/networks:removeCertificate")) {
+            Map<String, String> defined = path.endsWith("removeNetwork") ? networks : certificates;
+            String networkId = request.json().path("networkId").asText();
+            if (!request.json().path("targetResource").asText().equals(defined.get(networkId))) {
+                return notFound("No " + networkId + " is defined at " + request.json().path("targetResource").asText() + ".");
+            }
+            defined.remove(networkId);
+            policies.remove(target(request.json().path("targetResource").asText(), JSON.createObjectNode().put("network_id", networkId)));
+            return JSON.createObjectNode();
+        }
+        throw new IllegalArgumentException("LocalGoogle does not serve " + request.method() + " " + path);
+    }
+
+    /** Thrown to answer with Google's error shape. */
+    static final class Refusal extends RuntimeException {
+        final int status;
+        final String body;
+
+        Refusal(int status, String body) {
+            super(body);
+            this.status = status;
+            this.body = body;
+        }
+    }
+
+    private static JsonNode badRequest(String message) {
+        throw new Refusal(400, "{\"error\":{\"code\":400,\"message\":\"" + message + "\",\"status\":\"INVALID_ARGUMENT\"}}");
+    }
+
+    private static JsonNode notFound(String message) {
+        throw new Refusal(404, "{\"error\":{\"code\":404,\"message\":\"" + message + "\",\"status\":\"NOT_FOUND\"}}");
+    }
+
+    private static void send(HttpServerExchange exchange, int status, String body) {
+        exchange.setStatusCode(status);
+        exchange.getResponseHeaders().put(new HttpString("Content-Type"), "application/json; charset=UTF-8");
+        exchange.getResponseSender().send(body);
+    }
+
+    @Override
+    public void close() {
+        server.stop();
+    }
+
+    static List<String> paths(List<Request> requests) {
+        List<String> paths = new ArrayList<>();
+        requests.forEach(r -> paths.add(r.method() + " " + r.path()));
+        return paths;
+    }
+}
