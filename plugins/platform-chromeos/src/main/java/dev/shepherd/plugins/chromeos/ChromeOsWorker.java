@@ -359,9 +359,20 @@ public final class ChromeOsWorker implements AutoCloseable {
         return new CommandResult(command.id(), CommandState.FAILED, Map.of(), Optional.of(reason));
     }
 
-    /** Stops the worker; what is queued is taken again from the bus by the next generation. */
+    /**
+     * Stops the worker; what is queued is taken again from the bus by the next generation. Work in progress may
+     * finish first, since interrupting a thread inside a database call closes its connection.
+     */
     @Override
     public void close() {
-        thread.shutdownNow();
+        thread.shutdown();
+        try {
+            if (!thread.awaitTermination(2, java.util.concurrent.TimeUnit.SECONDS)) {
+                thread.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            thread.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
     }
 }
