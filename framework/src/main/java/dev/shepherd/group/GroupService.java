@@ -106,6 +106,11 @@ public final class GroupService {
         return query(SELECT + " ORDER BY g.name", List.of());
     }
 
+    /** @return the groups an actor created, such as a plugin's mirrored groups */
+    public List<Group> createdBy(Actor actor) {
+        return query(SELECT + " WHERE g.created_by = ? ORDER BY g.name", List.of(actor.toString()));
+    }
+
     public Optional<Group> get(String id) {
         return query(SELECT + " WHERE g.id = ?", List.of(id)).stream().findFirst();
     }

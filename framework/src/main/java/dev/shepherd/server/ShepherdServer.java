@@ -176,6 +176,8 @@ public final class ShepherdServer implements AutoCloseable {
                 new JdbcPluginKeyValueStore(database.dataSource()), database, kernel.events());
         environment.exportPerPlugin(DeviceRegistry.class,
                 pluginId -> new PluginDeviceRegistry(pluginId, kernel.devices(), kernel.enrollmentTokens()));
+        environment.exportPerPlugin(dev.shepherd.api.group.GroupDirectory.class,
+                pluginId -> new dev.shepherd.group.PluginGroupDirectory(pluginId, kernel.groups()));
         environment.export(CommandBus.class, new PluginCommandBus(kernel.commands()));
         environment.export(dev.shepherd.api.pki.CertificateAuthority.class, kernel.certificateAuthority());
         environment.export(dev.shepherd.api.pki.ServerSigner.class, new CmsServerSigner(identity));

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.api.group.GroupDirectory;
 import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.EnrollmentClaim;
 import dev.shepherd.api.device.EnrollmentMethod;
@@ -24,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 import static java.util.Objects.requireNonNull;
@@ -61,12 +63,19 @@ public final class DirectorySync {
     private final GoogleApi google;
     private final DeviceRegistry registry;
     private final OrgUnits orgUnits;
+    private final GroupDirectory groups;
 
     @Inject
-    public DirectorySync(GoogleApi google, DeviceRegistry registry, OrgUnits orgUnits) {
+    public DirectorySync(GoogleApi google, DeviceRegistry registry, OrgUnits orgUnits, GroupDirectory groups) {
         this.google = requireNonNull(google, "google is null");
         this.registry = requireNonNull(registry, "registry is null");
         this.orgUnits = requireNonNull(orgUnits, "orgUnits is null");
+        this.groups = requireNonNull(groups, "groups is null");
+    }
+
+    /** The Shepherd group mirroring an org unit, so admins can assign policies and rules to it. */
+    static String groupName(String orgUnitPath) {
+        return "ChromeOS " + orgUnitPath;
     }
 
     /**
@@ -134,6 +143,16 @@ public final class DirectorySync {
             pageToken = Optional.of(page.path("nextPageToken").asText("")).filter(token -> !token.isEmpty());
         } while (pageToken.isPresent());
         orgUnits.replace(new OrgUnits.Snapshot(units, devices));
+        Map<String, String> groupIds = new HashMap<>();
+        for (String path : units.keySet()) {
+            try {
+                groupIds.put(path, groups.ensureGroup(groupName(path), "Chromebooks in the Google organisational unit " + path
+                        + ", kept in step by the ChromeOS plugin"));
+            } catch (IllegalArgumentException e) {
+                skipped.add("org unit " + path + " has no Shepherd group: " + e.getMessage());
+            }
+        }
+        devices.forEach((device, path) -> groups.setGroups(device, groupIds.containsKey(path) ? Set.of(groupIds.get(path)) : Set.of()));
         Report report = new Report(Instant.now(), count, enrolled, units.size(), skipped);
         log.info("Synced {} ChromeOS devices ({} new) in {} org units", count, enrolled, units.size());
         return report;

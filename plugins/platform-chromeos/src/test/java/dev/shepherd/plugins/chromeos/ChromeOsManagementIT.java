@@ -97,6 +97,12 @@ class ChromeOsManagementIT {
         assertThat(server.server().kernel().devices().get(ana).orElseThrow().device().lastCheckIn())
                 .contains(java.time.Instant.parse("2024-05-02T08:30:00Z"));
 
+        // Each org unit is a Shepherd group the plugin keeps in step, so admins can target it.
+        var kernelGroups = server.server().kernel().groups();
+        assertThat(kernelGroups.groupsOf(ana)).extracting(dev.shepherd.group.Group::name).contains("ChromeOS /Sales");
+        assertThat(kernelGroups.createdBy(dev.shepherd.audit.Actor.plugin("chromeos"))).extracting(dev.shepherd.group.Group::name)
+                .contains("ChromeOS /Sales");
+
         // Every Chromebook gets the policy, so each org unit's devices agree and it is set on both units.
         String group = id(admin("POST", "/api/v1/groups", "{\"name\":\"Chromebooks\",\"rule\":{\"attribute\":\"platform\",\"op\":\"eq\",\"value\":\"chromeos\"}}"));
         String policy = id(admin("POST", "/api/v1/policies", """

@@ -1,0 +1,2 @@
+/** Groups as plugins maintain them. */
+package dev.shepherd.api.group;
