@@ -40,7 +40,8 @@ class PluginHostTest {
 
     @BeforeEach
     void startServer() {
-        server = TestServer.start(home);
+        // A short call timeout, which the hanging-plugin test waits out.
+        server = TestServer.start(home, java.util.Map.of("SHEPHERD_PLUGINS_CALL_TIMEOUT", "3s"));
     }
 
     @AfterEach

@@ -50,7 +50,8 @@ public final class TestServer implements AutoCloseable {
                 "SHEPHERD_HTTP_PORT", "0",
                 "SHEPHERD_HTTPS_PORT", "-1",
                 "SHEPHERD_PLUGINS_SCAN_INTERVAL", "200ms",
-                "SHEPHERD_PLUGINS_CALL_TIMEOUT", "3s",
+                // Long enough that a busy CI machine never fails a well-behaved plugin; tests of hanging plugins set less.
+                "SHEPHERD_PLUGINS_CALL_TIMEOUT", "20s",
                 "SHEPHERD_BOOTSTRAP_ADMIN_USER", ADMIN,
                 "SHEPHERD_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD));
         env.putAll(environment);
