@@ -42,9 +42,12 @@ final class CommandResource {
         this.kernel = requireNonNull(kernel, "kernel is null");
     }
 
-    /** Full wipes erase a device: they need their own permission on top of remote actions. */
+    /**
+     * Wipes destroy data — all of it, or everything the organisation put on the device (an enterprise wipe, which
+     * also unenrolls it): they need their own permission on top of remote actions.
+     */
     static void checkWipe(ApiRequest request, CommandType type) {
-        if (type == CommandType.WIPE && !request.principal().role().allows(Permission.DEVICE_WIPE)) {
+        if ((type == CommandType.WIPE || type == CommandType.ENTERPRISE_WIPE) && !request.principal().role().allows(Permission.DEVICE_WIPE)) {
             throw ApiException.forbidden("The " + request.principal().role().name().toLowerCase()
                     + " role lacks the device_wipe permission that a wipe needs.");
         }

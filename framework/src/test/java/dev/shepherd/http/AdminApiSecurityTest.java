@@ -114,11 +114,13 @@ class AdminApiSecurityTest {
 
         HttpResponse<String> lock = post("/api/v1/devices/" + deviceId + "/commands", helpdesk, "{\"type\":\"LOCK\"}");
         HttpResponse<String> wipe = post("/api/v1/devices/" + deviceId + "/commands", helpdesk, "{\"type\":\"WIPE\"}");
+        HttpResponse<String> enterpriseWipe = post("/api/v1/devices/" + deviceId + "/commands", helpdesk, "{\"type\":\"ENTERPRISE_WIPE\"}");
         HttpResponse<String> policy = post("/api/v1/policies", helpdesk, "{\"name\":\"x\",\"settings\":[]}");
 
         assertThat(lock.statusCode()).isEqualTo(201);
         assertThat(wipe.statusCode()).isEqualTo(403);
         assertThat(json.readTree(wipe.body()).path("detail").asText()).contains("device_wipe");
+        assertThat(enterpriseWipe.statusCode()).as("removing the organisation's data is a wipe too").isEqualTo(403);
         assertThat(policy.statusCode()).isEqualTo(403);
     }
 
