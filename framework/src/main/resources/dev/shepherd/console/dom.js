@@ -118,3 +118,11 @@ export function announce(text) {
 export function heading(text, ...extra) {
   return h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, text), ...extra);
 }
+
+/** For a form's submit handler: true (after saying so and focusing it) when a required text input is blank. */
+export function blank(input, feedback, text) {
+  if (input.value.trim()) return false;
+  replace(feedback, message('error', text));
+  input.focus();
+  return true;
+}

@@ -44,6 +44,13 @@ function build(schema, label, required, top = false) {
   return jsonField(schema, title, required);
 }
 
+/** Whether an optional control was left empty (its field is then not sent); a required one may not be. */
+function empty(control, required, title) {
+  if (control.value.trim() !== '') return false;
+  if (required) throw new FormError(control, `Fill in “${title}”.`);
+  return true;
+}
+
 function wrap(title, control, schema, required) {
   const id = uid('setting');
   control.id = id;
@@ -109,10 +116,7 @@ function stringField(schema, title, required) {
   return {
     element: wrap(title, input, schema, required),
     read() {
-      if (input.value === '') {
-        if (required) throw new FormError(input, `Fill in “${title}”.`);
-        return UNSET;
-      }
+      if (empty(input, required, title)) return UNSET;
       if (!input.checkValidity()) throw new FormError(input, `“${title}”: ${input.validationMessage}`);
       return input.value;
     },
@@ -128,10 +132,7 @@ function numberField(schema, title, required) {
   return {
     element: wrap(title, input, schema, required),
     read() {
-      if (input.value === '') {
-        if (required) throw new FormError(input, `Fill in “${title}”.`);
-        return UNSET;
-      }
+      if (empty(input, required, title)) return UNSET;
       const value = Number(input.value);
       if (!input.checkValidity() || Number.isNaN(value) || (schema.type === 'integer' && !Number.isInteger(value))) {
         const bounds = [schema.minimum !== undefined ? `at least ${schema.minimum}` : null,
@@ -191,10 +192,7 @@ function jsonField(schema, title, required) {
   return {
     element: wrap(title, area, hinted, required),
     read() {
-      if (area.value.trim() === '') {
-        if (required) throw new FormError(area, `Fill in “${title}”.`);
-        return UNSET;
-      }
+      if (empty(area, required, title)) return UNSET;
       try {
         return JSON.parse(area.value);
       } catch (error) {

@@ -1,4 +1,4 @@
-import { h, replace, field, message, empty, table, when, words, heading, confirmAction } from '../dom.js';
+import { h, replace, field, message, blank, empty, table, when, words, heading, confirmAction } from '../dom.js';
 
 const PLATFORMS = [['ios', 'iPhone and iPad'], ['macos', 'Mac'], ['android', 'Android'], ['windows', 'Windows']];
 const APPLE = new Set(['ios', 'macos']);
@@ -81,18 +81,14 @@ function createForm(api, groups, created, reload) {
       field('Name', name, 'Say who or what it is for, such as “Front desk iPads”.'),
       field('Platform', platform),
       field('Ownership', ownership),
-      groups.length || !api.can('GROUP_READ') ? field('Put enrolled devices in group', group) : null,
+      groups.length ? field('Put enrolled devices in group', group) : null,
       field('Valid for (hours)', hours),
       field('Maximum devices', uses, 'Leave empty for no limit.')),
     feedback,
     h('button', { type: 'submit', class: 'primary' }, 'Create link'));
   form.addEventListener('submit', async event => {
     event.preventDefault();
-    if (!name.value.trim()) {
-      replace(feedback, message('error', 'Give the link a name.'));
-      name.focus();
-      return;
-    }
+    if (blank(name, feedback, 'Give the link a name.')) return;
     const body = {
       name: name.value.trim(),
       ownership: ownership.value,

@@ -1,4 +1,4 @@
-import { h, replace, field, message, empty, table, words, heading } from '../dom.js';
+import { h, replace, field, message, blank, empty, table, words, heading } from '../dom.js';
 
 /** Groups: the list, and creating a static group (devices join it through enrollment links or the API). */
 export const groupsPage = {
@@ -43,11 +43,7 @@ function createForm(api, reload) {
     h('button', { type: 'submit', class: 'primary' }, 'Create group'));
   form.addEventListener('submit', async event => {
     event.preventDefault();
-    if (!name.value.trim()) {
-      replace(feedback, message('error', 'Give the group a name.'));
-      name.focus();
-      return;
-    }
+    if (blank(name, feedback, 'Give the group a name.')) return;
     try {
       const group = await api.post('/api/v1/groups', { name: name.value.trim(), description: description.value.trim() });
       replace(feedback, message('info', `Group “${group.name}” created.`));

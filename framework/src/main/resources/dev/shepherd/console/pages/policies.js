@@ -1,4 +1,4 @@
-import { h, replace, field, message, empty, table, when, heading, confirmAction } from '../dom.js';
+import { h, replace, field, message, blank, empty, table, when, heading, confirmAction } from '../dom.js';
 import { schemaForm, FormError } from '../schema-form.js';
 
 function problem(error) {
@@ -82,11 +82,7 @@ export const newPolicyPage = {
         h('a', { href: '#/policies', class: 'button secondary' }, 'Cancel')));
     form.addEventListener('submit', async event => {
       event.preventDefault();
-      if (!name.value.trim()) {
-        replace(feedback, message('error', 'Give the policy a name.'));
-        name.focus();
-        return;
-      }
+      if (blank(name, feedback, 'Give the policy a name.')) return;
       let body;
       try {
         body = { name: name.value.trim(), description: description.value.trim(),
