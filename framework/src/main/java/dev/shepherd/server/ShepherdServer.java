@@ -2,6 +2,7 @@ package dev.shepherd.server;
 
 import dev.shepherd.config.ConfigException;
 import dev.shepherd.config.ShepherdConfig;
+import dev.shepherd.console.WebConsole;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.DeviceEndpointRouter;
 import dev.shepherd.http.HealthHandler;
@@ -200,7 +201,10 @@ public final class ShepherdServer implements AutoCloseable {
         PluginAdminEndpoints pluginAdminEndpoints = new PluginAdminEndpoints();
         registry.addListener(pluginAdminEndpoints);
         adminApi.handler().addDynamicRoutes(pluginAdminEndpoints::routes);
+        WebConsole console = new WebConsole();
         PathHandler paths = new PathHandler()
+                .addExactPath("/", console.page())
+                .addPrefixPath(WebConsole.ASSETS, console.assets())
                 .addExactPath("/health", new HealthHandler(database, plugins, io))
                 .addPrefixPath(DeviceEndpointRouter.MOUNT, deviceEndpoints)
                 .addPrefixPath("/scep", new ScepHandler(new ScepService(kernel.certificateAuthority()), io))

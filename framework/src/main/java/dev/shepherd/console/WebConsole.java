@@ -1,0 +1,76 @@
+package dev.shepherd.console;
+
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.handlers.resource.ClassPathResourceManager;
+import io.undertow.server.handlers.resource.ResourceHandler;
+import io.undertow.util.Headers;
+import io.undertow.util.Methods;
+import io.undertow.util.StatusCodes;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+
+/**
+ * The web admin console: static files from this package's resources, a single page that talks to the admin API.
+ * {@code GET /} is the page; its scripts and styles are under {@link #ASSETS} (a root path the device endpoint router
+ * keeps from plugins). There is no server-side rendering and no session handling here: the page signs in through
+ * {@code /api/v1/auth/login} like any other API client, so the API's authentication, roles and CSRF rules are the
+ * console's too.
+ */
+public final class WebConsole {
+
+    /** Where the console's scripts and styles are served. */
+    public static final String ASSETS = "/ui";
+    private static final String RESOURCES = "dev/shepherd/console/";
+
+    private final byte[] page;
+    private final ResourceHandler assets;
+
+    public WebConsole() {
+        ClassLoader loader = WebConsole.class.getClassLoader();
+        try (InputStream in = loader.getResourceAsStream(RESOURCES + "index.html")) {
+            if (in == null) {
+                throw new IllegalStateException("the console's index.html is missing from the classpath");
+            }
+            this.page = in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        this.assets = new ResourceHandler(new ClassPathResourceManager(loader, RESOURCES))
+                .setDirectoryListingEnabled(false);
+    }
+
+    /** {@code GET /}: the console's page. */
+    public HttpHandler page() {
+        return exchange -> {
+            if (!exchange.getRequestMethod().equals(Methods.GET) && !exchange.getRequestMethod().equals(Methods.HEAD)) {
+                exchange.setStatusCode(StatusCodes.METHOD_NOT_ALLOWED);
+                exchange.getResponseHeaders().put(Headers.ALLOW, "GET, HEAD");
+                exchange.endExchange();
+                return;
+            }
+            exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/html; charset=utf-8");
+            exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-cache");
+            exchange.getResponseSender().send(java.nio.ByteBuffer.wrap(page));
+        };
+    }
+
+    /** {@code /ui/…}: the console's scripts, styles and images; the page itself is not served here. */
+    public HttpHandler assets() {
+        return this::serveAsset;
+    }
+
+    private void serveAsset(HttpServerExchange exchange) throws Exception {
+        String relative = exchange.getRelativePath();
+        if (relative.isEmpty() || relative.endsWith("/") || relative.equals("/index.html")) {
+            exchange.setStatusCode(StatusCodes.NOT_FOUND);
+            exchange.endExchange();
+            return;
+        }
+        // Browsers revalidate (Last-Modified) on each load, so an upgraded server never runs yesterday's scripts.
+        exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-cache");
+        assets.handleRequest(exchange);
+    }
+}

@@ -1,0 +1,185 @@
+// The console's only way to the server: the admin REST API, with the session cookie and its CSRF token.
+//
+// Before sending, every request is checked against the route table the server publishes (/api/openapi.json, each
+// operation's x-permission) and the signed-in admin's permissions (/api/v1/auth/me). A request the role may not
+// make is refused here and never sent, so no page can make one, whatever its buttons show.
+
+const CSRF_KEY = 'shepherd.csrf';
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** An API call that failed, with a message an admin can act on. */
+export class ApiError extends Error {
+  constructor(status, message, details = []) {
+    super(message);
+    this.status = status;
+    this.details = details;
+  }
+}
+
+/** Plain words for a failed response: the server's own detail when it sent a problem, else the status. */
+async function errorFrom(response) {
+  let problem = null;
+  try {
+    problem = await response.json();
+  } catch {
+    // not a problem document: fall back to the status below
+  }
+  const fallback = {
+    400: 'The server could not accept what was sent.',
+    401: 'Your session has ended. Please sign in again.',
+    403: 'Your role is not allowed to do that.',
+    404: 'That no longer exists.',
+    409: 'Someone else changed this at the same time. Reload and try again.',
+    412: 'Someone else changed this at the same time. Reload and try again.',
+    429: 'Too many attempts. Wait a few minutes and try again.',
+  }[response.status] ?? `The server answered with an error (${response.status}). Try again later.`;
+  const detail = problem?.detail || fallback;
+  return new ApiError(response.status, detail, Array.isArray(problem?.errors) ? problem.errors : []);
+}
+
+function pattern(template) {
+  const escaped = template.split(/\{[^}]+}/).map(part => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${escaped.join('[^/]+')}$`);
+}
+
+export class Api {
+  constructor() {
+    this.csrf = sessionStorage.getItem(CSRF_KEY);
+    this.me = null;
+    this.routes = [];
+    this.onSignedOut = () => {};
+  }
+
+  /** Signs in; on success the admin and the route table are loaded. */
+  async login(username, password) {
+    const response = await fetch('/api/v1/auth/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ username, password }),
+      credentials: 'same-origin',
+    });
+    if (!response.ok) {
+      throw response.status === 401
+        ? new ApiError(401, 'The username or password is wrong.')
+        : await errorFrom(response);
+    }
+    const signedIn = await response.json();
+    this.csrf = signedIn.csrfToken;
+    sessionStorage.setItem(CSRF_KEY, this.csrf);
+    await this.load();
+  }
+
+  /**
+   * Picks up the session of this browser tab after a reload. The CSRF token is kept in sessionStorage (this tab
+   * only); without it there is no session to resume, and the console shows the sign-in page without asking.
+   */
+  async resume() {
+    if (!this.csrf) return false;
+    try {
+      await this.load();
+      return true;
+    } catch (error) {
+      this.forget();
+      if (error.status === 401) return false;
+      throw error;
+    }
+  }
+
+  async load() {
+    const [me, document] = await Promise.all([
+      this.raw('GET', '/api/v1/auth/me'),
+      fetch('/api/openapi.json', { headers: { Accept: 'application/json' } }).then(response => response.json()),
+    ]);
+    this.me = me;
+    this.routes = [];
+    for (const [template, operations] of Object.entries(document.paths ?? {})) {
+      for (const [method, operation] of Object.entries(operations)) {
+        this.routes.push({
+          method: method.toUpperCase(),
+          template,
+          pattern: pattern(template),
+          permission: operation['x-permission'] ? operation['x-permission'].toUpperCase() : null,
+        });
+      }
+    }
+  }
+
+  async logout() {
+    try {
+      if (this.me) await this.post('/api/v1/auth/logout');
+    } finally {
+      this.forget();
+    }
+  }
+
+  forget() {
+    this.me = null;
+    this.csrf = null;
+    sessionStorage.removeItem(CSRF_KEY);
+  }
+
+  /** Whether the signed-in admin holds a permission, such as 'POLICY_WRITE'. */
+  can(permission) {
+    return Boolean(this.me?.permissions?.includes(permission));
+  }
+
+  /** Whether the signed-in admin may call this method on this path (query string excluded). */
+  allows(method, path) {
+    const route = this.routes.find(candidate => candidate.method === method && candidate.pattern.test(path));
+    if (!route) return false;
+    return route.permission === null || this.can(route.permission);
+  }
+
+  get(path, query) {
+    return this.request('GET', path, { query });
+  }
+
+  post(path, body) {
+    return this.request('POST', path, { body });
+  }
+
+  put(path, body, headers) {
+    return this.request('PUT', path, { body, headers });
+  }
+
+  delete(path) {
+    return this.request('DELETE', path, {});
+  }
+
+  async request(method, path, { body, query, headers } = {}) {
+    if (!this.allows(method, path)) {
+      const role = (this.me?.role ?? 'signed-out').toLowerCase();
+      throw new ApiError(403, `Your role (${role}) is not allowed to do this, so the console did not ask the server.`);
+    }
+    return this.raw(method, path, { body, query, headers });
+  }
+
+  async raw(method, path, { body, query, headers = {} } = {}) {
+    const search = new URLSearchParams();
+    for (const [name, value] of Object.entries(query ?? {})) {
+      if (value !== undefined && value !== null && value !== '') search.set(name, value);
+    }
+    const url = search.size ? `${path}?${search}` : path;
+    const sent = { Accept: 'application/json', ...headers };
+    if (body !== undefined) sent['Content-Type'] = 'application/json';
+    if (!SAFE.has(method) && this.csrf) sent['X-CSRF-Token'] = this.csrf;
+    let response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: sent,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: 'same-origin',
+      });
+    } catch {
+      throw new ApiError(0, 'The server cannot be reached. Check the network connection and try again.');
+    }
+    if (response.status === 401 && this.me) {
+      this.forget();
+      this.onSignedOut();
+    }
+    if (!response.ok) throw await errorFrom(response);
+    if (response.status === 204) return null;
+    return response.json();
+  }
+}

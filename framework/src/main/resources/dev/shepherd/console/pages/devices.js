@@ -1,0 +1,195 @@
+import { h, replace, field, message, empty, table, when, words, heading, confirmAction, announce } from '../dom.js';
+
+const PLATFORMS = ['ios', 'macos', 'android', 'windows', 'chromeos'];
+const STATUSES = ['PENDING', 'ENROLLED', 'QUARANTINED', 'RETIRED', 'WIPED'];
+const COMPLIANCE = ['COMPLIANT', 'NON_COMPLIANT', 'IN_GRACE_PERIOD', 'UNKNOWN'];
+// What the search box looks in; each is an indexed filter of GET /api/v1/devices, so search stays fast on big fleets.
+const SEARCH_BY = [['name', 'Name starts with'], ['serial', 'Serial number is'], ['user', 'User id is'], ['tag', 'Has tag']];
+
+function select(name, label, values, chosen) {
+  return h('select', { name, 'aria-label': label },
+    h('option', { value: '' }, `Any ${label.toLowerCase()}`),
+    values.map(value => h('option', { value, selected: value === chosen }, words(value))));
+}
+
+function deviceLink(device) {
+  return h('a', { href: `#/devices/${encodeURIComponent(device.id)}` }, device.name || device.serialNumber || device.id);
+}
+
+/** The device list: search and filters over the indexed device query, a keyset page at a time. */
+export const devicesPage = {
+  path: '/devices',
+  nav: 'Devices',
+  title: 'Devices',
+  needs: 'DEVICE_READ',
+  async render({ api, main, params, stale }) {
+    const query = params.query;
+    const by = SEARCH_BY.some(([key]) => query.has(key)) ? SEARCH_BY.find(([key]) => query.has(key))[0] : 'name';
+    const text = h('input', { type: 'search', name: 'q', value: query.get(by) ?? '', autocomplete: 'off' });
+    const searchBy = h('select', { name: 'by', 'aria-label': 'Search in' },
+      SEARCH_BY.map(([key, label]) => h('option', { value: key, selected: key === by }, label)));
+    const platform = select('platform', 'Platform', PLATFORMS, query.get('platform'));
+    const status = select('status', 'Status', STATUSES, query.get('status'));
+    const compliance = select('compliance', 'Compliance', COMPLIANCE, query.get('compliance'));
+    const results = h('div', { class: 'results', 'aria-live': 'polite' });
+    // Set by the groups page's links; shown, and cleared by following the link to all devices.
+    const group = query.get('group');
+    const form = h('form', { class: 'filters', role: 'search' },
+      h('div', { class: 'search-row' }, searchBy, field('Search devices', text)),
+      platform, status, compliance,
+      h('button', { type: 'submit', class: 'primary' }, 'Search'));
+    replace(main, heading('Devices'), form,
+      group ? h('p', { class: 'hint' }, 'Showing the members of one group. ', h('a', { href: '#/devices' }, 'Show all devices')) : null,
+      results);
+
+    let cursor = null;
+    let rows = [];
+    let latest = 0;
+    const filters = () => {
+      const chosen = { platform: platform.value, status: status.value, compliance: compliance.value, group };
+      if (text.value.trim()) chosen[searchBy.value] = text.value.trim();
+      return chosen;
+    };
+    const load = async more => {
+      latest += 1;
+      const mine = latest;
+      const chosen = filters();
+      const shown = new URLSearchParams(Object.entries(chosen).filter(([, value]) => value));
+      history.replaceState(null, '', `#/devices${shown.size ? `?${shown}` : ''}`);
+      try {
+        const page = await api.get('/api/v1/devices', { ...chosen, sort: 'name', limit: 50, cursor: more ? cursor : null });
+        if (mine !== latest || stale()) return;
+        rows = more ? rows.concat(page.items) : page.items;
+        cursor = page.nextCursor ?? null;
+        draw(Object.values(chosen).some(Boolean));
+      } catch (error) {
+        if (mine === latest && !stale()) replace(results, message('error', error.message));
+      }
+    };
+    const draw = filtered => {
+      if (rows.length === 0) {
+        replace(results, filtered
+          ? empty('No device matches these filters.', 'Clear the search or choose “Any” in the filters.')
+          : empty('No devices yet.', api.can('ENROLLMENT_WRITE')
+            ? h('a', { href: '#/enrollment' }, 'Create an enrollment link') : 'Devices appear here once they enroll.',
+          api.can('ENROLLMENT_WRITE') ? ' and open it on a device to enroll it.' : ''));
+        announce('No devices found');
+        return;
+      }
+      replace(results,
+        table(`${rows.length} device${rows.length === 1 ? '' : 's'}${cursor ? ' shown, more available' : ''}`,
+          ['Name', 'Platform', 'Model', 'OS', 'Serial', 'Status', 'Compliance', 'Last check-in'],
+          rows.map(({ device }) => [deviceLink(device), device.platform, device.model || '—', device.osVersion || '—',
+            device.serialNumber || '—', words(device.status), words(device.compliance), when(device.lastCheckIn)])),
+        cursor ? h('button', { type: 'button', class: 'secondary', onclick: () => load(true) }, 'Show more devices') : null);
+      announce(`${rows.length} devices shown`);
+    };
+
+    let timer = null;
+    text.addEventListener('input', () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => load(false), 250);
+    });
+    for (const control of [searchBy, platform, status, compliance]) control.addEventListener('change', () => load(false));
+    form.addEventListener('submit', event => {
+      event.preventDefault();
+      load(false);
+    });
+    await load(false);
+  },
+};
+
+// Remote actions. `confirm` is shown before anything that interrupts the user or destroys data.
+const ACTIONS = [
+  { type: 'LOCK', label: 'Lock', needs: 'DEVICE_ACTION',
+    confirm: { title: 'Lock this device?', text: 'The device locks its screen at once; the user must unlock it with the passcode.', confirm: 'Lock device' } },
+  { type: 'RESTART', label: 'Restart', needs: 'DEVICE_ACTION',
+    confirm: { title: 'Restart this device?', text: 'The device restarts at once; unsaved work on it may be lost.', confirm: 'Restart device' } },
+  { type: 'REFRESH_INVENTORY', label: 'Refresh inventory', needs: 'DEVICE_ACTION' },
+  { type: 'WIPE', label: 'Erase…', needs: 'DEVICE_WIPE',
+    confirm: { title: 'Erase this device?', text: 'Every app and all data on the device are erased and it leaves management. This cannot be undone.', confirm: 'Erase device', danger: true } },
+];
+
+function definitionList(pairs) {
+  return h('dl', { class: 'facts' }, pairs.map(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]));
+}
+
+/** One device: what it is, what it reported, desired versus actual policy state, commands, and remote actions. */
+export const devicePage = {
+  path: '/devices/:id',
+  section: 'Devices',
+  title: 'Device',
+  needs: 'DEVICE_READ',
+  async render({ api, main, params, stale }) {
+    const base = `/api/v1/devices/${encodeURIComponent(params.id)}`;
+    const record = await api.get(base);
+    if (stale()) return;
+    const device = record.device;
+    document.title = `${device.name || device.serialNumber || 'Device'} · Shepherd`;
+    const feedback = h('div', { class: 'feedback' });
+    const commands = h('section', { 'aria-labelledby': 'commands-title' });
+    const actions = ACTIONS.filter(action => api.can(action.needs) && api.allows('POST', `${base}/commands`));
+    const actionBar = actions.length ? h('div', { class: 'actions', role: 'group', 'aria-label': 'Remote actions' },
+      actions.map(action => h('button', {
+        type: 'button',
+        class: action.confirm?.danger ? 'danger' : 'secondary',
+        onclick: async () => {
+          if (action.confirm && !(await confirmAction(action.confirm))) return;
+          try {
+            await api.post(`${base}/commands`, { type: action.type });
+            replace(feedback, message('info', `${action.label.replace('…', '')} sent. It reaches the device the next time it checks in.`));
+            await drawCommands();
+          } catch (error) {
+            replace(feedback, message('error', error.message));
+          }
+        },
+      }, action.label))) : null;
+
+    replace(main,
+      heading(device.name || device.serialNumber || 'Unnamed device', h('a', { href: '#/devices', class: 'back' }, 'All devices')),
+      actionBar, feedback,
+      definitionList([
+        ['Platform', device.platform], ['Model', device.model || '—'], ['OS version', device.osVersion || '—'],
+        ['Serial number', device.serialNumber || '—'], ['Status', words(device.status)], ['Ownership', words(device.ownership)],
+        ['Compliance', words(device.compliance)], ['User', device.userId || '—'], ['Enrolled', when(device.enrolledAt)],
+        ['Last check-in', when(device.lastCheckIn)], ['Tags', (device.tags ?? []).join(', ') || '—'],
+      ]));
+
+    const section = (id, title, content) => h('section', { 'aria-labelledby': id }, h('h2', { id }, title), content);
+
+    const inventory = await api.get(`${base}/inventory`);
+    if (stale()) return;
+    const facts = Object.entries(inventory ?? {}).sort(([a], [b]) => a.localeCompare(b));
+    main.append(section('inventory-title', 'Inventory', facts.length
+      ? table('What the device reported', ['Key', 'Value'], facts)
+      : empty('The device has not reported any inventory yet.',
+        api.can('DEVICE_ACTION') ? 'Use “Refresh inventory” to ask for it.' : 'It reports at its next check-in.')));
+
+    if (api.can('POLICY_READ')) {
+      const states = await api.get(`${base}/settings`);
+      if (stale()) return;
+      main.append(section('settings-title', 'Policy settings: desired versus actual', states.length
+        ? table('Each setting the device should have, and its state on the device', ['Setting', 'Type', 'State', 'Reason', 'Updated'],
+          states.map(state => [state.settingKey, state.settingType, h('span', { class: `state ${state.state.toLowerCase()}` }, words(state.state)),
+            state.reason || '—', when(state.updatedAt)]))
+        : empty('No policy applies to this device.', api.can('POLICY_WRITE')
+          ? h('a', { href: '#/policies' }, 'Assign a policy to one of its groups.') : 'An operator can assign a policy to one of its groups.')));
+    }
+
+    if (api.can('COMMAND_READ')) {
+      main.append(commands);
+      await drawCommands();
+    }
+
+    async function drawCommands() {
+      if (!api.can('COMMAND_READ')) return;
+      const history = await api.get(`${base}/commands`, { limit: 50 });
+      if (stale()) return;
+      replace(commands, h('h2', { id: 'commands-title' }, 'Command history'), history.length
+        ? table('Newest first', ['Command', 'State', 'Issued by', 'Created', 'Completed', 'Error'],
+          history.map(entry => [words(entry.command.type), words(entry.command.state), entry.createdBy,
+            when(entry.command.createdAt), when(entry.completedAt), entry.errorReason || '—']))
+        : empty('No commands have been sent to this device.'));
+    }
+  },
+};

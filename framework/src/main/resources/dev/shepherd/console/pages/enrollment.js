@@ -1,0 +1,141 @@
+import { h, replace, field, message, blank, empty, table, when, words, heading, confirmAction } from '../dom.js';
+
+const PLATFORMS = [['ios', 'iPhone and iPad'], ['macos', 'Mac'], ['android', 'Android'], ['windows', 'Windows']];
+const APPLE = new Set(['ios', 'macos']);
+
+/** The same-origin path of a link the API built with the public URL: the console shows images from itself only. */
+function localPath(url) {
+  const parsed = new URL(url, location.href);
+  return parsed.pathname + parsed.search;
+}
+
+/** Enrollment links: create one (with its QR code), see the existing ones, revoke them. */
+export const enrollmentPage = {
+  path: '/enrollment',
+  nav: 'Enrollment',
+  title: 'Enrollment',
+  needs: 'ENROLLMENT_READ',
+  async render({ api, main, stale }) {
+    const [tokens, groups] = await Promise.all([
+      api.get('/api/v1/enrollment-tokens'),
+      api.can('GROUP_READ') ? api.get('/api/v1/groups') : Promise.resolve([]),
+    ]);
+    if (stale()) return;
+    const created = h('div', { class: 'created', 'aria-live': 'polite' });
+    const list = h('section', { 'aria-labelledby': 'tokens-title' });
+    replace(main, heading('Enrollment'),
+      h('p', { class: 'lead' }, 'A device enrolls by opening an enrollment link, or scanning its QR code, and installing what it offers.'));
+    if (api.can('ENROLLMENT_WRITE')) main.append(createForm(api, groups, created, reload), created);
+    main.append(list);
+    draw(tokens);
+
+    async function reload() {
+      draw(await api.get('/api/v1/enrollment-tokens'));
+    }
+
+    function draw(current) {
+      const groupName = id => groups.find(group => group.id === id)?.name ?? id;
+      const active = token => !token.revokedAt && new Date(token.expiresAt) > new Date()
+        && (token.maxUses === null || token.maxUses === undefined || token.uses < token.maxUses);
+      replace(list, h('h2', { id: 'tokens-title' }, 'Enrollment links'), current.length
+        ? table('Newest first; a link’s secret is shown only when it is created',
+          ['Name', 'Platform', 'Ownership', 'Group', 'Used', 'Expires', 'State', ''],
+          current.map(token => [token.name, token.platform ?? 'Any', words(token.ownership),
+            token.groupId ? groupName(token.groupId) : '—',
+            token.maxUses ? `${token.uses} of ${token.maxUses}` : String(token.uses), when(token.expiresAt),
+            token.revokedAt ? 'Revoked' : active(token) ? 'Active' : 'Expired or used up',
+            api.can('ENROLLMENT_WRITE') && !token.revokedAt ? h('button', {
+              type: 'button', class: 'link',
+              'aria-label': `Revoke ${token.name}`,
+              onclick: async () => {
+                const sure = await confirmAction({ title: `Revoke “${token.name}”?`,
+                  text: 'The link stops working at once. Devices that enrolled with it stay enrolled.', confirm: 'Revoke link', danger: true });
+                if (!sure) return;
+                try {
+                  await api.delete(`/api/v1/enrollment-tokens/${encodeURIComponent(token.id)}`);
+                  await reload();
+                } catch (error) {
+                  replace(created, message('error', error.message));
+                }
+              },
+            }, 'Revoke') : '']))
+        : empty('There are no enrollment links yet.', api.can('ENROLLMENT_WRITE')
+          ? 'Create one above, then open it on the device or scan its QR code.' : 'An operator can create one.'));
+    }
+  },
+};
+
+function createForm(api, groups, created, reload) {
+  const name = h('input', { name: 'name', required: true, maxlength: 200 });
+  const platform = h('select', { name: 'platform' }, PLATFORMS.map(([id, label]) => h('option', { value: id }, label)));
+  const ownership = h('select', { name: 'ownership' },
+    h('option', { value: 'CORPORATE' }, 'Corporate'), h('option', { value: 'PERSONAL' }, 'Personal (BYOD)'));
+  const group = h('select', { name: 'group' }, h('option', { value: '' }, 'No group'),
+    groups.filter(candidate => candidate.kind !== 'smart').map(candidate => h('option', { value: candidate.id }, candidate.name)));
+  const hours = h('input', { name: 'hours', type: 'number', min: 1, max: 8784, value: 72, required: true });
+  const uses = h('input', { name: 'uses', type: 'number', min: 1, placeholder: 'Unlimited' });
+  const feedback = h('div', { class: 'feedback' });
+  const form = h('form', { class: 'card', 'aria-labelledby': 'new-token-title' },
+    h('h2', { id: 'new-token-title' }, 'New enrollment link'),
+    h('div', { class: 'grid' },
+      field('Name', name, 'Say who or what it is for, such as “Front desk iPads”.'),
+      field('Platform', platform),
+      field('Ownership', ownership),
+      groups.length ? field('Put enrolled devices in group', group) : null,
+      field('Valid for (hours)', hours),
+      field('Maximum devices', uses, 'Leave empty for no limit.')),
+    feedback,
+    h('button', { type: 'submit', class: 'primary' }, 'Create link'));
+  form.addEventListener('submit', async event => {
+    event.preventDefault();
+    if (blank(name, feedback, 'Give the link a name.')) return;
+    const body = {
+      name: name.value.trim(),
+      ownership: ownership.value,
+      platform: platform.value,
+      validForHours: Number(hours.value),
+    };
+    if (group.value) body.groupId = group.value;
+    if (uses.value) body.maxUses = Number(uses.value);
+    try {
+      const issued = await api.post('/api/v1/enrollment-tokens', body);
+      replace(feedback);
+      showCreated(created, issued);
+      form.reset();
+      await reload();
+    } catch (error) {
+      replace(feedback, message('error', error.message));
+    }
+  });
+  return form;
+}
+
+function showCreated(created, issued) {
+  const link = h('input', { readonly: true, value: issued.enrollmentUrl, class: 'link-text', id: 'enrollment-link' });
+  const copy = h('button', {
+    type: 'button', class: 'secondary',
+    onclick: async () => {
+      try {
+        await navigator.clipboard.writeText(issued.enrollmentUrl);
+        copy.textContent = 'Copied';
+      } catch {
+        link.select();
+        copy.textContent = 'Press Ctrl+C to copy';
+      }
+    },
+  }, 'Copy link');
+  const platform = issued.token.platform;
+  replace(created, h('section', { class: 'card', 'aria-labelledby': 'created-title' },
+    h('h2', { id: 'created-title', tabindex: '-1' }, `“${issued.token.name}” is ready`),
+    h('p', {}, 'This is the only time the link is shown. Send it to the device, or let the device scan the code.'),
+    h('div', { class: 'share' },
+      h('img', { src: localPath(issued.qrCodeUrl), alt: `QR code of the enrollment link for ${issued.token.name}`, class: 'qr', width: 200, height: 200 }),
+      h('div', {},
+        h('div', { class: 'field' }, h('label', { for: 'enrollment-link' }, 'Enrollment link'), link),
+        h('p', {}, copy),
+        APPLE.has(platform)
+          ? h('p', {}, h('a', { href: localPath(issued.enrollmentUrl), download: '' }, 'Download the Apple enrollment profile'),
+            ' (works while the Apple plugin runs).')
+          : null))));
+  created.querySelector('h2').focus();
+}

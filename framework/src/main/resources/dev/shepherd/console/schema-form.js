@@ -1,0 +1,203 @@
+// Forms generated from a setting type's JSON Schema, so a plugin's setting types get a form without console code.
+//
+// Covered: objects (a fieldset per object), strings (text, password for writeOnly, enum as a list), integers and
+// numbers (with their bounds), booleans, and arrays of strings (one per line). Anything else (arrays of objects,
+// free-form maps, oneOf) is edited as JSON in a text area, so every schema still has a working form. The server
+// validates the whole value against the schema, including the rules a form cannot show (allOf/if/then); its
+// answer is shown next to the form.
+
+import { h, uid } from './dom.js';
+
+/** A value the admin typed that cannot be what the schema asks for. */
+export class FormError extends Error {
+  constructor(control, text) {
+    super(text);
+    this.control = control;
+  }
+}
+
+const UNSET = Symbol('unset');
+
+/**
+ * Builds the form for a schema. Returns { element, read }: read() gives the value to send (fields left empty are
+ * omitted, so the setting's merge rules and defaults apply) or throws a FormError naming the control at fault.
+ */
+export function schemaForm(schema, label) {
+  const built = build(schema, label, true, true);
+  return {
+    element: built.element,
+    read() {
+      const value = built.read();
+      return value === UNSET ? {} : value;
+    },
+  };
+}
+
+function build(schema, label, required, top = false) {
+  const title = schema.title || label;
+  if (schema.type === 'object' && schema.properties) return objectField(schema, title, top);
+  if (Array.isArray(schema.enum)) return enumField(schema, title, required);
+  if (schema.type === 'string') return stringField(schema, title, required);
+  if (schema.type === 'integer' || schema.type === 'number') return numberField(schema, title, required);
+  if (schema.type === 'boolean') return booleanField(schema, title);
+  if (schema.type === 'array' && schema.items?.type === 'string' && !schema.items.enum) return stringListField(schema, title, required);
+  return jsonField(schema, title, required);
+}
+
+/** Whether an optional control was left empty (its field is then not sent); a required one may not be. */
+function empty(control, required, title) {
+  if (control.value.trim() !== '') return false;
+  if (required) throw new FormError(control, `Fill in “${title}”.`);
+  return true;
+}
+
+function wrap(title, control, schema, required) {
+  const id = uid('setting');
+  control.id = id;
+  const hintText = [schema.description, required ? 'Required.' : null].filter(Boolean).join(' ');
+  const hint = hintText ? h('p', { class: 'hint', id: `${id}-hint` }, hintText) : null;
+  if (hint) control.setAttribute('aria-describedby', hint.id);
+  if (required) control.setAttribute('aria-required', 'true');
+  return h('div', { class: 'field' }, h('label', { for: id }, title, required ? h('span', { class: 'required', 'aria-hidden': 'true' }, ' *') : null), control, hint);
+}
+
+function objectField(schema, title, top) {
+  const required = new Set(schema.required ?? []);
+  const children = Object.entries(schema.properties).map(([name, property]) => ({
+    name, built: build(property, name, required.has(name)),
+  }));
+  const element = top
+    ? h('div', { class: 'schema-form' }, children.map(child => child.built.element))
+    : h('fieldset', {}, h('legend', {}, title), schema.description ? h('p', { class: 'hint' }, schema.description) : null,
+      children.map(child => child.built.element));
+  return {
+    element,
+    read() {
+      const value = {};
+      for (const child of children) {
+        const childValue = child.built.read();
+        if (childValue !== UNSET) value[child.name] = childValue;
+      }
+      return Object.keys(value).length || top ? value : UNSET;
+    },
+  };
+}
+
+function enumField(schema, title, required) {
+  const select = h('select', {},
+    h('option', { value: '' }, required ? 'Choose…' : 'Not set'),
+    schema.enum.map((value, index) => h('option', {
+      value: String(index), selected: schema.default !== undefined && schema.default === value,
+    }, String(value))));
+  return {
+    element: wrap(title, select, schema, required),
+    read() {
+      if (select.value === '') {
+        if (required) throw new FormError(select, `Choose a value for “${title}”.`);
+        return UNSET;
+      }
+      return schema.enum[Number(select.value)];
+    },
+  };
+}
+
+function stringField(schema, title, required) {
+  const secret = schema.writeOnly || schema.format === 'password';
+  // Encoded content (a certificate, a profile) and long texts get room to paste into.
+  const long = !secret && (schema.contentEncoding !== undefined || (schema.maxLength ?? 0) > 1000);
+  const input = long
+    ? h('textarea', { rows: 4, maxlength: schema.maxLength })
+    : h('input', {
+      type: secret ? 'password' : schema.format === 'uri' ? 'url' : schema.format === 'email' ? 'email' : 'text',
+      autocomplete: secret ? 'new-password' : 'off',
+      maxlength: schema.maxLength, minlength: schema.minLength, pattern: schema.pattern,
+    });
+  if (typeof schema.default === 'string') input.value = schema.default;
+  return {
+    element: wrap(title, input, schema, required),
+    read() {
+      if (empty(input, required, title)) return UNSET;
+      if (!input.checkValidity()) throw new FormError(input, `“${title}”: ${input.validationMessage}`);
+      return input.value;
+    },
+  };
+}
+
+function numberField(schema, title, required) {
+  const input = h('input', {
+    type: 'number', inputmode: schema.type === 'integer' ? 'numeric' : 'decimal',
+    min: schema.minimum, max: schema.maximum, step: schema.type === 'integer' ? 1 : 'any',
+  });
+  if (typeof schema.default === 'number') input.value = String(schema.default);
+  return {
+    element: wrap(title, input, schema, required),
+    read() {
+      if (empty(input, required, title)) return UNSET;
+      const value = Number(input.value);
+      if (!input.checkValidity() || Number.isNaN(value) || (schema.type === 'integer' && !Number.isInteger(value))) {
+        const bounds = [schema.minimum !== undefined ? `at least ${schema.minimum}` : null,
+          schema.maximum !== undefined ? `at most ${schema.maximum}` : null].filter(Boolean).join(' and ');
+        throw new FormError(input, `“${title}” must be ${schema.type === 'integer' ? 'a whole number' : 'a number'}${bounds ? ` ${bounds}` : ''}.`);
+      }
+      return value;
+    },
+  };
+}
+
+// A boolean with a default is a checkbox. Without one, "not set" differs from "no" (the policy leaves the device's
+// own choice alone), so it is a list of three.
+function booleanField(schema, title) {
+  if (typeof schema.default === 'boolean') {
+    const box = h('input', { type: 'checkbox', checked: schema.default });
+    const id = uid('setting');
+    box.id = id;
+    const hint = schema.description ? h('p', { class: 'hint', id: `${id}-hint` }, schema.description) : null;
+    if (hint) box.setAttribute('aria-describedby', hint.id);
+    return {
+      element: h('div', { class: 'field check' }, box, h('label', { for: id }, title), hint),
+      read: () => box.checked,
+    };
+  }
+  const select = h('select', {}, h('option', { value: '' }, 'Not set'), h('option', { value: 'true' }, 'Yes'), h('option', { value: 'false' }, 'No'));
+  return {
+    element: wrap(title, select, schema, false),
+    read: () => (select.value === '' ? UNSET : select.value === 'true'),
+  };
+}
+
+function stringListField(schema, title, required) {
+  const area = h('textarea', { rows: 3 });
+  if (Array.isArray(schema.default)) area.value = schema.default.join('\n');
+  const hinted = { ...schema, description: [schema.description, 'One per line.'].filter(Boolean).join(' ') };
+  return {
+    element: wrap(title, area, hinted, required),
+    read() {
+      const items = area.value.split('\n').map(line => line.trim()).filter(Boolean);
+      if (items.length === 0) {
+        if (required) throw new FormError(area, `Add at least one line to “${title}”.`);
+        return UNSET;
+      }
+      if (schema.maxItems !== undefined && items.length > schema.maxItems) {
+        throw new FormError(area, `“${title}” takes at most ${schema.maxItems} lines.`);
+      }
+      return items;
+    },
+  };
+}
+
+function jsonField(schema, title, required) {
+  const area = h('textarea', { rows: 5, class: 'code', spellcheck: 'false' });
+  if (schema.default !== undefined) area.value = JSON.stringify(schema.default, null, 2);
+  const hinted = { ...schema, description: [schema.description, 'Written as JSON.'].filter(Boolean).join(' ') };
+  return {
+    element: wrap(title, area, hinted, required),
+    read() {
+      if (empty(area, required, title)) return UNSET;
+      try {
+        return JSON.parse(area.value);
+      } catch (error) {
+        throw new FormError(area, `“${title}” is not valid JSON: ${error.message}`);
+      }
+    },
+  };
+}

@@ -1,0 +1,395 @@
+package dev.shepherd.console;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.command.CommandType;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.EnrollmentClaim;
+import dev.shepherd.api.device.EnrollmentMethod;
+import dev.shepherd.api.device.Ownership;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.audit.Actor;
+import dev.shepherd.command.CommandRecord;
+import dev.shepherd.device.DeviceImport;
+import dev.shepherd.http.AdminRoute;
+import dev.shepherd.policy.SettingInput;
+import dev.shepherd.security.AdminRole;
+import dev.shepherd.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.logging.Level;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The web console in a real headless Chromium against a real server (loopback HTTP, embedded Derby, the production
+ * wiring). The browser's own network log is the witness for what the console asked the server; every page it
+ * visits is saved as a screenshot in {@code target/screenshots}.
+ */
+class ConsoleBrowserTest {
+
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path SCREENSHOTS = Path.of("target", "screenshots");
+    private static final String HELPDESK = "frontline";
+    private static final String HELPDESK_PASSWORD = "help-desk-password-1";
+
+    @TempDir
+    static Path home;
+    private static TestServer server;
+
+    @TempDir
+    Path profile;
+    private WebDriver browser;
+    private WebDriverWait wait;
+    private final ObjectMapper json = new ObjectMapper();
+
+    @BeforeAll
+    static void start() throws Exception {
+        assumeTrue(Files.isExecutable(CHROMEDRIVER) && Files.isExecutable(CHROMIUM),
+                "Skipped: the console's browser tests need Debian's Chromium (apt-get install chromium chromium-driver)");
+        server = TestServer.start(home);
+        server.server().adminUsers().create(HELPDESK, HELPDESK_PASSWORD.toCharArray(), AdminRole.HELPDESK);
+        Files.createDirectories(SCREENSHOTS);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @BeforeEach
+    void openBrowser() {
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        // Without the background-networking switches Chromium waits on Google services a closed network never answers.
+        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--user-data-dir=" + profile.toAbsolutePath(), "--window-size=1366,900");
+        options.setCapability("goog:loggingPrefs", Map.of(LogType.PERFORMANCE, "ALL", LogType.BROWSER, "ALL"));
+        // The driver is given, so Selenium Manager never looks for one on the network; quit() stops it again.
+        ChromeDriverService driver = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+        browser = new ChromeDriver(driver, options);
+        wait = new WebDriverWait(browser, Duration.ofSeconds(15));
+    }
+
+    @AfterEach
+    void closeBrowser() {
+        if (browser != null) {
+            browser.quit();
+        }
+    }
+
+    @Test
+    void anAdminEnrollsADeviceAppliesAPolicyLocksTheDeviceAndFindsItInTheAuditLog() throws Exception {
+        browser.get(server.uri("/").toString());
+        WebElement username = wait.until(ExpectedConditions.visibilityOfElementLocated(By.name("username")));
+        screenshot("01-sign-in");
+        username.sendKeys(TestServer.ADMIN);
+        browser.findElement(By.name("password")).sendKeys(TestServer.ADMIN_PASSWORD);
+        browser.findElement(By.cssSelector("form.login button[type=submit]")).click();
+        waitForHeading("Dashboard");
+        assertThat(navigation()).containsExactly("Dashboard", "Devices", "Enrollment", "Groups", "Policies", "Audit log");
+        screenshot("02-dashboard-empty");
+
+        // A static group for the devices to enroll into.
+        open("#/groups", "Groups");
+        browser.findElement(By.name("name")).sendKeys("Front desk");
+        browser.findElement(By.name("description")).sendKeys("Reception iPads");
+        browser.findElement(By.xpath("//button[.='Create group']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("table"), "Front desk"));
+        screenshot("03-groups");
+
+        // An enrollment link into that group, with its QR code.
+        open("#/enrollment", "Enrollment");
+        browser.findElement(By.name("name")).sendKeys("Front desk iPads");
+        new Select(browser.findElement(By.name("platform"))).selectByValue("ios");
+        new Select(browser.findElement(By.name("group"))).selectByVisibleText("Front desk");
+        browser.findElement(By.xpath("//button[.='Create link']")).click();
+        WebElement link = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("enrollment-link")));
+        String enrollmentUrl = link.getDomProperty("value");
+        assertThat(enrollmentUrl).contains("/enroll/");
+        WebElement qr = browser.findElement(By.cssSelector("img.qr"));
+        wait.until(driver -> imageLoaded(qr));
+        assertThat(server.get(URI.create(qr.getDomProperty("src")).getPath()).headers().firstValue("Content-Type")).hasValue("image/png");
+        screenshot("04-enrollment-link-and-qr");
+
+        // The simulated device opens the link: its platform plugin would enroll it with the link's secret.
+        String secret = URI.create(enrollmentUrl).getPath().substring("/enroll/".length());
+        DeviceId deviceId = server.server().kernel().devices().enroll(Actor.plugin("simulator"), new EnrollmentClaim(Optional.of(secret),
+                Platform.IOS, EnrollmentMethod.LINK, Map.of("udid", "SIM-UDID-1"), "F9FSIM001", "iPad13,18", "17.5", "Reception iPad"))
+                .device().id();
+        server.server().kernel().devices().recordInventory(Actor.plugin("simulator"), deviceId,
+                Map.of("os.version", "17.5", "storage.encrypted", "true", "battery.level", "0.82"));
+
+        open("#/devices", "Devices");
+        browser.findElement(By.name("q")).sendKeys("Recep");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".results table"), "Reception iPad"));
+        assertThat(browser.findElement(By.cssSelector(".results table")).getText()).contains("F9FSIM001", "iPad13,18", "Enrolled");
+        screenshot("05-devices");
+
+        // A policy from the passcode setting type's generated form, assigned to the group.
+        open("#/policies", "Policies");
+        browser.findElement(By.linkText("New policy")).click();
+        waitForHeading("New policy");
+        browser.findElement(By.name("name")).sendKeys("Front desk baseline");
+        new Select(browser.findElement(By.name("setting-type"))).selectByValue("passcode");
+        browser.findElement(By.xpath("//button[.='Add setting']")).click();
+        WebElement minimumLength = wait.until(ExpectedConditions.visibilityOfElementLocated(labelled("Minimum length")));
+        minimumLength.clear();
+        minimumLength.sendKeys("8");
+        labelledControl("Auto-lock after minutes").sendKeys("5");
+        assertThat(labelledControl("Require a passcode").isSelected()).as("the schema's default").isTrue();
+        screenshot("06-policy-generated-form");
+        browser.findElement(By.xpath("//button[.='Create policy']")).click();
+        waitForHeading("Front desk baseline");
+        new Select(browser.findElement(By.name("group"))).selectByVisibleText("Front desk");
+        WebElement priority = browser.findElement(By.name("priority"));
+        priority.clear();
+        priority.sendKeys("10");
+        browser.findElement(By.xpath("//button[.='Assign']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.xpath("//h2[.='Assigned to']/following-sibling::table"), "Front desk"));
+        screenshot("07-policy-assigned");
+
+        var policy = server.server().kernel().policies().list().stream().filter(candidate -> candidate.name().equals("Front desk baseline"))
+                .findFirst().orElseThrow();
+        assertThat(policy.settings()).singleElement().satisfies(setting -> {
+            assertThat(setting.type()).isEqualTo("passcode");
+            assertThat(setting.value()).containsEntry("minLength", 8).containsEntry("maxInactivityMinutes", 5).containsEntry("required", true);
+        });
+
+        // The device's page: what it reported, the policy's settings waiting for it, and a lock after confirmation.
+        open("#/devices/" + deviceId, "Reception iPad");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "storage.encrypted"));
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Policy settings: desired versus actual"));
+        assertThat(browser.findElement(By.cssSelector("main")).getText()).contains("passcode");
+        browser.findElement(By.xpath("//button[.='Lock']")).click();
+        WebElement dialog = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("dialog[open]")));
+        assertThat(dialog.getText()).contains("Lock this device?");
+        screenshot("08-lock-confirmation");
+        assertThat(locks(deviceId)).as("nothing sent before confirming").isEmpty();
+        dialog.findElement(By.xpath(".//button[.='Lock device']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Lock sent."));
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Command history"));
+        assertThat(browser.findElement(By.xpath("//h2[.='Command history']/following-sibling::table")).getText()).contains("Lock", "admin");
+        screenshot("09-device-detail-locked");
+
+        assertThat(locks(deviceId)).singleElement().satisfies(command -> assertThat(command.createdBy()).isEqualTo("admin:" + TestServer.ADMIN));
+
+        // The audit log shows who locked it.
+        open("#/audit", "Audit log");
+        browser.findElement(By.name("action")).sendKeys("command.issue");
+        browser.findElement(By.name("targetId")).sendKeys(deviceId.toString());
+        browser.findElement(By.xpath("//button[.='Filter']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".results"), "LOCK"));
+        String audit = browser.findElement(By.cssSelector(".results table")).getText();
+        assertThat(audit).contains("command.issue", "admin (admin)", "device " + deviceId);
+        screenshot("10-audit-log");
+
+        // The same device list on a tablet in portrait.
+        browser.manage().window().setSize(new Dimension(820, 1180));
+        open("#/devices", "Devices");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".results"), "Reception iPad"));
+        screenshot("11-devices-tablet");
+
+        assertThat(browserErrors()).as("console errors, such as Content-Security-Policy violations").isEmpty();
+        assertThat(forbiddenOrFailedApiCalls()).isEmpty();
+    }
+
+    @Test
+    void aHelpDeskUserSeesNoPolicyEditingAndItsPagesMakeNoRequestTheRoleMayNotMake() throws Exception {
+        DeviceId device = server.server().kernel().devices().importDevices(Actor.admin("seed"), List.of(new DeviceImport(Platform.IOS,
+                "HD-SERIAL-7", "iPhone15,2", "Help desk phone", Ownership.CORPORATE, Map.of("udid", "HD-UDID-7"), Set.of()))).get(0);
+        String policy = server.server().kernel().policies().create(Actor.admin("seed"), "Seeded restrictions", "",
+                List.of(new SettingInput("restrictions", json.readTree("{\"allowCamera\": false}")))).id();
+
+        browser.get(server.uri("/").toString());
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.name("username"))).sendKeys(HELPDESK);
+        browser.findElement(By.name("password")).sendKeys(HELPDESK_PASSWORD);
+        browser.findElement(By.cssSelector("form.login button[type=submit]")).click();
+        waitForHeading("Dashboard");
+        assertThat(navigation()).containsExactly("Dashboard", "Devices", "Enrollment", "Groups", "Policies");
+
+        open("#/devices", "Devices");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".results"), "Help desk phone"));
+        open("#/devices/" + device, "Help desk phone");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Command history"));
+        assertThat(buttons()).contains("Lock", "Restart", "Refresh inventory").doesNotContain("Erase…");
+        screenshot("20-helpdesk-device");
+
+        open("#/enrollment", "Enrollment");
+        assertThat(browser.findElements(By.xpath("//button[.='Create link']"))).as("no enrollment changes").isEmpty();
+        open("#/groups", "Groups");
+        assertThat(browser.findElements(By.xpath("//button[.='Create group']"))).as("no group changes").isEmpty();
+
+        open("#/policies", "Policies");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Seeded restrictions"));
+        assertThat(browser.findElements(By.linkText("New policy"))).as("no policy editing").isEmpty();
+        screenshot("21-helpdesk-policies");
+        open("#/policies/" + policy, "Seeded restrictions");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Assigned to"));
+        assertThat(browser.findElements(By.xpath("//button[.='Assign' or .='Unassign']"))).as("no assignment changes").isEmpty();
+
+        // Pages the role lacks say so, without asking the server.
+        open("#/policies/new", "New policy");
+        assertThat(browser.findElement(By.cssSelector("main")).getText()).contains("Your role (helpdesk) cannot open this page");
+        open("#/audit", "Audit log");
+        assertThat(browser.findElement(By.cssSelector("main")).getText()).contains("Your role (helpdesk) cannot open this page");
+        screenshot("22-helpdesk-no-audit");
+
+        List<String> calls = apiCalls();
+        assertThat(calls).as("the pages did call the API").contains("GET /api/v1/devices/" + device + "/commands");
+        for (String call : calls) {
+            String method = call.substring(0, call.indexOf(' '));
+            String path = call.substring(call.indexOf(' ') + 1);
+            AdminRoute route = server.server().adminRoutes().stream()
+                    .filter(candidate -> candidate.method().equals(method)
+                            && path.matches(candidate.template().replaceAll("\\{[a-zA-Z]+}", "[^/]+")))
+                    .findFirst().orElseThrow(() -> new AssertionError("no API route for " + call));
+            assertThat(route.isPublic() || AdminRole.HELPDESK.allows(route.permission().get())).as(call).isTrue();
+        }
+        assertThat(forbiddenOrFailedApiCalls()).isEmpty();
+        assertThat(browserErrors()).isEmpty();
+    }
+
+    @Test
+    void aWrongPasswordIsExplainedInPlainWords() {
+        browser.get(server.uri("/").toString());
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.name("username"))).sendKeys(HELPDESK);
+        browser.findElement(By.name("password")).sendKeys("not-the-password");
+        browser.findElement(By.cssSelector("form.login button[type=submit]")).click();
+
+        WebElement alert = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("[role=alert]")));
+        assertThat(alert.getText()).isEqualTo("The username or password is wrong.");
+        assertThat(browser.switchTo().activeElement().getDomAttribute("name")).as("focus back on the password").isEqualTo("password");
+    }
+
+    /** The device's lock commands (its history also holds the policy's settings, queued for delivery). */
+    private static List<CommandRecord> locks(DeviceId device) {
+        return server.server().kernel().commands().history(device, Optional.empty(), 50).stream()
+                .filter(command -> command.command().type() == CommandType.LOCK).toList();
+    }
+
+    private void open(String hash, String heading) {
+        browser.get(server.uri("/" + hash).toString());
+        waitForHeading(heading);
+    }
+
+    private void waitForHeading(String text) {
+        wait.until(ExpectedConditions.textToBe(By.cssSelector("main h1"), text));
+        wait.until(ExpectedConditions.invisibilityOfElementLocated(By.cssSelector("main .loading")));
+    }
+
+    private List<String> navigation() {
+        return browser.findElements(By.cssSelector("#nav a")).stream().map(WebElement::getText).toList();
+    }
+
+    private List<String> buttons() {
+        return browser.findElements(By.cssSelector("main button")).stream().map(WebElement::getText).toList();
+    }
+
+    /** The form control a visible label names, found the way assistive technology finds it (label for=id). */
+    private By labelled(String label) {
+        return By.xpath("//*[@id=//label[normalize-space(.)='" + label + "' or normalize-space(.)='" + label + " *']/@for]");
+    }
+
+    private WebElement labelledControl(String label) {
+        return browser.findElement(labelled(label));
+    }
+
+    private boolean imageLoaded(WebElement image) {
+        Object width = ((JavascriptExecutor) browser).executeScript("return arguments[0].complete && arguments[0].naturalWidth", image);
+        return width instanceof Number number && number.intValue() > 0;
+    }
+
+    /** Saves the whole page (the window is stretched to its height for the shot, then put back). */
+    private void screenshot(String name) throws IOException {
+        Dimension window = browser.manage().window().getSize();
+        Object height = ((JavascriptExecutor) browser).executeScript("return document.documentElement.scrollHeight");
+        int page = height instanceof Number number ? number.intValue() : window.getHeight();
+        if (page > window.getHeight()) {
+            browser.manage().window().setSize(new Dimension(window.getWidth(), Math.min(page + 150, 4000)));
+        }
+        try {
+            File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
+            Files.copy(shot.toPath(), SCREENSHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            browser.manage().window().setSize(window);
+        }
+    }
+
+    private List<String> browserErrors() {
+        return browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+                .filter(entry -> entry.getLevel().intValue() >= Level.SEVERE.intValue()).map(LogEntry::getMessage).toList();
+    }
+
+    private final List<JsonNode> network = new ArrayList<>();
+
+    /** Chromium's network events so far (the performance log is drained on each read, so they are kept here). */
+    private List<JsonNode> network() throws IOException {
+        for (LogEntry entry : browser.manage().logs().get(LogType.PERFORMANCE).getAll()) {
+            JsonNode message = json.readTree(entry.getMessage()).path("message");
+            if (message.path("method").asText().startsWith("Network.")) {
+                network.add(message);
+            }
+        }
+        return network;
+    }
+
+    /** "METHOD /path" of every request the page sent to the admin API. */
+    private List<String> apiCalls() throws IOException {
+        List<String> calls = new ArrayList<>();
+        for (JsonNode event : network()) {
+            if (event.path("method").asText().equals("Network.requestWillBeSent")) {
+                URI url = URI.create(event.path("params").path("request").path("url").asText());
+                if ("http".equals(url.getScheme()) && url.getPath().startsWith("/api/v1/")) {
+                    calls.add(event.path("params").path("request").path("method").asText().toUpperCase(Locale.ROOT) + " " + url.getPath());
+                }
+            }
+        }
+        return calls;
+    }
+
+    private List<String> forbiddenOrFailedApiCalls() throws IOException {
+        return network().stream().filter(event -> event.path("method").asText().equals("Network.responseReceived"))
+                .map(event -> event.path("params").path("response"))
+                .filter(response -> response.path("url").asText().contains("/api/") && response.path("status").asInt() >= 400)
+                .map(response -> response.path("status").asInt() + " " + response.path("url").asText()).toList();
+    }
+}
