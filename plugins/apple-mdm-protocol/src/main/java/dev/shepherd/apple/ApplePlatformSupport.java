@@ -16,6 +16,9 @@ import dev.shepherd.api.platform.PlatformSupport;
 import dev.shepherd.api.policy.NativePayload;
 import dev.shepherd.api.policy.Setting;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,6 +44,7 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
     /** An enrollment profile's challenge is good for this long at most, however long the link lives. */
     public static final Duration MAX_CHALLENGE_VALIDITY = Duration.ofDays(7);
     static final String UNCONFIGURED_TOPIC = "com.apple.mgmt.External.unconfigured";
+    private static final Logger log = LoggerFactory.getLogger(ApplePlatformSupport.class);
     static final String PER_USER_CONNECTIONS = "com.apple.mdm.per-user-connections";
 
     private final CertificateAuthority authority;
@@ -115,6 +119,20 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
                 Plists.xml(profile)));
     }
 
+    /**
+     * The push topic new profiles carry: the uploaded certificate's, else the configured one. Without either, devices
+     * still enroll and work when they contact the server, but can never be woken, and keep that topic until they
+     * enroll again; the operator is told each time such a profile goes out.
+     */
+    private String topic() {
+        Optional<String> topic = pushCertificates.topic().or(() -> config.get("topic"));
+        if (topic.isEmpty()) {
+            log.warn("Handing out an enrollment profile without a push topic: upload the APNs push certificate "
+                    + "(PUT /api/v1/plugins/{}/push-certificate) so devices enrolled from now on can be woken", identity.id());
+        }
+        return topic.orElse(UNCONFIGURED_TOPIC);
+    }
+
     @Override
     public Optional<EnrollmentArtifact> enrollmentArtifact(EnrollmentInvitation invitation) {
         Duration untilExpiry = Duration.between(Instant.now(), invitation.expiresAt());
@@ -127,7 +145,7 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
         // The kernel offers user enrollment for personal tokens whose user has an e-mail address, the managed account.
         Optional<String> managedAppleId = invitation.userEnrollment() ? invitation.userEmail() : Optional.empty();
         EnrollmentProfile profile = new EnrollmentProfile(invitation.serverUrl(), identity.devicePath(), authority.scepPath(), challenge,
-                authority.certificate(), selfSigned, pushCertificates.topic().orElseGet(() -> config.get("topic", UNCONFIGURED_TOPIC)), config.get("organization", "Shepherd"),
+                authority.certificate(), selfSigned, topic(), config.get("organization", "Shepherd"),
                 invitation.ownership() == Ownership.PERSONAL, serverCapabilities(managedAppleId.isPresent()), managedAppleId);
         byte[] signed = signer.signAttached(Plists.xml(profile.toPlist()));
         return Optional.of(new EnrollmentArtifact("enroll.mobileconfig", "application/x-apple-aspen-config", signed, Optional.empty()));
