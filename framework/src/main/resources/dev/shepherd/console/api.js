@@ -142,6 +142,10 @@ export class Api {
     return this.request('PUT', path, { body, headers });
   }
 
+  patch(path, body, headers) {
+    return this.request('PATCH', path, { body, headers });
+  }
+
   delete(path) {
     return this.request('DELETE', path, {});
   }
@@ -160,15 +164,17 @@ export class Api {
       if (value !== undefined && value !== null && value !== '') search.set(name, value);
     }
     const url = search.size ? `${path}?${search}` : path;
+    // A file (a Blob) is sent as it is, with its own type; anything else as JSON.
+    const file = body instanceof Blob;
     const sent = { Accept: 'application/json', ...headers };
-    if (body !== undefined) sent['Content-Type'] = 'application/json';
+    if (body !== undefined) sent['Content-Type'] = file ? body.type || 'application/octet-stream' : 'application/json';
     if (!SAFE.has(method) && this.csrf) sent['X-CSRF-Token'] = this.csrf;
     let response;
     try {
       response = await fetch(url, {
         method,
         headers: sent,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined || file ? body : JSON.stringify(body),
         credentials: 'same-origin',
       });
     } catch {

@@ -10,11 +10,15 @@ import { enrollmentPage } from './pages/enrollment.js';
 import { groupsPage } from './pages/groups.js';
 import { policiesPage, newPolicyPage, policyPage } from './pages/policies.js';
 import { auditPage } from './pages/audit.js';
+import { commandsPage, commandBatchPage } from './pages/commands.js';
+import { compliancePage } from './pages/compliance.js';
+import { pluginsPage } from './pages/plugins.js';
 
 // In navigation order; `nav` names the pages that have a menu entry. A page is listed, and opened, only when the
 // admin's role holds the permission its first request needs.
 const pages = [
-  dashboardPage, devicesPage, devicePage, enrollmentPage, groupsPage, policiesPage, newPolicyPage, policyPage, auditPage,
+  dashboardPage, devicesPage, devicePage, commandsPage, commandBatchPage, enrollmentPage, groupsPage, policiesPage, newPolicyPage,
+  policyPage, compliancePage, pluginsPage, auditPage,
 ];
 
 const api = new Api();

@@ -2,19 +2,23 @@ package dev.shepherd.console;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.command.CommandResult;
+import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.EnrollmentClaim;
 import dev.shepherd.api.device.EnrollmentMethod;
-import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.command.CommandRecord;
-import dev.shepherd.device.DeviceImport;
+import dev.shepherd.compliance.ComplianceCheck;
+import dev.shepherd.compliance.Remediation;
+import dev.shepherd.compliance.RemediationStep;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.policy.SettingInput;
 import dev.shepherd.security.AdminRole;
 import dev.shepherd.testing.TestServer;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,6 +29,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -45,11 +50,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.logging.Level;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -119,13 +124,11 @@ class ConsoleBrowserTest {
     @Test
     void anAdminEnrollsADeviceAppliesAPolicyLocksTheDeviceAndFindsItInTheAuditLog() throws Exception {
         browser.get(server.uri("/").toString());
-        WebElement username = wait.until(ExpectedConditions.visibilityOfElementLocated(By.name("username")));
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.name("username")));
         screenshot("01-sign-in");
-        username.sendKeys(TestServer.ADMIN);
-        browser.findElement(By.name("password")).sendKeys(TestServer.ADMIN_PASSWORD);
-        browser.findElement(By.cssSelector("form.login button[type=submit]")).click();
-        waitForHeading("Dashboard");
-        assertThat(navigation()).containsExactly("Dashboard", "Devices", "Enrollment", "Groups", "Policies", "Audit log");
+        signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+        assertThat(navigation()).containsExactly("Dashboard", "Devices", "Commands", "Enrollment", "Groups", "Policies", "Compliance",
+                "Plugins", "Audit log");
         screenshot("02-dashboard-empty");
 
         // A static group for the devices to enroll into.
@@ -203,14 +206,14 @@ class ConsoleBrowserTest {
         WebElement dialog = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("dialog[open]")));
         assertThat(dialog.getText()).contains("Lock this device?");
         screenshot("08-lock-confirmation");
-        assertThat(locks(deviceId)).as("nothing sent before confirming").isEmpty();
+        assertThat(commandsOf(deviceId, CommandType.LOCK)).as("nothing sent before confirming").isEmpty();
         dialog.findElement(By.xpath(".//button[.='Lock device']")).click();
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Lock sent."));
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Command history"));
         assertThat(browser.findElement(By.xpath("//h2[.='Command history']/following-sibling::table")).getText()).contains("Lock", "admin");
         screenshot("09-device-detail-locked");
 
-        assertThat(locks(deviceId)).singleElement().satisfies(command -> assertThat(command.createdBy()).isEqualTo("admin:" + TestServer.ADMIN));
+        assertThat(commandsOf(deviceId, CommandType.LOCK)).singleElement().satisfies(command -> assertThat(command.createdBy()).isEqualTo("admin:" + TestServer.ADMIN));
 
         // The audit log shows who locked it.
         open("#/audit", "Audit log");
@@ -234,24 +237,30 @@ class ConsoleBrowserTest {
 
     @Test
     void aHelpDeskUserSeesNoPolicyEditingAndItsPagesMakeNoRequestTheRoleMayNotMake() throws Exception {
-        DeviceId device = server.server().kernel().devices().importDevices(Actor.admin("seed"), List.of(new DeviceImport(Platform.IOS,
-                "HD-SERIAL-7", "iPhone15,2", "Help desk phone", Ownership.CORPORATE, Map.of("udid", "HD-UDID-7"), Set.of()))).get(0);
+        DeviceId device = seedGroup("Help desk loaners", "HD", "Help desk phone", 1).get(0);
         String policy = server.server().kernel().policies().create(Actor.admin("seed"), "Seeded restrictions", "",
                 List.of(new SettingInput("restrictions", json.readTree("{\"allowCamera\": false}")))).id();
 
-        browser.get(server.uri("/").toString());
-        wait.until(ExpectedConditions.visibilityOfElementLocated(By.name("username"))).sendKeys(HELPDESK);
-        browser.findElement(By.name("password")).sendKeys(HELPDESK_PASSWORD);
-        browser.findElement(By.cssSelector("form.login button[type=submit]")).click();
-        waitForHeading("Dashboard");
-        assertThat(navigation()).containsExactly("Dashboard", "Devices", "Enrollment", "Groups", "Policies");
+        signIn(HELPDESK, HELPDESK_PASSWORD);
+        assertThat(navigation()).containsExactly("Dashboard", "Devices", "Commands", "Enrollment", "Groups", "Policies", "Compliance");
 
         open("#/devices", "Devices");
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".results"), "Help desk phone"));
-        open("#/devices/" + device, "Help desk phone");
+        open("#/devices/" + device, "Help desk phone 1");
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Command history"));
         assertThat(buttons()).contains("Lock", "Restart", "Refresh inventory").doesNotContain("Erase…");
         screenshot("20-helpdesk-device");
+
+        // Commands to a group, but no erasing.
+        open("#/commands", "Commands");
+        assertThat(options("type")).contains("Lock", "Restart").doesNotContain("Erase", "Enterprise wipe");
+        assertThat(browser.findElement(By.cssSelector("main")).getText()).contains("Erasing devices needs the device_wipe permission");
+        screenshot("23-helpdesk-commands");
+
+        // Compliance to read, not to change.
+        open("#/compliance", "Compliance");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Non-compliant devices"));
+        assertThat(browser.findElements(By.xpath("//button[.='Create rule' or .='Turn off' or .='Delete']"))).as("no rule changes").isEmpty();
 
         open("#/enrollment", "Enrollment");
         assertThat(browser.findElements(By.xpath("//button[.='Create link']"))).as("no enrollment changes").isEmpty();
@@ -272,6 +281,8 @@ class ConsoleBrowserTest {
         open("#/audit", "Audit log");
         assertThat(browser.findElement(By.cssSelector("main")).getText()).contains("Your role (helpdesk) cannot open this page");
         screenshot("22-helpdesk-no-audit");
+        open("#/plugins", "Plugins");
+        assertThat(browser.findElement(By.cssSelector("main")).getText()).contains("Your role (helpdesk) cannot open this page");
 
         List<String> calls = apiCalls();
         assertThat(calls).as("the pages did call the API").contains("GET /api/v1/devices/" + device + "/commands");
@@ -289,6 +300,122 @@ class ConsoleBrowserTest {
     }
 
     @Test
+    void aCommandSentToAGroupShowsItsProgressUntilEveryDeviceAcknowledgedAndAFanOutCanBeCancelled() throws Exception {
+        List<DeviceId> scanners = seedGroup("Warehouse scanners", "WH", "Scanner", 3);
+
+        signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+        open("#/commands", "Commands");
+        new Select(browser.findElement(By.name("type"))).selectByVisibleText("Lock");
+        new Select(browser.findElement(By.name("group"))).selectByVisibleText("Warehouse scanners (3 devices)");
+        browser.findElement(By.name("description")).sendKeys("Stock-take lock");
+        screenshot("30-commands");
+        browser.findElement(By.xpath("//button[.='Send command']")).click();
+        WebElement dialog = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("dialog[open]")));
+        assertThat(dialog.getText()).contains("Lock: all 3 devices of “Warehouse scanners”?");
+        dialog.findElement(By.xpath(".//button[.='Send command']")).click();
+        waitForHeading("Lock: Stock-take lock");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "0 of 3 devices finished"));
+        screenshot("31-command-progress-waiting");
+
+        // The simulated devices check in, as their platform plugin would make them: each takes the lock and answers.
+        for (DeviceId scanner : scanners) {
+            for (var command : server.server().kernel().commands().take(scanner, 10)) {
+                if (command.type() == CommandType.LOCK) {
+                    server.server().kernel().commands().report(scanner,
+                            new CommandResult(command.id(), CommandState.ACKNOWLEDGED, Map.of(), Optional.empty()));
+                }
+            }
+        }
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "3 of 3 devices finished"));
+        assertThat(figures()).containsEntry("Devices", "3").containsEntry("Delivered", "3").containsEntry("Acknowledged", "3")
+                .containsEntry("Failed", "0").containsEntry("Waiting for the device", "0");
+        assertThat(browser.findElement(By.id("batch-progress")).getDomProperty("value")).isEqualTo("3");
+        assertThat(browser.findElements(By.xpath("//button[.='Cancel command']"))).as("nothing left to cancel").isEmpty();
+        screenshot("32-command-progress-acknowledged");
+
+        // An erase is a danger, confirmed with the number of devices; cancelling the dialog sends nothing.
+        open("#/commands", "Commands");
+        new Select(browser.findElement(By.name("type"))).selectByVisibleText("Erase");
+        new Select(browser.findElement(By.name("group"))).selectByVisibleText("Warehouse scanners (3 devices)");
+        browser.findElement(By.xpath("//button[.='Send command']")).click();
+        dialog = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("dialog[open]")));
+        WebElement erase = dialog.findElement(By.xpath(".//button[.='Erase 3 devices']"));
+        assertThat(erase.getDomAttribute("class")).isEqualTo("danger");
+        assertThat(browser.switchTo().activeElement().getText()).as("focus starts on Cancel").isEqualTo("Cancel");
+        screenshot("33-erase-confirmation");
+        dialog.findElement(By.xpath(".//button[.='Cancel']")).click();
+        wait.until(ExpectedConditions.invisibilityOfElementLocated(By.cssSelector("dialog")));
+        assertThat(commandsOf(scanners.get(0), CommandType.WIPE)).as("nothing sent without confirming").isEmpty();
+
+        // A restart no device has fetched yet, withdrawn from its progress page.
+        new Select(browser.findElement(By.name("type"))).selectByVisibleText("Restart");
+        browser.findElement(By.xpath("//button[.='Send command']")).click();
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("dialog[open]")))
+                .findElement(By.xpath(".//button[.='Send command']")).click();
+        waitForHeading("Restart: group Warehouse scanners");
+        browser.findElement(By.xpath("//button[.='Cancel command']")).click();
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("dialog[open]")))
+                .findElement(By.xpath(".//button[.='Cancel command']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Cancelled."));
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "3 of 3 devices finished"));
+        assertThat(figures()).containsEntry("Expired or cancelled", "3").containsEntry("Acknowledged", "0");
+        screenshot("34-command-cancelled");
+        assertThat(commandsOf(scanners.get(0), CommandType.RESTART)).singleElement()
+                .satisfies(command -> assertThat(command.command().state()).isEqualTo(CommandState.CANCELLED));
+
+        assertThat(browserErrors()).isEmpty();
+        assertThat(forbiddenOrFailedApiCalls()).isEmpty();
+    }
+
+    @Test
+    void aComplianceRuleCreatedInTheConsoleShowsTheDevicesFailingItWithTheReason() throws Exception {
+        DeviceId kiosk = seedGroup("Lobby kiosks", "KI", "Lobby kiosk", 1).get(0);
+        server.server().kernel().devices().recordInventory(Actor.plugin("simulator"), kiosk, Map.of("storage.encrypted", "false"));
+
+        signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+        open("#/compliance", "Compliance");
+        browser.findElement(By.name("name")).sendKeys("Kiosks encrypted");
+        new Select(browser.findElement(By.name("check"))).selectByVisibleText("Storage encrypted");
+        new Select(browser.findElement(By.name("group"))).selectByVisibleText("Lobby kiosks");
+        browser.findElement(By.xpath("//button[.='Add a remediation step']")).click();
+        new Select(labelledControl("Step 1: action")).selectByValue("NOTIFY");
+        screenshot("40-compliance-new-rule");
+        browser.findElement(By.xpath("//button[.='Create rule']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Rule “Kiosks encrypted” created."));
+        String rules = browser.findElement(By.xpath("//h2[.='Rules']/following-sibling::table")).getText();
+        assertThat(rules).contains("Kiosks encrypted", "Storage encrypted", "Lobby kiosks", "at once: Notify", "On");
+
+        var rule = server.server().kernel().compliance().rules().stream().filter(candidate -> candidate.name().equals("Kiosks encrypted"))
+                .findFirst().orElseThrow();
+        assertThat(rule.check()).isEqualTo(ComplianceCheck.STORAGE_ENCRYPTED);
+        assertThat(rule.groupId()).isPresent();
+        assertThat(rule.remediation()).extracting(RemediationStep::action).containsExactly(Remediation.NOTIFY);
+
+        // The server judges the kiosk in the background; "Check again" shows it with the rule it fails and why.
+        new WebDriverWait(browser, Duration.ofSeconds(30)).ignoring(StaleElementReferenceException.class).until(driver -> {
+            driver.findElement(By.xpath("//button[.='Check again']")).click();
+            return driver.findElement(By.xpath("//h2[.='Non-compliant devices']/ancestor::section")).getText().contains("Lobby kiosk 1");
+        });
+        String failing = browser.findElement(By.xpath("//h2[.='Non-compliant devices']/ancestor::section")).getText();
+        assertThat(failing).contains("Kiosks encrypted: storage is not encrypted");
+        screenshot("41-compliance-non-compliant");
+
+        // A parameter the server refuses is explained next to the form.
+        browser.findElement(By.name("name")).sendKeys("Recent check-in");
+        new Select(browser.findElement(By.name("check"))).selectByVisibleText("Checked in recently");
+        labelledControl("Days").sendKeys("900");
+        browser.findElement(By.xpath("//button[.='Create rule']")).click();
+        WebElement refused = wait.until(ExpectedConditions.visibilityOfElementLocated(
+                By.xpath("//form[.//button[.='Create rule']]//*[@role='alert']")));
+        assertThat(refused.getText()).contains("days");
+        screenshot("42-compliance-refused-parameter");
+
+        assertThat(browserErrors()).as("only Chromium's note of the refused rule").singleElement(InstanceOfAssertFactories.STRING)
+                .contains("/api/v1/compliance/rules", "400");
+        assertThat(forbiddenOrFailedApiCalls()).as("only the refused rule").singleElement(InstanceOfAssertFactories.STRING).startsWith("400 ");
+    }
+
+    @Test
     void aWrongPasswordIsExplainedInPlainWords() {
         browser.get(server.uri("/").toString());
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.name("username"))).sendKeys(HELPDESK);
@@ -300,10 +427,49 @@ class ConsoleBrowserTest {
         assertThat(browser.switchTo().activeElement().getDomAttribute("name")).as("focus back on the password").isEqualTo("password");
     }
 
-    /** The device's lock commands (its history also holds the policy's settings, queued for delivery). */
-    private static List<CommandRecord> locks(DeviceId device) {
+    /** A static group of simulated devices, enrolled as their platform plugin would enrol them. */
+    private static List<DeviceId> seedGroup(String name, String serialPrefix, String deviceName, int count) {
+        String group = server.server().kernel().groups().create(Actor.admin("seed"), name, "", Optional.empty()).id();
+        List<DeviceId> ids = new ArrayList<>();
+        for (int index = 1; index <= count; index++) {
+            ids.add(server.server().kernel().devices().enroll(Actor.plugin("simulator"), new EnrollmentClaim(Optional.empty(), Platform.IOS,
+                    EnrollmentMethod.MANUAL, Map.of("udid", serialPrefix + "-UDID-" + index), serialPrefix + "-SERIAL-" + index, "iPad13,18",
+                    "17.5", deviceName + " " + index)).device().id());
+        }
+        server.server().kernel().groups().addMembers(Actor.admin("seed"), group, ids);
+        return ids;
+    }
+
+    /** A device's commands of one type (its history also holds policy settings, queued for delivery). */
+    private static List<CommandRecord> commandsOf(DeviceId device, CommandType type) {
         return server.server().kernel().commands().history(device, Optional.empty(), 50).stream()
-                .filter(command -> command.command().type() == CommandType.LOCK).toList();
+                .filter(command -> command.command().type() == type).toList();
+    }
+
+    private void signIn(String username, String password) {
+        browser.get(server.uri("/").toString());
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.name("username"))).sendKeys(username);
+        browser.findElement(By.name("password")).sendKeys(password);
+        browser.findElement(By.cssSelector("form.login button[type=submit]")).click();
+        waitForHeading("Dashboard");
+    }
+
+    /** The figures of a fan-out's progress, by their terms (read again if the page redrew them while they were read). */
+    private Map<String, String> figures() {
+        return new WebDriverWait(browser, Duration.ofSeconds(5)).ignoring(StaleElementReferenceException.class).until(driver -> {
+            Map<String, String> figures = new LinkedHashMap<>();
+            List<WebElement> terms = driver.findElements(By.cssSelector("#batch-figures dt"));
+            List<WebElement> values = driver.findElements(By.cssSelector("#batch-figures dd"));
+            for (int index = 0; index < terms.size(); index++) {
+                figures.put(terms.get(index).getText(), values.get(index).getText());
+            }
+            return figures;
+        });
+    }
+
+    /** The visible texts of a select's options. */
+    private List<String> options(String name) {
+        return new Select(browser.findElement(By.name(name))).getOptions().stream().map(WebElement::getText).toList();
     }
 
     private void open(String hash, String heading) {

@@ -22,10 +22,12 @@ export const groupsPage = {
 
     function draw(current) {
       replace(list, h('h2', { id: 'groups-title' }, 'All groups'), current.length
-        ? table(`${current.length} group${current.length === 1 ? '' : 's'}`, ['Name', 'Kind', 'Devices', 'Description'],
+        ? table(`${current.length} group${current.length === 1 ? '' : 's'}`, ['Name', 'Kind', 'Devices', 'Description', ''],
           current.map(group => [
             h('a', { href: `#/devices?group=${encodeURIComponent(group.id)}` }, group.name),
-            words(group.kind), String(group.members), group.description || '—']))
+            words(group.kind), String(group.members), group.description || '—',
+            api.can('DEVICE_ACTION') ? h('a', { href: `#/commands?group=${encodeURIComponent(group.id)}`, 'aria-label': `Send a command to ${group.name}` },
+              'Send a command') : '']))
         : empty('There are no groups yet.', api.can('GROUP_WRITE')
           ? 'Create one above, then choose it when you create an enrollment link.' : 'An operator can create one.'));
     }

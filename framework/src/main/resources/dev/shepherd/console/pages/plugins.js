@@ -1,0 +1,140 @@
+import { h, replace, field, message, empty, table, when, words, heading, confirmAction, announce } from '../dom.js';
+
+// How long, and how often, to look for an uploaded file's plugin: the server scans its plugins folder every few seconds.
+const UPLOAD_WAIT_MS = 30000;
+const UPLOAD_POLL_MS = 1000;
+
+/** Plugins: each file's plugin with its state and failure reason; switching plugins off and on, uploading and removing files. */
+export const pluginsPage = {
+  path: '/plugins',
+  nav: 'Plugins',
+  title: 'Plugins',
+  needs: 'PLUGIN_READ',
+  async render({ api, main, stale }) {
+    const plugins = await api.get('/api/v1/plugins');
+    if (stale()) return;
+    const canManage = api.can('PLUGIN_MANAGE');
+    const list = h('section', { 'aria-labelledby': 'plugins-title' });
+    const feedback = h('div', { class: 'feedback', 'aria-live': 'polite' });
+    replace(main, heading('Plugins'),
+      h('p', { class: 'lead' }, 'Plugins add platforms, setting types and integrations. Each file in the server’s plugins folder is loaded on its own; one that fails is taken out of service and says why.'));
+    if (canManage) main.append(uploadForm(api, feedback, reload, stale));
+    main.append(feedback, list);
+    draw(plugins.items);
+
+    async function reload() {
+      const current = await api.get('/api/v1/plugins');
+      if (!stale()) draw(current.items);
+      return current.items;
+    }
+
+    function act(label, run) {
+      return async () => {
+        try {
+          await run();
+          await reload();
+        } catch (error) {
+          replace(feedback, message('error', error.message));
+        }
+        announce(label);
+      };
+    }
+
+    function draw(items) {
+      replace(list, h('h2', { id: 'plugins-title' }, 'Installed plugins'), items.length
+        ? table(`${items.length} plugin file${items.length === 1 ? '' : 's'}`,
+          ['Plugin', 'Version', 'File', 'State', 'Since', 'Failure reason', 'Extensions', ''],
+          items.map(plugin => [
+            h('div', {}, h('strong', {}, plugin.id), plugin.description ? h('p', { class: 'hint' }, plugin.description) : null),
+            plugin.version || '—', plugin.file, h('span', { class: `state ${plugin.state.toLowerCase()}` }, words(plugin.state)),
+            when(plugin.since), plugin.failureReason || '—',
+            plugin.extensions.length
+              ? h('details', {}, h('summary', {}, `${plugin.extensions.length} extension${plugin.extensions.length === 1 ? '' : 's'}`),
+                h('ul', { class: 'reasons' }, plugin.extensions.map(extension => h('li', {}, extension))))
+              : '—',
+            canManage ? h('div', { class: 'row-actions' },
+              plugin.state === 'DISABLED'
+                ? h('button', {
+                  type: 'button', class: 'link', 'aria-label': `Switch ${plugin.id} on`,
+                  onclick: act(`${plugin.id} switched on`, async () => {
+                    await api.post(`/api/v1/plugins/${encodeURIComponent(plugin.id)}/enable`);
+                    replace(feedback, message('info', `${plugin.id} is switched on; it loads at the server’s next scan of its plugins folder, within seconds.`));
+                  }),
+                }, 'Switch on')
+                : h('button', {
+                  type: 'button', class: 'link', 'aria-label': `Switch ${plugin.id} off`,
+                  onclick: async () => {
+                    const sure = await confirmAction({ title: `Switch “${plugin.id}” off?`,
+                      text: 'It is stopped and unloaded now, and stays off after restarts until it is switched on again. What it provides (a platform, setting types, pages) stops working.',
+                      confirm: 'Switch off', danger: true });
+                    if (!sure) return;
+                    await act(`${plugin.id} switched off`, async () => {
+                      await api.post(`/api/v1/plugins/${encodeURIComponent(plugin.id)}/disable`);
+                      replace(feedback, message('info', `${plugin.id} is switched off.`));
+                    })();
+                  },
+                }, 'Switch off'),
+              h('button', {
+                type: 'button', class: 'link', 'aria-label': `Remove the file ${plugin.file}`,
+                onclick: async () => {
+                  const sure = await confirmAction({ title: `Remove the file “${plugin.file}”?`,
+                    text: 'The file is deleted from the plugins folder and its plugin is stopped and unloaded within seconds. Upload it again to bring it back.',
+                    confirm: 'Remove file', danger: true });
+                  if (!sure) return;
+                  await act(`${plugin.file} removed`, async () => {
+                    await api.delete(`/api/v1/plugin-files/${encodeURIComponent(plugin.file)}`);
+                    replace(feedback, message('info', `${plugin.file} is removed; its plugin stops within seconds.`));
+                  })();
+                },
+              }, 'Remove file')) : '']))
+        : empty('No plugin is installed.', canManage
+          ? 'Upload a plugin file above, or copy one into the server’s plugins/ folder; it loads within seconds.'
+          : 'An administrator can install one.'));
+    }
+  },
+};
+
+function uploadForm(api, feedback, reload, stale) {
+  const file = h('input', { name: 'plugin-file', type: 'file', accept: '.zip,.jar', required: true });
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Upload');
+  const form = h('form', { class: 'card inline', 'aria-labelledby': 'upload-title' },
+    h('h2', { id: 'upload-title' }, 'Upload a plugin'),
+    field('Plugin file (.zip or .jar)', file, 'A newer version of an installed plugin replaces it.'),
+    submit);
+  form.addEventListener('submit', async event => {
+    event.preventDefault();
+    const chosen = file.files[0];
+    if (!chosen) {
+      replace(feedback, message('error', 'Choose a plugin file first.'));
+      file.focus();
+      return;
+    }
+    submit.disabled = true;
+    try {
+      // A file that replaces one of the same name counts as loaded once its entry changes.
+      const before = (await reload()).find(plugin => plugin.file === chosen.name)?.since ?? null;
+      replace(feedback, message('info', `Uploading ${chosen.name}…`));
+      const uploaded = await api.put(`/api/v1/plugin-files/${encodeURIComponent(chosen.name)}`, chosen);
+      // The server loads the file at its next scan: follow the list until the file shows up with its state.
+      replace(feedback, message('info', `${uploaded.file} uploaded (${uploaded.bytes} bytes). Waiting for the server to load it…`));
+      const deadline = Date.now() + UPLOAD_WAIT_MS;
+      let loaded = null;
+      while (!loaded && Date.now() < deadline && !stale()) {
+        await new Promise(resolve => setTimeout(resolve, UPLOAD_POLL_MS));
+        loaded = (await reload()).find(plugin => plugin.file === uploaded.file && plugin.since !== before) ?? null;
+      }
+      if (stale()) return;
+      replace(feedback, !loaded
+        ? message('error', `${uploaded.file} was uploaded but has not loaded within ${UPLOAD_WAIT_MS / 1000} seconds. Check the server’s log.`)
+        : loaded.state === 'FAILED'
+          ? message('error', `${uploaded.file} was uploaded but its plugin failed: ${loaded.failureReason ?? 'no reason given'}.`)
+          : message('info', `${loaded.id} ${loaded.version} is ${words(loaded.state).toLowerCase()}.`));
+      form.reset();
+    } catch (error) {
+      replace(feedback, message('error', error.message));
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return form;
+}
