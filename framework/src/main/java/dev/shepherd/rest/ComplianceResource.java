@@ -47,6 +47,10 @@ final class ComplianceResource {
                         .summary("Create a rule with its grace period and remediation schedule").body(NewRule.class)
                         .returns(ComplianceRule.class).status(201).handle(request -> {
                             NewRule body = request.body(NewRule.class);
+                            // A rule that wipes devices wipes them in its author's name: it needs the wipe permission too.
+                            if (body.remediation().orElse(List.of()).stream().anyMatch(step -> step.action() == dev.shepherd.compliance.Remediation.ENTERPRISE_WIPE)) {
+                                CommandResource.checkWipe(request, dev.shepherd.api.command.CommandType.ENTERPRISE_WIPE);
+                            }
                             return ApiResponse.created(kernel.compliance().create(request.actor(), body.name(), body.check(),
                                     body.parameters().orElseGet(() -> kernel.json().mapper().createObjectNode()), body.groupId(),
                                     body.graceHours().orElse(0), body.remediation().orElse(List.of())));

@@ -79,6 +79,8 @@ class ConsoleBrowserTest {
 
     @TempDir
     Path profile;
+    @TempDir
+    Path build;
     private WebDriver browser;
     private WebDriverWait wait;
     private final ObjectMapper json = new ObjectMapper();
@@ -413,6 +415,50 @@ class ConsoleBrowserTest {
         assertThat(browserErrors()).as("only Chromium's note of the refused rule").singleElement(InstanceOfAssertFactories.STRING)
                 .contains("/api/v1/compliance/rules", "400");
         assertThat(forbiddenOrFailedApiCalls()).as("only the refused rule").singleElement(InstanceOfAssertFactories.STRING).startsWith("400 ");
+    }
+
+    @Test
+    void aPluginUploadedInTheConsoleLoadsCanBeSwitchedOffAndOnAndIsRemoved() throws Exception {
+        Path file = dev.shepherd.testing.TestPluginBuilder.plugin("greeter", "1.0.0").source("""
+                package acme.greeter;
+
+                import dev.shepherd.api.http.*;
+                import org.pf4j.Extension;
+
+                @Extension
+                public class Greeter implements DeviceEndpoint {
+                    @Override
+                    public DeviceResponse handle(DeviceRequest request) {
+                        return DeviceResponse.text(200, "hello from the greeter");
+                    }
+                }
+                """).buildZip(build, "greeter-1.0.0.zip");
+
+        signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+        open("#/plugins", "Plugins");
+        labelledControl("Plugin file (.zip or .jar)").sendKeys(file.toAbsolutePath().toString());
+        browser.findElement(By.xpath("//button[.='Upload']")).click();
+        new WebDriverWait(browser, Duration.ofSeconds(40)).until(ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector("main .feedback"), "greeter 1.0.0 is started"));
+        assertThat(server.get("/mdm/greeter/").body()).isEqualTo("hello from the greeter");
+        screenshot("43-plugins-uploaded");
+
+        browser.findElement(By.cssSelector("button[aria-label='Switch greeter off']")).click();
+        wait.until(ExpectedConditions.elementToBeClickable(By.xpath("//dialog//button[.='Switch off']"))).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main .feedback"), "greeter is switched off."));
+        new WebDriverWait(browser, Duration.ofSeconds(20)).until(driver -> server.get("/mdm/greeter/").statusCode() == 404);
+
+        // Switched on, the plugin loads at the server's next scan; the page follows it until it is back.
+        wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("button[aria-label='Switch greeter on']"))).click();
+        new WebDriverWait(browser, Duration.ofSeconds(40)).until(ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector("main .feedback"), "greeter 1.0.0 is started"));
+        assertThat(server.get("/mdm/greeter/").statusCode()).isEqualTo(200);
+        wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("button[aria-label='Remove the file greeter-1.0.0.zip']"))).click();
+        wait.until(ExpectedConditions.elementToBeClickable(By.xpath("//dialog//button[.='Remove file']"))).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main .feedback"), "greeter-1.0.0.zip is removed"));
+        new WebDriverWait(browser, Duration.ofSeconds(20)).until(driver -> server.get("/mdm/greeter/").statusCode() == 404);
+        assertThat(Files.exists(server.pluginsDir().resolve("greeter-1.0.0.zip"))).isFalse();
+        assertThat(forbiddenOrFailedApiCalls()).isEmpty();
     }
 
     @Test

@@ -58,7 +58,14 @@ export const pluginsPage = {
                   type: 'button', class: 'link', 'aria-label': `Switch ${plugin.id} on`,
                   onclick: act(`${plugin.id} switched on`, async () => {
                     await api.post(`/api/v1/plugins/${encodeURIComponent(plugin.id)}/enable`);
-                    replace(feedback, message('info', `${plugin.id} is switched on; it loads at the server’s next scan of its plugins folder, within seconds.`));
+                    replace(feedback, message('info', `${plugin.id} is switched on; waiting for the server to load it…`));
+                    // It loads at the server's next scan of its plugins folder: follow the list until it is back.
+                    const back = await awaitPlugin(reload, stale, item => item.id === plugin.id && item.state !== 'DISABLED');
+                    if (!stale()) {
+                      replace(feedback, back
+                        ? message('info', `${back.id} ${back.version} is ${words(back.state).toLowerCase()}.`)
+                        : message('error', `${plugin.id} is switched on but has not loaded within ${UPLOAD_WAIT_MS / 1000} seconds. Check the server’s log.`));
+                    }
                   }),
                 }, 'Switch on')
                 : h('button', {
@@ -94,6 +101,17 @@ export const pluginsPage = {
   },
 };
 
+/** Follows the plugin list until an entry matches, for as long as a scan of the plugins folder can take; null if none did. */
+async function awaitPlugin(reload, stale, matches) {
+  const deadline = Date.now() + UPLOAD_WAIT_MS;
+  while (Date.now() < deadline && !stale()) {
+    await new Promise(resolve => setTimeout(resolve, UPLOAD_POLL_MS));
+    const found = (await reload()).find(matches);
+    if (found) return found;
+  }
+  return null;
+}
+
 function uploadForm(api, feedback, reload, stale) {
   const file = h('input', { name: 'plugin-file', type: 'file', accept: '.zip,.jar', required: true });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Upload');
@@ -117,12 +135,7 @@ function uploadForm(api, feedback, reload, stale) {
       const uploaded = await api.put(`/api/v1/plugin-files/${encodeURIComponent(chosen.name)}`, chosen);
       // The server loads the file at its next scan: follow the list until the file shows up with its state.
       replace(feedback, message('info', `${uploaded.file} uploaded (${uploaded.bytes} bytes). Waiting for the server to load it…`));
-      const deadline = Date.now() + UPLOAD_WAIT_MS;
-      let loaded = null;
-      while (!loaded && Date.now() < deadline && !stale()) {
-        await new Promise(resolve => setTimeout(resolve, UPLOAD_POLL_MS));
-        loaded = (await reload()).find(plugin => plugin.file === uploaded.file && plugin.since !== before) ?? null;
-      }
+      const loaded = await awaitPlugin(reload, stale, plugin => plugin.file === uploaded.file && plugin.since !== before);
       if (stale()) return;
       replace(feedback, !loaded
         ? message('error', `${uploaded.file} was uploaded but has not loaded within ${UPLOAD_WAIT_MS / 1000} seconds. Check the server’s log.`)
