@@ -683,6 +683,32 @@ public final class CommandService {
         }
     }
 
+    /**
+     * Fan-outs, newest first, with their progress.
+     *
+     * @param before a batch id: only batches created before it (the next page)
+     * @param limit at most this many
+     */
+    public List<CommandBatch> recentBatches(Optional<String> before, int limit) {
+        List<String> ids = new ArrayList<>();
+        try (Connection connection = transactions.dataSource().getConnection();
+             PreparedStatement select = connection.prepareStatement("SELECT id FROM command_batch"
+                     + (before.isPresent() ? " WHERE created_at < (SELECT created_at FROM command_batch WHERE id = ?)" : "")
+                     + " ORDER BY created_at DESC FETCH FIRST " + Math.max(1, Math.min(limit, 100)) + " ROWS ONLY")) {
+            if (before.isPresent()) {
+                select.setString(1, before.get());
+            }
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    ids.add(rows.getString(1));
+                }
+            }
+        } catch (SQLException e) {
+            throw new StorageException("Cannot list command batches", e);
+        }
+        return ids.stream().map(this::batch).flatMap(Optional::stream).toList();
+    }
+
     public Optional<CommandBatch> batch(String batchId) {
         try (Connection connection = transactions.dataSource().getConnection()) {
             String description;

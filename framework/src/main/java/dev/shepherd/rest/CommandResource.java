@@ -103,6 +103,9 @@ final class CommandResource {
                             return ApiResponse.created(kernel.commands().issueToMany(request.actor(), targets, command,
                                     body.description().orElse(description)));
                         }),
+                AdminRoute.get("/api/v1/command-batches", Permission.COMMAND_READ).tag("commands")
+                        .summary("Fan-outs, newest first, with their progress; ?before={batch id} for the next page").returns(CommandBatch[].class)
+                        .handle(request -> kernel.commands().recentBatches(request.query("before"), request.queryInt("limit", 20, 1, 100))),
                 AdminRoute.get("/api/v1/command-batches/{id}", Permission.COMMAND_READ).tag("commands")
                         .summary("A fan-out's progress: devices reached, pushes sent, commands by state").returns(CommandBatch.class)
                         .handle(request -> kernel.commands().batch(request.path("id"))

@@ -185,6 +185,21 @@ class CommandServiceTest {
     }
 
     @Test
+    void fanOutsAreListedNewestFirstPageByPage() {
+        DeviceId device = test.enroll(Platform.IOS, "LIST-1", Ownership.CORPORATE).device().id();
+        List<String> issued = new ArrayList<>();
+        for (String what : List.of("first", "second", "third")) {
+            issued.add(commands.issueToMany(ADMIN, new CommandTargets.Listed(List.of(device)), CommandRequest.of(CommandType.REFRESH_INVENTORY),
+                    what).id());
+            clock.advance(java.time.Duration.ofMinutes(1));
+        }
+
+        assertThat(commands.recentBatches(Optional.empty(), 2)).extracting(CommandBatch::description).containsExactly("third", "second");
+        assertThat(commands.recentBatches(Optional.of(issued.get(1)), 2)).extracting(CommandBatch::description).containsExactly("first");
+        assertThat(commands.recentBatches(Optional.empty(), 10).get(0).total()).isEqualTo(1);
+    }
+
+    @Test
     void aFanOutQueuesOneCommandPerEligibleDeviceAndReportsProgress() {
         List<DeviceId> targets = new ArrayList<>();
         for (int i = 0; i < 30; i++) {
