@@ -33,11 +33,13 @@ public final class AdminApi {
 
     public AdminApi(Kernel kernel, PluginHost plugins, AdminUserStore admins, AdminSessions sessions, ApiTokens tokens,
                     AdminAuthenticator authenticator, long maxBodyBytes, dev.shepherd.http.HttpIo io,
-                    java.util.function.Supplier<String> publicUrl) {
+                    java.util.function.Supplier<String> publicUrl,
+                    java.util.function.Supplier<List<dev.shepherd.api.device.Platform>> platforms) {
         requireNonNull(kernel, "kernel is null");
         List<AdminRoute> routes = new ArrayList<>();
         routes.addAll(new AuthResource(authenticator, sessions, kernel.audit()).routes());
         routes.addAll(new DeviceResource(kernel).routes());
+        routes.addAll(new PlatformResource(platforms).routes());
         routes.addAll(new EnrollmentResource(kernel, publicUrl).routes());
         routes.addAll(new UserResource(kernel).routes());
         routes.addAll(new GroupResource(kernel).routes());

@@ -197,7 +197,7 @@ public final class ShepherdServer implements AutoCloseable {
         AdminSessions sessions = new AdminSessions(kernel.transactions(), Clock.systemUTC());
         ApiTokens tokens = new ApiTokens(kernel.transactions(), kernel.audit(), kernel.json(), Clock.systemUTC());
         adminApi = new AdminApi(kernel, plugins, adminUsers, sessions, tokens, new AdminAuthenticator(adminUsers, sessions, tokens),
-                config.http().maxRequestBytes(), io, this::publicUrl);
+                config.http().maxRequestBytes(), io, this::publicUrl, platforms::supported);
         PluginAdminEndpoints pluginAdminEndpoints = new PluginAdminEndpoints();
         registry.addListener(pluginAdminEndpoints);
         adminApi.handler().addDynamicRoutes(pluginAdminEndpoints::routes);

@@ -60,6 +60,7 @@ class WindowsEnrollmentIT {
 
     @Test
     void aPcEnrollsFromAnEnrollmentLinkThroughDiscoveryPolicyAndCertificateEnrollment() throws Exception {
+        assertThat(server.getAsAdmin("/api/v1/platforms").body()).as("the platforms running plugins manage").isEqualTo("[{\"id\":\"windows\"}]");
         Map<String, String> link = WindowsEnrollmentClient.deepLinkParameters(page(enrollmentUrl("CORPORATE", 1)));
         assertThat(link).containsEntry("mode", "mdm");
         URI discovery = URI.create(link.get("servername"));
