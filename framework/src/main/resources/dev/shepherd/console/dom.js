@@ -126,3 +126,20 @@ export function blank(input, feedback, text) {
   input.focus();
   return true;
 }
+
+/** A button that copies a read-only input's text; where the clipboard is not available it selects the text instead. */
+export function copyButton(input, label) {
+  const button = h('button', {
+    type: 'button', class: 'secondary',
+    onclick: async () => {
+      try {
+        await navigator.clipboard.writeText(input.value);
+        button.textContent = 'Copied';
+      } catch {
+        input.select();
+        button.textContent = 'Press Ctrl+C to copy';
+      }
+    },
+  }, label);
+  return button;
+}
