@@ -146,8 +146,8 @@ export class Api {
     return this.request('PATCH', path, { body, headers });
   }
 
-  delete(path) {
-    return this.request('DELETE', path, {});
+  delete(path, headers) {
+    return this.request('DELETE', path, { headers });
   }
 
   async request(method, path, { body, query, headers } = {}) {
