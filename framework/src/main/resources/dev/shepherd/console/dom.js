@@ -119,7 +119,7 @@ export function heading(text, ...extra) {
   return h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, text), ...extra);
 }
 
-/** For a form's submit handler: true (after saying so and focusing it) when a required text input is blank. */
+/** For a form's submit handler: true (after saying so and focusing it) when a required text or file input is blank. */
 export function blank(input, feedback, text) {
   if (input.value.trim()) return false;
   replace(feedback, message('error', text));

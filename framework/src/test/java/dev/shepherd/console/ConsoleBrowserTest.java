@@ -667,6 +667,93 @@ class ConsoleBrowserTest {
     }
 
     @Test
+    void theApplePushCertificateIsUploadedThroughThePluginsAdminEndpointWhileThePluginRuns() throws Exception {
+        // A stand-in for the apple-ios plugin with its documented push-certificate endpoint (docs/apple.md): the real
+        // plugin is built after the framework, so its answer is given here. The kernel mounts it, as it would the
+        // real one, at /api/v1/plugins/apple-ios/push-certificate/** behind plugin_manage and the CSRF check.
+        Path file = dev.shepherd.testing.TestPluginBuilder.plugin("apple-ios", "1.0.0").source("""
+                package acme.apple;
+
+                import dev.shepherd.api.http.*;
+                import java.nio.charset.StandardCharsets;
+                import org.pf4j.Extension;
+
+                @Extension
+                public class PushCertificate implements AdminEndpoint {
+                    private volatile String uploaded;
+
+                    @Override
+                    public String path() {
+                        return "/push-certificate";
+                    }
+
+                    @Override
+                    public String permission() {
+                        return "plugin_manage";
+                    }
+
+                    @Override
+                    public DeviceResponse handle(AdminRequest request) {
+                        if (request.method().equals("PUT")) {
+                            String pem = new String(request.body(), StandardCharsets.UTF_8);
+                            if (!pem.contains("BEGIN CERTIFICATE")) {
+                                return DeviceResponse.of(400, "application/problem+json",
+                                        "{\\"status\\": 400, \\"detail\\": \\"The file holds no PEM certificate.\\"}".getBytes(StandardCharsets.UTF_8));
+                            }
+                            uploaded = pem;
+                        }
+                        if (uploaded == null) {
+                            return DeviceResponse.of(404, "application/problem+json",
+                                    "{\\"status\\": 404, \\"detail\\": \\"No push certificate has been uploaded.\\"}".getBytes(StandardCharsets.UTF_8));
+                        }
+                        return DeviceResponse.of(200, "application/json", ("{\\"topic\\": \\"com.apple.mgmt.External.test-topic\\", "
+                                + "\\"subject\\": \\"CN=APSP:test-topic\\", \\"notAfter\\": \\"2030-01-01T00:00:00Z\\", \\"daysLeft\\": 21, "
+                                + "\\"warning\\": \\"The push certificate expires in 21 days; renew it.\\", "
+                                + "\\"pushes\\": {\\"queued\\": 0, \\"delivered\\": 7, \\"retried\\": 1, \\"failed\\": 0, \\"tokensForgotten\\": 0}}")
+                                .getBytes(StandardCharsets.UTF_8));
+                    }
+                }
+                """).buildZip(build, "apple-ios-1.0.0.zip");
+        Path pem = Files.writeString(build.resolve("push.pem"), "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+
+        signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+        open("#/apple-push", "Apple push certificates");
+        assertThat(browser.findElement(By.cssSelector("main")).getText()).contains("Neither Apple plugin (apple-ios, apple-macos) is running");
+
+        // The plugin is installed after sign-in: the page reads the route table again and may call its endpoint.
+        open("#/plugins", "Plugins");
+        labelledControl("Plugin file (.zip or .jar)").sendKeys(file.toAbsolutePath().toString());
+        browser.findElement(By.xpath("//button[.='Upload']")).click();
+        new WebDriverWait(browser, Duration.ofSeconds(40)).until(ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector("main .feedback"), "apple-ios 1.0.0 is started"));
+        wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("a[aria-label='Push certificate of apple-ios']"))).click();
+        waitForHeading("Apple push certificates");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "No push certificate has been uploaded yet."));
+
+        labelledControl("Push certificate (PEM)").sendKeys(pem.toAbsolutePath().toString());
+        browser.findElement(By.xpath("//button[.='Upload certificate']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Certificate for com.apple.mgmt.External.test-topic uploaded"));
+        String page = browser.findElement(By.cssSelector("main")).getText();
+        assertThat(page).contains("com.apple.mgmt.External.test-topic", "CN=APSP:test-topic", "21", "The push certificate expires in 21 days; renew it.",
+                "Delivered", "7");
+        screenshot("90-apple-push-certificate");
+        assertThat(forbiddenOrFailedApiCalls()).as("only the answer that no certificate was uploaded yet")
+                .singleElement(InstanceOfAssertFactories.STRING).startsWith("404 ").endsWith("/api/v1/plugins/apple-ios/push-certificate");
+
+        // A help-desk user cannot open it, and the console does not ask the plugin's endpoint for it.
+        long asked = apiCalls().stream().filter(call -> call.contains("/push-certificate")).count();
+        browser.findElement(By.id("sign-out")).click();
+        signIn(HELPDESK, HELPDESK_PASSWORD);
+        open("#/apple-push", "Apple push certificates");
+        assertThat(browser.findElement(By.cssSelector("main")).getText()).contains("Your role (helpdesk) cannot open this page");
+        assertThat(apiCalls().stream().filter(call -> call.contains("/push-certificate")).count()).isEqualTo(asked);
+
+        Files.delete(server.pluginsDir().resolve("apple-ios-1.0.0.zip"));
+        new WebDriverWait(browser, Duration.ofSeconds(20)).until(driver -> server.server().adminRoutes().stream()
+                .noneMatch(route -> route.template().contains("apple-ios")));
+    }
+
+    @Test
     void aWrongPasswordIsExplainedInPlainWords() {
         browser.get(server.uri("/").toString());
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.name("username"))).sendKeys(HELPDESK);
