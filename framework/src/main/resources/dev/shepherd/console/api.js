@@ -37,9 +37,16 @@ async function errorFrom(response) {
   return new ApiError(response.status, detail, Array.isArray(problem?.errors) ? problem.errors : []);
 }
 
+const escape = text => text.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+
+/**
+ * A route template as the server matches it: {name} is one path segment, and a trailing /** (plugins' admin
+ * endpoints, /api/v1/plugins/{pluginId}/{path}/**) matches the path itself and anything below it.
+ */
 function pattern(template) {
-  const escaped = template.split(/\{[^}]+}/).map(part => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&'));
-  return new RegExp(`^${escaped.join('[^/]+')}$`);
+  const rest = template.endsWith('/**');
+  const escaped = (rest ? template.slice(0, -3) : template).split(/\{[^}]+}/).map(escape);
+  return new RegExp(`^${escaped.join('[^/]+')}${rest ? '(/.*)?' : ''}$`);
 }
 
 export class Api {
@@ -146,8 +153,8 @@ export class Api {
     return this.request('PATCH', path, { body, headers });
   }
 
-  delete(path) {
-    return this.request('DELETE', path, {});
+  delete(path, headers) {
+    return this.request('DELETE', path, { headers });
   }
 
   async request(method, path, { body, query, headers } = {}) {

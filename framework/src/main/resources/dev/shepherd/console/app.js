@@ -7,18 +7,20 @@ import { loginPage } from './pages/login.js';
 import { dashboardPage } from './pages/dashboard.js';
 import { devicesPage, devicePage } from './pages/devices.js';
 import { enrollmentPage } from './pages/enrollment.js';
-import { groupsPage } from './pages/groups.js';
-import { policiesPage, newPolicyPage, policyPage } from './pages/policies.js';
+import { groupsPage, groupPage } from './pages/groups.js';
+import { policiesPage, newPolicyPage, editPolicyPage, policyPage } from './pages/policies.js';
 import { auditPage } from './pages/audit.js';
 import { commandsPage, commandBatchPage } from './pages/commands.js';
 import { compliancePage } from './pages/compliance.js';
 import { pluginsPage } from './pages/plugins.js';
+import { adminsPage, tokensPage } from './pages/admins.js';
+import { applePushPage } from './pages/apple-push.js';
 
 // In navigation order; `nav` names the pages that have a menu entry. A page is listed, and opened, only when the
 // admin's role holds the permission its first request needs.
 const pages = [
-  dashboardPage, devicesPage, devicePage, commandsPage, commandBatchPage, enrollmentPage, groupsPage, policiesPage, newPolicyPage,
-  policyPage, compliancePage, pluginsPage, auditPage,
+  dashboardPage, devicesPage, devicePage, commandsPage, commandBatchPage, enrollmentPage, groupsPage, groupPage, policiesPage,
+  newPolicyPage, editPolicyPage, policyPage, compliancePage, pluginsPage, applePushPage, adminsPage, tokensPage, auditPage,
 ];
 
 const api = new Api();

@@ -119,10 +119,27 @@ export function heading(text, ...extra) {
   return h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, text), ...extra);
 }
 
-/** For a form's submit handler: true (after saying so and focusing it) when a required text input is blank. */
+/** For a form's submit handler: true (after saying so and focusing it) when a required text or file input is blank. */
 export function blank(input, feedback, text) {
   if (input.value.trim()) return false;
   replace(feedback, message('error', text));
   input.focus();
   return true;
+}
+
+/** A button that copies a read-only input's text; where the clipboard is not available it selects the text instead. */
+export function copyButton(input, label) {
+  const button = h('button', {
+    type: 'button', class: 'secondary',
+    onclick: async () => {
+      try {
+        await navigator.clipboard.writeText(input.value);
+        button.textContent = 'Copied';
+      } catch {
+        input.select();
+        button.textContent = 'Press Ctrl+C to copy';
+      }
+    },
+  }, label);
+  return button;
 }

@@ -21,9 +21,10 @@ const UNSET = Symbol('unset');
 /**
  * Builds the form for a schema. Returns { element, read }: read() gives the value to send (fields left empty are
  * omitted, so the setting's merge rules and defaults apply) or throws a FormError naming the control at fault.
+ * value: the setting's current value when an existing policy is edited; fields it does not set show their defaults.
  */
-export function schemaForm(schema, label) {
-  const built = build(schema, label, true, true);
+export function schemaForm(schema, label, value) {
+  const built = build(schema, label, true, value, true);
   return {
     element: built.element,
     read() {
@@ -33,15 +34,17 @@ export function schemaForm(schema, label) {
   };
 }
 
-function build(schema, label, required, top = false) {
+// `start` is what a control shows first: the value being edited, else the schema's default.
+function build(schema, label, required, value, top = false) {
   const title = schema.title || label;
-  if (schema.type === 'object' && schema.properties) return objectField(schema, title, top);
-  if (Array.isArray(schema.enum)) return enumField(schema, title, required);
-  if (schema.type === 'string') return stringField(schema, title, required);
-  if (schema.type === 'integer' || schema.type === 'number') return numberField(schema, title, required);
-  if (schema.type === 'boolean') return booleanField(schema, title);
-  if (schema.type === 'array' && schema.items?.type === 'string' && !schema.items.enum) return stringListField(schema, title, required);
-  return jsonField(schema, title, required);
+  const start = value !== undefined ? value : schema.default;
+  if (schema.type === 'object' && schema.properties) return objectField(schema, title, value, top);
+  if (Array.isArray(schema.enum)) return enumField(schema, title, required, start);
+  if (schema.type === 'string') return stringField(schema, title, required, start);
+  if (schema.type === 'integer' || schema.type === 'number') return numberField(schema, title, required, start);
+  if (schema.type === 'boolean') return booleanField(schema, title, start);
+  if (schema.type === 'array' && schema.items?.type === 'string' && !schema.items.enum) return stringListField(schema, title, required, start);
+  return jsonField(schema, title, required, start);
 }
 
 /** Whether an optional control was left empty (its field is then not sent); a required one may not be. */
@@ -61,10 +64,10 @@ function wrap(title, control, schema, required) {
   return h('div', { class: 'field' }, h('label', { for: id }, title, required ? h('span', { class: 'required', 'aria-hidden': 'true' }, ' *') : null), control, hint);
 }
 
-function objectField(schema, title, top) {
+function objectField(schema, title, value, top) {
   const required = new Set(schema.required ?? []);
   const children = Object.entries(schema.properties).map(([name, property]) => ({
-    name, built: build(property, name, required.has(name)),
+    name, built: build(property, name, required.has(name), value?.[name]),
   }));
   const element = top
     ? h('div', { class: 'schema-form' }, children.map(child => child.built.element))
@@ -83,11 +86,11 @@ function objectField(schema, title, top) {
   };
 }
 
-function enumField(schema, title, required) {
+function enumField(schema, title, required, start) {
   const select = h('select', {},
     h('option', { value: '' }, required ? 'Choose…' : 'Not set'),
     schema.enum.map((value, index) => h('option', {
-      value: String(index), selected: schema.default !== undefined && schema.default === value,
+      value: String(index), selected: start !== undefined && start === value,
     }, String(value))));
   return {
     element: wrap(title, select, schema, required),
@@ -101,7 +104,7 @@ function enumField(schema, title, required) {
   };
 }
 
-function stringField(schema, title, required) {
+function stringField(schema, title, required, start) {
   const secret = schema.writeOnly || schema.format === 'password';
   // Encoded content (a certificate, a profile) and long texts get room to paste into.
   const long = !secret && (schema.contentEncoding !== undefined || (schema.maxLength ?? 0) > 1000);
@@ -112,7 +115,7 @@ function stringField(schema, title, required) {
       autocomplete: secret ? 'new-password' : 'off',
       maxlength: schema.maxLength, minlength: schema.minLength, pattern: schema.pattern,
     });
-  if (typeof schema.default === 'string') input.value = schema.default;
+  if (typeof start === 'string') input.value = start;
   return {
     element: wrap(title, input, schema, required),
     read() {
@@ -123,12 +126,12 @@ function stringField(schema, title, required) {
   };
 }
 
-function numberField(schema, title, required) {
+function numberField(schema, title, required, start) {
   const input = h('input', {
     type: 'number', inputmode: schema.type === 'integer' ? 'numeric' : 'decimal',
     min: schema.minimum, max: schema.maximum, step: schema.type === 'integer' ? 1 : 'any',
   });
-  if (typeof schema.default === 'number') input.value = String(schema.default);
+  if (typeof start === 'number') input.value = String(start);
   return {
     element: wrap(title, input, schema, required),
     read() {
@@ -146,9 +149,9 @@ function numberField(schema, title, required) {
 
 // A boolean with a default is a checkbox. Without one, "not set" differs from "no" (the policy leaves the device's
 // own choice alone), so it is a list of three.
-function booleanField(schema, title) {
+function booleanField(schema, title, start) {
   if (typeof schema.default === 'boolean') {
-    const box = h('input', { type: 'checkbox', checked: schema.default });
+    const box = h('input', { type: 'checkbox', checked: start === true });
     const id = uid('setting');
     box.id = id;
     const hint = schema.description ? h('p', { class: 'hint', id: `${id}-hint` }, schema.description) : null;
@@ -159,15 +162,16 @@ function booleanField(schema, title) {
     };
   }
   const select = h('select', {}, h('option', { value: '' }, 'Not set'), h('option', { value: 'true' }, 'Yes'), h('option', { value: 'false' }, 'No'));
+  if (typeof start === 'boolean') select.value = String(start);
   return {
     element: wrap(title, select, schema, false),
     read: () => (select.value === '' ? UNSET : select.value === 'true'),
   };
 }
 
-function stringListField(schema, title, required) {
+function stringListField(schema, title, required, start) {
   const area = h('textarea', { rows: 3 });
-  if (Array.isArray(schema.default)) area.value = schema.default.join('\n');
+  if (Array.isArray(start)) area.value = start.join('\n');
   const hinted = { ...schema, description: [schema.description, 'One per line.'].filter(Boolean).join(' ') };
   return {
     element: wrap(title, area, hinted, required),
@@ -185,9 +189,9 @@ function stringListField(schema, title, required) {
   };
 }
 
-function jsonField(schema, title, required) {
+function jsonField(schema, title, required, start) {
   const area = h('textarea', { rows: 5, class: 'code', spellcheck: 'false' });
-  if (schema.default !== undefined) area.value = JSON.stringify(schema.default, null, 2);
+  if (start !== undefined) area.value = JSON.stringify(start, null, 2);
   const hinted = { ...schema, description: [schema.description, 'Written as JSON.'].filter(Boolean).join(' ') };
   return {
     element: wrap(title, area, hinted, required),

@@ -110,6 +110,16 @@ const ACTIONS = [
     confirm: { title: 'Erase this device?', text: 'Every app and all data on the device are erased and it leaves management. This cannot be undone.', confirm: 'Erase device', danger: true } },
 ];
 
+// Lifecycle changes (the device's status), each confirmed; `from` lists the statuses it applies to.
+const LIFECYCLE = [
+  { action: 'quarantine', label: 'Quarantine', from: ['ENROLLED'], done: 'quarantined',
+    confirm: { title: 'Quarantine this device?', text: 'It loses access to corporate resources until it is released. It stays managed.', confirm: 'Quarantine device', danger: true } },
+  { action: 'release', label: 'Release from quarantine', from: ['QUARANTINED'], done: 'released from quarantine',
+    confirm: { title: 'Release this device from quarantine?', text: 'It is enrolled again and regains access if it is compliant.', confirm: 'Release device' } },
+  { action: 'retire', label: 'Retire…', from: ['PENDING', 'ENROLLED', 'QUARANTINED'], done: 'retired',
+    confirm: { title: 'Retire this device?', text: 'It is no longer managed: no more commands or policies reach it. Enroll it again to manage it.', confirm: 'Retire device', danger: true } },
+];
+
 function definitionList(pairs) {
   return h('dl', { class: 'facts' }, pairs.map(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]));
 }
@@ -120,7 +130,7 @@ export const devicePage = {
   section: 'Devices',
   title: 'Device',
   needs: 'DEVICE_READ',
-  async render({ api, main, params, stale }) {
+  async render({ api, main, params, navigate, stale }) {
     const base = `/api/v1/devices/${encodeURIComponent(params.id)}`;
     const record = await api.get(base);
     if (stale()) return;
@@ -145,9 +155,26 @@ export const devicePage = {
         },
       }, action.label))) : null;
 
+    const changes = LIFECYCLE.filter(change => change.from.includes(device.status) && api.allows('POST', `${base}/${change.action}`));
+    const lifecycleBar = changes.length ? h('div', { class: 'actions', role: 'group', 'aria-label': 'Lifecycle' },
+      changes.map(change => h('button', {
+        type: 'button',
+        class: change.confirm.danger ? 'danger' : 'secondary',
+        onclick: async () => {
+          if (!(await confirmAction(change.confirm))) return;
+          try {
+            await api.post(`${base}/${change.action}`, { reason: `${change.done} in the console` });
+            navigate(`/devices/${encodeURIComponent(device.id)}`);
+            announce(`The device is ${change.done}.`);
+          } catch (error) {
+            replace(feedback, message('error', error.message));
+          }
+        },
+      }, change.label))) : null;
+
     replace(main,
       heading(device.name || device.serialNumber || 'Unnamed device', h('a', { href: '#/devices', class: 'back' }, 'All devices')),
-      actionBar, feedback,
+      actionBar, lifecycleBar, feedback,
       definitionList([
         ['Platform', device.platform], ['Model', device.model || '—'], ['OS version', device.osVersion || '—'],
         ['Serial number', device.serialNumber || '—'], ['Status', words(device.status)], ['Ownership', words(device.ownership)],

@@ -1,4 +1,4 @@
-import { h, replace, field, message, blank, empty, table, when, words, heading, confirmAction } from '../dom.js';
+import { h, replace, field, message, blank, empty, table, when, words, heading, confirmAction, copyButton } from '../dom.js';
 
 const PLATFORMS = [['ios', 'iPhone and iPad'], ['macos', 'Mac'], ['android', 'Android'], ['windows', 'Windows']];
 const APPLE = new Set(['ios', 'macos']);
@@ -112,18 +112,7 @@ function createForm(api, groups, created, reload) {
 
 function showCreated(created, issued) {
   const link = h('input', { readonly: true, value: issued.enrollmentUrl, class: 'link-text', id: 'enrollment-link' });
-  const copy = h('button', {
-    type: 'button', class: 'secondary',
-    onclick: async () => {
-      try {
-        await navigator.clipboard.writeText(issued.enrollmentUrl);
-        copy.textContent = 'Copied';
-      } catch {
-        link.select();
-        copy.textContent = 'Press Ctrl+C to copy';
-      }
-    },
-  }, 'Copy link');
+  const copy = copyButton(link, 'Copy link');
   const platform = issued.token.platform;
   replace(created, h('section', { class: 'card', 'aria-labelledby': 'created-title' },
     h('h2', { id: 'created-title', tabindex: '-1' }, `“${issued.token.name}” is ready`),

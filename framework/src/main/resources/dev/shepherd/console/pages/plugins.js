@@ -1,4 +1,5 @@
-import { h, replace, field, message, empty, table, when, words, heading, confirmAction, announce } from '../dom.js';
+import { h, replace, field, message, blank, empty, table, when, words, heading, confirmAction, announce } from '../dom.js';
+import { APPLE } from './apple-push.js';
 
 // How long, and how often, to look for an uploaded file's plugin: the server scans its plugins folder every few seconds.
 const UPLOAD_WAIT_MS = 30000;
@@ -53,6 +54,8 @@ export const pluginsPage = {
                 h('ul', { class: 'reasons' }, plugin.extensions.map(extension => h('li', {}, extension))))
               : '—',
             canManage ? h('div', { class: 'row-actions' },
+              plugin.state === 'STARTED' && APPLE.some(apple => apple.id === plugin.id)
+                ? h('a', { href: '#/apple-push', 'aria-label': `Push certificate of ${plugin.id}` }, 'Push certificate') : null,
               plugin.state === 'DISABLED'
                 ? h('button', {
                   type: 'button', class: 'link', 'aria-label': `Switch ${plugin.id} on`,
@@ -121,12 +124,8 @@ function uploadForm(api, feedback, reload, stale) {
     submit);
   form.addEventListener('submit', async event => {
     event.preventDefault();
+    if (blank(file, feedback, 'Choose a plugin file first.')) return;
     const chosen = file.files[0];
-    if (!chosen) {
-      replace(feedback, message('error', 'Choose a plugin file first.'));
-      file.focus();
-      return;
-    }
     submit.disabled = true;
     try {
       // A file that replaces one of the same name counts as loaded once its entry changes.

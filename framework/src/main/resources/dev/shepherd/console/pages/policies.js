@@ -38,77 +38,111 @@ export const newPolicyPage = {
   async render({ api, main, navigate, stale }) {
     const types = await api.get('/api/v1/setting-types');
     if (stale()) return;
-    types.sort((a, b) => (a.title || a.name).localeCompare(b.title || b.name));
-    const name = h('input', { name: 'name', required: true, maxlength: 200 });
-    const description = h('input', { name: 'description', maxlength: 1000 });
-    const chooser = h('select', { name: 'setting-type' },
-      types.map(type => h('option', { value: type.name }, `${type.title || type.name}${type.source === 'kernel' ? '' : ` (${type.source})`}`)));
-    const settings = h('div', { class: 'settings' });
-    const feedback = h('div', { class: 'feedback' });
-    const added = [];
-
-    const addSetting = () => {
-      const type = types.find(candidate => candidate.name === chooser.value);
-      if (!type) return;
-      const form = schemaForm(type.schema, type.title || type.name);
-      const titleId = `setting-${type.name}-${added.length}`;
-      const entry = { type, form };
-      const section = h('section', { class: 'card setting', 'aria-labelledby': titleId, dataset: { settingType: type.name } },
-        h('div', { class: 'setting-head' },
-          h('h2', { id: titleId, tabindex: '-1' }, type.title || type.name),
-          h('button', {
-            type: 'button', class: 'link', 'aria-label': `Remove the ${type.title || type.name} setting`,
-            onclick: () => {
-              added.splice(added.indexOf(entry), 1);
-              section.remove();
-              chooser.focus();
-            },
-          }, 'Remove')),
-        type.schema.description ? h('p', { class: 'hint' }, type.schema.description) : null,
-        form.element);
-      added.push(entry);
-      settings.append(section);
-      section.querySelector('h2').focus();
-    };
-
-    const form = h('form', { class: 'policy-form', novalidate: true },
-      h('div', { class: 'grid' }, field('Name', name), field('Description', description)),
-      h('div', { class: 'add-setting' }, field('Setting type', chooser, 'Setting types come from the kernel and from plugins.'),
-        h('button', { type: 'button', class: 'secondary', onclick: addSetting }, 'Add setting')),
-      settings,
-      feedback,
-      h('div', { class: 'actions' },
-        h('button', { type: 'submit', class: 'primary' }, 'Create policy'),
-        h('a', { href: '#/policies', class: 'button secondary' }, 'Cancel')));
-    form.addEventListener('submit', async event => {
-      event.preventDefault();
-      if (blank(name, feedback, 'Give the policy a name.')) return;
-      let body;
-      try {
-        body = { name: name.value.trim(), description: description.value.trim(),
-          settings: added.map(entry => ({ type: entry.type.name, value: entry.form.read() })) };
-      } catch (error) {
-        if (!(error instanceof FormError)) throw error;
-        replace(feedback, message('error', error.message));
-        error.control.focus();
-        return;
-      }
-      if (body.settings.length === 0) {
-        replace(feedback, message('error', 'Add at least one setting: choose a setting type and press “Add setting”.'));
-        chooser.focus();
-        return;
-      }
-      try {
-        const policy = await api.post('/api/v1/policies', body);
-        navigate(`/policies/${encodeURIComponent(policy.id)}`);
-      } catch (error) {
-        replace(feedback, problem(error));
-      }
-    });
-    replace(main, heading('New policy', h('a', { href: '#/policies', class: 'back' }, 'All policies')),
-      types.length ? form : empty('The server offers no setting types.', 'Setting types come from the kernel and from plugins; check the plugins page.'));
+    replace(main, heading('New policy', h('a', { href: '#/policies', class: 'back' }, 'All policies')), policyForm(api, types, null, navigate));
   },
 };
+
+/** Editing a policy makes a new version; If-Match carries the version edited, so a concurrent change is not overwritten. */
+export const editPolicyPage = {
+  path: '/policies/:id/edit',
+  section: 'Policies',
+  title: 'Edit policy',
+  needs: 'POLICY_WRITE',
+  async render({ api, main, params, navigate, stale }) {
+    const [types, policy] = await Promise.all([api.get('/api/v1/setting-types'), api.get(`/api/v1/policies/${encodeURIComponent(params.id)}`)]);
+    if (stale()) return;
+    document.title = `Edit ${policy.name} · Shepherd`;
+    replace(main, heading(`Edit ${policy.name}`, h('a', { href: `#/policies/${encodeURIComponent(policy.id)}`, class: 'back' }, 'Back to the policy')),
+      h('p', { class: 'hint' }, `Saving makes version ${policy.version + 1}; version ${policy.version} stays in the policy’s history.`),
+      policyForm(api, types, policy, navigate));
+  },
+};
+
+/** The policy form, empty for a new policy or filled with an existing one's name, description and settings. */
+function policyForm(api, types, policy, navigate) {
+  types.sort((a, b) => (a.title || a.name).localeCompare(b.title || b.name));
+  const name = h('input', { name: 'name', required: true, maxlength: 200, value: policy?.name });
+  const description = h('input', { name: 'description', maxlength: 1000, value: policy?.description || null });
+  const chooser = h('select', { name: 'setting-type' },
+    types.map(type => h('option', { value: type.name }, `${type.title || type.name}${type.source === 'kernel' ? '' : ` (${type.source})`}`)));
+  const settings = h('div', { class: 'settings' });
+  const feedback = h('div', { class: 'feedback' });
+  const added = [];
+
+  const addSetting = (type, value) => {
+    const form = schemaForm(type.schema, type.title || type.name, value);
+    const titleId = `setting-${type.name}-${added.length}`;
+    const entry = { type, form };
+    const section = h('section', { class: 'card setting', 'aria-labelledby': titleId, dataset: { settingType: type.name } },
+      h('div', { class: 'setting-head' },
+        h('h2', { id: titleId, tabindex: '-1' }, type.title || type.name),
+        h('button', {
+          type: 'button', class: 'link', 'aria-label': `Remove the ${type.title || type.name} setting`,
+          onclick: () => {
+            added.splice(added.indexOf(entry), 1);
+            section.remove();
+            chooser.focus();
+          },
+        }, 'Remove')),
+      type.schema.description ? h('p', { class: 'hint' }, type.schema.description) : null,
+      form.element);
+    added.push(entry);
+    settings.append(section);
+    return section;
+  };
+  const unknown = [];
+  for (const setting of policy?.settings ?? []) {
+    const type = types.find(candidate => candidate.name === setting.type);
+    if (type) addSetting(type, setting.value);
+    else unknown.push(setting.type);
+  }
+
+  const form = h('form', { class: 'policy-form', novalidate: true },
+    h('div', { class: 'grid' }, field('Name', name), field('Description', description)),
+    unknown.length ? message('error', `The server no longer offers the setting type${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')} `
+      + '(its plugin may be switched off). Saving leaves it out of the new version.') : null,
+    h('div', { class: 'add-setting' }, field('Setting type', chooser, 'Setting types come from the kernel and from plugins.'),
+      h('button', {
+        type: 'button', class: 'secondary',
+        onclick: () => {
+          const type = types.find(candidate => candidate.name === chooser.value);
+          if (type) addSetting(type).querySelector('h2').focus();
+        },
+      }, 'Add setting')),
+    settings,
+    feedback,
+    h('div', { class: 'actions' },
+      h('button', { type: 'submit', class: 'primary' }, policy ? 'Save policy' : 'Create policy'),
+      h('a', { href: policy ? `#/policies/${encodeURIComponent(policy.id)}` : '#/policies', class: 'button secondary' }, 'Cancel')));
+  form.addEventListener('submit', async event => {
+    event.preventDefault();
+    if (blank(name, feedback, 'Give the policy a name.')) return;
+    let body;
+    try {
+      body = { name: name.value.trim(), description: description.value.trim(),
+        settings: added.map(entry => ({ type: entry.type.name, value: entry.form.read() })) };
+    } catch (error) {
+      if (!(error instanceof FormError)) throw error;
+      replace(feedback, message('error', error.message));
+      error.control.focus();
+      return;
+    }
+    if (body.settings.length === 0) {
+      replace(feedback, message('error', 'Add at least one setting: choose a setting type and press “Add setting”.'));
+      chooser.focus();
+      return;
+    }
+    try {
+      const saved = policy
+        ? await api.put(`/api/v1/policies/${encodeURIComponent(policy.id)}`, body, { 'If-Match': `"${policy.version}"` })
+        : await api.post('/api/v1/policies', body);
+      navigate(`/policies/${encodeURIComponent(saved.id)}`);
+    } catch (error) {
+      replace(feedback, problem(error));
+    }
+  });
+  return types.length ? form : empty('The server offers no setting types.', 'Setting types come from the kernel and from plugins; check the plugins page.');
+}
 
 /** One policy: its settings and the groups it is assigned to, with their priorities. */
 export const policyPage = {
@@ -116,16 +150,35 @@ export const policyPage = {
   section: 'Policies',
   title: 'Policy',
   needs: 'POLICY_READ',
-  async render({ api, main, params, stale }) {
+  async render({ api, main, params, navigate, stale }) {
     const base = `/api/v1/policies/${encodeURIComponent(params.id)}`;
     const [policy, groups] = await Promise.all([api.get(base), api.can('GROUP_READ') ? api.get('/api/v1/groups') : Promise.resolve([])]);
     if (stale()) return;
     document.title = `${policy.name} · Shepherd`;
     const assignments = h('section', { 'aria-labelledby': 'assignments-title' });
+    const changes = h('div', { class: 'feedback' });
     replace(main,
       heading(policy.name, h('a', { href: '#/policies', class: 'back' }, 'All policies')),
       policy.description ? h('p', { class: 'lead' }, policy.description) : null,
       h('p', { class: 'hint' }, `Version ${policy.version}, changed by ${policy.updatedBy} on ${when(policy.updatedAt)}.`),
+      api.can('POLICY_WRITE') ? h('div', { class: 'actions' },
+        h('a', { href: `#/policies/${encodeURIComponent(policy.id)}/edit`, class: 'button secondary' }, 'Edit policy'),
+        h('button', {
+          type: 'button', class: 'danger',
+          onclick: async () => {
+            const sure = await confirmAction({ title: `Delete the policy “${policy.name}”?`,
+              text: 'Its settings are removed from every device it applies to, unless another policy sets them. This cannot be undone.',
+              confirm: 'Delete policy', danger: true });
+            if (!sure) return;
+            try {
+              await api.delete(base, { 'If-Match': `"${policy.version}"` });
+              navigate('/policies');
+            } catch (error) {
+              replace(changes, problem(error));
+            }
+          },
+        }, 'Delete policy')) : null,
+      changes,
       h('section', { 'aria-labelledby': 'settings-title' }, h('h2', { id: 'settings-title' }, 'Settings'),
         policy.settings.length
           ? table('What the policy sets', ['Setting', 'Values'], policy.settings.map(setting => [

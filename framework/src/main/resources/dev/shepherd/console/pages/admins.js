@@ -1,0 +1,179 @@
+import { h, replace, field, message, blank, empty, table, when, words, heading, confirmAction, copyButton } from '../dom.js';
+
+const ROLE_TEXT = {
+  ADMIN: 'Everything, including admin accounts and plugins.',
+  OPERATOR: 'Day-to-day management of devices, enrollment, groups, policies, compliance and commands.',
+  HELPDESK: 'Device lookup and remote actions, without wipes or policy, group and enrollment changes.',
+  AUDITOR: 'Read-only access to everything, including the audit log.',
+};
+
+const permissionWords = permission => permission.toLowerCase();
+
+/** Admin accounts: the list, creating one with a role, disabling and enabling; and the roles with their permissions. */
+export const adminsPage = {
+  path: '/admins',
+  nav: 'Admins',
+  title: 'Admins',
+  needs: 'ADMIN_MANAGE',
+  async render({ api, main, stale }) {
+    const [admins, roles] = await Promise.all([api.get('/api/v1/admins'), api.get('/api/v1/roles')]);
+    if (stale()) return;
+    const list = h('section', { 'aria-labelledby': 'admins-title' });
+    replace(main, heading('Admins'),
+      h('p', { class: 'lead' }, 'The people who sign in to this console and the API. What each may do follows from their role.'),
+      createForm(api, roles, reload), list,
+      h('section', { 'aria-labelledby': 'roles-title' }, h('h2', { id: 'roles-title' }, 'Roles'),
+        table('Each role and the permissions it holds', ['Role', 'Meant for', 'Permissions'], roles.map(role => [
+          words(role.name), ROLE_TEXT[role.name] ?? '—', h('ul', { class: 'permissions' }, role.permissions.map(permission =>
+            h('li', {}, permissionWords(permission))))]))));
+    draw(admins);
+
+    async function reload() {
+      draw(await api.get('/api/v1/admins'));
+    }
+
+    function draw(current) {
+      const feedback = h('div', { class: 'feedback' });
+      replace(list, h('h2', { id: 'admins-title' }, 'Accounts'), feedback,
+        table(`${current.length} account${current.length === 1 ? '' : 's'}`, ['Username', 'Role', 'Created', 'State', ''],
+          current.map(admin => [admin.username, words(admin.role), when(admin.createdAt), admin.disabled ? 'Disabled' : 'Active',
+            admin.username === api.me.username ? 'You' : h('button', {
+              type: 'button', class: 'link', 'aria-label': `${admin.disabled ? 'Enable' : 'Disable'} ${admin.username}`,
+              onclick: async () => {
+                if (!admin.disabled) {
+                  const sure = await confirmAction({ title: `Disable ${admin.username}?`,
+                    text: 'They are signed out at once and cannot sign in until the account is enabled again. Their API tokens stop working too.',
+                    confirm: 'Disable account', danger: true });
+                  if (!sure) return;
+                }
+                try {
+                  await api.patch(`/api/v1/admins/${encodeURIComponent(admin.username)}`, { disabled: !admin.disabled });
+                  await reload();
+                } catch (error) {
+                  replace(feedback, message('error', error.message));
+                }
+              },
+            }, admin.disabled ? 'Enable' : 'Disable')])),
+        h('p', { class: 'hint' }, 'Accounts are disabled rather than deleted, so the audit log keeps naming who did what.'));
+    }
+  },
+};
+
+function roleSelect(roles) {
+  return h('select', { name: 'role' }, roles.map(role => h('option', { value: role.name }, words(role.name))));
+}
+
+function createForm(api, roles, reload) {
+  const username = h('input', { name: 'username', required: true, maxlength: 100, autocomplete: 'off' });
+  const password = h('input', { name: 'password', type: 'password', required: true, minlength: 12, autocomplete: 'new-password' });
+  const role = roleSelect(roles);
+  const feedback = h('div', { class: 'feedback' });
+  const form = h('form', { class: 'card', 'aria-labelledby': 'new-admin-title', novalidate: true },
+    h('h2', { id: 'new-admin-title' }, 'New admin'),
+    h('div', { class: 'grid' }, field('Username', username), field('Password', password, 'At least 12 characters. Give it to them in person or over a secure channel.'),
+      field('Role', role)),
+    feedback,
+    h('button', { type: 'submit', class: 'primary' }, 'Create admin'));
+  form.addEventListener('submit', async event => {
+    event.preventDefault();
+    if (blank(username, feedback, 'Give the admin a username.') || blank(password, feedback, 'Give the admin a password.')) return;
+    try {
+      const admin = await api.post('/api/v1/admins', { username: username.value.trim(), password: password.value, role: role.value });
+      replace(feedback, message('info', `${admin.username} can now sign in as ${words(admin.role).toLowerCase()}.`));
+      form.reset();
+      await reload();
+    } catch (error) {
+      replace(feedback, message('error', error.message));
+    }
+  });
+  return form;
+}
+
+/** API tokens: your own (everyone's for those who manage admins), created with a role at most your own, and revoked. */
+export const tokensPage = {
+  path: '/api-tokens',
+  nav: 'API tokens',
+  title: 'API tokens',
+  needs: 'API_TOKEN_OWN',
+  async render({ api, main, stale }) {
+    const [tokens, roles] = await Promise.all([api.get('/api/v1/api-tokens'), api.get('/api/v1/roles')]);
+    if (stale()) return;
+    // A token's role may not exceed the creator's own: offer only roles whose permissions the admin holds.
+    const allowed = roles.filter(role => role.permissions.every(permission => api.can(permission)));
+    const list = h('section', { 'aria-labelledby': 'tokens-title' });
+    const created = h('div', { class: 'created' });
+    replace(main, heading('API tokens'),
+      h('p', { class: 'lead' }, 'Scripts and other systems use the API with a token instead of a password: send it as “Authorization: Bearer …”.'),
+      tokenForm(api, allowed, created, reload), created, list);
+    draw(tokens);
+
+    async function reload() {
+      draw(await api.get('/api/v1/api-tokens'));
+    }
+
+    function draw(current) {
+      const feedback = h('div', { class: 'feedback' });
+      const live = token => !token.revokedAt && new Date(token.expiresAt) > new Date();
+      replace(list, h('h2', { id: 'tokens-title' }, 'Tokens'), feedback, current.length
+        ? table(`${current.length} token${current.length === 1 ? '' : 's'}`, ['Name', 'Starts with', 'Role', 'Owner', 'Expires', 'Last used', 'State', ''],
+          current.map(token => [token.name, h('code', {}, token.prefix), words(token.role), token.owner, when(token.expiresAt),
+            when(token.lastUsedAt), token.revokedAt ? `Revoked ${when(token.revokedAt)}` : live(token) ? 'Active' : 'Expired',
+            live(token) ? h('button', {
+              type: 'button', class: 'link', 'aria-label': `Revoke ${token.name}`,
+              onclick: async () => {
+                const sure = await confirmAction({ title: `Revoke the token “${token.name}”?`,
+                  text: 'Anything still using it is refused from now on. This cannot be undone.', confirm: 'Revoke token', danger: true });
+                if (!sure) return;
+                try {
+                  await api.delete(`/api/v1/api-tokens/${encodeURIComponent(token.id)}`);
+                  replace(created);
+                  await reload();
+                  replace(list.querySelector('.feedback'), message('info', `“${token.name}” is revoked.`));
+                } catch (error) {
+                  replace(feedback, message('error', error.message));
+                }
+              },
+            }, 'Revoke') : '']))
+        : empty('There are no API tokens.', 'Create one above for a script or another system.'));
+    }
+  },
+};
+
+function tokenForm(api, roles, created, reload) {
+  const name = h('input', { name: 'name', required: true, maxlength: 200 });
+  const role = roleSelect(roles);
+  role.value = api.me.role;
+  const days = h('input', { name: 'validForDays', type: 'number', min: 1, max: 366, step: 1, value: 90 });
+  const feedback = h('div', { class: 'feedback' });
+  const form = h('form', { class: 'card', 'aria-labelledby': 'new-token-title', novalidate: true },
+    h('h2', { id: 'new-token-title' }, 'New API token'),
+    h('div', { class: 'grid' }, field('Name', name, 'What uses it, such as “inventory export”.'),
+      field('Role', role, 'At most your own role.'), field('Valid for days', days, '1 to 366.')),
+    feedback,
+    h('button', { type: 'submit', class: 'primary' }, 'Create token'));
+  form.addEventListener('submit', async event => {
+    event.preventDefault();
+    if (blank(name, feedback, 'Give the token a name.')) return;
+    try {
+      const result = await api.post('/api/v1/api-tokens', { name: name.value.trim(), role: role.value, validForDays: Number(days.value || 90) });
+      replace(feedback);
+      form.reset();
+      role.value = api.me.role;
+      showSecret(created, result);
+      await reload();
+    } catch (error) {
+      replace(feedback, message('error', error.message));
+    }
+  });
+  return form;
+}
+
+function showSecret(created, { token, secret }) {
+  const value = h('input', { readonly: true, value: secret, class: 'link-text', id: 'token-secret' });
+  replace(created, h('section', { class: 'card', 'aria-labelledby': 'secret-title' },
+    h('h2', { id: 'secret-title', tabindex: '-1' }, `“${token.name}” is ready`),
+    h('p', {}, 'This is the only time the token is shown: the server keeps only its hash. Copy it now and store it where the script can read it.'),
+    h('div', { class: 'field' }, h('label', { for: 'token-secret' }, 'Token'), value),
+    h('p', {}, copyButton(value, 'Copy token'))));
+  created.querySelector('h2').focus();
+}
