@@ -683,6 +683,18 @@ public final class CommandService {
         }
     }
 
+    /** @return how many commands are waiting for their device: queued, sent and not yet answered, or deferred */
+    public long pendingCount() {
+        try (Connection connection = transactions.dataSource().getConnection();
+             PreparedStatement count = connection.prepareStatement("SELECT COUNT(*) FROM command WHERE state IN ('QUEUED', 'SENT', 'NOT_NOW')");
+             ResultSet rows = count.executeQuery()) {
+            rows.next();
+            return rows.getLong(1);
+        } catch (SQLException e) {
+            throw new StorageException("Cannot count pending commands", e);
+        }
+    }
+
     /**
      * Fan-outs, newest first, with their progress.
      *

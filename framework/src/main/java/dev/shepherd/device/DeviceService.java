@@ -153,6 +153,27 @@ public final class DeviceService {
         return read("check devices", connection -> store.manageableAmong(connection, devices, corporateOnly));
     }
 
+    /** Device counts by platform, status and compliance, each from its index; the pending commands are counted by the caller. */
+    public FleetSummary summary(long pendingCommands) {
+        try (Connection connection = transactions.dataSource().getConnection()) {
+            return new FleetSummary(countBy(connection, "platform"), countBy(connection, "status"), countBy(connection, "compliance"),
+                    pendingCommands);
+        } catch (java.sql.SQLException e) {
+            throw new StorageException("Cannot summarise the fleet", e);
+        }
+    }
+
+    private static Map<String, Long> countBy(Connection connection, String column) throws java.sql.SQLException {
+        Map<String, Long> counts = new java.util.TreeMap<>();
+        try (var select = connection.prepareStatement("SELECT " + column + ", COUNT(*) FROM device GROUP BY " + column);
+             var rows = select.executeQuery()) {
+            while (rows.next()) {
+                counts.put(rows.getString(1).trim(), rows.getLong(2));
+            }
+        }
+        return counts;
+    }
+
     public Map<String, String> inventory(DeviceId id) {
         return read("read inventory", connection -> store.inventory(connection, id));
     }

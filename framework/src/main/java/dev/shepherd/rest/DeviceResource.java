@@ -102,6 +102,10 @@ final class DeviceResource {
         SEARCH_PARAMETERS.forEach(parameter -> search.query(parameter[0], parameter[1]));
         return List.of(
                 search.handle(this::search),
+                AdminRoute.get("/api/v1/devices/summary", Permission.DEVICE_READ).tag("devices")
+                        .summary("The fleet at a glance: devices by platform, status and compliance, and pending commands")
+                        .returns(dev.shepherd.device.FleetSummary.class)
+                        .handle(request -> kernel.devices().summary(kernel.commands().pendingCount())),
                 AdminRoute.get("/api/v1/devices/{id}", Permission.DEVICE_READ).tag("devices").summary("One device; its ETag is its version")
                         .returns(DeviceRecord.class).handle(request -> {
                             DeviceRecord record = device(request);

@@ -170,6 +170,12 @@ class ConsoleBrowserTest {
         assertThat(browser.findElement(By.cssSelector(".results table")).getText()).contains("F9FSIM001", "iPad13,18", "Enrolled");
         screenshot("05-devices");
 
+        // The dashboard counts the fleet: the device under its platform, each count a link to those devices.
+        open("#/", "Dashboard");
+        String fleet = browser.findElement(By.xpath("//h2[.='Fleet']/ancestor::section")).getText();
+        assertThat(fleet).contains("Devices by platform", "ios", "Enrolled", "commands waiting for their device");
+        screenshot("05b-dashboard-fleet");
+
         // A policy from the passcode setting type's generated form, assigned to the group.
         open("#/policies", "Policies");
         browser.findElement(By.linkText("New policy")).click();

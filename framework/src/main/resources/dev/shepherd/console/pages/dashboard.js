@@ -7,7 +7,8 @@ export const dashboardPage = {
   title: 'Dashboard',
   needs: 'DEVICE_READ',
   async render({ api, main, stale }) {
-    const [nonCompliant, recent, plugins] = await Promise.all([
+    const [summary, nonCompliant, recent, plugins] = await Promise.all([
+      api.get('/api/v1/devices/summary'),
       api.get('/api/v1/devices', { compliance: 'NON_COMPLIANT', limit: 10 }),
       api.get('/api/v1/devices', { limit: 1 }),
       api.can('PLUGIN_READ') ? api.get('/api/v1/plugins') : Promise.resolve(null),
@@ -18,6 +19,15 @@ export const dashboardPage = {
     if (recent.items.length === 0) {
       main.append(empty('No device is enrolled yet.', api.can('ENROLLMENT_WRITE')
         ? h('a', { href: '#/enrollment' }, 'Create an enrollment link to enroll the first one.') : 'Devices appear here once they enroll.'));
+    }
+    const counts = (caption, label, byKey, filter, show = words) => table(caption, [label, 'Devices'],
+      Object.entries(byKey).map(([key, count]) => [h('a', { href: `#/devices?${filter}=${encodeURIComponent(key)}` }, show(key)), String(count)]));
+    if (recent.items.length > 0) {
+      main.append(h('section', { 'aria-labelledby': 'fleet-title', class: 'fleet' }, h('h2', { id: 'fleet-title' }, 'Fleet'),
+        h('p', {}, `${summary.pendingCommands} command${summary.pendingCommands === 1 ? '' : 's'} waiting for their device.`),
+        counts('Devices by platform', 'Platform', summary.devicesByPlatform, 'platform', platform => platform),
+        counts('Devices by compliance', 'Compliance', summary.devicesByCompliance, 'compliance'),
+        counts('Devices by status', 'Status', summary.devicesByStatus, 'status')));
     }
     main.append(h('section', { 'aria-labelledby': 'attention-title' }, h('h2', { id: 'attention-title' }, 'Devices out of compliance'),
       nonCompliant.items.length
