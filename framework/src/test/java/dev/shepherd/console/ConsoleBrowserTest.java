@@ -234,6 +234,14 @@ class ConsoleBrowserTest {
         assertThat(audit).contains("command.issue", "admin (admin)", "device " + deviceId);
         screenshot("10-audit-log");
 
+        // The export link follows the filters: every matching entry as JSON lines.
+        String export = browser.findElement(By.linkText("Export (JSON lines)")).getDomAttribute("href");
+        assertThat(export).startsWith("/api/v1/audit/export?").contains("action=command.issue");
+        java.net.http.HttpResponse<String> exported = server.send(java.net.http.HttpRequest.newBuilder(server.uri(export))
+                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD)).GET().build());
+        assertThat(exported.headers().firstValue("Content-Type")).hasValue("application/x-ndjson");
+        assertThat(exported.body().lines()).isNotEmpty().allSatisfy(line -> assertThat(line).contains("\"action\":\"command.issue\""));
+
         // The same device list on a tablet in portrait.
         browser.manage().window().setSize(new Dimension(820, 1180));
         open("#/devices", "Devices");

@@ -22,6 +22,10 @@ export const auditPage = {
       targetId: h('input', { name: 'targetId', value: query.get('targetId') ?? '', autocomplete: 'off' }),
     };
     const results = h('div', { class: 'results', 'aria-live': 'polite' });
+    // The export is a download of every matching entry; the browser sends the session cookie, and the server checks
+    // audit_read as it does for the page.
+    const exportLink = h('a', { class: 'button secondary', href: '/api/v1/audit/export', download: 'shepherd-audit.ndjson' },
+      'Export (JSON lines)');
     const verification = h('div', { class: 'feedback' });
     const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter the audit log' },
       field('Actor', inputs.actor), field('Action', inputs.action), field('Target type', inputs.targetType), field('Target id', inputs.targetId),
@@ -40,7 +44,7 @@ export const auditPage = {
       },
     }, 'Verify the chain')),
     h('p', { class: 'lead' }, 'Every change made through Shepherd, with who made it, oldest first. Entries are chained by hashes, so an altered or removed entry shows.'),
-    verification, form, results);
+    verification, form, h('p', {}, exportLink), results);
 
     let rows = [];
     let cursor = null;
@@ -49,6 +53,7 @@ export const auditPage = {
       const filters = chosen();
       const shown = new URLSearchParams(Object.entries(filters));
       history.replaceState(null, '', `#/audit${shown.size ? `?${shown}` : ''}`);
+      exportLink.setAttribute('href', `/api/v1/audit/export${shown.size ? `?${shown}` : ''}`);
       try {
         const page = await api.get('/api/v1/audit', { ...filters, limit: 100, cursor: more ? cursor : null });
         if (stale()) return;
