@@ -211,6 +211,10 @@ class ConsoleBrowserTest {
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "storage.encrypted"));
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Policy settings: desired versus actual"));
         assertThat(browser.findElement(By.cssSelector("main")).getText()).contains("passcode");
+        // The effective policy: the merged value and the policy it comes from.
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Effective policy"));
+        String effective = browser.findElement(By.xpath("//h2[.='Effective policy']/ancestor::section")).getText();
+        assertThat(effective).contains("passcode", "\"minLength\":8");
         browser.findElement(By.xpath("//button[.='Lock']")).click();
         WebElement dialog = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("dialog[open]")));
         assertThat(dialog.getText()).contains("Lock this device?");

@@ -125,6 +125,12 @@ function definitionList(pairs) {
 }
 
 /** One device: what it is, what it reported, desired versus actual policy state, commands, and remote actions. */
+/** A setting's value as short text; secrets (write-only fields) never come back from the server in the first place. */
+function summarise(value) {
+  const text = JSON.stringify(value);
+  return text.length > 140 ? `${text.slice(0, 137)}…` : text;
+}
+
 export const devicePage = {
   path: '/devices/:id',
   section: 'Devices',
@@ -201,6 +207,22 @@ export const devicePage = {
             state.reason || '—', when(state.updatedAt)]))
         : empty('No policy applies to this device.', api.can('POLICY_WRITE')
           ? h('a', { href: '#/policies' }, 'Assign a policy to one of its groups.') : 'An operator can assign a policy to one of its groups.')));
+    }
+
+    if (api.allows('GET', `${base}/effective-policy`)) {
+      // What the device should have, merged from every policy assigned to its groups, and where each value comes from.
+      const [effective, types] = await Promise.all([api.get(`${base}/effective-policy`), api.get('/api/v1/setting-types')]);
+      if (stale()) return;
+      // Fields a schema marks writeOnly (passwords, shared secrets) are not shown.
+      const hidden = new Map(types.map(type => [type.name,
+        new Set(Object.entries(type.schema?.properties ?? {}).filter(([, field]) => field.writeOnly).map(([name]) => name))]));
+      const shown = (type, value) => Object.fromEntries(Object.entries(value ?? {})
+        .map(([name, field]) => [name, hidden.get(type)?.has(name) ? '••••••' : field]));
+      main.append(section('effective-title', 'Effective policy', effective.length
+        ? table('The merged settings for this device, with the policies they come from', ['Setting', 'Type', 'Value', 'From policies'],
+          effective.map(item => [item.setting.key, item.setting.type, h('code', {}, summarise(shown(item.setting.type, item.setting.value))),
+            h('span', {}, item.policyIds.map((id, index) => [index ? ', ' : '', h('a', { href: `#/policies/${encodeURIComponent(id)}` }, id.slice(0, 8))]))]))
+        : empty('No policy applies to this device.', 'Policies reach a device through the groups it is in.')));
     }
 
     if (api.can('COMMAND_READ')) {
