@@ -13,14 +13,22 @@ import static java.util.Objects.requireNonNull;
 public final class PluginCommandBus implements CommandBus {
 
     private final CommandService commands;
+    private final java.util.function.UnaryOperator<java.util.Map<String, Object>> openSecrets;
 
-    public PluginCommandBus(CommandService commands) {
+    /**
+     * @param openSecrets opens the sealed secrets in a command's parameters (a policy setting's password), which stay
+     *        sealed in the store and are opened only for the plugin that carries the command out
+     */
+    public PluginCommandBus(CommandService commands, java.util.function.UnaryOperator<java.util.Map<String, Object>> openSecrets) {
         this.commands = requireNonNull(commands, "commands is null");
+        this.openSecrets = requireNonNull(openSecrets, "openSecrets is null");
     }
 
     @Override
     public List<Command> take(DeviceId deviceId, int max) {
-        return commands.take(deviceId, max);
+        return commands.take(deviceId, max).stream().map(command -> new Command(command.id(), command.deviceId(), command.type(),
+                openSecrets.apply(command.parameters()), command.priority(), command.state(), command.createdAt(), command.expiresAt()))
+                .toList();
     }
 
     @Override

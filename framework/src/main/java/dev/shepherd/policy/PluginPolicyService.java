@@ -17,9 +17,12 @@ public final class PluginPolicyService implements dev.shepherd.api.policy.Policy
         this.policies = requireNonNull(policies, "policies is null");
     }
 
+    /** Secrets in the settings are opened here, for the plugin that delivers them to the device. */
     @Override
     public EffectivePolicy effectivePolicy(DeviceId deviceId) {
-        return policies.effectivePolicy(deviceId);
+        EffectivePolicy sealed = policies.effectivePolicy(deviceId);
+        return new EffectivePolicy(sealed.deviceId(), sealed.settings().stream().map(setting -> new dev.shepherd.api.policy.Setting(
+                setting.type(), setting.key(), policies.secrets().openMap(setting.value()))).toList(), sealed.revision());
     }
 
     @Override

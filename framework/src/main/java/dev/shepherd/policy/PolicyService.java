@@ -89,11 +89,13 @@ public final class PolicyService {
     private final Clock clock;
     private volatile Function<Platform, Optional<Set<String>>> platformSupport = platform -> Optional.empty();
     private final DeviceWorkQueue queue;
+    private final SettingSecrets secrets;
     private final Cache<DeviceId, List<EffectiveSetting>> effective = Caffeine.newBuilder()
             .maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(10)).build();
 
     public PolicyService(Transactions transactions, DeviceService devices, GroupService groups, CommandService commands,
-                         AuditLog audit, EventLog events, SettingTypes types, Json json, Clock clock) {
+                         AuditLog audit, EventLog events, SettingTypes types, SettingSecrets secrets, Json json, Clock clock) {
+        this.secrets = requireNonNull(secrets, "secrets is null");
         this.transactions = requireNonNull(transactions, "transactions is null");
         this.devices = requireNonNull(devices, "devices is null");
         this.commands = requireNonNull(commands, "commands is null");
@@ -130,6 +132,11 @@ public final class PolicyService {
         return types;
     }
 
+    /** How the secrets inside settings are sealed at rest and opened for plugins. */
+    public SettingSecrets secrets() {
+        return secrets;
+    }
+
     // ---- policies ----
 
     public List<Policy> list() {
@@ -146,7 +153,7 @@ public final class PolicyService {
      */
     public Policy create(Actor actor, String name, String description, List<SettingInput> inputs) {
         checkName(name);
-        List<Setting> settings = validate(inputs);
+        List<Setting> settings = sealed(validate(inputs));
         String id = UUID.randomUUID().toString();
         transactions.inTransaction("create a policy", tx -> {
             Instant now = clock.instant();
@@ -183,7 +190,7 @@ public final class PolicyService {
     public Optional<Policy> update(Actor actor, String id, String name, String description, List<SettingInput> inputs,
                                    OptionalLong expectedVersion) {
         checkName(name);
-        List<Setting> settings = validate(inputs);
+        List<Setting> settings = sealed(validate(keptSecrets(get(id), inputs)));
         Optional<Policy> updated = transactions.inTransaction("update a policy", tx -> {
             Optional<Policy> current = lock(tx, id);
             if (current.isEmpty()) {
@@ -772,6 +779,35 @@ public final class PolicyService {
     private Policy policyOf(ResultSet rows) throws SQLException {
         return new Policy(rows.getString(1).trim(), rows.getString(2), rows.getString(3), readSettings(rows.getString(4)),
                 rows.getLong(5), rows.getString(6), rows.getTimestamp(7).toInstant(), rows.getTimestamp(8).toInstant());
+    }
+
+    /** Settings with their secret fields sealed, as they are stored. */
+    private List<Setting> sealed(List<Setting> settings) {
+        return settings.stream().map(setting -> types.get(setting.type())
+                .map(type -> new Setting(setting.type(), setting.key(), secrets.seal(type, setting.value())))
+                .orElse(setting)).toList();
+    }
+
+    /** An edit's inputs with the secrets the admin left out taken from the policy as stored. */
+    private List<SettingInput> keptSecrets(Optional<Policy> current, List<SettingInput> inputs) {
+        if (current.isEmpty()) {
+            return inputs;
+        }
+        Map<String, Setting> stored = new HashMap<>();
+        current.get().settings().forEach(setting -> stored.put(setting.key(), setting));
+        List<SettingInput> kept = new ArrayList<>();
+        for (SettingInput input : inputs) {
+            Optional<SettingType> type = types.get(input.type());
+            if (type.isEmpty()) {
+                kept.add(input);
+                continue;
+            }
+            String key = type.get().keyProperty().map(property -> type.get().name() + "/" + input.value().path(property).asText())
+                    .orElse(type.get().name());
+            Setting before = stored.get(key);
+            kept.add(before == null ? input : new SettingInput(input.type(), secrets.keep(type.get(), input.value(), before.value())));
+        }
+        return kept;
     }
 
     private String writeSettings(List<Setting> settings) {

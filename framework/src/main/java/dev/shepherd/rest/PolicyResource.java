@@ -7,6 +7,7 @@ import dev.shepherd.http.ApiRequest;
 import dev.shepherd.http.ApiResponse;
 import dev.shepherd.http.Problem;
 import dev.shepherd.policy.Policy;
+import dev.shepherd.policy.SettingSecrets;
 import dev.shepherd.policy.PolicyAssignment;
 import dev.shepherd.policy.PolicyConflictException;
 import dev.shepherd.policy.PolicyService;
@@ -61,18 +62,18 @@ final class PolicyResource {
                         .handle(request -> policies.settingTypes().all().values().stream()
                                 .map(type -> new SettingTypeView(type.name(), type.title(), type.source(), type.schema())).toList()),
                 AdminRoute.get("/api/v1/policies", Permission.POLICY_READ).tag("policies").summary("All policies").returns(Policy[].class)
-                        .handle(request -> policies.list()),
+                        .handle(request -> policies.list().stream().map(PolicyResource::shown).toList()),
                 AdminRoute.post("/api/v1/policies", Permission.POLICY_WRITE).tag("policies")
                         .summary("Create a policy; every setting is validated against its type's schema").body(PolicyBody.class)
                         .returns(Policy.class).status(201).handle(request -> {
                             PolicyBody body = request.body(PolicyBody.class);
                             Policy policy = policies.create(request.actor(), body.name(), body.description().orElse(""), body.inputs());
-                            return ApiResponse.created(policy).withHeader("ETag", etag(policy));
+                            return ApiResponse.created(shown(policy)).withHeader("ETag", etag(policy));
                         }),
                 AdminRoute.get("/api/v1/policies/{id}", Permission.POLICY_READ).tag("policies").summary("One policy; its ETag is its version")
                         .returns(Policy.class).handle(request -> {
                             Policy policy = policy(request);
-                            return ApiResponse.ok(policy).withHeader("ETag", etag(policy));
+                            return ApiResponse.ok(shown(policy)).withHeader("ETag", etag(policy));
                         }),
                 AdminRoute.put("/api/v1/policies/{id}", Permission.POLICY_WRITE).tag("policies")
                         .summary("Replace a policy; If-Match with its ETag is required, so concurrent edits cannot overwrite each other")
@@ -82,7 +83,7 @@ final class PolicyResource {
                             try {
                                 Policy policy = policies.update(request.actor(), request.path("id"), body.name(), body.description().orElse(""),
                                         body.inputs(), expected).orElseThrow(() -> notFound(request));
-                                return ApiResponse.ok(policy).withHeader("ETag", etag(policy));
+                                return ApiResponse.ok(shown(policy)).withHeader("ETag", etag(policy));
                             } catch (PolicyConflictException e) {
                                 throw preconditionFailedOrConflict(e);
                             }
@@ -101,7 +102,7 @@ final class PolicyResource {
                 AdminRoute.get("/api/v1/policies/{id}/versions", Permission.POLICY_READ).tag("policies").summary("Every version, newest first")
                         .returns(Policy[].class).handle(request -> {
                             policy(request);
-                            return policies.versions(request.path("id"));
+                            return policies.versions(request.path("id")).stream().map(PolicyResource::shown).toList();
                         }),
                 AdminRoute.get("/api/v1/policies/{id}/assignments", Permission.POLICY_READ).tag("policies").summary("The groups a policy applies to")
                         .returns(PolicyAssignment[].class).handle(request -> {
@@ -146,5 +147,15 @@ final class PolicyResource {
 
     private static ApiException notFound(ApiRequest request) {
         return ApiException.notFound("No policy has the id '" + request.path("id") + "'.");
+    }
+
+    /**
+     * A policy as admins read it: secret fields (passwords, shared secrets) are sealed at rest and never sent back; to
+     * keep one when editing, leave it out.
+     */
+    static Policy shown(Policy policy) {
+        return new Policy(policy.id(), policy.name(), policy.description(), policy.settings().stream()
+                .map(setting -> new dev.shepherd.api.policy.Setting(setting.type(), setting.key(), SettingSecrets.hidden(setting.value())))
+                .toList(), policy.version(), policy.updatedBy(), policy.createdAt(), policy.updatedAt());
     }
 }

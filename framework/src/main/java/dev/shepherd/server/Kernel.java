@@ -83,7 +83,7 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
         CommandService commands = new CommandService(transactions, devices, audit, events, json, clock);
         GroupService groups = new GroupService(transactions, devices, audit, events, json, clock);
         PolicyService policies = new PolicyService(transactions, devices, groups, commands, audit, events,
-                new SettingTypes(json.mapper()), json, clock);
+                new SettingTypes(json.mapper()), new dev.shepherd.policy.SettingSecrets(secrets), json, clock);
         ComplianceService compliance = new ComplianceService(transactions, devices, groups, commands, audit, events, json, clock);
         WebhookService webhooks = new WebhookService(transactions, events, audit, secrets, json, clock,
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER).build());

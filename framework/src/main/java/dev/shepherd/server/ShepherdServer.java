@@ -179,7 +179,7 @@ public final class ShepherdServer implements AutoCloseable {
                 pluginId -> new PluginDeviceRegistry(pluginId, kernel.devices(), kernel.enrollmentTokens()));
         environment.exportPerPlugin(dev.shepherd.api.group.GroupDirectory.class,
                 pluginId -> new dev.shepherd.group.PluginGroupDirectory(pluginId, kernel.groups()));
-        environment.export(CommandBus.class, new PluginCommandBus(kernel.commands()));
+        environment.export(CommandBus.class, new PluginCommandBus(kernel.commands(), kernel.policies().secrets()::openMap));
         environment.export(dev.shepherd.api.pki.CertificateAuthority.class, kernel.certificateAuthority());
         environment.export(dev.shepherd.api.pki.ServerSigner.class, new CmsServerSigner(identity));
         environment.export(dev.shepherd.api.config.SecretSealer.class, new dev.shepherd.security.SecretBoxSealer(secrets));

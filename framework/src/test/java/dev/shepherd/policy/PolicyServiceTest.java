@@ -79,6 +79,49 @@ class PolicyServiceTest {
     }
 
     @Test
+    void secretsInSettingsAreSealedAtRestOpenedOnlyForPluginsAndKeptWhenAnEditLeavesThemOut() throws Exception {
+        DeviceId device = test.enrollId(Platform.IOS, "SECRET");
+        Group staff = staticGroup("Staff", device);
+        Policy policy = policies.create(ADMIN, "Networks", "", List.of(
+                setting("wifi", "{\"ssid\": \"Corp\", \"security\": \"WPA2_PERSONAL\", \"password\": \"correct horse battery\"}")));
+        policies.assign(ADMIN, policy.id(), staff.id(), 0);
+        PluginPolicyService plugins = new PluginPolicyService(policies);
+
+        assertThat(stored("SELECT settings FROM policy")).doesNotContain("correct horse battery");
+        assertThat(stored("SELECT settings FROM policy_version")).doesNotContain("correct horse battery");
+        assertThat(policies.get(policy.id()).orElseThrow().settings().get(0).value().get("password")).asString().startsWith("sealed:v1:");
+        assertThat(plugins.effectivePolicy(device).settings().get(0).value()).containsEntry("password", "correct horse battery");
+
+        // An edit that leaves the password out keeps it; one that gives a new one replaces it.
+        Policy hidden = policies.update(ADMIN, policy.id(), "Networks", "", List.of(
+                setting("wifi", "{\"ssid\": \"Corp\", \"security\": \"WPA2_PERSONAL\", \"hidden\": true}")), OptionalLong.empty()).orElseThrow();
+        assertThat(hidden.settings().get(0).value()).containsEntry("hidden", true);
+        assertThat(plugins.effectivePolicy(device).settings().get(0).value()).containsEntry("password", "correct horse battery");
+        policies.update(ADMIN, policy.id(), "Networks", "", List.of(
+                setting("wifi", "{\"ssid\": \"Corp\", \"security\": \"WPA2_PERSONAL\", \"password\": \"staple-battery\"}")), OptionalLong.empty());
+        assertThat(plugins.effectivePolicy(device).settings().get(0).value()).containsEntry("password", "staple-battery");
+
+        // The install command carries it sealed; only the plugin taking it sees it opened.
+        policies.reconcile(device);
+        assertThat(stored("SELECT parameters FROM command")).doesNotContain("staple-battery");
+        List<dev.shepherd.api.command.Command> taken = new dev.shepherd.command.PluginCommandBus(commands, policies.secrets()::openMap)
+                .take(device, 10);
+        assertThat(taken).anySatisfy(command -> assertThat(command.parameters().get("value")).asString().contains("password=staple-battery"));
+    }
+
+    private String stored(String query) {
+        return test.kernel().transactions().inTransaction("read", tx -> {
+            StringBuilder all = new StringBuilder();
+            try (var select = tx.connection().prepareStatement(query); var rows = select.executeQuery()) {
+                while (rows.next()) {
+                    all.append(rows.getString(1)).append('\n');
+                }
+            }
+            return all.toString();
+        });
+    }
+
+    @Test
     void anUpdateAgainstAnOldVersionIsAConflictAndEveryVersionIsKept() {
         Policy created = policies.create(ADMIN, "Baseline", "v1", List.of(setting("passcode", "{\"minLength\": 6}")));
 
