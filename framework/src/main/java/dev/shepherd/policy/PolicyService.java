@@ -153,7 +153,7 @@ public final class PolicyService {
      */
     public Policy create(Actor actor, String name, String description, List<SettingInput> inputs) {
         checkName(name);
-        List<Setting> settings = sealed(validate(inputs));
+        List<Setting> settings = sealed(validate(inputs), Optional.empty());
         String id = UUID.randomUUID().toString();
         transactions.inTransaction("create a policy", tx -> {
             Instant now = clock.instant();
@@ -190,7 +190,8 @@ public final class PolicyService {
     public Optional<Policy> update(Actor actor, String id, String name, String description, List<SettingInput> inputs,
                                    OptionalLong expectedVersion) {
         checkName(name);
-        List<Setting> settings = sealed(validate(keptSecrets(get(id), inputs)));
+        Optional<Policy> stored = get(id);
+        List<Setting> settings = sealed(validate(keptSecrets(stored, inputs)), stored);
         Optional<Policy> updated = transactions.inTransaction("update a policy", tx -> {
             Optional<Policy> current = lock(tx, id);
             if (current.isEmpty()) {
@@ -781,10 +782,13 @@ public final class PolicyService {
                 rows.getLong(5), rows.getString(6), rows.getTimestamp(7).toInstant(), rows.getTimestamp(8).toInstant());
     }
 
-    /** Settings with their secret fields sealed, as they are stored. */
-    private List<Setting> sealed(List<Setting> settings) {
+    /** Settings with their secret fields sealed, as they are stored; unchanged secrets keep their sealed form. */
+    private List<Setting> sealed(List<Setting> settings, Optional<Policy> previous) {
+        Map<String, Map<String, Object>> before = new HashMap<>();
+        previous.ifPresent(policy -> policy.settings().forEach(setting -> before.put(setting.key(), setting.value())));
         return settings.stream().map(setting -> types.get(setting.type())
-                .map(type -> new Setting(setting.type(), setting.key(), secrets.seal(type, setting.value())))
+                .map(type -> new Setting(setting.type(), setting.key(), secrets.seal(type, setting.value(),
+                        before.getOrDefault(setting.key(), Map.of()))))
                 .orElse(setting)).toList();
     }
 

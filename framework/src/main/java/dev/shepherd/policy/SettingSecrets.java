@@ -40,12 +40,24 @@ public final class SettingSecrets {
         return names;
     }
 
-    /** A value whose secret fields are sealed, ready to be stored. */
-    public Map<String, Object> seal(SettingType type, Map<String, Object> value) {
+    /**
+     * A value whose secret fields are sealed, ready to be stored. A secret that is unchanged from the previous version
+     * keeps its sealed form, so an edit that does not touch it does not make the setting look changed to devices.
+     *
+     * @param previous the same setting in the version being replaced; empty for a new one
+     */
+    public Map<String, Object> seal(SettingType type, Map<String, Object> value, Map<String, Object> previous) {
         Set<String> secret = fields(type);
         Map<String, Object> sealed = new LinkedHashMap<>(value);
-        sealed.replaceAll((name, field) -> secret.contains(name) && field instanceof String text && !text.startsWith(PREFIX)
-                ? PREFIX + box.encrypt(text) : field);
+        sealed.replaceAll((name, field) -> {
+            if (!secret.contains(name) || !(field instanceof String text) || text.startsWith(PREFIX)) {
+                return field;
+            }
+            if (previous.get(name) instanceof String before && before.startsWith(PREFIX) && text.equals(open(before))) {
+                return before;
+            }
+            return PREFIX + box.encrypt(text);
+        });
         return sealed;
     }
 

@@ -96,6 +96,8 @@ class PolicyServiceTest {
         Policy hidden = policies.update(ADMIN, policy.id(), "Networks", "", List.of(
                 setting("wifi", "{\"ssid\": \"Corp\", \"security\": \"WPA2_PERSONAL\", \"hidden\": true}")), OptionalLong.empty()).orElseThrow();
         assertThat(hidden.settings().get(0).value()).containsEntry("hidden", true);
+        assertThat(hidden.settings().get(0).value().get("password")).as("an unchanged secret keeps its sealed form")
+                .isEqualTo(policy.settings().get(0).value().get("password"));
         assertThat(plugins.effectivePolicy(device).settings().get(0).value()).containsEntry("password", "correct horse battery");
         policies.update(ADMIN, policy.id(), "Networks", "", List.of(
                 setting("wifi", "{\"ssid\": \"Corp\", \"security\": \"WPA2_PERSONAL\", \"password\": \"staple-battery\"}")), OptionalLong.empty());
