@@ -85,11 +85,15 @@ public final class SettingSecrets {
         return (Map<String, Object>) open(value);
     }
 
-    /** A value for admins to read: sealed fields left out. */
-    public static Map<String, Object> hidden(Map<String, Object> value) {
+    /**
+     * A value for admins to read: its secret fields left out, sealed or not (a policy stored before secrets were
+     * sealed still holds them in the clear until it is next edited).
+     */
+    public static Map<String, Object> hidden(java.util.Optional<SettingType> type, Map<String, Object> value) {
+        Set<String> secret = type.map(SettingSecrets::fields).orElse(Set.of());
         Map<String, Object> shown = new LinkedHashMap<>();
         value.forEach((name, field) -> {
-            if (!(field instanceof String text && text.startsWith(PREFIX))) {
+            if (!secret.contains(name) && !(field instanceof String text && text.startsWith(PREFIX))) {
                 shown.put(name, field);
             }
         });

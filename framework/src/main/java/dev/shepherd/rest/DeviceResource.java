@@ -151,7 +151,8 @@ final class DeviceResource {
                             device(request);
                             return kernel.policies().effectiveSettings(id(request)).stream().map(effective -> new dev.shepherd.policy.EffectiveSetting(
                                     new dev.shepherd.api.policy.Setting(effective.setting().type(), effective.setting().key(),
-                                            dev.shepherd.policy.SettingSecrets.hidden(effective.setting().value())), effective.policyIds())).toList();
+                                            dev.shepherd.policy.SettingSecrets.hidden(
+                                                    kernel.policies().settingTypes().get(effective.setting().type()), effective.setting().value())), effective.policyIds())).toList();
                         }),
                 AdminRoute.get("/api/v1/devices/{id}/settings", Permission.POLICY_READ).tag("devices")
                         .summary("Desired versus actual: each setting's state on the device, with the device's reason")

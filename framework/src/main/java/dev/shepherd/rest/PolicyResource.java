@@ -62,7 +62,7 @@ final class PolicyResource {
                         .handle(request -> policies.settingTypes().all().values().stream()
                                 .map(type -> new SettingTypeView(type.name(), type.title(), type.source(), type.schema())).toList()),
                 AdminRoute.get("/api/v1/policies", Permission.POLICY_READ).tag("policies").summary("All policies").returns(Policy[].class)
-                        .handle(request -> policies.list().stream().map(PolicyResource::shown).toList()),
+                        .handle(request -> policies.list().stream().map(this::shown).toList()),
                 AdminRoute.post("/api/v1/policies", Permission.POLICY_WRITE).tag("policies")
                         .summary("Create a policy; every setting is validated against its type's schema").body(PolicyBody.class)
                         .returns(Policy.class).status(201).handle(request -> {
@@ -102,7 +102,7 @@ final class PolicyResource {
                 AdminRoute.get("/api/v1/policies/{id}/versions", Permission.POLICY_READ).tag("policies").summary("Every version, newest first")
                         .returns(Policy[].class).handle(request -> {
                             policy(request);
-                            return policies.versions(request.path("id")).stream().map(PolicyResource::shown).toList();
+                            return policies.versions(request.path("id")).stream().map(this::shown).toList();
                         }),
                 AdminRoute.get("/api/v1/policies/{id}/assignments", Permission.POLICY_READ).tag("policies").summary("The groups a policy applies to")
                         .returns(PolicyAssignment[].class).handle(request -> {
@@ -153,9 +153,10 @@ final class PolicyResource {
      * A policy as admins read it: secret fields (passwords, shared secrets) are sealed at rest and never sent back; to
      * keep one when editing, leave it out.
      */
-    static Policy shown(Policy policy) {
+    private Policy shown(Policy policy) {
         return new Policy(policy.id(), policy.name(), policy.description(), policy.settings().stream()
-                .map(setting -> new dev.shepherd.api.policy.Setting(setting.type(), setting.key(), SettingSecrets.hidden(setting.value())))
+                .map(setting -> new dev.shepherd.api.policy.Setting(setting.type(), setting.key(),
+                        SettingSecrets.hidden(kernel.policies().settingTypes().get(setting.type()), setting.value())))
                 .toList(), policy.version(), policy.updatedBy(), policy.createdAt(), policy.updatedAt());
     }
 }

@@ -195,6 +195,21 @@ class AdminApiInputTest {
         return problem;
     }
 
+    @Test
+    void secretsInPolicySettingsAreNeverReturned() throws Exception {
+        HttpResponse<String> created = send("POST", "/api/v1/policies", "{\"name\": \"Office Wi-Fi\", \"settings\": [{\"type\": \"wifi\","
+                + " \"value\": {\"ssid\": \"Office\", \"security\": \"WPA2_PERSONAL\", \"password\": \"correct horse battery\"}}]}", ADMIN);
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        String id = json.readTree(created.body()).path("id").asText();
+        for (String path : List.of("/api/v1/policies/" + id, "/api/v1/policies", "/api/v1/policies/" + id + "/versions")) {
+            HttpResponse<String> read = send("GET", path, null, ADMIN);
+            assertThat(read.body()).as(path).contains("Office").doesNotContain("correct horse battery").doesNotContain("\"password\"");
+        }
+        assertThat(created.body()).doesNotContain("correct horse battery");
+        // The server is shared with the other tests here, which expect no policy.
+        assertThat(send("DELETE", "/api/v1/policies/" + id, null, ADMIN).statusCode()).isEqualTo(204);
+    }
+
     private static HttpResponse<String> send(String method, String path, String body, String authorization) {
         return server.send(request(method, path, body, authorization).build());
     }
