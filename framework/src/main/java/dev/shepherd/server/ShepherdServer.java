@@ -2,6 +2,7 @@ package dev.shepherd.server;
 
 import dev.shepherd.config.ConfigException;
 import dev.shepherd.config.ShepherdConfig;
+import dev.shepherd.console.PluginConsolePages;
 import dev.shepherd.console.WebConsole;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.DeviceEndpointRouter;
@@ -201,10 +202,14 @@ public final class ShepherdServer implements AutoCloseable {
         PluginAdminEndpoints pluginAdminEndpoints = new PluginAdminEndpoints();
         registry.addListener(pluginAdminEndpoints);
         adminApi.handler().addDynamicRoutes(pluginAdminEndpoints::routes);
+        PluginConsolePages consolePages = new PluginConsolePages(io);
+        registry.addListener(consolePages);
+        adminApi.handler().addDynamicRoutes(consolePages::routes);
         WebConsole console = new WebConsole();
         PathHandler paths = new PathHandler()
                 .addExactPath("/", console.page())
                 .addPrefixPath(WebConsole.ASSETS, console.assets())
+                .addPrefixPath(PluginConsolePages.MOUNT, consolePages.files())
                 .addExactPath("/health", new HealthHandler(database, plugins, io))
                 .addPrefixPath(DeviceEndpointRouter.MOUNT, deviceEndpoints)
                 .addPrefixPath("/scep", new ScepHandler(new ScepService(kernel.certificateAuthority()), io))

@@ -14,13 +14,13 @@ import { commandsPage, commandBatchPage } from './pages/commands.js';
 import { compliancePage } from './pages/compliance.js';
 import { pluginsPage } from './pages/plugins.js';
 import { adminsPage, tokensPage } from './pages/admins.js';
-import { applePushPage } from './pages/apple-push.js';
+import { pluginPage } from './pages/plugin-page.js';
 
 // In navigation order; `nav` names the pages that have a menu entry. A page is listed, and opened, only when the
 // admin's role holds the permission its first request needs.
 const pages = [
   dashboardPage, devicesPage, devicePage, commandsPage, commandBatchPage, enrollmentPage, groupsPage, groupPage, policiesPage,
-  newPolicyPage, editPolicyPage, policyPage, compliancePage, pluginsPage, applePushPage, adminsPage, tokensPage, auditPage,
+  newPolicyPage, editPolicyPage, policyPage, compliancePage, pluginsPage, pluginPage, adminsPage, tokensPage, auditPage,
 ];
 
 const api = new Api();

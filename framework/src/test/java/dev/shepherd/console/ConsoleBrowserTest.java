@@ -1,6 +1,5 @@
 package dev.shepherd.console;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.command.CommandResult;
 import dev.shepherd.api.command.CommandState;
@@ -17,6 +16,7 @@ import dev.shepherd.compliance.RemediationStep;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.policy.SettingInput;
 import dev.shepherd.security.AdminRole;
+import dev.shepherd.testing.ConsoleBrowser;
 import dev.shepherd.testing.TestServer;
 import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.AfterAll;
@@ -28,34 +28,22 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
-import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
-import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
-import org.openqa.selenium.logging.LogEntry;
-import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
-import java.io.File;
-import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.logging.Level;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -67,9 +55,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class ConsoleBrowserTest {
 
-    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    private static final Path SCREENSHOTS = Path.of("target", "screenshots");
     private static final String HELPDESK = "frontline";
     private static final String HELPDESK_PASSWORD = "help-desk-password-1";
 
@@ -81,17 +66,16 @@ class ConsoleBrowserTest {
     Path profile;
     @TempDir
     Path build;
+    private ConsoleBrowser console;
     private WebDriver browser;
     private WebDriverWait wait;
     private final ObjectMapper json = new ObjectMapper();
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(Files.isExecutable(CHROMEDRIVER) && Files.isExecutable(CHROMIUM),
-                "Skipped: the console's browser tests need Debian's Chromium (apt-get install chromium chromium-driver)");
+        assumeTrue(ConsoleBrowser.available(), ConsoleBrowser.unavailableReason());
         server = TestServer.start(home);
         server.server().adminUsers().create(HELPDESK, HELPDESK_PASSWORD.toCharArray(), AdminRole.HELPDESK);
-        Files.createDirectories(SCREENSHOTS);
     }
 
     @AfterAll
@@ -103,23 +87,15 @@ class ConsoleBrowserTest {
 
     @BeforeEach
     void openBrowser() {
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        // Without the background-networking switches Chromium waits on Google services a closed network never answers.
-        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--user-data-dir=" + profile.toAbsolutePath(), "--window-size=1366,900");
-        options.setCapability("goog:loggingPrefs", Map.of(LogType.PERFORMANCE, "ALL", LogType.BROWSER, "ALL"));
-        // The driver is given, so Selenium Manager never looks for one on the network; quit() stops it again.
-        ChromeDriverService driver = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
-        browser = new ChromeDriver(driver, options);
-        wait = new WebDriverWait(browser, Duration.ofSeconds(15));
+        console = ConsoleBrowser.open(server, profile);
+        browser = console.driver();
+        wait = console.await();
     }
 
     @AfterEach
     void closeBrowser() {
-        if (browser != null) {
-            browser.quit();
+        if (console != null) {
+            console.close();
         }
     }
 
@@ -688,90 +664,159 @@ class ConsoleBrowserTest {
     }
 
     @Test
-    void theApplePushCertificateIsUploadedThroughThePluginsAdminEndpointWhileThePluginRuns() throws Exception {
-        // A stand-in for the apple-ios plugin with its documented push-certificate endpoint (docs/apple.md): the real
-        // plugin is built after the framework, so its answer is given here. The kernel mounts it, as it would the
-        // real one, at /api/v1/plugins/apple-ios/push-certificate/** behind plugin_manage and the CSRF check.
-        Path file = dev.shepherd.testing.TestPluginBuilder.plugin("apple-ios", "1.0.0").source("""
-                package acme.apple;
+    void aPluginsOwnPageIsServedFromItsFileFollowsItsUpgradesAndIsShownOnlyToRolesThatMayUseIt() throws Exception {
+        Path first = stockPlugin("1.0.0", "edition 1").buildZip(build, "stock-1.zip");
+        signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+        open("#/plugins/stock/counts", "Plugin page");
+        assertThat(console.mainText()).contains("The plugin “stock” has no page “counts” you can open.");
 
+        // Installed from the plugins page; its row links to the page it contributes.
+        open("#/plugins", "Plugins");
+        labelledControl("Plugin file (.zip or .jar)").sendKeys(first.toAbsolutePath().toString());
+        browser.findElement(By.xpath("//button[.='Upload']")).click();
+        new WebDriverWait(browser, Duration.ofSeconds(40)).until(ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector("main .feedback"), "stock 1.0.0 is started"));
+        assertThat(browser.findElement(By.cssSelector("ul[aria-label='Pages of stock']")).getText())
+                .contains("Stock counts", "How many widgets are left", "Stock lookup");
+        screenshot("91-plugins-with-pages");
+        browser.findElement(By.cssSelector("a[aria-label='Stock counts (stock)']")).click();
+        waitForHeading("Stock counts");
+        console.waitForText("Widgets in stock: 7 (edition 1)");
+        assertThat(browser.getTitle()).isEqualTo("Stock counts · Shepherd");
+
+        // The page's form changes the plugin's data through its admin endpoint, with the session's CSRF token.
+        labelledControl("New count").sendKeys("9");
+        browser.findElement(By.xpath("//button[.='Save count']")).click();
+        console.waitForText("Widgets in stock: 9 (edition 1)");
+        screenshot("92-plugin-page");
+        assertThat(apiCalls()).contains("GET /api/v1/console/pages", "GET /api/v1/plugins/stock/counts", "PUT /api/v1/plugins/stock/counts");
+        assertThat(console.requests("/ui/plugins/")).contains("GET /ui/plugins/stock/1.0.0/counts.js", "GET /ui/plugins/stock/1.0.0/lib/format.js");
+
+        // A page that fails shows its error in place; the console goes on.
+        open("#/plugins/stock/broken", "Stock breakage");
+        console.waitForText("The page of the plugin stock failed: the shelf fell over");
+        open("#/", "Dashboard");
+
+        // An upgrade is a new address for its files: the page follows without a reload of the console's own files.
+        TestServer.replace(server.pluginsDir().resolve("stock-1.zip"), stockPlugin("2.0.0", "edition 2").buildZip(build, "stock-2.zip"));
+        new WebDriverWait(browser, Duration.ofSeconds(20)).until(driver -> server.getAsAdmin("/api/v1/console/pages").body().contains("stock/2.0.0"));
+        browser.findElement(By.cssSelector("#nav a[href='#/plugins']")).click();
+        waitForHeading("Plugins");
+        wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("a[aria-label='Stock counts (stock)']"))).click();
+        waitForHeading("Stock counts");
+        console.waitForText("Widgets in stock: 9 (edition 2)");
+        assertThat(forbiddenOrFailedApiCalls()).isEmpty();
+
+        // A help-desk user is listed only the page its permissions open, and never asks for the other one.
+        console.signOut();
+        int before = console.requests("/").size();
+        signIn(HELPDESK, HELPDESK_PASSWORD);
+        open("#/plugins/stock/counts", "Plugin page");
+        assertThat(console.mainText()).contains("has no page “counts” you can open");
+        open("#/plugins/stock/lookup", "Stock lookup");
+        console.waitForText("Look up a widget, frontline.");
+        List<String> helpdeskRequests = console.requests("/").subList(before, console.requests("/").size());
+        assertThat(helpdeskRequests).noneMatch(call -> call.contains("/counts")).contains("GET /ui/plugins/stock/2.0.0/lookup.js");
+        assertThat(forbiddenOrFailedApiCalls()).isEmpty();
+
+        // Removed: the page is gone, and so are its files.
+        Files.delete(server.pluginsDir().resolve("stock-1.zip"));
+        new WebDriverWait(browser, Duration.ofSeconds(20)).until(driver -> server.get("/ui/plugins/stock/2.0.0/lookup.js").statusCode() == 404);
+        open("#/", "Dashboard");
+        open("#/plugins/stock/lookup", "Plugin page");
+        assertThat(console.mainText()).contains("has no page “lookup” you can open");
+    }
+
+    /** A plugin with an admin endpoint and three console pages: one behind plugin_manage, one behind device_read, one that fails. */
+    private static dev.shepherd.testing.TestPluginBuilder stockPlugin(String version, String edition) {
+        return dev.shepherd.testing.TestPluginBuilder.plugin("stock", version).source("""
+                package acme.stock;
+
+                import dev.shepherd.api.config.PluginStorage;
                 import dev.shepherd.api.http.*;
+                import jakarta.inject.Inject;
                 import java.nio.charset.StandardCharsets;
+                import java.util.regex.*;
                 import org.pf4j.Extension;
 
                 @Extension
-                public class PushCertificate implements AdminEndpoint {
-                    private volatile String uploaded;
+                public class Counts implements AdminEndpoint {
+                    private final PluginStorage storage;
 
-                    @Override
-                    public String path() {
-                        return "/push-certificate";
+                    @Inject
+                    public Counts(PluginStorage storage) {
+                        this.storage = storage;
                     }
 
-                    @Override
-                    public String permission() {
-                        return "plugin_manage";
-                    }
+                    public String path() { return "/counts"; }
+                    public String permission() { return "plugin_manage"; }
 
-                    @Override
                     public DeviceResponse handle(AdminRequest request) {
                         if (request.method().equals("PUT")) {
-                            String pem = new String(request.body(), StandardCharsets.UTF_8);
-                            if (!pem.contains("BEGIN CERTIFICATE")) {
+                            Matcher number = Pattern.compile("\\"count\\"\\\\s*:\\\\s*(\\\\d+)").matcher(new String(request.body(), StandardCharsets.UTF_8));
+                            if (!number.find()) {
                                 return DeviceResponse.of(400, "application/problem+json",
-                                        "{\\"status\\": 400, \\"detail\\": \\"The file holds no PEM certificate.\\"}".getBytes(StandardCharsets.UTF_8));
+                                        "{\\"status\\": 400, \\"detail\\": \\"Give the count as a whole number.\\"}".getBytes(StandardCharsets.UTF_8));
                             }
-                            uploaded = pem;
+                            storage.put("count", number.group(1).getBytes(StandardCharsets.UTF_8));
                         }
-                        if (uploaded == null) {
-                            return DeviceResponse.of(404, "application/problem+json",
-                                    "{\\"status\\": 404, \\"detail\\": \\"No push certificate has been uploaded.\\"}".getBytes(StandardCharsets.UTF_8));
-                        }
-                        return DeviceResponse.of(200, "application/json", ("{\\"topic\\": \\"com.apple.mgmt.External.test-topic\\", "
-                                + "\\"subject\\": \\"CN=APSP:test-topic\\", \\"notAfter\\": \\"2030-01-01T00:00:00Z\\", \\"daysLeft\\": 21, "
-                                + "\\"warning\\": \\"The push certificate expires in 21 days; renew it.\\", "
-                                + "\\"pushes\\": {\\"queued\\": 0, \\"delivered\\": 7, \\"retried\\": 1, \\"failed\\": 0, \\"tokensForgotten\\": 0}}")
-                                .getBytes(StandardCharsets.UTF_8));
+                        String count = storage.get("count").map(bytes -> new String(bytes, StandardCharsets.UTF_8)).orElse("7");
+                        return DeviceResponse.of(200, "application/json", ("{\\"count\\": " + count + "}").getBytes(StandardCharsets.UTF_8));
                     }
                 }
-                """).buildZip(build, "apple-ios-1.0.0.zip");
-        Path pem = Files.writeString(build.resolve("push.pem"), "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+                """).source(page("CountsPage", "counts", "Stock counts", "plugin_manage", "counts.js", "How many widgets are left"))
+                .source(page("LookupPage", "lookup", "Stock lookup", "device_read", "lookup.js", ""))
+                .source(page("BrokenPage", "broken", "Stock breakage", "plugin_read", "broken.js", ""))
+                .resource("console/counts.js", """
+                        import { label } from './lib/format.js';
 
-        signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
-        open("#/apple-push", "Apple push certificates");
-        assertThat(browser.findElement(By.cssSelector("main")).getText()).contains("Neither Apple plugin (apple-ios, apple-macos) is running");
+                        export async function render({ api, main, ui, plugin, stale }) {
+                          const { h, replace, field, message } = ui;
+                          const base = `/api/v1/plugins/${plugin.id}/counts`;
+                          const status = h('p', { id: 'stock-status' });
+                          const input = h('input', { type: 'number', name: 'count', min: '0' });
+                          const feedback = h('div', { class: 'feedback' });
+                          const show = counts => replace(status, label(counts.count));
+                          const form = h('form', { class: 'inline' }, field('New count', input), h('button', { type: 'submit', class: 'primary' }, 'Save count'));
+                          form.addEventListener('submit', async event => {
+                            event.preventDefault();
+                            try {
+                              show(await api.put(base, { count: Number(input.value) }));
+                            } catch (error) {
+                              replace(feedback, message('error', error.message));
+                            }
+                          });
+                          show(await api.get(base));
+                          if (stale()) return;
+                          main.append(status, form, feedback);
+                        }
+                        """)
+                .resource("console/lib/format.js", "export const label = count => `Widgets in stock: ${count} (EDITION)`;\n"
+                        .replace("EDITION", edition))
+                .resource("console/lookup.js", """
+                        export function render({ api, main, ui }) {
+                          main.append(ui.h('p', {}, `Look up a widget, ${api.me.username}.`));
+                        }
+                        """)
+                .resource("console/broken.js", "export function render() { throw new Error('the shelf fell over'); }\n");
+    }
 
-        // The plugin is installed after sign-in: the page reads the route table again and may call its endpoint.
-        open("#/plugins", "Plugins");
-        labelledControl("Plugin file (.zip or .jar)").sendKeys(file.toAbsolutePath().toString());
-        browser.findElement(By.xpath("//button[.='Upload']")).click();
-        new WebDriverWait(browser, Duration.ofSeconds(40)).until(ExpectedConditions.textToBePresentInElementLocated(
-                By.cssSelector("main .feedback"), "apple-ios 1.0.0 is started"));
-        wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("a[aria-label='Push certificate of apple-ios']"))).click();
-        waitForHeading("Apple push certificates");
-        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "No push certificate has been uploaded yet."));
+    private static String page(String className, String id, String title, String permission, String module, String description) {
+        return """
+                package acme.stock;
 
-        labelledControl("Push certificate (PEM)").sendKeys(pem.toAbsolutePath().toString());
-        browser.findElement(By.xpath("//button[.='Upload certificate']")).click();
-        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Certificate for com.apple.mgmt.External.test-topic uploaded"));
-        String page = browser.findElement(By.cssSelector("main")).getText();
-        assertThat(page).contains("com.apple.mgmt.External.test-topic", "CN=APSP:test-topic", "21", "The push certificate expires in 21 days; renew it.",
-                "Delivered", "7");
-        screenshot("90-apple-push-certificate");
-        assertThat(forbiddenOrFailedApiCalls()).as("only the answer that no certificate was uploaded yet")
-                .singleElement(InstanceOfAssertFactories.STRING).startsWith("404 ").endsWith("/api/v1/plugins/apple-ios/push-certificate");
+                import dev.shepherd.api.console.ConsolePage;
+                import org.pf4j.Extension;
 
-        // A help-desk user cannot open it, and the console does not ask the plugin's endpoint for it.
-        long asked = apiCalls().stream().filter(call -> call.contains("/push-certificate")).count();
-        browser.findElement(By.id("sign-out")).click();
-        signIn(HELPDESK, HELPDESK_PASSWORD);
-        open("#/apple-push", "Apple push certificates");
-        assertThat(browser.findElement(By.cssSelector("main")).getText()).contains("Your role (helpdesk) cannot open this page");
-        assertThat(apiCalls().stream().filter(call -> call.contains("/push-certificate")).count()).isEqualTo(asked);
-
-        Files.delete(server.pluginsDir().resolve("apple-ios-1.0.0.zip"));
-        new WebDriverWait(browser, Duration.ofSeconds(20)).until(driver -> server.server().adminRoutes().stream()
-                .noneMatch(route -> route.template().contains("apple-ios")));
+                @Extension
+                public class %s implements ConsolePage {
+                    public String id() { return "%s"; }
+                    public String title() { return "%s"; }
+                    public String permission() { return "%s"; }
+                    public String module() { return "%s"; }
+                    public String description() { return "%s"; }
+                }
+                """.formatted(className, id, title, permission, module, description);
     }
 
     @Test
@@ -817,11 +862,7 @@ class ConsoleBrowserTest {
     }
 
     private void signIn(String username, String password) {
-        browser.get(server.uri("/").toString());
-        wait.until(ExpectedConditions.visibilityOfElementLocated(By.name("username"))).sendKeys(username);
-        browser.findElement(By.name("password")).sendKeys(password);
-        browser.findElement(By.cssSelector("form.login button[type=submit]")).click();
-        waitForHeading("Dashboard");
+        console.signIn(username, password);
     }
 
     /** The figures of a fan-out's progress, by their terms (read again if the page redrew them while they were read). */
@@ -843,30 +884,27 @@ class ConsoleBrowserTest {
     }
 
     private void open(String hash, String heading) {
-        browser.get(server.uri("/" + hash).toString());
-        waitForHeading(heading);
+        console.open(hash, heading);
     }
 
     private void waitForHeading(String text) {
-        wait.until(ExpectedConditions.textToBe(By.cssSelector("main h1"), text));
-        wait.until(ExpectedConditions.invisibilityOfElementLocated(By.cssSelector("main .loading")));
+        console.waitForHeading(text);
     }
 
     private List<String> navigation() {
-        return browser.findElements(By.cssSelector("#nav a")).stream().map(WebElement::getText).toList();
+        return console.navigation();
     }
 
     private List<String> buttons() {
         return browser.findElements(By.cssSelector("main button")).stream().map(WebElement::getText).toList();
     }
 
-    /** The form control a visible label names, found the way assistive technology finds it (label for=id). */
-    private By labelled(String label) {
-        return By.xpath("//*[@id=//label[normalize-space(.)='" + label + "' or normalize-space(.)='" + label + " *']/@for]");
+    private static By labelled(String label) {
+        return ConsoleBrowser.labelled(label);
     }
 
     private WebElement labelledControl(String label) {
-        return browser.findElement(labelled(label));
+        return console.labelledControl(label);
     }
 
     private boolean imageLoaded(WebElement image) {
@@ -874,58 +912,19 @@ class ConsoleBrowserTest {
         return width instanceof Number number && number.intValue() > 0;
     }
 
-    /** Saves the whole page (the window is stretched to its height for the shot, then put back). */
-    private void screenshot(String name) throws IOException {
-        Dimension window = browser.manage().window().getSize();
-        Object height = ((JavascriptExecutor) browser).executeScript("return document.documentElement.scrollHeight");
-        int page = height instanceof Number number ? number.intValue() : window.getHeight();
-        if (page > window.getHeight()) {
-            browser.manage().window().setSize(new Dimension(window.getWidth(), Math.min(page + 150, 4000)));
-        }
-        try {
-            File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
-            Files.copy(shot.toPath(), SCREENSHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            browser.manage().window().setSize(window);
-        }
+    private void screenshot(String name) {
+        console.screenshot(name);
     }
 
     private List<String> browserErrors() {
-        return browser.manage().logs().get(LogType.BROWSER).getAll().stream()
-                .filter(entry -> entry.getLevel().intValue() >= Level.SEVERE.intValue()).map(LogEntry::getMessage).toList();
+        return console.browserErrors();
     }
 
-    private final List<JsonNode> network = new ArrayList<>();
-
-    /** Chromium's network events so far (the performance log is drained on each read, so they are kept here). */
-    private List<JsonNode> network() throws IOException {
-        for (LogEntry entry : browser.manage().logs().get(LogType.PERFORMANCE).getAll()) {
-            JsonNode message = json.readTree(entry.getMessage()).path("message");
-            if (message.path("method").asText().startsWith("Network.")) {
-                network.add(message);
-            }
-        }
-        return network;
+    private List<String> apiCalls() {
+        return console.apiCalls();
     }
 
-    /** "METHOD /path" of every request the page sent to the admin API. */
-    private List<String> apiCalls() throws IOException {
-        List<String> calls = new ArrayList<>();
-        for (JsonNode event : network()) {
-            if (event.path("method").asText().equals("Network.requestWillBeSent")) {
-                URI url = URI.create(event.path("params").path("request").path("url").asText());
-                if ("http".equals(url.getScheme()) && url.getPath().startsWith("/api/v1/")) {
-                    calls.add(event.path("params").path("request").path("method").asText().toUpperCase(Locale.ROOT) + " " + url.getPath());
-                }
-            }
-        }
-        return calls;
-    }
-
-    private List<String> forbiddenOrFailedApiCalls() throws IOException {
-        return network().stream().filter(event -> event.path("method").asText().equals("Network.responseReceived"))
-                .map(event -> event.path("params").path("response"))
-                .filter(response -> response.path("url").asText().contains("/api/") && response.path("status").asInt() >= 400)
-                .map(response -> response.path("status").asInt() + " " + response.path("url").asText()).toList();
+    private List<String> forbiddenOrFailedApiCalls() {
+        return console.forbiddenOrFailedApiCalls();
     }
 }

@@ -1,5 +1,5 @@
 import { h, replace, field, message, blank, empty, table, when, words, heading, confirmAction, announce } from '../dom.js';
-import { APPLE } from './apple-push.js';
+import { pluginPages, pluginPageLink } from './plugin-page.js';
 
 // How long, and how often, to look for an uploaded file's plugin: the server scans its plugins folder every few seconds.
 const UPLOAD_WAIT_MS = 30000;
@@ -12,8 +12,9 @@ export const pluginsPage = {
   title: 'Plugins',
   needs: 'PLUGIN_READ',
   async render({ api, main, stale }) {
-    const plugins = await api.get('/api/v1/plugins');
+    const [plugins, pages] = await Promise.all([api.get('/api/v1/plugins'), pluginPages(api)]);
     if (stale()) return;
+    let contributed = pages;
     const canManage = api.can('PLUGIN_MANAGE');
     const list = h('section', { 'aria-labelledby': 'plugins-title' });
     const feedback = h('div', { class: 'feedback', 'aria-live': 'polite' });
@@ -24,7 +25,8 @@ export const pluginsPage = {
     draw(plugins.items);
 
     async function reload() {
-      const current = await api.get('/api/v1/plugins');
+      const [current, currentPages] = await Promise.all([api.get('/api/v1/plugins'), pluginPages(api)]);
+      contributed = currentPages;
       if (!stale()) draw(current.items);
       return current.items;
     }
@@ -41,12 +43,20 @@ export const pluginsPage = {
       };
     }
 
+    /** The pages the plugin's running version contributes that this admin may open, as links. */
+    function pagesOf(plugin) {
+      const own = contributed.filter(page => page.plugin === plugin.id && page.pluginVersion === plugin.version && plugin.state === 'STARTED');
+      return own.length ? h('ul', { class: 'plugin-pages', 'aria-label': `Pages of ${plugin.id}` },
+        own.map(page => h('li', {}, pluginPageLink(page), page.description ? h('span', { class: 'hint' }, ` — ${page.description}`) : null))) : null;
+    }
+
     function draw(items) {
       replace(list, h('h2', { id: 'plugins-title' }, 'Installed plugins'), items.length
         ? table(`${items.length} plugin file${items.length === 1 ? '' : 's'}`,
           ['Plugin', 'Version', 'File', 'State', 'Since', 'Failure reason', 'Extensions', ''],
           items.map(plugin => [
-            h('div', {}, h('strong', {}, plugin.id), plugin.description ? h('p', { class: 'hint' }, plugin.description) : null),
+            h('div', {}, h('strong', {}, plugin.id), plugin.description ? h('p', { class: 'hint' }, plugin.description) : null,
+              pagesOf(plugin)),
             plugin.version || '—', plugin.file, h('span', { class: `state ${plugin.state.toLowerCase()}` }, words(plugin.state)),
             when(plugin.since), plugin.failureReason || '—',
             plugin.extensions.length
@@ -54,8 +64,6 @@ export const pluginsPage = {
                 h('ul', { class: 'reasons' }, plugin.extensions.map(extension => h('li', {}, extension))))
               : '—',
             canManage ? h('div', { class: 'row-actions' },
-              plugin.state === 'STARTED' && APPLE.some(apple => apple.id === plugin.id)
-                ? h('a', { href: '#/apple-push', 'aria-label': `Push certificate of ${plugin.id}` }, 'Push certificate') : null,
               plugin.state === 'DISABLED'
                 ? h('button', {
                   type: 'button', class: 'link', 'aria-label': `Switch ${plugin.id} on`,

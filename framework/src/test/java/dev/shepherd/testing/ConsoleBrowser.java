@@ -1,0 +1,219 @@
+package dev.shepherd.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.logging.Level;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The web console in a real headless Chromium (Debian's {@code chromium} and {@code chromium-driver}), for tests of
+ * the console and of the pages plugins add to it. The browser's own network log is kept, so a test can say exactly
+ * which admin API requests a page sent; screenshots go to {@code target/screenshots} of the module under test.
+ */
+public final class ConsoleBrowser implements AutoCloseable {
+
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path SCREENSHOTS = Path.of("target", "screenshots");
+
+    private final TestServer server;
+    private final WebDriver driver;
+    private final WebDriverWait wait;
+    private final ObjectMapper json = new ObjectMapper();
+    private final List<JsonNode> network = new ArrayList<>();
+
+    private ConsoleBrowser(TestServer server, Path profile) {
+        this.server = requireNonNull(server, "server is null");
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        // Without the background-networking switches Chromium waits on Google services a closed network never answers.
+        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--user-data-dir=" + profile.toAbsolutePath(), "--window-size=1366,900");
+        options.setCapability("goog:loggingPrefs", Map.of(LogType.PERFORMANCE, "ALL", LogType.BROWSER, "ALL"));
+        // The driver is given, so Selenium Manager never looks for one on the network; quit() stops it again.
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+        this.driver = new ChromeDriver(service, options);
+        this.wait = new WebDriverWait(driver, Duration.ofSeconds(15));
+    }
+
+    /** Whether this machine has Chromium and its driver; tests use it in {@code assumeTrue}. */
+    public static boolean available() {
+        return Files.isExecutable(CHROMEDRIVER) && Files.isExecutable(CHROMIUM);
+    }
+
+    /** The message a test skipped for want of a browser gives. */
+    public static String unavailableReason() {
+        return "Skipped: the console's browser tests need Debian's Chromium (apt-get install chromium chromium-driver)";
+    }
+
+    /**
+     * Opens a browser on the server's console.
+     *
+     * @param server the running server
+     * @param profile an empty folder for the browser's profile
+     * @return the browser; close it
+     */
+    public static ConsoleBrowser open(TestServer server, Path profile) {
+        return new ConsoleBrowser(server, profile);
+    }
+
+    public WebDriver driver() {
+        return driver;
+    }
+
+    public WebDriverWait await() {
+        return wait;
+    }
+
+    /** Signs in on the console's sign-in page and waits for the dashboard. */
+    public void signIn(String username, String password) {
+        driver.get(server.uri("/").toString());
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.name("username"))).sendKeys(username);
+        driver.findElement(By.name("password")).sendKeys(password);
+        driver.findElement(By.cssSelector("form.login button[type=submit]")).click();
+        waitForHeading("Dashboard");
+    }
+
+    /** Signs out with the console's button and waits for the sign-in form. */
+    public void signOut() {
+        driver.findElement(By.id("sign-out")).click();
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.name("username")));
+    }
+
+    /** Opens a console address such as {@code #/devices} and waits for the page's heading. */
+    public void open(String hash, String heading) {
+        driver.get(server.uri("/" + hash).toString());
+        waitForHeading(heading);
+    }
+
+    /** Waits until the page's heading reads this and it has finished loading. */
+    public void waitForHeading(String text) {
+        wait.until(ExpectedConditions.textToBe(By.cssSelector("main h1"), text));
+        wait.until(ExpectedConditions.invisibilityOfElementLocated(By.cssSelector("main .loading")));
+    }
+
+    /** Waits until the page's main area shows this text. */
+    public void waitForText(String text) {
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), text));
+    }
+
+    /** The text of the page's main area. */
+    public String mainText() {
+        return driver.findElement(By.cssSelector("main")).getText();
+    }
+
+    /** The menu's entries, in order. */
+    public List<String> navigation() {
+        return driver.findElements(By.cssSelector("#nav a")).stream().map(WebElement::getText).toList();
+    }
+
+    /** The form control a visible label names, found the way assistive technology finds it (label for=id). */
+    public static By labelled(String label) {
+        return By.xpath("//*[@id=//label[normalize-space(.)='" + label + "' or normalize-space(.)='" + label + " *']/@for]");
+    }
+
+    public WebElement labelledControl(String label) {
+        return driver.findElement(labelled(label));
+    }
+
+    /** Saves the whole page as {@code target/screenshots/<name>.png} (the window is stretched to its height, then put back). */
+    public void screenshot(String name) {
+        Dimension window = driver.manage().window().getSize();
+        Object height = ((JavascriptExecutor) driver).executeScript("return document.documentElement.scrollHeight");
+        int page = height instanceof Number number ? number.intValue() : window.getHeight();
+        if (page > window.getHeight()) {
+            driver.manage().window().setSize(new Dimension(window.getWidth(), Math.min(page + 150, 4000)));
+        }
+        try {
+            Files.createDirectories(SCREENSHOTS);
+            File shot = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
+            Files.copy(shot.toPath(), SCREENSHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            driver.manage().window().setSize(window);
+        }
+    }
+
+    /** Severe messages of the browser's console (script errors, failed loads). */
+    public List<String> browserErrors() {
+        return driver.manage().logs().get(LogType.BROWSER).getAll().stream()
+                .filter(entry -> entry.getLevel().intValue() >= Level.SEVERE.intValue()).map(LogEntry::getMessage).toList();
+    }
+
+    /** Chromium's network events so far (its performance log is drained on each read, so they are kept here). */
+    public List<JsonNode> network() {
+        for (LogEntry entry : driver.manage().logs().get(LogType.PERFORMANCE).getAll()) {
+            try {
+                JsonNode message = json.readTree(entry.getMessage()).path("message");
+                if (message.path("method").asText().startsWith("Network.")) {
+                    network.add(message);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return network;
+    }
+
+    /** "METHOD /path" of every request the page sent under a path prefix, such as {@code /api/v1/}. */
+    public List<String> requests(String pathPrefix) {
+        List<String> calls = new ArrayList<>();
+        for (JsonNode event : network()) {
+            if (event.path("method").asText().equals("Network.requestWillBeSent")) {
+                URI url = URI.create(event.path("params").path("request").path("url").asText());
+                if ("http".equals(url.getScheme()) && url.getPath().startsWith(pathPrefix)) {
+                    calls.add(event.path("params").path("request").path("method").asText().toUpperCase(Locale.ROOT) + " " + url.getPath());
+                }
+            }
+        }
+        return calls;
+    }
+
+    /** "METHOD /path" of every request the page sent to the admin API. */
+    public List<String> apiCalls() {
+        return requests("/api/v1/");
+    }
+
+    /** "status url" of every admin API answer of 400 or more the page received. */
+    public List<String> forbiddenOrFailedApiCalls() {
+        return network().stream().filter(event -> event.path("method").asText().equals("Network.responseReceived"))
+                .map(event -> event.path("params").path("response"))
+                .filter(response -> response.path("url").asText().contains("/api/") && response.path("status").asInt() >= 400)
+                .map(response -> response.path("status").asInt() + " " + response.path("url").asText()).toList();
+    }
+
+    @Override
+    public void close() {
+        driver.quit();
+    }
+}
