@@ -103,14 +103,32 @@ public final class EventLog implements EventSink {
      * @param limit the most to return
      */
     public List<Logged> read(Optional<String> typePrefix, long afterSeq, int limit) {
-        String sql = "SELECT seq, id, event_type, occurred_at, source, data FROM event_log WHERE seq > ?"
-                + (typePrefix.isPresent() ? " AND event_type LIKE ? ESCAPE '!'" : "")
-                + " ORDER BY seq FETCH FIRST " + Math.max(1, Math.min(limit, 1000)) + " ROWS ONLY";
+        return read(typePrefix.map(List::of).orElse(List.of()), afterSeq, limit, false);
+    }
+
+    /**
+     * Reads events oldest or newest first.
+     *
+     * @param typePrefixes only events whose type starts with one of these; all events when empty
+     * @param cursor oldest first: only events after this position; newest first: only events before it (0 for none)
+     * @param limit the most to return
+     * @param newestFirst the order
+     */
+    public List<Logged> read(List<String> typePrefixes, long cursor, int limit, boolean newestFirst) {
+        StringBuilder sql = new StringBuilder("SELECT seq, id, event_type, occurred_at, source, data FROM event_log WHERE ");
+        sql.append(newestFirst ? (cursor > 0 ? "seq < ?" : "seq > ?") : "seq > ?");
+        if (!typePrefixes.isEmpty()) {
+            sql.append(" AND (").append(String.join(" OR ", java.util.Collections.nCopies(typePrefixes.size(), "event_type LIKE ? ESCAPE '!'")))
+                    .append(')');
+        }
+        sql.append(" ORDER BY seq").append(newestFirst ? " DESC" : "").append(" FETCH FIRST ").append(Math.max(1, Math.min(limit, 1000)))
+                .append(" ROWS ONLY");
         try (Connection connection = transactions.dataSource().getConnection();
-             PreparedStatement select = connection.prepareStatement(sql)) {
-            select.setLong(1, afterSeq);
-            if (typePrefix.isPresent()) {
-                select.setString(2, typePrefix.get().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%");
+             PreparedStatement select = connection.prepareStatement(sql.toString())) {
+            select.setLong(1, cursor);
+            int index = 2;
+            for (String prefix : typePrefixes) {
+                select.setString(index++, prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%");
             }
             List<Logged> events = new ArrayList<>();
             try (ResultSet rows = select.executeQuery()) {

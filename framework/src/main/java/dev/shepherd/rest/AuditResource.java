@@ -69,15 +69,35 @@ final class AuditResource {
                 AdminRoute.get("/api/v1/audit/verify", Permission.AUDIT_READ).tag("audit")
                         .summary("Recompute the hash chain: intact, or the first entry that was altered or removed")
                         .returns(AuditLog.Verification.class).handle(request -> audit.verify()),
-                AdminRoute.get("/api/v1/events", Permission.DEVICE_READ).tag("events").summary("Recent events, oldest first")
-                        .query("type", "type prefix, such as device.").query("cursor", "from the previous page")
+                AdminRoute.get("/api/v1/events", Permission.DEVICE_READ).tag("events").summary("Recent events, oldest first unless order=newest")
+                        .query("type", "type prefixes, comma-separated, such as device.enrolled,plugin.")
+                        .query("order", "oldest (default) or newest").query("cursor", "from the previous page")
                         .query("limit", "1 to 1000, default 100").returns(EventPage.class).handle(request -> {
                             int limit = request.queryInt("limit", 100, 1, 1000);
-                            List<EventLog.Logged> events = kernel.events().read(request.query("type"), cursor(request), limit + 1);
+                            boolean newest = order(request);
+                            List<EventLog.Logged> events = kernel.events().read(typePrefixes(request), cursor(request), limit + 1, newest);
                             boolean more = events.size() > limit;
                             List<EventLog.Logged> items = more ? events.subList(0, limit) : events;
                             return new EventPage(items, more ? Optional.of(Long.toString(items.get(items.size() - 1).seq())) : Optional.empty());
                         }));
+    }
+
+    private static boolean order(ApiRequest request) {
+        String order = request.query("order").orElse("oldest");
+        return switch (order) {
+            case "oldest" -> false;
+            case "newest" -> true;
+            default -> throw ApiException.badRequest("order is oldest or newest, not '" + order + "'");
+        };
+    }
+
+    private static List<String> typePrefixes(ApiRequest request) {
+        List<String> prefixes = request.query("type").stream().flatMap(text -> java.util.Arrays.stream(text.split(",")))
+                .map(String::strip).filter(prefix -> !prefix.isEmpty()).distinct().toList();
+        if (prefixes.size() > 20) {
+            throw ApiException.badRequest("at most 20 type prefixes");
+        }
+        return prefixes;
     }
 
     private static AdminRoute.Builder filtered(AdminRoute.Builder route) {

@@ -150,6 +150,8 @@ class ConsoleBrowserTest {
         open("#/", "Dashboard");
         String fleet = browser.findElement(By.xpath("//h2[.='Fleet']/ancestor::section")).getText();
         assertThat(fleet).contains("Devices by platform", "ios", "Enrolled", "commands waiting for their device");
+        String events = browser.findElement(By.xpath("//h2[.='Recent events']/ancestor::section")).getText();
+        assertThat(events).contains("Reception iPad enrolled (ios, link)");
         screenshot("05b-dashboard-fleet");
 
         // A policy from the passcode setting type's generated form, assigned to the group.
@@ -350,6 +352,8 @@ class ConsoleBrowserTest {
 
         // An erase is a danger, confirmed with the number of devices; cancelling the dialog sends nothing.
         open("#/commands", "Commands");
+        String history = browser.findElement(By.xpath("//h2[.='Sent to groups']/ancestor::section")).getText();
+        assertThat(history).contains("Lock", "Stock-take lock", "3 of 3 answered", TestServer.ADMIN);
         new Select(browser.findElement(By.name("type"))).selectByVisibleText("Erase");
         new Select(browser.findElement(By.name("group"))).selectByVisibleText("Warehouse scanners (3 devices)");
         browser.findElement(By.xpath("//button[.='Send command']")).click();
@@ -375,6 +379,11 @@ class ConsoleBrowserTest {
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "3 of 3 devices finished"));
         assertThat(figures()).containsEntry("Expired or cancelled", "3").containsEntry("Acknowledged", "0");
         screenshot("34-command-cancelled");
+        open("#/commands", "Commands");
+        List<WebElement> sent = browser.findElements(By.xpath("//h2[.='Sent to groups']/ancestor::section//tbody/tr"));
+        assertThat(sent).extracting(WebElement::getText).hasSize(2).first().asString().contains("Restart", "Cancelled");
+        sent.get(1).findElement(By.linkText("Lock")).click();
+        waitForHeading("Lock: Stock-take lock");
         // Cancelled before the background fan-out reached a device, it never gets a row; one it reached is cancelled.
         for (DeviceId scanner : scanners) {
             assertThat(commandsOf(scanner, CommandType.RESTART)).as("no restart left to run")

@@ -25,14 +25,18 @@ export const commandsPage = {
   title: 'Commands',
   needs: 'DEVICE_ACTION',
   async render({ api, main, params, navigate, stale }) {
-    const groups = api.can('GROUP_READ') ? await api.get('/api/v1/groups') : [];
+    const [groups, batches] = await Promise.all([
+      api.can('GROUP_READ') ? api.get('/api/v1/groups') : Promise.resolve([]),
+      api.can('COMMAND_READ') ? api.get('/api/v1/command-batches', { limit: HISTORY_PAGE }) : Promise.resolve(null),
+    ]);
     if (stale()) return;
     const offered = COMMANDS.filter(command => !command.destructive || api.can('DEVICE_WIPE'));
     replace(main, heading('Commands'),
       h('p', { class: 'lead' }, 'Send one command to every device of a group. Devices get it the next time they check in; each is woken up first where its platform can do that.'));
+    const history = batches ? pastFanOuts(api, batches, stale) : null;
     if (groups.length === 0) {
       main.append(empty('There is no group to send a command to.', api.can('GROUP_WRITE')
-        ? h('a', { href: '#/groups' }, 'Create a group and add devices to it first.') : 'An operator can create one.'));
+        ? h('a', { href: '#/groups' }, 'Create a group and add devices to it first.') : 'An operator can create one.'), history);
       return;
     }
     const type = h('select', { name: 'type' }, offered.map(command => h('option', { value: command.type }, command.label)));
@@ -75,9 +79,47 @@ export const commandsPage = {
         replace(feedback, message('error', error.message));
       }
     });
-    main.append(form);
+    main.append(form, history);
   },
 };
+
+// Fan-outs shown at a time in the history.
+const HISTORY_PAGE = 20;
+
+/** Past fan-outs, newest first, each linked to its progress; older ones a page at a time. */
+function pastFanOuts(api, first, stale) {
+  const rows = h('tbody');
+  const more = h('button', { type: 'button' }, 'Show older');
+  const section = h('section', { 'aria-labelledby': 'history-title' }, h('h2', { id: 'history-title' }, 'Sent to groups'));
+  const add = batches => {
+    rows.append(...batches.map(batch => h('tr', {},
+      h('td', {}, when(batch.createdAt)),
+      h('td', {}, h('a', { href: `#/commands/${encodeURIComponent(batch.id)}` }, words(batch.type))),
+      h('td', {}, batch.description || '—'),
+      h('td', {}, batch.createdBy),
+      h('td', {}, `${count(batch, ...ENDED)} of ${batch.total} answered`),
+      h('td', {}, batch.state === 'CANCELLED' ? 'Cancelled' : count(batch, ...ENDED) >= batch.total ? 'Finished' : 'In progress'))));
+    more.hidden = batches.length < HISTORY_PAGE;
+    more.dataset.before = batches.at(-1)?.id ?? '';
+  };
+  more.addEventListener('click', async () => {
+    try {
+      const older = await api.get('/api/v1/command-batches', { limit: HISTORY_PAGE, before: more.dataset.before });
+      if (!stale()) add(older);
+    } catch (error) {
+      section.append(message('error', error.message));
+    }
+  });
+  if (first.length === 0) {
+    section.append(h('p', {}, 'No command has been sent to a group yet.'));
+    return section;
+  }
+  section.append(h('table', {}, h('caption', {}, 'Fan-outs, newest first'),
+    h('thead', {}, h('tr', {}, ['Sent', 'Command', 'Description', 'By', 'Progress', 'State'].map(name => h('th', { scope: 'col' }, name)))),
+    rows), more);
+  add(first);
+  return section;
+}
 
 // The states of a fan-out's commands, in the order a command goes through them.
 const ENDED = ['ACKNOWLEDGED', 'FAILED', 'EXPIRED', 'CANCELLED'];

@@ -1,5 +1,11 @@
 import { h, replace, empty, table, when, words, heading, message } from '../dom.js';
 
+// What the dashboard calls recent events: changes an admin acts on, not the steady traffic of check-ins, inventory
+// and command states (those are on each device's page).
+const RECENT_EVENT_TYPES = ['device.enrolled', 'device.status_changed', 'compliance.changed', 'compliance.notify', 'plugin.',
+  'command.batch_queued', 'command.expired'].join(',');
+const RECENT_EVENTS = 10;
+
 /** The starting page: what needs attention now, limited to what the admin's role may see. */
 export const dashboardPage = {
   path: '/',
@@ -7,12 +13,14 @@ export const dashboardPage = {
   title: 'Dashboard',
   needs: 'DEVICE_READ',
   async render({ api, main, stale }) {
-    const [summary, nonCompliant, recent, plugins] = await Promise.all([
+    const [summary, nonCompliant, recent, plugins, events] = await Promise.all([
       api.get('/api/v1/devices/summary'),
       api.get('/api/v1/devices', { compliance: 'NON_COMPLIANT', limit: 10 }),
       api.get('/api/v1/devices', { limit: 1 }),
       api.can('PLUGIN_READ') ? api.get('/api/v1/plugins') : Promise.resolve(null),
+      api.get('/api/v1/events', { order: 'newest', limit: RECENT_EVENTS, type: RECENT_EVENT_TYPES }),
     ]);
+    const names = await deviceNames(api, events.items);
     if (stale()) return;
     const link = device => h('a', { href: `#/devices/${encodeURIComponent(device.id)}` }, device.name || device.serialNumber || device.id);
     replace(main, heading('Dashboard'));
@@ -35,6 +43,11 @@ export const dashboardPage = {
           nonCompliant.items.map(({ device }) => [link(device), device.platform, words(device.status), when(device.lastCheckIn)])),
         nonCompliant.nextCursor ? h('p', {}, h('a', { href: '#/devices?compliance=NON_COMPLIANT' }, 'See all non-compliant devices')) : null]
         : h('p', {}, 'Every device that has been evaluated complies.')));
+    main.append(h('section', { 'aria-labelledby': 'events-title' }, h('h2', { id: 'events-title' }, 'Recent events'),
+      events.items.length
+        ? table('Enrollments, status and compliance changes, fan-outs and plugin events, newest first',
+          ['When', 'What'], events.items.map(({ event }) => [when(event.occurredAt), describe(event, names)]))
+        : h('p', {}, 'Nothing has happened yet: enrollments, compliance changes and plugin events will show here.')));
     if (plugins) {
       const failed = plugins.items.filter(plugin => plugin.failureReason);
       main.append(h('section', { 'aria-labelledby': 'plugins-title' }, h('h2', { id: 'plugins-title' }, 'Plugins'),
@@ -46,3 +59,42 @@ export const dashboardPage = {
     }
   },
 };
+
+/** The names of the devices the events are about (a device that is gone keeps its id). */
+async function deviceNames(api, events) {
+  const ids = [...new Set(events.map(({ event }) => event.data?.deviceId).filter(Boolean))];
+  const found = await Promise.all(ids.map(id => api.get(`/api/v1/devices/${encodeURIComponent(id)}`).catch(() => null)));
+  return new Map(ids.map((id, index) => [id, found[index]?.device]));
+}
+
+/** One event in words, with links to what it is about. */
+function describe(event, names) {
+  const data = event.data ?? {};
+  const device = () => {
+    const known = names.get(data.deviceId);
+    return h('a', { href: `#/devices/${encodeURIComponent(data.deviceId)}` }, known ? known.name || known.serialNumber || data.deviceId : data.deviceId);
+  };
+  switch (event.type) {
+    case 'device.enrolled':
+      return h('span', {}, device(), ` ${data.reEnrolled ? 'enrolled again' : 'enrolled'} (${data.platform}, ${words(data.method).toLowerCase()})`);
+    case 'device.status_changed':
+      return h('span', {}, device(), ` went from ${words(data.from).toLowerCase()} to ${words(data.to).toLowerCase()}${data.reason ? `: ${data.reason}` : ''}`);
+    case 'compliance.changed':
+      return h('span', {}, device(), ` became ${words(data.compliance).toLowerCase()}`);
+    case 'compliance.notify':
+      return h('span', {}, device(), ` fails the compliance rule “${data.rule}”`);
+    case 'plugin.started':
+      return `Plugin ${data.pluginId} ${data.version} started`;
+    case 'plugin.stopped':
+      return `Plugin ${data.pluginId} ${data.version} stopped`;
+    case 'plugin.failed':
+      return h('span', { class: 'state failed' }, `Plugin ${data.pluginId} failed: ${data.reason}`);
+    case 'command.batch_queued':
+      return h('span', {}, h('a', { href: `#/commands/${encodeURIComponent(data.batchId)}` }, words(data.type)),
+        ` sent to ${data.devices} device${data.devices === 1 ? '' : 's'}`);
+    case 'command.expired':
+      return `${data.count} command${data.count === 1 ? '' : 's'} expired before their device took them`;
+    default:
+      return words(event.type.replace('.', '_'));
+  }
+}

@@ -1,15 +1,16 @@
 import { h, replace, field, message, empty, table, when, words, heading, confirmAction, announce } from '../dom.js';
 
-const PLATFORMS = ['ios', 'macos', 'android', 'windows', 'chromeos'];
+// Platforms Shepherd's bundled plugins manage; those of other running plugins are added from GET /api/v1/platforms.
+const PLATFORM_NAMES = { ios: 'iOS and iPadOS', macos: 'macOS', android: 'Android', windows: 'Windows', chromeos: 'ChromeOS' };
 const STATUSES = ['PENDING', 'ENROLLED', 'QUARANTINED', 'RETIRED', 'WIPED'];
 const COMPLIANCE = ['COMPLIANT', 'NON_COMPLIANT', 'IN_GRACE_PERIOD', 'UNKNOWN'];
 // What the search box looks in; each is an indexed filter of GET /api/v1/devices, so search stays fast on big fleets.
 const SEARCH_BY = [['name', 'Name starts with'], ['serial', 'Serial number is'], ['user', 'User id is'], ['tag', 'Has tag']];
 
-function select(name, label, values, chosen) {
+function select(name, label, values, chosen, show = words) {
   return h('select', { name, 'aria-label': label },
     h('option', { value: '' }, `Any ${label.toLowerCase()}`),
-    values.map(value => h('option', { value, selected: value === chosen }, words(value))));
+    values.map(value => h('option', { value, selected: value === chosen }, show(value))));
 }
 
 function deviceLink(device) {
@@ -28,7 +29,10 @@ export const devicesPage = {
     const text = h('input', { type: 'search', name: 'q', value: query.get(by) ?? '', autocomplete: 'off' });
     const searchBy = h('select', { name: 'by', 'aria-label': 'Search in' },
       SEARCH_BY.map(([key, label]) => h('option', { value: key, selected: key === by }, label)));
-    const platform = select('platform', 'Platform', PLATFORMS, query.get('platform'));
+    const running = await api.get('/api/v1/platforms');
+    if (stale()) return;
+    const platforms = [...new Set([...Object.keys(PLATFORM_NAMES), ...running.map(candidate => candidate.id)])];
+    const platform = select('platform', 'Platform', platforms, query.get('platform'), id => PLATFORM_NAMES[id] ?? id);
     const status = select('status', 'Status', STATUSES, query.get('status'));
     const compliance = select('compliance', 'Compliance', COMPLIANCE, query.get('compliance'));
     const results = h('div', { class: 'results', 'aria-live': 'polite' });

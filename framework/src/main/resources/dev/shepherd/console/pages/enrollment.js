@@ -1,6 +1,19 @@
 import { h, replace, field, message, blank, empty, table, when, words, heading, confirmAction, copyButton } from '../dom.js';
 
-const PLATFORMS = [['ios', 'iPhone and iPad'], ['macos', 'Mac'], ['android', 'Android'], ['windows', 'Windows']];
+const LABELS = { ios: 'iPhone and iPad', macos: 'Mac', android: 'Android', windows: 'Windows' };
+// Chromebooks are enrolled in the Google Admin console, never by a Shepherd link; their plugin finds them there.
+const NOT_BY_LINK = new Set(['chromeos']);
+
+/**
+ * The platforms a link can be for: those a running plugin manages (GET /api/v1/platforms) first, then the others
+ * Shepherd knows, said to have no plugin running (a link for them works once the plugin is installed).
+ */
+function platformChoices(running) {
+  const ids = running ? running.map(platform => platform.id).filter(id => !NOT_BY_LINK.has(id)) : [];
+  const idle = Object.keys(LABELS).filter(id => !ids.includes(id));
+  return [...ids.map(id => [id, LABELS[id] ?? id]),
+    ...idle.map(id => [id, running ? `${LABELS[id]} (no plugin running)` : LABELS[id]])];
+}
 const APPLE = new Set(['ios', 'macos']);
 
 /** The same-origin path of a link the API built with the public URL: the console shows images from itself only. */
@@ -16,16 +29,17 @@ export const enrollmentPage = {
   title: 'Enrollment',
   needs: 'ENROLLMENT_READ',
   async render({ api, main, stale }) {
-    const [tokens, groups] = await Promise.all([
+    const [tokens, groups, running] = await Promise.all([
       api.get('/api/v1/enrollment-tokens'),
       api.can('GROUP_READ') ? api.get('/api/v1/groups') : Promise.resolve([]),
+      api.can('DEVICE_READ') ? api.get('/api/v1/platforms') : Promise.resolve(null),
     ]);
     if (stale()) return;
     const created = h('div', { class: 'created', 'aria-live': 'polite' });
     const list = h('section', { 'aria-labelledby': 'tokens-title' });
     replace(main, heading('Enrollment'),
       h('p', { class: 'lead' }, 'A device enrolls by opening an enrollment link, or scanning its QR code, and installing what it offers.'));
-    if (api.can('ENROLLMENT_WRITE')) main.append(createForm(api, groups, created, reload), created);
+    if (api.can('ENROLLMENT_WRITE')) main.append(createForm(api, groups, platformChoices(running), created, reload), created);
     main.append(list);
     draw(tokens);
 
@@ -65,9 +79,9 @@ export const enrollmentPage = {
   },
 };
 
-function createForm(api, groups, created, reload) {
+function createForm(api, groups, platforms, created, reload) {
   const name = h('input', { name: 'name', required: true, maxlength: 200 });
-  const platform = h('select', { name: 'platform' }, PLATFORMS.map(([id, label]) => h('option', { value: id }, label)));
+  const platform = h('select', { name: 'platform' }, platforms.map(([id, label]) => h('option', { value: id }, label)));
   const ownership = h('select', { name: 'ownership' },
     h('option', { value: 'CORPORATE' }, 'Corporate'), h('option', { value: 'PERSONAL' }, 'Personal (BYOD)'));
   const group = h('select', { name: 'group' }, h('option', { value: '' }, 'No group'),
