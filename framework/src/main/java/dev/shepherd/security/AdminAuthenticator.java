@@ -70,7 +70,11 @@ public final class AdminAuthenticator {
         String header = exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION);
         if (header != null) {
             if (header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                // A token acts for its owner: it stops working while the owner is disabled, and once the owner's role
+                // no longer covers the token's (a demotion must not leave the old powers in a script's hands).
                 return tokens.authenticate(header.substring(7).trim())
+                        .filter(token -> users.find(token.username()).filter(owner -> !owner.disabled())
+                                .map(owner -> owner.role().covers(token.role())).orElse(false))
                         .<Outcome>map(Outcome.Authenticated::new).orElse(new Outcome.Rejected());
             }
             if (header.regionMatches(true, 0, "Basic ", 0, 6)) {

@@ -503,6 +503,20 @@ class ConsoleBrowserTest {
         var pool = server.server().kernel().groups().list().stream().filter(group -> group.name().equals("Loan pool")).findFirst().orElseThrow();
         assertThat(server.server().kernel().groups().get(pool.id()).orElseThrow().members()).isEqualTo(2);
 
+        // Renamed, then deleted after a confirmation.
+        WebElement groupName = labelledControl("Group name");
+        groupName.clear();
+        groupName.sendKeys("Loaner pool");
+        browser.findElement(By.xpath("//button[.='Save changes']")).click();
+        waitForHeading("Loaner pool");
+        assertThat(server.server().kernel().groups().get(pool.id()).orElseThrow().name()).isEqualTo("Loaner pool");
+        browser.findElement(By.xpath("//button[.='Delete group']")).click();
+        WebElement deletion = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("dialog[open]")));
+        assertThat(deletion.getText()).contains("Delete the group “Loaner pool”?", "policy assignments go with it");
+        deletion.findElement(By.xpath(".//button[.='Delete group']")).click();
+        waitForHeading("Groups");
+        assertThat(server.server().kernel().groups().get(pool.id())).isEmpty();
+
         assertThat(browserErrors()).isEmpty();
         assertThat(forbiddenOrFailedApiCalls()).isEmpty();
     }
@@ -521,6 +535,15 @@ class ConsoleBrowserTest {
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.xpath("//h2[.='Accounts']/ancestor::section"), "night-shift"));
         screenshot("60-admins");
         assertThat(server.server().adminUsers().find("night-shift").orElseThrow().role()).isEqualTo(AdminRole.OPERATOR);
+        assertThat(browser.findElements(By.cssSelector("select[aria-label='Role of admin']"))).as("not one's own role").isEmpty();
+
+        // A role change is confirmed, and takes effect at once.
+        new Select(browser.findElement(By.cssSelector("select[aria-label='Role of night-shift']"))).selectByVisibleText("Auditor");
+        WebElement change = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("dialog[open]")));
+        assertThat(change.getText()).contains("Make night-shift auditor?");
+        change.findElement(By.xpath(".//button[.='Change role']")).click();
+        new WebDriverWait(browser, Duration.ofSeconds(5)).until(driver ->
+                server.server().adminUsers().find("night-shift").orElseThrow().role() == AdminRole.AUDITOR);
 
         browser.findElement(By.cssSelector("button[aria-label='Disable night-shift']")).click();
         wait.until(ExpectedConditions.elementToBeClickable(By.xpath("//dialog//button[.='Disable account']"))).click();
@@ -575,6 +598,10 @@ class ConsoleBrowserTest {
         var saved = server.server().kernel().policies().get(id).orElseThrow();
         assertThat(saved.version()).isEqualTo(2);
         assertThat(saved.settings()).singleElement().satisfies(setting -> assertThat(setting.value()).containsEntry("minLength", 10));
+        List<WebElement> versions = wait.until(ExpectedConditions.numberOfElementsToBe(
+                By.xpath("//h2[.='Versions']/ancestor::section//tbody/tr"), 2));
+        assertThat(versions.get(0).getText()).startsWith("2").contains("changed passcode");
+        assertThat(versions.get(1).getText()).startsWith("1").contains("First version");
 
         // Someone else saves while this edit is open: the edit is refused (If-Match), not silently overwritten.
         browser.findElement(By.linkText("Edit policy")).click();
@@ -606,6 +633,19 @@ class ConsoleBrowserTest {
 
         signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
         open("#/devices/" + device, "Shop tablet 1");
+
+        // Details corrected by hand: name and tags, saved with the version seen.
+        browser.findElement(By.xpath("//summary[.='Edit details']")).click();
+        WebElement deviceName = labelledControl("Device name");
+        deviceName.clear();
+        deviceName.sendKeys("Shop tablet 1A");
+        labelledControl("Tags").sendKeys("floor, kiosk, floor");
+        browser.findElement(By.xpath("//button[.='Save details']")).click();
+        waitForHeading("Shop tablet 1A");
+        var edited = server.server().kernel().devices().get(device).orElseThrow().device();
+        assertThat(edited.name()).isEqualTo("Shop tablet 1A");
+        assertThat(edited.tags()).containsExactlyInAnyOrder("floor", "kiosk");
+
         browser.findElement(By.xpath("//button[.='Quarantine']")).click();
         WebElement dialog = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("dialog[open]")));
         assertThat(dialog.getText()).contains("Quarantine this device?");

@@ -168,6 +168,26 @@ class AdminApiInputTest {
     }
 
     @Test
+    void aTokenStopsWorkingWhileItsOwnerIsDisabledOrOnceTheOwnerIsDemotedBelowIt() throws Exception {
+        server.server().adminUsers().create("scripter", "scripter-password-1".toCharArray(), dev.shepherd.security.AdminRole.OPERATOR);
+        String owner = TestServer.basic("scripter", "scripter-password-1");
+        HttpResponse<String> created = send("POST", "/api/v1/api-tokens", "{\"name\": \"nightly\", \"role\": \"OPERATOR\"}", owner);
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        String bearer = "Bearer " + json.readTree(created.body()).path("secret").asText();
+        assertThat(send("GET", "/api/v1/groups", null, bearer).statusCode()).isEqualTo(200);
+
+        assertThat(send("PATCH", "/api/v1/admins/scripter", "{\"disabled\": true}", ADMIN).statusCode()).isEqualTo(200);
+        assertThat(send("GET", "/api/v1/groups", null, bearer).statusCode()).as("owner disabled").isEqualTo(401);
+        assertThat(send("PATCH", "/api/v1/admins/scripter", "{\"disabled\": false}", ADMIN).statusCode()).isEqualTo(200);
+        assertThat(send("GET", "/api/v1/groups", null, bearer).statusCode()).as("owner enabled again").isEqualTo(200);
+
+        assertThat(send("PATCH", "/api/v1/admins/scripter", "{\"role\": \"HELPDESK\"}", ADMIN).statusCode()).isEqualTo(200);
+        assertThat(send("GET", "/api/v1/groups", null, bearer).statusCode()).as("owner demoted below the token").isEqualTo(401);
+        assertThat(send("PATCH", "/api/v1/admins/scripter", "{\"role\": \"ADMIN\"}", ADMIN).statusCode()).isEqualTo(200);
+        assertThat(send("GET", "/api/v1/groups", null, bearer).statusCode()).as("an owner above the token").isEqualTo(200);
+    }
+
+    @Test
     void repeatedWrongPasswordsLockTheAccount() throws Exception {
         server.server().adminUsers().create("locked-out", "the-right-password".toCharArray(), dev.shepherd.security.AdminRole.AUDITOR);
         for (int attempt = 0; attempt < 5; attempt++) {

@@ -1,4 +1,4 @@
-import { h, replace, field, message, blank, empty, table, when, words, heading, confirmAction, copyButton } from '../dom.js';
+import { h, replace, field, message, blank, empty, table, when, words, heading, confirmAction, announce, copyButton } from '../dom.js';
 
 const ROLE_TEXT = {
   ADMIN: 'Everything, including admin accounts and plugins.',
@@ -36,7 +36,8 @@ export const adminsPage = {
       const feedback = h('div', { class: 'feedback' });
       replace(list, h('h2', { id: 'admins-title' }, 'Accounts'), feedback,
         table(`${current.length} account${current.length === 1 ? '' : 's'}`, ['Username', 'Role', 'Created', 'State', ''],
-          current.map(admin => [admin.username, words(admin.role), when(admin.createdAt), admin.disabled ? 'Disabled' : 'Active',
+          current.map(admin => [admin.username, admin.username === api.me.username ? words(admin.role) : roleChanger(admin, feedback),
+            when(admin.createdAt), admin.disabled ? 'Disabled' : 'Active',
             admin.username === api.me.username ? 'You' : h('button', {
               type: 'button', class: 'link', 'aria-label': `${admin.disabled ? 'Enable' : 'Disable'} ${admin.username}`,
               onclick: async () => {
@@ -54,7 +55,33 @@ export const adminsPage = {
                 }
               },
             }, admin.disabled ? 'Enable' : 'Disable')])),
-        h('p', { class: 'hint' }, 'Accounts are disabled rather than deleted, so the audit log keeps naming who did what.'));
+        h('p', { class: 'hint' }, 'Accounts are disabled rather than deleted, so the audit log keeps naming who did what. Your own role is changed by another administrator.'));
+    }
+
+    /** A select that changes an admin's role after a confirmation; it takes effect at once, on their open sessions too. */
+    function roleChanger(admin, feedback) {
+      const select = roleSelect(roles);
+      select.value = admin.role;
+      select.setAttribute('aria-label', `Role of ${admin.username}`);
+      select.addEventListener('change', async () => {
+        const chosen = roles.find(role => role.name === select.value);
+        const sure = await confirmAction({ title: `Make ${admin.username} ${words(chosen.name).toLowerCase()}?`,
+          text: `What ${admin.username} may do changes at once, in sessions already open and for API tokens with a higher role than this one.`,
+          confirm: 'Change role', danger: chosen.name === 'ADMIN' });
+        if (!sure) {
+          select.value = admin.role;
+          return;
+        }
+        try {
+          await api.patch(`/api/v1/admins/${encodeURIComponent(admin.username)}`, { role: chosen.name });
+          await reload();
+          announce(`${admin.username} is now ${words(chosen.name).toLowerCase()}`);
+        } catch (error) {
+          select.value = admin.role;
+          replace(feedback, message('error', error.message));
+        }
+      });
+      return select;
     }
   },
 };

@@ -190,7 +190,38 @@ export const devicePage = {
         ['Serial number', device.serialNumber || '—'], ['Status', words(device.status)], ['Ownership', words(device.ownership)],
         ['Compliance', words(device.compliance)], ['User', device.userId || '—'], ['Enrolled', when(device.enrolledAt)],
         ['Last check-in', when(device.lastCheckIn)], ['Tags', (device.tags ?? []).join(', ') || '—'],
-      ]));
+      ]),
+      api.allows('PATCH', base) ? detailsForm() : null);
+
+    // Name, ownership, user and tags, as an admin corrects them (If-Match: a change saved meanwhile is not overwritten).
+    function detailsForm() {
+      const name = h('input', { name: 'device-name', maxlength: 200, value: device.name ?? '' });
+      const ownership = h('select', { name: 'device-ownership' }, ['CORPORATE', 'PERSONAL'].map(value =>
+        h('option', { value, selected: value === device.ownership }, value === 'PERSONAL' ? 'Personal (BYOD)' : 'Corporate')));
+      const user = h('input', { name: 'device-user', maxlength: 200, value: device.userId ?? '' });
+      const tags = h('input', { name: 'device-tags', maxlength: 2000, value: (device.tags ?? []).join(', ') });
+      const formFeedback = h('div', { class: 'feedback' });
+      const form = h('form', { class: 'card' },
+        h('div', { class: 'grid' }, field('Device name', name), field('Ownership', ownership, 'Decides which policies and wipes apply.'),
+          field('User id', user, 'The directory user the device belongs to; empty for none.'),
+          field('Tags', tags, 'Comma-separated; smart-group rules can test them.')),
+        formFeedback, h('button', { type: 'submit', class: 'primary' }, 'Save details'));
+      form.addEventListener('submit', async event => {
+        event.preventDefault();
+        const body = {
+          ...(name.value.trim() ? { name: name.value.trim() } : {}), ownership: ownership.value, userId: user.value.trim(),
+          tags: [...new Set(tags.value.split(',').map(tag => tag.trim()).filter(Boolean))],
+        };
+        try {
+          await api.patch(base, body, { 'If-Match': `"${record.version}"` });
+          navigate(`/devices/${encodeURIComponent(device.id)}`);
+          announce('Device details saved.');
+        } catch (error) {
+          replace(formFeedback, message('error', error.message));
+        }
+      });
+      return h('details', { class: 'edit' }, h('summary', {}, 'Edit details'), form);
+    }
 
     const section = (id, title, content) => h('section', { 'aria-labelledby': id }, h('h2', { id }, title), content);
 

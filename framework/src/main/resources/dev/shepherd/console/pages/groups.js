@@ -115,7 +115,7 @@ export const groupPage = {
   section: 'Groups',
   title: 'Group',
   needs: 'GROUP_READ',
-  async render({ api, main, params, stale }) {
+  async render({ api, main, params, navigate, stale }) {
     const base = `/api/v1/groups/${encodeURIComponent(params.id)}`;
     const group = await api.get(base);
     if (stale()) return;
@@ -131,8 +131,50 @@ export const groupPage = {
         : 'Static group: it holds the devices put in it, and those enrolled with a link bound to it.'),
       feedback,
       editable && api.can('DEVICE_READ') ? addForm() : null,
-      members);
+      members,
+      api.can('GROUP_WRITE') ? editForm() : null);
     await drawMembers();
+
+    // Renaming and describing the group (sent with If-Match, so a change someone saved meanwhile is not overwritten),
+    // and deleting it.
+    function editForm() {
+      const name = h('input', { name: 'group-name', required: true, maxlength: 200, value: group.name });
+      const description = h('input', { name: 'group-description', maxlength: 1000, value: group.description ?? '' });
+      const editFeedback = h('div', { class: 'feedback' });
+      const form = h('form', { class: 'card', 'aria-labelledby': 'edit-title' },
+        h('h2', { id: 'edit-title' }, 'Name and description'),
+        h('div', { class: 'grid' }, field('Group name', name), field('Group description', description)),
+        editFeedback,
+        h('div', { class: 'actions' },
+          h('button', { type: 'submit', class: 'primary' }, 'Save changes'),
+          h('button', {
+            type: 'button', class: 'danger',
+            onclick: async () => {
+              const sure = await confirmAction({ title: `Delete the group “${group.name}”?`,
+                text: 'Its policy assignments go with it, so its devices lose those policies unless another of their groups has them. The devices stay enrolled.',
+                confirm: 'Delete group', danger: true });
+              if (!sure) return;
+              try {
+                await api.delete(base);
+                announce(`${group.name} deleted`);
+                navigate('/groups');
+              } catch (error) {
+                replace(editFeedback, message('error', error.message));
+              }
+            },
+          }, 'Delete group')));
+      form.addEventListener('submit', async event => {
+        event.preventDefault();
+        if (blank(name, editFeedback, 'Give the group a name.')) return;
+        try {
+          await api.patch(base, { name: name.value.trim(), description: description.value.trim() }, { 'If-Match': `"${group.version}"` });
+          navigate(`/groups/${encodeURIComponent(group.id)}`);
+        } catch (error) {
+          replace(editFeedback, message('error', error.message));
+        }
+      });
+      return form;
+    }
 
     async function change(body, done) {
       try {

@@ -188,6 +188,31 @@ export const policyPage = {
           : empty('This policy sets nothing.')),
       assignments);
     await drawAssignments();
+    if (policy.version > 1) await drawVersions();
+
+    // Every version newest first, with what changed in its settings compared with the one before.
+    async function drawVersions() {
+      const versions = await api.get(`${base}/versions`);
+      if (stale()) return;
+      const summary = setting => setting.key === setting.type ? setting.type : `${setting.type} (${setting.key})`;
+      const changed = (version, previous) => {
+        if (!previous) return 'First version';
+        const before = new Map(previous.settings.map(setting => [setting.key, JSON.stringify(setting)]));
+        const after = new Map(version.settings.map(setting => [setting.key, JSON.stringify(setting)]));
+        const parts = [
+          ...version.settings.filter(setting => !before.has(setting.key)).map(setting => `added ${summary(setting)}`),
+          ...previous.settings.filter(setting => !after.has(setting.key)).map(setting => `removed ${summary(setting)}`),
+          ...version.settings.filter(setting => before.has(setting.key) && before.get(setting.key) !== after.get(setting.key))
+            .map(setting => `changed ${summary(setting)}`),
+          version.name !== previous.name ? `renamed from “${previous.name}”` : null,
+        ].filter(Boolean);
+        return parts.length ? parts.join('; ') : 'No setting changed';
+      };
+      main.append(h('section', { 'aria-labelledby': 'versions-title' }, h('h2', { id: 'versions-title' }, 'Versions'),
+        table('Every version of the policy, newest first', ['Version', 'Saved', 'By', 'What changed'],
+          versions.map((version, index) => [String(version.version), when(version.updatedAt), version.updatedBy,
+            changed(version, versions[index + 1])]))));
+    }
 
     async function drawAssignments() {
       const current = await api.get(`${base}/assignments`);
