@@ -66,8 +66,13 @@ function wrap(title, control, schema, required) {
 
 function objectField(schema, title, value, top) {
   const required = new Set(schema.required ?? []);
+  // A secret of a saved setting (a top-level writeOnly field) is never sent back by the server; left empty, the server
+  // keeps the stored one, so it is optional here and says so.
+  const kept = name => top && value !== undefined && value !== null && schema.properties[name].writeOnly
+    && schema.properties[name].type === 'string' && !(name in value);
   const children = Object.entries(schema.properties).map(([name, property]) => ({
-    name, built: build(property, name, required.has(name), value?.[name]),
+    name, built: kept(name) ? stringField(property, property.title || name, false, undefined, true)
+      : build(property, name, required.has(name), value?.[name]),
   }));
   const element = top
     ? h('div', { class: 'schema-form' }, children.map(child => child.built.element))
@@ -104,7 +109,7 @@ function enumField(schema, title, required, start) {
   };
 }
 
-function stringField(schema, title, required, start) {
+function stringField(schema, title, required, start, kept = false) {
   const secret = schema.writeOnly || schema.format === 'password';
   // Encoded content (a certificate, a profile) and long texts get room to paste into.
   const long = !secret && (schema.contentEncoding !== undefined || (schema.maxLength ?? 0) > 1000);
@@ -114,10 +119,11 @@ function stringField(schema, title, required, start) {
       type: secret ? 'password' : schema.format === 'uri' ? 'url' : schema.format === 'email' ? 'email' : 'text',
       autocomplete: secret ? 'new-password' : 'off',
       maxlength: schema.maxLength, minlength: schema.minLength, pattern: schema.pattern,
+      placeholder: kept ? 'Unchanged — type to replace' : null,
     });
   if (typeof start === 'string') input.value = start;
   return {
-    element: wrap(title, input, schema, required),
+    element: wrap(title, input, kept ? { ...schema, description: 'Saved and not shown. Leave empty to keep it, or type a new one.' } : schema, required),
     read() {
       if (empty(input, required, title)) return UNSET;
       if (!input.checkValidity()) throw new FormError(input, `“${title}”: ${input.validationMessage}`);

@@ -628,6 +628,36 @@ class ConsoleBrowserTest {
     }
 
     @Test
+    void aSavedSecretIsNeitherShownNorLostWhenAPolicyIsEditedAndIsReplacedWhenTyped() throws Exception {
+        String id = server.server().kernel().policies().create(Actor.admin("seed"), "Office Wi-Fi", "",
+                List.of(new SettingInput("wifi", json.readTree("{\"ssid\": \"Office\", \"security\": \"WPA2_PERSONAL\", \"password\": \"first-secret-1\"}"))))
+                .id();
+        Object sealed = server.server().kernel().policies().get(id).orElseThrow().settings().get(0).value().get("password");
+        assertThat(sealed).asString().startsWith("sealed:");
+
+        signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+        open("#/policies/" + id + "/edit", "Edit Office Wi-Fi");
+        WebElement password = labelledControl("Password");
+        assertThat(password.getDomProperty("value")).isEmpty();
+        assertThat(password.getDomAttribute("placeholder")).isEqualTo("Unchanged — type to replace");
+        assertThat(browser.findElement(By.cssSelector("main")).getText()).doesNotContain("first-secret-1")
+                .contains("Saved and not shown. Leave empty to keep it, or type a new one.");
+        labelledControl("Proxy auto-configuration URL").sendKeys("https://proxy.example.com/office.pac");
+        browser.findElement(By.xpath("//button[.='Save policy']")).click();
+        waitForHeading("Office Wi-Fi");
+        var kept = server.server().kernel().policies().get(id).orElseThrow().settings().get(0).value();
+        assertThat(kept).containsEntry("proxyUrl", "https://proxy.example.com/office.pac").containsEntry("password", sealed);
+
+        open("#/policies/" + id + "/edit", "Edit Office Wi-Fi");
+        labelledControl("Password").sendKeys("second-secret-2");
+        browser.findElement(By.xpath("//button[.='Save policy']")).click();
+        waitForHeading("Office Wi-Fi");
+        Object replaced = server.server().kernel().policies().get(id).orElseThrow().settings().get(0).value().get("password");
+        assertThat(replaced).asString().startsWith("sealed:").isNotEqualTo(sealed).doesNotContain("second-secret-2");
+        assertThat(forbiddenOrFailedApiCalls()).isEmpty();
+    }
+
+    @Test
     void aDeviceIsQuarantinedReleasedAndRetiredEachAfterAConfirmation() throws Exception {
         DeviceId device = seedGroup("Shop floor", "SF", "Shop tablet", 1).get(0);
 
