@@ -814,11 +814,11 @@ public final class PolicyService {
         return kept;
     }
 
-    private String writeSettings(List<Setting> settings) {
+    String writeSettings(List<Setting> settings) {
         return json.write(settings.stream().map(setting -> Map.of("type", setting.type(), "key", setting.key(), "value", setting.value())).toList());
     }
 
-    private List<Setting> readSettings(String text) {
+    List<Setting> readSettings(String text) {
         try {
             List<Setting> settings = new ArrayList<>();
             for (Map<String, Object> stored : json.mapper().readValue(text, SETTINGS)) {

@@ -86,8 +86,8 @@ public final class SettingSecrets {
     }
 
     /**
-     * A value for admins to read: its secret fields left out, sealed or not (a policy stored before secrets were
-     * sealed still holds them in the clear until it is next edited).
+     * A value for admins to read: its secret fields left out, sealed or not (a clear one, stored by an older server,
+     * may be read before {@link StoredSecretSweep} has sealed it).
      */
     public static Map<String, Object> hidden(java.util.Optional<SettingType> type, Map<String, Object> value) {
         Set<String> secret = type.map(SettingSecrets::fields).orElse(Set.of());

@@ -110,6 +110,11 @@ public final class ShepherdServer implements AutoCloseable {
         PlatformPlugins platforms = new PlatformPlugins();
         registry.addListener(platforms);
         registry.addListener(kernel.policies().settingTypes());
+        // After the setting types: secrets stored in the clear by older servers are sealed as their types become known.
+        dev.shepherd.policy.StoredSecretSweep secretSweep = new dev.shepherd.policy.StoredSecretSweep(kernel.transactions(),
+                kernel.policies(), kernel.policies().secrets(), kernel.json(), Clock.systemUTC());
+        secretSweep.sweepKnownTypes();
+        registry.addListener(secretSweep);
         kernel.policies().setPlatformSupport(platforms::supportedSettingTypes);
 
         PushScheduler pushes = new PushScheduler(kernel.devices(), kernel.commands(), platforms::wake, config.commands().pushRate());
