@@ -162,7 +162,7 @@ public final class Amapi {
                     continue;
                 }
                 if (!refusal.retriable()) {
-                    context.failed(refusal.getMessage());
+                    // Recorded as failed by the catch below, which this throw passes through; once, not twice.
                     throw refusal;
                 }
                 last = refusal;
