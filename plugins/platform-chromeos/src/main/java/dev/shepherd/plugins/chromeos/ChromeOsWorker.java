@@ -24,6 +24,7 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,10 +34,12 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static java.util.Objects.requireNonNull;
 
@@ -59,6 +62,20 @@ public final class ChromeOsWorker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ChromeOsWorker.class);
     private static final int TAKE_AT_ONCE = 50;
 
+    /**
+     * Why the last sync failed.
+     *
+     * @param at when it failed
+     * @param message what went wrong, in Google's words where Google refused
+     */
+    public record SyncFailure(Instant at, String message) {
+        /** Validates every part. */
+        public SyncFailure {
+            requireNonNull(at, "at is null");
+            requireNonNull(message, "message is null");
+        }
+    }
+
     private final GoogleApi google;
     private final CommandBus bus;
     private final DeviceRegistry registry;
@@ -71,7 +88,9 @@ public final class ChromeOsWorker implements AutoCloseable {
     private final Set<DeviceId> woken = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean drainQueued = new AtomicBoolean();
     private volatile Optional<DirectorySync.Report> lastSync = Optional.empty();
-    private volatile Optional<String> lastSyncError = Optional.empty();
+    private volatile Optional<SyncFailure> lastSyncError = Optional.empty();
+    /** Syncs queued or running, so admins who asked for one can follow it until it is over (see {@link #syncing}). */
+    private final AtomicInteger syncsUnderWay = new AtomicInteger();
 
     @Inject
     public ChromeOsWorker(GoogleApi google, CommandBus bus, DeviceRegistry registry, PluginStorage storage, OrgUnits orgUnits,
@@ -130,11 +149,39 @@ public final class ChromeOsWorker implements AutoCloseable {
     }
 
     /**
-     * Syncs now; only on the worker thread (through {@link #submit}).
+     * Queues a sync on the worker thread, after what is already queued. Until it is over, {@link #syncing} is true, so
+     * an admin whose request stopped waiting (a 202) can follow it to its outcome.
+     *
+     * @return the sync's future
+     */
+    public Future<DirectorySync.Report> requestSync() {
+        syncsUnderWay.incrementAndGet();
+        try {
+            return thread.submit(() -> {
+                try {
+                    return syncNow();
+                } finally {
+                    syncsUnderWay.decrementAndGet();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            syncsUnderWay.decrementAndGet();
+            throw e;
+        }
+    }
+
+    /** @return whether a sync is queued or running */
+    public boolean syncing() {
+        return syncsUnderWay.get() > 0;
+    }
+
+    /**
+     * Syncs now; only on the worker thread (through {@link #requestSync} or the schedule). A failure is kept as
+     * {@link #lastSyncError} whatever its cause, so whoever follows the sync learns how it ended.
      *
      * @return how it went
      */
-    public DirectorySync.Report syncNow() throws GoogleApiException, InterruptedException {
+    private DirectorySync.Report syncNow() throws GoogleApiException, InterruptedException {
         try {
             DirectorySync.Report report = sync.sync();
             lastSync = Optional.of(report);
@@ -142,7 +189,11 @@ public final class ChromeOsWorker implements AutoCloseable {
             orgUnitPolicies.readBack();
             return report;
         } catch (GoogleApiException e) {
-            lastSyncError = Optional.of(e.getMessage());
+            lastSyncError = Optional.of(new SyncFailure(Instant.now(), e.getMessage()));
+            throw e;
+        } catch (RuntimeException e) {
+            lastSyncError = Optional.of(new SyncFailure(Instant.now(), "The sync stopped on an error in Shepherd ("
+                    + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); the server log has the details."));
             throw e;
         }
     }
@@ -152,8 +203,8 @@ public final class ChromeOsWorker implements AutoCloseable {
         return lastSync;
     }
 
-    /** @return why the last sync failed, if it did */
-    public Optional<String> lastSyncError() {
+    /** @return why the last sync failed, if it did; a successful sync clears it */
+    public Optional<SyncFailure> lastSyncError() {
         return lastSyncError;
     }
 
@@ -161,6 +212,7 @@ public final class ChromeOsWorker implements AutoCloseable {
         if (!google.connected()) {
             return;
         }
+        syncsUnderWay.incrementAndGet();
         try {
             syncNow();
         } catch (GoogleApiException e) {
@@ -170,6 +222,8 @@ public final class ChromeOsWorker implements AutoCloseable {
         } catch (RuntimeException e) {
             // One bad round must not end the schedule for good.
             log.warn("ChromeOS sync failed", e);
+        } finally {
+            syncsUnderWay.decrementAndGet();
         }
     }
 

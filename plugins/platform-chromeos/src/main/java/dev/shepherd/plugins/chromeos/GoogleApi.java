@@ -144,7 +144,8 @@ public final class GoogleApi {
                     failure = new GoogleApiException(status, what, true);
                     wait = retryAfter(response);
                 } else {
-                    throw failed(new GoogleApiException(status, what, false));
+                    // Recorded by the catch below, which every refusal passes through (those of token() too).
+                    throw new GoogleApiException(status, what, false);
                 }
             } catch (GoogleApiException e) {
                 if (!e.isTransient()) {

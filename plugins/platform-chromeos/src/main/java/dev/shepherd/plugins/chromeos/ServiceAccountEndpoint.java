@@ -75,6 +75,7 @@ public final class ServiceAccountEndpoint implements AdminEndpoint {
     private DeviceResponse status(ServiceAccountKeys.ServiceAccount account) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("clientEmail", account.clientEmail());
+        body.put("clientId", account.clientId());
         body.put("keyId", account.keyId());
         body.put("projectId", account.projectId());
         body.put("adminUser", google.settings().adminUser().orElse(null));

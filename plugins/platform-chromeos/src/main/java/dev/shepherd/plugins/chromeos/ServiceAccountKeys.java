@@ -32,15 +32,18 @@ public final class ServiceAccountKeys {
      * A usable service account.
      *
      * @param clientEmail the account's address, the JWT's {@code iss}
+     * @param clientId the account's numeric client id, which the Google Admin console's domain-wide delegation asks
+     *        for; empty when the key does not carry it
      * @param keyId the key's id, the JWT header's {@code kid}
      * @param projectId the Google Cloud project, for admins
      * @param tokenUri where the key says to exchange assertions for tokens
      * @param privateKey the signing key
      */
-    public record ServiceAccount(String clientEmail, String keyId, String projectId, String tokenUri, PrivateKey privateKey) {
+    public record ServiceAccount(String clientEmail, String clientId, String keyId, String projectId, String tokenUri, PrivateKey privateKey) {
         /** Validates every part. */
         public ServiceAccount {
             requireNonNull(clientEmail, "clientEmail is null");
+            requireNonNull(clientId, "clientId is null");
             requireNonNull(keyId, "keyId is null");
             requireNonNull(projectId, "projectId is null");
             requireNonNull(tokenUri, "tokenUri is null");
@@ -127,7 +130,7 @@ public final class ServiceAccountKeys {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("The key's token_uri must be an https URL: " + tokenUri);
         }
-        return new ServiceAccount(email, key.path("private_key_id").asText(""), key.path("project_id").asText(""), tokenUri, privateKey);
+        return new ServiceAccount(email, key.path("client_id").asText(""), key.path("private_key_id").asText(""), key.path("project_id").asText(""), tokenUri, privateKey);
     }
 
     private static String text(JsonNode key, String field) {

@@ -5,11 +5,14 @@ import dev.shepherd.api.http.AdminRequest;
 import dev.shepherd.api.http.DeviceResponse;
 import jakarta.inject.Inject;
 import org.pf4j.Extension;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -18,12 +21,14 @@ import static java.util.Objects.requireNonNull;
 /**
  * {@code /api/v1/plugins/chromeos/sync}: POST syncs the devices and org units from Google now and reads the org
  * units' policies back; GET shows the last sync. The sync runs on the plugin's worker; an answer not ready within
- * {@code adminWait} is a 202 (the sync carries on; GET shows its outcome), so a slow Google never holds the caller
- * past the kernel's plugin call timeout. Google's refusals (such as a 403 for a missing scope) come back as a 502
- * problem carrying Google's words.
+ * {@code adminWait} is a 202 (the sync carries on; GET says {@code running} until it is over, then shows its outcome),
+ * so a slow Google never holds the caller past the kernel's plugin call timeout. Google's refusals (such as a 403 for a
+ * missing scope) come back as a 502 problem carrying Google's words.
  */
 @Extension
 public final class SyncEndpoint implements AdminEndpoint {
+
+    private static final Logger log = LoggerFactory.getLogger(SyncEndpoint.class);
 
     private final ChromeOsWorker worker;
     private final GoogleApi google;
@@ -55,7 +60,11 @@ public final class SyncEndpoint implements AdminEndpoint {
             case "GET" -> {
                 Map<String, Object> body = new LinkedHashMap<>();
                 worker.lastSync().ifPresent(report -> body.put("lastSync", report(report)));
-                worker.lastSyncError().ifPresent(error -> body.put("lastError", error));
+                worker.lastSyncError().ifPresent(error -> {
+                    body.put("lastError", error.message());
+                    body.put("lastErrorAt", error.at().toString());
+                });
+                body.put("running", worker.syncing());
                 body.put("connected", google.connected());
                 return Responses.json(200, body);
             }
@@ -64,7 +73,12 @@ public final class SyncEndpoint implements AdminEndpoint {
                     return Responses.problem(409, "Not connected", "Upload the service account key (PUT .../service-account) and set the"
                             + " plugin setting 'adminUser' before syncing.");
                 }
-                Future<DirectorySync.Report> sync = worker.submit(worker::syncNow);
+                Future<DirectorySync.Report> sync;
+                try {
+                    sync = worker.requestSync();
+                } catch (RejectedExecutionException e) {
+                    return Responses.problem(503, "Stopping", "The ChromeOS plugin is stopping; try again once it runs again.");
+                }
                 try {
                     return Responses.json(200, report(sync.get(google.settings().adminWait().toMillis(), TimeUnit.MILLISECONDS)));
                 } catch (TimeoutException e) {
@@ -73,7 +87,10 @@ public final class SyncEndpoint implements AdminEndpoint {
                     if (e.getCause() instanceof GoogleApiException google) {
                         return Responses.google(google);
                     }
-                    throw new IllegalStateException("the sync failed", e.getCause());
+                    // Answered rather than thrown: an exception out of a plugin call takes the whole plugin out of service.
+                    log.warn("ChromeOS sync failed", e.getCause());
+                    return Responses.problem(500, "Sync failed", worker.lastSyncError().map(ChromeOsWorker.SyncFailure::message)
+                            .orElse("The sync stopped on an error in Shepherd; the server log has the details."));
                 }
             }
             default -> {

@@ -15,7 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -47,23 +46,7 @@ class ChromeOsManagementIT {
         google.addDevice("d1a2b3c4-0001", "5CD1230001", "/Sales", "ana@example.com");
         google.addDevice("d1a2b3c4-0002", "5CD1230002", "/Sales", "ben@example.com");
         google.addDevice("d1a2b3c4-0003", "5CD1230003", "/Lab", "cho@example.com");
-        Files.createDirectories(home.resolve("conf"));
-        Files.writeString(home.resolve("conf/shepherd.yaml"), """
-                plugins:
-                  config:
-                    chromeos:
-                      adminUser: "it-admin@example.com"
-                      directoryUrl: "%1$s"
-                      policyUrl: "%1$s"
-                      tokenUrl: "%1$s/token"
-                      syncInterval: "PT1H"
-                      commandInterval: "PT0.3S"
-                      retryDelay: "PT0.05S"
-                      maxAttempts: "3"
-                """.formatted(google.url()));
-        server = TestServer.start(home);
-        Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), server.pluginsDir().resolve("chromeos.zip"));
-        await().atMost(Duration.ofSeconds(30)).until(() -> admin("GET", "/api/v1/plugins/chromeos/sync", "").statusCode() == 200);
+        server = ChromeOsTestServers.start(home, google, Map.of());
     }
 
     @AfterEach

@@ -25,6 +25,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -40,7 +42,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Every API call must carry the access token issued last, or it is answered 401 as Google answers an expired one.
  * A remote command moves one state on each {@code commands.get}: ACKED_BY_CLIENT, then EXECUTED_BY_CLIENT with result
- * SUCCESS. Tests script failures ({@link #fail}) and read every request back ({@link #requests}).
+ * SUCCESS. Tests script failures ({@link #fail}), hold a request until they have watched work in progress
+ * ({@link #hold}), and read every request back ({@link #requests}).
  */
 final class LocalGoogle implements AutoCloseable {
 
@@ -68,6 +71,8 @@ final class LocalGoogle implements AutoCloseable {
     private final KeyPair serviceAccount;
     private final List<Request> requests = new CopyOnWriteArrayList<>();
     private final Deque<Failure> failures = new ArrayDeque<>();
+    /** Path suffix → the gate the next such request waits at. */
+    private final Map<String, CountDownLatch> holds = new ConcurrentHashMap<>();
     private final List<ObjectNode> devices = new CopyOnWriteArrayList<>();
     private final List<ObjectNode> orgUnits = new CopyOnWriteArrayList<>();
     private final Map<String, ObjectNode> commands = new ConcurrentHashMap<>();
@@ -130,6 +135,16 @@ final class LocalGoogle implements AutoCloseable {
         }
     }
 
+    /**
+     * The next request whose path ends with the suffix waits (at most 20 s, within the plugin's request timeout) until
+     * the returned gate is counted down, so a test can watch the work that is waiting on Google.
+     */
+    CountDownLatch hold(String pathSuffix) {
+        CountDownLatch gate = new CountDownLatch(1);
+        holds.put(pathSuffix, gate);
+        return gate;
+    }
+
     /** From now on the token issued last is refused with 401, as Google refuses an expired one. */
     void expireToken() {
         currentToken = "expired";
@@ -185,6 +200,12 @@ final class LocalGoogle implements AutoCloseable {
         String path = URLDecoder.decode(exchange.getRequestPath(), StandardCharsets.UTF_8);
         Request request = new Request(exchange.getRequestMethod().toString(), path, exchange.getQueryString(), headers, body);
         requests.add(request);
+        for (Map.Entry<String, CountDownLatch> hold : holds.entrySet()) {
+            if (path.endsWith(hold.getKey()) && holds.remove(hold.getKey(), hold.getValue())) {
+                hold.getValue().await(20, TimeUnit.SECONDS);
+                break;
+            }
+        }
         Failure failure = null;
         synchronized (failures) {
             for (Failure candidate : failures) {
