@@ -5,11 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.config.PluginConfig;
 import dev.shepherd.api.config.PluginIdentity;
 import dev.shepherd.api.config.PluginStorage;
+import dev.shepherd.push.WakeQueue;
+import dev.shepherd.push.WakeQueue.Outcome;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -29,25 +30,19 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.DelayQueue;
-import java.util.concurrent.Delayed;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static java.util.Objects.requireNonNull;
 
@@ -56,11 +51,10 @@ import static java.util.Objects.requireNonNull;
  * {@code /3/device/<token>}, authenticated by the uploaded MDM push certificate, with the certificate's topic and the
  * device's {@code PushMagic} as the {@code mdm} payload.
  *
- * <p>Wake-ups are queued and sent in batches whose requests share one HTTP/2 connection as concurrent streams. A
- * device already waiting for its push is not queued twice. Throttling (429), APNs trouble (5xx) and network errors
- * are retried with exponential backoff; a token APNs calls unregistered or bad is forgotten until the device sends
- * a new one, since pushing to it again would only be refused. Pushes are hints: a device that misses one still gets
- * its commands when it next contacts the server, so the queue lives in memory.
+ * <p>Wake-ups go through a {@link WakeQueue} (one per device, batches, backoff); a batch's requests share one HTTP/2
+ * connection as concurrent streams. Throttling (429), APNs trouble (5xx) and network errors are retried; a token APNs
+ * calls unregistered or bad is forgotten until the device sends a new one, since pushing to it again would only be
+ * refused.
  *
  * <p>Plugin settings: {@code apnsUrl} (default Apple's production service; {@code https://api.sandbox.push.apple.com}
  * for development certificates, or a relay), {@code apnsTrustedCertificate} (a PEM file to trust instead of the
@@ -74,54 +68,23 @@ public final class ApnsPusher implements AutoCloseable {
     /** Apple's production push service. */
     public static final String PRODUCTION_URL = "https://api.push.apple.com";
     private static final Logger log = LoggerFactory.getLogger(ApnsPusher.class);
-    private static final Duration MAX_RETRY_DELAY = Duration.ofMinutes(5);
     private static final Duration BATCH_TIMEOUT = Duration.ofSeconds(30);
     private static final Set<String> DEAD_TOKEN_REASONS = Set.of("BadDeviceToken", "DeviceTokenNotForTopic", "Unregistered");
 
-    /** How the pushes have gone since the plugin started, for admins. */
-    public record Statistics(int queued, long delivered, long retried, long failed, long tokensForgotten,
-                             Optional<String> lastError, Optional<Instant> lastErrorAt) {
-    }
-
-    private record Settings(URI url, Optional<Path> trustedCertificate, int batchSize, int maxAttempts, Duration retryDelay,
-                            Duration expiration) {
+    private record Settings(URI url, Optional<Path> trustedCertificate, WakeQueue.Settings queue, Duration expiration) {
     }
 
     private record Client(String certificateFingerprint, String topic, HttpClient http, java.util.concurrent.atomic.AtomicBoolean connected) {
     }
-
-    /** One device's wake-up, due at a moment: retries wait out their backoff in the same queue. */
-    private record Wake(String deviceKey, int attempt, long dueNanos) implements Delayed {
-        @Override
-        public long getDelay(TimeUnit unit) {
-            return unit.convert(dueNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
-        }
-
-        @Override
-        public int compareTo(Delayed other) {
-            return Long.compare(dueNanos, ((Wake) other).dueNanos);
-        }
-    }
-
-    private enum Outcome { DELIVERED, RETRY, TOKEN_DEAD, FAILED }
 
     private final PushCertificates certificates;
     private final PluginStorage storage;
     private final Settings settings;
     private final Clock clock;
     private final ObjectMapper json = new ObjectMapper();
-    private final DelayQueue<Wake> pending = new DelayQueue<>();
-    private final Set<String> waiting = ConcurrentHashMap.newKeySet();
     private final ExecutorService httpThreads;
-    private final Thread sender;
-    private final AtomicLong delivered = new AtomicLong();
-    private final AtomicLong retried = new AtomicLong();
-    private final AtomicLong failed = new AtomicLong();
-    private final AtomicLong tokensForgotten = new AtomicLong();
+    private final WakeQueue queue;
     private volatile Client client;
-    private volatile Optional<String> lastError = Optional.empty();
-    private volatile Optional<Instant> lastErrorAt = Optional.empty();
-    private volatile boolean running = true;
 
     @Inject
     public ApnsPusher(PushCertificates certificates, PluginStorage storage, PluginConfig config, PluginIdentity identity) {
@@ -130,22 +93,8 @@ public final class ApnsPusher implements AutoCloseable {
         this.clock = Clock.systemUTC();
         this.settings = settings(requireNonNull(config, "config is null"));
         String pluginId = requireNonNull(identity, "identity is null").id();
-        AtomicInteger threads = new AtomicInteger();
-        // Our threads carry the plugin id in their log lines, as the kernel's plugin threads do.
-        this.httpThreads = Executors.newFixedThreadPool(2, task -> {
-            Thread thread = new Thread(() -> {
-                MDC.put("plugin", pluginId);
-                task.run();
-            }, "apns-http-" + pluginId + "-" + threads.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        });
-        this.sender = new Thread(() -> {
-            MDC.put("plugin", pluginId);
-            run();
-        }, "apns-sender-" + pluginId);
-        this.sender.setDaemon(true);
-        this.sender.start();
+        this.httpThreads = Executors.newFixedThreadPool(2, WakeQueue.threads("apns-http", pluginId));
+        this.queue = WakeQueue.start("APNs", pluginId, settings.queue(), this::send);
     }
 
     private static Settings settings(PluginConfig config) {
@@ -163,8 +112,9 @@ public final class ApnsPusher implements AutoCloseable {
         if (batchSize < 1 || maxAttempts < 1) {
             throw new IllegalArgumentException("plugin settings 'apnsBatchSize' and 'apnsMaxAttempts' must be positive");
         }
-        return new Settings(url, config.get("apnsTrustedCertificate").map(Path::of), batchSize, maxAttempts,
-                config.getDuration("apnsRetryDelay", Duration.ofSeconds(1)), config.getDuration("apnsExpiration", Duration.ofDays(7)));
+        return new Settings(url, config.get("apnsTrustedCertificate").map(Path::of),
+                new WakeQueue.Settings(batchSize, maxAttempts, config.getDuration("apnsRetryDelay", Duration.ofSeconds(1))),
+                config.getDuration("apnsExpiration", Duration.ofDays(7)));
     }
 
     /**
@@ -175,19 +125,16 @@ public final class ApnsPusher implements AutoCloseable {
      */
     public boolean wake(String deviceKey) {
         requireNonNull(deviceKey, "deviceKey is null");
-        if (!running || certificates.status().isEmpty() || storage.get(tokenKey(deviceKey)).isEmpty()
+        if (!queue.running() || certificates.status().isEmpty() || storage.get(tokenKey(deviceKey)).isEmpty()
                 || storage.get(magicKey(deviceKey)).isEmpty()) {
             return false;
         }
-        if (waiting.add(deviceKey)) {
-            pending.add(new Wake(deviceKey, 1, System.nanoTime()));
-        }
-        return true;
+        return queue.offer(deviceKey);
     }
 
-    /** @return the pushes so far */
-    public Statistics statistics() {
-        return new Statistics(waiting.size(), delivered.get(), retried.get(), failed.get(), tokensForgotten.get(), lastError, lastErrorAt);
+    /** @return the pushes so far; {@code gone} counts the push tokens forgotten */
+    public WakeQueue.Statistics statistics() {
+        return queue.statistics();
     }
 
     static String tokenKey(String deviceKey) {
@@ -198,38 +145,21 @@ public final class ApnsPusher implements AutoCloseable {
         return "push-magic/" + deviceKey;
     }
 
-    private void run() {
-        while (running) {
-            try {
-                List<Wake> batch = new ArrayList<>();
-                batch.add(pending.take());
-                pending.drainTo(batch, settings.batchSize() - 1);
-                batch.forEach(wake -> waiting.remove(wake.deviceKey()));
-                send(batch);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            } catch (RuntimeException e) {
-                // Never let one bad batch stop wake-ups for good.
-                error("sending pushes failed: " + e.getMessage());
-            }
-        }
-    }
-
-    private void send(List<Wake> batch) throws InterruptedException {
+    /** One batch: its requests share one HTTP/2 connection as concurrent streams. */
+    private Map<String, Outcome> send(List<String> batch) throws InterruptedException {
+        Map<String, Outcome> settled = new LinkedHashMap<>();
         Optional<Client> current = client();
         if (current.isEmpty()) {
-            failed.addAndGet(batch.size());
-            return;
+            batch.forEach(key -> settled.put(key, Outcome.FAILED));
+            return settled;
         }
         String expiration = Long.toString(clock.instant().plus(settings.expiration()).getEpochSecond());
-        List<Wake> sent = new ArrayList<>();
-        List<CompletableFuture<Outcome>> outcomes = new ArrayList<>();
-        for (Wake wake : batch) {
-            Optional<String> token = storage.get(tokenKey(wake.deviceKey())).map(ApnsPusher::hexToken);
-            Optional<String> magic = storage.get(magicKey(wake.deviceKey())).map(bytes -> new String(bytes, StandardCharsets.UTF_8));
+        Map<String, CompletableFuture<Outcome>> outcomes = new LinkedHashMap<>();
+        for (String deviceKey : batch) {
+            Optional<String> token = storage.get(tokenKey(deviceKey)).map(ApnsPusher::hexToken);
+            Optional<String> magic = storage.get(magicKey(deviceKey)).map(bytes -> new String(bytes, StandardCharsets.UTF_8));
             if (token.isEmpty() || magic.isEmpty()) {
-                continue;
+                continue; // forgotten while queued
             }
             byte[] body;
             try {
@@ -245,10 +175,9 @@ public final class ApnsPusher implements AutoCloseable {
                     .header("apns-expiration", expiration)
                     .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                     .build();
-            sent.add(wake);
             CompletableFuture<Outcome> outcome = current.get().http().sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
-                    .handle((response, failure) -> outcome(wake, response, failure));
-            outcomes.add(outcome);
+                    .handle((response, failure) -> outcome(deviceKey, response, failure));
+            outcomes.put(deviceKey, outcome);
             if (!current.get().connected().get()) {
                 // Until one request has gone through, concurrent requests would each open their own connection; once
                 // the HTTP/2 connection is up, the rest of the batch shares it as concurrent streams.
@@ -262,26 +191,21 @@ public final class ApnsPusher implements AutoCloseable {
             }
         }
         try {
-            CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new)).get(BATCH_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
+            CompletableFuture.allOf(outcomes.values().toArray(CompletableFuture[]::new)).get(BATCH_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
             // Each outcome below says what became of its push; unfinished ones are retried.
         }
-        for (int i = 0; i < sent.size(); i++) {
-            Outcome outcome = outcomes.get(i).getNow(Outcome.RETRY);
-            Wake wake = sent.get(i);
-            switch (outcome) {
-                case DELIVERED -> delivered.incrementAndGet();
-                case TOKEN_DEAD -> {
-                    storage.delete(tokenKey(wake.deviceKey()));
-                    tokensForgotten.incrementAndGet();
-                }
-                case FAILED -> failed.incrementAndGet();
-                case RETRY -> retry(wake);
+        outcomes.forEach((deviceKey, outcome) -> {
+            Outcome settledOutcome = outcome.getNow(Outcome.RETRY);
+            if (settledOutcome == Outcome.GONE) {
+                storage.delete(tokenKey(deviceKey));
             }
-        }
+            settled.put(deviceKey, settledOutcome);
+        });
+        return settled;
     }
 
-    private Outcome outcome(Wake wake, HttpResponse<byte[]> response, Throwable failure) {
+    private Outcome outcome(String deviceKey, HttpResponse<byte[]> response, Throwable failure) {
         if (failure != null) {
             error("APNs could not be reached: " + failure.getMessage());
             return Outcome.RETRY;
@@ -296,26 +220,11 @@ public final class ApnsPusher implements AutoCloseable {
             return Outcome.RETRY;
         }
         if (DEAD_TOKEN_REASONS.contains(reason) || status == 410) {
-            log.info("APNs no longer knows the push token of {} ({}); it is forgotten until the device sends a new one", wake.deviceKey(), reason);
-            return Outcome.TOKEN_DEAD;
+            log.info("APNs no longer knows the push token of {} ({}); it is forgotten until the device sends a new one", deviceKey, reason);
+            return Outcome.GONE;
         }
-        error("APNs refused the push for " + wake.deviceKey() + ": " + status + " " + reason);
+        error("APNs refused the push for " + deviceKey + ": " + status + " " + reason);
         return Outcome.FAILED;
-    }
-
-    private void retry(Wake wake) {
-        if (wake.attempt() >= settings.maxAttempts() || !running) {
-            failed.incrementAndGet();
-            log.warn("Giving up waking {} after {} attempts; it gets its commands when it next contacts the server",
-                    wake.deviceKey(), wake.attempt());
-            return;
-        }
-        if (!waiting.add(wake.deviceKey())) {
-            return; // a fresh wake-up for the device is already queued
-        }
-        retried.incrementAndGet();
-        long delay = Math.min(settings.retryDelay().toNanos() << (wake.attempt() - 1), MAX_RETRY_DELAY.toNanos());
-        pending.add(new Wake(wake.deviceKey(), wake.attempt() + 1, System.nanoTime() + delay));
     }
 
     /** The HTTP/2 client for the current push certificate, rebuilt when an admin uploads a new one. */
@@ -381,9 +290,7 @@ public final class ApnsPusher implements AutoCloseable {
     }
 
     private void error(String message) {
-        log.warn("APNs: {}", message);
-        lastError = Optional.of(message);
-        lastErrorAt = Optional.of(clock.instant());
+        queue.error(message);
     }
 
     private static String hexToken(byte[] storedBase64) {
@@ -393,10 +300,7 @@ public final class ApnsPusher implements AutoCloseable {
     /** Stops sending; queued wake-ups are dropped, since devices fetch their commands at their next contact anyway. */
     @Override
     public void close() {
-        running = false;
-        sender.interrupt();
+        queue.close();
         httpThreads.shutdownNow();
-        pending.clear();
-        waiting.clear();
     }
 }

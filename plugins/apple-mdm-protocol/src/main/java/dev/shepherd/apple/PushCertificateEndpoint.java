@@ -80,13 +80,13 @@ public abstract class PushCertificateEndpoint implements AdminEndpoint {
         body.put("notAfter", status.notAfter().toString());
         body.put("daysLeft", status.daysLeft());
         status.warning().ifPresent(warning -> body.put("warning", warning));
-        ApnsPusher.Statistics pushes = pusher.statistics();
+        dev.shepherd.push.WakeQueue.Statistics pushes = pusher.statistics();
         Map<String, Object> pushJson = new LinkedHashMap<>();
         pushJson.put("queued", pushes.queued());
         pushJson.put("delivered", pushes.delivered());
         pushJson.put("retried", pushes.retried());
         pushJson.put("failed", pushes.failed());
-        pushJson.put("tokensForgotten", pushes.tokensForgotten());
+        pushJson.put("tokensForgotten", pushes.gone());
         pushes.lastError().ifPresent(error -> pushJson.put("lastError", error));
         pushes.lastErrorAt().ifPresent(at -> pushJson.put("lastErrorAt", at.toString()));
         body.put("pushes", pushJson);

@@ -5,11 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.config.PluginConfig;
 import dev.shepherd.api.config.PluginIdentity;
 import dev.shepherd.api.config.PluginStorage;
+import dev.shepherd.push.WakeQueue;
+import dev.shepherd.push.WakeQueue.Outcome;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -30,24 +31,18 @@ import java.security.cert.CertificateFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.DelayQueue;
-import java.util.concurrent.Delayed;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static java.util.Objects.requireNonNull;
 
@@ -58,10 +53,9 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>The server authenticates to WNS with the package's SID and client secret (OAuth client credentials against
  * {@code wnsTokenUrl}) and keeps the access token until it expires; a 401 from WNS fetches a new one and sends again.
- * Wake-ups are queued, and a device already waiting for one is not queued twice. Throttling (406, 429), WNS trouble
- * (5xx) and network errors are retried with exponential backoff; a channel WNS calls unknown or expired (404, 410)
- * is forgotten until the device reports a new one. Pushes are hints: a device that misses one still gets its
- * commands at its next scheduled session, so the queue lives in memory.
+ * Wake-ups go through a {@link WakeQueue} (one per device, batches, backoff). Throttling (406, 429), WNS trouble
+ * (5xx) and network errors are retried; a channel WNS calls unknown or expired (404, 410) is forgotten until the
+ * device reports a new one.
  *
  * <p>Channel URIs come from devices, so only https URIs whose host is on {@code wnsAllowedHosts} are ever contacted:
  * otherwise an enrolled device could make the server send requests, with its WNS access token, anywhere. Channel
@@ -81,20 +75,14 @@ public final class WnsPusher implements AutoCloseable {
     /** The hosts WNS channel URIs live on. */
     public static final String ALLOWED_HOSTS = "*.notify.windows.com";
     private static final Logger log = LoggerFactory.getLogger(WnsPusher.class);
-    private static final Duration MAX_RETRY_DELAY = Duration.ofMinutes(5);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
     /** A token is renewed this long before WNS would stop accepting it. */
     private static final Duration TOKEN_MARGIN = Duration.ofMinutes(1);
     private static final int BATCH_SIZE = 50;
     private static final int PARALLEL_PUSHES = 4;
 
-    /** How the pushes have gone since the plugin started, for admins. */
-    public record Statistics(int queued, long delivered, long retried, long failed, long channelsForgotten,
-                             Optional<String> lastError, Optional<Instant> lastErrorAt) {
-    }
-
     private record Settings(Optional<String> packageSid, Optional<String> clientSecret, URI tokenUrl, List<String> allowedHosts,
-                            Optional<Path> trustedCertificate, int maxAttempts, Duration retryDelay) {
+                            Optional<Path> trustedCertificate, WakeQueue.Settings queue) {
 
         boolean configured() {
             return packageSid.isPresent() && clientSecret.isPresent();
@@ -104,40 +92,16 @@ public final class WnsPusher implements AutoCloseable {
     private record AccessToken(String value, Instant expiresAt) {
     }
 
-    /** One device's wake-up, due at a moment: retries wait out their backoff in the same queue. */
-    private record Wake(String deviceId, int attempt, long dueNanos) implements Delayed {
-        @Override
-        public long getDelay(TimeUnit unit) {
-            return unit.convert(dueNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
-        }
-
-        @Override
-        public int compareTo(Delayed other) {
-            return Long.compare(dueNanos, ((Wake) other).dueNanos);
-        }
-    }
-
-    private enum Outcome { DELIVERED, RETRY, CHANNEL_DEAD, FAILED }
-
     private final PluginStorage storage;
     private final Settings settings;
     private final Clock clock;
     private final ObjectMapper json = new ObjectMapper();
-    private final DelayQueue<Wake> pending = new DelayQueue<>();
-    private final Set<String> waiting = ConcurrentHashMap.newKeySet();
     private final ExecutorService pushThreads;
     private final ExecutorService httpThreads;
-    private final Thread sender;
-    private final AtomicLong delivered = new AtomicLong();
-    private final AtomicLong retried = new AtomicLong();
-    private final AtomicLong failed = new AtomicLong();
-    private final AtomicLong channelsForgotten = new AtomicLong();
+    private final WakeQueue queue;
     private final Object tokenLock = new Object();
     private volatile HttpClient http;
     private volatile AccessToken token;
-    private volatile Optional<String> lastError = Optional.empty();
-    private volatile Optional<Instant> lastErrorAt = Optional.empty();
-    private volatile boolean running = true;
 
     @Inject
     public WnsPusher(PluginStorage storage, PluginConfig config, PluginIdentity identity) {
@@ -145,25 +109,11 @@ public final class WnsPusher implements AutoCloseable {
         this.clock = Clock.systemUTC();
         this.settings = settings(requireNonNull(config, "config is null"));
         String pluginId = requireNonNull(identity, "identity is null").id();
-        AtomicInteger threads = new AtomicInteger();
-        // Our threads carry the plugin id in their log lines, as the kernel's plugin threads do. Pushes wait for their
-        // answers on their own threads, so the HTTP client's threads are never all blocked by the requests they serve.
-        ThreadFactory factory = task -> {
-            Thread thread = new Thread(() -> {
-                MDC.put("plugin", pluginId);
-                task.run();
-            }, "wns-" + pluginId + "-" + threads.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        };
-        this.pushThreads = Executors.newFixedThreadPool(PARALLEL_PUSHES, factory);
-        this.httpThreads = Executors.newCachedThreadPool(factory);
-        this.sender = new Thread(() -> {
-            MDC.put("plugin", pluginId);
-            run();
-        }, "wns-sender-" + pluginId);
-        this.sender.setDaemon(true);
-        this.sender.start();
+        // Pushes wait for their answers on their own threads, so the HTTP client's threads are never all blocked by
+        // the requests they serve.
+        this.pushThreads = Executors.newFixedThreadPool(PARALLEL_PUSHES, WakeQueue.threads("wns-push", pluginId));
+        this.httpThreads = Executors.newCachedThreadPool(WakeQueue.threads("wns-http", pluginId));
+        this.queue = WakeQueue.start("WNS", pluginId, settings.queue(), this::send);
     }
 
     private static Settings settings(PluginConfig config) {
@@ -186,8 +136,8 @@ public final class WnsPusher implements AutoCloseable {
             throw new IllegalArgumentException("plugin setting 'wnsMaxAttempts' must be positive");
         }
         return new Settings(config.get("wnsPackageSid").filter(sid -> !sid.isBlank()), config.get("wnsClientSecret").filter(secret -> !secret.isBlank()),
-                tokenUrl, allowedHosts, config.get("wnsTrustedCertificate").map(Path::of), maxAttempts,
-                config.getDuration("wnsRetryDelay", Duration.ofSeconds(1)));
+                tokenUrl, allowedHosts, config.get("wnsTrustedCertificate").map(Path::of),
+                new WakeQueue.Settings(BATCH_SIZE, maxAttempts, config.getDuration("wnsRetryDelay", Duration.ofSeconds(1))));
     }
 
     /**
@@ -199,7 +149,7 @@ public final class WnsPusher implements AutoCloseable {
      */
     public boolean wake(String windowsDeviceId) {
         requireNonNull(windowsDeviceId, "windowsDeviceId is null");
-        if (!running || !settings.configured()) {
+        if (!queue.running() || !settings.configured()) {
             return false;
         }
         Optional<URI> channel = channel(windowsDeviceId);
@@ -210,15 +160,12 @@ public final class WnsPusher implements AutoCloseable {
             error("the channel of " + windowsDeviceId + " is not an https URI on an allowed WNS host (" + channel.get().getHost() + "); it is not contacted");
             return false;
         }
-        if (waiting.add(windowsDeviceId)) {
-            pending.add(new Wake(windowsDeviceId, 1, System.nanoTime()));
-        }
-        return true;
+        return queue.offer(windowsDeviceId);
     }
 
-    /** @return the pushes so far */
-    public Statistics statistics() {
-        return new Statistics(waiting.size(), delivered.get(), retried.get(), failed.get(), channelsForgotten.get(), lastError, lastErrorAt);
+    /** @return the pushes so far; {@code gone} counts the channels forgotten */
+    public WakeQueue.Statistics statistics() {
+        return queue.statistics();
     }
 
     /** @return the storage key of a device's channel URI, which the management session writes */
@@ -250,55 +197,33 @@ public final class WnsPusher implements AutoCloseable {
         return false;
     }
 
-    private void run() {
-        while (running) {
-            try {
-                List<Wake> batch = new ArrayList<>();
-                batch.add(pending.take());
-                pending.drainTo(batch, BATCH_SIZE - 1);
-                batch.forEach(wake -> waiting.remove(wake.deviceId()));
-                send(batch);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            } catch (RuntimeException e) {
-                // Never let one bad batch stop wake-ups for good.
-                error("sending pushes failed: " + e.getMessage());
-            }
-        }
-    }
-
-    private void send(List<Wake> batch) throws InterruptedException {
-        List<Wake> sent = new ArrayList<>();
-        List<CompletableFuture<Outcome>> outcomes = new ArrayList<>();
-        for (Wake wake : batch) {
-            Optional<URI> channel = channel(wake.deviceId());
+    /** One batch, a few pushes at a time; each push waits for its own answer. */
+    private Map<String, Outcome> send(List<String> batch) {
+        Map<String, CompletableFuture<Outcome>> outcomes = new LinkedHashMap<>();
+        for (String deviceId : batch) {
+            Optional<URI> channel = channel(deviceId);
             if (channel.isEmpty() || !allowed(channel.get())) {
                 continue; // forgotten or replaced while queued
             }
-            sent.add(wake);
-            outcomes.add(CompletableFuture.supplyAsync(() -> push(wake, channel.get()), pushThreads));
+            outcomes.put(deviceId, CompletableFuture.supplyAsync(() -> push(deviceId, channel.get()), pushThreads));
         }
-        for (int i = 0; i < sent.size(); i++) {
-            Wake wake = sent.get(i);
-            Outcome outcome;
+        Map<String, Outcome> settled = new LinkedHashMap<>();
+        outcomes.forEach((deviceId, outcome) -> {
             try {
-                outcome = outcomes.get(i).get(2 * REQUEST_TIMEOUT.toSeconds() + 10, TimeUnit.SECONDS);
+                settled.put(deviceId, outcome.get(2 * REQUEST_TIMEOUT.toSeconds() + 10, TimeUnit.SECONDS));
             } catch (ExecutionException | TimeoutException e) {
-                error("a push to " + wake.deviceId() + " did not finish: " + e.getMessage());
-                outcome = Outcome.RETRY;
+                error("a push to " + deviceId + " did not finish: " + e.getMessage());
+                settled.put(deviceId, Outcome.RETRY);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                settled.put(deviceId, Outcome.RETRY);
             }
-            switch (outcome) {
-                case DELIVERED -> delivered.incrementAndGet();
-                case CHANNEL_DEAD -> channelsForgotten.incrementAndGet();
-                case FAILED -> failed.incrementAndGet();
-                case RETRY -> retry(wake);
-            }
-        }
+        });
+        return settled;
     }
 
     /** One raw notification; a 401 means the access token is no longer accepted, so it is renewed once and sent again. */
-    private Outcome push(Wake wake, URI channel) {
+    private Outcome push(String deviceId, URI channel) {
         try {
             for (int round = 1; ; round++) {
                 AccessToken used = token();
@@ -323,21 +248,21 @@ public final class WnsPusher implements AutoCloseable {
                     continue;
                 }
                 if (status == 404 || status == 410) {
-                    forget(wake.deviceId(), channel, status);
-                    return Outcome.CHANNEL_DEAD;
+                    forget(deviceId, channel, status);
+                    return Outcome.GONE;
                 }
                 if (status == 406 || status == 429 || status >= 500) {
-                    error("WNS answered " + describe(status, reason) + " for " + wake.deviceId());
+                    error("WNS answered " + describe(status, reason) + " for " + deviceId);
                     return Outcome.RETRY;
                 }
-                error("WNS refused the push for " + wake.deviceId() + ": " + describe(status, reason));
+                error("WNS refused the push for " + deviceId + ": " + describe(status, reason));
                 return Outcome.FAILED;
             }
         } catch (TokenException e) {
             error(e.getMessage());
             return Outcome.RETRY;
         } catch (IOException e) {
-            error("WNS could not be reached for " + wake.deviceId() + ": " + e.getMessage());
+            error("WNS could not be reached for " + deviceId + ": " + e.getMessage());
             return Outcome.RETRY;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -355,20 +280,6 @@ public final class WnsPusher implements AutoCloseable {
             storage.delete(channelKey(deviceId));
         }
         log.info("WNS answered {} for the channel of {}; it is forgotten until the device reports a new one", status, deviceId);
-    }
-
-    private void retry(Wake wake) {
-        if (wake.attempt() >= settings.maxAttempts() || !running) {
-            failed.incrementAndGet();
-            log.warn("Giving up waking {} after {} attempts; it gets its commands at its next session", wake.deviceId(), wake.attempt());
-            return;
-        }
-        if (!waiting.add(wake.deviceId())) {
-            return; // a fresh wake-up for the device is already queued
-        }
-        retried.incrementAndGet();
-        long delay = Math.min(settings.retryDelay().toNanos() << (wake.attempt() - 1), MAX_RETRY_DELAY.toNanos());
-        pending.add(new Wake(wake.deviceId(), wake.attempt() + 1, System.nanoTime() + delay));
     }
 
     /** The cached access token, fetched when there is none or it is about to expire. */
@@ -460,20 +371,15 @@ public final class WnsPusher implements AutoCloseable {
     }
 
     private void error(String message) {
-        log.warn("WNS: {}", message);
-        lastError = Optional.of(message);
-        lastErrorAt = Optional.of(clock.instant());
+        queue.error(message);
     }
 
     /** Stops sending; queued wake-ups are dropped, since devices fetch their commands at their next session anyway. */
     @Override
     public void close() {
-        running = false;
-        sender.interrupt();
+        queue.close();
         pushThreads.shutdownNow();
         httpThreads.shutdownNow();
-        pending.clear();
-        waiting.clear();
     }
 
     private static final class TokenException extends IOException {

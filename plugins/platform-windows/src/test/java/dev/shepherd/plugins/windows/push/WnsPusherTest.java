@@ -91,7 +91,7 @@ class WnsPusherTest {
         channel("device-1", "/d/expired");
         wns.answer("/d/expired", 410);
         pusher.wake("device-1");
-        await().atMost(WAIT).until(() -> pusher.statistics().channelsForgotten() == 1);
+        await().atMost(WAIT).until(() -> pusher.statistics().gone() == 1);
 
         assertThat(storage.get(WnsPusher.channelKey("device-1"))).isEmpty();
         assertThat(pusher.wake("device-1")).as("no channel, no push").isFalse();
@@ -99,7 +99,7 @@ class WnsPusherTest {
         channel("device-1", "/d/renewed");
         wns.answer("/d/renewed", 404);
         assertThat(pusher.wake("device-1")).isTrue();
-        await().atMost(WAIT).until(() -> pusher.statistics().channelsForgotten() == 2);
+        await().atMost(WAIT).until(() -> pusher.statistics().gone() == 2);
         assertThat(wns.notifications()).extracting(LocalWns.Notification::path).containsExactly("/d/expired", "/d/renewed");
     }
 
