@@ -44,17 +44,35 @@ export function describeRule(rule) {
   return [label, OPERATORS[rule.op] ?? rule.op, value].filter(part => part !== undefined).join(' ');
 }
 
+/** A single test, possibly negated, as the editor builds it: {attribute, op, value?} or {not: that}. */
+function simpleTest(rule) {
+  const test = rule?.not ?? rule;
+  return Boolean(test && typeof test.attribute === 'string' && typeof test.op === 'string' && !test.all && !test.any && !test.not
+    && (ATTRIBUTES.some(attribute => attribute.name === test.attribute) || test.attribute.startsWith('attribute.'))
+    && ATTRIBUTES.find(attribute => attribute.name === test.attribute || (attribute.custom && test.attribute.startsWith('attribute.')))
+      .ops.includes(test.op));
+}
+
+/** Whether the editor can show a rule: one test, or “all”/“any” of tests each possibly negated (one level). */
+export function fitsEditor(rule) {
+  if (rule?.all || rule?.any) {
+    const tests = rule.all ?? rule.any;
+    return Array.isArray(tests) && tests.length > 0 && tests.every(simpleTest);
+  }
+  return simpleTest(rule);
+}
+
 /**
- * Builds the editor. onChange is called after every edit. Returns { element, read }: read() gives the rule's JSON,
- * or throws a RuleError naming the control still to fill in.
+ * Builds the editor, empty or showing a rule that {@link fitsEditor} accepts. onChange is called after every edit.
+ * Returns { element, read }: read() gives the rule's JSON, or throws a RuleError naming the control still to fill in.
  */
-export function ruleEditor(onChange) {
+export function ruleEditor(onChange, initial) {
   const combinator = h('select', { name: 'combinator' },
     h('option', { value: 'all' }, 'all of these conditions'), h('option', { value: 'any' }, 'any of these conditions'));
   const conditions = h('ol', { class: 'conditions' });
   const rows = [];
 
-  const addCondition = () => {
+  const addCondition = test => {
     const row = condition(rows.length + 1, () => {
       rows.splice(rows.indexOf(row), 1);
       row.element.remove();
@@ -64,18 +82,27 @@ export function ruleEditor(onChange) {
     }, onChange);
     rows.push(row);
     conditions.append(row.element);
-    row.focus();
+    if (test) {
+      row.fill(test);
+    } else {
+      row.focus();
+    }
     onChange();
   };
   const renumber = () => rows.forEach((row, index) => row.number(index + 1));
-  const addButton = h('button', { type: 'button', class: 'secondary', onclick: addCondition }, 'Add a condition');
+  const addButton = h('button', { type: 'button', class: 'secondary', onclick: () => addCondition() }, 'Add a condition');
   combinator.addEventListener('change', onChange);
   const legendId = uid('rule');
   const element = h('fieldset', { class: 'rule-editor', 'aria-describedby': legendId },
     h('legend', {}, 'Rule'),
     h('p', { class: 'hint', id: legendId }, 'Devices belong to the group while they match the rule; membership follows them as they change.'),
     field('Devices match when they meet', combinator), conditions, addButton);
-  addCondition();
+  if (initial && fitsEditor(initial)) {
+    combinator.value = initial.any ? 'any' : 'all';
+    (initial.all ?? initial.any ?? [initial]).forEach(test => addCondition(test));
+  } else {
+    addCondition();
+  }
 
   return {
     element,
@@ -137,6 +164,18 @@ function condition(initialNumber, remove, onChange) {
     element,
     number: labels,
     focus: () => attribute.focus(),
+    /** Shows a test ({attribute, op, value?} or {not: that}). */
+    fill(rule) {
+      const test = rule.not ?? rule;
+      const isCustom = test.attribute.startsWith('attribute.') && !ATTRIBUTES.some(candidate => candidate.name === test.attribute);
+      attribute.value = isCustom ? 'attribute.' : test.attribute;
+      if (isCustom) custom.value = test.attribute.slice('attribute.'.length);
+      showAttribute();
+      operator.value = test.op;
+      showOperator();
+      value.value = Array.isArray(test.value) ? test.value.join(', ') : test.value ?? '';
+      negate.checked = Boolean(rule.not);
+    },
     read() {
       const spec = chosen();
       let name = spec.name;

@@ -478,11 +478,24 @@ class ConsoleBrowserTest {
                 .as("the rule as the server keeps it (names compare case-insensitively)")
                 .contains("Smart group. Devices belong to it while they match all of: Name starts with loaner; not Serial number is LP-SERIAL-2.");
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.xpath("//h2[.='Devices in the group']/ancestor::section"), "Loaner 1"));
-        assertThat(browser.findElements(By.xpath("//button[.='Remove' or .='Find devices']"))).as("a smart group's members follow its rule").isEmpty();
+        assertThat(browser.findElements(By.xpath("//h2[.='Devices in the group']/ancestor::section//button[.='Remove'] | //button[.='Find devices']")))
+                .as("a smart group's members follow its rule").isEmpty();
         screenshot("51-smart-group");
         var smart = server.server().kernel().groups().list().stream().filter(group -> group.name().equals("Loaners in use")).findFirst().orElseThrow();
         assertThat(smart.isSmart()).isTrue();
         assertThat(smart.members()).isEqualTo(1);
+
+        // The rule is changed on the group's page, in the same editor with its preview: without the negated
+        // condition both loaners match, and once it is saved both are members.
+        WebElement rulePreview = browser.findElement(By.xpath("//h2[.='Change the rule']/ancestor::form//section[contains(@class, 'preview')]"));
+        wait.until(ExpectedConditions.textToBePresentInElement(rulePreview, "1 device matches this rule now."));
+        assertThat(labelledControl("Condition 2: negate (devices that do not meet it)").isSelected()).isTrue();
+        browser.findElement(By.cssSelector("button[aria-label='Remove condition 2']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElement(rulePreview, "2 devices match this rule now."));
+        screenshot("51b-smart-group-rule-edit");
+        browser.findElement(By.xpath("//button[.='Save rule']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "while they match all of: Name starts with loaner."));
+        new WebDriverWait(browser, Duration.ofSeconds(10)).until(driver -> server.server().kernel().groups().get(smart.id()).orElseThrow().members() == 2);
 
         // The static group: one loaner is taken out after a confirmation, the spare tablet is found and added.
         open("#/groups", "Groups");

@@ -1,5 +1,5 @@
 import { h, replace, field, message, blank, empty, table, words, heading, confirmAction, announce } from '../dom.js';
-import { ruleEditor, RuleError, describeRule } from '../rule-editor.js';
+import { ruleEditor, RuleError, describeRule, fitsEditor } from '../rule-editor.js';
 
 const deviceName = device => device.name || device.serialNumber || device.id;
 
@@ -35,48 +35,16 @@ function createForm(api, navigate, stale) {
   const description = h('input', { name: 'description', maxlength: 1000 });
   const kind = h('select', { name: 'kind' },
     h('option', { value: 'static' }, 'Static: devices are added to it'), h('option', { value: 'smart' }, 'Smart: devices matching a rule'));
-  const preview = h('section', { class: 'preview', 'aria-labelledby': 'preview-title', 'aria-live': 'polite' });
   const feedback = h('div', { class: 'feedback' });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Create group');
-  let timer = null;
-  let asked = 0;
-  const editor = ruleEditor(() => {
-    clearTimeout(timer);
-    timer = setTimeout(showPreview, 300);
-  });
-  const smart = h('div', { class: 'smart' }, editor.element, preview);
-
-  // How many devices the rule matches now, and some of them; the server saves nothing for a preview.
-  async function showPreview() {
-    asked += 1;
-    const mine = asked;
-    let rule;
-    try {
-      rule = editor.read();
-    } catch (error) {
-      if (!(error instanceof RuleError)) throw error;
-      replace(preview, h('h3', { id: 'preview-title' }, 'Matching devices'), h('p', { class: 'hint' }, error.message));
-      return;
-    }
-    try {
-      const result = await api.post('/api/v1/groups/preview', { rule, sample: 10 });
-      const devices = api.can('DEVICE_READ')
-        ? await Promise.all(result.sample.map(id => api.get(`/api/v1/devices/${encodeURIComponent(id)}`))) : [];
-      if (mine !== asked || stale()) return;
-      replace(preview, h('h3', { id: 'preview-title' }, 'Matching devices'),
-        h('p', { class: 'count' }, `${result.matching} device${result.matching === 1 ? '' : 's'} match${result.matching === 1 ? 'es' : ''} this rule now.`),
-        devices.length ? h('ul', { class: 'sample' }, devices.map(({ device }) =>
-          h('li', {}, h('a', { href: `#/devices/${encodeURIComponent(device.id)}` }, deviceName(device))))) : null,
-        result.matching > devices.length && devices.length ? h('p', { class: 'hint' }, `The first ${devices.length} are shown.`) : null);
-    } catch (error) {
-      if (mine !== asked || stale()) return;
-      replace(preview, h('h3', { id: 'preview-title' }, 'Matching devices'), message('error', error.message));
-    }
-  }
+  const live = livePreview(api, stale);
+  const editor = ruleEditor(live.changed);
+  live.watch(editor);
+  const smart = h('div', { class: 'smart' }, editor.element, live.element);
 
   const showKind = () => {
     smart.hidden = kind.value !== 'smart';
-    if (!smart.hidden) showPreview();
+    if (!smart.hidden) live.show();
   };
   kind.addEventListener('change', showKind);
   showKind();
@@ -109,6 +77,53 @@ function createForm(api, navigate, stale) {
   return form;
 }
 
+/**
+ * The live preview of a rule being edited: as it changes, how many devices match it now and the first ten of them
+ * (the server saves nothing for a preview). Returns { element, watch(editor), changed(), show() }.
+ */
+function livePreview(api, stale) {
+  const element = h('section', { class: 'preview', 'aria-labelledby': 'preview-title', 'aria-live': 'polite' });
+  let editor = null;
+  let timer = null;
+  let asked = 0;
+  const titled = (...content) => replace(element, h('h3', { id: 'preview-title' }, 'Matching devices'), ...content);
+  async function show() {
+    if (!editor) return;
+    asked += 1;
+    const mine = asked;
+    let rule;
+    try {
+      rule = editor.read();
+    } catch (error) {
+      if (!(error instanceof RuleError)) throw error;
+      titled(h('p', { class: 'hint' }, error.message));
+      return;
+    }
+    try {
+      const result = await api.post('/api/v1/groups/preview', { rule, sample: 10 });
+      const devices = api.can('DEVICE_READ')
+        ? await Promise.all(result.sample.map(id => api.get(`/api/v1/devices/${encodeURIComponent(id)}`))) : [];
+      if (mine !== asked || stale()) return;
+      titled(h('p', { class: 'count' }, `${result.matching} device${result.matching === 1 ? '' : 's'} match${result.matching === 1 ? 'es' : ''} this rule now.`),
+        devices.length ? h('ul', { class: 'sample' }, devices.map(({ device }) =>
+          h('li', {}, h('a', { href: `#/devices/${encodeURIComponent(device.id)}` }, deviceName(device))))) : null,
+        result.matching > devices.length && devices.length ? h('p', { class: 'hint' }, `The first ${devices.length} are shown.`) : null);
+    } catch (error) {
+      if (mine !== asked || stale()) return;
+      titled(message('error', error.message));
+    }
+  }
+  return {
+    element,
+    show,
+    watch: watched => { editor = watched; },
+    changed: () => {
+      clearTimeout(timer);
+      timer = setTimeout(show, 300);
+    },
+  };
+}
+
 /** One group: its rule or its members; a static group's members are added and removed here. */
 export const groupPage = {
   path: '/groups/:id',
@@ -132,8 +147,45 @@ export const groupPage = {
       feedback,
       editable && api.can('DEVICE_READ') ? addForm() : null,
       members,
+      group.kind === 'smart' && api.can('GROUP_WRITE') ? ruleForm() : null,
       api.can('GROUP_WRITE') ? editForm() : null);
     await drawMembers();
+
+    // A smart group's rule, changed in the editor with its live preview; membership follows once it is saved.
+    function ruleForm() {
+      if (!fitsEditor(group.rule)) {
+        return h('section', { class: 'card', 'aria-labelledby': 'rule-title' }, h('h2', { id: 'rule-title' }, 'Change the rule'),
+          h('p', {}, 'This rule nests conditions deeper than the editor builds. Change it with the API (PATCH /api/v1/groups/{id}).'));
+      }
+      const ruleFeedback = h('div', { class: 'feedback' });
+      const live = livePreview(api, stale);
+      const editor = ruleEditor(live.changed, group.rule);
+      live.watch(editor);
+      const form = h('form', { class: 'card', 'aria-labelledby': 'rule-title', novalidate: true },
+        h('h2', { id: 'rule-title' }, 'Change the rule'), h('div', { class: 'smart' }, editor.element, live.element), ruleFeedback,
+        h('button', { type: 'submit', class: 'primary' }, 'Save rule'));
+      form.addEventListener('submit', async event => {
+        event.preventDefault();
+        let rule;
+        try {
+          rule = editor.read();
+        } catch (error) {
+          if (!(error instanceof RuleError)) throw error;
+          replace(ruleFeedback, message('error', error.message));
+          error.control.focus();
+          return;
+        }
+        try {
+          await api.patch(base, { rule }, { 'If-Match': `"${group.version}"` });
+          navigate(`/groups/${encodeURIComponent(group.id)}`);
+          announce('Rule saved; the group’s devices follow it.');
+        } catch (error) {
+          replace(ruleFeedback, message('error', error.message));
+        }
+      });
+      live.show();
+      return form;
+    }
 
     // Renaming and describing the group (sent with If-Match, so a change someone saved meanwhile is not overwritten),
     // and deleting it.
