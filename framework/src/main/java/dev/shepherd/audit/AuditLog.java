@@ -106,10 +106,20 @@ public final class AuditLog {
      * @param limit the most entries to return
      */
     public List<AuditEntry> read(AuditFilter filter, long afterSeq, int limit) {
+        return read(filter, afterSeq, limit, false);
+    }
+
+    /**
+     * Reads entries oldest or newest first.
+     *
+     * @param cursor oldest first: only entries after this position; newest first: only entries before it (0 for none)
+     * @param newestFirst the order
+     */
+    public List<AuditEntry> read(AuditFilter filter, long cursor, int limit, boolean newestFirst) {
         StringBuilder sql = new StringBuilder("""
                 SELECT seq, occurred_at, actor_kind, actor_id, action, target_type, target_id, before_state, after_state,
-                       prev_hash, entry_hash FROM audit_entry WHERE seq > ?""");
-        List<Object> parameters = new ArrayList<>(List.of(afterSeq));
+                       prev_hash, entry_hash FROM audit_entry""").append(newestFirst && cursor > 0 ? " WHERE seq < ?" : " WHERE seq > ?");
+        List<Object> parameters = new ArrayList<>(List.of(cursor));
         filter.actorId().ifPresent(actor -> {
             sql.append(" AND actor_id = ?");
             parameters.add(actor);
@@ -134,7 +144,8 @@ public final class AuditLog {
             sql.append(" AND occurred_at < ?");
             parameters.add(Timestamp.from(until));
         });
-        sql.append(" ORDER BY seq FETCH FIRST ").append(Math.max(1, Math.min(limit, 10_000))).append(" ROWS ONLY");
+        sql.append(" ORDER BY seq").append(newestFirst ? " DESC" : "").append(" FETCH FIRST ").append(Math.max(1, Math.min(limit, 10_000)))
+                .append(" ROWS ONLY");
         try (Connection connection = transactions.dataSource().getConnection();
              PreparedStatement select = connection.prepareStatement(sql.toString())) {
             for (int i = 0; i < parameters.size(); i++) {

@@ -39,10 +39,11 @@ final class AuditResource {
         AuditLog audit = kernel.audit();
         return List.of(
                 filtered(AdminRoute.get("/api/v1/audit", Permission.AUDIT_READ).tag("audit")
-                        .summary("Audit entries, oldest first, with their hash chain").query("cursor", "from the previous page")
-                        .query("limit", "1 to 1000, default 100")).returns(AuditPage.class).handle(request -> {
+                        .summary("Audit entries with their hash chain, oldest first unless order=newest").query("cursor", "from the previous page")
+                        .query("order", "oldest (default) or newest").query("limit", "1 to 1000, default 100")).returns(AuditPage.class)
+                        .handle(request -> {
                             int limit = request.queryInt("limit", 100, 1, 1000);
-                            List<AuditEntry> entries = audit.read(filter(request), cursor(request), limit + 1);
+                            List<AuditEntry> entries = audit.read(filter(request), cursor(request), limit + 1, order(request));
                             boolean more = entries.size() > limit;
                             List<AuditEntry> items = more ? entries.subList(0, limit) : entries;
                             return new AuditPage(items, more ? Optional.of(Long.toString(items.get(items.size() - 1).seq())) : Optional.empty());

@@ -206,8 +206,13 @@ class ConsoleBrowserTest {
 
         assertThat(commandsOf(deviceId, CommandType.LOCK)).singleElement().satisfies(command -> assertThat(command.createdBy()).isEqualTo("admin:" + TestServer.ADMIN));
 
-        // The audit log shows who locked it.
+        // The audit log shows who locked it; the newest entries come first, and the oldest on request.
         open("#/audit", "Audit log");
+        List<Long> newest = wait.until(driver -> auditNumbers());
+        assertThat(newest).hasSizeGreaterThan(3).isSortedAccordingTo(java.util.Comparator.reverseOrder());
+        new Select(browser.findElement(By.name("order"))).selectByVisibleText("Oldest first");
+        wait.until(driver -> auditNumbers().get(0) == 1L);
+        assertThat(auditNumbers()).isSorted();
         browser.findElement(By.name("action")).sendKeys("command.issue");
         browser.findElement(By.name("targetId")).sendKeys(deviceId.toString());
         browser.findElement(By.xpath("//button[.='Filter']")).click();
@@ -968,6 +973,16 @@ class ConsoleBrowserTest {
             }
             return figures;
         });
+    }
+
+    /** The entry numbers of the audit table, top to bottom; null while it is not drawn. */
+    private List<Long> auditNumbers() {
+        List<WebElement> cells = browser.findElements(By.cssSelector(".results table tbody tr td:first-child"));
+        try {
+            return cells.isEmpty() ? null : cells.stream().map(cell -> Long.parseLong(cell.getText())).toList();
+        } catch (StaleElementReferenceException e) {
+            return null;
+        }
     }
 
     /** The visible texts of a select's options. */

@@ -99,6 +99,7 @@ class AdminApiInputTest {
         assertProblem(send("GET", "/api/v1/devices?limit=0", null, ADMIN), 400, "limit");
         assertProblem(send("GET", "/api/v1/devices?status=sleeping", null, ADMIN), 400, "status");
         assertProblem(send("GET", "/api/v1/audit?cursor=-5", null, ADMIN), 400, "cursor");
+        assertProblem(send("GET", "/api/v1/audit?order=random", null, ADMIN), 400, "order is oldest or newest");
         assertProblem(send("GET", "/api/v1/audit?from=yesterday", null, ADMIN), 400, "from");
     }
 

@@ -7,7 +7,7 @@ function change(entry) {
   return text.length > 160 ? `${text.slice(0, 157)}…` : text;
 }
 
-/** The audit log: filtered by actor, action and target, oldest first (the API's order), a page at a time. */
+/** The audit log: filtered by actor, action and target, newest first (or oldest first), a page at a time. */
 export const auditPage = {
   path: '/audit',
   nav: 'Audit log',
@@ -21,6 +21,8 @@ export const auditPage = {
       targetType: h('input', { name: 'targetType', value: query.get('targetType') ?? '', autocomplete: 'off', placeholder: 'such as device' }),
       targetId: h('input', { name: 'targetId', value: query.get('targetId') ?? '', autocomplete: 'off' }),
     };
+    const order = h('select', { name: 'order' },
+      h('option', { value: 'newest' }, 'Newest first'), h('option', { value: 'oldest', selected: query.get('order') === 'oldest' }, 'Oldest first'));
     const results = h('div', { class: 'results', 'aria-live': 'polite' });
     // The export is a download of every matching entry; the browser sends the session cookie, and the server checks
     // audit_read as it does for the page.
@@ -29,7 +31,7 @@ export const auditPage = {
     const verification = h('div', { class: 'feedback' });
     const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter the audit log' },
       field('Actor', inputs.actor), field('Action', inputs.action), field('Target type', inputs.targetType), field('Target id', inputs.targetId),
-      h('button', { type: 'submit', class: 'primary' }, 'Filter'));
+      field('Order', order), h('button', { type: 'submit', class: 'primary' }, 'Filter'));
     replace(main, heading('Audit log', h('button', {
       type: 'button', class: 'secondary',
       onclick: async () => {
@@ -43,7 +45,7 @@ export const auditPage = {
         }
       },
     }, 'Verify the chain')),
-    h('p', { class: 'lead' }, 'Every change made through Shepherd, with who made it, oldest first. Entries are chained by hashes, so an altered or removed entry shows.'),
+    h('p', { class: 'lead' }, 'Every change made through Shepherd, with who made it. Entries are chained by hashes, so an altered or removed entry shows.'),
     verification, form, h('p', {}, exportLink), results);
 
     let rows = [];
@@ -51,11 +53,13 @@ export const auditPage = {
     const chosen = () => Object.fromEntries(Object.entries(inputs).map(([name, input]) => [name, input.value.trim()]).filter(([, value]) => value));
     const load = async more => {
       const filters = chosen();
-      const shown = new URLSearchParams(Object.entries(filters));
+      const exported = new URLSearchParams(Object.entries(filters));
+      const shown = new URLSearchParams({ ...filters, ...(order.value === 'oldest' ? { order: 'oldest' } : {}) });
       history.replaceState(null, '', `#/audit${shown.size ? `?${shown}` : ''}`);
-      exportLink.setAttribute('href', `/api/v1/audit/export${shown.size ? `?${shown}` : ''}`);
+      // The export is the archive: always oldest first, the order the hash chain runs in.
+      exportLink.setAttribute('href', `/api/v1/audit/export${exported.size ? `?${exported}` : ''}`);
       try {
-        const page = await api.get('/api/v1/audit', { ...filters, limit: 100, cursor: more ? cursor : null });
+        const page = await api.get('/api/v1/audit', { ...filters, order: order.value, limit: 100, cursor: more ? cursor : null });
         if (stale()) return;
         rows = more ? rows.concat(page.items) : page.items;
         cursor = page.nextCursor ?? null;
@@ -71,6 +75,7 @@ export const auditPage = {
         if (!stale()) replace(results, message('error', error.message));
       }
     };
+    order.addEventListener('change', () => load(false));
     form.addEventListener('submit', event => {
       event.preventDefault();
       load(false);
