@@ -19,8 +19,10 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -210,6 +212,62 @@ public final class ConsoleBrowser implements AutoCloseable {
                 .map(event -> event.path("params").path("response"))
                 .filter(response -> response.path("url").asText().contains("/api/") && response.path("status").asInt() >= 400)
                 .map(response -> response.path("status").asInt() + " " + response.path("url").asText()).toList();
+    }
+
+    /**
+     * The accessibility problems of the page as shown now, by Deque's axe-core (WCAG 2.0 and 2.1, levels A and AA):
+     * "impact rule-id: the first offending element (what to fix)" for each violation at or above an impact.
+     *
+     * @param minimumImpact {@code minor}, {@code moderate}, {@code serious} or {@code critical}
+     */
+    public List<String> accessibilityViolations(String minimumImpact) {
+        List<String> impacts = List.of("minor", "moderate", "serious", "critical");
+        int minimum = impacts.indexOf(minimumImpact);
+        if (minimum < 0) {
+            throw new IllegalArgumentException("unknown impact " + minimumImpact);
+        }
+        JavascriptExecutor script = (JavascriptExecutor) driver;
+        if (!Boolean.TRUE.equals(script.executeScript("return typeof window.axe === 'object'"))) {
+            // Injected through the driver, which Chromium lets past the page's Content-Security-Policy.
+            script.executeScript(axeSource());
+        }
+        Object result = script.executeAsyncScript("""
+                const done = arguments[arguments.length - 1];
+                axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+                  .then(results => done(JSON.stringify(results.violations.map(violation => ({
+                    id: violation.id, impact: violation.impact,
+                    target: violation.nodes.length ? String(violation.nodes[0].target) : '',
+                    summary: violation.nodes.length ? violation.nodes[0].failureSummary : '' })))))
+                  .catch(error => done(JSON.stringify([{ id: 'axe-failed', impact: 'critical', target: String(error) }])));
+                """);
+        List<String> violations = new ArrayList<>();
+        try {
+            for (JsonNode violation : json.readTree(String.valueOf(result))) {
+                if (impacts.indexOf(violation.path("impact").asText()) >= minimum) {
+                    violations.add(violation.path("impact").asText() + " " + violation.path("id").asText() + ": "
+                            + violation.path("target").asText() + " (" + violation.path("summary").asText().replace('\n', ' ') + ")");
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return violations;
+    }
+
+    private static String axeSource() {
+        ClassLoader loader = ConsoleBrowser.class.getClassLoader();
+        // The WebJar's files live under its version: read it from the jar rather than repeating it here.
+        java.util.Properties webJar = new java.util.Properties();
+        try (InputStream in = loader.getResourceAsStream("META-INF/maven/org.webjars.npm/axe-core/pom.properties")) {
+            webJar.load(requireNonNull(in, "axe-core is not on the test classpath"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try (InputStream in = loader.getResourceAsStream("META-INF/resources/webjars/axe-core/" + webJar.getProperty("version") + "/axe.min.js")) {
+            return new String(requireNonNull(in, "axe.min.js is missing from the axe-core WebJar").readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @Override

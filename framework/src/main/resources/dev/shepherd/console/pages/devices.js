@@ -130,9 +130,10 @@ function definitionList(pairs) {
 
 /** One device: what it is, what it reported, desired versus actual policy state, commands, and remote actions. */
 /** A setting's value as short text; secrets (write-only fields) never come back from the server in the first place. */
-function summarise(value) {
-  const text = JSON.stringify(value);
-  return text.length > 140 ? `${text.slice(0, 137)}…` : text;
+/** A setting's value as field and value pairs; nested values as JSON. */
+function values(value) {
+  return h('dl', { class: 'values' }, Object.entries(value ?? {}).map(([key, field]) => [h('dt', {}, key),
+    h('dd', {}, typeof field === 'object' && field !== null ? JSON.stringify(field) : String(field))]));
 }
 
 export const devicePage = {
@@ -147,7 +148,7 @@ export const devicePage = {
     const device = record.device;
     document.title = `${device.name || device.serialNumber || 'Device'} · Shepherd`;
     const feedback = h('div', { class: 'feedback' });
-    const commands = h('section', { 'aria-labelledby': 'commands-title' });
+    const commands = h('section', { 'aria-labelledby': 'commands-title' }, h('h2', { id: 'commands-title' }, 'Command history'), h('p', { class: 'loading' }, 'Loading…'));
     const actions = ACTIONS.filter(action => api.can(action.needs) && api.allows('POST', `${base}/commands`));
     const actionBar = actions.length ? h('div', { class: 'actions', role: 'group', 'aria-label': 'Remote actions' },
       actions.map(action => h('button', {
@@ -255,7 +256,7 @@ export const devicePage = {
         .map(([name, field]) => [name, hidden.get(type)?.has(name) ? '••••••' : field]));
       main.append(section('effective-title', 'Effective policy', effective.length
         ? table('The merged settings for this device, with the policies they come from', ['Setting', 'Type', 'Value', 'From policies'],
-          effective.map(item => [item.setting.key, item.setting.type, h('code', {}, summarise(shown(item.setting.type, item.setting.value))),
+          effective.map(item => [item.setting.key, item.setting.type, values(shown(item.setting.type, item.setting.value)),
             h('span', {}, item.policyIds.map((id, index) => [index ? ', ' : '', h('a', { href: `#/policies/${encodeURIComponent(id)}` }, id.slice(0, 8))]))]))
         : empty('No policy applies to this device.', 'Policies reach a device through the groups it is in.')));
     }

@@ -77,6 +77,7 @@ class PushCertificatePageIT {
         console.waitForText("Certificate for " + TOPIC + " uploaded");
         assertThat(console.mainText()).contains("Topic", TOPIC, "Days left", "expires in", "Delivered");
         console.screenshot("apple-push-certificate");
+        assertThat(console.accessibilityViolations("moderate")).as("WCAG 2.1 A/AA, moderate impact or worse").isEmpty();
         assertThat(console.requests("/ui/plugins/")).singleElement().asString()
                 .matches("GET /ui/plugins/apple-ios/[0-9.]+/push-certificate\\.js");
         String endpoint = server.uri("/api/v1/plugins/apple-ios/push-certificate").toString();
