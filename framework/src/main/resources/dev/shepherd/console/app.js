@@ -98,6 +98,11 @@ async function route() {
 
 async function start() {
   api.onSignedOut = () => route();
+  // The skip link's #main would be taken for a console address by the router: it only moves the focus.
+  document.querySelector('.skip-link').addEventListener('click', event => {
+    event.preventDefault();
+    main.focus();
+  });
   document.getElementById('sign-out').addEventListener('click', async () => {
     await api.logout().catch(() => {});
     location.hash = '/';

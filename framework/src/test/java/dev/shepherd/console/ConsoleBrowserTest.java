@@ -955,6 +955,65 @@ class ConsoleBrowserTest {
     }
 
     @Test
+    void theConsoleIsUsableFromTheKeyboardAlone() throws Exception {
+        DeviceId device = seedGroup("Keyboard tablets", "KB", "Keyboard tablet", 1).get(0);
+
+        // Sign in without the mouse: type, Tab, type, Enter.
+        browser.get(server.uri("/").toString());
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.name("username"))).sendKeys(TestServer.ADMIN);
+        focused().sendKeys(org.openqa.selenium.Keys.TAB);
+        assertThat(focused().getDomAttribute("name")).isEqualTo("password");
+        focused().sendKeys(TestServer.ADMIN_PASSWORD, org.openqa.selenium.Keys.ENTER);
+        waitForHeading("Dashboard");
+        assertThat(focused().getTagName()).as("focus on the new page's heading").isEqualTo("h1");
+
+        // Back up through the menu to the first stop of the page, the skip link; then the menu, where Enter opens a
+        // page and moves focus to its heading.
+        for (int presses = 0; presses < 30 && !"skip-link".equals(focused().getDomAttribute("class")); presses++) {
+            new org.openqa.selenium.interactions.Actions(browser).keyDown(org.openqa.selenium.Keys.SHIFT).sendKeys(org.openqa.selenium.Keys.TAB)
+                    .keyUp(org.openqa.selenium.Keys.SHIFT).perform();
+        }
+        assertThat(focused().getText()).isEqualTo("Skip to content");
+        focused().sendKeys(org.openqa.selenium.Keys.ENTER);
+        assertThat(focused().getDomAttribute("id")).as("the skip link moves focus to the content").isEqualTo("main");
+        assertThat(browser.findElement(By.cssSelector("main h1")).getText()).as("and stays on the page").isEqualTo("Dashboard");
+        WebElement devicesLink = browser.findElement(By.cssSelector("#nav a[href='#/devices']"));
+        for (int presses = 0; presses < 20 && !devicesLink.equals(focused()); presses++) {
+            new org.openqa.selenium.interactions.Actions(browser).sendKeys(org.openqa.selenium.Keys.TAB).perform();
+        }
+        assertThat(focused()).as("the Devices menu entry is reachable with Tab").isEqualTo(devicesLink);
+        focused().sendKeys(org.openqa.selenium.Keys.ENTER);
+        waitForHeading("Devices");
+        assertThat(focused().getText()).isEqualTo("Devices");
+
+        // A destructive action from the keyboard: the dialog opens on Cancel, and Escape sends nothing.
+        open("#/devices/" + device, "Keyboard tablet 1");
+        WebElement lock = browser.findElement(By.xpath("//button[.='Lock']"));
+        for (int presses = 0; presses < 30 && !lock.equals(focused()); presses++) {
+            new org.openqa.selenium.interactions.Actions(browser).sendKeys(org.openqa.selenium.Keys.TAB).perform();
+        }
+        assertThat(focused()).as("Lock is reachable with Tab").isEqualTo(lock);
+        focused().sendKeys(org.openqa.selenium.Keys.ENTER);
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("dialog[open]")));
+        assertThat(focused().getText()).isEqualTo("Cancel");
+        new org.openqa.selenium.interactions.Actions(browser).sendKeys(org.openqa.selenium.Keys.ESCAPE).perform();
+        wait.until(ExpectedConditions.invisibilityOfElementLocated(By.cssSelector("dialog[open]")));
+        assertThat(commandsOf(device, CommandType.LOCK)).as("Escape sends nothing").isEmpty();
+
+        // Enter on the focused Lock again, then Tab to the confirming button and Enter: the lock is sent.
+        focused().sendKeys(org.openqa.selenium.Keys.ENTER);
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("dialog[open]")));
+        new org.openqa.selenium.interactions.Actions(browser).sendKeys(org.openqa.selenium.Keys.TAB).perform();
+        assertThat(focused().getText()).isEqualTo("Lock device");
+        focused().sendKeys(org.openqa.selenium.Keys.ENTER);
+        new WebDriverWait(browser, Duration.ofSeconds(5)).until(driver -> !commandsOf(device, CommandType.LOCK).isEmpty());
+    }
+
+    private WebElement focused() {
+        return browser.switchTo().activeElement();
+    }
+
+    @Test
     void aWrongPasswordIsExplainedInPlainWords() {
         browser.get(server.uri("/").toString());
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.name("username"))).sendKeys(HELPDESK);
