@@ -117,7 +117,13 @@ public final class WakeQueue implements AutoCloseable {
         this.settings = requireNonNull(settings, "settings is null");
         this.sender = requireNonNull(sender, "sender is null");
         this.clock = requireNonNull(clock, "clock is null");
-        this.thread = threads(service.toLowerCase(java.util.Locale.ROOT) + "-sender", pluginId).newThread(this::run);
+        requireNonNull(pluginId, "pluginId is null");
+        // One sender per queue, named for the service and the plugin (such as wns-sender-windows), as operators see it.
+        this.thread = new Thread(() -> {
+            MDC.put("plugin", pluginId);
+            run();
+        }, service.toLowerCase(java.util.Locale.ROOT) + "-sender-" + pluginId);
+        this.thread.setDaemon(true);
     }
 
     /**

@@ -102,9 +102,11 @@ class WakeQueueTest {
 
         await().atMost(WITHIN).until(() -> queue.statistics().delivered() == 1);
         assertThat(queue.statistics().lastError()).hasValue("sending pushes failed: bad batch");
+        assertThat(Thread.getAllStackTraces().keySet()).anyMatch(thread -> thread.getName().equals("test-sender-plugin") && thread.isDaemon());
         queue.close();
         assertThat(queue.offer("late")).isFalse();
         assertThat(queue.running()).isFalse();
+        await().atMost(WITHIN).until(() -> Thread.getAllStackTraces().keySet().stream().noneMatch(thread -> thread.getName().equals("test-sender-plugin")));
     }
 
     private static Map<String, WakeQueue.Outcome> delivered(List<String> keys) {
