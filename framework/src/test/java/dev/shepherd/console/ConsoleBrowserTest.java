@@ -695,11 +695,18 @@ class ConsoleBrowserTest {
         deviceName.clear();
         deviceName.sendKeys("Shop tablet 1A");
         labelledControl("Tags").sendKeys("floor, kiosk, floor");
+        labelledControl("Custom attributes").sendKeys("no equals sign");
+        browser.findElement(By.xpath("//button[.='Save details']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main [role=alert]"), "Custom attributes, line 1: write name=value."));
+        labelledControl("Custom attributes").clear();
+        labelledControl("Custom attributes").sendKeys("cost-centre = 4711\nlocation=Shop floor, till 2");
         browser.findElement(By.xpath("//button[.='Save details']")).click();
         waitForHeading("Shop tablet 1A");
         var edited = server.server().kernel().devices().get(device).orElseThrow().device();
         assertThat(edited.name()).isEqualTo("Shop tablet 1A");
         assertThat(edited.tags()).containsExactlyInAnyOrder("floor", "kiosk");
+        assertThat(edited.attributes()).containsExactlyInAnyOrderEntriesOf(Map.of("cost-centre", "4711", "location", "Shop floor, till 2"));
+        assertThat(browser.findElement(By.cssSelector(".facts")).getText()).contains("Attribute cost-centre", "4711");
 
         browser.findElement(By.xpath("//button[.='Quarantine']")).click();
         WebElement dialog = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("dialog[open]")));

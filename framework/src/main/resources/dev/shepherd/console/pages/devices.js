@@ -128,14 +128,13 @@ function definitionList(pairs) {
   return h('dl', { class: 'facts' }, pairs.map(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]));
 }
 
-/** One device: what it is, what it reported, desired versus actual policy state, commands, and remote actions. */
-/** A setting's value as short text; secrets (write-only fields) never come back from the server in the first place. */
-/** A setting's value as field and value pairs; nested values as JSON. */
+/** A setting's value as field and value pairs, nested values as JSON; secrets never come back from the server. */
 function values(value) {
   return h('dl', { class: 'values' }, Object.entries(value ?? {}).map(([key, field]) => [h('dt', {}, key),
     h('dd', {}, typeof field === 'object' && field !== null ? JSON.stringify(field) : String(field))]));
 }
 
+/** One device: what it is, what it reported, desired versus actual policy state, commands, and remote actions. */
 export const devicePage = {
   path: '/devices/:id',
   section: 'Devices',
@@ -191,6 +190,7 @@ export const devicePage = {
         ['Serial number', device.serialNumber || '—'], ['Status', words(device.status)], ['Ownership', words(device.ownership)],
         ['Compliance', words(device.compliance)], ['User', device.userId || '—'], ['Enrolled', when(device.enrolledAt)],
         ['Last check-in', when(device.lastCheckIn)], ['Tags', (device.tags ?? []).join(', ') || '—'],
+        ...Object.entries(device.attributes ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => [`Attribute ${name}`, value]),
       ]),
       api.allows('PATCH', base) ? detailsForm() : null);
 
@@ -201,17 +201,31 @@ export const devicePage = {
         h('option', { value, selected: value === device.ownership }, value === 'PERSONAL' ? 'Personal (BYOD)' : 'Corporate')));
       const user = h('input', { name: 'device-user', maxlength: 200, value: device.userId ?? '' });
       const tags = h('input', { name: 'device-tags', maxlength: 2000, value: (device.tags ?? []).join(', ') });
+      const attributes = h('textarea', { name: 'device-attributes', rows: 3, maxlength: 20000 });
+      attributes.value = Object.entries(device.attributes ?? {}).map(([name, value]) => `${name}=${value}`).join('\n');
       const formFeedback = h('div', { class: 'feedback' });
       const form = h('form', { class: 'card' },
         h('div', { class: 'grid' }, field('Device name', name), field('Ownership', ownership, 'Decides which policies and wipes apply.'),
           field('User id', user, 'The directory user the device belongs to; empty for none.'),
-          field('Tags', tags, 'Comma-separated; smart-group rules can test them.')),
+          field('Tags', tags, 'Comma-separated; smart-group rules can test them.'),
+          field('Custom attributes', attributes, 'One name=value per line, such as cost-centre=4711; smart-group rules can test them.')),
         formFeedback, h('button', { type: 'submit', class: 'primary' }, 'Save details'));
       form.addEventListener('submit', async event => {
         event.preventDefault();
+        const parsed = {};
+        for (const [index, line] of attributes.value.split('\n').entries()) {
+          if (!line.trim()) continue;
+          const equals = line.indexOf('=');
+          if (equals < 1) {
+            replace(formFeedback, message('error', `Custom attributes, line ${index + 1}: write name=value.`));
+            attributes.focus();
+            return;
+          }
+          parsed[line.slice(0, equals).trim()] = line.slice(equals + 1).trim();
+        }
         const body = {
           ...(name.value.trim() ? { name: name.value.trim() } : {}), ownership: ownership.value, userId: user.value.trim(),
-          tags: [...new Set(tags.value.split(',').map(tag => tag.trim()).filter(Boolean))],
+          tags: [...new Set(tags.value.split(',').map(tag => tag.trim()).filter(Boolean))], attributes: parsed,
         };
         try {
           await api.patch(base, body, { 'If-Match': `"${record.version}"` });
