@@ -284,12 +284,12 @@ function signupProblem(error) {
 }
 
 /**
- * What a refusal from Google (the plugin's own wording of it: "Google answered 403 PERMISSION_DENIED to POST …: …",
- * "Google refused an access token for …") most likely means for the admin, in plain words.
+ * What a refusal from Google (the plugin's own wording of it: "POST …: Google answered 403: PERMISSION_DENIED …",
+ * "Google refused the service account's token request (400): …") most likely means for the admin, in plain words.
  */
 function explainGoogle(text) {
   const said = String(text);
-  if (/refused an access token/.test(said)) {
+  if (/refused the service account's token request/.test(said)) {
     return 'Google did not accept the service-account key; it may have been deleted or disabled in the Cloud console. Upload a current key.';
   }
   if (/could not be reached/.test(said)) {

@@ -1,23 +1,19 @@
 package dev.shepherd.plugins.android;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shepherd.google.AccessTokens;
+import dev.shepherd.google.GoogleClient;
+import dev.shepherd.google.GoogleException;
+import dev.shepherd.google.RetryPolicy;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -29,11 +25,11 @@ import static java.util.Objects.requireNonNull;
  * Shepherd's client of the Android Management API (v1), as Google documents its REST resources: signup URLs,
  * enterprises, enrollment tokens, policies, devices, and device operations.
  *
- * <p>Every call carries the service account's access token. A 401 refreshes the token and tries once more. Throttling
- * (429) waits out {@code Retry-After} (or backs off when Google gives none); Google's own trouble (5xx) and an
- * unreachable network back off exponentially from {@code retryDelay}, up to {@code maxAttempts} tries. All the calls
- * Shepherd makes are safe to repeat in effect (a patch, a delete, or a device command such as a lock), so a 5xx
- * Google acted upon at worst repeats a lock or a reboot. Anything else is Google's refusal, raised with its message.
+ * <p>The calls go through the shared {@link GoogleClient} as the uploaded service account with the scope
+ * {@value #SCOPE}: a 401 renews the token once, throttling (429) waits out {@code Retry-After}, Google's trouble (5xx)
+ * and the network back off exponentially from {@code retryDelay}, up to {@code maxAttempts} tries, and anything else
+ * is Google's refusal, raised with its message. All the calls Shepherd makes are safe to repeat in effect (a patch, a
+ * delete, or a device command such as a lock), so a 5xx Google acted upon at worst repeats a lock or a reboot.
  *
  * <p>Calls made while an admin or a device waits for the answer ({@link Patience#INTERACTIVE}) are tried once (plus
  * the token refresh) with a short timeout: a request thread must not sit out a backoff, and the kernel fails a
@@ -42,8 +38,8 @@ import static java.util.Objects.requireNonNull;
 @Singleton
 public final class Amapi {
 
-    private static final Logger log = LoggerFactory.getLogger(Amapi.class);
-    private static final Duration MAX_BACKOFF = Duration.ofMinutes(1);
+    /** The only scope the plugin asks for. */
+    public static final String SCOPE = "https://www.googleapis.com/auth/androidmanagement";
     private static final Duration INTERACTIVE_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration BACKGROUND_TIMEOUT = Duration.ofSeconds(60);
     /** Resource names come from Google and from Pub/Sub messages; only this shape is ever put into a URL path. */
@@ -57,16 +53,25 @@ public final class Amapi {
         BACKGROUND
     }
 
-    private final GoogleAuth auth;
-    private final AndroidPluginContext context;
     private final AndroidSettings settings;
-    private final ObjectMapper json = new ObjectMapper();
+    private final GoogleClient google;
+    private final RetryPolicy interactive;
+    private final RetryPolicy background;
 
     @Inject
-    public Amapi(GoogleAuth auth, AndroidPluginContext context) {
-        this.auth = requireNonNull(auth, "auth is null");
-        this.context = requireNonNull(context, "context is null");
-        this.settings = context.settings();
+    public Amapi(AndroidServiceAccountKeys keys, AndroidPluginContext context) {
+        requireNonNull(keys, "keys is null");
+        this.settings = requireNonNull(context, "context is null").settings();
+        HttpClient http = GoogleClient.newHttpClient();
+        AccessTokens tokens = new AccessTokens(keys, new AccessTokens.Grant(SCOPE, Optional.empty(), settings.tokenUrl()), http, Clock.systemUTC());
+        this.google = new GoogleClient(tokens, http, Clock.systemUTC());
+        this.interactive = RetryPolicy.once(INTERACTIVE_TIMEOUT);
+        this.background = new RetryPolicy(settings.maxAttempts(), settings.retryDelay(), settings.maxRetryAfter(), BACKGROUND_TIMEOUT);
+    }
+
+    /** @return how the calls to Google have gone since the plugin started, for the admin's status */
+    public GoogleClient.Statistics statistics() {
+        return google.statistics();
     }
 
     /** {@code signupUrls.create}: where an admin signs the organisation up, coming back to {@code callbackUrl}. */
@@ -139,131 +144,13 @@ public final class Amapi {
     }
 
     private JsonNode call(String method, String pathAndQuery, Optional<JsonNode> body, Patience patience) throws GoogleException {
-        URI uri = URI.create(settings.apiUrl() + pathAndQuery);
-        int maxAttempts = patience == Patience.INTERACTIVE ? 1 : settings.maxAttempts();
-        Duration timeout = patience == Patience.INTERACTIVE ? INTERACTIVE_TIMEOUT : BACKGROUND_TIMEOUT;
-        boolean refreshed = false;
-        GoogleException last = null;
-        for (int attempt = 1; attempt <= maxAttempts; attempt++) {
-            context.called();
-            Duration wait;
-            try {
-                HttpResponse<byte[]> response = send(method, uri, body, timeout);
-                int status = response.statusCode();
-                if (status >= 200 && status < 300) {
-                    return parse(response.body());
-                }
-                GoogleException refusal = refusal(method, pathAndQuery, status, response.body());
-                if (status == 401 && !refreshed) {
-                    // A revoked or expired token: one fresh token, one more try, not counted as an attempt.
-                    auth.invalidate();
-                    refreshed = true;
-                    attempt--;
-                    continue;
-                }
-                if (!refusal.retriable()) {
-                    // Recorded as failed by the catch below, which this throw passes through; once, not twice.
-                    throw refusal;
-                }
-                last = refusal;
-                wait = status == 429 ? retryAfter(response).orElse(backoff(attempt)) : backoff(attempt);
-                if (wait.compareTo(settings.maxRetryAfter()) > 0) {
-                    break;
-                }
-            } catch (GoogleException e) {
-                if (!e.retriable()) {
-                    context.failed(e.getMessage());
-                    throw e;
-                }
-                last = e;
-                wait = backoff(attempt);
-            }
-            if (attempt == maxAttempts) {
-                break;
-            }
-            context.retried();
-            log.info("Google: {}; trying again in {} ms", last.getMessage(), wait.toMillis());
-            try {
-                Thread.sleep(wait.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        context.failed(last.getMessage());
-        throw new GoogleException(last.status(), last.getMessage(), true);
-    }
-
-    private HttpResponse<byte[]> send(String method, URI uri, Optional<JsonNode> body, Duration timeout) throws GoogleException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(timeout)
-                .header("Authorization", "Bearer " + auth.accessToken())
-                .header("Accept", "application/json");
-        if (body.isPresent()) {
-            try {
-                request.header("Content-Type", "application/json; charset=utf-8")
-                        .method(method, HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body.get())));
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        } else {
-            request.method(method, HttpRequest.BodyPublishers.noBody());
-        }
         try {
-            return context.http().send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            throw new GoogleException(0, "the Android Management API could not be reached: " + e.getMessage(), true);
+            return google.call(method, URI.create(settings.apiUrl() + pathAndQuery), body,
+                    patience == Patience.INTERACTIVE ? interactive : background);
         } catch (InterruptedException e) {
+            // The plugin is stopping: retriable, so the work is left for later as after any transient failure.
             Thread.currentThread().interrupt();
             throw new GoogleException(0, "interrupted while calling the Android Management API", true);
-        }
-    }
-
-    /** Google's errors are {@code {"error": {"code", "message", "status"}}}; its message is what an admin needs. */
-    private GoogleException refusal(String method, String pathAndQuery, int status, byte[] body) {
-        JsonNode error = parse(body).path("error");
-        String message = error.path("message").asText("");
-        String code = error.path("status").asText("");
-        String path = pathAndQuery.contains("?") ? pathAndQuery.substring(0, pathAndQuery.indexOf('?')) : pathAndQuery;
-        String text = "Google answered " + status + (code.isBlank() ? "" : " " + code) + " to " + method + " " + path
-                + (message.isBlank() ? "" : ": " + message);
-        return new GoogleException(status, text, status == 429 || status >= 500);
-    }
-
-    private Duration backoff(int attempt) {
-        long millis = settings.retryDelay().toMillis() << Math.min(attempt - 1, 20);
-        return Duration.ofMillis(Math.min(millis, MAX_BACKOFF.toMillis()));
-    }
-
-    /** {@code Retry-After} is either seconds or an HTTP date. */
-    private static Optional<Duration> retryAfter(HttpResponse<?> response) {
-        Optional<String> header = response.headers().firstValue("Retry-After").map(String::trim);
-        if (header.isEmpty()) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(Duration.ofSeconds(Math.max(0, Long.parseLong(header.get()))));
-        } catch (NumberFormatException notSeconds) {
-            try {
-                ZonedDateTime at = ZonedDateTime.parse(header.get(), DateTimeFormatter.RFC_1123_DATE_TIME);
-                Duration until = Duration.between(ZonedDateTime.now(at.getZone()), at);
-                return Optional.of(until.isNegative() ? Duration.ZERO : until);
-            } catch (DateTimeParseException notADate) {
-                return Optional.empty();
-            }
-        }
-    }
-
-    private JsonNode parse(byte[] body) {
-        if (body == null || body.length == 0) {
-            return json.createObjectNode();
-        }
-        try {
-            JsonNode node = json.readTree(body);
-            return node == null ? json.createObjectNode() : node;
-        } catch (IOException e) {
-            ObjectNode unreadable = json.createObjectNode();
-            unreadable.put("unreadable", true);
-            return unreadable;
         }
     }
 

@@ -10,6 +10,7 @@ import dev.shepherd.api.platform.NativeCommand;
 import dev.shepherd.api.platform.PlatformSupport;
 import dev.shepherd.api.policy.NativePayload;
 import dev.shepherd.api.policy.Setting;
+import dev.shepherd.google.GoogleException;
 import jakarta.inject.Inject;
 import org.pf4j.Extension;
 import org.slf4j.Logger;

@@ -1,6 +1,7 @@
 package dev.shepherd.plugins.android;
 
 import dev.shepherd.api.config.PluginConfig;
+import dev.shepherd.google.GoogleUrls;
 
 import java.net.URI;
 import java.time.Duration;
@@ -70,21 +71,8 @@ public record AndroidSettings(URI apiUrl, Optional<URI> tokenUrl, Optional<Strin
                 config.getDuration("operationPollInterval", Duration.ofMinutes(1)));
     }
 
-    /**
-     * Google's endpoints are reached over HTTPS; plain HTTP only to this machine, for a stand-in or a local relay,
-     * so credentials and tokens never cross a network in the clear.
-     */
-    static URI url(PluginConfig config, String key, String fallback) {
-        URI url;
-        try {
-            url = URI.create(config.get(key, fallback).trim().replaceAll("/+$", ""));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("plugin setting '" + key + "' is not a URL: " + e.getMessage(), e);
-        }
-        boolean loopback = "localhost".equals(url.getHost()) || "127.0.0.1".equals(url.getHost()) || "[::1]".equals(url.getHost());
-        if (url.getHost() == null || !("https".equals(url.getScheme()) || "http".equals(url.getScheme()) && loopback)) {
-            throw new IllegalArgumentException("plugin setting '" + key + "' must be an https URL (http only to localhost): " + url);
-        }
-        return url;
+    /** Google's endpoints carry credentials: https, or plain http to a loopback address only ({@link GoogleUrls}). */
+    private static URI url(PluginConfig config, String key, String fallback) {
+        return GoogleUrls.setting(key, config.get(key, fallback));
     }
 }

@@ -9,6 +9,7 @@ import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.policy.PolicyService;
 import dev.shepherd.api.policy.SettingState;
+import dev.shepherd.google.GoogleException;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 

@@ -13,6 +13,7 @@ import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.config.SecretSealer;
 import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.platform.EnrollmentInvitation;
+import dev.shepherd.google.GoogleException;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 

@@ -7,6 +7,10 @@ import dev.shepherd.api.config.ServerAddress;
 import dev.shepherd.api.http.AdminEndpoint;
 import dev.shepherd.api.http.AdminRequest;
 import dev.shepherd.api.http.DeviceResponse;
+import dev.shepherd.google.GoogleClient;
+import dev.shepherd.google.GoogleException;
+import dev.shepherd.google.JsonResponses;
+import dev.shepherd.google.ServiceAccount;
 import jakarta.inject.Inject;
 import org.pf4j.Extension;
 import org.slf4j.Logger;
@@ -35,17 +39,19 @@ public final class EnterpriseEndpoint implements AdminEndpoint {
     private static final Logger log = LoggerFactory.getLogger(EnterpriseEndpoint.class);
 
     private final Enterprises enterprises;
-    private final ServiceAccounts accounts;
+    private final AndroidServiceAccountKeys keys;
+    private final Amapi amapi;
     private final AndroidPluginContext context;
     private final ServerAddress address;
     private final PluginIdentity identity;
     private final ObjectMapper json = new ObjectMapper();
 
     @Inject
-    public EnterpriseEndpoint(Enterprises enterprises, ServiceAccounts accounts, AndroidPluginContext context, ServerAddress address,
-                              PluginIdentity identity) {
+    public EnterpriseEndpoint(Enterprises enterprises, AndroidServiceAccountKeys keys, Amapi amapi, AndroidPluginContext context,
+                              ServerAddress address, PluginIdentity identity) {
         this.enterprises = requireNonNull(enterprises, "enterprises is null");
-        this.accounts = requireNonNull(accounts, "accounts is null");
+        this.keys = requireNonNull(keys, "keys is null");
+        this.amapi = requireNonNull(amapi, "amapi is null");
         this.context = requireNonNull(context, "context is null");
         this.address = requireNonNull(address, "address is null");
         this.identity = requireNonNull(identity, "identity is null");
@@ -70,22 +76,22 @@ public final class EnterpriseEndpoint implements AdminEndpoint {
     public DeviceResponse handle(AdminRequest request) {
         boolean signup = request.path().equals("/enterprise/signup");
         if (!signup && !request.path().equals("/enterprise")) {
-            return Problems.problem(404, "Not found", "No such resource: " + request.path());
+            return JsonResponses.problem(404, "Not found", "No such resource: " + request.path());
         }
         try {
             if (signup) {
                 if (!request.method().equals("POST")) {
-                    return Problems.problem(405, "Method not allowed", "Use POST.").withHeader("Allow", "POST");
+                    return JsonResponses.problem(405, "Method not allowed", "Use POST.").withHeader("Allow", "POST");
                 }
                 String url = enterprises.startSignup(devicesUrl());
                 log.info("{} started an Android Enterprise signup", request.adminUsername());
-                return Problems.json(200, Map.of("signupUrl", url));
+                return JsonResponses.json(200, Map.of("signupUrl", url));
             }
             return switch (request.method()) {
-                case "GET" -> Problems.json(200, status());
+                case "GET" -> JsonResponses.json(200, status());
                 case "PUT" -> bind(request);
-                case "DELETE" -> enterprises.unbind() ? DeviceResponse.empty(204) : Problems.problem(404, "Not found", "No enterprise is bound.");
-                default -> Problems.problem(405, "Method not allowed", "Use GET, PUT or DELETE.").withHeader("Allow", "GET, PUT, DELETE");
+                case "DELETE" -> enterprises.unbind() ? DeviceResponse.empty(204) : JsonResponses.problem(404, "Not found", "No enterprise is bound.");
+                default -> JsonResponses.problem(405, "Method not allowed", "Use GET, PUT or DELETE.").withHeader("Allow", "GET, PUT, DELETE");
             };
         } catch (GoogleException e) {
             return Problems.google(e);
@@ -98,14 +104,14 @@ public final class EnterpriseEndpoint implements AdminEndpoint {
             JsonNode body = json.readTree(request.body());
             name = body == null ? "" : body.path("name").asText("");
         } catch (IOException e) {
-            return Problems.problem(400, "Bad request", "The body is JSON: {\"name\": \"enterprises/...\"}.");
+            return JsonResponses.problem(400, "Bad request", "The body is JSON: {\"name\": \"enterprises/...\"}.");
         }
         if (!name.matches("enterprises/[A-Za-z0-9_-]+")) {
-            return Problems.problem(400, "Bad request", "name: an enterprise's resource name, such as enterprises/LC01abcd.");
+            return JsonResponses.problem(400, "Bad request", "name: an enterprise's resource name, such as enterprises/LC01abcd.");
         }
         enterprises.bind(name);
         log.info("{} bound Android Enterprise {}", request.adminUsername(), name);
-        return Problems.json(200, status());
+        return JsonResponses.json(200, status());
     }
 
     private Map<String, Object> status() {
@@ -113,8 +119,8 @@ public final class EnterpriseEndpoint implements AdminEndpoint {
         body.put("enterprise", enterprises.bound().orElse(null));
         body.put("pubsubPushEndpoint", devicesUrl() + PubSubEndpoint.PATH + "?token=" + enterprises.pushSecret());
         body.put("pubsubTopic", context.settings().pubsubTopic().orElse(null));
-        body.put("serviceAccount", accounts.current().map(ServiceAccounts.Credentials::clientEmail).orElse(null));
-        AndroidPluginContext.GoogleStatus google = context.googleStatus();
+        body.put("serviceAccount", keys.current().map(ServiceAccount::clientEmail).orElse(null));
+        GoogleClient.Statistics google = amapi.statistics();
         Map<String, Object> calls = new LinkedHashMap<>();
         calls.put("calls", google.calls());
         calls.put("retried", google.retried());

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.config.SecretSealer;
+import dev.shepherd.google.GoogleException;
+import dev.shepherd.google.ServiceAccount;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
@@ -34,16 +36,16 @@ public final class Enterprises {
     private final PluginStorage storage;
     private final SecretSealer sealer;
     private final Amapi amapi;
-    private final ServiceAccounts accounts;
+    private final AndroidServiceAccountKeys keys;
     private final AndroidSettings settings;
     private final ObjectMapper json = new ObjectMapper();
 
     @Inject
-    public Enterprises(PluginStorage storage, SecretSealer sealer, Amapi amapi, ServiceAccounts accounts, AndroidPluginContext context) {
+    public Enterprises(PluginStorage storage, SecretSealer sealer, Amapi amapi, AndroidServiceAccountKeys keys, AndroidPluginContext context) {
         this.storage = requireNonNull(storage, "storage is null");
         this.sealer = requireNonNull(sealer, "sealer is null");
         this.amapi = requireNonNull(amapi, "amapi is null");
-        this.accounts = requireNonNull(accounts, "accounts is null");
+        this.keys = requireNonNull(keys, "keys is null");
         this.settings = requireNonNull(context, "context is null").settings();
     }
 
@@ -123,7 +125,7 @@ public final class Enterprises {
         if (configured.isPresent()) {
             return configured.get();
         }
-        return accounts.current().map(ServiceAccounts.Credentials::projectId)
+        return keys.current().map(ServiceAccount::projectId)
                 .orElseThrow(() -> new GoogleException(0, "No service-account key has been uploaded.", false));
     }
 

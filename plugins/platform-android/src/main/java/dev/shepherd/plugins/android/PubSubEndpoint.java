@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.http.DeviceEndpoint;
 import dev.shepherd.api.http.DeviceRequest;
 import dev.shepherd.api.http.DeviceResponse;
+import dev.shepherd.google.JsonResponses;
 import jakarta.inject.Inject;
 import org.pf4j.Extension;
 import org.slf4j.Logger;
@@ -58,11 +59,11 @@ public final class PubSubEndpoint implements DeviceEndpoint {
     @Override
     public DeviceResponse handle(DeviceRequest request) {
         if (!request.method().equals("POST")) {
-            return Problems.problem(405, "Method not allowed", "Pub/Sub pushes are POSTed.").withHeader("Allow", "POST");
+            return JsonResponses.problem(405, "Method not allowed", "Pub/Sub pushes are POSTed.").withHeader("Allow", "POST");
         }
         Optional<String> token = request.queryParameter("token");
         if (token.isEmpty() || !enterprises.isPushSecret(token.get())) {
-            return Problems.problem(401, "Unauthorized", "A push must carry this installation's push secret in ?token=.");
+            return JsonResponses.problem(401, "Unauthorized", "A push must carry this installation's push secret in ?token=.");
         }
         JsonNode message;
         JsonNode data;
@@ -70,18 +71,18 @@ public final class PubSubEndpoint implements DeviceEndpoint {
             JsonNode push = json.readTree(request.body());
             message = push == null ? null : push.path("message");
             if (message == null || !message.isObject()) {
-                return Problems.problem(400, "Bad request", "Not a Pub/Sub push: no message.");
+                return JsonResponses.problem(400, "Bad request", "Not a Pub/Sub push: no message.");
             }
             String encoded = message.path("data").asText("");
             data = encoded.isEmpty() ? json.createObjectNode() : json.readTree(Base64.getDecoder().decode(encoded));
         } catch (IOException | IllegalArgumentException e) {
-            return Problems.problem(400, "Bad request", "Not a Pub/Sub push: the body or its base64 data is malformed.");
+            return JsonResponses.problem(400, "Bad request", "Not a Pub/Sub push: the body or its base64 data is malformed.");
         }
         String type = message.path("attributes").path("notificationType").asText("");
         switch (type) {
             case "ENROLLMENT", "STATUS_REPORT" -> {
                 if (data == null || !data.isObject() || !Amapi.isResourceName(data.path("name").asText(""))) {
-                    return Problems.problem(400, "Bad request", type + " data is a Device with its name.");
+                    return JsonResponses.problem(400, "Bad request", type + " data is a Device with its name.");
                 }
                 sync.apply(data).ifPresent(work::reported);
             }

@@ -3,6 +3,7 @@ package dev.shepherd.plugins.android;
 import dev.shepherd.api.http.DeviceEndpoint;
 import dev.shepherd.api.http.DeviceRequest;
 import dev.shepherd.api.http.DeviceResponse;
+import dev.shepherd.google.GoogleException;
 import jakarta.inject.Inject;
 import org.pf4j.Extension;
 import org.slf4j.Logger;

@@ -1,10 +1,9 @@
 package dev.shepherd.plugins.chromeos;
 
 import dev.shepherd.api.config.PluginConfig;
+import dev.shepherd.google.GoogleUrls;
 
-import java.net.InetAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -33,7 +32,6 @@ public record ChromeOsSettings(Optional<String> adminUser, String customerId, UR
 
     public static final String DIRECTORY_URL = "https://admin.googleapis.com";
     public static final String POLICY_URL = "https://chromepolicy.googleapis.com";
-    public static final String TOKEN_URL = "https://oauth2.googleapis.com/token";
 
     /** Validates every part. */
     public ChromeOsSettings {
@@ -76,46 +74,8 @@ public record ChromeOsSettings(Optional<String> adminUser, String customerId, UR
                 config.getDuration("maxRetryAfter", Duration.ofMinutes(2)), config.getDuration("adminWait", Duration.ofSeconds(20)));
     }
 
-    /**
-     * Checks a Google URL: https, or plain http to a loopback address only, since the requests carry the access token
-     * (and the token request the signed assertion) that must not cross a network in the clear.
-     *
-     * @param key the setting's name, for the message
-     * @param value the URL
-     * @return the URL without a trailing slash
-     */
-    static URI checkedUrl(String key, String value) {
-        URI uri;
-        try {
-            uri = URI.create(value.trim().replaceAll("/+$", ""));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("plugin setting '" + key + "' is not a URL: " + value, e);
-        }
-        if (uri.getHost() == null || uri.getRawUserInfo() != null) {
-            throw new IllegalArgumentException("plugin setting '" + key + "' must be a URL with a host and no user info: " + value);
-        }
-        if ("https".equals(uri.getScheme()) || "http".equals(uri.getScheme()) && loopback(uri.getHost())) {
-            return uri;
-        }
-        throw new IllegalArgumentException("plugin setting '" + key + "' must be an https URL (http only to a loopback address): " + value);
-    }
-
+    /** Google's URLs carry credentials: https, or plain http to a loopback address only ({@link GoogleUrls}). */
     private static URI url(PluginConfig config, String key, String defaultValue) {
-        return checkedUrl(key, config.get(key, defaultValue));
-    }
-
-    private static boolean loopback(String host) {
-        if (host.equals("localhost")) {
-            return true;
-        }
-        // Literal addresses only: resolving a name here would ask DNS, which may answer differently later.
-        if (!host.matches("[0-9.]+|\\[[0-9a-fA-F:]+]")) {
-            return false;
-        }
-        try {
-            return InetAddress.getByName(host.replace("[", "").replace("]", "")).isLoopbackAddress();
-        } catch (UnknownHostException e) {
-            return false;
-        }
+        return GoogleUrls.setting(key, config.get(key, defaultValue));
     }
 }

@@ -13,6 +13,7 @@ import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.google.GoogleException;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import org.slf4j.Logger;
@@ -181,14 +182,14 @@ public final class ChromeOsWorker implements AutoCloseable {
      *
      * @return how it went
      */
-    private DirectorySync.Report syncNow() throws GoogleApiException, InterruptedException {
+    private DirectorySync.Report syncNow() throws GoogleException, InterruptedException {
         try {
             DirectorySync.Report report = sync.sync();
             lastSync = Optional.of(report);
             lastSyncError = Optional.empty();
             orgUnitPolicies.readBack();
             return report;
-        } catch (GoogleApiException e) {
+        } catch (GoogleException e) {
             lastSyncError = Optional.of(new SyncFailure(Instant.now(), e.getMessage()));
             throw e;
         } catch (RuntimeException e) {
@@ -215,7 +216,7 @@ public final class ChromeOsWorker implements AutoCloseable {
         syncsUnderWay.incrementAndGet();
         try {
             syncNow();
-        } catch (GoogleApiException e) {
+        } catch (GoogleException e) {
             log.warn("ChromeOS sync failed: {}", e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -271,8 +272,8 @@ public final class ChromeOsWorker implements AutoCloseable {
             try {
                 Optional<CommandResult> result = carryOut(command, googleId.get());
                 result.ifPresent(done -> bus.report(deviceId, done));
-            } catch (GoogleApiException e) {
-                if (e.isTransient()) {
+            } catch (GoogleException e) {
+                if (e.retriable()) {
                     log.info("Command {} for {} stays queued: {}", command.id(), deviceId, e.getMessage());
                 } else {
                     bus.report(deviceId, failed(command, e.getMessage()));
@@ -282,7 +283,7 @@ public final class ChromeOsWorker implements AutoCloseable {
     }
 
     /** @return the result, or empty when it comes later (an issued remote command) */
-    private Optional<CommandResult> carryOut(Command command, String googleId) throws GoogleApiException, InterruptedException {
+    private Optional<CommandResult> carryOut(Command command, String googleId) throws GoogleException, InterruptedException {
         if (command.type() == CommandType.INSTALL_PROFILE || command.type() == CommandType.REMOVE_PROFILE) {
             Optional<OrgUnits.OrgUnit> unit = orgUnits.current().of(command.deviceId());
             if (unit.isEmpty()) {
@@ -332,7 +333,7 @@ public final class ChromeOsWorker implements AutoCloseable {
      * @param googleId Google's id of the device
      * @param action the action
      */
-    public void act(String googleId, ChromeCommands.Action action) throws GoogleApiException, InterruptedException {
+    public void act(String googleId, ChromeCommands.Action action) throws GoogleException, InterruptedException {
         ObjectNode body = json.createObjectNode().put("action", action.action());
         action.deprovisionReason().ifPresent(reason -> body.put("deprovisionReason", reason));
         google.call("POST", device(googleId, "/action"), body);
@@ -359,8 +360,8 @@ public final class ChromeOsWorker implements AutoCloseable {
                 JsonNode answer = google.call("GET", device(record.path("googleDeviceId").asText(),
                         "/commands/" + URLEncoder.encode(record.path("googleCommandId").asText(), StandardCharsets.UTF_8)), null);
                 result = outcome(commandId, answer);
-            } catch (GoogleApiException e) {
-                if (e.isTransient()) {
+            } catch (GoogleException e) {
+                if (e.retriable()) {
                     continue;
                 }
                 result = Optional.of(new CommandResult(commandId, CommandState.FAILED, Map.of(), Optional.of(e.getMessage())));

@@ -8,6 +8,8 @@ import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.http.AdminEndpoint;
 import dev.shepherd.api.http.AdminRequest;
 import dev.shepherd.api.http.DeviceResponse;
+import dev.shepherd.google.GoogleException;
+import dev.shepherd.google.JsonResponses;
 import jakarta.inject.Inject;
 import org.pf4j.Extension;
 import org.slf4j.Logger;
@@ -70,7 +72,7 @@ public final class DeviceActionEndpoint implements AdminEndpoint {
     public DeviceResponse handle(AdminRequest request) throws InterruptedException {
         String[] parts = request.path().split("/");
         if (parts.length != 4 || !parts[3].equals("action")) {
-            return Responses.problem(404, "Not found", "Use POST /devices/{deviceId}/action.");
+            return JsonResponses.problem(404, "Not found", "Use POST /devices/{deviceId}/action.");
         }
         if (!request.method().equals("POST")) {
             return Responses.methodNotAllowed("POST");
@@ -79,27 +81,27 @@ public final class DeviceActionEndpoint implements AdminEndpoint {
         try {
             device = registry.find(DeviceId.parse(parts[2]));
         } catch (IllegalArgumentException e) {
-            return Responses.problem(404, "Not found", "No device " + parts[2] + ".");
+            return JsonResponses.problem(404, "Not found", "No device " + parts[2] + ".");
         }
         Optional<String> googleId = device.map(d -> d.hardwareIds().get(DirectorySync.HARDWARE_ID));
         if (googleId.isEmpty()) {
-            return Responses.problem(404, "Not found", "No ChromeOS device " + parts[2] + " synced from Google.");
+            return JsonResponses.problem(404, "Not found", "No ChromeOS device " + parts[2] + " synced from Google.");
         }
         ChromeCommands.Action action;
         try {
             JsonNode body = json.readTree(request.body());
             if (body == null || !body.path("action").isTextual()) {
-                return Responses.problem(400, "Bad request", "The body is {\"action\": one of " + ChromeCommands.ACTIONS + "}.");
+                return JsonResponses.problem(400, "Bad request", "The body is {\"action\": one of " + ChromeCommands.ACTIONS + "}.");
             }
             action = new ChromeCommands.Action(body.get("action").asText(),
                     Optional.ofNullable(body.get("deprovisionReason")).filter(JsonNode::isTextual).map(JsonNode::asText));
         } catch (IOException e) {
-            return Responses.problem(400, "Bad request", "The body is not JSON.");
+            return JsonResponses.problem(400, "Bad request", "The body is not JSON.");
         } catch (IllegalArgumentException e) {
-            return Responses.problem(400, "Bad request", e.getMessage());
+            return JsonResponses.problem(400, "Bad request", e.getMessage());
         }
         if (!google.connected()) {
-            return Responses.problem(409, "Not connected", "Upload the service account key and set 'adminUser' first.");
+            return JsonResponses.problem(409, "Not connected", "Upload the service account key and set 'adminUser' first.");
         }
         Future<Void> done = worker.submit(() -> {
             worker.act(googleId.get(), action);
@@ -108,11 +110,11 @@ public final class DeviceActionEndpoint implements AdminEndpoint {
         try {
             done.get(google.settings().adminWait().toMillis(), TimeUnit.MILLISECONDS);
             log.info("{} asked Google to {} ChromeOS device {}", request.adminUsername(), action.action(), parts[2]);
-            return Responses.json(200, Map.of("deviceId", parts[2], "action", action.action(), "status", "done"));
+            return JsonResponses.json(200, Map.of("deviceId", parts[2], "action", action.action(), "status", "done"));
         } catch (TimeoutException e) {
-            return Responses.json(202, Map.of("deviceId", parts[2], "action", action.action(), "status", "running"));
+            return JsonResponses.json(202, Map.of("deviceId", parts[2], "action", action.action(), "status", "running"));
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof GoogleApiException google) {
+            if (e.getCause() instanceof GoogleException google) {
                 return Responses.google(google);
             }
             throw new IllegalStateException("the action failed", e.getCause());

@@ -9,6 +9,7 @@ import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.EnrollmentClaim;
 import dev.shepherd.api.device.EnrollmentMethod;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.google.GoogleException;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import org.slf4j.Logger;
@@ -82,11 +83,11 @@ public final class DirectorySync {
      * Syncs every device and org unit.
      *
      * @return how it went
-     * @throws GoogleApiException when Google refused or kept failing; nothing of the sync is kept then but the devices
+     * @throws GoogleException when Google refused or kept failing; nothing of the sync is kept then but the devices
      *         already recorded
      * @throws InterruptedException when the plugin is stopping
      */
-    public Report sync() throws GoogleApiException, InterruptedException {
+    public Report sync() throws GoogleException, InterruptedException {
         Map<String, OrgUnits.OrgUnit> units = new TreeMap<>();
         JsonNode listed = google.call("GET", directory("/orgunits?type=all"), null);
         for (JsonNode unit : listed.path("organizationUnits")) {
@@ -163,10 +164,10 @@ public final class DirectorySync {
      *
      * @param device the device
      * @param googleId Google's id of it
-     * @throws GoogleApiException when Google refused or kept failing
+     * @throws GoogleException when Google refused or kept failing
      * @throws InterruptedException when the plugin is stopping
      */
-    public void refresh(DeviceId device, String googleId) throws GoogleApiException, InterruptedException {
+    public void refresh(DeviceId device, String googleId) throws GoogleException, InterruptedException {
         JsonNode chromebook = google.call("GET", directory("/devices/chromeos/" + URLEncoder.encode(googleId, StandardCharsets.UTF_8)
                 + "?projection=FULL"), null);
         registry.recordInventory(device, inventory(chromebook));

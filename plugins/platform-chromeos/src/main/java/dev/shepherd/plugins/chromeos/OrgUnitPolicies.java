@@ -13,6 +13,7 @@ import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.policy.PolicyService;
 import dev.shepherd.api.policy.Setting;
 import dev.shepherd.api.policy.SettingState;
+import dev.shepherd.google.GoogleException;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
@@ -66,10 +67,10 @@ public final class OrgUnitPolicies {
      * @param unit the device's org unit
      * @param command an {@code INSTALL_PROFILE} or {@code REMOVE_PROFILE}
      * @return the command's result
-     * @throws GoogleApiException when Google failed transiently; the command is left to be tried again
+     * @throws GoogleException when Google failed transiently; the command is left to be tried again
      * @throws InterruptedException when the plugin is stopping
      */
-    public CommandResult apply(OrgUnits.OrgUnit unit, Command command) throws GoogleApiException, InterruptedException {
+    public CommandResult apply(OrgUnits.OrgUnit unit, Command command) throws GoogleException, InterruptedException {
         String key = String.valueOf(command.parameters().get("settingKey"));
         String type = String.valueOf(command.parameters().get("settingType"));
         List<DeviceId> members = orgUnits.current().members(unit.path());
@@ -131,8 +132,8 @@ public final class OrgUnitPolicies {
             return new CommandResult(command.id(), CommandState.ACKNOWLEDGED, Map.of("orgUnit", unit.path()), Optional.empty());
         } catch (IllegalArgumentException e) {
             return failed(command, e.getMessage());
-        } catch (GoogleApiException e) {
-            if (e.isTransient()) {
+        } catch (GoogleException e) {
+            if (e.retriable()) {
                 throw e;
             }
             return failed(command, e.getMessage());
@@ -144,7 +145,7 @@ public final class OrgUnitPolicies {
      * both), and checks Google's answer: the define response is what Google now holds.
      */
     private CommandResult define(OrgUnits.OrgUnit unit, Command command, String key, ChromeNetworks.Definition definition)
-            throws GoogleApiException, InterruptedException {
+            throws GoogleException, InterruptedException {
         // Every device of the unit carries the same command; the first defines, the others find it defined.
         String fingerprint = fingerprint(definition);
         Optional<JsonNode> already = definedNetwork(unit, key);
@@ -210,7 +211,7 @@ public final class OrgUnitPolicies {
     }
 
     /** Removes what this setting defined on the unit, if anything; one Google no longer has counts as removed. */
-    private void undefine(OrgUnits.OrgUnit unit, String key) throws GoogleApiException, InterruptedException {
+    private void undefine(OrgUnits.OrgUnit unit, String key) throws GoogleException, InterruptedException {
         String storageKey = NETWORK_PREFIX + unit.id() + "/" + key;
         Optional<byte[]> stored = storage.get(storageKey);
         if (stored.isEmpty()) {
@@ -226,7 +227,7 @@ public final class OrgUnitPolicies {
         ObjectNode body = json.createObjectNode().put("networkId", defined.path("networkId").asText()).put("targetResource", unit.targetResource());
         try {
             google.call("POST", policyApi("/policies/networks:" + method), body);
-        } catch (GoogleApiException e) {
+        } catch (GoogleException e) {
             if (e.status() != 404) {
                 throw e;
             }
@@ -278,10 +279,10 @@ public final class OrgUnitPolicies {
      * Reads back what Google applies to each org unit and reports, for every setting its devices are meant to have,
      * whether Google's value matches ({@code INSTALLED}) or not ({@code FAILED}, with the difference).
      *
-     * @throws GoogleApiException when Google refused or kept failing
+     * @throws GoogleException when Google refused or kept failing
      * @throws InterruptedException when the plugin is stopping
      */
-    public void readBack() throws GoogleApiException, InterruptedException {
+    public void readBack() throws GoogleException, InterruptedException {
         OrgUnits.Snapshot snapshot = orgUnits.current();
         for (OrgUnits.OrgUnit unit : snapshot.units().values()) {
             Map<String, Optional<String>> differenceBySchema = new LinkedHashMap<>();
@@ -327,7 +328,7 @@ public final class OrgUnitPolicies {
      * read back: Google documents no resolvable certificate value to compare.
      */
     private void readBackNetwork(OrgUnits.OrgUnit unit, DeviceId device, Setting setting, Map<String, Optional<String>> cache)
-            throws GoogleApiException, InterruptedException {
+            throws GoogleException, InterruptedException {
         Optional<JsonNode> defined = definedNetwork(unit, setting.key());
         if (defined.isEmpty() || defined.get().path("certificate").asBoolean()) {
             return;
@@ -381,7 +382,7 @@ public final class OrgUnitPolicies {
     }
 
     /** What Google resolves for the unit and schema, where it differs from the compiled value. */
-    private Optional<String> difference(OrgUnits.OrgUnit unit, ChromePolicies.ChromePolicy policy) throws GoogleApiException, InterruptedException {
+    private Optional<String> difference(OrgUnits.OrgUnit unit, ChromePolicies.ChromePolicy policy) throws GoogleException, InterruptedException {
         JsonNode resolved = resolve(unit, policy.schema(), policy.targetKeys()).orElse(null);
         String target = policy.targetKeys().isEmpty() ? unit.path() : unit.path() + " " + policy.targetKeys();
         if (resolved == null) {
@@ -400,7 +401,7 @@ public final class OrgUnitPolicies {
 
     /** The value Google resolves for a schema on the unit (and additional target keys), following pages. */
     private Optional<JsonNode> resolve(OrgUnits.OrgUnit unit, String schema, Map<String, String> targetKeys)
-            throws GoogleApiException, InterruptedException {
+            throws GoogleException, InterruptedException {
         ObjectNode body = json.createObjectNode().put("policySchemaFilter", schema);
         body.set("policyTargetKey", targetKey(unit, targetKeys));
         Optional<String> pageToken = Optional.empty();

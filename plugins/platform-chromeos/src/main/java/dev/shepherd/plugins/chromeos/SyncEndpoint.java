@@ -3,6 +3,8 @@ package dev.shepherd.plugins.chromeos;
 import dev.shepherd.api.http.AdminEndpoint;
 import dev.shepherd.api.http.AdminRequest;
 import dev.shepherd.api.http.DeviceResponse;
+import dev.shepherd.google.GoogleException;
+import dev.shepherd.google.JsonResponses;
 import jakarta.inject.Inject;
 import org.pf4j.Extension;
 import org.slf4j.Logger;
@@ -66,30 +68,30 @@ public final class SyncEndpoint implements AdminEndpoint {
                 });
                 body.put("running", worker.syncing());
                 body.put("connected", google.connected());
-                return Responses.json(200, body);
+                return JsonResponses.json(200, body);
             }
             case "POST" -> {
                 if (!google.connected()) {
-                    return Responses.problem(409, "Not connected", "Upload the service account key (PUT .../service-account) and set the"
+                    return JsonResponses.problem(409, "Not connected", "Upload the service account key (PUT .../service-account) and set the"
                             + " plugin setting 'adminUser' before syncing.");
                 }
                 Future<DirectorySync.Report> sync;
                 try {
                     sync = worker.requestSync();
                 } catch (RejectedExecutionException e) {
-                    return Responses.problem(503, "Stopping", "The ChromeOS plugin is stopping; try again once it runs again.");
+                    return JsonResponses.problem(503, "Stopping", "The ChromeOS plugin is stopping; try again once it runs again.");
                 }
                 try {
-                    return Responses.json(200, report(sync.get(google.settings().adminWait().toMillis(), TimeUnit.MILLISECONDS)));
+                    return JsonResponses.json(200, report(sync.get(google.settings().adminWait().toMillis(), TimeUnit.MILLISECONDS)));
                 } catch (TimeoutException e) {
-                    return Responses.json(202, Map.of("status", "running", "detail", "The sync goes on; GET this resource for its outcome."));
+                    return JsonResponses.json(202, Map.of("status", "running", "detail", "The sync goes on; GET this resource for its outcome."));
                 } catch (ExecutionException e) {
-                    if (e.getCause() instanceof GoogleApiException google) {
+                    if (e.getCause() instanceof GoogleException google) {
                         return Responses.google(google);
                     }
                     // Answered rather than thrown: an exception out of a plugin call takes the whole plugin out of service.
                     log.warn("ChromeOS sync failed", e.getCause());
-                    return Responses.problem(500, "Sync failed", worker.lastSyncError().map(ChromeOsWorker.SyncFailure::message)
+                    return JsonResponses.problem(500, "Sync failed", worker.lastSyncError().map(ChromeOsWorker.SyncFailure::message)
                             .orElse("The sync stopped on an error in Shepherd; the server log has the details."));
                 }
             }
