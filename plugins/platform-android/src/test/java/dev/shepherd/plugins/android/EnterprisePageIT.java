@@ -137,6 +137,7 @@ class EnterprisePageIT {
         assertThat(console.mainText()).contains("LC01local", "projects/shepherd-test-project/topics/amapi", "Pub/Sub push subscription",
                 "Bind a different enterprise", "3 (0 retried, 1 failed)").doesNotContain(SIGNUP_LINK);
         console.screenshot("android-enterprise");
+        assertThat(console.accessibilityViolations("moderate")).as("WCAG 2.1 A/AA, moderate impact or worse").isEmpty();
 
         // An enterprise made before, bound by its ID; an ID that cannot be one is explained without asking the server.
         console.driver().findElement(By.xpath("//summary[.='Bind a different enterprise']")).click();

@@ -123,6 +123,7 @@ class GoogleConnectionPageIT {
             assertThat(server.server().kernel().devices().idByHardwareId(Platform.CHROMEOS, "chromeDeviceId", chromebook)).isPresent();
         }
         console.screenshot("chromeos-google");
+        assertThat(console.accessibilityViolations("moderate")).as("WCAG 2.1 A/AA, moderate impact or worse").isEmpty();
 
         // Google refuses: its words, and what to check. (Twice, in case the first scheduled sync takes one refusal.)
         String refusal = "{\"error\":{\"code\":403,\"message\":\"Not Authorized to access this resource/api\",\"status\":\"PERMISSION_DENIED\"}}";
