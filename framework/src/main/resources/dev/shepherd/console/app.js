@@ -61,9 +61,26 @@ function renderNav(current) {
 
 let generation = 0;
 
+/**
+ * Draws the page for the current address. While it loads, the content area is aria-busy; once drawn, its
+ * data-route names the address it shows (for assistive technology and for tests, which wait for both).
+ */
 async function route() {
   generation += 1;
   const mine = generation;
+  const address = location.hash || '#/';
+  main.setAttribute('aria-busy', 'true');
+  try {
+    await draw(mine);
+  } finally {
+    if (mine === generation) {
+      main.dataset.route = address;
+      main.removeAttribute('aria-busy');
+    }
+  }
+}
+
+async function draw(mine) {
   if (!api.me) {
     document.getElementById('top').hidden = true;
     document.title = 'Sign in · Shepherd';

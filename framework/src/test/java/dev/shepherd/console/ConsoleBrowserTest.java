@@ -949,9 +949,7 @@ class ConsoleBrowserTest {
         for (String page : List.of("#/", "#/devices", "#/devices/" + devices.get(0), "#/commands", "#/commands/" + batch, "#/enrollment",
                 "#/groups", "#/groups/" + group, "#/policies", "#/policies/new", "#/policies/" + policy, "#/policies/" + policy + "/edit",
                 "#/compliance", "#/plugins", "#/admins", "#/api-tokens", "#/audit")) {
-            browser.get(server.uri("/" + page).toString());
-            wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("main h1")));
-            wait.until(ExpectedConditions.invisibilityOfElementLocated(By.cssSelector("main .loading")));
+            console.open(page);
             List<String> found = console.accessibilityViolations("moderate");
             if (!found.isEmpty()) {
                 problems.put(page, found);

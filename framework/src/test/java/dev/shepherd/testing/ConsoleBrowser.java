@@ -113,14 +113,28 @@ public final class ConsoleBrowser implements AutoCloseable {
 
     /** Opens a console address such as {@code #/devices} and waits for the page's heading. */
     public void open(String hash, String heading) {
-        driver.get(server.uri("/" + hash).toString());
+        open(hash);
         waitForHeading(heading);
+    }
+
+    /**
+     * Opens a console address and waits until the console has drawn it: its content area names the address it shows
+     * ({@code data-route}) and is no longer {@code aria-busy}.
+     */
+    public void open(String hash) {
+        driver.get(server.uri("/" + hash).toString());
+        wait.until(driver -> hash.equals(driver.findElement(By.id("main")).getDomAttribute("data-route")) && !busy());
     }
 
     /** Waits until the page's heading reads this and it has finished loading. */
     public void waitForHeading(String text) {
         wait.until(ExpectedConditions.textToBe(By.cssSelector("main h1"), text));
         wait.until(ExpectedConditions.invisibilityOfElementLocated(By.cssSelector("main .loading")));
+        wait.until(driver -> !busy());
+    }
+
+    private boolean busy() {
+        return "true".equals(driver.findElement(By.id("main")).getDomAttribute("aria-busy"));
     }
 
     /** Waits until the page's main area shows this text. */
