@@ -1,5 +1,8 @@
 package dev.shepherd.google;
 
+import dev.shepherd.testing.TestSecrets;
+import dev.shepherd.testing.TestClock;
+import dev.shepherd.testing.MemoryPluginStorage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -22,9 +25,9 @@ class AccessTokensTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
     private static final String SCOPES = "https://www.googleapis.com/auth/one https://www.googleapis.com/auth/two";
 
-    private final MutableClock clock = new MutableClock(Instant.parse("2024-05-02T08:00:00Z"));
+    private final TestClock clock = new TestClock(Instant.parse("2024-05-02T08:00:00Z"));
     private final HttpClient http = GoogleClient.newHttpClient();
-    private final ServiceAccountKeys keys = new ServiceAccountKeys(new InMemoryStorage(), new InMemoryStorage.InvertingSealer(), "key", Set.of());
+    private final ServiceAccountKeys keys = new ServiceAccountKeys(new MemoryPluginStorage(), TestSecrets.sealer(), "key", Set.of());
     private LoopbackGoogle google;
 
     @BeforeEach

@@ -1,5 +1,8 @@
 package dev.shepherd.google;
 
+import dev.shepherd.testing.TestSecrets;
+import dev.shepherd.testing.TestClock;
+import dev.shepherd.testing.MemoryPluginStorage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;
@@ -28,8 +31,8 @@ class GoogleClientTest {
     /** Three tries, backing off briefly so the tests stay fast, waiting out a Retry-After of up to ten seconds. */
     private static final RetryPolicy PATIENT = new RetryPolicy(3, Duration.ofMillis(20), Duration.ofSeconds(10), Duration.ofSeconds(5));
 
-    private final MutableClock clock = new MutableClock(Instant.parse("2024-05-02T08:00:00Z"));
-    private final ServiceAccountKeys keys = new ServiceAccountKeys(new InMemoryStorage(), new InMemoryStorage.InvertingSealer(), "key", Set.of());
+    private final TestClock clock = new TestClock(Instant.parse("2024-05-02T08:00:00Z"));
+    private final ServiceAccountKeys keys = new ServiceAccountKeys(new MemoryPluginStorage(), TestSecrets.sealer(), "key", Set.of());
     private LoopbackGoogle google;
     private GoogleClient client;
 

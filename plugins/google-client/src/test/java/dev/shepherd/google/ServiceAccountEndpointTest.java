@@ -1,5 +1,7 @@
 package dev.shepherd.google;
 
+import dev.shepherd.testing.TestSecrets;
+import dev.shepherd.testing.MemoryPluginStorage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.http.AdminRequest;
@@ -34,8 +36,8 @@ class ServiceAccountEndpointTest {
         }
     }
 
-    private final InMemoryStorage storage = new InMemoryStorage();
-    private final ServiceAccountKeys keys = new ServiceAccountKeys(storage, new InMemoryStorage.InvertingSealer(), "service-account", Set.of());
+    private final MemoryPluginStorage storage = new MemoryPluginStorage();
+    private final ServiceAccountKeys keys = new ServiceAccountKeys(storage, TestSecrets.sealer(), "service-account", Set.of());
     private final AcmeEndpoint endpoint = new AcmeEndpoint(keys);
 
     @Test

@@ -1,5 +1,7 @@
 package dev.shepherd.google;
 
+import dev.shepherd.testing.TestSecrets;
+import dev.shepherd.testing.MemoryPluginStorage;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 
@@ -11,8 +13,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ServiceAccountKeysTest {
 
-    private final InMemoryStorage storage = new InMemoryStorage();
-    private final InMemoryStorage.InvertingSealer sealer = new InMemoryStorage.InvertingSealer();
+    private final MemoryPluginStorage storage = new MemoryPluginStorage();
+    private final dev.shepherd.api.config.SecretSealer sealer = TestSecrets.sealer();
     private final ServiceAccountKeys keys = new ServiceAccountKeys(storage, sealer, "service-account", Set.of("project_id"));
     private final ObjectNode key = TestKeys.key(TestKeys.PAIR, "https://oauth2.googleapis.com/token");
 

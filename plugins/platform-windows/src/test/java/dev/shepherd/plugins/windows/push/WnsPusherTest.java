@@ -1,5 +1,6 @@
 package dev.shepherd.plugins.windows.push;
 
+import dev.shepherd.testing.MemoryPluginStorage;
 import dev.shepherd.api.config.PluginIdentity;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,4 +1,4 @@
-package dev.shepherd.plugins.windows.push;
+package dev.shepherd.testing;
 
 import dev.shepherd.api.config.PluginStorage;
 
@@ -6,8 +6,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
 
-/** A plugin's key/value storage in memory, for tests of components that keep their state there. */
-final class MemoryPluginStorage implements PluginStorage {
+/**
+ * A plugin's key/value storage in memory, for unit tests of plugin components that keep their state there (the
+ * kernel gives running plugins a durable one, {@code JdbcPluginKeyValueStore}).
+ */
+public final class MemoryPluginStorage implements PluginStorage {
 
     private final ConcurrentSkipListMap<String, byte[]> values = new ConcurrentSkipListMap<>();
 
