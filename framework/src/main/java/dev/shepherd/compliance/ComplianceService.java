@@ -161,9 +161,7 @@ public final class ComplianceService {
             if (before.isEmpty()) {
                 return Optional.<ComplianceRule>empty();
             }
-            if (expectedVersion.isPresent() && expectedVersion.getAsLong() != before.get().version()) {
-                throw new IllegalStateException("compliance rule " + id + " is at version " + before.get().version());
-            }
+            checkVersion(before.get(), expectedVersion);
             try (PreparedStatement update = tx.connection().prepareStatement(
                     "UPDATE compliance_rule SET enabled = ?, updated_at = ?, row_version = row_version + 1 WHERE id = ?")) {
                 update.setShort(1, (short) (enabled ? 1 : 0));
@@ -176,6 +174,64 @@ public final class ComplianceService {
             enqueueScope(tx, before.get().groupId());
             return find(tx.connection(), id);
         });
+    }
+
+    /**
+     * Replaces what a rule checks, where, with which grace period and remediation; the devices it applied to and those
+     * it applies to now are evaluated again. Its on/off state stays as it was.
+     *
+     * @return the rule as changed; empty when there is no such rule
+     * @throws IllegalArgumentException naming what is wrong with the parameters
+     * @throws ComplianceConflictException when the rule changed since the expected version, or another rule has the name
+     */
+    public Optional<ComplianceRule> update(Actor actor, String id, String name, ComplianceCheck check, JsonNode parameters,
+                                           Optional<String> groupId, int graceHours, List<RemediationStep> remediation,
+                                           OptionalLong expectedVersion) {
+        validate(name, check, parameters, graceHours);
+        return transactions.inTransaction("change a compliance rule", tx -> {
+            Optional<ComplianceRule> before = find(tx.connection(), id);
+            if (before.isEmpty()) {
+                return Optional.<ComplianceRule>empty();
+            }
+            checkVersion(before.get(), expectedVersion);
+            try (PreparedStatement update = tx.connection().prepareStatement("""
+                    UPDATE compliance_rule SET name = ?, kind = ?, parameters = ?, group_id = ?, grace_hours = ?, actions = ?,
+                                               updated_at = ?, row_version = row_version + 1 WHERE id = ?""")) {
+                update.setString(1, name);
+                update.setString(2, check.name());
+                update.setString(3, parameters.toString());
+                if (groupId.isPresent()) {
+                    update.setString(4, groupId.get());
+                } else {
+                    update.setNull(4, Types.CHAR);
+                }
+                update.setInt(5, graceHours);
+                update.setString(6, json.write(remediation));
+                update.setTimestamp(7, Timestamp.from(clock.instant()));
+                update.setString(8, id);
+                update.executeUpdate();
+            } catch (SQLIntegrityConstraintViolationException e) {
+                if (groupId.isPresent() && e.getSQLState().equals("23503")) {
+                    throw new IllegalArgumentException("no group " + groupId.get());
+                }
+                throw new ComplianceConflictException("a compliance rule named '" + name + "' exists already");
+            }
+            ComplianceRule after = find(tx.connection(), id).orElseThrow();
+            audit.append(tx, new AuditRecord(actor, "compliance-rule.update", "compliance-rule", id,
+                    Optional.of(json.write(before.get())), Optional.of(json.write(after))));
+            enqueueScope(tx, before.get().groupId());
+            if (!before.get().groupId().equals(groupId)) {
+                enqueueScope(tx, groupId);
+            }
+            return Optional.of(after);
+        });
+    }
+
+    private static void checkVersion(ComplianceRule rule, OptionalLong expectedVersion) {
+        if (expectedVersion.isPresent() && expectedVersion.getAsLong() != rule.version()) {
+            throw new ComplianceConflictException("compliance rule " + rule.id() + " is at version " + rule.version() + ", not "
+                    + expectedVersion.getAsLong() + "; reload it and apply the change again");
+        }
     }
 
     /** @return false when there is no such rule */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.device.EnrollmentRefusedException;
 import dev.shepherd.command.CommandRefusedException;
 import dev.shepherd.device.DeviceConflictException;
+import dev.shepherd.compliance.ComplianceConflictException;
 import dev.shepherd.group.GroupConflictException;
 import dev.shepherd.policy.InvalidSettingsException;
 import dev.shepherd.policy.PolicyConflictException;
@@ -151,7 +152,8 @@ public final class AdminApiHandler implements HttpHandler {
         } catch (InvalidSettingsException e) {
             io.sendProblem(exchange, new Problem("https://shepherd.dev/problems/invalid-settings", "Invalid settings", 400,
                     "The policy's settings do not validate.", e.problems()));
-        } catch (DeviceConflictException | GroupConflictException | PolicyConflictException | CommandRefusedException
+        } catch (DeviceConflictException | GroupConflictException | PolicyConflictException | ComplianceConflictException
+                 | CommandRefusedException
                  | EnrollmentRefusedException | AdminUserStore.DuplicateUserException e) {
             io.sendProblem(exchange, Problem.conflict(e.getMessage()));
         } catch (IllegalArgumentException e) {

@@ -58,6 +58,18 @@ final class ComplianceResource {
                 AdminRoute.get("/api/v1/compliance/rules/{id}", Permission.COMPLIANCE_READ).tag("compliance").summary("One rule")
                         .returns(ComplianceRule.class).handle(request -> kernel.compliance().rule(request.path("id"))
                                 .orElseThrow(() -> ApiException.notFound("No compliance rule has the id '" + request.path("id") + "'."))),
+                AdminRoute.put("/api/v1/compliance/rules/{id}", Permission.COMPLIANCE_WRITE).tag("compliance")
+                        .summary("Change a rule: what it checks, where, its grace period and remediation (If-Match: the version you saw)")
+                        .body(NewRule.class).returns(ComplianceRule.class).handle(request -> {
+                            NewRule body = request.body(NewRule.class);
+                            if (body.remediation().orElse(List.of()).stream().anyMatch(step -> step.action() == dev.shepherd.compliance.Remediation.ENTERPRISE_WIPE)) {
+                                CommandResource.checkWipe(request, dev.shepherd.api.command.CommandType.ENTERPRISE_WIPE);
+                            }
+                            return kernel.compliance().update(request.actor(), request.path("id"), body.name(), body.check(),
+                                    body.parameters().orElseGet(() -> kernel.json().mapper().createObjectNode()), body.groupId(),
+                                    body.graceHours().orElse(0), body.remediation().orElse(List.of()), request.ifMatch())
+                                    .orElseThrow(() -> ApiException.notFound("No compliance rule has the id '" + request.path("id") + "'."));
+                        }),
                 AdminRoute.patch("/api/v1/compliance/rules/{id}", Permission.COMPLIANCE_WRITE).tag("compliance")
                         .summary("Turn a rule on or off").body(RuleSwitch.class).returns(ComplianceRule.class)
                         .handle(request -> kernel.compliance().setEnabled(request.actor(), request.path("id"),

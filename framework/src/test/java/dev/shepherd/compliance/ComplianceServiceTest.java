@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.Map;
 import java.util.Optional;
 
@@ -132,6 +133,38 @@ class ComplianceServiceTest {
             assertThat(decision.failing()).isEmpty();
             assertThat(decision.allowed()).isTrue();
         });
+    }
+
+    @Test
+    void aChangedRuleJudgesItsDevicesAgainAndAnOutdatedChangeIsRefused() throws IOException {
+        DeviceId device = test.enrollId(Platform.IOS, "OLDER");
+        test.kernel().devices().recordInventory(PLUGIN, device, Map.of("os.version", "17.2"));
+        ComplianceRule rule = rule("Recent iOS", ComplianceCheck.MIN_OS_VERSION, "{\"version\":\"17.4\"}", 0, List.of());
+        compliance.evaluatePending();
+        assertThat(compliance.accessDecision(device).orElseThrow().state()).isEqualTo(ComplianceState.NON_COMPLIANT);
+
+        ComplianceRule changed = compliance.update(TestKernel.ADMIN, rule.id(), "Recent enough iOS", ComplianceCheck.MIN_OS_VERSION,
+                json.readTree("{\"version\":\"17.0\"}"), Optional.empty(), 24, List.of(new RemediationStep(0, Remediation.NOTIFY)),
+                OptionalLong.of(rule.version())).orElseThrow();
+        compliance.evaluatePending();
+
+        assertThat(changed.name()).isEqualTo("Recent enough iOS");
+        assertThat(changed.graceHours()).isEqualTo(24);
+        assertThat(changed.version()).isEqualTo(rule.version() + 1);
+        assertThat(changed.enabled()).as("its on/off state is kept").isTrue();
+        assertThat(compliance.accessDecision(device).orElseThrow().state()).isEqualTo(ComplianceState.COMPLIANT);
+        assertThatThrownBy(() -> compliance.update(TestKernel.ADMIN, rule.id(), "Stale", ComplianceCheck.MIN_OS_VERSION,
+                json.readTree("{\"version\":\"18.0\"}"), Optional.empty(), 0, List.of(), OptionalLong.of(rule.version())))
+                .isInstanceOf(ComplianceConflictException.class).hasMessageContaining("reload it");
+        rule("Encrypted", ComplianceCheck.STORAGE_ENCRYPTED, "{}", 0, List.of());
+        assertThatThrownBy(() -> compliance.update(TestKernel.ADMIN, rule.id(), "Encrypted", ComplianceCheck.STORAGE_ENCRYPTED,
+                json.readTree("{}"), Optional.empty(), 0, List.of(), OptionalLong.empty()))
+                .isInstanceOf(ComplianceConflictException.class).hasMessageContaining("exists already");
+        assertThatThrownBy(() -> compliance.update(TestKernel.ADMIN, rule.id(), "Broken", ComplianceCheck.MIN_OS_VERSION,
+                json.readTree("{}"), Optional.empty(), 0, List.of(), OptionalLong.empty())).isInstanceOf(IllegalArgumentException.class);
+        assertThat(compliance.rule(rule.id()).orElseThrow().name()).as("refused changes leave it as it was").isEqualTo("Recent enough iOS");
+        assertThat(compliance.update(TestKernel.ADMIN, "no-such-rule", "X", ComplianceCheck.STORAGE_ENCRYPTED, json.readTree("{}"),
+                Optional.empty(), 0, List.of(), OptionalLong.empty())).isEmpty();
     }
 
     @Test

@@ -439,6 +439,24 @@ class ConsoleBrowserTest {
         assertThat(failing).contains("Kiosks encrypted: storage is not encrypted");
         screenshot("41-compliance-non-compliant");
 
+        // The rule is edited in the same form, filled with it: a day's grace and a quarantine after it.
+        browser.findElement(By.cssSelector("button[aria-label='Edit Kiosks encrypted']")).click();
+        wait.until(ExpectedConditions.textToBe(By.cssSelector("form h2"), "Edit the rule “Kiosks encrypted”"));
+        assertThat(browser.findElement(By.name("name")).getDomProperty("value")).isEqualTo("Kiosks encrypted");
+        assertThat(new Select(labelledControl("Step 1: action")).getFirstSelectedOption().getDomAttribute("value")).isEqualTo("NOTIFY");
+        WebElement grace = browser.findElement(By.name("graceHours"));
+        grace.clear();
+        grace.sendKeys("24");
+        browser.findElement(By.xpath("//button[.='Add a remediation step']")).click();
+        new Select(labelledControl("Step 2: action")).selectByValue("QUARANTINE");
+        browser.findElement(By.xpath("//button[.='Save rule']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.xpath("//h2[.='Rules']/following-sibling::table"), "1 day"));
+        assertThat(browser.findElement(By.cssSelector("form h2")).getText()).as("back to a new rule").isEqualTo("New rule");
+        var edited = server.server().kernel().compliance().rule(rule.id()).orElseThrow();
+        assertThat(edited.graceHours()).isEqualTo(24);
+        assertThat(edited.remediation()).extracting(RemediationStep::action).containsExactly(Remediation.NOTIFY, Remediation.QUARANTINE);
+        assertThat(edited.version()).isEqualTo(rule.version() + 1);
+
         // A parameter the server refuses is explained next to the form.
         browser.findElement(By.name("name")).sendKeys("Recent check-in");
         new Select(browser.findElement(By.name("check"))).selectByVisibleText("Checked in recently");

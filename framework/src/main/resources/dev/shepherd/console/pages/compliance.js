@@ -59,15 +59,30 @@ export const compliancePage = {
     const groupName = id => groups.find(group => group.id === id)?.name ?? id;
     const list = h('section', { 'aria-labelledby': 'rules-title' });
     const failing = h('section', { 'aria-labelledby': 'failing-title' });
+    // The form at the top: a new rule, or the rule being edited.
+    const formSlot = h('div', {});
+    const showNewForm = () => replace(formSlot, ruleForm(api, groups, reload));
     replace(main, heading('Compliance'),
       h('p', { class: 'lead' }, 'Rules say what a compliant device looks like. A device failing a rule for longer than its grace period is non-compliant, loses access to corporate resources, and gets the rule’s remediation.'));
-    if (canWrite) main.append(ruleForm(api, groups, reload));
+    if (canWrite) {
+      showNewForm();
+      main.append(formSlot);
+    }
     main.append(list, failing);
     drawRules(rules);
     await drawFailing();
 
     async function reload() {
       drawRules(await api.get('/api/v1/compliance/rules'));
+    }
+
+    function edit(rule) {
+      replace(formSlot, ruleForm(api, groups, async () => {
+        showNewForm();
+        await reload();
+        await drawFailing();
+      }, rule, showNewForm));
+      formSlot.querySelector('h2').focus();
     }
 
     function drawRules(current) {
@@ -82,6 +97,7 @@ export const compliancePage = {
               : 'None',
             rule.enabled ? 'On' : 'Off',
             canWrite ? h('div', { class: 'row-actions' },
+              h('button', { type: 'button', class: 'link', 'aria-label': `Edit ${rule.name}`, onclick: () => edit(rule) }, 'Edit'),
               h('button', {
                 type: 'button', class: 'link', 'aria-label': `${rule.enabled ? 'Turn off' : 'Turn on'} ${rule.name}`,
                 onclick: async () => {
@@ -146,8 +162,12 @@ export const compliancePage = {
   },
 };
 
-function ruleForm(api, groups, reload) {
-  const name = h('input', { name: 'name', required: true, maxlength: 200 });
+/**
+ * The rule form: a new rule, or, given a rule, that rule to change (sent with If-Match, so a change saved meanwhile is
+ * not overwritten); `cancel` leaves the edit.
+ */
+function ruleForm(api, groups, reload, rule = null, cancel = null) {
+  const name = h('input', { name: 'name', required: true, maxlength: 200, value: rule?.name ?? '' });
   const check = h('select', { name: 'check' }, CHECKS.map(candidate => h('option', { value: candidate.check }, candidate.label)));
   const checkField = field('Check', check, CHECKS[0].text);
   const parameter = h('div', { class: 'parameter' });
@@ -177,9 +197,10 @@ function ruleForm(api, groups, reload) {
   check.addEventListener('change', showParameter);
   showParameter();
 
-  const addStep = () => {
-    const after = h('input', { name: 'afterHours', type: 'number', min: 0, max: 8760, step: 1, value: 0 });
-    const action = h('select', { name: 'action' }, actions.map(remediation => h('option', { value: remediation.action }, remediation.label)));
+  const addStep = existing => {
+    const after = h('input', { name: 'afterHours', type: 'number', min: 0, max: 8760, step: 1, value: existing?.afterHours ?? 0 });
+    const action = h('select', { name: 'action' }, actions.map(remediation =>
+      h('option', { value: remediation.action, selected: remediation.action === existing?.action }, remediation.label)));
     const number = steps.children.length + 1;
     const item = h('li', { class: 'step' },
       field(`Step ${number}: hours after the grace period`, after), field(`Step ${number}: action`, action),
@@ -191,13 +212,22 @@ function ruleForm(api, groups, reload) {
         },
       }, 'Remove'));
     steps.append(item);
-    after.focus();
+    if (!existing) after.focus();
   };
-  const addButton = h('button', { type: 'button', class: 'secondary', onclick: addStep }, 'Add a remediation step');
+  const addButton = h('button', { type: 'button', class: 'secondary', onclick: () => addStep() }, 'Add a remediation step');
+  if (rule) {
+    check.value = rule.check;
+    showParameter();
+    const value = rule.parameters?.[checkOf(rule)?.parameter?.name];
+    if (input && value !== undefined) input.value = Array.isArray(value) ? value.join('\n') : String(value);
+    group.value = rule.groupId ?? '';
+    grace.value = String(rule.graceHours);
+    rule.remediation.forEach(step => addStep(step));
+  }
   const remediationId = uid('remediation');
 
   const form = h('form', { class: 'card', 'aria-labelledby': 'new-rule-title', novalidate: true },
-    h('h2', { id: 'new-rule-title' }, 'New rule'),
+    h('h2', { id: 'new-rule-title', tabindex: '-1' }, rule ? `Edit the rule “${rule.name}”` : 'New rule'),
     h('div', { class: 'grid' }, field('Name', name), checkField, parameter, field('Applies to', group),
       field('Grace period in hours', grace, 'How long a device may fail the rule before it counts as non-compliant; 0 for at once.')),
     h('fieldset', { 'aria-describedby': remediationId },
@@ -205,7 +235,8 @@ function ruleForm(api, groups, reload) {
       h('p', { class: 'hint', id: remediationId }, 'What is done to a device that still fails the rule after its grace period, in order. Without steps, the device is only marked non-compliant.'),
       steps, addButton),
     feedback,
-    h('button', { type: 'submit', class: 'primary' }, 'Create rule'));
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, rule ? 'Save rule' : 'Create rule'),
+      rule ? h('button', { type: 'button', class: 'secondary', onclick: cancel }, 'Cancel') : null));
   form.addEventListener('submit', async event => {
     event.preventDefault();
     if (blank(name, feedback, 'Give the rule a name.')) return;
@@ -224,8 +255,13 @@ function ruleForm(api, groups, reload) {
       action: step.querySelector('[name=action]').value,
     }));
     try {
-      const rule = await api.post('/api/v1/compliance/rules', body);
-      replace(feedback, message('info', `Rule “${rule.name}” created. Devices are being checked against it.`));
+      if (rule) {
+        await api.put(`/api/v1/compliance/rules/${encodeURIComponent(rule.id)}`, body, { 'If-Match': `"${rule.version}"` });
+        await reload();
+        return;
+      }
+      const created = await api.post('/api/v1/compliance/rules', body);
+      replace(feedback, message('info', `Rule “${created.name}” created. Devices are being checked against it.`));
       form.reset();
       replace(steps);
       showParameter();
