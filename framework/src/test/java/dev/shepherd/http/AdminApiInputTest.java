@@ -133,6 +133,24 @@ class AdminApiInputTest {
     }
 
     @Test
+    void aComplianceRuleChangedMeanwhileIsAConflictNotAServerError() throws IOException {
+        HttpResponse<String> created = send("POST", "/api/v1/compliance/rules",
+                "{\"name\": \"Guarded rule\", \"check\": \"STORAGE_ENCRYPTED\"}", ADMIN);
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        String id = json.readTree(created.body()).path("id").asText();
+        String change = "{\"name\": \"Guarded rule\", \"check\": \"STORAGE_ENCRYPTED\", \"graceHours\": 12}";
+
+        HttpResponse<String> updated = server.send(request("PUT", "/api/v1/compliance/rules/" + id, change, ADMIN).header("If-Match", "\"1\"").build());
+        assertThat(updated.statusCode()).as(updated.body()).isEqualTo(200);
+        assertThat(json.readTree(updated.body()).path("graceHours").asInt()).isEqualTo(12);
+        assertProblem(server.send(request("PUT", "/api/v1/compliance/rules/" + id, change, ADMIN).header("If-Match", "\"1\"").build()),
+                409, "reload it");
+        assertProblem(server.send(request("PATCH", "/api/v1/compliance/rules/" + id, "{\"enabled\": false}", ADMIN).header("If-Match", "\"1\"")
+                .build()), 409, "reload it");
+        assertProblem(send("PUT", "/api/v1/compliance/rules/no-such-rule", change, ADMIN), 404, "no-such-rule");
+    }
+
+    @Test
     void sessionsNeedTheirCsrfTokenForChangesAndEndOnLogout() throws IOException {
         HttpResponse<String> login = send("POST", "/api/v1/auth/login",
                 "{\"username\": \"" + TestServer.ADMIN + "\", \"password\": \"" + TestServer.ADMIN_PASSWORD + "\"}", null);
