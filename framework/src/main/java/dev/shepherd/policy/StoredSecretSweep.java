@@ -157,8 +157,10 @@ public final class StoredSecretSweep implements ExtensionRegistry.Listener {
     /** Setting deliveries (INSTALL_PROFILE commands the policy engine queued): the value among their parameters. */
     private int sweepDeliveries(Tx tx, SettingType type) throws SQLException {
         Map<List<Object>, String> changed = new LinkedHashMap<>();
-        try (PreparedStatement query = tx.connection().prepareStatement(
-                "SELECT id, parameters FROM command WHERE command_type = 'INSTALL_PROFILE' AND parameters IS NOT NULL")) {
+        // Only deliveries of this type are read and parsed; the kernel writes their parameters as compact JSON.
+        try (PreparedStatement query = tx.connection().prepareStatement("SELECT id, parameters FROM command"
+                + " WHERE command_type = 'INSTALL_PROFILE' AND parameters LIKE ? ESCAPE '!'")) {
+            query.setString(1, "%\"settingType\":\"" + type.name().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "\"%");
             try (ResultSet rows = query.executeQuery()) {
                 while (rows.next()) {
                     Map<String, Object> parameters = read(rows.getString(2));
