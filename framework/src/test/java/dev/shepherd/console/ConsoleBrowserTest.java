@@ -587,6 +587,8 @@ class ConsoleBrowserTest {
         change.findElement(By.xpath(".//button[.='Change role']")).click();
         new WebDriverWait(browser, Duration.ofSeconds(5)).until(driver ->
                 server.server().adminUsers().find("night-shift").orElseThrow().role() == AdminRole.AUDITOR);
+        // Announced once the list is drawn again, so the next click finds the new row.
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("status"), "night-shift is now auditor"));
 
         browser.findElement(By.cssSelector("button[aria-label='Disable night-shift']")).click();
         wait.until(ExpectedConditions.elementToBeClickable(By.xpath("//dialog//button[.='Disable account']"))).click();
