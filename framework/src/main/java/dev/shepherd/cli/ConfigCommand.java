@@ -26,7 +26,8 @@ final class ConfigCommand implements Callable<Integer> {
         out.println("pluginsDir: " + config.pluginsDir());
         out.println("database:   " + config.database());
         out.println("plugins:    scanInterval=" + config.plugins().scanInterval() + " callTimeout="
-                + config.plugins().callTimeout() + " configured=" + config.plugins().settings().keySet());
+                + config.plugins().callTimeout() + " breaker=" + config.plugins().breakerFailures() + " in a row, coolDown="
+                + config.plugins().breakerCoolDown() + " configured=" + config.plugins().settings().keySet());
         return 0;
     }
 }

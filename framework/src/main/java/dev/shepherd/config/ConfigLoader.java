@@ -88,6 +88,8 @@ public final class ConfigLoader {
         ShepherdConfig.Plugins plugins = new ShepherdConfig.Plugins(
                 resolved.get("plugins.scanInterval", Duration.ofSeconds(2), ConfigLoader::duration),
                 resolved.get("plugins.callTimeout", Duration.ofSeconds(30), ConfigLoader::duration),
+                resolved.get("plugins.breaker.failures", 5, text -> intInRange(text, 1, 10_000)),
+                resolved.get("plugins.breaker.coolDown", Duration.ofSeconds(30), ConfigLoader::duration),
                 pluginSettings(values));
         ShepherdConfig.Commands commands = new ShepherdConfig.Commands(
                 resolved.get("commands.pushRate", 200, text -> intInRange(text, 1, 100_000)),
@@ -109,7 +111,7 @@ public final class ConfigLoader {
             "https.port", "https.keystore", "https.keystorePassword", "https.hostnames", "https.publicUrl",
             "dataDir", "pluginsDir",
             "database.url", "database.username", "database.password", "database.poolSize",
-            "plugins.scanInterval", "plugins.callTimeout",
+            "plugins.scanInterval", "plugins.callTimeout", "plugins.breaker.failures", "plugins.breaker.coolDown",
             "commands.pushRate", "commands.expiryInterval",
             "bootstrapAdmin.username", "bootstrapAdmin.password");
 

@@ -95,13 +95,17 @@ public record ShepherdConfig(
 
     /**
      * @param scanInterval how often the plugins directory is scanned for changes
-     * @param callTimeout how long a call into a plugin may take before the plugin is marked failed
+     * @param callTimeout how long a call into a plugin may take before it is failed (and the plugin's breaker opens)
+     * @param breakerFailures failed calls in a row that open a plugin's circuit breaker, taking it out of service
+     * @param breakerCoolDown how long an open breaker keeps a plugin out of service before one trial call
      * @param settings each plugin's own settings, by plugin id
      */
-    public record Plugins(Duration scanInterval, Duration callTimeout, Map<String, Map<String, String>> settings) {
+    public record Plugins(Duration scanInterval, Duration callTimeout, int breakerFailures, Duration breakerCoolDown,
+                          Map<String, Map<String, String>> settings) {
         public Plugins {
             requireNonNull(scanInterval, "scanInterval is null");
             requireNonNull(callTimeout, "callTimeout is null");
+            requireNonNull(breakerCoolDown, "breakerCoolDown is null");
             settings = Map.copyOf(settings);
         }
     }

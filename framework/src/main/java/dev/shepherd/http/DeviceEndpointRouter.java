@@ -10,6 +10,7 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RequestTooBigException;
 import io.undertow.server.SSLSessionInfo;
 import io.undertow.util.HeaderValues;
+import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,6 +21,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.LinkedHashMap;
@@ -211,13 +213,22 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
         return mount.registration().owner().call("DeviceEndpoint.handle", () -> endpoint.handle(request));
     }
 
+    /**
+     * Answers a request the plugin did not: its own 4xx refusal, a 500 when it failed (the stack trace is in the log,
+     * never in the answer), a 503 with {@code Retry-After} when it is busy or out of service.
+     */
     private void sendFailure(HttpServerExchange exchange, String pluginId, PluginCallException e) {
-        if (e.overloaded()) {
-            io.sendProblem(exchange, Problem.of(503, "plugin-unavailable", "Plugin unavailable",
-                    "Plugin " + pluginId + " cannot take this request now; retry later."));
-        } else {
-            io.sendProblem(exchange, Problem.of(500, "plugin-failed", "Plugin failed",
-                    "Plugin " + pluginId + " failed while handling the request and was taken out of service."));
+        switch (e.kind()) {
+            case REFUSED -> io.sendProblem(exchange, Problem.of(e.status(), "request-refused", "Request refused", e.getMessage()));
+            case FAILED -> io.sendProblem(exchange, Problem.of(500, "plugin-failed", "Plugin failed",
+                    "Plugin " + pluginId + " failed while handling this request; the failure is logged on the server."));
+            case BUSY, OUT_OF_SERVICE -> {
+                long seconds = Math.max(1, e.retryAfter().map(Duration::toSeconds).orElse(1L));
+                exchange.getResponseHeaders().put(Headers.RETRY_AFTER, Long.toString(seconds));
+                io.sendProblem(exchange, Problem.of(503, "plugin-unavailable", "Plugin unavailable",
+                        "Plugin " + pluginId + (e.kind() == PluginCallException.Kind.BUSY ? " cannot take this request now"
+                                : " is out of service after repeated failures") + "; retry later."));
+            }
         }
     }
 

@@ -7,6 +7,7 @@ import dev.shepherd.storage.Database;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,8 +16,10 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * {@code GET /health}: 200 with {@code "status":"UP"} once the store answers and the plugin host has loaded
- * the plugins present at start, 503 otherwise. A failed plugin does not make the server unhealthy; it is
- * counted so monitoring can alert on it.
+ * the plugins present at start, 503 otherwise. A failed or out-of-service plugin does not make the server
+ * unhealthy (the server and the other plugins serve on); it is counted and listed so monitoring can alert on it.
+ * The endpoint is public, so the list names each plugin and its state only: failure reasons can carry whatever a
+ * plugin put in an exception message, and stay behind the admin API ({@code GET /api/v1/plugins}).
  */
 public final class HealthHandler implements HttpHandler {
 
@@ -42,10 +45,29 @@ public final class HealthHandler implements HttpHandler {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", databaseUp && pluginsReady ? "UP" : "DOWN");
         body.put("database", databaseUp ? "UP" : "DOWN");
-        body.put("plugins", Map.of(
-                "ready", pluginsReady,
-                "started", infos.stream().filter(info -> info.state() == PluginState.STARTED).count(),
-                "failed", infos.stream().filter(info -> info.state() == PluginState.FAILED).count()));
+        List<Map<String, Object>> problems = new ArrayList<>();
+        for (PluginInfo info : infos) {
+            if (info.state() == PluginState.FAILED || info.state() == PluginState.OUT_OF_SERVICE) {
+                Map<String, Object> problem = new LinkedHashMap<>();
+                problem.put("id", info.id());
+                problem.put("version", info.version());
+                problem.put("state", info.state());
+                problem.put("since", info.since());
+                info.retryAt().ifPresent(retryAt -> problem.put("retryAt", retryAt));
+                problems.add(problem);
+            }
+        }
+        Map<String, Object> pluginHealth = new LinkedHashMap<>();
+        pluginHealth.put("ready", pluginsReady);
+        pluginHealth.put("started", count(infos, PluginState.STARTED));
+        pluginHealth.put("outOfService", count(infos, PluginState.OUT_OF_SERVICE));
+        pluginHealth.put("failed", count(infos, PluginState.FAILED));
+        pluginHealth.put("problems", problems);
+        body.put("plugins", pluginHealth);
         io.sendJson(exchange, databaseUp && pluginsReady ? 200 : 503, body);
+    }
+
+    private static long count(List<PluginInfo> infos, PluginState state) {
+        return infos.stream().filter(info -> info.state() == state).count();
     }
 }

@@ -6,6 +6,7 @@ import com.google.inject.Guice;
 import com.google.inject.Injector;
 import com.google.inject.ProvisionException;
 import com.google.inject.spi.Message;
+import dev.shepherd.api.http.RequestRefusedException;
 import org.pf4j.ExtensionPoint;
 import org.pf4j.Plugin;
 import org.slf4j.Logger;
@@ -17,9 +18,11 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Deque;
@@ -28,6 +31,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
@@ -37,7 +41,6 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BiConsumer;
 
 import static java.util.Objects.requireNonNull;
 
@@ -47,19 +50,27 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>Every call into plugin code runs on the generation's own threads, with the plugin's class loader as the
  * context loader and its id in the log context, bounded by the call timeout (Trino's class-loader-safe
- * wrappers, with a clock). A call that throws or hangs marks the generation failed.
+ * wrappers, with a clock). A call that throws or hangs fails that call only; the generation's
+ * {@link CircuitBreaker} takes it out of service when its calls keep failing or one hangs.
  */
 final class PluginGeneration implements PluginHandle {
 
     private static final Logger log = LoggerFactory.getLogger(PluginGeneration.class);
     private static final int MAX_CONCURRENT_CALLS = 64;
     private static final int MAX_QUEUED_EVENTS = 10_000;
+    /** Timed-out calls still holding their threads at which the generation is failed: a quarter of its pool. */
+    private static final int LOGGED_OVERFLOW_FRAMES = 64;
+    private static final int MAX_STUCK_CALLS = MAX_CONCURRENT_CALLS / 4;
     static final String EXTENSION_INDEX = "META-INF/extensions.idx";
 
     private final PluginArchive archive;
     private final PluginClassLoader classLoader;
     private final Duration callTimeout;
-    private final BiConsumer<PluginGeneration, String> onFailure;
+    private final Supervisor supervisor;
+    private final CircuitBreaker breaker;
+    private final Clock clock;
+    /** Calls that timed out and whose threads have not ended yet. */
+    private final AtomicInteger stuckCalls = new AtomicInteger();
     private final ThreadPoolExecutor callExecutor;
     private final ThreadPoolExecutor eventExecutor;
     private volatile String failureReason;
@@ -67,11 +78,36 @@ final class PluginGeneration implements PluginHandle {
     private Plugin plugin;
     private List<ExtensionRegistry.Registration<?>> registrations = List.of();
 
-    private PluginGeneration(PluginArchive archive, ClassLoader kernelLoader, Duration callTimeout,
-                             BiConsumer<PluginGeneration, String> onFailure) {
+    /** Told when a generation's circuit breaker takes it out of service, or when it can no longer serve at all. */
+    interface Supervisor {
+        /** The breaker opened: the plugin's calls are refused until a trial call after the cool-down succeeds. */
+        void outOfService(PluginGeneration generation, String reason);
+
+        /** The generation cannot serve any more (its calls are stuck) and must be retired. */
+        void failed(PluginGeneration generation, String reason);
+    }
+
+    /**
+     * How a generation's calls are bounded and judged.
+     *
+     * @param callTimeout how long one call may take
+     * @param breaker when failed calls take the plugin out of service, and for how long
+     * @param clock the clock the breaker's cool-down runs on
+     */
+    record CallPolicy(Duration callTimeout, CircuitBreaker.Settings breaker, Clock clock) {
+        CallPolicy {
+            requireNonNull(callTimeout, "callTimeout is null");
+            requireNonNull(breaker, "breaker is null");
+            requireNonNull(clock, "clock is null");
+        }
+    }
+
+    private PluginGeneration(PluginArchive archive, ClassLoader kernelLoader, CallPolicy policy, Supervisor supervisor) {
         this.archive = requireNonNull(archive, "archive is null");
-        this.callTimeout = requireNonNull(callTimeout, "callTimeout is null");
-        this.onFailure = requireNonNull(onFailure, "onFailure is null");
+        this.callTimeout = requireNonNull(policy, "policy is null").callTimeout();
+        this.supervisor = requireNonNull(supervisor, "supervisor is null");
+        this.clock = policy.clock();
+        this.breaker = new CircuitBreaker(policy.breaker(), clock);
         this.classLoader = new PluginClassLoader("plugin:" + id() + "@" + version(), archive.classpath(), kernelLoader);
         this.callExecutor = new ThreadPoolExecutor(0, MAX_CONCURRENT_CALLS, 30, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), threads("plugin-" + id() + "-"));
@@ -85,9 +121,9 @@ final class PluginGeneration implements PluginHandle {
      * with the kernel yet; the host swaps registrations once this returns.
      */
     static PluginGeneration start(PluginArchive archive, ClassLoader kernelLoader, PluginEnvironment environment,
-                                  Duration callTimeout, BiConsumer<PluginGeneration, String> onFailure)
+                                  CallPolicy policy, Supervisor supervisor)
             throws PluginLoadException {
-        PluginGeneration generation = new PluginGeneration(archive, kernelLoader, callTimeout, onFailure);
+        PluginGeneration generation = new PluginGeneration(archive, kernelLoader, policy, supervisor);
         try {
             generation.startInside(environment);
             return generation;
@@ -247,19 +283,57 @@ final class PluginGeneration implements PluginHandle {
 
     @Override
     public <T> T call(String operation, Callable<T> call) throws PluginCallException {
+        CircuitBreaker.Admission admission = breaker.admit();
+        if (admission == CircuitBreaker.Admission.REFUSED) {
+            CircuitBreaker.Status status = breaker.status();
+            Duration retryAfter = status.retryAt().map(at -> Duration.between(clock.instant(), at))
+                    .filter(left -> !left.isNegative()).orElse(Duration.ZERO);
+            throw PluginCallException.outOfService("plugin " + id() + " is out of service: "
+                    + status.reason().orElse("a trial call is under way"), retryAfter);
+        }
         try {
-            return invoke(operation, call);
+            T result = invoke(operation, call);
+            breaker.succeeded(admission);
+            return result;
         } catch (PluginCallException e) {
-            if (!e.overloaded()) {
-                onFailure.accept(this, e.getMessage());
+            switch (e.kind()) {
+                case REFUSED -> breaker.succeeded(admission); // the plugin did its job: the input was bad
+                case FAILED -> failedCall(admission, e);
+                case BUSY, OUT_OF_SERVICE -> breaker.abandoned(admission);
             }
             throw e;
         }
     }
 
+    /** Logs a failed call with its stack trace and counts it; the breaker decides whether the plugin stays in service. */
+    private void failedCall(CircuitBreaker.Admission admission, PluginCallException e) {
+        boolean hung = e.getCause() instanceof HungCall;
+        boolean opened = breaker.failed(admission, e.getMessage(), hung);
+        Throwable cause = e.getCause();
+        if (cause instanceof StackOverflowError && cause.getStackTrace().length > LOGGED_OVERFLOW_FRAMES) {
+            // The top of an overflow shows the recursion; the other thousand frames repeat it.
+            cause.setStackTrace(Arrays.copyOf(cause.getStackTrace(), LOGGED_OVERFLOW_FRAMES));
+        }
+        MDC.put("plugin", id());
+        try {
+            log.error("Plugin {} {} failed a call, and with it the request it was handling (breaker: {} failure(s) in a row): {}",
+                    id(), version(), breaker.status().failuresInARow(), e.getMessage(), cause);
+        } finally {
+            MDC.remove("plugin");
+        }
+        if (opened) {
+            supervisor.outOfService(this, breaker.status().reason().orElse(e.getMessage()));
+        }
+    }
+
+    /** @return the circuit breaker's view of this generation */
+    CircuitBreaker.Status breakerStatus() {
+        return breaker.status();
+    }
+
     /**
      * Queues work for the plugin's event thread, which delivers in order; a full queue drops the event with
-     * a warning rather than blocking the kernel.
+     * a warning rather than blocking the kernel. While the plugin is out of service, its events are dropped.
      */
     void deliverEvent(String operation, Callable<?> delivery) {
         if (stopping || failureReason != null) {
@@ -270,7 +344,7 @@ final class PluginGeneration implements PluginHandle {
                 try {
                     call(operation, delivery);
                 } catch (PluginCallException alreadyRecorded) {
-                    // the failure is recorded on the plugin and logged by the host
+                    // a failure is logged and counted by call(); a refusal of an out-of-service plugin drops the event
                 }
             });
         } catch (RejectedExecutionException e) {
@@ -278,44 +352,104 @@ final class PluginGeneration implements PluginHandle {
         }
     }
 
+    /**
+     * Runs one call on the plugin's threads and waits for it, bounded by the call timeout. A throw of any kind,
+     * {@link StackOverflowError} included, ends that call only: the pool thread survives it. A call that does not
+     * return in time is interrupted and reported; one that ignores the interruption keeps its thread, and a
+     * generation with too many such stuck calls is failed, as it can no longer serve.
+     */
     private <T> T invoke(String operation, Callable<T> call) throws PluginCallException {
         if (failureReason != null) {
-            throw new PluginCallException("plugin " + id() + " has failed: " + failureReason, null, true);
+            throw PluginCallException.outOfService("plugin " + id() + " has failed: " + failureReason, null);
         }
+        CallTask<T> task = new CallTask<>(call);
         Future<T> future;
         try {
-            future = callExecutor.submit(() -> {
-                Thread thread = Thread.currentThread();
-                ClassLoader previous = thread.getContextClassLoader();
-                thread.setContextClassLoader(classLoader);
-                MDC.put("plugin", id());
-                try {
-                    return call.call();
-                } finally {
-                    MDC.remove("plugin");
-                    thread.setContextClassLoader(previous);
-                }
-            });
+            future = callExecutor.submit(task);
         } catch (RejectedExecutionException e) {
-            throw new PluginCallException("plugin " + id() + " is " + (stopping ? "stopping" : "busy: "
-                    + MAX_CONCURRENT_CALLS + " calls in progress"), e, true);
+            throw PluginCallException.busy("plugin " + id() + " is " + (stopping ? "stopping" : "busy: "
+                    + MAX_CONCURRENT_CALLS + " calls in progress"), e);
         }
         try {
             return future.get(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
+            HungCall hung = task.abandon(operation, callTimeout);
             future.cancel(true);
             String reason = operation + " did not return within " + callTimeout.toMillis() + " ms";
-            failureReason = reason;
-            throw new PluginCallException(reason, e, false);
+            int stuck = stuckCalls.get();
+            if (stuck >= MAX_STUCK_CALLS && failureReason == null) {
+                failureReason = stuck + " calls are stuck past the call timeout, the last: " + reason;
+                supervisor.failed(this, failureReason);
+            }
+            throw PluginCallException.failed(reason, hung);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
-            String reason = operation + " threw " + PluginArchive.describe(cause);
-            failureReason = reason;
-            throw new PluginCallException(reason, cause, false);
+            if (cause instanceof RequestRefusedException refusal) {
+                throw PluginCallException.refused(refusal.status(), refusal.detail(), refusal);
+            }
+            throw PluginCallException.failed(operation + " threw " + PluginArchive.describe(cause), cause);
+        } catch (CancellationException e) {
+            throw PluginCallException.busy("plugin " + id() + " is stopping", e);
         } catch (InterruptedException e) {
             future.cancel(true);
             Thread.currentThread().interrupt();
-            throw new PluginCallException("interrupted while calling " + operation + " of plugin " + id(), e, true);
+            throw PluginCallException.busy("interrupted while calling " + operation + " of plugin " + id(), e);
+        }
+    }
+
+    /**
+     * Stands for a call that did not return in time, carrying the stack the plugin's thread was on when the timeout
+     * struck, so the log shows where it hung.
+     */
+    static final class HungCall extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        HungCall(String message, StackTraceElement[] where) {
+            super(message, null, false, true);
+            setStackTrace(where);
+        }
+    }
+
+    /** One call on a plugin thread: context loader, log context, and whether it was given up on while still running. */
+    private final class CallTask<T> implements Callable<T> {
+        private static final int RUNNING = 0;
+        private static final int DONE = 1;
+        private static final int ABANDONED = 2;
+
+        private final Callable<T> call;
+        private final AtomicInteger state = new AtomicInteger(RUNNING);
+        private volatile Thread thread;
+
+        CallTask(Callable<T> call) {
+            this.call = call;
+        }
+
+        @Override
+        public T call() throws Exception {
+            Thread current = Thread.currentThread();
+            thread = current;
+            ClassLoader previous = current.getContextClassLoader();
+            current.setContextClassLoader(classLoader);
+            MDC.put("plugin", id());
+            try {
+                return call.call();
+            } finally {
+                MDC.remove("plugin");
+                current.setContextClassLoader(previous);
+                thread = null;
+                if (!state.compareAndSet(RUNNING, DONE)) {
+                    stuckCalls.decrementAndGet(); // a call given up on has ended after all
+                }
+            }
+        }
+
+        HungCall abandon(String operation, Duration timeout) {
+            Thread running = thread;
+            StackTraceElement[] where = running == null ? new StackTraceElement[0] : running.getStackTrace();
+            if (state.compareAndSet(RUNNING, ABANDONED)) {
+                stuckCalls.incrementAndGet();
+            }
+            return new HungCall(operation + " was still running after " + timeout.toMillis() + " ms", where);
         }
     }
 

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,8 +25,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -51,7 +54,8 @@ public final class PluginHost implements AutoCloseable {
     private final Path pluginsDir;
     private final Path workRoot;
     private final Duration scanInterval;
-    private final Duration callTimeout;
+    private final PluginGeneration.CallPolicy callPolicy;
+    private final PluginGeneration.Supervisor supervisor = new Supervision();
     private final PluginEnvironment environment;
     private final ExtensionRegistry registry;
     private final EventSink events;
@@ -80,13 +84,29 @@ public final class PluginHost implements AutoCloseable {
         void set(String pluginId, boolean enabled, String changedBy);
     }
 
-    public PluginHost(Path pluginsDir, Path workRoot, Duration scanInterval, Duration callTimeout,
+    /**
+     * How calls into plugins are bounded and when a plugin is taken out of service.
+     *
+     * @param callTimeout how long one call may take before it is failed; a call that hangs opens the breaker at once
+     * @param failuresInARow failed calls in a row that open a plugin's circuit breaker
+     * @param coolDown how long an open breaker keeps the plugin out of service before a trial call
+     */
+    public record CallLimits(Duration callTimeout, int failuresInARow, Duration coolDown) {
+        public CallLimits {
+            requireNonNull(callTimeout, "callTimeout is null");
+            requireNonNull(coolDown, "coolDown is null");
+        }
+    }
+
+    public PluginHost(Path pluginsDir, Path workRoot, Duration scanInterval, CallLimits limits,
                       PluginEnvironment environment, ExtensionRegistry registry, EventSink events, PluginSwitches switches) {
         this.switches = requireNonNull(switches, "switches is null");
         this.pluginsDir = requireNonNull(pluginsDir, "pluginsDir is null");
         this.workRoot = requireNonNull(workRoot, "workRoot is null");
         this.scanInterval = requireNonNull(scanInterval, "scanInterval is null");
-        this.callTimeout = requireNonNull(callTimeout, "callTimeout is null");
+        requireNonNull(limits, "limits is null");
+        this.callPolicy = new PluginGeneration.CallPolicy(limits.callTimeout(),
+                new CircuitBreaker.Settings(limits.failuresInARow(), limits.coolDown()), Clock.systemUTC());
         this.environment = requireNonNull(environment, "environment is null");
         this.registry = requireNonNull(registry, "registry is null");
         this.events = requireNonNull(events, "events is null");
@@ -120,7 +140,9 @@ public final class PluginHost implements AutoCloseable {
     }
 
     /**
-     * Brings the running plugins in step with the directory.
+     * Brings the running plugins in step with the directory. Files whose content is new are read; then every
+     * plugin id whose files changed is resolved afresh from all the files that claim it, so what runs depends only
+     * on the files present, never on the order they were listed or arrived in.
      *
      * @param initial whether this is the first scan, when files at rest load without settling
      */
@@ -129,40 +151,59 @@ public final class PluginHost implements AutoCloseable {
             return;
         }
         Set<Path> present = new HashSet<>(listPluginFiles());
-        for (Path file : present.stream().sorted().toList()) {
-            FileStamp stamp;
-            try {
-                stamp = FileStamp.of(file);
-            } catch (IOException vanished) {
-                continue;
-            }
-            FileRecord known = files.get(file);
-            if (known != null && known.stamp().equals(stamp)) {
+        Set<String> touched = new TreeSet<>();
+        Map<Path, PluginArchive> opened = new HashMap<>();
+        try {
+            for (Path file : present.stream().sorted().toList()) {
+                FileStamp stamp;
+                try {
+                    stamp = FileStamp.of(file);
+                } catch (IOException vanished) {
+                    continue;
+                }
+                FileRecord known = files.get(file);
+                if (known != null && known.stamp().equals(stamp)) {
+                    settling.remove(file);
+                    continue;
+                }
+                if (!initial && !stamp.equals(settling.put(file, stamp))) {
+                    continue; // first sighting of this content, or still being written: look again next scan
+                }
                 settling.remove(file);
-                continue;
+                String sha;
+                try {
+                    sha = PluginArchive.sha256(file);
+                } catch (IOException vanished) {
+                    continue;
+                }
+                if (known != null && known.sha256().equals(sha)) {
+                    files.put(file, known.withStamp(stamp)); // touched, same content
+                    continue;
+                }
+                if (known != null) {
+                    known.claimedId().ifPresent(touched::add);
+                }
+                FileRecord inspected = inspect(file, stamp, sha, opened);
+                files.put(file, inspected);
+                inspected.claimedId().ifPresent(touched::add);
             }
-            if (!initial && !stamp.equals(settling.put(file, stamp))) {
-                continue; // first sighting of this content, or still being written: look again next scan
+            for (Path file : new ArrayList<>(files.keySet())) {
+                if (!present.contains(file)) {
+                    files.remove(file).claimedId().ifPresent(touched::add);
+                }
             }
-            settling.remove(file);
-            String sha;
-            try {
-                sha = PluginArchive.sha256(file);
-            } catch (IOException vanished) {
-                continue;
+            for (PluginGeneration generation : active.values()) {
+                if (!files.containsKey(generation.archive().source())) {
+                    touched.add(generation.id());
+                }
             }
-            if (known != null && known.sha256().equals(sha)) {
-                files.put(file, known.withStamp(stamp)); // touched, same content
-                continue;
+            settling.keySet().retainAll(present);
+            for (String id : touched) {
+                resolve(id, opened);
             }
-            load(file, stamp, sha);
+        } finally {
+            opened.values().forEach(PluginArchive::delete); // read, but not started
         }
-        for (Path file : new ArrayList<>(files.keySet())) {
-            if (!present.contains(file)) {
-                unload(file);
-            }
-        }
-        settling.keySet().retainAll(present);
     }
 
     private List<Path> listPluginFiles() {
@@ -174,53 +215,176 @@ public final class PluginHost implements AutoCloseable {
         }
     }
 
-    private void load(Path file, FileStamp stamp, String sha) {
-        String fileName = file.getFileName().toString();
+    /** Reads a file with new content far enough to know which plugin it claims to be; nothing is started yet. */
+    private FileRecord inspect(Path file, FileStamp stamp, String sha, Map<Path, PluginArchive> opened) {
         PluginArchive archive = null;
         try {
             archive = PluginArchive.open(file, sha, workRoot);
-            PluginDescriptor descriptor = archive.descriptor();
-            checkDescriptor(descriptor);
-            String id = descriptor.getPluginId();
-            if (switches.isDisabled(id)) {
-                archive.delete();
-                log.info("Plugin {} {} in {} is disabled; not loading it", id, descriptor.getVersion(), fileName);
-                files.put(file, FileRecord.failed(stamp, sha, new PluginInfo(id, descriptor.getVersion(), fileName, PluginState.DISABLED,
-                        Optional.empty(), requiresOf(descriptor), descriptionOf(descriptor), List.of(), Instant.now())));
-                return;
-            }
-            PluginGeneration previous = active.get(id);
-            if (previous != null && !previous.archive().source().equals(file) && Files.exists(previous.archive().source())) {
-                throw new PluginLoadException("duplicates plugin id '" + id + "' already provided by "
-                        + previous.archive().source().getFileName() + "; remove one of the two files");
-            }
-            log.info("Loading plugin {} {} from {}", id, descriptor.getVersion(), fileName);
-            PluginGeneration generation = PluginGeneration.start(archive, kernelLoader, environment, callTimeout, this::failed);
-            archive = null; // owned by the generation from here on
-            registry.register(generation.registrations());
-            active.put(id, generation);
-            files.put(file, FileRecord.running(stamp, sha, generation));
-            if (previous != null) {
-                registry.unregister(previous.registrations());
-                previous.stop();
-                files.values().removeIf(record -> record.generation() == previous);
-                log.info("Upgraded plugin {} from {} to {}", id, previous.version(), generation.version());
-            }
-            log.info("Started plugin {} {} with {} extension(s)", id, generation.version(), generation.registrations().size());
-            events.publish(Event.of(EventTypes.PLUGIN_STARTED, "kernel", Map.of("pluginId", id, "version", generation.version())));
+            checkDescriptor(archive.descriptor());
+            opened.put(file, archive);
+            return FileRecord.candidate(stamp, sha, archive.descriptor(), file);
         } catch (PluginLoadException e) {
+            PluginDescriptor descriptor = archive != null ? archive.descriptor() : e.descriptor().orElse(null);
             if (archive != null) {
                 archive.delete();
             }
-            PluginDescriptor descriptor = archive != null ? archive.descriptor() : e.descriptor().orElse(null);
-            String id = descriptor != null && descriptor.getPluginId() != null ? descriptor.getPluginId() : fileName;
-            String reason = e.getMessage();
-            log.warn("Plugin file {} refused: {}", fileName, reason, e.getCause());
-            files.put(file, FileRecord.failed(stamp, sha, new PluginInfo(id,
-                    descriptor == null || descriptor.getVersion() == null ? "" : descriptor.getVersion(), fileName,
-                    PluginState.FAILED, Optional.of(reason), requiresOf(descriptor), descriptionOf(descriptor),
-                    List.of(), Instant.now())));
-            events.publish(Event.of(EventTypes.PLUGIN_FAILED, "kernel", Map.of("pluginId", id, "reason", reason)));
+            return refused(file, stamp, sha, descriptor, e);
+        }
+    }
+
+    private FileRecord refused(Path file, FileStamp stamp, String sha, PluginDescriptor descriptor, PluginLoadException e) {
+        String fileName = file.getFileName().toString();
+        String id = descriptor != null && descriptor.getPluginId() != null ? descriptor.getPluginId() : fileName;
+        String reason = e.getMessage();
+        log.warn("Plugin file {} refused: {}", fileName, reason, e.getCause());
+        events.publish(Event.of(EventTypes.PLUGIN_FAILED, "kernel", Map.of("pluginId", id, "reason", reason)));
+        return FileRecord.failed(stamp, sha, descriptor, PluginInfo.notRunning(id, versionOf(descriptor), fileName,
+                PluginState.FAILED, Optional.of(reason), requiresOf(descriptor), descriptionOf(descriptor)));
+    }
+
+    /**
+     * Decides which of the files claiming one plugin id runs, and starts it: the newest version wins; files of one
+     * version with the same content count as one; files of one version with different contents are all refused (the
+     * server cannot tell the genuine one), and the newest of the remaining files wins. A winner that fails to start is
+     * refused and the choice is made again, so a failed upgrade leaves the previous version serving.
+     */
+    private void resolve(String id, Map<Path, PluginArchive> opened) {
+        PluginGeneration running = active.get(id);
+        if (switches.isDisabled(id)) {
+            files.replaceAll((file, record) -> record.claims(id) && record.kind() != Kind.FAILED
+                    ? record.as(Kind.DISABLED, PluginState.DISABLED, Optional.empty()) : record);
+            if (running != null) {
+                stopActive(running);
+                log.info("Plugin {} is disabled; not loading it", id);
+            }
+            return;
+        }
+        while (true) {
+            Choice choice = choose(id);
+            if (choice.winner().isEmpty()) {
+                if (running != null && !keepsServing(running)) {
+                    stopActive(running);
+                }
+                label(id, choice);
+                return;
+            }
+            Path winner = choice.winner().get();
+            FileRecord record = files.get(winner);
+            if (running != null && record.generation() == running) {
+                label(id, choice);
+                return;
+            }
+            PluginGeneration started = start(winner, record, opened);
+            if (started == null) {
+                continue; // refused: choose again among the others
+            }
+            if (running != null) {
+                registry.unregister(running.registrations());
+                running.stop();
+                files.replaceAll((file, other) -> other.generation() == running ? other.as(Kind.CANDIDATE, PluginState.SUPERSEDED,
+                        Optional.empty()) : other);
+                log.info("Plugin {} {} replaced by {} from {}", id, running.version(), started.version(), winner.getFileName());
+            }
+            label(id, choose(id));
+            return;
+        }
+    }
+
+    /** A running generation with no file to succeed it keeps serving only while its file holds a failed upgrade of it. */
+    private boolean keepsServing(PluginGeneration running) {
+        FileRecord own = files.get(running.archive().source());
+        return own != null && own.kind() == Kind.FAILED && own.claimedId().map(running.id()::equals).orElse(true);
+    }
+
+    /** Starts the chosen file; on failure records the refusal and returns null. */
+    private PluginGeneration start(Path file, FileRecord record, Map<Path, PluginArchive> opened) {
+        PluginArchive archive = opened.remove(file);
+        try {
+            if (archive == null) {
+                // Chosen now, read before: a fresh copy of the same file, so the operator never has to touch it.
+                archive = PluginArchive.open(file, record.sha256(), workRoot);
+                checkDescriptor(archive.descriptor());
+            }
+            PluginDescriptor descriptor = archive.descriptor();
+            log.info("Loading plugin {} {} from {}", descriptor.getPluginId(), descriptor.getVersion(), file.getFileName());
+            PluginGeneration generation = PluginGeneration.start(archive, kernelLoader, environment, callPolicy, supervisor);
+            archive = null; // owned by the generation from here on
+            registry.register(generation.registrations());
+            active.put(generation.id(), generation);
+            files.put(file, FileRecord.running(record.stamp(), record.sha256(), generation));
+            log.info("Started plugin {} {} with {} extension(s)", generation.id(), generation.version(), generation.registrations().size());
+            events.publish(Event.of(EventTypes.PLUGIN_STARTED, "kernel", Map.of("pluginId", generation.id(), "version", generation.version())));
+            return generation;
+        } catch (PluginLoadException e) {
+            PluginDescriptor descriptor = archive != null ? archive.descriptor() : e.descriptor().orElse(record.descriptor());
+            if (archive != null) {
+                archive.delete();
+            }
+            files.put(file, refused(file, record.stamp(), record.sha256(), descriptor, e));
+            return null;
+        }
+    }
+
+    /**
+     * The file that should serve a plugin id, and why each other claimant does not.
+     *
+     * @param winner the file to run, if any
+     * @param reasons why each other candidate file is not loaded, and in which state it is listed
+     */
+    private record Choice(Optional<Path> winner, Map<Path, Map.Entry<PluginState, String>> reasons) {
+    }
+
+    private Choice choose(String id) {
+        List<Map.Entry<Path, FileRecord>> candidates = files.entrySet().stream()
+                .filter(entry -> entry.getValue().claims(id) && entry.getValue().eligible())
+                .sorted(Comparator.<Map.Entry<Path, FileRecord>, String>comparing(entry -> entry.getValue().version(), this::newestFirst)
+                        .thenComparing(entry -> entry.getKey().getFileName().toString()))
+                .collect(java.util.stream.Collectors.toCollection(ArrayList::new));
+        Map<Path, Map.Entry<PluginState, String>> reasons = new HashMap<>();
+        while (!candidates.isEmpty()) {
+            String top = candidates.get(0).getValue().version();
+            List<Map.Entry<Path, FileRecord>> tied = candidates.stream()
+                    .filter(entry -> newestFirst(entry.getValue().version(), top) == 0).toList();
+            candidates.removeAll(tied);
+            if (tied.stream().map(entry -> entry.getValue().sha256()).distinct().count() > 1) {
+                String names = tied.stream().map(entry -> entry.getKey().getFileName().toString()).sorted()
+                        .collect(java.util.stream.Collectors.joining(", "));
+                for (Map.Entry<Path, FileRecord> entry : tied) {
+                    reasons.put(entry.getKey(), Map.entry(PluginState.FAILED, "plugin " + id + " " + top + " is claimed by "
+                            + tied.size() + " files with different contents (" + names + "); none of them is loaded until all but one are removed"));
+                }
+                continue;
+            }
+            // One content, perhaps under several names: the one running, else the first by name.
+            Map.Entry<Path, FileRecord> chosen = tied.stream().filter(entry -> entry.getValue().generation() != null)
+                    .findFirst().orElse(tied.get(0));
+            String chosenName = chosen.getKey().getFileName().toString();
+            for (Map.Entry<Path, FileRecord> entry : tied) {
+                if (entry != chosen) {
+                    reasons.put(entry.getKey(), Map.entry(PluginState.SUPERSEDED, "the same file as " + chosenName + ", which provides plugin " + id));
+                }
+            }
+            for (Map.Entry<Path, FileRecord> entry : candidates) {
+                reasons.put(entry.getKey(), Map.entry(PluginState.SUPERSEDED, "plugin " + id + " " + entry.getValue().version()
+                        + " is superseded by " + top + " from " + chosenName));
+            }
+            return new Choice(Optional.of(chosen.getKey()), reasons);
+        }
+        return new Choice(Optional.empty(), reasons);
+    }
+
+    /** Shows each file that claims the id but does not run why. */
+    private void label(String id, Choice choice) {
+        choice.reasons().forEach((file, reason) -> files.computeIfPresent(file, (path, record) -> record.generation() != null
+                ? record : record.as(Kind.CANDIDATE, reason.getKey(), Optional.of(reason.getValue()))));
+    }
+
+    /** Orders versions newest first; versions that are not semantic versions compare as text. */
+    private int newestFirst(String a, String b) {
+        try {
+            return versions.compareVersions(b, a);
+        } catch (RuntimeException notSemantic) {
+            return b.compareTo(a);
         }
     }
 
@@ -253,33 +417,45 @@ public final class PluginHost implements AutoCloseable {
         }
     }
 
-    private void unload(Path file) {
-        files.remove(file);
-        settling.remove(file);
-        // The running generation may come from an older content of this file whose upgrade failed.
-        for (PluginGeneration generation : List.copyOf(active.values())) {
-            if (generation.archive().source().equals(file)) {
-                stopActive(generation);
-            }
-        }
-    }
-
     private void stopActive(PluginGeneration generation) {
         if (active.remove(generation.id(), generation)) {
             registry.unregister(generation.registrations());
             generation.stop();
+            files.replaceAll((file, record) -> record.generation() == generation
+                    ? record.as(Kind.CANDIDATE, PluginState.SUPERSEDED, Optional.empty()) : record);
             log.info("Stopped and unloaded plugin {} {}", generation.id(), generation.version());
             events.publish(Event.of(EventTypes.PLUGIN_STOPPED, "kernel", Map.of("pluginId", generation.id(), "version", generation.version())));
         }
     }
 
-    /** Called from whichever thread saw a plugin call throw or hang. */
-    private void failed(PluginGeneration generation, String reason) {
-        // Take it out of service at once; tidy up on the host thread, away from the caller.
-        registry.unregister(generation.registrations());
-        log.error("Plugin {} {} failed and was taken out of service: {}", generation.id(), generation.version(), reason);
+    /** What the host does when a generation's breaker opens or its calls get stuck. */
+    private final class Supervision implements PluginGeneration.Supervisor {
+        @Override
+        public void outOfService(PluginGeneration generation, String reason) {
+            log.error("Plugin {} {} is out of service until {}: {}", generation.id(), generation.version(),
+                    generation.breakerStatus().retryAt().map(Instant::toString).orElse("a trial call succeeds"), reason);
+            publishLater(Event.of(EventTypes.PLUGIN_FAILED, "kernel", Map.of("pluginId", generation.id(), "reason", reason,
+                    "outOfService", true)));
+        }
+
+        @Override
+        public void failed(PluginGeneration generation, String reason) {
+            // Take it out of service at once; tidy up on the host thread, away from the caller.
+            registry.unregister(generation.registrations());
+            log.error("Plugin {} {} failed and was taken out of service: {}", generation.id(), generation.version(), reason);
+            if (!closed) {
+                scheduler.execute(() -> retire(generation, reason));
+            }
+        }
+    }
+
+    private void publishLater(Event event) {
         if (!closed) {
-            scheduler.execute(() -> retire(generation, reason));
+            try {
+                scheduler.execute(() -> events.publish(event));
+            } catch (RejectedExecutionException closing) {
+                // the server is stopping; the log line stands
+            }
         }
     }
 
@@ -288,10 +464,7 @@ public final class PluginHost implements AutoCloseable {
             return;
         }
         files.replaceAll((file, record) -> record.generation() != generation ? record
-                : FileRecord.failed(record.stamp(), record.sha256(), new PluginInfo(generation.id(), generation.version(),
-                file.getFileName().toString(), PluginState.FAILED, Optional.of(reason),
-                requiresOf(generation.archive().descriptor()), descriptionOf(generation.archive().descriptor()),
-                List.of(), Instant.now())));
+                : record.as(Kind.FAILED, PluginState.FAILED, Optional.of(reason)));
         generation.stop();
         events.publish(Event.of(EventTypes.PLUGIN_FAILED, "kernel", Map.of("pluginId", generation.id(), "reason", reason)));
     }
@@ -303,40 +476,46 @@ public final class PluginHost implements AutoCloseable {
      * @return false when no plugin with that id is known
      */
     public synchronized boolean disable(String id, String changedBy) {
-        boolean known = active.containsKey(id) || files.values().stream().anyMatch(record -> record.failure() != null
-                && record.failure().id().equals(id));
+        boolean known = active.containsKey(id) || files.values().stream().anyMatch(record -> record.claims(id));
         if (!known) {
             return false;
         }
         switches.set(id, false, changedBy);
         PluginGeneration generation = active.get(id);
         if (generation != null) {
-            Path file = generation.archive().source();
-            FileRecord record = files.get(file);
             stopActive(generation);
-            if (record != null) {
-                files.put(file, FileRecord.failed(record.stamp(), record.sha256(), new PluginInfo(id, generation.version(),
-                        file.getFileName().toString(), PluginState.DISABLED, Optional.empty(), requiresOf(generation.archive().descriptor()),
-                        descriptionOf(generation.archive().descriptor()), List.of(), Instant.now())));
-            }
         }
+        files.replaceAll((file, record) -> record.claims(id) ? record.as(Kind.DISABLED, PluginState.DISABLED, Optional.empty()) : record);
         return true;
     }
 
     /**
-     * Switches a plugin back on; its file is loaded at the next scan.
+     * Switches a plugin back on. Every file of the plugin, a failed one included, is read and started afresh at the
+     * next scan (at once, on the host's thread): an operator brings a failed plugin back with disable and enable,
+     * without touching its file.
      *
-     * @return false when no disabled plugin has that id
+     * @return false when no disabled or failed plugin has that id
      */
     public synchronized boolean enable(String id, String changedBy) {
-        boolean known = files.values().stream().anyMatch(record -> record.failure() != null && record.failure().id().equals(id));
+        boolean known = files.values().stream().anyMatch(record -> record.claims(id) && record.generation() == null);
         if (!known && !switches.isDisabled(id)) {
             return false;
         }
         switches.set(id, true, changedBy);
-        // Forget the files of this plugin, so the next scan loads them afresh.
-        files.values().removeIf(record -> record.failure() != null && record.failure().id().equals(id)
-                && record.failure().state() == PluginState.DISABLED);
+        // Forget what became of its files, and count them as settled, so the next scan reads them afresh.
+        for (Map.Entry<Path, FileRecord> entry : List.copyOf(files.entrySet())) {
+            if (entry.getValue().claims(id) && entry.getValue().generation() == null) {
+                files.remove(entry.getKey());
+                settling.put(entry.getKey(), entry.getValue().stamp());
+            }
+        }
+        if (!closed && ready) {
+            try {
+                scheduler.execute(() -> scan(false));
+            } catch (RejectedExecutionException closing) {
+                // the server is stopping
+            }
+        }
         return true;
     }
 
@@ -345,15 +524,15 @@ public final class PluginHost implements AutoCloseable {
         return pluginsDir;
     }
 
-    /** @return every running plugin and every refused or failed file, by id */
+    /** @return every running plugin and every refused, failed, superseded or disabled file, by id */
     public synchronized List<PluginInfo> plugins() {
         List<PluginInfo> infos = new ArrayList<>();
         for (PluginGeneration generation : active.values()) {
             infos.add(infoOf(generation));
         }
         for (FileRecord record : files.values()) {
-            if (record.failure() != null) {
-                infos.add(record.failure());
+            if (record.generation() == null) {
+                infos.add(record.info());
             }
         }
         infos.sort(Comparator.comparing(PluginInfo::id).thenComparing(PluginInfo::file));
@@ -362,11 +541,11 @@ public final class PluginHost implements AutoCloseable {
 
     /**
      * @param id a plugin id
-     * @return the running plugin with that id, or the failure recorded for it
+     * @return the running plugin with that id, or what became of a file claiming it
      */
     public Optional<PluginInfo> plugin(String id) {
         return plugins().stream().filter(info -> info.id().equals(id))
-                .min(Comparator.comparing(info -> info.state() == PluginState.STARTED ? 0 : 1));
+                .min(Comparator.comparing(info -> info.state() == PluginState.STARTED || info.state() == PluginState.OUT_OF_SERVICE ? 0 : 1));
     }
 
     /** Visible to tests: the live generation of a plugin. */
@@ -378,9 +557,16 @@ public final class PluginHost implements AutoCloseable {
         PluginDescriptor descriptor = generation.archive().descriptor();
         Instant since = files.values().stream().filter(record -> record.generation() == generation)
                 .map(FileRecord::since).findFirst().orElse(Instant.now());
+        CircuitBreaker.Status breaker = generation.breakerStatus();
+        boolean inService = breaker.state() == CircuitBreaker.State.CLOSED;
         return new PluginInfo(generation.id(), generation.version(), generation.archive().source().getFileName().toString(),
-                PluginState.STARTED, Optional.empty(), requiresOf(descriptor), descriptionOf(descriptor),
-                generation.extensionNames(), since);
+                inService ? PluginState.STARTED : PluginState.OUT_OF_SERVICE, inService ? Optional.empty() : breaker.reason(),
+                requiresOf(descriptor), descriptionOf(descriptor), generation.extensionNames(), since,
+                inService ? Optional.empty() : breaker.retryAt());
+    }
+
+    private static String versionOf(PluginDescriptor descriptor) {
+        return descriptor == null || descriptor.getVersion() == null ? "" : descriptor.getVersion();
     }
 
     private static String requiresOf(PluginDescriptor descriptor) {
@@ -412,18 +598,73 @@ public final class PluginHost implements AutoCloseable {
         }
     }
 
-    /** What one file became: a running generation, or a failure with its reason. */
-    private record FileRecord(FileStamp stamp, String sha256, PluginGeneration generation, PluginInfo failure, Instant since) {
+    /** What became of one file's content. */
+    private enum Kind {
+        /** Its generation runs. */
+        RUNNING,
+        /** A readable plugin that does not run because another file of the same id wins; it may win later. */
+        CANDIDATE,
+        /** Refused or failed; not tried again until its content changes or an operator switches it off and on. */
+        FAILED,
+        /** Its plugin is switched off. */
+        DISABLED
+    }
+
+    /**
+     * What one file became.
+     *
+     * @param descriptor what the file claims to be, when it could be read that far
+     * @param generation the running generation, for {@link Kind#RUNNING}
+     * @param info how it is listed, when not running
+     */
+    private record FileRecord(FileStamp stamp, String sha256, Kind kind, PluginDescriptor descriptor, PluginGeneration generation,
+                              PluginInfo info, Instant since) {
         static FileRecord running(FileStamp stamp, String sha256, PluginGeneration generation) {
-            return new FileRecord(stamp, sha256, generation, null, Instant.now());
+            return new FileRecord(stamp, sha256, Kind.RUNNING, generation.archive().descriptor(), generation, null, Instant.now());
         }
 
-        static FileRecord failed(FileStamp stamp, String sha256, PluginInfo failure) {
-            return new FileRecord(stamp, sha256, null, failure, failure.since());
+        static FileRecord candidate(FileStamp stamp, String sha256, PluginDescriptor descriptor, Path file) {
+            PluginInfo info = PluginInfo.notRunning(descriptor.getPluginId(), versionOf(descriptor), file.getFileName().toString(),
+                    PluginState.SUPERSEDED, Optional.empty(), requiresOf(descriptor), descriptionOf(descriptor));
+            return new FileRecord(stamp, sha256, Kind.CANDIDATE, descriptor, null, info, info.since());
+        }
+
+        static FileRecord failed(FileStamp stamp, String sha256, PluginDescriptor descriptor, PluginInfo info) {
+            return new FileRecord(stamp, sha256, Kind.FAILED, descriptor, null, info, info.since());
+        }
+
+        /** The same file, not running, listed in another state. */
+        FileRecord as(Kind newKind, PluginState state, Optional<String> reason) {
+            PluginDescriptor described = generation != null ? generation.archive().descriptor() : descriptor;
+            String id = described != null ? described.getPluginId() : info.id();
+            String file = generation != null ? generation.archive().source().getFileName().toString() : info.file();
+            boolean unchanged = info != null && info.state() == state && info.failureReason().equals(reason) && kind == newKind;
+            PluginInfo listed = unchanged ? info : PluginInfo.notRunning(id, versionOf(described), file, state, reason,
+                    requiresOf(described), descriptionOf(described));
+            return new FileRecord(stamp, sha256, newKind, described, null, listed, listed.since());
         }
 
         FileRecord withStamp(FileStamp newStamp) {
-            return new FileRecord(newStamp, sha256, generation, failure, since);
+            return new FileRecord(newStamp, sha256, kind, descriptor, generation, info, since);
+        }
+
+        /** @return the plugin id the file claims, when it could be read that far */
+        Optional<String> claimedId() {
+            return descriptor == null ? Optional.empty() : Optional.ofNullable(descriptor.getPluginId());
+        }
+
+        /** @return whether the file belongs to the plugin: it claims the id, or is listed under it */
+        boolean claims(String id) {
+            return claimedId().map(id::equals).orElseGet(() -> info != null && info.id().equals(id));
+        }
+
+        /** @return whether the file may run if chosen */
+        boolean eligible() {
+            return kind == Kind.RUNNING || kind == Kind.CANDIDATE;
+        }
+
+        String version() {
+            return versionOf(descriptor);
         }
     }
 }

@@ -13,15 +13,16 @@ import static java.util.Objects.requireNonNull;
  * @param id the plugin id, or the file name when the file could not be read far enough to tell
  * @param version the plugin version, empty when unknown
  * @param file the file name in the plugins directory
- * @param state started or failed
- * @param failureReason why it failed
+ * @param state started, out of service, failed, superseded or disabled
+ * @param failureReason why it is not in service
  * @param requires the plugin-API range it declared, empty when unknown
  * @param description the plugin's own description
  * @param extensions extension points it implements, as {@code Point: implementation class}
  * @param since when it entered its state
+ * @param retryAt for a plugin out of service, when its next trial call may go through
  */
 public record PluginInfo(String id, String version, String file, PluginState state, Optional<String> failureReason,
-                         String requires, String description, List<String> extensions, Instant since) {
+                         String requires, String description, List<String> extensions, Instant since, Optional<Instant> retryAt) {
 
     public PluginInfo {
         requireNonNull(id, "id is null");
@@ -33,5 +34,12 @@ public record PluginInfo(String id, String version, String file, PluginState sta
         requireNonNull(description, "description is null");
         extensions = List.copyOf(extensions);
         requireNonNull(since, "since is null");
+        requireNonNull(retryAt, "retryAt is null");
+    }
+
+    /** A file that is not running, listed as of now. */
+    static PluginInfo notRunning(String id, String version, String file, PluginState state, Optional<String> reason,
+                                 String requires, String description) {
+        return new PluginInfo(id, version, file, state, reason, requires, description, List.of(), Instant.now(), Optional.empty());
     }
 }

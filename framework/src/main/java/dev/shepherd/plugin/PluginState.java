@@ -4,8 +4,15 @@ package dev.shepherd.plugin;
 public enum PluginState {
     /** Loaded and started; its extensions are live. */
     STARTED,
-    /** Refused at load, failed to start, or failed or hung in a call; see the reason. */
+    /**
+     * Loaded, but its calls keep failing or one hung: its circuit breaker is open and its calls are refused until a
+     * trial call after the cool-down succeeds (see the reason and {@code retryAt}).
+     */
+    OUT_OF_SERVICE,
+    /** Refused at load, failed to start, ties with another file of the same plugin, or its calls got stuck; see the reason. */
     FAILED,
+    /** Not loaded because another file of the same plugin has a newer version (or is the same file); see the reason. */
+    SUPERSEDED,
     /** Switched off by an operator; its file stays in the plugins directory, unloaded. */
     DISABLED
 }

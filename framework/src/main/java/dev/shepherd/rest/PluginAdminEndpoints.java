@@ -107,9 +107,14 @@ public final class PluginAdminEndpoints implements ExtensionRegistry.Listener {
         try {
             response = registration.owner().call("AdminEndpoint.handle", () -> endpoint.handle(adminRequest));
         } catch (PluginCallException e) {
-            throw new ApiException(e.overloaded()
-                    ? Problem.of(503, "plugin-unavailable", "Plugin unavailable", "The plugin cannot take this request now; retry later.")
-                    : Problem.of(500, "plugin-failed", "Plugin failed", "The plugin failed while handling the request and was taken out of service."));
+            throw new ApiException(switch (e.kind()) {
+                case REFUSED -> Problem.of(e.status(), "request-refused", "Request refused", e.getMessage());
+                case FAILED -> Problem.of(500, "plugin-failed", "Plugin failed",
+                        "The plugin failed while handling this request; the failure is logged on the server.");
+                case BUSY -> Problem.of(503, "plugin-unavailable", "Plugin unavailable", "The plugin cannot take this request now; retry later.");
+                case OUT_OF_SERVICE -> Problem.of(503, "plugin-unavailable", "Plugin unavailable",
+                        "The plugin is out of service after repeated failures; retry later.");
+            });
         }
         request.exchange().setStatusCode(response.status());
         response.headers().forEach((name, value) -> request.exchange().getResponseHeaders().put(new HttpString(name), value));

@@ -195,7 +195,8 @@ public final class ShepherdServer implements AutoCloseable {
         environment.export(dev.shepherd.api.identity.UserAuthenticator.class,
                 new dev.shepherd.directory.DirectorySignIn(identityProviders, kernel.directory()));
         plugins = new PluginHost(config.pluginsDir(), config.dataDir().resolve("plugin-work"),
-                config.plugins().scanInterval(), config.plugins().callTimeout(), environment, registry, kernel.events(),
+                config.plugins().scanInterval(), new PluginHost.CallLimits(config.plugins().callTimeout(),
+                        config.plugins().breakerFailures(), config.plugins().breakerCoolDown()), environment, registry, kernel.events(),
                 new JdbcPluginSwitches(kernel.transactions()));
         closeInReverse.add(plugins);
 

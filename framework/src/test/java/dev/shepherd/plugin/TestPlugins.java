@@ -95,7 +95,11 @@ final class TestPlugins {
                 """.formatted(packageName);
     }
 
-    /** An endpoint that throws for {@code /mdm/<id>/throw} and never returns for {@code /mdm/<id>/hang}. */
+    /**
+     * An endpoint that misbehaves on request: {@code /throw} throws a RuntimeException, {@code /deep} recurses until
+     * the stack overflows (as a naive parser does on deeply nested input), {@code /refuse} refuses the request as the
+     * client's fault (422), {@code /hang} never returns; anything else answers {@code fine}.
+     */
     static String misbehavingEndpoint(String packageName) {
         return """
                 package %s;
@@ -103,6 +107,7 @@ final class TestPlugins {
                 import dev.shepherd.api.http.DeviceEndpoint;
                 import dev.shepherd.api.http.DeviceRequest;
                 import dev.shepherd.api.http.DeviceResponse;
+                import dev.shepherd.api.http.RequestRefusedException;
                 import org.pf4j.Extension;
 
                 @Extension
@@ -112,12 +117,59 @@ final class TestPlugins {
                         if (request.path().equals("/throw")) {
                             throw new IllegalArgumentException("bug in plugin");
                         }
+                        if (request.path().equals("/deep")) {
+                            return DeviceResponse.text(200, "depth " + nest(0));
+                        }
+                        if (request.path().equals("/refuse")) {
+                            throw new RequestRefusedException(422, "the body nests too deeply");
+                        }
                         if (request.path().equals("/hang")) {
                             while (true) {
                                 Thread.sleep(1000);
                             }
                         }
                         return DeviceResponse.text(200, "fine");
+                    }
+
+                    private static int nest(int depth) {
+                        return nest(depth + 1) + 1;
+                    }
+                }
+                """.formatted(packageName);
+    }
+
+    /**
+     * A plugin whose start depends on its configuration: setting {@code switchFile} names a file, and start throws
+     * while that file says {@code broken}. Its endpoint answers {@code up <version>}.
+     */
+    static String pluginClassFailingWhileSwitchFileSaysBroken(String packageName) {
+        return """
+                package %s;
+
+                import dev.shepherd.api.config.PluginConfig;
+                import jakarta.inject.Inject;
+
+                import java.nio.file.Files;
+                import java.nio.file.Path;
+
+                public class Moody extends org.pf4j.Plugin {
+                    private final PluginConfig config;
+
+                    @Inject
+                    public Moody(PluginConfig config) {
+                        this.config = config;
+                    }
+
+                    @Override
+                    public void start() {
+                        try {
+                            String mood = Files.readString(Path.of(config.get("switchFile").orElseThrow())).strip();
+                            if (mood.equals("broken")) {
+                                throw new IllegalStateException("configured to fail");
+                            }
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
                     }
                 }
                 """.formatted(packageName);

@@ -19,7 +19,7 @@ export const pluginsPage = {
     const list = h('section', { 'aria-labelledby': 'plugins-title' });
     const feedback = h('div', { class: 'feedback', 'aria-live': 'polite' });
     replace(main, heading('Plugins'),
-      h('p', { class: 'lead' }, 'Plugins add platforms, setting types and integrations. Each file in the server’s plugins folder is loaded on its own; one that fails is taken out of service and says why.'));
+      h('p', { class: 'lead' }, 'Plugins add platforms, setting types and integrations. Each file in the server’s plugins folder is loaded on its own. A request a plugin fails is that request’s error; a plugin whose calls keep failing is taken out of service for a while and says why. Switching a failed plugin off and on loads it afresh.'));
     if (canManage) main.append(uploadForm(api, feedback, reload, stale));
     main.append(feedback, list);
     draw(plugins.items);
@@ -58,7 +58,9 @@ export const pluginsPage = {
             h('div', {}, h('strong', {}, plugin.id), plugin.description ? h('p', { class: 'hint' }, plugin.description) : null,
               pagesOf(plugin)),
             plugin.version || '—', plugin.file, h('span', { class: `state ${plugin.state.toLowerCase()}` }, words(plugin.state)),
-            when(plugin.since), plugin.failureReason || '—',
+            when(plugin.since), plugin.retryAt
+              ? h('div', {}, plugin.failureReason || '—', h('p', { class: 'hint' }, `Tried again from ${when(plugin.retryAt)}.`))
+              : plugin.failureReason || '—',
             plugin.extensions.length
               ? h('details', {}, h('summary', {}, `${plugin.extensions.length} extension${plugin.extensions.length === 1 ? '' : 's'}`),
                 h('ul', { class: 'reasons' }, plugin.extensions.map(extension => h('li', {}, extension))))

@@ -49,7 +49,9 @@ public interface AdminEndpoint extends ExtensionPoint {
     }
 
     /**
-     * Answers one request. An exception is a plugin failure (the admin gets a 500, the plugin is marked failed).
+     * Answers one request. A {@link RequestRefusedException} answers it with its 4xx; any other exception or error
+     * fails this request only (the admin gets a problem+json 500, the stack trace is logged) and counts towards the
+     * plugin's circuit breaker, as described on {@link DeviceEndpoint}.
      *
      * @param request the request
      * @return the response

@@ -11,8 +11,11 @@ import org.pf4j.ExtensionPoint;
  * must authenticate the device itself, typically from {@link DeviceRequest#clientCertificates()} or a
  * signed body.
  *
- * <p>An exception thrown from {@link #handle} is a plugin failure: the device gets a 500 and the plugin is
- * marked failed. Bad input from a device should be answered with a 4xx response instead.
+ * <p>Bad input from a device should be answered with a 4xx response, or refused from anywhere below
+ * {@link #handle} with a {@link RequestRefusedException}. Any other exception or error thrown from {@link #handle}
+ * fails that one request (the device gets a problem+json 500, the stack trace is logged) and counts as a failure of
+ * the plugin: many failures in a row, or a call that hangs past the server's call timeout, take the plugin out of
+ * service for a cool-down (its circuit breaker opens) until a trial call succeeds.
  */
 public interface DeviceEndpoint extends ExtensionPoint {
 
