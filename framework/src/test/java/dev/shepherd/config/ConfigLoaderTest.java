@@ -73,6 +73,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void thePluginCircuitBreakerHasDefaultsAndCanBeTuned() throws IOException {
+        assertThat(load(Map.of()).plugins().breakerFailures()).isEqualTo(5);
+        assertThat(load(Map.of()).plugins().breakerCoolDown()).isEqualTo(Duration.ofSeconds(30));
+
+        write("plugins:\n  breaker:\n    failures: 10\n    coolDown: 2m\n");
+        assertThat(load(Map.of()).plugins().breakerFailures()).isEqualTo(10);
+        assertThat(load(Map.of("SHEPHERD_PLUGINS_BREAKER_COOL_DOWN", "5s")).plugins().breakerCoolDown())
+                .isEqualTo(Duration.ofSeconds(5));
+        assertThatThrownBy(() -> load(Map.of("SHEPHERD_PLUGINS_BREAKER_FAILURES", "0")))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("Configuration key 'plugins.breaker.failures' must be between 1 and 10000");
+    }
+
+    @Test
     void aBadValueInTheFileNamesTheFile() throws IOException {
         write("plugins:\n  callTimeout: soon\n");
 
