@@ -2,6 +2,8 @@ package dev.shepherd.plugin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.event.Event;
+import dev.shepherd.testing.TestPluginBuilder;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -225,6 +227,44 @@ class PluginContainmentTest {
         await().atMost(WITHIN).untilAsserted(() -> assertThat(pluginInfo("restless").path("state").asText()).isEqualTo("STARTED"));
         assertThat(host().generation("restless")).hasValueSatisfying(fresh -> assertThat(fresh).isNotSameAs(broken));
         assertThat(server.get("/mdm/restless/").body()).isEqualTo("fine");
+    }
+
+    @Test
+    void anEventDeliveryThatThrowsOrOverflowsFailsThatDeliveryOnlyAndLaterEventsArrive() throws IOException {
+        installListening("listening");
+
+        publishPoke("throw");
+        publishPoke("overflow");
+        publishPoke("count");
+
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(server.get("/mdm/listening/").body()).isEqualTo("heard 1"));
+        assertThat(pluginInfo("listening").path("state").asText()).isEqualTo("STARTED");
+    }
+
+    @Test
+    void anAdminEndpointRequestThatThrowsFailsWithAProblemAndTheNextIsServed() throws IOException {
+        installListening("operated");
+
+        HttpResponse<String> failed = server.getAsAdmin("/api/v1/plugins/operated/ops/throw");
+
+        assertThat(failed.statusCode()).isEqualTo(500);
+        assertThat(failed.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(failed.body()).doesNotContain("IllegalStateException").doesNotContain("admin endpoint bug").doesNotContain("at acme.");
+        HttpResponse<String> next = server.getAsAdmin("/api/v1/plugins/operated/ops/status");
+        assertThat(next.statusCode()).isEqualTo(200);
+        assertThat(next.body()).isEqualTo("ops ok");
+        assertThat(pluginInfo("operated").path("state").asText()).isEqualTo("STARTED");
+    }
+
+    private void installListening(String id) throws IOException {
+        TestPluginBuilder builder = plugin(id, "1.0.0");
+        TestPlugins.listeningPlugin("acme." + id).forEach(builder::source);
+        install(builder.buildZip(build, id + ".zip"), id + ".zip");
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(server.get("/mdm/" + id + "/").body()).isEqualTo("heard 0"));
+    }
+
+    private void publishPoke(String mode) {
+        server.server().kernel().events().publish(Event.of("test.poke", "test", Map.of("mode", mode)));
     }
 
     private void installMisbehaving(String id) throws IOException {

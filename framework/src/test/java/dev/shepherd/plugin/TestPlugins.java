@@ -1,5 +1,7 @@
 package dev.shepherd.plugin;
 
+import java.util.List;
+
 /** Source code of the small plugins the plugin-host tests build into real plugin files. */
 final class TestPlugins {
 
@@ -173,5 +175,117 @@ final class TestPlugins {
                     }
                 }
                 """.formatted(packageName);
+    }
+
+    /**
+     * A plugin with three extensions sharing one tally: an event listener for {@code test.poke} events that throws when
+     * the event's {@code mode} is {@code throw}, overflows its stack for {@code overflow}, and counts the event
+     * otherwise; a device endpoint answering {@code heard <count>}; and an admin endpoint at {@code /ops} that throws for
+     * {@code /ops/throw} and answers {@code ops ok} otherwise.
+     */
+    static List<String> listeningPlugin(String packageName) {
+        String tally = """
+                package %s;
+
+                import java.util.concurrent.atomic.AtomicInteger;
+
+                @jakarta.inject.Singleton
+                public class Tally {
+                    final AtomicInteger heard = new AtomicInteger();
+                }
+                """.formatted(packageName);
+        String listener = """
+                package %s;
+
+                import dev.shepherd.api.event.Event;
+                import dev.shepherd.api.event.EventListener;
+                import jakarta.inject.Inject;
+                import org.pf4j.Extension;
+
+                @Extension
+                public class Listener implements EventListener {
+                    private final Tally tally;
+
+                    @Inject
+                    public Listener(Tally tally) {
+                        this.tally = tally;
+                    }
+
+                    @Override
+                    public boolean accepts(String type) {
+                        return type.equals("test.poke");
+                    }
+
+                    @Override
+                    public void onEvent(Event event) {
+                        Object mode = event.data().get("mode");
+                        if ("throw".equals(mode)) {
+                            throw new IllegalStateException("listener bug");
+                        }
+                        if ("overflow".equals(mode)) {
+                            tally.heard.addAndGet(nest(0));
+                        }
+                        tally.heard.incrementAndGet();
+                    }
+
+                    private static int nest(int depth) {
+                        return nest(depth + 1) + 1;
+                    }
+                }
+                """.formatted(packageName);
+        String endpoint = """
+                package %s;
+
+                import dev.shepherd.api.http.DeviceEndpoint;
+                import dev.shepherd.api.http.DeviceRequest;
+                import dev.shepherd.api.http.DeviceResponse;
+                import jakarta.inject.Inject;
+                import org.pf4j.Extension;
+
+                @Extension
+                public class Heard implements DeviceEndpoint {
+                    private final Tally tally;
+
+                    @Inject
+                    public Heard(Tally tally) {
+                        this.tally = tally;
+                    }
+
+                    @Override
+                    public DeviceResponse handle(DeviceRequest request) {
+                        return DeviceResponse.text(200, "heard " + tally.heard.get());
+                    }
+                }
+                """.formatted(packageName);
+        String admin = """
+                package %s;
+
+                import dev.shepherd.api.http.AdminEndpoint;
+                import dev.shepherd.api.http.AdminRequest;
+                import dev.shepherd.api.http.DeviceResponse;
+                import org.pf4j.Extension;
+
+                @Extension
+                public class Ops implements AdminEndpoint {
+                    @Override
+                    public String path() {
+                        return "/ops";
+                    }
+
+                    @Override
+                    public String permission() {
+                        return "plugin_read";
+                    }
+
+                    @Override
+                    public DeviceResponse handle(AdminRequest request) {
+                        if (request.path().endsWith("/throw")) {
+                            throw new IllegalStateException("admin endpoint bug");
+                        }
+                        return DeviceResponse.text(200, "ops ok");
+                    }
+                }
+                """.formatted(packageName);
+        return List.of(tally, listener, endpoint, admin);
     }
 }
