@@ -316,7 +316,7 @@ final class PluginGeneration implements PluginHandle {
         }
         MDC.put("plugin", id());
         try {
-            log.error("Plugin {} {} failed a call, and with it the request it was handling (breaker: {} failure(s) in a row): {}",
+            log.error("Plugin {} {}: a call failed, which fails only what it was doing ({} failure(s) in a row): {}",
                     id(), version(), breaker.status().failuresInARow(), e.getMessage(), cause);
         } finally {
             MDC.remove("plugin");
