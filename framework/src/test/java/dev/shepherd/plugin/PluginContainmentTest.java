@@ -286,20 +286,11 @@ class PluginContainmentTest {
                 .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD)).build());
     }
 
-    private JsonNode health() throws IOException {
-        HttpResponse<String> response = server.get("/health");
-        assertThat(response.statusCode()).isEqualTo(200);
-        return json.readTree(response.body());
+    private JsonNode health() {
+        return PluginListing.health(server);
     }
 
-    private JsonNode pluginInfo(String id) throws IOException {
-        HttpResponse<String> response = server.getAsAdmin("/api/v1/plugins");
-        assertThat(response.statusCode()).isEqualTo(200);
-        for (JsonNode item : json.readTree(response.body()).path("items")) {
-            if (item.path("id").asText().equals(id)) {
-                return item;
-            }
-        }
-        return json.createObjectNode();
+    private JsonNode pluginInfo(String id) {
+        return PluginListing.entry(server, id);
     }
 }

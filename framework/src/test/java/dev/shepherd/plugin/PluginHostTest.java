@@ -260,15 +260,8 @@ class PluginHostTest {
         return server.server().plugins();
     }
 
-    private JsonNode pluginInfo(String id) throws IOException {
-        HttpResponse<String> response = server.getAsAdmin("/api/v1/plugins");
-        assertThat(response.statusCode()).isEqualTo(200);
-        for (JsonNode item : json.readTree(response.body()).path("items")) {
-            if (item.path("id").asText().equals(id)) {
-                return item;
-            }
-        }
-        return json.createObjectNode();
+    private JsonNode pluginInfo(String id) {
+        return PluginListing.entry(server, id);
     }
 
     private void assertHealthy() throws IOException {

@@ -1,18 +1,15 @@
 package dev.shepherd.plugin;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 import static dev.shepherd.testing.TestPluginBuilder.plugin;
@@ -33,7 +30,6 @@ class PluginIdClaimsTest {
     @TempDir
     Path build;
     private TestServer server;
-    private final ObjectMapper json = new ObjectMapper();
 
     @AfterEach
     void stopServer() {
@@ -139,23 +135,11 @@ class PluginIdClaimsTest {
         return Files.copy(built, server.pluginsDir().resolve(fileName));
     }
 
-    private JsonNode health() throws IOException {
-        HttpResponse<String> response = server.get("/health");
-        assertThat(response.statusCode()).isEqualTo(200);
-        return json.readTree(response.body());
+    private JsonNode health() {
+        return PluginListing.health(server);
     }
 
-    /** The plugin list's entry for one file of a plugin. */
-    private JsonNode info(String id, String file) throws IOException {
-        HttpResponse<String> response = server.getAsAdmin("/api/v1/plugins");
-        assertThat(response.statusCode()).isEqualTo(200);
-        List<String> seen = new ArrayList<>();
-        for (JsonNode item : json.readTree(response.body()).path("items")) {
-            seen.add(item.path("id").asText() + "/" + item.path("file").asText());
-            if (item.path("id").asText().equals(id) && item.path("file").asText().equals(file)) {
-                return item;
-            }
-        }
-        return json.createObjectNode().put("missing", String.join(", ", seen));
+    private JsonNode info(String id, String file) {
+        return PluginListing.entry(server, id, file);
     }
 }
