@@ -71,13 +71,16 @@ final class PluginsCommand {
                 out.println(body.toPrettyString());
                 return 0;
             }
-            out.printf("%-24s %-12s %-8s %s%n", "ID", "VERSION", "STATE", "FILE / REASON");
+            out.printf("%-24s %-14s %-14s %s%n", "ID", "VERSION", "STATE", "FILE / REASON");
             for (JsonNode plugin : body.path("items")) {
                 String detail = plugin.path("file").asText();
                 if (plugin.hasNonNull("failureReason")) {
                     detail += ": " + plugin.path("failureReason").asText();
                 }
-                out.printf("%-24s %-12s %-8s %s%n", plugin.path("id").asText(), plugin.path("version").asText(),
+                if (plugin.hasNonNull("retryAt")) {
+                    detail += " (tried again from " + plugin.path("retryAt").asText() + ")";
+                }
+                out.printf("%-24s %-14s %-14s %s%n", plugin.path("id").asText(), plugin.path("version").asText(),
                         plugin.path("state").asText(), detail);
             }
             return 0;

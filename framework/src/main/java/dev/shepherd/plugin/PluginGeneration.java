@@ -314,12 +314,17 @@ final class PluginGeneration implements PluginHandle {
             // The top of an overflow shows the recursion; the other thousand frames repeat it.
             cause.setStackTrace(Arrays.copyOf(cause.getStackTrace(), LOGGED_OVERFLOW_FRAMES));
         }
+        String outerPlugin = MDC.get("plugin");
         MDC.put("plugin", id());
         try {
             log.error("Plugin {} {}: a call failed, which fails only what it was doing ({} failure(s) in a row): {}",
                     id(), version(), breaker.status().failuresInARow(), e.getMessage(), cause);
         } finally {
-            MDC.remove("plugin");
+            if (outerPlugin == null) {
+                MDC.remove("plugin");
+            } else {
+                MDC.put("plugin", outerPlugin);
+            }
         }
         if (opened) {
             supervisor.outOfService(this, breaker.status().reason().orElse(e.getMessage()));

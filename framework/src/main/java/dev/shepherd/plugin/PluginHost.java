@@ -44,7 +44,11 @@ import static java.util.Objects.requireNonNull;
  * <p>The directory is polled rather than watched: polling behaves the same on every file system, including
  * network and container mounts where watch events go missing. A file must look the same on two scans in a
  * row before it is loaded, so a half-copied file is not mistaken for a corrupt one; a file that fails is not
- * retried until its content changes.
+ * retried until its content changes, or until an operator switches its plugin off and on.
+ *
+ * <p>What runs is decided per plugin id from all the files that claim it (see {@code resolve}), so it depends on the
+ * files present only. A running plugin whose calls keep failing is taken out of service by its generation's
+ * {@link CircuitBreaker}, not unloaded; it is listed as {@link PluginState#OUT_OF_SERVICE} meanwhile.
  */
 public final class PluginHost implements AutoCloseable {
 

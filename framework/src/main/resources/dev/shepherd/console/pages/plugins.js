@@ -12,7 +12,8 @@ export const pluginsPage = {
   title: 'Plugins',
   needs: 'PLUGIN_READ',
   async render({ api, main, stale }) {
-    const [plugins, pages] = await Promise.all([api.get('/api/v1/plugins'), pluginPages(api)]);
+    const plugins = await api.get('/api/v1/plugins');
+    const pages = await pluginPages(api);
     if (stale()) return;
     let contributed = pages;
     const canManage = api.can('PLUGIN_MANAGE');
@@ -25,7 +26,10 @@ export const pluginsPage = {
     draw(plugins.items);
 
     async function reload() {
-      const [current, currentPages] = await Promise.all([api.get('/api/v1/plugins'), pluginPages(api)]);
+      // The list first, then the pages: a plugin listed as started has registered its pages by then (the server
+      // registers a plugin's extensions before it lists it), so its row never misses them.
+      const current = await api.get('/api/v1/plugins');
+      const currentPages = await pluginPages(api);
       contributed = currentPages;
       if (!stale()) draw(current.items);
       return current.items;
