@@ -18,6 +18,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 import static dev.shepherd.testing.TestPluginBuilder.plugin;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -179,6 +181,41 @@ class PluginContainmentTest {
         assertThat(server.get("/mdm/sleepy/").statusCode()).isEqualTo(503);
         await().atMost(WITHIN).pollInterval(Duration.ofMillis(250))
                 .untilAsserted(() -> assertThat(server.get("/mdm/sleepy/").body()).isEqualTo("fine"));
+    }
+
+    @Test
+    void aPluginWhoseHungCallsKeepTheirThreadsIsFailedAndComesBackWithDisableAndEnable() throws Exception {
+        server.close();
+        server = TestServer.start(Files.createDirectories(home.resolve("deaf-home")), Map.of(
+                "SHEPHERD_PLUGINS_CALL_TIMEOUT", "2s", "SHEPHERD_PLUGINS_BREAKER_COOL_DOWN", "100ms"));
+        installMisbehaving("deaf");
+
+        // Calls that ignore the interruption keep their threads after the timeout. The breaker lets one trial through
+        // per cool-down (a short one here), so they pile up one by one, or several at once when they arrive together.
+        ExecutorService callers = Executors.newFixedThreadPool(8);
+        try {
+            for (int i = 0; i < 8; i++) {
+                callers.submit(() -> server.get("/mdm/deaf/stuck"));
+            }
+        } finally {
+            callers.shutdown();
+        }
+        await().atMost(Duration.ofSeconds(90)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100)).until(() -> {
+            if (pluginInfo("deaf").path("state").asText().equals("FAILED")) {
+                return true;
+            }
+            server.get("/mdm/deaf/stuck");
+            return false;
+        });
+
+        assertThat(pluginInfo("deaf").path("failureReason").asText())
+                .isEqualTo("16 calls are stuck past the call timeout, the last: DeviceEndpoint.handle did not return within 2000 ms");
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(server.get("/mdm/deaf/").statusCode()).isEqualTo(404));
+        assertThat(health().path("plugins").path("problems").toString()).contains("\"id\":\"deaf\"");
+
+        assertThat(post("/api/v1/plugins/deaf/disable").statusCode()).isEqualTo(200);
+        assertThat(post("/api/v1/plugins/deaf/enable").statusCode()).isEqualTo(204);
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(server.get("/mdm/deaf/").body()).isEqualTo("fine"));
     }
 
     @Test

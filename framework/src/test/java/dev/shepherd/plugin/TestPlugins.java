@@ -100,7 +100,8 @@ final class TestPlugins {
     /**
      * An endpoint that misbehaves on request: {@code /throw} throws a RuntimeException, {@code /deep} recurses until
      * the stack overflows (as a naive parser does on deeply nested input), {@code /refuse} refuses the request as the
-     * client's fault (422), {@code /hang} never returns; anything else answers {@code fine}.
+     * client's fault (422), {@code /hang} never returns, {@code /stuck} never returns and ignores interruption; anything
+     * else answers {@code fine}.
      */
     static String misbehavingEndpoint(String packageName) {
         return """
@@ -128,6 +129,15 @@ final class TestPlugins {
                         if (request.path().equals("/hang")) {
                             while (true) {
                                 Thread.sleep(1000);
+                            }
+                        }
+                        if (request.path().equals("/stuck")) {
+                            while (true) {
+                                try {
+                                    Thread.sleep(1000);
+                                } catch (InterruptedException deaf) {
+                                    // ignores the server's interruption, and so keeps its thread
+                                }
                             }
                         }
                         return DeviceResponse.text(200, "fine");
