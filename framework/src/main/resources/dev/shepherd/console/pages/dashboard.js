@@ -49,7 +49,8 @@ export const dashboardPage = {
           ['When', 'What'], events.items.map(({ event }) => [when(event.occurredAt), describe(event, names)]))
         : h('p', {}, 'Nothing has happened yet: enrollments, compliance changes and plugin events will show here.')));
     if (plugins) {
-      const failed = plugins.items.filter(plugin => plugin.failureReason);
+      // A superseded file is an older copy beside the running one: worth seeing in the list, not an alarm.
+      const failed = plugins.items.filter(plugin => plugin.failureReason && plugin.state !== 'SUPERSEDED');
       main.append(h('section', { 'aria-labelledby': 'plugins-title' }, h('h2', { id: 'plugins-title' }, 'Plugins'),
         failed.length ? failed.map(plugin => message('error', `${plugin.id} ${plugin.version}: ${plugin.failureReason}`)) : null,
         plugins.items.length
