@@ -13,6 +13,8 @@ import dev.shepherd.security.Secrets;
 import dev.shepherd.storage.StorageException;
 import dev.shepherd.storage.Transactions;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
@@ -78,8 +80,6 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
     private static final Duration CA_VALIDITY = Duration.ofDays(3650);
     /** The binding naming the kernel device a certificate is issued to, which becomes its common name. */
     public static final String DEVICE_BINDING = "deviceId";
-    /** The fixed part of every device certificate's subject. */
-    static final String SUBJECT_SUFFIX = ",OU=Devices,O=Shepherd";
 
     private final Transactions transactions;
     private final SecretBox secrets;
@@ -277,7 +277,9 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
     static X500Name subjectFor(BigInteger serial, Map<String, String> bindings) {
         String device = bindings.getOrDefault(DEVICE_BINDING, "");
         String commonName = device.matches("[0-9a-fA-F-]{36}") ? device.toLowerCase(Locale.ROOT) : serial.toString(16);
-        return new X500Name("CN=" + commonName + SUBJECT_SUFFIX);
+        // Most significant first in the encoding, so that the RFC 2253 form reads CN=…,OU=Devices,O=Shepherd.
+        return new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, "Shepherd").addRDN(BCStyle.OU, "Devices")
+                .addRDN(BCStyle.CN, commonName).build();
     }
 
     @Override
