@@ -417,7 +417,16 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
                 update.setTimestamp(1, Timestamp.from(clock.instant()));
                 update.setString(2, serialNumber);
                 tx.afterCommit(() -> issuedBySerial.invalidate(serialNumber));
-                return update.executeUpdate() == 1 || find(serialNumber).isPresent();
+                if (update.executeUpdate() == 1) {
+                    return true;
+                }
+            }
+            // Already revoked, or not ours: asked in the same transaction, which holds the row it may just have locked.
+            try (PreparedStatement select = tx.connection().prepareStatement("SELECT 1 FROM pki_certificate WHERE serial_number = ?")) {
+                select.setString(1, serialNumber);
+                try (ResultSet rows = select.executeQuery()) {
+                    return rows.next();
+                }
             }
         });
     }
