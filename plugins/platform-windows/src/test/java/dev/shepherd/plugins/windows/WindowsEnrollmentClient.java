@@ -83,6 +83,14 @@ public final class WindowsEnrollmentClient {
         return deviceId;
     }
 
+    /**
+     * The subject a real Windows client puts into its requests: its DeviceID with a non-printable character, which a
+     * CA that copied it would hand back in a certificate the PC could then not find by subject.
+     */
+    private String csrSubject() {
+        return "CN=" + deviceId + "\u0001";
+    }
+
     /** Reads the ms-device-enrollment: link an enrollment page offers: its server and token. */
     public static Map<String, String> deepLinkParameters(String page) {
         int start = page.indexOf("ms-device-enrollment:?");
@@ -139,7 +147,7 @@ public final class WindowsEnrollmentClient {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
         generator.initialize(keySize == 2048 ? Math.max(2048, minimalKeyLength) : keySize);
         KeyPair keys = generator.generateKeyPair();
-        byte[] csr = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=" + deviceId), keys.getPublic())
+        byte[] csr = new JcaPKCS10CertificationRequestBuilder(new X500Name(csrSubject()), keys.getPublic())
                 .build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())).getEncoded();
         HttpResponse<String> enrolled = post(where.enrollmentService(), envelope(
                 "http://schemas.microsoft.com/windows/pki/2009/01/enrollment/RST/wstep", where.enrollmentService(), security,
@@ -171,7 +179,7 @@ public final class WindowsEnrollmentClient {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
         generator.initialize(2048);
         KeyPair keys = generator.generateKeyPair();
-        byte[] csr = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=" + deviceId), keys.getPublic())
+        byte[] csr = new JcaPKCS10CertificationRequestBuilder(new X500Name(csrSubject()), keys.getPublic())
                 .build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())).getEncoded();
         org.bouncycastle.cms.CMSSignedDataGenerator cms = new org.bouncycastle.cms.CMSSignedDataGenerator();
         cms.addSignerInfoGenerator(new org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoGeneratorBuilder().build("SHA256withRSA",
