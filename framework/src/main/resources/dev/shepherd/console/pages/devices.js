@@ -243,6 +243,10 @@ export const devicePage = {
     const inventory = await api.get(`${base}/inventory`);
     if (stale()) return;
     const facts = Object.entries(inventory ?? {}).sort(([a], [b]) => a.localeCompare(b));
+    // An enrollment asserted identifiers another device holds without proving to be it: the kernel kept them apart.
+    if (inventory?.['identity.conflict']) {
+      main.append(message('error', `Identity conflict: ${inventory['identity.conflict']}`));
+    }
     main.append(section('inventory-title', 'Inventory', facts.length
       ? table('What the device reported', ['Key', 'Value'], facts)
       : empty('The device has not reported any inventory yet.',
