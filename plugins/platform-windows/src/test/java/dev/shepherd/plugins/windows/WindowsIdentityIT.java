@@ -14,10 +14,6 @@ import dev.shepherd.command.CommandRequest;
 import dev.shepherd.device.DeviceChanges;
 import dev.shepherd.event.EventLog;
 import dev.shepherd.group.Group;
-import dev.shepherd.plugins.windows.syncml.SyncCommand;
-import dev.shepherd.plugins.windows.syncml.SyncHdr;
-import dev.shepherd.plugins.windows.syncml.SyncMl;
-import dev.shepherd.plugins.windows.syncml.SyncMlWriter;
 import dev.shepherd.policy.Policy;
 import dev.shepherd.policy.SettingInput;
 import dev.shepherd.server.Kernel;
@@ -35,10 +31,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.X509Certificate;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -140,8 +132,9 @@ class WindowsIdentityIT {
             victim.session();
             return kernel.commands().get(refresh.command().id()).orElseThrow().command().state() == CommandState.ACKNOWLEDGED;
         });
-        assertThat(pluginEntry("wns-channel/" + windowsDeviceId)).isPresent();
-        assertThat(pluginEntry("wns-channel/Device:" + attackerId)).as("the attacker's push channel is kept apart").isPresent();
+        assertThat(WindowsTestServers.pluginEntry(server, "wns-channel/" + windowsDeviceId)).isPresent();
+        assertThat(WindowsTestServers.pluginEntry(server, "wns-channel/Device:" + attackerId))
+                .as("the attacker's push channel is kept apart").isPresent();
         CommandRecord attackerRefresh = kernel.commands().issue(TestKernel.ADMIN, attackerId, CommandRequest.of(CommandType.REFRESH_INVENTORY));
         attacker.session();
         assertThat(kernel.commands().get(attackerRefresh.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
@@ -172,7 +165,7 @@ class WindowsIdentityIT {
         WindowsDmClient withSecond = client(windowsDeviceId, second);
         withSecond.session();
         assertThat(kernel.certificateAuthority().verify(List.of(first.certificate()))).as("the old certificate is revoked").isEmpty();
-        assertThat(withFirst.post(opening(windowsDeviceId)).statusCode()).isEqualTo(403);
+        assertThat(withFirst.post(WindowsTestServers.opening(windowsDeviceId)).statusCode()).isEqualTo(403);
 
         // Past the day the first certificate would have expired, the PC is managed with its new one.
         clock.advance(Duration.ofDays(40));
@@ -195,34 +188,7 @@ class WindowsIdentityIT {
     }
 
     private WindowsDmClient client(String windowsDeviceId, WindowsEnrollmentClient.Enrolled enrolled) throws Exception {
-        return new WindowsDmClient(URI.create("https://localhost:" + server.server().httpsPort() + PATH), serverCertificate(),
+        return new WindowsDmClient(URI.create("https://localhost:" + server.server().httpsPort() + PATH), WindowsTestServers.serverCertificate(server),
                 windowsDeviceId, Optional.of(enrolled.certificate()), Optional.of(enrolled.keys().getPrivate()));
-    }
-
-    private X509Certificate serverCertificate() throws Exception {
-        Path tls = server.server().config().dataDir().resolve("tls");
-        char[] password = Files.readString(tls.resolve("server.p12.password"), StandardCharsets.US_ASCII).trim().toCharArray();
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        try (var in = Files.newInputStream(tls.resolve("server.p12"))) {
-            store.load(in, password);
-        }
-        return (X509Certificate) store.getCertificate(store.aliases().nextElement());
-    }
-
-    private Optional<String> pluginEntry(String key) {
-        return kernel.transactions().inTransaction("read a plugin entry", tx -> {
-            try (PreparedStatement select = tx.connection().prepareStatement(
-                    "SELECT entry_value FROM plugin_kv WHERE plugin_id = 'windows' AND entry_key = ?")) {
-                select.setString(1, key);
-                try (ResultSet rows = select.executeQuery()) {
-                    return rows.next() ? Optional.of(new String(rows.getBytes(1), StandardCharsets.UTF_8)) : Optional.<String>empty();
-                }
-            }
-        });
-    }
-
-    private static byte[] opening(String deviceId) {
-        return SyncMlWriter.write(new SyncMl(new SyncHdr("9", "1", "https://localhost" + PATH, deviceId, Optional.empty()),
-                List.of(new SyncCommand.Alert("1", "1201", List.of())), true));
     }
 }
