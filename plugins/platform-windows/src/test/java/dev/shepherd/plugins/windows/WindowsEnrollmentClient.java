@@ -61,7 +61,7 @@ public final class WindowsEnrollmentClient {
     private final String deviceId;
     private final String hardwareDeviceId;
     private final String deviceName;
-    private final HttpClient http;
+    private HttpClient http;
     private int keySize = 2048;
 
     public WindowsEnrollmentClient(String deviceId, String deviceName) {
@@ -71,6 +71,16 @@ public final class WindowsEnrollmentClient {
         this.http = HttpClient.newBuilder()
                 // Before enrollment the PC trusts the server as the user does who typed its address.
                 .sslContext(dev.shepherd.testing.TestTls.trustingAnyServer()).build();
+    }
+
+    /**
+     * From now on the PC presents this certificate over TLS (and trusts the roots its enrollment installed), as a PC
+     * enrolling again while it still holds its current certificate does.
+     */
+    public WindowsEnrollmentClient presenting(Enrolled current) {
+        this.http = HttpClient.newBuilder().sslContext(dev.shepherd.testing.TestTls.identified(current.certificate(),
+                current.keys().getPrivate(), current.trustedRoots().toArray(X509Certificate[]::new))).build();
+        return this;
     }
 
     /** The next request uses a key of this size, whatever the policy asks: a misbehaving client. */

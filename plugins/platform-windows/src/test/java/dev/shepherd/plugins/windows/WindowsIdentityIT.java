@@ -175,6 +175,33 @@ class WindowsIdentityIT {
         assertThat(kernel.devices().idByHardwareId(Platform.WINDOWS, "windowsDeviceId", windowsDeviceId)).hasValue(id);
     }
 
+    @Test
+    void aPcEnrollingAgainWhilePresentingItsCertificateKeepsItsRecordAndItsOldCertificateIsRevoked() throws Exception {
+        String windowsDeviceId = "7C7C7C7C7C7C7C7C7C7C7C7C7C7C7C7C";
+        WindowsEnrollmentClient pc = new WindowsEnrollmentClient(windowsDeviceId, "REENROLLER");
+        WindowsEnrollmentClient.Enrolled first = enroll(pc, "CORPORATE");
+        WindowsDmClient withFirst = client(windowsDeviceId, first);
+        withFirst.session();
+        DeviceId id = kernel.devices().idByHardwareId(Platform.WINDOWS, "windowsDeviceId", windowsDeviceId).orElseThrow();
+        kernel.devices().update(TestKernel.ADMIN, id, new DeviceChanges(Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.of(Set.of("lab")), Optional.empty()), OptionalLong.empty());
+
+        // The same PC enrolls again (with a personal token this time), presenting its current certificate: proof.
+        WindowsEnrollmentClient.Enrolled second = enroll(pc.presenting(first), "PERSONAL");
+        assertThat(second.provisioningDocument()).contains("name=\"EntDMID\" value=\"" + id + "\"");
+        Device device = kernel.devices().get(id).orElseThrow().device();
+        assertThat(device.ownership()).as("ownership never changes through re-enrollment").isEqualTo(Ownership.CORPORATE);
+        assertThat(device.tags()).containsExactly("lab");
+        assertThat(kernel.events().read(Optional.of("device.identity_conflict"), 0, 10)).isEmpty();
+
+        // Its first session with the new certificate makes it its only live identity.
+        client(windowsDeviceId, second).session();
+        assertThat(kernel.certificateAuthority().verify(List.of(first.certificate()))).isEmpty();
+        assertThat(withFirst.post(WindowsTestServers.opening(windowsDeviceId)).statusCode()).isEqualTo(403);
+        assertThat(kernel.audit().read(AuditFilter.ALL.withTarget("device", id.toString()), 0, 20))
+                .extracting(AuditEntry::action).contains("device.re-enroll");
+    }
+
     private WindowsEnrollmentClient.Enrolled enroll(WindowsEnrollmentClient pc, String ownership) throws Exception {
         HttpResponse<String> created = server.send(HttpRequest.newBuilder(server.uri("/api/v1/enrollment-tokens"))
                 .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
