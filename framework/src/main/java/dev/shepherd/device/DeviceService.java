@@ -27,15 +27,20 @@ import dev.shepherd.storage.Tx;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static java.util.Objects.requireNonNull;
@@ -251,8 +256,8 @@ public final class DeviceService {
 
     /** The live devices holding one of the claimed identifiers, in the claim's order, each once. */
     private List<DeviceRecord> liveHolders(Connection connection, EnrollmentClaim claim) throws SQLException {
-        Map<DeviceId, DeviceRecord> holders = new java.util.LinkedHashMap<>();
-        for (Map.Entry<String, String> hardwareId : new java.util.TreeMap<>(claim.hardwareIds()).entrySet()) {
+        Map<DeviceId, DeviceRecord> holders = new LinkedHashMap<>();
+        for (Map.Entry<String, String> hardwareId : new TreeMap<>(claim.hardwareIds()).entrySet()) {
             Optional<DeviceId> id = store.idByHardwareId(connection, claim.platform(), hardwareId.getKey(), hardwareId.getValue());
             if (id.isPresent() && !holders.containsKey(id.get())) {
                 store.findForUpdate(connection, id.get()).filter(record -> LIVE.contains(record.device().status()))
@@ -273,7 +278,7 @@ public final class DeviceService {
         try (var delete = connection.prepareStatement(
                 "DELETE FROM device_reenrollment_allowance WHERE device_id = ? AND allowed_until > ?")) {
             delete.setString(1, holder.device().id().toString());
-            delete.setTimestamp(2, java.sql.Timestamp.from(now));
+            delete.setTimestamp(2, Timestamp.from(now));
             if (delete.executeUpdate() == 1) {
                 return Optional.of(Proof.ADMIN);
             }
@@ -301,8 +306,8 @@ public final class DeviceService {
                 before.compliance(), Optional.of(now), before.lastCheckIn(), Optional.of(actor.toString()),
                 grant.map(EnrollmentGrant::tokenId).or(existing::enrollmentTokenId), existing.createdAt(), now, existing.version() + 1);
         store.update(connection, row, existing.version());
-        Map<String, String> hardwareIds = new java.util.TreeMap<>(before.hardwareIds());
-        Map<String, DeviceId> conflicts = new java.util.TreeMap<>();
+        Map<String, String> hardwareIds = new TreeMap<>(before.hardwareIds());
+        Map<String, DeviceId> conflicts = new TreeMap<>();
         hardwareIds.putAll(acceptedHardwareIds(connection, claim, id, conflicts));
         store.replaceHardwareIds(connection, id, claim.platform(), hardwareIds);
         DeviceRecord after = store.find(connection, id).orElseThrow();
@@ -331,7 +336,7 @@ public final class DeviceService {
                 grant.flatMap(EnrollmentGrant::userId).or(claim::userId), Optional.of(claim.method()), ComplianceState.UNKNOWN,
                 Optional.of(now), Optional.empty(), Optional.of(actor.toString()), grant.map(EnrollmentGrant::tokenId), now, now, 1L);
         store.insert(connection, row);
-        Map<String, DeviceId> conflicts = new java.util.TreeMap<>();
+        Map<String, DeviceId> conflicts = new TreeMap<>();
         store.replaceHardwareIds(connection, id, claim.platform(), acceptedHardwareIds(connection, claim, id, conflicts));
         DeviceRecord after = store.find(connection, id).orElseThrow();
         audit.append(tx, new AuditRecord(actor, "device.enroll", "device", id.toString(), Optional.empty(),
@@ -354,7 +359,7 @@ public final class DeviceService {
      */
     private Map<String, String> acceptedHardwareIds(Connection connection, EnrollmentClaim claim, DeviceId device,
                                                     Map<String, DeviceId> conflicts) throws SQLException {
-        Map<String, String> accepted = new java.util.TreeMap<>();
+        Map<String, String> accepted = new TreeMap<>();
         for (Map.Entry<String, String> hardwareId : claim.hardwareIds().entrySet()) {
             Optional<DeviceId> holder = store.idByHardwareId(connection, claim.platform(), hardwareId.getKey(), hardwareId.getValue());
             if (holder.isEmpty() || holder.get().equals(device)) {
@@ -387,8 +392,8 @@ public final class DeviceService {
         }
         Instant now = clock.instant();
         DeviceId id = newcomer.device().id();
-        Map<DeviceId, List<String>> kindsByHolder = new java.util.TreeMap<>(java.util.Comparator.comparing(DeviceId::toString));
-        conflicts.forEach((kind, holder) -> kindsByHolder.computeIfAbsent(holder, any -> new java.util.ArrayList<>()).add(kind));
+        Map<DeviceId, List<String>> kindsByHolder = new TreeMap<>(Comparator.comparing(DeviceId::toString));
+        conflicts.forEach((kind, holder) -> kindsByHolder.computeIfAbsent(holder, any -> new ArrayList<>()).add(kind));
         for (Map.Entry<DeviceId, List<String>> entry : kindsByHolder.entrySet()) {
             String kinds = String.join(", ", entry.getValue());
             audit.append(tx, new AuditRecord(actor, "device.identity-conflict", "device", id.toString(), Optional.empty(),
@@ -423,7 +428,7 @@ public final class DeviceService {
             try (var insert = tx.connection().prepareStatement(
                     "INSERT INTO device_reenrollment_allowance (device_id, allowed_until, allowed_by) VALUES (?, ?, ?)")) {
                 insert.setString(1, id.toString());
-                insert.setTimestamp(2, java.sql.Timestamp.from(until));
+                insert.setTimestamp(2, Timestamp.from(until));
                 String by = actor.toString();
                 insert.setString(3, by.length() > 200 ? by.substring(0, 200) : by);
                 insert.executeUpdate();

@@ -46,6 +46,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import static java.util.Objects.requireNonNull;
+
 /**
  * Apple's MDM check-in ({@code /mdm/<plugin>/checkin}) and command ({@code /mdm/<plugin>/connect}) endpoints, the
  * same protocol for iPhone, iPad and Mac; each platform plugin registers a subclass naming its platform.
@@ -92,7 +94,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                                dev.shepherd.api.config.SecretSealer sealer, PolicyService policies, PluginConfig config,
                                ServerSigner signer, ServerAddress address, PluginIdentity identity, Clock clock,
                                Platform platform, SettingProfiles.Os os) {
-        this.clock = java.util.Objects.requireNonNull(clock, "clock is null");
+        this.clock = requireNonNull(clock, "clock is null");
         this.renewal = new IdentityRenewal(authority, signer, address, identity, storage, config, clock);
         this.policies = java.util.Objects.requireNonNull(policies, "policies is null");
         this.declarations = new DeviceDeclarations(storage, new DeclarativeManagement(java.time.Clock.systemUTC()),
