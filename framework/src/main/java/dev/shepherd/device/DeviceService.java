@@ -27,15 +27,20 @@ import dev.shepherd.storage.Tx;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static java.util.Objects.requireNonNull;
@@ -188,18 +193,46 @@ public final class DeviceService {
         return store.find(tx.connection(), id);
     }
 
+    /** Inventory key under which an identity conflict is shown on both devices' pages. */
+    public static final String IDENTITY_CONFLICT_KEY = "identity.conflict";
+    /** How long an admin's permission to re-enroll a device by its hardware identifiers lasts. */
+    public static final Duration RE_ENROLLMENT_ALLOWANCE = Duration.ofHours(24);
+    private static final Set<DeviceStatus> LIVE = EnumSet.of(DeviceStatus.PENDING, DeviceStatus.ENROLLED, DeviceStatus.QUARANTINED);
+
+    /** Why an enrollment may take over an existing record. */
+    private enum Proof {
+        /** The client presented the certificate bound to the device (or one issued over its authenticated channel). */
+        CERTIFICATE,
+        /** A pre-registered device, claimed with a corporate token or by a program enrollment. */
+        PENDING_CLAIM,
+        /** An admin allowed the device to be enrolled again. */
+        ADMIN
+    }
+
     /**
-     * Completes an enrollment; see {@link dev.shepherd.api.device.DeviceRegistry#enroll}.
+     * Completes an enrollment; see {@link dev.shepherd.api.device.DeviceRegistry#enroll}. Identifiers a claim merely
+     * asserts never take over another device: the record of a live (pending, enrolled or quarantined) device is
+     * re-enrolled only with proof, and ownership never changes through re-enrollment. A claim without proof that
+     * asserts a live device's identifiers gets its own record, without those identifiers, and the conflict is
+     * audited, raised as an event and shown on both devices ({@link #IDENTITY_CONFLICT_KEY}).
      *
-     * @throws EnrollmentRefusedException when the token does not allow it
+     * @throws EnrollmentRefusedException when the token does not allow it, or the proven device is gone
      */
     public DeviceRecord enroll(Actor actor, EnrollmentClaim claim) {
         requireNonNull(claim, "claim is null");
-        if (claim.enrollmentToken().isEmpty() && claim.method() != EnrollmentMethod.PROGRAM && claim.method() != EnrollmentMethod.MANUAL
-                && claim.method() != EnrollmentMethod.CREDENTIALS) {
+        if (claim.provenDevice().isEmpty() && claim.enrollmentToken().isEmpty() && claim.method() != EnrollmentMethod.PROGRAM
+                && claim.method() != EnrollmentMethod.MANUAL && claim.method() != EnrollmentMethod.CREDENTIALS) {
             throw new EnrollmentRefusedException("an enrollment token is required");
         }
-        DeviceRecord enrolled = transactions.inTransaction("enroll a device", tx -> {
+        return transactions.inTransaction("enroll a device", tx -> {
+            Connection connection = tx.connection();
+            if (claim.provenDevice().isPresent()) {
+                DeviceRecord proven = store.findForUpdate(connection, claim.provenDevice().get())
+                        .filter(record -> record.device().platform().equals(claim.platform()))
+                        .filter(record -> LIVE.contains(record.device().status()))
+                        .orElseThrow(() -> new EnrollmentRefusedException("the device this certificate speaks for is no longer managed"));
+                return reEnroll(tx, actor, proven, claim, Optional.empty(), Proof.CERTIFICATE);
+            }
             Optional<EnrollmentGrant> grant = Optional.empty();
             if (claim.enrollmentToken().isPresent()) {
                 grant = tokens.consume(tx, claim.enrollmentToken().get());
@@ -210,68 +243,202 @@ public final class DeviceService {
                     throw new EnrollmentRefusedException("the enrollment token is for " + grant.get().platform().get() + " devices");
                 }
             }
-            Connection connection = tx.connection();
-            Optional<DeviceRecord> existing = findByAnyHardwareId(connection, claim);
-            Optional<EnrollmentGrant> granted = grant;
             Instant now = clock.instant();
-            Ownership ownership = granted.map(EnrollmentGrant::ownership)
-                    .or(() -> existing.map(record -> record.device().ownership())).orElse(Ownership.CORPORATE);
-            Optional<String> userId = granted.flatMap(EnrollmentGrant::userId).or(claim::userId)
-                    .or(() -> existing.flatMap(record -> record.device().userId()));
-            String name = !claim.name().isBlank() ? claim.name()
-                    : existing.map(record -> record.device().name()).orElse(defaultName(claim));
-            DeviceId id = existing.map(record -> record.device().id()).orElseGet(DeviceId::random);
-            DeviceStore.Row row = new DeviceStore.Row(id, claim.platform(), DeviceStatus.ENROLLED, ownership, name,
-                    claim.serialNumber(), claim.model(), claim.osVersion(), userId, Optional.of(claim.method()),
-                    existing.map(record -> record.device().compliance()).orElse(ComplianceState.UNKNOWN),
-                    Optional.of(now), existing.flatMap(record -> record.device().lastCheckIn()), Optional.of(actor.toString()),
-                    granted.map(EnrollmentGrant::tokenId), existing.map(DeviceRecord::createdAt).orElse(now), now,
-                    existing.map(record -> record.version() + 1).orElse(1L));
-            if (existing.isPresent()) {
-                store.update(connection, row, existing.get().version());
-            } else {
-                store.insert(connection, row);
+            for (DeviceRecord holder : liveHolders(connection, claim)) {
+                Optional<Proof> proof = proofFor(connection, holder, grant, claim, now);
+                if (proof.isPresent()) {
+                    return reEnroll(tx, actor, holder, claim, grant, proof.get());
+                }
             }
-            releaseHardwareIds(connection, claim, id);
-            store.replaceHardwareIds(connection, id, claim.platform(), claim.hardwareIds());
-            DeviceRecord after = store.find(connection, id).orElseThrow();
-            audit.append(tx, new AuditRecord(actor, existing.isPresent() ? "device.re-enroll" : "device.enroll", "device",
-                    id.toString(), existing.map(record -> json.write(record.device())), Optional.of(json.write(after.device()))));
-            events.record(tx, Event.of(EventTypes.DEVICE_ENROLLED, "kernel", Map.of("deviceId", id.toString(),
-                    "platform", claim.platform().id(), "method", claim.method().name(), "reEnrolled", existing.isPresent(),
-                    "groupId", granted.flatMap(EnrollmentGrant::groupId).orElse(""))));
-            notifyListeners(tx, existing, after);
-            for (EnrollmentListener listener : enrollmentListeners) {
-                listener.enrolled(tx, after, granted);
-            }
-            tx.afterCommit(() -> byHardwareId.invalidateAll());
-            return after;
+            return enrollNew(tx, actor, claim, grant);
         });
-        return enrolled;
     }
 
-    private Optional<DeviceRecord> findByAnyHardwareId(Connection connection, EnrollmentClaim claim) throws SQLException {
-        for (Map.Entry<String, String> hardwareId : claim.hardwareIds().entrySet()) {
+    /** The live devices holding one of the claimed identifiers, in the claim's order, each once. */
+    private List<DeviceRecord> liveHolders(Connection connection, EnrollmentClaim claim) throws SQLException {
+        Map<DeviceId, DeviceRecord> holders = new LinkedHashMap<>();
+        for (Map.Entry<String, String> hardwareId : new TreeMap<>(claim.hardwareIds()).entrySet()) {
             Optional<DeviceId> id = store.idByHardwareId(connection, claim.platform(), hardwareId.getKey(), hardwareId.getValue());
-            if (id.isPresent()) {
-                return store.findForUpdate(connection, id.get());
+            if (id.isPresent() && !holders.containsKey(id.get())) {
+                store.findForUpdate(connection, id.get()).filter(record -> LIVE.contains(record.device().status()))
+                        .ifPresent(record -> holders.put(record.device().id(), record));
+            }
+        }
+        return List.copyOf(holders.values());
+    }
+
+    /** What, short of a bound certificate, lets a claim take over a live device's record. */
+    private Optional<Proof> proofFor(Connection connection, DeviceRecord holder, Optional<EnrollmentGrant> grant, EnrollmentClaim claim,
+                                     Instant now) throws SQLException {
+        if (holder.device().status() == DeviceStatus.PENDING && holder.device().enrolledAt().isEmpty()
+                && (grant.map(granted -> granted.ownership() == Ownership.CORPORATE).orElse(false)
+                || (grant.isEmpty() && (claim.method() == EnrollmentMethod.PROGRAM || claim.method() == EnrollmentMethod.MANUAL)))) {
+            return Optional.of(Proof.PENDING_CLAIM);
+        }
+        try (var delete = connection.prepareStatement(
+                "DELETE FROM device_reenrollment_allowance WHERE device_id = ? AND allowed_until > ?")) {
+            delete.setString(1, holder.device().id().toString());
+            delete.setTimestamp(2, Timestamp.from(now));
+            if (delete.executeUpdate() == 1) {
+                return Optional.of(Proof.ADMIN);
             }
         }
         return Optional.empty();
     }
 
-    /** Hardware identifiers move with the device they are claimed by; a stale owner loses them. */
-    private void releaseHardwareIds(Connection connection, EnrollmentClaim claim, DeviceId owner) throws SQLException {
+    /**
+     * Enrolls a known device again: what the device reports is updated; its ownership, user, groups, tags, policies
+     * and quarantine stay.
+     */
+    private DeviceRecord reEnroll(Tx tx, Actor actor, DeviceRecord existing, EnrollmentClaim claim, Optional<EnrollmentGrant> grant,
+                                  Proof proof) throws SQLException {
+        Connection connection = tx.connection();
+        Device before = existing.device();
+        DeviceId id = before.id();
+        Instant now = clock.instant();
+        Optional<String> userId = before.userId().or(() -> grant.flatMap(EnrollmentGrant::userId)).or(claim::userId);
+        DeviceStatus status = before.status() == DeviceStatus.QUARANTINED ? DeviceStatus.QUARANTINED : DeviceStatus.ENROLLED;
+        DeviceStore.Row row = new DeviceStore.Row(id, before.platform(), status, before.ownership(),
+                claim.name().isBlank() ? before.name() : claim.name(),
+                claim.serialNumber().isBlank() ? before.serialNumber() : claim.serialNumber(),
+                claim.model().isBlank() ? before.model() : claim.model(),
+                claim.osVersion().isBlank() ? before.osVersion() : claim.osVersion(), userId, Optional.of(claim.method()),
+                before.compliance(), Optional.of(now), before.lastCheckIn(), Optional.of(actor.toString()),
+                grant.map(EnrollmentGrant::tokenId).or(existing::enrollmentTokenId), existing.createdAt(), now, existing.version() + 1);
+        store.update(connection, row, existing.version());
+        Map<String, String> hardwareIds = new TreeMap<>(before.hardwareIds());
+        Map<String, DeviceId> conflicts = new TreeMap<>();
+        hardwareIds.putAll(acceptedHardwareIds(connection, claim, id, conflicts));
+        store.replaceHardwareIds(connection, id, claim.platform(), hardwareIds);
+        DeviceRecord after = store.find(connection, id).orElseThrow();
+        audit.append(tx, new AuditRecord(actor, "device.re-enroll", "device", id.toString(), Optional.of(json.write(before)),
+                Optional.of(json.write(Map.of("device", after.device(), "proof", proof.name())))));
+        events.record(tx, Event.of(EventTypes.DEVICE_ENROLLED, "kernel", Map.of("deviceId", id.toString(),
+                "platform", claim.platform().id(), "method", claim.method().name(), "reEnrolled", true, "proof", proof.name(),
+                "groupId", grant.flatMap(EnrollmentGrant::groupId).orElse(""))));
+        recordConflicts(tx, actor, after, claim, conflicts);
+        notifyListeners(tx, Optional.of(existing), after);
+        for (EnrollmentListener listener : enrollmentListeners) {
+            listener.enrolled(tx, after, grant);
+        }
+        tx.afterCommit(byHardwareId::invalidateAll);
+        return after;
+    }
+
+    /** A new device, holding those of the claimed identifiers no live device holds. */
+    private DeviceRecord enrollNew(Tx tx, Actor actor, EnrollmentClaim claim, Optional<EnrollmentGrant> grant) throws SQLException {
+        Connection connection = tx.connection();
+        Instant now = clock.instant();
+        DeviceId id = DeviceId.random();
+        DeviceStore.Row row = new DeviceStore.Row(id, claim.platform(), DeviceStatus.ENROLLED,
+                grant.map(EnrollmentGrant::ownership).orElse(Ownership.CORPORATE),
+                claim.name().isBlank() ? defaultName(claim) : claim.name(), claim.serialNumber(), claim.model(), claim.osVersion(),
+                grant.flatMap(EnrollmentGrant::userId).or(claim::userId), Optional.of(claim.method()), ComplianceState.UNKNOWN,
+                Optional.of(now), Optional.empty(), Optional.of(actor.toString()), grant.map(EnrollmentGrant::tokenId), now, now, 1L);
+        store.insert(connection, row);
+        Map<String, DeviceId> conflicts = new TreeMap<>();
+        store.replaceHardwareIds(connection, id, claim.platform(), acceptedHardwareIds(connection, claim, id, conflicts));
+        DeviceRecord after = store.find(connection, id).orElseThrow();
+        audit.append(tx, new AuditRecord(actor, "device.enroll", "device", id.toString(), Optional.empty(),
+                Optional.of(json.write(after.device()))));
+        events.record(tx, Event.of(EventTypes.DEVICE_ENROLLED, "kernel", Map.of("deviceId", id.toString(),
+                "platform", claim.platform().id(), "method", claim.method().name(), "reEnrolled", false,
+                "groupId", grant.flatMap(EnrollmentGrant::groupId).orElse(""))));
+        recordConflicts(tx, actor, after, claim, conflicts);
+        notifyListeners(tx, Optional.empty(), after);
+        for (EnrollmentListener listener : enrollmentListeners) {
+            listener.enrolled(tx, after, grant);
+        }
+        tx.afterCommit(byHardwareId::invalidateAll);
+        return after;
+    }
+
+    /**
+     * The claimed identifiers the device may hold: those nobody holds, its own, and those of retired or wiped devices
+     * (which lose them). Those a live device holds go into {@code conflicts}, kind to holder.
+     */
+    private Map<String, String> acceptedHardwareIds(Connection connection, EnrollmentClaim claim, DeviceId device,
+                                                    Map<String, DeviceId> conflicts) throws SQLException {
+        Map<String, String> accepted = new TreeMap<>();
         for (Map.Entry<String, String> hardwareId : claim.hardwareIds().entrySet()) {
+            Optional<DeviceId> holder = store.idByHardwareId(connection, claim.platform(), hardwareId.getKey(), hardwareId.getValue());
+            if (holder.isEmpty() || holder.get().equals(device)) {
+                accepted.put(hardwareId.getKey(), hardwareId.getValue());
+                continue;
+            }
+            boolean live = store.find(connection, holder.get()).map(record -> LIVE.contains(record.device().status())).orElse(false);
+            if (live) {
+                conflicts.put(hardwareId.getKey(), holder.get());
+                continue;
+            }
             try (var delete = connection.prepareStatement(
-                    "DELETE FROM device_hardware_id WHERE platform = ? AND kind = ? AND value = ? AND device_id <> ?")) {
+                    "DELETE FROM device_hardware_id WHERE platform = ? AND kind = ? AND value = ? AND device_id = ?")) {
                 delete.setString(1, claim.platform().id());
                 delete.setString(2, hardwareId.getKey());
                 delete.setString(3, hardwareId.getValue());
-                delete.setString(4, owner.toString());
+                delete.setString(4, holder.get().toString());
                 delete.executeUpdate();
             }
+            accepted.put(hardwareId.getKey(), hardwareId.getValue());
         }
+        return accepted;
+    }
+
+    /** Makes a conflict visible: an audit entry, an event, and a line in both devices' inventories. */
+    private void recordConflicts(Tx tx, Actor actor, DeviceRecord newcomer, EnrollmentClaim claim, Map<String, DeviceId> conflicts)
+            throws SQLException {
+        if (conflicts.isEmpty()) {
+            return;
+        }
+        Instant now = clock.instant();
+        DeviceId id = newcomer.device().id();
+        Map<DeviceId, List<String>> kindsByHolder = new TreeMap<>(Comparator.comparing(DeviceId::toString));
+        conflicts.forEach((kind, holder) -> kindsByHolder.computeIfAbsent(holder, any -> new ArrayList<>()).add(kind));
+        for (Map.Entry<DeviceId, List<String>> entry : kindsByHolder.entrySet()) {
+            String kinds = String.join(", ", entry.getValue());
+            audit.append(tx, new AuditRecord(actor, "device.identity-conflict", "device", id.toString(), Optional.empty(),
+                    Optional.of(json.write(Map.of("deviceId", id.toString(), "heldBy", entry.getKey().toString(), "kinds", entry.getValue(),
+                            "platform", claim.platform().id())))));
+            events.record(tx, Event.of(EventTypes.DEVICE_IDENTITY_CONFLICT, "kernel", Map.of("deviceId", id.toString(),
+                    "heldBy", entry.getKey().toString(), "kind", kinds, "platform", claim.platform().id())));
+            store.putInventory(tx.connection(), id, Map.of(IDENTITY_CONFLICT_KEY, "enrolled asserting the " + kinds + " of device "
+                    + entry.getKey() + " without proof; given a record of its own"), now);
+            store.putInventory(tx.connection(), entry.getKey(), Map.of(IDENTITY_CONFLICT_KEY, "device " + id + " asserted this device's "
+                    + kinds + " at " + now + " without proof; it was given a record of its own"), now);
+        }
+    }
+
+    /**
+     * Lets the next enrollment asserting a device's hardware identifiers re-enroll it without proof, once, within
+     * {@link #RE_ENROLLMENT_ALLOWANCE}: for a device that lost its certificate (a factory reset) and enrolls again.
+     *
+     * @return when the permission lapses, or empty when there is no such live device
+     */
+    public Optional<Instant> allowReEnrollment(Actor actor, DeviceId id) {
+        return transactions.inTransaction("allow a device to re-enroll", tx -> {
+            Optional<DeviceRecord> device = store.findForUpdate(tx.connection(), id).filter(record -> LIVE.contains(record.device().status()));
+            if (device.isEmpty()) {
+                return Optional.<Instant>empty();
+            }
+            Instant until = clock.instant().plus(RE_ENROLLMENT_ALLOWANCE);
+            try (var delete = tx.connection().prepareStatement("DELETE FROM device_reenrollment_allowance WHERE device_id = ?")) {
+                delete.setString(1, id.toString());
+                delete.executeUpdate();
+            }
+            try (var insert = tx.connection().prepareStatement(
+                    "INSERT INTO device_reenrollment_allowance (device_id, allowed_until, allowed_by) VALUES (?, ?, ?)")) {
+                insert.setString(1, id.toString());
+                insert.setTimestamp(2, Timestamp.from(until));
+                String by = actor.toString();
+                insert.setString(3, by.length() > 200 ? by.substring(0, 200) : by);
+                insert.executeUpdate();
+            }
+            audit.append(tx, new AuditRecord(actor, "device.allow-re-enrollment", "device", id.toString(), Optional.empty(),
+                    Optional.of(json.write(Map.of("allowedUntil", until.toString())))));
+            events.record(tx, Event.of("device.re_enrollment_allowed", "kernel", Map.of("deviceId", id.toString(),
+                    "allowedUntil", until.toString())));
+            return Optional.of(until);
+        });
     }
 
     private static String defaultName(EnrollmentClaim claim) {

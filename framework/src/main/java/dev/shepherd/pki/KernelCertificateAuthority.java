@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.fasterxml.jackson.core.type.TypeReference;
+import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.pki.CertificateAuthority;
 import dev.shepherd.api.pki.IssuedCertificate;
 import dev.shepherd.json.Json;
@@ -12,6 +13,8 @@ import dev.shepherd.security.Secrets;
 import dev.shepherd.storage.StorageException;
 import dev.shepherd.storage.Transactions;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
@@ -27,6 +30,8 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.PKCSException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -51,9 +56,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -66,9 +73,13 @@ import static java.util.Objects.requireNonNull;
  */
 public final class KernelCertificateAuthority implements CertificateAuthority {
 
+    private static final Logger log = LoggerFactory.getLogger(KernelCertificateAuthority.class);
+
     private static final TypeReference<Map<String, String>> BINDINGS = new TypeReference<>() {
     };
     private static final Duration CA_VALIDITY = Duration.ofDays(3650);
+    /** The binding naming the kernel device a certificate is issued to, which becomes its common name. */
+    public static final String DEVICE_BINDING = "deviceId";
 
     private final Transactions transactions;
     private final SecretBox secrets;
@@ -83,6 +94,8 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
      */
     private final Cache<String, Optional<IssuedCertificate>> issuedBySerial = Caffeine.newBuilder()
             .maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(1)).build();
+    /** Certificate and device pairs already bound, so the check a device's every message may make costs nothing. */
+    private final Cache<String, Boolean> bound = Caffeine.newBuilder().maximumSize(100_000).build();
     private final SecureRandom random = new SecureRandom();
 
     private KernelCertificateAuthority(Transactions transactions, SecretBox secrets, Json json, Clock clock, X509Certificate certificate,
@@ -228,7 +241,7 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
             BigInteger serial = new BigInteger(127, random).add(BigInteger.ONE);
             X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
                     X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded()), serial,
-                    Date.from(now.minus(Duration.ofMinutes(5))), Date.from(now.plus(validity)), request.getSubject(), publicKey);
+                    Date.from(now.minus(Duration.ofMinutes(5))), Date.from(now.plus(validity)), subjectFor(serial, bindings), publicKey);
             JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
             builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
             builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
@@ -255,6 +268,107 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
         } catch (OperatorCreationException | PKCSException | GeneralSecurityException | IOException e) {
             throw new IllegalArgumentException("the certificate request cannot be used: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The CA's choice of subject, never the client's: clients put what they like into theirs (real Windows clients a
+     * non-printable character), and what a certificate says must be what the server knows.
+     */
+    static X500Name subjectFor(BigInteger serial, Map<String, String> bindings) {
+        String device = bindings.getOrDefault(DEVICE_BINDING, "");
+        String commonName = device.matches("[0-9a-fA-F-]{36}") ? device.toLowerCase(Locale.ROOT) : serial.toString(16);
+        // Most significant first in the encoding, so that the RFC 2253 form reads CN=…,OU=Devices,O=Shepherd.
+        return new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, "Shepherd").addRDN(BCStyle.OU, "Devices")
+                .addRDN(BCStyle.CN, commonName).build();
+    }
+
+    @Override
+    public List<String> bindToDevice(String serialNumber, DeviceId device) {
+        requireNonNull(serialNumber, "serialNumber is null");
+        requireNonNull(device, "device is null");
+        String pair = serialNumber + "/" + device;
+        if (bound.getIfPresent(pair) != null) {
+            return List.of();
+        }
+        List<String> revoked = transactions.inTransaction("bind a certificate to its device", tx -> {
+            Connection connection = tx.connection();
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT device_id FROM pki_certificate WHERE serial_number = ? FOR UPDATE")) {
+                select.setString(1, serialNumber);
+                try (ResultSet rows = select.executeQuery()) {
+                    if (!rows.next()) {
+                        throw new IllegalArgumentException("this CA did not issue certificate " + serialNumber);
+                    }
+                    String current = rows.getString(1);
+                    if (current != null && !current.trim().equals(device.toString())) {
+                        throw new IllegalArgumentException("certificate " + serialNumber + " is the identity of another device");
+                    }
+                }
+            }
+            try (PreparedStatement update = connection.prepareStatement(
+                    "UPDATE pki_certificate SET device_id = ? WHERE serial_number = ?")) {
+                update.setString(1, device.toString());
+                update.setString(2, serialNumber);
+                update.executeUpdate();
+            }
+            List<String> others = new ArrayList<>();
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT serial_number FROM pki_certificate WHERE device_id = ? AND serial_number <> ? AND revoked_at IS NULL")) {
+                select.setString(1, device.toString());
+                select.setString(2, serialNumber);
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        others.add(rows.getString(1));
+                    }
+                }
+            }
+            try (PreparedStatement update = connection.prepareStatement(
+                    "UPDATE pki_certificate SET revoked_at = ? WHERE serial_number = ? AND revoked_at IS NULL")) {
+                for (String other : others) {
+                    update.setTimestamp(1, Timestamp.from(clock.instant()));
+                    update.setString(2, other);
+                    update.executeUpdate();
+                }
+            }
+            tx.afterCommit(() -> {
+                others.forEach(issuedBySerial::invalidate);
+                bound.put(pair, Boolean.TRUE);
+            });
+            return others;
+        });
+        if (!revoked.isEmpty()) {
+            log.info("Certificate {} is now the identity of device {}; revoked the earlier {}", serialNumber, device, revoked);
+        }
+        return revoked;
+    }
+
+    /**
+     * Revokes every live certificate bound to a device, as when it leaves management.
+     *
+     * @return the serial numbers revoked
+     */
+    public List<String> revokeAllOf(DeviceId device) {
+        requireNonNull(device, "device is null");
+        return transactions.inTransaction("revoke a device's certificates", tx -> {
+            List<String> live = new ArrayList<>();
+            try (PreparedStatement select = tx.connection().prepareStatement(
+                    "SELECT serial_number FROM pki_certificate WHERE device_id = ? AND revoked_at IS NULL")) {
+                select.setString(1, device.toString());
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        live.add(rows.getString(1));
+                    }
+                }
+            }
+            try (PreparedStatement update = tx.connection().prepareStatement(
+                    "UPDATE pki_certificate SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL")) {
+                update.setTimestamp(1, Timestamp.from(clock.instant()));
+                update.setString(2, device.toString());
+                update.executeUpdate();
+            }
+            tx.afterCommit(() -> live.forEach(issuedBySerial::invalidate));
+            return live;
+        });
     }
 
     private static String algorithmOf(PKCS10CertificationRequest request) {
@@ -303,7 +417,16 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
                 update.setTimestamp(1, Timestamp.from(clock.instant()));
                 update.setString(2, serialNumber);
                 tx.afterCommit(() -> issuedBySerial.invalidate(serialNumber));
-                return update.executeUpdate() == 1 || find(serialNumber).isPresent();
+                if (update.executeUpdate() == 1) {
+                    return true;
+                }
+            }
+            // Already revoked, or not ours: asked in the same transaction, which holds the row it may just have locked.
+            try (PreparedStatement select = tx.connection().prepareStatement("SELECT 1 FROM pki_certificate WHERE serial_number = ?")) {
+                select.setString(1, serialNumber);
+                try (ResultSet rows = select.executeQuery()) {
+                    return rows.next();
+                }
             }
         });
     }

@@ -14,6 +14,7 @@ import dev.shepherd.storage.PluginKeyValueStore;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -30,6 +31,7 @@ import static java.util.Objects.requireNonNull;
 public final class PluginEnvironment {
 
     private final Map<String, Map<String, String>> pluginSettings;
+    private final Clock clock;
     private final PluginKeyValueStore keyValueStore;
     private final Database database;
     private final EventSink events;
@@ -38,6 +40,16 @@ public final class PluginEnvironment {
 
     public PluginEnvironment(Map<String, Map<String, String>> pluginSettings, PluginKeyValueStore keyValueStore,
                              Database database, EventSink events) {
+        this(pluginSettings, keyValueStore, database, events, Clock.systemUTC());
+    }
+
+    /**
+     * @param clock the kernel's clock, which plugins inject as {@link Clock} so that their notion of time (such as
+     *        how near a certificate is to its expiry) agrees with the kernel's
+     */
+    public PluginEnvironment(Map<String, Map<String, String>> pluginSettings, PluginKeyValueStore keyValueStore,
+                             Database database, EventSink events, Clock clock) {
+        this.clock = requireNonNull(clock, "clock is null");
         this.pluginSettings = Map.copyOf(requireNonNull(pluginSettings, "pluginSettings is null"));
         this.keyValueStore = requireNonNull(keyValueStore, "keyValueStore is null");
         this.database = requireNonNull(database, "database is null");
@@ -97,6 +109,7 @@ public final class PluginEnvironment {
                 bind(PluginDatabase.class).toInstance(pluginDatabase);
                 bind(EventPublisher.class).toInstance(publisher);
                 bind(PluginIdentity.class).toInstance(identity);
+                bind(Clock.class).toInstance(clock);
                 services.forEach((type, implementation) -> bind((Class) type).toInstance(implementation));
             }
         };

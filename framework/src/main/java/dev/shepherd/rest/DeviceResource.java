@@ -73,6 +73,10 @@ final class DeviceResource {
     record Imported(List<String> deviceIds) {
     }
 
+    /** Until when a device may be enrolled again by its asserted identifiers. */
+    record ReEnrollmentAllowance(String deviceId, String allowedUntil) {
+    }
+
     static final List<String[]> SEARCH_PARAMETERS = List.of(
             new String[]{"platform", "ios, macos, android, windows, chromeos, …"},
             new String[]{"status", "pending, enrolled, quarantined, retired, wiped"},
@@ -119,6 +123,15 @@ final class DeviceResource {
                                     update.ownership(), update.userId(), update.tags(), update.attributes()), request.ifMatch())
                                     .orElseThrow(() -> notFound(request));
                             return ApiResponse.ok(record).withHeader("ETag", "\"" + record.version() + "\"");
+                        }),
+                AdminRoute.post("/api/v1/devices/{id}/allow-re-enrollment", Permission.DEVICE_WRITE).tag("devices")
+                        .summary("Let the next enrollment asserting this device's hardware identifiers re-enroll it without its "
+                                + "certificate (after a factory reset), once, within 24 hours; audited")
+                        .returns(ReEnrollmentAllowance.class).handle(request -> {
+                            DeviceId id = id(request);
+                            return kernel.devices().allowReEnrollment(request.actor(), id)
+                                    .map(until -> new ReEnrollmentAllowance(id.toString(), until.toString()))
+                                    .orElseThrow(() -> notFound(request));
                         }),
                 lifecycle("retire", DeviceStatus.RETIRED, "Retire a device: it is no longer managed"),
                 lifecycle("quarantine", DeviceStatus.QUARANTINED, "Quarantine a device"),

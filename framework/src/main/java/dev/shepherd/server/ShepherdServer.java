@@ -64,6 +64,7 @@ public final class ShepherdServer implements AutoCloseable {
 
     private final List<AutoCloseable> closeInReverse = new ArrayList<>();
     private final ShepherdConfig config;
+    private final Clock clock;
     private Database database;
     private PluginHost plugins;
     private HttpServer http;
@@ -71,8 +72,9 @@ public final class ShepherdServer implements AutoCloseable {
     private AdminUserStore adminUsers;
     private Kernel kernel;
 
-    private ShepherdServer(ShepherdConfig config) {
+    private ShepherdServer(ShepherdConfig config, Clock clock) {
         this.config = requireNonNull(config, "config is null");
+        this.clock = requireNonNull(clock, "clock is null");
     }
 
     /**
@@ -82,7 +84,18 @@ public final class ShepherdServer implements AutoCloseable {
      * @return the started server
      */
     public static ShepherdServer start(ShepherdConfig config) {
-        ShepherdServer server = new ShepherdServer(config);
+        return start(config, Clock.systemUTC());
+    }
+
+    /**
+     * Starts a server on a given clock, which the kernel and the plugins go by (tests move it to reach expiry dates).
+     *
+     * @param config the configuration
+     * @param clock the clock
+     * @return the started server
+     */
+    public static ShepherdServer start(ShepherdConfig config, Clock clock) {
+        ShepherdServer server = new ShepherdServer(config, clock);
         try {
             server.startInside();
             return server;
@@ -101,7 +114,7 @@ public final class ShepherdServer implements AutoCloseable {
         createBootstrapAdmin();
 
         SecretBox secrets = SecretBox.open(config.dataDir());
-        kernel = Kernel.over(database, secrets, Clock.systemUTC());
+        kernel = Kernel.over(database, secrets, clock);
         HttpIo io = new HttpIo(kernel.json().mapper());
         ExtensionRegistry registry = new ExtensionRegistry();
         new PluginEventDispatcher(registry, kernel.bus());
@@ -112,7 +125,7 @@ public final class ShepherdServer implements AutoCloseable {
         registry.addListener(kernel.policies().settingTypes());
         // After the setting types: secrets stored in the clear by older servers are sealed as their types become known.
         dev.shepherd.policy.StoredSecretSweep secretSweep = new dev.shepherd.policy.StoredSecretSweep(kernel.transactions(),
-                kernel.policies(), kernel.policies().secrets(), kernel.json(), Clock.systemUTC());
+                kernel.policies(), kernel.policies().secrets(), kernel.json(), clock);
         secretSweep.sweepKnownTypes();
         registry.addListener(secretSweep);
         kernel.policies().setPlatformSupport(platforms::supportedSettingTypes);
@@ -180,7 +193,7 @@ public final class ShepherdServer implements AutoCloseable {
         TlsMaterial.ServerIdentity identity = TlsMaterial.identity(config.https().keystore(), config.https().keystorePassword(),
                 config.dataDir(), config.https().hostnames());
         PluginEnvironment environment = new PluginEnvironment(config.plugins().settings(),
-                new JdbcPluginKeyValueStore(database.dataSource()), database, kernel.events());
+                new JdbcPluginKeyValueStore(database.dataSource()), database, kernel.events(), clock);
         environment.exportPerPlugin(DeviceRegistry.class,
                 pluginId -> new PluginDeviceRegistry(pluginId, kernel.devices(), kernel.enrollmentTokens()));
         environment.exportPerPlugin(dev.shepherd.api.group.GroupDirectory.class,
@@ -201,8 +214,8 @@ public final class ShepherdServer implements AutoCloseable {
         closeInReverse.add(plugins);
 
         adminUsers.setExternalPasswords(identityProviders);
-        AdminSessions sessions = new AdminSessions(kernel.transactions(), Clock.systemUTC());
-        ApiTokens tokens = new ApiTokens(kernel.transactions(), kernel.audit(), kernel.json(), Clock.systemUTC());
+        AdminSessions sessions = new AdminSessions(kernel.transactions(), clock);
+        ApiTokens tokens = new ApiTokens(kernel.transactions(), kernel.audit(), kernel.json(), clock);
         adminApi = new AdminApi(kernel, plugins, adminUsers, sessions, tokens, new AdminAuthenticator(adminUsers, sessions, tokens),
                 config.http().maxRequestBytes(), io, this::publicUrl, platforms::supported);
         PluginAdminEndpoints pluginAdminEndpoints = new PluginAdminEndpoints();

@@ -151,21 +151,120 @@ class DeviceServiceTest {
     }
 
     @Test
-    void aDeviceEnrollingAgainKeepsItsIdentityTagsAndHistory() {
+    void aRetiredDeviceEnrollingAgainIsANewDeviceWhileTheOldRecordKeepsItsHistory() {
         DeviceRecord first = test.enroll(Platform.IOS, "SAME-UDID", Ownership.CORPORATE);
         devices.update(ADMIN, first.device().id(), new DeviceChanges(Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.of(Set.of("sales")), Optional.empty()), OptionalLong.empty());
         devices.changeStatus(ADMIN, first.device().id(), DeviceStatus.RETIRED, "returned");
 
-        DeviceRecord again = test.enroll(Platform.IOS, "SAME-UDID", Ownership.CORPORATE);
+        DeviceRecord again = test.enroll(Platform.IOS, "SAME-UDID", Ownership.PERSONAL);
 
-        assertThat(again.device().id()).isEqualTo(first.device().id());
+        assertThat(again.device().id()).isNotEqualTo(first.device().id());
         assertThat(again.device().status()).isEqualTo(DeviceStatus.ENROLLED);
-        assertThat(again.device().tags()).containsExactly("sales");
-        assertThat(devices.count(DeviceFilter.ALL)).isEqualTo(1);
+        assertThat(again.device().ownership()).isEqualTo(Ownership.PERSONAL);
+        assertThat(again.device().tags()).isEmpty();
+        // The identifier moved to the device that holds it now; a retired device is no conflict.
+        assertThat(again.device().hardwareIds()).containsEntry("udid", "SAME-UDID");
+        assertThat(devices.idByHardwareId(Platform.IOS, "udid", "SAME-UDID")).hasValue(again.device().id());
+        assertThat(devices.inventory(again.device().id())).doesNotContainKey(DeviceService.IDENTITY_CONFLICT_KEY);
+        DeviceRecord old = devices.get(first.device().id()).orElseThrow();
+        assertThat(old.device().status()).isEqualTo(DeviceStatus.RETIRED);
+        assertThat(old.device().tags()).containsExactly("sales");
         assertThat(kernel.audit().read(AuditFilter.ALL.withTarget("device", first.device().id().toString()), 0, 10))
-                .extracting(AuditEntry::action)
-                .containsExactly("device.enroll", "device.update", "device.status.retired", "device.re-enroll");
+                .extracting(AuditEntry::action).containsExactly("device.enroll", "device.update", "device.status.retired");
+    }
+
+    @Test
+    void identifiersAssertedWithoutProofNeverTakeOverAnEnrolledDevice() {
+        String userId = kernel.directory().create(ADMIN, "local", "ana", "Ana Lima", "ana@example.com").id();
+        IssuedEnrollmentToken corporate = token(Ownership.CORPORATE, OptionalInt.empty(), Optional.of(userId));
+        DeviceRecord victim = devices.enroll(PLUGIN, TestKernel.claim(corporate.secret(), Platform.IOS, "VICTIM-UDID"));
+        victim = devices.update(ADMIN, victim.device().id(), new DeviceChanges(Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.of(Set.of("finance")), Optional.empty()), OptionalLong.empty()).orElseThrow();
+
+        // Another token, even a corporate one, and the victim's UDID: a newcomer, not the victim.
+        DeviceRecord newcomer = devices.enroll(PLUGIN, new EnrollmentClaim(Optional.of(token(Ownership.PERSONAL, OptionalInt.empty(),
+                Optional.empty()).secret()), Platform.IOS, EnrollmentMethod.LINK, Map.of("udid", "VICTIM-UDID"), "SER-ATTACKER",
+                "iPhone15,2", "17.4.1", "Attacker"));
+
+        assertThat(newcomer.device().id()).isNotEqualTo(victim.device().id());
+        assertThat(newcomer.device().hardwareIds()).isEmpty();
+        assertThat(newcomer.device().ownership()).isEqualTo(Ownership.PERSONAL);
+        assertThat(newcomer.device().userId()).isEmpty();
+        DeviceRecord after = devices.get(victim.device().id()).orElseThrow();
+        assertThat(after.device()).isEqualTo(victim.device());
+        assertThat(after.version()).isEqualTo(victim.version());
+        assertThat(devices.idByHardwareId(Platform.IOS, "udid", "VICTIM-UDID")).hasValue(victim.device().id());
+
+        List<EventLog.Logged> conflicts = kernel.events().read(Optional.of("device.identity_conflict"), 0, 10);
+        assertThat(conflicts).hasSize(1);
+        assertThat(conflicts.get(0).event().data()).containsEntry("deviceId", newcomer.device().id().toString())
+                .containsEntry("heldBy", victim.device().id().toString()).containsEntry("kind", "udid");
+        assertThat(kernel.audit().read(AuditFilter.ALL.withTarget("device", newcomer.device().id().toString()), 0, 10))
+                .extracting(AuditEntry::action).containsExactly("device.enroll", "device.identity-conflict");
+        assertThat(devices.inventory(newcomer.device().id()).get(DeviceService.IDENTITY_CONFLICT_KEY)).contains(victim.device().id().toString());
+        assertThat(devices.inventory(victim.device().id()).get(DeviceService.IDENTITY_CONFLICT_KEY)).contains(newcomer.device().id().toString());
+    }
+
+    @Test
+    void aProvenReEnrollmentKeepsOwnershipUserTagsAndQuarantineAndNeedsNoToken() {
+        String userId = kernel.directory().create(ADMIN, "local", "bo", "Bo Berg", "bo@example.com").id();
+        DeviceRecord device = devices.enroll(PLUGIN, TestKernel.claim(token(Ownership.CORPORATE, OptionalInt.of(1), Optional.of(userId))
+                .secret(), Platform.IOS, "PROVEN-UDID"));
+        devices.changeStatus(ADMIN, device.device().id(), DeviceStatus.QUARANTINED, "jailbroken");
+
+        DeviceRecord again = devices.enroll(PLUGIN, new EnrollmentClaim(Optional.empty(), Platform.IOS, EnrollmentMethod.LINK,
+                Map.of("udid", "PROVEN-UDID"), "SER-PROVEN", "iPhone16,2", "18.0", "").provenBy(device.device().id()));
+
+        assertThat(again.device().id()).isEqualTo(device.device().id());
+        assertThat(again.device().ownership()).isEqualTo(Ownership.CORPORATE);
+        assertThat(again.device().userId()).hasValue(userId);
+        assertThat(again.device().status()).isEqualTo(DeviceStatus.QUARANTINED);
+        assertThat(again.device().osVersion()).isEqualTo("18.0");
+        assertThat(kernel.audit().read(AuditFilter.ALL.withTarget("device", device.device().id().toString()), 0, 10))
+                .extracting(AuditEntry::action).contains("device.re-enroll");
+
+        devices.changeStatus(ADMIN, device.device().id(), DeviceStatus.RETIRED, "returned");
+        assertThatThrownBy(() -> devices.enroll(PLUGIN, new EnrollmentClaim(Optional.empty(), Platform.IOS, EnrollmentMethod.LINK,
+                Map.of("udid", "PROVEN-UDID"), "", "", "", "").provenBy(device.device().id())))
+                .isInstanceOf(EnrollmentRefusedException.class);
+    }
+
+    @Test
+    void aPreRegisteredDeviceIsClaimedOnlyWithACorporateTokenAndKeepsItsOwnership() {
+        DeviceId imported = devices.importDevices(ADMIN, List.of(new DeviceImport(Platform.IOS, "SER-IMPORTED", "iPad", "Lobby iPad",
+                Ownership.CORPORATE, Map.of("udid", "IMPORTED-UDID"), Set.of("lobby")))).get(0);
+
+        DeviceRecord personal = devices.enroll(PLUGIN, TestKernel.claim(token(Ownership.PERSONAL, OptionalInt.empty(), Optional.empty())
+                .secret(), Platform.IOS, "IMPORTED-UDID"));
+        assertThat(personal.device().id()).isNotEqualTo(imported);
+        assertThat(devices.get(imported).orElseThrow().device().status()).isEqualTo(DeviceStatus.PENDING);
+
+        DeviceRecord claimed = devices.enroll(PLUGIN, TestKernel.claim(token(Ownership.CORPORATE, OptionalInt.empty(), Optional.empty())
+                .secret(), Platform.IOS, "IMPORTED-UDID"));
+        assertThat(claimed.device().id()).isEqualTo(imported);
+        assertThat(claimed.device().status()).isEqualTo(DeviceStatus.ENROLLED);
+        assertThat(claimed.device().tags()).containsExactly("lobby");
+
+        // Claimed once: from now on it is an enrolled device, and asserting its UDID proves nothing.
+        DeviceRecord later = devices.enroll(PLUGIN, TestKernel.claim(token(Ownership.CORPORATE, OptionalInt.empty(), Optional.empty())
+                .secret(), Platform.IOS, "IMPORTED-UDID"));
+        assertThat(later.device().id()).isNotEqualTo(imported);
+    }
+
+    @Test
+    void anAdminMayAllowOneReEnrollmentByAssertedIdentifiers() {
+        DeviceRecord device = test.enroll(Platform.IOS, "RESET-UDID", Ownership.CORPORATE);
+        assertThat(devices.allowReEnrollment(ADMIN, DeviceId.random())).isEmpty();
+        assertThat(devices.allowReEnrollment(ADMIN, device.device().id())).isPresent();
+
+        DeviceRecord again = test.enroll(Platform.IOS, "RESET-UDID", Ownership.PERSONAL);
+
+        assertThat(again.device().id()).isEqualTo(device.device().id());
+        assertThat(again.device().ownership()).isEqualTo(Ownership.CORPORATE);
+        assertThat(kernel.audit().read(AuditFilter.ALL.withTarget("device", device.device().id().toString()), 0, 10))
+                .extracting(AuditEntry::action).contains("device.allow-re-enrollment", "device.re-enroll");
+        assertThat(test.enroll(Platform.IOS, "RESET-UDID", Ownership.CORPORATE).device().id()).isNotEqualTo(device.device().id());
     }
 
     @Test

@@ -97,6 +97,15 @@ public final class ScepClient {
         return request(keys, signer, subject, challenge, ScepService.PKCS_REQ);
     }
 
+    /** A DER-encoded PKCS#10 request for a new RSA key, with the given subject, for signing directly. */
+    public static byte[] certificationRequest(String subject) throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+        generator.initialize(2048);
+        KeyPair keys = generator.generateKeyPair();
+        return new JcaPKCS10CertificationRequestBuilder(new X500Name(subject), keys.getPublic())
+                .build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())).getEncoded();
+    }
+
     /** Renews: a new key, the request signed with the current certificate and key. */
     public Result renew(X509Certificate current, KeyPair currentKey, String subject) throws Exception {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");

@@ -1,5 +1,6 @@
 package dev.shepherd.pki;
 
+import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.pki.IssuedCertificate;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** SCEP (RFC 8894) through real HTTP, with a byte-level client: enrollment, one-time challenges, renewal, bad input. */
 class ScepTest {
@@ -48,16 +50,45 @@ class ScepTest {
         String challenge = server.server().kernel().certificateAuthority().newChallenge(Duration.ofHours(1),
                 Map.of("enrollmentToken", "token-1", "purpose", "apple-mdm"));
 
-        ScepClient.Result result = client.enroll("CN=device-1,O=Shepherd test", challenge);
+        // Clients put what they like into their subject, Windows a non-printable character: the CA never copies it.
+        ScepClient.Result result = client.enroll("CN=device\u0001-1,O=Shepherd test", challenge);
 
         assertThat(result.status()).isEqualTo("0");
         X509Certificate certificate = result.certificate().orElseThrow();
         certificate.verify(client.caCertificate().getPublicKey());
-        assertThat(certificate.getSubjectX500Principal().getName()).contains("CN=device-1");
+        assertThat(certificate.getSubjectX500Principal().getName())
+                .isEqualTo("CN=" + certificate.getSerialNumber().toString(16) + ",OU=Devices,O=Shepherd");
         assertThat(certificate.getPublicKey()).isEqualTo(result.key().getPublic());
         assertThat(certificate.getExtendedKeyUsage()).contains("1.3.6.1.5.5.7.3.2");
         IssuedCertificate issued = server.server().kernel().certificateAuthority().verify(List.of(certificate)).orElseThrow();
         assertThat(issued.bindings()).containsEntry("enrollmentToken", "token-1");
+        assertThat(issued.subject()).isEqualTo(certificate.getSubjectX500Principal().getName());
+    }
+
+    @Test
+    void aCertificateSignedForADeviceIsNamedAfterItAndIsItsOnlyLiveIdentity() throws Exception {
+        KernelCertificateAuthority ca = server.server().kernel().certificateAuthority();
+        DeviceId device = DeviceId.random();
+        X509Certificate first = ca.sign(ScepClient.certificationRequest("CN=\u0007bell,OU=mine"), Duration.ofDays(30),
+                Map.of("deviceId", device.toString()));
+        X509Certificate second = ca.sign(ScepClient.certificationRequest("CN=whatever"), Duration.ofDays(30),
+                Map.of("deviceId", device.toString()));
+        assertThat(first.getSubjectX500Principal().getName()).isEqualTo("CN=" + device + ",OU=Devices,O=Shepherd");
+
+        assertThat(ca.bindToDevice(serial(first), device)).isEmpty();
+        assertThat(ca.bindToDevice(serial(first), device)).isEmpty();
+        assertThat(ca.verify(List.of(first))).isPresent();
+        // The second certificate in use: the first is revoked, one device has one live identity.
+        assertThat(ca.bindToDevice(serial(second), device)).containsExactly(serial(first));
+        assertThat(ca.verify(List.of(first))).isEmpty();
+        assertThat(ca.verify(List.of(second))).isPresent();
+        assertThatThrownBy(() -> ca.bindToDevice(serial(second), DeviceId.random())).isInstanceOf(IllegalArgumentException.class);
+        assertThat(ca.revokeAllOf(device)).containsExactly(serial(second));
+        assertThat(ca.verify(List.of(second))).isEmpty();
+    }
+
+    private static String serial(X509Certificate certificate) {
+        return certificate.getSerialNumber().toString(16);
     }
 
     @Test
@@ -107,7 +138,8 @@ class ScepTest {
         assertThat(process.exitValue()).as(output).isZero();
         X509Certificate certificate = (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
                 .generateCertificate(java.nio.file.Files.newInputStream(work.resolve("cert.pem")));
-        assertThat(certificate.getSubjectX500Principal().getName()).contains("CN=standard-client");
+        assertThat(certificate.getSubjectX500Principal().getName())
+                .isEqualTo("CN=" + certificate.getSerialNumber().toString(16) + ",OU=Devices,O=Shepherd");
         assertThat(server.server().kernel().certificateAuthority().verify(List.of(certificate)).orElseThrow().bindings())
                 .containsEntry("client", "scepclient");
     }

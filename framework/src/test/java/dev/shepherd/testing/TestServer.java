@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HashMap;
@@ -45,6 +46,13 @@ public final class TestServer implements AutoCloseable {
      * @param environment extra SHEPHERD_* settings, overriding the test defaults
      */
     public static TestServer start(Path home, Map<String, String> environment) {
+        return start(home, environment, Clock.systemUTC());
+    }
+
+    /**
+     * @param clock the clock the kernel and the plugins go by, such as a {@link TestClock} the test moves
+     */
+    public static TestServer start(Path home, Map<String, String> environment, Clock clock) {
         Map<String, String> env = new HashMap<>(Map.of(
                 "SHEPHERD_HTTP_HOST", "127.0.0.1",
                 "SHEPHERD_HTTP_PORT", "0",
@@ -56,7 +64,7 @@ public final class TestServer implements AutoCloseable {
                 "SHEPHERD_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD));
         env.putAll(environment);
         ShepherdConfig config = new ConfigLoader(env).load(home, home.resolve("conf/shepherd.yaml"));
-        return new TestServer(home, ShepherdServer.start(config));
+        return new TestServer(home, ShepherdServer.start(config, clock));
     }
 
     public ShepherdServer server() {

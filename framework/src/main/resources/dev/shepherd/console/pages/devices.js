@@ -122,6 +122,9 @@ const LIFECYCLE = [
     confirm: { title: 'Release this device from quarantine?', text: 'It is enrolled again and regains access if it is compliant.', confirm: 'Release device' } },
   { action: 'retire', label: 'Retire…', from: ['PENDING', 'ENROLLED', 'QUARANTINED'], done: 'retired',
     confirm: { title: 'Retire this device?', text: 'It is no longer managed: no more commands or policies reach it. Enroll it again to manage it.', confirm: 'Retire device', danger: true } },
+  // A device that lost its certificate (a factory reset) can only come back into this record with an admin's say-so.
+  { action: 'allow-re-enrollment', label: 'Allow re-enrollment…', from: ['PENDING', 'ENROLLED', 'QUARANTINED'], done: 'allowed to enroll again once, within 24 hours',
+    confirm: { title: 'Let this device enroll again?', text: 'The next enrollment naming its hardware identifiers, within 24 hours, takes over this record (keeping its ownership, user, groups and policies) and its current certificate is revoked. Do this only for the real device, after a reset.', confirm: 'Allow re-enrollment', danger: true } },
 ];
 
 function definitionList(pairs) {
@@ -243,6 +246,10 @@ export const devicePage = {
     const inventory = await api.get(`${base}/inventory`);
     if (stale()) return;
     const facts = Object.entries(inventory ?? {}).sort(([a], [b]) => a.localeCompare(b));
+    // An enrollment asserted identifiers another device holds without proving to be it: the kernel kept them apart.
+    if (inventory?.['identity.conflict']) {
+      main.append(message('error', `Identity conflict: ${inventory['identity.conflict']}`));
+    }
     main.append(section('inventory-title', 'Inventory', facts.length
       ? table('What the device reported', ['Key', 'Value'], facts)
       : empty('The device has not reported any inventory yet.',

@@ -39,8 +39,13 @@ public interface DeviceRegistry {
     Optional<EnrollmentGrant> checkEnrollmentToken(String token);
 
     /**
-     * Completes an enrollment: uses up one use of the token (unless a program enrollment), and creates the device,
-     * or re-enrolls the device already known by one of the claimed hardware identifiers.
+     * Completes an enrollment: uses up one use of the token (unless a program enrollment or a proven re-enrollment),
+     * and creates the device, or re-enrolls a known device when the claim proves it is that device
+     * ({@link EnrollmentClaim#provenDevice()}), claims a pre-registered (PENDING) device with a corporate token, or an
+     * admin allowed it. Hardware identifiers alone never take over a device: a claim asserting those of another
+     * enrolled device gets a record of its own, without them, and the conflict is recorded
+     * ({@link dev.shepherd.api.event.EventTypes#DEVICE_IDENTITY_CONFLICT}, audit, inventory {@code identity.conflict}).
+     * Compare the returned device's hardware identifiers with the claimed ones to tell.
      *
      * @param claim what the device presented
      * @return the enrolled device

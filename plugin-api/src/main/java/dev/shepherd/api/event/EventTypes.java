@@ -11,6 +11,12 @@ public final class EventTypes {
     public static final String PLUGIN_FAILED = "plugin.failed";
     /** A device completed enrollment; data: {@code deviceId}, {@code platform}. */
     public static final String DEVICE_ENROLLED = "device.enrolled";
+    /**
+     * An enrollment asserted hardware identifiers an enrolled device holds, without proving to be that device; it was
+     * given a record of its own. Data: {@code deviceId} (the newcomer), {@code heldBy} (the device holding them),
+     * {@code kind}, {@code platform}.
+     */
+    public static final String DEVICE_IDENTITY_CONFLICT = "device.identity_conflict";
     /** A device talked to the server; data: {@code deviceId}. */
     public static final String DEVICE_CHECKED_IN = "device.checked_in";
     /** A command changed state; data: {@code commandId}, {@code deviceId}, {@code state}. */

@@ -1,5 +1,7 @@
 package dev.shepherd.api.pki;
 
+import dev.shepherd.api.device.DeviceId;
+
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
@@ -31,7 +33,7 @@ public interface CertificateAuthority {
 
     /**
      * Creates a one-time SCEP challenge: the one certificate request that carries it is granted, and the issued
-     * certificate remembers the bindings.
+     * certificate remembers the bindings. Its subject is the CA's choice, as for {@link #sign}.
      *
      * @param validity how long the challenge may be used
      * @param bindings what the certificate will be bound to, such as {@code enrollmentToken} or {@code udid}
@@ -40,7 +42,24 @@ public interface CertificateAuthority {
     String newChallenge(Duration validity, Map<String, String> bindings);
 
     /**
-     * Signs a PKCS#10 request directly, for protocols that authenticate the request themselves.
+     * Records that a device now speaks with a certificate, and revokes every other certificate bound to that device:
+     * one device, one live identity. A platform calls it when it first sees the device use the certificate (at
+     * enrollment, and after a renewal or an accepted re-enrollment, once the new certificate is in use, so that a
+     * device whose new certificate never arrived is not locked out). Calling it again for the same pair does nothing.
+     *
+     * @param serialNumber the certificate's serial number in hexadecimal
+     * @param device the device it is the identity of
+     * @return the serial numbers of the certificates it revoked
+     * @throws IllegalArgumentException when this CA did not issue the certificate, or it is bound to another device
+     */
+    default List<String> bindToDevice(String serialNumber, DeviceId device) {
+        throw new UnsupportedOperationException("this certificate authority does not bind certificates to devices");
+    }
+
+    /**
+     * Signs a PKCS#10 request directly, for protocols that authenticate the request themselves. The CA chooses the
+     * certificate's subject ({@code CN=<bindings' deviceId, else the serial number>, OU=Devices, O=Shepherd}); the
+     * request's own subject is ignored.
      *
      * @param pkcs10 the DER-encoded request
      * @param validity how long the certificate is valid

@@ -26,6 +26,10 @@ import dev.shepherd.api.http.DeviceRequest;
 import dev.shepherd.api.http.DeviceResponse;
 import dev.shepherd.api.pki.CertificateAuthority;
 import dev.shepherd.api.pki.IssuedCertificate;
+import dev.shepherd.api.pki.ServerSigner;
+import dev.shepherd.api.config.PluginIdentity;
+import dev.shepherd.api.config.ServerAddress;
+import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.policy.PolicyService;
 import dev.shepherd.api.policy.Setting;
 import org.slf4j.Logger;
@@ -33,6 +37,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -41,14 +46,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import static java.util.Objects.requireNonNull;
+
 /**
  * Apple's MDM check-in ({@code /mdm/<plugin>/checkin}) and command ({@code /mdm/<plugin>/connect}) endpoints, the
  * same protocol for iPhone, iPad and Mac; each platform plugin registers a subclass naming its platform.
  *
  * <p>Every request is authenticated by the device's identity certificate, presented over TLS or as the signer of
  * the {@code Mdm-Signature} header, and accepted only if the kernel's CA issued it and has not revoked it. At
- * Authenticate the certificate is bound to the UDID it enrolls (or, under user enrollment, the EnrollmentID); afterwards
- * a certificate can only speak for that device, so no device can act as another. A Mac's user channel speaks with the
+ * Authenticate the certificate is bound to the UDID it enrolls (or, under user enrollment, the EnrollmentID) and to the
+ * kernel device the enrollment gave it; afterwards a certificate can only speak for that device, so no device can act as
+ * another. A device is found by the certificate it proves, never by the UDID it asserts ({@link DeviceBindings}): a
+ * newcomer asserting an enrolled device's UDID gets a record of its own from the kernel and shares nothing with it.
+ * An Authenticate with the certificate already bound proves the device and re-enrolls it without a token. Identity
+ * certificates near expiry are renewed over MDM ({@link IdentityRenewal}). A Mac's user channel speaks with the
  * same certificate for the same device, so its users can act for their own device only; it is offered no commands.
  */
 public abstract class AppleMdmEndpoint implements DeviceEndpoint {
@@ -70,14 +81,21 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
     private final SettingProfiles.Os os;
     private final PolicyService policies;
     private final DeviceDeclarations declarations;
+    private final IdentityRenewal renewal;
+    private final Clock clock;
 
     /**
-     * @param config the plugin settings; {@code passcodeDelivery} chooses how passcodes are delivered ({@link SettingDelivery})
+     * @param config the plugin settings; {@code passcodeDelivery} chooses how passcodes are delivered ({@link SettingDelivery}),
+     *        {@code identityRenewalDays} how long before expiry identity certificates are renewed ({@link IdentityRenewal})
+     * @param clock the kernel's clock
      * @throws IllegalArgumentException when a plugin setting is malformed
      */
     protected AppleMdmEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage,
                                dev.shepherd.api.config.SecretSealer sealer, PolicyService policies, PluginConfig config,
+                               ServerSigner signer, ServerAddress address, PluginIdentity identity, Clock clock,
                                Platform platform, SettingProfiles.Os os) {
+        this.clock = requireNonNull(clock, "clock is null");
+        this.renewal = new IdentityRenewal(authority, signer, address, identity, storage, config, clock);
         this.policies = java.util.Objects.requireNonNull(policies, "policies is null");
         this.declarations = new DeviceDeclarations(storage, new DeclarativeManagement(java.time.Clock.systemUTC()),
                 SettingDelivery.from(java.util.Objects.requireNonNull(config, "config is null")));
@@ -130,27 +148,32 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
 
     private DeviceResponse checkIn(CheckIn message, IssuedCertificate certificate) {
         Sender sender = message.sender();
-        Optional<String> bound = bindings.deviceKeyOf(certificate.serialNumber());
         if (message.messageType().equals("Authenticate")) {
             if (sender.userChannel()) {
                 return DeviceResponse.text(400, "Authenticate is a device-channel message; it carries no UserID");
             }
-            if (bound.isPresent() && !bound.get().equals(sender.deviceKey())) {
+            Optional<DeviceBindings.Binding> bound = bindings.of(certificate.serialNumber());
+            if (bound.isPresent() && !bound.get().deviceKey().equals(sender.deviceKey())) {
                 return DeviceResponse.text(403, "this identity certificate belongs to another device");
             }
-            return authenticate(message, certificate);
+            if (bound.isEmpty() && isRenewal(certificate)) {
+                bound = adoptRenewal(certificate, sender);
+                if (bound.isEmpty()) {
+                    return DeviceResponse.text(403, "this renewed identity certificate belongs to another device");
+                }
+            }
+            return authenticate(message, certificate, bound);
         }
-        if (bound.isEmpty() || !bound.get().equals(sender.deviceKey())) {
-            return DeviceResponse.text(403, "this identity certificate does not speak for device " + sender.id());
+        Optional<DeviceBindings.Binding> binding = bindingOf(certificate, sender);
+        if (binding.isEmpty()) {
+            return DeviceResponse.text(403, "this identity certificate does not speak for device " + sender.id()
+                    + " (has it authenticated?)");
         }
-        Optional<DeviceId> device = deviceOf(sender.deviceKey());
-        if (device.isEmpty()) {
-            return DeviceResponse.text(403, "device " + sender.id() + " has not authenticated");
-        }
+        Optional<DeviceId> device = binding.map(DeviceBindings.Binding::device);
         if (sender.userChannel()) {
-            return userChannelCheckIn(message, device.get());
+            return userChannelCheckIn(message, device.get(), binding.get().storageKey());
         }
-        String key = sender.deviceKey();
+        String key = binding.get().storageKey();
         if (sender.userEnrolled() && message.messageType().endsWith("BootstrapToken")) {
             return DeviceResponse.text(400, "Apple forbids bootstrap tokens under user enrollment");
         }
@@ -162,7 +185,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 if (message.body().objectForKey("UnlockToken") instanceof NSData unlockToken) {
                     storage.put("unlock-token/" + key, sealer.seal(unlockToken.bytes()));
                 }
-                registry.recordCheckIn(device.get(), Instant.now());
+                registry.recordCheckIn(device.get(), clock.instant());
                 return ok();
             }
             case "CheckOut" -> {
@@ -208,9 +231,14 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         }
     }
 
-    private DeviceResponse authenticate(CheckIn message, IssuedCertificate certificate) {
+    /**
+     * Enrolls the device: with proof when the certificate is already bound to it (or renews its bound one), which
+     * re-enrolls that device without a token; otherwise with the enrollment token the certificate was issued for,
+     * which the kernel never lets take over another device, whatever UDID is asserted.
+     */
+    private DeviceResponse authenticate(CheckIn message, IssuedCertificate certificate, Optional<DeviceBindings.Binding> proven) {
         Sender sender = message.sender();
-        Optional<String> token = Optional.ofNullable(certificate.bindings().get("enrollmentToken"));
+        Optional<String> token = proven.isPresent() ? Optional.empty() : Optional.ofNullable(certificate.bindings().get("enrollmentToken"));
         // User enrollment keeps a personal device's identity from the organisation; a corporate token must not
         // enroll a device that hides who it is.
         if (sender.userEnrolled() && token.flatMap(registry::checkEnrollmentToken)
@@ -220,17 +248,71 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         Device device;
         try {
             // Under user enrollment Apple withholds the serial number, and the EnrollmentID is the only hardware id.
-            device = registry.enroll(new EnrollmentClaim(token, platform, token.isPresent() ? EnrollmentMethod.LINK : EnrollmentMethod.PROGRAM,
+            EnrollmentClaim claim = new EnrollmentClaim(token, platform, token.isPresent() ? EnrollmentMethod.LINK : EnrollmentMethod.PROGRAM,
                     Map.of(sender.hardwareIdKind(), sender.id()), sender.userEnrolled() ? "" : orEmpty(message.string("SerialNumber")),
                     Optional.ofNullable(message.string("ProductName")).orElse(orEmpty(message.string("Model"))),
-                    orEmpty(message.string("OSVersion")), orEmpty(message.string("DeviceName"))));
+                    orEmpty(message.string("OSVersion")), orEmpty(message.string("DeviceName")));
+            device = registry.enroll(proven.map(binding -> claim.provenBy(binding.device())).orElse(claim));
         } catch (EnrollmentRefusedException e) {
             return DeviceResponse.text(403, "enrollment refused: " + e.getMessage());
         }
-        bindings.bind(certificate.serialNumber(), sender.deviceKey(), device.id());
+        try {
+            // One device, one live identity: any other certificate of this device (an earlier enrollment's) is revoked.
+            authority.bindToDevice(certificate.serialNumber(), device.id());
+        } catch (IllegalArgumentException e) {
+            return DeviceResponse.text(403, "this identity certificate belongs to another device");
+        }
+        bindings.bind(certificate.serialNumber(), new DeviceBindings.Binding(sender.deviceKey(), device.id(), DeviceBindings.storageKey(device)));
         registry.recordInventory(device.id(), Map.of(ENROLLMENT_INVENTORY_KEY, sender.userEnrolled() ? "user" : "device"));
-        log.info("Device {} authenticated as {}", sender.deviceKey(), device.id());
+        if (!device.hardwareIds().containsKey(sender.hardwareIdKind())) {
+            log.warn("Device {} asserted {} {}, which another device holds, without proving to be it; it is enrolled as {} on its own",
+                    sender.deviceKey(), sender.hardwareIdKind(), sender.id(), device.id());
+        } else {
+            log.info("Device {} authenticated as {}{}", sender.deviceKey(), device.id(), proven.isPresent() ? " (proven by its certificate)" : "");
+        }
         return ok();
+    }
+
+    /** What the certificate speaks for, adopting a renewal certificate at its first use; empty when it speaks for nobody. */
+    private Optional<DeviceBindings.Binding> bindingOf(IssuedCertificate certificate, Sender sender) {
+        Optional<DeviceBindings.Binding> bound = bindings.of(certificate.serialNumber());
+        if (bound.isEmpty() && isRenewal(certificate)) {
+            bound = adoptRenewal(certificate, sender);
+        }
+        return bound.filter(binding -> binding.deviceKey().equals(sender.deviceKey()));
+    }
+
+    private static boolean isRenewal(IssuedCertificate certificate) {
+        return certificate.bindings().containsKey(IdentityRenewal.RENEWS_BINDING);
+    }
+
+    /**
+     * The first message signed by a certificate issued for a renewal: the challenge was handed to the device over its
+     * authenticated channel and bound to it, so the new certificate speaks for that device, and the one it replaces is
+     * revoked now that the new one is in use.
+     */
+    private Optional<DeviceBindings.Binding> adoptRenewal(IssuedCertificate certificate, Sender sender) {
+        String deviceId = certificate.bindings().get(IdentityRenewal.DEVICE_BINDING);
+        String deviceKey = certificate.bindings().get(IdentityRenewal.DEVICE_KEY_BINDING);
+        String replaced = certificate.bindings().get(IdentityRenewal.RENEWS_BINDING);
+        if (deviceId == null || deviceKey == null || replaced == null || !deviceKey.equals(sender.deviceKey())) {
+            return Optional.empty();
+        }
+        Optional<Device> device = registry.find(DeviceId.parse(deviceId))
+                .filter(found -> found.status() != DeviceStatus.RETIRED && found.status() != DeviceStatus.WIPED);
+        if (device.isEmpty()) {
+            return Optional.empty();
+        }
+        DeviceBindings.Binding binding = new DeviceBindings.Binding(deviceKey, device.get().id(), DeviceBindings.storageKey(device.get()));
+        authority.bindToDevice(certificate.serialNumber(), device.get().id());
+        // Bound by an older server, the replaced certificate may not be bound in the CA: revoked by name too.
+        authority.revoke(replaced);
+        bindings.bind(certificate.serialNumber(), binding);
+        bindings.unbind(replaced);
+        renewal.completed(replaced);
+        log.info("Device {} speaks with its renewed identity certificate {}; certificate {} is revoked", device.get().id(),
+                certificate.serialNumber(), replaced);
+        return Optional.of(binding);
     }
 
     /**
@@ -239,9 +321,9 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
      * "no AuthToken needed"), because the server holds no user passwords a digest could be checked against, and
      * the user channel is authenticated by the device's certificate like the device channel.
      */
-    private DeviceResponse userChannelCheckIn(CheckIn message, DeviceId device) {
+    private DeviceResponse userChannelCheckIn(CheckIn message, DeviceId device, String storageKey) {
         Sender sender = message.sender();
-        String userKey = userKey(sender);
+        String userKey = userKey(storageKey, sender);
         switch (message.messageType()) {
             case "TokenUpdate" -> {
                 remember(userKey + "/push-token", message.body().objectForKey("Token"));
@@ -249,7 +331,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 remember(userKey + "/push-topic", message.body().objectForKey("Topic"));
                 remember(userKey + "/short-name", message.body().objectForKey("UserShortName"));
                 remember(userKey + "/long-name", message.body().objectForKey("UserLongName"));
-                registry.recordCheckIn(device, Instant.now());
+                registry.recordCheckIn(device, clock.instant());
                 return ok();
             }
             case "UserAuthenticate" -> {
@@ -280,26 +362,27 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
 
     private DeviceResponse connect(CommandReport report, IssuedCertificate certificate) {
         Sender sender = report.sender();
-        Optional<String> bound = bindings.deviceKeyOf(certificate.serialNumber());
-        if (bound.isEmpty() || !bound.get().equals(sender.deviceKey())) {
-            return DeviceResponse.text(403, "this identity certificate does not speak for device " + sender.id());
+        Optional<DeviceBindings.Binding> binding = bindingOf(certificate, sender);
+        if (binding.isEmpty()) {
+            return DeviceResponse.text(403, "this identity certificate does not speak for device " + sender.id()
+                    + " (has it authenticated?)");
         }
-        Optional<DeviceId> device = deviceOf(sender.deviceKey());
-        if (device.isEmpty()) {
-            return DeviceResponse.text(403, "device " + sender.id() + " has not authenticated");
-        }
+        Optional<DeviceId> device = binding.map(DeviceBindings.Binding::device);
+        String storageKey = binding.get().storageKey();
         if (sender.userChannel()) {
-            if (storage.get(userKey(sender) + "/push-token").isEmpty()) {
+            if (storage.get(userKey(storageKey, sender) + "/push-token").isEmpty()) {
                 return DeviceResponse.text(403, "user " + sender.userId().get() + " has no user channel on device " + sender.id());
             }
-            registry.recordCheckIn(device.get(), Instant.now());
+            registry.recordCheckIn(device.get(), clock.instant());
             // Kernel commands are device commands: the user channel is offered none, so it can only be Idle.
             return report.status().equals("Idle") ? ok()
                     : DeviceResponse.text(400, "the user channel carries no commands; there is nothing to answer");
         }
-        registry.recordCheckIn(device.get(), Instant.now());
+        registry.recordCheckIn(device.get(), clock.instant());
         if (report.status().equals("Idle")) {
             commands.requeueDeferred(device.get());
+        } else if (report.commandUuid().filter(renewal::answered).isPresent()) {
+            log.debug("Device {} answered its identity renewal: {}", device.get(), report.status());
         } else if (report.commandUuid().isPresent()) {
             CommandResult result = switch (report.status()) {
                 case "Acknowledged" -> new CommandResult(report.commandUuid().get(), CommandState.ACKNOWLEDGED, json(report.body()), Optional.empty());
@@ -319,7 +402,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             boolean sync = storage.delete(SYNC_COMMAND + report.commandUuid().get());
             if (sync && result.state() == CommandState.ACKNOWLEDGED) {
                 // The kernel has just marked the setting INSTALLED; a status report that came first may say otherwise.
-                declarations.reapply(sender.deviceKey(), settingReports(device.get()));
+                declarations.reapply(storageKey, settingReports(device.get()));
             }
             if (result.state() == CommandState.ACKNOWLEDGED) {
                 recordInventory(device.get(), report);
@@ -329,7 +412,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 storage.delete(PARTIAL_LIST + report.commandUuid().get());
             }
         }
-        return nextCommand(device.get(), sender);
+        return nextCommand(device.get(), sender, binding.get(), certificate);
     }
 
     /** A complete list replaces what was recorded under its prefix; an answer to a filtered request only adds. */
@@ -352,7 +435,14 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
     }
 
     /** The next command the device can carry out; those it cannot are failed with the reason, and the next offered. */
-    private DeviceResponse nextCommand(DeviceId device, Sender sender) {
+    private DeviceResponse nextCommand(DeviceId device, Sender sender, DeviceBindings.Binding binding, IssuedCertificate certificate) {
+        // A renewal due goes first: a device that drops out when its certificate expires cannot be given anything else.
+        Optional<NSDictionary> renewalProfile = (renewal.nearExpiry(certificate) ? registry.find(device) : Optional.<Device>empty())
+                .flatMap(found -> renewal.due(certificate, found, binding.deviceKey(), binding.storageKey()));
+        if (renewalProfile.isPresent()) {
+            return DeviceResponse.of(200, "application/xml", Plists.xml(renewalProfile.get()));
+        }
+        String storageKey = binding.storageKey();
         for (int attempt = 0; attempt < 20; attempt++) {
             List<Command> next = commands.take(device, 1);
             if (next.isEmpty()) {
@@ -363,10 +453,10 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             try {
                 // The unlock token is read and unsealed only for the one command that needs it, not on every message.
                 Optional<byte[]> unlockToken = command.type() == CommandType.CLEAR_PASSCODE
-                        ? storage.get("unlock-token/" + sender.deviceKey()).map(sealer::open) : Optional.empty();
-                Optional<NSDictionary> sync = declarations.toCommand(command, sender.deviceKey(), os);
+                        ? storage.get("unlock-token/" + storageKey).map(sealer::open) : Optional.empty();
+                Optional<NSDictionary> sync = declarations.toCommand(command, storageKey, os);
                 if (sync.isPresent()) {
-                    storage.put(SYNC_COMMAND + command.id(), sender.deviceKey().getBytes(StandardCharsets.UTF_8));
+                    storage.put(SYNC_COMMAND + command.id(), storageKey.getBytes(StandardCharsets.UTF_8));
                     return DeviceResponse.of(200, "application/xml", Plists.xml(sync.get()));
                 }
                 Optional<NSDictionary> plist = AppleCommands.toPlist(command, unlockToken, os, name -> certificateSetting(device, name));
@@ -400,12 +490,8 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         return (settingKey, state, reason) -> policies.reportActual(device, settingKey, state, reason);
     }
 
-    private static String userKey(Sender sender) {
-        return "user/" + sender.deviceKey() + "/" + sender.userId().orElseThrow();
-    }
-
-    private Optional<DeviceId> deviceOf(String deviceKey) {
-        return bindings.deviceOf(deviceKey);
+    private static String userKey(String storageKey, Sender sender) {
+        return "user/" + storageKey + "/" + sender.userId().orElseThrow();
     }
 
     private void remember(String key, NSObject value) {

@@ -90,11 +90,8 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
     /** Queues an APNs push; false when the device cannot be pushed (no push certificate, or no token from it yet). */
     @Override
     public boolean wake(Device device) {
-        String udid = device.hardwareIds().get("udid");
-        String enrollmentId = device.hardwareIds().get("enrollmentId");
-        // The key the device's messages are stored under: its UDID, or its EnrollmentID if user-enrolled.
-        String key = udid != null ? udid : enrollmentId != null ? new Sender(enrollmentId, true, Optional.empty()).deviceKey() : null;
-        return key != null && pusher.wake(key);
+        // The device's push token is kept under its storage key: its UDID (or EnrollmentID) when its record holds it.
+        return pusher.wake(DeviceBindings.storageKey(device));
     }
 
     @Override

@@ -8,6 +8,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shepherd.pki.ScepClient;
+import org.bouncycastle.asn1.cms.AttributeTable;
+import org.bouncycastle.cms.DefaultSignedAttributeTableGenerator;
+import org.bouncycastle.asn1.cms.Time;
+import org.bouncycastle.asn1.DERSet;
+import org.bouncycastle.asn1.cms.CMSAttributes;
+import org.bouncycastle.asn1.cms.Attribute;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaCertStore;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
@@ -32,6 +39,10 @@ import java.security.KeyPair;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
+import java.util.Hashtable;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Date;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -94,6 +105,8 @@ public final class AppleDeviceSimulator {
     private X509Certificate certificate;
     private PrivateKey key;
     private final Map<String, String> refusedDeclarations = new HashMap<>();
+    /** The device's own clock, which dates its signatures; a test moving the server's clock moves this one too. */
+    private Clock clock = Clock.systemUTC();
     private Map<String, JsonNode> declarations = Map.of();
 
     /** An iPhone. */
@@ -166,7 +179,32 @@ public final class AppleDeviceSimulator {
         if (!response.headers().firstValue("Content-Type").orElse("").startsWith("application/x-apple-aspen-config")) {
             throw new IllegalStateException("not a configuration profile: " + response.headers().firstValue("Content-Type"));
         }
-        CMSSignedData signed = new CMSSignedData(response.body());
+        return install(response.body());
+    }
+
+    /** Dates the device's signatures by this clock, as a device whose time agrees with a server's moved clock. */
+    public void useClock(Clock clock) {
+        this.clock = clock;
+    }
+
+    /**
+     * Carries out an InstallProfile command of an enrollment profile, as a device renewing its identity does:
+     * verifies the profile's signature, enrolls the SCEP identity it names with its challenge, and from then on
+     * speaks with the new certificate.
+     *
+     * @return the SCEP exchange's result
+     */
+    public ScepClient.Result installProfileCommand(NSDictionary command) throws Exception {
+        NSDictionary request = (NSDictionary) command.objectForKey("Command");
+        if (!"InstallProfile".equals(Plists.string(request, "RequestType"))) {
+            throw new IllegalStateException("not an InstallProfile command: " + Plists.string(request, "RequestType"));
+        }
+        install(((NSData) request.objectForKey("Payload")).bytes());
+        return enrollIdentity();
+    }
+
+    private InstalledProfile install(byte[] signedProfile) throws Exception {
+        CMSSignedData signed = new CMSSignedData(signedProfile);
         SignerInformation signerInfo = signed.getSignerInfos().getSigners().iterator().next();
         @SuppressWarnings("unchecked")
         X509CertificateHolder signerHolder = ((java.util.Collection<X509CertificateHolder>) signed.getCertificates()
@@ -514,12 +552,23 @@ public final class AppleDeviceSimulator {
 
     /** The Mdm-Signature header: base64 of a detached CMS SignedData over the body. */
     public Optional<String> signature(byte[] body) throws Exception {
-        return Optional.of(sign(body, certificate, key));
+        return Optional.of(sign(body, certificate, key, clock.instant()));
     }
 
     public static String sign(byte[] body, X509Certificate certificate, PrivateKey key) throws Exception {
+        return sign(body, certificate, key, Instant.now());
+    }
+
+    /** The signature a device makes at a given time (its signing-time attribute). */
+    public static String sign(byte[] body, X509Certificate certificate, PrivateKey key, Instant at) throws Exception {
         CMSSignedDataGenerator generator = new CMSSignedDataGenerator();
+        Hashtable<ASN1ObjectIdentifier, Attribute> attributes = new Hashtable<>();
+        attributes.put(CMSAttributes.signingTime, new Attribute(
+                CMSAttributes.signingTime, new DERSet(
+                        new Time(Date.from(at)))));
         generator.addSignerInfoGenerator(new JcaSignerInfoGeneratorBuilder(new JcaDigestCalculatorProviderBuilder().build())
+                .setSignedAttributeGenerator(new DefaultSignedAttributeTableGenerator(
+                        new AttributeTable(attributes)))
                 .build(new JcaContentSignerBuilder("SHA256withRSA").build(key), certificate));
         generator.addCertificates(new JcaCertStore(List.of(certificate)));
         return Base64.getEncoder().encodeToString(generator.generate(new CMSProcessableByteArray(body), false).getEncoded());

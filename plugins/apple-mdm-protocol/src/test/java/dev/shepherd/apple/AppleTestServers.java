@@ -5,6 +5,7 @@ import dev.shepherd.testing.TestServer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -33,6 +34,14 @@ public final class AppleTestServers {
      */
     public static TestServer start(Path home, String topic, Map<String, String> pluginSettings, Map<String, String> environment,
                                    Map<String, Path> pluginFiles) throws IOException {
+        return start(home, topic, pluginSettings, environment, pluginFiles, Clock.systemUTC());
+    }
+
+    /**
+     * @param clock the clock the server and its plugins go by, such as a {@code TestClock} the test moves
+     */
+    public static TestServer start(Path home, String topic, Map<String, String> pluginSettings, Map<String, String> environment,
+                                   Map<String, Path> pluginFiles, Clock clock) throws IOException {
         StringBuilder yaml = new StringBuilder("plugins:\n  config:\n");
         for (String id : pluginFiles.keySet()) {
             yaml.append("    ").append(id).append(":\n      topic: ").append(topic).append('\n');
@@ -42,7 +51,7 @@ public final class AppleTestServers {
         Files.writeString(home.resolve("conf/shepherd.yaml"), yaml);
         Map<String, String> env = new HashMap<>(Map.of("SHEPHERD_HTTPS_PORT", "0", "SHEPHERD_HTTPS_HOSTNAMES", "localhost"));
         env.putAll(environment);
-        TestServer server = TestServer.start(home, env);
+        TestServer server = TestServer.start(home, env, clock);
         for (Map.Entry<String, Path> plugin : pluginFiles.entrySet()) {
             Files.copy(plugin.getValue(), server.pluginsDir().resolve(plugin.getKey() + ".zip"));
         }

@@ -2,17 +2,22 @@ package dev.shepherd.plugins.ios;
 
 import dev.shepherd.api.command.CommandBus;
 import dev.shepherd.api.config.PluginConfig;
+import dev.shepherd.api.config.PluginIdentity;
+import dev.shepherd.api.config.ServerAddress;
 import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.config.SecretSealer;
 import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.pki.CertificateAuthority;
+import dev.shepherd.api.pki.ServerSigner;
 import dev.shepherd.api.policy.PolicyService;
 import dev.shepherd.apple.AppleMdmEndpoint;
 import dev.shepherd.apple.SettingProfiles;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import org.pf4j.Extension;
+
+import java.time.Clock;
 
 /** Apple's MDM check-in and command endpoints for iPhone and iPad, at {@code /mdm/apple-ios/checkin} and {@code /connect}. */
 @Extension
@@ -21,7 +26,8 @@ public final class IosMdmEndpoint extends AppleMdmEndpoint {
 
     @Inject
     public IosMdmEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage,
-                          SecretSealer sealer, PolicyService policies, PluginConfig config) {
-        super(registry, commands, authority, storage, sealer, policies, config, Platform.IOS, SettingProfiles.Os.IOS);
+                          SecretSealer sealer, PolicyService policies, PluginConfig config, ServerSigner signer,
+                          ServerAddress address, PluginIdentity identity, Clock clock) {
+        super(registry, commands, authority, storage, sealer, policies, config, signer, address, identity, clock, Platform.IOS, SettingProfiles.Os.IOS);
     }
 }

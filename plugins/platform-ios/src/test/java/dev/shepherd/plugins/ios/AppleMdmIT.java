@@ -348,6 +348,106 @@ class AppleMdmIT {
     }
 
     @Test
+    void anIphoneAssertingAnEnrolledIphonesUdidAndSerialGetsItsOwnRecordAndTheVictimStaysManaged() throws Exception {
+        AppleDeviceSimulator victim = enrolledDevice("00008110-0020AB");
+        DeviceId victimId = kernel.devices().idByHardwareId(Platform.IOS, "udid", victim.udid()).orElseThrow();
+        String userId = kernel.directory().create(TestKernel.ADMIN, "local", "vera", "Vera Victim", "vera@example.com").id();
+        kernel.devices().update(TestKernel.ADMIN, victimId, new dev.shepherd.device.DeviceChanges(Optional.empty(), Optional.empty(),
+                Optional.of(userId), Optional.of(java.util.Set.of("executives")), Optional.empty()), java.util.OptionalLong.empty());
+        Group group = kernel.groups().create(TestKernel.ADMIN, "Executives", "", Optional.empty());
+        kernel.groups().addMembers(TestKernel.ADMIN, group.id(), java.util.List.of(victimId));
+        Policy policy = kernel.policies().create(TestKernel.ADMIN, "Executive baseline", "", java.util.List.of(
+                new SettingInput("passcode", JSON.readTree("{\"required\": true, \"minLength\": 8}"))));
+        kernel.policies().assign(TestKernel.ADMIN, policy.id(), group.id(), 0);
+        Device before = kernel.devices().get(victimId).orElseThrow().device();
+        var settingsBefore = kernel.policies().effectiveSettings(victimId);
+
+        // A second iPhone with a token of its own (personal) asserts the victim's UDID and serial number.
+        AppleDeviceSimulator attacker = new AppleDeviceSimulator(server.uri("/"), victim.udid());
+        attacker.installProfile(enrollmentLink(Ownership.PERSONAL));
+        assertThat(attacker.enrollIdentity().status()).isEqualTo("0");
+        assertThat(attacker.authenticate().statusCode()).isEqualTo(200);
+        assertThat(attacker.tokenUpdate().statusCode()).isEqualTo(200);
+
+        var conflicts = kernel.events().read(Optional.of("device.identity_conflict"), 0, 10);
+        assertThat(conflicts).hasSize(1);
+        DeviceId attackerId = DeviceId.parse((String) conflicts.get(0).event().data().get("deviceId"));
+        assertThat(conflicts.get(0).event().data()).containsEntry("heldBy", victimId.toString());
+        assertThat(attackerId).isNotEqualTo(victimId);
+        Device attackerDevice = kernel.devices().get(attackerId).orElseThrow().device();
+        assertThat(attackerDevice.ownership()).isEqualTo(Ownership.PERSONAL);
+        assertThat(attackerDevice.userId()).isEmpty();
+        assertThat(attackerDevice.hardwareIds()).doesNotContainValue(victim.udid());
+        assertThat(kernel.groups().groupsOf(attackerId)).isEmpty();
+
+        // The victim's record is untouched: ownership, user, tags, groups, policies, and the UDID still names it.
+        Device after = kernel.devices().get(victimId).orElseThrow().device();
+        assertThat(after.ownership()).isEqualTo(Ownership.CORPORATE).isEqualTo(before.ownership());
+        assertThat(after.userId()).hasValue(userId);
+        assertThat(after.tags()).containsExactly("executives");
+        assertThat(after.hardwareIds()).isEqualTo(before.hardwareIds());
+        assertThat(after.enrolledAt()).isEqualTo(before.enrolledAt());
+        assertThat(kernel.groups().groupsOf(victimId)).extracting(Group::id).containsExactly(group.id());
+        assertThat(kernel.policies().effectiveSettings(victimId)).isEqualTo(settingsBefore);
+        assertThat(kernel.devices().idByHardwareId(Platform.IOS, "udid", victim.udid())).hasValue(victimId);
+
+        // The victim still checks in and gets its commands; the attacker gets only its own.
+        CommandRecord lock = kernel.commands().issue(TestKernel.ADMIN, victimId, CommandRequest.of(CommandType.LOCK));
+        assertThat(attacker.idle()).isEmpty();
+        Optional<NSDictionary> command = victim.idle();
+        while (command.isPresent() && !Plists.string(command.get(), "CommandUUID").equals(lock.command().id().toString())) {
+            command = victim.answer(command.get(), "Acknowledged");    // the policy's profiles come first or after
+        }
+        assertThat(command).as("the victim is offered its lock").isPresent();
+        victim.answer(command.get(), "Acknowledged");
+        assertThat(kernel.commands().get(lock.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+        assertThat(victim.tokenUpdate().statusCode()).isEqualTo(200);
+        CommandRecord attackerLock = kernel.commands().issue(TestKernel.ADMIN, attackerId, CommandRequest.of(CommandType.LOCK));
+        assertThat(Plists.string(attacker.idle().orElseThrow(), "CommandUUID")).isEqualTo(attackerLock.command().id().toString());
+
+        // The conflict is audited and shown on both devices' pages (their inventory).
+        assertThat(kernel.audit().read(dev.shepherd.audit.AuditFilter.ALL.withTarget("device", attackerId.toString()), 0, 10))
+                .extracting(dev.shepherd.audit.AuditEntry::action).contains("device.identity-conflict");
+        HttpResponse<String> inventory = server.getAsAdmin("/api/v1/devices/" + victimId + "/inventory");
+        assertThat(JSON.readTree(inventory.body()).path("identity.conflict").asText()).contains(attackerId.toString());
+        assertThat(kernel.devices().inventory(attackerId).get("identity.conflict")).contains(victimId.toString());
+    }
+
+    @Test
+    void reEnrollmentNeedsProofAndAnAcceptedOneRevokesTheOldCertificate() throws Exception {
+        AppleDeviceSimulator iphone = enrolledDevice("00008110-0021CD");
+        DeviceId id = kernel.devices().idByHardwareId(Platform.IOS, "udid", iphone.udid()).orElseThrow();
+        X509Certificate first = iphone.certificate();
+
+        // Authenticate again with the bound certificate: proven, so no token is needed (the link was single-use).
+        assertThat(iphone.authenticate().statusCode()).isEqualTo(200);
+        assertThat(kernel.devices().idByHardwareId(Platform.IOS, "udid", iphone.udid())).hasValue(id);
+        assertThat(kernel.devices().count(dev.shepherd.device.DeviceFilter.ALL)).isEqualTo(1);
+
+        // After a factory reset the iPhone has lost its certificate: an admin allows it back, once.
+        HttpResponse<String> allowed = server.send(HttpRequest.newBuilder(server.uri("/api/v1/devices/" + id + "/allow-re-enrollment"))
+                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
+                .POST(HttpRequest.BodyPublishers.noBody()).build());
+        assertThat(allowed.statusCode()).as(allowed.body()).isEqualTo(200);
+        AppleDeviceSimulator reset = new AppleDeviceSimulator(server.uri("/"), iphone.udid());
+        reset.installProfile(enrollmentLink(Ownership.PERSONAL));
+        assertThat(reset.enrollIdentity().status()).isEqualTo("0");
+        assertThat(reset.authenticate().statusCode()).isEqualTo(200);
+        assertThat(reset.tokenUpdate().statusCode()).isEqualTo(200);
+
+        Device device = kernel.devices().get(id).orElseThrow().device();
+        assertThat(device.ownership()).as("ownership never changes through re-enrollment").isEqualTo(Ownership.CORPORATE);
+        assertThat(kernel.devices().count(dev.shepherd.device.DeviceFilter.ALL)).isEqualTo(1);
+        // One device, one live identity: the certificate it had is revoked and refused.
+        assertThat(kernel.certificateAuthority().verify(java.util.List.of(first))).isEmpty();
+        assertThat(iphone.tokenUpdate().statusCode()).isEqualTo(403);
+        kernel.commands().issue(TestKernel.ADMIN, id, CommandRequest.of(CommandType.LOCK));
+        assertThat(reset.idle()).isPresent();
+        assertThat(kernel.audit().read(dev.shepherd.audit.AuditFilter.ALL.withTarget("device", id.toString()), 0, 20))
+                .extracting(dev.shepherd.audit.AuditEntry::action).contains("device.allow-re-enrollment", "device.re-enroll");
+    }
+
+    @Test
     void aTrustedProxyMayPassOnTheDeviceCertificate() throws Exception {
         AppleDeviceSimulator iphone = enrolledDevice("00008110-0014BB");
         AppleDeviceSimulator behindProxy = new AppleDeviceSimulator(server.uri("/"), iphone.udid());

@@ -186,6 +186,33 @@ class MacMdmIT {
         assertThat(kernel.commands().get(lock.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
     }
 
+    @Test
+    void aMacAssertingAnEnrolledMacsUdidGetsNoneOfItsSecretsAndTheVictimKeepsThem() throws Exception {
+        AppleDeviceSimulator victim = new AppleDeviceSimulator(server.uri("/"), "B2C3D4E5-1111-6666-BBBB-0123456789AB",
+                AppleDeviceSimulator.Kind.MAC);
+        victim.installProfile(link("macos"));
+        assertThat(victim.enrollIdentity().status()).isEqualTo("0");
+        assertThat(victim.authenticate().statusCode()).isEqualTo(200);
+        assertThat(victim.tokenUpdate().statusCode()).isEqualTo(200);
+        byte[] bootstrapToken = "victims-bootstrap-token-0123456789".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        assertThat(victim.setBootstrapToken(bootstrapToken).statusCode()).isEqualTo(200);
+
+        // Another Mac, enrolled with its own (personal) token, names the victim's UDID.
+        AppleDeviceSimulator impostor = new AppleDeviceSimulator(server.uri("/"), victim.udid(), AppleDeviceSimulator.Kind.MAC);
+        impostor.installProfile(EnrollmentLinks.create(server, "macos", "PERSONAL", 1));
+        assertThat(impostor.enrollIdentity().status()).isEqualTo("0");
+        assertThat(impostor.authenticate().statusCode()).isEqualTo(200);
+        assertThat(impostor.tokenUpdate().statusCode()).isEqualTo(200);
+
+        assertThat(impostor.getBootstrapToken()).as("the victim's escrowed bootstrap token").isEmpty();
+        assertThat(impostor.setBootstrapToken("impostors-token".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).statusCode())
+                .isEqualTo(200);
+        assertThat(victim.getBootstrapToken()).as("the victim's own, not overwritten").hasValue(bootstrapToken);
+        assertThat(kernel.devices().count(dev.shepherd.device.DeviceFilter.ALL)).isEqualTo(2);
+        assertThat(kernel.devices().idByHardwareId(dev.shepherd.api.device.Platform.MACOS, "udid", victim.udid())
+                .flatMap(kernel.devices()::get).orElseThrow().device().ownership()).isEqualTo(dev.shepherd.api.device.Ownership.CORPORATE);
+    }
+
     /** What the macOS plugin stored under a key prefix, read straight from the database. */
     private List<byte[]> storedValues(String prefix) throws java.sql.SQLException {
         List<byte[]> values = new ArrayList<>();

@@ -8,7 +8,7 @@ import dev.shepherd.api.platform.EnrollmentArtifact;
 import dev.shepherd.api.platform.EnrollmentInvitation;
 import dev.shepherd.api.platform.PlatformSupport;
 import dev.shepherd.plugins.windows.csp.SettingCsps;
-import dev.shepherd.plugins.windows.enrollment.CertificateEnrollment;
+import dev.shepherd.plugins.windows.management.ManagementEndpoint;
 import dev.shepherd.plugins.windows.enrollment.EnrollmentUrls;
 import dev.shepherd.plugins.windows.push.WnsPusher;
 import dev.shepherd.plugins.windows.xml.SafeXml;
@@ -45,8 +45,8 @@ public final class WindowsPlatform implements PlatformSupport {
     /** Queues a WNS push, which makes the PC start a management session; false when WNS is not set up or the PC has no channel. */
     @Override
     public boolean wake(Device device) {
-        String windowsDeviceId = device.hardwareIds().get(CertificateEnrollment.WINDOWS_DEVICE_ID);
-        return windowsDeviceId != null && pusher.wake(windowsDeviceId);
+        // The push channel is kept under the PC's storage key: its DeviceID when its record holds it.
+        return pusher.wake(ManagementEndpoint.storageKey(device));
     }
 
     @Override

@@ -61,7 +61,7 @@ public final class WindowsEnrollmentClient {
     private final String deviceId;
     private final String hardwareDeviceId;
     private final String deviceName;
-    private final HttpClient http;
+    private HttpClient http;
     private int keySize = 2048;
 
     public WindowsEnrollmentClient(String deviceId, String deviceName) {
@@ -73,6 +73,16 @@ public final class WindowsEnrollmentClient {
                 .sslContext(dev.shepherd.testing.TestTls.trustingAnyServer()).build();
     }
 
+    /**
+     * From now on the PC presents this certificate over TLS (and trusts the roots its enrollment installed), as a PC
+     * enrolling again while it still holds its current certificate does.
+     */
+    public WindowsEnrollmentClient presenting(Enrolled current) {
+        this.http = HttpClient.newBuilder().sslContext(dev.shepherd.testing.TestTls.identified(current.certificate(),
+                current.keys().getPrivate(), current.trustedRoots().toArray(X509Certificate[]::new))).build();
+        return this;
+    }
+
     /** The next request uses a key of this size, whatever the policy asks: a misbehaving client. */
     public WindowsEnrollmentClient withKeySize(int bits) {
         this.keySize = bits;
@@ -81,6 +91,14 @@ public final class WindowsEnrollmentClient {
 
     public String deviceId() {
         return deviceId;
+    }
+
+    /**
+     * The subject a real Windows client puts into its requests: its DeviceID with a non-printable character, which a
+     * CA that copied it would hand back in a certificate the PC could then not find by subject.
+     */
+    private String csrSubject() {
+        return "CN=" + deviceId + "\u0001";
     }
 
     /** Reads the ms-device-enrollment: link an enrollment page offers: its server and token. */
@@ -139,7 +157,7 @@ public final class WindowsEnrollmentClient {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
         generator.initialize(keySize == 2048 ? Math.max(2048, minimalKeyLength) : keySize);
         KeyPair keys = generator.generateKeyPair();
-        byte[] csr = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=" + deviceId), keys.getPublic())
+        byte[] csr = new JcaPKCS10CertificationRequestBuilder(new X500Name(csrSubject()), keys.getPublic())
                 .build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())).getEncoded();
         HttpResponse<String> enrolled = post(where.enrollmentService(), envelope(
                 "http://schemas.microsoft.com/windows/pki/2009/01/enrollment/RST/wstep", where.enrollmentService(), security,
@@ -171,7 +189,7 @@ public final class WindowsEnrollmentClient {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
         generator.initialize(2048);
         KeyPair keys = generator.generateKeyPair();
-        byte[] csr = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=" + deviceId), keys.getPublic())
+        byte[] csr = new JcaPKCS10CertificationRequestBuilder(new X500Name(csrSubject()), keys.getPublic())
                 .build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())).getEncoded();
         org.bouncycastle.cms.CMSSignedDataGenerator cms = new org.bouncycastle.cms.CMSSignedDataGenerator();
         cms.addSignerInfoGenerator(new org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoGeneratorBuilder().build("SHA256withRSA",

@@ -17,7 +17,6 @@ import dev.shepherd.plugins.windows.syncml.SyncCommand.Status;
 import dev.shepherd.plugins.windows.syncml.SyncHdr;
 import dev.shepherd.plugins.windows.syncml.SyncMl;
 import dev.shepherd.plugins.windows.syncml.SyncMlReader;
-import dev.shepherd.plugins.windows.syncml.SyncMlWriter;
 import dev.shepherd.policy.DeviceSettingState;
 import dev.shepherd.policy.Policy;
 import dev.shepherd.policy.SettingInput;
@@ -35,10 +34,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -142,7 +138,7 @@ class WindowsManagementIT {
         assertThat(device.name()).isEqualTo("DESKTOP-7QK2M4P");
         assertThat(device.serialNumber()).isEqualTo("0F3K7Q223453");
         assertThat(device.lastCheckIn()).isPresent();
-        assertThat(pluginEntry("wns-channel/" + pc.deviceId())).hasValue("https://db5p.notify.windows.com/?token=AwYAAAB%2bNf3FNlSd1hh");
+        assertThat(WindowsTestServers.pluginEntry(server, "wns-channel/" + pc.deviceId())).hasValue("https://db5p.notify.windows.com/?token=AwYAAAB%2bNf3FNlSd1hh");
 
         // The inventory is taken once; later sessions ask only for the push channel, until an admin asks again.
         int asked = pc.received().size();
@@ -226,7 +222,7 @@ class WindowsManagementIT {
         assertThat(kernel.commands().get(enterpriseWipe.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
         assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
         assertThat(kernel.certificateAuthority().verify(List.of(enrolled.certificate()))).isEmpty();
-        assertThat(pluginEntry("wns-channel/" + pc.deviceId())).isEmpty();
+        assertThat(WindowsTestServers.pluginEntry(server, "wns-channel/" + pc.deviceId())).isEmpty();
     }
 
     @Test
@@ -240,7 +236,7 @@ class WindowsManagementIT {
         assertThat(last.get(0).commands()).allMatch(Status.class::isInstance);
         assertThat(kernel.devices().get(deviceId(pc)).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
         assertThat(kernel.certificateAuthority().verify(List.of(enrolled.certificate()))).isEmpty();
-        assertThat(pc.post(opening(pc.deviceId())).statusCode()).isEqualTo(403);
+        assertThat(pc.post(WindowsTestServers.opening(pc.deviceId())).statusCode()).isEqualTo(403);
     }
 
     @Test
@@ -248,19 +244,19 @@ class WindowsManagementIT {
         WindowsDmClient victim = enrolledPc("3E3E3E3E3E3E3E3E3E3E3E3E3E3E3E3E");
         Enrolled impostor = enroll("4F4F4F4F4F4F4F4F4F4F4F4F4F4F4F4F");
 
-        WindowsDmClient anonymous = new WindowsDmClient(managementUrl(), serverCertificate(), victim.deviceId(), Optional.empty(), Optional.empty());
-        HttpResponse<byte[]> unauthenticated = anonymous.post(opening(victim.deviceId()));
+        WindowsDmClient anonymous = new WindowsDmClient(managementUrl(), WindowsTestServers.serverCertificate(server), victim.deviceId(), Optional.empty(), Optional.empty());
+        HttpResponse<byte[]> unauthenticated = anonymous.post(WindowsTestServers.opening(victim.deviceId()));
         assertThat(unauthenticated.statusCode()).isEqualTo(401);
 
-        WindowsDmClient claimingVictim = new WindowsDmClient(managementUrl(), serverCertificate(), victim.deviceId(), Optional.of(impostor.certificate()),
+        WindowsDmClient claimingVictim = new WindowsDmClient(managementUrl(), WindowsTestServers.serverCertificate(server), victim.deviceId(), Optional.of(impostor.certificate()),
                 Optional.of(impostor.keys().getPrivate()));
-        assertThat(claimingVictim.post(opening(victim.deviceId())).statusCode()).isEqualTo(403);
+        assertThat(claimingVictim.post(WindowsTestServers.opening(victim.deviceId())).statusCode()).isEqualTo(403);
 
         // Behind a trusted proxy the forwarded certificate speaks for its own PC only, too.
         URI plain = server.uri(PATH);
-        assertThat(WindowsDmClient.behindProxy(plain, serverCertificate(), impostor.windowsDeviceId(), impostor.certificate()).session()).isNotEmpty();
-        assertThat(WindowsDmClient.behindProxy(plain, serverCertificate(), victim.deviceId(), impostor.certificate())
-                .post(opening(victim.deviceId())).statusCode()).isEqualTo(403);
+        assertThat(WindowsDmClient.behindProxy(plain, WindowsTestServers.serverCertificate(server), impostor.windowsDeviceId(), impostor.certificate()).session()).isNotEmpty();
+        assertThat(WindowsDmClient.behindProxy(plain, WindowsTestServers.serverCertificate(server), victim.deviceId(), impostor.certificate())
+                .post(WindowsTestServers.opening(victim.deviceId())).statusCode()).isEqualTo(403);
     }
 
     @Test
@@ -272,13 +268,13 @@ class WindowsManagementIT {
         assertThat(new String(garbage.body(), StandardCharsets.UTF_8)).contains("malformed XML");
 
         String xxe = "<?xml version=\"1.0\"?><!DOCTYPE SyncML [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
-                + new String(opening(pc.deviceId()), StandardCharsets.UTF_8).replace("<Data>1201</Data>", "<Data>&x;</Data>");
+                + new String(WindowsTestServers.opening(pc.deviceId()), StandardCharsets.UTF_8).replace("<Data>1201</Data>", "<Data>&x;</Data>");
         HttpResponse<byte[]> entity = pc.post(xxe.getBytes(StandardCharsets.UTF_8));
         assertThat(entity.statusCode()).isEqualTo(400);
         assertThat(new String(entity.body(), StandardCharsets.UTF_8)).contains("DTD").doesNotContain("root:");
 
         // A header in an older protocol version is answered in SyncML: Status 400 for the SyncHdr.
-        HttpResponse<byte[]> oldVersion = pc.post(new String(opening(pc.deviceId()), StandardCharsets.UTF_8)
+        HttpResponse<byte[]> oldVersion = pc.post(new String(WindowsTestServers.opening(pc.deviceId()), StandardCharsets.UTF_8)
                 .replace("DM/1.2", "DM/1.1").getBytes(StandardCharsets.UTF_8));
         assertThat(oldVersion.statusCode()).isEqualTo(200);
         Status refused = (Status) SyncMlReader.read(oldVersion.body()).commands().get(0);
@@ -286,7 +282,7 @@ class WindowsManagementIT {
         assertThat(refused.data()).isEqualTo("400");
 
         // An element that is no OMA-DM command is refused on its own; the session carries on.
-        HttpResponse<byte[]> unknown = pc.post(new String(opening(pc.deviceId()), StandardCharsets.UTF_8)
+        HttpResponse<byte[]> unknown = pc.post(new String(WindowsTestServers.opening(pc.deviceId()), StandardCharsets.UTF_8)
                 .replace("<Final/>", "<Frobnicate><CmdID>7</CmdID></Frobnicate><Final/>").getBytes(StandardCharsets.UTF_8));
         assertThat(unknown.statusCode()).isEqualTo(200);
         assertThat(SyncMlReader.read(unknown.body()).commands()).filteredOn(Status.class::isInstance).map(Status.class::cast)
@@ -332,19 +328,8 @@ class WindowsManagementIT {
     }
 
     private WindowsDmClient client(Enrolled enrolled) throws Exception {
-        return new WindowsDmClient(managementUrl(), serverCertificate(), enrolled.windowsDeviceId(), Optional.of(enrolled.certificate()),
+        return new WindowsDmClient(managementUrl(), WindowsTestServers.serverCertificate(server), enrolled.windowsDeviceId(), Optional.of(enrolled.certificate()),
                 Optional.of(enrolled.keys().getPrivate()));
-    }
-
-    /** The certificate the server generated for its HTTPS listener, which the PCs trust as the enrollment taught them. */
-    private X509Certificate serverCertificate() throws Exception {
-        Path tls = server.server().config().dataDir().resolve("tls");
-        char[] password = Files.readString(tls.resolve("server.p12.password"), StandardCharsets.US_ASCII).trim().toCharArray();
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        try (var in = Files.newInputStream(tls.resolve("server.p12"))) {
-            store.load(in, password);
-        }
-        return (X509Certificate) store.getCertificate(store.aliases().nextElement());
     }
 
     private URI managementUrl() {
@@ -357,24 +342,5 @@ class WindowsManagementIT {
 
     private DeviceSettingState setting(WindowsDmClient pc, String key) {
         return kernel.policies().settingStates(deviceId(pc)).stream().filter(state -> state.settingKey().equals(key)).findFirst().orElseThrow();
-    }
-
-    /** What the plugin stored, read from the kernel's store as the push service reads it. */
-    private Optional<String> pluginEntry(String key) {
-        return kernel.transactions().inTransaction("read a plugin entry", tx -> {
-            try (PreparedStatement select = tx.connection().prepareStatement(
-                    "SELECT entry_value FROM plugin_kv WHERE plugin_id = 'windows' AND entry_key = ?")) {
-                select.setString(1, key);
-                try (ResultSet rows = select.executeQuery()) {
-                    return rows.next() ? Optional.of(new String(rows.getBytes(1), StandardCharsets.UTF_8)) : Optional.<String>empty();
-                }
-            }
-        });
-    }
-
-    /** The first message of a session, alone, for the refusal tests. */
-    private static byte[] opening(String deviceId) {
-        return SyncMlWriter.write(new SyncMl(new SyncHdr("9", "1", "https://localhost" + PATH, deviceId, Optional.empty()),
-                List.of(new SyncCommand.Alert("1", "1201", List.of())), true));
     }
 }

@@ -139,6 +139,14 @@ public final class CertificateEnrollment {
                     context.deviceType(), context.osVersion(), context.deviceName(),
                     Optional.of(((EnrollmentAuthentication.ByCredentials) who).user().directoryUserId()));
         }
+        // A PC enrolling again while presenting its current certificate over TLS proves it is the device that holds it;
+        // without it, the DeviceID and HWDevID it asserts prove nothing, and the kernel gives it a record of its own.
+        Optional<DeviceId> proven = authority.verify(clientCertificates)
+                .filter(presented -> context.deviceId().equals(presented.bindings().get(WINDOWS_DEVICE_BINDING)))
+                .map(presented -> presented.bindings().get(DEVICE_BINDING)).map(DeviceId::parse);
+        if (proven.isPresent()) {
+            claim = claim.provenBy(proven.get());
+        }
         Device device;
         try {
             device = registry.enroll(claim);
@@ -160,8 +168,8 @@ public final class CertificateEnrollment {
 
     /**
      * A renewal: the PC proves it holds its current certificate twice, by TLS and by signing the new request with it
-     * (PKCS#7), and gets a certificate with the same bindings. The old one stays valid until it expires, in case the
-     * PC does not install the new one.
+     * (PKCS#7), and gets a certificate with the same bindings. The old one stays valid until the PC is seen using the
+     * new one (its first management session binds the new one and revokes the old), in case the PC does not install it.
      */
     private DeviceResponse renew(Soap.Request soap, List<X509Certificate> clientCertificates, Settings current) {
         IssuedCertificate presented = authority.verify(clientCertificates).orElseThrow(() -> new Soap.FaultException(

@@ -12,6 +12,7 @@ import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.device.Device;
+import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.Platform;
@@ -60,8 +61,11 @@ import static java.util.Objects.requireNonNull;
  * 1.2 over HTTPS POST, each message answered by the next of the server.
  *
  * <p>A PC is authenticated by the TLS client certificate the kernel CA issued it at enrollment (presented directly or
- * passed on by a trusted proxy), which is bound to its DeviceID: the SyncHdr's Source must be that DeviceID, so no PC
- * can speak for another. A session opens with Alert 1201 (the PC's schedule) or 1200 (after a push); the server
+ * passed on by a trusted proxy), which is bound to its kernel device and its DeviceID: the SyncHdr's Source must be that
+ * DeviceID, so no PC can speak for another. The device is the one the certificate was issued to, never one found by the
+ * DeviceID a PC asserts: a PC enrolled asserting another's DeviceID has a record of its own and shares nothing with it
+ * (its state is kept under {@link #storageKey}). The first session with a certificate binds it to its device in the CA,
+ * which revokes the device's earlier certificate (after a renewal): one device, one live identity. A session opens with Alert 1201 (the PC's schedule) or 1200 (after a push); the server
  * answers every command of the PC with a Status, adds the commands it has for the PC, and ends the session by sending
  * Status and Final alone. Results and statuses are written to the kernel the moment they arrive.
  *
@@ -153,7 +157,7 @@ public final class ManagementEndpoint implements DeviceEndpoint {
         SyncHdr header = message.header();
         boolean opening = message.commands().stream().anyMatch(command -> command instanceof Alert alert
                 && (alert.data().equals("1200") || alert.data().equals("1201")));
-        Session session = sessions.session(header.source(), header.sessionId(), device.get().id(), opening && header.msgId().equals("1"));
+        Session session = sessions.session(storageKey(device.get()), header.sessionId(), device.get().id(), opening && header.msgId().equals("1"));
         synchronized (session) {
             Optional<byte[]> repeated = session.answered(header.msgId());
             if (repeated.isPresent()) {
@@ -165,14 +169,39 @@ public final class ManagementEndpoint implements DeviceEndpoint {
         }
     }
 
-    /** The PC's device, if the certificate speaks for the DeviceID the message names and the PC is still managed. */
+    /**
+     * The device the certificate was issued to, if it speaks for the DeviceID the message names and the PC is still
+     * managed; the certificate is bound to it in the CA at its first use.
+     */
     private Optional<Device> deviceOf(IssuedCertificate certificate, String windowsDeviceId) {
-        if (!windowsDeviceId.equals(certificate.bindings().get(HARDWARE_ID))) {
+        String deviceId = certificate.bindings().get("deviceId");
+        if (!windowsDeviceId.equals(certificate.bindings().get(HARDWARE_ID)) || deviceId == null) {
             return Optional.empty();
         }
-        return registry.findByHardwareId(Platform.WINDOWS, HARDWARE_ID, windowsDeviceId)
-                .filter(device -> device.id().toString().equals(certificate.bindings().get("deviceId")))
-                .filter(device -> device.status() != DeviceStatus.RETIRED && device.status() != DeviceStatus.WIPED);
+        Optional<Device> device = registry.find(DeviceId.parse(deviceId))
+                .filter(found -> found.platform().equals(Platform.WINDOWS))
+                .filter(found -> found.status() != DeviceStatus.RETIRED && found.status() != DeviceStatus.WIPED);
+        if (device.isPresent()) {
+            try {
+                List<String> revoked = authority.bindToDevice(certificate.serialNumber(), device.get().id());
+                if (!revoked.isEmpty()) {
+                    log.info("PC {} speaks with certificate {}; its earlier certificates {} are revoked", device.get().id(),
+                            certificate.serialNumber(), revoked);
+                }
+            } catch (IllegalArgumentException e) {
+                return Optional.empty();
+            }
+        }
+        return device;
+    }
+
+    /**
+     * Where the plugin keeps a PC's state (push channel, installed settings): under its DeviceID when its record holds
+     * it, otherwise under its kernel id, so that a PC asserting another's DeviceID shares nothing with it.
+     */
+    public static String storageKey(Device device) {
+        String windowsDeviceId = device.hardwareIds().get(HARDWARE_ID);
+        return windowsDeviceId != null ? windowsDeviceId : "Device:" + device.id();
     }
 
     private static DeviceResponse forbidden(String windowsDeviceId) {
@@ -202,7 +231,7 @@ public final class ManagementEndpoint implements DeviceEndpoint {
                 out.add(status(session, header.msgId(), command.cmdId(), command.name(),
                         Set.of("1200", "1201", "1222", "1224", "1226").contains(alert.data()) ? StatusCodes.OK : StatusCodes.NOT_SUPPORTED));
             } else if (command instanceof Malformed malformed) {
-                log.info("PC {} sent a malformed {}: {}", session.windowsDeviceId(), malformed.name(), malformed.problem());
+                log.info("PC {} sent a malformed {}: {}", session.storageKey(), malformed.name(), malformed.problem());
                 if (!malformed.name().equals("Status")) {
                     out.add(status(session, header.msgId(), command.cmdId(), command.name(), StatusCodes.BAD_REQUEST));
                 }
@@ -218,7 +247,7 @@ public final class ManagementEndpoint implements DeviceEndpoint {
         if (unenrolled) {
             // The PC leaves management: its identity is worth nothing from now on, and it is offered no more commands.
             authority.revoke(certificate.serialNumber());
-            sessions.forget(session.windowsDeviceId());
+            sessions.forget(session.storageKey());
             return new SyncMl(header.reply(), out, true);
         }
         if (opening && header.msgId().equals("1")) {
@@ -243,7 +272,7 @@ public final class ManagementEndpoint implements DeviceEndpoint {
             if (type.equals(USER_UNENROLLMENT)) {
                 registry.recordUnenrolled(session.device(), "the user removed the work account (" + USER_UNENROLLMENT + ")");
                 forgetDevice(session);
-                log.info("PC {} unenrolled at its user's request", session.windowsDeviceId());
+                log.info("PC {} unenrolled at its user's request", session.storageKey());
                 leaving = true;
             } else if (type.endsWith("com.microsoft.mdm.win32csp_install") && item.source().isPresent()) {
                 // An MSI installation finished: its result (an HRESULT, 0 for success) is reported against its product code.
@@ -254,14 +283,14 @@ public final class ManagementEndpoint implements DeviceEndpoint {
                             .replace("%7D", "}") + ".result", item.data().orElse("")));
                 }
             } else {
-                log.info("PC {} sent generic alert {}", session.windowsDeviceId(), type);
+                log.info("PC {} sent generic alert {}", session.storageKey(), type);
             }
         }
         return leaving;
     }
 
     private void forgetDevice(Session session) {
-        storage.delete(CHANNEL_KEY + session.windowsDeviceId());
+        storage.delete(CHANNEL_KEY + session.storageKey());
         storage.delete(pushStatusKey(session));
         storage.delete(inventoriedKey(session));
         storage.keys(settingPrefix(session)).forEach(storage::delete);
@@ -378,8 +407,8 @@ public final class ManagementEndpoint implements DeviceEndpoint {
         Map<String, String> values = inFlight.values();
         Optional.ofNullable(values.get(WindowsCommands.PUSH_CHANNEL)).map(String::trim).filter(uri -> !uri.isEmpty()).ifPresent(uri -> {
             byte[] channel = uri.getBytes(StandardCharsets.UTF_8);
-            if (!storage.get(CHANNEL_KEY + session.windowsDeviceId()).map(stored -> java.util.Arrays.equals(stored, channel)).orElse(false)) {
-                storage.put(CHANNEL_KEY + session.windowsDeviceId(), channel);
+            if (!storage.get(CHANNEL_KEY + session.storageKey()).map(stored -> java.util.Arrays.equals(stored, channel)).orElse(false)) {
+                storage.put(CHANNEL_KEY + session.storageKey(), channel);
             }
         });
         Optional.ofNullable(values.get(WindowsCommands.PUSH_STATUS)).map(String::trim).ifPresent(status -> {
@@ -394,7 +423,7 @@ public final class ManagementEndpoint implements DeviceEndpoint {
         try {
             commands.report(session.device(), new CommandResult(command.id(), state, response, reason));
         } catch (IllegalArgumentException e) {
-            log.warn("The kernel refused the result of command {} of PC {}: {}", command.id(), session.windowsDeviceId(), e.getMessage());
+            log.warn("The kernel refused the result of command {} of PC {}: {}", command.id(), session.storageKey(), e.getMessage());
         }
     }
 
@@ -442,11 +471,11 @@ public final class ManagementEndpoint implements DeviceEndpoint {
     }
 
     private static String inventoriedKey(Session session) {
-        return "inventoried/" + session.windowsDeviceId();
+        return "inventoried/" + session.storageKey();
     }
 
     private static String pushStatusKey(Session session) {
-        return "wns-status/" + session.windowsDeviceId();
+        return "wns-status/" + session.storageKey();
     }
 
     private static String settingPrefix(Session session) {

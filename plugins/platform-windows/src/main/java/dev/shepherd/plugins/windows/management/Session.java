@@ -27,7 +27,7 @@ import static java.util.Objects.requireNonNull;
  */
 final class Session {
 
-    private final String windowsDeviceId;
+    private final String storageKey;
     private final DeviceId device;
     private int lastCmdId;
     private final Map<String, InFlight> byCmdId = new HashMap<>();
@@ -37,14 +37,15 @@ final class Session {
     private byte[] answer = new byte[0];
     private Instant touched;
 
-    Session(String windowsDeviceId, DeviceId device, Instant now) {
-        this.windowsDeviceId = requireNonNull(windowsDeviceId, "windowsDeviceId is null");
+    Session(String storageKey, DeviceId device, Instant now) {
+        this.storageKey = requireNonNull(storageKey, "storageKey is null");
         this.device = requireNonNull(device, "device is null");
         this.touched = requireNonNull(now, "now is null");
     }
 
-    String windowsDeviceId() {
-        return windowsDeviceId;
+    /** Where the PC's state is kept: {@link ManagementEndpoint#storageKey}. */
+    String storageKey() {
+        return storageKey;
     }
 
     DeviceId device() {

@@ -42,12 +42,12 @@ public final class Sessions {
      *        session of the PC that happened to use the same SessionID
      * @return the session, opened if it is new
      */
-    synchronized Session session(String windowsDeviceId, String sessionId, DeviceId device, boolean fresh) {
+    synchronized Session session(String storageKey, String sessionId, DeviceId device, boolean fresh) {
         expire();
-        String key = windowsDeviceId + '\n' + sessionId;
+        String key = storageKey + '\n' + sessionId;
         Session session = fresh ? null : open.get(key);
         if (session == null || !session.device().equals(device)) {
-            session = new Session(windowsDeviceId, device, clock.instant());
+            session = new Session(storageKey, device, clock.instant());
             open.put(key, session);
             if (open.size() > MAX_SESSIONS) {
                 Iterator<Map.Entry<String, Session>> eldest = open.entrySet().iterator();
@@ -60,8 +60,8 @@ public final class Sessions {
     }
 
     /** Forgets every session of a PC, as when it leaves management. */
-    synchronized void forget(String windowsDeviceId) {
-        open.keySet().removeIf(key -> key.startsWith(windowsDeviceId + '\n'));
+    synchronized void forget(String storageKey) {
+        open.keySet().removeIf(key -> key.startsWith(storageKey + '\n'));
     }
 
     private void expire() {
