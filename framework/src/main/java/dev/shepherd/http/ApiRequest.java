@@ -164,6 +164,12 @@ public final class ApiRequest {
 
     /** The JSON body as a record; unknown fields, wrong types and missing bodies are refused with a clear 400. */
     public <T> T body(Class<T> type) {
+        String mediaType = CrossSiteGuard.mediaType(exchange.getRequestHeaders().getFirst(io.undertow.util.Headers.CONTENT_TYPE));
+        if (!mediaType.equals("application/json") && !(mediaType.startsWith("application/") && mediaType.endsWith("+json"))) {
+            throw new ApiException(Problem.of(415, "unsupported-media-type", "Unsupported media type",
+                    "This request takes a JSON body sent as Content-Type: application/json"
+                            + (mediaType.isEmpty() ? "; none was given." : ", not " + mediaType + ".")));
+        }
         byte[] bytes = bytes(maxBodyBytes);
         if (bytes.length == 0) {
             throw ApiException.badRequest("a JSON body is required");

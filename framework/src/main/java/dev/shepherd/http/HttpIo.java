@@ -38,6 +38,10 @@ public final class HttpIo {
             throw new IllegalStateException("response body cannot be written as JSON", e);
         }
         exchange.setStatusCode(status);
+        if (status == 429 && !exchange.getResponseHeaders().contains(Headers.RETRY_AFTER)) {
+            // Every 429 says when to come back; a caller that set no better figure gets a minute.
+            exchange.getResponseHeaders().put(Headers.RETRY_AFTER, "60");
+        }
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, contentType);
         exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
         exchange.getResponseSender().send(ByteBuffer.wrap(bytes));

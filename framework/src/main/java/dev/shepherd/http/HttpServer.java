@@ -8,7 +8,9 @@ import io.undertow.server.handlers.GracefulShutdownHandler;
 import io.undertow.server.handlers.PathHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.shepherd.security.TlsMaterial;
 import org.xnio.Options;
+import org.xnio.Sequence;
 import org.xnio.SslClientAuthMode;
 
 import javax.net.ssl.SSLContext;
@@ -30,7 +32,7 @@ public final class HttpServer implements AutoCloseable {
 
     public HttpServer(ShepherdConfig config, Optional<SSLContext> tls, PathHandler routes) {
         requireNonNull(config, "config is null");
-        HttpHandler root = new SecurityHeadersHandler(routes);
+        HttpHandler root = new SecurityHeadersHandler(new HttpsRedirectHandler(routes, config.http().redirectToHttps(), this::httpsPort));
         this.graceful = new GracefulShutdownHandler(root);
         Undertow.Builder builder = Undertow.builder()
                 .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, config.http().maxRequestBytes())
@@ -47,6 +49,8 @@ public final class HttpServer implements AutoCloseable {
         if (httpsEnabled) {
             builder.addHttpsListener(config.https().port(), config.http().host(), tls.get());
             builder.setSocketOption(Options.SSL_CLIENT_AUTH_MODE, SslClientAuthMode.REQUESTED);
+            builder.setSocketOption(Options.SSL_ENABLED_PROTOCOLS, Sequence.of(TlsMaterial.PROTOCOLS));
+            builder.setSocketOption(Options.SSL_ENABLED_CIPHER_SUITES, Sequence.of(TlsMaterial.cipherSuites(tls.get())));
         }
         if (!httpEnabled && !httpsEnabled) {
             throw new IllegalStateException("both http.port and https.port are disabled; enable at least one");

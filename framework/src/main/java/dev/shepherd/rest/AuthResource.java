@@ -57,6 +57,8 @@ final class AuthResource {
                                 Arrays.fill(password, '\0');
                             }
                             if (outcome instanceof AdminAuthenticator.Outcome.Locked locked) {
+                                request.exchange().getResponseHeaders().put(io.undertow.util.Headers.RETRY_AFTER,
+                                        Long.toString(Math.max(1, locked.retryAfter().toSeconds())));
                                 throw new ApiException(Problem.of(429, "locked", "Too many failed sign-ins",
                                         "Sign-in is locked for " + Math.max(1, locked.retryAfter().toMinutes()) + " minute(s)."));
                             }
