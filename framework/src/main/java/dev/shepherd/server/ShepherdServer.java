@@ -236,7 +236,7 @@ public final class ShepherdServer implements AutoCloseable {
                 .addPrefixPath("/", deviceEndpoints.wellKnownPaths(exchange -> io.sendProblem(exchange,
                         dev.shepherd.http.Problem.notFound("There is nothing at " + exchange.getRequestPath() + "."))));
         Optional<SSLContext> tls = config.https().port() >= 0 ? Optional.of(TlsMaterial.serverContext(identity)) : Optional.empty();
-        http = new HttpServer(config, tls, paths);
+        http = new HttpServer(config, tls, paths, io);
         http.start();
         // Registered after the plugin host so it closes first: stop taking requests, then stop plugins.
         closeInReverse.add(http);
