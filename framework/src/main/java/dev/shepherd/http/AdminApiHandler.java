@@ -51,10 +51,18 @@ public final class AdminApiHandler implements HttpHandler {
     private final AdminAuthenticator authenticator;
     private final HttpIo io;
     private final long maxBodyBytes;
+    private final Supplier<String> publicUrl;
     /** Routes contributed at run time (plugins' admin endpoints), consulted after the kernel's own. */
     private final List<Supplier<List<AdminRoute>>> dynamicRoutes = new CopyOnWriteArrayList<>();
 
     public AdminApiHandler(List<AdminRoute> routes, AdminAuthenticator authenticator, HttpIo io, long maxBodyBytes) {
+        this(routes, authenticator, io, maxBodyBytes, () -> "");
+    }
+
+    /** @param publicUrl the server's public base URL, an origin changes are accepted from besides the Host's own */
+    public AdminApiHandler(List<AdminRoute> routes, AdminAuthenticator authenticator, HttpIo io, long maxBodyBytes,
+                           Supplier<String> publicUrl) {
+        this.publicUrl = requireNonNull(publicUrl, "publicUrl is null");
         routes.forEach(route -> this.routes.add(new Compiled(route, route.pattern())));
         this.authenticator = requireNonNull(authenticator, "authenticator is null");
         this.io = requireNonNull(io, "io is null");
@@ -109,7 +117,7 @@ public final class AdminApiHandler implements HttpHandler {
     }
 
     private void serve(HttpServerExchange exchange, AdminRoute route, Matcher matcher) {
-        Optional<Problem> crossSite = CrossSiteGuard.foreignSite(exchange);
+        Optional<Problem> crossSite = CrossSiteGuard.foreignSite(exchange, publicUrl.get());
         if (crossSite.isPresent()) {
             io.sendProblem(exchange, crossSite.get());
             return;

@@ -27,8 +27,12 @@ final class CrossSiteGuard {
     private CrossSiteGuard() {
     }
 
-    /** @return the problem to answer with when the request is a change the browser says another site made */
-    static Optional<Problem> foreignSite(HttpServerExchange exchange) {
+    /**
+     * @param publicUrl the server's public base URL, whose origin is this server's too (behind a proxy that rewrites
+     *                  the Host header, the browser's Origin matches it rather than the Host the server sees)
+     * @return the problem to answer with when the request is a change the browser says another site made
+     */
+    static Optional<Problem> foreignSite(HttpServerExchange exchange, String publicUrl) {
         if (SAFE_METHODS.contains(exchange.getRequestMethod().toString())) {
             return Optional.empty();
         }
@@ -37,7 +41,7 @@ final class CrossSiteGuard {
             return Optional.of(crossSite("The browser says this request comes from another site (Sec-Fetch-Site: " + fetchSite + ")."));
         }
         String origin = exchange.getRequestHeaders().getFirst(Headers.ORIGIN);
-        if (origin != null && !sameOrigin(origin, exchange.getRequestHeaders().getFirst(Headers.HOST))) {
+        if (origin != null && !sameOrigin(origin, exchange.getRequestHeaders().getFirst(Headers.HOST)) && !sameOrigin(origin, authority(publicUrl))) {
             return Optional.of(crossSite("Changes are accepted only from this server's own pages, not from " + printable(origin) + "."));
         }
         return Optional.empty();
@@ -86,6 +90,20 @@ final class CrossSiteGuard {
             return to.getPort() < 0 || to.getPort() == fromPort;
         } catch (URISyntaxException e) {
             return false;
+        }
+    }
+
+    /** The host and port of a base URL, with the scheme's default port made explicit; null when it has none. */
+    private static String authority(String url) {
+        try {
+            URI uri = new URI(url);
+            if (uri.getHost() == null) {
+                return null;
+            }
+            int port = uri.getPort() >= 0 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+            return uri.getHost() + ":" + port;
+        } catch (URISyntaxException | NullPointerException e) {
+            return null;
         }
     }
 

@@ -117,6 +117,16 @@ class LeastPrivilegeTest {
     }
 
     @Test
+    void theOpenApiDocumentSaysWhatEachCommandNeeds() throws Exception {
+        var document = json.readTree(server.get("/api/openapi.json").body());
+
+        assertThat(document.path("x-command-permissions").path("RAW").toString())
+                .isEqualTo("[\"device_wipe\",\"device_profile\",\"command_raw\"]");
+        assertThat(document.path("x-command-permissions").path("ENTERPRISE_WIPE").toString()).isEqualTo("[\"device_wipe\"]");
+        assertThat(document.path("x-command-permissions").has("LOCK")).isFalse();
+    }
+
+    @Test
     void aPluginEndpointThatDeprovisionsDeclaresTheWipePermissionAndTheHelpDeskIsRefused() throws Exception {
         Path build = Files.createTempDirectory(home, "build");
         Path file = plugin("deprovisioner", "1.0.0").source("""
