@@ -11,6 +11,7 @@ import dev.shepherd.audit.Actor;
 import dev.shepherd.security.AdminAuthenticator;
 import dev.shepherd.security.Principal;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -155,7 +156,7 @@ public final class ApiRequest {
 
     /** The JSON body as a record; unknown fields, wrong types and missing bodies are refused with a clear 400. */
     public <T> T body(Class<T> type) {
-        String mediaType = CrossSiteGuard.mediaType(exchange.getRequestHeaders().getFirst(io.undertow.util.Headers.CONTENT_TYPE));
+        String mediaType = CrossSiteGuard.mediaType(exchange.getRequestHeaders().getFirst(Headers.CONTENT_TYPE));
         if (!mediaType.equals("application/json") && !(mediaType.startsWith("application/") && mediaType.endsWith("+json"))) {
             throw new ApiException(Problem.of(415, "unsupported-media-type", "Unsupported media type",
                     "This request takes a JSON body sent as Content-Type: application/json"
