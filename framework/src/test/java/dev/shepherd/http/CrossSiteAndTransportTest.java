@@ -10,10 +10,12 @@ import org.junit.jupiter.api.io.TempDir;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocket;
 import java.io.IOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -92,6 +94,30 @@ class CrossSiteAndTransportTest {
                 .header("Origin", "http://127.0.0.1:" + server.server().httpPort()).header("Sec-Fetch-Site", "same-origin")
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build());
         assertThat(sameOrigin.statusCode()).as("the console's own requests").isEqualTo(201);
+    }
+
+    @Test
+    void behindAProxyThatRewritesTheHostThePublicUrlsOriginIsThisServers() throws Exception {
+        server = TestServer.start(home, Map.of("SHEPHERD_HTTPS_PUBLIC_URL", "https://mdm.example.com"));
+
+        String fromConsole = post("mdm.example.com", "https://mdm.example.com");
+        String fromElsewhere = post("backend.internal:8080", "https://mdm.example.com.evil.example");
+
+        assertThat(fromConsole).startsWith("HTTP/1.1 201");
+        assertThat(fromElsewhere).startsWith("HTTP/1.1 403");
+    }
+
+    /** A raw request, because the Host header is the proxy's to set and Java's client will not. */
+    private String post(String host, String origin) throws IOException {
+        String body = "{\"name\":\"via " + host + "\"}";
+        try (Socket socket = new Socket("127.0.0.1", server.server().httpPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("POST /api/v1/groups HTTP/1.1\r\nHost: " + host + "\r\nOrigin: " + origin
+                    + "\r\nAuthorization: " + TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD)
+                    + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
     }
 
     @Test
