@@ -20,7 +20,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.Attributes;
@@ -214,10 +213,16 @@ class DistributionIT {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    /** Signs in as the console does (HTTP Basic is off by default), then reads with the session cookie. */
     private HttpResponse<String> getAsAdmin(String path) throws IOException, InterruptedException {
-        String credentials = Base64.getEncoder().encodeToString(("admin:" + ADMIN_PASSWORD).getBytes(StandardCharsets.UTF_8));
+        HttpResponse<String> signedIn = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/auth/login"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(java.util.Map.of("username", "admin", "password", ADMIN_PASSWORD))))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(signedIn.statusCode()).as(signedIn.body()).isEqualTo(200);
+        String cookie = signedIn.headers().firstValue("Set-Cookie").orElseThrow().split(";", 2)[0];
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .header("Authorization", "Basic " + credentials).GET().build(), HttpResponse.BodyHandlers.ofString());
+                .header("Cookie", cookie).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** HTTPS with the generated self-signed certificate: trust exactly that certificate, as a pinned client would. */

@@ -69,7 +69,8 @@ public final class ConfigLoader {
                 resolved.get("http.host", "0.0.0.0", text -> text),
                 resolved.get("http.port", 8080, ConfigLoader::port),
                 resolved.get("http.maxRequestBytes", 10L * 1024 * 1024, text -> positiveLong(text)),
-                resolved.get("http.trustedProxies", List.<String>of(), ConfigLoader::proxies));
+                resolved.get("http.trustedProxies", List.<String>of(), ConfigLoader::proxies),
+                resolved.get("http.redirectToHttps", Optional.<Boolean>empty(), text -> Optional.of(bool(text))));
         ShepherdConfig.Https https = new ShepherdConfig.Https(
                 resolved.get("https.port", 8443, ConfigLoader::port),
                 resolved.get("https.keystore", Optional.<Path>empty(),
@@ -102,18 +103,20 @@ public final class ConfigLoader {
         }
         Optional<ShepherdConfig.BootstrapAdmin> bootstrapAdmin = adminUser.map(user ->
                 new ShepherdConfig.BootstrapAdmin(user, adminPassword.orElseThrow()));
-        return new ShepherdConfig(absoluteHome, http, https, dataDir, pluginsDir, database, plugins, commands, bootstrapAdmin);
+        ShepherdConfig.Security security = new ShepherdConfig.Security(resolved.get("security.basicAuth", false, ConfigLoader::bool));
+        return new ShepherdConfig(absoluteHome, http, https, dataDir, pluginsDir, database, plugins, commands, bootstrapAdmin, security);
     }
 
     /** The keys this loader understands, apart from the free-form {@code plugins.config.*}. */
     static final List<String> KNOWN_KEYS = List.of(
-            "http.host", "http.port", "http.maxRequestBytes", "http.trustedProxies",
+            "http.host", "http.port", "http.maxRequestBytes", "http.trustedProxies", "http.redirectToHttps",
             "https.port", "https.keystore", "https.keystorePassword", "https.hostnames", "https.publicUrl",
             "dataDir", "pluginsDir",
             "database.url", "database.username", "database.password", "database.poolSize",
             "plugins.scanInterval", "plugins.callTimeout", "plugins.breaker.failures", "plugins.breaker.coolDown",
             "commands.pushRate", "commands.expiryInterval",
-            "bootstrapAdmin.username", "bootstrapAdmin.password");
+            "bootstrapAdmin.username", "bootstrapAdmin.password",
+            "security.basicAuth");
 
     /**
      * The environment variable that overrides a key: {@code plugins.scanInterval} becomes
@@ -180,6 +183,14 @@ public final class ConfigLoader {
         Map<String, Map<String, String>> frozen = new LinkedHashMap<>();
         settings.forEach((id, map) -> frozen.put(id, Map.copyOf(map)));
         return frozen;
+    }
+
+    private static boolean bool(String text) {
+        return switch (text.trim().toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on" -> true;
+            case "false", "no", "off" -> false;
+            default -> throw new IllegalArgumentException("must be true or false");
+        };
     }
 
     private static int port(String text) {

@@ -20,6 +20,7 @@ import static java.util.Objects.requireNonNull;
  * @param plugins the plugin host
  * @param commands the command queue
  * @param bootstrapAdmin the first admin, created when no admin exists yet
+ * @param security how admins may authenticate
  */
 public record ShepherdConfig(
         Path home,
@@ -30,7 +31,8 @@ public record ShepherdConfig(
         Database database,
         Plugins plugins,
         Commands commands,
-        Optional<BootstrapAdmin> bootstrapAdmin) {
+        Optional<BootstrapAdmin> bootstrapAdmin,
+        Security security) {
 
     public ShepherdConfig {
         requireNonNull(home, "home is null");
@@ -42,6 +44,14 @@ public record ShepherdConfig(
         requireNonNull(plugins, "plugins is null");
         requireNonNull(commands, "commands is null");
         requireNonNull(bootstrapAdmin, "bootstrapAdmin is null");
+        requireNonNull(security, "security is null");
+    }
+
+    /**
+     * @param basicAuth whether the admin API accepts HTTP Basic credentials, for scripts; off by default, because a
+     *                  browser caches them and attaches them to requests other sites make
+     */
+    public record Security(boolean basicAuth) {
     }
 
     /**
@@ -50,10 +60,15 @@ public record ShepherdConfig(
      * @param maxRequestBytes largest request body accepted anywhere
      * @param trustedProxies addresses or CIDR ranges of reverse proxies allowed to pass on device client
      *                       certificates (RFC 9440 {@code Client-Cert}); empty trusts none
+     * @param redirectToHttps whether plain HTTP requests for the console and the API's sign-in are redirected to the
+     *                        HTTPS listener; empty for the default: redirected unless they arrived on a loopback
+     *                        address (local development)
      */
-    public record Http(String host, int port, long maxRequestBytes, java.util.List<String> trustedProxies) {
+    public record Http(String host, int port, long maxRequestBytes, java.util.List<String> trustedProxies,
+                       Optional<Boolean> redirectToHttps) {
         public Http {
             trustedProxies = java.util.List.copyOf(trustedProxies);
+            requireNonNull(redirectToHttps, "redirectToHttps is null");
         }
     }
 

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
@@ -32,8 +33,9 @@ import java.util.regex.Pattern;
 import static java.util.Objects.requireNonNull;
 
 /**
- * Serves the admin API: finds the route, authenticates (401), authorises by permission (403), checks the CSRF
- * token of cookie-authenticated changes (403), then calls the handler. Service errors map to problem responses:
+ * Serves the admin API: finds the route, refuses changes another site may have made ({@link CrossSiteGuard}, 403 or
+ * 415), authenticates (401), authorises by permission (403), checks the CSRF token of cookie-authenticated changes
+ * (403), then calls the handler. Service errors map to problem responses:
  * invalid input 400, conflicts 409; anything unexpected is a 500 without internals, logged with its stack trace.
  */
 public final class AdminApiHandler implements HttpHandler {
@@ -49,10 +51,18 @@ public final class AdminApiHandler implements HttpHandler {
     private final AdminAuthenticator authenticator;
     private final HttpIo io;
     private final long maxBodyBytes;
+    private final Supplier<String> publicUrl;
     /** Routes contributed at run time (plugins' admin endpoints), consulted after the kernel's own. */
     private final List<Supplier<List<AdminRoute>>> dynamicRoutes = new CopyOnWriteArrayList<>();
 
     public AdminApiHandler(List<AdminRoute> routes, AdminAuthenticator authenticator, HttpIo io, long maxBodyBytes) {
+        this(routes, authenticator, io, maxBodyBytes, () -> "");
+    }
+
+    /** @param publicUrl the server's public base URL, an origin changes are accepted from besides the Host's own */
+    public AdminApiHandler(List<AdminRoute> routes, AdminAuthenticator authenticator, HttpIo io, long maxBodyBytes,
+                           Supplier<String> publicUrl) {
+        this.publicUrl = requireNonNull(publicUrl, "publicUrl is null");
         routes.forEach(route -> this.routes.add(new Compiled(route, route.pattern())));
         this.authenticator = requireNonNull(authenticator, "authenticator is null");
         this.io = requireNonNull(io, "io is null");
@@ -107,6 +117,11 @@ public final class AdminApiHandler implements HttpHandler {
     }
 
     private void serve(HttpServerExchange exchange, AdminRoute route, Matcher matcher) {
+        Optional<Problem> crossSite = CrossSiteGuard.foreignSite(exchange, publicUrl.get());
+        if (crossSite.isPresent()) {
+            io.sendProblem(exchange, crossSite.get());
+            return;
+        }
         Principal principal = null;
         if (!route.isPublic()) {
             AdminAuthenticator.Outcome outcome = authenticator.authenticate(exchange);
@@ -117,8 +132,13 @@ public final class AdminApiHandler implements HttpHandler {
                 return;
             }
             if (!(outcome instanceof AdminAuthenticator.Outcome.Authenticated authenticated)) {
-                exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer realm=\"Shepherd\", Basic realm=\"Shepherd\", charset=\"UTF-8\"");
-                io.sendProblem(exchange, Problem.unauthorized());
+                // Never a Basic challenge: it would make a browser ask for, then cache and replay, a password.
+                exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer realm=\"Shepherd\"");
+                boolean basicRefused = !authenticator.basicAuth() && Optional.ofNullable(exchange.getRequestHeaders()
+                        .getFirst(Headers.AUTHORIZATION)).map(header -> header.regionMatches(true, 0, "Basic ", 0, 6)).orElse(false);
+                io.sendProblem(exchange, basicRefused ? Problem.of(401, "unauthorized", "Authentication required",
+                        "HTTP Basic is off on this server (security.basicAuth); use an API token (Authorization: Bearer) or sign in.")
+                        : Problem.unauthorized());
                 return;
             }
             principal = authenticated.principal();
@@ -136,6 +156,11 @@ public final class AdminApiHandler implements HttpHandler {
                     return;
                 }
             }
+        }
+        Optional<Problem> formBody = CrossSiteGuard.formBody(exchange);
+        if (formBody.isPresent()) {
+            io.sendProblem(exchange, formBody.get());
+            return;
         }
         Map<String, String> parameters = new HashMap<>();
         for (String name : route.parameterNames()) {
@@ -172,7 +197,7 @@ public final class AdminApiHandler implements HttpHandler {
             return; // the handler streamed its own answer
         }
         ApiResponse response = result instanceof ApiResponse explicit ? explicit
-                : new ApiResponse(route.successStatus(), java.util.Optional.ofNullable(result), Map.of());
+                : new ApiResponse(route.successStatus(), Optional.ofNullable(result), Map.of());
         response.headers().forEach((name, value) -> exchange.getResponseHeaders().put(new HttpString(name), value));
         if (response.body().isEmpty() || response.status() == 204) {
             exchange.setStatusCode(response.status());

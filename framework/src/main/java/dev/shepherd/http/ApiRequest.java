@@ -2,21 +2,28 @@ package dev.shepherd.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.security.AdminAuthenticator;
 import dev.shepherd.security.Principal;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import static java.util.Objects.requireNonNull;
@@ -140,54 +147,91 @@ public final class ApiRequest {
 
     /** The raw body, bounded by the given limit (which may exceed the JSON limit, for file uploads). */
     public byte[] bytes(long limit) {
-        long bound = limit;
-        if (exchange.getRequestContentLength() > bound) {
-            throw tooLarge(bound);
-        }
-        exchange.setMaxEntitySize(bound);
-        if (!exchange.isBlocking()) {
-            exchange.startBlocking();
-        }
-        try (InputStream in = exchange.getInputStream()) {
-            byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, bound + 1));
-            if (body.length > bound) {
-                throw tooLarge(bound);
-            }
-            return body;
+        try {
+            return HttpIo.readBounded(exchange, limit).orElseThrow(() -> tooLarge(limit));
         } catch (IOException e) {
-            if (e.getClass().getSimpleName().equals("RequestTooBigException")) {
-                throw tooLarge(bound);
-            }
-            throw ApiException.badRequest("the request body could not be read: " + e.getMessage());
+            throw ApiException.badRequest("the request body could not be read");
         }
     }
 
     /** The JSON body as a record; unknown fields, wrong types and missing bodies are refused with a clear 400. */
     public <T> T body(Class<T> type) {
+        String mediaType = CrossSiteGuard.mediaType(exchange.getRequestHeaders().getFirst(Headers.CONTENT_TYPE));
+        if (!mediaType.equals("application/json") && !(mediaType.startsWith("application/") && mediaType.endsWith("+json"))) {
+            throw new ApiException(Problem.of(415, "unsupported-media-type", "Unsupported media type",
+                    "This request takes a JSON body sent as Content-Type: application/json"
+                            + (mediaType.isEmpty() ? "; none was given." : ", not " + mediaType + ".")));
+        }
         byte[] bytes = bytes(maxBodyBytes);
         if (bytes.length == 0) {
             throw ApiException.badRequest("a JSON body is required");
         }
         try {
-            T value = json.readValue(bytes, type);
+            JsonNode tree = json.readTree(bytes);
+            if (tree == null || tree.isMissingNode()) {
+                throw ApiException.badRequest("a JSON body is required");
+            }
+            checkNames(tree, "");
+            T value = json.treeToValue(tree, type);
             if (value == null) {
                 throw ApiException.badRequest("a JSON object is required");
             }
             return value;
         } catch (UnrecognizedPropertyException e) {
             throw ApiException.badRequest("unknown field '" + e.getPropertyName() + "'" + where(e));
-        } catch (JsonMappingException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof IllegalArgumentException || cause instanceof NullPointerException) {
-                throw ApiException.badRequest(cause.getMessage() == null ? "invalid request body" + where(e)
-                        : cause.getMessage().replace(" is null", " is required") + where(e));
+        } catch (InvalidFormatException e) {
+            Class<?> target = e.getTargetType();
+            throw ApiException.badRequest((target != null && target.isEnum()
+                    ? "'" + e.getValue() + "' is not one of " + Arrays.stream(target.getEnumConstants()).map(Object::toString).collect(Collectors.joining(", "))
+                    : "'" + e.getValue() + "' is not " + Problem.withoutJavaNames("`" + (target == null ? "x.Value" : target.getName()) + "`")) + where(e));
+        } catch (MismatchedInputException e) {
+            if (e.getCause() == null) {
+                throw ApiException.badRequest("a value has the wrong type" + (e.getTargetType() == null ? ""
+                        : ": expected " + Problem.withoutJavaNames("`" + e.getTargetType().getName() + "`")) + where(e));
             }
-            throw ApiException.badRequest(e.getOriginalMessage().split("\n")[0] + where(e));
+            throw mapping(e);
+        } catch (JsonMappingException e) {
+            throw mapping(e);
         } catch (JsonProcessingException e) {
             throw ApiException.badRequest("the body is not valid JSON: " + e.getOriginalMessage().split("\n")[0]);
         } catch (IOException e) {
             throw ApiException.badRequest("the request body could not be read");
         }
+    }
+
+    /** The fields that name something (a device, group, policy, admin, token, webhook, rule...). */
+    private static final Set<String> NAME_FIELDS = Set.of("name", "username", "displayName", "deviceName", "hostName");
+    /** Control characters, and the bidirectional overrides that make a name read differently from what it is. */
+    private static final Pattern UNPRINTABLE = Pattern.compile("[\\p{Cc}\\u202A-\\u202E\\u2066-\\u2069]");
+
+    /**
+     * Refuses names with control characters anywhere in a body: names are shown in the console, in logs and in the
+     * audit trail, where a newline or an escape sequence would forge lines or hide what a name really is.
+     */
+    private static void checkNames(JsonNode node, String path) {
+        if (node.isObject()) {
+            node.fields().forEachRemaining(field -> {
+                String at = path.isEmpty() ? field.getKey() : path + "." + field.getKey();
+                if (NAME_FIELDS.contains(field.getKey()) && field.getValue().isTextual()
+                        && UNPRINTABLE.matcher(field.getValue().asText()).find()) {
+                    throw ApiException.badRequest(at + " must not contain control characters");
+                }
+                checkNames(field.getValue(), at);
+            });
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                checkNames(node.get(i), path + "[" + i + "]");
+            }
+        }
+    }
+
+    private static ApiException mapping(JsonMappingException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof IllegalArgumentException || cause instanceof NullPointerException) {
+            return ApiException.badRequest(cause.getMessage() == null ? "invalid request body" + where(e)
+                    : cause.getMessage().replace(" is null", " is required") + where(e));
+        }
+        return ApiException.badRequest(e.getOriginalMessage().split("\n")[0] + where(e));
     }
 
     private static String where(JsonMappingException e) {

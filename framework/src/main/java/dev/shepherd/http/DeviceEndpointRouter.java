@@ -16,7 +16,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.security.cert.Certificate;
@@ -272,19 +271,7 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
     }
 
     private static byte[] readBody(HttpServerExchange exchange, int maxBodyBytes) throws IOException {
-        long declared = exchange.getRequestContentLength();
-        if (declared > maxBodyBytes) {
-            throw new RequestTooBigException();
-        }
-        exchange.setMaxEntitySize(maxBodyBytes);
-        exchange.startBlocking();
-        try (InputStream in = exchange.getInputStream()) {
-            byte[] body = in.readNBytes(maxBodyBytes + 1);
-            if (body.length > maxBodyBytes) {
-                throw new RequestTooBigException();
-            }
-            return body;
-        }
+        return HttpIo.readBounded(exchange, maxBodyBytes).orElseThrow(RequestTooBigException::new);
     }
 
     private static Map<String, List<String>> query(HttpServerExchange exchange) {

@@ -8,7 +8,9 @@ import io.undertow.server.handlers.GracefulShutdownHandler;
 import io.undertow.server.handlers.PathHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.shepherd.security.TlsMaterial;
 import org.xnio.Options;
+import org.xnio.Sequence;
 import org.xnio.SslClientAuthMode;
 
 import javax.net.ssl.SSLContext;
@@ -23,17 +25,22 @@ public final class HttpServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
 
+    private static final long ENTITY_LIMIT_SLACK = 1024 * 1024;
+
     private final Undertow undertow;
     private final GracefulShutdownHandler graceful;
     private final boolean httpEnabled;
     private final boolean httpsEnabled;
 
-    public HttpServer(ShepherdConfig config, Optional<SSLContext> tls, PathHandler routes) {
+    public HttpServer(ShepherdConfig config, Optional<SSLContext> tls, PathHandler routes, HttpIo io) {
         requireNonNull(config, "config is null");
-        HttpHandler root = new SecurityHeadersHandler(routes);
+        HttpHandler root = new SecurityHeadersHandler(new RequestTargetHandler(
+                new HttpsRedirectHandler(routes, config.http().redirectToHttps(), this::httpsPort), io));
         this.graceful = new GracefulShutdownHandler(root);
         Undertow.Builder builder = Undertow.builder()
-                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, config.http().maxRequestBytes())
+                // Handlers bound their bodies themselves (HttpIo.readBounded) and answer 413; Undertow's own limit, which
+                // drops a chunked request without an answer, sits just above so that it never fires first.
+                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, config.http().maxRequestBytes() + ENTITY_LIMIT_SLACK)
                 .setServerOption(UndertowOptions.ENABLE_HTTP2, true)
                 .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) Duration.ofSeconds(30).toMillis())
                 .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, (int) Duration.ofMinutes(2).toMillis())
@@ -47,6 +54,8 @@ public final class HttpServer implements AutoCloseable {
         if (httpsEnabled) {
             builder.addHttpsListener(config.https().port(), config.http().host(), tls.get());
             builder.setSocketOption(Options.SSL_CLIENT_AUTH_MODE, SslClientAuthMode.REQUESTED);
+            builder.setSocketOption(Options.SSL_ENABLED_PROTOCOLS, Sequence.of(TlsMaterial.PROTOCOLS));
+            builder.setSocketOption(Options.SSL_ENABLED_CIPHER_SUITES, Sequence.of(TlsMaterial.cipherSuites(tls.get())));
         }
         if (!httpEnabled && !httpsEnabled) {
             throw new IllegalStateException("both http.port and https.port are disabled; enable at least one");

@@ -1,5 +1,8 @@
 package dev.shepherd.http;
 
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 import com.fasterxml.jackson.annotation.JsonInclude;
 
 import static java.util.Objects.requireNonNull;
@@ -25,7 +28,37 @@ public record Problem(String type, String title, int status, String detail, java
     public Problem {
         requireNonNull(type, "type is null");
         requireNonNull(title, "title is null");
+        detail = detail == null ? null : withoutJavaNames(detail);
         errors = errors == null ? null : java.util.List.copyOf(errors);
+    }
+
+    /** {@code No enum constant dev.shepherd.api.command.CommandType.BOGUS}, as {@code Enum.valueOf} puts it. */
+    private static final Pattern ENUM_CONSTANT = Pattern.compile("No enum constant (?:[\\w$]+\\.)+([\\w$]+)");
+    /** A package-qualified Java type name, such as {@code java.lang.String} or {@code dev.shepherd.rest.X$Y}, with any back-quotes. */
+    private static final Pattern QUALIFIED_NAME = Pattern.compile("`?\\b(?:[a-z][a-z0-9_]*\\.)+([A-Z][\\w]*)(?:\\$([\\w$]+))?`?");
+
+    /**
+     * Takes Java's names out of a detail: messages of libraries and the JDK carry them ("Cannot deserialize value of
+     * type `java.lang.Integer`"), and they tell a caller about the server's internals rather than about the request.
+     */
+    static String withoutJavaNames(String detail) {
+        String text = ENUM_CONSTANT.matcher(detail).replaceAll("'$1' is not a known value");
+        return QUALIFIED_NAME.matcher(text).replaceAll(match -> Matcher.quoteReplacement(friendly(
+                match.group(2) != null ? match.group(2).replaceAll(".*\\$", "") : match.group(1))));
+    }
+
+    private static String friendly(String simpleName) {
+        return switch (simpleName) {
+            case "String", "Character", "UUID" -> "text";
+            case "Integer", "Long", "Short", "Byte", "BigInteger" -> "a whole number";
+            case "Double", "Float", "BigDecimal", "Number" -> "a number";
+            case "Boolean" -> "true or false";
+            case "List", "Set", "Collection", "ArrayList", "Deque" -> "a list";
+            case "Map", "LinkedHashMap", "HashMap", "ObjectNode", "JsonNode" -> "an object";
+            case "Instant", "OffsetDateTime", "ZonedDateTime" -> "an ISO-8601 instant";
+            case "Duration" -> "an ISO-8601 duration";
+            default -> "a valid value";
+        };
     }
 
     public static Problem of(int status, String slug, String title, String detail) {

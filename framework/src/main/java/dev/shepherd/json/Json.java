@@ -1,6 +1,7 @@
 package dev.shepherd.json;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -10,7 +11,7 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
 import static java.util.Objects.requireNonNull;
 
-/** The kernel's one JSON configuration: ISO-8601 instants, Optional support, unknown properties refused. */
+/** The kernel's one JSON configuration: ISO-8601 instants, Optional support, unknown properties and duplicate keys refused. */
 public final class Json {
 
     private final ObjectMapper mapper;
@@ -23,6 +24,8 @@ public final class Json {
                 .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                // {"role": "AUDITOR", "role": "ADMIN"}: parsers disagree on which one wins, so neither does.
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                 .build();
     }
 

@@ -74,7 +74,12 @@ public final class ScepService {
     static final String FAILURE = "2";
     static final String BAD_MESSAGE_CHECK = "1";
     static final String BAD_REQUEST = "2";
-    public static final String CAPABILITIES = "POSTPKIOperation\nSHA-256\nSHA-1\nAES\nDES3\nSCEPStandard\nRenewal\n";
+    /**
+     * What GetCACaps advertises: SHA-256 and AES only. Clients pick the strongest algorithms offered, and every client
+     * Shepherd serves (Apple devices, Windows, micromdm's and Debian's scepclient) speaks these; SHA-1 and triple DES
+     * are no longer offered, though a message that uses them is still read, for an old client that ignores the list.
+     */
+    public static final String CAPABILITIES = "POSTPKIOperation\nSHA-256\nAES\nSCEPStandard\nRenewal\n";
     static final Duration CERTIFICATE_VALIDITY = Duration.ofDays(365);
 
     private final KernelCertificateAuthority authority;

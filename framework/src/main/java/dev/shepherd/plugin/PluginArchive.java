@@ -43,6 +43,13 @@ record PluginArchive(Path source, String sha256, Path workDir, PluginDescriptor 
 
     private static final long MAX_UNPACKED_BYTES = 512L * 1024 * 1024;
     private static final int MAX_ENTRIES = 20_000;
+    /**
+     * Code and resources compress to a third or a tenth of their size; a zip bomb to a thousandth or less. An archive
+     * that unpacks to more than this many times its own size (past {@link #RATIO_FLOOR_BYTES}, so a small file of
+     * zeros is no bother) is refused before its expansion fills the disk.
+     */
+    static final int MAX_COMPRESSION_RATIO = 100;
+    private static final long RATIO_FLOOR_BYTES = 1024 * 1024;
     static final String API_RESOURCE_PREFIX = "dev/shepherd/api/";
     static final String MIGRATION_PREFIX = "shepherd/migration/";
 
@@ -194,12 +201,13 @@ record PluginArchive(Path source, String sha256, Path workDir, PluginDescriptor 
         }
     }
 
-    /** Unpacks with the checks a hostile archive needs: no path escapes, bounded entry count and size. */
+    /** Unpacks with the checks a hostile archive needs: no path escapes, bounded entry count, size and compression ratio. */
     private static void unzip(Path zipFile, Path target) throws IOException, PluginLoadException {
         verifyZip(zipFile);
         Files.createDirectories(target);
         long total = 0;
         int entries = 0;
+        long archiveBytes = Math.max(1, Files.size(zipFile));
         try (ZipInputStream in = new ZipInputStream(Files.newInputStream(zipFile))) {
             for (ZipEntry entry; (entry = in.getNextEntry()) != null; ) {
                 if (++entries > MAX_ENTRIES) {
@@ -220,6 +228,10 @@ record PluginArchive(Path source, String sha256, Path workDir, PluginDescriptor 
                         total += read;
                         if (total > MAX_UNPACKED_BYTES) {
                             throw new PluginLoadException("unpacks to more than " + MAX_UNPACKED_BYTES / (1024 * 1024) + " MiB");
+                        }
+                        if (total > RATIO_FLOOR_BYTES && total / archiveBytes > MAX_COMPRESSION_RATIO) {
+                            throw new PluginLoadException("unpacks to more than " + MAX_COMPRESSION_RATIO
+                                    + " times its own size, as a zip bomb does; refused");
                         }
                         out.write(buffer, 0, read);
                     }

@@ -50,7 +50,7 @@ public final class AdminApi {
         routes.addAll(new WebhookResource(kernel).routes());
         routes.addAll(new AuditResource(kernel).routes());
         routes.addAll(new AdminResource(kernel, admins, sessions, tokens, authenticator).routes());
-        this.handler = new AdminApiHandler(routes, authenticator, io, maxBodyBytes);
+        this.handler = new AdminApiHandler(routes, authenticator, io, maxBodyBytes, publicUrl);
     }
 
     public AdminApiHandler handler() {

@@ -3,7 +3,9 @@ package dev.shepherd.rest;
 import dev.shepherd.audit.AuditRecord;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.ApiException;
+import dev.shepherd.http.ApiRequest;
 import dev.shepherd.http.ApiResponse;
+import dev.shepherd.http.Problem;
 import dev.shepherd.security.AdminAuthenticator;
 import dev.shepherd.security.AdminRole;
 import dev.shepherd.security.AdminSessions;
@@ -12,6 +14,9 @@ import dev.shepherd.security.AdminUserStore;
 import dev.shepherd.security.ApiToken;
 import dev.shepherd.security.ApiTokens;
 import dev.shepherd.security.Permission;
+import dev.shepherd.security.Principal;
+import io.undertow.server.handlers.Cookie;
+import io.undertow.util.Headers;
 import dev.shepherd.server.Kernel;
 
 import java.time.Duration;
@@ -59,6 +64,33 @@ final class AdminResource {
     record CreatedToken(ApiToken token, String secret) {
     }
 
+    /** An admin's own password change: the current password proves it is them, not someone at an open console. */
+    record PasswordChange(String currentPassword, String newPassword) {
+        PasswordChange {
+            requireNonNull(currentPassword, "currentPassword is null");
+            requireNonNull(newPassword, "newPassword is null");
+        }
+
+        @Override
+        public String toString() {
+            return "PasswordChange[hidden]";
+        }
+    }
+
+    record PasswordReset(String newPassword) {
+        PasswordReset {
+            requireNonNull(newPassword, "newPassword is null");
+        }
+
+        @Override
+        public String toString() {
+            return "PasswordReset[hidden]";
+        }
+    }
+
+    record Unlocked(String username, boolean wasLocked) {
+    }
+
     private final Kernel kernel;
     private final AdminUserStore admins;
     private final AdminSessions sessions;
@@ -73,12 +105,56 @@ final class AdminResource {
         this.authenticator = requireNonNull(authenticator, "authenticator is null");
     }
 
+    private Object changeOwnPassword(ApiRequest request) {
+        String username = request.principal().username();
+        if (!admins.isLocal(username)) {
+            throw ApiException.conflict("your password is kept by your identity provider; change it there");
+        }
+        PasswordChange change = request.body(PasswordChange.class);
+        char[] current = change.currentPassword().toCharArray();
+        char[] replacement = change.newPassword().toCharArray();
+        try {
+            AdminAuthenticator.Outcome outcome = authenticator.checkPassword(username, current, request.remote());
+            if (outcome instanceof AdminAuthenticator.Outcome.Locked locked) {
+                request.exchange().getResponseHeaders().put(Headers.RETRY_AFTER, Long.toString(Math.max(1, locked.retryAfter().toSeconds())));
+                throw new ApiException(Problem.of(429, "locked", "Too many failed sign-ins",
+                        "Password checks for this account are locked for " + Math.max(1, locked.retryAfter().toMinutes()) + " minute(s)."));
+            }
+            if (!(outcome instanceof AdminAuthenticator.Outcome.Authenticated)) {
+                throw new ApiException(Problem.of(403, "wrong-password", "Wrong password", "The current password is wrong."));
+            }
+            if (Arrays.equals(current, replacement)) {
+                throw ApiException.badRequest("the new password is the current one");
+            }
+            admins.changePassword(username, replacement);
+        } finally {
+            Arrays.fill(current, '\0');
+            Arrays.fill(replacement, '\0');
+        }
+        authenticator.forget(username);
+        Cookie cookie = request.exchange().getRequestCookie(AdminAuthenticator.SESSION_COOKIE);
+        if (request.principal().via() == Principal.Via.SESSION && cookie != null) {
+            sessions.endAllExcept(username, cookie.getValue());
+        } else {
+            sessions.endAll(username);
+        }
+        kernel.audit().append(new AuditRecord(request.actor(), "admin.password_change", "admin", username, Optional.empty(), Optional.empty()));
+        return ApiResponse.noContent();
+    }
+
+    private void localAccount(String username) {
+        admins.find(username).orElseThrow(() -> ApiException.notFound("No admin is named '" + username + "'."));
+        if (!admins.isLocal(username)) {
+            throw ApiException.conflict("the password of '" + username + "' is kept by an identity provider; reset it there");
+        }
+    }
+
     List<AdminRoute> routes() {
         return List.of(
                 AdminRoute.get("/api/v1/admins", Permission.ADMIN_MANAGE).tag("admins").summary("Admin accounts").returns(AdminUser[].class)
                         .handle(request -> admins.list()),
                 AdminRoute.post("/api/v1/admins", Permission.ADMIN_MANAGE).tag("admins")
-                        .summary("Create an admin account (passwords: 12 characters at least)").body(NewAdmin.class)
+                        .summary("Create an admin account (passwords: 12 characters at least, not a common or trivial one)").body(NewAdmin.class)
                         .returns(AdminUser.class).status(201).handle(request -> {
                             NewAdmin body = request.body(NewAdmin.class);
                             char[] password = body.password().orElse("").toCharArray();
@@ -114,6 +190,37 @@ final class AdminResource {
                                     Optional.of(kernel.json().write(Map.of("role", before.role(), "disabled", before.disabled()))),
                                     Optional.of(kernel.json().write(Map.of("role", after.role(), "disabled", after.disabled())))));
                             return after;
+                        }),
+                AdminRoute.post("/api/v1/auth/password", Permission.API_TOKEN_OWN).tag("auth")
+                        .summary("Change your own password (the current one is required); your other sessions end")
+                        .body(PasswordChange.class).status(204).handle(this::changeOwnPassword),
+                AdminRoute.post("/api/v1/admins/{username}/password", Permission.ADMIN_MANAGE).tag("admins")
+                        .summary("Set a new password for another admin (their sessions end and any lockout is lifted)")
+                        .body(PasswordReset.class).status(204).handle(request -> {
+                            String username = request.path("username");
+                            localAccount(username);
+                            char[] password = request.body(PasswordReset.class).newPassword().toCharArray();
+                            try {
+                                admins.changePassword(username, password);
+                            } finally {
+                                Arrays.fill(password, '\0');
+                            }
+                            authenticator.forget(username);
+                            authenticator.unlock(username);
+                            sessions.endAll(username);
+                            kernel.audit().append(new AuditRecord(request.actor(), "admin.password_reset", "admin", username,
+                                    Optional.empty(), Optional.empty()));
+                            return ApiResponse.noContent();
+                        }),
+                AdminRoute.post("/api/v1/admins/{username}/unlock", Permission.ADMIN_MANAGE).tag("admins")
+                        .summary("Lift the sign-in lockout that repeated wrong passwords put on an account").returns(Unlocked.class)
+                        .handle(request -> {
+                            String username = request.path("username");
+                            admins.find(username).orElseThrow(() -> ApiException.notFound("No admin is named '" + username + "'."));
+                            boolean wasLocked = authenticator.unlock(username);
+                            kernel.audit().append(new AuditRecord(request.actor(), "admin.unlock", "admin", username,
+                                    Optional.empty(), Optional.of(kernel.json().write(Map.of("wasLocked", wasLocked)))));
+                            return new Unlocked(username, wasLocked);
                         }),
                 AdminRoute.get("/api/v1/roles", Permission.API_TOKEN_OWN).tag("admins").summary("The roles and their permissions")
                         .returns(RoleView[].class).handle(request -> Arrays.stream(AdminRole.values())

@@ -11,11 +11,13 @@ import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.ApiException;
 import dev.shepherd.http.ApiRequest;
 import dev.shepherd.http.ApiResponse;
+import dev.shepherd.security.CommandPermissions;
 import dev.shepherd.security.Permission;
 import dev.shepherd.server.Kernel;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -43,14 +45,15 @@ final class CommandResource {
     }
 
     /**
-     * Wipes destroy data — all of it, or everything the organisation put on the device (an enterprise wipe, which
-     * also unenrolls it): they need their own permission on top of remote actions.
+     * Checks the permissions the command itself needs beyond {@link Permission#DEVICE_ACTION}
+     * ({@link CommandPermissions}): every route that issues a command — to one device, as a fan-out, as a compliance
+     * remediation — calls this, so no route reaches a wipe, a profile change or a RAW command without them.
      */
-    static void checkWipe(ApiRequest request, CommandType type) {
-        if ((type == CommandType.WIPE || type == CommandType.ENTERPRISE_WIPE) && !request.principal().role().allows(Permission.DEVICE_WIPE)) {
-            throw ApiException.forbidden("The " + request.principal().role().name().toLowerCase()
-                    + " role lacks the device_wipe permission that a wipe needs.");
-        }
+    static void checkCommand(ApiRequest request, CommandType type) {
+        CommandPermissions.missing(request.principal().role(), type).ifPresent(permission -> {
+            throw ApiException.forbidden("The " + request.principal().role().name().toLowerCase(Locale.ROOT) + " role lacks the "
+                    + permission.name().toLowerCase(Locale.ROOT) + " permission that a " + type.name() + " command needs.");
+        });
     }
 
     List<AdminRoute> routes() {
@@ -63,10 +66,11 @@ final class CommandResource {
                                 kernel.commands().cancel(request.actor(), DeviceResource.uuid(request.path("id")))
                                         .orElseThrow(() -> ApiException.notFound("No command has the id '" + request.path("id") + "'."))),
                 AdminRoute.post("/api/v1/command-batches", Permission.DEVICE_ACTION).tag("commands")
-                        .summary("Send one command to a group, a device query or a list of devices; durable at once, delivered at the push rate")
+                        .summary("Send one command to a group, a device query or a list of devices; durable at once, delivered at the push rate"
+                                + " (wipes need device_wipe, profile commands device_profile, RAW commands command_raw with both)")
                         .body(NewBatch.class).returns(CommandBatch.class).status(201).handle(request -> {
                             NewBatch body = request.body(NewBatch.class);
-                            checkWipe(request, body.type());
+                            checkCommand(request, body.type());
                             Target target = body.target();
                             int given = (target.groupId().isPresent() ? 1 : 0) + (target.deviceIds().isPresent() ? 1 : 0)
                                     + (target.query().isPresent() ? 1 : 0);

@@ -49,7 +49,7 @@ final class ComplianceResource {
                             NewRule body = request.body(NewRule.class);
                             // A rule that wipes devices wipes them in its author's name: it needs the wipe permission too.
                             if (body.remediation().orElse(List.of()).stream().anyMatch(step -> step.action() == dev.shepherd.compliance.Remediation.ENTERPRISE_WIPE)) {
-                                CommandResource.checkWipe(request, dev.shepherd.api.command.CommandType.ENTERPRISE_WIPE);
+                                CommandResource.checkCommand(request, dev.shepherd.api.command.CommandType.ENTERPRISE_WIPE);
                             }
                             return ApiResponse.created(kernel.compliance().create(request.actor(), body.name(), body.check(),
                                     body.parameters().orElseGet(() -> kernel.json().mapper().createObjectNode()), body.groupId(),
@@ -63,7 +63,7 @@ final class ComplianceResource {
                         .body(NewRule.class).returns(ComplianceRule.class).handle(request -> {
                             NewRule body = request.body(NewRule.class);
                             if (body.remediation().orElse(List.of()).stream().anyMatch(step -> step.action() == dev.shepherd.compliance.Remediation.ENTERPRISE_WIPE)) {
-                                CommandResource.checkWipe(request, dev.shepherd.api.command.CommandType.ENTERPRISE_WIPE);
+                                CommandResource.checkCommand(request, dev.shepherd.api.command.CommandType.ENTERPRISE_WIPE);
                             }
                             return kernel.compliance().update(request.actor(), request.path("id"), body.name(), body.check(),
                                     body.parameters().orElseGet(() -> kernel.json().mapper().createObjectNode()), body.groupId(),

@@ -181,10 +181,10 @@ final class DeviceResource {
                             return kernel.commands().history(id(request), before, request.queryInt("limit", 50, 1, 500));
                         }),
                 AdminRoute.post("/api/v1/devices/{id}/commands", Permission.DEVICE_ACTION).tag("devices")
-                        .summary("Send the device a command (wipes need the device_wipe permission)").body(NewCommand.class)
+                        .summary("Send the device a command (wipes need device_wipe, profile commands device_profile, RAW commands command_raw with both)").body(NewCommand.class)
                         .returns(CommandRecord.class).status(201).handle(request -> {
                             NewCommand command = request.body(NewCommand.class);
-                            CommandResource.checkWipe(request, command.type());
+                            CommandResource.checkCommand(request, command.type());
                             return ApiResponse.created(kernel.commands().issue(request.actor(), device(request).device().id(), command.request()));
                         }),
                 AdminRoute.get("/api/v1/devices/{id}/compliance", Permission.COMPLIANCE_READ).tag("devices")

@@ -1,13 +1,17 @@
 package dev.shepherd.rest;
 
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shepherd.api.ShepherdApi;
+import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.http.AdminRoute;
+import dev.shepherd.security.CommandPermissions;
+import dev.shepherd.security.Permission;
 
 import java.lang.reflect.GenericArrayType;
 import java.lang.reflect.ParameterizedType;
@@ -21,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 
@@ -46,8 +51,18 @@ final class OpenApiDocument {
         info.put("title", "Shepherd admin API");
         info.put("version", "v1 (plugin API " + ShepherdApi.version() + ")");
         info.put("description", "Unified endpoint management. Authenticate with a session (POST /api/v1/auth/login; send the"
-                + " returned csrfToken as X-CSRF-Token on changes), an API token (Authorization: Bearer shp_...) or HTTP Basic."
-                + " Errors are RFC 9457 problem details (application/problem+json).");
+                + " returned csrfToken as X-CSRF-Token on changes), an API token (Authorization: Bearer shp_...) or, where the"
+                + " operator turned it on (security.basicAuth), HTTP Basic. Errors are RFC 9457 problem details"
+                + " (application/problem+json). A command needs, besides its route's x-permission, the permissions"
+                + " x-command-permissions lists for its type, on every route that issues one.");
+        ObjectNode commandPermissions = document.putObject("x-command-permissions");
+        for (CommandType type : CommandType.values()) {
+            Set<Permission> needed = CommandPermissions.required(type);
+            if (!needed.isEmpty()) {
+                ArrayNode names = commandPermissions.putArray(type.name());
+                needed.stream().sorted().forEach(permission -> names.add(permission.name().toLowerCase(Locale.ROOT)));
+            }
+        }
         ObjectNode securitySchemes = document.putObject("components").putObject("securitySchemes");
         securitySchemes.putObject("bearer").put("type", "http").put("scheme", "bearer");
         securitySchemes.putObject("basic").put("type", "http").put("scheme", "basic");

@@ -20,8 +20,11 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * Authenticates admin API requests: an API token ({@code Authorization: Bearer shp_…}), a browser session cookie,
- * or HTTP Basic credentials (for scripts and the CLI). Password checks are rate-limited: five failures lock the
- * username for fifteen minutes, and one address may try at most thirty times a minute.
+ * or — only when the operator turns it on ({@code security.basicAuth}) for scripts — HTTP Basic credentials. Basic is
+ * off by default because a browser caches Basic credentials and attaches them to any request to this server, even one
+ * another site's page makes. Password checks are rate-limited: five failures lock the username for fifteen minutes,
+ * and one address may try at most thirty times a minute; failures and lockouts are reported to the
+ * {@link SignInEvents} (the audit log).
  */
 public final class AdminAuthenticator {
 
@@ -46,6 +49,26 @@ public final class AdminAuthenticator {
         }
     }
 
+    /** Hears of failed sign-ins and lockouts, so they can be audited. */
+    public interface SignInEvents {
+        /** A password was wrong (or the account unknown or disabled). */
+        void failed(String username, String remote, int failuresSoFar);
+
+        /** The username or the address is now locked out for a while. */
+        void locked(String username, String remote, Duration lockedFor, boolean byAddress);
+
+        /** Hears nothing. */
+        SignInEvents NONE = new SignInEvents() {
+            @Override
+            public void failed(String username, String remote, int failuresSoFar) {
+            }
+
+            @Override
+            public void locked(String username, String remote, Duration lockedFor, boolean byAddress) {
+            }
+        };
+    }
+
     static final int MAX_FAILURES = 5;
     static final Duration LOCKOUT = Duration.ofMinutes(15);
     static final int MAX_FAILURES_PER_ADDRESS = 30;
@@ -60,10 +83,24 @@ public final class AdminAuthenticator {
     private final Cache<String, AtomicInteger> failuresByAddress = Caffeine.newBuilder()
             .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(100_000).build();
 
-    public AdminAuthenticator(AdminUserStore users, AdminSessions sessions, ApiTokens tokens) {
+    private final boolean basicAuth;
+    private final SignInEvents events;
+
+    /**
+     * @param basicAuth whether HTTP Basic credentials are accepted ({@code security.basicAuth})
+     * @param events told of failed sign-ins and lockouts
+     */
+    public AdminAuthenticator(AdminUserStore users, AdminSessions sessions, ApiTokens tokens, boolean basicAuth, SignInEvents events) {
         this.users = requireNonNull(users, "users is null");
         this.sessions = requireNonNull(sessions, "sessions is null");
         this.tokens = requireNonNull(tokens, "tokens is null");
+        this.basicAuth = basicAuth;
+        this.events = requireNonNull(events, "events is null");
+    }
+
+    /** @return whether HTTP Basic credentials are accepted */
+    public boolean basicAuth() {
+        return basicAuth;
     }
 
     public Outcome authenticate(HttpServerExchange exchange) {
@@ -78,7 +115,7 @@ public final class AdminAuthenticator {
                         .<Outcome>map(Outcome.Authenticated::new).orElse(new Outcome.Rejected());
             }
             if (header.regionMatches(true, 0, "Basic ", 0, 6)) {
-                return basic(header.substring(6).trim(), remote(exchange));
+                return basicAuth ? basic(header.substring(6).trim(), remote(exchange)) : new Outcome.Rejected();
             }
             return new Outcome.Rejected();
         }
@@ -114,13 +151,37 @@ public final class AdminAuthenticator {
         }
         Optional<AdminUser> user = users.verify(username, password);
         if (user.isEmpty()) {
-            failures.get(username, name -> new AtomicInteger()).incrementAndGet();
-            failuresByAddress.get(remote, address -> new AtomicInteger()).incrementAndGet();
+            int failuresSoFar = failures.get(username, name -> new AtomicInteger()).incrementAndGet();
+            int failedFromAddress = failuresByAddress.get(remote, address -> new AtomicInteger()).incrementAndGet();
+            events.failed(username, remote, failuresSoFar);
+            if (failuresSoFar == MAX_FAILURES) {
+                events.locked(username, remote, LOCKOUT, false);
+            }
+            if (failedFromAddress == MAX_FAILURES_PER_ADDRESS) {
+                events.locked(username, remote, Duration.ofMinutes(1), true);
+            }
             return new Outcome.Rejected();
         }
         failures.invalidate(username);
         verified.put(key, user.get());
         return new Outcome.Authenticated(new Principal(user.get().username(), user.get().role(), Principal.Via.BASIC, Optional.empty()));
+    }
+
+    /**
+     * Lifts a username's lockout (an admin's unlock, or a password reset).
+     *
+     * @return whether it was locked
+     */
+    public boolean unlock(String username) {
+        AtomicInteger failed = failures.getIfPresent(username);
+        failures.invalidate(username);
+        return failed != null && failed.get() >= MAX_FAILURES;
+    }
+
+    /** @return whether the username is locked out now */
+    public boolean locked(String username) {
+        AtomicInteger failed = failures.getIfPresent(username);
+        return failed != null && failed.get() >= MAX_FAILURES;
     }
 
     /** Forgets remembered password checks, after a password, role or account change. */

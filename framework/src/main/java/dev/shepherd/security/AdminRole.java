@@ -10,10 +10,13 @@ public enum AdminRole {
     /** Everything, including admin accounts, roles and plugins. */
     ADMIN(EnumSet.allOf(Permission.class)),
     /** Day-to-day device, enrollment, group, policy, compliance, command and webhook management. */
-    OPERATOR(EnumSet.of(DEVICE_READ, DEVICE_WRITE, DEVICE_ACTION, DEVICE_WIPE, ENROLLMENT_READ, ENROLLMENT_WRITE, GROUP_READ,
+    OPERATOR(EnumSet.of(DEVICE_READ, DEVICE_WRITE, DEVICE_ACTION, DEVICE_WIPE, DEVICE_PROFILE, COMMAND_RAW, ENROLLMENT_READ, ENROLLMENT_WRITE, GROUP_READ,
             GROUP_WRITE, POLICY_READ, POLICY_WRITE, COMMAND_READ, COMPLIANCE_READ, COMPLIANCE_WRITE, ACCESS_QUERY, USER_READ,
             USER_WRITE, PLUGIN_READ, WEBHOOK_READ, WEBHOOK_WRITE, AUDIT_READ, API_TOKEN_OWN)),
-    /** Device lookup and remote actions (not wipes), no policy, group or enrollment changes. */
+    /**
+     * Device lookup and remote actions, no policy, group or enrollment changes: no wipes, profile commands or RAW
+     * commands, by any route.
+     */
     HELPDESK(EnumSet.of(DEVICE_READ, DEVICE_ACTION, ENROLLMENT_READ, GROUP_READ, POLICY_READ, COMMAND_READ, COMPLIANCE_READ,
             ACCESS_QUERY, USER_READ, API_TOKEN_OWN)),
     /** Read-only access to everything, including the audit log. */

@@ -137,4 +137,17 @@ public final class AdminSessions {
             return null;
         });
     }
+
+    /** Ends every session of an admin but one (the one that changed the password keeps working). */
+    public void endAllExcept(String username, String keptId) {
+        transactions.inTransaction("end other sessions", tx -> {
+            try (PreparedStatement delete = tx.connection().prepareStatement(
+                    "DELETE FROM admin_session WHERE username = ? AND id_hash <> ?")) {
+                delete.setString(1, username);
+                delete.setString(2, Secrets.sha256(keptId));
+                delete.executeUpdate();
+            }
+            return null;
+        });
+    }
 }

@@ -32,6 +32,7 @@ public final class AdminUserStore {
 
     private final DataSource dataSource;
     private final PasswordHasher hasher;
+    private final PasswordRules rules = PasswordRules.standard();
     private volatile ExternalPasswords external = (provider, username, password) -> Optional.empty();
     private volatile String timingDecoy;
 
@@ -65,6 +66,7 @@ public final class AdminUserStore {
         if (!USERNAME.matcher(username).matches()) {
             throw new IllegalArgumentException("usernames are 1 to 128 letters, digits and . _ @ -");
         }
+        rules.check(username, password);
         String hash = hasher.hash(password);
         AdminUser user = new AdminUser(UUID.randomUUID().toString(), username, role, Instant.now(), false);
         try (Connection connection = dataSource.getConnection();
@@ -155,6 +157,19 @@ public final class AdminUserStore {
         }
     }
 
+    /** @return whether the account exists and Shepherd keeps its password (not an identity provider) */
+    public boolean isLocal(String username) {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement select = connection.prepareStatement("SELECT provider FROM admin_user WHERE username = ?")) {
+            select.setString(1, username);
+            try (ResultSet rows = select.executeQuery()) {
+                return rows.next() && "local".equals(rows.getString(1));
+            }
+        } catch (SQLException e) {
+            throw new StorageException("Cannot read admin " + username, e);
+        }
+    }
+
     /** All admin accounts, by username. */
     public java.util.List<AdminUser> list() {
         try (Connection connection = dataSource.getConnection();
@@ -203,11 +218,18 @@ public final class AdminUserStore {
         return find(username);
     }
 
-    /** Sets a new password (checked for length). */
+    /**
+     * Sets a new password for a local account, checked against the {@link PasswordRules}.
+     *
+     * @return false when there is no local account of that name (none, or one whose password an identity provider keeps)
+     * @throws IllegalArgumentException when the password breaks a rule
+     */
     public boolean changePassword(String username, char[] password) {
+        rules.check(username, password);
         String hash = hasher.hash(password);
         try (Connection connection = dataSource.getConnection();
-             PreparedStatement update = connection.prepareStatement("UPDATE admin_user SET password_hash = ? WHERE username = ?")) {
+             PreparedStatement update = connection.prepareStatement(
+                     "UPDATE admin_user SET password_hash = ? WHERE username = ? AND provider = 'local'")) {
             update.setString(1, hash);
             update.setString(2, username);
             return update.executeUpdate() == 1;

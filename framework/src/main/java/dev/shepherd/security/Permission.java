@@ -3,6 +3,10 @@ package dev.shepherd.security;
 /** What an admin API call needs. Roles are sets of these; plugins name them for their own admin endpoints. */
 public enum Permission {
     DEVICE_READ, DEVICE_WRITE, DEVICE_ACTION, DEVICE_WIPE,
+    /** Installing and removing configuration profiles by command, outside policies. */
+    DEVICE_PROFILE,
+    /** Platform-native (RAW) commands, which can do anything the platform can. */
+    COMMAND_RAW,
     ENROLLMENT_READ, ENROLLMENT_WRITE,
     GROUP_READ, GROUP_WRITE,
     POLICY_READ, POLICY_WRITE,

@@ -8,7 +8,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
@@ -37,15 +36,10 @@ public final class SecretBox {
         Path file = requireNonNull(dataDir, "dataDir is null").resolve("keys").resolve("secrets.key");
         try {
             if (!Files.exists(file)) {
-                Files.createDirectories(file.getParent());
+                OwnerOnlyFiles.directory(file.getParent());
                 byte[] key = new byte[32];
                 new SecureRandom().nextBytes(key);
-                Files.writeString(file, Base64.getEncoder().encodeToString(key), StandardCharsets.US_ASCII);
-                try {
-                    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-                } catch (UnsupportedOperationException notPosix) {
-                    // the data directory's ACL applies
-                }
+                OwnerOnlyFiles.write(file, Base64.getEncoder().encodeToString(key).getBytes(StandardCharsets.US_ASCII));
             }
             byte[] key = Base64.getDecoder().decode(Files.readString(file, StandardCharsets.US_ASCII).trim());
             if (key.length != 32) {

@@ -28,7 +28,6 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -52,6 +51,11 @@ public final class TlsMaterial {
 
     private static final Logger log = LoggerFactory.getLogger(TlsMaterial.class);
     private static final String ALIAS = "shepherd";
+    /**
+     * How long a generated certificate is valid: under Apple's limit of 825 days for TLS server certificates (iOS 13,
+     * macOS 10.15 and later refuse longer ones, which would keep Apple devices from enrolling).
+     */
+    static final Duration VALIDITY = Duration.ofDays(820);
 
     private TlsMaterial() {
     }
@@ -140,9 +144,29 @@ public final class TlsMaterial {
         }
     }
 
+    /** TLS 1.3, and TLS 1.2 for clients without it; nothing older. */
+    public static final List<String> PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+
+    /**
+     * Forward-secret, authenticated-encryption suites only, strongest first: TLS 1.3's, then TLS 1.2's ECDHE with
+     * AES-GCM or ChaCha20-Poly1305. No static-RSA key exchange (a stolen key would decrypt recorded traffic) and no
+     * CBC with SHA-1. Apple devices, Windows and every current browser speak these.
+     */
+    public static final List<String> CIPHER_SUITES = List.of(
+            "TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256", "TLS_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
+    /** @return the {@link #CIPHER_SUITES} this JDK's TLS implementation supports, in that order */
+    public static List<String> cipherSuites(SSLContext context) {
+        List<String> supported = List.of(context.getSupportedSSLParameters().getCipherSuites());
+        return CIPHER_SUITES.stream().filter(supported::contains).toList();
+    }
+
     private static void generate(Path dir, Path keystore, Path passwordFile, List<String> hostnames)
             throws IOException, GeneralSecurityException {
-        Files.createDirectories(dir);
+        OwnerOnlyFiles.directory(dir);
         KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
         generator.initialize(2048);
         KeyPair keys = generator.generateKeyPair();
@@ -159,7 +183,7 @@ public final class TlsMaterial {
             // a machine without a resolvable name still gets the loopback address
         }
         X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject, new BigInteger(64, new SecureRandom()),
-                Date.from(now.minus(Duration.ofMinutes(5))), Date.from(now.plus(Duration.ofDays(825))), subject, keys.getPublic());
+                Date.from(now.minus(Duration.ofMinutes(5))), Date.from(now.minus(Duration.ofMinutes(5)).plus(VALIDITY)), subject, keys.getPublic());
         builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
         builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(GeneralName[]::new)));
         builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
@@ -176,25 +200,11 @@ public final class TlsMaterial {
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(null, null);
         store.setKeyEntry(ALIAS, keys.getPrivate(), password, new X509Certificate[]{certificate});
-        writePrivate(passwordFile, new String(password).getBytes(StandardCharsets.US_ASCII));
-        try (OutputStream out = Files.newOutputStream(keystore)) {
+        OwnerOnlyFiles.write(passwordFile, new String(password).getBytes(StandardCharsets.US_ASCII));
+        try (OutputStream out = OwnerOnlyFiles.newOutputStream(keystore)) {
             store.store(out, password);
         }
-        restrict(keystore);
         log.info("Generated a self-signed TLS certificate for {} in {}; configure https.keystore for production", hostnames, keystore);
-    }
-
-    private static void writePrivate(Path file, byte[] content) throws IOException {
-        Files.write(file, content);
-        restrict(file);
-    }
-
-    private static void restrict(Path file) throws IOException {
-        try {
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException notPosix) {
-            // Windows: the data directory's ACL applies
-        }
     }
 
     /** Accepts any client certificate at the TLS layer; platform plugins verify device identities themselves. */

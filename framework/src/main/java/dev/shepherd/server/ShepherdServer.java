@@ -33,6 +33,8 @@ import dev.shepherd.security.AdminRole;
 import dev.shepherd.security.AdminUserStore;
 import dev.shepherd.security.PasswordHasher;
 import dev.shepherd.security.SecretBox;
+import dev.shepherd.security.OwnerOnlyFiles;
+import dev.shepherd.security.SignInAudit;
 import dev.shepherd.security.TlsMaterial;
 import dev.shepherd.pki.CmsServerSigner;
 import dev.shepherd.enrollment.EnrollmentHandler;
@@ -43,6 +45,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.SSLContext;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.concurrent.Executors;
@@ -107,6 +111,12 @@ public final class ShepherdServer implements AutoCloseable {
 
     private void startInside() {
         log.info("Starting Shepherd (home {}, data {}, plugins {})", config.home(), config.dataDir(), config.pluginsDir());
+        try {
+            // Keys, the database, the TLS keystore and plugin work files live here: the server's user only.
+            OwnerOnlyFiles.directory(config.dataDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot create the data directory " + config.dataDir(), e);
+        }
         database = Database.open(config);
         closeInReverse.add(database);
 
@@ -216,7 +226,8 @@ public final class ShepherdServer implements AutoCloseable {
         adminUsers.setExternalPasswords(identityProviders);
         AdminSessions sessions = new AdminSessions(kernel.transactions(), clock);
         ApiTokens tokens = new ApiTokens(kernel.transactions(), kernel.audit(), kernel.json(), clock);
-        adminApi = new AdminApi(kernel, plugins, adminUsers, sessions, tokens, new AdminAuthenticator(adminUsers, sessions, tokens),
+        adminApi = new AdminApi(kernel, plugins, adminUsers, sessions, tokens, new AdminAuthenticator(adminUsers, sessions, tokens,
+                config.security().basicAuth(), new SignInAudit(kernel.audit(), kernel.json())),
                 config.http().maxRequestBytes(), io, this::publicUrl, platforms::supported);
         PluginAdminEndpoints pluginAdminEndpoints = new PluginAdminEndpoints();
         registry.addListener(pluginAdminEndpoints);
@@ -239,7 +250,7 @@ public final class ShepherdServer implements AutoCloseable {
                 .addPrefixPath("/", deviceEndpoints.wellKnownPaths(exchange -> io.sendProblem(exchange,
                         dev.shepherd.http.Problem.notFound("There is nothing at " + exchange.getRequestPath() + "."))));
         Optional<SSLContext> tls = config.https().port() >= 0 ? Optional.of(TlsMaterial.serverContext(identity)) : Optional.empty();
-        http = new HttpServer(config, tls, paths);
+        http = new HttpServer(config, tls, paths, io);
         http.start();
         // Registered after the plugin host so it closes first: stop taking requests, then stop plugins.
         closeInReverse.add(http);

@@ -3,6 +3,7 @@ package dev.shepherd.storage;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.shepherd.config.ShepherdConfig;
+import dev.shepherd.security.OwnerOnlyFiles;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.slf4j.Logger;
@@ -53,6 +54,10 @@ public final class Database implements AutoCloseable {
         } else {
             Path databaseDir = config.dataDir().resolve("db");
             createDirectories(config.dataDir());
+            // Derby creates its files with the process's umask unless told otherwise; the database is owner-only.
+            if (System.getProperty("derby.storage.useDefaultFilePermissions") == null) {
+                System.setProperty("derby.storage.useDefaultFilePermissions", "false");
+            }
             // Derby writes its own log next to the database rather than into the working directory.
             if (System.getProperty("derby.stream.error.file") == null) {
                 System.setProperty("derby.stream.error.file", config.dataDir().resolve("derby.log").toString());
@@ -177,7 +182,7 @@ public final class Database implements AutoCloseable {
 
     private static void createDirectories(Path dir) {
         try {
-            Files.createDirectories(dir);
+            OwnerOnlyFiles.directory(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot create data directory " + dir, e);
         }

@@ -6,6 +6,8 @@
 
 const CSRF_KEY = 'shepherd.csrf';
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+// Body types any web page may send to any server; the server refuses them (cross-site forms), so files go as bytes.
+const FORM_TYPES = new Set(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data']);
 
 /** An API call that failed, with a message an admin can act on. */
 export class ApiError extends Error {
@@ -171,10 +173,11 @@ export class Api {
       if (value !== undefined && value !== null && value !== '') search.set(name, value);
     }
     const url = search.size ? `${path}?${search}` : path;
-    // A file (a Blob) is sent as it is, with its own type; anything else as JSON.
+    // A file (a Blob) is sent as it is, with its own type (bytes when that is a form type); anything else as JSON.
     const file = body instanceof Blob;
     const sent = { Accept: 'application/json', ...headers };
-    if (body !== undefined) sent['Content-Type'] = file ? body.type || 'application/octet-stream' : 'application/json';
+    const fileType = file && body.type && !FORM_TYPES.has(body.type.split(';')[0].trim().toLowerCase()) ? body.type : 'application/octet-stream';
+    if (body !== undefined) sent['Content-Type'] = file ? fileType : 'application/json';
     if (!SAFE.has(method) && this.csrf) sent['X-CSRF-Token'] = this.csrf;
     let response;
     try {

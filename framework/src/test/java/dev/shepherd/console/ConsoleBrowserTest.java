@@ -590,6 +590,16 @@ class ConsoleBrowserTest {
         // Announced once the list is drawn again, so the next click finds the new row.
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("status"), "night-shift is now auditor"));
 
+        // A forgotten password is set anew by another admin, and a lockout is lifted, from the same list.
+        By accountsFeedback = By.xpath("//h2[.='Accounts']/following-sibling::div[contains(@class,'feedback')]");
+        browser.findElement(By.xpath("//tr[td[.='night-shift']]//summary[.='Reset password']")).click();
+        browser.findElement(By.cssSelector("input[aria-label='New password for night-shift']")).sendKeys("sable-Lantern-orchard");
+        browser.findElement(By.xpath("//tr[td[.='night-shift']]//button[.='Set password']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(accountsFeedback, "night-shift has a new password"));
+        assertThat(server.server().adminUsers().verify("night-shift", "sable-Lantern-orchard".toCharArray())).isPresent();
+        browser.findElement(By.cssSelector("button[aria-label='Unlock night-shift']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(accountsFeedback, "night-shift was not locked out."));
+
         browser.findElement(By.cssSelector("button[aria-label='Disable night-shift']")).click();
         wait.until(ExpectedConditions.elementToBeClickable(By.xpath("//dialog//button[.='Disable account']"))).click();
         wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("button[aria-label='Enable night-shift']")));
@@ -597,6 +607,7 @@ class ConsoleBrowserTest {
 
         // A token for a script: its secret is shown once, and it works until it is revoked.
         open("#/api-tokens", "API tokens");
+        assertThat(browser.findElement(By.xpath("//h2[.='Your password']/ancestor::form")).getText()).contains("Current password", "New password");
         browser.findElement(By.name("name")).sendKeys("inventory export");
         new Select(browser.findElement(By.name("role"))).selectByVisibleText("Auditor");
         WebElement days = browser.findElement(By.name("validForDays"));

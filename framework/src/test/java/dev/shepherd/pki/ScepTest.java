@@ -40,6 +40,7 @@ class ScepTest {
     @Test
     void capabilitiesAndTheCaCertificateAreServed() throws Exception {
         assertThat(client.capabilities()).contains("POSTPKIOperation").contains("SHA-256").contains("AES").contains("Renewal");
+        assertThat(client.capabilities().lines()).as("weak algorithms are no longer offered").doesNotContain("SHA-1", "DES3");
         X509Certificate ca = client.caCertificate();
         assertThat(ca.getSubjectX500Principal().getName()).contains("Shepherd Device CA");
         assertThat(ca.getBasicConstraints()).isGreaterThanOrEqualTo(0);

@@ -348,7 +348,7 @@ class PluginEnvironmentTest {
 
         HttpResponse<String> admin = server.send(HttpRequest.newBuilder(server.uri(url + "/current"))
                 .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
-                .PUT(HttpRequest.BodyPublishers.ofString("12345")).build());
+                .header("Content-Type", "application/octet-stream").PUT(HttpRequest.BodyPublishers.ofString("12345")).build());
         assertThat(admin.body()).isEqualTo("PUT /push-certificate/current by admin (5 bytes, auth header false)");
         assertThat(server.get(url).statusCode()).isEqualTo(401);
         assertThat(server.send(HttpRequest.newBuilder(server.uri(url))

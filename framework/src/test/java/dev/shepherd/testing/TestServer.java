@@ -61,7 +61,9 @@ public final class TestServer implements AutoCloseable {
                 // Long enough that a busy CI machine never fails a well-behaved plugin; tests of hanging plugins set less.
                 "SHEPHERD_PLUGINS_CALL_TIMEOUT", "20s",
                 "SHEPHERD_BOOTSTRAP_ADMIN_USER", ADMIN,
-                "SHEPHERD_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD));
+                "SHEPHERD_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD,
+                // Tests call the API as scripts do, with Basic; it is off by default (tests of that default set false).
+                "SHEPHERD_SECURITY_BASIC_AUTH", "true"));
         env.putAll(environment);
         ShepherdConfig config = new ConfigLoader(env).load(home, home.resolve("conf/shepherd.yaml"));
         return new TestServer(home, ShepherdServer.start(config, clock));

@@ -2,14 +2,14 @@ import { h, replace, field, message, blank, empty, table, when, words, heading, 
 
 const ROLE_TEXT = {
   ADMIN: 'Everything, including admin accounts and plugins.',
-  OPERATOR: 'Day-to-day management of devices, enrollment, groups, policies, compliance and commands.',
-  HELPDESK: 'Device lookup and remote actions, without wipes or policy, group and enrollment changes.',
+  OPERATOR: 'Day-to-day management of devices, enrollment, groups, policies, compliance and commands, including wipes, profile and RAW commands.',
+  HELPDESK: 'Device lookup and remote actions, without wipes, profile or RAW commands, or policy, group and enrollment changes.',
   AUDITOR: 'Read-only access to everything, including the audit log.',
 };
 
 const permissionWords = permission => permission.toLowerCase();
 
-/** Admin accounts: the list, creating one with a role, disabling and enabling; and the roles with their permissions. */
+/** Admin accounts: the list, creating one with a role, disabling and enabling, resetting a password, lifting a lockout; and the roles with their permissions. */
 export const adminsPage = {
   path: '/admins',
   nav: 'Admins',
@@ -38,7 +38,7 @@ export const adminsPage = {
         table(`${current.length} account${current.length === 1 ? '' : 's'}`, ['Username', 'Role', 'Created', 'State', ''],
           current.map(admin => [admin.username, admin.username === api.me.username ? words(admin.role) : roleChanger(admin, feedback),
             when(admin.createdAt), admin.disabled ? 'Disabled' : 'Active',
-            admin.username === api.me.username ? 'You' : h('button', {
+            admin.username === api.me.username ? 'You' : h('div', { class: 'actions' }, h('button', {
               type: 'button', class: 'link', 'aria-label': `${admin.disabled ? 'Enable' : 'Disable'} ${admin.username}`,
               onclick: async () => {
                 if (!admin.disabled) {
@@ -54,8 +54,42 @@ export const adminsPage = {
                   replace(feedback, message('error', error.message));
                 }
               },
-            }, admin.disabled ? 'Enable' : 'Disable')])),
+            }, admin.disabled ? 'Enable' : 'Disable'), unlockButton(admin, feedback), resetForm(admin, feedback))])),
         h('p', { class: 'hint' }, 'Accounts are disabled rather than deleted, so the audit log keeps naming who did what. Your own role is changed by another administrator.'));
+    }
+
+    /** Lifts the sign-in lockout that five wrong passwords put on an account. */
+    function unlockButton(admin, feedback) {
+      return h('button', {
+        type: 'button', class: 'link', 'aria-label': `Unlock ${admin.username}`,
+        onclick: async () => {
+          try {
+            const result = await api.post(`/api/v1/admins/${encodeURIComponent(admin.username)}/unlock`);
+            replace(feedback, message('info', result.wasLocked ? `${admin.username} can sign in again.` : `${admin.username} was not locked out.`));
+          } catch (error) {
+            replace(feedback, message('error', error.message));
+          }
+        },
+      }, 'Unlock');
+    }
+
+    /** Sets a new password for another admin: their sessions end, and they sign in with the new one. */
+    function resetForm(admin, feedback) {
+      const password = h('input', { name: 'newPassword', type: 'password', minlength: 12, autocomplete: 'new-password',
+        'aria-label': `New password for ${admin.username}` });
+      const form = h('form', { class: 'inline' }, password, h('button', { type: 'submit' }, 'Set password'));
+      form.addEventListener('submit', async event => {
+        event.preventDefault();
+        if (blank(password, feedback, 'Type the new password.')) return;
+        try {
+          await api.post(`/api/v1/admins/${encodeURIComponent(admin.username)}/password`, { newPassword: password.value });
+          form.reset();
+          replace(feedback, message('info', `${admin.username} has a new password and was signed out everywhere.`));
+        } catch (error) {
+          replace(feedback, message('error', error.message));
+        }
+      });
+      return h('details', {}, h('summary', {}, 'Reset password'), form);
     }
 
     /** A select that changes an admin's role after a confirmation; it takes effect at once, on their open sessions too. */
@@ -131,7 +165,7 @@ export const tokensPage = {
     const created = h('div', { class: 'created' });
     replace(main, heading('API tokens'),
       h('p', { class: 'lead' }, 'Scripts and other systems use the API with a token instead of a password: send it as “Authorization: Bearer …”.'),
-      tokenForm(api, allowed, created, reload), created, list);
+      tokenForm(api, allowed, created, reload), created, list, passwordForm(api));
     draw(tokens);
 
     async function reload() {
@@ -188,6 +222,31 @@ function tokenForm(api, roles, created, reload) {
       role.value = api.me.role;
       showSecret(created, result);
       await reload();
+    } catch (error) {
+      replace(feedback, message('error', error.message));
+    }
+  });
+  return form;
+}
+
+/** Your own password: the current one proves it is you; your other sessions end. */
+function passwordForm(api) {
+  const current = h('input', { name: 'currentPassword', type: 'password', required: true, autocomplete: 'current-password' });
+  const next = h('input', { name: 'newPassword', type: 'password', required: true, minlength: 12, autocomplete: 'new-password' });
+  const feedback = h('div', { class: 'feedback' });
+  const form = h('form', { class: 'card', 'aria-labelledby': 'password-title', novalidate: true },
+    h('h2', { id: 'password-title' }, 'Your password'),
+    h('div', { class: 'grid' }, field('Current password', current),
+      field('New password', next, 'At least 12 characters, not a common password, not your username.')),
+    feedback,
+    h('button', { type: 'submit', class: 'primary' }, 'Change password'));
+  form.addEventListener('submit', async event => {
+    event.preventDefault();
+    if (blank(current, feedback, 'Type your current password.') || blank(next, feedback, 'Type the new password.')) return;
+    try {
+      await api.post('/api/v1/auth/password', { currentPassword: current.value, newPassword: next.value });
+      form.reset();
+      replace(feedback, message('info', 'Your password is changed. Your other sessions were signed out.'));
     } catch (error) {
       replace(feedback, message('error', error.message));
     }

@@ -53,9 +53,14 @@ public final class DeviceActionEndpoint implements AdminEndpoint {
         return "/devices";
     }
 
+    /**
+     * Deprovisioning takes a device out of management at Google for good, and disabling locks its user out: the
+     * endpoint carries the wipe permission, like the commands with the same effect, so a role without it (helpdesk)
+     * cannot reach them here either.
+     */
     @Override
     public String permission() {
-        return "device_action";
+        return "device_wipe";
     }
 
     @Override

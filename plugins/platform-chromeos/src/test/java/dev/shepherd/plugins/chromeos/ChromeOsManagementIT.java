@@ -189,6 +189,15 @@ class ChromeOsManagementIT {
         await().atMost(Duration.ofSeconds(30)).until(() -> commandState(lostMode) == CommandState.FAILED);
         assertThat(server.server().kernel().commands().get(lostMode).orElseThrow().errorReason()).contains("ChromeOS has no equivalent of LOST_MODE_ON");
 
+        // Deprovisioning ends management at Google for good: the help desk, which may not wipe, may not reach it here either.
+        server.server().adminUsers().create("desk", "chrome-desk-password".toCharArray(), dev.shepherd.security.AdminRole.HELPDESK);
+        HttpResponse<String> byHelpDesk = server.send(HttpRequest.newBuilder(server.uri("/api/v1/plugins/chromeos/devices/" + ben + "/action"))
+                .header("Authorization", TestServer.basic("desk", "chrome-desk-password")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"action\":\"deprovision\",\"deprovisionReason\":\"retiring_device\"}")).build());
+        assertThat(byHelpDesk.statusCode()).isEqualTo(403);
+        assertThat(byHelpDesk.body()).contains("device_wipe");
+        assertThat(google.requests("POST", "d1a2b3c4-0002/action")).isEmpty();
+
         // Device actions answer with Google's outcome; bad input is a 400 problem.
         HttpResponse<String> disabled = admin("POST", "/api/v1/plugins/chromeos/devices/" + ben + "/action", "{\"action\":\"disable\"}");
         assertThat(disabled.statusCode()).as(disabled.body()).isEqualTo(200);

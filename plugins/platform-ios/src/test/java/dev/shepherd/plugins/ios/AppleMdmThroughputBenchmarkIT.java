@@ -65,7 +65,7 @@ class AppleMdmThroughputBenchmarkIT {
             Kernel kernel = server.server().kernel();
             HttpResponse<String> uploaded = server.send(HttpRequest.newBuilder(server.uri("/api/v1/plugins/apple-ios/push-certificate"))
                     .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
-                    .PUT(HttpRequest.BodyPublishers.ofString(LocalApns.pushCertificatePem("com.apple.mgmt.External.benchmark",
+                    .header("Content-Type", "application/x-pem-file").PUT(HttpRequest.BodyPublishers.ofString(LocalApns.pushCertificatePem("com.apple.mgmt.External.benchmark",
                             Duration.ofDays(300)))).build());
             assertThat(uploaded.statusCode()).as(uploaded.body()).isEqualTo(200);
             URI link = EnrollmentLinks.create(server, "ios", "CORPORATE", devices);

@@ -1,0 +1,173 @@
+package dev.shepherd.security;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.audit.AuditEntry;
+import dev.shepherd.audit.AuditFilter;
+import dev.shepherd.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Admin accounts through the running server: admins change their own password (proving the current one), admins
+ * who manage admins reset others' and lift lockouts, common and trivial passwords are refused, failed sign-ins and
+ * lockouts are audited, and a lockout says when to come back.
+ */
+class AdminAccountsTest {
+
+    @TempDir
+    static Path home;
+    private static TestServer server;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(home);
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    void anAdminChangesTheirOwnPasswordWithTheCurrentOneAndTheirOtherSessionsEnd() throws Exception {
+        server.server().adminUsers().create("mira", "first-Password-of-mira".toCharArray(), AdminRole.OPERATOR);
+        Session here = signIn("mira", "first-Password-of-mira");
+        Session elsewhere = signIn("mira", "first-Password-of-mira");
+
+        HttpResponse<String> wrongCurrent = here.post("/api/v1/auth/password",
+                "{\"currentPassword\":\"not-her-password\",\"newPassword\":\"lantern-Quartz-meadow\"}");
+        HttpResponse<String> common = here.post("/api/v1/auth/password",
+                "{\"currentPassword\":\"first-Password-of-mira\",\"newPassword\":\"Qwertyuiop2024!\"}");
+        HttpResponse<String> changed = here.post("/api/v1/auth/password",
+                "{\"currentPassword\":\"first-Password-of-mira\",\"newPassword\":\"lantern-Quartz-meadow\"}");
+
+        assertThat(wrongCurrent.statusCode()).isEqualTo(403);
+        assertThat(common.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(common.body()).path("detail").asText()).contains("most commonly used");
+        assertThat(changed.statusCode()).as(changed.body()).isEqualTo(204);
+        assertThat(here.get("/api/v1/auth/me").statusCode()).as("the session that changed it goes on").isEqualTo(200);
+        assertThat(elsewhere.get("/api/v1/auth/me").statusCode()).as("every other session ends").isEqualTo(401);
+        assertThat(signInStatus("mira", "first-Password-of-mira")).isEqualTo(401);
+        assertThat(signInStatus("mira", "lantern-Quartz-meadow")).isEqualTo(200);
+        assertThat(audit("admin.password_change", "mira")).hasSize(1)
+                .allSatisfy(entry -> assertThat(entry.after().orElse("") + entry.before().orElse("")).doesNotContain("lantern"));
+    }
+
+    @Test
+    void anAdminWhoManagesAdminsResetsAnothersPasswordAndTheHelpDeskCannot() throws Exception {
+        server.server().adminUsers().create("noor", "noors-original-secret".toCharArray(), AdminRole.HELPDESK);
+        Session noor = signIn("noor", "noors-original-secret");
+        Session admin = signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+
+        HttpResponse<String> byHelpDesk = noor.post("/api/v1/admins/admin/password", "{\"newPassword\":\"taken-over-by-noor\"}");
+        HttpResponse<String> trivial = admin.post("/api/v1/admins/noor/password", "{\"newPassword\":\"abcdefghijklmn\"}");
+        HttpResponse<String> reset = admin.post("/api/v1/admins/noor/password", "{\"newPassword\":\"velvet-Harbour-91-kiln\"}");
+
+        assertThat(byHelpDesk.statusCode()).isEqualTo(403);
+        assertThat(trivial.statusCode()).isEqualTo(400);
+        assertThat(reset.statusCode()).as(reset.body()).isEqualTo(204);
+        assertThat(noor.get("/api/v1/auth/me").statusCode()).as("a reset ends the account's sessions").isEqualTo(401);
+        assertThat(signInStatus("noor", "noors-original-secret")).isEqualTo(401);
+        assertThat(signInStatus("noor", "velvet-Harbour-91-kiln")).isEqualTo(200);
+        assertThat(admin.post("/api/v1/admins/nobody/password", "{\"newPassword\":\"velvet-Harbour-91-kiln\"}").statusCode()).isEqualTo(404);
+        assertThat(audit("admin.password_reset", "noor")).singleElement()
+                .satisfies(entry -> assertThat(entry.actorId()).isEqualTo(TestServer.ADMIN));
+    }
+
+    @Test
+    void failedSignInsAreAuditedALockoutSaysWhenToComeBackAndAnAdminCanLiftIt() throws Exception {
+        server.server().adminUsers().create("lou", "lous-right-password".toCharArray(), AdminRole.AUDITOR);
+        for (int attempt = 0; attempt < 5; attempt++) {
+            assertThat(signInStatus("lou", "a-wrong-guess-" + attempt)).isEqualTo(401);
+        }
+
+        HttpResponse<String> locked = login("lou", "lous-right-password");
+        HttpResponse<String> lockedBasic = server.send(HttpRequest.newBuilder(server.uri("/api/v1/auth/me"))
+                .header("Authorization", TestServer.basic("lou", "lous-right-password")).GET().build());
+
+        assertThat(locked.statusCode()).isEqualTo(429);
+        assertThat(locked.headers().firstValue("Retry-After")).hasValueSatisfying(seconds -> assertThat(Long.parseLong(seconds)).isPositive());
+        assertThat(lockedBasic.statusCode()).isEqualTo(429);
+        assertThat(lockedBasic.headers().firstValue("Retry-After")).isPresent();
+        List<AuditEntry> failures = audit("auth.failed", "lou");
+        assertThat(failures).hasSize(5).allSatisfy(entry -> assertThat(entry.after().orElseThrow()).contains("\"remote\":\"127.0.0.1\""));
+        assertThat(audit("auth.locked", "lou")).hasSize(1);
+
+        Session admin = signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+        HttpResponse<String> unlocked = admin.post("/api/v1/admins/lou/unlock", null);
+        assertThat(unlocked.statusCode()).as(unlocked.body()).isEqualTo(200);
+        assertThat(JSON.readTree(unlocked.body()).path("wasLocked").asBoolean()).isTrue();
+        assertThat(signInStatus("lou", "lous-right-password")).isEqualTo(200);
+        assertThat(audit("admin.unlock", "lou")).hasSize(1);
+    }
+
+    @Test
+    void commonAndTrivialPasswordsAreRefusedWhereverAPasswordIsSet() throws Exception {
+        Session admin = signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+        for (String weak : List.of("password1234", "iloveyou2024!!", "Shepherd2024!", "aaaaaaaaaaaaaa", "123456789012",
+                "zyxwvutsrqpo", "patterson-2024", "2024-patterson!")) {
+            HttpResponse<String> created = admin.post("/api/v1/admins",
+                    "{\"username\":\"patterson\",\"password\":\"" + weak + "\",\"role\":\"AUDITOR\"}");
+            assertThat(created.statusCode()).as(weak + ": " + created.body()).isEqualTo(400);
+            assertThat(created.body()).doesNotContain(weak);
+        }
+        assertThat(admin.post("/api/v1/admins", "{\"username\":\"patterson\",\"password\":\"pebble-Orchard-kestrel\",\"role\":\"AUDITOR\"}")
+                .statusCode()).isEqualTo(201);
+
+        PasswordRules rules = PasswordRules.standard();
+        assertThatThrownBy(() -> rules.check("someone", "football2024".toCharArray())).hasMessageContaining("commonly used");
+        rules.check("someone", "correct horse battery staple".toCharArray());
+        rules.check(TestServer.ADMIN, TestServer.ADMIN_PASSWORD.toCharArray());
+    }
+
+    private static List<AuditEntry> audit(String action, String target) {
+        return server.server().kernel().audit().read(new AuditFilter(Optional.empty(), Optional.empty(), Optional.of(target),
+                Optional.of(action), Optional.empty(), Optional.empty()), 0, 100);
+    }
+
+    private static HttpResponse<String> login(String username, String password) throws Exception {
+        return server.send(HttpRequest.newBuilder(server.uri("/api/v1/auth/login")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(Map.of("username", username, "password", password))))
+                .build());
+    }
+
+    private static int signInStatus(String username, String password) throws Exception {
+        return login(username, password).statusCode();
+    }
+
+    /** Signs in with a session, as the console does. */
+    private static Session signIn(String username, String password) throws Exception {
+        HttpResponse<String> response = login(username, password);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        JsonNode body = JSON.readTree(response.body());
+        return new Session(response.headers().firstValue("Set-Cookie").orElseThrow().split(";", 2)[0], body.path("csrfToken").asText());
+    }
+
+    private record Session(String cookie, String csrf) {
+        HttpResponse<String> get(String path) {
+            return server.send(HttpRequest.newBuilder(server.uri(path)).header("Cookie", cookie).GET().build());
+        }
+
+        HttpResponse<String> post(String path, String body) {
+            HttpRequest.Builder request = HttpRequest.newBuilder(server.uri(path)).header("Cookie", cookie).header("X-CSRF-Token", csrf);
+            if (body != null) {
+                request.header("Content-Type", "application/json");
+            }
+            return server.send(request.POST(body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build());
+        }
+    }
+}
