@@ -3,6 +3,7 @@ package dev.shepherd.config;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.shepherd.command.CommandService;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -91,7 +92,8 @@ public final class ConfigLoader {
                 pluginSettings(values));
         ShepherdConfig.Commands commands = new ShepherdConfig.Commands(
                 resolved.get("commands.pushRate", 200, text -> intInRange(text, 1, 100_000)),
-                resolved.get("commands.expiryInterval", Duration.ofSeconds(30), ConfigLoader::duration));
+                resolved.get("commands.expiryInterval", Duration.ofSeconds(30), ConfigLoader::duration),
+                resolved.get("commands.maxAttempts", CommandService.DEFAULT_MAX_ATTEMPTS, text -> intInRange(text, 1, 1000)));
         Optional<String> adminUser = resolved.get("bootstrapAdmin.username", Optional.<String>empty(), ConfigLoader::optionalText);
         Optional<String> adminPassword = resolved.get("bootstrapAdmin.password", Optional.<String>empty(), ConfigLoader::optionalText);
         if (adminUser.isPresent() != adminPassword.isPresent()) {
@@ -110,7 +112,7 @@ public final class ConfigLoader {
             "dataDir", "pluginsDir",
             "database.url", "database.username", "database.password", "database.poolSize",
             "plugins.scanInterval", "plugins.callTimeout",
-            "commands.pushRate", "commands.expiryInterval",
+            "commands.pushRate", "commands.expiryInterval", "commands.maxAttempts",
             "bootstrapAdmin.username", "bootstrapAdmin.password");
 
     /**

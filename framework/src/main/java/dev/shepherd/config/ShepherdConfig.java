@@ -109,8 +109,9 @@ public record ShepherdConfig(
     /**
      * @param pushRate the most wake-up pushes per second, across platforms
      * @param expiryInterval how often expired commands are ended
+     * @param maxAttempts how many times a command is handed to its device without an answer before it is FAILED
      */
-    public record Commands(int pushRate, Duration expiryInterval) {
+    public record Commands(int pushRate, Duration expiryInterval, int maxAttempts) {
         public Commands {
             requireNonNull(expiryInterval, "expiryInterval is null");
         }
