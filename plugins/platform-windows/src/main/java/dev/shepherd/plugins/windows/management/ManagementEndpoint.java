@@ -1,12 +1,10 @@
 package dev.shepherd.plugins.windows.management;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.command.Command;
 import dev.shepherd.api.command.CommandBus;
 import dev.shepherd.api.config.ServerAddress;
-import dev.shepherd.plugins.windows.enrollment.ProvisioningDocument;
 import dev.shepherd.api.command.CommandResult;
 import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.command.CommandType;
@@ -41,11 +39,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -93,6 +88,7 @@ public final class ManagementEndpoint implements DeviceEndpoint {
     private final ServerAddress address;
     private final PluginStorage storage;
     private final Sessions sessions;
+    private final WindowsCommandTranslator translator;
 
     @Inject
     public ManagementEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage,
@@ -103,6 +99,7 @@ public final class ManagementEndpoint implements DeviceEndpoint {
         this.authority = requireNonNull(authority, "authority is null");
         this.storage = requireNonNull(storage, "storage is null");
         this.sessions = requireNonNull(sessions, "sessions is null");
+        this.translator = new WindowsCommandTranslator(storage, authority, address);
     }
 
     @Override
@@ -280,8 +277,8 @@ public final class ManagementEndpoint implements DeviceEndpoint {
                 return;
             }
             for (Command command : next) {
-                WindowsCommands.Translation translation = WindowsCommands.translate(command, installedValue(session, command),
-                        this::scepRootThumbprint);
+                // The same translation that checked the command when it was issued.
+                WindowsCommands.Translation translation = translator.translate(session.device(), command);
                 if (translation.refusal().isPresent()) {
                     report(session, command, CommandState.FAILED, Map.of(), translation.refusal());
                     continue;
@@ -398,33 +395,6 @@ public final class ManagementEndpoint implements DeviceEndpoint {
         }
     }
 
-    /** The kernel CA's thumbprint for its own SCEP service, so certificate settings can use it. */
-    private Optional<String> scepRootThumbprint(String scepUrl) {
-        return scepUrl.equals(address.publicUrl() + authority.scepPath())
-                ? Optional.of(ProvisioningDocument.thumbprint(authority.certificate())) : Optional.empty();
-    }
-
-    /**
-     * The value a setting is installed with: what a REMOVE_PROFILE must undo exactly, and what an INSTALL_PROFILE of a
-     * new value replaces.
-     */
-    private Optional<Map<String, Object>> installedValue(Session session, Command command) {
-        if ((command.type() != CommandType.REMOVE_PROFILE && command.type() != CommandType.INSTALL_PROFILE)
-                || !(command.parameters().get("settingKey") instanceof String key)) {
-            return Optional.empty();
-        }
-        return storage.get(settingKey(session, key)).map(bytes -> {
-            try {
-                Map<String, Object> stored = JSON.readValue(bytes, new TypeReference<Map<String, Object>>() { });
-                @SuppressWarnings("unchecked")
-                Map<String, Object> value = (Map<String, Object>) stored.get("value");
-                return value;
-            } catch (java.io.IOException e) {
-                throw new IllegalStateException("the stored value of setting " + key + " is unreadable", e);
-            }
-        });
-    }
-
     private static byte[] json(Map<String, Object> value) {
         try {
             return JSON.writeValueAsBytes(value);
@@ -450,16 +420,10 @@ public final class ManagementEndpoint implements DeviceEndpoint {
     }
 
     private static String settingPrefix(Session session) {
-        return "setting/" + session.device() + "/";
+        return WindowsCommandTranslator.settingPrefix(session.device());
     }
 
-    /** Setting keys are the admin's; a hash keeps the storage key within its 200 characters whatever they are. */
     private static String settingKey(Session session, String settingKey) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(settingKey.getBytes(StandardCharsets.UTF_8));
-            return settingPrefix(session) + HexFormat.of().formatHex(digest);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK lacks SHA-256", e);
-        }
+        return WindowsCommandTranslator.settingKey(session.device(), settingKey);
     }
 }
