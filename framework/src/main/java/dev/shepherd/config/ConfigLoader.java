@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.shepherd.command.CommandService;
+import dev.shepherd.device.InventoryLimits;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -94,6 +95,18 @@ public final class ConfigLoader {
                 resolved.get("commands.pushRate", 200, text -> intInRange(text, 1, 100_000)),
                 resolved.get("commands.expiryInterval", Duration.ofSeconds(30), ConfigLoader::duration),
                 resolved.get("commands.maxAttempts", CommandService.DEFAULT_MAX_ATTEMPTS, text -> intInRange(text, 1, 1000)));
+        InventoryLimits defaults = InventoryLimits.DEFAULTS;
+        InventoryLimits inventory;
+        try {
+            inventory = new InventoryLimits(
+                    resolved.get("inventory.maxKeysPerReport", defaults.maxKeysPerReport(), text -> intInRange(text, 1, 1_000_000)),
+                    resolved.get("inventory.maxKeysPerDevice", defaults.maxKeysPerDevice(), text -> intInRange(text, 1, 1_000_000)),
+                    resolved.get("inventory.maxKeyLength", defaults.maxKeyLength(), text -> intInRange(text, 1, InventoryLimits.KEY_COLUMN)),
+                    resolved.get("inventory.maxValueLength", defaults.maxValueLength(), text -> intInRange(text, 1, InventoryLimits.VALUE_COLUMN)),
+                    resolved.get("inventory.maxReportsPerMinute", defaults.maxReportsPerMinute(), text -> intInRange(text, 1, 1_000_000)));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("inventory limits: " + e.getMessage());
+        }
         Optional<String> adminUser = resolved.get("bootstrapAdmin.username", Optional.<String>empty(), ConfigLoader::optionalText);
         Optional<String> adminPassword = resolved.get("bootstrapAdmin.password", Optional.<String>empty(), ConfigLoader::optionalText);
         if (adminUser.isPresent() != adminPassword.isPresent()) {
@@ -102,7 +115,7 @@ public final class ConfigLoader {
         }
         Optional<ShepherdConfig.BootstrapAdmin> bootstrapAdmin = adminUser.map(user ->
                 new ShepherdConfig.BootstrapAdmin(user, adminPassword.orElseThrow()));
-        return new ShepherdConfig(absoluteHome, http, https, dataDir, pluginsDir, database, plugins, commands, bootstrapAdmin);
+        return new ShepherdConfig(absoluteHome, http, https, dataDir, pluginsDir, database, plugins, commands, inventory, bootstrapAdmin);
     }
 
     /** The keys this loader understands, apart from the free-form {@code plugins.config.*}. */
@@ -113,6 +126,8 @@ public final class ConfigLoader {
             "database.url", "database.username", "database.password", "database.poolSize",
             "plugins.scanInterval", "plugins.callTimeout",
             "commands.pushRate", "commands.expiryInterval", "commands.maxAttempts",
+            "inventory.maxKeysPerReport", "inventory.maxKeysPerDevice", "inventory.maxKeyLength", "inventory.maxValueLength",
+            "inventory.maxReportsPerMinute",
             "bootstrapAdmin.username", "bootstrapAdmin.password");
 
     /**

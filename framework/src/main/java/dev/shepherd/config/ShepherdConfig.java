@@ -1,5 +1,7 @@
 package dev.shepherd.config;
 
+import dev.shepherd.device.InventoryLimits;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -30,10 +32,12 @@ public record ShepherdConfig(
         Database database,
         Plugins plugins,
         Commands commands,
+        InventoryLimits inventory,
         Optional<BootstrapAdmin> bootstrapAdmin) {
 
     public ShepherdConfig {
         requireNonNull(home, "home is null");
+        requireNonNull(inventory, "inventory is null");
         requireNonNull(http, "http is null");
         requireNonNull(https, "https is null");
         requireNonNull(dataDir, "dataDir is null");

@@ -118,6 +118,7 @@ public final class ShepherdServer implements AutoCloseable {
         kernel.policies().setPlatformSupport(platforms::supportedSettingTypes);
         kernel.commands().setPlatformCheck(platforms::refusal);
         kernel.commands().setMaxAttempts(config.commands().maxAttempts());
+        kernel.devices().setInventoryLimits(config.inventory());
 
         PushScheduler pushes = new PushScheduler(kernel.devices(), kernel.commands(), platforms::wake, config.commands().pushRate());
         closeInReverse.add(pushes);
