@@ -54,8 +54,11 @@ import static java.util.Objects.requireNonNull;
  * <p>{@code QUEUED → SENT → ACKNOWLEDGED | FAILED | NOT_NOW}; {@code NOT_NOW} waits until the platform asks for
  * deferred commands again; {@code EXPIRED} and {@code CANCELLED} end commands that never completed. Delivery is
  * at least once: a command stays {@code SENT} until answered and is handed out again if the device asks for work
- * without answering it. Answers are idempotent by command id, and only the command's own device may answer.
- * A command is durable when {@code issue} returns.
+ * without answering it, until it has been handed out {@code maxAttempts} times unanswered, when it is FAILED.
+ * Answers are idempotent by command id, and only the command's own device may answer.
+ * A command is durable when {@code issue} returns. Before it is queued, the device's platform checks it
+ * ({@link PlatformCheck}): what the platform cannot carry out is refused with its reason, and for a fan-out
+ * recorded FAILED with it.
  *
  * <p>A fan-out writes one batch row holding the sorted target ids; each target's own command row is written
  * in the background by {@link #materializePending()}, or on demand when the device asks for work first. Either

@@ -8,9 +8,11 @@ import java.util.List;
  * The kernel's durable per-device command queue, as platform plugins see it.
  *
  * <p>Delivery is at least once: a command handed out by {@link #take} stays {@code SENT} until a result
- * arrives, and is offered again if the device asks for work without answering it. Results are idempotent by
- * command id, so a device repeating an answer changes nothing. A {@link CommandState#NOT_NOW} answer parks the
- * command until {@link #requeueDeferred}.
+ * arrives, and is offered again if the device asks for work without answering it, up to a bound the operator sets
+ * ({@code commands.maxAttempts}), after which it is {@link CommandState#FAILED} so it never holds up the commands
+ * behind it. Results are idempotent by command id, so a device repeating an answer changes nothing. A
+ * {@link CommandState#NOT_NOW} answer parks the command until {@link #requeueDeferred}, and starts the count again.
+ * A command a plugin cannot encode at delivery should be reported {@code FAILED} with the reason.
  */
 public interface CommandBus {
 
