@@ -641,6 +641,22 @@ public final class CommandService {
         }
     }
 
+    /**
+     * Notes that a command handed out is still on its way (its platform is carrying it out, or will deliver it again):
+     * the offers so far do not count towards {@code maxAttempts}. Other devices' and unsent commands are left alone.
+     */
+    public void inProgress(DeviceId deviceId, UUID commandId) {
+        transactions.inTransaction("note a command in progress", tx -> {
+            try (PreparedStatement update = tx.connection().prepareStatement(
+                    "UPDATE command SET unanswered_offers = 0 WHERE id = ? AND device_id = ? AND state = 'SENT' AND unanswered_offers > 0")) {
+                update.setString(1, commandId.toString());
+                update.setString(2, deviceId.toString());
+                update.executeUpdate();
+            }
+            return null;
+        });
+    }
+
     /** Makes a device's deferred commands eligible again; platforms call it when the device says it is idle. */
     public int requeueDeferred(DeviceId deviceId) {
         return transactions.inTransaction("requeue deferred commands", tx -> {

@@ -14,7 +14,8 @@ import static java.util.Objects.requireNonNull;
  *
  * @since 0.4.0
  */
-public sealed interface CommandTranslation permits CommandTranslation.Translated, CommandTranslation.Refused {
+public sealed interface CommandTranslation
+        permits CommandTranslation.Translated, CommandTranslation.Refused, CommandTranslation.NotChecked {
 
     /**
      * The command can be carried out.
@@ -34,6 +35,15 @@ public sealed interface CommandTranslation permits CommandTranslation.Translated
      */
     static CommandTranslation refused(String reason) {
         return new Refused(reason);
+    }
+
+    /**
+     * The platform does not check commands before they are queued: its plugin decides at delivery.
+     *
+     * @return the answer
+     */
+    static CommandTranslation notChecked() {
+        return new NotChecked();
     }
 
     /**
@@ -72,5 +82,12 @@ public sealed interface CommandTranslation permits CommandTranslation.Translated
                 throw new IllegalArgumentException("a refusal needs a reason");
             }
         }
+    }
+
+    /**
+     * The platform does not say whether it can carry out the command before it is queued (a plugin built before
+     * {@link PlatformSupport#translateCommand} existed); the command is queued and its plugin decides at delivery.
+     */
+    record NotChecked() implements CommandTranslation {
     }
 }

@@ -64,18 +64,18 @@ public interface PlatformSupport extends ExtensionPoint {
      * reconciliation) and refuses what comes back {@link CommandTranslation.Refused} with its reason, so nothing the
      * platform cannot express is queued. A plugin should encode commands at delivery with the same function.
      *
-     * <p>The default answers from {@link #translate}: its native command, or a refusal saying the platform has no
-     * equivalent. Override it to give the real reason (a malformed parameter, a command the device's state forbids).
+     * <p>The default answers from {@link #translate}: its native command, or, when it has none,
+     * {@link CommandTranslation.NotChecked}, so a plugin written before this method keeps deciding at delivery as it
+     * did. Override it to refuse at issue with the real reason (no equivalent, a malformed parameter, a command the
+     * device's state forbids).
      *
      * @param device the device
      * @param command the command, with the id it is queued under
-     * @return the native command, or the reason it cannot be carried out
+     * @return the native command, the reason it cannot be carried out, or that the plugin does not check at issue
      * @since 0.4.0
      */
     default CommandTranslation translateCommand(Device device, Command command) {
-        return translate(device, command).map(CommandTranslation::translated)
-                .orElseGet(() -> CommandTranslation.refused(command.type() + " has no equivalent on " + platform().id()
-                        + " (or lacks a parameter it needs)"));
+        return translate(device, command).map(CommandTranslation::translated).orElseGet(CommandTranslation::notChecked);
     }
 
     /**

@@ -270,9 +270,11 @@ public final class ManagementEndpoint implements DeviceEndpoint {
         int budget = Math.min(maxMsgSize, MAX_MESSAGE_BYTES) * 3 / 4 - out.stream().mapToInt(command -> SyncMlWriter.write(command).length()).sum();
         int added = 0;
         for (int round = 0; round < 20 && added < COMMANDS_PER_MESSAGE; round++) {
-            // The bus hands out this session's unanswered commands again too; they are skipped.
-            List<Command> next = commands.take(session.device(), session.awaitingCommands() + COMMANDS_PER_MESSAGE)
-                    .stream().filter(command -> !session.delivered(command.id())).toList();
+            // The bus hands out this session's unanswered commands again too; they are skipped, and still on their way.
+            List<Command> taken = commands.take(session.device(), session.awaitingCommands() + COMMANDS_PER_MESSAGE);
+            taken.stream().filter(command -> session.delivered(command.id()))
+                    .forEach(command -> commands.inProgress(session.device(), command.id()));
+            List<Command> next = taken.stream().filter(command -> !session.delivered(command.id())).toList();
             if (next.isEmpty()) {
                 return;
             }
@@ -289,7 +291,8 @@ public final class ManagementEndpoint implements DeviceEndpoint {
                 }
                 int size = translation.commands().stream().mapToInt(sync -> SyncMlWriter.write(sync).length()).sum();
                 if (added > 0 && size > budget) {
-                    // Left SENT; the bus hands it out again with the next message.
+                    // Left SENT; the bus hands it out again with the next message, which is not the PC's failure.
+                    commands.inProgress(session.device(), command.id());
                     return;
                 }
                 InFlight inFlight = new InFlight(InFlight.Purpose.COMMAND, Optional.of(command));
