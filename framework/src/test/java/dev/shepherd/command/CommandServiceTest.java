@@ -402,4 +402,23 @@ class CommandServiceTest {
         commands.report(device, new CommandResult(update, CommandState.ACKNOWLEDGED, Map.of(), Optional.empty()));
         assertThat(commands.get(update).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
     }
+
+    @Test
+    void aCommandItsPlatformIsStillCarryingOutIsNotFailedForBeingHandedOutAgain() {
+        DeviceId device = test.enrollId(Platform.ANDROID, "A");
+        commands.setMaxAttempts(2);
+        UUID lock = commands.issue(ADMIN, device, CommandRequest.of(CommandType.LOCK)).command().id();
+
+        for (int poll = 0; poll < 5; poll++) {
+            assertThat(commands.take(device, 5)).extracting(Command::id).containsExactly(lock);
+            commands.inProgress(device, lock);
+        }
+
+        assertThat(commands.get(lock).orElseThrow().command().state()).isEqualTo(CommandState.SENT);
+        // Without the platform vouching for it, the bound applies again.
+        assertThat(commands.take(device, 5)).hasSize(1);
+        assertThat(commands.take(device, 5)).hasSize(1);
+        assertThat(commands.take(device, 5)).isEmpty();
+        assertThat(commands.get(lock).orElseThrow().command().state()).isEqualTo(CommandState.FAILED);
+    }
 }
