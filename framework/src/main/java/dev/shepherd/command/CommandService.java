@@ -8,6 +8,7 @@ import dev.shepherd.api.command.Command;
 import dev.shepherd.api.command.CommandResult;
 import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.command.CommandType;
+import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.Ownership;
@@ -53,8 +54,11 @@ import static java.util.Objects.requireNonNull;
  * <p>{@code QUEUED → SENT → ACKNOWLEDGED | FAILED | NOT_NOW}; {@code NOT_NOW} waits until the platform asks for
  * deferred commands again; {@code EXPIRED} and {@code CANCELLED} end commands that never completed. Delivery is
  * at least once: a command stays {@code SENT} until answered and is handed out again if the device asks for work
- * without answering it. Answers are idempotent by command id, and only the command's own device may answer.
- * A command is durable when {@code issue} returns.
+ * without answering it, until it has been handed out {@code maxAttempts} times unanswered, when it is FAILED.
+ * Answers are idempotent by command id, and only the command's own device may answer.
+ * A command is durable when {@code issue} returns. Before it is queued, the device's platform checks it
+ * ({@link PlatformCheck}): what the platform cannot carry out is refused with its reason, and for a fan-out
+ * recorded FAILED with it.
  *
  * <p>A fan-out writes one batch row holding the sorted target ids; each target's own command row is written
  * in the background by {@link #materializePending()}, or on demand when the device asks for work first. Either
@@ -65,6 +69,8 @@ public final class CommandService {
     private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
     };
     private static final int MATERIALIZE_CHUNK = 2000;
+    /** How many times a command is handed to its device without an answer before it is FAILED, by default. */
+    public static final int DEFAULT_MAX_ATTEMPTS = 5;
     private static final String COLUMNS = """
             c.id, c.device_id, c.command_type, COALESCE(c.parameters, b.parameters), c.priority, c.state, c.created_at,
             c.expires_at, c.batch_id, c.created_by, c.sent_at, c.completed_at, c.attempts, c.result, c.error_reason,
@@ -81,6 +87,22 @@ public final class CommandService {
         void answered(Tx tx, CommandRecord command) throws SQLException;
     }
 
+    /**
+     * Asks the device's platform whether it can carry out a command ({@code PlatformSupport.translateCommand}).
+     */
+    @FunctionalInterface
+    public interface PlatformCheck {
+        /** Checks nothing: every command is queued, as when no platform plugin is running. */
+        PlatformCheck NONE = (device, command) -> Optional.empty();
+
+        /**
+         * @param device the device the command is for
+         * @param command the command as it would be queued
+         * @return why the platform cannot carry it out, or empty when it can or no plugin for the platform is running
+         */
+        Optional<String> refusal(Device device, Command command);
+    }
+
     /** Wakes a device so it fetches its commands; returns whether the push was accepted. */
     @FunctionalInterface
     public interface Waker {
@@ -95,6 +117,8 @@ public final class CommandService {
     private final Clock clock;
     private final CommandIds ids;
     private volatile Waker waker = (ids, batch) -> { };
+    private volatile PlatformCheck platformCheck = PlatformCheck.NONE;
+    private volatile int maxAttempts = DEFAULT_MAX_ATTEMPTS;
     private final List<ResultListener> resultListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Batches whose per-device rows are not all written yet; a device asking for work checks these. */
     private final Set<String> materializing = ConcurrentHashMap.newKeySet();
@@ -124,6 +148,10 @@ public final class CommandService {
     public CommandRecord issue(Tx tx, Actor actor, DeviceId deviceId, CommandRequest request) throws SQLException {
         UUID id = ids.next();
         Instant now = clock.instant();
+        Optional<DeviceRecord> device = devices.get(tx, deviceId);
+        if (device.isPresent()) {
+            checkWithPlatform(device.get(), id, request, now);
+        }
         try (PreparedStatement insert = insertStatement(tx.connection())) {
             bindInsert(insert, id, deviceId, Optional.empty(), request.type(), request.priority(),
                     Optional.of(json.write(request.parameters())), actor.toString(), now, request.timeToLive().map(now::plus));
@@ -138,16 +166,34 @@ public final class CommandService {
         this.waker = requireNonNull(waker, "waker is null");
     }
 
+    /** Sets who checks commands with the device's platform before they are queued; by default nobody does. */
+    public void setPlatformCheck(PlatformCheck platformCheck) {
+        this.platformCheck = requireNonNull(platformCheck, "platformCheck is null");
+    }
+
+    /**
+     * Sets how many times a command is handed to its device without an answer before it is FAILED
+     * ({@code commands.maxAttempts}); a device's deferral (NotNow) is an answer and starts the count again.
+     */
+    public void setMaxAttempts(int maxAttempts) {
+        if (maxAttempts < 1) {
+            throw new IllegalArgumentException("maxAttempts must be at least 1");
+        }
+        this.maxAttempts = maxAttempts;
+    }
+
     /**
      * Queues a command for one device and wakes it.
      *
      * @throws CommandRefusedException when the device is unknown, not managed, or the command does not fit it
+     * @throws CommandNotSupportedException when the device's platform cannot carry out the command
      */
     public CommandRecord issue(Actor actor, DeviceId deviceId, CommandRequest request) {
         DeviceRecord device = devices.get(deviceId).orElseThrow(() -> new CommandRefusedException("no device " + deviceId));
         checkApplicable(device, request.type());
         Instant now = clock.instant();
         UUID id = ids.next();
+        checkWithPlatform(device, id, request, now);
         CommandRecord issued = transactions.inTransaction("queue a command", tx -> {
             try (PreparedStatement insert = insertStatement(tx.connection())) {
                 bindInsert(insert, id, deviceId, Optional.empty(), request.type(), request.priority(),
@@ -302,19 +348,52 @@ public final class CommandService {
         targets.invalidate(batchId);
     }
 
-    /** Writes a batch's row for each device, counting them on the batch in the same transaction. */
+    /**
+     * Writes a batch's row for each device, counting them on the batch in the same transaction. A device whose
+     * platform cannot carry out the command gets its row FAILED with the platform's reason instead of queued.
+     */
     private void insertBatchRows(Tx tx, BatchHead head, List<DeviceId> devicesWithoutRow) throws SQLException {
         if (devicesWithoutRow.isEmpty()) {
             return;
         }
         UUID batchUuid = UUID.fromString(head.id());
+        Map<String, Object> parameters = parse(head.parameters());
+        Map<UUID, String> refused = new LinkedHashMap<>();
+        Map<UUID, DeviceId> deviceOf = new LinkedHashMap<>();
         try (PreparedStatement insert = insertStatement(tx.connection())) {
             for (DeviceId device : devicesWithoutRow) {
-                bindInsert(insert, ids.inBatch(batchUuid), device, Optional.of(head.id()), head.type(), head.priority(),
+                UUID id = ids.inBatch(batchUuid);
+                bindInsert(insert, id, device, Optional.of(head.id()), head.type(), head.priority(),
                         Optional.empty(), head.createdBy(), head.createdAt(), head.expiresAt());
                 insert.addBatch();
+                if (platformCheck != PlatformCheck.NONE) {
+                    Optional<DeviceRecord> record = devices.get(tx, device);
+                    Optional<String> refusal = record.flatMap(found -> platformCheck.refusal(found.device(), new Command(id, device,
+                            head.type(), parameters, head.priority(), CommandState.QUEUED, head.createdAt(), head.expiresAt())));
+                    refusal.ifPresent(reason -> {
+                        refused.put(id, reason);
+                        deviceOf.put(id, device);
+                    });
+                }
             }
             insert.executeBatch();
+        }
+        if (!refused.isEmpty()) {
+            Timestamp now = Timestamp.from(clock.instant());
+            try (PreparedStatement fail = tx.connection().prepareStatement("""
+                    UPDATE command SET state = 'FAILED', error_reason = ?, completed_at = ?, updated_at = ? WHERE id = ?""")) {
+                for (Map.Entry<UUID, String> refusal : refused.entrySet()) {
+                    fail.setString(1, truncated(refusal.getValue()));
+                    fail.setTimestamp(2, now);
+                    fail.setTimestamp(3, now);
+                    fail.setString(4, refusal.getKey().toString());
+                    fail.addBatch();
+                }
+                fail.executeBatch();
+            }
+            for (UUID id : refused.keySet()) {
+                recordStateEvent(tx, id, deviceOf.get(id), CommandState.FAILED);
+            }
         }
         try (PreparedStatement count = tx.connection().prepareStatement(
                 "UPDATE command_batch SET materialized = materialized + ? WHERE id = ?")) {
@@ -371,7 +450,7 @@ public final class CommandService {
 
     /** What every command row of a batch shares. */
     private record BatchHead(String id, CommandType type, int priority, String state, String createdBy, Instant createdAt,
-                             Optional<Instant> expiresAt) {
+                             Optional<Instant> expiresAt, String parameters) {
     }
 
     private Optional<BatchHead> batchHead(String batchId) {
@@ -384,7 +463,7 @@ public final class CommandService {
 
     private static Optional<BatchHead> batchHead(Connection connection, String batchId) throws SQLException {
         try (PreparedStatement select = connection.prepareStatement(
-                "SELECT id, command_type, priority, state, created_by, created_at, expires_at FROM command_batch WHERE id = ?")) {
+                "SELECT id, command_type, priority, state, created_by, created_at, expires_at, parameters FROM command_batch WHERE id = ?")) {
             select.setString(1, batchId);
             try (ResultSet rows = select.executeQuery()) {
                 if (!rows.next()) {
@@ -392,7 +471,7 @@ public final class CommandService {
                 }
                 return Optional.of(new BatchHead(rows.getString(1).trim(), CommandType.valueOf(rows.getString(2)), rows.getInt(3),
                         rows.getString(4), rows.getString(5), rows.getTimestamp(6).toInstant(),
-                        Optional.ofNullable(rows.getTimestamp(7)).map(Timestamp::toInstant)));
+                        Optional.ofNullable(rows.getTimestamp(7)).map(Timestamp::toInstant), rows.getString(8)));
             }
         }
     }
@@ -453,6 +532,15 @@ public final class CommandService {
         return batch(batchId);
     }
 
+    /** @throws CommandNotSupportedException when the device's platform cannot carry out the command */
+    private void checkWithPlatform(DeviceRecord device, UUID id, CommandRequest request, Instant now) {
+        Command command = new Command(id, device.device().id(), request.type(), request.parameters(), request.priority(),
+                CommandState.QUEUED, now, request.timeToLive().map(now::plus));
+        platformCheck.refusal(device.device(), command).ifPresent(reason -> {
+            throw new CommandNotSupportedException(reason);
+        });
+    }
+
     private static void checkApplicable(DeviceRecord device, CommandType type) {
         applicable(device.device().status(), device.device().ownership(), type).ifPresent(reason -> {
             throw new CommandRefusedException(reason);
@@ -482,6 +570,7 @@ public final class CommandService {
         Instant now = clock.instant();
         return transactions.inTransaction("hand out commands", tx -> {
             materializeFor(tx, deviceId);
+            failUnanswered(tx, deviceId, now);
             List<CommandRecord> next = new ArrayList<>();
             try (PreparedStatement select = tx.connection().prepareStatement("SELECT " + COLUMNS + FROM
                     + " WHERE c.device_id = ? AND c.state IN ('QUEUED', 'SENT') AND (c.expires_at IS NULL OR c.expires_at > ?)"
@@ -497,7 +586,8 @@ public final class CommandService {
             List<Command> handed = new ArrayList<>();
             for (CommandRecord record : next) {
                 try (PreparedStatement update = tx.connection().prepareStatement(
-                        "UPDATE command SET state = 'SENT', sent_at = ?, attempts = attempts + 1, updated_at = ? WHERE id = ? AND state IN ('QUEUED', 'SENT')")) {
+                        "UPDATE command SET state = 'SENT', sent_at = ?, attempts = attempts + 1, unanswered_offers = unanswered_offers + 1,"
+                                + " updated_at = ? WHERE id = ? AND state IN ('QUEUED', 'SENT')")) {
                     update.setTimestamp(1, Timestamp.from(now));
                     update.setTimestamp(2, Timestamp.from(now));
                     update.setString(3, record.command().id().toString());
@@ -512,6 +602,58 @@ public final class CommandService {
                 }
             }
             return handed;
+        });
+    }
+
+    /**
+     * Fails the device's commands handed out {@code maxAttempts} times without an answer: a command the device chokes
+     * on, or its plugin cannot deliver, must not be offered forever, nor keep the commands behind it waiting.
+     */
+    private void failUnanswered(Tx tx, DeviceId deviceId, Instant now) throws SQLException {
+        List<UUID> unanswered = new ArrayList<>();
+        try (PreparedStatement select = tx.connection().prepareStatement(
+                "SELECT id FROM command WHERE device_id = ? AND state = 'SENT' AND unanswered_offers >= ?")) {
+            select.setString(1, deviceId.toString());
+            select.setInt(2, maxAttempts);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    unanswered.add(UUID.fromString(rows.getString(1).trim()));
+                }
+            }
+        }
+        String reason = "handed to the device " + maxAttempts + " times without an answer (commands.maxAttempts)";
+        for (UUID id : unanswered) {
+            try (PreparedStatement fail = tx.connection().prepareStatement("""
+                    UPDATE command SET state = 'FAILED', error_reason = ?, completed_at = ?, updated_at = ? WHERE id = ? AND state = 'SENT'""")) {
+                fail.setString(1, reason);
+                fail.setTimestamp(2, Timestamp.from(now));
+                fail.setTimestamp(3, Timestamp.from(now));
+                fail.setString(4, id.toString());
+                if (fail.executeUpdate() == 0) {
+                    continue;
+                }
+            }
+            recordStateEvent(tx, id, deviceId, CommandState.FAILED);
+            CommandRecord failed = find(tx.connection(), id).orElseThrow();
+            for (ResultListener listener : resultListeners) {
+                listener.answered(tx, failed);
+            }
+        }
+    }
+
+    /**
+     * Notes that a command handed out is still on its way (its platform is carrying it out, or will deliver it again):
+     * the offers so far do not count towards {@code maxAttempts}. Other devices' and unsent commands are left alone.
+     */
+    public void inProgress(DeviceId deviceId, UUID commandId) {
+        transactions.inTransaction("note a command in progress", tx -> {
+            try (PreparedStatement update = tx.connection().prepareStatement(
+                    "UPDATE command SET unanswered_offers = 0 WHERE id = ? AND device_id = ? AND state = 'SENT' AND unanswered_offers > 0")) {
+                update.setString(1, commandId.toString());
+                update.setString(2, deviceId.toString());
+                update.executeUpdate();
+            }
+            return null;
         });
     }
 
@@ -548,7 +690,8 @@ public final class CommandService {
             }
             boolean isFinal = result.state().isFinal();
             try (PreparedStatement update = tx.connection().prepareStatement("""
-                    UPDATE command SET state = ?, result = ?, error_reason = ?, completed_at = ?, updated_at = ? WHERE id = ?""")) {
+                    UPDATE command SET state = ?, result = ?, error_reason = ?, completed_at = ?, updated_at = ?,
+                                       unanswered_offers = 0 WHERE id = ?""")) {
                 update.setString(1, result.state().name());
                 if (result.response().isEmpty()) {
                     update.setNull(2, Types.CLOB);
@@ -556,8 +699,7 @@ public final class CommandService {
                     update.setString(2, json.write(result.response()));
                 }
                 if (result.errorReason().isPresent()) {
-                    String reason = result.errorReason().get();
-                    update.setString(3, reason.length() > 2000 ? reason.substring(0, 2000) : reason);
+                    update.setString(3, truncated(result.errorReason().get()));
                 } else {
                     update.setNull(3, Types.VARCHAR);
                 }
@@ -843,6 +985,11 @@ public final class CommandService {
     private void recordStateEvent(Tx tx, UUID commandId, DeviceId deviceId, CommandState state) throws SQLException {
         events.record(tx, Event.of(EventTypes.COMMAND_STATE_CHANGED, "kernel", Map.of("commandId", commandId.toString(),
                 "deviceId", deviceId.toString(), "state", state.name())));
+    }
+
+    /** A reason as long as the error_reason column holds. */
+    private static String truncated(String reason) {
+        return reason.length() > 2000 ? reason.substring(0, 2000) : reason;
     }
 
     /** Passcodes and similar secrets in parameters are kept out of the audit log. */

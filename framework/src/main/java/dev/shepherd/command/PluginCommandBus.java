@@ -6,6 +6,7 @@ import dev.shepherd.api.command.CommandResult;
 import dev.shepherd.api.device.DeviceId;
 
 import java.util.List;
+import java.util.UUID;
 
 import static java.util.Objects.requireNonNull;
 
@@ -39,5 +40,10 @@ public final class PluginCommandBus implements CommandBus {
     @Override
     public void report(DeviceId deviceId, CommandResult result) {
         commands.report(deviceId, result);
+    }
+
+    @Override
+    public void inProgress(DeviceId deviceId, UUID commandId) {
+        commands.inProgress(deviceId, commandId);
     }
 }

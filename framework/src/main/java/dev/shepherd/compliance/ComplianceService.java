@@ -13,6 +13,7 @@ import dev.shepherd.api.event.EventTypes;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.audit.AuditRecord;
+import dev.shepherd.command.CommandNotSupportedException;
 import dev.shepherd.command.CommandRequest;
 import dev.shepherd.command.CommandService;
 import dev.shepherd.device.DeviceRecord;
@@ -373,9 +374,9 @@ public final class ComplianceService {
                         devices.changeStatus(tx, EVALUATOR, device.id(), DeviceStatus.QUARANTINED, "non-compliant: " + rule.name());
                     }
                 }
-                case LOCK -> commands.issue(tx, EVALUATOR, device.id(), new CommandRequest(CommandType.LOCK,
+                case LOCK -> issueRemediation(tx, device, rule, new CommandRequest(CommandType.LOCK,
                         Map.of("message", "This device was locked because it is not compliant: " + rule.name()), 50, Optional.empty()));
-                case ENTERPRISE_WIPE -> commands.issue(tx, EVALUATOR, device.id(),
+                case ENTERPRISE_WIPE -> issueRemediation(tx, device, rule,
                         new CommandRequest(CommandType.ENTERPRISE_WIPE, Map.of(), 50, Optional.empty()));
             }
             try (PreparedStatement insert = tx.connection().prepareStatement(
@@ -389,6 +390,16 @@ public final class ComplianceService {
             taken.add(Map.of("rule", rule.name(), "action", step.action().name()));
         }
         return taken;
+    }
+
+    /** Queues a remediation command; one the device's platform cannot carry out is recorded as refused, with the reason. */
+    private void issueRemediation(Tx tx, Device device, ComplianceRule rule, CommandRequest request) throws SQLException {
+        try {
+            commands.issue(tx, EVALUATOR, device.id(), request);
+        } catch (CommandNotSupportedException e) {
+            events.record(tx, Event.of("compliance.remediation_refused", "kernel", Map.of("deviceId", device.id().toString(),
+                    "ruleId", rule.id(), "action", request.type().name(), "reason", e.getMessage())));
+        }
     }
 
     /**

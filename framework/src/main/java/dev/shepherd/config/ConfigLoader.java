@@ -3,6 +3,8 @@ package dev.shepherd.config;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.shepherd.command.CommandService;
+import dev.shepherd.device.InventoryLimits;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -94,7 +96,20 @@ public final class ConfigLoader {
                 pluginSettings(values));
         ShepherdConfig.Commands commands = new ShepherdConfig.Commands(
                 resolved.get("commands.pushRate", 200, text -> intInRange(text, 1, 100_000)),
-                resolved.get("commands.expiryInterval", Duration.ofSeconds(30), ConfigLoader::duration));
+                resolved.get("commands.expiryInterval", Duration.ofSeconds(30), ConfigLoader::duration),
+                resolved.get("commands.maxAttempts", CommandService.DEFAULT_MAX_ATTEMPTS, text -> intInRange(text, 1, 1000)));
+        InventoryLimits defaults = InventoryLimits.DEFAULTS;
+        InventoryLimits inventory;
+        try {
+            inventory = new InventoryLimits(
+                    resolved.get("inventory.maxKeysPerReport", defaults.maxKeysPerReport(), text -> intInRange(text, 1, 1_000_000)),
+                    resolved.get("inventory.maxKeysPerDevice", defaults.maxKeysPerDevice(), text -> intInRange(text, 1, 1_000_000)),
+                    resolved.get("inventory.maxKeyLength", defaults.maxKeyLength(), text -> intInRange(text, 1, InventoryLimits.KEY_COLUMN)),
+                    resolved.get("inventory.maxValueLength", defaults.maxValueLength(), text -> intInRange(text, 1, InventoryLimits.VALUE_COLUMN)),
+                    resolved.get("inventory.maxReportsPerMinute", defaults.maxReportsPerMinute(), text -> intInRange(text, 1, 1_000_000)));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("inventory limits: " + e.getMessage());
+        }
         Optional<String> adminUser = resolved.get("bootstrapAdmin.username", Optional.<String>empty(), ConfigLoader::optionalText);
         Optional<String> adminPassword = resolved.get("bootstrapAdmin.password", Optional.<String>empty(), ConfigLoader::optionalText);
         if (adminUser.isPresent() != adminPassword.isPresent()) {
@@ -104,7 +119,8 @@ public final class ConfigLoader {
         Optional<ShepherdConfig.BootstrapAdmin> bootstrapAdmin = adminUser.map(user ->
                 new ShepherdConfig.BootstrapAdmin(user, adminPassword.orElseThrow()));
         ShepherdConfig.Security security = new ShepherdConfig.Security(resolved.get("security.basicAuth", false, ConfigLoader::bool));
-        return new ShepherdConfig(absoluteHome, http, https, dataDir, pluginsDir, database, plugins, commands, bootstrapAdmin, security);
+        return new ShepherdConfig(absoluteHome, http, https, dataDir, pluginsDir, database, plugins, commands, inventory, bootstrapAdmin,
+                security);
     }
 
     /** The keys this loader understands, apart from the free-form {@code plugins.config.*}. */
@@ -114,7 +130,9 @@ public final class ConfigLoader {
             "dataDir", "pluginsDir",
             "database.url", "database.username", "database.password", "database.poolSize",
             "plugins.scanInterval", "plugins.callTimeout", "plugins.breaker.failures", "plugins.breaker.coolDown",
-            "commands.pushRate", "commands.expiryInterval",
+            "commands.pushRate", "commands.expiryInterval", "commands.maxAttempts",
+            "inventory.maxKeysPerReport", "inventory.maxKeysPerDevice", "inventory.maxKeyLength", "inventory.maxValueLength",
+            "inventory.maxReportsPerMinute",
             "bootstrapAdmin.username", "bootstrapAdmin.password",
             "security.basicAuth");
 

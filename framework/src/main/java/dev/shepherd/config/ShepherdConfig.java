@@ -1,5 +1,7 @@
 package dev.shepherd.config;
 
+import dev.shepherd.device.InventoryLimits;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -31,11 +33,13 @@ public record ShepherdConfig(
         Database database,
         Plugins plugins,
         Commands commands,
+        InventoryLimits inventory,
         Optional<BootstrapAdmin> bootstrapAdmin,
         Security security) {
 
     public ShepherdConfig {
         requireNonNull(home, "home is null");
+        requireNonNull(inventory, "inventory is null");
         requireNonNull(http, "http is null");
         requireNonNull(https, "https is null");
         requireNonNull(dataDir, "dataDir is null");
@@ -128,8 +132,9 @@ public record ShepherdConfig(
     /**
      * @param pushRate the most wake-up pushes per second, across platforms
      * @param expiryInterval how often expired commands are ended
+     * @param maxAttempts how many times a command is handed to its device without an answer before it is FAILED
      */
-    public record Commands(int pushRate, Duration expiryInterval) {
+    public record Commands(int pushRate, Duration expiryInterval, int maxAttempts) {
         public Commands {
             requireNonNull(expiryInterval, "expiryInterval is null");
         }

@@ -25,6 +25,9 @@ import dev.shepherd.storage.StorageException;
 import dev.shepherd.storage.Transactions;
 import dev.shepherd.storage.Tx;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -42,6 +45,7 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static java.util.Objects.requireNonNull;
 
@@ -51,6 +55,8 @@ import static java.util.Objects.requireNonNull;
  * only touch one column and go to the in-memory bus.
  */
 public final class DeviceService {
+
+    private static final Logger log = LoggerFactory.getLogger(DeviceService.class);
 
     /** How precisely the last check-in is kept; see {@link #recordCheckIn}. */
     public static final java.time.Duration CHECK_IN_RESOLUTION = java.time.Duration.ofSeconds(30);
@@ -73,6 +79,10 @@ public final class DeviceService {
     private final List<DeviceChangeListener> listeners = new CopyOnWriteArrayList<>();
     private final List<EnrollmentListener> enrollmentListeners = new CopyOnWriteArrayList<>();
     private final List<InventoryListener> inventoryListeners = new CopyOnWriteArrayList<>();
+    private volatile InventoryLimits inventoryLimits = InventoryLimits.DEFAULTS;
+    /** Each device's inventory reports in the current minute, counted from its first. */
+    private final Cache<DeviceId, AtomicInteger> reportsThisMinute = Caffeine.newBuilder()
+            .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(1_000_000).build();
     /** Platform identifiers (UDID, IMEI, …) are looked up on every device request; they rarely change. */
     private final Cache<String, DeviceId> byHardwareId = Caffeine.newBuilder()
             .maximumSize(200_000).expireAfterAccess(Duration.ofMinutes(30)).build();
@@ -612,6 +622,11 @@ public final class DeviceService {
         storeInventory(actor, id, Optional.empty(), inventory);
     }
 
+    /** Sets how much inventory devices may report ({@code inventory.*}); {@link InventoryLimits#DEFAULTS} until then. */
+    public void setInventoryLimits(InventoryLimits limits) {
+        this.inventoryLimits = requireNonNull(limits, "limits is null");
+    }
+
     /**
      * Stores a complete report of the keys under {@code prefix}, such as every installed app: as
      * {@link #recordInventory}, and in the same transaction removes the stored keys under the prefix it does not carry.
@@ -626,11 +641,41 @@ public final class DeviceService {
         storeInventory(actor, id, Optional.of(prefix), inventory);
     }
 
-    private void storeInventory(Actor actor, DeviceId id, Optional<String> completePrefix, Map<String, String> inventory) {
+    /**
+     * Stores a report within the {@link InventoryLimits}: a device over its rate has the report refused, and a report
+     * over the other limits is cut; either way with a warning logged and a {@code device.inventory_limited} event, and
+     * a cut report leaves {@link InventoryLimits#LIMITED_MARKER} in the inventory saying what was left out.
+     */
+    private void storeInventory(Actor actor, DeviceId id, Optional<String> completePrefix, Map<String, String> report) {
+        InventoryLimits limits = inventoryLimits;
+        int reports = reportsThisMinute.get(id, device -> new AtomicInteger()).incrementAndGet();
+        if (reports > limits.maxReportsPerMinute()) {
+            if (reports == limits.maxReportsPerMinute() + 1) {
+                // Once a minute at most: a device flooding reports must not flood the log and the event log too.
+                log.warn("Device {} reports inventory more than {} times a minute; its reports are refused for the rest of the minute",
+                        id, limits.maxReportsPerMinute());
+                transactions.inTransaction("record refused inventory", tx -> {
+                    events.record(tx, Event.of("device.inventory_limited", actor.id(), Map.of("deviceId", id.toString(),
+                            "refused", "more than " + limits.maxReportsPerMinute() + " reports a minute")));
+                    return null;
+                });
+            }
+            return;
+        }
         transactions.inTransaction("record inventory", tx -> {
             Optional<DeviceRecord> current = store.findForUpdate(tx.connection(), id);
             if (current.isEmpty()) {
                 throw new IllegalArgumentException("no device " + id);
+            }
+            InventoryLimits.Bounded bounded = limits.bound(store.inventoryKeys(tx.connection(), id), completePrefix, report);
+            Map<String, String> inventory = new LinkedHashMap<>(bounded.items());
+            if (bounded.limited()) {
+                String what = bounded.droppedKeys() + " of " + report.size() + " keys dropped, " + bounded.truncatedValues()
+                        + " values truncated";
+                log.warn("Device {} reported inventory over the limits (inventory.*): {}", id, what);
+                inventory.put(InventoryLimits.LIMITED_MARKER, clock.instant() + ": " + what);
+                events.record(tx, Event.of("device.inventory_limited", actor.id(), Map.of("deviceId", id.toString(),
+                        "droppedKeys", bounded.droppedKeys(), "truncatedValues", bounded.truncatedValues())));
             }
             int removed = completePrefix.isEmpty() ? 0
                     : store.removeInventory(tx.connection(), id, completePrefix.get(), inventory.keySet());

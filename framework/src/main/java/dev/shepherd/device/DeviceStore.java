@@ -275,6 +275,19 @@ final class DeviceStore {
         return gone.size();
     }
 
+    Set<String> inventoryKeys(Connection connection, DeviceId id) throws SQLException {
+        Set<String> keys = new HashSet<>();
+        try (PreparedStatement select = connection.prepareStatement("SELECT item FROM device_inventory WHERE device_id = ?")) {
+            select.setString(1, id.toString());
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    keys.add(rows.getString(1));
+                }
+            }
+        }
+        return keys;
+    }
+
     Map<String, String> inventory(Connection connection, DeviceId id) throws SQLException {
         Map<String, String> items = new LinkedHashMap<>();
         try (PreparedStatement select = connection.prepareStatement(

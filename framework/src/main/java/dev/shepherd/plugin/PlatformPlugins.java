@@ -1,7 +1,9 @@
 package dev.shepherd.plugin;
 
+import dev.shepherd.api.command.Command;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.platform.CommandTranslation;
 import dev.shepherd.api.platform.PlatformSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,6 +60,30 @@ public final class PlatformPlugins implements ExtensionRegistry.Listener {
             return Optional.of(java.util.Set.copyOf(registration.get().owner().call("PlatformSupport.supportedSettingTypes",
                     support::supportedSettingTypes)));
         } catch (PluginCallException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Asks the device's platform plugin whether it can carry out a command ({@link PlatformSupport#translateCommand}).
+     * When no plugin for the platform is running, or its plugin fails to answer, nothing is known and the command is
+     * let through: its plugin decides at delivery, with the same function.
+     *
+     * @return the platform's reason to refuse the command, or empty
+     */
+    public Optional<String> refusal(Device device, Command command) {
+        Optional<ExtensionRegistry.Registration<?>> registration = forPlatform(device.platform());
+        if (registration.isEmpty()) {
+            return Optional.empty();
+        }
+        PlatformSupport support = (PlatformSupport) registration.get().extension();
+        try {
+            CommandTranslation translation = registration.get().owner().call("PlatformSupport.translateCommand",
+                    () -> support.translateCommand(device, command));
+            return translation == null ? Optional.empty() : translation.refusal();
+        } catch (PluginCallException e) {
+            log.warn("Plugin {} could not check a {} command for {}; it is queued and checked at delivery: {}",
+                    registration.get().owner().id(), command.type(), device.id(), e.getMessage());
             return Optional.empty();
         }
     }

@@ -19,6 +19,7 @@ import dev.shepherd.api.policy.SettingState;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.audit.AuditRecord;
+import dev.shepherd.command.CommandNotSupportedException;
 import dev.shepherd.command.CommandRecord;
 import dev.shepherd.command.CommandRequest;
 import dev.shepherd.command.CommandService;
@@ -31,6 +32,9 @@ import dev.shepherd.storage.DeviceWorkQueue;
 import dev.shepherd.storage.StorageException;
 import dev.shepherd.storage.Transactions;
 import dev.shepherd.storage.Tx;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -70,6 +74,8 @@ import static java.util.Objects.requireNonNull;
  * a setting its platform does not support (recorded as such).
  */
 public final class PolicyService {
+
+    private static final Logger log = LoggerFactory.getLogger(PolicyService.class);
 
     private static final TypeReference<List<Map<String, Object>>> SETTINGS = new TypeReference<>() {
     };
@@ -454,8 +460,15 @@ public final class PolicyService {
             parameters.put("settingType", setting.setting().type());
             parameters.put("settingHash", hash);
             parameters.put("value", setting.setting().value());
-            CommandRecord command = commands.issue(tx, RECONCILER, device,
-                    new CommandRequest(CommandType.INSTALL_PROFILE, parameters, 0, Optional.empty()));
+            CommandRecord command;
+            try {
+                command = commands.issue(tx, RECONCILER, device,
+                        new CommandRequest(CommandType.INSTALL_PROFILE, parameters, 0, Optional.empty()));
+            } catch (CommandNotSupportedException e) {
+                // The platform's own reason (a value it cannot express, a key only supervised devices take).
+                upsert(tx.connection(), device, setting, hash, SettingState.NOT_SUPPORTED, Optional.of(e.getMessage()), Optional.empty());
+                continue;
+            }
             upsert(tx.connection(), device, setting, hash, SettingState.PENDING, Optional.empty(),
                     Optional.of(command.command().id().toString()));
             installs.add(key);
@@ -466,9 +479,13 @@ public final class PolicyService {
             }
             cancelOutstanding(tx, stale);
             if (managed && stale.state() != SettingState.NOT_SUPPORTED) {
-                commands.issue(tx, RECONCILER, device, new CommandRequest(CommandType.REMOVE_PROFILE,
-                        Map.of("settingKey", stale.settingKey(), "settingType", stale.settingType()), 0, Optional.empty()));
-                removals.add(stale.settingKey());
+                try {
+                    commands.issue(tx, RECONCILER, device, new CommandRequest(CommandType.REMOVE_PROFILE,
+                            Map.of("settingKey", stale.settingKey(), "settingType", stale.settingType()), 0, Optional.empty()));
+                    removals.add(stale.settingKey());
+                } catch (CommandNotSupportedException e) {
+                    log.warn("Setting {} cannot be removed from {}: {}", stale.settingKey(), device, e.getMessage());
+                }
             }
             try (PreparedStatement delete = tx.connection().prepareStatement(
                     "DELETE FROM device_setting WHERE device_id = ? AND setting_key = ?")) {

@@ -139,6 +139,9 @@ public final class ShepherdServer implements AutoCloseable {
         secretSweep.sweepKnownTypes();
         registry.addListener(secretSweep);
         kernel.policies().setPlatformSupport(platforms::supportedSettingTypes);
+        kernel.commands().setPlatformCheck(platforms::refusal);
+        kernel.commands().setMaxAttempts(config.commands().maxAttempts());
+        kernel.devices().setInventoryLimits(config.inventory());
 
         PushScheduler pushes = new PushScheduler(kernel.devices(), kernel.commands(), platforms::wake, config.commands().pushRate());
         closeInReverse.add(pushes);

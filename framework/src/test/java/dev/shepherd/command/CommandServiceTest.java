@@ -332,4 +332,93 @@ class CommandServiceTest {
         assertThat(commands.history(device, Optional.empty(), 10)).extracting(record -> record.command().type())
                 .containsExactly(CommandType.RESTART, CommandType.LOCK);
     }
+
+    @Test
+    void aCommandTheDevicesPlatformRefusesIsNotQueuedAndTheReasonIsGiven() {
+        DeviceId device = test.enrollId(Platform.WINDOWS, "PC");
+        commands.setPlatformCheck((target, command) -> command.type() == CommandType.LOST_MODE_ON
+                ? Optional.of("LOST_MODE_ON has no equivalent on " + target.platform()) : Optional.empty());
+
+        assertThatThrownBy(() -> commands.issue(ADMIN, device, CommandRequest.of(CommandType.LOST_MODE_ON)))
+                .isInstanceOf(CommandNotSupportedException.class).hasMessage("LOST_MODE_ON has no equivalent on windows");
+
+        assertThat(commands.history(device, Optional.empty(), 10)).isEmpty();
+        assertThat(woken).isEmpty();
+        assertThat(commands.issue(ADMIN, device, CommandRequest.of(CommandType.LOCK)).command().state()).isEqualTo(CommandState.QUEUED);
+    }
+
+    @Test
+    void aFanOutRecordsTheTargetsThatCannotTakeTheCommandAsFailedWithTheReason() {
+        DeviceId phone = test.enrollId(Platform.IOS, "PHONE");
+        DeviceId pc = test.enrollId(Platform.WINDOWS, "PC");
+        commands.setPlatformCheck((target, command) -> target.platform().equals(Platform.WINDOWS)
+                ? Optional.of(command.type() + " has no equivalent on Windows") : Optional.empty());
+
+        CommandBatch batch = commands.issueToMany(ADMIN, new CommandTargets.Listed(List.of(phone, pc)),
+                CommandRequest.of(CommandType.LOST_MODE_ON), "both");
+        commands.materializePending();
+
+        assertThat(commands.batch(batch.id()).orElseThrow().states())
+                .containsEntry(CommandState.QUEUED, 1).containsEntry(CommandState.FAILED, 1);
+        assertThat(commands.history(pc, Optional.empty(), 10)).singleElement().satisfies(refused -> {
+            assertThat(refused.command().state()).isEqualTo(CommandState.FAILED);
+            assertThat(refused.errorReason()).contains("LOST_MODE_ON has no equivalent on Windows");
+        });
+        assertThat(commands.take(pc, 5)).isEmpty();
+        assertThat(commands.take(phone, 5)).extracting(Command::type).containsExactly(CommandType.LOST_MODE_ON);
+    }
+
+    @Test
+    void aCommandHandedOutMaxAttemptsTimesWithoutAnAnswerFailsAndTheNextOneIsDelivered() {
+        DeviceId device = test.enrollId(Platform.IOS, "A");
+        commands.setMaxAttempts(3);
+        UUID poison = commands.issue(ADMIN, device, new CommandRequest(CommandType.LOCK, Map.of(), 10, Optional.empty())).command().id();
+        UUID next = commands.issue(ADMIN, device, CommandRequest.of(CommandType.REFRESH_INVENTORY)).command().id();
+
+        for (int offer = 0; offer < 3; offer++) {
+            assertThat(commands.take(device, 1)).extracting(Command::id).containsExactly(poison);
+        }
+
+        assertThat(commands.take(device, 1)).extracting(Command::id).containsExactly(next);
+        CommandRecord failed = commands.get(poison).orElseThrow();
+        assertThat(failed.command().state()).isEqualTo(CommandState.FAILED);
+        assertThat(failed.errorReason()).hasValueSatisfying(reason -> assertThat(reason).contains("3 times without an answer"));
+    }
+
+    @Test
+    void deferralsAreAnswersAndDoNotCountTowardsTheBound() {
+        DeviceId device = test.enrollId(Platform.IOS, "A");
+        commands.setMaxAttempts(2);
+        UUID update = commands.issue(ADMIN, device, CommandRequest.of(CommandType.OS_UPDATE)).command().id();
+
+        for (int deferral = 0; deferral < 5; deferral++) {
+            assertThat(commands.take(device, 1)).extracting(Command::id).containsExactly(update);
+            commands.report(device, new CommandResult(update, CommandState.NOT_NOW, Map.of(), Optional.empty()));
+            commands.requeueDeferred(device);
+        }
+
+        assertThat(commands.take(device, 1)).extracting(Command::id).containsExactly(update);
+        assertThat(commands.get(update).orElseThrow().command().state()).isEqualTo(CommandState.SENT);
+        commands.report(device, new CommandResult(update, CommandState.ACKNOWLEDGED, Map.of(), Optional.empty()));
+        assertThat(commands.get(update).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+    }
+
+    @Test
+    void aCommandItsPlatformIsStillCarryingOutIsNotFailedForBeingHandedOutAgain() {
+        DeviceId device = test.enrollId(Platform.ANDROID, "A");
+        commands.setMaxAttempts(2);
+        UUID lock = commands.issue(ADMIN, device, CommandRequest.of(CommandType.LOCK)).command().id();
+
+        for (int poll = 0; poll < 5; poll++) {
+            assertThat(commands.take(device, 5)).extracting(Command::id).containsExactly(lock);
+            commands.inProgress(device, lock);
+        }
+
+        assertThat(commands.get(lock).orElseThrow().command().state()).isEqualTo(CommandState.SENT);
+        // Without the platform vouching for it, the bound applies again.
+        assertThat(commands.take(device, 5)).hasSize(1);
+        assertThat(commands.take(device, 5)).hasSize(1);
+        assertThat(commands.take(device, 5)).isEmpty();
+        assertThat(commands.get(lock).orElseThrow().command().state()).isEqualTo(CommandState.FAILED);
+    }
 }

@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -373,6 +374,55 @@ class DeviceServiceTest {
         assertThatThrownBy(() -> devices.replaceInventory(PLUGIN, id, " ", Map.of()))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThat(devices.inventory(id)).containsOnlyKeys("os.version");
+    }
+
+    @Test
+    void anOversizedInventoryReportIsCutToTheLimitsWithAWarningAndAMarker() {
+        devices.setInventoryLimits(new InventoryLimits(5, 8, 20, 10, 60));
+        DeviceId id = test.enrollId(Platform.IOS, "FLOOD");
+        Map<String, String> flood = new LinkedHashMap<>();
+        for (int i = 0; i < 50; i++) {
+            flood.put("flood." + i, "x".repeat(i));
+        }
+        flood.put("k".repeat(500), "a key longer than any stored");
+        flood.put("os.version", "17.5");
+
+        devices.recordInventory(PLUGIN, id, flood);
+
+        Map<String, String> stored = new LinkedHashMap<>(devices.inventory(id));
+        // Five of the report's keys, the device's own fields first, and the marker saying what was left out.
+        assertThat(stored).hasSize(6).containsEntry("os.version", "17.5").containsKey(InventoryLimits.LIMITED_MARKER);
+        assertThat(stored.get(InventoryLimits.LIMITED_MARKER)).contains("47 of 52 keys dropped");
+        stored.remove(InventoryLimits.LIMITED_MARKER);
+        assertThat(stored).allSatisfy((key, value) -> {
+            assertThat(key.length()).isLessThanOrEqualTo(20);
+            assertThat(value.length()).isLessThanOrEqualTo(10);
+        });
+        assertThat(devices.get(id).orElseThrow().device().osVersion()).isEqualTo("17.5");
+        assertThat(kernel.events().read(Optional.of("device.inventory_limited"), 0, 10)).singleElement()
+                .satisfies(logged -> assertThat(logged.event().data()).containsEntry("droppedKeys", 47));
+
+        // The device's total (the marker included) stays bounded however many reports it makes; long values are truncated.
+        for (int report = 0; report < 5; report++) {
+            devices.recordInventory(PLUGIN, id, Map.of("more." + report + ".a", "y".repeat(100), "more." + report + ".b", "z"));
+        }
+        Map<String, String> after = devices.inventory(id);
+        assertThat(after).hasSize(8).containsEntry("more.0.a", "y".repeat(10)).containsEntry("more.0.b", "z")
+                .doesNotContainKey("more.4.a");
+    }
+
+    @Test
+    void aDeviceReportingFasterThanAllowedHasItsReportsRefused() {
+        devices.setInventoryLimits(new InventoryLimits(100, 100, 200, 4000, 3));
+        DeviceId id = test.enrollId(Platform.IOS, "CHATTY");
+
+        for (int report = 0; report < 6; report++) {
+            devices.recordInventory(PLUGIN, id, Map.of("battery.level", Integer.toString(report)));
+        }
+
+        assertThat(devices.inventory(id)).containsEntry("battery.level", "2");
+        assertThat(kernel.events().read(Optional.of("device.inventory_limited"), 0, 10)).singleElement()
+                .satisfies(logged -> assertThat(logged.event().data()).containsKey("refused"));
     }
 
     @Test

@@ -3,14 +3,17 @@ package dev.shepherd.api.command;
 import dev.shepherd.api.device.DeviceId;
 
 import java.util.List;
+import java.util.UUID;
 
 /**
  * The kernel's durable per-device command queue, as platform plugins see it.
  *
  * <p>Delivery is at least once: a command handed out by {@link #take} stays {@code SENT} until a result
- * arrives, and is offered again if the device asks for work without answering it. Results are idempotent by
- * command id, so a device repeating an answer changes nothing. A {@link CommandState#NOT_NOW} answer parks the
- * command until {@link #requeueDeferred}.
+ * arrives, and is offered again if the device asks for work without answering it, up to a bound the operator sets
+ * ({@code commands.maxAttempts}), after which it is {@link CommandState#FAILED} so it never holds up the commands
+ * behind it. Results are idempotent by command id, so a device repeating an answer changes nothing. A
+ * {@link CommandState#NOT_NOW} answer parks the command until {@link #requeueDeferred}, and starts the count again.
+ * A command a plugin cannot encode at delivery should be reported {@code FAILED} with the reason.
  */
 public interface CommandBus {
 
@@ -40,4 +43,17 @@ public interface CommandBus {
      * @throws IllegalArgumentException when the command does not belong to that device
      */
     void report(DeviceId deviceId, CommandResult result);
+
+    /**
+     * Says a command handed out by {@link #take} is still on its way: the device or the platform's service is carrying
+     * it out (an operation the plugin is polling), or the plugin will deliver it again itself (its service was
+     * unavailable). Handing it out again until then does not count towards the bound on unanswered offers. Plugins
+     * whose {@link #take} returns commands they already passed on call it for those.
+     *
+     * @param deviceId the device
+     * @param commandId a command of that device, handed out and not answered yet; others are left alone
+     * @since 0.4.0
+     */
+    default void inProgress(DeviceId deviceId, UUID commandId) {
+    }
 }

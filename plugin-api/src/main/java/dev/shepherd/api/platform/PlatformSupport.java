@@ -59,6 +59,26 @@ public interface PlatformSupport extends ExtensionPoint {
     }
 
     /**
+     * Whether a command can be carried out on a device, in what native form, and if not, why. The kernel calls it when
+     * a command is issued (by an admin, for each target of a fan-out, by compliance remediation and by policy
+     * reconciliation) and refuses what comes back {@link CommandTranslation.Refused} with its reason, so nothing the
+     * platform cannot express is queued. A plugin should encode commands at delivery with the same function.
+     *
+     * <p>The default answers from {@link #translate}: its native command, or, when it has none,
+     * {@link CommandTranslation.NotChecked}, so a plugin written before this method keeps deciding at delivery as it
+     * did. Override it to refuse at issue with the real reason (no equivalent, a malformed parameter, a command the
+     * device's state forbids).
+     *
+     * @param device the device
+     * @param command the command, with the id it is queued under
+     * @return the native command, the reason it cannot be carried out, or that the plugin does not check at issue
+     * @since 0.4.0
+     */
+    default CommandTranslation translateCommand(Device device, Command command) {
+        return translate(device, command).map(CommandTranslation::translated).orElseGet(CommandTranslation::notChecked);
+    }
+
+    /**
      * Asks the device to contact the server soon, through the platform's push service.
      *
      * @param device the device

@@ -10,7 +10,6 @@ import dev.shepherd.api.command.Command;
 import dev.shepherd.api.command.CommandBus;
 import dev.shepherd.api.command.CommandResult;
 import dev.shepherd.api.command.CommandState;
-import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.config.PluginConfig;
 import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.device.Device;
@@ -31,7 +30,6 @@ import dev.shepherd.api.config.PluginIdentity;
 import dev.shepherd.api.config.ServerAddress;
 import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.policy.PolicyService;
-import dev.shepherd.api.policy.Setting;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,6 +81,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
     private final DeviceDeclarations declarations;
     private final IdentityRenewal renewal;
     private final Clock clock;
+    private final AppleCommandTranslator translator;
 
     /**
      * @param config the plugin settings; {@code passcodeDelivery} chooses how passcodes are delivered ({@link SettingDelivery}),
@@ -107,6 +106,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         this.bindings = new DeviceBindings(storage);
         this.platform = java.util.Objects.requireNonNull(platform, "platform is null");
         this.os = java.util.Objects.requireNonNull(os, "os is null");
+        this.translator = new AppleCommandTranslator(storage, sealer, policies, SettingDelivery.from(config), platform, os);
     }
 
     @Override
@@ -405,7 +405,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 declarations.reapply(storageKey, settingReports(device.get()));
             }
             if (result.state() == CommandState.ACKNOWLEDGED) {
-                recordInventory(device.get(), report);
+                recordInventory(device.get(), storageKey, report);
             }
             if (Inventory.listPrefix(report.body()).isPresent() || result.state() == CommandState.FAILED) {
                 // The answer to a list request is final: whether it asked for part of the list matters no more.
@@ -416,8 +416,9 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
     }
 
     /** A complete list replaces what was recorded under its prefix; an answer to a filtered request only adds. */
-    private void recordInventory(DeviceId device, CommandReport report) {
+    private void recordInventory(DeviceId device, String storageKey, CommandReport report) {
         Map<String, String> inventory = Inventory.of(report.body());
+        translator.recordSupervision(storageKey, inventory);
         Optional<String> listPrefix = Inventory.listPrefix(report.body());
         boolean partial = listPrefix.isPresent() && storage.get(PARTIAL_LIST + report.commandUuid().orElseThrow()).isPresent();
         if (listPrefix.isPresent() && !partial) {
@@ -434,7 +435,12 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         }
     }
 
-    /** The next command the device can carry out; those it cannot are failed with the reason, and the next offered. */
+    /**
+     * The next command the device can carry out; those it cannot are failed with the reason, and the next offered. A
+     * renewal of the device's identity certificate, when due, goes first. A command is encoded by the same translation
+     * that checked it at issue ({@link AppleCommandTranslator}); one that cannot be encoded now is failed with the
+     * reason, never left to fail this device's every request.
+     */
     private DeviceResponse nextCommand(DeviceId device, Sender sender, DeviceBindings.Binding binding, IssuedCertificate certificate) {
         // A renewal due goes first: a device that drops out when its certificate expires cannot be given anything else.
         Optional<NSDictionary> renewalProfile = (renewal.nearExpiry(certificate) ? registry.find(device) : Optional.<Device>empty())
@@ -449,41 +455,33 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 return DeviceResponse.empty(200);
             }
             Command command = next.get(0);
-            Optional<String> refusal;
+            String refusal;
             try {
-                // The unlock token is read and unsealed only for the one command that needs it, not on every message.
-                Optional<byte[]> unlockToken = command.type() == CommandType.CLEAR_PASSCODE
-                        ? storage.get("unlock-token/" + storageKey).map(sealer::open) : Optional.empty();
-                Optional<NSDictionary> sync = declarations.toCommand(command, storageKey, os);
-                if (sync.isPresent()) {
-                    storage.put(SYNC_COMMAND + command.id(), storageKey.getBytes(StandardCharsets.UTF_8));
-                    return DeviceResponse.of(200, "application/xml", Plists.xml(sync.get()));
-                }
-                Optional<NSDictionary> plist = AppleCommands.toPlist(command, unlockToken, os, name -> certificateSetting(device, name));
-                if (plist.isPresent() && sender.userEnrolled() && !AppleCommands.allowedInUserEnrollment(plist.get(), os)) {
-                    refusal = Optional.of(command.type() + " is not allowed on a user-enrolled (personal) device");
-                } else if (plist.isPresent()) {
-                    if (AppleCommands.partialAppList(plist.get())) {
+                AppleCommandTranslator.Translation translation = translator.translate(device, storageKey, sender.userEnrolled(), command);
+                if (translation instanceof AppleCommandTranslator.Refused refused) {
+                    refusal = refused.reason();
+                } else {
+                    Optional<NSDictionary> sync = declarations.toCommand(command, storageKey, os);
+                    if (sync.isPresent()) {
+                        storage.put(SYNC_COMMAND + command.id(), storageKey.getBytes(StandardCharsets.UTF_8));
+                        return DeviceResponse.of(200, "application/xml", Plists.xml(sync.get()));
+                    }
+                    if (!(translation instanceof AppleCommandTranslator.Plist plist)) {
+                        throw new IllegalStateException("a declarative setting produced no DeclarativeManagement command");
+                    }
+                    if (AppleCommands.partialAppList(plist.plist())) {
                         // Kept durably until the answer, which then must not remove the apps it was not asked about.
                         storage.put(PARTIAL_LIST + command.id(), new byte[0]);
                     }
-                    return DeviceResponse.of(200, "application/xml", Plists.xml(plist.get()));
-                } else {
-                    refusal = Optional.of(command.type() + " has no equivalent on " + platform.id() + " (or lacks a parameter it needs)");
+                    return DeviceResponse.of(200, "application/xml", Plists.xml(plist.plist()));
                 }
-            } catch (SettingProfiles.UnsupportedSettingException e) {
-                refusal = Optional.of(e.getMessage());
+            } catch (RuntimeException e) {
+                log.warn("Command {} of {} could not be encoded; it is failed", command.id(), device, e);
+                refusal = command.type() + " could not be encoded for " + platform.id() + ": " + e.getMessage();
             }
-            commands.report(device, new CommandResult(command.id(), CommandState.FAILED, Map.of(), refusal));
+            commands.report(device, new CommandResult(command.id(), CommandState.FAILED, Map.of(), Optional.of(refusal)));
         }
         return DeviceResponse.empty(200);
-    }
-
-    /** The device's certificate setting of a name, which a VPN setting may refer to. */
-    private Optional<Map<String, Object>> certificateSetting(DeviceId device, String name) {
-        return policies.effectivePolicy(device).settings().stream()
-                .filter(setting -> setting.type().equals("certificate") && name.equals(setting.value().get("name")))
-                .findFirst().map(Setting::value);
     }
 
     private DeviceDeclarations.SettingReports settingReports(DeviceId device) {

@@ -4,28 +4,35 @@ import com.dd.plist.NSDictionary;
 import dev.shepherd.api.command.Command;
 import dev.shepherd.api.config.PluginConfig;
 import dev.shepherd.api.config.PluginIdentity;
+import dev.shepherd.api.config.PluginStorage;
+import dev.shepherd.api.config.SecretSealer;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.pki.CertificateAuthority;
 import dev.shepherd.api.pki.ServerSigner;
+import dev.shepherd.api.platform.CommandTranslation;
 import dev.shepherd.api.platform.EnrollmentArtifact;
 import dev.shepherd.api.platform.EnrollmentInvitation;
 import dev.shepherd.api.platform.NativeCommand;
 import dev.shepherd.api.platform.PlatformSupport;
 import dev.shepherd.api.policy.NativePayload;
+import dev.shepherd.api.policy.PolicyService;
 import dev.shepherd.api.policy.Setting;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 import static java.util.Objects.requireNonNull;
 
@@ -56,9 +63,11 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
     private final Platform platform;
     private final SettingProfiles.Os os;
     private final SettingDelivery delivery;
+    private final AppleCommandTranslator translator;
 
     protected ApplePlatformSupport(CertificateAuthority authority, ServerSigner signer, PluginConfig config, PluginIdentity identity,
-                                   PushCertificates pushCertificates, ApnsPusher pusher, Platform platform, SettingProfiles.Os os) {
+                                   PushCertificates pushCertificates, ApnsPusher pusher, PluginStorage storage, SecretSealer sealer,
+                                   PolicyService policies, Platform platform, SettingProfiles.Os os) {
         this.pushCertificates = requireNonNull(pushCertificates, "pushCertificates is null");
         this.pusher = requireNonNull(pusher, "pusher is null");
         this.authority = requireNonNull(authority, "authority is null");
@@ -68,6 +77,7 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
         this.platform = requireNonNull(platform, "platform is null");
         this.os = requireNonNull(os, "os is null");
         this.delivery = SettingDelivery.from(config);
+        this.translator = new AppleCommandTranslator(storage, sealer, policies, delivery, platform, os);
     }
 
     @Override
@@ -77,14 +87,31 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
 
     @Override
     public Optional<NativeCommand> translate(Device device, Command command) {
-        try {
-            boolean userEnrolled = device.hardwareIds().containsKey("enrollmentId");
-            return AppleCommands.toPlist(command, Optional.empty(), os, name -> Optional.empty())
-                    .filter(plist -> !userEnrolled || AppleCommands.allowedInUserEnrollment(plist, os))
-                    .map(plist -> new NativeCommand("application/xml", Plists.xml(plist)));
-        } catch (SettingProfiles.UnsupportedSettingException e) {
-            return Optional.empty();
+        return translateCommand(device, command) instanceof CommandTranslation.Translated translated
+                ? Optional.of(translated.command()) : Optional.empty();
+    }
+
+    /**
+     * The same translation the MDM endpoint delivers with ({@link AppleCommandTranslator}): a command plist, the
+     * declarations of a declaratively delivered setting, or why the device cannot carry the command out.
+     */
+    @Override
+    public CommandTranslation translateCommand(Device device, Command command) {
+        // A device that never enrolled through this plugin has no key yet; nothing is stored under its kernel id.
+        String key = DeviceBindings.storageKey(device);
+        AppleCommandTranslator.Translation translation = translator.translate(device.id(), key,
+                device.hardwareIds().containsKey("enrollmentId"), command);
+        if (translation instanceof AppleCommandTranslator.Plist plist) {
+            return CommandTranslation.translated(new NativeCommand("application/xml", Plists.xml(plist.plist())));
         }
+        if (translation instanceof AppleCommandTranslator.Declarative declarative) {
+            DeclarativeManagement declarations = new DeclarativeManagement(Clock.systemUTC());
+            String json = declarative.declarations().stream()
+                    .map(declaration -> new String(declarations.declarationJson(declaration), StandardCharsets.UTF_8))
+                    .collect(Collectors.joining(",", "[", "]"));
+            return CommandTranslation.translated(new NativeCommand("application/json", json.getBytes(StandardCharsets.UTF_8)));
+        }
+        return CommandTranslation.refused(((AppleCommandTranslator.Refused) translation).reason());
     }
 
     /** Queues an APNs push; false when the device cannot be pushed (no push certificate, or no token from it yet). */

@@ -107,6 +107,10 @@ public final class AppleDeviceSimulator {
     private final Map<String, String> refusedDeclarations = new HashMap<>();
     /** The device's own clock, which dates its signatures; a test moving the server's clock moves this one too. */
     private Clock clock = Clock.systemUTC();
+    /** Whether DeviceInformation says the device is supervised (as DEP-enrolled iPhones are). */
+    private boolean supervised = true;
+    /** Answers DeviceInformation adds to its usual ones, as a device with odd or abundant facts would. */
+    private final Map<String, Object> extraInformation = new LinkedHashMap<>();
     private Map<String, JsonNode> declarations = Map.of();
 
     /** An iPhone. */
@@ -134,6 +138,16 @@ public final class AppleDeviceSimulator {
 
     private String topic() {
         return installed != null ? installed.topic() : "com.apple.mgmt.External.simulator";
+    }
+
+    /** Makes DeviceInformation say whether the device is supervised; it says so by default. */
+    public void supervised(boolean supervised) {
+        this.supervised = supervised;
+    }
+
+    /** Adds answers to what DeviceInformation reports from now on. */
+    public void reportAlso(Map<String, Object> answers) {
+        extraInformation.putAll(answers);
     }
 
     /** The UDID, or the EnrollmentID of a user-enrolled device. */
@@ -440,7 +454,8 @@ public final class AppleDeviceSimulator {
                 answers.put("SerialNumber", "SIMSERIAL01");
             }
             answers.put("ProductName", kind.productName);
-            answers.put("IsSupervised", true);
+            answers.put("IsSupervised", supervised);
+            extraInformation.forEach(answers::put);
             answers.put("BatteryLevel", 0.83);
             report.put("QueryResponses", answers);
         }

@@ -1,9 +1,11 @@
 package dev.shepherd.plugins.android;
 
 import dev.shepherd.api.command.Command;
+import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.config.PluginConfig;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.platform.CommandTranslation;
 import dev.shepherd.api.platform.EnrollmentArtifact;
 import dev.shepherd.api.platform.EnrollmentInvitation;
 import dev.shepherd.api.platform.NativeCommand;
@@ -19,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -74,19 +77,49 @@ public final class AndroidPlatform implements PlatformSupport {
 
     @Override
     public Optional<NativeCommand> translate(Device device, Command command) {
-        AndroidCommands.Action action = commands.translate(command, devicePolicies.workProfile(device));
+        return translateCommand(device, command) instanceof CommandTranslation.Translated translated
+                ? Optional.of(translated.command()) : Optional.empty();
+    }
+
+    /**
+     * What the worker carries out for the command: a setting merged into the device's one policy (refused with the
+     * compiler's reason when Android cannot express its values), or an Android Management API action
+     * ({@link AndroidCommands}, the worker's own translation); or why Android cannot carry it out.
+     */
+    @Override
+    public CommandTranslation translateCommand(Device device, Command command) {
+        Map<String, Object> parameters = command.parameters();
+        boolean workProfile = devicePolicies.workProfile(device);
+        if (command.type() == CommandType.INSTALL_PROFILE) {
+            if (!(parameters.get("settingKey") instanceof String key) || !(parameters.get("settingType") instanceof String type)
+                    || !(parameters.get("value") instanceof Map<?, ?> value)) {
+                return CommandTranslation.refused("Android applies policy settings only: settingKey, settingType and value");
+            }
+            @SuppressWarnings("unchecked")
+            Setting setting = new Setting(type, key, (Map<String, Object>) value);
+            PolicyCompiler.Compiled compiled = compiler.compile(List.of(setting), workProfile);
+            if (compiled.refused().containsKey(key)) {
+                return CommandTranslation.refused(compiled.refused().get(key));
+            }
+            return CommandTranslation.translated(new NativeCommand("application/json", compiled.policy().toString().getBytes(StandardCharsets.UTF_8)));
+        }
+        if (command.type() == CommandType.REMOVE_PROFILE) {
+            // Leaving the setting out of the device's one policy.
+            return CommandTranslation.translated(new NativeCommand("application/json", "{\"policy\":true}".getBytes(StandardCharsets.UTF_8)));
+        }
+        AndroidCommands.Action action = commands.translate(command, workProfile);
         if (action instanceof AndroidCommands.Issue issue) {
-            return Optional.of(new NativeCommand("application/json", issue.command().toString().getBytes(StandardCharsets.UTF_8)));
+            return CommandTranslation.translated(new NativeCommand("application/json", issue.command().toString().getBytes(StandardCharsets.UTF_8)));
         }
         if (action instanceof AndroidCommands.Delete delete) {
             String flags = delete.wipeDataFlags().stream().map(flag -> "\"" + flag + "\"").collect(java.util.stream.Collectors.joining(","));
-            return Optional.of(new NativeCommand("application/json",
+            return CommandTranslation.translated(new NativeCommand("application/json",
                     ("{\"delete\":true,\"wipeDataFlags\":[" + flags + "]}").getBytes(StandardCharsets.UTF_8)));
         }
         if (action instanceof AndroidCommands.Refresh) {
-            return Optional.of(new NativeCommand("application/json", "{\"get\":true}".getBytes(StandardCharsets.UTF_8)));
+            return CommandTranslation.translated(new NativeCommand("application/json", "{\"get\":true}".getBytes(StandardCharsets.UTF_8)));
         }
-        return Optional.empty();
+        return CommandTranslation.refused(((AndroidCommands.Refuse) action).reason());
     }
 
     /** Hands the device's commands to the worker; true when the device is managed through the bound enterprise. */

@@ -128,6 +128,12 @@ public final class DeviceWork implements AutoCloseable {
         submit(device.id());
     }
 
+    /** Google could not be reached: the commands taken and not answered wait for the retry, which is not the device's failure. */
+    private void retryLater(DeviceId device, List<Command> taken) {
+        taken.forEach(command -> commands.inProgress(device, command.id()));
+        submitLater(device);
+    }
+
     private void submitLater(DeviceId device) {
         try {
             worker.schedule(() -> submit(device), settings.retryLater().toMillis(), TimeUnit.MILLISECONDS);
@@ -147,15 +153,19 @@ public final class DeviceWork implements AutoCloseable {
             List<Command> policyCommands = taken.stream()
                     .filter(command -> command.type() == CommandType.INSTALL_PROFILE || command.type() == CommandType.REMOVE_PROFILE).toList();
             if (!policyCommands.isEmpty() && !applyPolicy(device.get(), amapiName.get(), policyCommands)) {
-                submitLater(id);
+                retryLater(id, taken);
                 return;
             }
             for (Command command : taken) {
-                if (policyCommands.contains(command) || storage.get(OPERATION_PREFIX + command.id()).isPresent()) {
-                    continue; // a policy command handled above, or one Google is carrying out: its operation tells
+                if (storage.get(OPERATION_PREFIX + command.id()).isPresent()) {
+                    commands.inProgress(id, command.id()); // Google is carrying it out: its operation tells
+                    continue;
+                }
+                if (policyCommands.contains(command)) {
+                    continue; // handled above
                 }
                 if (!carryOut(device.get(), amapiName.get(), command)) {
-                    submitLater(id);
+                    retryLater(id, taken);
                     return;
                 }
             }

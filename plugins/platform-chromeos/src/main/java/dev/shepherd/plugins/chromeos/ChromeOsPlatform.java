@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.command.Command;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.platform.CommandTranslation;
 import dev.shepherd.api.platform.NativeCommand;
 import dev.shepherd.api.platform.PlatformSupport;
 import dev.shepherd.api.policy.NativePayload;
@@ -83,10 +84,45 @@ public final class ChromeOsPlatform implements PlatformSupport {
 
     @Override
     public Optional<NativeCommand> translate(Device device, Command command) {
+        return translateCommand(device, command) instanceof CommandTranslation.Translated translated
+                ? Optional.of(translated.command()) : Optional.empty();
+    }
+
+    /**
+     * What the worker carries out for the command: a setting's Chrome policies or network (as {@link #compile} gives
+     * them, which the org unit's policy is set from), a re-read of the device, or a Google command or action
+     * ({@link ChromeCommands}); or why ChromeOS cannot carry it out.
+     */
+    @Override
+    public CommandTranslation translateCommand(Device device, Command command) {
+        Map<String, Object> parameters = command.parameters();
         try {
-            return ChromeCommands.translate(command).map(work -> new NativeCommand("application/json", write(describe(work))));
+            switch (command.type()) {
+                case INSTALL_PROFILE -> {
+                    if (!(parameters.get("settingKey") instanceof String key) || !(parameters.get("settingType") instanceof String type)
+                            || !(parameters.get("value") instanceof Map<?, ?> value)) {
+                        return CommandTranslation.refused("ChromeOS applies policy settings only: settingKey, settingType and value");
+                    }
+                    @SuppressWarnings("unchecked")
+                    Setting setting = new Setting(type, key, (Map<String, Object>) value);
+                    List<NativePayload> payloads = compile(device, setting);
+                    return CommandTranslation.translated(new NativeCommand("application/json",
+                            write(payloads.stream().map(payload -> new String(payload.content(), java.nio.charset.StandardCharsets.UTF_8)).toList())));
+                }
+                case REMOVE_PROFILE -> {
+                    return CommandTranslation.translated(new NativeCommand("application/json", write(Map.of("remove", parameters))));
+                }
+                case REFRESH_INVENTORY -> {
+                    return CommandTranslation.translated(new NativeCommand("application/json", write(Map.of("refresh", true))));
+                }
+                default -> {
+                    return ChromeCommands.translate(command)
+                            .map(work -> CommandTranslation.translated(new NativeCommand("application/json", write(describe(work)))))
+                            .orElseGet(() -> CommandTranslation.refused("ChromeOS has no equivalent of " + command.type()));
+                }
+            }
         } catch (IllegalArgumentException e) {
-            return Optional.empty();
+            return CommandTranslation.refused(e.getMessage());
         }
     }
 

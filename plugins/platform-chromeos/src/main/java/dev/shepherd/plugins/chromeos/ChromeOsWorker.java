@@ -267,6 +267,7 @@ public final class ChromeOsWorker implements AutoCloseable {
         }
         for (Command command : bus.take(deviceId, TAKE_AT_ONCE)) {
             if (storage.get(ISSUED_PREFIX + command.id()).isPresent()) {
+                bus.inProgress(deviceId, command.id());
                 continue; // issued already; its result is polled
             }
             try {
@@ -275,6 +276,7 @@ public final class ChromeOsWorker implements AutoCloseable {
             } catch (GoogleException e) {
                 if (e.retriable()) {
                     log.info("Command {} for {} stays queued: {}", command.id(), deviceId, e.getMessage());
+                    bus.inProgress(deviceId, command.id());
                 } else {
                     bus.report(deviceId, failed(command, e.getMessage()));
                 }

@@ -1,15 +1,19 @@
 package dev.shepherd.plugins.windows;
 
+import dev.shepherd.api.command.Command;
 import dev.shepherd.api.config.PluginConfig;
 import dev.shepherd.api.config.PluginIdentity;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.platform.CommandTranslation;
 import dev.shepherd.api.platform.EnrollmentArtifact;
 import dev.shepherd.api.platform.EnrollmentInvitation;
+import dev.shepherd.api.platform.NativeCommand;
 import dev.shepherd.api.platform.PlatformSupport;
 import dev.shepherd.plugins.windows.csp.SettingCsps;
 import dev.shepherd.plugins.windows.management.ManagementEndpoint;
 import dev.shepherd.plugins.windows.enrollment.EnrollmentUrls;
+import dev.shepherd.plugins.windows.management.WindowsCommandTranslator;
 import dev.shepherd.plugins.windows.push.WnsPusher;
 import dev.shepherd.plugins.windows.xml.SafeXml;
 import jakarta.inject.Inject;
@@ -34,9 +38,11 @@ public final class WindowsPlatform implements PlatformSupport {
     private final PluginConfig config;
     private final PluginIdentity identity;
     private final WnsPusher pusher;
+    private final WindowsCommandTranslator translator;
 
     @Inject
-    public WindowsPlatform(PluginConfig config, PluginIdentity identity, WnsPusher pusher) {
+    public WindowsPlatform(PluginConfig config, PluginIdentity identity, WnsPusher pusher, WindowsCommandTranslator translator) {
+        this.translator = requireNonNull(translator, "translator is null");
         this.config = requireNonNull(config, "config is null");
         this.identity = requireNonNull(identity, "identity is null");
         this.pusher = requireNonNull(pusher, "pusher is null");
@@ -52,6 +58,18 @@ public final class WindowsPlatform implements PlatformSupport {
     @Override
     public Platform platform() {
         return Platform.WINDOWS;
+    }
+
+    @Override
+    public Optional<NativeCommand> translate(Device device, Command command) {
+        return translateCommand(device, command) instanceof CommandTranslation.Translated translated
+                ? Optional.of(translated.command()) : Optional.empty();
+    }
+
+    /** The SyncML the management endpoint sends for the command, or why Windows cannot carry it out. */
+    @Override
+    public CommandTranslation translateCommand(Device device, Command command) {
+        return translator.translateCommand(device.id(), command);
     }
 
     @Override

@@ -7,6 +7,7 @@ import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.policy.SettingState;
+import dev.shepherd.command.CommandNotSupportedException;
 import dev.shepherd.command.CommandRecord;
 import dev.shepherd.command.CommandRequest;
 import dev.shepherd.group.Group;
@@ -41,6 +42,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -52,6 +54,7 @@ import static org.awaitility.Awaitility.await;
 class WindowsManagementIT {
 
     private static final String PATH = "/mdm/windows/ManagementServer/MDM.svc";
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String DEVICE_LOCK = "./Device/Vendor/MSFT/Policy/Config/DeviceLock/";
 
     @TempDir
@@ -187,20 +190,64 @@ class WindowsManagementIT {
     }
 
     @Test
-    void aWipeIsAcknowledgedAndACommandWithoutWindowsEquivalentFailsWithAReason() throws Exception {
+    void aWipeIsAcknowledgedAndACommandWithoutWindowsEquivalentIsRefusedWithAReason() throws Exception {
         WindowsDmClient pc = enrolledPc("1C1C1C1C1C1C1C1C1C1C1C1C1C1C1C1C");
         pc.session();
         DeviceId id = deviceId(pc);
         CommandRecord wipe = kernel.commands().issue(TestKernel.ADMIN, id, new CommandRequest(CommandType.WIPE, Map.of("protected", true), 0,
                 Optional.empty()));
-        CommandRecord lostMode = kernel.commands().issue(TestKernel.ADMIN, id, CommandRequest.of(CommandType.LOST_MODE_ON));
+        assertThatThrownBy(() -> kernel.commands().issue(TestKernel.ADMIN, id, CommandRequest.of(CommandType.LOST_MODE_ON)))
+                .isInstanceOf(CommandNotSupportedException.class).hasMessage("LOST_MODE_ON has no equivalent on Windows");
         pc.session();
 
         assertThat(pc.executed()).containsExactly("./Device/Vendor/MSFT/RemoteWipe/doWipeProtected");
         assertThat(kernel.commands().get(wipe.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
-        CommandRecord failed = kernel.commands().get(lostMode.command().id()).orElseThrow();
-        assertThat(failed.command().state()).isEqualTo(CommandState.FAILED);
-        assertThat(failed.errorReason()).hasValue("LOST_MODE_ON has no equivalent on Windows");
+        assertThat(kernel.commands().history(id, Optional.empty(), 100))
+                .noneMatch(command -> command.command().type() == CommandType.LOST_MODE_ON);
+    }
+
+    @Test
+    void commandsWindowsCannotCarryOutAreRefusedAtIssueWithTheReasonAndNeverQueued() throws Exception {
+        WindowsDmClient pc = enrolledPc("4C4C4C4C4C4C4C4C4C4C4C4C4C4C4C4C");
+        pc.session();
+        DeviceId id = deviceId(pc);
+        int before = kernel.commands().history(id, Optional.empty(), 100).size();
+
+        HttpResponse<String> lostMode = admin("/api/v1/devices/" + id + "/commands", Map.of("type", "LOST_MODE_ON",
+                "parameters", Map.of("message", "Call IT")));
+        assertThat(lostMode.statusCode()).isEqualTo(400);
+        assertThat(lostMode.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("application/problem+json"));
+        assertThat(JSON.readTree(lostMode.body()).path("detail").asText()).isEqualTo("LOST_MODE_ON has no equivalent on Windows");
+        HttpResponse<String> malformed = admin("/api/v1/devices/" + id + "/commands", Map.of("type", "RAW",
+                "parameters", Map.of("syncml", "<Get><Item>")));
+        assertThat(malformed.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(malformed.body()).path("detail").asText()).contains("malformed XML");
+        assertThat(kernel.commands().history(id, Optional.empty(), 100)).hasSize(before);
+
+        // In a fan-out, the PC's command is recorded FAILED with the same reason rather than queued.
+        HttpResponse<String> batch = admin("/api/v1/command-batches", Map.of("type", "SHUT_DOWN",
+                "target", Map.of("deviceIds", List.of(id.toString()))));
+        assertThat(batch.statusCode()).isEqualTo(201);
+        String batchId = JSON.readTree(batch.body()).path("id").asText();
+        await().atMost(Duration.ofSeconds(20)).until(() -> kernel.commands().batch(batchId).orElseThrow().materialized() == 1);
+        assertThat(kernel.commands().history(id, Optional.empty(), 1)).singleElement().satisfies(refused -> {
+            assertThat(refused.command().state()).isEqualTo(CommandState.FAILED);
+            assertThat(refused.errorReason()).hasValue("SHUT_DOWN has no equivalent on Windows");
+        });
+
+        // What Windows can carry out is queued and sent as it was checked.
+        assertThat(admin("/api/v1/devices/" + id + "/commands", Map.of("type", "RAW", "parameters", Map.of("syncml",
+                "<Get><Item><Target><LocURI>./DevDetail/Ext/Microsoft/TotalRAM</LocURI></Target></Item></Get>"))).statusCode()).isEqualTo(201);
+        pc.session();
+        assertThat(kernel.commands().history(id, Optional.empty(), 1)).singleElement()
+                .satisfies(raw -> assertThat(raw.command().state()).isEqualTo(CommandState.ACKNOWLEDGED));
+    }
+
+    private HttpResponse<String> admin(String path, Map<String, Object> body) throws Exception {
+        return server.send(java.net.http.HttpRequest.newBuilder(server.uri(path))
+                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build());
     }
 
     @Test

@@ -1,12 +1,10 @@
 package dev.shepherd.plugins.windows.management;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.command.Command;
 import dev.shepherd.api.command.CommandBus;
 import dev.shepherd.api.config.ServerAddress;
-import dev.shepherd.plugins.windows.enrollment.ProvisioningDocument;
 import dev.shepherd.api.command.CommandResult;
 import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.command.CommandType;
@@ -42,11 +40,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -97,6 +92,7 @@ public final class ManagementEndpoint implements DeviceEndpoint {
     private final ServerAddress address;
     private final PluginStorage storage;
     private final Sessions sessions;
+    private final WindowsCommandTranslator translator;
 
     @Inject
     public ManagementEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage,
@@ -107,6 +103,7 @@ public final class ManagementEndpoint implements DeviceEndpoint {
         this.authority = requireNonNull(authority, "authority is null");
         this.storage = requireNonNull(storage, "storage is null");
         this.sessions = requireNonNull(sessions, "sessions is null");
+        this.translator = new WindowsCommandTranslator(storage, authority, address);
     }
 
     @Override
@@ -302,15 +299,17 @@ public final class ManagementEndpoint implements DeviceEndpoint {
         int budget = Math.min(maxMsgSize, MAX_MESSAGE_BYTES) * 3 / 4 - out.stream().mapToInt(command -> SyncMlWriter.write(command).length()).sum();
         int added = 0;
         for (int round = 0; round < 20 && added < COMMANDS_PER_MESSAGE; round++) {
-            // The bus hands out this session's unanswered commands again too; they are skipped.
-            List<Command> next = commands.take(session.device(), session.awaitingCommands() + COMMANDS_PER_MESSAGE)
-                    .stream().filter(command -> !session.delivered(command.id())).toList();
+            // The bus hands out this session's unanswered commands again too; they are skipped, and still on their way.
+            List<Command> taken = commands.take(session.device(), session.awaitingCommands() + COMMANDS_PER_MESSAGE);
+            taken.stream().filter(command -> session.delivered(command.id()))
+                    .forEach(command -> commands.inProgress(session.device(), command.id()));
+            List<Command> next = taken.stream().filter(command -> !session.delivered(command.id())).toList();
             if (next.isEmpty()) {
                 return;
             }
             for (Command command : next) {
-                WindowsCommands.Translation translation = WindowsCommands.translate(command, installedValue(session, command),
-                        this::scepRootThumbprint);
+                // The same translation that checked the command when it was issued.
+                WindowsCommands.Translation translation = translator.translate(session.device(), command);
                 if (translation.refusal().isPresent()) {
                     report(session, command, CommandState.FAILED, Map.of(), translation.refusal());
                     continue;
@@ -321,7 +320,8 @@ public final class ManagementEndpoint implements DeviceEndpoint {
                 }
                 int size = translation.commands().stream().mapToInt(sync -> SyncMlWriter.write(sync).length()).sum();
                 if (added > 0 && size > budget) {
-                    // Left SENT; the bus hands it out again with the next message.
+                    // Left SENT; the bus hands it out again with the next message, which is not the PC's failure.
+                    commands.inProgress(session.device(), command.id());
                     return;
                 }
                 InFlight inFlight = new InFlight(InFlight.Purpose.COMMAND, Optional.of(command));
@@ -427,33 +427,6 @@ public final class ManagementEndpoint implements DeviceEndpoint {
         }
     }
 
-    /** The kernel CA's thumbprint for its own SCEP service, so certificate settings can use it. */
-    private Optional<String> scepRootThumbprint(String scepUrl) {
-        return scepUrl.equals(address.publicUrl() + authority.scepPath())
-                ? Optional.of(ProvisioningDocument.thumbprint(authority.certificate())) : Optional.empty();
-    }
-
-    /**
-     * The value a setting is installed with: what a REMOVE_PROFILE must undo exactly, and what an INSTALL_PROFILE of a
-     * new value replaces.
-     */
-    private Optional<Map<String, Object>> installedValue(Session session, Command command) {
-        if ((command.type() != CommandType.REMOVE_PROFILE && command.type() != CommandType.INSTALL_PROFILE)
-                || !(command.parameters().get("settingKey") instanceof String key)) {
-            return Optional.empty();
-        }
-        return storage.get(settingKey(session, key)).map(bytes -> {
-            try {
-                Map<String, Object> stored = JSON.readValue(bytes, new TypeReference<Map<String, Object>>() { });
-                @SuppressWarnings("unchecked")
-                Map<String, Object> value = (Map<String, Object>) stored.get("value");
-                return value;
-            } catch (java.io.IOException e) {
-                throw new IllegalStateException("the stored value of setting " + key + " is unreadable", e);
-            }
-        });
-    }
-
     private static byte[] json(Map<String, Object> value) {
         try {
             return JSON.writeValueAsBytes(value);
@@ -479,16 +452,10 @@ public final class ManagementEndpoint implements DeviceEndpoint {
     }
 
     private static String settingPrefix(Session session) {
-        return "setting/" + session.device() + "/";
+        return WindowsCommandTranslator.settingPrefix(session.device());
     }
 
-    /** Setting keys are the admin's; a hash keeps the storage key within its 200 characters whatever they are. */
     private static String settingKey(Session session, String settingKey) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(settingKey.getBytes(StandardCharsets.UTF_8));
-            return settingPrefix(session) + HexFormat.of().formatHex(digest);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK lacks SHA-256", e);
-        }
+        return WindowsCommandTranslator.settingKey(session.device(), settingKey);
     }
 }

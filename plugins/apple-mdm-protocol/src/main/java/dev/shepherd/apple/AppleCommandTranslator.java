@@ -1,0 +1,215 @@
+package dev.shepherd.apple;
+
+import com.dd.plist.NSArray;
+import com.dd.plist.NSData;
+import com.dd.plist.NSDictionary;
+import com.dd.plist.NSObject;
+import dev.shepherd.api.command.Command;
+import dev.shepherd.api.command.CommandType;
+import dev.shepherd.api.config.PluginStorage;
+import dev.shepherd.api.config.SecretSealer;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.policy.PolicyService;
+import dev.shepherd.api.policy.Setting;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The one translation of kernel commands into Apple command plists. The platform support asks it when a command is
+ * issued, the MDM endpoint when it delivers the command, so what is refused at issue and what is sent never disagree.
+ *
+ * <p>Besides what {@link AppleCommands} cannot express, it refuses what Apple forbids on the device: commands a
+ * user-enrolled device does not take, a RAW command whose RequestType the OS does not know ({@link AppleSchema}), and
+ * on an iPhone or iPad known to be unsupervised (its inventory said {@code IsSupervised} false) the commands, Settings
+ * items, profile payloads and payload keys Apple's schemas mark supervised-only.
+ */
+public final class AppleCommandTranslator {
+
+    /** Where the device's supervision, as its inventory last reported it, is kept ({@code true} or {@code false}). */
+    static final String SUPERVISED = "supervised/";
+    static final String UNLOCK_TOKEN = "unlock-token/";
+
+    /** What a command becomes. */
+    public sealed interface Translation {
+    }
+
+    /** @param plist the command to send */
+    public record Plist(NSDictionary plist) implements Translation {
+        public Plist {
+            requireNonNull(plist, "plist is null");
+        }
+    }
+
+    /**
+     * A setting delivered declaratively: {@link DeviceDeclarations} sends it, through a DeclarativeManagement command.
+     *
+     * @param declarations what the setting compiles to
+     */
+    public record Declarative(List<DeclarativeManagement.Declaration> declarations) implements Translation {
+        public Declarative {
+            declarations = List.copyOf(declarations);
+        }
+    }
+
+    /** @param reason why the device cannot carry out the command */
+    public record Refused(String reason) implements Translation {
+        public Refused {
+            requireNonNull(reason, "reason is null");
+        }
+    }
+
+    private final PluginStorage storage;
+    private final SecretSealer sealer;
+    private final PolicyService policies;
+    private final SettingDelivery delivery;
+    private final Platform platform;
+    private final SettingProfiles.Os os;
+
+    public AppleCommandTranslator(PluginStorage storage, SecretSealer sealer, PolicyService policies, SettingDelivery delivery,
+                                  Platform platform, SettingProfiles.Os os) {
+        this.storage = requireNonNull(storage, "storage is null");
+        this.sealer = requireNonNull(sealer, "sealer is null");
+        this.policies = requireNonNull(policies, "policies is null");
+        this.delivery = requireNonNull(delivery, "delivery is null");
+        this.platform = requireNonNull(platform, "platform is null");
+        this.os = requireNonNull(os, "os is null");
+    }
+
+    /**
+     * @param device the kernel's device
+     * @param deviceKey the key the device's messages are kept under (its UDID, or its EnrollmentID's key)
+     * @param userEnrolled whether the device is user-enrolled (personal)
+     * @param command the command
+     * @return the plist, a declarative delivery, or the reason the device cannot carry the command out; never throws
+     *         for a malformed command
+     */
+    public Translation translate(DeviceId device, String deviceKey, boolean userEnrolled, Command command) {
+        requireNonNull(device, "device is null");
+        requireNonNull(deviceKey, "deviceKey is null");
+        requireNonNull(command, "command is null");
+        try {
+            if (declarativeSetting(command)) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> value = (Map<String, Object>) command.parameters().get("value");
+                return new Declarative(SettingDeclarations.compile((String) command.parameters().get("settingKey"),
+                        (String) command.parameters().get("settingType"), value, os));
+            }
+            // The unlock token is read and unsealed only for the one command that needs it.
+            Optional<byte[]> unlockToken = command.type() == CommandType.CLEAR_PASSCODE
+                    ? storage.get(UNLOCK_TOKEN + deviceKey).map(sealer::open) : Optional.empty();
+            Optional<NSDictionary> plist = AppleCommands.toPlist(command, unlockToken, os, name -> certificateSetting(device, name));
+            if (plist.isEmpty()) {
+                return new Refused(command.type() + " has no equivalent on " + platform.id() + " (or lacks a parameter it needs)");
+            }
+            Optional<String> refusal = refusal(plist.get(), deviceKey, userEnrolled, command);
+            return refusal.isPresent() ? new Refused(refusal.get()) : new Plist(plist.get());
+        } catch (PlistException e) {
+            return new Refused("the " + command.type() + " command's plist is unusable: " + e.getMessage());
+        } catch (SettingProfiles.UnsupportedSettingException e) {
+            return new Refused(e.getMessage());
+        } catch (RuntimeException e) {
+            // A parameter of the wrong shape (bad base64, a number where text belongs): the command's fault, not the plugin's.
+            return new Refused(command.type() + " cannot be expressed on " + platform.id() + ": " + e.getMessage());
+        }
+    }
+
+    /** Whether the device is known to be unsupervised: its inventory reported IsSupervised false. */
+    boolean knownUnsupervised(String deviceKey) {
+        return storage.get(SUPERVISED + deviceKey).map(value -> new String(value, StandardCharsets.UTF_8).equals("false")).orElse(false);
+    }
+
+    /** Remembers the device's supervision as its inventory reports it. */
+    void recordSupervision(String deviceKey, Map<String, String> inventory) {
+        Optional.ofNullable(inventory.get("apple.IsSupervised")).or(() -> Optional.ofNullable(inventory.get("apple.security.IsSupervised")))
+                .map(value -> Boolean.toString(Boolean.parseBoolean(value)))
+                .ifPresent(value -> storage.put(SUPERVISED + deviceKey, value.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private boolean declarativeSetting(Command command) {
+        Map<String, Object> parameters = command.parameters();
+        return command.type() == CommandType.INSTALL_PROFILE && parameters.get("settingKey") instanceof String
+                && parameters.get("settingType") instanceof String type && delivery.declarative(type)
+                && parameters.get("value") instanceof Map<?, ?>;
+    }
+
+    private Optional<String> refusal(NSDictionary plist, String deviceKey, boolean userEnrolled, Command command) {
+        if (!(plist.objectForKey("Command") instanceof NSDictionary request) || Plists.string(request, "RequestType") == null) {
+            return Optional.of("an Apple command is a plist dictionary whose Command dictionary names a RequestType");
+        }
+        String requestType = Plists.string(request, "RequestType");
+        if (!AppleSchema.knownRequestTypes(os).contains(requestType)) {
+            return Optional.of("RequestType " + requestType + " is not an MDM command " + platform.id() + " knows (Apple's device-management schemas)");
+        }
+        if (userEnrolled && !AppleCommands.allowedInUserEnrollment(plist, os)) {
+            return Optional.of(command.type() + " is not allowed on a user-enrolled (personal) device");
+        }
+        if (os != SettingProfiles.Os.IOS || !knownUnsupervised(deviceKey)) {
+            return Optional.empty();
+        }
+        List<String> supervisedOnly = new ArrayList<>();
+        if (AppleSchema.supervisedCommands().contains(requestType)) {
+            supervisedOnly.add(requestType);
+        }
+        if (requestType.equals("Settings") && request.objectForKey("Settings") instanceof NSArray items) {
+            for (NSObject item : items.getArray()) {
+                if (item instanceof NSDictionary setting && AppleSchema.supervisedSettings().contains(Plists.string(setting, "Item"))) {
+                    supervisedOnly.add("Settings item " + Plists.string(setting, "Item"));
+                }
+            }
+        }
+        if (requestType.equals("InstallProfile") && request.objectForKey("Payload") instanceof NSData payload) {
+            supervisedOnly.addAll(supervisedOnlyIn(payload.bytes()));
+        }
+        if (supervisedOnly.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(String.join(", ", supervisedOnly) + " need" + (supervisedOnly.size() == 1 ? "s" : "")
+                + " a supervised device (Apple's device-management schemas mark " + (supervisedOnly.size() == 1 ? "it" : "them")
+                + " supervised-only); this device reports IsSupervised false");
+    }
+
+    /** The supervised-only payload types and keys a profile holds; none for a signed profile, which is not read here. */
+    private static List<String> supervisedOnlyIn(byte[] profileBytes) {
+        NSDictionary profile;
+        try {
+            profile = Plists.dictionary(profileBytes);
+        } catch (PlistException signedOrMalformed) {
+            return List.of();
+        }
+        List<String> found = new ArrayList<>();
+        TreeSet<String> topLevel = new TreeSet<>(AppleSchema.supervisedPayloadKeys("TopLevel"));
+        topLevel.retainAll(List.of(profile.allKeys()));
+        topLevel.forEach(key -> found.add("profile key " + key));
+        if (profile.objectForKey("PayloadContent") instanceof NSArray payloads) {
+            for (NSObject item : payloads.getArray()) {
+                if (!(item instanceof NSDictionary payload) || Plists.string(payload, "PayloadType") == null) {
+                    continue;
+                }
+                String type = Plists.string(payload, "PayloadType");
+                if (AppleSchema.supervisedPayloadTypes().contains(type)) {
+                    found.add("payload " + type);
+                    continue;
+                }
+                TreeSet<String> keys = new TreeSet<>(AppleSchema.supervisedPayloadKeys(type));
+                keys.retainAll(List.of(payload.allKeys()));
+                keys.forEach(key -> found.add(type + " key " + key));
+            }
+        }
+        return found;
+    }
+
+    /** The device's certificate setting of a name, which a VPN setting may refer to. */
+    private Optional<Map<String, Object>> certificateSetting(DeviceId device, String name) {
+        return policies.effectivePolicy(device).settings().stream()
+                .filter(setting -> setting.type().equals("certificate") && name.equals(setting.value().get("name")))
+                .findFirst().map(Setting::value);
+    }
+}
