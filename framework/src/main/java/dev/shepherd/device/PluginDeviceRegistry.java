@@ -51,7 +51,11 @@ public final class PluginDeviceRegistry implements DeviceRegistry {
 
     @Override
     public void recordUnenrolled(DeviceId id, String reason) {
-        devices.changeStatus(actor, id, DeviceStatus.RETIRED, "unenrolled by the device: " + reason);
+        // A device whose management an admin already ended (retired or wiped) stays as the admin left it.
+        if (devices.get(id).map(device -> device.device().status() != DeviceStatus.RETIRED
+                && device.device().status() != DeviceStatus.WIPED).orElse(false)) {
+            devices.changeStatus(actor, id, DeviceStatus.RETIRED, "unenrolled by the device: " + reason);
+        }
     }
 
     @Override

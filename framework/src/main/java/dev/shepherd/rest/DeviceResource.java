@@ -120,7 +120,10 @@ final class DeviceResource {
                                     .orElseThrow(() -> notFound(request));
                             return ApiResponse.ok(record).withHeader("ETag", "\"" + record.version() + "\"");
                         }),
-                lifecycle("retire", DeviceStatus.RETIRED, "Retire a device: it is no longer managed"),
+                ending("retire", false, Permission.DEVICE_WRITE,
+                        "Retire a device: it is told to leave management (its enrollment removed), its identity revoked"),
+                ending("wipe", true, Permission.DEVICE_WIPE,
+                        "Wipe a corporate device: it is told to erase itself, and leaves management with its identity revoked"),
                 lifecycle("quarantine", DeviceStatus.QUARANTINED, "Quarantine a device"),
                 lifecycle("release", DeviceStatus.ENROLLED, "Release a device from quarantine"),
                 AdminRoute.post("/api/v1/devices/import", Permission.DEVICE_WRITE).tag("devices")
@@ -177,6 +180,17 @@ final class DeviceResource {
                 AdminRoute.get("/api/v1/devices/{id}/compliance", Permission.COMPLIANCE_READ).tag("devices")
                         .summary("The device's compliance, failing rules and access decision").returns(AccessDecision.class)
                         .handle(request -> kernel.compliance().accessDecision(id(request)).orElseThrow(() -> notFound(request))));
+    }
+
+    /** Retire and wipe: the kernel's one way to end management ({@link dev.shepherd.command.ManagementEndings}). */
+    private AdminRoute ending(String action, boolean wipe, Permission permission, String summary) {
+        return AdminRoute.post("/api/v1/devices/{id}/" + action, permission).tag("devices").summary(summary)
+                .body(Reason.class).returns(DeviceRecord.class).handle(request -> {
+                    Optional<String> reason = request.exchange().getRequestContentLength() > 0
+                            ? request.body(Reason.class).reason() : Optional.empty();
+                    return kernel.managementEndings().end(request.actor(), id(request), wipe, reason.orElse("by an admin"))
+                            .orElseThrow(() -> notFound(request)).device();
+                });
     }
 
     private AdminRoute lifecycle(String action, DeviceStatus target, String summary) {

@@ -2,6 +2,7 @@ package dev.shepherd.server;
 
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.command.CommandService;
+import dev.shepherd.command.ManagementEndings;
 import dev.shepherd.compliance.ComplianceService;
 import dev.shepherd.device.DeviceService;
 import dev.shepherd.directory.DirectoryService;
@@ -43,11 +44,13 @@ import static java.util.Objects.requireNonNull;
  * @param webhooks webhooks and their deliveries
  * @param directory the people devices belong to
  * @param certificateAuthority the CA for device identities
+ * @param managementEndings retiring and wiping devices, the same on every platform
  */
 public record Kernel(Transactions transactions, Json json, Clock clock, KernelEventBus bus, EventLog events, AuditLog audit,
                      EnrollmentTokens enrollmentTokens, DeviceService devices, CommandService commands, GroupService groups,
                      PolicyService policies, ComplianceService compliance,
-                     WebhookService webhooks, DirectoryService directory, KernelCertificateAuthority certificateAuthority) {
+                     WebhookService webhooks, DirectoryService directory, KernelCertificateAuthority certificateAuthority,
+                     ManagementEndings managementEndings) {
 
     public Kernel {
         requireNonNull(transactions, "transactions is null");
@@ -65,6 +68,7 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
         requireNonNull(webhooks, "webhooks is null");
         requireNonNull(directory, "directory is null");
         requireNonNull(certificateAuthority, "certificateAuthority is null");
+        requireNonNull(managementEndings, "managementEndings is null");
     }
 
     /**
@@ -89,6 +93,7 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER).build());
         return new Kernel(transactions, json, clock, bus, events, audit, tokens, devices, commands, groups, policies, compliance,
                 webhooks, new DirectoryService(transactions, audit, json, clock),
-                KernelCertificateAuthority.open(transactions, secrets, json, clock));
+                KernelCertificateAuthority.open(transactions, secrets, json, clock),
+                new ManagementEndings(transactions, devices, commands, audit, json));
     }
 }

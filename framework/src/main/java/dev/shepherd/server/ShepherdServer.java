@@ -116,6 +116,7 @@ public final class ShepherdServer implements AutoCloseable {
         secretSweep.sweepKnownTypes();
         registry.addListener(secretSweep);
         kernel.policies().setPlatformSupport(platforms::supportedSettingTypes);
+        kernel.managementEndings().setPlatforms(platforms::endManagement);
 
         PushScheduler pushes = new PushScheduler(kernel.devices(), kernel.commands(), platforms::wake, config.commands().pushRate());
         closeInReverse.add(pushes);

@@ -16,6 +16,7 @@ import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.EnrollmentClaim;
 import dev.shepherd.api.device.EnrollmentMethod;
 import dev.shepherd.api.device.EnrollmentRefusedException;
@@ -59,6 +60,8 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
     /** Marks a DeclarativeManagement command sent for a setting until the device acknowledges it. */
     private static final String SYNC_COMMAND = "ddm-command/";
     private static final String PARTIAL_LIST = "partial-list/";
+    /** Marks the command that ends a device's management until the device answers it. */
+    private static final String FINAL_COMMAND = "final-command/";
 
     private final DeviceRegistry registry;
     private final CommandBus commands;
@@ -138,6 +141,10 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             if (bound.isPresent() && !bound.get().equals(sender.deviceKey())) {
                 return DeviceResponse.text(403, "this identity certificate belongs to another device");
             }
+            if (bound.isPresent() && deviceOf(bound.get()).map(this::ended).orElse(false)) {
+                // The identity of a retired or wiped device cannot enroll it again; only a new enrollment can.
+                return DeviceResponse.text(403, "the management of device " + sender.id() + " has ended; it must enroll anew");
+            }
             return authenticate(message, certificate);
         }
         if (bound.isEmpty() || !bound.get().equals(sender.deviceKey())) {
@@ -151,6 +158,10 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             return userChannelCheckIn(message, device.get());
         }
         String key = sender.deviceKey();
+        if (ended(device.get()) && !message.messageType().equals("CheckOut")) {
+            // Until it answers its final command, a retired or wiped device may only fetch that command or leave.
+            return DeviceResponse.text(403, "the management of device " + sender.id() + " has ended");
+        }
         if (sender.userEnrolled() && message.messageType().endsWith("BootstrapToken")) {
             return DeviceResponse.text(400, "Apple forbids bootstrap tokens under user enrollment");
         }
@@ -167,9 +178,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             }
             case "CheckOut" -> {
                 registry.recordUnenrolled(device.get(), "the device sent CheckOut");
-                bindings.unbind(certificate.serialNumber());
-                declarations.forget(key);
-                authority.revoke(certificate.serialNumber());
+                endIdentity(certificate, key);
                 return ok();
             }
             case "SetBootstrapToken" -> {
@@ -288,7 +297,11 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         if (device.isEmpty()) {
             return DeviceResponse.text(403, "device " + sender.id() + " has not authenticated");
         }
+        boolean ended = ended(device.get());
         if (sender.userChannel()) {
+            if (ended) {
+                return DeviceResponse.text(403, "the management of device " + sender.id() + " has ended");
+            }
             if (storage.get(userKey(sender) + "/push-token").isEmpty()) {
                 return DeviceResponse.text(403, "user " + sender.userId().get() + " has no user channel on device " + sender.id());
             }
@@ -321,7 +334,14 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 // The kernel has just marked the setting INSTALLED; a status report that came first may say otherwise.
                 declarations.reapply(sender.deviceKey(), settingReports(device.get()));
             }
-            if (result.state() == CommandState.ACKNOWLEDGED) {
+            if (storage.delete(FINAL_COMMAND + report.commandUuid().get()) && result.state() != CommandState.NOT_NOW) {
+                // The device has answered the command that ends its management (an erase, the removal of its enrollment
+                // profile): its identity is worth nothing from now on.
+                endIdentity(certificate, sender.deviceKey());
+                log.info("Device {} answered its final command ({}); its identity certificate is revoked", device.get(), report.status());
+                return ok();
+            }
+            if (result.state() == CommandState.ACKNOWLEDGED && !ended) {
                 recordInventory(device.get(), report);
             }
             if (Inventory.listPrefix(report.body()).isPresent() || result.state() == CommandState.FAILED) {
@@ -329,7 +349,20 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 storage.delete(PARTIAL_LIST + report.commandUuid().get());
             }
         }
-        return nextCommand(device.get(), sender);
+        return nextCommand(device.get(), sender, ended);
+    }
+
+    /** The certificate speaks for nobody any more: unbound, the device's declarations forgotten, revoked at the CA. */
+    private void endIdentity(IssuedCertificate certificate, String deviceKey) {
+        bindings.unbind(certificate.serialNumber());
+        declarations.forget(deviceKey);
+        authority.revoke(certificate.serialNumber());
+    }
+
+    /** Whether an admin has ended the device's management (retired or wiped it). */
+    private boolean ended(DeviceId device) {
+        return registry.find(device).map(found -> found.status() == DeviceStatus.RETIRED || found.status() == DeviceStatus.WIPED)
+                .orElse(true);
     }
 
     /** A complete list replaces what was recorded under its prefix; an answer to a filtered request only adds. */
@@ -351,8 +384,13 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         }
     }
 
-    /** The next command the device can carry out; those it cannot are failed with the reason, and the next offered. */
-    private DeviceResponse nextCommand(DeviceId device, Sender sender) {
+    /**
+     * The next command the device can carry out; those it cannot are failed with the reason, and the next offered.
+     *
+     * @param ended whether the device's management has ended: the kernel then hands out only the final command, which
+     *        is remembered so that its answer revokes the device's identity
+     */
+    private DeviceResponse nextCommand(DeviceId device, Sender sender, boolean ended) {
         for (int attempt = 0; attempt < 20; attempt++) {
             List<Command> next = commands.take(device, 1);
             if (next.isEmpty()) {
@@ -373,6 +411,9 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 if (plist.isPresent() && sender.userEnrolled() && !AppleCommands.allowedInUserEnrollment(plist.get(), os)) {
                     refusal = Optional.of(command.type() + " is not allowed on a user-enrolled (personal) device");
                 } else if (plist.isPresent()) {
+                    if (ended) {
+                        storage.put(FINAL_COMMAND + command.id(), new byte[0]);
+                    }
                     if (AppleCommands.partialAppList(plist.get())) {
                         // Kept durably until the answer, which then must not remove the apps it was not asked about.
                         storage.put(PARTIAL_LIST + command.id(), new byte[0]);

@@ -159,27 +159,39 @@ public final class ManagementEndpoint implements DeviceEndpoint {
             if (repeated.isPresent()) {
                 return DeviceResponse.of(200, SyncMl.CONTENT_TYPE, repeated.get());
             }
-            byte[] answer = SyncMlWriter.write(answer(session, message, opening, issued.get()));
+            byte[] answer = SyncMlWriter.write(answer(session, message, opening, issued.get(), ended(device.get())));
             session.answer(header.msgId(), answer);
             return DeviceResponse.of(200, SyncMl.CONTENT_TYPE, answer);
         }
     }
 
-    /** The PC's device, if the certificate speaks for the DeviceID the message names and the PC is still managed. */
+    /**
+     * The PC's device, if the certificate speaks for the DeviceID the message names. A retired or wiped PC still gets
+     * here until it has answered the command that ends its management (the kernel hands it nothing else), after which
+     * its certificate is revoked.
+     */
     private Optional<Device> deviceOf(IssuedCertificate certificate, String windowsDeviceId) {
         if (!windowsDeviceId.equals(certificate.bindings().get(HARDWARE_ID))) {
             return Optional.empty();
         }
         return registry.findByHardwareId(Platform.WINDOWS, HARDWARE_ID, windowsDeviceId)
-                .filter(device -> device.id().toString().equals(certificate.bindings().get("deviceId")))
-                .filter(device -> device.status() != DeviceStatus.RETIRED && device.status() != DeviceStatus.WIPED);
+                .filter(device -> device.id().toString().equals(certificate.bindings().get("deviceId")));
+    }
+
+    /** Whether an admin has ended the PC's management (retired or wiped it). */
+    private static boolean ended(Device device) {
+        return device.status() == DeviceStatus.RETIRED || device.status() == DeviceStatus.WIPED;
     }
 
     private static DeviceResponse forbidden(String windowsDeviceId) {
         return DeviceResponse.text(403, "this certificate does not speak for a managed PC with DeviceID " + windowsDeviceId);
     }
 
-    private SyncMl answer(Session session, SyncMl message, boolean opening, IssuedCertificate certificate) {
+    /**
+     * @param ended whether the PC's management has ended: it is then only handed its final command, reports nothing, and
+     *        leaves (its certificate revoked) as soon as it has answered that command, whatever the answer
+     */
+    private SyncMl answer(Session session, SyncMl message, boolean opening, IssuedCertificate certificate, boolean ended) {
         SyncHdr header = message.header();
         List<SyncCommand> out = new ArrayList<>();
         out.add(status(session, header.msgId(), "0", "SyncHdr", StatusCodes.OK));
@@ -214,14 +226,19 @@ public final class ManagementEndpoint implements DeviceEndpoint {
         }
         for (InFlight inFlight : answered) {
             unenrolled |= conclude(session, inFlight);
+            unenrolled |= ended && inFlight.purpose() == InFlight.Purpose.COMMAND;
         }
         if (unenrolled) {
             // The PC leaves management: its identity is worth nothing from now on, and it is offered no more commands.
             authority.revoke(certificate.serialNumber());
             sessions.forget(session.windowsDeviceId());
+            if (ended) {
+                forgetDevice(session);
+                log.info("PC {} answered the command that ends its management; its certificate is revoked", session.windowsDeviceId());
+            }
             return new SyncMl(header.reply(), out, true);
         }
-        if (opening && header.msgId().equals("1")) {
+        if (opening && header.msgId().equals("1") && !ended) {
             registry.recordCheckIn(session.device(), Instant.now());
             InFlight push = new InFlight(InFlight.Purpose.PUSH_CHANNEL, Optional.empty());
             out.add(session.send(WindowsCommands.toCommand(CspOperation.get(WindowsCommands.PUSH_CHANNEL)), push));
