@@ -45,6 +45,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -241,6 +242,57 @@ class WindowsManagementIT {
         assertThat(kernel.devices().get(deviceId(pc)).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
         assertThat(kernel.certificateAuthority().verify(List.of(enrolled.certificate()))).isEmpty();
         assertThat(pc.post(opening(pc.deviceId())).statusCode()).isEqualTo(403);
+    }
+
+    @Test
+    void aRetiredPcIsToldToUnenrollAndNothingElseThenItsCertificateIsRevokedAndItCannotComeBack() throws Exception {
+        Enrolled enrolled = enroll("5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A");
+        WindowsDmClient pc = client(enrolled);
+        pc.session();
+        DeviceId id = deviceId(pc);
+        CommandRecord lock = kernel.commands().issue(TestKernel.ADMIN, id, CommandRequest.of(CommandType.LOCK));
+
+        HttpResponse<String> retired = admin("/api/v1/devices/" + id + "/retire");
+        assertThat(retired.statusCode()).as(retired.body()).isEqualTo(200);
+        assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
+        assertThat(kernel.commands().get(lock.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.CANCELLED);
+
+        int receivedBefore = pc.received().size();
+        List<SyncMl> last = pc.session();
+        // Only the unenrollment: no lock, no inventory, no push channel query.
+        assertThat(pc.received().subList(receivedBefore, pc.received().size())).filteredOn(command -> !(command instanceof Status)).singleElement()
+                .satisfies(command -> assertThat(command.name()).isEqualTo("Exec"));
+        assertThat(pc.executed()).containsExactly("./Vendor/MSFT/DMClient/Provider/Shepherd/Unenroll");
+        assertThat(last.get(last.size() - 1).commands()).allMatch(Status.class::isInstance);
+
+        assertThat(kernel.certificateAuthority().verify(List.of(enrolled.certificate()))).isEmpty();
+        assertThat(pc.post(opening(pc.deviceId())).statusCode()).isEqualTo(403);
+        assertThatThrownBy(pc::unenroll).hasMessageContaining("403");
+        assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
+    }
+
+    @Test
+    void aWipedPcIsResetItsCertificateRevokedWhenItAnswersAndItStaysWiped() throws Exception {
+        Enrolled enrolled = enroll("7C7C7C7C7C7C7C7C7C7C7C7C7C7C7C7C");
+        WindowsDmClient pc = client(enrolled);
+        pc.session();
+        DeviceId id = deviceId(pc);
+
+        assertThat(admin("/api/v1/devices/" + id + "/wipe").statusCode()).isEqualTo(200);
+        assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.WIPED);
+        pc.session();
+
+        assertThat(pc.executed()).containsExactly("./Device/Vendor/MSFT/RemoteWipe/doWipe");
+        assertThat(kernel.certificateAuthority().verify(List.of(enrolled.certificate()))).isEmpty();
+        assertThat(pc.post(opening(pc.deviceId())).statusCode()).isEqualTo(403);
+        assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.WIPED);
+    }
+
+    private HttpResponse<String> admin(String path) {
+        return server.send(java.net.http.HttpRequest.newBuilder(server.uri(path))
+                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"reason\": \"leaving the company\"}")).build());
     }
 
     @Test
