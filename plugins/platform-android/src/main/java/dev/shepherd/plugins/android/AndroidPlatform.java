@@ -1,11 +1,13 @@
 package dev.shepherd.plugins.android;
 
 import dev.shepherd.api.command.Command;
+import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.config.PluginConfig;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.platform.EnrollmentArtifact;
 import dev.shepherd.api.platform.EnrollmentInvitation;
+import dev.shepherd.api.platform.ManagementEnd;
 import dev.shepherd.api.platform.NativeCommand;
 import dev.shepherd.api.platform.PlatformSupport;
 import dev.shepherd.api.policy.NativePayload;
@@ -19,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -70,6 +73,19 @@ public final class AndroidPlatform implements PlatformSupport {
         }
         return List.of(new NativePayload(setting.key(), "shepherd-" + compiled.hash(), "application/json",
                 compiled.policy().toString().getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * Ending management is {@code enterprises.devices.delete} either way, which Google follows with a wipe: the work
+     * profile's removal where Android manages only that (ENTERPRISE_WIPE), a factory reset of a fully managed device
+     * (WIPE; Android cannot release a fully managed device without one), with external storage too when it is wiped.
+     */
+    @Override
+    public Optional<ManagementEnd> endManagement(Device device, boolean wipe) {
+        if (devicePolicies.workProfile(device)) {
+            return Optional.of(new ManagementEnd(CommandType.ENTERPRISE_WIPE, Map.of("message", "Your organisation no longer manages this device.")));
+        }
+        return Optional.of(new ManagementEnd(CommandType.WIPE, wipe ? Map.of("wipeExternalStorage", true) : Map.of()));
     }
 
     @Override
