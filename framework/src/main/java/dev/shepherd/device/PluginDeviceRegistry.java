@@ -22,8 +22,10 @@ public final class PluginDeviceRegistry implements DeviceRegistry {
     private final Actor actor;
     private final DeviceService devices;
     private final EnrollmentTokens tokens;
+    private final RecoveryKeys recoveryKeys;
 
-    public PluginDeviceRegistry(String pluginId, DeviceService devices, EnrollmentTokens tokens) {
+    public PluginDeviceRegistry(String pluginId, DeviceService devices, EnrollmentTokens tokens, RecoveryKeys recoveryKeys) {
+        this.recoveryKeys = requireNonNull(recoveryKeys, "recoveryKeys is null");
         this.actor = Actor.plugin(requireNonNull(pluginId, "pluginId is null"));
         this.devices = requireNonNull(devices, "devices is null");
         this.tokens = requireNonNull(tokens, "tokens is null");
@@ -56,6 +58,11 @@ public final class PluginDeviceRegistry implements DeviceRegistry {
                 && device.device().status() != DeviceStatus.WIPED).orElse(false)) {
             devices.changeStatus(actor, id, DeviceStatus.RETIRED, "unenrolled by the device: " + reason);
         }
+    }
+
+    @Override
+    public boolean escrowRecoveryKey(DeviceId id, String kind, String key) {
+        return recoveryKeys.escrow(actor, requireNonNull(id, "id is null"), kind, key);
     }
 
     @Override

@@ -138,6 +138,16 @@ final class DeviceResource {
                                     device.ownership().orElse(Ownership.CORPORATE), device.hardwareIds(), device.tags().orElse(Set.of()))).toList();
                             return new Imported(kernel.devices().importDevices(request.actor(), imports).stream().map(DeviceId::toString).toList());
                         }),
+                AdminRoute.get("/api/v1/devices/{id}/recovery-keys", Permission.DEVICE_RECOVERY_KEY_READ).tag("devices")
+                        .summary("The disk-encryption recovery keys the device escrowed, current and replaced (every read is audited)")
+                        .returns(dev.shepherd.device.RecoveryKeys.Escrowed[].class).handle(request -> {
+                            device(request);
+                            List<dev.shepherd.device.RecoveryKeys.Escrowed> keys = kernel.recoveryKeys().read(request.actor(), id(request));
+                            if (keys.isEmpty()) {
+                                throw ApiException.notFound("device " + id(request) + " has escrowed no recovery key");
+                            }
+                            return ApiResponse.ok(keys).withHeader("Cache-Control", "no-store");
+                        }),
                 AdminRoute.get("/api/v1/devices/{id}/inventory", Permission.DEVICE_READ).tag("devices")
                         .summary("What the device reported").returns(Map.class).handle(request -> {
                             device(request);

@@ -183,7 +183,7 @@ public final class ShepherdServer implements AutoCloseable {
         PluginEnvironment environment = new PluginEnvironment(config.plugins().settings(),
                 new JdbcPluginKeyValueStore(database.dataSource()), database, kernel.events());
         environment.exportPerPlugin(DeviceRegistry.class,
-                pluginId -> new PluginDeviceRegistry(pluginId, kernel.devices(), kernel.enrollmentTokens()));
+                pluginId -> new PluginDeviceRegistry(pluginId, kernel.devices(), kernel.enrollmentTokens(), kernel.recoveryKeys()));
         environment.exportPerPlugin(dev.shepherd.api.group.GroupDirectory.class,
                 pluginId -> new dev.shepherd.group.PluginGroupDirectory(pluginId, kernel.groups()));
         environment.export(CommandBus.class, new PluginCommandBus(kernel.commands(), kernel.policies().secrets()::openMap));

@@ -73,6 +73,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
     private final SettingProfiles.Os os;
     private final PolicyService policies;
     private final DeviceDeclarations declarations;
+    private final FileVaultEscrow escrow;
 
     /**
      * @param config the plugin settings; {@code passcodeDelivery} chooses how passcodes are delivered ({@link SettingDelivery})
@@ -92,6 +93,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         this.bindings = new DeviceBindings(storage);
         this.platform = java.util.Objects.requireNonNull(platform, "platform is null");
         this.os = java.util.Objects.requireNonNull(os, "os is null");
+        this.escrow = new FileVaultEscrow(storage, sealer);
     }
 
     @Override
@@ -311,6 +313,11 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                     : DeviceResponse.text(400, "the user channel carries no commands; there is nothing to answer");
         }
         registry.recordCheckIn(device.get(), Instant.now());
+        // Taken out before the answer is recorded anywhere: the envelope belongs in the escrow, not in a command result.
+        Optional<byte[]> recoveryKey = takeRecoveryKey(report.body());
+        if (recoveryKey.isPresent() && report.status().equals("Acknowledged") && !ended) {
+            escrowRecoveryKey(device.get(), recoveryKey.get());
+        }
         if (report.status().equals("Idle")) {
             commands.requeueDeferred(device.get());
         } else if (report.commandUuid().isPresent()) {
@@ -350,6 +357,30 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             }
         }
         return nextCommand(device.get(), sender, ended);
+    }
+
+    /** SecurityInfo's FDE_PersonalRecoveryKeyCMS, removed from the answer. */
+    private static Optional<byte[]> takeRecoveryKey(NSDictionary body) {
+        if (body.objectForKey("SecurityInfo") instanceof NSDictionary security
+                && security.objectForKey("FDE_PersonalRecoveryKeyCMS") instanceof NSData envelope) {
+            security.remove("FDE_PersonalRecoveryKeyCMS");
+            return Optional.of(envelope.bytes());
+        }
+        return Optional.empty();
+    }
+
+    /** A Mac's personal recovery key, opened with the escrow key and handed to the kernel, which keeps it sealed. */
+    private void escrowRecoveryKey(DeviceId device, byte[] envelope) {
+        if (os != SettingProfiles.Os.MACOS) {
+            return;
+        }
+        try {
+            if (registry.escrowRecoveryKey(device, FileVaultEscrow.KIND, escrow.open(envelope))) {
+                log.info("Escrowed a new FileVault recovery key of device {}", device);
+            }
+        } catch (IllegalArgumentException e) {
+            log.warn("The FileVault recovery key of device {} cannot be escrowed: {}", device, e.getMessage());
+        }
     }
 
     /** The certificate speaks for nobody any more: unbound, the device's declarations forgotten, revoked at the CA. */
@@ -407,7 +438,12 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                     storage.put(SYNC_COMMAND + command.id(), sender.deviceKey().getBytes(StandardCharsets.UTF_8));
                     return DeviceResponse.of(200, "application/xml", Plists.xml(sync.get()));
                 }
-                Optional<NSDictionary> plist = AppleCommands.toPlist(command, unlockToken, os, name -> certificateSetting(device, name));
+                // Only a Mac's profiles may carry the escrow certificate (created on first use).
+                Optional<java.security.cert.X509Certificate> escrowCertificate = os == SettingProfiles.Os.MACOS
+                        && command.type() == CommandType.INSTALL_PROFILE && "encryption".equals(command.parameters().get("settingType"))
+                        ? Optional.of(escrow.certificate()) : Optional.empty();
+                Optional<NSDictionary> plist = AppleCommands.toPlist(command, unlockToken, os, name -> certificateSetting(device, name),
+                        escrowCertificate);
                 if (plist.isPresent() && sender.userEnrolled() && !AppleCommands.allowedInUserEnrollment(plist.get(), os)) {
                     refusal = Optional.of(command.type() + " is not allowed on a user-enrolled (personal) device");
                 } else if (plist.isPresent()) {
