@@ -109,24 +109,14 @@ class MacMdmIT {
         // No proxy is trusted here, so a Client-Cert header is ignored: without a signature there is no identity.
         assertThat(mac.putForwarded("/mdm/apple-macos/connect", mac.idleReport()).statusCode()).isEqualTo(401);
 
-        Group macs = kernel.groups().create(TestKernel.ADMIN, "Macs", "", Optional.empty());
-        kernel.groups().addMembers(TestKernel.ADMIN, macs.id(), List.of(macId));
-        Policy policy = kernel.policies().create(TestKernel.ADMIN, "Mac baseline", "", List.of(
-                new SettingInput("encryption", JSON.readTree("{\"required\": true, \"escrowRecoveryKey\": true}"))));
-        kernel.policies().assign(TestKernel.ADMIN, policy.id(), macs.id(), 0);
-
-        List<NSDictionary> commands = new ArrayList<>();
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-            mac.idle().ifPresent(commands::add);
-            assertThat(commands).isNotEmpty();
-        });
-        NSDictionary install = (NSDictionary) commands.get(0).objectForKey("Command");
+        NSDictionary profileCommand = fileVaultProfileCommand(mac, macId);
+        NSDictionary install = (NSDictionary) profileCommand.objectForKey("Command");
         assertThat(Plists.string(install, "RequestType")).isEqualTo("InstallProfile");
         NSDictionary fileVault = (NSDictionary) ((NSArray) Plists.dictionary(((NSData) install.objectForKey("Payload")).bytes())
                 .objectForKey("PayloadContent")).objectAtIndex(0);
         assertThat(Plists.string(fileVault, "PayloadType")).isEqualTo("com.apple.MCX.FileVault2");
         assertThat(Plists.string(fileVault, "Enable")).isEqualTo("On");
-        assertThat(mac.answer(commands.get(0), "Acknowledged")).isEmpty();
+        assertThat(mac.answer(profileCommand, "Acknowledged")).isEmpty();
         assertThat(kernel.policies().settingStates(macId)).extracting(DeviceSettingState::state).containsExactly(SettingState.INSTALLED);
 
         CommandRecord lock = kernel.commands().issue(TestKernel.ADMIN, macId, new CommandRequest(CommandType.LOCK,
@@ -151,22 +141,12 @@ class MacMdmIT {
         assertThat(mac.authenticate().statusCode()).isEqualTo(200);
         assertThat(mac.tokenUpdate().statusCode()).isEqualTo(200);
         DeviceId macId = kernel.devices().idByHardwareId(Platform.MACOS, "udid", mac.udid()).orElseThrow();
-        Group macs = kernel.groups().create(TestKernel.ADMIN, "Escrowing Macs", "", Optional.empty());
-        kernel.groups().addMembers(TestKernel.ADMIN, macs.id(), List.of(macId));
-        Policy policy = kernel.policies().create(TestKernel.ADMIN, "FileVault with escrow", "", List.of(
-                new SettingInput("encryption", JSON.readTree("{\"required\": true, \"escrowRecoveryKey\": true}"))));
-        kernel.policies().assign(TestKernel.ADMIN, policy.id(), macs.id(), 0);
-
         // The FileVault profile carries the escrow payload and the server's certificate, as Apple's schemas want them.
-        List<NSDictionary> commands = new ArrayList<>();
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-            mac.idle().ifPresent(commands::add);
-            assertThat(commands).isNotEmpty();
-        });
-        NSDictionary profile = Plists.dictionary(((NSData) ((NSDictionary) commands.get(0).objectForKey("Command")).objectForKey("Payload")).bytes());
+        NSDictionary profileCommand = fileVaultProfileCommand(mac, macId);
+        NSDictionary profile = Plists.dictionary(((NSData) ((NSDictionary) profileCommand.objectForKey("Command")).objectForKey("Payload")).bytes());
         assertThat(new AppleProfileSchema().violations(profile, "macOS")).isEmpty();
         assertThat(profile.toXMLPropertyList()).contains("com.apple.MCX.FileVault2").contains("com.apple.security.FDERecoveryKeyEscrow");
-        assertThat(mac.answer(commands.get(0), "Acknowledged")).isEmpty();
+        assertThat(mac.answer(profileCommand, "Acknowledged")).isEmpty();
         assertThat(mac.escrowCertificate()).isPresent();
 
         // FileVault comes on; the Mac reports the key, encrypted to the escrow certificate, in SecurityInfo.
@@ -205,6 +185,21 @@ class MacMdmIT {
         assertThat(rotated.path("current").path("key").asText()).isEqualTo("P9WD-2MXC-6LQT-R4HZ-8VKN-3BJF");
         assertThat(rotated.path("previous")).singleElement()
                 .satisfies(previous -> assertThat(previous.path("key").asText()).isEqualTo("H3KQ-7RZP-M2VN-X8CD-4TWL-9FJB"));
+    }
+
+    /** A FileVault policy that escrows the recovery key, assigned to the Mac; returns the command that installs its profile. */
+    private NSDictionary fileVaultProfileCommand(AppleDeviceSimulator mac, DeviceId macId) throws Exception {
+        Group macs = kernel.groups().create(TestKernel.ADMIN, "Macs " + mac.udid(), "", Optional.empty());
+        kernel.groups().addMembers(TestKernel.ADMIN, macs.id(), List.of(macId));
+        Policy policy = kernel.policies().create(TestKernel.ADMIN, "FileVault " + mac.udid(), "", List.of(
+                new SettingInput("encryption", JSON.readTree("{\"required\": true, \"escrowRecoveryKey\": true}"))));
+        kernel.policies().assign(TestKernel.ADMIN, policy.id(), macs.id(), 0);
+        List<NSDictionary> commands = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            mac.idle().ifPresent(commands::add);
+            assertThat(commands).isNotEmpty();
+        });
+        return commands.get(0);
     }
 
     /** The admin asks for SecurityInfo and the Mac answers it; returns the command's id. */
