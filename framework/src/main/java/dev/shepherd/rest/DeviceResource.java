@@ -120,7 +120,8 @@ final class DeviceResource {
                                     .orElseThrow(() -> notFound(request));
                             return ApiResponse.ok(record).withHeader("ETag", "\"" + record.version() + "\"");
                         }),
-                ending("retire", false, Permission.DEVICE_WRITE,
+                // Retiring removes what the organisation put on the device (an enterprise wipe): it needs the wipe permission.
+                ending("retire", false, Permission.DEVICE_WIPE,
                         "Retire a device: it is told to leave management (its enrollment removed), its identity revoked"),
                 ending("wipe", true, Permission.DEVICE_WIPE,
                         "Wipe a corporate device: it is told to erase itself, and leaves management with its identity revoked"),

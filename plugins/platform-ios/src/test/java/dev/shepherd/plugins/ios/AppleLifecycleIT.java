@@ -93,6 +93,16 @@ class AppleLifecycleIT {
         AppleDeviceSimulator iphone = EnrollmentLinks.enrolledIphone(server, "00008110-00000WIPE001");
         DeviceId id = kernel.devices().idByHardwareId(Platform.IOS, "udid", iphone.udid()).orElseThrow();
 
+        // A helpdesk admin can neither wipe nor retire it (retiring removes what the organisation installed).
+        assertThat(admin("POST", "/api/v1/admins", "{\"username\": \"desk\", \"password\": \"Quartz-Lantern-8153-Vx\", \"role\": \"HELPDESK\"}")
+                .statusCode()).isEqualTo(201);
+        for (String action : List.of("wipe", "retire")) {
+            assertThat(server.send(HttpRequest.newBuilder(server.uri("/api/v1/devices/" + id + "/" + action))
+                    .header("Authorization", TestServer.basic("desk", "Quartz-Lantern-8153-Vx")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")).build()).statusCode()).as(action).isEqualTo(403);
+        }
+        assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.ENROLLED);
+
         HttpResponse<String> wiped = admin("POST", "/api/v1/devices/" + id + "/wipe", "{\"reason\": \"stolen\"}");
         assertThat(wiped.statusCode()).isEqualTo(200);
         assertThat(JSON.readTree(wiped.body()).path("device").path("status").asText()).isEqualTo("WIPED");
