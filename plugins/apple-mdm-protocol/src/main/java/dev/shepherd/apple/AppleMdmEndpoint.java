@@ -356,7 +356,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 storage.delete(PARTIAL_LIST + report.commandUuid().get());
             }
         }
-        return nextCommand(device.get(), sender, ended);
+        return nextCommand(device.get(), sender, ended, certificate);
     }
 
     /** SecurityInfo's FDE_PersonalRecoveryKeyCMS, removed from the answer. */
@@ -419,12 +419,17 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
      * The next command the device can carry out; those it cannot are failed with the reason, and the next offered.
      *
      * @param ended whether the device's management has ended: the kernel then hands out only the final command, which
-     *        is remembered so that its answer revokes the device's identity
+     *        is remembered so that its answer revokes the device's identity; with none left to hand out (answered,
+     *        cancelled by an admin, or impossible on the device) the identity is revoked at once
      */
-    private DeviceResponse nextCommand(DeviceId device, Sender sender, boolean ended) {
+    private DeviceResponse nextCommand(DeviceId device, Sender sender, boolean ended, IssuedCertificate certificate) {
         for (int attempt = 0; attempt < 20; attempt++) {
             List<Command> next = commands.take(device, 1);
             if (next.isEmpty()) {
+                if (ended) {
+                    endIdentity(certificate, sender.deviceKey());
+                    log.info("Device {} has no final command left to take; its identity certificate is revoked", device);
+                }
                 return DeviceResponse.empty(200);
             }
             Command command = next.get(0);

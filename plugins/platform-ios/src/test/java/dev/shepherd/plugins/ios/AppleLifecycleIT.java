@@ -138,6 +138,22 @@ class AppleLifecycleIT {
         assertThat(iphone.authenticate().statusCode()).isEqualTo(403);
     }
 
+    @Test
+    void aRetiredDeviceWhoseFinalCommandAnAdminCancelledIsRevokedAtItsNextContact() throws Exception {
+        AppleDeviceSimulator iphone = EnrollmentLinks.enrolledIphone(server, "00008110-00CANCELLED1");
+        DeviceId id = kernel.devices().idByHardwareId(Platform.IOS, "udid", iphone.udid()).orElseThrow();
+        HttpResponse<String> retired = admin("POST", "/api/v1/devices/" + id + "/retire", "{}");
+        assertThat(retired.statusCode()).isEqualTo(200);
+        CommandRecord last = kernel.commands().history(id, java.util.Optional.empty(), 10).get(0);
+        assertThat(admin("POST", "/api/v1/commands/" + last.command().id() + "/cancel", "").statusCode()).isEqualTo(200);
+
+        // Nothing is left for it to take: its identity ends there, and it stays retired.
+        assertThat(iphone.idle()).isEmpty();
+        assertThat(kernel.certificateAuthority().verify(List.of(iphone.certificate()))).isEmpty();
+        assertThatThrownBy(iphone::idle).hasMessageContaining("403");
+        assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
+    }
+
     private HttpResponse<String> admin(String method, String path, String body) {
         HttpRequest.Builder request = HttpRequest.newBuilder(server.uri(path))
                 .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD));

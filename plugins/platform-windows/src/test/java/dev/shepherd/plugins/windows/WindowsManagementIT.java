@@ -288,6 +288,24 @@ class WindowsManagementIT {
         assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.WIPED);
     }
 
+    @Test
+    void aRetiredPcWhoseFinalCommandWasCancelledIsRevokedAtItsNextSession() throws Exception {
+        Enrolled enrolled = enroll("8D8D8D8D8D8D8D8D8D8D8D8D8D8D8D8D");
+        WindowsDmClient pc = client(enrolled);
+        pc.session();
+        DeviceId id = deviceId(pc);
+        assertThat(admin("/api/v1/devices/" + id + "/retire").statusCode()).isEqualTo(200);
+        kernel.commands().history(id, Optional.empty(), 10).stream().filter(record -> !record.command().state().isFinal())
+                .forEach(record -> kernel.commands().cancel(TestKernel.ADMIN, record.command().id()));
+
+        List<SyncMl> last = pc.session();
+        assertThat(last).singleElement().satisfies(message -> assertThat(message.commands()).allMatch(Status.class::isInstance));
+        assertThat(pc.executed()).isEmpty();
+        assertThat(kernel.certificateAuthority().verify(List.of(enrolled.certificate()))).isEmpty();
+        assertThat(pc.post(opening(pc.deviceId())).statusCode()).isEqualTo(403);
+        assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
+    }
+
     private HttpResponse<String> admin(String path) {
         return server.send(java.net.http.HttpRequest.newBuilder(server.uri(path))
                 .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))

@@ -249,6 +249,13 @@ public final class ManagementEndpoint implements DeviceEndpoint {
             }
         }
         addCommands(session, out, header.maxMsgSize().orElse(MAX_MESSAGE_BYTES));
+        if (ended && session.awaitingCommands() == 0 && out.stream().allMatch(Status.class::isInstance)) {
+            // Nothing left for a retired or wiped PC (its final command answered, cancelled or impossible): it leaves now.
+            authority.revoke(certificate.serialNumber());
+            sessions.forget(session.windowsDeviceId());
+            forgetDevice(session);
+            log.info("PC {} has no final command left to take; its certificate is revoked", session.windowsDeviceId());
+        }
         return new SyncMl(header.reply(), out, true);
     }
 
