@@ -265,10 +265,8 @@ class WindowsManagementIT {
         assertThat(pc.executed()).containsExactly("./Vendor/MSFT/DMClient/Provider/Shepherd/Unenroll");
         assertThat(last.get(last.size() - 1).commands()).allMatch(Status.class::isInstance);
 
-        assertThat(kernel.certificateAuthority().verify(List.of(enrolled.certificate()))).isEmpty();
-        assertThat(pc.post(opening(pc.deviceId())).statusCode()).isEqualTo(403);
+        assertLeftManagement(enrolled, pc, DeviceStatus.RETIRED);
         assertThatThrownBy(pc::unenroll).hasMessageContaining("403");
-        assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
     }
 
     @Test
@@ -283,9 +281,7 @@ class WindowsManagementIT {
         pc.session();
 
         assertThat(pc.executed()).containsExactly("./Device/Vendor/MSFT/RemoteWipe/doWipe");
-        assertThat(kernel.certificateAuthority().verify(List.of(enrolled.certificate()))).isEmpty();
-        assertThat(pc.post(opening(pc.deviceId())).statusCode()).isEqualTo(403);
-        assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.WIPED);
+        assertLeftManagement(enrolled, pc, DeviceStatus.WIPED);
     }
 
     @Test
@@ -301,9 +297,14 @@ class WindowsManagementIT {
         List<SyncMl> last = pc.session();
         assertThat(last).singleElement().satisfies(message -> assertThat(message.commands()).allMatch(Status.class::isInstance));
         assertThat(pc.executed()).isEmpty();
+        assertLeftManagement(enrolled, pc, DeviceStatus.RETIRED);
+    }
+
+    /** The PC's certificate is revoked, its next session refused, and it stays as the admin left it. */
+    private void assertLeftManagement(Enrolled enrolled, WindowsDmClient pc, DeviceStatus status) throws Exception {
         assertThat(kernel.certificateAuthority().verify(List.of(enrolled.certificate()))).isEmpty();
         assertThat(pc.post(opening(pc.deviceId())).statusCode()).isEqualTo(403);
-        assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
+        assertThat(kernel.devices().get(deviceId(pc)).orElseThrow().device().status()).isEqualTo(status);
     }
 
     private HttpResponse<String> admin(String path) {
