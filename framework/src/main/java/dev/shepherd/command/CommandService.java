@@ -571,10 +571,13 @@ public final class CommandService {
         return transactions.inTransaction("hand out commands", tx -> {
             materializeFor(tx, deviceId);
             failUnanswered(tx, deviceId, now);
+            // A retired or wiped device is handed the command that ends its management, and nothing else (ManagementEndings).
+            boolean ended = devices.get(tx, deviceId).map(record -> record.device().status() == DeviceStatus.RETIRED
+                    || record.device().status() == DeviceStatus.WIPED).orElse(false);
             List<CommandRecord> next = new ArrayList<>();
             try (PreparedStatement select = tx.connection().prepareStatement("SELECT " + COLUMNS + FROM
                     + " WHERE c.device_id = ? AND c.state IN ('QUEUED', 'SENT') AND (c.expires_at IS NULL OR c.expires_at > ?)"
-                    + " ORDER BY c.priority DESC, c.id FETCH FIRST " + max + " ROWS ONLY")) {
+                    + (ended ? " AND c.ends_management = 1" : "") + " ORDER BY c.priority DESC, c.id FETCH FIRST " + max + " ROWS ONLY")) {
                 select.setString(1, deviceId.toString());
                 select.setTimestamp(2, Timestamp.from(now));
                 try (ResultSet rows = select.executeQuery()) {

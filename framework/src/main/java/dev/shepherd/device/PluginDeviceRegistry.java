@@ -22,8 +22,10 @@ public final class PluginDeviceRegistry implements DeviceRegistry {
     private final Actor actor;
     private final DeviceService devices;
     private final EnrollmentTokens tokens;
+    private final RecoveryKeys recoveryKeys;
 
-    public PluginDeviceRegistry(String pluginId, DeviceService devices, EnrollmentTokens tokens) {
+    public PluginDeviceRegistry(String pluginId, DeviceService devices, EnrollmentTokens tokens, RecoveryKeys recoveryKeys) {
+        this.recoveryKeys = requireNonNull(recoveryKeys, "recoveryKeys is null");
         this.actor = Actor.plugin(requireNonNull(pluginId, "pluginId is null"));
         this.devices = requireNonNull(devices, "devices is null");
         this.tokens = requireNonNull(tokens, "tokens is null");
@@ -51,7 +53,16 @@ public final class PluginDeviceRegistry implements DeviceRegistry {
 
     @Override
     public void recordUnenrolled(DeviceId id, String reason) {
-        devices.changeStatus(actor, id, DeviceStatus.RETIRED, "unenrolled by the device: " + reason);
+        // A device whose management an admin already ended (retired or wiped) stays as the admin left it.
+        if (devices.get(id).map(device -> device.device().status() != DeviceStatus.RETIRED
+                && device.device().status() != DeviceStatus.WIPED).orElse(false)) {
+            devices.changeStatus(actor, id, DeviceStatus.RETIRED, "unenrolled by the device: " + reason);
+        }
+    }
+
+    @Override
+    public boolean escrowRecoveryKey(DeviceId id, String kind, String key) {
+        return recoveryKeys.escrow(actor, requireNonNull(id, "id is null"), kind, key);
     }
 
     @Override

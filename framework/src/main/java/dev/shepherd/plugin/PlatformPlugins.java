@@ -4,6 +4,7 @@ import dev.shepherd.api.command.Command;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.platform.CommandTranslation;
+import dev.shepherd.api.platform.ManagementEnd;
 import dev.shepherd.api.platform.PlatformSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -120,6 +121,26 @@ public final class PlatformPlugins implements ExtensionRegistry.Listener {
         }
         PlatformSupport support = (PlatformSupport) registration.get().extension();
         return registration.get().owner().call("PlatformSupport.enrollmentArtifact", () -> support.enrollmentArtifact(invitation));
+    }
+
+    /**
+     * Asks the device's platform plugin how its management ends ({@link PlatformSupport#endManagement}). Without a
+     * running plugin, or when the plugin fails, the standard final command is queued: it waits for the plugin, which
+     * translates (or refuses) it when the device asks for work.
+     */
+    public Optional<ManagementEnd> endManagement(Device device, boolean wipe) {
+        Optional<ExtensionRegistry.Registration<?>> registration = forPlatform(device.platform());
+        if (registration.isEmpty()) {
+            return Optional.of(ManagementEnd.standard(wipe));
+        }
+        PlatformSupport support = (PlatformSupport) registration.get().extension();
+        try {
+            return registration.get().owner().call("PlatformSupport.endManagement", () -> support.endManagement(device, wipe));
+        } catch (PluginCallException e) {
+            log.warn("Plugin {} could not say how to end the management of device {}: {}; the standard command is queued",
+                    registration.get().owner().id(), device.id(), e.getMessage());
+            return Optional.of(ManagementEnd.standard(wipe));
+        }
     }
 
     private Optional<ExtensionRegistry.Registration<?>> forPlatform(Platform platform) {

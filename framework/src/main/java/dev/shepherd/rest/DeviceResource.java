@@ -133,7 +133,11 @@ final class DeviceResource {
                                     .map(until -> new ReEnrollmentAllowance(id.toString(), until.toString()))
                                     .orElseThrow(() -> notFound(request));
                         }),
-                lifecycle("retire", DeviceStatus.RETIRED, "Retire a device: it is no longer managed"),
+                // Retiring removes what the organisation put on the device (an enterprise wipe): it needs the wipe permission.
+                ending("retire", false, Permission.DEVICE_WIPE,
+                        "Retire a device: it is told to leave management (its enrollment removed), its identity revoked"),
+                ending("wipe", true, Permission.DEVICE_WIPE,
+                        "Wipe a corporate device: it is told to erase itself, and leaves management with its identity revoked"),
                 lifecycle("quarantine", DeviceStatus.QUARANTINED, "Quarantine a device"),
                 lifecycle("release", DeviceStatus.ENROLLED, "Release a device from quarantine"),
                 AdminRoute.post("/api/v1/devices/import", Permission.DEVICE_WRITE).tag("devices")
@@ -147,6 +151,16 @@ final class DeviceResource {
                                     device.serialNumber(), device.model().orElse(""), device.name().orElse(""),
                                     device.ownership().orElse(Ownership.CORPORATE), device.hardwareIds(), device.tags().orElse(Set.of()))).toList();
                             return new Imported(kernel.devices().importDevices(request.actor(), imports).stream().map(DeviceId::toString).toList());
+                        }),
+                AdminRoute.get("/api/v1/devices/{id}/recovery-keys", Permission.DEVICE_RECOVERY_KEY_READ).tag("devices")
+                        .summary("The disk-encryption recovery keys the device escrowed, current and replaced (every read is audited)")
+                        .returns(dev.shepherd.device.RecoveryKeys.Escrowed[].class).handle(request -> {
+                            device(request);
+                            List<dev.shepherd.device.RecoveryKeys.Escrowed> keys = kernel.recoveryKeys().read(request.actor(), id(request));
+                            if (keys.isEmpty()) {
+                                throw ApiException.notFound("device " + id(request) + " has escrowed no recovery key");
+                            }
+                            return ApiResponse.ok(keys).withHeader("Cache-Control", "no-store");
                         }),
                 AdminRoute.get("/api/v1/devices/{id}/inventory", Permission.DEVICE_READ).tag("devices")
                         .summary("What the device reported").returns(Map.class).handle(request -> {
@@ -190,6 +204,17 @@ final class DeviceResource {
                 AdminRoute.get("/api/v1/devices/{id}/compliance", Permission.COMPLIANCE_READ).tag("devices")
                         .summary("The device's compliance, failing rules and access decision").returns(AccessDecision.class)
                         .handle(request -> kernel.compliance().accessDecision(id(request)).orElseThrow(() -> notFound(request))));
+    }
+
+    /** Retire and wipe: the kernel's one way to end management ({@link dev.shepherd.command.ManagementEndings}). */
+    private AdminRoute ending(String action, boolean wipe, Permission permission, String summary) {
+        return AdminRoute.post("/api/v1/devices/{id}/" + action, permission).tag("devices").summary(summary)
+                .body(Reason.class).returns(DeviceRecord.class).handle(request -> {
+                    Optional<String> reason = request.exchange().getRequestContentLength() > 0
+                            ? request.body(Reason.class).reason() : Optional.empty();
+                    return kernel.managementEndings().end(request.actor(), id(request), wipe, reason.orElse("by an admin"))
+                            .orElseThrow(() -> notFound(request)).device();
+                });
     }
 
     private AdminRoute lifecycle(String action, DeviceStatus target, String summary) {

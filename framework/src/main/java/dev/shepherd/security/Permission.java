@@ -17,5 +17,7 @@ public enum Permission {
     WEBHOOK_READ, WEBHOOK_WRITE,
     AUDIT_READ,
     ADMIN_MANAGE,
+    /** Reading the disk-encryption recovery keys devices escrowed (FileVault); every read is audited. */
+    DEVICE_RECOVERY_KEY_READ,
     API_TOKEN_OWN
 }

@@ -2,6 +2,8 @@ package dev.shepherd.server;
 
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.command.CommandService;
+import dev.shepherd.command.ManagementEndings;
+import dev.shepherd.device.RecoveryKeys;
 import dev.shepherd.compliance.ComplianceService;
 import dev.shepherd.device.DeviceService;
 import dev.shepherd.directory.DirectoryService;
@@ -43,11 +45,14 @@ import static java.util.Objects.requireNonNull;
  * @param webhooks webhooks and their deliveries
  * @param directory the people devices belong to
  * @param certificateAuthority the CA for device identities
+ * @param managementEndings retiring and wiping devices, the same on every platform
+ * @param recoveryKeys disk-encryption recovery keys devices escrowed
  */
 public record Kernel(Transactions transactions, Json json, Clock clock, KernelEventBus bus, EventLog events, AuditLog audit,
                      EnrollmentTokens enrollmentTokens, DeviceService devices, CommandService commands, GroupService groups,
                      PolicyService policies, ComplianceService compliance,
-                     WebhookService webhooks, DirectoryService directory, KernelCertificateAuthority certificateAuthority) {
+                     WebhookService webhooks, DirectoryService directory, KernelCertificateAuthority certificateAuthority,
+                     ManagementEndings managementEndings, RecoveryKeys recoveryKeys) {
 
     public Kernel {
         requireNonNull(transactions, "transactions is null");
@@ -65,6 +70,8 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
         requireNonNull(webhooks, "webhooks is null");
         requireNonNull(directory, "directory is null");
         requireNonNull(certificateAuthority, "certificateAuthority is null");
+        requireNonNull(managementEndings, "managementEndings is null");
+        requireNonNull(recoveryKeys, "recoveryKeys is null");
     }
 
     /**
@@ -89,6 +96,8 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER).build());
         return new Kernel(transactions, json, clock, bus, events, audit, tokens, devices, commands, groups, policies, compliance,
                 webhooks, new DirectoryService(transactions, audit, json, clock),
-                KernelCertificateAuthority.open(transactions, secrets, json, clock));
+                KernelCertificateAuthority.open(transactions, secrets, json, clock),
+                new ManagementEndings(transactions, devices, commands, audit, json),
+                new RecoveryKeys(transactions, secrets, audit, json, clock));
     }
 }

@@ -142,6 +142,7 @@ public final class ShepherdServer implements AutoCloseable {
         kernel.commands().setPlatformCheck(platforms::refusal);
         kernel.commands().setMaxAttempts(config.commands().maxAttempts());
         kernel.devices().setInventoryLimits(config.inventory());
+        kernel.managementEndings().setPlatforms(platforms::endManagement);
 
         PushScheduler pushes = new PushScheduler(kernel.devices(), kernel.commands(), platforms::wake, config.commands().pushRate());
         closeInReverse.add(pushes);
@@ -208,7 +209,7 @@ public final class ShepherdServer implements AutoCloseable {
         PluginEnvironment environment = new PluginEnvironment(config.plugins().settings(),
                 new JdbcPluginKeyValueStore(database.dataSource()), database, kernel.events(), clock);
         environment.exportPerPlugin(DeviceRegistry.class,
-                pluginId -> new PluginDeviceRegistry(pluginId, kernel.devices(), kernel.enrollmentTokens()));
+                pluginId -> new PluginDeviceRegistry(pluginId, kernel.devices(), kernel.enrollmentTokens(), kernel.recoveryKeys()));
         environment.exportPerPlugin(dev.shepherd.api.group.GroupDirectory.class,
                 pluginId -> new dev.shepherd.group.PluginGroupDirectory(pluginId, kernel.groups()));
         environment.export(CommandBus.class, new PluginCommandBus(kernel.commands(), kernel.policies().secrets()::openMap));

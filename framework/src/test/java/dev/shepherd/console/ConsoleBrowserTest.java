@@ -259,7 +259,7 @@ class ConsoleBrowserTest {
         open("#/devices/" + device, "Help desk phone 1");
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Command history"));
         assertThat(buttons()).as("remote actions, without erasing or lifecycle changes").contains("Lock", "Restart", "Refresh inventory")
-                .doesNotContain("Erase…", "Quarantine", "Retire…");
+                .doesNotContain("Erase…", "Quarantine", "Retire…", "Wipe and retire…");
         screenshot("20-helpdesk-device");
 
         // Commands to a group, but no erasing.

@@ -121,7 +121,9 @@ const LIFECYCLE = [
   { action: 'release', label: 'Release from quarantine', from: ['QUARANTINED'], done: 'released from quarantine',
     confirm: { title: 'Release this device from quarantine?', text: 'It is enrolled again and regains access if it is compliant.', confirm: 'Release device' } },
   { action: 'retire', label: 'Retire…', from: ['PENDING', 'ENROLLED', 'QUARANTINED'], done: 'retired',
-    confirm: { title: 'Retire this device?', text: 'It is no longer managed: no more commands or policies reach it. Enroll it again to manage it.', confirm: 'Retire device', danger: true } },
+    confirm: { title: 'Retire this device?', text: 'It is told to leave management (what the organisation installed is removed) and its identity is revoked once it answers; no other command or policy reaches it. Enroll it again to manage it.', confirm: 'Retire device', danger: true } },
+  { action: 'wipe', label: 'Wipe and retire…', from: ['ENROLLED', 'QUARANTINED'], done: 'wiped',
+    confirm: { title: 'Wipe this device?', text: 'It is told to erase itself, then leaves management with its identity revoked. Personal devices cannot be wiped: retire them.', confirm: 'Wipe device', danger: true } },
   // A device that lost its certificate (a factory reset) can only come back into this record with an admin's say-so.
   { action: 'allow-re-enrollment', label: 'Allow re-enrollment…', from: ['PENDING', 'ENROLLED', 'QUARANTINED'], done: 'allowed to enroll again once, within 24 hours',
     confirm: { title: 'Let this device enroll again?', text: 'The next enrollment naming its hardware identifiers, within 24 hours, takes over this record (keeping its ownership, user, groups and policies) and its current certificate is revoked. Do this only for the real device, after a reset.', confirm: 'Allow re-enrollment', danger: true } },

@@ -62,6 +62,23 @@ public interface DeviceRegistry {
     void recordUnenrolled(DeviceId id, String reason);
 
     /**
+     * Escrows a disk-encryption recovery key the device reported, such as a Mac's FileVault personal recovery key the
+     * plugin decrypted: the kernel keeps it sealed, never logs it, and shows it only to admins entitled to read recovery
+     * keys, auditing every read. A key reported again changes nothing; a new one replaces it as the current key and
+     * the old one is kept behind it.
+     *
+     * @param id the device
+     * @param kind what the key opens, such as {@code filevault-personal}; at most 64 characters
+     * @param key the recovery key in the clear; at most 4096 characters
+     * @return whether the key was new
+     * @throws IllegalArgumentException when the kind or key is blank or too long
+     * @throws UnsupportedOperationException when the kernel keeps no recovery keys
+     */
+    default boolean escrowRecoveryKey(DeviceId id, String kind, String key) {
+        throw new UnsupportedOperationException("this kernel keeps no recovery keys");
+    }
+
+    /**
      * Records that a device talked to the server.
      *
      * @param id the device

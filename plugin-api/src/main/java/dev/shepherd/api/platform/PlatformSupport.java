@@ -97,4 +97,21 @@ public interface PlatformSupport extends ExtensionPoint {
     default Optional<EnrollmentArtifact> enrollmentArtifact(EnrollmentInvitation invitation) {
         return Optional.empty();
     }
+
+    /**
+     * How management of a device ends when an admin retires or wipes it: the one command the kernel queues as the
+     * device's last. From then on the device is RETIRED or WIPED and is handed that command only; once the device has
+     * answered it (or the platform has carried it out at the vendor's cloud), the platform revokes the device's
+     * identity, so nothing the device sends afterwards is accepted. Every platform ends management this way.
+     *
+     * <p>The default is {@link ManagementEnd#standard}: {@code WIPE} for a wipe, {@code ENTERPRISE_WIPE} (remove what
+     * the organisation installed and unenroll) for a retirement.
+     *
+     * @param device the device, still in its managed state
+     * @param wipe true to erase the device, false to retire it
+     * @return the final command, or empty when the device need not be told anything
+     */
+    default Optional<ManagementEnd> endManagement(Device device, boolean wipe) {
+        return Optional.of(ManagementEnd.standard(wipe));
+    }
 }

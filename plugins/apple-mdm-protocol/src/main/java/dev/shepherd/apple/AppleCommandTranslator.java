@@ -14,6 +14,7 @@ import dev.shepherd.api.policy.PolicyService;
 import dev.shepherd.api.policy.Setting;
 
 import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -72,6 +73,7 @@ public final class AppleCommandTranslator {
     private final SettingDelivery delivery;
     private final Platform platform;
     private final SettingProfiles.Os os;
+    private final FileVaultEscrow escrow;
 
     public AppleCommandTranslator(PluginStorage storage, SecretSealer sealer, PolicyService policies, SettingDelivery delivery,
                                   Platform platform, SettingProfiles.Os os) {
@@ -81,6 +83,12 @@ public final class AppleCommandTranslator {
         this.delivery = requireNonNull(delivery, "delivery is null");
         this.platform = requireNonNull(platform, "platform is null");
         this.os = requireNonNull(os, "os is null");
+        this.escrow = new FileVaultEscrow(storage, sealer);
+    }
+
+    /** The escrow identity FileVault recovery keys are encrypted to; the endpoint opens what devices report with it. */
+    FileVaultEscrow escrow() {
+        return escrow;
     }
 
     /**
@@ -105,7 +113,12 @@ public final class AppleCommandTranslator {
             // The unlock token is read and unsealed only for the one command that needs it.
             Optional<byte[]> unlockToken = command.type() == CommandType.CLEAR_PASSCODE
                     ? storage.get(UNLOCK_TOKEN + deviceKey).map(sealer::open) : Optional.empty();
-            Optional<NSDictionary> plist = AppleCommands.toPlist(command, unlockToken, os, name -> certificateSetting(device, name));
+            // Only a Mac's FileVault profiles carry the escrow certificate (created on first use).
+            Optional<X509Certificate> escrowCertificate = os == SettingProfiles.Os.MACOS
+                    && command.type() == CommandType.INSTALL_PROFILE && "encryption".equals(command.parameters().get("settingType"))
+                    ? Optional.of(escrow.certificate()) : Optional.empty();
+            Optional<NSDictionary> plist = AppleCommands.toPlist(command, unlockToken, os, name -> certificateSetting(device, name),
+                    escrowCertificate);
             if (plist.isEmpty()) {
                 return new Refused(command.type() + " has no equivalent on " + platform.id() + " (or lacks a parameter it needs)");
             }

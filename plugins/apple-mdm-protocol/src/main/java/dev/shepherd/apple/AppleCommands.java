@@ -72,6 +72,18 @@ public final class AppleCommands {
      */
     public static Optional<NSDictionary> toPlist(Command command, Optional<byte[]> unlockToken, SettingProfiles.Os os,
                                                  Function<String, Optional<Map<String, Object>>> certificates) {
+        return toPlist(command, unlockToken, os, certificates, Optional.empty());
+    }
+
+    /**
+     * As {@link #toPlist(Command, Optional, SettingProfiles.Os, Function)}, with the server's FileVault escrow
+     * certificate for encryption settings that escrow the recovery key.
+     *
+     * @throws SettingProfiles.UnsupportedSettingException when a policy setting cannot be expressed on the OS
+     */
+    public static Optional<NSDictionary> toPlist(Command command, Optional<byte[]> unlockToken, SettingProfiles.Os os,
+                                                 Function<String, Optional<Map<String, Object>>> certificates,
+                                                 Optional<java.security.cert.X509Certificate> escrowCertificate) {
         Map<String, Object> parameters = command.parameters();
         NSDictionary body = new NSDictionary();
         switch (command.type()) {
@@ -139,7 +151,8 @@ public final class AppleCommands {
                         && parameters.get("value") instanceof Map<?, ?> value) {
                     @SuppressWarnings("unchecked")
                     Map<String, Object> settingValue = (Map<String, Object>) value;
-                    profile = Plists.xml(SettingProfiles.compile(settingKey.get(), text(parameters, "settingType").get(), settingValue, os, certificates));
+                    profile = Plists.xml(SettingProfiles.compile(settingKey.get(), text(parameters, "settingType").get(), settingValue, os,
+                            certificates, escrowCertificate));
                 } else {
                     return Optional.empty();
                 }

@@ -15,6 +15,7 @@ import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.EnrollmentClaim;
 import dev.shepherd.api.device.EnrollmentMethod;
 import dev.shepherd.api.device.EnrollmentRefusedException;
@@ -68,6 +69,8 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
     /** Marks a DeclarativeManagement command sent for a setting until the device acknowledges it. */
     private static final String SYNC_COMMAND = "ddm-command/";
     private static final String PARTIAL_LIST = "partial-list/";
+    /** Marks the command that ends a device's management until the device answers it. */
+    private static final String FINAL_COMMAND = "final-command/";
 
     private final DeviceRegistry registry;
     private final CommandBus commands;
@@ -82,6 +85,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
     private final IdentityRenewal renewal;
     private final Clock clock;
     private final AppleCommandTranslator translator;
+    private final FileVaultEscrow escrow;
 
     /**
      * @param config the plugin settings; {@code passcodeDelivery} chooses how passcodes are delivered ({@link SettingDelivery}),
@@ -107,6 +111,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         this.platform = java.util.Objects.requireNonNull(platform, "platform is null");
         this.os = java.util.Objects.requireNonNull(os, "os is null");
         this.translator = new AppleCommandTranslator(storage, sealer, policies, SettingDelivery.from(config), platform, os);
+        this.escrow = translator.escrow();
     }
 
     @Override
@@ -156,6 +161,10 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             if (bound.isPresent() && !bound.get().deviceKey().equals(sender.deviceKey())) {
                 return DeviceResponse.text(403, "this identity certificate belongs to another device");
             }
+            if (bound.isPresent() && ended(bound.get().device())) {
+                // The identity of a retired or wiped device cannot enroll it again; only a new enrollment can.
+                return DeviceResponse.text(403, "the management of device " + sender.id() + " has ended; it must enroll anew");
+            }
             if (bound.isEmpty() && isRenewal(certificate)) {
                 bound = adoptRenewal(certificate, sender);
                 if (bound.isEmpty()) {
@@ -174,6 +183,10 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             return userChannelCheckIn(message, device.get(), binding.get().storageKey());
         }
         String key = binding.get().storageKey();
+        if (ended(device.get()) && !message.messageType().equals("CheckOut")) {
+            // Until it answers its final command, a retired or wiped device may only fetch that command or leave.
+            return DeviceResponse.text(403, "the management of device " + sender.id() + " has ended");
+        }
         if (sender.userEnrolled() && message.messageType().endsWith("BootstrapToken")) {
             return DeviceResponse.text(400, "Apple forbids bootstrap tokens under user enrollment");
         }
@@ -190,9 +203,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             }
             case "CheckOut" -> {
                 registry.recordUnenrolled(device.get(), "the device sent CheckOut");
-                bindings.unbind(certificate.serialNumber());
-                declarations.forget(key);
-                authority.revoke(certificate.serialNumber());
+                endIdentity(certificate, key);
                 return ok();
             }
             case "SetBootstrapToken" -> {
@@ -369,7 +380,11 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         }
         Optional<DeviceId> device = binding.map(DeviceBindings.Binding::device);
         String storageKey = binding.get().storageKey();
+        boolean ended = ended(device.get());
         if (sender.userChannel()) {
+            if (ended) {
+                return DeviceResponse.text(403, "the management of device " + sender.id() + " has ended");
+            }
             if (storage.get(userKey(storageKey, sender) + "/push-token").isEmpty()) {
                 return DeviceResponse.text(403, "user " + sender.userId().get() + " has no user channel on device " + sender.id());
             }
@@ -379,6 +394,11 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                     : DeviceResponse.text(400, "the user channel carries no commands; there is nothing to answer");
         }
         registry.recordCheckIn(device.get(), clock.instant());
+        // Taken out before the answer is recorded anywhere: the envelope belongs in the escrow, not in a command result.
+        Optional<byte[]> recoveryKey = takeRecoveryKey(report.body());
+        if (recoveryKey.isPresent() && report.status().equals("Acknowledged") && !ended) {
+            escrowRecoveryKey(device.get(), recoveryKey.get());
+        }
         if (report.status().equals("Idle")) {
             commands.requeueDeferred(device.get());
         } else if (report.commandUuid().filter(renewal::answered).isPresent()) {
@@ -404,7 +424,14 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 // The kernel has just marked the setting INSTALLED; a status report that came first may say otherwise.
                 declarations.reapply(storageKey, settingReports(device.get()));
             }
-            if (result.state() == CommandState.ACKNOWLEDGED) {
+            if (storage.delete(FINAL_COMMAND + report.commandUuid().get()) && result.state() != CommandState.NOT_NOW) {
+                // The device has answered the command that ends its management (an erase, the removal of its enrollment
+                // profile): its identity is worth nothing from now on.
+                endIdentity(certificate, storageKey);
+                log.info("Device {} answered its final command ({}); its identity certificate is revoked", device.get(), report.status());
+                return ok();
+            }
+            if (result.state() == CommandState.ACKNOWLEDGED && !ended) {
                 recordInventory(device.get(), storageKey, report);
             }
             if (Inventory.listPrefix(report.body()).isPresent() || result.state() == CommandState.FAILED) {
@@ -412,7 +439,44 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 storage.delete(PARTIAL_LIST + report.commandUuid().get());
             }
         }
-        return nextCommand(device.get(), sender, binding.get(), certificate);
+        return nextCommand(device.get(), sender, binding.get(), ended, certificate);
+    }
+
+    /** SecurityInfo's FDE_PersonalRecoveryKeyCMS, removed from the answer. */
+    private static Optional<byte[]> takeRecoveryKey(NSDictionary body) {
+        if (body.objectForKey("SecurityInfo") instanceof NSDictionary security
+                && security.objectForKey("FDE_PersonalRecoveryKeyCMS") instanceof NSData envelope) {
+            security.remove("FDE_PersonalRecoveryKeyCMS");
+            return Optional.of(envelope.bytes());
+        }
+        return Optional.empty();
+    }
+
+    /** A Mac's personal recovery key, opened with the escrow key and handed to the kernel, which keeps it sealed. */
+    private void escrowRecoveryKey(DeviceId device, byte[] envelope) {
+        if (os != SettingProfiles.Os.MACOS) {
+            return;
+        }
+        try {
+            if (registry.escrowRecoveryKey(device, FileVaultEscrow.KIND, escrow.open(envelope))) {
+                log.info("Escrowed a new FileVault recovery key of device {}", device);
+            }
+        } catch (IllegalArgumentException e) {
+            log.warn("The FileVault recovery key of device {} cannot be escrowed: {}", device, e.getMessage());
+        }
+    }
+
+    /** The certificate speaks for nobody any more: unbound, the device's declarations forgotten, revoked at the CA. */
+    private void endIdentity(IssuedCertificate certificate, String storageKey) {
+        bindings.unbind(certificate.serialNumber());
+        declarations.forget(storageKey);
+        authority.revoke(certificate.serialNumber());
+    }
+
+    /** Whether an admin has ended the device's management (retired or wiped it). */
+    private boolean ended(DeviceId device) {
+        return registry.find(device).map(found -> found.status() == DeviceStatus.RETIRED || found.status() == DeviceStatus.WIPED)
+                .orElse(true);
     }
 
     /** A complete list replaces what was recorded under its prefix; an answer to a filtered request only adds. */
@@ -440,10 +504,15 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
      * renewal of the device's identity certificate, when due, goes first. A command is encoded by the same translation
      * that checked it at issue ({@link AppleCommandTranslator}); one that cannot be encoded now is failed with the
      * reason, never left to fail this device's every request.
+     *
+     * @param ended whether the device's management has ended: the kernel then hands out only the final command, which
+     *        is remembered so that its answer revokes the device's identity; with none left to hand out (answered,
+     *        cancelled by an admin, or impossible on the device) the identity is revoked at once
      */
-    private DeviceResponse nextCommand(DeviceId device, Sender sender, DeviceBindings.Binding binding, IssuedCertificate certificate) {
+    private DeviceResponse nextCommand(DeviceId device, Sender sender, DeviceBindings.Binding binding, boolean ended,
+                                       IssuedCertificate certificate) {
         // A renewal due goes first: a device that drops out when its certificate expires cannot be given anything else.
-        Optional<NSDictionary> renewalProfile = (renewal.nearExpiry(certificate) ? registry.find(device) : Optional.<Device>empty())
+        Optional<NSDictionary> renewalProfile = (!ended && renewal.nearExpiry(certificate) ? registry.find(device) : Optional.<Device>empty())
                 .flatMap(found -> renewal.due(certificate, found, binding.deviceKey(), binding.storageKey()));
         if (renewalProfile.isPresent()) {
             return DeviceResponse.of(200, "application/xml", Plists.xml(renewalProfile.get()));
@@ -452,6 +521,10 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         for (int attempt = 0; attempt < 20; attempt++) {
             List<Command> next = commands.take(device, 1);
             if (next.isEmpty()) {
+                if (ended) {
+                    endIdentity(certificate, storageKey);
+                    log.info("Device {} has no final command left to take; its identity certificate is revoked", device);
+                }
                 return DeviceResponse.empty(200);
             }
             Command command = next.get(0);
@@ -468,6 +541,9 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                     }
                     if (!(translation instanceof AppleCommandTranslator.Plist plist)) {
                         throw new IllegalStateException("a declarative setting produced no DeclarativeManagement command");
+                    }
+                    if (ended) {
+                        storage.put(FINAL_COMMAND + command.id(), new byte[0]);
                     }
                     if (AppleCommands.partialAppList(plist.plist())) {
                         // Kept durably until the answer, which then must not remove the apps it was not asked about.

@@ -83,12 +83,26 @@ public final class SettingProfiles {
      */
     public static NSDictionary compile(String settingKey, String type, Map<String, Object> value, Os os,
                                        Function<String, Optional<Map<String, Object>>> certificates) {
+        return compile(settingKey, type, value, os, certificates, Optional.empty());
+    }
+
+    /**
+     * As {@link #compile(String, String, Map, Os, Function)}, with the server's FileVault escrow certificate: an
+     * encryption setting that escrows the recovery key then carries {@code com.apple.security.FDERecoveryKeyEscrow} and
+     * the certificate in the FileVault profile, so the Mac reports its personal recovery key encrypted to it.
+     *
+     * @param escrowCertificate the escrow certificate; without it no key is escrowed
+     * @throws UnsupportedSettingException when the setting cannot be expressed on the OS
+     */
+    public static NSDictionary compile(String settingKey, String type, Map<String, Object> value, Os os,
+                                       Function<String, Optional<Map<String, Object>>> certificates,
+                                       Optional<X509Certificate> escrowCertificate) {
         List<NSDictionary> payloads = switch (type) {
             case "passcode" -> List.of(passcode(value));
             case "wifi" -> wifi(value);
             case "restrictions" -> List.of(restrictions(value, os));
             case "certificate" -> List.of(certificate(value));
-            case "encryption" -> List.of(encryption(value, os));
+            case "encryption" -> encryption(value, os, escrowCertificate);
             case "email" -> List.of(email(value, os));
             case "vpn" -> vpn(value, os, certificates);
             default -> throw new UnsupportedSettingException("Apple platforms have no equivalent of " + type);
@@ -221,20 +235,35 @@ public final class SettingProfiles {
         }
     }
 
-    private static NSDictionary encryption(Map<String, Object> value, Os os) {
+    private static List<NSDictionary> encryption(Map<String, Object> value, Os os, Optional<X509Certificate> escrowCertificate) {
         boolean required = bool(value, "required").orElse(false);
         if (os == Os.IOS) {
             // iOS encrypts all data once a passcode is set, so requiring encryption means requiring a passcode.
             NSDictionary payload = payload("com.apple.mobiledevice.passwordpolicy", "encryption");
             payload.put("forcePIN", required);
-            return payload;
+            return List.of(payload);
         }
+        boolean escrow = bool(value, "escrowRecoveryKey").orElse(false);
         NSDictionary payload = payload("com.apple.MCX.FileVault2", "encryption");
         payload.put("Enable", required ? "On" : "Off");
         payload.put("Defer", true);
         payload.put("UseRecoveryKey", true);
-        payload.put("ShowRecoveryKey", !bool(value, "escrowRecoveryKey").orElse(false));
-        return payload;
+        payload.put("ShowRecoveryKey", !escrow);
+        if (!escrow || escrowCertificate.isEmpty()) {
+            return List.of(payload);
+        }
+        // Apple resolves EncryptCertPayloadUUID within the profile: the certificate travels with the escrow payload.
+        NSDictionary certificate = payload("com.apple.security.pkcs1", "encryption.escrow-certificate");
+        certificate.put("PayloadCertificateFileName", "shepherd-filevault-escrow.cer");
+        try {
+            certificate.put("PayloadContent", new NSData(escrowCertificate.get().getEncoded()));
+        } catch (java.security.cert.CertificateEncodingException e) {
+            throw new UnsupportedSettingException("the FileVault escrow certificate cannot be encoded: " + e.getMessage());
+        }
+        NSDictionary escrowPayload = payload("com.apple.security.FDERecoveryKeyEscrow", "encryption.escrow");
+        escrowPayload.put("Location", "Your organisation's device management server (Shepherd)");
+        escrowPayload.put("EncryptCertPayloadUUID", Plists.string(certificate, "PayloadUUID"));
+        return List.of(payload, certificate, escrowPayload);
     }
 
     private static NSDictionary email(Map<String, Object> value, Os os) {

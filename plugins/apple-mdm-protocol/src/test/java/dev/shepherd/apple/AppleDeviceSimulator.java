@@ -112,6 +112,10 @@ public final class AppleDeviceSimulator {
     /** Answers DeviceInformation adds to its usual ones, as a device with odd or abundant facts would. */
     private final Map<String, Object> extraInformation = new LinkedHashMap<>();
     private Map<String, JsonNode> declarations = Map.of();
+    /** The certificate of the FDERecoveryKeyEscrow payload of an installed profile, as a Mac keeps it. */
+    private X509Certificate escrowCertificate;
+    /** The FileVault personal recovery key, once FileVault is on. */
+    private String recoveryKey;
 
     /** An iPhone. */
     public AppleDeviceSimulator(URI server, String udid) {
@@ -436,6 +440,51 @@ public final class AppleDeviceSimulator {
         return command(put(connectPath, Plists.xml(report), signature(Plists.xml(report))));
     }
 
+    /**
+     * FileVault is turned on, or its personal recovery key rotated: the Mac reports this key, encrypted to the escrow
+     * certificate of the installed FDERecoveryKeyEscrow payload, in its next SecurityInfo.
+     */
+    public void setRecoveryKey(String key) {
+        this.recoveryKey = key;
+    }
+
+    /** The escrow certificate a profile installed (com.apple.security.FDERecoveryKeyEscrow), if one did. */
+    public Optional<X509Certificate> escrowCertificate() {
+        return Optional.ofNullable(escrowCertificate);
+    }
+
+    /**
+     * As a Mac installing a profile: the FDERecoveryKeyEscrow payload's EncryptCertPayloadUUID names the
+     * com.apple.security.pkcs1 payload of the same profile holding the certificate to encrypt the recovery key to.
+     */
+    private void installEscrow(NSDictionary profile) throws Exception {
+        Map<String, NSDictionary> byUuid = new HashMap<>();
+        Optional<NSDictionary> escrow = Optional.empty();
+        for (var item : ((NSArray) profile.objectForKey("PayloadContent")).getArray()) {
+            NSDictionary payload = (NSDictionary) item;
+            byUuid.put(Plists.string(payload, "PayloadUUID"), payload);
+            if ("com.apple.security.FDERecoveryKeyEscrow".equals(Plists.string(payload, "PayloadType"))) {
+                escrow = Optional.of(payload);
+            }
+        }
+        if (escrow.isPresent()) {
+            NSDictionary certificatePayload = byUuid.get(Plists.string(escrow.get(), "EncryptCertPayloadUUID"));
+            if (certificatePayload == null || !"com.apple.security.pkcs1".equals(Plists.string(certificatePayload, "PayloadType"))) {
+                throw new IllegalStateException("EncryptCertPayloadUUID names no certificate payload of the profile");
+            }
+            escrowCertificate = (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(
+                    new java.io.ByteArrayInputStream(((NSData) certificatePayload.objectForKey("PayloadContent")).bytes()));
+        }
+    }
+
+    /** The recovery key as macOS escrows it: a CMS EnvelopedData to the escrow certificate (RSA key transport, AES-256). */
+    private byte[] encryptedRecoveryKey() throws Exception {
+        org.bouncycastle.cms.CMSEnvelopedDataGenerator generator = new org.bouncycastle.cms.CMSEnvelopedDataGenerator();
+        generator.addRecipientInfoGenerator(new org.bouncycastle.cms.jcajce.JceKeyTransRecipientInfoGenerator(escrowCertificate));
+        return generator.generate(new CMSProcessableByteArray(recoveryKey.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                new org.bouncycastle.cms.jcajce.JceCMSContentEncryptorBuilder(org.bouncycastle.cms.CMSAlgorithm.AES256_CBC).build()).getEncoded();
+    }
+
     /** Answers a command the way an iPhone does and returns the next one. */
     public Optional<NSDictionary> answer(NSDictionary command, String status) throws Exception {
         NSDictionary report = identified(new NSDictionary());
@@ -445,6 +494,9 @@ public final class AppleDeviceSimulator {
         if (status.equals("Acknowledged") && "DeclarativeManagement".equals(type)) {
             // Syncing, and so reporting the declarations' state, before acknowledging: the order the server must cope with.
             syncDeclarations();
+        }
+        if (status.equals("Acknowledged") && "InstallProfile".equals(type)) {
+            installEscrow(Plists.dictionary(((NSData) ((NSDictionary) command.objectForKey("Command")).objectForKey("Payload")).bytes()));
         }
         if (status.equals("Acknowledged") && "DeviceInformation".equals(type)) {
             NSDictionary answers = new NSDictionary();
@@ -467,6 +519,12 @@ public final class AppleDeviceSimulator {
             NSDictionary firewall = new NSDictionary();
             firewall.put("FirewallEnabled", true);
             security.put("FirewallSettings", firewall);
+            if (kind == Kind.MAC && recoveryKey != null && escrowCertificate != null) {
+                security.put("FDE_Enabled", true);
+                security.put("FDE_HasPersonalRecoveryKey", true);
+                security.put("FDE_PersonalRecoveryKeyCMS", new NSData(encryptedRecoveryKey()));
+                security.put("FDE_PersonalRecoveryKeyDeviceKey", "SIMSERIAL01");
+            }
             report.put("SecurityInfo", security);
         }
         if (status.equals("Acknowledged") && "ProfileList".equals(type)) {

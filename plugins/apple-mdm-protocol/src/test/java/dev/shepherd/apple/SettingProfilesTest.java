@@ -81,6 +81,26 @@ class SettingProfilesTest {
                 .isEqualTo("com.apple.mobiledevice.passwordpolicy");
     }
 
+    @Test
+    void fileVaultThatEscrowsTheRecoveryKeyCarriesTheEscrowPayloadAndItsCertificateInOneProfile() {
+        java.security.cert.X509Certificate escrowCertificate = new FileVaultEscrow(new dev.shepherd.testing.MemoryPluginStorage(), new TestSealer()).certificate();
+        NSDictionary profile = SettingProfiles.compile("enc", "encryption", Map.of("required", true, "escrowRecoveryKey", true), Os.MACOS,
+                name -> java.util.Optional.empty(), java.util.Optional.of(escrowCertificate));
+
+        assertThat(SCHEMA.violations(profile, "macOS")).isEmpty();
+        assertThat(Plists.string(payload(profile, 0), "PayloadType")).isEqualTo("com.apple.MCX.FileVault2");
+        assertThat(payload(profile, 0).objectForKey("ShowRecoveryKey").toJavaObject()).isEqualTo(false);
+        NSDictionary certificate = payload(profile, 1);
+        NSDictionary escrow = payload(profile, 2);
+        assertThat(Plists.string(certificate, "PayloadType")).isEqualTo("com.apple.security.pkcs1");
+        assertThat(Plists.string(escrow, "PayloadType")).isEqualTo("com.apple.security.FDERecoveryKeyEscrow");
+        assertThat(Plists.string(escrow, "EncryptCertPayloadUUID")).isEqualTo(Plists.string(certificate, "PayloadUUID"));
+        assertThat(Plists.string(escrow, "Location")).isNotBlank();
+        // Without escrow the user is shown the key and nothing is escrowed.
+        assertThat(((com.dd.plist.NSArray) SettingProfiles.compile("enc", "encryption", Map.of("required", true), Os.MACOS,
+                name -> java.util.Optional.empty(), java.util.Optional.of(escrowCertificate)).objectForKey("PayloadContent")).count()).isEqualTo(1);
+    }
+
     @ParameterizedTest
     @EnumSource(Os.class)
     void ikev2IpsecAndL2tpVpnsCompileToProfilesApplesSchemasAccept(Os os) {

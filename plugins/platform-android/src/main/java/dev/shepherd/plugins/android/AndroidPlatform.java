@@ -8,6 +8,7 @@ import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.platform.CommandTranslation;
 import dev.shepherd.api.platform.EnrollmentArtifact;
 import dev.shepherd.api.platform.EnrollmentInvitation;
+import dev.shepherd.api.platform.ManagementEnd;
 import dev.shepherd.api.platform.NativeCommand;
 import dev.shepherd.api.platform.PlatformSupport;
 import dev.shepherd.api.policy.NativePayload;
@@ -73,6 +74,19 @@ public final class AndroidPlatform implements PlatformSupport {
         }
         return List.of(new NativePayload(setting.key(), "shepherd-" + compiled.hash(), "application/json",
                 compiled.policy().toString().getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * Ending management is {@code enterprises.devices.delete} either way, which Google follows with a wipe: the work
+     * profile's removal where Android manages only that (ENTERPRISE_WIPE), a factory reset of a fully managed device
+     * (WIPE; Android cannot release a fully managed device without one), with external storage too when it is wiped.
+     */
+    @Override
+    public Optional<ManagementEnd> endManagement(Device device, boolean wipe) {
+        if (devicePolicies.workProfile(device)) {
+            return Optional.of(new ManagementEnd(CommandType.ENTERPRISE_WIPE, Map.of("message", "Your organisation no longer manages this device.")));
+        }
+        return Optional.of(new ManagementEnd(CommandType.WIPE, wipe ? Map.of("wipeExternalStorage", true) : Map.of()));
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.shepherd.plugins.android;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.EnrollmentClaim;
 import dev.shepherd.api.device.EnrollmentMethod;
 import dev.shepherd.api.device.EnrollmentRefusedException;
@@ -75,6 +76,11 @@ public final class DeviceSync {
             }
         }
         Device device = known.get();
+        if (device.status() == DeviceStatus.RETIRED || device.status() == DeviceStatus.WIPED) {
+            // Google forgets a device once it is deleted; a late or replayed report of it changes nothing here.
+            log.info("Ignored a report of device {}, whose management has ended", name);
+            return Optional.empty();
+        }
         if (report.hasNonNull("managementMode")) {
             devicePolicies.recordManagementMode(device.id(), report.get("managementMode").asText());
         }

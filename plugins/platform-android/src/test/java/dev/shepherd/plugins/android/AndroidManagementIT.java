@@ -8,6 +8,7 @@ import com.google.zxing.common.HybridBinarizer;
 import com.google.zxing.qrcode.QRCodeReader;
 import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.policy.SettingState;
 import dev.shepherd.group.Group;
@@ -257,6 +258,42 @@ class AndroidManagementIT {
         push("COMMAND", google.finishOperation(operation, Optional.of("INVALID_VALUE")));
         assertThat(state(first)).isEqualTo(CommandState.FAILED);
         assertThat(kernel.commands().get(first).orElseThrow().errorReason()).hasValueSatisfying(reason -> assertThat(reason).contains("INVALID_VALUE"));
+    }
+
+    @Test
+    void retiringOrWipingADeviceDeletesItAtGoogleAndItsLaterReportsChangeNothing() throws Exception {
+        DeviceId retired = enrolledDevice("7e7e01");
+        String retiredName = kernel.devices().get(retired).orElseThrow().device().hardwareIds().get("amapiDevice");
+        com.fasterxml.jackson.databind.node.ObjectNode staleReport = google.statusReport(retiredName, List.of()).deepCopy();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) staleReport.with("softwareInfo")).put("androidVersion", "99");
+        UUID lock = command(retired, "LOCK", Map.of());
+        await().atMost(Duration.ofSeconds(10)).until(() -> !google.requests("POST", ":issueCommand").isEmpty());
+
+        HttpResponse<String> retire = admin("POST", "/api/v1/devices/" + retired + "/retire", "{\"reason\": \"returned\"}");
+        assertThat(retire.statusCode()).as(retire.body()).isEqualTo(200);
+        assertThat(kernel.devices().get(retired).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
+        assertThat(state(lock)).isEqualTo(CommandState.CANCELLED);
+        // A fully managed device leaves management by being deleted at Google, which resets it.
+        await().atMost(Duration.ofSeconds(10)).until(() -> google.device(retiredName).isEmpty());
+        assertThat(google.requests("DELETE", "/devices/7e7e01")).singleElement()
+                .satisfies(request -> assertThat(request.query()).doesNotContainKey("wipeDataFlags"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> kernel.commands().history(retired, Optional.empty(), 10).stream()
+                .anyMatch(record -> record.command().type() == dev.shepherd.api.command.CommandType.WIPE
+                        && record.command().state() == CommandState.ACKNOWLEDGED));
+
+        // A report Google sent before the delete, arriving late (or replayed), does not bring the device back.
+        assertThat(push("STATUS_REPORT", staleReport).statusCode()).isEqualTo(204);
+        assertThat(kernel.devices().get(retired).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
+        assertThat(kernel.devices().inventory(retired)).containsEntry("os.version", "14");
+
+        DeviceId wiped = enrolledDevice("7e7e02");
+        HttpResponse<String> wipe = admin("POST", "/api/v1/devices/" + wiped + "/wipe", "{\"reason\": \"stolen\"}");
+        assertThat(wipe.statusCode()).as(wipe.body()).isEqualTo(200);
+        assertThat(kernel.devices().get(wiped).orElseThrow().device().status()).isEqualTo(DeviceStatus.WIPED);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !google.requests("DELETE", "/devices/7e7e02").isEmpty());
+        assertThat(google.requests("DELETE", "/devices/7e7e02").get(0).query()).containsEntry("wipeDataFlags", "WIPE_EXTERNAL_STORAGE");
+        assertThat(push("ENROLLMENT", staleReport).statusCode()).isEqualTo(204);
+        assertThat(kernel.devices().get(retired).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
     }
 
     /** A request matcher for {@link LocalAmapi#refuseNext}. */

@@ -66,6 +66,8 @@ public final class ChromeCommands {
             "REMOTE_POWERWASH", "DEVICE_START_CRD_SESSION", "CAPTURE_LOGS", "FETCH_CRD_AVAILABILITY_INFO", "FETCH_SUPPORT_PACKET");
     /** Google's device actions. */
     public static final Set<String> ACTIONS = Set.of("disable", "reenable", "deprovision");
+    /** The deprovisioning reason of a device that leaves management for good. */
+    public static final String RETIRING = "retiring_device";
     /** Google's reasons for deprovisioning. */
     public static final Set<String> DEPROVISION_REASONS = Set.of("same_model_replacement", "different_model_replacement",
             "retiring_device", "upgrade_transfer");

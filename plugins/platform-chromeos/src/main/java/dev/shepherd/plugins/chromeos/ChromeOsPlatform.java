@@ -3,9 +3,11 @@ package dev.shepherd.plugins.chromeos;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.command.Command;
+import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.platform.CommandTranslation;
+import dev.shepherd.api.platform.ManagementEnd;
 import dev.shepherd.api.platform.NativeCommand;
 import dev.shepherd.api.platform.PlatformSupport;
 import dev.shepherd.api.policy.NativePayload;
@@ -80,6 +82,18 @@ public final class ChromeOsPlatform implements PlatformSupport {
                     return new NativePayload(setting.key(), policy.schema(), "application/json", write(described));
                 })
                 .toList();
+    }
+
+    /**
+     * A retired Chromebook is deprovisioned ({@code chromeosdevices.action deprovision}, reason {@code retiring_device}):
+     * it stops syncing policy and must be wiped before it can enroll again. A wiped one is powerwashed first
+     * ({@code REMOTE_POWERWASH}), and deprovisioned by the worker once Google reports the powerwash executed: deprovisioned
+     * first, it would no longer take the command.
+     */
+    @Override
+    public Optional<ManagementEnd> endManagement(Device device, boolean wipe) {
+        return Optional.of(wipe ? ManagementEnd.standard(true) : new ManagementEnd(CommandType.RAW,
+                Map.of("action", "deprovision", "deprovisionReason", ChromeCommands.RETIRING)));
     }
 
     @Override

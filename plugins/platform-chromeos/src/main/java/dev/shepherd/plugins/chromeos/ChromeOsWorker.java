@@ -13,6 +13,7 @@ import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.google.GoogleException;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
@@ -368,6 +369,18 @@ public final class ChromeOsWorker implements AutoCloseable {
                 }
                 result = Optional.of(new CommandResult(commandId, CommandState.FAILED, Map.of(), Optional.of(e.getMessage())));
             }
+            if (result.isPresent() && result.get().state() == CommandState.ACKNOWLEDGED
+                    && "REMOTE_POWERWASH".equals(record.path("commandType").asText()) && wiped(deviceId)) {
+                // The powerwash that wipes a Chromebook ends its management: deprovisioned now, it does not enroll again.
+                try {
+                    act(record.path("googleDeviceId").asText(), new ChromeCommands.Action("deprovision", Optional.of(ChromeCommands.RETIRING)));
+                } catch (GoogleException e) {
+                    log.warn("Deprovisioning wiped device {} waits: {}", deviceId, e.getMessage());
+                    if (e.retriable()) {
+                        continue;
+                    }
+                }
+            }
             if (result.isPresent()) {
                 try {
                     bus.report(deviceId, result.get());
@@ -377,6 +390,10 @@ public final class ChromeOsWorker implements AutoCloseable {
                 storage.delete(key);
             }
         }
+    }
+
+    private boolean wiped(DeviceId device) {
+        return registry.find(device).map(found -> found.status() == DeviceStatus.WIPED).orElse(false);
     }
 
     /** Google's command states: PENDING, SENT_TO_CLIENT, ACKED_BY_CLIENT, EXECUTED_BY_CLIENT, EXPIRED, CANCELLED. */

@@ -124,6 +124,10 @@ public final class DirectorySync {
                             .ifPresent(device -> registry.recordUnenrolled(device.id(), "deprovisioned in the Google Admin console"));
                     continue;
                 }
+                if (known.isPresent() && (known.get().status() == DeviceStatus.RETIRED || known.get().status() == DeviceStatus.WIPED)) {
+                    // Its management has ended; what Google still says of it changes nothing here.
+                    continue;
+                }
                 Device device;
                 if (known.isPresent()) {
                     device = known.get();

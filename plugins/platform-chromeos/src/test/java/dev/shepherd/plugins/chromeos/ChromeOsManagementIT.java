@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.policy.SettingState;
 import dev.shepherd.policy.DeviceSettingState;
@@ -18,6 +19,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -136,6 +138,36 @@ class ChromeOsManagementIT {
                 .as("polled until executed").isGreaterThanOrEqualTo(2);
         assertThat(server.server().kernel().commands().get(reboot).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
         assertThat(google.tokensIssued()).as("the token is cached").isEqualTo(1);
+    }
+
+    @Test
+    void aRetiredChromebookIsDeprovisionedAWipedOnePowerwashedThenDeprovisionedAndSyncsBringNeitherBack() throws Exception {
+        admin("PUT", "/api/v1/plugins/chromeos/service-account", google.serviceAccountKey());
+        assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
+        DeviceId ana = chromebook("d1a2b3c4-0001");
+        DeviceId cho = chromebook("d1a2b3c4-0003");
+
+        HttpResponse<String> retired = admin("POST", "/api/v1/devices/" + ana + "/retire", "{\"reason\": \"sold\"}");
+        assertThat(retired.statusCode()).as(retired.body()).isEqualTo(200);
+        assertThat(JSON.readTree(retired.body()).path("device").path("status").asText()).isEqualTo("RETIRED");
+        await().atMost(Duration.ofSeconds(30)).until(() -> !google.requests("POST", "d1a2b3c4-0001/action").isEmpty());
+        assertThat(google.requests("POST", "d1a2b3c4-0001/action")).singleElement().satisfies(request -> assertThat(request.json())
+                .isEqualTo(JSON.readTree("{\"action\": \"deprovision\", \"deprovisionReason\": \"retiring_device\"}")));
+
+        HttpResponse<String> wiped = admin("POST", "/api/v1/devices/" + cho + "/wipe", "{\"reason\": \"stolen\"}");
+        assertThat(wiped.statusCode()).as(wiped.body()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> !google.requests("POST", "d1a2b3c4-0003/action").isEmpty());
+        assertThat(google.requests("POST", "d1a2b3c4-0003:issueCommand")).singleElement()
+                .satisfies(request -> assertThat(request.json().path("commandType").asText()).isEqualTo("REMOTE_POWERWASH"));
+        assertThat(google.requests("POST", "d1a2b3c4-0003/action").get(0).json().path("action").asText()).isEqualTo("deprovision");
+        await().atMost(Duration.ofSeconds(30)).until(() -> server.server().kernel().commands().history(cho, Optional.empty(), 10).stream()
+                .anyMatch(record -> record.command().state() == CommandState.ACKNOWLEDGED));
+
+        // What Google says of them afterwards changes nothing: neither comes back, nor is enrolled anew.
+        assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
+        assertThat(server.server().kernel().devices().get(ana).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
+        assertThat(server.server().kernel().devices().get(cho).orElseThrow().device().status()).isEqualTo(DeviceStatus.WIPED);
+        assertThat(server.server().kernel().devices().count(dev.shepherd.device.DeviceFilter.builder().build())).isEqualTo(3);
     }
 
     @Test

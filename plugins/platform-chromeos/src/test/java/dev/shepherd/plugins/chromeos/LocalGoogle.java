@@ -301,6 +301,11 @@ final class LocalGoogle implements AutoCloseable {
             return command.deepCopy();
         }
         if (path.startsWith(devicesPrefix + "/") && path.endsWith("/action")) {
+            String deviceId = path.substring(devicesPrefix.length() + 1, path.length() - "/action".length());
+            if (request.json().path("action").asText().equals("deprovision")) {
+                devices.stream().filter(device -> device.path("deviceId").asText().equals(deviceId))
+                        .forEach(device -> device.put("status", "DEPROVISIONED"));
+            }
             return JSON.createObjectNode();
         }
         if (path.equals(POLICY + "/policies/orgunits:batchModify")) {

@@ -11,7 +11,9 @@ import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.policy.SettingState;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.shepherd.apple.AppleDeviceSimulator;
+import dev.shepherd.apple.AppleProfileSchema;
 import dev.shepherd.apple.AppleTestServers;
 import dev.shepherd.apple.EnrollmentLinks;
 import dev.shepherd.apple.Plists;
@@ -30,12 +32,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -104,24 +109,14 @@ class MacMdmIT {
         // No proxy is trusted here, so a Client-Cert header is ignored: without a signature there is no identity.
         assertThat(mac.putForwarded("/mdm/apple-macos/connect", mac.idleReport()).statusCode()).isEqualTo(401);
 
-        Group macs = kernel.groups().create(TestKernel.ADMIN, "Macs", "", Optional.empty());
-        kernel.groups().addMembers(TestKernel.ADMIN, macs.id(), List.of(macId));
-        Policy policy = kernel.policies().create(TestKernel.ADMIN, "Mac baseline", "", List.of(
-                new SettingInput("encryption", JSON.readTree("{\"required\": true, \"escrowRecoveryKey\": true}"))));
-        kernel.policies().assign(TestKernel.ADMIN, policy.id(), macs.id(), 0);
-
-        List<NSDictionary> commands = new ArrayList<>();
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-            mac.idle().ifPresent(commands::add);
-            assertThat(commands).isNotEmpty();
-        });
-        NSDictionary install = (NSDictionary) commands.get(0).objectForKey("Command");
+        NSDictionary profileCommand = fileVaultProfileCommand(mac, macId);
+        NSDictionary install = (NSDictionary) profileCommand.objectForKey("Command");
         assertThat(Plists.string(install, "RequestType")).isEqualTo("InstallProfile");
         NSDictionary fileVault = (NSDictionary) ((NSArray) Plists.dictionary(((NSData) install.objectForKey("Payload")).bytes())
                 .objectForKey("PayloadContent")).objectAtIndex(0);
         assertThat(Plists.string(fileVault, "PayloadType")).isEqualTo("com.apple.MCX.FileVault2");
         assertThat(Plists.string(fileVault, "Enable")).isEqualTo("On");
-        assertThat(mac.answer(commands.get(0), "Acknowledged")).isEmpty();
+        assertThat(mac.answer(profileCommand, "Acknowledged")).isEmpty();
         assertThat(kernel.policies().settingStates(macId)).extracting(DeviceSettingState::state).containsExactly(SettingState.INSTALLED);
 
         CommandRecord lock = kernel.commands().issue(TestKernel.ADMIN, macId, new CommandRequest(CommandType.LOCK,
@@ -136,6 +131,105 @@ class MacMdmIT {
         assertThat(kernel.devices().get(macId).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
         assertThat(kernel.devices().get(kernel.devices().idByHardwareId(Platform.IOS, "udid", iphone.udid()).orElseThrow())
                 .orElseThrow().device().status()).isEqualTo(DeviceStatus.ENROLLED);
+    }
+
+    @Test
+    void aMacEscrowsItsFileVaultRecoveryKeyWhichOnlyAnEntitledAdminReadsAuditedAndARotatedKeyReplacesIt() throws Exception {
+        AppleDeviceSimulator mac = new AppleDeviceSimulator(server.uri("/"), "D4E5F6A7-3333-8888-DDDD-3456789ABCDE", AppleDeviceSimulator.Kind.MAC);
+        mac.installProfile(link("macos"));
+        assertThat(mac.enrollIdentity().status()).isEqualTo("0");
+        assertThat(mac.authenticate().statusCode()).isEqualTo(200);
+        assertThat(mac.tokenUpdate().statusCode()).isEqualTo(200);
+        DeviceId macId = kernel.devices().idByHardwareId(Platform.MACOS, "udid", mac.udid()).orElseThrow();
+        // The FileVault profile carries the escrow payload and the server's certificate, as Apple's schemas want them.
+        NSDictionary profileCommand = fileVaultProfileCommand(mac, macId);
+        NSDictionary profile = Plists.dictionary(((NSData) ((NSDictionary) profileCommand.objectForKey("Command")).objectForKey("Payload")).bytes());
+        assertThat(new AppleProfileSchema().violations(profile, "macOS")).isEmpty();
+        assertThat(profile.toXMLPropertyList()).contains("com.apple.MCX.FileVault2").contains("com.apple.security.FDERecoveryKeyEscrow");
+        assertThat(mac.answer(profileCommand, "Acknowledged")).isEmpty();
+        assertThat(mac.escrowCertificate()).isPresent();
+
+        // FileVault comes on; the Mac reports the key, encrypted to the escrow certificate, in SecurityInfo.
+        mac.setRecoveryKey("H3KQ-7RZP-M2VN-X8CD-4TWL-9FJB");
+        UUID first = reportSecurityInfo(mac, macId);
+        HttpResponse<String> read = asAdmin(TestServer.ADMIN, TestServer.ADMIN_PASSWORD, "/api/v1/devices/" + macId + "/recovery-keys");
+        assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
+        assertThat(read.headers().firstValue("Cache-Control")).contains("no-store");
+        JsonNode keys = JSON.readTree(read.body()).get(0);
+        assertThat(keys.path("current").path("kind").asText()).isEqualTo("filevault-personal");
+        assertThat(keys.path("current").path("key").asText()).isEqualTo("H3KQ-7RZP-M2VN-X8CD-4TWL-9FJB");
+        // Neither the command's recorded answer nor the inventory keeps the envelope; the store keeps the key sealed.
+        assertThat(JSON.writeValueAsString(kernel.commands().get(first).orElseThrow().result())).doesNotContain("FDE_PersonalRecoveryKeyCMS");
+        assertThat(kernel.devices().inventory(macId)).containsEntry("apple.security.FDE_Enabled", "true")
+                .doesNotContainKey("apple.security.FDE_PersonalRecoveryKeyCMS");
+        assertThat(sealedKeys(macId)).hasSize(1).allSatisfy(sealed -> assertThat(sealed).doesNotContain("H3KQ-7RZP"));
+
+        // A helpdesk admin may look after the Mac but not read its key.
+        HttpResponse<String> created = server.send(HttpRequest.newBuilder(server.uri("/api/v1/admins"))
+                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"username\": \"desk\", \"password\": \"Quartz-Lantern-8153-Vx\", \"role\": \"HELPDESK\"}"))
+                .build());
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        assertThat(asAdmin("desk", "Quartz-Lantern-8153-Vx", "/api/v1/devices/" + macId).statusCode()).isEqualTo(200);
+        assertThat(asAdmin("desk", "Quartz-Lantern-8153-Vx", "/api/v1/devices/" + macId + "/recovery-keys").statusCode()).isEqualTo(403);
+        String audit = asAdmin(TestServer.ADMIN, TestServer.ADMIN_PASSWORD, "/api/v1/audit?targetId=" + macId + "&action=device.recovery-key.read").body();
+        assertThat(JSON.readTree(audit).path("items")).singleElement()
+                .satisfies(entry -> assertThat(entry.toString()).contains("admin").doesNotContain("H3KQ-7RZP"));
+
+        // The same key reported again changes nothing; a rotated key replaces it, the old one kept behind it.
+        reportSecurityInfo(mac, macId);
+        assertThat(sealedKeys(macId)).hasSize(1);
+        mac.setRecoveryKey("P9WD-2MXC-6LQT-R4HZ-8VKN-3BJF");
+        reportSecurityInfo(mac, macId);
+        JsonNode rotated = JSON.readTree(asAdmin(TestServer.ADMIN, TestServer.ADMIN_PASSWORD, "/api/v1/devices/" + macId + "/recovery-keys").body()).get(0);
+        assertThat(rotated.path("current").path("key").asText()).isEqualTo("P9WD-2MXC-6LQT-R4HZ-8VKN-3BJF");
+        assertThat(rotated.path("previous")).singleElement()
+                .satisfies(previous -> assertThat(previous.path("key").asText()).isEqualTo("H3KQ-7RZP-M2VN-X8CD-4TWL-9FJB"));
+    }
+
+    /** A FileVault policy that escrows the recovery key, assigned to the Mac; returns the command that installs its profile. */
+    private NSDictionary fileVaultProfileCommand(AppleDeviceSimulator mac, DeviceId macId) throws Exception {
+        Group macs = kernel.groups().create(TestKernel.ADMIN, "Macs " + mac.udid(), "", Optional.empty());
+        kernel.groups().addMembers(TestKernel.ADMIN, macs.id(), List.of(macId));
+        Policy policy = kernel.policies().create(TestKernel.ADMIN, "FileVault " + mac.udid(), "", List.of(
+                new SettingInput("encryption", JSON.readTree("{\"required\": true, \"escrowRecoveryKey\": true}"))));
+        kernel.policies().assign(TestKernel.ADMIN, policy.id(), macs.id(), 0);
+        List<NSDictionary> commands = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            mac.idle().ifPresent(commands::add);
+            assertThat(commands).isNotEmpty();
+        });
+        return commands.get(0);
+    }
+
+    /** The admin asks for SecurityInfo and the Mac answers it; returns the command's id. */
+    private UUID reportSecurityInfo(AppleDeviceSimulator mac, DeviceId macId) throws Exception {
+        CommandRecord query = kernel.commands().issue(TestKernel.ADMIN, macId, new CommandRequest(CommandType.REFRESH_INVENTORY,
+                Map.of("query", "SecurityInfo"), 0, Optional.empty()));
+        NSDictionary command = mac.idle().orElseThrow();
+        assertThat(Plists.string((NSDictionary) command.objectForKey("Command"), "RequestType")).isEqualTo("SecurityInfo");
+        assertThat(mac.answer(command, "Acknowledged")).isEmpty();
+        assertThat(kernel.commands().get(query.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+        return query.command().id();
+    }
+
+    private HttpResponse<String> asAdmin(String username, String password, String path) {
+        return server.send(HttpRequest.newBuilder(server.uri(path)).header("Authorization", TestServer.basic(username, password)).GET().build());
+    }
+
+    /** The recovery keys of a device as the kernel stores them. */
+    private List<String> sealedKeys(DeviceId device) throws java.sql.SQLException {
+        List<String> sealed = new ArrayList<>();
+        try (java.sql.Connection connection = kernel.transactions().dataSource().getConnection();
+             java.sql.PreparedStatement select = connection.prepareStatement("SELECT key_sealed FROM device_recovery_key WHERE device_id = ?")) {
+            select.setString(1, device.toString());
+            try (java.sql.ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    sealed.add(rows.getString(1));
+                }
+            }
+        }
+        return sealed;
     }
 
     @Test

@@ -287,6 +287,76 @@ class WindowsManagementIT {
     }
 
     @Test
+    void aRetiredPcIsToldToUnenrollAndNothingElseThenItsCertificateIsRevokedAndItCannotComeBack() throws Exception {
+        Enrolled enrolled = enroll("5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A");
+        WindowsDmClient pc = client(enrolled);
+        pc.session();
+        DeviceId id = deviceId(pc);
+        CommandRecord lock = kernel.commands().issue(TestKernel.ADMIN, id, CommandRequest.of(CommandType.LOCK));
+
+        HttpResponse<String> retired = admin("/api/v1/devices/" + id + "/retire");
+        assertThat(retired.statusCode()).as(retired.body()).isEqualTo(200);
+        assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
+        assertThat(kernel.commands().get(lock.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.CANCELLED);
+
+        int receivedBefore = pc.received().size();
+        List<SyncMl> last = pc.session();
+        // Only the unenrollment: no lock, no inventory, no push channel query.
+        assertThat(pc.received().subList(receivedBefore, pc.received().size())).filteredOn(command -> !(command instanceof Status)).singleElement()
+                .satisfies(command -> assertThat(command.name()).isEqualTo("Exec"));
+        assertThat(pc.executed()).containsExactly("./Vendor/MSFT/DMClient/Provider/Shepherd/Unenroll");
+        assertThat(last.get(last.size() - 1).commands()).allMatch(Status.class::isInstance);
+
+        assertLeftManagement(enrolled, pc, DeviceStatus.RETIRED);
+        assertThatThrownBy(pc::unenroll).hasMessageContaining("403");
+    }
+
+    @Test
+    void aWipedPcIsResetItsCertificateRevokedWhenItAnswersAndItStaysWiped() throws Exception {
+        Enrolled enrolled = enroll("7C7C7C7C7C7C7C7C7C7C7C7C7C7C7C7C");
+        WindowsDmClient pc = client(enrolled);
+        pc.session();
+        DeviceId id = deviceId(pc);
+
+        assertThat(admin("/api/v1/devices/" + id + "/wipe").statusCode()).isEqualTo(200);
+        assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.WIPED);
+        pc.session();
+
+        assertThat(pc.executed()).containsExactly("./Device/Vendor/MSFT/RemoteWipe/doWipe");
+        assertLeftManagement(enrolled, pc, DeviceStatus.WIPED);
+    }
+
+    @Test
+    void aRetiredPcWhoseFinalCommandWasCancelledIsRevokedAtItsNextSession() throws Exception {
+        Enrolled enrolled = enroll("8D8D8D8D8D8D8D8D8D8D8D8D8D8D8D8D");
+        WindowsDmClient pc = client(enrolled);
+        pc.session();
+        DeviceId id = deviceId(pc);
+        assertThat(admin("/api/v1/devices/" + id + "/retire").statusCode()).isEqualTo(200);
+        kernel.commands().history(id, Optional.empty(), 10).stream().filter(record -> !record.command().state().isFinal())
+                .forEach(record -> kernel.commands().cancel(TestKernel.ADMIN, record.command().id()));
+
+        List<SyncMl> last = pc.session();
+        assertThat(last).singleElement().satisfies(message -> assertThat(message.commands()).allMatch(Status.class::isInstance));
+        assertThat(pc.executed()).isEmpty();
+        assertLeftManagement(enrolled, pc, DeviceStatus.RETIRED);
+    }
+
+    /** The PC's certificate is revoked, its next session refused, and it stays as the admin left it. */
+    private void assertLeftManagement(Enrolled enrolled, WindowsDmClient pc, DeviceStatus status) throws Exception {
+        assertThat(kernel.certificateAuthority().verify(List.of(enrolled.certificate()))).isEmpty();
+        assertThat(pc.post(opening(pc.deviceId())).statusCode()).isEqualTo(403);
+        assertThat(kernel.devices().get(deviceId(pc)).orElseThrow().device().status()).isEqualTo(status);
+    }
+
+    private HttpResponse<String> admin(String path) {
+        return server.send(java.net.http.HttpRequest.newBuilder(server.uri(path))
+                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"reason\": \"leaving the company\"}")).build());
+    }
+
+    @Test
     void aPcWithoutCertificateOrWithAnotherPcsIsRefused() throws Exception {
         WindowsDmClient victim = enrolledPc("3E3E3E3E3E3E3E3E3E3E3E3E3E3E3E3E");
         Enrolled impostor = enroll("4F4F4F4F4F4F4F4F4F4F4F4F4F4F4F4F");

@@ -2,6 +2,7 @@ package dev.shepherd.plugins.windows.enrollment;
 
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.EnrollmentClaim;
 import dev.shepherd.api.device.EnrollmentMethod;
 import dev.shepherd.api.device.EnrollmentRefusedException;
@@ -181,8 +182,10 @@ public final class CertificateEnrollment {
         }
         byte[] csr = signedRequest(certificateRequest(soap.body(), PKCS7), clientCertificates.get(0));
         checkRequest(csr);
-        Device device = registry.find(DeviceId.parse(deviceId)).orElseThrow(() -> new Soap.FaultException(Soap.Fault.AUTHORIZATION,
-                "This PC is no longer enrolled."));
+        Device device = registry.find(DeviceId.parse(deviceId))
+                // A retired or wiped PC's identity is not renewed: it ends with the PC's answer to its final command.
+                .filter(found -> found.status() != DeviceStatus.RETIRED && found.status() != DeviceStatus.WIPED)
+                .orElseThrow(() -> new Soap.FaultException(Soap.Fault.AUTHORIZATION, "This PC is no longer enrolled."));
         X509Certificate certificate;
         try {
             certificate = authority.sign(csr, current.certificateValidity(), presented.bindings());

@@ -160,15 +160,16 @@ public final class ManagementEndpoint implements DeviceEndpoint {
             if (repeated.isPresent()) {
                 return DeviceResponse.of(200, SyncMl.CONTENT_TYPE, repeated.get());
             }
-            byte[] answer = SyncMlWriter.write(answer(session, message, opening, issued.get()));
+            byte[] answer = SyncMlWriter.write(answer(session, message, opening, issued.get(), ended(device.get())));
             session.answer(header.msgId(), answer);
             return DeviceResponse.of(200, SyncMl.CONTENT_TYPE, answer);
         }
     }
 
     /**
-     * The device the certificate was issued to, if it speaks for the DeviceID the message names and the PC is still
-     * managed; the certificate is bound to it in the CA at its first use.
+     * The device the certificate was issued to, if it speaks for the DeviceID the message names; the certificate is
+     * bound to it in the CA at its first use. A retired or wiped PC still gets here until it has answered the command
+     * that ends its management (the kernel hands it nothing else), after which its certificate is revoked.
      */
     private Optional<Device> deviceOf(IssuedCertificate certificate, String windowsDeviceId) {
         String deviceId = certificate.bindings().get("deviceId");
@@ -176,8 +177,7 @@ public final class ManagementEndpoint implements DeviceEndpoint {
             return Optional.empty();
         }
         Optional<Device> device = registry.find(DeviceId.parse(deviceId))
-                .filter(found -> found.platform().equals(Platform.WINDOWS))
-                .filter(found -> found.status() != DeviceStatus.RETIRED && found.status() != DeviceStatus.WIPED);
+                .filter(found -> found.platform().equals(Platform.WINDOWS));
         if (device.isPresent()) {
             try {
                 List<String> revoked = authority.bindToDevice(certificate.serialNumber(), device.get().id());
@@ -201,11 +201,20 @@ public final class ManagementEndpoint implements DeviceEndpoint {
         return windowsDeviceId != null ? windowsDeviceId : "Device:" + device.id();
     }
 
+    /** Whether an admin has ended the PC's management (retired or wiped it). */
+    private static boolean ended(Device device) {
+        return device.status() == DeviceStatus.RETIRED || device.status() == DeviceStatus.WIPED;
+    }
+
     private static DeviceResponse forbidden(String windowsDeviceId) {
         return DeviceResponse.text(403, "this certificate does not speak for a managed PC with DeviceID " + windowsDeviceId);
     }
 
-    private SyncMl answer(Session session, SyncMl message, boolean opening, IssuedCertificate certificate) {
+    /**
+     * @param ended whether the PC's management has ended: it is then only handed its final command, reports nothing, and
+     *        leaves (its certificate revoked) as soon as it has answered that command, whatever the answer
+     */
+    private SyncMl answer(Session session, SyncMl message, boolean opening, IssuedCertificate certificate, boolean ended) {
         SyncHdr header = message.header();
         List<SyncCommand> out = new ArrayList<>();
         out.add(status(session, header.msgId(), "0", "SyncHdr", StatusCodes.OK));
@@ -240,14 +249,19 @@ public final class ManagementEndpoint implements DeviceEndpoint {
         }
         for (InFlight inFlight : answered) {
             unenrolled |= conclude(session, inFlight);
+            unenrolled |= ended && inFlight.purpose() == InFlight.Purpose.COMMAND;
         }
         if (unenrolled) {
             // The PC leaves management: its identity is worth nothing from now on, and it is offered no more commands.
             authority.revoke(certificate.serialNumber());
             sessions.forget(session.storageKey());
+            if (ended) {
+                forgetDevice(session);
+                log.info("PC {} answered the command that ends its management; its certificate is revoked", session.device());
+            }
             return new SyncMl(header.reply(), out, true);
         }
-        if (opening && header.msgId().equals("1")) {
+        if (opening && header.msgId().equals("1") && !ended) {
             registry.recordCheckIn(session.device(), Instant.now());
             InFlight push = new InFlight(InFlight.Purpose.PUSH_CHANNEL, Optional.empty());
             out.add(session.send(WindowsCommands.toCommand(CspOperation.get(WindowsCommands.PUSH_CHANNEL)), push));
@@ -258,6 +272,13 @@ public final class ManagementEndpoint implements DeviceEndpoint {
             }
         }
         addCommands(session, out, header.maxMsgSize().orElse(MAX_MESSAGE_BYTES));
+        if (ended && session.awaitingCommands() == 0 && out.stream().allMatch(Status.class::isInstance)) {
+            // Nothing left for a retired or wiped PC (its final command answered, cancelled or impossible): it leaves now.
+            authority.revoke(certificate.serialNumber());
+            sessions.forget(session.storageKey());
+            forgetDevice(session);
+            log.info("PC {} has no final command left to take; its certificate is revoked", session.device());
+        }
         return new SyncMl(header.reply(), out, true);
     }
 

@@ -1,0 +1,142 @@
+package dev.shepherd.apple;
+
+import dev.shepherd.api.config.PluginStorage;
+import dev.shepherd.api.config.SecretSealer;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.cms.CMSEnvelopedData;
+import org.bouncycastle.cms.CMSException;
+import org.bouncycastle.cms.RecipientInformation;
+import org.bouncycastle.cms.jcajce.JceKeyTransEnvelopedRecipient;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+import java.io.ByteArrayInputStream;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The server's FileVault escrow identity: the certificate a Mac encrypts its personal recovery key to
+ * ({@code com.apple.security.FDERecoveryKeyEscrow}) and the private key that opens what it reports
+ * ({@code SecurityInfo}'s {@code FDE_PersonalRecoveryKeyCMS}, a CMS EnvelopedData). Created once per plugin and kept
+ * in the plugin's storage, the private key sealed; it is never replaced, since it alone opens every key escrowed to it.
+ */
+public final class FileVaultEscrow {
+
+    /** The kind under which the kernel keeps the keys. */
+    public static final String KIND = "filevault-personal";
+    private static final String CERTIFICATE = "filevault-escrow/certificate";
+    private static final String PRIVATE_KEY = "filevault-escrow/private-key";
+    private static final int MAX_KEY_LENGTH = 4096;
+
+    private final PluginStorage storage;
+    private final SecretSealer sealer;
+    private volatile X509Certificate certificate;
+
+    public FileVaultEscrow(PluginStorage storage, SecretSealer sealer) {
+        this.storage = requireNonNull(storage, "storage is null");
+        this.sealer = requireNonNull(sealer, "sealer is null");
+    }
+
+    /** The escrow certificate, created with its key on first use. */
+    public synchronized X509Certificate certificate() {
+        if (certificate == null) {
+            Optional<byte[]> stored = storage.get(CERTIFICATE);
+            if (stored.isEmpty() || storage.get(PRIVATE_KEY).isEmpty()) {
+                create();
+                stored = storage.get(CERTIFICATE);
+            }
+            certificate = parse(stored.orElseThrow());
+        }
+        return certificate;
+    }
+
+    /**
+     * Opens a recovery key a Mac reported.
+     *
+     * @param envelope the CMS EnvelopedData, DER
+     * @return the recovery key
+     * @throws IllegalArgumentException when the envelope is malformed, not for the escrow certificate, or holds no key
+     */
+    public String open(byte[] envelope) {
+        certificate();
+        try {
+            CMSEnvelopedData enveloped = new CMSEnvelopedData(envelope);
+            for (RecipientInformation recipient : enveloped.getRecipientInfos().getRecipients()) {
+                byte[] content;
+                try {
+                    content = recipient.getContent(new JceKeyTransEnvelopedRecipient(privateKey()));
+                } catch (CMSException notForUs) {
+                    continue;
+                }
+                String key = new String(content, StandardCharsets.UTF_8).trim();
+                if (key.isEmpty() || key.length() > MAX_KEY_LENGTH) {
+                    throw new IllegalArgumentException("the escrowed recovery key is empty or too long");
+                }
+                return key;
+            }
+            throw new IllegalArgumentException("the recovery key is not encrypted to this server's escrow certificate");
+        } catch (CMSException | RuntimeException e) {
+            if (e instanceof IllegalArgumentException illegal) {
+                throw illegal;
+            }
+            throw new IllegalArgumentException("FDE_PersonalRecoveryKeyCMS is not a CMS EnvelopedData: " + e.getMessage());
+        }
+    }
+
+    private PrivateKey privateKey() {
+        try {
+            return KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(sealer.open(storage.get(PRIVATE_KEY).orElseThrow())));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("the FileVault escrow key cannot be read", e);
+        }
+    }
+
+    private void create() {
+        try {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+            generator.initialize(2048, new SecureRandom());
+            KeyPair keys = generator.generateKeyPair();
+            Instant now = Instant.now();
+            X500Name subject = new X500Name("CN=Shepherd FileVault recovery key escrow");
+            JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject, new BigInteger(64, new SecureRandom()).abs(),
+                    Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(Duration.ofDays(3650))), subject, keys.getPublic());
+            builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+            builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyEncipherment | KeyUsage.dataEncipherment));
+            X509Certificate created = new JcaX509CertificateConverter().getCertificate(
+                    builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())));
+            // The key first: a certificate without its key would be useless.
+            storage.put(PRIVATE_KEY, sealer.seal(keys.getPrivate().getEncoded()));
+            storage.put(CERTIFICATE, created.getEncoded());
+        } catch (GeneralSecurityException | OperatorCreationException | java.io.IOException e) {
+            throw new IllegalStateException("cannot create the FileVault escrow certificate", e);
+        }
+    }
+
+    private static X509Certificate parse(byte[] der) {
+        try {
+            return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("the stored FileVault escrow certificate is unreadable", e);
+        }
+    }
+}
