@@ -345,7 +345,7 @@ class WindowsManagementIT {
     /** The PC's certificate is revoked, its next session refused, and it stays as the admin left it. */
     private void assertLeftManagement(Enrolled enrolled, WindowsDmClient pc, DeviceStatus status) throws Exception {
         assertThat(kernel.certificateAuthority().verify(List.of(enrolled.certificate()))).isEmpty();
-        assertThat(pc.post(opening(pc.deviceId())).statusCode()).isEqualTo(403);
+        assertThat(pc.post(WindowsTestServers.opening(pc.deviceId())).statusCode()).isEqualTo(403);
         assertThat(kernel.devices().get(deviceId(pc)).orElseThrow().device().status()).isEqualTo(status);
     }
 
