@@ -115,7 +115,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         try {
             message = Plists.dictionary(body);
         } catch (PlistException e) {
-            return DeviceResponse.text(400, e.getMessage());
+            return DeviceResponse.problem(400, "Malformed MDM message", e.getMessage());
         }
         try {
             return switch (request.path()) {
@@ -124,7 +124,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 default -> DeviceResponse.text(404, "Apple MDM endpoints are /checkin and /connect");
             };
         } catch (PlistException e) {
-            return DeviceResponse.text(400, e.getMessage());
+            return DeviceResponse.problem(400, "Malformed MDM message", e.getMessage());
         }
     }
 
