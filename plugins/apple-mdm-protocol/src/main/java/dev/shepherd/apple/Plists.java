@@ -71,9 +71,10 @@ public final class Plists {
         if (xml.length > MAX_BYTES) {
             throw new PlistException("the plist is larger than " + MAX_BYTES + " bytes");
         }
+        Document document = document(xml);
         NSObject parsed;
         try {
-            parsed = XMLPropertyListParser.parse(document(xml));
+            parsed = XMLPropertyListParser.parse(document);
         } catch (PropertyListFormatException | IOException | RuntimeException e) {
             // dd-plist reports malformed values (a bad date, bad base64, a non-numeric integer) in several ways.
             throw new PlistException("not a valid XML property list");
@@ -91,12 +92,16 @@ public final class Plists {
     private static Document document(byte[] xml) {
         DomBuilder builder;
         try {
+            synchronized (DOCUMENTS) {
+                builder = new DomBuilder(DOCUMENTS.newDocumentBuilder().newDocument());
+            }
+        } catch (ParserConfigurationException e) {
+            throw new IllegalStateException("the JDK cannot build a DOM", e);
+        }
+        try {
             XMLReader reader;
             synchronized (PARSERS) {
                 reader = PARSERS.newSAXParser().getXMLReader();
-            }
-            synchronized (DOCUMENTS) {
-                builder = new DomBuilder(DOCUMENTS.newDocumentBuilder().newDocument());
             }
             reader.setContentHandler(builder);
             reader.setErrorHandler(builder);
@@ -105,11 +110,10 @@ public final class Plists {
             reader.setProperty("http://xml.org/sax/properties/lexical-handler", builder);
             reader.setProperty("http://xml.org/sax/properties/declaration-handler", builder);
             reader.parse(new InputSource(new ByteArrayInputStream(xml)));
-        } catch (Refused e) {
-            throw new PlistException(e.getMessage());
         } catch (SAXException | IOException | ParserConfigurationException | RuntimeException e) {
+            // The parser may wrap what the handler threw; the handler's own reason is what the device is told.
             // The JDK's parser reports some broken encodings with runtime exceptions of its own.
-            throw new PlistException("not a valid XML property list");
+            throw new PlistException(builder.refusal != null ? builder.refusal : "not a valid XML property list");
         }
         return builder.document;
     }
@@ -124,20 +128,12 @@ public final class Plists {
         return value == null ? null : value.toJavaObject() instanceof String text ? text : value.toString();
     }
 
-    /** Why a plist was refused before it was read, in words fit for the device's 400 answer. */
-    private static final class Refused extends SAXException {
-
-        private static final long serialVersionUID = 1L;
-
-        Refused(String message) {
-            super(message);
-        }
-    }
-
     /** Builds the DOM from SAX events; every declaration the parser reports is refused as it is read. */
     private static final class DomBuilder extends DefaultHandler2 {
 
         private final Document document;
+        /** Why the handler stopped the parse, in words fit for the device's 400 answer. */
+        private String refusal;
         private Node current;
         private int depth;
         private int elements;
@@ -147,13 +143,18 @@ public final class Plists {
             this.current = document;
         }
 
+        private SAXException refuse(String reason) {
+            refusal = reason;
+            return new SAXException(reason);
+        }
+
         @Override
         public void startElement(String uri, String localName, String qName, Attributes attributes) throws SAXException {
             if (++depth > MAX_DEPTH) {
-                throw new Refused("the plist is nested deeper than " + MAX_DEPTH + " elements");
+                throw refuse("the plist is nested deeper than " + MAX_DEPTH + " elements");
             }
             if (++elements > MAX_ELEMENTS) {
-                throw new Refused("the plist has more than " + MAX_ELEMENTS + " elements");
+                throw refuse("the plist has more than " + MAX_ELEMENTS + " elements");
             }
             Element element = document.createElement(qName);
             for (int i = 0; i < attributes.getLength(); i++) {
@@ -183,38 +184,38 @@ public final class Plists {
         @Override
         public void startDTD(String name, String publicId, String systemId) throws SAXException {
             if (!"plist".equals(name)) {
-                throw new Refused("the document type must be plist");
+                throw refuse("the document type must be plist");
             }
         }
 
         @Override
         public void internalEntityDecl(String name, String value) throws SAXException {
-            throw new Refused("entity declarations are not allowed");
+            throw refuse("entity declarations are not allowed");
         }
 
         @Override
         public void externalEntityDecl(String name, String publicId, String systemId) throws SAXException {
-            throw new Refused("entity declarations are not allowed");
+            throw refuse("entity declarations are not allowed");
         }
 
         @Override
         public void elementDecl(String name, String model) throws SAXException {
-            throw new Refused("declarations in the document type are not allowed");
+            throw refuse("declarations in the document type are not allowed");
         }
 
         @Override
         public void attributeDecl(String element, String attribute, String type, String mode, String value) throws SAXException {
-            throw new Refused("declarations in the document type are not allowed");
+            throw refuse("declarations in the document type are not allowed");
         }
 
         @Override
         public void unparsedEntityDecl(String name, String publicId, String systemId, String notation) throws SAXException {
-            throw new Refused("entity declarations are not allowed");
+            throw refuse("entity declarations are not allowed");
         }
 
         @Override
         public void notationDecl(String name, String publicId, String systemId) throws SAXException {
-            throw new Refused("declarations in the document type are not allowed");
+            throw refuse("declarations in the document type are not allowed");
         }
 
         @Override

@@ -92,15 +92,15 @@ class AppleMessageBoundsIT {
         assertThat(problem.path("detail").asText()).contains(detail);
     }
 
-    /** A CMS ContentInfo whose content is 10,000 nested indefinite-length SEQUENCEs. */
+    /** A CMS ContentInfo of 2,500 nested indefinite-length SEQUENCEs: enough to overflow BouncyCastle, small enough for a header. */
     private static byte[] nestedBer() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes(new byte[] {0x30, (byte) 0x80, 0x06, 0x09, 0x2a, (byte) 0x86, 0x48, (byte) 0x86, (byte) 0xf7, 0x0d, 0x01, 0x07, 0x02,
                 (byte) 0xa0, (byte) 0x80});
-        for (int i = 0; i < 10_000; i++) {
+        for (int i = 0; i < 2_500; i++) {
             out.writeBytes(new byte[] {0x30, (byte) 0x80});
         }
-        out.writeBytes(new byte[2 * 10_002]);
+        out.writeBytes(new byte[2 * 2_502]);
         return out.toByteArray();
     }
 }
