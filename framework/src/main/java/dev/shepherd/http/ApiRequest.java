@@ -1,6 +1,7 @@
 package dev.shepherd.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,6 +9,7 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import dev.shepherd.audit.Actor;
+import dev.shepherd.json.Json;
 import dev.shepherd.security.AdminAuthenticator;
 import dev.shepherd.security.Principal;
 import io.undertow.server.HttpServerExchange;
@@ -166,6 +168,16 @@ public final class ApiRequest {
         if (bytes.length == 0) {
             throw ApiException.badRequest("a JSON body is required");
         }
+        return decode(json, bytes, type);
+    }
+
+    /**
+     * Reads a JSON body as a record, as {@link #body(Class)} does once the bytes are read.
+     *
+     * @throws ApiException a 400 that says what is wrong, for any bytes that are not such a record: malformed JSON,
+     *         unknown fields, wrong types, and bodies past the mapper's limits on nesting, string and number length
+     */
+    public static <T> T decode(ObjectMapper json, byte[] bytes, Class<T> type) {
         try {
             JsonNode tree = json.readTree(bytes);
             if (tree == null || tree.isMissingNode()) {
@@ -177,6 +189,8 @@ public final class ApiRequest {
                 throw ApiException.badRequest("a JSON object is required");
             }
             return value;
+        } catch (StreamConstraintsException e) {
+            throw ApiException.badRequest("the body is past the limits of a JSON body: " + Json.describe(e));
         } catch (UnrecognizedPropertyException e) {
             throw ApiException.badRequest("unknown field '" + e.getPropertyName() + "'" + where(e));
         } catch (InvalidFormatException e) {
@@ -227,6 +241,9 @@ public final class ApiRequest {
 
     private static ApiException mapping(JsonMappingException e) {
         Throwable cause = e.getCause();
+        if (cause instanceof StreamConstraintsException bound) {
+            return ApiException.badRequest("the body is past the limits of a JSON body: " + Json.describe(bound) + where(e));
+        }
         if (cause instanceof IllegalArgumentException || cause instanceof NullPointerException) {
             return ApiException.badRequest(cause.getMessage() == null ? "invalid request body" + where(e)
                     : cause.getMessage().replace(" is null", " is required") + where(e));

@@ -1,7 +1,10 @@
 package dev.shepherd.json;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -11,13 +14,30 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
 import static java.util.Objects.requireNonNull;
 
-/** The kernel's one JSON configuration: ISO-8601 instants, Optional support, unknown properties and duplicate keys refused. */
+/**
+ * The kernel's one JSON configuration: ISO-8601 instants, Optional support, unknown properties and duplicate keys
+ * refused, and bounds on what any JSON read may hold, so a hostile body is refused by the parser before anything recurses over it.
+ */
 public final class Json {
+
+    /** Deeper than any admin body or stored value (a policy setting is a few levels), far below what strains a stack. */
+    public static final int MAX_NESTING_DEPTH = 64;
+    /** Longer than any value the kernel takes in one string (a profile, a certificate, a script). */
+    public static final int MAX_STRING_LENGTH = 8 * 1024 * 1024;
+    /** Digits of one number; a longer one is refused before it is converted (which is quadratic in the length). */
+    public static final int MAX_NUMBER_LENGTH = 100;
+    /** Length of one property name. */
+    public static final int MAX_NAME_LENGTH = 1024;
 
     private final ObjectMapper mapper;
 
     public Json() {
-        this.mapper = JsonMapper.builder()
+        this.mapper = JsonMapper.builder(JsonFactory.builder().streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(MAX_NESTING_DEPTH)
+                        .maxStringLength(MAX_STRING_LENGTH)
+                        .maxNumberLength(MAX_NUMBER_LENGTH)
+                        .maxNameLength(MAX_NAME_LENGTH)
+                        .build()).build())
                 .addModule(new JavaTimeModule())
                 .addModule(new Jdk8Module())
                 .addModule(identifiers())
@@ -49,6 +69,11 @@ public final class Json {
             }
         });
         return module;
+    }
+
+    /** @return what a bound refused, in words for a 400: Jackson's text without its pointer to its own API */
+    public static String describe(StreamConstraintsException e) {
+        return e.getOriginalMessage().replaceAll(",? from `[^`]*`", "").trim();
     }
 
     public ObjectMapper mapper() {

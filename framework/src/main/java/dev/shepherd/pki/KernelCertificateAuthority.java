@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.pki.Asn1Nesting;
 import dev.shepherd.api.pki.CertificateAuthority;
 import dev.shepherd.api.pki.IssuedCertificate;
 import dev.shepherd.json.Json;
@@ -222,7 +223,7 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
     public X509Certificate sign(byte[] pkcs10, Duration validity, Map<String, String> bindings) {
         PKCS10CertificationRequest request;
         try {
-            request = new PKCS10CertificationRequest(pkcs10);
+            request = new PKCS10CertificationRequest(Asn1Nesting.requireBounded(pkcs10));
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("not a PKCS#10 certificate request");
         }

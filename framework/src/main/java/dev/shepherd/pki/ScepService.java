@@ -1,5 +1,6 @@
 package dev.shepherd.pki;
 
+import dev.shepherd.api.pki.Asn1Nesting;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
@@ -110,7 +111,8 @@ public final class ScepService {
         X509Certificate signerCertificate;
         AttributeTable attributes;
         try {
-            signed = new CMSSignedData(message);
+            // Bounded first: BouncyCastle recurses once per nested level, and 64 KiB of nesting would overflow the stack.
+            signed = new CMSSignedData(Asn1Nesting.requireBounded(message));
             Collection<SignerInformation> signers = signed.getSignerInfos().getSigners();
             if (signers.size() != 1) {
                 throw new IllegalArgumentException("a pkiMessage has exactly one signer");
@@ -145,10 +147,10 @@ public final class ScepService {
                 return failure(signerCertificate, transactionId, senderNonce, BAD_REQUEST);
             }
             byte[] enveloped = (byte[]) signed.getSignedContent().getContent();
-            CMSEnvelopedData envelope = new CMSEnvelopedData(enveloped);
+            CMSEnvelopedData envelope = new CMSEnvelopedData(Asn1Nesting.requireBounded(enveloped));
             RecipientInformation recipient = envelope.getRecipientInfos().getRecipients().iterator().next();
             byte[] csrBytes = recipient.getContent(new JceKeyTransEnvelopedRecipient(authority.privateKey()));
-            PKCS10CertificationRequest request = new PKCS10CertificationRequest(csrBytes);
+            PKCS10CertificationRequest request = new PKCS10CertificationRequest(Asn1Nesting.requireBounded(csrBytes));
             Optional<Map<String, String>> bindings;
             if (messageType.equals(PKCS_REQ)) {
                 bindings = challengeOf(request).flatMap(authority::redeem);

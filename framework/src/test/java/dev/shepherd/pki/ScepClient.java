@@ -130,23 +130,10 @@ public final class ScepClient {
     private Result exchange(PKCS10CertificationRequest request, X509Certificate signer, KeyPair signerKey, String messageType)
             throws Exception {
         X509Certificate ca = caCertificate();
-        CMSEnvelopedDataGenerator envelope = new CMSEnvelopedDataGenerator();
-        envelope.addRecipientInfoGenerator(new JceKeyTransRecipientInfoGenerator(ca));
-        byte[] enveloped = envelope.generate(new CMSProcessableByteArray(request.getEncoded()),
-                new JceCMSContentEncryptorBuilder(CMSAlgorithm.AES128_CBC).build()).getEncoded();
         byte[] senderNonce = new byte[16];
         new SecureRandom().nextBytes(senderNonce);
         String transactionId = Long.toHexString(new SecureRandom().nextLong());
-        Hashtable<ASN1ObjectIdentifier, Attribute> table = new Hashtable<>();
-        table.put(ScepService.MESSAGE_TYPE, new Attribute(ScepService.MESSAGE_TYPE, new DERSet(new DERPrintableString(messageType))));
-        table.put(ScepService.TRANSACTION_ID, new Attribute(ScepService.TRANSACTION_ID, new DERSet(new DERPrintableString(transactionId))));
-        table.put(ScepService.SENDER_NONCE, new Attribute(ScepService.SENDER_NONCE, new DERSet(new DEROctetString(senderNonce))));
-        CMSSignedDataGenerator generator = new CMSSignedDataGenerator();
-        generator.addSignerInfoGenerator(new JcaSignerInfoGeneratorBuilder(new JcaDigestCalculatorProviderBuilder().build())
-                .setSignedAttributeGenerator(new DefaultSignedAttributeTableGenerator(new AttributeTable(table)))
-                .build(new JcaContentSignerBuilder("SHA256withRSA").build(signerKey.getPrivate()), signer));
-        generator.addCertificates(new JcaCertStore(List.of(signer)));
-        byte[] message = generator.generate(new CMSProcessableByteArray(enveloped), true).getEncoded();
+        byte[] message = pkiMessage(request, signer, signerKey, messageType, ca, transactionId, senderNonce);
 
         HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(URI.create(scep + "?operation=PKIOperation"))
                 .header("Content-Type", "application/x-pki-message").POST(HttpRequest.BodyPublishers.ofByteArray(message)).build(),
@@ -176,7 +163,26 @@ public final class ScepClient {
         return new Result(status, Optional.empty(), Optional.of(new JcaX509CertificateConverter().getCertificate(holder)), signerKey);
     }
 
-    private static X509Certificate selfSigned(KeyPair keys, String subject) throws Exception {
+    /** The DER pkiMessage a SCEP client sends: the request enveloped for the CA, signed with the client's key. */
+    public static byte[] pkiMessage(PKCS10CertificationRequest request, X509Certificate signer, KeyPair signerKey, String messageType,
+                                    X509Certificate ca, String transactionId, byte[] senderNonce) throws Exception {
+        CMSEnvelopedDataGenerator envelope = new CMSEnvelopedDataGenerator();
+        envelope.addRecipientInfoGenerator(new JceKeyTransRecipientInfoGenerator(ca));
+        byte[] enveloped = envelope.generate(new CMSProcessableByteArray(request.getEncoded()),
+                new JceCMSContentEncryptorBuilder(CMSAlgorithm.AES128_CBC).build()).getEncoded();
+        Hashtable<ASN1ObjectIdentifier, Attribute> table = new Hashtable<>();
+        table.put(ScepService.MESSAGE_TYPE, new Attribute(ScepService.MESSAGE_TYPE, new DERSet(new DERPrintableString(messageType))));
+        table.put(ScepService.TRANSACTION_ID, new Attribute(ScepService.TRANSACTION_ID, new DERSet(new DERPrintableString(transactionId))));
+        table.put(ScepService.SENDER_NONCE, new Attribute(ScepService.SENDER_NONCE, new DERSet(new DEROctetString(senderNonce))));
+        CMSSignedDataGenerator generator = new CMSSignedDataGenerator();
+        generator.addSignerInfoGenerator(new JcaSignerInfoGeneratorBuilder(new JcaDigestCalculatorProviderBuilder().build())
+                .setSignedAttributeGenerator(new DefaultSignedAttributeTableGenerator(new AttributeTable(table)))
+                .build(new JcaContentSignerBuilder("SHA256withRSA").build(signerKey.getPrivate()), signer));
+        generator.addCertificates(new JcaCertStore(List.of(signer)));
+        return generator.generate(new CMSProcessableByteArray(enveloped), true).getEncoded();
+    }
+
+    static X509Certificate selfSigned(KeyPair keys, String subject) throws Exception {
         X500Name name = new X500Name(subject);
         return new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(name, BigInteger.ONE,
                 Date.from(Instant.now().minusSeconds(60)), Date.from(Instant.now().plusSeconds(3600)), name, keys.getPublic())

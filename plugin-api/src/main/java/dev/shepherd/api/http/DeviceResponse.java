@@ -48,6 +48,41 @@ public record DeviceResponse(int status, Map<String, String> headers, byte[] bod
     }
 
     /**
+     * An RFC 9457 problem ({@code application/problem+json}), the shape of every error the kernel answers, for a
+     * request refused for what it carries (a body past a parser's bounds, malformed, or not the protocol's).
+     *
+     * @param status HTTP status code, usually 4xx
+     * @param title a short summary of the kind of problem
+     * @param detail what was wrong with this request, in words fit for its sender; no stack traces or class names
+     * @return the response
+     * @since 0.4.0
+     */
+    public static DeviceResponse problem(int status, String title, String detail) {
+        String json = "{\"type\":\"about:blank\",\"title\":" + quoted(requireNonNull(title, "title is null")) + ",\"status\":" + status
+                + ",\"detail\":" + quoted(requireNonNull(detail, "detail is null")) + "}";
+        return of(status, "application/problem+json", json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String quoted(String text) {
+        StringBuilder out = new StringBuilder(text.length() + 2).append('"');
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                default -> {
+                    if (c < 0x20) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.append('"').toString();
+    }
+
+    /**
      * A response without a body.
      *
      * @param status HTTP status code

@@ -138,7 +138,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         try {
             message = Plists.dictionary(body);
         } catch (PlistException e) {
-            return DeviceResponse.text(400, e.getMessage());
+            return DeviceResponse.problem(400, "Malformed MDM message", e.getMessage());
         }
         try {
             return switch (request.path()) {
@@ -147,7 +147,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 default -> DeviceResponse.text(404, "Apple MDM endpoints are /checkin and /connect");
             };
         } catch (PlistException e) {
-            return DeviceResponse.text(400, e.getMessage());
+            return DeviceResponse.problem(400, "Malformed MDM message", e.getMessage());
         }
     }
 

@@ -1,9 +1,12 @@
 package dev.shepherd.apple;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.shepherd.api.policy.SettingState;
 
 import java.nio.charset.StandardCharsets;
@@ -70,8 +73,11 @@ public final class DeclarativeManagement {
             "softwareupdate.pending-version", "passcode.is-compliant", "passcode.is-present", "management.declarations");
     static final int MAX_STATUS_BYTES = 256 * 1024;
 
-    // Keys sorted: the server tokens must not depend on a map's iteration order, which differs between runs.
-    private final ObjectMapper json = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+    // Keys sorted: the server tokens must not depend on a map's iteration order, which differs between runs. Status
+    // reports come from devices: bounded (a report is about four levels deep) before flatten() recurses over them.
+    private final ObjectMapper json = JsonMapper.builder(JsonFactory.builder().streamReadConstraints(StreamReadConstraints.builder()
+                    .maxNestingDepth(Plists.MAX_DEPTH).maxNumberLength(100).build()).build())
+            .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true).build();
     private final Clock clock;
     private final List<Declaration> statusDeclarations;
 

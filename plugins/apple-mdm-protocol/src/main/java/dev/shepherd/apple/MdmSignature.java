@@ -1,5 +1,6 @@
 package dev.shepherd.apple;
 
+import dev.shepherd.api.pki.Asn1Nesting;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cms.CMSProcessableByteArray;
@@ -19,6 +20,9 @@ import java.util.Optional;
  */
 public final class MdmSignature {
 
+    /** A signature with its certificate chain is a few kilobytes; this leaves room for long chains. */
+    static final int MAX_HEADER_CHARS = 64 * 1024;
+
     private MdmSignature() {
     }
 
@@ -27,7 +31,12 @@ public final class MdmSignature {
      */
     public static Optional<X509Certificate> verify(String header, byte[] body) {
         try {
-            CMSSignedData signed = new CMSSignedData(new CMSProcessableByteArray(body), Base64.getMimeDecoder().decode(header));
+            if (header.length() > MAX_HEADER_CHARS) {
+                return Optional.empty();
+            }
+            // Bounded first: BouncyCastle recurses once per nested level, so deep nesting would overflow the stack.
+            byte[] signature = Asn1Nesting.requireBounded(Base64.getMimeDecoder().decode(header));
+            CMSSignedData signed = new CMSSignedData(new CMSProcessableByteArray(body), signature);
             Collection<SignerInformation> signers = signed.getSignerInfos().getSigners();
             if (signers.size() != 1) {
                 return Optional.empty();

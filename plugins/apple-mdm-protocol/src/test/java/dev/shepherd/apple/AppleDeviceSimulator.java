@@ -457,6 +457,13 @@ public final class AppleDeviceSimulator {
      * As a Mac installing a profile: the FDERecoveryKeyEscrow payload's EncryptCertPayloadUUID names the
      * com.apple.security.pkcs1 payload of the same profile holding the certificate to encrypt the recovery key to.
      */
+    /** A profile as InstallProfile carries it: a plist, or a plist signed as CMS (as renewal profiles are). */
+    private static NSDictionary profileOf(byte[] payload) throws Exception {
+        // A DER SEQUENCE is a signed profile; a plist starts with text.
+        return Plists.dictionary(payload.length > 0 && payload[0] == 0x30
+                ? (byte[]) new CMSSignedData(payload).getSignedContent().getContent() : payload);
+    }
+
     private void installEscrow(NSDictionary profile) throws Exception {
         Map<String, NSDictionary> byUuid = new HashMap<>();
         Optional<NSDictionary> escrow = Optional.empty();
@@ -496,7 +503,7 @@ public final class AppleDeviceSimulator {
             syncDeclarations();
         }
         if (status.equals("Acknowledged") && "InstallProfile".equals(type)) {
-            installEscrow(Plists.dictionary(((NSData) ((NSDictionary) command.objectForKey("Command")).objectForKey("Payload")).bytes()));
+            installEscrow(profileOf(((NSData) ((NSDictionary) command.objectForKey("Command")).objectForKey("Payload")).bytes()));
         }
         if (status.equals("Acknowledged") && "DeviceInformation".equals(type)) {
             NSDictionary answers = new NSDictionary();

@@ -76,6 +76,17 @@ class DeclarativeManagementTest {
     }
 
     @Test
+    void aStatusReportNestedPastTheBoundIsA400AndRecordsNothing() {
+        byte[] nested = ("{\"StatusItems\": " + "{\"a\": ".repeat(100) + "1" + "}".repeat(100) + "}").getBytes(StandardCharsets.UTF_8);
+        List<DeclarationStatus> reported = new ArrayList<>();
+        List<Map<String, String>> inventories = new ArrayList<>();
+        assertThat(declarative.handle("status", Optional.of(nested), declarative.served(passcode), inventories::add, reported::addAll).status())
+                .isEqualTo(400);
+        assertThat(reported).isEmpty();
+        assertThat(inventories).isEmpty();
+    }
+
+    @Test
     void aStatusReportOnTheDeclarationsDecidesTheSettingsState() {
         String configuration = declarative.serverToken(passcode.get(0));
         String activation = declarative.serverToken(passcode.get(1));

@@ -1,7 +1,10 @@
 package dev.shepherd.plugins.android;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.shepherd.api.http.DeviceEndpoint;
 import dev.shepherd.api.http.DeviceRequest;
 import dev.shepherd.api.http.DeviceResponse;
@@ -37,7 +40,6 @@ public final class PubSubEndpoint implements DeviceEndpoint {
     private final Enterprises enterprises;
     private final DeviceSync sync;
     private final DeviceWork work;
-    private final ObjectMapper json = new ObjectMapper();
 
     @Inject
     public PubSubEndpoint(Enterprises enterprises, DeviceSync sync, DeviceWork work) {
@@ -65,20 +67,14 @@ public final class PubSubEndpoint implements DeviceEndpoint {
         if (token.isEmpty() || !enterprises.isPushSecret(token.get())) {
             return JsonResponses.problem(401, "Unauthorized", "A push must carry this installation's push secret in ?token=.");
         }
-        JsonNode message;
-        JsonNode data;
+        Push push;
         try {
-            JsonNode push = json.readTree(request.body());
-            message = push == null ? null : push.path("message");
-            if (message == null || !message.isObject()) {
-                return JsonResponses.problem(400, "Bad request", "Not a Pub/Sub push: no message.");
-            }
-            String encoded = message.path("data").asText("");
-            data = encoded.isEmpty() ? json.createObjectNode() : json.readTree(Base64.getDecoder().decode(encoded));
-        } catch (IOException | IllegalArgumentException e) {
-            return JsonResponses.problem(400, "Bad request", "Not a Pub/Sub push: the body or its base64 data is malformed.");
+            push = Push.read(request.body());
+        } catch (IllegalArgumentException malformed) {
+            return JsonResponses.problem(400, "Bad request", malformed.getMessage());
         }
-        String type = message.path("attributes").path("notificationType").asText("");
+        String type = push.notificationType();
+        JsonNode data = push.data();
         switch (type) {
             case "ENROLLMENT", "STATUS_REPORT" -> {
                 if (data == null || !data.isObject() || !Amapi.isResourceName(data.path("name").asText(""))) {
@@ -94,5 +90,49 @@ public final class PubSubEndpoint implements DeviceEndpoint {
             default -> log.debug("Ignoring a {} notification", type.isBlank() ? "typeless" : type);
         }
         return DeviceResponse.empty(204);
+    }
+
+    /**
+     * A push as read from its body, before anything acts on it.
+     *
+     * @param notificationType the {@code notificationType} attribute; empty when there is none
+     * @param data the decoded {@code data}: an empty object when there is none, otherwise whatever JSON it holds
+     */
+    record Push(String notificationType, JsonNode data) {
+
+        /** Pushes are small and shallow (a Device is about six levels); these bounds hold far above real ones. */
+        private static final ObjectMapper JSON = JsonMapper.builder(JsonFactory.builder().streamReadConstraints(StreamReadConstraints.builder()
+                .maxNestingDepth(64).maxNumberLength(100).maxNameLength(1024).build()).build()).build();
+
+        Push {
+            requireNonNull(notificationType, "notificationType is null");
+            requireNonNull(data, "data is null");
+        }
+
+        /**
+         * @throws IllegalArgumentException with a message for the 400 when the body is not a Pub/Sub push, its base64
+         *         data is malformed, or either is past the bounds
+         */
+        static Push read(byte[] body) {
+            JsonNode push;
+            try {
+                push = JSON.readTree(body);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("Not a Pub/Sub push: the body is not JSON within the bounds.");
+            }
+            JsonNode message = push == null ? null : push.path("message");
+            if (message == null || !message.isObject()) {
+                throw new IllegalArgumentException("Not a Pub/Sub push: no message.");
+            }
+            String encoded = message.path("data").asText("");
+            JsonNode data;
+            try {
+                data = encoded.isEmpty() ? JSON.createObjectNode() : JSON.readTree(Base64.getDecoder().decode(encoded));
+            } catch (IOException | IllegalArgumentException e) {
+                throw new IllegalArgumentException("Not a Pub/Sub push: its base64 data is malformed or not JSON within the bounds.");
+            }
+            return new Push(message.path("attributes").path("notificationType").asText(""),
+                    data == null ? JSON.getNodeFactory().missingNode() : data);
+        }
     }
 }

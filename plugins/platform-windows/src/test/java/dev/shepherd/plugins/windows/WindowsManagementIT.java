@@ -18,6 +18,8 @@ import dev.shepherd.plugins.windows.syncml.SyncCommand.Status;
 import dev.shepherd.plugins.windows.syncml.SyncHdr;
 import dev.shepherd.plugins.windows.syncml.SyncMl;
 import dev.shepherd.plugins.windows.syncml.SyncMlReader;
+import dev.shepherd.plugins.windows.syncml.SyncMlWriter;
+import dev.shepherd.plugins.windows.xml.SafeXml;
 import dev.shepherd.policy.DeviceSettingState;
 import dev.shepherd.policy.Policy;
 import dev.shepherd.policy.SettingInput;
@@ -31,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
 import java.net.http.HttpResponse;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -407,6 +410,33 @@ class WindowsManagementIT {
                     assertThat(status.cmd()).isEqualTo("Frobnicate");
                     assertThat(status.data()).isEqualTo("400");
                 });
+    }
+
+    @Test
+    void aDeeplyNestedOrEntityDeclaringMessageFailsItsRequestAndTheNextPcIsServed() throws Exception {
+        WindowsDmClient attacker = enrolledPc("6B6B6B6B6B6B6B6B6B6B6B6B6B6B6B6B");
+        WindowsDmClient bystander = enrolledPc("7C7C7C7C7C7C7C7C7C7C7C7C7C7C7C7C");
+        String opening = new String(opening(attacker.deviceId()), StandardCharsets.UTF_8);
+
+        // Nested Atomics: read as a DOM, whose walk recursed once per level and overflowed the stack.
+        String nested = opening.replace("<Final/>", "<Atomic><CmdID>2</CmdID>".repeat(12_000) + "</Atomic>".repeat(12_000) + "<Final/>");
+        HttpResponse<byte[]> deep = attacker.post(nested.getBytes(StandardCharsets.UTF_8));
+        assertThat(deep.statusCode()).isEqualTo(400);
+        assertThat(deep.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(new String(deep.body(), StandardCharsets.UTF_8)).contains("nested deeper than " + SafeXml.MAX_DEPTH);
+
+        // A DTD in UTF-16 and in EBCDIC: refused by the parser on what it decoded, whatever the bytes look like.
+        String declared = "<?xml version=\"1.0\" encoding=\"%s\"?><!DOCTYPE SyncML [<!ENTITY x \"1201\">]>"
+                + opening.replace("<Data>1201</Data>", "<Data>&x;</Data>").replaceFirst("<\\?xml[^>]*\\?>", "");
+        for (Charset charset : List.of(StandardCharsets.UTF_16, Charset.forName("IBM037"))) {
+            HttpResponse<byte[]> entity = attacker.post(declared.formatted(charset.name()).getBytes(charset));
+            assertThat(entity.statusCode()).as(charset.name()).isEqualTo(400);
+            assertThat(new String(entity.body(), StandardCharsets.UTF_8)).as(charset.name()).contains("DTD");
+        }
+
+        assertThat(bystander.session()).isNotEmpty();
+        assertThat(attacker.session()).isNotEmpty();
+        assertThat(kernel.devices().get(deviceId(bystander)).orElseThrow().device().status()).isEqualTo(DeviceStatus.ENROLLED);
     }
 
     private static java.util.stream.Stream<SyncCommand> withNested(SyncCommand command) {

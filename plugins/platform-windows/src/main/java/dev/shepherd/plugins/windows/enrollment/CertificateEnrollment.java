@@ -8,6 +8,7 @@ import dev.shepherd.api.device.EnrollmentMethod;
 import dev.shepherd.api.device.EnrollmentRefusedException;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.http.DeviceResponse;
+import dev.shepherd.api.pki.Asn1Nesting;
 import dev.shepherd.api.pki.CertificateAuthority;
 import dev.shepherd.plugins.windows.xml.SafeXml;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
@@ -199,7 +200,7 @@ public final class CertificateEnrollment {
     /** The PKCS#10 inside a renewal's PKCS#7, which must be signed with the certificate the PC authenticated with. */
     private static byte[] signedRequest(byte[] pkcs7, X509Certificate signer) {
         try {
-            CMSSignedData signed = new CMSSignedData(pkcs7);
+            CMSSignedData signed = new CMSSignedData(Asn1Nesting.requireBounded(pkcs7));
             if (signed.getSignedContent() == null) {
                 throw new Soap.FaultException(Soap.Fault.CERTIFICATE_REQUEST, "the renewal request carries no certificate request");
             }
@@ -211,7 +212,7 @@ public final class CertificateEnrollment {
                 throw new Soap.FaultException(Soap.Fault.AUTHENTICATION, "the renewal request is not signed with the PC's current certificate");
             }
             return (byte[]) signed.getSignedContent().getContent();
-        } catch (CMSException | OperatorCreationException e) {
+        } catch (CMSException | OperatorCreationException | IllegalArgumentException e) {
             throw new Soap.FaultException(Soap.Fault.CERTIFICATE_REQUEST, "the renewal request is not a signed PKCS#7 message");
         }
     }
@@ -274,7 +275,7 @@ public final class CertificateEnrollment {
      */
     private static void checkRequest(byte[] csr) {
         try {
-            PKCS10CertificationRequest request = new PKCS10CertificationRequest(csr);
+            PKCS10CertificationRequest request = new PKCS10CertificationRequest(Asn1Nesting.requireBounded(csr));
             if (!request.isSignatureValid(new JcaContentVerifierProviderBuilder().build(request.getSubjectPublicKeyInfo()))) {
                 throw new Soap.FaultException(Soap.Fault.CERTIFICATE_REQUEST, "the certificate request's signature does not verify");
             }

@@ -136,7 +136,7 @@ public final class ManagementEndpoint implements DeviceEndpoint {
             message = SyncMlReader.read(request.body());
         } catch (SyncMlException e) {
             if (e.header().isEmpty()) {
-                return DeviceResponse.text(400, e.getMessage());
+                return DeviceResponse.problem(400, "Malformed SyncML message", e.getMessage());
             }
             Optional<Device> device = deviceOf(issued.get(), e.header().get().source());
             if (device.isEmpty()) {

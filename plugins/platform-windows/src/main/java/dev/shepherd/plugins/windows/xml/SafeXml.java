@@ -22,10 +22,16 @@ import java.util.Optional;
 /**
  * Reads XML from devices. Windows clients send SOAP and SyncML, and both arrive before the sender is trusted, so
  * the parser refuses what XML attacks need: any document type declaration (and with it every entity, internal or
- * external), external schemas and stylesheets, XInclude. Sizes are bounded before parsing by the endpoint's body
- * limit, and the JDK's secure-processing limits bound element depth and attribute counts.
+ * external), external schemas and stylesheets, XInclude. These are the parser's own checks on the decoded
+ * characters, so they hold whatever encoding the document declares or its byte order mark signals. Sizes are
+ * bounded before parsing by the endpoint's body limit; elements may nest at most {@link #MAX_DEPTH} deep (the JDK's
+ * limit is off by default, and the DOM is walked recursively: a deeper document would overflow the stack), and the
+ * JDK's secure-processing limits bound attribute counts.
  */
 public final class SafeXml {
+
+    /** Deeper than any SOAP or SyncML message a Windows client sends (about 8), far below what strains a stack. */
+    public static final int MAX_DEPTH = 64;
 
     private static final DocumentBuilderFactory FACTORY = factory();
 
@@ -43,6 +49,7 @@ public final class SafeXml {
             factory.setFeature("http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
             factory.setAttribute(XMLConstants.ACCESS_EXTERNAL_DTD, "");
             factory.setAttribute(XMLConstants.ACCESS_EXTERNAL_SCHEMA, "");
+            factory.setAttribute("jdk.xml.maxElementDepth", String.valueOf(MAX_DEPTH));
             factory.setXIncludeAware(false);
             factory.setExpandEntityReferences(false);
             return factory;
@@ -88,6 +95,9 @@ public final class SafeXml {
 
     private static String describe(SAXException e) {
         String message = e.getMessage() == null ? "" : e.getMessage();
+        if (message.contains("maxElementDepth")) {
+            return "elements are nested deeper than " + MAX_DEPTH;
+        }
         return message.contains("DOCTYPE") ? "document type declarations (DTDs) are not allowed" : message;
     }
 
