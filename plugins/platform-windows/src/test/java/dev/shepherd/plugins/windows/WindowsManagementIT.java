@@ -416,7 +416,7 @@ class WindowsManagementIT {
     void aDeeplyNestedOrEntityDeclaringMessageFailsItsRequestAndTheNextPcIsServed() throws Exception {
         WindowsDmClient attacker = enrolledPc("6B6B6B6B6B6B6B6B6B6B6B6B6B6B6B6B");
         WindowsDmClient bystander = enrolledPc("7C7C7C7C7C7C7C7C7C7C7C7C7C7C7C7C");
-        String opening = new String(opening(attacker.deviceId()), StandardCharsets.UTF_8);
+        String opening = new String(WindowsTestServers.opening(attacker.deviceId()), StandardCharsets.UTF_8);
 
         // Nested Atomics: read as a DOM, whose walk recursed once per level and overflowed the stack.
         String nested = opening.replace("<Final/>", "<Atomic><CmdID>2</CmdID>".repeat(12_000) + "</Atomic>".repeat(12_000) + "<Final/>");
