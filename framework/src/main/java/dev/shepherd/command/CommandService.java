@@ -259,7 +259,8 @@ public final class CommandService {
     /**
      * Queues one command for many devices: durable when this returns, whatever the number of devices. Devices the
      * command does not fit (retired, wiped, personal for a full wipe) are left out. The devices are then woken
-     * through their platform plugins at the push rate.
+     * through their platform plugins at the push rate. A {@code WIPE} or {@code ENTERPRISE_WIPE} ends each target's
+     * management as its row is written ({@link #endManagement}).
      *
      * @param description what was targeted, in words, for the batch's progress view
      * @return the batch

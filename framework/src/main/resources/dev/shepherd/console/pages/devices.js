@@ -110,7 +110,8 @@ const ACTIONS = [
   { type: 'RESTART', label: 'Restart', needs: 'DEVICE_ACTION',
     confirm: { title: 'Restart this device?', text: 'The device restarts at once; unsaved work on it may be lost.', confirm: 'Restart device' } },
   { type: 'REFRESH_INVENTORY', label: 'Refresh inventory', needs: 'DEVICE_ACTION' },
-  { type: 'WIPE', label: 'Erase…', needs: 'DEVICE_WIPE',
+  // Ends management like "Wipe and retire…": the device is wiped at once, so its page is drawn again.
+  { type: 'WIPE', label: 'Erase…', needs: 'DEVICE_WIPE', ends: 'wiped',
     confirm: { title: 'Erase this device?', text: 'Every app and all data on the device are erased and it leaves management. This cannot be undone.', confirm: 'Erase device', danger: true } },
 ];
 
@@ -162,6 +163,11 @@ export const devicePage = {
           if (action.confirm && !(await confirmAction(action.confirm))) return;
           try {
             await api.post(`${base}/commands`, { type: action.type });
+            if (action.ends) {
+              navigate(`/devices/${encodeURIComponent(device.id)}`);
+              announce(`The device is ${action.ends}.`);
+              return;
+            }
             replace(feedback, message('info', `${action.label.replace('…', '')} sent. It reaches the device the next time it checks in.`));
             await drawCommands();
           } catch (error) {
