@@ -154,7 +154,9 @@ export const devicePage = {
     document.title = `${device.name || device.serialNumber || 'Device'} · Shepherd`;
     const feedback = h('div', { class: 'feedback' });
     const commands = h('section', { 'aria-labelledby': 'commands-title' }, h('h2', { id: 'commands-title' }, 'Command history'), h('p', { class: 'loading' }, 'Loading…'));
-    const actions = ACTIONS.filter(action => api.can(action.needs) && api.allows('POST', `${base}/commands`));
+    // A retired or wiped device takes no command any more (the server refuses them): none is offered.
+    const managed = !['RETIRED', 'WIPED'].includes(device.status);
+    const actions = ACTIONS.filter(action => managed && api.can(action.needs) && api.allows('POST', `${base}/commands`));
     const actionBar = actions.length ? h('div', { class: 'actions', role: 'group', 'aria-label': 'Remote actions' },
       actions.map(action => h('button', {
         type: 'button',
