@@ -165,7 +165,11 @@ public final class CommandService {
 
     /**
      * Queues a command inside the caller's transaction, for kernel work that queues commands as part of a larger
-     * change (policy reconciliation); the caller audits. The device is woken once the transaction commits.
+     * change (policy reconciliation); the caller audits. The device is woken once the transaction commits. A
+     * {@code WIPE} or {@code ENTERPRISE_WIPE} ends the device's management ({@link #endManagement(Tx, Actor, DeviceId,
+     * boolean, String)}) and the platform's final command is returned.
+     *
+     * @throws CommandRefusedException when an ending leaves nothing to tell the device (it never enrolled)
      */
     public CommandRecord issue(Tx tx, Actor actor, DeviceId deviceId, CommandRequest request) throws SQLException {
         if (endsManagement(request.type())) {
