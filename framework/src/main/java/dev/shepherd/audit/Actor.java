@@ -1,5 +1,7 @@
 package dev.shepherd.audit;
 
+import java.util.Locale;
+
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -30,6 +32,19 @@ public record Actor(Kind kind, String id) {
 
     public static Actor device(String deviceId) {
         return new Actor(Kind.DEVICE, deviceId);
+    }
+
+    /**
+     * The actor a stored {@link #toString()} names, e.g. the creator of a fan-out whose rows are written later.
+     *
+     * @throws IllegalArgumentException when the text is not {@code kind:id}
+     */
+    public static Actor parse(String text) {
+        int colon = text.indexOf(':');
+        if (colon < 1) {
+            throw new IllegalArgumentException("not an actor: " + text);
+        }
+        return new Actor(Kind.valueOf(text.substring(0, colon).toUpperCase(Locale.ROOT)), text.substring(colon + 1));
     }
 
     @Override

@@ -14,9 +14,11 @@ import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.event.Event;
 import dev.shepherd.api.event.EventTypes;
+import dev.shepherd.api.platform.ManagementEnd;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.audit.AuditRecord;
+import dev.shepherd.device.DeviceConflictException;
 import dev.shepherd.device.DeviceRecord;
 import dev.shepherd.device.DeviceService;
 import dev.shepherd.event.EventLog;
@@ -36,6 +38,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -59,6 +62,10 @@ import static java.util.Objects.requireNonNull;
  * A command is durable when {@code issue} returns. Before it is queued, the device's platform checks it
  * ({@link PlatformCheck}): what the platform cannot carry out is refused with its reason, and for a fan-out
  * recorded FAILED with it.
+ *
+ * <p>A {@code WIPE} or {@code ENTERPRISE_WIPE} is never queued as a plain command: however it is issued (one device, a
+ * fan-out's target as its row is written, a compliance remediation) it ends the device's management
+ * ({@link #endManagement}), exactly as the retire and wipe actions do.
  *
  * <p>A fan-out writes one batch row holding the sorted target ids; each target's own command row is written
  * in the background by {@link #materializePending()}, or on demand when the device asks for work first. Either
@@ -103,6 +110,20 @@ public final class CommandService {
         Optional<String> refusal(Device device, Command command);
     }
 
+    /** Asks the device's platform which command ends its management ({@code PlatformSupport.endManagement}). */
+    @FunctionalInterface
+    public interface FinalCommands {
+        /** What most platforms do, as when no platform plugin is running: {@link ManagementEnd#standard}. */
+        FinalCommands STANDARD = (device, wipe) -> Optional.of(ManagementEnd.standard(wipe));
+
+        /**
+         * @param device the device whose management ends
+         * @param wipe whether it is wiped (rather than retired)
+         * @return the command that tells the device, or empty when there is none to send
+         */
+        Optional<ManagementEnd> endManagement(Device device, boolean wipe);
+    }
+
     /** Wakes a device so it fetches its commands; returns whether the push was accepted. */
     @FunctionalInterface
     public interface Waker {
@@ -118,6 +139,7 @@ public final class CommandService {
     private final CommandIds ids;
     private volatile Waker waker = (ids, batch) -> { };
     private volatile PlatformCheck platformCheck = PlatformCheck.NONE;
+    private volatile FinalCommands finalCommands = FinalCommands.STANDARD;
     private volatile int maxAttempts = DEFAULT_MAX_ATTEMPTS;
     private final List<ResultListener> resultListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Batches whose per-device rows are not all written yet; a device asking for work checks these. */
@@ -143,9 +165,19 @@ public final class CommandService {
 
     /**
      * Queues a command inside the caller's transaction, for kernel work that queues commands as part of a larger
-     * change (policy reconciliation); the caller audits. The device is woken once the transaction commits.
+     * change (policy reconciliation); the caller audits. The device is woken once the transaction commits. A
+     * {@code WIPE} or {@code ENTERPRISE_WIPE} ends the device's management ({@link #endManagement(Tx, Actor, DeviceId,
+     * boolean, String)}) and the platform's final command is returned.
+     *
+     * @throws CommandRefusedException when an ending leaves nothing to tell the device (it never enrolled)
      */
     public CommandRecord issue(Tx tx, Actor actor, DeviceId deviceId, CommandRequest request) throws SQLException {
+        if (endsManagement(request.type())) {
+            return endIn(tx, actor, deviceId, request.type() == CommandType.WIPE, "a " + request.type() + " command",
+                    request.parameters(), ids.next(), Optional.empty())
+                    .flatMap(ManagementEnding::finalCommand)
+                    .orElseThrow(() -> new CommandRefusedException("device " + deviceId + " has no command to be told that its management ends"));
+        }
         UUID id = ids.next();
         Instant now = clock.instant();
         Optional<DeviceRecord> device = devices.get(tx, deviceId);
@@ -166,6 +198,11 @@ public final class CommandService {
         this.waker = requireNonNull(waker, "waker is null");
     }
 
+    /** Sets where the platforms' final commands come from; until set, the standard ones ({@link ManagementEnd#standard}). */
+    public void setFinalCommands(FinalCommands finalCommands) {
+        this.finalCommands = requireNonNull(finalCommands, "finalCommands is null");
+    }
+
     /** Sets who checks commands with the device's platform before they are queued; by default nobody does. */
     public void setPlatformCheck(PlatformCheck platformCheck) {
         this.platformCheck = requireNonNull(platformCheck, "platformCheck is null");
@@ -183,14 +220,26 @@ public final class CommandService {
     }
 
     /**
-     * Queues a command for one device and wakes it.
+     * Queues a command for one device and wakes it. A {@code WIPE} or {@code ENTERPRISE_WIPE} ends the device's
+     * management instead ({@link #endManagement}: WIPED or RETIRED, open commands cancelled); what is returned is then
+     * the platform's final command, carrying the admin's parameters when it is of the type asked for.
      *
      * @throws CommandRefusedException when the device is unknown, not managed, or the command does not fit it
      * @throws CommandNotSupportedException when the device's platform cannot carry out the command
+     * @throws DeviceConflictException when the device changed status while its management was being ended
      */
     public CommandRecord issue(Actor actor, DeviceId deviceId, CommandRequest request) {
         DeviceRecord device = devices.get(deviceId).orElseThrow(() -> new CommandRefusedException("no device " + deviceId));
         checkApplicable(device, request.type());
+        if (endsManagement(request.type())) {
+            if (device.device().status() == DeviceStatus.PENDING) {
+                throw new CommandRefusedException("the device never enrolled, so there is nothing to " + (request.type() == CommandType.WIPE
+                        ? "erase" : "remove") + "; retire it instead");
+            }
+            return end(actor, deviceId, request.type() == CommandType.WIPE, "a " + request.type() + " command", request.parameters(), true)
+                    .flatMap(ManagementEnding::finalCommand)
+                    .orElseThrow(() -> new CommandRefusedException("no device " + deviceId));
+        }
         Instant now = clock.instant();
         UUID id = ids.next();
         checkWithPlatform(device, id, request, now);
@@ -214,7 +263,8 @@ public final class CommandService {
     /**
      * Queues one command for many devices: durable when this returns, whatever the number of devices. Devices the
      * command does not fit (retired, wiped, personal for a full wipe) are left out. The devices are then woken
-     * through their platform plugins at the push rate.
+     * through their platform plugins at the push rate. A {@code WIPE} or {@code ENTERPRISE_WIPE} ends each target's
+     * management as its row is written ({@link #endManagement}).
      *
      * @param description what was targeted, in words, for the batch's progress view
      * @return the batch
@@ -356,6 +406,10 @@ public final class CommandService {
         if (devicesWithoutRow.isEmpty()) {
             return;
         }
+        if (endsManagement(head.type())) {
+            insertEndingRows(tx, head, devicesWithoutRow);
+            return;
+        }
         UUID batchUuid = UUID.fromString(head.id());
         Map<String, Object> parameters = parse(head.parameters());
         Map<UUID, String> refused = new LinkedHashMap<>();
@@ -395,12 +449,241 @@ public final class CommandService {
                 recordStateEvent(tx, id, deviceOf.get(id), CommandState.FAILED);
             }
         }
+        countMaterialized(tx, head, devicesWithoutRow.size());
+    }
+
+    private static void countMaterialized(Tx tx, BatchHead head, int rows) throws SQLException {
         try (PreparedStatement count = tx.connection().prepareStatement(
                 "UPDATE command_batch SET materialized = materialized + ? WHERE id = ?")) {
-            count.setInt(1, devicesWithoutRow.size());
+            count.setInt(1, rows);
             count.setString(2, head.id());
             count.executeUpdate();
         }
+    }
+
+    /**
+     * A wipe or enterprise wipe fan-out ends each target's management as its row is written: the row is the device's
+     * final command. A device whose management cannot end that way (a personal device to be erased, one already ended,
+     * one its platform cannot tell) gets its row FAILED with the reason.
+     */
+    private void insertEndingRows(Tx tx, BatchHead head, List<DeviceId> devicesWithoutRow) throws SQLException {
+        UUID batchUuid = UUID.fromString(head.id());
+        Map<String, Object> parameters = parse(head.parameters());
+        boolean wipe = head.type() == CommandType.WIPE;
+        Actor actor = Actor.parse(head.createdBy());
+        for (DeviceId device : devicesWithoutRow) {
+            UUID id = ids.inBatch(batchUuid);
+            String refusal;
+            try {
+                Optional<ManagementEnding> ended = endIn(tx, actor, device, wipe, "a " + head.type() + " fan-out (" + head.id() + ")",
+                        parameters, id, Optional.of(head.id()));
+                if (ended.isPresent() && ended.get().finalCommand().isPresent()) {
+                    continue;
+                }
+                refusal = ended.isEmpty() ? "no such device"
+                        : "the device is " + ended.get().device().device().status().name().toLowerCase() + " with nothing to be told";
+            } catch (DeviceConflictException | CommandNotSupportedException | CommandRefusedException e) {
+                refusal = e.getMessage();
+            }
+            try (PreparedStatement insert = insertStatement(tx.connection())) {
+                bindInsert(insert, id, device, Optional.of(head.id()), head.type(), head.priority(), Optional.empty(),
+                        head.createdBy(), head.createdAt(), head.expiresAt());
+                insert.executeUpdate();
+            }
+            Timestamp now = Timestamp.from(clock.instant());
+            try (PreparedStatement fail = tx.connection().prepareStatement(
+                    "UPDATE command SET state = 'FAILED', error_reason = ?, completed_at = ?, updated_at = ? WHERE id = ?")) {
+                fail.setString(1, truncated(refusal));
+                fail.setTimestamp(2, now);
+                fail.setTimestamp(3, now);
+                fail.setString(4, id.toString());
+                fail.executeUpdate();
+            }
+            recordStateEvent(tx, id, device, CommandState.FAILED);
+        }
+        countMaterialized(tx, head, devicesWithoutRow.size());
+    }
+
+    /** Whether a command of this type ends the device's management: an erase, or an enterprise wipe (a retirement). */
+    static boolean endsManagement(CommandType type) {
+        return type == CommandType.WIPE || type == CommandType.ENTERPRISE_WIPE;
+    }
+
+    /**
+     * Retires ({@code wipe} false) or wipes a device: the one path by which management of a device ends, the same on
+     * every platform and however it was asked for (the retire and wipe actions, a {@code WIPE} or
+     * {@code ENTERPRISE_WIPE} command to one device or a fan-out, a compliance remediation).
+     *
+     * <p>In one transaction the device becomes RETIRED or WIPED, its open commands are cancelled, and the platform's
+     * final command ({@link FinalCommands}: an erase, the removal of the enrollment profile, an unenrollment, a delete
+     * at Google) is queued, marked as ending management, above any priority an admin can give. The status changes at
+     * once so that no policy, compliance or admin command reaches the device any more; the final command is the one
+     * thing the device is still handed ({@link #take}). The platform revokes the device's identity when the device has
+     * answered it; from then on nothing the device sends can bring it back: only a new enrollment can. Asking again
+     * for a device already in that state changes nothing.
+     *
+     * @param reason the admin's words, audited
+     * @return what was done, or empty when there is no such device
+     * @throws DeviceConflictException when the device cannot go there: already ended the other way, a personal device
+     *         to be wiped, or a device never enrolled to be wiped
+     * @throws CommandNotSupportedException when the platform cannot carry out its own final command
+     */
+    public Optional<ManagementEnding> endManagement(Actor actor, DeviceId id, boolean wipe, String reason) {
+        return end(actor, id, wipe, reason, Map.of(), false);
+    }
+
+    /**
+     * As {@link #endManagement(Actor, DeviceId, boolean, String)}, inside the caller's transaction (a compliance
+     * remediation); the platform is asked inside it.
+     */
+    public Optional<ManagementEnding> endManagement(Tx tx, Actor actor, DeviceId id, boolean wipe, String reason) throws SQLException {
+        requireNonNull(actor, "actor is null");
+        requireNonNull(reason, "reason is null");
+        return endIn(tx, actor, id, wipe, reason, Map.of(), ids.next(), Optional.empty());
+    }
+
+    /**
+     * Ends management in its own transaction, asking the platform before it: plugin code is not run while the
+     * device's row is locked.
+     *
+     * @param requested the parameters of the command that asked for the ending, kept when the platform ends with that type
+     * @param needsFinalCommand whether a platform with nothing to tell the device is refused rather than the device ended
+     */
+    private Optional<ManagementEnding> end(Actor actor, DeviceId id, boolean wipe, String reason, Map<String, Object> requested,
+                                           boolean needsFinalCommand) {
+        requireNonNull(actor, "actor is null");
+        requireNonNull(reason, "reason is null");
+        Optional<DeviceRecord> before = devices.get(id);
+        if (before.isEmpty()) {
+            return Optional.empty();
+        }
+        Device device = before.get().device();
+        if (device.status() == endedStatus(wipe)) {
+            return Optional.of(new ManagementEnding(before.get(), Optional.empty()));
+        }
+        UUID commandId = ids.next();
+        Optional<CommandRequest> finalCommand = finalCommand(before.get(), wipe, requested, commandId);
+        if (needsFinalCommand && finalCommand.isEmpty()) {
+            throw new CommandNotSupportedException("the " + device.platform() + " platform has no command that tells the device its management ends;"
+                    + " use the " + (wipe ? "wipe" : "retire") + " action");
+        }
+        Optional<ManagementEnding> ended = transactions.inTransaction("end the management of device " + id, tx -> {
+            // The platform chose for the status it saw; a device that moved meanwhile is looked at again by the admin.
+            Optional<DeviceRecord> current = devices.get(tx, id);
+            if (current.isEmpty()) {
+                return Optional.empty();
+            }
+            if (current.get().device().status() != device.status()) {
+                throw new DeviceConflictException("device " + id + " changed status meanwhile; look at it again and retry");
+            }
+            return Optional.of(ended(tx, actor, current.get(), wipe, reason, finalCommand, commandId, Optional.empty()));
+        });
+        if (ended.flatMap(ManagementEnding::finalCommand).isPresent()) {
+            waker.wake(List.of(id), Optional.empty());
+        }
+        return ended;
+    }
+
+    /** Ends management inside the caller's transaction, asking the platform there. */
+    private Optional<ManagementEnding> endIn(Tx tx, Actor actor, DeviceId id, boolean wipe, String reason, Map<String, Object> requested,
+                                             UUID commandId, Optional<String> batchId) throws SQLException {
+        Optional<DeviceRecord> before = devices.get(tx, id);
+        if (before.isEmpty()) {
+            return Optional.empty();
+        }
+        if (before.get().device().status() == endedStatus(wipe)) {
+            return Optional.of(new ManagementEnding(before.get(), Optional.empty()));
+        }
+        Optional<CommandRequest> finalCommand = finalCommand(before.get(), wipe, requested, commandId);
+        ManagementEnding ended = ended(tx, actor, before.get(), wipe, reason, finalCommand, commandId, batchId);
+        if (ended.finalCommand().isPresent() && batchId.isEmpty()) {
+            tx.afterCommit(() -> waker.wake(List.of(id), Optional.empty()));
+        }
+        return Optional.of(ended);
+    }
+
+    private static DeviceStatus endedStatus(boolean wipe) {
+        return wipe ? DeviceStatus.WIPED : DeviceStatus.RETIRED;
+    }
+
+    /**
+     * Whether the device's management can end that way, and the platform's final command for it, checked with the
+     * platform: everything that can refuse is asked before anything is written.
+     */
+    private Optional<CommandRequest> finalCommand(DeviceRecord record, boolean wipe, Map<String, Object> requested, UUID commandId) {
+        Device device = record.device();
+        if (device.status() == DeviceStatus.RETIRED || device.status() == DeviceStatus.WIPED) {
+            throw new DeviceConflictException("the device is already " + device.status().name().toLowerCase() + "; it cannot be "
+                    + (wipe ? "wiped" : "retired") + " as well");
+        }
+        if (wipe && device.ownership() == Ownership.PERSONAL) {
+            throw new DeviceConflictException("a personal device cannot be wiped; retire it, which removes only what the organisation put on it");
+        }
+        if (device.status() == DeviceStatus.PENDING) {
+            if (wipe) {
+                throw new DeviceConflictException("a device that never enrolled cannot be wiped; retire it");
+            }
+            // A device that never enrolled has nothing to be told.
+            return Optional.empty();
+        }
+        CommandType asked = wipe ? CommandType.WIPE : CommandType.ENTERPRISE_WIPE;
+        Optional<CommandRequest> request = finalCommands.endManagement(device, wipe).map(end -> {
+            Map<String, Object> parameters = new HashMap<>(end.parameters());
+            if (end.type() == asked) {
+                // The admin's own parameters for that command (a Mac's erase PIN, keeping the data plan) are kept.
+                parameters.putAll(requested);
+            }
+            // Above any priority an admin can give, so it is the first thing the device is handed; it never expires.
+            return new CommandRequest(end.type(), parameters, 100, Optional.empty());
+        });
+        request.ifPresent(command -> checkWithPlatform(record, commandId, command, clock.instant()));
+        return request;
+    }
+
+    /** The writes of an ending: the status, the open commands cancelled, the final command queued, the audit. */
+    private ManagementEnding ended(Tx tx, Actor actor, DeviceRecord before, boolean wipe, String reason, Optional<CommandRequest> finalCommand,
+                                   UUID commandId, Optional<String> batchId) throws SQLException {
+        DeviceId id = before.device().id();
+        DeviceStatus target = endedStatus(wipe);
+        DeviceRecord after = devices.changeStatus(tx, actor, id, target, reason).orElseThrow();
+        List<UUID> open = new ArrayList<>();
+        try (PreparedStatement select = tx.connection().prepareStatement(
+                "SELECT id FROM command WHERE device_id = ? AND state IN ('QUEUED', 'SENT', 'NOT_NOW')")) {
+            select.setString(1, id.toString());
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    open.add(UUID.fromString(rows.getString(1).trim()));
+                }
+            }
+        }
+        for (UUID command : open) {
+            cancel(tx, command);
+        }
+        Optional<CommandRecord> queued = Optional.empty();
+        if (finalCommand.isPresent()) {
+            CommandRequest request = finalCommand.get();
+            Instant now = clock.instant();
+            try (PreparedStatement insert = insertStatement(tx.connection())) {
+                bindInsert(insert, commandId, id, batchId, request.type(), request.priority(), Optional.of(json.write(request.parameters())),
+                        actor.toString(), now, Optional.empty());
+                insert.executeUpdate();
+            }
+            try (PreparedStatement mark = tx.connection().prepareStatement("UPDATE command SET ends_management = 1 WHERE id = ?")) {
+                mark.setString(1, commandId.toString());
+                mark.executeUpdate();
+            }
+            recordStateEvent(tx, commandId, id, CommandState.QUEUED);
+            queued = find(tx.connection(), commandId);
+        }
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("status", target);
+        detail.put("reason", reason);
+        detail.put("cancelledCommands", open.size());
+        detail.put("finalCommand", queued.map(record -> record.command().id() + " " + record.command().type()).orElse("none"));
+        batchId.ifPresent(batch -> detail.put("batchId", batch));
+        audit.append(tx, new AuditRecord(actor, wipe ? "device.wipe" : "device.retire", "device", id.toString(), Optional.empty(),
+                Optional.of(json.write(detail))));
+        return new ManagementEnding(after, queued);
     }
 
     /** Before handing out work: writes this device's rows of batches still materialising, if it is a target. */
@@ -571,7 +854,7 @@ public final class CommandService {
         return transactions.inTransaction("hand out commands", tx -> {
             materializeFor(tx, deviceId);
             failUnanswered(tx, deviceId, now);
-            // A retired or wiped device is handed the command that ends its management, and nothing else (ManagementEndings).
+            // A retired or wiped device is handed the command that ends its management, and nothing else (endManagement).
             boolean ended = devices.get(tx, deviceId).map(record -> record.device().status() == DeviceStatus.RETIRED
                     || record.device().status() == DeviceStatus.WIPED).orElse(false);
             List<CommandRecord> next = new ArrayList<>();

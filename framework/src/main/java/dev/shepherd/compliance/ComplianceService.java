@@ -16,6 +16,7 @@ import dev.shepherd.audit.AuditRecord;
 import dev.shepherd.command.CommandNotSupportedException;
 import dev.shepherd.command.CommandRequest;
 import dev.shepherd.command.CommandService;
+import dev.shepherd.device.DeviceConflictException;
 import dev.shepherd.device.DeviceRecord;
 import dev.shepherd.device.DeviceService;
 import dev.shepherd.event.EventLog;
@@ -366,6 +367,10 @@ public final class ComplianceService {
             if (now.isBefore(graceEnds.plus(Duration.ofHours(step.afterHours()))) || done.contains(step.action().name())) {
                 continue;
             }
+            if (managementEnded(tx, device.id())) {
+                // An earlier step retired the device: nothing reaches it any more.
+                break;
+            }
             switch (step.action()) {
                 case NOTIFY -> events.record(tx, Event.of("compliance.notify", "kernel", Map.of("deviceId", device.id().toString(),
                         "ruleId", rule.id(), "rule", rule.name())));
@@ -376,8 +381,7 @@ public final class ComplianceService {
                 }
                 case LOCK -> issueRemediation(tx, device, rule, new CommandRequest(CommandType.LOCK,
                         Map.of("message", "This device was locked because it is not compliant: " + rule.name()), 50, Optional.empty()));
-                case ENTERPRISE_WIPE -> issueRemediation(tx, device, rule,
-                        new CommandRequest(CommandType.ENTERPRISE_WIPE, Map.of(), 50, Optional.empty()));
+                case ENTERPRISE_WIPE -> retire(tx, device, rule);
             }
             try (PreparedStatement insert = tx.connection().prepareStatement(
                     "INSERT INTO compliance_action (device_id, rule_id, action, executed_at) VALUES (?, ?, ?, ?)")) {
@@ -390,6 +394,25 @@ public final class ComplianceService {
             taken.add(Map.of("rule", rule.name(), "action", step.action().name()));
         }
         return taken;
+    }
+
+    private boolean managementEnded(Tx tx, DeviceId id) throws SQLException {
+        return devices.get(tx, id).map(record -> record.device().status() == DeviceStatus.RETIRED
+                || record.device().status() == DeviceStatus.WIPED).orElse(true);
+    }
+
+    /**
+     * An enterprise wipe ends the device's management as retiring it does ({@link CommandService#endManagement}):
+     * RETIRED, open commands cancelled, the platform's final command queued. One the platform cannot carry out is
+     * recorded as refused, with the reason, and the device left as it was.
+     */
+    private void retire(Tx tx, Device device, ComplianceRule rule) throws SQLException {
+        try {
+            commands.endManagement(tx, EVALUATOR, device.id(), false, "non-compliant: " + rule.name());
+        } catch (CommandNotSupportedException | DeviceConflictException e) {
+            events.record(tx, Event.of("compliance.remediation_refused", "kernel", Map.of("deviceId", device.id().toString(),
+                    "ruleId", rule.id(), "action", Remediation.ENTERPRISE_WIPE.name(), "reason", e.getMessage())));
+        }
     }
 
     /** Queues a remediation command; one the device's platform cannot carry out is recorded as refused, with the reason. */

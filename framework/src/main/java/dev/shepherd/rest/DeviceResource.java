@@ -8,6 +8,7 @@ import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.command.CommandRecord;
 import dev.shepherd.command.CommandRequest;
+import dev.shepherd.command.CommandService;
 import dev.shepherd.compliance.AccessDecision;
 import dev.shepherd.device.DeviceChanges;
 import dev.shepherd.device.DeviceFilter;
@@ -206,13 +207,13 @@ final class DeviceResource {
                         .handle(request -> kernel.compliance().accessDecision(id(request)).orElseThrow(() -> notFound(request))));
     }
 
-    /** Retire and wipe: the kernel's one way to end management ({@link dev.shepherd.command.ManagementEndings}). */
+    /** Retire and wipe: the kernel's one way to end management ({@link CommandService#endManagement}), as WIPE and ENTERPRISE_WIPE commands do. */
     private AdminRoute ending(String action, boolean wipe, Permission permission, String summary) {
         return AdminRoute.post("/api/v1/devices/{id}/" + action, permission).tag("devices").summary(summary)
                 .body(Reason.class).returns(DeviceRecord.class).handle(request -> {
                     Optional<String> reason = request.exchange().getRequestContentLength() > 0
                             ? request.body(Reason.class).reason() : Optional.empty();
-                    return kernel.managementEndings().end(request.actor(), id(request), wipe, reason.orElse("by an admin"))
+                    return kernel.commands().endManagement(request.actor(), id(request), wipe, reason.orElse("by an admin"))
                             .orElseThrow(() -> notFound(request)).device();
                 });
     }

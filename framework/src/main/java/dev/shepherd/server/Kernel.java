@@ -2,7 +2,6 @@ package dev.shepherd.server;
 
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.command.CommandService;
-import dev.shepherd.command.ManagementEndings;
 import dev.shepherd.device.RecoveryKeys;
 import dev.shepherd.compliance.ComplianceService;
 import dev.shepherd.device.DeviceService;
@@ -45,14 +44,13 @@ import static java.util.Objects.requireNonNull;
  * @param webhooks webhooks and their deliveries
  * @param directory the people devices belong to
  * @param certificateAuthority the CA for device identities
- * @param managementEndings retiring and wiping devices, the same on every platform
  * @param recoveryKeys disk-encryption recovery keys devices escrowed
  */
 public record Kernel(Transactions transactions, Json json, Clock clock, KernelEventBus bus, EventLog events, AuditLog audit,
                      EnrollmentTokens enrollmentTokens, DeviceService devices, CommandService commands, GroupService groups,
                      PolicyService policies, ComplianceService compliance,
                      WebhookService webhooks, DirectoryService directory, KernelCertificateAuthority certificateAuthority,
-                     ManagementEndings managementEndings, RecoveryKeys recoveryKeys) {
+                     RecoveryKeys recoveryKeys) {
 
     public Kernel {
         requireNonNull(transactions, "transactions is null");
@@ -70,7 +68,6 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
         requireNonNull(webhooks, "webhooks is null");
         requireNonNull(directory, "directory is null");
         requireNonNull(certificateAuthority, "certificateAuthority is null");
-        requireNonNull(managementEndings, "managementEndings is null");
         requireNonNull(recoveryKeys, "recoveryKeys is null");
     }
 
@@ -97,7 +94,6 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
         return new Kernel(transactions, json, clock, bus, events, audit, tokens, devices, commands, groups, policies, compliance,
                 webhooks, new DirectoryService(transactions, audit, json, clock),
                 KernelCertificateAuthority.open(transactions, secrets, json, clock),
-                new ManagementEndings(transactions, devices, commands, audit, json),
                 new RecoveryKeys(transactions, secrets, audit, json, clock));
     }
 }

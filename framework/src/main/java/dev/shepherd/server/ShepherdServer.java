@@ -142,7 +142,7 @@ public final class ShepherdServer implements AutoCloseable {
         kernel.commands().setPlatformCheck(platforms::refusal);
         kernel.commands().setMaxAttempts(config.commands().maxAttempts());
         kernel.devices().setInventoryLimits(config.inventory());
-        kernel.managementEndings().setPlatforms(platforms::endManagement);
+        kernel.commands().setFinalCommands(platforms::endManagement);
 
         PushScheduler pushes = new PushScheduler(kernel.devices(), kernel.commands(), platforms::wake, config.commands().pushRate());
         closeInReverse.add(pushes);

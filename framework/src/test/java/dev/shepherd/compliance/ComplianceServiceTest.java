@@ -2,12 +2,14 @@ package dev.shepherd.compliance;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.command.Command;
+import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.ComplianceState;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.audit.Actor;
+import dev.shepherd.audit.AuditFilter;
 import dev.shepherd.event.EventLog;
 import dev.shepherd.group.Group;
 import dev.shepherd.testing.TestClock;
@@ -112,6 +114,29 @@ class ComplianceServiceTest {
 
         assertThat(test.kernel().commands().take(device, 10)).extracting(Command::type).containsExactly(CommandType.LOCK);
         assertThat(test.kernel().events().read(Optional.of("compliance.notify"), 0, 10)).hasSize(1);
+    }
+
+    @Test
+    void anEnterpriseWipeRemediationRetiresTheDeviceLikeTheRetireAction() throws IOException {
+        DeviceId device = test.enrollId(Platform.IOS, "LOST-CAUSE");
+        rule("Passcode", ComplianceCheck.PASSCODE_COMPLIANT, "{}", 0, List.of(
+                new RemediationStep(0, Remediation.LOCK), new RemediationStep(0, Remediation.ENTERPRISE_WIPE)));
+        test.kernel().devices().recordInventory(PLUGIN, device, Map.of("passcode.present", "false"));
+
+        compliance.evaluatePending();
+
+        assertThat(test.kernel().devices().get(device).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
+        // The lock issued by the step before is cancelled; the retired device is handed only its final command.
+        assertThat(test.kernel().commands().history(device, Optional.empty(), 10))
+                .filteredOn(record -> record.command().type() == CommandType.LOCK)
+                .singleElement().satisfies(lock -> assertThat(lock.command().state()).isEqualTo(CommandState.CANCELLED));
+        assertThat(test.kernel().commands().take(device, 10)).extracting(Command::type).containsExactly(CommandType.ENTERPRISE_WIPE);
+        assertThat(test.kernel().audit().read(AuditFilter.ALL, 0, 1000)).filteredOn(entry -> entry.action().equals("device.retire"))
+                .singleElement().satisfies(entry -> assertThat(entry.after().orElseThrow()).contains("non-compliant: Passcode"));
+
+        compliance.sweep();
+        compliance.evaluatePending();
+        assertThat(test.kernel().commands().take(device, 10)).extracting(Command::type).containsExactly(CommandType.ENTERPRISE_WIPE);
     }
 
     @Test

@@ -762,6 +762,24 @@ class ConsoleBrowserTest {
     }
 
     @Test
+    void anEraseFromTheDevicePageWipesTheDeviceAndThePageShowsItWiped() throws Exception {
+        DeviceId device = seedGroup("Lost property", "LP", "Lost phone", 1).get(0);
+
+        signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+        open("#/devices/" + device, "Lost phone 1");
+        browser.findElement(By.xpath("//button[.='Erase…']")).click();
+        wait.until(ExpectedConditions.elementToBeClickable(By.xpath("//dialog//button[.='Erase device']"))).click();
+
+        // The erase ends management like "Wipe and retire…": wiped at once, told only to erase itself.
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".facts"), "Wiped"));
+        assertThat(status(device)).isEqualTo("WIPED");
+        assertThat(commandsOf(device, CommandType.WIPE)).singleElement()
+                .satisfies(erase -> assertThat(erase.command().priority()).isEqualTo(100));
+        assertThat(buttons()).doesNotContain("Erase…", "Lock", "Retire…", "Wipe and retire…");
+        assertThat(forbiddenOrFailedApiCalls()).isEmpty();
+    }
+
+    @Test
     void aPluginUploadedInTheConsoleLoadsCanBeSwitchedOffAndOnAndIsRemoved() throws Exception {
         Path file = dev.shepherd.testing.TestPluginBuilder.plugin("greeter", "1.0.0").source("""
                 package acme.greeter;

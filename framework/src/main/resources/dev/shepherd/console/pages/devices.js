@@ -110,7 +110,8 @@ const ACTIONS = [
   { type: 'RESTART', label: 'Restart', needs: 'DEVICE_ACTION',
     confirm: { title: 'Restart this device?', text: 'The device restarts at once; unsaved work on it may be lost.', confirm: 'Restart device' } },
   { type: 'REFRESH_INVENTORY', label: 'Refresh inventory', needs: 'DEVICE_ACTION' },
-  { type: 'WIPE', label: 'Erase…', needs: 'DEVICE_WIPE',
+  // Ends management like "Wipe and retire…": the device is wiped at once, so its page is drawn again.
+  { type: 'WIPE', label: 'Erase…', needs: 'DEVICE_WIPE', ends: 'wiped',
     confirm: { title: 'Erase this device?', text: 'Every app and all data on the device are erased and it leaves management. This cannot be undone.', confirm: 'Erase device', danger: true } },
 ];
 
@@ -153,7 +154,9 @@ export const devicePage = {
     document.title = `${device.name || device.serialNumber || 'Device'} · Shepherd`;
     const feedback = h('div', { class: 'feedback' });
     const commands = h('section', { 'aria-labelledby': 'commands-title' }, h('h2', { id: 'commands-title' }, 'Command history'), h('p', { class: 'loading' }, 'Loading…'));
-    const actions = ACTIONS.filter(action => api.can(action.needs) && api.allows('POST', `${base}/commands`));
+    // A retired or wiped device takes no command any more (the server refuses them): none is offered.
+    const managed = !['RETIRED', 'WIPED'].includes(device.status);
+    const actions = ACTIONS.filter(action => managed && api.can(action.needs) && api.allows('POST', `${base}/commands`));
     const actionBar = actions.length ? h('div', { class: 'actions', role: 'group', 'aria-label': 'Remote actions' },
       actions.map(action => h('button', {
         type: 'button',
@@ -162,6 +165,11 @@ export const devicePage = {
           if (action.confirm && !(await confirmAction(action.confirm))) return;
           try {
             await api.post(`${base}/commands`, { type: action.type });
+            if (action.ends) {
+              navigate(`/devices/${encodeURIComponent(device.id)}`);
+              announce(`The device is ${action.ends}.`);
+              return;
+            }
             replace(feedback, message('info', `${action.label.replace('…', '')} sent. It reaches the device the next time it checks in.`));
             await drawCommands();
           } catch (error) {

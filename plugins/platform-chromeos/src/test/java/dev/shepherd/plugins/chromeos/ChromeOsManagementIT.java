@@ -204,8 +204,8 @@ class ChromeOsManagementIT {
             google.fail("d1a2b3c4-0002:issueCommand", 500, Map.of(), "{\"error\":{\"code\":500,\"message\":\"Internal error\",\"status\":\"INTERNAL\"}}");
         }
         DeviceId ben = chromebook("d1a2b3c4-0002");
-        UUID powerwash = command(ben, "{\"type\":\"WIPE\"}");
-        await().atMost(Duration.ofSeconds(30)).until(() -> commandState(powerwash) == CommandState.ACKNOWLEDGED);
+        UUID restart = command(ben, "{\"type\":\"RESTART\"}");
+        await().atMost(Duration.ofSeconds(30)).until(() -> commandState(restart) == CommandState.ACKNOWLEDGED);
         assertThat(google.requests("POST", "d1a2b3c4-0002:issueCommand").size()).as("three failures, then the one Google took").isEqualTo(4);
 
         // A refusal fails the command with Google's words.

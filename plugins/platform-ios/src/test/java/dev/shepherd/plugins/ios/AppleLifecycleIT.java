@@ -126,6 +126,57 @@ class AppleLifecycleIT {
     }
 
     @Test
+    void anEraseSentAsACommandWipesTheIphoneTheSameWayAsTheWipeAction() throws Exception {
+        AppleDeviceSimulator iphone = EnrollmentLinks.enrolledIphone(server, "00008110-000ERASECMD1");
+        DeviceId id = kernel.devices().idByHardwareId(Platform.IOS, "udid", iphone.udid()).orElseThrow();
+        CommandRecord lock = kernel.commands().issue(TestKernel.ADMIN, id, CommandRequest.of(CommandType.LOCK));
+
+        // The console's "Erase…" button: a plain WIPE command.
+        HttpResponse<String> issued = admin("POST", "/api/v1/devices/" + id + "/commands", "{\"type\": \"WIPE\", \"parameters\": {\"preserveDataPlan\": true}}");
+        assertThat(issued.statusCode()).isEqualTo(201);
+        JsonNode erase = JSON.readTree(issued.body());
+        assertThat(erase.path("command").path("type").asText()).isEqualTo("WIPE");
+        assertThat(erase.path("command").path("priority").asInt()).isEqualTo(100);
+        assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.WIPED);
+        assertThat(kernel.commands().get(lock.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.CANCELLED);
+        assertThat(audit(id)).contains("device.wipe");
+
+        NSDictionary handed = iphone.idle().orElseThrow();
+        NSDictionary request = (NSDictionary) handed.objectForKey("Command");
+        assertThat(Plists.string(request, "RequestType")).isEqualTo("EraseDevice");
+        assertThat(request.objectForKey("PreserveDataPlan").toJavaObject()).isEqualTo(true);
+        assertThat(Plists.string(handed, "CommandUUID")).isEqualTo(erase.path("command").path("id").asText());
+        assertThat(iphone.answer(handed, "Acknowledged")).isEmpty();
+
+        assertThat(kernel.certificateAuthority().verify(List.of(iphone.certificate()))).isEmpty();
+        assertThatThrownBy(iphone::idle).hasMessageContaining("403");
+        assertThat(iphone.authenticate().statusCode()).isEqualTo(403);
+        assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.WIPED);
+    }
+
+    @Test
+    void anEnterpriseWipeFanOutRetiresEachIphoneAsItIsReached() throws Exception {
+        AppleDeviceSimulator iphone = EnrollmentLinks.enrolledIphone(server, "00008110-0000FANOUT01");
+        DeviceId id = kernel.devices().idByHardwareId(Platform.IOS, "udid", iphone.udid()).orElseThrow();
+
+        HttpResponse<String> batch = admin("POST", "/api/v1/command-batches",
+                "{\"type\": \"ENTERPRISE_WIPE\", \"target\": {\"deviceIds\": [\"" + id + "\"]}}");
+        assertThat(batch.statusCode()).isEqualTo(201);
+
+        // Whether the background writer or the device's own request writes its row, the device is retired then.
+        NSDictionary handed = iphone.idle().orElseThrow();
+        NSDictionary request = (NSDictionary) handed.objectForKey("Command");
+        assertThat(Plists.string(request, "RequestType")).isEqualTo("RemoveProfile");
+        assertThat(Plists.string(request, "Identifier")).isEqualTo("dev.shepherd.mdm.enrollment");
+        assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
+        assertThat(iphone.answer(handed, "Acknowledged")).isEmpty();
+
+        assertThat(kernel.certificateAuthority().verify(List.of(iphone.certificate()))).isEmpty();
+        assertThatThrownBy(iphone::idle).hasMessageContaining("403");
+        assertThat(audit(id)).contains("device.retire");
+    }
+
+    @Test
     void aDeviceThatChecksOutBeforeAnsweringItsFinalCommandLeavesTheSameWay() throws Exception {
         AppleDeviceSimulator iphone = EnrollmentLinks.enrolledIphone(server, "00008110-000CHECKOUT1");
         DeviceId id = kernel.devices().idByHardwareId(Platform.IOS, "udid", iphone.udid()).orElseThrow();

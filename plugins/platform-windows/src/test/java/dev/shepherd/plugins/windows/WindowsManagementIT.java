@@ -84,7 +84,7 @@ class WindowsManagementIT {
     }
 
     @Test
-    void aPcGoesFromDiscoveryToEnrollmentToManagementAndIsRetiredWhenTheUserUnenrolls() throws Exception {
+    void aPcGoesFromDiscoveryToEnrollmentToManagementAndLeavesItWhenErased() throws Exception {
         Enrolled enrolled = enroll("9E8D7C6B5A4938271605F4E3D2C1B0A9");
         WindowsDmClient pc = client(enrolled);
         DeviceId id = deviceId(pc);
@@ -104,14 +104,14 @@ class WindowsManagementIT {
         });
         assertThat(pc.node(DEVICE_LOCK + "MinDevicePasswordLength")).hasValue("10");
 
+        // An erase sent as a command ends management as the wipe action does: WIPED at once, revoked once answered.
         CommandRecord wipe = kernel.commands().issue(TestKernel.ADMIN, id, CommandRequest.of(CommandType.WIPE));
+        assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.WIPED);
         pc.session();
         assertThat(pc.executed()).contains("./Device/Vendor/MSFT/RemoteWipe/doWipe");
         assertThat(kernel.commands().get(wipe.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
 
-        pc.unenroll();
-        assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
-        assertThat(kernel.certificateAuthority().verify(List.of(enrolled.certificate()))).isEmpty();
+        assertLeftManagement(enrolled, pc, DeviceStatus.WIPED);
     }
 
     @Test
@@ -197,10 +197,11 @@ class WindowsManagementIT {
         WindowsDmClient pc = enrolledPc("1C1C1C1C1C1C1C1C1C1C1C1C1C1C1C1C");
         pc.session();
         DeviceId id = deviceId(pc);
-        CommandRecord wipe = kernel.commands().issue(TestKernel.ADMIN, id, new CommandRequest(CommandType.WIPE, Map.of("protected", true), 0,
-                Optional.empty()));
         assertThatThrownBy(() -> kernel.commands().issue(TestKernel.ADMIN, id, CommandRequest.of(CommandType.LOST_MODE_ON)))
                 .isInstanceOf(CommandNotSupportedException.class).hasMessage("LOST_MODE_ON has no equivalent on Windows");
+        // The PC's final command, with the admin's parameter for it.
+        CommandRecord wipe = kernel.commands().issue(TestKernel.ADMIN, id, new CommandRequest(CommandType.WIPE, Map.of("protected", true), 0,
+                Optional.empty()));
         pc.session();
 
         assertThat(pc.executed()).containsExactly("./Device/Vendor/MSFT/RemoteWipe/doWipeProtected");
@@ -262,7 +263,10 @@ class WindowsManagementIT {
         CommandRecord raw = kernel.commands().issue(TestKernel.ADMIN, id, new CommandRequest(CommandType.RAW, Map.of("syncml",
                 "<Get><CmdID>1</CmdID><Item><Target><LocURI>./DevDetail/Ext/Microsoft/TotalRAM</LocURI></Target></Item></Get>"), 0,
                 Optional.empty()));
+        pc.session();
+        // Sent while the RAW command was still open, the enterprise wipe would have cancelled it: it retires the PC.
         CommandRecord enterpriseWipe = kernel.commands().issue(TestKernel.ADMIN, id, CommandRequest.of(CommandType.ENTERPRISE_WIPE));
+        assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
         pc.session();
 
         CommandRecord rawDone = kernel.commands().get(raw.command().id()).orElseThrow();
