@@ -161,6 +161,12 @@ public final class AppleCommandTranslator {
         if (!AppleSchema.knownRequestTypes(os).contains(requestType)) {
             return Optional.of("RequestType " + requestType + " is not an MDM command " + platform.id() + " knows (Apple's device-management schemas)");
         }
+        if (command.type() == CommandType.RAW && endsManagement(request)) {
+            // Erasing the device or removing its enrollment ends management: that goes through WIPE / ENTERPRISE_WIPE (or the
+            // retire and wipe actions), which also revoke its identity; a raw one would leave the record ENROLLED.
+            return Optional.of("a RAW command may not erase the device or remove its enrollment profile: send WIPE or "
+                    + "ENTERPRISE_WIPE (or retire or wipe the device), which also end its management");
+        }
         if (userEnrolled && !AppleCommands.allowedInUserEnrollment(plist, os)) {
             return Optional.of(command.type() + " is not allowed on a user-enrolled (personal) device");
         }
@@ -187,6 +193,13 @@ public final class AppleCommandTranslator {
         return Optional.of(String.join(", ", supervisedOnly) + " need" + (supervisedOnly.size() == 1 ? "s" : "")
                 + " a supervised device (Apple's device-management schemas mark " + (supervisedOnly.size() == 1 ? "it" : "them")
                 + " supervised-only); this device reports IsSupervised false");
+    }
+
+    /** Whether an Apple command erases the device or removes the enrollment (MDM) profile. */
+    private static boolean endsManagement(NSDictionary request) {
+        String requestType = Plists.string(request, "RequestType");
+        return "EraseDevice".equals(requestType)
+                || ("RemoveProfile".equals(requestType) && EnrollmentProfile.IDENTIFIER.equals(Plists.string(request, "Identifier")));
     }
 
     /** The supervised-only payload types and keys a profile holds; none for a signed profile, which is not read here. */

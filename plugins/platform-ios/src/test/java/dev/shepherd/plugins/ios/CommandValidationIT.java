@@ -85,6 +85,20 @@ class CommandValidationIT {
         assertThat(unknown.statusCode()).isEqualTo(400);
         assertThat(detail(unknown)).contains("BrewCoffee").contains("not an MDM command");
 
+        // Erasing or removing the enrollment ends management, which only WIPE / ENTERPRISE_WIPE do (revoking the identity too).
+        HttpResponse<String> rawErase = command(device, "RAW", Map.of("plist", rawPlist("EraseDevice")));
+        assertThat(rawErase.statusCode()).isEqualTo(400);
+        assertThat(detail(rawErase)).contains("may not erase").contains("WIPE");
+        NSDictionary removeEnrollment = new NSDictionary();
+        removeEnrollment.put("RequestType", "RemoveProfile");
+        removeEnrollment.put("Identifier", "dev.shepherd.mdm.enrollment");
+        NSDictionary removal = new NSDictionary();
+        removal.put("Command", removeEnrollment);
+        HttpResponse<String> rawUnenroll = command(device, "RAW",
+                Map.of("plist", new String(Plists.xml(removal), java.nio.charset.StandardCharsets.UTF_8)));
+        assertThat(rawUnenroll.statusCode()).isEqualTo(400);
+        assertThat(detail(rawUnenroll)).contains("enrollment profile");
+
         assertThat(kernel.commands().history(device, Optional.empty(), 100)).hasSize(before);
         assertThat(iphone.idle()).isEmpty();
 

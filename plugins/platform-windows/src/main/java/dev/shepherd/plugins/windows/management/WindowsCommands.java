@@ -14,6 +14,7 @@ import dev.shepherd.plugins.windows.syncml.SyncMlReader;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -179,7 +180,27 @@ final class WindowsCommands {
         if (command instanceof SyncCommand.Alert) {
             return Translation.refused("a RAW command is Get, Add, Replace, Delete, Exec or Atomic, not an Alert");
         }
+        if (endsManagement(command)) {
+            // Erasing or unenrolling ends management: that goes through WIPE / ENTERPRISE_WIPE (or the retire and wipe
+            // actions), which also revoke the PC's identity; a raw one would leave the record ENROLLED with a live certificate.
+            return Translation.refused("a RAW command may not erase or unenroll the PC: send WIPE or ENTERPRISE_WIPE (or retire "
+                    + "or wipe the device), which also end its management");
+        }
         return Translation.of(List.of(command));
+    }
+
+    /** Whether a command reaches the RemoteWipe CSP or the DMClient's Unenroll node, directly or inside an Atomic. */
+    private static boolean endsManagement(SyncCommand command) {
+        if (command instanceof SyncCommand.Atomic atomic) {
+            return atomic.commands().stream().anyMatch(WindowsCommands::endsManagement);
+        }
+        if (command instanceof SyncCommand.Operation operation) {
+            return operation.items().stream().flatMap(item -> item.locUri().stream())
+                    .map(locUri -> locUri.toLowerCase(Locale.ROOT))
+                    .anyMatch(locUri -> locUri.contains("/vendor/msft/remotewipe") || (locUri.contains("/vendor/msft/dmclient/")
+                            && locUri.endsWith("/unenroll")));
+        }
+        return false;
     }
 
     static SyncCommand toCommand(CspOperation operation) {

@@ -118,6 +118,17 @@ class WindowsCommandsTest {
         assertThat(SyncMlWriter.write(command)).isEqualTo(raw);
     }
 
+    @Test
+    void aRawCommandMayNotEraseOrUnenrollThePcWhichOnlyTheCommandsThatEndManagementDo() {
+        String wipe = "<Exec><CmdID>5</CmdID><Item><Target><LocURI>./Device/Vendor/MSFT/RemoteWipe/doWipe</LocURI></Target></Item></Exec>";
+        assertThat(translate(CommandType.RAW, Map.of("syncml", wipe)).refusal())
+                .hasValueSatisfying(reason -> assertThat(reason).contains("may not erase or unenroll").contains("WIPE"));
+        String unenrollInAtomic = "<Atomic><CmdID>6</CmdID><Exec><CmdID>7</CmdID><Item><Target><LocURI>"
+                + "./vendor/msft/DMClient/Provider/Shepherd/Unenroll</LocURI></Target></Item></Exec></Atomic>";
+        assertThat(translate(CommandType.RAW, Map.of("syncml", unenrollInAtomic)).refusal()).isPresent();
+        assertThat(translate(CommandType.WIPE, Map.of()).refusal()).as("the typed WIPE is how a PC is erased").isEmpty();
+    }
+
     private static String only(CommandType type, Map<String, Object> parameters) {
         List<SyncCommand> commands = translate(type, parameters).commands();
         assertThat(commands).hasSize(1);
