@@ -1,7 +1,11 @@
 package dev.shepherd.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.device.Ownership;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.device.DeviceImport;
 import dev.shepherd.plugin.PluginState;
+import dev.shepherd.testing.TestKernel;
 import dev.shepherd.testing.TestServer;
 import dev.shepherd.testing.TestTls;
 import org.junit.jupiter.api.AfterEach;
@@ -20,6 +24,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -56,11 +61,9 @@ class HttpHygieneTest {
     @Test
     void badRequestsAreProblemDocumentsThatNameNoJavaTypes() throws Exception {
         server = TestServer.start(home);
-        String device = server.server().kernel().devices().importDevices(dev.shepherd.testing.TestKernel.ADMIN, java.util.List.of(
-                new dev.shepherd.device.DeviceImport(dev.shepherd.api.device.Platform.IOS, "HY1", "iPhone", "Hygiene",
-                        dev.shepherd.api.device.Ownership.CORPORATE, Map.of("udid", "HY-1"), Set.of()))).get(0).toString();
+        String device = importIPhone("HY1", "Hygiene");
 
-        for (HttpResponse<String> response : java.util.List.of(
+        for (HttpResponse<String> response : List.of(
                 send("POST", "/api/v1/devices/" + device + "/commands", "{\"type\":\"SELF_DESTRUCT\"}"),
                 send("POST", "/api/v1/devices/" + device + "/commands", "{\"type\":\"LOCK\",\"priority\":\"high\"}"),
                 send("POST", "/api/v1/devices/" + device + "/commands", "{\"type\":\"LOCK\",\"parameters\":[1,2]}"),
@@ -95,6 +98,44 @@ class HttpHygieneTest {
     }
 
     @Test
+    void wellFormedEscapesDecodeAsUtf8AndAMalformedOneIsRefusedWithoutHarmingTheServer() throws Exception {
+        server = TestServer.start(home);
+        String device = importIPhone("HY3", "Café Bar");
+
+        for (String name : List.of("Caf%C3%A9%20Bar", "Caf%C3%A9+Bar", "Caf%c3%a9+B")) {
+            HttpResponse<String> search = send("GET", "/api/v1/devices?name=" + name, null);
+            assertThat(search.statusCode()).as(name).isEqualTo(200);
+            assertThat(json.readTree(search.body()).path("items").size()).as(name).isEqualTo(1);
+            assertThat(search.body()).as(name).contains(device);
+        }
+        HttpResponse<String> byEscapedId = send("GET", "/api/v1/devices/" + device.replace("-", "%2D"), null);
+        assertThat(byEscapedId.statusCode()).isEqualTo(200);
+        assertThat(byEscapedId.body()).contains(device).contains("Café Bar");
+
+        // Undertow's own parser refuses a malformed escape before any handler runs (a bare 400 and the connection
+        // closed; it offers no hook to answer otherwise): the request is refused, and the server carries on.
+        for (String target : List.of("/api/v1/devices?name=%zz", "/api/v1/%zz", "/mdm/apple-ios/%zz", "/console/%zz")) {
+            assertThat(rawGet(target)).as(target).startsWith("HTTP/1.1 400");
+            assertThat(send("GET", "/api/v1/devices/" + device, null).statusCode()).as(target).isEqualTo(200);
+        }
+    }
+
+    /** @return the id of a new corporate iPhone with this serial number and name */
+    private String importIPhone(String serial, String name) {
+        return server.server().kernel().devices().importDevices(TestKernel.ADMIN, List.of(new DeviceImport(Platform.IOS, serial,
+                "iPhone", name, Ownership.CORPORATE, Map.of("udid", serial), Set.of()))).get(0).toString();
+    }
+
+    private String rawGet(String target) throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", server.server().httpPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + ADMIN
+                    + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    @Test
     void anOversizedChunkedBodyIsAnswered413NotDropped() throws Exception {
         server = TestServer.start(home, Map.of("SHEPHERD_HTTP_MAX_REQUEST_BYTES", "65536"));
 
@@ -120,9 +161,7 @@ class HttpHygieneTest {
     @Test
     void duplicateKeysAndControlCharactersInNamesAreRefused() throws Exception {
         server = TestServer.start(home);
-        String device = server.server().kernel().devices().importDevices(dev.shepherd.testing.TestKernel.ADMIN, java.util.List.of(
-                new dev.shepherd.device.DeviceImport(dev.shepherd.api.device.Platform.IOS, "HY2", "iPhone", "Named",
-                        dev.shepherd.api.device.Ownership.CORPORATE, Map.of("udid", "HY-2"), Set.of()))).get(0).toString();
+        String device = importIPhone("HY2", "Named");
 
         HttpResponse<String> duplicate = send("POST", "/api/v1/admins",
                 "{\"username\":\"dupe\",\"password\":\"pebble-Orchard-kestrel\",\"role\":\"AUDITOR\",\"role\":\"ADMIN\"}");
@@ -136,7 +175,7 @@ class HttpHygieneTest {
         assertThat(duplicate.statusCode()).isEqualTo(400);
         assertThat(json.readTree(duplicate.body()).path("detail").asText()).contains("Duplicate field 'role'");
         assertThat(server.server().adminUsers().find("dupe")).isEmpty();
-        for (HttpResponse<String> refused : java.util.List.of(bell, newline, bidi, imported, admin)) {
+        for (HttpResponse<String> refused : List.of(bell, newline, bidi, imported, admin)) {
             assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
             assertThat(json.readTree(refused.body()).path("detail").asText()).contains("control characters");
         }
