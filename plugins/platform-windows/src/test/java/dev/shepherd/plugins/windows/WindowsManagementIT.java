@@ -217,7 +217,8 @@ class WindowsManagementIT {
         assign(home, "Home PCs", new SettingInput("encryption", JSON.readTree("{\"required\": true, \"escrowRecoveryKey\": false}")));
         await().atMost(Duration.ofSeconds(20)).until(() -> {
             home.session();
-            return setting(home, "encryption").state() == SettingState.FAILED;
+            return kernel.policies().settingStates(deviceId(home)).stream()
+                    .anyMatch(state -> state.settingKey().equals("encryption") && state.state() == SettingState.FAILED);
         });
         assertThat(setting(home, "encryption").reason()).hasValueSatisfying(reason -> assertThat(reason)
                 .contains("405 Command not allowed").contains("./Device/Vendor/MSFT/BitLocker/RequireDeviceEncryption"));
@@ -229,6 +230,27 @@ class WindowsManagementIT {
         assertThat(failed.errorReason()).hasValueSatisfying(reason -> assertThat(reason)
                 .contains("405 Command not allowed").contains("./Device/Vendor/MSFT/RemoteLock/Lock"));
         assertThat(home.violations()).as("an edition's refusal is Windows', not the plugin's fault").isEmpty();
+    }
+
+    @Test
+    void aRawCommandWindowsWouldRefuseIsFailedWithThePcsCodeAndTheSimulatedPcRecordsIt() throws Exception {
+        // RAW commands are the admin's own SyncML: the plugin sends them as given, and the PC answers by Microsoft's reference.
+        WindowsDmClient pc = enrolledPc("5E5E5E5E5E5E5E5E5E5E5E5E5E5E5E5E").expectingViolations();
+        pc.session();
+        CommandRecord unknown = kernel.commands().issue(TestKernel.ADMIN, deviceId(pc), new CommandRequest(CommandType.RAW,
+                Map.of("syncml", "<Replace><Item><Target><LocURI>" + DEVICE_LOCK + "MinimumSymbols</LocURI></Target>"
+                        + "<Meta><Format xmlns=\"syncml:metinf\">int</Format></Meta><Data>2</Data></Item></Replace>"), 0, Optional.empty()));
+        CommandRecord outOfRange = kernel.commands().issue(TestKernel.ADMIN, deviceId(pc), new CommandRequest(CommandType.RAW,
+                Map.of("syncml", "<Replace><Item><Target><LocURI>" + DEVICE_LOCK + "DevicePasswordHistory</LocURI></Target>"
+                        + "<Meta><Format xmlns=\"syncml:metinf\">int</Format></Meta><Data>99</Data></Item></Replace>"), 0, Optional.empty()));
+        pc.session();
+
+        assertThat(kernel.commands().get(unknown.command().id()).orElseThrow().errorReason())
+                .hasValueSatisfying(reason -> assertThat(reason).contains("404 Not found"));
+        assertThat(kernel.commands().get(outOfRange.command().id()).orElseThrow().errorReason())
+                .hasValueSatisfying(reason -> assertThat(reason).contains("400 Bad request"));
+        assertThat(pc.violations()).hasSize(2).anySatisfy(violation -> assertThat(violation).contains("no such node"))
+                .anySatisfy(violation -> assertThat(violation).contains("outside the allowed range [0,50]"));
     }
 
     private void assign(WindowsDmClient pc, String groupName, SettingInput setting) throws Exception {
