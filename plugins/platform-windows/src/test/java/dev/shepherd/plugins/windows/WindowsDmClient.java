@@ -33,7 +33,13 @@ import java.util.Optional;
  * presenting the certificate it was enrolled with, and answers every command as Windows does: a Status per command
  * (and per command inside an Atomic, which it applies all or nothing, answering 507 for the Atomic, the failing
  * command's own code and 216 for its companions), Results for each Get of a node it has, 404 for a node it lacks.
- * Refusals are configured per node. A session ends when the server sends nothing but Status and Final.
+ *
+ * <p>Every command is checked against Microsoft's CSP reference ({@link CspContract}) as the PC's edition and join state
+ * see it: a node no CSP has is answered 404, an operation the node does not take 405, a wrong format or a value
+ * outside what Windows allows 400, a node the edition lacks 405. Each of these but the edition's refusal is a
+ * violation: the session that met it fails the test with what was wrong, unless the test said it expects violations
+ * ({@link #expectingViolations()}) and checks {@link #violations()} itself. Refusals can also be configured per node.
+ * A session ends when the server sends nothing but Status and Final.
  */
 public final class WindowsDmClient {
 
@@ -74,6 +80,11 @@ public final class WindowsDmClient {
     private final Map<String, Integer> refusals = new HashMap<>();
     private final List<SyncCommand> received = new ArrayList<>();
     private final List<String> executed = new ArrayList<>();
+    private final List<String> violations = new ArrayList<>();
+    private final CspContract contract = CspContract.microsoft();
+    private CspContract.Edition edition = CspContract.Edition.ENTERPRISE;
+    private boolean entraJoined;
+    private boolean violationsExpected;
     private int sessionId;
 
     /**
@@ -106,16 +117,40 @@ public final class WindowsDmClient {
         return deviceId;
     }
 
-    /** Makes the PC answer a status code other than 200 to every command on a node. */
     /** Sets a node's value on the PC, such as the push channel WNS gave it. */
     public WindowsDmClient withNode(String locUri, String value) {
         nodes.put(locUri, value);
         return this;
     }
 
+    /** Makes the PC answer a status code other than 200 to every command on a node. */
     public WindowsDmClient refuse(String locUri, int code) {
         refusals.put(locUri, code);
         return this;
+    }
+
+    /** Makes the PC one of another Windows edition (Enterprise unless told), which it reports in DeviceStatus too. */
+    public WindowsDmClient asEdition(CspContract.Edition edition) {
+        this.edition = edition;
+        nodes.put("./Vendor/MSFT/DeviceStatus/OS/Edition", contract.sku(edition));
+        return this;
+    }
+
+    /** Makes the PC one joined to Microsoft Entra ID; PCs are not unless told, as Shepherd enrolls them. */
+    public WindowsDmClient entraJoined() {
+        this.entraJoined = true;
+        return this;
+    }
+
+    /** The test checks {@link #violations()} itself: sessions that meet violations do not fail it. */
+    public WindowsDmClient expectingViolations() {
+        this.violationsExpected = true;
+        return this;
+    }
+
+    /** @return every command that broke Microsoft's CSP reference, with what was wrong, in order */
+    public List<String> violations() {
+        return List.copyOf(violations);
     }
 
     /** @return the node's current value on the PC */
@@ -166,6 +201,10 @@ public final class WindowsDmClient {
             answer = exchange(message(msgId, reply(answer)));
             answers.add(answer);
         }
+        if (!violations.isEmpty() && !violationsExpected) {
+            throw new AssertionError("the server sent what Windows refuses or ignores, by Microsoft's CSP reference:\n  "
+                    + String.join("\n  ", violations));
+        }
         return answers;
     }
 
@@ -207,7 +246,7 @@ public final class WindowsDmClient {
             if (command instanceof Atomic atomic) {
                 atomic(atomic, msgRef, out, cmdId);
             } else if (command instanceof Operation operation) {
-                int code = code(operation);
+                int code = code(operation, locUri -> Optional.ofNullable(nodes.get(locUri)), List.of());
                 out.add(new Status(Integer.toString(++cmdId[0]), msgRef, operation.cmdId(), operation.name(), Integer.toString(code)));
                 if (code == 200 && operation.verb() == Verb.GET) {
                     String node = operation.items().get(0).locUri().orElseThrow();
@@ -225,8 +264,24 @@ public final class WindowsDmClient {
 
     private void atomic(Atomic atomic, String msgRef, List<SyncCommand> out, int[] cmdId) {
         Map<SyncCommand, Integer> codes = new LinkedHashMap<>();
-        atomic.commands().forEach(inner -> codes.put(inner, inner instanceof Operation operation && operation.verb() != Verb.GET
-                ? code(operation) : 500));
+        // What the Atomic has set so far, as the commands after it see it.
+        Map<String, String> staged = new HashMap<>(nodes);
+        List<SyncCommand> commands = atomic.commands();
+        for (int i = 0; i < commands.size(); i++) {
+            SyncCommand inner = commands.get(i);
+            if (inner instanceof Operation operation && operation.verb() != Verb.GET) {
+                List<String> later = commands.subList(i + 1, commands.size()).stream().filter(Operation.class::isInstance)
+                        .map(next -> ((Operation) next).items().get(0).locUri().orElse("")).toList();
+                int code = code(operation, node -> Optional.ofNullable(staged.get(contract.canonical(node))).or(
+                        () -> Optional.ofNullable(staged.get(node))), later);
+                codes.put(inner, code);
+                if (code == 200 && (operation.verb() == Verb.ADD || operation.verb() == Verb.REPLACE)) {
+                    staged.put(contract.canonical(operation.items().get(0).locUri().orElse("")), operation.items().get(0).data().orElse(""));
+                }
+            } else {
+                codes.put(inner, 500);
+            }
+        }
         boolean failed = codes.values().stream().anyMatch(code -> code != 200);
         out.add(new Status(Integer.toString(++cmdId[0]), msgRef, atomic.cmdId(), "Atomic", failed ? "507" : "200"));
         codes.forEach((inner, code) -> out.add(new Status(Integer.toString(++cmdId[0]), msgRef, inner.cmdId(), inner.name(),
@@ -236,10 +291,17 @@ public final class WindowsDmClient {
         }
     }
 
-    private int code(Operation operation) {
-        String node = operation.items().get(0).locUri().orElse("");
+    private int code(Operation operation, java.util.function.Function<String, Optional<String>> values, List<String> later) {
+        Item item = operation.items().get(0);
+        String node = item.locUri().orElse("");
         if (refusals.containsKey(node)) {
             return refusals.get(node);
+        }
+        CspContract.Verdict verdict = contract.check(operation.verb().element(), node, item.format(), item.data(), edition, entraJoined,
+                values, later);
+        verdict.violation().ifPresent(violations::add);
+        if (verdict.code() != 200) {
+            return verdict.code();
         }
         return switch (operation.verb()) {
             case GET, DELETE -> nodes.containsKey(node) ? 200 : 404;

@@ -193,6 +193,74 @@ class WindowsManagementIT {
     }
 
     @Test
+    void requiredEncryptionReachesAPcThatIsNotEntraJoinedWithOnlyTheBitLockerValuesWindowsAllowsThere() throws Exception {
+        // Shepherd's PCs enroll with its own tokens, never through an Entra join; the simulated PC is not joined either and
+        // fails the session if it is sent silent encryption (AllowWarningForOtherDiskEncryption 0) or what depends on it.
+        WindowsDmClient pc = enrolledPc("2E2E2E2E2E2E2E2E2E2E2E2E2E2E2E2E");
+        assign(pc, "Disks", new SettingInput("encryption", JSON.readTree("{\"required\": true, \"escrowRecoveryKey\": false}")));
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            pc.session();
+            return pc.received().stream().anyMatch(Atomic.class::isInstance);
+        });
+
+        assertThat(pc.violations()).isEmpty();
+        assertThat(pc.node("./Device/Vendor/MSFT/BitLocker/RequireDeviceEncryption")).hasValue("1");
+        assertThat(pc.node("./Device/Vendor/MSFT/BitLocker/AllowWarningForOtherDiskEncryption")).isEmpty();
+        assertThat(pc.node("./Device/Vendor/MSFT/BitLocker/AllowStandardUserEncryption")).isEmpty();
+        assertThat(setting(pc, "encryption").state()).isEqualTo(SettingState.INSTALLED);
+    }
+
+    @Test
+    void whatAPcsEditionDoesNotHaveIsFailedWithTheCodeThePcAnswered() throws Exception {
+        // BitLocker and RemoteLock are not on Windows Home: the PC answers 405, and the setting and the command fail with it.
+        WindowsDmClient home = enrolledPc("3E3E3E3E3E3E3E3E3E3E3E3E3E3E3E3E").asEdition(CspContract.Edition.HOME);
+        assign(home, "Home PCs", new SettingInput("encryption", JSON.readTree("{\"required\": true, \"escrowRecoveryKey\": false}")));
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            home.session();
+            return kernel.policies().settingStates(deviceId(home)).stream()
+                    .anyMatch(state -> state.settingKey().equals("encryption") && state.state() == SettingState.FAILED);
+        });
+        assertThat(setting(home, "encryption").reason()).hasValueSatisfying(reason -> assertThat(reason)
+                .contains("405 Command not allowed").contains("./Device/Vendor/MSFT/BitLocker/RequireDeviceEncryption"));
+
+        CommandRecord lock = kernel.commands().issue(TestKernel.ADMIN, deviceId(home), CommandRequest.of(CommandType.LOCK));
+        home.session();
+        CommandRecord failed = kernel.commands().get(lock.command().id()).orElseThrow();
+        assertThat(failed.command().state()).isEqualTo(CommandState.FAILED);
+        assertThat(failed.errorReason()).hasValueSatisfying(reason -> assertThat(reason)
+                .contains("405 Command not allowed").contains("./Device/Vendor/MSFT/RemoteLock/Lock"));
+        assertThat(home.violations()).as("an edition's refusal is Windows', not the plugin's fault").isEmpty();
+    }
+
+    @Test
+    void aRawCommandWindowsWouldRefuseIsFailedWithThePcsCodeAndTheSimulatedPcRecordsIt() throws Exception {
+        // RAW commands are the admin's own SyncML: the plugin sends them as given, and the PC answers by Microsoft's reference.
+        WindowsDmClient pc = enrolledPc("5E5E5E5E5E5E5E5E5E5E5E5E5E5E5E5E").expectingViolations();
+        pc.session();
+        CommandRecord unknown = kernel.commands().issue(TestKernel.ADMIN, deviceId(pc), new CommandRequest(CommandType.RAW,
+                Map.of("syncml", "<Replace><Item><Target><LocURI>" + DEVICE_LOCK + "MinimumSymbols</LocURI></Target>"
+                        + "<Meta><Format xmlns=\"syncml:metinf\">int</Format></Meta><Data>2</Data></Item></Replace>"), 0, Optional.empty()));
+        CommandRecord outOfRange = kernel.commands().issue(TestKernel.ADMIN, deviceId(pc), new CommandRequest(CommandType.RAW,
+                Map.of("syncml", "<Replace><Item><Target><LocURI>" + DEVICE_LOCK + "DevicePasswordHistory</LocURI></Target>"
+                        + "<Meta><Format xmlns=\"syncml:metinf\">int</Format></Meta><Data>99</Data></Item></Replace>"), 0, Optional.empty()));
+        pc.session();
+
+        assertThat(kernel.commands().get(unknown.command().id()).orElseThrow().errorReason())
+                .hasValueSatisfying(reason -> assertThat(reason).contains("404 Not found"));
+        assertThat(kernel.commands().get(outOfRange.command().id()).orElseThrow().errorReason())
+                .hasValueSatisfying(reason -> assertThat(reason).contains("400 Bad request"));
+        assertThat(pc.violations()).hasSize(2).anySatisfy(violation -> assertThat(violation).contains("no such node"))
+                .anySatisfy(violation -> assertThat(violation).contains("outside the allowed range [0,50]"));
+    }
+
+    private void assign(WindowsDmClient pc, String groupName, SettingInput setting) throws Exception {
+        Group group = kernel.groups().create(TestKernel.ADMIN, groupName, "", Optional.empty());
+        kernel.groups().addMembers(TestKernel.ADMIN, group.id(), List.of(deviceId(pc)));
+        Policy policy = kernel.policies().create(TestKernel.ADMIN, groupName + " policy", "", List.of(setting));
+        kernel.policies().assign(TestKernel.ADMIN, policy.id(), group.id(), 0);
+    }
+
+    @Test
     void aWipeIsAcknowledgedAndACommandWithoutWindowsEquivalentIsRefusedWithAReason() throws Exception {
         WindowsDmClient pc = enrolledPc("1C1C1C1C1C1C1C1C1C1C1C1C1C1C1C1C");
         pc.session();

@@ -95,7 +95,7 @@ class WindowsPushIT {
 
         // Woken, the PC opens a session and carries the lock out.
         pc.session();
-        assertThat(pc.executed()).contains("./Vendor/MSFT/RemoteLock/Lock");
+        assertThat(pc.executed()).contains("./Device/Vendor/MSFT/RemoteLock/Lock");
         String id = JSON.readTree(lock.body()).path("command").path("id").asText();
         assertThat(server.server().kernel().commands().get(UUID.fromString(id)).orElseThrow().command().state())
                 .isEqualTo(CommandState.ACKNOWLEDGED);

@@ -89,16 +89,16 @@ final class CertificateCsps {
         }
         String node = CLIENT + "PFXCertInstall/" + Nodes.uniqueId(name) + "/";
         List<CspOperation> operations = new ArrayList<>();
-        // 2: in the TPM where there is one, in software otherwise.
+        // 2: in the TPM where there is one, in software otherwise. A TPM key cannot be exported; PFXKeyExportable
+        // applies only to software keys (KeyLocation 3), so it is not sent.
         operations.add(CspOperation.add(node + "KeyLocation", "int", "2"));
-        operations.add(CspOperation.add(node + "PFXCertBlob", "chr", Base64.getEncoder().encodeToString(pkcs12)));
         password.ifPresent(secret -> {
             operations.add(CspOperation.add(node + "PFXCertPassword", "chr", secret));
             // 0: the password is sent as it is, inside the TLS-protected management session.
             operations.add(CspOperation.add(node + "PFXCertPasswordEncryptionType", "int", "0"));
         });
-        // A managed identity's private key stays on the device.
-        operations.add(CspOperation.add(node + "PFXKeyExportable", "bool", "false"));
+        // Adding the blob installs the certificate, so every other parameter of the install comes before it.
+        operations.add(CspOperation.add(node + "PFXCertBlob", "b64", Base64.getEncoder().encodeToString(pkcs12)));
         return operations;
     }
 

@@ -127,10 +127,15 @@ final class PolicyCsps {
     }
 
     /**
-     * BitLocker: required encryption starts silently (no prompt about other disk encryption, and for standard users
-     * too) with XTS-AES 256 on fixed drives and AES-CBC 256 on removable ones, which older Windows can still read.
-     * BitLocker escrows recovery keys only to Active Directory or Entra ID, never to an MDM server, so escrow to
-     * Shepherd is refused. Removing the setting stops requiring encryption; it does not decrypt drives.
+     * BitLocker on a PC that is not joined to Microsoft Entra ID, which is every PC Shepherd manages: its enrollment
+     * authenticates with Shepherd's own enrollment tokens or the user's organisation password, never with an Entra ID
+     * token, so no PC enrolls through an Entra join. The BitLocker CSP allows silent encryption
+     * (AllowWarningForOtherDiskEncryption 0) only on Entra joined devices, and encryption while a standard user is
+     * signed in (AllowStandardUserEncryption 1) only together with it; neither is sent. Required encryption is
+     * RequireDeviceEncryption with XTS-AES 256 on operating-system and fixed drives and AES-CBC 256 on removable ones
+     * (which older Windows can still read); Windows then asks the signed-in user, who must be an administrator, to
+     * start encryption. BitLocker escrows recovery keys only to Active Directory or Entra ID, never to an MDM server,
+     * so escrow to Shepherd is refused. Removing the setting stops requiring encryption; it does not decrypt drives.
      */
     static List<CspOperation> encryption(Map<String, Object> value) {
         if (bool(value, "escrowRecoveryKey").orElse(false)) {
@@ -142,8 +147,6 @@ final class PolicyCsps {
         operations.add(CspOperation.replace(BITLOCKER + "RequireDeviceEncryption", "int", required ? "1" : "0"));
         if (required) {
             operations.add(CspOperation.replace(BITLOCKER + "EncryptionMethodByDriveType", "chr", ENCRYPTION_METHODS));
-            operations.add(CspOperation.replace(BITLOCKER + "AllowWarningForOtherDiskEncryption", "int", "0"));
-            operations.add(CspOperation.replace(BITLOCKER + "AllowStandardUserEncryption", "int", "1"));
         }
         return operations;
     }

@@ -123,7 +123,12 @@ public final class SettingCsps {
         return installed.stream().map(operation -> CspOperation.delete(operation.locUri())).toList();
     }
 
-    /** Policy CSP DeviceLock. Its DevicePasswordEnabled counts backwards: 0 turns the password requirement on. */
+    /**
+     * Policy CSP DeviceLock. Its DevicePasswordEnabled counts backwards: 0 turns the password requirement on. The
+     * values are those Windows' desktop editions take: a length of 4 to 16 (Windows' own minimum of 4 where less is
+     * asked), 4 to 16 failed attempts (after which the PC restarts into BitLocker recovery rather than wiping), and for
+     * {@code minComplexCharacters} the number of character classes.
+     */
     private static List<CspOperation> passcode(Map<String, Object> value) {
         List<CspOperation> operations = new ArrayList<>();
         boolean required = bool(value, "required").orElse(true);
@@ -131,19 +136,25 @@ public final class SettingCsps {
         if (!required) {
             return operations;
         }
-        integer(value, "minLength").ifPresent(length -> operations.add(CspOperation.replace(DEVICE_LOCK + "MinDevicePasswordLength", "int",
-                Integer.toString(clamp(length, 4, 16)))));
-        bool(value, "requireAlphanumeric").ifPresent(alphanumeric -> operations.add(CspOperation.replace(
-                DEVICE_LOCK + "AlphanumericDevicePasswordRequired", "int", alphanumeric ? "0" : "2")));
-        integer(value, "minComplexCharacters").ifPresent(classes -> {
-            if (classes > 4) {
-                throw new UnsupportedSettingException("Windows counts at most 4 character classes; minComplexCharacters " + classes
-                        + " cannot be required");
+        integer(value, "minLength").ifPresent(length -> {
+            if (length > 16) {
+                throw new UnsupportedSettingException("Windows requires at most 16 characters (DeviceLock/MinDevicePasswordLength "
+                        + "is 4 to 16); a minLength of " + length + " cannot be required");
             }
-            operations.add(CspOperation.replace(DEVICE_LOCK + "MinDevicePasswordComplexCharacters", "int", Integer.toString(Math.max(1, classes))));
+            operations.add(CspOperation.replace(DEVICE_LOCK + "MinDevicePasswordLength", "int", Integer.toString(Math.max(4, length))));
         });
-        integer(value, "maxFailedAttempts").ifPresent(attempts -> operations.add(CspOperation.replace(
-                DEVICE_LOCK + "MaxDevicePasswordFailedAttempts", "int", Integer.toString(clamp(attempts, 0, 999)))));
+        boolean alphanumeric = bool(value, "requireAlphanumeric").orElse(false);
+        bool(value, "requireAlphanumeric").ifPresent(flag -> operations.add(CspOperation.replace(
+                DEVICE_LOCK + "AlphanumericDevicePasswordRequired", "int", flag ? "0" : "2")));
+        integer(value, "minComplexCharacters").filter(classes -> classes > 0)
+                .ifPresent(classes -> operations.add(characterClasses(classes, alphanumeric)));
+        integer(value, "maxFailedAttempts").ifPresent(attempts -> {
+            if (attempts < 4 || attempts > 16) {
+                throw new UnsupportedSettingException("Windows PCs allow 4 to 16 failed attempts before they restart into BitLocker "
+                        + "recovery (DeviceLock/MaxDevicePasswordFailedAttempts); " + attempts + " cannot be set");
+            }
+            operations.add(CspOperation.replace(DEVICE_LOCK + "MaxDevicePasswordFailedAttempts", "int", Integer.toString(attempts)));
+        });
         integer(value, "maxInactivityMinutes").ifPresent(minutes -> operations.add(CspOperation.replace(
                 DEVICE_LOCK + "MaxInactivityTimeDeviceLock", "int", Integer.toString(clamp(minutes, 0, 999)))));
         integer(value, "maxAgeDays").ifPresent(days -> operations.add(CspOperation.replace(
@@ -151,6 +162,27 @@ public final class SettingCsps {
         integer(value, "historyCount").ifPresent(count -> operations.add(CspOperation.replace(
                 DEVICE_LOCK + "DevicePasswordHistory", "int", Integer.toString(clamp(count, 0, 50)))));
         return operations;
+    }
+
+    /**
+     * Windows counts no symbols: DeviceLock/MinDevicePasswordComplexCharacters is the number of character classes a
+     * password mixes (1 digits; 2 digits and lowercase letters; 3 digits, lowercase and uppercase letters; 4 all of those
+     * and special characters), and it applies only to an alphanumeric password (AlphanumericDevicePasswordRequired 0).
+     * So {@code minComplexCharacters} is sent as that class count, as the setting's schema says. Desktop editions take
+     * 1 to 3 (local accounts enforce 3 whatever is set); 4, the only value that demands a symbol, is not supported there.
+     */
+    private static CspOperation characterClasses(int classes, boolean alphanumeric) {
+        if (!alphanumeric) {
+            throw new UnsupportedSettingException("on Windows minComplexCharacters is the number of character classes an "
+                    + "alphanumeric password mixes (DeviceLock/MinDevicePasswordComplexCharacters), which Windows applies only "
+                    + "with requireAlphanumeric; set requireAlphanumeric, or minComplexCharacters to 0, for Windows");
+        }
+        if (classes > 3) {
+            throw new UnsupportedSettingException("Windows PCs mix at most 3 character classes (digits, lowercase and uppercase "
+                    + "letters); 4, which demands special characters, is not supported on desktop editions, and minComplexCharacters "
+                    + classes + " cannot be required");
+        }
+        return CspOperation.replace(DEVICE_LOCK + "MinDevicePasswordComplexCharacters", "int", Integer.toString(classes));
     }
 
     private static int clamp(int value, int min, int max) {

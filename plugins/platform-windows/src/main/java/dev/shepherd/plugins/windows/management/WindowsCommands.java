@@ -76,7 +76,7 @@ final class WindowsCommands {
         Map<String, Object> parameters = command.parameters();
         try {
             return switch (command.type()) {
-                case LOCK -> Translation.of(List.of(exec("./Vendor/MSFT/RemoteLock/Lock")));
+                case LOCK -> Translation.of(List.of(exec("./Device/Vendor/MSFT/RemoteLock/Lock")));
                 case WIPE -> Translation.of(List.of(exec("./Device/Vendor/MSFT/RemoteWipe/" + wipeNode(parameters))));
                 // Unenrolling is Windows' own enterprise wipe: it removes the policies, certificates and enterprise apps
                 // this server put there and leaves the user's data alone.

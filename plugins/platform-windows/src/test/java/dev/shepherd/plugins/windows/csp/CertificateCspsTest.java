@@ -1,5 +1,7 @@
 package dev.shepherd.plugins.windows.csp;
 
+import dev.shepherd.plugins.windows.CspContract;
+import dev.shepherd.plugins.windows.CspContract.Edition;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
@@ -75,7 +77,7 @@ class CertificateCspsTest {
     }
 
     @Test
-    void aPkcs12IdentityIsInstalledWithItsPasswordAndANonExportableKey() {
+    void aPkcs12IdentityIsInstalledWithItsBlobLastAndItsKeyInTheTpmWhereThereIsOne() {
         String id = Nodes.uniqueId("Wi-Fi identity");
         Map<String, Object> value = Map.of("name", "Wi-Fi identity", "kind", "PKCS12_IDENTITY",
                 "data", Base64.getEncoder().encodeToString(pkcs12), "password", "p12-password");
@@ -85,10 +87,12 @@ class CertificateCspsTest {
         assertThat(id).matches("shepherd-Wi-Fi-identity-[0-9a-f]{8}");
         assertThat(operations).containsExactly(
                 CspOperation.add(node + "KeyLocation", "int", "2"),
-                CspOperation.add(node + "PFXCertBlob", "chr", Base64.getEncoder().encodeToString(pkcs12)),
                 CspOperation.add(node + "PFXCertPassword", "chr", "p12-password"),
                 CspOperation.add(node + "PFXCertPasswordEncryptionType", "int", "0"),
-                CspOperation.add(node + "PFXKeyExportable", "bool", "false"));
+                CspOperation.add(node + "PFXCertBlob", "b64", Base64.getEncoder().encodeToString(pkcs12)));
+        // Adding the blob installs the certificate, so the password must be there before it; PFXKeyExportable applies only
+        // to software keys (KeyLocation 3).
+        assertThat(CspContract.microsoft().violations(operations, Edition.PRO, false)).isEmpty();
         assertThat(SettingCsps.remove("certificate/Wi-Fi identity", "certificate", value))
                 .containsExactly(CspOperation.delete(CLIENT + "PFXCertInstall/" + id));
     }
@@ -115,6 +119,7 @@ class CertificateCspsTest {
                 "HashAlgorithm=SHA-2",
                 "KeyProtection=2");
         assertThat(operations.get(operations.size() - 1)).isEqualTo(CspOperation.exec(node + "/Install/Enroll", Optional.empty(), Optional.empty()));
+        assertThat(CspContract.microsoft().violations(operations, Edition.PRO, false)).isEmpty();
         assertThat(SettingCsps.remove("certificate/Device identity", "certificate", value)).containsExactly(CspOperation.delete(node));
     }
 

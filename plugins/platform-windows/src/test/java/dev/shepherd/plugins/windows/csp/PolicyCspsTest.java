@@ -1,5 +1,7 @@
 package dev.shepherd.plugins.windows.csp;
 
+import dev.shepherd.plugins.windows.CspContract;
+import dev.shepherd.plugins.windows.CspContract.Edition;
 import dev.shepherd.plugins.windows.xml.SafeXml;
 import org.junit.jupiter.api.Test;
 import org.w3c.dom.Element;
@@ -88,12 +90,14 @@ class PolicyCspsTest {
     }
 
     @Test
-    void requiredEncryptionTurnsBitLockerOnSilentlyWithStrongCiphers() {
+    void bitLockerSendsOnlyWhatWindowsAllowsOnAPcThatIsNotEntraJoined() {
         List<CspOperation> operations = SettingCsps.install("encryption", "encryption", Map.of("required", true, "escrowRecoveryKey", false));
+        assertThat(CspContract.microsoft().violations(operations, Edition.ENTERPRISE, false))
+                .as("silent encryption (AllowWarningForOtherDiskEncryption 0) and standard-user encryption, which needs it, are "
+                        + "for Entra joined devices only").isEmpty();
         assertThat(operations).extracting(operation -> operation.locUri().substring(BITLOCKER.length())).containsExactly(
-                "RequireDeviceEncryption", "EncryptionMethodByDriveType", "AllowWarningForOtherDiskEncryption", "AllowStandardUserEncryption");
-        assertThat(operations).extracting(operation -> operation.data().orElseThrow()).containsExactly(
-                "1", PolicyCsps.ENCRYPTION_METHODS, "0", "1");
+                "RequireDeviceEncryption", "EncryptionMethodByDriveType");
+        assertThat(operations).extracting(operation -> operation.data().orElseThrow()).containsExactly("1", PolicyCsps.ENCRYPTION_METHODS);
         Element methods = SafeXml.parse("<policy>" + operations.get(1).data().orElseThrow() + "</policy>").getDocumentElement();
         assertThat(SafeXml.children(methods, null, "enabled")).hasSize(1);
         assertThat(SafeXml.children(methods, null, "data")).extracting(data -> data.getAttribute("id") + "=" + data.getAttribute("value"))

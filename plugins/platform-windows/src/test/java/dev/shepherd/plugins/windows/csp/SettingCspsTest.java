@@ -1,5 +1,7 @@
 package dev.shepherd.plugins.windows.csp;
 
+import dev.shepherd.plugins.windows.CspContract;
+import dev.shepherd.plugins.windows.CspContract.Edition;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -23,6 +25,7 @@ class SettingCspsTest {
                         "MinDevicePasswordComplexCharacters=3", "MaxDevicePasswordFailedAttempts=10", "MaxInactivityTimeDeviceLock=5",
                         "DevicePasswordExpiration=90", "DevicePasswordHistory=5");
         assertThat(operations).allSatisfy(operation -> assertThat(operation.format()).hasValue("int"));
+        assertThat(CspContract.microsoft().violations(operations, Edition.ENTERPRISE, false)).isEmpty();
     }
 
     @Test
@@ -33,9 +36,41 @@ class SettingCspsTest {
     }
 
     @Test
+    void minimumSymbolsIsTheNumberOfCharacterClassesWindowsAppliesToAnAlphanumericPassword() {
+        // Windows counts classes (digits, lowercase, uppercase, special characters), only for an alphanumeric password.
+        List<CspOperation> classes = SettingCsps.install("passcode", "passcode", Map.of("required", true, "requireAlphanumeric", true,
+                "minComplexCharacters", 2));
+        assertThat(classes).contains(CspOperation.replace(DEVICE_LOCK + "AlphanumericDevicePasswordRequired", "int", "0"),
+                CspOperation.replace(DEVICE_LOCK + "MinDevicePasswordComplexCharacters", "int", "2"));
+        assertThat(CspContract.microsoft().violations(classes, Edition.PRO, false)).isEmpty();
+
+        // No minimum is no class count at all, not "digits only".
+        assertThat(SettingCsps.install("passcode", "passcode", Map.of("required", true, "minComplexCharacters", 0)))
+                .extracting(CspOperation::locUri).doesNotContain(DEVICE_LOCK + "MinDevicePasswordComplexCharacters");
+        // Without an alphanumeric password Windows ignores the count: refused, not sent to be ignored.
+        assertThatThrownBy(() -> SettingCsps.install("passcode", "passcode", Map.of("required", true, "minComplexCharacters", 1)))
+                .isInstanceOf(UnsupportedSettingException.class).hasMessageContaining("requireAlphanumeric");
+        // 4 (special characters required) is not supported on desktop editions.
+        assertThatThrownBy(() -> SettingCsps.install("passcode", "passcode", Map.of("requireAlphanumeric", true, "minComplexCharacters", 4)))
+                .isInstanceOf(UnsupportedSettingException.class).hasMessageContaining("not supported on desktop editions");
+    }
+
+    @Test
+    void passcodeValuesStayWithinWhatWindowsDesktopsTake() {
+        assertThat(SettingCsps.install("passcode", "passcode", Map.of("required", true, "minLength", 0)))
+                .contains(CspOperation.replace(DEVICE_LOCK + "MinDevicePasswordLength", "int", "4"));
+        assertThatThrownBy(() -> SettingCsps.install("passcode", "passcode", Map.of("minLength", 20)))
+                .isInstanceOf(UnsupportedSettingException.class).hasMessageContaining("at most 16");
+        assertThatThrownBy(() -> SettingCsps.install("passcode", "passcode", Map.of("maxFailedAttempts", 3)))
+                .isInstanceOf(UnsupportedSettingException.class).hasMessageContaining("4 to 16");
+        assertThatThrownBy(() -> SettingCsps.install("passcode", "passcode", Map.of("maxFailedAttempts", 30)))
+                .isInstanceOf(UnsupportedSettingException.class).hasMessageContaining("4 to 16");
+    }
+
+    @Test
     void whatWindowsCannotExpressIsRefusedWithAReason() {
-        assertThatThrownBy(() -> SettingCsps.install("p", "passcode", Map.of("minComplexCharacters", 5)))
-                .isInstanceOf(UnsupportedSettingException.class).hasMessageContaining("4 character classes");
+        assertThatThrownBy(() -> SettingCsps.install("p", "passcode", Map.of("requireAlphanumeric", true, "minComplexCharacters", 5)))
+                .isInstanceOf(UnsupportedSettingException.class).hasMessageContaining("at most 3 character classes");
         assertThatThrownBy(() -> SettingCsps.install("d", "dlp", Map.of()))
                 .isInstanceOf(UnsupportedSettingException.class).hasMessageContaining("dlp");
     }

@@ -26,7 +26,7 @@ class WindowsCommandsTest {
 
     @Test
     void remoteActionsAreExecsOnTheirCsps() {
-        assertThat(only(CommandType.LOCK, Map.of())).isEqualTo("<Exec><CmdID>0</CmdID><Item><Target><LocURI>./Vendor/MSFT/RemoteLock/Lock</LocURI></Target></Item></Exec>");
+        assertThat(only(CommandType.LOCK, Map.of())).isEqualTo("<Exec><CmdID>0</CmdID><Item><Target><LocURI>./Device/Vendor/MSFT/RemoteLock/Lock</LocURI></Target></Item></Exec>");
         assertThat(target(CommandType.WIPE, Map.of())).isEqualTo("./Device/Vendor/MSFT/RemoteWipe/doWipe");
         assertThat(target(CommandType.WIPE, Map.of("protected", true))).isEqualTo("./Device/Vendor/MSFT/RemoteWipe/doWipeProtected");
         assertThat(target(CommandType.WIPE, Map.of("keepUserData", true))).isEqualTo("./Device/Vendor/MSFT/RemoteWipe/doWipePersistUserData");
