@@ -55,6 +55,7 @@ class ChromeOsManagementIT {
     void stop() {
         server.close();
         google.close();
+        assertThat(google.violations()).as("requests Google would refuse").isEmpty();
     }
 
     @Test
