@@ -64,9 +64,9 @@ public final class ChromePolicies {
     private static final Map<String, List<String>> SCHEMAS = Map.of(
             "screen_lock", List.of("chrome.users.IdleSettingsExtended"),
             "os_update", List.of("chrome.devices.AutoUpdateSettings"),
-            "restrictions", List.of("chrome.users.VideoCaptureAllowed", "chrome.users.Screenshot", "chrome.devices.Bluetooth",
+            "restrictions", List.of("chrome.users.VideoInput", "chrome.users.Screenshot", "chrome.devices.Bluetooth",
                     "chrome.devices.DevicePowerwashAllowed"),
-            "passcode", List.of("chrome.users.PinUnlockMinimumLength", "chrome.users.IdleSettingsExtended"),
+            "passcode", List.of("chrome.users.PinSettings", "chrome.users.IdleSettingsExtended"),
             APP_TYPE, List.of("chrome.users.apps.InstallType"));
 
     private ChromePolicies() {
@@ -124,7 +124,7 @@ public final class ChromePolicies {
             case "passcode" -> passcode(value, policies, unsupported);
             case "os_update" -> osUpdate(value, policies, unsupported);
             case "restrictions" -> {
-                allow(policies, value, "allowCamera", "chrome.users.VideoCaptureAllowed", "videoCaptureAllowed", false);
+                allow(policies, value, "allowCamera", "chrome.users.VideoInput", "videoCaptureAllowed", false);
                 allow(policies, value, "allowScreenCapture", "chrome.users.Screenshot", "disableScreenshots", true);
                 allow(policies, value, "allowBluetooth", "chrome.devices.Bluetooth", "allowBluetooth", false);
                 allow(policies, value, "allowFactoryReset", "chrome.devices.DevicePowerwashAllowed", "devicePowerwashAllowed", false);
@@ -150,7 +150,7 @@ public final class ChromePolicies {
             unsupported.add("required=false: a ChromeOS user always unlocks with the Google account's password or a PIN");
         }
         if (value.get("minLength") instanceof Number length && length.intValue() > 0) {
-            policies.add(new ChromePolicy("chrome.users.PinUnlockMinimumLength", Map.of("pinUnlockMinimumLength", length.longValue())));
+            policies.add(new ChromePolicy("chrome.users.PinSettings", Map.of("pinUnlockMinimumLength", length.longValue())));
         }
         if (value.get("maxInactivityMinutes") instanceof Number minutes) {
             Map<String, Object> idle = new LinkedHashMap<>();
