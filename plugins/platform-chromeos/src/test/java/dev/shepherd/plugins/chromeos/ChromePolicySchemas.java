@@ -2,6 +2,7 @@ package dev.shepherd.plugins.chromeos;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.google.discovery.FieldViolation;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,10 +21,6 @@ import static java.util.Objects.requireNonNull;
  * an untyped object there), so {@link LocalGoogle} asks this class, and refuses what Google would refuse.
  */
 final class ChromePolicySchemas {
-
-    /** One thing Google would refuse about a policy value: where, and why. */
-    record Violation(String field, String description) {
-    }
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern INTEGER = Pattern.compile("-?\\d+");
@@ -74,19 +71,19 @@ final class ChromePolicySchemas {
      * @param value the value object
      * @param at where the value sits in the request, such as {@code requests[0].policyValue}
      */
-    List<Violation> check(String schema, JsonNode value, String at) {
-        List<Violation> violations = new ArrayList<>();
+    List<FieldViolation> check(String schema, JsonNode value, String at) {
+        List<FieldViolation> violations = new ArrayList<>();
         if (!exists(schema)) {
-            violations.add(new Violation(at + ".policySchema", "Policy schema " + schema + " does not exist."));
+            violations.add(new FieldViolation(at + ".policySchema", "Policy schema " + schema + " does not exist."));
             return violations;
         }
         checkMessage(schemas.get(schema), value, at + ".value", schema, violations);
         return violations;
     }
 
-    private void checkMessage(JsonNode fields, JsonNode value, String at, String schema, List<Violation> violations) {
+    private void checkMessage(JsonNode fields, JsonNode value, String at, String schema, List<FieldViolation> violations) {
         if (!value.isObject()) {
-            violations.add(new Violation(at, "Expected an object for " + schema + ", got " + value + "."));
+            violations.add(new FieldViolation(at, "Expected an object for " + schema + ", got " + value + "."));
             return;
         }
         if (fields.size() == 2 && fields.has("key") && fields.has("value")) {
@@ -98,14 +95,14 @@ final class ChromePolicySchemas {
             String path = at + "." + entry.getKey();
             JsonNode spec = fields.get(entry.getKey());
             if (spec == null) {
-                violations.add(new Violation(path, "Unknown field " + entry.getKey() + " in " + schema + "."));
+                violations.add(new FieldViolation(path, "Unknown field " + entry.getKey() + " in " + schema + "."));
             } else if (!entry.getValue().isNull()) {
                 checkField(spec, entry.getValue(), path, schema, violations);
             }
         }
     }
 
-    private void checkField(JsonNode spec, JsonNode value, String at, String schema, List<Violation> violations) {
+    private void checkField(JsonNode spec, JsonNode value, String at, String schema, List<FieldViolation> violations) {
         String type = spec.path("type").asText();
         boolean valid = switch (type) {
             case "BOOL" -> value.isBoolean();
@@ -122,7 +119,7 @@ final class ChromePolicySchemas {
             default -> true;
         };
         if (!valid) {
-            violations.add(new Violation(at, "Invalid value " + value + " for a " + type
+            violations.add(new FieldViolation(at, "Invalid value " + value + " for a " + type
                     + (type.equals("ENUM") ? " of " + spec.path("values") : "") + " field of " + schema + "."));
         }
     }

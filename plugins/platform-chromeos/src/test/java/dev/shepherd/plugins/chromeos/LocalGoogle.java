@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shepherd.google.discovery.DiscoveryContract;
+import dev.shepherd.google.discovery.FieldViolation;
 import io.undertow.Undertow;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.handlers.BlockingHandler;
@@ -86,6 +88,9 @@ final class LocalGoogle implements AutoCloseable {
     private volatile String currentToken = "none yet";
     /** Google's published Chrome policy schemas, which every policy value and network setting is checked against. */
     private final ChromePolicySchemas schemas = ChromePolicySchemas.published();
+    /** Google's discovery documents: every request's method, path, parameters and body are checked against them first. */
+    private final DiscoveryContract directory = DiscoveryContract.adminDirectory();
+    private final DiscoveryContract chromePolicy = DiscoveryContract.chromePolicy();
     /** Every request refused as Google would refuse it, as "METHOD path: field: why"; a test expects none unless it provoked one. */
     private final List<String> violations = new CopyOnWriteArrayList<>();
 
@@ -263,10 +268,16 @@ final class LocalGoogle implements AutoCloseable {
      */
     Answer answer(Request request) {
         try {
+            DiscoveryContract contract = request.path().startsWith("/admin/directory/") ? directory : chromePolicy;
+            List<FieldViolation> shape = contract.check(request.method(), request.path() + (request.query() == null ? "" : "?" + request.query()),
+                    request.body());
+            if (!shape.isEmpty()) {
+                throw new Violations(shape);
+            }
             return new Answer(200, api(request).toString());
         } catch (Violations refused) {
             refused.violations.forEach(v -> violations.add(request.method() + " " + request.path() + ": " + v.field() + ": " + v.description()));
-            return new Answer(400, refusal(refused.violations));
+            return new Answer(400, DiscoveryContract.refusal(refused.violations));
         } catch (Refusal refusal) {
             return new Answer(refusal.status, refusal.body);
         }
@@ -336,11 +347,6 @@ final class LocalGoogle implements AutoCloseable {
             }
             return command.deepCopy();
         }
-        if (path.startsWith(devicesPrefix + "/") && path.endsWith("/action")) {
-            // Served by Google still, but deprecated: a plugin written today uses batchChangeStatus.
-            throw new Violations(List.of(new ChromePolicySchemas.Violation("action",
-                    "directory.chromeosdevices.action is deprecated; use admin.customer.devices.chromeos.batchChangeStatus.")));
-        }
         if (path.equals(devicesPrefix + ":batchChangeStatus")) {
             return batchChangeStatus(request.json());
         }
@@ -369,7 +375,7 @@ final class LocalGoogle implements AutoCloseable {
             String target = target(request.json().path("policyTargetKey"));
             String filter = request.json().path("policySchemaFilter").asText();
             if (!schemas.exists(filter) && !(filter.endsWith(".*") && schemas.namespaceExists(filter.substring(0, filter.length() - 2)))) {
-                throw new Violations(List.of(new ChromePolicySchemas.Violation("policySchemaFilter",
+                throw new Violations(List.of(new FieldViolation("policySchemaFilter",
                         "No policy schema or namespace matches " + filter + ".")));
             }
             ArrayNode resolved = JSON.createArrayNode();
@@ -444,7 +450,7 @@ final class LocalGoogle implements AutoCloseable {
      * additional target key names throughout, and no schema and target twice.
      */
     private void checkBatch(JsonNode batch, boolean modify) {
-        List<ChromePolicySchemas.Violation> found = new ArrayList<>();
+        List<FieldViolation> found = new ArrayList<>();
         String namespace = null;
         String keyNames = null;
         java.util.Set<String> seen = new java.util.HashSet<>();
@@ -457,37 +463,37 @@ final class LocalGoogle implements AutoCloseable {
                 for (String field : request.path("updateMask").asText().split(",")) {
                     String top = field.split("\\.")[0];
                     if (field.isEmpty() || !request.path("policyValue").path("value").has(top) || schemas.exists(schema) && !schemas.hasField(schema, top)) {
-                        found.add(new ChromePolicySchemas.Violation(at + ".updateMask", "Field " + field + " of the update mask has no value in " + schema + "."));
+                        found.add(new FieldViolation(at + ".updateMask", "Field " + field + " of the update mask has no value in " + schema + "."));
                     }
                 }
             } else if (!schemas.exists(schema)) {
-                found.add(new ChromePolicySchemas.Violation(at + ".policySchema", "Policy schema " + schema + " does not exist."));
+                found.add(new FieldViolation(at + ".policySchema", "Policy schema " + schema + " does not exist."));
             }
             String ofSchema = schema.contains(".") ? schema.substring(0, schema.lastIndexOf('.')) : schema;
             if (namespace == null) {
                 namespace = ofSchema;
             } else if (!namespace.equals(ofSchema)) {
-                found.add(new ChromePolicySchemas.Violation(at + ".policySchema", "All schemas in the list must have the same root namespace: "
+                found.add(new FieldViolation(at + ".policySchema", "All schemas in the list must have the same root namespace: "
                         + schema + " is not in " + namespace + "."));
             }
             JsonNode key = request.path("policyTargetKey");
             if (!key.path("targetResource").asText().startsWith("orgunits/")) {
-                found.add(new ChromePolicySchemas.Violation(at + ".policyTargetKey.targetResource", "The target resource must point to an org unit."));
+                found.add(new FieldViolation(at + ".policyTargetKey.targetResource", "The target resource must point to an org unit."));
             }
             String names = new java.util.TreeSet<>(JSON.convertValue(key.path("additionalTargetKeys").isObject()
                     ? key.path("additionalTargetKeys") : JSON.createObjectNode(), Map.class).keySet()).toString();
             if (keyNames == null) {
                 keyNames = names;
             } else if (!keyNames.equals(names)) {
-                found.add(new ChromePolicySchemas.Violation(at + ".policyTargetKey.additionalTargetKeys",
+                found.add(new FieldViolation(at + ".policyTargetKey.additionalTargetKeys",
                         "All policyTargetKey values must have the same key names in the additionalTargetKeys."));
             }
             if (!seen.add(schema + " " + target(key))) {
-                found.add(new ChromePolicySchemas.Violation(at, "No two requests can reference the same policySchema and policyTargetKey."));
+                found.add(new FieldViolation(at, "No two requests can reference the same policySchema and policyTargetKey."));
             }
         }
         if (i == 0) {
-            found.add(new ChromePolicySchemas.Violation("requests", "At least one request is required."));
+            found.add(new FieldViolation("requests", "At least one request is required."));
         }
         if (!found.isEmpty()) {
             throw new Violations(found);
@@ -496,13 +502,13 @@ final class LocalGoogle implements AutoCloseable {
 
     /** A network's or certificate's settings: schemas of the method's namespaces, with values their schemas allow. */
     private void checkSettings(JsonNode settings, String namespaces) {
-        List<ChromePolicySchemas.Violation> found = new ArrayList<>();
+        List<FieldViolation> found = new ArrayList<>();
         int i = 0;
         for (JsonNode setting : settings) {
             String at = "settings[" + i++ + "]";
             String schema = setting.path("policySchema").asText();
             if (!schema.matches(namespaces + "\\.[A-Za-z0-9]+")) {
-                found.add(new ChromePolicySchemas.Violation(at + ".policySchema", schema + " is not a setting of " + namespaces + "."));
+                found.add(new FieldViolation(at + ".policySchema", schema + " is not a setting of " + namespaces + "."));
             }
             found.addAll(schemas.check(schema, setting.path("value"), at));
         }
@@ -517,14 +523,14 @@ final class LocalGoogle implements AutoCloseable {
      * outcome is answered separately; one Google does not know gets a NOT_FOUND result while the others change.
      */
     private JsonNode batchChangeStatus(JsonNode body) {
-        List<ChromePolicySchemas.Violation> found = new ArrayList<>();
+        List<FieldViolation> found = new ArrayList<>();
         String action = body.path("changeChromeOsDeviceStatusAction").asText();
         String status = switch (action) {
             case "CHANGE_CHROME_OS_DEVICE_STATUS_ACTION_DEPROVISION" -> "DEPROVISIONED";
             case "CHANGE_CHROME_OS_DEVICE_STATUS_ACTION_DISABLE" -> "DISABLED";
             case "CHANGE_CHROME_OS_DEVICE_STATUS_ACTION_REENABLE" -> "ACTIVE";
             default -> {
-                found.add(new ChromePolicySchemas.Violation("changeChromeOsDeviceStatusAction", "Required: DEPROVISION, DISABLE or REENABLE, not " + action + "."));
+                found.add(new FieldViolation("changeChromeOsDeviceStatusAction", "Required: DEPROVISION, DISABLE or REENABLE, not " + action + "."));
                 yield null;
             }
         };
@@ -532,12 +538,12 @@ final class LocalGoogle implements AutoCloseable {
                 "DEPROVISION_REASON_RETIRING_DEVICE", "DEPROVISION_REASON_UPGRADE_TRANSFER", "DEPROVISION_REASON_NOT_REQUIRED");
         String reason = body.path("deprovisionReason").asText(null);
         if ("DEPROVISIONED".equals(status) && (reason == null || !reasons.contains(reason))) {
-            found.add(new ChromePolicySchemas.Violation("deprovisionReason", "A deprovision needs a reason, one of " + new java.util.TreeSet<>(reasons) + "."));
+            found.add(new FieldViolation("deprovisionReason", "A deprovision needs a reason, one of " + new java.util.TreeSet<>(reasons) + "."));
         } else if (!"DEPROVISIONED".equals(status) && reason != null) {
-            found.add(new ChromePolicySchemas.Violation("deprovisionReason", "Omit the reason unless deprovisioning."));
+            found.add(new FieldViolation("deprovisionReason", "Omit the reason unless deprovisioning."));
         }
         if (!body.path("deviceIds").isArray() || body.path("deviceIds").isEmpty() || body.path("deviceIds").size() > 50) {
-            found.add(new ChromePolicySchemas.Violation("deviceIds", "Between 1 and 50 device ids are required."));
+            found.add(new FieldViolation("deviceIds", "Between 1 and 50 device ids are required."));
         }
         if (!found.isEmpty()) {
             throw new Violations(found);
@@ -559,22 +565,12 @@ final class LocalGoogle implements AutoCloseable {
 
     /** Thrown to refuse a request as Google would, naming each field. */
     static final class Violations extends RuntimeException {
-        final List<ChromePolicySchemas.Violation> violations;
+        final List<FieldViolation> violations;
 
-        Violations(List<ChromePolicySchemas.Violation> violations) {
+        Violations(List<FieldViolation> violations) {
             super(violations.toString());
             this.violations = List.copyOf(violations);
         }
-    }
-
-    /** Google's 400 answer with a BadRequest detail per violation. */
-    private static String refusal(List<ChromePolicySchemas.Violation> violations) {
-        ObjectNode error = JSON.createObjectNode();
-        ObjectNode body = error.putObject("error").put("code", 400).put("status", "INVALID_ARGUMENT")
-                .put("message", violations.stream().map(ChromePolicySchemas.Violation::description).collect(java.util.stream.Collectors.joining(" ")));
-        ArrayNode fieldViolations = body.putArray("details").addObject().put("@type", "type.googleapis.com/google.rpc.BadRequest").putArray("fieldViolations");
-        violations.forEach(v -> fieldViolations.addObject().put("field", v.field()).put("description", v.description()));
-        return error.toString();
     }
 
     /** Thrown to answer with Google's error shape. */
