@@ -101,7 +101,7 @@ class ChromeOsManagementIT {
         await().atMost(Duration.ofSeconds(30)).until(() -> state(ana, "screen_lock") == SettingState.INSTALLED
                 && state(cho, "restrictions") == SettingState.INSTALLED && state(ben, "screen_lock") == SettingState.INSTALLED);
         await().atMost(Duration.ofSeconds(30)).until(() -> state(ana, "passcode") == SettingState.INSTALLED);
-        assertThat(google.policy("03ph8a2z1sales", "chrome.users.PinUnlockMinimumLength").toString()).isEqualTo("{\"pinUnlockMinimumLength\":6}");
+        assertThat(google.policy("03ph8a2z1sales", "chrome.users.PinSettings").toString()).isEqualTo("{\"pinUnlockMinimumLength\":6}");
         JsonNode modify = google.requests("POST", "/policies/orgunits:batchModify").stream().map(LocalGoogle.Request::json)
                 .filter(body -> body.toString().contains("chrome.users.IdleSettingsExtended") && body.toString().contains("orgunits/03ph8a2z1sales"))
                 .findFirst().orElseThrow();
@@ -111,7 +111,7 @@ class ChromeOsManagementIT {
                                  "value": {"screenLockDelayAc": {"duration": 600}, "screenLockDelayBattery": {"duration": 600},
                                            "lockOnSleepOrLidClose": "TRUE"}},
                  "updateMask": "screenLockDelayAc,screenLockDelayBattery,lockOnSleepOrLidClose"}"""));
-        assertThat(google.policy("03ph8a2z2lab", "chrome.users.VideoCaptureAllowed").toString()).isEqualTo("{\"videoCaptureAllowed\":false}");
+        assertThat(google.policy("03ph8a2z2lab", "chrome.users.VideoInput").toString()).isEqualTo("{\"videoCaptureAllowed\":false}");
         assertThat(google.policy("03ph8a2z2lab", "chrome.users.Screenshot").toString()).isEqualTo("{\"disableScreenshots\":true}");
         assertThat(google.requests("POST", "/policies:resolve")).isNotEmpty();
 
@@ -142,6 +142,83 @@ class ChromeOsManagementIT {
     }
 
     @Test
+    void aSettingOfUserAndDevicePoliciesIsSentToGoogleOneNamespaceABatch() throws Exception {
+        admin("PUT", "/api/v1/plugins/chromeos/service-account", google.serviceAccountKey());
+        assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
+        DeviceId ana = chromebook("d1a2b3c4-0001");
+        DeviceId cho = chromebook("d1a2b3c4-0003");
+        String group = id(admin("POST", "/api/v1/groups", "{\"name\":\"Chromebooks\",\"rule\":{\"attribute\":\"platform\",\"op\":\"eq\",\"value\":\"chromeos\"}}"));
+        String policy = id(admin("POST", "/api/v1/policies", """
+                {"name": "Locked down", "settings": [{"type": "restrictions",
+                  "value": {"allowCamera": false, "allowScreenCapture": true, "allowBluetooth": false, "allowFactoryReset": false}}]}"""));
+        assertThat(admin("PUT", "/api/v1/policies/" + policy + "/assignments/" + group, "{\"priority\": 10}").statusCode()).isIn(200, 201, 204);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> state(ana, "restrictions") == SettingState.INSTALLED
+                && state(cho, "restrictions") == SettingState.INSTALLED);
+        assertThat(google.policy("03ph8a2z2lab", "chrome.users.VideoInput").toString()).isEqualTo("{\"videoCaptureAllowed\":false}");
+        assertThat(google.policy("03ph8a2z2lab", "chrome.devices.Bluetooth").toString()).isEqualTo("{\"allowBluetooth\":false}");
+        assertThat(google.requests("POST", "/policies/orgunits:batchModify")).as("users' and devices' policies apart, per unit").hasSize(4)
+                .allSatisfy(request -> assertThat(namespaces(request.json())).hasSize(1));
+
+        assertThat(admin("DELETE", "/api/v1/policies/" + policy + "/assignments/" + group, "").statusCode()).isIn(200, 204);
+        await().atMost(Duration.ofSeconds(30)).until(() -> google.policy("03ph8a2z2lab", "chrome.devices.Bluetooth") == null
+                && google.policy("03ph8a2z2lab", "chrome.users.VideoInput") == null && google.policy("03ph8a2z1sales", "chrome.users.Screenshot") == null
+                && google.policy("03ph8a2z1sales", "chrome.devices.DevicePowerwashAllowed") == null);
+        assertThat(google.requests("POST", "/policies/orgunits:batchInherit")).isNotEmpty()
+                .allSatisfy(request -> assertThat(namespaces(request.json())).hasSize(1));
+    }
+
+    @Test
+    void removingOneSettingNeverResetsASchemaAnotherSettingStillWrites() throws Exception {
+        admin("PUT", "/api/v1/plugins/chromeos/service-account", google.serviceAccountKey());
+        assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
+        DeviceId ana = chromebook("d1a2b3c4-0001");
+        String group = id(admin("POST", "/api/v1/groups", "{\"name\":\"Chromebooks\",\"rule\":{\"attribute\":\"platform\",\"op\":\"eq\",\"value\":\"chromeos\"}}"));
+        String lock = id(admin("POST", "/api/v1/policies", """
+                {"name": "Lock", "settings": [{"type": "screen_lock", "value": {"timeoutMinutes": 10, "lockOnSleep": true}}]}"""));
+        String pin = id(admin("POST", "/api/v1/policies", """
+                {"name": "PIN", "settings": [{"type": "passcode", "value": {"required": true, "minLength": 6, "maxInactivityMinutes": 10}}]}"""));
+        admin("PUT", "/api/v1/policies/" + lock + "/assignments/" + group, "{\"priority\": 10}");
+        admin("PUT", "/api/v1/policies/" + pin + "/assignments/" + group, "{\"priority\": 20}");
+        await().atMost(Duration.ofSeconds(30)).until(() -> state(ana, "screen_lock") == SettingState.INSTALLED && state(ana, "passcode") == SettingState.INSTALLED);
+        JsonNode locked = JSON.readTree("""
+                {"screenLockDelayAc": {"duration": 600}, "screenLockDelayBattery": {"duration": 600}, "lockOnSleepOrLidClose": "TRUE"}""");
+
+        // The passcode goes; its PIN length is handed back, the lock delays it shared with the screen lock stay.
+        assertThat(admin("DELETE", "/api/v1/policies/" + pin + "/assignments/" + group, "").statusCode()).isIn(200, 204);
+        await().atMost(Duration.ofSeconds(30)).until(() -> google.policy("03ph8a2z1sales", "chrome.users.PinSettings") == null
+                && google.policy("03ph8a2z2lab", "chrome.users.PinSettings") == null
+                && google.requests("POST", "/policies/orgunits:batchModify").size() >= 6);
+        assertThat(JSON.readTree(google.policy("03ph8a2z1sales", "chrome.users.IdleSettingsExtended").toString())).isEqualTo(locked);
+        assertThat(JSON.readTree(google.policy("03ph8a2z2lab", "chrome.users.IdleSettingsExtended").toString())).isEqualTo(locked);
+        assertThat(google.requests("POST", "/policies/orgunits:batchInherit")).isNotEmpty()
+                .allSatisfy(request -> assertThat(request.body()).doesNotContain("IdleSettingsExtended"));
+        assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
+        assertThat(state(ana, "screen_lock")).as("read back as still applied").isEqualTo(SettingState.INSTALLED);
+
+        // The screen lock goes too, and nothing writes the idle settings any more: they are handed back.
+        assertThat(admin("DELETE", "/api/v1/policies/" + lock + "/assignments/" + group, "").statusCode()).isIn(200, 204);
+        await().atMost(Duration.ofSeconds(30)).until(() -> google.policy("03ph8a2z1sales", "chrome.users.IdleSettingsExtended") == null
+                && google.policy("03ph8a2z2lab", "chrome.users.IdleSettingsExtended") == null);
+    }
+
+    @Test
+    void aDeviceGoogleCouldNotChangeFailsTheActionWithGooglesWords() throws Exception {
+        admin("PUT", "/api/v1/plugins/chromeos/service-account", google.serviceAccountKey());
+        assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
+        DeviceId ben = chromebook("d1a2b3c4-0002");
+        google.forgetDevice("d1a2b3c4-0002");
+
+        HttpResponse<String> disabled = admin("POST", "/api/v1/plugins/chromeos/devices/" + ben + "/action", "{\"action\":\"disable\"}");
+        assertThat(disabled.statusCode()).as(disabled.body()).isEqualTo(502);
+        assertThat(JSON.readTree(disabled.body()).path("detail").asText()).contains("Google could not disable the device")
+                .contains("d1a2b3c4-0002 not found");
+        HttpResponse<String> reasonless = admin("POST", "/api/v1/plugins/chromeos/devices/" + ben + "/action",
+                "{\"action\":\"disable\",\"deprovisionReason\":\"retiring_device\"}");
+        assertThat(reasonless.statusCode()).as("only deprovision takes a reason").isEqualTo(400);
+    }
+
+    @Test
     void aRetiredChromebookIsDeprovisionedAWipedOnePowerwashedThenDeprovisionedAndSyncsBringNeitherBack() throws Exception {
         admin("PUT", "/api/v1/plugins/chromeos/service-account", google.serviceAccountKey());
         assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
@@ -151,16 +228,19 @@ class ChromeOsManagementIT {
         HttpResponse<String> retired = admin("POST", "/api/v1/devices/" + ana + "/retire", "{\"reason\": \"sold\"}");
         assertThat(retired.statusCode()).as(retired.body()).isEqualTo(200);
         assertThat(JSON.readTree(retired.body()).path("device").path("status").asText()).isEqualTo("RETIRED");
-        await().atMost(Duration.ofSeconds(30)).until(() -> !google.requests("POST", "d1a2b3c4-0001/action").isEmpty());
-        assertThat(google.requests("POST", "d1a2b3c4-0001/action")).singleElement().satisfies(request -> assertThat(request.json())
-                .isEqualTo(JSON.readTree("{\"action\": \"deprovision\", \"deprovisionReason\": \"retiring_device\"}")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> !statusChanges("d1a2b3c4-0001").isEmpty());
+        assertThat(statusChanges("d1a2b3c4-0001")).singleElement().isEqualTo(JSON.readTree("""
+                {"deviceIds": ["d1a2b3c4-0001"], "changeChromeOsDeviceStatusAction": "CHANGE_CHROME_OS_DEVICE_STATUS_ACTION_DEPROVISION",
+                 "deprovisionReason": "DEPROVISION_REASON_RETIRING_DEVICE"}"""));
+        assertThat(google.requests().stream().filter(r -> r.path().endsWith("/action"))).as("not the deprecated chromeosdevices.action").isEmpty();
 
         HttpResponse<String> wiped = admin("POST", "/api/v1/devices/" + cho + "/wipe", "{\"reason\": \"stolen\"}");
         assertThat(wiped.statusCode()).as(wiped.body()).isEqualTo(200);
-        await().atMost(Duration.ofSeconds(30)).until(() -> !google.requests("POST", "d1a2b3c4-0003/action").isEmpty());
+        await().atMost(Duration.ofSeconds(30)).until(() -> !statusChanges("d1a2b3c4-0003").isEmpty());
         assertThat(google.requests("POST", "d1a2b3c4-0003:issueCommand")).singleElement()
                 .satisfies(request -> assertThat(request.json().path("commandType").asText()).isEqualTo("REMOTE_POWERWASH"));
-        assertThat(google.requests("POST", "d1a2b3c4-0003/action").get(0).json().path("action").asText()).isEqualTo("deprovision");
+        assertThat(statusChanges("d1a2b3c4-0003").get(0).path("changeChromeOsDeviceStatusAction").asText())
+                .isEqualTo("CHANGE_CHROME_OS_DEVICE_STATUS_ACTION_DEPROVISION");
         await().atMost(Duration.ofSeconds(30)).until(() -> server.server().kernel().commands().history(cho, Optional.empty(), 10).stream()
                 .anyMatch(record -> record.command().state() == CommandState.ACKNOWLEDGED));
 
@@ -229,12 +309,13 @@ class ChromeOsManagementIT {
                 .POST(HttpRequest.BodyPublishers.ofString("{\"action\":\"deprovision\",\"deprovisionReason\":\"retiring_device\"}")).build());
         assertThat(byHelpDesk.statusCode()).isEqualTo(403);
         assertThat(byHelpDesk.body()).contains("device_wipe");
-        assertThat(google.requests("POST", "d1a2b3c4-0002/action")).isEmpty();
+        assertThat(statusChanges("d1a2b3c4-0002")).isEmpty();
 
         // Device actions answer with Google's outcome; bad input is a 400 problem.
         HttpResponse<String> disabled = admin("POST", "/api/v1/plugins/chromeos/devices/" + ben + "/action", "{\"action\":\"disable\"}");
         assertThat(disabled.statusCode()).as(disabled.body()).isEqualTo(200);
-        assertThat(google.requests("POST", "d1a2b3c4-0002/action").get(0).json().path("action").asText()).isEqualTo("disable");
+        assertThat(statusChanges("d1a2b3c4-0002")).singleElement().isEqualTo(JSON.readTree("""
+                {"deviceIds": ["d1a2b3c4-0002"], "changeChromeOsDeviceStatusAction": "CHANGE_CHROME_OS_DEVICE_STATUS_ACTION_DISABLE"}"""));
         HttpResponse<String> noReason = admin("POST", "/api/v1/plugins/chromeos/devices/" + ben + "/action", "{\"action\":\"deprovision\"}");
         assertThat(noReason.statusCode()).isEqualTo(400);
         assertThat(noReason.body()).contains("deprovisionReason");
@@ -307,6 +388,22 @@ class ChromeOsManagementIT {
                 .filter(body -> body.toString().contains("chrome.users.apps.InstallType")).findFirst().orElseThrow()
                 .path("requests").get(0).path("policyTargetKey").path("additionalTargetKeys").path("app_id").asText())
                 .isEqualTo("chrome:mkaakpdehdafacodkgkpghoibnmamcme");
+    }
+
+    /** The namespaces of the schemas a batchModify or batchInherit body names. */
+    private static java.util.Set<String> namespaces(JsonNode batch) {
+        java.util.Set<String> namespaces = new java.util.TreeSet<>();
+        for (JsonNode request : batch.path("requests")) {
+            String schema = request.has("policyValue") ? request.path("policyValue").path("policySchema").asText() : request.path("policySchema").asText();
+            namespaces.add(schema.substring(0, schema.lastIndexOf('.')));
+        }
+        return namespaces;
+    }
+
+    /** The batchChangeStatus bodies naming a device. */
+    private java.util.List<JsonNode> statusChanges(String googleId) {
+        return google.requests("POST", "/devices/chromeos:batchChangeStatus").stream().map(LocalGoogle.Request::json)
+                .filter(body -> body.path("deviceIds").toString().contains("\"" + googleId + "\"")).toList();
     }
 
     private String reason(DeviceId device, String key) {

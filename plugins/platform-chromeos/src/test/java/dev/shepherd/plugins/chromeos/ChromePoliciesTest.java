@@ -1,6 +1,7 @@
 package dev.shepherd.plugins.chromeos;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.policy.Setting;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -105,6 +106,44 @@ class ChromePoliciesTest {
                 .hasMessageContaining("requireAlphanumeric: a ChromeOS PIN is digits");
         assertThatThrownBy(() -> ChromePolicies.compile("encryption", Map.of()))
                 .hasMessageContaining("ChromeOS has no equivalent of the setting type encryption");
+    }
+
+    @Test
+    void userAndDevicePoliciesGoToGoogleInSeparateBatchesAsEveryBatchTakesOneNamespace() {
+        List<ChromePolicies.ChromePolicy> policies = ChromePolicies.compile("restrictions", Map.of("allowCamera", false, "allowScreenCapture", false,
+                "allowBluetooth", true, "allowFactoryReset", false)).policies();
+        assertThat(ChromePolicies.batches(policies)).extracting(batch -> batch.stream().map(ChromePolicies.ChromePolicy::schema).toList())
+                .containsExactly(List.of("chrome.users.VideoInput", "chrome.users.Screenshot"),
+                        List.of("chrome.devices.Bluetooth", "chrome.devices.DevicePowerwashAllowed"));
+    }
+
+    @Test
+    void removingASettingSetsAgainWhatAnotherSettingStillWritesInASharedSchemaAndHandsBackTheRest() {
+        Map<String, Object> delays = Map.of("duration", 600L);
+        ChromePolicies.Removal passcodeGone = ChromePolicies.removal("passcode", "passcode",
+                List.of(new Setting("screen_lock", "screen_lock", Map.of("timeoutMinutes", 10, "lockOnSleep", true))));
+        assertThat(passcodeGone.inherit()).extracting(ChromePolicies.ChromePolicy::schema).containsExactly("chrome.users.PinSettings");
+        assertThat(passcodeGone.modify()).containsExactly(new ChromePolicies.ChromePolicy("chrome.users.IdleSettingsExtended",
+                Map.of("screenLockDelayAc", delays, "screenLockDelayBattery", delays, "lockOnSleepOrLidClose", "TRUE")));
+
+        // The screen lock also set lockOnSleepOrLidClose, which the passcode does not: Google inherits whole schemas, so the
+        // schema is handed back first and the passcode's delays set again after.
+        ChromePolicies.Removal lockGone = ChromePolicies.removal("screen_lock", "screen_lock",
+                List.of(new Setting("passcode", "passcode", Map.of("maxInactivityMinutes", 10))));
+        assertThat(lockGone.inherit()).extracting(ChromePolicies.ChromePolicy::schema).containsExactly("chrome.users.IdleSettingsExtended");
+        assertThat(lockGone.modify()).containsExactly(new ChromePolicies.ChromePolicy("chrome.users.IdleSettingsExtended",
+                Map.of("screenLockDelayAc", delays, "screenLockDelayBattery", delays)));
+
+        ChromePolicies.Removal alone = ChromePolicies.removal("passcode", "passcode", List.of());
+        assertThat(alone.inherit()).extracting(ChromePolicies.ChromePolicy::schema)
+                .containsExactly("chrome.users.PinSettings", "chrome.users.IdleSettingsExtended");
+        assertThat(alone.modify()).isEmpty();
+        ChromePolicies.Removal otherApp = ChromePolicies.removal("chromeos.app", "chromeos.app/chrome:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                List.of(new Setting("chromeos.app", "chromeos.app/chrome:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+                        Map.of("appId", "chrome:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "installType", "FORCED"))));
+        assertThat(otherApp.inherit()).as("another app's policy is under another app_id")
+                .containsExactly(new ChromePolicies.ChromePolicy("chrome.users.apps.InstallType", Map.of("app_id", "chrome:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), Map.of()));
+        assertThat(otherApp.modify()).isEmpty();
     }
 
     @Test

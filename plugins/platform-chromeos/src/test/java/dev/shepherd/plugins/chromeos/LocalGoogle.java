@@ -137,6 +137,11 @@ final class LocalGoogle implements AutoCloseable {
         devices.add(device);
     }
 
+    /** Google no longer knows the device (deleted in the Admin console, say); a status change for it fails for it alone. */
+    void forgetDevice(String deviceId) {
+        devices.removeIf(device -> device.path("deviceId").asText().equals(deviceId));
+    }
+
     /** The next request whose path ends with the suffix gets this answer instead. */
     void fail(String pathSuffix, int status, Map<String, String> headers, String body) {
         synchronized (failures) {
