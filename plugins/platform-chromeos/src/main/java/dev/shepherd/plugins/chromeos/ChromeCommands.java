@@ -20,7 +20,8 @@ import static java.util.Objects.requireNonNull;
  * {@code WIPE_USERS}. {@code RAW} carries either {@code commandType} (one of {@link #RAW_COMMAND_TYPES}) with an
  * optional {@code payload} (a JSON object or its text, as Google documents per type, such as {@code {"volume": 50}}
  * for {@code SET_VOLUME}), or {@code action} ({@code disable}, {@code reenable}, {@code deprovision} with a
- * {@code deprovisionReason}).
+ * {@code deprovisionReason}; a deprovision only for a device the kernel has retired or wiped, see
+ * {@link #DEPROVISION_THROUGH_RETIRE}).
  */
 public final class ChromeCommands {
 
@@ -80,6 +81,13 @@ public final class ChromeCommands {
             "REMOTE_POWERWASH", "DEVICE_START_CRD_SESSION", "CAPTURE_LOGS", "FETCH_CRD_AVAILABILITY_INFO", "FETCH_SUPPORT_PACKET");
     /** Google's device actions. */
     public static final Set<String> ACTIONS = Set.of("disable", "reenable", "deprovision");
+    /**
+     * Why a deprovision of a device Shepherd still manages is refused: deprovisioning ends management at Google, so it
+     * goes through the kernel's retire, which ends it in Shepherd too (status, open commands, identity) and then
+     * deprovisions the device as its final command.
+     */
+    public static final String DEPROVISION_THROUGH_RETIRE = "deprovisioning ends the device's management: retire it "
+            + "(POST /api/v1/devices/{id}/retire) or wipe it, which deprovisions it at Google as its final command";
     /** The deprovisioning reason of a device that leaves management for good. */
     public static final String RETIRING = "retiring_device";
     /**

@@ -308,6 +308,9 @@ public final class ChromeOsWorker implements AutoCloseable {
             return Optional.of(failed(command, "ChromeOS has no equivalent of " + command.type()));
         }
         if (work.get() instanceof ChromeCommands.Action action) {
+            if (action.action().equals("deprovision") && !managementEnded(command.deviceId())) {
+                return Optional.of(failed(command, ChromeCommands.DEPROVISION_THROUGH_RETIRE));
+            }
             act(googleId, action);
             return Optional.of(new CommandResult(command.id(), CommandState.ACKNOWLEDGED, Map.of("action", action.action()), Optional.empty()));
         }
@@ -410,6 +413,17 @@ public final class ChromeOsWorker implements AutoCloseable {
                 storage.delete(key);
             }
         }
+    }
+
+    /**
+     * Whether the kernel already ended the device's management (retired or wiped it): only then may it be deprovisioned,
+     * so that deprovisioning never leaves Shepherd managing a device Google has let go.
+     *
+     * @param device the device
+     * @return whether it is RETIRED or WIPED
+     */
+    public boolean managementEnded(DeviceId device) {
+        return registry.find(device).map(found -> found.status() == DeviceStatus.RETIRED || found.status() == DeviceStatus.WIPED).orElse(false);
     }
 
     private boolean wiped(DeviceId device) {

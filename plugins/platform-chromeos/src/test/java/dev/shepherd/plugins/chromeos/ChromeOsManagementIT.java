@@ -219,6 +219,31 @@ class ChromeOsManagementIT {
     }
 
     @Test
+    void deprovisioningAChromebookShepherdStillManagesGoesThroughRetireSoManagementEndsInShepherdToo() throws Exception {
+        admin("PUT", "/api/v1/plugins/chromeos/service-account", google.serviceAccountKey());
+        assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
+        DeviceId ben = chromebook("d1a2b3c4-0002");
+
+        HttpResponse<String> direct = admin("POST", "/api/v1/plugins/chromeos/devices/" + ben + "/action",
+                "{\"action\":\"deprovision\",\"deprovisionReason\":\"same_model_replacement\"}");
+        assertThat(direct.statusCode()).as(direct.body()).isEqualTo(409);
+        assertThat(JSON.readTree(direct.body()).path("detail").asText()).contains("POST /api/v1/devices/" + ben + "/retire");
+        UUID raw = command(ben, "{\"type\":\"RAW\",\"parameters\":{\"action\":\"deprovision\",\"deprovisionReason\":\"retiring_device\"}}");
+        await().atMost(Duration.ofSeconds(30)).until(() -> commandState(raw) == CommandState.FAILED);
+        assertThat(server.server().kernel().commands().get(raw).orElseThrow().errorReason().orElseThrow()).contains("retire it");
+        assertThat(statusChanges("d1a2b3c4-0002")).as("Google was not asked").isEmpty();
+        assertThat(server.server().kernel().devices().get(ben).orElseThrow().device().status()).isEqualTo(DeviceStatus.ENROLLED);
+
+        // Retired, it is deprovisioned at Google as its final command; a deprovision with another reason may follow.
+        assertThat(admin("POST", "/api/v1/devices/" + ben + "/retire", "{\"reason\": \"replaced\"}").statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> statusChanges("d1a2b3c4-0002").size() == 1);
+        HttpResponse<String> after = admin("POST", "/api/v1/plugins/chromeos/devices/" + ben + "/action",
+                "{\"action\":\"deprovision\",\"deprovisionReason\":\"same_model_replacement\"}");
+        assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
+        assertThat(statusChanges("d1a2b3c4-0002").get(1).path("deprovisionReason").asText()).isEqualTo("DEPROVISION_REASON_SAME_MODEL_REPLACEMENT");
+    }
+
+    @Test
     void aRetiredChromebookIsDeprovisionedAWipedOnePowerwashedThenDeprovisionedAndSyncsBringNeitherBack() throws Exception {
         admin("PUT", "/api/v1/plugins/chromeos/service-account", google.serviceAccountKey());
         assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
