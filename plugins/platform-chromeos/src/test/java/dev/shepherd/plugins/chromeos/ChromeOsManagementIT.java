@@ -90,7 +90,7 @@ class ChromeOsManagementIT {
                 .contains("ChromeOS /Sales");
 
         // Every Chromebook gets the policy, so each org unit's devices agree and it is set on both units.
-        String group = id(admin("POST", "/api/v1/groups", "{\"name\":\"Chromebooks\",\"rule\":{\"attribute\":\"platform\",\"op\":\"eq\",\"value\":\"chromeos\"}}"));
+        String group = allChromebooks();
         String policy = id(admin("POST", "/api/v1/policies", """
                 {"name": "Chromebook baseline", "settings": [
                   {"type": "screen_lock", "value": {"timeoutMinutes": 10, "lockOnSleep": true}},
@@ -143,11 +143,10 @@ class ChromeOsManagementIT {
 
     @Test
     void aSettingOfUserAndDevicePoliciesIsSentToGoogleOneNamespaceABatch() throws Exception {
-        admin("PUT", "/api/v1/plugins/chromeos/service-account", google.serviceAccountKey());
-        assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
+        connectAndSync();
         DeviceId ana = chromebook("d1a2b3c4-0001");
         DeviceId cho = chromebook("d1a2b3c4-0003");
-        String group = id(admin("POST", "/api/v1/groups", "{\"name\":\"Chromebooks\",\"rule\":{\"attribute\":\"platform\",\"op\":\"eq\",\"value\":\"chromeos\"}}"));
+        String group = allChromebooks();
         String policy = id(admin("POST", "/api/v1/policies", """
                 {"name": "Locked down", "settings": [{"type": "restrictions",
                   "value": {"allowCamera": false, "allowScreenCapture": true, "allowBluetooth": false, "allowFactoryReset": false}}]}"""));
@@ -170,10 +169,9 @@ class ChromeOsManagementIT {
 
     @Test
     void removingOneSettingNeverResetsASchemaAnotherSettingStillWrites() throws Exception {
-        admin("PUT", "/api/v1/plugins/chromeos/service-account", google.serviceAccountKey());
-        assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
+        connectAndSync();
         DeviceId ana = chromebook("d1a2b3c4-0001");
-        String group = id(admin("POST", "/api/v1/groups", "{\"name\":\"Chromebooks\",\"rule\":{\"attribute\":\"platform\",\"op\":\"eq\",\"value\":\"chromeos\"}}"));
+        String group = allChromebooks();
         String lock = id(admin("POST", "/api/v1/policies", """
                 {"name": "Lock", "settings": [{"type": "screen_lock", "value": {"timeoutMinutes": 10, "lockOnSleep": true}}]}"""));
         String pin = id(admin("POST", "/api/v1/policies", """
@@ -204,8 +202,7 @@ class ChromeOsManagementIT {
 
     @Test
     void aDeviceGoogleCouldNotChangeFailsTheActionWithGooglesWords() throws Exception {
-        admin("PUT", "/api/v1/plugins/chromeos/service-account", google.serviceAccountKey());
-        assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
+        connectAndSync();
         DeviceId ben = chromebook("d1a2b3c4-0002");
         google.forgetDevice("d1a2b3c4-0002");
 
@@ -220,8 +217,7 @@ class ChromeOsManagementIT {
 
     @Test
     void deprovisioningAChromebookShepherdStillManagesGoesThroughRetireSoManagementEndsInShepherdToo() throws Exception {
-        admin("PUT", "/api/v1/plugins/chromeos/service-account", google.serviceAccountKey());
-        assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
+        connectAndSync();
         DeviceId ben = chromebook("d1a2b3c4-0002");
 
         HttpResponse<String> direct = admin("POST", "/api/v1/plugins/chromeos/devices/" + ben + "/action",
@@ -245,8 +241,7 @@ class ChromeOsManagementIT {
 
     @Test
     void aRetiredChromebookIsDeprovisionedAWipedOnePowerwashedThenDeprovisionedAndSyncsBringNeitherBack() throws Exception {
-        admin("PUT", "/api/v1/plugins/chromeos/service-account", google.serviceAccountKey());
-        assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
+        connectAndSync();
         DeviceId ana = chromebook("d1a2b3c4-0001");
         DeviceId cho = chromebook("d1a2b3c4-0003");
 
@@ -348,13 +343,12 @@ class ChromeOsManagementIT {
 
     @Test
     void networksCertificatesAndAppsAreDefinedOnTheirOrgUnitsAndRemovedWithThePolicy() throws Exception {
-        admin("PUT", "/api/v1/plugins/chromeos/service-account", google.serviceAccountKey());
-        assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
+        connectAndSync();
         DeviceId ana = chromebook("d1a2b3c4-0001");
         DeviceId cho = chromebook("d1a2b3c4-0003");
         String app = "chromeos.app/chrome:mkaakpdehdafacodkgkpghoibnmamcme";
 
-        String group = id(admin("POST", "/api/v1/groups", "{\"name\":\"Chromebooks\",\"rule\":{\"attribute\":\"platform\",\"op\":\"eq\",\"value\":\"chromeos\"}}"));
+        String group = allChromebooks();
         String policy = id(admin("POST", "/api/v1/policies", """
                 {"name": "Chromebook networks and apps", "settings": [
                   {"type": "wifi", "value": {"ssid": "Corp", "security": "WPA2_PERSONAL", "password": "correct horse"}},
@@ -413,6 +407,17 @@ class ChromeOsManagementIT {
                 .filter(body -> body.toString().contains("chrome.users.apps.InstallType")).findFirst().orElseThrow()
                 .path("requests").get(0).path("policyTargetKey").path("additionalTargetKeys").path("app_id").asText())
                 .isEqualTo("chrome:mkaakpdehdafacodkgkpghoibnmamcme");
+    }
+
+    /** Uploads the service account key and syncs the devices from Google. */
+    private void connectAndSync() {
+        admin("PUT", "/api/v1/plugins/chromeos/service-account", google.serviceAccountKey());
+        assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
+    }
+
+    /** A group of every Chromebook, which holds whole org units. */
+    private String allChromebooks() throws Exception {
+        return id(admin("POST", "/api/v1/groups", "{\"name\":\"Chromebooks\",\"rule\":{\"attribute\":\"platform\",\"op\":\"eq\",\"value\":\"chromeos\"}}"));
     }
 
     /** The namespaces of the schemas a batchModify or batchInherit body names. */

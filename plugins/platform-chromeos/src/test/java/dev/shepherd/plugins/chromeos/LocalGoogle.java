@@ -35,12 +35,20 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A stand-in for Google on loopback, answering with the shapes Google documents: the OAuth token endpoint
  * ({@code /token}, JWT-bearer grant, checking the assertion's RS256 signature against the service account's public
  * key), the Admin SDK Directory API (org units, ChromeOS devices with pagination, {@code issueCommand},
- * {@code commands.get}, {@code action}) and the Chrome Policy API ({@code orgunits:batchModify},
+ * {@code commands.get}, {@code batchChangeStatus}) and the Chrome Policy API ({@code orgunits:batchModify},
  * {@code orgunits:batchInherit}, {@code policies:resolve}, and {@code networks:defineNetwork}, {@code removeNetwork},
  * {@code defineCertificate}, {@code removeCertificate}) over an in-memory policy store. Policies with additional
  * target keys ({@code app_id}, {@code network_id}) are kept per key, as Google keeps an app's or a network's policies.
  * A defined network's settings resolve under its {@code network_id}; defining takes the documented required fields
  * (name or certificate, settings with a {@code Details} for networks, an {@code orgunits/} target) or answers 400.
+ *
+ * <p>It refuses what Google refuses, with Google's 400 INVALID_ARGUMENT, and records it ({@link #violations()}), so a
+ * test that made the plugin send it fails: every request is checked first against Google's discovery documents
+ * ({@link DiscoveryContract}: method and path, parameters, body schema, deprecated methods, fields and enum values),
+ * then every Chrome policy value, resolve filter and network setting against Google's published policy schemas
+ * ({@link ChromePolicySchemas}), and each batch against the rules Google states for it (one namespace, org unit
+ * targets, the same additional target key names, no schema twice). The deprecated {@code chromeosdevices.action} is
+ * not served.
  *
  * <p>Every API call must carry the access token issued last, or it is answered 401 as Google answers an expired one.
  * A remote command moves one state on each {@code commands.get}: ACKED_BY_CLIENT, then EXECUTED_BY_CLIENT with result
