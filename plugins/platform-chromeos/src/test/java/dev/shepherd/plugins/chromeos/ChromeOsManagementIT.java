@@ -156,8 +156,10 @@ class ChromeOsManagementIT {
                 && state(cho, "restrictions") == SettingState.INSTALLED);
         assertThat(google.policy("03ph8a2z2lab", "chrome.users.VideoInput").toString()).isEqualTo("{\"videoCaptureAllowed\":false}");
         assertThat(google.policy("03ph8a2z2lab", "chrome.devices.Bluetooth").toString()).isEqualTo("{\"allowBluetooth\":false}");
-        assertThat(google.requests("POST", "/policies/orgunits:batchModify")).as("users' and devices' policies apart, per unit").hasSize(4)
-                .allSatisfy(request -> assertThat(namespaces(request.json())).hasSize(1));
+        // Each device of a unit carries the command, so a unit may be set more than once; never two namespaces in one call.
+        assertThat(google.requests("POST", "/policies/orgunits:batchModify")).as("users' and devices' policies apart, per unit")
+                .hasSizeGreaterThanOrEqualTo(4).allSatisfy(request -> assertThat(namespaces(request.json())).hasSize(1))
+                .extracting(request -> namespaces(request.json()).iterator().next()).contains("chrome.users", "chrome.devices");
 
         assertThat(admin("DELETE", "/api/v1/policies/" + policy + "/assignments/" + group, "").statusCode()).isIn(200, 204);
         await().atMost(Duration.ofSeconds(30)).until(() -> google.policy("03ph8a2z2lab", "chrome.devices.Bluetooth") == null
