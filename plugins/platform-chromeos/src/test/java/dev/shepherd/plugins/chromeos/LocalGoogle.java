@@ -493,8 +493,9 @@ final class LocalGoogle implements AutoCloseable {
             if (!key.path("targetResource").asText().startsWith("orgunits/")) {
                 found.add(new FieldViolation(at + ".policyTargetKey.targetResource", "The target resource must point to an org unit."));
             }
-            String names = new java.util.TreeSet<>(JSON.convertValue(key.path("additionalTargetKeys").isObject()
-                    ? key.path("additionalTargetKeys") : JSON.createObjectNode(), Map.class).keySet()).toString();
+            java.util.Set<String> sortedNames = new java.util.TreeSet<>();
+            key.path("additionalTargetKeys").fieldNames().forEachRemaining(sortedNames::add);
+            String names = sortedNames.toString();
             if (keyNames == null) {
                 keyNames = names;
             } else if (!keyNames.equals(names)) {
