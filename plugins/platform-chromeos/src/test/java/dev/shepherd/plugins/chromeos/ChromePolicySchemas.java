@@ -89,9 +89,7 @@ final class ChromePolicySchemas {
         if (fields.size() == 2 && fields.has("key") && fields.has("value")) {
             return; // a map entry message: the JSON object's keys are the map's keys
         }
-        Iterator<Map.Entry<String, JsonNode>> entries = value.fields();
-        while (entries.hasNext()) {
-            Map.Entry<String, JsonNode> entry = entries.next();
+        for (Map.Entry<String, JsonNode> entry : value.properties()) {
             String path = at + "." + entry.getKey();
             JsonNode spec = fields.get(entry.getKey());
             if (spec == null) {
