@@ -12,14 +12,16 @@ import java.util.Set;
 import static java.util.Objects.requireNonNull;
 
 /**
- * What a kernel command becomes at Google: a remote command ({@code chromeosdevices.issueCommand}), whose result is
- * polled later, or a device action ({@code chromeosdevices.action}), done when Google accepts it.
+ * What a kernel command becomes at Google: a remote command ({@code customer.devices.chromeos.issueCommand}), whose
+ * result is polled later, or a device status change ({@code customer.devices.chromeos.batchChangeStatus}, which replaces
+ * the deprecated {@code chromeosdevices.action}), done when Google reports the device changed.
  *
  * <p>{@code RESTART}, {@code WIPE} and {@code ENTERPRISE_WIPE} map to {@code REBOOT}, {@code REMOTE_POWERWASH} and
  * {@code WIPE_USERS}. {@code RAW} carries either {@code commandType} (one of {@link #RAW_COMMAND_TYPES}) with an
  * optional {@code payload} (a JSON object or its text, as Google documents per type, such as {@code {"volume": 50}}
  * for {@code SET_VOLUME}), or {@code action} ({@code disable}, {@code reenable}, {@code deprovision} with a
- * {@code deprovisionReason}).
+ * {@code deprovisionReason}; a deprovision only for a device the kernel has retired or wiped, see
+ * {@link #DEPROVISION_THROUGH_RETIRE}).
  */
 public final class ChromeCommands {
 
@@ -45,7 +47,7 @@ public final class ChromeCommands {
      * A device action.
      *
      * @param action {@code disable}, {@code reenable} or {@code deprovision}
-     * @param deprovisionReason required for {@code deprovision}
+     * @param deprovisionReason required for {@code deprovision}, one of {@link #DEPROVISION_REASONS}; refused otherwise
      */
     public record Action(String action, Optional<String> deprovisionReason) implements GoogleWork {
         /** Validates every part. */
@@ -58,6 +60,19 @@ public final class ChromeCommands {
             if (action.equals("deprovision") && !deprovisionReason.map(DEPROVISION_REASONS::contains).orElse(false)) {
                 throw new IllegalArgumentException("deprovision needs a deprovisionReason, one of " + DEPROVISION_REASONS);
             }
+            if (!action.equals("deprovision") && deprovisionReason.isPresent()) {
+                throw new IllegalArgumentException("only deprovision takes a deprovisionReason");
+            }
+        }
+
+        /** Google's {@code changeChromeOsDeviceStatusAction}, such as {@code CHANGE_CHROME_OS_DEVICE_STATUS_ACTION_DISABLE}. */
+        public String googleAction() {
+            return "CHANGE_CHROME_OS_DEVICE_STATUS_ACTION_" + action.toUpperCase(Locale.ROOT);
+        }
+
+        /** Google's {@code deprovisionReason}, such as {@code DEPROVISION_REASON_RETIRING_DEVICE}, for a deprovision. */
+        public Optional<String> googleDeprovisionReason() {
+            return deprovisionReason.map(reason -> "DEPROVISION_REASON_" + reason.toUpperCase(Locale.ROOT));
         }
     }
 
@@ -66,11 +81,22 @@ public final class ChromeCommands {
             "REMOTE_POWERWASH", "DEVICE_START_CRD_SESSION", "CAPTURE_LOGS", "FETCH_CRD_AVAILABILITY_INFO", "FETCH_SUPPORT_PACKET");
     /** Google's device actions. */
     public static final Set<String> ACTIONS = Set.of("disable", "reenable", "deprovision");
+    /**
+     * Why a deprovision of a device Shepherd still manages is refused: deprovisioning ends management at Google, so it
+     * goes through the kernel's retire, which ends it in Shepherd too (status, open commands, identity) and then
+     * deprovisions the device as its final command.
+     */
+    public static final String DEPROVISION_THROUGH_RETIRE = "deprovisioning ends the device's management: retire it "
+            + "(POST /api/v1/devices/{id}/retire) or wipe it, which deprovisions it at Google as its final command";
     /** The deprovisioning reason of a device that leaves management for good. */
     public static final String RETIRING = "retiring_device";
-    /** Google's reasons for deprovisioning. */
+    /**
+     * The reasons for deprovisioning, each Google's {@code DEPROVISION_REASON_…} value in lower case; the reasons Google
+     * has deprecated ({@code upgrade}, {@code domain_move}, {@code service_expiration}, {@code other}) and the one only
+     * its repair centre may give are not offered.
+     */
     public static final Set<String> DEPROVISION_REASONS = Set.of("same_model_replacement", "different_model_replacement",
-            "retiring_device", "upgrade_transfer");
+            "retiring_device", "upgrade_transfer", "not_required");
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

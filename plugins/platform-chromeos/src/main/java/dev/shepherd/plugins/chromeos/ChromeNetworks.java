@@ -133,14 +133,16 @@ public final class ChromeNetworks {
             refused.add("onDemandDomains: ChromeOS has no VPN on demand");
         }
         refuse("VPN " + value.get("name"), refused);
+        // chrome.networks.vpn.Details as Google publishes it: the pre-shared key beside the host, the L2TP user in its own message.
         Map<String, Object> details = new LinkedHashMap<>();
-        details.put("host", value.get("server"));
-        details.put("type", "L2TP-IPsec");
-        if (value.get("username") != null) {
-            details.put("username", value.get("username"));
-        }
+        details.put("name", value.get("name"));
+        details.put("remoteHost", value.get("server"));
+        details.put("vpnType", "L2TP-IPsec");
         if (value.get("sharedSecret") != null) {
             details.put("psk", value.get("sharedSecret"));
+        }
+        if (value.get("username") != null) {
+            details.put("layerTwoTunnelingProtocol", Map.of("username", value.get("username")));
         }
         return new Network(String.valueOf(value.get("name")), List.of(
                 new NetworkSetting("chrome.networks.vpn.Details", Map.of("details", details)),
@@ -155,9 +157,10 @@ public final class ChromeNetworks {
                     + "certificates (defineCertificate: a .PEM, .CRT or .CER file); ChromeOS gets client identities from a certificate "
                     + "provisioning extension or Google's certificate connector, which this plugin does not drive");
         }
+        // Google publishes chrome.networks.certificates.AllowForChromeDevices (and one for the Imprivata app), no users'
+        // schema: a certificate defined on an org unit is its users'; allowing it for devices extends it to the device.
         return new Certificate(String.valueOf(value.get("name")), pem(String.valueOf(value.get("data"))), List.of(
-                new NetworkSetting("chrome.networks.certificates.AllowForChromeDevices", Map.of("allowForChromeDevices", true)),
-                new NetworkSetting("chrome.networks.certificates.AllowForChromeUsers", Map.of("allowForChromeUsers", true))));
+                new NetworkSetting("chrome.networks.certificates.AllowForChromeDevices", Map.of("allowForChromeDevices", true))));
     }
 
     /** Google wants the file's text; the kernel carries the certificate base64, as DER or as PEM. */

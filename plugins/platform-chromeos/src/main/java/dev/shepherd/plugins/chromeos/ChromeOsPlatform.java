@@ -85,7 +85,7 @@ public final class ChromeOsPlatform implements PlatformSupport {
     }
 
     /**
-     * A retired Chromebook is deprovisioned ({@code chromeosdevices.action deprovision}, reason {@code retiring_device}):
+     * A retired Chromebook is deprovisioned ({@code batchChangeStatus} deprovision, reason {@code retiring_device}):
      * it stops syncing policy and must be wiped before it can enroll again. A wiped one is powerwashed first
      * ({@code REMOTE_POWERWASH}), and deprovisioned by the worker once Google reports the powerwash executed: deprovisioned
      * first, it would no longer take the command.

@@ -308,6 +308,9 @@ public final class ChromeOsWorker implements AutoCloseable {
             return Optional.of(failed(command, "ChromeOS has no equivalent of " + command.type()));
         }
         if (work.get() instanceof ChromeCommands.Action action) {
+            if (action.action().equals("deprovision") && !managementEnded(command.deviceId())) {
+                return Optional.of(failed(command, ChromeCommands.DEPROVISION_THROUGH_RETIRE));
+            }
             act(googleId, action);
             return Optional.of(new CommandResult(command.id(), CommandState.ACKNOWLEDGED, Map.of("action", action.action()), Optional.empty()));
         }
@@ -331,15 +334,35 @@ public final class ChromeOsWorker implements AutoCloseable {
     }
 
     /**
-     * A device action ({@code chromeosdevices.action}), on the worker thread.
+     * A device action through {@code customer.devices.chromeos.batchChangeStatus} (Google deprecated
+     * {@code chromeosdevices.action}), on the worker thread. Google answers each device's outcome apart from the call's
+     * status, so a device it could not change fails the action with Google's words.
      *
      * @param googleId Google's id of the device
      * @param action the action
+     * @throws GoogleException when Google refused or kept failing, or did not change the device
      */
     public void act(String googleId, ChromeCommands.Action action) throws GoogleException, InterruptedException {
-        ObjectNode body = json.createObjectNode().put("action", action.action());
-        action.deprovisionReason().ifPresent(reason -> body.put("deprovisionReason", reason));
-        google.call("POST", device(googleId, "/action"), body);
+        ObjectNode body = json.createObjectNode();
+        body.putArray("deviceIds").add(googleId);
+        body.put("changeChromeOsDeviceStatusAction", action.googleAction());
+        action.googleDeprovisionReason().ifPresent(reason -> body.put("deprovisionReason", reason));
+        ChromeOsSettings settings = google.settings();
+        JsonNode answer = google.call("POST", URI.create(settings.directoryUrl() + "/admin/directory/v1/customer/" + settings.customerId()
+                + "/devices/chromeos:batchChangeStatus"), body);
+        for (JsonNode result : answer.path("changeChromeOsDeviceStatusResults")) {
+            if (result.path("deviceId").asText().equals(googleId) && result.has("response")) {
+                return;
+            }
+            if (result.path("deviceId").asText().equals(googleId) && result.has("error")) {
+                JsonNode error = result.path("error");
+                // google.rpc.Code: UNAVAILABLE (14), RESOURCE_EXHAUSTED (8) and ABORTED (10) may pass; the rest will not.
+                int code = error.path("code").asInt();
+                throw new GoogleException(200, "Google could not " + action.action() + " the device: " + error.path("message").asText("code " + code),
+                        code == 14 || code == 8 || code == 10);
+            }
+        }
+        throw new GoogleException(200, "Google answered " + action.action() + " without an outcome for the device", true);
     }
 
     /** Asks Google how each issued remote command went, and reports those that are over. */
@@ -390,6 +413,17 @@ public final class ChromeOsWorker implements AutoCloseable {
                 storage.delete(key);
             }
         }
+    }
+
+    /**
+     * Whether the kernel already ended the device's management (retired or wiped it): only then may it be deprovisioned,
+     * so that deprovisioning never leaves Shepherd managing a device Google has let go.
+     *
+     * @param device the device
+     * @return whether it is RETIRED or WIPED
+     */
+    public boolean managementEnded(DeviceId device) {
+        return registry.find(device).map(found -> found.status() == DeviceStatus.RETIRED || found.status() == DeviceStatus.WIPED).orElse(false);
     }
 
     private boolean wiped(DeviceId device) {

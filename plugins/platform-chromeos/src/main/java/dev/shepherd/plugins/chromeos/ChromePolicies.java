@@ -1,11 +1,14 @@
 package dev.shepherd.plugins.chromeos;
 
+import dev.shepherd.api.policy.Setting;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 import static java.util.Objects.requireNonNull;
 
@@ -61,13 +64,35 @@ public final class ChromePolicies {
     /** The setting types compiled to policy values (the network types are in {@link ChromeNetworks#TYPES}). */
     public static final Set<String> POLICY_TYPES = Set.of("screen_lock", "os_update", "restrictions", "passcode", APP_TYPE);
 
-    private static final Map<String, List<String>> SCHEMAS = Map.of(
-            "screen_lock", List.of("chrome.users.IdleSettingsExtended"),
-            "os_update", List.of("chrome.devices.AutoUpdateSettings"),
-            "restrictions", List.of("chrome.users.VideoCaptureAllowed", "chrome.users.Screenshot", "chrome.devices.Bluetooth",
-                    "chrome.devices.DevicePowerwashAllowed"),
-            "passcode", List.of("chrome.users.PinUnlockMinimumLength", "chrome.users.IdleSettingsExtended"),
-            APP_TYPE, List.of("chrome.users.apps.InstallType"));
+    /**
+     * Per setting type, each schema it may write and the fields it may write there (checked against the schemas Google
+     * publishes through policySchemas.list). Two types may share a schema: screen lock and passcode both write the
+     * lock delays of {@code chrome.users.IdleSettingsExtended}.
+     */
+    private static final Map<String, Map<String, List<String>>> FIELDS = Map.of(
+            "screen_lock", ordered(Map.entry("chrome.users.IdleSettingsExtended",
+                    List.of("screenLockDelayAc", "screenLockDelayBattery", "lockOnSleepOrLidClose"))),
+            "os_update", ordered(Map.entry("chrome.devices.AutoUpdateSettings", List.of("updateDisabled", "deviceMinimumVersion"))),
+            "restrictions", ordered(Map.entry("chrome.users.VideoInput", List.of("videoCaptureAllowed")),
+                    Map.entry("chrome.users.Screenshot", List.of("disableScreenshots")), Map.entry("chrome.devices.Bluetooth", List.of("allowBluetooth")),
+                    Map.entry("chrome.devices.DevicePowerwashAllowed", List.of("devicePowerwashAllowed"))),
+            "passcode", ordered(Map.entry("chrome.users.PinSettings", List.of("pinUnlockMinimumLength")),
+                    Map.entry("chrome.users.IdleSettingsExtended", List.of("screenLockDelayAc", "screenLockDelayBattery"))),
+            APP_TYPE, ordered(Map.entry("chrome.users.apps.InstallType", List.of("appInstallType"))));
+
+    /**
+     * What removing a setting asks of Google on its org unit.
+     *
+     * @param inherit schemas handed back to the parent unit ({@code batchInherit}), done first
+     * @param modify policy values the unit's remaining settings still write in those schemas ({@code batchModify}), done after
+     */
+    public record Removal(List<ChromePolicy> inherit, List<ChromePolicy> modify) {
+        /** Copies every part. */
+        public Removal {
+            inherit = List.copyOf(requireNonNull(inherit, "inherit is null"));
+            modify = List.copyOf(requireNonNull(modify, "modify is null"));
+        }
+    }
 
     private ChromePolicies() {
     }
@@ -79,7 +104,65 @@ public final class ChromePolicies {
      * @return its schemas, empty for a type that sets no policy values
      */
     public static List<String> schemas(String type) {
-        return SCHEMAS.getOrDefault(requireNonNull(type, "type is null"), List.of());
+        return List.copyOf(FIELDS.getOrDefault(requireNonNull(type, "type is null"), Map.of()).keySet());
+    }
+
+    /**
+     * Splits policy values into the batches Google takes: {@code batchModify} and {@code batchInherit} require every
+     * request of one call to share the schema's namespace ({@code chrome.users}, {@code chrome.devices},
+     * {@code chrome.users.apps}…) and the names of the additional target keys.
+     *
+     * @param policies policy values, in order
+     * @return the batches, in the order of their first policy value; each keeps the order of its values
+     */
+    public static List<List<ChromePolicy>> batches(List<ChromePolicy> policies) {
+        Map<String, List<ChromePolicy>> batches = new LinkedHashMap<>();
+        for (ChromePolicy policy : requireNonNull(policies, "policies is null")) {
+            String namespace = policy.schema().substring(0, Math.max(0, policy.schema().lastIndexOf('.')));
+            batches.computeIfAbsent(namespace + " " + new TreeSet<>(policy.targetKeys().keySet()), key -> new ArrayList<>()).add(policy);
+        }
+        return List.copyOf(batches.values());
+    }
+
+    /**
+     * What removing a setting from an org unit does to each schema its type may write, given the settings the unit keeps:
+     * a schema no remaining setting writes is handed back to the parent unit; one that another setting still writes is
+     * set again to the remaining settings' fields, after being handed back only when the removed setting may have
+     * written a field they do not (Google inherits whole schemas, never single fields).
+     *
+     * @param type the removed setting's type
+     * @param settingKey the removed setting's key
+     * @param remaining the settings the unit's devices keep
+     * @return the schemas to inherit and the values to set again
+     */
+    public static Removal removal(String type, String settingKey, List<Setting> remaining) {
+        Map<String, String> targetKeys = targetKeys(type, settingKey);
+        List<ChromePolicy> inherit = new ArrayList<>();
+        List<ChromePolicy> modify = new ArrayList<>();
+        for (Map.Entry<String, List<String>> schema : FIELDS.getOrDefault(type, Map.of()).entrySet()) {
+            Map<String, Object> still = new LinkedHashMap<>();
+            for (Setting setting : requireNonNull(remaining, "remaining is null")) {
+                if (setting.key().equals(settingKey) || !POLICY_TYPES.contains(setting.type())) {
+                    continue;
+                }
+                try {
+                    for (ChromePolicy policy : compile(setting.type(), setting.value()).policies()) {
+                        if (policy.schema().equals(schema.getKey()) && policy.targetKeys().equals(targetKeys)) {
+                            still.putAll(policy.value());
+                        }
+                    }
+                } catch (IllegalArgumentException e) {
+                    // A remaining setting ChromeOS cannot express writes nothing.
+                }
+            }
+            if (still.isEmpty() || !still.keySet().containsAll(schema.getValue())) {
+                inherit.add(new ChromePolicy(schema.getKey(), targetKeys, Map.of()));
+            }
+            if (!still.isEmpty()) {
+                modify.add(new ChromePolicy(schema.getKey(), targetKeys, still));
+            }
+        }
+        return new Removal(inherit, modify);
     }
 
     /**
@@ -124,7 +207,7 @@ public final class ChromePolicies {
             case "passcode" -> passcode(value, policies, unsupported);
             case "os_update" -> osUpdate(value, policies, unsupported);
             case "restrictions" -> {
-                allow(policies, value, "allowCamera", "chrome.users.VideoCaptureAllowed", "videoCaptureAllowed", false);
+                allow(policies, value, "allowCamera", "chrome.users.VideoInput", "videoCaptureAllowed", false);
                 allow(policies, value, "allowScreenCapture", "chrome.users.Screenshot", "disableScreenshots", true);
                 allow(policies, value, "allowBluetooth", "chrome.devices.Bluetooth", "allowBluetooth", false);
                 allow(policies, value, "allowFactoryReset", "chrome.devices.DevicePowerwashAllowed", "devicePowerwashAllowed", false);
@@ -150,7 +233,7 @@ public final class ChromePolicies {
             unsupported.add("required=false: a ChromeOS user always unlocks with the Google account's password or a PIN");
         }
         if (value.get("minLength") instanceof Number length && length.intValue() > 0) {
-            policies.add(new ChromePolicy("chrome.users.PinUnlockMinimumLength", Map.of("pinUnlockMinimumLength", length.longValue())));
+            policies.add(new ChromePolicy("chrome.users.PinSettings", Map.of("pinUnlockMinimumLength", length.longValue())));
         }
         if (value.get("maxInactivityMinutes") instanceof Number minutes) {
             Map<String, Object> idle = new LinkedHashMap<>();
@@ -206,6 +289,15 @@ public final class ChromePolicies {
         if (value.get(field) instanceof Boolean allowed) {
             policies.add(new ChromePolicy(schema, Map.of(chromeField, inverted != allowed)));
         }
+    }
+
+    @SafeVarargs
+    private static Map<String, List<String>> ordered(Map.Entry<String, List<String>>... schemas) {
+        Map<String, List<String>> ordered = new LinkedHashMap<>();
+        for (Map.Entry<String, List<String>> schema : schemas) {
+            ordered.put(schema.getKey(), schema.getValue());
+        }
+        return Collections.unmodifiableMap(ordered);
     }
 
     private static void add(List<ChromePolicy> policies, String schema, Map<String, Object> fields) {

@@ -29,7 +29,8 @@ import static java.util.Objects.requireNonNull;
  * {@code POST /api/v1/plugins/chromeos/devices/{deviceId}/action} with {@code {"action": "disable" | "reenable" |
  * "deprovision", "deprovisionReason": …}}: Google's device actions for a synced device, by Shepherd's device id. The
  * same actions can be queued as {@code RAW} commands ({@link ChromeCommands}); this endpoint answers with Google's
- * outcome at once.
+ * outcome at once. A deprovision is for a device the kernel has retired or wiped (409 otherwise): ending management
+ * goes through the kernel's retire, never around it.
  */
 @Extension
 public final class DeviceActionEndpoint implements AdminEndpoint {
@@ -104,6 +105,10 @@ public final class DeviceActionEndpoint implements AdminEndpoint {
             return JsonResponses.problem(400, "Bad request", "The body is not JSON.");
         } catch (IllegalArgumentException e) {
             return JsonResponses.problem(400, "Bad request", e.getMessage());
+        }
+        if (action.action().equals("deprovision") && !worker.managementEnded(device.get().id())) {
+            return JsonResponses.problem(409, "Still managed", "Deprovisioning " + parts[2] + " would end its management at Google "
+                    + "while Shepherd still manages it: " + ChromeCommands.DEPROVISION_THROUGH_RETIRE.replace("{id}", parts[2]) + ".");
         }
         if (!google.connected()) {
             return JsonResponses.problem(409, "Not connected", "Upload the service account key and set 'adminUser' first.");

@@ -36,7 +36,8 @@ import static java.util.Objects.requireNonNull;
  * org unit only when every synced device of that unit wants the same value for it (their effective policies agree);
  * otherwise setting it would change devices that are not meant to have it, so the command fails naming the conflict.
  * A removal hands the setting's schemas back to the parent unit ({@code batchInherit}) once no device of the unit
- * wants the setting any more. After a change, {@code policies:resolve} reads what Google now applies; the command is
+ * wants the setting any more, except a schema another setting of the unit still writes, which is set again to that
+ * setting's fields instead. Each batch call carries one policy namespace, as Google requires. After a change, {@code policies:resolve} reads what Google now applies; the command is
  * acknowledged (the setting becomes {@code INSTALLED}) only when that matches what was compiled.
  */
 @Singleton
@@ -85,16 +86,7 @@ public final class OrgUnitPolicies {
                     return define(unit, command, key, ChromeNetworks.compile(type, value));
                 }
                 ChromePolicies.Compiled compiled = ChromePolicies.compile(type, value);
-                ArrayNode requests = json.createArrayNode();
-                for (ChromePolicies.ChromePolicy policy : compiled.policies()) {
-                    ObjectNode request = requests.addObject();
-                    request.set("policyTargetKey", targetKey(unit, policy.targetKeys()));
-                    request.putObject("policyValue").put("policySchema", policy.schema()).set("value", json.valueToTree(policy.value()));
-                    request.put("updateMask", String.join(",", policy.value().keySet()));
-                }
-                ObjectNode body = json.createObjectNode();
-                body.set("requests", requests);
-                google.call("POST", policyApi("/policies/orgunits:batchModify"), body);
+                modify(unit, compiled.policies());
                 List<String> problems = new ArrayList<>();
                 for (ChromePolicies.ChromePolicy policy : compiled.policies()) {
                     difference(unit, policy).ifPresent(problems::add);
@@ -118,17 +110,20 @@ public final class OrgUnitPolicies {
                 undefine(unit, key);
                 return new CommandResult(command.id(), CommandState.ACKNOWLEDGED, Map.of("orgUnit", unit.path()), Optional.empty());
             }
-            ArrayNode requests = json.createArrayNode();
-            for (String schema : ChromePolicies.schemas(type)) {
-                ObjectNode request = requests.addObject();
-                request.set("policyTargetKey", targetKey(unit, ChromePolicies.targetKeys(type, key)));
-                request.put("policySchema", schema);
-            }
-            if (!requests.isEmpty()) {
+            // The unit's devices agree on every setting they keep (a removal with devices that disagree failed above), so any
+            // member's effective policy says what the unit keeps; a schema another setting still writes is not reset.
+            List<Setting> remaining = members.isEmpty() ? List.of() : policies.effectivePolicy(members.get(0)).settings();
+            ChromePolicies.Removal removal = ChromePolicies.removal(type, key, remaining);
+            for (List<ChromePolicies.ChromePolicy> batch : ChromePolicies.batches(removal.inherit())) {
+                ArrayNode requests = json.createArrayNode();
+                for (ChromePolicies.ChromePolicy policy : batch) {
+                    requests.addObject().put("policySchema", policy.schema()).set("policyTargetKey", targetKey(unit, policy.targetKeys()));
+                }
                 ObjectNode body = json.createObjectNode();
                 body.set("requests", requests);
                 google.call("POST", policyApi("/policies/orgunits:batchInherit"), body);
             }
+            modify(unit, removal.modify());
             return new CommandResult(command.id(), CommandState.ACKNOWLEDGED, Map.of("orgUnit", unit.path()), Optional.empty());
         } catch (IllegalArgumentException e) {
             return failed(command, e.getMessage());
@@ -137,6 +132,22 @@ public final class OrgUnitPolicies {
                 throw e;
             }
             return failed(command, e.getMessage());
+        }
+    }
+
+    /** Sets policy values on the unit, one {@code batchModify} per namespace as Google requires; each value's fields are its update mask. */
+    private void modify(OrgUnits.OrgUnit unit, List<ChromePolicies.ChromePolicy> policies) throws GoogleException, InterruptedException {
+        for (List<ChromePolicies.ChromePolicy> batch : ChromePolicies.batches(policies)) {
+            ArrayNode requests = json.createArrayNode();
+            for (ChromePolicies.ChromePolicy policy : batch) {
+                ObjectNode request = requests.addObject();
+                request.set("policyTargetKey", targetKey(unit, policy.targetKeys()));
+                request.putObject("policyValue").put("policySchema", policy.schema()).set("value", json.valueToTree(policy.value()));
+                request.put("updateMask", String.join(",", policy.value().keySet()));
+            }
+            ObjectNode body = json.createObjectNode();
+            body.set("requests", requests);
+            google.call("POST", policyApi("/policies/orgunits:batchModify"), body);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.shepherd.plugins.chromeos;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -12,6 +13,26 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** How Wi-Fi, VPN and certificate settings become what Google's networks methods define on an org unit. */
 class ChromeNetworksTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ChromePolicySchemas GOOGLE = ChromePolicySchemas.published();
+
+    @Test
+    void everyNetworkAndCertificateSettingIsOneGooglePublishes() {
+        List<ChromeNetworks.Definition> definitions = List.of(
+                ChromeNetworks.compile("wifi", Map.of("ssid", "Corp", "security", "WPA2_PERSONAL", "password", "correct horse", "hidden", true)),
+                ChromeNetworks.compile("wifi", Map.of("ssid", "Guest", "security", "NONE", "autoJoin", false)),
+                ChromeNetworks.compile("vpn", Map.of("name", "Office", "type", "L2TP", "server", "vpn.example.com", "username", "ana", "sharedSecret", "s3cret")),
+                ChromeNetworks.compile("certificate", Map.of("name", "Corp Root", "kind", "TRUSTED_ROOT", "data", "MIIBCgIB")));
+        for (ChromeNetworks.Definition definition : definitions) {
+            List<ChromeNetworks.NetworkSetting> settings = definition instanceof ChromeNetworks.Network network
+                    ? network.settings() : ((ChromeNetworks.Certificate) definition).settings();
+            for (ChromeNetworks.NetworkSetting setting : settings) {
+                assertThat(GOOGLE.check(setting.policySchema(), JSON.valueToTree(setting.value()), "settings"))
+                        .as(setting.policySchema()).isEmpty();
+            }
+        }
+    }
 
     @Test
     void aPersonalWifiIsAWpaPskNetworkForDevicesAndUsers() {
@@ -36,11 +57,12 @@ class ChromeNetworksTest {
     }
 
     @Test
-    void anL2tpVpnNamesItsHostUserAndPreSharedKey() {
+    void anL2tpVpnNamesItsRemoteHostItsL2tpUserAndThePreSharedKey() {
         ChromeNetworks.Network network = (ChromeNetworks.Network) ChromeNetworks.compile("vpn",
                 Map.of("name", "Office", "type", "L2TP", "server", "vpn.example.com", "username", "ana", "sharedSecret", "s3cret"));
         assertThat(network.settings().get(0)).isEqualTo(new ChromeNetworks.NetworkSetting("chrome.networks.vpn.Details",
-                Map.of("details", Map.of("host", "vpn.example.com", "type", "L2TP-IPsec", "username", "ana", "psk", "s3cret"))));
+                Map.of("details", Map.of("name", "Office", "remoteHost", "vpn.example.com", "vpnType", "L2TP-IPsec", "psk", "s3cret",
+                        "layerTwoTunnelingProtocol", Map.of("username", "ana")))));
     }
 
     @Test
@@ -50,7 +72,8 @@ class ChromeNetworksTest {
                 Map.of("name", "Corp Root", "kind", "TRUSTED_ROOT", "data", Base64.getEncoder().encodeToString(der)));
         assertThat(fromDer.pem()).isEqualTo("-----BEGIN CERTIFICATE-----\nMIIBCgIB\n-----END CERTIFICATE-----\n");
         assertThat(fromDer.settings()).extracting(ChromeNetworks.NetworkSetting::policySchema)
-                .isEqualTo(List.of("chrome.networks.certificates.AllowForChromeDevices", "chrome.networks.certificates.AllowForChromeUsers"));
+                .as("Google publishes no chrome.networks.certificates.AllowForChromeUsers")
+                .isEqualTo(List.of("chrome.networks.certificates.AllowForChromeDevices"));
         String pem = "-----BEGIN CERTIFICATE-----\nMIIBCgIB\n-----END CERTIFICATE-----\n";
         assertThat(ChromeNetworks.pem(Base64.getEncoder().encodeToString(pem.getBytes(StandardCharsets.US_ASCII)))).isEqualTo(pem);
         assertThatThrownBy(() -> ChromeNetworks.compile("certificate", Map.of("name", "Me", "kind", "PKCS12_IDENTITY", "data", "AA==")))

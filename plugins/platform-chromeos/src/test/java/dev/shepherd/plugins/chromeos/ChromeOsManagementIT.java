@@ -55,6 +55,7 @@ class ChromeOsManagementIT {
     void stop() {
         server.close();
         google.close();
+        assertThat(google.violations()).as("requests Google would refuse").isEmpty();
     }
 
     @Test
@@ -89,7 +90,7 @@ class ChromeOsManagementIT {
                 .contains("ChromeOS /Sales");
 
         // Every Chromebook gets the policy, so each org unit's devices agree and it is set on both units.
-        String group = id(admin("POST", "/api/v1/groups", "{\"name\":\"Chromebooks\",\"rule\":{\"attribute\":\"platform\",\"op\":\"eq\",\"value\":\"chromeos\"}}"));
+        String group = allChromebooks();
         String policy = id(admin("POST", "/api/v1/policies", """
                 {"name": "Chromebook baseline", "settings": [
                   {"type": "screen_lock", "value": {"timeoutMinutes": 10, "lockOnSleep": true}},
@@ -100,7 +101,7 @@ class ChromeOsManagementIT {
         await().atMost(Duration.ofSeconds(30)).until(() -> state(ana, "screen_lock") == SettingState.INSTALLED
                 && state(cho, "restrictions") == SettingState.INSTALLED && state(ben, "screen_lock") == SettingState.INSTALLED);
         await().atMost(Duration.ofSeconds(30)).until(() -> state(ana, "passcode") == SettingState.INSTALLED);
-        assertThat(google.policy("03ph8a2z1sales", "chrome.users.PinUnlockMinimumLength").toString()).isEqualTo("{\"pinUnlockMinimumLength\":6}");
+        assertThat(google.policy("03ph8a2z1sales", "chrome.users.PinSettings").toString()).isEqualTo("{\"pinUnlockMinimumLength\":6}");
         JsonNode modify = google.requests("POST", "/policies/orgunits:batchModify").stream().map(LocalGoogle.Request::json)
                 .filter(body -> body.toString().contains("chrome.users.IdleSettingsExtended") && body.toString().contains("orgunits/03ph8a2z1sales"))
                 .findFirst().orElseThrow();
@@ -110,7 +111,7 @@ class ChromeOsManagementIT {
                                  "value": {"screenLockDelayAc": {"duration": 600}, "screenLockDelayBattery": {"duration": 600},
                                            "lockOnSleepOrLidClose": "TRUE"}},
                  "updateMask": "screenLockDelayAc,screenLockDelayBattery,lockOnSleepOrLidClose"}"""));
-        assertThat(google.policy("03ph8a2z2lab", "chrome.users.VideoCaptureAllowed").toString()).isEqualTo("{\"videoCaptureAllowed\":false}");
+        assertThat(google.policy("03ph8a2z2lab", "chrome.users.VideoInput").toString()).isEqualTo("{\"videoCaptureAllowed\":false}");
         assertThat(google.policy("03ph8a2z2lab", "chrome.users.Screenshot").toString()).isEqualTo("{\"disableScreenshots\":true}");
         assertThat(google.requests("POST", "/policies:resolve")).isNotEmpty();
 
@@ -141,25 +142,127 @@ class ChromeOsManagementIT {
     }
 
     @Test
-    void aRetiredChromebookIsDeprovisionedAWipedOnePowerwashedThenDeprovisionedAndSyncsBringNeitherBack() throws Exception {
-        admin("PUT", "/api/v1/plugins/chromeos/service-account", google.serviceAccountKey());
+    void aSettingOfUserAndDevicePoliciesIsSentToGoogleOneNamespaceABatch() throws Exception {
+        connectAndSync();
+        DeviceId ana = chromebook("d1a2b3c4-0001");
+        DeviceId cho = chromebook("d1a2b3c4-0003");
+        String group = allChromebooks();
+        String policy = id(admin("POST", "/api/v1/policies", """
+                {"name": "Locked down", "settings": [{"type": "restrictions",
+                  "value": {"allowCamera": false, "allowScreenCapture": true, "allowBluetooth": false, "allowFactoryReset": false}}]}"""));
+        assertThat(admin("PUT", "/api/v1/policies/" + policy + "/assignments/" + group, "{\"priority\": 10}").statusCode()).isIn(200, 201, 204);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> state(ana, "restrictions") == SettingState.INSTALLED
+                && state(cho, "restrictions") == SettingState.INSTALLED);
+        assertThat(google.policy("03ph8a2z2lab", "chrome.users.VideoInput").toString()).isEqualTo("{\"videoCaptureAllowed\":false}");
+        assertThat(google.policy("03ph8a2z2lab", "chrome.devices.Bluetooth").toString()).isEqualTo("{\"allowBluetooth\":false}");
+        // Each device of a unit carries the command, so a unit may be set more than once; never two namespaces in one call.
+        assertThat(google.requests("POST", "/policies/orgunits:batchModify")).as("users' and devices' policies apart, per unit")
+                .hasSizeGreaterThanOrEqualTo(4).allSatisfy(request -> assertThat(namespaces(request.json())).hasSize(1))
+                .extracting(request -> namespaces(request.json()).iterator().next()).contains("chrome.users", "chrome.devices");
+
+        assertThat(admin("DELETE", "/api/v1/policies/" + policy + "/assignments/" + group, "").statusCode()).isIn(200, 204);
+        await().atMost(Duration.ofSeconds(30)).until(() -> google.policy("03ph8a2z2lab", "chrome.devices.Bluetooth") == null
+                && google.policy("03ph8a2z2lab", "chrome.users.VideoInput") == null && google.policy("03ph8a2z1sales", "chrome.users.Screenshot") == null
+                && google.policy("03ph8a2z1sales", "chrome.devices.DevicePowerwashAllowed") == null);
+        assertThat(google.requests("POST", "/policies/orgunits:batchInherit")).isNotEmpty()
+                .allSatisfy(request -> assertThat(namespaces(request.json())).hasSize(1));
+    }
+
+    @Test
+    void removingOneSettingNeverResetsASchemaAnotherSettingStillWrites() throws Exception {
+        connectAndSync();
+        DeviceId ana = chromebook("d1a2b3c4-0001");
+        String group = allChromebooks();
+        String lock = id(admin("POST", "/api/v1/policies", """
+                {"name": "Lock", "settings": [{"type": "screen_lock", "value": {"timeoutMinutes": 10, "lockOnSleep": true}}]}"""));
+        String pin = id(admin("POST", "/api/v1/policies", """
+                {"name": "PIN", "settings": [{"type": "passcode", "value": {"required": true, "minLength": 6, "maxInactivityMinutes": 10}}]}"""));
+        admin("PUT", "/api/v1/policies/" + lock + "/assignments/" + group, "{\"priority\": 10}");
+        admin("PUT", "/api/v1/policies/" + pin + "/assignments/" + group, "{\"priority\": 20}");
+        await().atMost(Duration.ofSeconds(30)).until(() -> state(ana, "screen_lock") == SettingState.INSTALLED && state(ana, "passcode") == SettingState.INSTALLED);
+        JsonNode locked = JSON.readTree("""
+                {"screenLockDelayAc": {"duration": 600}, "screenLockDelayBattery": {"duration": 600}, "lockOnSleepOrLidClose": "TRUE"}""");
+
+        // The passcode goes; its PIN length is handed back, the lock delays it shared with the screen lock stay.
+        assertThat(admin("DELETE", "/api/v1/policies/" + pin + "/assignments/" + group, "").statusCode()).isIn(200, 204);
+        await().atMost(Duration.ofSeconds(30)).until(() -> removed(ana) && removed(chromebook("d1a2b3c4-0002")) && removed(chromebook("d1a2b3c4-0003")));
+        assertThat(google.policy("03ph8a2z1sales", "chrome.users.PinSettings")).isNull();
+        assertThat(google.policy("03ph8a2z2lab", "chrome.users.PinSettings")).isNull();
+        assertThat(JSON.readTree(google.policy("03ph8a2z1sales", "chrome.users.IdleSettingsExtended").toString())).isEqualTo(locked);
+        assertThat(JSON.readTree(google.policy("03ph8a2z2lab", "chrome.users.IdleSettingsExtended").toString())).isEqualTo(locked);
+        assertThat(google.requests("POST", "/policies/orgunits:batchInherit")).isNotEmpty()
+                .allSatisfy(request -> assertThat(request.body()).doesNotContain("IdleSettingsExtended"));
         assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
+        assertThat(state(ana, "screen_lock")).as("read back as still applied").isEqualTo(SettingState.INSTALLED);
+
+        // The screen lock goes too, and nothing writes the idle settings any more: they are handed back.
+        assertThat(admin("DELETE", "/api/v1/policies/" + lock + "/assignments/" + group, "").statusCode()).isIn(200, 204);
+        await().atMost(Duration.ofSeconds(30)).until(() -> google.policy("03ph8a2z1sales", "chrome.users.IdleSettingsExtended") == null
+                && google.policy("03ph8a2z2lab", "chrome.users.IdleSettingsExtended") == null);
+    }
+
+    @Test
+    void aDeviceGoogleCouldNotChangeFailsTheActionWithGooglesWords() throws Exception {
+        connectAndSync();
+        DeviceId ben = chromebook("d1a2b3c4-0002");
+        google.forgetDevice("d1a2b3c4-0002");
+
+        HttpResponse<String> disabled = admin("POST", "/api/v1/plugins/chromeos/devices/" + ben + "/action", "{\"action\":\"disable\"}");
+        assertThat(disabled.statusCode()).as(disabled.body()).isEqualTo(502);
+        assertThat(JSON.readTree(disabled.body()).path("detail").asText()).contains("Google could not disable the device")
+                .contains("d1a2b3c4-0002 not found");
+        HttpResponse<String> reasonless = admin("POST", "/api/v1/plugins/chromeos/devices/" + ben + "/action",
+                "{\"action\":\"disable\",\"deprovisionReason\":\"retiring_device\"}");
+        assertThat(reasonless.statusCode()).as("only deprovision takes a reason").isEqualTo(400);
+    }
+
+    @Test
+    void deprovisioningAChromebookShepherdStillManagesGoesThroughRetireSoManagementEndsInShepherdToo() throws Exception {
+        connectAndSync();
+        DeviceId ben = chromebook("d1a2b3c4-0002");
+
+        HttpResponse<String> direct = admin("POST", "/api/v1/plugins/chromeos/devices/" + ben + "/action",
+                "{\"action\":\"deprovision\",\"deprovisionReason\":\"same_model_replacement\"}");
+        assertThat(direct.statusCode()).as(direct.body()).isEqualTo(409);
+        assertThat(JSON.readTree(direct.body()).path("detail").asText()).contains("POST /api/v1/devices/" + ben + "/retire");
+        UUID raw = command(ben, "{\"type\":\"RAW\",\"parameters\":{\"action\":\"deprovision\",\"deprovisionReason\":\"retiring_device\"}}");
+        await().atMost(Duration.ofSeconds(30)).until(() -> commandState(raw) == CommandState.FAILED);
+        assertThat(server.server().kernel().commands().get(raw).orElseThrow().errorReason().orElseThrow()).contains("retire it");
+        assertThat(statusChanges("d1a2b3c4-0002")).as("Google was not asked").isEmpty();
+        assertThat(server.server().kernel().devices().get(ben).orElseThrow().device().status()).isEqualTo(DeviceStatus.ENROLLED);
+
+        // Retired, it is deprovisioned at Google as its final command; a deprovision with another reason may follow.
+        assertThat(admin("POST", "/api/v1/devices/" + ben + "/retire", "{\"reason\": \"replaced\"}").statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> statusChanges("d1a2b3c4-0002").size() == 1);
+        HttpResponse<String> after = admin("POST", "/api/v1/plugins/chromeos/devices/" + ben + "/action",
+                "{\"action\":\"deprovision\",\"deprovisionReason\":\"same_model_replacement\"}");
+        assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
+        assertThat(statusChanges("d1a2b3c4-0002").get(1).path("deprovisionReason").asText()).isEqualTo("DEPROVISION_REASON_SAME_MODEL_REPLACEMENT");
+    }
+
+    @Test
+    void aRetiredChromebookIsDeprovisionedAWipedOnePowerwashedThenDeprovisionedAndSyncsBringNeitherBack() throws Exception {
+        connectAndSync();
         DeviceId ana = chromebook("d1a2b3c4-0001");
         DeviceId cho = chromebook("d1a2b3c4-0003");
 
         HttpResponse<String> retired = admin("POST", "/api/v1/devices/" + ana + "/retire", "{\"reason\": \"sold\"}");
         assertThat(retired.statusCode()).as(retired.body()).isEqualTo(200);
         assertThat(JSON.readTree(retired.body()).path("device").path("status").asText()).isEqualTo("RETIRED");
-        await().atMost(Duration.ofSeconds(30)).until(() -> !google.requests("POST", "d1a2b3c4-0001/action").isEmpty());
-        assertThat(google.requests("POST", "d1a2b3c4-0001/action")).singleElement().satisfies(request -> assertThat(request.json())
-                .isEqualTo(JSON.readTree("{\"action\": \"deprovision\", \"deprovisionReason\": \"retiring_device\"}")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> !statusChanges("d1a2b3c4-0001").isEmpty());
+        assertThat(statusChanges("d1a2b3c4-0001")).singleElement().isEqualTo(JSON.readTree("""
+                {"deviceIds": ["d1a2b3c4-0001"], "changeChromeOsDeviceStatusAction": "CHANGE_CHROME_OS_DEVICE_STATUS_ACTION_DEPROVISION",
+                 "deprovisionReason": "DEPROVISION_REASON_RETIRING_DEVICE"}"""));
+        assertThat(google.requests().stream().filter(r -> r.path().endsWith("/action"))).as("not the deprecated chromeosdevices.action").isEmpty();
 
         HttpResponse<String> wiped = admin("POST", "/api/v1/devices/" + cho + "/wipe", "{\"reason\": \"stolen\"}");
         assertThat(wiped.statusCode()).as(wiped.body()).isEqualTo(200);
-        await().atMost(Duration.ofSeconds(30)).until(() -> !google.requests("POST", "d1a2b3c4-0003/action").isEmpty());
+        await().atMost(Duration.ofSeconds(30)).until(() -> !statusChanges("d1a2b3c4-0003").isEmpty());
         assertThat(google.requests("POST", "d1a2b3c4-0003:issueCommand")).singleElement()
                 .satisfies(request -> assertThat(request.json().path("commandType").asText()).isEqualTo("REMOTE_POWERWASH"));
-        assertThat(google.requests("POST", "d1a2b3c4-0003/action").get(0).json().path("action").asText()).isEqualTo("deprovision");
+        assertThat(statusChanges("d1a2b3c4-0003").get(0).path("changeChromeOsDeviceStatusAction").asText())
+                .isEqualTo("CHANGE_CHROME_OS_DEVICE_STATUS_ACTION_DEPROVISION");
         await().atMost(Duration.ofSeconds(30)).until(() -> server.server().kernel().commands().history(cho, Optional.empty(), 10).stream()
                 .anyMatch(record -> record.command().state() == CommandState.ACKNOWLEDGED));
 
@@ -228,12 +331,13 @@ class ChromeOsManagementIT {
                 .POST(HttpRequest.BodyPublishers.ofString("{\"action\":\"deprovision\",\"deprovisionReason\":\"retiring_device\"}")).build());
         assertThat(byHelpDesk.statusCode()).isEqualTo(403);
         assertThat(byHelpDesk.body()).contains("device_wipe");
-        assertThat(google.requests("POST", "d1a2b3c4-0002/action")).isEmpty();
+        assertThat(statusChanges("d1a2b3c4-0002")).isEmpty();
 
         // Device actions answer with Google's outcome; bad input is a 400 problem.
         HttpResponse<String> disabled = admin("POST", "/api/v1/plugins/chromeos/devices/" + ben + "/action", "{\"action\":\"disable\"}");
         assertThat(disabled.statusCode()).as(disabled.body()).isEqualTo(200);
-        assertThat(google.requests("POST", "d1a2b3c4-0002/action").get(0).json().path("action").asText()).isEqualTo("disable");
+        assertThat(statusChanges("d1a2b3c4-0002")).singleElement().isEqualTo(JSON.readTree("""
+                {"deviceIds": ["d1a2b3c4-0002"], "changeChromeOsDeviceStatusAction": "CHANGE_CHROME_OS_DEVICE_STATUS_ACTION_DISABLE"}"""));
         HttpResponse<String> noReason = admin("POST", "/api/v1/plugins/chromeos/devices/" + ben + "/action", "{\"action\":\"deprovision\"}");
         assertThat(noReason.statusCode()).isEqualTo(400);
         assertThat(noReason.body()).contains("deprovisionReason");
@@ -241,13 +345,12 @@ class ChromeOsManagementIT {
 
     @Test
     void networksCertificatesAndAppsAreDefinedOnTheirOrgUnitsAndRemovedWithThePolicy() throws Exception {
-        admin("PUT", "/api/v1/plugins/chromeos/service-account", google.serviceAccountKey());
-        assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
+        connectAndSync();
         DeviceId ana = chromebook("d1a2b3c4-0001");
         DeviceId cho = chromebook("d1a2b3c4-0003");
         String app = "chromeos.app/chrome:mkaakpdehdafacodkgkpghoibnmamcme";
 
-        String group = id(admin("POST", "/api/v1/groups", "{\"name\":\"Chromebooks\",\"rule\":{\"attribute\":\"platform\",\"op\":\"eq\",\"value\":\"chromeos\"}}"));
+        String group = allChromebooks();
         String policy = id(admin("POST", "/api/v1/policies", """
                 {"name": "Chromebook networks and apps", "settings": [
                   {"type": "wifi", "value": {"ssid": "Corp", "security": "WPA2_PERSONAL", "password": "correct horse"}},
@@ -306,6 +409,39 @@ class ChromeOsManagementIT {
                 .filter(body -> body.toString().contains("chrome.users.apps.InstallType")).findFirst().orElseThrow()
                 .path("requests").get(0).path("policyTargetKey").path("additionalTargetKeys").path("app_id").asText())
                 .isEqualTo("chrome:mkaakpdehdafacodkgkpghoibnmamcme");
+    }
+
+    /** Whether a setting removal for the device has been carried out at Google. */
+    private boolean removed(DeviceId device) {
+        return server.server().kernel().commands().history(device, Optional.empty(), 20).stream().anyMatch(record ->
+                record.command().type() == dev.shepherd.api.command.CommandType.REMOVE_PROFILE && record.command().state() == CommandState.ACKNOWLEDGED);
+    }
+
+    /** Uploads the service account key and syncs the devices from Google. */
+    private void connectAndSync() {
+        admin("PUT", "/api/v1/plugins/chromeos/service-account", google.serviceAccountKey());
+        assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
+    }
+
+    /** A group of every Chromebook, which holds whole org units. */
+    private String allChromebooks() throws Exception {
+        return id(admin("POST", "/api/v1/groups", "{\"name\":\"Chromebooks\",\"rule\":{\"attribute\":\"platform\",\"op\":\"eq\",\"value\":\"chromeos\"}}"));
+    }
+
+    /** The namespaces of the schemas a batchModify or batchInherit body names. */
+    private static java.util.Set<String> namespaces(JsonNode batch) {
+        java.util.Set<String> namespaces = new java.util.TreeSet<>();
+        for (JsonNode request : batch.path("requests")) {
+            String schema = request.has("policyValue") ? request.path("policyValue").path("policySchema").asText() : request.path("policySchema").asText();
+            namespaces.add(schema.substring(0, schema.lastIndexOf('.')));
+        }
+        return namespaces;
+    }
+
+    /** The batchChangeStatus bodies naming a device. */
+    private java.util.List<JsonNode> statusChanges(String googleId) {
+        return google.requests("POST", "/devices/chromeos:batchChangeStatus").stream().map(LocalGoogle.Request::json)
+                .filter(body -> body.path("deviceIds").toString().contains("\"" + googleId + "\"")).toList();
     }
 
     private String reason(DeviceId device, String key) {

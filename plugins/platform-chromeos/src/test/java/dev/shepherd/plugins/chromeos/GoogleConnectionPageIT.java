@@ -66,6 +66,7 @@ class GoogleConnectionPageIT {
         }
         if (google != null) {
             google.close();
+            assertThat(google.violations()).as("requests Google would refuse").isEmpty();
         }
     }
 

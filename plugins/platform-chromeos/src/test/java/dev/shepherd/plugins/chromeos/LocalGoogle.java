@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shepherd.google.discovery.DiscoveryContract;
+import dev.shepherd.google.discovery.FieldViolation;
 import io.undertow.Undertow;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.handlers.BlockingHandler;
@@ -33,12 +35,20 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A stand-in for Google on loopback, answering with the shapes Google documents: the OAuth token endpoint
  * ({@code /token}, JWT-bearer grant, checking the assertion's RS256 signature against the service account's public
  * key), the Admin SDK Directory API (org units, ChromeOS devices with pagination, {@code issueCommand},
- * {@code commands.get}, {@code action}) and the Chrome Policy API ({@code orgunits:batchModify},
+ * {@code commands.get}, {@code batchChangeStatus}) and the Chrome Policy API ({@code orgunits:batchModify},
  * {@code orgunits:batchInherit}, {@code policies:resolve}, and {@code networks:defineNetwork}, {@code removeNetwork},
  * {@code defineCertificate}, {@code removeCertificate}) over an in-memory policy store. Policies with additional
  * target keys ({@code app_id}, {@code network_id}) are kept per key, as Google keeps an app's or a network's policies.
  * A defined network's settings resolve under its {@code network_id}; defining takes the documented required fields
  * (name or certificate, settings with a {@code Details} for networks, an {@code orgunits/} target) or answers 400.
+ *
+ * <p>It refuses what Google refuses, with Google's 400 INVALID_ARGUMENT, and records it ({@link #violations()}), so a
+ * test that made the plugin send it fails: every request is checked first against Google's discovery documents
+ * ({@link DiscoveryContract}: method and path, parameters, body schema, deprecated methods, fields and enum values),
+ * then every Chrome policy value, resolve filter and network setting against Google's published policy schemas
+ * ({@link ChromePolicySchemas}), and each batch against the rules Google states for it (one namespace, org unit
+ * targets, the same additional target key names, no schema twice). The deprecated {@code chromeosdevices.action} is
+ * not served.
  *
  * <p>Every API call must carry the access token issued last, or it is answered 401 as Google answers an expired one.
  * A remote command moves one state on each {@code commands.get}: ACKED_BY_CLIENT, then EXECUTED_BY_CLIENT with result
@@ -84,6 +94,13 @@ final class LocalGoogle implements AutoCloseable {
     private final Map<String, String> networks = new ConcurrentHashMap<>();
     private final Map<String, String> certificates = new ConcurrentHashMap<>();
     private volatile String currentToken = "none yet";
+    /** Google's published Chrome policy schemas, which every policy value and network setting is checked against. */
+    private final ChromePolicySchemas schemas = ChromePolicySchemas.published();
+    /** Google's discovery documents: every request's method, path, parameters and body are checked against them first. */
+    private final DiscoveryContract directory = DiscoveryContract.adminDirectory();
+    private final DiscoveryContract chromePolicy = DiscoveryContract.chromePolicy();
+    /** Every request refused as Google would refuse it, as "METHOD path: field: why"; a test expects none unless it provoked one. */
+    private final List<String> violations = new CopyOnWriteArrayList<>();
 
     private LocalGoogle(KeyPair serviceAccount) {
         this.serviceAccount = serviceAccount;
@@ -128,6 +145,11 @@ final class LocalGoogle implements AutoCloseable {
         devices.add(device);
     }
 
+    /** Google no longer knows the device (deleted in the Admin console, say); a status change for it fails for it alone. */
+    void forgetDevice(String deviceId) {
+        devices.removeIf(device -> device.path("deviceId").asText().equals(deviceId));
+    }
+
     /** The next request whose path ends with the suffix gets this answer instead. */
     void fail(String pathSuffix, int status, Map<String, String> headers, String body) {
         synchronized (failures) {
@@ -156,6 +178,22 @@ final class LocalGoogle implements AutoCloseable {
 
     List<Request> requests(String method, String pathSuffix) {
         return requests.stream().filter(r -> r.method().equals(method) && r.path().endsWith(pathSuffix)).toList();
+    }
+
+    /**
+     * The requests refused because Google would refuse them (a schema or field that does not exist, namespaces mixed in
+     * one batch, a body the discovery document does not allow, a deprecated method), each as
+     * {@code METHOD path: field: why}. Every test ends with none, except one that provoked them and took them.
+     */
+    List<String> violations() {
+        return List.copyOf(violations);
+    }
+
+    /** The violations so far, forgotten: for a test that provoked them on purpose. */
+    List<String> takeViolations() {
+        List<String> taken = List.copyOf(violations);
+        violations.removeAll(taken);
+        return taken;
     }
 
     int tokensIssued() {
@@ -229,10 +267,32 @@ final class LocalGoogle implements AutoCloseable {
             send(exchange, 401, "{\"error\":{\"code\":401,\"message\":\"Request had invalid authentication credentials.\",\"status\":\"UNAUTHENTICATED\"}}");
             return;
         }
+        Answer answer = answer(request);
+        send(exchange, answer.status(), answer.body());
+    }
+
+    /** An answer: the HTTP status and its JSON body. */
+    record Answer(int status, String body) {
+    }
+
+    /**
+     * Answers an authenticated API request as Google would: refused with 400 INVALID_ARGUMENT, and recorded in
+     * {@link #violations()}, when Google would refuse it.
+     */
+    Answer answer(Request request) {
         try {
-            send(exchange, 200, api(request).toString());
+            DiscoveryContract contract = request.path().startsWith("/admin/directory/") ? directory : chromePolicy;
+            List<FieldViolation> shape = contract.check(request.method(), request.path() + (request.query() == null ? "" : "?" + request.query()),
+                    request.body());
+            if (!shape.isEmpty()) {
+                throw new Violations(shape);
+            }
+            return new Answer(200, api(request).toString());
+        } catch (Violations refused) {
+            refused.violations.forEach(v -> violations.add(request.method() + " " + request.path() + ": " + v.field() + ": " + v.description()));
+            return new Answer(400, DiscoveryContract.refusal(refused.violations));
         } catch (Refusal refusal) {
-            send(exchange, refusal.status, refusal.body);
+            return new Answer(refusal.status, refusal.body);
         }
     }
 
@@ -300,15 +360,11 @@ final class LocalGoogle implements AutoCloseable {
             }
             return command.deepCopy();
         }
-        if (path.startsWith(devicesPrefix + "/") && path.endsWith("/action")) {
-            String deviceId = path.substring(devicesPrefix.length() + 1, path.length() - "/action".length());
-            if (request.json().path("action").asText().equals("deprovision")) {
-                devices.stream().filter(device -> device.path("deviceId").asText().equals(deviceId))
-                        .forEach(device -> device.put("status", "DEPROVISIONED"));
-            }
-            return JSON.createObjectNode();
+        if (path.equals(devicesPrefix + ":batchChangeStatus")) {
+            return batchChangeStatus(request.json());
         }
         if (path.equals(POLICY + "/policies/orgunits:batchModify")) {
+            checkBatch(request.json(), true);
             for (JsonNode modify : request.json().path("requests")) {
                 String target = target(modify.path("policyTargetKey"));
                 String schema = modify.path("policyValue").path("policySchema").asText();
@@ -321,6 +377,7 @@ final class LocalGoogle implements AutoCloseable {
             return JSON.createObjectNode();
         }
         if (path.equals(POLICY + "/policies/orgunits:batchInherit")) {
+            checkBatch(request.json(), false);
             for (JsonNode inherit : request.json().path("requests")) {
                 policies.getOrDefault(target(inherit.path("policyTargetKey")), new ConcurrentHashMap<>())
                         .remove(inherit.path("policySchema").asText());
@@ -330,6 +387,10 @@ final class LocalGoogle implements AutoCloseable {
         if (path.equals(POLICY + "/policies:resolve")) {
             String target = target(request.json().path("policyTargetKey"));
             String filter = request.json().path("policySchemaFilter").asText();
+            if (!schemas.exists(filter) && !(filter.endsWith(".*") && schemas.namespaceExists(filter.substring(0, filter.length() - 2)))) {
+                throw new Violations(List.of(new FieldViolation("policySchemaFilter",
+                        "No policy schema or namespace matches " + filter + ".")));
+            }
             ArrayNode resolved = JSON.createArrayNode();
             policies.getOrDefault(target, Map.of()).forEach((schema, value) -> {
                 if (schema.equals(filter) || filter.endsWith("*") && schema.startsWith(filter.substring(0, filter.length() - 1))) {
@@ -345,6 +406,7 @@ final class LocalGoogle implements AutoCloseable {
         }
         if (path.equals(POLICY + "/policies/networks:defineNetwork")) {
             JsonNode define = request.json();
+            checkSettings(define.path("settings"), "chrome.networks.(wifi|vpn|ethernet|cellular)");
             String target = define.path("targetResource").asText();
             boolean hasDetails = false;
             for (JsonNode setting : define.path("settings")) {
@@ -374,6 +436,7 @@ final class LocalGoogle implements AutoCloseable {
         }
         if (path.equals(POLICY + "/policies/networks:defineCertificate")) {
             JsonNode define = request.json();
+            checkSettings(define.path("settings"), "chrome.networks.certificates");
             if (!define.path("certificate").asText().startsWith("-----BEGIN CERTIFICATE-----") || !define.path("targetResource").asText().startsWith("orgunits/")) {
                 return badRequest("A certificate needs the PEM file's contents and an orgunits/ target.");
             }
@@ -392,6 +455,136 @@ final class LocalGoogle implements AutoCloseable {
             return JSON.createObjectNode();
         }
         throw new IllegalArgumentException("LocalGoogle does not serve " + request.method() + " " + path);
+    }
+
+    /**
+     * What Google requires of a batchModify or batchInherit beyond its discovery schema: schemas that exist (and for a
+     * modify, values and an update mask of fields they have), one namespace for all requests, org unit targets, the same
+     * additional target key names throughout, and no schema and target twice.
+     */
+    private void checkBatch(JsonNode batch, boolean modify) {
+        List<FieldViolation> found = new ArrayList<>();
+        String namespace = null;
+        String keyNames = null;
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        int i = 0;
+        for (JsonNode request : batch.path("requests")) {
+            String at = "requests[" + i++ + "]";
+            String schema = modify ? request.path("policyValue").path("policySchema").asText() : request.path("policySchema").asText();
+            if (modify) {
+                found.addAll(schemas.check(schema, request.path("policyValue").path("value"), at + ".policyValue"));
+                for (String field : request.path("updateMask").asText().split(",")) {
+                    String top = field.split("\\.")[0];
+                    if (field.isEmpty() || !request.path("policyValue").path("value").has(top) || schemas.exists(schema) && !schemas.hasField(schema, top)) {
+                        found.add(new FieldViolation(at + ".updateMask", "Field " + field + " of the update mask has no value in " + schema + "."));
+                    }
+                }
+            } else if (!schemas.exists(schema)) {
+                found.add(new FieldViolation(at + ".policySchema", "Policy schema " + schema + " does not exist."));
+            }
+            String ofSchema = schema.contains(".") ? schema.substring(0, schema.lastIndexOf('.')) : schema;
+            if (namespace == null) {
+                namespace = ofSchema;
+            } else if (!namespace.equals(ofSchema)) {
+                found.add(new FieldViolation(at + ".policySchema", "All schemas in the list must have the same root namespace: "
+                        + schema + " is not in " + namespace + "."));
+            }
+            JsonNode key = request.path("policyTargetKey");
+            if (!key.path("targetResource").asText().startsWith("orgunits/")) {
+                found.add(new FieldViolation(at + ".policyTargetKey.targetResource", "The target resource must point to an org unit."));
+            }
+            java.util.Set<String> sortedNames = new java.util.TreeSet<>();
+            key.path("additionalTargetKeys").fieldNames().forEachRemaining(sortedNames::add);
+            String names = sortedNames.toString();
+            if (keyNames == null) {
+                keyNames = names;
+            } else if (!keyNames.equals(names)) {
+                found.add(new FieldViolation(at + ".policyTargetKey.additionalTargetKeys",
+                        "All policyTargetKey values must have the same key names in the additionalTargetKeys."));
+            }
+            if (!seen.add(schema + " " + target(key))) {
+                found.add(new FieldViolation(at, "No two requests can reference the same policySchema and policyTargetKey."));
+            }
+        }
+        if (i == 0) {
+            found.add(new FieldViolation("requests", "At least one request is required."));
+        }
+        if (!found.isEmpty()) {
+            throw new Violations(found);
+        }
+    }
+
+    /** A network's or certificate's settings: schemas of the method's namespaces, with values their schemas allow. */
+    private void checkSettings(JsonNode settings, String namespaces) {
+        List<FieldViolation> found = new ArrayList<>();
+        int i = 0;
+        for (JsonNode setting : settings) {
+            String at = "settings[" + i++ + "]";
+            String schema = setting.path("policySchema").asText();
+            if (!schema.matches(namespaces + "\\.[A-Za-z0-9]+")) {
+                found.add(new FieldViolation(at + ".policySchema", schema + " is not a setting of " + namespaces + "."));
+            }
+            found.addAll(schemas.check(schema, setting.path("value"), at));
+        }
+        if (!found.isEmpty()) {
+            throw new Violations(found);
+        }
+    }
+
+    /**
+     * {@code customer.devices.chromeos.batchChangeStatus}: the action and device ids are required, at most 50 devices, and
+     * a deprovision needs one of the reasons Google has not deprecated (which no other action may carry). Each device's
+     * outcome is answered separately; one Google does not know gets a NOT_FOUND result while the others change.
+     */
+    private JsonNode batchChangeStatus(JsonNode body) {
+        List<FieldViolation> found = new ArrayList<>();
+        String action = body.path("changeChromeOsDeviceStatusAction").asText();
+        String status = switch (action) {
+            case "CHANGE_CHROME_OS_DEVICE_STATUS_ACTION_DEPROVISION" -> "DEPROVISIONED";
+            case "CHANGE_CHROME_OS_DEVICE_STATUS_ACTION_DISABLE" -> "DISABLED";
+            case "CHANGE_CHROME_OS_DEVICE_STATUS_ACTION_REENABLE" -> "ACTIVE";
+            default -> {
+                found.add(new FieldViolation("changeChromeOsDeviceStatusAction", "Required: DEPROVISION, DISABLE or REENABLE, not " + action + "."));
+                yield null;
+            }
+        };
+        java.util.Set<String> reasons = java.util.Set.of("DEPROVISION_REASON_SAME_MODEL_REPLACEMENT", "DEPROVISION_REASON_DIFFERENT_MODEL_REPLACEMENT",
+                "DEPROVISION_REASON_RETIRING_DEVICE", "DEPROVISION_REASON_UPGRADE_TRANSFER", "DEPROVISION_REASON_NOT_REQUIRED");
+        String reason = body.path("deprovisionReason").asText(null);
+        if ("DEPROVISIONED".equals(status) && (reason == null || !reasons.contains(reason))) {
+            found.add(new FieldViolation("deprovisionReason", "A deprovision needs a reason, one of " + new java.util.TreeSet<>(reasons) + "."));
+        } else if (!"DEPROVISIONED".equals(status) && reason != null) {
+            found.add(new FieldViolation("deprovisionReason", "Omit the reason unless deprovisioning."));
+        }
+        if (!body.path("deviceIds").isArray() || body.path("deviceIds").isEmpty() || body.path("deviceIds").size() > 50) {
+            found.add(new FieldViolation("deviceIds", "Between 1 and 50 device ids are required."));
+        }
+        if (!found.isEmpty()) {
+            throw new Violations(found);
+        }
+        ObjectNode answer = JSON.createObjectNode();
+        ArrayNode results = answer.putArray("changeChromeOsDeviceStatusResults");
+        for (JsonNode id : body.path("deviceIds")) {
+            ObjectNode result = results.addObject().put("deviceId", id.asText());
+            List<ObjectNode> matching = devices.stream().filter(device -> device.path("deviceId").asText().equals(id.asText())).toList();
+            if (matching.isEmpty()) {
+                result.putObject("error").put("code", 5).put("message", "Device " + id.asText() + " not found.");
+            } else {
+                matching.forEach(device -> device.put("status", status));
+                result.putObject("response");
+            }
+        }
+        return answer;
+    }
+
+    /** Thrown to refuse a request as Google would, naming each field. */
+    static final class Violations extends RuntimeException {
+        final List<FieldViolation> violations;
+
+        Violations(List<FieldViolation> violations) {
+            super(violations.toString());
+            this.violations = List.copyOf(violations);
+        }
     }
 
     /** Thrown to answer with Google's error shape. */
