@@ -10,6 +10,7 @@ import dev.shepherd.api.policy.Setting;
 import java.io.IOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -27,8 +28,9 @@ import static java.util.Objects.requireNonNull;
  * policy, not settings one by one, so every setting of the device goes into the same resource, and the policy's
  * name is derived from the compiled JSON so devices with the same effective settings share one.
  *
- * <p>The compiler also remembers which top-level policy fields (and which apps) each setting produced, so that the
- * device's {@code nonComplianceDetails}, which name policy fields and packages, can be told back per setting.
+ * <p>The compiler also remembers which policy fields (down to the nested field or the ONC network) and which apps each
+ * setting produced, so that the device's {@code nonComplianceDetails} and Google's refusals, which name policy fields,
+ * field paths and packages, can be told back to the exact setting.
  * A setting whose values Android cannot express is refused with the reason rather than dropped in silence.
  */
 public final class PolicyCompiler {
@@ -41,7 +43,9 @@ public final class PolicyCompiler {
      * A compiled policy.
      *
      * @param policy the AMAPI {@code Policy} JSON
-     * @param fields top-level policy fields, and {@code applications/<package>}, to the setting keys that produced them
+     * @param fields the paths of policy fields ({@code cameraAccess}, {@code deviceConnectivityManagement.usbDataAccess},
+     *        {@code openNetworkConfiguration.NetworkConfigurations[0]}), and {@code applications/<package>}, to the
+     *        setting keys that produced them
      * @param refused setting keys Android cannot apply, with the reason
      */
     public record Compiled(ObjectNode policy, Map<String, Set<String>> fields, Map<String, String> refused) {
@@ -49,6 +53,14 @@ public final class PolicyCompiler {
             requireNonNull(policy, "policy is null");
             fields = Map.copyOf(fields);
             refused = Map.copyOf(refused);
+        }
+
+        /**
+         * @return the settings that produced the policy field a device report or a refusal names ({@link #settingsAt(Map,
+         *         String, String, String)})
+         */
+        public Set<String> settingsAt(String settingName, String fieldPath, String packageName) {
+            return PolicyCompiler.settingsAt(fields, settingName, fieldPath, packageName);
         }
 
         /** @return 16 hex digits of the SHA-256 of the policy in canonical form, which names it */
@@ -80,7 +92,9 @@ public final class PolicyCompiler {
         ArrayNode networks = json.createArrayNode();
         ArrayNode certificates = json.createArrayNode();
         Optional<Long> timeToLock = Optional.empty();
-        for (Setting setting : settings.stream().sorted(Comparator.comparing(Setting::key)).toList()) {
+        List<Setting> sorted = settings.stream().sorted(Comparator.comparing(Setting::key)).toList();
+        Certificates named = Certificates.of(sorted);
+        for (Setting setting : sorted) {
             Map<String, Object> value = setting.value();
             String key = setting.key();
             switch (setting.type()) {
@@ -108,8 +122,13 @@ public final class PolicyCompiler {
                     }
                 }
                 case "wifi" -> {
-                    networks.add(wifi(key, value));
-                    use(fields, "openNetworkConfiguration", key);
+                    try {
+                        ObjectNode network = wifi(key, value, named);
+                        use(fields, "openNetworkConfiguration.NetworkConfigurations[" + networks.size() + "]", key);
+                        networks.add(network);
+                    } catch (Refused refusal) {
+                        refused.put(key, refusal.getMessage());
+                    }
                 }
                 case "certificate" -> {
                     if (!"TRUSTED_ROOT".equals(value.get("kind")) || !(value.get("data") instanceof String data)) {
@@ -117,11 +136,11 @@ public final class PolicyCompiler {
                                 + "identities need a certificate-installer app");
                         continue;
                     }
+                    use(fields, "openNetworkConfiguration.Certificates[" + certificates.size() + "]", key);
                     ObjectNode certificate = certificates.addObject();
                     certificate.put("GUID", key);
                     certificate.put("Type", "Authority");
                     certificate.put("X509", data.replaceAll("\\s", ""));
-                    use(fields, "openNetworkConfiguration", key);
                 }
                 case "restrictions" -> restrictions(policy, value, key, fields);
                 case "os_update" -> {
@@ -186,11 +205,52 @@ public final class PolicyCompiler {
             ArrayNode list = policy.putArray("applications");
             applications.values().forEach(list::add);
         }
-        // Without software information the device's OS version never reaches the inventory.
+        // What the inventory and the compliance facts are read from (DeviceSync): software information (OS version,
+        // patch level), device settings (isDeviceSecure, isEncrypted) and application reports (the app inventory).
         ObjectNode reporting = policy.putObject("statusReportingSettings");
         reporting.put("softwareInfoEnabled", true);
-        reporting.put("hardwareStatusEnabled", false);
+        reporting.put("deviceSettingsEnabled", true);
+        reporting.put("applicationReportsEnabled", true);
         return new Compiled(policy, fields, refused);
+    }
+
+    /**
+     * The settings behind a field of the policy, as a device's {@code NonComplianceDetail} or Google's
+     * {@code BadRequest} names it: the app's settings when a package is named, else the settings of the most precise
+     * field recorded at or above the path ({@code openNetworkConfiguration.NetworkConfigurations[1].WiFi.EAP} is the
+     * second network's setting), else every setting under the top-level field.
+     *
+     * @param fields what {@link Compiled#fields()} recorded
+     * @param settingName the top-level Policy field; may be blank when the path is given
+     * @param fieldPath the path in JavaScript notation, such as {@code applications[2].externalData.url}; may be blank
+     * @param packageName the app concerned; may be blank
+     * @return the setting keys, empty when nothing of Shepherd's produced that field
+     */
+    public static Set<String> settingsAt(Map<String, Set<String>> fields, String settingName, String fieldPath, String packageName) {
+        if (packageName != null && !packageName.isBlank() && fields.containsKey("applications/" + packageName)) {
+            return Set.copyOf(fields.get("applications/" + packageName));
+        }
+        String path = fieldPath == null || fieldPath.isBlank() ? settingName : fieldPath;
+        if (path == null || path.isBlank()) {
+            return Set.of();
+        }
+        Optional<String> closest = fields.keySet().stream().filter(recorded -> within(path, recorded))
+                .max(Comparator.comparingInt(String::length));
+        if (closest.isPresent()) {
+            return Set.copyOf(fields.get(closest.get()));
+        }
+        Set<String> under = new TreeSet<>();
+        fields.forEach((recorded, keys) -> {
+            if (within(recorded, path)) {
+                under.addAll(keys);
+            }
+        });
+        return under;
+    }
+
+    /** @return whether {@code path} is {@code ancestor} or lies beneath it */
+    private static boolean within(String path, String ancestor) {
+        return path.equals(ancestor) || path.startsWith(ancestor + ".") || path.startsWith(ancestor + "[");
     }
 
     private ObjectNode password(Map<String, Object> value, boolean workProfile) {
@@ -213,8 +273,43 @@ public final class PolicyCompiler {
         return password;
     }
 
-    /** A Wi-Fi network in Open Network Configuration, the format the policy's network settings use. */
-    private ObjectNode wifi(String key, Map<String, Object> value) {
+    /** A setting Android cannot apply as given; its message is the reason. */
+    private static final class Refused extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Refused(String reason) {
+            super(reason, null, false, false);
+        }
+    }
+
+    /**
+     * The device's certificate settings by name: trusted roots become ONC {@code Certificates} of type
+     * {@code Authority} (GUID: the setting key), which enterprise networks name as their server CA.
+     */
+    private record Certificates(Map<String, String> rootKeys, Set<String> identities) {
+        static Certificates of(List<Setting> settings) {
+            Map<String, String> roots = new TreeMap<>();
+            Set<String> identities = new TreeSet<>();
+            for (Setting setting : settings) {
+                if (setting.type().equals("certificate") && setting.value().get("name") instanceof String name) {
+                    if ("TRUSTED_ROOT".equals(setting.value().get("kind")) && setting.value().get("data") instanceof String) {
+                        roots.put(name, setting.key());
+                    } else {
+                        identities.add(name);
+                    }
+                }
+            }
+            return new Certificates(roots, identities);
+        }
+    }
+
+    /**
+     * A Wi-Fi network in Open Network Configuration, as far as the Android Management API supports it
+     * (developers.google.com/android/management/configure-networks): no {@code UseSystemCAs}, and an enterprise
+     * network names its server's CA ({@code ServerCARefs}) and domain ({@code DomainSuffixMatch}), without which Android
+     * refuses it as insecure.
+     */
+    private ObjectNode wifi(String key, Map<String, Object> value, Certificates named) throws Refused {
         ObjectNode network = json.createObjectNode();
         network.put("GUID", key);
         network.put("Name", String.valueOf(value.get("ssid")));
@@ -231,20 +326,7 @@ public final class PolicyCompiler {
             }
             case "WPA2_ENTERPRISE", "WPA3_ENTERPRISE" -> {
                 wifi.put("Security", "WPA-EAP");
-                ObjectNode eap = wifi.putObject("EAP");
-                String method = text(value, "eapMethod").orElse("PEAP");
-                eap.put("Outer", switch (method) {
-                    case "TLS" -> "EAP-TLS";
-                    case "TTLS" -> "EAP-TTLS";
-                    default -> "PEAP";
-                });
-                text(value, "identity").ifPresent(identity -> eap.put("Identity", identity));
-                text(value, "password").ifPresent(password -> eap.put("Password", password));
-                text(value, "certificate").ifPresent(alias -> {
-                    eap.put("ClientCertType", "KeyPairAlias");
-                    eap.put("ClientCertKeyPairAlias", alias);
-                });
-                eap.put("UseSystemCAs", true);
+                wifi.set("EAP", eap(value, named));
             }
             default -> wifi.put("Security", "None");
         }
@@ -256,25 +338,87 @@ public final class PolicyCompiler {
         return network;
     }
 
-    /** A kernel restriction as a policy field: the field's value when the feature is allowed, and when it is not. */
-    private record Restriction(String setting, String field, Object allowed, Object denied) {
+    private ObjectNode eap(Map<String, Object> value, Certificates named) throws Refused {
+        ObjectNode eap = json.createObjectNode();
+        String method = text(value, "eapMethod").orElse("PEAP");
+        boolean tls = method.equals("TLS");
+        eap.put("Outer", switch (method) {
+            case "TLS" -> "EAP-TLS";
+            case "TTLS" -> "EAP-TTLS";
+            default -> "PEAP";
+        });
+        text(value, "identity").ifPresent(identity -> eap.put("Identity", identity));
+        if (!tls) {
+            // The tunnelled password methods; MSCHAPv2 is what PEAP servers expect and one of the two AMAPI supports.
+            eap.put("Inner", "MSCHAPv2");
+            text(value, "password").ifPresent(password -> eap.put("Password", password));
+        }
+        List<String> caNames = texts(value, "trustedServerCertificates");
+        List<String> caKeys = new ArrayList<>();
+        for (String name : caNames) {
+            String caKey = named.rootKeys().get(name);
+            if (caKey == null) {
+                throw new Refused("the server CA '" + name + "' is not a trusted root certificate setting of the device's policy");
+            }
+            caKeys.add(caKey);
+        }
+        if (caNames.isEmpty()) {
+            caKeys.addAll(named.rootKeys().values());
+        }
+        if (caKeys.isEmpty()) {
+            throw new Refused("Android refuses an enterprise Wi-Fi network without its server's CA: add the CA as a trusted root "
+                    + "certificate setting and name it in trustedServerCertificates");
+        }
+        List<String> domains = texts(value, "serverDomains");
+        if (domains.isEmpty()) {
+            throw new Refused("Android refuses an enterprise Wi-Fi network without the server's domain: set serverDomains "
+                    + "(ONC DomainSuffixMatch), such as radius.example.com");
+        }
+        caKeys.forEach(eap.putArray("ServerCARefs")::add);
+        domains.forEach(eap.putArray("DomainSuffixMatch")::add);
+        Optional<String> certificate = text(value, "certificate");
+        if (tls && certificate.isEmpty()) {
+            throw new Refused("EAP-TLS needs the client's identity: the alias of a key pair installed on the device, in certificate");
+        }
+        if (certificate.isPresent()) {
+            if (named.identities().contains(certificate.get()) || named.rootKeys().containsKey(certificate.get())) {
+                throw new Refused("the client identity '" + certificate.get() + "' is a certificate setting; Shepherd delivers "
+                        + "Android client identities only as a key pair already installed on the device (ONC ClientCertType "
+                        + "KeyPairAlias, by a certificate-installer app), so give that key pair's alias in certificate");
+            }
+            eap.put("ClientCertType", "KeyPairAlias");
+            eap.put("ClientCertKeyPairAlias", certificate.get());
+        }
+        return eap;
+    }
+
+    /**
+     * A kernel restriction as a policy field: its path in the Policy (a dot for a field of a nested object), the value
+     * when the feature is allowed, and when it is not.
+     */
+    private record Restriction(String setting, String path, Object allowed, Object denied) {
     }
 
     private static final List<Restriction> RESTRICTIONS = List.of(
             new Restriction("allowCamera", "cameraAccess", "CAMERA_ACCESS_USER_CHOICE", "CAMERA_ACCESS_DISABLED"),
             new Restriction("allowScreenCapture", "screenCaptureDisabled", false, true),
             new Restriction("allowAppInstallation", "installAppsDisabled", false, true),
-            new Restriction("allowUsbStorage", "usbDataAccess", "ALLOW_USB_DATA_TRANSFER", "DISALLOW_USB_FILE_TRANSFER"),
+            new Restriction("allowUsbStorage", "deviceConnectivityManagement.usbDataAccess", "ALLOW_USB_DATA_TRANSFER", "DISALLOW_USB_FILE_TRANSFER"),
             new Restriction("allowBluetooth", "bluetoothDisabled", false, true),
             new Restriction("allowFactoryReset", "factoryResetDisabled", false, true),
-            new Restriction("allowDeveloperMode", "developerSettings", "DEVELOPER_SETTINGS_ALLOWED", "DEVELOPER_SETTINGS_DISABLED"),
+            new Restriction("allowDeveloperMode", "advancedSecurityOverrides.developerSettings", "DEVELOPER_SETTINGS_ALLOWED", "DEVELOPER_SETTINGS_DISABLED"),
             new Restriction("allowAccountChanges", "modifyAccountsDisabled", false, true));
 
     private void restrictions(ObjectNode policy, Map<String, Object> value, String key, Map<String, Set<String>> fields) {
         for (Restriction restriction : RESTRICTIONS) {
             flag(value, restriction.setting()).ifPresent(allowed -> {
-                policy.set(restriction.field(), json.valueToTree(allowed ? restriction.allowed() : restriction.denied()));
-                use(fields, restriction.field(), key);
+                ObjectNode parent = policy;
+                String[] names = restriction.path().split("\\.");
+                for (int i = 0; i < names.length - 1; i++) {
+                    parent = parent.has(names[i]) ? (ObjectNode) parent.get(names[i]) : parent.putObject(names[i]);
+                }
+                parent.set(names[names.length - 1], json.valueToTree(allowed ? restriction.allowed() : restriction.denied()));
+                use(fields, restriction.path(), key);
             });
         }
     }
@@ -343,6 +487,11 @@ public final class PolicyCompiler {
 
     private static Optional<Long> number(Map<String, Object> value, String name) {
         return value.get(name) instanceof Number n ? Optional.of(n.longValue()) : Optional.empty();
+    }
+
+    private static List<String> texts(Map<String, Object> value, String name) {
+        return value.get(name) instanceof List<?> list
+                ? list.stream().filter(String.class::isInstance).map(String.class::cast).filter(text -> !text.isBlank()).toList() : List.of();
     }
 
     private static Optional<String> text(Map<String, Object> value, String name) {

@@ -37,6 +37,37 @@ class AndroidCommandsTest {
     }
 
     @Test
+    void aCommandsDurationIsSentInGooglesDurationFormat() {
+        assertThat(issued(CommandType.LOCK, Map.of("duration", "PT10M"), false)).isEqualTo("{\"type\":\"LOCK\",\"duration\":\"600s\"}");
+        assertThat(issued(CommandType.LOCK, Map.of("duration", 90), false)).isEqualTo("{\"type\":\"LOCK\",\"duration\":\"90s\"}");
+        assertThat(issued(CommandType.LOCK, Map.of("duration", "600s"), false)).isEqualTo("{\"type\":\"LOCK\",\"duration\":\"600s\"}");
+        assertThat(issued(CommandType.RESTART, Map.of("duration", "PT1H30M"), false)).isEqualTo("{\"type\":\"REBOOT\",\"duration\":\"5400s\"}");
+        assertThat(commands.translate(command(CommandType.LOCK, Map.of("duration", "ten minutes")), false))
+                .isInstanceOf(AndroidCommands.Refuse.class)
+                .satisfies(refuse -> assertThat(((AndroidCommands.Refuse) refuse).reason()).contains("duration"));
+        assertThat(commands.translate(command(CommandType.LOCK, Map.of("duration", "-PT1M")), false)).isInstanceOf(AndroidCommands.Refuse.class);
+    }
+
+    @Test
+    void aNewPasswordMeetsAndroidsMinimumOrIsRefused() {
+        assertThat(commands.translate(command(CommandType.RESET_PASSCODE, Map.of("passcode", "1357")), false))
+                .as("Android 14 refuses numeric passwords shorter than 6").isInstanceOf(AndroidCommands.Refuse.class)
+                .satisfies(refuse -> assertThat(((AndroidCommands.Refuse) refuse).reason()).contains("6"));
+        assertThat(commands.translate(command(CommandType.RESET_PASSCODE, Map.of("passcode", "ab1")), false))
+                .as("no Android accepts a password shorter than 4").isInstanceOf(AndroidCommands.Refuse.class);
+        assertThat(issued(CommandType.RESET_PASSCODE, Map.of("passcode", "ab1c"), false)).contains("\"newPassword\":\"ab1c\"");
+        assertThat(issued(CommandType.RESET_PASSCODE, Map.of("passcode", "135790"), false)).contains("\"newPassword\":\"135790\"");
+        assertThat(commands.translate(command(CommandType.RAW, Map.of("command", Map.of("type", "RESET_PASSWORD", "newPassword", "12"))), false))
+                .isInstanceOf(AndroidCommands.Refuse.class);
+    }
+
+    @Test
+    void rawCommandsAreLimitedToTheTypesOfTheApiRevisionCheckedAgainst() {
+        assertThat(commands.translate(command(CommandType.RAW, Map.of("command", Map.of("type", "REQUEST_DEVICE_INFO"))), false))
+                .as("not a Command type of androidmanagement v1 rev 20240808").isInstanceOf(AndroidCommands.Refuse.class);
+    }
+
+    @Test
     void aWipeResetsAFullyManagedDeviceAndAnEnterpriseWipeRemovesOnlyAWorkProfile() {
         assertThat(commands.translate(command(CommandType.WIPE, Map.of("preserveResetProtection", true, "message", "Stolen")), false))
                 .isEqualTo(new AndroidCommands.Delete(List.of("PRESERVE_RESET_PROTECTION_DATA"), Optional.of("Stolen")));

@@ -61,7 +61,8 @@ class AndroidPolicyCompilerTest {
     @Test
     void networksAndRootCertificatesGoIntoOpenNetworkConfigurationAndClientIdentitiesAreRefused() {
         PolicyCompiler.Compiled compiled = compiler.compile(List.of(
-                new Setting("wifi", "wifi/Corp", Map.of("ssid", "Corp", "security", "WPA2_ENTERPRISE", "eapMethod", "TLS", "certificate", "corp-identity")),
+                new Setting("wifi", "wifi/Corp", Map.of("ssid", "Corp", "security", "WPA2_ENTERPRISE", "eapMethod", "TLS", "certificate", "corp-identity",
+                        "serverDomains", List.of("radius.example.com"))),
                 new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg==")),
                 new Setting("certificate", "certificate/Me", Map.of("name", "Me", "kind", "PKCS12_IDENTITY", "data", "AAAA"))), false);
         JsonNode onc = compiled.policy().path("openNetworkConfiguration");
@@ -72,6 +73,71 @@ class AndroidPolicyCompilerTest {
         assertThat(onc.path("Certificates").get(0).path("Type").asText()).isEqualTo("Authority");
         assertThat(onc.path("Certificates").get(0).path("X509").asText()).isEqualTo("TUlJQg==");
         assertThat(compiled.refused()).containsOnlyKeys("certificate/Me");
+    }
+
+    @Test
+    void enterpriseWifiNamesItsServerCaAndDomainAndSendsNothingAndroidDoesNotSupport() {
+        PolicyCompiler.Compiled compiled = compiler.compile(List.of(
+                new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE", "eapMethod", "PEAP", "identity", "alice",
+                        "password", "s3cret-pass", "trustedServerCertificates", List.of("Radius CA"), "serverDomains", List.of("radius.example.com"))),
+                new Setting("certificate", "certificate/Other", Map.of("name", "Other", "kind", "TRUSTED_ROOT", "data", "T1RIRVI=")),
+                new Setting("certificate", "certificate/Radius CA", Map.of("name", "Radius CA", "kind", "TRUSTED_ROOT", "data", "UkFESVVT"))), false);
+        JsonNode onc = compiled.policy().path("openNetworkConfiguration");
+        JsonNode eap = onc.path("NetworkConfigurations").get(0).path("WiFi").path("EAP");
+        assertThat(eap.path("Outer").asText()).isEqualTo("PEAP");
+        assertThat(eap.path("Inner").asText()).isEqualTo("MSCHAPv2");
+        assertThat(eap.path("ServerCARefs")).extracting(JsonNode::asText).containsExactly("certificate/Radius CA");
+        assertThat(onc.path("Certificates")).anySatisfy(certificate -> {
+            assertThat(certificate.path("GUID").asText()).isEqualTo("certificate/Radius CA");
+            assertThat(certificate.path("Type").asText()).isEqualTo("Authority");
+        });
+        assertThat(eap.path("DomainSuffixMatch")).extracting(JsonNode::asText).containsExactly("radius.example.com");
+        assertThat(eap.has("UseSystemCAs")).as("AMAPI does not support UseSystemCAs").isFalse();
+        assertThat(compiled.refused()).isEmpty();
+
+        // Without a named CA, every trusted root of the device vouches for the server.
+        JsonNode anyRoot = compiler.compile(List.of(
+                new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE", "eapMethod", "TTLS",
+                        "serverDomains", List.of("radius.example.com"))),
+                new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg=="))), false)
+                .policy().path("openNetworkConfiguration").path("NetworkConfigurations").get(0).path("WiFi").path("EAP");
+        assertThat(anyRoot.path("ServerCARefs")).extracting(JsonNode::asText).containsExactly("certificate/Root");
+        assertThat(anyRoot.path("Inner").asText()).isEqualTo("MSCHAPv2");
+
+        // Android refuses enterprise networks without a server CA or a domain: refused here with the reason instead.
+        PolicyCompiler.Compiled noDomain = compiler.compile(List.of(
+                new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE", "eapMethod", "PEAP")),
+                new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg=="))), false);
+        assertThat(noDomain.refused().get("wifi/Staff")).contains("serverDomains");
+        PolicyCompiler.Compiled noCa = compiler.compile(List.of(
+                new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE", "eapMethod", "PEAP",
+                        "serverDomains", List.of("radius.example.com")))), false);
+        assertThat(noCa.refused().get("wifi/Staff")).contains("trusted root");
+        PolicyCompiler.Compiled unknownCa = compiler.compile(List.of(
+                new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE", "eapMethod", "PEAP",
+                        "trustedServerCertificates", List.of("Missing"), "serverDomains", List.of("radius.example.com")))), false);
+        assertThat(unknownCa.refused().get("wifi/Staff")).contains("Missing");
+        assertThat(unknownCa.policy().has("openNetworkConfiguration")).isFalse();
+    }
+
+    @Test
+    void anEapTlsIdentityIsAKeyPairAliasAndAPkcs12IdentityItNamesIsRefusedWithTheReason() {
+        PolicyCompiler.Compiled compiled = compiler.compile(List.of(
+                new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA3_ENTERPRISE", "eapMethod", "TLS", "identity", "device-1",
+                        "certificate", "Device identity", "serverDomains", List.of("radius.example.com"))),
+                new Setting("certificate", "certificate/Device identity", Map.of("name", "Device identity", "kind", "PKCS12_IDENTITY", "data", "AAAA")),
+                new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg=="))), false);
+        assertThat(compiled.refused().get("wifi/Staff")).contains("Device identity").contains("key pair");
+        JsonNode eap = compiler.compile(List.of(
+                new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA3_ENTERPRISE", "eapMethod", "TLS", "identity", "device-1",
+                        "certificate", "installed-alias", "serverDomains", List.of("radius.example.com"))),
+                new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg=="))), false)
+                .policy().path("openNetworkConfiguration").path("NetworkConfigurations").get(0).path("WiFi").path("EAP");
+        assertThat(eap.path("Outer").asText()).isEqualTo("EAP-TLS");
+        assertThat(eap.path("ClientCertType").asText()).isEqualTo("KeyPairAlias");
+        assertThat(eap.path("ClientCertKeyPairAlias").asText()).isEqualTo("installed-alias");
+        assertThat(eap.has("Inner")).isFalse();
+        assertThat(eap.has("Password")).isFalse();
     }
 
     @Test
@@ -86,9 +152,7 @@ class AndroidPolicyCompilerTest {
                 false);
         JsonNode policy = compiled.policy();
         assertThat(policy.path("cameraAccess").asText()).isEqualTo("CAMERA_ACCESS_DISABLED");
-        assertThat(policy.path("usbDataAccess").asText()).isEqualTo("DISALLOW_USB_FILE_TRANSFER");
         assertThat(policy.path("factoryResetDisabled").asBoolean()).isTrue();
-        assertThat(policy.path("developerSettings").asText()).isEqualTo("DEVELOPER_SETTINGS_DISABLED");
         assertThat(policy.path("modifyAccountsDisabled").asBoolean()).isTrue();
         assertThat(policy.path("screenCaptureDisabled").asBoolean()).isTrue();
         assertThat(policy.path("systemUpdate").path("type").asText()).isEqualTo("WINDOWED");
@@ -96,6 +160,49 @@ class AndroidPolicyCompilerTest {
         assertThat(policy.path("systemUpdate").path("endMinutes").asInt()).isEqualTo(240);
         assertThat(policy.path("keyguardDisabled").asBoolean()).isTrue();
         assertThat(compiled.refused()).containsOnlyKeys("raw_payload/mac");
+    }
+
+    @Test
+    void usbDataAccessAndDeveloperSettingsSitUnderTheirParentObjectsAndAreTracedToTheirSetting() {
+        PolicyCompiler.Compiled compiled = compiler.compile(List.of(
+                new Setting("restrictions", "restrictions", Map.of("allowUsbStorage", false, "allowDeveloperMode", true))), false);
+        JsonNode policy = compiled.policy();
+        assertThat(policy.path("deviceConnectivityManagement").path("usbDataAccess").asText()).isEqualTo("DISALLOW_USB_FILE_TRANSFER");
+        assertThat(policy.path("advancedSecurityOverrides").path("developerSettings").asText()).isEqualTo("DEVELOPER_SETTINGS_ALLOWED");
+        assertThat(policy.has("usbDataAccess")).as("no such top-level Policy field").isFalse();
+        assertThat(policy.has("developerSettings")).as("no such top-level Policy field").isFalse();
+        assertThat(compiled.settingsAt("deviceConnectivityManagement", "deviceConnectivityManagement.usbDataAccess", "")).containsExactly("restrictions");
+        assertThat(compiled.settingsAt("advancedSecurityOverrides", "", "")).containsExactly("restrictions");
+    }
+
+    @Test
+    void statusReportsCarryDeviceSettingsSoftwareAndApps() {
+        for (List<Setting> settings : List.of(List.<Setting>of(), List.of(new Setting("passcode", "passcode", Map.of("minLength", 6))))) {
+            JsonNode reporting = compiler.compile(settings, false).policy().path("statusReportingSettings");
+            assertThat(reporting.path("deviceSettingsEnabled").asBoolean()).as("isDeviceSecure, isEncrypted").isTrue();
+            assertThat(reporting.path("softwareInfoEnabled").asBoolean()).as("androidVersion, securityPatchLevel").isTrue();
+            assertThat(reporting.path("applicationReportsEnabled").asBoolean()).as("the app inventory").isTrue();
+        }
+    }
+
+    @Test
+    void aDeviceReportIsTracedToTheSettingOfTheExactFieldItNames() {
+        PolicyCompiler.Compiled compiled = compiler.compile(List.of(
+                new Setting("wifi", "wifi/Guest", Map.of("ssid", "Guest", "security", "WPA2_PERSONAL", "password", "guest-pass-1")),
+                new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_PERSONAL", "password", "staff-pass-1")),
+                new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg==")),
+                new Setting("restrictions", "restrictions", Map.of("allowCamera", false)),
+                new Setting(AndroidSettingTypes.APPLICATION, "android.application/com.example.mail",
+                        Map.of("packageName", "com.example.mail", "installType", "FORCE_INSTALLED"))), false);
+        assertThat(compiled.settingsAt("openNetworkConfiguration", "openNetworkConfiguration.NetworkConfigurations[1].WiFi.Passphrase", ""))
+                .containsExactly("wifi/Staff");
+        assertThat(compiled.settingsAt("openNetworkConfiguration", "openNetworkConfiguration.Certificates[0]", "")).containsExactly("certificate/Root");
+        assertThat(compiled.settingsAt("openNetworkConfiguration", "", ""))
+                .containsExactlyInAnyOrder("wifi/Guest", "wifi/Staff", "certificate/Root");
+        assertThat(compiled.settingsAt("applications", "applications[0].installType", "com.example.mail"))
+                .containsExactly("android.application/com.example.mail");
+        assertThat(compiled.settingsAt("cameraAccess", "", "")).containsExactly("restrictions");
+        assertThat(compiled.settingsAt("keyguardDisabled", "", "")).isEmpty();
     }
 
     @Test
