@@ -61,6 +61,15 @@ public final class PluginDeviceRegistry implements DeviceRegistry {
     }
 
     @Override
+    public void recordWiped(DeviceId id, String reason) {
+        // As recordUnenrolled: a device whose management an admin already ended stays as the admin left it.
+        if (devices.get(id).map(device -> device.device().status() != DeviceStatus.RETIRED
+                && device.device().status() != DeviceStatus.WIPED && device.device().status() != DeviceStatus.PENDING).orElse(false)) {
+            devices.changeStatus(actor, id, DeviceStatus.WIPED, "wiped, as the device's platform reports: " + reason);
+        }
+    }
+
+    @Override
     public boolean escrowRecoveryKey(DeviceId id, String kind, String key) {
         return recoveryKeys.escrow(actor, requireNonNull(id, "id is null"), kind, key);
     }

@@ -4,6 +4,7 @@ import dev.shepherd.api.command.Command;
 import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.google.discovery.DiscoveryContract;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
@@ -89,11 +90,16 @@ class AndroidCommandsTest {
         assertThat(commands.translate(command(CommandType.REFRESH_INVENTORY, Map.of()), false)).isInstanceOf(AndroidCommands.Refresh.class);
     }
 
+    /** The command as issued, after checking it against Google's discovery document as Google would. */
     private String issued(CommandType type, Map<String, Object> parameters, boolean workProfile) {
         AndroidCommands.Action action = commands.translate(command(type, parameters), workProfile);
         assertThat(action).isInstanceOf(AndroidCommands.Issue.class);
-        return ((AndroidCommands.Issue) action).command().toString();
+        String body = ((AndroidCommands.Issue) action).command().toString();
+        assertThat(GOOGLE.check("POST", "/v1/enterprises/LC01/devices/3a:issueCommand", body)).as(body).isEmpty();
+        return body;
     }
+
+    private static final DiscoveryContract GOOGLE = DiscoveryContract.androidManagement();
 
     private static Command command(CommandType type, Map<String, Object> parameters) {
         return new Command(UUID.randomUUID(), DeviceId.random(), type, parameters, 0, CommandState.SENT, Instant.now(), Optional.empty());

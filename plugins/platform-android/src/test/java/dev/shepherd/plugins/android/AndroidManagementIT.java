@@ -295,6 +295,12 @@ class AndroidManagementIT {
         assertThat(google.requests("DELETE", "/devices/7e7e02").get(0).query()).containsEntry("wipeDataFlags", "WIPE_EXTERNAL_STORAGE");
         assertThat(push("ENROLLMENT", staleReport).statusCode()).isEqualTo(204);
         assertThat(kernel.devices().get(retired).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
+        // The retired device's last report, DELETED once it acknowledged the deletion, leaves it as the admin left it.
+        com.fasterxml.jackson.databind.node.ObjectNode acknowledged = staleReport.deepCopy();
+        acknowledged.put("state", "DELETED").put("appliedState", "DELETED");
+        assertThat(push("STATUS_REPORT", acknowledged).statusCode()).isEqualTo(204);
+        assertThat(kernel.devices().get(retired).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
+        assertThat(kernel.devices().get(wiped).orElseThrow().device().status()).isEqualTo(DeviceStatus.WIPED);
     }
 
     @Test
@@ -415,6 +421,28 @@ class AndroidManagementIT {
                 JSON.writeValueAsString(Map.of("type", "LOCK", "parameters", Map.of("duration", "ten minutes"))));
         assertThat(badDuration.statusCode()).as(badDuration.body()).isBetween(400, 499);
         assertThat(google.requests("POST", ":issueCommand")).hasSize(1);
+    }
+
+    @Test
+    void aDeviceGoogleReportsDeletedLeavesManagementWipedWhenFullyManaged() throws Exception {
+        // Deleted elsewhere (another console of the enterprise): Google's last report of it says DELETED.
+        DeviceId device = enrolledDevice("e0e0e1");
+        String name = kernel.devices().get(device).orElseThrow().device().hardwareIds().get("amapiDevice");
+        com.fasterxml.jackson.databind.node.ObjectNode deleted = google.statusReport(name, List.of());
+        deleted.put("state", "DELETED").put("appliedState", "DELETED");
+        assertThat(push("STATUS_REPORT", deleted).statusCode()).isEqualTo(204);
+        assertThat(kernel.devices().get(device).orElseThrow().device().status()).isEqualTo(DeviceStatus.WIPED);
+
+        // A work profile deleted at Google is removed from the device, which stays the user's: retired, not wiped.
+        String secret = enrollmentSecret("PERSONAL", Optional.empty());
+        assertThat(server.get("/enroll/" + secret + "?platform=android").statusCode()).isEqualTo(200);
+        JsonNode profile = google.enroll("e0e0e2", google.latestTokenValue(), "PERSONALLY_OWNED", "PROFILE_OWNER");
+        assertThat(push("ENROLLMENT", profile).statusCode()).isEqualTo(204);
+        DeviceId personal = kernel.devices().idByHardwareId(Platform.ANDROID, "amapiDevice", profile.path("name").asText()).orElseThrow();
+        com.fasterxml.jackson.databind.node.ObjectNode removed = google.statusReport(profile.path("name").asText(), List.of());
+        removed.put("state", "DELETED").put("appliedState", "DELETED");
+        assertThat(push("STATUS_REPORT", removed).statusCode()).isEqualTo(204);
+        assertThat(kernel.devices().get(personal).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
     }
 
     /** A device enrolled into a group of its own whose policy holds these settings. */

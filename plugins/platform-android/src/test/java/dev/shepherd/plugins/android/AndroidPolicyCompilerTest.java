@@ -2,6 +2,7 @@ package dev.shepherd.plugins.android;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.shepherd.api.policy.Setting;
+import dev.shepherd.google.discovery.DiscoveryContract;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -203,6 +204,42 @@ class AndroidPolicyCompilerTest {
                 .containsExactly("android.application/com.example.mail");
         assertThat(compiled.settingsAt("cameraAccess", "", "")).containsExactly("restrictions");
         assertThat(compiled.settingsAt("keyguardDisabled", "", "")).isEmpty();
+    }
+
+    @Test
+    void everySettingTypeCompilesToAPolicyGooglesDiscoveryDocumentAccepts() {
+        List<Setting> everything = List.of(
+                new Setting("passcode", "passcode", Map.of("required", true, "minLength", 8, "minComplexCharacters", 2, "maxFailedAttempts", 10,
+                        "maxAgeDays", 90, "historyCount", 5, "maxInactivityMinutes", 5)),
+                new Setting("encryption", "encryption", Map.of("required", true)),
+                new Setting("screen_lock", "screen_lock", Map.of("timeoutMinutes", 2)),
+                new Setting("restrictions", "restrictions", Map.of("allowCamera", false, "allowScreenCapture", false, "allowAppInstallation", false,
+                        "allowUsbStorage", false, "allowBluetooth", false, "allowFactoryReset", false, "allowDeveloperMode", false,
+                        "allowAccountChanges", false, "allowAirDrop", false, "allowCloudBackup", false)),
+                new Setting("wifi", "wifi/Open", Map.of("ssid", "Open", "security", "NONE", "proxyUrl", "https://proxy.example.com/proxy.pac")),
+                new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE", "eapMethod", "PEAP", "identity", "alice",
+                        "password", "s3cret-pass", "serverDomains", List.of("radius.example.com"))),
+                new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg==")),
+                new Setting("os_update", "os_update", Map.of("automatic", false)),
+                new Setting("app_config", "app_config/com.example.mail", Map.of("appId", "com.example.mail", "configuration", Map.of("server", "mail"))),
+                new Setting(AndroidSettingTypes.APPLICATION, "android.application/com.example.mail", Map.of("packageName", "com.example.mail",
+                        "installType", "FORCE_INSTALLED", "defaultPermissionPolicy", "GRANT", "autoUpdateMode", "AUTO_UPDATE_HIGH_PRIORITY")),
+                new Setting(AndroidSettingTypes.KIOSK, AndroidSettingTypes.KIOSK, Map.of("packageName", "com.example.till", "statusBar", "SYSTEM_INFO_ONLY",
+                        "systemNavigation", "HOME_BUTTON_ONLY", "powerButtonActions", "POWER_BUTTON_BLOCKED", "deviceSettings", "SETTINGS_ACCESS_BLOCKED",
+                        "systemErrorWarnings", "ERROR_AND_WARNINGS_MUTED")),
+                new Setting(AndroidSettingTypes.PERSONAL_USAGE, AndroidSettingTypes.PERSONAL_USAGE, Map.of("cameraDisabled", true,
+                        "screenCaptureDisabled", true, "maxDaysWithWorkOff", 5, "personalPlayStoreMode", "BLOCKLIST")),
+                new Setting(AndroidSettingTypes.ALWAYS_ON_VPN, AndroidSettingTypes.ALWAYS_ON_VPN, Map.of("packageName", "com.example.vpn", "lockdown", true)));
+        DiscoveryContract google = DiscoveryContract.androidManagement();
+        for (boolean workProfile : new boolean[] {false, true}) {
+            PolicyCompiler.Compiled compiled = compiler.compile(everything, workProfile);
+            assertThat(compiled.refused()).allSatisfy((key, reason) -> assertThat(key).isEqualTo(AndroidSettingTypes.KIOSK));
+            assertThat(google.check("PATCH", "/v1/enterprises/LC01/policies/shepherd-" + compiled.hash(), compiled.policy().toString()))
+                    .as("what Google's discovery document (androidmanagement v1 rev 20240808) refuses").isEmpty();
+        }
+        JsonNode windowed = compiler.compile(List.of(new Setting("os_update", "os_update",
+                Map.of("installWindowStart", "01:30", "installWindowEnd", "04:00"))), false).policy();
+        assertThat(google.check("PATCH", "/v1/enterprises/LC01/policies/p", windowed.toString())).isEmpty();
     }
 
     @Test
