@@ -156,6 +156,10 @@ public final class DeviceSync {
         if (settings.path("isEncrypted").isBoolean()) {
             facts.put("storage.encrypted", String.valueOf(settings.path("isEncrypted").asBoolean()));
         }
+        // The rest of the device-settings report, as Android states it.
+        for (String field : new String[] {"encryptionStatus", "adbEnabled", "developmentSettingsEnabled", "unknownSourcesEnabled", "verifyAppsEnabled"}) {
+            put(facts, "android." + field, settings.path(field));
+        }
         if (report.has("nonComplianceDetails") || report.has("policyCompliant")) {
             boolean passwordFailing = false;
             for (JsonNode detail : report.path("nonComplianceDetails")) {

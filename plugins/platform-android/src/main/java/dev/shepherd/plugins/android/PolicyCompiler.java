@@ -179,6 +179,12 @@ public final class PolicyCompiler {
                     use(fields, "kioskCustomization", key);
                 }
                 case AndroidSettingTypes.PERSONAL_USAGE -> {
+                    long daysOff = number(value, "maxDaysWithWorkOff").orElse(0L);
+                    if (daysOff > 0 && daysOff < 3) {
+                        // Google refuses the whole policy for it (PersonalUsagePolicies.maxDaysWithWorkOff).
+                        refused.put(key, "maxDaysWithWorkOff is 0 (no limit) or at least 3 days on Android");
+                        continue;
+                    }
                     policy.set("personalUsagePolicies", json.valueToTree(value));
                     use(fields, "personalUsagePolicies", key);
                 }

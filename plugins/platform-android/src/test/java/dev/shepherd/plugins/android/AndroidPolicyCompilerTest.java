@@ -243,6 +243,14 @@ class AndroidPolicyCompilerTest {
     }
 
     @Test
+    void aWorkProfileOffLimitGoogleRefusesIsRefusedHereWithTheReason() {
+        PolicyCompiler.Compiled compiled = compiler.compile(List.of(
+                new Setting(AndroidSettingTypes.PERSONAL_USAGE, AndroidSettingTypes.PERSONAL_USAGE, Map.of("maxDaysWithWorkOff", 2))), false);
+        assertThat(compiled.refused().get(AndroidSettingTypes.PERSONAL_USAGE)).contains("at least 3");
+        assertThat(compiled.policy().has("personalUsagePolicies")).isFalse();
+    }
+
+    @Test
     void theNameFollowsTheContentNotTheOrderOfTheSettings() {
         Setting passcode = new Setting("passcode", "passcode", Map.of("minLength", 6));
         Setting wifi = new Setting("wifi", "wifi/Corp", Map.of("ssid", "Corp", "security", "NONE"));
