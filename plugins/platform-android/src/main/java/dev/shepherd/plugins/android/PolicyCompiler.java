@@ -85,6 +85,20 @@ public final class PolicyCompiler {
      */
     public Compiled compile(List<Setting> settings, boolean workProfile) {
         requireNonNull(settings, "settings is null");
+        return compile(settings, workProfile, Certificates.of(settings));
+    }
+
+    /**
+     * One setting on its own, as the kernel checks it before queueing it: refused only for what the setting itself
+     * cannot express. What depends on the device's other settings (the trusted roots an enterprise network names) is
+     * judged when the device's whole policy is compiled ({@link #compile(List, boolean)}).
+     */
+    public Compiled compileSetting(Setting setting, boolean workProfile) {
+        requireNonNull(setting, "setting is null");
+        return compile(List.of(setting), workProfile, Certificates.unknown());
+    }
+
+    private Compiled compile(List<Setting> settings, boolean workProfile, Certificates named) {
         ObjectNode policy = json.createObjectNode();
         Map<String, Set<String>> fields = new TreeMap<>();
         Map<String, String> refused = new LinkedHashMap<>();
@@ -93,7 +107,6 @@ public final class PolicyCompiler {
         ArrayNode certificates = json.createArrayNode();
         Optional<Long> timeToLock = Optional.empty();
         List<Setting> sorted = settings.stream().sorted(Comparator.comparing(Setting::key)).toList();
-        Certificates named = Certificates.of(sorted);
         for (Setting setting : sorted) {
             Map<String, Object> value = setting.value();
             String key = setting.key();
@@ -292,7 +305,12 @@ public final class PolicyCompiler {
      * The device's certificate settings by name: trusted roots become ONC {@code Certificates} of type
      * {@code Authority} (GUID: the setting key), which enterprise networks name as their server CA.
      */
-    private record Certificates(Map<String, String> rootKeys, Set<String> identities) {
+    private record Certificates(Map<String, String> rootKeys, Set<String> identities, boolean complete) {
+        /** The certificates of a setting compiled alone: not known, so not judged. */
+        static Certificates unknown() {
+            return new Certificates(Map.of(), Set.of(), false);
+        }
+
         static Certificates of(List<Setting> settings) {
             Map<String, String> roots = new TreeMap<>();
             Set<String> identities = new TreeSet<>();
@@ -305,7 +323,7 @@ public final class PolicyCompiler {
                     }
                 }
             }
-            return new Certificates(roots, identities);
+            return new Certificates(roots, identities, true);
         }
     }
 
@@ -362,7 +380,7 @@ public final class PolicyCompiler {
         List<String> caNames = texts(value, "trustedServerCertificates");
         List<String> caKeys = new ArrayList<>();
         for (String name : caNames) {
-            String caKey = named.rootKeys().get(name);
+            String caKey = named.complete() ? named.rootKeys().get(name) : "certificate/" + name;
             if (caKey == null) {
                 throw new Refused("the server CA '" + name + "' is not a trusted root certificate setting of the device's policy");
             }
@@ -371,7 +389,7 @@ public final class PolicyCompiler {
         if (caNames.isEmpty()) {
             caKeys.addAll(named.rootKeys().values());
         }
-        if (caKeys.isEmpty()) {
+        if (caKeys.isEmpty() && named.complete()) {
             throw new Refused("Android refuses an enterprise Wi-Fi network without its server's CA: add the CA as a trusted root "
                     + "certificate setting and name it in trustedServerCertificates");
         }
@@ -380,7 +398,9 @@ public final class PolicyCompiler {
             throw new Refused("Android refuses an enterprise Wi-Fi network without the server's domain: set serverDomains "
                     + "(ONC DomainSuffixMatch), such as radius.example.com");
         }
-        caKeys.forEach(eap.putArray("ServerCARefs")::add);
+        if (!caKeys.isEmpty()) {
+            caKeys.forEach(eap.putArray("ServerCARefs")::add);
+        }
         domains.forEach(eap.putArray("DomainSuffixMatch")::add);
         Optional<String> certificate = text(value, "certificate");
         if (tls && certificate.isEmpty()) {

@@ -445,6 +445,28 @@ class AndroidManagementIT {
         assertThat(kernel.devices().get(personal).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
     }
 
+    @Test
+    void anEnterpriseNetworkNamesTheServersCaAndDomainAndOneAndroidWouldRefuseFailsAlone() throws Exception {
+        Enrolled phone = enrolledWith("f0f0f1", List.of(
+                new SettingInput("certificate", JSON.readTree("{\"name\": \"Radius CA\", \"kind\": \"TRUSTED_ROOT\", \"data\": \"UkFESVVTLUNB\"}")),
+                new SettingInput("wifi", JSON.readTree("{\"ssid\": \"Staff\", \"security\": \"WPA2_ENTERPRISE\", \"eapMethod\": \"PEAP\", "
+                        + "\"identity\": \"alice\", \"password\": \"s3cret-pass\", \"trustedServerCertificates\": [\"Radius CA\"], "
+                        + "\"serverDomains\": [\"radius.example.com\"]}")),
+                new SettingInput("wifi", JSON.readTree("{\"ssid\": \"Lab\", \"security\": \"WPA2_ENTERPRISE\", \"eapMethod\": \"TTLS\"}"))));
+        JsonNode onc = appliedPolicy(phone.name()).path("openNetworkConfiguration");
+        assertThat(onc.path("NetworkConfigurations")).hasSize(1);
+        JsonNode eap = onc.path("NetworkConfigurations").get(0).path("WiFi").path("EAP");
+        assertThat(eap.path("ServerCARefs")).extracting(JsonNode::asText).containsExactly("certificate/Radius CA");
+        assertThat(onc.path("Certificates").get(0).path("GUID").asText()).isEqualTo("certificate/Radius CA");
+        assertThat(onc.path("Certificates").get(0).path("Type").asText()).isEqualTo("Authority");
+        assertThat(eap.path("DomainSuffixMatch")).extracting(JsonNode::asText).containsExactly("radius.example.com");
+        assertThat(eap.has("UseSystemCAs")).isFalse();
+        await().atMost(Duration.ofSeconds(10)).until(() -> states(phone.id()).get("wifi/Staff").state() == SettingState.INSTALLED
+                && states(phone.id()).get("wifi/Lab").state() != SettingState.PENDING);
+        assertThat(states(phone.id()).get("wifi/Lab").state()).isIn(SettingState.FAILED, SettingState.NOT_SUPPORTED);
+        assertThat(states(phone.id()).get("wifi/Lab").reason()).hasValueSatisfying(reason -> assertThat(reason).contains("serverDomains"));
+    }
+
     /** A device enrolled into a group of its own whose policy holds these settings. */
     private record Enrolled(DeviceId id, String name) {
     }

@@ -122,6 +122,18 @@ class AndroidPolicyCompilerTest {
     }
 
     @Test
+    void anEnterpriseNetworkCheckedAloneIsNotRefusedForTheCertificatesTheDevicesOtherSettingsProvide() {
+        Setting staff = new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE", "eapMethod", "PEAP",
+                "trustedServerCertificates", List.of("Radius CA"), "serverDomains", List.of("radius.example.com")));
+        PolicyCompiler.Compiled alone = compiler.compileSetting(staff, false);
+        assertThat(alone.refused()).isEmpty();
+        assertThat(alone.policy().path("openNetworkConfiguration").path("NetworkConfigurations").get(0).path("WiFi").path("EAP")
+                .path("ServerCARefs")).extracting(JsonNode::asText).containsExactly("certificate/Radius CA");
+        assertThat(compiler.compileSetting(new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE",
+                "eapMethod", "PEAP")), false).refused()).as("no domain is wrong whatever else the device has").containsKey("wifi/Staff");
+    }
+
+    @Test
     void anEapTlsIdentityIsAKeyPairAliasAndAPkcs12IdentityItNamesIsRefusedWithTheReason() {
         PolicyCompiler.Compiled compiled = compiler.compile(List.of(
                 new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA3_ENTERPRISE", "eapMethod", "TLS", "identity", "device-1",
