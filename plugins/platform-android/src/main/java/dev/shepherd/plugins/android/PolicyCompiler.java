@@ -47,10 +47,13 @@ public final class PolicyCompiler {
      *        {@code openNetworkConfiguration.NetworkConfigurations[0]}), and {@code applications/<package>}, to the
      *        setting keys that produced them
      * @param refused setting keys Android cannot apply, with the reason
+     * @param nameBasis the policy as it is named: a client identity's PKCS#12 (whose encryption salts differ each time
+     *        it is encoded) replaced by a digest of what it holds, so the same settings keep the same name
      */
-    public record Compiled(ObjectNode policy, Map<String, Set<String>> fields, Map<String, String> refused) {
+    public record Compiled(ObjectNode policy, Map<String, Set<String>> fields, Map<String, String> refused, ObjectNode nameBasis) {
         public Compiled {
             requireNonNull(policy, "policy is null");
+            requireNonNull(nameBasis, "nameBasis is null");
             fields = Map.copyOf(fields);
             refused = Map.copyOf(refused);
         }
@@ -67,7 +70,7 @@ public final class PolicyCompiler {
         public String hash() {
             ObjectMapper canonical = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
             try {
-                byte[] bytes = canonical.writeValueAsBytes(canonical.convertValue(policy, Object.class));
+                byte[] bytes = canonical.writeValueAsBytes(canonical.convertValue(nameBasis, Object.class));
                 return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)).substring(0, 16);
             } catch (IOException | NoSuchAlgorithmException e) {
                 throw new IllegalStateException(e);
@@ -106,7 +109,11 @@ public final class PolicyCompiler {
         ArrayNode networks = json.createArrayNode();
         ArrayNode certificates = json.createArrayNode();
         Optional<Long> timeToLock = Optional.empty();
-        List<Setting> sorted = settings.stream().sorted(Comparator.comparing(Setting::key)).toList();
+        // Certificates first, so the networks know which client identities could be delivered.
+        List<Setting> sorted = settings.stream().sorted(Comparator.comparing((Setting setting) -> !setting.type().equals("certificate"))
+                .thenComparing(Setting::key)).toList();
+        Map<String, String> identityRefusals = new TreeMap<>();
+        Map<Integer, String> identityDigests = new TreeMap<>();
         for (Setting setting : sorted) {
             Map<String, Object> value = setting.value();
             String key = setting.key();
@@ -136,7 +143,7 @@ public final class PolicyCompiler {
                 }
                 case "wifi" -> {
                     try {
-                        ObjectNode network = wifi(key, value, named);
+                        ObjectNode network = wifi(key, value, named, identityRefusals);
                         use(fields, "openNetworkConfiguration.NetworkConfigurations[" + networks.size() + "]", key);
                         networks.add(network);
                     } catch (Refused refusal) {
@@ -144,9 +151,39 @@ public final class PolicyCompiler {
                     }
                 }
                 case "certificate" -> {
+                    String name = String.valueOf(value.get("name"));
+                    if ("PKCS12_IDENTITY".equals(value.get("kind")) && value.get("data") instanceof String data) {
+                        String password = text(value, "password").orElse("");
+                        if (named.complete() && !named.referenced().contains(name)) {
+                            refused.put(key, "Android takes a client identity only with the Wi-Fi network that uses it (ONC "
+                                    + "ClientCertRef); no Wi-Fi setting of the policy names '" + name + "' as its certificate");
+                            continue;
+                        }
+                        if (!named.complete()) {
+                            // Checked alone, as the kernel queues it: its secrets may be withheld there, so the file is
+                            // read only when the device's whole policy is compiled.
+                            continue;
+                        }
+                        String pkcs12;
+                        try {
+                            pkcs12 = OncClientIdentity.reencode(data, password);
+                        } catch (IllegalArgumentException unreadable) {
+                            refused.put(key, unreadable.getMessage());
+                            identityRefusals.put(name, unreadable.getMessage());
+                            continue;
+                        }
+                        identityDigests.put(certificates.size(), Digests.sha256Hex(data + "\u0000" + password));
+                        use(fields, "openNetworkConfiguration.Certificates[" + certificates.size() + "]", key);
+                        ObjectNode certificate = certificates.addObject();
+                        certificate.put("GUID", key);
+                        certificate.put("Type", "Client");
+                        certificate.put("PKCS12", pkcs12);
+                        continue;
+                    }
                     if (!"TRUSTED_ROOT".equals(value.get("kind")) || !(value.get("data") instanceof String data)) {
-                        refused.put(key, "Android Management API policies install trusted root certificates only; client "
-                                + "identities need a certificate-installer app");
+                        identityRefusals.put(name, "the Android Management API cannot request a certificate over SCEP");
+                        refused.put(key, "the Android Management API installs trusted roots, and PKCS#12 identities with the "
+                                + "Wi-Fi network that uses them; it cannot request a certificate over SCEP");
                         continue;
                     }
                     use(fields, "openNetworkConfiguration.Certificates[" + certificates.size() + "]", key);
@@ -230,7 +267,13 @@ public final class PolicyCompiler {
         reporting.put("softwareInfoEnabled", true);
         reporting.put("deviceSettingsEnabled", true);
         reporting.put("applicationReportsEnabled", true);
-        return new Compiled(policy, fields, refused);
+        ObjectNode nameBasis = policy;
+        if (!identityDigests.isEmpty()) {
+            nameBasis = policy.deepCopy();
+            ArrayNode basisCertificates = (ArrayNode) nameBasis.path("openNetworkConfiguration").path("Certificates");
+            identityDigests.forEach((index, digest) -> ((ObjectNode) basisCertificates.get(index)).put("PKCS12", "sha256:" + digest));
+        }
+        return new Compiled(policy, fields, refused, nameBasis);
     }
 
     /**
@@ -303,27 +346,33 @@ public final class PolicyCompiler {
 
     /**
      * The device's certificate settings by name: trusted roots become ONC {@code Certificates} of type
-     * {@code Authority} (GUID: the setting key), which enterprise networks name as their server CA.
+     * {@code Authority} (GUID: the setting key), which enterprise networks name as their server CA; PKCS#12 identities
+     * entries of type {@code Client}, which the networks naming them ({@code referenced}) use as {@code ClientCertRef}.
      */
-    private record Certificates(Map<String, String> rootKeys, Set<String> identities, boolean complete) {
+    private record Certificates(Map<String, String> rootKeys, Map<String, String> clientKeys, Set<String> referenced, boolean complete) {
         /** The certificates of a setting compiled alone: not known, so not judged. */
         static Certificates unknown() {
-            return new Certificates(Map.of(), Set.of(), false);
+            return new Certificates(Map.of(), Map.of(), Set.of(), false);
         }
 
         static Certificates of(List<Setting> settings) {
             Map<String, String> roots = new TreeMap<>();
-            Set<String> identities = new TreeSet<>();
+            Map<String, String> clients = new TreeMap<>();
+            Set<String> referenced = new TreeSet<>();
             for (Setting setting : settings) {
-                if (setting.type().equals("certificate") && setting.value().get("name") instanceof String name) {
-                    if ("TRUSTED_ROOT".equals(setting.value().get("kind")) && setting.value().get("data") instanceof String) {
+                Map<String, Object> value = setting.value();
+                if (setting.type().equals("certificate") && value.get("name") instanceof String name && value.get("data") instanceof String) {
+                    if ("TRUSTED_ROOT".equals(value.get("kind"))) {
                         roots.put(name, setting.key());
-                    } else {
-                        identities.add(name);
+                    } else if ("PKCS12_IDENTITY".equals(value.get("kind"))) {
+                        clients.put(name, setting.key());
                     }
                 }
+                if (setting.type().equals("wifi") && value.get("certificate") instanceof String name) {
+                    referenced.add(name);
+                }
             }
-            return new Certificates(roots, identities, true);
+            return new Certificates(roots, clients, referenced, true);
         }
     }
 
@@ -333,7 +382,7 @@ public final class PolicyCompiler {
      * network names its server's CA ({@code ServerCARefs}) and domain ({@code DomainSuffixMatch}), without which Android
      * refuses it as insecure.
      */
-    private ObjectNode wifi(String key, Map<String, Object> value, Certificates named) throws Refused {
+    private ObjectNode wifi(String key, Map<String, Object> value, Certificates named, Map<String, String> identityRefusals) throws Refused {
         ObjectNode network = json.createObjectNode();
         network.put("GUID", key);
         network.put("Name", String.valueOf(value.get("ssid")));
@@ -350,7 +399,7 @@ public final class PolicyCompiler {
             }
             case "WPA2_ENTERPRISE", "WPA3_ENTERPRISE" -> {
                 wifi.put("Security", "WPA-EAP");
-                wifi.set("EAP", eap(value, named));
+                wifi.set("EAP", eap(value, named, identityRefusals));
             }
             default -> wifi.put("Security", "None");
         }
@@ -362,7 +411,7 @@ public final class PolicyCompiler {
         return network;
     }
 
-    private ObjectNode eap(Map<String, Object> value, Certificates named) throws Refused {
+    private ObjectNode eap(Map<String, Object> value, Certificates named, Map<String, String> identityRefusals) throws Refused {
         ObjectNode eap = json.createObjectNode();
         String method = text(value, "eapMethod").orElse("PEAP");
         boolean tls = method.equals("TLS");
@@ -404,16 +453,25 @@ public final class PolicyCompiler {
         domains.forEach(eap.putArray("DomainSuffixMatch")::add);
         Optional<String> certificate = text(value, "certificate");
         if (tls && certificate.isEmpty()) {
-            throw new Refused("EAP-TLS needs the client's identity: the alias of a key pair installed on the device, in certificate");
+            throw new Refused("EAP-TLS needs the client's identity in certificate: a PKCS#12 identity certificate setting, or the "
+                    + "alias of a key pair installed on the device");
         }
         if (certificate.isPresent()) {
-            if (named.identities().contains(certificate.get()) || named.rootKeys().containsKey(certificate.get())) {
-                throw new Refused("the client identity '" + certificate.get() + "' is a certificate setting; Shepherd delivers "
-                        + "Android client identities only as a key pair already installed on the device (ONC ClientCertType "
-                        + "KeyPairAlias, by a certificate-installer app), so give that key pair's alias in certificate");
+            String name = certificate.get();
+            if (identityRefusals.containsKey(name)) {
+                throw new Refused("its client identity '" + name + "' was refused: " + identityRefusals.get(name));
             }
-            eap.put("ClientCertType", "KeyPairAlias");
-            eap.put("ClientCertKeyPairAlias", certificate.get());
+            if (named.clientKeys().containsKey(name)) {
+                // The identity travels in the same ONC as a Certificates entry of Type Client (OncClientIdentity).
+                eap.put("ClientCertType", "Ref");
+                eap.put("ClientCertRef", named.clientKeys().get(name));
+            } else if (named.rootKeys().containsKey(name)) {
+                throw new Refused("the client identity '" + name + "' is a trusted root, not an identity: name a PKCS#12 identity");
+            } else {
+                // Not a certificate setting of the policy: a key pair installed on the device by other means.
+                eap.put("ClientCertType", "KeyPairAlias");
+                eap.put("ClientCertKeyPairAlias", name);
+            }
         }
         return eap;
     }

@@ -452,17 +452,27 @@ class AndroidManagementIT {
                 new SettingInput("wifi", JSON.readTree("{\"ssid\": \"Staff\", \"security\": \"WPA2_ENTERPRISE\", \"eapMethod\": \"PEAP\", "
                         + "\"identity\": \"alice\", \"password\": \"s3cret-pass\", \"trustedServerCertificates\": [\"Radius CA\"], "
                         + "\"serverDomains\": [\"radius.example.com\"]}")),
-                new SettingInput("wifi", JSON.readTree("{\"ssid\": \"Lab\", \"security\": \"WPA2_ENTERPRISE\", \"eapMethod\": \"TTLS\"}"))));
+                new SettingInput("wifi", JSON.readTree("{\"ssid\": \"Lab\", \"security\": \"WPA2_ENTERPRISE\", \"eapMethod\": \"TTLS\"}")),
+                new SettingInput("certificate", JSON.readTree(JSON.writeValueAsString(Map.of("name", "Phone identity", "kind", "PKCS12_IDENTITY",
+                        "data", TestIdentities.pkcs12("phone-f0f0f1", "p12-secret"), "password", "p12-secret")))),
+                new SettingInput("wifi", JSON.readTree("{\"ssid\": \"Secure\", \"security\": \"WPA3_ENTERPRISE\", \"eapMethod\": \"TLS\", "
+                        + "\"identity\": \"phone-f0f0f1\", \"certificate\": \"Phone identity\", \"serverDomains\": [\"radius.example.com\"]}"))));
         JsonNode onc = appliedPolicy(phone.name()).path("openNetworkConfiguration");
-        assertThat(onc.path("NetworkConfigurations")).hasSize(1);
-        JsonNode eap = onc.path("NetworkConfigurations").get(0).path("WiFi").path("EAP");
+        assertThat(onc.path("NetworkConfigurations")).hasSize(2);
+        JsonNode eap = onc.path("NetworkConfigurations").get(1).path("WiFi").path("EAP");
         assertThat(eap.path("ServerCARefs")).extracting(JsonNode::asText).containsExactly("certificate/Radius CA");
-        assertThat(onc.path("Certificates").get(0).path("GUID").asText()).isEqualTo("certificate/Radius CA");
-        assertThat(onc.path("Certificates").get(0).path("Type").asText()).isEqualTo("Authority");
+        assertThat(onc.path("Certificates").get(1).path("GUID").asText()).isEqualTo("certificate/Radius CA");
+        assertThat(onc.path("Certificates").get(1).path("Type").asText()).isEqualTo("Authority");
+        // The EAP-TLS identity travels with its network, as an ONC client certificate Android can import.
+        JsonNode tls = onc.path("NetworkConfigurations").get(0).path("WiFi").path("EAP");
+        assertThat(tls.path("ClientCertType").asText()).isEqualTo("Ref");
+        assertThat(tls.path("ClientCertRef").asText()).isEqualTo("certificate/Phone identity");
+        assertThat(onc.path("Certificates").get(0).path("Type").asText()).isEqualTo("Client");
+        TestIdentities.assertAndroidImportable(onc.path("Certificates").get(0).path("PKCS12").asText(), "phone-f0f0f1");
         assertThat(eap.path("DomainSuffixMatch")).extracting(JsonNode::asText).containsExactly("radius.example.com");
         assertThat(eap.has("UseSystemCAs")).isFalse();
-        await().atMost(Duration.ofSeconds(10)).until(() -> states(phone.id()).get("wifi/Staff").state() == SettingState.INSTALLED
-                && states(phone.id()).get("wifi/Lab").state() != SettingState.PENDING);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(states(phone.id())).allSatisfy((key, state) ->
+                assertThat(state.state()).as(key + " " + state.reason()).isEqualTo(key.equals("wifi/Lab") ? state.state() : SettingState.INSTALLED)));
         assertThat(states(phone.id()).get("wifi/Lab").state()).isIn(SettingState.FAILED, SettingState.NOT_SUPPORTED);
         assertThat(states(phone.id()).get("wifi/Lab").reason()).hasValueSatisfying(reason -> assertThat(reason).contains("serverDomains"));
     }

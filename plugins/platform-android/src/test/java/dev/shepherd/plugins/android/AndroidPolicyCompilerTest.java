@@ -134,23 +134,54 @@ class AndroidPolicyCompilerTest {
     }
 
     @Test
-    void anEapTlsIdentityIsAKeyPairAliasAndAPkcs12IdentityItNamesIsRefusedWithTheReason() {
-        PolicyCompiler.Compiled compiled = compiler.compile(List.of(
+    void anEapTlsIdentityTravelsAsAnOncClientCertificateAndroidCanImportOrAsAKeyPairAlias() throws Exception {
+        String pkcs12 = TestIdentities.pkcs12("device-1", "p12-password");
+        List<Setting> settings = List.of(
                 new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA3_ENTERPRISE", "eapMethod", "TLS", "identity", "device-1",
                         "certificate", "Device identity", "serverDomains", List.of("radius.example.com"))),
-                new Setting("certificate", "certificate/Device identity", Map.of("name", "Device identity", "kind", "PKCS12_IDENTITY", "data", "AAAA")),
-                new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg=="))), false);
-        assertThat(compiled.refused().get("wifi/Staff")).contains("Device identity").contains("key pair");
-        JsonNode eap = compiler.compile(List.of(
+                new Setting("certificate", "certificate/Device identity", Map.of("name", "Device identity", "kind", "PKCS12_IDENTITY",
+                        "data", pkcs12, "password", "p12-password")),
+                new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg==")));
+        PolicyCompiler.Compiled compiled = compiler.compile(settings, false);
+        assertThat(compiled.refused()).isEmpty();
+        JsonNode onc = compiled.policy().path("openNetworkConfiguration");
+        JsonNode eap = onc.path("NetworkConfigurations").get(0).path("WiFi").path("EAP");
+        assertThat(eap.path("ClientCertType").asText()).isEqualTo("Ref");
+        assertThat(eap.path("ClientCertRef").asText()).isEqualTo("certificate/Device identity");
+        JsonNode client = onc.path("Certificates").get(0);
+        assertThat(client.path("GUID").asText()).isEqualTo("certificate/Device identity");
+        assertThat(client.path("Type").asText()).isEqualTo("Client");
+        assertThat(client.toString()).doesNotContain("p12-password");
+        TestIdentities.assertAndroidImportable(client.path("PKCS12").asText(), "device-1");
+        assertThat(compiled.settingsAt("openNetworkConfiguration", "openNetworkConfiguration.Certificates[0]", ""))
+                .containsExactly("certificate/Device identity");
+        assertThat(compiler.compile(settings, false).hash()).as("the same identity keeps the policy's name").isEqualTo(compiled.hash());
+        assertThat(DiscoveryContract.androidManagement().check("PATCH", "/v1/enterprises/LC01/policies/p", compiled.policy().toString())).isEmpty();
+
+        // A wrong password refuses the identity and the network that needs it, each with the reason.
+        PolicyCompiler.Compiled wrong = compiler.compile(List.of(settings.get(0), new Setting("certificate", "certificate/Device identity",
+                Map.of("name", "Device identity", "kind", "PKCS12_IDENTITY", "data", pkcs12, "password", "not-it")), settings.get(2)), false);
+        assertThat(wrong.refused().get("certificate/Device identity")).contains("cannot be read with its password");
+        assertThat(wrong.refused().get("wifi/Staff")).contains("Device identity");
+        // An identity no network uses has no way onto the device; a SCEP identity none at all.
+        assertThat(compiler.compile(settings.subList(1, 3), false).refused().get("certificate/Device identity")).contains("no Wi-Fi setting");
+        PolicyCompiler.Compiled scep = compiler.compile(List.of(settings.get(0), new Setting("certificate", "certificate/Device identity",
+                Map.of("name", "Device identity", "kind", "SCEP_IDENTITY", "scepUrl", "https://ca.example.com/scep", "subject", "CN=d")),
+                settings.get(2)), false);
+        assertThat(scep.refused().get("certificate/Device identity")).contains("SCEP");
+        assertThat(scep.refused().get("wifi/Staff")).contains("SCEP");
+
+        // A name that is no certificate setting is the alias of a key pair installed on the device by other means.
+        JsonNode alias = compiler.compile(List.of(
                 new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA3_ENTERPRISE", "eapMethod", "TLS", "identity", "device-1",
                         "certificate", "installed-alias", "serverDomains", List.of("radius.example.com"))),
-                new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg=="))), false)
+                settings.get(2)), false)
                 .policy().path("openNetworkConfiguration").path("NetworkConfigurations").get(0).path("WiFi").path("EAP");
-        assertThat(eap.path("Outer").asText()).isEqualTo("EAP-TLS");
-        assertThat(eap.path("ClientCertType").asText()).isEqualTo("KeyPairAlias");
-        assertThat(eap.path("ClientCertKeyPairAlias").asText()).isEqualTo("installed-alias");
-        assertThat(eap.has("Inner")).isFalse();
-        assertThat(eap.has("Password")).isFalse();
+        assertThat(alias.path("Outer").asText()).isEqualTo("EAP-TLS");
+        assertThat(alias.path("ClientCertType").asText()).isEqualTo("KeyPairAlias");
+        assertThat(alias.path("ClientCertKeyPairAlias").asText()).isEqualTo("installed-alias");
+        assertThat(alias.has("Inner")).isFalse();
+        assertThat(alias.has("Password")).isFalse();
     }
 
     @Test
