@@ -2,6 +2,7 @@ package dev.shepherd.plugins.android;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.zxing.BinaryBitmap;
 import com.google.zxing.RGBLuminanceSource;
 import com.google.zxing.common.HybridBinarizer;
@@ -265,8 +266,8 @@ class AndroidManagementIT {
     void retiringOrWipingADeviceDeletesItAtGoogleAndItsLaterReportsChangeNothing() throws Exception {
         DeviceId retired = enrolledDevice("7e7e01");
         String retiredName = kernel.devices().get(retired).orElseThrow().device().hardwareIds().get("amapiDevice");
-        com.fasterxml.jackson.databind.node.ObjectNode staleReport = google.statusReport(retiredName, List.of()).deepCopy();
-        ((com.fasterxml.jackson.databind.node.ObjectNode) staleReport.with("softwareInfo")).put("androidVersion", "99");
+        ObjectNode staleReport = google.statusReport(retiredName, List.of()).deepCopy();
+        ((ObjectNode) staleReport.with("softwareInfo")).put("androidVersion", "99");
         UUID lock = command(retired, "LOCK", Map.of());
         await().atMost(Duration.ofSeconds(10)).until(() -> !google.requests("POST", ":issueCommand").isEmpty());
 
@@ -296,9 +297,7 @@ class AndroidManagementIT {
         assertThat(push("ENROLLMENT", staleReport).statusCode()).isEqualTo(204);
         assertThat(kernel.devices().get(retired).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
         // The retired device's last report, DELETED once it acknowledged the deletion, leaves it as the admin left it.
-        com.fasterxml.jackson.databind.node.ObjectNode acknowledged = staleReport.deepCopy();
-        acknowledged.put("state", "DELETED").put("appliedState", "DELETED");
-        assertThat(push("STATUS_REPORT", acknowledged).statusCode()).isEqualTo(204);
+        assertThat(push("STATUS_REPORT", deleted(staleReport)).statusCode()).isEqualTo(204);
         assertThat(kernel.devices().get(retired).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
         assertThat(kernel.devices().get(wiped).orElseThrow().device().status()).isEqualTo(DeviceStatus.WIPED);
     }
@@ -428,9 +427,7 @@ class AndroidManagementIT {
         // Deleted elsewhere (another console of the enterprise): Google's last report of it says DELETED.
         DeviceId device = enrolledDevice("e0e0e1");
         String name = kernel.devices().get(device).orElseThrow().device().hardwareIds().get("amapiDevice");
-        com.fasterxml.jackson.databind.node.ObjectNode deleted = google.statusReport(name, List.of());
-        deleted.put("state", "DELETED").put("appliedState", "DELETED");
-        assertThat(push("STATUS_REPORT", deleted).statusCode()).isEqualTo(204);
+        assertThat(push("STATUS_REPORT", deleted(google.statusReport(name, List.of()))).statusCode()).isEqualTo(204);
         assertThat(kernel.devices().get(device).orElseThrow().device().status()).isEqualTo(DeviceStatus.WIPED);
 
         // A work profile deleted at Google is removed from the device, which stays the user's: retired, not wiped.
@@ -439,9 +436,7 @@ class AndroidManagementIT {
         JsonNode profile = google.enroll("e0e0e2", google.latestTokenValue(), "PERSONALLY_OWNED", "PROFILE_OWNER");
         assertThat(push("ENROLLMENT", profile).statusCode()).isEqualTo(204);
         DeviceId personal = kernel.devices().idByHardwareId(Platform.ANDROID, "amapiDevice", profile.path("name").asText()).orElseThrow();
-        com.fasterxml.jackson.databind.node.ObjectNode removed = google.statusReport(profile.path("name").asText(), List.of());
-        removed.put("state", "DELETED").put("appliedState", "DELETED");
-        assertThat(push("STATUS_REPORT", removed).statusCode()).isEqualTo(204);
+        assertThat(push("STATUS_REPORT", deleted(google.statusReport(profile.path("name").asText(), List.of()))).statusCode()).isEqualTo(204);
         assertThat(kernel.devices().get(personal).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
     }
 
@@ -475,6 +470,13 @@ class AndroidManagementIT {
                 assertThat(state.state()).as(key + " " + state.reason()).isEqualTo(key.equals("wifi/Lab") ? state.state() : SettingState.INSTALLED)));
         assertThat(states(phone.id()).get("wifi/Lab").state()).isIn(SettingState.FAILED, SettingState.NOT_SUPPORTED);
         assertThat(states(phone.id()).get("wifi/Lab").reason()).hasValueSatisfying(reason -> assertThat(reason).contains("serverDomains"));
+    }
+
+    /** The device's last report once it acknowledged its deletion, as Google publishes it. */
+    private static JsonNode deleted(JsonNode report) {
+        ObjectNode last = report.deepCopy();
+        last.put("state", "DELETED").put("appliedState", "DELETED");
+        return last;
     }
 
     /** A device enrolled into a group of its own whose policy holds these settings. */
