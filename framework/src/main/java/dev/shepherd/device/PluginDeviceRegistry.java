@@ -53,10 +53,20 @@ public final class PluginDeviceRegistry implements DeviceRegistry {
 
     @Override
     public void recordUnenrolled(DeviceId id, String reason) {
-        // A device whose management an admin already ended (retired or wiped) stays as the admin left it.
+        leftManagement(id, DeviceStatus.RETIRED, "unenrolled by the device: " + reason);
+    }
+
+    @Override
+    public void recordWiped(DeviceId id, String reason) {
+        leftManagement(id, DeviceStatus.WIPED, "wiped, as the device's platform reports: " + reason);
+    }
+
+    /** A device that left management on its own; one whose management an admin already ended stays as the admin left it. */
+    private void leftManagement(DeviceId id, DeviceStatus status, String reason) {
         if (devices.get(id).map(device -> device.device().status() != DeviceStatus.RETIRED
-                && device.device().status() != DeviceStatus.WIPED).orElse(false)) {
-            devices.changeStatus(actor, id, DeviceStatus.RETIRED, "unenrolled by the device: " + reason);
+                && device.device().status() != DeviceStatus.WIPED
+                && (status == DeviceStatus.RETIRED || device.device().status() != DeviceStatus.PENDING)).orElse(false)) {
+            devices.changeStatus(actor, id, status, reason);
         }
     }
 

@@ -62,6 +62,19 @@ public interface DeviceRegistry {
     void recordUnenrolled(DeviceId id, String reason);
 
     /**
+     * Records that a device was erased outside Shepherd, as its platform reports it (such as a fully managed Android
+     * device Google reports deleted, which Android follows with a factory reset): it becomes WIPED. A device whose
+     * management an admin already ended stays as the admin left it. A kernel that does not tell the two apart records
+     * it as {@link #recordUnenrolled}.
+     *
+     * @param id the device
+     * @param reason the platform's words
+     */
+    default void recordWiped(DeviceId id, String reason) {
+        recordUnenrolled(id, reason);
+    }
+
+    /**
      * Escrows a disk-encryption recovery key the device reported, such as a Mac's FileVault personal recovery key the
      * plugin decrypted: the kernel keeps it sealed, never logs it, and shows it only to admins entitled to read recovery
      * keys, auditing every read. A key reported again changes nothing; a new one replaces it as the current key and

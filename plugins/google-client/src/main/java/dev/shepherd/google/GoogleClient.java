@@ -130,7 +130,7 @@ public final class GoogleClient {
                 }
                 if (status != 429 && status < 500) {
                     // Recorded as failed by the catch below, which every refusal passes through (the token's too).
-                    throw new GoogleException(status, refusal, false);
+                    throw new GoogleException(status, refusal, false, GoogleErrors.fieldViolations(response.body()));
                 }
                 failure = new GoogleException(status, refusal, true);
                 retryAfter = retryAfter(response);

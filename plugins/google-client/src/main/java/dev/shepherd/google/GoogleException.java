@@ -1,5 +1,8 @@
 package dev.shepherd.google;
 
+import java.io.Serializable;
+import java.util.List;
+
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -14,6 +17,20 @@ public final class GoogleException extends Exception {
 
     private final int status;
     private final boolean retriable;
+    private final List<FieldViolation> fieldViolations;
+
+    /**
+     * One field of the request Google refused, from the {@code google.rpc.BadRequest} detail of its answer.
+     *
+     * @param field the field's path in the request, such as {@code deviceConnectivityManagement.usbDataAccess}
+     * @param description Google's reason
+     */
+    public record FieldViolation(String field, String description) implements Serializable {
+        public FieldViolation {
+            requireNonNull(field, "field is null");
+            requireNonNull(description, "description is null");
+        }
+    }
 
     /**
      * @param status the HTTP status Google answered, 0 when it gave no answer (or was not asked)
@@ -21,9 +38,28 @@ public final class GoogleException extends Exception {
      * @param retriable whether trying again later may succeed
      */
     public GoogleException(int status, String message, boolean retriable) {
+        this(status, message, retriable, List.of());
+    }
+
+    /**
+     * @param status the HTTP status Google answered
+     * @param message what went wrong, for admins
+     * @param retriable whether trying again later may succeed
+     * @param fieldViolations the fields of the request Google named as the reason (its {@code google.rpc.BadRequest})
+     */
+    public GoogleException(int status, String message, boolean retriable, List<FieldViolation> fieldViolations) {
         super(requireNonNull(message, "message is null"));
         this.status = status;
         this.retriable = retriable;
+        this.fieldViolations = List.copyOf(fieldViolations);
+    }
+
+    /**
+     * @return the request's fields Google refused, each with Google's reason; empty when Google named none (or the
+     *         refusal was not Google's)
+     */
+    public List<FieldViolation> fieldViolations() {
+        return fieldViolations;
     }
 
     /** @return the HTTP status Google answered, 0 when it gave no answer (or was not asked) */

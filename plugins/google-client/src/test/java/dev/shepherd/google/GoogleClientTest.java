@@ -114,6 +114,21 @@ class GoogleClientTest {
     }
 
     @Test
+    void theFieldsGoogleRefusedAreTold() {
+        google.answerNext("/v1/things", LoopbackGoogle.Answer.of(400, """
+                {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "Invalid JSON payload received.",
+                  "details": [{"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [
+                    {"field": "usbDataAccess", "description": "Cannot find field."}]}]}}"""));
+
+        GoogleException refused = catchThrowableOfType(GoogleException.class,
+                () -> client.call("PATCH", google.uri("/v1/things"), Optional.of(JSON.createObjectNode()), PATIENT));
+
+        assertThat(refused.status()).isEqualTo(400);
+        assertThat(refused.fieldViolations()).containsExactly(new GoogleException.FieldViolation("usbDataAccess", "Cannot find field."));
+        assertThat(new GoogleException(403, "no", false).fieldViolations()).isEmpty();
+    }
+
+    @Test
     void throttlingWaitsOutRetryAfter() throws Exception {
         google.answerNext("/v1/things", new LoopbackGoogle.Answer(429, Map.of("Retry-After", "1"), "{\"error\":{\"code\":429,\"message\":\"Quota exceeded\",\"status\":\"RESOURCE_EXHAUSTED\"}}"));
 

@@ -85,6 +85,11 @@ public final class Amapi {
                 + "&enterpriseToken=" + encode(enterpriseToken), Optional.of(enterprise), Patience.INTERACTIVE);
     }
 
+    /** {@code enterprises.get}: whether the enterprise exists and this service account may manage it. */
+    public JsonNode getEnterprise(String enterprise) throws GoogleException {
+        return call("GET", "/v1/" + name(enterprise), Optional.empty(), Patience.INTERACTIVE);
+    }
+
     /** {@code enterprises.enrollmentTokens.create}. */
     public JsonNode createEnrollmentToken(String enterprise, JsonNode token) throws GoogleException {
         return call("POST", "/v1/" + name(enterprise) + "/enrollmentTokens", Optional.of(token), Patience.INTERACTIVE);

@@ -4,11 +4,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shepherd.api.command.Command;
 
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
 
@@ -49,9 +52,16 @@ public final class AndroidCommands {
         }
     }
 
-    /** Command types a RAW command may issue; the rest have kernel commands or are not device commands at all. */
-    static final Set<String> RAW_TYPES = Set.of("CLEAR_APP_DATA", "RELINQUISH_OWNERSHIP", "REQUEST_DEVICE_INFO", "LOCK", "REBOOT",
+    /**
+     * Command types a RAW command may issue: the {@code Command.type} values of androidmanagement v1 (discovery
+     * revision 20240808) that are device commands.
+     */
+    static final Set<String> RAW_TYPES = Set.of("CLEAR_APP_DATA", "RELINQUISH_OWNERSHIP", "LOCK", "REBOOT",
             "RESET_PASSWORD", "START_LOST_MODE", "STOP_LOST_MODE");
+    /** Android's shortest screen-lock password (LockPatternUtils.MIN_LOCK_PASSWORD_SIZE). */
+    static final int MIN_PASSWORD_LENGTH = 4;
+    /** Android 14 refuses a numeric new password shorter than this with INVALID_VALUE (AMAPI {@code Command.newPassword}). */
+    static final int MIN_NUMERIC_PASSWORD_LENGTH = 6;
 
     private final ObjectMapper json = new ObjectMapper();
 
@@ -71,6 +81,10 @@ public final class AndroidCommands {
                 Optional<String> passcode = text(parameters, "passcode");
                 if (passcode.isEmpty()) {
                     return new Refuse("RESET_PASSCODE needs the new passcode in the parameter 'passcode'");
+                }
+                Optional<String> tooShort = tooShort(passcode.get());
+                if (tooShort.isPresent()) {
+                    return new Refuse(tooShort.get());
                 }
                 native_.put("newPassword", passcode.get());
                 native_.putArray("resetPasswordFlags").add("REQUIRE_ENTRY");
@@ -123,14 +137,75 @@ public final class AndroidCommands {
                 if (!RAW_TYPES.contains(type)) {
                     return new Refuse("the Android Management API has no device command " + type + "; one of " + RAW_TYPES.stream().sorted().toList());
                 }
-                return new Issue(json.valueToTree(raw));
+                if (raw.get("newPassword") instanceof String password && tooShort(password).isPresent()) {
+                    return new Refuse(tooShort(password).get());
+                }
+                ObjectNode issued = json.valueToTree(raw);
+                if (issued.has("duration")) {
+                    Optional<String> duration = googleDuration(issued.get("duration").isNumber() ? issued.get("duration").numberValue()
+                            : issued.get("duration").asText());
+                    if (duration.isEmpty()) {
+                        return new Refuse(DURATION_FORMAT);
+                    }
+                    issued.put("duration", duration.get());
+                }
+                return new Issue(issued);
             }
             default -> {
                 return new Refuse("the Android Management API has no equivalent of " + command.type());
             }
         }
-        text(parameters, "duration").ifPresent(duration -> native_.put("duration", duration));
+        if (parameters.get("duration") != null) {
+            Optional<String> duration = googleDuration(parameters.get("duration"));
+            if (duration.isEmpty()) {
+                return new Refuse(DURATION_FORMAT);
+            }
+            native_.put("duration", duration.get());
+        }
         return new Issue(native_);
+    }
+
+    private static final String DURATION_FORMAT = "duration: how long the command stays valid, as ISO-8601 (PT10M), "
+            + "seconds (600) or Google's format (600s), and positive";
+    private static final Pattern GOOGLE_DURATION = Pattern.compile("(\\d{1,12})(\\.\\d{1,9})?s");
+
+    /**
+     * A duration as the Android Management API takes it ({@code google-duration}: seconds with an {@code s}, such as
+     * {@code 600s}), from ISO-8601, a number of seconds, or that format already.
+     *
+     * @return empty when it is none of those, or not positive
+     */
+    static Optional<String> googleDuration(Object value) {
+        Duration duration;
+        if (value instanceof Number number) {
+            duration = Duration.ofSeconds(number.longValue());
+        } else if (value instanceof String text && GOOGLE_DURATION.matcher(text.trim()).matches()) {
+            return Optional.of(text.trim());
+        } else if (value instanceof String text) {
+            try {
+                duration = Duration.parse(text.trim());
+            } catch (DateTimeParseException e) {
+                return Optional.empty();
+            }
+        } else {
+            return Optional.empty();
+        }
+        if (duration.isNegative() || duration.isZero()) {
+            return Optional.empty();
+        }
+        return Optional.of(duration.getSeconds() + (duration.getNano() == 0 ? "" : String.format(".%09d", duration.getNano())) + "s");
+    }
+
+    /** @return why Android would refuse this new password, if it would */
+    private static Optional<String> tooShort(String password) {
+        if (password.length() < MIN_PASSWORD_LENGTH) {
+            return Optional.of("Android requires a password of at least " + MIN_PASSWORD_LENGTH + " characters");
+        }
+        if (password.chars().allMatch(Character::isDigit) && password.length() < MIN_NUMERIC_PASSWORD_LENGTH) {
+            return Optional.of("Android 14 and later refuse a numeric password (PIN) shorter than " + MIN_NUMERIC_PASSWORD_LENGTH
+                    + " digits; use a longer PIN or one with letters");
+        }
+        return Optional.empty();
     }
 
     private static Optional<String> text(Map<String, Object> parameters, String name) {

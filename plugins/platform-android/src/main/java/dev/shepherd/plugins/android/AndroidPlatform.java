@@ -68,7 +68,7 @@ public final class AndroidPlatform implements PlatformSupport {
     /** The policy fragment the setting alone compiles to; the device gets it merged into its one policy. */
     @Override
     public List<NativePayload> compile(Device device, Setting setting) {
-        PolicyCompiler.Compiled compiled = compiler.compile(List.of(setting), devicePolicies.workProfile(device));
+        PolicyCompiler.Compiled compiled = compiler.compileSetting(setting, devicePolicies.workProfile(device));
         if (compiled.refused().containsKey(setting.key())) {
             return List.of();
         }
@@ -111,7 +111,7 @@ public final class AndroidPlatform implements PlatformSupport {
             }
             @SuppressWarnings("unchecked")
             Setting setting = new Setting(type, key, (Map<String, Object>) value);
-            PolicyCompiler.Compiled compiled = compiler.compile(List.of(setting), workProfile);
+            PolicyCompiler.Compiled compiled = compiler.compileSetting(setting, workProfile);
             if (compiled.refused().containsKey(key)) {
                 return CommandTranslation.refused(compiled.refused().get(key));
             }

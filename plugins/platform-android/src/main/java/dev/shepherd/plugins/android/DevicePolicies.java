@@ -8,6 +8,7 @@ import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.policy.PolicyService;
+import dev.shepherd.api.policy.Setting;
 import dev.shepherd.api.policy.SettingState;
 import dev.shepherd.google.GoogleException;
 import jakarta.inject.Inject;
@@ -17,7 +18,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -36,6 +39,9 @@ public final class DevicePolicies {
     private static final String POLICY_PREFIX = "policy/";
     private static final String DEVICE_POLICY_PREFIX = "device-policy/";
     private static final String MODE_PREFIX = "mode/";
+    private static final String GOOGLE_REFUSED_PREFIX = "google-refused/";
+    /** How often a policy Google refused field by field is patched again without the settings it blamed. */
+    static final int MAX_REFUSAL_ROUNDS = 3;
 
     /** @param policyName the policy the device now has; @param refused settings Android cannot apply, with reasons */
     public record Applied(String policyName, Map<String, String> refused) {
@@ -63,18 +69,72 @@ public final class DevicePolicies {
      * @param amapiName its AMAPI resource name
      */
     public Applied apply(Device device, String amapiName) throws GoogleException {
-        PolicyCompiler.Compiled compiled = compiler.compile(policies.effectivePolicy(device.id()).settings(), workProfile(device));
-        String hash = compiled.hash();
-        String policyName = enterprises.require() + "/policies/shepherd-" + hash;
-        if (storage.get(POLICY_PREFIX + hash).isEmpty()) {
-            amapi.patchPolicy(policyName, compiled.policy(), Amapi.Patience.BACKGROUND);
-            storage.put(POLICY_PREFIX + hash, write(compiled.fields()));
+        List<Setting> settings = policies.effectivePolicy(device.id()).settings();
+        boolean workProfile = workProfile(device);
+        PolicyCompiler.Compiled compiled = compiler.compile(settings, workProfile);
+        // What Google refused of this very policy before: its settings are left out at once rather than refused again.
+        String fullHash = compiled.hash();
+        Map<String, String> refusedByGoogle = new LinkedHashMap<>(storage.get(GOOGLE_REFUSED_PREFIX + fullHash).map(this::readReasons).orElse(Map.of()));
+        if (!refusedByGoogle.isEmpty()) {
+            compiled = compiler.compile(without(settings, refusedByGoogle.keySet()), workProfile);
         }
+        String policyName;
+        for (int round = 0; ; round++) {
+            String hash = compiled.hash();
+            policyName = enterprises.require() + "/policies/shepherd-" + hash;
+            if (storage.get(POLICY_PREFIX + hash).isPresent()) {
+                break;
+            }
+            try {
+                amapi.patchPolicy(policyName, compiled.policy(), Amapi.Patience.BACKGROUND);
+                storage.put(POLICY_PREFIX + hash, write(compiled.fields()));
+                break;
+            } catch (GoogleException e) {
+                Map<String, String> blamed = blame(compiled, e);
+                if (e.retriable() || blamed.isEmpty() || round + 1 >= MAX_REFUSAL_ROUNDS) {
+                    throw e;
+                }
+                // One refused field must not cost the device every other setting: patch again without the settings
+                // Google's refusal names, and tell those settings why.
+                refusedByGoogle.putAll(blamed);
+                storage.put(GOOGLE_REFUSED_PREFIX + fullHash, writeReasons(refusedByGoogle));
+                compiled = compiler.compile(without(settings, refusedByGoogle.keySet()), workProfile);
+            }
+        }
+        refusedByGoogle.forEach((key, reason) -> policies.reportActual(device.id(), key, SettingState.FAILED, Optional.of(reason)));
         if (!storage.get(DEVICE_POLICY_PREFIX + device.id()).map(DevicePolicies::text).orElse("").equals(policyName)) {
             amapi.patchDevice(amapiName, "policyName", json.createObjectNode().put("policyName", policyName));
             storage.put(DEVICE_POLICY_PREFIX + device.id(), policyName.getBytes(StandardCharsets.UTF_8));
         }
-        return new Applied(policyName, compiled.refused());
+        Map<String, String> refused = new LinkedHashMap<>(compiled.refused());
+        refused.putAll(refusedByGoogle);
+        return new Applied(policyName, refused);
+    }
+
+    /**
+     * The settings a refusal of {@code policies.patch} is about: each field Google names in its
+     * {@code google.rpc.BadRequest} traced to the setting that produced it, with Google's reason.
+     *
+     * @return empty when Google named no field, or one no setting of Shepherd's produced
+     */
+    static Map<String, String> blame(PolicyCompiler.Compiled compiled, GoogleException refusal) {
+        Map<String, String> blamed = new LinkedHashMap<>();
+        for (GoogleException.FieldViolation violation : refusal.fieldViolations()) {
+            // Google names a field of the request body, at times from the request message ("policy.").
+            String field = violation.field().startsWith("policy.") ? violation.field().substring("policy.".length()) : violation.field();
+            String topLevel = field.split("[.\\[]", 2)[0];
+            Set<String> keys = compiled.settingsAt(topLevel, field, "");
+            if (keys.isEmpty()) {
+                return Map.of(); // not a part of any one setting: the whole policy stands refused
+            }
+            String reason = "Google refused " + field + ": " + (violation.description().isBlank() ? refusal.getMessage() : violation.description());
+            keys.forEach(key -> blamed.merge(key, reason, (a, b) -> a + "; " + b));
+        }
+        return blamed;
+    }
+
+    private static List<Setting> without(List<Setting> settings, Set<String> keys) {
+        return settings.stream().filter(setting -> !keys.contains(setting.key())).toList();
     }
 
     /**
@@ -84,7 +144,7 @@ public final class DevicePolicies {
      * @return the baseline policy's name
      */
     public String baseline() throws GoogleException {
-        PolicyCompiler.Compiled compiled = compiler.compile(java.util.List.of(), false);
+        PolicyCompiler.Compiled compiled = compiler.compile(List.of(), false);
         String name = enterprises.require() + "/policies/shepherd-baseline";
         String marker = POLICY_PREFIX + "baseline-" + compiled.hash();
         if (storage.get(marker).isEmpty()) {
@@ -124,13 +184,10 @@ public final class DevicePolicies {
         Map<String, String> failed = new HashMap<>();
         Set<String> pending = new LinkedHashSet<>();
         for (JsonNode detail : report.path("nonComplianceDetails")) {
-            String field = detail.path("settingName").asText("");
-            String packageName = detail.path("packageName").asText("");
-            Set<String> keys = fields.getOrDefault(packageName.isBlank() ? field : field + "/" + packageName,
-                    fields.getOrDefault(field, Set.of()));
-            String reason = detail.path("nonComplianceReason").asText("");
+            Set<String> keys = PolicyCompiler.settingsAt(fields, detail.path("settingName").asText(""), detail.path("fieldPath").asText(""),
+                    detail.path("packageName").asText(""));
             for (String key : keys) {
-                if ("PENDING".equals(reason)) {
+                if (pending(detail)) {
                     pending.add(key);
                 } else {
                     failed.merge(key, describe(detail), (a, b) -> a + "; " + b);
@@ -146,6 +203,16 @@ public final class DevicePolicies {
                 policies.reportActual(device, key, SettingState.INSTALLED, Optional.empty());
             }
         });
+    }
+
+    /**
+     * A setting still being applied rather than failed: Android's PENDING ("expected to be applied shortly"), and an
+     * app whose installation or update is in progress (installationFailureReason IN_PROGRESS).
+     */
+    private static boolean pending(JsonNode detail) {
+        String reason = detail.path("nonComplianceReason").asText("");
+        return reason.equals("PENDING") || (reason.equals("APP_NOT_INSTALLED") || reason.equals("APP_NOT_UPDATED"))
+                && detail.path("installationFailureReason").asText("").equals("IN_PROGRESS");
     }
 
     private static String describe(JsonNode detail) {
@@ -176,6 +243,22 @@ public final class DevicePolicies {
     private Map<String, Set<String>> read(byte[] bytes) {
         try {
             return json.readValue(bytes, new TypeReference<Map<String, Set<String>>>() { });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private byte[] writeReasons(Map<String, String> reasons) {
+        try {
+            return json.writeValueAsBytes(reasons);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private Map<String, String> readReasons(byte[] bytes) {
+        try {
+            return json.readValue(bytes, new TypeReference<LinkedHashMap<String, String>>() { });
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

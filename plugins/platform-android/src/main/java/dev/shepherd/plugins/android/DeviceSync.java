@@ -58,6 +58,10 @@ public final class DeviceSync {
         String model = hardware.path("model").asText("");
         String osVersion = report.path("softwareInfo").path("androidVersion").asText("");
         Optional<Device> known = registry.findByHardwareId(Platform.ANDROID, HARDWARE_ID, name);
+        boolean deleted = "DELETED".equals(report.path("state").asText("")) || "DELETED".equals(report.path("appliedState").asText(""));
+        if (deleted && known.isEmpty()) {
+            return Optional.empty(); // a device Google deleted before Shepherd knew it
+        }
         if (known.isEmpty()) {
             Optional<String> token = enrollment.shepherdToken(report.path("enrollmentTokenData").asText(""));
             if (token.isEmpty()) {
@@ -79,6 +83,17 @@ public final class DeviceSync {
         if (device.status() == DeviceStatus.RETIRED || device.status() == DeviceStatus.WIPED) {
             // Google forgets a device once it is deleted; a late or replayed report of it changes nothing here.
             log.info("Ignored a report of device {}, whose management has ended", name);
+            return Optional.empty();
+        }
+        if (deleted) {
+            // Google publishes DELETED in the device's last report once it acknowledged its deletion (devices.delete,
+            // whoever called it): a fully managed device is factory reset then, a work profile removed.
+            if (devicePolicies.workProfile(device)) {
+                registry.recordUnenrolled(device.id(), "Google reports the device deleted: its work profile was removed");
+            } else {
+                registry.recordWiped(device.id(), "Google reports the device deleted: Android factory resets a fully managed device");
+            }
+            log.info("Android device {} ({}) was deleted at Google", name, device.id());
             return Optional.empty();
         }
         if (report.hasNonNull("managementMode")) {
@@ -140,6 +155,10 @@ public final class DeviceSync {
         }
         if (settings.path("isEncrypted").isBoolean()) {
             facts.put("storage.encrypted", String.valueOf(settings.path("isEncrypted").asBoolean()));
+        }
+        // The rest of the device-settings report, as Android states it.
+        for (String field : new String[] {"encryptionStatus", "adbEnabled", "developmentSettingsEnabled", "unknownSourcesEnabled", "verifyAppsEnabled"}) {
+            put(facts, "android." + field, settings.path(field));
         }
         if (report.has("nonComplianceDetails") || report.has("policyCompliant")) {
             boolean passwordFailing = false;

@@ -109,7 +109,15 @@ public final class EnterpriseEndpoint implements AdminEndpoint {
         if (!name.matches("enterprises/[A-Za-z0-9_-]+")) {
             return JsonResponses.problem(400, "Bad request", "name: an enterprise's resource name, such as enterprises/LC01abcd.");
         }
-        enterprises.bind(name);
+        try {
+            enterprises.bind(name);
+        } catch (GoogleException e) {
+            if (e.status() == 404) {
+                return JsonResponses.problem(404, "Not found", "Google knows no enterprise " + name + ": check its ID in the "
+                        + "Google Admin console or the Play EMM console; nothing was bound.");
+            }
+            return Problems.google(e);
+        }
         log.info("{} bound Android Enterprise {}", request.adminUsername(), name);
         return JsonResponses.json(200, status());
     }

@@ -109,9 +109,19 @@ public final class Enterprises {
         return name;
     }
 
-    /** Binds an enterprise that exists already, such as one made for this project before. */
-    public void bind(String enterpriseName) {
-        storage.put(ENTERPRISE_KEY, requireNonNull(enterpriseName, "enterpriseName is null").getBytes(StandardCharsets.UTF_8));
+    /**
+     * Binds an enterprise that exists already, such as one made for this project before, once Google confirms it
+     * ({@code enterprises.get}) so that a mistyped ID is refused at once rather than failing every device later.
+     *
+     * @throws GoogleException when Google does not know the enterprise (404) or refuses this service account
+     */
+    public void bind(String enterpriseName) throws GoogleException {
+        requireNonNull(enterpriseName, "enterpriseName is null");
+        JsonNode enterprise = amapi.getEnterprise(enterpriseName);
+        if (!enterpriseName.equals(enterprise.path("name").asText(enterpriseName))) {
+            throw new GoogleException(200, "Google answered for " + enterprise.path("name").asText() + " when asked for " + enterpriseName, false);
+        }
+        storage.put(ENTERPRISE_KEY, enterpriseName.getBytes(StandardCharsets.UTF_8));
     }
 
     /** Forgets the binding (the enterprise itself stays at Google until an admin deletes it there). */

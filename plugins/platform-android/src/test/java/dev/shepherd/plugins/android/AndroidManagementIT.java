@@ -2,6 +2,7 @@ package dev.shepherd.plugins.android;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.zxing.BinaryBitmap;
 import com.google.zxing.RGBLuminanceSource;
 import com.google.zxing.common.HybridBinarizer;
@@ -113,6 +114,7 @@ class AndroidManagementIT {
     void stop() {
         server.close();
         google.close();
+        assertThat(google.violations()).as("requests Google's discovery document refuses").isEmpty();
     }
 
     @Test
@@ -264,8 +266,8 @@ class AndroidManagementIT {
     void retiringOrWipingADeviceDeletesItAtGoogleAndItsLaterReportsChangeNothing() throws Exception {
         DeviceId retired = enrolledDevice("7e7e01");
         String retiredName = kernel.devices().get(retired).orElseThrow().device().hardwareIds().get("amapiDevice");
-        com.fasterxml.jackson.databind.node.ObjectNode staleReport = google.statusReport(retiredName, List.of()).deepCopy();
-        ((com.fasterxml.jackson.databind.node.ObjectNode) staleReport.with("softwareInfo")).put("androidVersion", "99");
+        ObjectNode staleReport = google.statusReport(retiredName, List.of()).deepCopy();
+        ((ObjectNode) staleReport.with("softwareInfo")).put("androidVersion", "99");
         UUID lock = command(retired, "LOCK", Map.of());
         await().atMost(Duration.ofSeconds(10)).until(() -> !google.requests("POST", ":issueCommand").isEmpty());
 
@@ -294,6 +296,212 @@ class AndroidManagementIT {
         assertThat(google.requests("DELETE", "/devices/7e7e02").get(0).query()).containsEntry("wipeDataFlags", "WIPE_EXTERNAL_STORAGE");
         assertThat(push("ENROLLMENT", staleReport).statusCode()).isEqualTo(204);
         assertThat(kernel.devices().get(retired).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
+        // The retired device's last report, DELETED once it acknowledged the deletion, leaves it as the admin left it.
+        assertThat(push("STATUS_REPORT", deleted(staleReport)).statusCode()).isEqualTo(204);
+        assertThat(kernel.devices().get(retired).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
+        assertThat(kernel.devices().get(wiped).orElseThrow().device().status()).isEqualTo(DeviceStatus.WIPED);
+    }
+
+    @Test
+    void aFieldGoogleRefusesFailsOnlyTheSettingThatProducedItAndEveryOtherSettingStillApplies() throws Exception {
+        // A raw Android payload with a field the Policy does not have (USB data access belongs under
+        // deviceConnectivityManagement): Google refuses the whole patch with a BadRequest naming the field.
+        Enrolled phone = enrolledWith("b0b0b1", List.of(
+                new SettingInput("restrictions", JSON.readTree("{\"allowCamera\": false, \"allowUsbStorage\": false}")),
+                new SettingInput("raw_payload", JSON.readTree("{\"platform\": \"android\", \"identifier\": \"usb\", "
+                        + "\"contentType\": \"application/json\", \"content\": \"{\\\"usbDataAccess\\\": \\\"DISALLOW_USB_DATA_TRANSFER\\\"}\"}")),
+                new SettingInput("wifi", JSON.readTree("{\"ssid\": \"Corp\", \"security\": \"WPA2_PERSONAL\", \"password\": \"correct horse\"}"))));
+
+        JsonNode applied = appliedPolicy(phone.name());
+        assertThat(applied.has("usbDataAccess")).isFalse();
+        assertThat(applied.path("cameraAccess").asText()).isEqualTo("CAMERA_ACCESS_DISABLED");
+        assertThat(applied.path("deviceConnectivityManagement").path("usbDataAccess").asText()).isEqualTo("DISALLOW_USB_FILE_TRANSFER");
+        assertThat(applied.path("openNetworkConfiguration").path("NetworkConfigurations").get(0).path("WiFi").path("SSID").asText()).isEqualTo("Corp");
+        assertThat(google.violations()).as("the refusal the payload provoked, and no other")
+                .singleElement().asString().contains("PATCH /v1/" + LocalAmapi.ENTERPRISE + "/policies/shepherd-").contains("usbDataAccess");
+        google.clearViolations();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> states(phone.id()).get("raw_payload/usb").state() == SettingState.FAILED);
+        assertThat(states(phone.id()).get("raw_payload/usb").reason()).hasValueSatisfying(reason -> assertThat(reason)
+                .contains("Google refused usbDataAccess").contains("Unknown name"));
+        push("STATUS_REPORT", google.statusReport(phone.name(), List.of()));
+        Map<String, DeviceSettingState> states = states(phone.id());
+        assertThat(states.get("restrictions").state()).isEqualTo(SettingState.INSTALLED);
+        assertThat(states.get("wifi/Corp").state()).isEqualTo(SettingState.INSTALLED);
+        assertThat(states.get("raw_payload/usb").state()).isEqualTo(SettingState.FAILED);
+
+        // Google's refusal of a value (which no discovery document shows) is attributed to its setting the same way.
+        google.refuseFieldNext(request -> request.method().equals("PATCH") && request.body().contains("ALLOWLIST"),
+                "personalUsagePolicies.personalPlayStoreMode", "personalApplications must list the allowed apps when the mode is ALLOWLIST");
+        Enrolled other = enrolledWith("b0b0b2", List.of(
+                new SettingInput("restrictions", JSON.readTree("{\"allowScreenCapture\": false}")),
+                new SettingInput("android.personal_usage", JSON.readTree("{\"personalPlayStoreMode\": \"ALLOWLIST\"}"))));
+        JsonNode second = appliedPolicy(other.name());
+        assertThat(second.path("screenCaptureDisabled").asBoolean()).isTrue();
+        assertThat(second.has("personalUsagePolicies")).isFalse();
+        await().atMost(Duration.ofSeconds(10)).until(() -> states(other.id()).get(AndroidSettingTypes.PERSONAL_USAGE).state() == SettingState.FAILED);
+        assertThat(states(other.id()).get(AndroidSettingTypes.PERSONAL_USAGE).reason()).hasValueSatisfying(reason -> assertThat(reason)
+                .contains("personalUsagePolicies.personalPlayStoreMode").contains("personalApplications must list"));
+        assertThat(states(other.id()).get("restrictions").state()).isNotEqualTo(SettingState.FAILED);
+    }
+
+    @Test
+    void nonComplianceIsTracedToTheExactSettingAndFieldAndAnAppBeingInstalledIsPending() throws Exception {
+        Enrolled phone = enrolledWith("c0c0c1", List.of(
+                new SettingInput("wifi", JSON.readTree("{\"ssid\": \"Guest\", \"security\": \"WPA2_PERSONAL\", \"password\": \"guest-pass-1\"}")),
+                new SettingInput("wifi", JSON.readTree("{\"ssid\": \"Staff\", \"security\": \"WPA2_PERSONAL\", \"password\": \"staff-pass-1\"}")),
+                new SettingInput("android.application", JSON.readTree("{\"packageName\": \"com.example.mail\", \"installType\": \"FORCE_INSTALLED\"}")),
+                new SettingInput("restrictions", JSON.readTree("{\"allowDeveloperMode\": false}"))));
+        JsonNode applied = appliedPolicy(phone.name());
+        // Reporting is switched on so that compliance facts and the app inventory arrive.
+        JsonNode reporting = applied.path("statusReportingSettings");
+        assertThat(reporting.path("deviceSettingsEnabled").asBoolean()).isTrue();
+        assertThat(reporting.path("softwareInfoEnabled").asBoolean()).isTrue();
+        assertThat(reporting.path("applicationReportsEnabled").asBoolean()).isTrue();
+        assertThat(google.policy(LocalAmapi.ENTERPRISE + "/policies/shepherd-baseline").orElseThrow().path("statusReportingSettings")
+                .path("applicationReportsEnabled").asBoolean()).isTrue();
+        assertThat(applied.path("advancedSecurityOverrides").path("developerSettings").asText()).isEqualTo("DEVELOPER_SETTINGS_DISABLED");
+        await().atMost(Duration.ofSeconds(10)).until(() -> states(phone.id()).size() == 4
+                && states(phone.id()).values().stream().allMatch(state -> state.state() == SettingState.INSTALLED));
+
+        push("STATUS_REPORT", google.statusReport(phone.name(), List.of(
+                Map.of("settingName", "applications", "packageName", "com.example.mail", "nonComplianceReason", "APP_NOT_INSTALLED",
+                        "installationFailureReason", "IN_PROGRESS"),
+                Map.of("settingName", "openNetworkConfiguration", "fieldPath", "openNetworkConfiguration.NetworkConfigurations[1].WiFi.Passphrase",
+                        "nonComplianceReason", "INVALID_VALUE", "specificNonComplianceReason", "ONC_WIFI_INVALID_VALUE"))));
+        Map<String, DeviceSettingState> states = states(phone.id());
+        assertThat(states.get("android.application/com.example.mail").state()).as("still installing").isEqualTo(SettingState.PENDING);
+        assertThat(states.get("wifi/Staff").state()).isEqualTo(SettingState.FAILED);
+        assertThat(states.get("wifi/Staff").reason()).hasValueSatisfying(reason -> assertThat(reason)
+                .contains("openNetworkConfiguration.NetworkConfigurations[1].WiFi.Passphrase").contains("INVALID_VALUE").contains("ONC_WIFI_INVALID_VALUE"));
+        assertThat(states.get("wifi/Guest").state()).as("the other network of the same policy field").isEqualTo(SettingState.INSTALLED);
+        assertThat(states.get("restrictions").state()).isEqualTo(SettingState.INSTALLED);
+        assertThat(kernel.devices().inventory(phone.id())).containsEntry("passcode.present", "true").containsEntry("storage.encrypted", "true")
+                .containsEntry("app.com.android.chrome", "125.0");
+
+        // The installation failing for good is a failure, with the device's reason.
+        push("STATUS_REPORT", google.statusReport(phone.name(), List.of(
+                Map.of("settingName", "applications", "packageName", "com.example.mail", "nonComplianceReason", "APP_NOT_INSTALLED",
+                        "installationFailureReason", "NOT_APPROVED"))));
+        assertThat(states(phone.id()).get("android.application/com.example.mail").state()).isEqualTo(SettingState.FAILED);
+        assertThat(states(phone.id()).get("android.application/com.example.mail").reason()).hasValueSatisfying(reason -> assertThat(reason)
+                .contains("com.example.mail").contains("NOT_APPROVED"));
+        assertThat(states(phone.id()).get("wifi/Staff").state()).isEqualTo(SettingState.INSTALLED);
+    }
+
+    @Test
+    void bindingAnEnterpriseAsksGoogleWhetherItExists() throws Exception {
+        HttpResponse<String> missing = admin("PUT", "/api/v1/plugins/android/enterprise", "{\"name\": \"enterprises/LC99missing\"}");
+        assertThat(missing.statusCode()).as(missing.body()).isEqualTo(404);
+        assertThat(missing.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/problem+json");
+        assertThat(missing.body()).contains("enterprises/LC99missing");
+        assertThat(enterprise().path("enterprise").asText()).as("nothing was bound").isEqualTo(LocalAmapi.ENTERPRISE);
+        assertThat(google.requests("GET", "/v1/enterprises/LC99missing")).hasSize(1);
+
+        google.existingEnterprise("enterprises/LC02other");
+        HttpResponse<String> other = admin("PUT", "/api/v1/plugins/android/enterprise", "{\"name\": \"enterprises/LC02other\"}");
+        assertThat(other.statusCode()).as(other.body()).isEqualTo(200);
+        assertThat(enterprise().path("enterprise").asText()).isEqualTo("enterprises/LC02other");
+    }
+
+    @Test
+    void commandDurationsAreGoogleDurationsAndTooShortPasswordsAreRefusedWhenIssued() throws Exception {
+        DeviceId device = enrolledDevice("d0d0d1");
+        UUID lock = command(device, "LOCK", Map.of("duration", "PT10M"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> !google.requests("POST", ":issueCommand").isEmpty());
+        assertThat(google.requests("POST", ":issueCommand").get(0).json().path("duration").asText()).isEqualTo("600s");
+        assertThat(state(lock)).isEqualTo(CommandState.SENT);
+
+        HttpResponse<String> shortPin = admin("POST", "/api/v1/devices/" + device + "/commands",
+                JSON.writeValueAsString(Map.of("type", "RESET_PASSCODE", "parameters", Map.of("passcode", "1234"))));
+        assertThat(shortPin.statusCode()).as(shortPin.body()).isBetween(400, 499);
+        assertThat(shortPin.body()).contains("shorter than 6");
+        HttpResponse<String> badDuration = admin("POST", "/api/v1/devices/" + device + "/commands",
+                JSON.writeValueAsString(Map.of("type", "LOCK", "parameters", Map.of("duration", "ten minutes"))));
+        assertThat(badDuration.statusCode()).as(badDuration.body()).isBetween(400, 499);
+        assertThat(google.requests("POST", ":issueCommand")).hasSize(1);
+    }
+
+    @Test
+    void aDeviceGoogleReportsDeletedLeavesManagementWipedWhenFullyManaged() throws Exception {
+        // Deleted elsewhere (another console of the enterprise): Google's last report of it says DELETED.
+        DeviceId device = enrolledDevice("e0e0e1");
+        String name = kernel.devices().get(device).orElseThrow().device().hardwareIds().get("amapiDevice");
+        assertThat(push("STATUS_REPORT", deleted(google.statusReport(name, List.of()))).statusCode()).isEqualTo(204);
+        assertThat(kernel.devices().get(device).orElseThrow().device().status()).isEqualTo(DeviceStatus.WIPED);
+
+        // A work profile deleted at Google is removed from the device, which stays the user's: retired, not wiped.
+        String secret = enrollmentSecret("PERSONAL", Optional.empty());
+        assertThat(server.get("/enroll/" + secret + "?platform=android").statusCode()).isEqualTo(200);
+        JsonNode profile = google.enroll("e0e0e2", google.latestTokenValue(), "PERSONALLY_OWNED", "PROFILE_OWNER");
+        assertThat(push("ENROLLMENT", profile).statusCode()).isEqualTo(204);
+        DeviceId personal = kernel.devices().idByHardwareId(Platform.ANDROID, "amapiDevice", profile.path("name").asText()).orElseThrow();
+        assertThat(push("STATUS_REPORT", deleted(google.statusReport(profile.path("name").asText(), List.of()))).statusCode()).isEqualTo(204);
+        assertThat(kernel.devices().get(personal).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
+    }
+
+    @Test
+    void anEnterpriseNetworkNamesTheServersCaAndDomainAndOneAndroidWouldRefuseFailsAlone() throws Exception {
+        Enrolled phone = enrolledWith("f0f0f1", List.of(
+                new SettingInput("certificate", JSON.readTree("{\"name\": \"Radius CA\", \"kind\": \"TRUSTED_ROOT\", \"data\": \"UkFESVVTLUNB\"}")),
+                new SettingInput("wifi", JSON.readTree("{\"ssid\": \"Staff\", \"security\": \"WPA2_ENTERPRISE\", \"eapMethod\": \"PEAP\", "
+                        + "\"identity\": \"alice\", \"password\": \"s3cret-pass\", \"trustedServerCertificates\": [\"Radius CA\"], "
+                        + "\"serverDomains\": [\"radius.example.com\"]}")),
+                new SettingInput("wifi", JSON.readTree("{\"ssid\": \"Lab\", \"security\": \"WPA2_ENTERPRISE\", \"eapMethod\": \"TTLS\"}")),
+                new SettingInput("certificate", JSON.readTree(JSON.writeValueAsString(Map.of("name", "Phone identity", "kind", "PKCS12_IDENTITY",
+                        "data", TestIdentities.pkcs12("phone-f0f0f1", "p12-secret"), "password", "p12-secret")))),
+                new SettingInput("wifi", JSON.readTree("{\"ssid\": \"Secure\", \"security\": \"WPA3_ENTERPRISE\", \"eapMethod\": \"TLS\", "
+                        + "\"identity\": \"phone-f0f0f1\", \"certificate\": \"Phone identity\", \"serverDomains\": [\"radius.example.com\"]}"))));
+        JsonNode onc = appliedPolicy(phone.name()).path("openNetworkConfiguration");
+        assertThat(onc.path("NetworkConfigurations")).hasSize(2);
+        JsonNode eap = onc.path("NetworkConfigurations").get(1).path("WiFi").path("EAP");
+        assertThat(eap.path("ServerCARefs")).extracting(JsonNode::asText).containsExactly("certificate/Radius CA");
+        assertThat(onc.path("Certificates").get(1).path("GUID").asText()).isEqualTo("certificate/Radius CA");
+        assertThat(onc.path("Certificates").get(1).path("Type").asText()).isEqualTo("Authority");
+        // The EAP-TLS identity travels with its network, as an ONC client certificate Android can import.
+        JsonNode tls = onc.path("NetworkConfigurations").get(0).path("WiFi").path("EAP");
+        assertThat(tls.path("ClientCertType").asText()).isEqualTo("Ref");
+        assertThat(tls.path("ClientCertRef").asText()).isEqualTo("certificate/Phone identity");
+        assertThat(onc.path("Certificates").get(0).path("Type").asText()).isEqualTo("Client");
+        TestIdentities.assertAndroidImportable(onc.path("Certificates").get(0).path("PKCS12").asText(), "phone-f0f0f1");
+        assertThat(eap.path("DomainSuffixMatch")).extracting(JsonNode::asText).containsExactly("radius.example.com");
+        assertThat(eap.has("UseSystemCAs")).isFalse();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(states(phone.id())).allSatisfy((key, state) ->
+                assertThat(state.state()).as(key + " " + state.reason()).isEqualTo(key.equals("wifi/Lab") ? state.state() : SettingState.INSTALLED)));
+        assertThat(states(phone.id()).get("wifi/Lab").state()).isIn(SettingState.FAILED, SettingState.NOT_SUPPORTED);
+        assertThat(states(phone.id()).get("wifi/Lab").reason()).hasValueSatisfying(reason -> assertThat(reason).contains("serverDomains"));
+    }
+
+    /** The device's last report once it acknowledged its deletion, as Google publishes it. */
+    private static JsonNode deleted(JsonNode report) {
+        ObjectNode last = report.deepCopy();
+        last.put("state", "DELETED").put("appliedState", "DELETED");
+        return last;
+    }
+
+    /** A device enrolled into a group of its own whose policy holds these settings. */
+    private record Enrolled(DeviceId id, String name) {
+    }
+
+    private Enrolled enrolledWith(String id, List<SettingInput> settings) throws Exception {
+        Group group = kernel.groups().create(TestKernel.ADMIN, "Group " + id, "", Optional.empty());
+        Policy policy = kernel.policies().create(TestKernel.ADMIN, "Policy " + id, "", settings);
+        kernel.policies().assign(TestKernel.ADMIN, policy.id(), group.id(), 0);
+        String secret = enrollmentSecret("CORPORATE", Optional.of(group.id()));
+        assertThat(server.get("/enroll/" + secret + "?platform=android").statusCode()).isEqualTo(200);
+        JsonNode enrolled = google.enroll(id, google.latestTokenValue(), "COMPANY_OWNED", "DEVICE_OWNER");
+        assertThat(push("ENROLLMENT", enrolled).statusCode()).isEqualTo(204);
+        String name = enrolled.path("name").asText();
+        return new Enrolled(kernel.devices().idByHardwareId(Platform.ANDROID, "amapiDevice", name).orElseThrow(), name);
+    }
+
+    /** The policy the device is pointed at once Shepherd has applied its own (not the baseline it enrolled under). */
+    private JsonNode appliedPolicy(String deviceName) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            String policyName = google.device(deviceName).orElseThrow().path("policyName").asText();
+            return policyName.contains("/policies/shepherd-") && !policyName.endsWith("baseline");
+        });
+        return google.policy(google.device(deviceName).orElseThrow().path("policyName").asText()).orElseThrow();
     }
 
     /** A request matcher for {@link LocalAmapi#refuseNext}. */

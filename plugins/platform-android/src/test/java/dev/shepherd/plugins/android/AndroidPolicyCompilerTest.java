@@ -2,6 +2,7 @@ package dev.shepherd.plugins.android;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.shepherd.api.policy.Setting;
+import dev.shepherd.google.discovery.DiscoveryContract;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -61,7 +62,8 @@ class AndroidPolicyCompilerTest {
     @Test
     void networksAndRootCertificatesGoIntoOpenNetworkConfigurationAndClientIdentitiesAreRefused() {
         PolicyCompiler.Compiled compiled = compiler.compile(List.of(
-                new Setting("wifi", "wifi/Corp", Map.of("ssid", "Corp", "security", "WPA2_ENTERPRISE", "eapMethod", "TLS", "certificate", "corp-identity")),
+                new Setting("wifi", "wifi/Corp", Map.of("ssid", "Corp", "security", "WPA2_ENTERPRISE", "eapMethod", "TLS", "certificate", "corp-identity",
+                        "serverDomains", List.of("radius.example.com"))),
                 new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg==")),
                 new Setting("certificate", "certificate/Me", Map.of("name", "Me", "kind", "PKCS12_IDENTITY", "data", "AAAA"))), false);
         JsonNode onc = compiled.policy().path("openNetworkConfiguration");
@@ -72,6 +74,114 @@ class AndroidPolicyCompilerTest {
         assertThat(onc.path("Certificates").get(0).path("Type").asText()).isEqualTo("Authority");
         assertThat(onc.path("Certificates").get(0).path("X509").asText()).isEqualTo("TUlJQg==");
         assertThat(compiled.refused()).containsOnlyKeys("certificate/Me");
+    }
+
+    @Test
+    void enterpriseWifiNamesItsServerCaAndDomainAndSendsNothingAndroidDoesNotSupport() {
+        PolicyCompiler.Compiled compiled = compiler.compile(List.of(
+                new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE", "eapMethod", "PEAP", "identity", "alice",
+                        "password", "s3cret-pass", "trustedServerCertificates", List.of("Radius CA"), "serverDomains", List.of("radius.example.com"))),
+                new Setting("certificate", "certificate/Other", Map.of("name", "Other", "kind", "TRUSTED_ROOT", "data", "T1RIRVI=")),
+                new Setting("certificate", "certificate/Radius CA", Map.of("name", "Radius CA", "kind", "TRUSTED_ROOT", "data", "UkFESVVT"))), false);
+        JsonNode onc = compiled.policy().path("openNetworkConfiguration");
+        JsonNode eap = onc.path("NetworkConfigurations").get(0).path("WiFi").path("EAP");
+        assertThat(eap.path("Outer").asText()).isEqualTo("PEAP");
+        assertThat(eap.path("Inner").asText()).isEqualTo("MSCHAPv2");
+        assertThat(eap.path("ServerCARefs")).extracting(JsonNode::asText).containsExactly("certificate/Radius CA");
+        assertThat(onc.path("Certificates")).anySatisfy(certificate -> {
+            assertThat(certificate.path("GUID").asText()).isEqualTo("certificate/Radius CA");
+            assertThat(certificate.path("Type").asText()).isEqualTo("Authority");
+        });
+        assertThat(eap.path("DomainSuffixMatch")).extracting(JsonNode::asText).containsExactly("radius.example.com");
+        assertThat(eap.has("UseSystemCAs")).as("AMAPI does not support UseSystemCAs").isFalse();
+        assertThat(compiled.refused()).isEmpty();
+
+        // Without a named CA, every trusted root of the device vouches for the server.
+        JsonNode anyRoot = compiler.compile(List.of(
+                new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE", "eapMethod", "TTLS",
+                        "serverDomains", List.of("radius.example.com"))),
+                new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg=="))), false)
+                .policy().path("openNetworkConfiguration").path("NetworkConfigurations").get(0).path("WiFi").path("EAP");
+        assertThat(anyRoot.path("ServerCARefs")).extracting(JsonNode::asText).containsExactly("certificate/Root");
+        assertThat(anyRoot.path("Inner").asText()).isEqualTo("MSCHAPv2");
+
+        // Android refuses enterprise networks without a server CA or a domain: refused here with the reason instead.
+        PolicyCompiler.Compiled noDomain = compiler.compile(List.of(
+                new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE", "eapMethod", "PEAP")),
+                new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg=="))), false);
+        assertThat(noDomain.refused().get("wifi/Staff")).contains("serverDomains");
+        PolicyCompiler.Compiled noCa = compiler.compile(List.of(
+                new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE", "eapMethod", "PEAP",
+                        "serverDomains", List.of("radius.example.com")))), false);
+        assertThat(noCa.refused().get("wifi/Staff")).contains("trusted root");
+        PolicyCompiler.Compiled unknownCa = compiler.compile(List.of(
+                new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE", "eapMethod", "PEAP",
+                        "trustedServerCertificates", List.of("Missing"), "serverDomains", List.of("radius.example.com")))), false);
+        assertThat(unknownCa.refused().get("wifi/Staff")).contains("Missing");
+        assertThat(unknownCa.policy().has("openNetworkConfiguration")).isFalse();
+    }
+
+    @Test
+    void anEnterpriseNetworkCheckedAloneIsNotRefusedForTheCertificatesTheDevicesOtherSettingsProvide() {
+        Setting staff = new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE", "eapMethod", "PEAP",
+                "trustedServerCertificates", List.of("Radius CA"), "serverDomains", List.of("radius.example.com")));
+        PolicyCompiler.Compiled alone = compiler.compileSetting(staff, false);
+        assertThat(alone.refused()).isEmpty();
+        assertThat(alone.policy().path("openNetworkConfiguration").path("NetworkConfigurations").get(0).path("WiFi").path("EAP")
+                .path("ServerCARefs")).extracting(JsonNode::asText).containsExactly("certificate/Radius CA");
+        assertThat(compiler.compileSetting(new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE",
+                "eapMethod", "PEAP")), false).refused()).as("no domain is wrong whatever else the device has").containsKey("wifi/Staff");
+    }
+
+    @Test
+    void anEapTlsIdentityTravelsAsAnOncClientCertificateAndroidCanImportOrAsAKeyPairAlias() throws Exception {
+        String pkcs12 = TestIdentities.pkcs12("device-1", "p12-password");
+        List<Setting> settings = List.of(
+                new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA3_ENTERPRISE", "eapMethod", "TLS", "identity", "device-1",
+                        "certificate", "Device identity", "serverDomains", List.of("radius.example.com"))),
+                new Setting("certificate", "certificate/Device identity", Map.of("name", "Device identity", "kind", "PKCS12_IDENTITY",
+                        "data", pkcs12, "password", "p12-password")),
+                new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg==")));
+        PolicyCompiler.Compiled compiled = compiler.compile(settings, false);
+        assertThat(compiled.refused()).isEmpty();
+        JsonNode onc = compiled.policy().path("openNetworkConfiguration");
+        JsonNode eap = onc.path("NetworkConfigurations").get(0).path("WiFi").path("EAP");
+        assertThat(eap.path("ClientCertType").asText()).isEqualTo("Ref");
+        assertThat(eap.path("ClientCertRef").asText()).isEqualTo("certificate/Device identity");
+        JsonNode client = onc.path("Certificates").get(0);
+        assertThat(client.path("GUID").asText()).isEqualTo("certificate/Device identity");
+        assertThat(client.path("Type").asText()).isEqualTo("Client");
+        assertThat(client.toString()).doesNotContain("p12-password");
+        TestIdentities.assertAndroidImportable(client.path("PKCS12").asText(), "device-1");
+        assertThat(compiled.settingsAt("openNetworkConfiguration", "openNetworkConfiguration.Certificates[0]", ""))
+                .containsExactly("certificate/Device identity");
+        assertThat(compiler.compile(settings, false).hash()).as("the same identity keeps the policy's name").isEqualTo(compiled.hash());
+        assertThat(DiscoveryContract.androidManagement().check("PATCH", "/v1/enterprises/LC01/policies/p", compiled.policy().toString())).isEmpty();
+
+        // A wrong password refuses the identity and the network that needs it, each with the reason.
+        PolicyCompiler.Compiled wrong = compiler.compile(List.of(settings.get(0), new Setting("certificate", "certificate/Device identity",
+                Map.of("name", "Device identity", "kind", "PKCS12_IDENTITY", "data", pkcs12, "password", "not-it")), settings.get(2)), false);
+        assertThat(wrong.refused().get("certificate/Device identity")).contains("cannot be read with its password");
+        assertThat(wrong.refused().get("wifi/Staff")).contains("Device identity");
+        // An identity no network uses has no way onto the device; a SCEP identity none at all.
+        assertThat(compiler.compile(settings.subList(1, 3), false).refused().get("certificate/Device identity")).contains("no Wi-Fi setting");
+        PolicyCompiler.Compiled scep = compiler.compile(List.of(settings.get(0), new Setting("certificate", "certificate/Device identity",
+                Map.of("name", "Device identity", "kind", "SCEP_IDENTITY", "scepUrl", "https://ca.example.com/scep", "subject", "CN=d")),
+                settings.get(2)), false);
+        assertThat(scep.refused().get("certificate/Device identity")).contains("SCEP");
+        assertThat(scep.refused().get("wifi/Staff")).contains("SCEP");
+
+        // A name that is no certificate setting is the alias of a key pair installed on the device by other means.
+        JsonNode alias = compiler.compile(List.of(
+                new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA3_ENTERPRISE", "eapMethod", "TLS", "identity", "device-1",
+                        "certificate", "installed-alias", "serverDomains", List.of("radius.example.com"))),
+                settings.get(2)), false)
+                .policy().path("openNetworkConfiguration").path("NetworkConfigurations").get(0).path("WiFi").path("EAP");
+        assertThat(alias.path("Outer").asText()).isEqualTo("EAP-TLS");
+        assertThat(alias.path("ClientCertType").asText()).isEqualTo("KeyPairAlias");
+        assertThat(alias.path("ClientCertKeyPairAlias").asText()).isEqualTo("installed-alias");
+        assertThat(alias.has("Inner")).isFalse();
+        assertThat(alias.has("Password")).isFalse();
     }
 
     @Test
@@ -86,9 +196,7 @@ class AndroidPolicyCompilerTest {
                 false);
         JsonNode policy = compiled.policy();
         assertThat(policy.path("cameraAccess").asText()).isEqualTo("CAMERA_ACCESS_DISABLED");
-        assertThat(policy.path("usbDataAccess").asText()).isEqualTo("DISALLOW_USB_FILE_TRANSFER");
         assertThat(policy.path("factoryResetDisabled").asBoolean()).isTrue();
-        assertThat(policy.path("developerSettings").asText()).isEqualTo("DEVELOPER_SETTINGS_DISABLED");
         assertThat(policy.path("modifyAccountsDisabled").asBoolean()).isTrue();
         assertThat(policy.path("screenCaptureDisabled").asBoolean()).isTrue();
         assertThat(policy.path("systemUpdate").path("type").asText()).isEqualTo("WINDOWED");
@@ -96,6 +204,93 @@ class AndroidPolicyCompilerTest {
         assertThat(policy.path("systemUpdate").path("endMinutes").asInt()).isEqualTo(240);
         assertThat(policy.path("keyguardDisabled").asBoolean()).isTrue();
         assertThat(compiled.refused()).containsOnlyKeys("raw_payload/mac");
+    }
+
+    @Test
+    void usbDataAccessAndDeveloperSettingsSitUnderTheirParentObjectsAndAreTracedToTheirSetting() {
+        PolicyCompiler.Compiled compiled = compiler.compile(List.of(
+                new Setting("restrictions", "restrictions", Map.of("allowUsbStorage", false, "allowDeveloperMode", true))), false);
+        JsonNode policy = compiled.policy();
+        assertThat(policy.path("deviceConnectivityManagement").path("usbDataAccess").asText()).isEqualTo("DISALLOW_USB_FILE_TRANSFER");
+        assertThat(policy.path("advancedSecurityOverrides").path("developerSettings").asText()).isEqualTo("DEVELOPER_SETTINGS_ALLOWED");
+        assertThat(policy.has("usbDataAccess")).as("no such top-level Policy field").isFalse();
+        assertThat(policy.has("developerSettings")).as("no such top-level Policy field").isFalse();
+        assertThat(compiled.settingsAt("deviceConnectivityManagement", "deviceConnectivityManagement.usbDataAccess", "")).containsExactly("restrictions");
+        assertThat(compiled.settingsAt("advancedSecurityOverrides", "", "")).containsExactly("restrictions");
+    }
+
+    @Test
+    void statusReportsCarryDeviceSettingsSoftwareAndApps() {
+        for (List<Setting> settings : List.of(List.<Setting>of(), List.of(new Setting("passcode", "passcode", Map.of("minLength", 6))))) {
+            JsonNode reporting = compiler.compile(settings, false).policy().path("statusReportingSettings");
+            assertThat(reporting.path("deviceSettingsEnabled").asBoolean()).as("isDeviceSecure, isEncrypted").isTrue();
+            assertThat(reporting.path("softwareInfoEnabled").asBoolean()).as("androidVersion, securityPatchLevel").isTrue();
+            assertThat(reporting.path("applicationReportsEnabled").asBoolean()).as("the app inventory").isTrue();
+        }
+    }
+
+    @Test
+    void aDeviceReportIsTracedToTheSettingOfTheExactFieldItNames() {
+        PolicyCompiler.Compiled compiled = compiler.compile(List.of(
+                new Setting("wifi", "wifi/Guest", Map.of("ssid", "Guest", "security", "WPA2_PERSONAL", "password", "guest-pass-1")),
+                new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_PERSONAL", "password", "staff-pass-1")),
+                new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg==")),
+                new Setting("restrictions", "restrictions", Map.of("allowCamera", false)),
+                new Setting(AndroidSettingTypes.APPLICATION, "android.application/com.example.mail",
+                        Map.of("packageName", "com.example.mail", "installType", "FORCE_INSTALLED"))), false);
+        assertThat(compiled.settingsAt("openNetworkConfiguration", "openNetworkConfiguration.NetworkConfigurations[1].WiFi.Passphrase", ""))
+                .containsExactly("wifi/Staff");
+        assertThat(compiled.settingsAt("openNetworkConfiguration", "openNetworkConfiguration.Certificates[0]", "")).containsExactly("certificate/Root");
+        assertThat(compiled.settingsAt("openNetworkConfiguration", "", ""))
+                .containsExactlyInAnyOrder("wifi/Guest", "wifi/Staff", "certificate/Root");
+        assertThat(compiled.settingsAt("applications", "applications[0].installType", "com.example.mail"))
+                .containsExactly("android.application/com.example.mail");
+        assertThat(compiled.settingsAt("cameraAccess", "", "")).containsExactly("restrictions");
+        assertThat(compiled.settingsAt("keyguardDisabled", "", "")).isEmpty();
+    }
+
+    @Test
+    void everySettingTypeCompilesToAPolicyGooglesDiscoveryDocumentAccepts() {
+        List<Setting> everything = List.of(
+                new Setting("passcode", "passcode", Map.of("required", true, "minLength", 8, "minComplexCharacters", 2, "maxFailedAttempts", 10,
+                        "maxAgeDays", 90, "historyCount", 5, "maxInactivityMinutes", 5)),
+                new Setting("encryption", "encryption", Map.of("required", true)),
+                new Setting("screen_lock", "screen_lock", Map.of("timeoutMinutes", 2)),
+                new Setting("restrictions", "restrictions", Map.of("allowCamera", false, "allowScreenCapture", false, "allowAppInstallation", false,
+                        "allowUsbStorage", false, "allowBluetooth", false, "allowFactoryReset", false, "allowDeveloperMode", false,
+                        "allowAccountChanges", false, "allowAirDrop", false, "allowCloudBackup", false)),
+                new Setting("wifi", "wifi/Open", Map.of("ssid", "Open", "security", "NONE", "proxyUrl", "https://proxy.example.com/proxy.pac")),
+                new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE", "eapMethod", "PEAP", "identity", "alice",
+                        "password", "s3cret-pass", "serverDomains", List.of("radius.example.com"))),
+                new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg==")),
+                new Setting("os_update", "os_update", Map.of("automatic", false)),
+                new Setting("app_config", "app_config/com.example.mail", Map.of("appId", "com.example.mail", "configuration", Map.of("server", "mail"))),
+                new Setting(AndroidSettingTypes.APPLICATION, "android.application/com.example.mail", Map.of("packageName", "com.example.mail",
+                        "installType", "FORCE_INSTALLED", "defaultPermissionPolicy", "GRANT", "autoUpdateMode", "AUTO_UPDATE_HIGH_PRIORITY")),
+                new Setting(AndroidSettingTypes.KIOSK, AndroidSettingTypes.KIOSK, Map.of("packageName", "com.example.till", "statusBar", "SYSTEM_INFO_ONLY",
+                        "systemNavigation", "HOME_BUTTON_ONLY", "powerButtonActions", "POWER_BUTTON_BLOCKED", "deviceSettings", "SETTINGS_ACCESS_BLOCKED",
+                        "systemErrorWarnings", "ERROR_AND_WARNINGS_MUTED")),
+                new Setting(AndroidSettingTypes.PERSONAL_USAGE, AndroidSettingTypes.PERSONAL_USAGE, Map.of("cameraDisabled", true,
+                        "screenCaptureDisabled", true, "maxDaysWithWorkOff", 5, "personalPlayStoreMode", "BLOCKLIST")),
+                new Setting(AndroidSettingTypes.ALWAYS_ON_VPN, AndroidSettingTypes.ALWAYS_ON_VPN, Map.of("packageName", "com.example.vpn", "lockdown", true)));
+        DiscoveryContract google = DiscoveryContract.androidManagement();
+        for (boolean workProfile : new boolean[] {false, true}) {
+            PolicyCompiler.Compiled compiled = compiler.compile(everything, workProfile);
+            assertThat(compiled.refused()).allSatisfy((key, reason) -> assertThat(key).isEqualTo(AndroidSettingTypes.KIOSK));
+            assertThat(google.check("PATCH", "/v1/enterprises/LC01/policies/shepherd-" + compiled.hash(), compiled.policy().toString()))
+                    .as("what Google's discovery document (androidmanagement v1 rev 20240808) refuses").isEmpty();
+        }
+        JsonNode windowed = compiler.compile(List.of(new Setting("os_update", "os_update",
+                Map.of("installWindowStart", "01:30", "installWindowEnd", "04:00"))), false).policy();
+        assertThat(google.check("PATCH", "/v1/enterprises/LC01/policies/p", windowed.toString())).isEmpty();
+    }
+
+    @Test
+    void aWorkProfileOffLimitGoogleRefusesIsRefusedHereWithTheReason() {
+        PolicyCompiler.Compiled compiled = compiler.compile(List.of(
+                new Setting(AndroidSettingTypes.PERSONAL_USAGE, AndroidSettingTypes.PERSONAL_USAGE, Map.of("maxDaysWithWorkOff", 2))), false);
+        assertThat(compiled.refused().get(AndroidSettingTypes.PERSONAL_USAGE)).contains("at least 3");
+        assertThat(compiled.policy().has("personalUsagePolicies")).isFalse();
     }
 
     @Test

@@ -47,6 +47,8 @@ class EnterprisePageIT {
     void start() throws Exception {
         assumeTrue(ConsoleBrowser.available(), ConsoleBrowser.unavailableReason());
         google = LocalAmapi.start();
+        google.existingEnterprise("enterprises/LC02other");
+        google.existingEnterprise("enterprises/LC03api");
         Files.createDirectories(home.resolve("conf"));
         Files.writeString(home.resolve("conf/shepherd.yaml"), """
                 plugins:
@@ -74,6 +76,7 @@ class EnterprisePageIT {
         }
         if (google != null) {
             google.close();
+            assertThat(google.violations()).as("requests Google's discovery document refuses").isEmpty();
         }
     }
 

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.shepherd.google.discovery.DiscoveryContract;
+import dev.shepherd.google.discovery.FieldViolation;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -31,8 +33,10 @@ import java.util.function.Predicate;
 /**
  * A stand-in for Google on loopback: the OAuth2 token endpoint and the Android Management API v1, answering with the
  * documented resource shapes and checking what Shepherd sends (the JWT-bearer assertion's signature and claims, the
- * bearer token on every API call). Tests script refusals in Google's error shape, enroll devices as Google would
- * report them, and finish device operations.
+ * bearer token on every API call). Every API request is checked against Google's discovery document of
+ * androidmanagement v1 ({@link DiscoveryContract}): one the real service would refuse is answered 400
+ * INVALID_ARGUMENT with its field violations, as Google does, and recorded so the test fails unless it expected it.
+ * Tests script refusals in Google's error shape, enroll devices as Google would report them, and finish device operations.
  */
 final class LocalAmapi implements AutoCloseable {
 
@@ -56,6 +60,7 @@ final class LocalAmapi implements AutoCloseable {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final DiscoveryContract CONTRACT = DiscoveryContract.androidManagement();
 
     private final HttpServer server;
     private final KeyPair serviceAccountKey;
@@ -67,6 +72,8 @@ final class LocalAmapi implements AutoCloseable {
     private final Map<String, ObjectNode> operations = new ConcurrentHashMap<>();
     private final Map<String, JsonNode> policies = new ConcurrentHashMap<>();
     private final Map<String, ObjectNode> enrollmentTokens = new ConcurrentHashMap<>();
+    private final List<String> violations = new CopyOnWriteArrayList<>();
+    private final Set<String> otherEnterprises = ConcurrentHashMap.newKeySet();
 
     private LocalAmapi(HttpServer server, KeyPair serviceAccountKey) {
         this.server = server;
@@ -115,6 +122,29 @@ final class LocalAmapi implements AutoCloseable {
                 "{\"error\":{\"code\":" + status + ",\"message\":\"" + message + "\",\"status\":\"" + googleStatus + "\"}}"));
     }
 
+    /**
+     * The next request to match is refused as Google refuses a value it cannot accept: 400 INVALID_ARGUMENT with a
+     * {@code google.rpc.BadRequest} naming the field.
+     */
+    synchronized void refuseFieldNext(Predicate<Request> matches, String field, String description) {
+        scripted.add(new Scripted(matches, 400, Map.of(), DiscoveryContract.refusal(List.of(new FieldViolation(field, description)))));
+    }
+
+    /** An enterprise made before (outside the signup) that the service account may manage, for enterprises.get. */
+    void existingEnterprise(String name) {
+        otherEnterprises.add(name);
+    }
+
+    /** @return every request the real service would have refused for its shape, as "METHOD path: field: why" */
+    List<String> violations() {
+        return List.copyOf(violations);
+    }
+
+    /** Forgets the violations a test provoked on purpose (after asserting them). */
+    void clearViolations() {
+        violations.clear();
+    }
+
     List<Request> requests() {
         return List.copyOf(requests);
     }
@@ -160,6 +190,11 @@ final class LocalAmapi implements AutoCloseable {
         software.put("securityPatchLevel", "2024-05-05");
         devices.put(name, device);
         return device.deepCopy();
+    }
+
+    /** @return the value of the enrollment token made last */
+    String latestTokenValue() {
+        return "LOCALTOKENET" + (enrollmentTokens.size() - 1);
     }
 
     /** The device as it reports after applying the policy it was pointed at, with these non-compliance details. */
@@ -210,6 +245,13 @@ final class LocalAmapi implements AutoCloseable {
         requests.add(request);
         if (path.equals("/token")) {
             token(exchange, form(body));
+            return;
+        }
+        String pathAndQuery = path + Optional.ofNullable(exchange.getRequestURI().getRawQuery()).map(q -> "?" + q).orElse("");
+        List<FieldViolation> wrong = CONTRACT.check(request.method(), pathAndQuery, body);
+        if (!wrong.isEmpty()) {
+            wrong.forEach(violation -> violations.add(request.method() + " " + path + ": " + violation.field() + ": " + violation.description()));
+            send(exchange, 400, Map.of(), DiscoveryContract.refusal(wrong));
             return;
         }
         String bearer = request.authorization().startsWith("Bearer ") ? request.authorization().substring(7) : "";
@@ -284,6 +326,16 @@ final class LocalAmapi implements AutoCloseable {
             }
             ObjectNode enterprise = (ObjectNode) request.json();
             enterprise.put("name", ENTERPRISE);
+            send(exchange, 200, Map.of(), enterprise.toString());
+        } else if (method.equals("GET") && path.matches("/v1/enterprises/[^/]+")) {
+            String name = path.substring(4);
+            if (!name.equals(ENTERPRISE) && !otherEnterprises.contains(name)) {
+                send(exchange, 404, Map.of(), notFound());
+                return;
+            }
+            ObjectNode enterprise = JSON.createObjectNode();
+            enterprise.put("name", name);
+            enterprise.put("enterpriseDisplayName", "Local test enterprise");
             send(exchange, 200, Map.of(), enterprise.toString());
         } else if (method.equals("POST") && path.equals("/v1/" + ENTERPRISE + "/enrollmentTokens")) {
             ObjectNode token = (ObjectNode) request.json();
