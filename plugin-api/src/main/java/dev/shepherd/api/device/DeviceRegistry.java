@@ -69,6 +69,7 @@ public interface DeviceRegistry {
      *
      * @param id the device
      * @param reason the platform's words
+     * @since 0.5.0
      */
     default void recordWiped(DeviceId id, String reason) {
         recordUnenrolled(id, reason);
