@@ -426,7 +426,7 @@ public final class PolicyCompiler {
             eap.put("Inner", "MSCHAPv2");
             text(value, "password").ifPresent(password -> eap.put("Password", password));
         }
-        List<String> caNames = texts(value, "trustedServerCertificates");
+        List<String> caNames = texts(value, "serverCertificates");
         List<String> caKeys = new ArrayList<>();
         for (String name : caNames) {
             String caKey = named.complete() ? named.rootKeys().get(name) : "certificate/" + name;
@@ -440,11 +440,13 @@ public final class PolicyCompiler {
         }
         if (caKeys.isEmpty() && named.complete()) {
             throw new Refused("Android refuses an enterprise Wi-Fi network without its server's CA: add the CA as a trusted root "
-                    + "certificate setting and name it in trustedServerCertificates");
+                    + "certificate setting and name it in serverCertificates");
         }
-        List<String> domains = texts(value, "serverDomains");
+        // DomainSuffixMatch matches the name and every name below it, so a wildcard name (*.example.com) is its suffix.
+        List<String> domains = texts(value, "serverNames").stream()
+                .map(name -> name.startsWith("*.") ? name.substring(2) : name).distinct().toList();
         if (domains.isEmpty()) {
-            throw new Refused("Android refuses an enterprise Wi-Fi network without the server's domain: set serverDomains "
+            throw new Refused("Android refuses an enterprise Wi-Fi network without the server's domain: set serverNames "
                     + "(ONC DomainSuffixMatch), such as radius.example.com");
         }
         if (!caKeys.isEmpty()) {
@@ -452,26 +454,36 @@ public final class PolicyCompiler {
         }
         domains.forEach(eap.putArray("DomainSuffixMatch")::add);
         Optional<String> certificate = text(value, "certificate");
-        if (tls && certificate.isEmpty()) {
-            throw new Refused("EAP-TLS needs the client's identity in certificate: a PKCS#12 identity certificate setting, or the "
-                    + "alias of a key pair installed on the device");
+        Optional<String> keyAlias = text(value, "clientKeyAlias");
+        if (certificate.isPresent() && keyAlias.isPresent()) {
+            throw new Refused("name the client identity once: certificate (a PKCS#12 identity certificate setting) or "
+                    + "clientKeyAlias (a key pair installed on the device), not both");
+        }
+        if (tls && certificate.isEmpty() && keyAlias.isEmpty()) {
+            throw new Refused("EAP-TLS needs the client's identity: certificate (a PKCS#12 identity certificate setting) or "
+                    + "clientKeyAlias (the alias of a key pair installed on the device)");
         }
         if (certificate.isPresent()) {
             String name = certificate.get();
             if (identityRefusals.containsKey(name)) {
                 throw new Refused("its client identity '" + name + "' was refused: " + identityRefusals.get(name));
             }
-            if (named.clientKeys().containsKey(name)) {
-                // The identity travels in the same ONC as a Certificates entry of Type Client (OncClientIdentity).
-                eap.put("ClientCertType", "Ref");
-                eap.put("ClientCertRef", named.clientKeys().get(name));
-            } else if (named.rootKeys().containsKey(name)) {
+            String ref = named.complete() ? named.clientKeys().get(name) : "certificate/" + name;
+            if (ref == null && named.rootKeys().containsKey(name)) {
                 throw new Refused("the client identity '" + name + "' is a trusted root, not an identity: name a PKCS#12 identity");
-            } else {
-                // Not a certificate setting of the policy: a key pair installed on the device by other means.
-                eap.put("ClientCertType", "KeyPairAlias");
-                eap.put("ClientCertKeyPairAlias", name);
             }
+            if (ref == null) {
+                throw new Refused("the client identity '" + name + "' is not a PKCS#12 identity certificate setting of the "
+                        + "device's policy; Android takes a PKCS#12 identity in the policy or clientKeyAlias");
+            }
+            // The identity travels in the same ONC as a Certificates entry of Type Client (OncClientIdentity).
+            eap.put("ClientCertType", "Ref");
+            eap.put("ClientCertRef", ref);
+        }
+        if (keyAlias.isPresent()) {
+            // A key pair installed on the device by other means, such as a certificate-installer app.
+            eap.put("ClientCertType", "KeyPairAlias");
+            eap.put("ClientCertKeyPairAlias", keyAlias.get());
         }
         return eap;
     }

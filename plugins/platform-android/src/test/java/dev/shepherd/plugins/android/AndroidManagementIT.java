@@ -445,13 +445,13 @@ class AndroidManagementIT {
         Enrolled phone = enrolledWith("f0f0f1", List.of(
                 new SettingInput("certificate", JSON.readTree("{\"name\": \"Radius CA\", \"kind\": \"TRUSTED_ROOT\", \"data\": \"UkFESVVTLUNB\"}")),
                 new SettingInput("wifi", JSON.readTree("{\"ssid\": \"Staff\", \"security\": \"WPA2_ENTERPRISE\", \"eapMethod\": \"PEAP\", "
-                        + "\"identity\": \"alice\", \"password\": \"s3cret-pass\", \"trustedServerCertificates\": [\"Radius CA\"], "
-                        + "\"serverDomains\": [\"radius.example.com\"]}")),
+                        + "\"identity\": \"alice\", \"password\": \"s3cret-pass\", \"serverCertificates\": [\"Radius CA\"], "
+                        + "\"serverNames\": [\"radius.example.com\"]}")),
                 new SettingInput("wifi", JSON.readTree("{\"ssid\": \"Lab\", \"security\": \"WPA2_ENTERPRISE\", \"eapMethod\": \"TTLS\"}")),
                 new SettingInput("certificate", JSON.readTree(JSON.writeValueAsString(Map.of("name", "Phone identity", "kind", "PKCS12_IDENTITY",
                         "data", TestIdentities.pkcs12("phone-f0f0f1", "p12-secret"), "password", "p12-secret")))),
                 new SettingInput("wifi", JSON.readTree("{\"ssid\": \"Secure\", \"security\": \"WPA3_ENTERPRISE\", \"eapMethod\": \"TLS\", "
-                        + "\"identity\": \"phone-f0f0f1\", \"certificate\": \"Phone identity\", \"serverDomains\": [\"radius.example.com\"]}"))));
+                        + "\"identity\": \"phone-f0f0f1\", \"certificate\": \"Phone identity\", \"serverNames\": [\"radius.example.com\"]}"))));
         JsonNode onc = appliedPolicy(phone.name()).path("openNetworkConfiguration");
         assertThat(onc.path("NetworkConfigurations")).hasSize(2);
         JsonNode eap = onc.path("NetworkConfigurations").get(1).path("WiFi").path("EAP");
@@ -469,7 +469,7 @@ class AndroidManagementIT {
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(states(phone.id())).allSatisfy((key, state) ->
                 assertThat(state.state()).as(key + " " + state.reason()).isEqualTo(key.equals("wifi/Lab") ? state.state() : SettingState.INSTALLED)));
         assertThat(states(phone.id()).get("wifi/Lab").state()).isIn(SettingState.FAILED, SettingState.NOT_SUPPORTED);
-        assertThat(states(phone.id()).get("wifi/Lab").reason()).hasValueSatisfying(reason -> assertThat(reason).contains("serverDomains"));
+        assertThat(states(phone.id()).get("wifi/Lab").reason()).hasValueSatisfying(reason -> assertThat(reason).contains("serverNames"));
     }
 
     /** The device's last report once it acknowledged its deletion, as Google publishes it. */

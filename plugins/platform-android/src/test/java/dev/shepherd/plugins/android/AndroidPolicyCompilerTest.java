@@ -63,7 +63,7 @@ class AndroidPolicyCompilerTest {
     void networksAndRootCertificatesGoIntoOpenNetworkConfigurationAndClientIdentitiesAreRefused() {
         PolicyCompiler.Compiled compiled = compiler.compile(List.of(
                 new Setting("wifi", "wifi/Corp", Map.of("ssid", "Corp", "security", "WPA2_ENTERPRISE", "eapMethod", "TLS", "certificate", "corp-identity",
-                        "serverDomains", List.of("radius.example.com"))),
+                        "serverNames", List.of("radius.example.com"))),
                 new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg==")),
                 new Setting("certificate", "certificate/Me", Map.of("name", "Me", "kind", "PKCS12_IDENTITY", "data", "AAAA"))), false);
         JsonNode onc = compiled.policy().path("openNetworkConfiguration");
@@ -80,7 +80,7 @@ class AndroidPolicyCompilerTest {
     void enterpriseWifiNamesItsServerCaAndDomainAndSendsNothingAndroidDoesNotSupport() {
         PolicyCompiler.Compiled compiled = compiler.compile(List.of(
                 new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE", "eapMethod", "PEAP", "identity", "alice",
-                        "password", "s3cret-pass", "trustedServerCertificates", List.of("Radius CA"), "serverDomains", List.of("radius.example.com"))),
+                        "password", "s3cret-pass", "serverCertificates", List.of("Radius CA"), "serverNames", List.of("radius.example.com"))),
                 new Setting("certificate", "certificate/Other", Map.of("name", "Other", "kind", "TRUSTED_ROOT", "data", "T1RIRVI=")),
                 new Setting("certificate", "certificate/Radius CA", Map.of("name", "Radius CA", "kind", "TRUSTED_ROOT", "data", "UkFESVVT"))), false);
         JsonNode onc = compiled.policy().path("openNetworkConfiguration");
@@ -99,7 +99,7 @@ class AndroidPolicyCompilerTest {
         // Without a named CA, every trusted root of the device vouches for the server.
         JsonNode anyRoot = compiler.compile(List.of(
                 new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE", "eapMethod", "TTLS",
-                        "serverDomains", List.of("radius.example.com"))),
+                        "serverNames", List.of("radius.example.com"))),
                 new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg=="))), false)
                 .policy().path("openNetworkConfiguration").path("NetworkConfigurations").get(0).path("WiFi").path("EAP");
         assertThat(anyRoot.path("ServerCARefs")).extracting(JsonNode::asText).containsExactly("certificate/Root");
@@ -109,14 +109,14 @@ class AndroidPolicyCompilerTest {
         PolicyCompiler.Compiled noDomain = compiler.compile(List.of(
                 new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE", "eapMethod", "PEAP")),
                 new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg=="))), false);
-        assertThat(noDomain.refused().get("wifi/Staff")).contains("serverDomains");
+        assertThat(noDomain.refused().get("wifi/Staff")).contains("serverNames");
         PolicyCompiler.Compiled noCa = compiler.compile(List.of(
                 new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE", "eapMethod", "PEAP",
-                        "serverDomains", List.of("radius.example.com")))), false);
+                        "serverNames", List.of("radius.example.com")))), false);
         assertThat(noCa.refused().get("wifi/Staff")).contains("trusted root");
         PolicyCompiler.Compiled unknownCa = compiler.compile(List.of(
                 new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE", "eapMethod", "PEAP",
-                        "trustedServerCertificates", List.of("Missing"), "serverDomains", List.of("radius.example.com")))), false);
+                        "serverCertificates", List.of("Missing"), "serverNames", List.of("radius.example.com")))), false);
         assertThat(unknownCa.refused().get("wifi/Staff")).contains("Missing");
         assertThat(unknownCa.policy().has("openNetworkConfiguration")).isFalse();
     }
@@ -124,7 +124,7 @@ class AndroidPolicyCompilerTest {
     @Test
     void anEnterpriseNetworkCheckedAloneIsNotRefusedForTheCertificatesTheDevicesOtherSettingsProvide() {
         Setting staff = new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE", "eapMethod", "PEAP",
-                "trustedServerCertificates", List.of("Radius CA"), "serverDomains", List.of("radius.example.com")));
+                "serverCertificates", List.of("Radius CA"), "serverNames", List.of("radius.example.com")));
         PolicyCompiler.Compiled alone = compiler.compileSetting(staff, false);
         assertThat(alone.refused()).isEmpty();
         assertThat(alone.policy().path("openNetworkConfiguration").path("NetworkConfigurations").get(0).path("WiFi").path("EAP")
@@ -138,7 +138,7 @@ class AndroidPolicyCompilerTest {
         String pkcs12 = TestIdentities.pkcs12("device-1", "p12-password");
         List<Setting> settings = List.of(
                 new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA3_ENTERPRISE", "eapMethod", "TLS", "identity", "device-1",
-                        "certificate", "Device identity", "serverDomains", List.of("radius.example.com"))),
+                        "certificate", "Device identity", "serverNames", List.of("radius.example.com"))),
                 new Setting("certificate", "certificate/Device identity", Map.of("name", "Device identity", "kind", "PKCS12_IDENTITY",
                         "data", pkcs12, "password", "p12-password")),
                 new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg==")));
@@ -171,10 +171,16 @@ class AndroidPolicyCompilerTest {
         assertThat(scep.refused().get("certificate/Device identity")).contains("SCEP");
         assertThat(scep.refused().get("wifi/Staff")).contains("SCEP");
 
-        // A name that is no certificate setting is the alias of a key pair installed on the device by other means.
+        // A certificate name that is no identity setting of the policy is refused, not guessed to be something else.
+        assertThat(compiler.compile(List.of(
+                new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA3_ENTERPRISE", "eapMethod", "TLS", "identity", "device-1",
+                        "certificate", "Elsewhere", "serverNames", List.of("radius.example.com"))),
+                settings.get(2)), false).refused().get("wifi/Staff")).contains("not a PKCS#12 identity");
+
+        // clientKeyAlias names a key pair installed on the device by other means (a certificate-installer app).
         JsonNode alias = compiler.compile(List.of(
                 new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA3_ENTERPRISE", "eapMethod", "TLS", "identity", "device-1",
-                        "certificate", "installed-alias", "serverDomains", List.of("radius.example.com"))),
+                        "clientKeyAlias", "installed-alias", "serverNames", List.of("*.example.com"))),
                 settings.get(2)), false)
                 .policy().path("openNetworkConfiguration").path("NetworkConfigurations").get(0).path("WiFi").path("EAP");
         assertThat(alias.path("Outer").asText()).isEqualTo("EAP-TLS");
@@ -182,6 +188,7 @@ class AndroidPolicyCompilerTest {
         assertThat(alias.path("ClientCertKeyPairAlias").asText()).isEqualTo("installed-alias");
         assertThat(alias.has("Inner")).isFalse();
         assertThat(alias.has("Password")).isFalse();
+        assertThat(alias.path("DomainSuffixMatch").get(0).asText()).as("a wildcard name matches as its suffix").isEqualTo("example.com");
     }
 
     @Test
@@ -261,7 +268,7 @@ class AndroidPolicyCompilerTest {
                         "allowAccountChanges", false, "allowAirDrop", false, "allowCloudBackup", false)),
                 new Setting("wifi", "wifi/Open", Map.of("ssid", "Open", "security", "NONE", "proxyUrl", "https://proxy.example.com/proxy.pac")),
                 new Setting("wifi", "wifi/Staff", Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE", "eapMethod", "PEAP", "identity", "alice",
-                        "password", "s3cret-pass", "serverDomains", List.of("radius.example.com"))),
+                        "password", "s3cret-pass", "serverNames", List.of("radius.example.com"))),
                 new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg==")),
                 new Setting("os_update", "os_update", Map.of("automatic", false)),
                 new Setting("app_config", "app_config/com.example.mail", Map.of("appId", "com.example.mail", "configuration", Map.of("server", "mail"))),
