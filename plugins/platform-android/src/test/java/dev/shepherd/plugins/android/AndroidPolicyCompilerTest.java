@@ -62,7 +62,7 @@ class AndroidPolicyCompilerTest {
     @Test
     void networksAndRootCertificatesGoIntoOpenNetworkConfigurationAndClientIdentitiesAreRefused() {
         PolicyCompiler.Compiled compiled = compiler.compile(List.of(
-                new Setting("wifi", "wifi/Corp", Map.of("ssid", "Corp", "security", "WPA2_ENTERPRISE", "eapMethod", "TLS", "certificate", "corp-identity",
+                new Setting("wifi", "wifi/Corp", Map.of("ssid", "Corp", "security", "WPA2_ENTERPRISE", "eapMethod", "TLS", "clientKeyAlias", "corp-identity",
                         "serverNames", List.of("radius.example.com"))),
                 new Setting("certificate", "certificate/Root", Map.of("name", "Root", "kind", "TRUSTED_ROOT", "data", "TUlJQg==")),
                 new Setting("certificate", "certificate/Me", Map.of("name", "Me", "kind", "PKCS12_IDENTITY", "data", "AAAA"))), false);
