@@ -122,14 +122,19 @@ public final class SettingProfiles {
         return profile;
     }
 
+    /**
+     * The passcode policy in com.apple.mobiledevice.passwordpolicy's terms and ranges: a length or complexity beyond
+     * Apple's limits (16 characters, 4 complex ones) is refused, not weakened; fewer failed attempts before wiping and an
+     * earlier auto-lock (at most 15 minutes) are stricter than asked, so those are clamped into Apple's range.
+     */
     private static NSDictionary passcode(Map<String, Object> value) {
         NSDictionary payload = payload("com.apple.mobiledevice.passwordpolicy", "passcode");
         bool(value, "required").ifPresent(required -> payload.put("forcePIN", required));
-        integer(value, "minLength").ifPresent(length -> payload.put("minLength", length));
+        integer(value, "minLength").ifPresent(length -> payload.put("minLength", atMost(length, 16, "minLength")));
         bool(value, "requireAlphanumeric").ifPresent(alpha -> payload.put("requireAlphanumeric", alpha));
-        integer(value, "minComplexCharacters").ifPresent(count -> payload.put("minComplexChars", count));
+        integer(value, "minComplexCharacters").ifPresent(count -> payload.put("minComplexChars", atMost(count, 4, "minComplexCharacters")));
         integer(value, "maxFailedAttempts").ifPresent(count -> payload.put("maxFailedAttempts", Math.max(2, Math.min(11, count))));
-        integer(value, "maxInactivityMinutes").ifPresent(minutes -> payload.put("maxInactivity", minutes));
+        integer(value, "maxInactivityMinutes").ifPresent(minutes -> payload.put("maxInactivity", Math.min(15, minutes)));
         integer(value, "maxAgeDays").filter(days -> days > 0).ifPresent(days -> payload.put("maxPINAgeInDays", days));
         integer(value, "historyCount").filter(count -> count > 0).ifPresent(count -> payload.put("pinHistory", count));
         return payload;
@@ -228,6 +233,14 @@ public final class SettingProfiles {
                     + "not a trusted root (TRUSTED_ROOT)");
         }
         return certificate(certificate);
+    }
+
+    /** A passcode limit Apple can hold, or the refusal saying Apple's maximum. */
+    static int atMost(int value, int limit, String field) {
+        if (value > limit) {
+            throw new UnsupportedSettingException(field + " " + value + " is more than Apple's passcode policy allows (" + limit + ")");
+        }
+        return value;
     }
 
     private static NSDictionary restrictions(Map<String, Object> value, Os os) {

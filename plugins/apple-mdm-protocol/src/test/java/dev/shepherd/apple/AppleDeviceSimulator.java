@@ -116,6 +116,14 @@ public final class AppleDeviceSimulator {
     private X509Certificate escrowCertificate;
     /** The FileVault personal recovery key, once FileVault is on. */
     private String recoveryKey;
+    /** Apple's schemas, which every command, profile and declaration the device receives is checked against. */
+    private final AppleProfileSchema schemas = new AppleProfileSchema();
+    /** What the server sent that Apple's schemas refuse, in the order received. */
+    private final List<String> nonconformities = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The commands refused for not conforming, by CommandUUID, with the reasons: they are answered Error. */
+    private final Map<String, List<String>> nonconformingCommands = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Whether the test expects the server to send something nonconforming (and reads {@link #nonconformities()}). */
+    private volatile boolean nonconformitiesExpected;
 
     /** An iPhone. */
     public AppleDeviceSimulator(URI server, String udid) {
@@ -152,6 +160,60 @@ public final class AppleDeviceSimulator {
     /** Adds answers to what DeviceInformation reports from now on. */
     public void reportAlso(Map<String, Object> answers) {
         extraInformation.putAll(answers);
+    }
+
+    /**
+     * Lets the server send commands, profiles or declarations that Apple's schemas refuse without failing the test:
+     * the device still answers them as a real one does (a command Error with an ErrorChain, a declaration reported
+     * invalid), and {@link #nonconformities()} lists them. Without this, the first one fails the test.
+     */
+    public void expectNonconformities() {
+        this.nonconformitiesExpected = true;
+    }
+
+    /** What the server sent that Apple's schemas refuse, each with the reasons; empty when everything conformed. */
+    public List<String> nonconformities() {
+        return List.copyOf(nonconformities);
+    }
+
+    /** "iOS" or "macOS", as Apple's schemas name the OS this device runs. */
+    private String appleOs() {
+        return kind == Kind.MAC ? "macOS" : "iOS";
+    }
+
+    /**
+     * Checks a command as the device receives it: the command against {@code mdm/commands/<RequestType>.yaml}, an
+     * InstallProfile's profile against the profile schemas (and, on a user-enrolled device, what user enrollment
+     * forbids). A nonconforming command is remembered, to be answered Error, and fails the test unless expected.
+     */
+    private void check(NSDictionary command) {
+        List<String> violations = new java.util.ArrayList<>(schemas.commandViolations(command, appleOs()));
+        if (command.objectForKey("Command") instanceof NSDictionary request && "InstallProfile".equals(Plists.string(request, "RequestType"))
+                && request.objectForKey("Payload") instanceof NSData payload) {
+            try {
+                NSDictionary profile = profileOf(payload.bytes());
+                schemas.violations(profile, appleOs()).forEach(violation -> violations.add("Payload: " + violation));
+                if (userEnrolled) {
+                    schemas.userEnrollmentViolations(profile, appleOs()).forEach(violation -> violations.add("Payload: " + violation));
+                }
+            } catch (Exception unreadable) {
+                violations.add("Payload: not a readable profile: " + unreadable.getMessage());
+            }
+        }
+        if (violations.isEmpty()) {
+            return;
+        }
+        String uuid = String.valueOf(Plists.string(command, "CommandUUID"));
+        String requestType = command.objectForKey("Command") instanceof NSDictionary request ? Plists.string(request, "RequestType") : null;
+        nonconformingCommands.put(uuid, violations);
+        nonconform(requestType + " command " + uuid + " " + violations);
+    }
+
+    private void nonconform(String what) {
+        nonconformities.add(what);
+        if (!nonconformitiesExpected) {
+            throw new AssertionError("the server sent " + appleOs() + " what Apple's device-management schemas refuse: " + what);
+        }
     }
 
     /** The UDID, or the EnrollmentID of a user-enrolled device. */
@@ -375,15 +437,23 @@ public final class AppleDeviceSimulator {
         declarativeJson("tokens");
         JsonNode items = declarativeJson("declaration-items").path("Declarations");
         Map<String, JsonNode> fetched = new LinkedHashMap<>();
+        List<String> nonconforming = new java.util.ArrayList<>();
         ObjectNode state = JSON.createObjectNode();
         for (String kind : List.of("Activations", "Configurations", "Assets", "Management")) {
             ArrayNode statuses = state.putArray(kind.toLowerCase());
             for (JsonNode item : items.path(kind)) {
                 String identifier = item.path("Identifier").asText();
                 String singular = kind.equals("Management") ? "management" : kind.substring(0, kind.length() - 1).toLowerCase();
-                fetched.put(identifier, declarativeJson("declaration/" + singular + "/" + identifier));
+                JsonNode declaration = declarativeJson("declaration/" + singular + "/" + identifier);
+                fetched.put(identifier, declaration);
                 ObjectNode status = statuses.addObject().put("identifier", identifier).put("server-token", item.path("ServerToken").asText());
                 String refusal = refusedDeclarations.get(identifier);
+                List<String> violations = declarationViolations(declaration);
+                if (!violations.isEmpty()) {
+                    // Apple's schema for the declaration's type refuses it: the device reports it invalid, saying why.
+                    nonconforming.add("declaration " + identifier + " " + violations);
+                    refusal = String.join("; ", violations);
+                }
                 status.put("active", refusal == null).put("valid", refusal == null ? "valid" : "invalid");
                 if (refusal != null) {
                     status.putArray("reasons").addObject().put("code", "Error.ConfigurationCannotBeApplied").put("description", refusal);
@@ -398,6 +468,34 @@ public final class AppleDeviceSimulator {
         if (answer.statusCode() != 200) {
             throw new IllegalStateException("the status report was answered " + answer.statusCode());
         }
+        nonconforming.forEach(this::nonconform);
+    }
+
+    /**
+     * The problems of a declaration as fetched, against Apple's declarative schemas: the envelope's Type, Identifier,
+     * ServerToken and Payload, and the Payload against the schema of its Type.
+     */
+    private List<String> declarationViolations(JsonNode declaration) {
+        List<String> violations = new java.util.ArrayList<>();
+        declaration.fieldNames().forEachRemaining(name -> {
+            if (!List.of("Type", "Identifier", "ServerToken", "Payload").contains(name)) {
+                violations.add(name + ": not a key of a declaration (Type, Identifier, ServerToken, Payload)");
+            }
+        });
+        for (String name : List.of("Type", "Identifier", "ServerToken")) {
+            if (!declaration.path(name).isTextual() || declaration.path(name).asText().isBlank()) {
+                violations.add(name + ": required string is missing");
+            }
+        }
+        if (!declaration.path("Payload").isObject()) {
+            violations.add("Payload: required object is missing");
+        } else if (declaration.path("Type").isTextual()) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> payload = JSON.convertValue(declaration.path("Payload"), Map.class);
+            violations.addAll(schemas.declarationViolations(declaration.path("Type").asText(),
+                    (NSDictionary) com.dd.plist.NSObject.fromJavaObject(payload), appleOs()));
+        }
+        return violations;
     }
 
     private JsonNode declarativeJson(String endpoint) throws Exception {
@@ -494,6 +592,11 @@ public final class AppleDeviceSimulator {
 
     /** Answers a command the way an iPhone does and returns the next one. */
     public Optional<NSDictionary> answer(NSDictionary command, String status) throws Exception {
+        // A command Apple's schemas refuse is refused by the device too, whatever the test would have it answer.
+        List<String> refusal = nonconformingCommands.remove(String.valueOf(Plists.string(command, "CommandUUID")));
+        if (refusal != null && !status.equals("NotNow")) {
+            status = "Error";
+        }
         NSDictionary report = identified(new NSDictionary());
         report.put("Status", status);
         report.put("CommandUUID", Plists.string(command, "CommandUUID"));
@@ -502,7 +605,7 @@ public final class AppleDeviceSimulator {
             // Syncing, and so reporting the declarations' state, before acknowledging: the order the server must cope with.
             syncDeclarations();
         }
-        if (status.equals("Acknowledged") && "InstallProfile".equals(type)) {
+        if (status.equals("Acknowledged") && "InstallProfile".equals(type) && refusal == null) {
             installEscrow(profileOf(((NSData) ((NSDictionary) command.objectForKey("Command")).objectForKey("Payload")).bytes()));
         }
         if (status.equals("Acknowledged") && "DeviceInformation".equals(type)) {
@@ -559,7 +662,9 @@ public final class AppleDeviceSimulator {
             });
             report.put("InstalledApplicationList", new NSArray(listed.toArray(NSDictionary[]::new)));
         }
-        if (status.equals("Error")) {
+        if (status.equals("Error") && refusal != null) {
+            report.put("ErrorChain", refusalChain(command, refusal));
+        } else if (status.equals("Error")) {
             NSDictionary error = new NSDictionary();
             error.put("ErrorCode", 12021);
             error.put("ErrorDomain", "MCMDMErrorDomain");
@@ -567,6 +672,22 @@ public final class AppleDeviceSimulator {
             report.put("ErrorChain", new NSArray(error));
         }
         return command(put(connectPath, Plists.xml(report), signature(Plists.xml(report))));
+    }
+
+    /**
+     * The ErrorChain a device answers a command it cannot read with: a malformed profile as the profile installer
+     * reports it (MCProfileErrorDomain 1000), anything else as an invalid request (MCMDMErrorDomain 12001), the
+     * details in the descriptions.
+     */
+    private static NSArray refusalChain(NSDictionary command, List<String> violations) {
+        boolean profile = violations.stream().allMatch(violation -> violation.startsWith("Payload: "));
+        NSDictionary error = new NSDictionary();
+        error.put("ErrorCode", profile ? 1000 : 12001);
+        error.put("ErrorDomain", profile ? "MCProfileErrorDomain" : "MCMDMErrorDomain");
+        String description = (profile ? "The profile is malformed: " : "The request is invalid: ") + String.join("; ", violations);
+        error.put("LocalizedDescription", description);
+        error.put("USEnglishDescription", description);
+        return new NSArray(error);
     }
 
     public HttpResponse<String> put(String path, byte[] body, Optional<String> signature) throws Exception {
@@ -598,7 +719,12 @@ public final class AppleDeviceSimulator {
         if (response.statusCode() != 200) {
             throw new IllegalStateException("the server answered " + response.statusCode() + ": " + response.body());
         }
-        return response.body().isEmpty() ? Optional.empty() : Optional.of(Plists.dictionary(response.body().getBytes()));
+        if (response.body().isEmpty()) {
+            return Optional.empty();
+        }
+        NSDictionary command = Plists.dictionary(response.body().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        check(command);
+        return Optional.of(command);
     }
 
     private static NSDictionary payload(NSDictionary profile, String type) {
