@@ -74,7 +74,7 @@ class AppleConformanceIT {
         // A RAW command of a request type Apple defines goes out as the admin wrote it, with a key DeviceLock does not have.
         HttpResponse<String> issued = rawCommand(device, "DeviceLock", "Pin", "123456");
         assertThat(issued.statusCode()).isEqualTo(201);
-        UUID id = UUID.fromString(JSON.readTree(issued.body()).path("id").asText());
+        UUID id = UUID.fromString(JSON.readTree(issued.body()).path("command").path("id").asText());
 
         iphone.expectNonconformities();
         NSDictionary lock = iphone.idle().orElseThrow();
