@@ -294,6 +294,14 @@ public final class AppleDeviceSimulator {
         }
         X509Certificate signer = new JcaX509CertificateConverter().getCertificate(signerHolder);
         NSDictionary profile = Plists.dictionary((byte[]) signed.getSignedContent().getContent());
+        // The enrollment profile is held to Apple's schemas as every other profile is.
+        List<String> violations = new java.util.ArrayList<>(schemas.violations(profile, appleOs()));
+        if (userEnrolled) {
+            violations.addAll(schemas.userEnrollmentViolations(profile, appleOs()));
+        }
+        if (!violations.isEmpty()) {
+            nonconform("enrollment profile " + violations);
+        }
         NSDictionary scep = payload(profile, "com.apple.security.scep");
         NSDictionary scepContent = (NSDictionary) scep.objectForKey("PayloadContent");
         NSDictionary mdm = payload(profile, "com.apple.mdm");
