@@ -442,10 +442,12 @@ public final class AppleDeviceSimulator {
      * {@link #refuseDeclaration refused}.
      */
     public void syncDeclarations() throws Exception {
-        declarativeJson("tokens");
-        JsonNode items = declarativeJson("declaration-items").path("Declarations");
-        Map<String, JsonNode> fetched = new LinkedHashMap<>();
         List<String> nonconforming = new java.util.ArrayList<>();
+        protocolViolations("tokensresponse", declarativeJson("tokens")).forEach(problem -> nonconforming.add("tokens " + problem));
+        JsonNode itemsResponse = declarativeJson("declaration-items");
+        protocolViolations("declarationitemsresponse", itemsResponse).forEach(problem -> nonconforming.add("declaration-items " + problem));
+        JsonNode items = itemsResponse.path("Declarations");
+        Map<String, JsonNode> fetched = new LinkedHashMap<>();
         ObjectNode state = JSON.createObjectNode();
         for (String kind : List.of("Activations", "Configurations", "Assets", "Management")) {
             ArrayNode statuses = state.putArray(kind.toLowerCase());
@@ -477,6 +479,13 @@ public final class AppleDeviceSimulator {
             throw new IllegalStateException("the status report was answered " + answer.statusCode());
         }
         nonconforming.forEach(this::nonconform);
+    }
+
+    /** The problems of a DDM protocol answer against Apple's {@code declarative/protocol} schema of its kind. */
+    private List<String> protocolViolations(String response, JsonNode answer) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> map = JSON.convertValue(answer, Map.class);
+        return schemas.protocolViolations(response, (NSDictionary) com.dd.plist.NSObject.fromJavaObject(map), appleOs());
     }
 
     /**

@@ -51,6 +51,7 @@ public final class AppleProfileSchema {
     private static final String SCHEMA_DIR = "/apple-device-management/profiles/";
     private static final String DECLARATION_DIR = "/apple-device-management/declarations/";
     private static final String COMMAND_DIR = "/apple-device-management/commands/";
+    private static final String PROTOCOL_DIR = "/apple-device-management/protocol/";
     /** Keys that name other payloads of the same profile by UUID, and the payload types they may name (any when empty). */
     private static final Map<String, Set<String>> REFERENCES = Map.of(
             "PayloadCertificateUUID", Set.of("com.apple.security.pkcs12", "com.apple.security.scep", "com.apple.security.acme"),
@@ -292,6 +293,21 @@ public final class AppleProfileSchema {
 
     private static String join(String path, String key) {
         return path.isEmpty() ? key : path + "." + key;
+    }
+
+    /**
+     * The problems of a Declarative Device Management answer the server gives a device, against Apple's
+     * {@code declarative/protocol} schema of its kind ({@code tokensresponse} for the {@code tokens} endpoint,
+     * {@code declarationitemsresponse} for {@code declaration-items}), in the same form as {@link #violations}.
+     */
+    public List<String> protocolViolations(String response, NSDictionary answer, String os) {
+        Optional<JsonNode> schema = schemas.computeIfAbsent("protocol:" + response, key -> load(PROTOCOL_DIR, response));
+        if (schema.isEmpty()) {
+            throw new IllegalArgumentException("no protocol schema " + response);
+        }
+        List<String> out = new ArrayList<>();
+        checkDictionary("", answer, keysByName(schema.get().path("payloadkeys")), os, out);
+        return out;
     }
 
     /**

@@ -252,6 +252,27 @@ class AppleProfileSchemaTest {
                 .contains("Command.Settings[0].Enabled: expected <boolean> but found <string>");
     }
 
+    @Test
+    void aDeclarativeManagementAnswerIsCheckedAgainstItsProtocolSchema() {
+        NSDictionary item = new NSDictionary();
+        item.put("Identifier", "dev.shepherd.activation");
+        item.put("ServerToken", "1");
+        NSDictionary declarations = new NSDictionary();
+        declarations.put("Activations", new NSArray(item));
+        declarations.put("Configurations", new NSArray());
+        NSDictionary answer = new NSDictionary();
+        answer.put("Declarations", declarations);
+        answer.put("DeclarationsToken", "abc");
+        assertThat(schema.protocolViolations("declarationitemsresponse", answer, "iOS"))
+                .containsExactlyInAnyOrder("Declarations.Assets: required key is missing", "Declarations.Management: required key is missing");
+        declarations.put("Assets", new NSArray());
+        declarations.put("Management", new NSArray());
+        assertThat(schema.protocolViolations("declarationitemsresponse", answer, "macOS")).isEmpty();
+        item.remove("ServerToken");
+        assertThat(schema.protocolViolations("declarationitemsresponse", answer, "macOS"))
+                .containsExactly("Declarations.Activations[0].ServerToken: required key is missing");
+    }
+
     /** An MDM command of a request type, with pairs of keys and values. */
     private static NSDictionary command(String requestType, Object... keysAndValues) {
         NSDictionary request = new NSDictionary();
