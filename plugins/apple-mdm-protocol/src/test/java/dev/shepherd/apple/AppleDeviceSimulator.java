@@ -66,19 +66,21 @@ public final class AppleDeviceSimulator {
 
     /** The kind of device simulated: what it reports at Authenticate and where it speaks before it has a profile. */
     public enum Kind {
-        IPHONE("/mdm/apple-ios", "iPhone16,2", "MU663", "17.5.1", "21F90", "Simulated iPhone"),
-        MAC("/mdm/apple-macos", "Mac14,2", "Z15S", "14.5", "23F79", "Simulated MacBook Air");
+        IPHONE("/mdm/apple-ios", "iPhone16,2", "iPhone", "MU663", "17.5.1", "21F90", "Simulated iPhone"),
+        MAC("/mdm/apple-macos", "Mac14,2", "MacBook Air", "Z15S", "14.5", "23F79", "Simulated MacBook Air");
 
         final String mount;
         final String productName;
+        final String modelName;
         final String model;
         final String osVersion;
         final String buildVersion;
         final String deviceName;
 
-        Kind(String mount, String productName, String model, String osVersion, String buildVersion, String deviceName) {
+        Kind(String mount, String productName, String modelName, String model, String osVersion, String buildVersion, String deviceName) {
             this.mount = mount;
             this.productName = productName;
+            this.modelName = modelName;
             this.model = model;
             this.osVersion = osVersion;
             this.buildVersion = buildVersion;
@@ -359,6 +361,7 @@ public final class AppleDeviceSimulator {
             message.put("SerialNumber", "SIM" + udid.substring(0, Math.min(8, udid.length())));
         }
         message.put("ProductName", kind.productName);
+        message.put("ModelName", kind.modelName);
         message.put("Model", kind.model);
         message.put("OSVersion", kind.osVersion);
         message.put("BuildVersion", kind.buildVersion);
@@ -371,7 +374,8 @@ public final class AppleDeviceSimulator {
         message.put("Topic", topic());
         message.put("Token", new NSData(java.util.HexFormat.of().parseHex(pushToken())));
         message.put("PushMagic", pushMagic());
-        if (!userEnrolled) {
+        if (!userEnrolled && kind == Kind.IPHONE) {
+            // Only an iPhone or iPad hands over the token that clears its passcode (UnlockToken is n/a on macOS).
             message.put("UnlockToken", new NSData(new byte[]{9, 9, 9}));
         }
         return checkIn(message);
@@ -536,8 +540,12 @@ public final class AppleDeviceSimulator {
         if (response.statusCode() != 200) {
             throw new IllegalStateException("GetBootstrapToken answered " + response.statusCode() + ": " + response.body());
         }
-        return Optional.ofNullable((NSData) Plists.dictionary(response.body().getBytes(java.nio.charset.StandardCharsets.UTF_8))
-                .objectForKey("BootstrapToken")).map(NSData::bytes);
+        NSDictionary answer = Plists.dictionary(response.body().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        List<String> violations = schemas.checkInResponseViolations("GetBootstrapToken", answer, appleOs());
+        if (!violations.isEmpty()) {
+            nonconform("GetBootstrapToken answer " + violations);
+        }
+        return Optional.ofNullable((NSData) answer.objectForKey("BootstrapToken")).map(NSData::bytes);
     }
 
     public HttpResponse<String> checkOut() throws Exception {

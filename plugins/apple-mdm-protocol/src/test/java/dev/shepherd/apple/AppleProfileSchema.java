@@ -52,6 +52,7 @@ public final class AppleProfileSchema {
     private static final String DECLARATION_DIR = "/apple-device-management/declarations/";
     private static final String COMMAND_DIR = "/apple-device-management/commands/";
     private static final String PROTOCOL_DIR = "/apple-device-management/protocol/";
+    private static final String CHECKIN_DIR = "/apple-device-management/checkin/";
     /** Keys that name other payloads of the same profile by UUID, and the payload types they may name (any when empty). */
     private static final Map<String, Set<String>> REFERENCES = Map.of(
             "PayloadCertificateUUID", Set.of("com.apple.security.pkcs12", "com.apple.security.scep", "com.apple.security.acme"),
@@ -293,6 +294,21 @@ public final class AppleProfileSchema {
 
     private static String join(String path, String key) {
         return path.isEmpty() ? key : path + "." + key;
+    }
+
+    /**
+     * The problems of the server's answer to a check-in message, against the {@code responsekeys} of Apple's
+     * {@code mdm/checkin} schema of its {@code MessageType} (bundled as
+     * {@code /apple-device-management/checkin/<MessageType>.yaml}), in the same form as {@link #violations}.
+     */
+    public List<String> checkInResponseViolations(String messageType, NSDictionary answer, String os) {
+        Optional<JsonNode> schema = schemas.computeIfAbsent("checkin:" + messageType, key -> load(CHECKIN_DIR, messageType));
+        if (schema.isEmpty()) {
+            throw new IllegalArgumentException("no check-in schema " + messageType);
+        }
+        List<String> out = new ArrayList<>();
+        checkDictionary("", answer, keysByName(schema.get().path("responsekeys")), os, out);
+        return out;
     }
 
     /**
