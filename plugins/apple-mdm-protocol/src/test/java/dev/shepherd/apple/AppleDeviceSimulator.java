@@ -615,6 +615,22 @@ public final class AppleDeviceSimulator {
                 new org.bouncycastle.cms.jcajce.JceCMSContentEncryptorBuilder(org.bouncycastle.cms.CMSAlgorithm.AES256_CBC).build()).getEncoded();
     }
 
+    /**
+     * Fetches and acknowledges every command the server has for the device, as a device working through its queue
+     * does, each answered as {@link #answer} answers it.
+     *
+     * @return the commands received, in order
+     */
+    public List<NSDictionary> acknowledgeAll() throws Exception {
+        List<NSDictionary> received = new java.util.ArrayList<>();
+        Optional<NSDictionary> next = idle();
+        while (next.isPresent()) {
+            received.add(next.get());
+            next = answer(next.get(), "Acknowledged");
+        }
+        return received;
+    }
+
     /** Answers a command the way an iPhone does and returns the next one. */
     public Optional<NSDictionary> answer(NSDictionary command, String status) throws Exception {
         // A command Apple's schemas refuse is refused by the device too, whatever the test would have it answer.

@@ -302,13 +302,7 @@ public final class AppleProfileSchema {
      * {@code /apple-device-management/checkin/<MessageType>.yaml}), in the same form as {@link #violations}.
      */
     public List<String> checkInResponseViolations(String messageType, NSDictionary answer, String os) {
-        Optional<JsonNode> schema = schemas.computeIfAbsent("checkin:" + messageType, key -> load(CHECKIN_DIR, messageType));
-        if (schema.isEmpty()) {
-            throw new IllegalArgumentException("no check-in schema " + messageType);
-        }
-        List<String> out = new ArrayList<>();
-        checkDictionary("", answer, keysByName(schema.get().path("responsekeys")), os, out);
-        return out;
+        return answerViolations(CHECKIN_DIR, messageType, "responsekeys", answer, os);
     }
 
     /**
@@ -317,12 +311,17 @@ public final class AppleProfileSchema {
      * {@code declarationitemsresponse} for {@code declaration-items}), in the same form as {@link #violations}.
      */
     public List<String> protocolViolations(String response, NSDictionary answer, String os) {
-        Optional<JsonNode> schema = schemas.computeIfAbsent("protocol:" + response, key -> load(PROTOCOL_DIR, response));
+        return answerViolations(PROTOCOL_DIR, response, "payloadkeys", answer, os);
+    }
+
+    /** The problems of a server's answer against the keys ({@code keysField}) of the schema {@code name} in {@code directory}. */
+    private List<String> answerViolations(String directory, String name, String keysField, NSDictionary answer, String os) {
+        Optional<JsonNode> schema = schemas.computeIfAbsent(directory + name, key -> load(directory, name));
         if (schema.isEmpty()) {
-            throw new IllegalArgumentException("no protocol schema " + response);
+            throw new IllegalArgumentException("no schema " + directory + name);
         }
         List<String> out = new ArrayList<>();
-        checkDictionary("", answer, keysByName(schema.get().path("payloadkeys")), os, out);
+        checkDictionary("", answer, keysByName(schema.get().path(keysField)), os, out);
         return out;
     }
 

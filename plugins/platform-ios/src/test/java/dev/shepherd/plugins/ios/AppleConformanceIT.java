@@ -121,13 +121,8 @@ class AppleConformanceIT {
 
         // The iPhone fetches and acknowledges each command until both settings are installed.
         List<NSDictionary> installs = new ArrayList<>();
-        List<NSDictionary> pending = new ArrayList<>();
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-            Optional<NSDictionary> next = pending.isEmpty() ? iphone.idle() : iphone.answer(pending.remove(0), "Acknowledged");
-            next.ifPresent(command -> {
-                installs.add(command);
-                pending.add(command);
-            });
+            installs.addAll(iphone.acknowledgeAll());
             assertThat(kernel.policies().settingStates(device)).extracting(state -> state.state())
                     .hasSize(2).containsOnly(SettingState.INSTALLED);
         });
