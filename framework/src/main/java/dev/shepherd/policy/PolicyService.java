@@ -53,12 +53,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.Function;
 
@@ -159,7 +161,9 @@ public final class PolicyService {
      */
     public Policy create(Actor actor, String name, String description, List<SettingInput> inputs) {
         checkName(name);
-        List<Setting> settings = sealed(validate(inputs), Optional.empty());
+        List<Setting> validated = validate(inputs);
+        checkCertificateReferences(validated, Optional.empty());
+        List<Setting> settings = sealed(validated, Optional.empty());
         String id = UUID.randomUUID().toString();
         transactions.inTransaction("create a policy", tx -> {
             Instant now = clock.instant();
@@ -197,7 +201,9 @@ public final class PolicyService {
                                    OptionalLong expectedVersion) {
         checkName(name);
         Optional<Policy> stored = get(id);
-        List<Setting> settings = sealed(validate(keptSecrets(stored, inputs)), stored);
+        List<Setting> validated = validate(keptSecrets(stored, inputs));
+        checkCertificateReferences(validated, Optional.of(id));
+        List<Setting> settings = sealed(validated, stored);
         Optional<Policy> updated = transactions.inTransaction("update a policy", tx -> {
             Optional<Policy> current = lock(tx, id);
             if (current.isEmpty()) {
@@ -638,6 +644,72 @@ public final class PolicyService {
             throw new InvalidSettingsException(problems);
         }
         return settings;
+    }
+
+    /**
+     * A property marked {@code x-shepherd-certificate} in its type's schema (a Wi-Fi network's or VPN's client identity,
+     * a Wi-Fi network's server CAs) names certificate settings, which the platforms copy into the same native profile.
+     * Each name must be a certificate setting of the kind the mark asks for ({@code identity}: PKCS12_IDENTITY or
+     * SCEP_IDENTITY; {@code trust-anchor}: TRUSTED_ROOT), in this policy or another one, so that a wrong or missing name
+     * is refused here rather than failing on every device. This policy's own certificate of a name comes first.
+     *
+     * @param ownId the policy being updated, whose stored settings the new ones replace
+     * @throws InvalidSettingsException listing every reference that does not resolve
+     */
+    private void checkCertificateReferences(List<Setting> settings, Optional<String> ownId) {
+        List<String> problems = new ArrayList<>();
+        Map<String, Set<String>> kindsHere = certificateKinds(settings);
+        Map<String, Set<String>> kindsElsewhere = null;
+        for (int i = 0; i < settings.size(); i++) {
+            Setting setting = settings.get(i);
+            Optional<SettingType> type = types.get(setting.type());
+            if (type.isEmpty()) {
+                continue;
+            }
+            Iterator<Map.Entry<String, JsonNode>> properties = type.get().schema().path("properties").fields();
+            while (properties.hasNext()) {
+                Map.Entry<String, JsonNode> property = properties.next();
+                String wanted = property.getValue().path("x-shepherd-certificate").asText("");
+                Object value = setting.value().get(property.getKey());
+                if (wanted.isEmpty() || value == null) {
+                    continue;
+                }
+                Set<String> allowed = wanted.equals("trust-anchor") ? Set.of("TRUSTED_ROOT") : Set.of("PKCS12_IDENTITY", "SCEP_IDENTITY");
+                String takes = wanted.equals("trust-anchor") ? "a trusted root (TRUSTED_ROOT)" : "a client identity (PKCS12_IDENTITY or SCEP_IDENTITY)";
+                List<?> names = value instanceof List<?> list ? list : List.of(value);
+                for (Object name : names) {
+                    Set<String> kinds = kindsHere.get(String.valueOf(name));
+                    if (kinds == null) {
+                        if (kindsElsewhere == null) {
+                            kindsElsewhere = certificateKinds(list().stream().filter(policy -> ownId.map(id -> !id.equals(policy.id())).orElse(true))
+                                    .flatMap(policy -> policy.settings().stream()).toList());
+                        }
+                        kinds = kindsElsewhere.get(String.valueOf(name));
+                    }
+                    String where = "settings[" + i + "] (" + setting.type() + ") /" + property.getKey() + ": ";
+                    if (kinds == null) {
+                        problems.add(where + "no certificate setting is named \"" + name + "\" in this or any other policy");
+                    } else if (kinds.stream().noneMatch(allowed::contains)) {
+                        problems.add(where + "\"" + name + "\" is a " + String.join(" and ", new TreeSet<>(kinds))
+                                + " certificate setting; this field takes " + takes);
+                    }
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new InvalidSettingsException(problems);
+        }
+    }
+
+    /** The kinds of the certificate settings among these, by name. */
+    private static Map<String, Set<String>> certificateKinds(List<Setting> settings) {
+        Map<String, Set<String>> kinds = new HashMap<>();
+        for (Setting setting : settings) {
+            if (setting.type().equals("certificate") && setting.value().get("name") instanceof String name) {
+                kinds.computeIfAbsent(name, any -> new HashSet<>()).add(String.valueOf(setting.value().get("kind")));
+            }
+        }
+        return kinds;
     }
 
     // ---- storage helpers ----

@@ -68,6 +68,35 @@ class PolicyServiceTest {
     }
 
     @Test
+    void aWifiOrVpnMayNameOnlyCertificateSettingsThatExistAndAreOfTheKindItsFieldTakes() {
+        String root = "{\"name\": \"RADIUS CA\", \"kind\": \"TRUSTED_ROOT\", \"data\": \"MIIB\"}";
+        String identity = "{\"name\": \"Device identity\", \"kind\": \"SCEP_IDENTITY\", \"scepUrl\": \"https://ca.example.com/scep\", "
+                + "\"subject\": \"CN=device\"}";
+        InvalidSettingsException invalid = (InvalidSettingsException) catchInvalid(List.of(
+                setting("certificate", root),
+                setting("wifi", "{\"ssid\": \"Corp\", \"security\": \"WPA2_ENTERPRISE\", \"eapMethod\": \"TLS\", \"certificate\": \"RADIUS CA\"}"),
+                setting("wifi", "{\"ssid\": \"Lab\", \"security\": \"WPA2_ENTERPRISE\", \"eapMethod\": \"TLS\", \"certificate\": \"Nobody\"}"),
+                setting("vpn", "{\"name\": \"Corp\", \"type\": \"IKEV2\", \"server\": \"vpn.example.com\", \"certificate\": \"RADIUS CA\"}")));
+        assertThat(invalid.problems()).containsExactly(
+                "settings[1] (wifi) /certificate: \"RADIUS CA\" is a TRUSTED_ROOT certificate setting; this field takes a client identity "
+                        + "(PKCS12_IDENTITY or SCEP_IDENTITY)",
+                "settings[2] (wifi) /certificate: no certificate setting is named \"Nobody\" in this or any other policy",
+                "settings[3] (vpn) /certificate: \"RADIUS CA\" is a TRUSTED_ROOT certificate setting; this field takes a client identity "
+                        + "(PKCS12_IDENTITY or SCEP_IDENTITY)");
+        assertThat(catchInvalid(List.of(setting("certificate", identity), setting("wifi", "{\"ssid\": \"Corp\", "
+                + "\"security\": \"WPA2_ENTERPRISE\", \"eapMethod\": \"PEAP\", \"serverCertificates\": [\"Device identity\"]}"))).getMessage())
+                .contains("settings[1] (wifi) /serverCertificates: \"Device identity\" is a SCEP_IDENTITY certificate setting; "
+                        + "this field takes a trusted root (TRUSTED_ROOT)");
+
+        // A certificate defined by another policy serves as well as one of the same policy.
+        policies.create(ADMIN, "Certificates", "", List.of(setting("certificate", root), setting("certificate", identity)));
+        Policy wifi = policies.create(ADMIN, "Wi-Fi", "", List.of(setting("wifi", "{\"ssid\": \"Corp\", \"security\": \"WPA3_ENTERPRISE\", "
+                + "\"eapMethod\": \"TLS\", \"certificate\": \"Device identity\", \"serverCertificates\": [\"RADIUS CA\"], "
+                + "\"serverNames\": [\"radius.example.com\"]}")));
+        assertThat(wifi.settings()).extracting(Setting::key).containsExactly("wifi/Corp");
+    }
+
+    @Test
     void repeatableSettingsAreKeyedAndKeysAreUnique() {
         Policy policy = policies.create(ADMIN, "Networks", "", List.of(
                 setting("wifi", "{\"ssid\": \"Corp\", \"security\": \"WPA3_PERSONAL\", \"password\": \"correct-horse\"}"),

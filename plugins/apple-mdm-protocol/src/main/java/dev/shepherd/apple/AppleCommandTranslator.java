@@ -232,8 +232,8 @@ public final class AppleCommandTranslator {
         return found;
     }
 
-    /** The device's certificate setting of a name, which a VPN setting may refer to. */
-    private Optional<Map<String, Object>> certificateSetting(DeviceId device, String name) {
+    /** The device's certificate setting of a name, which a Wi-Fi or VPN setting may refer to. */
+    Optional<Map<String, Object>> certificateSetting(DeviceId device, String name) {
         return policies.effectivePolicy(device).settings().stream()
                 .filter(setting -> setting.type().equals("certificate") && name.equals(setting.value().get("name")))
                 .findFirst().map(Setting::value);

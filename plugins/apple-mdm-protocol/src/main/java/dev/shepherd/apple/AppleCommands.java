@@ -91,12 +91,15 @@ public final class AppleCommands {
                 body.put("RequestType", "DeviceLock");
                 text(parameters, "message").ifPresent(value -> body.put("Message", value));
                 text(parameters, "phoneNumber").ifPresent(value -> body.put("PhoneNumber", value));
-                text(parameters, "pin").ifPresent(value -> body.put("PIN", value));
+                // The Find My PIN locks a Mac's firmware; iPhones and iPads have none (PIN is n/a on iOS in device.lock.yaml).
+                text(parameters, "pin").filter(pin -> os == SettingProfiles.Os.MACOS).ifPresent(value -> body.put("PIN", value));
             }
             case WIPE -> {
                 body.put("RequestType", "EraseDevice");
-                text(parameters, "pin").ifPresent(value -> body.put("PIN", value));
-                flag(parameters, "preserveDataPlan").ifPresent(value -> body.put("PreserveDataPlan", value));
+                // device.erase.yaml: PIN is a Mac's, PreserveDataPlan (the eSIM) an iPhone's or iPad's.
+                text(parameters, "pin").filter(pin -> os == SettingProfiles.Os.MACOS).ifPresent(value -> body.put("PIN", value));
+                flag(parameters, "preserveDataPlan").filter(preserve -> os == SettingProfiles.Os.IOS)
+                        .ifPresent(value -> body.put("PreserveDataPlan", value));
             }
             case ENTERPRISE_WIPE -> {
                 // Removing the enrollment profile takes every managed profile, app and account with it and
@@ -217,16 +220,17 @@ public final class AppleCommands {
         return Optional.of(envelope);
     }
 
-    /** The Settings command's items for the parameters this OS has; HostName is macOS's, the radios iOS's. */
+    /** The Settings command's items for the parameters this OS has; HostName is macOS's, the time zone and radios iOS's. */
     private static NSArray settings(Map<String, Object> parameters, SettingProfiles.Os os) {
         List<NSDictionary> items = new ArrayList<>();
         text(parameters, "deviceName").ifPresent(name -> items.add(item("DeviceName", "DeviceName", name)));
         if (os == SettingProfiles.Os.MACOS) {
             text(parameters, "hostName").ifPresent(name -> items.add(item("HostName", "HostName", name)));
         }
-        text(parameters, "timeZone").ifPresent(zone -> items.add(item("TimeZone", "TimeZone", zone)));
         flag(parameters, "bluetooth").ifPresent(on -> items.add(item("Bluetooth", "Enabled", on)));
         if (os == SettingProfiles.Os.IOS) {
+            // settings.yaml: a Mac's time zone is not an MDM setting (TimeZone is n/a on macOS).
+            text(parameters, "timeZone").ifPresent(zone -> items.add(item("TimeZone", "TimeZone", zone)));
             flag(parameters, "dataRoaming").ifPresent(on -> items.add(item("DataRoaming", "Enabled", on)));
             flag(parameters, "voiceRoaming").ifPresent(on -> items.add(item("VoiceRoaming", "Enabled", on)));
             flag(parameters, "personalHotspot").ifPresent(on -> items.add(item("PersonalHotspot", "Enabled", on)));

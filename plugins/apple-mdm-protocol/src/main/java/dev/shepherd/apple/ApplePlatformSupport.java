@@ -138,7 +138,9 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
                             declarative.declarationJson(declaration)))
                     .toList();
         }
-        NSDictionary profile = SettingProfiles.compile(setting.key(), setting.type(), setting.value(), os);
+        // A Wi-Fi network or VPN carries the certificate settings it names, as when it is delivered.
+        NSDictionary profile = SettingProfiles.compile(setting.key(), setting.type(), setting.value(), os,
+                name -> translator.certificateSetting(device.id(), name));
         return List.of(new NativePayload(setting.key(), SettingProfiles.identifier(setting.key()), "application/x-apple-aspen-config",
                 Plists.xml(profile)));
     }

@@ -119,21 +119,14 @@ public final class SettingDeclarations {
     private static Map<String, Object> passcode(Map<String, Object> value) {
         Map<String, Object> payload = new LinkedHashMap<>();
         bool(value, "required").ifPresent(required -> payload.put("RequirePasscode", required));
-        integer(value, "minLength").ifPresent(length -> payload.put("MinimumLength", atMost(length, 16, "minLength")));
+        integer(value, "minLength").ifPresent(length -> payload.put("MinimumLength", SettingProfiles.atMost(length, 16, "minLength")));
         bool(value, "requireAlphanumeric").ifPresent(alpha -> payload.put("RequireAlphanumericPasscode", alpha));
-        integer(value, "minComplexCharacters").ifPresent(count -> payload.put("MinimumComplexCharacters", atMost(count, 4, "minComplexCharacters")));
+        integer(value, "minComplexCharacters").ifPresent(count -> payload.put("MinimumComplexCharacters", SettingProfiles.atMost(count, 4, "minComplexCharacters")));
         // Wiping after fewer attempts or locking sooner is stricter than asked, so these are clamped into Apple's range.
         integer(value, "maxFailedAttempts").ifPresent(count -> payload.put("MaximumFailedAttempts", Math.max(2, Math.min(11, count))));
         integer(value, "maxInactivityMinutes").ifPresent(minutes -> payload.put("MaximumInactivityInMinutes", Math.min(15, minutes)));
         integer(value, "maxAgeDays").filter(days -> days > 0).ifPresent(days -> payload.put("MaximumPasscodeAgeInDays", days));
         integer(value, "historyCount").filter(count -> count > 0).ifPresent(count -> payload.put("PasscodeReuseLimit", count));
         return payload;
-    }
-
-    private static int atMost(int value, int limit, String field) {
-        if (value > limit) {
-            throw new UnsupportedSettingException(field + " " + value + " is more than Apple's passcode declaration allows (" + limit + ")");
-        }
-        return value;
     }
 }

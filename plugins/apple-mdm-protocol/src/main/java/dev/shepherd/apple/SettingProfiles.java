@@ -3,6 +3,7 @@ package dev.shepherd.apple;
 import com.dd.plist.NSArray;
 import com.dd.plist.NSData;
 import com.dd.plist.NSDictionary;
+import com.dd.plist.NSNumber;
 import com.dd.plist.NSObject;
 import com.dd.plist.NSString;
 
@@ -36,6 +37,8 @@ public final class SettingProfiles {
     /** The setting types that compile to configuration profiles. */
     public static final Set<String> SUPPORTED_TYPES = Set.of("passcode", "wifi", "restrictions", "certificate", "encryption", "email", "vpn");
     private static final String PREFIX = "dev.shepherd.setting.";
+    /** The certificate kinds that are client identities, which Wi-Fi and VPN settings may name as their certificate. */
+    private static final Set<String> IDENTITY_KINDS = Set.of("PKCS12_IDENTITY", "SCEP_IDENTITY");
     private static final Pattern UNSAFE = Pattern.compile("[^A-Za-z0-9.-]");
 
     /** The operating system a profile is compiled for; some keys exist on one only. */
@@ -74,9 +77,10 @@ public final class SettingProfiles {
     }
 
     /**
-     * Compiles one setting that may refer to others: a VPN's {@code certificate} names a certificate setting, whose
-     * payload is then carried in the VPN's own profile, because Apple resolves {@code PayloadCertificateUUID} only
-     * within one profile.
+     * Compiles one setting that may refer to others: a Wi-Fi network's or VPN's {@code certificate} names a client
+     * identity certificate setting and a Wi-Fi network's {@code serverCertificates} trusted-root ones, whose payloads
+     * are then carried in the setting's own profile, because Apple resolves {@code PayloadCertificateUUID} and
+     * {@code PayloadCertificateAnchorUUID} only within one profile.
      *
      * @param certificates the value of the device's certificate setting of a name, if it has one
      * @throws UnsupportedSettingException when the setting cannot be expressed on the OS
@@ -99,7 +103,7 @@ public final class SettingProfiles {
                                        Optional<X509Certificate> escrowCertificate) {
         List<NSDictionary> payloads = switch (type) {
             case "passcode" -> List.of(passcode(value));
-            case "wifi" -> wifi(value);
+            case "wifi" -> wifi(value, certificates);
             case "restrictions" -> List.of(restrictions(value, os));
             case "certificate" -> List.of(certificate(value));
             case "encryption" -> encryption(value, os, escrowCertificate);
@@ -118,20 +122,33 @@ public final class SettingProfiles {
         return profile;
     }
 
+    /**
+     * The passcode policy in com.apple.mobiledevice.passwordpolicy's terms and ranges: a length or complexity beyond
+     * Apple's limits (16 characters, 4 complex ones) is refused, not weakened; fewer failed attempts before wiping and an
+     * earlier auto-lock (at most 15 minutes) are stricter than asked, so those are clamped into Apple's range.
+     */
     private static NSDictionary passcode(Map<String, Object> value) {
         NSDictionary payload = payload("com.apple.mobiledevice.passwordpolicy", "passcode");
         bool(value, "required").ifPresent(required -> payload.put("forcePIN", required));
-        integer(value, "minLength").ifPresent(length -> payload.put("minLength", length));
+        integer(value, "minLength").ifPresent(length -> payload.put("minLength", atMost(length, 16, "minLength")));
         bool(value, "requireAlphanumeric").ifPresent(alpha -> payload.put("requireAlphanumeric", alpha));
-        integer(value, "minComplexCharacters").ifPresent(count -> payload.put("minComplexChars", count));
+        integer(value, "minComplexCharacters").ifPresent(count -> payload.put("minComplexChars", atMost(count, 4, "minComplexCharacters")));
         integer(value, "maxFailedAttempts").ifPresent(count -> payload.put("maxFailedAttempts", Math.max(2, Math.min(11, count))));
-        integer(value, "maxInactivityMinutes").ifPresent(minutes -> payload.put("maxInactivity", minutes));
+        integer(value, "maxInactivityMinutes").ifPresent(minutes -> payload.put("maxInactivity", Math.min(15, minutes)));
         integer(value, "maxAgeDays").filter(days -> days > 0).ifPresent(days -> payload.put("maxPINAgeInDays", days));
         integer(value, "historyCount").filter(count -> count > 0).ifPresent(count -> payload.put("pinHistory", count));
         return payload;
     }
 
-    private static List<NSDictionary> wifi(Map<String, Object> value) {
+    /**
+     * A Wi-Fi network. Under WPA2/WPA3 Enterprise the setting's {@code certificate} names the device's client identity
+     * (a {@code PKCS12_IDENTITY} or {@code SCEP_IDENTITY} certificate setting), carried in this profile and named by the
+     * Wi-Fi payload's {@code PayloadCertificateUUID}; {@code serverCertificates} name the trusted roots the RADIUS
+     * server's certificate must chain to, carried here too and listed in {@code EAPClientConfiguration}'s
+     * {@code PayloadCertificateAnchorUUID}; {@code serverNames} become {@code TLSTrustedServerNames}. Apple resolves
+     * these UUIDs within one profile only (com.apple.wifi.managed.yaml), hence the copies.
+     */
+    private static List<NSDictionary> wifi(Map<String, Object> value, Function<String, Optional<Map<String, Object>>> certificates) {
         List<NSDictionary> payloads = new ArrayList<>();
         NSDictionary payload = payload("com.apple.wifi.managed", "wifi");
         payload.put("SSID_STR", text(value, "ssid"));
@@ -152,22 +169,78 @@ public final class SettingProfiles {
         if (security.endsWith("ENTERPRISE")) {
             NSDictionary eap = new NSDictionary();
             String method = optionalText(value, "eapMethod").orElse("PEAP");
-            eap.put("AcceptEAPTypes", new NSArray(new com.dd.plist.NSNumber(switch (method) {
+            eap.put("AcceptEAPTypes", new NSArray(new NSNumber(switch (method) {
                 case "TLS" -> 13;
                 case "TTLS" -> 21;
                 default -> 25;
             })));
             optionalText(value, "identity").ifPresent(identity -> eap.put("UserName", identity));
-            optionalText(value, "certificate").ifPresent(certificate -> {
-                NSDictionary root = payload("com.apple.security.root", "wifi-trust");
-                root.put("PayloadContent", new NSData(certificateDer(certificate)));
-                payloads.add(root);
-                eap.put("PayloadCertificateAnchorUUID", new NSArray(new NSString(((NSString) root.objectForKey("PayloadUUID")).getContent())));
+            if (!method.equals("TLS")) {
+                // PEAP and TTLS sign in with a name and password; EAP-TLS with the client identity alone.
+                optionalText(value, "password").ifPresent(password -> eap.put("UserPassword", password));
+            }
+            Optional<String> identityName = optionalText(value, "certificate");
+            if (method.equals("TLS") && identityName.isEmpty()) {
+                throw new UnsupportedSettingException("EAP-TLS needs a client identity: set certificate to the name of a "
+                        + "PKCS12_IDENTITY or SCEP_IDENTITY certificate setting");
+            }
+            identityName.ifPresent(name -> {
+                NSDictionary identity = clientIdentity("Wi-Fi network", name, certificates);
+                payloads.add(identity);
+                payload.put("PayloadCertificateUUID", Plists.string(identity, "PayloadUUID"));
             });
+            List<NSObject> anchors = new ArrayList<>();
+            for (String name : texts(value, "serverCertificates")) {
+                NSDictionary anchor = trustAnchor("Wi-Fi network", name, certificates);
+                payloads.add(anchor);
+                anchors.add(new NSString(Plists.string(anchor, "PayloadUUID")));
+            }
+            if (!anchors.isEmpty()) {
+                eap.put("PayloadCertificateAnchorUUID", new NSArray(anchors.toArray(NSObject[]::new)));
+            }
+            List<String> serverNames = texts(value, "serverNames");
+            if (!serverNames.isEmpty()) {
+                eap.put("TLSTrustedServerNames", NSArray.fromJavaObject(serverNames));
+            }
             payload.put("EAPClientConfiguration", eap);
+        } else if (optionalText(value, "certificate").isPresent() || !texts(value, "serverCertificates").isEmpty()) {
+            throw new UnsupportedSettingException("certificates are used by WPA2/WPA3 Enterprise networks only, not " + security);
         }
         payloads.add(payload);
         return payloads;
+    }
+
+    /**
+     * The identity payload (PKCS#12 or SCEP) of the certificate setting a Wi-Fi network or VPN names as its client
+     * certificate, refused with the reason when the device has no such setting or it is a trusted root.
+     */
+    private static NSDictionary clientIdentity(String owner, String name, Function<String, Optional<Map<String, Object>>> certificates) {
+        Map<String, Object> certificate = certificates.apply(name).orElseThrow(() -> new UnsupportedSettingException(
+                "the " + owner + "'s certificate \"" + name + "\" is not a certificate setting of this device"));
+        if (!IDENTITY_KINDS.contains(certificate.get("kind"))) {
+            throw new UnsupportedSettingException("the " + owner + "'s certificate \"" + name + "\" is a trusted root, not a client "
+                    + "identity (PKCS12_IDENTITY or SCEP_IDENTITY)");
+        }
+        return certificate(certificate);
+    }
+
+    /** The certificate payload of a trusted-root certificate setting a Wi-Fi network names among its server CAs. */
+    private static NSDictionary trustAnchor(String owner, String name, Function<String, Optional<Map<String, Object>>> certificates) {
+        Map<String, Object> certificate = certificates.apply(name).orElseThrow(() -> new UnsupportedSettingException(
+                "the " + owner + "'s server certificate \"" + name + "\" is not a certificate setting of this device"));
+        if (!"TRUSTED_ROOT".equals(certificate.get("kind"))) {
+            throw new UnsupportedSettingException("the " + owner + "'s server certificate \"" + name + "\" is a client identity, "
+                    + "not a trusted root (TRUSTED_ROOT)");
+        }
+        return certificate(certificate);
+    }
+
+    /** A passcode limit Apple can hold, or the refusal saying Apple's maximum. */
+    static int atMost(int value, int limit, String field) {
+        if (value > limit) {
+            throw new UnsupportedSettingException(field + " " + value + " is more than Apple's passcode policy allows (" + limit + ")");
+        }
+        return value;
     }
 
     private static NSDictionary restrictions(Map<String, Object> value, Os os) {
@@ -318,18 +391,12 @@ public final class SettingProfiles {
         Optional<String> username = optionalText(value, "username");
         Optional<String> sharedSecret = optionalText(value, "sharedSecret");
         boolean alwaysOn = bool(value, "alwaysOn").orElse(false);
-        List<String> domains = value.get("onDemandDomains") instanceof List<?> list
-                ? list.stream().filter(String.class::isInstance).map(String.class::cast).toList() : List.of();
+        List<String> domains = texts(value, "onDemandDomains");
         List<NSDictionary> payloads = new ArrayList<>();
         Optional<String> certificateUuid = optionalText(value, "certificate").map(name -> {
-            Map<String, Object> certificate = certificates.apply(name).orElseThrow(() -> new UnsupportedSettingException(
-                    "the VPN's certificate \"" + name + "\" is not a certificate setting of this device"));
-            if ("TRUSTED_ROOT".equals(certificate.get("kind"))) {
-                throw new UnsupportedSettingException("the VPN's certificate \"" + name + "\" is a trusted root, not a client identity");
-            }
-            NSDictionary identity = certificate(certificate);
+            NSDictionary identity = clientIdentity("VPN", name, certificates);
             payloads.add(identity);
-            return ((NSString) identity.objectForKey("PayloadUUID")).getContent();
+            return Plists.string(identity, "PayloadUUID");
         });
         NSDictionary payload = payload("com.apple.vpn.managed", "vpn");
         payload.put("UserDefinedName", text(value, "name"));
@@ -481,6 +548,11 @@ public final class SettingProfiles {
 
     static java.util.Optional<String> optionalText(Map<String, Object> value, String key) {
         return value.get(key) instanceof String text && !text.isBlank() ? java.util.Optional.of(text) : java.util.Optional.empty();
+    }
+
+    /** The strings of an array value; none when absent. */
+    private static List<String> texts(Map<String, Object> value, String key) {
+        return value.get(key) instanceof List<?> list ? list.stream().filter(String.class::isInstance).map(String.class::cast).toList() : List.of();
     }
 
     static java.util.Optional<Boolean> bool(Map<String, Object> value, String key) {

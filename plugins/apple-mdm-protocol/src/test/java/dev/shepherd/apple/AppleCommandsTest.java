@@ -27,14 +27,14 @@ class AppleCommandsTest {
         assertThat(Plists.string(ios, "RequestType")).isEqualTo("Settings");
         NSArray iosItems = (NSArray) ios.objectForKey("Settings");
         assertThat(iosItems.getArray()).extracting(item -> Plists.string((NSDictionary) item, "Item"))
-                .containsExactly("DeviceName", "TimeZone", "Bluetooth", "DataRoaming");
+                .containsExactly("DeviceName", "Bluetooth", "TimeZone", "DataRoaming");
         NSDictionary roaming = (NSDictionary) iosItems.objectAtIndex(3);
         assertThat(((NSNumber) roaming.objectForKey("Enabled")).boolValue()).isFalse();
         assertThat(Plists.string((NSDictionary) iosItems.objectAtIndex(0), "DeviceName")).isEqualTo("Front desk iPad");
 
         NSArray macItems = (NSArray) command(CommandType.SETTINGS, parameters, SettingProfiles.Os.MACOS).orElseThrow().objectForKey("Settings");
         assertThat(macItems.getArray()).extracting(item -> Plists.string((NSDictionary) item, "Item"))
-                .as("a Mac has a host name but no cellular radios").containsExactly("DeviceName", "HostName", "TimeZone", "Bluetooth");
+                .as("a Mac has a host name but no cellular radios, and no time zone setting").containsExactly("DeviceName", "HostName", "Bluetooth");
     }
 
     @Test
@@ -74,6 +74,53 @@ class AppleCommandsTest {
         assertThat(AppleCommands.allowedInUserEnrollment(lock, SettingProfiles.Os.IOS)).isTrue();
         assertThat(AppleCommands.allowedInUserEnrollment(lock, SettingProfiles.Os.MACOS)).isFalse();
         assertThat(AppleCommands.allowedInUserEnrollment(plist(CommandType.REFRESH_INVENTORY, Map.of()), SettingProfiles.Os.MACOS)).isTrue();
+    }
+
+    /** Each kernel command with every parameter it takes, as an admin or the kernel sends it. */
+    static final Map<CommandType, Map<String, Object>> EVERY_COMMAND = new java.util.EnumMap<>(Map.ofEntries(
+            Map.entry(CommandType.LOCK, Map.of("message", "Call IT", "phoneNumber", "+1 555 0100", "pin", "123456")),
+            Map.entry(CommandType.WIPE, Map.of("pin", "123456", "preserveDataPlan", true)),
+            Map.entry(CommandType.ENTERPRISE_WIPE, Map.of()),
+            Map.entry(CommandType.RESTART, Map.of()),
+            Map.entry(CommandType.SHUT_DOWN, Map.of()),
+            Map.entry(CommandType.LOCATE, Map.of()),
+            Map.entry(CommandType.LOST_MODE_ON, Map.of("message", "Lost", "phoneNumber", "+1 555 0100", "footnote", "Reward")),
+            Map.entry(CommandType.LOST_MODE_OFF, Map.of()),
+            Map.entry(CommandType.CLEAR_PASSCODE, Map.of()),
+            Map.entry(CommandType.REFRESH_INVENTORY, Map.of("query", "DeviceInformation")),
+            Map.entry(CommandType.INSTALL_PROFILE, Map.of("settingKey", "passcode", "settingType", "passcode", "value", Map.of("required", true))),
+            Map.entry(CommandType.REMOVE_PROFILE, Map.of("settingKey", "passcode")),
+            Map.entry(CommandType.INSTALL_APP, Map.of("appStoreId", "361309726")),
+            Map.entry(CommandType.UPDATE_APP, Map.of("manifestUrl", "https://apps.example.com/app.plist")),
+            Map.entry(CommandType.REMOVE_APP, Map.of("identifier", "com.example.app")),
+            Map.entry(CommandType.OS_UPDATE, Map.of("installAction", "InstallASAP", "productVersion", "18.1")),
+            Map.entry(CommandType.SETTINGS, Map.of("deviceName", "Front desk", "hostName", "front-desk", "timeZone", "Europe/Paris",
+                    "bluetooth", true, "dataRoaming", false, "voiceRoaming", false, "personalHotspot", false))));
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(SettingProfiles.Os.class)
+    void everyCommandIsOneApplesCommandSchemasAcceptOnTheOs(SettingProfiles.Os os) {
+        AppleProfileSchema schema = new AppleProfileSchema();
+        String apple = os == SettingProfiles.Os.IOS ? "iOS" : "macOS";
+        EVERY_COMMAND.forEach((type, parameters) -> {
+            Command command = new Command(UUID.randomUUID(), DeviceId.random(), type, parameters, 0, CommandState.QUEUED, Instant.now(),
+                    Optional.empty());
+            NSDictionary plist = AppleCommands.toPlist(command, Optional.of(new byte[]{9, 9, 9}), os, name -> Optional.empty()).orElseThrow();
+            String requestType = Plists.string((NSDictionary) plist.objectForKey("Command"), "RequestType");
+            if (AppleSchema.knownRequestTypes(os).contains(requestType)) {
+                assertThat(schema.commandViolations(plist, apple)).as(type + " on " + apple).isEmpty();
+            } else {
+                // Not sent: the translator refuses request types the OS does not know (as LOCATE on a Mac), with the reason.
+                assertThat(schema.commandViolations(plist, apple)).as(type + " on " + apple)
+                        .containsExactly("Command.RequestType: " + requestType + " is not supported on " + apple);
+            }
+        });
+        for (String query : Inventory.QUERIES) {
+            NSDictionary plist = AppleCommands.toPlist(new Command(UUID.randomUUID(), DeviceId.random(), CommandType.REFRESH_INVENTORY,
+                    Map.of("query", query), 0, CommandState.QUEUED, Instant.now(), Optional.empty()), Optional.empty(), os, name -> Optional.empty())
+                    .orElseThrow();
+            assertThat(schema.commandViolations(plist, apple)).as(query + " on " + apple).isEmpty();
+        }
     }
 
     private static NSDictionary raw(String keys) {

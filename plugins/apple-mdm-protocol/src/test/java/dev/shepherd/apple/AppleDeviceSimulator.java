@@ -66,19 +66,21 @@ public final class AppleDeviceSimulator {
 
     /** The kind of device simulated: what it reports at Authenticate and where it speaks before it has a profile. */
     public enum Kind {
-        IPHONE("/mdm/apple-ios", "iPhone16,2", "MU663", "17.5.1", "21F90", "Simulated iPhone"),
-        MAC("/mdm/apple-macos", "Mac14,2", "Z15S", "14.5", "23F79", "Simulated MacBook Air");
+        IPHONE("/mdm/apple-ios", "iPhone16,2", "iPhone", "MU663", "17.5.1", "21F90", "Simulated iPhone"),
+        MAC("/mdm/apple-macos", "Mac14,2", "MacBook Air", "Z15S", "14.5", "23F79", "Simulated MacBook Air");
 
         final String mount;
         final String productName;
+        final String modelName;
         final String model;
         final String osVersion;
         final String buildVersion;
         final String deviceName;
 
-        Kind(String mount, String productName, String model, String osVersion, String buildVersion, String deviceName) {
+        Kind(String mount, String productName, String modelName, String model, String osVersion, String buildVersion, String deviceName) {
             this.mount = mount;
             this.productName = productName;
+            this.modelName = modelName;
             this.model = model;
             this.osVersion = osVersion;
             this.buildVersion = buildVersion;
@@ -116,6 +118,14 @@ public final class AppleDeviceSimulator {
     private X509Certificate escrowCertificate;
     /** The FileVault personal recovery key, once FileVault is on. */
     private String recoveryKey;
+    /** Apple's schemas, which every command, profile and declaration the device receives is checked against. */
+    private final AppleProfileSchema schemas = new AppleProfileSchema();
+    /** What the server sent that Apple's schemas refuse, in the order received. */
+    private final List<String> nonconformities = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The commands refused for not conforming, by CommandUUID, with the reasons: they are answered Error. */
+    private final Map<String, List<String>> nonconformingCommands = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Whether the test expects the server to send something nonconforming (and reads {@link #nonconformities()}). */
+    private volatile boolean nonconformitiesExpected;
 
     /** An iPhone. */
     public AppleDeviceSimulator(URI server, String udid) {
@@ -152,6 +162,60 @@ public final class AppleDeviceSimulator {
     /** Adds answers to what DeviceInformation reports from now on. */
     public void reportAlso(Map<String, Object> answers) {
         extraInformation.putAll(answers);
+    }
+
+    /**
+     * Lets the server send commands, profiles or declarations that Apple's schemas refuse without failing the test:
+     * the device still answers them as a real one does (a command Error with an ErrorChain, a declaration reported
+     * invalid), and {@link #nonconformities()} lists them. Without this, the first one fails the test.
+     */
+    public void expectNonconformities() {
+        this.nonconformitiesExpected = true;
+    }
+
+    /** What the server sent that Apple's schemas refuse, each with the reasons; empty when everything conformed. */
+    public List<String> nonconformities() {
+        return List.copyOf(nonconformities);
+    }
+
+    /** "iOS" or "macOS", as Apple's schemas name the OS this device runs. */
+    private String appleOs() {
+        return kind == Kind.MAC ? "macOS" : "iOS";
+    }
+
+    /**
+     * Checks a command as the device receives it: the command against {@code mdm/commands/<RequestType>.yaml}, an
+     * InstallProfile's profile against the profile schemas (and, on a user-enrolled device, what user enrollment
+     * forbids). A nonconforming command is remembered, to be answered Error, and fails the test unless expected.
+     */
+    private void check(NSDictionary command) {
+        List<String> violations = new java.util.ArrayList<>(schemas.commandViolations(command, appleOs()));
+        if (command.objectForKey("Command") instanceof NSDictionary request && "InstallProfile".equals(Plists.string(request, "RequestType"))
+                && request.objectForKey("Payload") instanceof NSData payload) {
+            try {
+                NSDictionary profile = profileOf(payload.bytes());
+                schemas.violations(profile, appleOs()).forEach(violation -> violations.add("Payload: " + violation));
+                if (userEnrolled) {
+                    schemas.userEnrollmentViolations(profile, appleOs()).forEach(violation -> violations.add("Payload: " + violation));
+                }
+            } catch (Exception unreadable) {
+                violations.add("Payload: not a readable profile: " + unreadable.getMessage());
+            }
+        }
+        if (violations.isEmpty()) {
+            return;
+        }
+        String uuid = String.valueOf(Plists.string(command, "CommandUUID"));
+        String requestType = command.objectForKey("Command") instanceof NSDictionary request ? Plists.string(request, "RequestType") : null;
+        nonconformingCommands.put(uuid, violations);
+        nonconform(requestType + " command " + uuid + " " + violations);
+    }
+
+    private void nonconform(String what) {
+        nonconformities.add(what);
+        if (!nonconformitiesExpected) {
+            throw new AssertionError("the server sent " + appleOs() + " what Apple's device-management schemas refuse: " + what);
+        }
     }
 
     /** The UDID, or the EnrollmentID of a user-enrolled device. */
@@ -232,6 +296,14 @@ public final class AppleDeviceSimulator {
         }
         X509Certificate signer = new JcaX509CertificateConverter().getCertificate(signerHolder);
         NSDictionary profile = Plists.dictionary((byte[]) signed.getSignedContent().getContent());
+        // The enrollment profile is held to Apple's schemas as every other profile is.
+        List<String> violations = new java.util.ArrayList<>(schemas.violations(profile, appleOs()));
+        if (userEnrolled) {
+            violations.addAll(schemas.userEnrollmentViolations(profile, appleOs()));
+        }
+        if (!violations.isEmpty()) {
+            nonconform("enrollment profile " + violations);
+        }
         NSDictionary scep = payload(profile, "com.apple.security.scep");
         NSDictionary scepContent = (NSDictionary) scep.objectForKey("PayloadContent");
         NSDictionary mdm = payload(profile, "com.apple.mdm");
@@ -289,6 +361,7 @@ public final class AppleDeviceSimulator {
             message.put("SerialNumber", "SIM" + udid.substring(0, Math.min(8, udid.length())));
         }
         message.put("ProductName", kind.productName);
+        message.put("ModelName", kind.modelName);
         message.put("Model", kind.model);
         message.put("OSVersion", kind.osVersion);
         message.put("BuildVersion", kind.buildVersion);
@@ -301,7 +374,8 @@ public final class AppleDeviceSimulator {
         message.put("Topic", topic());
         message.put("Token", new NSData(java.util.HexFormat.of().parseHex(pushToken())));
         message.put("PushMagic", pushMagic());
-        if (!userEnrolled) {
+        if (!userEnrolled && kind == Kind.IPHONE) {
+            // Only an iPhone or iPad hands over the token that clears its passcode (UnlockToken is n/a on macOS).
             message.put("UnlockToken", new NSData(new byte[]{9, 9, 9}));
         }
         return checkIn(message);
@@ -372,8 +446,11 @@ public final class AppleDeviceSimulator {
      * {@link #refuseDeclaration refused}.
      */
     public void syncDeclarations() throws Exception {
-        declarativeJson("tokens");
-        JsonNode items = declarativeJson("declaration-items").path("Declarations");
+        List<String> nonconforming = new java.util.ArrayList<>();
+        protocolViolations("tokensresponse", declarativeJson("tokens")).forEach(problem -> nonconforming.add("tokens " + problem));
+        JsonNode itemsResponse = declarativeJson("declaration-items");
+        protocolViolations("declarationitemsresponse", itemsResponse).forEach(problem -> nonconforming.add("declaration-items " + problem));
+        JsonNode items = itemsResponse.path("Declarations");
         Map<String, JsonNode> fetched = new LinkedHashMap<>();
         ObjectNode state = JSON.createObjectNode();
         for (String kind : List.of("Activations", "Configurations", "Assets", "Management")) {
@@ -381,9 +458,16 @@ public final class AppleDeviceSimulator {
             for (JsonNode item : items.path(kind)) {
                 String identifier = item.path("Identifier").asText();
                 String singular = kind.equals("Management") ? "management" : kind.substring(0, kind.length() - 1).toLowerCase();
-                fetched.put(identifier, declarativeJson("declaration/" + singular + "/" + identifier));
+                JsonNode declaration = declarativeJson("declaration/" + singular + "/" + identifier);
+                fetched.put(identifier, declaration);
                 ObjectNode status = statuses.addObject().put("identifier", identifier).put("server-token", item.path("ServerToken").asText());
                 String refusal = refusedDeclarations.get(identifier);
+                List<String> violations = declarationViolations(declaration);
+                if (!violations.isEmpty()) {
+                    // Apple's schema for the declaration's type refuses it: the device reports it invalid, saying why.
+                    nonconforming.add("declaration " + identifier + " " + violations);
+                    refusal = String.join("; ", violations);
+                }
                 status.put("active", refusal == null).put("valid", refusal == null ? "valid" : "invalid");
                 if (refusal != null) {
                     status.putArray("reasons").addObject().put("code", "Error.ConfigurationCannotBeApplied").put("description", refusal);
@@ -398,6 +482,41 @@ public final class AppleDeviceSimulator {
         if (answer.statusCode() != 200) {
             throw new IllegalStateException("the status report was answered " + answer.statusCode());
         }
+        nonconforming.forEach(this::nonconform);
+    }
+
+    /** The problems of a DDM protocol answer against Apple's {@code declarative/protocol} schema of its kind. */
+    private List<String> protocolViolations(String response, JsonNode answer) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> map = JSON.convertValue(answer, Map.class);
+        return schemas.protocolViolations(response, (NSDictionary) com.dd.plist.NSObject.fromJavaObject(map), appleOs());
+    }
+
+    /**
+     * The problems of a declaration as fetched, against Apple's declarative schemas: the envelope's Type, Identifier,
+     * ServerToken and Payload, and the Payload against the schema of its Type.
+     */
+    private List<String> declarationViolations(JsonNode declaration) {
+        List<String> violations = new java.util.ArrayList<>();
+        declaration.fieldNames().forEachRemaining(name -> {
+            if (!List.of("Type", "Identifier", "ServerToken", "Payload").contains(name)) {
+                violations.add(name + ": not a key of a declaration (Type, Identifier, ServerToken, Payload)");
+            }
+        });
+        for (String name : List.of("Type", "Identifier", "ServerToken")) {
+            if (!declaration.path(name).isTextual() || declaration.path(name).asText().isBlank()) {
+                violations.add(name + ": required string is missing");
+            }
+        }
+        if (!declaration.path("Payload").isObject()) {
+            violations.add("Payload: required object is missing");
+        } else if (declaration.path("Type").isTextual()) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> payload = JSON.convertValue(declaration.path("Payload"), Map.class);
+            violations.addAll(schemas.declarationViolations(declaration.path("Type").asText(),
+                    (NSDictionary) com.dd.plist.NSObject.fromJavaObject(payload), appleOs()));
+        }
+        return violations;
     }
 
     private JsonNode declarativeJson(String endpoint) throws Exception {
@@ -421,8 +540,12 @@ public final class AppleDeviceSimulator {
         if (response.statusCode() != 200) {
             throw new IllegalStateException("GetBootstrapToken answered " + response.statusCode() + ": " + response.body());
         }
-        return Optional.ofNullable((NSData) Plists.dictionary(response.body().getBytes(java.nio.charset.StandardCharsets.UTF_8))
-                .objectForKey("BootstrapToken")).map(NSData::bytes);
+        NSDictionary answer = Plists.dictionary(response.body().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        List<String> violations = schemas.checkInResponseViolations("GetBootstrapToken", answer, appleOs());
+        if (!violations.isEmpty()) {
+            nonconform("GetBootstrapToken answer " + violations);
+        }
+        return Optional.ofNullable((NSData) answer.objectForKey("BootstrapToken")).map(NSData::bytes);
     }
 
     public HttpResponse<String> checkOut() throws Exception {
@@ -492,8 +615,29 @@ public final class AppleDeviceSimulator {
                 new org.bouncycastle.cms.jcajce.JceCMSContentEncryptorBuilder(org.bouncycastle.cms.CMSAlgorithm.AES256_CBC).build()).getEncoded();
     }
 
+    /**
+     * Fetches and acknowledges every command the server has for the device, as a device working through its queue
+     * does, each answered as {@link #answer} answers it.
+     *
+     * @return the commands received, in order
+     */
+    public List<NSDictionary> acknowledgeAll() throws Exception {
+        List<NSDictionary> received = new java.util.ArrayList<>();
+        Optional<NSDictionary> next = idle();
+        while (next.isPresent()) {
+            received.add(next.get());
+            next = answer(next.get(), "Acknowledged");
+        }
+        return received;
+    }
+
     /** Answers a command the way an iPhone does and returns the next one. */
     public Optional<NSDictionary> answer(NSDictionary command, String status) throws Exception {
+        // A command Apple's schemas refuse is refused by the device too, whatever the test would have it answer.
+        List<String> refusal = nonconformingCommands.remove(String.valueOf(Plists.string(command, "CommandUUID")));
+        if (refusal != null && !status.equals("NotNow")) {
+            status = "Error";
+        }
         NSDictionary report = identified(new NSDictionary());
         report.put("Status", status);
         report.put("CommandUUID", Plists.string(command, "CommandUUID"));
@@ -502,7 +646,7 @@ public final class AppleDeviceSimulator {
             // Syncing, and so reporting the declarations' state, before acknowledging: the order the server must cope with.
             syncDeclarations();
         }
-        if (status.equals("Acknowledged") && "InstallProfile".equals(type)) {
+        if (status.equals("Acknowledged") && "InstallProfile".equals(type) && refusal == null) {
             installEscrow(profileOf(((NSData) ((NSDictionary) command.objectForKey("Command")).objectForKey("Payload")).bytes()));
         }
         if (status.equals("Acknowledged") && "DeviceInformation".equals(type)) {
@@ -559,7 +703,9 @@ public final class AppleDeviceSimulator {
             });
             report.put("InstalledApplicationList", new NSArray(listed.toArray(NSDictionary[]::new)));
         }
-        if (status.equals("Error")) {
+        if (status.equals("Error") && refusal != null) {
+            report.put("ErrorChain", refusalChain(command, refusal));
+        } else if (status.equals("Error")) {
             NSDictionary error = new NSDictionary();
             error.put("ErrorCode", 12021);
             error.put("ErrorDomain", "MCMDMErrorDomain");
@@ -567,6 +713,22 @@ public final class AppleDeviceSimulator {
             report.put("ErrorChain", new NSArray(error));
         }
         return command(put(connectPath, Plists.xml(report), signature(Plists.xml(report))));
+    }
+
+    /**
+     * The ErrorChain a device answers a command it cannot read with: a malformed profile as the profile installer
+     * reports it (MCProfileErrorDomain 1000), anything else as an invalid request (MCMDMErrorDomain 12001), the
+     * details in the descriptions.
+     */
+    private static NSArray refusalChain(NSDictionary command, List<String> violations) {
+        boolean profile = violations.stream().allMatch(violation -> violation.startsWith("Payload: "));
+        NSDictionary error = new NSDictionary();
+        error.put("ErrorCode", profile ? 1000 : 12001);
+        error.put("ErrorDomain", profile ? "MCProfileErrorDomain" : "MCMDMErrorDomain");
+        String description = (profile ? "The profile is malformed: " : "The request is invalid: ") + String.join("; ", violations);
+        error.put("LocalizedDescription", description);
+        error.put("USEnglishDescription", description);
+        return new NSArray(error);
     }
 
     public HttpResponse<String> put(String path, byte[] body, Optional<String> signature) throws Exception {
@@ -598,7 +760,12 @@ public final class AppleDeviceSimulator {
         if (response.statusCode() != 200) {
             throw new IllegalStateException("the server answered " + response.statusCode() + ": " + response.body());
         }
-        return response.body().isEmpty() ? Optional.empty() : Optional.of(Plists.dictionary(response.body().getBytes()));
+        if (response.body().isEmpty()) {
+            return Optional.empty();
+        }
+        NSDictionary command = Plists.dictionary(response.body().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        check(command);
+        return Optional.of(command);
     }
 
     private static NSDictionary payload(NSDictionary profile, String type) {

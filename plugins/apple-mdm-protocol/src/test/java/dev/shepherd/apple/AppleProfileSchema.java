@@ -41,12 +41,24 @@ import java.util.regex.Pattern;
  * {@code n/a}, and keys present must not be marked {@code n/a} for the OS. Values must have the declared {@code type}, match its {@code format} (a regular expression for the
  * whole string), be in its {@code rangelist} and {@code range}; an array's length must respect its element's
  * {@code repetition}. Dictionaries are checked against their {@code subkeys}, array elements against the single entry
- * of the array's {@code subkeys}. OS versions, enrollment modes, supervision and {@code valuetype} are not checked.
+ * of the array's {@code subkeys} (or, for an array of alternatives such as the Settings command's, the entry its
+ * {@code Item} names). References between payloads by UUID must resolve within the profile to a payload of a fitting
+ * type. OS versions, enrollment modes, supervision and {@code valuetype} are not checked. {@link #commandViolations}
+ * checks MDM commands against {@code mdm/commands} the same way.
  */
 public final class AppleProfileSchema {
 
     private static final String SCHEMA_DIR = "/apple-device-management/profiles/";
     private static final String DECLARATION_DIR = "/apple-device-management/declarations/";
+    private static final String COMMAND_DIR = "/apple-device-management/commands/";
+    private static final String PROTOCOL_DIR = "/apple-device-management/protocol/";
+    private static final String CHECKIN_DIR = "/apple-device-management/checkin/";
+    /** Keys that name other payloads of the same profile by UUID, and the payload types they may name (any when empty). */
+    private static final Map<String, Set<String>> REFERENCES = Map.of(
+            "PayloadCertificateUUID", Set.of("com.apple.security.pkcs12", "com.apple.security.scep", "com.apple.security.acme"),
+            "PayloadCertificateAnchorUUID", Set.of("com.apple.security.root", "com.apple.security.pem", "com.apple.security.pkcs1"),
+            "EncryptCertPayloadUUID", Set.of(),
+            "IdentityCertificateUUID", Set.of());
     private static final Pattern SCHEMA_NAME = Pattern.compile("[\\w.()-]+");
     private static final Set<String> NOT_PAYLOAD_TYPES = Set.of("TopLevel", "CommonPayloadKeys");
     private static final List<String> TYPES =
@@ -72,6 +84,7 @@ public final class AppleProfileSchema {
                     checkPayload("PayloadContent[" + i + "]", payload, os, out);
                 }
             }
+            checkReferences(content, out);
         }
         return out;
     }
@@ -180,6 +193,23 @@ public final class AppleProfileSchema {
             for (int i = 0; i < array.count(); i++) {
                 checkValue(path + "[" + i + "]", array.objectAtIndex(i), element, os, out);
             }
+        } else if (value instanceof NSArray array && subkeys.size() > 1) {
+            // An array of alternatives, such as the Settings command's items: each names its alternative in Item.
+            for (int i = 0; i < array.count(); i++) {
+                String elementPath = path + "[" + i + "]";
+                NSObject element = array.objectAtIndex(i);
+                String item = element instanceof NSDictionary dictionary && dictionary.get("Item") instanceof NSString name ? name.getContent() : null;
+                Optional<JsonNode> alternative = item == null ? Optional.empty() : stream(subkeys)
+                        .filter(candidate -> candidate.path("key").asText().equals(item)).findFirst();
+                if (alternative.isEmpty()) {
+                    out.add(elementPath + ": " + (item == null ? "no Item naming one of " : "Item \"" + item + "\" is none of ")
+                            + stream(subkeys).map(candidate -> candidate.path("key").asText()).toList());
+                } else if (excludes(alternative.get(), os)) {
+                    out.add(elementPath + ": Item " + item + " is not available on " + os);
+                } else {
+                    checkValue(elementPath, element, alternative.get(), os, out);
+                }
+            }
         }
     }
 
@@ -264,6 +294,141 @@ public final class AppleProfileSchema {
 
     private static String join(String path, String key) {
         return path.isEmpty() ? key : path + "." + key;
+    }
+
+    /**
+     * The problems of the server's answer to a check-in message, against the {@code responsekeys} of Apple's
+     * {@code mdm/checkin} schema of its {@code MessageType} (bundled as
+     * {@code /apple-device-management/checkin/<MessageType>.yaml}), in the same form as {@link #violations}.
+     */
+    public List<String> checkInResponseViolations(String messageType, NSDictionary answer, String os) {
+        return answerViolations(CHECKIN_DIR, messageType, "responsekeys", answer, os);
+    }
+
+    /**
+     * The problems of a Declarative Device Management answer the server gives a device, against Apple's
+     * {@code declarative/protocol} schema of its kind ({@code tokensresponse} for the {@code tokens} endpoint,
+     * {@code declarationitemsresponse} for {@code declaration-items}), in the same form as {@link #violations}.
+     */
+    public List<String> protocolViolations(String response, NSDictionary answer, String os) {
+        return answerViolations(PROTOCOL_DIR, response, "payloadkeys", answer, os);
+    }
+
+    /** The problems of a server's answer against the keys ({@code keysField}) of the schema {@code name} in {@code directory}. */
+    private List<String> answerViolations(String directory, String name, String keysField, NSDictionary answer, String os) {
+        Optional<JsonNode> schema = schemas.computeIfAbsent(directory + name, key -> load(directory, name));
+        if (schema.isEmpty()) {
+            throw new IllegalArgumentException("no schema " + directory + name);
+        }
+        List<String> out = new ArrayList<>();
+        checkDictionary("", answer, keysByName(schema.get().path(keysField)), os, out);
+        return out;
+    }
+
+    /**
+     * The problems of an MDM command plist on {@code os} against Apple's {@code mdm/commands} schema of its
+     * {@code RequestType} (bundled as {@code /apple-device-management/commands/<RequestType>.yaml}): the envelope is
+     * {@code CommandUUID} and {@code Command}; the request type must exist and be available on the OS, and the
+     * {@code Command} dictionary's other keys are checked as a profile's payload keys are ({@link #violations}). An
+     * {@code InstallProfile}'s profile is not read here; see {@link #violations}.
+     */
+    public List<String> commandViolations(NSDictionary command, String os) {
+        List<String> out = new ArrayList<>();
+        command.forEach((name, value) -> {
+            if (!name.equals("CommandUUID") && !name.equals("Command")) {
+                out.add(name + ": not a key of an MDM command (CommandUUID, Command)");
+            }
+        });
+        if (!(command.get("CommandUUID") instanceof NSString uuid) || uuid.getContent().isBlank()) {
+            out.add("CommandUUID: required <string> is missing");
+        }
+        if (!(command.get("Command") instanceof NSDictionary request)) {
+            out.add("Command: required <dictionary> is missing");
+            return out;
+        }
+        String requestType = request.get("RequestType") instanceof NSString type ? type.getContent() : null;
+        Optional<JsonNode> schema = requestType == null ? Optional.empty()
+                : schemas.computeIfAbsent("command:" + requestType, key -> load(COMMAND_DIR, requestType));
+        if (schema.isEmpty()) {
+            out.add("Command.RequestType: " + (requestType == null ? "missing or not a <string>" : "\"" + requestType
+                    + "\" is not a command Apple defines"));
+            return out;
+        }
+        if (!supports(schema.get().path("payload").path("supportedOS"), os)) {
+            out.add("Command.RequestType: " + requestType + " is not supported on " + os);
+        }
+        NSDictionary keys = new NSDictionary();
+        request.forEach((name, value) -> {
+            if (!name.equals("RequestType")) {
+                keys.put(name, value);
+            }
+        });
+        checkDictionary("Command", keys, keysByName(schema.get().path("payloadkeys")), os, out);
+        return out;
+    }
+
+    /**
+     * The problems of the references between a profile's payloads, which Apple resolves within the profile: every
+     * {@code PayloadUUID} and {@code PayloadIdentifier} is unique; a {@code PayloadCertificateUUID} (Wi-Fi, VPN) names an
+     * identity payload (PKCS#12, SCEP, ACME); each {@code PayloadCertificateAnchorUUID} (Wi-Fi EAP) a certificate payload
+     * (root, PEM, PKCS#1); an {@code EncryptCertPayloadUUID} (FileVault escrow) or {@code IdentityCertificateUUID} (MDM)
+     * some payload of the profile.
+     */
+    private static void checkReferences(NSArray content, List<String> out) {
+        Map<String, String> typeByUuid = new HashMap<>();
+        Set<String> identifiers = new java.util.HashSet<>();
+        for (int i = 0; i < content.count(); i++) {
+            if (content.objectAtIndex(i) instanceof NSDictionary payload) {
+                String uuid = payload.get("PayloadUUID") instanceof NSString text ? text.getContent() : null;
+                String type = payload.get("PayloadType") instanceof NSString text ? text.getContent() : "";
+                if (uuid != null && typeByUuid.put(uuid, type) != null) {
+                    out.add("PayloadContent[" + i + "].PayloadUUID: " + uuid + " is not unique in the profile");
+                }
+                if (payload.get("PayloadIdentifier") instanceof NSString identifier && !identifiers.add(identifier.getContent())) {
+                    out.add("PayloadContent[" + i + "].PayloadIdentifier: " + identifier.getContent() + " is not unique in the profile");
+                }
+            }
+        }
+        for (int i = 0; i < content.count(); i++) {
+            if (content.objectAtIndex(i) instanceof NSDictionary payload) {
+                checkReferences("PayloadContent[" + i + "]", payload, typeByUuid, out);
+            }
+        }
+    }
+
+    private static void checkReferences(String path, NSObject value, Map<String, String> typeByUuid, List<String> out) {
+        if (value instanceof NSArray array) {
+            for (int i = 0; i < array.count(); i++) {
+                checkReferences(path + "[" + i + "]", array.objectAtIndex(i), typeByUuid, out);
+            }
+            return;
+        }
+        if (!(value instanceof NSDictionary dictionary)) {
+            return;
+        }
+        dictionary.forEach((name, child) -> {
+            String at = join(path, name);
+            Set<String> allowed = REFERENCES.get(name);
+            if (allowed == null) {
+                checkReferences(at, child, typeByUuid, out);
+                return;
+            }
+            List<NSObject> uuids = child instanceof NSArray array ? List.of(array.getArray()) : List.of(child);
+            for (NSObject uuid : uuids) {
+                String type = uuid instanceof NSString text ? typeByUuid.get(text.getContent()) : null;
+                if (type == null) {
+                    out.add(at + ": " + show(uuid) + " names no payload of this profile");
+                } else if (!allowed.isEmpty() && !allowed.contains(type)) {
+                    out.add(at + ": " + show(uuid) + " names a " + type + " payload, not one of " + new java.util.TreeSet<>(allowed));
+                }
+            }
+        });
+    }
+
+    private static java.util.stream.Stream<JsonNode> stream(JsonNode array) {
+        List<JsonNode> nodes = new ArrayList<>();
+        array.forEach(nodes::add);
+        return nodes.stream();
     }
 
     /**

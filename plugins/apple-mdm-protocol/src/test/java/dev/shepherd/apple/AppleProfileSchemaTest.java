@@ -185,6 +185,107 @@ class AppleProfileSchemaTest {
         return violations.get(0);
     }
 
+    @Test
+    void aReferenceToAPayloadMustResolveWithinTheProfileToAPayloadOfAFittingType() {
+        NSDictionary profile = enrollmentProfile();
+        mdm(profile).put("IdentityCertificateUUID", "00000000-0000-4000-8000-000000000000");
+        assertThat(only(profile)).isEqualTo("PayloadContent[1].IdentityCertificateUUID: \"00000000-0000-4000-8000-000000000000\" "
+                + "names no payload of this profile");
+
+        NSDictionary wifi = payload("com.apple.wifi.managed", "1D1E2F3A-4B5C-4D6E-8F7A-8B9C0D1E2F3A");
+        wifi.put("SSID_STR", "Corp");
+        wifi.put("EncryptionType", "WPA2");
+        wifi.put("PayloadCertificateUUID", "6F7A8B9C-0D1E-4F2A-B3C4-D5E6F7A8B9C0");
+        NSDictionary eap = new NSDictionary();
+        eap.put("AcceptEAPTypes", new NSArray(NSObject.fromJavaObject(13)));
+        eap.put("PayloadCertificateAnchorUUID", new NSArray(NSObject.fromJavaObject(SCEP_UUID)));
+        wifi.put("EAPClientConfiguration", eap);
+        NSDictionary withWifi = enrollmentProfile();
+        withWifi.put("PayloadContent", new NSArray(scep(withWifi), mdm(withWifi), wifi));
+        assertThat(schema.violations(withWifi, "iOS")).containsExactly(
+                "PayloadContent[2].PayloadCertificateUUID: \"6F7A8B9C-0D1E-4F2A-B3C4-D5E6F7A8B9C0\" names no payload of this profile",
+                "PayloadContent[2].EAPClientConfiguration.PayloadCertificateAnchorUUID: \"" + SCEP_UUID + "\" names a "
+                        + "com.apple.security.scep payload, not one of [com.apple.security.pem, com.apple.security.pkcs1, com.apple.security.root]");
+    }
+
+    @Test
+    void payloadUuidsAndIdentifiersAreUniqueInAProfile() {
+        NSDictionary profile = enrollmentProfile();
+        mdm(profile).put("PayloadUUID", SCEP_UUID);
+        mdm(profile).put("IdentityCertificateUUID", SCEP_UUID);
+        assertThat(schema.violations(profile, "iOS")).contains("PayloadContent[1].PayloadUUID: " + SCEP_UUID + " is not unique in the profile");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"iOS", "macOS"})
+    void aCommandIsCheckedAgainstTheSchemaOfItsRequestType(String os) {
+        assertThat(schema.commandViolations(command("DeviceLock", "PhoneNumber", "+1 555 0100", "Message", "Call IT"), os)).isEmpty();
+        assertThat(schema.commandViolations(command("DeviceLock", "PIN", "123456"), os)).isEqualTo(os.equals("iOS")
+                ? List.of("Command.PIN: key is not available on iOS") : List.of());
+        assertThat(schema.commandViolations(command("Teleport"), os)).containsExactly("Command.RequestType: \"Teleport\" is not a command Apple defines");
+        assertThat(schema.commandViolations(command("DeviceLock", "Pin", "123456"), os)).containsExactly("Command.Pin: key is not defined by the schema");
+        assertThat(schema.commandViolations(command("InstallProfile"), os)).containsExactly("Command.Payload: required key is missing");
+        assertThat(schema.commandViolations(command("DeviceLock", "Message", 123456), os)).containsExactly("Command.Message: expected <string> but found <integer>");
+        NSDictionary envelope = command("RestartDevice");
+        envelope.remove("CommandUUID");
+        envelope.put("Extra", true);
+        assertThat(schema.commandViolations(envelope, os)).containsExactlyInAnyOrder("Extra: not a key of an MDM command (CommandUUID, Command)",
+                "CommandUUID: required <string> is missing");
+    }
+
+    @Test
+    void settingsItemsAreCheckedAgainstTheAlternativeTheirItemNames() {
+        NSDictionary bluetooth = new NSDictionary();
+        bluetooth.put("Item", "Bluetooth");
+        bluetooth.put("Enabled", true);
+        NSDictionary hostName = new NSDictionary();
+        hostName.put("Item", "HostName");
+        hostName.put("HostName", "front-desk");
+        NSDictionary unknown = new NSDictionary();
+        unknown.put("Item", "Teleporter");
+        assertThat(schema.commandViolations(command("Settings", "Settings", new NSArray(bluetooth, hostName)), "macOS")).isEmpty();
+        assertThat(schema.commandViolations(command("Settings", "Settings", new NSArray(bluetooth, hostName)), "iOS"))
+                .containsExactly("Command.Settings[1]: Item HostName is not available on iOS");
+        bluetooth.put("Enabled", "yes");
+        assertThat(schema.commandViolations(command("Settings", "Settings", new NSArray(bluetooth, unknown)), "macOS"))
+                .hasSize(2).anyMatch(problem -> problem.startsWith("Command.Settings[1]: Item \"Teleporter\" is none of"))
+                .contains("Command.Settings[0].Enabled: expected <boolean> but found <string>");
+    }
+
+    @Test
+    void aDeclarativeManagementAnswerIsCheckedAgainstItsProtocolSchema() {
+        NSDictionary item = new NSDictionary();
+        item.put("Identifier", "dev.shepherd.activation");
+        item.put("ServerToken", "1");
+        NSDictionary declarations = new NSDictionary();
+        declarations.put("Activations", new NSArray(item));
+        declarations.put("Configurations", new NSArray());
+        NSDictionary answer = new NSDictionary();
+        answer.put("Declarations", declarations);
+        answer.put("DeclarationsToken", "abc");
+        assertThat(schema.protocolViolations("declarationitemsresponse", answer, "iOS"))
+                .containsExactlyInAnyOrder("Declarations.Assets: required key is missing", "Declarations.Management: required key is missing");
+        declarations.put("Assets", new NSArray());
+        declarations.put("Management", new NSArray());
+        assertThat(schema.protocolViolations("declarationitemsresponse", answer, "macOS")).isEmpty();
+        item.remove("ServerToken");
+        assertThat(schema.protocolViolations("declarationitemsresponse", answer, "macOS"))
+                .containsExactly("Declarations.Activations[0].ServerToken: required key is missing");
+    }
+
+    /** An MDM command of a request type, with pairs of keys and values. */
+    private static NSDictionary command(String requestType, Object... keysAndValues) {
+        NSDictionary request = new NSDictionary();
+        request.put("RequestType", requestType);
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            request.put((String) keysAndValues[i], NSObject.fromJavaObject(keysAndValues[i + 1]));
+        }
+        NSDictionary command = new NSDictionary();
+        command.put("CommandUUID", "5E6F7A8B-9C0D-4E1F-A2B3-C4D5E6F7A8B9");
+        command.put("Command", request);
+        return command;
+    }
+
     /** A Configuration profile with a SCEP payload and the MDM payload whose identity it provides. */
     private static NSDictionary enrollmentProfile() {
         NSDictionary scepContent = new NSDictionary();

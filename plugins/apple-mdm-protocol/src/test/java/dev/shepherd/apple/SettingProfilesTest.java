@@ -24,8 +24,8 @@ class SettingProfilesTest {
     private static final Map<String, Map<String, Object>> EXAMPLES = Map.of(
             "passcode", Map.of("required", true, "minLength", 8, "requireAlphanumeric", true, "minComplexCharacters", 1,
                     "maxFailedAttempts", 10, "maxInactivityMinutes", 5, "maxAgeDays", 90, "historyCount", 5),
-            "wifi", Map.of("ssid", "Corp", "security", "WPA2_ENTERPRISE", "eapMethod", "TLS", "identity", "device@example.com",
-                    "certificate", ROOT, "hidden", false, "autoJoin", true, "proxyUrl", "https://proxy.example.com/proxy.pac"),
+            "wifi", Map.of("ssid", "Corp", "security", "WPA2_ENTERPRISE", "eapMethod", "PEAP", "identity", "device@example.com",
+                    "password", "correct horse", "hidden", false, "autoJoin", true, "proxyUrl", "https://proxy.example.com/proxy.pac"),
             "restrictions", Map.of("allowCamera", false, "allowScreenCapture", false, "allowAppInstallation", true, "allowUsbStorage", false,
                     "allowBluetooth", true, "allowAirDrop", false, "allowCloudBackup", false, "allowFactoryReset", false,
                     "allowAccountChanges", false, "allowDeveloperMode", false),
@@ -126,6 +126,80 @@ class SettingProfilesTest {
                 Map.of("name", "Legacy", "type", "L2TP", "server", "l2tp.example.com", "username", "alice", "sharedSecret", "psk"))) {
             assertThat(SCHEMA.violations(SettingProfiles.compile("vpn/" + value.get("name"), "vpn", value, os), apple)).as(value.toString()).isEmpty();
         }
+    }
+
+    /** The certificate settings of a device in these tests, by name: two client identities and a server CA. */
+    private static java.util.Optional<Map<String, Object>> certificateSetting(String name) {
+        return java.util.Optional.ofNullable(Map.<String, Map<String, Object>>of(
+                "Wi-Fi identity", Map.of("name", "Wi-Fi identity", "kind", "SCEP_IDENTITY", "scepUrl", "https://ca.example.com/scep",
+                        "subject", "CN=device,O=Example", "keySize", 2048),
+                "Laptop identity", Map.of("name", "Laptop identity", "kind", "PKCS12_IDENTITY",
+                        "data", Base64.getEncoder().encodeToString(new byte[]{48, 3, 2, 1, 3}), "password", "secret"),
+                "RADIUS CA", Map.of("name", "RADIUS CA", "kind", "TRUSTED_ROOT", "data", ROOT)).get(name));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Os.class)
+    void anEapTlsWifiCarriesTheNamedClientIdentityInItsOwnProfileReferencedByPayloadCertificateUuid(Os os) {
+        String apple = os == Os.IOS ? "iOS" : "macOS";
+        for (String identityName : List.of("Wi-Fi identity", "Laptop identity")) {
+            NSDictionary profile = SettingProfiles.compile("wifi/Corp", "wifi", Map.of("ssid", "Corp", "security", "WPA2_ENTERPRISE",
+                    "eapMethod", "TLS", "identity", "device@example.com", "certificate", identityName,
+                    "serverCertificates", List.of("RADIUS CA"), "serverNames", List.of("radius.example.com", "*.radius.example.com")),
+                    os, SettingProfilesTest::certificateSetting);
+            assertThat(SCHEMA.violations(profile, apple)).as(identityName).isEmpty();
+            NSDictionary identity = payload(profile, 0);
+            NSDictionary anchor = payload(profile, 1);
+            NSDictionary wifi = payload(profile, 2);
+            assertThat(Plists.string(identity, "PayloadType")).isEqualTo(identityName.equals("Wi-Fi identity")
+                    ? "com.apple.security.scep" : "com.apple.security.pkcs12");
+            assertThat(Plists.string(anchor, "PayloadType")).isEqualTo("com.apple.security.root");
+            assertThat(Plists.string(wifi, "PayloadType")).isEqualTo("com.apple.wifi.managed");
+            // The client identity is the Wi-Fi payload's PayloadCertificateUUID (com.apple.wifi.managed.yaml) ...
+            assertThat(Plists.string(wifi, "PayloadCertificateUUID")).isEqualTo(Plists.string(identity, "PayloadUUID"));
+            // ... and the trust anchors are a separate list inside EAPClientConfiguration, with the server names to accept.
+            NSDictionary eap = (NSDictionary) wifi.objectForKey("EAPClientConfiguration");
+            assertThat(((NSArray) eap.objectForKey("AcceptEAPTypes")).objectAtIndex(0).toJavaObject()).isEqualTo(13);
+            assertThat(eap.objectForKey("PayloadCertificateAnchorUUID").toJavaObject())
+                    .isEqualTo(new Object[]{Plists.string(anchor, "PayloadUUID")});
+            assertThat(eap.objectForKey("TLSTrustedServerNames").toJavaObject())
+                    .isEqualTo(new Object[]{"radius.example.com", "*.radius.example.com"});
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Os.class)
+    void aPeapWifiSignsInWithTheUsersPasswordAndTrustsOnlyItsServerCas(Os os) {
+        NSDictionary profile = SettingProfiles.compile("wifi/Corp", "wifi", Map.of("ssid", "Corp", "security", "WPA3_ENTERPRISE",
+                "eapMethod", "PEAP", "identity", "alice", "password", "correct horse", "serverCertificates", List.of("RADIUS CA")),
+                os, SettingProfilesTest::certificateSetting);
+        assertThat(SCHEMA.violations(profile, os == Os.IOS ? "iOS" : "macOS")).isEmpty();
+        NSDictionary wifi = payload(profile, 1);
+        NSDictionary eap = (NSDictionary) wifi.objectForKey("EAPClientConfiguration");
+        assertThat(wifi.containsKey("PayloadCertificateUUID")).isFalse();
+        assertThat(Plists.string(eap, "UserName")).isEqualTo("alice");
+        assertThat(Plists.string(eap, "UserPassword")).isEqualTo("correct horse");
+        assertThat(eap.objectForKey("PayloadCertificateAnchorUUID").toJavaObject())
+                .isEqualTo(new Object[]{Plists.string(payload(profile, 0), "PayloadUUID")});
+    }
+
+    @Test
+    void aWifiOrVpnNamingAMissingCertificateOrOneOfTheWrongKindIsRefusedWithTheReason() {
+        Map<String, Object> tls = Map.of("ssid", "Corp", "security", "WPA2_ENTERPRISE", "eapMethod", "TLS", "certificate", "Missing");
+        assertThatThrownBy(() -> SettingProfiles.compile("wifi/Corp", "wifi", tls, Os.IOS, SettingProfilesTest::certificateSetting))
+                .isInstanceOf(SettingProfiles.UnsupportedSettingException.class).hasMessageContaining("\"Missing\" is not a certificate setting");
+        assertThatThrownBy(() -> SettingProfiles.compile("wifi/Corp", "wifi", Map.of("ssid", "Corp", "security", "WPA2_ENTERPRISE",
+                "eapMethod", "TLS", "certificate", "RADIUS CA"), Os.IOS, SettingProfilesTest::certificateSetting))
+                .isInstanceOf(SettingProfiles.UnsupportedSettingException.class).hasMessageContaining("trusted root, not a client identity");
+        assertThatThrownBy(() -> SettingProfiles.compile("wifi/Corp", "wifi", Map.of("ssid", "Corp", "security", "WPA2_ENTERPRISE",
+                "eapMethod", "PEAP", "serverCertificates", List.of("Wi-Fi identity")), Os.MACOS, SettingProfilesTest::certificateSetting))
+                .isInstanceOf(SettingProfiles.UnsupportedSettingException.class).hasMessageContaining("not a trusted root");
+        assertThatThrownBy(() -> SettingProfiles.compile("wifi/Corp", "wifi", Map.of("ssid", "Corp", "security", "WPA2_ENTERPRISE",
+                "eapMethod", "TLS"), Os.IOS, SettingProfilesTest::certificateSetting))
+                .isInstanceOf(SettingProfiles.UnsupportedSettingException.class).hasMessageContaining("EAP-TLS needs a client identity");
+        assertThatThrownBy(() -> SettingProfiles.compile("vpn/Corp", "vpn", Map.of("name", "Corp", "type", "IKEV2", "server", "a",
+                "certificate", "RADIUS CA"), Os.IOS, SettingProfilesTest::certificateSetting))
+                .isInstanceOf(SettingProfiles.UnsupportedSettingException.class).hasMessageContaining("trusted root, not a client identity");
     }
 
     @Test
