@@ -5,7 +5,6 @@ import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.GracefulShutdownHandler;
-import io.undertow.server.handlers.PathHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import dev.shepherd.security.TlsMaterial;
@@ -32,7 +31,7 @@ public final class HttpServer implements AutoCloseable {
     private final boolean httpEnabled;
     private final boolean httpsEnabled;
 
-    public HttpServer(ShepherdConfig config, Optional<SSLContext> tls, PathHandler routes, HttpIo io) {
+    public HttpServer(ShepherdConfig config, Optional<SSLContext> tls, HttpHandler routes, HttpIo io) {
         requireNonNull(config, "config is null");
         HttpHandler root = new SecurityHeadersHandler(new RequestTargetHandler(
                 new HttpsRedirectHandler(routes, config.http().redirectToHttps(), this::httpsPort), io));
