@@ -55,7 +55,9 @@ class MetricsEndpointTest {
         Files.createDirectories(home.resolve("plugins"));
         Files.copy(plugin("metricsos", "1.0.0").source(METRICSOS_PLUGIN).buildZip(build, "metricsos.zip"),
                 home.resolve("plugins/metricsos.zip"));
-        server = TestServer.start(home, Map.of("SHEPHERD_NODE_NAME", NODE, "SHEPHERD_METRICS_PORT", "0"));
+        Files.copy(plugin("sleepy", "1.0.0").source(SLEEPY_PLUGIN).buildZip(build, "sleepy.zip"), home.resolve("plugins/sleepy.zip"));
+        server = TestServer.start(home, Map.of("SHEPHERD_NODE_NAME", NODE, "SHEPHERD_METRICS_PORT", "0",
+                "SHEPHERD_PLUGINS_CALL_TIMEOUT", "5s"));
         server.server().adminUsers().create("desk", PASSWORD.toCharArray(), AdminRole.HELPDESK);
         server.server().adminUsers().create("ops", PASSWORD.toCharArray(), AdminRole.OPERATOR);
         server.server().adminUsers().create("auditor", PASSWORD.toCharArray(), AdminRole.AUDITOR);
@@ -125,6 +127,21 @@ class MetricsEndpointTest {
     }
 
     @Test
+    void aPluginCallThatTimesOutIsCountedAsATimeoutAndTheBreakersRefusalsAsOutOfService() {
+        assertThat(server.get("/mdm/sleepy/").statusCode()).as("the call timed out").isEqualTo(500);
+        assertThat(server.get("/mdm/sleepy/").statusCode()).as("a hung call opens the breaker at once").isEqualTo(503);
+
+        String scrape = scrapeAsAdmin();
+
+        assertThat(sample(scrape, "shepherd_plugin_calls_seconds_count", Map.of("plugin", "sleepy", "outcome", "timeout"))).isEqualTo(1);
+        assertThat(sample(scrape, "shepherd_plugin_calls_seconds_count", Map.of("plugin", "sleepy", "outcome", "out_of_service")))
+                .isEqualTo(1);
+        assertThat(sample(scrape, "shepherd_device_messages_seconds_count", Map.of("platform", "sleepy", "outcome", "failed"))).isEqualTo(1);
+        assertThat(sample(scrape, "shepherd_device_messages_seconds_count", Map.of("platform", "sleepy", "outcome", "unavailable")))
+                .isEqualTo(1);
+    }
+
+    @Test
     void theScrapeIsRefusedWithoutACredentialOrWithoutTheMetricsPermission() throws Exception {
         HttpResponse<String> anonymous = server.get("/metrics");
         HttpResponse<String> helpDesk = server.send(HttpRequest.newBuilder(server.uri("/metrics"))
@@ -190,6 +207,25 @@ class MetricsEndpointTest {
                 .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build());
     }
+
+    /** An endpoint that never answers within the call timeout. */
+    private static final String SLEEPY_PLUGIN = """
+            package acme.sleepy;
+
+            import dev.shepherd.api.http.DeviceEndpoint;
+            import dev.shepherd.api.http.DeviceRequest;
+            import dev.shepherd.api.http.DeviceResponse;
+            import org.pf4j.Extension;
+
+            @Extension
+            public class Sleepy implements DeviceEndpoint {
+                @Override
+                public DeviceResponse handle(DeviceRequest request) throws Exception {
+                    Thread.sleep(60_000);
+                    return DeviceResponse.text(200, "too late");
+                }
+            }
+            """;
 
     /** A platform plugin: its devices are woken by a push it accepts, its endpoint answers, or fails on {@code /throw}. */
     private static final String METRICSOS_PLUGIN = """
