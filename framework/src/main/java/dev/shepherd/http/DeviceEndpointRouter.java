@@ -5,6 +5,7 @@ import dev.shepherd.api.http.DeviceRequest;
 import dev.shepherd.api.http.DeviceResponse;
 import dev.shepherd.plugin.ExtensionRegistry;
 import dev.shepherd.plugin.PluginCallException;
+import dev.shepherd.metrics.ServerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.undertow.server.HttpHandler;
@@ -207,6 +208,7 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
                     .description("Device messages by the platform plugin that served them and their outcome")
                     .tag("platform", series.platform())
                     .tag("outcome", series.outcome().tag())
+                    .serviceLevelObjectives(ServerMetrics.LATENCY_BUCKETS)
                     .register(metrics)).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         }
     }

@@ -1,5 +1,6 @@
 package dev.shepherd.http;
 
+import dev.shepherd.metrics.ServerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.undertow.server.HttpHandler;
@@ -83,7 +84,7 @@ public final class HttpMetricsHandler implements HttpHandler {
                 .tag("route", key.route())
                 .tag("method", key.method())
                 .tag("status", Integer.toString(key.status()))
-                .publishPercentileHistogram()
+                .serviceLevelObjectives(ServerMetrics.LATENCY_BUCKETS)
                 .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
     }
 }

@@ -33,7 +33,7 @@ public final class PluginCallMetrics implements PluginCallObserver {
                 .description("Calls into plugins by plugin and outcome (ok, refused, failed, timeout, busy, out_of_service)")
                 .tag("plugin", series.pluginId())
                 .tag("outcome", series.outcome().name().toLowerCase(Locale.ROOT))
-                .publishPercentileHistogram()
+                .serviceLevelObjectives(ServerMetrics.LATENCY_BUCKETS)
                 .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
     }
 }
