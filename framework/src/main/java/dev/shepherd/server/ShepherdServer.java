@@ -40,7 +40,6 @@ import dev.shepherd.pki.CmsServerSigner;
 import dev.shepherd.enrollment.EnrollmentHandler;
 import dev.shepherd.storage.Database;
 import dev.shepherd.storage.JdbcPluginKeyValueStore;
-import dev.shepherd.http.HttpMetricsHandler;
 import dev.shepherd.metrics.CommandQueueMetrics;
 import dev.shepherd.metrics.MetricsEndpoint;
 import dev.shepherd.metrics.MetricsServer;
@@ -294,7 +293,7 @@ public final class ShepherdServer implements AutoCloseable {
                 .addPrefixPath("/", deviceEndpoints.wellKnownPaths(exchange -> io.sendProblem(exchange,
                         dev.shepherd.http.Problem.notFound("There is nothing at " + exchange.getRequestPath() + "."))));
         Optional<SSLContext> tls = config.https().port() >= 0 ? Optional.of(TlsMaterial.serverContext(identity)) : Optional.empty();
-        http = new HttpServer(config, tls, new HttpMetricsHandler(meters, paths), io);
+        http = new HttpServer(config, tls, paths, io, meters);
         http.start();
         // Registered after the plugin host so it closes first: stop taking requests, then stop plugins.
         closeInReverse.add(http);

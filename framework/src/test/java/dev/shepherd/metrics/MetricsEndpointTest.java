@@ -80,6 +80,7 @@ class MetricsEndpointTest {
                 "{\"type\":\"RESTART\",\"target\":{\"deviceIds\":[\"" + deviceId + "\"]}}").statusCode()).isEqualTo(201);
         assertThat(server.get("/mdm/metricsos/checkin").statusCode()).isEqualTo(200);
         assertThat(server.get("/mdm/metricsos/throw").statusCode()).isEqualTo(500);
+        assertThat(server.get("/nothing/here/" + deviceId).statusCode()).isEqualTo(404);
 
         // The wake-up push and the fan-out's rows are written in the background; the store's gauges refresh every few seconds.
         await().atMost(WITHIN).untilAsserted(() -> {
@@ -100,6 +101,8 @@ class MetricsEndpointTest {
                 Map.of("route", "/api/v1/devices/{id}", "method", "GET", "status", "200", "le", "+Inf"))).isGreaterThanOrEqualTo(1);
         assertThat(sample(scrape, "shepherd_http_server_requests_seconds_count",
                 Map.of("route", "/mdm/metricsos", "method", "GET", "status", "500"))).isEqualTo(1);
+        assertThat(sample(scrape, "shepherd_http_server_requests_seconds_count",
+                Map.of("route", "unmatched", "method", "GET", "status", "404"))).isGreaterThanOrEqualTo(1);
         assertThat(scrape).as("routes are templates, never raw paths").doesNotContain(deviceId).doesNotContain("/checkin");
 
         assertThat(sample(scrape, "shepherd_device_messages_seconds_count", Map.of("platform", "metricsos", "outcome", "answered")))
