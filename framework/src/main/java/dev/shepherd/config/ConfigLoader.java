@@ -7,6 +7,8 @@ import dev.shepherd.command.CommandService;
 import dev.shepherd.device.InventoryLimits;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -37,6 +39,7 @@ import static java.util.Objects.requireNonNull;
 public final class ConfigLoader {
 
     private static final String PLUGIN_SETTINGS_PREFIX = "plugins.config.";
+    private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9._-]{1,63}");
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
 
     private final Map<String, String> environment;
@@ -119,8 +122,13 @@ public final class ConfigLoader {
         Optional<ShepherdConfig.BootstrapAdmin> bootstrapAdmin = adminUser.map(user ->
                 new ShepherdConfig.BootstrapAdmin(user, adminPassword.orElseThrow()));
         ShepherdConfig.Security security = new ShepherdConfig.Security(resolved.get("security.basicAuth", false, ConfigLoader::bool));
+        ShepherdConfig.Node node = new ShepherdConfig.Node(resolved.get("node.name", Optional.<String>empty(),
+                text -> Optional.of(nodeName(text))).orElseGet(ConfigLoader::hostName));
+        ShepherdConfig.Metrics metrics = new ShepherdConfig.Metrics(
+                resolved.get("metrics.port", -1, ConfigLoader::port),
+                resolved.get("metrics.host", "127.0.0.1", ConfigLoader::host));
         return new ShepherdConfig(absoluteHome, http, https, dataDir, pluginsDir, database, plugins, commands, inventory, bootstrapAdmin,
-                security);
+                security, node, metrics);
     }
 
     /** The keys this loader understands, apart from the free-form {@code plugins.config.*}. */
@@ -134,7 +142,8 @@ public final class ConfigLoader {
             "inventory.maxKeysPerReport", "inventory.maxKeysPerDevice", "inventory.maxKeyLength", "inventory.maxValueLength",
             "inventory.maxReportsPerMinute",
             "bootstrapAdmin.username", "bootstrapAdmin.password",
-            "security.basicAuth");
+            "security.basicAuth",
+            "node.name", "metrics.port", "metrics.host");
 
     /**
      * The environment variable that overrides a key: {@code plugins.scanInterval} becomes
@@ -308,6 +317,31 @@ public final class ConfigLoader {
             throw new IllegalArgumentException("is not a URL: " + e.getMessage());
         }
         return Optional.of(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
+    }
+
+    private static String nodeName(String text) {
+        String name = text.trim();
+        if (!NODE_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("must be 1 to 63 letters, digits, dots, dashes or underscores");
+        }
+        return name;
+    }
+
+    private static String host(String text) {
+        if (text.isBlank()) {
+            throw new IllegalArgumentException("must name an interface, such as 127.0.0.1");
+        }
+        return text.trim();
+    }
+
+    /** The host's name, the default node name; {@code localhost} when the host cannot tell its own name. */
+    private static String hostName() {
+        try {
+            String name = InetAddress.getLocalHost().getHostName();
+            return NODE_NAME.matcher(name).matches() ? name : "localhost";
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
     }
 
     private static Optional<String> optionalText(String text) {

@@ -23,6 +23,8 @@ import static java.util.Objects.requireNonNull;
  * @param commands the command queue
  * @param bootstrapAdmin the first admin, created when no admin exists yet
  * @param security how admins may authenticate
+ * @param node this server among others: the name its metrics carry
+ * @param metrics the optional separate metrics listener
  */
 public record ShepherdConfig(
         Path home,
@@ -35,7 +37,9 @@ public record ShepherdConfig(
         Commands commands,
         InventoryLimits inventory,
         Optional<BootstrapAdmin> bootstrapAdmin,
-        Security security) {
+        Security security,
+        Node node,
+        Metrics metrics) {
 
     public ShepherdConfig {
         requireNonNull(home, "home is null");
@@ -49,6 +53,31 @@ public record ShepherdConfig(
         requireNonNull(commands, "commands is null");
         requireNonNull(bootstrapAdmin, "bootstrapAdmin is null");
         requireNonNull(security, "security is null");
+        requireNonNull(node, "node is null");
+        requireNonNull(metrics, "metrics is null");
+    }
+
+    /**
+     * @param name this node's name, the {@code node} tag of every metric series, so series from several nodes behind
+     *             one load balancer stay apart; the host name unless configured
+     */
+    public record Node(String name) {
+        public Node {
+            requireNonNull(name, "name is null");
+        }
+    }
+
+    /**
+     * A listener that serves {@code /metrics} (and the health probes) without authentication, for a Prometheus
+     * scraper on the same host or a management network; the admin API's {@code /metrics} needs a credential instead.
+     *
+     * @param port its port, 0 for any free port, -1 (the default) for none
+     * @param host the interface it binds, loopback unless configured
+     */
+    public record Metrics(int port, String host) {
+        public Metrics {
+            requireNonNull(host, "host is null");
+        }
     }
 
     /**

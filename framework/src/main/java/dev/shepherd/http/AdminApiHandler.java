@@ -117,6 +117,7 @@ public final class AdminApiHandler implements HttpHandler {
     }
 
     private void serve(HttpServerExchange exchange, AdminRoute route, Matcher matcher) {
+        HttpMetricsHandler.route(exchange, route.template());
         Optional<Problem> crossSite = CrossSiteGuard.foreignSite(exchange, publicUrl.get());
         if (crossSite.isPresent()) {
             io.sendProblem(exchange, crossSite.get());

@@ -5,6 +5,9 @@ import dev.shepherd.api.http.DeviceRequest;
 import dev.shepherd.api.http.DeviceResponse;
 import dev.shepherd.plugin.ExtensionRegistry;
 import dev.shepherd.plugin.PluginCallException;
+import dev.shepherd.metrics.ServerMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RequestTooBigException;
@@ -27,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static java.util.Objects.requireNonNull;
@@ -45,17 +49,33 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
     }
 
     /** Root paths the kernel serves itself; no plugin may claim a well-known path under them. */
-    private static final List<String> RESERVED = List.of("/api", MOUNT, "/scep", "/enroll", "/health", "/ui");
+    private static final List<String> RESERVED = List.of("/api", MOUNT, "/scep", "/enroll", "/health", "/ui", "/metrics");
 
     private final Map<String, CopyOnWriteArrayList<Mount>> mountsByPlugin = new ConcurrentHashMap<>();
     /** Claims on each root path in order; the first answers, the others wait for it to go. */
     private final Map<String, List<Mount>> wellKnown = new ConcurrentHashMap<>();
     private final HttpIo io;
     private final TrustedProxies proxies;
+    private final MeterRegistry metrics;
+    private final Map<MessageSeries, Timer> messageTimers = new ConcurrentHashMap<>();
 
-    public DeviceEndpointRouter(HttpIo io, TrustedProxies proxies) {
+    /** What became of a device message, the {@code outcome} tag of {@code shepherd_device_messages_seconds}. */
+    private enum Outcome {
+        ANSWERED, REFUSED, FAILED, UNAVAILABLE, TOO_LARGE, UNREADABLE;
+
+        String tag() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    private record MessageSeries(String platform, Outcome outcome) {
+    }
+
+    /** @param metrics where device messages are counted and timed, by the plugin that serves them and their outcome */
+    public DeviceEndpointRouter(HttpIo io, TrustedProxies proxies, MeterRegistry metrics) {
         this.io = requireNonNull(io, "io is null");
         this.proxies = requireNonNull(proxies, "proxies is null");
+        this.metrics = requireNonNull(metrics, "metrics is null");
     }
 
     @Override
@@ -136,9 +156,9 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
                 otherwise.handleRequest(exchange);
             } else if (exchange.isInIoThread()) {
                 exchange.dispatch(ioThreadExchange -> serve(ioThreadExchange, mount.registration().owner().id(), mount,
-                        exchange.getRequestPath()));
+                        exchange.getRequestPath(), claimedPath(exchange)));
             } else {
-                serve(exchange, mount.registration().owner().id(), mount, exchange.getRequestPath());
+                serve(exchange, mount.registration().owner().id(), mount, exchange.getRequestPath(), claimedPath(exchange));
             }
         };
     }
@@ -163,20 +183,47 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
             io.sendProblem(exchange, Problem.notFound("No plugin endpoint serves " + MOUNT + relative + "."));
             return;
         }
-        serve(exchange, pluginId, mount, path);
+        serve(exchange, pluginId, mount, path, MOUNT + "/" + pluginId + (mount.path().equals("/") ? "" : mount.path()));
     }
 
-    private void serve(HttpServerExchange exchange, String pluginId, Mount mount, String path) {
+    /** The root path a plugin claimed, as it was claimed: a bounded route label, whatever the request's case. */
+    private static String claimedPath(HttpServerExchange exchange) {
+        return normalizePrefix(exchange.getRequestPath()).toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /**
+     * Serves one device message and counts it by platform plugin and outcome.
+     *
+     * @param route the endpoint's declared path, the request's route label (never the raw path)
+     */
+    private void serve(HttpServerExchange exchange, String pluginId, Mount mount, String path, String route) {
+        HttpMetricsHandler.route(exchange, route);
+        long start = System.nanoTime();
+        Outcome outcome = Outcome.FAILED;
+        try {
+            outcome = answer(exchange, pluginId, mount, path);
+        } finally {
+            Outcome counted = outcome;
+            messageTimers.computeIfAbsent(new MessageSeries(pluginId, counted), series -> Timer.builder("shepherd.device.messages")
+                    .description("Device messages by the platform plugin that served them and their outcome")
+                    .tag("platform", series.platform())
+                    .tag("outcome", series.outcome().tag())
+                    .serviceLevelObjectives(ServerMetrics.LATENCY_BUCKETS)
+                    .register(metrics)).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private Outcome answer(HttpServerExchange exchange, String pluginId, Mount mount, String path) {
         byte[] body;
         try {
             body = readBody(exchange, mount.maxBodyBytes());
         } catch (RequestTooBigException e) {
             io.sendProblem(exchange, Problem.of(413, "payload-too-large", "Payload too large",
                     "This endpoint accepts at most " + mount.maxBodyBytes() + " bytes."));
-            return;
+            return Outcome.TOO_LARGE;
         } catch (IOException e) {
             io.sendProblem(exchange, Problem.of(400, "unreadable-body", "Unreadable body", "The request body could not be read."));
-            return;
+            return Outcome.UNREADABLE;
         }
         DeviceRequest request = new DeviceRequest(exchange.getRequestMethod().toString(), path, query(exchange),
                 headers(exchange), body, clientCertificates(exchange), remoteAddress(exchange));
@@ -194,17 +241,22 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
                 response = call(current, request);
             } catch (PluginCallException e) {
                 sendFailure(exchange, pluginId, e);
-                return;
+                return switch (e.kind()) {
+                    case REFUSED -> Outcome.REFUSED;
+                    case FAILED -> Outcome.FAILED;
+                    case BUSY, OUT_OF_SERVICE -> Outcome.UNAVAILABLE;
+                };
             }
         }
         if (response == null) {
             io.sendProblem(exchange, Problem.of(500, "plugin-failed", "Plugin failed",
                     "Plugin " + pluginId + " returned no response."));
-            return;
+            return Outcome.FAILED;
         }
         exchange.setStatusCode(response.status());
         response.headers().forEach((name, value) -> exchange.getResponseHeaders().put(new HttpString(name), value));
         exchange.getResponseSender().send(ByteBuffer.wrap(response.body()));
+        return Outcome.ANSWERED;
     }
 
     private static DeviceResponse call(Mount mount, DeviceRequest request) throws PluginCallException {

@@ -1,11 +1,11 @@
 package dev.shepherd.http;
 
 import dev.shepherd.config.ShepherdConfig;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.GracefulShutdownHandler;
-import io.undertow.server.handlers.PathHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import dev.shepherd.security.TlsMaterial;
@@ -32,10 +32,14 @@ public final class HttpServer implements AutoCloseable {
     private final boolean httpEnabled;
     private final boolean httpsEnabled;
 
-    public HttpServer(ShepherdConfig config, Optional<SSLContext> tls, PathHandler routes, HttpIo io) {
+    /**
+     * @param metrics where every request is timed by route and status ({@link HttpMetricsHandler}), redirects to HTTPS
+     *                and requests refused before routing included
+     */
+    public HttpServer(ShepherdConfig config, Optional<SSLContext> tls, HttpHandler routes, HttpIo io, MeterRegistry metrics) {
         requireNonNull(config, "config is null");
-        HttpHandler root = new SecurityHeadersHandler(new RequestTargetHandler(
-                new HttpsRedirectHandler(routes, config.http().redirectToHttps(), this::httpsPort), io));
+        HttpHandler root = new HttpMetricsHandler(metrics, new SecurityHeadersHandler(new RequestTargetHandler(
+                new HttpsRedirectHandler(routes, config.http().redirectToHttps(), this::httpsPort), io)));
         this.graceful = new GracefulShutdownHandler(root);
         Undertow.Builder builder = Undertow.builder()
                 // Handlers bound their bodies themselves (HttpIo.readBounded) and answer 413; Undertow's own limit, which

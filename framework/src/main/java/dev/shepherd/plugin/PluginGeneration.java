@@ -68,6 +68,7 @@ final class PluginGeneration implements PluginHandle {
     private final Duration callTimeout;
     private final Supervisor supervisor;
     private final CircuitBreaker breaker;
+    private final PluginCallObserver observer;
     private final Clock clock;
     /** Calls that timed out and whose threads have not ended yet. */
     private final AtomicInteger stuckCalls = new AtomicInteger();
@@ -93,12 +94,14 @@ final class PluginGeneration implements PluginHandle {
      * @param callTimeout how long one call may take
      * @param breaker when failed calls take the plugin out of service, and for how long
      * @param clock the clock the breaker's cool-down runs on
+     * @param observer told how each call ended and how long it took
      */
-    record CallPolicy(Duration callTimeout, CircuitBreaker.Settings breaker, Clock clock) {
+    record CallPolicy(Duration callTimeout, CircuitBreaker.Settings breaker, Clock clock, PluginCallObserver observer) {
         CallPolicy {
             requireNonNull(callTimeout, "callTimeout is null");
             requireNonNull(breaker, "breaker is null");
             requireNonNull(clock, "clock is null");
+            requireNonNull(observer, "observer is null");
         }
     }
 
@@ -107,6 +110,7 @@ final class PluginGeneration implements PluginHandle {
         this.callTimeout = requireNonNull(policy, "policy is null").callTimeout();
         this.supervisor = requireNonNull(supervisor, "supervisor is null");
         this.clock = policy.clock();
+        this.observer = policy.observer();
         this.breaker = new CircuitBreaker(policy.breaker(), clock);
         this.classLoader = new PluginClassLoader("plugin:" + id() + "@" + version(), archive.classpath(), kernelLoader);
         this.callExecutor = new ThreadPoolExecutor(0, MAX_CONCURRENT_CALLS, 30, TimeUnit.SECONDS,
@@ -283,8 +287,10 @@ final class PluginGeneration implements PluginHandle {
 
     @Override
     public <T> T call(String operation, Callable<T> call) throws PluginCallException {
+        long start = System.nanoTime();
         CircuitBreaker.Admission admission = breaker.admit();
         if (admission == CircuitBreaker.Admission.REFUSED) {
+            observer.called(id(), PluginCallObserver.Outcome.OUT_OF_SERVICE, System.nanoTime() - start);
             CircuitBreaker.Status status = breaker.status();
             Duration retryAfter = status.retryAt().map(at -> Duration.between(clock.instant(), at))
                     .filter(left -> !left.isNegative()).orElse(Duration.ZERO);
@@ -294,8 +300,10 @@ final class PluginGeneration implements PluginHandle {
         try {
             T result = invoke(operation, call);
             breaker.succeeded(admission);
+            observer.called(id(), PluginCallObserver.Outcome.OK, System.nanoTime() - start);
             return result;
         } catch (PluginCallException e) {
+            observer.called(id(), outcomeOf(e), System.nanoTime() - start);
             switch (e.kind()) {
                 case REFUSED -> breaker.succeeded(admission); // the plugin did its job: the input was bad
                 case FAILED -> failedCall(admission, e);
@@ -303,6 +311,15 @@ final class PluginGeneration implements PluginHandle {
             }
             throw e;
         }
+    }
+
+    private static PluginCallObserver.Outcome outcomeOf(PluginCallException e) {
+        return switch (e.kind()) {
+            case REFUSED -> PluginCallObserver.Outcome.REFUSED;
+            case FAILED -> e.getCause() instanceof HungCall ? PluginCallObserver.Outcome.TIMEOUT : PluginCallObserver.Outcome.FAILED;
+            case BUSY -> PluginCallObserver.Outcome.BUSY;
+            case OUT_OF_SERVICE -> PluginCallObserver.Outcome.OUT_OF_SERVICE;
+        };
     }
 
     /** Logs a failed call with its stack trace and counts it; the breaker decides whether the plugin stays in service. */

@@ -104,13 +104,21 @@ public final class PluginHost implements AutoCloseable {
 
     public PluginHost(Path pluginsDir, Path workRoot, Duration scanInterval, CallLimits limits,
                       PluginEnvironment environment, ExtensionRegistry registry, EventSink events, PluginSwitches switches) {
+        this(pluginsDir, workRoot, scanInterval, limits, environment, registry, events, switches, PluginCallObserver.NONE);
+    }
+
+    /** @param calls told how each call into a plugin ended and how long it took, for the metrics */
+    public PluginHost(Path pluginsDir, Path workRoot, Duration scanInterval, CallLimits limits,
+                      PluginEnvironment environment, ExtensionRegistry registry, EventSink events, PluginSwitches switches,
+                      PluginCallObserver calls) {
         this.switches = requireNonNull(switches, "switches is null");
         this.pluginsDir = requireNonNull(pluginsDir, "pluginsDir is null");
         this.workRoot = requireNonNull(workRoot, "workRoot is null");
         this.scanInterval = requireNonNull(scanInterval, "scanInterval is null");
         requireNonNull(limits, "limits is null");
         this.callPolicy = new PluginGeneration.CallPolicy(limits.callTimeout(),
-                new CircuitBreaker.Settings(limits.failuresInARow(), limits.coolDown()), Clock.systemUTC());
+                new CircuitBreaker.Settings(limits.failuresInARow(), limits.coolDown()), Clock.systemUTC(),
+                requireNonNull(calls, "calls is null"));
         this.environment = requireNonNull(environment, "environment is null");
         this.registry = requireNonNull(registry, "registry is null");
         this.events = requireNonNull(events, "events is null");

@@ -19,5 +19,7 @@ public enum Permission {
     ADMIN_MANAGE,
     /** Reading the disk-encryption recovery keys devices escrowed (FileVault); every read is audited. */
     DEVICE_RECOVERY_KEY_READ,
-    API_TOKEN_OWN
+    API_TOKEN_OWN,
+    /** Reading the server's operational metrics ({@code GET /metrics}): traffic, queues, plugins, the JVM; no device data. */
+    METRICS_READ
 }

@@ -19,6 +19,9 @@ import dev.shepherd.webhook.WebhookService;
 import dev.shepherd.storage.Database;
 import dev.shepherd.storage.Transactions;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+
 import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
@@ -77,7 +80,17 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
      * @param secrets seals the secrets kept in the store
      */
     public static Kernel over(Database database, SecretBox secrets, Clock clock) {
-        Transactions transactions = new Transactions(database.dataSource());
+        return over(database, secrets, clock, new CompositeMeterRegistry());
+    }
+
+    /**
+     * Builds the kernel's services over an open store, counting its transactions.
+     *
+     * @param secrets seals the secrets kept in the store
+     * @param metrics where the store's commits, rollbacks and retries are counted
+     */
+    public static Kernel over(Database database, SecretBox secrets, Clock clock, MeterRegistry metrics) {
+        Transactions transactions = new Transactions(database.dataSource(), metrics);
         Json json = new Json();
         KernelEventBus bus = new KernelEventBus();
         EventLog events = new EventLog(transactions, json, bus);

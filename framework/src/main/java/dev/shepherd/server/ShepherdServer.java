@@ -40,6 +40,15 @@ import dev.shepherd.pki.CmsServerSigner;
 import dev.shepherd.enrollment.EnrollmentHandler;
 import dev.shepherd.storage.Database;
 import dev.shepherd.storage.JdbcPluginKeyValueStore;
+import dev.shepherd.metrics.CommandQueueMetrics;
+import dev.shepherd.metrics.MetricsEndpoint;
+import dev.shepherd.metrics.MetricsServer;
+import dev.shepherd.metrics.PluginCallMetrics;
+import dev.shepherd.metrics.PushMetrics;
+import dev.shepherd.metrics.ServerMetrics;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.undertow.server.handlers.PathHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +57,7 @@ import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -55,6 +65,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.List;
 import java.util.Optional;
 
+import static dev.shepherd.http.HttpMetricsHandler.mounted;
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -65,6 +76,8 @@ public final class ShepherdServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ShepherdServer.class);
     static final int BCRYPT_COST = 12;
+    /** How old the gauges counted from the store (commands by state, queue depth) may get before a scrape recounts. */
+    private static final Duration STORE_GAUGE_MAX_AGE = Duration.ofSeconds(5);
 
     private final List<AutoCloseable> closeInReverse = new ArrayList<>();
     private final ShepherdConfig config;
@@ -75,6 +88,8 @@ public final class ShepherdServer implements AutoCloseable {
     private AdminApi adminApi;
     private AdminUserStore adminUsers;
     private Kernel kernel;
+    private ServerMetrics metrics;
+    private MetricsServer metricsServer;
 
     private ShepherdServer(ShepherdConfig config, Clock clock) {
         this.config = requireNonNull(config, "config is null");
@@ -117,18 +132,23 @@ public final class ShepherdServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot create the data directory " + config.dataDir(), e);
         }
+        metrics = new ServerMetrics(config.node().name());
+        closeInReverse.add(metrics);
+        MeterRegistry meters = metrics.registry();
         database = Database.open(config);
         closeInReverse.add(database);
+        database.bindMetrics(meters);
 
         adminUsers = new AdminUserStore(database.dataSource(), new PasswordHasher(BCRYPT_COST));
         createBootstrapAdmin();
 
         SecretBox secrets = SecretBox.open(config.dataDir());
-        kernel = Kernel.over(database, secrets, clock);
+        kernel = Kernel.over(database, secrets, clock, meters);
         HttpIo io = new HttpIo(kernel.json().mapper());
         ExtensionRegistry registry = new ExtensionRegistry();
         new PluginEventDispatcher(registry, kernel.bus());
-        DeviceEndpointRouter deviceEndpoints = new DeviceEndpointRouter(io, dev.shepherd.http.TrustedProxies.of(config.http().trustedProxies()));
+        DeviceEndpointRouter deviceEndpoints = new DeviceEndpointRouter(io, dev.shepherd.http.TrustedProxies.of(config.http().trustedProxies()),
+                meters);
         registry.addListener(deviceEndpoints);
         PlatformPlugins platforms = new PlatformPlugins();
         registry.addListener(platforms);
@@ -144,8 +164,15 @@ public final class ShepherdServer implements AutoCloseable {
         kernel.devices().setInventoryLimits(config.inventory());
         kernel.commands().setFinalCommands(platforms::endManagement);
 
-        PushScheduler pushes = new PushScheduler(kernel.devices(), kernel.commands(), platforms::wake, config.commands().pushRate());
+        PushScheduler pushes = new PushScheduler(kernel.devices(), kernel.commands(),
+                new PushMetrics(meters).counting(platforms::wake), config.commands().pushRate());
         closeInReverse.add(pushes);
+        Gauge.builder("shepherd.push.backlog", pushes, PushScheduler::backlog)
+                .description("Wake-up pushes waiting for their turn under commands.pushRate").register(meters);
+        CommandQueueMetrics queueMetrics = new CommandQueueMetrics(database.dataSource(), clock, meters, STORE_GAUGE_MAX_AGE);
+        metrics.beforeScrape(queueMetrics::refreshIfStale);
+        DistributionSummary fanOutRows = DistributionSummary.builder("shepherd.command.fanout.rows")
+                .description("Fan-out command rows written per background run (the batch written in one go)").register(meters);
         kernel.commands().setWaker(pushes);
         ScheduledExecutorService maintenance = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "kernel-maintenance");
@@ -198,7 +225,10 @@ public final class ShepherdServer implements AutoCloseable {
         }, 5, 5, TimeUnit.MINUTES);
         maintenance.scheduleWithFixedDelay(() -> {
             try {
-                kernel.commands().materializePending();
+                int written = kernel.commands().materializePending();
+                if (written > 0) {
+                    fanOutRows.record(written);
+                }
             } catch (RuntimeException e) {
                 log.warn("Writing fan-out commands failed: {}", e.getMessage());
             }
@@ -224,7 +254,7 @@ public final class ShepherdServer implements AutoCloseable {
         plugins = new PluginHost(config.pluginsDir(), config.dataDir().resolve("plugin-work"),
                 config.plugins().scanInterval(), new PluginHost.CallLimits(config.plugins().callTimeout(),
                         config.plugins().breakerFailures(), config.plugins().breakerCoolDown()), environment, registry, kernel.events(),
-                new JdbcPluginSwitches(kernel.transactions()));
+                new JdbcPluginSwitches(kernel.transactions()), new PluginCallMetrics(meters));
         closeInReverse.add(plugins);
 
         adminUsers.setExternalPasswords(identityProviders);
@@ -239,25 +269,39 @@ public final class ShepherdServer implements AutoCloseable {
         PluginConsolePages consolePages = new PluginConsolePages(io);
         registry.addListener(consolePages);
         adminApi.handler().addDynamicRoutes(consolePages::routes);
+        MetricsEndpoint metricsEndpoint = new MetricsEndpoint(metrics);
+        List<AdminRoute> metricsRoutes = List.of(metricsEndpoint.route());
+        adminApi.handler().addDynamicRoutes(() -> metricsRoutes);
+        HealthHandler health = new HealthHandler(database, plugins, io);
         WebConsole console = new WebConsole();
+        // Each mount names its route for the HTTP metrics; the admin API and the device router name finer ones.
         PathHandler paths = new PathHandler()
-                .addExactPath("/", console.page())
-                .addPrefixPath(WebConsole.ASSETS, console.assets())
-                .addPrefixPath(PluginConsolePages.MOUNT, consolePages.files())
-                .addExactPath("/health", new HealthHandler(database, plugins, io))
-                .addPrefixPath(DeviceEndpointRouter.MOUNT, deviceEndpoints)
-                .addPrefixPath("/scep", new ScepHandler(new ScepService(kernel.certificateAuthority()), io))
-                .addPrefixPath(EnrollmentHandler.MOUNT, new EnrollmentHandler(kernel.enrollmentTokens(), kernel.directory(), platforms, this::publicUrl, io))
-                .addExactPath("/api/openapi.json", adminApi.openApiHandler())
-                .addPrefixPath("/api/docs", adminApi.docsHandler())
-                .addPrefixPath("/api", adminApi.handler())
+                .addExactPath("/", mounted("/", console.page()))
+                .addPrefixPath(WebConsole.ASSETS, mounted(WebConsole.ASSETS + "/**", console.assets()))
+                .addPrefixPath(PluginConsolePages.MOUNT, mounted(PluginConsolePages.MOUNT + "/**", consolePages.files()))
+                .addExactPath("/health", mounted("/health", health))
+                .addExactPath("/health/live", mounted("/health/live", health.live()))
+                .addExactPath("/health/ready", mounted("/health/ready", health.ready()))
+                .addExactPath(MetricsEndpoint.PATH, adminApi.handler())
+                .addPrefixPath(DeviceEndpointRouter.MOUNT, mounted(DeviceEndpointRouter.MOUNT + "/**", deviceEndpoints))
+                .addPrefixPath("/scep", mounted("/scep/**", new ScepHandler(new ScepService(kernel.certificateAuthority()), io)))
+                .addPrefixPath(EnrollmentHandler.MOUNT, mounted(EnrollmentHandler.MOUNT + "/**",
+                        new EnrollmentHandler(kernel.enrollmentTokens(), kernel.directory(), platforms, this::publicUrl, io)))
+                .addExactPath("/api/openapi.json", mounted("/api/openapi.json", adminApi.openApiHandler()))
+                .addPrefixPath("/api/docs", mounted("/api/docs/**", adminApi.docsHandler()))
+                .addPrefixPath("/api", mounted("/api/**", adminApi.handler()))
                 .addPrefixPath("/", deviceEndpoints.wellKnownPaths(exchange -> io.sendProblem(exchange,
                         dev.shepherd.http.Problem.notFound("There is nothing at " + exchange.getRequestPath() + "."))));
         Optional<SSLContext> tls = config.https().port() >= 0 ? Optional.of(TlsMaterial.serverContext(identity)) : Optional.empty();
-        http = new HttpServer(config, tls, paths, io);
+        http = new HttpServer(config, tls, paths, io, meters);
         http.start();
         // Registered after the plugin host so it closes first: stop taking requests, then stop plugins.
         closeInReverse.add(http);
+        if (config.metrics().port() >= 0) {
+            metricsServer = new MetricsServer(config.metrics().host(), config.metrics().port(), metricsEndpoint, health, io);
+            metricsServer.start();
+            closeInReverse.add(metricsServer);
+        }
 
         plugins.start();
         log.info("Shepherd is up: {} plugin(s) loaded", plugins.plugins().size());
@@ -329,6 +373,16 @@ public final class ShepherdServer implements AutoCloseable {
 
     public AdminApi adminApi() {
         return adminApi;
+    }
+
+    /** @return the server's meters */
+    public ServerMetrics metrics() {
+        return metrics;
+    }
+
+    /** @return the bound port of the metrics listener, or -1 when {@code metrics.port} leaves it off */
+    public int metricsPort() {
+        return metricsServer == null ? -1 : metricsServer.port();
     }
 
     public int httpPort() {

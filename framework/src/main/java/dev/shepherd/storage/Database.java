@@ -2,6 +2,8 @@ package dev.shepherd.storage;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
+import io.micrometer.core.instrument.MeterRegistry;
 import dev.shepherd.config.ShepherdConfig;
 import dev.shepherd.security.OwnerOnlyFiles;
 import org.flywaydb.core.Flyway;
@@ -158,6 +160,14 @@ public final class Database implements AutoCloseable {
         } catch (SQLException e) {
             return false;
         }
+    }
+
+    /**
+     * Publishes the connection pool's own meters ({@code hikaricp_connections_*}: active, idle, pending, timeouts,
+     * acquire and usage times) through HikariCP's Micrometer tracker; once per store.
+     */
+    public void bindMetrics(MeterRegistry metrics) {
+        dataSource.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(requireNonNull(metrics, "metrics is null")));
     }
 
     /** @return the pooled data source */

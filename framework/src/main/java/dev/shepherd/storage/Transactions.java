@@ -1,5 +1,9 @@
 package dev.shepherd.storage;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -8,6 +12,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static java.util.Objects.requireNonNull;
 
@@ -27,9 +32,27 @@ public final class Transactions {
     }
 
     private final DataSource dataSource;
+    private final Counter commits;
+    private final Counter rollbacks;
+    private final Counter retries;
+    private final Timer durations;
 
+    /** Transactions whose meters go nowhere, for tools and tests that do not look at them. */
     public Transactions(DataSource dataSource) {
+        this(dataSource, new CompositeMeterRegistry());
+    }
+
+    /** @param metrics where commits, rollbacks, retries and the time each transaction took are counted */
+    public Transactions(DataSource dataSource, MeterRegistry metrics) {
         this.dataSource = requireNonNull(dataSource, "dataSource is null");
+        requireNonNull(metrics, "metrics is null");
+        this.commits = Counter.builder("shepherd.db.commits").description("Kernel transactions committed").register(metrics);
+        this.rollbacks = Counter.builder("shepherd.db.rollbacks").description("Kernel transactions rolled back").register(metrics);
+        this.retries = Counter.builder("shepherd.db.retries")
+                .description("Kernel transactions retried after the database chose them as a deadlock or lock-timeout victim")
+                .register(metrics);
+        this.durations = Timer.builder("shepherd.db.transactions")
+                .description("Time from taking a connection to commit or rollback, per attempt").register(metrics);
     }
 
     public DataSource dataSource() {
@@ -46,6 +69,7 @@ public final class Transactions {
         SQLException last = null;
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             List<Runnable> afterCommit = new ArrayList<>();
+            long start = System.nanoTime();
             try (Connection connection = dataSource.getConnection()) {
                 connection.setAutoCommit(false);
                 try {
@@ -61,6 +85,8 @@ public final class Transactions {
                         }
                     });
                     connection.commit();
+                    commits.increment();
+                    durations.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
                     connection.setAutoCommit(true);
                     for (Runnable action : afterCommit) {
                         try {
@@ -72,10 +98,13 @@ public final class Transactions {
                     return result;
                 } catch (SQLException | RuntimeException | Error e) {
                     rollback(connection);
+                    rollbacks.increment();
+                    durations.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
                     throw e;
                 }
             } catch (SQLException e) {
                 if (isRetryable(e) && attempt < ATTEMPTS) {
+                    retries.increment();
                     last = e;
                     log.debug("Retrying '{}' after {}", what, e.getMessage());
                     continue;

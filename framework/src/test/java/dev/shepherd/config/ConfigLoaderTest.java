@@ -31,6 +31,35 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void metricsAreTaggedWithTheHostNameAndTheirListenerIsOffUnlessConfigured() throws Exception {
+        ShepherdConfig defaults = load(Map.of());
+        write("""
+                node:
+                  name: mdm-1.example
+                metrics:
+                  port: 9464
+                  host: 10.0.0.5
+                """);
+        ShepherdConfig configured = load(Map.of("SHEPHERD_METRICS_PORT", "9465"));
+
+        assertThat(defaults.node().name()).as("the host's name, or localhost when it has none usable as a tag")
+                .isIn(java.net.InetAddress.getLocalHost().getHostName(), "localhost");
+        assertThat(defaults.metrics().port()).isEqualTo(-1);
+        assertThat(defaults.metrics().host()).isEqualTo("127.0.0.1");
+        assertThat(configured.node().name()).isEqualTo("mdm-1.example");
+        assertThat(configured.metrics().port()).isEqualTo(9465);
+        assertThat(configured.metrics().host()).isEqualTo("10.0.0.5");
+    }
+
+    @Test
+    void aNodeNameThatCannotBeAMetricTagIsRefused() {
+        assertThatThrownBy(() -> load(Map.of("SHEPHERD_NODE_NAME", "node \"one\"")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("node.name")
+                .hasMessageContaining("letters, digits, dots, dashes or underscores");
+    }
+
+    @Test
     void theFileIsReadAndTheEnvironmentWins() throws IOException {
         write("""
                 http:

@@ -1,0 +1,45 @@
+package dev.shepherd.metrics;
+
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Reads a scrape in the Prometheus text format the way a scraper does: one sample per line, labels in any order. */
+final class PrometheusText {
+
+    private static final Pattern SAMPLE = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)})? (\\S+)");
+    private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
+
+    private PrometheusText() {
+    }
+
+    /** @return the sample lines, comments (HELP, TYPE) left out */
+    static List<String> samples(String scrape) {
+        return scrape.lines().filter(line -> !line.isBlank() && !line.startsWith("#")).toList();
+    }
+
+    /**
+     * @param labels labels the sample must carry (it may carry more)
+     * @return the value of the first sample of that name with those labels
+     * @throws AssertionError when there is none, naming what the scrape holds of that name
+     */
+    static double sample(String scrape, String name, Map<String, String> labels) {
+        for (String line : samples(scrape)) {
+            Matcher sample = SAMPLE.matcher(line);
+            if (!sample.matches() || !sample.group(1).equals(name)) {
+                continue;
+            }
+            Map<String, String> present = new java.util.HashMap<>();
+            Matcher label = LABEL.matcher(sample.group(2) == null ? "" : sample.group(2));
+            while (label.find()) {
+                present.put(label.group(1), label.group(2));
+            }
+            if (present.entrySet().containsAll(labels.entrySet())) {
+                return Double.parseDouble(sample.group(3));
+            }
+        }
+        throw new AssertionError("no sample " + name + labels + " in the scrape; of that name: "
+                + samples(scrape).stream().filter(line -> line.startsWith(name)).toList());
+    }
+}
