@@ -166,6 +166,11 @@ public final class SettingProfiles {
             payload.put("ProxyType", "Auto");
             payload.put("ProxyPACURL", url);
         });
+        if (optionalText(value, "clientKeyAlias").isPresent()) {
+            // Apple has no way to name a key pair already on the device; its identities travel in the profile.
+            throw new UnsupportedSettingException("clientKeyAlias names an Android key pair; Apple devices take the client "
+                    + "identity from certificate (a PKCS12_IDENTITY or SCEP_IDENTITY certificate setting)");
+        }
         if (security.endsWith("ENTERPRISE")) {
             NSDictionary eap = new NSDictionary();
             String method = optionalText(value, "eapMethod").orElse("PEAP");

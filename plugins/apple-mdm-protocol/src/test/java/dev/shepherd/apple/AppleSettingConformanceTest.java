@@ -83,6 +83,8 @@ class AppleSettingConformanceTest {
             new Row("wifi", "WPA2 enterprise TTLS", Map.of("ssid", "Old", "security", "WPA2_ENTERPRISE", "eapMethod", "TTLS",
                     "identity", "alice", "password", "correct horse"), BOTH),
             new Row("wifi", "EAP-TLS without an identity", Map.of("ssid", "Lab", "security", "WPA2_ENTERPRISE", "eapMethod", "TLS"), NEITHER),
+            new Row("wifi", "EAP-TLS naming an Android key pair alias", Map.of("ssid", "Lab", "security", "WPA2_ENTERPRISE",
+                    "eapMethod", "TLS", "clientKeyAlias", "installed-alias"), NEITHER),
             new Row("wifi", "a personal network naming a client identity", Map.of("ssid", "Home", "security", "WPA2_PERSONAL",
                     "password", "correct horse", "certificate", "Device identity"), NEITHER),
             new Row("restrictions", "everything forbidden", Map.of("allowCamera", false, "allowScreenCapture", false,

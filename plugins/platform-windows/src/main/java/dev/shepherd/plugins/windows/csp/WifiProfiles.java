@@ -87,6 +87,10 @@ final class WifiProfiles {
 
     private static String oneX(Map<String, Object> value) {
         String method = text(value, "eapMethod").orElseThrow(() -> new UnsupportedSettingException("an enterprise Wi-Fi network needs its EAP method"));
+        if (text(value, "clientKeyAlias").isPresent()) {
+            throw new UnsupportedSettingException("clientKeyAlias names an Android key pair; Windows takes the client identity "
+                    + "from the certificate setting named in certificate");
+        }
         if (text(value, "identity").isPresent()) {
             throw new UnsupportedSettingException("Windows takes the EAP identity from the certificate (TLS) or asks the user (PEAP); "
                     + "a preset identity cannot be expressed, remove it for Windows");
