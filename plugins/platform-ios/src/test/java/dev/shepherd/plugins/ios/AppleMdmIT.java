@@ -35,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.zxing.BinaryBitmap;
+import com.google.zxing.DecodeHintType;
 import com.google.zxing.RGBLuminanceSource;
 import com.google.zxing.common.HybridBinarizer;
 import com.google.zxing.qrcode.QRCodeReader;
@@ -594,7 +595,7 @@ class AppleMdmIT {
         // (the reader's default) misses about one code in a hundred, which made this test flaky.
         return new QRCodeReader().decode(new BinaryBitmap(new HybridBinarizer(
                 new RGBLuminanceSource(image.getWidth(), image.getHeight(), pixels))),
-                java.util.Map.of(com.google.zxing.DecodeHintType.PURE_BARCODE, true)).getText();
+                Map.of(DecodeHintType.PURE_BARCODE, true)).getText();
     }
 
     private URI enrollmentLink(Ownership ownership) {
