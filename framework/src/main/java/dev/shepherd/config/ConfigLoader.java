@@ -123,7 +123,8 @@ public final class ConfigLoader {
                 new ShepherdConfig.BootstrapAdmin(user, adminPassword.orElseThrow()));
         ShepherdConfig.Security security = new ShepherdConfig.Security(resolved.get("security.basicAuth", false, ConfigLoader::bool));
         ShepherdConfig.Node node = new ShepherdConfig.Node(resolved.get("node.name", Optional.<String>empty(),
-                text -> Optional.of(nodeName(text))).orElseGet(ConfigLoader::hostName));
+                // Empty, as the shipped shepherd.yaml has it, means the default: the host's name.
+                text -> text.isBlank() ? Optional.<String>empty() : Optional.of(nodeName(text))).orElseGet(ConfigLoader::hostName));
         ShepherdConfig.Metrics metrics = new ShepherdConfig.Metrics(
                 resolved.get("metrics.port", -1, ConfigLoader::port),
                 resolved.get("metrics.host", "127.0.0.1", ConfigLoader::host));

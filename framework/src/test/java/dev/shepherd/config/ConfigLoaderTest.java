@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,7 +44,9 @@ class ConfigLoaderTest {
         ShepherdConfig configured = load(Map.of("SHEPHERD_METRICS_PORT", "9465"));
 
         assertThat(defaults.node().name()).as("the host's name, or localhost when it has none usable as a tag")
-                .isIn(java.net.InetAddress.getLocalHost().getHostName(), "localhost");
+                .isIn(InetAddress.getLocalHost().getHostName(), "localhost");
+        assertThat(load(Map.of("SHEPHERD_NODE_NAME", "")).node().name()).as("empty, as the shipped file has it, is the default")
+                .isEqualTo(defaults.node().name());
         assertThat(defaults.metrics().port()).isEqualTo(-1);
         assertThat(defaults.metrics().host()).isEqualTo("127.0.0.1");
         assertThat(configured.node().name()).isEqualTo("mdm-1.example");
