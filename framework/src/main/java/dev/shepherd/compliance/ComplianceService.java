@@ -23,6 +23,7 @@ import dev.shepherd.event.EventLog;
 import dev.shepherd.group.GroupService;
 import dev.shepherd.json.Json;
 import dev.shepherd.storage.DeviceWorkQueue;
+import dev.shepherd.storage.Dialect;
 import dev.shepherd.storage.StorageException;
 import dev.shepherd.storage.Transactions;
 import dev.shepherd.storage.Tx;
@@ -31,7 +32,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.SQLIntegrityConstraintViolationException;
 import java.sql.Timestamp;
 import java.sql.Types;
 import java.time.Clock;
@@ -143,8 +143,11 @@ public final class ComplianceService {
                 insert.setTimestamp(9, Timestamp.from(now));
                 insert.setTimestamp(10, Timestamp.from(now));
                 insert.executeUpdate();
-            } catch (SQLIntegrityConstraintViolationException e) {
-                throw new IllegalArgumentException(groupId.isPresent() && e.getSQLState().equals("23503")
+            } catch (SQLException e) {
+                if (!Dialect.isConstraintViolation(e)) {
+                    throw e;
+                }
+                throw new IllegalArgumentException(groupId.isPresent() && Dialect.isForeignKeyViolation(e)
                         ? "no group " + groupId.get() : "a compliance rule named '" + name + "' exists already");
             }
             audit.append(tx, new AuditRecord(actor, "compliance-rule.create", "compliance-rule", id, Optional.empty(),
@@ -212,8 +215,11 @@ public final class ComplianceService {
                 update.setTimestamp(7, Timestamp.from(clock.instant()));
                 update.setString(8, id);
                 update.executeUpdate();
-            } catch (SQLIntegrityConstraintViolationException e) {
-                if (groupId.isPresent() && e.getSQLState().equals("23503")) {
+            } catch (SQLException e) {
+                if (!Dialect.isConstraintViolation(e)) {
+                    throw e;
+                }
+                if (groupId.isPresent() && Dialect.isForeignKeyViolation(e)) {
                     throw new IllegalArgumentException("no group " + groupId.get());
                 }
                 throw new ComplianceConflictException("a compliance rule named '" + name + "' exists already");

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.shepherd.command.CommandService;
 import dev.shepherd.device.InventoryLimits;
+import dev.shepherd.storage.Dialect;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -287,6 +288,7 @@ public final class ConfigLoader {
         if (!text.startsWith("jdbc:")) {
             throw new IllegalArgumentException("must be a JDBC URL starting with jdbc:");
         }
+        Dialect.of(text);
         return text;
     }
 

@@ -21,6 +21,7 @@ import dev.shepherd.enrollment.EnrollmentTokens;
 import dev.shepherd.event.EventLog;
 import dev.shepherd.event.KernelEventBus;
 import dev.shepherd.json.Json;
+import dev.shepherd.storage.Dialect;
 import dev.shepherd.storage.StorageException;
 import dev.shepherd.storage.Transactions;
 import dev.shepherd.storage.Tx;
@@ -480,8 +481,8 @@ public final class DeviceService {
             }
             try {
                 store.insertAll(tx.connection(), rows, hardwareIds, tags);
-            } catch (java.sql.BatchUpdateException e) {
-                if (e.getSQLState() != null && e.getSQLState().startsWith("23")) {
+            } catch (SQLException e) {
+                if (Dialect.isConstraintViolation(e)) {
                     throw new DeviceConflictException("a hardware identifier in the import belongs to a known device");
                 }
                 throw e;
@@ -528,7 +529,10 @@ public final class DeviceService {
                     changes.ownership().orElse(device.ownership()), userId, device.compliance());
             try {
                 store.update(tx.connection(), row, before.version());
-            } catch (java.sql.SQLIntegrityConstraintViolationException e) {
+            } catch (SQLException e) {
+                if (!Dialect.isConstraintViolation(e)) {
+                    throw e;
+                }
                 throw new IllegalArgumentException("no user " + userId.orElse(""));
             }
             if (changes.tags().isPresent()) {

@@ -4,6 +4,7 @@ import dev.shepherd.audit.Actor;
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.audit.AuditRecord;
 import dev.shepherd.json.Json;
+import dev.shepherd.storage.Dialect;
 import dev.shepherd.storage.StorageException;
 import dev.shepherd.storage.Transactions;
 
@@ -11,7 +12,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.SQLIntegrityConstraintViolationException;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -70,7 +70,10 @@ public final class DirectoryService {
                 insert.setString(5, email);
                 insert.setTimestamp(6, Timestamp.from(user.createdAt()));
                 insert.executeUpdate();
-            } catch (SQLIntegrityConstraintViolationException e) {
+            } catch (SQLException e) {
+                if (!Dialect.isConstraintViolation(e)) {
+                    throw e;
+                }
                 throw new IllegalArgumentException("the " + provider + " directory has a user named '" + username + "' already");
             }
             audit.append(tx, new AuditRecord(actor, "user.create", "user", user.id(), Optional.empty(), Optional.of(json.write(user))));

@@ -8,6 +8,7 @@ import dev.shepherd.audit.AuditLog;
 import dev.shepherd.audit.AuditRecord;
 import dev.shepherd.json.Json;
 import dev.shepherd.security.Secrets;
+import dev.shepherd.storage.Dialect;
 import dev.shepherd.storage.StorageException;
 import dev.shepherd.storage.Transactions;
 import dev.shepherd.storage.Tx;
@@ -87,7 +88,10 @@ public final class EnrollmentTokens {
                 insert.setString(10, token.createdBy());
                 insert.setTimestamp(11, Timestamp.from(now));
                 insert.executeUpdate();
-            } catch (java.sql.SQLIntegrityConstraintViolationException e) {
+            } catch (SQLException e) {
+                if (!Dialect.isConstraintViolation(e)) {
+                    throw e;
+                }
                 throw new IllegalArgumentException("the token's user or group does not exist");
             }
             audit.append(tx, new AuditRecord(actor, "enrollment-token.create", "enrollment-token", token.id(),

@@ -10,6 +10,7 @@ import dev.shepherd.device.DeviceRecord;
 import dev.shepherd.device.DeviceService;
 import dev.shepherd.event.EventLog;
 import dev.shepherd.json.Json;
+import dev.shepherd.storage.Dialect;
 import dev.shepherd.storage.StorageException;
 import dev.shepherd.storage.Transactions;
 import dev.shepherd.storage.Tx;
@@ -18,7 +19,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.SQLIntegrityConstraintViolationException;
 import java.sql.Timestamp;
 import java.sql.Types;
 import java.time.Clock;
@@ -137,7 +137,10 @@ public final class GroupService {
                 insert.setTimestamp(7, Timestamp.from(now));
                 insert.setTimestamp(8, Timestamp.from(now));
                 insert.executeUpdate();
-            } catch (SQLIntegrityConstraintViolationException e) {
+            } catch (SQLException e) {
+                if (!Dialect.isConstraintViolation(e)) {
+                    throw e;
+                }
                 throw new GroupConflictException("a group named '" + name + "' exists already");
             }
             Set<DeviceId> changed = rule.isPresent() ? recompute(tx, id, RuleSql.compile(rule.get())) : Set.of();
@@ -181,7 +184,10 @@ public final class GroupService {
                 update.setTimestamp(4, Timestamp.from(clock.instant()));
                 update.setString(5, id);
                 update.executeUpdate();
-            } catch (SQLIntegrityConstraintViolationException e) {
+            } catch (SQLException e) {
+                if (!Dialect.isConstraintViolation(e)) {
+                    throw e;
+                }
                 throw new GroupConflictException("a group named '" + name.orElse("") + "' exists already");
             }
             Set<DeviceId> changed = rule.isPresent() ? recompute(tx, id, RuleSql.compile(rule.get())) : Set.of();

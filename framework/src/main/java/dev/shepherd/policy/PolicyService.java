@@ -29,6 +29,7 @@ import dev.shepherd.event.EventLog;
 import dev.shepherd.group.GroupService;
 import dev.shepherd.json.Json;
 import dev.shepherd.storage.DeviceWorkQueue;
+import dev.shepherd.storage.Dialect;
 import dev.shepherd.storage.StorageException;
 import dev.shepherd.storage.Transactions;
 import dev.shepherd.storage.Tx;
@@ -43,7 +44,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.SQLIntegrityConstraintViolationException;
 import java.sql.Timestamp;
 import java.sql.Types;
 import java.time.Clock;
@@ -179,7 +179,10 @@ public final class PolicyService {
                 insert.setString(7, actor.toString());
                 insert.setTimestamp(8, Timestamp.from(now));
                 insert.executeUpdate();
-            } catch (SQLIntegrityConstraintViolationException e) {
+            } catch (SQLException e) {
+                if (!Dialect.isConstraintViolation(e)) {
+                    throw e;
+                }
                 throw new PolicyConflictException("a policy named '" + name + "' exists already");
             }
             recordVersion(tx, id, 1, name, settings, actor, now);
@@ -226,7 +229,10 @@ public final class PolicyService {
                 update.setTimestamp(6, Timestamp.from(now));
                 update.setString(7, id);
                 update.executeUpdate();
-            } catch (SQLIntegrityConstraintViolationException e) {
+            } catch (SQLException e) {
+                if (!Dialect.isConstraintViolation(e)) {
+                    throw e;
+                }
                 throw new PolicyConflictException("a policy named '" + name + "' exists already");
             }
             recordVersion(tx, id, version, name, settings, actor, now);

@@ -1,5 +1,6 @@
 package dev.shepherd.security;
 
+import dev.shepherd.storage.Dialect;
 import dev.shepherd.storage.StorageException;
 
 import javax.sql.DataSource;
@@ -7,7 +8,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.SQLIntegrityConstraintViolationException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.Optional;
@@ -79,9 +79,10 @@ public final class AdminUserStore {
             insert.setTimestamp(5, Timestamp.from(user.createdAt()));
             insert.executeUpdate();
             return user;
-        } catch (SQLIntegrityConstraintViolationException e) {
-            throw new DuplicateUserException(username);
         } catch (SQLException e) {
+            if (Dialect.isConstraintViolation(e)) {
+                throw new DuplicateUserException(username);
+            }
             throw new StorageException("Cannot create admin " + username, e);
         }
     }
@@ -110,9 +111,10 @@ public final class AdminUserStore {
             insert.setString(5, provider);
             insert.executeUpdate();
             return user;
-        } catch (SQLIntegrityConstraintViolationException e) {
-            throw new DuplicateUserException(username);
         } catch (SQLException e) {
+            if (Dialect.isConstraintViolation(e)) {
+                throw new DuplicateUserException(username);
+            }
             throw new StorageException("Cannot create admin " + username, e);
         }
     }

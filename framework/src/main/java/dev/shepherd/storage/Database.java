@@ -25,7 +25,8 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * The kernel store: a pooled data source, embedded Derby in the data directory unless a JDBC URL is
- * configured, with the kernel schema brought up to date by Flyway on open.
+ * configured ({@code database.url}, PostgreSQL for production), with the kernel schema brought up to date by Flyway
+ * on open from the migrations in that engine's dialect.
  */
 public final class Database implements AutoCloseable {
 
@@ -34,10 +35,12 @@ public final class Database implements AutoCloseable {
     private static final String KERNEL_MIGRATIONS = "classpath:db/migration/kernel/";
 
     private final HikariDataSource dataSource;
+    private final Dialect dialect;
     private final String derbyDatabaseUrl;
 
-    private Database(HikariDataSource dataSource, String derbyDatabaseUrl) {
+    private Database(HikariDataSource dataSource, Dialect dialect, String derbyDatabaseUrl) {
         this.dataSource = dataSource;
+        this.dialect = dialect;
         this.derbyDatabaseUrl = derbyDatabaseUrl;
     }
 
@@ -67,6 +70,7 @@ public final class Database implements AutoCloseable {
             derbyUrl = "jdbc:derby:" + databaseDir;
             url = derbyUrl + ";create=true";
         }
+        Dialect dialect = Dialect.of(url);
         HikariConfig hikari = new HikariConfig();
         hikari.setPoolName("shepherd");
         hikari.setJdbcUrl(url);
@@ -79,16 +83,18 @@ public final class Database implements AutoCloseable {
         hikari.setConnectionTimeout(Duration.ofSeconds(10).toMillis());
         hikari.setAutoCommit(true);
         hikari.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
+        dialect.configurePool(hikari);
         HikariDataSource dataSource = new HikariDataSource(hikari);
-        Database database = new Database(dataSource, derbyUrl);
+        Database database = new Database(dataSource, dialect, derbyUrl);
         try {
             MigrateResult result = Flyway.configure(Database.class.getClassLoader())
                     .dataSource(dataSource)
-                    .locations(KERNEL_MIGRATIONS + vendorOf(url))
+                    .locations(KERNEL_MIGRATIONS + dialect.migrationFolder())
                     .table("kernel_schema_history")
                     .load()
                     .migrate();
-            log.info("Kernel schema at version {} ({} migration(s) applied)", result.targetSchemaVersion, result.migrationsExecuted);
+            log.info("Kernel schema on {} at version {} ({} migration(s) applied)", dialect.displayName(),
+                    result.targetSchemaVersion, result.migrationsExecuted);
             if (derbyUrl != null) {
                 tuneDerbyLocking(dataSource);
             }
@@ -102,12 +108,13 @@ public final class Database implements AutoCloseable {
     /**
      * Derby waits 20 s before it looks for a deadlock and 60 s for a lock. Transactions here are short and retried
      * when chosen as a deadlock victim ({@link Transactions}), so deadlocks are better found within a second; the
-     * lock wait stays below the plugin call timeout, so a device request fails cleanly rather than hanging.
+     * lock wait ({@link Dialect#LOCK_WAIT_SECONDS}) stays below the plugin call timeout, so a device request fails
+     * cleanly rather than hanging.
      */
     private static void tuneDerbyLocking(HikariDataSource dataSource) {
         try (java.sql.Connection connection = dataSource.getConnection();
              java.sql.CallableStatement set = connection.prepareCall("CALL SYSCS_UTIL.SYSCS_SET_DATABASE_PROPERTY(?, ?)")) {
-            for (String[] property : new String[][]{{"derby.locks.deadlockTimeout", "1"}, {"derby.locks.waitTimeout", "10"}}) {
+            for (String[] property : new String[][]{{"derby.locks.deadlockTimeout", "1"}, {"derby.locks.waitTimeout", String.valueOf(Dialect.LOCK_WAIT_SECONDS)}}) {
                 set.setString(1, property[0]);
                 set.setString(2, property[1]);
                 set.execute();
@@ -115,18 +122,6 @@ public final class Database implements AutoCloseable {
         } catch (SQLException e) {
             throw new StorageException("Cannot set Derby's lock timeouts", e);
         }
-    }
-
-    /** The migration folder for a JDBC URL's database product. */
-    static String vendorOf(String jdbcUrl) {
-        if (jdbcUrl.startsWith("jdbc:derby:")) {
-            return "derby";
-        }
-        if (jdbcUrl.startsWith("jdbc:postgresql:")) {
-            return "postgresql";
-        }
-        throw new IllegalArgumentException("database.url names a database Shepherd has no schema for yet: " + jdbcUrl.split(":", 3)[1]
-                + " (supported: embedded Derby)");
     }
 
     /**
@@ -168,6 +163,11 @@ public final class Database implements AutoCloseable {
      */
     public void bindMetrics(MeterRegistry metrics) {
         dataSource.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(requireNonNull(metrics, "metrics is null")));
+    }
+
+    /** @return the engine the store runs on */
+    public Dialect dialect() {
+        return dialect;
     }
 
     /** @return the pooled data source */

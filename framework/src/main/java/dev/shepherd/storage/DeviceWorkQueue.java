@@ -53,8 +53,10 @@ public final class DeviceWorkQueue {
                 return;
             }
         }
+        // A one-row VALUES list selects from nothing on both engines; the casts type the parameters for PostgreSQL.
         try (PreparedStatement insert = tx.connection().prepareStatement("INSERT INTO " + table + " (device_id, queued_at)"
-                + " SELECT ?, ? FROM SYSIBM.SYSDUMMY1 WHERE NOT EXISTS (SELECT 1 FROM " + table + " WHERE device_id = ?)")) {
+                + " SELECT CAST(? AS CHAR(36)), CAST(? AS TIMESTAMP) FROM (VALUES (1)) AS one (x)"
+                + " WHERE NOT EXISTS (SELECT 1 FROM " + table + " WHERE device_id = ?)")) {
             insert.setString(1, device.toString());
             insert.setTimestamp(2, Timestamp.from(clock.instant()));
             insert.setString(3, device.toString());
@@ -78,7 +80,7 @@ public final class DeviceWorkQueue {
             bump.executeUpdate();
         }
         try (PreparedStatement insert = tx.connection().prepareStatement("INSERT INTO " + table + " (device_id, queued_at)"
-                + " SELECT DISTINCT s.device_id, ? FROM (" + selectDeviceIds + ") s"
+                + " SELECT DISTINCT s.device_id, CAST(? AS TIMESTAMP) FROM (" + selectDeviceIds + ") s"
                 + " WHERE NOT EXISTS (SELECT 1 FROM " + table + " q WHERE q.device_id = s.device_id)")) {
             insert.setTimestamp(1, Timestamp.from(clock.instant()));
             for (int i = 0; i < parameters.size(); i++) {

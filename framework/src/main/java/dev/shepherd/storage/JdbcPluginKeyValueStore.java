@@ -5,7 +5,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.SQLIntegrityConstraintViolationException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -63,7 +62,10 @@ public final class JdbcPluginKeyValueStore implements PluginKeyValueStore {
                     insert.setTimestamp(4, now);
                     insert.executeUpdate();
                     return;
-                } catch (SQLIntegrityConstraintViolationException raced) {
+                } catch (SQLException raced) {
+                    if (!Dialect.isConstraintViolation(raced)) {
+                        throw raced;
+                    }
                     // another writer inserted the key between our update and insert: update again
                 }
             }

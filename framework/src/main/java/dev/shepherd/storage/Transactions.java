@@ -124,12 +124,15 @@ public final class Transactions {
         }
     }
 
-    /** Deadlock victims (40001) and lock timeouts (40XL1, 40XL2 in Derby; 40P01 in PostgreSQL) may simply be retried. */
+    /**
+     * Serialization failures and deadlock victims (40001; 40P01 in PostgreSQL) and lock timeouts (40XL1, 40XL2 in
+     * Derby; 55P03 in PostgreSQL) may simply be retried.
+     */
     static boolean isRetryable(SQLException e) {
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
             if (cause instanceof SQLException sql && sql.getSQLState() != null) {
                 String state = sql.getSQLState();
-                if (state.equals("40001") || state.startsWith("40XL") || state.equals("40P01")) {
+                if (state.equals("40001") || state.startsWith("40XL") || state.equals("40P01") || state.equals("55P03")) {
                     return true;
                 }
             }

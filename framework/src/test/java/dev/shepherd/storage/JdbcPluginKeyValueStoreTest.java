@@ -1,6 +1,6 @@
 package dev.shepherd.storage;
 
-import dev.shepherd.config.ConfigLoader;
+import dev.shepherd.testing.TestStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -8,11 +8,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Plugin key/value entries in a real embedded Derby store, surviving a restart of the store. */
+/** Plugin key/value entries in a real store (Derby or PostgreSQL), surviving a restart of the store. */
 class JdbcPluginKeyValueStoreTest {
 
     @TempDir
@@ -22,7 +21,7 @@ class JdbcPluginKeyValueStoreTest {
 
     @BeforeEach
     void open() {
-        database = Database.open(new ConfigLoader(Map.of()).load(home, home.resolve("absent.yaml")));
+        database = Database.open(TestStore.config(home));
         store = new JdbcPluginKeyValueStore(database.dataSource());
     }
 
@@ -69,7 +68,7 @@ class JdbcPluginKeyValueStoreTest {
         store.put("alpha", "durable", bytes("kept"));
         database.close();
 
-        database = Database.open(new ConfigLoader(Map.of()).load(home, home.resolve("absent.yaml")));
+        database = Database.open(TestStore.config(home));
         store = new JdbcPluginKeyValueStore(database.dataSource());
 
         assertThat(store.get("alpha", "durable")).hasValueSatisfying(value -> assertThat(value).isEqualTo(bytes("kept")));

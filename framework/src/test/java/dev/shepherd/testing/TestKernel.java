@@ -6,7 +6,6 @@ import dev.shepherd.api.device.EnrollmentMethod;
 import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.audit.Actor;
-import dev.shepherd.config.ConfigLoader;
 import dev.shepherd.device.DeviceRecord;
 import dev.shepherd.enrollment.NewEnrollmentToken;
 import dev.shepherd.security.SecretBox;
@@ -20,7 +19,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 
-/** The kernel's services over a real embedded Derby store in a temporary directory, without HTTP. */
+/**
+ * The kernel's services over a real store, without HTTP: embedded Derby in a temporary directory, or a database of
+ * its own on the test PostgreSQL when this JVM's tests run on PostgreSQL ({@link TestStore}).
+ */
 public final class TestKernel implements AutoCloseable {
 
     public static final Actor ADMIN = Actor.admin("test-admin");
@@ -38,7 +40,7 @@ public final class TestKernel implements AutoCloseable {
     }
 
     public static TestKernel open(Path home, Clock clock) {
-        Database database = Database.open(new ConfigLoader(Map.of()).load(home, home.resolve("absent.yaml")));
+        Database database = Database.open(TestStore.config(home));
         return new TestKernel(database, Kernel.over(database, SecretBox.open(home.resolve("data")), clock));
     }
 

@@ -20,7 +20,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A real Shepherd server for tests: embedded Derby in a temporary directory, HTTP on a free loopback port,
+ * A real Shepherd server for tests: its store in a temporary directory (embedded Derby) or a database of its own on
+ * the test PostgreSQL ({@link TestStore}), HTTP on a free loopback port,
  * a fast plugin scan, and a bootstrap admin. Everything else is the production wiring.
  */
 public final class TestServer implements AutoCloseable {
@@ -64,6 +65,7 @@ public final class TestServer implements AutoCloseable {
                 "SHEPHERD_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD,
                 // Tests call the API as scripts do, with Basic; it is off by default (tests of that default set false).
                 "SHEPHERD_SECURITY_BASIC_AUTH", "true"));
+        env.putAll(TestStore.environment(home));
         env.putAll(environment);
         ShepherdConfig config = new ConfigLoader(env).load(home, home.resolve("conf/shepherd.yaml"));
         return new TestServer(home, ShepherdServer.start(config, clock));

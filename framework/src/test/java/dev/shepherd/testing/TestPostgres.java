@@ -1,0 +1,221 @@
+package dev.shepherd.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipal;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * A real PostgreSQL server for tests, started from the installed binaries ({@code initdb}, {@code pg_ctl}) once per
+ * test JVM in a temporary directory on a free loopback port, and stopped when the JVM exits. Each test installation
+ * gets a database of its own. Connections authenticate with a user and a password (SCRAM), as a production server
+ * asks, so the credentials travel the way {@code database.username} and {@code database.password} configure them.
+ *
+ * <p>The binaries are looked for in {@code $SHEPHERD_TEST_POSTGRES_BIN}, then Debian's
+ * {@code /usr/lib/postgresql/<version>/bin} (the newest), then the {@code PATH}. Without them a test that needs
+ * PostgreSQL is skipped with a message saying so; a server that is installed but fails to start fails the test.
+ * PostgreSQL refuses to run as root: as root, the server runs as the {@code postgres} user Debian's package creates.
+ */
+public final class TestPostgres {
+
+    public static final String USER = "shepherd";
+    private static final String BIN_ENVIRONMENT = "SHEPHERD_TEST_POSTGRES_BIN";
+    private static final Path DEBIAN_VERSIONS = Path.of("/usr/lib/postgresql");
+    private static final String SYSTEM_USER = "postgres";
+
+    private final Path binaries;
+    private final Path directory;
+    private final int port;
+    private final String password;
+    private final boolean asSystemUser;
+    private final AtomicInteger created = new AtomicInteger();
+    private final Map<Path, String> databaseOfHome = new ConcurrentHashMap<>();
+
+    private TestPostgres(Path binaries, Path directory, int port, String password, boolean asSystemUser) {
+        this.binaries = binaries;
+        this.directory = directory;
+        this.port = port;
+        this.password = password;
+        this.asSystemUser = asSystemUser;
+    }
+
+    /** The one server of this JVM, started lazily by the first test that asks for it. */
+    private static final class Running {
+        static final TestPostgres SERVER = start(binaries().orElseThrow());
+    }
+
+    /**
+     * The running server, started at the first call.
+     *
+     * @throws org.opentest4j.TestAbortedException (the test is skipped) when PostgreSQL is not installed
+     */
+    public static TestPostgres get() {
+        assumeTrue(binaries().isPresent(), "PostgreSQL is not installed (no initdb and pg_ctl in $" + BIN_ENVIRONMENT
+                + ", " + DEBIAN_VERSIONS + "/<version>/bin or the PATH; Debian: apt-get install postgresql), so this test"
+                + " that runs on PostgreSQL is skipped");
+        return Running.SERVER;
+    }
+
+    /** @return the JDBC URL of a database on this server */
+    public String jdbcUrl(String database) {
+        return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
+    }
+
+    public String password() {
+        return password;
+    }
+
+    /** @return a new, empty database's name */
+    public String createDatabase() {
+        String name = "shepherd_test_" + created.incrementAndGet();
+        try (Connection connection = DriverManager.getConnection(jdbcUrl("postgres"), USER, password);
+             Statement statement = connection.createStatement()) {
+            statement.execute("CREATE DATABASE " + name);
+        } catch (SQLException e) {
+            throw new IllegalStateException("Cannot create database " + name + " on the test PostgreSQL", e);
+        }
+        return name;
+    }
+
+    /**
+     * The database of a test installation: created at the first call for that directory, the same one afterwards,
+     * so a test can stop its server and start it again over the same store.
+     */
+    public String databaseOf(Path home) {
+        return databaseOfHome.computeIfAbsent(home.toAbsolutePath().normalize(), ignored -> createDatabase());
+    }
+
+    private static Optional<Path> binaries() {
+        List<Path> candidates = new ArrayList<>();
+        String configured = System.getenv(BIN_ENVIRONMENT);
+        if (configured != null && !configured.isBlank()) {
+            candidates.add(Path.of(configured));
+        }
+        if (Files.isDirectory(DEBIAN_VERSIONS)) {
+            try (Stream<Path> versions = Files.list(DEBIAN_VERSIONS)) {
+                versions.filter(version -> version.getFileName().toString().matches("\\d+"))
+                        .sorted(Comparator.comparingInt((Path version) -> Integer.parseInt(version.getFileName().toString())).reversed())
+                        .forEach(version -> candidates.add(version.resolve("bin")));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        for (String entry : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+            if (!entry.isBlank()) {
+                candidates.add(Path.of(entry));
+            }
+        }
+        return candidates.stream()
+                .filter(dir -> Files.isExecutable(dir.resolve("initdb")) && Files.isExecutable(dir.resolve("pg_ctl")))
+                .findFirst();
+    }
+
+    private static TestPostgres start(Path binaries) {
+        boolean asSystemUser = "root".equals(System.getProperty("user.name"));
+        try {
+            Path directory = Files.createTempDirectory("shepherd-pg");
+            byte[] secret = new byte[16];
+            new SecureRandom().nextBytes(secret);
+            String password = HexFormat.of().formatHex(secret);
+            Path passwordFile = directory.resolve("password");
+            Files.writeString(passwordFile, password + "\n", StandardCharsets.UTF_8);
+            if (asSystemUser) {
+                UserPrincipal postgres = directory.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(SYSTEM_USER);
+                Files.setOwner(directory, postgres);
+                Files.setOwner(passwordFile, postgres);
+            }
+            Path data = directory.resolve("data");
+            run(asSystemUser, directory, binaries.resolve("initdb").toString(), "-D", data.toString(), "-U", USER,
+                    "--pwfile=" + passwordFile, "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C", "--no-sync");
+            Files.delete(passwordFile);
+            IOException lastFailure = null;
+            for (int attempt = 0; attempt < 3; attempt++) {
+                int port = freePort();
+                try {
+                    // No fsync: a test server's data need not survive the machine crashing, and tests run faster.
+                    run(asSystemUser, directory, binaries.resolve("pg_ctl").toString(), "-D", data.toString(),
+                            "-l", directory.resolve("server.log").toString(), "-w", "-t", "60", "-o",
+                            "-p " + port + " -k " + directory + " -c listen_addresses=127.0.0.1 -c fsync=off"
+                                    + " -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+                            "start");
+                } catch (IOException e) {
+                    lastFailure = e;
+                    continue;
+                }
+                TestPostgres server = new TestPostgres(binaries, directory, port, password, asSystemUser);
+                Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "test-postgres-stop"));
+                return server;
+            }
+            throw lastFailure;
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot start the test PostgreSQL from " + binaries, e);
+        }
+    }
+
+    private void stop() {
+        try {
+            run(asSystemUser, directory, binaries.resolve("pg_ctl").toString(), "-D", directory.resolve("data").toString(),
+                    "-m", "immediate", "-w", "stop");
+        } catch (IOException e) {
+            System.err.println("The test PostgreSQL did not stop: " + e.getMessage());
+        }
+        try (Stream<Path> files = Files.walk(directory)) {
+            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            System.err.println("Cannot remove " + directory + ": " + e.getMessage());
+        }
+    }
+
+    private static void run(boolean asSystemUser, Path directory, String... command) throws IOException {
+        List<String> line = new ArrayList<>();
+        if (asSystemUser) {
+            line.addAll(List.of("runuser", "-u", SYSTEM_USER, "--"));
+        }
+        line.addAll(List.of(command));
+        Path output = Files.createTempFile("shepherd-pg", ".out");
+        try {
+            Process process = new ProcessBuilder(line).directory(directory.toFile()).redirectErrorStream(true)
+                    .redirectOutput(output.toFile()).start();
+            if (!process.waitFor(120, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IOException(String.join(" ", line) + " did not finish in 120 s");
+            }
+            if (process.exitValue() != 0) {
+                throw new IOException(String.join(" ", line) + " exited with " + process.exitValue() + ":\n"
+                        + Files.readString(output, StandardCharsets.UTF_8));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while running " + line.get(0), e);
+        } finally {
+            Files.deleteIfExists(output);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}
