@@ -10,6 +10,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -68,7 +69,8 @@ public final class AdminUserStore {
         }
         rules.check(username, password);
         String hash = hasher.hash(password);
-        AdminUser user = new AdminUser(UUID.randomUUID().toString(), username, role, Instant.now(), false);
+        // Microseconds: the precision both store engines keep, so the account read back equals this one.
+        AdminUser user = new AdminUser(UUID.randomUUID().toString(), username, role, Instant.now().truncatedTo(ChronoUnit.MICROS), false);
         try (Connection connection = dataSource.getConnection();
              PreparedStatement insert = connection.prepareStatement(
                      "INSERT INTO admin_user (id, username, password_hash, role, created_at, disabled) VALUES (?, ?, ?, ?, ?, 0)")) {
@@ -100,7 +102,8 @@ public final class AdminUserStore {
         if (provider.equals("local") || !provider.matches("[a-z][a-z0-9-]{0,62}")) {
             throw new IllegalArgumentException("provider must be an identity provider's id, not 'local'");
         }
-        AdminUser user = new AdminUser(UUID.randomUUID().toString(), username, role, Instant.now(), false);
+        // Microseconds: the precision both store engines keep, so the account read back equals this one.
+        AdminUser user = new AdminUser(UUID.randomUUID().toString(), username, role, Instant.now().truncatedTo(ChronoUnit.MICROS), false);
         try (Connection connection = dataSource.getConnection();
              PreparedStatement insert = connection.prepareStatement(
                      "INSERT INTO admin_user (id, username, password_hash, role, created_at, disabled, provider) VALUES (?, ?, '!', ?, ?, 0, ?)")) {

@@ -17,6 +17,7 @@ import dev.shepherd.policy.SettingTypes;
 import dev.shepherd.security.SecretBox;
 import dev.shepherd.webhook.WebhookService;
 import dev.shepherd.storage.Database;
+import dev.shepherd.storage.MicrosecondClock;
 import dev.shepherd.storage.Transactions;
 
 import io.micrometer.core.instrument.MeterRegistry;
@@ -84,12 +85,15 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
     }
 
     /**
-     * Builds the kernel's services over an open store, counting its transactions.
+     * Builds the kernel's services over an open store, counting its transactions. The kernel reads the clock to the
+     * microsecond, the finest time PostgreSQL keeps (Derby keeps nanoseconds), so a record read back from either
+     * engine is equal to the one that was written.
      *
      * @param secrets seals the secrets kept in the store
      * @param metrics where the store's commits, rollbacks and retries are counted
      */
-    public static Kernel over(Database database, SecretBox secrets, Clock clock, MeterRegistry metrics) {
+    public static Kernel over(Database database, SecretBox secrets, Clock givenClock, MeterRegistry metrics) {
+        Clock clock = MicrosecondClock.of(givenClock);
         Transactions transactions = new Transactions(database.dataSource(), metrics);
         Json json = new Json();
         KernelEventBus bus = new KernelEventBus();

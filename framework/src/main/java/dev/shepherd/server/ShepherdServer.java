@@ -155,7 +155,7 @@ public final class ShepherdServer implements AutoCloseable {
         registry.addListener(kernel.policies().settingTypes());
         // After the setting types: secrets stored in the clear by older servers are sealed as their types become known.
         dev.shepherd.policy.StoredSecretSweep secretSweep = new dev.shepherd.policy.StoredSecretSweep(kernel.transactions(),
-                kernel.policies(), kernel.policies().secrets(), kernel.json(), clock);
+                kernel.policies(), kernel.policies().secrets(), kernel.json(), kernel.clock());
         secretSweep.sweepKnownTypes();
         registry.addListener(secretSweep);
         kernel.policies().setPlatformSupport(platforms::supportedSettingTypes);
@@ -258,8 +258,8 @@ public final class ShepherdServer implements AutoCloseable {
         closeInReverse.add(plugins);
 
         adminUsers.setExternalPasswords(identityProviders);
-        AdminSessions sessions = new AdminSessions(kernel.transactions(), clock);
-        ApiTokens tokens = new ApiTokens(kernel.transactions(), kernel.audit(), kernel.json(), clock);
+        AdminSessions sessions = new AdminSessions(kernel.transactions(), kernel.clock());
+        ApiTokens tokens = new ApiTokens(kernel.transactions(), kernel.audit(), kernel.json(), kernel.clock());
         adminApi = new AdminApi(kernel, plugins, adminUsers, sessions, tokens, new AdminAuthenticator(adminUsers, sessions, tokens,
                 config.security().basicAuth(), new SignInAudit(kernel.audit(), kernel.json())),
                 config.http().maxRequestBytes(), io, this::publicUrl, platforms::supported);

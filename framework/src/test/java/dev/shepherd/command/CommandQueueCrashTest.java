@@ -4,6 +4,7 @@ import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.testing.TestKernel;
+import dev.shepherd.testing.TestStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,12 +37,14 @@ class CommandQueueCrashTest {
 
         // The child's output goes to a file, which outlives the child: every line in it was acknowledged.
         Path output = home.resolve("acknowledged.txt");
-        Process writer = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        ProcessBuilder child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), CrashingCommandWriter.class.getName(),
                 home.toString(), device.toString())
                 .redirectError(ProcessBuilder.Redirect.DISCARD)
-                .redirectOutput(output.toFile())
-                .start();
+                .redirectOutput(output.toFile());
+        // The child writes to this test's store: on PostgreSQL, the same database, named as the server reads it.
+        child.environment().putAll(TestStore.environment(home));
+        Process writer = child.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (acknowledgedIn(output).size() < ACKNOWLEDGED_BEFORE_KILL && System.nanoTime() < deadline && writer.isAlive()) {
             Thread.sleep(20);

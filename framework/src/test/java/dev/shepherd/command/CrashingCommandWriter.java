@@ -2,10 +2,12 @@ package dev.shepherd.command;
 
 import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.config.ConfigLoader;
 import dev.shepherd.testing.TestKernel;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,7 +24,8 @@ public final class CrashingCommandWriter {
     public static void main(String[] args) throws InterruptedException {
         Path home = Path.of(args[0]);
         DeviceId device = DeviceId.parse(args[1]);
-        TestKernel test = TestKernel.open(home);
+        // The store the parent test names in SHEPHERD_DATABASE_* (none: embedded Derby in home).
+        TestKernel test = TestKernel.open(new ConfigLoader(System.getenv()).load(home, home.resolve("absent.yaml")), Clock.systemUTC());
         CommandService commands = test.kernel().commands();
         PrintStream out = System.out;
         List<Thread> writers = new ArrayList<>();

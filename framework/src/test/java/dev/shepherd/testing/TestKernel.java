@@ -6,6 +6,7 @@ import dev.shepherd.api.device.EnrollmentMethod;
 import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.audit.Actor;
+import dev.shepherd.config.ShepherdConfig;
 import dev.shepherd.device.DeviceRecord;
 import dev.shepherd.enrollment.NewEnrollmentToken;
 import dev.shepherd.security.SecretBox;
@@ -40,8 +41,13 @@ public final class TestKernel implements AutoCloseable {
     }
 
     public static TestKernel open(Path home, Clock clock) {
-        Database database = Database.open(TestStore.config(home));
-        return new TestKernel(database, Kernel.over(database, SecretBox.open(home.resolve("data")), clock));
+        return open(TestStore.config(home), clock);
+    }
+
+    /** The kernel over the store a configuration names, its secrets key in the configuration's data directory. */
+    public static TestKernel open(ShepherdConfig config, Clock clock) {
+        Database database = Database.open(config);
+        return new TestKernel(database, Kernel.over(database, SecretBox.open(config.dataDir()), clock));
     }
 
     public Kernel kernel() {

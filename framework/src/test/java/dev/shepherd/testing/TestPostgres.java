@@ -153,11 +153,12 @@ public final class TestPostgres {
             for (int attempt = 0; attempt < 3; attempt++) {
                 int port = freePort();
                 try {
-                    // No fsync: a test server's data need not survive the machine crashing, and tests run faster.
+                    // No fsync: a test server's data need not survive the machine crashing, and tests run faster. Commits
+                    // stay synchronous, so what a client was told is committed is in the server's log when it hears so.
                     run(asSystemUser, directory, binaries.resolve("pg_ctl").toString(), "-D", data.toString(),
                             "-l", directory.resolve("server.log").toString(), "-w", "-t", "60", "-o",
                             "-p " + port + " -k " + directory + " -c listen_addresses=127.0.0.1 -c fsync=off"
-                                    + " -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+                                    + " -c full_page_writes=off -c max_connections=300",
                             "start");
                 } catch (IOException e) {
                     lastFailure = e;
