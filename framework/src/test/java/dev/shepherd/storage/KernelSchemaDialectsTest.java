@@ -1,0 +1,111 @@
+package dev.shepherd.storage;
+
+import dev.shepherd.config.ConfigException;
+import dev.shepherd.config.ConfigLoader;
+import dev.shepherd.config.ShepherdConfig;
+import dev.shepherd.testing.TestPostgres;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The kernel schema has one migration history written in each engine's dialect: the same versions with the same
+ * descriptions, bringing both engines to the same tables and columns. The engine is chosen by the JDBC URL.
+ */
+class KernelSchemaDialectsTest {
+
+    @TempDir
+    Path home;
+
+    @Test
+    void bothDialectsHaveTheSameMigrationVersionsAndDescriptions() throws Exception {
+        Set<String> derby = migrations(Dialect.DERBY);
+        Set<String> postgresql = migrations(Dialect.POSTGRESQL);
+
+        assertThat(derby).isNotEmpty().contains("V1__plugin_storage.sql");
+        assertThat(postgresql).isEqualTo(derby);
+    }
+
+    @Test
+    void theEngineIsChosenByTheJdbcUrl() {
+        assertThat(Dialect.of("jdbc:derby:/srv/shepherd/data/db;create=true")).isEqualTo(Dialect.DERBY);
+        assertThat(Dialect.of("jdbc:postgresql://db.example.com:5432/shepherd")).isEqualTo(Dialect.POSTGRESQL);
+        assertThatThrownBy(() -> Dialect.of("jdbc:mysql://db.example.com/shepherd"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("mysql").hasMessageContaining("jdbc:postgresql:");
+    }
+
+    @Test
+    void aDatabaseUrlOfAnUnsupportedEngineStopsStartUpNamingTheKey() {
+        ConfigLoader loader = new ConfigLoader(Map.of("SHEPHERD_DATABASE_URL", "jdbc:sqlserver://db.example.com"));
+
+        assertThatThrownBy(() -> loader.load(home, home.resolve("absent.yaml")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("database.url").hasMessageContaining("sqlserver");
+    }
+
+    @Test
+    void bothEnginesEndWithTheSameTablesAndColumns() throws Exception {
+        TestPostgres postgres = TestPostgres.get();
+        ShepherdConfig onPostgres = new ConfigLoader(Map.of(
+                "SHEPHERD_DATABASE_URL", postgres.jdbcUrl(postgres.createDatabase()),
+                "SHEPHERD_DATABASE_USERNAME", TestPostgres.USER,
+                "SHEPHERD_DATABASE_PASSWORD", postgres.password())).load(home, home.resolve("absent.yaml"));
+        Map<String, Set<String>> derbyColumns;
+        try (Database derby = Database.open(new ConfigLoader(Map.of()).load(home, home.resolve("absent.yaml")))) {
+            assertThat(derby.dialect()).isEqualTo(Dialect.DERBY);
+            derbyColumns = columns(derby, "APP");
+        }
+        Map<String, Set<String>> postgresColumns;
+        try (Database database = Database.open(onPostgres)) {
+            assertThat(database.dialect()).isEqualTo(Dialect.POSTGRESQL);
+            postgresColumns = columns(database, "public");
+        }
+
+        assertThat(derbyColumns).containsKeys("device", "command", "audit_entry", "event_log", "plugin_kv");
+        assertThat(postgresColumns).isEqualTo(derbyColumns);
+    }
+
+    /** Table name to "column nullability" entries, lower-cased, without Flyway's own history table. */
+    private static Map<String, Set<String>> columns(Database database, String schema) throws SQLException {
+        Map<String, Set<String>> tables = new TreeMap<>();
+        try (Connection connection = database.dataSource().getConnection();
+             ResultSet rows = connection.getMetaData().getColumns(null, schema, "%", "%")) {
+            while (rows.next()) {
+                String table = rows.getString("TABLE_NAME").toLowerCase(Locale.ROOT);
+                if (!table.equals("kernel_schema_history")) {
+                    String nullable = rows.getInt("NULLABLE") == DatabaseMetaData.columnNullable ? "null" : "not null";
+                    tables.computeIfAbsent(table, ignored -> new TreeSet<>())
+                            .add(rows.getString("COLUMN_NAME").toLowerCase(Locale.ROOT) + " " + nullable);
+                }
+            }
+        }
+        return tables;
+    }
+
+    private static Set<String> migrations(Dialect dialect) throws IOException, URISyntaxException {
+        URL folder = Database.class.getResource("/db/migration/kernel/" + dialect.migrationFolder());
+        assertThat(folder).as(dialect + " migrations").isNotNull();
+        try (Stream<Path> files = Files.list(Path.of(folder.toURI()))) {
+            return files.map(file -> file.getFileName().toString()).filter(name -> name.endsWith(".sql"))
+                    .collect(Collectors.toCollection(TreeSet::new));
+        }
+    }
+}
