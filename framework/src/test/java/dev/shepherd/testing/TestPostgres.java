@@ -71,11 +71,19 @@ public final class TestPostgres {
      * @throws org.opentest4j.TestAbortedException (the test is skipped) when PostgreSQL is not installed
      */
     public static TestPostgres get() {
-        assumeTrue(binaries().isPresent(), "PostgreSQL is not installed (no initdb and pg_ctl in $" + BIN_ENVIRONMENT
-                + ", " + DEBIAN_VERSIONS + "/<version>/bin or the PATH; Debian: apt-get install postgresql), so this test"
-                + " that runs on PostgreSQL is skipped");
+        assumeTrue(installed(), NOT_INSTALLED);
         return Running.SERVER;
     }
+
+    /** Whether the PostgreSQL binaries are there to start a server from. */
+    public static boolean installed() {
+        return binaries().isPresent();
+    }
+
+    /** Why a test that runs on PostgreSQL is skipped when {@link #installed()} is false. */
+    public static final String NOT_INSTALLED = "PostgreSQL is not installed (no initdb and pg_ctl in $" + BIN_ENVIRONMENT
+            + ", " + DEBIAN_VERSIONS + "/<version>/bin or the PATH; Debian: apt-get install postgresql), so this test"
+            + " that runs on PostgreSQL is skipped";
 
     /** @return the JDBC URL of a database on this server */
     public String jdbcUrl(String database) {
