@@ -16,6 +16,7 @@ import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -81,6 +82,26 @@ class KernelSchemaDialectsTest {
 
         assertThat(derbyColumns).containsKeys("device", "command", "audit_entry", "event_log", "plugin_kv");
         assertThat(postgresColumns).isEqualTo(derbyColumns);
+    }
+
+    @Test
+    void aPostgresqlConnectionGivesUpWaitingForALockAsDerbyDoesAndTheTransactionIsRetried() throws Exception {
+        TestPostgres postgres = TestPostgres.get();
+        ShepherdConfig onPostgres = new ConfigLoader(Map.of(
+                "SHEPHERD_DATABASE_URL", postgres.jdbcUrl(postgres.createDatabase()),
+                "SHEPHERD_DATABASE_USERNAME", TestPostgres.USER,
+                "SHEPHERD_DATABASE_PASSWORD", postgres.password())).load(home, home.resolve("absent.yaml"));
+        try (Database database = Database.open(onPostgres);
+             Connection connection = database.dataSource().getConnection();
+             Statement statement = connection.createStatement();
+             ResultSet setting = statement.executeQuery("SHOW lock_timeout")) {
+            assertThat(setting.next()).isTrue();
+            assertThat(setting.getString(1)).isEqualTo(Dialect.LOCK_WAIT_SECONDS + "s");
+        }
+        // What PostgreSQL answers when the wait is over (lock_not_available), and its deadlock victims, are retried.
+        assertThat(Transactions.isRetryable(new SQLException("canceling statement due to lock timeout", "55P03"))).isTrue();
+        assertThat(Transactions.isRetryable(new SQLException("deadlock detected", "40P01"))).isTrue();
+        assertThat(Transactions.isRetryable(new SQLException("duplicate key", "23505"))).isFalse();
     }
 
     /** Table name to "column nullability" entries, lower-cased, without Flyway's own history table. */
