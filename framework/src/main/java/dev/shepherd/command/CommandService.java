@@ -338,11 +338,31 @@ public final class CommandService {
      * rows already written are skipped. Called in the background; returns how many rows it wrote.
      */
     public int materializePending() {
+        refreshMaterializing();
         int written = 0;
         for (String batchId : List.copyOf(materializing)) {
             written += materializeBatch(batchId);
         }
         return written;
+    }
+
+    /**
+     * Learns from the database which batches are still materialising: those issued on other nodes (so a device asking
+     * this node for work gets its row of them too, and so the node running {@link #materializePending()} finishes a
+     * batch whose node died before writing it), and those finished or cancelled elsewhere. Called by
+     * {@link #materializePending()}, and in the background on nodes that do not run it.
+     */
+    public void refreshMaterializing() {
+        // Known before the read means committed before it: if the read does not list it, it is over.
+        Set<String> knownBefore = Set.copyOf(materializing);
+        Set<String> inStore = new HashSet<>(batchIdsIn(MATERIALIZING));
+        materializing.addAll(inStore);
+        for (String batchId : knownBefore) {
+            if (!inStore.contains(batchId)) {
+                materializing.remove(batchId);
+                targets.invalidate(batchId);
+            }
+        }
     }
 
     private int materializeBatch(String batchId) {
@@ -359,7 +379,16 @@ public final class CommandService {
         int written = 0;
         for (int from = 0; from < all.size() && materializing.contains(batchId); from += MATERIALIZE_CHUNK) {
             List<DeviceId> chunk = all.slice(from, Math.min(all.size(), from + MATERIALIZE_CHUNK));
-            written += transactions.inTransaction("write fan-out commands", tx -> {
+            int chunkWritten = transactions.inTransaction("write fan-out commands", tx -> {
+                // Locks the batch row, as a device asking for work does, and stops when the batch is no longer
+                // materialising (cancelled, perhaps on another node).
+                try (PreparedStatement lock = tx.connection().prepareStatement(
+                        "UPDATE command_batch SET materialized = materialized WHERE id = ? AND state = 'MATERIALIZING'")) {
+                    lock.setString(1, batchId);
+                    if (lock.executeUpdate() == 0) {
+                        return -1;
+                    }
+                }
                 Set<String> present = new HashSet<>();
                 // The chunk is a contiguous run of sorted ids: one range scan of the (batch, device) index.
                 try (PreparedStatement select = tx.connection().prepareStatement(
@@ -377,6 +406,12 @@ public final class CommandService {
                 insertBatchRows(tx, head.get(), missing);
                 return missing.size();
             });
+            if (chunkWritten < 0) {
+                materializing.remove(batchId);
+                targets.invalidate(batchId);
+                return written;
+            }
+            written += chunkWritten;
         }
         if (materializing.contains(batchId)) {
             finishBatch(batchId, COMPLETE);

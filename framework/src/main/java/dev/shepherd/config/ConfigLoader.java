@@ -122,7 +122,9 @@ public final class ConfigLoader {
         }
         Optional<ShepherdConfig.BootstrapAdmin> bootstrapAdmin = adminUser.map(user ->
                 new ShepherdConfig.BootstrapAdmin(user, adminPassword.orElseThrow()));
-        ShepherdConfig.Security security = new ShepherdConfig.Security(resolved.get("security.basicAuth", false, ConfigLoader::bool));
+        ShepherdConfig.Security security = new ShepherdConfig.Security(resolved.get("security.basicAuth", false, ConfigLoader::bool),
+                resolved.get("security.secretsKeyFile", Optional.<Path>empty(),
+                        text -> text.isBlank() ? Optional.empty() : Optional.of(path(absoluteHome, text))));
         ShepherdConfig.Node node = new ShepherdConfig.Node(resolved.get("node.name", Optional.<String>empty(),
                 // Empty, as the shipped shepherd.yaml has it, means the default: the host's name.
                 text -> text.isBlank() ? Optional.<String>empty() : Optional.of(nodeName(text))).orElseGet(ConfigLoader::hostName));
@@ -144,7 +146,7 @@ public final class ConfigLoader {
             "inventory.maxKeysPerReport", "inventory.maxKeysPerDevice", "inventory.maxKeyLength", "inventory.maxValueLength",
             "inventory.maxReportsPerMinute",
             "bootstrapAdmin.username", "bootstrapAdmin.password",
-            "security.basicAuth",
+            "security.basicAuth", "security.secretsKeyFile",
             "node.name", "metrics.port", "metrics.host");
 
     /**

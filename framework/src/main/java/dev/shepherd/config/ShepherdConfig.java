@@ -1,5 +1,7 @@
 package dev.shepherd.config;
 
+import dev.shepherd.security.SecretBox;
+
 import dev.shepherd.device.InventoryLimits;
 
 import java.nio.file.Path;
@@ -83,8 +85,18 @@ public record ShepherdConfig(
     /**
      * @param basicAuth whether the admin API accepts HTTP Basic credentials, for scripts; off by default, because a
      *                  browser caches them and attaches them to requests other sites make
+     * @param secretsKeyFile the key that seals the secrets kept in the database; empty for {@code data/keys/secrets.key}.
+     *                       Several nodes on one database must all read the same key
      */
-    public record Security(boolean basicAuth) {
+    public record Security(boolean basicAuth, Optional<Path> secretsKeyFile) {
+        public Security {
+            requireNonNull(secretsKeyFile, "secretsKeyFile is null");
+        }
+
+        /** @return the secrets key file this installation uses */
+        public Path secretsKey(Path dataDir) {
+            return secretsKeyFile.orElseGet(() -> SecretBox.defaultKeyFile(dataDir));
+        }
     }
 
     /**

@@ -17,6 +17,7 @@ import dev.shepherd.api.event.EventTypes;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.audit.AuditRecord;
+import dev.shepherd.cluster.ChangeFeed;
 import dev.shepherd.enrollment.EnrollmentTokens;
 import dev.shepherd.event.EventLog;
 import dev.shepherd.event.KernelEventBus;
@@ -88,8 +89,23 @@ public final class DeviceService {
     private final Cache<String, DeviceId> byHardwareId = Caffeine.newBuilder()
             .maximumSize(200_000).expireAfterAccess(Duration.ofMinutes(30)).build();
 
+    /**
+     * The change-feed topic of hardware identifiers taken from a device; the key is the cache's key with
+     * {@link #FEED_SEPARATOR} for its separators (PostgreSQL's text cannot hold the NUL character).
+     */
+    static final String HARDWARE_ID_TOPIC = "device.hardware-id";
+    private static final char CACHE_SEPARATOR = '\u0000';
+    private static final char FEED_SEPARATOR = '\u001f';
+    private final ChangeFeed changes;
+
+    /**
+     * @param changes where hardware identifiers taken from a device are announced to the other nodes, and heard from them
+     */
     public DeviceService(Transactions transactions, EnrollmentTokens tokens, AuditLog audit, EventLog events,
-                         KernelEventBus bus, Json json, Clock clock) {
+                         KernelEventBus bus, Json json, Clock clock, ChangeFeed changes) {
+        this.changes = requireNonNull(changes, "changes is null");
+        changes.subscribe(HARDWARE_ID_TOPIC, key -> byHardwareId.invalidate(key.replace(FEED_SEPARATOR, CACHE_SEPARATOR)),
+                byHardwareId::invalidateAll);
         this.transactions = requireNonNull(transactions, "transactions is null");
         this.tokens = requireNonNull(tokens, "tokens is null");
         this.audit = requireNonNull(audit, "audit is null");
@@ -127,8 +143,12 @@ public final class DeviceService {
         return read("read device " + id, connection -> store.find(connection, id));
     }
 
+    private static String hardwareIdKey(Platform platform, String kind, String value) {
+        return platform.id() + CACHE_SEPARATOR + kind + CACHE_SEPARATOR + value;
+    }
+
     public Optional<DeviceId> idByHardwareId(Platform platform, String kind, String value) {
-        String key = platform.id() + "\u0000" + kind + "\u0000" + value;
+        String key = hardwareIdKey(platform, kind, value);
         DeviceId cached = byHardwareId.getIfPresent(key);
         if (cached != null) {
             return Optional.of(cached);
@@ -390,6 +410,10 @@ public final class DeviceService {
                 delete.setString(4, holder.get().toString());
                 delete.executeUpdate();
             }
+            // The identifier moves to another device: every node's cached lookup of it must go.
+            String key = hardwareIdKey(claim.platform(), hardwareId.getKey(), hardwareId.getValue());
+            changes.publish(connection, HARDWARE_ID_TOPIC, key.replace(CACHE_SEPARATOR, FEED_SEPARATOR));
+            byHardwareId.invalidate(key);
             accepted.put(hardwareId.getKey(), hardwareId.getValue());
         }
         return accepted;

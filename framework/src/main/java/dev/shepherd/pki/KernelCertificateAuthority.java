@@ -8,6 +8,7 @@ import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.pki.Asn1Nesting;
 import dev.shepherd.api.pki.CertificateAuthority;
 import dev.shepherd.api.pki.IssuedCertificate;
+import dev.shepherd.cluster.ChangeFeed;
 import dev.shepherd.json.Json;
 import dev.shepherd.security.SecretBox;
 import dev.shepherd.security.Secrets;
@@ -98,9 +99,18 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
     /** Certificate and device pairs already bound, so the check a device's every message may make costs nothing. */
     private final Cache<String, Boolean> bound = Caffeine.newBuilder().maximumSize(100_000).build();
     private final SecureRandom random = new SecureRandom();
+    /** The change-feed topic of revoked certificates; the key is the serial number. */
+    static final String REVOKED_TOPIC = "pki.revoked";
+    private final ChangeFeed changes;
 
-    private KernelCertificateAuthority(Transactions transactions, SecretBox secrets, Json json, Clock clock, X509Certificate certificate,
-                                       PrivateKey privateKey) {
+    private KernelCertificateAuthority(Transactions transactions, SecretBox secrets, Json json, Clock clock, ChangeFeed changes,
+                                       X509Certificate certificate, PrivateKey privateKey) {
+        this.changes = changes;
+        // A revocation on another node must bite here too: its serial number arrives through the change feed.
+        changes.subscribe(REVOKED_TOPIC, this::forgetCertificate, () -> {
+            issuedBySerial.invalidateAll();
+            bound.invalidateAll();
+        });
         this.transactions = transactions;
         this.secrets = secrets;
         this.json = json;
@@ -109,9 +119,15 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
         this.privateKey = privateKey;
     }
 
-    /** Loads the CA from the store, creating it on first use. */
-    public static KernelCertificateAuthority open(Transactions transactions, SecretBox secrets, Json json, Clock clock) {
+    /**
+     * Loads the CA from the store, creating it on first use.
+     *
+     * @param changes where revocations are announced to the other nodes, and heard from them
+     */
+    public static KernelCertificateAuthority open(Transactions transactions, SecretBox secrets, Json json, Clock clock,
+                                                  ChangeFeed changes) {
         requireNonNull(transactions, "transactions is null");
+        requireNonNull(changes, "changes is null");
         requireNonNull(secrets, "secrets is null");
         try (Connection connection = transactions.dataSource().getConnection();
              PreparedStatement select = connection.prepareStatement("SELECT certificate, private_key_sealed FROM pki_authority WHERE id = 1");
@@ -120,17 +136,18 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
                 X509Certificate certificate = Pem.certificate(rows.getString(1));
                 byte[] key = Base64.getDecoder().decode(secrets.decrypt(rows.getString(2)));
                 PrivateKey privateKey = KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(key));
-                return new KernelCertificateAuthority(transactions, secrets, json, clock, certificate, privateKey);
+                return new KernelCertificateAuthority(transactions, secrets, json, clock, changes, certificate, privateKey);
             }
         } catch (SQLException e) {
             throw new StorageException("Cannot read the certificate authority", e);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("The stored certificate authority is unreadable: " + e.getMessage(), e);
         }
-        return create(transactions, secrets, json, clock);
+        return create(transactions, secrets, json, clock, changes);
     }
 
-    private static KernelCertificateAuthority create(Transactions transactions, SecretBox secrets, Json json, Clock clock) {
+    private static KernelCertificateAuthority create(Transactions transactions, SecretBox secrets, Json json, Clock clock,
+                                                     ChangeFeed changes) {
         try {
             KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
             generator.initialize(2048);
@@ -157,7 +174,7 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
                 }
                 return null;
             });
-            return new KernelCertificateAuthority(transactions, secrets, json, clock, certificate, keys.getPrivate());
+            return new KernelCertificateAuthority(transactions, secrets, json, clock, changes, certificate, keys.getPrivate());
         } catch (GeneralSecurityException | OperatorCreationException | IOException e) {
             throw new IllegalStateException("Cannot create the certificate authority: " + e.getMessage(), e);
         }
@@ -331,6 +348,9 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
                     update.executeUpdate();
                 }
             }
+            for (String other : others) {
+                changes.publish(tx, REVOKED_TOPIC, other);
+            }
             tx.afterCommit(() -> {
                 others.forEach(issuedBySerial::invalidate);
                 bound.put(pair, Boolean.TRUE);
@@ -366,6 +386,9 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
                 update.setTimestamp(1, Timestamp.from(clock.instant()));
                 update.setString(2, device.toString());
                 update.executeUpdate();
+            }
+            for (String serial : live) {
+                changes.publish(tx, REVOKED_TOPIC, serial);
             }
             tx.afterCommit(() -> live.forEach(issuedBySerial::invalidate));
             return live;
@@ -419,6 +442,7 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
                 update.setString(2, serialNumber);
                 tx.afterCommit(() -> issuedBySerial.invalidate(serialNumber));
                 if (update.executeUpdate() == 1) {
+                    changes.publish(tx, REVOKED_TOPIC, serialNumber);
                     return true;
                 }
             }
@@ -430,6 +454,13 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
                 }
             }
         });
+    }
+
+    /** Drops what this node cached of a certificate revoked (perhaps by another node). */
+    private void forgetCertificate(String serialNumber) {
+        issuedBySerial.invalidate(serialNumber);
+        String prefix = serialNumber + "/";
+        bound.asMap().keySet().removeIf(pair -> pair.startsWith(prefix));
     }
 
     /** Bindings can carry secrets (an enrollment token), so they are stored encrypted. */

@@ -18,6 +18,7 @@ import dev.shepherd.api.policy.Setting;
 import dev.shepherd.api.policy.SettingState;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.audit.AuditLog;
+import dev.shepherd.cluster.ChangeFeed;
 import dev.shepherd.audit.AuditRecord;
 import dev.shepherd.command.CommandNotSupportedException;
 import dev.shepherd.command.CommandRecord;
@@ -101,8 +102,28 @@ public final class PolicyService {
     private final Cache<DeviceId, List<EffectiveSetting>> effective = Caffeine.newBuilder()
             .maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(10)).build();
 
+    /** The change-feed topic of a device's effective policy; the key is the device id, or {@link #EVERY_DEVICE}. */
+    static final String EFFECTIVE_TOPIC = "policy.effective";
+    /** One change for many devices at once, so a large group's change is one feed row. */
+    static final String EVERY_DEVICE = "*";
+    private static final int DEVICES_ANNOUNCED_ONE_BY_ONE = 100;
+
+    private final ChangeFeed changes;
+
+    /**
+     * @param changes where changes to devices' effective policy are announced to the other nodes, and heard from them
+     */
     public PolicyService(Transactions transactions, DeviceService devices, GroupService groups, CommandService commands,
-                         AuditLog audit, EventLog events, SettingTypes types, SettingSecrets secrets, Json json, Clock clock) {
+                         AuditLog audit, EventLog events, SettingTypes types, SettingSecrets secrets, Json json, Clock clock,
+                         ChangeFeed changes) {
+        this.changes = requireNonNull(changes, "changes is null");
+        changes.subscribe(EFFECTIVE_TOPIC, key -> {
+            if (key.equals(EVERY_DEVICE)) {
+                effective.invalidateAll();
+            } else {
+                effective.invalidate(DeviceId.parse(key));
+            }
+        }, effective::invalidateAll);
         this.secrets = requireNonNull(secrets, "secrets is null");
         this.transactions = requireNonNull(transactions, "transactions is null");
         this.devices = requireNonNull(devices, "devices is null");
@@ -118,6 +139,13 @@ public final class PolicyService {
         groups.addMembershipListener((tx, changed) -> {
             for (DeviceId device : changed) {
                 queue.enqueue(tx, device);
+            }
+            if (changed.size() > DEVICES_ANNOUNCED_ONE_BY_ONE) {
+                changes.publish(tx, EFFECTIVE_TOPIC, EVERY_DEVICE);
+            } else {
+                for (DeviceId device : changed) {
+                    changes.publish(tx, EFFECTIVE_TOPIC, device.toString());
+                }
             }
             tx.afterCommit(() -> effective.invalidateAll(changed));
         });
@@ -510,6 +538,7 @@ public final class PolicyService {
             audit.append(tx, new AuditRecord(RECONCILER, "policy.reconcile", "device", device.toString(), Optional.empty(),
                     Optional.of(json.write(Map.of("install", installs, "remove", removals)))));
         }
+        changes.publish(tx, EFFECTIVE_TOPIC, device.toString());
         tx.afterCommit(() -> effective.invalidate(device));
     }
 

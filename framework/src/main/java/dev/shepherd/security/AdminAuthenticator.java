@@ -2,6 +2,7 @@ package dev.shepherd.security;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.shepherd.cluster.ChangeFeed;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.handlers.Cookie;
 import io.undertow.util.Headers;
@@ -14,7 +15,6 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static java.util.Objects.requireNonNull;
 
@@ -78,10 +78,12 @@ public final class AdminAuthenticator {
     private final ApiTokens tokens;
     private final Cache<String, AdminUser> verified = Caffeine.newBuilder()
             .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(10_000).build();
-    private final Cache<String, AtomicInteger> failures = Caffeine.newBuilder()
-            .expireAfterWrite(LOCKOUT).maximumSize(100_000).build();
-    private final Cache<String, AtomicInteger> failuresByAddress = Caffeine.newBuilder()
-            .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(100_000).build();
+    /** The change-feed topic of admin accounts changed; the key is the username. */
+    static final String ADMIN_TOPIC = "admin.account";
+    static final Duration ADDRESS_WINDOW = Duration.ofMinutes(1);
+    /** Failures are counted in the database, so the limits hold across every node. */
+    private final SignInFailures failures;
+    private final ChangeFeed changes;
 
     private final boolean basicAuth;
     private final SignInEvents events;
@@ -90,7 +92,15 @@ public final class AdminAuthenticator {
      * @param basicAuth whether HTTP Basic credentials are accepted ({@code security.basicAuth})
      * @param events told of failed sign-ins and lockouts
      */
-    public AdminAuthenticator(AdminUserStore users, AdminSessions sessions, ApiTokens tokens, boolean basicAuth, SignInEvents events) {
+    /**
+     * @param failures where failed sign-ins are counted, for every node alike
+     * @param changes where account changes are announced to the other nodes (their remembered password checks go)
+     */
+    public AdminAuthenticator(AdminUserStore users, AdminSessions sessions, ApiTokens tokens, boolean basicAuth, SignInEvents events,
+                              SignInFailures failures, ChangeFeed changes) {
+        this.failures = requireNonNull(failures, "failures is null");
+        this.changes = requireNonNull(changes, "changes is null");
+        changes.subscribe(ADMIN_TOPIC, this::forgetHere, verified::invalidateAll);
         this.users = requireNonNull(users, "users is null");
         this.sessions = requireNonNull(sessions, "sessions is null");
         this.tokens = requireNonNull(tokens, "tokens is null");
@@ -136,12 +146,10 @@ public final class AdminAuthenticator {
      * @param remote the caller's address, for rate limiting
      */
     public Outcome checkPassword(String username, char[] password, String remote) {
-        AtomicInteger fromAddress = failuresByAddress.getIfPresent(remote);
-        if (fromAddress != null && fromAddress.get() >= MAX_FAILURES_PER_ADDRESS) {
-            return new Outcome.Locked(Duration.ofMinutes(1));
+        if (failures.count(addressSubject(remote), ADDRESS_WINDOW) >= MAX_FAILURES_PER_ADDRESS) {
+            return new Outcome.Locked(ADDRESS_WINDOW);
         }
-        AtomicInteger failed = failures.getIfPresent(username);
-        if (failed != null && failed.get() >= MAX_FAILURES) {
+        if (locked(username)) {
             return new Outcome.Locked(LOCKOUT);
         }
         String key = digest(username, password);
@@ -151,42 +159,54 @@ public final class AdminAuthenticator {
         }
         Optional<AdminUser> user = users.verify(username, password);
         if (user.isEmpty()) {
-            int failuresSoFar = failures.get(username, name -> new AtomicInteger()).incrementAndGet();
-            int failedFromAddress = failuresByAddress.get(remote, address -> new AtomicInteger()).incrementAndGet();
+            int failuresSoFar = failures.record(userSubject(username), LOCKOUT);
+            int failedFromAddress = failures.record(addressSubject(remote), ADDRESS_WINDOW);
             events.failed(username, remote, failuresSoFar);
             if (failuresSoFar == MAX_FAILURES) {
                 events.locked(username, remote, LOCKOUT, false);
             }
             if (failedFromAddress == MAX_FAILURES_PER_ADDRESS) {
-                events.locked(username, remote, Duration.ofMinutes(1), true);
+                events.locked(username, remote, ADDRESS_WINDOW, true);
             }
             return new Outcome.Rejected();
         }
-        failures.invalidate(username);
+        failures.clear(userSubject(username));
         verified.put(key, user.get());
         return new Outcome.Authenticated(new Principal(user.get().username(), user.get().role(), Principal.Via.BASIC, Optional.empty()));
     }
 
     /**
-     * Lifts a username's lockout (an admin's unlock, or a password reset).
+     * Lifts a username's lockout (an admin's unlock, or a password reset), on every node.
      *
      * @return whether it was locked
      */
     public boolean unlock(String username) {
-        AtomicInteger failed = failures.getIfPresent(username);
-        failures.invalidate(username);
-        return failed != null && failed.get() >= MAX_FAILURES;
+        boolean wasLocked = locked(username);
+        failures.clear(userSubject(username));
+        return wasLocked;
     }
 
     /** @return whether the username is locked out now */
     public boolean locked(String username) {
-        AtomicInteger failed = failures.getIfPresent(username);
-        return failed != null && failed.get() >= MAX_FAILURES;
+        return failures.count(userSubject(username), LOCKOUT) >= MAX_FAILURES;
     }
 
-    /** Forgets remembered password checks, after a password, role or account change. */
+    /** Forgets remembered password checks, after a password, role or account change, on this node and every other. */
     public void forget(String username) {
+        forgetHere(username);
+        changes.publish(ADMIN_TOPIC, username);
+    }
+
+    private void forgetHere(String username) {
         verified.asMap().values().removeIf(user -> user.username().equals(username));
+    }
+
+    private static String userSubject(String username) {
+        return "user:" + username;
+    }
+
+    private static String addressSubject(String remote) {
+        return "address:" + remote;
     }
 
     private Outcome basic(String encoded, String remote) {

@@ -33,7 +33,20 @@ public final class SecretBox {
 
     /** Opens the key file in the data directory, creating it when missing. */
     public static SecretBox open(Path dataDir) {
-        Path file = requireNonNull(dataDir, "dataDir is null").resolve("keys").resolve("secrets.key");
+        return openKeyFile(defaultKeyFile(dataDir));
+    }
+
+    /** @return where the key is kept unless configured otherwise ({@code security.secretsKeyFile}) */
+    public static Path defaultKeyFile(Path dataDir) {
+        return requireNonNull(dataDir, "dataDir is null").resolve("keys").resolve("secrets.key");
+    }
+
+    /**
+     * Opens a key file, creating it when missing; several nodes sharing one database share one key file (the same
+     * content, copied or on shared storage).
+     */
+    public static SecretBox openKeyFile(Path file) {
+        requireNonNull(file, "file is null");
         try {
             if (!Files.exists(file)) {
                 OwnerOnlyFiles.directory(file.getParent());

@@ -1,6 +1,7 @@
 package dev.shepherd.server;
 
 import dev.shepherd.audit.AuditLog;
+import dev.shepherd.cluster.ChangeFeed;
 import dev.shepherd.command.CommandService;
 import dev.shepherd.device.RecoveryKeys;
 import dev.shepherd.compliance.ComplianceService;
@@ -49,12 +50,13 @@ import static java.util.Objects.requireNonNull;
  * @param directory the people devices belong to
  * @param certificateAuthority the CA for device identities
  * @param recoveryKeys disk-encryption recovery keys devices escrowed
+ * @param changes the change feed that tells the other nodes sharing the store what their caches must drop
  */
 public record Kernel(Transactions transactions, Json json, Clock clock, KernelEventBus bus, EventLog events, AuditLog audit,
                      EnrollmentTokens enrollmentTokens, DeviceService devices, CommandService commands, GroupService groups,
                      PolicyService policies, ComplianceService compliance,
                      WebhookService webhooks, DirectoryService directory, KernelCertificateAuthority certificateAuthority,
-                     RecoveryKeys recoveryKeys) {
+                     RecoveryKeys recoveryKeys, ChangeFeed changes) {
 
     public Kernel {
         requireNonNull(transactions, "transactions is null");
@@ -73,6 +75,7 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
         requireNonNull(directory, "directory is null");
         requireNonNull(certificateAuthority, "certificateAuthority is null");
         requireNonNull(recoveryKeys, "recoveryKeys is null");
+        requireNonNull(changes, "changes is null");
     }
 
     /**
@@ -96,21 +99,22 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
         Clock clock = MicrosecondClock.of(givenClock);
         Transactions transactions = new Transactions(database.dataSource(), metrics);
         Json json = new Json();
+        ChangeFeed changes = new ChangeFeed(transactions, clock);
         KernelEventBus bus = new KernelEventBus();
         EventLog events = new EventLog(transactions, json, bus);
         AuditLog audit = new AuditLog(transactions, clock);
         EnrollmentTokens tokens = new EnrollmentTokens(transactions, audit, json, clock);
-        DeviceService devices = new DeviceService(transactions, tokens, audit, events, bus, json, clock);
+        DeviceService devices = new DeviceService(transactions, tokens, audit, events, bus, json, clock, changes);
         CommandService commands = new CommandService(transactions, devices, audit, events, json, clock);
         GroupService groups = new GroupService(transactions, devices, audit, events, json, clock);
         PolicyService policies = new PolicyService(transactions, devices, groups, commands, audit, events,
-                new SettingTypes(json.mapper()), new dev.shepherd.policy.SettingSecrets(secrets), json, clock);
+                new SettingTypes(json.mapper()), new dev.shepherd.policy.SettingSecrets(secrets), json, clock, changes);
         ComplianceService compliance = new ComplianceService(transactions, devices, groups, commands, audit, events, json, clock);
         WebhookService webhooks = new WebhookService(transactions, events, audit, secrets, json, clock,
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER).build());
         return new Kernel(transactions, json, clock, bus, events, audit, tokens, devices, commands, groups, policies, compliance,
                 webhooks, new DirectoryService(transactions, audit, json, clock),
-                KernelCertificateAuthority.open(transactions, secrets, json, clock),
-                new RecoveryKeys(transactions, secrets, audit, json, clock));
+                KernelCertificateAuthority.open(transactions, secrets, json, clock, changes),
+                new RecoveryKeys(transactions, secrets, audit, json, clock), changes);
     }
 }

@@ -1,5 +1,11 @@
 package dev.shepherd.server;
 
+import dev.shepherd.api.cluster.Leadership;
+import dev.shepherd.cluster.ClusterNodes;
+import dev.shepherd.cluster.ClusterResource;
+import dev.shepherd.cluster.LeaseKeeper;
+import dev.shepherd.cluster.Leases;
+import dev.shepherd.cluster.PluginLeadership;
 import dev.shepherd.config.ConfigException;
 import dev.shepherd.config.ShepherdConfig;
 import dev.shepherd.console.PluginConsolePages;
@@ -34,12 +40,15 @@ import dev.shepherd.security.AdminUserStore;
 import dev.shepherd.security.PasswordHasher;
 import dev.shepherd.security.SecretBox;
 import dev.shepherd.security.OwnerOnlyFiles;
+import dev.shepherd.security.SecretKeyCanary;
 import dev.shepherd.security.SignInAudit;
+import dev.shepherd.security.SignInFailures;
 import dev.shepherd.security.TlsMaterial;
 import dev.shepherd.pki.CmsServerSigner;
 import dev.shepherd.enrollment.EnrollmentHandler;
 import dev.shepherd.storage.Database;
 import dev.shepherd.storage.JdbcPluginKeyValueStore;
+import dev.shepherd.storage.Transactions;
 import dev.shepherd.metrics.CommandQueueMetrics;
 import dev.shepherd.metrics.MetricsEndpoint;
 import dev.shepherd.metrics.MetricsServer;
@@ -56,6 +65,7 @@ import org.slf4j.LoggerFactory;
 import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -78,6 +88,15 @@ public final class ShepherdServer implements AutoCloseable {
     static final int BCRYPT_COST = 12;
     /** How old the gauges counted from the store (commands by state, queue depth) may get before a scrape recounts. */
     private static final Duration STORE_GAUGE_MAX_AGE = Duration.ofSeconds(5);
+    /** How long a lease lasts unless renewed, and how often it is renewed (a third of it, see {@link LeaseKeeper}). */
+    static final Duration LEASE_TTL = Duration.ofSeconds(15);
+    static final Duration LEASE_RENEWAL = Duration.ofSeconds(5);
+    /** How often the change feed is read: the longest a change on another node goes unseen by this node's caches. */
+    static final Duration CHANGE_FEED_POLL = Duration.ofMillis(250);
+    /** How long the change feed's rows are kept: far longer than any node goes without reading it. */
+    private static final Duration CHANGE_FEED_KEPT = Duration.ofMinutes(10);
+    /** Failed sign-ins older than the longest window (the lockout) no longer count. */
+    private static final Duration SIGN_IN_FAILURES_KEPT = Duration.ofMinutes(15);
 
     private final List<AutoCloseable> closeInReverse = new ArrayList<>();
     private final ShepherdConfig config;
@@ -90,6 +109,8 @@ public final class ShepherdServer implements AutoCloseable {
     private Kernel kernel;
     private ServerMetrics metrics;
     private MetricsServer metricsServer;
+    private LeaseKeeper leaseKeeper;
+    private SignInFailures signInFailures;
 
     private ShepherdServer(ShepherdConfig config, Clock clock) {
         this.config = requireNonNull(config, "config is null");
@@ -142,8 +163,11 @@ public final class ShepherdServer implements AutoCloseable {
         adminUsers = new AdminUserStore(database.dataSource(), new PasswordHasher(BCRYPT_COST));
         createBootstrapAdmin();
 
-        SecretBox secrets = SecretBox.open(config.dataDir());
+        Path secretsKey = config.security().secretsKey(config.dataDir());
+        SecretBox secrets = SecretBox.openKeyFile(secretsKey);
+        SecretKeyCanary.check(new Transactions(database.dataSource()), secrets, secretsKey, clock);
         kernel = Kernel.over(database, secrets, clock, meters);
+        startCluster(meters);
         HttpIo io = new HttpIo(kernel.json().mapper());
         ExtensionRegistry registry = new ExtensionRegistry();
         new PluginEventDispatcher(registry, kernel.bus());
@@ -183,6 +207,9 @@ public final class ShepherdServer implements AutoCloseable {
         long expiryMillis = config.commands().expiryInterval().toMillis();
         maintenance.scheduleWithFixedDelay(() -> {
             try {
+                if (!leads()) {
+                    return;
+                }
                 kernel.commands().expireDue();
             } catch (RuntimeException e) {
                 log.warn("Expiring commands failed: {}", e.getMessage());
@@ -190,6 +217,9 @@ public final class ShepherdServer implements AutoCloseable {
         }, expiryMillis, expiryMillis, TimeUnit.MILLISECONDS);
         maintenance.scheduleWithFixedDelay(() -> {
             try {
+                if (!leads()) {
+                    return;
+                }
                 kernel.policies().reconcilePending();
             } catch (RuntimeException e) {
                 log.warn("Reconciling policies failed: {}", e.getMessage());
@@ -204,6 +234,9 @@ public final class ShepherdServer implements AutoCloseable {
         closeInReverse.add(() -> stopAndWait(webhookDispatcher));
         webhookDispatcher.scheduleWithFixedDelay(() -> {
             try {
+                if (!leads()) {
+                    return;
+                }
                 kernel.webhooks().deliverDue();
             } catch (RuntimeException e) {
                 log.warn("Delivering webhooks failed: {}", e.getMessage());
@@ -211,6 +244,9 @@ public final class ShepherdServer implements AutoCloseable {
         }, 1, 1, TimeUnit.SECONDS);
         maintenance.scheduleWithFixedDelay(() -> {
             try {
+                if (!leads()) {
+                    return;
+                }
                 kernel.compliance().evaluatePending();
             } catch (RuntimeException e) {
                 log.warn("Evaluating compliance failed: {}", e.getMessage());
@@ -218,6 +254,9 @@ public final class ShepherdServer implements AutoCloseable {
         }, 1, 1, TimeUnit.SECONDS);
         maintenance.scheduleWithFixedDelay(() -> {
             try {
+                if (!leads()) {
+                    return;
+                }
                 kernel.compliance().sweep();
             } catch (RuntimeException e) {
                 log.warn("Compliance sweep failed: {}", e.getMessage());
@@ -225,6 +264,11 @@ public final class ShepherdServer implements AutoCloseable {
         }, 5, 5, TimeUnit.MINUTES);
         maintenance.scheduleWithFixedDelay(() -> {
             try {
+                if (!leads()) {
+                    // Another node writes the fan-outs; this one learns which are under way, for its devices.
+                    kernel.commands().refreshMaterializing();
+                    return;
+                }
                 int written = kernel.commands().materializePending();
                 if (written > 0) {
                     fanOutRows.record(written);
@@ -233,6 +277,18 @@ public final class ShepherdServer implements AutoCloseable {
                 log.warn("Writing fan-out commands failed: {}", e.getMessage());
             }
         }, 500, 500, TimeUnit.MILLISECONDS);
+        maintenance.scheduleWithFixedDelay(() -> {
+            try {
+                if (!leads()) {
+                    return;
+                }
+                kernel.changes().prune(CHANGE_FEED_KEPT);
+                leaseKeeper.forgetDeadNodes();
+                signInFailures.prune(SIGN_IN_FAILURES_KEPT);
+            } catch (RuntimeException e) {
+                log.warn("Pruning the cluster's tables failed: {}", e.getMessage());
+            }
+        }, 1, 1, TimeUnit.MINUTES);
 
         TlsMaterial.ServerIdentity identity = TlsMaterial.identity(config.https().keystore(), config.https().keystorePassword(),
                 config.dataDir(), config.https().hostnames());
@@ -247,6 +303,7 @@ public final class ShepherdServer implements AutoCloseable {
         environment.export(dev.shepherd.api.pki.ServerSigner.class, new CmsServerSigner(identity));
         environment.export(dev.shepherd.api.config.SecretSealer.class, new dev.shepherd.security.SecretBoxSealer(secrets));
         environment.export(dev.shepherd.api.policy.PolicyService.class, new PluginPolicyService(kernel.policies()));
+        environment.exportPerPlugin(Leadership.class, pluginId -> new PluginLeadership(pluginId, leaseKeeper));
         environment.export(dev.shepherd.api.config.ServerAddress.class, (dev.shepherd.api.config.ServerAddress) this::publicUrl);
         IdentityProviders identityProviders = new IdentityProviders(registry);
         environment.export(dev.shepherd.api.identity.UserAuthenticator.class,
@@ -261,7 +318,7 @@ public final class ShepherdServer implements AutoCloseable {
         AdminSessions sessions = new AdminSessions(kernel.transactions(), kernel.clock());
         ApiTokens tokens = new ApiTokens(kernel.transactions(), kernel.audit(), kernel.json(), kernel.clock());
         adminApi = new AdminApi(kernel, plugins, adminUsers, sessions, tokens, new AdminAuthenticator(adminUsers, sessions, tokens,
-                config.security().basicAuth(), new SignInAudit(kernel.audit(), kernel.json())),
+                config.security().basicAuth(), new SignInAudit(kernel.audit(), kernel.json()), signInFailures, kernel.changes()),
                 config.http().maxRequestBytes(), io, this::publicUrl, platforms::supported);
         PluginAdminEndpoints pluginAdminEndpoints = new PluginAdminEndpoints();
         registry.addListener(pluginAdminEndpoints);
@@ -270,7 +327,7 @@ public final class ShepherdServer implements AutoCloseable {
         registry.addListener(consolePages);
         adminApi.handler().addDynamicRoutes(consolePages::routes);
         MetricsEndpoint metricsEndpoint = new MetricsEndpoint(metrics);
-        List<AdminRoute> metricsRoutes = List.of(metricsEndpoint.route());
+        List<AdminRoute> metricsRoutes = List.of(metricsEndpoint.route(), ClusterResource.route(leaseKeeper));
         adminApi.handler().addDynamicRoutes(() -> metricsRoutes);
         HealthHandler health = new HealthHandler(database, plugins, io);
         WebConsole console = new WebConsole();
@@ -305,6 +362,57 @@ public final class ShepherdServer implements AutoCloseable {
 
         plugins.start();
         log.info("Shepherd is up: {} plugin(s) loaded", plugins.plugins().size());
+    }
+
+    /**
+     * Joins the cluster of nodes sharing the database: takes (or learns who holds) the kernel's lease, beats this node's
+     * heart, and polls the change feed. One lease covers every kernel maintenance job: they are light, they work on the
+     * same tables, and one holder is one place to look; a lease per job would spread nothing, as each job is one thread.
+     */
+    private void startCluster(MeterRegistry meters) {
+        Clock wallClock = Clock.systemUTC(); // leases are about real time, whatever clock the kernel is given
+        leaseKeeper = new LeaseKeeper(new Leases(kernel.transactions(), wallClock), new ClusterNodes(kernel.transactions(), wallClock),
+                config.node().name(), LEASE_TTL, LEASE_RENEWAL);
+        signInFailures = new SignInFailures(kernel.transactions(), kernel.clock());
+        // Closed after the jobs that act on its leases have stopped (they are registered later, so they close first).
+        closeInReverse.add(leaseKeeper);
+        leaseKeeper.renewAll();
+        leaseKeeper.holds(LeaseKeeper.KERNEL);
+        kernel.changes().poll();
+        ScheduledExecutorService cluster = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "cluster");
+            thread.setDaemon(true);
+            return thread;
+        });
+        closeInReverse.add(() -> stopAndWait(cluster));
+        cluster.scheduleWithFixedDelay(() -> {
+            try {
+                leaseKeeper.renewAll();
+            } catch (RuntimeException e) {
+                log.warn("Renewing this node's leases failed: {}", e.getMessage());
+            }
+        }, LEASE_RENEWAL.toMillis(), LEASE_RENEWAL.toMillis(), TimeUnit.MILLISECONDS);
+        cluster.scheduleWithFixedDelay(() -> {
+            try {
+                kernel.changes().poll();
+            } catch (RuntimeException e) {
+                log.warn("Reading the change feed failed: {}", e.getMessage());
+            }
+        }, CHANGE_FEED_POLL.toMillis(), CHANGE_FEED_POLL.toMillis(), TimeUnit.MILLISECONDS);
+        Gauge.builder("shepherd.cluster.leader", leaseKeeper, keeper -> keeper.holds(LeaseKeeper.KERNEL) ? 1 : 0)
+                .description("1 on the node that runs the kernel's maintenance jobs, 0 on the others").register(meters);
+        Gauge.builder("shepherd.cluster.nodes", leaseKeeper, LeaseKeeper::nodesAlive)
+                .description("Nodes sharing the database that beat their heart within the lease lifetime").register(meters);
+    }
+
+    /** @return whether this node runs the kernel's maintenance jobs now */
+    private boolean leads() {
+        return leaseKeeper.holds(LeaseKeeper.KERNEL);
+    }
+
+    /** @return this node's side of the cluster: its id, its leases */
+    public LeaseKeeper cluster() {
+        return leaseKeeper;
     }
 
     private void createBootstrapAdmin() {
