@@ -3,6 +3,7 @@ package dev.shepherd.plugins.android;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shepherd.api.cluster.Leadership;
 import dev.shepherd.api.command.Command;
 import dev.shepherd.api.command.CommandBus;
 import dev.shepherd.api.command.CommandResult;
@@ -66,10 +67,16 @@ public final class DeviceWork implements AutoCloseable {
     private final ObjectMapper json = new ObjectMapper();
     private final Set<DeviceId> queued = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService worker;
+    private final Leadership leadership;
 
+    /**
+     * @param leadership whether this node runs the periodic sweep and operation polls, so that several nodes sharing
+     *                   one database call Google once, not once per node
+     */
     @Inject
     public DeviceWork(DeviceRegistry registry, CommandBus commands, PluginStorage storage, Amapi amapi, Enterprises enterprises,
-                      DevicePolicies devicePolicies, DeviceSync sync, AndroidPluginContext context) {
+                      DevicePolicies devicePolicies, DeviceSync sync, AndroidPluginContext context, Leadership leadership) {
+        this.leadership = requireNonNull(leadership, "leadership is null");
         this.registry = requireNonNull(registry, "registry is null");
         this.commands = requireNonNull(commands, "commands is null");
         this.storage = requireNonNull(storage, "storage is null");
@@ -275,6 +282,9 @@ public final class DeviceWork implements AutoCloseable {
     }
 
     private void pollOperations() {
+        if (!leadership.isLeader()) {
+            return; // another node polls
+        }
         try {
             for (String key : storage.keys(OPERATION_PREFIX)) {
                 Optional<JsonNode> pending = storage.get(key).flatMap(this::parse);
@@ -299,6 +309,9 @@ public final class DeviceWork implements AutoCloseable {
 
     /** Lists every device from Google, records what it says, and takes each one's commands. */
     private void sweep() {
+        if (!leadership.isLeader()) {
+            return; // another node sweeps
+        }
         try {
             Optional<String> enterprise = enterprises.bound();
             if (enterprise.isEmpty()) {

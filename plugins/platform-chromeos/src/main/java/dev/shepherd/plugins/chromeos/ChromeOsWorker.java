@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shepherd.api.command.Command;
+import dev.shepherd.api.cluster.Leadership;
 import dev.shepherd.api.command.CommandBus;
 import dev.shepherd.api.command.CommandResult;
 import dev.shepherd.api.command.CommandState;
@@ -87,6 +88,7 @@ public final class ChromeOsWorker implements AutoCloseable {
     private final OrgUnitPolicies orgUnitPolicies;
     private final ObjectMapper json = new ObjectMapper();
     private final ScheduledExecutorService thread;
+    private final Leadership leadership;
     private final Set<DeviceId> woken = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean drainQueued = new AtomicBoolean();
     private volatile Optional<DirectorySync.Report> lastSync = Optional.empty();
@@ -94,9 +96,14 @@ public final class ChromeOsWorker implements AutoCloseable {
     /** Syncs queued or running, so admins who asked for one can follow it until it is over (see {@link #syncing}). */
     private final AtomicInteger syncsUnderWay = new AtomicInteger();
 
+    /**
+     * @param leadership whether this node runs the periodic rounds and syncs, so that several nodes sharing one
+     *                   database call Google once, not once per node
+     */
     @Inject
     public ChromeOsWorker(GoogleApi google, CommandBus bus, DeviceRegistry registry, PluginStorage storage, OrgUnits orgUnits,
-                          DirectorySync sync, OrgUnitPolicies orgUnitPolicies, PluginIdentity identity) {
+                          DirectorySync sync, OrgUnitPolicies orgUnitPolicies, PluginIdentity identity, Leadership leadership) {
+        this.leadership = requireNonNull(leadership, "leadership is null");
         this.google = requireNonNull(google, "google is null");
         this.bus = requireNonNull(bus, "bus is null");
         this.registry = requireNonNull(registry, "registry is null");
@@ -211,7 +218,7 @@ public final class ChromeOsWorker implements AutoCloseable {
     }
 
     private void scheduledSync() {
-        if (!google.connected()) {
+        if (!google.connected() || !leadership.isLeader()) {
             return;
         }
         syncsUnderWay.incrementAndGet();
@@ -231,7 +238,7 @@ public final class ChromeOsWorker implements AutoCloseable {
 
     /** The periodic fallback: every synced device's commands, then Google's results. */
     private void round() {
-        if (!google.connected()) {
+        if (!google.connected() || !leadership.isLeader()) {
             return;
         }
         woken.addAll(orgUnits.current().devices().keySet());
