@@ -269,6 +269,7 @@ public final class PolicyService {
                     Optional.of(json.write(Map.of("name", name, "version", version, "settings", redacted(settings))))));
             events.record(tx, Event.of("policy.updated", "kernel", Map.of("policyId", id, "version", version)));
             enqueueAssigned(tx, id);
+            changes.publish(tx, EFFECTIVE_TOPIC, EVERY_DEVICE);
             tx.afterCommit(effective::invalidateAll);
             return find(tx.connection(), id);
         });
@@ -294,6 +295,7 @@ public final class PolicyService {
             audit.append(tx, new AuditRecord(actor, "policy.delete", "policy", id,
                     Optional.of(json.write(Map.of("name", current.get().name(), "version", current.get().version()))), Optional.empty()));
             events.record(tx, Event.of("policy.deleted", "kernel", Map.of("policyId", id)));
+            changes.publish(tx, EFFECTIVE_TOPIC, EVERY_DEVICE);
             tx.afterCommit(effective::invalidateAll);
             return true;
         });
@@ -362,6 +364,7 @@ public final class PolicyService {
                     Optional.of(json.write(Map.of("groupId", groupId, "priority", priority)))));
             events.record(tx, Event.of("policy.assigned", "kernel", Map.of("policyId", policyId, "groupId", groupId, "priority", priority)));
             enqueueGroup(tx, groupId);
+            changes.publish(tx, EFFECTIVE_TOPIC, EVERY_DEVICE);
             tx.afterCommit(effective::invalidateAll);
             return assignment(tx.connection(), policyId, groupId).orElseThrow();
         });
@@ -384,6 +387,7 @@ public final class PolicyService {
             audit.append(tx, new AuditRecord(actor, "policy.unassign", "policy", policyId,
                     Optional.of(json.write(Map.of("groupId", groupId, "priority", before.get().priority()))), Optional.empty()));
             events.record(tx, Event.of("policy.unassigned", "kernel", Map.of("policyId", policyId, "groupId", groupId)));
+            changes.publish(tx, EFFECTIVE_TOPIC, EVERY_DEVICE);
             tx.afterCommit(effective::invalidateAll);
             return true;
         });

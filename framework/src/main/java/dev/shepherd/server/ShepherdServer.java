@@ -392,7 +392,15 @@ public final class ShepherdServer implements AutoCloseable {
                 log.warn("Renewing this node's leases failed: {}", e.getMessage());
             }
         }, LEASE_RENEWAL.toMillis(), LEASE_RENEWAL.toMillis(), TimeUnit.MILLISECONDS);
-        cluster.scheduleWithFixedDelay(() -> {
+        // A thread of its own: on Derby a read of the feed waits for transactions still writing to it, which must not
+        // hold up the lease renewals.
+        ScheduledExecutorService changeFeed = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "change-feed");
+            thread.setDaemon(true);
+            return thread;
+        });
+        closeInReverse.add(() -> stopAndWait(changeFeed));
+        changeFeed.scheduleWithFixedDelay(() -> {
             try {
                 kernel.changes().poll();
             } catch (RuntimeException e) {
