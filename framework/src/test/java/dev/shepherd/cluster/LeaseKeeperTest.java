@@ -142,6 +142,25 @@ class LeaseKeeperTest {
     }
 
     @Test
+    void eachPluginHasALeaseOfItsOwnAndNamedJobsOnesBesides() {
+        LeaseKeeper first = keeper("one", Clock.systemUTC(), TTL, RENEWAL);
+        LeaseKeeper second = keeper("two", Clock.systemUTC(), TTL, RENEWAL);
+        PluginLeadership androidOnFirst = new PluginLeadership("android", first);
+        PluginLeadership androidOnSecond = new PluginLeadership("android", second);
+        PluginLeadership chromeOnSecond = new PluginLeadership("chromeos", second);
+
+        assertThat(androidOnFirst.isLeader()).isTrue();
+        assertThat(androidOnSecond.isLeader()).isFalse();
+        assertThat(chromeOnSecond.isLeader()).isTrue();
+        assertThat(androidOnSecond.isLeader("sweep")).isTrue();
+        assertThat(androidOnFirst.isLeader("sweep")).isFalse();
+        assertThat(new Leases(transactions, Clock.systemUTC()).all()).extracting(Leases.Lease::name)
+                .containsExactly("plugin:android", "plugin:android/sweep", "plugin:chromeos");
+        assertThatThrownBy(() -> androidOnFirst.isLeader("../kernel")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> androidOnFirst.isLeader("")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void renewalsMustComeWellWithinTheLeaseLifetime() {
         assertThatThrownBy(() -> new LeaseKeeper(new Leases(transactions, Clock.systemUTC()),
                 new ClusterNodes(transactions, Clock.systemUTC()), "node", Duration.ofSeconds(10), Duration.ofSeconds(5)))

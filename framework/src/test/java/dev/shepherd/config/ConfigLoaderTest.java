@@ -55,6 +55,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theSecretsKeyIsInTheDataDirectoryUnlessASharedFileIsNamed() {
+        ShepherdConfig defaults = load(Map.of("SHEPHERD_SECURITY_SECRETS_KEY_FILE", ""));
+        ShepherdConfig shared = load(Map.of("SHEPHERD_SECURITY_SECRETS_KEY_FILE", "/etc/shepherd/secrets.key"));
+        ShepherdConfig relative = load(Map.of("SHEPHERD_SECURITY_SECRETS_KEY_FILE", "conf/secrets.key"));
+
+        assertThat(defaults.security().secretsKey(defaults.dataDir())).isEqualTo(home.resolve("data/keys/secrets.key"));
+        assertThat(shared.security().secretsKey(shared.dataDir())).isEqualTo(Path.of("/etc/shepherd/secrets.key"));
+        assertThat(relative.security().secretsKey(relative.dataDir())).isEqualTo(home.resolve("conf/secrets.key"));
+    }
+
+    @Test
     void aNodeNameThatCannotBeAMetricTagIsRefused() {
         assertThatThrownBy(() -> load(Map.of("SHEPHERD_NODE_NAME", "node \"one\"")))
                 .isInstanceOf(ConfigException.class)
