@@ -116,6 +116,19 @@ public final class Leases {
         });
     }
 
+    /**
+     * Forgets every lease, for a store only one process can open (embedded Derby): whoever held one before is gone,
+     * so a restart after a crash need not wait for the leases to expire.
+     */
+    public void forgetAll() {
+        transactions.inTransaction("forget the leases of an earlier process", tx -> {
+            try (PreparedStatement delete = tx.connection().prepareStatement("DELETE FROM cluster_lease")) {
+                delete.executeUpdate();
+            }
+            return null;
+        });
+    }
+
     /** @return every lease, expired ones included, by name */
     public List<Lease> all() {
         try (Connection connection = transactions.dataSource().getConnection();

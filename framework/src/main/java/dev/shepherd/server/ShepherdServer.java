@@ -47,6 +47,7 @@ import dev.shepherd.security.TlsMaterial;
 import dev.shepherd.pki.CmsServerSigner;
 import dev.shepherd.enrollment.EnrollmentHandler;
 import dev.shepherd.storage.Database;
+import dev.shepherd.storage.Dialect;
 import dev.shepherd.storage.JdbcPluginKeyValueStore;
 import dev.shepherd.storage.Transactions;
 import dev.shepherd.metrics.CommandQueueMetrics;
@@ -371,7 +372,11 @@ public final class ShepherdServer implements AutoCloseable {
      */
     private void startCluster(MeterRegistry meters) {
         Clock wallClock = Clock.systemUTC(); // leases are about real time, whatever clock the kernel is given
-        leaseKeeper = new LeaseKeeper(new Leases(kernel.transactions(), wallClock), new ClusterNodes(kernel.transactions(), wallClock),
+        Leases leases = new Leases(kernel.transactions(), wallClock);
+        if (database.dialect() == Dialect.DERBY) {
+            leases.forgetAll(); // embedded: no other process has the store open, so no earlier holder is alive
+        }
+        leaseKeeper = new LeaseKeeper(leases, new ClusterNodes(kernel.transactions(), wallClock),
                 config.node().name(), LEASE_TTL, LEASE_RENEWAL);
         signInFailures = new SignInFailures(kernel.transactions(), kernel.clock());
         // Closed after the jobs that act on its leases have stopped (they are registered later, so they close first).
