@@ -855,8 +855,8 @@ public final class CommandService {
             materializeFor(tx, deviceId);
             failUnanswered(tx, deviceId, now);
             // A retired or wiped device is handed the command that ends its management, and nothing else (endManagement).
-            boolean ended = devices.get(tx, deviceId).map(record -> record.device().status() == DeviceStatus.RETIRED
-                    || record.device().status() == DeviceStatus.WIPED).orElse(false);
+            boolean ended = devices.status(tx, deviceId).map(status -> status == DeviceStatus.RETIRED
+                    || status == DeviceStatus.WIPED).orElse(false);
             List<CommandRecord> next = new ArrayList<>();
             try (PreparedStatement select = tx.connection().prepareStatement("SELECT " + COLUMNS + FROM
                     + " WHERE c.device_id = ? AND c.state IN ('QUEUED', 'SENT') AND (c.expires_at IS NULL OR c.expires_at > ?)"
@@ -963,21 +963,14 @@ public final class CommandService {
     public CommandRecord report(DeviceId deviceId, CommandResult result) {
         Instant now = clock.instant();
         return transactions.inTransaction("record a command result", tx -> {
-            // Lock the row first, so two answers to one command are applied one after the other.
-            try (PreparedStatement lock = tx.connection().prepareStatement("UPDATE command SET attempts = attempts WHERE id = ?")) {
-                lock.setString(1, result.commandId().toString());
-                lock.executeUpdate();
-            }
-            CommandRecord current = find(tx.connection(), result.commandId())
-                    .filter(record -> record.command().deviceId().equals(deviceId))
-                    .orElseThrow(() -> new IllegalArgumentException("device " + deviceId + " has no command " + result.commandId()));
-            if (current.command().state().isFinal()) {
-                return current;
-            }
+            // The update takes the row's lock, so two answers to one command are applied one after the other; an answer
+            // to a command already ended (or not this device's) updates nothing and is told apart below.
             boolean isFinal = result.state().isFinal();
+            int updated;
             try (PreparedStatement update = tx.connection().prepareStatement("""
                     UPDATE command SET state = ?, result = ?, error_reason = ?, completed_at = ?, updated_at = ?,
-                                       unanswered_offers = 0 WHERE id = ?""")) {
+                                       unanswered_offers = 0
+                    WHERE id = ? AND device_id = ? AND state NOT IN ('ACKNOWLEDGED', 'FAILED', 'EXPIRED', 'CANCELLED')""")) {
                 update.setString(1, result.state().name());
                 if (result.response().isEmpty()) {
                     update.setNull(2, Types.CLOB);
@@ -996,10 +989,16 @@ public final class CommandService {
                 }
                 update.setTimestamp(5, Timestamp.from(now));
                 update.setString(6, result.commandId().toString());
-                update.executeUpdate();
+                update.setString(7, deviceId.toString());
+                updated = update.executeUpdate();
+            }
+            CommandRecord after = find(tx.connection(), result.commandId())
+                    .filter(record -> record.command().deviceId().equals(deviceId))
+                    .orElseThrow(() -> new IllegalArgumentException("device " + deviceId + " has no command " + result.commandId()));
+            if (updated == 0) {
+                return after; // already ended: a repeated answer changes nothing
             }
             recordStateEvent(tx, result.commandId(), deviceId, result.state());
-            CommandRecord after = find(tx.connection(), result.commandId()).orElseThrow();
             for (ResultListener listener : resultListeners) {
                 listener.answered(tx, after);
             }

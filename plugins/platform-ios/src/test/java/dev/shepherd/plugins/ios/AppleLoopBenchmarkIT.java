@@ -50,7 +50,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <pre>mvn -B -q install -DskipTests &amp;&amp; mvn -B verify -pl plugins/platform-ios -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
  *     -Dit.test=AppleLoopBenchmarkIT -Dshepherd.benchmark=true [-Dshepherd.test.store=postgresql] \
  *     [-Dshepherd.benchmark.devices=200] [-Dshepherd.benchmark.commands=10] [-Dshepherd.benchmark.threads=16] \
- *     [-Dshepherd.benchmark.warmup=1] [-Dshepherd.benchmark.kill=true] [-Dshepherd.benchmark.jfr=/tmp/server.jfr]</pre>
+ *     [-Dshepherd.benchmark.warmup=1] [-Dshepherd.benchmark.kill=true] [-Dshepherd.benchmark.jfr=/tmp/server.jfr] \
+ *     [-Dshepherd.benchmark.serverOptions="-XX:+UseParallelGC ..."]</pre>
  *
  * <ol>
  *   <li>Enrollment, not measured: each simulated iPhone installs the profile from an enrollment link, gets its own
@@ -92,6 +93,8 @@ class AppleLoopBenchmarkIT {
         List<String> jvmOptions = new ArrayList<>(List.of("-Xmx1g"));
         Optional.ofNullable(System.getProperty("shepherd.benchmark.jfr")).filter(path -> !path.isBlank())
                 .ifPresent(path -> jvmOptions.add("-XX:StartFlightRecording=filename=" + path + ",settings=profile"));
+        Optional.ofNullable(System.getProperty("shepherd.benchmark.serverOptions")).filter(options -> !options.isBlank())
+                .ifPresent(options -> jvmOptions.addAll(List.of(options.trim().split("\\s+"))));
 
         try (LocalApns apns = LocalApns.start(home.resolve("apns"))) {
             Path installation = home.resolve("server");
