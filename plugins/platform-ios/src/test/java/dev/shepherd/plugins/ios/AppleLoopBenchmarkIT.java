@@ -50,7 +50,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <pre>mvn -B -q install -DskipTests &amp;&amp; mvn -B verify -pl plugins/platform-ios -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
  *     -Dit.test=AppleLoopBenchmarkIT -Dshepherd.benchmark=true [-Dshepherd.test.store=postgresql] \
  *     [-Dshepherd.benchmark.devices=200] [-Dshepherd.benchmark.commands=10] [-Dshepherd.benchmark.threads=16] \
- *     [-Dshepherd.benchmark.warmup=1] [-Dshepherd.benchmark.kill=true] [-Dshepherd.benchmark.jfr=/tmp/server.jfr] \
+ *     [-Dshepherd.benchmark.warmup=1] [-Dshepherd.benchmark.kill=true] [-Dshepherd.benchmark.jfr=/tmp/loop.jfr] \
  *     [-Dshepherd.benchmark.serverOptions="-XX:+UseParallelGC ..."]</pre>
  *
  * <ol>
@@ -65,7 +65,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  *   every message (CMS, RSA-2048) on its own CPU. Reported: messages/s; the server JVM's CPU time over the loop per
  *   message (from the operating system); the generator's CPU; latency percentiles at the client (the exchange alone,
  *   not the signing) and at the server (its {@code shepherd_device_messages_seconds} histogram, bucket bounds); the
- *   server's database transactions per message.</li>
+ *   server's database transactions per message. With {@code jfr}, a flight recording
+ *   (profile settings) of the server during this loop alone.</li>
  *   <li>Durability (with {@code kill}, the default): as many commands again; when half of them are acknowledged, the
  *   server is killed with SIGKILL and started again over the same store, while the devices keep retrying as iPhones
  *   do. Afterwards every command whose Acknowledged the server had answered 200 must be recorded ACKNOWLEDGED.</li>
@@ -90,9 +91,8 @@ class AppleLoopBenchmarkIT {
         int threads = Integer.getInteger("shepherd.benchmark.threads", 16);
         int warmupRounds = Integer.getInteger("shepherd.benchmark.warmup", 1);
         boolean kill = Boolean.parseBoolean(System.getProperty("shepherd.benchmark.kill", "true"));
-        List<String> jvmOptions = new ArrayList<>(List.of("-Xmx1g"));
-        Optional.ofNullable(System.getProperty("shepherd.benchmark.jfr")).filter(path -> !path.isBlank())
-                .ifPresent(path -> jvmOptions.add("-XX:StartFlightRecording=filename=" + path + ",settings=profile"));
+        List<String> jvmOptions = new ArrayList<>(List.of("-Xmx1g", "-XX:FlightRecorderOptions:stackdepth=256"));
+        Optional<String> flightRecording = Optional.ofNullable(System.getProperty("shepherd.benchmark.jfr")).filter(path -> !path.isBlank());
         Optional.ofNullable(System.getProperty("shepherd.benchmark.serverOptions")).filter(options -> !options.isBlank())
                 .ifPresent(options -> jvmOptions.addAll(List.of(options.trim().split("\\s+"))));
 
@@ -133,12 +133,14 @@ class AppleLoopBenchmarkIT {
                 issue(admin, commandsPerDevice, devices);
                 Map<String, Double> bucketsBefore = serverBuckets(admin);
                 double transactionsBefore = transactions(admin);
+                flightRecording.ifPresent(path -> jcmd(server, "JFR.start", "name=loop", "settings=profile"));
                 Duration serverCpuBefore = server.cpuTime();
                 Duration generatorCpuBefore = generatorCpu();
                 long start = System.nanoTime();
                 drain(pool, fleet, measured);
                 double seconds = (System.nanoTime() - start) / 1e9;
                 Duration serverCpu = server.cpuTime().minus(serverCpuBefore);
+                flightRecording.ifPresent(path -> jcmd(server, "JFR.stop", "name=loop", "filename=" + path));
                 Duration generatorCpu = generatorCpu().minus(generatorCpuBefore);
                 Map<String, Double> buckets = difference(serverBuckets(admin), bucketsBefore);
                 double transactions = transactions(admin) - transactionsBefore;
@@ -312,6 +314,24 @@ class AppleLoopBenchmarkIT {
                 phase.retries.incrementAndGet();
                 Thread.sleep(200);
             }
+        }
+    }
+
+    /** A diagnostic command to the server's JVM, such as starting a flight recording of the measured loop alone. */
+    private static void jcmd(ServerProcess server, String... command) {
+        List<String> line = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(server.pid())));
+        line.addAll(List.of(command));
+        try {
+            Process jcmd = new ProcessBuilder(line).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (jcmd.waitFor() != 0) {
+                throw new IllegalStateException(String.join(" ", line) + " failed");
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 
