@@ -23,6 +23,7 @@ import dev.shepherd.device.DeviceRecord;
 import dev.shepherd.device.DeviceService;
 import dev.shepherd.event.EventLog;
 import dev.shepherd.json.Json;
+import dev.shepherd.storage.Dialect;
 import dev.shepherd.storage.StorageException;
 import dev.shepherd.storage.Transactions;
 import dev.shepherd.storage.Tx;
@@ -138,6 +139,7 @@ public final class CommandService {
     private final Clock clock;
     private final CommandIds ids;
     private volatile Waker waker = (ids, batch) -> { };
+    private volatile Dialect dialect;
     private volatile PlatformCheck platformCheck = PlatformCheck.NONE;
     private volatile FinalCommands finalCommands = FinalCommands.STANDARD;
     private volatile int maxAttempts = DEFAULT_MAX_ATTEMPTS;
@@ -885,45 +887,66 @@ public final class CommandService {
         if (max < 1) {
             return List.of();
         }
+        return transactions.inTransaction("hand out commands", tx -> take(tx, deviceId, max));
+    }
+
+    /**
+     * As {@link #take(DeviceId, int)}, in the caller's transaction: the commands handed out stay claimed until it
+     * ends. On PostgreSQL the claim skips rows another transaction holds ({@link Dialect#claimRows}), so two nodes
+     * taking for one device at the same moment never hand out the same command.
+     */
+    public List<Command> take(Tx tx, DeviceId deviceId, int max) throws SQLException {
+        if (max < 1) {
+            return List.of();
+        }
         Instant now = clock.instant();
-        return transactions.inTransaction("hand out commands", tx -> {
-            materializeFor(tx, deviceId);
-            failUnanswered(tx, deviceId, now);
-            // A retired or wiped device is handed the command that ends its management, and nothing else (endManagement).
-            boolean ended = devices.get(tx, deviceId).map(record -> record.device().status() == DeviceStatus.RETIRED
-                    || record.device().status() == DeviceStatus.WIPED).orElse(false);
-            List<CommandRecord> next = new ArrayList<>();
-            try (PreparedStatement select = tx.connection().prepareStatement("SELECT " + COLUMNS + FROM
-                    + " WHERE c.device_id = ? AND c.state IN ('QUEUED', 'SENT') AND (c.expires_at IS NULL OR c.expires_at > ?)"
-                    + (ended ? " AND c.ends_management = 1" : "") + " ORDER BY c.priority DESC, c.id FETCH FIRST " + max + " ROWS ONLY")) {
-                select.setString(1, deviceId.toString());
-                select.setTimestamp(2, Timestamp.from(now));
-                try (ResultSet rows = select.executeQuery()) {
-                    while (rows.next()) {
-                        next.add(recordOf(rows));
+        materializeFor(tx, deviceId);
+        failUnanswered(tx, deviceId, now);
+        // A retired or wiped device is handed the command that ends its management, and nothing else (endManagement).
+        boolean ended = devices.status(tx, deviceId).map(status -> status == DeviceStatus.RETIRED
+                || status == DeviceStatus.WIPED).orElse(false);
+        List<CommandRecord> next = new ArrayList<>();
+        try (PreparedStatement select = tx.connection().prepareStatement("SELECT " + COLUMNS + FROM
+                + " WHERE c.device_id = ? AND c.state IN ('QUEUED', 'SENT') AND (c.expires_at IS NULL OR c.expires_at > ?)"
+                + (ended ? " AND c.ends_management = 1" : "") + " ORDER BY c.priority DESC, c.id FETCH FIRST " + max + " ROWS ONLY"
+                + dialect(tx).claimRows("c"))) {
+            select.setString(1, deviceId.toString());
+            select.setTimestamp(2, Timestamp.from(now));
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    next.add(recordOf(rows));
+                }
+            }
+        }
+        List<Command> handed = new ArrayList<>();
+        for (CommandRecord record : next) {
+            try (PreparedStatement update = tx.connection().prepareStatement(
+                    "UPDATE command SET state = 'SENT', sent_at = ?, attempts = attempts + 1, unanswered_offers = unanswered_offers + 1,"
+                            + " updated_at = ? WHERE id = ? AND state IN ('QUEUED', 'SENT')")) {
+                update.setTimestamp(1, Timestamp.from(now));
+                update.setTimestamp(2, Timestamp.from(now));
+                update.setString(3, record.command().id().toString());
+                if (update.executeUpdate() == 1) {
+                    Command command = record.command();
+                    handed.add(new Command(command.id(), command.deviceId(), command.type(), command.parameters(),
+                            command.priority(), CommandState.SENT, command.createdAt(), command.expiresAt()));
+                    if (command.state() != CommandState.SENT) {
+                        recordStateEvent(tx, command.id(), deviceId, CommandState.SENT);
                     }
                 }
             }
-            List<Command> handed = new ArrayList<>();
-            for (CommandRecord record : next) {
-                try (PreparedStatement update = tx.connection().prepareStatement(
-                        "UPDATE command SET state = 'SENT', sent_at = ?, attempts = attempts + 1, unanswered_offers = unanswered_offers + 1,"
-                                + " updated_at = ? WHERE id = ? AND state IN ('QUEUED', 'SENT')")) {
-                    update.setTimestamp(1, Timestamp.from(now));
-                    update.setTimestamp(2, Timestamp.from(now));
-                    update.setString(3, record.command().id().toString());
-                    if (update.executeUpdate() == 1) {
-                        Command command = record.command();
-                        handed.add(new Command(command.id(), command.deviceId(), command.type(), command.parameters(),
-                                command.priority(), CommandState.SENT, command.createdAt(), command.expiresAt()));
-                        if (command.state() != CommandState.SENT) {
-                            recordStateEvent(tx, command.id(), deviceId, CommandState.SENT);
-                        }
-                    }
-                }
-            }
-            return handed;
-        });
+        }
+        return handed;
+    }
+
+    /** The store's engine, learnt from the first connection (every connection of the pool is to the same store). */
+    private Dialect dialect(Tx tx) throws SQLException {
+        Dialect known = dialect;
+        if (known == null) {
+            known = Dialect.of(tx.connection());
+            dialect = known;
+        }
+        return known;
     }
 
     /**
@@ -998,21 +1021,14 @@ public final class CommandService {
     public CommandRecord report(DeviceId deviceId, CommandResult result) {
         Instant now = clock.instant();
         return transactions.inTransaction("record a command result", tx -> {
-            // Lock the row first, so two answers to one command are applied one after the other.
-            try (PreparedStatement lock = tx.connection().prepareStatement("UPDATE command SET attempts = attempts WHERE id = ?")) {
-                lock.setString(1, result.commandId().toString());
-                lock.executeUpdate();
-            }
-            CommandRecord current = find(tx.connection(), result.commandId())
-                    .filter(record -> record.command().deviceId().equals(deviceId))
-                    .orElseThrow(() -> new IllegalArgumentException("device " + deviceId + " has no command " + result.commandId()));
-            if (current.command().state().isFinal()) {
-                return current;
-            }
+            // The update takes the row's lock, so two answers to one command are applied one after the other; an answer
+            // to a command already ended (or not this device's) updates nothing and is told apart below.
             boolean isFinal = result.state().isFinal();
+            int updated;
             try (PreparedStatement update = tx.connection().prepareStatement("""
                     UPDATE command SET state = ?, result = ?, error_reason = ?, completed_at = ?, updated_at = ?,
-                                       unanswered_offers = 0 WHERE id = ?""")) {
+                                       unanswered_offers = 0
+                    WHERE id = ? AND device_id = ? AND state NOT IN ('ACKNOWLEDGED', 'FAILED', 'EXPIRED', 'CANCELLED')""")) {
                 update.setString(1, result.state().name());
                 if (result.response().isEmpty()) {
                     update.setNull(2, Types.CLOB);
@@ -1031,10 +1047,16 @@ public final class CommandService {
                 }
                 update.setTimestamp(5, Timestamp.from(now));
                 update.setString(6, result.commandId().toString());
-                update.executeUpdate();
+                update.setString(7, deviceId.toString());
+                updated = update.executeUpdate();
+            }
+            CommandRecord after = find(tx.connection(), result.commandId())
+                    .filter(record -> record.command().deviceId().equals(deviceId))
+                    .orElseThrow(() -> new IllegalArgumentException("device " + deviceId + " has no command " + result.commandId()));
+            if (updated == 0) {
+                return after; // already ended: a repeated answer changes nothing
             }
             recordStateEvent(tx, result.commandId(), deviceId, result.state());
-            CommandRecord after = find(tx.connection(), result.commandId()).orElseThrow();
             for (ResultListener listener : resultListeners) {
                 listener.answered(tx, after);
             }

@@ -90,6 +90,14 @@ public final class DeviceService {
             .maximumSize(200_000).expireAfterAccess(Duration.ofMinutes(30)).build();
 
     /**
+     * For each device that checked in lately, a time its recorded last check-in is known to be at or after (this
+     * node wrote it, or saw the store refuse an older one): a check-in within {@link #CHECK_IN_RESOLUTION} of it is
+     * known to change nothing, so it costs no statement. Check-ins only move forward, so the bound never goes stale.
+     */
+    private final Cache<DeviceId, Instant> checkInsKnown = Caffeine.newBuilder()
+            .expireAfterWrite(Duration.ofMinutes(2)).maximumSize(1_000_000).build();
+
+    /**
      * The change-feed topic of hardware identifiers taken from a device; the key is the cache's key with
      * {@link #FEED_SEPARATOR} for its separators (PostgreSQL's text cannot hold the NUL character).
      */
@@ -217,6 +225,16 @@ public final class DeviceService {
     /** A device's inventory, inside a transaction. */
     public Map<String, String> inventory(Tx tx, DeviceId id) throws SQLException {
         return store.inventory(tx.connection(), id);
+    }
+
+    /** A device's status, inside a transaction: one statement, where {@link #get(Tx, DeviceId)} needs four. */
+    public Optional<DeviceStatus> status(Tx tx, DeviceId id) throws SQLException {
+        return store.status(tx.connection(), id);
+    }
+
+    /** A device's status: one statement, where {@link #get(DeviceId)} needs four. */
+    public Optional<DeviceStatus> status(DeviceId id) {
+        return read("read the status of device " + id, connection -> store.status(connection, id));
     }
 
     /** A device, inside a transaction. */
@@ -632,8 +650,15 @@ public final class DeviceService {
      * publishes no event. It never moves backwards.
      */
     public void recordCheckIn(DeviceId id, Instant at) {
+        Instant recordedBefore = at.minus(CHECK_IN_RESOLUTION);
+        Instant known = checkInsKnown.getIfPresent(id);
+        if (known != null && !known.isBefore(recordedBefore)) {
+            return; // the store holds a check-in at or after `known`: the update below would change nothing
+        }
         boolean moved = transactions.inTransaction("record a check-in",
-                tx -> store.touchCheckIn(tx.connection(), id, at, at.minus(CHECK_IN_RESOLUTION)));
+                tx -> store.touchCheckIn(tx.connection(), id, at, recordedBefore));
+        // Written: the store holds `at`. Not written: it holds one at or after `recordedBefore`.
+        checkInsKnown.asMap().merge(id, moved ? at : recordedBefore, (old, seen) -> old.isAfter(seen) ? old : seen);
         if (moved) {
             bus.publish(Event.of(EventTypes.DEVICE_CHECKED_IN, "kernel", Map.of("deviceId", id.toString(), "at", at.toString())));
         }
@@ -691,11 +716,12 @@ public final class DeviceService {
             return;
         }
         transactions.inTransaction("record inventory", tx -> {
-            Optional<DeviceRecord> current = store.findForUpdate(tx.connection(), id);
-            if (current.isEmpty()) {
+            Optional<DeviceStore.Facts> facts = store.lockFacts(tx.connection(), id);
+            if (facts.isEmpty()) {
                 throw new IllegalArgumentException("no device " + id);
             }
-            InventoryLimits.Bounded bounded = limits.bound(store.inventoryKeys(tx.connection(), id), completePrefix, report);
+            Map<String, String> stored = store.inventory(tx.connection(), id);
+            InventoryLimits.Bounded bounded = limits.bound(stored.keySet(), completePrefix, report);
             Map<String, String> inventory = new LinkedHashMap<>(bounded.items());
             if (bounded.limited()) {
                 String what = bounded.droppedKeys() + " of " + report.size() + " keys dropped, " + bounded.truncatedValues()
@@ -705,17 +731,18 @@ public final class DeviceService {
                 events.record(tx, Event.of("device.inventory_limited", actor.id(), Map.of("deviceId", id.toString(),
                         "droppedKeys", bounded.droppedKeys(), "truncatedValues", bounded.truncatedValues())));
             }
-            int removed = completePrefix.isEmpty() ? 0
-                    : store.removeInventory(tx.connection(), id, completePrefix.get(), inventory.keySet());
-            store.putInventory(tx.connection(), id, inventory, clock.instant());
-            DeviceRecord before = current.get();
-            Device device = before.device();
-            String osVersion = inventory.getOrDefault("os.version", device.osVersion());
-            String model = inventory.getOrDefault("model", device.model());
-            String serial = inventory.getOrDefault("serial.number", device.serialNumber());
-            String name = inventory.getOrDefault("device.name", device.name());
-            if (!osVersion.equals(device.osVersion()) || !model.equals(device.model()) || !serial.equals(device.serialNumber())
-                    || !name.equals(device.name())) {
+            // Only what changed is written; a report that changes nothing (most of them) writes nothing and tells no one.
+            DeviceStore.InventoryWrite written = store.writeInventory(tx.connection(), id, stored, inventory, completePrefix, clock.instant());
+            DeviceStore.Facts known = facts.get();
+            String osVersion = inventory.getOrDefault("os.version", known.osVersion());
+            String model = inventory.getOrDefault("model", known.model());
+            String serial = inventory.getOrDefault("serial.number", known.serialNumber());
+            String name = inventory.getOrDefault("device.name", known.name());
+            if (!osVersion.equals(known.osVersion()) || !model.equals(known.model()) || !serial.equals(known.serialNumber())
+                    || !name.equals(known.name())) {
+                Optional<DeviceRecord> current = store.find(tx.connection(), id);
+                DeviceRecord before = current.orElseThrow();
+                Device device = before.device();
                 DeviceStore.Row row = new DeviceStore.Row(id, device.platform(), device.status(), device.ownership(), name,
                         serial, model, osVersion, device.userId(), device.enrollmentMethod(), device.compliance(),
                         device.enrolledAt(), device.lastCheckIn(), before.enrolledBy(), before.enrollmentTokenId(),
@@ -724,10 +751,12 @@ public final class DeviceService {
                 DeviceRecord after = store.find(tx.connection(), id).orElseThrow();
                 notifyListeners(tx, current, after);
             }
-            events.record(tx, Event.of("device.inventory_updated", actor.id(), Map.of("deviceId", id.toString(),
-                    "items", inventory.size(), "removed", removed)));
-            for (InventoryListener listener : inventoryListeners) {
-                listener.reported(tx, id, inventory);
+            if (written.any()) {
+                events.record(tx, Event.of("device.inventory_updated", actor.id(), Map.of("deviceId", id.toString(),
+                        "items", inventory.size(), "changed", written.added() + written.changed(), "removed", written.removed())));
+                for (InventoryListener listener : inventoryListeners) {
+                    listener.reported(tx, id, inventory);
+                }
             }
             return null;
         });

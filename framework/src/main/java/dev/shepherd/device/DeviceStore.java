@@ -249,43 +249,68 @@ final class DeviceStore {
         }
     }
 
-    /** Deletes the device's items under the prefix that are not kept; returns how many went. */
-    int removeInventory(Connection connection, DeviceId id, String prefix, Set<String> keep) throws SQLException {
+    /**
+     * Writes an inventory report against what is stored ({@code stored}, read in the same transaction): items whose
+     * value is unchanged are not written at all; changed ones are updated and new ones inserted, each kind in one
+     * batch; with {@code completePrefix}, stored items under it that the report lacks are deleted in one batch.
+     *
+     * @return what was written
+     */
+    InventoryWrite writeInventory(Connection connection, DeviceId id, Map<String, String> stored, Map<String, String> items,
+                                  Optional<String> completePrefix, Instant at) throws SQLException {
         List<String> gone = new ArrayList<>();
         // Filtered here rather than with LIKE, whose wildcards (_ and %) are common in inventory keys.
-        try (PreparedStatement select = connection.prepareStatement("SELECT item FROM device_inventory WHERE device_id = ?")) {
-            select.setString(1, id.toString());
-            try (ResultSet rows = select.executeQuery()) {
-                while (rows.next()) {
-                    String item = rows.getString(1);
-                    if (item.startsWith(prefix) && !keep.contains(item)) {
-                        gone.add(item);
-                    }
+        completePrefix.ifPresent(prefix -> stored.keySet().stream()
+                .filter(item -> item.startsWith(prefix) && !items.containsKey(item)).forEach(gone::add));
+        int changed = 0;
+        int added = 0;
+        try (PreparedStatement update = connection.prepareStatement(
+                "UPDATE device_inventory SET value = ?, updated_at = ? WHERE device_id = ? AND item = ?");
+             PreparedStatement insert = connection.prepareStatement(
+                     "INSERT INTO device_inventory (device_id, item, value, updated_at) VALUES (?, ?, ?, ?)");
+             PreparedStatement delete = connection.prepareStatement("DELETE FROM device_inventory WHERE device_id = ? AND item = ?")) {
+            Timestamp now = Timestamp.from(at);
+            for (Map.Entry<String, String> item : items.entrySet()) {
+                String before = stored.get(item.getKey());
+                if (before == null) {
+                    insert.setString(1, id.toString());
+                    insert.setString(2, item.getKey());
+                    insert.setString(3, item.getValue());
+                    insert.setTimestamp(4, now);
+                    insert.addBatch();
+                    added++;
+                } else if (!before.equals(item.getValue())) {
+                    update.setString(1, item.getValue());
+                    update.setTimestamp(2, now);
+                    update.setString(3, id.toString());
+                    update.setString(4, item.getKey());
+                    update.addBatch();
+                    changed++;
                 }
             }
-        }
-        try (PreparedStatement delete = connection.prepareStatement("DELETE FROM device_inventory WHERE device_id = ? AND item = ?")) {
             for (String item : gone) {
                 delete.setString(1, id.toString());
                 delete.setString(2, item);
                 delete.addBatch();
             }
-            delete.executeBatch();
-        }
-        return gone.size();
-    }
-
-    Set<String> inventoryKeys(Connection connection, DeviceId id) throws SQLException {
-        Set<String> keys = new HashSet<>();
-        try (PreparedStatement select = connection.prepareStatement("SELECT item FROM device_inventory WHERE device_id = ?")) {
-            select.setString(1, id.toString());
-            try (ResultSet rows = select.executeQuery()) {
-                while (rows.next()) {
-                    keys.add(rows.getString(1));
-                }
+            if (changed > 0) {
+                update.executeBatch();
+            }
+            if (added > 0) {
+                insert.executeBatch();
+            }
+            if (!gone.isEmpty()) {
+                delete.executeBatch();
             }
         }
-        return keys;
+        return new InventoryWrite(added, changed, gone.size());
+    }
+
+    /** What an inventory report changed: items added, items whose value changed, items removed. */
+    record InventoryWrite(int added, int changed, int removed) {
+        boolean any() {
+            return added + changed + removed > 0;
+        }
     }
 
     Map<String, String> inventory(Connection connection, DeviceId id) throws SQLException {
@@ -317,6 +342,40 @@ final class DeviceStore {
     Optional<DeviceRecord> find(Connection connection, DeviceId id) throws SQLException {
         List<DeviceRecord> found = load(connection, List.of(id.toString()));
         return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+    }
+
+    Optional<DeviceStatus> status(Connection connection, DeviceId id) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement("SELECT status FROM device WHERE id = ?")) {
+            select.setString(1, id.toString());
+            try (ResultSet rows = select.executeQuery()) {
+                return rows.next() ? Optional.of(DeviceStatus.valueOf(rows.getString(1))) : Optional.empty();
+            }
+        }
+    }
+
+    /** The facts of a device that inventory reports also carry, as stored. */
+    record Facts(String name, String serialNumber, String model, String osVersion) {
+    }
+
+    /**
+     * Locks the device's row for the rest of the transaction and reads the facts inventory reports carry: two
+     * statements, where {@link #findForUpdate} needs five.
+     */
+    Optional<Facts> lockFacts(Connection connection, DeviceId id) throws SQLException {
+        try (PreparedStatement lock = connection.prepareStatement("UPDATE device SET row_version = row_version WHERE id = ?")) {
+            lock.setString(1, id.toString());
+            if (lock.executeUpdate() == 0) {
+                return Optional.empty();
+            }
+        }
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT name, serial_number, model, os_version FROM device WHERE id = ?")) {
+            select.setString(1, id.toString());
+            try (ResultSet rows = select.executeQuery()) {
+                return rows.next() ? Optional.of(new Facts(rows.getString(1), rows.getString(2), rows.getString(3), rows.getString(4)))
+                        : Optional.empty();
+            }
+        }
     }
 
     Optional<DeviceRecord> findForUpdate(Connection connection, DeviceId id) throws SQLException {

@@ -37,6 +37,11 @@ public final class PluginDeviceRegistry implements DeviceRegistry {
     }
 
     @Override
+    public Optional<DeviceStatus> status(DeviceId id) {
+        return devices.status(id);
+    }
+
+    @Override
     public Optional<Device> findByHardwareId(Platform platform, String kind, String value) {
         return devices.idByHardwareId(platform, kind, value).flatMap(this::find);
     }

@@ -15,11 +15,13 @@ import dev.shepherd.storage.PluginKeyValueStore;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
 
@@ -137,6 +139,12 @@ public final class PluginEnvironment {
         @Override
         public List<String> keys(String prefix) {
             return store.keys(pluginId, requireNonNull(prefix, "prefix is null"));
+        }
+
+        @Override
+        public Set<String> present(Collection<String> keys) {
+            requireNonNull(keys, "keys is null").forEach(KeyValuePluginStorage::checkKey);
+            return store.present(pluginId, keys);
         }
 
         private static String checkKey(String key) {

@@ -2,6 +2,7 @@ package dev.shepherd.storage;
 
 import com.zaxxer.hikari.HikariConfig;
 
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Locale;
 
@@ -63,6 +64,27 @@ public enum Dialect {
         if (this == POSTGRESQL) {
             hikari.setConnectionInitSql("SET lock_timeout = '" + LOCK_WAIT_SECONDS + "s'");
         }
+    }
+
+    /**
+     * The engine behind a connection, from its URL.
+     *
+     * @throws SQLException when the connection cannot tell
+     */
+    public static Dialect of(Connection connection) throws SQLException {
+        return of(connection.getMetaData().getURL());
+    }
+
+    /**
+     * What a {@code SELECT} of queued rows ends with so that it claims them: on PostgreSQL {@code FOR UPDATE OF
+     * <alias> SKIP LOCKED}, so the rows another transaction (another node) is handing out right now are skipped
+     * rather than handed out a second time; on Derby nothing, since embedded Derby serves one node and its row locks
+     * already make a second claimer wait.
+     *
+     * @param alias the alias of the claimed table in the query (PostgreSQL locks only its rows, never an outer join's)
+     */
+    public String claimRows(String alias) {
+        return this == POSTGRESQL ? " FOR UPDATE OF " + alias + " SKIP LOCKED" : "";
     }
 
     /** The engine's name as operators know it, for logs. */

@@ -8,8 +8,12 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
 
@@ -34,6 +38,31 @@ public final class JdbcPluginKeyValueStore implements PluginKeyValueStore {
             }
         } catch (SQLException e) {
             throw new StorageException("Cannot read plugin entry " + pluginId + "/" + key, e);
+        }
+    }
+
+    @Override
+    public Set<String> present(String pluginId, Collection<String> keys) {
+        List<String> asked = List.copyOf(new LinkedHashSet<>(keys));
+        if (asked.isEmpty()) {
+            return Set.of();
+        }
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement select = connection.prepareStatement("SELECT entry_key FROM plugin_kv WHERE plugin_id = ? AND entry_key IN ("
+                     + String.join(", ", Collections.nCopies(asked.size(), "?")) + ")")) {
+            select.setString(1, pluginId);
+            for (int i = 0; i < asked.size(); i++) {
+                select.setString(i + 2, asked.get(i));
+            }
+            Set<String> present = new LinkedHashSet<>();
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    present.add(rows.getString(1));
+                }
+            }
+            return present;
+        } catch (SQLException e) {
+            throw new StorageException("Cannot read plugin entries of " + pluginId, e);
         }
     }
 

@@ -10,8 +10,10 @@ import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.audit.AuditEntry;
 import dev.shepherd.audit.AuditFilter;
+import dev.shepherd.storage.Dialect;
 import dev.shepherd.testing.TestClock;
 import dev.shepherd.testing.TestKernel;
+import dev.shepherd.testing.TestStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -26,10 +28,16 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static dev.shepherd.testing.TestKernel.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The command queue through a real Derby store, driven as a platform plugin drives it. */
 class CommandServiceTest {
@@ -116,6 +124,40 @@ class CommandServiceTest {
         UUID urgent = commands.issue(ADMIN, device, new CommandRequest(CommandType.LOCK, Map.of(), 50, Optional.empty())).command().id();
 
         assertThat(commands.take(device, 10)).extracting(Command::id).containsExactly(urgent, first, second);
+    }
+
+    @Test
+    void onPostgresqlTwoNodesTakingForOneDeviceAtOnceNeverHandOutTheSameCommand() throws Exception {
+        assumeTrue(TestStore.engine() == Dialect.POSTGRESQL, "the claim skips locked rows on PostgreSQL; embedded Derby serves one node");
+        DeviceId device = test.enrollId(Platform.IOS, "A");
+        UUID first = commands.issue(ADMIN, device, CommandRequest.of(CommandType.REFRESH_INVENTORY)).command().id();
+        UUID second = commands.issue(ADMIN, device, CommandRequest.of(CommandType.LOCATE)).command().id();
+        CountDownLatch claimed = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService otherNode = Executors.newSingleThreadExecutor();
+        try {
+            // One node is in the middle of handing out the device's next command: its transaction holds the claim.
+            Future<List<Command>> handedThere = otherNode.submit(() -> test.kernel().transactions().inTransaction("take", tx -> {
+                List<Command> handed = commands.take(tx, device, 1);
+                claimed.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return handed;
+            }));
+            assertThat(claimed.await(30, TimeUnit.SECONDS)).isTrue();
+
+            List<Command> handedHere = commands.take(device, 1);
+            release.countDown();
+
+            assertThat(handedThere.get(30, TimeUnit.SECONDS)).extracting(Command::id).containsExactly(first);
+            assertThat(handedHere).extracting(Command::id).containsExactly(second);
+        } finally {
+            release.countDown();
+            otherNode.shutdownNow();
+        }
     }
 
     @Test

@@ -426,6 +426,24 @@ class DeviceServiceTest {
     }
 
     @Test
+    void anInventoryReportThatChangesNothingWritesNothingAndTellsNoOne() {
+        DeviceId id = test.enrollId(Platform.IOS, "SAME");
+        devices.recordInventory(PLUGIN, id, Map.of("os.version", "17.5", "battery.level", "0.8", "apple.IsSupervised", "true"));
+        assertThat(kernel.events().read(Optional.of("device.inventory_updated"), 0, 10)).hasSize(1);
+
+        // Devices answer DeviceInformation with mostly the same facts, time after time.
+        devices.recordInventory(PLUGIN, id, Map.of("os.version", "17.5", "battery.level", "0.8", "apple.IsSupervised", "true"));
+        assertThat(kernel.events().read(Optional.of("device.inventory_updated"), 0, 10)).hasSize(1);
+
+        devices.recordInventory(PLUGIN, id, Map.of("os.version", "17.5", "battery.level", "0.7", "apple.IsSupervised", "true"));
+        List<EventLog.Logged> updates = kernel.events().read(Optional.of("device.inventory_updated"), 0, 10);
+        assertThat(updates).hasSize(2);
+        assertThat(updates.get(1).event().data()).containsEntry("items", 3).containsEntry("changed", 1).containsEntry("removed", 0);
+        assertThat(devices.inventory(id)).containsEntry("battery.level", "0.7").containsEntry("os.version", "17.5");
+        assertThat(devices.get(id).orElseThrow().device().osVersion()).isEqualTo("17.5");
+    }
+
+    @Test
     void checkInsAreRecordedAndNeverMoveBackwards() {
         DeviceId id = test.enrollId(Platform.IOS, "CHECKIN");
         Instant later = Instant.parse("2030-01-01T00:00:00Z");

@@ -92,7 +92,14 @@ public final class ScepClient {
     public Result enroll(String subject, String challenge) throws Exception {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
         generator.initialize(2048);
-        KeyPair keys = generator.generateKeyPair();
+        return enroll(subject, challenge, generator.generateKeyPair());
+    }
+
+    /**
+     * Enrolls a key pair the caller already has, such as one a load generator shares between its simulated devices
+     * so that it does not generate an RSA key per device (each device still gets a certificate of its own).
+     */
+    public Result enroll(String subject, String challenge, KeyPair keys) throws Exception {
         X509Certificate signer = selfSigned(keys, subject);
         return request(keys, signer, subject, challenge, ScepService.PKCS_REQ);
     }

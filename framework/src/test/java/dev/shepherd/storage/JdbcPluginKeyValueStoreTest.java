@@ -8,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -61,6 +62,17 @@ class JdbcPluginKeyValueStoreTest {
         assertThat(store.keys("alpha", "device/")).containsExactly("device/1", "device/2");
         assertThat(store.keys("alpha", "device_")).isEmpty();
         assertThat(store.keys("alpha", "")).hasSize(4);
+    }
+
+    @Test
+    void presentTellsWhichOfSeveralKeysHaveAValueInOneLookUp() {
+        store.put("alpha", "marker/1", bytes("x"));
+        store.put("alpha", "marker/3", new byte[0]);
+        store.put("beta", "marker/2", bytes("x"));
+
+        assertThat(store.present("alpha", List.of("marker/1", "marker/2", "marker/3", "marker/1"))).containsExactlyInAnyOrder("marker/1", "marker/3");
+        assertThat(store.present("alpha", List.of("marker/2"))).isEmpty();
+        assertThat(store.present("alpha", List.of())).isEmpty();
     }
 
     @Test

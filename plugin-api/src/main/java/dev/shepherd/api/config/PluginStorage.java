@@ -1,7 +1,10 @@
 package dev.shepherd.api.config;
 
+import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Durable key/value storage private to one plugin, kept in the kernel's database and surviving upgrades.
@@ -41,4 +44,21 @@ public interface PluginStorage {
      * @return the keys
      */
     List<String> keys(String prefix);
+
+    /**
+     * Which of some keys have a value: one look-up for several, such as the markers a plugin checks on every
+     * message, where {@link #get} would cost one each. The kernel answers with a single query.
+     *
+     * @param keys the keys, each at most 200 characters
+     * @return those of them that have a value
+     */
+    default Set<String> present(Collection<String> keys) {
+        Set<String> present = new LinkedHashSet<>();
+        for (String key : keys) {
+            if (get(key).isPresent()) {
+                present.add(key);
+            }
+        }
+        return present;
+    }
 }

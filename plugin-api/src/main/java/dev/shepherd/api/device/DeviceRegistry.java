@@ -21,6 +21,17 @@ public interface DeviceRegistry {
     Optional<Device> find(DeviceId id);
 
     /**
+     * A device's lifecycle status alone, for the checks made on every device message (has its management ended?);
+     * cheaper than {@link #find}, which reads the whole device.
+     *
+     * @param id the identifier
+     * @return the status, or empty when there is no such device
+     */
+    default Optional<DeviceStatus> status(DeviceId id) {
+        return find(id).map(Device::status);
+    }
+
+    /**
      * Looks a device up by a platform hardware identifier, such as an Apple UDID.
      *
      * @param platform the platform the identifier belongs to

@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
@@ -143,7 +144,10 @@ public final class AppleCommandTranslator {
     void recordSupervision(String deviceKey, Map<String, String> inventory) {
         Optional.ofNullable(inventory.get("apple.IsSupervised")).or(() -> Optional.ofNullable(inventory.get("apple.security.IsSupervised")))
                 .map(value -> Boolean.toString(Boolean.parseBoolean(value)))
-                .ifPresent(value -> storage.put(SUPERVISED + deviceKey, value.getBytes(StandardCharsets.UTF_8)));
+                .map(value -> value.getBytes(StandardCharsets.UTF_8))
+                // Written only when it changed: every DeviceInformation answer carries it, and it almost never does.
+                .filter(value -> !storage.get(SUPERVISED + deviceKey).map(stored -> Arrays.equals(stored, value)).orElse(false))
+                .ifPresent(value -> storage.put(SUPERVISED + deviceKey, value));
     }
 
     private boolean declarativeSetting(Command command) {

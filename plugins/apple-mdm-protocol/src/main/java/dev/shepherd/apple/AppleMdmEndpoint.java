@@ -44,6 +44,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
 
@@ -399,9 +400,12 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         if (recoveryKey.isPresent() && report.status().equals("Acknowledged") && !ended) {
             escrowRecoveryKey(device.get(), recoveryKey.get());
         }
+        // The markers an answer may have left behind, looked up at once: most answers have none.
+        Set<String> markers = report.commandUuid().map(uuid -> storage.present(List.of(IdentityRenewal.commandKey(uuid),
+                SYNC_COMMAND + uuid, FINAL_COMMAND + uuid, PARTIAL_LIST + uuid))).orElse(Set.of());
         if (report.status().equals("Idle")) {
             commands.requeueDeferred(device.get());
-        } else if (report.commandUuid().filter(renewal::answered).isPresent()) {
+        } else if (report.commandUuid().filter(uuid -> renewal.answered(uuid, markers.contains(IdentityRenewal.commandKey(uuid)))).isPresent()) {
             log.debug("Device {} answered its identity renewal: {}", device.get(), report.status());
         } else if (report.commandUuid().isPresent()) {
             CommandResult result = switch (report.status()) {
@@ -419,12 +423,13 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             } catch (IllegalArgumentException e) {
                 return DeviceResponse.text(403, "command " + report.commandUuid().get() + " is not this device's");
             }
-            boolean sync = storage.delete(SYNC_COMMAND + report.commandUuid().get());
+            String uuid = report.commandUuid().get().toString();
+            boolean sync = markers.contains(SYNC_COMMAND + uuid) && storage.delete(SYNC_COMMAND + uuid);
             if (sync && result.state() == CommandState.ACKNOWLEDGED) {
                 // The kernel has just marked the setting INSTALLED; a status report that came first may say otherwise.
                 declarations.reapply(storageKey, settingReports(device.get()));
             }
-            if (storage.delete(FINAL_COMMAND + report.commandUuid().get()) && result.state() != CommandState.NOT_NOW) {
+            if (markers.contains(FINAL_COMMAND + uuid) && storage.delete(FINAL_COMMAND + uuid) && result.state() != CommandState.NOT_NOW) {
                 // The device has answered the command that ends its management (an erase, the removal of its enrollment
                 // profile): its identity is worth nothing from now on.
                 endIdentity(certificate, storageKey);
@@ -432,9 +437,9 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 return ok();
             }
             if (result.state() == CommandState.ACKNOWLEDGED && !ended) {
-                recordInventory(device.get(), storageKey, report);
+                recordInventory(device.get(), storageKey, report, markers.contains(PARTIAL_LIST + uuid));
             }
-            if (Inventory.listPrefix(report.body()).isPresent() || result.state() == CommandState.FAILED) {
+            if (markers.contains(PARTIAL_LIST + uuid) && (Inventory.listPrefix(report.body()).isPresent() || result.state() == CommandState.FAILED)) {
                 // The answer to a list request is final: whether it asked for part of the list matters no more.
                 storage.delete(PARTIAL_LIST + report.commandUuid().get());
             }
@@ -475,16 +480,16 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
 
     /** Whether an admin has ended the device's management (retired or wiped it). */
     private boolean ended(DeviceId device) {
-        return registry.find(device).map(found -> found.status() == DeviceStatus.RETIRED || found.status() == DeviceStatus.WIPED)
+        return registry.status(device).map(status -> status == DeviceStatus.RETIRED || status == DeviceStatus.WIPED)
                 .orElse(true);
     }
 
     /** A complete list replaces what was recorded under its prefix; an answer to a filtered request only adds. */
-    private void recordInventory(DeviceId device, String storageKey, CommandReport report) {
+    private void recordInventory(DeviceId device, String storageKey, CommandReport report, boolean partialMarked) {
         Map<String, String> inventory = Inventory.of(report.body());
         translator.recordSupervision(storageKey, inventory);
         Optional<String> listPrefix = Inventory.listPrefix(report.body());
-        boolean partial = listPrefix.isPresent() && storage.get(PARTIAL_LIST + report.commandUuid().orElseThrow()).isPresent();
+        boolean partial = listPrefix.isPresent() && partialMarked;
         if (listPrefix.isPresent() && !partial) {
             registry.replaceInventory(device, listPrefix.get(), inventory);
             return;

@@ -145,6 +145,17 @@ final class IdentityRenewal {
      * @return whether the command was a renewal profile
      */
     boolean answered(UUID commandUuid) {
+        return answered(commandUuid, true);
+    }
+
+    /**
+     * As {@link #answered(UUID)}, told whether the command's renewal key is stored (looked up with other keys at once,
+     * see {@link #commandKey}); when it is not, nothing is read.
+     */
+    boolean answered(UUID commandUuid, boolean stored) {
+        if (!stored) {
+            return false;
+        }
         Optional<byte[]> replaced = storage.get(commandKey(commandUuid));
         if (replaced.isEmpty()) {
             return false;
@@ -154,7 +165,8 @@ final class IdentityRenewal {
         return true;
     }
 
-    private static String commandKey(UUID commandUuid) {
+    /** The storage key under which a renewal profile handed out as this command is remembered until answered. */
+    static String commandKey(UUID commandUuid) {
         return "identity-renewal-command/" + commandUuid;
     }
 

@@ -49,6 +49,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.LongConsumer;
+
+import static java.util.Objects.requireNonNull;
 
 /**
  * An iPhone or a Mac as the server sees it, speaking Apple's MDM protocol byte for byte: it installs the signed enrollment
@@ -126,6 +129,8 @@ public final class AppleDeviceSimulator {
     private final Map<String, List<String>> nonconformingCommands = new java.util.concurrent.ConcurrentHashMap<>();
     /** Whether the test expects the server to send something nonconforming (and reads {@link #nonconformities()}). */
     private volatile boolean nonconformitiesExpected;
+    /** Told how long each exchange with the server took, from sending the request to reading the whole answer. */
+    private LongConsumer exchangeTimes = nanos -> { };
 
     /** An iPhone. */
     public AppleDeviceSimulator(URI server, String udid) {
@@ -341,6 +346,30 @@ public final class AppleDeviceSimulator {
         ScepClient.Result result = new ScepClient(scepUrl, http).enroll("CN=" + udid + ",O=Shepherd simulator", challenge);
         result.certificate().ifPresent(issued -> useIdentity(issued, result.key()));
         return result;
+    }
+
+    /**
+     * SCEP with the installed profile's challenge for a key pair the caller gives, as a load generator does that
+     * shares one key pair between its devices: each still gets its own certificate, for its own UDID.
+     */
+    public ScepClient.Result enrollIdentity(KeyPair keys) throws Exception {
+        ScepClient.Result result = new ScepClient(installed.scepUrl(), http).enroll("CN=" + udid + ",O=Shepherd simulator",
+                installed.challenge(), keys);
+        result.certificate().ifPresent(issued -> useIdentity(issued, result.key()));
+        return result;
+    }
+
+    /**
+     * Talks to the server over the other device's HTTP client (it must trust the same server), so many simulated
+     * devices share a few connections, as a load generator's lightweight devices do.
+     */
+    public void shareConnectionsWith(AppleDeviceSimulator other) {
+        this.http = other.http;
+    }
+
+    /** Tells {@code listener} the time each exchange with the server takes (network and server, not the signing). */
+    public void timeExchanges(LongConsumer listener) {
+        this.exchangeTimes = requireNonNull(listener, "listener is null");
     }
 
     public void useIdentity(X509Certificate identity, KeyPair keys) {
@@ -735,7 +764,10 @@ public final class AppleDeviceSimulator {
         HttpRequest.Builder request = HttpRequest.newBuilder(server.resolve(path)).header("Content-Type", "application/x-apple-aspen-mdm")
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(body));
         signature.ifPresent(value -> request.header("Mdm-Signature", value));
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        long start = System.nanoTime();
+        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        exchangeTimes.accept(System.nanoTime() - start);
+        return response;
     }
 
     /**

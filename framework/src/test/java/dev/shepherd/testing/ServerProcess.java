@@ -1,0 +1,191 @@
+package dev.shepherd.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * A real Shepherd server in a JVM of its own ({@code shepherd run} over an installation directory), for load tests
+ * that must measure the server apart from the load generator: its CPU time is read from the operating system
+ * ({@link #cpuTime()}), and it can be killed with SIGKILL ({@link #kill()}) and started again over the same store
+ * ({@link #start()}). Same settings as {@link TestServer} (loopback HTTP on a port chosen here, a bootstrap admin
+ * with Basic, the store engine of this test JVM), plus the caller's.
+ */
+public final class ServerProcess implements AutoCloseable {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private final Path home;
+    private final Map<String, String> environment;
+    private final List<String> jvmOptions;
+    private final int port;
+    private Process process;
+    private int starts;
+
+    private ServerProcess(Path home, Map<String, String> environment, List<String> jvmOptions, int port) {
+        this.home = home;
+        this.environment = environment;
+        this.jvmOptions = jvmOptions;
+        this.port = port;
+    }
+
+    /**
+     * @param home the installation directory ({@code conf/shepherd.yaml}, {@code plugins/}, {@code data/}), prepared by the caller
+     * @param environment extra SHEPHERD_* settings, overriding the test defaults
+     * @param jvmOptions options for the server's JVM, such as {@code -Xmx1g} or a flight recording
+     * @return the server, not started yet
+     */
+    public static ServerProcess over(Path home, Map<String, String> environment, List<String> jvmOptions) {
+        requireNonNull(home, "home is null");
+        Map<String, String> env = new HashMap<>(Map.of(
+                "SHEPHERD_HTTP_HOST", "127.0.0.1",
+                "SHEPHERD_HTTPS_PORT", "-1",
+                "SHEPHERD_PLUGINS_SCAN_INTERVAL", "200ms",
+                "SHEPHERD_BOOTSTRAP_ADMIN_USER", TestServer.ADMIN,
+                "SHEPHERD_BOOTSTRAP_ADMIN_PASSWORD", TestServer.ADMIN_PASSWORD,
+                "SHEPHERD_SECURITY_BASIC_AUTH", "true"));
+        env.putAll(TestStore.environment(home));
+        env.putAll(requireNonNull(environment, "environment is null"));
+        int port = freePort();
+        env.put("SHEPHERD_HTTP_PORT", Integer.toString(port));
+        return new ServerProcess(home, Map.copyOf(env), List.copyOf(jvmOptions), port);
+    }
+
+    /**
+     * Starts the server's JVM and waits until {@code /health/ready} answers 200 (the store reachable, the plugins
+     * loaded), at most {@code timeout}.
+     */
+    public ServerProcess start(Duration timeout) {
+        if (process != null && process.isAlive()) {
+            throw new IllegalStateException("the server is running");
+        }
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.add("-Dshepherd.home=" + home);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.shepherd.cli.ShepherdCli", "run"));
+        Path log = home.resolve("server-" + (++starts) + ".log");
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().keySet().removeIf(name -> name.startsWith("SHEPHERD_"));
+        builder.environment().putAll(environment);
+        try {
+            process = builder.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("the server exited with " + process.exitValue() + "; see " + log);
+            }
+            try {
+                if (HTTP.send(HttpRequest.newBuilder(uri("/health/ready")).timeout(Duration.ofSeconds(5)).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return this;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            sleep(Duration.ofMillis(200));
+        }
+        throw new IllegalStateException("the server was not ready within " + timeout + "; see " + log);
+    }
+
+    /** @return an address on the server, such as {@code uri("/api/v1/devices")} */
+    public URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port + path);
+    }
+
+    /** @return the server JVM's process id */
+    public long pid() {
+        return running().pid();
+    }
+
+    /**
+     * The CPU time the server's JVM has used so far, user and system, every thread, as the kernel accounts it (the
+     * operating system's clock-tick resolution, 10 ms on Linux).
+     */
+    public Duration cpuTime() {
+        return running().toHandle().info().totalCpuDuration()
+                .orElseThrow(() -> new IllegalStateException("the operating system does not tell this process's CPU time"));
+    }
+
+    /** Kills the server with SIGKILL: no shutdown hooks, no clean close of the store, as a crash or the OOM killer does. */
+    public void kill() {
+        Process killed = running();
+        killed.destroyForcibly();
+        try {
+            if (!killed.waitFor(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the server did not die within 30 s of SIGKILL");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Starts the server again over the same installation and store, waiting as {@link #start} does. */
+    public ServerProcess restart(Duration timeout) {
+        return start(timeout);
+    }
+
+    public boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
+    private Process running() {
+        if (process == null || !process.isAlive()) {
+            throw new IllegalStateException("the server is not running");
+        }
+        return process;
+    }
+
+    /** Stops the server as an operator does (SIGTERM: graceful shutdown), waiting at most 60 s before SIGKILL. */
+    @Override
+    public void close() {
+        if (process == null || !process.isAlive()) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
