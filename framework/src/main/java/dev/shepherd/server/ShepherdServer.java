@@ -14,6 +14,7 @@ import dev.shepherd.plugin.PluginEnvironment;
 import dev.shepherd.plugin.PluginEventDispatcher;
 import dev.shepherd.plugin.PluginHost;
 import dev.shepherd.plugin.IdentityProviders;
+import dev.shepherd.plugin.ClusterPluginFiles;
 import dev.shepherd.plugin.JdbcPluginSwitches;
 import dev.shepherd.pki.ScepHandler;
 import dev.shepherd.pki.ScepService;
@@ -39,6 +40,7 @@ import dev.shepherd.security.TlsMaterial;
 import dev.shepherd.pki.CmsServerSigner;
 import dev.shepherd.enrollment.EnrollmentHandler;
 import dev.shepherd.storage.Database;
+import dev.shepherd.storage.Dialect;
 import dev.shepherd.storage.JdbcPluginKeyValueStore;
 import dev.shepherd.metrics.CommandQueueMetrics;
 import dev.shepherd.metrics.MetricsEndpoint;
@@ -254,7 +256,10 @@ public final class ShepherdServer implements AutoCloseable {
         plugins = new PluginHost(config.pluginsDir(), config.dataDir().resolve("plugin-work"),
                 config.plugins().scanInterval(), new PluginHost.CallLimits(config.plugins().callTimeout(),
                         config.plugins().breakerFailures(), config.plugins().breakerCoolDown()), environment, registry, kernel.events(),
-                new JdbcPluginSwitches(kernel.transactions()), new PluginCallMetrics(meters));
+                new JdbcPluginSwitches(kernel.transactions()), new PluginCallMetrics(meters),
+                // PostgreSQL may be shared by several nodes, which then share their plugin files; Derby has one node.
+                database.dialect() == Dialect.POSTGRESQL
+                        ? new ClusterPluginFiles(kernel.transactions(), config.node().name(), clock) : PluginHost.PluginFiles.LOCAL);
         closeInReverse.add(plugins);
 
         adminUsers.setExternalPasswords(identityProviders);
