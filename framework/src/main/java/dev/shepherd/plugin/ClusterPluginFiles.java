@@ -8,6 +8,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -22,6 +23,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -38,8 +40,9 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>What each node last agreed with the table is remembered per file name. A local file that differs from that is a
  * local change and wins (the last change of a name wins cluster-wide); a table entry that differs is another node's
- * change and is applied. At start-up nothing is remembered yet, so the newer of the two wins: the local file when it
- * was modified after the table's entry was changed, else the table's entry. A file is stored only once it looks the
+ * change and is applied. What was agreed is kept in a file across restarts. For a name never agreed (a node's first
+ * start, or a file new on both sides) the newer of the two wins: the local file when it was modified after the table's
+ * entry was changed, else the table's entry. A file is stored only once it looks the
  * same on two scans in a row (not while it is still being copied), and only up to {@link #MAX_FILE_BYTES}; bigger
  * files stay on their node and a warning says so. Files are streamed to and from the database, never held whole by
  * this class.
@@ -55,6 +58,7 @@ public final class ClusterPluginFiles implements PluginHost.PluginFiles {
     private final Transactions transactions;
     private final String node;
     private final Clock clock;
+    private final Path stateFile;
     /** Per file name: the content (SHA-256) this node and the table last agreed on. */
     private final Map<String, String> agreed = new HashMap<>();
     /** Per file name: how the local file looked at the last scan, and its hash when it was settled. */
@@ -64,11 +68,57 @@ public final class ClusterPluginFiles implements PluginHost.PluginFiles {
 
     /**
      * @param node this node's name, recorded with each change it makes
+     * @param stateFile where what this node agreed with the table is kept across restarts, so a file removed while the
+     *        node was down counts as removed, not as missing
      */
-    public ClusterPluginFiles(Transactions transactions, String node, Clock clock) {
+    public ClusterPluginFiles(Transactions transactions, String node, Clock clock, Path stateFile) {
         this.transactions = requireNonNull(transactions, "transactions is null");
         this.node = requireNonNull(node, "node is null");
         this.clock = requireNonNull(clock, "clock is null");
+        this.stateFile = requireNonNull(stateFile, "stateFile is null");
+        loadAgreed();
+    }
+
+    private void loadAgreed() {
+        if (!Files.isRegularFile(stateFile)) {
+            return;
+        }
+        Properties saved = new Properties();
+        try (InputStream in = Files.newInputStream(stateFile)) {
+            saved.load(in);
+        } catch (IOException e) {
+            log.warn("Cannot read {}; every plugin file is compared with the cluster's afresh: {}", stateFile, e.getMessage());
+            return;
+        }
+        saved.stringPropertyNames().forEach(name -> agreed.put(name, saved.getProperty(name)));
+    }
+
+    private void agree(String name, String sha) {
+        if (!sha.equals(agreed.put(name, sha))) {
+            saveAgreed();
+        }
+    }
+
+    private void forget(String name) {
+        if (agreed.remove(name) != null) {
+            saveAgreed();
+        }
+    }
+
+    /** Written beside, then moved over the old state, so a crash leaves the old state or the new, never half. */
+    private void saveAgreed() {
+        Properties state = new Properties();
+        state.putAll(agreed);
+        Path staging = stateFile.resolveSibling(stateFile.getFileName() + ".tmp");
+        try {
+            Files.createDirectories(stateFile.getParent());
+            try (OutputStream out = Files.newOutputStream(staging)) {
+                state.store(out, "Plugin files this node agreed with the cluster: file name = SHA-256");
+            }
+            Files.move(staging, stateFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            log.warn("Cannot write {}: {}", stateFile, e.getMessage());
+        }
     }
 
     @Override
@@ -110,7 +160,7 @@ public final class ClusterPluginFiles implements PluginHost.PluginFiles {
         if (file.isEmpty()) {
             seen.remove(name);
             if (last != null) {
-                agreed.remove(name);
+                forget(name);
                 if (entry.isPresent() && !entry.get().removed() && entry.get().sha256().equals(last)) {
                     markRemoved(name, last);
                     log.info("Plugin file {} was removed here; it is removed from every node", name);
@@ -132,7 +182,7 @@ public final class ClusterPluginFiles implements PluginHost.PluginFiles {
         String sha = before != null && before.stamp().equals(stamp) && before.sha256() != null ? before.sha256() : PluginArchive.sha256(local);
         seen.put(name, new Seen(stamp, sha));
         if (entry.isPresent() && !entry.get().removed() && entry.get().sha256().equals(sha)) {
-            agreed.put(name, sha); // in step
+            agree(name, sha); // in step
             return;
         }
         boolean localChange = last != null ? !last.equals(sha)
@@ -146,11 +196,11 @@ public final class ClusterPluginFiles implements PluginHost.PluginFiles {
                 return;
             }
             publish(name, local, sha, stamp.size());
-            agreed.put(name, sha);
+            agree(name, sha);
             log.info("Plugin file {} ({}) stored for every node of the cluster", name, shortHash(sha));
         } else if (entry.get().removed()) {
             Files.deleteIfExists(local);
-            agreed.remove(name);
+            forget(name);
             seen.remove(name);
             log.info("Plugin file {} was removed on node {}; removed here too", name, entry.get().changedBy());
         } else {
@@ -189,7 +239,7 @@ public final class ClusterPluginFiles implements PluginHost.PluginFiles {
             }
             Path target = directory.resolve(name);
             Files.move(staging, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            agreed.put(name, entry.sha256());
+            agree(name, entry.sha256());
             seen.put(name, new Seen(PluginHost.FileStamp.of(target), entry.sha256()));
             log.info("Plugin file {} ({}) from node {} written into the plugins directory", name, shortHash(entry.sha256()), entry.changedBy());
         } finally {

@@ -259,7 +259,8 @@ public final class ShepherdServer implements AutoCloseable {
                 new JdbcPluginSwitches(kernel.transactions()), new PluginCallMetrics(meters),
                 // PostgreSQL may be shared by several nodes, which then share their plugin files; Derby has one node.
                 database.dialect() == Dialect.POSTGRESQL
-                        ? new ClusterPluginFiles(kernel.transactions(), config.node().name(), clock) : PluginHost.PluginFiles.LOCAL);
+                        ? new ClusterPluginFiles(kernel.transactions(), config.node().name(), clock,
+                        config.dataDir().resolve("cluster-plugin-files.properties")) : PluginHost.PluginFiles.LOCAL);
         closeInReverse.add(plugins);
 
         adminUsers.setExternalPasswords(identityProviders);

@@ -38,6 +38,7 @@ class ClusterPluginFilesTest {
     @TempDir
     Path home;
 
+    private Map<String, String> database;
     private TestServer nodeA;
     private TestServer nodeB;
 
@@ -45,7 +46,7 @@ class ClusterPluginFilesTest {
     void startTwoNodes() throws IOException {
         assumeTrue(TestPostgres.installed(), TestPostgres.NOT_INSTALLED);
         TestPostgres postgres = TestPostgres.get();
-        Map<String, String> database = Map.of(
+        database = Map.of(
                 "SHEPHERD_DATABASE_URL", postgres.jdbcUrl(postgres.databaseOf(home.resolve("cluster"))),
                 "SHEPHERD_DATABASE_USERNAME", TestPostgres.USER,
                 "SHEPHERD_DATABASE_PASSWORD", postgres.password());
@@ -132,6 +133,32 @@ class ClusterPluginFilesTest {
 
         await().atMost(IN_STEP).until(() -> answer(nodeA).equals("hello 1.0.0") && answer(nodeB).equals("hello 1.0.0"));
         assertThat(storedFiles()).containsExactly(Map.entry("cluster-hello.zip", false));
+    }
+
+    @Test
+    void aNodeThatWasDownCatchesUpAndAFileRemovedWhileItWasDownStaysRemoved() throws IOException {
+        drop(nodeA, plugin("1.0.0"), "cluster-hello.zip");
+        await().atMost(IN_STEP).until(() -> answer(nodeB).equals("hello 1.0.0"));
+        nodeB.close();
+
+        // While B is down: A upgrades the plugin, and an operator deletes B's copy of the file.
+        TestServer.replace(nodeA.pluginsDir().resolve("cluster-hello.zip"), plugin("2.0.0"));
+        await().atMost(IN_STEP).until(() -> answer(nodeA).equals("hello 2.0.0"));
+        Files.delete(home.resolve("b/plugins/cluster-hello.zip"));
+        nodeB = TestServer.start(home.resolve("b"), node(database, "node-b"));
+
+        // B deleted the version it had agreed on, not the upgrade it never saw: the upgrade wins, on both.
+        await().atMost(IN_STEP).until(() -> answer(nodeB).equals("hello 2.0.0"));
+        assertThat(answer(nodeA)).isEqualTo("hello 2.0.0");
+
+        nodeB.close();
+        Files.delete(home.resolve("b/plugins/cluster-hello.zip"));
+        nodeB = TestServer.start(home.resolve("b"), node(database, "node-b"));
+
+        // Now it deleted what it had agreed on: removed from the cluster.
+        await().atMost(IN_STEP).until(() -> nodeA.get("/mdm/cluster-hello/").statusCode() == 404);
+        assertThat(nodeB.pluginsDir().resolve("cluster-hello.zip")).doesNotExist();
+        assertThat(storedFiles()).containsExactly(Map.entry("cluster-hello.zip", true));
     }
 
     private Path plugin(String version) {
