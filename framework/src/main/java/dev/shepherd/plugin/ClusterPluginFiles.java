@@ -185,8 +185,8 @@ public final class ClusterPluginFiles implements PluginHost.PluginFiles {
             agree(name, sha); // in step
             return;
         }
-        boolean localChange = last != null ? !last.equals(sha)
-                : entry.isEmpty() || Files.getLastModifiedTime(local).toInstant().isAfter(entry.get().changedAt());
+        boolean localChange = entry.isEmpty() || (last != null ? !last.equals(sha)
+                : Files.getLastModifiedTime(local).toInstant().isAfter(entry.get().changedAt()));
         if (localChange) {
             if (stamp.size() > MAX_FILE_BYTES) {
                 if (tooBig.add(name + "/" + sha)) {
