@@ -84,15 +84,22 @@ public final class PreEnrolledAppleDevices {
      * @return the enrolled devices, in the order of {@code udids}
      */
     public List<Member> enroll(List<String> udids, int threads) throws Exception {
-        String token = kernel.enrollmentTokens().create(TestKernel.ADMIN, new NewEnrollmentToken("simulated fleet", Ownership.CORPORATE,
-                Optional.empty(), Optional.empty(), Optional.empty(), OptionalInt.empty(),
-                kernel.clock().instant().plus(Duration.ofDays(1)))).secret();
+        // Several tokens, as several enrollment links would be: every enrollment counts a use on its token's row, so
+        // one token for the whole fleet would make the enrollments wait for each other.
+        List<String> tokens = new ArrayList<>();
+        for (int i = 0; i < threads * 4; i++) {
+            tokens.add(kernel.enrollmentTokens().create(TestKernel.ADMIN, new NewEnrollmentToken("simulated fleet " + i, Ownership.CORPORATE,
+                    Optional.empty(), Optional.empty(), Optional.empty(), OptionalInt.empty(),
+                    kernel.clock().instant().plus(Duration.ofDays(1)))).secret());
+        }
         DeviceRegistry registry = new PluginDeviceRegistry(pluginId, kernel.devices(), kernel.enrollmentTokens(), kernel.recoveryKeys());
         DeviceBindings bindings = new DeviceBindings(new StoreOfPlugin(pluginStore, pluginId));
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             List<Future<Member>> enrolling = new ArrayList<>();
-            for (String udid : udids) {
+            for (int i = 0; i < udids.size(); i++) {
+                String udid = udids.get(i);
+                String token = tokens.get(i % tokens.size());
                 enrolling.add(pool.submit(() -> enrollOne(udid, token, registry, bindings)));
             }
             List<Member> members = new ArrayList<>();
