@@ -3,6 +3,8 @@ package dev.shepherd.plugins.ios;
 import com.dd.plist.NSDictionary;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.event.EventTypes;
 import dev.shepherd.apple.AppleDeviceSimulator;
 import dev.shepherd.apple.Plists;
 import dev.shepherd.apple.PreEnrolledAppleDevices;
@@ -27,6 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -40,6 +43,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -80,7 +84,7 @@ class TwoNodeFailoverIT {
     Path home;
 
     /** One device of the fleet, as a device sees its own exchanges. */
-    private record FleetDevice(int index, String udid, java.security.cert.X509Certificate certificate) {
+    private record FleetDevice(int index, String udid, X509Certificate certificate) {
     }
 
     /** What a device saw: a command received, from which node. */
@@ -207,7 +211,7 @@ class TwoNodeFailoverIT {
                 for (Future<?> work : working) {
                     try {
                         work.get();
-                    } catch (java.util.concurrent.ExecutionException e) {
+                    } catch (ExecutionException e) {
                         failures.add(String.valueOf(e.getCause()));
                     }
                 }
@@ -272,7 +276,7 @@ class TwoNodeFailoverIT {
                 assertThat(kernel.kernel().audit().verify().intact()).isTrue();
 
                 // Periodic jobs go on on the survivor: a command that outlives its time to live is expired there.
-                String deviceId = kernel.kernel().devices().idByHardwareId(dev.shepherd.api.device.Platform.IOS, "udid", fleet.get(0).udid())
+                String deviceId = kernel.kernel().devices().idByHardwareId(Platform.IOS, "udid", fleet.get(0).udid())
                         .orElseThrow().toString();
                 HttpResponse<String> shortLived = http.send(admin(nodeB.uri("/api/v1/devices/" + deviceId + "/commands"))
                         .header("Content-Type", "application/json")
@@ -387,7 +391,7 @@ class TwoNodeFailoverIT {
         Map<String, Integer> counts = new HashMap<>();
         try (Connection connection = kernel.database().dataSource().getConnection();
              PreparedStatement select = connection.prepareStatement("SELECT data FROM event_log WHERE event_type = ?")) {
-            select.setString(1, dev.shepherd.api.event.EventTypes.COMMAND_STATE_CHANGED);
+            select.setString(1, EventTypes.COMMAND_STATE_CHANGED);
             try (ResultSet result = select.executeQuery()) {
                 while (result.next()) {
                     JsonNode data = JSON.readTree(result.getString(1));
