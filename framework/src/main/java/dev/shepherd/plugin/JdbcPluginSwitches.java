@@ -9,6 +9,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.HashSet;
+import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
 
@@ -31,6 +33,21 @@ public final class JdbcPluginSwitches implements PluginHost.PluginSwitches {
             }
         } catch (SQLException e) {
             throw new StorageException("Cannot read the switch of plugin " + pluginId, e);
+        }
+    }
+
+    @Override
+    public Set<String> disabledIds() {
+        try (Connection connection = transactions.dataSource().getConnection();
+             PreparedStatement select = connection.prepareStatement("SELECT plugin_id FROM plugin_switch WHERE enabled = 0");
+             ResultSet rows = select.executeQuery()) {
+            Set<String> ids = new HashSet<>();
+            while (rows.next()) {
+                ids.add(rows.getString(1).trim());
+            }
+            return ids;
+        } catch (SQLException e) {
+            throw new StorageException("Cannot read the plugin switches", e);
         }
     }
 

@@ -65,6 +65,7 @@ public final class PluginHost implements AutoCloseable {
     private final EventSink events;
     private final ClassLoader kernelLoader = PluginHost.class.getClassLoader();
     private final PluginSwitches switches;
+    private final PluginFiles pluginFiles;
     private final VersionManager versions = new DefaultVersionManager();
     private final String apiVersion = ShepherdApi.version();
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
@@ -85,7 +86,40 @@ public final class PluginHost implements AutoCloseable {
     public interface PluginSwitches {
         boolean isDisabled(String pluginId);
 
+        /** @return every plugin switched off, in one read */
+        Set<String> disabledIds();
+
         void set(String pluginId, boolean enabled, String changedBy);
+    }
+
+    /**
+     * Where the plugins directory's files come from besides the operator: on a cluster, the other nodes
+     * ({@link ClusterPluginFiles}); on a single node, nowhere ({@link #LOCAL}).
+     */
+    public interface PluginFiles {
+        /** A single node: the directory holds what the operator put there, and switches change only through this host. */
+        PluginFiles LOCAL = new PluginFiles() {
+            @Override
+            public boolean clusterWide() {
+                return false;
+            }
+
+            @Override
+            public void bringInStep(Path directory, boolean initial) {
+                // nothing to share
+            }
+        };
+
+        /** @return whether other nodes share the files and the switches, so both are followed at every scan */
+        boolean clusterWide();
+
+        /**
+         * Brings the directory in step with the cluster before it is scanned: shares the local changes, applies the
+         * others'.
+         *
+         * @param initial whether this is the host's first scan, when files at rest count as settled
+         */
+        void bringInStep(Path directory, boolean initial);
     }
 
     /**
@@ -111,6 +145,14 @@ public final class PluginHost implements AutoCloseable {
     public PluginHost(Path pluginsDir, Path workRoot, Duration scanInterval, CallLimits limits,
                       PluginEnvironment environment, ExtensionRegistry registry, EventSink events, PluginSwitches switches,
                       PluginCallObserver calls) {
+        this(pluginsDir, workRoot, scanInterval, limits, environment, registry, events, switches, calls, PluginFiles.LOCAL);
+    }
+
+    /** @param pluginFiles shares the directory's files with the other nodes of a cluster, and follows their switches */
+    public PluginHost(Path pluginsDir, Path workRoot, Duration scanInterval, CallLimits limits,
+                      PluginEnvironment environment, ExtensionRegistry registry, EventSink events, PluginSwitches switches,
+                      PluginCallObserver calls, PluginFiles pluginFiles) {
+        this.pluginFiles = requireNonNull(pluginFiles, "pluginFiles is null");
         this.switches = requireNonNull(switches, "switches is null");
         this.pluginsDir = requireNonNull(pluginsDir, "pluginsDir is null");
         this.workRoot = requireNonNull(workRoot, "workRoot is null");
@@ -162,8 +204,12 @@ public final class PluginHost implements AutoCloseable {
         if (closed) {
             return;
         }
-        Set<Path> present = new HashSet<>(listPluginFiles());
         Set<String> touched = new TreeSet<>();
+        if (pluginFiles.clusterWide()) {
+            pluginFiles.bringInStep(pluginsDir, initial);
+            followSwitches(touched);
+        }
+        Set<Path> present = new HashSet<>(listPluginFiles());
         Map<Path, PluginArchive> opened = new HashMap<>();
         try {
             for (Path file : present.stream().sorted().toList()) {
@@ -215,6 +261,37 @@ public final class PluginHost implements AutoCloseable {
             }
         } finally {
             opened.values().forEach(PluginArchive::delete); // read, but not started
+        }
+    }
+
+    /**
+     * Applies switches another node changed: a plugin switched off there is stopped here (its id is touched, and
+     * {@code resolve} stops it); one switched back on has its files read afresh by this scan, as {@link #enable} does.
+     */
+    private void followSwitches(Set<String> touched) {
+        Set<String> disabled;
+        try {
+            disabled = switches.disabledIds();
+        } catch (RuntimeException e) {
+            log.warn("Cannot read the plugin switches; they are followed again at the next scan: {}", e.getMessage());
+            return;
+        }
+        Set<String> ids = new HashSet<>(active.keySet());
+        files.values().forEach(record -> record.claimedId().ifPresent(ids::add));
+        for (String id : ids) {
+            boolean heldOff = files.values().stream().anyMatch(record -> record.claims(id) && record.kind() == Kind.DISABLED);
+            if (disabled.contains(id)) {
+                if (active.containsKey(id) || files.values().stream().anyMatch(record -> record.claims(id) && record.eligible())) {
+                    touched.add(id);
+                }
+            } else if (heldOff) {
+                for (Map.Entry<Path, FileRecord> entry : List.copyOf(files.entrySet())) {
+                    if (entry.getValue().claims(id) && entry.getValue().generation() == null) {
+                        files.remove(entry.getKey());
+                        settling.put(entry.getKey(), entry.getValue().stamp());
+                    }
+                }
+            }
         }
     }
 
@@ -604,7 +681,8 @@ public final class PluginHost implements AutoCloseable {
         }
     }
 
-    private record FileStamp(long size, long modifiedMillis) {
+    /** How a file looks without reading it: when either changes, its content may have. */
+    record FileStamp(long size, long modifiedMillis) {
         static FileStamp of(Path file) throws IOException {
             return new FileStamp(Files.size(file), Files.getLastModifiedTime(file).toMillis());
         }

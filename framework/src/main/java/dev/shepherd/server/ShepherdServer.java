@@ -20,6 +20,7 @@ import dev.shepherd.plugin.PluginEnvironment;
 import dev.shepherd.plugin.PluginEventDispatcher;
 import dev.shepherd.plugin.PluginHost;
 import dev.shepherd.plugin.IdentityProviders;
+import dev.shepherd.plugin.ClusterPluginFiles;
 import dev.shepherd.plugin.JdbcPluginSwitches;
 import dev.shepherd.pki.ScepHandler;
 import dev.shepherd.pki.ScepService;
@@ -312,7 +313,11 @@ public final class ShepherdServer implements AutoCloseable {
         plugins = new PluginHost(config.pluginsDir(), config.dataDir().resolve("plugin-work"),
                 config.plugins().scanInterval(), new PluginHost.CallLimits(config.plugins().callTimeout(),
                         config.plugins().breakerFailures(), config.plugins().breakerCoolDown()), environment, registry, kernel.events(),
-                new JdbcPluginSwitches(kernel.transactions()), new PluginCallMetrics(meters));
+                new JdbcPluginSwitches(kernel.transactions()), new PluginCallMetrics(meters),
+                // PostgreSQL may be shared by several nodes, which then share their plugin files; Derby has one node.
+                database.dialect() == Dialect.POSTGRESQL
+                        ? new ClusterPluginFiles(kernel.transactions(), config.node().name(), clock,
+                        config.dataDir().resolve("cluster-plugin-files.properties")) : PluginHost.PluginFiles.LOCAL);
         closeInReverse.add(plugins);
 
         adminUsers.setExternalPasswords(identityProviders);

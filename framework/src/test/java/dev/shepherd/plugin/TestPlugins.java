@@ -1,5 +1,7 @@
 package dev.shepherd.plugin;
 
+import dev.shepherd.testing.TestPluginBuilder;
+
 import java.util.List;
 
 /** Source code of the small plugins the plugin-host tests build into real plugin files. */
@@ -10,31 +12,7 @@ final class TestPlugins {
 
     /** An endpoint at {@code /mdm/<id>/} answering {@code <text> <version>}. */
     static String answeringEndpoint(String packageName, String text) {
-        return """
-                package %s;
-
-                import dev.shepherd.api.config.PluginIdentity;
-                import dev.shepherd.api.http.DeviceEndpoint;
-                import dev.shepherd.api.http.DeviceRequest;
-                import dev.shepherd.api.http.DeviceResponse;
-                import jakarta.inject.Inject;
-                import org.pf4j.Extension;
-
-                @Extension
-                public class Answer implements DeviceEndpoint {
-                    private final PluginIdentity identity;
-
-                    @Inject
-                    public Answer(PluginIdentity identity) {
-                        this.identity = identity;
-                    }
-
-                    @Override
-                    public DeviceResponse handle(DeviceRequest request) {
-                        return DeviceResponse.text(200, "%s " + identity.version());
-                    }
-                }
-                """.formatted(packageName, text);
+        return TestPluginBuilder.answeringEndpoint(packageName, text);
     }
 
     /** An endpoint whose answer comes from a bundled library class {@code com.acme.Lib}. */

@@ -7,6 +7,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,14 +19,16 @@ import java.util.concurrent.TimeUnit;
 import static java.util.Objects.requireNonNull;
 
 /**
- * A real Shepherd server in a JVM of its own ({@code shepherd run} over an installation directory), for load tests
- * that must measure the server apart from the load generator: its CPU time is read from the operating system
- * ({@link #cpuTime()}), and it can be killed with SIGKILL ({@link #kill()}) and started again over the same store
- * ({@link #start()}). Same settings as {@link TestServer} (loopback HTTP on a port chosen here, a bootstrap admin
- * with Basic, the store engine of this test JVM), plus the caller's.
+ * A real Shepherd server in a JVM of its own ({@code shepherd run} over an installation directory, on this test JVM's
+ * class path), for tests that need several nodes, kill one with SIGKILL ({@link #kill()}) and start it again over the
+ * same store ({@link #restart}), or measure the server apart from the load generator: its CPU time is read from the
+ * operating system ({@link #cpuTime()}). Same settings as {@link TestServer} (loopback HTTP on a port chosen here, a
+ * fast plugin scan, a bootstrap admin with Basic, the store engine of this test JVM), plus the caller's; only those:
+ * the test JVM's own SHEPHERD_* variables do not leak in. Its output goes to {@code <home>/node.log}.
  */
 public final class ServerProcess implements AutoCloseable {
 
+    private static final Duration STARTUP = Duration.ofSeconds(90);
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private final Path home;
@@ -33,7 +36,6 @@ public final class ServerProcess implements AutoCloseable {
     private final List<String> jvmOptions;
     private final int port;
     private Process process;
-    private int starts;
 
     private ServerProcess(Path home, Map<String, String> environment, List<String> jvmOptions, int port) {
         this.home = home;
@@ -65,6 +67,19 @@ public final class ServerProcess implements AutoCloseable {
     }
 
     /**
+     * Starts a node with a heap of {@code maxHeap} (such as {@code 384m}) and the serial collector, as the tests with
+     * several nodes run them, and waits until it is ready.
+     *
+     * @param home the node's installation directory ({@code conf/}, {@code plugins/}, {@code data/})
+     * @param environment SHEPHERD_* settings, such as the database's, overriding the defaults
+     */
+    public static ServerProcess start(Path home, Map<String, String> environment, String maxHeap) {
+        Map<String, String> settings = new HashMap<>(Map.of("SHEPHERD_PLUGINS_CALL_TIMEOUT", "30s"));
+        settings.putAll(environment);
+        return over(home, settings, List.of("-Xmx" + maxHeap, "-XX:+UseSerialGC")).start(STARTUP);
+    }
+
+    /**
      * Starts the server's JVM and waits until {@code /health/ready} answers 200 (the store reachable, the plugins
      * loaded), at most {@code timeout}.
      */
@@ -72,13 +87,19 @@ public final class ServerProcess implements AutoCloseable {
         if (process != null && process.isAlive()) {
             throw new IllegalStateException("the server is running");
         }
+        try {
+            Files.createDirectories(pluginsDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
-        command.add("-Dshepherd.home=" + home);
+        command.add("-Dshepherd.home=" + home.toAbsolutePath());
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.shepherd.cli.ShepherdCli", "run"));
-        Path log = home.resolve("server-" + (++starts) + ".log");
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        Path log = home.resolve("node.log");
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         builder.environment().keySet().removeIf(name -> name.startsWith("SHEPHERD_"));
         builder.environment().putAll(environment);
         try {
@@ -104,7 +125,25 @@ public final class ServerProcess implements AutoCloseable {
             }
             sleep(Duration.ofMillis(200));
         }
+        process.destroyForcibly();
         throw new IllegalStateException("the server was not ready within " + timeout + "; see " + log);
+    }
+
+    public Path home() {
+        return home;
+    }
+
+    public Path pluginsDir() {
+        return home.resolve("plugins");
+    }
+
+    /** The server's output so far, every start of it, for failure messages. */
+    public String log() {
+        try {
+            return Files.readString(home.resolve("node.log"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** @return an address on the server, such as {@code uri("/api/v1/devices")} */

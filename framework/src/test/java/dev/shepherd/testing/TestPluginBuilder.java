@@ -118,6 +118,35 @@ public final class TestPluginBuilder {
         return jar;
     }
 
+    /** Source of an endpoint at {@code /mdm/<id>/} answering {@code <text> <version>}, the smallest plugin that serves. */
+    public static String answeringEndpoint(String packageName, String text) {
+        return """
+                package %s;
+
+                import dev.shepherd.api.config.PluginIdentity;
+                import dev.shepherd.api.http.DeviceEndpoint;
+                import dev.shepherd.api.http.DeviceRequest;
+                import dev.shepherd.api.http.DeviceResponse;
+                import jakarta.inject.Inject;
+                import org.pf4j.Extension;
+
+                @Extension
+                public class Answer implements DeviceEndpoint {
+                    private final PluginIdentity identity;
+
+                    @Inject
+                    public Answer(PluginIdentity identity) {
+                        this.identity = identity;
+                    }
+
+                    @Override
+                    public DeviceResponse handle(DeviceRequest request) {
+                        return DeviceResponse.text(200, "%s " + identity.version());
+                    }
+                }
+                """.formatted(packageName, text);
+    }
+
     /** Compiles sources into a plain library jar (no plugin descriptor). */
     public static Path libraryJar(Path directory, String fileName, String... codes) {
         Path classes = tempDirectory().resolve("classes");
