@@ -179,9 +179,12 @@ public final class StoreCopy {
         try {
             return DriverManager.getConnection(sourceUrl);
         } catch (SQLException e) {
-            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-                if (cause instanceof SQLException sql && "XSDB6".equals(sql.getSQLState())) {
-                    throw new RefusedException("the Derby store is in use (a Shepherd server is running on it): stop the server, then copy");
+            // Derby says why (XSDB6: another process has booted the database) in the exceptions chained to this one.
+            for (SQLException next = e; next != null; next = next.getNextException()) {
+                for (Throwable cause = next; cause != null; cause = cause.getCause()) {
+                    if (cause instanceof SQLException sql && "XSDB6".equals(sql.getSQLState())) {
+                        throw new RefusedException("the Derby store is in use (a Shepherd server is running on it): stop the server, then copy");
+                    }
                 }
             }
             throw new RefusedException("cannot open the Derby store: " + e.getMessage());

@@ -23,6 +23,8 @@ import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +37,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 import static dev.shepherd.testing.TestKernel.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -148,6 +151,39 @@ class StoreCopyTest {
                 () -> Database.open(postgresConfig(targetHome, target)), 100, new PrintWriter(new StringWriter())).run())
                 .isInstanceOf(StoreCopy.RefusedException.class)
                 .hasMessageContaining("not empty").hasMessageContaining("earlier_data");
+    }
+
+    @Test
+    void aStoreInUseByARunningServerIsRefused() throws Exception {
+        ShepherdConfig derby = derbyConfig(home.resolve("derby"));
+        try (TestKernel source = TestKernel.open(derby, Clock.systemUTC())) {
+            source.enrollId(Platform.IOS, "BUSY");
+        }
+        // Another process holds the store, as a running server does.
+        Process holder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), DerbyStoreHolder.class.getName(), home.resolve("derby").toString())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            // Its log lines share the output; the store is held once it says so.
+            BufferedReader output = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+            String line;
+            do {
+                line = output.readLine();
+            } while (line != null && !line.equals("OPEN derby"));
+            assertThat(line).isEqualTo("OPEN derby");
+            StoreCopy.Target target = new StoreCopy.Target("jdbc:postgresql://127.0.0.1:1/unused", "nobody", "unused");
+
+            assertThatThrownBy(() -> new StoreCopy(derby.dataDir().resolve("db"), target, () -> {
+                throw new AssertionError("the target must not be opened");
+            }, 100, new PrintWriter(new StringWriter())).run())
+                    .isInstanceOf(StoreCopy.RefusedException.class)
+                    .hasMessageContaining("in use").hasMessageContaining("stop the server");
+        } finally {
+            holder.getOutputStream().close();
+            if (!holder.waitFor(30, TimeUnit.SECONDS)) {
+                holder.destroyForcibly();
+            }
+        }
     }
 
     @Test
