@@ -130,20 +130,23 @@ public final class Database implements AutoCloseable {
     }
 
     /**
-     * Applies a plugin's own migrations to its own schema.
+     * Applies a plugin's own migrations to its own schema: those in {@code shepherd/migration/}, which must then be SQL
+     * both engines accept, or, when the plugin ships one folder per engine, those in this engine's
+     * ({@code shepherd/migration/derby/}, {@code shepherd/migration/postgresql/}; one missing fails the load).
      *
      * @param schema the plugin's schema, created when missing
      * @param classLoader the plugin's class loader, whose {@code shepherd/migration} resources are applied
+     * @param perEngine whether the plugin's migrations come in one folder per engine
      * @return how many migrations ran
      */
-    public int migratePluginSchema(String schema, ClassLoader classLoader) {
+    public int migratePluginSchema(String schema, ClassLoader classLoader, boolean perEngine) {
         MigrateResult result = Flyway.configure(classLoader)
                 .dataSource(dataSource)
                 .schemas(schema)
                 .createSchemas(true)
                 .table("plugin_schema_history")
-                .locations("classpath:shepherd/migration")
-                .failOnMissingLocations(false)
+                .locations("classpath:shepherd/migration" + (perEngine ? "/" + dialect.migrationFolder() : ""))
+                .failOnMissingLocations(perEngine)
                 .load()
                 .migrate();
         return result.migrationsExecuted;
