@@ -32,6 +32,8 @@ import static java.util.Objects.requireNonNull;
 public final class AuditLog {
 
     public static final String GENESIS_HASH = "0".repeat(64);
+    /** The action of the entry that records a {@link Checkpoint}. */
+    public static final String CHECKPOINT_ACTION = "audit.checkpoint";
     private static final int PAGE = 500;
 
     private final Transactions transactions;
@@ -177,25 +179,34 @@ public final class AuditLog {
     }
 
     /**
-     * Recomputes the whole chain.
+     * Recomputes the chain: from the genesis, or, when retention removed its oldest entries, from the newest
+     * {@linkplain #checkpoint(Tx, long) checkpoint}, whose own record in the chain must be there and name it.
      *
      * @return the verdict: intact with the number of entries, or the first entry whose hash or link is wrong
      */
     public Verification verify() {
-        String expectedPrevious = GENESIS_HASH;
-        long expectedSeq = 1;
-        long after = 0;
+        Optional<Checkpoint> checkpoint = newestCheckpoint();
+        long start = checkpoint.map(Checkpoint::throughSeq).orElse(0L);
+        String expectedPrevious = checkpoint.map(Checkpoint::lastHash).orElse(GENESIS_HASH);
+        long expectedSeq = start + 1;
+        long after = start;
+        boolean checkpointRecorded = checkpoint.isEmpty();
         while (true) {
             List<AuditEntry> page = read(AuditFilter.ALL, after, PAGE);
             for (AuditEntry entry : page) {
                 if (entry.seq() != expectedSeq) {
-                    return new Verification(false, expectedSeq - 1, Optional.of("entry " + expectedSeq + " is missing"));
+                    return new Verification(false, expectedSeq - 1 - start, Optional.of("entry " + expectedSeq + " is missing"));
                 }
                 if (!entry.previousHash().equals(expectedPrevious)) {
-                    return new Verification(false, expectedSeq - 1, Optional.of("entry " + entry.seq() + " does not link to entry " + (entry.seq() - 1)));
+                    return new Verification(false, expectedSeq - 1 - start, Optional.of("entry " + entry.seq()
+                            + (entry.seq() == start + 1 ? " does not link to the checkpoint through entry " + start
+                            : " does not link to entry " + (entry.seq() - 1))));
                 }
                 if (!hashOf(entry).equals(entry.hash())) {
-                    return new Verification(false, expectedSeq - 1, Optional.of("entry " + entry.seq() + " was altered"));
+                    return new Verification(false, expectedSeq - 1 - start, Optional.of("entry " + entry.seq() + " was altered"));
+                }
+                if (checkpoint.isPresent() && entry.seq() == checkpoint.get().auditSeq()) {
+                    checkpointRecorded = checkpoint.get().isRecordedBy(entry);
                 }
                 expectedPrevious = entry.hash();
                 expectedSeq++;
@@ -205,11 +216,120 @@ public final class AuditLog {
             }
             after = page.get(page.size() - 1).seq();
         }
+        long verified = expectedSeq - 1 - start;
+        if (!checkpointRecorded) {
+            return new Verification(false, verified, Optional.of("the checkpoint through entry " + start
+                    + " is not the one the chain records: entries before it were removed without one"));
+        }
         String tip = headHash();
         if (!tip.equals(expectedPrevious)) {
-            return new Verification(false, expectedSeq - 1, Optional.of("the log ends before its recorded tip: entries after " + (expectedSeq - 1) + " were removed"));
+            return new Verification(false, verified, Optional.of("the log ends before its recorded tip: entries after " + (expectedSeq - 1) + " were removed"));
         }
-        return new Verification(true, expectedSeq - 1, Optional.empty());
+        return new Verification(true, verified, Optional.empty());
+    }
+
+    /**
+     * Removes the oldest entries, through {@code throughSeq}, behind a checkpoint, in the caller's transaction: the
+     * checkpoint keeps the hash of entry {@code throughSeq}, which the next entry links to, so the rest of the chain
+     * still verifies; and the checkpoint is itself appended to the chain (action {@value #CHECKPOINT_ACTION}), so
+     * entries cannot be removed quietly by adding one.
+     *
+     * @param throughSeq the newest entry to remove (at most the chain's tip)
+     * @return the checkpoint, or empty when no entry after the newest checkpoint is that old
+     */
+    public Optional<Checkpoint> checkpoint(Tx tx, long throughSeq) throws SQLException {
+        Connection connection = tx.connection();
+        // Holds the chain's tip until the transaction ends, as an append does: nothing is appended meanwhile.
+        long tip;
+        try (PreparedStatement lock = connection.prepareStatement("UPDATE audit_head SET last_seq = last_seq WHERE id = 1")) {
+            lock.executeUpdate();
+        }
+        try (PreparedStatement head = connection.prepareStatement("SELECT last_seq FROM audit_head WHERE id = 1");
+             ResultSet rows = head.executeQuery()) {
+            rows.next();
+            tip = rows.getLong(1);
+        }
+        long previous = newestCheckpoint(connection).map(Checkpoint::throughSeq).orElse(0L);
+        long through = Math.min(throughSeq, tip);
+        if (through <= previous) {
+            return Optional.empty();
+        }
+        String lastHash;
+        try (PreparedStatement select = connection.prepareStatement("SELECT entry_hash FROM audit_entry WHERE seq = ?")) {
+            select.setLong(1, through);
+            try (ResultSet rows = select.executeQuery()) {
+                if (!rows.next()) {
+                    throw new StorageException("Cannot checkpoint the audit log: entry " + through + " is missing", new SQLException("no row"));
+                }
+                lastHash = rows.getString(1);
+            }
+        }
+        long removed;
+        try (PreparedStatement delete = connection.prepareStatement("DELETE FROM audit_entry WHERE seq > ? AND seq <= ?")) {
+            delete.setLong(1, previous);
+            delete.setLong(2, through);
+            removed = delete.executeUpdate();
+        }
+        AuditEntry record = append(tx, new AuditRecord(Actor.SYSTEM, CHECKPOINT_ACTION, "audit", Long.toString(through),
+                Optional.empty(), Optional.of(Checkpoint.recordOf(through, lastHash, removed))));
+        Checkpoint checkpoint = new Checkpoint(through, lastHash, removed, record.occurredAt(), record.seq());
+        try (PreparedStatement insert = connection.prepareStatement(
+                "INSERT INTO audit_checkpoint (through_seq, last_hash, removed, created_at, audit_seq) VALUES (?, ?, ?, ?, ?)")) {
+            insert.setLong(1, through);
+            insert.setString(2, lastHash);
+            insert.setLong(3, removed);
+            insert.setTimestamp(4, Timestamp.from(checkpoint.createdAt()));
+            insert.setLong(5, checkpoint.auditSeq());
+            insert.executeUpdate();
+        }
+        return Optional.of(checkpoint);
+    }
+
+    /** @return the newest checkpoint, empty while the chain is whole from its genesis */
+    public Optional<Checkpoint> newestCheckpoint() {
+        try (Connection connection = transactions.dataSource().getConnection()) {
+            return newestCheckpoint(connection);
+        } catch (SQLException e) {
+            throw new StorageException("Cannot read the audit log's checkpoint", e);
+        }
+    }
+
+    private static Optional<Checkpoint> newestCheckpoint(Connection connection) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement("""
+                SELECT through_seq, last_hash, removed, created_at, audit_seq FROM audit_checkpoint
+                ORDER BY through_seq DESC FETCH FIRST 1 ROWS ONLY""");
+             ResultSet rows = select.executeQuery()) {
+            if (!rows.next()) {
+                return Optional.empty();
+            }
+            return Optional.of(new Checkpoint(rows.getLong(1), rows.getString(2), rows.getLong(3), rows.getTimestamp(4).toInstant(),
+                    rows.getLong(5)));
+        }
+    }
+
+    /**
+     * Where the audit chain starts after retention removed its oldest entries.
+     *
+     * @param throughSeq the newest entry removed
+     * @param lastHash that entry's hash, which the next entry links to
+     * @param removed how many entries this checkpoint removed
+     * @param createdAt when
+     * @param auditSeq the entry recording this checkpoint in the chain
+     */
+    public record Checkpoint(long throughSeq, String lastHash, long removed, Instant createdAt, long auditSeq) {
+        public Checkpoint {
+            requireNonNull(lastHash, "lastHash is null");
+            requireNonNull(createdAt, "createdAt is null");
+        }
+
+        static String recordOf(long throughSeq, String lastHash, long removed) {
+            return "{\"throughSeq\":" + throughSeq + ",\"lastHash\":\"" + lastHash + "\",\"removed\":" + removed + "}";
+        }
+
+        boolean isRecordedBy(AuditEntry entry) {
+            return entry.action().equals(CHECKPOINT_ACTION) && entry.targetId().equals(Long.toString(throughSeq))
+                    && entry.after().equals(Optional.of(recordOf(throughSeq, lastHash, removed)));
+        }
     }
 
     /**

@@ -13,7 +13,7 @@ import java.util.Map;
 /** {@code bin/shepherd}: runs the server, and the operator's commands around it. */
 @Command(name = "shepherd", mixinStandardHelpOptions = true, versionProvider = ShepherdCli.Version.class,
         description = "Shepherd unified endpoint management server. Without a command, runs the server.",
-        subcommands = {RunCommand.class, AdminCommand.class, PluginsCommand.class, ConfigCommand.class, BenchmarkCommand.class,
+        subcommands = {RunCommand.class, AdminCommand.class, PluginsCommand.class, ConfigCommand.class, DbCommand.class, BenchmarkCommand.class,
                 CommandLine.HelpCommand.class})
 public final class ShepherdCli implements Runnable {
 

@@ -131,8 +131,12 @@ public final class ConfigLoader {
         ShepherdConfig.Metrics metrics = new ShepherdConfig.Metrics(
                 resolved.get("metrics.port", -1, ConfigLoader::port),
                 resolved.get("metrics.host", "127.0.0.1", ConfigLoader::host));
+        ShepherdConfig.Retention retention = new ShepherdConfig.Retention(retentionRule(resolved, "retention.events"),
+                retentionRule(resolved, "retention.commands"), retentionRule(resolved, "retention.webhookDeliveries"),
+                retentionRule(resolved, "retention.audit"),
+                resolved.get("retention.interval", ShepherdConfig.Retention.KEEP_EVERYTHING.interval(), ConfigLoader::duration));
         return new ShepherdConfig(absoluteHome, http, https, dataDir, pluginsDir, database, plugins, commands, inventory, bootstrapAdmin,
-                security, node, metrics);
+                security, node, metrics, retention);
     }
 
     /** The keys this loader understands, apart from the free-form {@code plugins.config.*}. */
@@ -147,7 +151,10 @@ public final class ConfigLoader {
             "inventory.maxReportsPerMinute",
             "bootstrapAdmin.username", "bootstrapAdmin.password",
             "security.basicAuth", "security.secretsKeyFile",
-            "node.name", "metrics.port", "metrics.host");
+            "node.name", "metrics.port", "metrics.host",
+            "retention.interval", "retention.events.maxAge", "retention.events.maxCount", "retention.commands.maxAge",
+            "retention.commands.maxCount", "retention.webhookDeliveries.maxAge", "retention.webhookDeliveries.maxCount",
+            "retention.audit.maxAge", "retention.audit.maxCount");
 
     /**
      * The environment variable that overrides a key: {@code plugins.scanInterval} becomes
@@ -237,6 +244,27 @@ public final class ConfigLoader {
             return value;
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("must be an integer between " + min + " and " + max);
+        }
+    }
+
+    /** {@code <prefix>.maxAge} and {@code <prefix>.maxCount}; empty (as the shipped file has them) keeps everything. */
+    private static ShepherdConfig.RetentionRule retentionRule(Values resolved, String prefix) {
+        return new ShepherdConfig.RetentionRule(
+                resolved.get(prefix + ".maxAge", Optional.<Duration>empty(),
+                        text -> text.isBlank() ? Optional.empty() : Optional.of(duration(text))),
+                resolved.get(prefix + ".maxCount", Optional.<Long>empty(),
+                        text -> text.isBlank() ? Optional.empty() : Optional.of(positiveCount(text))));
+    }
+
+    private static long positiveCount(String text) {
+        try {
+            long value = Long.parseLong(text.trim());
+            if (value <= 0) {
+                throw new IllegalArgumentException("must be a positive whole number");
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("must be a positive whole number");
         }
     }
 

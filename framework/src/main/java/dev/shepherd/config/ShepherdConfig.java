@@ -27,6 +27,7 @@ import static java.util.Objects.requireNonNull;
  * @param security how admins may authenticate
  * @param node this server among others: the name its metrics carry
  * @param metrics the optional separate metrics listener
+ * @param retention how long the event log, finished commands, webhook deliveries and the audit log are kept
  */
 public record ShepherdConfig(
         Path home,
@@ -41,7 +42,8 @@ public record ShepherdConfig(
         Optional<BootstrapAdmin> bootstrapAdmin,
         Security security,
         Node node,
-        Metrics metrics) {
+        Metrics metrics,
+        Retention retention) {
 
     public ShepherdConfig {
         requireNonNull(home, "home is null");
@@ -57,6 +59,56 @@ public record ShepherdConfig(
         requireNonNull(security, "security is null");
         requireNonNull(node, "node is null");
         requireNonNull(metrics, "metrics is null");
+        requireNonNull(retention, "retention is null");
+    }
+
+    /**
+     * What the retention job ({@code retention.RetentionService}) removes, each time it runs. Everything is kept
+     * unless configured; the audit log is only ever shortened behind a checkpoint that keeps its chain verifiable.
+     *
+     * @param events rule for the event log
+     * @param commands rule for finished commands (with their results) and the fan-outs left without commands
+     * @param webhookDeliveries rule for delivered and failed webhook deliveries
+     * @param audit rule for the audit log
+     * @param interval how often the job runs
+     */
+    public record Retention(RetentionRule events, RetentionRule commands, RetentionRule webhookDeliveries, RetentionRule audit,
+                            Duration interval) {
+        /** Keeps everything, checking once an hour. */
+        public static final Retention KEEP_EVERYTHING = new Retention(RetentionRule.KEEP, RetentionRule.KEEP, RetentionRule.KEEP,
+                RetentionRule.KEEP, Duration.ofHours(1));
+
+        public Retention {
+            requireNonNull(events, "events is null");
+            requireNonNull(commands, "commands is null");
+            requireNonNull(webhookDeliveries, "webhookDeliveries is null");
+            requireNonNull(audit, "audit is null");
+            requireNonNull(interval, "interval is null");
+        }
+    }
+
+    /**
+     * One retention rule: a row goes when it is older than {@code maxAge} or when more than {@code maxCount} newer
+     * rows of its kind exist, whichever removes more; neither set keeps everything.
+     */
+    public record RetentionRule(Optional<Duration> maxAge, Optional<Long> maxCount) {
+        /** Keeps everything. */
+        public static final RetentionRule KEEP = new RetentionRule(Optional.empty(), Optional.empty());
+
+        public RetentionRule {
+            requireNonNull(maxAge, "maxAge is null");
+            requireNonNull(maxCount, "maxCount is null");
+            maxCount.ifPresent(count -> {
+                if (count < 1) {
+                    throw new IllegalArgumentException("maxCount must be positive, not " + count);
+                }
+            });
+        }
+
+        /** @return whether the rule removes anything at all */
+        public boolean removesAnything() {
+            return maxAge.isPresent() || maxCount.isPresent();
+        }
     }
 
     /**

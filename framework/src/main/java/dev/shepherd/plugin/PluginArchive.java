@@ -1,5 +1,6 @@
 package dev.shepherd.plugin;
 
+import dev.shepherd.storage.Dialect;
 import org.pf4j.ManifestPluginDescriptorFinder;
 import org.pf4j.PluginDescriptor;
 import org.pf4j.PropertiesPluginDescriptorFinder;
@@ -37,9 +38,11 @@ import java.util.zip.ZipInputStream;
  * @param descriptor the PF4J descriptor
  * @param classpath the plugin's own class path
  * @param hasMigrations whether it ships database migrations under {@code shepherd/migration/}
+ * @param migrationsPerEngine whether those migrations come in one folder per store engine
+ *                            ({@code shepherd/migration/derby/}, {@code shepherd/migration/postgresql/})
  */
 record PluginArchive(Path source, String sha256, Path workDir, PluginDescriptor descriptor, List<URL> classpath,
-                     boolean hasMigrations) {
+                     boolean hasMigrations, boolean migrationsPerEngine) {
 
     private static final long MAX_UNPACKED_BYTES = 512L * 1024 * 1024;
     private static final int MAX_ENTRIES = 20_000;
@@ -115,18 +118,22 @@ record PluginArchive(Path source, String sha256, Path workDir, PluginDescriptor 
                 throw new PluginLoadException("contains no classes (expected classes/ or lib/*.jar in a zip)");
             }
             boolean hasMigrations = false;
+            boolean migrationsPerEngine = false;
             for (Path entry : classpath) {
                 if (containsPrefix(entry, API_RESOURCE_PREFIX)) {
                     throw new PluginLoadException(entry.getFileName() + " bundles the Shepherd plugin API ("
                             + API_RESOURCE_PREFIX + "); depend on shepherd-plugin-api in provided scope").about(descriptor);
                 }
                 hasMigrations |= containsPrefix(entry, MIGRATION_PREFIX);
+                for (Dialect dialect : Dialect.values()) {
+                    migrationsPerEngine |= containsPrefix(entry, MIGRATION_PREFIX + dialect.migrationFolder() + "/");
+                }
             }
             List<URL> urls = new ArrayList<>();
             for (Path entry : classpath) {
                 urls.add(toUrl(entry));
             }
-            return new PluginArchive(source, sha256, workDir, descriptor, List.copyOf(urls), hasMigrations);
+            return new PluginArchive(source, sha256, workDir, descriptor, List.copyOf(urls), hasMigrations, migrationsPerEngine);
         } catch (PluginLoadException e) {
             deleteQuietly(workDir);
             throw e;

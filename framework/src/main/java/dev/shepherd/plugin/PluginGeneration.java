@@ -144,7 +144,8 @@ final class PluginGeneration implements PluginHandle {
         if (archive.hasMigrations()) {
             String schema = PluginEnvironment.schemaOf(id());
             try {
-                int applied = invoke("database migration", () -> environment.database().migratePluginSchema(schema, classLoader));
+                int applied = invoke("database migration", () -> environment.database().migratePluginSchema(schema, classLoader,
+                        archive.migrationsPerEngine()));
                 log.info("Plugin {} schema {}: {} migration(s) applied", id(), schema, applied);
             } catch (PluginCallException e) {
                 throw new PluginLoadException("database migration failed: " + e.getMessage(), e);

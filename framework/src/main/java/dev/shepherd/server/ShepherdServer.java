@@ -26,6 +26,7 @@ import dev.shepherd.pki.ScepHandler;
 import dev.shepherd.pki.ScepService;
 import dev.shepherd.rest.AdminApi;
 import dev.shepherd.rest.PluginAdminEndpoints;
+import dev.shepherd.retention.RetentionService;
 import dev.shepherd.security.AdminSessions;
 import dev.shepherd.security.ApiTokens;
 import dev.shepherd.plugin.PlatformPlugins;
@@ -264,6 +265,18 @@ public final class ShepherdServer implements AutoCloseable {
                 log.warn("Compliance sweep failed: {}", e.getMessage());
             }
         }, 5, 5, TimeUnit.MINUTES);
+        RetentionService retention = new RetentionService(kernel.transactions(), kernel.audit(), kernel.clock(), config.retention());
+        long retentionMillis = config.retention().interval().toMillis();
+        maintenance.scheduleWithFixedDelay(() -> {
+            if (!leads()) {
+                return;
+            }
+            try {
+                retention.runOnce();
+            } catch (RuntimeException e) {
+                log.warn("Retention failed: {}", e.getMessage());
+            }
+        }, retentionMillis, retentionMillis, TimeUnit.MILLISECONDS);
         maintenance.scheduleWithFixedDelay(() -> {
             try {
                 if (!leads()) {

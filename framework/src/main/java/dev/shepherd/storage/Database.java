@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import dev.shepherd.config.ShepherdConfig;
 import dev.shepherd.security.OwnerOnlyFiles;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +34,8 @@ public final class Database implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Database.class);
     /** Kernel migrations live per database vendor, so another vendor's SQL can follow without touching callers. */
     private static final String KERNEL_MIGRATIONS = "classpath:db/migration/kernel/";
+    /** Flyway's record of the kernel migrations applied to a store. */
+    static final String KERNEL_SCHEMA_HISTORY = "kernel_schema_history";
 
     private final HikariDataSource dataSource;
     private final Dialect dialect;
@@ -87,12 +90,7 @@ public final class Database implements AutoCloseable {
         HikariDataSource dataSource = new HikariDataSource(hikari);
         Database database = new Database(dataSource, dialect, derbyUrl);
         try {
-            MigrateResult result = Flyway.configure(Database.class.getClassLoader())
-                    .dataSource(dataSource)
-                    .locations(KERNEL_MIGRATIONS + dialect.migrationFolder())
-                    .table("kernel_schema_history")
-                    .load()
-                    .migrate();
+            MigrateResult result = kernelMigrations(dialect).dataSource(dataSource).load().migrate();
             log.info("Kernel schema on {} at version {} ({} migration(s) applied)", dialect.displayName(),
                     result.targetSchemaVersion, result.migrationsExecuted);
             if (derbyUrl != null) {
@@ -103,6 +101,13 @@ public final class Database implements AutoCloseable {
             throw e;
         }
         return database;
+    }
+
+    /** Flyway over the kernel migrations in an engine's dialect; the caller adds the data source. */
+    static FluentConfiguration kernelMigrations(Dialect dialect) {
+        return Flyway.configure(Database.class.getClassLoader())
+                .locations(KERNEL_MIGRATIONS + dialect.migrationFolder())
+                .table(KERNEL_SCHEMA_HISTORY);
     }
 
     /**
@@ -125,20 +130,23 @@ public final class Database implements AutoCloseable {
     }
 
     /**
-     * Applies a plugin's own migrations to its own schema.
+     * Applies a plugin's own migrations to its own schema: those in {@code shepherd/migration/}, which must then be SQL
+     * both engines accept, or, when the plugin ships one folder per engine, those in this engine's
+     * ({@code shepherd/migration/derby/}, {@code shepherd/migration/postgresql/}; one missing fails the load).
      *
      * @param schema the plugin's schema, created when missing
      * @param classLoader the plugin's class loader, whose {@code shepherd/migration} resources are applied
+     * @param perEngine whether the plugin's migrations come in one folder per engine
      * @return how many migrations ran
      */
-    public int migratePluginSchema(String schema, ClassLoader classLoader) {
+    public int migratePluginSchema(String schema, ClassLoader classLoader, boolean perEngine) {
         MigrateResult result = Flyway.configure(classLoader)
                 .dataSource(dataSource)
                 .schemas(schema)
                 .createSchemas(true)
                 .table("plugin_schema_history")
-                .locations("classpath:shepherd/migration")
-                .failOnMissingLocations(false)
+                .locations("classpath:shepherd/migration" + (perEngine ? "/" + dialect.migrationFolder() : ""))
+                .failOnMissingLocations(perEngine)
                 .load()
                 .migrate();
         return result.migrationsExecuted;

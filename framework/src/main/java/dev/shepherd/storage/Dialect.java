@@ -87,6 +87,33 @@ public enum Dialect {
         return this == POSTGRESQL ? " FOR UPDATE OF " + alias + " SKIP LOCKED" : "";
     }
 
+    /**
+     * What an {@code INSERT} that gives identity columns their values (a copy keeping ids) says after its column
+     * list: PostgreSQL refuses values for {@code GENERATED ALWAYS} columns unless told to take them; Derby never
+     * takes them, so it cannot be the target of such a copy.
+     *
+     * @throws UnsupportedOperationException on Derby
+     */
+    public String identityOverride() {
+        if (this == DERBY) {
+            throw new UnsupportedOperationException("Derby never takes values for GENERATED ALWAYS identity columns");
+        }
+        return " OVERRIDING SYSTEM VALUE";
+    }
+
+    /**
+     * A query for the value a table's identity column hands out next, with the schema and the table name as its
+     * parameters (names as the engine's metadata spells them).
+     *
+     * @throws UnsupportedOperationException on PostgreSQL, which is never the source of a copy
+     */
+    public String nextIdentityQuery() {
+        if (this == POSTGRESQL) {
+            throw new UnsupportedOperationException("a copy's source is embedded Derby");
+        }
+        return "VALUES SYSCS_UTIL.SYSCS_PEEK_AT_IDENTITY(?, ?)";
+    }
+
     /** The engine's name as operators know it, for logs. */
     public String displayName() {
         return this == DERBY ? "embedded Derby" : "PostgreSQL";

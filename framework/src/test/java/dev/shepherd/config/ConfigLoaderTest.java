@@ -1,5 +1,6 @@
 package dev.shepherd.config;
 
+import dev.shepherd.testing.StoreFree;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,6 +14,7 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+@StoreFree
 class ConfigLoaderTest {
 
     @TempDir

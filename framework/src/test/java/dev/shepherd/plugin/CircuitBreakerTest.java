@@ -1,5 +1,6 @@
 package dev.shepherd.plugin;
 
+import dev.shepherd.testing.StoreFree;
 import dev.shepherd.testing.TestClock;
 import org.junit.jupiter.api.Test;
 
@@ -12,6 +13,7 @@ import static dev.shepherd.plugin.CircuitBreaker.Admission.TRIAL;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The rules of a plugin's circuit breaker, on a clock the test moves. */
+@StoreFree
 class CircuitBreakerTest {
 
     private final TestClock clock = new TestClock(Instant.parse("2026-01-01T00:00:00Z"));

@@ -1,6 +1,7 @@
 package dev.shepherd.plugin;
 
 import dev.shepherd.testing.TestServer;
+import dev.shepherd.testing.TestStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -149,6 +150,49 @@ class PluginEnvironmentTest {
                         """).buildZip(build, "ledger.zip"));
 
         await().atMost(WITHIN).untilAsserted(() -> assertThat(server.get("/mdm/ledger/").body()).isEqualTo("PLUGIN_LEDGER seeded"));
+    }
+
+    @Test
+    void aPluginWithMigrationsPerEngineGetsThoseOfTheStoresEngineOnly() throws IOException {
+        server = TestServer.start(home);
+        // The same versions in both folders: applying both would fail on the duplicate; each engine takes its own.
+        install(plugin("journal", "1.0.0")
+                .resource("shepherd/migration/derby/V1__notes.sql", "CREATE TABLE notes (id INT NOT NULL PRIMARY KEY, body CLOB);")
+                .resource("shepherd/migration/derby/V2__seed.sql", "INSERT INTO notes (id, body) VALUES (1, 'derby');")
+                .resource("shepherd/migration/postgresql/V1__notes.sql", "CREATE TABLE notes (id INT NOT NULL PRIMARY KEY, body TEXT);")
+                .resource("shepherd/migration/postgresql/V2__seed.sql", "INSERT INTO notes (id, body) VALUES (1, 'postgresql');")
+                .source("""
+                        package acme.journal;
+
+                        import dev.shepherd.api.config.PluginDatabase;
+                        import dev.shepherd.api.http.*;
+                        import jakarta.inject.Inject;
+                        import org.pf4j.Extension;
+                        import java.sql.*;
+
+                        @Extension
+                        public class Journal implements DeviceEndpoint {
+                            private final PluginDatabase database;
+
+                            @Inject
+                            public Journal(PluginDatabase database) {
+                                this.database = database;
+                            }
+
+                            @Override
+                            public DeviceResponse handle(DeviceRequest request) throws SQLException {
+                                try (Connection connection = database.connection();
+                                     PreparedStatement select = connection.prepareStatement("SELECT body FROM notes WHERE id = 1");
+                                     ResultSet rows = select.executeQuery()) {
+                                    rows.next();
+                                    return DeviceResponse.text(200, rows.getString(1));
+                                }
+                            }
+                        }
+                        """).buildZip(build, "journal.zip"));
+
+        String engine = TestStore.engine().toString();
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(server.get("/mdm/journal/").body()).isEqualTo(engine));
     }
 
     @Test

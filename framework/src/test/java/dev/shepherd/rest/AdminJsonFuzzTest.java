@@ -6,6 +6,8 @@ import dev.shepherd.http.ApiException;
 import dev.shepherd.http.ApiRequest;
 import dev.shepherd.json.Json;
 
+import dev.shepherd.testing.StoreFree;
+
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -19,6 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <p>{@code mvn verify} replays the corpus in {@code AdminJsonFuzzTestInputs/} (bodies from the API tests and docs,
  * attacks, and every crasher found); {@code JAZZER_FUZZ=1} fuzzes (see "Fuzzing" in docs/plugin-guide.md).
  */
+@StoreFree
 class AdminJsonFuzzTest {
 
     private static final ObjectMapper JSON = new Json().mapper();

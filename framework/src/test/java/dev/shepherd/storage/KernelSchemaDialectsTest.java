@@ -3,6 +3,7 @@ package dev.shepherd.storage;
 import dev.shepherd.config.ConfigException;
 import dev.shepherd.config.ConfigLoader;
 import dev.shepherd.config.ShepherdConfig;
+import dev.shepherd.testing.StoreFree;
 import dev.shepherd.testing.TestPostgres;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,6 +33,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * The kernel schema has one migration history written in each engine's dialect: the same versions with the same
  * descriptions, bringing both engines to the same tables and columns. The engine is chosen by the JDBC URL.
  */
+@StoreFree
 class KernelSchemaDialectsTest {
 
     @TempDir
