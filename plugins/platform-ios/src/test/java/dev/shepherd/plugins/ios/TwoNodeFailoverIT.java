@@ -10,12 +10,14 @@ import dev.shepherd.apple.Plists;
 import dev.shepherd.apple.PreEnrolledAppleDevices;
 import dev.shepherd.config.ConfigLoader;
 import dev.shepherd.config.ShepherdConfig;
+import dev.shepherd.storage.Dialect;
 import dev.shepherd.storage.JdbcPluginKeyValueStore;
 import dev.shepherd.testing.ServerProcess;
 import dev.shepherd.testing.TestKernel;
 import dev.shepherd.testing.TestPluginBuilder;
 import dev.shepherd.testing.TestPostgres;
 import dev.shepherd.testing.TestServer;
+import dev.shepherd.testing.TestStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -108,6 +110,8 @@ class TwoNodeFailoverIT {
 
     @Test
     void twoNodesServeAFanOutToTheWholeFleetThroughAKillMinusNine() throws Exception {
+        // Nodes share PostgreSQL whatever the test JVM's engine: run once, in the PostgreSQL execution.
+        assumeTrue(TestStore.engine() == Dialect.POSTGRESQL, "several nodes need PostgreSQL; this runs in the PostgreSQL execution");
         assumeTrue(TestPostgres.installed(), TestPostgres.NOT_INSTALLED);
         int fleetSize = Integer.getInteger("shepherd.twoNode.devices", 10_000);
         long started = System.nanoTime();
