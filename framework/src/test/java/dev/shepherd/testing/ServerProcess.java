@@ -151,9 +151,12 @@ public final class ServerProcess implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + port + path);
     }
 
-    /** @return the server JVM's process id */
+    /** @return the process id of the server JVM started last, running or not (a test reports the one it killed) */
     public long pid() {
-        return running().pid();
+        if (process == null) {
+            throw new IllegalStateException("the server was never started");
+        }
+        return process.pid();
     }
 
     /**
