@@ -15,6 +15,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -47,6 +48,8 @@ public final class ChangeFeed {
     /** After this long without a successful poll, every cache is dropped once the feed is reachable again. */
     static final Duration LOST_AFTER = Duration.ofSeconds(5);
     private static final int MAX_ROWS_PER_POLL = 5000;
+    /** Holes looked up per poll; more than that many transactions in flight or rolled back at once is not expected. */
+    private static final int MAX_HOLES_PER_POLL = 500;
     private static final int MAX_KEY_LENGTH = 400;
 
     /** Drops cached copies when the feed says they changed. */
@@ -68,6 +71,8 @@ public final class ChangeFeed {
     private final Set<Long> seenAboveFloor = new HashSet<>();
     /** Holes above the floor and when they were first noticed (in {@link System#nanoTime()}). */
     private final Map<Long, Long> gapsNoticed = new HashMap<>();
+    /** The highest sequence number read so far: new rows are read above it, holes below it are looked up by number. */
+    private long highestRead = -1;
     private long lastSuccessfulPoll = System.nanoTime();
 
     public ChangeFeed(Transactions transactions, Clock clock) {
@@ -160,25 +165,35 @@ public final class ChangeFeed {
             rows.next();
             floor = rows.getLong(1); // 0 when empty
         }
+        highestRead = floor;
         return 0;
     }
 
     private int readNewRows() throws SQLException {
         List<Change> changes = new ArrayList<>();
-        try (Connection connection = transactions.dataSource().getConnection();
-             PreparedStatement select = connection.prepareStatement(
-                     "SELECT seq, topic, item_key FROM cluster_change WHERE seq > ? ORDER BY seq FETCH FIRST " + MAX_ROWS_PER_POLL + " ROWS ONLY")) {
-            select.setLong(1, floor);
-            try (ResultSet rows = select.executeQuery()) {
-                while (rows.next()) {
-                    changes.add(new Change(rows.getLong(1), rows.getString(2), rows.getString(3)));
+        try (Connection connection = transactions.dataSource().getConnection()) {
+            // New rows are read above the highest one read, so a hole (a slow or rolled-back transaction) never holds
+            // later changes back; the holes themselves are looked up by number until they fill or are given up.
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT seq, topic, item_key FROM cluster_change WHERE seq > ? ORDER BY seq FETCH FIRST " + MAX_ROWS_PER_POLL + " ROWS ONLY")) {
+                select.setLong(1, highestRead);
+                read(select, changes);
+            }
+            List<Long> holes = gapsNoticed.keySet().stream().sorted().limit(MAX_HOLES_PER_POLL).toList();
+            if (!holes.isEmpty()) {
+                try (PreparedStatement select = connection.prepareStatement("SELECT seq, topic, item_key FROM cluster_change WHERE seq IN ("
+                        + String.join(", ", Collections.nCopies(holes.size(), "?")) + ")")) {
+                    for (int i = 0; i < holes.size(); i++) {
+                        select.setLong(i + 1, holes.get(i));
+                    }
+                    read(select, changes);
                 }
             }
         }
         int handed = 0;
-        long highest = floor;
+        long previousHighest = highestRead;
         for (Change change : changes) {
-            highest = Math.max(highest, change.seq());
+            highestRead = Math.max(highestRead, change.seq());
             if (seenAboveFloor.add(change.seq())) {
                 gapsNoticed.remove(change.seq());
                 handed++;
@@ -191,19 +206,30 @@ public final class ChangeFeed {
                 }
             }
         }
-        advanceFloor(highest);
+        advanceFloor(previousHighest);
         return handed;
     }
 
-    /** Moves the floor over every number seen and every hole older than the patience; remembers newer holes. */
-    private void advanceFloor(long highest) {
+    private static void read(PreparedStatement select, List<Change> into) throws SQLException {
+        try (ResultSet rows = select.executeQuery()) {
+            while (rows.next()) {
+                into.add(new Change(rows.getLong(1), rows.getString(2), rows.getString(3)));
+            }
+        }
+    }
+
+    /**
+     * Notes the holes among the numbers read this time (above {@code previousHighest}), then moves the floor over every
+     * number seen and every hole older than the patience.
+     */
+    private void advanceFloor(long previousHighest) {
         long now = System.nanoTime();
-        for (long seq = floor + 1; seq <= highest; seq++) {
+        for (long seq = Math.max(floor, previousHighest) + 1; seq <= highestRead; seq++) {
             if (!seenAboveFloor.contains(seq)) {
                 gapsNoticed.putIfAbsent(seq, now);
             }
         }
-        while (floor < highest) {
+        while (floor < highestRead) {
             long next = floor + 1;
             if (seenAboveFloor.remove(next)) {
                 floor = next;
