@@ -144,7 +144,8 @@ public final class ClusterPluginFiles implements PluginHost.PluginFiles {
             return;
         }
         Set<String> names = new TreeSet<>(local.keySet());
-        names.addAll(table.keySet());
+        // Only what a directory listing could have produced: a name read from the table never leaves the directory.
+        table.keySet().stream().filter(name -> isPlainFileName(directory, name)).forEach(names::add);
         names.addAll(agreed.keySet());
         for (String name : names) {
             try {
@@ -153,6 +154,14 @@ public final class ClusterPluginFiles implements PluginHost.PluginFiles {
                 log.warn("Cannot bring plugin file {} in step with the cluster (tried again at the next scan): {}", name, e.getMessage());
             }
         }
+    }
+
+    private static boolean isPlainFileName(Path directory, String name) {
+        if (name.isEmpty() || name.startsWith(".") || name.contains("/") || name.contains("\\")) {
+            return false;
+        }
+        Path resolved = directory.resolve(name).normalize();
+        return directory.normalize().equals(resolved.getParent()) && PluginArchive.isPluginFile(resolved);
     }
 
     private void bringInStep(Path directory, String name, Optional<Path> file, Optional<Entry> entry, boolean initial) throws IOException {
