@@ -45,7 +45,7 @@ final class DbCommand {
         public Integer call() {
             ShepherdConfig config = ShepherdCli.loadConfig();
             if (config.database().url().isPresent()) {
-                throw new ShepherdCli.CliException("this installation's store is " + config.database().url().get().split("\\?", 2)[0]
+                throw new ShepherdCli.CliException("this installation's store is " + config.database().displayUrl().orElseThrow()
                         + ", not embedded Derby: db migrate copies the embedded store (unset SHEPHERD_DATABASE_URL and database.url)");
             }
             if (username == null || username.isBlank()) {

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
 
@@ -199,9 +200,26 @@ public record ShepherdConfig(
      * @param poolSize maximum pooled connections
      */
     public record Database(Optional<String> url, String username, String password, int poolSize) {
+
+        /** A password written into a JDBC URL: after the user in {@code //user:password@host}, or as a parameter. */
+        private static final Pattern URL_USER_PASSWORD = Pattern.compile("(//[^/:@?;]*):[^/@?;]*@");
+        private static final Pattern URL_PASSWORD_PARAMETER = Pattern.compile(
+                "(?i)([?&;](?:password|sslpassword|sslkeypassword)=)[^&;]*");
+
+        /** The URL as it may be shown or logged: a password written into it is replaced by {@code ***}. */
+        public Optional<String> displayUrl() {
+            return url.map(Database::redacted);
+        }
+
+        /** {@code url} with any password in it replaced by {@code ***}. */
+        public static String redacted(String url) {
+            String withoutUserPassword = URL_USER_PASSWORD.matcher(url).replaceAll("$1:***@");
+            return URL_PASSWORD_PARAMETER.matcher(withoutUserPassword).replaceAll("$1***");
+        }
+
         @Override
         public String toString() {
-            return "Database[url=" + url + ", username=" + username + ", poolSize=" + poolSize + "]";
+            return "Database[url=" + displayUrl() + ", username=" + username + ", poolSize=" + poolSize + "]";
         }
     }
 

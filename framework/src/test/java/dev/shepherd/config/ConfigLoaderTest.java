@@ -34,6 +34,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aPasswordWrittenIntoTheDatabaseUrlIsNeverShown() {
+        ShepherdConfig config = load(Map.of("SHEPHERD_DATABASE_URL",
+                "jdbc:postgresql://shepherd:hunter2@db.example:5432/shepherd?ssl=true&password=hunter2&sslpassword=key-secret"));
+
+        assertThat(config.database().displayUrl()).contains(
+                "jdbc:postgresql://shepherd:***@db.example:5432/shepherd?ssl=true&password=***&sslpassword=***");
+        assertThat(config.database().toString()).doesNotContain("hunter2").doesNotContain("key-secret");
+        assertThat(ShepherdConfig.Database.redacted("jdbc:derby:/srv/db;user=app;password=s3cret;create=true"))
+                .isEqualTo("jdbc:derby:/srv/db;user=app;password=***;create=true");
+        assertThat(ShepherdConfig.Database.redacted("jdbc:postgresql://db.example/shepherd")).isEqualTo("jdbc:postgresql://db.example/shepherd");
+    }
+
+    @Test
     void metricsAreTaggedWithTheHostNameAndTheirListenerIsOffUnlessConfigured() throws Exception {
         ShepherdConfig defaults = load(Map.of());
         write("""
