@@ -119,6 +119,27 @@ public final class LeaseKeeper implements AutoCloseable {
         }
     }
 
+    /**
+     * Gives up a lease and its jobs' leases ({@code lease/<job>}) on this node and stops renewing them, so another node
+     * can take the work over at once: the plugin that did it here has failed or been unloaded. Asking {@link #holds}
+     * again (the plugin loaded anew) wants them again.
+     */
+    public void giveUp(String lease) {
+        requireNonNull(lease, "lease is null");
+        List<String> ours = wanted.stream().filter(name -> name.equals(lease) || name.startsWith(lease + "/")).toList();
+        for (String name : ours) {
+            wanted.remove(name);
+            if (heldUntil.remove(name) != null) {
+                try {
+                    leases.release(name, nodeId);
+                    log.info("This node ({}) gave up the work of {}", nodeId, name);
+                } catch (RuntimeException e) {
+                    log.warn("Cannot give up the lease {}; it expires in {} s: {}", name, ttl.toSeconds(), e.getMessage());
+                }
+            }
+        }
+    }
+
     /** @return the number of nodes that beat their heart within the last lease lifetime, this one included */
     public int nodesAlive() {
         return nodesAlive;

@@ -15,8 +15,13 @@ public final class PluginLeadership implements Leadership {
     private final LeaseKeeper keeper;
 
     public PluginLeadership(String pluginId, LeaseKeeper keeper) {
-        this.lease = "plugin:" + requireNonNull(pluginId, "pluginId is null");
+        this.lease = lease(pluginId);
         this.keeper = requireNonNull(keeper, "keeper is null");
+    }
+
+    /** The lease of a plugin's once-per-cluster work; its named jobs' leases are {@code <lease>/<job>}. */
+    public static String lease(String pluginId) {
+        return "plugin:" + requireNonNull(pluginId, "pluginId is null");
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.shepherd.server;
 
 import dev.shepherd.api.cluster.Leadership;
+import dev.shepherd.api.event.EventTypes;
 import dev.shepherd.cluster.ClusterNodes;
 import dev.shepherd.cluster.ClusterResource;
 import dev.shepherd.cluster.LeaseKeeper;
@@ -415,6 +416,15 @@ public final class ShepherdServer implements AutoCloseable {
                 log.warn("Renewing this node's leases failed: {}", e.getMessage());
             }
         }, LEASE_RENEWAL.toMillis(), LEASE_RENEWAL.toMillis(), TimeUnit.MILLISECONDS);
+        // A plugin that failed, went out of service or was unloaded here leaves its once-per-cluster work to a node where
+        // it still runs (the lease stays there when it recovers here).
+        Runnable unsubscribe = kernel.bus().subscribe(event -> {
+            boolean gone = event.type().equals(EventTypes.PLUGIN_STOPPED) || event.type().equals(EventTypes.PLUGIN_FAILED);
+            if (gone && event.data().get("pluginId") instanceof String pluginId) {
+                cluster.execute(() -> leaseKeeper.giveUp(PluginLeadership.lease(pluginId)));
+            }
+        });
+        closeInReverse.add(unsubscribe::run);
         // A thread of its own: on Derby a read of the feed waits for transactions still writing to it, which must not
         // hold up the lease renewals.
         ScheduledExecutorService changeFeed = Executors.newSingleThreadScheduledExecutor(runnable -> {

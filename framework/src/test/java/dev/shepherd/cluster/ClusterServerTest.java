@@ -94,6 +94,41 @@ class ClusterServerTest {
     }
 
     @Test
+    void aPluginThatFailsOnTheLeadingNodeHandsItsWorkToANodeWhereItStillRuns() throws Exception {
+        assumeTrue(TestStore.engine() == Dialect.POSTGRESQL, "several nodes share a PostgreSQL database");
+        installLeaderPlugin(homeA);
+        installLeaderPlugin(homeB);
+        TestServer first = start(homeA, Map.of("SHEPHERD_PLUGINS_CALL_TIMEOUT", "300ms"));
+        TestServer second = start(homeB, sharing(homeA));
+        assertThat(first.get("/mdm/leader/am-i").body()).isEqualTo("true");
+        assertThat(second.get("/mdm/leader/am-i").body()).isEqualTo("false");
+
+        // Calls stuck past the timeout: the first node's host takes the plugin out of service there.
+        List<Thread> stuck = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            Thread caller = new Thread(() -> first.get("/mdm/leader/hang"));
+            caller.start();
+            stuck.add(caller);
+        }
+        for (Thread caller : stuck) {
+            caller.join(30_000);
+        }
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        String secondSays = "false";
+        while (!secondSays.equals("true") && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            second.server().cluster().renewAll(); // what its cluster thread does every 5 s
+            secondSays = second.get("/mdm/leader/am-i").body();
+        }
+
+        assertThat(first.server().plugins().plugin("leader")).hasValueSatisfying(plugin ->
+                assertThat(plugin.state().name()).isIn("OUT_OF_SERVICE", "FAILED"));
+        assertThat(secondSays).as("the plugin's lease left the node where it failed, long before it would expire").isEqualTo("true");
+        assertThat(json.readTree(second.getAsAdmin("/api/v1/cluster").body()).path("leader").asText())
+                .as("the kernel's own work stays where it was").isEqualTo(first.server().cluster().nodeId());
+    }
+
+    @Test
     void aNodeStartedWithAnotherSecretsKeyRefusesToStartAndSaysWhy() {
         start(homeA, Map.of()).close();
         servers.clear();
@@ -153,7 +188,10 @@ class ClusterServerTest {
                     }
 
                     @Override
-                    public DeviceResponse handle(DeviceRequest request) {
+                    public DeviceResponse handle(DeviceRequest request) throws InterruptedException {
+                        if (request.path().equals("/hang")) {
+                            Thread.sleep(Long.MAX_VALUE); // a plugin stuck for good, until the host stops it
+                        }
                         return DeviceResponse.text(200, String.valueOf(leadership.isLeader()));
                     }
                 }

@@ -161,6 +161,33 @@ class LeaseKeeperTest {
     }
 
     @Test
+    void aNodeWhosePluginFailedGivesThePluginsWorkUpAndTakesItBackWhenThePluginAsksAgain() {
+        LeaseKeeper first = keeper("one", Clock.systemUTC(), TTL, RENEWAL);
+        LeaseKeeper second = keeper("two", Clock.systemUTC(), TTL, RENEWAL);
+        PluginLeadership androidOnFirst = new PluginLeadership("android", first);
+        PluginLeadership androidOnSecond = new PluginLeadership("android", second);
+        assertThat(androidOnFirst.isLeader()).isTrue();
+        assertThat(androidOnFirst.isLeader("sweep")).isTrue();
+        assertThat(first.holds("kernel")).isTrue();
+        assertThat(androidOnSecond.isLeader()).isFalse();
+
+        first.giveUp(PluginLeadership.lease("android"));
+        first.renewAll();
+        second.renewAll();
+
+        assertThat(androidOnSecond.isLeader()).as("taken over without waiting for the lease to expire").isTrue();
+        assertThat(androidOnSecond.isLeader("sweep")).isTrue();
+        assertThat(first.holds("kernel")).as("the kernel's work and other plugins' stay where they are").isTrue();
+        assertThat(new Leases(transactions, Clock.systemUTC()).all())
+                .filteredOn(lease -> lease.name().startsWith("plugin:android"))
+                .extracting(Leases.Lease::holder).containsOnly(second.nodeId());
+
+        second.close();
+        first.renewAll();
+        assertThat(androidOnFirst.isLeader()).as("the plugin loaded anew on the first node asks again").isTrue();
+    }
+
+    @Test
     void renewalsMustComeWellWithinTheLeaseLifetime() {
         assertThatThrownBy(() -> new LeaseKeeper(new Leases(transactions, Clock.systemUTC()),
                 new ClusterNodes(transactions, Clock.systemUTC()), "node", Duration.ofSeconds(10), Duration.ofSeconds(5)))
