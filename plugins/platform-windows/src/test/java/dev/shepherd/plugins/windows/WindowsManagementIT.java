@@ -26,11 +26,16 @@ import dev.shepherd.policy.SettingInput;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.testing.TestKernel;
 import dev.shepherd.testing.TestServer;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.math.BigInteger;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.Charset;
@@ -38,8 +43,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Date;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -190,6 +201,42 @@ class WindowsManagementIT {
             return compliant.node(DEVICE_LOCK + "MinDevicePasswordLength").isEmpty();
         });
         assertThat(compliant.node(DEVICE_LOCK + "DevicePasswordEnabled")).isEmpty();
+    }
+
+    @Test
+    void anEnterpriseWifiNetworkReachesThePcPinnedToTheCaOfItsPolicyAndItsServerNames() throws Exception {
+        WindowsDmClient pc = enrolledPc("3C3C3C3C3C3C3C3C3C3C3C3C3C3C3C3C");
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(256);
+        KeyPair keys = generator.generateKeyPair();
+        X509Certificate radiusCa = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(
+                new X500Name("CN=Corp RADIUS CA"), BigInteger.TEN, Date.from(Instant.now().minusSeconds(60)),
+                Date.from(Instant.now().plus(Duration.ofDays(30))), new X500Name("CN=Corp RADIUS CA"), keys.getPublic())
+                .build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
+        Group group = kernel.groups().create(TestKernel.ADMIN, "Wi-Fi PCs", "", Optional.empty());
+        kernel.groups().addMembers(TestKernel.ADMIN, group.id(), List.of(deviceId(pc)));
+        Policy policy = kernel.policies().create(TestKernel.ADMIN, "Corp Wi-Fi", "", List.of(
+                new SettingInput("certificate", JSON.valueToTree(Map.of("kind", "TRUSTED_ROOT", "name", "radius-ca",
+                        "data", Base64.getEncoder().encodeToString(radiusCa.getEncoded())))),
+                new SettingInput("wifi", JSON.valueToTree(Map.of("ssid", "CorpSecure", "security", "WPA2_ENTERPRISE", "eapMethod", "PEAP",
+                        "serverCertificates", List.of("radius-ca"), "serverNames", List.of("radius.corp.example"))))));
+        kernel.policies().assign(TestKernel.ADMIN, policy.id(), group.id(), 0);
+
+        String wlan = "./Device/Vendor/MSFT/WiFi/Profile/CorpSecure/WlanXml";
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            pc.session();
+            return pc.node(wlan).isPresent();
+        });
+        String thumbprint = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(radiusCa.getEncoded()));
+        assertThat(pc.node(wlan)).hasValueSatisfying(profile -> assertThat(profile)
+                .contains("<DisableUserPromptForServerValidation>true</DisableUserPromptForServerValidation>")
+                .contains("<ServerNames>radius.corp.example</ServerNames>")
+                .contains("<TrustedRootCA>" + thumbprint.replaceAll("(..)(?!$)", "$1 ") + "</TrustedRootCA>"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            pc.session();
+            return kernel.policies().settingStates(deviceId(pc)).stream()
+                    .anyMatch(state -> state.settingKey().startsWith("wifi") && state.state() == SettingState.INSTALLED);
+        });
     }
 
     @Test

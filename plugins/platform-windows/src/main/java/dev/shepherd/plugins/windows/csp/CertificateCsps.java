@@ -71,7 +71,12 @@ final class CertificateCsps {
      */
     private static String trustedNode(X509Certificate certificate) {
         String store = certificate.getSubjectX500Principal().equals(certificate.getIssuerX500Principal()) ? "Root" : "CA";
-        return TRUSTED + store + "/" + HexFormat.of().withUpperCase().formatHex(Nodes.sha1(encoded(certificate)));
+        return TRUSTED + store + "/" + thumbprint(certificate);
+    }
+
+    /** The certificate's SHA-1 thumbprint in uppercase hex, as Windows names certificates. */
+    static String thumbprint(X509Certificate certificate) {
+        return HexFormat.of().withUpperCase().formatHex(Nodes.sha1(encoded(certificate)));
     }
 
     private static List<CspOperation> pfx(String name, Map<String, Object> value) {

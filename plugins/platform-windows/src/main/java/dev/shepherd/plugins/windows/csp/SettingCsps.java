@@ -52,17 +52,31 @@ public final class SettingCsps {
      */
     public static List<CspOperation> install(String settingKey, String type, Map<String, Object> value,
                                              Function<String, Optional<String>> scepRootThumbprint) {
+        return install(settingKey, type, value, scepRootThumbprint, name -> Optional.empty());
+    }
+
+    /**
+     * @param scepRootThumbprint the SHA-1 thumbprint (hex) of the root CA behind a SCEP URL, where known
+     * @param certificates the device's certificate setting of a name, which a Wi-Fi network's
+     *        {@code serverCertificates} name: the CAs its RADIUS server's certificate is pinned to
+     * @return the operations that apply the value, in order
+     * @throws UnsupportedSettingException when the type or a value cannot be expressed on Windows
+     */
+    public static List<CspOperation> install(String settingKey, String type, Map<String, Object> value,
+                                             Function<String, Optional<String>> scepRootThumbprint,
+                                             Function<String, Optional<Map<String, Object>>> certificates) {
         requireNonNull(settingKey, "settingKey is null");
         requireNonNull(type, "type is null");
         requireNonNull(value, "value is null");
         requireNonNull(scepRootThumbprint, "scepRootThumbprint is null");
+        requireNonNull(certificates, "certificates is null");
         return switch (type) {
             case "passcode" -> passcode(value);
             case "screen_lock" -> PolicyCsps.screenLock(value);
             case "restrictions" -> PolicyCsps.restrictions(value);
             case "os_update" -> PolicyCsps.osUpdate(value);
             case "encryption" -> PolicyCsps.encryption(value);
-            case "wifi" -> WifiProfiles.install(value);
+            case "wifi" -> WifiProfiles.install(value, certificates);
             case "vpn" -> VpnProfiles.install(value);
             case "certificate" -> CertificateCsps.install(value, scepRootThumbprint);
             default -> throw unsupported(type);
@@ -98,7 +112,14 @@ public final class SettingCsps {
      */
     public static List<CspOperation> change(String settingKey, String type, Map<String, Object> installedValue, Map<String, Object> value,
                                             Function<String, Optional<String>> scepRootThumbprint) {
-        List<CspOperation> install = install(settingKey, type, value, scepRootThumbprint);
+        return change(settingKey, type, installedValue, value, scepRootThumbprint, name -> Optional.empty());
+    }
+
+    /** As {@link #change(String, String, Map, Map, Function)}, with the device's certificate settings by name. */
+    public static List<CspOperation> change(String settingKey, String type, Map<String, Object> installedValue, Map<String, Object> value,
+                                            Function<String, Optional<String>> scepRootThumbprint,
+                                            Function<String, Optional<Map<String, Object>>> certificates) {
+        List<CspOperation> install = install(settingKey, type, value, scepRootThumbprint, certificates);
         List<CspOperation> removal = remove(settingKey, type, installedValue);
         List<CspOperation> operations = new ArrayList<>();
         if (OBJECTS.contains(type)) {
@@ -195,6 +216,18 @@ public final class SettingCsps {
 
     static Optional<Integer> integer(Map<String, Object> value, String key) {
         return value.get(key) instanceof Number number ? Optional.of(number.intValue()) : Optional.empty();
+    }
+
+    /** A list of texts, absent for none; anything but texts in it refuses the setting. */
+    static List<String> texts(Map<String, Object> value, String key) {
+        Object found = value.get(key);
+        if (found == null) {
+            return List.of();
+        }
+        if (!(found instanceof List<?> list) || list.stream().anyMatch(item -> !(item instanceof String))) {
+            throw new UnsupportedSettingException(key + " must be a list of texts");
+        }
+        return list.stream().map(String.class::cast).toList();
     }
 
     static Optional<String> text(Map<String, Object> value, String key) {

@@ -96,14 +96,14 @@ public final class ManagementEndpoint implements DeviceEndpoint {
 
     @Inject
     public ManagementEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage,
-                              Sessions sessions, ServerAddress address) {
+                              Sessions sessions, ServerAddress address, WindowsCommandTranslator translator) {
         this.address = requireNonNull(address, "address is null");
         this.registry = requireNonNull(registry, "registry is null");
         this.commands = requireNonNull(commands, "commands is null");
         this.authority = requireNonNull(authority, "authority is null");
         this.storage = requireNonNull(storage, "storage is null");
         this.sessions = requireNonNull(sessions, "sessions is null");
-        this.translator = new WindowsCommandTranslator(storage, authority, address);
+        this.translator = requireNonNull(translator, "translator is null");
     }
 
     @Override

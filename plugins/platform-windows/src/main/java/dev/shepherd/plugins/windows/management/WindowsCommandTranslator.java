@@ -10,6 +10,8 @@ import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.pki.CertificateAuthority;
 import dev.shepherd.api.platform.CommandTranslation;
 import dev.shepherd.api.platform.NativeCommand;
+import dev.shepherd.api.policy.PolicyService;
+import dev.shepherd.api.policy.Setting;
 import dev.shepherd.plugins.windows.enrollment.ProvisioningDocument;
 import dev.shepherd.plugins.windows.syncml.SyncMl;
 import dev.shepherd.plugins.windows.syncml.SyncMlWriter;
@@ -38,12 +40,14 @@ public final class WindowsCommandTranslator {
     private final PluginStorage storage;
     private final CertificateAuthority authority;
     private final ServerAddress address;
+    private final PolicyService policies;
 
     @Inject
-    public WindowsCommandTranslator(PluginStorage storage, CertificateAuthority authority, ServerAddress address) {
+    public WindowsCommandTranslator(PluginStorage storage, CertificateAuthority authority, ServerAddress address, PolicyService policies) {
         this.storage = requireNonNull(storage, "storage is null");
         this.authority = requireNonNull(authority, "authority is null");
         this.address = requireNonNull(address, "address is null");
+        this.policies = requireNonNull(policies, "policies is null");
     }
 
     /**
@@ -62,11 +66,19 @@ public final class WindowsCommandTranslator {
     /** What the command becomes on the device's PC. */
     WindowsCommands.Translation translate(DeviceId device, Command command) {
         try {
-            return WindowsCommands.translate(command, installedValue(device, command), this::scepRootThumbprint);
+            return WindowsCommands.translate(command, installedValue(device, command), this::scepRootThumbprint,
+                    name -> certificateSetting(device, name));
         } catch (RuntimeException e) {
             // A parameter of the wrong shape: the command's fault, not the plugin's.
             return WindowsCommands.Translation.refused(command.type() + " cannot be expressed on Windows: " + e.getMessage());
         }
+    }
+
+    /** The device's certificate setting of a name, which a Wi-Fi network's {@code serverCertificates} refer to. */
+    private Optional<Map<String, Object>> certificateSetting(DeviceId device, String name) {
+        return policies.effectivePolicy(device).settings().stream()
+                .filter(setting -> setting.type().equals("certificate") && name.equals(setting.value().get("name")))
+                .findFirst().map(Setting::value);
     }
 
     /** The kernel CA's thumbprint for its own SCEP service, so certificate settings can use it. */

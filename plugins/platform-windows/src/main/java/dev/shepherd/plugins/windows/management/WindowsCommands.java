@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 import static dev.shepherd.plugins.windows.xml.SafeXml.escape;
@@ -72,7 +73,17 @@ final class WindowsCommands {
      * @param scepRootThumbprint the thumbprint of the CA behind a SCEP URL, where known (the kernel's own)
      */
     static Translation translate(Command command, Optional<Map<String, Object>> installed,
-                                 java.util.function.Function<String, Optional<String>> scepRootThumbprint) {
+                                 Function<String, Optional<String>> scepRootThumbprint) {
+        return translate(command, installed, scepRootThumbprint, name -> Optional.empty());
+    }
+
+    /**
+     * @param certificates the device's certificate setting of a name, which a Wi-Fi network's {@code serverCertificates}
+     *        name to pin its RADIUS server
+     */
+    static Translation translate(Command command, Optional<Map<String, Object>> installed,
+                                 Function<String, Optional<String>> scepRootThumbprint,
+                                 Function<String, Optional<Map<String, Object>>> certificates) {
         Map<String, Object> parameters = command.parameters();
         try {
             return switch (command.type()) {
@@ -91,8 +102,8 @@ final class WindowsCommands {
                     String key = text(parameters, "settingKey");
                     String type = text(parameters, "settingType");
                     List<CspOperation> operations = installed.isPresent()
-                            ? SettingCsps.change(key, type, installed.get(), value(parameters.get("value")), scepRootThumbprint)
-                            : SettingCsps.install(key, type, value(parameters.get("value")), scepRootThumbprint);
+                            ? SettingCsps.change(key, type, installed.get(), value(parameters.get("value")), scepRootThumbprint, certificates)
+                            : SettingCsps.install(key, type, value(parameters.get("value")), scepRootThumbprint, certificates);
                     // Nothing to set (restrictions that allow everything, say) is done at once.
                     yield Translation.of(operations.isEmpty() ? List.of() : List.of(atomic(operations)));
                 }

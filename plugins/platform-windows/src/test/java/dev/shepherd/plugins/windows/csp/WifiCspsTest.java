@@ -1,11 +1,28 @@
 package dev.shepherd.plugins.windows.csp;
 
 import dev.shepherd.plugins.windows.xml.SafeXml;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.junit.jupiter.api.Test;
 import org.w3c.dom.Element;
 
+import java.math.BigInteger;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.MessageDigest;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -93,6 +110,54 @@ class WifiCspsTest {
                 .as("the outer method").isEqualTo("25");
         assertThat(SafeXml.descendant(peap, "http://www.microsoft.com/provisioning/MsChapV2ConnectionPropertiesV1", "UseWinLogonCredentials"))
                 .as("MSCHAPv2 inside").isPresent();
+    }
+
+    @Test
+    void anEnterpriseNetworkIsPinnedToTheNamedCaAndServerNamesSoWindowsAsksTheUserNothing() throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(256);
+        KeyPair keys = generator.generateKeyPair();
+        X509Certificate radiusCa = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(
+                new X500Name("CN=RADIUS CA"), BigInteger.ONE, Date.from(Instant.now().minusSeconds(60)),
+                Date.from(Instant.now().plus(Duration.ofDays(30))), new X500Name("CN=RADIUS CA"), keys.getPublic())
+                .build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
+        Map<String, Object> caSetting = Map.of("kind", "TRUSTED_ROOT", "name", "radius-ca",
+                "data", Base64.getEncoder().encodeToString(radiusCa.getEncoded()));
+        String thumbprint = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(radiusCa.getEncoded()));
+        Function<String, Optional<Map<String, Object>>> certificates = name -> name.equals("radius-ca") ? Optional.of(caSetting)
+                : name.equals("wifi-identity") ? Optional.of(Map.of("kind", "PKCS12_IDENTITY", "name", "wifi-identity")) : Optional.empty();
+
+        for (String method : List.of("TLS", "PEAP")) {
+            Map<String, Object> value = new HashMap<>(Map.of("ssid", "Secure", "security", "WPA2_ENTERPRISE", "eapMethod", method,
+                    "serverCertificates", List.of("radius-ca"), "serverNames", List.of("radius1.example.com", "radius2.example.com")));
+            if (method.equals("TLS")) {
+                value.put("certificate", "wifi-identity");
+            }
+            Element profile = SafeXml.parse(SettingCsps.install("wifi/Secure", "wifi", value, url -> Optional.empty(), certificates)
+                    .get(0).data().orElseThrow()).getDocumentElement();
+            String namespace = method.equals("TLS") ? "http://www.microsoft.com/provisioning/EapTlsConnectionPropertiesV1"
+                    : "http://www.microsoft.com/provisioning/MsPeapConnectionPropertiesV1";
+            Element validation = SafeXml.descendant(profile, namespace, "ServerValidation").orElseThrow();
+            assertThat(SafeXml.childText(validation, namespace, "DisableUserPromptForServerValidation")).as(method).hasValue("true");
+            assertThat(SafeXml.childText(validation, namespace, "ServerNames")).as(method).hasValue("radius1.example.com;radius2.example.com");
+            assertThat(SafeXml.childText(validation, namespace, "TrustedRootCA")).as(method)
+                    .hasValueSatisfying(pinned -> assertThat(pinned.replace(" ", "")).isEqualTo(thumbprint));
+        }
+        Element peap = SafeXml.parse(SettingCsps.install("wifi/Secure", "wifi", Map.of("ssid", "Secure", "security", "WPA2_ENTERPRISE",
+                "eapMethod", "PEAP", "serverCertificates", List.of("radius-ca"), "serverNames", List.of("radius1.example.com")),
+                url -> Optional.empty(), certificates).get(0).data().orElseThrow()).getDocumentElement();
+        assertThat(SafeXml.descendant(peap, "http://www.microsoft.com/provisioning/MsPeapConnectionPropertiesV2", "AcceptServerName")
+                .orElseThrow().getTextContent()).as("PEAP checks the name too").isEqualTo("true");
+
+        Element unpinned = profile(Map.of("ssid", "Staff", "security", "WPA2_ENTERPRISE", "eapMethod", "PEAP"));
+        assertThat(SafeXml.descendant(unpinned, "http://www.microsoft.com/provisioning/MsPeapConnectionPropertiesV1",
+                "DisableUserPromptForServerValidation").orElseThrow().getTextContent()).as("nothing named: the user decides").isEqualTo("false");
+        assertThatThrownBy(() -> SettingCsps.install("wifi/Secure", "wifi", Map.of("ssid", "Secure", "security", "WPA2_ENTERPRISE",
+                "eapMethod", "PEAP", "serverCertificates", List.of("unknown-ca")), url -> Optional.empty(), certificates))
+                .isInstanceOf(UnsupportedSettingException.class).hasMessageContaining("'unknown-ca' is not a certificate setting");
+        assertThatThrownBy(() -> SettingCsps.install("wifi/Secure", "wifi", Map.of("ssid", "Secure", "security", "WPA2_ENTERPRISE",
+                "eapMethod", "TLS", "certificate", "wifi-identity", "serverCertificates", List.of("wifi-identity")), url -> Optional.empty(), certificates))
+                .isInstanceOf(UnsupportedSettingException.class).hasMessageContaining("TRUSTED_ROOT");
     }
 
     @Test
