@@ -54,6 +54,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -486,10 +487,11 @@ public final class PolicyService {
         Set<String> keep = new HashSet<>();
         List<String> installs = new ArrayList<>();
         List<String> removals = new ArrayList<>();
+        Map<String, Setting> certificates = certificatesByName(wanted);
         for (EffectiveSetting setting : wanted) {
             String key = setting.setting().key();
             keep.add(key);
-            String hash = hash(setting.setting());
+            String hash = deliveryHash(setting.setting(), certificates);
             if (hash.equals(hashes.get(key))) {
                 continue;
             }
@@ -626,10 +628,39 @@ public final class PolicyService {
         return revision & Long.MAX_VALUE;
     }
 
+    /** The device's certificate settings by name; the first of a name wins, as platforms look them up. */
+    private static Map<String, Setting> certificatesByName(List<EffectiveSetting> settings) {
+        Map<String, Setting> byName = new HashMap<>();
+        for (EffectiveSetting effective : settings) {
+            if (effective.setting().type().equals("certificate") && effective.setting().value().get("name") instanceof String name) {
+                byName.putIfAbsent(name, effective.setting());
+            }
+        }
+        return byName;
+    }
+
+    /**
+     * The hash a setting is delivered under: its value's, and those of the certificate settings it names (its fields
+     * marked {@code x-shepherd-certificate}), which the platforms copy into the same native profile or pin by
+     * thumbprint. A new certificate under the same name so reinstalls the Wi-Fi network or VPN that carries it.
+     */
+    private String deliveryHash(Setting setting, Map<String, Setting> certificates) {
+        List<String> named = certificateReferences(setting).stream().flatMap(reference -> reference.names().stream())
+                .distinct().sorted().toList();
+        if (named.isEmpty()) {
+            return hash(setting);
+        }
+        StringBuilder text = new StringBuilder(hash(setting));
+        for (String name : named) {
+            text.append('\n').append(name).append('=').append(Optional.ofNullable(certificates.get(name)).map(this::hash).orElse("-"));
+        }
+        return HexFormat.of().formatHex(sha256(text.toString()));
+    }
+
     /** The canonical hash of a setting's value: the same value always hashes alike, whatever its key order. */
     private String hash(Setting setting) {
         try {
-            return java.util.HexFormat.of().formatHex(sha256(setting.type() + "\n" + canonical.writeValueAsString(setting.value())));
+            return HexFormat.of().formatHex(sha256(setting.type() + "\n" + canonical.writeValueAsString(setting.value())));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a setting value is always JSON", e);
         }
@@ -701,31 +732,20 @@ public final class PolicyService {
         Map<String, Set<String>> kindsElsewhere = null;
         for (int i = 0; i < settings.size(); i++) {
             Setting setting = settings.get(i);
-            Optional<SettingType> type = types.get(setting.type());
-            if (type.isEmpty()) {
-                continue;
-            }
-            Iterator<Map.Entry<String, JsonNode>> properties = type.get().schema().path("properties").fields();
-            while (properties.hasNext()) {
-                Map.Entry<String, JsonNode> property = properties.next();
-                String wanted = property.getValue().path("x-shepherd-certificate").asText("");
-                Object value = setting.value().get(property.getKey());
-                if (wanted.isEmpty() || value == null) {
-                    continue;
-                }
+            for (CertificateReference reference : certificateReferences(setting)) {
+                String wanted = reference.wanted();
                 Set<String> allowed = wanted.equals("trust-anchor") ? Set.of("TRUSTED_ROOT") : Set.of("PKCS12_IDENTITY", "SCEP_IDENTITY");
                 String takes = wanted.equals("trust-anchor") ? "a trusted root (TRUSTED_ROOT)" : "a client identity (PKCS12_IDENTITY or SCEP_IDENTITY)";
-                List<?> names = value instanceof List<?> list ? list : List.of(value);
-                for (Object name : names) {
-                    Set<String> kinds = kindsHere.get(String.valueOf(name));
+                for (String name : reference.names()) {
+                    Set<String> kinds = kindsHere.get(name);
                     if (kinds == null) {
                         if (kindsElsewhere == null) {
                             kindsElsewhere = certificateKinds(list().stream().filter(policy -> ownId.map(id -> !id.equals(policy.id())).orElse(true))
                                     .flatMap(policy -> policy.settings().stream()).toList());
                         }
-                        kinds = kindsElsewhere.get(String.valueOf(name));
+                        kinds = kindsElsewhere.get(name);
                     }
-                    String where = "settings[" + i + "] (" + setting.type() + ") /" + property.getKey() + ": ";
+                    String where = "settings[" + i + "] (" + setting.type() + ") /" + reference.property() + ": ";
                     if (kinds == null) {
                         problems.add(where + "no certificate setting is named \"" + name + "\" in this or any other policy");
                     } else if (kinds.stream().noneMatch(allowed::contains)) {
@@ -741,6 +761,31 @@ public final class PolicyService {
     }
 
     /** The kinds of the certificate settings among these, by name. */
+    /** A field of a setting that names certificate settings, of the kind its schema mark asks for. */
+    private record CertificateReference(String property, String wanted, List<String> names) {
+    }
+
+    /** The setting's fields marked {@code x-shepherd-certificate} in its type's schema, with the names they hold. */
+    private List<CertificateReference> certificateReferences(Setting setting) {
+        Optional<SettingType> type = types.get(setting.type());
+        if (type.isEmpty()) {
+            return List.of();
+        }
+        List<CertificateReference> references = new ArrayList<>();
+        Iterator<Map.Entry<String, JsonNode>> properties = type.get().schema().path("properties").fields();
+        while (properties.hasNext()) {
+            Map.Entry<String, JsonNode> property = properties.next();
+            String wanted = property.getValue().path("x-shepherd-certificate").asText("");
+            Object value = setting.value().get(property.getKey());
+            if (wanted.isEmpty() || value == null) {
+                continue;
+            }
+            List<?> names = value instanceof List<?> list ? list : List.of(value);
+            references.add(new CertificateReference(property.getKey(), wanted, names.stream().map(String::valueOf).toList()));
+        }
+        return references;
+    }
+
     private static Map<String, Set<String>> certificateKinds(List<Setting> settings) {
         Map<String, Set<String>> kinds = new HashMap<>();
         for (Setting setting : settings) {

@@ -240,6 +240,36 @@ class PolicyServiceTest {
     }
 
     @Test
+    void aNewCertificateUnderTheSameNameReinstallsTheNetworksThatCarryIt() {
+        DeviceId device = test.enrollId(Platform.IOS, "ROTATE");
+        Group group = staticGroup("Office", device);
+        String wifi = "{\"ssid\": \"Corp\", \"security\": \"WPA2_ENTERPRISE\", \"eapMethod\": \"PEAP\", "
+                + "\"serverCertificates\": [\"RADIUS CA\"], \"serverNames\": [\"radius.example.com\"]}";
+        Policy policy = policies.create(ADMIN, "Office", "", List.of(
+                setting("certificate", "{\"name\": \"RADIUS CA\", \"kind\": \"TRUSTED_ROOT\", \"data\": \"MIIBold\"}"),
+                setting("wifi", wifi),
+                setting("wifi", "{\"ssid\": \"Guest\", \"security\": \"NONE\"}")));
+        policies.assign(ADMIN, policy.id(), group.id(), 0);
+        policies.reconcilePending();
+        for (Command install : commands.take(device, 10)) {
+            commands.report(device, new CommandResult(install.id(), CommandState.ACKNOWLEDGED, Map.of(), Optional.empty()));
+        }
+        assertThat(states(device)).containsOnlyKeys("certificate/RADIUS CA", "wifi/Corp", "wifi/Guest")
+                .containsValues(SettingState.INSTALLED);
+
+        // The RADIUS server's CA is replaced; the Wi-Fi setting itself is unchanged.
+        policies.update(ADMIN, policy.id(), "Office", "", List.of(
+                setting("certificate", "{\"name\": \"RADIUS CA\", \"kind\": \"TRUSTED_ROOT\", \"data\": \"MIIBnew\"}"),
+                setting("wifi", wifi),
+                setting("wifi", "{\"ssid\": \"Guest\", \"security\": \"NONE\"}")), OptionalLong.empty());
+        policies.reconcilePending();
+
+        assertThat(commands.take(device, 10)).extracting(command -> command.parameters().get("settingKey"))
+                .as("the network that pins the CA goes again, the one that does not stays")
+                .containsExactlyInAnyOrder("certificate/RADIUS CA", "wifi/Corp");
+    }
+
+    @Test
     void aSettingThePlatformCannotApplyIsRecordedAsNotSupportedWithoutACommand() {
         policies.setPlatformSupport(platform -> Optional.of(Set.of("passcode")));
         DeviceId device = test.enrollId(Platform.CHROMEOS, "CHROME");
