@@ -38,6 +38,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -88,6 +89,10 @@ public final class CommandService {
     static final String CANCELLED = "CANCELLED";
     static final String EXPIRED = "EXPIRED";
     private static final String FROM = " FROM command c LEFT JOIN command_batch b ON b.id = c.batch_id";
+    /** Highest priority first, then oldest: ids are time-ordered, compared as the store compares their text. */
+    private static final Comparator<Offer> DELIVERY_ORDER = Comparator
+            .comparingInt((Offer offer) -> -offer.record().command().priority())
+            .thenComparing(offer -> offer.record().command().id().toString());
 
     /** Told, in the answering transaction, that a command reached a new state from a device's answer or a cancel. */
     @FunctionalInterface
@@ -901,42 +906,65 @@ public final class CommandService {
         }
         Instant now = clock.instant();
         materializeFor(tx, deviceId);
-        failUnanswered(tx, deviceId, now);
         // A retired or wiped device is handed the command that ends its management, and nothing else (endManagement).
         boolean ended = devices.status(tx, deviceId).map(status -> status == DeviceStatus.RETIRED
                 || status == DeviceStatus.WIPED).orElse(false);
-        List<CommandRecord> next = new ArrayList<>();
-        try (PreparedStatement select = tx.connection().prepareStatement("SELECT " + COLUMNS + FROM
-                + " WHERE c.device_id = ? AND c.state IN ('QUEUED', 'SENT') AND (c.expires_at IS NULL OR c.expires_at > ?)"
-                + (ended ? " AND c.ends_management = 1" : "") + " ORDER BY c.priority DESC, c.id FETCH FIRST " + max + " ROWS ONLY"
-                + dialect(tx).claimRows("c"))) {
-            select.setString(1, deviceId.toString());
-            select.setTimestamp(2, Timestamp.from(now));
-            try (ResultSet rows = select.executeQuery()) {
-                while (rows.next()) {
-                    next.add(recordOf(rows));
-                }
-            }
-        }
+        // Two probes of ix_command_next, each already in delivery order, merged here: a single query for both states
+        // would read and sort every queued row of the device, so each message would cost more the longer its queue.
+        List<Offer> sent = offersOf(tx, deviceId, "SENT", Optional.empty());
+        List<Offer> candidates = new ArrayList<>(failUnanswered(tx, deviceId, sent, now));
+        candidates.addAll(offersOf(tx, deviceId, "QUEUED", Optional.of(max)));
+        List<Offer> next = candidates.stream()
+                .filter(offer -> offer.record().command().expiresAt().map(expiry -> expiry.isAfter(now)).orElse(true))
+                .filter(offer -> !ended || offer.endsManagement())
+                .sorted(DELIVERY_ORDER).limit(max).toList();
         List<Command> handed = new ArrayList<>();
-        for (CommandRecord record : next) {
-            try (PreparedStatement update = tx.connection().prepareStatement(
-                    "UPDATE command SET state = 'SENT', sent_at = ?, attempts = attempts + 1, unanswered_offers = unanswered_offers + 1,"
-                            + " updated_at = ? WHERE id = ? AND state IN ('QUEUED', 'SENT')")) {
-                update.setTimestamp(1, Timestamp.from(now));
-                update.setTimestamp(2, Timestamp.from(now));
-                update.setString(3, record.command().id().toString());
+        for (Offer offer : next) {
+            Command command = offer.record().command();
+            boolean first = command.state() != CommandState.SENT;
+            try (PreparedStatement update = tx.connection().prepareStatement(first
+                    ? "UPDATE command SET state = 'SENT', sent_at = ?, attempts = attempts + 1, unanswered_offers = unanswered_offers + 1,"
+                            + " updated_at = ? WHERE id = ? AND state = 'QUEUED'"
+                    // Offered again: the state (in two indexes) is left as it is, so its index entries are not rewritten.
+                    : "UPDATE command SET sent_at = ?, attempts = attempts + 1, unanswered_offers = unanswered_offers + 1,"
+                            + " updated_at = ? WHERE id = ? AND state = 'SENT'")) {
+                Timestamp at = Timestamp.from(now);
+                update.setTimestamp(1, at);
+                update.setTimestamp(2, at);
+                update.setString(3, command.id().toString());
                 if (update.executeUpdate() == 1) {
-                    Command command = record.command();
                     handed.add(new Command(command.id(), command.deviceId(), command.type(), command.parameters(),
                             command.priority(), CommandState.SENT, command.createdAt(), command.expiresAt()));
-                    if (command.state() != CommandState.SENT) {
+                    if (first) {
                         recordStateEvent(tx, command.id(), deviceId, CommandState.SENT);
                     }
                 }
             }
         }
         return handed;
+    }
+
+    /** A command that may be handed out, with what deciding it takes beyond the command itself. */
+    private record Offer(CommandRecord record, boolean endsManagement, int unansweredOffers) {
+    }
+
+    /**
+     * The device's commands in one state, in delivery order, read along ix_command_next (no sort). On PostgreSQL the
+     * rows are claimed ({@link Dialect#claimRows}): one another node holds is skipped, never handed out twice.
+     */
+    private List<Offer> offersOf(Tx tx, DeviceId deviceId, String state, Optional<Integer> limit) throws SQLException {
+        List<Offer> offers = new ArrayList<>();
+        try (PreparedStatement select = tx.connection().prepareStatement("SELECT " + COLUMNS + ", c.ends_management, c.unanswered_offers"
+                + FROM + " WHERE c.device_id = ? AND c.state = '" + state + "' ORDER BY c.priority DESC, c.id"
+                + limit.map(rows -> " FETCH FIRST " + rows + " ROWS ONLY").orElse("") + dialect(tx).claimRows("c"))) {
+            select.setString(1, deviceId.toString());
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    offers.add(new Offer(recordOf(rows), rows.getInt(17) == 1, rows.getInt(18)));
+                }
+            }
+        }
+        return offers;
     }
 
     /** The store's engine, learnt from the first connection (every connection of the pool is to the same store). */
@@ -952,21 +980,19 @@ public final class CommandService {
     /**
      * Fails the device's commands handed out {@code maxAttempts} times without an answer: a command the device chokes
      * on, or its plugin cannot deliver, must not be offered forever, nor keep the commands behind it waiting.
+     *
+     * @param sent the device's commands handed out and not answered
+     * @return those of them that may be offered again
      */
-    private void failUnanswered(Tx tx, DeviceId deviceId, Instant now) throws SQLException {
-        List<UUID> unanswered = new ArrayList<>();
-        try (PreparedStatement select = tx.connection().prepareStatement(
-                "SELECT id FROM command WHERE device_id = ? AND state = 'SENT' AND unanswered_offers >= ?")) {
-            select.setString(1, deviceId.toString());
-            select.setInt(2, maxAttempts);
-            try (ResultSet rows = select.executeQuery()) {
-                while (rows.next()) {
-                    unanswered.add(UUID.fromString(rows.getString(1).trim()));
-                }
-            }
-        }
+    private List<Offer> failUnanswered(Tx tx, DeviceId deviceId, List<Offer> sent, Instant now) throws SQLException {
+        List<Offer> remaining = new ArrayList<>();
         String reason = "handed to the device " + maxAttempts + " times without an answer (commands.maxAttempts)";
-        for (UUID id : unanswered) {
+        for (Offer offer : sent) {
+            if (offer.unansweredOffers() < maxAttempts) {
+                remaining.add(offer);
+                continue;
+            }
+            UUID id = offer.record().command().id();
             try (PreparedStatement fail = tx.connection().prepareStatement("""
                     UPDATE command SET state = 'FAILED', error_reason = ?, completed_at = ?, updated_at = ? WHERE id = ? AND state = 'SENT'""")) {
                 fail.setString(1, reason);
@@ -983,6 +1009,7 @@ public final class CommandService {
                 listener.answered(tx, failed);
             }
         }
+        return remaining;
     }
 
     /**
