@@ -906,14 +906,17 @@ public final class CommandService {
         }
         Instant now = clock.instant();
         materializeFor(tx, deviceId);
-        // A retired or wiped device is handed the command that ends its management, and nothing else (endManagement).
-        boolean ended = devices.status(tx, deviceId).map(status -> status == DeviceStatus.RETIRED
-                || status == DeviceStatus.WIPED).orElse(false);
         // Two probes of ix_command_next, each already in delivery order, merged here: a single query for both states
         // would read and sort every queued row of the device, so each message would cost more the longer its queue.
         List<Offer> sent = offersOf(tx, deviceId, "SENT", Optional.empty());
         List<Offer> candidates = new ArrayList<>(failUnanswered(tx, deviceId, sent, now));
         candidates.addAll(offersOf(tx, deviceId, "QUEUED", Optional.of(max)));
+        if (candidates.isEmpty()) {
+            return List.of();
+        }
+        // A retired or wiped device is handed the command that ends its management, and nothing else (endManagement).
+        boolean ended = devices.status(tx, deviceId).map(status -> status == DeviceStatus.RETIRED
+                || status == DeviceStatus.WIPED).orElse(false);
         List<Offer> next = candidates.stream()
                 .filter(offer -> offer.record().command().expiresAt().map(expiry -> expiry.isAfter(now)).orElse(true))
                 .filter(offer -> !ended || offer.endsManagement())

@@ -5,3 +5,7 @@
 -- same equality lookups (device_id, state) and would otherwise cost a second index update per state change.
 DROP INDEX ix_command_queue;
 CREATE INDEX ix_command_next ON command (device_id, state, priority DESC, id);
+
+-- Nothing looks an event up by its id (a random UUID, unique without the store's help; readers page by seq), yet
+-- its unique index cost every event - two per command - an insert at a random place in a B-tree.
+ALTER TABLE event_log DROP CONSTRAINT uq_event_log_id;
