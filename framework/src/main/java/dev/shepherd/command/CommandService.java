@@ -84,6 +84,8 @@ public final class CommandService {
             c.id, c.device_id, c.command_type, COALESCE(c.parameters, b.parameters), c.priority, c.state, c.created_at,
             c.expires_at, c.batch_id, c.created_by, c.sent_at, c.completed_at, c.attempts, c.result, c.error_reason,
             c.updated_at""";
+    /** {@link #COLUMNS} from the command row alone: a fan-out's row leaves its parameters to the batch (NULL here). */
+    private static final String OWN_COLUMNS = COLUMNS.replace("COALESCE(c.parameters, b.parameters)", "c.parameters");
     static final String MATERIALIZING = "MATERIALIZING";
     static final String COMPLETE = "COMPLETE";
     static final String CANCELLED = "CANCELLED";
@@ -953,21 +955,43 @@ public final class CommandService {
 
     /**
      * The device's commands in one state, in delivery order, read along ix_command_next (no sort). On PostgreSQL the
-     * rows are claimed ({@link Dialect#claimRows}): one another node holds is skipped, never handed out twice.
+     * rows are claimed ({@link Dialect#claimRows}): one another node holds is skipped, never handed out twice. The
+     * command table is read alone: joined to command_batch for a fan-out's parameters, Derby gives up the index's
+     * order (a hash join, then a sort of every queued row), so those are read by the batch's key afterwards.
      */
     private List<Offer> offersOf(Tx tx, DeviceId deviceId, String state, Optional<Integer> limit) throws SQLException {
         List<Offer> offers = new ArrayList<>();
-        try (PreparedStatement select = tx.connection().prepareStatement("SELECT " + COLUMNS + ", c.ends_management, c.unanswered_offers"
-                + FROM + " WHERE c.device_id = ? AND c.state = '" + state + "' ORDER BY c.priority DESC, c.id"
-                + limit.map(rows -> " FETCH FIRST " + rows + " ROWS ONLY").orElse("") + dialect(tx).claimRows("c"))) {
+        try (PreparedStatement select = tx.connection().prepareStatement("SELECT " + OWN_COLUMNS
+                + ", c.ends_management, c.unanswered_offers, CASE WHEN c.parameters IS NULL THEN 1 ELSE 0 END FROM command c WHERE c.device_id = ? AND c.state = '" + state + "'"
+                + " ORDER BY c.priority DESC, c.id" + limit.map(rows -> " FETCH FIRST " + rows + " ROWS ONLY").orElse("")
+                + dialect(tx).claimRows("c"))) {
             select.setString(1, deviceId.toString());
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
-                    offers.add(new Offer(recordOf(rows), rows.getInt(17) == 1, rows.getInt(18)));
+                    CommandRecord record = recordOf(rows);
+                    if (rows.getInt(19) == 1 && record.batchId().isPresent()) {
+                        record = withBatchParameters(tx, record);
+                    }
+                    offers.add(new Offer(record, rows.getInt(17) == 1, rows.getInt(18)));
                 }
             }
         }
         return offers;
+    }
+
+    /** A fan-out's command, whose row leaves the parameters to its batch, with the batch's parameters. */
+    private CommandRecord withBatchParameters(Tx tx, CommandRecord record) throws SQLException {
+        String parameters;
+        try (PreparedStatement select = tx.connection().prepareStatement("SELECT parameters FROM command_batch WHERE id = ?")) {
+            select.setString(1, record.batchId().orElseThrow());
+            try (ResultSet rows = select.executeQuery()) {
+                parameters = rows.next() ? rows.getString(1) : null;
+            }
+        }
+        Command command = record.command();
+        return new CommandRecord(new Command(command.id(), command.deviceId(), command.type(), parse(parameters), command.priority(),
+                command.state(), command.createdAt(), command.expiresAt()), record.batchId(), record.createdBy(), record.sentAt(),
+                record.completedAt(), record.attempts(), record.result(), record.errorReason(), record.updatedAt());
     }
 
     /** The store's engine, learnt from the first connection (every connection of the pool is to the same store). */
