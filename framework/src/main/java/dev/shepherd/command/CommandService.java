@@ -38,6 +38,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -83,11 +84,17 @@ public final class CommandService {
             c.id, c.device_id, c.command_type, COALESCE(c.parameters, b.parameters), c.priority, c.state, c.created_at,
             c.expires_at, c.batch_id, c.created_by, c.sent_at, c.completed_at, c.attempts, c.result, c.error_reason,
             c.updated_at""";
+    /** {@link #COLUMNS} from the command row alone: a fan-out's row leaves its parameters to the batch (NULL here). */
+    private static final String OWN_COLUMNS = COLUMNS.replace("COALESCE(c.parameters, b.parameters)", "c.parameters");
     static final String MATERIALIZING = "MATERIALIZING";
     static final String COMPLETE = "COMPLETE";
     static final String CANCELLED = "CANCELLED";
     static final String EXPIRED = "EXPIRED";
     private static final String FROM = " FROM command c LEFT JOIN command_batch b ON b.id = c.batch_id";
+    /** Highest priority first, then oldest: ids are time-ordered, compared as the store compares their text. */
+    private static final Comparator<Offer> DELIVERY_ORDER = Comparator
+            .comparingInt((Offer offer) -> -offer.record().command().priority())
+            .thenComparing(offer -> offer.record().command().id().toString());
 
     /** Told, in the answering transaction, that a command reached a new state from a device's answer or a cancel. */
     @FunctionalInterface
@@ -901,42 +908,90 @@ public final class CommandService {
         }
         Instant now = clock.instant();
         materializeFor(tx, deviceId);
-        failUnanswered(tx, deviceId, now);
+        // Two probes of ix_command_next, each already in delivery order, merged here: a single query for both states
+        // would read and sort every queued row of the device, so each message would cost more the longer its queue.
+        List<Offer> sent = offersOf(tx, deviceId, "SENT", Optional.empty());
+        List<Offer> candidates = new ArrayList<>(failUnanswered(tx, deviceId, sent, now));
+        candidates.addAll(offersOf(tx, deviceId, "QUEUED", Optional.of(max)));
+        if (candidates.isEmpty()) {
+            return List.of();
+        }
         // A retired or wiped device is handed the command that ends its management, and nothing else (endManagement).
         boolean ended = devices.status(tx, deviceId).map(status -> status == DeviceStatus.RETIRED
                 || status == DeviceStatus.WIPED).orElse(false);
-        List<CommandRecord> next = new ArrayList<>();
-        try (PreparedStatement select = tx.connection().prepareStatement("SELECT " + COLUMNS + FROM
-                + " WHERE c.device_id = ? AND c.state IN ('QUEUED', 'SENT') AND (c.expires_at IS NULL OR c.expires_at > ?)"
-                + (ended ? " AND c.ends_management = 1" : "") + " ORDER BY c.priority DESC, c.id FETCH FIRST " + max + " ROWS ONLY"
-                + dialect(tx).claimRows("c"))) {
-            select.setString(1, deviceId.toString());
-            select.setTimestamp(2, Timestamp.from(now));
-            try (ResultSet rows = select.executeQuery()) {
-                while (rows.next()) {
-                    next.add(recordOf(rows));
-                }
-            }
-        }
+        List<Offer> next = candidates.stream()
+                .filter(offer -> offer.record().command().expiresAt().map(expiry -> expiry.isAfter(now)).orElse(true))
+                .filter(offer -> !ended || offer.endsManagement())
+                .sorted(DELIVERY_ORDER).limit(max).toList();
         List<Command> handed = new ArrayList<>();
-        for (CommandRecord record : next) {
-            try (PreparedStatement update = tx.connection().prepareStatement(
-                    "UPDATE command SET state = 'SENT', sent_at = ?, attempts = attempts + 1, unanswered_offers = unanswered_offers + 1,"
-                            + " updated_at = ? WHERE id = ? AND state IN ('QUEUED', 'SENT')")) {
-                update.setTimestamp(1, Timestamp.from(now));
-                update.setTimestamp(2, Timestamp.from(now));
-                update.setString(3, record.command().id().toString());
+        for (Offer offer : next) {
+            Command command = offer.record().command();
+            boolean first = command.state() != CommandState.SENT;
+            try (PreparedStatement update = tx.connection().prepareStatement(first
+                    ? "UPDATE command SET state = 'SENT', sent_at = ?, attempts = attempts + 1, unanswered_offers = unanswered_offers + 1,"
+                            + " updated_at = ? WHERE id = ? AND state = 'QUEUED'"
+                    // Offered again: the state (in two indexes) is left as it is, so its index entries are not rewritten.
+                    : "UPDATE command SET sent_at = ?, attempts = attempts + 1, unanswered_offers = unanswered_offers + 1,"
+                            + " updated_at = ? WHERE id = ? AND state = 'SENT'")) {
+                Timestamp at = Timestamp.from(now);
+                update.setTimestamp(1, at);
+                update.setTimestamp(2, at);
+                update.setString(3, command.id().toString());
                 if (update.executeUpdate() == 1) {
-                    Command command = record.command();
                     handed.add(new Command(command.id(), command.deviceId(), command.type(), command.parameters(),
                             command.priority(), CommandState.SENT, command.createdAt(), command.expiresAt()));
-                    if (command.state() != CommandState.SENT) {
+                    if (first) {
                         recordStateEvent(tx, command.id(), deviceId, CommandState.SENT);
                     }
                 }
             }
         }
         return handed;
+    }
+
+    /** A command that may be handed out, with what deciding it takes beyond the command itself. */
+    private record Offer(CommandRecord record, boolean endsManagement, int unansweredOffers) {
+    }
+
+    /**
+     * The device's commands in one state, in delivery order, read along ix_command_next (no sort). On PostgreSQL the
+     * rows are claimed ({@link Dialect#claimRows}): one another node holds is skipped, never handed out twice. The
+     * command table is read alone: joined to command_batch for a fan-out's parameters, Derby gives up the index's
+     * order (a hash join, then a sort of every queued row), so those are read by the batch's key afterwards.
+     */
+    private List<Offer> offersOf(Tx tx, DeviceId deviceId, String state, Optional<Integer> limit) throws SQLException {
+        List<Offer> offers = new ArrayList<>();
+        try (PreparedStatement select = tx.connection().prepareStatement("SELECT " + OWN_COLUMNS
+                + ", c.ends_management, c.unanswered_offers, CASE WHEN c.parameters IS NULL THEN 1 ELSE 0 END FROM command c WHERE c.device_id = ? AND c.state = '" + state + "'"
+                + " ORDER BY c.priority DESC, c.id" + limit.map(rows -> " FETCH FIRST " + rows + " ROWS ONLY").orElse("")
+                + dialect(tx).claimRows("c"))) {
+            select.setString(1, deviceId.toString());
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    CommandRecord record = recordOf(rows);
+                    if (rows.getInt(19) == 1 && record.batchId().isPresent()) {
+                        record = withBatchParameters(tx, record);
+                    }
+                    offers.add(new Offer(record, rows.getInt(17) == 1, rows.getInt(18)));
+                }
+            }
+        }
+        return offers;
+    }
+
+    /** A fan-out's command, whose row leaves the parameters to its batch, with the batch's parameters. */
+    private CommandRecord withBatchParameters(Tx tx, CommandRecord record) throws SQLException {
+        String parameters;
+        try (PreparedStatement select = tx.connection().prepareStatement("SELECT parameters FROM command_batch WHERE id = ?")) {
+            select.setString(1, record.batchId().orElseThrow());
+            try (ResultSet rows = select.executeQuery()) {
+                parameters = rows.next() ? rows.getString(1) : null;
+            }
+        }
+        Command command = record.command();
+        return new CommandRecord(new Command(command.id(), command.deviceId(), command.type(), parse(parameters), command.priority(),
+                command.state(), command.createdAt(), command.expiresAt()), record.batchId(), record.createdBy(), record.sentAt(),
+                record.completedAt(), record.attempts(), record.result(), record.errorReason(), record.updatedAt());
     }
 
     /** The store's engine, learnt from the first connection (every connection of the pool is to the same store). */
@@ -952,21 +1007,19 @@ public final class CommandService {
     /**
      * Fails the device's commands handed out {@code maxAttempts} times without an answer: a command the device chokes
      * on, or its plugin cannot deliver, must not be offered forever, nor keep the commands behind it waiting.
+     *
+     * @param sent the device's commands handed out and not answered
+     * @return those of them that may be offered again
      */
-    private void failUnanswered(Tx tx, DeviceId deviceId, Instant now) throws SQLException {
-        List<UUID> unanswered = new ArrayList<>();
-        try (PreparedStatement select = tx.connection().prepareStatement(
-                "SELECT id FROM command WHERE device_id = ? AND state = 'SENT' AND unanswered_offers >= ?")) {
-            select.setString(1, deviceId.toString());
-            select.setInt(2, maxAttempts);
-            try (ResultSet rows = select.executeQuery()) {
-                while (rows.next()) {
-                    unanswered.add(UUID.fromString(rows.getString(1).trim()));
-                }
-            }
-        }
+    private List<Offer> failUnanswered(Tx tx, DeviceId deviceId, List<Offer> sent, Instant now) throws SQLException {
+        List<Offer> remaining = new ArrayList<>();
         String reason = "handed to the device " + maxAttempts + " times without an answer (commands.maxAttempts)";
-        for (UUID id : unanswered) {
+        for (Offer offer : sent) {
+            if (offer.unansweredOffers() < maxAttempts) {
+                remaining.add(offer);
+                continue;
+            }
+            UUID id = offer.record().command().id();
             try (PreparedStatement fail = tx.connection().prepareStatement("""
                     UPDATE command SET state = 'FAILED', error_reason = ?, completed_at = ?, updated_at = ? WHERE id = ? AND state = 'SENT'""")) {
                 fail.setString(1, reason);
@@ -983,6 +1036,7 @@ public final class CommandService {
                 listener.answered(tx, failed);
             }
         }
+        return remaining;
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.shepherd.command;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.command.Command;
 import dev.shepherd.api.command.CommandResult;
 import dev.shepherd.api.command.CommandState;
@@ -8,6 +10,7 @@ import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.event.EventTypes;
 import dev.shepherd.audit.AuditEntry;
 import dev.shepherd.audit.AuditFilter;
 import dev.shepherd.storage.Dialect;
@@ -20,9 +23,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -124,6 +131,51 @@ class CommandServiceTest {
         UUID urgent = commands.issue(ADMIN, device, new CommandRequest(CommandType.LOCK, Map.of(), 50, Optional.empty())).command().id();
 
         assertThat(commands.take(device, 10)).extracting(Command::id).containsExactly(urgent, first, second);
+    }
+
+    @Test
+    void commandsHandedOutButUnansweredAndQueuedOnesAreHandedOutTogetherInPriorityThenQueueOrder() throws Exception {
+        DeviceId device = test.enrollId(Platform.IOS, "A");
+        UUID deferred = commands.issue(ADMIN, device, new CommandRequest(CommandType.OS_UPDATE, Map.of(), 90, Optional.empty())).command().id();
+        UUID unanswered = commands.issue(ADMIN, device, CommandRequest.of(CommandType.REFRESH_INVENTORY)).command().id();
+        assertThat(commands.take(device, 1)).extracting(Command::id).containsExactly(deferred);
+        commands.report(device, new CommandResult(deferred, CommandState.NOT_NOW, Map.of(), Optional.empty()));
+        assertThat(commands.take(device, 1)).extracting(Command::id).containsExactly(unanswered);
+        UUID queued = commands.issue(ADMIN, device, CommandRequest.of(CommandType.LOCATE)).command().id();
+        UUID urgent = commands.issue(ADMIN, device, new CommandRequest(CommandType.LOCK, Map.of(), 50, Optional.empty())).command().id();
+        UUID expiring = commands.issue(ADMIN, device, new CommandRequest(CommandType.RESTART, Map.of(), 60, Optional.of(Duration.ofMinutes(1))))
+                .command().id();
+        UUID last = commands.issue(ADMIN, device, CommandRequest.of(CommandType.REFRESH_INVENTORY)).command().id();
+        clock.advance(Duration.ofMinutes(2));
+
+        // The limit applies to both states together: the unanswered command keeps its place before younger ones.
+        assertThat(commands.take(device, 2)).extracting(Command::id).containsExactly(urgent, unanswered);
+        assertThat(commands.take(device, 10)).extracting(Command::id).containsExactly(urgent, unanswered, queued, last);
+
+        assertThat(commands.get(deferred).orElseThrow().command().state()).isEqualTo(CommandState.NOT_NOW);
+        assertThat(commands.get(expiring).orElseThrow().command().state()).isEqualTo(CommandState.QUEUED);
+        assertThat(commands.get(urgent).orElseThrow().attempts()).isEqualTo(2);
+        // Webhooks hear of each command being sent once, however often it is handed out again.
+        assertThat(sentEvents()).containsEntry(urgent.toString(), 1).containsEntry(unanswered.toString(), 1)
+                .containsEntry(queued.toString(), 1).containsEntry(last.toString(), 1).doesNotContainKey(expiring.toString());
+    }
+
+    /** How many {@code command.state_changed} events with state SENT each command has. */
+    private Map<String, Integer> sentEvents() throws Exception {
+        Map<String, Integer> counts = new HashMap<>();
+        try (Connection connection = test.kernel().transactions().dataSource().getConnection();
+             PreparedStatement select = connection.prepareStatement("SELECT data FROM event_log WHERE event_type = ?")) {
+            select.setString(1, EventTypes.COMMAND_STATE_CHANGED);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    JsonNode data = new ObjectMapper().readTree(rows.getString(1));
+                    if (data.path("state").asText().equals("SENT")) {
+                        counts.merge(data.path("commandId").asText(), 1, Integer::sum);
+                    }
+                }
+            }
+        }
+        return counts;
     }
 
     @Test
