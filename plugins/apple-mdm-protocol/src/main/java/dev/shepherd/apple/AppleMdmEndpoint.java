@@ -88,6 +88,8 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
     private final AppleCommandTranslator translator;
     private final FileVaultEscrow escrow;
     private final MdmSignature signatures = new MdmSignature();
+    /** About as many parsers as messages are read at once. */
+    private final Plists.Reader plists = new Plists.Reader(16);
 
     /**
      * @param config the plugin settings; {@code passcodeDelivery} chooses how passcodes are delivered ({@link SettingDelivery}),
@@ -138,7 +140,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         }
         NSDictionary message;
         try {
-            message = Plists.dictionary(body);
+            message = plists.dictionary(body);
         } catch (PlistException e) {
             return DeviceResponse.problem(400, "Malformed MDM message", e.getMessage());
         }

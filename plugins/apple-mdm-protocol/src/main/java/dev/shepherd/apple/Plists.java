@@ -24,6 +24,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 
 /**
  * Reads and writes the XML property lists of Apple's MDM protocol. Input from devices is bounded before anything
@@ -43,6 +45,8 @@ public final class Plists {
 
     private static final SAXParserFactory PARSERS = parsers();
     private static final String NOT_A_PLIST = "not a valid XML property list";
+    /** Stands in for a document between reads: handles nothing and holds nothing. */
+    private static final DefaultHandler2 NO_DOCUMENT = new DefaultHandler2();
 
     private Plists() {
     }
@@ -64,47 +68,105 @@ public final class Plists {
     }
 
     /**
+     * Reads one document with a parser of its own; {@link Reader} keeps parsers for reuse.
+     *
      * @throws PlistException with a message fit for the device's 400 answer
      */
     public static NSDictionary dictionary(byte[] xml) {
-        if (xml.length == 0) {
-            throw new PlistException("the body is empty");
-        }
-        if (xml.length > MAX_BYTES) {
-            throw new PlistException("the plist is larger than " + MAX_BYTES + " bytes");
-        }
-        NSObject parsed = parse(xml);
-        if (!(parsed instanceof NSDictionary dictionary)) {
-            throw new PlistException("the property list is not a dictionary");
-        }
-        return dictionary;
+        return new Reader(0).dictionary(xml);
     }
 
     /**
-     * Builds the property list's objects as the parser reads the XML, without recursion, refusing declarations and
-     * counting depth and elements as it goes; the objects are those dd-plist's XML parser would build from the same
-     * document, with no DOM in between.
+     * Reads documents with parsers kept for reuse: creating the JDK's XML parser costs about as much as reading a
+     * device's message with it. Safe for concurrent use; a parser serves one document at a time. A parser is reused
+     * only after reading a small document through (it remembers every element name it has read, so neither a failed
+     * read nor a large or odd document leaves it holding more than a little), and retired after
+     * {@link #USES_PER_PARSER} documents.
      */
-    private static NSObject parse(byte[] xml) {
-        PlistBuilder builder = new PlistBuilder();
-        try {
-            XMLReader reader;
-            synchronized (PARSERS) {
-                reader = PARSERS.newSAXParser().getXMLReader();
-            }
-            reader.setContentHandler(builder);
-            reader.setErrorHandler(builder);
-            reader.setDTDHandler(builder);
-            reader.setEntityResolver(builder);
-            reader.setProperty("http://xml.org/sax/properties/lexical-handler", builder);
-            reader.setProperty("http://xml.org/sax/properties/declaration-handler", builder);
-            reader.parse(new InputSource(new ByteArrayInputStream(xml)));
-        } catch (SAXException | IOException | ParserConfigurationException | RuntimeException e) {
-            // The parser may wrap what the handler threw; the handler's own reason is what the device is told.
-            // The JDK's parser reports some broken encodings with runtime exceptions of its own.
-            throw new PlistException(builder.refusal != null ? builder.refusal : NOT_A_PLIST);
+    public static final class Reader {
+
+        /** Parsers retire after this many documents, so what they remember stays small. */
+        static final int USES_PER_PARSER = 64;
+        /** A parser is reused only after documents of at most this many elements. */
+        static final int MAX_ELEMENTS_TO_REUSE = 256;
+
+        private final BlockingQueue<Parser> idle;
+
+        /** @param keptParsers how many idle parsers are kept; more readers than this at once create their own */
+        public Reader(int keptParsers) {
+            this.idle = new ArrayBlockingQueue<>(Math.max(1, keptParsers));
         }
-        return builder.result();
+
+        /**
+         * @throws PlistException with a message fit for the device's 400 answer
+         */
+        public NSDictionary dictionary(byte[] xml) {
+            if (xml.length == 0) {
+                throw new PlistException("the body is empty");
+            }
+            if (xml.length > MAX_BYTES) {
+                throw new PlistException("the plist is larger than " + MAX_BYTES + " bytes");
+            }
+            NSObject parsed = parse(xml);
+            if (!(parsed instanceof NSDictionary dictionary)) {
+                throw new PlistException("the property list is not a dictionary");
+            }
+            return dictionary;
+        }
+
+        /**
+         * Builds the property list's objects as the parser reads the XML, without recursion, refusing declarations and
+         * counting depth and elements as it goes; the objects are those dd-plist's XML parser would build from the same
+         * document, with no DOM in between.
+         */
+        private NSObject parse(byte[] xml) {
+            PlistBuilder builder = new PlistBuilder();
+            try {
+                Parser parser = idle.poll();
+                if (parser == null) {
+                    synchronized (PARSERS) {
+                        parser = new Parser(PARSERS.newSAXParser().getXMLReader());
+                    }
+                }
+                XMLReader reader = parser.reader();
+                reader.setContentHandler(builder);
+                reader.setErrorHandler(builder);
+                reader.setDTDHandler(builder);
+                reader.setEntityResolver(builder);
+                reader.setProperty("http://xml.org/sax/properties/lexical-handler", builder);
+                reader.setProperty("http://xml.org/sax/properties/declaration-handler", builder);
+                reader.parse(new InputSource(new ByteArrayInputStream(xml)));
+                if (builder.elements <= MAX_ELEMENTS_TO_REUSE && ++parser.uses < USES_PER_PARSER) {
+                    // The parser lets go of this document's objects; the next parse resets it.
+                    reader.setContentHandler(NO_DOCUMENT);
+                    reader.setErrorHandler(NO_DOCUMENT);
+                    reader.setDTDHandler(NO_DOCUMENT);
+                    reader.setEntityResolver(NO_DOCUMENT);
+                    reader.setProperty("http://xml.org/sax/properties/lexical-handler", NO_DOCUMENT);
+                    reader.setProperty("http://xml.org/sax/properties/declaration-handler", NO_DOCUMENT);
+                    idle.offer(parser);
+                }
+            } catch (SAXException | IOException | ParserConfigurationException | RuntimeException e) {
+                // The parser may wrap what the handler threw; the handler's own reason is what the device is told.
+                // The JDK's parser reports some broken encodings with runtime exceptions of its own.
+                throw new PlistException(builder.refusal != null ? builder.refusal : NOT_A_PLIST);
+            }
+            return builder.result();
+        }
+
+        /** A parser and how many documents it has read. */
+        private static final class Parser {
+            private final XMLReader reader;
+            private int uses;
+
+            Parser(XMLReader reader) {
+                this.reader = reader;
+            }
+
+            XMLReader reader() {
+                return reader;
+            }
+        }
     }
 
     public static byte[] xml(NSDictionary dictionary) {

@@ -122,4 +122,25 @@ class PlistsTest {
                     .hasMessage(expected == null ? "not a valid XML property list" : "the property list is not a dictionary");
         }
     }
+
+    /** A reader's parsers serve one document after another; what one document was or how it failed never shows in the next. */
+    @Test
+    void aReaderReusingItsParsersReadsEachDocumentOnItsOwn() {
+        Plists.Reader reader = new Plists.Reader(1);
+        byte[] deep = (HEAD.formatted("UTF-8") + "<plist version=\"1.0\"><dict><key>A</key>" + "<array>".repeat(Plists.MAX_DEPTH)
+                + "</array>".repeat(Plists.MAX_DEPTH) + "</dict></plist>").getBytes(StandardCharsets.UTF_8);
+        byte[] entity = (HEAD.formatted("UTF-8").replace("\">\n", "\" [<!ENTITY e \"x\">]>\n") + AUTHENTICATE).getBytes(StandardCharsets.UTF_8);
+        for (int round = 0; round < Plists.Reader.USES_PER_PARSER * 2; round++) {
+            String udid = "UDID-" + round;
+            byte[] message = (HEAD.formatted("UTF-8") + AUTHENTICATE.replace("00008110-000A1C2E3E8A801E", udid)).getBytes(StandardCharsets.UTF_8);
+
+            assertThat(CheckIn.parse(reader.dictionary(message)).sender().id()).isEqualTo(udid);
+            assertThatThrownBy(() -> reader.dictionary(deep)).isInstanceOf(PlistException.class)
+                    .hasMessage("the plist is nested deeper than " + Plists.MAX_DEPTH + " elements");
+            assertThatThrownBy(() -> reader.dictionary(entity)).isInstanceOf(PlistException.class)
+                    .hasMessage("entity declarations are not allowed");
+            assertThatThrownBy(() -> reader.dictionary("<plist><dict><key>A</key>".getBytes(StandardCharsets.UTF_8)))
+                    .isInstanceOf(PlistException.class).hasMessage("not a valid XML property list");
+        }
+    }
 }
