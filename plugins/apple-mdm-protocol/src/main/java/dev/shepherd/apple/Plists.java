@@ -129,21 +129,11 @@ public final class Plists {
                     }
                 }
                 XMLReader reader = parser.reader();
-                reader.setContentHandler(builder);
-                reader.setErrorHandler(builder);
-                reader.setDTDHandler(builder);
-                reader.setEntityResolver(builder);
-                reader.setProperty("http://xml.org/sax/properties/lexical-handler", builder);
-                reader.setProperty("http://xml.org/sax/properties/declaration-handler", builder);
+                handleWith(reader, builder);
                 reader.parse(new InputSource(new ByteArrayInputStream(xml)));
                 if (builder.elements <= MAX_ELEMENTS_TO_REUSE && ++parser.uses < USES_PER_PARSER) {
                     // The parser lets go of this document's objects; the next parse resets it.
-                    reader.setContentHandler(NO_DOCUMENT);
-                    reader.setErrorHandler(NO_DOCUMENT);
-                    reader.setDTDHandler(NO_DOCUMENT);
-                    reader.setEntityResolver(NO_DOCUMENT);
-                    reader.setProperty("http://xml.org/sax/properties/lexical-handler", NO_DOCUMENT);
-                    reader.setProperty("http://xml.org/sax/properties/declaration-handler", NO_DOCUMENT);
+                    handleWith(reader, NO_DOCUMENT);
                     idle.offer(parser);
                 }
             } catch (SAXException | IOException | ParserConfigurationException | RuntimeException e) {
@@ -152,6 +142,16 @@ public final class Plists {
                 throw new PlistException(builder.refusal != null ? builder.refusal : NOT_A_PLIST);
             }
             return builder.result();
+        }
+
+        /** Every event of the reader's next document goes to the handler. */
+        private static void handleWith(XMLReader reader, DefaultHandler2 handler) throws SAXException {
+            reader.setContentHandler(handler);
+            reader.setErrorHandler(handler);
+            reader.setDTDHandler(handler);
+            reader.setEntityResolver(handler);
+            reader.setProperty("http://xml.org/sax/properties/lexical-handler", handler);
+            reader.setProperty("http://xml.org/sax/properties/declaration-handler", handler);
         }
 
         /** A parser and how many documents it has read. */
