@@ -174,7 +174,11 @@ public final class AppleCommandTranslator {
         if (userEnrolled && !AppleCommands.allowedInUserEnrollment(plist, os)) {
             return Optional.of(command.type() + " is not allowed on a user-enrolled (personal) device");
         }
-        if (os != SettingProfiles.Os.IOS || !knownUnsupervised(deviceKey)) {
+        // The device's supervision is read only for a command that can need it (one plugin storage read less per
+        // command otherwise).
+        boolean maySupervise = AppleSchema.supervisedCommands().contains(requestType) || requestType.equals("Settings")
+                || requestType.equals("InstallProfile");
+        if (os != SettingProfiles.Os.IOS || !maySupervise || !knownUnsupervised(deviceKey)) {
             return Optional.empty();
         }
         List<String> supervisedOnly = new ArrayList<>();

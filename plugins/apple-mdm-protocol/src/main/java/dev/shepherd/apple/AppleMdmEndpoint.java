@@ -87,6 +87,9 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
     private final Clock clock;
     private final AppleCommandTranslator translator;
     private final FileVaultEscrow escrow;
+    private final MdmSignature signatures = new MdmSignature();
+    /** About as many parsers as messages are read at once. */
+    private final Plists.Reader plists = new Plists.Reader(16);
 
     /**
      * @param config the plugin settings; {@code passcodeDelivery} chooses how passcodes are delivered ({@link SettingDelivery}),
@@ -127,7 +130,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         }
         byte[] body = request.body();
         Optional<X509Certificate> identity = request.clientCertificates().stream().findFirst()
-                .or(() -> request.header("Mdm-Signature").flatMap(signature -> MdmSignature.verify(signature, body)));
+                .or(() -> request.header("Mdm-Signature").flatMap(signature -> signatures.verify(signature, body)));
         if (identity.isEmpty()) {
             return DeviceResponse.text(401, "no device identity: present the identity certificate or a valid Mdm-Signature");
         }
@@ -137,7 +140,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         }
         NSDictionary message;
         try {
-            message = Plists.dictionary(body);
+            message = plists.dictionary(body);
         } catch (PlistException e) {
             return DeviceResponse.problem(400, "Malformed MDM message", e.getMessage());
         }

@@ -22,10 +22,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 class MdmSignatureFuzzTest {
 
     private static final byte[] IDLE_REPORT = idleReport();
+    private final MdmSignature signatures = new MdmSignature();
 
     @FuzzTest(maxDuration = "5m")
     void signatures(byte[] signature) {
-        Optional<X509Certificate> signer = MdmSignature.verify(Base64.getEncoder().encodeToString(signature), IDLE_REPORT);
+        Optional<X509Certificate> signer = signatures.verify(Base64.getEncoder().encodeToString(signature), IDLE_REPORT);
         signer.ifPresent(certificate -> assertThat(certificate.getPublicKey()).isNotNull());
     }
 

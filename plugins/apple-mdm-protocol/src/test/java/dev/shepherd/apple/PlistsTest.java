@@ -1,8 +1,12 @@
 package dev.shepherd.apple;
 
 import com.dd.plist.NSDictionary;
+import com.dd.plist.NSObject;
+import com.dd.plist.XMLPropertyListParser;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -62,5 +66,81 @@ class PlistsTest {
                 .isInstanceOf(PlistException.class).hasMessage("not a valid XML property list");
         assertThatThrownBy(() -> Plists.dictionary((HEAD.formatted("UTF-8") + "<plist version=\"1.0\"><array/></plist>").getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(PlistException.class).hasMessage("the property list is not a dictionary");
+    }
+
+    /**
+     * Plists builds the objects while it reads, with no DOM; what it builds is what dd-plist's own XML parser builds
+     * from the same document, real messages and odd shapes alike, and what dd-plist cannot read it refuses.
+     */
+    @Test
+    void readsEveryDocumentExactlyAsDdPlistDoes() throws IOException {
+        List<String> bodies = List.of(
+                "<dict><key>A</key><string>x</string><key>A</key><integer>2</integer></dict>",
+                "<dict><key>A</key></dict>",
+                "<dict><string>not a key element</string><string>v</string><dict>\n<x/>tail</dict><true/></dict>",
+                "<dict><key>K<!-- a comment -->ey</key><string>a<![CDATA[<b>]]>c</string><key>L</key><string>first<x/>second</string></dict>",
+                "<dict><key>K</key><string><x/>after</string><key>M</key><string>   </string><key>N</key><string/></dict>",
+                "<dict><key>I</key><integer>-42</integer><key>R</key><real>0.83</real><key>T</key><true>ignored</true><key>F</key><false/></dict>",
+                "<dict><key>D</key><data>AAEC\nAw==</data><key>T</key><date>2026-12-03T20:50:00Z</date></dict>",
+                "<dict><key>A</key><array><string>1</string><dict/><array><integer>3</integer></array><unknown/></array></dict>",
+                "<dict><key>U</key><unknown>x</unknown><key>V</key><string>v</string></dict>",
+                "<dict><key>I</key><integer>twelve</integer></dict>",
+                "<dict><key>D</key><date>yesterday</date></dict>",
+                "<dict><key>D</key><data>%%%</data></dict>",
+                "<dict/><dict/>",
+                "",
+                "<array/>",
+                "<string>alone</string>");
+        for (String body : bodies) {
+            assertReadAsDdPlistDoes((HEAD.formatted("UTF-8") + "<plist version=\"1.0\">" + body + "</plist>").getBytes(StandardCharsets.UTF_8));
+        }
+        // dd-plist would take a bare dict under a plist document type; Apple's messages always have the plist element.
+        assertThatThrownBy(() -> Plists.dictionary((HEAD.formatted("UTF-8") + "<dict><key>A</key><string>v</string></dict>")
+                .getBytes(StandardCharsets.UTF_8))).isInstanceOf(PlistException.class).hasMessage("not a valid XML property list");
+        for (String message : List.of("authenticate.plist", "authenticate-utf16.plist", "checkout.plist", "dates.plist",
+                "declarative-management.plist", "device-information.plist", "error-chain.plist", "idle.plist",
+                "installed-applications.plist", "security-info.plist", "token-update.plist",
+                "user-channel-token-update.plist", "user-enrollment-authenticate.plist")) {
+            try (InputStream in = PlistsTest.class.getResourceAsStream("PlistsFuzzTestInputs/deviceMessages/" + message)) {
+                assertReadAsDdPlistDoes(in.readAllBytes());
+            }
+        }
+    }
+
+    private static void assertReadAsDdPlistDoes(byte[] document) {
+        NSObject expected;
+        try {
+            expected = XMLPropertyListParser.parse(document);
+        } catch (Exception unreadable) {
+            expected = null;
+        }
+        String text = new String(document, StandardCharsets.UTF_8);
+        if (expected instanceof NSDictionary) {
+            assertThat((Object) Plists.dictionary(document)).as(text).isEqualTo(expected);
+        } else {
+            assertThatThrownBy(() -> Plists.dictionary(document)).as(text).isInstanceOf(PlistException.class)
+                    .hasMessage(expected == null ? "not a valid XML property list" : "the property list is not a dictionary");
+        }
+    }
+
+    /** A reader's parsers serve one document after another; what one document was or how it failed never shows in the next. */
+    @Test
+    void aReaderReusingItsParsersReadsEachDocumentOnItsOwn() {
+        Plists.Reader reader = new Plists.Reader(1);
+        byte[] deep = (HEAD.formatted("UTF-8") + "<plist version=\"1.0\"><dict><key>A</key>" + "<array>".repeat(Plists.MAX_DEPTH)
+                + "</array>".repeat(Plists.MAX_DEPTH) + "</dict></plist>").getBytes(StandardCharsets.UTF_8);
+        byte[] entity = (HEAD.formatted("UTF-8").replace("\">\n", "\" [<!ENTITY e \"x\">]>\n") + AUTHENTICATE).getBytes(StandardCharsets.UTF_8);
+        for (int round = 0; round < Plists.Reader.USES_PER_PARSER * 2; round++) {
+            String udid = "UDID-" + round;
+            byte[] message = (HEAD.formatted("UTF-8") + AUTHENTICATE.replace("00008110-000A1C2E3E8A801E", udid)).getBytes(StandardCharsets.UTF_8);
+
+            assertThat(CheckIn.parse(reader.dictionary(message)).sender().id()).isEqualTo(udid);
+            assertThatThrownBy(() -> reader.dictionary(deep)).isInstanceOf(PlistException.class)
+                    .hasMessage("the plist is nested deeper than " + Plists.MAX_DEPTH + " elements");
+            assertThatThrownBy(() -> reader.dictionary(entity)).isInstanceOf(PlistException.class)
+                    .hasMessage("entity declarations are not allowed");
+            assertThatThrownBy(() -> reader.dictionary("<plist><dict><key>A</key>".getBytes(StandardCharsets.UTF_8)))
+                    .isInstanceOf(PlistException.class).hasMessage("not a valid XML property list");
+        }
     }
 }
