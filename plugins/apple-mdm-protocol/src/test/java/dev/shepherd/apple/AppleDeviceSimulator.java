@@ -363,6 +363,14 @@ public final class AppleDeviceSimulator {
      * Talks to the server over the other device's HTTP client (it must trust the same server), so many simulated
      * devices share a few connections, as a load generator's lightweight devices do.
      */
+    /**
+     * Sends its messages to another server from now on, at the installed profile's paths: as a device that a load
+     * balancer hands to another node of a cluster (which must present the same TLS identity).
+     */
+    public void speakTo(URI otherServer) {
+        this.server = requireNonNull(otherServer, "otherServer is null");
+    }
+
     public void shareConnectionsWith(AppleDeviceSimulator other) {
         this.http = other.http;
     }

@@ -105,17 +105,24 @@ class AppleLoopBenchmarkIT {
             BenchmarkSupport.installation(installation, TOPIC, apns);
             List<ServerProcess> servers = new ArrayList<>();
             try {
-                servers.add(ServerProcess.over(installation, nodeEnvironment(Map.of(), "node-a"), jvmOptions).start(Duration.ofMinutes(2)));
+                List<URI> deviceAddresses = new ArrayList<>();
+                Map<String, String> nodeA = nodeEnvironment(Map.of(), "node-a");
+                servers.add(ServerProcess.over(installation, nodeA, jvmOptions).start(Duration.ofMinutes(2)));
+                deviceAddresses.add(httpsAddress(nodeA));
                 if (nodeCount == 2) {
+                    // Node b shares node a's secrets key and, as nodes behind one name do, its TLS identity.
                     Path second = home.resolve("server-b");
                     BenchmarkSupport.installation(second, TOPIC, apns);
-                    Files.createDirectories(second.resolve("data/keys"));
-                    Files.copy(installation.resolve("data/keys/secrets.key"), second.resolve("data/keys/secrets.key"),
-                            StandardCopyOption.COPY_ATTRIBUTES);
-                    servers.add(ServerProcess.over(second, nodeEnvironment(TestStore.environment(installation), "node-b"), jvmOptions)
-                            .start(Duration.ofMinutes(2)));
+                    for (String file : List.of("keys/secrets.key", "tls/server.p12", "tls/server.p12.password")) {
+                        Files.createDirectories(second.resolve("data").resolve(file).getParent());
+                        Files.copy(installation.resolve("data").resolve(file), second.resolve("data").resolve(file),
+                                StandardCopyOption.COPY_ATTRIBUTES);
+                    }
+                    Map<String, String> nodeB = nodeEnvironment(TestStore.environment(installation), "node-b");
+                    servers.add(ServerProcess.over(second, nodeB, jvmOptions).start(Duration.ofMinutes(2)));
+                    deviceAddresses.add(httpsAddress(nodeB));
                 }
-                measure(servers, devices, commandsPerDevice, threads, warmupRounds, kill, flightRecording);
+                measure(servers, deviceAddresses, devices, commandsPerDevice, threads, warmupRounds, kill, flightRecording);
             } finally {
                 for (ServerProcess server : servers) {
                     server.close();
@@ -132,7 +139,12 @@ class AppleLoopBenchmarkIT {
         return environment;
     }
 
-    private void measure(List<ServerProcess> servers, int devices, int commandsPerDevice, int threads, int warmupRounds, boolean kill,
+    /** Where devices reach a node: its HTTPS port, under the name its TLS certificate is for. */
+    private static URI httpsAddress(Map<String, String> environment) {
+        return URI.create("https://localhost:" + environment.get("SHEPHERD_HTTPS_PORT") + "/");
+    }
+
+    private void measure(List<ServerProcess> servers, List<URI> deviceAddresses, int devices, int commandsPerDevice, int threads, int warmupRounds, boolean kill,
                          Optional<String> flightRecording) throws Exception {
         ServerProcess server = servers.get(0);
         Admin admin = new Admin(server);
@@ -146,7 +158,7 @@ class AppleLoopBenchmarkIT {
                 .path("enrollmentUrl").asText());
 
         ExecutorService pool = Executors.newFixedThreadPool(threads);
-        List<AppleDeviceSimulator> fleet = enroll(pool, servers, link, devices);
+        List<AppleDeviceSimulator> fleet = enroll(pool, deviceAddresses, link, devices);
 
         // Warm-up, not measured: the server's JIT compiles the loop, its caches and the store's pages fill.
         for (int round = 0; round < warmupRounds; round++) {
@@ -280,15 +292,16 @@ class AppleLoopBenchmarkIT {
     }
 
     /** Enrolls the devices through node a's link; device {@code i} then speaks to node {@code i % nodes}. */
-    private static List<AppleDeviceSimulator> enroll(ExecutorService pool, List<ServerProcess> servers, URI link, int devices) throws Exception {
+    private static List<AppleDeviceSimulator> enroll(ExecutorService pool, List<URI> nodes, URI link, int devices) throws Exception {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
         generator.initialize(2048);
         KeyPair shared = generator.generateKeyPair();
-        AppleDeviceSimulator first = enrolled(servers.get(0), link, shared, 0, Optional.empty());
+        AppleDeviceSimulator first = enrolled(Optional.empty(), link, shared, 0, Optional.empty());
         List<Future<AppleDeviceSimulator>> enrolling = new ArrayList<>();
         for (int i = 1; i < devices; i++) {
             int index = i;
-            enrolling.add(pool.submit(() -> enrolled(servers.get(index % servers.size()), link, shared, index, Optional.of(first))));
+            Optional<URI> otherNode = index % nodes.size() == 0 ? Optional.empty() : Optional.of(nodes.get(index % nodes.size()));
+            enrolling.add(pool.submit(() -> enrolled(otherNode, link, shared, index, Optional.of(first))));
         }
         List<AppleDeviceSimulator> fleet = new ArrayList<>(List.of(first));
         for (Future<AppleDeviceSimulator> device : enrolling) {
@@ -297,16 +310,18 @@ class AppleLoopBenchmarkIT {
         return fleet;
     }
 
-    private static AppleDeviceSimulator enrolled(ServerProcess server, URI link, KeyPair keys, int index,
+    /** A device enrolled through node a's link (it speaks to node a), then moved to {@code otherNode} if given. */
+    private static AppleDeviceSimulator enrolled(Optional<URI> otherNode, URI link, KeyPair keys, int index,
                                                  Optional<AppleDeviceSimulator> connections) throws Exception {
         String udid = String.format("00008110-%016X", 0xC000_0000L + index);
-        AppleDeviceSimulator device = new AppleDeviceSimulator(server.uri("/"), udid);
+        AppleDeviceSimulator device = new AppleDeviceSimulator(link.resolve("/"), udid);
         device.installProfile(link);
         connections.ifPresent(device::shareConnectionsWith);
         if (!device.enrollIdentity(keys).status().equals("0") || device.authenticate().statusCode() != 200
                 || device.tokenUpdate().statusCode() != 200) {
             throw new IllegalStateException(udid + " did not enroll");
         }
+        otherNode.ifPresent(device::speakTo);
         return device;
     }
 
