@@ -1,6 +1,7 @@
 package dev.shepherd.plugins.ios;
 
 import dev.shepherd.apple.PreEnrolledAppleDevices;
+import dev.shepherd.security.OwnerOnlyFiles;
 import dev.shepherd.storage.Dialect;
 import dev.shepherd.storage.JdbcPluginKeyValueStore;
 import dev.shepherd.testing.TestKernel;
@@ -122,8 +123,9 @@ final class FleetSnapshot {
             lines.add(member.udid() + " " + base64.encodeToString(member.certificate().getEncoded()));
         }
         Files.write(partial.resolve("devices.txt"), lines);
-        Files.writeString(partial.resolve("fleet-key.txt"), keys.getPrivate().getAlgorithm() + "\n"
-                + base64.encodeToString(keys.getPrivate().getEncoded()) + "\n");
+        // A test key, but a private key: readable by its owner only, as the server keeps its own.
+        OwnerOnlyFiles.write(partial.resolve("fleet-key.txt"), (keys.getPrivate().getAlgorithm() + "\n"
+                + base64.encodeToString(keys.getPrivate().getEncoded()) + "\n").getBytes(StandardCharsets.UTF_8));
         Files.writeString(partial.resolve(COMPLETE), "");
         delete(directory);
         Files.move(partial, directory, StandardCopyOption.ATOMIC_MOVE);
