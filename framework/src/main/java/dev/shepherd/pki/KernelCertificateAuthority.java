@@ -250,11 +250,13 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
     /** Issues a client-authentication certificate for a request whose signature verifies. */
     X509Certificate issue(PKCS10CertificationRequest request, Duration validity, Map<String, String> bindings) {
         try {
-            if (!request.isSignatureValid(new JcaContentVerifierProviderBuilder().build(request.getSubjectPublicKeyInfo()))) {
-                throw new IllegalArgumentException("the certificate request's signature does not verify");
-            }
+            // The key is decoded by its algorithm's name first: the JDK has no key factory under the EC key OID that
+            // a verifier built from the bare SubjectPublicKeyInfo would ask for, so EC P-256 requests failed.
             PublicKey publicKey = KeyFactory.getInstance("RSA".equals(algorithmOf(request)) ? "RSA" : "EC")
                     .generatePublic(new java.security.spec.X509EncodedKeySpec(request.getSubjectPublicKeyInfo().getEncoded()));
+            if (!request.isSignatureValid(new JcaContentVerifierProviderBuilder().build(publicKey))) {
+                throw new IllegalArgumentException("the certificate request's signature does not verify");
+            }
             Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
             BigInteger serial = new BigInteger(127, random).add(BigInteger.ONE);
             X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(

@@ -3,6 +3,9 @@ package dev.shepherd.pki;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.pki.IssuedCertificate;
 import dev.shepherd.testing.TestServer;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -10,7 +13,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpRequest;
 import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -86,6 +92,22 @@ class ScepTest {
         assertThatThrownBy(() -> ca.bindToDevice(serial(second), DeviceId.random())).isInstanceOf(IllegalArgumentException.class);
         assertThat(ca.revokeAllOf(device)).containsExactly(serial(second));
         assertThat(ca.verify(List.of(second))).isEmpty();
+    }
+
+    @Test
+    void anEcP256RequestGetsACertificateForItsKey() throws Exception {
+        // ACME-enrolled Apple devices have EC P-256 keys; the CA issues for them as for RSA ones.
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(new ECGenParameterSpec("secp256r1"));
+        KeyPair keys = generator.generateKeyPair();
+        byte[] request = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=ec device"), keys.getPublic())
+                .build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())).getEncoded();
+
+        X509Certificate certificate = server.server().kernel().certificateAuthority().sign(request, Duration.ofDays(30), Map.of("n", "ec"));
+
+        assertThat(certificate.getPublicKey()).isEqualTo(keys.getPublic());
+        certificate.verify(client.caCertificate().getPublicKey());
+        assertThat(server.server().kernel().certificateAuthority().verify(List.of(certificate))).isPresent();
     }
 
     private static String serial(X509Certificate certificate) {

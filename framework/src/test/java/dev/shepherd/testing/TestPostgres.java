@@ -114,6 +114,50 @@ public final class TestPostgres {
         return databaseOfHome.computeIfAbsent(home.toAbsolutePath().normalize(), ignored -> createDatabase());
     }
 
+    /**
+     * Writes a database to a file in PostgreSQL's custom format ({@code pg_dump -Fc}), such as a benchmark's stored
+     * fleet, to be {@linkplain #restore restored} by a later test JVM into its own server.
+     */
+    public void dump(String database, Path file) {
+        client("pg_dump", "-Fc", "--no-owner", "-f", file.toAbsolutePath().toString(), "-d", database);
+    }
+
+    /** Restores a {@link #dump} into a database of this server, created empty for it (such as {@link #databaseOf}'s). */
+    public void restore(Path file, String database) {
+        client("pg_restore", "--no-owner", "-d", database, file.toAbsolutePath().toString());
+    }
+
+    /** Runs a client program of the installation against this server, as its user, over TCP on loopback. */
+    private void client(String program, String... arguments) {
+        List<String> line = new ArrayList<>(List.of(binaries.resolve(program).toString(),
+                "-h", "127.0.0.1", "-p", Integer.toString(port), "-U", USER));
+        line.addAll(List.of(arguments));
+        try {
+            Path output = Files.createTempFile("shepherd-pg", ".out");
+            try {
+                ProcessBuilder builder = new ProcessBuilder(line).redirectErrorStream(true).redirectOutput(output.toFile());
+                // The password goes in the client's environment, never on its command line.
+                builder.environment().put("PGPASSWORD", password);
+                Process process = builder.start();
+                if (!process.waitFor(2, TimeUnit.HOURS)) {
+                    process.destroyForcibly();
+                    throw new IllegalStateException(program + " did not finish in 2 hours");
+                }
+                if (process.exitValue() != 0) {
+                    throw new IllegalStateException(program + " exited with " + process.exitValue() + ":\n"
+                            + Files.readString(output, StandardCharsets.UTF_8));
+                }
+            } finally {
+                Files.deleteIfExists(output);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static Optional<Path> binaries() {
         List<Path> candidates = new ArrayList<>();
         String configured = System.getenv(BIN_ENVIRONMENT);

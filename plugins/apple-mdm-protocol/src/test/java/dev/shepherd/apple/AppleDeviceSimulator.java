@@ -363,6 +363,14 @@ public final class AppleDeviceSimulator {
      * Talks to the server over the other device's HTTP client (it must trust the same server), so many simulated
      * devices share a few connections, as a load generator's lightweight devices do.
      */
+    /**
+     * Sends its messages to another server from now on, at the installed profile's paths: as a device that a load
+     * balancer hands to another node of a cluster (which must present the same TLS identity).
+     */
+    public void speakTo(URI otherServer) {
+        this.server = requireNonNull(otherServer, "otherServer is null");
+    }
+
     public void shareConnectionsWith(AppleDeviceSimulator other) {
         this.http = other.http;
     }
@@ -587,9 +595,25 @@ public final class AppleDeviceSimulator {
 
     /** Idle: asks for the next command; returns the command plist, or empty when there is none. */
     public Optional<NSDictionary> idle() throws Exception {
-        NSDictionary report = identified(new NSDictionary());
-        report.put("Status", "Idle");
-        return command(put(connectPath, Plists.xml(report), signature(Plists.xml(report))));
+        byte[] report = idleReport();
+        return command(put(connectPath, report, signature(report)));
+    }
+
+    /**
+     * A status report to the connect endpoint as a device names itself by UDID, byte for byte what this simulator
+     * sends: {@code Idle} (no command UUID), or a plain answer to a command (such as {@code Acknowledged} for an
+     * InstallProfile, whose answer carries nothing else). For load generators that keep no simulator per device.
+     */
+    public static byte[] statusReport(String udid, String status, Optional<String> commandUuid) {
+        return Plists.xml(statusReport("UDID", udid, status, commandUuid));
+    }
+
+    private static NSDictionary statusReport(String idKey, String id, String status, Optional<String> commandUuid) {
+        NSDictionary report = new NSDictionary();
+        report.put(idKey, id);
+        report.put("Status", status);
+        commandUuid.ifPresent(uuid -> report.put("CommandUUID", uuid));
+        return report;
     }
 
     /**
@@ -667,9 +691,8 @@ public final class AppleDeviceSimulator {
         if (refusal != null && !status.equals("NotNow")) {
             status = "Error";
         }
-        NSDictionary report = identified(new NSDictionary());
-        report.put("Status", status);
-        report.put("CommandUUID", Plists.string(command, "CommandUUID"));
+        NSDictionary report = statusReport(userEnrolled ? "EnrollmentID" : "UDID", udid, status,
+                Optional.of(Plists.string(command, "CommandUUID")));
         String type = Plists.string((NSDictionary) command.objectForKey("Command"), "RequestType");
         if (status.equals("Acknowledged") && "DeclarativeManagement".equals(type)) {
             // Syncing, and so reporting the declarations' state, before acknowledging: the order the server must cope with.
@@ -783,9 +806,7 @@ public final class AppleDeviceSimulator {
 
     /** An Idle report, for sending by other routes. */
     public byte[] idleReport() {
-        NSDictionary report = identified(new NSDictionary());
-        report.put("Status", "Idle");
-        return Plists.xml(report);
+        return Plists.xml(statusReport(userEnrolled ? "EnrollmentID" : "UDID", udid, "Idle", Optional.empty()));
     }
 
     private Optional<NSDictionary> command(HttpResponse<String> response) {
@@ -838,6 +859,11 @@ public final class AppleDeviceSimulator {
         return sign(body, certificate, key, Instant.now());
     }
 
+    /** SHA-256 with the key's own algorithm: RSA as SCEP-enrolled devices have, ECDSA as ACME-enrolled ones (P-256). */
+    private static String signatureAlgorithm(PrivateKey key) {
+        return key.getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256withRSA";
+    }
+
     /** The signature a device makes at a given time (its signing-time attribute). */
     public static String sign(byte[] body, X509Certificate certificate, PrivateKey key, Instant at) throws Exception {
         CMSSignedDataGenerator generator = new CMSSignedDataGenerator();
@@ -848,7 +874,7 @@ public final class AppleDeviceSimulator {
         generator.addSignerInfoGenerator(new JcaSignerInfoGeneratorBuilder(new JcaDigestCalculatorProviderBuilder().build())
                 .setSignedAttributeGenerator(new DefaultSignedAttributeTableGenerator(
                         new AttributeTable(attributes)))
-                .build(new JcaContentSignerBuilder("SHA256withRSA").build(key), certificate));
+                .build(new JcaContentSignerBuilder(signatureAlgorithm(key)).build(key), certificate));
         generator.addCertificates(new JcaCertStore(List.of(certificate)));
         return Base64.getEncoder().encodeToString(generator.generate(new CMSProcessableByteArray(body), false).getEncoded());
     }

@@ -17,15 +17,20 @@ import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 
+import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.KeyPairGenerator;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -54,6 +59,7 @@ public final class PreEnrolledAppleDevices {
     private final PluginKeyValueStore pluginStore;
     private final String pluginId;
     private final KeyPair keys;
+    private final Optional<String> pushTopic;
     private final byte[] certificationRequest;
 
     /**
@@ -62,15 +68,46 @@ public final class PreEnrolledAppleDevices {
      * @param pluginId the Apple plugin the devices are enrolled with, such as {@code apple-ios}
      */
     public PreEnrolledAppleDevices(Kernel kernel, PluginKeyValueStore pluginStore, String pluginId) throws Exception {
+        this(kernel, pluginStore, pluginId, rsa2048(), Optional.empty());
+    }
+
+    /**
+     * @param kernel the kernel over the store the servers will use
+     * @param pluginStore the kernel's plugin storage over that store
+     * @param pluginId the Apple plugin the devices are enrolled with, such as {@code apple-ios}
+     * @param keys the key pair the whole fleet signs with: RSA, as SCEP gives devices, or EC P-256, as ACME does
+     * @param pushTopic when present, each device also gets what its TokenUpdate would store (a push token from
+     *        {@link #pushToken}, a push magic and this topic), so the plugin wakes it over APNs when a command is queued
+     */
+    public PreEnrolledAppleDevices(Kernel kernel, PluginKeyValueStore pluginStore, String pluginId, KeyPair keys,
+                                   Optional<String> pushTopic) throws Exception {
         this.kernel = requireNonNull(kernel, "kernel is null");
         this.pluginStore = requireNonNull(pluginStore, "pluginStore is null");
         this.pluginId = requireNonNull(pluginId, "pluginId is null");
+        this.keys = requireNonNull(keys, "keys is null");
+        this.pushTopic = requireNonNull(pushTopic, "pushTopic is null");
+        // The CA names the certificate itself (serial and bindings), so one request serves every device.
+        String signatureAlgorithm = keys.getPrivate().getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256withRSA";
+        this.certificationRequest = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=Shepherd simulated fleet"), keys.getPublic())
+                .build(new JcaContentSignerBuilder(signatureAlgorithm).build(keys.getPrivate())).getEncoded();
+    }
+
+    private static KeyPair rsa2048() throws Exception {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
         generator.initialize(2048);
-        this.keys = generator.generateKeyPair();
-        // The CA names the certificate itself (serial and bindings), so one request serves every device.
-        this.certificationRequest = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=Shepherd simulated fleet"), keys.getPublic())
-                .build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())).getEncoded();
+        return generator.generateKeyPair();
+    }
+
+    /**
+     * The push token of a device enrolled with a push topic: 32 bytes derived from its UDID, so a load generator
+     * knows which device a push (to {@code /3/device/<token in hex>}) wakes without keeping a table.
+     */
+    public static byte[] pushToken(String udid) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(udid.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The key pair every device of the fleet signs with. */
@@ -123,6 +160,13 @@ public final class PreEnrolledAppleDevices {
         kernel.certificateAuthority().bindToDevice(issued.serialNumber(), device.id());
         bindings.bind(issued.serialNumber(), new DeviceBindings.Binding(udid, device.id(), DeviceBindings.storageKey(device)));
         registry.recordInventory(device.id(), Map.of(AppleMdmEndpoint.ENROLLMENT_INVENTORY_KEY, "device"));
+        if (pushTopic.isPresent()) {
+            // As at TokenUpdate: the token as base64, the magic and the topic as text, under the device's key.
+            String key = DeviceBindings.storageKey(device);
+            pluginStore.put(pluginId, ApnsPusher.tokenKey(key), Base64.getEncoder().encodeToString(pushToken(udid)).getBytes(StandardCharsets.UTF_8));
+            pluginStore.put(pluginId, ApnsPusher.magicKey(key), UUID.nameUUIDFromBytes(pushToken(udid)).toString().getBytes(StandardCharsets.UTF_8));
+            pluginStore.put(pluginId, "push-topic/" + key, pushTopic.get().getBytes(StandardCharsets.UTF_8));
+        }
         return new Member(udid, certificate);
     }
 

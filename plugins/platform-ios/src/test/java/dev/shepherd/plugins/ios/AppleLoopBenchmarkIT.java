@@ -2,30 +2,28 @@ package dev.shepherd.plugins.ios;
 
 import com.dd.plist.NSDictionary;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.apple.AppleDeviceSimulator;
 import dev.shepherd.apple.LocalApns;
 import dev.shepherd.apple.Plists;
+import dev.shepherd.plugins.ios.BenchmarkSupport.Admin;
+import dev.shepherd.storage.Dialect;
 import dev.shepherd.testing.ServerProcess;
-import dev.shepherd.testing.TestServer;
 import dev.shepherd.testing.TestStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,10 +35,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The device-loop benchmark, not a test: a load generator (this JVM) against a Shepherd server in a JVM of its own
@@ -51,7 +48,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  *     -Dit.test=AppleLoopBenchmarkIT -Dshepherd.benchmark=true [-Dshepherd.test.store=postgresql] \
  *     [-Dshepherd.benchmark.devices=200] [-Dshepherd.benchmark.commands=10] [-Dshepherd.benchmark.threads=16] \
  *     [-Dshepherd.benchmark.warmup=1] [-Dshepherd.benchmark.kill=true] [-Dshepherd.benchmark.jfr=/tmp/loop.jfr] \
- *     [-Dshepherd.benchmark.serverOptions="-XX:+UseParallelGC ..."]</pre>
+ *     [-Dshepherd.benchmark.serverOptions="-XX:+UseParallelGC ..."] [-Dshepherd.benchmark.nodes=2]</pre>
+ *
+ * <p>With {@code nodes=2} (PostgreSQL only) two servers share the database and the secrets key, as a cluster does;
+ * device {@code i} speaks to node {@code i % 2}, the CPU per message is summed over both JVMs and given per node, the
+ * latency histograms and transactions are summed, the flight recording and the kill are node a's.
  *
  * <ol>
  *   <li>Enrollment, not measured: each simulated iPhone installs the profile from an enrollment link, gets its own
@@ -76,10 +77,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 class AppleLoopBenchmarkIT {
 
     private static final String TOPIC = "com.apple.mgmt.External.loop-benchmark";
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern BUCKET = Pattern.compile(
-            "^shepherd_device_messages_seconds_bucket\\{([^}]*)\\} ([0-9.eE+]+)$");
-    private static final Pattern TRANSACTIONS = Pattern.compile("^shepherd_db_transactions_seconds_count\\{[^}]*\\} ([0-9.eE+]+)$");
 
     @TempDir
     Path home;
@@ -90,118 +87,192 @@ class AppleLoopBenchmarkIT {
         int commandsPerDevice = Integer.getInteger("shepherd.benchmark.commands", 10);
         int threads = Integer.getInteger("shepherd.benchmark.threads", 16);
         int warmupRounds = Integer.getInteger("shepherd.benchmark.warmup", 1);
+        int nodeCount = Integer.getInteger("shepherd.benchmark.nodes", 1);
         boolean kill = Boolean.parseBoolean(System.getProperty("shepherd.benchmark.kill", "true"));
+        if (nodeCount < 1 || nodeCount > 2) {
+            throw new IllegalArgumentException("shepherd.benchmark.nodes is 1 or 2, not " + nodeCount);
+        }
+        // Nodes share PostgreSQL: with two, the benchmark runs in the PostgreSQL execution alone.
+        assumeTrue(nodeCount == 1 || TestStore.engine() == Dialect.POSTGRESQL, "two nodes need PostgreSQL; this runs in the PostgreSQL execution");
         List<String> jvmOptions = new ArrayList<>(List.of("-Xmx1g", "-XX:FlightRecorderOptions:stackdepth=256"));
         Optional<String> flightRecording = Optional.ofNullable(System.getProperty("shepherd.benchmark.jfr")).filter(path -> !path.isBlank());
         Optional.ofNullable(System.getProperty("shepherd.benchmark.serverOptions")).filter(options -> !options.isBlank())
                 .ifPresent(options -> jvmOptions.addAll(List.of(options.trim().split("\\s+"))));
 
         try (LocalApns apns = LocalApns.start(home.resolve("apns"))) {
+            // Node a over a fresh installation; node b (two nodes) over node a's database and secrets key.
             Path installation = home.resolve("server");
-            Files.createDirectories(installation.resolve("conf"));
-            Files.createDirectories(installation.resolve("plugins"));
-            Files.writeString(installation.resolve("conf/shepherd.yaml"), """
-                    plugins:
-                      config:
-                        apple-ios:
-                          topic: %s
-                          apnsUrl: "%s"
-                          apnsTrustedCertificate: "%s"
-                    """.formatted(TOPIC, apns.url(), apns.trustedCertificate()));
-            Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), installation.resolve("plugins/apple-ios.zip"));
-            try (ServerProcess server = ServerProcess.over(installation, Map.of(
-                    "SHEPHERD_HTTPS_PORT", Integer.toString(freePort()), "SHEPHERD_HTTPS_HOSTNAMES", "localhost",
-                    "SHEPHERD_DATABASE_POOL_SIZE", "20", "SHEPHERD_PLUGINS_CALL_TIMEOUT", "30s",
-                    "SHEPHERD_COMMANDS_PUSH_RATE", "10000"), jvmOptions).start(Duration.ofMinutes(2))) {
-                Admin admin = new Admin(server);
-                awaitPlugin(admin);
-                admin.send("PUT", "/api/v1/plugins/apple-ios/push-certificate", "application/x-pem-file",
-                        LocalApns.pushCertificatePem(TOPIC, Duration.ofDays(300)), 200);
-                URI link = URI.create(admin.json("POST", "/api/v1/enrollment-tokens", Map.of("name", "loop benchmark",
-                        "ownership", "CORPORATE", "platform", "ios", "maxUses", devices, "validForHours", 24), 201)
-                        .path("enrollmentUrl").asText());
-
-                ExecutorService pool = Executors.newFixedThreadPool(threads);
-                List<AppleDeviceSimulator> fleet = enroll(pool, server, link, devices);
-
-                // Warm-up, not measured: the server's JIT compiles the loop, its caches and the store's pages fill.
-                for (int round = 0; round < warmupRounds; round++) {
-                    issue(admin, commandsPerDevice, devices);
-                    drain(pool, fleet, new Phase());
-                }
-                Phase measured = new Phase();
-                issue(admin, commandsPerDevice, devices);
-                Map<String, Double> bucketsBefore = serverBuckets(admin);
-                double transactionsBefore = transactions(admin);
-                flightRecording.ifPresent(path -> jcmd(server, "JFR.start", "name=loop", "settings=profile"));
-                Duration serverCpuBefore = server.cpuTime();
-                Duration generatorCpuBefore = generatorCpu();
-                long start = System.nanoTime();
-                drain(pool, fleet, measured);
-                double seconds = (System.nanoTime() - start) / 1e9;
-                Duration serverCpu = server.cpuTime().minus(serverCpuBefore);
-                flightRecording.ifPresent(path -> jcmd(server, "JFR.stop", "name=loop", "filename=" + path));
-                Duration generatorCpu = generatorCpu().minus(generatorCpuBefore);
-                Map<String, Double> buckets = difference(serverBuckets(admin), bucketsBefore);
-                double transactions = transactions(admin) - transactionsBefore;
-                assertThat(measured.acknowledged).hasSize(devices * commandsPerDevice);
-
-                String report = String.format("""
-                        Apple device loop, store %s, %d simulated iPhones x %d commands, %d generator threads, %d cores
-                        loop: %d signed messages in %.2f s = %.0f messages/s
-                        server JVM CPU: %.2f s = %.3f ms per message; generator JVM CPU: %.2f s = %.3f ms per message
-                        server database transactions: %.2f per message
-                        latency at the client (exchange only): p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms
-                        latency at the server (histogram buckets, upper bounds): p50 <= %s, p95 <= %s, p99 <= %s
-                        """, TestStore.engine(), devices, commandsPerDevice, threads, Runtime.getRuntime().availableProcessors(),
-                        measured.messages.get(), seconds, measured.messages.get() / seconds,
-                        serverCpu.toNanos() / 1e9, serverCpu.toNanos() / 1e6 / measured.messages.get(),
-                        generatorCpu.toNanos() / 1e9, generatorCpu.toNanos() / 1e6 / measured.messages.get(),
-                        transactions / measured.messages.get(),
-                        measured.percentile(0.50), measured.percentile(0.95), measured.percentile(0.99), measured.percentile(1.0),
-                        bucketPercentile(buckets, 0.50), bucketPercentile(buckets, 0.95), bucketPercentile(buckets, 0.99));
-
-                if (kill) {
-                    Phase durable = new Phase();
-                    issue(admin, commandsPerDevice, devices);
-                    long total = (long) devices * commandsPerDevice;
-                    Thread killer = new Thread(() -> {
-                        while (durable.acknowledged.size() < total / 2) {
-                            try {
-                                Thread.sleep(5);
-                            } catch (InterruptedException e) {
-                                return;
-                            }
-                        }
-                        durable.acknowledgedBeforeKill = durable.acknowledged.size();
-                        server.kill();
-                        durable.killed = true;
-                        server.restart(Duration.ofMinutes(2));
-                    }, "killer");
-                    killer.start();
-                    drain(pool, fleet, durable);
-                    killer.join();
-                    List<String> missing = new ArrayList<>();
-                    for (String commandId : durable.acknowledged) {
-                        JsonNode command = admin.json("GET", "/api/v1/commands/" + commandId, null, 200);
-                        if (!"ACKNOWLEDGED".equals(command.path("command").path("state").asText())) {
-                            missing.add(commandId + " " + command.path("command").path("state").asText());
-                        }
+            BenchmarkSupport.installation(installation, TOPIC, apns);
+            List<ServerProcess> servers = new ArrayList<>();
+            try {
+                List<URI> deviceAddresses = new ArrayList<>();
+                Map<String, String> nodeA = nodeEnvironment(Map.of(), "node-a");
+                servers.add(ServerProcess.over(installation, nodeA, jvmOptions).start(Duration.ofMinutes(2)));
+                deviceAddresses.add(httpsAddress(nodeA));
+                if (nodeCount == 2) {
+                    // Node b shares node a's secrets key and, as nodes behind one name do, its TLS identity.
+                    Path second = home.resolve("server-b");
+                    BenchmarkSupport.installation(second, TOPIC, apns);
+                    for (String file : List.of("keys/secrets.key", "tls/server.p12", "tls/server.p12.password")) {
+                        Files.createDirectories(second.resolve("data").resolve(file).getParent());
+                        Files.copy(installation.resolve("data").resolve(file), second.resolve("data").resolve(file),
+                                StandardCopyOption.COPY_ATTRIBUTES);
                     }
-                    report += String.format("""
-                            kill -9 durability: server killed after %d of %d results were answered 200; %d answered 200 in all, \
-                            %d of them not recorded ACKNOWLEDGED after the restart; %d device retries
-                            """, durable.acknowledgedBeforeKill, total, durable.acknowledged.size(), missing.size(), durable.retries.get());
-                    assertThat(durable.killed).isTrue();
-                    assertThat(missing).as("results answered 200 but not recorded").isEmpty();
-                    assertThat(admin.json("GET", "/api/v1/audit/verify", null, 200).path("intact").asBoolean()).isTrue();
+                    Map<String, String> nodeB = nodeEnvironment(TestStore.environment(installation), "node-b");
+                    servers.add(ServerProcess.over(second, nodeB, jvmOptions).start(Duration.ofMinutes(2)));
+                    deviceAddresses.add(httpsAddress(nodeB));
                 }
-                pool.shutdown();
-                System.out.println(report);
-                Files.createDirectories(Path.of("target"));
-                Files.writeString(Path.of("target", "apple-loop-benchmark-" + TestStore.engine().name().toLowerCase() + ".txt"), report);
+                measure(servers, deviceAddresses, devices, commandsPerDevice, threads, warmupRounds, kill, flightRecording);
+            } finally {
+                for (ServerProcess server : servers) {
+                    server.close();
+                }
             }
         }
+    }
+
+    private static Map<String, String> nodeEnvironment(Map<String, String> database, String name) throws IOException {
+        Map<String, String> environment = new HashMap<>(database);
+        environment.putAll(Map.of("SHEPHERD_HTTPS_PORT", Integer.toString(BenchmarkSupport.freePort()), "SHEPHERD_HTTPS_HOSTNAMES", "localhost",
+                "SHEPHERD_DATABASE_POOL_SIZE", "20", "SHEPHERD_PLUGINS_CALL_TIMEOUT", "30s",
+                "SHEPHERD_COMMANDS_PUSH_RATE", "10000", "SHEPHERD_NODE_NAME", name));
+        return environment;
+    }
+
+    /** Where devices reach a node: its HTTPS port, under the name its TLS certificate is for. */
+    private static URI httpsAddress(Map<String, String> environment) {
+        return URI.create("https://localhost:" + environment.get("SHEPHERD_HTTPS_PORT") + "/");
+    }
+
+    private void measure(List<ServerProcess> servers, List<URI> deviceAddresses, int devices, int commandsPerDevice, int threads, int warmupRounds, boolean kill,
+                         Optional<String> flightRecording) throws Exception {
+        ServerProcess server = servers.get(0);
+        Admin admin = new Admin(server);
+        for (ServerProcess node : servers) {
+            BenchmarkSupport.awaitPlugin(new Admin(node));
+        }
+        admin.send("PUT", "/api/v1/plugins/apple-ios/push-certificate", "application/x-pem-file",
+                LocalApns.pushCertificatePem(TOPIC, Duration.ofDays(300)), 200);
+        URI link = URI.create(admin.json("POST", "/api/v1/enrollment-tokens", Map.of("name", "loop benchmark",
+                "ownership", "CORPORATE", "platform", "ios", "maxUses", devices, "validForHours", 24), 201)
+                .path("enrollmentUrl").asText());
+
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        List<AppleDeviceSimulator> fleet = enroll(pool, deviceAddresses, link, devices);
+
+        // Warm-up, not measured: the server's JIT compiles the loop, its caches and the store's pages fill.
+        for (int round = 0; round < warmupRounds; round++) {
+            issue(admin, commandsPerDevice, devices);
+            drain(pool, fleet, new Phase());
+        }
+        Phase measured = new Phase();
+        issue(admin, commandsPerDevice, devices);
+        Map<String, Double> bucketsBefore = messageBuckets(servers);
+        double transactionsBefore = transactions(servers);
+        flightRecording.ifPresent(path -> jcmd(server, "JFR.start", "name=loop", "settings=profile"));
+        List<Duration> serverCpuBefore = new ArrayList<>();
+        for (ServerProcess node : servers) {
+            serverCpuBefore.add(node.cpuTime());
+        }
+        Duration generatorCpuBefore = BenchmarkSupport.generatorCpu();
+        long start = System.nanoTime();
+        drain(pool, fleet, measured);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        List<Duration> serverCpus = new ArrayList<>();
+        for (int n = 0; n < servers.size(); n++) {
+            serverCpus.add(servers.get(n).cpuTime().minus(serverCpuBefore.get(n)));
+        }
+        Duration serverCpu = serverCpus.stream().reduce(Duration.ZERO, Duration::plus);
+        flightRecording.ifPresent(path -> jcmd(server, "JFR.stop", "name=loop", "filename=" + path));
+        Duration generatorCpu = BenchmarkSupport.generatorCpu().minus(generatorCpuBefore);
+        Map<String, Double> buckets = BenchmarkSupport.difference(messageBuckets(servers), bucketsBefore);
+        double transactions = transactions(servers) - transactionsBefore;
+        assertThat(measured.acknowledged).hasSize(devices * commandsPerDevice);
+
+        String report = String.format("""
+                Apple device loop, store %s, %d node(s), %d simulated iPhones x %d commands, %d generator threads, %d cores
+                loop: %d signed messages in %.2f s = %.0f messages/s
+                server JVM CPU: %.2f s = %.3f ms per message%s; generator JVM CPU: %.2f s = %.3f ms per message
+                server database transactions: %.2f per message
+                latency at the client (exchange only): p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms
+                latency at the server (histogram buckets, upper bounds): p50 <= %s, p95 <= %s, p99 <= %s
+                """, TestStore.engine(), servers.size(), devices, commandsPerDevice, threads, Runtime.getRuntime().availableProcessors(),
+                measured.messages.get(), seconds, measured.messages.get() / seconds,
+                serverCpu.toNanos() / 1e9, serverCpu.toNanos() / 1e6 / measured.messages.get(),
+                servers.size() == 1 ? "" : perNode(serverCpus, measured.messages.get()),
+                generatorCpu.toNanos() / 1e9, generatorCpu.toNanos() / 1e6 / measured.messages.get(),
+                transactions / measured.messages.get(),
+                measured.percentile(0.50), measured.percentile(0.95), measured.percentile(0.99), measured.percentile(1.0),
+                BenchmarkSupport.bucketPercentile(buckets, 0.50), BenchmarkSupport.bucketPercentile(buckets, 0.95),
+                BenchmarkSupport.bucketPercentile(buckets, 0.99));
+
+        if (kill) {
+            Phase durable = new Phase();
+            issue(admin, commandsPerDevice, devices);
+            long total = (long) devices * commandsPerDevice;
+            Thread killer = new Thread(() -> {
+                while (durable.acknowledged.size() < total / 2) {
+                    try {
+                        Thread.sleep(5);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                durable.acknowledgedBeforeKill = durable.acknowledged.size();
+                server.kill();
+                durable.killed = true;
+                server.restart(Duration.ofMinutes(2));
+            }, "killer");
+            killer.start();
+            drain(pool, fleet, durable);
+            killer.join();
+            List<String> missing = new ArrayList<>();
+            for (String commandId : durable.acknowledged) {
+                JsonNode command = admin.json("GET", "/api/v1/commands/" + commandId, null, 200);
+                if (!"ACKNOWLEDGED".equals(command.path("command").path("state").asText())) {
+                    missing.add(commandId + " " + command.path("command").path("state").asText());
+                }
+            }
+            report += String.format("""
+                    kill -9 durability: %s killed after %d of %d results were answered 200; %d answered 200 in all, \
+                    %d of them not recorded ACKNOWLEDGED after the restart; %d device retries
+                    """, servers.size() == 1 ? "server" : "node a", durable.acknowledgedBeforeKill, total, durable.acknowledged.size(),
+                    missing.size(), durable.retries.get());
+            assertThat(durable.killed).isTrue();
+            assertThat(missing).as("results answered 200 but not recorded").isEmpty();
+            assertThat(admin.json("GET", "/api/v1/audit/verify", null, 200).path("intact").asBoolean()).isTrue();
+        }
+        pool.shutdown();
+        System.out.println(report);
+        Files.createDirectories(Path.of("target"));
+        Files.writeString(Path.of("target", "apple-loop-benchmark-" + TestStore.engine().name().toLowerCase()
+                + (servers.size() == 1 ? "" : "-" + servers.size() + "-nodes") + ".txt"), report);
+    }
+
+    private static String perNode(List<Duration> cpus, long messages) {
+        StringBuilder nodes = new StringBuilder(" (");
+        for (int n = 0; n < cpus.size(); n++) {
+            nodes.append(n == 0 ? "" : ", ").append(String.format("node %c %.2f s = %.3f ms", 'a' + n, cpus.get(n).toNanos() / 1e9,
+                    cpus.get(n).toNanos() / 1e6 / messages));
+        }
+        return nodes.append(")").toString();
+    }
+
+    /** The device-message latency histograms of every node, summed. */
+    private static Map<String, Double> messageBuckets(List<ServerProcess> servers) throws Exception {
+        Map<String, Double> buckets = new TreeMap<>();
+        for (ServerProcess node : servers) {
+            new Admin(node).metrics().messageBuckets().forEach((le, count) -> buckets.merge(le, count, Double::sum));
+        }
+        return buckets;
+    }
+
+    private static double transactions(List<ServerProcess> servers) throws Exception {
+        double transactions = 0;
+        for (ServerProcess node : servers) {
+            transactions += new Admin(node).metrics().transactions();
+        }
+        return transactions;
     }
 
     /** What one run of the loop saw: messages, results answered 200 (by CommandUUID), exchange times. */
@@ -220,15 +291,17 @@ class AppleLoopBenchmarkIT {
         }
     }
 
-    private static List<AppleDeviceSimulator> enroll(ExecutorService pool, ServerProcess server, URI link, int devices) throws Exception {
+    /** Enrolls the devices through node a's link; device {@code i} then speaks to node {@code i % nodes}. */
+    private static List<AppleDeviceSimulator> enroll(ExecutorService pool, List<URI> nodes, URI link, int devices) throws Exception {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
         generator.initialize(2048);
         KeyPair shared = generator.generateKeyPair();
-        AppleDeviceSimulator first = enrolled(server, link, shared, 0, Optional.empty());
+        AppleDeviceSimulator first = enrolled(Optional.empty(), link, shared, 0, Optional.empty());
         List<Future<AppleDeviceSimulator>> enrolling = new ArrayList<>();
         for (int i = 1; i < devices; i++) {
             int index = i;
-            enrolling.add(pool.submit(() -> enrolled(server, link, shared, index, Optional.of(first))));
+            Optional<URI> otherNode = index % nodes.size() == 0 ? Optional.empty() : Optional.of(nodes.get(index % nodes.size()));
+            enrolling.add(pool.submit(() -> enrolled(otherNode, link, shared, index, Optional.of(first))));
         }
         List<AppleDeviceSimulator> fleet = new ArrayList<>(List.of(first));
         for (Future<AppleDeviceSimulator> device : enrolling) {
@@ -237,16 +310,18 @@ class AppleLoopBenchmarkIT {
         return fleet;
     }
 
-    private static AppleDeviceSimulator enrolled(ServerProcess server, URI link, KeyPair keys, int index,
+    /** A device enrolled through node a's link (it speaks to node a), then moved to {@code otherNode} if given. */
+    private static AppleDeviceSimulator enrolled(Optional<URI> otherNode, URI link, KeyPair keys, int index,
                                                  Optional<AppleDeviceSimulator> connections) throws Exception {
         String udid = String.format("00008110-%016X", 0xC000_0000L + index);
-        AppleDeviceSimulator device = new AppleDeviceSimulator(server.uri("/"), udid);
+        AppleDeviceSimulator device = new AppleDeviceSimulator(link.resolve("/"), udid);
         device.installProfile(link);
         connections.ifPresent(device::shareConnectionsWith);
         if (!device.enrollIdentity(keys).status().equals("0") || device.authenticate().statusCode() != 200
                 || device.tokenUpdate().statusCode() != 200) {
             throw new IllegalStateException(udid + " did not enroll");
         }
+        otherNode.ifPresent(device::speakTo);
         return device;
     }
 
@@ -332,98 +407,6 @@ class AppleLoopBenchmarkIT {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static Duration generatorCpu() {
-        return ProcessHandle.current().info().totalCpuDuration().orElseThrow();
-    }
-
-    private static void awaitPlugin(Admin admin) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (admin.status("GET", "/mdm/apple-ios/checkin") != 405) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the iOS plugin did not load within 60 s");
-            }
-            Thread.sleep(200);
-        }
-    }
-
-    /** The server's device-message latency histogram: cumulative counts by bucket bound, summed over outcomes. */
-    private static Map<String, Double> serverBuckets(Admin admin) throws Exception {
-        Map<String, Double> buckets = new TreeMap<>();
-        for (String line : admin.send("GET", "/metrics", null, null, 200).split("\n")) {
-            Matcher bucket = BUCKET.matcher(line);
-            if (bucket.matches() && bucket.group(1).contains("platform=\"apple-ios\"")) {
-                Matcher le = Pattern.compile("le=\"([^\"]+)\"").matcher(bucket.group(1));
-                if (le.find()) {
-                    buckets.merge(le.group(1), Double.parseDouble(bucket.group(2)), Double::sum);
-                }
-            }
-        }
-        return buckets;
-    }
-
-    private static double transactions(Admin admin) throws Exception {
-        double count = 0;
-        for (String line : admin.send("GET", "/metrics", null, null, 200).split("\n")) {
-            Matcher matcher = TRANSACTIONS.matcher(line);
-            if (matcher.matches()) {
-                count += Double.parseDouble(matcher.group(1));
-            }
-        }
-        return count;
-    }
-
-    private static Map<String, Double> difference(Map<String, Double> after, Map<String, Double> before) {
-        Map<String, Double> difference = new TreeMap<>();
-        after.forEach((le, count) -> difference.put(le, count - before.getOrDefault(le, 0.0)));
-        return difference;
-    }
-
-    /** The smallest bucket bound (in ms) that holds the fraction {@code p} of the messages. */
-    private static String bucketPercentile(Map<String, Double> buckets, double p) {
-        double total = buckets.getOrDefault("+Inf", 0.0);
-        return buckets.entrySet().stream().filter(entry -> !entry.getKey().equals("+Inf"))
-                .map(entry -> Map.entry(Double.parseDouble(entry.getKey()), entry.getValue()))
-                .sorted(Map.Entry.comparingByKey())
-                .filter(entry -> entry.getValue() >= p * total)
-                .findFirst().map(entry -> String.format("%.0f ms", entry.getKey() * 1000)).orElse("> 30 s");
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
-
-    /** The admin API as a script calls it, with Basic. */
-    private record Admin(ServerProcess server, HttpClient http) {
-        Admin(ServerProcess server) {
-            this(server, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build());
-        }
-
-        int status(String method, String path) throws Exception {
-            return http.send(HttpRequest.newBuilder(server.uri(path)).method(method, HttpRequest.BodyPublishers.noBody()).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode();
-        }
-
-        JsonNode json(String method, String path, Object body, int expected) throws Exception {
-            return JSON.readTree(send(method, path, "application/json", body == null ? null : JSON.writeValueAsString(body), expected));
-        }
-
-        String send(String method, String path, String contentType, String body, int expected) throws Exception {
-            HttpRequest.Builder request = HttpRequest.newBuilder(server.uri(path))
-                    .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
-                    .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-            if (contentType != null && body != null) {
-                request.header("Content-Type", contentType);
-            }
-            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() != expected) {
-                throw new IllegalStateException(method + " " + path + " answered " + response.statusCode() + ": " + response.body());
-            }
-            return response.body();
         }
     }
 }

@@ -1,0 +1,184 @@
+package dev.shepherd.plugins.ios;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.apple.LocalApns;
+import dev.shepherd.testing.ServerProcess;
+import dev.shepherd.testing.TestServer;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * What the Apple benchmarks share: an installation with the iOS plugin file and the local push service, the admin
+ * API as a script calls it, and the figures read from a server's {@code /metrics} (Prometheus text).
+ */
+final class BenchmarkSupport {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern BUCKET = Pattern.compile("^shepherd_device_messages_seconds_bucket\\{([^}]*)\\} ([0-9.eE+]+)$");
+    private static final Pattern BUCKET_BOUND = Pattern.compile("le=\"([^\"]+)\"");
+    private static final Pattern TRANSACTIONS = Pattern.compile("^shepherd_db_transactions_seconds_count\\{[^}]*\\} ([0-9.eE+]+)$");
+    private static final Pattern HEAP_USED = Pattern.compile("^jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*\\} ([0-9.eE+]+)$");
+    private static final Pattern COMMANDS = Pattern.compile("^shepherd_commands\\{[^}]*state=\"([a-z_]+)\"[^}]*\\} ([0-9.eE+]+)$");
+    private static final Pattern QUEUE_DEPTH = Pattern.compile("^shepherd_command_queue_depth(?:\\{[^}]*\\})? ([0-9.eE+]+)$");
+
+    private BenchmarkSupport() {
+    }
+
+    /**
+     * Prepares a server installation: {@code conf/shepherd.yaml} with the iOS plugin's push settings (topic, the local
+     * push service and its certificate) and the plugin file under {@code plugins/}.
+     */
+    static void installation(Path home, String topic, LocalApns apns) throws IOException {
+        Files.createDirectories(home.resolve("conf"));
+        Files.createDirectories(home.resolve("plugins"));
+        Files.writeString(home.resolve("conf/shepherd.yaml"), """
+                plugins:
+                  config:
+                    apple-ios:
+                      topic: %s
+                      apnsUrl: "%s"
+                      apnsTrustedCertificate: "%s"
+                """.formatted(topic, apns.url(), apns.trustedCertificate()));
+        Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), home.resolve("plugins/apple-ios.zip"));
+    }
+
+    static void awaitPlugin(Admin admin) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (admin.status("GET", "/mdm/apple-ios/checkin") != 405) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the iOS plugin did not load within 60 s");
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /** The CPU time this JVM (the load generator) has used so far, user and system. */
+    static Duration generatorCpu() {
+        return ProcessHandle.current().info().totalCpuDuration().orElseThrow();
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** One reading of a server's {@code /metrics}. */
+    record Scrape(String text) {
+
+        /** The device-message latency histogram of the iOS plugin: cumulative counts by bucket bound, summed over outcomes. */
+        Map<String, Double> messageBuckets() {
+            Map<String, Double> buckets = new TreeMap<>();
+            for (String line : text.split("\n")) {
+                Matcher bucket = BUCKET.matcher(line);
+                if (bucket.matches() && bucket.group(1).contains("platform=\"apple-ios\"")) {
+                    Matcher le = BUCKET_BOUND.matcher(bucket.group(1));
+                    if (le.find()) {
+                        buckets.merge(le.group(1), Double.parseDouble(bucket.group(2)), Double::sum);
+                    }
+                }
+            }
+            return buckets;
+        }
+
+        /** Database transactions the server has run. */
+        double transactions() {
+            return sum(TRANSACTIONS);
+        }
+
+        /** Heap in use, bytes, summed over the heap's pools. */
+        double heapUsed() {
+            return sum(HEAP_USED);
+        }
+
+        /** Commands in the store by state (lower case), as the server last counted them. */
+        Map<String, Double> commandsByState() {
+            Map<String, Double> states = new TreeMap<>();
+            for (String line : text.split("\n")) {
+                Matcher matcher = COMMANDS.matcher(line);
+                if (matcher.matches()) {
+                    states.merge(matcher.group(1), Double.parseDouble(matcher.group(2)), Double::sum);
+                }
+            }
+            return states;
+        }
+
+        /** Commands waiting for their device, fan-out rows not yet written included. */
+        double queueDepth() {
+            return sum(QUEUE_DEPTH);
+        }
+
+        private double sum(Pattern pattern) {
+            double sum = 0;
+            for (String line : text.split("\n")) {
+                Matcher matcher = pattern.matcher(line);
+                if (matcher.matches()) {
+                    sum += Double.parseDouble(matcher.group(1));
+                }
+            }
+            return sum;
+        }
+    }
+
+    static Map<String, Double> difference(Map<String, Double> after, Map<String, Double> before) {
+        Map<String, Double> difference = new TreeMap<>();
+        after.forEach((le, count) -> difference.put(le, count - before.getOrDefault(le, 0.0)));
+        return difference;
+    }
+
+    /** The smallest bucket bound (in ms) that holds the fraction {@code p} of the messages. */
+    static String bucketPercentile(Map<String, Double> buckets, double p) {
+        double total = buckets.getOrDefault("+Inf", 0.0);
+        return buckets.entrySet().stream().filter(entry -> !entry.getKey().equals("+Inf"))
+                .map(entry -> Map.entry(Double.parseDouble(entry.getKey()), entry.getValue()))
+                .sorted(Map.Entry.comparingByKey())
+                .filter(entry -> entry.getValue() >= p * total)
+                .findFirst().map(entry -> String.format("%.0f ms", entry.getKey() * 1000)).orElse("> 30 s");
+    }
+
+    /** The admin API as a script calls it, with Basic. */
+    record Admin(ServerProcess server, HttpClient http) {
+        Admin(ServerProcess server) {
+            this(server, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build());
+        }
+
+        int status(String method, String path) throws Exception {
+            return http.send(HttpRequest.newBuilder(server.uri(path)).method(method, HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
+        }
+
+        JsonNode json(String method, String path, Object body, int expected) throws Exception {
+            return JSON.readTree(send(method, path, "application/json", body == null ? null : JSON.writeValueAsString(body), expected));
+        }
+
+        Scrape metrics() throws Exception {
+            return new Scrape(send("GET", "/metrics", null, null, 200));
+        }
+
+        String send(String method, String path, String contentType, String body, int expected) throws Exception {
+            HttpRequest.Builder request = HttpRequest.newBuilder(server.uri(path))
+                    .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
+                    .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+            if (contentType != null && body != null) {
+                request.header("Content-Type", contentType);
+            }
+            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != expected) {
+                throw new IllegalStateException(method + " " + path + " answered " + response.statusCode() + ": " + response.body());
+            }
+            return response.body();
+        }
+    }
+}
