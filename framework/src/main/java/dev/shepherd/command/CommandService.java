@@ -910,15 +910,20 @@ public final class CommandService {
         materializeFor(tx, deviceId);
         // Two probes of ix_command_next, each already in delivery order, merged here: a single query for both states
         // would read and sort every queued row of the device, so each message would cost more the longer its queue.
-        List<Offer> sent = offersOf(tx, deviceId, "SENT", Optional.empty());
-        List<Offer> candidates = new ArrayList<>(failUnanswered(tx, deviceId, sent, now));
-        candidates.addAll(offersOf(tx, deviceId, "QUEUED", Optional.of(max)));
-        if (candidates.isEmpty()) {
+        List<Offer> sent = failUnanswered(tx, deviceId, offersOf(tx, deviceId, "SENT", Optional.empty(), now, false), now);
+        List<Offer> queued = offersOf(tx, deviceId, "QUEUED", Optional.of(max), now, false);
+        if (sent.isEmpty() && queued.isEmpty()) {
             return List.of();
         }
         // A retired or wiped device is handed the command that ends its management, and nothing else (endManagement).
         boolean ended = devices.status(tx, deviceId).map(status -> status == DeviceStatus.RETIRED
                 || status == DeviceStatus.WIPED).orElse(false);
+        if (ended) {
+            // The limited probe may have stopped at commands that do not end management; ask for those that do.
+            queued = offersOf(tx, deviceId, "QUEUED", Optional.of(max), now, true);
+        }
+        List<Offer> candidates = new ArrayList<>(sent);
+        candidates.addAll(queued);
         List<Offer> next = candidates.stream()
                 .filter(offer -> offer.record().command().expiresAt().map(expiry -> expiry.isAfter(now)).orElse(true))
                 .filter(offer -> !ended || offer.endsManagement())
@@ -959,13 +964,21 @@ public final class CommandService {
      * command table is read alone: joined to command_batch for a fan-out's parameters, Derby gives up the index's
      * order (a hash join, then a sort of every queued row), so those are read by the batch's key afterwards.
      */
-    private List<Offer> offersOf(Tx tx, DeviceId deviceId, String state, Optional<Integer> limit) throws SQLException {
+    private List<Offer> offersOf(Tx tx, DeviceId deviceId, String state, Optional<Integer> limit, Instant now, boolean finalOnly)
+            throws SQLException {
         List<Offer> offers = new ArrayList<>();
+        // With a limit, what cannot be handed out (expired, or not final for an ended device) is left out before it,
+        // so it cannot hide the commands behind it.
         try (PreparedStatement select = tx.connection().prepareStatement("SELECT " + OWN_COLUMNS
                 + ", c.ends_management, c.unanswered_offers, CASE WHEN c.parameters IS NULL THEN 1 ELSE 0 END FROM command c WHERE c.device_id = ? AND c.state = '" + state + "'"
+                + (limit.isPresent() ? " AND (c.expires_at IS NULL OR c.expires_at > ?)" : "")
+                + (finalOnly ? " AND c.ends_management = 1" : "")
                 + " ORDER BY c.priority DESC, c.id" + limit.map(rows -> " FETCH FIRST " + rows + " ROWS ONLY").orElse("")
                 + dialect(tx).claimRows("c"))) {
             select.setString(1, deviceId.toString());
+            if (limit.isPresent()) {
+                select.setTimestamp(2, Timestamp.from(now));
+            }
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
                     CommandRecord record = recordOf(rows);

@@ -160,6 +160,19 @@ class CommandServiceTest {
                 .containsEntry(queued.toString(), 1).containsEntry(last.toString(), 1).doesNotContainKey(expiring.toString());
     }
 
+    @Test
+    void anExpiredCommandAtTheHeadOfTheQueueDoesNotHideTheOneBehindIt() {
+        DeviceId device = test.enrollId(Platform.IOS, "B");
+        UUID expiring = commands.issue(ADMIN, device, new CommandRequest(CommandType.RESTART, Map.of(), 90, Optional.of(Duration.ofMinutes(1))))
+                .command().id();
+        UUID waiting = commands.issue(ADMIN, device, CommandRequest.of(CommandType.REFRESH_INVENTORY)).command().id();
+        clock.advance(Duration.ofMinutes(2));
+
+        // Before the expiry job has run: one command asked for, the live one handed out.
+        assertThat(commands.take(device, 1)).extracting(Command::id).containsExactly(waiting);
+        assertThat(commands.get(expiring).orElseThrow().command().state()).isEqualTo(CommandState.QUEUED);
+    }
+
     /** How many {@code command.state_changed} events with state SENT each command has. */
     private Map<String, Integer> sentEvents() throws Exception {
         Map<String, Integer> counts = new HashMap<>();
