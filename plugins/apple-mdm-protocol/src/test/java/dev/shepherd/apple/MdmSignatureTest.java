@@ -134,6 +134,24 @@ class MdmSignatureTest {
     }
 
     @Test
+    void anEllipticCurveSignerSeenBeforeIsHeldToItsOwnKeyAndValidity() throws Exception {
+        KeyPair ec = keys("EC", 256);
+        KeyPair other = keys("EC", 256);
+        X509Certificate ecDevice = certificate("ec", BigInteger.valueOf(11), ec, NOW.minus(Duration.ofDays(1)), NOW.plus(Duration.ofDays(1)));
+        byte[] tampered = BODY.clone();
+        tampered[BODY.length - 1] ^= 1;
+        assertThat(signatures.verify(sign(BODY, ecDevice, ec, "SHA256withECDSA", NOW, List.of(ecDevice)), BODY)).contains(ecDevice);
+
+        // The device's point is now kept: the checks stay whole for its later messages.
+        assertThat(signatures.verify(sign(BODY, ecDevice, ec, "SHA384withECDSA", NOW, List.of(ecDevice)), BODY)).contains(ecDevice);
+        assertThat(signatures.verify(sign(BODY, ecDevice, ec, "SHA512withECDSA", NOW, List.of(ecDevice)), tampered)).isEmpty();
+        assertThat(signatures.verify(sign(BODY, ecDevice, other, "SHA256withECDSA", NOW, List.of(ecDevice)), BODY)).isEmpty();
+        assertThat(signatures.verify(sign(BODY, ecDevice, ec, "SHA256withECDSA", NOW.plus(Duration.ofDays(2)), List.of(ecDevice)), BODY)).isEmpty();
+        // An RSA signature algorithm claimed for an EC key is refused, not mistaken for ECDSA.
+        assertThat(signatures.verify(sign(BODY, ecDevice, rsa, "SHA256withRSA", NOW, List.of(ecDevice)), BODY)).isEmpty();
+    }
+
+    @Test
     void malformedHeadersAreRefused() {
         assertThat(signatures.verify("", BODY)).isEmpty();
         assertThat(signatures.verify("not base64 at all!", BODY)).isEmpty();

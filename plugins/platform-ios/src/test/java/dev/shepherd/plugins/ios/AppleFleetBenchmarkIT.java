@@ -60,7 +60,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  *     -Dit.test=AppleFleetBenchmarkIT -Dshepherd.benchmark=true [-Dshepherd.test.store=postgresql] \
  *     [-Dshepherd.benchmark.fleet=100000] [-Dshepherd.benchmark.nodes=1|2] [-Dshepherd.benchmark.threads=32] \
  *     [-Dshepherd.benchmark.fleetKey=EC|RSA] [-Dshepherd.benchmark.snapshot=~/.cache/shepherd-benchmark] \
- *     [-Dshepherd.benchmark.serverHeap=1g] [-Dshepherd.benchmark.timeoutMinutes=180]</pre>
+ *     [-Dshepherd.benchmark.serverHeap=1g] [-Dshepherd.benchmark.timeoutMinutes=180] [-Dshepherd.benchmark.jfr=/tmp/fleet.jfr]</pre>
  *
  * <ol>
  *   <li>The fleet comes from a stored snapshot ({@link FleetSnapshot}), built on the first run through the kernel
@@ -142,6 +142,7 @@ class AppleFleetBenchmarkIT {
         String keyAlgorithm = System.getProperty("shepherd.benchmark.fleetKey", "EC");
         String serverHeap = System.getProperty("shepherd.benchmark.serverHeap", "1g");
         Duration timeout = Duration.ofMinutes(Long.getLong("shepherd.benchmark.timeoutMinutes", 180));
+        Optional<String> flightRecording = Optional.ofNullable(System.getProperty("shepherd.benchmark.jfr")).filter(path -> !path.isBlank());
         Path snapshots = Optional.ofNullable(System.getProperty("shepherd.benchmark.snapshot")).filter(path -> !path.isBlank())
                 .map(Path::of).orElse(Path.of(System.getProperty("user.home"), ".cache", "shepherd-benchmark"));
         if (nodeCount < 1 || nodeCount > 2) {
@@ -238,7 +239,8 @@ class AppleFleetBenchmarkIT {
                 double acknowledgedBefore = first.commandsByState().getOrDefault("acknowledged", 0.0);
                 double[] heapMax = new double[nodeCount];
 
-                // The clock starts when the admin assigns the policy.
+                // The clock starts when the admin assigns the policy; a flight recording (node a) covers the same span.
+                flightRecording.ifPresent(path -> BenchmarkSupport.jcmd(nodes.get(0), "JFR.start", "name=fleet", "settings=profile"));
                 long start = System.nanoTime();
                 admin.json("PUT", "/api/v1/policies/" + policy + "/assignments/" + group, Map.of("priority", 10), 200);
                 report.append(String.format("policy assigned to the group in %.2f s (the API call)%n", (System.nanoTime() - start) / 1e9));
@@ -289,6 +291,7 @@ class AppleFleetBenchmarkIT {
                 double wall = (progress.lastAcknowledgedNanos.get() - start) / 1e9;
                 devices.shutdown();
                 assertThat(devices.awaitTermination(1, TimeUnit.MINUTES)).isTrue();
+                flightRecording.ifPresent(path -> BenchmarkSupport.jcmd(nodes.get(0), "JFR.stop", "name=fleet", "filename=" + path));
                 Duration generatorCpu = BenchmarkSupport.generatorCpu().minus(generatorCpuBefore);
                 long messages = progress.messages.get();
                 report.append(String.format("wall time, assignment to the last Acknowledged: %.1f s; %d signed messages = %.0f messages/s;"

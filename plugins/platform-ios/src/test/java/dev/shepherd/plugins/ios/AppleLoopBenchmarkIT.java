@@ -169,7 +169,7 @@ class AppleLoopBenchmarkIT {
         issue(admin, commandsPerDevice, devices);
         Map<String, Double> bucketsBefore = messageBuckets(servers);
         double transactionsBefore = transactions(servers);
-        flightRecording.ifPresent(path -> jcmd(server, "JFR.start", "name=loop", "settings=profile"));
+        flightRecording.ifPresent(path -> BenchmarkSupport.jcmd(server, "JFR.start", "name=loop", "settings=profile"));
         List<Duration> serverCpuBefore = new ArrayList<>();
         for (ServerProcess node : servers) {
             serverCpuBefore.add(node.cpuTime());
@@ -183,7 +183,7 @@ class AppleLoopBenchmarkIT {
             serverCpus.add(servers.get(n).cpuTime().minus(serverCpuBefore.get(n)));
         }
         Duration serverCpu = serverCpus.stream().reduce(Duration.ZERO, Duration::plus);
-        flightRecording.ifPresent(path -> jcmd(server, "JFR.stop", "name=loop", "filename=" + path));
+        flightRecording.ifPresent(path -> BenchmarkSupport.jcmd(server, "JFR.stop", "name=loop", "filename=" + path));
         Duration generatorCpu = BenchmarkSupport.generatorCpu().minus(generatorCpuBefore);
         Map<String, Double> buckets = BenchmarkSupport.difference(messageBuckets(servers), bucketsBefore);
         double transactions = transactions(servers) - transactionsBefore;
@@ -393,20 +393,4 @@ class AppleLoopBenchmarkIT {
     }
 
     /** A diagnostic command to the server's JVM, such as starting a flight recording of the measured loop alone. */
-    private static void jcmd(ServerProcess server, String... command) {
-        List<String> line = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-                Long.toString(server.pid())));
-        line.addAll(List.of(command));
-        try {
-            Process jcmd = new ProcessBuilder(line).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (jcmd.waitFor() != 0) {
-                throw new IllegalStateException(String.join(" ", line) + " failed");
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
 }
