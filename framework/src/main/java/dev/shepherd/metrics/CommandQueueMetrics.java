@@ -19,6 +19,7 @@ import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static java.util.Objects.requireNonNull;
@@ -29,10 +30,15 @@ import static java.util.Objects.requireNonNull;
  * included) and the age of the oldest waiting command ({@code shepherd_command_queue_oldest_age_seconds}).
  * Counting takes queries, so they run at most once per {@code maxAge}, when a scrape asks ({@link #refreshIfStale}),
  * never on a device's or an admin's request; between refreshes the age keeps growing from the oldest one seen.
+ * Counting a large store (millions of finished commands) takes long, so the counts are also kept for at least
+ * {@value #COST_MULTIPLE} times as long as the last count took: scraping never costs more than a twentieth of a core,
+ * whatever the store's size and the scrape interval.
  */
 public final class CommandQueueMetrics {
 
     private static final Logger log = LoggerFactory.getLogger(CommandQueueMetrics.class);
+    /** The counts stand at least this many times as long as counting took. */
+    static final int COST_MULTIPLE = 20;
 
     private final DataSource dataSource;
     private final Clock clock;
@@ -40,7 +46,8 @@ public final class CommandQueueMetrics {
     private final Map<CommandState, AtomicLong> byState = new EnumMap<>(CommandState.class);
     private final AtomicLong depth = new AtomicLong();
     private volatile Optional<Instant> oldestWaiting = Optional.empty();
-    private long refreshedAt;
+    private final LongSupplier nanoTime;
+    private long nextRefreshAt;
     private boolean refreshed;
 
     /**
@@ -48,6 +55,12 @@ public final class CommandQueueMetrics {
      * @param maxAge how old the counts may get before a scrape refreshes them
      */
     public CommandQueueMetrics(DataSource dataSource, Clock clock, MeterRegistry registry, Duration maxAge) {
+        this(dataSource, clock, registry, maxAge, System::nanoTime);
+    }
+
+    /** With the ticker that paces the counts (a test's). */
+    CommandQueueMetrics(DataSource dataSource, Clock clock, MeterRegistry registry, Duration maxAge, LongSupplier nanoTime) {
+        this.nanoTime = requireNonNull(nanoTime, "nanoTime is null");
         this.dataSource = requireNonNull(dataSource, "dataSource is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.maxAgeNanos = requireNonNull(maxAge, "maxAge is null").toNanos();
@@ -70,19 +83,23 @@ public final class CommandQueueMetrics {
                 .register(registry);
     }
 
-    /** Counts again from the store if the last count is older than the maximum age; a failed count keeps the last. */
+    /**
+     * Counts again from the store if the last count is older than the maximum age (and than {@value #COST_MULTIPLE}
+     * times what it took); a failed count keeps the last.
+     */
     public synchronized void refreshIfStale() {
-        long now = System.nanoTime();
-        if (refreshed && now - refreshedAt < maxAgeNanos) {
+        long started = nanoTime.getAsLong();
+        if (refreshed && started - nextRefreshAt < 0) {
             return;
         }
         refreshed = true;
-        refreshedAt = now;
         try (Connection connection = dataSource.getConnection()) {
             count(connection);
         } catch (SQLException e) {
             log.warn("Cannot count the command queue for the metrics: {}", e.getMessage());
         }
+        long took = nanoTime.getAsLong() - started;
+        nextRefreshAt = started + Math.max(maxAgeNanos, took * COST_MULTIPLE);
     }
 
     private void count(Connection connection) throws SQLException {

@@ -17,7 +17,11 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static dev.shepherd.testing.TestKernel.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -89,6 +93,25 @@ class CommandQueueMetricsTest {
 
         assertThat(gauge("shepherd.commands", "queued")).as("the count of an hour ago stands").isZero();
         assertThat(oldestAge()).isZero();
+    }
+
+    @Test
+    void aCountThatTookLongStandsTwentyTimesAsLong() {
+        // The ticker reads: the first count starts at 0 s and ends at 2 s, so the counts stand until 40 s.
+        AtomicLong seconds = new AtomicLong();
+        Deque<Long> readings = new ArrayDeque<>(List.of(0L, 2L));
+        CommandQueueMetrics metrics = new CommandQueueMetrics(kernel.database().dataSource(), clock, registry, Duration.ofSeconds(5),
+                () -> TimeUnit.SECONDS.toNanos(readings.isEmpty() ? seconds.get() : readings.poll()));
+        metrics.refreshIfStale();
+        kernel.kernel().commands().issue(ADMIN, device, CommandRequest.of(CommandType.LOCK));
+
+        seconds.set(39);
+        metrics.refreshIfStale();
+        assertThat(gauge("shepherd.commands", "queued")).as("older than the maximum age, but counting costs").isZero();
+
+        seconds.set(40);
+        metrics.refreshIfStale();
+        assertThat(gauge("shepherd.commands", "queued")).isEqualTo(1);
     }
 
     private double gauge(String name, String state) {
