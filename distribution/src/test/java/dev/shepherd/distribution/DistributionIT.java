@@ -2,6 +2,8 @@ package dev.shepherd.distribution;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.storage.Dialect;
+import dev.shepherd.testing.TestStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -72,7 +74,8 @@ class DistributionIT {
         HttpResponse<String> health = get("/health");
         assertThat(health.statusCode()).isEqualTo(200);
         assertThat(json.readTree(health.body()).path("status").asText()).isEqualTo("UP");
-        assertThat(Files.exists(installation.resolve("data/db"))).isTrue();
+        assertThat(Files.exists(installation.resolve("data/db"))).as("an embedded Derby store only without a database URL")
+                .isEqualTo(TestStore.engine() == Dialect.DERBY);
         assertThat(Files.exists(installation.resolve("data/tls/server.p12"))).isTrue();
         assertThat(httpsHealthStatus()).isEqualTo(200);
 
@@ -201,6 +204,8 @@ class DistributionIT {
         builder.environment().put("SHEPHERD_BOOTSTRAP_ADMIN_USER", "admin");
         builder.environment().put("SHEPHERD_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD);
         builder.environment().put("JAVA_OPTS", "-Xmx512m");
+        // Embedded Derby by default; in the PostgreSQL run, a database of this installation's own.
+        builder.environment().putAll(TestStore.environment(installation));
         process = builder.start();
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).ignoreExceptionsInstanceOf(IOException.class).untilAsserted(() -> {
             assertThat(process.isAlive()).as("server process alive; log:\n" + Files.readString(log)).isTrue();

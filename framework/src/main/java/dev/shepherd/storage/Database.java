@@ -17,10 +17,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.CallableStatement;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
 
@@ -36,6 +41,9 @@ public final class Database implements AutoCloseable {
     private static final String KERNEL_MIGRATIONS = "classpath:db/migration/kernel/";
     /** Flyway's record of the kernel migrations applied to a store. */
     static final String KERNEL_SCHEMA_HISTORY = "kernel_schema_history";
+
+    /** Collations that compare text byte by byte, as Derby does. */
+    private static final Set<String> BYTEWISE_COLLATIONS = Set.of("C", "POSIX");
 
     private final HikariDataSource dataSource;
     private final Dialect dialect;
@@ -95,12 +103,40 @@ public final class Database implements AutoCloseable {
                     result.targetSchemaVersion, result.migrationsExecuted);
             if (derbyUrl != null) {
                 tuneDerbyLocking(dataSource);
+            } else if (dialect == Dialect.POSTGRESQL) {
+                warnOfCollation(dataSource);
             }
         } catch (RuntimeException e) {
             database.close();
             throw e;
         }
         return database;
+    }
+
+    private static void warnOfCollation(HikariDataSource dataSource) {
+        try (Connection connection = dataSource.getConnection()) {
+            collationAdvice(connection).ifPresent(log::warn);
+        } catch (SQLException e) {
+            log.debug("Cannot read the PostgreSQL database's collation: {}", e.getMessage());
+        }
+    }
+
+    /**
+     * On PostgreSQL, what to tell the operator when the database does not sort text bytewise ({@code C} or
+     * {@code POSIX}): lists ordered by name then differ from Derby's order, and a name-prefix search cannot use the
+     * name's b-tree index. Nothing to say when it does.
+     */
+    static Optional<String> collationAdvice(Connection connection) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT datname, datcollate FROM pg_database WHERE datname = current_database()");
+             ResultSet rows = select.executeQuery()) {
+            if (!rows.next() || BYTEWISE_COLLATIONS.contains(rows.getString(2))) {
+                return Optional.empty();
+            }
+            return Optional.of("PostgreSQL database " + rows.getString(1) + " sorts text by the collation " + rows.getString(2)
+                    + ": lists by name follow that order rather than Derby's, and name-prefix searches cannot use their"
+                    + " indexes. docs/operations.md recommends creating the database with LC_COLLATE 'C'.");
+        }
     }
 
     /** Flyway over the kernel migrations in an engine's dialect; the caller adds the data source. */
@@ -117,8 +153,8 @@ public final class Database implements AutoCloseable {
      * cleanly rather than hanging.
      */
     private static void tuneDerbyLocking(HikariDataSource dataSource) {
-        try (java.sql.Connection connection = dataSource.getConnection();
-             java.sql.CallableStatement set = connection.prepareCall("CALL SYSCS_UTIL.SYSCS_SET_DATABASE_PROPERTY(?, ?)")) {
+        try (Connection connection = dataSource.getConnection();
+             CallableStatement set = connection.prepareCall("CALL SYSCS_UTIL.SYSCS_SET_DATABASE_PROPERTY(?, ?)")) {
             for (String[] property : new String[][]{{"derby.locks.deadlockTimeout", "1"}, {"derby.locks.waitTimeout", String.valueOf(Dialect.LOCK_WAIT_SECONDS)}}) {
                 set.setString(1, property[0]);
                 set.setString(2, property[1]);

@@ -14,6 +14,7 @@ import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.DatabaseMetaData;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -104,6 +105,25 @@ class KernelSchemaDialectsTest {
         assertThat(Transactions.isRetryable(new SQLException("canceling statement due to lock timeout", "55P03"))).isTrue();
         assertThat(Transactions.isRetryable(new SQLException("deadlock detected", "40P01"))).isTrue();
         assertThat(Transactions.isRetryable(new SQLException("duplicate key", "23505"))).isFalse();
+    }
+
+    @Test
+    void aPostgresqlDatabaseThatDoesNotSortTextBytewiseIsPointedOut() throws Exception {
+        TestPostgres postgres = TestPostgres.get();
+        String bytewise = postgres.createDatabase();
+        String language = "shepherd_collation_" + Long.toHexString(System.nanoTime());
+        try (Connection admin = DriverManager.getConnection(postgres.jdbcUrl("postgres"), TestPostgres.USER, postgres.password());
+             Statement statement = admin.createStatement()) {
+            statement.execute("CREATE DATABASE " + language + " TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.utf8' LC_CTYPE 'C.utf8'");
+        }
+
+        try (Connection connection = DriverManager.getConnection(postgres.jdbcUrl(bytewise), TestPostgres.USER, postgres.password())) {
+            assertThat(Database.collationAdvice(connection)).isEmpty();
+        }
+        try (Connection connection = DriverManager.getConnection(postgres.jdbcUrl(language), TestPostgres.USER, postgres.password())) {
+            assertThat(Database.collationAdvice(connection)).hasValueSatisfying(advice -> assertThat(advice)
+                    .contains(language).contains("C.utf8").contains("LC_COLLATE 'C'"));
+        }
     }
 
     /** Table name to "column nullability" entries, lower-cased, without Flyway's own history table. */
