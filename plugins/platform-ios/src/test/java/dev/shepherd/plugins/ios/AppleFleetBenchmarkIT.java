@@ -192,10 +192,11 @@ class AppleFleetBenchmarkIT {
                             "SHEPHERD_COMMANDS_PUSH_RATE", "10000"));
                     nodes.add(ServerProcess.over(nodeHome, environment, List.of("-Xmx" + serverHeap)).start(Duration.ofMinutes(5)));
                 }
-                Admin admin = new Admin(nodes.get(0));
                 for (ServerProcess node : nodes) {
                     BenchmarkSupport.awaitPlugin(new Admin(node));
                 }
+                Admin admin = new Admin(nodes.get(0)).withToken();
+                List<Admin> admins = nodes.stream().map(admin::on).toList();
                 admin.send("PUT", "/api/v1/plugins/apple-ios/push-certificate", "application/x-pem-file",
                         LocalApns.pushCertificatePem(TOPIC, Duration.ofDays(300)), 200);
 
@@ -234,7 +235,7 @@ class AppleFleetBenchmarkIT {
                 Scrape first = admin.metrics();
                 Map<String, Double> bucketsBefore = new HashMap<>();
                 for (ServerProcess node : nodes) {
-                    new Admin(node).metrics().messageBuckets().forEach((le, count) -> bucketsBefore.merge(le, count, Double::sum));
+                    admin.on(node).metrics().messageBuckets().forEach((le, count) -> bucketsBefore.merge(le, count, Double::sum));
                 }
                 double acknowledgedBefore = first.commandsByState().getOrDefault("acknowledged", 0.0);
                 double[] heapMax = new double[nodeCount];
@@ -262,7 +263,7 @@ class AppleFleetBenchmarkIT {
                     long messages = progress.messages.get();
                     Scrape scrape = admin.metrics();
                     for (int n = 0; n < nodeCount; n++) {
-                        Scrape ofNode = n == 0 ? scrape : new Admin(nodes.get(n)).metrics();
+                        Scrape ofNode = n == 0 ? scrape : admins.get(n).metrics();
                         heapMax[n] = Math.max(heapMax[n], ofNode.heapUsed());
                     }
                     Map<String, Double> states = scrape.commandsByState();
@@ -304,7 +305,7 @@ class AppleFleetBenchmarkIT {
                 for (int n = 0; n < nodeCount; n++) {
                     Duration cpu = nodes.get(n).cpuTime().minus(cpuBefore.get(n));
                     serverCpu = serverCpu.plus(cpu);
-                    new Admin(nodes.get(n)).metrics().messageBuckets().forEach((le, count) -> buckets.merge(le, count, Double::sum));
+                    admins.get(n).metrics().messageBuckets().forEach((le, count) -> buckets.merge(le, count, Double::sum));
                     report.append(String.format("node %c JVM CPU: %.1f s = %.3f ms per message of the fleet; largest heap in use seen %.0f MB"
                             + " of -Xmx%s%n", 'a' + n, cpu.toNanos() / 1e9, cpu.toNanos() / 1e6 / messages, heapMax[n] / 1e6, serverHeap));
                 }

@@ -147,10 +147,10 @@ class AppleLoopBenchmarkIT {
     private void measure(List<ServerProcess> servers, List<URI> deviceAddresses, int devices, int commandsPerDevice, int threads, int warmupRounds, boolean kill,
                          Optional<String> flightRecording) throws Exception {
         ServerProcess server = servers.get(0);
-        Admin admin = new Admin(server);
         for (ServerProcess node : servers) {
             BenchmarkSupport.awaitPlugin(new Admin(node));
         }
+        Admin admin = new Admin(server).withToken();
         admin.send("PUT", "/api/v1/plugins/apple-ios/push-certificate", "application/x-pem-file",
                 LocalApns.pushCertificatePem(TOPIC, Duration.ofDays(300)), 200);
         URI link = URI.create(admin.json("POST", "/api/v1/enrollment-tokens", Map.of("name", "loop benchmark",
@@ -167,8 +167,8 @@ class AppleLoopBenchmarkIT {
         }
         Phase measured = new Phase();
         issue(admin, commandsPerDevice, devices);
-        Map<String, Double> bucketsBefore = messageBuckets(servers);
-        double transactionsBefore = transactions(servers);
+        Map<String, Double> bucketsBefore = messageBuckets(admin, servers);
+        double transactionsBefore = transactions(admin, servers);
         flightRecording.ifPresent(path -> BenchmarkSupport.jcmd(server, "JFR.start", "name=loop", "settings=profile"));
         List<Duration> serverCpuBefore = new ArrayList<>();
         for (ServerProcess node : servers) {
@@ -185,8 +185,8 @@ class AppleLoopBenchmarkIT {
         Duration serverCpu = serverCpus.stream().reduce(Duration.ZERO, Duration::plus);
         flightRecording.ifPresent(path -> BenchmarkSupport.jcmd(server, "JFR.stop", "name=loop", "filename=" + path));
         Duration generatorCpu = BenchmarkSupport.generatorCpu().minus(generatorCpuBefore);
-        Map<String, Double> buckets = BenchmarkSupport.difference(messageBuckets(servers), bucketsBefore);
-        double transactions = transactions(servers) - transactionsBefore;
+        Map<String, Double> buckets = BenchmarkSupport.difference(messageBuckets(admin, servers), bucketsBefore);
+        double transactions = transactions(admin, servers) - transactionsBefore;
         assertThat(measured.acknowledged).hasSize(devices * commandsPerDevice);
 
         String report = String.format("""
@@ -259,18 +259,18 @@ class AppleLoopBenchmarkIT {
     }
 
     /** The device-message latency histograms of every node, summed. */
-    private static Map<String, Double> messageBuckets(List<ServerProcess> servers) throws Exception {
+    private static Map<String, Double> messageBuckets(Admin admin, List<ServerProcess> servers) throws Exception {
         Map<String, Double> buckets = new TreeMap<>();
         for (ServerProcess node : servers) {
-            new Admin(node).metrics().messageBuckets().forEach((le, count) -> buckets.merge(le, count, Double::sum));
+            admin.on(node).metrics().messageBuckets().forEach((le, count) -> buckets.merge(le, count, Double::sum));
         }
         return buckets;
     }
 
-    private static double transactions(List<ServerProcess> servers) throws Exception {
+    private static double transactions(Admin admin, List<ServerProcess> servers) throws Exception {
         double transactions = 0;
         for (ServerProcess node : servers) {
-            transactions += new Admin(node).metrics().transactions();
+            transactions += admin.on(node).metrics().transactions();
         }
         return transactions;
     }

@@ -150,10 +150,27 @@ final class BenchmarkSupport {
                 .findFirst().map(entry -> String.format("%.0f ms", entry.getKey() * 1000)).orElse("> 30 s");
     }
 
-    /** The admin API as a script calls it, with Basic. */
-    record Admin(ServerProcess server, HttpClient http) {
+    /**
+     * The admin API as a script calls it: with Basic, or after {@link #withToken}, with an API token as a Prometheus
+     * scraper does (a password check is a deliberately slow hash, which the measured server should not spend on the
+     * benchmark's own scrapes).
+     */
+    record Admin(ServerProcess server, HttpClient http, String authorization) {
         Admin(ServerProcess server) {
-            this(server, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build());
+            this(server, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build(),
+                    TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD));
+        }
+
+        /** The same admin with an API token of their own, valid on every node of the store. */
+        Admin withToken() throws Exception {
+            String secret = json("POST", "/api/v1/api-tokens", Map.of("name", "benchmark", "validForDays", 1), 201)
+                    .path("secret").asText();
+            return new Admin(server, http, "Bearer " + secret);
+        }
+
+        /** This admin's credential on another node. */
+        Admin on(ServerProcess node) {
+            return new Admin(node, http, authorization);
         }
 
         int status(String method, String path) throws Exception {
@@ -171,7 +188,7 @@ final class BenchmarkSupport {
 
         String send(String method, String path, String contentType, String body, int expected) throws Exception {
             HttpRequest.Builder request = HttpRequest.newBuilder(server.uri(path))
-                    .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
+                    .header("Authorization", authorization)
                     .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
             if (contentType != null && body != null) {
                 request.header("Content-Type", contentType);
