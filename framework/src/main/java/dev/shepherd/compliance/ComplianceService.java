@@ -90,11 +90,24 @@ public final class ComplianceService {
                 queue.enqueue(tx, after.device().id());
             }
         });
+        // Membership matters to a verdict only through rules scoped to a group: without one, a group of 100,000
+        // devices created or refilled queues no evaluation at all.
         groups.addMembershipListener((tx, changed) -> {
+            if (changed.isEmpty() || !anyRuleScopedToAGroup(tx)) {
+                return;
+            }
             for (DeviceId device : changed) {
                 queue.enqueue(tx, device);
             }
         });
+    }
+
+    private static boolean anyRuleScopedToAGroup(Tx tx) throws SQLException {
+        try (PreparedStatement select = tx.connection().prepareStatement(
+                "SELECT 1 FROM compliance_rule WHERE group_id IS NOT NULL FETCH FIRST 1 ROWS ONLY");
+             ResultSet rows = select.executeQuery()) {
+            return rows.next();
+        }
     }
 
     /** Compliance itself changing must not queue the device again; anything a rule reads should. */

@@ -228,6 +228,26 @@ class ComplianceServiceTest {
     }
 
     @Test
+    void groupMembershipQueuesEvaluationsOnlyWhenSomeRuleIsScopedToAGroup() throws IOException {
+        DeviceId first = test.enrollId(Platform.ANDROID, "MEMBER-1");
+        DeviceId second = test.enrollId(Platform.ANDROID, "MEMBER-2");
+        rule("Recent OS", ComplianceCheck.MIN_OS_VERSION, "{\"version\":\"13.0\"}", 0, List.of());
+        compliance.evaluatePending();
+        Group everyone = test.kernel().groups().create(ADMIN, "Everyone", "", Optional.empty());
+
+        test.kernel().groups().addMembers(ADMIN, everyone.id(), List.of(first, second));
+        assertThat(compliance.evaluatePending()).as("no rule reads group membership").isZero();
+
+        compliance.create(ADMIN, "Kiosk app", ComplianceCheck.REQUIRED_APPS, json.readTree("{\"apps\":[\"com.acme.kiosk\"]}"),
+                Optional.of(everyone.id()), 0, List.of());
+        compliance.evaluatePending();
+        test.kernel().groups().removeMembers(ADMIN, everyone.id(), List.of(second));
+        assertThat(compliance.evaluatePending()).as("the device that left is judged again").isEqualTo(1);
+        assertThat(compliance.accessDecision(second).orElseThrow().failing()).extracting(AccessDecision.FailingRule::name)
+                .doesNotContain("Kiosk app");
+    }
+
+    @Test
     void badRuleParametersAreRefusedWithTheirName() {
         assertThatThrownBy(() -> rule("Old", ComplianceCheck.MIN_OS_VERSION, "{}", 0, List.of()))
                 .hasMessageStartingWith("parameters.version");
