@@ -310,6 +310,9 @@ class PolicyServiceTest {
             assertThat(states(device)).containsOnlyKeys("wifi/Corp", "wifi/Guest").containsValues(SettingState.PENDING);
             assertThat(policies.settingStates(device)).allSatisfy(state -> assertThat(installs).extracting(command -> command.id().toString())
                     .contains(state.commandId().orElseThrow()));
+            for (Command install : installs) {
+                commands.report(device, new CommandResult(install.id(), CommandState.ACKNOWLEDGED, Map.of(), Optional.empty()));
+            }
         }
         List<AuditEntry> reconciled = test.kernel().audit().read(AuditFilter.ALL, 0, 1000).stream()
                 .filter(entry -> entry.action().equals("policy.reconcile")).toList();
@@ -320,7 +323,7 @@ class PolicyServiceTest {
 
         // A changed setting goes to every device again, and only that one.
         policies.update(ADMIN, policy.id(), "Networks", "", List.of(
-                setting("wifi", "{\"ssid\": \"Corp\", \"security\": \"WPA2_PERSONAL\"}"),
+                setting("wifi", "{\"ssid\": \"Corp\", \"security\": \"WPA3_PERSONAL\", \"password\": \"battery staple\"}"),
                 setting("wifi", "{\"ssid\": \"Guest\", \"security\": \"NONE\"}")), OptionalLong.empty());
         assertThat(policies.reconcilePending()).isEqualTo(fleet);
         for (DeviceId device : devices) {
