@@ -20,7 +20,6 @@ import dev.shepherd.audit.Actor;
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.cluster.ChangeFeed;
 import dev.shepherd.audit.AuditRecord;
-import dev.shepherd.command.CommandNotSupportedException;
 import dev.shepherd.command.CommandRecord;
 import dev.shepherd.command.CommandRequest;
 import dev.shepherd.command.CommandService;
@@ -468,14 +467,14 @@ public final class PolicyService {
      * go again one each); returns how many it reconciled. Called in the background.
      */
     public int reconcilePending() {
-        SettingHashes hashes = new SettingHashes();
+        DrainCache hashes = new DrainCache();
         return queue.drain("reconcile devices' policy", DEVICES_PER_TRANSACTION, (tx, devices) -> reconcile(tx, devices, hashes));
     }
 
     /** Brings one device's desired state in line with its effective policy, queuing only the difference. */
     public void reconcile(DeviceId device) {
         transactions.inTransaction("reconcile a device's policy", tx -> {
-            reconcile(tx, List.of(device), new SettingHashes());
+            reconcile(tx, List.of(device), new DrainCache());
             // Last, so the queue row is locked only for a moment.
             queue.dequeue(tx, device);
             return null;
@@ -487,7 +486,7 @@ public final class PolicyService {
      * at once, each device's commands are queued together ({@link CommandService#issueAll}), and the setting states and
      * audit entries (one per device that was sent something) are written in batches at the end.
      */
-    private void reconcile(Tx tx, List<DeviceId> deviceIds, SettingHashes hashes) throws SQLException {
+    private void reconcile(Tx tx, List<DeviceId> deviceIds, DrainCache hashes) throws SQLException {
         Connection connection = tx.connection();
         Map<DeviceId, DeviceRecord> records = devices.getAll(tx, deviceIds);
         Map<DeviceId, Map<String, StoredSetting>> stored = storedSettings(connection, deviceIds);
@@ -517,7 +516,7 @@ public final class PolicyService {
 
     /** One device's difference: its commands queued, its setting writes collected; returns its audit record, if any. */
     private Optional<AuditRecord> reconcile(Tx tx, DeviceRecord record, Map<String, StoredSetting> current, List<EffectiveSetting> wanted,
-                                            SettingHashes hashes, SettingWrites writes) throws SQLException {
+                                            DrainCache hashes, SettingWrites writes) throws SQLException {
         DeviceId device = record.device().id();
         boolean managed = isManaged(record.device().status());
         Optional<Set<String>> supported = platformSupport.apply(record.device().platform());
@@ -629,14 +628,14 @@ public final class PolicyService {
     }
 
     private List<EffectiveSetting> compute(Connection connection, DeviceId device) throws SQLException {
-        return compute(connection, List.of(device), new SettingHashes()).getOrDefault(device, List.of());
+        return compute(connection, List.of(device), new DrainCache()).getOrDefault(device, List.of());
     }
 
     /**
      * The effective settings of several devices, from two statements: the policies assigned to their groups, and those
      * policies' rows. Devices with the same policies at the same priorities share one merge.
      */
-    private Map<DeviceId, List<EffectiveSetting>> compute(Connection connection, List<DeviceId> devices, SettingHashes cache)
+    private Map<DeviceId, List<EffectiveSetting>> compute(Connection connection, List<DeviceId> devices, DrainCache cache)
             throws SQLException {
         if (devices.isEmpty()) {
             return Map.of();
@@ -696,7 +695,7 @@ public final class PolicyService {
      * settings hashed, install requests built. Everything here depends only on policies as stored at a version (a new
      * version is a new entry), never on a device.
      */
-    private final class SettingHashes {
+    private final class DrainCache {
         private static final int MOST = 10_000;
         private final Map<String, Policy> policies = new HashMap<>();
         private final Map<Map<String, Integer>, List<EffectiveSetting>> merged = new HashMap<>();
