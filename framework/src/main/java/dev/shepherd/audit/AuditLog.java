@@ -52,10 +52,28 @@ public final class AuditLog {
      * @return the stored entry
      */
     public AuditEntry append(Tx tx, AuditRecord record) throws SQLException {
-        requireNonNull(record, "record is null");
+        return appendAll(tx, List.of(requireNonNull(record, "record is null"))).get(0);
+    }
+
+    /**
+     * Appends several entries within the caller's transaction, in their order, chained exactly as one
+     * {@link #append(Tx, AuditRecord)} after another would chain them, but with the chain's tip locked, read and
+     * moved once and the entries inserted in one batch.
+     *
+     * @param tx the transaction of the change being recorded
+     * @param records what to record
+     * @return the stored entries, in order
+     */
+    public List<AuditEntry> appendAll(Tx tx, List<AuditRecord> records) throws SQLException {
+        requireNonNull(records, "records is null");
+        records.forEach(record -> requireNonNull(record, "a record is null"));
+        if (records.isEmpty()) {
+            return List.of();
+        }
         Connection connection = tx.connection();
         // Locks the chain's tip until this transaction ends: appends are serialised, the chain never forks.
-        try (PreparedStatement bump = connection.prepareStatement("UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = 1")) {
+        try (PreparedStatement bump = connection.prepareStatement("UPDATE audit_head SET last_seq = last_seq + ? WHERE id = 1")) {
+            bump.setLong(1, records.size());
             bump.executeUpdate();
         }
         long seq;
@@ -63,36 +81,49 @@ public final class AuditLog {
         try (PreparedStatement head = connection.prepareStatement("SELECT last_seq, last_hash FROM audit_head WHERE id = 1");
              ResultSet rows = head.executeQuery()) {
             rows.next();
-            seq = rows.getLong(1);
+            seq = rows.getLong(1) - records.size();
             previousHash = rows.getString(2);
         }
         Instant at = clock.instant().truncatedTo(ChronoUnit.MICROS);
-        AuditEntry unhashed = new AuditEntry(seq, at, record.actor().kind(), record.actor().id(), record.action(),
-                record.targetType(), record.targetId(), record.before(), record.after(), previousHash, "");
-        String hash = hashOf(unhashed);
+        List<AuditEntry> entries = new ArrayList<>(records.size());
         try (PreparedStatement insert = connection.prepareStatement("""
                 INSERT INTO audit_entry (seq, occurred_at, actor_kind, actor_id, action, target_type, target_id,
                                          before_state, after_state, prev_hash, entry_hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
-            insert.setLong(1, seq);
-            insert.setTimestamp(2, Timestamp.from(at));
-            insert.setString(3, record.actor().kind().name());
-            insert.setString(4, record.actor().id());
-            insert.setString(5, record.action());
-            insert.setString(6, record.targetType());
-            insert.setString(7, record.targetId());
-            setClob(insert, 8, record.before());
-            setClob(insert, 9, record.after());
-            insert.setString(10, previousHash);
-            insert.setString(11, hash);
-            insert.executeUpdate();
+            for (AuditRecord record : records) {
+                seq++;
+                AuditEntry unhashed = new AuditEntry(seq, at, record.actor().kind(), record.actor().id(), record.action(),
+                        record.targetType(), record.targetId(), record.before(), record.after(), previousHash, "");
+                String hash = hashOf(unhashed);
+                insert.setLong(1, seq);
+                insert.setTimestamp(2, Timestamp.from(at));
+                insert.setString(3, record.actor().kind().name());
+                insert.setString(4, record.actor().id());
+                insert.setString(5, record.action());
+                insert.setString(6, record.targetType());
+                insert.setString(7, record.targetId());
+                setClob(insert, 8, record.before());
+                setClob(insert, 9, record.after());
+                insert.setString(10, previousHash);
+                insert.setString(11, hash);
+                if (records.size() == 1) {
+                    insert.executeUpdate();
+                } else {
+                    insert.addBatch();
+                }
+                entries.add(new AuditEntry(seq, at, record.actor().kind(), record.actor().id(), record.action(), record.targetType(),
+                        record.targetId(), record.before(), record.after(), previousHash, hash));
+                previousHash = hash;
+            }
+            if (records.size() > 1) {
+                insert.executeBatch();
+            }
         }
         try (PreparedStatement tip = connection.prepareStatement("UPDATE audit_head SET last_hash = ? WHERE id = 1")) {
-            tip.setString(1, hash);
+            tip.setString(1, previousHash);
             tip.executeUpdate();
         }
-        return new AuditEntry(seq, at, record.actor().kind(), record.actor().id(), record.action(), record.targetType(),
-                record.targetId(), record.before(), record.after(), previousHash, hash);
+        return entries;
     }
 
     /** Appends an entry in a transaction of its own, for actions that change nothing else in the store. */

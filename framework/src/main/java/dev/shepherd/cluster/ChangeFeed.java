@@ -114,6 +114,32 @@ public final class ChangeFeed {
         publish(requireNonNull(tx, "tx is null").connection(), topic, key);
     }
 
+    /**
+     * Announces changes to several items of one topic in the changing transaction, with one batched insert.
+     *
+     * @param keys which ones; each cut to 400 characters, as for {@link #publish(Tx, String, String)}
+     */
+    public void publishAll(Tx tx, String topic, List<String> keys) throws SQLException {
+        requireNonNull(tx, "tx is null");
+        requireNonNull(topic, "topic is null");
+        requireNonNull(keys, "keys is null");
+        if (keys.isEmpty()) {
+            return;
+        }
+        Timestamp now = Timestamp.from(clock.instant());
+        try (PreparedStatement insert = tx.connection().prepareStatement(
+                "INSERT INTO cluster_change (topic, item_key, changed_at) VALUES (?, ?, ?)")) {
+            for (String key : keys) {
+                requireNonNull(key, "a key is null");
+                insert.setString(1, topic);
+                insert.setString(2, key.length() > MAX_KEY_LENGTH ? key.substring(0, MAX_KEY_LENGTH) : key);
+                insert.setTimestamp(3, now);
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        }
+    }
+
     /** Announces a change in the transaction of a connection a kernel transaction handed out. */
     public void publish(Connection transaction, String topic, String key) throws SQLException {
         requireNonNull(transaction, "transaction is null");

@@ -36,6 +36,7 @@ import java.sql.Timestamp;
 import java.sql.Types;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -174,11 +175,13 @@ public final class CommandService {
 
     /**
      * Queues a command inside the caller's transaction, for kernel work that queues commands as part of a larger
-     * change (policy reconciliation); the caller audits. The device is woken once the transaction commits. A
+     * change (compliance remediation); the caller audits. The device is woken once the transaction commits. A
      * {@code WIPE} or {@code ENTERPRISE_WIPE} ends the device's management ({@link #endManagement(Tx, Actor, DeviceId,
      * boolean, String)}) and the platform's final command is returned.
      *
-     * @throws CommandRefusedException when an ending leaves nothing to tell the device (it never enrolled)
+     * @throws CommandRefusedException when there is no such device, or an ending leaves nothing to tell the device (it
+     *         never enrolled)
+     * @throws CommandNotSupportedException when the device's platform cannot carry out the command
      */
     public CommandRecord issue(Tx tx, Actor actor, DeviceId deviceId, CommandRequest request) throws SQLException {
         if (endsManagement(request.type())) {
@@ -187,20 +190,71 @@ public final class CommandService {
                     .flatMap(ManagementEnding::finalCommand)
                     .orElseThrow(() -> new CommandRefusedException("device " + deviceId + " has no command to be told that its management ends"));
         }
-        UUID id = ids.next();
-        Instant now = clock.instant();
-        Optional<DeviceRecord> device = devices.get(tx, deviceId);
-        if (device.isPresent()) {
-            checkWithPlatform(device.get(), id, request, now);
+        DeviceRecord device = devices.get(tx, deviceId).orElseThrow(() -> new CommandRefusedException("no device " + deviceId));
+        IssueOutcome outcome = issueAll(tx, actor, device, List.of(request)).get(0);
+        if (outcome instanceof IssueOutcome.Refused refused) {
+            throw new CommandNotSupportedException(refused.reason());
         }
+        return ((IssueOutcome.Queued) outcome).command();
+    }
+
+    /**
+     * Queues several commands for one device inside the caller's transaction, for kernel work that queues them as part
+     * of a larger change (policy reconciliation); the caller audits. Each command is checked with the device's platform
+     * ({@link PlatformCheck}), since its refusal may depend on the value; those it accepts are inserted, with their
+     * QUEUED events, in one batch each, and the device is woken once when the transaction commits.
+     *
+     * @param device the device as the caller read it in this transaction
+     * @param requests the commands, in the order they are queued; none may end management (use {@link #issue(Tx, Actor,
+     *        DeviceId, CommandRequest)})
+     * @return one outcome per request, in order
+     */
+    public List<IssueOutcome> issueAll(Tx tx, Actor actor, DeviceRecord device, List<CommandRequest> requests) throws SQLException {
+        requireNonNull(actor, "actor is null");
+        requireNonNull(device, "device is null");
+        requireNonNull(requests, "requests is null");
+        for (CommandRequest request : requests) {
+            if (endsManagement(requireNonNull(request, "a request is null").type())) {
+                throw new IllegalArgumentException(request.type() + " ends the device's management; issue it on its own");
+            }
+        }
+        DeviceId deviceId = device.device().id();
+        // The store keeps microseconds (PostgreSQL) or more (Derby): the record built here equals the one read back.
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+        String createdBy = actor.toString();
+        List<IssueOutcome> outcomes = new ArrayList<>(requests.size());
+        List<Event> queuedEvents = new ArrayList<>(requests.size());
         try (PreparedStatement insert = insertStatement(tx.connection())) {
-            bindInsert(insert, id, deviceId, Optional.empty(), request.type(), request.priority(),
-                    Optional.of(json.write(request.parameters())), actor.toString(), now, request.timeToLive().map(now::plus));
-            insert.executeUpdate();
+            for (CommandRequest request : requests) {
+                UUID id = ids.next();
+                Optional<Instant> expiresAt = request.timeToLive().map(ttl -> now.plus(ttl).truncatedTo(ChronoUnit.MICROS));
+                Command command = new Command(id, deviceId, request.type(), request.parameters(), request.priority(),
+                        CommandState.QUEUED, now, expiresAt);
+                Optional<String> refusal = platformCheck.refusal(device.device(), command);
+                if (refusal.isPresent()) {
+                    outcomes.add(new IssueOutcome.Refused(request, refusal.get()));
+                    continue;
+                }
+                String parameters = json.write(request.parameters());
+                bindInsert(insert, id, deviceId, Optional.empty(), request.type(), request.priority(), Optional.of(parameters),
+                        createdBy, now, expiresAt);
+                insert.addBatch();
+                // The parameters as reading them back gives them: JSON's own number and collection types.
+                Command stored = new Command(id, deviceId, request.type(), parse(parameters), request.priority(),
+                        CommandState.QUEUED, now, expiresAt);
+                outcomes.add(new IssueOutcome.Queued(new CommandRecord(stored, Optional.empty(), createdBy, Optional.empty(),
+                        Optional.empty(), 0, Map.of(), Optional.empty(), now)));
+                queuedEvents.add(stateEvent(id, deviceId, CommandState.QUEUED));
+            }
+            if (!queuedEvents.isEmpty()) {
+                insert.executeBatch();
+            }
         }
-        recordStateEvent(tx, id, deviceId, CommandState.QUEUED);
-        tx.afterCommit(() -> waker.wake(List.of(deviceId), Optional.empty()));
-        return find(tx.connection(), id).orElseThrow();
+        if (!queuedEvents.isEmpty()) {
+            events.recordAll(tx, queuedEvents);
+            tx.afterCommit(() -> waker.wake(List.of(deviceId), Optional.empty()));
+        }
+        return outcomes;
     }
 
     public void setWaker(Waker waker) {
@@ -1393,8 +1447,12 @@ public final class CommandService {
     }
 
     private void recordStateEvent(Tx tx, UUID commandId, DeviceId deviceId, CommandState state) throws SQLException {
-        events.record(tx, Event.of(EventTypes.COMMAND_STATE_CHANGED, "kernel", Map.of("commandId", commandId.toString(),
-                "deviceId", deviceId.toString(), "state", state.name())));
+        events.record(tx, stateEvent(commandId, deviceId, state));
+    }
+
+    private static Event stateEvent(UUID commandId, DeviceId deviceId, CommandState state) {
+        return Event.of(EventTypes.COMMAND_STATE_CHANGED, "kernel", Map.of("commandId", commandId.toString(),
+                "deviceId", deviceId.toString(), "state", state.name()));
     }
 
     /** A reason as long as the error_reason column holds. */

@@ -70,20 +70,46 @@ public final class EventLog implements EventSink {
      * @param event the event
      */
     public void record(Tx tx, Event event) throws SQLException {
-        requireNonNull(event, "event is null");
+        recordAll(tx, List.of(requireNonNull(event, "event is null")));
+    }
+
+    /**
+     * Records several events in the caller's transaction with one batched insert, in their order; the transactional
+     * hooks join as for {@link #record}, and subscribers hear of them, in order, once the transaction commits.
+     *
+     * @param tx the transaction of the change that raised the events
+     * @param events the events
+     */
+    public void recordAll(Tx tx, List<Event> events) throws SQLException {
+        requireNonNull(events, "events is null");
+        if (events.isEmpty()) {
+            return;
+        }
         try (PreparedStatement insert = tx.connection().prepareStatement(
                 "INSERT INTO event_log (id, event_type, occurred_at, source, data) VALUES (?, ?, ?, ?, ?)")) {
-            insert.setString(1, event.id().toString());
-            insert.setString(2, event.type());
-            insert.setTimestamp(3, Timestamp.from(event.occurredAt()));
-            insert.setString(4, event.source());
-            insert.setString(5, toJson(event.data()));
-            insert.executeUpdate();
+            for (Event event : events) {
+                insert.setString(1, event.id().toString());
+                insert.setString(2, event.type());
+                insert.setTimestamp(3, Timestamp.from(event.occurredAt()));
+                insert.setString(4, event.source());
+                insert.setString(5, toJson(event.data()));
+                if (events.size() == 1) {
+                    insert.executeUpdate();
+                } else {
+                    insert.addBatch();
+                }
+            }
+            if (events.size() > 1) {
+                insert.executeBatch();
+            }
         }
-        for (TransactionalHook hook : hooks) {
-            hook.recorded(tx, event);
+        for (Event event : events) {
+            for (TransactionalHook hook : hooks) {
+                hook.recorded(tx, event);
+            }
         }
-        tx.afterCommit(() -> bus.publish(event));
+        List<Event> recorded = List.copyOf(events);
+        tx.afterCommit(() -> recorded.forEach(bus::publish));
     }
 
     /** Records an event in a transaction of its own, for events not tied to a change in the store. */

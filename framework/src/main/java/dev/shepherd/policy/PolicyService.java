@@ -20,10 +20,10 @@ import dev.shepherd.audit.Actor;
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.cluster.ChangeFeed;
 import dev.shepherd.audit.AuditRecord;
-import dev.shepherd.command.CommandNotSupportedException;
 import dev.shepherd.command.CommandRecord;
 import dev.shepherd.command.CommandRequest;
 import dev.shepherd.command.CommandService;
+import dev.shepherd.command.IssueOutcome;
 import dev.shepherd.device.DeviceRecord;
 import dev.shepherd.device.DeviceService;
 import dev.shepherd.event.EventLog;
@@ -52,6 +52,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -65,6 +66,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 import static java.util.Objects.requireNonNull;
 
@@ -108,6 +110,8 @@ public final class PolicyService {
     /** One change for many devices at once, so a large group's change is one feed row. */
     static final String EVERY_DEVICE = "*";
     private static final int DEVICES_ANNOUNCED_ONE_BY_ONE = 100;
+    /** Devices reconciled in one transaction: few enough that it stays short, enough that its fixed costs are shared. */
+    static final int DEVICES_PER_TRANSACTION = 50;
 
     private final ChangeFeed changes;
 
@@ -458,94 +462,126 @@ public final class PolicyService {
         });
     }
 
-    /** Reconciles queued devices, a transaction each; returns how many it reconciled. Called in the background. */
+    /**
+     * Reconciles queued devices, {@value #DEVICES_PER_TRANSACTION} per transaction (a failing transaction's devices
+     * go again one each); returns how many it reconciled. Called in the background.
+     */
     public int reconcilePending() {
-        return queue.drain(this::reconcile);
+        DrainCache hashes = new DrainCache();
+        return queue.drain("reconcile devices' policy", DEVICES_PER_TRANSACTION, (tx, devices) -> reconcile(tx, devices, hashes));
     }
 
     /** Brings one device's desired state in line with its effective policy, queuing only the difference. */
     public void reconcile(DeviceId device) {
         transactions.inTransaction("reconcile a device's policy", tx -> {
-            reconcile(tx, device);
+            reconcile(tx, List.of(device), new DrainCache());
             // Last, so the queue row is locked only for a moment.
             queue.dequeue(tx, device);
             return null;
         });
     }
 
-    private void reconcile(Tx tx, DeviceId device) throws SQLException {
-        Optional<DeviceRecord> record = devices.get(device);
-        Map<String, DeviceSettingState> current = states(tx.connection(), device);
-        if (record.isEmpty()) {
-            return;
+    /**
+     * Reconciles devices in the caller's transaction: each device's rows and effective policy are read for all of them
+     * at once, each device's commands are queued together ({@link CommandService#issueAll}), and the setting states and
+     * audit entries (one per device that was sent something) are written in batches at the end.
+     */
+    private void reconcile(Tx tx, List<DeviceId> deviceIds, DrainCache hashes) throws SQLException {
+        Connection connection = tx.connection();
+        Map<DeviceId, DeviceRecord> records = devices.getAll(tx, deviceIds);
+        Map<DeviceId, Map<String, StoredSetting>> stored = storedSettings(connection, deviceIds);
+        List<DeviceId> managed = records.values().stream().filter(record -> isManaged(record.device().status()))
+                .map(record -> record.device().id()).toList();
+        Map<DeviceId, List<EffectiveSetting>> wanted = compute(connection, managed, hashes);
+        SettingWrites writes = new SettingWrites(clock.instant());
+        List<AuditRecord> audits = new ArrayList<>();
+        for (DeviceId device : deviceIds) {
+            DeviceRecord record = records.get(device);
+            if (record == null) {
+                continue;
+            }
+            reconcile(tx, record, stored.getOrDefault(device, Map.of()), wanted.getOrDefault(device, List.of()), hashes, writes)
+                    .ifPresent(audits::add);
         }
-        DeviceStatus status = record.get().device().status();
-        boolean managed = status == DeviceStatus.ENROLLED || status == DeviceStatus.QUARANTINED || status == DeviceStatus.PENDING;
-        List<EffectiveSetting> wanted = managed ? compute(tx.connection(), device) : List.of();
-        Map<String, String> hashes = storedHashes(tx.connection(), device);
-        Optional<Set<String>> supported = platformSupport.apply(record.get().device().platform());
+        writes.apply(connection);
+        audit.appendAll(tx, audits);
+        List<DeviceId> reconciled = List.copyOf(records.keySet());
+        changes.publishAll(tx, EFFECTIVE_TOPIC, reconciled.stream().map(DeviceId::toString).toList());
+        tx.afterCommit(() -> effective.invalidateAll(reconciled));
+    }
+
+    private static boolean isManaged(DeviceStatus status) {
+        return status == DeviceStatus.ENROLLED || status == DeviceStatus.QUARANTINED || status == DeviceStatus.PENDING;
+    }
+
+    /** One device's difference: its commands queued, its setting writes collected; returns its audit record, if any. */
+    private Optional<AuditRecord> reconcile(Tx tx, DeviceRecord record, Map<String, StoredSetting> current, List<EffectiveSetting> wanted,
+                                            DrainCache hashes, SettingWrites writes) throws SQLException {
+        DeviceId device = record.device().id();
+        boolean managed = isManaged(record.device().status());
+        Optional<Set<String>> supported = platformSupport.apply(record.device().platform());
         Set<String> keep = new HashSet<>();
-        List<String> installs = new ArrayList<>();
-        List<String> removals = new ArrayList<>();
         Map<String, Setting> certificates = certificatesByName(wanted);
+        List<EffectiveSetting> toInstall = new ArrayList<>();
+        List<String> installHashes = new ArrayList<>();
+        List<CommandRequest> requests = new ArrayList<>();
         for (EffectiveSetting setting : wanted) {
             String key = setting.setting().key();
             keep.add(key);
-            String hash = deliveryHash(setting.setting(), certificates);
-            if (hash.equals(hashes.get(key))) {
+            String hash = hashes.deliveryHash(setting.setting(), certificates);
+            StoredSetting before = current.get(key);
+            if (before != null && hash.equals(before.desiredHash())) {
                 continue;
             }
             if (supported.isPresent() && !supported.get().contains(setting.setting().type())) {
-                upsert(tx.connection(), device, setting, hash, SettingState.NOT_SUPPORTED,
-                        Optional.of(record.get().device().platform() + " has no equivalent of " + setting.setting().type()), Optional.empty());
+                writes.upsert(device, before != null, setting, hash, SettingState.NOT_SUPPORTED,
+                        Optional.of(record.device().platform() + " has no equivalent of " + setting.setting().type()), Optional.empty());
                 continue;
             }
-            cancelOutstanding(tx, current.get(key));
-            Map<String, Object> parameters = new LinkedHashMap<>();
-            parameters.put("settingKey", key);
-            parameters.put("settingType", setting.setting().type());
-            parameters.put("settingHash", hash);
-            parameters.put("value", setting.setting().value());
-            CommandRecord command;
-            try {
-                command = commands.issue(tx, RECONCILER, device,
-                        new CommandRequest(CommandType.INSTALL_PROFILE, parameters, 0, Optional.empty()));
-            } catch (CommandNotSupportedException e) {
+            cancelOutstanding(tx, before == null ? null : before.state());
+            toInstall.add(setting);
+            installHashes.add(hash);
+            requests.add(hashes.installRequest(setting.setting(), hash));
+        }
+        List<DeviceSettingState> stale = current.values().stream().map(StoredSetting::state)
+                .filter(state -> !keep.contains(state.settingKey())).toList();
+        for (DeviceSettingState state : stale) {
+            cancelOutstanding(tx, state);
+            if (managed && state.state() != SettingState.NOT_SUPPORTED) {
+                requests.add(new CommandRequest(CommandType.REMOVE_PROFILE,
+                        Map.of("settingKey", state.settingKey(), "settingType", state.settingType()), 0, Optional.empty()));
+            }
+            writes.delete(device, state.settingKey());
+        }
+        List<IssueOutcome> outcomes = requests.isEmpty() ? List.of() : commands.issueAll(tx, RECONCILER, record, requests);
+        List<String> installs = new ArrayList<>();
+        for (int i = 0; i < toInstall.size(); i++) {
+            EffectiveSetting setting = toInstall.get(i);
+            boolean exists = current.containsKey(setting.setting().key());
+            if (outcomes.get(i) instanceof IssueOutcome.Queued queued) {
+                writes.upsert(device, exists, setting, installHashes.get(i), SettingState.PENDING, Optional.empty(),
+                        Optional.of(queued.command().command().id().toString()));
+                installs.add(setting.setting().key());
+            } else {
                 // The platform's own reason (a value it cannot express, a key only supervised devices take).
-                upsert(tx.connection(), device, setting, hash, SettingState.NOT_SUPPORTED, Optional.of(e.getMessage()), Optional.empty());
-                continue;
-            }
-            upsert(tx.connection(), device, setting, hash, SettingState.PENDING, Optional.empty(),
-                    Optional.of(command.command().id().toString()));
-            installs.add(key);
-        }
-        for (DeviceSettingState stale : current.values()) {
-            if (keep.contains(stale.settingKey())) {
-                continue;
-            }
-            cancelOutstanding(tx, stale);
-            if (managed && stale.state() != SettingState.NOT_SUPPORTED) {
-                try {
-                    commands.issue(tx, RECONCILER, device, new CommandRequest(CommandType.REMOVE_PROFILE,
-                            Map.of("settingKey", stale.settingKey(), "settingType", stale.settingType()), 0, Optional.empty()));
-                    removals.add(stale.settingKey());
-                } catch (CommandNotSupportedException e) {
-                    log.warn("Setting {} cannot be removed from {}: {}", stale.settingKey(), device, e.getMessage());
-                }
-            }
-            try (PreparedStatement delete = tx.connection().prepareStatement(
-                    "DELETE FROM device_setting WHERE device_id = ? AND setting_key = ?")) {
-                delete.setString(1, device.toString());
-                delete.setString(2, stale.settingKey());
-                delete.executeUpdate();
+                writes.upsert(device, exists, setting, installHashes.get(i), SettingState.NOT_SUPPORTED,
+                        Optional.of(((IssueOutcome.Refused) outcomes.get(i)).reason()), Optional.empty());
             }
         }
-        if (!installs.isEmpty() || !removals.isEmpty()) {
-            audit.append(tx, new AuditRecord(RECONCILER, "policy.reconcile", "device", device.toString(), Optional.empty(),
-                    Optional.of(json.write(Map.of("install", installs, "remove", removals)))));
+        List<String> removals = new ArrayList<>();
+        for (int i = toInstall.size(); i < outcomes.size(); i++) {
+            String key = (String) requests.get(i).parameters().get("settingKey");
+            if (outcomes.get(i) instanceof IssueOutcome.Refused refused) {
+                log.warn("Setting {} cannot be removed from {}: {}", key, device, refused.reason());
+            } else {
+                removals.add(key);
+            }
         }
-        changes.publish(tx, EFFECTIVE_TOPIC, device.toString());
-        tx.afterCommit(() -> effective.invalidate(device));
+        if (installs.isEmpty() && removals.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new AuditRecord(RECONCILER, "policy.reconcile", "device", device.toString(), Optional.empty(),
+                Optional.of(json.write(Map.of("install", installs, "remove", removals)))));
     }
 
     /** A newer desired value, or none at all, makes an undelivered or unanswered install of the old one pointless. */
@@ -592,28 +628,138 @@ public final class PolicyService {
     }
 
     private List<EffectiveSetting> compute(Connection connection, DeviceId device) throws SQLException {
-        Map<String, Integer> priorities = new HashMap<>();
-        Map<String, Policy> policies = new HashMap<>();
+        return compute(connection, List.of(device), new DrainCache()).getOrDefault(device, List.of());
+    }
+
+    /**
+     * The effective settings of several devices, from two statements: the policies assigned to their groups, and those
+     * policies' rows. Devices with the same policies at the same priorities share one merge.
+     */
+    private Map<DeviceId, List<EffectiveSetting>> compute(Connection connection, List<DeviceId> devices, DrainCache cache)
+            throws SQLException {
+        if (devices.isEmpty()) {
+            return Map.of();
+        }
+        Map<DeviceId, Map<String, Integer>> prioritiesByDevice = new HashMap<>();
         try (PreparedStatement select = connection.prepareStatement("""
-                SELECT p.id, p.name, p.description, p.settings, p.version, p.updated_by, p.created_at, p.updated_at, a.priority
-                FROM policy_assignment a JOIN policy p ON p.id = a.policy_id
-                WHERE a.group_id IN (SELECT m.group_id FROM group_member m WHERE m.device_id = ?)""")) {
-            select.setString(1, device.toString());
+                SELECT m.device_id, a.policy_id, a.priority FROM group_member m JOIN policy_assignment a ON a.group_id = m.group_id
+                WHERE m.device_id IN (""" + placeholders(devices.size()) + ")")) {
+            bindIds(select, devices);
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
-                    Policy policy = policyOf(rows);
-                    policies.put(policy.id(), policy);
-                    priorities.merge(policy.id(), rows.getInt(9), Math::max);
+                    prioritiesByDevice.computeIfAbsent(DeviceId.parse(rows.getString(1).trim()), any -> new HashMap<>())
+                            .merge(rows.getString(2).trim(), rows.getInt(3), Math::max);
                 }
             }
         }
-        List<SettingMerger.Ranked> ranked = new ArrayList<>();
-        for (Policy policy : policies.values()) {
-            for (Setting setting : policy.settings()) {
-                ranked.add(new SettingMerger.Ranked(setting, policy.id(), priorities.get(policy.id()), policy.name()));
+        Set<String> policyIds = new TreeSet<>();
+        prioritiesByDevice.values().forEach(priorities -> policyIds.addAll(priorities.keySet()));
+        Map<String, Policy> policies = new HashMap<>();
+        if (!policyIds.isEmpty()) {
+            try (PreparedStatement select = connection.prepareStatement(SELECT + " WHERE id IN (" + placeholders(policyIds.size()) + ")")) {
+                int index = 1;
+                for (String id : policyIds) {
+                    select.setString(index++, id);
+                }
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        Policy policy = cache.policy(rows.getString(1).trim(), rows.getLong(5), () -> policyOf(rows));
+                        policies.put(policy.id(), policy);
+                    }
+                }
             }
         }
-        return merger.merge(ranked);
+        Map<DeviceId, List<EffectiveSetting>> effective = new HashMap<>();
+        for (Map.Entry<DeviceId, Map<String, Integer>> device : prioritiesByDevice.entrySet()) {
+            Map<String, Integer> priorities = new HashMap<>(device.getValue());
+            // A policy deleted since the first statement read its assignment no longer applies.
+            priorities.keySet().retainAll(policies.keySet());
+            Map<String, Integer> versioned = new HashMap<>();
+            priorities.forEach((id, priority) -> versioned.put(id + "@" + policies.get(id).version(), priority));
+            effective.put(device.getKey(), cache.merged(versioned, () -> {
+                List<SettingMerger.Ranked> ranked = new ArrayList<>();
+                for (Map.Entry<String, Integer> assigned : priorities.entrySet()) {
+                    Policy policy = policies.get(assigned.getKey());
+                    for (Setting setting : policy.settings()) {
+                        ranked.add(new SettingMerger.Ranked(setting, policy.id(), assigned.getValue(), policy.name()));
+                    }
+                }
+                return merger.merge(ranked);
+            }));
+        }
+        return effective;
+    }
+
+    /**
+     * What one drain of the queue computes once rather than per device: policies parsed, effective policies merged,
+     * settings hashed, install requests built. Everything here depends only on policies as stored at a version (a new
+     * version is a new entry), never on a device.
+     */
+    private final class DrainCache {
+        private static final int MOST = 10_000;
+        private final Map<String, Policy> policies = new HashMap<>();
+        private final Map<Map<String, Integer>, List<EffectiveSetting>> merged = new HashMap<>();
+        private final Map<Setting, String> hashes = new HashMap<>();
+        private final Map<Setting, List<String>> certificateNames = new HashMap<>();
+        private final Map<String, CommandRequest> installs = new HashMap<>();
+
+        Policy policy(String id, long version, SqlSupplier<Policy> read) throws SQLException {
+            String key = id + "@" + version;
+            Policy policy = policies.get(key);
+            if (policy == null) {
+                policy = read.get();
+                policies.put(key, policy);
+            }
+            return policy;
+        }
+
+        /** The merge of the policies at these priorities, keyed by {@code id@version}. */
+        List<EffectiveSetting> merged(Map<String, Integer> versionedPriorities, Supplier<List<EffectiveSetting>> merge) {
+            return bounded(merged).computeIfAbsent(Map.copyOf(versionedPriorities), any -> merge.get());
+        }
+
+        String deliveryHash(Setting setting, Map<String, Setting> certificates) {
+            List<String> named = bounded(certificateNames).computeIfAbsent(setting, any -> certificateReferences(setting).stream()
+                    .flatMap(reference -> reference.names().stream()).distinct().sorted().toList());
+            if (named.isEmpty()) {
+                return hash(setting);
+            }
+            StringBuilder text = new StringBuilder(hash(setting));
+            for (String name : named) {
+                text.append('\n').append(name).append('=').append(Optional.ofNullable(certificates.get(name)).map(this::hash).orElse("-"));
+            }
+            return HexFormat.of().formatHex(sha256(text.toString()));
+        }
+
+        String hash(Setting setting) {
+            return bounded(hashes).computeIfAbsent(setting, PolicyService.this::hash);
+        }
+
+        /** The install command of a setting at a delivery hash, one object for every device that gets it. */
+        CommandRequest installRequest(Setting setting, String deliveryHash) {
+            return bounded(installs).computeIfAbsent(setting.key() + "\n" + deliveryHash + "\n" + hash(setting), any -> {
+                Map<String, Object> parameters = new LinkedHashMap<>();
+                parameters.put("settingKey", setting.key());
+                parameters.put("settingType", setting.type());
+                parameters.put("settingHash", deliveryHash);
+                parameters.put("value", setting.value());
+                return new CommandRequest(CommandType.INSTALL_PROFILE, parameters, 0, Optional.empty());
+            });
+        }
+
+        /** A drain over a fleet whose settings all differ must not hold every one of them. */
+        private static <K, V> Map<K, V> bounded(Map<K, V> cache) {
+            if (cache.size() >= MOST) {
+                cache.clear();
+            }
+            return cache;
+        }
+    }
+
+    /** Reads a row or rows, as JDBC does: with SQLException. */
+    @FunctionalInterface
+    private interface SqlSupplier<T> {
+        T get() throws SQLException;
     }
 
     private long revision(List<EffectiveSetting> settings) {
@@ -637,24 +783,6 @@ public final class PolicyService {
             }
         }
         return byName;
-    }
-
-    /**
-     * The hash a setting is delivered under: its value's, and those of the certificate settings it names (its fields
-     * marked {@code x-shepherd-certificate}), which the platforms copy into the same native profile or pin by
-     * thumbprint. A new certificate under the same name so reinstalls the Wi-Fi network or VPN that carries it.
-     */
-    private String deliveryHash(Setting setting, Map<String, Setting> certificates) {
-        List<String> named = certificateReferences(setting).stream().flatMap(reference -> reference.names().stream())
-                .distinct().sorted().toList();
-        if (named.isEmpty()) {
-            return hash(setting);
-        }
-        StringBuilder text = new StringBuilder(hash(setting));
-        for (String name : named) {
-            text.append('\n').append(name).append('=').append(Optional.ofNullable(certificates.get(name)).map(this::hash).orElse("-"));
-        }
-        return HexFormat.of().formatHex(sha256(text.toString()));
     }
 
     /** The canonical hash of a setting's value: the same value always hashes alike, whatever its key order. */
@@ -809,69 +937,134 @@ public final class PolicyService {
 
     private Map<String, DeviceSettingState> states(Connection connection, DeviceId device) throws SQLException {
         Map<String, DeviceSettingState> states = new LinkedHashMap<>();
-        try (PreparedStatement select = connection.prepareStatement("""
-                SELECT setting_key, setting_type, state, reason, command_id, policy_ids, updated_at
-                FROM device_setting WHERE device_id = ? ORDER BY setting_key""")) {
-            select.setString(1, device.toString());
-            try (ResultSet rows = select.executeQuery()) {
-                while (rows.next()) {
-                    String policyIds = rows.getString(6);
-                    states.put(rows.getString(1), new DeviceSettingState(rows.getString(1), rows.getString(2),
-                            SettingState.valueOf(rows.getString(3)), Optional.ofNullable(rows.getString(4)),
-                            Optional.ofNullable(rows.getString(5)).map(String::trim),
-                            policyIds.isEmpty() ? List.of() : Arrays.asList(policyIds.split(",")), rows.getTimestamp(7).toInstant()));
-                }
-            }
-        }
+        storedSettings(connection, List.of(device)).getOrDefault(device, Map.of()).forEach((key, stored) -> states.put(key, stored.state()));
         return states;
     }
 
-    private static Map<String, String> storedHashes(Connection connection, DeviceId device) throws SQLException {
-        Map<String, String> hashes = new HashMap<>();
-        try (PreparedStatement select = connection.prepareStatement("SELECT setting_key, desired_hash FROM device_setting WHERE device_id = ?")) {
-            select.setString(1, device.toString());
+    /** A device's row for one setting, with the hash it was last asked to apply under. */
+    private record StoredSetting(DeviceSettingState state, String desiredHash) {
+    }
+
+    /** Several devices' setting rows, by device and setting key. */
+    private static Map<DeviceId, Map<String, StoredSetting>> storedSettings(Connection connection, List<DeviceId> devices) throws SQLException {
+        Map<DeviceId, Map<String, StoredSetting>> stored = new HashMap<>();
+        if (devices.isEmpty()) {
+            return stored;
+        }
+        try (PreparedStatement select = connection.prepareStatement("""
+                SELECT device_id, setting_key, setting_type, state, reason, command_id, policy_ids, updated_at, desired_hash
+                FROM device_setting WHERE device_id IN (""" + placeholders(devices.size()) + ") ORDER BY device_id, setting_key")) {
+            bindIds(select, devices);
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
-                    hashes.put(rows.getString(1), rows.getString(2));
+                    String policyIds = rows.getString(7);
+                    DeviceSettingState state = new DeviceSettingState(rows.getString(2), rows.getString(3),
+                            SettingState.valueOf(rows.getString(4)), Optional.ofNullable(rows.getString(5)),
+                            Optional.ofNullable(rows.getString(6)).map(String::trim),
+                            policyIds.isEmpty() ? List.of() : Arrays.asList(policyIds.split(",")), rows.getTimestamp(8).toInstant());
+                    stored.computeIfAbsent(DeviceId.parse(rows.getString(1).trim()), any -> new LinkedHashMap<>())
+                            .put(state.settingKey(), new StoredSetting(state, rows.getString(9)));
                 }
             }
         }
-        return hashes;
+        return stored;
     }
 
-    private void upsert(Connection connection, DeviceId device, EffectiveSetting setting, String hash, SettingState state,
-                        Optional<String> reason, Optional<String> commandId) throws SQLException {
-        Timestamp now = Timestamp.from(clock.instant());
-        String policies = String.join(",", setting.policyIds());
-        try (PreparedStatement update = connection.prepareStatement("""
-                UPDATE device_setting SET setting_type = ?, desired_hash = ?, state = ?, reason = ?, command_id = ?, policy_ids = ?, updated_at = ?
-                WHERE device_id = ? AND setting_key = ?""")) {
-            update.setString(1, setting.setting().type());
-            update.setString(2, hash);
-            update.setString(3, state.name());
-            setNullable(update, 4, reason);
-            setNullable(update, 5, commandId);
-            update.setString(6, policies);
-            update.setTimestamp(7, now);
-            update.setString(8, device.toString());
-            update.setString(9, setting.setting().key());
-            if (update.executeUpdate() == 1) {
-                return;
-            }
+    private static String placeholders(int count) {
+        return String.join(", ", Collections.nCopies(count, "?"));
+    }
+
+    private static void bindIds(PreparedStatement statement, List<DeviceId> devices) throws SQLException {
+        for (int i = 0; i < devices.size(); i++) {
+            statement.setString(i + 1, devices.get(i).toString());
         }
-        try (PreparedStatement insert = connection.prepareStatement("""
-                INSERT INTO device_setting (device_id, setting_key, setting_type, desired_hash, state, reason, command_id, policy_ids, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
-            insert.setString(1, device.toString());
-            insert.setString(2, setting.setting().key());
-            insert.setString(3, setting.setting().type());
-            insert.setString(4, hash);
-            insert.setString(5, state.name());
-            setNullable(insert, 6, reason);
-            setNullable(insert, 7, commandId);
-            insert.setString(8, policies);
-            insert.setTimestamp(9, now);
-            insert.executeUpdate();
+    }
+
+    /** A device_setting row to be written. */
+    private record SettingRow(DeviceId device, String key, String type, String desiredHash, SettingState state, Optional<String> reason,
+                              Optional<String> commandId, String policyIds) {
+    }
+
+    /** The setting rows one reconciling transaction writes, collected and then written in batches. */
+    private static final class SettingWrites {
+        private final Timestamp now;
+        private final List<SettingRow> updates = new ArrayList<>();
+        private final List<SettingRow> inserts = new ArrayList<>();
+        private final List<SettingRow> deletes = new ArrayList<>();
+
+        SettingWrites(Instant now) {
+            this.now = Timestamp.from(now);
+        }
+
+        /** @param exists whether the device has a row for the setting, as read in this transaction */
+        void upsert(DeviceId device, boolean exists, EffectiveSetting setting, String hash, SettingState state, Optional<String> reason,
+                    Optional<String> commandId) {
+            SettingRow row = new SettingRow(device, setting.setting().key(), setting.setting().type(), hash, state, reason, commandId,
+                    String.join(",", setting.policyIds()));
+            (exists ? updates : inserts).add(row);
+        }
+
+        void delete(DeviceId device, String key) {
+            deletes.add(new SettingRow(device, key, "", "", SettingState.PENDING, Optional.empty(), Optional.empty(), ""));
+        }
+
+        void apply(Connection connection) throws SQLException {
+            List<SettingRow> missing = new ArrayList<>();
+            if (!updates.isEmpty()) {
+                try (PreparedStatement update = connection.prepareStatement("""
+                        UPDATE device_setting SET setting_type = ?, desired_hash = ?, state = ?, reason = ?, command_id = ?, policy_ids = ?,
+                                                  updated_at = ?
+                        WHERE device_id = ? AND setting_key = ?""")) {
+                    for (SettingRow row : updates) {
+                        update.setString(1, row.type());
+                        update.setString(2, row.desiredHash());
+                        update.setString(3, row.state().name());
+                        setNullable(update, 4, row.reason());
+                        setNullable(update, 5, row.commandId());
+                        update.setString(6, row.policyIds());
+                        update.setTimestamp(7, now);
+                        update.setString(8, row.device().toString());
+                        update.setString(9, row.key());
+                        update.addBatch();
+                    }
+                    int[] counts = update.executeBatch();
+                    for (int i = 0; i < counts.length; i++) {
+                        if (counts[i] == 0) {
+                            missing.add(updates.get(i)); // removed since it was read: written anew
+                        }
+                    }
+                }
+            }
+            missing.addAll(inserts);
+            if (!missing.isEmpty()) {
+                try (PreparedStatement insert = connection.prepareStatement("""
+                        INSERT INTO device_setting (device_id, setting_key, setting_type, desired_hash, state, reason, command_id, policy_ids, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+                    for (SettingRow row : missing) {
+                        insert.setString(1, row.device().toString());
+                        insert.setString(2, row.key());
+                        insert.setString(3, row.type());
+                        insert.setString(4, row.desiredHash());
+                        insert.setString(5, row.state().name());
+                        setNullable(insert, 6, row.reason());
+                        setNullable(insert, 7, row.commandId());
+                        insert.setString(8, row.policyIds());
+                        insert.setTimestamp(9, now);
+                        insert.addBatch();
+                    }
+                    insert.executeBatch();
+                }
+            }
+            if (!deletes.isEmpty()) {
+                try (PreparedStatement delete = connection.prepareStatement("DELETE FROM device_setting WHERE device_id = ? AND setting_key = ?")) {
+                    for (SettingRow row : deletes) {
+                        delete.setString(1, row.device().toString());
+                        delete.setString(2, row.key());
+                        delete.addBatch();
+                    }
+                    delete.executeBatch();
+                }
+            }
         }
     }
 

@@ -1,6 +1,8 @@
 package dev.shepherd.storage;
 
 import dev.shepherd.api.device.DeviceId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -8,8 +10,15 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
@@ -27,6 +36,7 @@ import static java.util.Objects.requireNonNull;
  */
 public final class DeviceWorkQueue {
 
+    private static final Logger log = LoggerFactory.getLogger(DeviceWorkQueue.class);
     private static final Pattern TABLE = Pattern.compile("[a-z_]+");
     private static final int BATCH = 200;
 
@@ -34,7 +44,9 @@ public final class DeviceWorkQueue {
     private final Transactions transactions;
     private final Clock clock;
     /** The generation each device had when the draining worker read it. */
-    private final java.util.Map<DeviceId, Long> draining = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<DeviceId, Long> draining = new ConcurrentHashMap<>();
+    /** Devices whose work failed and has not succeeded since, so a failure is logged as a warning once. */
+    private final Set<DeviceId> failing = ConcurrentHashMap.newKeySet();
 
     public DeviceWorkQueue(String table, Transactions transactions, Clock clock) {
         if (!TABLE.matcher(requireNonNull(table, "table is null")).matches()) {
@@ -108,40 +120,157 @@ public final class DeviceWorkQueue {
 
     /**
      * Works through the queue, oldest first, until it is empty; the worker dequeues each device in its own transaction.
+     * A device whose work fails is left queued behind the others ({@link #drain(String, int, BatchWorker)}).
      *
      * @return how many devices were worked on
      */
     public int drain(Consumer<DeviceId> worker) {
+        requireNonNull(worker, "worker is null");
+        return drainPages(page -> {
+            int done = 0;
+            for (Map.Entry<DeviceId, Long> device : page.entrySet()) {
+                draining.put(device.getKey(), device.getValue());
+                try {
+                    worker.accept(device.getKey());
+                    succeeded(device.getKey());
+                    done++;
+                } catch (RuntimeException e) {
+                    deferFailed(device.getKey(), e);
+                } finally {
+                    draining.remove(device.getKey());
+                }
+            }
+            return done;
+        });
+    }
+
+    /** Works on several queued devices in the caller's transaction, which the queue opens, commits and dequeues them in. */
+    @FunctionalInterface
+    public interface BatchWorker {
+        /**
+         * @param tx the transaction; the queue takes the devices off the queue at its end
+         * @param devices the devices, oldest queued first
+         */
+        void work(Tx tx, List<DeviceId> devices) throws SQLException;
+    }
+
+    /**
+     * Works through the queue, oldest first, until it is empty, several devices per transaction: the worker's writes
+     * and the devices' dequeuing ({@link #dequeue}, with its generation rule for each device) commit together. When a
+     * transaction of several devices fails, its devices are worked on again one per transaction, so one bad device
+     * never holds back the others; a device whose own transaction fails is logged (once, until it succeeds again) and
+     * left queued behind every other device, to be tried again by the next drain.
+     *
+     * @param what what the work is, in words, for the transaction's name and the log
+     * @param devicesPerTransaction at most this many devices in one transaction
+     * @return how many devices were worked on
+     */
+    public int drain(String what, int devicesPerTransaction, BatchWorker worker) {
+        requireNonNull(what, "what is null");
+        requireNonNull(worker, "worker is null");
+        if (devicesPerTransaction < 1) {
+            throw new IllegalArgumentException("devicesPerTransaction must be at least 1");
+        }
+        return drainPages(page -> {
+            List<Map.Entry<DeviceId, Long>> devices = new ArrayList<>(page.entrySet());
+            int done = 0;
+            for (int from = 0; from < devices.size(); from += devicesPerTransaction) {
+                List<Map.Entry<DeviceId, Long>> chunk = devices.subList(from, Math.min(devices.size(), from + devicesPerTransaction));
+                if (workTogether(what, chunk, worker)) {
+                    done += chunk.size();
+                    continue;
+                }
+                for (Map.Entry<DeviceId, Long> device : chunk) {
+                    if (workTogether(what, List.of(device), worker)) {
+                        done++;
+                    }
+                }
+            }
+            return done;
+        });
+    }
+
+    /** Works on devices in one transaction; false when it failed (a single device's failure is logged and deferred). */
+    private boolean workTogether(String what, List<Map.Entry<DeviceId, Long>> chunk, BatchWorker worker) {
+        List<DeviceId> ids = chunk.stream().map(Map.Entry::getKey).toList();
+        chunk.forEach(device -> draining.put(device.getKey(), device.getValue()));
+        try {
+            transactions.inTransaction(what, tx -> {
+                worker.work(tx, ids);
+                // Last, so the queue rows are locked only for a moment.
+                for (DeviceId device : ids) {
+                    dequeue(tx, device);
+                }
+                return null;
+            });
+            ids.forEach(this::succeeded);
+            return true;
+        } catch (RuntimeException e) {
+            if (ids.size() == 1) {
+                deferFailed(ids.get(0), e);
+            } else {
+                log.debug("{} for {} devices at once failed; each goes again on its own: {}", what, ids.size(), e.toString());
+            }
+            return false;
+        } finally {
+            ids.forEach(draining::remove);
+        }
+    }
+
+    /**
+     * Reads the queue a page at a time, oldest first, handing each page to the worker until a page holds nothing this
+     * drain has not seen.
+     */
+    private int drainPages(Function<Map<DeviceId, Long>, Integer> pageWorker) {
         int done = 0;
-        java.util.Set<DeviceId> worked = new java.util.HashSet<>();
+        Set<DeviceId> seen = new HashSet<>();
         while (true) {
-            java.util.Map<DeviceId, Long> batch = new java.util.LinkedHashMap<>();
+            Map<DeviceId, Long> page = new LinkedHashMap<>();
             try (Connection connection = transactions.dataSource().getConnection();
                  PreparedStatement select = connection.prepareStatement(
                          "SELECT device_id, generation FROM " + table + " ORDER BY queued_at FETCH FIRST " + BATCH + " ROWS ONLY");
                  ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
-                    batch.put(DeviceId.parse(rows.getString(1).trim()), rows.getLong(2));
+                    page.put(DeviceId.parse(rows.getString(1).trim()), rows.getLong(2));
                 }
             } catch (SQLException e) {
                 throw new StorageException("Cannot read the queue " + table, e);
             }
             // Devices queued again while this drain worked on them wait for the next drain, so a device changing
-            // all the time cannot keep one drain going for ever.
-            batch.keySet().removeAll(worked);
-            if (batch.isEmpty()) {
+            // all the time cannot keep one drain going for ever; nor can a device whose work keeps failing.
+            page.keySet().removeAll(seen);
+            if (page.isEmpty()) {
                 return done;
             }
-            for (java.util.Map.Entry<DeviceId, Long> device : batch.entrySet()) {
-                draining.put(device.getKey(), device.getValue());
-                try {
-                    worker.accept(device.getKey());
-                } finally {
-                    draining.remove(device.getKey());
-                }
-                worked.add(device.getKey());
-                done++;
-            }
+            seen.addAll(page.keySet());
+            done += pageWorker.apply(page);
         }
+    }
+
+    private void succeeded(DeviceId device) {
+        if (failing.remove(device)) {
+            log.info("The work of {} on device {} succeeded again", table, device);
+        }
+    }
+
+    /**
+     * Leaves a device whose work failed queued, but behind every device queued before now, so it cannot block the
+     * queue, which is read oldest first; the next drain tries it again.
+     */
+    private void deferFailed(DeviceId device, RuntimeException failure) {
+        if (failing.add(device)) {
+            log.warn("The work of {} on device {} failed; it stays queued behind the others and is tried again later", table,
+                    device, failure);
+        } else {
+            log.debug("The work of {} on device {} failed again: {}", table, device, failure.toString());
+        }
+        transactions.inTransaction("move a failing device to the back of " + table, tx -> {
+            try (PreparedStatement defer = tx.connection().prepareStatement("UPDATE " + table + " SET queued_at = ? WHERE device_id = ?")) {
+                defer.setTimestamp(1, Timestamp.from(clock.instant()));
+                defer.setString(2, device.toString());
+                defer.executeUpdate();
+            }
+            return null;
+        });
     }
 }

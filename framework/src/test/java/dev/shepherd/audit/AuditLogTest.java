@@ -129,6 +129,25 @@ class AuditLogTest {
         assertThat(exported.toString()).isEqualTo("device.update\ndevice.update\npolicy.create\n");
     }
 
+    @Test
+    void entriesAppendedTogetherAreChainedExactlyAsOneAfterAnother() {
+        AuditEntry before = audit.append(record("before"));
+
+        List<AuditEntry> together = kernel.kernel().transactions().inTransaction("append together", tx ->
+                audit.appendAll(tx, List.of(record("a"), record("b"), record("c"))));
+        AuditEntry after = audit.append(record("after"));
+
+        assertThat(together).extracting(AuditEntry::seq).containsExactly(2L, 3L, 4L);
+        assertThat(together.get(0).previousHash()).isEqualTo(before.hash());
+        assertThat(together.get(1).previousHash()).isEqualTo(together.get(0).hash());
+        assertThat(together.get(2).previousHash()).isEqualTo(together.get(1).hash());
+        assertThat(after.previousHash()).isEqualTo(together.get(2).hash());
+        assertThat(audit.read(AuditFilter.ALL, 0, 10)).extracting(AuditEntry::targetId).containsExactly("before", "a", "b", "c", "after");
+        assertThat(audit.read(AuditFilter.ALL, 1, 3)).containsExactlyElementsOf(together);
+        assertThat(audit.verify().intact()).isTrue();
+        assertThat(audit.verify().verifiedEntries()).isEqualTo(5);
+    }
+
     private static AuditRecord record(String target) {
         return new AuditRecord(Actor.admin("tester"), "test.action", "thing", target, Optional.empty(), Optional.of("{}"));
     }

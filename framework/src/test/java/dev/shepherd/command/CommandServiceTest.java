@@ -173,20 +173,80 @@ class CommandServiceTest {
         assertThat(commands.get(expiring).orElseThrow().command().state()).isEqualTo(CommandState.QUEUED);
     }
 
-    /** How many {@code command.state_changed} events with state SENT each command has. */
-    private Map<String, Integer> sentEvents() throws Exception {
-        Map<String, Integer> counts = new HashMap<>();
+    @Test
+    void severalCommandsForOneDeviceAreQueuedTogetherEachCheckedWithThePlatformAndTheDeviceIsWokenOnce() throws Exception {
+        DeviceId device = test.enrollId(Platform.IOS, "BULK");
+        commands.setPlatformCheck((target, command) -> "unsupported".equals(command.parameters().get("payload"))
+                ? Optional.of("iOS has no such payload") : Optional.empty());
+        // A time with nanoseconds, which neither engine keeps all of.
+        clock.advance(Duration.ofNanos(123_456_789));
+        Map<String, Object> nested = new HashMap<>();
+        nested.put("count", 3L);
+        nested.put("ratio", 0.5);
+        nested.put("names", List.of("a", "b"));
+        List<CommandRequest> requests = List.of(
+                new CommandRequest(CommandType.INSTALL_PROFILE, Map.of("payload", "wifi", "value", nested), 0, Optional.empty()),
+                new CommandRequest(CommandType.INSTALL_PROFILE, Map.of("payload", "unsupported"), 0, Optional.empty()),
+                new CommandRequest(CommandType.RESTART, Map.of(), 5, Optional.of(Duration.ofNanos(3_600_000_000_001L))));
+
+        List<IssueOutcome> outcomes = test.kernel().transactions().inTransaction("queue several", tx ->
+                commands.issueAll(tx, ADMIN, test.kernel().devices().get(tx, device).orElseThrow(), requests));
+
+        assertThat(outcomes).hasSize(3);
+        assertThat(outcomes.get(1)).isEqualTo(new IssueOutcome.Refused(requests.get(1), "iOS has no such payload"));
+        List<CommandRecord> queued = List.of(((IssueOutcome.Queued) outcomes.get(0)).command(), ((IssueOutcome.Queued) outcomes.get(2)).command());
+        for (CommandRecord record : queued) {
+            assertThat(record).as("the record built without reading the row back is the row as read")
+                    .isEqualTo(commands.get(record.command().id()).orElseThrow());
+            assertThat(record.command().state()).isEqualTo(CommandState.QUEUED);
+        }
+        assertThat(commands.history(device, Optional.empty(), 10)).hasSize(2);
+        assertThat(stateEvents(CommandState.QUEUED)).containsExactlyInAnyOrderElementsOf(queued.stream().map(record -> record.command().id().toString()).toList());
+        assertThat(woken).as("one wake for the device").containsExactly(device);
+        assertThat(commands.take(device, 10)).extracting(Command::type).containsExactly(CommandType.RESTART, CommandType.INSTALL_PROFILE);
+    }
+
+    @Test
+    void issuingOneCommandInATransactionRefusesWhatThePlatformCannotDoAndAnUnknownDevice() {
+        DeviceId device = test.enrollId(Platform.WINDOWS, "PC-TX");
+        commands.setPlatformCheck((target, command) -> command.type() == CommandType.LOST_MODE_ON
+                ? Optional.of("LOST_MODE_ON has no equivalent on " + target.platform()) : Optional.empty());
+
+        assertThatThrownBy(() -> test.kernel().transactions().inTransaction("queue one", tx ->
+                commands.issue(tx, ADMIN, device, CommandRequest.of(CommandType.LOST_MODE_ON))))
+                .isInstanceOf(CommandNotSupportedException.class).hasMessage("LOST_MODE_ON has no equivalent on windows");
+        assertThatThrownBy(() -> test.kernel().transactions().inTransaction("queue one", tx ->
+                commands.issue(tx, ADMIN, DeviceId.random(), CommandRequest.of(CommandType.LOCK))))
+                .isInstanceOf(CommandRefusedException.class).hasMessageStartingWith("no device");
+        CommandRecord lock = test.kernel().transactions().inTransaction("queue one", tx ->
+                commands.issue(tx, ADMIN, device, CommandRequest.of(CommandType.LOCK)));
+        assertThat(lock).isEqualTo(commands.get(lock.command().id()).orElseThrow());
+        assertThat(woken).containsExactly(device);
+    }
+
+    /** The command ids of the {@code command.state_changed} events with this state, one per event. */
+    private List<String> stateEvents(CommandState state) throws Exception {
+        List<String> commandIds = new ArrayList<>();
         try (Connection connection = test.kernel().transactions().dataSource().getConnection();
              PreparedStatement select = connection.prepareStatement("SELECT data FROM event_log WHERE event_type = ?")) {
             select.setString(1, EventTypes.COMMAND_STATE_CHANGED);
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
                     JsonNode data = new ObjectMapper().readTree(rows.getString(1));
-                    if (data.path("state").asText().equals("SENT")) {
-                        counts.merge(data.path("commandId").asText(), 1, Integer::sum);
+                    if (data.path("state").asText().equals(state.name())) {
+                        commandIds.add(data.path("commandId").asText());
                     }
                 }
             }
+        }
+        return commandIds;
+    }
+
+    /** How many {@code command.state_changed} events with state SENT each command has. */
+    private Map<String, Integer> sentEvents() throws Exception {
+        Map<String, Integer> counts = new HashMap<>();
+        for (String commandId : stateEvents(CommandState.SENT)) {
+            counts.merge(commandId, 1, Integer::sum);
         }
         return counts;
     }

@@ -3,6 +3,7 @@ package dev.shepherd.event;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.event.Event;
+import dev.shepherd.storage.Transactions;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,8 +15,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The durable event log read through GET /api/v1/events: oldest or newest first, by type prefixes, page by page. */
 class EventLogTest {
@@ -39,6 +42,25 @@ class EventLogTest {
     @AfterAll
     static void stop() {
         server.close();
+    }
+
+    @Test
+    void eventsRecordedTogetherAreKeptInTheirOrderWithTheirTransactionOrNotAtAll() {
+        EventLog events = server.server().kernel().events();
+        Transactions transactions = server.server().kernel().transactions();
+        assertThatThrownBy(() -> transactions.inTransaction("rolled back", tx -> {
+            events.recordAll(tx, List.of(Event.of("test_together.lost", "test", Map.of("n", 1))));
+            throw new IllegalStateException("the change failed");
+        })).isInstanceOf(IllegalStateException.class);
+
+        transactions.inTransaction("record together", tx -> {
+            events.recordAll(tx, List.of(Event.of("test_together.kept", "test", Map.of("n", 1)),
+                    Event.of("test_together.kept", "test", Map.of("n", 2)), Event.of("test_together.kept", "test", Map.of("n", 3))));
+            return null;
+        });
+
+        assertThat(events.read(Optional.of("test_together."), 0, 100)).extracting(logged -> logged.event().type() + " " + logged.event().data().get("n"))
+                .containsExactly("test_together.kept 1", "test_together.kept 2", "test_together.kept 3");
     }
 
     @Test

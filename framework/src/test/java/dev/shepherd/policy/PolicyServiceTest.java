@@ -9,6 +9,8 @@ import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.policy.Setting;
 import dev.shepherd.api.policy.SettingState;
+import dev.shepherd.audit.AuditEntry;
+import dev.shepherd.audit.AuditFilter;
 import dev.shepherd.command.CommandService;
 import dev.shepherd.group.Group;
 import dev.shepherd.testing.TestKernel;
@@ -19,11 +21,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static dev.shepherd.testing.TestKernel.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -282,6 +286,84 @@ class PolicyServiceTest {
 
         assertThat(commands.take(device, 10)).extracting(command -> command.parameters().get("settingKey")).containsExactly("passcode");
         assertThat(states(device)).containsEntry("dlp", SettingState.NOT_SUPPORTED);
+    }
+
+    @Test
+    void aFleetIsReconciledSeveralDevicesPerTransactionWithOneAuditEntryPerDeviceAndTheChainIntact() {
+        int fleet = PolicyService.DEVICES_PER_TRANSACTION + 7;
+        List<DeviceId> devices = new ArrayList<>();
+        for (int i = 0; i < fleet; i++) {
+            devices.add(test.enrollId(Platform.IOS, "FLEET-" + i));
+        }
+        Group group = staticGroup("Fleet", devices.toArray(DeviceId[]::new));
+        Policy policy = policies.create(ADMIN, "Networks", "", List.of(
+                setting("wifi", "{\"ssid\": \"Corp\", \"security\": \"WPA2_PERSONAL\", \"password\": \"correct horse\"}"),
+                setting("wifi", "{\"ssid\": \"Guest\", \"security\": \"NONE\"}")));
+        policies.assign(ADMIN, policy.id(), group.id(), 0);
+
+        assertThat(policies.reconcilePending()).isEqualTo(fleet);
+
+        for (DeviceId device : devices) {
+            List<Command> installs = commands.take(device, 10);
+            assertThat(installs).extracting(command -> command.parameters().get("settingKey"))
+                    .containsExactlyInAnyOrder("wifi/Corp", "wifi/Guest");
+            assertThat(states(device)).containsOnlyKeys("wifi/Corp", "wifi/Guest").containsValues(SettingState.PENDING);
+            assertThat(policies.settingStates(device)).allSatisfy(state -> assertThat(installs).extracting(command -> command.id().toString())
+                    .contains(state.commandId().orElseThrow()));
+            for (Command install : installs) {
+                commands.report(device, new CommandResult(install.id(), CommandState.ACKNOWLEDGED, Map.of(), Optional.empty()));
+            }
+        }
+        List<AuditEntry> reconciled = test.kernel().audit().read(AuditFilter.ALL, 0, 1000).stream()
+                .filter(entry -> entry.action().equals("policy.reconcile")).toList();
+        assertThat(reconciled).extracting(AuditEntry::targetId)
+                .containsExactlyInAnyOrderElementsOf(devices.stream().map(DeviceId::toString).toList());
+        assertThat(test.kernel().audit().verify().intact()).isTrue();
+        assertThat(policies.reconcilePending()).as("nothing left queued").isZero();
+
+        // A changed setting goes to every device again, and only that one.
+        policies.update(ADMIN, policy.id(), "Networks", "", List.of(
+                setting("wifi", "{\"ssid\": \"Corp\", \"security\": \"WPA3_PERSONAL\", \"password\": \"battery staple\"}"),
+                setting("wifi", "{\"ssid\": \"Guest\", \"security\": \"NONE\"}")), OptionalLong.empty());
+        assertThat(policies.reconcilePending()).isEqualTo(fleet);
+        for (DeviceId device : devices) {
+            assertThat(commands.take(device, 10)).extracting(command -> command.parameters().get("settingKey")).containsExactly("wifi/Corp");
+        }
+    }
+
+    @Test
+    void aDeviceWhoseReconcileKeepsFailingDoesNotHoldBackTheOthersAndIsReconciledOnceItCanBe() {
+        DeviceId first = test.enrollId(Platform.IOS, "FIRST");
+        DeviceId broken = test.enrollId(Platform.IOS, "BROKEN");
+        DeviceId last = test.enrollId(Platform.IOS, "LAST");
+        Group group = staticGroup("Staff", first, broken, last);
+        Policy policy = policies.create(ADMIN, "Staff", "", List.of(setting("passcode", "{\"minLength\": 6}")));
+        // A platform plugin failing on one device (a bug in it), every time.
+        AtomicBoolean pluginBroken = new AtomicBoolean(true);
+        commands.setPlatformCheck((device, command) -> {
+            if (pluginBroken.get() && device.id().equals(broken)) {
+                throw new IllegalStateException("the plugin fails on this device");
+            }
+            return Optional.empty();
+        });
+        policies.assign(ADMIN, policy.id(), group.id(), 0);
+
+        assertThat(policies.reconcilePending()).as("the others are reconciled").isEqualTo(2);
+        assertThat(commands.take(first, 10)).hasSize(1);
+        assertThat(commands.take(last, 10)).hasSize(1);
+        assertThat(commands.take(broken, 10)).isEmpty();
+        assertThat(states(broken)).isEmpty();
+
+        // It stays queued, behind devices queued after it.
+        DeviceId later = test.enrollId(Platform.IOS, "LATER");
+        test.kernel().groups().addMembers(ADMIN, group.id(), List.of(later));
+        assertThat(policies.reconcilePending()).isEqualTo(1);
+        assertThat(commands.take(later, 10)).hasSize(1);
+
+        pluginBroken.set(false);
+        assertThat(policies.reconcilePending()).isEqualTo(1);
+        assertThat(commands.take(broken, 10)).extracting(command -> command.parameters().get("settingKey")).containsExactly("passcode");
+        assertThat(policies.reconcilePending()).isZero();
     }
 
     @Test

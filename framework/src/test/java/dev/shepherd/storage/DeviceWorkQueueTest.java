@@ -95,6 +95,66 @@ class DeviceWorkQueueTest {
         assertThat(drain(id -> worked.add(id))).as("and then it is done").isZero();
     }
 
+    @Test
+    void severalDevicesShareATransactionAndOneQueuedAgainDuringItIsWorkedOnAgain() {
+        DeviceId other = kernel.enroll(Platform.IOS, "U-OTHER", Ownership.CORPORATE).device().id();
+        DeviceId third = kernel.enroll(Platform.IOS, "U-THIRD", Ownership.CORPORATE).device().id();
+        queueAll(device, other, third);
+        List<List<DeviceId>> transactionsSeen = new ArrayList<>();
+
+        int done = queue.drain("work", 2, (tx, devices) -> {
+            transactionsSeen.add(devices);
+            if (transactionsSeen.size() == 1) {
+                // Another change queues the first device again while its work is in progress.
+                CompletableFuture.runAsync(() -> transactions.inTransaction("change", change -> {
+                    queue.enqueue(change, devices.get(0));
+                    return null;
+                })).orTimeout(20, TimeUnit.SECONDS).join();
+            }
+        });
+
+        assertThat(done).isEqualTo(3);
+        assertThat(transactionsSeen).extracting(List::size).containsExactly(2, 1);
+        assertThat(transactionsSeen.stream().flatMap(List::stream)).containsExactlyInAnyOrder(device, other, third);
+        assertThat(queue.drain("work", 2, (tx, devices) -> transactionsSeen.add(devices))).as("queued again: worked on again").isEqualTo(1);
+        assertThat(transactionsSeen.get(2)).containsExactly(transactionsSeen.get(0).get(0));
+        assertThat(queue.drain("work", 2, (tx, devices) -> transactionsSeen.add(devices))).as("and then it is done").isZero();
+    }
+
+    @Test
+    void aFailingTransactionIsRedoneOneDeviceEachAndADeviceThatKeepsFailingIsLeftQueuedWithoutBlockingTheOthers() {
+        DeviceId broken = kernel.enroll(Platform.IOS, "U-BROKEN", Ownership.CORPORATE).device().id();
+        DeviceId other = kernel.enroll(Platform.IOS, "U-OTHER", Ownership.CORPORATE).device().id();
+        queueAll(device, broken, other);
+        List<DeviceId> committed = new ArrayList<>();
+        DeviceWorkQueue.BatchWorker worker = (tx, devices) -> {
+            if (devices.contains(broken)) {
+                throw new IllegalStateException("cannot work on " + broken);
+            }
+            tx.afterCommit(() -> committed.addAll(devices));
+        };
+
+        assertThat(queue.drain("work", 10, worker)).isEqualTo(2);
+        assertThat(committed).containsExactlyInAnyOrder(device, other);
+        assertThat(queue.drain("work", 10, worker)).as("each drain tries it once more").isZero();
+        assertThat(queue.drain(id -> committed.add(id))).as("it is still queued").isEqualTo(1);
+        assertThat(committed).endsWith(broken);
+    }
+
+    /** Empties the queue (enrolling queued the devices), then queues these. */
+    private void queueAll(DeviceId... devices) {
+        drain(id -> transactions.inTransaction("work", tx -> {
+            queue.dequeue(tx, id);
+            return null;
+        }));
+        for (DeviceId queued : devices) {
+            transactions.inTransaction("queue", tx -> {
+                queue.enqueue(tx, queued);
+                return null;
+            });
+        }
+    }
+
     private int drain(java.util.function.Consumer<DeviceId> worker) {
         return queue.drain(worker);
     }
