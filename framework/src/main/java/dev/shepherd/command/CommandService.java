@@ -50,6 +50,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import static java.util.Objects.requireNonNull;
@@ -79,6 +80,8 @@ public final class CommandService {
     private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
     };
     private static final int MATERIALIZE_CHUNK = 2000;
+    /** What the commands handed out and not yet answered may hold in memory at most, weighed by their parameters. */
+    private static final long HANDED_OUT_BYTES = 32L * 1024 * 1024;
     /** How many times a command is handed to its device without an answer before it is FAILED, by default. */
     public static final int DEFAULT_MAX_ATTEMPTS = 5;
     private static final String COLUMNS = """
@@ -154,6 +157,15 @@ public final class CommandService {
     private final List<ResultListener> resultListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Batches whose per-device rows are not all written yet; a device asking for work checks these. */
     private final Set<String> materializing = ConcurrentHashMap.newKeySet();
+    /**
+     * The commands this node handed out, as they were when handed out (state SENT), so that recording the device's
+     * answer need not read the row again: nothing an answer leaves alone changes while the attempts count stays the
+     * same (see {@link #report}). Weighed by the parameters' stored size; a miss (another node handed it out, a
+     * restart, an eviction) reads the row as before.
+     */
+    private final Cache<UUID, HandedOut> handedOut = Caffeine.newBuilder()
+            .maximumWeight(HANDED_OUT_BYTES).weigher((UUID id, HandedOut sent) -> sent.bytes())
+            .build();
     private final Cache<String, BatchTargets> targets = Caffeine.newBuilder()
             .maximumWeight(256L * 1024 * 1024).weigher((String id, BatchTargets batch) -> (int) Math.min(Integer.MAX_VALUE, batch.bytes()))
             .build();
@@ -960,7 +972,7 @@ public final class CommandService {
         if (max < 1) {
             return List.of();
         }
-        Instant now = clock.instant();
+        Instant now = storable(clock.instant());
         materializeFor(tx, deviceId);
         // Two probes of ix_command_next, each already in delivery order, merged here: a single query for both states
         // would read and sort every queued row of the device, so each message would cost more the longer its queue.
@@ -997,8 +1009,14 @@ public final class CommandService {
                 update.setTimestamp(2, at);
                 update.setString(3, command.id().toString());
                 if (update.executeUpdate() == 1) {
-                    handed.add(new Command(command.id(), command.deviceId(), command.type(), command.parameters(),
-                            command.priority(), CommandState.SENT, command.createdAt(), command.expiresAt()));
+                    Command sentCommand = new Command(command.id(), command.deviceId(), command.type(), command.parameters(),
+                            command.priority(), CommandState.SENT, command.createdAt(), command.expiresAt());
+                    handed.add(sentCommand);
+                    CommandRecord before = offer.record();
+                    HandedOut remembered = new HandedOut(new CommandRecord(sentCommand, before.batchId(), before.createdBy(), Optional.of(now),
+                            before.completedAt(), before.attempts() + 1, before.result(), before.errorReason(), now), offer.parametersBytes());
+                    // Only what committed is remembered: a rolled back take's attempts count may be reached again by another.
+                    tx.afterCommit(() -> handedOut.put(command.id(), remembered));
                     if (first) {
                         recordStateEvent(tx, command.id(), deviceId, CommandState.SENT);
                     }
@@ -1009,7 +1027,16 @@ public final class CommandService {
     }
 
     /** A command that may be handed out, with what deciding it takes beyond the command itself. */
-    private record Offer(CommandRecord record, boolean endsManagement, int unansweredOffers) {
+    private record Offer(CommandRecord record, boolean endsManagement, int unansweredOffers, int parametersBytes) {
+    }
+
+    /**
+     * A command as this node handed it out.
+     *
+     * @param sent the command as its row was when the take committed
+     * @param bytes roughly what it holds in memory, for the cache's bound
+     */
+    private record HandedOut(CommandRecord sent, int bytes) {
     }
 
     /**
@@ -1036,25 +1063,32 @@ public final class CommandService {
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
                     CommandRecord record = recordOf(rows);
+                    String ownParameters = rows.getString(4);
+                    int parametersBytes = ownParameters == null ? 0 : ownParameters.length();
                     if (rows.getInt(19) == 1 && record.batchId().isPresent()) {
-                        record = withBatchParameters(tx, record);
+                        String batchParameters = batchParameters(tx, record.batchId().get());
+                        parametersBytes = batchParameters == null ? 0 : batchParameters.length();
+                        record = withParameters(record, batchParameters);
                     }
-                    offers.add(new Offer(record, rows.getInt(17) == 1, rows.getInt(18)));
+                    offers.add(new Offer(record, rows.getInt(17) == 1, rows.getInt(18), 2 * parametersBytes + 512));
                 }
             }
         }
         return offers;
     }
 
-    /** A fan-out's command, whose row leaves the parameters to its batch, with the batch's parameters. */
-    private CommandRecord withBatchParameters(Tx tx, CommandRecord record) throws SQLException {
-        String parameters;
+    /** A fan-out's parameters, which its command rows leave to the batch; null when the batch is gone. */
+    private static String batchParameters(Tx tx, String batchId) throws SQLException {
         try (PreparedStatement select = tx.connection().prepareStatement("SELECT parameters FROM command_batch WHERE id = ?")) {
-            select.setString(1, record.batchId().orElseThrow());
+            select.setString(1, batchId);
             try (ResultSet rows = select.executeQuery()) {
-                parameters = rows.next() ? rows.getString(1) : null;
+                return rows.next() ? rows.getString(1) : null;
             }
         }
+    }
+
+    /** A fan-out's command, whose row leaves the parameters to its batch, with the batch's parameters. */
+    private CommandRecord withParameters(CommandRecord record, String parameters) {
         Command command = record.command();
         return new CommandRecord(new Command(command.id(), command.deviceId(), command.type(), parse(parameters), command.priority(),
                 command.state(), command.createdAt(), command.expiresAt()), record.batchId(), record.createdBy(), record.sentAt(),
@@ -1137,45 +1171,35 @@ public final class CommandService {
     /**
      * Records a device's answer. Repeated answers, and answers to commands already ended, change nothing.
      *
+     * <p>An answer to a command this node handed out is written with one UPDATE that also checks the row's attempts
+     * count: when it matches, the row is the one handed out but for what the answer wrote, so the record handed to the
+     * listeners and returned is built from that, equal to what reading the row would give, without reading it. When it
+     * does not match (handed out again elsewhere), or the command is unknown here, the row is written and read as before.
+     *
      * @throws IllegalArgumentException when the command is unknown or belongs to another device
      */
     public CommandRecord report(DeviceId deviceId, CommandResult result) {
-        Instant now = clock.instant();
-        return transactions.inTransaction("record a command result", tx -> {
+        requireNonNull(deviceId, "deviceId is null");
+        requireNonNull(result, "result is null");
+        Instant now = storable(clock.instant());
+        Answer answer = new Answer(result.state(), result.response().isEmpty() ? Optional.empty() : Optional.of(json.write(result.response())),
+                result.errorReason().map(CommandService::truncated), now);
+        Optional<CommandRecord> sent = Optional.ofNullable(handedOut.getIfPresent(result.commandId())).map(HandedOut::sent)
+                .filter(known -> known.command().deviceId().equals(deviceId));
+        CommandRecord recorded = transactions.inTransaction("record a command result", tx -> {
             // The update takes the row's lock, so two answers to one command are applied one after the other; an answer
             // to a command already ended (or not this device's) updates nothing and is told apart below.
-            boolean isFinal = result.state().isFinal();
-            int updated;
-            try (PreparedStatement update = tx.connection().prepareStatement("""
-                    UPDATE command SET state = ?, result = ?, error_reason = ?, completed_at = ?, updated_at = ?,
-                                       unanswered_offers = 0
-                    WHERE id = ? AND device_id = ? AND state NOT IN ('ACKNOWLEDGED', 'FAILED', 'EXPIRED', 'CANCELLED')""")) {
-                update.setString(1, result.state().name());
-                if (result.response().isEmpty()) {
-                    update.setNull(2, Types.CLOB);
-                } else {
-                    update.setString(2, json.write(result.response()));
+            CommandRecord after;
+            if (sent.isPresent() && write(tx, deviceId, result.commandId(), answer, Optional.of(sent.get().attempts())) == 1) {
+                after = answer.appliedTo(sent.get(), this::parse);
+            } else {
+                int updated = write(tx, deviceId, result.commandId(), answer, Optional.empty());
+                after = find(tx.connection(), result.commandId())
+                        .filter(record -> record.command().deviceId().equals(deviceId))
+                        .orElseThrow(() -> new IllegalArgumentException("device " + deviceId + " has no command " + result.commandId()));
+                if (updated == 0) {
+                    return after; // already ended: a repeated answer changes nothing
                 }
-                if (result.errorReason().isPresent()) {
-                    update.setString(3, truncated(result.errorReason().get()));
-                } else {
-                    update.setNull(3, Types.VARCHAR);
-                }
-                if (isFinal) {
-                    update.setTimestamp(4, Timestamp.from(now));
-                } else {
-                    update.setNull(4, Types.TIMESTAMP);
-                }
-                update.setTimestamp(5, Timestamp.from(now));
-                update.setString(6, result.commandId().toString());
-                update.setString(7, deviceId.toString());
-                updated = update.executeUpdate();
-            }
-            CommandRecord after = find(tx.connection(), result.commandId())
-                    .filter(record -> record.command().deviceId().equals(deviceId))
-                    .orElseThrow(() -> new IllegalArgumentException("device " + deviceId + " has no command " + result.commandId()));
-            if (updated == 0) {
-                return after; // already ended: a repeated answer changes nothing
             }
             recordStateEvent(tx, result.commandId(), deviceId, result.state());
             for (ResultListener listener : resultListeners) {
@@ -1183,6 +1207,75 @@ public final class CommandService {
             }
             return after;
         });
+        if (recorded.command().state().isFinal()) {
+            handedOut.invalidate(result.commandId());
+        }
+        return recorded;
+    }
+
+    /**
+     * What a device's answer writes to its command's row.
+     *
+     * @param state the state the device reported
+     * @param response the device's response as stored (compact JSON), empty for none
+     * @param errorReason the device's words, as long as the column holds
+     * @param at when it was recorded, as precise as the store keeps it
+     */
+    private record Answer(CommandState state, Optional<String> response, Optional<String> errorReason, Instant at) {
+
+        /** The command's record after this answer, from the record of the row it was written to. */
+        CommandRecord appliedTo(CommandRecord before, Function<String, Map<String, Object>> parse) {
+            Command command = before.command();
+            return new CommandRecord(new Command(command.id(), command.deviceId(), command.type(), command.parameters(), command.priority(),
+                    state, command.createdAt(), command.expiresAt()), before.batchId(), before.createdBy(), before.sentAt(),
+                    state.isFinal() ? Optional.of(at) : Optional.empty(), before.attempts(), response.map(parse).orElse(Map.of()),
+                    errorReason, at);
+        }
+    }
+
+    /**
+     * Writes an answer to a command's row if the command is this device's and has not ended, and, when
+     * {@code attempts} is given, only if it was handed out that many times.
+     *
+     * @return how many rows were written: 1 or 0
+     */
+    private static int write(Tx tx, DeviceId deviceId, UUID commandId, Answer answer, Optional<Integer> attempts) throws SQLException {
+        try (PreparedStatement update = tx.connection().prepareStatement("""
+                UPDATE command SET state = ?, result = ?, error_reason = ?, completed_at = ?, updated_at = ?, unanswered_offers = 0
+                WHERE id = ? AND device_id = ? AND state NOT IN ('ACKNOWLEDGED', 'FAILED', 'EXPIRED', 'CANCELLED')"""
+                + (attempts.isPresent() ? " AND attempts = ?" : ""))) {
+            update.setString(1, answer.state().name());
+            if (answer.response().isPresent()) {
+                update.setString(2, answer.response().get());
+            } else {
+                update.setNull(2, Types.CLOB);
+            }
+            if (answer.errorReason().isPresent()) {
+                update.setString(3, answer.errorReason().get());
+            } else {
+                update.setNull(3, Types.VARCHAR);
+            }
+            if (answer.state().isFinal()) {
+                update.setTimestamp(4, Timestamp.from(answer.at()));
+            } else {
+                update.setNull(4, Types.TIMESTAMP);
+            }
+            update.setTimestamp(5, Timestamp.from(answer.at()));
+            update.setString(6, commandId.toString());
+            update.setString(7, deviceId.toString());
+            if (attempts.isPresent()) {
+                update.setInt(8, attempts.get());
+            }
+            return update.executeUpdate();
+        }
+    }
+
+    /**
+     * An instant as both stores keep it (PostgreSQL to the microsecond), so a record built from what was written
+     * equals the one read back.
+     */
+    private static Instant storable(Instant instant) {
+        return instant.truncatedTo(ChronoUnit.MICROS);
     }
 
     /**

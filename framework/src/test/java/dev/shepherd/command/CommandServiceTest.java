@@ -588,4 +588,97 @@ class CommandServiceTest {
         assertThat(commands.take(device, 5)).isEmpty();
         assertThat(commands.get(lock).orElseThrow().command().state()).isEqualTo(CommandState.FAILED);
     }
+    @Test
+    void theListenersAndTheCallerGetTheAnsweredCommandExactlyAsStored() {
+        DeviceId device = test.enrollId(Platform.IOS, "A");
+        List<CommandRecord> heard = new CopyOnWriteArrayList<>();
+        commands.addResultListener((tx, command) -> heard.add(command));
+        UUID id = commands.issue(ADMIN, device, new CommandRequest(CommandType.LOCK,
+                Map.of("message", "Call IT", "nested", Map.of("list", List.of(1, 2))), 5, Optional.of(Duration.ofDays(1)))).command().id();
+        // Times finer than a microsecond, which PostgreSQL does not keep.
+        clock.advance(Duration.ofNanos(123_456_789));
+
+        commands.take(device, 1);
+        clock.advance(Duration.ofNanos(987_654_321));
+        CommandRecord deferred = commands.report(device, new CommandResult(id, CommandState.NOT_NOW,
+                Map.of("why", "busy", "detail", Map.of("count", 3, "ratio", 1.5)), Optional.empty()));
+
+        assertThat(deferred).isEqualTo(commands.get(id).orElseThrow());
+        assertThat(heard).containsExactly(deferred);
+
+        commands.requeueDeferred(device);
+        commands.take(device, 1);
+        clock.advance(Duration.ofNanos(1_001));
+        CommandRecord failed = commands.report(device, new CommandResult(id, CommandState.FAILED, Map.of(), Optional.of("x".repeat(2500))));
+
+        assertThat(failed).isEqualTo(commands.get(id).orElseThrow());
+        assertThat(failed.attempts()).isEqualTo(2);
+        assertThat(failed.errorReason().orElseThrow()).hasSize(2000);
+        assertThat(heard).containsExactly(deferred, failed);
+        // A repeated answer changes nothing and is not heard.
+        assertThat(commands.report(device, new CommandResult(id, CommandState.ACKNOWLEDGED, Map.of(), Optional.empty()))).isEqualTo(failed);
+        assertThat(heard).hasSize(2);
+    }
+
+    @Test
+    void aFanOutsCommandIsAnsweredWithTheBatchsParameters() {
+        DeviceId device = test.enrollId(Platform.IOS, "A");
+        List<CommandRecord> heard = new CopyOnWriteArrayList<>();
+        commands.addResultListener((tx, command) -> heard.add(command));
+        CommandBatch batch = commands.issueToMany(ADMIN, new CommandTargets.Listed(List.of(device)),
+                new CommandRequest(CommandType.LOCK, Map.of("message", "Fleet lock"), 0, Optional.empty()), "one device");
+        UUID id = commands.take(device, 1).get(0).id();
+
+        CommandRecord done = commands.report(device, new CommandResult(id, CommandState.ACKNOWLEDGED, Map.of("locked", true), Optional.empty()));
+
+        assertThat(done).isEqualTo(commands.get(id).orElseThrow());
+        assertThat(done.batchId()).hasValue(batch.id());
+        assertThat(done.command().parameters()).containsEntry("message", "Fleet lock");
+        assertThat(heard).containsExactly(done);
+    }
+
+    @Test
+    void anotherDeviceCannotAnswerACommandHandedOutToItsOwner() {
+        DeviceId owner = test.enrollId(Platform.IOS, "OWNER");
+        DeviceId other = test.enrollId(Platform.IOS, "OTHER");
+        UUID id = commands.issue(ADMIN, owner, CommandRequest.of(CommandType.RESTART)).command().id();
+        commands.take(owner, 1);
+
+        assertThatThrownBy(() -> commands.report(other, new CommandResult(id, CommandState.ACKNOWLEDGED, Map.of(), Optional.empty())))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(commands.get(id).orElseThrow().command().state()).isEqualTo(CommandState.SENT);
+        assertThat(commands.report(owner, new CommandResult(id, CommandState.ACKNOWLEDGED, Map.of(), Optional.empty())).command().state())
+                .isEqualTo(CommandState.ACKNOWLEDGED);
+    }
+
+    @Test
+    void twoAnswersToOneCommandAtOnceAreAppliedOneAfterTheOther() throws Exception {
+        DeviceId device = test.enrollId(Platform.IOS, "A");
+        List<CommandRecord> heard = new CopyOnWriteArrayList<>();
+        commands.addResultListener((tx, command) -> heard.add(command));
+        UUID id = commands.issue(ADMIN, device, CommandRequest.of(CommandType.RESTART)).command().id();
+        commands.take(device, 1);
+        ExecutorService answering = Executors.newFixedThreadPool(2);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<CommandRecord>> answers = new ArrayList<>();
+            for (CommandState state : List.of(CommandState.ACKNOWLEDGED, CommandState.FAILED)) {
+                answers.add(answering.submit(() -> {
+                    start.await();
+                    return commands.report(device, new CommandResult(id, state, Map.of(), Optional.empty()));
+                }));
+            }
+            start.countDown();
+            CommandRecord first = answers.get(0).get(30, TimeUnit.SECONDS);
+            CommandRecord second = answers.get(1).get(30, TimeUnit.SECONDS);
+
+            CommandRecord stored = commands.get(id).orElseThrow();
+            // One answer won; the other found the command ended and changed nothing.
+            assertThat(first).isEqualTo(stored);
+            assertThat(second).isEqualTo(stored);
+            assertThat(heard).containsExactly(stored);
+        } finally {
+            answering.shutdownNow();
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package dev.shepherd.command;
 
 import dev.shepherd.api.command.Command;
+import dev.shepherd.api.command.CommandResult;
 import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.DeviceId;
@@ -16,6 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
 
 import static dev.shepherd.testing.TestKernel.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -126,5 +130,34 @@ class FanOutAcrossNodesTest {
             nodeA.close();
             nodeA = null;
         }
+    }
+    @Test
+    void anAnswerToACommandAnotherNodeHandedOutAgainIsRecordedAsStored() {
+        DeviceId device = targets.get(0);
+        CommandService commandsOfA = nodeA.kernel().commands();
+        List<CommandRecord> heard = new ArrayList<>();
+        commandsOfA.addResultListener((tx, command) -> heard.add(command));
+        UUID id = commandsOfA.issue(ADMIN, device, CommandRequest.of(CommandType.LOCATE)).command().id();
+        commandsOfA.take(device, 1);
+        // The device asked node B for work before answering: B hands the command out again.
+        assertThat(nodeB.kernel().commands().take(device, 1)).extracting(Command::id).containsExactly(id);
+
+        CommandRecord done = commandsOfA.report(device, new CommandResult(id, CommandState.ACKNOWLEDGED, Map.of("found", true), Optional.empty()));
+
+        assertThat(done).isEqualTo(commandsOfA.get(id).orElseThrow());
+        assertThat(done.attempts()).isEqualTo(2);
+        assertThat(heard).containsExactly(done);
+    }
+
+    @Test
+    void anAnswerToACommandHandedOutByAnotherNodeIsRecorded() {
+        DeviceId device = targets.get(0);
+        UUID id = nodeA.kernel().commands().issue(ADMIN, device, CommandRequest.of(CommandType.LOCATE)).command().id();
+        nodeB.kernel().commands().take(device, 1);
+
+        CommandRecord done = nodeA.kernel().commands().report(device, new CommandResult(id, CommandState.FAILED, Map.of(), Optional.of("no fix")));
+
+        assertThat(done).isEqualTo(nodeB.kernel().commands().get(id).orElseThrow());
+        assertThat(done.errorReason()).hasValue("no fix");
     }
 }
