@@ -38,6 +38,7 @@ import org.slf4j.LoggerFactory;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -45,6 +46,7 @@ import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
+import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
@@ -95,7 +97,13 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
      * another server sharing the database could take to see a revocation.
      */
     private final Cache<String, Optional<IssuedCertificate>> issuedBySerial = Caffeine.newBuilder()
-            .maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(1)).build();
+            .maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(10)).build();
+    /**
+     * The serial numbers of certificates whose signature by this CA has been checked, keyed by their DER encoding: a
+     * device presents the same certificate on every message, and the same bytes carry the same signature, so checking
+     * it once is enough. Only the signature is remembered; validity dates and revocation are checked on every message.
+     */
+    private final Cache<ByteBuffer, String> signedByThisCa = Caffeine.newBuilder().maximumSize(100_000).build();
     /** Certificate and device pairs already bound, so the check a device's every message may make costs nothing. */
     private final Cache<String, Boolean> bound = Caffeine.newBuilder().maximumSize(100_000).build();
     private final SecureRandom random = new SecureRandom();
@@ -408,13 +416,38 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
             return Optional.empty();
         }
         X509Certificate leaf = chain.get(0);
+        Optional<String> serialNumber = signedByThisCa(leaf);
+        if (serialNumber.isEmpty()) {
+            return Optional.empty();
+        }
         try {
-            leaf.verify(certificate.getPublicKey());
             leaf.checkValidity(Date.from(clock.instant()));
         } catch (GeneralSecurityException e) {
             return Optional.empty();
         }
-        return issuedBySerial.get(leaf.getSerialNumber().toString(16), this::find).filter(issued -> issued.revokedAt().isEmpty());
+        return issuedBySerial.get(serialNumber.get(), this::find).filter(issued -> issued.revokedAt().isEmpty());
+    }
+
+    /** The certificate's serial number when this CA signed it; its signature is checked once per encoding. */
+    private Optional<String> signedByThisCa(X509Certificate leaf) {
+        ByteBuffer encoded;
+        try {
+            encoded = ByteBuffer.wrap(leaf.getEncoded());
+        } catch (CertificateEncodingException e) {
+            return Optional.empty();
+        }
+        String known = signedByThisCa.getIfPresent(encoded);
+        if (known != null) {
+            return Optional.of(known);
+        }
+        try {
+            leaf.verify(certificate.getPublicKey());
+        } catch (GeneralSecurityException e) {
+            return Optional.empty();
+        }
+        String serialNumber = leaf.getSerialNumber().toString(16);
+        signedByThisCa.put(encoded, serialNumber);
+        return Optional.of(serialNumber);
     }
 
     public Optional<IssuedCertificate> find(String serialNumber) {

@@ -125,8 +125,9 @@ public final class ApnsPusher implements AutoCloseable {
      */
     public boolean wake(String deviceKey) {
         requireNonNull(deviceKey, "deviceKey is null");
-        if (!queue.running() || certificates.status().isEmpty() || storage.get(tokenKey(deviceKey)).isEmpty()
-                || storage.get(magicKey(deviceKey)).isEmpty()) {
+        // One look-up for the three things a push needs; the certificate itself is read when the batch goes out.
+        List<String> needed = List.of(PushCertificates.CERTIFICATE_KEY, tokenKey(deviceKey), magicKey(deviceKey));
+        if (!queue.running() || !storage.present(needed).containsAll(needed)) {
             return false;
         }
         return queue.offer(deviceKey);

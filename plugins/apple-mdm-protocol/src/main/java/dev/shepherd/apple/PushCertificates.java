@@ -21,6 +21,7 @@ import java.security.KeyFactory;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Arrays;
 import java.util.HexFormat;
 import jakarta.inject.Inject;
 import java.security.Signature;
@@ -43,7 +44,8 @@ public final class PushCertificates {
     /** How long before expiry admins are warned. */
     public static final Duration WARN_BEFORE = Duration.ofDays(30);
     private static final ASN1ObjectIdentifier UID = new ASN1ObjectIdentifier("0.9.2342.19200300.100.1.1");
-    private static final String CERTIFICATE_KEY = "apns/certificate";
+    /** Where the uploaded certificate is stored (DER). */
+    static final String CERTIFICATE_KEY = "apns/certificate";
     private static final String PRIVATE_KEY_KEY = "apns/private-key";
 
     /** An uploaded certificate as admins see it. */
@@ -53,6 +55,19 @@ public final class PushCertificates {
     private final PluginStorage storage;
     private final SecretSealer sealer;
     private final Clock clock;
+    /**
+     * The certificate last parsed, with the credentials last opened from it: every push batch needs them, and parsing
+     * the certificate and unsealing its key each time cost more than the push. They are reused only while the stored
+     * bytes are the very ones they came from, so an upload through any node takes effect at the next push.
+     */
+    private volatile Parsed parsed;
+    private volatile Opened opened;
+
+    private record Parsed(byte[] der, X509Certificate certificate) {
+    }
+
+    private record Opened(byte[] der, byte[] sealedKey, Credentials credentials) {
+    }
 
     /** The certificate and its key, for the TLS connection to APNs. */
     public record Credentials(X509Certificate certificate, PrivateKey privateKey, String topic, String fingerprint) {
@@ -129,16 +144,24 @@ public final class PushCertificates {
 
     /** @return the uploaded certificate with its unsealed private key, empty when none was uploaded */
     public Optional<Credentials> credentials() {
-        Optional<X509Certificate> certificate = certificate();
+        Optional<byte[]> der = storage.get(CERTIFICATE_KEY);
         Optional<byte[]> sealedKey = storage.get(PRIVATE_KEY_KEY);
-        if (certificate.isEmpty() || sealedKey.isEmpty()) {
+        if (der.isEmpty() || sealedKey.isEmpty()) {
             return Optional.empty();
         }
+        Opened known = opened;
+        // Compared with the key too: read between the two writes of an upload, a new certificate comes with the old key.
+        if (known != null && Arrays.equals(known.der(), der.get()) && Arrays.equals(known.sealedKey(), sealedKey.get())) {
+            return Optional.of(known.credentials());
+        }
+        X509Certificate certificate = parse(der.get());
         try {
-            PrivateKey key = KeyFactory.getInstance(certificate.get().getPublicKey().getAlgorithm())
+            PrivateKey key = KeyFactory.getInstance(certificate.getPublicKey().getAlgorithm())
                     .generatePrivate(new PKCS8EncodedKeySpec(sealer.open(sealedKey.get())));
-            String fingerprint = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(certificate.get().getEncoded()));
-            return Optional.of(new Credentials(certificate.get(), key, topic(certificate.get()).orElse(""), fingerprint));
+            String fingerprint = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(der.get()));
+            Credentials credentials = new Credentials(certificate, key, topic(certificate).orElse(""), fingerprint);
+            opened = new Opened(der.get(), sealedKey.get(), credentials);
+            return Optional.of(credentials);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("the stored push certificate's key is unreadable", e);
         }
@@ -151,13 +174,21 @@ public final class PushCertificates {
     }
 
     private Optional<X509Certificate> certificate() {
-        return storage.get(CERTIFICATE_KEY).map(der -> {
-            try {
-                return new JcaX509CertificateConverter().getCertificate(new X509CertificateHolder(der));
-            } catch (IOException | java.security.cert.CertificateException e) {
-                throw new IllegalStateException("the stored push certificate is unreadable", e);
-            }
-        });
+        return storage.get(CERTIFICATE_KEY).map(this::parse);
+    }
+
+    private X509Certificate parse(byte[] der) {
+        Parsed known = parsed;
+        if (known != null && Arrays.equals(known.der(), der)) {
+            return known.certificate();
+        }
+        try {
+            X509Certificate certificate = new JcaX509CertificateConverter().getCertificate(new X509CertificateHolder(der));
+            parsed = new Parsed(der, certificate);
+            return certificate;
+        } catch (IOException | java.security.cert.CertificateException e) {
+            throw new IllegalStateException("the stored push certificate is unreadable", e);
+        }
     }
 
     private Status status(X509Certificate certificate) {
