@@ -123,20 +123,9 @@ public final class ChangeFeed {
         requireNonNull(tx, "tx is null");
         requireNonNull(topic, "topic is null");
         requireNonNull(keys, "keys is null");
-        if (keys.isEmpty()) {
-            return;
-        }
-        Timestamp now = Timestamp.from(clock.instant());
-        try (PreparedStatement insert = tx.connection().prepareStatement(
-                "INSERT INTO cluster_change (topic, item_key, changed_at) VALUES (?, ?, ?)")) {
-            for (String key : keys) {
-                requireNonNull(key, "a key is null");
-                insert.setString(1, topic);
-                insert.setString(2, key.length() > MAX_KEY_LENGTH ? key.substring(0, MAX_KEY_LENGTH) : key);
-                insert.setTimestamp(3, now);
-                insert.addBatch();
-            }
-            insert.executeBatch();
+        keys.forEach(key -> requireNonNull(key, "a key is null"));
+        if (!keys.isEmpty()) {
+            insert(tx.connection(), topic, keys);
         }
     }
 
@@ -145,12 +134,27 @@ public final class ChangeFeed {
         requireNonNull(transaction, "transaction is null");
         requireNonNull(topic, "topic is null");
         requireNonNull(key, "key is null");
+        insert(transaction, topic, List.of(key));
+    }
+
+    /** The feed's rows for changes to these items, one statement (a batch for several). */
+    private void insert(Connection transaction, String topic, List<String> keys) throws SQLException {
+        Timestamp now = Timestamp.from(clock.instant());
         try (PreparedStatement insert = transaction.prepareStatement(
                 "INSERT INTO cluster_change (topic, item_key, changed_at) VALUES (?, ?, ?)")) {
-            insert.setString(1, topic);
-            insert.setString(2, key.length() > MAX_KEY_LENGTH ? key.substring(0, MAX_KEY_LENGTH) : key);
-            insert.setTimestamp(3, Timestamp.from(clock.instant()));
-            insert.executeUpdate();
+            for (String key : keys) {
+                insert.setString(1, topic);
+                insert.setString(2, key.length() > MAX_KEY_LENGTH ? key.substring(0, MAX_KEY_LENGTH) : key);
+                insert.setTimestamp(3, now);
+                if (keys.size() == 1) {
+                    insert.executeUpdate();
+                } else {
+                    insert.addBatch();
+                }
+            }
+            if (keys.size() > 1) {
+                insert.executeBatch();
+            }
         }
     }
 

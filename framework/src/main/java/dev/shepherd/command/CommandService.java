@@ -231,15 +231,15 @@ public final class CommandService {
             }
         }
         DeviceId deviceId = device.device().id();
-        // The store keeps microseconds (PostgreSQL) or more (Derby): the record built here equals the one read back.
-        Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+        // The record built here equals the one read back.
+        Instant now = storable(clock.instant());
         String createdBy = actor.toString();
         List<IssueOutcome> outcomes = new ArrayList<>(requests.size());
         List<Event> queuedEvents = new ArrayList<>(requests.size());
         try (PreparedStatement insert = insertStatement(tx.connection())) {
             for (CommandRequest request : requests) {
                 UUID id = ids.next();
-                Optional<Instant> expiresAt = request.timeToLive().map(ttl -> now.plus(ttl).truncatedTo(ChronoUnit.MICROS));
+                Optional<Instant> expiresAt = request.timeToLive().map(ttl -> storable(now.plus(ttl)));
                 Command command = new Command(id, deviceId, request.type(), request.parameters(), request.priority(),
                         CommandState.QUEUED, now, expiresAt);
                 Optional<String> refusal = platformCheck.refusal(device.device(), command);
