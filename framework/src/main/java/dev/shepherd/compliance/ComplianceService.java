@@ -275,9 +275,17 @@ public final class ComplianceService {
 
     // ---- evaluation ----
 
-    /** Evaluates queued devices, a transaction each; returns how many. Called in the background. */
+    /** Evaluates queued devices until none is left, a transaction each; returns how many. */
     public int evaluatePending() {
-        return queue.drain(this::evaluate);
+        return evaluatePending(DeviceWorkQueue.UNTIL_EMPTY);
+    }
+
+    /**
+     * As {@link #evaluatePending()}, but starts no further evaluation once {@code slice} has passed, leaving the rest
+     * queued: the background job, which shares its thread with the other periodic jobs.
+     */
+    public int evaluatePending(Duration slice) {
+        return queue.drain(this::evaluate, slice);
     }
 
     /**

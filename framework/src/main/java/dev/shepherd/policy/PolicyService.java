@@ -463,12 +463,20 @@ public final class PolicyService {
     }
 
     /**
-     * Reconciles queued devices, {@value #DEVICES_PER_TRANSACTION} per transaction (a failing transaction's devices
-     * go again one each); returns how many it reconciled. Called in the background.
+     * Reconciles queued devices until none is left, {@value #DEVICES_PER_TRANSACTION} per transaction (a failing
+     * transaction's devices go again one each); returns how many it reconciled.
      */
     public int reconcilePending() {
+        return reconcilePending(DeviceWorkQueue.UNTIL_EMPTY);
+    }
+
+    /**
+     * As {@link #reconcilePending()}, but starts no further transaction once {@code slice} has passed, leaving the
+     * rest queued: the background job, which shares its thread with the other periodic jobs.
+     */
+    public int reconcilePending(Duration slice) {
         DrainCache hashes = new DrainCache();
-        return queue.drain("reconcile devices' policy", DEVICES_PER_TRANSACTION, (tx, devices) -> reconcile(tx, devices, hashes));
+        return queue.drain("reconcile devices' policy", DEVICES_PER_TRANSACTION, (tx, devices) -> reconcile(tx, devices, hashes), slice);
     }
 
     /** Brings one device's desired state in line with its effective policy, queuing only the difference. */

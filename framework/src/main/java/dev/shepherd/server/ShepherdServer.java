@@ -92,6 +92,11 @@ public final class ShepherdServer implements AutoCloseable {
     static final int BCRYPT_COST = 12;
     /** How old the gauges counted from the store (commands by state, queue depth) may get before a scrape recounts. */
     private static final Duration STORE_GAUGE_MAX_AGE = Duration.ofSeconds(5);
+    /**
+     * How long the policy reconciler or the compliance evaluator may work in one run before the other periodic jobs
+     * of their thread (fan-outs, expiry, retention) get a turn; the queue's rest waits for the next run, 0.5-1 s later.
+     */
+    static final Duration MAINTENANCE_SLICE = Duration.ofSeconds(2);
     /** How long a lease lasts unless renewed, and how often it is renewed (a third of it, see {@link LeaseKeeper}). */
     static final Duration LEASE_TTL = Duration.ofSeconds(15);
     static final Duration LEASE_RENEWAL = Duration.ofSeconds(5);
@@ -224,7 +229,7 @@ public final class ShepherdServer implements AutoCloseable {
                 if (!leads()) {
                     return;
                 }
-                kernel.policies().reconcilePending();
+                kernel.policies().reconcilePending(MAINTENANCE_SLICE);
             } catch (RuntimeException e) {
                 log.warn("Reconciling policies failed: {}", e.getMessage());
             }
@@ -251,7 +256,7 @@ public final class ShepherdServer implements AutoCloseable {
                 if (!leads()) {
                     return;
                 }
-                kernel.compliance().evaluatePending();
+                kernel.compliance().evaluatePending(MAINTENANCE_SLICE);
             } catch (RuntimeException e) {
                 log.warn("Evaluating compliance failed: {}", e.getMessage());
             }

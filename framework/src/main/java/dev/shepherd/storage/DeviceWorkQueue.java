@@ -10,6 +10,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -39,6 +40,8 @@ public final class DeviceWorkQueue {
     private static final Logger log = LoggerFactory.getLogger(DeviceWorkQueue.class);
     private static final Pattern TABLE = Pattern.compile("[a-z_]+");
     private static final int BATCH = 200;
+    /** A drain that stops only when the queue is empty. */
+    public static final Duration UNTIL_EMPTY = Duration.ofNanos(Long.MAX_VALUE);
 
     private final String table;
     private final Transactions transactions;
@@ -125,10 +128,26 @@ public final class DeviceWorkQueue {
      * @return how many devices were worked on
      */
     public int drain(Consumer<DeviceId> worker) {
+        return drain(worker, UNTIL_EMPTY);
+    }
+
+    /**
+     * As {@link #drain(Consumer)}, but starts no further device once {@code slice} has passed (the first device always
+     * runs), leaving the rest queued for the next drain. Periodic jobs sharing one thread drain with a slice, so a
+     * queue of 100,000 devices (a policy assigned to the whole fleet, a compliance sweep) takes turns with the other
+     * jobs instead of holding them back until it is empty.
+     *
+     * @return how many devices were worked on
+     */
+    public int drain(Consumer<DeviceId> worker, Duration slice) {
         requireNonNull(worker, "worker is null");
-        return drainPages(page -> {
+        Slice time = new Slice(slice);
+        return drainPages(time, page -> {
             int done = 0;
             for (Map.Entry<DeviceId, Long> device : page.entrySet()) {
+                if (!time.startsAnother()) {
+                    break;
+                }
                 draining.put(device.getKey(), device.getValue());
                 try {
                     worker.accept(device.getKey());
@@ -166,15 +185,26 @@ public final class DeviceWorkQueue {
      * @return how many devices were worked on
      */
     public int drain(String what, int devicesPerTransaction, BatchWorker worker) {
+        return drain(what, devicesPerTransaction, worker, UNTIL_EMPTY);
+    }
+
+    /**
+     * As {@link #drain(String, int, BatchWorker)}, but starts no further transaction once {@code slice} has passed
+     * (the first always runs), leaving the rest queued for the next drain; see {@link #drain(Consumer, Duration)}.
+     *
+     * @return how many devices were worked on
+     */
+    public int drain(String what, int devicesPerTransaction, BatchWorker worker, Duration slice) {
         requireNonNull(what, "what is null");
         requireNonNull(worker, "worker is null");
         if (devicesPerTransaction < 1) {
             throw new IllegalArgumentException("devicesPerTransaction must be at least 1");
         }
-        return drainPages(page -> {
+        Slice time = new Slice(slice);
+        return drainPages(time, page -> {
             List<Map.Entry<DeviceId, Long>> devices = new ArrayList<>(page.entrySet());
             int done = 0;
-            for (int from = 0; from < devices.size(); from += devicesPerTransaction) {
+            for (int from = 0; from < devices.size() && time.startsAnother(); from += devicesPerTransaction) {
                 List<Map.Entry<DeviceId, Long>> chunk = devices.subList(from, Math.min(devices.size(), from + devicesPerTransaction));
                 if (workTogether(what, chunk, worker)) {
                     done += chunk.size();
@@ -221,10 +251,10 @@ public final class DeviceWorkQueue {
      * Reads the queue a page at a time, oldest first, handing each page to the worker until a page holds nothing this
      * drain has not seen.
      */
-    private int drainPages(Function<Map<DeviceId, Long>, Integer> pageWorker) {
+    private int drainPages(Slice time, Function<Map<DeviceId, Long>, Integer> pageWorker) {
         int done = 0;
         Set<DeviceId> seen = new HashSet<>();
-        while (true) {
+        while (!time.over()) {
             Map<DeviceId, Long> page = new LinkedHashMap<>();
             try (Connection connection = transactions.dataSource().getConnection();
                  PreparedStatement select = connection.prepareStatement(
@@ -244,6 +274,32 @@ public final class DeviceWorkQueue {
             }
             seen.addAll(page.keySet());
             done += pageWorker.apply(page);
+        }
+        return done;
+    }
+
+    /** The time one drain may take, from its start; its first unit of work always runs. */
+    private static final class Slice {
+
+        private final long startedAt = System.nanoTime();
+        private final long nanos;
+        private boolean started;
+
+        Slice(Duration slice) {
+            this.nanos = requireNonNull(slice, "slice is null").isNegative() ? 0 : slice.toNanos();
+        }
+
+        /** Whether the next unit of work may start; counts it as started. */
+        boolean startsAnother() {
+            if (!started) {
+                started = true;
+                return true;
+            }
+            return !over();
+        }
+
+        boolean over() {
+            return started && System.nanoTime() - startedAt >= nanos;
         }
     }
 

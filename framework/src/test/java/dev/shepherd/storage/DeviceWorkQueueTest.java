@@ -11,10 +11,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -141,6 +143,42 @@ class DeviceWorkQueueTest {
         assertThat(committed).endsWith(broken);
     }
 
+    @Test
+    void aDrainWithATimeSliceStopsOnceItHasPassedAndLeavesTheRestQueuedForTheNext() {
+        DeviceId other = kernel.enroll(Platform.IOS, "U-OTHER", Ownership.CORPORATE).device().id();
+        DeviceId third = kernel.enroll(Platform.IOS, "U-THIRD", Ownership.CORPORATE).device().id();
+        queueAll(device, other, third);
+        List<DeviceId> worked = new ArrayList<>();
+        Consumer<DeviceId> work = id -> transactions.inTransaction("work", tx -> {
+            worked.add(id);
+            queue.dequeue(tx, id);
+            return null;
+        });
+
+        assertThat(queue.drain(work, Duration.ZERO)).as("a slice already over still works on one device").isEqualTo(1);
+        assertThat(queue.drain(work, Duration.ZERO)).isEqualTo(1);
+        assertThat(queue.drain(work, DeviceWorkQueue.UNTIL_EMPTY)).as("the rest waited for the next drain").isEqualTo(1);
+        assertThat(worked).containsExactlyInAnyOrder(device, other, third);
+        assertThat(queue.drain(work, Duration.ZERO)).as("and then it is done").isZero();
+    }
+
+    @Test
+    void aBatchDrainWithATimeSliceStopsBetweenTransactions() {
+        List<DeviceId> queued = new ArrayList<>(List.of(device));
+        for (int i = 0; i < 4; i++) {
+            queued.add(kernel.enroll(Platform.IOS, "U-SLICE-" + i, Ownership.CORPORATE).device().id());
+        }
+        queueAll(queued.toArray(DeviceId[]::new));
+        List<List<DeviceId>> transactionsSeen = new ArrayList<>();
+        DeviceWorkQueue.BatchWorker worker = (tx, devices) -> transactionsSeen.add(devices);
+
+        assertThat(queue.drain("work", 2, worker, Duration.ZERO)).isEqualTo(2);
+        assertThat(queue.drain("work", 2, worker, Duration.ZERO)).isEqualTo(2);
+        assertThat(queue.drain("work", 2, worker, Duration.ofMinutes(5))).isEqualTo(1);
+        assertThat(transactionsSeen).extracting(List::size).containsExactly(2, 2, 1);
+        assertThat(transactionsSeen.stream().flatMap(List::stream)).containsExactlyInAnyOrderElementsOf(queued);
+    }
+
     /** Empties the queue (enrolling queued the devices), then queues these. */
     private void queueAll(DeviceId... devices) {
         drain(id -> transactions.inTransaction("work", tx -> {
@@ -155,7 +193,7 @@ class DeviceWorkQueueTest {
         }
     }
 
-    private int drain(java.util.function.Consumer<DeviceId> worker) {
+    private int drain(Consumer<DeviceId> worker) {
         return queue.drain(worker);
     }
 }
