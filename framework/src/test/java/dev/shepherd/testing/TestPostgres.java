@@ -13,6 +13,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
@@ -224,6 +225,56 @@ public final class TestPostgres {
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot start the test PostgreSQL from " + binaries, e);
         }
+    }
+
+    /**
+     * The CPU time the server's processes have used so far: the postmaster's own and that of the children it has
+     * reaped (closed connections), plus each live child's (backends, checkpointer, WAL writer, autovacuum), read from
+     * Linux's {@code /proc}. A benchmark adds the difference over its run to the Shepherd JVMs' CPU, since on
+     * PostgreSQL the database's work is done in these processes, not in the JVM.
+     *
+     * @return empty where {@code /proc} cannot tell (not Linux, the server gone)
+     */
+    public Optional<Duration> cpuTime() {
+        try {
+            long postmaster = Long.parseLong(Files.readAllLines(directory.resolve("data").resolve("postmaster.pid")).get(0).trim());
+            Optional<long[]> own = procStat(Path.of("/proc", Long.toString(postmaster), "stat"));
+            if (own.isEmpty()) {
+                return Optional.empty();
+            }
+            // Fields after the command name: [1] ppid, [11] utime, [12] stime, [13] cutime, [14] cstime, in clock ticks.
+            long ticks = own.get()[11] + own.get()[12] + own.get()[13] + own.get()[14];
+            try (Stream<Path> processes = Files.list(Path.of("/proc"))) {
+                for (Path process : processes.filter(path -> path.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
+                    Optional<long[]> stat = procStat(process.resolve("stat"));
+                    if (stat.isPresent() && stat.get()[1] == postmaster) {
+                        ticks += stat.get()[11] + stat.get()[12];
+                    }
+                }
+            }
+            return Optional.of(Duration.ofNanos(ticks * 1_000_000_000L / CLOCK_TICKS_PER_SECOND));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Linux's user-visible clock tick for /proc times (USER_HZ), 100 on every architecture Debian ships. */
+    private static final long CLOCK_TICKS_PER_SECOND = 100;
+
+    /** The numeric fields of a /proc/<pid>/stat line after the parenthesised command name; empty if it is gone. */
+    private static Optional<long[]> procStat(Path stat) {
+        String line;
+        try {
+            line = Files.readString(stat, StandardCharsets.US_ASCII);
+        } catch (IOException gone) {
+            return Optional.empty();
+        }
+        String[] fields = line.substring(line.lastIndexOf(')') + 2).trim().split(" ");
+        long[] numbers = new long[15];
+        for (int i = 1; i < numbers.length; i++) {
+            numbers[i] = Long.parseLong(fields[i]);
+        }
+        return Optional.of(numbers);
     }
 
     private void stop() {

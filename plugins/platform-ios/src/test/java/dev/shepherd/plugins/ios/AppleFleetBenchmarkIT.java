@@ -232,6 +232,7 @@ class AppleFleetBenchmarkIT {
                     cpuBefore.add(node.cpuTime());
                 }
                 Duration generatorCpuBefore = BenchmarkSupport.generatorCpu();
+                Optional<Duration> storeCpuBefore = BenchmarkSupport.storeCpu();
                 Scrape first = admin.metrics();
                 Map<String, Double> bucketsBefore = new HashMap<>();
                 for (ServerProcess node : nodes) {
@@ -309,6 +310,7 @@ class AppleFleetBenchmarkIT {
                     report.append(String.format("node %c JVM CPU: %.1f s = %.3f ms per message of the fleet; largest heap in use seen %.0f MB"
                             + " of -Xmx%s%n", 'a' + n, cpu.toNanos() / 1e9, cpu.toNanos() / 1e6 / messages, heapMax[n] / 1e6, serverHeap));
                 }
+                String storeCpu = BenchmarkSupport.storeCpuLine(storeCpuBefore, messages, serverCpu);
                 Map<String, Double> measuredBuckets = BenchmarkSupport.difference(new TreeMap<>(buckets), bucketsBefore);
                 report.append(String.format("""
                                 server JVM CPU, all nodes: %.1f s = %.3f ms per message%s
@@ -316,11 +318,12 @@ class AppleFleetBenchmarkIT {
                                 latency at the client (exchange only): p50 %.0f ms, p95 %.0f ms, p99 %.0f ms
                                 latency at the server (histogram buckets, upper bounds): p50 <= %s, p95 <= %s, p99 <= %s
                                 """, serverCpu.toNanos() / 1e9, serverCpu.toNanos() / 1e6 / messages,
-                        TestStore.engine() == Dialect.POSTGRESQL ? " (PostgreSQL's own processes not counted)" : "",
+                        TestStore.engine() == Dialect.POSTGRESQL ? " (PostgreSQL's own processes: below)" : "",
                         generatorCpu.toNanos() / 1e9, generatorCpu.toNanos() / 1e6 / messages, keyAlgorithm,
                         progress.latencyPercentile(0.50), progress.latencyPercentile(0.95), progress.latencyPercentile(0.99),
                         BenchmarkSupport.bucketPercentile(measuredBuckets, 0.50), BenchmarkSupport.bucketPercentile(measuredBuckets, 0.95),
                         BenchmarkSupport.bucketPercentile(measuredBuckets, 0.99)));
+                report.append(storeCpu);
 
                 // Every device acknowledged exactly 10 profiles (a command handed out twice would make it 11).
                 List<String> wrong = new ArrayList<>();

@@ -175,6 +175,7 @@ class AppleLoopBenchmarkIT {
             serverCpuBefore.add(node.cpuTime());
         }
         Duration generatorCpuBefore = BenchmarkSupport.generatorCpu();
+        Optional<Duration> storeCpuBefore = BenchmarkSupport.storeCpu();
         long start = System.nanoTime();
         drain(pool, fleet, measured);
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -183,6 +184,7 @@ class AppleLoopBenchmarkIT {
             serverCpus.add(servers.get(n).cpuTime().minus(serverCpuBefore.get(n)));
         }
         Duration serverCpu = serverCpus.stream().reduce(Duration.ZERO, Duration::plus);
+        String storeCpu = BenchmarkSupport.storeCpuLine(storeCpuBefore, measured.messages.get(), serverCpu);
         flightRecording.ifPresent(path -> BenchmarkSupport.jcmd(server, "JFR.stop", "name=loop", "filename=" + path));
         Duration generatorCpu = BenchmarkSupport.generatorCpu().minus(generatorCpuBefore);
         Map<String, Double> buckets = BenchmarkSupport.difference(messageBuckets(admin, servers), bucketsBefore);
@@ -204,7 +206,7 @@ class AppleLoopBenchmarkIT {
                 transactions / measured.messages.get(),
                 measured.percentile(0.50), measured.percentile(0.95), measured.percentile(0.99), measured.percentile(1.0),
                 BenchmarkSupport.bucketPercentile(buckets, 0.50), BenchmarkSupport.bucketPercentile(buckets, 0.95),
-                BenchmarkSupport.bucketPercentile(buckets, 0.99));
+                BenchmarkSupport.bucketPercentile(buckets, 0.99)) + storeCpu;
 
         if (kill) {
             Phase durable = new Phase();

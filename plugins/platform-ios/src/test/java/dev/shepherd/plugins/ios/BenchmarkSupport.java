@@ -3,7 +3,10 @@ package dev.shepherd.plugins.ios;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.apple.LocalApns;
+import dev.shepherd.storage.Dialect;
 import dev.shepherd.testing.ServerProcess;
+import dev.shepherd.testing.TestPostgres;
+import dev.shepherd.testing.TestStore;
 import dev.shepherd.testing.TestServer;
 
 import java.io.IOException;
@@ -17,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -69,6 +73,25 @@ final class BenchmarkSupport {
     /** The CPU time this JVM (the load generator) has used so far, user and system. */
     static Duration generatorCpu() {
         return ProcessHandle.current().info().totalCpuDuration().orElseThrow();
+    }
+
+    /**
+     * The CPU time the store's own processes have used so far: PostgreSQL's (the test server's processes); empty for
+     * embedded Derby, whose work is in the server JVM's CPU already.
+     */
+    static Optional<Duration> storeCpu() {
+        return TestStore.engine() == Dialect.POSTGRESQL ? TestPostgres.get().cpuTime() : Optional.empty();
+    }
+
+    /** The store's CPU over a run, as a report's words: empty for Derby. */
+    static String storeCpuLine(Optional<Duration> before, long messages, Duration serverJvmCpu) {
+        Optional<Duration> after = storeCpu();
+        if (before.isEmpty() || after.isEmpty()) {
+            return "";
+        }
+        Duration store = after.get().minus(before.get());
+        return String.format("PostgreSQL's processes CPU: %.1f s = %.3f ms per message; server JVM(s) + PostgreSQL: %.3f ms per message%n",
+                store.toNanos() / 1e9, store.toNanos() / 1e6 / messages, serverJvmCpu.plus(store).toNanos() / 1e6 / messages);
     }
 
     static int freePort() throws IOException {
