@@ -17,8 +17,6 @@ import org.bouncycastle.crypto.digests.SHA256Digest;
 import org.bouncycastle.crypto.digests.SHA384Digest;
 import org.bouncycastle.crypto.digests.SHA512Digest;
 import org.bouncycastle.crypto.params.ECPublicKeyParameters;
-import org.bouncycastle.crypto.signers.DSADigestSigner;
-import org.bouncycastle.crypto.signers.ECDSASigner;
 import org.bouncycastle.crypto.util.PublicKeyFactory;
 import org.bouncycastle.operator.ContentVerifier;
 import org.bouncycastle.operator.ContentVerifierProvider;
@@ -59,10 +57,13 @@ import java.util.function.Supplier;
  * signature on it was checked ({@code X509Certificate.verify} keeps its result per key), so the CA's check of every
  * message costs no second RSA operation either.
  *
- * <p>ECDSA signatures (devices enrolled through ACME have EC P-256 keys) are checked with BouncyCastle's own ECDSA
- * over its optimised curve arithmetic, with the device's public point kept beside its certificate: the JDK's ECDSA
- * verification costs about ten times as much (over a millisecond a message on a small server), and BouncyCastle keeps
- * its precomputed multiples of a point on the point itself, so a device's later messages reuse them.
+ * <p>ECDSA signatures (devices enrolled through ACME have EC P-256 keys) are checked over BouncyCastle's optimised
+ * curve arithmetic (the JDK's ECDSA verification costs about ten times as much, over a millisecond a message on a small
+ * server), by the device's {@link PrecomputedEcdsaKey} kept beside its certificate: BouncyCastle's ECDSA checks, with
+ * R = u1·G + u2·Q computed over fixed-point comb tables of G (shared by all devices) and of the device's point Q
+ * (built once per cached certificate, reused by every later message of the device). That halves the cost of the
+ * check (see "Verifying EC signatures" in docs/benchmarks.md) for 4 KiB a cached P-256 device, so at most 16 MiB for
+ * {@link #MAX_CACHED_CERTIFICATES} devices.
  */
 public final class MdmSignature {
 
@@ -150,22 +151,24 @@ public final class MdmSignature {
         }
         X509Certificate parsed = (X509Certificate) CertificateFactory.getInstance("X.509")
                 .generateCertificate(new ByteArrayInputStream(encoded));
-        Optional<ECPublicKeyParameters> ecPoint = PublicKeyFactory.createKey(holder.getSubjectPublicKeyInfo()) instanceof ECPublicKeyParameters ec
-                ? Optional.of(ec) : Optional.empty();
-        Signer signer = new Signer(parsed, ecPoint);
+        // An EC key's comb table is built here, once per certificate, for all of the device's messages.
+        Optional<PrecomputedEcdsaKey> ecKey = PublicKeyFactory.createKey(holder.getSubjectPublicKeyInfo()) instanceof ECPublicKeyParameters ec
+                ? Optional.of(PrecomputedEcdsaKey.of(ec)) : Optional.empty();
+        Signer signer = new Signer(parsed, ecKey);
         synchronized (signers) {
             signers.put(key, signer);
         }
         return signer;
     }
 
-    /** A signer's parsed certificate and, for an EC key, its public point in BouncyCastle's form. */
-    private record Signer(X509Certificate certificate, Optional<ECPublicKeyParameters> ecPoint) {
+    /** A signer's parsed certificate and, for an EC key, the key prepared for ECDSA verification. */
+    private record Signer(X509Certificate certificate, Optional<PrecomputedEcdsaKey> ecKey) {
     }
 
     /**
-     * The signer's key, with its certificate for BouncyCastle's signing-time check. Verifies ECDSA with BouncyCastle's
-     * lightweight ECDSA, the other known algorithms with one JCA signature, any other as BouncyCastle's JCA verifier does.
+     * The signer's key, with its certificate for BouncyCastle's signing-time check. Verifies ECDSA with the signer's
+     * {@link PrecomputedEcdsaKey}, the other known algorithms with one JCA signature, any other as BouncyCastle's JCA
+     * verifier does.
      */
     private record SignerKey(X509CertificateHolder holder, Signer signer) implements ContentVerifierProvider {
 
@@ -183,10 +186,8 @@ public final class MdmSignature {
         public ContentVerifier get(AlgorithmIdentifier algorithm) throws OperatorCreationException {
             PublicKey key = signer.certificate().getPublicKey();
             Supplier<Digest> ecdsaDigest = ECDSA_DIGESTS.get(algorithm.getAlgorithm());
-            if (ecdsaDigest != null && signer.ecPoint().isPresent()) {
-                DSADigestSigner ecdsa = new DSADigestSigner(new ECDSASigner(), ecdsaDigest.get());
-                ecdsa.init(false, signer.ecPoint().get());
-                return new EcdsaVerifier(algorithm, ecdsa);
+            if (ecdsaDigest != null && signer.ecKey().isPresent()) {
+                return new EcdsaVerifier(algorithm, ecdsaDigest.get(), signer.ecKey().get());
             }
             String name = SIGNATURES.get(algorithm.getAlgorithm());
             if (name == null) {
@@ -256,20 +257,27 @@ public final class MdmSignature {
         }
     }
 
-    /** Feeds the signed bytes to BouncyCastle's ECDSA and checks the DER-encoded signature once. */
+    /**
+     * Digests the signed bytes and checks the DER-encoded ECDSA signature over the digest once, as BouncyCastle's
+     * {@code DSADigestSigner} does, with the signer's prepared key.
+     */
     private static final class EcdsaVerifier extends StreamingVerifier {
 
-        private final DSADigestSigner ecdsa;
+        private final Digest digest;
+        private final PrecomputedEcdsaKey key;
 
-        EcdsaVerifier(AlgorithmIdentifier algorithm, DSADigestSigner ecdsa) {
+        EcdsaVerifier(AlgorithmIdentifier algorithm, Digest digest, PrecomputedEcdsaKey key) {
             super(algorithm);
-            this.ecdsa = ecdsa;
+            this.digest = digest;
+            this.key = key;
         }
 
         @Override
         public boolean verify(byte[] expected) {
+            byte[] digested = new byte[digest.getDigestSize()];
+            digest.doFinal(digested, 0);
             try {
-                return ecdsa.verifySignature(expected);
+                return key.verify(digested, expected);
             } catch (RuntimeException malformed) {
                 return false;
             }
@@ -277,7 +285,7 @@ public final class MdmSignature {
 
         @Override
         public void write(byte[] bytes, int offset, int length) {
-            ecdsa.update(bytes, offset, length);
+            digest.update(bytes, offset, length);
         }
     }
 }
