@@ -21,8 +21,8 @@ import java.util.Optional;
 import static java.util.Objects.requireNonNull;
 
 /**
- * One signer's EC public key, prepared to verify its ECDSA signatures at about half the cost of BouncyCastle's
- * {@link ECDSASigner}, for a key that signs many messages (a device signs every message it sends).
+ * One signer's EC public key, prepared to verify its ECDSA signatures over fixed-point comb tables from its first
+ * message on, for a key that signs many messages (a device signs every message it sends).
  *
  * <p>The check is {@code ECDSASigner.verifySignature}'s (BouncyCastle 1.83; SEC 1 v2 §4.1.4), step by step: the
  * signature's DER is decoded by BouncyCastle's {@link StandardDSAEncoding}, which takes only the one DER encoding of a
@@ -31,15 +31,17 @@ import static java.util.Objects.requireNonNull;
  * infinity and checked to be on the curve (BouncyCastle's check of its own result); the signature verifies when
  * R.x mod n = r, compared without normalising R, as BouncyCastle does.
  *
- * <p>Only the computation of R differs. BouncyCastle computes it with Shamir's trick over wNAF tables of G and Q:
- * about as many point doublings as n has bits (256 for P-256) plus one addition per non-zero digit. Here G and Q each
- * have a fixed-point comb table (BouncyCastle's own, {@link FixedPointUtil#precompute}: width 6, 64 affine points, so
- * 43 teeth for a 256-bit n), and the two combs run together over one accumulator: 43 doublings and 86 additions of an
- * affine point for P-256 instead of 256 doublings and about as many additions. The table of G is built once and
- * kept on the curve's generator, which every key of the curve shares; the table of Q is built when this key is
- * prepared (about the cost of one BouncyCastle verification) and lives as long as this object: 64 points of two
- * field elements, 4 KiB for P-256, 6 KiB for P-384, 8.5 KiB for P-521. The tables are read with
- * {@link ECLookupTable#lookupVar}, indexed by the scalars' bits: a verification handles nothing secret.
+ * <p>Only the way to R differs. BouncyCastle computes it with Shamir's trick over wNAF tables of G and Q (about as
+ * many point doublings as n has bits, 256 for P-256) and switches to fixed-point combs of both points once a point has
+ * been used four times, keeping the wNAF tables and the combs on the point. Here the combs are there from the start:
+ * G's and Q's fixed-point comb tables (BouncyCastle's own, {@link FixedPointUtil#precompute}: width 6, 64 affine
+ * points) run together over one accumulator, as BouncyCastle's {@code implShamirsTrickFixedPoint} does: 43 doublings
+ * and 43 sums of two table entries for P-256. G's table is built once and kept on the curve's generator, which every
+ * key of the curve shares; Q's when this key is prepared (its cost falls on the first message) and lives as long as
+ * this object: 64 points of two field elements, with the rest about 5 KiB for P-256, 7.5 KiB for P-384, against
+ * about 8 and 14 KiB for BouncyCastle's wNAF tables and combs together (see "Verifying EC signatures" in
+ * docs/benchmarks.md). The tables are read with {@link ECLookupTable#lookupVar}, indexed by the scalars' bits: a
+ * verification handles nothing secret.
  *
  * <p>Curves the comb does not suit (not over a prime field, a cofactor other than 1, an order the curve does not
  * know) are verified by {@link ECDSASigner} itself. Thread-safe: the tables are only read after construction.
@@ -187,7 +189,8 @@ final class PrecomputedEcdsaKey {
                     generatorIndex = (generatorIndex << 1) | ((generatorScalar[bit >>> 5] >>> (bit & 0x1F)) & 1);
                     pointIndex = (pointIndex << 1) | ((pointScalar[bit >>> 5] >>> (bit & 0x1F)) & 1);
                 }
-                sum = sum.twicePlus(generator.lookupVar(generatorIndex)).add(point.lookupVar(pointIndex));
+                // The two affine entries first (the cheaper addition), then their sum into the accumulator.
+                sum = sum.twicePlus(generator.lookupVar(generatorIndex).add(point.lookupVar(pointIndex)));
             }
             return sum.add(offset);
         }
