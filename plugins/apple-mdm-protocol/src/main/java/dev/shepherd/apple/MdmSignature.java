@@ -2,6 +2,12 @@ package dev.shepherd.apple;
 
 import dev.shepherd.api.pki.Asn1Nesting;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.ASN1Set;
+import org.bouncycastle.asn1.ASN1UTCTime;
+import org.bouncycastle.asn1.cms.Attribute;
+import org.bouncycastle.asn1.cms.AttributeTable;
+import org.bouncycastle.asn1.cms.CMSAttributes;
+import org.bouncycastle.asn1.cms.Time;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
@@ -37,8 +43,12 @@ import java.security.Signature;
 import java.security.SignatureException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.ResolverStyle;
 import java.util.Base64;
 import java.util.Collection;
+import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -51,9 +61,9 @@ import java.util.function.Supplier;
  *
  * <p>Every message is verified in full over its exact body (digest, signed attributes, the signer's signature, the
  * certificate's validity at the signing time), but without the work BouncyCastle's convenience builders add per
- * message: the verifier's stateless parts are built once, the RSA signature is checked once (BouncyCastle's JCA
- * verifier checks it a second time with a raw signature), and the signer's certificate is parsed once per
- * certificate, not per message. Reusing the parsed certificate also lets the JDK remember that the kernel CA's
+ * message: the verifier's stateless parts are built once, the signing time is read without the SimpleDateFormats
+ * BouncyCastle creates for it, the RSA signature is checked once (BouncyCastle's JCA verifier checks it a second time
+ * with a raw signature), and the signer's certificate is parsed once per certificate, not per message. Reusing the parsed certificate also lets the JDK remember that the kernel CA's
  * signature on it was checked ({@code X509Certificate.verify} keeps its result per key), so the CA's check of every
  * message costs no second RSA operation either.
  *
@@ -72,6 +82,13 @@ public final class MdmSignature {
     static final int MAX_HEADER_CHARS = 64 * 1024;
     /** Devices whose parsed certificates are kept; a loop over more devices than this only parses more. */
     static final int MAX_CACHED_CERTIFICATES = 4096;
+
+    /**
+     * A UTCTime as BouncyCastle's {@code ASN1UTCTime.getAdjustedTime()} writes it (the century added, 1950-2049, and
+     * the zone as GMT+hh:mm), read as its {@code getAdjustedDate()} reads it, but without a SimpleDateFormat per message.
+     */
+    private static final DateTimeFormatter ADJUSTED_UTC_TIME = DateTimeFormatter.ofPattern("uuuuMMddHHmmss'GMT'xxx")
+            .withResolverStyle(ResolverStyle.STRICT);
 
     /** Stateless once built: shared by every verification. */
     private static final CMSSignatureAlgorithmNameGenerator SIGNATURE_NAMES = new DefaultCMSSignatureAlgorithmNameGenerator();
@@ -132,13 +149,42 @@ public final class MdmSignature {
             }
             X509CertificateHolder holder = matches.iterator().next();
             Signer known = signer(holder);
+            if (!validAtSigningTime(signer, known.certificate())) {
+                return Optional.empty();
+            }
             SignerInformationVerifier verifier = new SignerInformationVerifier(SIGNATURE_NAMES, SIGNATURE_ALGORITHMS,
                     new SignerKey(holder, known), DIGESTS);
-            // Throws when the certificate was not valid at the signing time the signer states.
+            // BouncyCastle still refuses a signing time that is not one Time value, present once; the time itself
+            // was checked above.
             return signer.verify(verifier) ? Optional.of(known.certificate()) : Optional.empty();
         } catch (Exception malformed) {
             return Optional.empty();
         }
+    }
+
+    /**
+     * Whether the certificate was valid at the signing time the signer states, if it states one: the check
+     * BouncyCastle's {@code SignerInformation.verify} makes for a verifier with a certificate (the time within notBefore
+     * and notAfter, both included), but without the three SimpleDateFormats BouncyCastle creates for it on every
+     * message: the validity dates are the ones the JDK read once from the cached certificate's same DER encoding, and a
+     * UTCTime (every signing time before 2050) is read with one shared formatter; a GeneralizedTime is read by
+     * BouncyCastle.
+     */
+    static boolean validAtSigningTime(SignerInformation signer, X509Certificate certificate) {
+        AttributeTable signed = signer.getSignedAttributes();
+        Attribute attribute = signed == null ? null : signed.get(CMSAttributes.signingTime);
+        if (attribute == null) {
+            return true;
+        }
+        ASN1Set values = attribute.getAttrValues();
+        if (values.size() != 1) {
+            return false;
+        }
+        Time time = Time.getInstance(values.getObjectAt(0));
+        Date signedAt = time.toASN1Primitive() instanceof ASN1UTCTime utcTime
+                ? Date.from(OffsetDateTime.parse(utcTime.getAdjustedTime(), ADJUSTED_UTC_TIME).toInstant())
+                : time.getDate();
+        return !signedAt.before(certificate.getNotBefore()) && !signedAt.after(certificate.getNotAfter());
     }
 
     private Signer signer(X509CertificateHolder holder) throws GeneralSecurityException, IOException {
@@ -167,15 +213,16 @@ public final class MdmSignature {
     }
 
     /**
-     * The signer's key, with its certificate for BouncyCastle's signing-time check. Verifies ECDSA with the signer's
-     * {@link PrecomputedEcdsaKey}, the other known algorithms with one JCA signature, any other as BouncyCastle's JCA
-     * verifier does.
+     * The signer's key. It names no certificate to BouncyCastle, which would then check the signing time against it
+     * with SimpleDateFormats created per message: {@link #validAtSigningTime} makes that check. Verifies ECDSA with
+     * the signer's {@link PrecomputedEcdsaKey}, the other known algorithms with one JCA signature, any other as
+     * BouncyCastle's JCA verifier does.
      */
     private record SignerKey(X509CertificateHolder holder, Signer signer) implements ContentVerifierProvider {
 
         @Override
         public boolean hasAssociatedCertificate() {
-            return true;
+            return false;
         }
 
         @Override
