@@ -1,6 +1,8 @@
 package dev.shepherd.apple;
 
+import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.ASN1UTCTime;
 import org.bouncycastle.asn1.DERSet;
 import org.bouncycastle.asn1.cms.Attribute;
 import org.bouncycastle.asn1.cms.AttributeTable;
@@ -26,6 +28,9 @@ import java.security.KeyPairGenerator;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.Base64;
 import java.util.Date;
 import java.util.Hashtable;
@@ -94,6 +99,59 @@ class MdmSignatureTest {
     }
 
     @Test
+    void theSigningTimeMayBeAnyInstantOfTheValidityBothEndsIncluded() throws Exception {
+        Instant notBefore = NOW.minus(Duration.ofDays(1)).truncatedTo(ChronoUnit.SECONDS);
+        Instant notAfter = NOW.plus(Duration.ofDays(1)).truncatedTo(ChronoUnit.SECONDS);
+        X509Certificate exact = certificate("exact", BigInteger.valueOf(12), rsa, notBefore, notAfter);
+
+        assertThat(signatures.verify(sign(BODY, exact, rsa, "SHA256withRSA", notBefore, List.of(exact)), BODY)).contains(exact);
+        assertThat(signatures.verify(sign(BODY, exact, rsa, "SHA256withRSA", notAfter, List.of(exact)), BODY)).contains(exact);
+        assertThat(signatures.verify(sign(BODY, exact, rsa, "SHA256withRSA", notBefore.minusSeconds(1), List.of(exact)), BODY)).isEmpty();
+        assertThat(signatures.verify(sign(BODY, exact, rsa, "SHA256withRSA", notAfter.plusSeconds(1), List.of(exact)), BODY)).isEmpty();
+    }
+
+    @Test
+    void aSigningTimeWithAZoneOffsetIsTheInstantItNames() throws Exception {
+        Instant notAfter = NOW.plus(Duration.ofDays(1)).truncatedTo(ChronoUnit.SECONDS);
+        X509Certificate offsetDevice = certificate("offset", BigInteger.valueOf(13), rsa, NOW.minus(Duration.ofDays(1)), notAfter);
+        DateTimeFormatter utcTime = DateTimeFormatter.ofPattern("yyMMddHHmmssxx").withZone(ZoneOffset.ofHours(2));
+
+        // 20 minutes before notAfter, written in a zone two hours ahead: read without its offset it would be after it.
+        Attribute beforeTheEnd = signingTime(new ASN1UTCTime(utcTime.format(notAfter.minus(Duration.ofMinutes(20)))));
+        Attribute afterTheEnd = signingTime(new ASN1UTCTime(utcTime.format(notAfter.plus(Duration.ofMinutes(20)))));
+
+        assertThat(signatures.verify(sign(BODY, offsetDevice, rsa, "SHA256withRSA", List.of(beforeTheEnd), List.of(offsetDevice)), BODY))
+                .contains(offsetDevice);
+        assertThat(signatures.verify(sign(BODY, offsetDevice, rsa, "SHA256withRSA", List.of(afterTheEnd), List.of(offsetDevice)), BODY))
+                .isEmpty();
+    }
+
+    @Test
+    void aSigningTimeFrom2050OnIsAGeneralizedTimeHeldToTheValidityToo() throws Exception {
+        X509Certificate future = certificate("future", BigInteger.valueOf(14), rsa, Instant.parse("2049-06-01T00:00:00Z"),
+                Instant.parse("2050-06-01T00:00:00Z"));
+
+        assertThat(signatures.verify(sign(BODY, future, rsa, "SHA256withRSA", Instant.parse("2050-03-01T00:00:00Z"), List.of(future)), BODY))
+                .contains(future);
+        assertThat(signatures.verify(sign(BODY, future, rsa, "SHA256withRSA", Instant.parse("2050-07-01T00:00:00Z"), List.of(future)), BODY))
+                .isEmpty();
+        // A UTCTime's two-digit year: 49 is 2049, within the validity; 50 is 1950, long before it.
+        assertThat(signatures.verify(sign(BODY, future, rsa, "SHA256withRSA", List.of(signingTime(new ASN1UTCTime("491231235959Z"))),
+                List.of(future)), BODY)).contains(future);
+        assertThat(signatures.verify(sign(BODY, future, rsa, "SHA256withRSA", List.of(signingTime(new ASN1UTCTime("500101000000Z"))),
+                List.of(future)), BODY)).isEmpty();
+    }
+
+    @Test
+    void aSignatureStatingTwoSigningTimesIsRefused() throws Exception {
+        Attribute twice = new Attribute(CMSAttributes.signingTime, new DERSet(new ASN1Encodable[]{new Time(Date.from(NOW)), new Time(Date.from(NOW))}));
+        Attribute once = signingTime(new ASN1UTCTime(Date.from(NOW)));
+
+        assertThat(signatures.verify(sign(BODY, device, rsa, "SHA256withRSA", List.of(twice), List.of(device)), BODY)).isEmpty();
+        assertThat(signatures.verify(sign(BODY, device, rsa, "SHA256withRSA", List.of(once), List.of(device)), BODY)).contains(device);
+    }
+
+    @Test
     void twoSignersAreRefused() throws Exception {
         KeyPair second = keys("RSA", 2048);
         X509Certificate secondDevice = certificate("second", BigInteger.valueOf(9), second, NOW.minus(Duration.ofDays(1)), NOW.plus(Duration.ofDays(1)));
@@ -159,17 +217,31 @@ class MdmSignatureTest {
         assertThat(signatures.verify("A".repeat(MdmSignature.MAX_HEADER_CHARS + 4), BODY)).isEmpty();
     }
 
-    private static String sign(byte[] body, X509Certificate signer, KeyPair keys, String algorithm, Instant at,
+    static String sign(byte[] body, X509Certificate signer, KeyPair keys, String algorithm, Instant at,
+                               List<X509Certificate> carried) throws Exception {
+        return sign(body, signer, keys, algorithm, List.of(signingTime(new Time(Date.from(at)))), carried);
+    }
+
+    /** Signed with exactly these signed attributes besides the content type and message digest BouncyCastle adds. */
+    private static String sign(byte[] body, X509Certificate signer, KeyPair keys, String algorithm, List<Attribute> attributes,
                                List<X509Certificate> carried) throws Exception {
         CMSSignedDataGenerator generator = new CMSSignedDataGenerator();
-        generator.addSignerInfoGenerator(signerInfo(signer, keys, algorithm, at));
+        generator.addSignerInfoGenerator(signerInfo(signer, keys, algorithm, attributes));
         generator.addCertificates(new JcaCertStore(carried));
         return Base64.getEncoder().encodeToString(generator.generate(new CMSProcessableByteArray(body), false).getEncoded());
     }
 
+    private static Attribute signingTime(ASN1Encodable time) {
+        return new Attribute(CMSAttributes.signingTime, new DERSet(time));
+    }
+
     private static SignerInfoGenerator signerInfo(X509Certificate signer, KeyPair keys, String algorithm, Instant at) throws Exception {
+        return signerInfo(signer, keys, algorithm, List.of(signingTime(new Time(Date.from(at)))));
+    }
+
+    private static SignerInfoGenerator signerInfo(X509Certificate signer, KeyPair keys, String algorithm, List<Attribute> signed) throws Exception {
         Hashtable<ASN1ObjectIdentifier, Attribute> attributes = new Hashtable<>();
-        attributes.put(CMSAttributes.signingTime, new Attribute(CMSAttributes.signingTime, new DERSet(new Time(Date.from(at)))));
+        signed.forEach(attribute -> attributes.put(attribute.getAttrType(), attribute));
         return new JcaSignerInfoGeneratorBuilder(new JcaDigestCalculatorProviderBuilder().build())
                 .setSignedAttributeGenerator(new DefaultSignedAttributeTableGenerator(new AttributeTable(attributes)))
                 .build(new JcaContentSignerBuilder(algorithm).build(keys.getPrivate()), signer);
@@ -185,7 +257,7 @@ class MdmSignatureTest {
         }
     }
 
-    private static X509Certificate certificate(String commonName, BigInteger serial, KeyPair subject, Instant notBefore, Instant notAfter) {
+    static X509Certificate certificate(String commonName, BigInteger serial, KeyPair subject, Instant notBefore, Instant notAfter) {
         try {
             return new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(new X500Name("CN=Test CA"), serial,
                     Date.from(notBefore), Date.from(notAfter), new X500Name("CN=" + commonName), subject.getPublic())
