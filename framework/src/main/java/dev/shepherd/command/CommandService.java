@@ -1410,7 +1410,7 @@ public final class CommandService {
     /**
      * @return how many commands are waiting for their device: queued, sent and not yet answered, or deferred; counted
      *         at most every {@value #PENDING_COUNT_MAX_AGE_SECONDS} seconds, longer when counting takes long (a
-     *         dashboard must not scan the command table on every request, see {@link PendingCommandCount})
+     *         dashboard must not scan the command table on every request, see {@code PendingCommandCount})
      */
     public long pendingCount() {
         return pendingCount.get();

@@ -104,7 +104,7 @@ class CommandIndexBenchmarkTest {
             Instant now = Clock.systemUTC().instant();
             long fillStart = System.nanoTime();
             fill(kernel, historyDevices, history, now);
-            report.append(String.format("Command indexes benchmark (%s): %,d commands in the store (%,d waiting), filled in %.0f s%n",
+            note(report, String.format("Command indexes benchmark (%s): %,d commands in the store (%,d waiting), filled in %.0f s%n",
                     engine.displayName(), count(kernel, "SELECT COUNT(*) FROM command"),
                     count(kernel, "SELECT COUNT(*) FROM command WHERE state IN " + WAITING), (System.nanoTime() - fillStart) / 1e9));
 
@@ -118,21 +118,27 @@ class CommandIndexBenchmarkTest {
             for (int round = 1; round <= 2; round++) {
                 for (Layout layout : List.of(before, after)) {
                     switchTo(kernel, engine, layout);
-                    report.append(String.format("%n== round %d, %s: %s%n", round, layout.name(), indexes(kernel, engine)));
+                    note(report, String.format("%n== round %d, %s: %s%n", round, layout.name(), indexes(kernel, engine)));
                     for (Reader reader : readers) {
-                        report.append(plan(kernel, engine, reader));
+                        note(report, plan(kernel, engine, reader));
                     }
                     List<DeviceId> loop = importDevices(kernel, "R" + round + layout.name().charAt(0), loopDevices);
                     int commands = loopDevices * COMMANDS_PER_DEVICE;
                     Cpu queued = measure(kernel, engine, () -> queue(kernel, loop));
                     Cpu answered = measure(kernel, engine, () -> assertThat(takeAndReport(kernel, loop)).isEqualTo(commands));
-                    report.append(String.format("issueAll (reconciler, 10 per device per transaction): %s per command%n", queued.per(commands)));
-                    report.append(String.format("take + report (one command per take): %s per command%n", answered.per(commands)));
+                    note(report, String.format("issueAll (reconciler, 10 per device per transaction): %s per command%n", queued.per(commands)));
+                    note(report, String.format("take + report (one command per take): %s per command%n", answered.per(commands)));
                 }
             }
         }
-        System.out.print(report);
         Files.writeString(Path.of("target", "command-index-benchmark-" + engine.migrationFolder() + ".txt"), report.toString());
+    }
+
+    /** Adds to the report, and shows it at once: a run takes minutes. */
+    private static void note(StringBuilder report, String text) {
+        report.append(text);
+        System.out.print(text);
+        System.out.flush();
     }
 
     /** What V31 left, undoing V32 (which the store was migrated to). */

@@ -8,7 +8,7 @@
 DROP INDEX ix_command_expiry;
 CREATE INDEX ix_command_expiry ON command (expires_at)
     WHERE expires_at IS NOT NULL AND state IN ('QUEUED', 'SENT', 'NOT_NOW');
--- Counting the waiting commands (CommandService.pendingCount, the oldest waiting one in CommandQueueMetrics) reads
--- the waiting ones only, not every finished command kept for the record.
+-- Counting the waiting commands for the dashboards (CommandService.pendingCount) reads the waiting ones only, not
+-- every finished command kept for the record.
 DROP INDEX ix_command_state;
 CREATE INDEX ix_command_waiting ON command (state) WHERE state IN ('QUEUED', 'SENT', 'NOT_NOW');
