@@ -35,6 +35,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.sql.Types;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -82,6 +83,8 @@ public final class CommandService {
     private static final int MATERIALIZE_CHUNK = 2000;
     /** What the commands handed out and not yet answered may hold in memory at most, weighed by their parameters. */
     private static final long HANDED_OUT_BYTES = 32L * 1024 * 1024;
+    /** How old {@link #pendingCount()} may get: as old as the metrics' store gauges. */
+    static final long PENDING_COUNT_MAX_AGE_SECONDS = 5;
     /** How many times a command is handed to its device without an answer before it is FAILED, by default. */
     public static final int DEFAULT_MAX_ATTEMPTS = 5;
     private static final String COLUMNS = """
@@ -166,6 +169,8 @@ public final class CommandService {
     private final Cache<UUID, HandedOut> handedOut = Caffeine.newBuilder()
             .maximumWeight(HANDED_OUT_BYTES).weigher((UUID id, HandedOut sent) -> sent.bytes())
             .build();
+    /** The waiting commands, counted for dashboards at most every few seconds. */
+    private final PendingCommandCount pendingCount;
     private final Cache<String, BatchTargets> targets = Caffeine.newBuilder()
             .maximumWeight(256L * 1024 * 1024).weigher((String id, BatchTargets batch) -> (int) Math.min(Integer.MAX_VALUE, batch.bytes()))
             .build();
@@ -178,6 +183,8 @@ public final class CommandService {
         this.json = requireNonNull(json, "json is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.ids = new CommandIds(clock);
+        this.pendingCount = new PendingCommandCount(transactions.dataSource(), Duration.ofSeconds(PENDING_COUNT_MAX_AGE_SECONDS),
+                System::nanoTime);
         materializing.addAll(batchIdsIn(MATERIALIZING));
     }
 
@@ -1400,16 +1407,13 @@ public final class CommandService {
         }
     }
 
-    /** @return how many commands are waiting for their device: queued, sent and not yet answered, or deferred */
+    /**
+     * @return how many commands are waiting for their device: queued, sent and not yet answered, or deferred; counted
+     *         at most every {@value #PENDING_COUNT_MAX_AGE_SECONDS} seconds, longer when counting takes long (a
+     *         dashboard must not scan the command table on every request, see {@code PendingCommandCount})
+     */
     public long pendingCount() {
-        try (Connection connection = transactions.dataSource().getConnection();
-             PreparedStatement count = connection.prepareStatement("SELECT COUNT(*) FROM command WHERE state IN ('QUEUED', 'SENT', 'NOT_NOW')");
-             ResultSet rows = count.executeQuery()) {
-            rows.next();
-            return rows.getLong(1);
-        } catch (SQLException e) {
-            throw new StorageException("Cannot count pending commands", e);
-        }
+        return pendingCount.get();
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.shepherd.metrics;
 
 import dev.shepherd.api.command.CommandState;
+import dev.shepherd.storage.CountPace;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -19,6 +20,7 @@ import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.LongSupplier;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -31,24 +33,19 @@ import static java.util.Objects.requireNonNull;
  * Counting takes queries, so they run at most once per {@code maxAge}, when a scrape asks ({@link #refreshIfStale}),
  * never on a device's or an admin's request; between refreshes the age keeps growing from the oldest one seen.
  * Counting a large store (millions of finished commands) takes long, so the counts are also kept for at least
- * {@value #COST_MULTIPLE} times as long as the last count took: scraping never costs more than a twentieth of a core,
- * whatever the store's size and the scrape interval.
+ * {@value CountPace#COST_MULTIPLE} times as long as the last count took ({@link CountPace}): scraping never costs more
+ * than a twentieth of a core, whatever the store's size and the scrape interval.
  */
 public final class CommandQueueMetrics {
 
     private static final Logger log = LoggerFactory.getLogger(CommandQueueMetrics.class);
-    /** The counts stand at least this many times as long as counting took. */
-    static final int COST_MULTIPLE = 20;
 
     private final DataSource dataSource;
     private final Clock clock;
-    private final long maxAgeNanos;
+    private final CountPace pace;
     private final Map<CommandState, AtomicLong> byState = new EnumMap<>(CommandState.class);
     private final AtomicLong depth = new AtomicLong();
     private volatile Optional<Instant> oldestWaiting = Optional.empty();
-    private final LongSupplier nanoTime;
-    private long nextRefreshAt;
-    private boolean refreshed;
 
     /**
      * @param dataSource the kernel store, read outside any transaction
@@ -60,10 +57,9 @@ public final class CommandQueueMetrics {
 
     /** With the ticker that paces the counts (a test's). */
     CommandQueueMetrics(DataSource dataSource, Clock clock, MeterRegistry registry, Duration maxAge, LongSupplier nanoTime) {
-        this.nanoTime = requireNonNull(nanoTime, "nanoTime is null");
         this.dataSource = requireNonNull(dataSource, "dataSource is null");
         this.clock = requireNonNull(clock, "clock is null");
-        this.maxAgeNanos = requireNonNull(maxAge, "maxAge is null").toNanos();
+        this.pace = new CountPace(maxAge, nanoTime);
         requireNonNull(registry, "registry is null");
         for (CommandState state : CommandState.values()) {
             AtomicLong count = new AtomicLong();
@@ -84,54 +80,47 @@ public final class CommandQueueMetrics {
     }
 
     /**
-     * Counts again from the store if the last count is older than the maximum age (and than {@value #COST_MULTIPLE}
-     * times what it took); a failed count keeps the last.
+     * Counts again from the store if the last count is older than the maximum age (and than
+     * {@value CountPace#COST_MULTIPLE} times what it took); a failed count keeps the last.
      */
     public synchronized void refreshIfStale() {
-        long started = nanoTime.getAsLong();
-        if (refreshed && started - nextRefreshAt < 0) {
+        OptionalLong started = pace.startIfDue();
+        if (started.isEmpty()) {
             return;
         }
-        refreshed = true;
         try (Connection connection = dataSource.getConnection()) {
             count(connection);
         } catch (SQLException e) {
             log.warn("Cannot count the command queue for the metrics: {}", e.getMessage());
         }
-        long took = nanoTime.getAsLong() - started;
-        nextRefreshAt = started + Math.max(maxAgeNanos, took * COST_MULTIPLE);
+        pace.finished(started.getAsLong());
     }
 
     private void count(Connection connection) throws SQLException {
         Map<CommandState, Long> counts = new EnumMap<>(CommandState.class);
-        try (PreparedStatement select = connection.prepareStatement("SELECT state, COUNT(*) FROM command GROUP BY state");
+        Instant oldest = null;
+        // One pass over the table for the counts and the oldest waiting command: no index lists the waiting commands
+        // on Derby (V32), so a query of its own for the oldest would read the table a second time.
+        try (PreparedStatement select = connection.prepareStatement("SELECT state, COUNT(*), MIN(created_at) FROM command GROUP BY state");
              ResultSet rows = select.executeQuery()) {
             while (rows.next()) {
                 Optional<CommandState> state = stateOf(rows.getString(1));
                 if (state.isPresent()) {
                     counts.put(state.get(), rows.getLong(2));
+                    if (state.get() == CommandState.QUEUED || state.get() == CommandState.NOT_NOW) {
+                        oldest = earlier(oldest, instant(rows.getTimestamp(3)));
+                    }
                 }
             }
         }
         long unwritten = 0;
-        Instant oldest = null;
         // A fan-out's rows are written in the background; those not yet written wait as much as the written ones.
         try (PreparedStatement select = connection.prepareStatement(
                 "SELECT SUM(total - materialized), MIN(created_at) FROM command_batch WHERE state = 'MATERIALIZING'");
              ResultSet rows = select.executeQuery()) {
             if (rows.next()) {
                 unwritten = rows.getLong(1);
-                oldest = instant(rows.getTimestamp(2));
-            }
-        }
-        try (PreparedStatement select = connection.prepareStatement(
-                "SELECT MIN(created_at) FROM command WHERE state IN ('QUEUED', 'NOT_NOW')");
-             ResultSet rows = select.executeQuery()) {
-            if (rows.next()) {
-                Instant oldestRow = instant(rows.getTimestamp(1));
-                if (oldestRow != null && (oldest == null || oldestRow.isBefore(oldest))) {
-                    oldest = oldestRow;
-                }
+                oldest = earlier(oldest, instant(rows.getTimestamp(2)));
             }
         }
         for (CommandState state : CommandState.values()) {
@@ -151,6 +140,17 @@ public final class CommandQueueMetrics {
         } catch (IllegalArgumentException e) {
             return Optional.empty();
         }
+    }
+
+    /** The earlier of two instants, either of which may be missing (null). */
+    private static Instant earlier(Instant first, Instant second) {
+        if (first == null) {
+            return second;
+        }
+        if (second == null) {
+            return first;
+        }
+        return second.isBefore(first) ? second : first;
     }
 
     private static Instant instant(Timestamp timestamp) {
