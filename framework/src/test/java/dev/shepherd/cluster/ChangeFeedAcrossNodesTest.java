@@ -152,8 +152,9 @@ class ChangeFeedAcrossNodesTest {
         // which made the change, sees it at once; so does any transaction deciding by it, on either node.
         assertThat(nodeA.kernel().devices().status(device)).hasValue(DeviceStatus.RETIRED);
         assertThat(nodeB.kernel().devices().status(device)).hasValue(DeviceStatus.ENROLLED);
-        assertThat(nodeB.kernel().transactions().inTransaction("read the status", tx -> nodeB.kernel().devices().status(tx, device)))
-                .hasValue(DeviceStatus.RETIRED);
+        Optional<DeviceStatus> inTransaction = nodeB.kernel().transactions().inTransaction("read the status",
+                tx -> nodeB.kernel().devices().status(tx, device));
+        assertThat(inTransaction).hasValue(DeviceStatus.RETIRED);
         nodeB.kernel().changes().poll();
 
         assertThat(nodeB.kernel().devices().status(device)).hasValue(DeviceStatus.RETIRED);

@@ -496,7 +496,8 @@ class DeviceServiceTest {
         }
         assertThat(devices.status(id)).hasValue(DeviceStatus.ENROLLED);
         // Inside a transaction that decides by it, the status is always the store's.
-        assertThat(kernel.transactions().inTransaction("read the status", tx -> devices.status(tx, id))).hasValue(DeviceStatus.WIPED);
+        Optional<DeviceStatus> inTransaction = kernel.transactions().inTransaction("read the status", tx -> devices.status(tx, id));
+        assertThat(inTransaction).hasValue(DeviceStatus.WIPED);
         assertThat(devices.status(DeviceId.random())).isEmpty();
     }
 
