@@ -6,6 +6,7 @@ import dev.shepherd.api.command.CommandResult;
 import dev.shepherd.api.device.DeviceId;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
 import static java.util.Objects.requireNonNull;
@@ -40,6 +41,12 @@ public final class PluginCommandBus implements CommandBus {
     @Override
     public void report(DeviceId deviceId, CommandResult result) {
         commands.report(deviceId, result);
+    }
+
+    @Override
+    public Optional<Command> recordAnswer(DeviceId deviceId, CommandResult result) {
+        // The record the answer's transaction ends with: no read more than report makes.
+        return Optional.of(commands.report(deviceId, result).command());
     }
 
     @Override

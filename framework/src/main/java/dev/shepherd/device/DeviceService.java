@@ -108,13 +108,31 @@ public final class DeviceService {
     private final ChangeFeed changes;
 
     /**
-     * @param changes where hardware identifiers taken from a device are announced to the other nodes, and heard from them
+     * The change-feed topic of device statuses; the key is the device id. Every write that changes a device's status
+     * announces it in its transaction ({@code writeRow}).
+     */
+    static final String STATUS_TOPIC = "device.status";
+
+    /**
+     * Statuses read outside a transaction: every message of every device asks whether its management has ended, and a
+     * status almost never changes. An entry is dropped after the commit of a change on this node and when the change
+     * feed tells of one on another node (within its polling interval); a read racing with a change cannot put the old
+     * status back, because Caffeine makes the dropping wait for a load of the same key in progress. Devices that do not
+     * exist are not cached (a new device's id is new).
+     */
+    private final Cache<DeviceId, DeviceStatus> statuses = Caffeine.newBuilder()
+            .maximumSize(200_000).expireAfterAccess(Duration.ofMinutes(30)).build();
+
+    /**
+     * @param changes where hardware identifiers taken from a device, and status changes, are announced to the other
+     *        nodes, and heard from them
      */
     public DeviceService(Transactions transactions, EnrollmentTokens tokens, AuditLog audit, EventLog events,
                          KernelEventBus bus, Json json, Clock clock, ChangeFeed changes) {
         this.changes = requireNonNull(changes, "changes is null");
         changes.subscribe(HARDWARE_ID_TOPIC, key -> byHardwareId.invalidate(key.replace(FEED_SEPARATOR, CACHE_SEPARATOR)),
                 byHardwareId::invalidateAll);
+        changes.subscribe(STATUS_TOPIC, key -> statuses.invalidate(DeviceId.parse(key)), statuses::invalidateAll);
         this.transactions = requireNonNull(transactions, "transactions is null");
         this.tokens = requireNonNull(tokens, "tokens is null");
         this.audit = requireNonNull(audit, "audit is null");
@@ -228,14 +246,24 @@ public final class DeviceService {
         return store.inventory(tx.connection(), id);
     }
 
-    /** A device's status, inside a transaction: one statement, where {@link #get(Tx, DeviceId)} needs four. */
+    /**
+     * A device's status, inside a transaction: one statement, where {@link #get(Tx, DeviceId)} needs four. Always read
+     * from the store, never from the cache {@link #status(DeviceId)} keeps: a transaction that decides by it (what a
+     * retired device may still be handed) must see a change another node committed a moment ago.
+     */
     public Optional<DeviceStatus> status(Tx tx, DeviceId id) throws SQLException {
         return store.status(tx.connection(), id);
     }
 
-    /** A device's status: one statement, where {@link #get(DeviceId)} needs four. */
+    /**
+     * A device's status, for the checks made on every device message. Served from a cache: a change made on this node
+     * is seen as soon as it has committed, one made on another node once this node has read the change feed (every
+     * 250 ms on a running server).
+     */
     public Optional<DeviceStatus> status(DeviceId id) {
-        return read("read the status of device " + id, connection -> store.status(connection, id));
+        requireNonNull(id, "id is null");
+        return Optional.ofNullable(statuses.get(id, key -> read("read the status of device " + key,
+                connection -> store.status(connection, key)).orElse(null)));
     }
 
     /** A device, inside a transaction. */
@@ -369,7 +397,7 @@ public final class DeviceService {
                 claim.osVersion().isBlank() ? before.osVersion() : claim.osVersion(), userId, Optional.of(claim.method()),
                 before.compliance(), Optional.of(now), before.lastCheckIn(), Optional.of(actor.toString()),
                 grant.map(EnrollmentGrant::tokenId).or(existing::enrollmentTokenId), existing.createdAt(), now, existing.version() + 1);
-        store.update(connection, row, existing.version());
+        writeRow(tx, row, existing);
         Map<String, String> hardwareIds = new TreeMap<>(before.hardwareIds());
         Map<String, DeviceId> conflicts = new TreeMap<>();
         hardwareIds.putAll(acceptedHardwareIds(connection, claim, id, conflicts));
@@ -585,7 +613,7 @@ public final class DeviceService {
             DeviceStore.Row row = rowOf(before, device.status(), changes.name().orElse(device.name()),
                     changes.ownership().orElse(device.ownership()), userId, device.compliance());
             try {
-                store.update(tx.connection(), row, before.version());
+                writeRow(tx, row, before);
             } catch (SQLException e) {
                 if (!Dialect.isConstraintViolation(e)) {
                     throw e;
@@ -632,8 +660,7 @@ public final class DeviceService {
                     + target.name().toLowerCase());
         }
         Device device = before.device();
-        store.update(tx.connection(), rowOf(before, target, device.name(), device.ownership(), device.userId(), device.compliance()),
-                before.version());
+        writeRow(tx, rowOf(before, target, device.name(), device.ownership(), device.userId(), device.compliance()), before);
         DeviceRecord after = store.find(tx.connection(), id).orElseThrow();
         audit.append(tx, new AuditRecord(actor, "device.status." + target.name().toLowerCase(), "device", id.toString(),
                 Optional.of(json.write(Map.of("status", from, "reason", reason))),
@@ -652,8 +679,7 @@ public final class DeviceService {
         }
         DeviceRecord before = current.get();
         Device device = before.device();
-        store.update(tx.connection(), rowOf(before, device.status(), device.name(), device.ownership(), device.userId(), compliance),
-                before.version());
+        writeRow(tx, rowOf(before, device.status(), device.name(), device.ownership(), device.userId(), compliance), before);
         DeviceRecord after = store.find(tx.connection(), id).orElseThrow();
         notifyListeners(tx, current, after);
         return Optional.of(after);
@@ -762,7 +788,7 @@ public final class DeviceService {
                         serial, model, osVersion, device.userId(), device.enrollmentMethod(), device.compliance(),
                         device.enrolledAt(), device.lastCheckIn(), before.enrolledBy(), before.enrollmentTokenId(),
                         before.createdAt(), clock.instant(), before.version() + 1);
-                store.update(tx.connection(), row, before.version());
+                writeRow(tx, row, before);
                 DeviceRecord after = store.find(tx.connection(), id).orElseThrow();
                 notifyListeners(tx, current, after);
             }
@@ -775,6 +801,19 @@ public final class DeviceService {
             }
             return null;
         });
+    }
+
+    /**
+     * Writes a device's row over the version it was read at. Every update of a device goes through here, so a change of
+     * its status is never missed by the status cache: announced to every node in the transaction, and dropped from this
+     * node's cache once it has committed.
+     */
+    private void writeRow(Tx tx, DeviceStore.Row row, DeviceRecord before) throws SQLException {
+        store.update(tx.connection(), row, before.version());
+        if (row.status() != before.device().status()) {
+            changes.publish(tx, STATUS_TOPIC, row.id().toString());
+            tx.afterCommit(() -> statuses.invalidate(row.id()));
+        }
     }
 
     private DeviceStore.Row rowOf(DeviceRecord before, DeviceStatus status, String name, Ownership ownership,

@@ -142,6 +142,25 @@ class ChangeFeedAcrossNodesTest {
     }
 
     @Test
+    void aDeviceRetiredOnOneNodeIsSeenRetiredOnTheOtherOnceItHasReadTheFeed() {
+        DeviceId device = nodeA.enrollId(Platform.IOS, "RETIRED-ELSEWHERE");
+        // Node B checks the device's status at its every message, from memory once read.
+        assertThat(nodeB.kernel().devices().status(device)).hasValue(DeviceStatus.ENROLLED);
+
+        nodeA.kernel().commands().endManagement(ADMIN, device, false, "returned");
+        // Until node B reads the feed it goes by what it read: that window is the feed's polling interval. Node A,
+        // which made the change, sees it at once; so does any transaction deciding by it, on either node.
+        assertThat(nodeA.kernel().devices().status(device)).hasValue(DeviceStatus.RETIRED);
+        assertThat(nodeB.kernel().devices().status(device)).hasValue(DeviceStatus.ENROLLED);
+        Optional<DeviceStatus> inTransaction = nodeB.kernel().transactions().inTransaction("read the status",
+                tx -> nodeB.kernel().devices().status(tx, device));
+        assertThat(inTransaction).hasValue(DeviceStatus.RETIRED);
+        nodeB.kernel().changes().poll();
+
+        assertThat(nodeB.kernel().devices().status(device)).hasValue(DeviceStatus.RETIRED);
+    }
+
+    @Test
     void aChangeCommittedAfterALaterOneIsStillHeard() throws Exception {
         assumeTrue(TestStore.engine() == Dialect.POSTGRESQL,
                 "on Derby a read of the feed waits for the slower transaction instead of passing its row by");

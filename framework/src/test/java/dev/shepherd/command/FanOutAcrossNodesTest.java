@@ -1,6 +1,7 @@
 package dev.shepherd.command;
 
 import dev.shepherd.api.command.Command;
+import dev.shepherd.api.command.CommandBus;
 import dev.shepherd.api.command.CommandResult;
 import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.command.CommandType;
@@ -20,9 +21,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 
 import static dev.shepherd.testing.TestKernel.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A fan-out outlives the node it was issued on: two kernels over one store, as two nodes over one database. Which
@@ -159,5 +162,30 @@ class FanOutAcrossNodesTest {
 
         assertThat(done).isEqualTo(nodeB.kernel().commands().get(id).orElseThrow());
         assertThat(done.errorReason()).hasValue("no fix");
+    }
+
+    @Test
+    void aPluginIsToldWhichCommandADeviceAnsweredWhicheverNodeHandedItOut() {
+        DeviceId device = targets.get(0);
+        nodeA.kernel().commands().issueToMany(ADMIN, new CommandTargets.Listed(targets),
+                new CommandRequest(CommandType.LOCK, Map.of("message", "Call IT"), 0, Optional.empty()), "lock them all");
+        Command handed = nodeA.kernel().commands().take(device, 1).get(0);
+        // Node B never handed it out, as after a restart: the fan-out's parameters are the batch's, read from the store.
+        CommandBus busOfB = new PluginCommandBus(nodeB.kernel().commands(), UnaryOperator.identity());
+
+        Optional<Command> answered = busOfB.recordAnswer(device, new CommandResult(handed.id(), CommandState.ACKNOWLEDGED, Map.of(),
+                Optional.empty()));
+
+        assertThat(answered).hasValueSatisfying(command -> {
+            assertThat(command.id()).isEqualTo(handed.id());
+            assertThat(command.type()).isEqualTo(CommandType.LOCK);
+            assertThat(command.parameters()).containsEntry("message", "Call IT");
+            assertThat(command.state()).isEqualTo(CommandState.ACKNOWLEDGED);
+        });
+        // A command the kernel does not hold for the device is refused, as by report.
+        assertThatThrownBy(() -> busOfB.recordAnswer(targets.get(1), new CommandResult(handed.id(), CommandState.ACKNOWLEDGED, Map.of(),
+                Optional.empty()))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> busOfB.recordAnswer(device, new CommandResult(UUID.randomUUID(), CommandState.ACKNOWLEDGED, Map.of(),
+                Optional.empty()))).isInstanceOf(IllegalArgumentException.class);
     }
 }

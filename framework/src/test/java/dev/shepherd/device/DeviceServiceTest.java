@@ -483,6 +483,56 @@ class DeviceServiceTest {
     }
 
     @Test
+    void aDevicesStatusIsReadFromTheStoreOnceThenServedFromMemory() throws Exception {
+        DeviceId id = test.enrollId(Platform.IOS, "STATUS-READ-ONCE");
+        assertThat(devices.status(id)).hasValue(DeviceStatus.ENROLLED);
+
+        // A write that bypasses the kernel is not seen: the status is no longer read from the store. (Every write the
+        // kernel makes is seen: see below.)
+        try (var connection = test.database().dataSource().getConnection();
+             var update = connection.prepareStatement("UPDATE device SET status = 'WIPED' WHERE id = ?")) {
+            update.setString(1, id.toString());
+            assertThat(update.executeUpdate()).isEqualTo(1);
+        }
+        assertThat(devices.status(id)).hasValue(DeviceStatus.ENROLLED);
+        // Inside a transaction that decides by it, the status is always the store's.
+        Optional<DeviceStatus> inTransaction = kernel.transactions().inTransaction("read the status", tx -> devices.status(tx, id));
+        assertThat(inTransaction).hasValue(DeviceStatus.WIPED);
+        assertThat(devices.status(DeviceId.random())).isEmpty();
+    }
+
+    @Test
+    void everyStatusChangeIsSeenAtOnceByTheStatusReadOnEveryDeviceMessage() {
+        DeviceId id = test.enrollId(Platform.IOS, "STATUS-CHANGES");
+        assertThat(devices.status(id)).hasValue(DeviceStatus.ENROLLED);
+
+        devices.changeStatus(ADMIN, id, DeviceStatus.QUARANTINED, "jailbroken");
+        assertThat(devices.status(id)).hasValue(DeviceStatus.QUARANTINED);
+        devices.changeStatus(ADMIN, id, DeviceStatus.ENROLLED, "released");
+        assertThat(devices.status(id)).hasValue(DeviceStatus.ENROLLED);
+        // A change rolled back is not seen, and leaves the status as it was.
+        assertThatThrownBy(() -> kernel.transactions().inTransaction("quarantine, then fail", tx -> {
+            devices.changeStatus(tx, ADMIN, id, DeviceStatus.QUARANTINED, "rolled back");
+            throw new IllegalStateException("something failed after the change");
+        })).isInstanceOf(IllegalStateException.class);
+        assertThat(devices.status(id)).hasValue(DeviceStatus.ENROLLED);
+        devices.changeStatus(ADMIN, id, DeviceStatus.RETIRED, "returned");
+        assertThat(devices.status(id)).hasValue(DeviceStatus.RETIRED);
+
+        // Imported ahead, then claimed by its enrollment: pending, then enrolled.
+        DeviceId imported = devices.importDevices(ADMIN, List.of(new DeviceImport(Platform.IOS, "SER-STATUS", "iPad", "Lobby iPad",
+                Ownership.CORPORATE, Map.of("udid", "STATUS-IMPORTED"), Set.of()))).get(0);
+        assertThat(devices.status(imported)).hasValue(DeviceStatus.PENDING);
+        devices.enroll(PLUGIN, TestKernel.claim(token(Ownership.CORPORATE, OptionalInt.empty(), Optional.empty()).secret(), Platform.IOS,
+                "STATUS-IMPORTED"));
+        assertThat(devices.status(imported)).hasValue(DeviceStatus.ENROLLED);
+
+        // Wiped through the one path by which management ends, inside its transaction.
+        kernel.commands().endManagement(ADMIN, imported, true, "stolen");
+        assertThat(devices.status(imported)).hasValue(DeviceStatus.WIPED);
+    }
+
+    @Test
     void programEnrollmentNeedsNoTokenButLinksDo() {
         EnrollmentClaim program = new EnrollmentClaim(Optional.empty(), Platform.MACOS, EnrollmentMethod.PROGRAM,
                 Map.of("serial", "C02XYZ"), "C02XYZ", "MacBookPro18,1", "14.5", "");

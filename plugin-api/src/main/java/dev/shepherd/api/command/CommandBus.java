@@ -3,6 +3,7 @@ package dev.shepherd.api.command;
 import dev.shepherd.api.device.DeviceId;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -43,6 +44,24 @@ public interface CommandBus {
      * @throws IllegalArgumentException when the command does not belong to that device
      */
     void report(DeviceId deviceId, CommandResult result);
+
+    /**
+     * As {@link #report}, telling which command was answered: the command as the kernel has it after the answer (its
+     * type and parameters as issued, its state now), whichever node handed it out and whenever. A platform decides from
+     * it what else the answer concerns, such as state it keeps for some kinds of command only, without looking that up
+     * for every answer. Parameters holding secrets are left sealed here; {@link #take} hands them out opened.
+     *
+     * @param deviceId the device answering
+     * @param result the answer
+     * @return the answered command; empty when the bus does not say (this default, for buses that predate it), and the
+     *         caller must then assume it may be any command
+     * @throws IllegalArgumentException when the command does not belong to that device
+     * @since 0.6.0
+     */
+    default Optional<Command> recordAnswer(DeviceId deviceId, CommandResult result) {
+        report(deviceId, result);
+        return Optional.empty();
+    }
 
     /**
      * Says a command handed out by {@link #take} is still on its way: the device or the platform's service is carrying

@@ -22,7 +22,9 @@ public interface DeviceRegistry {
 
     /**
      * A device's lifecycle status alone, for the checks made on every device message (has its management ended?);
-     * cheaper than {@link #find}, which reads the whole device.
+     * cheaper than {@link #find}, which reads the whole device. The kernel may answer from memory: a change made on
+     * this node is seen as soon as it has committed, one made on another node of a cluster within the change feed's
+     * polling interval (a quarter of a second).
      *
      * @param id the identifier
      * @return the status, or empty when there is no such device

@@ -15,6 +15,8 @@ import dev.shepherd.api.policy.Setting;
 
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Arrays;
@@ -38,6 +40,15 @@ public final class AppleCommandTranslator {
     /** Where the device's supervision, as its inventory last reported it, is kept ({@code true} or {@code false}). */
     static final String SUPERVISED = "supervised/";
     static final String UNLOCK_TOKEN = "unlock-token/";
+    /**
+     * How long the MDM endpoint goes by a supervision it read: every command it delivers that Apple restricts to
+     * supervised devices asks for it, and it changes only when the device is erased and enrolled again. A change another
+     * node recorded is seen here within this; until then a command Apple restricts is sent to a device no longer
+     * supervised, which refuses it itself (the command fails with the device's reason), or one is refused to a device
+     * just supervised and may be issued again. A change recorded on this node is seen at once.
+     */
+    static final Duration SUPERVISION_FRESH_FOR = Duration.ofSeconds(60);
+    private static final int MAX_SUPERVISIONS_KEPT = 100_000;
 
     /** What a command becomes. */
     public sealed interface Translation {
@@ -75,9 +86,21 @@ public final class AppleCommandTranslator {
     private final Platform platform;
     private final SettingProfiles.Os os;
     private final FileVaultEscrow escrow;
+    private final RecentValues supervision;
 
+    /** A translator that reads the device's supervision each time it needs it (when a command is issued). */
     public AppleCommandTranslator(PluginStorage storage, SecretSealer sealer, PolicyService policies, SettingDelivery delivery,
                                   Platform platform, SettingProfiles.Os os) {
+        this(storage, sealer, policies, delivery, platform, os, Duration.ZERO, Clock.systemUTC());
+    }
+
+    /**
+     * @param supervisionFreshFor how long a device's supervision once read is gone by ({@link #SUPERVISION_FRESH_FOR}
+     *        for the MDM endpoint, which asks on every message)
+     */
+    AppleCommandTranslator(PluginStorage storage, SecretSealer sealer, PolicyService policies, SettingDelivery delivery,
+                           Platform platform, SettingProfiles.Os os, Duration supervisionFreshFor, Clock clock) {
+        this.supervision = new RecentValues(storage, supervisionFreshFor, MAX_SUPERVISIONS_KEPT, clock);
         this.storage = requireNonNull(storage, "storage is null");
         this.sealer = requireNonNull(sealer, "sealer is null");
         this.policies = requireNonNull(policies, "policies is null");
@@ -137,7 +160,7 @@ public final class AppleCommandTranslator {
 
     /** Whether the device is known to be unsupervised: its inventory reported IsSupervised false. */
     boolean knownUnsupervised(String deviceKey) {
-        return storage.get(SUPERVISED + deviceKey).map(value -> new String(value, StandardCharsets.UTF_8).equals("false")).orElse(false);
+        return supervision.get(SUPERVISED + deviceKey).map(value -> new String(value, StandardCharsets.UTF_8).equals("false")).orElse(false);
     }
 
     /** Remembers the device's supervision as its inventory reports it. */
@@ -145,9 +168,10 @@ public final class AppleCommandTranslator {
         Optional.ofNullable(inventory.get("apple.IsSupervised")).or(() -> Optional.ofNullable(inventory.get("apple.security.IsSupervised")))
                 .map(value -> Boolean.toString(Boolean.parseBoolean(value)))
                 .map(value -> value.getBytes(StandardCharsets.UTF_8))
-                // Written only when it changed: every DeviceInformation answer carries it, and it almost never does.
-                .filter(value -> !storage.get(SUPERVISED + deviceKey).map(stored -> Arrays.equals(stored, value)).orElse(false))
-                .ifPresent(value -> storage.put(SUPERVISED + deviceKey, value));
+                // Written only when it changed: every DeviceInformation answer carries it, and it almost never does. Compared
+                // with what the storage holds now, not with what was read a while ago, which another node may have changed.
+                .filter(value -> !supervision.getFresh(SUPERVISED + deviceKey).map(stored -> Arrays.equals(stored, value)).orElse(false))
+                .ifPresent(value -> supervision.put(SUPERVISED + deviceKey, value));
     }
 
     private boolean declarativeSetting(Command command) {

@@ -10,6 +10,7 @@ import dev.shepherd.api.command.Command;
 import dev.shepherd.api.command.CommandBus;
 import dev.shepherd.api.command.CommandResult;
 import dev.shepherd.api.command.CommandState;
+import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.config.PluginConfig;
 import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.device.Device;
@@ -45,6 +46,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 
 import static java.util.Objects.requireNonNull;
 
@@ -68,10 +70,11 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
     public static final String ENROLLMENT_INVENTORY_KEY = "apple.enrollment";
     private static final Logger log = LoggerFactory.getLogger(AppleMdmEndpoint.class);
     /** Marks a DeclarativeManagement command sent for a setting until the device acknowledges it. */
-    private static final String SYNC_COMMAND = "ddm-command/";
-    private static final String PARTIAL_LIST = "partial-list/";
+    static final String SYNC_COMMAND = "ddm-command/";
+    /** Marks a request for part of the installed apps until the device answers it. */
+    static final String PARTIAL_LIST = "partial-list/";
     /** Marks the command that ends a device's management until the device answers it. */
-    private static final String FINAL_COMMAND = "final-command/";
+    static final String FINAL_COMMAND = "final-command/";
 
     private final DeviceRegistry registry;
     private final CommandBus commands;
@@ -114,7 +117,8 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         this.bindings = new DeviceBindings(storage);
         this.platform = java.util.Objects.requireNonNull(platform, "platform is null");
         this.os = java.util.Objects.requireNonNull(os, "os is null");
-        this.translator = new AppleCommandTranslator(storage, sealer, policies, SettingDelivery.from(config), platform, os);
+        this.translator = new AppleCommandTranslator(storage, sealer, policies, SettingDelivery.from(config), platform, os,
+                AppleCommandTranslator.SUPERVISION_FRESH_FOR, clock);
         this.escrow = translator.escrow();
     }
 
@@ -403,51 +407,129 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         if (recoveryKey.isPresent() && report.status().equals("Acknowledged") && !ended) {
             escrowRecoveryKey(device.get(), recoveryKey.get());
         }
-        // The markers an answer may have left behind, looked up at once: most answers have none.
-        Set<String> markers = report.commandUuid().map(uuid -> storage.present(List.of(IdentityRenewal.commandKey(uuid),
-                SYNC_COMMAND + uuid, FINAL_COMMAND + uuid, PARTIAL_LIST + uuid))).orElse(Set.of());
         if (report.status().equals("Idle")) {
             commands.requeueDeferred(device.get());
-        } else if (report.commandUuid().filter(uuid -> renewal.answered(uuid, markers.contains(IdentityRenewal.commandKey(uuid)))).isPresent()) {
-            log.debug("Device {} answered its identity renewal: {}", device.get(), report.status());
         } else if (report.commandUuid().isPresent()) {
-            CommandResult result = switch (report.status()) {
-                case "Acknowledged" -> new CommandResult(report.commandUuid().get(), CommandState.ACKNOWLEDGED, json(report.body()), Optional.empty());
-                case "NotNow" -> new CommandResult(report.commandUuid().get(), CommandState.NOT_NOW, Map.of(), Optional.empty());
-                case "Error", "CommandFormatError" -> new CommandResult(report.commandUuid().get(), CommandState.FAILED, json(report.body()),
-                        Optional.of(report.status() + (report.errors().isEmpty() ? "" : ": " + String.join("; ", report.errors()))));
-                default -> null;
-            };
-            if (result == null) {
-                return DeviceResponse.text(400, "unknown Status " + report.status());
+            UUID uuid = report.commandUuid().get();
+            Optional<CommandResult> result = resultOf(report, uuid);
+            Optional<Command> answered = Optional.empty();
+            boolean kernelCommand = false;
+            if (result.isPresent()) {
+                try {
+                    answered = commands.recordAnswer(device.get(), result.get());
+                    kernelCommand = true;
+                } catch (IllegalArgumentException notThisDevicesCommand) {
+                    // Perhaps the plugin's own renewal profile: looked at below.
+                }
             }
-            try {
-                commands.report(device.get(), result);
-            } catch (IllegalArgumentException e) {
-                return DeviceResponse.text(403, "command " + report.commandUuid().get() + " is not this device's");
-            }
-            String uuid = report.commandUuid().get().toString();
-            boolean sync = markers.contains(SYNC_COMMAND + uuid) && storage.delete(SYNC_COMMAND + uuid);
-            if (sync && result.state() == CommandState.ACKNOWLEDGED) {
-                // The kernel has just marked the setting INSTALLED; a status report that came first may say otherwise.
-                declarations.reapply(storageKey, settingReports(device.get()));
-            }
-            if (markers.contains(FINAL_COMMAND + uuid) && storage.delete(FINAL_COMMAND + uuid) && result.state() != CommandState.NOT_NOW) {
-                // The device has answered the command that ends its management (an erase, the removal of its enrollment
-                // profile): its identity is worth nothing from now on.
-                endIdentity(certificate, storageKey);
-                log.info("Device {} answered its final command ({}); its identity certificate is revoked", device.get(), report.status());
-                return ok();
-            }
-            if (result.state() == CommandState.ACKNOWLEDGED && !ended) {
-                recordInventory(device.get(), storageKey, report, markers.contains(PARTIAL_LIST + uuid));
-            }
-            if (markers.contains(PARTIAL_LIST + uuid) && (Inventory.listPrefix(report.body()).isPresent() || result.state() == CommandState.FAILED)) {
-                // The answer to a list request is final: whether it asked for part of the list matters no more.
-                storage.delete(PARTIAL_LIST + report.commandUuid().get());
+            if (!kernelCommand) {
+                // Not a command the kernel holds for this device: the renewal profile, which only the plugin remembers, or
+                // nothing of this device's. Its marker is looked up only then, never for an answer to a kernel command.
+                if (!renewal.answered(uuid)) {
+                    return result.isEmpty() ? DeviceResponse.text(400, "unknown Status " + report.status())
+                            : DeviceResponse.text(403, "command " + uuid + " is not this device's");
+                }
+                log.debug("Device {} answered its identity renewal: {}", device.get(), report.status());
+            } else {
+                Optional<DeviceResponse> identityEnded = afterAnswer(device.get(), storageKey, report, result.get(), answered, ended,
+                        certificate);
+                if (identityEnded.isPresent()) {
+                    return identityEnded.get();
+                }
             }
         }
         return nextCommand(device.get(), sender, binding.get(), ended, certificate);
+    }
+
+    /** The answer to a command as the kernel records it; empty for a Status Apple does not define. */
+    private static Optional<CommandResult> resultOf(CommandReport report, UUID uuid) {
+        return Optional.ofNullable(switch (report.status()) {
+            case "Acknowledged" -> new CommandResult(uuid, CommandState.ACKNOWLEDGED, json(report.body()), Optional.empty());
+            case "NotNow" -> new CommandResult(uuid, CommandState.NOT_NOW, Map.of(), Optional.empty());
+            case "Error", "CommandFormatError" -> new CommandResult(uuid, CommandState.FAILED, json(report.body()),
+                    Optional.of(report.status() + (report.errors().isEmpty() ? "" : ": " + String.join("; ", report.errors()))));
+            default -> null;
+        });
+    }
+
+    /**
+     * What an answer the kernel has recorded means to the plugin: a DeclarativeManagement sync acknowledged re-applies the
+     * device's status report, the answer to the final command ends the device's identity, and inventory in the answer
+     * is recorded. The markers {@link #nextCommand} left are looked up only when the answered command is of a kind that
+     * gets one ({@link #markersPossible}).
+     *
+     * @return the response when the answer ended the device's identity; empty when the device is handed its next command
+     */
+    private Optional<DeviceResponse> afterAnswer(DeviceId device, String storageKey, CommandReport report, CommandResult result,
+                                                 Optional<Command> answered, boolean ended, IssuedCertificate certificate) {
+        String uuid = result.commandId().toString();
+        List<String> possible = markersPossible(answered, result.commandId(), ended);
+        Set<String> markers = possible.isEmpty() ? Set.of() : storage.present(possible);
+        boolean sync = markers.contains(SYNC_COMMAND + uuid) && storage.delete(SYNC_COMMAND + uuid);
+        if (sync && result.state() == CommandState.ACKNOWLEDGED) {
+            // The kernel has just marked the setting INSTALLED; a status report that came first may say otherwise.
+            declarations.reapply(storageKey, settingReports(device));
+        }
+        if (markers.contains(FINAL_COMMAND + uuid) && storage.delete(FINAL_COMMAND + uuid) && result.state() != CommandState.NOT_NOW) {
+            // The device has answered the command that ends its management (an erase, the removal of its enrollment
+            // profile): its identity is worth nothing from now on.
+            endIdentity(certificate, storageKey);
+            log.info("Device {} answered its final command ({}); its identity certificate is revoked", device, report.status());
+            return Optional.of(ok());
+        }
+        if (result.state() == CommandState.ACKNOWLEDGED && !ended) {
+            recordInventory(device, storageKey, report, markers.contains(PARTIAL_LIST + uuid));
+        }
+        if (markers.contains(PARTIAL_LIST + uuid) && (Inventory.listPrefix(report.body()).isPresent() || result.state() == CommandState.FAILED)) {
+            // The answer to a list request is final: whether it asked for part of the list matters no more.
+            storage.delete(PARTIAL_LIST + uuid);
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The markers an answered command can have left, decided from the command as the kernel recorded it, the same on
+     * every node and after a restart. {@link #nextCommand} leaves a DeclarativeManagement sync marker only for a
+     * setting delivered as declarations, installed or removed ({@link DeviceDeclarations#toCommand}); a final-command
+     * marker only for a device whose management has ended, which the kernel hands nothing but the command that ends
+     * management (WIPE or ENTERPRISE_WIPE for Apple devices: {@code endManagement} is the standard one); a partial-list
+     * marker only for an InstalledApplicationList, which only a RAW command can ask for part of. Most answers (a
+     * profile, a query, a lock) can have none, and cost no look-up.
+     *
+     * @param answered the command as recorded; empty when the kernel does not say, and then any marker is possible
+     * @param ended whether the device's management has ended, as this message found it
+     */
+    static List<String> markersPossible(Optional<Command> answered, UUID commandId, boolean ended) {
+        if (answered.isEmpty()) {
+            return List.of(SYNC_COMMAND + commandId, FINAL_COMMAND + commandId, PARTIAL_LIST + commandId);
+        }
+        Command command = answered.get();
+        // Parameters missing from the record (a fan-out whose batch is already removed) count as any parameters.
+        Map<String, Object> parameters = command.parameters();
+        boolean sync = switch (command.type()) {
+            case INSTALL_PROFILE -> parameters.isEmpty()
+                    || parameters.get("settingType") instanceof String type && SettingDelivery.mayDeclare(type);
+            case REMOVE_PROFILE -> parameters.isEmpty() || parameters.get("settingKey") instanceof String;
+            default -> false;
+        };
+        boolean last = ended || endsManagement(command);
+        boolean partialList = command.type() == CommandType.RAW;
+        List<String> possible = new ArrayList<>(3);
+        if (sync) {
+            possible.add(SYNC_COMMAND + commandId);
+        }
+        if (last) {
+            possible.add(FINAL_COMMAND + commandId);
+        }
+        if (partialList) {
+            possible.add(PARTIAL_LIST + commandId);
+        }
+        return possible;
+    }
+
+    /** Whether the kernel queued the command as the one that ends the device's management (an Apple device's is one of these). */
+    private static boolean endsManagement(Command command) {
+        return command.type() == CommandType.WIPE || command.type() == CommandType.ENTERPRISE_WIPE;
     }
 
     /** SecurityInfo's FDE_PersonalRecoveryKeyCMS, removed from the answer. */
@@ -550,7 +632,9 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                     if (!(translation instanceof AppleCommandTranslator.Plist plist)) {
                         throw new IllegalStateException("a declarative setting produced no DeclarativeManagement command");
                     }
-                    if (ended) {
+                    if (ended || endsManagement(command)) {
+                        // An erase or an enterprise wipe is only ever queued as a device's final command: marked even
+                        // when this node has not heard yet that the device's management ended on another one.
                         storage.put(FINAL_COMMAND + command.id(), new byte[0]);
                     }
                     if (AppleCommands.partialAppList(plist.plist())) {

@@ -141,21 +141,11 @@ final class IdentityRenewal {
 
     /**
      * Takes the answer to a command, if it was a renewal profile; a refused one is sent again after {@link #RETRY_AFTER}.
+     * Asked only about a command the kernel does not hold for the device: a renewal profile is the plugin's own.
      *
      * @return whether the command was a renewal profile
      */
     boolean answered(UUID commandUuid) {
-        return answered(commandUuid, true);
-    }
-
-    /**
-     * As {@link #answered(UUID)}, told whether the command's renewal key is stored (looked up with other keys at once,
-     * see {@link #commandKey}); when it is not, nothing is read.
-     */
-    boolean answered(UUID commandUuid, boolean stored) {
-        if (!stored) {
-            return false;
-        }
         Optional<byte[]> replaced = storage.get(commandKey(commandUuid));
         if (replaced.isEmpty()) {
             return false;

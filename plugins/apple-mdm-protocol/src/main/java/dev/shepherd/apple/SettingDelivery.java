@@ -28,4 +28,12 @@ public record SettingDelivery(boolean passcodeAsDeclaration) {
     public boolean declarative(String settingType) {
         return settingType.equals("os_update") || passcodeAsDeclaration && settingType.equals("passcode");
     }
+
+    /**
+     * @return whether settings of the type are delivered as declarations under some value of the plugin settings: what a
+     *         device was sent before the settings changed may have been sent that way
+     */
+    public static boolean mayDeclare(String settingType) {
+        return new SettingDelivery(true).declarative(settingType);
+    }
 }

@@ -63,6 +63,9 @@ class AppleLifecycleIT {
         AppleDeviceSimulator iphone = EnrollmentLinks.enrolledIphone(server, "00008110-0000RETIRE01");
         DeviceId id = kernel.devices().idByHardwareId(Platform.IOS, "udid", iphone.udid()).orElseThrow();
         CommandRecord lock = kernel.commands().issue(TestKernel.ADMIN, id, CommandRequest.of(CommandType.LOCK));
+        // Every message checks the device's status, which the server keeps in memory once read: the retirement below
+        // must still be seen by the very next message.
+        assertThat(iphone.tokenUpdate().statusCode()).isEqualTo(200);
 
         HttpResponse<String> retired = admin("POST", "/api/v1/devices/" + id + "/retire", "{\"reason\": \"returned to IT\"}");
         assertThat(retired.statusCode()).isEqualTo(200);

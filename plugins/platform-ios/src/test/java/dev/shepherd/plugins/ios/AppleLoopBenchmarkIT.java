@@ -169,6 +169,7 @@ class AppleLoopBenchmarkIT {
         issue(admin, commandsPerDevice, devices);
         Map<String, Double> bucketsBefore = messageBuckets(admin, servers);
         double transactionsBefore = transactions(admin, servers);
+        double checkoutsBefore = checkouts(admin, servers);
         flightRecording.ifPresent(path -> BenchmarkSupport.jcmd(server, "JFR.start", "name=loop", "settings=profile"));
         List<Duration> serverCpuBefore = new ArrayList<>();
         for (ServerProcess node : servers) {
@@ -189,13 +190,14 @@ class AppleLoopBenchmarkIT {
         Duration generatorCpu = BenchmarkSupport.generatorCpu().minus(generatorCpuBefore);
         Map<String, Double> buckets = BenchmarkSupport.difference(messageBuckets(admin, servers), bucketsBefore);
         double transactions = transactions(admin, servers) - transactionsBefore;
+        double checkouts = checkouts(admin, servers) - checkoutsBefore;
         assertThat(measured.acknowledged).hasSize(devices * commandsPerDevice);
 
         String report = String.format("""
                 Apple device loop, store %s, %d node(s), %d simulated iPhones x %d commands, %d generator threads, %d cores
                 loop: %d signed messages in %.2f s = %.0f messages/s
                 server JVM CPU: %.2f s = %.3f ms per message%s; generator JVM CPU: %.2f s = %.3f ms per message
-                server database transactions: %.2f per message
+                server database transactions: %.2f per message; connection checkouts (transactions and reads outside one): %.2f per message
                 latency at the client (exchange only): p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms
                 latency at the server (histogram buckets, upper bounds): p50 <= %s, p95 <= %s, p99 <= %s
                 """, TestStore.engine(), servers.size(), devices, commandsPerDevice, threads, Runtime.getRuntime().availableProcessors(),
@@ -203,7 +205,7 @@ class AppleLoopBenchmarkIT {
                 serverCpu.toNanos() / 1e9, serverCpu.toNanos() / 1e6 / measured.messages.get(),
                 servers.size() == 1 ? "" : perNode(serverCpus, measured.messages.get()),
                 generatorCpu.toNanos() / 1e9, generatorCpu.toNanos() / 1e6 / measured.messages.get(),
-                transactions / measured.messages.get(),
+                transactions / measured.messages.get(), checkouts / measured.messages.get(),
                 measured.percentile(0.50), measured.percentile(0.95), measured.percentile(0.99), measured.percentile(1.0),
                 BenchmarkSupport.bucketPercentile(buckets, 0.50), BenchmarkSupport.bucketPercentile(buckets, 0.95),
                 BenchmarkSupport.bucketPercentile(buckets, 0.99)) + storeCpu;
@@ -275,6 +277,14 @@ class AppleLoopBenchmarkIT {
             transactions += admin.on(node).metrics().transactions();
         }
         return transactions;
+    }
+
+    private static double checkouts(Admin admin, List<ServerProcess> servers) throws Exception {
+        double checkouts = 0;
+        for (ServerProcess node : servers) {
+            checkouts += admin.on(node).metrics().connectionCheckouts();
+        }
+        return checkouts;
     }
 
     /** What one run of the loop saw: messages, results answered 200 (by CommandUUID), exchange times. */

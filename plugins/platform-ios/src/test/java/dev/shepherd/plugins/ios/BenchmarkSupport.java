@@ -35,6 +35,8 @@ final class BenchmarkSupport {
     private static final Pattern BUCKET = Pattern.compile("^shepherd_device_messages_seconds_bucket\\{([^}]*)\\} ([0-9.eE+]+)$");
     private static final Pattern BUCKET_BOUND = Pattern.compile("le=\"([^\"]+)\"");
     private static final Pattern TRANSACTIONS = Pattern.compile("^shepherd_db_transactions_seconds_count\\{[^}]*\\} ([0-9.eE+]+)$");
+    /** Connections taken from the pool and given back: one per transaction, and one per statement run outside one. */
+    private static final Pattern CHECKOUTS = Pattern.compile("^hikaricp_connections_usage_seconds_count\\{[^}]*\\} ([0-9.eE+]+)$");
     private static final Pattern HEAP_USED = Pattern.compile("^jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*\\} ([0-9.eE+]+)$");
     private static final Pattern COMMANDS = Pattern.compile("^shepherd_commands\\{[^}]*state=\"([a-z_]+)\"[^}]*\\} ([0-9.eE+]+)$");
     private static final Pattern QUEUE_DEPTH = Pattern.compile("^shepherd_command_queue_depth(?:\\{[^}]*\\})? ([0-9.eE+]+)$");
@@ -121,6 +123,11 @@ final class BenchmarkSupport {
         /** Database transactions the server has run. */
         double transactions() {
             return sum(TRANSACTIONS);
+        }
+
+        /** Connections the server has taken from its pool (each transaction, and each read outside one). */
+        double connectionCheckouts() {
+            return sum(CHECKOUTS);
         }
 
         /** Heap in use, bytes, summed over the heap's pools. */
