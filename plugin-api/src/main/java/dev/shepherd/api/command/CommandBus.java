@@ -56,7 +56,7 @@ public interface CommandBus {
      * @return the answered command; empty when the bus does not say (this default, for buses that predate it), and the
      *         caller must then assume it may be any command
      * @throws IllegalArgumentException when the command does not belong to that device
-     * @since 0.6.0
+     * @since 0.7.0
      */
     default Optional<Command> recordAnswer(DeviceId deviceId, CommandResult result) {
         report(deviceId, result);
