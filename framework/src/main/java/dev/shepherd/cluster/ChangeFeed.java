@@ -1,5 +1,6 @@
 package dev.shepherd.cluster;
 
+import dev.shepherd.storage.SqlLists;
 import dev.shepherd.storage.StorageException;
 import dev.shepherd.storage.Transactions;
 import dev.shepherd.storage.Tx;
@@ -15,7 +16,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -212,7 +212,7 @@ public final class ChangeFeed {
             List<Long> holes = gapsNoticed.keySet().stream().sorted().limit(MAX_HOLES_PER_POLL).toList();
             if (!holes.isEmpty()) {
                 try (PreparedStatement select = connection.prepareStatement("SELECT seq, topic, item_key FROM cluster_change WHERE seq IN ("
-                        + String.join(", ", Collections.nCopies(holes.size(), "?")) + ")")) {
+                        + SqlLists.placeholders(holes.size()) + ")")) {
                     for (int i = 0; i < holes.size(); i++) {
                         select.setLong(i + 1, holes.get(i));
                     }

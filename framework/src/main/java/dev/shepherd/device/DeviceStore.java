@@ -7,6 +7,7 @@ import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.EnrollmentMethod;
 import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.storage.SqlLists;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -507,7 +508,7 @@ final class DeviceStore {
             List<DeviceId> page = devices.subList(from, Math.min(devices.size(), from + 500));
             String sql = "SELECT id FROM device WHERE status NOT IN ('RETIRED', 'WIPED')"
                     + (corporateOnly ? " AND ownership = 'CORPORATE'" : "")
-                    + " AND id IN (" + page.stream().map(id -> "?").collect(Collectors.joining(", ")) + ")";
+                    + " AND id IN (" + SqlLists.placeholders(page.size()) + ")";
             try (PreparedStatement select = connection.prepareStatement(sql)) {
                 for (int i = 0; i < page.size(); i++) {
                     select.setString(i + 1, page.get(i).toString());
@@ -554,7 +555,7 @@ final class DeviceStore {
         if (ids.isEmpty()) {
             return List.of();
         }
-        String placeholders = ids.stream().map(id -> "?").collect(Collectors.joining(", "));
+        String placeholders = SqlLists.placeholders(ids.size());
         Map<String, Map<String, String>> hardwareIds = related(connection,
                 "SELECT device_id, kind, value FROM device_hardware_id WHERE device_id IN (" + placeholders + ")", ids);
         Map<String, Map<String, String>> tags = related(connection,

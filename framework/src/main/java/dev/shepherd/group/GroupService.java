@@ -11,6 +11,7 @@ import dev.shepherd.device.DeviceService;
 import dev.shepherd.event.EventLog;
 import dev.shepherd.json.Json;
 import dev.shepherd.storage.Dialect;
+import dev.shepherd.storage.SqlLists;
 import dev.shepherd.storage.StorageException;
 import dev.shepherd.storage.Transactions;
 import dev.shepherd.storage.Tx;
@@ -506,7 +507,7 @@ public final class GroupService {
         for (int from = 0; from < devices.size(); from += 500) {
             List<DeviceId> page = devices.subList(from, Math.min(devices.size(), from + 500));
             try (PreparedStatement select = connection.prepareStatement("SELECT id FROM device WHERE id IN ("
-                    + page.stream().map(id -> "?").collect(Collectors.joining(", ")) + ")")) {
+                    + SqlLists.placeholders(page.size()) + ")")) {
                 for (int i = 0; i < page.size(); i++) {
                     select.setString(i + 1, page.get(i).toString());
                 }

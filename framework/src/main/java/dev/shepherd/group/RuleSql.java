@@ -1,5 +1,7 @@
 package dev.shepherd.group;
 
+import dev.shepherd.storage.SqlLists;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -126,11 +128,7 @@ record RuleSql(String sql, List<Object> parameters) {
                 return;
             }
             case IN -> {
-                sql.append("IN (");
-                for (int i = 0; i < values.size(); i++) {
-                    sql.append(i == 0 ? "?" : ", ?");
-                }
-                sql.append(')');
+                sql.append("IN (").append(SqlLists.placeholders(values.size())).append(')');
                 parameters.addAll(values);
                 return;
             }

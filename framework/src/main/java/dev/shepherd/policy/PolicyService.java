@@ -31,6 +31,7 @@ import dev.shepherd.group.GroupService;
 import dev.shepherd.json.Json;
 import dev.shepherd.storage.DeviceWorkQueue;
 import dev.shepherd.storage.Dialect;
+import dev.shepherd.storage.SqlLists;
 import dev.shepherd.storage.StorageException;
 import dev.shepherd.storage.Transactions;
 import dev.shepherd.storage.Tx;
@@ -52,7 +53,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -651,7 +651,7 @@ public final class PolicyService {
         Map<DeviceId, Map<String, Integer>> prioritiesByDevice = new HashMap<>();
         try (PreparedStatement select = connection.prepareStatement("""
                 SELECT m.device_id, a.policy_id, a.priority FROM group_member m JOIN policy_assignment a ON a.group_id = m.group_id
-                WHERE m.device_id IN (""" + placeholders(devices.size()) + ")")) {
+                WHERE m.device_id IN (""" + SqlLists.placeholders(devices.size()) + ")")) {
             bindIds(select, devices);
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
@@ -664,7 +664,7 @@ public final class PolicyService {
         prioritiesByDevice.values().forEach(priorities -> policyIds.addAll(priorities.keySet()));
         Map<String, Policy> policies = new HashMap<>();
         if (!policyIds.isEmpty()) {
-            try (PreparedStatement select = connection.prepareStatement(SELECT + " WHERE id IN (" + placeholders(policyIds.size()) + ")")) {
+            try (PreparedStatement select = connection.prepareStatement(SELECT + " WHERE id IN (" + SqlLists.placeholders(policyIds.size()) + ")")) {
                 int index = 1;
                 for (String id : policyIds) {
                     select.setString(index++, id);
@@ -961,7 +961,7 @@ public final class PolicyService {
         }
         try (PreparedStatement select = connection.prepareStatement("""
                 SELECT device_id, setting_key, setting_type, state, reason, command_id, policy_ids, updated_at, desired_hash
-                FROM device_setting WHERE device_id IN (""" + placeholders(devices.size()) + ") ORDER BY device_id, setting_key")) {
+                FROM device_setting WHERE device_id IN (""" + SqlLists.placeholders(devices.size()) + ") ORDER BY device_id, setting_key")) {
             bindIds(select, devices);
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
@@ -976,10 +976,6 @@ public final class PolicyService {
             }
         }
         return stored;
-    }
-
-    private static String placeholders(int count) {
-        return String.join(", ", Collections.nCopies(count, "?"));
     }
 
     private static void bindIds(PreparedStatement statement, List<DeviceId> devices) throws SQLException {

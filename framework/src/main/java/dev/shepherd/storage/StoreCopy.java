@@ -20,7 +20,6 @@ import java.sql.Types;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -303,7 +302,7 @@ public final class StoreCopy {
                 }
                 String insert = "INSERT INTO " + table + " (" + String.join(", ", names) + ")"
                         + (hasIdentity ? Dialect.POSTGRESQL.identityOverride() : "")
-                        + " VALUES (" + String.join(", ", Collections.nCopies(count, "?")) + ")";
+                        + " VALUES (" + SqlLists.placeholders(count) + ")";
                 try (PreparedStatement write = target.prepareStatement(insert)) {
                     int pending = 0;
                     while (rows.next()) {
