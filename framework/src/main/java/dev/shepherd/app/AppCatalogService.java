@@ -319,8 +319,10 @@ public final class AppCatalogService {
                         && existing.isPresent();
                 Optional<LicencePool> poolBefore = existing.flatMap(CatalogApp::licences);
                 store.writePool(tx.connection(), id, app.licences(), now);
+                // the pool as last stored may be older than the licences assigned since, so more held counts as well
                 boolean moreLicences = app.licences().isPresent()
-                        && app.licences().get().available() > poolBefore.map(LicencePool::available).orElse(0L);
+                        && (app.licences().get().total() > poolBefore.map(LicencePool::total).orElse(0L)
+                        || app.licences().get().available() > poolBefore.map(LicencePool::available).orElse(0L));
                 if (newVersion) {
                     newVersions++;
                     events.record(tx, Event.of("app.version_available", "kernel", Map.of("appId", id, "version", app.version().get())));
@@ -576,16 +578,16 @@ public final class AppCatalogService {
                     boolean removing = current != null && current.commandId().isPresent()
                             && (current.state() == AppInstallState.PENDING || current.state() == AppInstallState.REMOVED
                             || current.state() == AppInstallState.FAILED);
+                    // gone from the inventory, or the device acknowledged its removal (its next report will show it gone)
+                    boolean removed = version == null || current != null && current.state() == AppInstallState.REMOVED;
                     if (version != null && !removing) {
                         plans.add(new Plan(app, Step.REMOVE, Optional.empty()));
-                    } else if (version == null) {
-                        if (current == null || current.state() != AppInstallState.REMOVED) {
-                            write(tx, deviceId, app, state, reach.intent(), AppInstallState.REMOVED, Optional.empty(), Optional.empty(),
-                                    current == null ? Optional.empty() : current.commandId(), now);
-                        }
-                        if (licensed.contains(appId)) {
-                            plans.add(new Plan(app, Step.REVOKE, Optional.empty()));
-                        }
+                    } else if (version == null && (current == null || current.state() != AppInstallState.REMOVED)) {
+                        write(tx, deviceId, app, state, reach.intent(), AppInstallState.REMOVED, Optional.empty(), Optional.empty(),
+                                current == null ? Optional.empty() : current.commandId(), now);
+                    }
+                    if (removed && licensed.contains(appId)) {
+                        plans.add(new Plan(app, Step.REVOKE, Optional.empty()));
                     }
                 }
             }
