@@ -141,13 +141,7 @@ class AppCatalogServiceTest {
 
     @Test
     void aNewCatalogVersionReachesInstalledDevicesAsAnUpdate() {
-        vpp.offer("100", NOTES, "Notes", "1.0", 5);
-        apps.sync("test-vpp");
-        DeviceId device = test.enrollId(Platform.IOS, "U1");
-        apps.assign(ADMIN, app(NOTES).id(), group("Sales", device), AppIntent.REQUIRED, Optional.empty());
-        apps.reconcilePending();
-        acknowledge(device, single(device));
-        kernel.devices().replaceInventory(DEVICE, device, "app.", Map.of("app." + NOTES, "1.0"));
+        DeviceId device = requiredNotesInstalled();
 
         vpp.offer("100", NOTES, "Notes", "1.10", 5);
         assertThat(apps.sync("test-vpp").newVersions()).isEqualTo(1);
@@ -166,14 +160,8 @@ class AppCatalogServiceTest {
 
     @Test
     void uninstallWinsOverRequiredRemovesTheAppAndGivesTheLicenceBack() {
-        vpp.offer("100", NOTES, "Notes", "1.0", 5);
-        apps.sync("test-vpp");
-        DeviceId device = test.enrollId(Platform.IOS, "U1");
+        DeviceId device = requiredNotesInstalled();
         String notesId = app(NOTES).id();
-        apps.assign(ADMIN, notesId, group("Sales", device), AppIntent.REQUIRED, Optional.empty());
-        apps.reconcilePending();
-        acknowledge(device, single(device));
-        kernel.devices().replaceInventory(DEVICE, device, "app.", Map.of("app." + NOTES, "1.0"));
         assertThat(vpp.holders("100")).isEqualTo(1);
 
         apps.assign(ADMIN, notesId, group("Leavers", device), AppIntent.UNINSTALL, Optional.empty());
@@ -193,11 +181,7 @@ class AppCatalogServiceTest {
 
     @Test
     void aDeviceThatRefusesTheInstallIsFailedWithItsReason() {
-        vpp.offer("100", NOTES, "Notes", "1.0", 5);
-        apps.sync("test-vpp");
-        DeviceId device = test.enrollId(Platform.IOS, "U1");
-        apps.assign(ADMIN, app(NOTES).id(), group("Sales", device), AppIntent.REQUIRED, Optional.empty());
-        apps.reconcilePending();
+        DeviceId device = requiredNotesQueued();
         Command install = single(device);
 
         kernel.commands().report(device, new CommandResult(install.id(), CommandState.FAILED, Map.of(),
@@ -210,11 +194,7 @@ class AppCatalogServiceTest {
 
     @Test
     void retiringADeviceGivesItsLicencesBack() {
-        vpp.offer("100", NOTES, "Notes", "1.0", 5);
-        apps.sync("test-vpp");
-        DeviceId device = test.enrollId(Platform.IOS, "U1");
-        apps.assign(ADMIN, app(NOTES).id(), group("Sales", device), AppIntent.REQUIRED, Optional.empty());
-        apps.reconcilePending();
+        DeviceId device = requiredNotesQueued();
 
         kernel.commands().endManagement(ADMIN, device, false, "left the company");
         apps.reconcilePending();
@@ -280,6 +260,24 @@ class AppCatalogServiceTest {
         apps.unassign(ADMIN, notes, group);
         assertThat(apps.delete(ADMIN, notes)).isTrue();
         assertThat(apps.get(notes)).isEmpty();
+    }
+
+    /** Notes (5 licences) synced, REQUIRED for a group of one device, its install command queued. */
+    private DeviceId requiredNotesQueued() {
+        vpp.offer("100", NOTES, "Notes", "1.0", 5);
+        apps.sync("test-vpp");
+        DeviceId device = test.enrollId(Platform.IOS, "U1");
+        apps.assign(ADMIN, app(NOTES).id(), group("Sales", device), AppIntent.REQUIRED, Optional.empty());
+        apps.reconcilePending();
+        return device;
+    }
+
+    /** As {@link #requiredNotesQueued()}, then acknowledged and reported at 1.0. */
+    private DeviceId requiredNotesInstalled() {
+        DeviceId device = requiredNotesQueued();
+        acknowledge(device, single(device));
+        kernel.devices().replaceInventory(DEVICE, device, "app.", Map.of("app." + NOTES, "1.0"));
+        return device;
     }
 
     private CatalogApp app(String identifier) {
