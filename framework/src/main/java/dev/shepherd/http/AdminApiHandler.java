@@ -2,6 +2,7 @@ package dev.shepherd.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.device.EnrollmentRefusedException;
+import dev.shepherd.app.AppConflictException;
 import dev.shepherd.command.CommandRefusedException;
 import dev.shepherd.device.DeviceConflictException;
 import dev.shepherd.compliance.ComplianceConflictException;
@@ -179,7 +180,7 @@ public final class AdminApiHandler implements HttpHandler {
             io.sendProblem(exchange, new Problem("https://shepherd.dev/problems/invalid-settings", "Invalid settings", 400,
                     "The policy's settings do not validate.", e.problems()));
         } catch (DeviceConflictException | GroupConflictException | PolicyConflictException | ComplianceConflictException
-                 | CommandRefusedException
+                 | AppConflictException | CommandRefusedException
                  | EnrollmentRefusedException | AdminUserStore.DuplicateUserException e) {
             io.sendProblem(exchange, Problem.conflict(e.getMessage()));
         } catch (IllegalArgumentException e) {

@@ -87,7 +87,7 @@ public final class SettingTypes implements ExtensionRegistry.Listener {
      *
      * @throws IllegalArgumentException when the schema is unusable
      */
-    SettingType define(String name, JsonNode schema, String source) {
+    public SettingType define(String name, JsonNode schema, String source) {
         if (!NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("setting type names are lower case letters, digits, '_', '.' and '-': " + name);
         }

@@ -44,6 +44,7 @@ public final class AdminApi {
         routes.addAll(new UserResource(kernel).routes());
         routes.addAll(new GroupResource(kernel).routes());
         routes.addAll(new PolicyResource(kernel).routes());
+        routes.addAll(new AppResource(kernel).routes());
         routes.addAll(new CommandResource(kernel).routes());
         routes.addAll(new ComplianceResource(kernel).routes());
         routes.addAll(new PluginResource(kernel, plugins).routes());

@@ -9,19 +9,19 @@ import static dev.shepherd.security.Permission.*;
 public enum AdminRole {
     /** Everything, including admin accounts, roles and plugins. */
     ADMIN(EnumSet.allOf(Permission.class)),
-    /** Day-to-day device, enrollment, group, policy, compliance, command and webhook management. */
+    /** Day-to-day device, enrollment, group, policy, app, compliance, command and webhook management. */
     OPERATOR(EnumSet.of(DEVICE_READ, DEVICE_WRITE, DEVICE_ACTION, DEVICE_WIPE, DEVICE_PROFILE, COMMAND_RAW, ENROLLMENT_READ, ENROLLMENT_WRITE, GROUP_READ,
             GROUP_WRITE, POLICY_READ, POLICY_WRITE, COMMAND_READ, COMPLIANCE_READ, COMPLIANCE_WRITE, ACCESS_QUERY, USER_READ,
-            USER_WRITE, PLUGIN_READ, WEBHOOK_READ, WEBHOOK_WRITE, AUDIT_READ, API_TOKEN_OWN, METRICS_READ)),
+            USER_WRITE, PLUGIN_READ, WEBHOOK_READ, WEBHOOK_WRITE, AUDIT_READ, API_TOKEN_OWN, METRICS_READ, APP_READ, APP_MANAGE)),
     /**
      * Device lookup and remote actions, no policy, group or enrollment changes: no wipes, profile commands or RAW
      * commands, by any route.
      */
     HELPDESK(EnumSet.of(DEVICE_READ, DEVICE_ACTION, ENROLLMENT_READ, GROUP_READ, POLICY_READ, COMMAND_READ, COMPLIANCE_READ,
-            ACCESS_QUERY, USER_READ, API_TOKEN_OWN)),
+            ACCESS_QUERY, USER_READ, API_TOKEN_OWN, APP_READ)),
     /** Read-only access to everything, including the audit log. */
     AUDITOR(EnumSet.of(DEVICE_READ, ENROLLMENT_READ, GROUP_READ, POLICY_READ, COMMAND_READ, COMPLIANCE_READ, USER_READ,
-            PLUGIN_READ, WEBHOOK_READ, AUDIT_READ, API_TOKEN_OWN, METRICS_READ));
+            PLUGIN_READ, WEBHOOK_READ, AUDIT_READ, API_TOKEN_OWN, METRICS_READ, APP_READ));
 
     private final Set<Permission> permissions;
 

@@ -20,6 +20,10 @@ public enum Permission {
     /** Reading the disk-encryption recovery keys devices escrowed (FileVault); every read is audited. */
     DEVICE_RECOVERY_KEY_READ,
     API_TOKEN_OWN,
+    /** Reading the app catalog, its assignments, licences, per-device app states and the fleet's app inventory. */
+    APP_READ,
+    /** Adding and removing catalog apps, assigning them to groups (installs and removals follow), syncing stores. */
+    APP_MANAGE,
     /** Reading the server's operational metrics ({@code GET /metrics}): traffic, queues, plugins, the JVM; no device data. */
     METRICS_READ
 }

@@ -1,5 +1,6 @@
 package dev.shepherd.server;
 
+import dev.shepherd.app.AppCatalogService;
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.cluster.ChangeFeed;
 import dev.shepherd.command.CommandService;
@@ -14,6 +15,7 @@ import dev.shepherd.group.GroupService;
 import dev.shepherd.json.Json;
 import dev.shepherd.pki.KernelCertificateAuthority;
 import dev.shepherd.policy.PolicyService;
+import dev.shepherd.policy.SettingSecrets;
 import dev.shepherd.policy.SettingTypes;
 import dev.shepherd.security.SecretBox;
 import dev.shepherd.webhook.WebhookService;
@@ -51,12 +53,13 @@ import static java.util.Objects.requireNonNull;
  * @param certificateAuthority the CA for device identities
  * @param recoveryKeys disk-encryption recovery keys devices escrowed
  * @param changes the change feed that tells the other nodes sharing the store what their caches must drop
+ * @param apps the app catalog: apps from the app-store plugins, assignments, licences and per-device app states
  */
 public record Kernel(Transactions transactions, Json json, Clock clock, KernelEventBus bus, EventLog events, AuditLog audit,
                      EnrollmentTokens enrollmentTokens, DeviceService devices, CommandService commands, GroupService groups,
                      PolicyService policies, ComplianceService compliance,
                      WebhookService webhooks, DirectoryService directory, KernelCertificateAuthority certificateAuthority,
-                     RecoveryKeys recoveryKeys, ChangeFeed changes) {
+                     RecoveryKeys recoveryKeys, ChangeFeed changes, AppCatalogService apps) {
 
     public Kernel {
         requireNonNull(transactions, "transactions is null");
@@ -76,6 +79,7 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
         requireNonNull(certificateAuthority, "certificateAuthority is null");
         requireNonNull(recoveryKeys, "recoveryKeys is null");
         requireNonNull(changes, "changes is null");
+        requireNonNull(apps, "apps is null");
     }
 
     /**
@@ -107,14 +111,18 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
         DeviceService devices = new DeviceService(transactions, tokens, audit, events, bus, json, clock, changes);
         CommandService commands = new CommandService(transactions, devices, audit, events, json, clock);
         GroupService groups = new GroupService(transactions, devices, audit, events, json, clock);
+        SettingTypes settingTypes = new SettingTypes(json.mapper());
+        SettingSecrets settingSecrets = new SettingSecrets(secrets);
         PolicyService policies = new PolicyService(transactions, devices, groups, commands, audit, events,
-                new SettingTypes(json.mapper()), new dev.shepherd.policy.SettingSecrets(secrets), json, clock, changes);
+                settingTypes, settingSecrets, json, clock, changes);
+        AppCatalogService apps = new AppCatalogService(transactions, devices, groups, commands, audit, events, settingTypes,
+                settingSecrets, json, clock);
         ComplianceService compliance = new ComplianceService(transactions, devices, groups, commands, audit, events, json, clock);
         WebhookService webhooks = new WebhookService(transactions, events, audit, secrets, json, clock,
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER).build());
         return new Kernel(transactions, json, clock, bus, events, audit, tokens, devices, commands, groups, policies, compliance,
                 webhooks, new DirectoryService(transactions, audit, json, clock),
                 KernelCertificateAuthority.open(transactions, secrets, json, clock, changes),
-                new RecoveryKeys(transactions, secrets, audit, json, clock), changes);
+                new RecoveryKeys(transactions, secrets, audit, json, clock), changes, apps);
     }
 }

@@ -30,6 +30,7 @@ import dev.shepherd.rest.PluginAdminEndpoints;
 import dev.shepherd.retention.RetentionService;
 import dev.shepherd.security.AdminSessions;
 import dev.shepherd.security.ApiTokens;
+import dev.shepherd.plugin.AppStorePlugins;
 import dev.shepherd.plugin.PlatformPlugins;
 import dev.shepherd.api.command.CommandBus;
 import dev.shepherd.api.device.DeviceRegistry;
@@ -104,6 +105,8 @@ public final class ShepherdServer implements AutoCloseable {
     static final Duration CHANGE_FEED_POLL = Duration.ofMillis(250);
     /** How long the change feed's rows are kept: far longer than any node goes without reading it. */
     private static final Duration CHANGE_FEED_KEPT = Duration.ofMinutes(10);
+    /** How often each app store's catalog and licence counts are read again; a store just loaded is read at once. */
+    static final Duration APP_CATALOG_SYNC = Duration.ofMinutes(15);
     /** Failed sign-ins older than the longest window (the lockout) no longer count. */
     private static final Duration SIGN_IN_FAILURES_KEPT = Duration.ofMinutes(15);
 
@@ -196,6 +199,9 @@ public final class ShepherdServer implements AutoCloseable {
         kernel.commands().setMaxAttempts(config.commands().maxAttempts());
         kernel.devices().setInventoryLimits(config.inventory());
         kernel.commands().setFinalCommands(platforms::endManagement);
+        AppStorePlugins appStores = new AppStorePlugins();
+        registry.addListener(appStores);
+        kernel.apps().setStores(appStores);
 
         PushScheduler pushes = new PushScheduler(kernel.devices(), kernel.commands(),
                 new PushMetrics(meters).counting(platforms::wake), config.commands().pushRate());
@@ -271,6 +277,33 @@ public final class ShepherdServer implements AutoCloseable {
                 log.warn("Compliance sweep failed: {}", e.getMessage());
             }
         }, 5, 5, TimeUnit.MINUTES);
+        maintenance.scheduleWithFixedDelay(() -> {
+            try {
+                if (!leads()) {
+                    return;
+                }
+                kernel.apps().reconcilePending(MAINTENANCE_SLICE);
+            } catch (RuntimeException e) {
+                log.warn("Reconciling apps failed: {}", e.getMessage());
+            }
+        }, 1, 1, TimeUnit.SECONDS);
+        // Catalog syncs wait on the stores' clouds, so they get a thread of their own.
+        ScheduledExecutorService appSync = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "app-catalog-sync");
+            thread.setDaemon(true);
+            return thread;
+        });
+        closeInReverse.add(() -> stopAndWait(appSync));
+        appSync.scheduleWithFixedDelay(() -> {
+            try {
+                if (!leads()) {
+                    return;
+                }
+                kernel.apps().syncDue(APP_CATALOG_SYNC);
+            } catch (RuntimeException e) {
+                log.warn("Syncing the app catalog failed: {}", e.getMessage());
+            }
+        }, 2, 2, TimeUnit.SECONDS);
         RetentionService retention = new RetentionService(kernel.transactions(), kernel.audit(), kernel.clock(), config.retention());
         long retentionMillis = config.retention().interval().toMillis();
         maintenance.scheduleWithFixedDelay(() -> {

@@ -24,7 +24,7 @@ public interface AdminEndpoint extends ExtensionPoint {
      * {@code group_read}, {@code group_write}, {@code policy_read}, {@code policy_write}, {@code command_read},
      * {@code compliance_read}, {@code compliance_write}, {@code access_query}, {@code user_read}, {@code user_write},
      * {@code plugin_read}, {@code plugin_manage}, {@code webhook_read}, {@code webhook_write}, {@code audit_read},
-     * {@code admin_manage}, {@code device_recovery_key_read}. An unknown name keeps the endpoint from being mounted. An endpoint with a destructive
+     * {@code admin_manage}, {@code device_recovery_key_read}, {@code app_read}, {@code app_manage} (since 0.8.0). An unknown name keeps the endpoint from being mounted. An endpoint with a destructive
      * effect declares the permission of the kernel action with the same effect (erasing, unenrolling or deprovisioning
      * a device: {@code device_wipe}; installing or removing profiles: {@code device_profile}), never a weaker one,
      * so a role's limits hold whichever way it reaches the effect.

@@ -1,0 +1,958 @@
+package dev.shepherd.app;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.shepherd.api.appstore.AppInstallation;
+import dev.shepherd.api.appstore.AppStoreException;
+import dev.shepherd.api.appstore.CatalogPage;
+import dev.shepherd.api.appstore.LicenceOutcome;
+import dev.shepherd.api.appstore.LicenceRequest;
+import dev.shepherd.api.appstore.StoreApp;
+import dev.shepherd.api.command.CommandState;
+import dev.shepherd.api.command.CommandType;
+import dev.shepherd.api.device.Device;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.DeviceStatus;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.event.Event;
+import dev.shepherd.audit.Actor;
+import dev.shepherd.audit.AuditLog;
+import dev.shepherd.audit.AuditRecord;
+import dev.shepherd.command.CommandRecord;
+import dev.shepherd.command.CommandRequest;
+import dev.shepherd.command.CommandService;
+import dev.shepherd.command.IssueOutcome;
+import dev.shepherd.device.DeviceRecord;
+import dev.shepherd.device.DeviceService;
+import dev.shepherd.device.OsVersion;
+import dev.shepherd.event.EventLog;
+import dev.shepherd.group.GroupService;
+import dev.shepherd.json.Json;
+import dev.shepherd.policy.SettingSecrets;
+import dev.shepherd.policy.SettingType;
+import dev.shepherd.policy.SettingTypes;
+import dev.shepherd.storage.DeviceWorkQueue;
+import dev.shepherd.storage.Transactions;
+import dev.shepherd.storage.Tx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The kernel's app catalog: the apps the app-store plugins hold, their assignments to groups, licences, and desired
+ * versus actual per device, reconciled in the background like policies.
+ *
+ * <p>Stores are called outside transactions, through {@link AppStores} (the plugin host's guarded calls), so a slow
+ * or failing store holds no lock and never blocks another store. Per device, the assignments reaching it through its
+ * groups merge per app by {@link AppIntent} precedence (UNINSTALL over REQUIRED over AVAILABLE; among equals, the
+ * assignment of the group with the lowest id gives the configuration). A REQUIRED app the device does not report gets
+ * a licence (when the store licenses it) and an {@code INSTALL_APP} command; a store that has no licence left or
+ * refuses one leaves the device FAILED with the store's reason, visible per device, and it is tried again when the
+ * assignment or the licence pool changes. A newer catalog version reaches installed devices as {@code UPDATE_APP}. An
+ * UNINSTALL sends {@code REMOVE_APP} and then gives the licence back; a retired or wiped device gives all of its
+ * licences back. Unassigning an app forgets its per-device state and leaves the app (and its licence) on the device.
+ */
+public final class AppCatalogService {
+
+    private static final Logger log = LoggerFactory.getLogger(AppCatalogService.class);
+    private static final Actor RECONCILER = Actor.SYSTEM;
+    private static final TypeReference<Map<String, Object>> OBJECT = new TypeReference<>() {
+    };
+    /** A store listing more pages than this is cut off, and its pass not counted as complete. */
+    static final int MAX_CATALOG_PAGES = 1_000;
+    /** The most rows a listing returns. */
+    public static final int MAX_PAGE = 500;
+    private static final String WAITING_FOR_INVENTORY = "waiting for the device to report the app";
+
+    private final Transactions transactions;
+    private final DeviceService devices;
+    private final GroupService groups;
+    private final CommandService commands;
+    private final AuditLog audit;
+    private final EventLog events;
+    private final SettingTypes types;
+    private final SettingSecrets secrets;
+    private final Json json;
+    private final Clock clock;
+    private final AppCatalogStore store = new AppCatalogStore();
+    private final DeviceWorkQueue queue;
+    private volatile AppStores stores = AppStores.NONE;
+    /** When this node last synced each store; a node that takes over the lease syncs every store at once. */
+    private final Map<String, Instant> lastSynced = new ConcurrentHashMap<>();
+
+    public AppCatalogService(Transactions transactions, DeviceService devices, GroupService groups, CommandService commands,
+                             AuditLog audit, EventLog events, SettingTypes types, SettingSecrets secrets, Json json, Clock clock) {
+        this.transactions = requireNonNull(transactions, "transactions is null");
+        this.devices = requireNonNull(devices, "devices is null");
+        this.groups = requireNonNull(groups, "groups is null");
+        this.commands = requireNonNull(commands, "commands is null");
+        this.audit = requireNonNull(audit, "audit is null");
+        this.events = requireNonNull(events, "events is null");
+        this.types = requireNonNull(types, "types is null");
+        this.secrets = requireNonNull(secrets, "secrets is null");
+        this.json = requireNonNull(json, "json is null");
+        this.clock = requireNonNull(clock, "clock is null");
+        this.queue = new DeviceWorkQueue("app_reconcile_queue", transactions, clock);
+        groups.addMembershipListener((tx, changed) -> {
+            for (DeviceId device : changed) {
+                queue.enqueue(tx, device);
+            }
+        });
+        devices.addChangeListener((tx, before, after) -> {
+            boolean statusChanged = before.isPresent() && before.get().device().status() != after.device().status();
+            if (statusChanged && ended(after.device().status())) {
+                queue.enqueue(tx, after.device().id()); // its licences go back to the stores
+            }
+        });
+        devices.addInventoryListener(this::inventoryReported);
+        commands.addResultListener(this::commandAnswered);
+    }
+
+    /** Connects the catalog to the app-store plugins. */
+    public void setStores(AppStores stores) {
+        this.stores = requireNonNull(stores, "stores is null");
+    }
+
+    /** @return the ids of the stores running now */
+    public List<String> storeIds() {
+        return stores.storeIds();
+    }
+
+    // ---- the catalog ----
+
+    public List<CatalogApp> list(Optional<String> text, Optional<Platform> platform, Optional<String> storeId, int limit) {
+        int bounded = Math.max(1, Math.min(limit, MAX_PAGE));
+        return transactions.inTransaction("list apps", tx -> store.list(tx.connection(), text.filter(t -> !t.isBlank()), platform,
+                storeId, bounded));
+    }
+
+    public Optional<CatalogApp> get(String id) {
+        return transactions.inTransaction("read an app", tx -> store.find(tx.connection(), id));
+    }
+
+    /** @return the versions the catalog has seen of an app, newest first */
+    public List<String> versions(String id) {
+        return transactions.inTransaction("read an app's versions", tx -> store.versions(tx.connection(), id));
+    }
+
+    /**
+     * Searches a store for apps an admin may add.
+     *
+     * @throws AppStoreException when the store cannot answer
+     */
+    public List<StoreApp> searchStore(String storeId, String query, int limit) throws AppStoreException {
+        requireNonNull(query, "query is null");
+        if (query.isBlank()) {
+            throw new IllegalArgumentException("the search needs some text");
+        }
+        int bounded = Math.max(1, Math.min(limit, 100));
+        List<StoreApp> found = stores.call(storeId, "AppStoreConnector.search", connector -> connector.search(query, bounded));
+        return found == null ? List.of() : found.stream().filter(app -> app.storeId().equals(storeId)).limit(bounded).toList();
+    }
+
+    /**
+     * Adds one store app to the catalog (or refreshes it when it is there already).
+     *
+     * @return the app, or empty when the store does not know it
+     * @throws AppStoreException when the store cannot answer
+     */
+    public Optional<CatalogApp> addFromStore(Actor actor, String storeId, String storeAppId) throws AppStoreException {
+        requireNonNull(actor, "actor is null");
+        if (storeAppId == null || storeAppId.isBlank()) {
+            throw new IllegalArgumentException("storeAppId is required");
+        }
+        Optional<StoreApp> found = stores.call(storeId, "AppStoreConnector.lookup", connector -> connector.lookup(storeAppId));
+        if (found == null || found.isEmpty()) {
+            return Optional.empty();
+        }
+        StoreApp app = found.get();
+        if (!app.storeId().equals(storeId) || !app.storeAppId().equals(storeAppId)) {
+            throw new AppStoreException("Store " + storeId + " answered for another app (" + app.storeId() + "/" + app.storeAppId() + ").");
+        }
+        return Optional.of(transactions.inTransaction("add an app", tx -> {
+            Instant now = clock.instant();
+            Optional<CatalogApp> existing = store.findInStore(tx.connection(), storeId, storeAppId, app.platform());
+            String id = existing.map(CatalogApp::id).orElseGet(() -> UUID.randomUUID().toString());
+            if (existing.isPresent()) {
+                store.updateApp(tx.connection(), id, app, false, now);
+            } else {
+                store.insertApp(tx.connection(), id, app, actor.toString(), false, now);
+            }
+            if (app.version().isPresent()) {
+                recordVersion(tx, id, app.version().get(), now);
+            }
+            store.writePool(tx.connection(), id, app.licences(), now);
+            CatalogApp added = store.find(tx.connection(), id).orElseThrow();
+            audit.append(tx, new AuditRecord(actor, "app.add", "app", id, existing.map(this::summary), Optional.of(summary(added))));
+            events.record(tx, Event.of("app.added", "kernel", Map.of("appId", id, "storeId", storeId, "storeAppId", storeAppId)));
+            return added;
+        }));
+    }
+
+    /**
+     * Removes an app from the catalog.
+     *
+     * @return false when there is no such app
+     * @throws AppConflictException when it is still assigned, or devices still hold its licences
+     */
+    public boolean delete(Actor actor, String id) {
+        return transactions.inTransaction("delete an app", tx -> {
+            Optional<CatalogApp> app = store.find(tx.connection(), id);
+            if (app.isEmpty()) {
+                return false;
+            }
+            if (!store.assignments(tx.connection(), id).isEmpty()) {
+                throw new AppConflictException("App " + app.get().name() + " is still assigned; remove its assignments first.");
+            }
+            if (!store.licences(tx.connection(), id).isEmpty()) {
+                throw new AppConflictException("Devices still hold licences for " + app.get().name()
+                        + "; assign it UNINSTALL to take them back first.");
+            }
+            store.deleteApp(tx.connection(), id);
+            audit.append(tx, new AuditRecord(actor, "app.delete", "app", id, Optional.of(summary(app.get())), Optional.empty()));
+            events.record(tx, Event.of("app.deleted", "kernel", Map.of("appId", id)));
+            return true;
+        });
+    }
+
+    // ---- catalog sync ----
+
+    /**
+     * Syncs the stores not synced within the interval (a store just loaded at once), one after the other; a failing
+     * store is tried again at the next interval and the others carry on.
+     *
+     * @return what each pass did
+     */
+    public List<CatalogSync> syncDue(Duration interval) {
+        Instant now = clock.instant();
+        List<CatalogSync> results = new ArrayList<>();
+        for (String storeId : stores.storeIds()) {
+            Instant last = lastSynced.get(storeId);
+            if (last == null || !last.plus(interval).isAfter(now)) {
+                lastSynced.put(storeId, now);
+                results.add(sync(storeId));
+            }
+        }
+        lastSynced.keySet().retainAll(stores.storeIds());
+        if (!results.isEmpty()) {
+            retryWaiting();
+        }
+        return results;
+    }
+
+    /** Syncs every running store, one after the other; a failing store is reported and the others carry on. */
+    public List<CatalogSync> syncAll() {
+        List<CatalogSync> results = new ArrayList<>();
+        for (String storeId : stores.storeIds()) {
+            results.add(sync(storeId));
+        }
+        retryWaiting();
+        return results;
+    }
+
+    /**
+     * Reads a store's whole catalog, page by page, and brings the catalog in step: new apps are added, known ones
+     * refreshed (a new version reaches the devices that must keep the app updated), licence pools replaced, and apps
+     * the store no longer lists marked removed from the store. When the store fails midway nothing changes.
+     */
+    public CatalogSync sync(String storeId) {
+        List<StoreApp> listed = new ArrayList<>();
+        Optional<String> cursor = Optional.empty();
+        try {
+            for (int page = 0; ; page++) {
+                if (page == MAX_CATALOG_PAGES) {
+                    return CatalogSync.failed(storeId, "the store listed more than " + MAX_CATALOG_PAGES + " pages");
+                }
+                Optional<String> asked = cursor;
+                CatalogPage answer = stores.call(storeId, "AppStoreConnector.catalog", connector -> connector.catalog(asked));
+                if (answer == null) {
+                    return CatalogSync.failed(storeId, "the store answered no page");
+                }
+                answer.apps().stream().filter(app -> app.storeId().equals(storeId)).forEach(listed::add);
+                if (answer.nextCursor().isEmpty()) {
+                    break;
+                }
+                if (answer.nextCursor().equals(asked)) {
+                    return CatalogSync.failed(storeId, "the store returned the same cursor again");
+                }
+                cursor = answer.nextCursor();
+            }
+        } catch (AppStoreException e) {
+            log.warn("Syncing the catalog of store {} failed: {}", storeId, e.getMessage());
+            return CatalogSync.failed(storeId, e.getMessage());
+        }
+        return transactions.inTransaction("sync an app store's catalog", tx -> {
+            Instant now = clock.instant();
+            Set<String> listedIds = new HashSet<>();
+            int added = 0;
+            int newVersions = 0;
+            for (StoreApp app : listed) {
+                Optional<CatalogApp> existing = store.findInStore(tx.connection(), storeId, app.storeAppId(), app.platform());
+                String id = existing.map(CatalogApp::id).orElseGet(() -> UUID.randomUUID().toString());
+                if (existing.isPresent()) {
+                    store.updateApp(tx.connection(), id, app, true, now);
+                } else {
+                    store.insertApp(tx.connection(), id, app, RECONCILER.toString(), true, now);
+                    added++;
+                }
+                listedIds.add(id);
+                boolean newVersion = app.version().isPresent() && recordVersion(tx, id, app.version().get(), now)
+                        && existing.isPresent();
+                Optional<LicencePool> poolBefore = existing.flatMap(CatalogApp::licences);
+                store.writePool(tx.connection(), id, app.licences(), now);
+                // the pool as last stored may be older than the licences assigned since, so more held counts as well
+                boolean moreLicences = app.licences().isPresent()
+                        && (app.licences().get().total() > poolBefore.map(LicencePool::total).orElse(0L)
+                        || app.licences().get().available() > poolBefore.map(LicencePool::available).orElse(0L));
+                if (newVersion) {
+                    newVersions++;
+                    events.record(tx, Event.of("app.version_available", "kernel", Map.of("appId", id, "version", app.version().get())));
+                }
+                if (newVersion || moreLicences) {
+                    // devices waiting for a licence, or keeping the app updated, have work again
+                    retryFailed(tx, id, Optional.empty());
+                    for (DeviceId device : store.devicesWithState(tx.connection(), id)) {
+                        queue.enqueue(tx, device);
+                    }
+                }
+            }
+            List<String> unlisted = store.markUnlisted(tx.connection(), storeId, listedIds, now);
+            CatalogSync result = new CatalogSync(storeId, listed.size(), added, newVersions, unlisted.size(), Optional.empty());
+            if (added > 0 || newVersions > 0 || !unlisted.isEmpty()) {
+                audit.append(tx, new AuditRecord(RECONCILER, "app.sync", "app-store", storeId, Optional.empty(), Optional.of(json.write(result))));
+            }
+            events.record(tx, Event.of("app.catalog_synced", "kernel", Map.of("storeId", storeId, "listed", listed.size(),
+                    "added", added, "newVersions", newVersions, "unlisted", unlisted.size())));
+            return result;
+        });
+    }
+
+    // ---- assignments ----
+
+    /**
+     * Assigns an app to a group, or changes the intent or configuration of its assignment. A configuration is
+     * validated against the app's schema; the fields it marks {@code writeOnly} are sealed, and an admin leaving one
+     * out of an edit keeps it.
+     *
+     * @throws IllegalArgumentException when the app or group does not exist, or the configuration does not fit
+     */
+    public AppAssignment assign(Actor actor, String appId, String groupId, AppIntent intent, Optional<JsonNode> configuration) {
+        requireNonNull(actor, "actor is null");
+        requireNonNull(intent, "intent is null");
+        requireNonNull(configuration, "configuration is null");
+        return transactions.inTransaction("assign an app", tx -> {
+            CatalogApp app = store.find(tx.connection(), appId).orElseThrow(() -> new IllegalArgumentException("no app " + appId));
+            if (groups.get(groupId).isEmpty()) {
+                throw new IllegalArgumentException("no group " + groupId);
+            }
+            Optional<AppCatalogStore.StoredAssignment> before = store.assignment(tx.connection(), appId, groupId);
+            Optional<String> sealed = sealedConfiguration(app, intent, configuration, before.flatMap(AppCatalogStore.StoredAssignment::configuration));
+            Instant now = clock.instant();
+            store.writeAssignment(tx.connection(), appId, groupId, intent, sealed, actor.toString(), now, before.isPresent());
+            AppAssignment after = shown(app, store.assignment(tx.connection(), appId, groupId).orElseThrow());
+            audit.append(tx, new AuditRecord(actor, "app.assign", "app", appId, before.map(stored -> json.write(shown(app, stored))),
+                    Optional.of(json.write(after))));
+            events.record(tx, Event.of("app.assigned", "kernel", Map.of("appId", appId, "groupId", groupId, "intent", intent.name())));
+            retryFailed(tx, appId, Optional.of(groupId));
+            queue.enqueueAll(tx, "SELECT m.device_id FROM group_member m WHERE m.group_id = ?", List.of(groupId));
+            return after;
+        });
+    }
+
+    /** @return false when the app was not assigned to the group */
+    public boolean unassign(Actor actor, String appId, String groupId) {
+        return transactions.inTransaction("unassign an app", tx -> {
+            Optional<CatalogApp> app = store.find(tx.connection(), appId);
+            Optional<AppCatalogStore.StoredAssignment> before = store.assignment(tx.connection(), appId, groupId);
+            if (app.isEmpty() || before.isEmpty()) {
+                return false;
+            }
+            queue.enqueueAll(tx, "SELECT m.device_id FROM group_member m WHERE m.group_id = ?", List.of(groupId));
+            store.deleteAssignment(tx.connection(), appId, groupId);
+            audit.append(tx, new AuditRecord(actor, "app.unassign", "app", appId, Optional.of(json.write(shown(app.get(), before.get()))),
+                    Optional.empty()));
+            events.record(tx, Event.of("app.unassigned", "kernel", Map.of("appId", appId, "groupId", groupId)));
+            return true;
+        });
+    }
+
+    /** @return an app's assignments, their configurations without secret fields */
+    public List<AppAssignment> assignments(String appId) {
+        return transactions.inTransaction("read an app's assignments", tx -> {
+            Optional<CatalogApp> app = store.find(tx.connection(), appId);
+            if (app.isEmpty()) {
+                return List.of();
+            }
+            return store.assignments(tx.connection(), appId).stream().map(stored -> shown(app.get(), stored)).toList();
+        });
+    }
+
+    // ---- per-device state, licences, inventory ----
+
+    public List<DeviceAppState> deviceStates(String appId, int limit) {
+        int bounded = Math.max(1, Math.min(limit, MAX_PAGE));
+        return transactions.inTransaction("read an app's devices", tx -> store.statesOfApp(tx.connection(), appId, bounded));
+    }
+
+    public List<DeviceAppState> appsOf(DeviceId device) {
+        return transactions.inTransaction("read a device's apps", tx -> List.copyOf(store.states(tx.connection(), device).values()));
+    }
+
+    public List<AppLicence> licences(String appId) {
+        return transactions.inTransaction("read an app's licences", tx -> store.licences(tx.connection(), appId));
+    }
+
+    /** @return the apps a device reports, identifier to version */
+    public Map<String, String> installed(DeviceId device) {
+        return transactions.inTransaction("read a device's installed apps", tx -> store.installed(tx.connection(), device));
+    }
+
+    /**
+     * The devices reporting an app, fleet-wide, optionally only below a version, in device-id order.
+     *
+     * @param afterDevice the last device of the previous page
+     */
+    public List<InstalledApp> reporting(String identifier, Optional<String> versionBelow, Optional<String> afterDevice, int limit) {
+        if (identifier == null || identifier.isBlank()) {
+            throw new IllegalArgumentException("identifier is required");
+        }
+        if (versionBelow.isPresent() && OsVersion.key(versionBelow.get()).isEmpty()) {
+            throw new IllegalArgumentException("versionBelow must contain a number, such as 2.4.1");
+        }
+        int bounded = Math.max(1, Math.min(limit, MAX_PAGE));
+        return transactions.inTransaction("search the app inventory", tx -> store.reporting(tx.connection(), identifier, versionBelow,
+                afterDevice, bounded));
+    }
+
+    // ---- reconciliation ----
+
+    /** Reconciles the queued devices until the queue is empty or the slice has passed. */
+    public int reconcilePending(Duration slice) {
+        return queue.drain(this::reconcile, slice);
+    }
+
+    /** @see #reconcilePending(Duration) */
+    public int reconcilePending() {
+        return reconcilePending(DeviceWorkQueue.UNTIL_EMPTY);
+    }
+
+    /** Queues the devices whose apps wait for a store that could not answer, so they are tried again. */
+    public void retryWaiting() {
+        transactions.inTransaction("queue devices waiting for a store", tx -> {
+            for (DeviceId device : store.devicesWaiting(tx.connection())) {
+                queue.enqueue(tx, device);
+            }
+            return null;
+        });
+    }
+
+    /** What reconciling one app on one device needs from its store. */
+    private enum Step { INSTALL, UPDATE, REMOVE, REVOKE }
+
+    /** One app's planned work, decided from a consistent read, carried out against its store outside the transaction. */
+    private record Plan(CatalogApp app, Step step, Optional<String> configuration) {
+    }
+
+    /** What a store answered for one plan. */
+    private record Outcome(Plan plan, Optional<LicenceOutcome> licence, Optional<Map<String, Object>> parameters,
+                           Optional<String> failure, boolean retryable) {
+    }
+
+    /**
+     * Reconciles one device: reads what it should have and what it has, asks the stores for licences and
+     * installations outside any transaction, then queues the commands and records the states.
+     */
+    public void reconcile(DeviceId deviceId) {
+        List<Plan> plans = transactions.inTransaction("plan a device's apps", tx -> plan(tx, deviceId));
+        if (plans.isEmpty()) {
+            transactions.inTransaction("finish a device's apps", tx -> {
+                queue.dequeue(tx, deviceId);
+                return null;
+            });
+            return;
+        }
+        Optional<DeviceRecord> record = devices.get(deviceId);
+        if (record.isEmpty()) {
+            transactions.inTransaction("finish a device's apps", tx -> {
+                queue.dequeue(tx, deviceId);
+                return null;
+            });
+            return;
+        }
+        List<Outcome> outcomes = new ArrayList<>();
+        for (Plan plan : plans) {
+            outcomes.add(carryOut(plan, record.get().device()));
+        }
+        transactions.inTransaction("record a device's apps", tx -> {
+            record(tx, deviceId, outcomes);
+            queue.dequeue(tx, deviceId);
+            return null;
+        });
+    }
+
+    private List<Plan> plan(Tx tx, DeviceId deviceId) throws SQLException {
+        Optional<DeviceRecord> record = devices.get(tx, deviceId);
+        if (record.isEmpty()) {
+            return List.of();
+        }
+        Device device = record.get().device();
+        Map<String, DeviceAppState> states = store.states(tx.connection(), deviceId);
+        Instant now = clock.instant();
+        List<Plan> plans = new ArrayList<>();
+        if (ended(device.status())) {
+            for (DeviceAppState state : states.values()) {
+                if (state.state() != AppInstallState.REMOVED) {
+                    store.writeState(tx.connection(), changed(state, state.intent(), AppInstallState.REMOVED, state.installedVersion(),
+                            Optional.of("management of the device ended"), state.commandId(), now), true);
+                }
+            }
+            for (AppLicence licence : store.licencesOfDevice(tx.connection(), deviceId)) {
+                store.find(tx.connection(), licence.appId()).ifPresent(app -> plans.add(new Plan(app, Step.REVOKE, Optional.empty())));
+            }
+            return plans;
+        }
+        Map<String, AppCatalogStore.Reach> desired = merged(store.reaching(tx.connection(), deviceId));
+        Map<String, String> installed = store.installed(tx.connection(), deviceId);
+        Set<String> licensed = new HashSet<>();
+        store.licencesOfDevice(tx.connection(), deviceId).forEach(licence -> licensed.add(licence.appId()));
+        Set<String> appIds = new HashSet<>(desired.keySet());
+        appIds.addAll(states.keySet());
+        for (String appId : appIds) {
+            Optional<CatalogApp> found = store.find(tx.connection(), appId);
+            AppCatalogStore.Reach reach = desired.get(appId);
+            DeviceAppState state = states.get(appId);
+            if (found.isEmpty() || reach == null || !found.get().platform().equals(device.platform())) {
+                if (state != null) {
+                    store.deleteState(tx.connection(), deviceId.toString(), appId); // no longer assigned: forgotten, the app stays
+                }
+                continue;
+            }
+            CatalogApp app = found.get();
+            // a state from another intent says nothing about this one
+            DeviceAppState current = state != null && state.intent() == reach.intent() ? state : null;
+            String version = installed.get(app.identifier());
+            switch (reach.intent()) {
+                case AVAILABLE -> {
+                    AppInstallState target = version != null ? AppInstallState.INSTALLED : AppInstallState.REMOVED;
+                    if (current == null || current.state() != target || !current.installedVersion().equals(Optional.ofNullable(version))) {
+                        write(tx, deviceId, app, state, reach.intent(), target, Optional.ofNullable(version), Optional.empty(), Optional.empty(), now);
+                    }
+                }
+                case REQUIRED -> {
+                    boolean inFlight = current != null && current.state() == AppInstallState.INSTALLING;
+                    boolean failed = current != null && current.state() == AppInstallState.FAILED;
+                    if (version != null) {
+                        boolean outdated = app.version().isPresent() && older(version, app.version().get());
+                        if (outdated && !inFlight && !failed) {
+                            plans.add(new Plan(app, Step.UPDATE, reach.configuration()));
+                        } else if (!inFlight && (current == null || current.state() != AppInstallState.INSTALLED
+                                || !current.installedVersion().equals(Optional.of(version)))) {
+                            write(tx, deviceId, app, state, reach.intent(), failed && outdated ? AppInstallState.FAILED : AppInstallState.INSTALLED,
+                                    Optional.of(version), failed && outdated ? current.reason() : Optional.empty(),
+                                    current == null ? Optional.empty() : current.commandId(), now);
+                        }
+                    } else if (!inFlight && !failed) {
+                        plans.add(new Plan(app, Step.INSTALL, reach.configuration()));
+                    }
+                }
+                case UNINSTALL -> {
+                    boolean removing = current != null && current.commandId().isPresent()
+                            && (current.state() == AppInstallState.PENDING || current.state() == AppInstallState.REMOVED
+                            || current.state() == AppInstallState.FAILED);
+                    // gone from the inventory, or the device acknowledged its removal (its next report will show it gone)
+                    boolean removed = version == null || current != null && current.state() == AppInstallState.REMOVED;
+                    if (version != null && !removing) {
+                        plans.add(new Plan(app, Step.REMOVE, Optional.empty()));
+                    } else if (version == null && (current == null || current.state() != AppInstallState.REMOVED)) {
+                        write(tx, deviceId, app, state, reach.intent(), AppInstallState.REMOVED, Optional.empty(), Optional.empty(),
+                                current == null ? Optional.empty() : current.commandId(), now);
+                    }
+                    if (removed && licensed.contains(appId)) {
+                        plans.add(new Plan(app, Step.REVOKE, Optional.empty()));
+                    }
+                }
+            }
+        }
+        return plans;
+    }
+
+    /** Asks the app's store what this plan needs; never throws, so one store's failure stays with its app. */
+    private Outcome carryOut(Plan plan, Device device) {
+        CatalogApp app = plan.app();
+        String storeId = app.storeId();
+        LicenceRequest request = LicenceRequest.forDevice(app.storeAppId(), device);
+        // a licence the store assigned is recorded even when the installation then fails, so it is reclaimed
+        Optional<LicenceOutcome> licence = Optional.empty();
+        try {
+            switch (plan.step()) {
+                case REVOKE -> {
+                    stores.call(storeId, "AppStoreConnector.revokeLicence", connector -> {
+                        connector.revokeLicence(request);
+                        return null;
+                    });
+                    return new Outcome(plan, Optional.empty(), Optional.empty(), Optional.empty(), false);
+                }
+                case REMOVE -> {
+                    Map<String, Object> parameters = removalParameters(app, device);
+                    return new Outcome(plan, Optional.empty(), Optional.of(parameters), Optional.empty(), false);
+                }
+                case INSTALL, UPDATE -> {
+                    if (app.licensed()) {
+                        LicenceOutcome answer = stores.call(storeId, "AppStoreConnector.assignLicence", connector -> connector.assignLicence(request));
+                        if (answer == null) {
+                            throw new AppStoreException("Store " + storeId + " gave no answer about the licence.");
+                        }
+                        licence = Optional.of(answer);
+                        if (!answer.permitsInstall()) {
+                            return new Outcome(plan, licence, Optional.empty(), answer.failure(), false);
+                        }
+                    }
+                    StoreApp storeApp = app.toStoreApp();
+                    AppInstallation installation = stores.call(storeId, "AppStoreConnector.installation",
+                            connector -> connector.installation(storeApp, device));
+                    if (installation == null) {
+                        throw new AppStoreException("Store " + storeId + " did not say how to install " + app.name() + ".");
+                    }
+                    Map<String, Object> parameters = new LinkedHashMap<>(installation.toParameters());
+                    parameters.put(AppInstallation.STORE_ID, storeId);
+                    if (plan.configuration().isPresent()) {
+                        parameters.put(AppInstallation.CONFIGURATION, json.mapper().readValue(plan.configuration().get(), OBJECT));
+                    }
+                    return new Outcome(plan, licence, Optional.of(parameters), Optional.empty(), false);
+                }
+                default -> throw new IllegalStateException("unknown step " + plan.step());
+            }
+        } catch (AppStoreException e) {
+            return new Outcome(plan, licence, Optional.empty(), Optional.of(e.getMessage()), e.retryable());
+        } catch (JsonProcessingException | RuntimeException e) {
+            log.warn("Reconciling app {} on device {} failed: {}", app.id(), device.id(), e.getMessage());
+            return new Outcome(plan, licence, Optional.empty(), Optional.of("the store's answer was unusable: " + e.getMessage()), false);
+        }
+    }
+
+    /** The canonical removal parameters from the store's installation, or the identifier alone when it cannot say. */
+    private Map<String, Object> removalParameters(CatalogApp app, Device device) {
+        Map<String, Object> parameters;
+        try {
+            StoreApp storeApp = app.toStoreApp();
+            AppInstallation installation = stores.call(app.storeId(), "AppStoreConnector.installation",
+                    connector -> connector.installation(storeApp, device));
+            parameters = installation == null ? Map.of(AppInstallation.IDENTIFIER, app.identifier()) : installation.toRemovalParameters();
+        } catch (AppStoreException e) {
+            parameters = Map.of(AppInstallation.IDENTIFIER, app.identifier());
+        }
+        Map<String, Object> withStore = new LinkedHashMap<>(parameters);
+        withStore.put(AppInstallation.STORE_ID, app.storeId());
+        return withStore;
+    }
+
+    private void record(Tx tx, DeviceId deviceId, List<Outcome> outcomes) throws SQLException {
+        Optional<DeviceRecord> record = devices.get(tx, deviceId);
+        if (record.isEmpty()) {
+            return;
+        }
+        Map<String, DeviceAppState> states = store.states(tx.connection(), deviceId);
+        Instant now = clock.instant();
+        for (Outcome outcome : outcomes) {
+            CatalogApp app = outcome.plan().app();
+            DeviceAppState state = states.get(app.id());
+            AppIntent intent = switch (outcome.plan().step()) {
+                case INSTALL, UPDATE -> AppIntent.REQUIRED;
+                case REMOVE -> AppIntent.UNINSTALL;
+                case REVOKE -> state == null ? AppIntent.UNINSTALL : state.intent();
+            };
+            if (outcome.licence().isPresent() && outcome.licence().get() instanceof LicenceOutcome.Assigned assigned) {
+                store.insertLicence(tx.connection(), app.id(), deviceId, assigned.reference(), now);
+            }
+            if (outcome.plan().step() == Step.REVOKE) {
+                if (outcome.failure().isEmpty()) {
+                    store.deleteLicence(tx.connection(), app.id(), deviceId);
+                    audit.append(tx, new AuditRecord(RECONCILER, "app.licence_revoke", "device", deviceId.toString(), Optional.empty(),
+                            Optional.of(json.write(Map.of("appId", app.id())))));
+                } else {
+                    log.warn("Giving back the licence of app {} for device {} failed; tried again later: {}", app.id(), deviceId,
+                            outcome.failure().get());
+                    if (state != null) {
+                        write(tx, deviceId, app, state, state.intent(), state.state(), state.installedVersion(),
+                                Optional.of("the licence could not be given back yet: " + outcome.failure().get()), state.commandId(), now);
+                    }
+                }
+                continue;
+            }
+            if (outcome.failure().isPresent()) {
+                // a store that may answer later leaves the device waiting (PENDING, tried again at the next sync); a refusal fails it
+                AppInstallState failedState = outcome.retryable() ? AppInstallState.PENDING : AppInstallState.FAILED;
+                write(tx, deviceId, app, state, intent, failedState, state == null ? Optional.empty() : state.installedVersion(),
+                        outcome.failure(), Optional.empty(), now);
+                continue;
+            }
+            CommandType type = switch (outcome.plan().step()) {
+                case INSTALL -> CommandType.INSTALL_APP;
+                case UPDATE -> CommandType.UPDATE_APP;
+                default -> CommandType.REMOVE_APP;
+            };
+            Map<String, Object> parameters = outcome.parameters().orElseThrow();
+            IssueOutcome issued = commands.issueAll(tx, RECONCILER, record.get(),
+                    List.of(new CommandRequest(type, parameters, 0, Optional.empty()))).get(0);
+            if (issued instanceof IssueOutcome.Refused refused) {
+                write(tx, deviceId, app, state, intent, AppInstallState.FAILED, state == null ? Optional.empty() : state.installedVersion(),
+                        Optional.of(refused.reason()), Optional.empty(), now);
+                continue;
+            }
+            String commandId = ((IssueOutcome.Queued) issued).command().command().id().toString();
+            AppInstallState next = type == CommandType.REMOVE_APP ? AppInstallState.PENDING : AppInstallState.INSTALLING;
+            write(tx, deviceId, app, state, intent, next, state == null ? Optional.empty() : state.installedVersion(), Optional.empty(),
+                    Optional.of(commandId), now);
+            audit.append(tx, new AuditRecord(RECONCILER, "app." + type.name().toLowerCase(Locale.ROOT), "device", deviceId.toString(),
+                    Optional.empty(), Optional.of(json.write(Map.of("appId", app.id(), "commandId", commandId)))));
+        }
+    }
+
+    // ---- what devices say ----
+
+    private void commandAnswered(Tx tx, CommandRecord command) throws SQLException {
+        CommandType type = command.command().type();
+        if (type != CommandType.INSTALL_APP && type != CommandType.UPDATE_APP && type != CommandType.REMOVE_APP) {
+            return;
+        }
+        CommandState state = command.command().state();
+        if (state == CommandState.NOT_NOW || state == CommandState.QUEUED || state == CommandState.SENT) {
+            return;
+        }
+        Optional<DeviceAppState> found = store.stateByCommand(tx.connection(), command.command().id().toString());
+        if (found.isEmpty()) {
+            return;
+        }
+        DeviceAppState current = found.get();
+        DeviceId device = command.command().deviceId();
+        Instant now = clock.instant();
+        AppInstallState next;
+        Optional<String> reason;
+        if (state == CommandState.ACKNOWLEDGED) {
+            if (type == CommandType.REMOVE_APP) {
+                next = AppInstallState.REMOVED;
+                reason = Optional.empty();
+                queue.enqueue(tx, device); // its licence goes back
+            } else {
+                String version = store.installed(tx.connection(), device).get(current.identifier());
+                Optional<CatalogApp> app = store.find(tx.connection(), current.appId());
+                boolean upToDate = version != null && app.flatMap(CatalogApp::version).map(wanted -> !older(version, wanted)).orElse(true);
+                next = upToDate ? AppInstallState.INSTALLED : AppInstallState.INSTALLING;
+                reason = upToDate ? Optional.empty() : Optional.of(WAITING_FOR_INVENTORY);
+            }
+        } else {
+            next = AppInstallState.FAILED;
+            reason = state == CommandState.FAILED
+                    ? command.errorReason().filter(text -> !text.isBlank()).or(() -> Optional.of("the device refused the command"))
+                    : Optional.of("the command was " + state.name().toLowerCase(Locale.ROOT));
+        }
+        store.writeState(tx.connection(), changed(current, current.intent(), next, current.installedVersion(), reason,
+                current.commandId(), now), true);
+        events.record(tx, Event.of("app.state_changed", "kernel", Map.of("deviceId", device.toString(), "appId", current.appId(),
+                "state", next.name())));
+    }
+
+    private void inventoryReported(Tx tx, DeviceId device, Map<String, String> report) throws SQLException {
+        boolean aboutApps = report.isEmpty() || report.keySet().stream().anyMatch(key -> key.startsWith(APP_PREFIX));
+        if (!aboutApps) {
+            return;
+        }
+        Map<String, String> apps = new LinkedHashMap<>();
+        devices.inventory(tx, device).forEach((key, value) -> {
+            if (key.startsWith(APP_PREFIX) && key.length() > APP_PREFIX.length()) {
+                apps.put(key.substring(APP_PREFIX.length()), value);
+            }
+        });
+        Map<String, String> installed = store.replaceInstalled(tx.connection(), device, apps, clock.instant());
+        Instant now = clock.instant();
+        boolean work = false;
+        for (DeviceAppState state : store.states(tx.connection(), device).values()) {
+            String version = installed.get(state.identifier());
+            switch (state.intent()) {
+                case REQUIRED, AVAILABLE -> {
+                    if (version != null) {
+                        Optional<String> wanted = store.find(tx.connection(), state.appId()).flatMap(CatalogApp::version);
+                        boolean updating = state.state() == AppInstallState.INSTALLING && wanted.map(target -> older(version, target)).orElse(false);
+                        AppInstallState next = updating ? AppInstallState.INSTALLING : AppInstallState.INSTALLED;
+                        if (state.state() != next || !state.installedVersion().equals(Optional.of(version))) {
+                            store.writeState(tx.connection(), changed(state, state.intent(), next, Optional.of(version),
+                                    updating ? Optional.of(WAITING_FOR_INVENTORY) : Optional.empty(), state.commandId(), now), true);
+                            work |= !updating && state.intent() == AppIntent.REQUIRED;
+                        }
+                    } else if (state.state() == AppInstallState.INSTALLED) {
+                        AppInstallState next = state.intent() == AppIntent.REQUIRED ? AppInstallState.PENDING : AppInstallState.REMOVED;
+                        store.writeState(tx.connection(), changed(state, state.intent(), next, Optional.empty(),
+                                Optional.of("the device no longer reports the app"), state.commandId(), now), true);
+                        work |= next == AppInstallState.PENDING;
+                    }
+                }
+                case UNINSTALL -> {
+                    if (version == null && state.state() != AppInstallState.REMOVED) {
+                        store.writeState(tx.connection(), changed(state, state.intent(), AppInstallState.REMOVED, Optional.empty(),
+                                Optional.empty(), state.commandId(), now), true);
+                        work = true;
+                    } else if (version != null && state.state() == AppInstallState.REMOVED) {
+                        // installed again after its removal: remove it again
+                        store.writeState(tx.connection(), changed(state, state.intent(), AppInstallState.PENDING, Optional.of(version),
+                                Optional.of("the device reports the app again"), Optional.empty(), now), true);
+                        work = true;
+                    }
+                }
+            }
+        }
+        if (work) {
+            queue.enqueue(tx, device);
+        }
+    }
+
+    /** The inventory prefix of installed apps: {@code app.<identifier>} = version, as the platform plugins report them. */
+    public static final String APP_PREFIX = "app.";
+
+    // ---- helpers ----
+
+    private static boolean ended(DeviceStatus status) {
+        return status == DeviceStatus.RETIRED || status == DeviceStatus.WIPED;
+    }
+
+    /** Whether an installed version is below the wanted one, compared number by number; unknown forms never are. */
+    static boolean older(String installed, String wanted) {
+        String have = OsVersion.key(installed);
+        String want = OsVersion.key(wanted);
+        return !have.isEmpty() && !want.isEmpty() && have.compareTo(want) < 0;
+    }
+
+    /** Merges the assignments reaching a device per app: the strongest intent wins; among equals, the first group. */
+    static Map<String, AppCatalogStore.Reach> merged(List<AppCatalogStore.Reach> reaching) {
+        Map<String, AppCatalogStore.Reach> merged = new LinkedHashMap<>();
+        for (AppCatalogStore.Reach reach : reaching) {
+            merged.merge(reach.appId(), reach, (kept, other) -> other.intent().strongest(kept.intent()) == kept.intent() ? kept : other);
+        }
+        return merged;
+    }
+
+    private boolean recordVersion(Tx tx, String appId, String version, Instant now) throws SQLException {
+        return store.recordVersion(tx.connection(), appId, version, now);
+    }
+
+    /** Failed devices of an app (in a group, or all) get another try. */
+    private void retryFailed(Tx tx, String appId, Optional<String> groupId) throws SQLException {
+        String sql = "UPDATE device_app SET state = 'PENDING', updated_at = ? WHERE app_id = ? AND state = 'FAILED'"
+                + (groupId.isPresent() ? " AND device_id IN (SELECT m.device_id FROM group_member m WHERE m.group_id = ?)" : "");
+        try (PreparedStatement update = tx.connection().prepareStatement(sql)) {
+            update.setTimestamp(1, Timestamp.from(clock.instant()));
+            update.setString(2, appId);
+            if (groupId.isPresent()) {
+                update.setString(3, groupId.get());
+            }
+            update.executeUpdate();
+        }
+    }
+
+    private void write(Tx tx, DeviceId device, CatalogApp app, DeviceAppState existing, AppIntent intent, AppInstallState state,
+                       Optional<String> version, Optional<String> reason, Optional<String> commandId, Instant now) throws SQLException {
+        DeviceAppState next = new DeviceAppState(device.toString(), app.id(), app.name(), app.identifier(), intent, state, version,
+                reason, commandId, now);
+        store.writeState(tx.connection(), next, existing != null);
+        if (existing == null || existing.state() != state) {
+            events.record(tx, Event.of("app.state_changed", "kernel", Map.of("deviceId", device.toString(), "appId", app.id(),
+                    "state", state.name())));
+        }
+    }
+
+    private static DeviceAppState changed(DeviceAppState state, AppIntent intent, AppInstallState next, Optional<String> version,
+                                          Optional<String> reason, Optional<String> commandId, Instant now) {
+        return new DeviceAppState(state.deviceId(), state.appId(), state.appName(), state.identifier(), intent, next, version, reason,
+                commandId, now);
+    }
+
+    /**
+     * Validates and seals an assignment's configuration.
+     *
+     * @param stored the configuration stored before, sealed, whose secrets an edit may leave out
+     */
+    private Optional<String> sealedConfiguration(CatalogApp app, AppIntent intent, Optional<JsonNode> configuration,
+                                                 Optional<String> stored) {
+        if (configuration.isEmpty() || configuration.get().isNull()) {
+            return Optional.empty();
+        }
+        if (intent == AppIntent.UNINSTALL) {
+            throw new IllegalArgumentException("an UNINSTALL assignment has no configuration");
+        }
+        SettingType type = configurationType(app).orElseThrow(() ->
+                new IllegalArgumentException("app " + app.name() + " takes no managed configuration: its store publishes no schema"));
+        try {
+            Map<String, Object> before = stored.isPresent() ? json.mapper().readValue(stored.get(), OBJECT) : Map.of();
+            JsonNode complete = secrets.keep(type, configuration.get(), before);
+            List<String> problems = types.validate(type, complete);
+            if (!problems.isEmpty()) {
+                throw new IllegalArgumentException("the configuration does not fit the app's schema: " + String.join("; ", problems));
+            }
+            Map<String, Object> value = json.mapper().convertValue(complete, OBJECT);
+            return Optional.of(json.write(secrets.seal(type, value, before)));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a stored configuration of app " + app.id() + " is not JSON", e);
+        }
+    }
+
+    /** The app's configuration schema as a setting type, so policy validation and secret sealing apply to it. */
+    private Optional<SettingType> configurationType(CatalogApp app) {
+        if (app.configurationSchema().isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(types.define("app-configuration", json.mapper().readTree(app.configurationSchema().get()), app.storeId()));
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("the store's configuration schema of app " + app.name() + " is not JSON");
+        }
+    }
+
+    private AppAssignment shown(CatalogApp app, AppCatalogStore.StoredAssignment stored) {
+        Map<String, Object> configuration = Map.of();
+        if (stored.configuration().isPresent()) {
+            try {
+                Map<String, Object> value = json.mapper().readValue(stored.configuration().get(), OBJECT);
+                Optional<SettingType> type;
+                try {
+                    type = configurationType(app);
+                } catch (IllegalArgumentException e) {
+                    type = Optional.empty();
+                }
+                configuration = SettingSecrets.hidden(type, value);
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("a stored configuration of app " + app.id() + " is not JSON", e);
+            }
+        }
+        return new AppAssignment(stored.appId(), stored.groupId(), stored.intent(), configuration, stored.createdBy(),
+                stored.createdAt(), stored.updatedAt());
+    }
+
+    private String summary(CatalogApp app) {
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("storeId", app.storeId());
+        summary.put("storeAppId", app.storeAppId());
+        summary.put("platform", app.platform().id());
+        summary.put("identifier", app.identifier());
+        summary.put("name", app.name());
+        app.version().ifPresent(version -> summary.put("version", version));
+        return json.write(summary);
+    }
+}
