@@ -69,6 +69,15 @@ public final class VppClient {
         }
     }
 
+    /** One page of {@code GET assets}: its assets and the index of the next page, empty on the last. */
+    public record AssetPage(List<Asset> assets, OptionalInt nextPageIndex) {
+        /** Validates and copies every part. */
+        public AssetPage {
+            assets = List.copyOf(assets);
+            requireNonNull(nextPageIndex, "nextPageIndex is null");
+        }
+    }
+
     /** One licence held by a device ({@code serialNumber}) or a user ({@code clientUserId}). */
     public record Assignment(String adamId, String pricingParam, Optional<String> serialNumber, Optional<String> clientUserId) {
         /** Validates every part. */
@@ -177,6 +186,21 @@ public final class VppClient {
     /** {@code GET assets}, every page: the apps and books the location owns with their licence counts. */
     public List<Asset> assets(ContentToken token) throws VppException, InterruptedException {
         return pages(token, "assets", Map.of(), "assets", VppClient::asset);
+    }
+
+    /**
+     * {@code GET assets?pageIndex=}: one page of the assets, for callers that page themselves.
+     *
+     * @param pageIndex the zero-based page
+     */
+    public AssetPage assetPage(ContentToken token, int pageIndex) throws VppException, InterruptedException {
+        Map<String, String> query = pageIndex == 0 ? Map.of() : Map.of("pageIndex", Integer.toString(pageIndex));
+        JsonNode answer = call("GET", "assets", query, Optional.empty(), token);
+        List<Asset> assets = new ArrayList<>();
+        answer.path("assets").forEach(node -> assets.add(asset(node)));
+        JsonNode next = answer.get("nextPageIndex");
+        return new AssetPage(assets, next != null && next.canConvertToInt() && next.asInt() > pageIndex
+                ? OptionalInt.of(next.asInt()) : OptionalInt.empty());
     }
 
     /** {@code GET assets?adamId=}: one asset, empty when the location does not own it. */
