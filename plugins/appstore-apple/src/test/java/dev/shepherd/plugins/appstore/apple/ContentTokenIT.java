@@ -97,7 +97,7 @@ class ContentTokenIT {
 
     @Test
     void whatIsNotAUsableTokenIsAProblemSayingWhy() throws Exception {
-        assertProblem(put("this is not a token", TestServer.ADMIN, TestServer.ADMIN_PASSWORD), 400, "not Base64");
+        assertProblem(put("-----BEGIN CERTIFICATE-----", TestServer.ADMIN, TestServer.ADMIN_PASSWORD), 400, "not Base64");
         assertProblem(put(vpp.issueToken("Example Org", "Old office", Instant.now().minus(Duration.ofDays(1))),
                 TestServer.ADMIN, TestServer.ADMIN_PASSWORD), 400, "expired");
         String revoked = vpp.issueToken("Example Org", "Main office", Instant.now().plus(Duration.ofDays(100)));
