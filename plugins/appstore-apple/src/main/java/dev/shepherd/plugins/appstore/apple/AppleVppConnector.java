@@ -167,16 +167,9 @@ public final class AppleVppConnector implements AppStoreConnector {
                 succeeded();
                 return LicenceOutcome.refused("Apple does not let app " + request.storeAppId() + " be assigned to devices.");
             }
-            String eventId = tokens.client().associate(token, request.storeAppId(), asset.get().pricingParam(), List.of(serial));
-            VppClient.Event event = tokens.client().awaitEvent(token, eventId, tokens.settings().eventWait());
-            succeeded();
+            VppClient.Event event = licenceEvent(true, token, asset.get(), serial);
             if (event.complete()) {
-                log.info("Licence of app {} assigned to serial number {} (event {})", request.storeAppId(), serial, eventId);
-                return LicenceOutcome.assigned(Optional.of(eventId));
-            }
-            if (event.pending()) {
-                throw AppStoreException.retryable("Apple is still assigning the licence of app " + request.storeAppId()
-                        + " to " + serial + " (event " + eventId + ")", Optional.empty());
+                return LicenceOutcome.assigned(Optional.of(event.eventId()));
             }
             String reason = describe(event);
             if (event.failures().stream().anyMatch(failure -> failure.errorNumber() == VppException.NOT_ENOUGH_LICENCES)) {
@@ -210,22 +203,34 @@ public final class AppleVppConnector implements AppStoreConnector {
                 succeeded();
                 return; // the organisation no longer owns the app, so the device holds no licence of it
             }
-            String eventId = tokens.client().disassociate(token, request.storeAppId(), asset.get().pricingParam(), List.of(serial));
-            VppClient.Event event = tokens.client().awaitEvent(token, eventId, tokens.settings().eventWait());
-            succeeded();
-            if (event.pending()) {
-                throw AppStoreException.retryable("Apple is still revoking the licence of app " + request.storeAppId()
-                        + " from " + serial + " (event " + eventId + ")", Optional.empty());
-            }
+            VppClient.Event event = licenceEvent(false, token, asset.get(), serial);
             if (!event.complete()) {
                 throw new AppStoreException("Apple did not revoke the licence of app " + request.storeAppId() + " from " + serial + ": " + describe(event));
             }
-            log.info("Licence of app {} revoked from serial number {} (event {})", request.storeAppId(), serial, eventId);
         } catch (VppException e) {
             throw failed(e);
         } catch (InterruptedException e) {
             throw interrupted(e);
         }
+    }
+
+    /**
+     * Associates ({@code associate}) or disassociates one device's licence and waits up to {@code eventWait} for Apple's
+     * asynchronous event to end; one still pending is a retryable failure, since devices install only once Apple is done.
+     */
+    private VppClient.Event licenceEvent(boolean associate, ContentToken token, VppClient.Asset asset, String serial)
+            throws VppException, InterruptedException, AppStoreException {
+        VppClient client = tokens.client();
+        String eventId = associate ? client.associate(token, asset.adamId(), asset.pricingParam(), List.of(serial))
+                : client.disassociate(token, asset.adamId(), asset.pricingParam(), List.of(serial));
+        VppClient.Event event = client.awaitEvent(token, eventId, tokens.settings().eventWait());
+        succeeded();
+        String what = (associate ? "assigning the licence of app " + asset.adamId() + " to " : "revoking the licence of app " + asset.adamId() + " from ") + serial;
+        if (event.pending()) {
+            throw AppStoreException.retryable("Apple is still " + what + " (event " + eventId + ")", Optional.empty());
+        }
+        log.info("Apple ended {} with {} (event {})", what, event.eventStatus(), eventId);
+        return event;
     }
 
     /** From the App Store, with the volume-purchased licence ({@code PurchaseMethod} 1). */
