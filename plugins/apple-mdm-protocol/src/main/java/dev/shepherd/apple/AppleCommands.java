@@ -6,6 +6,7 @@ import com.dd.plist.NSDictionary;
 import com.dd.plist.NSNumber;
 import com.dd.plist.NSObject;
 import com.dd.plist.NSString;
+import dev.shepherd.api.appstore.AppInstallation;
 import dev.shepherd.api.command.Command;
 
 import java.util.ArrayList;
@@ -174,6 +175,42 @@ public final class AppleCommands {
                 body.put("RequestType", "InstallApplication");
                 Optional<String> storeId = text(parameters, "appStoreId");
                 Optional<String> manifest = text(parameters, "manifestUrl");
+                Optional<AppInstallation> canonical;
+                try {
+                    canonical = AppInstallation.fromParameters(parameters);
+                } catch (IllegalArgumentException e) {
+                    return Optional.empty(); // canonical parameters that do not make an installation: refused with the reason
+                }
+                if (canonical.isPresent()) {
+                    // The catalog's parameters (plugin API 0.8.0): a store app by its adam id, or an enterprise app's manifest.
+                    AppInstallation.Source source = canonical.get().source();
+                    if (source instanceof AppInstallation.FromStore store) {
+                        storeId = Optional.of(store.storeAppId());
+                        manifest = Optional.empty();
+                    } else if (source instanceof AppInstallation.FromManifest fromManifest) {
+                        storeId = Optional.empty();
+                        manifest = Optional.of(fromManifest.manifest().toString());
+                    } else {
+                        return Optional.empty(); // a bare package is not something InstallApplication installs
+                    }
+                    Object purchaseMethod = canonical.get().options().get("purchaseMethod");
+                    if (purchaseMethod != null) {
+                        // Apple's schema: 0 free apps and redemption codes, 1 a volume-purchased (Apps and Books) licence.
+                        if (!(purchaseMethod instanceof Number number) || number.doubleValue() != 0 && number.doubleValue() != 1) {
+                            return Optional.empty();
+                        }
+                        NSDictionary options = new NSDictionary();
+                        options.put("PurchaseMethod", number.intValue());
+                        body.put("Options", options);
+                    }
+                    Object configuration = parameters.get(AppInstallation.CONFIGURATION);
+                    if (configuration != null) {
+                        if (!(configuration instanceof Map<?, ?>)) {
+                            return Optional.empty();
+                        }
+                        body.put("Configuration", NSObject.fromJavaObject(configuration));
+                    }
+                }
                 if (storeId.isPresent()) {
                     if (!storeId.get().matches("[0-9]{1,18}")) {
                         return Optional.empty(); // App Store ids are numbers; anything else is a mistake, refused with the reason

@@ -57,6 +57,37 @@ class AppleCommandsTest {
     }
 
     @Test
+    void theCatalogsInstallParametersBecomeInstallApplicationWithTheLicenceAndConfiguration() {
+        AppleProfileSchema schema = new AppleProfileSchema();
+        Map<String, Object> fromStore = Map.of("identifier", "com.apple.Keynote", "version", "14.0", "source", "store",
+                "storeAppId", "361285480", "options", Map.of("purchaseMethod", 1), "storeId", "apple-vpp",
+                "configuration", Map.of("serverUrl", "https://example.com", "retries", 3));
+        for (SettingProfiles.Os os : SettingProfiles.Os.values()) {
+            NSDictionary plist = plist(CommandType.INSTALL_APP, fromStore, os);
+            NSDictionary body = (NSDictionary) plist.objectForKey("Command");
+            assertThat(Plists.string(body, "RequestType")).isEqualTo("InstallApplication");
+            assertThat(((NSNumber) body.objectForKey("iTunesStoreID")).longValue()).isEqualTo(361285480L);
+            assertThat(((NSNumber) ((NSDictionary) body.objectForKey("Options")).objectForKey("PurchaseMethod")).intValue()).isEqualTo(1);
+            assertThat(Plists.string((NSDictionary) body.objectForKey("Configuration"), "serverUrl")).isEqualTo("https://example.com");
+            assertThat(schema.commandViolations(plist, os == SettingProfiles.Os.IOS ? "iOS" : "macOS")).as("on " + os).isEmpty();
+        }
+
+        NSDictionary manifest = (NSDictionary) plist(CommandType.UPDATE_APP, Map.of("identifier", "com.example.inhouse",
+                "source", "manifest", "manifestUrl", "https://apps.example.com/inhouse.plist"), SettingProfiles.Os.IOS).objectForKey("Command");
+        assertThat(Plists.string(manifest, "ManifestURL")).isEqualTo("https://apps.example.com/inhouse.plist");
+        assertThat(manifest.objectForKey("iTunesStoreID")).isNull();
+
+        assertThat(command(CommandType.INSTALL_APP, Map.of("identifier", "com.example", "source", "store", "storeAppId", "com.example"),
+                SettingProfiles.Os.IOS)).as("an adam id is a number").isEmpty();
+        assertThat(command(CommandType.INSTALL_APP, Map.of("identifier", "com.example", "source", "store", "storeAppId", "361285480",
+                "options", Map.of("purchaseMethod", 7)), SettingProfiles.Os.IOS)).as("PurchaseMethod is 0 or 1").isEmpty();
+        assertThat(command(CommandType.INSTALL_APP, Map.of("identifier", "com.example", "source", "package",
+                "packageUrl", "https://apps.example.com/a.ipa", "sha256", "a".repeat(64), "size", 10, "packageKind", "ipa"),
+                SettingProfiles.Os.IOS)).as("InstallApplication installs no bare package").isEmpty();
+        assertThat(command(CommandType.INSTALL_APP, Map.of("source", "store"), SettingProfiles.Os.IOS)).isEmpty();
+    }
+
+    @Test
     void onlyAnAppListAskingForSomeAppsOrManagedOnesIsPartial() {
         assertThat(AppleCommands.partialAppList(plist(CommandType.REFRESH_INVENTORY, Map.of("query", "InstalledApplicationList"))))
                 .as("every app, managed or not").isFalse();
@@ -130,9 +161,14 @@ class AppleCommandsTest {
 
     /** The whole command envelope, as sent. */
     private static NSDictionary plist(CommandType type, Map<String, Object> parameters) {
+        return plist(type, parameters, SettingProfiles.Os.IOS);
+    }
+
+    /** The whole command envelope for one OS, as sent. */
+    private static NSDictionary plist(CommandType type, Map<String, Object> parameters, SettingProfiles.Os os) {
         Command command = new Command(UUID.randomUUID(), DeviceId.random(), type, parameters, 0,
                 CommandState.QUEUED, Instant.now(), Optional.empty());
-        return AppleCommands.toPlist(command, Optional.empty(), SettingProfiles.Os.IOS, name -> Optional.empty()).orElseThrow();
+        return AppleCommands.toPlist(command, Optional.empty(), os, name -> Optional.empty()).orElseThrow();
     }
 
     private static Optional<NSDictionary> command(CommandType type, Map<String, Object> parameters, SettingProfiles.Os os) {
