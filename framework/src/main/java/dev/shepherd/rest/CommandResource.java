@@ -67,7 +67,7 @@ final class CommandResource {
                                         .orElseThrow(() -> ApiException.notFound("No command has the id '" + request.path("id") + "'."))),
                 AdminRoute.post("/api/v1/command-batches", Permission.DEVICE_ACTION).tag("commands")
                         .summary("Send one command to a group, a device query or a list of devices; durable at once, delivered at the push rate"
-                                + " (wipes need device_wipe, profile commands device_profile, RAW commands command_raw with both)")
+                                + " (wipes need device_wipe, profile commands device_profile, app commands app_manage, RAW commands command_raw with all three)")
                         .body(NewBatch.class).returns(CommandBatch.class).status(201).handle(request -> {
                             NewBatch body = request.body(NewBatch.class);
                             checkCommand(request, body.type());

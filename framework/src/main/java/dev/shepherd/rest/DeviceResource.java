@@ -196,7 +196,7 @@ final class DeviceResource {
                             return kernel.commands().history(id(request), before, request.queryInt("limit", 50, 1, 500));
                         }),
                 AdminRoute.post("/api/v1/devices/{id}/commands", Permission.DEVICE_ACTION).tag("devices")
-                        .summary("Send the device a command (wipes need device_wipe, profile commands device_profile, RAW commands command_raw with both)").body(NewCommand.class)
+                        .summary("Send the device a command (wipes need device_wipe, profile commands device_profile, app commands app_manage, RAW commands command_raw with all three)").body(NewCommand.class)
                         .returns(CommandRecord.class).status(201).handle(request -> {
                             NewCommand command = request.body(NewCommand.class);
                             CommandResource.checkCommand(request, command.type());

@@ -12,14 +12,16 @@ import static java.util.Objects.requireNonNull;
  * The permissions issuing a command needs on top of {@link Permission#DEVICE_ACTION}, whichever route issues it
  * (one device, a fan-out, a compliance remediation), so that a role's limits hold for every way to the same effect.
  * Wipes and enterprise wipes destroy data ({@link Permission#DEVICE_WIPE}); profile installs and removals change
- * what the device enforces outside any policy ({@link Permission#DEVICE_PROFILE}); a RAW command is passed to the
- * device unchanged and can do whatever the platform can — erase it, remove its management profile, install
- * anything — so it needs {@link Permission#COMMAND_RAW} and every permission of the commands it could imitate.
+ * what the device enforces outside any policy ({@link Permission#DEVICE_PROFILE}); app installs, updates and removals
+ * are what the app catalog's assignments do ({@link Permission#APP_MANAGE}, the same permission as assigning an app);
+ * a RAW command is passed to the device unchanged and can do whatever the platform can — erase it, remove its
+ * management profile, install anything — so it needs {@link Permission#COMMAND_RAW} and every permission of the
+ * commands it could imitate.
  */
 public final class CommandPermissions {
 
     private static final Set<Permission> RAW = Set.copyOf(EnumSet.of(Permission.COMMAND_RAW, Permission.DEVICE_WIPE,
-            Permission.DEVICE_PROFILE));
+            Permission.DEVICE_PROFILE, Permission.APP_MANAGE));
 
     private CommandPermissions() {
     }
@@ -29,6 +31,7 @@ public final class CommandPermissions {
         return switch (requireNonNull(type, "type is null")) {
             case WIPE, ENTERPRISE_WIPE -> Set.of(Permission.DEVICE_WIPE);
             case INSTALL_PROFILE, REMOVE_PROFILE -> Set.of(Permission.DEVICE_PROFILE);
+            case INSTALL_APP, UPDATE_APP, REMOVE_APP -> Set.of(Permission.APP_MANAGE);
             case RAW -> RAW;
             default -> Set.of();
         };

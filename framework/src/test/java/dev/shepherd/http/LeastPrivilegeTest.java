@@ -110,8 +110,14 @@ class LeastPrivilegeTest {
         assertThat(CommandPermissions.required(CommandType.ENTERPRISE_WIPE)).containsExactly(Permission.DEVICE_WIPE);
         assertThat(CommandPermissions.required(CommandType.INSTALL_PROFILE)).containsExactly(Permission.DEVICE_PROFILE);
         assertThat(CommandPermissions.required(CommandType.REMOVE_PROFILE)).containsExactly(Permission.DEVICE_PROFILE);
+        // Installing, updating and removing apps is what an app assignment does: the same permission by either path.
+        for (CommandType app : List.of(CommandType.INSTALL_APP, CommandType.UPDATE_APP, CommandType.REMOVE_APP)) {
+            assertThat(CommandPermissions.required(app)).as(app.name()).containsExactly(Permission.APP_MANAGE);
+            assertThat(CommandPermissions.missing(AdminRole.HELPDESK, app)).as(app.name()).contains(Permission.APP_MANAGE);
+            assertThat(CommandPermissions.missing(AdminRole.OPERATOR, app)).as(app.name()).isEmpty();
+        }
         assertThat(CommandPermissions.required(CommandType.RAW))
-                .containsExactlyInAnyOrder(Permission.COMMAND_RAW, Permission.DEVICE_WIPE, Permission.DEVICE_PROFILE);
+                .containsExactlyInAnyOrder(Permission.COMMAND_RAW, Permission.DEVICE_WIPE, Permission.DEVICE_PROFILE, Permission.APP_MANAGE);
         assertThat(AdminRole.HELPDESK.permissions()).doesNotContain(Permission.DEVICE_WIPE, Permission.DEVICE_PROFILE, Permission.COMMAND_RAW);
         assertThat(AdminRole.OPERATOR.permissions()).contains(Permission.DEVICE_WIPE, Permission.DEVICE_PROFILE, Permission.COMMAND_RAW);
     }
@@ -121,7 +127,7 @@ class LeastPrivilegeTest {
         var document = json.readTree(server.get("/api/openapi.json").body());
 
         assertThat(document.path("x-command-permissions").path("RAW").toString())
-                .isEqualTo("[\"device_wipe\",\"device_profile\",\"command_raw\"]");
+                .isEqualTo("[\"device_wipe\",\"device_profile\",\"command_raw\",\"app_manage\"]");
         assertThat(document.path("x-command-permissions").path("ENTERPRISE_WIPE").toString()).isEqualTo("[\"device_wipe\"]");
         assertThat(document.path("x-command-permissions").has("LOCK")).isFalse();
     }
