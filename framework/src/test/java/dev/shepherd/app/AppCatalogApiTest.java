@@ -20,7 +20,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -142,10 +141,7 @@ class AppCatalogApiTest {
     }
 
     private HttpResponse<String> send(String method, String path, String body) {
-        return server.send(HttpRequest.newBuilder(server.uri(path))
-                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
-                .header("Content-Type", "application/json")
-                .method(method, body.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build());
+        return server.sendAsAdmin(method, path, body);
     }
 
     /** A store with one licensed app and one licence, installed from a package with a per-device link. */

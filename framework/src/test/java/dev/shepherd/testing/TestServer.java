@@ -95,6 +95,17 @@ public final class TestServer implements AutoCloseable {
         return send(HttpRequest.newBuilder(uri(path)).header("Authorization", basic(ADMIN, ADMIN_PASSWORD)).GET().build());
     }
 
+    /** Sends a request as the built-in admin, with a JSON body unless {@code jsonBody} is null or empty. */
+    public HttpResponse<String> sendAsAdmin(String method, String path, String jsonBody) {
+        boolean hasBody = jsonBody != null && !jsonBody.isEmpty();
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).header("Authorization", basic(ADMIN, ADMIN_PASSWORD))
+                .method(method, hasBody ? HttpRequest.BodyPublishers.ofString(jsonBody) : HttpRequest.BodyPublishers.noBody());
+        if (hasBody) {
+            request.header("Content-Type", "application/json");
+        }
+        return send(request.build());
+    }
+
     public HttpResponse<String> send(HttpRequest request) {
         try {
             return http.send(request, HttpResponse.BodyHandlers.ofString());
