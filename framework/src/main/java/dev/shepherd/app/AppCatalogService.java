@@ -94,6 +94,7 @@ public final class AppCatalogService {
     private final Json json;
     private final Clock clock;
     private final AppCatalogStore store = new AppCatalogStore();
+    private final AppRolloutStore rollouts = new AppRolloutStore();
     private final DeviceWorkQueue queue;
     private volatile AppStores stores = AppStores.NONE;
     /** When this node last synced each store; a node that takes over the lease syncs every store at once. */
@@ -330,9 +331,7 @@ public final class AppCatalogService {
                 if (newVersion || moreLicences) {
                     // devices waiting for a licence, or keeping the app updated, have work again
                     retryFailed(tx, id, Optional.empty());
-                    for (DeviceId device : store.devicesWithState(tx.connection(), id)) {
-                        queue.enqueue(tx, device);
-                    }
+                    enqueueDevicesOf(tx, id);
                 }
             }
             List<String> unlisted = store.markUnlisted(tx.connection(), storeId, listedIds, now);
@@ -404,6 +403,136 @@ public final class AppCatalogService {
             }
             return store.assignments(tx.connection(), appId).stream().map(stored -> shown(app.get(), stored)).toList();
         });
+    }
+
+    // ---- staged rollouts ----
+
+    /**
+     * Stages an app's updates: from now on a new catalog version reaches the devices of the pilot group first, and
+     * every other device is kept at the version the catalog names now until {@link #promoteRollout} releases a newer
+     * one. Starting it again changes the pilot group.
+     *
+     * @throws IllegalArgumentException when the app or group does not exist
+     */
+    public AppRollout startRollout(Actor actor, String appId, String pilotGroupId) {
+        requireNonNull(actor, "actor is null");
+        requireNonNull(pilotGroupId, "pilotGroupId is null");
+        return transactions.inTransaction("stage an app's updates", tx -> {
+            CatalogApp app = store.find(tx.connection(), appId).orElseThrow(() -> new IllegalArgumentException("no app " + appId));
+            if (groups.get(pilotGroupId).isEmpty()) {
+                throw new IllegalArgumentException("no group " + pilotGroupId);
+            }
+            Optional<AppRolloutStore.StoredRollout> before = rollouts.find(tx.connection(), appId);
+            if (before.isPresent()) {
+                rollouts.changePilot(tx.connection(), appId, pilotGroupId);
+            } else {
+                rollouts.insert(tx.connection(), new AppRolloutStore.StoredRollout(appId, pilotGroupId, app.version(), actor.toString(),
+                        clock.instant(), Optional.empty()));
+            }
+            AppRollout after = rollout(tx, app).orElseThrow();
+            audit.append(tx, new AuditRecord(actor, "app.rollout_start", "app", appId, before.map(json::write), Optional.of(json.write(after))));
+            events.record(tx, Event.of("app.rollout_started", "kernel", Map.of("appId", appId, "pilotGroupId", pilotGroupId)));
+            enqueueDevicesOf(tx, appId);
+            return after;
+        });
+    }
+
+    /**
+     * Releases the catalog's newest version of a staged app to every device that must keep it.
+     *
+     * @return empty when the app's updates are not staged
+     */
+    public Optional<AppRollout> promoteRollout(Actor actor, String appId) {
+        requireNonNull(actor, "actor is null");
+        return transactions.inTransaction("promote an app's update", tx -> {
+            Optional<CatalogApp> app = store.find(tx.connection(), appId);
+            Optional<AppRollout> before = app.isEmpty() ? Optional.empty() : rollout(tx, app.get());
+            if (before.isEmpty()) {
+                return Optional.<AppRollout>empty();
+            }
+            rollouts.release(tx.connection(), appId, app.get().version(), clock.instant());
+            AppRollout after = rollout(tx, app.get()).orElseThrow();
+            audit.append(tx, new AuditRecord(actor, "app.rollout_promote", "app", appId, Optional.of(json.write(before.get())),
+                    Optional.of(json.write(after))));
+            Map<String, Object> event = new LinkedHashMap<>();
+            event.put("appId", appId);
+            app.get().version().ifPresent(version -> event.put("version", version));
+            events.record(tx, Event.of("app.rollout_promoted", "kernel", event));
+            enqueueDevicesOf(tx, appId);
+            return Optional.of(after);
+        });
+    }
+
+    /**
+     * Ends the staging of an app's updates: every device follows the catalog's newest version again.
+     *
+     * @return false when the app's updates were not staged
+     */
+    public boolean endRollout(Actor actor, String appId) {
+        requireNonNull(actor, "actor is null");
+        return transactions.inTransaction("end an app's staged rollout", tx -> {
+            Optional<CatalogApp> app = store.find(tx.connection(), appId);
+            Optional<AppRollout> before = app.isEmpty() ? Optional.empty() : rollout(tx, app.get());
+            if (before.isEmpty() || !rollouts.delete(tx.connection(), appId)) {
+                return false;
+            }
+            audit.append(tx, new AuditRecord(actor, "app.rollout_end", "app", appId, Optional.of(json.write(before.get())), Optional.empty()));
+            events.record(tx, Event.of("app.rollout_ended", "kernel", Map.of("appId", appId)));
+            enqueueDevicesOf(tx, appId);
+            return true;
+        });
+    }
+
+    /** @return an app's staged rollout with its progress, empty when its updates are not staged */
+    public Optional<AppRollout> rollout(String appId) {
+        return transactions.inTransaction("read an app's rollout", tx -> {
+            Optional<CatalogApp> app = store.find(tx.connection(), appId);
+            return app.isEmpty() ? Optional.<AppRollout>empty() : rollout(tx, app.get());
+        });
+    }
+
+    private Optional<AppRollout> rollout(Tx tx, CatalogApp app) throws SQLException {
+        Optional<AppRolloutStore.StoredRollout> stored = rollouts.find(tx.connection(), app.id());
+        if (stored.isEmpty()) {
+            return Optional.empty();
+        }
+        long[] pilot = new long[3];
+        long[] others = new long[3];
+        rollouts.required(tx.connection(), app.id(), stored.get().pilotGroupId(), (inPilot, state, installed) -> {
+            long[] counts = inPilot ? pilot : others;
+            counts[0]++;
+            if (installed.isPresent() && app.version().map(newest -> !older(installed.get(), newest)).orElse(true)) {
+                counts[1]++;
+            }
+            if (AppInstallState.FAILED.name().equals(state)) {
+                counts[2]++;
+            }
+        });
+        AppRolloutStore.StoredRollout rollout = stored.get();
+        return Optional.of(new AppRollout(app.id(), rollout.pilotGroupId(), app.version(), rollout.releasedVersion(),
+                new AppRollout.Stage(pilot[0], pilot[1], pilot[2]), new AppRollout.Stage(others[0], others[1], others[2]),
+                rollout.startedBy(), rollout.startedAt(), rollout.promotedAt()));
+    }
+
+    /**
+     * The version a device must keep an app at: the catalog's newest, unless the app's updates are staged and the
+     * device is outside the pilot group; then the released version (none: no update for it yet).
+     */
+    private Optional<String> wantedVersion(Tx tx, CatalogApp app, DeviceId device) throws SQLException {
+        if (app.version().isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<AppRolloutStore.StoredRollout> rollout = rollouts.find(tx.connection(), app.id());
+        if (rollout.isEmpty() || rollouts.inGroup(tx.connection(), rollout.get().pilotGroupId(), device)) {
+            return app.version();
+        }
+        return rollout.get().releasedVersion();
+    }
+
+    private void enqueueDevicesOf(Tx tx, String appId) throws SQLException {
+        for (DeviceId device : store.devicesWithState(tx.connection(), appId)) {
+            queue.enqueue(tx, device);
+        }
     }
 
     // ---- per-device state, licences, inventory ----
@@ -561,7 +690,8 @@ public final class AppCatalogService {
                     boolean inFlight = current != null && current.state() == AppInstallState.INSTALLING;
                     boolean failed = current != null && current.state() == AppInstallState.FAILED;
                     if (version != null) {
-                        boolean outdated = app.version().isPresent() && older(version, app.version().get());
+                        Optional<String> wanted = wantedVersion(tx, app, deviceId);
+                        boolean outdated = wanted.isPresent() && older(version, wanted.get());
                         if (outdated && !inFlight && !failed) {
                             plans.add(new Plan(app, Step.UPDATE, reach.configuration()));
                         } else if (!inFlight && (current == null || current.state() != AppInstallState.INSTALLED
@@ -755,7 +885,8 @@ public final class AppCatalogService {
             } else {
                 String version = store.installed(tx.connection(), device).get(current.identifier());
                 Optional<CatalogApp> app = store.find(tx.connection(), current.appId());
-                boolean upToDate = version != null && app.flatMap(CatalogApp::version).map(wanted -> !older(version, wanted)).orElse(true);
+                Optional<String> wanted = app.isEmpty() ? Optional.empty() : wantedVersion(tx, app.get(), device);
+                boolean upToDate = version != null && wanted.map(target -> !older(version, target)).orElse(true);
                 next = upToDate ? AppInstallState.INSTALLED : AppInstallState.INSTALLING;
                 reason = upToDate ? Optional.empty() : Optional.of(WAITING_FOR_INVENTORY);
             }
@@ -790,7 +921,8 @@ public final class AppCatalogService {
             switch (state.intent()) {
                 case REQUIRED, AVAILABLE -> {
                     if (version != null) {
-                        Optional<String> wanted = store.find(tx.connection(), state.appId()).flatMap(CatalogApp::version);
+                        Optional<CatalogApp> app = store.find(tx.connection(), state.appId());
+                        Optional<String> wanted = app.isEmpty() ? Optional.empty() : wantedVersion(tx, app.get(), device);
                         boolean updating = state.state() == AppInstallState.INSTALLING && wanted.map(target -> older(version, target)).orElse(false);
                         AppInstallState next = updating ? AppInstallState.INSTALLING : AppInstallState.INSTALLED;
                         if (state.state() != next || !state.installedVersion().equals(Optional.of(version))) {

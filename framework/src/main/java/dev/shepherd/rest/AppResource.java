@@ -9,6 +9,7 @@ import dev.shepherd.app.AppAssignment;
 import dev.shepherd.app.AppCatalogService;
 import dev.shepherd.app.AppIntent;
 import dev.shepherd.app.AppLicence;
+import dev.shepherd.app.AppRollout;
 import dev.shepherd.app.CatalogApp;
 import dev.shepherd.app.CatalogSync;
 import dev.shepherd.app.DeviceAppState;
@@ -46,6 +47,12 @@ final class AppResource {
         Assignment {
             requireNonNull(intent, "intent is null");
             configuration = configuration == null ? Optional.empty() : configuration;
+        }
+    }
+
+    record Rollout(String pilotGroupId) {
+        Rollout {
+            requireNonNull(pilotGroupId, "pilotGroupId is null");
         }
     }
 
@@ -128,6 +135,35 @@ final class AppResource {
                         .summary("Stop assigning an app to a group; the app stays on its devices").status(204).handle(request -> {
                             if (!apps.unassign(request.actor(), request.path("id"), request.path("groupId"))) {
                                 throw ApiException.notFound("The app is not assigned to that group.");
+                            }
+                            return ApiResponse.noContent();
+                        }),
+                AdminRoute.get("/api/v1/apps/{id}/rollout", Permission.APP_READ).tag("apps")
+                        .summary("An app's staged rollout and its progress: pilot group versus everyone else")
+                        .returns(AppRollout.class).handle(request -> {
+                            app(request);
+                            return apps.rollout(request.path("id"))
+                                    .orElseThrow(() -> ApiException.notFound("The updates of this app are not staged."));
+                        }),
+                AdminRoute.put("/api/v1/apps/{id}/rollout", Permission.APP_MANAGE).tag("apps")
+                        .summary("Stage an app's updates: a new version reaches the pilot group first, the rest keep the released version")
+                        .body(Rollout.class).returns(AppRollout.class).handle(request -> {
+                            app(request);
+                            return apps.startRollout(request.actor(), request.path("id"), request.body(Rollout.class).pilotGroupId());
+                        }),
+                AdminRoute.post("/api/v1/apps/{id}/rollout/promote", Permission.APP_MANAGE).tag("apps")
+                        .summary("Release the catalog's newest version of a staged app to every device").returns(AppRollout.class)
+                        .handle(request -> {
+                            app(request);
+                            return apps.promoteRollout(request.actor(), request.path("id"))
+                                    .orElseThrow(() -> ApiException.notFound("The updates of this app are not staged."));
+                        }),
+                AdminRoute.delete("/api/v1/apps/{id}/rollout", Permission.APP_MANAGE).tag("apps")
+                        .summary("Stop staging an app's updates; every device follows the newest version again").status(204)
+                        .handle(request -> {
+                            app(request);
+                            if (!apps.endRollout(request.actor(), request.path("id"))) {
+                                throw ApiException.notFound("The updates of this app are not staged.");
                             }
                             return ApiResponse.noContent();
                         }),

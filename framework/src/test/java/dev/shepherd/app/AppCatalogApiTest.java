@@ -113,6 +113,21 @@ class AppCatalogApiTest {
                 .extracting(found -> found.path("deviceId").asText()).containsExactly(installing.toString());
         assertThat(json.readTree(get("/api/v1/apps/" + appId + "/licences").body()).path("licences")).hasSize(1);
 
+        // staging its updates: the pilot group first, progress per stage, then everyone
+        String rollout = "/api/v1/apps/" + appId + "/rollout";
+        assertThat(get(rollout).statusCode()).isEqualTo(404);
+        assertThat(send("PUT", rollout, "{\"pilotGroupId\": \"no-such-group\"}").statusCode()).isEqualTo(400);
+        HttpResponse<String> staged = send("PUT", rollout, "{\"pilotGroupId\": \"" + group.id() + "\"}");
+        assertThat(staged.statusCode()).isEqualTo(200);
+        assertThat(json.readTree(staged.body()).path("releasedVersion").asText()).isEqualTo("3.2");
+        JsonNode progress = json.readTree(get(rollout).body());
+        assertThat(progress.path("pilot").path("devices").asLong()).isEqualTo(2);
+        assertThat(progress.path("pilot").path("onNewest").asLong()).isEqualTo(1);
+        assertThat(progress.path("pilot").path("failed").asLong()).isEqualTo(1);
+        assertThat(send("POST", rollout + "/promote", "").statusCode()).isEqualTo(200);
+        assertThat(send("DELETE", rollout, "").statusCode()).isEqualTo(204);
+        assertThat(send("DELETE", rollout, "").statusCode()).isEqualTo(404);
+
         assertThat(get("/api/v1/app-inventory").statusCode()).isEqualTo(400);
         assertThat(get("/api/v1/apps/no-such-app").statusCode()).isEqualTo(404);
         assertThat(send("DELETE", "/api/v1/apps/" + appId, "").statusCode()).isEqualTo(409);

@@ -159,6 +159,50 @@ class AppCatalogServiceTest {
     }
 
     @Test
+    void aStagedUpdateReachesThePilotGroupFirstAndEveryDeviceOnceItIsPromoted() {
+        vpp.offer("100", NOTES, "Notes", "1.0", 5);
+        apps.sync("test-vpp");
+        String notes = app(NOTES).id();
+        DeviceId pilotDevice = test.enrollId(Platform.IOS, "P1");
+        DeviceId fleetDevice = test.enrollId(Platform.IOS, "F1");
+        apps.assign(ADMIN, notes, group("Everyone", pilotDevice, fleetDevice), AppIntent.REQUIRED, Optional.empty());
+        apps.reconcilePending();
+        for (DeviceId device : List.of(pilotDevice, fleetDevice)) {
+            acknowledge(device, single(device));
+            kernel.devices().replaceInventory(DEVICE, device, "app.", Map.of("app." + NOTES, "1.0"));
+        }
+        AppRollout started = apps.startRollout(ADMIN, notes, group("Pilot", pilotDevice));
+        assertThat(started.releasedVersion()).as("what devices have now is released").contains("1.0");
+
+        vpp.offer("100", NOTES, "Notes", "1.1", 5);
+        apps.sync("test-vpp");
+        apps.reconcilePending();
+        Command pilotUpdate = single(pilotDevice);
+        assertThat(pilotUpdate.type()).isEqualTo(CommandType.UPDATE_APP);
+        assertThat(pilotUpdate.parameters()).containsEntry("version", "1.1");
+        assertThat(kernel.commands().take(fleetDevice, 10)).as("outside the pilot group 1.0 is kept").isEmpty();
+        acknowledge(pilotDevice, pilotUpdate);
+        kernel.devices().replaceInventory(DEVICE, pilotDevice, "app.", Map.of("app." + NOTES, "1.1"));
+        AppRollout piloted = apps.rollout(notes).orElseThrow();
+        assertThat(piloted.version()).contains("1.1");
+        assertThat(piloted.pilot()).isEqualTo(new AppRollout.Stage(1, 1, 0));
+        assertThat(piloted.others()).isEqualTo(new AppRollout.Stage(1, 0, 0));
+        assertThat(state(fleetDevice).state()).isEqualTo(AppInstallState.INSTALLED);
+
+        assertThat(apps.promoteRollout(ADMIN, notes).orElseThrow().releasedVersion()).contains("1.1");
+        apps.reconcilePending();
+        Command fleetUpdate = single(fleetDevice);
+        assertThat(fleetUpdate.type()).isEqualTo(CommandType.UPDATE_APP);
+        acknowledge(fleetDevice, fleetUpdate);
+        kernel.devices().replaceInventory(DEVICE, fleetDevice, "app.", Map.of("app." + NOTES, "1.1"));
+        assertThat(apps.rollout(notes).orElseThrow().others()).isEqualTo(new AppRollout.Stage(1, 1, 0));
+
+        assertThat(apps.endRollout(ADMIN, notes)).isTrue();
+        assertThat(apps.rollout(notes)).isEmpty();
+        assertThat(apps.endRollout(ADMIN, notes)).as("nothing left to end").isFalse();
+    }
+
+    @Test
     void uninstallWinsOverRequiredRemovesTheAppAndGivesTheLicenceBack() {
         DeviceId device = requiredNotesInstalled();
         String notesId = app(NOTES).id();
