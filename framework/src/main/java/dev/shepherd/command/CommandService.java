@@ -48,6 +48,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -566,7 +567,53 @@ public final class CommandService {
                 recordStateEvent(tx, id, deviceOf.get(id), CommandState.FAILED);
             }
         }
+        cancelForEndedDevices(tx, head, devicesWithoutRow);
         countMaterialized(tx, head, devicesWithoutRow.size());
+    }
+
+    /**
+     * A target retired or wiped after the fan-out was created is never handed its row ({@link #take} gives an ended
+     * device only its final command), and its management ending cancelled only the rows that existed then: its new
+     * row is cancelled at once, so the fan-out's progress completes instead of waiting for it for ever.
+     */
+    private void cancelForEndedDevices(Tx tx, BatchHead head, List<DeviceId> written) throws SQLException {
+        String lowest = written.stream().map(DeviceId::toString).min(String::compareTo).orElseThrow();
+        String highest = written.stream().map(DeviceId::toString).max(String::compareTo).orElseThrow();
+        Map<UUID, DeviceId> cancelled = new LinkedHashMap<>();
+        Map<UUID, String> reasons = new LinkedHashMap<>();
+        try (PreparedStatement select = tx.connection().prepareStatement("""
+                SELECT c.id, c.device_id, d.status FROM command c JOIN device d ON d.id = c.device_id
+                WHERE c.batch_id = ? AND c.device_id >= ? AND c.device_id <= ? AND c.state = 'QUEUED'
+                AND d.status IN ('RETIRED', 'WIPED')""")) {
+            select.setString(1, head.id());
+            select.setString(2, lowest);
+            select.setString(3, highest);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    UUID id = UUID.fromString(rows.getString(1).trim());
+                    cancelled.put(id, DeviceId.parse(rows.getString(2).trim()));
+                    reasons.put(id, "the device is " + rows.getString(3).trim().toLowerCase(Locale.ROOT) + " and no longer managed");
+                }
+            }
+        }
+        if (cancelled.isEmpty()) {
+            return;
+        }
+        Timestamp now = Timestamp.from(clock.instant());
+        try (PreparedStatement cancel = tx.connection().prepareStatement(
+                "UPDATE command SET state = 'CANCELLED', error_reason = ?, completed_at = ?, updated_at = ? WHERE id = ?")) {
+            for (UUID id : cancelled.keySet()) {
+                cancel.setString(1, reasons.get(id));
+                cancel.setTimestamp(2, now);
+                cancel.setTimestamp(3, now);
+                cancel.setString(4, id.toString());
+                cancel.addBatch();
+            }
+            cancel.executeBatch();
+        }
+        for (Map.Entry<UUID, DeviceId> row : cancelled.entrySet()) {
+            recordStateEvent(tx, row.getKey(), row.getValue(), CommandState.CANCELLED);
+        }
     }
 
     private static void countMaterialized(Tx tx, BatchHead head, int rows) throws SQLException {

@@ -402,6 +402,23 @@ class CommandServiceTest {
     }
 
     @Test
+    void aFanOutTargetRetiredBeforeItsRowIsWrittenHasItCancelledSoTheFanOutCompletes() {
+        DeviceId staying = test.enrollId(Platform.IOS, "STAY");
+        DeviceId leaving = test.enrollId(Platform.IOS, "LEAVE");
+        CommandBatch batch = commands.issueToMany(ADMIN, new CommandTargets.Listed(List.of(staying, leaving)),
+                CommandRequest.of(CommandType.REFRESH_INVENTORY), "two");
+        test.kernel().devices().changeStatus(ADMIN, leaving, DeviceStatus.RETIRED, "returned");
+
+        assertThat(commands.materializePending()).isEqualTo(2);
+
+        CommandBatch progress = commands.batch(batch.id()).orElseThrow();
+        assertThat(progress.state()).isEqualTo("COMPLETE");
+        assertThat(progress.states()).containsEntry(CommandState.QUEUED, 1).containsEntry(CommandState.CANCELLED, 1);
+        assertThat(commands.take(leaving, 5)).isEmpty();
+        assertThat(commands.take(staying, 5)).extracting(Command::type).containsExactly(CommandType.REFRESH_INVENTORY);
+    }
+
+    @Test
     void aFanOutToAQueryReachesTheDevicesMatchingItNow() {
         DeviceId ios = test.enrollId(Platform.IOS, "Q1");
         test.enrollId(Platform.ANDROID, "Q2");
