@@ -132,6 +132,11 @@ public final class PluginEnvironment {
         }
 
         @Override
+        public boolean putIfAbsent(String key, byte[] value) {
+            return store.putIfAbsent(pluginId, checkKey(key), value);
+        }
+
+        @Override
         public boolean delete(String key) {
             return store.delete(pluginId, checkKey(key));
         }

@@ -69,6 +69,27 @@ public final class JdbcPluginKeyValueStore implements PluginKeyValueStore {
     }
 
     @Override
+    public boolean putIfAbsent(String pluginId, String key, byte[] value) {
+        requireNonNull(value, "value is null");
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement insert = connection.prepareStatement(
+                     "INSERT INTO plugin_kv (plugin_id, entry_key, entry_value, updated_at) VALUES (?, ?, ?, ?)")) {
+            insert.setString(1, pluginId);
+            insert.setString(2, key);
+            insert.setBytes(3, value);
+            insert.setTimestamp(4, Timestamp.from(Instant.now()));
+            insert.executeUpdate();
+            return true;
+        } catch (SQLException e) {
+            // The primary key decides between racing writers: the first insert wins, the others violate it.
+            if (Dialect.isConstraintViolation(e)) {
+                return false;
+            }
+            throw new StorageException("Cannot write plugin entry " + pluginId + "/" + key, e);
+        }
+    }
+
+    @Override
     public void put(String pluginId, String key, byte[] value) {
         requireNonNull(value, "value is null");
         Timestamp now = Timestamp.from(Instant.now());

@@ -13,6 +13,9 @@ public interface PluginKeyValueStore {
 
     void put(String pluginId, String key, byte[] value);
 
+    /** Writes a value only if the key has none, atomically; @return whether this call wrote it */
+    boolean putIfAbsent(String pluginId, String key, byte[] value);
+
     boolean delete(String pluginId, String key);
 
     List<String> keys(String pluginId, String prefix);

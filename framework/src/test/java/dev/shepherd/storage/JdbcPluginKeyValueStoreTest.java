@@ -8,7 +8,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -50,6 +56,36 @@ class JdbcPluginKeyValueStoreTest {
         assertThat(store.delete("alpha", "key")).isTrue();
         assertThat(store.delete("alpha", "key")).isFalse();
         assertThat(store.get("alpha", "key")).isEmpty();
+    }
+
+    @Test
+    void putIfAbsentWritesOnceAndOfRacingWritersExactlyOneWins() throws Exception {
+        assertThat(store.putIfAbsent("alpha", "once", bytes("first"))).isTrue();
+        assertThat(store.putIfAbsent("alpha", "once", bytes("second"))).isFalse();
+        assertThat(store.get("alpha", "once")).hasValueSatisfying(value -> assertThat(value).isEqualTo(bytes("first")));
+
+        int writers = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(writers);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<Boolean>> outcomes = new ArrayList<>();
+            for (int i = 0; i < writers; i++) {
+                String value = "writer-" + i;
+                outcomes.add(pool.submit(() -> {
+                    start.await();
+                    return store.putIfAbsent("alpha", "raced", bytes(value));
+                }));
+            }
+            start.countDown();
+            int won = 0;
+            for (Future<Boolean> outcome : outcomes) {
+                won += outcome.get(30, TimeUnit.SECONDS) ? 1 : 0;
+            }
+            assertThat(won).isEqualTo(1);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(new String(store.get("alpha", "raced").orElseThrow(), StandardCharsets.UTF_8)).startsWith("writer-");
     }
 
     @Test

@@ -25,6 +25,11 @@ public final class MemoryPluginStorage implements PluginStorage {
     }
 
     @Override
+    public boolean putIfAbsent(String key, byte[] value) {
+        return values.putIfAbsent(key, value.clone()) == null;
+    }
+
+    @Override
     public boolean delete(String key) {
         return values.remove(key) != null;
     }

@@ -30,6 +30,28 @@ public interface PluginStorage {
     void put(String key, byte[] value);
 
     /**
+     * Writes a value only if the key has none: of several writers racing for one key (nodes of a cluster, or the old
+     * and new version of a plugin during an upgrade), exactly one wins and the others see its value. Use it for what
+     * must be created once and never replaced, such as a key pair devices encrypt to; then read the key back and use
+     * what is stored, whoever wrote it.
+     *
+     * <p>The kernel's storage does this atomically in its database. The default, for simple stand-ins in tests, is a
+     * look-up then a write and is not atomic.
+     *
+     * @param key the key, at most 200 characters
+     * @param value the value
+     * @return true when this call wrote the value, false when the key had one already (left as it was)
+     * @since 0.9.0
+     */
+    default boolean putIfAbsent(String key, byte[] value) {
+        if (get(key).isPresent()) {
+            return false;
+        }
+        put(key, value);
+        return true;
+    }
+
+    /**
      * Removes a value.
      *
      * @param key the key

@@ -16,7 +16,9 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
@@ -39,18 +41,29 @@ import static java.util.Objects.requireNonNull;
  * ({@code com.apple.security.FDERecoveryKeyEscrow}) and the private key that opens what it reports
  * ({@code SecurityInfo}'s {@code FDE_PersonalRecoveryKeyCMS}, a CMS EnvelopedData). Created once per plugin and kept
  * in the plugin's storage, the private key sealed; it is never replaced, since it alone opens every key escrowed to it.
+ *
+ * <p>Certificate and sealed key are one storage entry written with {@link PluginStorage#putIfAbsent}: nodes of a
+ * cluster (or two versions of the plugin during an upgrade) creating it at the same moment agree on the one stored
+ * first, and every node hands Macs the certificate whose key is kept.
  */
 public final class FileVaultEscrow {
 
     /** The kind under which the kernel keeps the keys. */
     public static final String KIND = "filevault-personal";
-    private static final String CERTIFICATE = "filevault-escrow/certificate";
-    private static final String PRIVATE_KEY = "filevault-escrow/private-key";
+    private static final String IDENTITY = "filevault-escrow/identity";
+    /** Where versions before the identity entry kept certificate and key, apart: still read, never written. */
+    private static final String LEGACY_CERTIFICATE = "filevault-escrow/certificate";
+    private static final String LEGACY_PRIVATE_KEY = "filevault-escrow/private-key";
     private static final int MAX_KEY_LENGTH = 4096;
+    private static final int MAX_CERTIFICATE_LENGTH = 64 * 1024;
 
     private final PluginStorage storage;
     private final SecretSealer sealer;
-    private volatile X509Certificate certificate;
+    private volatile Identity identity;
+
+    /** The certificate and its private key, sealed, as stored. */
+    private record Identity(X509Certificate certificate, byte[] sealedKey) {
+    }
 
     public FileVaultEscrow(PluginStorage storage, SecretSealer sealer) {
         this.storage = requireNonNull(storage, "storage is null");
@@ -58,16 +71,29 @@ public final class FileVaultEscrow {
     }
 
     /** The escrow certificate, created with its key on first use. */
-    public synchronized X509Certificate certificate() {
-        if (certificate == null) {
-            Optional<byte[]> stored = storage.get(CERTIFICATE);
-            if (stored.isEmpty() || storage.get(PRIVATE_KEY).isEmpty()) {
-                create();
-                stored = storage.get(CERTIFICATE);
+    public X509Certificate certificate() {
+        return identity().certificate();
+    }
+
+    private synchronized Identity identity() {
+        if (identity == null) {
+            Optional<Identity> stored = stored();
+            if (stored.isEmpty()) {
+                storage.putIfAbsent(IDENTITY, create());
+                stored = stored(); // ours, or the one another node stored first
             }
-            certificate = parse(stored.orElseThrow());
+            identity = stored.orElseThrow(() -> new IllegalStateException("the FileVault escrow identity was not stored"));
         }
-        return certificate;
+        return identity;
+    }
+
+    private Optional<Identity> stored() {
+        Optional<byte[]> legacyCertificate = storage.get(LEGACY_CERTIFICATE);
+        Optional<byte[]> legacyKey = storage.get(LEGACY_PRIVATE_KEY);
+        if (legacyCertificate.isPresent() && legacyKey.isPresent()) {
+            return Optional.of(new Identity(parse(legacyCertificate.get()), legacyKey.get()));
+        }
+        return storage.get(IDENTITY).map(FileVaultEscrow::decode);
     }
 
     /**
@@ -78,13 +104,13 @@ public final class FileVaultEscrow {
      * @throws IllegalArgumentException when the envelope is malformed, not for the escrow certificate, or holds no key
      */
     public String open(byte[] envelope) {
-        certificate();
+        PrivateKey privateKey = privateKey(identity());
         try {
             CMSEnvelopedData enveloped = new CMSEnvelopedData(envelope);
             for (RecipientInformation recipient : enveloped.getRecipientInfos().getRecipients()) {
                 byte[] content;
                 try {
-                    content = recipient.getContent(new JceKeyTransEnvelopedRecipient(privateKey()));
+                    content = recipient.getContent(new JceKeyTransEnvelopedRecipient(privateKey));
                 } catch (CMSException notForUs) {
                     continue;
                 }
@@ -103,15 +129,16 @@ public final class FileVaultEscrow {
         }
     }
 
-    private PrivateKey privateKey() {
+    private PrivateKey privateKey(Identity identity) {
         try {
-            return KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(sealer.open(storage.get(PRIVATE_KEY).orElseThrow())));
+            return KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(sealer.open(identity.sealedKey())));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("the FileVault escrow key cannot be read", e);
         }
     }
 
-    private void create() {
+    /** A new identity, encoded for storage: the certificate's length, the certificate (DER), the sealed key. */
+    private byte[] create() {
         try {
             KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
             generator.initialize(2048, new SecureRandom());
@@ -122,14 +149,27 @@ public final class FileVaultEscrow {
                     Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(Duration.ofDays(3650))), subject, keys.getPublic());
             builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
             builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyEncipherment | KeyUsage.dataEncipherment));
-            X509Certificate created = new JcaX509CertificateConverter().getCertificate(
-                    builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())));
-            // The key first: a certificate without its key would be useless.
-            storage.put(PRIVATE_KEY, sealer.seal(keys.getPrivate().getEncoded()));
-            storage.put(CERTIFICATE, created.getEncoded());
-        } catch (GeneralSecurityException | OperatorCreationException | java.io.IOException e) {
+            byte[] certificate = new JcaX509CertificateConverter().getCertificate(
+                    builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate()))).getEncoded();
+            byte[] sealedKey = sealer.seal(keys.getPrivate().getEncoded());
+            return ByteBuffer.allocate(4 + certificate.length + sealedKey.length).putInt(certificate.length).put(certificate)
+                    .put(sealedKey).array();
+        } catch (GeneralSecurityException | OperatorCreationException | IOException e) {
             throw new IllegalStateException("cannot create the FileVault escrow certificate", e);
         }
+    }
+
+    private static Identity decode(byte[] stored) {
+        ByteBuffer buffer = ByteBuffer.wrap(stored);
+        int length = stored.length >= 4 ? buffer.getInt() : -1;
+        if (length <= 0 || length > MAX_CERTIFICATE_LENGTH || length >= buffer.remaining()) {
+            throw new IllegalStateException("the stored FileVault escrow identity is unreadable");
+        }
+        byte[] certificate = new byte[length];
+        buffer.get(certificate);
+        byte[] sealedKey = new byte[buffer.remaining()];
+        buffer.get(sealedKey);
+        return new Identity(parse(certificate), sealedKey);
     }
 
     private static X509Certificate parse(byte[] der) {

@@ -10,6 +10,17 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -34,8 +45,39 @@ class FileVaultEscrowTest {
 
         assertThat(again.certificate()).isEqualTo(certificate);
         assertThat(again.open(envelope("KEY-1", certificate))).isEqualTo("KEY-1");
-        byte[] storedKey = storage.get("filevault-escrow/private-key").orElseThrow();
-        assertThat(new TestSealer().open(storedKey)).isNotEqualTo(storedKey);
+        byte[] stored = storage.get("filevault-escrow/identity").orElseThrow();
+        assertThat(contains(stored, PKCS8_RSA_KEY_START)).as("no private key in the clear").isFalse();
+    }
+
+    @Test
+    void nodesCreatingItAtTheSameMomentAgreeOnOneAndEachOpensWhatTheOthersCertificateReceived() throws Exception {
+        int nodes = 6;
+        ExecutorService pool = Executors.newFixedThreadPool(nodes);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<FileVaultEscrow> escrows = new ArrayList<>();
+            List<Future<X509Certificate>> handedOut = new ArrayList<>();
+            for (int i = 0; i < nodes; i++) {
+                FileVaultEscrow node = new FileVaultEscrow(storage, new TestSealer());
+                escrows.add(node);
+                handedOut.add(pool.submit(() -> {
+                    start.await();
+                    return node.certificate();
+                }));
+            }
+            start.countDown();
+            Set<X509Certificate> certificates = new HashSet<>();
+            for (Future<X509Certificate> certificate : handedOut) {
+                certificates.add(certificate.get(60, TimeUnit.SECONDS));
+            }
+            assertThat(certificates).hasSize(1);
+            byte[] envelope = envelope("RACED-KEY", certificates.iterator().next());
+            for (FileVaultEscrow node : escrows) {
+                assertThat(node.open(envelope)).isEqualTo("RACED-KEY");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test
@@ -45,6 +87,18 @@ class FileVaultEscrowTest {
         assertThatThrownBy(() -> escrow.open(envelope("KEY", someoneElse))).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("escrow certificate");
         assertThatThrownBy(() -> escrow.open("not CMS".getBytes(StandardCharsets.US_ASCII))).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** How a PKCS#8 RSA private key begins: version 0, the rsaEncryption algorithm, then the key as an OCTET STRING. */
+    private static final byte[] PKCS8_RSA_KEY_START = HexFormat.of().parseHex("020100300d06092a864886f70d0101010500");
+
+    private static boolean contains(byte[] bytes, byte[] run) {
+        for (int from = 0; from + run.length <= bytes.length; from++) {
+            if (Arrays.equals(bytes, from, from + run.length, run, 0, run.length)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static byte[] envelope(String key, X509Certificate recipient) throws Exception {
