@@ -122,7 +122,10 @@ async function showApps(device, list) {
 }
 
 function appRow(device, list, app) {
-  const icon = app.icon ? element('img', { src: app.icon, alt: '' }) : element('span', { className: 'no-icon', 'aria-hidden': 'true' });
+  const placeholder = () => element('span', { className: 'no-icon', 'aria-hidden': 'true' });
+  const icon = app.icon ? element('img', { src: app.icon, alt: '' }) : placeholder();
+  // a store's icon host may be out of reach (a closed network): show the plain tile rather than a broken image
+  if (app.icon) icon.addEventListener('error', () => icon.replaceWith(placeholder()));
   const details = [app.publisher, app.version ? 'Version ' + app.version : ''].filter(Boolean).join(' · ');
   const state = element('span', { className: 'state ' + app.state, 'data-state': app.state }, STATE_TEXT[app.state] || app.state);
   if (app.state === 'INSTALLED' && app.installedVersion) state.append(' ' + app.installedVersion);

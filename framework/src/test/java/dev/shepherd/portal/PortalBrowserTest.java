@@ -87,6 +87,7 @@ class PortalBrowserTest {
         assertThat(button.getSize().getHeight()).as("a tap target").isGreaterThanOrEqualTo(48);
         assertThat(driver.findElement(By.cssSelector("meta[name=viewport]")).getDomAttribute("content")).contains("width=device-width");
         assertThat(driver.findElement(By.id("who-name")).getText()).isEqualTo("Dana");
+        assertThat(driver.findElement(By.id("sign-in")).isDisplayed()).as("the sign-in form goes once signed in").isFalse();
         assertThat(browser.mainText()).contains("Field Notes", "Version 2.4", "Not installed", "Handbook", "Installed for you by your organisation");
         assertThat(browser.accessibilityViolations("serious")).isEmpty();
         browser.screenshot("portal-02-apps");
