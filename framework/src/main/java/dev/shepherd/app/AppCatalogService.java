@@ -630,8 +630,9 @@ public final class AppCatalogService {
                     boolean inFlight = current != null && current.state() == AppInstallState.INSTALLING;
                     // a failure stays visible to the user until the app shows up or they ask again
                     boolean failed = current != null && current.state() == AppInstallState.FAILED && version == null;
-                    if (requested.contains(appId) && current != null && current.state() == AppInstallState.PENDING) {
+                    if (requested.contains(appId) && !inFlight) {
                         // the device's user asked for it in the portal: licensed and installed as a REQUIRED app is, once
+                        // (whatever an inventory report made of the state since the request)
                         plans.add(new Plan(app, Step.INSTALL, reach.configuration(), true));
                     } else if (!inFlight && !failed) {
                         AppInstallState target = version != null ? AppInstallState.INSTALLED : AppInstallState.REMOVED;

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -72,7 +73,8 @@ class PortalBrowserTest {
         fixture.offerApps(phone);
         String notes = fixture.app(NOTES).id();
         WebDriver driver = browser.driver();
-        WebDriverWait wait = browser.await();
+        // the page redraws an app list on each poll, so an element found a moment ago may be gone: look again
+        WebDriverWait wait = (WebDriverWait) browser.await().ignoring(StaleElementReferenceException.class);
         driver.manage().window().setSize(new Dimension(390, 844));
 
         driver.get(fixture.server().uri("/portal").toString());
@@ -100,17 +102,18 @@ class PortalBrowserTest {
         });
         Command installNotes = queued.stream().filter(command -> NOTES.equals(command.parameters().get("identifier"))).findFirst().orElseThrow();
         By state = By.cssSelector("[data-app='" + notes + "'] .state");
-        wait.until(driver1 -> "INSTALLING".equals(driver1.findElement(state).getDomAttribute("data-state")));
-        assertThat(driver.findElement(install).isEnabled()).as("no second tap while it installs").isFalse();
+        wait.until(page -> "INSTALLING".equals(page.findElement(state).getDomAttribute("data-state")));
+        wait.until(page -> !page.findElement(install).isEnabled()); // no second tap while it installs
         browser.screenshot("portal-03-installing");
 
         // the device does it: acknowledges the command and reports the app in its inventory
         fixture.kernel().commands().report(phone, new CommandResult(installNotes.id(), CommandState.ACKNOWLEDGED, Map.of(), Optional.empty()));
         fixture.kernel().devices().replaceInventory(Actor.plugin("simulator"), phone, "app.", Map.of("app." + NOTES, "2.4"));
 
-        wait.until(driver1 -> "INSTALLED".equals(driver1.findElement(state).getDomAttribute("data-state")));
-        assertThat(driver.findElement(state).getText()).isEqualTo("Installed 2.4");
-        assertThat(driver.findElement(install).getText()).isEqualTo("Reinstall");
+        wait.until(page -> "INSTALLED".equals(page.findElement(state).getDomAttribute("data-state")));
+        // settled: the page stops polling this device once every app is INSTALLED, FAILED or REMOVED
+        wait.until(page -> "Installed 2.4".equals(page.findElement(state).getText())
+                && "Reinstall".equals(page.findElement(install).getText()));
         browser.screenshot("portal-04-installed");
         assertThat(browser.requests("/api/v1")).as("the portal never calls the admin API").isEmpty();
         assertThat(browser.browserErrors()).noneMatch(error -> error.contains("Content Security Policy"));
