@@ -6,6 +6,7 @@ import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.audit.AuditEntry;
 import dev.shepherd.audit.AuditFilter;
+import dev.shepherd.plugin.PluginState;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +25,7 @@ import java.util.Optional;
 
 import static dev.shepherd.portal.PortalFixture.HANDBOOK;
 import static dev.shepherd.portal.PortalFixture.NOTES;
+import static dev.shepherd.testing.TestPluginBuilder.plugin;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -190,6 +193,39 @@ class SelfServicePortalTest {
         assertThat(fixture.asAdmin("GET", "/api/v1/users/" + carol, "").body()).doesNotContain("copper").doesNotContain("$2y$")
                 .doesNotContainIgnoringCase("password");
         assertThat(fixture.read(fixture.asAdmin("GET", "/api/openapi.json", "")).path("paths").path("/api/v1/users/{id}/password").has("put")).isTrue();
+    }
+
+    @Test
+    void aPersonOfAnIdentityProviderSignsInWithTheProvidersPasswordAndHasNoneHere() throws Exception {
+        Files.copy(plugin("staff-directory", "1.0.0").source("""
+                package staff.directory;
+
+                import dev.shepherd.api.identity.Identity;
+                import dev.shepherd.api.identity.IdentityProvider;
+                import org.pf4j.Extension;
+                import java.util.Optional;
+                import java.util.Set;
+
+                @Extension
+                public class Staff implements IdentityProvider {
+                    public String id() { return "staff"; }
+
+                    public Optional<Identity> authenticate(String username, char[] password) {
+                        return username.equals("erin") && new String(password).equals("staff-secret")
+                                ? Optional.of(new Identity("staff", "erin", "Erin", "erin@staff.example", Set.of())) : Optional.empty();
+                    }
+                }
+                """).buildZip(build, "staff-directory.zip"), server.pluginsDir().resolve("staff-directory.zip"));
+        await().atMost(PortalFixture.WITHIN).untilAsserted(() -> assertThat(server.server().plugins().plugin("staff-directory"))
+                .hasValueSatisfying(info -> assertThat(info.state()).isEqualTo(PluginState.STARTED)));
+
+        assertThat(login("erin", "not-her-password").statusCode()).isEqualTo(401);
+        Session session = signIn("erin", "staff-secret");
+        assertThat(fixture.read(portal("GET", "/portal/api/me", session, "")).path("displayName").asText()).isEqualTo("Erin");
+        String erin = fixture.kernel().directory().find("staff", "erin").orElseThrow().id();
+        HttpResponse<String> password = fixture.asAdmin("PUT", "/api/v1/users/" + erin + "/password", "{\"password\": \"" + ALICE_PASSWORD + "\"}");
+        assertThat(password.statusCode()).as("the provider checks her password, not Shepherd").isEqualTo(400);
+        assertThat(password.headers().firstValue("Content-Type")).hasValue("application/problem+json");
     }
 
     @Test
