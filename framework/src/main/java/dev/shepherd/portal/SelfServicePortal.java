@@ -230,9 +230,7 @@ public final class SelfServicePortal {
             Arrays.fill(password, '\0');
         }
         if (outcome instanceof PortalSignIn.Outcome.Locked locked) {
-            request.exchange().getResponseHeaders().put(Headers.RETRY_AFTER, Long.toString(Math.max(1, locked.retryAfter().toSeconds())));
-            throw new ApiException(Problem.of(429, "locked", "Too many failed sign-ins",
-                    "Sign-in is locked for " + Math.max(1, locked.retryAfter().toMinutes()) + " minute(s)."));
+            throw ApiException.signInLocked(request.exchange(), locked.retryAfter());
         }
         if (!(outcome instanceof PortalSignIn.Outcome.SignedIn signedIn)) {
             throw new ApiException(Problem.of(401, "unauthorized", "Sign-in failed", "The username or password is wrong."));
