@@ -117,6 +117,7 @@ public final class SelfServicePortal {
     private final byte[] page;
     private final ResourceHandler assets;
     private final AdminApiHandler api;
+    private final HttpIo io;
 
     /**
      * @param sessions the portal's sessions ({@link AdminSessions#portal})
@@ -143,6 +144,7 @@ public final class SelfServicePortal {
             throw new UncheckedIOException(e);
         }
         this.assets = new ResourceHandler(new ClassPathResourceManager(loader, RESOURCES)).setDirectoryListingEnabled(false);
+        this.io = requireNonNull(io, "io is null");
         this.api = AdminApiHandler.withoutAdmins(routes(), io, maxBodyBytes, publicUrl);
     }
 
@@ -159,8 +161,7 @@ public final class SelfServicePortal {
                 exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-cache");
                 assets.handleRequest(exchange);
             } else {
-                exchange.setStatusCode(StatusCodes.NOT_FOUND);
-                exchange.endExchange();
+                io.sendProblem(exchange, Problem.notFound("There is nothing at " + path + "."));
             }
         };
     }

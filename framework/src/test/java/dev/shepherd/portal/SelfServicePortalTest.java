@@ -229,6 +229,23 @@ class SelfServicePortalTest {
     }
 
     @Test
+    void thePageAndItsScriptsAreServedUnderAStrictPolicyAndNothingElseIs() {
+        HttpResponse<String> page = server.get("/portal");
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
+        assertThat(page.headers().firstValue("Content-Security-Policy")).hasValueSatisfying(policy -> assertThat(policy)
+                .contains("script-src 'self';", "style-src 'self';", "img-src 'self' data: https:;", "frame-ancestors 'none'")
+                .doesNotContain("unsafe-inline", "unsafe-eval"));
+        assertThat(page.body()).contains("name=\"viewport\"", "/portal/assets/portal.js").doesNotContain("<script>");
+        assertThat(server.get("/portal/assets/portal.js").statusCode()).isEqualTo(200);
+        assertThat(server.get("/portal/assets/portal.html").statusCode()).isEqualTo(404);
+        HttpResponse<String> nothing = server.get("/portal/elsewhere");
+        assertThat(nothing.statusCode()).isEqualTo(404);
+        assertThat(nothing.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(server.get("/portal/api/nothing").statusCode()).isEqualTo(404);
+    }
+
+    @Test
     void overPlainHttpThePortalAndItsSignInAreSentToHttps(@TempDir Path otherHome) {
         TestServer withTls = TestServer.start(otherHome, Map.of("SHEPHERD_HTTPS_PORT", "0", "SHEPHERD_HTTP_REDIRECT_TO_HTTPS", "true"));
         try {
