@@ -170,6 +170,11 @@ function pollFailed(error) {
 async function start() {
   $('sign-in').addEventListener('submit', signIn);
   $('sign-out').addEventListener('click', signOut);
+  // The CSRF token lives in this tab's sessionStorage: without it there is no session this tab can act with.
+  if (!csrfToken) {
+    showSignIn();
+    return;
+  }
   try {
     const me = await call('GET', '/me');
     await showDevices(me.displayName);

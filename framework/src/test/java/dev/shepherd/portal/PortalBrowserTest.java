@@ -118,6 +118,9 @@ class PortalBrowserTest {
         assertThat(browser.requests("/api/v1")).as("the portal never calls the admin API").isEmpty();
         assertThat(browser.browserErrors()).noneMatch(error -> error.contains("Content Security Policy"));
 
+        driver.navigate().refresh();
+        wait.until(page -> "Installed 2.4".equals(page.findElement(state).getText())); // the tab's session resumes
+
         driver.findElement(By.id("sign-out")).click();
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.name("username")));
         assertThat(fixture.server().get("/portal/api/me").statusCode()).isEqualTo(401);
