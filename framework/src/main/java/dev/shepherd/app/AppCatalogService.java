@@ -45,6 +45,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -546,6 +547,72 @@ public final class AppCatalogService {
         return transactions.inTransaction("read a device's apps", tx -> List.copyOf(store.states(tx.connection(), device).values()));
     }
 
+    /**
+     * The apps a device's assignments offer its user, by name: AVAILABLE ones, which they may install from the
+     * self-service portal, and REQUIRED ones, shown with their state; never UNINSTALL ones.
+     */
+    public List<OfferedApp> offeredTo(DeviceId deviceId) {
+        return transactions.inTransaction("read the apps offered to a device", tx -> {
+            Optional<DeviceRecord> record = devices.get(tx, deviceId);
+            if (record.isEmpty()) {
+                return List.of();
+            }
+            Map<String, DeviceAppState> states = store.states(tx.connection(), deviceId);
+            List<OfferedApp> offered = new ArrayList<>();
+            for (AppCatalogStore.Reach reach : merged(store.reaching(tx.connection(), deviceId)).values()) {
+                Optional<CatalogApp> app = store.find(tx.connection(), reach.appId());
+                if (reach.intent() != AppIntent.UNINSTALL && app.isPresent() && app.get().platform().equals(record.get().device().platform())) {
+                    offered.add(new OfferedApp(app.get(), reach.intent(),
+                            Optional.ofNullable(states.get(reach.appId())).filter(state -> state.intent() == reach.intent())));
+                }
+            }
+            offered.sort(Comparator.comparing((OfferedApp app) -> app.app().name().toLowerCase(Locale.ROOT)).thenComparing(app -> app.app().id()));
+            return offered;
+        });
+    }
+
+    /**
+     * Records that a device's user asked, in the self-service portal, to install (or reinstall) an app their device's
+     * assignments offer as AVAILABLE: its state becomes PENDING with the user's mark, and the reconciler takes a
+     * licence and queues {@code INSTALL_APP} as for a REQUIRED app. Audited as {@code app.self_service_install}, the
+     * user being the actor.
+     *
+     * @param userId the directory user asking
+     * @return the device's state of the app; empty when the device is not the user's (or no longer managed), or the
+     *         app is not AVAILABLE to it
+     * @throws AppConflictException while the app is being installed on the device already
+     */
+    public Optional<DeviceAppState> requestInstall(String userId, DeviceId deviceId, String appId) {
+        requireNonNull(userId, "userId is null");
+        requireNonNull(deviceId, "deviceId is null");
+        requireNonNull(appId, "appId is null");
+        return transactions.inTransaction("request an app's installation", tx -> {
+            Optional<DeviceRecord> record = devices.get(tx, deviceId);
+            if (record.isEmpty() || !record.get().device().userId().equals(Optional.of(userId)) || ended(record.get().device().status())) {
+                return Optional.<DeviceAppState>empty();
+            }
+            AppCatalogStore.Reach reach = merged(store.reaching(tx.connection(), deviceId)).get(appId);
+            Optional<CatalogApp> app = store.find(tx.connection(), appId);
+            if (reach == null || reach.intent() != AppIntent.AVAILABLE || app.isEmpty()
+                    || !app.get().platform().equals(record.get().device().platform())) {
+                return Optional.<DeviceAppState>empty();
+            }
+            DeviceAppState state = store.states(tx.connection(), deviceId).get(appId);
+            DeviceAppState current = state != null && state.intent() == AppIntent.AVAILABLE ? state : null;
+            if (current != null && current.state() == AppInstallState.INSTALLING) {
+                throw new AppConflictException(app.get().name() + " is being installed on this device already.");
+            }
+            write(tx, deviceId, app.get(), state, AppIntent.AVAILABLE, AppInstallState.PENDING,
+                    current == null ? Optional.empty() : current.installedVersion(), Optional.empty(),
+                    current == null ? Optional.empty() : current.commandId(), clock.instant());
+            store.markRequested(tx.connection(), deviceId, appId, Optional.of(userId));
+            audit.append(tx, new AuditRecord(Actor.user(userId), "app.self_service_install", "device", deviceId.toString(), Optional.empty(),
+                    Optional.of(json.write(Map.of("appId", appId)))));
+            queue.enqueue(tx, deviceId);
+            return Optional.ofNullable(store.states(tx.connection(), deviceId).get(appId));
+        });
+    }
+
     public List<AppLicence> licences(String appId) {
         return transactions.inTransaction("read an app's licences", tx -> store.licences(tx.connection(), appId));
     }
@@ -597,8 +664,15 @@ public final class AppCatalogService {
     /** What reconciling one app on one device needs from its store. */
     private enum Step { INSTALL, UPDATE, REMOVE, REVOKE }
 
-    /** One app's planned work, decided from a consistent read, carried out against its store outside the transaction. */
-    private record Plan(CatalogApp app, Step step, Optional<String> configuration) {
+    /**
+     * One app's planned work, decided from a consistent read, carried out against its store outside the transaction.
+     *
+     * @param requestedByUser an AVAILABLE app's installation the device's user asked for in the portal
+     */
+    private record Plan(CatalogApp app, Step step, Optional<String> configuration, boolean requestedByUser) {
+        Plan(CatalogApp app, Step step, Optional<String> configuration) {
+            this(app, step, configuration, false);
+        }
     }
 
     /** What a store answered for one plan. */
@@ -663,6 +737,7 @@ public final class AppCatalogService {
         Map<String, String> installed = store.installed(tx.connection(), deviceId);
         Set<String> licensed = new HashSet<>();
         store.licencesOfDevice(tx.connection(), deviceId).forEach(licence -> licensed.add(licence.appId()));
+        Set<String> requested = store.requested(tx.connection(), deviceId);
         Set<String> appIds = new HashSet<>(desired.keySet());
         appIds.addAll(states.keySet());
         for (String appId : appIds) {
@@ -681,9 +756,19 @@ public final class AppCatalogService {
             String version = installed.get(app.identifier());
             switch (reach.intent()) {
                 case AVAILABLE -> {
-                    AppInstallState target = version != null ? AppInstallState.INSTALLED : AppInstallState.REMOVED;
-                    if (current == null || current.state() != target || !current.installedVersion().equals(Optional.ofNullable(version))) {
-                        write(tx, deviceId, app, state, reach.intent(), target, Optional.ofNullable(version), Optional.empty(), Optional.empty(), now);
+                    boolean inFlight = current != null && current.state() == AppInstallState.INSTALLING;
+                    // a failure stays visible to the user until the app shows up or they ask again
+                    boolean failed = current != null && current.state() == AppInstallState.FAILED && version == null;
+                    if (requested.contains(appId) && !inFlight) {
+                        // the device's user asked for it in the portal: licensed and installed as a REQUIRED app is, once
+                        // (whatever an inventory report made of the state since the request)
+                        plans.add(new Plan(app, Step.INSTALL, reach.configuration(), true));
+                    } else if (!inFlight && !failed) {
+                        AppInstallState target = version != null ? AppInstallState.INSTALLED : AppInstallState.REMOVED;
+                        if (current == null || current.state() != target || !current.installedVersion().equals(Optional.ofNullable(version))) {
+                            write(tx, deviceId, app, state, reach.intent(), target, Optional.ofNullable(version), Optional.empty(),
+                                    Optional.empty(), now);
+                        }
                     }
                 }
                 case REQUIRED -> {
@@ -806,10 +891,14 @@ public final class AppCatalogService {
             CatalogApp app = outcome.plan().app();
             DeviceAppState state = states.get(app.id());
             AppIntent intent = switch (outcome.plan().step()) {
-                case INSTALL, UPDATE -> AppIntent.REQUIRED;
+                case INSTALL, UPDATE -> outcome.plan().requestedByUser() ? AppIntent.AVAILABLE : AppIntent.REQUIRED;
                 case REMOVE -> AppIntent.UNINSTALL;
                 case REVOKE -> state == null ? AppIntent.UNINSTALL : state.intent();
             };
+            if (outcome.plan().requestedByUser() && !(outcome.failure().isPresent() && outcome.retryable())) {
+                // the request is answered (queued, or refused for good); a store that may answer later keeps it
+                store.markRequested(tx.connection(), deviceId, app.id(), Optional.empty());
+            }
             if (outcome.licence().isPresent() && outcome.licence().get() instanceof LicenceOutcome.Assigned assigned) {
                 store.insertLicence(tx.connection(), app.id(), deviceId, assigned.reference(), now);
             }

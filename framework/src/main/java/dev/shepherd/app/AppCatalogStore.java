@@ -15,6 +15,7 @@ import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -347,6 +348,30 @@ final class AppCatalogStore {
     }
 
     /** @return the devices whose apps wait for the kernel (pending, or failed at the store) */
+    /** Marks an AVAILABLE app on a device as asked for by its user (the portal), or clears the mark. */
+    void markRequested(Connection c, DeviceId device, String appId, Optional<String> userId) throws SQLException {
+        try (PreparedStatement update = c.prepareStatement("UPDATE device_app SET requested_by = ? WHERE device_id = ? AND app_id = ?")) {
+            setText(update, 1, userId);
+            update.setString(2, device.toString());
+            update.setString(3, appId);
+            update.executeUpdate();
+        }
+    }
+
+    /** @return the apps the device's user asked for and the reconciler has not installed yet */
+    Set<String> requested(Connection c, DeviceId device) throws SQLException {
+        Set<String> apps = new HashSet<>();
+        try (PreparedStatement select = c.prepareStatement("SELECT app_id FROM device_app WHERE device_id = ? AND requested_by IS NOT NULL")) {
+            select.setString(1, device.toString());
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    apps.add(rows.getString(1).trim());
+                }
+            }
+        }
+        return apps;
+    }
+
     List<DeviceId> devicesWaiting(Connection c) throws SQLException {
         return deviceIds(c, "SELECT DISTINCT device_id FROM device_app WHERE state = 'PENDING'", List.of());
     }

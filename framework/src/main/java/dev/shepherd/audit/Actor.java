@@ -5,15 +5,15 @@ import java.util.Locale;
 import static java.util.Objects.requireNonNull;
 
 /**
- * Who did something: an admin, the system itself, a plugin, or a device.
+ * Who did something: an admin, the system itself, a plugin, a device, or a directory user (in the self-service portal).
  *
  * @param kind what sort of actor
- * @param id the admin's username, the plugin's id, the device's id, or {@code system}
+ * @param id the admin's username, the plugin's id, the device's id, the directory user's id, or {@code system}
  */
 public record Actor(Kind kind, String id) {
 
     /** The sorts of actor. */
-    public enum Kind { ADMIN, SYSTEM, PLUGIN, DEVICE }
+    public enum Kind { ADMIN, SYSTEM, PLUGIN, DEVICE, USER }
 
     public static final Actor SYSTEM = new Actor(Kind.SYSTEM, "system");
 
@@ -32,6 +32,11 @@ public record Actor(Kind kind, String id) {
 
     public static Actor device(String deviceId) {
         return new Actor(Kind.DEVICE, deviceId);
+    }
+
+    /** A person of the directory acting for themselves, in the self-service portal. */
+    public static Actor user(String directoryUserId) {
+        return new Actor(Kind.USER, directoryUserId);
     }
 
     /**

@@ -70,8 +70,35 @@ public final class AdminApiHandler implements HttpHandler {
         this.maxBodyBytes = maxBodyBytes;
     }
 
+    private AdminApiHandler(List<AdminRoute> routes, HttpIo io, long maxBodyBytes, Supplier<String> publicUrl) {
+        this.publicUrl = requireNonNull(publicUrl, "publicUrl is null");
+        routes.forEach(route -> {
+            if (!route.isPublic()) {
+                throw new IllegalArgumentException(route.method() + " " + route.template() + " needs an admin permission");
+            }
+            this.routes.add(new Compiled(route, route.pattern()));
+        });
+        this.authenticator = null;
+        this.io = requireNonNull(io, "io is null");
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    /**
+     * A handler of routes that authenticate their callers themselves and grant no admin permission (the self-service
+     * portal's, whose callers are directory users): the same cross-site guard, body rules and problem answers as the
+     * admin API, and no admin authentication at all, so no admin credential means anything there.
+     *
+     * @throws IllegalArgumentException when a route needs an admin permission
+     */
+    public static AdminApiHandler withoutAdmins(List<AdminRoute> routes, HttpIo io, long maxBodyBytes, Supplier<String> publicUrl) {
+        return new AdminApiHandler(routes, io, maxBodyBytes, publicUrl);
+    }
+
     /** Adds a source of routes that come and go, such as plugins' admin endpoints. */
     public void addDynamicRoutes(Supplier<List<AdminRoute>> source) {
+        if (authenticator == null) {
+            throw new IllegalStateException("this handler serves its own public routes only");
+        }
         dynamicRoutes.add(requireNonNull(source, "source is null"));
     }
 

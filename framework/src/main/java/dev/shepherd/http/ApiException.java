@@ -1,5 +1,10 @@
 package dev.shepherd.http;
 
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+
+import java.time.Duration;
+
 import static java.util.Objects.requireNonNull;
 
 /** Ends an admin API request with a problem response; the message is the problem's detail. */
@@ -16,6 +21,17 @@ public final class ApiException extends RuntimeException {
 
     public Problem problem() {
         return problem;
+    }
+
+    /**
+     * A sign-in refused for too many failures (429), telling the client with {@code Retry-After} when to try again.
+     *
+     * @param retryAfter how long the lock lasts
+     */
+    public static ApiException signInLocked(HttpServerExchange exchange, Duration retryAfter) {
+        exchange.getResponseHeaders().put(Headers.RETRY_AFTER, Long.toString(Math.max(1, retryAfter.toSeconds())));
+        return new ApiException(Problem.of(429, "locked", "Too many failed sign-ins",
+                "Sign-in is locked for " + Math.max(1, retryAfter.toMinutes()) + " minute(s)."));
     }
 
     public static ApiException badRequest(String detail) {

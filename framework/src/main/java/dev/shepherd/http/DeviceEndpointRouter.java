@@ -49,7 +49,7 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
     }
 
     /** Root paths the kernel serves itself; no plugin may claim a well-known path under them. */
-    private static final List<String> RESERVED = List.of("/api", MOUNT, "/scep", "/enroll", "/health", "/ui", "/metrics");
+    private static final List<String> RESERVED = List.of("/api", MOUNT, "/scep", "/enroll", "/health", "/ui", "/metrics", "/portal");
 
     private final Map<String, CopyOnWriteArrayList<Mount>> mountsByPlugin = new ConcurrentHashMap<>();
     /** Claims on each root path in order; the first answers, the others wait for it to go. */

@@ -12,7 +12,8 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * Sends browsers from plain HTTP to HTTPS for the pages where an admin types or carries a password: the console
- * ({@code /} and {@code /ui/…}), the API documentation and the API's sign-in. A 308 keeps the method and body, so a
+ * ({@code /} and {@code /ui/…}), the API documentation and the API's sign-in; and the self-service portal
+ * ({@code /portal…}), where a device's user does. A 308 keeps the method and body, so a
  * sign-in posted over HTTP is repeated over HTTPS rather than answered in the clear. Devices, SCEP and enrollment
  * links are left alone: they protect themselves (signed messages, certificates) and some clients only speak HTTP.
  * By default a request that arrived on a loopback address (local development, the README's first run) is served as
@@ -58,7 +59,7 @@ final class HttpsRedirectHandler implements HttpHandler {
 
     private static boolean forAdmins(String path) {
         return path.equals("/") || path.equals("/ui") || path.startsWith("/ui/") || path.equals(SIGN_IN)
-                || path.equals("/api/docs") || path.startsWith("/api/docs/");
+                || path.equals("/api/docs") || path.startsWith("/api/docs/") || path.equals("/portal") || path.startsWith("/portal/");
     }
 
     private static boolean loopback(HttpServerExchange exchange) {

@@ -5,6 +5,7 @@ import dev.shepherd.http.AdminApiHandler;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.plugin.PluginHost;
 import dev.shepherd.security.AdminAuthenticator;
+import dev.shepherd.directory.DirectoryPasswords;
 import dev.shepherd.security.AdminSessions;
 import dev.shepherd.security.AdminUserStore;
 import dev.shepherd.security.ApiTokens;
@@ -34,14 +35,14 @@ public final class AdminApi {
     public AdminApi(Kernel kernel, PluginHost plugins, AdminUserStore admins, AdminSessions sessions, ApiTokens tokens,
                     AdminAuthenticator authenticator, long maxBodyBytes, dev.shepherd.http.HttpIo io,
                     java.util.function.Supplier<String> publicUrl,
-                    java.util.function.Supplier<List<dev.shepherd.api.device.Platform>> platforms) {
+                    java.util.function.Supplier<List<dev.shepherd.api.device.Platform>> platforms, DirectoryPasswords userPasswords) {
         requireNonNull(kernel, "kernel is null");
         List<AdminRoute> routes = new ArrayList<>();
         routes.addAll(new AuthResource(authenticator, sessions, kernel.audit()).routes());
         routes.addAll(new DeviceResource(kernel).routes());
         routes.addAll(new PlatformResource(platforms).routes());
         routes.addAll(new EnrollmentResource(kernel, publicUrl).routes());
-        routes.addAll(new UserResource(kernel).routes());
+        routes.addAll(new UserResource(kernel, userPasswords).routes());
         routes.addAll(new GroupResource(kernel).routes());
         routes.addAll(new PolicyResource(kernel).routes());
         routes.addAll(new AppResource(kernel).routes());

@@ -10,7 +10,6 @@ import dev.shepherd.security.AdminSessions;
 import dev.shepherd.security.Permission;
 import dev.shepherd.security.Principal;
 import io.undertow.server.handlers.Cookie;
-import io.undertow.util.Headers;
 
 import java.time.Instant;
 import java.util.Arrays;
@@ -58,10 +57,7 @@ final class AuthResource {
                                 Arrays.fill(password, '\0');
                             }
                             if (outcome instanceof AdminAuthenticator.Outcome.Locked locked) {
-                                request.exchange().getResponseHeaders().put(Headers.RETRY_AFTER,
-                                        Long.toString(Math.max(1, locked.retryAfter().toSeconds())));
-                                throw new ApiException(Problem.of(429, "locked", "Too many failed sign-ins",
-                                        "Sign-in is locked for " + Math.max(1, locked.retryAfter().toMinutes()) + " minute(s)."));
+                                throw ApiException.signInLocked(request.exchange(), locked.retryAfter());
                             }
                             if (!(outcome instanceof AdminAuthenticator.Outcome.Authenticated authenticated)) {
                                 throw new ApiException(Problem.of(401, "unauthorized", "Sign-in failed", "The username or password is wrong."));

@@ -1,5 +1,6 @@
 package dev.shepherd.rest;
 
+import dev.shepherd.directory.DirectoryPasswords;
 import dev.shepherd.directory.DirectoryService;
 import dev.shepherd.directory.DirectoryUser;
 import dev.shepherd.http.AdminRoute;
@@ -8,6 +9,7 @@ import dev.shepherd.http.ApiResponse;
 import dev.shepherd.security.Permission;
 import dev.shepherd.server.Kernel;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -23,10 +25,24 @@ final class UserResource {
         }
     }
 
-    private final Kernel kernel;
+    /** A new password; its text is never logged, audited or shown back. */
+    record NewPassword(String password) {
+        NewPassword {
+            requireNonNull(password, "password is null");
+        }
 
-    UserResource(Kernel kernel) {
+        @Override
+        public String toString() {
+            return "NewPassword[…]";
+        }
+    }
+
+    private final Kernel kernel;
+    private final DirectoryPasswords passwords;
+
+    UserResource(Kernel kernel, DirectoryPasswords passwords) {
         this.kernel = requireNonNull(kernel, "kernel is null");
+        this.passwords = requireNonNull(passwords, "passwords is null");
     }
 
     List<AdminRoute> routes() {
@@ -50,6 +66,19 @@ final class UserResource {
                 AdminRoute.get("/api/v1/users/{id}", Permission.USER_READ).tag("users").summary("One person").returns(DirectoryUser.class)
                         .handle(request -> kernel.directory().get(request.path("id"))
                                 .orElseThrow(() -> ApiException.notFound("No user has the id '" + request.path("id") + "'."))),
+                AdminRoute.put("/api/v1/users/{id}/password", Permission.USER_WRITE).tag("users")
+                        .summary("Set or reset the self-service portal password of a person of the built-in directory; ends their portal sessions")
+                        .body(NewPassword.class).status(204).handle(request -> {
+                            char[] password = request.body(NewPassword.class).password().toCharArray();
+                            try {
+                                if (!passwords.set(request.actor(), request.path("id"), password)) {
+                                    throw ApiException.notFound("No user has the id '" + request.path("id") + "'.");
+                                }
+                            } finally {
+                                Arrays.fill(password, '\0');
+                            }
+                            return ApiResponse.noContent();
+                        }),
                 AdminRoute.delete("/api/v1/users/{id}", Permission.USER_WRITE).tag("users")
                         .summary("Remove a person; their devices become unassigned").status(204).handle(request -> {
                             if (!kernel.directory().delete(request.actor(), request.path("id"))) {

@@ -69,9 +69,11 @@ public final class AdminAuthenticator {
         };
     }
 
-    static final int MAX_FAILURES = 5;
-    static final Duration LOCKOUT = Duration.ofMinutes(15);
-    static final int MAX_FAILURES_PER_ADDRESS = 30;
+    /** Failures that lock a username, for {@link #LOCKOUT}; the self-service portal's sign-in keeps the same limits. */
+    public static final int MAX_FAILURES = 5;
+    public static final Duration LOCKOUT = Duration.ofMinutes(15);
+    /** Failures one address may make within {@link #ADDRESS_WINDOW}, admin and portal sign-ins counted together. */
+    public static final int MAX_FAILURES_PER_ADDRESS = 30;
 
     private final AdminUserStore users;
     private final AdminSessions sessions;
@@ -80,7 +82,7 @@ public final class AdminAuthenticator {
             .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(10_000).build();
     /** The change-feed topic of admin accounts changed; the key is the username. */
     static final String ADMIN_TOPIC = "admin.account";
-    static final Duration ADDRESS_WINDOW = Duration.ofMinutes(1);
+    public static final Duration ADDRESS_WINDOW = Duration.ofMinutes(1);
     /** Failures are counted in the database, so the limits hold across every node. */
     private final SignInFailures failures;
     private final ChangeFeed changes;
@@ -205,7 +207,8 @@ public final class AdminAuthenticator {
         return "user:" + username;
     }
 
-    private static String addressSubject(String remote) {
+    /** The {@link SignInFailures} subject of an address, shared by every kind of sign-in. */
+    public static String addressSubject(String remote) {
         return "address:" + remote;
     }
 

@@ -17,7 +17,9 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * Browser sessions of admins, kept in the store so they survive a restart. Only hashes of the session id and of
- * its CSRF token are stored. A session ends after an hour without use or twelve hours in all.
+ * its CSRF token are stored. A session ends after an hour without use or twelve hours in all. The self-service
+ * portal's sessions of directory users are kept the same way in a table of their own ({@link #portal}), so a session
+ * of one kind can never be taken for the other.
  */
 public final class AdminSessions {
 
@@ -41,7 +43,7 @@ public final class AdminSessions {
     /**
      * A live session.
      *
-     * @param username whose
+     * @param username whose: the admin's username, or for a portal session the directory user's id
      * @param csrfHash the hash of its CSRF token
      */
     public record Live(String username, String csrfHash) {
@@ -49,10 +51,27 @@ public final class AdminSessions {
 
     private final Transactions transactions;
     private final Clock clock;
+    /** The table, and the column naming whose session it is: fixed names, never input. */
+    private final String table;
+    private final String owner;
 
     public AdminSessions(Transactions transactions, Clock clock) {
+        this(transactions, clock, "admin_session", "username");
+    }
+
+    private AdminSessions(Transactions transactions, Clock clock, String table, String owner) {
         this.transactions = requireNonNull(transactions, "transactions is null");
         this.clock = requireNonNull(clock, "clock is null");
+        this.table = table;
+        this.owner = owner;
+    }
+
+    /**
+     * The self-service portal's sessions ({@code portal_session}), whose owner is a directory user's id; they grant
+     * nothing in the admin API, whose authenticator reads only admin sessions.
+     */
+    public static AdminSessions portal(Transactions transactions, Clock clock) {
+        return new AdminSessions(transactions, clock, "portal_session", "user_id");
     }
 
     public Started start(String username, String remote) {
@@ -62,8 +81,8 @@ public final class AdminSessions {
         Instant expires = now.plus(LONGEST);
         transactions.inTransaction("start a session", tx -> {
             try (PreparedStatement insert = tx.connection().prepareStatement("""
-                    INSERT INTO admin_session (id_hash, username, csrf_hash, created_at, expires_at, last_seen_at, remote)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)""")) {
+                    INSERT INTO %s (id_hash, %s, csrf_hash, created_at, expires_at, last_seen_at, remote)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)""".formatted(table, owner))) {
                 insert.setString(1, Secrets.sha256(id));
                 insert.setString(2, username);
                 insert.setString(3, Secrets.sha256(csrf));
@@ -73,7 +92,7 @@ public final class AdminSessions {
                 insert.setString(7, remote.length() > 100 ? remote.substring(0, 100) : remote);
                 insert.executeUpdate();
             }
-            try (PreparedStatement expired = tx.connection().prepareStatement("DELETE FROM admin_session WHERE expires_at < ? OR last_seen_at < ?")) {
+            try (PreparedStatement expired = tx.connection().prepareStatement("DELETE FROM " + table + " WHERE expires_at < ? OR last_seen_at < ?")) {
                 expired.setTimestamp(1, Timestamp.from(now));
                 expired.setTimestamp(2, Timestamp.from(now.minus(IDLE)));
                 expired.executeUpdate();
@@ -91,7 +110,7 @@ public final class AdminSessions {
             Live live;
             Instant lastSeen;
             try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT username, csrf_hash, expires_at, last_seen_at FROM admin_session WHERE id_hash = ?")) {
+                    "SELECT " + owner + ", csrf_hash, expires_at, last_seen_at FROM " + table + " WHERE id_hash = ?")) {
                 select.setString(1, hash);
                 try (ResultSet rows = select.executeQuery()) {
                     if (!rows.next()) {
@@ -105,7 +124,7 @@ public final class AdminSessions {
                 }
             }
             if (lastSeen.isBefore(now.minus(Duration.ofMinutes(1)))) {
-                try (PreparedStatement touch = connection.prepareStatement("UPDATE admin_session SET last_seen_at = ? WHERE id_hash = ?")) {
+                try (PreparedStatement touch = connection.prepareStatement("UPDATE " + table + " SET last_seen_at = ? WHERE id_hash = ?")) {
                     touch.setTimestamp(1, Timestamp.from(now));
                     touch.setString(2, hash);
                     touch.executeUpdate();
@@ -119,7 +138,7 @@ public final class AdminSessions {
 
     public void end(String id) {
         transactions.inTransaction("end a session", tx -> {
-            try (PreparedStatement delete = tx.connection().prepareStatement("DELETE FROM admin_session WHERE id_hash = ?")) {
+            try (PreparedStatement delete = tx.connection().prepareStatement("DELETE FROM " + table + " WHERE id_hash = ?")) {
                 delete.setString(1, Secrets.sha256(id));
                 delete.executeUpdate();
             }
@@ -130,7 +149,7 @@ public final class AdminSessions {
     /** Ends every session of an admin, for example when the account is disabled. */
     public void endAll(String username) {
         transactions.inTransaction("end sessions", tx -> {
-            try (PreparedStatement delete = tx.connection().prepareStatement("DELETE FROM admin_session WHERE username = ?")) {
+            try (PreparedStatement delete = tx.connection().prepareStatement("DELETE FROM " + table + " WHERE " + owner + " = ?")) {
                 delete.setString(1, username);
                 delete.executeUpdate();
             }
@@ -142,7 +161,7 @@ public final class AdminSessions {
     public void endAllExcept(String username, String keptId) {
         transactions.inTransaction("end other sessions", tx -> {
             try (PreparedStatement delete = tx.connection().prepareStatement(
-                    "DELETE FROM admin_session WHERE username = ? AND id_hash <> ?")) {
+                    "DELETE FROM " + table + " WHERE " + owner + " = ? AND id_hash <> ?")) {
                 delete.setString(1, username);
                 delete.setString(2, Secrets.sha256(keptId));
                 delete.executeUpdate();

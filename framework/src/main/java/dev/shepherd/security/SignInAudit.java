@@ -14,7 +14,8 @@ import static java.util.Objects.requireNonNull;
 /**
  * Writes failed sign-ins ({@code auth.failed}) and lockouts ({@code auth.locked}) to the audit log, with the address
  * they came from. The username is the one given, which need not exist; it is clipped, never trusted further. The
- * volume is bounded by the authenticator's own limits (thirty failures a minute per address).
+ * volume is bounded by the authenticator's own limits (thirty failures a minute per address). The self-service
+ * portal's sign-ins are written the same way with the target type {@code user} ({@link #portal}).
  */
 public final class SignInAudit implements AdminAuthenticator.SignInEvents {
 
@@ -22,21 +23,32 @@ public final class SignInAudit implements AdminAuthenticator.SignInEvents {
 
     private final AuditLog audit;
     private final Json json;
+    private final String accountType;
 
     public SignInAudit(AuditLog audit, Json json) {
+        this(audit, json, "admin");
+    }
+
+    private SignInAudit(AuditLog audit, Json json, String accountType) {
         this.audit = requireNonNull(audit, "audit is null");
         this.json = requireNonNull(json, "json is null");
+        this.accountType = accountType;
+    }
+
+    /** The audit of the self-service portal's sign-ins, whose accounts are directory users. */
+    public static SignInAudit portal(AuditLog audit, Json json) {
+        return new SignInAudit(audit, json, "user");
     }
 
     @Override
     public void failed(String username, String remote, int failuresSoFar) {
-        audit.append(new AuditRecord(Actor.SYSTEM, "auth.failed", "admin", clip(username), Optional.empty(),
+        audit.append(new AuditRecord(Actor.SYSTEM, "auth.failed", accountType, clip(username), Optional.empty(),
                 Optional.of(json.write(Map.of("remote", remote, "failures", failuresSoFar)))));
     }
 
     @Override
     public void locked(String username, String remote, Duration lockedFor, boolean byAddress) {
-        audit.append(new AuditRecord(Actor.SYSTEM, "auth.locked", byAddress ? "address" : "admin", byAddress ? remote : clip(username),
+        audit.append(new AuditRecord(Actor.SYSTEM, "auth.locked", byAddress ? "address" : accountType, byAddress ? remote : clip(username),
                 Optional.empty(), Optional.of(json.write(Map.of("remote", remote, "username", clip(username),
                 "lockedForSeconds", lockedFor.toSeconds())))));
     }

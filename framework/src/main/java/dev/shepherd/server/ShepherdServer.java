@@ -28,6 +28,10 @@ import dev.shepherd.pki.ScepService;
 import dev.shepherd.rest.AdminApi;
 import dev.shepherd.rest.PluginAdminEndpoints;
 import dev.shepherd.retention.RetentionService;
+import dev.shepherd.directory.DirectoryPasswords;
+import dev.shepherd.directory.DirectorySignIn;
+import dev.shepherd.portal.PortalSignIn;
+import dev.shepherd.portal.SelfServicePortal;
 import dev.shepherd.security.AdminSessions;
 import dev.shepherd.security.ApiTokens;
 import dev.shepherd.plugin.AppStorePlugins;
@@ -42,6 +46,7 @@ import dev.shepherd.security.AdminAuthenticator;
 import dev.shepherd.security.AdminRole;
 import dev.shepherd.security.AdminUserStore;
 import dev.shepherd.security.PasswordHasher;
+import dev.shepherd.security.PasswordRules;
 import dev.shepherd.security.SecretBox;
 import dev.shepherd.security.OwnerOnlyFiles;
 import dev.shepherd.security.SecretKeyCanary;
@@ -360,8 +365,8 @@ public final class ShepherdServer implements AutoCloseable {
         environment.exportPerPlugin(Leadership.class, pluginId -> new PluginLeadership(pluginId, leaseKeeper));
         environment.export(dev.shepherd.api.config.ServerAddress.class, (dev.shepherd.api.config.ServerAddress) this::publicUrl);
         IdentityProviders identityProviders = new IdentityProviders(registry);
-        environment.export(dev.shepherd.api.identity.UserAuthenticator.class,
-                new dev.shepherd.directory.DirectorySignIn(identityProviders, kernel.directory()));
+        DirectorySignIn directorySignIn = new DirectorySignIn(identityProviders, kernel.directory());
+        environment.export(dev.shepherd.api.identity.UserAuthenticator.class, directorySignIn);
         plugins = new PluginHost(config.pluginsDir(), config.dataDir().resolve("plugin-work"),
                 config.plugins().scanInterval(), new PluginHost.CallLimits(config.plugins().callTimeout(),
                         config.plugins().breakerFailures(), config.plugins().breakerCoolDown()), environment, registry, kernel.events(),
@@ -374,10 +379,16 @@ public final class ShepherdServer implements AutoCloseable {
 
         adminUsers.setExternalPasswords(identityProviders);
         AdminSessions sessions = new AdminSessions(kernel.transactions(), kernel.clock());
+        DirectoryPasswords userPasswords = new DirectoryPasswords(kernel.transactions(), kernel.audit(), new PasswordHasher(BCRYPT_COST),
+                PasswordRules.standard());
+        SelfServicePortal portal = new SelfServicePortal(new PortalSignIn(userPasswords, directorySignIn, signInFailures,
+                SignInAudit.portal(kernel.audit(), kernel.json())), AdminSessions.portal(kernel.transactions(), kernel.clock()),
+                kernel.directory(), kernel.devices(), kernel.apps(), kernel.audit(), kernel.json(), kernel.clock(), io,
+                config.http().maxRequestBytes(), this::publicUrl);
         ApiTokens tokens = new ApiTokens(kernel.transactions(), kernel.audit(), kernel.json(), kernel.clock());
         adminApi = new AdminApi(kernel, plugins, adminUsers, sessions, tokens, new AdminAuthenticator(adminUsers, sessions, tokens,
                 config.security().basicAuth(), new SignInAudit(kernel.audit(), kernel.json()), signInFailures, kernel.changes()),
-                config.http().maxRequestBytes(), io, this::publicUrl, platforms::supported);
+                config.http().maxRequestBytes(), io, this::publicUrl, platforms::supported, userPasswords);
         PluginAdminEndpoints pluginAdminEndpoints = new PluginAdminEndpoints();
         registry.addListener(pluginAdminEndpoints);
         adminApi.handler().addDynamicRoutes(pluginAdminEndpoints::routes);
@@ -393,6 +404,7 @@ public final class ShepherdServer implements AutoCloseable {
         PathHandler paths = new PathHandler()
                 .addExactPath("/", mounted("/", console.page()))
                 .addPrefixPath(WebConsole.ASSETS, mounted(WebConsole.ASSETS + "/**", console.assets()))
+                .addPrefixPath(SelfServicePortal.MOUNT, mounted(SelfServicePortal.MOUNT + "/**", portal.handler()))
                 .addPrefixPath(PluginConsolePages.MOUNT, mounted(PluginConsolePages.MOUNT + "/**", consolePages.files()))
                 .addExactPath("/health", mounted("/health", health))
                 .addExactPath("/health/live", mounted("/health/live", health.live()))
