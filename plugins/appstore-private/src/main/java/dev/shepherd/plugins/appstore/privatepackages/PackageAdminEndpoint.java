@@ -115,15 +115,7 @@ public final class PackageAdminEndpoint implements AdminEndpoint {
         body.put("storeId", PrivateStoreConnector.STORE_ID);
         body.put("storeAppId", pack.storeAppId());
         body.put("platform", pack.platform().id());
-        body.put("kind", pack.info().kind().parameter());
-        body.put("identifier", pack.info().identifier());
-        body.put("version", pack.info().version());
-        body.put("name", pack.info().name());
-        body.put("publisher", pack.info().publisher());
-        body.put("sha256", pack.sha256());
-        body.put("size", pack.size());
-        body.put("uploadedAt", pack.uploadedAt().toString());
-        body.put("uploadedBy", pack.uploadedBy());
+        body.putAll(pack.describe());
         return body;
     }
 

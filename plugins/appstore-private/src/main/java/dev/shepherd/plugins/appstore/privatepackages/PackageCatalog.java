@@ -2,7 +2,6 @@ package dev.shepherd.plugins.appstore.privatepackages;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shepherd.api.appstore.AppInstallation.PackageKind;
 import dev.shepherd.api.config.PluginStorage;
 
@@ -105,18 +104,8 @@ public final class PackageCatalog {
     }
 
     private byte[] write(PrivatePackage stored) {
-        ObjectNode json = mapper.createObjectNode();
-        json.put("kind", stored.info().kind().parameter());
-        json.put("identifier", stored.info().identifier());
-        json.put("version", stored.info().version());
-        json.put("name", stored.info().name());
-        json.put("publisher", stored.info().publisher());
-        json.put("sha256", stored.sha256());
-        json.put("size", stored.size());
-        json.put("uploadedAt", stored.uploadedAt().toString());
-        json.put("uploadedBy", stored.uploadedBy());
         try {
-            return mapper.writeValueAsBytes(json);
+            return mapper.writeValueAsBytes(stored.describe());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

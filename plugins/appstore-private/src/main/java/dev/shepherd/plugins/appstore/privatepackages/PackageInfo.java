@@ -1,7 +1,11 @@
 package dev.shepherd.plugins.appstore.privatepackages;
 
 import dev.shepherd.api.appstore.AppInstallation.PackageKind;
+import dev.shepherd.api.appstore.StoreApp;
 import dev.shepherd.api.device.Platform;
+
+import java.util.Optional;
+import java.util.OptionalLong;
 
 import static java.util.Objects.requireNonNull;
 
@@ -16,19 +20,25 @@ import static java.util.Objects.requireNonNull;
  */
 public record PackageInfo(PackageKind kind, String identifier, String version, String name, String publisher) {
 
-    /** Bounded like the catalog's columns. */
-    static final int MAX_TEXT = 512;
-
-    /** Validates every part. */
+    /** Validates every part with the catalog's own rules, so a package this plugin keeps is one the catalog takes. */
     public PackageInfo {
         requireNonNull(kind, "kind is null");
-        requireText(identifier, "identifier");
-        requireText(version, "version");
-        requireText(name, "name");
-        requireNonNull(publisher, "publisher is null");
-        if (publisher.length() > MAX_TEXT) {
-            throw new IllegalArgumentException("publisher is longer than " + MAX_TEXT + " characters");
-        }
+        storeApp(kind, identifier, version, name, publisher, OptionalLong.empty());
+    }
+
+    /**
+     * The package as the catalog sees it: needs no licence, has no managed configuration.
+     *
+     * @param size the package's size in bytes
+     * @return the app, under the id {@link PrivatePackage#storeAppId(PackageKind, String)}
+     */
+    public StoreApp toStoreApp(long size) {
+        return storeApp(kind, identifier, version, name, publisher, OptionalLong.of(size));
+    }
+
+    private static StoreApp storeApp(PackageKind kind, String identifier, String version, String name, String publisher, OptionalLong size) {
+        return new StoreApp(PrivateStoreConnector.STORE_ID, PrivatePackage.storeAppId(kind, identifier), platformOf(kind), identifier, name,
+                publisher, Optional.of(requireNonNull(version, "version is null")), Optional.empty(), size, Optional.empty(), false, Optional.empty());
     }
 
     /**
@@ -47,15 +57,5 @@ public record PackageInfo(PackageKind kind, String identifier, String version, S
             case MSI, MSIX -> Platform.WINDOWS;
             case APK -> Platform.ANDROID;
         };
-    }
-
-    private static void requireText(String text, String name) {
-        requireNonNull(text, name + " is null");
-        if (text.isBlank()) {
-            throw new IllegalArgumentException(name + " is blank");
-        }
-        if (text.length() > MAX_TEXT) {
-            throw new IllegalArgumentException(name + " is longer than " + MAX_TEXT + " characters");
-        }
     }
 }

@@ -5,8 +5,8 @@ import dev.shepherd.api.appstore.StoreApp;
 import dev.shepherd.api.device.Platform;
 
 import java.time.Instant;
-import java.util.Optional;
-import java.util.OptionalLong;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import static java.util.Objects.requireNonNull;
 
@@ -60,11 +60,28 @@ public record PrivatePackage(PackageInfo info, String sha256, long size, Instant
     /**
      * The package as the catalog sees it: needs no licence, has no managed configuration.
      *
-     * @param storeId this store's id
-     * @return the app
+     * @return the app in store {@value PrivateStoreConnector#STORE_ID}
      */
-    public StoreApp toStoreApp(String storeId) {
-        return new StoreApp(storeId, storeAppId(), platform(), info.identifier(), info.name(), info.publisher(),
-                Optional.of(info.version()), Optional.empty(), OptionalLong.of(size), Optional.empty(), false, Optional.empty());
+    public StoreApp toStoreApp() {
+        return info.toStoreApp(size);
+    }
+
+    /**
+     * The package's parts by name, as it is stored and shown to admins.
+     *
+     * @return the parts, in a stable order
+     */
+    public Map<String, Object> describe() {
+        Map<String, Object> parts = new LinkedHashMap<>();
+        parts.put("kind", info.kind().parameter());
+        parts.put("identifier", info.identifier());
+        parts.put("version", info.version());
+        parts.put("name", info.name());
+        parts.put("publisher", info.publisher());
+        parts.put("sha256", sha256);
+        parts.put("size", size);
+        parts.put("uploadedAt", uploadedAt.toString());
+        parts.put("uploadedBy", uploadedBy);
+        return parts;
     }
 }

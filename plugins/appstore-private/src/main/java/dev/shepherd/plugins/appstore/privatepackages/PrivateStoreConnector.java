@@ -55,12 +55,12 @@ public final class PrivateStoreConnector implements AppStoreConnector {
 
     @Override
     public CatalogPage catalog(Optional<String> cursor) {
-        return CatalogPage.last(packages.all().stream().map(pack -> pack.toStoreApp(STORE_ID)).toList());
+        return CatalogPage.last(packages.all().stream().map(pack -> pack.toStoreApp()).toList());
     }
 
     @Override
     public Optional<StoreApp> lookup(String storeAppId) {
-        return packages.find(storeAppId).map(pack -> pack.toStoreApp(STORE_ID));
+        return packages.find(storeAppId).map(pack -> pack.toStoreApp());
     }
 
     @Override
