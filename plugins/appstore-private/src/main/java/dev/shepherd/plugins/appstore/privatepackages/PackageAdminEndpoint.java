@@ -60,7 +60,7 @@ public final class PackageAdminEndpoint implements AdminEndpoint {
 
     @Override
     public String summary() {
-        return "Private app packages (.ipa, .msi, .msix): POST one to upload it, GET the list or one, DELETE one";
+        return "Private app packages (.ipa, .pkg, .msi, .msix): POST one to upload it, GET the list or one, DELETE one";
     }
 
     @Override

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -24,7 +25,7 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * What devices download, at {@code /mdm/appstore-private}: {@code /packages/<sha256>} (the package's bytes, with
- * single byte ranges for resumed downloads) and {@code /manifests/<sha256>} (an {@code .ipa}'s manifest), each only
+ * single byte ranges for resumed downloads) and {@code /manifests/<sha256>} (an {@code .ipa}'s or {@code .pkg}'s manifest), each only
  * with a valid link for the device ({@link DownloadLinks}). No package with that digest: 404; a link that is
  * malformed, altered, made for another device or package, or expired: 403.
  */
@@ -33,6 +34,8 @@ public final class PackageDownloadEndpoint implements DeviceEndpoint {
 
     private static final Logger log = LoggerFactory.getLogger(PackageDownloadEndpoint.class);
     private static final Pattern ROUTE = Pattern.compile("/(" + DownloadLinks.PACKAGES + "|" + DownloadLinks.MANIFESTS + ")/([0-9a-f]{64})");
+    /** The kinds Apple devices install through a manifest. */
+    private static final Set<PackageKind> MANIFESTED = Set.of(PackageKind.IPA, PackageKind.PKG);
     private static final Pattern RANGE = Pattern.compile("bytes=([0-9]*)-([0-9]*)");
 
     private final PrivatePackages packages;
@@ -59,7 +62,7 @@ public final class PackageDownloadEndpoint implements DeviceEndpoint {
         String purpose = route.group(1);
         String sha256 = route.group(2);
         Optional<PrivatePackages.Stored> stored = packages.stored(sha256);
-        if (stored.isEmpty() || purpose.equals(DownloadLinks.MANIFESTS) && stored.get().pack().info().kind() != PackageKind.IPA) {
+        if (stored.isEmpty() || purpose.equals(DownloadLinks.MANIFESTS) && !MANIFESTED.contains(stored.get().pack().info().kind())) {
             return DeviceResponse.problem(404, "Not found", "No package with that digest is stored.");
         }
         DownloadLinks.Verdict verdict = packages.links().verify(purpose, sha256, request.queryParameter("device"),

@@ -8,13 +8,7 @@ import dev.shepherd.api.appstore.AppInstallation.PackageKind;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
-import org.xml.sax.SAXException;
 
-import javax.xml.XMLConstants;
-import javax.xml.parsers.DocumentBuilder;
-import javax.xml.parsers.DocumentBuilderFactory;
-import javax.xml.parsers.ParserConfigurationException;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -45,6 +39,8 @@ import static java.util.Objects.requireNonNull;
  * <ul>
  *   <li>{@code .ipa}: a zip holding {@code Payload/<name>.app/Info.plist} (binary or XML): bundle id, version
  *       (CFBundleShortVersionString, else CFBundleVersion) and name (CFBundleDisplayName, else CFBundleName);</li>
+ *   <li>{@code .pkg}: a xar archive ({@link XarPackage}): the root {@code PackageInfo}'s identifier and version, or a
+ *       product archive's {@code Distribution} product (else its first component's {@code PackageInfo}) and title;</li>
  *   <li>{@code .msix}: a zip holding {@code AppxManifest.xml}: its {@code Identity} (Name, Publisher, Version) gives
  *       the package family name a device reports;</li>
  *   <li>{@code .msi}: an OLE compound file, checked by its header; this plugin does not read the MSI database, so
@@ -99,9 +95,9 @@ public final class PackageInspector {
             return msi(fields);
         }
         if (startsWith(head, XAR)) {
-            throw new PackageRefusedException(415, "macOS .pkg packages are not supported yet; upload an .ipa, .msi or .msix.");
+            return pkg(XarPackage.open(file));
         }
-        throw new PackageRefusedException(415, "This is not an .ipa, .msi or .msix package.");
+        throw new PackageRefusedException(415, "This is not an .ipa, .pkg, .msi or .msix package.");
     }
 
     private PackageInfo archive(Path file) throws PackageRefusedException, IOException {
@@ -188,22 +184,7 @@ public final class PackageInspector {
     }
 
     private static PackageInfo msix(byte[] manifest) throws PackageRefusedException {
-        Document document;
-        try {
-            DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
-            factory.setNamespaceAware(true);
-            factory.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
-            factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-            factory.setXIncludeAware(false);
-            factory.setExpandEntityReferences(false);
-            DocumentBuilder builder = factory.newDocumentBuilder();
-            builder.setErrorHandler(null);
-            document = builder.parse(new ByteArrayInputStream(manifest));
-        } catch (ParserConfigurationException e) {
-            throw new IllegalStateException("the JDK's XML parser refuses secure processing", e);
-        } catch (SAXException | IOException e) {
-            throw new PackageRefusedException(400, "AppxManifest.xml is not well-formed XML: " + abbreviate(String.valueOf(e.getMessage())));
-        }
+        Document document = XmlDocuments.parse(manifest, "AppxManifest.xml");
         Element identity = first(document, "Identity")
                 .orElseThrow(() -> new PackageRefusedException(400, "AppxManifest.xml has no Identity."));
         String name = identity.getAttribute("Name");
@@ -217,6 +198,48 @@ public final class PackageInspector {
         String publisherName = first(document, "PublisherDisplayName").map(Element::getTextContent).map(String::trim)
                 .filter(text -> !text.isEmpty() && !text.startsWith("ms-resource:")).orElse(publisher);
         return info(PackageKind.MSIX, packageFamilyName(name, publisher), version, displayName, publisherName);
+    }
+
+    /**
+     * A flat component package has {@code PackageInfo} at its root; a product archive (productbuild) has a
+     * {@code Distribution} naming the product (its {@code product} id and version, else its first component's
+     * {@code PackageInfo}) and its title.
+     */
+    private static PackageInfo pkg(XarPackage archive) throws PackageRefusedException, IOException {
+        Optional<Document> distribution = xml(archive, "Distribution");
+        Optional<Element> packageInfo = packageInfo(archive);
+        Optional<Element> product = distribution.flatMap(document -> first(document, "product"))
+                .filter(element -> !element.getAttribute("id").isBlank() && !element.getAttribute("version").isBlank());
+        Element identity = product.or(() -> packageInfo).orElseThrow(() ->
+                new PackageRefusedException(400, "The .pkg has neither a PackageInfo nor a Distribution naming its product."));
+        String identifier = identity.getAttribute(identity.getTagName().equals("product") ? "id" : "identifier");
+        String version = identity.getAttribute("version");
+        if (identifier.isBlank() || version.isBlank()) {
+            throw new PackageRefusedException(400, "The .pkg's " + (identity.getTagName().equals("product") ? "Distribution product" : "PackageInfo")
+                    + " needs an identifier and a version.");
+        }
+        String name = distribution.flatMap(document -> first(document, "title")).map(Element::getTextContent).map(String::trim)
+                .filter(text -> !text.isEmpty() && !text.startsWith("SU_")).orElse(identifier);
+        return info(PackageKind.PKG, identifier, version, name, "");
+    }
+
+    /** The root PackageInfo of a component package, else the first component's in a product archive. */
+    private static Optional<Element> packageInfo(XarPackage archive) throws PackageRefusedException, IOException {
+        Optional<Document> root = xml(archive, "PackageInfo");
+        if (root.isPresent()) {
+            return Optional.of(root.get().getDocumentElement());
+        }
+        for (String name : archive.names()) {
+            if (name.endsWith(".pkg/PackageInfo")) {
+                return xml(archive, name).map(Document::getDocumentElement);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<Document> xml(XarPackage archive, String name) throws PackageRefusedException, IOException {
+        Optional<byte[]> bytes = archive.read(name);
+        return bytes.isPresent() ? Optional.of(XmlDocuments.parse(bytes.get(), "The .pkg's " + name)) : Optional.empty();
     }
 
     private static Optional<Element> first(Document document, String localName) {

@@ -174,8 +174,9 @@ public final class PrivatePackages {
     }
 
     /**
-     * How a device installs a package: an {@code .ipa} through a manifest made for it, the others as the package
-     * itself; both over links that work for this device only, for the configured lifetime.
+     * How a device installs a package: an {@code .ipa} or {@code .pkg} through a manifest made for it (Apple's
+     * {@code InstallApplication} with {@code ManifestURL}, which macOS takes for signed packages too), the others as
+     * the package itself; both over links that work for this device only, for the configured lifetime.
      *
      * @param pack the package
      * @param device the device
@@ -183,15 +184,15 @@ public final class PrivatePackages {
      */
     public AppInstallation installation(PrivatePackage pack, DeviceId device) {
         AppInstallation.Source source = switch (pack.info().kind()) {
-            case IPA -> new AppInstallation.FromManifest(links.link(base(), DownloadLinks.MANIFESTS, device, pack.sha256()));
-            case PKG, MSI, MSIX, APK -> new AppInstallation.FromPackage(links.link(base(), DownloadLinks.PACKAGES, device, pack.sha256()),
+            case IPA, PKG -> new AppInstallation.FromManifest(links.link(base(), DownloadLinks.MANIFESTS, device, pack.sha256()));
+            case MSI, MSIX, APK -> new AppInstallation.FromPackage(links.link(base(), DownloadLinks.PACKAGES, device, pack.sha256()),
                     pack.sha256(), pack.size(), pack.info().kind());
         };
         return new AppInstallation(pack.info().identifier(), Optional.of(pack.info().version()), source, Map.of());
     }
 
     /**
-     * The manifest an iOS device reads before it installs an {@code .ipa} ({@code ManifestURL} of Apple's
+     * The manifest an Apple device reads before it installs an {@code .ipa} or {@code .pkg} ({@code ManifestURL} of Apple's
      * {@code InstallApplication}): the package's link for this device, expiring with the manifest's, the package's
      * SHA-256 (one chunk, the whole file) and its bundle id, version and name.
      *

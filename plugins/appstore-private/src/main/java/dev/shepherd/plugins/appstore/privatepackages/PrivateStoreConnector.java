@@ -45,7 +45,7 @@ public final class PrivateStoreConnector implements AppStoreConnector {
 
     @Override
     public Set<Platform> platforms() {
-        return Set.of(Platform.IOS, Platform.WINDOWS);
+        return Set.of(Platform.IOS, Platform.MACOS, Platform.WINDOWS);
     }
 
     @Override

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,8 +74,8 @@ class PackageInspectorTest {
         assertRefused(TestPackages.zip(Map.of("readme.txt", new byte[]{1})), Map.of(), 415, "neither an .ipa");
         byte[] truncatedZip = TestPackages.ipa("com.example.app", "1.0", "App");
         assertRefused(Arrays.copyOf(truncatedZip, truncatedZip.length / 2), Map.of(), 400, "malformed");
-        assertRefused("#!/bin/sh\nrm -rf /\n".getBytes(StandardCharsets.US_ASCII), Map.of(), 415, "not an .ipa, .msi or .msix");
-        assertRefused("xar!\0\034\0\1".getBytes(StandardCharsets.US_ASCII), Map.of(), 415, ".pkg packages are not supported");
+        assertRefused("#!/bin/sh\nrm -rf /\n".getBytes(StandardCharsets.US_ASCII), Map.of(), 415, "not an .ipa, .pkg, .msi or .msix");
+        assertRefused("xar!\0\034\0\1".getBytes(StandardCharsets.US_ASCII), Map.of(), 400, "shorter than a xar header");
     }
 
     @Test
@@ -103,6 +104,33 @@ class PackageInspectorTest {
         PackageInfo info = inspect(TestPackages.msix("Contoso.Notes", TestPackages.MICROSOFT, "1.2.0.0", "Contoso Notes"), Map.of());
 
         assertThat(info).isEqualTo(new PackageInfo(PackageKind.MSIX, "Contoso.Notes_8wekyb3d8bbwe", "1.2.0.0", "Contoso Notes", "Contoso"));
+    }
+
+    @Test
+    void aComponentPkgIsKnownByTheIdentifierAndVersionOfItsPackageInfo() throws Exception {
+        PackageInfo info = inspect(TestPackages.componentPkg("com.example.agent", "5.0.2"), Map.of());
+
+        assertThat(info).isEqualTo(new PackageInfo(PackageKind.PKG, "com.example.agent", "5.0.2", "com.example.agent", ""));
+        assertThat(info.platform()).isEqualTo(Platform.MACOS);
+    }
+
+    @Test
+    void aProductArchiveIsKnownByItsDistributionsProductAndTitle() throws Exception {
+        assertThat(inspect(TestPackages.productPkg("com.example.suite", "2026.1", "Example Suite"), Map.of()))
+                .isEqualTo(new PackageInfo(PackageKind.PKG, "com.example.suite", "2026.1", "Example Suite", ""));
+    }
+
+    @Test
+    void aPkgWhoseTableOfContentsOrFilesAreOutOfBoundsIsRefused() {
+        byte[] pkg = TestPackages.componentPkg("com.example.agent", "5.0.2");
+        byte[] hugeToc = pkg.clone();
+        ByteBuffer.wrap(hugeToc).putLong(16, 1L << 40);
+        assertRefused(hugeToc, Map.of(), 400, "table of contents");
+        byte[] onlyPackageInfo = TestPackages.xar(Map.of("PackageInfo", "<pkg-info identifier=\"a\" version=\"1\"/>".getBytes(StandardCharsets.UTF_8)));
+        byte[] truncated = Arrays.copyOf(onlyPackageInfo, onlyPackageInfo.length - 5);
+        assertRefused(truncated, Map.of(), 400, "outside the archive");
+        assertRefused(TestPackages.xar(Map.of("Payload", new byte[]{1})), Map.of(), 400, "neither a PackageInfo nor a Distribution");
+        assertRefused(TestPackages.xar(Map.of("PackageInfo", new byte[2 * 1024 * 1024])), Map.of(), 400, "inflates beyond");
     }
 
     @Test

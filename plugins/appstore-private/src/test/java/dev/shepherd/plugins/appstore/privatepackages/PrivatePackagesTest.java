@@ -122,7 +122,7 @@ class PrivatePackagesTest {
         assertThat(small.maxBodyBytes()).as("the kernel answers 413 itself beyond this").isEqualTo(500);
 
         assertProblem(small.handle(upload(TestPackages.ipa("com.example.big", "1.0", "Big"), Map.of())), 413, "at most 500 bytes");
-        assertProblem(admin.handle(upload("plain text".getBytes(), Map.of())), 415, "not an .ipa, .msi or .msix");
+        assertProblem(admin.handle(upload("plain text".getBytes(), Map.of())), 415, "not an .ipa, .pkg, .msi or .msix");
         assertProblem(admin.handle(upload(TestPackages.zip(Map.of("../evil", new byte[]{1})), Map.of())), 400, "outside its root");
         assertProblem(admin.handle(upload(TestPackages.compoundFile(1), Map.of())), 400, "productCode is missing");
         assertProblem(admin.handle(upload(new byte[0], Map.of())), 400, "empty");
@@ -166,6 +166,23 @@ class PrivatePackagesTest {
         assertThat(packageResponse.status()).isEqualTo(200);
         assertThat(sha256(packageResponse.body())).isEqualTo(sha256(ipa));
         assertThat(downloads.handle(download(manifestUrl, Map.of())).status()).isEqualTo(200);
+    }
+
+    @Test
+    void aMacInstallsAPkgThroughAManifestToo() throws Exception {
+        byte[] pkg = TestPackages.componentPkg("com.example.agent", "5.0.2");
+        assertThat(admin.handle(upload(pkg, Map.of())).status()).isEqualTo(201);
+        Device mac = device(Platform.MACOS);
+
+        AppInstallation installation = connector.installation(connector.lookup("pkg:com.example.agent").orElseThrow(), mac);
+
+        URI manifestUrl = ((AppInstallation.FromManifest) installation.source()).manifest();
+        DeviceResponse manifest = downloads.handle(download(manifestUrl, Map.of()));
+        assertThat(manifest.status()).isEqualTo(200);
+        NSDictionary item = (NSDictionary) ((NSArray) ((NSDictionary) PropertyListParser.parse(manifest.body())).get("items")).objectAtIndex(0);
+        assertThat(((NSDictionary) item.get("metadata")).get("bundle-identifier").toJavaObject()).isEqualTo("com.example.agent");
+        URI packageUrl = URI.create(((NSDictionary) ((NSArray) item.get("assets")).objectAtIndex(0)).get("url").toJavaObject().toString());
+        assertThat(sha256(downloads.handle(download(packageUrl, Map.of())).body())).isEqualTo(sha256(pkg));
     }
 
     @Test

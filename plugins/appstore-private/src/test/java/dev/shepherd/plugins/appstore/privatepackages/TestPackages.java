@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.zip.DeflaterOutputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
@@ -123,6 +124,84 @@ final class TestPackages {
             file.put(payload);
         }
         return file.array();
+    }
+
+    /** A flat component package, as pkgbuild writes it: a xar archive with PackageInfo at its root. */
+    static byte[] componentPkg(String identifier, String version) {
+        String packageInfo = "<?xml version=\"1.0\" encoding=\"utf-8\"?><pkg-info overwrite-permissions=\"true\" relocatable=\"false\" identifier=\""
+                + identifier + "\" postinstall-action=\"none\" version=\"" + version + "\" format-version=\"2\" install-location=\"/\" auth=\"root\">"
+                + "<payload numberOfFiles=\"3\" installKBytes=\"12\"/><bundle-version/></pkg-info>";
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("PackageInfo", packageInfo.getBytes(StandardCharsets.UTF_8));
+        files.put("Payload", new byte[]{0x1f, (byte) 0x8b, 8, 0});
+        return xar(files);
+    }
+
+    /** A product archive, as productbuild writes it: a Distribution with the product and title, one component. */
+    static byte[] productPkg(String identifier, String version, String title) {
+        String distribution = "<?xml version=\"1.0\" encoding=\"utf-8\"?><installer-gui-script minSpecVersion=\"2\">"
+                + "<title>" + title + "</title><product id=\"" + identifier + "\" version=\"" + version + "\"/>"
+                + "<pkg-ref id=\"" + identifier + ".component\">#component.pkg</pkg-ref></installer-gui-script>";
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("Distribution", distribution.getBytes(StandardCharsets.UTF_8));
+        files.put("component.pkg/PackageInfo", ("<pkg-info identifier=\"" + identifier + ".component\" version=\"0.1\"/>")
+                .getBytes(StandardCharsets.UTF_8));
+        return xar(files);
+    }
+
+    /**
+     * A xar archive: the 28-byte header (magic, header size, version 1, compressed and plain table-of-contents
+     * lengths, SHA-1 checksums), the zlib-compressed XML table of contents, then the heap of zlib-compressed files;
+     * a name with a slash becomes a file inside a directory entry.
+     */
+    static byte[] xar(Map<String, byte[]> files) {
+        ByteArrayOutputStream heap = new ByteArrayOutputStream();
+        StringBuilder toc = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?><xar><toc>"
+                + "<checksum style=\"sha1\"><offset>0</offset><size>20</size></checksum>");
+        heap.writeBytes(new byte[20]);
+        int id = 1;
+        String openDirectory = null;
+        for (Map.Entry<String, byte[]> file : files.entrySet()) {
+            String name = file.getKey();
+            String directory = name.contains("/") ? name.substring(0, name.indexOf('/')) : null;
+            if (openDirectory != null && !openDirectory.equals(directory)) {
+                toc.append("</file>");
+                openDirectory = null;
+            }
+            if (directory != null && openDirectory == null) {
+                toc.append("<file id=\"").append(id++).append("\"><name>").append(directory).append("</name><type>directory</type>");
+                openDirectory = directory;
+            }
+            byte[] compressed = deflate(file.getValue());
+            toc.append("<file id=\"").append(id++).append("\"><name>").append(directory == null ? name : name.substring(directory.length() + 1))
+                    .append("</name><type>file</type><data><offset>").append(heap.size()).append("</offset><length>").append(compressed.length)
+                    .append("</length><size>").append(file.getValue().length).append("</size>")
+                    .append("<encoding style=\"application/x-gzip\"/></data></file>");
+            heap.writeBytes(compressed);
+        }
+        if (openDirectory != null) {
+            toc.append("</file>");
+        }
+        byte[] plainToc = toc.append("</toc></xar>").toString().getBytes(StandardCharsets.UTF_8);
+        byte[] compressedToc = deflate(plainToc);
+        ByteBuffer header = ByteBuffer.allocate(28);
+        header.put(new byte[]{'x', 'a', 'r', '!'}).putShort((short) 28).putShort((short) 1)
+                .putLong(compressedToc.length).putLong(plainToc.length).putInt(1);
+        ByteArrayOutputStream archive = new ByteArrayOutputStream();
+        archive.writeBytes(header.array());
+        archive.writeBytes(compressedToc);
+        archive.writeBytes(heap.toByteArray());
+        return archive.toByteArray();
+    }
+
+    private static byte[] deflate(byte[] content) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (DeflaterOutputStream deflater = new DeflaterOutputStream(out)) {
+            deflater.write(content);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
     }
 
     static Map<String, String> msiFields(String productCode, String version, String name) {
