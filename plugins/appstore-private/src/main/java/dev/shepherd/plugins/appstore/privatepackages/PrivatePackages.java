@@ -175,8 +175,8 @@ public final class PrivatePackages {
 
     /**
      * How a device installs a package: an {@code .ipa} or {@code .pkg} through a manifest made for it (Apple's
-     * {@code InstallApplication} with {@code ManifestURL}, which macOS takes for signed packages too), the others as
-     * the package itself; both over links that work for this device only, for the configured lifetime.
+     * {@code InstallApplication}, on a Mac {@code InstallEnterpriseApplication}, with {@code ManifestURL}), the others
+     * as the package itself; both over links that work for this device only, for the configured lifetime.
      *
      * @param pack the package
      * @param device the device
