@@ -48,6 +48,7 @@ import dev.shepherd.security.AdminUserStore;
 import dev.shepherd.security.PasswordHasher;
 import dev.shepherd.security.PasswordRules;
 import dev.shepherd.security.SecretBox;
+import dev.shepherd.api.config.PluginDataDirectory;
 import dev.shepherd.security.OwnerOnlyFiles;
 import dev.shepherd.security.SecretKeyCanary;
 import dev.shepherd.security.SignInAudit;
@@ -364,6 +365,17 @@ public final class ShepherdServer implements AutoCloseable {
         environment.export(dev.shepherd.api.policy.PolicyService.class, new PluginPolicyService(kernel.policies()));
         environment.exportPerPlugin(Leadership.class, pluginId -> new PluginLeadership(pluginId, leaseKeeper));
         environment.export(dev.shepherd.api.config.ServerAddress.class, (dev.shepherd.api.config.ServerAddress) this::publicUrl);
+        // Kept apart from the kernel's own files, so no plugin id can name one of them.
+        Path pluginData = config.dataDir().resolve("plugin-data");
+        environment.exportPerPlugin(PluginDataDirectory.class, pluginId -> {
+            try {
+                OwnerOnlyFiles.directory(pluginData);
+                Path directory = OwnerOnlyFiles.directory(pluginData.resolve(pluginId)).toAbsolutePath();
+                return (PluginDataDirectory) () -> directory;
+            } catch (IOException e) {
+                throw new UncheckedIOException("Cannot create the data directory of plugin " + pluginId, e);
+            }
+        });
         IdentityProviders identityProviders = new IdentityProviders(registry);
         DirectorySignIn directorySignIn = new DirectorySignIn(identityProviders, kernel.directory());
         environment.export(dev.shepherd.api.identity.UserAuthenticator.class, directorySignIn);

@@ -188,6 +188,13 @@ public final class AppleCommands {
                         storeId = Optional.of(store.storeAppId());
                         manifest = Optional.empty();
                     } else if (source instanceof AppInstallation.FromManifest fromManifest) {
+                        if (os == SettingProfiles.Os.MACOS) {
+                            // A Mac installs an enterprise package with the command Apple made for it (macOS 10.13.6+),
+                            // which takes the manifest alone: no licence options or managed configuration.
+                            body.put("RequestType", "InstallEnterpriseApplication");
+                            body.put("ManifestURL", fromManifest.manifest().toString());
+                            return Optional.of(envelope(command, body));
+                        }
                         storeId = Optional.empty();
                         manifest = Optional.of(fromManifest.manifest().toString());
                     } else {
@@ -251,10 +258,14 @@ public final class AppleCommands {
                 return Optional.empty();
             }
         }
+        return Optional.of(envelope(command, body));
+    }
+
+    private static NSDictionary envelope(Command command, NSDictionary body) {
         NSDictionary envelope = new NSDictionary();
         envelope.put("CommandUUID", new NSString(command.id().toString()));
         envelope.put("Command", body);
-        return Optional.of(envelope);
+        return envelope;
     }
 
     /** The Settings command's items for the parameters this OS has; HostName is macOS's, the time zone and radios iOS's. */

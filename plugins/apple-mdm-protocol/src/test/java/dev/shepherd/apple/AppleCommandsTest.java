@@ -98,6 +98,21 @@ class AppleCommandsTest {
     }
 
     @Test
+    void aMacInstallsAManifestsPackageWithInstallEnterpriseApplicationAsApplesSchemaHasIt() {
+        Map<String, Object> parameters = Map.of("identifier", "com.example.agent", "version", "5.0.2", "source", "manifest",
+                "manifestUrl", "https://mdm.example.com/mdm/appstore-private/manifests/ab?device=d&expires=1&signature=s");
+        NSDictionary plist = plist(CommandType.INSTALL_APP, parameters, SettingProfiles.Os.MACOS);
+        NSDictionary body = (NSDictionary) plist.objectForKey("Command");
+
+        assertThat(Plists.string(body, "RequestType")).isEqualTo("InstallEnterpriseApplication");
+        assertThat(Plists.string(body, "ManifestURL")).isEqualTo(parameters.get("manifestUrl"));
+        assertThat(body.allKeys()).containsExactlyInAnyOrder("RequestType", "ManifestURL");
+        assertThat(new AppleProfileSchema().commandViolations(plist, "macOS")).isEmpty();
+        assertThat(Plists.string((NSDictionary) plist(CommandType.INSTALL_APP, parameters, SettingProfiles.Os.IOS).objectForKey("Command"),
+                "RequestType")).as("an iPhone's enterprise app").isEqualTo("InstallApplication");
+    }
+
+    @Test
     void userEnrollmentForbidsWhatApplesSchemasForbidPerOs() {
         NSDictionary restart = plist(CommandType.RESTART, Map.of());
         NSDictionary lock = plist(CommandType.LOCK, Map.of());

@@ -179,6 +179,20 @@ public final class WindowsDmClient {
                 Optional.of("com.microsoft:mdm.unenrollment.userrequest"), Optional.of("1"))))));
     }
 
+    /**
+     * The MSI job the server sent finished: the PC holds the product's Version node and says so with the generic alert
+     * of Microsoft's EnterpriseDesktopAppManagement example (1224, {@code win32csp_install}, the HRESULT as its data).
+     */
+    public List<SyncMl> msiInstalled(String productCode, String version, String hresult) throws Exception {
+        String node = "./Device/Vendor/MSFT/EnterpriseDesktopAppManagement/MSI/" + productCode.replace("{", "%7B").replace("}", "%7D");
+        if (hresult.equals("0")) {
+            nodes.put(node, "");
+            nodes.put(node + "/Version", version);
+        }
+        return session(List.of(new Alert("2", "1224", List.of(new Item(Optional.empty(), Optional.of(node + "/DownloadInstall"),
+                Optional.of("int"), Optional.of("Reversed-Domain-Name:com.microsoft.mdm.win32csp_install"), Optional.of(hresult))))));
+    }
+
     private List<SyncMl> session(List<SyncCommand> alerts) throws Exception {
         sessionId++;
         List<SyncCommand> first = new ArrayList<>();

@@ -1,6 +1,7 @@
 package dev.shepherd.plugins.windows;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.appstore.AppInstallation;
 import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.DeviceId;
@@ -305,6 +306,36 @@ class WindowsManagementIT {
         kernel.groups().addMembers(TestKernel.ADMIN, group.id(), List.of(deviceId(pc)));
         Policy policy = kernel.policies().create(TestKernel.ADMIN, groupName + " policy", "", List.of(setting));
         kernel.policies().assign(TestKernel.ADMIN, policy.id(), group.id(), 0);
+    }
+
+    @Test
+    void anMsiFromTheCatalogIsInstalledWithItsHashReportedWithItsVersionAndRemoved() throws Exception {
+        WindowsDmClient pc = enrolledPc("7A7A7A7A7A7A7A7A7A7A7A7A7A7A7A7A");
+        pc.session();
+        DeviceId id = deviceId(pc);
+        String productCode = "{AF9257BA-6BBD-4624-AA9B-0182D50292C3}";
+        String sha256 = "ab".repeat(32);
+        AppInstallation msi = new AppInstallation(productCode, Optional.of("3.1.2"), new AppInstallation.FromPackage(
+                URI.create("https://mdm.example.com/mdm/appstore-private/packages/" + sha256 + "?device=" + id), sha256, 4096,
+                AppInstallation.PackageKind.MSI), Map.of());
+
+        CommandRecord install = kernel.commands().issue(TestKernel.ADMIN, id, new CommandRequest(CommandType.INSTALL_APP,
+                msi.toParameters(), 0, Optional.empty()));
+        pc.session();
+        assertThat(pc.executed()).contains("./Device/Vendor/MSFT/EnterpriseDesktopAppManagement/MSI/%7BAF9257BA-6BBD-4624-AA9B-0182D50292C3%7D"
+                + "/DownloadInstall");
+        assertThat(kernel.commands().get(install.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+
+        // The job finished: the PC says so, and the server reads the installed version back from the CSP.
+        pc.msiInstalled(productCode, "3.1.2", "0");
+        assertThat(kernel.devices().inventory(id)).containsEntry("app." + productCode, "3.1.2")
+                .containsEntry("windows.msi." + productCode + ".result", "0");
+
+        CommandRecord remove = kernel.commands().issue(TestKernel.ADMIN, id, new CommandRequest(CommandType.REMOVE_APP,
+                msi.toRemovalParameters(), 0, Optional.empty()));
+        pc.session();
+        assertThat(kernel.commands().get(remove.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+        assertThat(kernel.devices().inventory(id)).doesNotContainKey("app." + productCode);
     }
 
     @Test

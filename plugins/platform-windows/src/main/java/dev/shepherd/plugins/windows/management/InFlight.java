@@ -25,7 +25,9 @@ final class InFlight {
         /** The inventory taken in the first session after enrollment. */
         INVENTORY,
         /** The WNS channel the push service wakes the PC through. */
-        PUSH_CHANNEL
+        PUSH_CHANNEL,
+        /** The version of an MSI the PC reported installed, read back from EnterpriseDesktopAppManagement. */
+        APP_VERSION
     }
 
     /**

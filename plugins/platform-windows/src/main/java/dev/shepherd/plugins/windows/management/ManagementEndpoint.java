@@ -2,6 +2,7 @@ package dev.shepherd.plugins.windows.management;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.appstore.AppInstallation;
 import dev.shepherd.api.command.Command;
 import dev.shepherd.api.command.CommandBus;
 import dev.shepherd.api.config.ServerAddress;
@@ -45,6 +46,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -220,6 +222,8 @@ public final class ManagementEndpoint implements DeviceEndpoint {
         out.add(status(session, header.msgId(), "0", "SyncHdr", StatusCodes.OK));
         Set<InFlight> answered = new LinkedHashSet<>();
         boolean unenrolled = false;
+        // Product codes of MSIs the PC reports installed in this message: their versions are read back below.
+        List<String> installedMsis = new ArrayList<>();
         for (SyncCommand command : message.commands()) {
             if (command instanceof Status status) {
                 session.answering(status.cmdRef()).ifPresent(inFlight -> {
@@ -233,7 +237,8 @@ public final class ManagementEndpoint implements DeviceEndpoint {
                 });
                 out.add(status(session, header.msgId(), command.cmdId(), command.name(), StatusCodes.OK));
             } else if (command instanceof Alert alert) {
-                unenrolled |= alert.data().equals("1226") && genericAlert(session, alert);
+                // Microsoft documents the MSI install result both as 1226 (OMA-DM's generic alert) and as 1224.
+                unenrolled |= (alert.data().equals("1226") || alert.data().equals("1224")) && genericAlert(session, alert, installedMsis);
                 out.add(status(session, header.msgId(), command.cmdId(), command.name(),
                         Set.of("1200", "1201", "1222", "1224", "1226").contains(alert.data()) ? StatusCodes.OK : StatusCodes.NOT_SUPPORTED));
             } else if (command instanceof Malformed malformed) {
@@ -271,6 +276,11 @@ public final class ManagementEndpoint implements DeviceEndpoint {
                 InventoryNodes.gets().forEach(get -> out.add(session.send(WindowsCommands.toCommand(get), inventory)));
             }
         }
+        if (!installedMsis.isEmpty() && !ended) {
+            InFlight versions = new InFlight(InFlight.Purpose.APP_VERSION, Optional.empty());
+            installedMsis.forEach(code -> out.add(session.send(WindowsCommands.toCommand(CspOperation.get(InventoryNodes.msiVersionNode(code))),
+                    versions)));
+        }
         addCommands(session, out, header.maxMsgSize().orElse(MAX_MESSAGE_BYTES));
         if (ended && session.awaitingCommands() == 0 && out.stream().allMatch(Status.class::isInstance)) {
             // Nothing left for a retired or wiped PC (its final command answered, cancelled or impossible): it leaves now.
@@ -283,7 +293,7 @@ public final class ManagementEndpoint implements DeviceEndpoint {
     }
 
     /** Handles a 1226 generic alert; returns whether the PC is leaving management. */
-    private boolean genericAlert(Session session, Alert alert) {
+    private boolean genericAlert(Session session, Alert alert, List<String> installedMsis) {
         boolean leaving = false;
         for (Item item : alert.items()) {
             String type = item.type().orElse("");
@@ -297,8 +307,12 @@ public final class ManagementEndpoint implements DeviceEndpoint {
                 String node = item.source().get();
                 String[] path = node.split("/");
                 if (path.length >= 2) {
-                    registry.recordInventory(session.device(), Map.of("windows.msi." + path[path.length - 2].replace("%7B", "{")
-                            .replace("%7D", "}") + ".result", item.data().orElse("")));
+                    String productCode = path[path.length - 2].replace("%7B", "{").replace("%7D", "}").replace("%7b", "{")
+                            .replace("%7d", "}").toUpperCase(Locale.ROOT);
+                    registry.recordInventory(session.device(), Map.of("windows.msi." + productCode + ".result", item.data().orElse("")));
+                    if (item.data().map(String::trim).filter("0"::equals).isPresent() && InventoryNodes.isProductCode(productCode)) {
+                        installedMsis.add(productCode);
+                    }
                 }
             } else {
                 log.info("PC {} sent generic alert {}", session.storageKey(), type);
@@ -368,6 +382,11 @@ public final class ManagementEndpoint implements DeviceEndpoint {
                 storage.put(inventoriedKey(session), Instant.now().toString().getBytes(StandardCharsets.UTF_8));
                 return false;
             }
+            case APP_VERSION -> {
+                // The versions become app.<product code>, which the app catalog matches to the MSI it installed.
+                recordInventory(session, inFlight);
+                return false;
+            }
             case PUSH_CHANNEL -> {
                 pushChannel(session, inFlight);
                 return false;
@@ -403,6 +422,14 @@ public final class ManagementEndpoint implements DeviceEndpoint {
             case INSTALL_PROFILE -> storage.put(settingKey(session, (String) command.parameters().get("settingKey")),
                     json(Map.of("settingType", command.parameters().get("settingType"), "value", command.parameters().get("value"))));
             case REMOVE_PROFILE -> storage.delete(settingKey(session, (String) command.parameters().get("settingKey")));
+            case REMOVE_APP -> {
+                // Deleting an MSI's node uninstalls it: it leaves the PC's app inventory with its version.
+                Object identifier = command.parameters().get(AppInstallation.IDENTIFIER);
+                if ("msi".equals(command.parameters().get(AppInstallation.PACKAGE_KIND)) && identifier instanceof String code
+                        && InventoryNodes.isProductCode(code.toUpperCase(Locale.ROOT))) {
+                    registry.replaceInventory(session.device(), "app." + code.toUpperCase(Locale.ROOT), Map.of());
+                }
+            }
             case ENTERPRISE_WIPE -> {
                 // The PC has accepted to unenroll: it removes this server's account and will not be back with this identity.
                 registry.recordUnenrolled(session.device(), "unenrolled by the server (enterprise wipe)");

@@ -1,5 +1,6 @@
 package dev.shepherd.plugins.windows.management;
 
+import dev.shepherd.api.appstore.AppInstallation;
 import dev.shepherd.api.command.Command;
 import dev.shepherd.plugins.windows.csp.CspOperation;
 import dev.shepherd.plugins.windows.csp.SettingCsps;
@@ -37,7 +38,8 @@ final class WindowsCommands {
     private static final String MSI = "./Device/Vendor/MSFT/EnterpriseDesktopAppManagement/MSI/";
     private static final String MODERN = "./Device/Vendor/MSFT/EnterpriseModernAppManagement/";
     private static final Pattern PRODUCT_CODE = Pattern.compile("\\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}}");
-    private static final Pattern SHA256 = Pattern.compile("[0-9A-Fa-f]{64}");
+    /** Store option: the MSI's command line. */
+    static final String COMMAND_LINE = "commandLine";
     /** A package family name: Name_PublisherId, letters, digits, dots and dashes. */
     private static final Pattern PACKAGE_FAMILY = Pattern.compile("[A-Za-z0-9.\\-]{3,50}_[a-z0-9]{13}");
     /** NetBIOS: at most 15 letters, digits and dashes, not digits alone. */
@@ -129,48 +131,62 @@ final class WindowsCommands {
     }
 
     /**
-     * An MSI (EnterpriseDesktopAppManagement DownloadInstall, from {@code msiUrl}, checked against {@code hash}), or an
-     * MSIX/APPX package (EnterpriseModernAppManagement HostedInstall, {@code packageFamilyName} from {@code packageUri}).
+     * The catalog's installation ({@link AppInstallation#fromParameters}, the only parameters taken): an MSI package
+     * becomes EnterpriseDesktopAppManagement {@code DownloadInstall} with an MsiInstallJob whose FileHash is the
+     * package's SHA-256, so Windows refuses bytes that differ; an MSIX package becomes EnterpriseModernAppManagement
+     * {@code HostedInstall} under its package family name. The MSI's command line is the store option
+     * {@value #COMMAND_LINE}, {@code /quiet} by default.
      */
     private static Translation installApp(Map<String, Object> parameters) {
-        if (parameters.containsKey("productCode")) {
-            String productCode = productCode(parameters);
-            String url = url(parameters, "msiUrl");
-            String hash = text(parameters, "hash");
-            if (!SHA256.matcher(hash).matches()) {
-                throw new IllegalArgumentException("hash must be the MSI file's SHA-256 in hexadecimal");
+        AppInstallation installation = AppInstallation.fromParameters(parameters).orElseThrow(() -> new IllegalArgumentException(
+                "a Windows app is installed from the catalog's parameters (identifier, source, packageUrl, sha256, size, packageKind)"));
+        if (!(installation.source() instanceof AppInstallation.FromPackage pack)) {
+            throw new IllegalArgumentException("Windows installs apps from MSI or MSIX packages, not from a " + installation.source().name());
+        }
+        String url = pack.url().toString();
+        return switch (pack.kind()) {
+            case MSI -> {
+                String productCode = productCode(installation.identifier());
+                String version = installation.version().orElse("1.0.0.0");
+                String commandLine = installation.options().get(COMMAND_LINE) instanceof String text && !text.isBlank() ? text : "/quiet";
+                String job = "<MsiInstallJob id=\"" + escape(productCode) + "\"><Product Version=\"" + escape(version) + "\"><Download>"
+                        + "<ContentURLList><ContentURL>" + escape(url) + "</ContentURL></ContentURLList></Download>"
+                        + "<Validation><FileHash>" + pack.sha256().toUpperCase(Locale.ROOT) + "</FileHash></Validation>"
+                        + "<Enforcement><CommandLine>" + escape(commandLine) + "</CommandLine><TimeOut>5</TimeOut><RetryCount>3</RetryCount>"
+                        + "<RetryInterval>5</RetryInterval></Enforcement></Product></MsiInstallJob>";
+                String node = MSI + encode(productCode) + "/DownloadInstall";
+                yield Translation.of(List.of(toCommand(new CspOperation("Add", node, Optional.empty(), Optional.empty())),
+                        toCommand(CspOperation.exec(node, Optional.of("xml"), Optional.of(job)))));
             }
-            String version = optionalText(parameters, "version").orElse("1.0.0.0");
-            String commandLine = optionalText(parameters, "commandLine").orElse("/quiet");
-            String job = "<MsiInstallJob id=\"" + escape(productCode) + "\"><Product Version=\"" + escape(version) + "\"><Download>"
-                    + "<ContentURLList><ContentURL>" + escape(url) + "</ContentURL></ContentURLList></Download>"
-                    + "<Validation><FileHash>" + hash.toUpperCase(java.util.Locale.ROOT) + "</FileHash></Validation>"
-                    + "<Enforcement><CommandLine>" + escape(commandLine) + "</CommandLine><TimeOut>5</TimeOut><RetryCount>3</RetryCount>"
-                    + "<RetryInterval>5</RetryInterval></Enforcement></Product></MsiInstallJob>";
-            String node = MSI + encode(productCode) + "/DownloadInstall";
-            return Translation.of(List.of(toCommand(new CspOperation("Add", node, Optional.empty(), Optional.empty())),
-                    toCommand(CspOperation.exec(node, Optional.of("xml"), Optional.of(job)))));
-        }
-        if (parameters.containsKey("packageFamilyName")) {
-            String family = packageFamily(parameters);
-            String uri = url(parameters, "packageUri");
-            String node = MODERN + "AppInstallation/" + family;
-            return Translation.of(List.of(toCommand(new CspOperation("Add", node, Optional.empty(), Optional.empty())),
-                    toCommand(CspOperation.exec(node + "/HostedInstall", Optional.of("xml"),
-                            Optional.of("<Application PackageUri=\"" + escape(uri) + "\"/>")))));
-        }
-        return Translation.refused("a Windows app is an MSI (productCode, msiUrl, hash) or a package (packageFamilyName, packageUri)");
+            case MSIX -> {
+                String node = MODERN + "AppInstallation/" + packageFamily(installation.identifier());
+                yield Translation.of(List.of(toCommand(new CspOperation("Add", node, Optional.empty(), Optional.empty())),
+                        toCommand(CspOperation.exec(node + "/HostedInstall", Optional.of("xml"),
+                                Optional.of("<Application PackageUri=\"" + escape(url) + "\"/>")))));
+            }
+            default -> throw new IllegalArgumentException("Windows installs MSI and MSIX packages, not " + pack.kind().parameter());
+        };
     }
 
+    /**
+     * The catalog's removal parameters ({@link AppInstallation#toRemovalParameters}): an MSI is removed by deleting its
+     * product code's node, an MSIX package by deleting it under {@code AppManagement/nonStore}, a store app under
+     * {@code AppManagement/AppStore}.
+     */
     private static Translation removeApp(Map<String, Object> parameters) {
-        if (parameters.containsKey("productCode")) {
-            return Translation.of(List.of(toCommand(CspOperation.delete(MSI + encode(productCode(parameters))))));
+        String identifier = text(parameters, AppInstallation.IDENTIFIER);
+        String source = text(parameters, AppInstallation.SOURCE);
+        if (source.equals("store")) {
+            return Translation.of(List.of(toCommand(CspOperation.delete(MODERN + "AppManagement/AppStore/" + packageFamily(identifier)))));
         }
-        if (parameters.containsKey("packageFamilyName")) {
-            String origin = Boolean.TRUE.equals(parameters.get("store")) ? "AppStore/" : "nonStore/";
-            return Translation.of(List.of(toCommand(CspOperation.delete(MODERN + "AppManagement/" + origin + packageFamily(parameters)))));
+        String kind = text(parameters, AppInstallation.PACKAGE_KIND);
+        if (kind.equals(AppInstallation.PackageKind.MSI.parameter())) {
+            return Translation.of(List.of(toCommand(CspOperation.delete(MSI + encode(productCode(identifier))))));
         }
-        return Translation.refused("a Windows app to remove is named by productCode (MSI) or packageFamilyName (package)");
+        if (kind.equals(AppInstallation.PackageKind.MSIX.parameter())) {
+            return Translation.of(List.of(toCommand(CspOperation.delete(MODERN + "AppManagement/nonStore/" + packageFamily(identifier)))));
+        }
+        return Translation.refused("Windows removes MSI and MSIX packages and store apps, not " + kind);
     }
 
     /** Only the device name has a Windows equivalent (Accounts CSP); the PC applies it at its next restart. */
@@ -234,28 +250,18 @@ final class WindowsCommands {
         return productCode.replace("{", "%7B").replace("}", "%7D");
     }
 
-    private static String productCode(Map<String, Object> parameters) {
-        String code = text(parameters, "productCode");
+    private static String productCode(String code) {
         if (!PRODUCT_CODE.matcher(code).matches()) {
-            throw new IllegalArgumentException("productCode must be an MSI product code such as {AF9257BA-6BBD-4624-AA9B-0182D50292C3}");
+            throw new IllegalArgumentException("an MSI's identifier must be its product code, such as {AF9257BA-6BBD-4624-AA9B-0182D50292C3}: " + code);
         }
-        return code.toUpperCase(java.util.Locale.ROOT);
+        return code.toUpperCase(Locale.ROOT);
     }
 
-    private static String packageFamily(Map<String, Object> parameters) {
-        String family = text(parameters, "packageFamilyName");
+    private static String packageFamily(String family) {
         if (!PACKAGE_FAMILY.matcher(family).matches()) {
-            throw new IllegalArgumentException("packageFamilyName must look like Contoso.App_8wekyb3d8bbwe: " + family);
+            throw new IllegalArgumentException("an MSIX package's identifier must be its package family name, such as Contoso.App_8wekyb3d8bbwe: " + family);
         }
         return family;
-    }
-
-    private static String url(Map<String, Object> parameters, String name) {
-        String url = text(parameters, name);
-        if (!url.startsWith("https://") && !url.startsWith("http://")) {
-            throw new IllegalArgumentException(name + " must be an http or https URL");
-        }
-        return url;
     }
 
     private static String text(Map<String, Object> parameters, String name) {

@@ -1,5 +1,7 @@
 package dev.shepherd.plugins.windows.management;
 
+import dev.shepherd.api.appstore.AppInstallation;
+import dev.shepherd.api.appstore.AppInstallation.PackageKind;
 import dev.shepherd.api.command.Command;
 import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.command.CommandType;
@@ -11,8 +13,11 @@ import dev.shepherd.plugins.windows.syncml.SyncCommand.Verb;
 import dev.shepherd.plugins.windows.syncml.SyncMlWriter;
 import org.junit.jupiter.api.Test;
 
+import java.net.URI;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -42,41 +47,59 @@ class WindowsCommandsTest {
     }
 
     @Test
-    void anMsiIsDownloadedAndInstalledByEnterpriseDesktopAppManagementAfterItsHashIsChecked() {
-        List<SyncCommand> commands = translate(CommandType.INSTALL_APP, Map.of("productCode", PRODUCT, "msiUrl",
-                "https://cdn.example.com/app.msi?sig=a&b", "hash", HASH)).commands();
+    void anMsiFromTheCatalogIsDownloadedAndInstalledByEnterpriseDesktopAppManagementAfterItsHashIsChecked() {
+        AppInstallation msi = new AppInstallation(PRODUCT.toLowerCase(Locale.ROOT), Optional.of("2.1.0"), new AppInstallation.FromPackage(
+                URI.create("https://mdm.example.com/mdm/appstore-private/packages/x?device=a&signature=b"), HASH, 4096, PackageKind.MSI),
+                Map.of("commandLine", "/quiet ALLUSERS=1"));
+        List<SyncCommand> commands = translate(CommandType.INSTALL_APP, msi.toParameters()).commands();
         String node = "./Device/Vendor/MSFT/EnterpriseDesktopAppManagement/MSI/%7BAF9257BA-6BBD-4624-AA9B-0182D50292C3%7D/DownloadInstall";
         assertThat(commands).extracting(command -> ((Operation) command).verb()).containsExactly(Verb.ADD, Verb.EXEC);
         Operation exec = (Operation) commands.get(1);
         assertThat(exec.items().get(0).target()).hasValue(node);
         assertThat(exec.items().get(0).format()).hasValue("xml");
-        assertThat(exec.items().get(0).data()).hasValue("<MsiInstallJob id=\"" + PRODUCT + "\"><Product Version=\"1.0.0.0\"><Download>"
-                + "<ContentURLList><ContentURL>https://cdn.example.com/app.msi?sig=a&amp;b</ContentURL></ContentURLList></Download>"
-                + "<Validation><FileHash>" + HASH + "</FileHash></Validation><Enforcement><CommandLine>/quiet</CommandLine>"
+        assertThat(exec.items().get(0).data()).hasValue("<MsiInstallJob id=\"" + PRODUCT + "\"><Product Version=\"2.1.0\"><Download>"
+                + "<ContentURLList><ContentURL>https://mdm.example.com/mdm/appstore-private/packages/x?device=a&amp;signature=b</ContentURL>"
+                + "</ContentURLList></Download><Validation><FileHash>" + HASH.toUpperCase(Locale.ROOT) + "</FileHash></Validation>"
+                + "<Enforcement><CommandLine>/quiet ALLUSERS=1</CommandLine>"
                 + "<TimeOut>5</TimeOut><RetryCount>3</RetryCount><RetryInterval>5</RetryInterval></Enforcement></Product></MsiInstallJob>");
-        assertThat(target(CommandType.REMOVE_APP, Map.of("productCode", PRODUCT)))
+        assertThat(target(CommandType.REMOVE_APP, msi.toRemovalParameters()))
                 .isEqualTo("./Device/Vendor/MSFT/EnterpriseDesktopAppManagement/MSI/%7BAF9257BA-6BBD-4624-AA9B-0182D50292C3%7D");
     }
 
     @Test
-    void aPackageIsInstalledFromItsUriAndRemovedByFamilyName() {
-        List<SyncCommand> commands = translate(CommandType.INSTALL_APP, Map.of("packageFamilyName", "Contoso.Notes_8wekyb3d8bbwe",
-                "packageUri", "https://cdn.example.com/notes.msix")).commands();
+    void anMsixPackageFromTheCatalogIsInstalledFromItsUrlAndRemovedByFamilyName() {
+        AppInstallation msix = new AppInstallation("Contoso.Notes_8wekyb3d8bbwe", Optional.of("1.0.0.0"), new AppInstallation.FromPackage(
+                URI.create("https://cdn.example.com/notes.msix"), HASH, 4096, PackageKind.MSIX), Map.of());
+        List<SyncCommand> commands = translate(CommandType.INSTALL_APP, msix.toParameters()).commands();
         assertThat(((Operation) commands.get(1)).items().get(0).target())
                 .hasValue("./Device/Vendor/MSFT/EnterpriseModernAppManagement/AppInstallation/Contoso.Notes_8wekyb3d8bbwe/HostedInstall");
         assertThat(((Operation) commands.get(1)).items().get(0).data()).hasValue("<Application PackageUri=\"https://cdn.example.com/notes.msix\"/>");
-        assertThat(target(CommandType.REMOVE_APP, Map.of("packageFamilyName", "Contoso.Notes_8wekyb3d8bbwe", "store", true)))
+        assertThat(target(CommandType.REMOVE_APP, msix.toRemovalParameters()))
+                .isEqualTo("./Device/Vendor/MSFT/EnterpriseModernAppManagement/AppManagement/nonStore/Contoso.Notes_8wekyb3d8bbwe");
+        assertThat(target(CommandType.REMOVE_APP, AppInstallation.fromStore("Contoso.Notes_8wekyb3d8bbwe", "9WZDNCRFJ3PZ").toRemovalParameters()))
                 .isEqualTo("./Device/Vendor/MSFT/EnterpriseModernAppManagement/AppManagement/AppStore/Contoso.Notes_8wekyb3d8bbwe");
     }
 
     @Test
+    void appParametersOtherThanTheCatalogsAreRefused() {
+        assertThat(translate(CommandType.INSTALL_APP, Map.of("productCode", PRODUCT, "msiUrl", "https://x/a.msi", "hash", HASH)).refusal())
+                .hasValueSatisfying(reason -> assertThat(reason).contains("catalog's parameters"));
+        AppInstallation notAProductCode = new AppInstallation("AF92", Optional.empty(), new AppInstallation.FromPackage(
+                URI.create("https://x/a.msi"), HASH, 1, PackageKind.MSI), Map.of());
+        assertThat(translate(CommandType.INSTALL_APP, notAProductCode.toParameters()).refusal())
+                .hasValueSatisfying(reason -> assertThat(reason).contains("product code"));
+        Map<String, Object> withoutDigest = new LinkedHashMap<>(notAProductCode.toParameters());
+        withoutDigest.remove(AppInstallation.SHA256);
+        assertThat(translate(CommandType.INSTALL_APP, withoutDigest).refusal()).hasValue("sha256 is missing");
+        assertThat(translate(CommandType.INSTALL_APP, AppInstallation.fromStore("Contoso.Notes_8wekyb3d8bbwe", "9WZDNCRFJ3PZ").toParameters())
+                .refusal()).hasValue("Windows installs apps from MSI or MSIX packages, not from a store");
+        AppInstallation ipa = new AppInstallation("com.example.app", Optional.empty(), new AppInstallation.FromPackage(
+                URI.create("https://x/a.ipa"), HASH, 1, PackageKind.IPA), Map.of());
+        assertThat(translate(CommandType.INSTALL_APP, ipa.toParameters()).refusal()).hasValue("Windows installs MSI and MSIX packages, not ipa");
+    }
+
+    @Test
     void badParametersAreRefusedWithTheReason() {
-        assertThat(translate(CommandType.INSTALL_APP, Map.of("productCode", "AF92", "msiUrl", "https://x/a.msi", "hash", HASH)).refusal())
-                .hasValueSatisfying(reason -> assertThat(reason).contains("productCode"));
-        assertThat(translate(CommandType.INSTALL_APP, Map.of("productCode", PRODUCT, "msiUrl", "file:///c:/a.msi", "hash", HASH)).refusal())
-                .hasValue("msiUrl must be an http or https URL");
-        assertThat(translate(CommandType.INSTALL_APP, Map.of("productCode", PRODUCT, "msiUrl", "https://x/a.msi")).refusal())
-                .hasValue("the command lacks the parameter hash");
         assertThat(translate(CommandType.SETTINGS, Map.of("deviceName", "Reception PC 1")).refusal())
                 .hasValueSatisfying(reason -> assertThat(reason).contains("1 to 15 letters"));
         assertThat(translate(CommandType.SETTINGS, Map.of("timeZone", "Europe/Paris")).refusal())
