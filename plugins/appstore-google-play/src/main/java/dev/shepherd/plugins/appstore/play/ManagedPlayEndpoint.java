@@ -7,7 +7,6 @@ import dev.shepherd.api.http.AdminEndpoint;
 import dev.shepherd.api.http.AdminRequest;
 import dev.shepherd.api.http.DeviceResponse;
 import dev.shepherd.google.GoogleException;
-import dev.shepherd.google.GoogleUrls;
 import dev.shepherd.google.JsonResponses;
 import jakarta.inject.Inject;
 import org.pf4j.Extension;
@@ -127,7 +126,7 @@ public final class ManagedPlayEndpoint implements AdminEndpoint {
         String parentFrameUrl = body.get().path("parentFrameUrl").asText("");
         if (!parentFrame(parentFrameUrl)) {
             return JsonResponses.problem(400, "Bad request",
-                    "parentFrameUrl must be the absolute https URL (http only on a loopback address) of the page embedding the iframe.");
+                    "parentFrameUrl must be the absolute https URL of the page embedding the iframe (Google embeds it in https pages only).");
         }
         List<String> features = new ArrayList<>();
         if (body.get().has("features")) {
@@ -202,7 +201,8 @@ public final class ManagedPlayEndpoint implements AdminEndpoint {
     private static boolean parentFrame(String text) {
         try {
             URI uri = new URI(text);
-            return uri.isAbsolute() && GoogleUrls.mayCarryCredentials(uri) && text.length() <= 2048;
+            // Google: "The URL must use the https scheme" (WebToken.parentFrameUrl).
+            return "https".equals(uri.getScheme()) && uri.getHost() != null && uri.getRawUserInfo() == null && text.length() <= 2048;
         } catch (URISyntaxException e) {
             return false;
         }
