@@ -16,13 +16,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,21 +59,10 @@ class GooglePlayAppsIT {
                 Map.of("key", "theme", "type", "CHOICE", "entries", List.of(Map.of("name", "Light", "value", "light"),
                         Map.of("name", "Dark", "value", "dark")))));
         google.publishApp(MAPS, "Maps", Map.of("5.0", 50), List.of());
-        Files.createDirectories(home.resolve("conf"));
-        Files.writeString(home.resolve("conf/shepherd.yaml"), """
-                plugins:
-                  config:
-                    android:
-                      apiUrl: "%1$s"
-                      pubsubTopic: "projects/shepherd-test-project/topics/amapi"
-                      retryDelay: "PT0.2S"
-                      maxAttempts: "3"
-                      retryLater: "PT0.5S"
-                      syncInterval: "PT1H"
-                      operationPollInterval: "PT1H"
+        AndroidServerCalls.configure(home, google.url(), """
                     appstore-google-play:
-                      apiUrl: "%1$s"
-                      enterprise: "%2$s"
+                      apiUrl: "%s"
+                      enterprise: "%s"
                 """.formatted(google.url(), LocalAmapi.ENTERPRISE));
         server = TestServer.start(home);
         kernel = server.server().kernel();
@@ -248,11 +234,8 @@ class GooglePlayAppsIT {
     }
 
     private Enrolled enroll(String id, Group group) throws Exception {
-        HttpResponse<String> created = admin("POST", "/api/v1/enrollment-tokens", JSON.writeValueAsString(Map.of("name", "Android",
-                "ownership", "CORPORATE", "platform", "android", "maxUses", 5, "validForHours", 24, "groupId", group.id())));
-        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        String url = JSON.readTree(created.body()).path("enrollmentUrl").asText();
-        assertThat(server.get("/enroll/" + url.substring(url.lastIndexOf('/') + 1) + "?platform=android").statusCode()).isEqualTo(200);
+        String secret = AndroidServerCalls.enrollmentSecret(server, "CORPORATE", Optional.of(group.id()));
+        assertThat(server.get("/enroll/" + secret + "?platform=android").statusCode()).isEqualTo(200);
         JsonNode enrolled = google.enroll(id, google.latestTokenValue(), "COMPANY_OWNED", "DEVICE_OWNER");
         push("ENROLLMENT", enrolled);
         String name = enrolled.path("name").asText();
@@ -260,21 +243,11 @@ class GooglePlayAppsIT {
     }
 
     private void push(String type, JsonNode data) throws Exception {
-        String body = JSON.writeValueAsString(Map.of("message", Map.of(
-                "attributes", Map.of("notificationType", type),
-                "data", Base64.getEncoder().encodeToString(JSON.writeValueAsBytes(data)),
-                "messageId", UUID.randomUUID().toString(), "publishTime", "2024-06-01T10:00:00Z"),
-                "subscription", "projects/shepherd-test-project/subscriptions/shepherd"));
-        URI uri = URI.create(pushUrl);
-        HttpResponse<String> pushed = server.send(HttpRequest.newBuilder(server.uri(uri.getRawPath() + "?" + uri.getRawQuery()))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build());
+        HttpResponse<String> pushed = AndroidServerCalls.push(server, pushUrl, type, data);
         assertThat(pushed.statusCode()).as(pushed.body()).isEqualTo(204);
     }
 
     private HttpResponse<String> admin(String method, String path, String body) {
-        return server.send(HttpRequest.newBuilder(server.uri(path))
-                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
-                .header("Content-Type", "application/json")
-                .method(method, body.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build());
+        return AndroidServerCalls.admin(server, method, path, body);
     }
 }
