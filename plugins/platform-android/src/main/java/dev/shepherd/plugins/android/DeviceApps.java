@@ -230,6 +230,11 @@ public final class DeviceApps {
         storage.put(PENDING_PREFIX + command.deviceId() + "/" + command.id(), pending.toString().getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Forgets that a command waits for the device's status report. */
+    public void forget(Command command) {
+        storage.delete(PENDING_PREFIX + command.deviceId() + "/" + command.id());
+    }
+
     /** @return whether the command already waits for the device's status report */
     public boolean awaitingReport(Command command) {
         return storage.get(PENDING_PREFIX + command.deviceId() + "/" + command.id()).isPresent();

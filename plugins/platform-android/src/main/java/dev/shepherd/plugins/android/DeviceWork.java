@@ -215,10 +215,13 @@ public final class DeviceWork implements AutoCloseable {
         if (policyCommands.isEmpty() && puts.isEmpty()) {
             return true;
         }
+        // Awaited before the policy reaches Google: the device may report on it before this call returns.
+        puts.forEach(deviceApps::awaitReport);
         DevicePolicies.Applied applied;
         try {
             applied = devicePolicies.apply(device, amapiName);
         } catch (GoogleException e) {
+            puts.keySet().forEach(deviceApps::forget); // not in the device's policy after all
             if (e.retriable()) {
                 return false; // the changes stay recorded; carrying them out again is the same
             }
@@ -238,10 +241,7 @@ public final class DeviceWork implements AutoCloseable {
                 report(device.id(), command, CommandState.ACKNOWLEDGED, Map.of("policyName", applied.policyName()), Optional.empty());
             }
         }
-        puts.forEach((command, put) -> {
-            deviceApps.awaitReport(command, put);
-            commands.inProgress(device.id(), command.id());
-        });
+        puts.keySet().forEach(command -> commands.inProgress(device.id(), command.id()));
         return true;
     }
 

@@ -13,9 +13,7 @@ import jakarta.inject.Singleton;
 
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -50,9 +48,7 @@ public final class PlayApi {
     public PlayApi(PlayServiceAccountKeys keys, PlayContext context) {
         requireNonNull(keys, "keys is null");
         this.settings = requireNonNull(context, "context is null").settings();
-        HttpClient http = GoogleClient.newHttpClient();
-        AccessTokens tokens = new AccessTokens(keys, new AccessTokens.Grant(SCOPE, Optional.empty(), settings.tokenUrl()), http, Clock.systemUTC());
-        this.google = new GoogleClient(tokens, http, Clock.systemUTC());
+        this.google = GoogleClient.asServiceAccount(keys, new AccessTokens.Grant(SCOPE, Optional.empty(), settings.tokenUrl()));
     }
 
     /** @return whether a text is a package name Android accepts */

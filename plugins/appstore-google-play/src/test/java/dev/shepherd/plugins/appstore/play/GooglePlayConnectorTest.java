@@ -1,9 +1,6 @@
 package dev.shepherd.plugins.appstore.play;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.shepherd.api.appstore.AppInstallation;
 import dev.shepherd.api.appstore.AppStoreException;
 import dev.shepherd.api.appstore.CatalogPage;
@@ -18,8 +15,6 @@ import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
-import dev.shepherd.google.discovery.DiscoveryContract;
-import dev.shepherd.google.discovery.FieldViolation;
 import dev.shepherd.testing.MemoryPluginStorage;
 import dev.shepherd.testing.TestSecrets;
 import org.junit.jupiter.api.AfterEach;
@@ -27,18 +22,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.security.KeyPairGenerator;
 import java.time.Clock;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -50,12 +37,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class GooglePlayConnectorTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String ENTERPRISE = "enterprises/LC01test";
+    private static final String ENTERPRISE = LocalPlay.ENTERPRISE;
 
-    private HttpServer google;
-    private final Map<String, String> apps = new ConcurrentHashMap<>();
-    private final List<String> violations = new CopyOnWriteArrayList<>();
-    private volatile int failWith;
+    private LocalPlay google;
     private MemoryPluginStorage storage;
     private PlayServiceAccountKeys keys;
     private GooglePlayConnector connector;
@@ -63,19 +47,17 @@ class GooglePlayConnectorTest {
 
     @BeforeEach
     void start() throws Exception {
-        google = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        google.createContext("/", this::answer);
-        google.start();
+        google = LocalPlay.start();
         storage = new MemoryPluginStorage();
         keys = new PlayServiceAccountKeys(storage, TestSecrets.sealer());
         connector = connector(Optional.of(ENTERPRISE));
-        keys.upload(serviceAccountKey());
+        keys.upload(google.serviceAccountKey());
     }
 
     @AfterEach
     void stop() {
-        google.stop(0);
-        assertThat(violations).as("requests Google's discovery document refuses").isEmpty();
+        google.close();
+        assertThat(google.violations()).as("requests Google's discovery document refuses").isEmpty();
     }
 
     @Test
@@ -99,7 +81,7 @@ class GooglePlayConnectorTest {
                  {"versionString": "2.2-beta", "versionCode": 22, "production": false, "trackIds": ["beta"]},
                  {"versionString": "2.0", "versionCode": 20, "production": true}]""");
         catalog.fetch(ENTERPRISE, "com.example.notes", true);
-        apps.remove("com.example.appb"); // Google no longer offers it
+        google.withdraw("com.example.appb"); // Google no longer offers it
 
         CatalogPage first = connector.catalog(Optional.empty());
         CatalogPage second = connector.catalog(first.nextCursor());
@@ -148,17 +130,17 @@ class GooglePlayConnectorTest {
     @Test
     void googlesTroubleIsARetryableFailureThatTheHealthShowsUntilACallSucceeds() throws Exception {
         publish("com.example.notes", "[]", "[]");
-        failWith = 503;
+        google.failWith(503);
         assertThatThrownBy(() -> connector.lookup("com.example.notes")).isInstanceOfSatisfying(AppStoreException.class,
                 e -> assertThat(e.retryable()).isTrue());
         assertThat(connector.health()).isInstanceOf(StoreHealth.Failing.class);
-        failWith = 0;
+        google.failWith(0);
         assertThat(connector.lookup("com.example.notes")).isPresent();
         assertThat(connector.health()).isEqualTo(StoreHealth.ready());
     }
 
     private GooglePlayConnector connector(Optional<String> enterprise) {
-        String url = "http://127.0.0.1:" + google.getAddress().getPort();
+        String url = google.url();
         PluginConfig config = () -> enterprise.map(name -> Map.of("apiUrl", url, "enterprise", name)).orElse(Map.of("apiUrl", url));
         PlayContext context = new PlayContext(config);
         catalog = new PlayCatalog(storage, new PlayApi(keys, context));
@@ -166,66 +148,6 @@ class GooglePlayConnectorTest {
     }
 
     private void publish(String packageName, String managedProperties, String versions) throws IOException {
-        ObjectNode app = JSON.createObjectNode();
-        app.put("name", ENTERPRISE + "/applications/" + packageName);
-        app.put("title", "Title of " + packageName);
-        app.put("author", "Example Corp");
-        app.put("iconUrl", "https://play-lh.googleusercontent.com/" + packageName);
-        app.put("minAndroidSdkVersion", 26);
-        app.set("managedProperties", JSON.readTree(managedProperties));
-        app.set("appVersions", JSON.readTree(versions));
-        apps.put(packageName, app.toString());
-    }
-
-    private byte[] serviceAccountKey() throws Exception {
-        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-        generator.initialize(2048);
-        String pem = "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder().encodeToString(generator.generateKeyPair().getPrivate().getEncoded())
-                + "\n-----END PRIVATE KEY-----\n";
-        ObjectNode key = JSON.createObjectNode().put("type", "service_account").put("project_id", "test-project")
-                .put("private_key_id", "0123456789abcdef").put("private_key", pem)
-                .put("client_email", "shepherd@test-project.iam.gserviceaccount.com").put("client_id", "1")
-                .put("token_uri", "http://127.0.0.1:" + google.getAddress().getPort() + "/token");
-        return key.toString().getBytes(StandardCharsets.UTF_8);
-    }
-
-    private void answer(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            String path = exchange.getRequestURI().getRawPath();
-            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-            if (path.equals("/token")) {
-                send(exchange, 200, "{\"access_token\":\"ya29.test\",\"expires_in\":3599,\"token_type\":\"Bearer\"}");
-                return;
-            }
-            String query = exchange.getRequestURI().getRawQuery();
-            List<FieldViolation> wrong = new ArrayList<>(DiscoveryContract.androidManagement()
-                    .check(exchange.getRequestMethod(), path + (query == null ? "" : "?" + query), body));
-            if (!"Bearer ya29.test".equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
-                wrong.add(new FieldViolation("Authorization", "no bearer token"));
-            }
-            if (!wrong.isEmpty()) {
-                wrong.forEach(violation -> violations.add(path + ": " + violation.field() + ": " + violation.description()));
-                send(exchange, 400, DiscoveryContract.refusal(wrong));
-                return;
-            }
-            if (failWith != 0) {
-                send(exchange, failWith, "{\"error\":{\"code\":" + failWith + ",\"message\":\"The service is unavailable.\",\"status\":\"UNAVAILABLE\"}}");
-                return;
-            }
-            String prefix = "/v1/" + ENTERPRISE + "/applications/";
-            String app = path.startsWith(prefix) ? apps.get(path.substring(prefix.length())) : null;
-            if (app == null) {
-                send(exchange, 404, "{\"error\":{\"code\":404,\"message\":\"Requested entity was not found.\",\"status\":\"NOT_FOUND\"}}");
-            } else {
-                send(exchange, 200, app);
-            }
-        }
-    }
-
-    private static void send(HttpExchange exchange, int status, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().add("Content-Type", "application/json; charset=UTF-8");
-        exchange.sendResponseHeaders(status, bytes.length);
-        exchange.getResponseBody().write(bytes);
+        google.publish(packageName, managedProperties, versions);
     }
 }
