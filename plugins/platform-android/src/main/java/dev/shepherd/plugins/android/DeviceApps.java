@@ -230,6 +230,12 @@ public final class DeviceApps {
         storage.put(PENDING_PREFIX + command.deviceId() + "/" + command.id(), pending.toString().getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Forgets a device Google deleted: its apps and the commands that waited for its reports. */
+    public void forgetDevice(DeviceId device) {
+        storage.delete(APPS_PREFIX + device);
+        storage.keys(PENDING_PREFIX + device + "/").forEach(storage::delete);
+    }
+
     /** Forgets that a command waits for the device's status report. */
     public void forget(Command command) {
         storage.delete(PENDING_PREFIX + command.deviceId() + "/" + command.id());

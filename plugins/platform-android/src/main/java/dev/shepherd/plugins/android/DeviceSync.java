@@ -95,6 +95,7 @@ public final class DeviceSync {
             } else {
                 registry.recordWiped(device.id(), "Google reports the device deleted: Android factory resets a fully managed device");
             }
+            deviceApps.forgetDevice(device.id());
             log.info("Android device {} ({}) was deleted at Google", name, device.id());
             return Optional.empty();
         }

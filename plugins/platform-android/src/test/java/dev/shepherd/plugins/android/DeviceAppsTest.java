@@ -152,6 +152,18 @@ class DeviceAppsTest {
         assertThat(apps.awaitingReport(install)).isFalse();
     }
 
+    @Test
+    void aDeletedDeviceIsForgotten() {
+        Command install = command(CommandType.INSTALL_APP);
+        apps.record(DEVICE, Map.of("com.example.notes", json("{\"packageName\": \"com.example.notes\", \"installType\": \"FORCE_INSTALLED\"}")), "");
+        apps.awaitReport(install, new DeviceApps.Put("com.example.notes", JSON.createObjectNode(), OptionalLong.empty()));
+
+        apps.forgetDevice(DEVICE);
+
+        assertThat(apps.of(DEVICE)).isEmpty();
+        assertThat(apps.awaitingReport(install)).isFalse();
+    }
+
     private static Command command(CommandType type) {
         return new Command(UUID.randomUUID(), DEVICE, type, Map.of(), 0, CommandState.SENT, Instant.now(), Optional.empty());
     }
