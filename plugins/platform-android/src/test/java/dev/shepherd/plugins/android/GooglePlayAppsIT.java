@@ -186,6 +186,27 @@ class GooglePlayAppsIT {
         assertThat(kernel.devices().inventory(device.id())).doesNotContainKey("app." + NOTES).containsKey("app.com.android.chrome");
     }
 
+    @Test
+    void anInstallGoogleRefusesFailsWithGooglesWordsAndLeavesThePolicyAsItWas() throws Exception {
+        assertThat(admin("POST", "/api/v1/plugins/appstore-google-play/managed-play/apps", "{\"packageName\": \"" + MAPS + "\"}")
+                .statusCode()).isEqualTo(201);
+        assertThat(admin("POST", "/api/v1/app-stores/google-play/sync", "").statusCode()).isEqualTo(200);
+        Group group = kernel.groups().create(TestKernel.ADMIN, "Drivers", "", Optional.empty());
+        Enrolled device = enroll("9a8b7c", group);
+        String policyBefore = google.device(device.name()).orElseThrow().path("policyName").asText();
+        google.refuseNext(request -> request.method().equals("PATCH") && request.path().contains("/policies/") && request.body().contains(MAPS),
+                400, Map.of(), "FAILED_PRECONDITION", "The app com.example.maps is not available to this enterprise.");
+
+        String mapsId = catalogApp(MAPS).path("id").asText();
+        assertThat(admin("PUT", "/api/v1/apps/" + mapsId + "/assignments/" + group.id(), "{\"intent\": \"REQUIRED\"}").statusCode()).isEqualTo(200);
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> appState(device.id(), MAPS).state() == AppInstallState.FAILED);
+        assertThat(appState(device.id(), MAPS).reason()).hasValueSatisfying(reason ->
+                assertThat(reason).contains("not available to this enterprise"));
+        assertThat(google.device(device.name()).orElseThrow().path("policyName").asText()).as("the device keeps its policy").isEqualTo(policyBefore);
+        assertThat(application(device.name(), MAPS)).isEmpty();
+    }
+
     private static Map<String, Integer> orderedVersions(String first, int firstCode, String second, int secondCode) {
         Map<String, Integer> versions = new LinkedHashMap<>();
         versions.put(first, firstCode);
