@@ -80,6 +80,19 @@ public final class GoogleClient {
     }
 
     /**
+     * A client calling Google as a service account, on the system clock, with one HTTP client shared by the calls and
+     * the token requests.
+     *
+     * @param keys the plugin's service-account keys
+     * @param grant the scopes (and subject, token URL) the access tokens are asked for
+     * @return the client
+     */
+    public static GoogleClient asServiceAccount(ServiceAccountKeys keys, AccessTokens.Grant grant) {
+        HttpClient http = newHttpClient();
+        return new GoogleClient(new AccessTokens(keys, grant, http, Clock.systemUTC()), http, Clock.systemUTC());
+    }
+
+    /**
      * An HTTP client for Google: a short connect timeout, and no redirects, which would carry the access token to
      * wherever they point.
      *

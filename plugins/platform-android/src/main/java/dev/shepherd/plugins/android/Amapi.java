@@ -10,9 +10,7 @@ import jakarta.inject.Singleton;
 
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,9 +60,7 @@ public final class Amapi {
     public Amapi(AndroidServiceAccountKeys keys, AndroidPluginContext context) {
         requireNonNull(keys, "keys is null");
         this.settings = requireNonNull(context, "context is null").settings();
-        HttpClient http = GoogleClient.newHttpClient();
-        AccessTokens tokens = new AccessTokens(keys, new AccessTokens.Grant(SCOPE, Optional.empty(), settings.tokenUrl()), http, Clock.systemUTC());
-        this.google = new GoogleClient(tokens, http, Clock.systemUTC());
+        this.google = GoogleClient.asServiceAccount(keys, new AccessTokens.Grant(SCOPE, Optional.empty(), settings.tokenUrl()));
         this.interactive = RetryPolicy.once(INTERACTIVE_TIMEOUT);
         this.background = new RetryPolicy(settings.maxAttempts(), settings.retryDelay(), settings.maxRetryAfter(), BACKGROUND_TIMEOUT);
     }

@@ -41,12 +41,14 @@ public final class AndroidPlatform implements PlatformSupport {
     private final Enrollment enrollment;
     private final DeviceWork work;
     private final DevicePolicies devicePolicies;
+    private final DeviceApps deviceApps;
     private final String organization;
     private final PolicyCompiler compiler = new PolicyCompiler();
     private final AndroidCommands commands = new AndroidCommands();
 
     @Inject
-    public AndroidPlatform(Enrollment enrollment, DeviceWork work, DevicePolicies devicePolicies, PluginConfig config) {
+    public AndroidPlatform(Enrollment enrollment, DeviceWork work, DevicePolicies devicePolicies, DeviceApps deviceApps, PluginConfig config) {
+        this.deviceApps = requireNonNull(deviceApps, "deviceApps is null");
         this.enrollment = requireNonNull(enrollment, "enrollment is null");
         this.work = requireNonNull(work, "work is null");
         this.devicePolicies = requireNonNull(devicePolicies, "devicePolicies is null");
@@ -120,6 +122,14 @@ public final class AndroidPlatform implements PlatformSupport {
         if (command.type() == CommandType.REMOVE_PROFILE) {
             // Leaving the setting out of the device's one policy.
             return CommandTranslation.translated(new NativeCommand("application/json", "{\"policy\":true}".getBytes(StandardCharsets.UTF_8)));
+        }
+        if (DeviceApps.APP_COMMANDS.contains(command.type())) {
+            // Apps are installed, updated and removed through the device's policy: the entry the command puts there.
+            DeviceApps.Change change = deviceApps.change(command.type(), parameters);
+            if (change instanceof DeviceApps.Put put) {
+                return CommandTranslation.translated(new NativeCommand("application/json", put.entry().toString().getBytes(StandardCharsets.UTF_8)));
+            }
+            return CommandTranslation.refused(((DeviceApps.Refused) change).reason());
         }
         AndroidCommands.Action action = commands.translate(command, workProfile);
         if (action instanceof AndroidCommands.Issue issue) {

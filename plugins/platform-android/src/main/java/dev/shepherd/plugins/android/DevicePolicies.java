@@ -3,6 +3,7 @@ package dev.shepherd.plugins.android;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.Ownership;
@@ -51,12 +52,14 @@ public final class DevicePolicies {
     private final PluginStorage storage;
     private final Amapi amapi;
     private final Enterprises enterprises;
+    private final DeviceApps apps;
     private final PolicyCompiler compiler = new PolicyCompiler();
     private final ObjectMapper json = new ObjectMapper();
 
     @Inject
-    public DevicePolicies(PolicyService policies, PluginStorage storage, Amapi amapi, Enterprises enterprises) {
+    public DevicePolicies(PolicyService policies, PluginStorage storage, Amapi amapi, Enterprises enterprises, DeviceApps apps) {
         this.policies = requireNonNull(policies, "policies is null");
+        this.apps = requireNonNull(apps, "apps is null");
         this.storage = requireNonNull(storage, "storage is null");
         this.amapi = requireNonNull(amapi, "amapi is null");
         this.enterprises = requireNonNull(enterprises, "enterprises is null");
@@ -71,12 +74,13 @@ public final class DevicePolicies {
     public Applied apply(Device device, String amapiName) throws GoogleException {
         List<Setting> settings = policies.effectivePolicy(device.id()).settings();
         boolean workProfile = workProfile(device);
-        PolicyCompiler.Compiled compiled = compiler.compile(settings, workProfile);
+        Map<String, ObjectNode> catalogApps = apps.of(device.id());
+        PolicyCompiler.Compiled compiled = withApps(compiler.compile(settings, workProfile), catalogApps);
         // What Google refused of this very policy before: its settings are left out at once rather than refused again.
         String fullHash = compiled.hash();
         Map<String, String> refusedByGoogle = new LinkedHashMap<>(storage.get(GOOGLE_REFUSED_PREFIX + fullHash).map(this::readReasons).orElse(Map.of()));
         if (!refusedByGoogle.isEmpty()) {
-            compiled = compiler.compile(without(settings, refusedByGoogle.keySet()), workProfile);
+            compiled = withApps(compiler.compile(without(settings, refusedByGoogle.keySet()), workProfile), catalogApps);
         }
         String policyName;
         for (int round = 0; ; round++) {
@@ -98,7 +102,7 @@ public final class DevicePolicies {
                 // Google's refusal names, and tell those settings why.
                 refusedByGoogle.putAll(blamed);
                 storage.put(GOOGLE_REFUSED_PREFIX + fullHash, writeReasons(refusedByGoogle));
-                compiled = compiler.compile(without(settings, refusedByGoogle.keySet()), workProfile);
+                compiled = withApps(compiler.compile(without(settings, refusedByGoogle.keySet()), workProfile), catalogApps);
             }
         }
         refusedByGoogle.forEach((key, reason) -> policies.reportActual(device.id(), key, SettingState.FAILED, Optional.of(reason)));
@@ -109,6 +113,15 @@ public final class DevicePolicies {
         Map<String, String> refused = new LinkedHashMap<>(compiled.refused());
         refused.putAll(refusedByGoogle);
         return new Applied(policyName, refused);
+    }
+
+    /** The compiled settings with the device's catalog apps ({@link DeviceApps}), named by both. */
+    static PolicyCompiler.Compiled withApps(PolicyCompiler.Compiled compiled, Map<String, ObjectNode> catalogApps) {
+        if (catalogApps.isEmpty()) {
+            return compiled;
+        }
+        return new PolicyCompiler.Compiled(DeviceApps.merge(compiled.policy(), catalogApps), compiled.fields(), compiled.refused(),
+                DeviceApps.merge(compiled.nameBasis(), catalogApps));
     }
 
     /**
@@ -209,13 +222,13 @@ public final class DevicePolicies {
      * A setting still being applied rather than failed: Android's PENDING ("expected to be applied shortly"), and an
      * app whose installation or update is in progress (installationFailureReason IN_PROGRESS).
      */
-    private static boolean pending(JsonNode detail) {
+    static boolean pending(JsonNode detail) {
         String reason = detail.path("nonComplianceReason").asText("");
         return reason.equals("PENDING") || (reason.equals("APP_NOT_INSTALLED") || reason.equals("APP_NOT_UPDATED"))
                 && detail.path("installationFailureReason").asText("").equals("IN_PROGRESS");
     }
 
-    private static String describe(JsonNode detail) {
+    static String describe(JsonNode detail) {
         StringBuilder text = new StringBuilder(detail.path("settingName").asText("setting"));
         if (detail.hasNonNull("fieldPath")) {
             text.append(" (").append(detail.get("fieldPath").asText()).append(')');

@@ -36,9 +36,11 @@ public final class DeviceSync {
     private final DeviceRegistry registry;
     private final Enrollment enrollment;
     private final DevicePolicies devicePolicies;
+    private final DeviceApps deviceApps;
 
     @Inject
-    public DeviceSync(DeviceRegistry registry, Enrollment enrollment, DevicePolicies devicePolicies) {
+    public DeviceSync(DeviceRegistry registry, Enrollment enrollment, DevicePolicies devicePolicies, DeviceApps deviceApps) {
+        this.deviceApps = requireNonNull(deviceApps, "deviceApps is null");
         this.registry = requireNonNull(registry, "registry is null");
         this.enrollment = requireNonNull(enrollment, "enrollment is null");
         this.devicePolicies = requireNonNull(devicePolicies, "devicePolicies is null");
@@ -93,6 +95,7 @@ public final class DeviceSync {
             } else {
                 registry.recordWiped(device.id(), "Google reports the device deleted: Android factory resets a fully managed device");
             }
+            deviceApps.forgetDevice(device.id());
             log.info("Android device {} ({}) was deleted at Google", name, device.id());
             return Optional.empty();
         }
@@ -108,6 +111,7 @@ public final class DeviceSync {
         }
         registry.recordCheckIn(device.id(), time(report.path("lastStatusReportTime").asText("")).orElse(Instant.now()));
         devicePolicies.reportActual(device.id(), report);
+        deviceApps.reported(device.id(), report); // after the inventory, so the kernel sees the version an acknowledgement is about
         return Optional.of(device);
     }
 

@@ -22,6 +22,7 @@ import org.slf4j.MDC;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -61,6 +62,7 @@ public final class DeviceWork implements AutoCloseable {
     private final Amapi amapi;
     private final Enterprises enterprises;
     private final DevicePolicies devicePolicies;
+    private final DeviceApps deviceApps;
     private final DeviceSync sync;
     private final AndroidSettings settings;
     private final AndroidCommands translator = new AndroidCommands();
@@ -75,7 +77,9 @@ public final class DeviceWork implements AutoCloseable {
      */
     @Inject
     public DeviceWork(DeviceRegistry registry, CommandBus commands, PluginStorage storage, Amapi amapi, Enterprises enterprises,
-                      DevicePolicies devicePolicies, DeviceSync sync, AndroidPluginContext context, Leadership leadership) {
+                      DevicePolicies devicePolicies, DeviceApps deviceApps, DeviceSync sync, AndroidPluginContext context,
+                      Leadership leadership) {
+        this.deviceApps = requireNonNull(deviceApps, "deviceApps is null");
         this.leadership = requireNonNull(leadership, "leadership is null");
         this.registry = requireNonNull(registry, "registry is null");
         this.commands = requireNonNull(commands, "commands is null");
@@ -159,16 +163,21 @@ public final class DeviceWork implements AutoCloseable {
             List<Command> taken = commands.take(id, BATCH);
             List<Command> policyCommands = taken.stream()
                     .filter(command -> command.type() == CommandType.INSTALL_PROFILE || command.type() == CommandType.REMOVE_PROFILE).toList();
-            if (!policyCommands.isEmpty() && !applyPolicy(device.get(), amapiName.get(), policyCommands)) {
+            // App commands change the device's policy too; one already in it waits for the device's status report.
+            List<Command> appCommands = taken.stream()
+                    .filter(command -> DeviceApps.APP_COMMANDS.contains(command.type()) && !deviceApps.awaitingReport(command)).toList();
+            if ((!policyCommands.isEmpty() || !appCommands.isEmpty())
+                    && !applyPolicy(device.get(), amapiName.get(), policyCommands, appCommands)) {
                 retryLater(id, taken);
                 return;
             }
             for (Command command : taken) {
-                if (storage.get(OPERATION_PREFIX + command.id()).isPresent()) {
-                    commands.inProgress(id, command.id()); // Google is carrying it out: its operation tells
+                if (storage.get(OPERATION_PREFIX + command.id()).isPresent()
+                        || DeviceApps.APP_COMMANDS.contains(command.type()) && deviceApps.awaitingReport(command)) {
+                    commands.inProgress(id, command.id()); // Google or the device is carrying it out: its operation or report tells
                     continue;
                 }
-                if (policyCommands.contains(command)) {
+                if (policyCommands.contains(command) || appCommands.contains(command)) {
                     continue; // handled above
                 }
                 if (!carryOut(device.get(), amapiName.get(), command)) {
@@ -182,16 +191,45 @@ public final class DeviceWork implements AutoCloseable {
         }
     }
 
-    /** @return false when Google could not be reached and the commands wait */
-    private boolean applyPolicy(Device device, String amapiName, List<Command> policyCommands) {
+    /**
+     * Puts the device under its policy with the app commands' changes: policy commands are answered at once, app
+     * commands wait for the device's status report ({@link DeviceApps}), and all fail with Google's reason when it
+     * refuses the policy, whose app changes are then undone.
+     *
+     * @return false when Google could not be reached and the commands wait
+     */
+    private boolean applyPolicy(Device device, String amapiName, List<Command> policyCommands, List<Command> appCommands) {
+        Map<String, ObjectNode> before = deviceApps.of(device.id());
+        Map<String, ObjectNode> after = new LinkedHashMap<>(before);
+        Map<Command, DeviceApps.Put> puts = new LinkedHashMap<>();
+        for (Command command : appCommands) {
+            DeviceApps.Change change = deviceApps.change(command.type(), command.parameters());
+            if (change instanceof DeviceApps.Put put) {
+                after.put(put.packageName(), put.entry());
+                deviceApps.record(device.id(), after, put.packageName());
+                puts.put(command, put);
+            } else {
+                report(device.id(), command, CommandState.FAILED, Map.of(), Optional.of(((DeviceApps.Refused) change).reason()));
+            }
+        }
+        if (policyCommands.isEmpty() && puts.isEmpty()) {
+            return true;
+        }
+        // Awaited before the policy reaches Google: the device may report on it before this call returns.
+        puts.forEach(deviceApps::awaitReport);
         DevicePolicies.Applied applied;
         try {
             applied = devicePolicies.apply(device, amapiName);
         } catch (GoogleException e) {
+            puts.keySet().forEach(deviceApps::forget); // not in the device's policy after all
             if (e.retriable()) {
-                return false;
+                return false; // the changes stay recorded; carrying them out again is the same
+            }
+            if (!puts.isEmpty()) {
+                deviceApps.record(device.id(), before, "");
             }
             policyCommands.forEach(command -> report(device.id(), command, CommandState.FAILED, Map.of(), Optional.of(e.getMessage())));
+            puts.keySet().forEach(command -> report(device.id(), command, CommandState.FAILED, Map.of(), Optional.of(e.getMessage())));
             return true;
         }
         for (Command command : policyCommands) {
@@ -203,6 +241,7 @@ public final class DeviceWork implements AutoCloseable {
                 report(device.id(), command, CommandState.ACKNOWLEDGED, Map.of("policyName", applied.policyName()), Optional.empty());
             }
         }
+        puts.keySet().forEach(command -> commands.inProgress(device.id(), command.id()));
         return true;
     }
 

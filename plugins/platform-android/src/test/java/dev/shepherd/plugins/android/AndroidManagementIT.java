@@ -67,19 +67,7 @@ class AndroidManagementIT {
     @BeforeEach
     void start() throws Exception {
         google = LocalAmapi.start();
-        Files.createDirectories(home.resolve("conf"));
-        Files.writeString(home.resolve("conf/shepherd.yaml"), """
-                plugins:
-                  config:
-                    android:
-                      apiUrl: "%s"
-                      pubsubTopic: "projects/shepherd-test-project/topics/amapi"
-                      retryDelay: "PT0.2S"
-                      maxAttempts: "3"
-                      retryLater: "PT0.5S"
-                      syncInterval: "PT1H"
-                      operationPollInterval: "PT1H"
-                """.formatted(google.url()));
+        AndroidServerCalls.configure(home, google.url(), "");
         server = TestServer.start(home);
         kernel = server.server().kernel();
         Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), server.pluginsDir().resolve("android.zip"));
@@ -518,13 +506,7 @@ class AndroidManagementIT {
     }
 
     private String enrollmentSecret(String ownership, Optional<String> groupId) throws Exception {
-        Map<String, Object> body = new HashMap<>(Map.of("name", "Android " + ownership, "ownership", ownership, "platform", "android",
-                "maxUses", 5, "validForHours", 24));
-        groupId.ifPresent(id -> body.put("groupId", id));
-        HttpResponse<String> created = admin("POST", "/api/v1/enrollment-tokens", JSON.writeValueAsString(body));
-        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        String url = JSON.readTree(created.body()).path("enrollmentUrl").asText();
-        return url.substring(url.lastIndexOf('/') + 1);
+        return AndroidServerCalls.enrollmentSecret(server, ownership, groupId);
     }
 
     private UUID command(DeviceId device, String type, Map<String, Object> parameters) throws Exception {
@@ -546,13 +528,7 @@ class AndroidManagementIT {
 
     /** A Pub/Sub push as Google's push subscription delivers it, to the endpoint the admin status names. */
     private HttpResponse<String> push(String type, JsonNode data) throws Exception {
-        String body = JSON.writeValueAsString(Map.of("message", Map.of(
-                "attributes", Map.of("notificationType", type),
-                "data", Base64.getEncoder().encodeToString(JSON.writeValueAsBytes(data)),
-                "messageId", UUID.randomUUID().toString(), "publishTime", "2024-06-01T10:00:00Z"),
-                "subscription", "projects/shepherd-test-project/subscriptions/shepherd"));
-        URI uri = URI.create(pushUrl);
-        return post(uri.getRawPath() + "?" + uri.getRawQuery(), body);
+        return AndroidServerCalls.push(server, pushUrl, type, data);
     }
 
     private HttpResponse<String> post(String pathAndQuery, String body) {
@@ -567,10 +543,7 @@ class AndroidManagementIT {
     }
 
     private HttpResponse<String> admin(String method, String path, String body) {
-        return server.send(HttpRequest.newBuilder(server.uri(path))
-                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
-                .header("Content-Type", "application/json")
-                .method(method, body.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build());
+        return AndroidServerCalls.admin(server, method, path, body);
     }
 
     private static String decodeQr(String html) throws Exception {

@@ -49,16 +49,7 @@ class EnterprisePageIT {
         google = LocalAmapi.start();
         google.existingEnterprise("enterprises/LC02other");
         google.existingEnterprise("enterprises/LC03api");
-        Files.createDirectories(home.resolve("conf"));
-        Files.writeString(home.resolve("conf/shepherd.yaml"), """
-                plugins:
-                  config:
-                    android:
-                      apiUrl: "%s"
-                      pubsubTopic: "projects/shepherd-test-project/topics/amapi"
-                      syncInterval: "PT1H"
-                      operationPollInterval: "PT1H"
-                """.formatted(google.url()));
+        AndroidServerCalls.configure(home, google.url(), "");
         server = TestServer.start(home);
         Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), server.pluginsDir().resolve("android.zip"));
         await().atMost(Duration.ofSeconds(20)).until(() -> server.get("/mdm/android/pubsub").statusCode() == 405);

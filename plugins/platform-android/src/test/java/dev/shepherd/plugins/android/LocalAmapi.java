@@ -18,8 +18,10 @@ import java.security.KeyPairGenerator;
 import java.security.Signature;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,6 +76,9 @@ final class LocalAmapi implements AutoCloseable {
     private final Map<String, ObjectNode> enrollmentTokens = new ConcurrentHashMap<>();
     private final List<String> violations = new CopyOnWriteArrayList<>();
     private final Set<String> otherEnterprises = ConcurrentHashMap.newKeySet();
+    /** Managed Google Play: the apps the enterprise may use, as {@code enterprises.applications.get} answers. */
+    private final Map<String, ObjectNode> playApps = new ConcurrentHashMap<>();
+    private final AtomicInteger webTokens = new AtomicInteger();
 
     private LocalAmapi(HttpServer server, KeyPair serviceAccountKey) {
         this.server = server;
@@ -210,6 +215,41 @@ final class LocalAmapi implements AutoCloseable {
         device.putObject("securityPosture").put("devicePosture", "SECURE");
         device.putArray("applicationReports").addObject().put("packageName", "com.android.chrome").put("versionName", "125.0")
                 .put("state", "INSTALLED");
+        return device.deepCopy();
+    }
+
+    /**
+     * An app managed Google Play offers the enterprise (approved in the iframe, or private), with its versions as
+     * {@code AppVersion}s in the production track and its managed properties.
+     *
+     * @param versions version name to version code, oldest first
+     */
+    void publishApp(String packageName, String title, Map<String, Integer> versions, List<Map<String, Object>> managedProperties) {
+        ObjectNode app = JSON.createObjectNode();
+        app.put("name", ENTERPRISE + "/applications/" + packageName);
+        app.put("title", title);
+        app.put("author", "Example Corp");
+        app.put("iconUrl", "https://play-lh.googleusercontent.com/" + packageName);
+        app.put("minAndroidSdkVersion", 26);
+        app.put("distributionChannel", "PUBLIC_GOOGLE_HOSTED");
+        app.put("description", "An app for tests.");
+        app.put("playStoreUrl", "https://play.google.com/store/apps/details?id=" + packageName);
+        versions.forEach((name, code) -> app.withArray("appVersions").addObject().put("versionString", name).put("versionCode", code)
+                .put("production", true).putArray("trackIds").add("production"));
+        app.set("managedProperties", JSON.valueToTree(managedProperties));
+        playApps.put(packageName, app);
+    }
+
+    /**
+     * The device as it reports after applying its policy, with these non-compliance details and these apps
+     * ({@code ApplicationReport}s: package name to version name and code) beside the preinstalled browser.
+     */
+    ObjectNode statusReport(String deviceName, List<Map<String, Object>> nonCompliance, Map<String, Map.Entry<String, Integer>> apps) {
+        statusReport(deviceName, nonCompliance);
+        ObjectNode device = devices.get(deviceName);
+        apps.forEach((packageName, version) -> device.withArray("applicationReports").addObject().put("packageName", packageName)
+                .put("versionName", version.getKey()).put("versionCode", version.getValue()).put("state", "INSTALLED")
+                .put("applicationSource", "INSTALLED_FROM_PLAY_STORE"));
         return device.deepCopy();
     }
 
@@ -351,6 +391,23 @@ final class LocalAmapi implements AutoCloseable {
             token.put("qrCode", qr.toString());
             enrollmentTokens.put(token.path("name").asText(), token);
             send(exchange, 200, Map.of(), token.toString());
+        } else if (method.equals("POST") && path.equals("/v1/" + ENTERPRISE + "/webTokens")) {
+            // "The URL must use the https scheme" (WebToken.parentFrameUrl).
+            ObjectNode token = (ObjectNode) request.json();
+            String parent = token.path("parentFrameUrl").asText("");
+            if (!parent.startsWith("https://")) {
+                send(exchange, 400, Map.of(), DiscoveryContract.refusal(List.of(new FieldViolation("parentFrameUrl",
+                        "The parent frame URL must use the https scheme"))));
+                return;
+            }
+            token.put("name", ENTERPRISE + "/webTokens/WT" + webTokens.incrementAndGet());
+            token.put("value", "WTLOCAL" + webTokens.get());
+            send(exchange, 200, Map.of(), token.toString());
+        } else if (method.equals("GET") && path.startsWith("/v1/" + ENTERPRISE + "/applications/")) {
+            ObjectNode app = playApps.get(path.substring(("/v1/" + ENTERPRISE + "/applications/").length()));
+            send(exchange, app == null ? 404 : 200, Map.of(), app == null ? notFound() : app.toString());
+        } else if (method.equals("PATCH") && path.startsWith("/v1/" + ENTERPRISE + "/policies/") && !applicationsRefusal(request.json()).isEmpty()) {
+            send(exchange, 400, Map.of(), DiscoveryContract.refusal(applicationsRefusal(request.json())));
         } else if (method.equals("PATCH") && path.startsWith("/v1/" + ENTERPRISE + "/policies/")) {
             ObjectNode policy = (ObjectNode) request.json();
             String name = path.substring(4);
@@ -401,6 +458,28 @@ final class LocalAmapi implements AutoCloseable {
         } else {
             send(exchange, 404, Map.of(), notFound());
         }
+    }
+
+    /**
+     * What Google refuses in a policy's {@code applications[]} beyond the discovery document's types: a package listed
+     * twice, and more than 20 apps with a {@code minimumVersionCode} ("At most 20 apps may specify a minimum version
+     * code per policy").
+     */
+    private static List<FieldViolation> applicationsRefusal(JsonNode policy) {
+        List<FieldViolation> refused = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        int pinned = 0;
+        int index = 0;
+        for (JsonNode application : policy.path("applications")) {
+            if (!seen.add(application.path("packageName").asText())) {
+                refused.add(new FieldViolation("applications[" + index + "].packageName", "Duplicate package name " + application.path("packageName").asText()));
+            }
+            if (application.has("minimumVersionCode") && ++pinned > 20) {
+                refused.add(new FieldViolation("applications[" + index + "].minimumVersionCode", "At most 20 apps may specify a minimum version code per policy"));
+            }
+            index++;
+        }
+        return refused;
     }
 
     private static String notFound() {
