@@ -95,6 +95,13 @@ public final class TestServer implements AutoCloseable {
         return send(HttpRequest.newBuilder(uri(path)).header("Authorization", basic(ADMIN, ADMIN_PASSWORD)).GET().build());
     }
 
+    /** Calls the admin API as the first admin with a JSON body (none when empty), as an admin's script does. */
+    public HttpResponse<String> sendAsAdmin(String method, String path, String jsonBody) {
+        return send(HttpRequest.newBuilder(uri(path)).header("Authorization", basic(ADMIN, ADMIN_PASSWORD))
+                .header("Content-Type", "application/json")
+                .method(method, jsonBody.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(jsonBody)).build());
+    }
+
     public HttpResponse<String> send(HttpRequest request) {
         try {
             return http.send(request, HttpResponse.BodyHandlers.ofString());

@@ -12,7 +12,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -98,13 +97,13 @@ class AppComplianceIT {
 
     @Test
     void anAppRuleWhoseVersionBoundIsNotAVersionIsAProblemSayingWhy() throws Exception {
-        HttpResponse<String> refused = send("POST", "/api/v1/compliance/rules", JSON.writeValueAsString(Map.of("name", "Chat",
+        HttpResponse<String> refused = server.sendAsAdmin("POST", "/api/v1/compliance/rules", JSON.writeValueAsString(Map.of("name", "Chat",
                 "check", "FORBIDDEN_APPS", "parameters", Map.of("apps", List.of(Map.of("identifier", CHAT, "versionBelow", "latest"))))));
         assertThat(refused.statusCode()).isEqualTo(400);
         assertThat(refused.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("application/problem+json"));
         assertThat(JSON.readTree(refused.body()).path("detail").asText()).contains("versionBelow of " + CHAT + " must be a version");
 
-        HttpResponse<String> wrongBound = send("POST", "/api/v1/compliance/rules", JSON.writeValueAsString(Map.of("name", "Chat",
+        HttpResponse<String> wrongBound = server.sendAsAdmin("POST", "/api/v1/compliance/rules", JSON.writeValueAsString(Map.of("name", "Chat",
                 "check", "REQUIRED_APPS", "parameters", Map.of("apps", List.of(Map.of("identifier", CHAT, "versionBelow", "2.4"))))));
         assertThat(wrongBound.statusCode()).isEqualTo(400);
         assertThat(JSON.readTree(wrongBound.body()).path("detail").asText()).contains("unknown field \"versionBelow\"").contains("minimumVersion");
@@ -146,15 +145,8 @@ class AppComplianceIT {
     }
 
     private JsonNode admin(String method, String path, String body, int expectedStatus) throws Exception {
-        HttpResponse<String> response = send(method, path, body);
+        HttpResponse<String> response = server.sendAsAdmin(method, path, body);
         assertThat(response.statusCode()).as(method + " " + path + ": " + response.body()).isEqualTo(expectedStatus);
         return JSON.readTree(response.body());
-    }
-
-    private HttpResponse<String> send(String method, String path, String body) {
-        return server.send(HttpRequest.newBuilder(server.uri(path))
-                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
-                .header("Content-Type", "application/json")
-                .method(method, body.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build());
     }
 }

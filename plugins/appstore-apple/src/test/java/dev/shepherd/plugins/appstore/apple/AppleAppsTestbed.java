@@ -109,10 +109,7 @@ final class AppleAppsTestbed implements AutoCloseable {
 
     /** Calls the admin API as the server's first admin, expecting a status; @return the answer's JSON */
     JsonNode admin(String method, String path, String body, int expectedStatus) throws Exception {
-        HttpResponse<String> response = server.send(HttpRequest.newBuilder(server.uri(path))
-                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
-                .header("Content-Type", "application/json")
-                .method(method, body.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build());
+        HttpResponse<String> response = server.sendAsAdmin(method, path, body);
         assertThat(response.statusCode()).as(method + " " + path + ": " + response.body()).isEqualTo(expectedStatus);
         return response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
     }
