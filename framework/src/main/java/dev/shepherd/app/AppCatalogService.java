@@ -619,7 +619,12 @@ public final class AppCatalogService {
 
     /** @return the apps a device reports, identifier to version */
     public Map<String, String> installed(DeviceId device) {
-        return transactions.inTransaction("read a device's installed apps", tx -> store.installed(tx.connection(), device));
+        return transactions.inTransaction("read a device's installed apps", tx -> installed(tx, device));
+    }
+
+    /** @return the apps a device reports, identifier to version, as the fleet app inventory holds them in this transaction */
+    public Map<String, String> installed(Tx tx, DeviceId device) throws SQLException {
+        return store.installed(tx.connection(), device);
     }
 
     /**
@@ -1056,9 +1061,7 @@ public final class AppCatalogService {
 
     /** Whether an installed version is below the wanted one, compared number by number; unknown forms never are. */
     static boolean older(String installed, String wanted) {
-        String have = OsVersion.key(installed);
-        String want = OsVersion.key(wanted);
-        return !have.isEmpty() && !want.isEmpty() && have.compareTo(want) < 0;
+        return OsVersion.below(installed, wanted);
     }
 
     /** Merges the assignments reaching a device per app: the strongest intent wins; among equals, the first group. */

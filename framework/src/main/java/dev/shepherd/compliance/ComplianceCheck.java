@@ -19,13 +19,14 @@ import java.util.Optional;
  * <p>Platform plugins report the facts as inventory items: {@code passcode.present} and {@code passcode.compliant},
  * {@code storage.encrypted}, {@code security.jailbroken} ({@code true} when jailbroken or rooted),
  * {@code threat.level} ({@code NONE}…{@code HIGH}, from threat-defense plugins), and {@code apps.reported} with one
- * {@code app.<identifier>} item per installed app. A fact that was never reported makes the rule's verdict
- * unknown rather than passing or failing.
+ * {@code app.<identifier>} item per installed app. The app rules judge the apps as the fleet app inventory holds them
+ * (the catalog's {@code device_app_inventory}, which {@code /api/v1/app-inventory} searches), once the device has
+ * reported a complete list. A fact that was never reported makes the rule's verdict unknown rather than passing or failing.
  */
 public enum ComplianceCheck {
     PASSCODE_COMPLIANT {
         @Override
-        Verdict judge(Device device, Map<String, String> inventory, JsonNode parameters, Instant now) {
+        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, JsonNode parameters, Instant now) {
             Optional<Boolean> present = flag(inventory, "passcode.present");
             if (present.isEmpty()) {
                 return Verdict.unknown("the device has not reported whether it has a passcode");
@@ -39,7 +40,7 @@ public enum ComplianceCheck {
     },
     STORAGE_ENCRYPTED {
         @Override
-        Verdict judge(Device device, Map<String, String> inventory, JsonNode parameters, Instant now) {
+        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, JsonNode parameters, Instant now) {
             return flag(inventory, "storage.encrypted")
                     .map(encrypted -> encrypted ? Verdict.PASSING : Verdict.failing("storage is not encrypted"))
                     .orElse(Verdict.unknown("the device has not reported its encryption"));
@@ -47,7 +48,7 @@ public enum ComplianceCheck {
     },
     MIN_OS_VERSION {
         @Override
-        Verdict judge(Device device, Map<String, String> inventory, JsonNode parameters, Instant now) {
+        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, JsonNode parameters, Instant now) {
             String minimum = parameters.path("version").asText();
             if (device.osVersion().isBlank()) {
                 return Verdict.unknown("the device has not reported its OS version");
@@ -65,7 +66,7 @@ public enum ComplianceCheck {
     },
     MAX_THREAT_LEVEL {
         @Override
-        Verdict judge(Device device, Map<String, String> inventory, JsonNode parameters, Instant now) {
+        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, JsonNode parameters, Instant now) {
             String reported = inventory.get("threat.level");
             if (reported == null) {
                 return Verdict.unknown("no threat-defense verdict for the device");
@@ -92,7 +93,7 @@ public enum ComplianceCheck {
     },
     CHECKED_IN_WITHIN {
         @Override
-        Verdict judge(Device device, Map<String, String> inventory, JsonNode parameters, Instant now) {
+        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, JsonNode parameters, Instant now) {
             int days = parameters.path("days").asInt();
             if (device.lastCheckIn().isEmpty()) {
                 return Verdict.failing("the device has never checked in");
@@ -111,7 +112,7 @@ public enum ComplianceCheck {
     },
     NOT_JAILBROKEN {
         @Override
-        Verdict judge(Device device, Map<String, String> inventory, JsonNode parameters, Instant now) {
+        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, JsonNode parameters, Instant now) {
             return flag(inventory, "security.jailbroken")
                     .map(jailbroken -> jailbroken ? Verdict.failing("the device is jailbroken or rooted") : Verdict.PASSING)
                     .orElse(Verdict.unknown("the device has not reported its integrity"));
@@ -119,44 +120,116 @@ public enum ComplianceCheck {
     },
     REQUIRED_APPS {
         @Override
-        Verdict judge(Device device, Map<String, String> inventory, JsonNode parameters, Instant now) {
+        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, JsonNode parameters, Instant now) {
             if (!"true".equals(inventory.get("apps.reported"))) {
                 return Verdict.unknown("the device has not reported its apps");
             }
             List<String> missing = new ArrayList<>();
-            parameters.path("apps").forEach(app -> {
-                if (!inventory.containsKey("app." + app.asText())) {
-                    missing.add(app.asText());
+            for (AppBound required : AppBound.of(parameters, MINIMUM_VERSION)) {
+                String version = apps.get(required.identifier());
+                if (version == null) {
+                    missing.add(required.identifier());
+                } else if (required.version().isPresent() && OsVersion.below(version, required.version().get())) {
+                    missing.add(required.identifier() + " " + version + " (at least " + required.version().get() + " is required)");
                 }
-            });
+            }
             return missing.isEmpty() ? Verdict.PASSING : Verdict.failing("required apps missing: " + String.join(", ", missing));
         }
 
         @Override
         void checkParameters(JsonNode parameters) {
-            checkApps(parameters);
+            AppBound.check(parameters, MINIMUM_VERSION);
+        }
+
+        @Override
+        boolean judgesApps() {
+            return true;
         }
     },
     FORBIDDEN_APPS {
         @Override
-        Verdict judge(Device device, Map<String, String> inventory, JsonNode parameters, Instant now) {
+        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, JsonNode parameters, Instant now) {
             if (!"true".equals(inventory.get("apps.reported"))) {
                 return Verdict.unknown("the device has not reported its apps");
             }
             List<String> present = new ArrayList<>();
-            parameters.path("apps").forEach(app -> {
-                if (inventory.containsKey("app." + app.asText())) {
-                    present.add(app.asText());
+            for (AppBound forbidden : AppBound.of(parameters, VERSION_BELOW)) {
+                String version = apps.get(forbidden.identifier());
+                if (version == null) {
+                    continue;
                 }
-            });
+                if (forbidden.version().isEmpty()) {
+                    present.add(forbidden.identifier() + (version.isBlank() ? "" : " " + version));
+                } else if (OsVersion.below(version, forbidden.version().get())) {
+                    present.add(forbidden.identifier() + " " + version + " (below " + forbidden.version().get() + ")");
+                }
+            }
             return present.isEmpty() ? Verdict.PASSING : Verdict.failing("forbidden apps installed: " + String.join(", ", present));
         }
 
         @Override
         void checkParameters(JsonNode parameters) {
-            checkApps(parameters);
+            AppBound.check(parameters, VERSION_BELOW);
+        }
+
+        @Override
+        boolean judgesApps() {
+            return true;
         }
     };
+
+    /** The version bound a required app may name: an older installed version counts as missing. */
+    private static final String MINIMUM_VERSION = "minimumVersion";
+    /** The version bound a forbidden app may name: only versions below it are forbidden. */
+    private static final String VERSION_BELOW = "versionBelow";
+    /** The most apps one rule names. */
+    private static final int MAX_APPS = 200;
+
+    /**
+     * An app a rule names: {@code "com.example.app"}, or {@code {"identifier": "com.example.app", "<bound>": "2.4"}}
+     * with a version bound, compared number by number as {@link OsVersion#below} does.
+     */
+    private record AppBound(String identifier, Optional<String> version) {
+
+        /** The apps of parameters {@link #check} accepted. */
+        static List<AppBound> of(JsonNode parameters, String boundKey) {
+            List<AppBound> bounds = new ArrayList<>();
+            parameters.path("apps").forEach(app -> bounds.add(app.isTextual() ? new AppBound(app.asText(), Optional.empty())
+                    : new AppBound(app.path("identifier").asText(), Optional.ofNullable(app.get(boundKey)).map(JsonNode::asText))));
+            return bounds;
+        }
+
+        /** @throws IllegalArgumentException naming what is wrong with {@code parameters.apps} */
+        static void check(JsonNode parameters, String boundKey) {
+            JsonNode apps = parameters.path("apps");
+            if (!apps.isArray() || apps.isEmpty() || apps.size() > MAX_APPS) {
+                throw new IllegalArgumentException("parameters.apps: a list of 1 to " + MAX_APPS + " apps is required");
+            }
+            for (JsonNode app : apps) {
+                if (app.isTextual() && !app.asText().isBlank()) {
+                    continue;
+                }
+                if (!app.isObject()) {
+                    throw new IllegalArgumentException("parameters.apps: an app is an identifier, or an object with \"identifier\" and \""
+                            + boundKey + "\"");
+                }
+                app.fieldNames().forEachRemaining(name -> {
+                    if (!name.equals("identifier") && !name.equals(boundKey)) {
+                        throw new IllegalArgumentException("parameters.apps: unknown field \"" + name + "\" (an app has \"identifier\" and \""
+                                + boundKey + "\")");
+                    }
+                });
+                if (!app.path("identifier").isTextual() || app.path("identifier").asText().isBlank()) {
+                    throw new IllegalArgumentException("parameters.apps: every app needs an identifier");
+                }
+                JsonNode bound = app.get(boundKey);
+                if (bound != null && (!bound.isTextual() || OsVersion.key(bound.asText()).isEmpty())) {
+                    throw new IllegalArgumentException("parameters.apps: " + boundKey + " of " + app.path("identifier").asText()
+                            + " must be a version such as 2.4.1");
+                }
+            }
+        }
+    }
 
     /** What a rule says of a device: passing, failing with the reason, or unknown for want of facts. */
     record Verdict(Outcome outcome, String detail) {
@@ -173,7 +246,11 @@ public enum ComplianceCheck {
 
     enum Outcome { PASSING, FAILING, UNKNOWN }
 
-    abstract Verdict judge(Device device, Map<String, String> inventory, JsonNode parameters, Instant now);
+    /**
+     * @param apps the apps the device reports, identifier to version, from the fleet app inventory; read only for
+     *        checks that {@link #judgesApps()}, empty for the others
+     */
+    abstract Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, JsonNode parameters, Instant now);
 
     /**
      * @throws IllegalArgumentException naming the parameter that is missing or wrong
@@ -181,20 +258,13 @@ public enum ComplianceCheck {
     void checkParameters(JsonNode parameters) {
     }
 
+    /** @return whether the check judges the device's apps, so they must be read for it */
+    boolean judgesApps() {
+        return false;
+    }
+
     private static Optional<Boolean> flag(Map<String, String> inventory, String key) {
         String value = inventory.get(key);
         return value == null ? Optional.empty() : Optional.of(Boolean.parseBoolean(value.trim()));
-    }
-
-    private static void checkApps(JsonNode parameters) {
-        JsonNode apps = parameters.path("apps");
-        if (!apps.isArray() || apps.isEmpty() || apps.size() > 200) {
-            throw new IllegalArgumentException("parameters.apps: a list of 1 to 200 app identifiers is required");
-        }
-        apps.forEach(app -> {
-            if (!app.isTextual() || app.asText().isBlank()) {
-                throw new IllegalArgumentException("parameters.apps: app identifiers are texts");
-            }
-        });
     }
 }

@@ -10,6 +10,7 @@ import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.event.Event;
 import dev.shepherd.api.event.EventTypes;
+import dev.shepherd.app.AppCatalogService;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.audit.AuditRecord;
@@ -68,15 +69,20 @@ public final class ComplianceService {
     private final Transactions transactions;
     private final DeviceService devices;
     private final CommandService commands;
+    private final AppCatalogService apps;
     private final AuditLog audit;
     private final EventLog events;
     private final Json json;
     private final Clock clock;
     private final DeviceWorkQueue queue;
 
+    /**
+     * @param apps the app catalog, whose fleet app inventory the app rules judge
+     */
     public ComplianceService(Transactions transactions, DeviceService devices, GroupService groups, CommandService commands,
-                             AuditLog audit, EventLog events, Json json, Clock clock) {
+                             AppCatalogService apps, AuditLog audit, EventLog events, Json json, Clock clock) {
         this.transactions = requireNonNull(transactions, "transactions is null");
+        this.apps = requireNonNull(apps, "apps is null");
         this.devices = requireNonNull(devices, "devices is null");
         this.commands = requireNonNull(commands, "commands is null");
         this.audit = requireNonNull(audit, "audit is null");
@@ -332,6 +338,8 @@ public final class ComplianceService {
             return ComplianceState.UNKNOWN;
         }
         Map<String, String> inventory = devices.inventory(tx, id);
+        // The fleet app inventory is read only for a device that some app rule judges.
+        Map<String, String> installedApps = null;
         Set<String> memberOf = new HashSet<>(GroupService.groupIdsOf(tx.connection(), id));
         boolean anyFailing = false;
         boolean anyBeyondGrace = false;
@@ -342,7 +350,11 @@ public final class ComplianceService {
             if (rule.groupId().isPresent() && !memberOf.contains(rule.groupId().get())) {
                 continue;
             }
-            ComplianceCheck.Verdict verdict = rule.check().judge(device, inventory, rule.parameters(), now);
+            if (installedApps == null && rule.check().judgesApps()) {
+                installedApps = apps.installed(tx, id);
+            }
+            ComplianceCheck.Verdict verdict = rule.check().judge(device, inventory,
+                    installedApps == null ? Map.of() : installedApps, rule.parameters(), now);
             if (verdict.outcome() == ComplianceCheck.Outcome.UNKNOWN) {
                 anyUnknown = true;
                 continue;

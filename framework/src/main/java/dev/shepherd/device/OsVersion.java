@@ -37,4 +37,15 @@ public final class OsVersion {
         }
         return key.toString();
     }
+
+    /**
+     * Whether a version is below a bound, compared number by number (2.9 is below 2.10); a version or bound without
+     * numbers is never below anything. The app catalog's updates, the app-inventory search and the app compliance
+     * rules all compare this way (the search in SQL, on the stored {@link #key}).
+     */
+    public static boolean below(String version, String bound) {
+        String have = key(version);
+        String limit = key(bound);
+        return !have.isEmpty() && !limit.isEmpty() && have.compareTo(limit) < 0;
+    }
 }

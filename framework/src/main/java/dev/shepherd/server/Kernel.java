@@ -117,7 +117,8 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
                 settingTypes, settingSecrets, json, clock, changes);
         AppCatalogService apps = new AppCatalogService(transactions, devices, groups, commands, audit, events, settingTypes,
                 settingSecrets, json, clock);
-        ComplianceService compliance = new ComplianceService(transactions, devices, groups, commands, audit, events, json, clock);
+        ComplianceService compliance = new ComplianceService(transactions, devices, groups, commands, apps, audit, events, json,
+                clock);
         WebhookService webhooks = new WebhookService(transactions, events, audit, secrets, json, clock,
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER).build());
         return new Kernel(transactions, json, clock, bus, events, audit, tokens, devices, commands, groups, policies, compliance,

@@ -12,6 +12,7 @@ import { policiesPage, newPolicyPage, editPolicyPage, policyPage } from './pages
 import { auditPage } from './pages/audit.js';
 import { commandsPage, commandBatchPage } from './pages/commands.js';
 import { compliancePage } from './pages/compliance.js';
+import { appsPage, appPage } from './pages/apps.js';
 import { pluginsPage } from './pages/plugins.js';
 import { adminsPage, tokensPage } from './pages/admins.js';
 import { pluginPage } from './pages/plugin-page.js';
@@ -20,7 +21,7 @@ import { pluginPage } from './pages/plugin-page.js';
 // admin's role holds the permission its first request needs.
 const pages = [
   dashboardPage, devicesPage, devicePage, commandsPage, commandBatchPage, enrollmentPage, groupsPage, groupPage, policiesPage,
-  newPolicyPage, editPolicyPage, policyPage, compliancePage, pluginsPage, pluginPage, adminsPage, tokensPage, auditPage,
+  newPolicyPage, editPolicyPage, policyPage, appsPage, appPage, compliancePage, pluginsPage, pluginPage, adminsPage, tokensPage, auditPage,
 ];
 
 const api = new Api();

@@ -228,6 +228,40 @@ class ComplianceServiceTest {
     }
 
     @Test
+    void appRulesWithVersionBoundsCompareNumberByNumberAndNameTheAppAndVersion() throws IOException {
+        DeviceId device = test.enrollId(Platform.IOS, "BOUNDS");
+        compliance.create(ADMIN, "Mail 3.2 or later", ComplianceCheck.REQUIRED_APPS,
+                json.readTree("{\"apps\":[{\"identifier\":\"com.acme.mail\",\"minimumVersion\":\"3.2\"}]}"), Optional.empty(), 0, List.of());
+        compliance.create(ADMIN, "No old chat", ComplianceCheck.FORBIDDEN_APPS,
+                json.readTree("{\"apps\":[{\"identifier\":\"com.acme.chat\",\"versionBelow\":\"2.4\"}]}"), Optional.empty(), 0, List.of());
+        test.kernel().devices().recordInventory(PLUGIN, device, Map.of("apps.reported", "true", "app.com.acme.mail", "3.1",
+                "app.com.acme.chat", "2.3.9"));
+        compliance.evaluatePending();
+
+        assertThat(compliance.accessDecision(device).orElseThrow().failing()).extracting(AccessDecision.FailingRule::detail)
+                .containsExactlyInAnyOrder("required apps missing: com.acme.mail 3.1 (at least 3.2 is required)",
+                        "forbidden apps installed: com.acme.chat 2.3.9 (below 2.4)");
+
+        // 3.10 is not below 3.2, nor 2.10 below 2.4: compared number by number, not as text.
+        test.kernel().devices().replaceInventory(PLUGIN, device, "app.", Map.of("app.com.acme.mail", "3.10", "app.com.acme.chat", "2.10"));
+        compliance.evaluatePending();
+        assertThat(compliance.accessDecision(device).orElseThrow().state()).isEqualTo(ComplianceState.COMPLIANT);
+    }
+
+    @Test
+    void anAppRuleNamingAnUnknownFieldOrABoundThatIsNoVersionIsRefusedSayingWhy() {
+        assertThatThrownBy(() -> compliance.create(ADMIN, "Chat", ComplianceCheck.FORBIDDEN_APPS,
+                json.readTree("{\"apps\":[{\"identifier\":\"com.acme.chat\",\"minimumVersion\":\"2.4\"}]}"), Optional.empty(), 0, List.of()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown field \"minimumVersion\"");
+        assertThatThrownBy(() -> compliance.create(ADMIN, "Chat", ComplianceCheck.FORBIDDEN_APPS,
+                json.readTree("{\"apps\":[{\"versionBelow\":\"2.4\"}]}"), Optional.empty(), 0, List.of()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("every app needs an identifier");
+        assertThatThrownBy(() -> compliance.create(ADMIN, "Chat", ComplianceCheck.REQUIRED_APPS,
+                json.readTree("{\"apps\":[{\"identifier\":\"com.acme.mail\",\"minimumVersion\":\"newest\"}]}"), Optional.empty(), 0, List.of()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("minimumVersion of com.acme.mail must be a version");
+    }
+
+    @Test
     void groupMembershipQueuesEvaluationsOnlyWhenSomeRuleIsScopedToAGroup() throws IOException {
         DeviceId first = test.enrollId(Platform.ANDROID, "MEMBER-1");
         DeviceId second = test.enrollId(Platform.ANDROID, "MEMBER-2");

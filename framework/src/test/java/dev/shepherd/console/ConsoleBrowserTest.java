@@ -105,7 +105,7 @@ class ConsoleBrowserTest {
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.name("username")));
         screenshot("01-sign-in");
         signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
-        assertThat(navigation()).containsExactly("Dashboard", "Devices", "Commands", "Enrollment", "Groups", "Policies", "Compliance",
+        assertThat(navigation()).containsExactly("Dashboard", "Devices", "Commands", "Enrollment", "Groups", "Policies", "Apps", "Compliance",
                 "Plugins", "Admins", "API tokens", "Audit log");
         screenshot("02-dashboard-empty");
 
@@ -251,7 +251,7 @@ class ConsoleBrowserTest {
                 List.of(new SettingInput("restrictions", json.readTree("{\"allowCamera\": false}")))).id();
 
         signIn(HELPDESK, HELPDESK_PASSWORD);
-        assertThat(navigation()).containsExactly("Dashboard", "Devices", "Commands", "Enrollment", "Groups", "Policies", "Compliance",
+        assertThat(navigation()).containsExactly("Dashboard", "Devices", "Commands", "Enrollment", "Groups", "Policies", "Apps", "Compliance",
                 "API tokens");
 
         open("#/devices", "Devices");
@@ -997,7 +997,7 @@ class ConsoleBrowserTest {
         signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
         for (String page : List.of("#/", "#/devices", "#/devices/" + devices.get(0), "#/commands", "#/commands/" + batch, "#/enrollment",
                 "#/groups", "#/groups/" + group, "#/policies", "#/policies/new", "#/policies/" + policy, "#/policies/" + policy + "/edit",
-                "#/compliance", "#/plugins", "#/admins", "#/api-tokens", "#/audit")) {
+                "#/apps", "#/compliance", "#/plugins", "#/admins", "#/api-tokens", "#/audit")) {
             console.open(page);
             List<String> found = console.accessibilityViolations("moderate");
             if (!found.isEmpty()) {

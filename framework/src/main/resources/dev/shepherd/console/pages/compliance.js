@@ -12,10 +12,25 @@ const CHECKS = [
   { check: 'CHECKED_IN_WITHIN', label: 'Checked in recently', text: 'The device checked in within this many days.',
     parameter: { name: 'days', label: 'Days', number: { min: 1, max: 365 } } },
   { check: 'REQUIRED_APPS', label: 'Required apps installed', text: 'Each of these apps is installed.',
-    parameter: { name: 'apps', label: 'App identifiers', list: true, hint: 'One per line, such as com.example.mail.' } },
+    parameter: { name: 'apps', label: 'App identifiers', list: true, bound: { key: 'minimumVersion', word: 'at least' },
+      hint: 'One per line, such as com.example.mail, or com.example.mail at least 3.2 to require that version or later.' } },
   { check: 'FORBIDDEN_APPS', label: 'Forbidden apps absent', text: 'None of these apps is installed.',
-    parameter: { name: 'apps', label: 'App identifiers', list: true, hint: 'One per line, such as com.example.game.' } },
+    parameter: { name: 'apps', label: 'App identifiers', list: true, bound: { key: 'versionBelow', word: 'below' },
+      hint: 'One per line, such as com.example.game, or com.example.chat below 2.4 to forbid only versions older than 2.4.' } },
 ];
+
+/** A line of a list parameter as the server takes it: an app with a version bound ("com.example.chat below 2.4") is an object. */
+function fromLine(line, bound) {
+  const marker = bound ? ` ${bound.word} ` : null;
+  const at = marker ? line.indexOf(marker) : -1;
+  return at < 0 ? line : { identifier: line.slice(0, at).trim(), [bound.key]: line.slice(at + marker.length).trim() };
+}
+
+/** An item of a list parameter as a line: the app, and its version bound if it has one. */
+function toLine(item, bound) {
+  if (typeof item === 'string' || !bound) return String(item);
+  return item[bound.key] ? `${item.identifier} ${bound.word} ${item[bound.key]}` : item.identifier;
+}
 
 // What can be done to a device that still fails a rule after its grace period (Remediation).
 const REMEDIATIONS = [
@@ -35,7 +50,8 @@ function describe(rule) {
   const label = check?.label ?? words(rule.check);
   if (!check?.parameter) return label;
   const value = rule.parameters?.[check.parameter.name];
-  return `${label}: ${Array.isArray(value) ? value.join(', ') : check.parameter.choices ? words(value) : String(value)}`;
+  return `${label}: ${Array.isArray(value) ? value.map(item => toLine(item, check.parameter.bound)).join(', ')
+    : check.parameter.choices ? words(value) : String(value)}`;
 }
 
 function hours(count) {
@@ -218,8 +234,9 @@ function ruleForm(api, groups, reload, rule = null, cancel = null) {
   if (rule) {
     check.value = rule.check;
     showParameter();
-    const value = rule.parameters?.[checkOf(rule)?.parameter?.name];
-    if (input && value !== undefined) input.value = Array.isArray(value) ? value.join('\n') : String(value);
+    const spec = checkOf(rule)?.parameter;
+    const value = rule.parameters?.[spec?.name];
+    if (input && value !== undefined) input.value = Array.isArray(value) ? value.map(item => toLine(item, spec.bound)).join('\n') : String(value);
     group.value = rule.groupId ?? '';
     grace.value = String(rule.graceHours);
     rule.remediation.forEach(step => addStep(step));
@@ -246,7 +263,7 @@ function ruleForm(api, groups, reload, rule = null, cancel = null) {
       const spec = chosen.parameter;
       if (!spec.choices && blank(input, feedback, `Fill in “${spec.label}”.`)) return;
       body.parameters = { [spec.name]: spec.list
-        ? input.value.split('\n').map(line => line.trim()).filter(Boolean)
+        ? input.value.split('\n').map(line => line.trim()).filter(Boolean).map(line => fromLine(line, spec.bound))
         : spec.number ? Number(input.value) : input.value.trim() };
     }
     if (group.value) body.groupId = group.value;

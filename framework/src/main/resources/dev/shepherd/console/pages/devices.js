@@ -1,4 +1,5 @@
 import { h, replace, field, message, empty, table, when, words, heading, confirmAction, announce } from '../dom.js';
+import { appState } from './apps.js';
 
 // Platforms Shepherd's bundled plugins manage; those of other running plugins are added from GET /api/v1/platforms.
 const PLATFORM_NAMES = { ios: 'iOS and iPadOS', macos: 'macOS', android: 'Android', windows: 'Windows', chromeos: 'ChromeOS' };
@@ -290,6 +291,23 @@ export const devicePage = {
           effective.map(item => [item.setting.key, item.setting.type, values(shown(item.setting.type, item.setting.value)),
             h('span', {}, item.policyIds.map((id, index) => [index ? ', ' : '', h('a', { href: `#/policies/${encodeURIComponent(id)}` }, id.slice(0, 8))]))]))
         : empty('No policy applies to this device.', 'Policies reach a device through the groups it is in.')));
+    }
+
+    if (api.can('APP_READ')) {
+      // The apps assigned to the device, desired versus actual, and every app it reports, managed or not.
+      const apps = await api.get(`${base}/apps`);
+      if (stale()) return;
+      const reported = Object.entries(apps.installed ?? {}).sort(([a], [b]) => a.localeCompare(b));
+      main.append(section('apps-title', 'Apps: desired versus actual', h('div', {},
+        apps.managed.length
+          ? table('The apps assigned to the device through its groups, and their state on it', ['App', 'Wanted', 'State', 'Installed version', 'Reason', 'Updated'],
+            apps.managed.map(state => [h('a', { href: `#/apps/${encodeURIComponent(state.appId)}` }, state.appName), words(state.intent),
+              appState(state.state), state.installedVersion ?? '—', state.reason ?? '—', when(state.updatedAt)]))
+          : empty('No app is assigned to this device.', 'Apps reach a device through the groups it is in.'),
+        reported.length
+          ? table(`${reported.length} app${reported.length === 1 ? '' : 's'} the device reports`, ['Identifier', 'Version'],
+            reported.map(([identifier, version]) => [identifier, version || '—']))
+          : empty('The device has not reported its apps yet.'))));
     }
 
     if (api.can('COMMAND_READ')) {

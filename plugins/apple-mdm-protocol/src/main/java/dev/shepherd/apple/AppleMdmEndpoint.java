@@ -75,6 +75,10 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
     static final String PARTIAL_LIST = "partial-list/";
     /** Marks the command that ends a device's management until the device answers it. */
     static final String FINAL_COMMAND = "final-command/";
+    /** Marks the plugin's own InstalledApplicationList, asked after an app command, until the device answers it. */
+    static final String APP_LIST_COMMAND = "app-list-command/";
+    /** The kernel commands after whose acknowledgement the plugin asks the device for its apps. */
+    private static final Set<CommandType> APP_COMMANDS = Set.of(CommandType.INSTALL_APP, CommandType.UPDATE_APP, CommandType.REMOVE_APP);
 
     private final DeviceRegistry registry;
     private final CommandBus commands;
@@ -423,22 +427,73 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 }
             }
             if (!kernelCommand) {
-                // Not a command the kernel holds for this device: the renewal profile, which only the plugin remembers, or
-                // nothing of this device's. Its marker is looked up only then, never for an answer to a kernel command.
-                if (!renewal.answered(uuid)) {
+                // Not a command the kernel holds for this device: the renewal profile or the app list, which only the
+                // plugin remembers, or nothing of this device's. Their markers are looked up only then, never for an
+                // answer to a kernel command.
+                if (appListAnswered(device.get(), storageKey, report, uuid, ended)) {
+                    log.debug("Device {} answered the app list asked after an app command: {}", device.get(), report.status());
+                } else if (!renewal.answered(uuid)) {
                     return result.isEmpty() ? DeviceResponse.text(400, "unknown Status " + report.status())
                             : DeviceResponse.text(403, "command " + uuid + " is not this device's");
+                } else {
+                    log.debug("Device {} answered its identity renewal: {}", device.get(), report.status());
                 }
-                log.debug("Device {} answered its identity renewal: {}", device.get(), report.status());
             } else {
                 Optional<DeviceResponse> identityEnded = afterAnswer(device.get(), storageKey, report, result.get(), answered, ended,
                         certificate);
                 if (identityEnded.isPresent()) {
                     return identityEnded.get();
                 }
+                if (!ended && result.get().state() == CommandState.ACKNOWLEDGED
+                        && answered.map(command -> APP_COMMANDS.contains(command.type())).orElse(false)) {
+                    // The device has taken an app to install, update or remove; the catalog moves on only when the
+                    // device's inventory shows it done, so the complete app list is asked for at once.
+                    Optional<DeviceResponse> appList = askForApps(storageKey, sender);
+                    if (appList.isPresent()) {
+                        return appList.get();
+                    }
+                }
             }
         }
         return nextCommand(device.get(), sender, binding.get(), ended, certificate);
+    }
+
+    /**
+     * The plugin's own InstalledApplicationList of every app, remembered (for this device's storage key) until the
+     * device answers it; none on a user-enrolled Mac, where Apple forbids it.
+     */
+    private Optional<DeviceResponse> askForApps(String storageKey, Sender sender) {
+        NSDictionary request = new NSDictionary();
+        request.put("RequestType", "InstalledApplicationList");
+        request.put("ManagedAppsOnly", false);
+        NSDictionary command = new NSDictionary();
+        UUID uuid = UUID.randomUUID();
+        command.put("CommandUUID", uuid.toString());
+        command.put("Command", request);
+        if (sender.userEnrolled() && !AppleCommands.allowedInUserEnrollment(command, os)) {
+            return Optional.empty();
+        }
+        storage.put(APP_LIST_COMMAND + uuid, storageKey.getBytes(StandardCharsets.UTF_8));
+        return Optional.of(DeviceResponse.of(200, "application/xml", Plists.xml(command)));
+    }
+
+    /**
+     * Takes the answer to the plugin's own app list, if the command was one asked of this device: an acknowledged
+     * answer replaces the device's recorded apps, as the answer to a complete list requested by the kernel does.
+     *
+     * @return whether the command was this device's app list
+     */
+    private boolean appListAnswered(DeviceId device, String storageKey, CommandReport report, UUID uuid, boolean ended) {
+        Optional<byte[]> askedOf = storage.get(APP_LIST_COMMAND + uuid);
+        if (askedOf.isEmpty() || !new String(askedOf.get(), StandardCharsets.UTF_8).equals(storageKey)) {
+            return false;
+        }
+        // Asked once: a device that answers NotNow or Error reports its apps at the next app command or inventory refresh.
+        storage.delete(APP_LIST_COMMAND + uuid);
+        if (report.status().equals("Acknowledged") && !ended) {
+            recordInventory(device, storageKey, report, false);
+        }
+        return true;
     }
 
     /** The answer to a command as the kernel records it; empty for a Status Apple does not define. */

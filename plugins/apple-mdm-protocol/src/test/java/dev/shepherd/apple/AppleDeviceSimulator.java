@@ -95,6 +95,36 @@ public final class AppleDeviceSimulator {
         }
     }
 
+    /**
+     * An app on the device, as an InstalledApplicationList item describes it.
+     *
+     * @param shortVersion the marketing version ({@code CFBundleShortVersionString})
+     * @param version the build version ({@code CFBundleVersion})
+     * @param managed whether MDM installed it (only managed apps can be removed by RemoveApplication)
+     * @param deviceLicensed whether it was installed with a device-assigned volume-purchase licence (PurchaseMethod 1)
+     */
+    public record InstalledApp(String identifier, String name, String shortVersion, String version, boolean managed,
+                               boolean deviceLicensed) {
+    }
+
+    /** What the App Store hands a device for an app: its bundle identifier, name and current version. */
+    public record StoreListing(String identifier, String name, String version) {
+    }
+
+    /**
+     * The App Store as a device installing an app by its {@code iTunesStoreID} meets it. A volume-purchased install
+     * (PurchaseMethod 1) succeeds only while the device's serial number holds a licence of the app; a test answers
+     * from its store fake (the Apps and Books fake's assets and assignments, say).
+     */
+    @FunctionalInterface
+    public interface AppStore {
+        /**
+         * @param purchaseMethod 0 (free or redeemed) or 1 (a device-assigned volume-purchase licence)
+         * @return the app the store hands out, empty when it hands out none (unknown id, or no licence for the device)
+         */
+        Optional<StoreListing> install(long adamId, String serialNumber, int purchaseMethod);
+    }
+
     /** What the device read from the enrollment profile it installed. */
     public record InstalledProfile(NSDictionary profile, X509Certificate signer, URI scepUrl, String challenge, URI serverUrl,
                             URI checkInUrl, String topic, int accessRights) {
@@ -103,9 +133,15 @@ public final class AppleDeviceSimulator {
     private final String udid;
     private final boolean userEnrolled;
     private final Kind kind;
-    /** The apps installed, bundle identifier to version, as InstalledApplicationList reports them. */
-    private final Map<String, String> apps = new LinkedHashMap<>(Map.of("com.tinyspeck.chatlyio", "24.05.10",
-            "com.microsoft.Office.Outlook", "4.2421.0"));
+    /** The apps installed, by bundle identifier, as InstalledApplicationList reports them; the first two the user installed. */
+    private final Map<String, InstalledApp> apps = new LinkedHashMap<>(Map.of(
+            "com.tinyspeck.chatlyio", new InstalledApp("com.tinyspeck.chatlyio", "Slack", "24.05.10", "24.05.10", false, false),
+            "com.microsoft.Office.Outlook", new InstalledApp("com.microsoft.Office.Outlook", "Microsoft Outlook", "4.2421.0", "4.2421.0",
+                    false, false)));
+    /** Where InstallApplication commands naming an App Store id get their app; by default the store has none. */
+    private volatile AppStore appStore = (adamId, serialNumber, purchaseMethod) -> Optional.empty();
+    /** The InstallApplication and RemoveApplication commands carried out or refused, in the order received. */
+    private final List<NSDictionary> appCommands = new java.util.concurrent.CopyOnWriteArrayList<>();
     private URI server;
     private HttpClient http = HttpClient.newHttpClient();
     private String connectPath;
@@ -250,6 +286,34 @@ public final class AppleDeviceSimulator {
     /** Uninstalls an app: later InstalledApplicationList answers no longer list it. */
     public void removeApp(String bundleId) {
         apps.remove(bundleId);
+    }
+
+    /** The user installs (or updates) an app themselves: unmanaged, listed by later InstalledApplicationList answers. */
+    public void installAppByUser(String bundleId, String name, String version) {
+        apps.put(bundleId, new InstalledApp(bundleId, name, version, version, false, false));
+    }
+
+    /** Where InstallApplication commands naming an App Store id get their app from now on. */
+    public void useAppStore(AppStore store) {
+        this.appStore = requireNonNull(store, "store is null");
+    }
+
+    /** @return the apps on the device now, by bundle identifier */
+    public Map<String, InstalledApp> installedApps() {
+        return Map.copyOf(apps);
+    }
+
+    /** @return the InstallApplication and RemoveApplication commands the device received, in order */
+    public List<NSDictionary> appCommands() {
+        return List.copyOf(appCommands);
+    }
+
+    /**
+     * The serial number the device reports, at Authenticate and in DeviceInformation: {@code SIM} and the first eight
+     * characters of its UDID (so test devices that must differ in serial number differ there), none when user-enrolled.
+     */
+    public String serialNumber() {
+        return "SIM" + udid.substring(0, Math.min(8, udid.length()));
     }
 
     public X509Certificate certificate() {
@@ -399,7 +463,7 @@ public final class AppleDeviceSimulator {
         NSDictionary message = message("Authenticate");
         message.put("Topic", topic());
         if (!userEnrolled) {
-            message.put("SerialNumber", "SIM" + udid.substring(0, Math.min(8, udid.length())));
+            message.put("SerialNumber", serialNumber());
         }
         message.put("ProductName", kind.productName);
         message.put("ModelName", kind.modelName);
@@ -695,9 +759,22 @@ public final class AppleDeviceSimulator {
         if (refusal != null && !status.equals("NotNow")) {
             status = "Error";
         }
+        String type = Plists.string((NSDictionary) command.objectForKey("Command"), "RequestType");
+        Optional<NSDictionary> appAnswer = Optional.empty();
+        Optional<NSArray> appFailure = Optional.empty();
+        if (status.equals("Acknowledged") && refusal == null && ("InstallApplication".equals(type) || "RemoveApplication".equals(type))) {
+            NSDictionary request = (NSDictionary) command.objectForKey("Command");
+            appCommands.add(command);
+            AppOutcome outcome = "InstallApplication".equals(type) ? installApplication(request) : removeApplication(request);
+            appAnswer = outcome.answer();
+            appFailure = outcome.failure();
+            if (appFailure.isPresent()) {
+                status = "Error";
+            }
+        }
         NSDictionary report = statusReport(userEnrolled ? "EnrollmentID" : "UDID", udid, status,
                 Optional.of(Plists.string(command, "CommandUUID")));
-        String type = Plists.string((NSDictionary) command.objectForKey("Command"), "RequestType");
+        appAnswer.ifPresent(answer -> answer.getHashMap().forEach(report::put));
         if (status.equals("Acknowledged") && "DeclarativeManagement".equals(type)) {
             // Syncing, and so reporting the declarations' state, before acknowledging: the order the server must cope with.
             syncDeclarations();
@@ -710,7 +787,7 @@ public final class AppleDeviceSimulator {
             answers.put("OSVersion", "17.6");
             answers.put("DeviceName", "Front desk iPhone");
             if (!userEnrolled) {
-                answers.put("SerialNumber", "SIMSERIAL01");
+                answers.put("SerialNumber", serialNumber());
             }
             answers.put("ProductName", kind.productName);
             answers.put("IsSupervised", supervised);
@@ -730,7 +807,7 @@ public final class AppleDeviceSimulator {
                 security.put("FDE_Enabled", true);
                 security.put("FDE_HasPersonalRecoveryKey", true);
                 security.put("FDE_PersonalRecoveryKeyCMS", new NSData(encryptedRecoveryKey()));
-                security.put("FDE_PersonalRecoveryKeyDeviceKey", "SIMSERIAL01");
+                security.put("FDE_PersonalRecoveryKeyDeviceKey", serialNumber());
             }
             report.put("SecurityInfo", security);
         }
@@ -748,19 +825,20 @@ public final class AppleDeviceSimulator {
                     asked.add(identifier.toJavaObject().toString());
                 }
             }
+            boolean managedOnly = ((NSDictionary) command.objectForKey("Command")).objectForKey("ManagedAppsOnly") instanceof com.dd.plist.NSNumber flag
+                    && flag.boolValue();
             List<NSDictionary> listed = new java.util.ArrayList<>();
-            apps.forEach((bundleId, version) -> {
-                if (asked.isEmpty() || asked.contains(bundleId)) {
-                    NSDictionary app = new NSDictionary();
-                    app.put("Identifier", bundleId);
-                    app.put("ShortVersion", version);
-                    listed.add(app);
+            apps.forEach((bundleId, installedApp) -> {
+                if ((asked.isEmpty() || asked.contains(bundleId)) && (!managedOnly || installedApp.managed())) {
+                    listed.add(listItem(installedApp));
                 }
             });
             report.put("InstalledApplicationList", new NSArray(listed.toArray(NSDictionary[]::new)));
         }
         if (status.equals("Error") && refusal != null) {
             report.put("ErrorChain", refusalChain(command, refusal));
+        } else if (appFailure.isPresent()) {
+            report.put("ErrorChain", appFailure.get());
         } else if (status.equals("Error")) {
             NSDictionary error = new NSDictionary();
             error.put("ErrorCode", 12021);
@@ -769,6 +847,153 @@ public final class AppleDeviceSimulator {
             report.put("ErrorChain", new NSArray(error));
         }
         return command(put(connectPath, Plists.xml(report), signature(Plists.xml(report))));
+    }
+
+    /** What carrying out an app command gave: the keys the answer adds, or the ErrorChain it fails with. */
+    private record AppOutcome(Optional<NSDictionary> answer, Optional<NSArray> failure) {
+        static AppOutcome done(NSDictionary answer) {
+            return new AppOutcome(Optional.of(answer), Optional.empty());
+        }
+
+        static AppOutcome failed(String description) {
+            NSDictionary error = new NSDictionary();
+            error.put("ErrorCode", 12001);
+            error.put("ErrorDomain", "MCMDMErrorDomain");
+            error.put("LocalizedDescription", description);
+            error.put("USEnglishDescription", description);
+            return new AppOutcome(Optional.empty(), Optional.of(new NSArray(error)));
+        }
+    }
+
+    /**
+     * InstallApplication as the device carries it out, at once: an App Store app ({@code iTunesStoreID}) from the
+     * {@link AppStore} the test gave, with {@code Options.PurchaseMethod} (0 when absent); an enterprise app
+     * ({@code ManifestURL}, which must be HTTPS) from its manifest, whose software-package asset is downloaded and
+     * checked against the manifest's hashes. The answer carries the bundle {@code Identifier} and {@code State}
+     * {@code Managed}; an app the device cannot get is refused with the reason.
+     */
+    private AppOutcome installApplication(NSDictionary request) {
+        StoreListing listing;
+        boolean deviceLicensed = false;
+        if (request.objectForKey("iTunesStoreID") instanceof com.dd.plist.NSNumber adamId) {
+            int purchaseMethod = request.objectForKey("Options") instanceof NSDictionary options
+                    && options.objectForKey("PurchaseMethod") instanceof com.dd.plist.NSNumber method ? method.intValue() : 0;
+            Optional<StoreListing> found = appStore.install(adamId.longValue(), serialNumber(), purchaseMethod);
+            if (found.isEmpty()) {
+                return AppOutcome.failed("The App Store could not provide app " + adamId.longValue()
+                        + (purchaseMethod == 1 ? ": no licence of it is assigned to this device (" + serialNumber() + ")." : "."));
+            }
+            listing = found.get();
+            deviceLicensed = purchaseMethod == 1;
+        } else if (request.objectForKey("ManifestURL") != null) {
+            String manifestUrl = Plists.string(request, "ManifestURL");
+            if (!manifestUrl.startsWith("https:")) {
+                return AppOutcome.failed("The manifest URL must begin with https: " + manifestUrl);
+            }
+            try {
+                listing = fromManifest(URI.create(manifestUrl));
+            } catch (Exception e) {
+                return AppOutcome.failed("The app could not be installed from " + manifestUrl + ": " + e.getMessage());
+            }
+        } else {
+            return AppOutcome.failed("InstallApplication names neither an iTunesStoreID nor a ManifestURL.");
+        }
+        apps.put(listing.identifier(), new InstalledApp(listing.identifier(), listing.name(), listing.version(), listing.version(),
+                true, deviceLicensed));
+        NSDictionary answer = new NSDictionary();
+        answer.put("Identifier", listing.identifier());
+        answer.put("State", "Managed");
+        return AppOutcome.done(answer);
+    }
+
+    /** RemoveApplication: removes a managed app; an app the user installed, or none, is refused as a device does. */
+    private AppOutcome removeApplication(NSDictionary request) {
+        String identifier = Plists.string(request, "Identifier");
+        InstalledApp installedApp = identifier == null ? null : apps.get(identifier);
+        if (installedApp == null || !installedApp.managed()) {
+            return AppOutcome.failed("The app " + identifier + " is not managed on this device.");
+        }
+        apps.remove(identifier);
+        return AppOutcome.done(new NSDictionary());
+    }
+
+    /**
+     * Reads an app manifest ({@code other/manifesturl.yaml}): the first item's metadata (bundle-identifier,
+     * bundle-version, title) and its software-package asset, downloaded and checked against {@code sha256s} (or
+     * {@code md5s}), one hash of the whole file or one per chunk of {@code sha256-size} ({@code md5-size}) bytes.
+     */
+    private StoreListing fromManifest(URI manifestUrl) throws Exception {
+        HttpResponse<byte[]> fetched = http.send(HttpRequest.newBuilder(manifestUrl).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        if (fetched.statusCode() != 200) {
+            throw new IllegalStateException("the manifest could not be downloaded (" + fetched.statusCode() + ")");
+        }
+        NSDictionary manifest = Plists.dictionary(fetched.body());
+        if (!(manifest.objectForKey("items") instanceof NSArray items) || items.count() == 0
+                || !(items.objectAtIndex(0) instanceof NSDictionary item)
+                || !(item.objectForKey("metadata") instanceof NSDictionary metadata)
+                || !(item.objectForKey("assets") instanceof NSArray assets)) {
+            throw new IllegalStateException("the manifest has no item with metadata and assets");
+        }
+        String identifier = Plists.string(metadata, "bundle-identifier");
+        String title = Plists.string(metadata, "title");
+        if (identifier == null || title == null || Plists.string(metadata, "kind") == null) {
+            throw new IllegalStateException("the manifest's metadata lacks bundle-identifier, kind or title");
+        }
+        NSDictionary packageAsset = null;
+        for (var asset : assets.getArray()) {
+            if (asset instanceof NSDictionary dictionary && "software-package".equals(Plists.string(dictionary, "kind"))) {
+                packageAsset = dictionary;
+            }
+        }
+        if (packageAsset == null || Plists.string(packageAsset, "url") == null) {
+            throw new IllegalStateException("the manifest has no software-package asset with a url");
+        }
+        HttpResponse<byte[]> downloaded = http.send(HttpRequest.newBuilder(URI.create(Plists.string(packageAsset, "url"))).GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        if (downloaded.statusCode() != 200) {
+            throw new IllegalStateException("the package could not be downloaded (" + downloaded.statusCode() + ")");
+        }
+        checkHashes(packageAsset, downloaded.body());
+        String version = Plists.string(metadata, "bundle-version");
+        return new StoreListing(identifier, title, version == null ? "" : version);
+    }
+
+    private static void checkHashes(NSDictionary asset, byte[] body) throws Exception {
+        String algorithm = asset.objectForKey("sha256s") != null ? "SHA-256" : asset.objectForKey("md5s") != null ? "MD5" : null;
+        if (algorithm == null) {
+            return; // the manifest's hashes are optional
+        }
+        String prefix = algorithm.equals("SHA-256") ? "sha256" : "md5";
+        NSArray hashes = (NSArray) asset.objectForKey(prefix + "s");
+        int chunk = asset.objectForKey(prefix + "-size") instanceof com.dd.plist.NSNumber size ? size.intValue() : body.length;
+        int chunks = Math.max(1, (body.length + Math.max(chunk, 1) - 1) / Math.max(chunk, 1));
+        if (hashes.count() != chunks) {
+            throw new IllegalStateException("the manifest lists " + hashes.count() + " " + algorithm + " hashes for " + chunks + " chunks");
+        }
+        for (int i = 0; i < chunks; i++) {
+            int from = i * chunk;
+            byte[] digest = java.security.MessageDigest.getInstance(algorithm).digest(
+                    java.util.Arrays.copyOfRange(body, from, Math.min(body.length, from + chunk)));
+            if (!java.util.HexFormat.of().formatHex(digest).equalsIgnoreCase(hashes.objectAtIndex(i).toJavaObject().toString())) {
+                throw new IllegalStateException("the package does not match the manifest's " + algorithm + " hash");
+            }
+        }
+    }
+
+    /** An InstalledApplicationList item (mdm/commands/application.installed.list.yaml). */
+    private static NSDictionary listItem(InstalledApp installedApp) {
+        NSDictionary item = new NSDictionary();
+        item.put("Identifier", installedApp.identifier());
+        item.put("Name", installedApp.name());
+        item.put("ShortVersion", installedApp.shortVersion());
+        item.put("Version", installedApp.version());
+        item.put("BundleSize", 48_234_496);
+        item.put("Installing", false);
+        item.put("IsValidated", true);
+        item.put("AppStoreVendable", installedApp.deviceLicensed() || !installedApp.managed());
+        item.put("DeviceBasedVPP", installedApp.deviceLicensed());
+        item.put("DownloadFailed", false);
+        return item;
     }
 
     /**

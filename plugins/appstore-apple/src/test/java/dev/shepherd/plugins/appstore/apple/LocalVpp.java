@@ -266,6 +266,11 @@ public final class LocalVpp implements AutoCloseable {
         held.clear();
     }
 
+    /** @return the asset of an adam id the organisation bought, as the App Store would hand its app out */
+    public Optional<OwnedAsset> asset(String adamId) {
+        return Optional.ofNullable(assets.get(adamId));
+    }
+
     /** @return the serial numbers holding a licence of an asset */
     public Set<String> assignedSerialNumbers(String adamId) {
         return Set.copyOf(assignments.getOrDefault(adamId, Set.of()));
