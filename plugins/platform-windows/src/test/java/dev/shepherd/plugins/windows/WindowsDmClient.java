@@ -13,16 +13,21 @@ import dev.shepherd.plugins.windows.syncml.SyncMl;
 import dev.shepherd.plugins.windows.syncml.SyncMlReader;
 import dev.shepherd.plugins.windows.syncml.SyncMlWriter;
 
+import dev.shepherd.plugins.windows.xml.SafeXml;
+import org.w3c.dom.Element;
+
 import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,6 +85,7 @@ public final class WindowsDmClient {
     private final Map<String, Integer> refusals = new HashMap<>();
     private final List<SyncCommand> received = new ArrayList<>();
     private final List<String> executed = new ArrayList<>();
+    private final List<MsiJob> msiJobs = new ArrayList<>();
     private final List<String> violations = new ArrayList<>();
     private final CspContract contract = CspContract.microsoft();
     private CspContract.Edition edition = CspContract.Edition.ENTERPRISE;
@@ -171,6 +177,65 @@ public final class WindowsDmClient {
     /** Holds a session the PC opens on its schedule (Alert 1201). */
     public List<SyncMl> session() throws Exception {
         return session(List.of());
+    }
+
+    /**
+     * An MSI job the server started with EnterpriseDesktopAppManagement's {@code DownloadInstall}, as the PC read it from
+     * the {@code MsiInstallJob} document: the product, its version, where to download it and the SHA-256 it must have.
+     */
+    public record MsiJob(String productCode, String version, URI contentUrl, String fileHash) {
+    }
+
+    /** HRESULTs Windows reports in the install alert: the package's hash is wrong; the download was refused. */
+    static final String BAD_DIGEST = Integer.toString((int) 0x80091007L);
+    static final String DOWNLOAD_REFUSED = Integer.toString((int) 0x80190193L);
+
+    /**
+     * Carries out the MSI jobs the server started, as Windows does in the background: downloads each package over HTTPS
+     * with this PC's TLS identity, checks its SHA-256 against the job's FileHash, installs it when they match, and
+     * reports each outcome in a session of its own with the install alert.
+     *
+     * @return per product code, the HRESULT reported: 0 when installed
+     */
+    public Map<String, String> runMsiJobs() throws Exception {
+        Map<String, String> outcomes = new LinkedHashMap<>();
+        List<MsiJob> jobs = List.copyOf(msiJobs);
+        msiJobs.clear();
+        for (MsiJob job : jobs) {
+            HttpResponse<byte[]> download = http.send(HttpRequest.newBuilder(job.contentUrl()).GET().build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            String outcome;
+            if (download.statusCode() != 200) {
+                outcome = DOWNLOAD_REFUSED;
+            } else {
+                String digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(download.body()));
+                outcome = digest.equalsIgnoreCase(job.fileHash()) ? "0" : BAD_DIGEST;
+            }
+            outcomes.put(job.productCode(), outcome);
+            msiInstalled(job.productCode(), job.version(), outcome);
+        }
+        return outcomes;
+    }
+
+    /** Reads an MsiInstallJob sent to a product's DownloadInstall node, as the EnterpriseDesktopAppManagement CSP does. */
+    private static Optional<MsiJob> msiJob(String node, Optional<String> data) {
+        String prefix = "./Device/Vendor/MSFT/EnterpriseDesktopAppManagement/MSI/";
+        if (!node.startsWith(prefix) || !node.endsWith("/DownloadInstall") || data.isEmpty()) {
+            return Optional.empty();
+        }
+        String productCode = node.substring(prefix.length(), node.length() - "/DownloadInstall".length())
+                .replace("%7B", "{").replace("%7D", "}");
+        try {
+            Element job = SafeXml.parse(data.get()).getDocumentElement();
+            Element product = SafeXml.descendant(job, null, "Product").orElseThrow(() -> new IllegalStateException("no Product"));
+            String url = SafeXml.descendant(job, null, "ContentURL").orElseThrow(() -> new IllegalStateException("no ContentURL"))
+                    .getTextContent().trim();
+            String hash = SafeXml.descendant(job, null, "FileHash").orElseThrow(() -> new IllegalStateException("no FileHash"))
+                    .getTextContent().trim();
+            return Optional.of(new MsiJob(productCode, product.getAttribute("Version"), URI.create(url), hash));
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("the MsiInstallJob for " + productCode + " is not what Windows takes: " + e.getMessage(), e);
+        }
     }
 
     /** The user removes the work account: the PC says so with generic alert 1226 in a last session. */
@@ -329,7 +394,10 @@ public final class WindowsDmClient {
         switch (operation.verb()) {
             case ADD, REPLACE -> nodes.put(node, operation.items().get(0).data().orElse(""));
             case DELETE -> nodes.remove(node);
-            case EXEC -> executed.add(node);
+            case EXEC -> {
+                executed.add(node);
+                msiJob(node, operation.items().get(0).data()).ifPresent(msiJobs::add);
+            }
             default -> {
             }
         }

@@ -38,7 +38,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.math.BigInteger;
 import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -339,6 +342,61 @@ class WindowsManagementIT {
     }
 
     @Test
+    void aPrivateMsiUploadedToTheCatalogIsDownloadedByTheAssignedPcHashCheckedInstalledAndReported() throws Exception {
+        Files.copy(Path.of(System.getProperty("shepherd.privateStorePluginFile")), server.pluginsDir().resolve("appstore-private.zip"));
+        String packages = "/api/v1/plugins/appstore-private/packages";
+        await().atMost(Duration.ofSeconds(20)).until(() -> server.getAsAdmin(packages).statusCode() == 200);
+        WindowsDmClient assigned = enrolledPc("5E5E5E5E5E5E5E5E5E5E5E5E5E5E5E5E");
+        WindowsDmClient other = enrolledPc("6E6E6E6E6E6E6E6E6E6E6E6E6E6E6E6E");
+        assigned.session();
+        other.session();
+        String productCode = "{5B1F2E3D-4C5B-4A69-8778-9A0B1C2D3E4F}";
+        byte[] msi = compoundFile();
+        HttpResponse<String> uploaded = server.send(HttpRequest.newBuilder(server.uri(packages
+                        + "?productCode=%7B5B1F2E3D-4C5B-4A69-8778-9A0B1C2D3E4F%7D&version=2.4.0&name=Field%20Tools"))
+                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
+                .header("Content-Type", "application/octet-stream").POST(HttpRequest.BodyPublishers.ofByteArray(msi)).build());
+        assertThat(uploaded.statusCode()).as(uploaded.body()).isIn(200, 201);
+        assertThat(server.sendAsAdmin("POST", "/api/v1/app-stores/private/sync", "").statusCode()).isEqualTo(200);
+        String appId = new ObjectMapper().readTree(server.getAsAdmin("/api/v1/apps?storeId=private").body()).get(0).path("id").asText();
+        Group field = kernel.groups().create(TestKernel.ADMIN, "Field PCs", "", Optional.empty());
+        kernel.groups().addMembers(TestKernel.ADMIN, field.id(), List.of(deviceId(assigned)));
+
+        assertThat(server.sendAsAdmin("PUT", "/api/v1/apps/" + appId + "/assignments/" + field.id(), "{\"intent\": \"REQUIRED\"}")
+                .statusCode()).isEqualTo(200);
+
+        String downloadInstall = "./Device/Vendor/MSFT/EnterpriseDesktopAppManagement/MSI/%7B5B1F2E3D-4C5B-4A69-8778-9A0B1C2D3E4F%7D/DownloadInstall";
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            assigned.session();
+            return assigned.executed().contains(downloadInstall);
+        });
+        // As Windows does: download with the PC's TLS identity, the SHA-256 checked against the job's FileHash.
+        assertThat(assigned.runMsiJobs()).containsExactly(Map.entry(productCode, "0"));
+        assertThat(kernel.devices().inventory(deviceId(assigned))).containsEntry("app." + productCode, "2.4.0");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(kernel.apps().appsOf(deviceId(assigned)))
+                .singleElement().satisfies(state -> {
+                    assertThat(state.state().name()).isEqualTo("INSTALLED");
+                    assertThat(state.installedVersion()).hasValue("2.4.0");
+                }));
+        other.session();
+        assertThat(other.executed()).as("not assigned, nothing sent").isEmpty();
+        assertThat(kernel.apps().appsOf(deviceId(other))).isEmpty();
+    }
+
+    /** An .msi-shaped file: an OLE compound file ([MS-CFB]) header, version 3, and two sectors. */
+    private static byte[] compoundFile() {
+        ByteBuffer file = ByteBuffer.allocate(3 * 512).order(ByteOrder.LITTLE_ENDIAN);
+        file.put(new byte[]{(byte) 0xD0, (byte) 0xCF, 0x11, (byte) 0xE0, (byte) 0xA1, (byte) 0xB1, 0x1A, (byte) 0xE1});
+        file.put(new byte[16]);                 // CLSID
+        file.putShort((short) 0x003E);          // minor version
+        file.putShort((short) 0x0003);          // major version 3
+        file.putShort((short) 0xFFFE);          // little-endian
+        file.putShort((short) 9);               // 512-byte sectors
+        file.putShort((short) 6);               // 64-byte mini sectors
+        return file.array();
+    }
+
+    @Test
     void aWipeIsAcknowledgedAndACommandWithoutWindowsEquivalentIsRefusedWithAReason() throws Exception {
         WindowsDmClient pc = enrolledPc("1C1C1C1C1C1C1C1C1C1C1C1C1C1C1C1C");
         pc.session();
@@ -394,10 +452,10 @@ class WindowsManagementIT {
     }
 
     private HttpResponse<String> admin(String path, Map<String, Object> body) throws Exception {
-        return server.send(java.net.http.HttpRequest.newBuilder(server.uri(path))
+        return server.send(HttpRequest.newBuilder(server.uri(path))
                 .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
                 .header("Content-Type", "application/json")
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build());
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build());
     }
 
     @Test
@@ -503,10 +561,10 @@ class WindowsManagementIT {
     }
 
     private HttpResponse<String> admin(String path) {
-        return server.send(java.net.http.HttpRequest.newBuilder(server.uri(path))
+        return server.send(HttpRequest.newBuilder(server.uri(path))
                 .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
                 .header("Content-Type", "application/json")
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"reason\": \"leaving the company\"}")).build());
+                .POST(HttpRequest.BodyPublishers.ofString("{\"reason\": \"leaving the company\"}")).build());
     }
 
     @Test
@@ -608,10 +666,10 @@ class WindowsManagementIT {
 
     private String enrollmentToken() throws Exception {
         if (enrollmentToken == null) {
-            HttpResponse<String> created = server.send(java.net.http.HttpRequest.newBuilder(server.uri("/api/v1/enrollment-tokens"))
+            HttpResponse<String> created = server.send(HttpRequest.newBuilder(server.uri("/api/v1/enrollment-tokens"))
                     .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
                     .header("Content-Type", "application/json")
-                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"name\":\"Lab PCs\",\"ownership\":\"CORPORATE\","
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"Lab PCs\",\"ownership\":\"CORPORATE\","
                             + "\"platform\":\"windows\",\"maxUses\":50,\"validForHours\":24}")).build());
             assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
             String url = new com.fasterxml.jackson.databind.ObjectMapper().readTree(created.body()).path("enrollmentUrl").asText();
