@@ -33,6 +33,7 @@ final class ChromeOsTestServers {
         all.put("adminUser", "it-admin@example.com");
         all.put("directoryUrl", google.url());
         all.put("policyUrl", google.url());
+        all.put("managementUrl", google.url());
         all.put("tokenUrl", google.url() + "/token");
         // Syncs run when a test asks; the first scheduled one would come 30 s after the plugin starts.
         all.put("syncInterval", "PT1H");
