@@ -26,6 +26,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import static java.util.Objects.requireNonNull;
 
@@ -65,6 +66,11 @@ public final class ChromeWebStoreConnector implements AppStoreConnector {
     private static final Pattern WEB_STORE_ID = Pattern.compile("[a-p]{32}");
     /** Longer text from Google is cut to what the catalog stores. */
     private static final int MAX_TEXT = 512;
+    /**
+     * Policies asked for per page: each deployed app on a page costs one call for its details, so pages stay small
+     * enough to finish well within the kernel's time limit for a plugin call.
+     */
+    static final int RESOLVE_PAGE_SIZE = 20;
     /** A cursor is an org unit id and Google's page token; anything longer is not one of ours. */
     private static final int MAX_CURSOR = 4096;
 
@@ -137,7 +143,8 @@ public final class ChromeWebStoreConnector implements AppStoreConnector {
         try {
             JsonNode page = resolveApps(unit, pageToken);
             List<StoreApp> apps = new ArrayList<>();
-            for (String webStoreId : deployedApps(page)) {
+            Set<String> synced = units.stream().map(OrgUnits.OrgUnit::targetResource).collect(Collectors.toSet());
+            for (String webStoreId : deployedApps(page, unit.targetResource(), synced)) {
                 apps.add(details(webStoreId).orElseGet(() -> unpublished(webStoreId)));
             }
             Optional<String> next = Optional.of(page.path("nextPageToken").asText("")).filter(token -> !token.isEmpty())
@@ -191,19 +198,30 @@ public final class ChromeWebStoreConnector implements AppStoreConnector {
     private JsonNode resolveApps(OrgUnits.OrgUnit unit, Optional<String> pageToken) throws GoogleException, InterruptedException {
         ObjectNode body = json.createObjectNode().put("policySchemaFilter", USER_APPS_FILTER);
         body.putObject("policyTargetKey").put("targetResource", unit.targetResource());
+        body.put("pageSize", RESOLVE_PAGE_SIZE);
         pageToken.ifPresent(token -> body.put("pageToken", token));
         ChromeOsSettings settings = google.settings();
         return google.call("POST", URI.create(settings.policyUrl() + "/v1/customers/" + settings.customerId() + "/policies:resolve"), body);
     }
 
-    /** The Chrome Web Store ids a resolve page deploys, in Google's order, each once. */
-    static List<String> deployedApps(JsonNode page) {
+    /**
+     * The Chrome Web Store ids a resolve page of a unit deploys, in Google's order, each once. An app the unit inherits
+     * from another synced unit is listed with that unit, not again with each of its children; one set on a unit the
+     * plugin does not sync (the root, which the Directory API does not list) is listed with every unit that has it.
+     *
+     * @param page Google's answer
+     * @param unit the unit's target resource, {@code orgunits/<id>}
+     * @param synced the target resources of every synced unit
+     */
+    static List<String> deployedApps(JsonNode page, String unit, Set<String> synced) {
         Set<String> ids = new LinkedHashSet<>();
         for (JsonNode item : page.path("resolvedPolicies")) {
             JsonNode value = item.path("value");
             String appId = item.path("targetKey").path("additionalTargetKeys").path("app_id").asText("");
             String webStoreId = appId.startsWith(APP_ID_PREFIX) ? appId.substring(APP_ID_PREFIX.length()) : "";
-            if (INSTALL_TYPE_SCHEMA.equals(value.path("policySchema").asText())
+            String source = item.path("sourceKey").path("targetResource").asText(unit);
+            boolean setHere = source.equals(unit) || !synced.contains(source);
+            if (setHere && INSTALL_TYPE_SCHEMA.equals(value.path("policySchema").asText())
                     && DEPLOYED.contains(value.path("value").path("appInstallType").asText())
                     && WEB_STORE_ID.matcher(webStoreId).matches()) {
                 ids.add(webStoreId);

@@ -1,5 +1,7 @@
 package dev.shepherd.plugins.chromeos;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.appstore.AppStoreException;
 import dev.shepherd.api.appstore.CatalogPage;
 import dev.shepherd.api.appstore.StoreApp;
@@ -108,12 +110,33 @@ class ChromeWebStoreConnectorTest {
         List<LocalGoogle.Request> resolves = google.requests("POST", "/policies:resolve");
         assertThat(resolves).extracting(request -> request.json().path("policyTargetKey").path("targetResource").asText())
                 .containsExactly("orgunits/03lab", "orgunits/03sales", "orgunits/03sales");
-        assertThat(resolves).allSatisfy(request -> assertThat(request.json().path("policySchemaFilter").asText()).isEqualTo("chrome.users.apps.*"));
+        assertThat(resolves).allSatisfy(request -> assertThat(request.json().path("policySchemaFilter").asText()).isEqualTo("chrome.users.apps.*"))
+                .allSatisfy(request -> assertThat(request.json().path("pageSize").asInt()).isEqualTo(ChromeWebStoreConnector.RESOLVE_PAGE_SIZE));
         assertThat(resolves.get(2).json().path("pageToken").asText()).as("Google's page token followed").isEqualTo("2");
         assertThat(google.requests("GET", "/apps/chrome/" + DRAWINGS)).singleElement()
                 .satisfies(request -> assertThat(request.path()).isEqualTo("/v1/customers/my_customer/apps/chrome/" + DRAWINGS));
         assertThat(google.requests("GET", "/apps/chrome/" + BLOCKED)).as("a blocked app is not deployed").isEmpty();
         assertThat(store.health()).isEqualTo(StoreHealth.ready());
+    }
+
+    @Test
+    void anAppInheritedFromAnotherSyncedUnitIsListedWithThatUnitOnly() throws Exception {
+        JsonNode page = new ObjectMapper().readTree("""
+                {"resolvedPolicies": [
+                  {"targetKey": {"targetResource": "orgunits/03child", "additionalTargetKeys": {"app_id": "chrome:%1$s"}},
+                   "value": {"policySchema": "chrome.users.apps.InstallType", "value": {"appInstallType": "FORCED"}},
+                   "sourceKey": {"targetResource": "orgunits/03sales", "additionalTargetKeys": {"app_id": "chrome:%1$s"}}},
+                  {"targetKey": {"targetResource": "orgunits/03child", "additionalTargetKeys": {"app_id": "chrome:%2$s"}},
+                   "value": {"policySchema": "chrome.users.apps.InstallType", "value": {"appInstallType": "NORMAL"}},
+                   "sourceKey": {"targetResource": "orgunits/03root", "additionalTargetKeys": {"app_id": "chrome:%2$s"}}},
+                  {"targetKey": {"targetResource": "orgunits/03child", "additionalTargetKeys": {"app_id": "chrome:%3$s"}},
+                   "value": {"policySchema": "chrome.users.apps.InstallType", "value": {"appInstallType": "FORCED"}},
+                   "sourceKey": {"targetResource": "orgunits/03child", "additionalTargetKeys": {"app_id": "chrome:%3$s"}}}]}"""
+                .formatted(DRAWINGS, TRANSLATE, KEEP));
+
+        assertThat(ChromeWebStoreConnector.deployedApps(page, "orgunits/03child", Set.of("orgunits/03sales", "orgunits/03child")))
+                .as("Drawings comes with /Sales; Translate from the root, which is not synced; Keep is set here")
+                .containsExactly(TRANSLATE, KEEP);
     }
 
     @Test

@@ -519,10 +519,13 @@ final class LocalGoogle implements AutoCloseable {
                 return badRequest("Invalid page token.");
             }
             int from = Integer.parseInt(token);
+            // pageSize is a maximum (100 when left out); Google may answer fewer, and this stand-in answers two at most.
+            int asks = request.json().path("pageSize").asInt(0);
+            int size = Math.min(asks > 0 ? asks : 100, RESOLVE_PAGE);
             ObjectNode answer = JSON.createObjectNode();
-            answer.putArray("resolvedPolicies").addAll(resolved.subList(from, Math.min(from + RESOLVE_PAGE, resolved.size())));
-            if (from + RESOLVE_PAGE < resolved.size()) {
-                answer.put("nextPageToken", Integer.toString(from + RESOLVE_PAGE));
+            answer.putArray("resolvedPolicies").addAll(resolved.subList(from, Math.min(from + size, resolved.size())));
+            if (from + size < resolved.size()) {
+                answer.put("nextPageToken", Integer.toString(from + size));
             }
             return answer;
         }
