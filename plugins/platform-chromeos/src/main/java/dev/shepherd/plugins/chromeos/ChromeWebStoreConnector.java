@@ -115,7 +115,8 @@ public final class ChromeWebStoreConnector implements AppStoreConnector {
 
     /**
      * One page of one org unit's app policies. The cursor is the unit's id, then Google's page token when the unit
-     * has more; units are read in the order of their paths. An app deployed on several units appears once per unit.
+     * has more; units are read in the order of their paths. An app set on several units appears once per unit that
+     * sets it; the kernel keeps it once.
      */
     @Override
     public CatalogPage catalog(Optional<String> cursor) throws AppStoreException {
