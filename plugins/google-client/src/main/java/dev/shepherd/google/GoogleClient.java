@@ -156,11 +156,11 @@ public final class GoogleClient {
                 failure = new GoogleException(0, what + ": Google could not be reached: " + e.getMessage(), true);
             }
             if (attempt >= policy.maxAttempts()) {
-                throw failed(failure);
+                throw failed(retryAfter.isPresent() ? new GoogleException(failure.status(), failure.getMessage(), retryAfter) : failure);
             }
             if (retryAfter.isPresent() && retryAfter.get().compareTo(policy.maxRetryAfter()) > 0) {
                 throw failed(new GoogleException(failure.status(), failure.getMessage() + " (Retry-After " + retryAfter.get().toSeconds()
-                        + " s is longer than maxRetryAfter; tried again later)", true));
+                        + " s is longer than maxRetryAfter; tried again later)", retryAfter));
             }
             Duration wait = retryAfter.isPresent() ? retryAfter.get() : policy.backoff(attempt);
             log.info("{}; trying again in {} ms", failure.getMessage(), wait.toMillis());

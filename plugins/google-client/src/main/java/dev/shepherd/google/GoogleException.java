@@ -1,7 +1,9 @@
 package dev.shepherd.google;
 
 import java.io.Serializable;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 import static java.util.Objects.requireNonNull;
 
@@ -18,6 +20,8 @@ public final class GoogleException extends Exception {
     private final int status;
     private final boolean retriable;
     private final List<FieldViolation> fieldViolations;
+    /** How long Google asked callers to wait, as seconds (-1 when it did not say); kept as a number to stay serializable. */
+    private final long retryAfterSeconds;
 
     /**
      * One field of the request Google refused, from the {@code google.rpc.BadRequest} detail of its answer.
@@ -48,10 +52,34 @@ public final class GoogleException extends Exception {
      * @param fieldViolations the fields of the request Google named as the reason (its {@code google.rpc.BadRequest})
      */
     public GoogleException(int status, String message, boolean retriable, List<FieldViolation> fieldViolations) {
+        this(status, message, retriable, fieldViolations, Optional.empty());
+    }
+
+    /**
+     * A failure that may pass, with how long Google asked callers to wait ({@code Retry-After} on a 429 or 503), so
+     * a caller that reschedules the work can wait that long.
+     *
+     * @param status the HTTP status Google answered
+     * @param message what went wrong, for admins
+     * @param retryAfter how long Google asked callers to wait, when it said
+     */
+    public GoogleException(int status, String message, Optional<Duration> retryAfter) {
+        this(status, message, true, List.of(), retryAfter);
+    }
+
+    private GoogleException(int status, String message, boolean retriable, List<FieldViolation> fieldViolations,
+                            Optional<Duration> retryAfter) {
         super(requireNonNull(message, "message is null"));
+        requireNonNull(retryAfter, "retryAfter is null");
         this.status = status;
         this.retriable = retriable;
         this.fieldViolations = List.copyOf(fieldViolations);
+        this.retryAfterSeconds = retryAfter.map(wait -> Math.max(0, wait.toSeconds())).orElse(-1L);
+    }
+
+    /** @return how long Google asked callers to wait before trying again, when it said (only on a retriable failure) */
+    public Optional<Duration> retryAfter() {
+        return retryAfterSeconds < 0 ? Optional.empty() : Optional.of(Duration.ofSeconds(retryAfterSeconds));
     }
 
     /**

@@ -160,6 +160,7 @@ class GoogleClientTest {
         assertThat(throttled).hasMessage("GET /v1/things: Google answered 429: RESOURCE_EXHAUSTED Quota exceeded"
                 + " (Retry-After 120 s is longer than maxRetryAfter; tried again later)");
         assertThat(throttled.retriable()).isTrue();
+        assertThat(throttled.retryAfter()).as("kept for whoever reschedules the work").contains(Duration.ofSeconds(120));
         assertThat(google.requests("/v1/things")).hasSize(1);
     }
 
@@ -178,6 +179,7 @@ class GoogleClientTest {
                 () -> client.call("GET", google.uri("/v1/other"), Optional.empty(), PATIENT));
         assertThat(exhausted).hasMessage("GET /v1/other: Google answered 500: INTERNAL Internal error encountered.");
         assertThat(exhausted.retriable()).isTrue();
+        assertThat(exhausted.retryAfter()).as("Google asked for no wait").isEmpty();
         assertThat(google.requests("/v1/other")).hasSize(3);
         assertThat(client.statistics().retried()).isEqualTo(4);
         assertThat(client.statistics().failed()).isEqualTo(1);

@@ -18,6 +18,7 @@ import static java.util.Objects.requireNonNull;
  * @param customerId the Google customer, {@code my_customer} for the admin's own
  * @param directoryUrl base URL of the Admin SDK Directory API
  * @param policyUrl base URL of the Chrome Policy API
+ * @param managementUrl base URL of the Chrome Management API (app details for the Chrome Web Store connector)
  * @param tokenUrl replaces the key's {@code token_uri}, if set
  * @param syncInterval how often devices and org units are synced and policies read back
  * @param commandInterval how often queued commands are taken without a wake-up, and Google's command results polled
@@ -27,11 +28,12 @@ import static java.util.Objects.requireNonNull;
  * @param adminWait how long an admin request waits for work it handed to the worker before answering 202
  */
 public record ChromeOsSettings(Optional<String> adminUser, String customerId, URI directoryUrl, URI policyUrl,
-                               Optional<URI> tokenUrl, Duration syncInterval, Duration commandInterval, int maxAttempts,
+                               URI managementUrl, Optional<URI> tokenUrl, Duration syncInterval, Duration commandInterval, int maxAttempts,
                                Duration retryDelay, Duration maxRetryAfter, Duration adminWait) {
 
     public static final String DIRECTORY_URL = "https://admin.googleapis.com";
     public static final String POLICY_URL = "https://chromepolicy.googleapis.com";
+    public static final String MANAGEMENT_URL = "https://chromemanagement.googleapis.com";
 
     /** Validates every part. */
     public ChromeOsSettings {
@@ -39,6 +41,7 @@ public record ChromeOsSettings(Optional<String> adminUser, String customerId, UR
         requireNonNull(customerId, "customerId is null");
         requireNonNull(directoryUrl, "directoryUrl is null");
         requireNonNull(policyUrl, "policyUrl is null");
+        requireNonNull(managementUrl, "managementUrl is null");
         requireNonNull(tokenUrl, "tokenUrl is null");
         requireNonNull(syncInterval, "syncInterval is null");
         requireNonNull(commandInterval, "commandInterval is null");
@@ -68,6 +71,7 @@ public record ChromeOsSettings(Optional<String> adminUser, String customerId, UR
         }
         return new ChromeOsSettings(config.get("adminUser").map(String::trim).filter(user -> !user.isEmpty()), customer,
                 url(config, "directoryUrl", DIRECTORY_URL), url(config, "policyUrl", POLICY_URL),
+                url(config, "managementUrl", MANAGEMENT_URL),
                 config.get("tokenUrl").map(value -> url(config, "tokenUrl", value)),
                 config.getDuration("syncInterval", Duration.ofMinutes(15)), config.getDuration("commandInterval", Duration.ofSeconds(30)),
                 config.getInt("maxAttempts", 5), config.getDuration("retryDelay", Duration.ofSeconds(1)),

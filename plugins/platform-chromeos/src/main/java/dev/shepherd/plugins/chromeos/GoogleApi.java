@@ -31,7 +31,8 @@ public final class GoogleApi {
     /** The scopes the service account's client id must be granted in the Admin console's domain-wide delegation. */
     public static final String SCOPES = "https://www.googleapis.com/auth/admin.directory.device.chromeos"
             + " https://www.googleapis.com/auth/admin.directory.orgunit.readonly"
-            + " https://www.googleapis.com/auth/chrome.management.policy";
+            + " https://www.googleapis.com/auth/chrome.management.policy"
+            + " https://www.googleapis.com/auth/chrome.management.appdetails.readonly";
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
     private final ChromeOsServiceAccountKeys keys;

@@ -3,11 +3,10 @@ package dev.shepherd.plugins.chromeos;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.command.CommandState;
+import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceStatus;
-import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.policy.SettingState;
-import dev.shepherd.policy.DeviceSettingState;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -18,6 +17,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -29,11 +30,13 @@ import static org.awaitility.Awaitility.await;
  * The ChromeOS plugin, loaded from its file by a real server, managing Chromebooks through a Google stand-in on
  * loopback: devices are synced into the registry, a policy reaches their org units as Chrome policies and is read back
  * as installed, remote commands are issued and followed to completion, and Google's errors are retried or surfaced
- * without losing a command.
+ * without losing a command; and the Chrome apps those policies deploy appear in the app catalog.
  */
 class ChromeOsManagementIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String DRAWINGS = "mkaakpdehdafacodkgkpghoibnmamcme";
+    private static final String TRANSLATE = "aapbdbdomjkkjkaonfhkkikfgjllcleb";
 
     @TempDir
     Path home;
@@ -42,12 +45,7 @@ class ChromeOsManagementIT {
 
     @BeforeEach
     void start() throws Exception {
-        google = LocalGoogle.start();
-        google.addOrgUnit("/Sales", "03ph8a2z1sales");
-        google.addOrgUnit("/Lab", "03ph8a2z2lab");
-        google.addDevice("d1a2b3c4-0001", "5CD1230001", "/Sales", "ana@example.com");
-        google.addDevice("d1a2b3c4-0002", "5CD1230002", "/Sales", "ben@example.com");
-        google.addDevice("d1a2b3c4-0003", "5CD1230003", "/Lab", "cho@example.com");
+        google = ChromeOsTestServers.salesAndLab();
         server = ChromeOsTestServers.start(home, google, Map.of());
     }
 
@@ -411,10 +409,94 @@ class ChromeOsManagementIT {
                 .isEqualTo("chrome:mkaakpdehdafacodkgkpghoibnmamcme");
     }
 
+    /**
+     * ChromeOS apps in the app catalog (store {@code chrome-web-store}): an app a {@code chromeos.app} setting deploys
+     * is synced with the name the Chrome Management API gives it, another is added by its Web Store id, and assigning
+     * that one REQUIRED to the Chromebooks leaves each FAILED with the explanation that ChromeOS installs apps through
+     * its org unit's policy, not PENDING for ever and not tried again in a loop.
+     */
+    @Test
+    void aPolicyDeployedAppIsSyncedAnotherAddedByIdAndAssigningItFailsWithThePolicyExplanation() throws Exception {
+        google.publishApp(DRAWINGS, "Google Drawings", "Google LLC", "1.0.0.4");
+        google.publishApp(TRANSLATE, "Google Translate", "Google LLC", "2.0.13");
+        connectAndSync();
+        DeviceId ana = chromebook("d1a2b3c4-0001");
+        DeviceId cho = chromebook("d1a2b3c4-0003");
+        assertThat(admin("GET", "/api/v1/app-stores", "").body()).contains(ChromeWebStoreConnector.ID);
+
+        // Google Drawings is deployed the ChromeOS way: a chromeos.app setting, set on both org units.
+        String group = allChromebooks();
+        String policy = id(admin("POST", "/api/v1/policies", """
+                {"name": "Chromebook apps", "settings": [
+                  {"type": "chromeos.app", "value": {"appId": "chrome:%s", "installType": "FORCED"}}]}""".formatted(DRAWINGS)));
+        assertThat(admin("PUT", "/api/v1/policies/" + policy + "/assignments/" + group, "{\"priority\": 10}").statusCode()).isIn(200, 201, 204);
+        await().atMost(Duration.ofSeconds(30)).until(() -> state(ana, "chromeos.app/chrome:" + DRAWINGS) == SettingState.INSTALLED
+                && state(cho, "chromeos.app/chrome:" + DRAWINGS) == SettingState.INSTALLED);
+
+        HttpResponse<String> synced = admin("POST", "/api/v1/app-stores/chrome-web-store/sync", "");
+        assertThat(synced.statusCode()).as(synced.body()).isEqualTo(200);
+        assertThat(JSON.readTree(synced.body()).path("added").asInt()).isEqualTo(1);
+        JsonNode drawings = app(DRAWINGS).orElseThrow();
+        assertThat(drawings.path("name").asText()).isEqualTo("Google Drawings");
+        assertThat(drawings.path("publisher").asText()).isEqualTo("Google LLC");
+        assertThat(drawings.path("identifier").asText()).isEqualTo("chrome:" + DRAWINGS);
+        assertThat(drawings.path("version").asText()).isEqualTo("1.0.0.4");
+        assertThat(drawings.path("platform").asText()).isEqualToIgnoringCase("chromeos");
+        // every org unit's app policies are read (the kernel may also have synced the store by itself meanwhile)
+        assertThat(google.requests("POST", "/policies:resolve").stream().map(LocalGoogle.Request::json)
+                .filter(body -> body.path("policySchemaFilter").asText().equals("chrome.users.apps.*"))
+                .map(body -> body.path("policyTargetKey").path("targetResource").asText()))
+                .contains("orgunits/03ph8a2z1sales", "orgunits/03ph8a2z2lab");
+
+        // Google Translate is added by its Web Store id; the policy's chrome: app id is not the store's id of it.
+        HttpResponse<String> added = admin("POST", "/api/v1/apps", "{\"storeId\": \"chrome-web-store\", \"storeAppId\": \"" + TRANSLATE + "\"}");
+        assertThat(added.statusCode()).as(added.body()).isEqualTo(201);
+        assertThat(JSON.readTree(added.body()).path("name").asText()).isEqualTo("Google Translate");
+        String translate = JSON.readTree(added.body()).path("id").asText();
+        HttpResponse<String> byPolicyId = admin("POST", "/api/v1/apps", "{\"storeId\": \"chrome-web-store\", \"storeAppId\": \"chrome:" + TRANSLATE + "\"}");
+        assertThat(byPolicyId.statusCode()).isEqualTo(404);
+        assertThat(byPolicyId.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+
+        // Assigned REQUIRED to the Chromebooks: each fails with what to do instead, and no install command is queued.
+        assertThat(admin("PUT", "/api/v1/apps/" + translate + "/assignments/" + group, "{\"intent\": \"REQUIRED\"}").statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(states(translate)).hasSize(3)
+                .allSatisfy(state -> assertThat(state.path("state").asText()).isEqualTo("FAILED")));
+        JsonNode anaState = states(translate).stream().filter(state -> state.path("deviceId").asText().equals(ana.toString())).findFirst().orElseThrow();
+        assertThat(anaState.path("reason").asText())
+                .contains("ChromeOS installs apps per organisational unit through its policy, not per device")
+                .contains("chromeos.app setting {\"appId\": \"chrome:" + TRANSLATE + "\", \"installType\": \"FORCED\"}")
+                .contains("its org unit /Sales");
+
+        // Another catalog sync and the reconciler's rounds leave the failure as it is: nothing is tried again.
+        List<JsonNode> failed = states(translate);
+        assertThat(admin("POST", "/api/v1/app-stores/chrome-web-store/sync", "").statusCode()).isEqualTo(200);
+        Thread.sleep(2000);
+        assertThat(states(translate)).as("unchanged, not retried").containsExactlyInAnyOrderElementsOf(failed);
+        for (DeviceId device : List.of(ana, cho)) {
+            assertThat(server.server().kernel().commands().history(device, Optional.empty(), 50))
+                    .noneMatch(record -> record.command().type() == CommandType.INSTALL_APP);
+        }
+    }
+
+    private Optional<JsonNode> app(String storeAppId) throws Exception {
+        for (JsonNode app : JSON.readTree(admin("GET", "/api/v1/apps", "").body())) {
+            if (app.path("storeId").asText().equals(ChromeWebStoreConnector.ID) && app.path("storeAppId").asText().equals(storeAppId)) {
+                return Optional.of(app);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private List<JsonNode> states(String appId) throws Exception {
+        List<JsonNode> states = new ArrayList<>();
+        JSON.readTree(admin("GET", "/api/v1/apps/" + appId + "/devices", "").body()).forEach(states::add);
+        return states;
+    }
+
     /** Whether a setting removal for the device has been carried out at Google. */
     private boolean removed(DeviceId device) {
         return server.server().kernel().commands().history(device, Optional.empty(), 20).stream().anyMatch(record ->
-                record.command().type() == dev.shepherd.api.command.CommandType.REMOVE_PROFILE && record.command().state() == CommandState.ACKNOWLEDGED);
+                record.command().type() == CommandType.REMOVE_PROFILE && record.command().state() == CommandState.ACKNOWLEDGED);
     }
 
     /** Uploads the service account key and syncs the devices from Google. */
@@ -450,12 +532,11 @@ class ChromeOsManagementIT {
     }
 
     private DeviceId chromebook(String googleId) {
-        return server.server().kernel().devices().idByHardwareId(Platform.CHROMEOS, "chromeDeviceId", googleId).orElseThrow();
+        return ChromeOsTestServers.chromebook(server, googleId);
     }
 
     private SettingState state(DeviceId device, String key) {
-        return server.server().kernel().policies().settingStates(device).stream().filter(s -> s.settingKey().equals(key))
-                .map(DeviceSettingState::state).findFirst().orElse(null);
+        return ChromeOsTestServers.settingState(server, device, key);
     }
 
     private CommandState commandState(UUID id) {
@@ -469,13 +550,10 @@ class ChromeOsManagementIT {
     }
 
     private static String id(HttpResponse<String> created) throws Exception {
-        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        return JSON.readTree(created.body()).path("id").asText();
+        return ChromeOsTestServers.id(created);
     }
 
     private HttpResponse<String> admin(String method, String path, String body) {
-        return server.send(HttpRequest.newBuilder(server.uri(path))
-                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
-                .header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body)).build());
+        return ChromeOsTestServers.admin(server, method, path, body);
     }
 }

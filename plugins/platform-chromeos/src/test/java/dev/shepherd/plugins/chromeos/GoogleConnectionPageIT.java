@@ -44,12 +44,7 @@ class GoogleConnectionPageIT {
     @BeforeEach
     void start() throws Exception {
         assumeTrue(ConsoleBrowser.available(), ConsoleBrowser.unavailableReason());
-        google = LocalGoogle.start();
-        google.addOrgUnit("/Sales", "03ph8a2z1sales");
-        google.addOrgUnit("/Lab", "03ph8a2z2lab");
-        google.addDevice("d1a2b3c4-0001", "5CD1230001", "/Sales", "ana@example.com");
-        google.addDevice("d1a2b3c4-0002", "5CD1230002", "/Sales", "ben@example.com");
-        google.addDevice("d1a2b3c4-0003", "5CD1230003", "/Lab", "cho@example.com");
+        google = ChromeOsTestServers.salesAndLab();
         // A short adminWait, so a sync Google holds answers 202 and the page follows it to its end.
         server = ChromeOsTestServers.start(home.resolve("server"), google, Map.of("adminWait", "PT1S"));
         server.server().adminUsers().create("desk", "desk-password-123".toCharArray(), AdminRole.HELPDESK);

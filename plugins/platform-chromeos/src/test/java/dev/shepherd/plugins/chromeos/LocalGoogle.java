@@ -37,8 +37,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * key), the Admin SDK Directory API (org units, ChromeOS devices with pagination, {@code issueCommand},
  * {@code commands.get}, {@code batchChangeStatus}) and the Chrome Policy API ({@code orgunits:batchModify},
  * {@code orgunits:batchInherit}, {@code policies:resolve}, and {@code networks:defineNetwork}, {@code removeNetwork},
- * {@code defineCertificate}, {@code removeCertificate}) over an in-memory policy store. Policies with additional
- * target keys ({@code app_id}, {@code network_id}) are kept per key, as Google keeps an app's or a network's policies.
+ * {@code defineCertificate}, {@code removeCertificate}) over an in-memory policy store, and the Chrome Management API's
+ * app details ({@code customers.apps.chrome.get}) of the Chrome Web Store apps a test publishes ({@link #publishApp}).
+ * Policies with additional target keys ({@code app_id}, {@code network_id}) are kept per key, as Google keeps an app's
+ * or a network's policies; resolving an app schema without an {@code app_id} lists every app's policy of the unit, each
+ * under its own target key, two a page, so a client must follow {@code nextPageToken}.
  * A defined network's settings resolve under its {@code network_id}; defining takes the documented required fields
  * (name or certificate, settings with a {@code Details} for networks, an {@code orgunits/} target) or answers 400.
  *
@@ -48,7 +51,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * then every Chrome policy value, resolve filter and network setting against Google's published policy schemas
  * ({@link ChromePolicySchemas}), and each batch against the rules Google states for it (one namespace, org unit
  * targets, the same additional target key names, no schema twice). The deprecated {@code chromeosdevices.action} is
- * not served.
+ * not served. The Chrome Management API has no discovery document here: its one method is checked against the contract
+ * of Google's client library (googleapis 188.0.0, {@code chromemanagement} v1, {@link #APP_DETAILS_FIELDS}): a GET of
+ * {@code v1/customers/{customer}/apps/chrome/{appId}} without a body or other than the standard parameters, with an
+ * access token granted the {@value #APP_DETAILS_SCOPE} scope (else 403), an unknown app answering 404.
  *
  * <p>Every API call must carry the access token issued last, or it is answered 401 as Google answers an expired one.
  * A remote command moves one state on each {@code commands.get}: ACKED_BY_CLIENT, then EXECUTED_BY_CLIENT with result
@@ -59,6 +65,18 @@ final class LocalGoogle implements AutoCloseable {
 
     static final String CUSTOMER = "/admin/directory/v1/customer/my_customer";
     static final String POLICY = "/v1/customers/my_customer";
+    /** The scope the Chrome Management API's app details require. */
+    static final String APP_DETAILS_SCOPE = "https://www.googleapis.com/auth/chrome.management.appdetails.readonly";
+    /** The fields of the Chrome Management API's {@code GoogleChromeManagementV1AppDetails}, the only ones an answer may carry. */
+    static final java.util.Set<String> APP_DETAILS_FIELDS = java.util.Set.of("androidAppInfo", "appId", "categoryIds", "chromeAppInfo",
+            "description", "detailUri", "displayName", "firstPublishTime", "homepageUri", "iconUri", "isPaidApp", "latestPublishTime",
+            "name", "privacyPolicyUri", "publisher", "reviewNumber", "reviewRating", "revisionId", "serviceError", "type");
+    /** The query parameters every Google API takes; {@code customers.apps.chrome.get} declares no others. */
+    private static final java.util.Set<String> STANDARD_PARAMETERS = java.util.Set.of("$.xgafv", "access_token", "alt", "callback",
+            "fields", "key", "oauth_token", "prettyPrint", "quotaUser", "uploadType", "upload_protocol");
+    private static final java.util.regex.Pattern APP_DETAILS_PATH =
+            java.util.regex.Pattern.compile("/v1/customers/([^/]+)/apps/chrome/([^/@]+)(@[^/]+)?");
+    private static final int RESOLVE_PAGE = 2;
 
     /** One request as received: headers lower case, the body parsed when JSON. */
     record Request(String method, String path, String query, Map<String, String> headers, String body) {
@@ -88,6 +106,12 @@ final class LocalGoogle implements AutoCloseable {
     private final Map<String, ObjectNode> commands = new ConcurrentHashMap<>();
     /** "targetResource additionalTargetKeys" → schema → value. */
     private final Map<String, Map<String, ObjectNode>> policies = new ConcurrentHashMap<>();
+    /** "targetResource additionalTargetKeys" → the policy target key it stands for, as batchModify named it. */
+    private final Map<String, JsonNode> targetKeys = new ConcurrentHashMap<>();
+    /** Chrome Web Store id → the app details the Chrome Management API answers. */
+    private final Map<String, ObjectNode> webStore = new ConcurrentHashMap<>();
+    /** The scopes of the access token issued last. */
+    private volatile String grantedScopes = "";
     private final AtomicInteger issued = new AtomicInteger();
     private final AtomicInteger commandIds = new AtomicInteger(1000);
     /** networkId → its org unit's target resource, for networks and certificates defined. */
@@ -143,6 +167,29 @@ final class LocalGoogle implements AutoCloseable {
                 .put("orgUnitPath", orgUnitPath).put("annotatedAssetId", "ASSET-" + serial).put("macAddress", "a1b2c3d4e5f6");
         device.putArray("recentUsers").addObject().put("type", "USER_TYPE_MANAGED").put("email", user);
         devices.add(device);
+    }
+
+    /**
+     * Publishes a Chrome Web Store app the Chrome Management API then describes, with the fields Google answers.
+     *
+     * @param webStoreId the 32-letter Web Store id
+     * @param version its revision, or null for none
+     */
+    void publishApp(String webStoreId, String displayName, String publisher, String version) {
+        ObjectNode app = JSON.createObjectNode().put("name", "customers/C03az79cb/apps/chrome/" + webStoreId).put("displayName", displayName)
+                .put("appId", webStoreId).put("type", "CHROME").put("publisher", publisher).put("description", displayName + ", for tests")
+                .put("iconUri", "https://lh3.googleusercontent.com/" + webStoreId + "=s128")
+                .put("detailUri", "https://chromewebstore.google.com/detail/" + webStoreId).put("isPaidApp", false);
+        if (version != null) {
+            app.put("revisionId", version);
+        }
+        app.putObject("chromeAppInfo").put("isCwsHosted", true).put("googleOwned", publisher.startsWith("Google")).put("isTheme", false);
+        app.fieldNames().forEachRemaining(field -> {
+            if (!APP_DETAILS_FIELDS.contains(field)) {
+                throw new IllegalStateException("AppDetails has no field " + field);
+            }
+        });
+        webStore.put(webStoreId, app);
     }
 
     /** Google no longer knows the device (deleted in the Admin console, say); a status change for it fails for it alone. */
@@ -208,6 +255,15 @@ final class LocalGoogle implements AutoCloseable {
     /** The same for a schema with additional target keys, such as an app's {@code app_id}. */
     ObjectNode policy(String orgUnitId, Map<String, String> targetKeys, String schema) {
         return policies.getOrDefault(target("orgunits/" + orgUnitId, JSON.valueToTree(targetKeys)), Map.of()).get(schema);
+    }
+
+    /** An app's install type set on an org unit in the Admin console, as batchModify would set it. */
+    void setAppInstallType(String orgUnitId, String appId, String installType) {
+        ObjectNode key = JSON.createObjectNode().put("targetResource", "orgunits/" + orgUnitId);
+        key.putObject("additionalTargetKeys").put("app_id", appId);
+        targetKeys.put(target(key), key);
+        policies.computeIfAbsent(target(key), unit -> new ConcurrentHashMap<>())
+                .put("chrome.users.apps.InstallType", JSON.createObjectNode().put("appInstallType", installType));
     }
 
     /** The networks and certificates defined now, by id. */
@@ -281,6 +337,9 @@ final class LocalGoogle implements AutoCloseable {
      */
     Answer answer(Request request) {
         try {
+            if (request.path().matches("/v1/customers/[^/]+/apps/.*")) {
+                return appDetails(request);
+            }
             DiscoveryContract contract = request.path().startsWith("/admin/directory/") ? directory : chromePolicy;
             List<FieldViolation> shape = contract.check(request.method(), request.path() + (request.query() == null ? "" : "?" + request.query()),
                     request.body());
@@ -294,6 +353,49 @@ final class LocalGoogle implements AutoCloseable {
         } catch (Refusal refusal) {
             return new Answer(refusal.status, refusal.body);
         }
+    }
+
+    /**
+     * {@code customers.apps.chrome.get}: refused (and recorded) when the request breaks the method's contract; 403 for
+     * another customer or a token without the scope, 404 for an app the Web Store does not have.
+     */
+    private Answer appDetails(Request request) {
+        java.util.regex.Matcher path = APP_DETAILS_PATH.matcher(request.path());
+        List<FieldViolation> found = new ArrayList<>();
+        if (!request.method().equals("GET") || !path.matches()) {
+            found.add(new FieldViolation("name", "No method " + request.method() + " " + request.path()
+                    + ": the Chrome Management API serves GET v1/customers/{customer}/apps/chrome/{appId}."));
+        } else if (!path.group(2).matches("[a-p]{32}")) {
+            found.add(new FieldViolation("name", "Invalid app id " + path.group(2) + ": a Chrome Web Store id is 32 letters a to p."));
+        }
+        if (!request.body().isEmpty()) {
+            found.add(new FieldViolation("body", "customers.apps.chrome.get takes no request body."));
+        }
+        if (request.query() != null && !request.query().isEmpty()) {
+            for (String pair : request.query().split("&")) {
+                String name = URLDecoder.decode(pair.split("=", 2)[0], StandardCharsets.UTF_8);
+                if (!STANDARD_PARAMETERS.contains(name)) {
+                    found.add(new FieldViolation(name, "Unknown parameter " + name + "."));
+                }
+            }
+        }
+        if (!found.isEmpty()) {
+            found.forEach(v -> violations.add(request.method() + " " + request.path() + ": " + v.field() + ": " + v.description()));
+            return new Answer(400, DiscoveryContract.refusal(found));
+        }
+        if (!java.util.Arrays.asList(grantedScopes.split(" ")).contains(APP_DETAILS_SCOPE)) {
+            return new Answer(403, "{\"error\":{\"code\":403,\"message\":\"Request had insufficient authentication scopes.\","
+                    + "\"status\":\"PERMISSION_DENIED\",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.ErrorInfo\","
+                    + "\"reason\":\"ACCESS_TOKEN_SCOPE_INSUFFICIENT\",\"domain\":\"googleapis.com\"}]}}");
+        }
+        if (!path.group(1).equals("my_customer")) {
+            return new Answer(403, "{\"error\":{\"code\":403,\"message\":\"The caller does not have permission\",\"status\":\"PERMISSION_DENIED\"}}");
+        }
+        ObjectNode app = webStore.get(path.group(2));
+        if (app == null) {
+            return new Answer(404, "{\"error\":{\"code\":404,\"message\":\"Requested entity was not found.\",\"status\":\"NOT_FOUND\"}}");
+        }
+        return new Answer(200, app.toString());
     }
 
     private void token(HttpServerExchange exchange, String form) throws Exception {
@@ -320,6 +422,7 @@ final class LocalGoogle implements AutoCloseable {
             send(exchange, 400, "{\"error\":\"invalid_grant\",\"error_description\":\"Invalid JWT Signature.\"}");
             return;
         }
+        grantedScopes = claims.path("scope").asText();
         currentToken = "ya29.local-" + issued.incrementAndGet();
         send(exchange, 200, "{\"access_token\":\"" + currentToken + "\",\"expires_in\":3599,\"token_type\":\"Bearer\"}");
     }
@@ -367,6 +470,7 @@ final class LocalGoogle implements AutoCloseable {
             checkBatch(request.json(), true);
             for (JsonNode modify : request.json().path("requests")) {
                 String target = target(modify.path("policyTargetKey"));
+                targetKeys.put(target, modify.path("policyTargetKey").deepCopy());
                 String schema = modify.path("policyValue").path("policySchema").asText();
                 ObjectNode value = policies.computeIfAbsent(target, key -> new ConcurrentHashMap<>())
                         .computeIfAbsent(schema, key -> JSON.createObjectNode());
@@ -391,17 +495,38 @@ final class LocalGoogle implements AutoCloseable {
                 throw new Violations(List.of(new FieldViolation("policySchemaFilter",
                         "No policy schema or namespace matches " + filter + ".")));
             }
-            ArrayNode resolved = JSON.createArrayNode();
-            policies.getOrDefault(target, Map.of()).forEach((schema, value) -> {
-                if (schema.equals(filter) || filter.endsWith("*") && schema.startsWith(filter.substring(0, filter.length() - 1))) {
-                    ObjectNode item = resolved.addObject();
-                    item.set("targetKey", request.json().path("policyTargetKey").deepCopy());
-                    item.putObject("value").put("policySchema", schema).set("value", value.deepCopy());
-                    item.set("sourceKey", request.json().path("policyTargetKey").deepCopy());
-                }
-            });
+            // An app schema resolved without an app_id lists every app's policy of the unit, each under its own key.
+            JsonNode asked = request.json().path("policyTargetKey");
+            boolean everyApp = filter.contains(".apps.") && asked.path("additionalTargetKeys").isEmpty();
+            String resource = asked.path("targetResource").asText();
+            List<String> targets = new ArrayList<>(policies.keySet().stream()
+                    .filter(key -> key.equals(target) || everyApp && key.startsWith(resource + " {app_id=")).sorted().toList());
+            List<ObjectNode> resolved = new ArrayList<>();
+            for (String matching : targets) {
+                JsonNode key = matching.equals(target) ? asked : targetKeys.get(matching);
+                new TreeMap<>(policies.get(matching)).forEach((schema, value) -> {
+                    if (schema.equals(filter) || filter.endsWith("*") && schema.startsWith(filter.substring(0, filter.length() - 1))) {
+                        ObjectNode item = JSON.createObjectNode();
+                        item.set("targetKey", key.deepCopy());
+                        item.putObject("value").put("policySchema", schema).set("value", value.deepCopy());
+                        item.set("sourceKey", key.deepCopy());
+                        resolved.add(item);
+                    }
+                });
+            }
+            String token = request.json().path("pageToken").asText("0");
+            if (!token.matches("[0-9]{1,6}") || Integer.parseInt(token) > resolved.size()) {
+                return badRequest("Invalid page token.");
+            }
+            int from = Integer.parseInt(token);
+            // pageSize is a maximum (100 when left out); Google may answer fewer, and this stand-in answers two at most.
+            int asks = request.json().path("pageSize").asInt(0);
+            int size = Math.min(asks > 0 ? asks : 100, RESOLVE_PAGE);
             ObjectNode answer = JSON.createObjectNode();
-            answer.set("resolvedPolicies", resolved);
+            answer.putArray("resolvedPolicies").addAll(resolved.subList(from, Math.min(from + size, resolved.size())));
+            if (from + size < resolved.size()) {
+                answer.put("nextPageToken", Integer.toString(from + size));
+            }
             return answer;
         }
         if (path.equals(POLICY + "/policies/networks:defineNetwork")) {

@@ -90,6 +90,42 @@ class LocalGoogleTest {
         assertThat(google.violations()).isEmpty();
     }
 
+    @Test
+    void chromeAppDetailsAreServedOnlyAsTheChromeManagementApiServesThem() throws Exception {
+        google.publishApp("mkaakpdehdafacodkgkpghoibnmamcme", "Google Drawings", "Google LLC", "1.0.0.4");
+        String drawings = "/v1/customers/my_customer/apps/chrome/mkaakpdehdafacodkgkpghoibnmamcme";
+
+        assertThat(google.answer(new LocalGoogle.Request("GET", drawings, null, Map.of(), "")).status())
+                .as("a token without chrome.management.appdetails.readonly").isEqualTo(403);
+        assertThat(google.answer(new LocalGoogle.Request("POST", drawings, null, Map.of(), "{}")).status()).isEqualTo(400);
+        assertThat(google.takeViolations()).hasSize(2).anySatisfy(v -> assertThat(v).contains("No method POST"))
+                .anySatisfy(v -> assertThat(v).contains("takes no request body"));
+        assertThat(google.answer(new LocalGoogle.Request("GET", "/v1/customers/my_customer/apps/chrome/chrome:mkaakpdehdafacodkgkpghoibnmamcme",
+                null, Map.of(), "")).status()).isEqualTo(400);
+        assertThat(google.answer(new LocalGoogle.Request("GET", drawings, "pageSize=10", Map.of(), "")).status()).isEqualTo(400);
+        assertThat(google.takeViolations()).hasSize(2).anySatisfy(v -> assertThat(v).contains("Invalid app id chrome:"))
+                .anySatisfy(v -> assertThat(v).contains("Unknown parameter pageSize"));
+    }
+
+    @Test
+    void resolvingAnAppSchemaWithoutAnAppIdListsEveryAppOfTheUnitTwoAPage() throws Exception {
+        google.setAppInstallType("ou1", "chrome:mkaakpdehdafacodkgkpghoibnmamcme", "FORCED");
+        google.setAppInstallType("ou1", "chrome:aapbdbdomjkkjkaonfhkkikfgjllcleb", "NORMAL");
+        google.setAppInstallType("ou1", "chrome:hmjkmjkepdijhoojdojkdfohbdgmmhki", "BLOCKED");
+        google.setAppInstallType("ou2", "chrome:ghbmnnjooekpmoecnnnilnnbdlolhkhi", "FORCED");
+        String resolve = LocalGoogle.POLICY + "/policies:resolve";
+        String everyApp = "{\"policySchemaFilter\": \"chrome.users.apps.*\", \"policyTargetKey\": {\"targetResource\": \"orgunits/ou1\"}";
+
+        JsonNode first = JSON.readTree(post(resolve, everyApp + "}").body());
+        assertThat(first.path("resolvedPolicies")).hasSize(2);
+        assertThat(first.path("resolvedPolicies").get(0).path("targetKey").path("additionalTargetKeys").path("app_id").asText()).startsWith("chrome:");
+        JsonNode second = JSON.readTree(post(resolve, everyApp + ", \"pageToken\": \"" + first.path("nextPageToken").asText() + "\"}").body());
+        assertThat(second.path("resolvedPolicies")).as("the other unit's app is not listed").hasSize(1);
+        assertThat(second.has("nextPageToken")).isFalse();
+        assertThat(post(resolve, everyApp + ", \"pageToken\": \"x\"}").status()).isEqualTo(400);
+        assertThat(google.violations()).isEmpty();
+    }
+
     private LocalGoogle.Answer post(String path, String body) {
         return google.answer(new LocalGoogle.Request("POST", path, null, Map.of(), body));
     }
