@@ -45,6 +45,7 @@ public final class RequestBodyFiles {
         }
     }
 
+    /** @return where bodies are written */
     public Path directory() {
         return directory;
     }

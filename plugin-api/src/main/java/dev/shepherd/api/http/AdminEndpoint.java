@@ -34,7 +34,8 @@ public interface AdminEndpoint extends ExtensionPoint {
     String permission();
 
     /**
-     * The largest body accepted; larger requests are answered 413 without calling the endpoint.
+     * The largest body accepted in memory; larger requests are answered 413 without calling the endpoint. The
+     * server-wide {@code http.maxRequestBytes} bounds it too. Not used when {@link #maxStreamedBodyBytes()} is positive.
      *
      * @return a byte count
      */
