@@ -45,11 +45,6 @@ public final class RequestBodyFiles {
         }
     }
 
-    /** @return where bodies are written */
-    public Path directory() {
-        return directory;
-    }
-
     /**
      * Writes the request body to a new file, reading it with bounded buffers on the calling worker thread. A body
      * larger than {@code limit} is not read further (not even drained, the connection closes after the answer) and
