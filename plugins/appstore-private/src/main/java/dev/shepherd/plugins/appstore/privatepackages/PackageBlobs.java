@@ -112,9 +112,12 @@ public final class PackageBlobs {
             Files.move(upload, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException onAnotherFileSystem) {
             Files.deleteIfExists(file);
+            Incoming copied;
             try (InputStream content = Files.newInputStream(upload)) {
-                return receive(content, limit);
+                copied = receive(content, limit);
             }
+            Files.deleteIfExists(upload);
+            return copied;
         } catch (IOException e) {
             Files.deleteIfExists(file);
             throw e;
