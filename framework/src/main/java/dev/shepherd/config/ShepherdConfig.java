@@ -155,7 +155,8 @@ public record ShepherdConfig(
     /**
      * @param host interface to bind
      * @param port port, 0 for any free port, -1 to disable
-     * @param maxRequestBytes largest request body accepted anywhere
+     * @param maxRequestBytes largest request body accepted, except by plugin admin endpoints that take their bodies as files
+     *                        ({@code AdminEndpoint.maxStreamedBodyBytes})
      * @param trustedProxies addresses or CIDR ranges of reverse proxies allowed to pass on device client
      *                       certificates (RFC 9440 {@code Client-Cert}); empty trusts none
      * @param redirectToHttps whether plain HTTP requests for the console and the API's sign-in are redirected to the

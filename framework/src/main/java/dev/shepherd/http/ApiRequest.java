@@ -13,6 +13,7 @@ import dev.shepherd.json.Json;
 import dev.shepherd.security.AdminAuthenticator;
 import dev.shepherd.security.Principal;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.RequestTooBigException;
 import io.undertow.util.Headers;
 
 import java.io.IOException;
@@ -151,6 +152,11 @@ public final class ApiRequest {
     public byte[] bytes(long limit) {
         try {
             return HttpIo.readBounded(exchange, limit).orElseThrow(() -> tooLarge(limit));
+        } catch (RequestTooBigException e) {
+            // Past the server-wide http.maxRequestBytes, which bounds every body an endpoint does not take as a file.
+            exchange.setPersistent(false);
+            throw new ApiException(Problem.of(413, "payload-too-large", "Payload too large",
+                    "The body is larger than this server accepts for this request."));
         } catch (IOException e) {
             throw ApiException.badRequest("the request body could not be read");
         }

@@ -14,13 +14,11 @@ import io.undertow.server.RequestTooBigException;
 import io.undertow.server.SSLSessionInfo;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
-import io.undertow.util.HttpString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -253,9 +251,19 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
                     "Plugin " + pluginId + " returned no response."));
             return Outcome.FAILED;
         }
-        exchange.setStatusCode(response.status());
-        response.headers().forEach((name, value) -> exchange.getResponseHeaders().put(new HttpString(name), value));
-        exchange.getResponseSender().send(ByteBuffer.wrap(response.body()));
+        try {
+            PluginResponses.send(exchange, response);
+        } catch (IOException e) {
+            log.warn("The answer of plugin {} to {} could not be sent: {}", pluginId, path, e.getMessage());
+            if (exchange.isResponseStarted()) {
+                exchange.setPersistent(false);
+                exchange.endExchange();
+            } else {
+                io.sendProblem(exchange, Problem.of(500, "plugin-failed", "Plugin failed",
+                        "Plugin " + pluginId + "'s answer could not be sent; the failure is logged on the server."));
+            }
+            return Outcome.FAILED;
+        }
         return Outcome.ANSWERED;
     }
 

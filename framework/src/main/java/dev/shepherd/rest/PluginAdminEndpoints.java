@@ -6,28 +6,34 @@ import dev.shepherd.api.http.DeviceResponse;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.ApiException;
 import dev.shepherd.http.ApiRequest;
+import dev.shepherd.http.PluginResponses;
 import dev.shepherd.http.Problem;
+import dev.shepherd.http.RequestBodyFiles;
 import dev.shepherd.plugin.ExtensionRegistry;
 import dev.shepherd.plugin.PluginCallException;
 import dev.shepherd.security.Permission;
 import io.undertow.util.HeaderValues;
-import io.undertow.util.HttpString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.ByteBuffer;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import static java.util.Objects.requireNonNull;
+
 /**
  * Plugins' admin endpoints, mounted under {@code /api/v1/plugins/{pluginId}/...} while their plugin runs, behind the
- * admin API's authentication, the permission each declares, and CSRF protection.
+ * admin API's authentication, the permission each declares, and CSRF protection. Bodies come in memory, or written to
+ * a file for endpoints that take large uploads ({@link AdminEndpoint#maxStreamedBodyBytes()}); answers may be files.
  */
 public final class PluginAdminEndpoints implements ExtensionRegistry.Listener {
 
@@ -36,6 +42,12 @@ public final class PluginAdminEndpoints implements ExtensionRegistry.Listener {
     private static final Set<String> RESERVED = Set.of("/enable", "/disable");
 
     private final Map<ExtensionRegistry.Registration<?>, List<AdminRoute>> routes = new ConcurrentHashMap<>();
+    private final RequestBodyFiles bodyFiles;
+
+    /** @param bodyFiles where the bodies of endpoints that take them as files are written */
+    public PluginAdminEndpoints(RequestBodyFiles bodyFiles) {
+        this.bodyFiles = requireNonNull(bodyFiles, "bodyFiles is null");
+    }
 
     @Override
     public void registered(ExtensionRegistry.Registration<?> registration) {
@@ -49,6 +61,8 @@ public final class PluginAdminEndpoints implements ExtensionRegistry.Listener {
             String permissionName = registration.owner().call("AdminEndpoint.permission", endpoint::permission);
             String summary = registration.owner().call("AdminEndpoint.summary", endpoint::summary);
             int maxBody = registration.owner().call("AdminEndpoint.maxBodyBytes", endpoint::maxBodyBytes);
+            long maxStreamedBody = registration.owner().call("AdminEndpoint.maxStreamedBodyBytes", endpoint::maxStreamedBodyBytes);
+            BodyLimit limit = new BodyLimit(Math.max(0, maxBody), Math.max(0, maxStreamedBody));
             Permission permission;
             try {
                 permission = Permission.valueOf(permissionName.toUpperCase(Locale.ROOT));
@@ -66,7 +80,7 @@ public final class PluginAdminEndpoints implements ExtensionRegistry.Listener {
             for (String method : METHODS) {
                 mounted.add(AdminRoute.route(method, template, permission).tag("plugin " + pluginId)
                         .summary(summary.isBlank() ? "Admin endpoint of plugin " + pluginId : summary)
-                        .handle(request -> call(registration, endpoint, prefix, maxBody, request)));
+                        .handle(request -> call(registration, endpoint, prefix, limit, request)));
             }
             routes.put(registration, List.copyOf(mounted));
             log.info("Mounted admin endpoint of plugin {} at {} (needs {})", pluginId, template, permission.name().toLowerCase(Locale.ROOT));
@@ -86,9 +100,39 @@ public final class PluginAdminEndpoints implements ExtensionRegistry.Listener {
         return all;
     }
 
-    private static Object call(ExtensionRegistry.Registration<?> registration, AdminEndpoint endpoint, String prefix, int maxBody,
-                               ApiRequest request) throws Exception {
-        byte[] body = request.bytes(Math.max(0, maxBody));
+    /**
+     * What an endpoint takes.
+     *
+     * @param inMemory the largest body read into memory
+     * @param streamed when positive, bodies are written to a file instead, up to this many bytes
+     */
+    private record BodyLimit(int inMemory, long streamed) {
+    }
+
+    private Object call(ExtensionRegistry.Registration<?> registration, AdminEndpoint endpoint, String prefix, BodyLimit limit,
+                        ApiRequest request) throws Exception {
+        Optional<Path> bodyFile = limit.streamed() > 0 ? Optional.of(receive(request, limit.streamed())) : Optional.empty();
+        try {
+            byte[] body = bodyFile.isPresent() ? new byte[0] : request.bytes(limit.inMemory());
+            return answer(registration, endpoint, prefix, request, body, bodyFile);
+        } finally {
+            bodyFile.ifPresent(RequestBodyFiles::delete);
+        }
+    }
+
+    private Path receive(ApiRequest request, long limit) {
+        Optional<Path> file;
+        try {
+            file = bodyFiles.receive(request.exchange(), limit);
+        } catch (IOException e) {
+            throw ApiException.badRequest("the request body could not be read");
+        }
+        return file.orElseThrow(() -> new ApiException(Problem.of(413, "payload-too-large", "Payload too large",
+                "The body may be at most " + limit + " bytes.")));
+    }
+
+    private static Object answer(ExtensionRegistry.Registration<?> registration, AdminEndpoint endpoint, String prefix, ApiRequest request,
+                                 byte[] body, Optional<Path> bodyFile) throws IOException {
         Map<String, List<String>> query = new LinkedHashMap<>();
         for (Map.Entry<String, Deque<String>> parameter : request.exchange().getQueryParameters().entrySet()) {
             query.put(parameter.getKey(), List.copyOf(parameter.getValue()));
@@ -102,7 +146,7 @@ public final class PluginAdminEndpoints implements ExtensionRegistry.Listener {
         }
         String rest = request.rest();
         AdminRequest adminRequest = new AdminRequest(request.exchange().getRequestMethod().toString(), prefix + (rest.equals("/") ? "" : rest),
-                query, headers, body, request.principal().username(), request.principal().role().name());
+                query, headers, body, request.principal().username(), request.principal().role().name(), bodyFile);
         DeviceResponse response;
         try {
             response = registration.owner().call("AdminEndpoint.handle", () -> endpoint.handle(adminRequest));
@@ -116,9 +160,16 @@ public final class PluginAdminEndpoints implements ExtensionRegistry.Listener {
                         "The plugin is out of service after repeated failures; retry later.");
             });
         }
-        request.exchange().setStatusCode(response.status());
-        response.headers().forEach((name, value) -> request.exchange().getResponseHeaders().put(new HttpString(name), value));
-        request.exchange().getResponseSender().send(ByteBuffer.wrap(response.body()));
+        try {
+            PluginResponses.send(request.exchange(), response);
+        } catch (IOException e) {
+            log.warn("The answer of plugin {} to {} could not be sent: {}", registration.owner().id(), adminRequest.path(), e.getMessage());
+            if (request.exchange().isResponseStarted()) {
+                throw e;
+            }
+            throw new ApiException(Problem.of(500, "plugin-failed", "Plugin failed",
+                    "The plugin's answer could not be sent; the failure is logged on the server."));
+        }
         return null;
     }
 }

@@ -16,6 +16,7 @@ import dev.shepherd.http.DeviceEndpointRouter;
 import dev.shepherd.http.HealthHandler;
 import dev.shepherd.http.HttpIo;
 import dev.shepherd.http.HttpServer;
+import dev.shepherd.http.RequestBodyFiles;
 import dev.shepherd.plugin.ExtensionRegistry;
 import dev.shepherd.plugin.PluginEnvironment;
 import dev.shepherd.plugin.PluginEventDispatcher;
@@ -401,7 +402,13 @@ public final class ShepherdServer implements AutoCloseable {
         adminApi = new AdminApi(kernel, plugins, adminUsers, sessions, tokens, new AdminAuthenticator(adminUsers, sessions, tokens,
                 config.security().basicAuth(), new SignInAudit(kernel.audit(), kernel.json()), signInFailures, kernel.changes()),
                 config.http().maxRequestBytes(), io, this::publicUrl, platforms::supported, userPasswords);
-        PluginAdminEndpoints pluginAdminEndpoints = new PluginAdminEndpoints();
+        PluginAdminEndpoints pluginAdminEndpoints;
+        try {
+            // On the data directory's file system, as plugin-data is, so a plugin keeps an upload by moving it.
+            pluginAdminEndpoints = new PluginAdminEndpoints(new RequestBodyFiles(config.dataDir().resolve("request-bodies")));
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot prepare the directory for uploaded request bodies in " + config.dataDir(), e);
+        }
         registry.addListener(pluginAdminEndpoints);
         adminApi.handler().addDynamicRoutes(pluginAdminEndpoints::routes);
         PluginConsolePages consolePages = new PluginConsolePages(io);

@@ -34,12 +34,33 @@ public interface AdminEndpoint extends ExtensionPoint {
     String permission();
 
     /**
-     * The largest body accepted; larger requests are answered 413 without calling the endpoint.
+     * The largest body accepted in memory; larger requests are answered 413 without calling the endpoint. The
+     * server-wide {@code http.maxRequestBytes} bounds it too. Not used when {@link #maxStreamedBodyBytes()} is positive.
      *
      * @return a byte count
      */
     default int maxBodyBytes() {
         return 1024 * 1024;
+    }
+
+    /**
+     * The largest body this endpoint takes as a file rather than in memory, for uploads too large to hold in the
+     * server's heap (app packages, disk images). When positive, the kernel writes the request body to a temporary
+     * file of its own under the server's data directory (readable by the server's process only), bounded by this
+     * limit <em>instead of</em> the server-wide {@code http.maxRequestBytes} and {@link #maxBodyBytes()}, and hands it
+     * over as {@link AdminRequest#bodyFile()} with an empty {@link AdminRequest#body()}. A larger body is answered 413
+     * ({@code application/problem+json}) without calling the endpoint, and what was written of it is removed.
+     * <p>
+     * The file is deleted when {@link #handle} returns or throws: read it during the call, or move it
+     * ({@link java.nio.file.Files#move}) to keep it; it lies on the file system of the server's data directory, as
+     * the plugin's {@code PluginDataDirectory} does unless an operator mounted that elsewhere, so a move is usually a
+     * rename, and a copy otherwise.
+     *
+     * @return a byte count; 0 (the default) or less for a body read into memory, bounded by {@link #maxBodyBytes()}
+     * @since 0.9.0
+     */
+    default long maxStreamedBodyBytes() {
+        return 0;
     }
 
     /**

@@ -10,10 +10,10 @@ import org.pf4j.Extension;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +22,8 @@ import java.util.Optional;
 import static java.util.Objects.requireNonNull;
 
 /**
- * {@code /api/v1/plugins/appstore-private/packages}: admins upload a package ({@code POST}, the file as the body;
+ * {@code /api/v1/plugins/appstore-private/packages}: admins upload a package ({@code POST}, the file as the body,
+ * which the kernel writes to a file as it arrives;
  * an {@code .msi} also needs {@code ?productCode=…&version=…&name=…}, optionally {@code &publisher=…}), list them
  * ({@code GET}), read one ({@code GET /packages/{storeAppId}}) and delete one ({@code DELETE /packages/{storeAppId}}).
  * Uploading or deleting changes what devices install, so it needs {@code app_manage}, as assigning apps does.
@@ -53,9 +54,10 @@ public final class PackageAdminEndpoint implements AdminEndpoint {
         return "app_manage";
     }
 
+    /** Packages come as files, bounded by {@code maxPackageBytes}, so an upload never sits in the server's heap. */
     @Override
-    public int maxBodyBytes() {
-        return (int) packages.settings().maxPackageBytes();
+    public long maxStreamedBodyBytes() {
+        return packages.settings().maxPackageBytes();
     }
 
     @Override
@@ -93,7 +95,9 @@ public final class PackageAdminEndpoint implements AdminEndpoint {
             request.queryParameter(field).ifPresent(value -> fields.put(field, value));
         }
         try {
-            PrivatePackage stored = packages.upload(new ByteArrayInputStream(request.body()), fields, request.adminUsername());
+            // maxStreamedBodyBytes() is positive, so the kernel always hands the body over as a file.
+            Path upload = request.bodyFile().orElseThrow(() -> new IllegalStateException("the kernel handed no body file"));
+            PrivatePackage stored = packages.upload(upload, fields, request.adminUsername());
             log.info("Package {} version {} ({} bytes, SHA-256 {}) uploaded by {}", stored.storeAppId(), stored.info().version(),
                     stored.size(), stored.sha256(), request.adminUsername());
             return json(201, describe(stored));

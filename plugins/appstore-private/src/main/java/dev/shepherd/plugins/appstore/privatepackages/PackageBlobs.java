@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 import static java.util.Objects.requireNonNull;
 
 /**
- * Package files stored by their content: {@code <directory>/sha256/<hex>}. A file is written to
+ * Package files stored by their content: {@code <directory>/sha256/<hex>}. A file is written or moved to
  * {@code <directory>/incoming} while its SHA-256 is computed, then moved into place atomically, so a reader never sees
  * half a package and the same bytes uploaded twice are kept once.
  */
@@ -77,18 +77,9 @@ public final class PackageBlobs {
         boolean complete = false;
         try {
             MessageDigest digest = sha256();
-            long size = 0;
-            byte[] buffer = new byte[BUFFER];
+            long size;
             try (OutputStream out = Files.newOutputStream(file)) {
-                int read;
-                while ((read = content.read(buffer)) > 0) {
-                    size += read;
-                    if (size > limit) {
-                        throw new TooLargeException(limit);
-                    }
-                    digest.update(buffer, 0, read);
-                    out.write(buffer, 0, read);
-                }
+                size = copy(content, out, digest, limit);
             }
             complete = true;
             return new Incoming(file, new Blob(HexFormat.of().formatHex(digest.digest()), size));
@@ -97,6 +88,70 @@ public final class PackageBlobs {
                 Files.deleteIfExists(file);
             }
         }
+    }
+
+    /**
+     * Takes over an uploaded file (the kernel's temporary file of a streamed request body) into {@code incoming/}:
+     * moved when it is on the same file system, which costs a rename and one read for the digest, else copied while
+     * its digest is computed. Either way it is read in bounded pieces, never whole into memory. The caller moves it
+     * into place with {@link #keep} or throws it away with {@link #discard}.
+     *
+     * @param upload the file; gone from where it was once this returns
+     * @param limit the most bytes accepted
+     * @return the file and what it holds
+     * @throws TooLargeException when it has more than {@code limit} bytes; nothing is taken over
+     * @throws IOException when it cannot be moved, copied or read; nothing is left in {@code incoming/}
+     */
+    public Incoming take(Path upload, long limit) throws IOException, TooLargeException {
+        requireNonNull(upload, "upload is null");
+        if (Files.size(upload) > limit) {
+            throw new TooLargeException(limit);
+        }
+        Path file = Files.createTempFile(incoming, "upload-", ".part");
+        try {
+            Files.move(upload, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException onAnotherFileSystem) {
+            Files.deleteIfExists(file);
+            Incoming copied;
+            try (InputStream content = Files.newInputStream(upload)) {
+                copied = receive(content, limit);
+            }
+            Files.deleteIfExists(upload);
+            return copied;
+        } catch (IOException e) {
+            Files.deleteIfExists(file);
+            throw e;
+        }
+        boolean complete = false;
+        try {
+            MessageDigest digest = sha256();
+            long size;
+            try (InputStream content = Files.newInputStream(file)) {
+                size = copy(content, OutputStream.nullOutputStream(), digest, limit);
+            }
+            complete = true;
+            return new Incoming(file, new Blob(HexFormat.of().formatHex(digest.digest()), size));
+        } finally {
+            if (!complete) {
+                Files.deleteIfExists(file);
+            }
+        }
+    }
+
+    /** Copies a stream through a digest, refusing it past a size; returns how many bytes there were. */
+    private static long copy(InputStream content, OutputStream out, MessageDigest digest, long limit) throws IOException, TooLargeException {
+        long size = 0;
+        byte[] buffer = new byte[BUFFER];
+        int read;
+        while ((read = content.read(buffer)) > 0) {
+            size += read;
+            if (size > limit) {
+                throw new TooLargeException(limit);
+            }
+            digest.update(buffer, 0, read);
+            out.write(buffer, 0, read);
+        }
+        return size;
     }
 
     /**

@@ -11,10 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
@@ -108,23 +105,11 @@ public final class PackageDownloadEndpoint implements DeviceEndpoint {
             }
             partial = true;
         }
-        byte[] body = read(stored, start, end - start + 1);
-        DeviceResponse response = DeviceResponse.of(partial ? 206 : 200, "application/octet-stream", body)
+        // Streamed by the kernel from the file: a download never sits whole in the server's heap.
+        DeviceResponse response = DeviceResponse.ofFile(partial ? 206 : 200, "application/octet-stream", stored.file(), start, end - start + 1)
                 .withHeader("Accept-Ranges", "bytes")
                 .withHeader("ETag", "\"" + stored.pack().sha256() + "\"")
                 .withHeader("Cache-Control", "private, no-store");
         return partial ? response.withHeader("Content-Range", "bytes " + start + "-" + end + "/" + size) : response;
-    }
-
-    private static byte[] read(PrivatePackages.Stored stored, long position, long length) throws IOException {
-        try (FileChannel channel = FileChannel.open(stored.file(), StandardOpenOption.READ)) {
-            ByteBuffer buffer = ByteBuffer.allocate(Math.toIntExact(length));
-            while (buffer.hasRemaining()) {
-                if (channel.read(buffer, position + buffer.position()) < 0) {
-                    throw new IOException("the package file of " + stored.pack().storeAppId() + " is shorter than recorded");
-                }
-            }
-            return buffer.array();
-        }
     }
 }

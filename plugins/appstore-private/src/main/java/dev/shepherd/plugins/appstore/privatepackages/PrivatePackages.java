@@ -15,7 +15,6 @@ import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -88,18 +87,19 @@ public final class PrivatePackages {
      * and records it, replacing the previous version of the same app (whose file goes unless another package has
      * the same bytes).
      *
-     * @param content the package's bytes
+     * @param upload the uploaded file (the kernel's temporary file of the request body), taken over: moved or copied
+     *        into the plugin's directory, never read whole into memory
      * @param fields what came with the upload ({@link PackageInspector})
      * @param uploadedBy the admin uploading it
      * @return the recorded package
      * @throws PackageRefusedException when it is too large (413), malformed (400) or not a package this plugin takes (415)
      * @throws IOException when it cannot be stored
      */
-    public PrivatePackage upload(InputStream content, Map<String, String> fields, String uploadedBy) throws PackageRefusedException, IOException {
+    public PrivatePackage upload(Path upload, Map<String, String> fields, String uploadedBy) throws PackageRefusedException, IOException {
         requireNonNull(uploadedBy, "uploadedBy is null");
         PackageBlobs.Incoming received;
         try {
-            received = blobs.receive(content, settings.maxPackageBytes());
+            received = blobs.take(upload, settings.maxPackageBytes());
         } catch (PackageBlobs.TooLargeException e) {
             throw new PackageRefusedException(413, e.getMessage());
         }

@@ -9,22 +9,20 @@ import static java.util.Objects.requireNonNull;
 /**
  * The plugin's settings ({@code plugins.config.appstore-private} in {@code conf/shepherd.yaml}).
  *
- * @param maxPackageBytes the largest package accepted ({@code maxPackageBytes}); larger uploads are answered 413.
- *                        The plugin API hands a request body over in memory, so the default is 512 MiB and the
- *                        most is {@link #LARGEST_PACKAGE} (an HTTP body the API can carry)
+ * @param maxPackageBytes the largest package accepted ({@code maxPackageBytes}, default 2 GiB); larger uploads are
+ *                        answered 413. Uploads arrive as files and downloads are streamed from files, so this bounds
+ *                        disk, not the server's heap, and needs no change to {@code http.maxRequestBytes}
  * @param linkLifetime how long a device's download link works ({@code linkLifetime}, ISO-8601, default 24 hours)
  */
 public record PrivateStoreSettings(long maxPackageBytes, Duration linkLifetime) {
 
-    /** The largest body the plugin API's {@code int} byte count can name. */
-    public static final long LARGEST_PACKAGE = Integer.MAX_VALUE - 8;
-    static final long DEFAULT_MAX_PACKAGE_BYTES = 512L * 1024 * 1024;
+    static final long DEFAULT_MAX_PACKAGE_BYTES = 2L * 1024 * 1024 * 1024;
     static final Duration DEFAULT_LINK_LIFETIME = Duration.ofHours(24);
 
     /** Validates every part. */
     public PrivateStoreSettings {
-        if (maxPackageBytes < 1 || maxPackageBytes > LARGEST_PACKAGE) {
-            throw new IllegalArgumentException("maxPackageBytes must be between 1 and " + LARGEST_PACKAGE + ": " + maxPackageBytes);
+        if (maxPackageBytes < 1) {
+            throw new IllegalArgumentException("maxPackageBytes must be positive: " + maxPackageBytes);
         }
         requireNonNull(linkLifetime, "linkLifetime is null");
         if (linkLifetime.isNegative() || linkLifetime.isZero()) {

@@ -35,10 +35,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -141,6 +143,14 @@ class PrivatePackagesIT {
         HttpResponse<byte[]> msiDownload = download(msiSource.url());
         assertThat(msiDownload.statusCode()).isEqualTo(200);
         assertThat(PrivatePackagesTest.sha256(msiDownload.body())).isEqualTo(msiSource.sha256());
+        HttpResponse<byte[]> resumed = http.send(HttpRequest.newBuilder(server.uri(msiSource.url().getRawPath() + "?" + msiSource.url().getRawQuery()))
+                .header("Range", "bytes=1000-").GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(resumed.statusCode()).isEqualTo(206);
+        assertThat(resumed.headers().firstValue("Content-Range")).hasValue("bytes 1000-" + (msi.length - 1) + "/" + msi.length);
+        assertThat(resumed.body()).isEqualTo(Arrays.copyOfRange(msi, 1000, msi.length));
+        try (Stream<Path> spooled = Files.list(server.server().config().dataDir().resolve("request-bodies"))) {
+            assertThat(spooled.toList()).as("the kernel's upload files are gone once the uploads are answered").isEmpty();
+        }
 
         // B holds no link of its own; A's, claimed for B or altered, opens nothing; an unknown package is not found.
         assertThat(download(URI.create(msiSource.url().toString().replace(pcA.toString(), pcB.toString()))).statusCode()).isEqualTo(403);

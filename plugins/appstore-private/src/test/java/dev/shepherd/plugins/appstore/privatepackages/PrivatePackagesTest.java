@@ -27,7 +27,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -53,6 +56,9 @@ class PrivatePackagesTest {
 
     @TempDir
     Path directory;
+    /** Where the kernel writes request bodies, on another file system as far as the plugin knows. */
+    @TempDir
+    Path kernelFiles;
 
     private final TestClock clock = new TestClock(Instant.parse("2026-12-04T10:00:00Z"));
     private PrivatePackages packages;
@@ -77,8 +83,10 @@ class PrivatePackagesTest {
     void anUploadedIpaIsStoredByItsDigestOnceAndListedInTheCatalog() throws Exception {
         byte[] ipa = TestPackages.ipa("com.example.field", "2.4.1", "Field Notes");
 
-        DeviceResponse first = admin.handle(upload(ipa, Map.of()));
+        AdminRequest firstUpload = upload(ipa, Map.of());
+        DeviceResponse first = admin.handle(firstUpload);
         DeviceResponse again = admin.handle(upload(ipa, Map.of()));
+        assertThat(firstUpload.bodyFile().orElseThrow()).as("taken over by a move, not read into memory").doesNotExist();
 
         assertThat(first.status()).isEqualTo(201);
         JsonNode body = JSON.readTree(first.body());
@@ -119,7 +127,7 @@ class PrivatePackagesTest {
     @Test
     void oversizeMalformedAndForeignUploadsAreProblemsAndLeaveNothingBehind() throws Exception {
         PackageAdminEndpoint small = new PackageAdminEndpoint(packages(500));
-        assertThat(small.maxBodyBytes()).as("the kernel answers 413 itself beyond this").isEqualTo(500);
+        assertThat(small.maxStreamedBodyBytes()).as("the kernel answers 413 itself beyond this").isEqualTo(500);
 
         assertProblem(small.handle(upload(TestPackages.ipa("com.example.big", "1.0", "Big"), Map.of())), 413, "at most 500 bytes");
         assertProblem(admin.handle(upload("plain text".getBytes(), Map.of())), 415, "not an .ipa, .pkg, .msi or .msix");
@@ -164,7 +172,7 @@ class PrivatePackagesTest {
         assertThat(DownloadLinksTest.query(packageUrl).get("expires")).isEqualTo(DownloadLinksTest.query(manifestUrl).get("expires"));
         DeviceResponse packageResponse = downloads.handle(download(packageUrl, Map.of()));
         assertThat(packageResponse.status()).isEqualTo(200);
-        assertThat(sha256(packageResponse.body())).isEqualTo(sha256(ipa));
+        assertThat(sha256(sent(packageResponse))).isEqualTo(sha256(ipa));
         assertThat(downloads.handle(download(manifestUrl, Map.of())).status()).isEqualTo(200);
     }
 
@@ -182,7 +190,7 @@ class PrivatePackagesTest {
         NSDictionary item = (NSDictionary) ((NSArray) ((NSDictionary) PropertyListParser.parse(manifest.body())).get("items")).objectAtIndex(0);
         assertThat(((NSDictionary) item.get("metadata")).get("bundle-identifier").toJavaObject()).isEqualTo("com.example.agent");
         URI packageUrl = URI.create(((NSDictionary) ((NSArray) item.get("assets")).objectAtIndex(0)).get("url").toJavaObject().toString());
-        assertThat(sha256(downloads.handle(download(packageUrl, Map.of())).body())).isEqualTo(sha256(pkg));
+        assertThat(sha256(sent(downloads.handle(download(packageUrl, Map.of()))))).isEqualTo(sha256(pkg));
     }
 
     @Test
@@ -198,12 +206,12 @@ class PrivatePackagesTest {
         assertThat(pack.sha256()).isEqualTo(sha256(msi));
         assertThat(pack.size()).isEqualTo(msi.length);
         assertThat(installation.identifier()).isEqualTo(TestPackages.PRODUCT_CODE);
-        assertThat(sha256(downloads.handle(download(pack.url(), Map.of())).body())).isEqualTo(sha256(msi));
+        assertThat(sha256(sent(downloads.handle(download(pack.url(), Map.of()))))).isEqualTo(sha256(msi));
 
         DeviceResponse rest = downloads.handle(download(pack.url(), Map.of("Range", List.of("bytes=1000-"))));
         assertThat(rest.status()).isEqualTo(206);
         assertThat(rest.headers()).containsEntry("Content-Range", "bytes 1000-" + (msi.length - 1) + "/" + msi.length);
-        assertThat(rest.body()).isEqualTo(Arrays.copyOfRange(msi, 1000, msi.length));
+        assertThat(sent(rest)).isEqualTo(Arrays.copyOfRange(msi, 1000, msi.length));
         assertProblem(downloads.handle(download(pack.url(), Map.of("Range", List.of("bytes=" + msi.length + "-")))), 416, "bytes");
         assertProblem(downloads.handle(download(URI.create(pack.url().toString().replace("/packages/", "/manifests/")), Map.of())),
                 404, "No package");
@@ -234,14 +242,36 @@ class PrivatePackagesTest {
                 .isInstanceOf(AppStoreException.class).hasMessageContaining("no longer stored");
     }
 
-    private static AdminRequest upload(byte[] content, Map<String, String> fields) {
-        return request("POST", "/packages", content, fields);
+    /** An upload as the kernel hands it over: the body written to a file of its own, outside the plugin's directory. */
+    private AdminRequest upload(byte[] content, Map<String, String> fields) throws IOException {
+        Path body = Files.write(Files.createTempFile(kernelFiles, "body-", ".part"), content);
+        return request("POST", "/packages", Optional.of(body), fields);
     }
 
-    private static AdminRequest request(String method, String path, byte[] body, Map<String, String> fields) {
+    private AdminRequest request(String method, String path, byte[] body, Map<String, String> fields) throws IOException {
+        return request(method, path, Optional.of(Files.write(Files.createTempFile(kernelFiles, "body-", ".part"), body)), fields);
+    }
+
+    private static AdminRequest request(String method, String path, Optional<Path> bodyFile, Map<String, String> fields) {
         Map<String, List<String>> query = new LinkedHashMap<>();
         fields.forEach((name, value) -> query.put(name, List.of(value)));
-        return new AdminRequest(method, path, query, Map.of("Content-Type", List.of("application/octet-stream")), body, "alice", "ADMIN");
+        return new AdminRequest(method, path, query, Map.of("Content-Type", List.of("application/octet-stream")), new byte[0], "alice",
+                "ADMIN", bodyFile);
+    }
+
+    /** What the kernel sends for a file response: the region of the file it names. */
+    private static byte[] sent(DeviceResponse response) throws IOException {
+        assertThat(response.body()).as("a package is never held in memory").isEmpty();
+        DeviceResponse.FileBody region = response.fileBody().orElseThrow();
+        try (SeekableByteChannel channel = Files.newByteChannel(region.file())) {
+            ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(region.length()));
+            channel.position(region.offset());
+            while (bytes.hasRemaining() && channel.read(bytes) > 0) {
+                // reads until the region is complete
+            }
+            assertThat(bytes.hasRemaining()).as("the file holds the whole region").isFalse();
+            return bytes.array();
+        }
     }
 
     private static DeviceRequest download(URI link, Map<String, List<String>> headers) {
