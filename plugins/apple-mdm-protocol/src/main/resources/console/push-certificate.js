@@ -14,7 +14,7 @@ export async function render({ api, main, ui, plugin, stale }) {
 }
 
 async function draw({ api, ui, plugin, section, stale }, notice) {
-  const { h, replace, field, message, blank, empty, when, confirmAction } = ui;
+  const { h, replace, field, message, blank, empty, when, removeButton } = ui;
   const base = `/api/v1/plugins/${encodeURIComponent(plugin.id)}/push-certificate`;
   let status = null;
   let failure = null;
@@ -43,21 +43,12 @@ async function draw({ api, ui, plugin, section, stale }, notice) {
       replace(feedback, message('error', error.message));
     }
   });
-  const remove = status ? h('button', {
-    type: 'button', class: 'danger',
-    onclick: async () => {
-      const sure = await confirmAction({ title: 'Remove the push certificate?',
-        text: 'Devices can no longer be woken; commands wait until each device checks in by itself. Upload a certificate for the same topic to resume.',
-        confirm: 'Remove certificate', danger: true });
-      if (!sure) return;
-      try {
-        await api.delete(base);
-        await again(message('info', 'The push certificate is removed.'));
-      } catch (error) {
-        replace(feedback, message('error', error.message));
-      }
-    },
-  }, 'Remove certificate') : null;
+  const remove = status ? removeButton({ label: 'Remove certificate', title: 'Remove the push certificate?',
+    text: 'Devices can no longer be woken; commands wait until each device checks in by itself. Upload a certificate for the same topic to resume.',
+    feedback, action: async () => {
+      await api.delete(base);
+      await again(message('info', 'The push certificate is removed.'));
+    } }) : null;
   replace(section, h('h2', { id: 'push-certificate-title', tabindex: '-1' }, `${plugin.id} ${plugin.version}`),
     failure ? message('error', failure.message) : status ? details(ui, status) : empty('No push certificate has been uploaded yet.',
       'Until one is, new enrollment profiles use the plugin’s configured topic, if any. Upload the certificate below.'),

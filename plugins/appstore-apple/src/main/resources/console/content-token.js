@@ -14,7 +14,7 @@ export async function render({ api, main, ui, plugin, stale }) {
 }
 
 async function draw({ api, ui, plugin, section, stale }, notice) {
-  const { h, replace, field, message, blank, empty, confirmAction } = ui;
+  const { h, replace, field, message, blank, empty, removeButton } = ui;
   const base = `/api/v1/plugins/${encodeURIComponent(plugin.id)}/content-token`;
   let status = null;
   let failure = null;
@@ -46,22 +46,13 @@ async function draw({ api, ui, plugin, section, stale }, notice) {
       replace(feedback, message('error', error.message));
     }
   });
-  const remove = status ? h('button', {
-    type: 'button', class: 'danger',
-    onclick: async () => {
-      const sure = await confirmAction({ title: 'Remove the content token?',
-        text: 'The catalog stops syncing with Apple and no licence can be assigned or taken back until a token is uploaded again. '
-          + 'Licences already on devices stay there.',
-        confirm: 'Remove token', danger: true });
-      if (!sure) return;
-      try {
-        await api.delete(base);
-        await again(message('info', 'The content token is removed.'));
-      } catch (error) {
-        replace(feedback, message('error', error.message));
-      }
-    },
-  }, 'Remove token') : null;
+  const remove = status ? removeButton({ label: 'Remove token', title: 'Remove the content token?',
+    text: 'The catalog stops syncing with Apple and no licence can be assigned or taken back until a token is uploaded again. '
+      + 'Licences already on devices stay there.',
+    feedback, action: async () => {
+      await api.delete(base);
+      await again(message('info', 'The content token is removed.'));
+    } }) : null;
   replace(section, h('h2', { id: 'content-token-title', tabindex: '-1' }, `${plugin.id} ${plugin.version}`),
     failure ? message('error', failure.message) : status ? details(ui, status) : empty('No content token has been uploaded yet.',
       'Until one is, the Apps and Books store is not configured: its apps do not sync. Upload the token below.'),

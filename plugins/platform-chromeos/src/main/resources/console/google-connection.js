@@ -241,7 +241,7 @@ async function finished(page, text) {
 }
 
 function drawKey(page, account, notice) {
-  const { h, replace, field, message, blank, confirmAction } = page.ui;
+  const { h, replace, field, message, blank, removeButton } = page.ui;
   const { api, base } = page;
   const status = account.value;
   const endpoint = `${base}/service-account`;
@@ -278,23 +278,14 @@ function drawKey(page, account, notice) {
       replace(feedback, message('error', error.message));
     }
   });
-  const remove = status ? h('button', {
-    type: 'button', class: 'danger',
-    onclick: async () => {
-      const sure = await confirmAction({ title: 'Remove the service account key?',
-        text: 'Shepherd stops calling Google: no syncs, commands or settings reach the Chromebooks until a key is uploaded again. '
-          + 'The key stays valid at Google; delete it in Google Cloud too if it is no longer needed.',
-        confirm: 'Remove key', danger: true });
-      if (!sure) return;
-      try {
-        await api.delete(endpoint);
-        if (page.stale()) return;
-        await refresh(page, { key: { kind: 'info', text: 'The service account key is removed; Shepherd no longer calls Google.' } });
-      } catch (error) {
-        if (!page.stale()) replace(feedback, message('error', error.message));
-      }
-    },
-  }, 'Remove key') : null;
+  const remove = status ? removeButton({ label: 'Remove key', title: 'Remove the service account key?',
+    text: 'Shepherd stops calling Google: no syncs, commands or settings reach the Chromebooks until a key is uploaded again. '
+      + 'The key stays valid at Google; delete it in Google Cloud too if it is no longer needed.',
+    feedback, action: async () => {
+      await api.delete(endpoint);
+      if (page.stale()) return;
+      await refresh(page, { key: { kind: 'info', text: 'The service account key is removed; Shepherd no longer calls Google.' } });
+    } }) : null;
   replace(page.key, h('h2', { id: 'google-key-title' }, 'Service account key'),
     status ? h('p', {}, `A key of ${status.clientEmail} is uploaded${status.keyId ? ` (key id ${status.keyId})` : ''}. `
       + 'Upload a new key to replace it, for instance after rotating keys in Google Cloud.') : null,

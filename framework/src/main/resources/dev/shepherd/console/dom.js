@@ -108,6 +108,24 @@ export function confirmAction({ title, text, confirm, danger = false }) {
   });
 }
 
+/**
+ * A danger button that removes something a page manages (a certificate, a token, a key): it asks first
+ * (confirmAction, confirmed by a button of the same label), then runs the action; a failure is shown in feedback.
+ */
+export function removeButton({ label, title, text, action, feedback }) {
+  return h('button', {
+    type: 'button', class: 'danger',
+    onclick: async () => {
+      if (!await confirmAction({ title, text, confirm: label, danger: true })) return;
+      try {
+        await action();
+      } catch (error) {
+        replace(feedback, message('error', error.message));
+      }
+    },
+  }, label);
+}
+
 /** Says something to screen-reader users without moving their focus. */
 export function announce(text) {
   const status = document.getElementById('status');

@@ -6,7 +6,7 @@ import { h, replace, message, empty, heading } from '../dom.js';
 const UI = Object.freeze({
   h: dom.h, replace: dom.replace, heading: dom.heading, field: dom.field, message: dom.message, empty: dom.empty,
   table: dom.table, when: dom.when, words: dom.words, blank: dom.blank, confirmAction: dom.confirmAction,
-  announce: dom.announce, uid: dom.uid,
+  removeButton: dom.removeButton, announce: dom.announce, uid: dom.uid,
 });
 
 /** The console pages of running plugins the admin's role may open (GET /api/v1/console/pages). */

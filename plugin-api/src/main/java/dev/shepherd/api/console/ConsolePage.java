@@ -19,7 +19,8 @@ import org.pf4j.ExtensionPoint;
  *       the admin's role may not make; {@code api.can(permission)} tells what the role holds;</li>
  *   <li>{@code ui}: the console's DOM helpers ({@code h}, {@code replace}, {@code heading}, {@code field},
  *       {@code message}, {@code empty}, {@code table}, {@code when}, {@code words}, {@code blank},
- *       {@code confirmAction}, {@code announce}), so the page looks like the rest of the console;</li>
+ *       {@code confirmAction}, {@code removeButton} (since 0.9.0: a danger button that confirms, then runs an
+ *       action and shows its failure), {@code announce}), so the page looks like the rest of the console;</li>
  *   <li>{@code plugin}: {@code {id, version}}; {@code page}: {@code {id, title}};</li>
  *   <li>{@code stale()}: true once the admin has moved to another page, so late answers are not drawn.</li>
  * </ul>
