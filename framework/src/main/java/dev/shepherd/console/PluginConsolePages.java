@@ -1,6 +1,7 @@
 package dev.shepherd.console;
 
 import dev.shepherd.api.console.ConsolePage;
+import dev.shepherd.api.console.ExternalOrigin;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.HttpIo;
 import dev.shepherd.http.Problem;
@@ -22,11 +23,14 @@ import java.net.URL;
 import java.net.URLClassLoader;
 import java.net.URLConnection;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
@@ -38,6 +42,12 @@ import static java.util.Objects.requireNonNull;
  * while the plugin runs. Only the {@value ConsolePage#FOLDER} folder of the plugin's files is served, never its classes,
  * descriptor or anything the kernel has; the version in the address makes an upgraded plugin's page a new address, so
  * a browser never mixes the files of two generations.
+ *
+ * <p>The origins outside the server a page declares ({@link ConsolePage#externalOrigins()}) are checked
+ * ({@link ExternalOrigins}); a page declaring one the kernel refuses is not listed. The console document's
+ * Content-Security-Policy ({@link #contentSecurityPolicy()}) admits the declared origins of the listed pages, each for
+ * its kind, computed from the running plugins on every load of the console; operators see at
+ * {@code GET /api/v1/console/external-origins} which plugin added which.
  */
 public final class PluginConsolePages implements ExtensionRegistry.Listener {
 
@@ -62,13 +72,36 @@ public final class PluginConsolePages implements ExtensionRegistry.Listener {
      * @param description one sentence on what it is for
      * @param permission what an admin needs to see it
      * @param module the address of its module
+     * @param externalOrigins the origins outside the server it loads from, as the console's policy admits them
      */
     public record Page(String plugin, String pluginVersion, String id, String title, String description, Permission permission,
-                       String module) {
+                       String module, List<ExternalOrigin> externalOrigins) {
     }
 
     /** What {@code GET /api/v1/console/pages} answers. */
     public record PageList(List<Page> items) {
+    }
+
+    /**
+     * An origin a running plugin's page added to the console's policy.
+     *
+     * @param plugin the plugin's id
+     * @param pluginVersion its running version
+     * @param page the page's id
+     * @param kind what the page loads from the origin
+     * @param directive the policy's directive that admits it
+     * @param origin the origin
+     */
+    public record AddedOrigin(String plugin, String pluginVersion, String page, ExternalOrigin.Kind kind, String directive, String origin) {
+    }
+
+    /**
+     * What {@code GET /api/v1/console/external-origins} answers.
+     *
+     * @param contentSecurityPolicy the policy the console document carries now
+     * @param items the origins running plugins' pages added to it, by plugin, page, kind and origin
+     */
+    public record AddedOriginList(String contentSecurityPolicy, List<AddedOrigin> items) {
     }
 
     private record Mounted(Page page, URLClassLoader files) {
@@ -82,7 +115,10 @@ public final class PluginConsolePages implements ExtensionRegistry.Listener {
         this.io = requireNonNull(io, "io is null");
         this.routes = List.of(AdminRoute.get("/api/v1/console/pages", Permission.API_TOKEN_OWN).tag("console")
                 .summary("The console pages running plugins contribute that the caller's role may open").returns(PageList.class)
-                .handle(request -> new PageList(visibleTo(request.principal().role()))));
+                .handle(request -> new PageList(visibleTo(request.principal().role()))),
+                AdminRoute.get("/api/v1/console/external-origins", Permission.PLUGIN_READ).tag("console")
+                        .summary("The origins outside the server that running plugins' console pages added to the console's Content-Security-Policy")
+                        .returns(AddedOriginList.class).handle(request -> new AddedOriginList(contentSecurityPolicy(), addedOrigins())));
     }
 
     @Override
@@ -98,7 +134,12 @@ public final class PluginConsolePages implements ExtensionRegistry.Listener {
             String permissionName = registration.owner().call("ConsolePage.permission", page::permission);
             String module = registration.owner().call("ConsolePage.module", page::module);
             String description = registration.owner().call("ConsolePage.description", page::description);
+            Set<ExternalOrigin> declared = registration.owner().call("ConsolePage.externalOrigins", page::externalOrigins);
             Optional<String> problem = problem(id, title, permissionName, module);
+            List<ExternalOrigin> origins = new ArrayList<>();
+            if (problem.isEmpty()) {
+                problem = admit(id, declared, origins);
+            }
             if (problem.isPresent()) {
                 log.warn("Console page of plugin {} not listed: {}", pluginId, problem.get());
                 return;
@@ -114,9 +155,12 @@ public final class PluginConsolePages implements ExtensionRegistry.Listener {
             }
             String version = registration.owner().version();
             Page listed = new Page(pluginId, version, id, title.strip(), description == null ? "" : description.strip(),
-                    Permission.valueOf(permissionName.toUpperCase(Locale.ROOT)), MOUNT + "/" + pluginId + "/" + version + "/" + module);
+                    Permission.valueOf(permissionName.toUpperCase(Locale.ROOT)), MOUNT + "/" + pluginId + "/" + version + "/" + module,
+                    List.copyOf(origins));
             pages.put(registration, new Mounted(listed, files));
             log.info("Console page '{}' of plugin {} at {} (needs {})", id, pluginId, listed.module(), permissionName.toLowerCase(Locale.ROOT));
+            origins.forEach(origin -> log.info("Console page '{}' of plugin {} adds {} {} to the console's Content-Security-Policy",
+                    id, pluginId, ExternalOrigins.directive(origin.kind()), origin.origin()));
         } catch (PluginCallException e) {
             log.warn("Console page of plugin {} not listed: {}", pluginId, e.getMessage());
         }
@@ -138,7 +182,24 @@ public final class PluginConsolePages implements ExtensionRegistry.Listener {
                 .sorted(Comparator.comparing(Page::plugin).thenComparing(Page::title)).toList();
     }
 
-    /** The admin API route listing the pages; every role may ask, and sees only the pages it may open. */
+    /**
+     * The console document's Content-Security-Policy: the strict one with the declared origins of the pages listed now.
+     *
+     * @return the header's value
+     */
+    public String contentSecurityPolicy() {
+        return ExternalOrigins.policy(pages.values().stream().flatMap(mounted -> mounted.page().externalOrigins().stream()).toList());
+    }
+
+    private List<AddedOrigin> addedOrigins() {
+        return pages.values().stream().map(Mounted::page).flatMap(page -> page.externalOrigins().stream()
+                        .map(origin -> new AddedOrigin(page.plugin(), page.pluginVersion(), page.id(), origin.kind(),
+                                ExternalOrigins.directive(origin.kind()), origin.origin())))
+                .sorted(Comparator.comparing(AddedOrigin::plugin).thenComparing(AddedOrigin::page).thenComparing(AddedOrigin::kind)
+                        .thenComparing(AddedOrigin::origin)).toList();
+    }
+
+    /** The admin API routes: the pages (every role may ask, and sees only the pages it may open) and the added origins. */
     public List<AdminRoute> routes() {
         return routes;
     }
@@ -196,6 +257,29 @@ public final class PluginConsolePages implements ExtensionRegistry.Listener {
             // The plugin was unloaded (its files closed) between the lookup and the read.
             return Optional.empty();
         }
+    }
+
+    /** Checks the declared origins, adding the admitted ones to {@code admitted}; a refused one refuses the page. */
+    private static Optional<String> admit(String id, Set<ExternalOrigin> declared, List<ExternalOrigin> admitted) {
+        if (declared == null || declared.stream().anyMatch(Objects::isNull)) {
+            return Optional.of("page '" + id + "' declares no set of external origins");
+        }
+        if (declared.size() > ExternalOrigins.MAX_PER_PAGE) {
+            return Optional.of("page '" + id + "' declares " + declared.size() + " external origins, more than " + ExternalOrigins.MAX_PER_PAGE);
+        }
+        for (ExternalOrigin origin : declared) {
+            try {
+                ExternalOrigin normalised = ExternalOrigins.admitted(origin);
+                if (!admitted.contains(normalised)) {
+                    admitted.add(normalised);
+                }
+            } catch (IllegalArgumentException e) {
+                return Optional.of("page '" + id + "' declares a " + origin.kind().name().toLowerCase(Locale.ROOT) + " origin the console will not admit: "
+                        + e.getMessage());
+            }
+        }
+        admitted.sort(Comparator.comparing(ExternalOrigin::kind).thenComparing(ExternalOrigin::origin));
+        return Optional.empty();
     }
 
     private static Optional<String> problem(String id, String title, String permission, String module) {

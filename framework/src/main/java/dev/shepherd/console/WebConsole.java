@@ -1,23 +1,30 @@
 package dev.shepherd.console;
 
+import dev.shepherd.http.ContentSecurityPolicy;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.handlers.resource.ClassPathResourceManager;
 import io.undertow.server.handlers.resource.ResourceHandler;
 import io.undertow.util.Headers;
 import io.undertow.util.Methods;
+import io.undertow.util.HttpString;
 import io.undertow.util.StatusCodes;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.function.Supplier;
+
+import static java.util.Objects.requireNonNull;
 
 /**
  * The web admin console: static files from this package's resources, a single page that talks to the admin API.
  * {@code GET /} is the page; its scripts and styles are under {@link #ASSETS} (a root path the device endpoint router
  * keeps from plugins). There is no server-side rendering and no session handling here: the page signs in through
  * {@code /api/v1/auth/login} like any other API client, so the API's authentication, roles and CSRF rules are the
- * console's too.
+ * console's too. The page's Content-Security-Policy is the strict one plus the origins the console pages of running
+ * plugins declare ({@link PluginConsolePages#contentSecurityPolicy()}), asked for on every load.
  */
 public final class WebConsole {
 
@@ -25,10 +32,18 @@ public final class WebConsole {
     public static final String ASSETS = "/ui";
     private static final String RESOURCES = "dev/shepherd/console/";
 
+    private static final HttpString CONTENT_SECURITY_POLICY = new HttpString(ContentSecurityPolicy.HEADER);
+
     private final byte[] page;
     private final ResourceHandler assets;
+    private final Supplier<String> contentSecurityPolicy;
 
-    public WebConsole() {
+    /**
+     * @param contentSecurityPolicy the console document's policy as of now, such as
+     *        {@link PluginConsolePages#contentSecurityPolicy()}
+     */
+    public WebConsole(Supplier<String> contentSecurityPolicy) {
+        this.contentSecurityPolicy = requireNonNull(contentSecurityPolicy, "contentSecurityPolicy is null");
         ClassLoader loader = WebConsole.class.getClassLoader();
         try (InputStream in = loader.getResourceAsStream(RESOURCES + "index.html")) {
             if (in == null) {
@@ -53,7 +68,9 @@ public final class WebConsole {
             }
             exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/html; charset=utf-8");
             exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-cache");
-            exchange.getResponseSender().send(java.nio.ByteBuffer.wrap(page));
+            // Replaces the strict policy every response carries: the document's policy is what its scripts may load.
+            exchange.getResponseHeaders().put(CONTENT_SECURITY_POLICY, contentSecurityPolicy.get());
+            exchange.getResponseSender().send(ByteBuffer.wrap(page));
         };
     }
 

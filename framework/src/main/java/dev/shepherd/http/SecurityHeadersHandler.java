@@ -7,10 +7,11 @@ import io.undertow.util.HttpString;
 import static java.util.Objects.requireNonNull;
 
 /**
- * Adds the response headers every Shepherd response carries. The Content-Security-Policy allows scripts and styles
- * from this server's own files only (no inline script or style, no eval), so an injected string in a device name or
- * an audit entry cannot run in an admin's browser; images may also be {@code data:} URLs (enrollment pages embed
- * their QR codes). A handler that needs a looser policy replaces the header for its own responses. Answers over
+ * Adds the response headers every Shepherd response carries. The Content-Security-Policy
+ * ({@link ContentSecurityPolicy#STRICT}) allows scripts and styles from this server's own files only (no inline script
+ * or style, no eval), so an injected string in a device name or an audit entry cannot run in an admin's browser;
+ * images may also be {@code data:} URLs (enrollment pages embed their QR codes). A handler that needs a looser policy
+ * replaces the header for its own responses, as the console document does for the origins plugin pages declare. Answers over
  * HTTPS carry HSTS, so a browser that has reached the server securely never falls back to plain HTTP for it.
  */
 final class SecurityHeadersHandler implements HttpHandler {
@@ -18,12 +19,11 @@ final class SecurityHeadersHandler implements HttpHandler {
     private static final HttpString NOSNIFF = new HttpString("X-Content-Type-Options");
     private static final HttpString FRAME_OPTIONS = new HttpString("X-Frame-Options");
     private static final HttpString REFERRER_POLICY = new HttpString("Referrer-Policy");
-    private static final HttpString CONTENT_SECURITY_POLICY = new HttpString("Content-Security-Policy");
+    private static final HttpString CONTENT_SECURITY_POLICY = new HttpString(ContentSecurityPolicy.HEADER);
     private static final HttpString STRICT_TRANSPORT_SECURITY = new HttpString("Strict-Transport-Security");
     /** A year; no includeSubDomains, because the server cannot speak for other hosts of its domain. */
     static final String HSTS = "max-age=31536000";
-    static final String POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            + "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    static final String POLICY = ContentSecurityPolicy.STRICT;
 
     private final HttpHandler next;
 

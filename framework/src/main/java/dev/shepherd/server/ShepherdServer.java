@@ -418,7 +418,7 @@ public final class ShepherdServer implements AutoCloseable {
         List<AdminRoute> metricsRoutes = List.of(metricsEndpoint.route(), ClusterResource.route(leaseKeeper));
         adminApi.handler().addDynamicRoutes(() -> metricsRoutes);
         HealthHandler health = new HealthHandler(database, plugins, io);
-        WebConsole console = new WebConsole();
+        WebConsole console = new WebConsole(consolePages::contentSecurityPolicy);
         // Each mount names its route for the HTTP metrics; the admin API and the device router name finer ones.
         PathHandler paths = new PathHandler()
                 .addExactPath("/", mounted("/", console.page()))

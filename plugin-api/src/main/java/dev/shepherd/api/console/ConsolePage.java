@@ -2,6 +2,8 @@ package dev.shepherd.api.console;
 
 import org.pf4j.ExtensionPoint;
 
+import java.util.Set;
+
 /**
  * A page a plugin adds to the web admin console, such as the upload of a platform's push certificate. The page is a
  * JavaScript module among the plugin's own files, under the folder {@value #FOLDER} of the plugin jar (or of a library
@@ -24,9 +26,21 @@ import org.pf4j.ExtensionPoint;
  *   <li>{@code plugin}: {@code {id, version}}; {@code page}: {@code {id, title}};</li>
  *   <li>{@code stale()}: true once the admin has moved to another page, so late answers are not drawn.</li>
  * </ul>
- * The page must build its content with DOM calls: inline scripts, inline event handlers and {@code eval} are blocked
- * by the Content-Security-Policy. The module may import its siblings by relative path. A module that fails to load or
- * throws shows the admin its error in place of the page; the rest of the console is unaffected.
+ * The page must build its content with DOM calls: inline scripts, inline event handlers, inline {@code style}
+ * attributes and {@code eval} are blocked by the Content-Security-Policy. The module may import its siblings by
+ * relative path. A module that fails to load or throws shows the admin its error in place of the page; the rest of the
+ * console is unaffected.
+ *
+ * <p>Since 0.10.0 a page that must load from elsewhere (a vendor's embedding script, a vendor's page in a frame)
+ * declares those origins in {@link #externalOrigins()}. The console's policy otherwise admits only the server itself.
+ * The kernel checks each origin ({@link ExternalOrigin}: https, no path, no wildcard) and adds the declared origins of
+ * the pages of started plugins, each for its own kind, to the policy of the console document; the policy is computed
+ * anew for every load of the console, so a plugin started or stopped since takes effect when the admin next loads it
+ * (a page opened in a console loaded before its plugin started finds its origins still blocked, and should say
+ * "reload the console"). The plugins page shows the operator which origins each plugin added. The policy is one for
+ * the whole console document, so a declared origin is admitted on every console page, not only on the declaring one:
+ * declare as few as the page needs, and make them settings of the plugin when an operator may need to point them
+ * elsewhere (a relay, a test stand-in).
  *
  * <p>Calls to these methods go through the plugin host like any other plugin call; they are read once, when the
  * plugin starts.
@@ -74,5 +88,17 @@ public interface ConsolePage extends ExtensionPoint {
      */
     default String description() {
         return "";
+    }
+
+    /**
+     * The origins outside the server the page needs the browser to load from, each with its kind; see the class
+     * comment for how the kernel checks and admits them. Read once, when the plugin starts.
+     *
+     * @return the origins, empty (the default) for a page that loads only the plugin's own files and calls only the
+     *         admin API
+     * @since 0.10.0
+     */
+    default Set<ExternalOrigin> externalOrigins() {
+        return Set.of();
     }
 }
