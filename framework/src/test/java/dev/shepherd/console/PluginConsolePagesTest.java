@@ -2,6 +2,7 @@ package dev.shepherd.console;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.http.ContentSecurityPolicy;
 import dev.shepherd.security.AdminRole;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
@@ -132,6 +133,58 @@ class PluginConsolePagesTest {
 
         TestServer.replace(server.pluginsDir().resolve("stock.zip"), stockPlugin("1.0.0", "first").buildZip(build, "stock-1.zip"));
         await().atMost(WITHIN).until(() -> server.get("/ui/plugins/stock/1.0.0/counts.js").statusCode() == 200);
+    }
+
+    @Test
+    void theOriginsAPageDeclaresAreAdmittedByTheConsolesPolicyWhileItsPluginRuns() throws Exception {
+        String before = consolePolicy();
+        Files.copy(plugin("vendor", "1.0.0").source(originsPage("Embed", "Embedded console",
+                        "ExternalOrigin.script(\"https://cdn.example.com\"), ExternalOrigin.frame(\"https://Embed.example.com:8443\")"))
+                .source(originsPage("Careless", "Careless embed", "ExternalOrigin.script(\"http://127.0.0.1:8080\")"))
+                .resource("console/embed.js", "export function render() {}\n").buildZip(build, "vendor.zip"), server.pluginsDir().resolve("vendor.zip"));
+        await().atMost(WITHIN).until(() -> server.getAsAdmin("/api/v1/console/pages").body().contains("vendor"));
+
+        assertThat(before).isEqualTo(ContentSecurityPolicy.STRICT).doesNotContain("example.com");
+        assertThat(consolePolicy()).contains("script-src 'self' https://cdn.example.com;", "frame-src 'self' https://embed.example.com:8443")
+                .doesNotContain("127.0.0.1").contains("frame-ancestors 'none'");
+        assertThat(server.get("/ui/app.js").headers().firstValue("Content-Security-Policy")).as("only the console document").hasValue(ContentSecurityPolicy.STRICT);
+        JsonNode pages = json.readTree(server.getAsAdmin("/api/v1/console/pages").body()).path("items");
+        assertThat(pages.findValuesAsText("id")).as("a page declaring plain http is not listed").contains("embedded-console").doesNotContain("careless-embed");
+        JsonNode added = json.readTree(server.getAsAdmin("/api/v1/console/external-origins").body());
+        assertThat(added.path("contentSecurityPolicy").asText()).isEqualTo(consolePolicy());
+        assertThat(added.path("items")).extracting(item -> item.path("plugin").asText() + " " + item.path("page").asText() + " "
+                + item.path("directive").asText() + " " + item.path("origin").asText())
+                .containsExactly("vendor embedded-console script-src https://cdn.example.com", "vendor embedded-console frame-src https://embed.example.com:8443");
+        HttpResponse<String> helpdesk = server.send(HttpRequest.newBuilder(server.uri("/api/v1/console/external-origins"))
+                .header("Authorization", TestServer.basic(HELPDESK, HELPDESK_PASSWORD)).GET().build());
+        assertThat(helpdesk.statusCode()).as("plugin_read").isEqualTo(403);
+
+        Files.delete(server.pluginsDir().resolve("vendor.zip"));
+        await().atMost(WITHIN).until(() -> consolePolicy().equals(ContentSecurityPolicy.STRICT));
+    }
+
+    private static String consolePolicy() {
+        return server.get("/").headers().firstValue("Content-Security-Policy").orElseThrow();
+    }
+
+    private static String originsPage(String className, String title, String origins) {
+        return """
+                package acme.vendor;
+
+                import dev.shepherd.api.console.ConsolePage;
+                import dev.shepherd.api.console.ExternalOrigin;
+                import java.util.Set;
+                import org.pf4j.Extension;
+
+                @Extension
+                public class %1$s implements ConsolePage {
+                    public String id() { return "%2$s"; }
+                    public String title() { return "%3$s"; }
+                    public String permission() { return "app_manage"; }
+                    public String module() { return "embed.js"; }
+                    public Set<ExternalOrigin> externalOrigins() { return Set.of(%4$s); }
+                }
+                """.formatted(className, title.toLowerCase().replace(' ', '-'), title, origins);
     }
 
     private static HttpResponse<String> pagesAs(String username, String password) {
