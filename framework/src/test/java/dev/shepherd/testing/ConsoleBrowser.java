@@ -46,15 +46,19 @@ public final class ConsoleBrowser implements AutoCloseable {
     private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final Path SCREENSHOTS = Path.of("target", "screenshots");
 
-    private final TestServer server;
+    private final URI base;
     private final WebDriver driver;
     private final WebDriverWait wait;
     private final ObjectMapper json = new ObjectMapper();
     private final List<JsonNode> network = new ArrayList<>();
 
-    private ConsoleBrowser(TestServer server, Path profile) {
-        this.server = requireNonNull(server, "server is null");
+    private ConsoleBrowser(URI base, Path profile, boolean trustAnyCertificate) {
+        this.base = requireNonNull(base, "base is null");
         ChromeOptions options = new ChromeOptions();
+        if (trustAnyCertificate) {
+            // The test server and the stand-ins for vendors' https pages present throwaway self-signed certificates.
+            options.addArguments("--ignore-certificate-errors");
+        }
         options.setBinary(CHROMIUM.toFile());
         // Without the background-networking switches Chromium waits on Google services a closed network never answers.
         options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -85,7 +89,20 @@ public final class ConsoleBrowser implements AutoCloseable {
      * @return the browser; close it
      */
     public static ConsoleBrowser open(TestServer server, Path profile) {
-        return new ConsoleBrowser(server, profile);
+        return new ConsoleBrowser(server.uri(""), profile, false);
+    }
+
+    /**
+     * Opens a browser on the server's console over HTTPS (start the server with {@code SHEPHERD_HTTPS_PORT=0}), for
+     * pages whose vendors embed only in https pages. The browser accepts any certificate: the server's and the
+     * stand-ins' are self-signed.
+     *
+     * @param server the running server, listening for HTTPS
+     * @param profile an empty folder for the browser's profile
+     * @return the browser; close it
+     */
+    public static ConsoleBrowser openOverHttps(TestServer server, Path profile) {
+        return new ConsoleBrowser(URI.create("https://127.0.0.1:" + server.server().httpsPort()), profile, true);
     }
 
     public WebDriver driver() {
@@ -98,7 +115,7 @@ public final class ConsoleBrowser implements AutoCloseable {
 
     /** Signs in on the console's sign-in page and waits for the dashboard. */
     public void signIn(String username, String password) {
-        driver.get(server.uri("/").toString());
+        driver.get(base + "/");
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.name("username"))).sendKeys(username);
         driver.findElement(By.name("password")).sendKeys(password);
         driver.findElement(By.cssSelector("form.login button[type=submit]")).click();
@@ -122,7 +139,7 @@ public final class ConsoleBrowser implements AutoCloseable {
      * ({@code data-route}) and is no longer {@code aria-busy}.
      */
     public void open(String hash) {
-        driver.get(server.uri("/" + hash).toString());
+        driver.get(base + "/" + hash);
         wait.until(driver -> hash.equals(driver.findElement(By.id("main")).getDomAttribute("data-route")) && !busy());
     }
 
@@ -207,7 +224,7 @@ public final class ConsoleBrowser implements AutoCloseable {
         for (JsonNode event : network()) {
             if (event.path("method").asText().equals("Network.requestWillBeSent")) {
                 URI url = URI.create(event.path("params").path("request").path("url").asText());
-                if ("http".equals(url.getScheme()) && url.getPath().startsWith(pathPrefix)) {
+                if (url.getScheme().startsWith("http") && url.getPath().startsWith(pathPrefix)) {
                     calls.add(event.path("params").path("request").path("method").asText().toUpperCase(Locale.ROOT) + " " + url.getPath());
                 }
             }

@@ -14,8 +14,10 @@ export const pluginsPage = {
   async render({ api, main, stale }) {
     const plugins = await api.get('/api/v1/plugins');
     const pages = await pluginPages(api);
+    const origins = await api.get('/api/v1/console/external-origins');
     if (stale()) return;
     let contributed = pages;
+    let added = origins.items;
     const canManage = api.can('PLUGIN_MANAGE');
     const list = h('section', { 'aria-labelledby': 'plugins-title' });
     const feedback = h('div', { class: 'feedback', 'aria-live': 'polite' });
@@ -31,6 +33,7 @@ export const pluginsPage = {
       const current = await api.get('/api/v1/plugins');
       const currentPages = await pluginPages(api);
       contributed = currentPages;
+      added = (await api.get('/api/v1/console/external-origins')).items;
       if (!stale()) draw(current.items);
       return current.items;
     }
@@ -54,13 +57,25 @@ export const pluginsPage = {
         own.map(page => h('li', {}, pluginPageLink(page), page.description ? h('span', { class: 'hint' }, ` — ${page.description}`) : null))) : null;
     }
 
+    /**
+     * What the plugin's pages added to the console's Content-Security-Policy: the operator sees every origin outside
+     * the server the console may load from, and which plugin asked for it.
+     */
+    function originsOf(plugin) {
+      const own = added.filter(origin => origin.plugin === plugin.id && origin.pluginVersion === plugin.version && plugin.state === 'STARTED');
+      return own.length ? h('div', { class: 'plugin-origins' },
+        h('p', { class: 'hint' }, 'Adds to the console’s Content-Security-Policy:'),
+        h('ul', { class: 'reasons', 'aria-label': `Origins ${plugin.id} adds to the console’s policy` },
+          own.map(origin => h('li', {}, h('code', {}, `${origin.directive} ${origin.origin}`), ` (page ${origin.page})`)))) : null;
+    }
+
     function draw(items) {
       replace(list, h('h2', { id: 'plugins-title' }, 'Installed plugins'), items.length
         ? table(`${items.length} plugin file${items.length === 1 ? '' : 's'}`,
           ['Plugin', 'Version', 'File', 'State', 'Since', 'Failure reason', 'Extensions', ''],
           items.map(plugin => [
             h('div', {}, h('strong', {}, plugin.id), plugin.description ? h('p', { class: 'hint' }, plugin.description) : null,
-              pagesOf(plugin)),
+              pagesOf(plugin), originsOf(plugin)),
             plugin.version || '—', plugin.file, h('span', { class: `state ${plugin.state.toLowerCase()}` }, words(plugin.state)),
             when(plugin.since), plugin.retryAt
               ? h('div', {}, plugin.failureReason || '—', h('p', { class: 'hint' }, `Tried again from ${when(plugin.retryAt)}.`))

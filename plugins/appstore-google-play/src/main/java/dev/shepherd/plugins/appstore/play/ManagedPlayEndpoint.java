@@ -31,7 +31,8 @@ import static java.util.Objects.requireNonNull;
  * {@code /api/v1/plugins/appstore-google-play/managed-play}, what the console's managed Google Play page uses:
  * <ul>
  *   <li>{@code POST /web-token} with {@code {"parentFrameUrl": …, "features": [...]}}: a web token for the managed
- *       Play iframe ({@code enterprises.webTokens.create}) and the iframe's URL;</li>
+ *       Play iframe ({@code enterprises.webTokens.create}), the iframe's URL in SELECT mode and the script that embeds
+ *       it (both the plugin's settings, Google's by default);</li>
  *   <li>{@code GET /apps}: the apps added to the store's catalog;</li>
  *   <li>{@code POST /apps} with {@code {"packageName": …}}: adds the app the iframe selected (approved in the iframe),
  *       after Google confirms it with {@code enterprises.applications.get}; the kernel's catalog takes it at the
@@ -43,8 +44,6 @@ import static java.util.Objects.requireNonNull;
 @Extension
 public final class ManagedPlayEndpoint implements AdminEndpoint {
 
-    /** Where Google serves the managed Play iframe; the web token's value goes into its {@code token} parameter. */
-    public static final String IFRAME_URL = "https://play.google.com/work/embedded/search";
     /** The iframe features admins may ask for ({@code WebToken.enabledFeatures}). */
     static final Set<String> FEATURES = Set.of("PLAY_SEARCH", "PRIVATE_APPS", "WEB_APPS", "STORE_BUILDER", "MANAGED_CONFIGURATIONS");
     /** Approving public apps and publishing private ones: what the iframe is for here. */
@@ -56,13 +55,15 @@ public final class ManagedPlayEndpoint implements AdminEndpoint {
     private final PlayCatalog catalog;
     private final GooglePlayConnector connector;
     private final PlayApi api;
+    private final PlaySettings settings;
     private final ObjectMapper json = new ObjectMapper();
 
     @Inject
-    public ManagedPlayEndpoint(PlayCatalog catalog, GooglePlayConnector connector, PlayApi api) {
+    public ManagedPlayEndpoint(PlayCatalog catalog, GooglePlayConnector connector, PlayApi api, PlayContext context) {
         this.catalog = requireNonNull(catalog, "catalog is null");
         this.connector = requireNonNull(connector, "connector is null");
         this.api = requireNonNull(api, "api is null");
+        this.settings = requireNonNull(context, "context is null").settings();
     }
 
     @Override
@@ -145,7 +146,8 @@ public final class ManagedPlayEndpoint implements AdminEndpoint {
             String token = api.createWebToken(connector.enterpriseName(), parentFrameUrl, features);
             Map<String, Object> answer = new LinkedHashMap<>();
             answer.put("token", token);
-            answer.put("iframeUrl", IFRAME_URL + "?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8) + "&mode=SELECT");
+            answer.put("iframeUrl", settings.iframeUrl() + "?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8) + "&mode=SELECT");
+            answer.put("scriptUrl", settings.iframeScriptUrl().toString());
             answer.put("features", features);
             return JsonResponses.json(200, answer);
         } catch (GoogleException e) {

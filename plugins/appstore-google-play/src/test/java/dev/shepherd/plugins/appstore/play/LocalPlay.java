@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,6 +39,8 @@ final class LocalPlay implements AutoCloseable {
     private final List<String> violations = new CopyOnWriteArrayList<>();
     private final List<JsonNode> webTokenRequests = new CopyOnWriteArrayList<>();
     private final AtomicInteger webTokens = new AtomicInteger();
+    /** The parentFrameUrl of each web token issued, by its value: where Google shows the iframe for that token. */
+    private final Map<String, String> issued = new ConcurrentHashMap<>();
     private volatile int failWith;
 
     private LocalPlay(HttpServer server) {
@@ -85,6 +88,14 @@ final class LocalPlay implements AutoCloseable {
 
     List<JsonNode> webTokenRequests() {
         return List.copyOf(webTokenRequests);
+    }
+
+    /**
+     * @param tokenValue a web token's value
+     * @return the page the token was issued for ({@code parentFrameUrl}), if this stand-in issued it
+     */
+    Optional<String> parentFrameUrl(String tokenValue) {
+        return Optional.ofNullable(issued.get(tokenValue));
     }
 
     /** A service account's JSON key whose token endpoint is this stand-in. */
@@ -144,6 +155,7 @@ final class LocalPlay implements AutoCloseable {
         }
         token.put("name", ENTERPRISE + "/webTokens/WT" + webTokens.incrementAndGet());
         token.put("value", "WTTEST" + webTokens.get());
+        issued.put(token.get("value").asText(), token.path("parentFrameUrl").asText());
         send(exchange, 200, token.toString());
     }
 

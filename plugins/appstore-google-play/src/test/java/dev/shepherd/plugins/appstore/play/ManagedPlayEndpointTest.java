@@ -37,7 +37,7 @@ class ManagedPlayEndpointTest {
         PlayContext context = new PlayContext(config);
         PlayApi api = new PlayApi(keys, context);
         PlayCatalog catalog = new PlayCatalog(storage, api);
-        endpoint = new ManagedPlayEndpoint(catalog, new GooglePlayConnector(catalog, keys, context, Clock.systemUTC()), api);
+        endpoint = new ManagedPlayEndpoint(catalog, new GooglePlayConnector(catalog, keys, context, Clock.systemUTC()), api, context);
     }
 
     @AfterEach
@@ -54,6 +54,7 @@ class ManagedPlayEndpointTest {
 
         assertThat(defaults.status()).isEqualTo(200);
         assertThat(json(defaults).path("iframeUrl").asText()).isEqualTo("https://play.google.com/work/embedded/search?token=WTTEST1&mode=SELECT");
+        assertThat(json(defaults).path("scriptUrl").asText()).isEqualTo("https://apis.google.com/js/api.js");
         assertThat(google.webTokenRequests().get(0).path("enabledFeatures")).extracting(JsonNode::asText).containsExactly("PLAY_SEARCH", "PRIVATE_APPS");
         assertThat(chosen.status()).isEqualTo(200);
         assertThat(google.webTokenRequests().get(1).path("enabledFeatures")).extracting(JsonNode::asText).containsExactly("PLAY_SEARCH", "WEB_APPS");
