@@ -47,15 +47,26 @@ export async function render({ api, main, ui, plugin, stale }) {
   }
   if (stale()) return;
 
+  // Google's loader fetches the iframes module from its own origin; one that never calls back is said so.
+  const moduleTimer = setTimeout(() => {
+    if (!stale()) replace(status, message('error', `Google’s iframe module did not load within ${SCRIPT_WAIT_MS / 1000} seconds.`));
+  }, SCRIPT_WAIT_MS);
   gapi.load('gapi.iframes', () => {
+    clearTimeout(moduleTimer);
     if (stale()) return;
     replace(status);
-    const iframe = gapi.iframes.getContext().openChild({
-      url: token.iframeUrl,
-      where: frame,
-      // No style attribute: the console's policy blocks inline styles. The frame is sized by CSSOM below.
-      attributes: { title: 'Managed Google Play', scrolling: 'yes' },
-    });
+    let iframe;
+    try {
+      iframe = gapi.iframes.getContext().openChild({
+        url: token.iframeUrl,
+        where: frame,
+        // No style attribute: the console's policy blocks inline styles. The frame is sized through CSSOM below.
+        attributes: { title: 'Managed Google Play', scrolling: 'yes' },
+      });
+    } catch (error) {
+      replace(status, message('error', `Google’s iframe could not be opened: ${error.message}`));
+      return;
+    }
     const element = frame.querySelector('iframe');
     if (element) {
       element.style.width = '100%';

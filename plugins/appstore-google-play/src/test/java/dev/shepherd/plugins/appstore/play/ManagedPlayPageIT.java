@@ -94,13 +94,19 @@ class ManagedPlayPageIT {
 
         Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), server.pluginsDir().resolve("appstore-google-play.zip"));
         await().atMost(Duration.ofSeconds(30)).until(() -> server.getAsAdmin("/api/v1/plugins/appstore-google-play/managed-play/apps").statusCode() == 200);
-        HttpResponse<String> key = server.sendAsAdmin("PUT", "/api/v1/plugins/appstore-google-play/service-account",
-                new String(google.serviceAccountKey(), StandardCharsets.UTF_8));
-        assertThat(key.statusCode()).as(key.body()).isEqualTo(200);
         assertThat(consolePolicy()).as("each origin for its own kind").contains("script-src 'self' " + iframe.scriptOrigin() + ";")
                 .contains("frame-src 'self' " + iframe.playOrigin()).contains("frame-ancestors 'none'");
 
+        // Not set up yet (no service-account key): said in the plugin's words, and Google is not asked.
+        console.open(PAGE, "Managed Google Play");
+        console.waitForText("Managed Google Play is not set up: No service-account key has been uploaded");
+        assertThat(google.webTokenRequests()).isEmpty();
+        HttpResponse<String> key = server.sendAsAdmin("PUT", "/api/v1/plugins/appstore-google-play/service-account",
+                new String(google.serviceAccountKey(), StandardCharsets.UTF_8));
+        assertThat(key.statusCode()).as(key.body()).isEqualTo(200);
+
         // The console opened before the plugin started still has the old policy: the page says so in plain words.
+        console.open("#/plugins", "Plugins");
         console.open(PAGE, "Managed Google Play");
         console.waitForText("The console\u2019s security policy blocked Google\u2019s script (" + iframe.scriptUrl() + "). Reload the console");
         assertThat(iframe.served()).as("the browser never fetched it").isEmpty();
