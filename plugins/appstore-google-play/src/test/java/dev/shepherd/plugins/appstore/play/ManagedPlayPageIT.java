@@ -131,6 +131,7 @@ class ManagedPlayPageIT {
         console.driver().switchTo().defaultContent();
         console.waitForText("Title of " + NOTES + " (" + NOTES + ") 2.1 is in the catalog.");
         assertThat(console.mainText()).contains("Added from managed Google Play", NOTES, "Example Corp");
+        console.screenshot("google-play-managed-play");
         assertThat(iframe.served()).contains(LocalPlayIframe.SCRIPT_PATH, "/js/gapi.iframes.js");
         assertThat(iframe.refused()).isEmpty();
         assertThat(console.apiCalls()).contains("POST /api/v1/plugins/appstore-google-play/managed-play/apps",
