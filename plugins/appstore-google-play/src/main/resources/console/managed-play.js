@@ -71,7 +71,7 @@ export async function render({ api, main, ui, plugin, stale }) {
     if (element) {
       element.style.width = '100%';
       element.style.height = '720px';
-      element.style.border = '0';
+      element.style.border = '1px solid var(--line)';
     }
     iframe.register('onproductselect', event => {
       if (event?.action !== 'selected' || typeof event.packageName !== 'string') return;
