@@ -6,10 +6,13 @@ import dev.shepherd.http.ContentSecurityPolicy;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
@@ -39,6 +42,24 @@ final class ExternalOrigins {
     }
 
     /**
+     * The origins a page declared, as the kernel admits them, or none if it refuses any.
+     *
+     * @param declared what the page declared ({@code ConsolePage.externalOrigins()})
+     * @return the admitted origins, without repeats, by kind and origin
+     * @throws IllegalArgumentException saying in plain words what is refused and why
+     */
+    static List<ExternalOrigin> admittedAll(Set<ExternalOrigin> declared) {
+        if (declared == null || declared.stream().anyMatch(Objects::isNull)) {
+            throw new IllegalArgumentException("the set of external origins is missing or holds nothing (null)");
+        }
+        if (declared.size() > MAX_PER_PAGE) {
+            throw new IllegalArgumentException(declared.size() + " external origins, more than " + MAX_PER_PAGE);
+        }
+        return declared.stream().map(ExternalOrigins::admitted).distinct()
+                .sorted(Comparator.comparing(ExternalOrigin::kind).thenComparing(ExternalOrigin::origin)).toList();
+    }
+
+    /**
      * An origin as the kernel admits it: lower case, without the default port.
      *
      * @param declared what the page declared
@@ -49,36 +70,36 @@ final class ExternalOrigins {
         requireNonNull(declared, "declared is null");
         String text = declared.origin();
         if (text.length() > MAX_LENGTH) {
-            throw refused(text.substring(0, 40) + "…", "it is longer than " + MAX_LENGTH + " characters");
+            throw refused(declared.kind(), text.substring(0, 40) + "…", "it is longer than " + MAX_LENGTH + " characters");
         }
         if (text.contains("*")) {
-            throw refused(text, "wildcards are not admitted; name each host");
+            throw refused(declared.kind(), text, "wildcards are not admitted; name each host");
         }
         URI uri;
         try {
             uri = new URI(text);
         } catch (URISyntaxException e) {
-            throw refused(text, "it is not a URL");
+            throw refused(declared.kind(), text, "it is not a URL");
         }
         if (uri.getScheme() == null || !uri.getScheme().toLowerCase(Locale.ROOT).equals("https")) {
-            throw refused(text, "only https origins are admitted (plain http is refused, also for loopback addresses)");
+            throw refused(declared.kind(), text, "only https origins are admitted (plain http is refused, also for loopback addresses)");
         }
         if (uri.isOpaque() || uri.getRawAuthority() == null || uri.getHost() == null) {
-            throw refused(text, "it names no host");
+            throw refused(declared.kind(), text, "it names no host");
         }
         if (uri.getRawUserInfo() != null) {
-            throw refused(text, "an origin carries no user info");
+            throw refused(declared.kind(), text, "an origin carries no user info");
         }
         if (!uri.getRawPath().isEmpty() || uri.getRawQuery() != null || uri.getRawFragment() != null) {
-            throw refused(text, "an origin has no path (not even /), query or fragment");
+            throw refused(declared.kind(), text, "an origin has no path (not even /), query or fragment");
         }
         String host = uri.getHost().toLowerCase(Locale.ROOT);
         if (!DNS_NAME.matcher(host).matches() && !IPV6_LITERAL.matcher(host).matches()) {
-            throw refused(text, "the host is not a DNS name or an IP address");
+            throw refused(declared.kind(), text, "the host is not a DNS name or an IP address");
         }
         int port = uri.getPort();
         if (port == 0 || port > 65535) {
-            throw refused(text, "the port is not 1 to 65535");
+            throw refused(declared.kind(), text, "the port is not 1 to 65535");
         }
         return new ExternalOrigin(declared.kind(), "https://" + host + (port < 0 || port == HTTPS_PORT ? "" : ":" + port));
     }
@@ -108,7 +129,7 @@ final class ExternalOrigins {
         return ContentSecurityPolicy.withAdditions(additions);
     }
 
-    private static IllegalArgumentException refused(String origin, String rule) {
-        return new IllegalArgumentException("the origin '" + origin + "' is refused: " + rule);
+    private static IllegalArgumentException refused(ExternalOrigin.Kind kind, String origin, String rule) {
+        return new IllegalArgumentException("the " + kind.name().toLowerCase(Locale.ROOT) + " origin '" + origin + "' is refused: " + rule);
     }
 }

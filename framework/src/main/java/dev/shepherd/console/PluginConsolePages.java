@@ -23,12 +23,10 @@ import java.net.URL;
 import java.net.URLClassLoader;
 import java.net.URLConnection;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -136,12 +134,15 @@ public final class PluginConsolePages implements ExtensionRegistry.Listener {
             String description = registration.owner().call("ConsolePage.description", page::description);
             Set<ExternalOrigin> declared = registration.owner().call("ConsolePage.externalOrigins", page::externalOrigins);
             Optional<String> problem = problem(id, title, permissionName, module);
-            List<ExternalOrigin> origins = new ArrayList<>();
-            if (problem.isEmpty()) {
-                problem = admit(id, declared, origins);
-            }
             if (problem.isPresent()) {
                 log.warn("Console page of plugin {} not listed: {}", pluginId, problem.get());
+                return;
+            }
+            List<ExternalOrigin> origins;
+            try {
+                origins = ExternalOrigins.admittedAll(declared);
+            } catch (IllegalArgumentException e) {
+                log.warn("Console page of plugin {} not listed: page '{}' declares what the console will not admit: {}", pluginId, id, e.getMessage());
                 return;
             }
             if (!(page.getClass().getClassLoader() instanceof URLClassLoader files)) {
@@ -156,7 +157,7 @@ public final class PluginConsolePages implements ExtensionRegistry.Listener {
             String version = registration.owner().version();
             Page listed = new Page(pluginId, version, id, title.strip(), description == null ? "" : description.strip(),
                     Permission.valueOf(permissionName.toUpperCase(Locale.ROOT)), MOUNT + "/" + pluginId + "/" + version + "/" + module,
-                    List.copyOf(origins));
+                    origins);
             pages.put(registration, new Mounted(listed, files));
             log.info("Console page '{}' of plugin {} at {} (needs {})", id, pluginId, listed.module(), permissionName.toLowerCase(Locale.ROOT));
             origins.forEach(origin -> log.info("Console page '{}' of plugin {} adds {} {} to the console's Content-Security-Policy",
@@ -257,29 +258,6 @@ public final class PluginConsolePages implements ExtensionRegistry.Listener {
             // The plugin was unloaded (its files closed) between the lookup and the read.
             return Optional.empty();
         }
-    }
-
-    /** Checks the declared origins, adding the admitted ones to {@code admitted}; a refused one refuses the page. */
-    private static Optional<String> admit(String id, Set<ExternalOrigin> declared, List<ExternalOrigin> admitted) {
-        if (declared == null || declared.stream().anyMatch(Objects::isNull)) {
-            return Optional.of("page '" + id + "' declares no set of external origins");
-        }
-        if (declared.size() > ExternalOrigins.MAX_PER_PAGE) {
-            return Optional.of("page '" + id + "' declares " + declared.size() + " external origins, more than " + ExternalOrigins.MAX_PER_PAGE);
-        }
-        for (ExternalOrigin origin : declared) {
-            try {
-                ExternalOrigin normalised = ExternalOrigins.admitted(origin);
-                if (!admitted.contains(normalised)) {
-                    admitted.add(normalised);
-                }
-            } catch (IllegalArgumentException e) {
-                return Optional.of("page '" + id + "' declares a " + origin.kind().name().toLowerCase(Locale.ROOT) + " origin the console will not admit: "
-                        + e.getMessage());
-            }
-        }
-        admitted.sort(Comparator.comparing(ExternalOrigin::kind).thenComparing(ExternalOrigin::origin));
-        return Optional.empty();
     }
 
     private static Optional<String> problem(String id, String title, String permission, String module) {

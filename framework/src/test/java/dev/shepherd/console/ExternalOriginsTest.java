@@ -6,6 +6,9 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -45,6 +48,19 @@ class ExternalOriginsTest {
                 Map.entry("https://" + "a".repeat(300) + ".com", "longer than"));
         refused.forEach((origin, why) -> assertThatThrownBy(() -> ExternalOrigins.admitted(ExternalOrigin.script(origin)))
                 .as(origin).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(why));
+    }
+
+    @Test
+    void aPagesOriginsAreAdmittedAllOrNone() {
+        assertThat(ExternalOrigins.admittedAll(Set.of(ExternalOrigin.frame("https://play.google.com"), ExternalOrigin.script("https://APIS.google.com"),
+                ExternalOrigin.script("https://apis.google.com:443")))).as("without repeats, by kind")
+                .containsExactly(ExternalOrigin.script("https://apis.google.com"), ExternalOrigin.frame("https://play.google.com"));
+        assertThatThrownBy(() -> ExternalOrigins.admittedAll(Set.of(ExternalOrigin.script("https://apis.google.com"), ExternalOrigin.frame("http://play.google.com"))))
+                .hasMessageContaining("the frame origin 'http://play.google.com' is refused");
+        assertThatThrownBy(() -> ExternalOrigins.admittedAll(null)).isInstanceOf(IllegalArgumentException.class);
+        Set<ExternalOrigin> many = IntStream.range(0, ExternalOrigins.MAX_PER_PAGE + 1)
+                .mapToObj(index -> ExternalOrigin.image("https://img" + index + ".example.com")).collect(Collectors.toSet());
+        assertThatThrownBy(() -> ExternalOrigins.admittedAll(many)).hasMessageContaining("more than " + ExternalOrigins.MAX_PER_PAGE);
     }
 
     @Test
