@@ -45,7 +45,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -541,6 +543,29 @@ public final class AppCatalogService {
     public List<DeviceAppState> deviceStates(String appId, int limit) {
         int bounded = Math.max(1, Math.min(limit, MAX_PAGE));
         return transactions.inTransaction("read an app's devices", tx -> store.statesOfApp(tx.connection(), appId, bounded));
+    }
+
+    /**
+     * The names devices go by in the console (their name, else their serial number), for lists of states that name
+     * devices by id. A device that no longer exists has no entry.
+     */
+    public Map<String, String> deviceNames(Collection<String> deviceIds) {
+        requireNonNull(deviceIds, "deviceIds is null");
+        if (deviceIds.isEmpty()) {
+            return Map.of();
+        }
+        List<DeviceId> ids = deviceIds.stream().distinct().map(DeviceId::parse).toList();
+        return transactions.inTransaction("read the names of an app's devices", tx -> {
+            Map<String, String> names = new HashMap<>();
+            devices.getAll(tx, ids).forEach((id, record) -> {
+                Device device = record.device();
+                String name = !device.name().isBlank() ? device.name() : device.serialNumber();
+                if (!name.isBlank()) {
+                    names.put(id.toString(), name);
+                }
+            });
+            return names;
+        });
     }
 
     public List<DeviceAppState> appsOf(DeviceId device) {
@@ -1128,7 +1153,7 @@ public final class AppCatalogService {
             JsonNode complete = secrets.keep(type, configuration.get(), before);
             List<String> problems = types.validate(type, complete);
             if (!problems.isEmpty()) {
-                throw new IllegalArgumentException("the configuration does not fit the app's schema: " + String.join("; ", problems));
+                throw new InvalidConfigurationException(problems);
             }
             Map<String, Object> value = json.mapper().convertValue(complete, OBJECT);
             return Optional.of(json.write(secrets.seal(type, value, before)));

@@ -260,6 +260,10 @@ class AppCatalogServiceTest {
 
         assertThatThrownBy(() -> apps.assign(ADMIN, mail, group, AppIntent.REQUIRED, Optional.of(json.readTree("{\"port\": 1}"))))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not fit the app's schema");
+        // each problem names its field as a JSON Pointer, which the console shows beside that field
+        assertThatThrownBy(() -> apps.assign(ADMIN, mail, group, AppIntent.REQUIRED, Optional.of(json.readTree("{\"server\": 25}"))))
+                .isInstanceOfSatisfying(InvalidConfigurationException.class, invalid -> assertThat(invalid.problems())
+                        .singleElement().asString().startsWith("/server: "));
         AppAssignment assigned = apps.assign(ADMIN, mail, group, AppIntent.REQUIRED,
                 Optional.of(json.readTree("{\"server\": \"mail.example.com\", \"token\": \"s3cret\"}")));
 
