@@ -310,6 +310,53 @@ class AppCatalogServiceTest {
         assertThat(apps.get(notes)).isEmpty();
     }
 
+    @Test
+    void anAvailableAppIsOfferedOnceWithoutALicenceWherePlatformsOfferAppsAndFollowsTheDevicesInventory() {
+        apps.setAppOffers(Platform.IOS::equals);
+        vpp.offer("100", NOTES, "Notes", "1.0", 5);
+        apps.sync("test-vpp");
+        DeviceId device = test.enrollId(Platform.IOS, "U1");
+        String group = group("Sales", device);
+        String notes = app(NOTES).id();
+
+        apps.assign(ADMIN, notes, group, AppIntent.AVAILABLE, Optional.empty());
+        apps.reconcilePending();
+
+        Command offer = single(device);
+        assertThat(offer.type()).isEqualTo(CommandType.INSTALL_APP);
+        assertThat(offer.parameters()).containsEntry(AppInstallation.OFFER, true).containsEntry("identifier", NOTES);
+        assertThat(apps.licences(notes)).as("an offer installs nothing, so it takes no licence").isEmpty();
+        assertThat(state(device).state()).isEqualTo(AppInstallState.REMOVED);
+        acknowledge(device, offer);
+        assertThat(state(device).state()).as("offered, not installed").isEqualTo(AppInstallState.REMOVED);
+        assertThat(state(device).commandId()).hasValue(offer.id().toString());
+
+        // the user installs it from the device's store, then removes it; it is not offered again
+        kernel.devices().replaceInventory(DEVICE, device, "app.", Map.of("app." + NOTES, "1.0"));
+        assertThat(state(device).state()).isEqualTo(AppInstallState.INSTALLED);
+        kernel.devices().replaceInventory(DEVICE, device, "app.", Map.of());
+        apps.reconcilePending();
+        assertThat(state(device).state()).isEqualTo(AppInstallState.REMOVED);
+        assertThat(kernel.commands().take(device, 10)).isEmpty();
+
+        // taken back: the offer is removed from the device's store although the app is not installed
+        apps.assign(ADMIN, notes, group, AppIntent.UNINSTALL, Optional.empty());
+        apps.reconcilePending();
+        assertThat(single(device).type()).isEqualTo(CommandType.REMOVE_APP);
+    }
+
+    @Test
+    void anAvailableAppIsNotOfferedWherePlatformsOfferNone() {
+        vpp.offer("100", NOTES, "Notes", "1.0", 5);
+        apps.sync("test-vpp");
+        DeviceId device = test.enrollId(Platform.IOS, "U1");
+        apps.assign(ADMIN, app(NOTES).id(), group("Sales", device), AppIntent.AVAILABLE, Optional.empty());
+        apps.reconcilePending();
+
+        assertThat(kernel.commands().take(device, 10)).isEmpty();
+        assertThat(state(device).state()).isEqualTo(AppInstallState.REMOVED);
+    }
+
     /** Notes (5 licences) synced, REQUIRED for a group of one device, its install command queued. */
     private DeviceId requiredNotesQueued() {
         vpp.offer("100", NOTES, "Notes", "1.0", 5);
