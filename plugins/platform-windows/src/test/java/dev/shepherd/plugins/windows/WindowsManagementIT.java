@@ -342,6 +342,42 @@ class WindowsManagementIT {
     }
 
     @Test
+    void anMsixFromTheCatalogIsInstalledItsVersionReadBackFromTheModernAppInventoryAndRemoved() throws Exception {
+        WindowsDmClient pc = enrolledPc("7B7B7B7B7B7B7B7B7B7B7B7B7B7B7B7B");
+        pc.session();
+        DeviceId id = deviceId(pc);
+        String family = "Contoso.Notes_8wekyb3d8bbwe";
+        String sha256 = "cd".repeat(32);
+        AppInstallation msix = new AppInstallation(family, Optional.of("1.2.0.0"), new AppInstallation.FromPackage(
+                URI.create("https://mdm.example.com/mdm/appstore-private/packages/" + sha256 + "?device=" + id), sha256, 8192,
+                AppInstallation.PackageKind.MSIX), Map.of());
+
+        CommandRecord install = kernel.commands().issue(TestKernel.ADMIN, id, new CommandRequest(CommandType.INSTALL_APP,
+                msix.toParameters(), 0, Optional.empty()));
+        pc.session();
+        assertThat(pc.executed()).contains("./Device/Vendor/MSFT/EnterpriseModernAppManagement/AppInstallation/" + family + "/HostedInstall");
+        assertThat(kernel.commands().get(install.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+        assertThat(kernel.devices().inventory(id)).doesNotContainKey("app." + family);
+
+        // A failed install is recorded with Windows' HRESULT and reads nothing back.
+        pc.msixInstalled(family, "", "", WindowsDmClient.DOWNLOAD_REFUSED);
+        assertThat(kernel.devices().inventory(id)).containsEntry("windows.msix." + family + ".result", WindowsDmClient.DOWNLOAD_REFUSED)
+                .doesNotContainKey("app." + family);
+
+        // The install finished: the server lists the family's packages, then reads the installed one's version.
+        pc.msixInstalled(family, "Contoso.Notes_1.2.0.0_x64__8wekyb3d8bbwe", "1.2.0.0", "0");
+        assertThat(kernel.devices().inventory(id)).containsEntry("app." + family, "1.2.0.0")
+                .containsEntry("windows.msix." + family + ".result", "0");
+
+        CommandRecord remove = kernel.commands().issue(TestKernel.ADMIN, id, new CommandRequest(CommandType.REMOVE_APP,
+                msix.toRemovalParameters(), 0, Optional.empty()));
+        pc.session();
+        assertThat(kernel.commands().get(remove.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+        assertThat(pc.node("./Device/Vendor/MSFT/EnterpriseModernAppManagement/AppManagement/nonStore/" + family)).isEmpty();
+        assertThat(kernel.devices().inventory(id)).doesNotContainKey("app." + family);
+    }
+
+    @Test
     void aPrivateMsiUploadedToTheCatalogIsDownloadedByTheAssignedPcHashCheckedInstalledAndReported() throws Exception {
         Files.copy(Path.of(System.getProperty("shepherd.privateStorePluginFile")), server.pluginsDir().resolve("appstore-private.zip"));
         String packages = "/api/v1/plugins/appstore-private/packages";
