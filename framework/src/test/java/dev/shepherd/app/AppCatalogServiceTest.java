@@ -297,10 +297,7 @@ class AppCatalogServiceTest {
 
     @Test
     void anAssignedAppCannotBeDeleted() {
-        vpp.offer("100", NOTES, "Notes", "1.0", 0);
-        apps.sync("test-vpp");
-        DeviceId device = test.enrollId(Platform.IOS, "U1");
-        String group = group("Sales", device);
+        String group = notesForSales(test.enrollId(Platform.IOS, "U1"), 0);
         String notes = app(NOTES).id();
         apps.assign(ADMIN, notes, group, AppIntent.AVAILABLE, Optional.empty());
 
@@ -313,10 +310,8 @@ class AppCatalogServiceTest {
     @Test
     void anAvailableAppIsOfferedOnceWithoutALicenceWherePlatformsOfferAppsAndFollowsTheDevicesInventory() {
         apps.setAppOffers(Platform.IOS::equals);
-        vpp.offer("100", NOTES, "Notes", "1.0", 5);
-        apps.sync("test-vpp");
         DeviceId device = test.enrollId(Platform.IOS, "U1");
-        String group = group("Sales", device);
+        String group = notesForSales(device, 5);
         String notes = app(NOTES).id();
 
         apps.assign(ADMIN, notes, group, AppIntent.AVAILABLE, Optional.empty());
@@ -347,14 +342,20 @@ class AppCatalogServiceTest {
 
     @Test
     void anAvailableAppIsNotOfferedWherePlatformsOfferNone() {
-        vpp.offer("100", NOTES, "Notes", "1.0", 5);
-        apps.sync("test-vpp");
         DeviceId device = test.enrollId(Platform.IOS, "U1");
-        apps.assign(ADMIN, app(NOTES).id(), group("Sales", device), AppIntent.AVAILABLE, Optional.empty());
+        String group = notesForSales(device, 5);
+        apps.assign(ADMIN, app(NOTES).id(), group, AppIntent.AVAILABLE, Optional.empty());
         apps.reconcilePending();
 
         assertThat(kernel.commands().take(device, 10)).isEmpty();
         assertThat(state(device).state()).isEqualTo(AppInstallState.REMOVED);
+    }
+
+    /** Notes synced with this many licences, and a group "Sales" of the device; @return the group's id */
+    private String notesForSales(DeviceId device, long licences) {
+        vpp.offer("100", NOTES, "Notes", "1.0", licences);
+        apps.sync("test-vpp");
+        return group("Sales", device);
     }
 
     /** Notes (5 licences) synced, REQUIRED for a group of one device, its install command queued. */
