@@ -45,7 +45,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,6 +57,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 import static java.util.Objects.requireNonNull;
 
@@ -71,6 +74,9 @@ import static java.util.Objects.requireNonNull;
  * assignment or the licence pool changes. A newer catalog version reaches installed devices as {@code UPDATE_APP}. An
  * UNINSTALL sends {@code REMOVE_APP} and then gives the licence back; a retired or wiped device gives all of its
  * licences back. Unassigning an app forgets its per-device state and leaves the app (and its licence) on the device.
+ * An AVAILABLE app is installed when the device's user asks for it in the portal; on a platform whose own store offers
+ * apps ({@link #setAppOffers}), it is also offered there once, by an {@code INSTALL_APP} with
+ * {@link AppInstallation#OFFER}, and the device's inventory then says whether the user installed it.
  */
 public final class AppCatalogService {
 
@@ -98,6 +104,8 @@ public final class AppCatalogService {
     private final AppRolloutStore rollouts = new AppRolloutStore();
     private final DeviceWorkQueue queue;
     private volatile AppStores stores = AppStores.NONE;
+    /** Whether a platform's own store offers AVAILABLE apps to the device's user; none does until the plugins say so. */
+    private volatile Predicate<Platform> offersApps = platform -> false;
     /** When this node last synced each store; a node that takes over the lease syncs every store at once. */
     private final Map<String, Instant> lastSynced = new ConcurrentHashMap<>();
 
@@ -132,6 +140,14 @@ public final class AppCatalogService {
     /** Connects the catalog to the app-store plugins. */
     public void setStores(AppStores stores) {
         this.stores = requireNonNull(stores, "stores is null");
+    }
+
+    /**
+     * Tells the catalog which platforms offer AVAILABLE apps in their own store ({@code PlatformSupport.offersAvailableApps}),
+     * asked when a device is reconciled, so it follows platform plugins as they come and go.
+     */
+    public void setAppOffers(Predicate<Platform> offersApps) {
+        this.offersApps = requireNonNull(offersApps, "offersApps is null");
     }
 
     /** @return the ids of the stores running now */
@@ -543,6 +559,29 @@ public final class AppCatalogService {
         return transactions.inTransaction("read an app's devices", tx -> store.statesOfApp(tx.connection(), appId, bounded));
     }
 
+    /**
+     * The names devices go by in the console (their name, else their serial number), for lists of states that name
+     * devices by id. A device that no longer exists has no entry.
+     */
+    public Map<String, String> deviceNames(Collection<String> deviceIds) {
+        requireNonNull(deviceIds, "deviceIds is null");
+        if (deviceIds.isEmpty()) {
+            return Map.of();
+        }
+        List<DeviceId> ids = deviceIds.stream().distinct().map(DeviceId::parse).toList();
+        return transactions.inTransaction("read the names of an app's devices", tx -> {
+            Map<String, String> names = new HashMap<>();
+            devices.getAll(tx, ids).forEach((id, record) -> {
+                Device device = record.device();
+                String name = !device.name().isBlank() ? device.name() : device.serialNumber();
+                if (!name.isBlank()) {
+                    names.put(id.toString(), name);
+                }
+            });
+            return names;
+        });
+    }
+
     public List<DeviceAppState> appsOf(DeviceId device) {
         return transactions.inTransaction("read a device's apps", tx -> List.copyOf(store.states(tx.connection(), device).values()));
     }
@@ -667,7 +706,7 @@ public final class AppCatalogService {
     }
 
     /** What reconciling one app on one device needs from its store. */
-    private enum Step { INSTALL, UPDATE, REMOVE, REVOKE }
+    private enum Step { INSTALL, UPDATE, OFFER, REMOVE, REVOKE }
 
     /**
      * One app's planned work, decided from a consistent read, carried out against its store outside the transaction.
@@ -764,15 +803,19 @@ public final class AppCatalogService {
                     boolean inFlight = current != null && current.state() == AppInstallState.INSTALLING;
                     // a failure stays visible to the user until the app shows up or they ask again
                     boolean failed = current != null && current.state() == AppInstallState.FAILED && version == null;
+                    // a command for this AVAILABLE state (an offer, or the user's request) has put the app in the device's store
+                    boolean offered = current != null && current.commandId().isPresent();
                     if (requested.contains(appId) && !inFlight) {
                         // the device's user asked for it in the portal: licensed and installed as a REQUIRED app is, once
                         // (whatever an inventory report made of the state since the request)
                         plans.add(new Plan(app, Step.INSTALL, reach.configuration(), true));
+                    } else if (!offered && !inFlight && !failed && offersApps.test(device.platform())) {
+                        plans.add(new Plan(app, Step.OFFER, reach.configuration()));
                     } else if (!inFlight && !failed) {
                         AppInstallState target = version != null ? AppInstallState.INSTALLED : AppInstallState.REMOVED;
                         if (current == null || current.state() != target || !current.installedVersion().equals(Optional.ofNullable(version))) {
                             write(tx, deviceId, app, state, reach.intent(), target, Optional.ofNullable(version), Optional.empty(),
-                                    Optional.empty(), now);
+                                    current == null ? Optional.empty() : current.commandId(), now);
                         }
                     }
                 }
@@ -800,7 +843,10 @@ public final class AppCatalogService {
                             || current.state() == AppInstallState.FAILED);
                     // gone from the inventory, or the device acknowledged its removal (its next report will show it gone)
                     boolean removed = version == null || current != null && current.state() == AppInstallState.REMOVED;
-                    if (version != null && !removing) {
+                    // an app offered in the device's store and never installed stays offered until it is removed there too
+                    boolean offeredBefore = state != null && state.intent() == AppIntent.AVAILABLE && state.commandId().isPresent()
+                            && offersApps.test(device.platform());
+                    if ((version != null || offeredBefore) && !removing) {
                         plans.add(new Plan(app, Step.REMOVE, Optional.empty()));
                     } else if (version == null && (current == null || current.state() != AppInstallState.REMOVED)) {
                         write(tx, deviceId, app, state, reach.intent(), AppInstallState.REMOVED, Optional.empty(), Optional.empty(),
@@ -835,8 +881,9 @@ public final class AppCatalogService {
                     Map<String, Object> parameters = removalParameters(app, device);
                     return new Outcome(plan, Optional.empty(), Optional.of(parameters), Optional.empty(), false);
                 }
-                case INSTALL, UPDATE -> {
-                    if (app.licensed()) {
+                case INSTALL, UPDATE, OFFER -> {
+                    // an offer takes no licence: the stores that offer apps in the device's own store (managed Google Play) license none
+                    if (app.licensed() && plan.step() != Step.OFFER) {
                         LicenceOutcome answer = stores.call(storeId, "AppStoreConnector.assignLicence", connector -> connector.assignLicence(request));
                         if (answer == null) {
                             throw new AppStoreException("Store " + storeId + " gave no answer about the licence.");
@@ -856,6 +903,9 @@ public final class AppCatalogService {
                     parameters.put(AppInstallation.STORE_ID, storeId);
                     if (plan.configuration().isPresent()) {
                         parameters.put(AppInstallation.CONFIGURATION, json.mapper().readValue(plan.configuration().get(), OBJECT));
+                    }
+                    if (plan.step() == Step.OFFER) {
+                        parameters.put(AppInstallation.OFFER, true);
                     }
                     return new Outcome(plan, licence, Optional.of(parameters), Optional.empty(), false);
                 }
@@ -897,6 +947,7 @@ public final class AppCatalogService {
             DeviceAppState state = states.get(app.id());
             AppIntent intent = switch (outcome.plan().step()) {
                 case INSTALL, UPDATE -> outcome.plan().requestedByUser() ? AppIntent.AVAILABLE : AppIntent.REQUIRED;
+                case OFFER -> AppIntent.AVAILABLE;
                 case REMOVE -> AppIntent.UNINSTALL;
                 case REVOKE -> state == null ? AppIntent.UNINSTALL : state.intent();
             };
@@ -930,7 +981,7 @@ public final class AppCatalogService {
                 continue;
             }
             CommandType type = switch (outcome.plan().step()) {
-                case INSTALL -> CommandType.INSTALL_APP;
+                case INSTALL, OFFER -> CommandType.INSTALL_APP;
                 case UPDATE -> CommandType.UPDATE_APP;
                 default -> CommandType.REMOVE_APP;
             };
@@ -943,10 +994,15 @@ public final class AppCatalogService {
                 continue;
             }
             String commandId = ((IssueOutcome.Queued) issued).command().command().id().toString();
-            AppInstallState next = type == CommandType.REMOVE_APP ? AppInstallState.PENDING : AppInstallState.INSTALLING;
-            write(tx, deviceId, app, state, intent, next, state == null ? Optional.empty() : state.installedVersion(), Optional.empty(),
-                    Optional.of(commandId), now);
-            audit.append(tx, new AuditRecord(RECONCILER, "app." + type.name().toLowerCase(Locale.ROOT), "device", deviceId.toString(),
+            boolean offer = outcome.plan().step() == Step.OFFER;
+            Optional<String> installed = offer ? Optional.ofNullable(store.installed(tx.connection(), deviceId).get(app.identifier()))
+                    : state == null ? Optional.empty() : state.installedVersion();
+            // an offer installs nothing: the app stays as the device reports it (REMOVED until the user installs it)
+            AppInstallState next = type == CommandType.REMOVE_APP ? AppInstallState.PENDING
+                    : offer ? (installed.isPresent() ? AppInstallState.INSTALLED : AppInstallState.REMOVED) : AppInstallState.INSTALLING;
+            write(tx, deviceId, app, state, intent, next, installed, Optional.empty(), Optional.of(commandId), now);
+            String action = offer ? "app.offer_app" : "app." + type.name().toLowerCase(Locale.ROOT);
+            audit.append(tx, new AuditRecord(RECONCILER, action, "device", deviceId.toString(),
                     Optional.empty(), Optional.of(json.write(Map.of("appId", app.id(), "commandId", commandId)))));
         }
     }
@@ -971,7 +1027,13 @@ public final class AppCatalogService {
         Instant now = clock.instant();
         AppInstallState next;
         Optional<String> reason;
-        if (state == CommandState.ACKNOWLEDGED) {
+        boolean offer = Boolean.TRUE.equals(command.command().parameters().get(AppInstallation.OFFER));
+        if (state == CommandState.ACKNOWLEDGED && offer) {
+            // offered in the device's store: whether the user installed it is the inventory's to say
+            next = store.installed(tx.connection(), device).containsKey(current.identifier()) ? AppInstallState.INSTALLED
+                    : AppInstallState.REMOVED;
+            reason = Optional.empty();
+        } else if (state == CommandState.ACKNOWLEDGED) {
             if (type == CommandType.REMOVE_APP) {
                 next = AppInstallState.REMOVED;
                 reason = Optional.empty();
@@ -1128,7 +1190,7 @@ public final class AppCatalogService {
             JsonNode complete = secrets.keep(type, configuration.get(), before);
             List<String> problems = types.validate(type, complete);
             if (!problems.isEmpty()) {
-                throw new IllegalArgumentException("the configuration does not fit the app's schema: " + String.join("; ", problems));
+                throw new InvalidConfigurationException(problems);
             }
             Map<String, Object> value = json.mapper().convertValue(complete, OBJECT);
             return Optional.of(json.write(secrets.seal(type, value, before)));

@@ -3,6 +3,7 @@ package dev.shepherd.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.device.EnrollmentRefusedException;
 import dev.shepherd.app.AppConflictException;
+import dev.shepherd.app.InvalidConfigurationException;
 import dev.shepherd.command.CommandRefusedException;
 import dev.shepherd.device.DeviceConflictException;
 import dev.shepherd.compliance.ComplianceConflictException;
@@ -206,6 +207,9 @@ public final class AdminApiHandler implements HttpHandler {
         } catch (InvalidSettingsException e) {
             io.sendProblem(exchange, new Problem("https://shepherd.dev/problems/invalid-settings", "Invalid settings", 400,
                     "The policy's settings do not validate.", e.problems()));
+        } catch (InvalidConfigurationException e) {
+            io.sendProblem(exchange, new Problem("https://shepherd.dev/problems/invalid-configuration", "Invalid configuration", 400,
+                    e.getMessage(), e.problems()));
         } catch (DeviceConflictException | GroupConflictException | PolicyConflictException | ComplianceConflictException
                  | AppConflictException | CommandRefusedException
                  | EnrollmentRefusedException | AdminUserStore.DuplicateUserException e) {

@@ -108,6 +108,24 @@ public final class PlatformPlugins implements ExtensionRegistry.Listener {
     }
 
     /**
+     * Whether a platform's plugin offers AVAILABLE apps in the platform's own store
+     * ({@link PlatformSupport#offersAvailableApps}). No running plugin, or one that fails to answer, offers none: its
+     * AVAILABLE apps are then offered in the self-service portal only.
+     */
+    public boolean offersAvailableApps(Platform platform) {
+        Optional<ExtensionRegistry.Registration<?>> registration = forPlatform(platform);
+        if (registration.isEmpty()) {
+            return false;
+        }
+        PlatformSupport support = (PlatformSupport) registration.get().extension();
+        try {
+            return registration.get().owner().call("PlatformSupport.offersAvailableApps", support::offersAvailableApps);
+        } catch (PluginCallException e) {
+            return false;
+        }
+    }
+
+    /**
      * Asks a platform's plugin for what a user needs to enroll a device.
      *
      * @return the artifact, or empty when no running plugin for the platform offers one

@@ -7,6 +7,7 @@ import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.app.AppAssignment;
 import dev.shepherd.app.AppCatalogService;
+import dev.shepherd.app.AppInstallState;
 import dev.shepherd.app.AppIntent;
 import dev.shepherd.app.AppLicence;
 import dev.shepherd.app.AppRollout;
@@ -23,6 +24,7 @@ import dev.shepherd.http.Problem;
 import dev.shepherd.security.Permission;
 import dev.shepherd.server.Kernel;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -60,6 +62,17 @@ final class AppResource {
     }
 
     record DeviceApps(List<DeviceAppState> managed, Map<String, String> installed) {
+    }
+
+    /** A device's state of an app, with the name the device goes by (its name, else its serial number), when it has one. */
+    record DeviceAppRow(String deviceId, Optional<String> deviceName, String appId, String appName, String identifier, AppIntent intent,
+                        AppInstallState state, Optional<String> installedVersion, Optional<String> reason, Optional<String> commandId,
+                        Instant updatedAt) {
+        static DeviceAppRow of(DeviceAppState state, Map<String, String> names) {
+            return new DeviceAppRow(state.deviceId(), Optional.ofNullable(names.get(state.deviceId())), state.appId(), state.appName(),
+                    state.identifier(), state.intent(), state.state(), state.installedVersion(), state.reason(), state.commandId(),
+                    state.updatedAt());
+        }
     }
 
     record StoreView(String id) {
@@ -172,9 +185,12 @@ final class AppResource {
                         .returns(Licences.class).handle(request -> new Licences(app(request).licences(), apps.licences(request.path("id")))),
                 AdminRoute.get("/api/v1/apps/{id}/devices", Permission.APP_READ).tag("apps")
                         .summary("Desired versus actual per device: PENDING, INSTALLING, INSTALLED (with version), FAILED (with the reason), REMOVED")
-                        .query("limit", "1 to 500, default 100").returns(DeviceAppState[].class).handle(request -> {
+                        .query("limit", "1 to 500, default 100").returns(DeviceAppRow[].class).handle(request -> {
                             app(request);
-                            return apps.deviceStates(request.path("id"), request.queryInt("limit", 100, 1, AppCatalogService.MAX_PAGE));
+                            List<DeviceAppState> states = apps.deviceStates(request.path("id"),
+                                    request.queryInt("limit", 100, 1, AppCatalogService.MAX_PAGE));
+                            Map<String, String> names = apps.deviceNames(states.stream().map(DeviceAppState::deviceId).toList());
+                            return states.stream().map(state -> DeviceAppRow.of(state, names)).toList();
                         }),
                 AdminRoute.get("/api/v1/devices/{id}/apps", Permission.APP_READ).tag("apps")
                         .summary("A device's managed apps (desired versus actual) and every app it reports, identifier to version")

@@ -209,6 +209,7 @@ public final class ShepherdServer implements AutoCloseable {
         AppStorePlugins appStores = new AppStorePlugins();
         registry.addListener(appStores);
         kernel.apps().setStores(appStores);
+        kernel.apps().setAppOffers(platforms::offersAvailableApps);
 
         PushScheduler pushes = new PushScheduler(kernel.devices(), kernel.commands(),
                 new PushMetrics(meters).counting(platforms::wake), config.commands().pushRate());

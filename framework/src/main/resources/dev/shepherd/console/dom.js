@@ -73,6 +73,15 @@ export function message(kind, text) {
   return h('p', { class: `message ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
 }
 
+/**
+ * A refused request in words: the server's detail and the problems it listed (an ApiError's details), or those of
+ * them no form field took.
+ */
+export function problemMessage(error, details = error.details ?? []) {
+  return h('div', { role: 'alert', class: 'message error' }, h('p', {}, error.message),
+    details.length ? h('ul', {}, details.map(detail => h('li', {}, detail))) : null);
+}
+
 /** An empty state: what is missing and what to do next. */
 export function empty(text, ...next) {
   return h('div', { class: 'empty' }, h('p', {}, text), next.length ? h('p', {}, ...next) : null);

@@ -1,10 +1,10 @@
 // Forms generated from a setting type's JSON Schema, so a plugin's setting types get a form without console code.
 //
-// Covered: objects (a fieldset per object), strings (text, password for writeOnly, enum as a list), integers and
+// Covered: objects (a fieldset per object, nested up to MAX_DEPTH), strings (text, password for writeOnly, enum as a list), integers and
 // numbers (with their bounds), booleans, and arrays of strings (one per line). Anything else (arrays of objects,
 // free-form maps, oneOf) is edited as JSON in a text area, so every schema still has a working form. The server
 // validates the whole value against the schema, including the rules a form cannot show (allOf/if/then); its
-// answer is shown next to the form.
+// problems ("/pointer: message") are shown beside the fields they name with showProblems, the rest next to the form.
 
 import { h, uid } from './dom.js';
 
@@ -17,28 +17,72 @@ export class FormError extends Error {
 }
 
 const UNSET = Symbol('unset');
+/** Objects nested deeper than this are edited as JSON: a form of fieldsets within fieldsets stops being readable. */
+const MAX_DEPTH = 4;
 
 /**
  * Builds the form for a schema. Returns { element, read }: read() gives the value to send (fields left empty are
  * omitted, so the setting's merge rules and defaults apply) or throws a FormError naming the control at fault.
  * value: the setting's current value when an existing policy is edited; fields it does not set show their defaults.
+ * showProblems(problems) puts the server's "/pointer: message" problems beside the fields they name (a problem about
+ * a field inside a JSON text area goes to that area) and returns those no field matches.
  */
 export function schemaForm(schema, label, value) {
-  const built = build(schema, label, true, value, true);
+  const fields = new Map();
+  const built = build(schema, label, true, value, { top: true, pointer: '', depth: 0, fields });
+  const notes = [];
   return {
     element: built.element,
     read() {
       const value = built.read();
       return value === UNSET ? {} : value;
     },
+    showProblems(problems) {
+      notes.splice(0).forEach(({ note, control }) => {
+        note.remove();
+        control.removeAttribute('aria-invalid');
+      });
+      const unplaced = [];
+      for (const problem of problems) {
+        const found = /^(\/[^:]*): (.*)$/s.exec(problem);
+        const pointer = found ? longestKnown(fields, found[1]) : null;
+        if (pointer === null) {
+          unplaced.push(problem);
+          continue;
+        }
+        const { control, wrapper } = fields.get(pointer);
+        const note = h('p', { class: 'field-error', id: uid('problem') }, found[2]);
+        wrapper.append(note);
+        control.setAttribute('aria-invalid', 'true');
+        control.setAttribute('aria-describedby', [control.getAttribute('aria-describedby'), note.id].filter(Boolean).join(' '));
+        notes.push({ note, control });
+      }
+      notes[0]?.control.focus();
+      return unplaced;
+    },
   };
 }
 
-// `start` is what a control shows first: the value being edited, else the schema's default.
-function build(schema, label, required, value, top = false) {
+/** The pointer of the field a problem is about: its own, else the nearest enclosing one with a control. */
+function longestKnown(fields, pointer) {
+  for (let candidate = pointer; candidate.length > 0; candidate = candidate.slice(0, candidate.lastIndexOf('/'))) {
+    if (fields.has(candidate)) return candidate;
+  }
+  return null;
+}
+
+// `start` is what a control shows first: the value being edited, else the schema's default. `at` says where the field
+// sits: its JSON Pointer, its depth, and the map of pointers to controls that problems are placed by.
+function build(schema, label, required, value, at) {
   const title = schema.title || label;
   const start = value !== undefined ? value : schema.default;
-  if (schema.type === 'object' && schema.properties) return objectField(schema, title, value, top);
+  const built = control(schema, title, required, value, start, at);
+  if (built.control) at.fields.set(at.pointer, { control: built.control, wrapper: built.element });
+  return built;
+}
+
+function control(schema, title, required, value, start, at) {
+  if (schema.type === 'object' && schema.properties && at.depth < MAX_DEPTH) return objectField(schema, title, value, at);
   if (Array.isArray(schema.enum)) return enumField(schema, title, required, start);
   if (schema.type === 'string') return stringField(schema, title, required, start);
   if (schema.type === 'integer' || schema.type === 'number') return numberField(schema, title, required, start);
@@ -57,23 +101,29 @@ function empty(control, required, title) {
 function wrap(title, control, schema, required) {
   const id = uid('setting');
   control.id = id;
-  const hintText = [schema.description, required ? 'Required.' : null].filter(Boolean).join(' ');
+  const secret = schema.writeOnly || schema.format === 'password';
+  const fallback = schema.default !== undefined && !secret ? `Default: ${typeof schema.default === 'string' ? schema.default : JSON.stringify(schema.default)}.` : null;
+  const hintText = [schema.description, fallback, required ? 'Required.' : null].filter(Boolean).join(' ');
   const hint = hintText ? h('p', { class: 'hint', id: `${id}-hint` }, hintText) : null;
   if (hint) control.setAttribute('aria-describedby', hint.id);
   if (required) control.setAttribute('aria-required', 'true');
   return h('div', { class: 'field' }, h('label', { for: id }, title, required ? h('span', { class: 'required', 'aria-hidden': 'true' }, ' *') : null), control, hint);
 }
 
-function objectField(schema, title, value, top) {
+function objectField(schema, title, value, at) {
+  const top = at.top === true;
   const required = new Set(schema.required ?? []);
   // A secret of a saved setting (a top-level writeOnly field) is never sent back by the server; left empty, the server
   // keeps the stored one, so it is optional here and says so.
   const kept = name => top && value !== undefined && value !== null && schema.properties[name].writeOnly
     && schema.properties[name].type === 'string' && !(name in value);
-  const children = Object.entries(schema.properties).map(([name, property]) => ({
-    name, built: kept(name) ? stringField(property, property.title || name, false, undefined, true)
-      : build(property, name, required.has(name), value?.[name]),
-  }));
+  const children = Object.entries(schema.properties).map(([name, property]) => {
+    const inner = { pointer: `${at.pointer}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`, depth: at.depth + 1, fields: at.fields };
+    const built = kept(name) ? stringField(property, property.title || name, false, undefined, true)
+      : build(property, name, required.has(name), value?.[name], inner);
+    if (kept(name)) at.fields.set(inner.pointer, { control: built.control, wrapper: built.element });
+    return { name, built };
+  });
   const element = top
     ? h('div', { class: 'schema-form' }, children.map(child => child.built.element))
     : h('fieldset', {}, h('legend', {}, title), schema.description ? h('p', { class: 'hint' }, schema.description) : null,
@@ -99,6 +149,7 @@ function enumField(schema, title, required, start) {
     }, String(value))));
   return {
     element: wrap(title, select, schema, required),
+    control: select,
     read() {
       if (select.value === '') {
         if (required) throw new FormError(select, `Choose a value for “${title}”.`);
@@ -121,9 +172,11 @@ function stringField(schema, title, required, start, kept = false) {
       maxlength: schema.maxLength, minlength: schema.minLength, pattern: schema.pattern,
       placeholder: kept ? 'Unchanged — type to replace' : null,
     });
-  if (typeof start === 'string') input.value = start;
+  // A secret is never put back in a page, not even a default: the admin types it.
+  if (typeof start === 'string' && !secret) input.value = start;
   return {
     element: wrap(title, input, kept ? { ...schema, description: 'Saved and not shown. Leave empty to keep it, or type a new one.' } : schema, required),
+    control: input,
     read() {
       if (empty(input, required, title)) return UNSET;
       if (!input.checkValidity()) throw new FormError(input, `“${title}”: ${input.validationMessage}`);
@@ -140,6 +193,7 @@ function numberField(schema, title, required, start) {
   if (typeof start === 'number') input.value = String(start);
   return {
     element: wrap(title, input, schema, required),
+    control: input,
     read() {
       if (empty(input, required, title)) return UNSET;
       const value = Number(input.value);
@@ -164,6 +218,7 @@ function booleanField(schema, title, start) {
     if (hint) box.setAttribute('aria-describedby', hint.id);
     return {
       element: h('div', { class: 'field check' }, box, h('label', { for: id }, title), hint),
+      control: box,
       read: () => box.checked,
     };
   }
@@ -171,6 +226,7 @@ function booleanField(schema, title, start) {
   if (typeof start === 'boolean') select.value = String(start);
   return {
     element: wrap(title, select, schema, false),
+    control: select,
     read: () => (select.value === '' ? UNSET : select.value === 'true'),
   };
 }
@@ -181,6 +237,7 @@ function stringListField(schema, title, required, start) {
   const hinted = { ...schema, description: [schema.description, 'One per line.'].filter(Boolean).join(' ') };
   return {
     element: wrap(title, area, hinted, required),
+    control: area,
     read() {
       const items = area.value.split('\n').map(line => line.trim()).filter(Boolean);
       if (items.length === 0) {
@@ -201,6 +258,7 @@ function jsonField(schema, title, required, start) {
   const hinted = { ...schema, description: [schema.description, 'Written as JSON.'].filter(Boolean).join(' ') };
   return {
     element: wrap(title, area, hinted, required),
+    control: area,
     read() {
       if (empty(area, required, title)) return UNSET;
       try {

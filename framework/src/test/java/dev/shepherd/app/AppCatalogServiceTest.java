@@ -260,6 +260,10 @@ class AppCatalogServiceTest {
 
         assertThatThrownBy(() -> apps.assign(ADMIN, mail, group, AppIntent.REQUIRED, Optional.of(json.readTree("{\"port\": 1}"))))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not fit the app's schema");
+        // each problem names its field as a JSON Pointer, which the console shows beside that field
+        assertThatThrownBy(() -> apps.assign(ADMIN, mail, group, AppIntent.REQUIRED, Optional.of(json.readTree("{\"server\": 25}"))))
+                .isInstanceOfSatisfying(InvalidConfigurationException.class, invalid -> assertThat(invalid.problems())
+                        .singleElement().asString().startsWith("/server: "));
         AppAssignment assigned = apps.assign(ADMIN, mail, group, AppIntent.REQUIRED,
                 Optional.of(json.readTree("{\"server\": \"mail.example.com\", \"token\": \"s3cret\"}")));
 
@@ -293,10 +297,7 @@ class AppCatalogServiceTest {
 
     @Test
     void anAssignedAppCannotBeDeleted() {
-        vpp.offer("100", NOTES, "Notes", "1.0", 0);
-        apps.sync("test-vpp");
-        DeviceId device = test.enrollId(Platform.IOS, "U1");
-        String group = group("Sales", device);
+        String group = notesForSales(test.enrollId(Platform.IOS, "U1"), 0);
         String notes = app(NOTES).id();
         apps.assign(ADMIN, notes, group, AppIntent.AVAILABLE, Optional.empty());
 
@@ -304,6 +305,57 @@ class AppCatalogServiceTest {
         apps.unassign(ADMIN, notes, group);
         assertThat(apps.delete(ADMIN, notes)).isTrue();
         assertThat(apps.get(notes)).isEmpty();
+    }
+
+    @Test
+    void anAvailableAppIsOfferedOnceWithoutALicenceWherePlatformsOfferAppsAndFollowsTheDevicesInventory() {
+        apps.setAppOffers(Platform.IOS::equals);
+        DeviceId device = test.enrollId(Platform.IOS, "U1");
+        String group = notesForSales(device, 5);
+        String notes = app(NOTES).id();
+
+        apps.assign(ADMIN, notes, group, AppIntent.AVAILABLE, Optional.empty());
+        apps.reconcilePending();
+
+        Command offer = single(device);
+        assertThat(offer.type()).isEqualTo(CommandType.INSTALL_APP);
+        assertThat(offer.parameters()).containsEntry(AppInstallation.OFFER, true).containsEntry("identifier", NOTES);
+        assertThat(apps.licences(notes)).as("an offer installs nothing, so it takes no licence").isEmpty();
+        assertThat(state(device).state()).isEqualTo(AppInstallState.REMOVED);
+        acknowledge(device, offer);
+        assertThat(state(device).state()).as("offered, not installed").isEqualTo(AppInstallState.REMOVED);
+        assertThat(state(device).commandId()).hasValue(offer.id().toString());
+
+        // the user installs it from the device's store, then removes it; it is not offered again
+        kernel.devices().replaceInventory(DEVICE, device, "app.", Map.of("app." + NOTES, "1.0"));
+        assertThat(state(device).state()).isEqualTo(AppInstallState.INSTALLED);
+        kernel.devices().replaceInventory(DEVICE, device, "app.", Map.of());
+        apps.reconcilePending();
+        assertThat(state(device).state()).isEqualTo(AppInstallState.REMOVED);
+        assertThat(kernel.commands().take(device, 10)).isEmpty();
+
+        // taken back: the offer is removed from the device's store although the app is not installed
+        apps.assign(ADMIN, notes, group, AppIntent.UNINSTALL, Optional.empty());
+        apps.reconcilePending();
+        assertThat(single(device).type()).isEqualTo(CommandType.REMOVE_APP);
+    }
+
+    @Test
+    void anAvailableAppIsNotOfferedWherePlatformsOfferNone() {
+        DeviceId device = test.enrollId(Platform.IOS, "U1");
+        String group = notesForSales(device, 5);
+        apps.assign(ADMIN, app(NOTES).id(), group, AppIntent.AVAILABLE, Optional.empty());
+        apps.reconcilePending();
+
+        assertThat(kernel.commands().take(device, 10)).isEmpty();
+        assertThat(state(device).state()).isEqualTo(AppInstallState.REMOVED);
+    }
+
+    /** Notes synced with this many licences, and a group "Sales" of the device; @return the group's id */
+    private String notesForSales(DeviceId device, long licences) {
+        vpp.offer("100", NOTES, "Notes", "1.0", licences);
+        apps.sync("test-vpp");
+        return group("Sales", device);
     }
 
     /** Notes (5 licences) synced, REQUIRED for a group of one device, its install command queued. */

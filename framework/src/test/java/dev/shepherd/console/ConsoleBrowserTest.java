@@ -105,7 +105,7 @@ class ConsoleBrowserTest {
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.name("username")));
         screenshot("01-sign-in");
         signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
-        assertThat(navigation()).containsExactly("Dashboard", "Devices", "Commands", "Enrollment", "Groups", "Policies", "Apps", "Compliance",
+        assertThat(navigation()).containsExactly("Dashboard", "Devices", "Commands", "Enrollment", "Groups", "Users", "Policies", "Apps", "Compliance",
                 "Plugins", "Admins", "API tokens", "Audit log");
         screenshot("02-dashboard-empty");
 
@@ -251,7 +251,7 @@ class ConsoleBrowserTest {
                 List.of(new SettingInput("restrictions", json.readTree("{\"allowCamera\": false}")))).id();
 
         signIn(HELPDESK, HELPDESK_PASSWORD);
-        assertThat(navigation()).containsExactly("Dashboard", "Devices", "Commands", "Enrollment", "Groups", "Policies", "Apps", "Compliance",
+        assertThat(navigation()).containsExactly("Dashboard", "Devices", "Commands", "Enrollment", "Groups", "Users", "Policies", "Apps", "Compliance",
                 "API tokens");
 
         open("#/devices", "Devices");
@@ -980,6 +980,175 @@ class ConsoleBrowserTest {
     }
 
     @Test
+    void anAppFoundInAStoreIsAddedAndAssignedWithAConfigurationFormFromItsSchemaAndTheServersProblemsShownByField() throws Exception {
+        Files.copy(mailStorePlugin().buildZip(build, "mail-store.zip"), server.pluginsDir().resolve("mail-store.zip"));
+        new WebDriverWait(browser, Duration.ofSeconds(40)).until(driver -> server.getAsAdmin("/api/v1/app-stores").body().contains("mailstore"));
+        var kernel = server.server().kernel();
+        String secret = kernel.enrollmentTokens().create(Actor.admin("seed"), new dev.shepherd.enrollment.NewEnrollmentToken("mail",
+                dev.shepherd.api.device.Ownership.CORPORATE, Optional.empty(), Optional.empty(), Optional.empty(), java.util.OptionalInt.empty(),
+                java.time.Instant.now().plus(Duration.ofHours(1)))).secret();
+        DeviceId ipad = kernel.devices().enroll(Actor.plugin("simulator"), new EnrollmentClaim(Optional.of(secret), Platform.IOS,
+                EnrollmentMethod.LINK, Map.of("udid", "MAIL-UDID-1"), "F9FMAIL01", "iPad13,18", "17.5", "Mail iPad")).device().id();
+        String group = kernel.groups().create(Actor.admin("seed"), "Mail readers", "", Optional.empty()).id();
+        kernel.groups().addMembers(Actor.admin("seed"), group, List.of(ipad));
+
+        // The store does not list the app by itself: it is found by a search and added.
+        signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+        open("#/apps", "Apps");
+        new Select(labelledControl("Store")).selectByVisibleText("mailstore");
+        labelledControl("Search for").sendKeys("Mail");
+        browser.findElement(By.xpath("//button[.='Search']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".search-results"), "1 app found in mailstore"));
+        assertThat(browser.findElement(By.cssSelector(".search-results")).getText()).contains("Mail Reader", "Example Mail Inc.", "com.example.mail");
+        browser.findElement(By.cssSelector("button[aria-label='Add Mail Reader']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main .feedback"), "Added Mail Reader to the catalog."));
+        assertThat(browser.findElement(By.cssSelector("section[aria-labelledby='catalog-title']")).getText()).contains("Mail Reader", "4.1");
+        screenshot("60-app-added-from-store-search");
+
+        // The assignment form is generated from the app's schema: descriptions, defaults, a list for the enum, a secret
+        // as a password field that is never filled in, a nested object as a fieldset.
+        browser.findElement(By.cssSelector("section[aria-labelledby='catalog-title']")).findElement(By.linkText("Mail Reader")).click();
+        waitForHeading("Mail Reader");
+        new Select(labelledControl("Group")).selectByVisibleText("Mail readers");
+        WebElement form = browser.findElement(By.cssSelector("fieldset.managed-configuration"));
+        assertThat(form.getText()).contains("Where the app reads mail from.", "Default: 993.", "Default: imap.", "Signature");
+        assertThat(labelledControl("Port").getDomProperty("value")).isEqualTo("993");
+        assertThat(new Select(labelledControl("Protocol")).getFirstSelectedOption().getText()).isEqualTo("imap");
+        assertThat(labelledControl("Access token").getDomProperty("type")).isEqualTo("password");
+        assertThat(labelledControl("Access token").getDomProperty("value")).isEmpty();
+        labelledControl("Mail server").sendKeys("mail.example.com");
+        labelledControl("Port").clear();
+        labelledControl("Port").sendKeys("25");
+        labelledControl("Access token").sendKeys("token-s3cret");
+        labelledControl("Folders").sendKeys("Inbox\nArchive");
+        labelledControl("Sign-off text").sendKeys("Sent from the field");
+        browser.findElement(By.xpath("//button[.='Assign']")).click();
+
+        // The server refuses what the form cannot know (the schema's "not"): the problem is shown by the field it names.
+        WebElement portField = wait.until(ExpectedConditions.visibilityOfElementLocated(By.xpath(
+                "//label[.='Port']/parent::div[contains(@class,'field')]")));
+        wait.until(driver -> !portField.findElements(By.cssSelector(".field-error")).isEmpty());
+        assertThat(labelledControl("Port").getDomAttribute("aria-invalid")).isEqualTo("true");
+        assertThat(kernel.apps().assignments(appId("com.example.mail"))).isEmpty();
+        assertThat(console.accessibilityViolations("moderate")).as("WCAG 2.1 A/AA, moderate impact or worse").isEmpty();
+        screenshot("61-app-configuration-refused-by-field");
+        labelledControl("Port").clear();
+        labelledControl("Port").sendKeys("993");
+        browser.findElement(By.xpath("//button[.='Assign']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main .feedback"), "Assigned to Mail readers as required."));
+
+        // Stored as typed, the secret sealed and never sent back to the page.
+        String appId = appId("com.example.mail");
+        assertThat(kernel.apps().assignments(appId)).singleElement().satisfies(assignment -> assertThat(assignment.configuration())
+                .containsEntry("server", "mail.example.com").containsEntry("port", 993).containsEntry("folders", List.of("Inbox", "Archive"))
+                .containsEntry("signature", Map.of("text", "Sent from the field")).doesNotContainKey("token"));
+        assertThat(server.getAsAdmin("/api/v1/apps/" + appId + "/assignments").body()).doesNotContain("token-s3cret");
+        new Select(labelledControl("Group")).selectByVisibleText("Mail readers"); // the form edits that assignment again
+        assertThat(labelledControl("Mail server").getDomProperty("value")).isEqualTo("mail.example.com");
+        assertThat(labelledControl("Access token").getDomProperty("value")).isEmpty();
+        assertThat(labelledControl("Access token").getDomAttribute("placeholder")).isEqualTo("Unchanged — type to replace");
+
+        // The devices the app reaches are listed by name, each a link to its page.
+        new WebDriverWait(browser, Duration.ofSeconds(30)).until(driver ->
+                server.getAsAdmin("/api/v1/apps/" + appId + "/devices").body().contains(ipad.toString()));
+        browser.findElement(By.xpath("//button[.='Refresh']")).click();
+        WebElement deviceLink = wait.until(ExpectedConditions.visibilityOfElementLocated(
+                By.cssSelector("section[aria-labelledby='devices-title'] tbody a")));
+        assertThat(deviceLink.getText()).isEqualTo("Mail iPad");
+        assertThat(deviceLink.getDomAttribute("href")).isEqualTo("#/devices/" + ipad);
+        assertThat(console.accessibilityViolations("moderate")).as("WCAG 2.1 A/AA, moderate impact or worse").isEmpty();
+        screenshot("62-app-assigned-with-configuration");
+        assertThat(forbiddenOrFailedApiCalls()).as("only the refused configuration").singleElement().asString()
+                .startsWith("400 ").endsWith("/assignments/" + group);
+        assertThat(browserErrors()).as("the browser logs only the refused configuration").singleElement().asString()
+                .contains("/assignments/" + group, "status of 400");
+        Files.delete(server.pluginsDir().resolve("mail-store.zip"));
+    }
+
+    @Test
+    void aPersonsPortalPasswordIsSetFromTheUsersPage() throws Exception {
+        String person = server.server().kernel().directory().create(Actor.admin("seed"), "local", "robin.field", "Robin Field",
+                "robin@example.com").id();
+
+        signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+        open("#/users", "Users");
+        labelledControl("Username, name or e-mail starts with").sendKeys("robin");
+        browser.findElement(By.xpath("//button[.='Search']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main table"), "Robin Field"));
+        browser.findElement(By.cssSelector("summary[aria-label='Set the portal password of robin.field']")).click();
+        browser.findElement(By.cssSelector("input[aria-label='Portal password for robin.field']")).sendKeys("robin-portal-pass-1");
+        browser.findElement(By.xpath("//button[.='Set portal password']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main .feedback"),
+                "robin.field signs in to the portal with the new password"));
+
+        assertThat(server.getAsAdmin("/api/v1/audit?action=user.password_set&targetId=" + person).body()).contains("user.password_set")
+                .doesNotContain("robin-portal-pass-1");
+        assertThat(console.accessibilityViolations("moderate")).as("WCAG 2.1 A/AA, moderate impact or worse").isEmpty();
+        screenshot("63-users-portal-password");
+        assertThat(forbiddenOrFailedApiCalls()).isEmpty();
+    }
+
+    private static String appId(String identifier) {
+        return server.server().kernel().apps().list(Optional.of(identifier), Optional.empty(), Optional.empty(), 10).stream()
+                .filter(app -> app.identifier().equals(identifier)).findFirst().orElseThrow().id();
+    }
+
+    /** A store that lists nothing by itself; its one app is found by a search and publishes a managed-configuration schema. */
+    private static dev.shepherd.testing.TestPluginBuilder mailStorePlugin() {
+        return dev.shepherd.testing.TestPluginBuilder.plugin("mail-store", "1.0.0").source("""
+                package acme.mail;
+
+                import dev.shepherd.api.appstore.AppInstallation;
+                import dev.shepherd.api.appstore.AppStoreConnector;
+                import dev.shepherd.api.appstore.CatalogPage;
+                import dev.shepherd.api.appstore.StoreApp;
+                import dev.shepherd.api.appstore.StoreHealth;
+                import dev.shepherd.api.device.Device;
+                import dev.shepherd.api.device.Platform;
+                import org.pf4j.Extension;
+
+                import java.util.List;
+                import java.util.Optional;
+                import java.util.OptionalLong;
+                import java.util.Set;
+
+                @Extension
+                public class MailStore implements AppStoreConnector {
+                    static final String SCHEMA = \"""
+                        {"type": "object", "additionalProperties": false, "required": ["server"], "properties": {
+                          "server": {"type": "string", "title": "Mail server", "description": "Where the app reads mail from."},
+                          "port": {"type": "integer", "title": "Port", "minimum": 1, "maximum": 65535, "default": 993,
+                                   "not": {"const": 25}, "description": "The app reads mail; it never sends it."},
+                          "protocol": {"type": "string", "title": "Protocol", "enum": ["imap", "pop3"], "default": "imap"},
+                          "folders": {"type": "array", "title": "Folders", "items": {"type": "string"}},
+                          "token": {"type": "string", "title": "Access token", "writeOnly": true},
+                          "signature": {"type": "object", "title": "Signature",
+                                        "properties": {"text": {"type": "string", "title": "Sign-off text"}}}}}
+                        \""";
+
+                    public String id() { return "mailstore"; }
+                    public String displayName() { return "Mail store"; }
+                    public Set<Platform> platforms() { return Set.of(Platform.IOS); }
+                    public StoreHealth health() { return StoreHealth.ready(); }
+                    public CatalogPage catalog(Optional<String> cursor) { return CatalogPage.last(List.of()); }
+                    public List<StoreApp> search(String query, int limit) {
+                        return "Mail Reader".toLowerCase().contains(query.toLowerCase()) ? List.of(mail()) : List.of();
+                    }
+                    public Optional<StoreApp> lookup(String storeAppId) {
+                        return storeAppId.equals("mail-reader") ? Optional.of(mail()) : Optional.empty();
+                    }
+                    public AppInstallation installation(StoreApp app, Device device) {
+                        return AppInstallation.fromStore(app.identifier(), app.storeAppId());
+                    }
+                    private StoreApp mail() {
+                        return new StoreApp("mailstore", "mail-reader", Platform.IOS, "com.example.mail", "Mail Reader", "Example Mail Inc.",
+                                Optional.of("4.1"), Optional.empty(), OptionalLong.empty(), Optional.of(SCHEMA), false, Optional.empty());
+                    }
+                }
+                """);
+    }
+
+    @Test
     void everyPageMeetsTheWcagRulesAnAccessibilityEngineChecks() throws Exception {
         List<DeviceId> devices = seedGroup("Audited tablets", "AX", "Audited tablet", 2);
         String group = server.server().kernel().groups().list().stream().filter(candidate -> candidate.name().equals("Audited tablets"))
@@ -996,7 +1165,7 @@ class ConsoleBrowserTest {
         problems.put("sign-in", console.accessibilityViolations("moderate"));
         signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
         for (String page : List.of("#/", "#/devices", "#/devices/" + devices.get(0), "#/commands", "#/commands/" + batch, "#/enrollment",
-                "#/groups", "#/groups/" + group, "#/policies", "#/policies/new", "#/policies/" + policy, "#/policies/" + policy + "/edit",
+                "#/groups", "#/groups/" + group, "#/users", "#/policies", "#/policies/new", "#/policies/" + policy, "#/policies/" + policy + "/edit",
                 "#/apps", "#/compliance", "#/plugins", "#/admins", "#/api-tokens", "#/audit")) {
             console.open(page);
             List<String> found = console.accessibilityViolations("moderate");

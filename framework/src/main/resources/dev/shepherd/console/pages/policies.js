@@ -1,10 +1,5 @@
-import { h, replace, field, message, blank, empty, table, when, heading, confirmAction } from '../dom.js';
+import { h, replace, field, message, blank, empty, table, when, heading, confirmAction, problemMessage as problem } from '../dom.js';
 import { schemaForm, FormError } from '../schema-form.js';
-
-function problem(error) {
-  return h('div', { role: 'alert', class: 'message error' }, h('p', {}, error.message),
-    error.details?.length ? h('ul', {}, error.details.map(detail => h('li', {}, detail))) : null);
-}
 
 /** Policies: the list, with a way to create one for admins who may. */
 export const policiesPage = {

@@ -28,8 +28,9 @@ import static java.util.Objects.requireNonNull;
  *       ({@code ipa}, {@code pkg}, {@code msi}, {@code msix}, {@code apk}) for {@code package};</li>
  *   <li>{@value #OPTIONS}: store-specific options as a JSON object, such as Apple's {@code purchaseMethod};</li>
  * </ul>
- * and the kernel adds {@value #STORE_ID} (the store's id) and, when an assignment has one, {@value #CONFIGURATION}
- * (the managed configuration, a JSON object).
+ * and the kernel adds {@value #STORE_ID} (the store's id), when an assignment has one, {@value #CONFIGURATION}
+ * (the managed configuration, a JSON object), and {@value #OFFER} ({@code true}) when the app is to be offered to the
+ * device's user rather than installed.
  *
  * @param identifier what the device reports once the app is installed
  * @param version the version to install, when the store names one
@@ -63,6 +64,14 @@ public record AppInstallation(String identifier, Optional<String> version, Sourc
     public static final String STORE_ID = "storeId";
     /** Parameter the kernel adds: the assignment's managed configuration, a JSON object. */
     public static final String CONFIGURATION = "configuration";
+    /**
+     * Parameter the kernel adds to an {@code INSTALL_APP}, {@code true}: offer the app to the device's user in the
+     * platform's own store, where they install it themselves, instead of installing it. The kernel sends it only to
+     * platforms whose plugin says it can ({@code PlatformSupport.offersAvailableApps()}), for AVAILABLE assignments.
+     *
+     * @since 0.10.0
+     */
+    public static final String OFFER = "offer";
 
     private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
 

@@ -1,5 +1,6 @@
 package dev.shepherd.api.platform;
 
+import dev.shepherd.api.appstore.AppInstallation;
 import dev.shepherd.api.command.Command;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.Platform;
@@ -76,6 +77,21 @@ public interface PlatformSupport extends ExtensionPoint {
      */
     default CommandTranslation translateCommand(Device device, Command command) {
         return translate(device, command).map(CommandTranslation::translated).orElseGet(CommandTranslation::notChecked);
+    }
+
+    /**
+     * Whether the platform's own store can offer an app to the device's user without installing it, so that they
+     * install it themselves (managed Google Play lists the apps an Android policy makes {@code AVAILABLE}). When it
+     * can, the kernel carries an AVAILABLE assignment out on the platform's devices as an {@code INSTALL_APP} with
+     * {@link AppInstallation#OFFER} set, which the plugin answers once the app is offered
+     * (not once it is installed: the device's app inventory tells that). When it cannot (the default), AVAILABLE apps
+     * are offered only in the server's self-service portal.
+     *
+     * @return true when AVAILABLE apps are offered in the platform's store
+     * @since 0.10.0
+     */
+    default boolean offersAvailableApps() {
+        return false;
     }
 
     /**

@@ -60,6 +60,12 @@ public final class AndroidPlatform implements PlatformSupport {
         return Platform.ANDROID;
     }
 
+    /** Managed Google Play lists the apps a device's policy makes {@code AVAILABLE}; the user installs them from there. */
+    @Override
+    public boolean offersAvailableApps() {
+        return true;
+    }
+
     @Override
     public Set<String> supportedSettingTypes() {
         Set<String> types = new HashSet<>(PolicyCompiler.KERNEL_TYPES);

@@ -38,11 +38,13 @@ import static java.util.Objects.requireNonNull;
  * (installed and kept installed; the user cannot remove it) with the assignment's managed configuration, and an update
  * sets {@code minimumVersionCode} to the version's code, which makes Play update the app to at least it;
  * {@code REMOVE_APP} makes it {@code BLOCKED}, which uninstalls it and keeps it off the device (merely dropping it from
- * the policy uninstalls it only in Play's default allowlist mode). The entries are kept per device in the plugin's
+ * the policy uninstalls it only in Play's default allowlist mode). An {@code INSTALL_APP} that offers the app
+ * ({@link AppInstallation#OFFER}, an AVAILABLE assignment) makes it {@code AVAILABLE}: the user installs it from
+ * managed Play, or not. The entries are kept per device in the plugin's
  * storage ({@code apps/<device>}) and merged into the device's compiled policy by {@link DevicePolicies}.
  *
- * <p>A command is answered once the device says so in its status report, not when Google accepts the policy: an
- * install or update is acknowledged when {@code applicationReports} lists the package (at the wanted version code),
+ * <p>A command is answered once the device says so in its status report, not when Google accepts the policy (except
+ * an offer, which is carried out once the policy offers the app: {@link Put#offered()}): an install or update is acknowledged when {@code applicationReports} lists the package (at the wanted version code),
  * a removal when it no longer does, and either fails with the device's reason when {@code nonComplianceDetails} names
  * the package with a failure other than one in progress (Google's refusal of the policy fails it at once).
  */
@@ -74,6 +76,14 @@ public final class DeviceApps {
             requireNonNull(packageName, "packageName is null");
             requireNonNull(entry, "entry is null");
             requireNonNull(versionCode, "versionCode is null");
+        }
+
+        /**
+         * @return whether the entry only offers the app ({@code AVAILABLE}): nothing happens on the device until its user
+         *         installs it, so the command is done once Google accepted the policy, with no status report to wait for
+         */
+        public boolean offered() {
+            return AVAILABLE.equals(entry.path("installType").asText());
         }
     }
 
@@ -127,8 +137,17 @@ public final class DeviceApps {
             return new Refused("an Android app is named by its package name, both as storeAppId and identifier: " + packageName);
         }
         Map<String, Object> options = installation.get().options();
+        Object offer = parameters.get(AppInstallation.OFFER);
+        if (offer != null && !(offer instanceof Boolean)) {
+            return new Refused("the parameter offer must be true or false");
+        }
         String installType = FORCE_INSTALLED;
-        if (options.containsKey(INSTALL_TYPE)) {
+        if (Boolean.TRUE.equals(offer)) {
+            if (type != CommandType.INSTALL_APP) {
+                return new Refused("only INSTALL_APP offers an app; " + type + " installs it");
+            }
+            installType = AVAILABLE; // the assignment's intent outranks the store's option
+        } else if (options.containsKey(INSTALL_TYPE)) {
             if (!AVAILABLE.equals(options.get(INSTALL_TYPE)) && !FORCE_INSTALLED.equals(options.get(INSTALL_TYPE))) {
                 return new Refused("the option installType must be FORCE_INSTALLED or AVAILABLE");
             }

@@ -192,9 +192,9 @@ public final class DeviceWork implements AutoCloseable {
     }
 
     /**
-     * Puts the device under its policy with the app commands' changes: policy commands are answered at once, app
-     * commands wait for the device's status report ({@link DeviceApps}), and all fail with Google's reason when it
-     * refuses the policy, whose app changes are then undone.
+     * Puts the device under its policy with the app commands' changes: policy commands and app offers are answered at
+     * once, other app commands wait for the device's status report ({@link DeviceApps}), and all fail with Google's
+     * reason when it refuses the policy, whose app changes are then undone.
      *
      * @return false when Google could not be reached and the commands wait
      */
@@ -216,7 +216,11 @@ public final class DeviceWork implements AutoCloseable {
             return true;
         }
         // Awaited before the policy reaches Google: the device may report on it before this call returns.
-        puts.forEach(deviceApps::awaitReport);
+        puts.forEach((command, put) -> {
+            if (!put.offered()) {
+                deviceApps.awaitReport(command, put);
+            }
+        });
         DevicePolicies.Applied applied;
         try {
             applied = devicePolicies.apply(device, amapiName);
@@ -241,7 +245,14 @@ public final class DeviceWork implements AutoCloseable {
                 report(device.id(), command, CommandState.ACKNOWLEDGED, Map.of("policyName", applied.policyName()), Optional.empty());
             }
         }
-        puts.keySet().forEach(command -> commands.inProgress(device.id(), command.id()));
+        puts.forEach((command, put) -> {
+            if (put.offered()) {
+                report(device.id(), command, CommandState.ACKNOWLEDGED, Map.of("packageName", put.packageName(),
+                        "policyName", applied.policyName()), Optional.empty());
+            } else {
+                commands.inProgress(device.id(), command.id());
+            }
+        });
         return true;
     }
 

@@ -53,6 +53,23 @@ class DeviceAppsTest {
     }
 
     @Test
+    void anOfferMakesTheAppAvailableWithItsConfigurationAndIsDoneWithoutAStatusReport() {
+        Map<String, Object> offer = Map.of("identifier", "com.example.chat", "source", "store", "storeAppId", "com.example.chat",
+                "options", Map.of("versionCode", 20), "storeId", "google-play", "configuration", Map.of("workspace", "sales"), "offer", true);
+
+        DeviceApps.Put offered = (DeviceApps.Put) apps.change(CommandType.INSTALL_APP, offer);
+
+        assertThat(offered.entry()).isEqualTo(json("""
+                {"packageName": "com.example.chat", "installType": "AVAILABLE", "managedConfiguration": {"workspace": "sales"}}"""));
+        assertThat(offered.offered()).isTrue();
+        assertThat(((DeviceApps.Put) apps.change(CommandType.INSTALL_APP, Map.of("identifier", "com.example.chat", "source", "store",
+                "storeAppId", "com.example.chat", "offer", false))).offered()).isFalse();
+        assertThat(apps.change(CommandType.UPDATE_APP, offer)).isEqualTo(new DeviceApps.Refused("only INSTALL_APP offers an app; UPDATE_APP installs it"));
+        assertThat(apps.change(CommandType.INSTALL_APP, Map.of("identifier", "com.example.chat", "source", "store",
+                "storeAppId", "com.example.chat", "offer", "yes"))).isEqualTo(new DeviceApps.Refused("the parameter offer must be true or false"));
+    }
+
+    @Test
     void aRemovalBlocksTheApp() {
         DeviceApps.Put removed = (DeviceApps.Put) apps.change(CommandType.REMOVE_APP, Map.of("identifier", "com.example.notes", "storeId", "google-play"));
         assertThat(removed.entry()).isEqualTo(json("{\"packageName\": \"com.example.notes\", \"installType\": \"BLOCKED\"}"));

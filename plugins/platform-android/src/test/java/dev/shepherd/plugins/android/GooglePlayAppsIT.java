@@ -6,6 +6,7 @@ import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.app.AppInstallState;
+import dev.shepherd.app.AppIntent;
 import dev.shepherd.app.DeviceAppState;
 import dev.shepherd.group.Group;
 import dev.shepherd.server.Kernel;
@@ -35,13 +36,15 @@ import static org.awaitility.Awaitility.await;
  * and adds the app it selected; the catalog syncs it with its version and managed-configuration schema; a REQUIRED
  * assignment puts it FORCE_INSTALLED, with its configuration, into the device's policy; the device's status report
  * makes it INSTALLED; a new version reaches the device through the policy's minimum version code; UNINSTALL blocks it
- * and the report without it makes it REMOVED. A failed install carries the device's reason.
+ * and the report without it makes it REMOVED. A failed install carries the device's reason. An AVAILABLE app is offered
+ * in managed Play ({@code installType: AVAILABLE}) and follows what the device reports of it.
  */
 class GooglePlayAppsIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String NOTES = "com.example.notes";
     private static final String MAPS = "com.example.maps";
+    private static final String CHAT = "com.example.chat";
 
     @TempDir
     Path home;
@@ -59,6 +62,7 @@ class GooglePlayAppsIT {
                 Map.of("key", "theme", "type", "CHOICE", "entries", List.of(Map.of("name", "Light", "value", "light"),
                         Map.of("name", "Dark", "value", "dark")))));
         google.publishApp(MAPS, "Maps", Map.of("5.0", 50), List.of());
+        google.publishApp(CHAT, "Chat", Map.of("2.0", 20), List.of(Map.of("key", "workspace", "type", "STRING", "title", "Workspace")));
         AndroidServerCalls.configure(home, google.url(), """
                     appstore-google-play:
                       apiUrl: "%s"
@@ -118,6 +122,8 @@ class GooglePlayAppsIT {
         assertThat(malformed.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/problem+json");
         assertThat(admin("POST", "/api/v1/plugins/appstore-google-play/managed-play/apps", "{\"packageName\": \"" + MAPS + "\"}")
                 .statusCode()).isEqualTo(201);
+        assertThat(admin("POST", "/api/v1/plugins/appstore-google-play/managed-play/apps", "{\"packageName\": \"" + CHAT + "\"}")
+                .statusCode()).isEqualTo(201);
 
         // The catalog takes them at the store's sync: version, icon, and the schema converted from the managed properties.
         HttpResponse<String> sync = admin("POST", "/api/v1/app-stores/google-play/sync", "");
@@ -175,6 +181,29 @@ class GooglePlayAppsIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> appState(device.id(), MAPS).state() == AppInstallState.FAILED);
         assertThat(appState(device.id(), MAPS).reason()).hasValueSatisfying(reason -> assertThat(reason)
                 .contains("APP_NOT_INSTALLED").contains("NOT_COMPATIBLE_WITH_DEVICE"));
+
+        // AVAILABLE: offered in managed Play with its configuration, for the user to install or not. The offer is done
+        // once Google accepted the policy; the device's reports then say whether the user installed the app.
+        String chatId = catalogApp(CHAT).path("id").asText();
+        assertThat(admin("PUT", "/api/v1/apps/" + chatId + "/assignments/" + group.id(),
+                "{\"intent\": \"AVAILABLE\", \"configuration\": {\"workspace\": \"sales\"}}").statusCode()).isEqualTo(200);
+        JsonNode offered = awaitApplication(device.name(), CHAT, "AVAILABLE");
+        assertThat(offered.path("managedConfiguration").path("workspace").asText()).isEqualTo("sales");
+        await().atMost(Duration.ofSeconds(10)).until(() -> appState(device.id(), CHAT).commandId().flatMap(id ->
+                kernel.commands().get(UUID.fromString(id))).map(record -> record.command().state() == CommandState.ACKNOWLEDGED).orElse(false));
+        assertThat(appState(device.id(), CHAT).intent()).isEqualTo(AppIntent.AVAILABLE);
+        assertThat(appState(device.id(), CHAT).state()).as("offered, not installed").isEqualTo(AppInstallState.REMOVED);
+        push("STATUS_REPORT", google.statusReport(device.name(), List.of(), Map.of(NOTES, Map.entry("1.1", 11), CHAT, Map.entry("2.0", 20))));
+        await().atMost(Duration.ofSeconds(10)).until(() -> appState(device.id(), CHAT).state() == AppInstallState.INSTALLED);
+        assertThat(appState(device.id(), CHAT).installedVersion()).contains("2.0");
+        // the user removes it: REMOVED, and still only offered, never forced back
+        push("STATUS_REPORT", google.statusReport(device.name(), List.of(), Map.of(NOTES, Map.entry("1.1", 11))));
+        await().atMost(Duration.ofSeconds(10)).until(() -> appState(device.id(), CHAT).state() == AppInstallState.REMOVED);
+        assertThat(application(device.name(), CHAT).orElseThrow().path("installType").asText()).isEqualTo("AVAILABLE");
+        // no longer offered: UNINSTALL blocks it in the policy although it is not installed
+        assertThat(admin("PUT", "/api/v1/apps/" + chatId + "/assignments/" + group.id(), "{\"intent\": \"UNINSTALL\"}").statusCode())
+                .isEqualTo(200);
+        assertThat(awaitApplication(device.name(), CHAT, "BLOCKED").has("managedConfiguration")).isFalse();
 
         // UNINSTALL: the app is blocked, which removes it; the report without it makes it REMOVED.
         assertThat(admin("PUT", "/api/v1/apps/" + appId + "/assignments/" + group.id(), "{\"intent\": \"UNINSTALL\"}").statusCode()).isEqualTo(200);

@@ -258,6 +258,28 @@ public final class WindowsDmClient {
                 Optional.of("int"), Optional.of("Reversed-Domain-Name:com.microsoft.mdm.win32csp_install"), Optional.of(hresult))))));
     }
 
+    /**
+     * The MSIX HostedInstall the server started finished: on success the PC lists the package under its family in
+     * EnterpriseModernAppManagement's inventory ({@code AppManagement/nonStore/{family}/{full name}/Version}), and either
+     * way it says so with the alert of Microsoft's example (1226, {@code EnterpriseHostedAppInstall.result}, the
+     * HRESULT as its data).
+     */
+    public List<SyncMl> msixInstalled(String family, String fullName, String version, String hresult) throws Exception {
+        String installation = "./Device/Vendor/MSFT/EnterpriseModernAppManagement/AppInstallation/" + family + "/HostedInstall";
+        if (!executed.contains(installation)) {
+            throw new IllegalStateException("the server never started a HostedInstall of " + family);
+        }
+        if (hresult.equals("0")) {
+            String familyNode = "./Device/Vendor/MSFT/EnterpriseModernAppManagement/AppManagement/nonStore/" + family;
+            // An interior node's value is the names of its children, as a Get of it answers them.
+            nodes.put(familyNode, fullName);
+            nodes.put(familyNode + "/" + fullName, "Version");
+            nodes.put(familyNode + "/" + fullName + "/Version", version);
+        }
+        return session(List.of(new Alert("2", "1226", List.of(new Item(Optional.empty(), Optional.of(installation), Optional.of("int"),
+                Optional.of("Reversed-Domain-Name:com.microsoft.mdm.EnterpriseHostedAppInstall.result"), Optional.of(hresult))))));
+    }
+
     private List<SyncMl> session(List<SyncCommand> alerts) throws Exception {
         sessionId++;
         List<SyncCommand> first = new ArrayList<>();
@@ -393,7 +415,7 @@ public final class WindowsDmClient {
         String node = operation.items().get(0).locUri().orElseThrow();
         switch (operation.verb()) {
             case ADD, REPLACE -> nodes.put(node, operation.items().get(0).data().orElse(""));
-            case DELETE -> nodes.remove(node);
+            case DELETE -> nodes.keySet().removeIf(path -> path.equals(node) || path.startsWith(node + "/")); // the node and its children
             case EXEC -> {
                 executed.add(node);
                 msiJob(node, operation.items().get(0).data()).ifPresent(msiJobs::add);

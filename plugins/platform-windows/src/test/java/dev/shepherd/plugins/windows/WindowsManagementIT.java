@@ -304,6 +304,17 @@ class WindowsManagementIT {
                 .anySatisfy(violation -> assertThat(violation).contains("outside the allowed range [0,50]"));
     }
 
+    /** A package of the private store as the catalog hands it to this PC: its per-device link, a SHA-256, a size. */
+    private static AppInstallation privatePackage(DeviceId id, String identifier, String version, AppInstallation.PackageKind kind) {
+        String sha256 = "ab".repeat(32); // the PC is not asked to download it here
+        return new AppInstallation(identifier, Optional.of(version), new AppInstallation.FromPackage(
+                URI.create("https://mdm.example.com/mdm/appstore-private/packages/" + sha256 + "?device=" + id), sha256, 4096, kind), Map.of());
+    }
+
+    private CommandRecord issue(DeviceId id, CommandType type, Map<String, Object> parameters) {
+        return kernel.commands().issue(TestKernel.ADMIN, id, new CommandRequest(type, parameters, 0, Optional.empty()));
+    }
+
     private void assign(WindowsDmClient pc, String groupName, SettingInput setting) throws Exception {
         Group group = kernel.groups().create(TestKernel.ADMIN, groupName, "", Optional.empty());
         kernel.groups().addMembers(TestKernel.ADMIN, group.id(), List.of(deviceId(pc)));
@@ -317,13 +328,9 @@ class WindowsManagementIT {
         pc.session();
         DeviceId id = deviceId(pc);
         String productCode = "{AF9257BA-6BBD-4624-AA9B-0182D50292C3}";
-        String sha256 = "ab".repeat(32);
-        AppInstallation msi = new AppInstallation(productCode, Optional.of("3.1.2"), new AppInstallation.FromPackage(
-                URI.create("https://mdm.example.com/mdm/appstore-private/packages/" + sha256 + "?device=" + id), sha256, 4096,
-                AppInstallation.PackageKind.MSI), Map.of());
+        AppInstallation msi = privatePackage(id, productCode, "3.1.2", AppInstallation.PackageKind.MSI);
 
-        CommandRecord install = kernel.commands().issue(TestKernel.ADMIN, id, new CommandRequest(CommandType.INSTALL_APP,
-                msi.toParameters(), 0, Optional.empty()));
+        CommandRecord install = issue(id, CommandType.INSTALL_APP, msi.toParameters());
         pc.session();
         assertThat(pc.executed()).contains("./Device/Vendor/MSFT/EnterpriseDesktopAppManagement/MSI/%7BAF9257BA-6BBD-4624-AA9B-0182D50292C3%7D"
                 + "/DownloadInstall");
@@ -334,11 +341,41 @@ class WindowsManagementIT {
         assertThat(kernel.devices().inventory(id)).containsEntry("app." + productCode, "3.1.2")
                 .containsEntry("windows.msi." + productCode + ".result", "0");
 
-        CommandRecord remove = kernel.commands().issue(TestKernel.ADMIN, id, new CommandRequest(CommandType.REMOVE_APP,
-                msi.toRemovalParameters(), 0, Optional.empty()));
+        CommandRecord remove = issue(id, CommandType.REMOVE_APP, msi.toRemovalParameters());
         pc.session();
         assertThat(kernel.commands().get(remove.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
         assertThat(kernel.devices().inventory(id)).doesNotContainKey("app." + productCode);
+    }
+
+    @Test
+    void anMsixFromTheCatalogIsInstalledItsVersionReadBackFromTheModernAppInventoryAndRemoved() throws Exception {
+        WindowsDmClient pc = enrolledPc("7B7B7B7B7B7B7B7B7B7B7B7B7B7B7B7B");
+        pc.session();
+        DeviceId id = deviceId(pc);
+        String family = "Contoso.Notes_8wekyb3d8bbwe";
+        AppInstallation msix = privatePackage(id, family, "1.2.0.0", AppInstallation.PackageKind.MSIX);
+
+        CommandRecord install = issue(id, CommandType.INSTALL_APP, msix.toParameters());
+        pc.session();
+        assertThat(pc.executed()).contains("./Device/Vendor/MSFT/EnterpriseModernAppManagement/AppInstallation/" + family + "/HostedInstall");
+        assertThat(kernel.commands().get(install.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+        assertThat(kernel.devices().inventory(id)).doesNotContainKey("app." + family);
+
+        // A failed install is recorded with Windows' HRESULT and reads nothing back.
+        pc.msixInstalled(family, "", "", WindowsDmClient.DOWNLOAD_REFUSED);
+        assertThat(kernel.devices().inventory(id)).containsEntry("windows.msix." + family + ".result", WindowsDmClient.DOWNLOAD_REFUSED)
+                .doesNotContainKey("app." + family);
+
+        // The install finished: the server lists the family's packages, then reads the installed one's version.
+        pc.msixInstalled(family, "Contoso.Notes_1.2.0.0_x64__8wekyb3d8bbwe", "1.2.0.0", "0");
+        assertThat(kernel.devices().inventory(id)).containsEntry("app." + family, "1.2.0.0")
+                .containsEntry("windows.msix." + family + ".result", "0");
+
+        CommandRecord remove = issue(id, CommandType.REMOVE_APP, msix.toRemovalParameters());
+        pc.session();
+        assertThat(kernel.commands().get(remove.command().id()).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+        assertThat(pc.node("./Device/Vendor/MSFT/EnterpriseModernAppManagement/AppManagement/nonStore/" + family)).isEmpty();
+        assertThat(kernel.devices().inventory(id)).doesNotContainKey("app." + family);
     }
 
     @Test

@@ -26,7 +26,10 @@ final class InFlight {
         INVENTORY,
         /** The WNS channel the push service wakes the PC through. */
         PUSH_CHANNEL,
-        /** The version of an MSI the PC reported installed, read back from EnterpriseDesktopAppManagement. */
+        /**
+         * The version of an app the PC reported installed: an MSI's from EnterpriseDesktopAppManagement, an MSIX
+         * package's from EnterpriseModernAppManagement (its family's packages first, then their versions).
+         */
         APP_VERSION
     }
 

@@ -2,6 +2,8 @@ package dev.shepherd.plugins.windows.management;
 
 import dev.shepherd.plugins.windows.csp.CspOperation;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -10,7 +12,9 @@ import java.util.regex.Pattern;
 
 /**
  * What a Windows PC is asked for its inventory: the standard OMA-DM DevInfo and DevDetail objects and a little of the
- * DeviceStatus CSP; and, after the PC reports an MSI installed, that MSI's version ({@code app.<product code>}). Each node's value is kept under {@code windows.} plus its path (without {@code ./} and
+ * DeviceStatus CSP; and, after the PC reports an app installed, its version: an MSI's from EnterpriseDesktopAppManagement
+ * ({@code app.<product code>}), an MSIX package's from EnterpriseModernAppManagement's inventory of the package family
+ * ({@code app.<package family name>}). Each node's value is kept under {@code windows.} plus its path (without {@code ./} and
  * {@code Vendor/MSFT/}, slashes as dots), and the kernel's own keys are filled from the nodes that carry them.
  */
 final class InventoryNodes {
@@ -34,6 +38,16 @@ final class InventoryNodes {
     private static final String MSI = "./Device/Vendor/MSFT/EnterpriseDesktopAppManagement/MSI/";
     private static final Pattern PRODUCT_CODE = Pattern.compile("\\{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}}");
     private static final Pattern MSI_VERSION = Pattern.compile(Pattern.quote(MSI) + "%7B([0-9A-F-]{36})%7D/Version");
+    /** The packaged apps that did not come from the Microsoft Store, by package family name, then package full name. */
+    private static final String NON_STORE = "./Device/Vendor/MSFT/EnterpriseModernAppManagement/AppManagement/nonStore/";
+    private static final String FAMILY = "[A-Za-z0-9.\\-]{3,50}_[a-z0-9]{13}";
+    private static final Pattern PACKAGE_FAMILY = Pattern.compile(FAMILY);
+    private static final Pattern FAMILY_NODE = Pattern.compile(Pattern.quote(NON_STORE) + "(" + FAMILY + ")");
+    /** A package full name: name_version_architecture_resource_publisher id, as a node name. */
+    private static final Pattern FULL_NAME = Pattern.compile("[A-Za-z0-9.~\\-]{1,60}_[0-9.]{1,23}_[a-z0-9]{1,10}_[A-Za-z0-9.~\\-]{0,40}_[a-z0-9]{13}");
+    private static final Pattern MSIX_VERSION = Pattern.compile(Pattern.quote(NON_STORE) + "(" + FAMILY + ")/[^/]+/Version");
+    /** The most package full names of one family read (a bundle and its resource packages). */
+    private static final int MAX_FULL_NAMES = 20;
 
     private InventoryNodes() {
     }
@@ -51,6 +65,38 @@ final class InventoryNodes {
         return MSI + productCode.replace("{", "%7B").replace("}", "%7D") + "/Version";
     }
 
+    /** @return whether the text is an MSIX package family name, such as {@code Contoso.Notes_8wekyb3d8bbwe} */
+    static boolean isPackageFamily(String text) {
+        return PACKAGE_FAMILY.matcher(text).matches();
+    }
+
+    /**
+     * @param family a package family name
+     * @return the EnterpriseModernAppManagement node listing the family's installed packages (its package full names)
+     */
+    static String msixPackagesNode(String family) {
+        return NON_STORE + family;
+    }
+
+    /**
+     * The Version nodes of the packages a family's node listed. Reading an interior node answers its children's names,
+     * separated by {@code /}; names that are not package full names are left out, as are more than
+     * {@value #MAX_FULL_NAMES}.
+     *
+     * @param values node values the PC reported
+     * @return the nodes holding the installed packages' versions
+     */
+    static List<String> msixVersionNodes(Map<String, String> values) {
+        List<String> nodes = new ArrayList<>();
+        values.forEach((locUri, value) -> {
+            if (FAMILY_NODE.matcher(locUri).matches()) {
+                Arrays.stream(value.split("/")).map(String::trim).filter(name -> FULL_NAME.matcher(name).matches())
+                        .limit(MAX_FULL_NAMES).forEach(name -> nodes.add(locUri + "/" + name + "/Version"));
+            }
+        });
+        return nodes;
+    }
+
     static List<CspOperation> gets() {
         return NODES.stream().map(CspOperation::get).toList();
     }
@@ -63,6 +109,11 @@ final class InventoryNodes {
             if (msi.matches() && !value.isBlank()) {
                 // An installed MSI, under the product code the catalog knows it by.
                 inventory.put("app.{" + msi.group(1) + "}", value.trim());
+            }
+            Matcher msix = MSIX_VERSION.matcher(locUri);
+            if (msix.matches() && !value.isBlank()) {
+                // An installed MSIX package, under the package family name the catalog knows it by.
+                inventory.put("app." + msix.group(1), value.trim());
             }
             if (locUri.startsWith("./DevInfo/") || locUri.startsWith("./DevDetail/") || locUri.startsWith("./Vendor/MSFT/DeviceStatus/")) {
                 inventory.put(key(locUri), value);

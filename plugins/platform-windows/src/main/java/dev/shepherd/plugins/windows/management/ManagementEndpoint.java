@@ -222,8 +222,9 @@ public final class ManagementEndpoint implements DeviceEndpoint {
         out.add(status(session, header.msgId(), "0", "SyncHdr", StatusCodes.OK));
         Set<InFlight> answered = new LinkedHashSet<>();
         boolean unenrolled = false;
-        // Product codes of MSIs the PC reports installed in this message: their versions are read back below.
-        List<String> installedMsis = new ArrayList<>();
+        // Nodes holding the versions of apps the PC reports installed in this message (an MSIX package's family node
+        // first, which lists its packages): read back below.
+        List<String> versionReads = new ArrayList<>();
         for (SyncCommand command : message.commands()) {
             if (command instanceof Status status) {
                 session.answering(status.cmdRef()).ifPresent(inFlight -> {
@@ -238,7 +239,7 @@ public final class ManagementEndpoint implements DeviceEndpoint {
                 out.add(status(session, header.msgId(), command.cmdId(), command.name(), StatusCodes.OK));
             } else if (command instanceof Alert alert) {
                 // Microsoft documents the MSI install result both as 1226 (OMA-DM's generic alert) and as 1224.
-                unenrolled |= (alert.data().equals("1226") || alert.data().equals("1224")) && genericAlert(session, alert, installedMsis);
+                unenrolled |= (alert.data().equals("1226") || alert.data().equals("1224")) && genericAlert(session, alert, versionReads);
                 out.add(status(session, header.msgId(), command.cmdId(), command.name(),
                         Set.of("1200", "1201", "1222", "1224", "1226").contains(alert.data()) ? StatusCodes.OK : StatusCodes.NOT_SUPPORTED));
             } else if (command instanceof Malformed malformed) {
@@ -253,6 +254,10 @@ public final class ManagementEndpoint implements DeviceEndpoint {
             }
         }
         for (InFlight inFlight : answered) {
+            if (inFlight.purpose() == InFlight.Purpose.APP_VERSION) {
+                // An MSIX family's node named its packages: their versions are read next.
+                versionReads.addAll(InventoryNodes.msixVersionNodes(inFlight.values()));
+            }
             unenrolled |= conclude(session, inFlight);
             unenrolled |= ended && inFlight.purpose() == InFlight.Purpose.COMMAND;
         }
@@ -276,10 +281,9 @@ public final class ManagementEndpoint implements DeviceEndpoint {
                 InventoryNodes.gets().forEach(get -> out.add(session.send(WindowsCommands.toCommand(get), inventory)));
             }
         }
-        if (!installedMsis.isEmpty() && !ended) {
+        if (!versionReads.isEmpty() && !ended) {
             InFlight versions = new InFlight(InFlight.Purpose.APP_VERSION, Optional.empty());
-            installedMsis.forEach(code -> out.add(session.send(WindowsCommands.toCommand(CspOperation.get(InventoryNodes.msiVersionNode(code))),
-                    versions)));
+            versionReads.forEach(node -> out.add(session.send(WindowsCommands.toCommand(CspOperation.get(node)), versions)));
         }
         addCommands(session, out, header.maxMsgSize().orElse(MAX_MESSAGE_BYTES));
         if (ended && session.awaitingCommands() == 0 && out.stream().allMatch(Status.class::isInstance)) {
@@ -292,8 +296,12 @@ public final class ManagementEndpoint implements DeviceEndpoint {
         return new SyncMl(header.reply(), out, true);
     }
 
-    /** Handles a 1226 generic alert; returns whether the PC is leaving management. */
-    private boolean genericAlert(Session session, Alert alert, List<String> installedMsis) {
+    /**
+     * Handles a 1226 generic alert; returns whether the PC is leaving management.
+     *
+     * @param versionReads where the nodes to read an installed app's version from are added
+     */
+    private boolean genericAlert(Session session, Alert alert, List<String> versionReads) {
         boolean leaving = false;
         for (Item item : alert.items()) {
             String type = item.type().orElse("");
@@ -311,7 +319,18 @@ public final class ManagementEndpoint implements DeviceEndpoint {
                             .replace("%7d", "}").toUpperCase(Locale.ROOT);
                     registry.recordInventory(session.device(), Map.of("windows.msi." + productCode + ".result", item.data().orElse("")));
                     if (item.data().map(String::trim).filter("0"::equals).isPresent() && InventoryNodes.isProductCode(productCode)) {
-                        installedMsis.add(productCode);
+                        versionReads.add(InventoryNodes.msiVersionNode(productCode));
+                    }
+                }
+            } else if (type.endsWith("com.microsoft.mdm.EnterpriseHostedAppInstall.result") && item.source().isPresent()) {
+                // An MSIX HostedInstall finished (EnterpriseModernAppManagement's alert): its result, 0 for success, is
+                // reported against the package family name; the installed version is read from the family's packages.
+                String[] path = item.source().get().split("/");
+                if (path.length >= 2 && InventoryNodes.isPackageFamily(path[path.length - 2])) {
+                    String family = path[path.length - 2];
+                    registry.recordInventory(session.device(), Map.of("windows.msix." + family + ".result", item.data().orElse("")));
+                    if (item.data().map(String::trim).filter("0"::equals).isPresent()) {
+                        versionReads.add(InventoryNodes.msixPackagesNode(family));
                     }
                 }
             } else {
@@ -428,6 +447,11 @@ public final class ManagementEndpoint implements DeviceEndpoint {
                 if ("msi".equals(command.parameters().get(AppInstallation.PACKAGE_KIND)) && identifier instanceof String code
                         && InventoryNodes.isProductCode(code.toUpperCase(Locale.ROOT))) {
                     registry.replaceInventory(session.device(), "app." + code.toUpperCase(Locale.ROOT), Map.of());
+                }
+                // Deleting an MSIX package's nonStore node removes it likewise.
+                if ("msix".equals(command.parameters().get(AppInstallation.PACKAGE_KIND)) && identifier instanceof String family
+                        && InventoryNodes.isPackageFamily(family)) {
+                    registry.replaceInventory(session.device(), "app." + family, Map.of());
                 }
             }
             case ENTERPRISE_WIPE -> {
