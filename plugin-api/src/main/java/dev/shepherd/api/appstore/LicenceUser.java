@@ -1,5 +1,7 @@
 package dev.shepherd.api.appstore;
 
+import java.util.Optional;
+
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -8,11 +10,11 @@ import static java.util.Objects.requireNonNull;
  *
  * @param id the directory's stable id of the user, which never changes or gets reused (a store keys its user on it,
  *        as Apple's {@code clientUserId})
- * @param email the user's email address, not blank
+ * @param email the user's email address, when the directory has one
  * @param displayName the user's name as admins see it
  * @since 0.10.0
  */
-public record LicenceUser(String id, String email, String displayName) {
+public record LicenceUser(String id, Optional<String> email, String displayName) {
 
     /** Validates every part. */
     public LicenceUser {
@@ -22,8 +24,8 @@ public record LicenceUser(String id, String email, String displayName) {
         if (id.isBlank()) {
             throw new IllegalArgumentException("id is blank");
         }
-        if (email.isBlank()) {
-            throw new IllegalArgumentException("email is blank");
+        if (email.isPresent() && email.get().isBlank()) {
+            throw new IllegalArgumentException("email is present but blank");
         }
     }
 }
