@@ -6,6 +6,11 @@ const INTENTS = [
   ['UNINSTALL', 'Uninstall: removed from the devices'],
 ];
 
+const LICENCE_SOURCES = [
+  ['DEVICE', 'Device: one licence per device'],
+  ['USER', 'User: one licence per person, for all their devices'],
+];
+
 /** An app's licence use in words, as its store last reported it. */
 export function licenceUse(app) {
   if (!app.licensed) return 'No licence needed';
@@ -111,8 +116,10 @@ export const appPage = {
         h('p', {}, current.pool ? `At its last sync the store reported ${current.pool.total} licences: ${current.pool.assigned} in use, `
           + `${current.pool.available} available (${when(current.pool.reportedAt)}).` : licenceUse(app)),
         current.licences.length
-          ? table('Licences the server assigned, per device', ['Device', 'Store’s reference', 'Assigned'],
-            current.licences.map(licence => [deviceLink(licence.deviceId), licence.reference ?? '—', when(licence.assignedAt)]))
+          ? table('Licences the server assigned, per device or user', ['Held by', 'Device', 'Store’s reference', 'Assigned'],
+            current.licences.map(licence => [licence.kind === 'USER' ? `User ${licence.userId}` : 'Device',
+              licence.kind === 'USER' ? h('span', {}, 'first: ', deviceLink(licence.deviceId)) : deviceLink(licence.deviceId),
+              licence.reference ?? '—', when(licence.assignedAt)]))
           : empty('No device holds a licence of this app.'));
     }
 
@@ -121,8 +128,9 @@ export const appPage = {
       replace(assigned, h('h2', { id: 'assignments-title' }, 'Assignments'),
         h('p', { class: 'hint' }, 'Where a device is in several groups, Uninstall wins over Required, and Required over Available.'),
         list.length
-          ? table('The groups the app is assigned to', canAssign ? ['Group', 'Intent', 'Assigned by', 'Changed', 'Unassign'] : ['Group', 'Intent', 'Assigned by', 'Changed'],
-            list.map(assignment => [groupName(assignment.groupId), words(assignment.intent), assignment.createdBy, when(assignment.updatedAt),
+          ? table('The groups the app is assigned to', canAssign ? ['Group', 'Intent', 'Licences', 'Assigned by', 'Changed', 'Unassign'] : ['Group', 'Intent', 'Licences', 'Assigned by', 'Changed'],
+            list.map(assignment => [groupName(assignment.groupId), words(assignment.intent), assignment.licenceSource === 'USER' ? 'Per user' : 'Per device',
+              assignment.createdBy, when(assignment.updatedAt),
               canAssign ? unassignButton(assignment) : null].filter(cell => cell !== null)))
           : empty('The app is not assigned to any group.', canAssign ? 'Assign it below.' : 'An operator can assign it to a group.'),
         canAssign && groups.length ? assignForm() : null);
@@ -147,13 +155,15 @@ export const appPage = {
     function assignForm() {
       const group = h('select', { name: 'assign-group' }, groups.map(candidate => h('option', { value: candidate.id }, candidate.name)));
       const intent = h('select', { name: 'assign-intent' }, INTENTS.map(([value, label]) => h('option', { value }, label)));
+      const licenceSource = h('select', { name: 'assign-licence-source' }, LICENCE_SOURCES.map(([value, label]) => h('option', { value }, label)));
       const form = h('form', { class: 'card' },
-        h('div', { class: 'grid' }, field('Group', group), field('Intent', intent, 'An existing assignment to the group is changed.')),
+        h('div', { class: 'grid' }, field('Group', group), field('Intent', intent, 'An existing assignment to the group is changed.'),
+          field('Licences', licenceSource, 'Per user needs a store that offers it, and devices with a user.')),
         h('button', { type: 'submit', class: 'primary' }, 'Assign'));
       form.addEventListener('submit', async event => {
         event.preventDefault();
         try {
-          await api.put(`${base}/assignments/${encodeURIComponent(group.value)}`, { intent: intent.value });
+          await api.put(`${base}/assignments/${encodeURIComponent(group.value)}`, { intent: intent.value, licenceSource: licenceSource.value });
           await refresh(`Assigned to ${groupName(group.value)} as ${words(intent.value).toLowerCase()}.`);
         } catch (error) {
           replace(feedback, message('error', error.message));
