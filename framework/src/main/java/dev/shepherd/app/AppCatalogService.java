@@ -155,7 +155,7 @@ public final class AppCatalogService {
                 if (userBefore.isPresent()) {
                     markUserLicencesDue(tx, userBefore.get());
                 }
-                retryFailedOnDevice(tx, after.device().id());
+                store.retryFailedOnDevice(tx.connection(), after.device().id(), clock.instant());
                 queue.enqueue(tx, after.device().id());
             }
         });
@@ -829,16 +829,6 @@ public final class AppCatalogService {
             store.markUserLicencesDue(tx.connection(), Optional.empty(), Optional.empty());
             return null;
         });
-    }
-
-    /** A device's failed apps get another try (its user changed, say). */
-    private void retryFailedOnDevice(Tx tx, DeviceId device) throws SQLException {
-        try (PreparedStatement update = tx.connection().prepareStatement(
-                "UPDATE device_app SET state = 'PENDING', updated_at = ? WHERE device_id = ? AND state = 'FAILED'")) {
-            update.setTimestamp(1, Timestamp.from(clock.instant()));
-            update.setString(2, device.toString());
-            update.executeUpdate();
-        }
     }
 
     /** A user licence no device needs, with the user's details as the directory has them now. */

@@ -447,45 +447,35 @@ final class AppCatalogStore {
     }
 
     void deleteUserLicence(Connection c, String appId, String userId) throws SQLException {
-        try (PreparedStatement delete = c.prepareStatement("DELETE FROM app_user_licence WHERE app_id = ? AND user_id = ?")) {
-            delete.setString(1, appId);
-            delete.setString(2, userId);
-            delete.executeUpdate();
-        }
+        execute(c, "DELETE FROM app_user_licence WHERE app_id = ? AND user_id = ?", List.of(appId, userId));
     }
 
     /** Marks a user's licences (or, with an empty user, an app's) for the reclaim pass. */
     void markUserLicencesDue(Connection c, Optional<String> userId, Optional<String> appId) throws SQLException {
         String sql = "UPDATE app_user_licence SET check_due = 1 WHERE check_due = 0"
                 + (userId.isPresent() ? " AND user_id = ?" : "") + (appId.isPresent() ? " AND app_id = ?" : "");
-        try (PreparedStatement update = c.prepareStatement(sql)) {
-            int index = 1;
-            if (userId.isPresent()) {
-                update.setString(index++, userId.get());
-            }
-            if (appId.isPresent()) {
-                update.setString(index, appId.get());
-            }
-            update.executeUpdate();
-        }
+        List<Object> parameters = new ArrayList<>();
+        userId.ifPresent(parameters::add);
+        appId.ifPresent(parameters::add);
+        execute(c, sql, parameters);
     }
 
     /** Marks the licences of the users of some devices for the reclaim pass. */
     void markUserLicencesDueForDevice(Connection c, DeviceId device) throws SQLException {
-        try (PreparedStatement update = c.prepareStatement("""
+        execute(c, """
                 UPDATE app_user_licence SET check_due = 1
-                WHERE check_due = 0 AND user_id IN (SELECT d.user_id FROM device d WHERE d.id = ? AND d.user_id IS NOT NULL)""")) {
-            update.setString(1, device.toString());
-            update.executeUpdate();
-        }
+                WHERE check_due = 0 AND user_id IN (SELECT d.user_id FROM device d WHERE d.id = ? AND d.user_id IS NOT NULL)""",
+                List.of(device.toString()));
     }
 
     void clearUserLicenceDue(Connection c, String appId, String userId) throws SQLException {
-        try (PreparedStatement update = c.prepareStatement("UPDATE app_user_licence SET check_due = 0 WHERE app_id = ? AND user_id = ?")) {
-            update.setString(1, appId);
-            update.setString(2, userId);
-            update.executeUpdate();
-        }
+        execute(c, "UPDATE app_user_licence SET check_due = 0 WHERE app_id = ? AND user_id = ?", List.of(appId, userId));
+    }
+
+    /** Sets the FAILED apps of a device back to PENDING, so the reconciler tries them again (its user changed, say). */
+    void retryFailedOnDevice(Connection c, DeviceId device, Instant now) throws SQLException {
+        execute(c, "UPDATE device_app SET state = 'PENDING', updated_at = ? WHERE device_id = ? AND state = 'FAILED'",
+                List.of(Timestamp.from(now), device.toString()));
     }
 
     /** @return the devices of a user, any status */
@@ -674,6 +664,13 @@ final class AppCatalogStore {
             }
         }
         return ids;
+    }
+
+    private static void execute(Connection c, String sql, List<Object> parameters) throws SQLException {
+        try (PreparedStatement statement = c.prepareStatement(sql)) {
+            bind(statement, parameters);
+            statement.executeUpdate();
+        }
     }
 
     private static void bind(PreparedStatement statement, List<Object> parameters) throws SQLException {

@@ -5,13 +5,8 @@ import dev.shepherd.api.command.Command;
 import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceStatus;
-import dev.shepherd.api.device.Ownership;
-import dev.shepherd.api.device.Platform;
-import dev.shepherd.audit.Actor;
 import dev.shepherd.device.DeviceChanges;
 import dev.shepherd.directory.DirectoryService;
-import dev.shepherd.enrollment.NewEnrollmentToken;
-import dev.shepherd.group.Group;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.testing.TestKernel;
 import org.junit.jupiter.api.AfterEach;
@@ -20,11 +15,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 
@@ -45,20 +37,25 @@ class UserLicenceTest {
     @TempDir
     Path home;
     private TestKernel test;
+    private AppTestKit kit;
     private Kernel kernel;
     private AppCatalogService apps;
+    /** A store that gives user licences as well as device ones, holding one licence of Notes. */
     private final TestAppStore vpp = new TestAppStore("test-vpp");
+    /** A user with an email address. */
     private String alice;
+    /** A user without one. */
     private String bob;
 
     @BeforeEach
     void open() {
         test = TestKernel.open(home);
-        kernel = test.kernel();
+        kit = new AppTestKit(test.kernel());
+        kernel = kit.kernel();
         apps = kernel.apps();
-        apps.setStores(TestAppStore.direct(vpp));
         vpp.licenceKinds = Set.of(LicenceKind.DEVICE, LicenceKind.USER);
         vpp.offer("100", NOTES, "Notes", "1.0", 1);
+        apps.setStores(TestAppStore.direct(vpp));
         apps.sync("test-vpp");
         alice = kernel.directory().create(ADMIN, DirectoryService.LOCAL, "alice", "Alice", "alice@example.com").id();
         bob = kernel.directory().create(ADMIN, DirectoryService.LOCAL, "bob", "Bob", "").id();
@@ -193,19 +190,15 @@ class UserLicenceTest {
     }
 
     private DeviceId enrollFor(Optional<String> userId, String udid) {
-        String secret = kernel.enrollmentTokens().create(ADMIN, new NewEnrollmentToken("phones", Ownership.CORPORATE, Optional.empty(),
-                Optional.empty(), userId, OptionalInt.empty(), Instant.now().plus(Duration.ofHours(1)))).secret();
-        return kernel.devices().enroll(Actor.plugin("test"), TestKernel.claim(secret, Platform.IOS, udid)).device().id();
+        return kit.enroll(userId, udid);
     }
 
     private String notes() {
-        return apps.list(Optional.of(NOTES), Optional.empty(), Optional.empty(), 10).get(0).id();
+        return kit.app(NOTES).id();
     }
 
     private String group(String name, DeviceId... devices) {
-        Group group = kernel.groups().create(ADMIN, name, "", Optional.empty());
-        kernel.groups().addMembers(ADMIN, group.id(), List.of(devices));
-        return group.id();
+        return kit.group(name, devices);
     }
 
     private DeviceAppState state(DeviceId device) {
@@ -213,8 +206,6 @@ class UserLicenceTest {
     }
 
     private Command single(DeviceId device) {
-        List<Command> commands = kernel.commands().take(device, 10);
-        assertThat(commands).hasSize(1);
-        return commands.get(0);
+        return kit.single(device);
     }
 }

@@ -617,11 +617,9 @@ public final class LocalVpp implements AutoCloseable {
 
     private Object manage(Location location, JsonNode body, String type) {
         JsonNode requestedAssets = body.get("assets");
-        if (requestedAssets == null || !requestedAssets.isArray() || requestedAssets.isEmpty()) {
-            return new Refusal(400, 9718);
-        }
-        if (requestedAssets.size() > MAX_ASSETS) {
-            return new Refusal(400, 9700);
+        Optional<Refusal> assetsRefused = refuseList(requestedAssets, 9718, MAX_ASSETS, 9700);
+        if (assetsRefused.isPresent()) {
+            return assetsRefused.get();
         }
         List<String> serials = strings(body.get("serialNumbers"));
         List<String> users = strings(body.get("clientUserIds"));
@@ -669,10 +667,14 @@ public final class LocalVpp implements AutoCloseable {
             }
             owned.add(asset);
         }
-        String eventId = UUID.randomUUID().toString();
         // One event per request; the fake keeps one asset per event, which is all the plugin sends.
         OwnedAsset asset = owned.get(0);
-        Event event = new Event(type, asset.adamId(), asset.pricingParam(), serials, users, List.of());
+        return accepted(location, new Event(type, asset.adamId(), asset.pricingParam(), serials, users, List.of()));
+    }
+
+    /** Apple's answer to asynchronous work: the event's id at once, the work done now or, while events are held, later. */
+    private ObjectNode accepted(Location location, Event event) {
+        String eventId = UUID.randomUUID().toString();
         events.put(eventId, event);
         if (holdEvents) {
             held.add(event);
@@ -759,11 +761,9 @@ public final class LocalVpp implements AutoCloseable {
     /** {@code users/create}, {@code users/update}, {@code users/retire}: the request's shape is checked at once, the work done as an event. */
     private Object manageUsers(Location location, JsonNode body, String type) {
         JsonNode requested = body.get("users");
-        if (requested == null || !requested.isArray() || requested.isEmpty()) {
-            return new Refusal(400, 9602);
-        }
-        if (requested.size() > MAX_CLIENT_USER_IDS) {
-            return new Refusal(400, 9701);
+        Optional<Refusal> usersRefused = refuseList(requested, 9602, MAX_CLIENT_USER_IDS, 9701);
+        if (usersRefused.isPresent()) {
+            return usersRefused.get();
         }
         Set<String> seen = new HashSet<>();
         for (JsonNode user : requested) {
@@ -781,17 +781,9 @@ public final class LocalVpp implements AutoCloseable {
                 return new Refusal(400, 9704);
             }
         }
-        String eventId = UUID.randomUUID().toString();
         List<JsonNode> named = new ArrayList<>();
         requested.forEach(named::add);
-        Event event = new Event(type, "", "", List.of(), List.of(), named);
-        events.put(eventId, event);
-        if (holdEvents) {
-            held.add(event);
-        } else {
-            process(event);
-        }
-        return stamped(location).put("eventId", eventId);
+        return accepted(location, new Event(type, "", "", List.of(), List.of(), named));
     }
 
     /** The work of a user-management event; a user it cannot serve fails the event, naming them, and the others are done. */
@@ -864,6 +856,14 @@ public final class LocalVpp implements AutoCloseable {
                 user.associate();
             }
         }
+    }
+
+    /** A request's list is missing, not a list or empty ({@code missing}), or longer than Apple's limit ({@code tooMany}). */
+    private static Optional<Refusal> refuseList(JsonNode list, int missing, int limit, int tooMany) {
+        if (list == null || !list.isArray() || list.isEmpty()) {
+            return Optional.of(new Refusal(400, missing));
+        }
+        return list.size() > limit ? Optional.of(new Refusal(400, tooMany)) : Optional.empty();
     }
 
     private static boolean badClientUserId(String clientUserId) {
