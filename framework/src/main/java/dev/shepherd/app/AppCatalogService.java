@@ -81,7 +81,7 @@ import static java.util.Objects.requireNonNull;
  * obtained once per user and app and covers every device of that user; a device with a user-licensed app but no user
  * fails with that reason. User licences are given back by a reclaim pass once no device of the user needs the app:
  * no active device of theirs is reached by a REQUIRED assignment (or an AVAILABLE one it installed) with licence source
- * USER. The pass looks at the licences a change may have freed: the app's assignments changed, a device of the user
+ * USER, or by one switched to DEVICE while the device holds no device licence of the app yet. The pass looks at the licences a change may have freed: the app's assignments changed, a device of the user
  * was retired, wiped, removed the app, changed groups or was given to someone else; and all of them at every catalog
  * sync.
  */
@@ -796,7 +796,8 @@ public final class AppCatalogService {
 
     /**
      * Whether an active device of the user is reached by a REQUIRED assignment of the app with user licences, or by an
-     * AVAILABLE one that installed it (or is installing it).
+     * AVAILABLE one that installed it (or is installing it). A device whose assignment switched to device licences
+     * still counts until it holds a device licence of the app, so switching never takes the app from under it.
      */
     private boolean neededByUser(Tx tx, CatalogApp app, String userId) throws SQLException {
         for (DeviceId id : store.devicesOfUser(tx.connection(), userId)) {
@@ -805,7 +806,8 @@ public final class AppCatalogService {
                 continue;
             }
             AppCatalogStore.Reach reach = merged(store.reaching(tx.connection(), id)).get(app.id());
-            if (reach == null || reach.licenceSource() != LicenceKind.USER) {
+            if (reach == null || reach.licenceSource() != LicenceKind.USER
+                    && store.licencesOfDevice(tx.connection(), id).stream().anyMatch(licence -> licence.appId().equals(app.id()))) {
                 continue;
             }
             if (reach.intent() == AppIntent.REQUIRED) {

@@ -168,6 +168,21 @@ class UserLicenceTest {
     }
 
     @Test
+    void switchingToDeviceLicencesKeepsTheUserLicenceOfDevicesThatInstalledWithIt() {
+        DeviceId phone = enrollFor(Optional.of(alice), "A1");
+        String staff = group("Staff", phone);
+        apps.assign(ADMIN, notes(), staff, AppIntent.REQUIRED, Optional.empty(), Optional.of(LicenceKind.USER));
+        apps.reconcilePending();
+        assertThat(single(phone).type()).isEqualTo(CommandType.INSTALL_APP);
+
+        apps.assign(ADMIN, notes(), staff, AppIntent.REQUIRED, Optional.empty(), Optional.of(LicenceKind.DEVICE));
+        apps.reconcilePending();
+
+        assertThat(vpp.revoked).as("the phone holds no device licence of its own").isEmpty();
+        assertThat(apps.licences(notes())).extracting(AppLicence::kind).containsExactly(LicenceKind.USER);
+    }
+
+    @Test
     void editingAnAssignmentWithoutALicenceSourceKeepsItsOwn() {
         DeviceId phone = enrollFor(Optional.of(alice), "A1");
         String staff = group("Staff", phone);
