@@ -81,9 +81,9 @@ import static java.util.Objects.requireNonNull;
  * obtained once per user and app and covers every device of that user; a device with a user-licensed app but no user
  * fails with that reason. User licences are given back by a reclaim pass once no device of the user needs the app:
  * no active device of theirs is reached by a REQUIRED assignment (or an AVAILABLE one it installed) with licence source
- * USER, or by one switched to DEVICE while the device holds no device licence of the app yet. The pass looks at the licences a change may have freed: the app's assignments changed, a device of the user
- * was retired, wiped, removed the app, changed groups or was given to someone else; and all of them at every catalog
- * sync.
+ * USER, or by one switched to DEVICE while the device holds no device licence of the app yet. The pass looks at the
+ * licences a change may have freed (the app's assignments changed, a device of the user was retired, wiped, removed the
+ * app, changed groups or was given to someone else) and at all of them at every catalog sync.
  */
 public final class AppCatalogService {
 
