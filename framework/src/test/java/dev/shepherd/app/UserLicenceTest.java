@@ -90,9 +90,7 @@ class UserLicenceTest {
     void theUserLicenceIsGivenBackOnlyWhenTheLastDeviceOfTheUserNoLongerNeedsIt() {
         DeviceId phone = enrollFor(Optional.of(alice), "A1");
         DeviceId tablet = enrollFor(Optional.of(alice), "A2");
-        String staff = group("Staff", phone, tablet);
-        apps.assign(ADMIN, notes(), staff, AppIntent.REQUIRED, Optional.empty(), Optional.of(LicenceKind.USER));
-        apps.reconcilePending();
+        requiredWithUserLicences(group("Staff", phone, tablet));
 
         kernel.devices().changeStatus(ADMIN, phone, DeviceStatus.RETIRED, "lost");
         apps.reconcilePending();
@@ -109,10 +107,8 @@ class UserLicenceTest {
 
     @Test
     void unassigningTheAppGivesTheUserLicenceBack() {
-        DeviceId phone = enrollFor(Optional.of(alice), "A1");
-        String staff = group("Staff", phone);
-        apps.assign(ADMIN, notes(), staff, AppIntent.REQUIRED, Optional.empty(), Optional.of(LicenceKind.USER));
-        apps.reconcilePending();
+        String staff = group("Staff", enrollFor(Optional.of(alice), "A1"));
+        requiredWithUserLicences(staff);
         assertThat(apps.licences(notes())).hasSize(1);
 
         apps.unassign(ADMIN, notes(), staff);
@@ -125,8 +121,7 @@ class UserLicenceTest {
     @Test
     void aDeviceWithoutAUserFailsWithTheReasonAndInstallsOnceItHasOne() {
         DeviceId kiosk = enrollFor(Optional.empty(), "K1");
-        apps.assign(ADMIN, notes(), group("Kiosks", kiosk), AppIntent.REQUIRED, Optional.empty(), Optional.of(LicenceKind.USER));
-        apps.reconcilePending();
+        requiredWithUserLicences(group("Kiosks", kiosk));
 
         DeviceAppState state = state(kiosk);
         assertThat(state.state()).isEqualTo(AppInstallState.FAILED);
@@ -144,8 +139,7 @@ class UserLicenceTest {
     void runningOutOfLicencesFailsTheSecondUsersDevice() {
         DeviceId alicePhone = enrollFor(Optional.of(alice), "A1");
         DeviceId bobPhone = enrollFor(Optional.of(bob), "B1");
-        apps.assign(ADMIN, notes(), group("Staff", alicePhone, bobPhone), AppIntent.REQUIRED, Optional.empty(), Optional.of(LicenceKind.USER));
-        apps.reconcilePending();
+        requiredWithUserLicences(group("Staff", alicePhone, bobPhone));
 
         assertThat(List.of(state(alicePhone).state(), state(bobPhone).state()))
                 .containsExactlyInAnyOrder(AppInstallState.INSTALLING, AppInstallState.FAILED);
@@ -171,8 +165,7 @@ class UserLicenceTest {
     void switchingToDeviceLicencesKeepsTheUserLicenceOfDevicesThatInstalledWithIt() {
         DeviceId phone = enrollFor(Optional.of(alice), "A1");
         String staff = group("Staff", phone);
-        apps.assign(ADMIN, notes(), staff, AppIntent.REQUIRED, Optional.empty(), Optional.of(LicenceKind.USER));
-        apps.reconcilePending();
+        requiredWithUserLicences(staff);
         assertThat(single(phone).type()).isEqualTo(CommandType.INSTALL_APP);
 
         apps.assign(ADMIN, notes(), staff, AppIntent.REQUIRED, Optional.empty(), Optional.of(LicenceKind.DEVICE));
@@ -202,6 +195,12 @@ class UserLicenceTest {
         assertThatThrownBy(() -> apps.assign(ADMIN, notes(), staff, AppIntent.REQUIRED, Optional.empty(), Optional.of(LicenceKind.USER)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("store test-vpp cannot give user licences; it gives [device]");
         assertThat(apps.assignments(notes())).isEmpty();
+    }
+
+    /** Notes assigned REQUIRED with user licences to the group, and its devices reconciled. */
+    private void requiredWithUserLicences(String groupId) {
+        apps.assign(ADMIN, notes(), groupId, AppIntent.REQUIRED, Optional.empty(), Optional.of(LicenceKind.USER));
+        apps.reconcilePending();
     }
 
     private DeviceId enrollFor(Optional<String> userId, String udid) {
