@@ -136,6 +136,21 @@ class UserLicenceTest {
     }
 
     @Test
+    void anAvailableAppTheUserAsksForInTheSelfServicePortalGetsTheirUserLicence() {
+        DeviceId phone = enrollFor(Optional.of(alice), "A1");
+        apps.assign(ADMIN, notes(), group("Staff", phone), AppIntent.AVAILABLE, Optional.empty(), Optional.of(LicenceKind.USER));
+        apps.reconcilePending();
+        assertThat(vpp.userRequests).as("nothing is licensed before the user asks").isEmpty();
+
+        apps.requestInstall(alice, phone, notes()).orElseThrow();
+        apps.reconcilePending();
+
+        assertThat(single(phone).type()).isEqualTo(CommandType.INSTALL_APP);
+        assertThat(vpp.userRequests).containsExactly("100:user:" + alice);
+        assertThat(apps.licences(notes())).singleElement().extracting(AppLicence::userId).isEqualTo(Optional.of(alice));
+    }
+
+    @Test
     void runningOutOfLicencesFailsTheSecondUsersDevice() {
         DeviceId alicePhone = enrollFor(Optional.of(alice), "A1");
         DeviceId bobPhone = enrollFor(Optional.of(bob), "B1");
