@@ -4,10 +4,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.shepherd.api.appstore.AppInstallation;
+import dev.shepherd.api.appstore.AppStoreConnector;
 import dev.shepherd.api.appstore.AppStoreException;
 import dev.shepherd.api.appstore.CatalogPage;
+import dev.shepherd.api.appstore.LicenceKind;
 import dev.shepherd.api.appstore.LicenceOutcome;
 import dev.shepherd.api.appstore.LicenceRequest;
+import dev.shepherd.api.appstore.LicenceUser;
 import dev.shepherd.api.appstore.StoreApp;
 import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.command.CommandType;
@@ -77,6 +80,16 @@ import static java.util.Objects.requireNonNull;
  * An AVAILABLE app is installed when the device's user asks for it in the portal; on a platform whose own store offers
  * apps ({@link #setAppOffers}), it is also offered there once, by an {@code INSTALL_APP} with
  * {@link AppInstallation#OFFER}, and the device's inventory then says whether the user installed it.
+ *
+ * <p>An assignment's licence source says who holds the licence: the device ({@link LicenceKind#DEVICE}, the default)
+ * or the device's user ({@link LicenceKind#USER}, for stores whose {@link AppStoreConnector#licenceKinds()} offer it).
+ * The assignment that wins a device's merge gives the licence source along with its configuration. A user licence is
+ * obtained once per user and app and covers every device of that user; a device with a user-licensed app but no user
+ * fails with that reason. User licences are given back by a reclaim pass once no device of the user needs the app:
+ * no active device of theirs is reached by a REQUIRED assignment (or an AVAILABLE one it installed) with licence source
+ * USER, or by one switched to DEVICE while the device holds no device licence of the app yet. The pass looks at the
+ * licences a change may have freed (the app's assignments changed, a device of the user was retired, wiped, removed the
+ * app, changed groups or was given to someone else) and at all of them at every catalog sync.
  */
 public final class AppCatalogService {
 
@@ -89,6 +102,10 @@ public final class AppCatalogService {
     /** The most rows a listing returns. */
     public static final int MAX_PAGE = 500;
     private static final String WAITING_FOR_INVENTORY = "waiting for the device to report the app";
+    static final String NO_USER_FOR_LICENCE = "the app's assignment gives user licences, but the device has no user (or its user is not"
+            + " in the directory); assign the device to a user, or choose device licences for the assignment";
+    /** How many user licences one reclaim pass looks at; the rest wait for the next pass, a second later. */
+    private static final int RECLAIM_BATCH = 100;
 
     private final Transactions transactions;
     private final DeviceService devices;
@@ -127,10 +144,27 @@ public final class AppCatalogService {
                 queue.enqueue(tx, device);
             }
         });
+        groups.addMembershipListener((tx, changed) -> {
+            for (DeviceId device : changed) {
+                store.markUserLicencesDueForDevice(tx.connection(), device); // its user may no longer need a licence
+            }
+        });
         devices.addChangeListener((tx, before, after) -> {
             boolean statusChanged = before.isPresent() && before.get().device().status() != after.device().status();
             if (statusChanged && ended(after.device().status())) {
                 queue.enqueue(tx, after.device().id()); // its licences go back to the stores
+                if (after.device().userId().isPresent()) {
+                    markUserLicencesDue(tx, after.device().userId().get());
+                }
+            }
+            Optional<String> userBefore = before.flatMap(record -> record.device().userId());
+            if (before.isPresent() && !userBefore.equals(after.device().userId())) {
+                // the old user may no longer need their licences; the device's failures (no user, say) are tried again
+                if (userBefore.isPresent()) {
+                    markUserLicencesDue(tx, userBefore.get());
+                }
+                store.retryFailedOnDevice(tx.connection(), after.device().id(), clock.instant());
+                queue.enqueue(tx, after.device().id());
             }
         });
         devices.addInventoryListener(this::inventoryReported);
@@ -241,7 +275,7 @@ public final class AppCatalogService {
             if (!store.assignments(tx.connection(), id).isEmpty()) {
                 throw new AppConflictException("App " + app.get().name() + " is still assigned; remove its assignments first.");
             }
-            if (!store.licences(tx.connection(), id).isEmpty()) {
+            if (!store.licences(tx.connection(), id).isEmpty() || !store.userLicences(tx.connection(), id).isEmpty()) {
                 throw new AppConflictException("Devices still hold licences for " + app.get().name()
                         + "; assign it UNINSTALL to take them back first.");
             }
@@ -273,6 +307,7 @@ public final class AppCatalogService {
         lastSynced.keySet().retainAll(stores.storeIds());
         if (!results.isEmpty()) {
             retryWaiting();
+            markAllUserLicencesDue(); // a reclaim that failed is tried again at each sync
         }
         return results;
     }
@@ -372,9 +407,25 @@ public final class AppCatalogService {
      * @throws IllegalArgumentException when the app or group does not exist, or the configuration does not fit
      */
     public AppAssignment assign(Actor actor, String appId, String groupId, AppIntent intent, Optional<JsonNode> configuration) {
+        return assign(actor, appId, groupId, intent, configuration, Optional.empty());
+    }
+
+    /**
+     * As {@link #assign(Actor, String, String, AppIntent, Optional)}, with the assignment's licence source.
+     *
+     * @param licenceSource who holds the devices' licences; empty keeps the assignment's (a new one: {@link LicenceKind#DEVICE})
+     * @throws IllegalArgumentException also when the app's store cannot give that kind of licence
+     * @throws AppConflictException when the app's store is not running, so the kinds it gives cannot be checked
+     */
+    public AppAssignment assign(Actor actor, String appId, String groupId, AppIntent intent, Optional<JsonNode> configuration,
+                                Optional<LicenceKind> licenceSource) {
         requireNonNull(actor, "actor is null");
         requireNonNull(intent, "intent is null");
         requireNonNull(configuration, "configuration is null");
+        requireNonNull(licenceSource, "licenceSource is null");
+        if (licenceSource.isPresent() && licenceSource.get() != LicenceKind.DEVICE) {
+            requireLicenceKind(appId, licenceSource.get());
+        }
         return transactions.inTransaction("assign an app", tx -> {
             CatalogApp app = store.find(tx.connection(), appId).orElseThrow(() -> new IllegalArgumentException("no app " + appId));
             if (groups.get(groupId).isEmpty()) {
@@ -383,7 +434,9 @@ public final class AppCatalogService {
             Optional<AppCatalogStore.StoredAssignment> before = store.assignment(tx.connection(), appId, groupId);
             Optional<String> sealed = sealedConfiguration(app, intent, configuration, before.flatMap(AppCatalogStore.StoredAssignment::configuration));
             Instant now = clock.instant();
-            store.writeAssignment(tx.connection(), appId, groupId, intent, sealed, actor.toString(), now, before.isPresent());
+            LicenceKind source = licenceSource.or(() -> before.map(AppCatalogStore.StoredAssignment::licenceSource)).orElse(LicenceKind.DEVICE);
+            store.writeAssignment(tx.connection(), appId, groupId, intent, sealed, source, actor.toString(), now, before.isPresent());
+            store.markUserLicencesDue(tx.connection(), Optional.empty(), Optional.of(appId));
             AppAssignment after = shown(app, store.assignment(tx.connection(), appId, groupId).orElseThrow());
             audit.append(tx, new AuditRecord(actor, "app.assign", "app", appId, before.map(stored -> json.write(shown(app, stored))),
                     Optional.of(json.write(after))));
@@ -404,11 +457,28 @@ public final class AppCatalogService {
             }
             queue.enqueueAll(tx, "SELECT m.device_id FROM group_member m WHERE m.group_id = ?", List.of(groupId));
             store.deleteAssignment(tx.connection(), appId, groupId);
+            store.markUserLicencesDue(tx.connection(), Optional.empty(), Optional.of(appId));
             audit.append(tx, new AuditRecord(actor, "app.unassign", "app", appId, Optional.of(json.write(shown(app.get(), before.get()))),
                     Optional.empty()));
             events.record(tx, Event.of("app.unassigned", "kernel", Map.of("appId", appId, "groupId", groupId)));
             return true;
         });
+    }
+
+    /** Refuses a licence source the app's store cannot give, asking the store outside any transaction. */
+    private void requireLicenceKind(String appId, LicenceKind kind) {
+        CatalogApp app = get(appId).orElseThrow(() -> new IllegalArgumentException("no app " + appId));
+        Set<LicenceKind> kinds;
+        try {
+            kinds = stores.call(app.storeId(), "AppStoreConnector.licenceKinds", AppStoreConnector::licenceKinds);
+        } catch (AppStoreException e) {
+            throw new AppConflictException("Store " + app.storeId() + " cannot be asked whether it gives " + kind.name().toLowerCase(Locale.ROOT)
+                    + " licences now (" + e.getMessage() + "); try again when it runs.");
+        }
+        if (kinds == null || !kinds.contains(kind)) {
+            throw new IllegalArgumentException("store " + app.storeId() + " cannot give " + kind.name().toLowerCase(Locale.ROOT)
+                    + " licences; it gives " + (kinds == null ? "none" : kinds.stream().map(k -> k.name().toLowerCase(Locale.ROOT)).sorted().toList()));
+        }
     }
 
     /** @return an app's assignments, their configurations without secret fields */
@@ -652,8 +722,16 @@ public final class AppCatalogService {
         });
     }
 
+    /** @return an app's licences: the devices' ones, then the users' ones */
     public List<AppLicence> licences(String appId) {
-        return transactions.inTransaction("read an app's licences", tx -> store.licences(tx.connection(), appId));
+        return transactions.inTransaction("read an app's licences", tx -> {
+            List<AppLicence> licences = new ArrayList<>(store.licences(tx.connection(), appId));
+            for (AppCatalogStore.UserLicence licence : store.userLicences(tx.connection(), appId)) {
+                licences.add(new AppLicence(licence.appId(), licence.deviceId(), licence.reference(), licence.assignedAt(), LicenceKind.USER,
+                        Optional.of(licence.userId())));
+            }
+            return licences;
+        });
     }
 
     /** @return the apps a device reports, identifier to version */
@@ -687,7 +765,9 @@ public final class AppCatalogService {
 
     /** Reconciles the queued devices until the queue is empty or the slice has passed. */
     public int reconcilePending(Duration slice) {
-        return queue.drain(this::reconcile, slice);
+        int reconciled = queue.drain(this::reconcile, slice);
+        reclaimUserLicences();
+        return reconciled;
     }
 
     /** @see #reconcilePending(Duration) */
@@ -705,6 +785,97 @@ public final class AppCatalogService {
         });
     }
 
+    /**
+     * Gives back the user licences that no device needs any more, among those a change marked for a check (see the
+     * class comment). Stores are called outside transactions; a store that cannot answer keeps the licence, which is
+     * checked again at the next catalog sync.
+     *
+     * @return how many licences were given back
+     */
+    public int reclaimUserLicences() {
+        List<Reclaim> unneeded = transactions.inTransaction("find user licences no device needs", tx -> {
+            List<Reclaim> found = new ArrayList<>();
+            for (AppCatalogStore.UserLicence licence : store.userLicencesDue(tx.connection(), RECLAIM_BATCH)) {
+                Optional<CatalogApp> app = store.find(tx.connection(), licence.appId());
+                if (app.isPresent() && !neededByUser(tx, app.get(), licence.userId())) {
+                    found.add(new Reclaim(app.get(), licence, store.licenceUser(tx.connection(), licence.userId())));
+                }
+                store.clearUserLicenceDue(tx.connection(), licence.appId(), licence.userId());
+            }
+            return found;
+        });
+        int reclaimed = 0;
+        for (Reclaim reclaim : unneeded) {
+            CatalogApp app = reclaim.app();
+            AppCatalogStore.UserLicence licence = reclaim.licence();
+            // a user since removed from the directory is still named to the store by their id
+            LicenceUser user = reclaim.user().orElseGet(() -> new LicenceUser(licence.userId(), Optional.empty(), licence.userId()));
+            LicenceRequest request = new LicenceRequest(app.storeAppId(), DeviceId.parse(licence.deviceId()), app.platform(), Optional.empty(),
+                    Optional.of(licence.userId()), LicenceKind.USER, Optional.of(user));
+            try {
+                stores.call(app.storeId(), "AppStoreConnector.revokeLicence", connector -> {
+                    connector.revokeLicence(request);
+                    return null;
+                });
+            } catch (AppStoreException e) {
+                log.warn("Giving back the user licence of app {} for user {} failed; tried again at the next sync: {}", app.id(),
+                        licence.userId(), e.getMessage());
+                continue;
+            }
+            transactions.inTransaction("record a user licence given back", tx -> {
+                store.deleteUserLicence(tx.connection(), app.id(), licence.userId());
+                audit.append(tx, new AuditRecord(RECONCILER, "app.user_licence_revoke", "app", app.id(), Optional.empty(),
+                        Optional.of(json.write(Map.of("userId", licence.userId())))));
+                return null;
+            });
+            reclaimed++;
+        }
+        return reclaimed;
+    }
+
+    /**
+     * Whether an active device of the user is reached by a REQUIRED assignment of the app with user licences, or by an
+     * AVAILABLE one that installed it (or is installing it). A device whose assignment switched to device licences
+     * still counts until it holds a device licence of the app, so switching never takes the app from under it.
+     */
+    private boolean neededByUser(Tx tx, CatalogApp app, String userId) throws SQLException {
+        for (DeviceId id : store.devicesOfUser(tx.connection(), userId)) {
+            Optional<DeviceRecord> record = devices.get(tx, id);
+            if (record.isEmpty() || ended(record.get().device().status()) || !record.get().device().platform().equals(app.platform())) {
+                continue;
+            }
+            AppCatalogStore.Reach reach = merged(store.reaching(tx.connection(), id)).get(app.id());
+            if (reach == null || reach.licenceSource() != LicenceKind.USER
+                    && store.licencesOfDevice(tx.connection(), id).stream().anyMatch(licence -> licence.appId().equals(app.id()))) {
+                continue;
+            }
+            if (reach.intent() == AppIntent.REQUIRED) {
+                return true;
+            }
+            DeviceAppState state = store.states(tx.connection(), id).get(app.id());
+            if (reach.intent() == AppIntent.AVAILABLE && state != null && (state.state() == AppInstallState.INSTALLED
+                    || state.state() == AppInstallState.INSTALLING || state.state() == AppInstallState.PENDING)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void markUserLicencesDue(Tx tx, String userId) throws SQLException {
+        store.markUserLicencesDue(tx.connection(), Optional.of(userId), Optional.empty());
+    }
+
+    private void markAllUserLicencesDue() {
+        transactions.inTransaction("check every user licence", tx -> {
+            store.markUserLicencesDue(tx.connection(), Optional.empty(), Optional.empty());
+            return null;
+        });
+    }
+
+    /** A user licence no device needs, with the user's details as the directory has them now. */
+    private record Reclaim(CatalogApp app, AppCatalogStore.UserLicence licence, Optional<LicenceUser> user) {
+    }
+
     /** What reconciling one app on one device needs from its store. */
     private enum Step { INSTALL, UPDATE, OFFER, REMOVE, REVOKE }
 
@@ -713,10 +884,18 @@ public final class AppCatalogService {
      *
      * @param requestedByUser an AVAILABLE app's installation the device's user asked for in the portal
      */
-    private record Plan(CatalogApp app, Step step, Optional<String> configuration, boolean requestedByUser) {
+    private record Plan(CatalogApp app, Step step, Optional<String> configuration, boolean requestedByUser, Optional<UserLicensing> userLicensing) {
         Plan(CatalogApp app, Step step, Optional<String> configuration) {
-            this(app, step, configuration, false);
+            this(app, step, configuration, false, Optional.empty());
         }
+    }
+
+    /**
+     * An installation licensed to the device's user.
+     *
+     * @param held whether the kernel holds the user's licence already (then the store is not asked again)
+     */
+    private record UserLicensing(LicenceUser user, boolean held) {
     }
 
     /** What a store answered for one plan. */
@@ -808,7 +987,7 @@ public final class AppCatalogService {
                     if (requested.contains(appId) && !inFlight) {
                         // the device's user asked for it in the portal: licensed and installed as a REQUIRED app is, once
                         // (whatever an inventory report made of the state since the request)
-                        plans.add(new Plan(app, Step.INSTALL, reach.configuration(), true));
+                        installPlan(tx, device, app, Step.INSTALL, reach, true, state, now).ifPresent(plans::add);
                     } else if (!offered && !inFlight && !failed && offersApps.test(device.platform())) {
                         plans.add(new Plan(app, Step.OFFER, reach.configuration()));
                     } else if (!inFlight && !failed) {
@@ -826,7 +1005,7 @@ public final class AppCatalogService {
                         Optional<String> wanted = wantedVersion(tx, app, deviceId);
                         boolean outdated = wanted.isPresent() && older(version, wanted.get());
                         if (outdated && !inFlight && !failed) {
-                            plans.add(new Plan(app, Step.UPDATE, reach.configuration()));
+                            installPlan(tx, device, app, Step.UPDATE, reach, false, state, now).ifPresent(plans::add);
                         } else if (!inFlight && (current == null || current.state() != AppInstallState.INSTALLED
                                 || !current.installedVersion().equals(Optional.of(version)))) {
                             write(tx, deviceId, app, state, reach.intent(), failed && outdated ? AppInstallState.FAILED : AppInstallState.INSTALLED,
@@ -834,7 +1013,7 @@ public final class AppCatalogService {
                                     current == null ? Optional.empty() : current.commandId(), now);
                         }
                     } else if (!inFlight && !failed) {
-                        plans.add(new Plan(app, Step.INSTALL, reach.configuration()));
+                        installPlan(tx, device, app, Step.INSTALL, reach, false, state, now).ifPresent(plans::add);
                     }
                 }
                 case UNINSTALL -> {
@@ -855,20 +1034,47 @@ public final class AppCatalogService {
                     if (removed && licensed.contains(appId)) {
                         plans.add(new Plan(app, Step.REVOKE, Optional.empty()));
                     }
+                    if (removed && device.userId().isPresent()) {
+                        store.markUserLicencesDue(tx.connection(), device.userId(), Optional.of(appId)); // the user may not need it any more
+                    }
                 }
             }
         }
         return plans;
     }
 
+    /**
+     * The plan to install or update an app, licensed as the assignment that reaches the device says; empty when the
+     * assignment gives user licences and the device has no user, which leaves the device FAILED with that reason.
+     */
+    private Optional<Plan> installPlan(Tx tx, Device device, CatalogApp app, Step step, AppCatalogStore.Reach reach, boolean requestedByUser,
+                                       DeviceAppState state, Instant now) throws SQLException {
+        if (!app.licensed() || reach.licenceSource() != LicenceKind.USER) {
+            return Optional.of(new Plan(app, step, reach.configuration(), requestedByUser, Optional.empty()));
+        }
+        Optional<LicenceUser> user = device.userId().isEmpty() ? Optional.empty() : store.licenceUser(tx.connection(), device.userId().get());
+        if (user.isEmpty()) {
+            write(tx, device.id(), app, state, reach.intent(), AppInstallState.FAILED, state == null ? Optional.empty() : state.installedVersion(),
+                    Optional.of(NO_USER_FOR_LICENCE), Optional.empty(), now);
+            if (requestedByUser) {
+                store.markRequested(tx.connection(), device.id(), app.id(), Optional.empty());
+            }
+            return Optional.empty();
+        }
+        boolean held = store.userLicence(tx.connection(), app.id(), user.get().id()).isPresent();
+        return Optional.of(new Plan(app, step, reach.configuration(), requestedByUser, Optional.of(new UserLicensing(user.get(), held))));
+    }
+
     /** Asks the app's store what this plan needs; never throws, so one store's failure stays with its app. */
     private Outcome carryOut(Plan plan, Device device) {
         CatalogApp app = plan.app();
         String storeId = app.storeId();
-        LicenceRequest request = LicenceRequest.forDevice(app.storeAppId(), device);
         // a licence the store assigned is recorded even when the installation then fails, so it is reclaimed
         Optional<LicenceOutcome> licence = Optional.empty();
         try {
+            LicenceRequest request = plan.userLicensing().isPresent()
+                    ? LicenceRequest.forUser(app.storeAppId(), device, plan.userLicensing().get().user())
+                    : LicenceRequest.forDevice(app.storeAppId(), device);
             switch (plan.step()) {
                 case REVOKE -> {
                     stores.call(storeId, "AppStoreConnector.revokeLicence", connector -> {
@@ -882,8 +1088,10 @@ public final class AppCatalogService {
                     return new Outcome(plan, Optional.empty(), Optional.of(parameters), Optional.empty(), false);
                 }
                 case INSTALL, UPDATE, OFFER -> {
-                    // an offer takes no licence: the stores that offer apps in the device's own store (managed Google Play) license none
-                    if (app.licensed() && plan.step() != Step.OFFER) {
+                    // an offer takes no licence: the stores that offer apps in the device's own store (managed Google Play)
+                    // license none; a user licence the kernel holds covers this device too
+                    boolean licenceHeld = plan.userLicensing().map(UserLicensing::held).orElse(false);
+                    if (app.licensed() && plan.step() != Step.OFFER && !licenceHeld) {
                         LicenceOutcome answer = stores.call(storeId, "AppStoreConnector.assignLicence", connector -> connector.assignLicence(request));
                         if (answer == null) {
                             throw new AppStoreException("Store " + storeId + " gave no answer about the licence.");
@@ -956,7 +1164,14 @@ public final class AppCatalogService {
                 store.markRequested(tx.connection(), deviceId, app.id(), Optional.empty());
             }
             if (outcome.licence().isPresent() && outcome.licence().get() instanceof LicenceOutcome.Assigned assigned) {
-                store.insertLicence(tx.connection(), app.id(), deviceId, assigned.reference(), now);
+                if (outcome.plan().userLicensing().isPresent()) {
+                    String userId = outcome.plan().userLicensing().get().user().id();
+                    store.insertUserLicence(tx.connection(), app.id(), userId, deviceId, assigned.reference(), now);
+                    audit.append(tx, new AuditRecord(RECONCILER, "app.user_licence_assign", "app", app.id(), Optional.empty(),
+                            Optional.of(json.write(Map.of("userId", userId, "deviceId", deviceId.toString())))));
+                } else {
+                    store.insertLicence(tx.connection(), app.id(), deviceId, assigned.reference(), now);
+                }
             }
             if (outcome.plan().step() == Step.REVOKE) {
                 if (outcome.failure().isEmpty()) {
@@ -1126,7 +1341,10 @@ public final class AppCatalogService {
         return OsVersion.below(installed, wanted);
     }
 
-    /** Merges the assignments reaching a device per app: the strongest intent wins; among equals, the first group. */
+    /**
+     * Merges the assignments reaching a device per app: the strongest intent wins; among equals, the first group. The
+     * assignment kept gives the configuration and the licence source.
+     */
     static Map<String, AppCatalogStore.Reach> merged(List<AppCatalogStore.Reach> reaching) {
         Map<String, AppCatalogStore.Reach> merged = new LinkedHashMap<>();
         for (AppCatalogStore.Reach reach : reaching) {
@@ -1227,7 +1445,7 @@ public final class AppCatalogService {
                 throw new IllegalStateException("a stored configuration of app " + app.id() + " is not JSON", e);
             }
         }
-        return new AppAssignment(stored.appId(), stored.groupId(), stored.intent(), configuration, stored.createdBy(),
+        return new AppAssignment(stored.appId(), stored.groupId(), stored.intent(), configuration, stored.licenceSource(), stored.createdBy(),
                 stored.createdAt(), stored.updatedAt());
     }
 

@@ -1,6 +1,8 @@
 package dev.shepherd.app;
 
 import dev.shepherd.api.appstore.LicenceCount;
+import dev.shepherd.api.appstore.LicenceKind;
+import dev.shepherd.api.appstore.LicenceUser;
 import dev.shepherd.api.appstore.StoreApp;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.Platform;
@@ -24,7 +26,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The app catalog's tables (migration V33). Every statement is parameterised and written once for Derby and
+ * The app catalog's tables (migrations V33, V38 and V39). Every statement is parameterised and written once for Derby and
  * PostgreSQL; the service decides, this class only reads and writes.
  */
 final class AppCatalogStore {
@@ -41,12 +43,16 @@ final class AppCatalogStore {
     private static final String SELECT_STATES = "SELECT " + STATE_COLUMNS + " FROM device_app s JOIN app a ON a.id = s.app_id";
 
     /** One assignment reaching a device through one of its groups. */
-    record Reach(String appId, String groupId, AppIntent intent, Optional<String> configuration) {
+    record Reach(String appId, String groupId, AppIntent intent, Optional<String> configuration, LicenceKind licenceSource) {
     }
 
     /** An assignment as stored: its configuration as JSON text, secrets sealed. */
-    record StoredAssignment(String appId, String groupId, AppIntent intent, Optional<String> configuration, String createdBy,
-                            Instant createdAt, Instant updatedAt) {
+    record StoredAssignment(String appId, String groupId, AppIntent intent, Optional<String> configuration, LicenceKind licenceSource,
+                            String createdBy, Instant createdAt, Instant updatedAt) {
+    }
+
+    /** A licence the kernel holds for a user, with the device it was first asked for on. */
+    record UserLicence(String appId, String userId, String deviceId, Optional<String> reference, Instant assignedAt) {
     }
 
     // ---- apps ----
@@ -228,14 +234,14 @@ final class AppCatalogStore {
     List<StoredAssignment> assignments(Connection c, String appId) throws SQLException {
         List<StoredAssignment> assignments = new ArrayList<>();
         try (PreparedStatement select = c.prepareStatement("""
-                SELECT app_id, group_id, intent, configuration, created_by, created_at, updated_at
+                SELECT app_id, group_id, intent, configuration, licence_source, created_by, created_at, updated_at
                 FROM app_assignment WHERE app_id = ? ORDER BY group_id""")) {
             select.setString(1, appId);
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
                     assignments.add(new StoredAssignment(rows.getString(1), rows.getString(2), AppIntent.valueOf(rows.getString(3)),
-                            Optional.ofNullable(rows.getString(4)), rows.getString(5), rows.getTimestamp(6).toInstant(),
-                            rows.getTimestamp(7).toInstant()));
+                            Optional.ofNullable(rows.getString(4)), LicenceKind.valueOf(rows.getString(5)), rows.getString(6),
+                            rows.getTimestamp(7).toInstant(), rows.getTimestamp(8).toInstant()));
                 }
             }
         }
@@ -247,22 +253,23 @@ final class AppCatalogStore {
     }
 
     void writeAssignment(Connection c, String appId, String groupId, AppIntent intent, Optional<String> configuration,
-                         String actor, Instant now, boolean exists) throws SQLException {
+                         LicenceKind licenceSource, String actor, Instant now, boolean exists) throws SQLException {
         if (exists) {
             try (PreparedStatement update = c.prepareStatement(
-                    "UPDATE app_assignment SET intent = ?, configuration = ?, updated_at = ? WHERE app_id = ? AND group_id = ?")) {
+                    "UPDATE app_assignment SET intent = ?, configuration = ?, licence_source = ?, updated_at = ? WHERE app_id = ? AND group_id = ?")) {
                 update.setString(1, intent.name());
                 setLongText(update, 2, configuration);
-                update.setTimestamp(3, Timestamp.from(now));
-                update.setString(4, appId);
-                update.setString(5, groupId);
+                update.setString(3, licenceSource.name());
+                update.setTimestamp(4, Timestamp.from(now));
+                update.setString(5, appId);
+                update.setString(6, groupId);
                 update.executeUpdate();
             }
             return;
         }
         try (PreparedStatement insert = c.prepareStatement("""
-                INSERT INTO app_assignment (app_id, group_id, intent, configuration, created_by, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)""")) {
+                INSERT INTO app_assignment (app_id, group_id, intent, configuration, created_by, created_at, updated_at, licence_source)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""")) {
             insert.setString(1, appId);
             insert.setString(2, groupId);
             insert.setString(3, intent.name());
@@ -270,6 +277,7 @@ final class AppCatalogStore {
             insert.setString(5, actor);
             insert.setTimestamp(6, Timestamp.from(now));
             insert.setTimestamp(7, Timestamp.from(now));
+            insert.setString(8, licenceSource.name());
             insert.executeUpdate();
         }
     }
@@ -286,13 +294,13 @@ final class AppCatalogStore {
     List<Reach> reaching(Connection c, DeviceId device) throws SQLException {
         List<Reach> reach = new ArrayList<>();
         try (PreparedStatement select = c.prepareStatement("""
-                SELECT a.app_id, a.group_id, a.intent, a.configuration FROM group_member m
+                SELECT a.app_id, a.group_id, a.intent, a.configuration, a.licence_source FROM group_member m
                 JOIN app_assignment a ON a.group_id = m.group_id WHERE m.device_id = ? ORDER BY a.app_id, a.group_id""")) {
             select.setString(1, device.toString());
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
                     reach.add(new Reach(rows.getString(1), rows.getString(2), AppIntent.valueOf(rows.getString(3)),
-                            Optional.ofNullable(rows.getString(4))));
+                            Optional.ofNullable(rows.getString(4)), LicenceKind.valueOf(rows.getString(5))));
                 }
             }
         }
@@ -404,6 +412,104 @@ final class AppCatalogStore {
             delete.setString(2, device.toString());
             delete.executeUpdate();
         }
+    }
+
+    // ---- user licences ----
+
+    List<UserLicence> userLicences(Connection c, String appId) throws SQLException {
+        return userLicences(c, "SELECT app_id, user_id, device_id, reference, assigned_at FROM app_user_licence WHERE app_id = ? ORDER BY user_id",
+                List.of(appId));
+    }
+
+    Optional<UserLicence> userLicence(Connection c, String appId, String userId) throws SQLException {
+        return userLicences(c, "SELECT app_id, user_id, device_id, reference, assigned_at FROM app_user_licence WHERE app_id = ? AND user_id = ?",
+                List.of(appId, userId)).stream().findFirst();
+    }
+
+    /** @return the user licences due a check whether any device still needs them, at most {@code limit} */
+    List<UserLicence> userLicencesDue(Connection c, int limit) throws SQLException {
+        return userLicences(c, "SELECT app_id, user_id, device_id, reference, assigned_at FROM app_user_licence WHERE check_due = 1"
+                + " ORDER BY app_id, user_id FETCH FIRST " + limit + " ROWS ONLY", List.of());
+    }
+
+    void insertUserLicence(Connection c, String appId, String userId, DeviceId device, Optional<String> reference, Instant now)
+            throws SQLException {
+        deleteUserLicence(c, appId, userId);
+        try (PreparedStatement insert = c.prepareStatement(
+                "INSERT INTO app_user_licence (app_id, user_id, device_id, reference, assigned_at, check_due) VALUES (?, ?, ?, ?, ?, 0)")) {
+            insert.setString(1, appId);
+            insert.setString(2, userId);
+            insert.setString(3, device.toString());
+            setText(insert, 4, reference.map(text -> cut(text, 512)));
+            insert.setTimestamp(5, Timestamp.from(now));
+            insert.executeUpdate();
+        }
+    }
+
+    void deleteUserLicence(Connection c, String appId, String userId) throws SQLException {
+        execute(c, "DELETE FROM app_user_licence WHERE app_id = ? AND user_id = ?", List.of(appId, userId));
+    }
+
+    /** Marks a user's licences (or, with an empty user, an app's) for the reclaim pass. */
+    void markUserLicencesDue(Connection c, Optional<String> userId, Optional<String> appId) throws SQLException {
+        String sql = "UPDATE app_user_licence SET check_due = 1 WHERE check_due = 0"
+                + (userId.isPresent() ? " AND user_id = ?" : "") + (appId.isPresent() ? " AND app_id = ?" : "");
+        List<Object> parameters = new ArrayList<>();
+        userId.ifPresent(parameters::add);
+        appId.ifPresent(parameters::add);
+        execute(c, sql, parameters);
+    }
+
+    /** Marks the licences of the users of some devices for the reclaim pass. */
+    void markUserLicencesDueForDevice(Connection c, DeviceId device) throws SQLException {
+        execute(c, """
+                UPDATE app_user_licence SET check_due = 1
+                WHERE check_due = 0 AND user_id IN (SELECT d.user_id FROM device d WHERE d.id = ? AND d.user_id IS NOT NULL)""",
+                List.of(device.toString()));
+    }
+
+    void clearUserLicenceDue(Connection c, String appId, String userId) throws SQLException {
+        execute(c, "UPDATE app_user_licence SET check_due = 0 WHERE app_id = ? AND user_id = ?", List.of(appId, userId));
+    }
+
+    /** Sets the FAILED apps of a device back to PENDING, so the reconciler tries them again (its user changed, say). */
+    void retryFailedOnDevice(Connection c, DeviceId device, Instant now) throws SQLException {
+        execute(c, "UPDATE device_app SET state = 'PENDING', updated_at = ? WHERE device_id = ? AND state = 'FAILED'",
+                List.of(Timestamp.from(now), device.toString()));
+    }
+
+    /** @return the devices of a user, any status */
+    List<DeviceId> devicesOfUser(Connection c, String userId) throws SQLException {
+        return deviceIds(c, "SELECT id FROM device WHERE user_id = ? ORDER BY id", List.of(userId));
+    }
+
+    /** @return the directory's details of a user a store needs for a user licence, empty when the directory has no such user */
+    Optional<LicenceUser> licenceUser(Connection c, String userId) throws SQLException {
+        try (PreparedStatement select = c.prepareStatement("SELECT id, email, display_name FROM directory_user WHERE id = ?")) {
+            select.setString(1, userId);
+            try (ResultSet rows = select.executeQuery()) {
+                if (!rows.next()) {
+                    return Optional.empty();
+                }
+                String email = rows.getString(2);
+                return Optional.of(new LicenceUser(rows.getString(1).trim(), email == null || email.isBlank() ? Optional.empty() : Optional.of(email),
+                        rows.getString(3)));
+            }
+        }
+    }
+
+    private static List<UserLicence> userLicences(Connection c, String sql, List<Object> parameters) throws SQLException {
+        List<UserLicence> licences = new ArrayList<>();
+        try (PreparedStatement select = c.prepareStatement(sql)) {
+            bind(select, parameters);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    licences.add(new UserLicence(rows.getString(1).trim(), rows.getString(2).trim(), rows.getString(3).trim(),
+                            Optional.ofNullable(rows.getString(4)), rows.getTimestamp(5).toInstant()));
+                }
+            }
+        }
+        return licences;
     }
 
     // ---- the device-app inventory ----
@@ -539,7 +645,7 @@ final class AppCatalogStore {
             select.setString(1, parameter);
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
-                    licences.add(new AppLicence(rows.getString(1).trim(), rows.getString(2).trim(), Optional.ofNullable(rows.getString(3)),
+                    licences.add(AppLicence.ofDevice(rows.getString(1).trim(), rows.getString(2).trim(), Optional.ofNullable(rows.getString(3)),
                             rows.getTimestamp(4).toInstant()));
                 }
             }
@@ -558,6 +664,13 @@ final class AppCatalogStore {
             }
         }
         return ids;
+    }
+
+    private static void execute(Connection c, String sql, List<Object> parameters) throws SQLException {
+        try (PreparedStatement statement = c.prepareStatement(sql)) {
+            bind(statement, parameters);
+            statement.executeUpdate();
+        }
     }
 
     private static void bind(PreparedStatement statement, List<Object> parameters) throws SQLException {

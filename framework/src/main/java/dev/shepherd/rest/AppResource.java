@@ -2,6 +2,7 @@ package dev.shepherd.rest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.shepherd.api.appstore.AppStoreException;
+import dev.shepherd.api.appstore.LicenceKind;
 import dev.shepherd.api.appstore.StoreApp;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.Platform;
@@ -26,6 +27,7 @@ import dev.shepherd.server.Kernel;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -45,10 +47,23 @@ final class AppResource {
         }
     }
 
-    record Assignment(AppIntent intent, Optional<JsonNode> configuration) {
+    /** @param licenceSource DEVICE or USER, in any case; left out, an existing assignment keeps its own (a new one: DEVICE) */
+    record Assignment(AppIntent intent, Optional<JsonNode> configuration, Optional<String> licenceSource) {
         Assignment {
             requireNonNull(intent, "intent is null");
             configuration = configuration == null ? Optional.empty() : configuration;
+            licenceSource = licenceSource == null ? Optional.empty() : licenceSource;
+        }
+
+        Optional<LicenceKind> licenceKind() {
+            if (licenceSource.isEmpty()) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(LicenceKind.valueOf(licenceSource.get().trim().toUpperCase(Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest("licenceSource must be DEVICE or USER, not '" + licenceSource.get() + "'.");
+            }
         }
     }
 
@@ -138,11 +153,13 @@ final class AppResource {
                         }),
                 AdminRoute.put("/api/v1/apps/{id}/assignments/{groupId}", Permission.APP_MANAGE).tag("apps")
                         .summary("Assign an app to a group: REQUIRED, AVAILABLE or UNINSTALL (UNINSTALL > REQUIRED > AVAILABLE per device),"
-                                + " with a managed configuration validated against the app's schema")
+                                + " with a managed configuration validated against the app's schema and a licenceSource: DEVICE (the default,"
+                                + " one licence per device) or USER (one per user, covering all their devices; only for stores that give them)")
                         .body(Assignment.class).returns(AppAssignment.class).handle(request -> {
                             app(request);
                             Assignment body = request.body(Assignment.class);
-                            return apps.assign(request.actor(), request.path("id"), request.path("groupId"), body.intent(), body.configuration());
+                            return apps.assign(request.actor(), request.path("id"), request.path("groupId"), body.intent(), body.configuration(),
+                                    body.licenceKind());
                         }),
                 AdminRoute.delete("/api/v1/apps/{id}/assignments/{groupId}", Permission.APP_MANAGE).tag("apps")
                         .summary("Stop assigning an app to a group; the app stays on its devices").status(204).handle(request -> {
@@ -181,7 +198,8 @@ final class AppResource {
                             return ApiResponse.noContent();
                         }),
                 AdminRoute.get("/api/v1/apps/{id}/licences", Permission.APP_READ).tag("apps")
-                        .summary("An app's licence pool as its store reports it, and the licences the kernel assigned to devices")
+                        .summary("An app's licence pool as its store reports it, and the licences the kernel assigned: devices' (kind DEVICE)"
+                                + " and users' (kind USER, with the userId and the device it was first obtained for)")
                         .returns(Licences.class).handle(request -> new Licences(app(request).licences(), apps.licences(request.path("id")))),
                 AdminRoute.get("/api/v1/apps/{id}/devices", Permission.APP_READ).tag("apps")
                         .summary("Desired versus actual per device: PENDING, INSTALLING, INSTALLED (with version), FAILED (with the reason), REMOVED")

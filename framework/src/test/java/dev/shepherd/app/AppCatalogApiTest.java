@@ -87,8 +87,19 @@ class AppCatalogApiTest {
         HttpResponse<String> refused = send("PUT", "/api/v1/apps/" + appId + "/assignments/" + group.id(), "{\"intent\": \"SOMETIMES\"}");
         assertThat(refused.statusCode()).isEqualTo(400);
         assertThat(refused.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        // a store that gives device licences only (the connector's default) is not asked for user licences
+        HttpResponse<String> userLicences = send("PUT", "/api/v1/apps/" + appId + "/assignments/" + group.id(),
+                "{\"intent\": \"REQUIRED\", \"licenceSource\": \"user\"}");
+        assertThat(userLicences.statusCode()).isEqualTo(400);
+        assertThat(userLicences.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(userLicences.body()).contains("store acme cannot give user licences");
+        HttpResponse<String> unknownSource = send("PUT", "/api/v1/apps/" + appId + "/assignments/" + group.id(),
+                "{\"intent\": \"REQUIRED\", \"licenceSource\": \"TEAM\"}");
+        assertThat(unknownSource.statusCode()).isEqualTo(400);
+        assertThat(unknownSource.body()).contains("licenceSource must be DEVICE or USER");
         HttpResponse<String> assigned = send("PUT", "/api/v1/apps/" + appId + "/assignments/" + group.id(), "{\"intent\": \"REQUIRED\"}");
         assertThat(assigned.statusCode()).isEqualTo(200);
+        assertThat(json.readTree(assigned.body()).path("licenceSource").asText()).isEqualTo("DEVICE");
 
         // one licence for two devices: one installs, the other fails with the store's words
         await().atMost(WITHIN).untilAsserted(() -> assertThat(states(appId)).extracting(state -> state.path("state").asText())

@@ -9,7 +9,6 @@ import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.audit.Actor;
-import dev.shepherd.group.Group;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.testing.TestKernel;
 import org.junit.jupiter.api.AfterEach;
@@ -377,14 +376,11 @@ class AppCatalogServiceTest {
     }
 
     private CatalogApp app(String identifier) {
-        return apps.list(Optional.of(identifier), Optional.empty(), Optional.empty(), 10).stream()
-                .filter(app -> app.identifier().equals(identifier)).findFirst().orElseThrow();
+        return new AppTestKit(kernel).app(identifier);
     }
 
     private String group(String name, DeviceId... devices) {
-        Group group = kernel.groups().create(ADMIN, name, "", Optional.empty());
-        kernel.groups().addMembers(ADMIN, group.id(), List.of(devices));
-        return group.id();
+        return new AppTestKit(kernel).group(name, devices);
     }
 
     private DeviceAppState state(DeviceId device) {
@@ -392,9 +388,7 @@ class AppCatalogServiceTest {
     }
 
     private Command single(DeviceId device) {
-        List<Command> commands = kernel.commands().take(device, 10);
-        assertThat(commands).hasSize(1);
-        return commands.get(0);
+        return new AppTestKit(kernel).single(device);
     }
 
     private void acknowledge(DeviceId device, Command command) {

@@ -6,14 +6,11 @@ import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceStatus;
-import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.audit.AuditEntry;
 import dev.shepherd.audit.AuditFilter;
 import dev.shepherd.directory.DirectoryService;
-import dev.shepherd.enrollment.NewEnrollmentToken;
-import dev.shepherd.group.Group;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.testing.TestKernel;
 import org.junit.jupiter.api.AfterEach;
@@ -22,12 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalInt;
 
 import static dev.shepherd.testing.TestKernel.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -172,20 +165,15 @@ class SelfServiceInstallTest {
     }
 
     private DeviceId enrollFor(String userId, String udid) {
-        String secret = kernel.enrollmentTokens().create(ADMIN, new NewEnrollmentToken("phones", Ownership.CORPORATE, Optional.empty(),
-                Optional.empty(), Optional.of(userId), OptionalInt.empty(), Instant.now().plus(Duration.ofHours(1)))).secret();
-        return kernel.devices().enroll(Actor.plugin("test"), TestKernel.claim(secret, Platform.IOS, udid)).device().id();
+        return new AppTestKit(kernel).enroll(Optional.of(userId), udid);
     }
 
     private CatalogApp app(String identifier) {
-        return apps.list(Optional.of(identifier), Optional.empty(), Optional.empty(), 10).stream()
-                .filter(app -> app.identifier().equals(identifier)).findFirst().orElseThrow();
+        return new AppTestKit(kernel).app(identifier);
     }
 
     private String group(String name, DeviceId... devices) {
-        Group group = kernel.groups().create(ADMIN, name, "", Optional.empty());
-        kernel.groups().addMembers(ADMIN, group.id(), List.of(devices));
-        return group.id();
+        return new AppTestKit(kernel).group(name, devices);
     }
 
     private DeviceAppState state(DeviceId device, String identifier) {
@@ -197,9 +185,7 @@ class SelfServiceInstallTest {
     }
 
     private Command single(DeviceId device) {
-        List<Command> commands = kernel.commands().take(device, 10);
-        assertThat(commands).hasSize(1);
-        return commands.get(0);
+        return new AppTestKit(kernel).single(device);
     }
 
     private void acknowledge(DeviceId device, Command command) {

@@ -5,6 +5,7 @@ import dev.shepherd.api.appstore.AppStoreConnector;
 import dev.shepherd.api.appstore.AppStoreException;
 import dev.shepherd.api.appstore.CatalogPage;
 import dev.shepherd.api.appstore.LicenceCount;
+import dev.shepherd.api.appstore.LicenceKind;
 import dev.shepherd.api.appstore.LicenceOutcome;
 import dev.shepherd.api.appstore.LicenceRequest;
 import dev.shepherd.api.appstore.StoreApp;
@@ -23,7 +24,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A small licensing store that keeps its licences the way a volume-purchase store does: a pool per app, one licence
- * per device (assigning again is a no-op), exhausted when the pool is used up. Its catalog pages two apps at a time.
+ * per device, or per user for user licences (assigning again is a no-op), exhausted when the pool is used up. Its
+ * catalog pages two apps at a time. It gives user licences only when a test says so ({@link #licenceKinds}).
  */
 final class TestAppStore implements AppStoreConnector {
 
@@ -33,6 +35,9 @@ final class TestAppStore implements AppStoreConnector {
     private final Map<String, List<String>> holders = new LinkedHashMap<>();
     final List<String> revoked = new CopyOnWriteArrayList<>();
     volatile boolean failing;
+    volatile Set<LicenceKind> licenceKinds = Set.of(LicenceKind.DEVICE);
+    /** Every user licence the kernel asked for, as {@code storeAppId:user}. */
+    final List<String> userRequests = new CopyOnWriteArrayList<>();
 
     TestAppStore(String id) {
         this.id = id;
@@ -113,7 +118,10 @@ final class TestAppStore implements AppStoreConnector {
             throw AppStoreException.retryable("the test store is down", Optional.empty());
         }
         List<String> held = holders.get(request.storeAppId());
-        String holder = request.serialNumber().orElseThrow();
+        String holder = holder(request);
+        if (request.kind() == LicenceKind.USER) {
+            userRequests.add(request.storeAppId() + ":" + holder);
+        }
         if (held.contains(holder)) {
             return LicenceOutcome.assigned(Optional.of("licence-" + holder));
         }
@@ -127,8 +135,18 @@ final class TestAppStore implements AppStoreConnector {
 
     @Override
     public synchronized void revokeLicence(LicenceRequest request) {
-        holders.getOrDefault(request.storeAppId(), new ArrayList<>()).remove(request.serialNumber().orElseThrow());
-        revoked.add(request.storeAppId() + ":" + request.serialNumber().orElseThrow());
+        holders.getOrDefault(request.storeAppId(), new ArrayList<>()).remove(holder(request));
+        revoked.add(request.storeAppId() + ":" + holder(request));
+    }
+
+    @Override
+    public Set<LicenceKind> licenceKinds() {
+        return licenceKinds;
+    }
+
+    /** A device is held by its serial number, a user by {@code user:} and their id. */
+    private static String holder(LicenceRequest request) {
+        return request.kind() == LicenceKind.USER ? "user:" + request.licenceUser().orElseThrow().id() : request.serialNumber().orElseThrow();
     }
 
     @Override

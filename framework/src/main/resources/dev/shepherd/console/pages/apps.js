@@ -7,6 +7,11 @@ const INTENTS = [
   ['UNINSTALL', 'Uninstall: removed from the devices'],
 ];
 
+const LICENCE_SOURCES = [
+  ['DEVICE', 'Device: one licence per device'],
+  ['USER', 'User: one licence per person, for all their devices'],
+];
+
 /** An app's licence use in words, as its store last reported it. */
 export function licenceUse(app) {
   if (!app.licensed) return 'No licence needed';
@@ -189,8 +194,10 @@ export const appPage = {
         h('p', {}, current.pool ? `At its last sync the store reported ${current.pool.total} licences: ${current.pool.assigned} in use, `
           + `${current.pool.available} available (${when(current.pool.reportedAt)}).` : licenceUse(app)),
         current.licences.length
-          ? table('Licences the server assigned, per device', ['Device', 'Store’s reference', 'Assigned'],
-            current.licences.map(licence => [deviceLink(licence.deviceId), licence.reference ?? '—', when(licence.assignedAt)]))
+          ? table('Licences the server assigned, per device or user', ['Held by', 'Device', 'Store’s reference', 'Assigned'],
+            current.licences.map(licence => [licence.kind === 'USER' ? `User ${licence.userId}` : 'Device',
+              licence.kind === 'USER' ? h('span', {}, 'first: ', deviceLink(licence.deviceId)) : deviceLink(licence.deviceId),
+              licence.reference ?? '—', when(licence.assignedAt)]))
           : empty('No device holds a licence of this app.'));
     }
 
@@ -199,8 +206,9 @@ export const appPage = {
       replace(assigned, h('h2', { id: 'assignments-title' }, 'Assignments'),
         h('p', { class: 'hint' }, 'Where a device is in several groups, Uninstall wins over Required, and Required over Available.'),
         list.length
-          ? table('The groups the app is assigned to', ['Group', 'Intent', 'Configuration', 'Assigned by', 'Changed', canAssign ? 'Unassign' : null].filter(Boolean),
-            list.map(assignment => [groupName(assignment.groupId), words(assignment.intent), configurationSummary(assignment.configuration),
+          ? table('The groups the app is assigned to', ['Group', 'Intent', 'Licences', 'Configuration', 'Assigned by', 'Changed', canAssign ? 'Unassign' : null].filter(Boolean),
+            list.map(assignment => [groupName(assignment.groupId), words(assignment.intent), assignment.licenceSource === 'USER' ? 'Per user' : 'Per device',
+              configurationSummary(assignment.configuration),
               assignment.createdBy, when(assignment.updatedAt), canAssign ? unassignButton(assignment) : null].filter(cell => cell !== null)))
           : empty('The app is not assigned to any group.', canAssign ? 'Assign it below.' : 'An operator can assign it to a group.'),
         canAssign && groups.length ? assignForm(list) : null);
@@ -227,6 +235,7 @@ export const appPage = {
       const schema = configurationSchema(app);
       const group = h('select', { name: 'assign-group' }, groups.map(candidate => h('option', { value: candidate.id }, candidate.name)));
       const intent = h('select', { name: 'assign-intent' }, INTENTS.map(([value, label]) => h('option', { value }, label)));
+      const licenceSource = h('select', { name: 'assign-licence-source' }, LICENCE_SOURCES.map(([value, label]) => h('option', { value }, label)));
       const configuration = h('div', { class: 'configuration' });
       const formFeedback = h('div', { class: 'feedback' });
       let editor = null;
@@ -246,14 +255,21 @@ export const appPage = {
         }
       };
       group.addEventListener('change', () => {
-        if (existing()) intent.value = existing().intent;
+        if (existing()) {
+          intent.value = existing().intent;
+          licenceSource.value = existing().licenceSource ?? 'DEVICE';
+        }
         drawConfiguration();
       });
       intent.addEventListener('change', drawConfiguration);
-      if (existing()) intent.value = existing().intent;
+      if (existing()) {
+        intent.value = existing().intent;
+        licenceSource.value = existing().licenceSource ?? 'DEVICE';
+      }
       drawConfiguration();
       const form = h('form', { class: 'card', novalidate: true },
-        h('div', { class: 'grid' }, field('Group', group), field('Intent', intent, 'An existing assignment to the group is changed.')),
+        h('div', { class: 'grid' }, field('Group', group), field('Intent', intent, 'An existing assignment to the group is changed.'),
+          field('Licences', licenceSource, 'Per user needs a store that offers it, and devices with a user.')),
         configuration, formFeedback,
         h('button', { type: 'submit', class: 'primary' }, 'Assign'));
       form.addEventListener('submit', async event => {
@@ -272,7 +288,7 @@ export const appPage = {
           }
         }
         try {
-          await api.put(`${base}/assignments/${encodeURIComponent(group.value)}`, body);
+          await api.put(`${base}/assignments/${encodeURIComponent(group.value)}`, { ...body, licenceSource: licenceSource.value });
           await refresh(`Assigned to ${groupName(group.value)} as ${words(intent.value).toLowerCase()}.`);
         } catch (error) {
           const problems = error.details ?? [];

@@ -93,8 +93,21 @@ public interface AppStoreConnector extends ExtensionPoint {
     Optional<StoreApp> lookup(String storeAppId) throws AppStoreException;
 
     /**
-     * Gives a device (or its user) a licence to an app before the kernel asks the device to install it. Stores whose
-     * apps need no licence keep the default. Assigning a licence the device already holds must succeed again.
+     * The kinds of licence this store can assign: an admin choosing another kind for an assignment of one of its apps
+     * is refused. Stores that license devices only keep the default.
+     *
+     * @return the kinds, never empty
+     * @since 0.10.0
+     */
+    default Set<LicenceKind> licenceKinds() {
+        return Set.of(LicenceKind.DEVICE);
+    }
+
+    /**
+     * Gives a device (or its user, when {@link LicenceRequest#kind()} is {@link LicenceKind#USER}) a licence to an app before the kernel asks the device to install it. Stores whose
+     * apps need no licence keep the default. Assigning a licence the device (or user) already holds must succeed again.
+     * The kernel asks for a user licence once per user and app, and only of a store whose {@link #licenceKinds()}
+     * include {@link LicenceKind#USER}.
      *
      * @param request the app and the device
      * @return the outcome; {@link LicenceOutcome.Exhausted} and {@link LicenceOutcome.Refused} become the device's
@@ -107,8 +120,9 @@ public interface AppStoreConnector extends ExtensionPoint {
     }
 
     /**
-     * Takes a device's licence to an app back, after the app was removed or the device retired or wiped. Revoking a
-     * licence the device does not hold must succeed.
+     * Takes a device's licence to an app back, after the app was removed or the device retired or wiped; a user's
+     * licence ({@link LicenceRequest#kind()} {@link LicenceKind#USER}) once no device of the user needs the app any
+     * more. Revoking a licence the device or user does not hold must succeed.
      *
      * @param request the app and the device
      * @throws AppStoreException when the store cannot answer now; the kernel tries again later

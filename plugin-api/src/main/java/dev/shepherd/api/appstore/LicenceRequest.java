@@ -12,14 +12,18 @@ import static java.util.Objects.requireNonNull;
  * A licence to assign to, or revoke from, a device or its user.
  *
  * @param storeAppId the store's id of the app
- * @param device the device
+ * @param device the device the licence is asked for (for a {@link LicenceKind#USER} licence: the device that needed it
+ *        first, or that was last to need it when it is revoked)
  * @param platform the device's platform
  * @param serialNumber the device's serial number, when known (Apple assigns device licences by serial number)
- * @param user the device's user, when it has one (for stores that assign licences to users)
+ * @param user the device's user id, when it has one (for stores that assign licences to users)
+ * @param kind who holds the licence: the device, or the user (since 0.10.0)
+ * @param licenceUser for a {@link LicenceKind#USER} licence, the user's details a store needs to find or create its own
+ *        record of the user; empty for a device licence (since 0.10.0)
  * @since 0.8.0
  */
 public record LicenceRequest(String storeAppId, DeviceId device, Platform platform, Optional<String> serialNumber,
-                             Optional<String> user) {
+                             Optional<String> user, LicenceKind kind, Optional<LicenceUser> licenceUser) {
 
     /** Validates every part. */
     public LicenceRequest {
@@ -31,17 +35,42 @@ public record LicenceRequest(String storeAppId, DeviceId device, Platform platfo
         requireNonNull(platform, "platform is null");
         requireNonNull(serialNumber, "serialNumber is null");
         requireNonNull(user, "user is null");
+        requireNonNull(kind, "kind is null");
+        requireNonNull(licenceUser, "licenceUser is null");
         if (serialNumber.isPresent() && serialNumber.get().isBlank()) {
             throw new IllegalArgumentException("serialNumber is present but blank");
         }
         if (user.isPresent() && user.get().isBlank()) {
             throw new IllegalArgumentException("user is present but blank");
         }
+        if (kind == LicenceKind.USER && licenceUser.isEmpty()) {
+            throw new IllegalArgumentException("a user licence needs the user's details");
+        }
+        if (kind == LicenceKind.DEVICE && licenceUser.isPresent()) {
+            throw new IllegalArgumentException("a device licence has no user's details");
+        }
+        if (licenceUser.isPresent() && !user.equals(Optional.of(licenceUser.get().id()))) {
+            throw new IllegalArgumentException("the user's details are not those of the request's user");
+        }
     }
 
     /**
-     * The request for a device as the registry knows it: its serial number when it reported one, its user when it
-     * has one.
+     * A device licence, as every request was before 0.10.0.
+     *
+     * @param storeAppId the store's id of the app
+     * @param device the device
+     * @param platform the device's platform
+     * @param serialNumber the device's serial number, when known
+     * @param user the device's user id, when it has one
+     * @since 0.8.0
+     */
+    public LicenceRequest(String storeAppId, DeviceId device, Platform platform, Optional<String> serialNumber, Optional<String> user) {
+        this(storeAppId, device, platform, serialNumber, user, LicenceKind.DEVICE, Optional.empty());
+    }
+
+    /**
+     * The device licence for a device as the registry knows it: its serial number when it reported one, its user when
+     * it has one.
      *
      * @param storeAppId the store's id of the app
      * @param device the device
@@ -50,7 +79,27 @@ public record LicenceRequest(String storeAppId, DeviceId device, Platform platfo
      */
     public static LicenceRequest forDevice(String storeAppId, Device device) {
         requireNonNull(device, "device is null");
-        Optional<String> serial = device.serialNumber().isBlank() ? Optional.empty() : Optional.of(device.serialNumber());
-        return new LicenceRequest(storeAppId, device.id(), device.platform(), serial, device.userId().filter(user -> !user.isBlank()));
+        return new LicenceRequest(storeAppId, device.id(), device.platform(), serial(device), device.userId().filter(user -> !user.isBlank()));
+    }
+
+    /**
+     * The user licence for a device's user: one licence of the app for the person, covering every device of theirs.
+     *
+     * @param storeAppId the store's id of the app
+     * @param device the device that needs the app
+     * @param user the device's user, as the directory knows them; their id is the device's user id
+     * @return the request
+     * @throws IllegalArgumentException when {@code user} is not the device's user
+     * @since 0.10.0
+     */
+    public static LicenceRequest forUser(String storeAppId, Device device, LicenceUser user) {
+        requireNonNull(device, "device is null");
+        requireNonNull(user, "user is null");
+        return new LicenceRequest(storeAppId, device.id(), device.platform(), serial(device), Optional.of(user.id()), LicenceKind.USER,
+                Optional.of(user));
+    }
+
+    private static Optional<String> serial(Device device) {
+        return device.serialNumber().isBlank() ? Optional.empty() : Optional.of(device.serialNumber());
     }
 }

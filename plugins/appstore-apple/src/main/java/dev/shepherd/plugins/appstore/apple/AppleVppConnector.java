@@ -5,8 +5,10 @@ import dev.shepherd.api.appstore.AppStoreConnector;
 import dev.shepherd.api.appstore.AppStoreException;
 import dev.shepherd.api.appstore.CatalogPage;
 import dev.shepherd.api.appstore.LicenceCount;
+import dev.shepherd.api.appstore.LicenceKind;
 import dev.shepherd.api.appstore.LicenceOutcome;
 import dev.shepherd.api.appstore.LicenceRequest;
+import dev.shepherd.api.appstore.LicenceUser;
 import dev.shepherd.api.appstore.StoreApp;
 import dev.shepherd.api.appstore.StoreHealth;
 import dev.shepherd.api.device.Device;
@@ -30,10 +32,17 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * The store {@value #ID}: the apps the location's content token owns in Apple's Apps and Books for Organizations,
- * with their licence counts and App Store metadata, and device licences assigned by serial number. Devices install
- * them from the App Store with the volume-purchased licence ({@code InstallApplication} with
- * {@code Options.PurchaseMethod} 1, carried as the option {@value #PURCHASE_METHOD}). User-based licences (an Apple
- * account invited through Apple's {@code users} endpoints) are not offered.
+ * with their licence counts and App Store metadata, and licences assigned to devices by serial number or to users by
+ * Apple's {@code clientUserId}. Devices install them from the App Store with the volume-purchased licence
+ * ({@code InstallApplication} with {@code Options.PurchaseMethod} 1, carried as the option {@value #PURCHASE_METHOD}),
+ * whichever holds the licence.
+ *
+ * <p>A user licence goes to Apple's record of the directory user, keyed by {@code clientUserId} = the directory's
+ * stable user id (Apple advises a GUID, never an email address). The record is created on first need
+ * ({@code users/create}, with the email and, when {@link VppSettings#managedAppleAccounts()} says the emails are
+ * Managed Apple Accounts, the {@code managedAppleId}, which Apple links at once). A user Apple has not linked to an
+ * Apple Account yet (status Registered: the invitation is not accepted) is refused with the invitation code, since
+ * their devices could not use the licence.
  */
 @Extension
 public final class AppleVppConnector implements AppStoreConnector {
@@ -141,14 +150,24 @@ public final class AppleVppConnector implements AppStoreConnector {
         }
     }
 
+    /** Device licences by serial number, user licences by Apple's {@code clientUserId}. */
+    @Override
+    public Set<LicenceKind> licenceKinds() {
+        return Set.of(LicenceKind.DEVICE, LicenceKind.USER);
+    }
+
     /**
-     * Associates a licence with the device's serial number and waits for Apple's asynchronous event: assigned when it
-     * completes, {@link LicenceOutcome.Exhausted} when Apple has too few licences left (9709), refused for every
-     * other reason Apple gives. Associating a device that already holds the licence assigns nothing new.
+     * Associates a licence with the device's serial number (or, for a user licence, with the user's
+     * {@code clientUserId}) and waits for Apple's asynchronous event: assigned when it completes,
+     * {@link LicenceOutcome.Exhausted} when Apple has too few licences left (9709), refused for every other reason
+     * Apple gives. Associating a holder that already holds the licence assigns nothing new.
      */
     @Override
     public LicenceOutcome assignLicence(LicenceRequest request) throws AppStoreException {
         requireNonNull(request, "request is null");
+        if (request.kind() == LicenceKind.USER) {
+            return assignUserLicence(request, request.licenceUser().orElseThrow());
+        }
         if (request.serialNumber().isEmpty()) {
             return LicenceOutcome.refused("The device has not reported its serial number yet; Apple assigns device licences by serial number.");
         }
@@ -167,15 +186,7 @@ public final class AppleVppConnector implements AppStoreConnector {
                 succeeded();
                 return LicenceOutcome.refused("Apple does not let app " + request.storeAppId() + " be assigned to devices.");
             }
-            VppClient.Event event = licenceEvent(true, token, asset.get(), serial);
-            if (event.complete()) {
-                return LicenceOutcome.assigned(Optional.of(event.eventId()));
-            }
-            String reason = describe(event);
-            if (event.failures().stream().anyMatch(failure -> failure.errorNumber() == VppException.NOT_ENOUGH_LICENCES)) {
-                return LicenceOutcome.exhausted("No licences of app " + request.storeAppId() + " are left: " + reason);
-            }
-            return LicenceOutcome.refused("Apple did not assign the licence of app " + request.storeAppId() + ": " + reason);
+            return outcome(request, licenceEvent(true, token, asset.get(), LicenceKind.DEVICE, serial));
         } catch (VppException e) {
             if (!e.retriable() && !e.tokenRejected()) {
                 succeeded();
@@ -187,10 +198,101 @@ public final class AppleVppConnector implements AppStoreConnector {
         }
     }
 
-    /** Disassociates the device's licence and waits for Apple's event, so the licence counts as free again. */
+    /**
+     * A user licence: finds (or creates) Apple's record of the user, and associates the asset with their
+     * {@code clientUserId} once Apple has linked them to an Apple Account.
+     */
+    private LicenceOutcome assignUserLicence(LicenceRequest request, LicenceUser user) throws AppStoreException {
+        if (!ADAM_ID.matcher(request.storeAppId()).matches()) {
+            return LicenceOutcome.refused("Apple identifies apps by their numeric adam id, not " + request.storeAppId() + ".");
+        }
+        ContentToken token = token();
+        try {
+            Optional<VppClient.Asset> asset = tokens.client().asset(token, request.storeAppId());
+            if (asset.isEmpty()) {
+                succeeded();
+                return LicenceOutcome.refused("The organisation holds no licences of app " + request.storeAppId() + " in Apple Business or School Manager.");
+            }
+            AppleUser appleUser = appleUser(token, user);
+            succeeded();
+            if (appleUser.refusal().isPresent()) {
+                return LicenceOutcome.refused(appleUser.refusal().get());
+            }
+            VppClient.VppUser registered = appleUser.user().orElseThrow();
+            if (!registered.associated()) {
+                return LicenceOutcome.refused(user.displayName() + " has no Apple Account linked to the organisation's Apps and Books yet, so"
+                        + " Apple cannot give them a licence their devices could use."
+                        + registered.inviteCode().map(code -> " They must accept Apple's invitation (code " + code + ") with their Apple Account;").orElse("")
+                        + " when the organisation's users have Managed Apple Accounts as their email, set the plugin's managedAppleAccounts;"
+                        + " or choose device licences for the assignment.");
+            }
+            return outcome(request, licenceEvent(true, token, asset.get(), LicenceKind.USER, user.id()));
+        } catch (VppException e) {
+            if (!e.retriable() && !e.tokenRejected()) {
+                succeeded();
+                return LicenceOutcome.refused("Apple refused the licence of app " + request.storeAppId() + " for " + user.displayName() + ": " + e.getMessage());
+            }
+            throw failed(e);
+        } catch (InterruptedException e) {
+            throw interrupted(e);
+        }
+    }
+
+    /** Apple's record of a directory user, or why there is none. */
+    private record AppleUser(Optional<VppClient.VppUser> user, Optional<String> refusal) {
+    }
+
+    /**
+     * Apple's active record of the user ({@code clientUserId} = the directory's id), created when there is none; a
+     * Registered one is updated with the Managed Apple Account when the settings say the email is one, which links it.
+     */
+    private AppleUser appleUser(ContentToken token, LicenceUser user) throws VppException, InterruptedException, AppStoreException {
+        VppClient client = tokens.client();
+        Optional<VppClient.VppUser> found = client.user(token, user.id());
+        Optional<String> managedAppleId = tokens.settings().managedAppleAccounts() ? user.email() : Optional.empty();
+        if (found.isPresent() && (found.get().associated() || managedAppleId.isEmpty())) {
+            return new AppleUser(found, Optional.empty());
+        }
+        VppClient.NewUser wanted = new VppClient.NewUser(user.id(), user.email(), managedAppleId);
+        String eventId = found.isPresent() ? client.updateUsers(token, List.of(wanted)) : client.createUsers(token, List.of(wanted));
+        VppClient.Event event = client.awaitEvent(token, eventId, tokens.settings().eventWait());
+        if (event.pending()) {
+            throw AppStoreException.retryable("Apple is still registering " + user.displayName() + " for Apps and Books (event " + eventId + ")",
+                    Optional.empty());
+        }
+        if (!event.complete()) {
+            return new AppleUser(Optional.empty(), Optional.of("Apple did not register " + user.displayName() + " for Apps and Books: "
+                    + describe(event)));
+        }
+        log.info("Apple registered user {} for Apps and Books (event {})", user.id(), eventId);
+        Optional<VppClient.VppUser> registered = client.user(token, user.id());
+        return registered.isPresent() ? new AppleUser(registered, Optional.empty())
+                : new AppleUser(Optional.empty(), Optional.of("Apple registered " + user.displayName() + " but does not list them."));
+    }
+
+    /** What an association event means for the device or user asking. */
+    private static LicenceOutcome outcome(LicenceRequest request, VppClient.Event event) {
+        if (event.complete()) {
+            return LicenceOutcome.assigned(Optional.of(event.eventId()));
+        }
+        String reason = describe(event);
+        if (event.failures().stream().anyMatch(failure -> failure.errorNumber() == VppException.NOT_ENOUGH_LICENCES)) {
+            return LicenceOutcome.exhausted("No licences of app " + request.storeAppId() + " are left: " + reason);
+        }
+        return LicenceOutcome.refused("Apple did not assign the licence of app " + request.storeAppId() + ": " + reason);
+    }
+
+    /**
+     * Disassociates the device's licence (or the user's, by {@code clientUserId}) and waits for Apple's event, so the
+     * licence counts as free again.
+     */
     @Override
     public void revokeLicence(LicenceRequest request) throws AppStoreException {
         requireNonNull(request, "request is null");
+        if (request.kind() == LicenceKind.USER) {
+            revokeUserLicence(request, request.licenceUser().orElseThrow());
+            return;
+        }
         if (request.serialNumber().isEmpty() || !ADAM_ID.matcher(request.storeAppId()).matches()) {
             throw new AppStoreException("Apple revokes device licences by serial number and numeric adam id; this request has "
                     + (request.serialNumber().isEmpty() ? "no serial number" : "the app id " + request.storeAppId()));
@@ -203,7 +305,7 @@ public final class AppleVppConnector implements AppStoreConnector {
                 succeeded();
                 return; // the organisation no longer owns the app, so the device holds no licence of it
             }
-            VppClient.Event event = licenceEvent(false, token, asset.get(), serial);
+            VppClient.Event event = licenceEvent(false, token, asset.get(), LicenceKind.DEVICE, serial);
             if (!event.complete()) {
                 throw new AppStoreException("Apple did not revoke the licence of app " + request.storeAppId() + " from " + serial + ": " + describe(event));
             }
@@ -214,18 +316,53 @@ public final class AppleVppConnector implements AppStoreConnector {
         }
     }
 
+    /** Disassociates the user's licence; a user Apple no longer has (9609) holds none, which is what was wanted. */
+    private void revokeUserLicence(LicenceRequest request, LicenceUser user) throws AppStoreException {
+        if (!ADAM_ID.matcher(request.storeAppId()).matches()) {
+            throw new AppStoreException("Apple revokes licences by numeric adam id, not " + request.storeAppId());
+        }
+        ContentToken token = token();
+        try {
+            Optional<VppClient.Asset> asset = tokens.client().asset(token, request.storeAppId());
+            if (asset.isEmpty()) {
+                succeeded();
+                return;
+            }
+            VppClient.Event event = licenceEvent(false, token, asset.get(), LicenceKind.USER, user.id());
+            boolean unknownUser = !event.failures().isEmpty()
+                    && event.failures().stream().allMatch(failure -> failure.errorNumber() == VppException.REGISTERED_USER_NOT_FOUND);
+            if (!event.complete() && !unknownUser) {
+                throw new AppStoreException("Apple did not revoke the licence of app " + request.storeAppId() + " from " + user.displayName()
+                        + ": " + describe(event));
+            }
+        } catch (VppException e) {
+            throw failed(e);
+        } catch (InterruptedException e) {
+            throw interrupted(e);
+        }
+    }
+
     /**
-     * Associates ({@code associate}) or disassociates one device's licence and waits up to {@code eventWait} for Apple's
-     * asynchronous event to end; one still pending is a retryable failure, since devices install only once Apple is done.
+     * Associates ({@code associate}) or disassociates one device's licence (by serial number) or one user's (by
+     * {@code clientUserId}) and waits up to {@code eventWait} for Apple's asynchronous event to end; one still pending
+     * is a retryable failure, since devices install only once Apple is done.
      */
-    private VppClient.Event licenceEvent(boolean associate, ContentToken token, VppClient.Asset asset, String serial)
+    private VppClient.Event licenceEvent(boolean associate, ContentToken token, VppClient.Asset asset, LicenceKind kind, String holder)
             throws VppException, InterruptedException, AppStoreException {
         VppClient client = tokens.client();
-        String eventId = associate ? client.associate(token, asset.adamId(), asset.pricingParam(), List.of(serial))
-                : client.disassociate(token, asset.adamId(), asset.pricingParam(), List.of(serial));
+        List<String> holders = List.of(holder);
+        String eventId;
+        if (kind == LicenceKind.USER) {
+            eventId = associate ? client.associateUsers(token, asset.adamId(), asset.pricingParam(), holders)
+                    : client.disassociateUsers(token, asset.adamId(), asset.pricingParam(), holders);
+        } else {
+            eventId = associate ? client.associate(token, asset.adamId(), asset.pricingParam(), holders)
+                    : client.disassociate(token, asset.adamId(), asset.pricingParam(), holders);
+        }
         VppClient.Event event = client.awaitEvent(token, eventId, tokens.settings().eventWait());
         succeeded();
-        String what = (associate ? "assigning the licence of app " + asset.adamId() + " to " : "revoking the licence of app " + asset.adamId() + " from ") + serial;
+        String what = (associate ? "assigning the licence of app " + asset.adamId() + " to " : "revoking the licence of app " + asset.adamId() + " from ")
+                + (kind == LicenceKind.USER ? "user " : "") + holder;
         if (event.pending()) {
             throw AppStoreException.retryable("Apple is still " + what + " (event " + eventId + ")", Optional.empty());
         }

@@ -117,6 +117,40 @@ public final class VppClient {
         }
     }
 
+    /**
+     * A user of the location ({@code GET users}): {@code Registered} until linked to an Apple Account (then
+     * {@code inviteCode} is the invitation to accept), {@code Associated} once linked, {@code Retired} or {@code Deleted}.
+     */
+    public record VppUser(String clientUserId, String status, Optional<String> email, Optional<String> inviteCode) {
+        /** Validates every part. */
+        public VppUser {
+            requireNonNull(clientUserId, "clientUserId is null");
+            requireNonNull(status, "status is null");
+            requireNonNull(email, "email is null");
+            requireNonNull(inviteCode, "inviteCode is null");
+        }
+
+        /** @return whether the user is linked to an Apple Account, so licences assigned to them reach their devices */
+        public boolean associated() {
+            return "Associated".equals(status);
+        }
+
+        /** @return whether the user is Registered or Associated (not retired) */
+        public boolean active() {
+            return associated() || "Registered".equals(status);
+        }
+    }
+
+    /** A user to create or update: the MDM's stable id of them, and optionally their email and Managed Apple Account. */
+    public record NewUser(String clientUserId, Optional<String> email, Optional<String> managedAppleId) {
+        /** Validates every part. */
+        public NewUser {
+            requireNonNull(clientUserId, "clientUserId is null");
+            requireNonNull(email, "email is null");
+            requireNonNull(managedAppleId, "managedAppleId is null");
+        }
+    }
+
     /** Which MDM manages the location: set by this plugin, so another MDM taking the location over shows. */
     public record MdmInfo(String id, String name, String metadata) {
         /** Validates every part. */
@@ -219,12 +253,51 @@ public final class VppClient {
 
     /** {@code POST assets/associate} for devices: returns the event id of Apple's asynchronous work. */
     public String associate(ContentToken token, String adamId, String pricingParam, List<String> serialNumbers) throws VppException, InterruptedException {
-        return manage("assets/associate", token, adamId, pricingParam, serialNumbers);
+        return manage("assets/associate", token, adamId, pricingParam, "serialNumbers", serialNumbers);
     }
 
     /** {@code POST assets/disassociate} for devices: returns the event id of Apple's asynchronous work. */
     public String disassociate(ContentToken token, String adamId, String pricingParam, List<String> serialNumbers) throws VppException, InterruptedException {
-        return manage("assets/disassociate", token, adamId, pricingParam, serialNumbers);
+        return manage("assets/disassociate", token, adamId, pricingParam, "serialNumbers", serialNumbers);
+    }
+
+    /** {@code POST assets/associate} for users, by {@code clientUserIds}: returns the event id of Apple's asynchronous work. */
+    public String associateUsers(ContentToken token, String adamId, String pricingParam, List<String> clientUserIds)
+            throws VppException, InterruptedException {
+        return manage("assets/associate", token, adamId, pricingParam, "clientUserIds", clientUserIds);
+    }
+
+    /** {@code POST assets/disassociate} for users, by {@code clientUserIds}: returns the event id of Apple's asynchronous work. */
+    public String disassociateUsers(ContentToken token, String adamId, String pricingParam, List<String> clientUserIds)
+            throws VppException, InterruptedException {
+        return manage("assets/disassociate", token, adamId, pricingParam, "clientUserIds", clientUserIds);
+    }
+
+    /** {@code GET users?clientUserId=}, every page: the user's active record, empty when Apple has none (or only retired ones). */
+    public Optional<VppUser> user(ContentToken token, String clientUserId) throws VppException, InterruptedException {
+        return pages(token, "users", Map.of("clientUserId", clientUserId), "users", VppClient::vppUser).stream()
+                .filter(user -> user.clientUserId().equals(clientUserId) && user.active()).findFirst();
+    }
+
+    /** {@code POST users/create}: returns the event id of Apple's asynchronous work. */
+    public String createUsers(ContentToken token, List<NewUser> users) throws VppException, InterruptedException {
+        return manageUsers("users/create", token, users);
+    }
+
+    /** {@code POST users/update}: returns the event id of Apple's asynchronous work. */
+    public String updateUsers(ContentToken token, List<NewUser> users) throws VppException, InterruptedException {
+        return manageUsers("users/update", token, users);
+    }
+
+    private String manageUsers(String path, ContentToken token, List<NewUser> users) throws VppException, InterruptedException {
+        ObjectNode body = json.createObjectNode();
+        ArrayNode list = body.putArray("users");
+        for (NewUser user : users) {
+            ObjectNode node = list.addObject().put("clientUserId", user.clientUserId());
+            user.email().ifPresent(email -> node.put("email", email));
+            user.managedAppleId().ifPresent(id -> node.put("managedAppleId", id));
+        }
+        return eventId(path, call("POST", path, Map.of(), Optional.of(body), token));
     }
 
     /** {@code GET status?eventId=}: how an asynchronous request is going. */
@@ -282,13 +355,17 @@ public final class VppClient {
         return found;
     }
 
-    private String manage(String path, ContentToken token, String adamId, String pricingParam, List<String> serialNumbers)
+    /** @param holders {@code serialNumbers} or {@code clientUserIds} */
+    private String manage(String path, ContentToken token, String adamId, String pricingParam, String holders, List<String> ids)
             throws VppException, InterruptedException {
         ObjectNode body = json.createObjectNode();
         body.putArray("assets").addObject().put("adamId", adamId).put("pricingParam", pricingParam);
-        ArrayNode serials = body.putArray("serialNumbers");
-        serialNumbers.forEach(serials::add);
-        JsonNode answer = call("POST", path, Map.of(), Optional.of(body), token);
+        ArrayNode list = body.putArray(holders);
+        ids.forEach(list::add);
+        return eventId(path, call("POST", path, Map.of(), Optional.of(body), token));
+    }
+
+    private static String eventId(String path, JsonNode answer) throws VppException {
         String eventId = answer.path("eventId").asText("");
         if (eventId.isEmpty()) {
             throw new VppException(path + ": Apple's answer has no eventId", 200, OptionalInt.empty(), true, Optional.empty());
@@ -443,6 +520,11 @@ public final class VppClient {
                 : Optional.of(new MdmInfo(mdm.path("id").asText(""), mdm.path("name").asText(""), mdm.path("metadata").asText("")));
         return new ClientConfig(node.path("locationName").asText(""), node.path("uId").asText(""),
                 node.path("countryISO2ACode").asText(""), mdmInfo);
+    }
+
+    private static VppUser vppUser(JsonNode node) {
+        return new VppUser(node.path("clientUserId").asText(""), node.path("status").asText(""), optionalText(node, "email"),
+                optionalText(node, "inviteCode"));
     }
 
     private static Asset asset(JsonNode node) {

@@ -16,6 +16,8 @@ public final class VppException extends Exception {
     public static final int LOGIN_REQUIRED = 9601;
     /** {@code 9602}: invalid argument. */
     public static final int INVALID_ARGUMENT = 9602;
+    /** {@code 9609}: Apple has no such (active) user. */
+    public static final int REGISTERED_USER_NOT_FOUND = 9609;
     /** {@code 9621}: the token has expired. */
     public static final int TOKEN_EXPIRED = 9621;
     /** {@code 9625}: the server has revoked the token. */

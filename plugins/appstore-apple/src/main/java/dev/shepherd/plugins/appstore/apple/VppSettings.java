@@ -20,9 +20,13 @@ import static java.util.Objects.requireNonNull;
  * @param timeout how long one request may take ({@code timeout})
  * @param eventWait how long a licence assignment waits for Apple's asynchronous event to finish ({@code eventWait})
  * @param maxResponseBytes the largest answer read from Apple ({@code maxResponseBytes})
+ * @param managedAppleAccounts whether the directory's email addresses are the users' Managed Apple Accounts
+ *        ({@code managedAppleAccounts}, default false): true when Apple Business or School Manager federates the
+ *        organisation's domain, so users are created with their {@code managedAppleId} and Apple links them at once;
+ *        otherwise a user gets Apple's invitation and must accept it with an Apple Account before holding licences
  */
 public record VppSettings(URI serviceUrl, URI lookupUrl, String storefront, int maxAttempts, Duration maxRetryAfter,
-                          Duration timeout, Duration eventWait, int maxResponseBytes) {
+                          Duration timeout, Duration eventWait, int maxResponseBytes, boolean managedAppleAccounts) {
 
     /** Apple's production service. */
     public static final String APPLE_SERVICE_URL = "https://vpp.itunes.apple.com/mdm/v2/";
@@ -52,6 +56,12 @@ public record VppSettings(URI serviceUrl, URI lookupUrl, String storefront, int 
         }
     }
 
+    /** Settings without Managed Apple Accounts: users link their Apple Account through Apple's invitation. */
+    public VppSettings(URI serviceUrl, URI lookupUrl, String storefront, int maxAttempts, Duration maxRetryAfter, Duration timeout,
+                       Duration eventWait, int maxResponseBytes) {
+        this(serviceUrl, lookupUrl, storefront, maxAttempts, maxRetryAfter, timeout, eventWait, maxResponseBytes, false);
+    }
+
     /**
      * @param config the plugin's settings
      * @return the settings, Apple's defaults where unset
@@ -61,7 +71,8 @@ public record VppSettings(URI serviceUrl, URI lookupUrl, String storefront, int 
         return new VppSettings(uri(config, "serviceUrl", APPLE_SERVICE_URL), uri(config, "lookupUrl", APPLE_LOOKUP_URL),
                 config.get("storefront", "us"), config.getInt("maxAttempts", 4),
                 config.getDuration("maxRetryAfter", Duration.ofSeconds(30)), config.getDuration("timeout", Duration.ofSeconds(30)),
-                config.getDuration("eventWait", Duration.ofSeconds(20)), config.getInt("maxResponseBytes", 8 * 1024 * 1024));
+                config.getDuration("eventWait", Duration.ofSeconds(20)), config.getInt("maxResponseBytes", 8 * 1024 * 1024),
+                config.getBoolean("managedAppleAccounts", false));
     }
 
     private static URI uri(PluginConfig config, String key, String defaultValue) {

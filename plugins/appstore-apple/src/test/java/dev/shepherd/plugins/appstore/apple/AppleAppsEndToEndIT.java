@@ -6,9 +6,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.shepherd.apple.AppleDeviceSimulator;
 import dev.shepherd.apple.Plists;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -19,6 +24,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import static dev.shepherd.plugins.appstore.apple.AppleAppsTestbed.KEYNOTE;
+import static dev.shepherd.plugins.appstore.apple.AppleAppsTestbed.PAGES;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -27,24 +33,29 @@ import static org.awaitility.Awaitility.await;
  * their files, the Apps and Books service played by {@link LocalVpp} and the iPhones by the Apple device simulator:
  * the content token uploaded through the plugin's endpoint, the catalog synced, a REQUIRED assignment installing the
  * app with a device licence on every iPhone of a group until the licences run out, an update reaching them, and an
- * UNINSTALL removing the app and giving the licences back.
+ * UNINSTALL removing the app and giving the licences back; then user licences: one licence of the user covering both
+ * of their iPhones, another user's iPhone failing when none is left, and the licence given back when the assignment
+ * goes. The cases share one server (each uses its own app, group and iPhones), in order.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AppleAppsEndToEndIT {
 
     private static final Duration PATIENCE = Duration.ofSeconds(60);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
-    Path home;
+    static Path home;
     private AppleAppsTestbed testbed;
     /** The request types each iPhone received, by UDID, in order. */
     private final Map<String, List<String>> received = new ConcurrentHashMap<>();
 
-    @BeforeEach
+    @BeforeAll
     void start() throws Exception {
         testbed = AppleAppsTestbed.start(home);
     }
 
-    @AfterEach
+    @AfterAll
     void stop() {
         if (testbed != null) {
             testbed.close();
@@ -52,6 +63,7 @@ class AppleAppsEndToEndIT {
     }
 
     @Test
+    @Order(1)
     void aRequiredStoreAppIsInstalledWithDeviceLicencesUpdatedAndRemovedAndRunningOutOfLicencesIsAVisibleFailure() throws Exception {
         LocalVpp vpp = testbed.vpp();
         testbed.uploadContentToken();
@@ -128,6 +140,76 @@ class AppleAppsEndToEndIT {
         assertThat(testbed.admin("GET", "/api/v1/app-inventory?identifier=com.apple.Keynote", "", 200)).isEmpty();
         testbed.admin("POST", "/api/v1/app-stores/apple-vpp/sync", "", 200);
         assertThat(testbed.admin("GET", "/api/v1/apps/" + appId, "", 200).path("licences").path("available").asLong()).isEqualTo(2);
+    }
+
+    @Test
+    @Order(2)
+    void userLicencesCoverAllOfTheUsersIPhonesWithOneLicenceAndAreGivenBackWhenTheAssignmentGoes() throws Exception {
+        LocalVpp vpp = testbed.vpp();
+        testbed.uploadContentToken();
+        vpp.addAsset(AppleAppsTestbed.pages());
+        testbed.admin("POST", "/api/v1/app-stores/apple-vpp/sync", "", 200);
+        String appId = testbed.admin("GET", "/api/v1/apps?storeId=apple-vpp&q=Pages", "", 200).get(0).path("id").asText();
+        String dana = user("dana", "dana@" + LocalVpp.MANAGED_DOMAIN);
+        String erin = user("erin", "erin@" + LocalVpp.MANAGED_DOMAIN);
+        AppleDeviceSimulator danaPhone = iphoneOf(dana, "B1000001-0011223344556677");
+        AppleDeviceSimulator danaPad = iphoneOf(dana, "B2000002-0011223344556677");
+        AppleDeviceSimulator erinPhone = iphoneOf(erin, "B3000003-0011223344556677");
+        List<AppleDeviceSimulator> iphones = List.of(danaPhone, danaPad, erinPhone);
+        String groupId = testbed.group("Writers", List.of(danaPhone, danaPad));
+
+        JsonNode assignment = testbed.admin("PUT", "/api/v1/apps/" + appId + "/assignments/" + groupId,
+                "{\"intent\": \"REQUIRED\", \"licenceSource\": \"user\"}", 200);
+        assertThat(assignment.path("licenceSource").asText()).isEqualTo("USER");
+
+        // Pages has one licence: Dana holds it for both of her iPhones.
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            work(iphones);
+            assertThat(List.of(danaPhone, danaPad)).as(states(appId).toString())
+                    .allSatisfy(iphone -> assertThat(stateOf(appId, iphone).path("state").asText()).isEqualTo("INSTALLED"));
+        });
+        assertThat(vpp.assignedClientUserIds(PAGES)).as("one licence, Dana's").containsExactly(dana);
+        assertThat(vpp.assignedSerialNumbers(PAGES)).isEmpty();
+        assertThat(vpp.userStatus(dana)).as("a Managed Apple Account is linked at once").hasValue("Associated");
+
+        // Erin's iPhone joins the group: no licence is left for her, a failure on her iPhone alone.
+        testbed.admin("POST", "/api/v1/groups/" + groupId + "/members", JSON.writeValueAsString(Map.of("add",
+                List.of(testbed.deviceId(erinPhone)))), 200);
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            work(iphones);
+            assertThat(stateOf(appId, erinPhone).path("state").asText()).as(states(appId).toString()).isEqualTo("FAILED");
+        });
+        assertThat(stateOf(appId, erinPhone).path("reason").asText()).contains("No licences of app " + PAGES + " are left");
+        assertThat(erinPhone.appCommands()).as("no install without a licence").isEmpty();
+        assertThat(List.of(danaPhone, danaPad)).allSatisfy(iphone ->
+                assertThat(stateOf(appId, iphone).path("state").asText()).isEqualTo("INSTALLED"));
+        NSDictionary install = onlyInstall(danaPad);
+        assertThat(((NSNumber) ((NSDictionary) install.objectForKey("Options")).objectForKey("PurchaseMethod")).intValue())
+                .as("installed with the volume-purchase licence, the user's").isEqualTo(1);
+        JsonNode licences = testbed.admin("GET", "/api/v1/apps/" + appId + "/licences", "", 200).path("licences");
+        assertThat(licences).hasSize(1);
+        assertThat(licences.get(0).path("kind").asText()).isEqualTo("USER");
+        assertThat(licences.get(0).path("userId").asText()).isEqualTo(dana);
+        testbed.admin("POST", "/api/v1/app-stores/apple-vpp/sync", "", 200);
+        assertThat(testbed.admin("GET", "/api/v1/apps/" + appId, "", 200).path("licences").path("assigned").asLong()).isEqualTo(1);
+
+        // The assignment goes: no device of Dana's needs Pages any more, so her licence goes back to Apple.
+        testbed.admin("DELETE", "/api/v1/apps/" + appId + "/assignments/" + groupId, "", 204);
+        await().atMost(PATIENCE).until(() -> vpp.assignedClientUserIds(PAGES).isEmpty()
+                && testbed.admin("GET", "/api/v1/apps/" + appId + "/licences", "", 200).path("licences").isEmpty());
+    }
+
+    /** A person in the server's directory; @return their id */
+    private String user(String username, String email) throws Exception {
+        return testbed.admin("POST", "/api/v1/users", JSON.writeValueAsString(Map.of("username", username, "displayName", username,
+                "email", email)), 201).path("id").asText();
+    }
+
+    /** An enrolled iPhone the admin assigned to a user. */
+    private AppleDeviceSimulator iphoneOf(String userId, String udid) throws Exception {
+        AppleDeviceSimulator iphone = testbed.enrolledIphone(udid);
+        testbed.admin("PATCH", "/api/v1/devices/" + testbed.deviceId(iphone), JSON.writeValueAsString(Map.of("userId", userId)), 200);
+        return iphone;
     }
 
     /** Every iPhone works through the commands waiting for it, as woken devices do; what each got is kept in {@link #received}. */

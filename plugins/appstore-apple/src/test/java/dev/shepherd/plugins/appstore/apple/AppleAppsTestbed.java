@@ -2,6 +2,7 @@ package dev.shepherd.plugins.appstore.apple;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.apple.AppleDeviceSimulator;
 import dev.shepherd.apple.EnrollmentLinks;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -23,12 +25,15 @@ import static org.awaitility.Awaitility.await;
 /**
  * What the Apple app tests run against: the real server with the iOS plugin and the Apps and Books plugin loaded from
  * their files, the plugin pointed at {@link LocalVpp}, where the organisation owns two licences of Keynote, and
- * iPhones enrolled through enrollment links that get their App Store apps from the fake.
+ * iPhones enrolled through enrollment links that get their App Store apps from the fake. The directory's email
+ * addresses count as Managed Apple Accounts ({@code managedAppleAccounts}), so Apple links users at once.
  */
 final class AppleAppsTestbed implements AutoCloseable {
 
     /** Keynote's adam id. */
     static final String KEYNOTE = "361285480";
+    /** Pages' adam id. */
+    static final String PAGES = "361309726";
     private static final String TOPIC = "com.apple.mgmt.External.2f0c1a9e-5b7d-4c1e-9a43-0d6e8f1b2c3d";
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -47,7 +52,8 @@ final class AppleAppsTestbed implements AutoCloseable {
         Files.createDirectories(home.resolve("conf"));
         Files.writeString(home.resolve("conf/shepherd.yaml"), "plugins:\n  config:\n"
                 + "    apple-ios:\n      topic: " + TOPIC + "\n"
-                + "    appstore-apple:\n      serviceUrl: \"" + vpp.serviceUrl() + "\"\n      lookupUrl: \"" + vpp.lookupUrl() + "\"\n");
+                + "    appstore-apple:\n      serviceUrl: \"" + vpp.serviceUrl() + "\"\n      lookupUrl: \"" + vpp.lookupUrl() + "\"\n"
+                + "      managedAppleAccounts: true\n");
         TestServer server = TestServer.start(home, Map.of("SHEPHERD_HTTPS_PORT", "0", "SHEPHERD_HTTPS_HOSTNAMES", "localhost"),
                 Clock.systemUTC());
         Files.copy(Path.of(System.getProperty("shepherd.iosPluginFile")), server.pluginsDir().resolve("apple-ios.zip"));
@@ -60,6 +66,11 @@ final class AppleAppsTestbed implements AutoCloseable {
     /** Keynote as Apple lists it, in a version, with two licences. */
     static LocalVpp.OwnedAsset keynote(String version) {
         return new LocalVpp.OwnedAsset(KEYNOTE, "STDQ", 2, true, true, List.of("iOS"), "Keynote", "com.apple.Keynote", version);
+    }
+
+    /** Pages as Apple lists it, with one licence. */
+    static LocalVpp.OwnedAsset pages() {
+        return new LocalVpp.OwnedAsset(PAGES, "STDQ", 1, true, true, List.of("iOS"), "Pages", "com.apple.Pages", "14.1");
     }
 
     LocalVpp vpp() {
@@ -87,11 +98,18 @@ final class AppleAppsTestbed implements AutoCloseable {
         assertThat(iphone.enrollIdentity().status()).isEqualTo("0");
         assertThat(iphone.authenticate().statusCode()).isEqualTo(200);
         assertThat(iphone.tokenUpdate().statusCode()).isEqualTo(200);
-        // As the App Store does: a volume-purchased app only for a serial number holding one of its licences.
+        // As the App Store does: a volume-purchased app only for a serial number holding one of its licences, or for
+        // the iPhone's user (signed in with the Apple Account Apple links to their clientUserId) holding one.
         iphone.useAppStore((adamId, serialNumber, purchaseMethod) -> vpp.asset(String.valueOf(adamId))
-                .filter(asset -> purchaseMethod == 0 || vpp.assignedSerialNumbers(asset.adamId()).contains(serialNumber))
+                .filter(asset -> purchaseMethod == 0 || vpp.assignedSerialNumbers(asset.adamId()).contains(serialNumber)
+                        || userOf(iphone).filter(user -> vpp.assignedClientUserIds(asset.adamId()).contains(user)).isPresent())
                 .map(asset -> new AppleDeviceSimulator.StoreListing(asset.bundleId(), asset.name(), asset.version())));
         return iphone;
+    }
+
+    /** @return the directory user the server assigned the iPhone to, if any */
+    private Optional<String> userOf(AppleDeviceSimulator iphone) {
+        return server.server().kernel().devices().get(DeviceId.parse(deviceId(iphone))).flatMap(record -> record.device().userId());
     }
 
     /** @return the kernel's id of an enrolled iPhone */

@@ -4,8 +4,10 @@ import dev.shepherd.api.appstore.AppInstallation;
 import dev.shepherd.api.appstore.AppStoreException;
 import dev.shepherd.api.appstore.CatalogPage;
 import dev.shepherd.api.appstore.LicenceCount;
+import dev.shepherd.api.appstore.LicenceKind;
 import dev.shepherd.api.appstore.LicenceOutcome;
 import dev.shepherd.api.appstore.LicenceRequest;
+import dev.shepherd.api.appstore.LicenceUser;
 import dev.shepherd.api.appstore.StoreApp;
 import dev.shepherd.api.appstore.StoreHealth;
 import dev.shepherd.api.device.ComplianceState;
@@ -36,7 +38,7 @@ import static org.assertj.core.api.Assertions.tuple;
 
 /**
  * The {@code apple-vpp} store against the fake of Apple's service: the catalog synced from the location's assets with
- * App Store metadata and licence counts, device licences assigned until they run out and revoked again, the
+ * App Store metadata and licence counts, device and user licences assigned until they run out and revoked again, the
  * installation devices get, and the store's health.
  */
 class AppleVppConnectorTest {
@@ -168,6 +170,60 @@ class AppleVppConnectorTest {
     }
 
     @Test
+    void offersDeviceAndUserLicences() {
+        assertThat(store.licenceKinds()).containsExactlyInAnyOrder(LicenceKind.DEVICE, LicenceKind.USER);
+    }
+
+    @Test
+    void aUserWithoutALinkedAppleAccountIsRegisteredAndRefusedWithApplesInvitation() throws Exception {
+        upload();
+        LicenceUser ann = new LicenceUser(UUID.randomUUID().toString(), Optional.of("ann@example.org"), "Ann Example");
+
+        LicenceOutcome first = store.assignLicence(userRequest(KEYNOTE, ann));
+
+        assertThat(vpp.userStatus(ann.id())).as("Apple registered the user").hasValue("Registered");
+        assertThat(first).isInstanceOfSatisfying(LicenceOutcome.Refused.class, refused -> assertThat(refused.reason())
+                .contains("Ann Example has no Apple Account linked", "invitation (code ", "managedAppleAccounts", "device licences"));
+        assertThat(vpp.assignedClientUserIds(KEYNOTE)).isEmpty();
+
+        vpp.acceptInvitation(ann.id());
+        assertThat(store.assignLicence(userRequest(KEYNOTE, ann))).isInstanceOf(LicenceOutcome.Assigned.class);
+        assertThat(vpp.assignedClientUserIds(KEYNOTE)).containsExactly(ann.id());
+        assertThat(vpp.requests().stream().filter(request -> request.startsWith("POST /mdm/v2/users/create"))).as("created once").hasSize(1);
+    }
+
+    @Test
+    void managedAppleAccountsAreLinkedAtOnceAndUserLicencesShareThePoolWithDevices() throws Exception {
+        ContentTokens managed = new ContentTokens(new VppSettings(vpp.serviceUrl(), vpp.lookupUrl(), "us", 3, Duration.ofSeconds(2),
+                Duration.ofSeconds(5), Duration.ofSeconds(5), 1024 * 1024, true), storage, TestSecrets.sealer(), clock, "0.1.0");
+        managed.upload(vpp.issueToken("Example Org", "Main office", clock.instant().plus(Duration.ofDays(200))), false);
+        AppleVppConnector federated = new AppleVppConnector(managed, clock);
+        LicenceUser bo = new LicenceUser(UUID.randomUUID().toString(), Optional.of("bo@" + LocalVpp.MANAGED_DOMAIN), "Bo");
+        LicenceUser cy = new LicenceUser(UUID.randomUUID().toString(), Optional.of("cy@" + LocalVpp.MANAGED_DOMAIN), "Cy");
+
+        assertThat(federated.assignLicence(request(PAGES, "C02XK1ABJG5H"))).isInstanceOf(LicenceOutcome.Assigned.class);
+        assertThat(federated.assignLicence(userRequest(PAGES, bo))).isInstanceOf(LicenceOutcome.Assigned.class);
+        assertThat(federated.assignLicence(userRequest(PAGES, bo))).as("a user holding it already").isInstanceOf(LicenceOutcome.Assigned.class);
+        assertThat(vpp.userStatus(bo.id())).hasValue("Associated");
+        assertThat(federated.assignLicence(userRequest(PAGES, cy))).isInstanceOfSatisfying(LicenceOutcome.Exhausted.class,
+                exhausted -> assertThat(exhausted.reason()).contains("No licences of app " + PAGES, "9709"));
+
+        federated.revokeLicence(userRequest(PAGES, bo));
+        assertThat(vpp.assignedClientUserIds(PAGES)).isEmpty();
+        assertThat(federated.assignLicence(userRequest(PAGES, cy))).isInstanceOf(LicenceOutcome.Assigned.class);
+        assertThat(vpp.assignedSerialNumbers(PAGES)).as("device licences are unchanged").containsExactly("C02XK1ABJG5H");
+    }
+
+    @Test
+    void revokingTheLicenceOfAUserAppleDoesNotKnowSucceeds() throws Exception {
+        upload();
+
+        store.revokeLicence(userRequest(KEYNOTE, new LicenceUser(UUID.randomUUID().toString(), Optional.empty(), "Gone")));
+
+        assertThat(vpp.assignedClientUserIds(KEYNOTE)).isEmpty();
+    }
+
+    @Test
     void devicesInstallFromTheAppStoreWithTheVolumePurchasedLicence() throws Exception {
         upload();
         StoreApp keynote = store.lookup(KEYNOTE).orElseThrow();
@@ -222,6 +278,13 @@ class AppleVppConnectorTest {
         tokens.upload(token, false);
         assertThat(new String(storage.get(ContentTokens.TOKEN_KEY).orElseThrow(), StandardCharsets.ISO_8859_1)).doesNotContain(token);
         return token;
+    }
+
+    private static LicenceRequest userRequest(String adamId, LicenceUser user) {
+        Device device = device("C02USER" + Math.abs(user.id().hashCode() % 10000));
+        return LicenceRequest.forUser(adamId, new Device(device.id(), device.platform(), device.status(), device.ownership(), device.name(),
+                device.serialNumber(), device.model(), device.osVersion(), Map.of(), Optional.of(user.id()), Optional.empty(),
+                ComplianceState.UNKNOWN, Optional.empty(), Optional.empty(), Set.of(), Map.of()), user);
     }
 
     private static LicenceRequest request(String adamId, String serial) {

@@ -71,6 +71,25 @@ import static java.util.Objects.requireNonNull;
  *       {@code FAILED} with {@code failures} ({@code errorNumber} 9709 when there are not enough licences, with
  *       {@code errorInfo} naming the serial numbers). Licences are assigned only to device-assignable assets (9707) and
  *       revoked only from revocable ones (9706).</li>
+ *   <li>User management (VPP License Management 2.0): <a href="https://developer.apple.com/documentation/devicemanagement/create-users">Create
+ *       Users</a>, <a href="https://developer.apple.com/documentation/devicemanagement/update-users">Update Users</a> and
+ *       <a href="https://developer.apple.com/documentation/devicemanagement/retire-users">Retire Users</a> (POST JSON
+ *       {@code users} [{@code clientUserId}, {@code email}, {@code managedAppleId}], at most {@code maxClientUserIds},
+ *       no duplicates: 9704) answer with an {@code eventId} and do the work asynchronously;
+ *       <a href="https://developer.apple.com/documentation/devicemanagement/get-users-4mwln">Get Users</a> (GET, paged,
+ *       filtered by {@code clientUserId}) lists {@code clientUserId}, {@code email}, {@code status} and, while
+ *       {@code Registered}, the {@code inviteCode}; once {@code Associated} the {@code idHash}. The statuses are those of
+ *       <a href="https://developer.apple.com/documentation/devicemanagement/vppuser">VppUser</a>: Registered (created, not
+ *       linked to an Apple Account), Associated, Retired, Deleted. The {@code clientUserId} must be unique and stable
+ *       (Apple advises a GUID, never an email address). Creating a user who is active already returns that user;
+ *       creating a retired, never-associated one makes it Registered again
+ *       (<a href="https://developer.apple.com/documentation/devicemanagement/registervppuserrequest">RegisterVppUserRequest</a>).
+ *       A {@code managedAppleId} of the organisation associates the user at once, with no invitation
+ *       (<a href="https://developer.apple.com/forums/thread/716821">Apple's answer on the forums</a>); a personal Apple
+ *       Account associates only when the user accepts the invitation ({@code inviteCode}). Retiring a user releases
+ *       their revocable licences. {@code assets/associate} with {@code clientUserIds} counts against the same licence
+ *       pool as serial numbers; a user Apple does not have (never created, or retired) fails the event with 9609
+ *       ("Registered user not found", errorInfo naming the {@code clientUserIds}).</li>
  *   <li><a href="https://developer.apple.com/documentation/devicemanagement/handling-error-responses">Handling Error
  *       Responses</a>: the synchronous error numbers and statuses (9601 login required 401, 9602 invalid argument 400,
  *       9621 token expired 401, 9625 token revoked 401, 9646 too many requests 429, 9650 bad page index, 9700–9705
@@ -84,11 +103,16 @@ import static java.util.Objects.requireNonNull;
  * </ul>
  * What Apple leaves unsaid the fake decides strictly and says so here: serial numbers are letters, digits and dashes
  * (Apple's own examples include {@code serial-1} and UUIDs), at most 64; adam ids are digits; an adam id the location
- * does not own is refused synchronously with 9602; unknown paths answer 404 in Apple's error shape.
+ * does not own is refused synchronously with 9602; unknown paths answer 404 in Apple's error shape. A
+ * {@code clientUserId} is 1 to 256 characters; an {@code email} or {@code managedAppleId} must look like an address
+ * (9602 otherwise); a {@code managedAppleId} outside the organisation's managed domain ({@link #MANAGED_DOMAIN}) fails
+ * that user in the event with 9602. A licence may be associated with a Registered user (Apple holds it until the
+ * invitation is accepted); the plugin itself waits for Associated.
  *
  * <p>Tests drive it: {@link #addAsset} (what the organisation bought), {@link #issueToken} / {@link #revoke},
  * {@link #throttleNext} (429 with {@code Retry-After}), {@link #failNext} (500 with {@code Retry-After}),
- * {@link #holdEvents} (events stay {@code PENDING} until {@link #releaseEvents}), {@link #pageSize}.
+ * {@link #holdEvents} (events stay {@code PENDING} until {@link #releaseEvents}), {@link #pageSize},
+ * {@link #acceptInvitation} (a user links a personal Apple Account).
  */
 public final class LocalVpp implements AutoCloseable {
 
@@ -100,11 +124,15 @@ public final class LocalVpp implements AutoCloseable {
     private static final int MAX_ASSETS = 25;
     private static final int MAX_SERIAL_NUMBERS = 1000;
     private static final int MAX_CLIENT_USER_IDS = 1000;
+    /** The domain of the organisation's Managed Apple Accounts in this fake. */
+    public static final String MANAGED_DOMAIN = "appleid.example.com";
+    private static final Pattern ADDRESS = Pattern.compile("[^@\\s]{1,64}@[^@\\s]{1,255}");
     private static final Map<Integer, String> MESSAGES = Map.ofEntries(
             Map.entry(9601, "Login required."),
             Map.entry(9602, "Invalid argument."),
             Map.entry(9603, "Internal error."),
             Map.entry(9609, "Unable to find the registered user."),
+            Map.entry(9618, "The user has already been retired."),
             Map.entry(9621, "The token has expired. You need to generate a new token online using your organization's account at either school.apple.com or business.apple.com."),
             Map.entry(9625, "The server has revoked the sToken."),
             Map.entry(9646, "There are too many recent requests. Try again momentarily."),
@@ -147,15 +175,51 @@ public final class LocalVpp implements AutoCloseable {
         final String adamId;
         final String pricingParam;
         final List<String> serialNumbers;
+        final List<String> clientUserIds;
+        /** For user management: the users as the request named them. */
+        final List<JsonNode> users;
         volatile String status = "PENDING";
         volatile int completed;
         volatile ObjectNode failure;
 
-        Event(String type, String adamId, String pricingParam, List<String> serialNumbers) {
+        Event(String type, String adamId, String pricingParam, List<String> serialNumbers, List<String> clientUserIds, List<JsonNode> users) {
             this.type = type;
             this.adamId = adamId;
             this.pricingParam = pricingParam;
             this.serialNumbers = List.copyOf(serialNumbers);
+            this.clientUserIds = List.copyOf(clientUserIds);
+            this.users = List.copyOf(users);
+        }
+
+        int requested() {
+            return users.isEmpty() ? serialNumbers.size() + clientUserIds.size() : users.size();
+        }
+    }
+
+    /** A user of the location, as Apple keeps them. */
+    private static final class VppUser {
+        final String clientUserId;
+        volatile String email;
+        volatile String managedAppleId;
+        volatile String status = "Registered";
+        volatile String inviteCode = UUID.randomUUID().toString().replace("-", "");
+        volatile String idHash;
+        /** Whether it was ever linked to an Apple Account: retiring such a user and creating it again makes a new record. */
+        volatile boolean everAssociated;
+
+        VppUser(String clientUserId) {
+            this.clientUserId = clientUserId;
+        }
+
+        boolean active() {
+            return status.equals("Registered") || status.equals("Associated");
+        }
+
+        void associate() {
+            status = "Associated";
+            everAssociated = true;
+            idHash = Base64.getEncoder().encodeToString(UUID.nameUUIDFromBytes((clientUserId + "/" + inviteCode).getBytes(StandardCharsets.UTF_8))
+                    .toString().getBytes(StandardCharsets.UTF_8)).substring(0, 28);
         }
     }
 
@@ -169,6 +233,10 @@ public final class LocalVpp implements AutoCloseable {
     private final Map<String, OwnedAsset> assets = new ConcurrentHashMap<>();
     /** adamId → serial numbers holding a licence. */
     private final Map<String, Set<String>> assignments = new ConcurrentHashMap<>();
+    /** adamId → clientUserIds holding a licence. */
+    private final Map<String, Set<String>> userAssignments = new ConcurrentHashMap<>();
+    /** clientUserId → the user's current record (retired ones included). */
+    private final Map<String, VppUser> users = new ConcurrentHashMap<>();
     private final Map<String, Event> events = new ConcurrentHashMap<>();
     private final List<Event> held = new CopyOnWriteArrayList<>();
     private final List<String> requestLog = new CopyOnWriteArrayList<>();
@@ -233,6 +301,26 @@ public final class LocalVpp implements AutoCloseable {
     public void addAsset(OwnedAsset asset) {
         assets.put(asset.adamId(), asset);
         assignments.putIfAbsent(asset.adamId(), ConcurrentHashMap.newKeySet());
+        userAssignments.putIfAbsent(asset.adamId(), ConcurrentHashMap.newKeySet());
+    }
+
+    /** A Registered user accepts Apple's invitation with a personal Apple Account: they become Associated. */
+    public synchronized void acceptInvitation(String clientUserId) {
+        VppUser user = users.get(clientUserId);
+        if (user == null || !user.status.equals("Registered")) {
+            throw new IllegalStateException("no Registered user " + clientUserId);
+        }
+        user.associate();
+    }
+
+    /** @return a user's status (Registered, Associated, Retired), empty when Apple has no such user */
+    public Optional<String> userStatus(String clientUserId) {
+        return Optional.ofNullable(users.get(clientUserId)).map(user -> user.status);
+    }
+
+    /** @return the clientUserIds holding a licence of an asset */
+    public Set<String> assignedClientUserIds(String adamId) {
+        return Set.copyOf(userAssignments.getOrDefault(adamId, Set.of()));
     }
 
     /** Answers the next {@code count} requests 429 (9646) with {@code Retry-After: seconds}. */
@@ -314,8 +402,8 @@ public final class LocalVpp implements AutoCloseable {
             String method = exchange.getRequestMethod();
             Set<String> allowed = switch (endpoint) {
                 case "client/config" -> Set.of("GET", "POST");
-                case "service/config", "assets", "assignments", "status" -> Set.of("GET");
-                case "assets/associate", "assets/disassociate" -> Set.of("POST");
+                case "service/config", "assets", "assignments", "status", "users" -> Set.of("GET");
+                case "assets/associate", "assets/disassociate", "users/create", "users/update", "users/retire" -> Set.of("POST");
                 default -> Set.of();
             };
             if (allowed.isEmpty()) {
@@ -376,6 +464,10 @@ public final class LocalVpp implements AutoCloseable {
                 case "assignments" -> assignments(location, query);
                 case "status" -> status(location, query);
                 case "assets/associate" -> manage(location, body, "ASSOCIATE");
+                case "users" -> listUsers(location, query);
+                case "users/create" -> manageUsers(location, body, "CREATE");
+                case "users/update" -> manageUsers(location, body, "UPDATE");
+                case "users/retire" -> manageUsers(location, body, "RETIRE");
                 default -> manage(location, body, "DISASSOCIATE");
             };
             if (answer instanceof Refusal refusal) {
@@ -399,6 +491,8 @@ public final class LocalVpp implements AutoCloseable {
         config.putObject("urls").put("clientConfig", root + "client/config").put("getAssets", root + "assets")
                 .put("getAssignments", root + "assignments").put("associateAssets", root + "assets/associate")
                 .put("disassociateAssets", root + "assets/disassociate").put("eventStatus", root + "status")
+                .put("getUsers", root + "users").put("createUsers", root + "users/create").put("updateUsers", root + "users/update")
+                .put("retireUsers", root + "users/retire")
                 .put("contentMetadataLookup", lookupUrl().toString());
         return config;
     }
@@ -450,7 +544,7 @@ public final class LocalVpp implements AutoCloseable {
                     || query.containsKey("deviceAssignable") && Boolean.parseBoolean(query.get("deviceAssignable")) != asset.deviceAssignable()) {
                 continue;
             }
-            int assigned = assignments.get(asset.adamId()).size();
+            int assigned = assignments.get(asset.adamId()).size() + userAssignments.get(asset.adamId()).size();
             ObjectNode node = json.createObjectNode().put("adamId", asset.adamId()).put("assignedCount", assigned)
                     .put("availableCount", asset.totalCount() - assigned).put("deviceAssignable", asset.deviceAssignable())
                     .put("pricingParam", asset.pricingParam()).put("productType", "App").put("retiredCount", 0)
@@ -469,10 +563,17 @@ public final class LocalVpp implements AutoCloseable {
                 return;
             }
             entry.getValue().stream().sorted().forEach(serial -> {
-                if (query.containsKey("serialNumber") && !query.get("serialNumber").equals(serial)) {
+                if (query.containsKey("serialNumber") && !query.get("serialNumber").equals(serial) || query.containsKey("clientUserId")) {
                     return;
                 }
                 matching.add(json.createObjectNode().put("adamId", entry.getKey()).put("serialNumber", serial)
+                        .put("pricingParam", assets.get(entry.getKey()).pricingParam()));
+            });
+            userAssignments.get(entry.getKey()).stream().sorted().forEach(user -> {
+                if (query.containsKey("clientUserId") && !query.get("clientUserId").equals(user) || query.containsKey("serialNumber")) {
+                    return;
+                }
+                matching.add(json.createObjectNode().put("adamId", entry.getKey()).put("clientUserId", user)
                         .put("pricingParam", assets.get(entry.getKey()).pricingParam()));
             });
         });
@@ -507,7 +608,7 @@ public final class LocalVpp implements AutoCloseable {
             return new Refusal(400, 9708);
         }
         ObjectNode answer = stamped(location).put("eventStatus", event.status).put("eventType", event.type)
-                .put("numCompleted", event.completed).put("numRequested", event.serialNumbers.size());
+                .put("numCompleted", event.completed).put("numRequested", event.requested());
         if (event.failure != null) {
             answer.putArray("failures").add(event.failure);
         }
@@ -516,11 +617,9 @@ public final class LocalVpp implements AutoCloseable {
 
     private Object manage(Location location, JsonNode body, String type) {
         JsonNode requestedAssets = body.get("assets");
-        if (requestedAssets == null || !requestedAssets.isArray() || requestedAssets.isEmpty()) {
-            return new Refusal(400, 9718);
-        }
-        if (requestedAssets.size() > MAX_ASSETS) {
-            return new Refusal(400, 9700);
+        Optional<Refusal> assetsRefused = refuseList(requestedAssets, 9718, MAX_ASSETS, 9700);
+        if (assetsRefused.isPresent()) {
+            return assetsRefused.get();
         }
         List<String> serials = strings(body.get("serialNumbers"));
         List<String> users = strings(body.get("clientUserIds"));
@@ -542,11 +641,7 @@ public final class LocalVpp implements AutoCloseable {
         if (new HashSet<>(users).size() != users.size()) {
             return new Refusal(400, 9704);
         }
-        if (!users.isEmpty()) {
-            // No users are registered in this fake, so user-based licences fail as Apple's do for unregistered users.
-            return new Refusal(400, 9609);
-        }
-        if (serials.stream().anyMatch(serial -> !SERIAL.matcher(serial).matches())) {
+        if (serials.stream().anyMatch(serial -> !SERIAL.matcher(serial).matches()) || users.stream().anyMatch(LocalVpp::badClientUserId)) {
             return new Refusal(400, 9602);
         }
         Set<String> seen = new LinkedHashSet<>();
@@ -564,7 +659,7 @@ public final class LocalVpp implements AutoCloseable {
             if (asset == null || !asset.pricingParam().equals(pricingParam)) {
                 return new Refusal(400, 9602);
             }
-            if (type.equals("ASSOCIATE") && !asset.deviceAssignable()) {
+            if (type.equals("ASSOCIATE") && !serials.isEmpty() && !asset.deviceAssignable()) {
                 return new Refusal(400, 9707);
             }
             if (type.equals("DISASSOCIATE") && !asset.revocable()) {
@@ -572,10 +667,14 @@ public final class LocalVpp implements AutoCloseable {
             }
             owned.add(asset);
         }
-        String eventId = UUID.randomUUID().toString();
         // One event per request; the fake keeps one asset per event, which is all the plugin sends.
         OwnedAsset asset = owned.get(0);
-        Event event = new Event(type, asset.adamId(), asset.pricingParam(), serials);
+        return accepted(location, new Event(type, asset.adamId(), asset.pricingParam(), serials, users, List.of()));
+    }
+
+    /** Apple's answer to asynchronous work: the event's id at once, the work done now or, while events are held, later. */
+    private ObjectNode accepted(Location location, Event event) {
+        String eventId = UUID.randomUUID().toString();
         events.put(eventId, event);
         if (holdEvents) {
             held.add(event);
@@ -585,27 +684,190 @@ public final class LocalVpp implements AutoCloseable {
         return stamped(location).put("eventId", eventId);
     }
 
-    /** Apple's asynchronous work: an association beyond the licences left fails whole, naming the serial numbers (9709). */
+    /**
+     * Apple's asynchronous work: an association naming a user Apple does not have fails whole with 9609, one beyond
+     * the licences left (serial numbers and users drawing on the same pool) with 9709, naming the serial numbers and
+     * users it could not serve.
+     */
     private synchronized void process(Event event) {
+        if (!event.users.isEmpty()) {
+            processUsers(event);
+            return;
+        }
         Set<String> holders = assignments.get(event.adamId);
+        Set<String> userHolders = userAssignments.get(event.adamId);
         if (event.type.equals("ASSOCIATE")) {
+            List<String> unknown = event.clientUserIds.stream().filter(id -> users.get(id) == null || !users.get(id).active()).toList();
+            if (!unknown.isEmpty()) {
+                fail(event, 9609, List.of(), unknown, 0);
+                return;
+            }
             List<String> newcomers = event.serialNumbers.stream().filter(serial -> !holders.contains(serial)).toList();
-            int available = assets.get(event.adamId).totalCount() - holders.size();
-            if (newcomers.size() > available) {
-                ObjectNode failure = json.createObjectNode().put("errorNumber", 9709).put("errorMessage", MESSAGES.get(9709));
-                ArrayNode serials = failure.putObject("errorInfo").putArray("serialNumbers");
-                newcomers.forEach(serials::add);
-                event.failure = failure;
-                event.completed = event.serialNumbers.size() - newcomers.size();
-                event.status = "FAILED";
+            List<String> newUsers = event.clientUserIds.stream().filter(user -> !userHolders.contains(user)).toList();
+            int available = assets.get(event.adamId).totalCount() - holders.size() - userHolders.size();
+            if (newcomers.size() + newUsers.size() > available) {
+                fail(event, 9709, newcomers, newUsers, event.requested() - newcomers.size() - newUsers.size());
                 return;
             }
             holders.addAll(newcomers);
+            userHolders.addAll(newUsers);
         } else {
             holders.removeAll(event.serialNumbers);
+            userHolders.removeAll(event.clientUserIds);
         }
-        event.completed = event.serialNumbers.size();
+        event.completed = event.requested();
         event.status = "COMPLETE";
+    }
+
+    private void fail(Event event, int errorNumber, List<String> serialNumbers, List<String> clientUserIds, int completed) {
+        ObjectNode failure = json.createObjectNode().put("errorNumber", errorNumber).put("errorMessage", MESSAGES.get(errorNumber));
+        ObjectNode info = failure.putObject("errorInfo");
+        if (!serialNumbers.isEmpty()) {
+            serialNumbers.forEach(info.putArray("serialNumbers")::add);
+        }
+        if (!clientUserIds.isEmpty()) {
+            clientUserIds.forEach(info.putArray("clientUserIds")::add);
+        }
+        event.failure = failure;
+        event.completed = completed;
+        event.status = "FAILED";
+    }
+
+    private Object listUsers(Location location, Map<String, String> query) {
+        List<ObjectNode> matching = new ArrayList<>();
+        boolean includeRetired = Boolean.parseBoolean(query.getOrDefault("includeRetired", "false"));
+        users.values().stream().sorted((a, b) -> a.clientUserId.compareTo(b.clientUserId)).forEach(user -> {
+            if (query.containsKey("clientUserId") && !query.get("clientUserId").equals(user.clientUserId) || !includeRetired && !user.active()) {
+                return;
+            }
+            ObjectNode node = json.createObjectNode().put("clientUserId", user.clientUserId).put("status", user.status);
+            if (user.email != null) {
+                node.put("email", user.email);
+            }
+            if (user.managedAppleId != null) {
+                node.put("managedAppleId", user.managedAppleId);
+            }
+            if (user.status.equals("Registered")) {
+                node.put("inviteCode", user.inviteCode);
+            }
+            if (user.idHash != null && user.status.equals("Associated")) {
+                node.put("idHash", user.idHash);
+            }
+            matching.add(node);
+        });
+        return page(location, query, "users", matching);
+    }
+
+    /** {@code users/create}, {@code users/update}, {@code users/retire}: the request's shape is checked at once, the work done as an event. */
+    private Object manageUsers(Location location, JsonNode body, String type) {
+        JsonNode requested = body.get("users");
+        Optional<Refusal> usersRefused = refuseList(requested, 9602, MAX_CLIENT_USER_IDS, 9701);
+        if (usersRefused.isPresent()) {
+            return usersRefused.get();
+        }
+        Set<String> seen = new HashSet<>();
+        for (JsonNode user : requested) {
+            JsonNode id = user.get("clientUserId");
+            if (!user.isObject() || id == null || !id.isTextual() || badClientUserId(id.asText())) {
+                return new Refusal(400, 9602);
+            }
+            for (String field : List.of("email", "managedAppleId")) {
+                JsonNode value = user.get(field);
+                if (value != null && !value.isNull() && (!value.isTextual() || !ADDRESS.matcher(value.asText()).matches())) {
+                    return new Refusal(400, 9602);
+                }
+            }
+            if (!seen.add(id.asText())) {
+                return new Refusal(400, 9704);
+            }
+        }
+        List<JsonNode> named = new ArrayList<>();
+        requested.forEach(named::add);
+        return accepted(location, new Event(type, "", "", List.of(), List.of(), named));
+    }
+
+    /** The work of a user-management event; a user it cannot serve fails the event, naming them, and the others are done. */
+    private void processUsers(Event event) {
+        List<String> unknown = new ArrayList<>();
+        List<String> retiredAlready = new ArrayList<>();
+        List<String> foreign = new ArrayList<>();
+        for (JsonNode named : event.users) {
+            String id = named.path("clientUserId").asText();
+            VppUser user = users.get(id);
+            String email = named.hasNonNull("email") ? named.path("email").asText() : null;
+            String managedAppleId = named.hasNonNull("managedAppleId") ? named.path("managedAppleId").asText() : null;
+            if (managedAppleId != null && !managedAppleId.endsWith("@" + MANAGED_DOMAIN)) {
+                foreign.add(id);
+                continue;
+            }
+            switch (event.type) {
+                case "CREATE" -> {
+                    if (user == null || !user.active() && user.everAssociated) {
+                        user = new VppUser(id); // a new record: the retired one stays as it was
+                        users.put(id, user);
+                    } else if (!user.active()) {
+                        user.status = "Registered";
+                    }
+                    update(user, email, managedAppleId);
+                }
+                case "UPDATE" -> {
+                    if (user == null || !user.active()) {
+                        unknown.add(id);
+                    } else {
+                        update(user, email, managedAppleId);
+                    }
+                }
+                default -> {
+                    if (user == null) {
+                        unknown.add(id);
+                    } else if (!user.active()) {
+                        retiredAlready.add(id);
+                    } else {
+                        user.status = "Retired";
+                        userAssignments.forEach((adamId, holders) -> {
+                            if (assets.get(adamId).revocable()) {
+                                holders.remove(id);
+                            }
+                        });
+                    }
+                }
+            }
+        }
+        if (!foreign.isEmpty()) {
+            fail(event, 9602, List.of(), foreign, event.requested() - foreign.size());
+        } else if (!unknown.isEmpty()) {
+            fail(event, 9609, List.of(), unknown, event.requested() - unknown.size());
+        } else if (!retiredAlready.isEmpty()) {
+            fail(event, 9618, List.of(), retiredAlready, event.requested() - retiredAlready.size());
+        } else {
+            event.completed = event.requested();
+            event.status = "COMPLETE";
+        }
+    }
+
+    /** Email and Managed Apple Account as given; a Managed Apple Account of the organisation links the user at once. */
+    private static void update(VppUser user, String email, String managedAppleId) {
+        if (email != null) {
+            user.email = email;
+        }
+        if (managedAppleId != null) {
+            user.managedAppleId = managedAppleId;
+            if (!user.status.equals("Associated")) {
+                user.associate();
+            }
+        }
+    }
+
+    /** A request's list is missing, not a list or empty ({@code missing}), or longer than Apple's limit ({@code tooMany}). */
+    private static Optional<Refusal> refuseList(JsonNode list, int missing, int limit, int tooMany) {
+        if (list == null || !list.isArray() || list.isEmpty()) {
+            return Optional.of(new Refusal(400, missing));
+        }
+        return list.size() > limit ? Optional.of(new Refusal(400, tooMany)) : Optional.empty();
+    }
+
+    private static boolean badClientUserId(String clientUserId) {
+        return clientUserId.isBlank() || clientUserId.length() > 256;
     }
 
     private void lookup(HttpExchange exchange) throws IOException {

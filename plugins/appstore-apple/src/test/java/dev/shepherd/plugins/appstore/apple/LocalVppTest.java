@@ -150,6 +150,98 @@ class LocalVppTest {
     }
 
     @Test
+    void usersAreCreatedAsynchronouslyAndListedWithTheirInvitationUntilTheyAcceptIt() throws Exception {
+        String eventId = manageUsers("create", "{\"clientUserId\":\"c-100\",\"email\":\"ann@example.org\"}").body().path("eventId").asText();
+        assertThat(status(eventId).path("eventStatus").asText()).isEqualTo("COMPLETE");
+
+        JsonNode registered = send("GET", "users?clientUserId=c-100", bearer(), Optional.empty(), null).body().path("users").path(0);
+        assertThat(registered.path("status").asText()).isEqualTo("Registered");
+        assertThat(registered.path("email").asText()).isEqualTo("ann@example.org");
+        assertThat(registered.path("inviteCode").asText()).matches("[0-9a-f]{32}");
+        assertThat(registered.has("idHash")).isFalse();
+
+        vpp.acceptInvitation("c-100");
+        JsonNode associated = send("GET", "users?clientUserId=c-100", bearer(), Optional.empty(), null).body().path("users").path(0);
+        assertThat(associated.path("status").asText()).isEqualTo("Associated");
+        assertThat(associated.has("inviteCode")).isFalse();
+        assertThat(associated.path("idHash").asText()).isNotBlank();
+
+        String again = manageUsers("create", "{\"clientUserId\":\"c-100\"}").body().path("eventId").asText();
+        assertThat(status(again).path("eventStatus").asText()).as("creating an active user returns it").isEqualTo("COMPLETE");
+        assertThat(vpp.userStatus("c-100")).hasValue("Associated");
+    }
+
+    @Test
+    void aManagedAppleAccountOfTheOrganisationIsAssociatedAtOnceAndAForeignOneFails() throws Exception {
+        manageUsers("create", "{\"clientUserId\":\"c-200\",\"email\":\"bo@example.org\",\"managedAppleId\":\"bo@" + LocalVpp.MANAGED_DOMAIN + "\"}");
+        assertThat(vpp.userStatus("c-200")).hasValue("Associated");
+
+        String foreign = manageUsers("create", "{\"clientUserId\":\"c-201\",\"managedAppleId\":\"cy@elsewhere.example\"}").body().path("eventId").asText();
+        JsonNode failed = status(foreign);
+        assertThat(failed.path("eventStatus").asText()).isEqualTo("FAILED");
+        assertThat(failed.path("failures").path(0).path("errorNumber").asInt()).isEqualTo(9602);
+        assertThat(vpp.userStatus("c-201")).isEmpty();
+    }
+
+    @Test
+    void badUserRequestsAreRefusedAtOnce() throws Exception {
+        assertRefused(send("POST", "users/create", bearer(), Optional.of("application/json"), "{}"), 400, 9602);
+        assertRefused(send("POST", "users/create", bearer(), Optional.of("application/json"), "{\"users\":[]}"), 400, 9602);
+        assertRefused(manageUsers("create", "{\"email\":\"no-id@example.org\"}"), 400, 9602);
+        assertRefused(manageUsers("create", "{\"clientUserId\":\"\"}"), 400, 9602);
+        assertRefused(manageUsers("create", "{\"clientUserId\":\"c-1\",\"email\":\"not an address\"}"), 400, 9602);
+        assertRefused(manageUsers("create", "{\"clientUserId\":\"c-1\"},{\"clientUserId\":\"c-1\"}"), 400, 9704);
+        assertRefused(send("GET", "users/create", bearer(), Optional.empty(), null), 405, 9726);
+        assertRefused(send("POST", "users/create", bearer(), Optional.of("text/plain"), "{}"), 415, 9727);
+        assertRefused(associateUsers(KEYNOTE, "\"c-1\",\"c-1\""), 400, 9704);
+        assertRefused(associateUsers(KEYNOTE, "\"\""), 400, 9602);
+    }
+
+    @Test
+    void userLicencesDrawOnTheSamePoolAndNeedAUserAppleHas() throws Exception {
+        manageUsers("create", "{\"clientUserId\":\"c-300\"},{\"clientUserId\":\"c-301\"}");
+        associate(PAGES, "\"C02XK1ABJG5H\"");
+
+        JsonNode unknown = status(associateUsers(PAGES, "\"c-999\"").body().path("eventId").asText());
+        assertThat(unknown.path("eventStatus").asText()).isEqualTo("FAILED");
+        assertThat(unknown.path("failures").path(0).path("errorNumber").asInt()).isEqualTo(9609);
+        assertThat(unknown.path("failures").path(0).path("errorInfo").path("clientUserIds").path(0).asText()).isEqualTo("c-999");
+
+        assertThat(status(associateUsers(PAGES, "\"c-300\"").body().path("eventId").asText()).path("eventStatus").asText()).isEqualTo("COMPLETE");
+        assertThat(vpp.assignedClientUserIds(PAGES)).containsExactly("c-300");
+        JsonNode counts = send("GET", "assets?adamId=" + PAGES, bearer(), Optional.empty(), null).body().path("assets").path(0);
+        assertThat(counts.path("assignedCount").asInt()).isEqualTo(2);
+        JsonNode assignment = send("GET", "assignments?clientUserId=c-300", bearer(), Optional.empty(), null).body().path("assignments").path(0);
+        assertThat(assignment.path("adamId").asText()).isEqualTo(PAGES);
+
+        JsonNode exhausted = status(associateUsers(PAGES, "\"c-301\"").body().path("eventId").asText());
+        assertThat(exhausted.path("failures").path(0).path("errorNumber").asInt()).isEqualTo(9709);
+        assertThat(exhausted.path("failures").path(0).path("errorInfo").path("clientUserIds").path(0).asText()).isEqualTo("c-301");
+    }
+
+    @Test
+    void retiringAUserReleasesTheirLicencesAndRetiringThemAgainFails() throws Exception {
+        manageUsers("create", "{\"clientUserId\":\"c-400\"}");
+        associateUsers(KEYNOTE, "\"c-400\"");
+        assertThat(vpp.assignedClientUserIds(KEYNOTE)).containsExactly("c-400");
+
+        assertThat(status(manageUsers("retire", "{\"clientUserId\":\"c-400\"}").body().path("eventId").asText()).path("eventStatus").asText())
+                .isEqualTo("COMPLETE");
+        assertThat(vpp.userStatus("c-400")).hasValue("Retired");
+        assertThat(vpp.assignedClientUserIds(KEYNOTE)).isEmpty();
+        assertThat(send("GET", "users?clientUserId=c-400", bearer(), Optional.empty(), null).body().path("users")).isEmpty();
+        assertThat(send("GET", "users?clientUserId=c-400&includeRetired=true", bearer(), Optional.empty(), null).body().path("users")).hasSize(1);
+
+        JsonNode again = status(manageUsers("retire", "{\"clientUserId\":\"c-400\"}").body().path("eventId").asText());
+        assertThat(again.path("failures").path(0).path("errorNumber").asInt()).isEqualTo(9618);
+        JsonNode update = status(manageUsers("update", "{\"clientUserId\":\"c-400\",\"email\":\"back@example.org\"}").body().path("eventId").asText());
+        assertThat(update.path("failures").path(0).path("errorNumber").asInt()).as("a retired user is not updated").isEqualTo(9609);
+
+        manageUsers("create", "{\"clientUserId\":\"c-400\"}");
+        assertThat(vpp.userStatus("c-400")).as("a never-associated retired user is registered again").hasValue("Registered");
+    }
+
+    @Test
     void throttlingAnswers429WithRetryAfter() throws Exception {
         vpp.throttleNext(1, 7);
 
@@ -190,6 +282,20 @@ class LocalVppTest {
     private Answer associate(String adamId, String serials) throws Exception {
         return send("POST", "assets/associate", bearer(), Optional.of("application/json"),
                 "{\"assets\":[{\"adamId\":\"" + adamId + "\",\"pricingParam\":\"STDQ\"}],\"serialNumbers\":[" + serials + "]}");
+    }
+
+    private Answer associateUsers(String adamId, String clientUserIds) throws Exception {
+        return send("POST", "assets/associate", bearer(), Optional.of("application/json"),
+                "{\"assets\":[{\"adamId\":\"" + adamId + "\",\"pricingParam\":\"STDQ\"}],\"clientUserIds\":[" + clientUserIds + "]}");
+    }
+
+    /** {@code users/<action>} with the given user objects. */
+    private Answer manageUsers(String action, String users) throws Exception {
+        return send("POST", "users/" + action, bearer(), Optional.of("application/json"), "{\"users\":[" + users + "]}");
+    }
+
+    private JsonNode status(String eventId) throws Exception {
+        return send("GET", "status?eventId=" + eventId, bearer(), Optional.empty(), null).body();
     }
 
     private Optional<String> bearer() {
