@@ -1,0 +1,205 @@
+package dev.shepherd.testing;
+
+import javax.sql.DataSource;
+import java.io.PrintWriter;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.sql.Statement;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Predicate;
+import java.util.logging.Logger;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Counts what the kernel asks of its store, by the thread that asks: statements executed (a batch counts once: one
+ * round trip), transactions committed and connections taken from the pool. Put around a server's pool
+ * ({@link TestServer} does it for every server), it lets a test hold a device's messages to a budget of statements and
+ * commits, which, unlike timings, do not depend on how busy the machine is.
+ */
+public final class StoreUse {
+
+    /** What the threads a test looks at asked of the store so far. */
+    public record Counts(long statements, long commits, long checkouts) {
+
+        /** What was asked between an earlier reading and this one. */
+        public Counts since(Counts earlier) {
+            return new Counts(statements - earlier.statements, commits - earlier.commits, checkouts - earlier.checkouts);
+        }
+    }
+
+    private static final class ThreadCounts {
+        final LongAdder statements = new LongAdder();
+        final LongAdder commits = new LongAdder();
+        final LongAdder checkouts = new LongAdder();
+    }
+
+    private final Map<String, ThreadCounts> byThread = new ConcurrentHashMap<>();
+
+    /** The store's pool with every connection taken from it counted. */
+    public DataSource around(DataSource pool) {
+        return new CountingDataSource(requireNonNull(pool, "pool is null"));
+    }
+
+    /**
+     * What the threads whose names pass the test asked of the store since the server started.
+     *
+     * @param threadName which threads count, by name (a plugin's calls run on {@code plugin-<id>-<n>})
+     */
+    public Counts of(Predicate<String> threadName) {
+        long statements = 0;
+        long commits = 0;
+        long checkouts = 0;
+        for (Map.Entry<String, ThreadCounts> thread : byThread.entrySet()) {
+            if (threadName.test(thread.getKey())) {
+                statements += thread.getValue().statements.sum();
+                commits += thread.getValue().commits.sum();
+                checkouts += thread.getValue().checkouts.sum();
+            }
+        }
+        return new Counts(statements, commits, checkouts);
+    }
+
+    /** What every thread asked of the store since the server started. */
+    public Counts all() {
+        return of(name -> true);
+    }
+
+    private ThreadCounts current() {
+        return byThread.computeIfAbsent(Thread.currentThread().getName(), name -> new ThreadCounts());
+    }
+
+    private static Object call(Object target, Method method, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    private final class CountingDataSource implements DataSource {
+
+        private final DataSource pool;
+
+        CountingDataSource(DataSource pool) {
+            this.pool = pool;
+        }
+
+        @Override
+        public Connection getConnection() throws SQLException {
+            return counted(pool.getConnection());
+        }
+
+        @Override
+        public Connection getConnection(String username, String password) throws SQLException {
+            return counted(pool.getConnection(username, password));
+        }
+
+        private Connection counted(Connection connection) {
+            current().checkouts.increment();
+            return (Connection) Proxy.newProxyInstance(StoreUse.class.getClassLoader(), new Class<?>[]{Connection.class},
+                    new CountingConnection(connection));
+        }
+
+        @Override
+        public PrintWriter getLogWriter() throws SQLException {
+            return pool.getLogWriter();
+        }
+
+        @Override
+        public void setLogWriter(PrintWriter out) throws SQLException {
+            pool.setLogWriter(out);
+        }
+
+        @Override
+        public void setLoginTimeout(int seconds) throws SQLException {
+            pool.setLoginTimeout(seconds);
+        }
+
+        @Override
+        public int getLoginTimeout() throws SQLException {
+            return pool.getLoginTimeout();
+        }
+
+        @Override
+        public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+            return pool.getParentLogger();
+        }
+
+        @Override
+        public <T> T unwrap(Class<T> type) throws SQLException {
+            return type.isInstance(pool) ? type.cast(pool) : pool.unwrap(type);
+        }
+
+        @Override
+        public boolean isWrapperFor(Class<?> type) throws SQLException {
+            return type.isInstance(pool) || pool.isWrapperFor(type);
+        }
+    }
+
+    /** A pooled connection whose commits are counted and whose statements count their executions. */
+    private final class CountingConnection implements InvocationHandler {
+
+        private final Connection connection;
+
+        CountingConnection(Connection connection) {
+            this.connection = connection;
+        }
+
+        @Override
+        public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+            switch (method.getName()) {
+                case "equals" -> {
+                    return proxy == args[0];
+                }
+                case "hashCode" -> {
+                    return System.identityHashCode(proxy);
+                }
+                case "commit" -> current().commits.increment();
+                default -> {
+                }
+            }
+            Object result = call(connection, method, args);
+            if (result instanceof Statement statement && Statement.class.isAssignableFrom(method.getReturnType())) {
+                return Proxy.newProxyInstance(StoreUse.class.getClassLoader(), new Class<?>[]{method.getReturnType()},
+                        new CountingStatement(statement));
+            }
+            return result;
+        }
+    }
+
+    /** A statement that counts each execution (a batch once). */
+    private final class CountingStatement implements InvocationHandler {
+
+        private final Statement statement;
+
+        CountingStatement(Statement statement) {
+            this.statement = statement;
+        }
+
+        @Override
+        public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+            switch (method.getName()) {
+                case "equals" -> {
+                    return proxy == args[0];
+                }
+                case "hashCode" -> {
+                    return System.identityHashCode(proxy);
+                }
+                default -> {
+                    if (method.getName().startsWith("execute")) {
+                        current().statements.increment();
+                    }
+                }
+            }
+            return call(statement, method, args);
+        }
+    }
+}
