@@ -11,6 +11,7 @@ import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
@@ -36,6 +37,7 @@ public final class StoreUse {
     }
 
     private static final class ThreadCounts {
+        final Map<String, LongAdder> bySql = new ConcurrentHashMap<>();
         final LongAdder statements = new LongAdder();
         final LongAdder commits = new LongAdder();
         final LongAdder checkouts = new LongAdder();
@@ -67,6 +69,20 @@ public final class StoreUse {
         return new Counts(statements, commits, checkouts);
     }
 
+    /**
+     * The statements the threads whose names pass the test executed since the server started, by their SQL, so that a
+     * test can say which ones a change in the counts concerns.
+     */
+    public Map<String, Long> statementsBySql(Predicate<String> threadName) {
+        Map<String, Long> bySql = new TreeMap<>();
+        for (Map.Entry<String, ThreadCounts> thread : byThread.entrySet()) {
+            if (threadName.test(thread.getKey())) {
+                thread.getValue().bySql.forEach((sql, count) -> bySql.merge(sql, count.sum(), Long::sum));
+            }
+        }
+        return bySql;
+    }
+
     /** What every thread asked of the store since the server started. */
     public Counts all() {
         return of(name -> true);
@@ -74,6 +90,12 @@ public final class StoreUse {
 
     private ThreadCounts current() {
         return byThread.computeIfAbsent(Thread.currentThread().getName(), name -> new ThreadCounts());
+    }
+
+    /** SQL on one line, as long as it takes to tell statements apart. */
+    private static String normalised(String sql) {
+        String line = sql.replaceAll("\\s+", " ").strip();
+        return line.length() > 160 ? line.substring(0, 160) + "..." : line;
     }
 
     private static Object call(Object target, Method method, Object[] args) throws Throwable {
@@ -168,8 +190,9 @@ public final class StoreUse {
             }
             Object result = call(connection, method, args);
             if (result instanceof Statement statement && Statement.class.isAssignableFrom(method.getReturnType())) {
+                String sql = args != null && args.length > 0 && args[0] instanceof String text ? text : null;
                 return Proxy.newProxyInstance(StoreUse.class.getClassLoader(), new Class<?>[]{method.getReturnType()},
-                        new CountingStatement(statement));
+                        new CountingStatement(statement, sql));
             }
             return result;
         }
@@ -179,9 +202,12 @@ public final class StoreUse {
     private final class CountingStatement implements InvocationHandler {
 
         private final Statement statement;
+        /** The SQL it was prepared with; null for a plain statement, whose SQL comes with each execution. */
+        private final String preparedSql;
 
-        CountingStatement(Statement statement) {
+        CountingStatement(Statement statement, String preparedSql) {
             this.statement = statement;
+            this.preparedSql = preparedSql;
         }
 
         @Override
@@ -195,7 +221,11 @@ public final class StoreUse {
                 }
                 default -> {
                     if (method.getName().startsWith("execute")) {
-                        current().statements.increment();
+                        ThreadCounts counts = current();
+                        counts.statements.increment();
+                        String sql = preparedSql != null ? preparedSql
+                                : args != null && args.length > 0 && args[0] instanceof String text ? text : "(batch)";
+                        counts.bySql.computeIfAbsent(normalised(sql), key -> new LongAdder()).increment();
                     }
                 }
             }

@@ -322,6 +322,7 @@ class AppleMdmIT {
             return now.equals(settled.getAndSet(now));
         });
         dev.shepherd.testing.StoreUse.Counts before = server.storeUse().of(pluginCalls);
+        Map<String, Long> sqlBefore = server.storeUse().statementsBySql(pluginCalls);
         dev.shepherd.testing.StoreUse.Counts beforeAll = server.storeUse().all();
 
         int messages = 0;
@@ -344,6 +345,13 @@ class AppleMdmIT {
                         + " checkouts per message on the plugin's threads; all threads: %.2f statements, %.2f commits%n",
                 devices, commandsEach, messages, statements, commits, checkouts,
                 (double) usedAll.statements() / messages, (double) usedAll.commits() / messages);
+        int sent = messages;
+        server.storeUse().statementsBySql(pluginCalls).forEach((sql, count) -> {
+            long inLoop = count - sqlBefore.getOrDefault(sql, 0L);
+            if (inLoop > 0) {
+                System.out.printf("  %6.2f per message  %s%n", (double) inLoop / sent, sql);
+            }
+        });
         for (AppleDeviceSimulator iphone : iphones) {
             DeviceId id = kernel.devices().idByHardwareId(Platform.IOS, "udid", iphone.udid()).orElseThrow();
             assertThat(kernel.commands().history(id, Optional.empty(), 50)).filteredOn(record -> record.command().type() != CommandType.RAW)
