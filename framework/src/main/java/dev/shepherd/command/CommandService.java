@@ -1037,7 +1037,9 @@ public final class CommandService {
             return List.of();
         }
         // A retired or wiped device is handed the command that ends its management, and nothing else (endManagement).
-        boolean ended = devices.status(tx, deviceId).map(status -> status == DeviceStatus.RETIRED
+        // Its status came with the probe that found something, read from the store in this transaction as a statement
+        // of its own would read it.
+        boolean ended = (sent.isEmpty() ? queued : sent).get(0).deviceStatus().map(status -> status == DeviceStatus.RETIRED
                 || status == DeviceStatus.WIPED).orElse(false);
         if (ended) {
             // The limited probe may have stopped at commands that do not end management; ask for those that do.
@@ -1081,8 +1083,13 @@ public final class CommandService {
         return handed;
     }
 
-    /** A command that may be handed out, with what deciding it takes beyond the command itself. */
-    private record Offer(CommandRecord record, boolean endsManagement, int unansweredOffers, int parametersBytes) {
+    /**
+     * A command that may be handed out, with what deciding it takes beyond the command itself.
+     *
+     * @param deviceStatus the device's status as the probe read it; empty for a device without a row
+     */
+    private record Offer(CommandRecord record, boolean endsManagement, int unansweredOffers, int parametersBytes,
+                         Optional<DeviceStatus> deviceStatus) {
     }
 
     /**
@@ -1106,7 +1113,11 @@ public final class CommandService {
         // With a limit, what cannot be handed out (expired, or not final for an ended device) is left out before it,
         // so it cannot hide the commands behind it.
         try (PreparedStatement select = tx.connection().prepareStatement("SELECT " + OWN_COLUMNS
-                + ", c.ends_management, c.unanswered_offers, CASE WHEN c.parameters IS NULL THEN 1 ELSE 0 END FROM command c WHERE c.device_id = ? AND c.state = '" + state + "'"
+                + ", c.ends_management, c.unanswered_offers, CASE WHEN c.parameters IS NULL THEN 1 ELSE 0 END,"
+                // The device's status rides along (one primary-key probe per row returned, one row or two as a rule),
+                // so that take needs no statement of its own for it.
+                + " (SELECT d.status FROM device d WHERE d.id = c.device_id)"
+                + " FROM command c WHERE c.device_id = ? AND c.state = '" + state + "'"
                 + (limit.isPresent() ? " AND (c.expires_at IS NULL OR c.expires_at > ?)" : "")
                 + (finalOnly ? " AND c.ends_management = 1" : "")
                 + " ORDER BY c.priority DESC, c.id" + limit.map(rows -> " FETCH FIRST " + rows + " ROWS ONLY").orElse("")
@@ -1125,7 +1136,9 @@ public final class CommandService {
                         parametersBytes = batchParameters == null ? 0 : batchParameters.length();
                         record = withParameters(record, batchParameters);
                     }
-                    offers.add(new Offer(record, rows.getInt(17) == 1, rows.getInt(18), 2 * parametersBytes + 512));
+                    String status = rows.getString(20);
+                    offers.add(new Offer(record, rows.getInt(17) == 1, rows.getInt(18), 2 * parametersBytes + 512,
+                            Optional.ofNullable(status).map(DeviceStatus::valueOf)));
                 }
             }
         }
