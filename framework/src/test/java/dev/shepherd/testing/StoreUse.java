@@ -166,8 +166,23 @@ public final class StoreUse {
         }
     }
 
+    /** A proxy's handler that is equal only to itself and passes every other call on, counted by the subclass. */
+    private abstract static class Counting implements InvocationHandler {
+
+        @Override
+        public final Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+            return switch (method.getName()) {
+                case "equals" -> proxy == args[0];
+                case "hashCode" -> System.identityHashCode(proxy);
+                default -> counted(method, args);
+            };
+        }
+
+        abstract Object counted(Method method, Object[] args) throws Throwable;
+    }
+
     /** A pooled connection whose commits are counted and whose statements count their executions. */
-    private final class CountingConnection implements InvocationHandler {
+    private final class CountingConnection extends Counting {
 
         private final Connection connection;
 
@@ -176,17 +191,9 @@ public final class StoreUse {
         }
 
         @Override
-        public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
-            switch (method.getName()) {
-                case "equals" -> {
-                    return proxy == args[0];
-                }
-                case "hashCode" -> {
-                    return System.identityHashCode(proxy);
-                }
-                case "commit" -> current().commits.increment();
-                default -> {
-                }
+        Object counted(Method method, Object[] args) throws Throwable {
+            if (method.getName().equals("commit")) {
+                current().commits.increment();
             }
             Object result = call(connection, method, args);
             if (result instanceof Statement statement && Statement.class.isAssignableFrom(method.getReturnType())) {
@@ -199,7 +206,7 @@ public final class StoreUse {
     }
 
     /** A statement that counts each execution (a batch once). */
-    private final class CountingStatement implements InvocationHandler {
+    private final class CountingStatement extends Counting {
 
         private final Statement statement;
         /** The SQL it was prepared with; null for a plain statement, whose SQL comes with each execution. */
@@ -211,23 +218,13 @@ public final class StoreUse {
         }
 
         @Override
-        public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
-            switch (method.getName()) {
-                case "equals" -> {
-                    return proxy == args[0];
-                }
-                case "hashCode" -> {
-                    return System.identityHashCode(proxy);
-                }
-                default -> {
-                    if (method.getName().startsWith("execute")) {
-                        ThreadCounts counts = current();
-                        counts.statements.increment();
-                        String sql = preparedSql != null ? preparedSql
-                                : args != null && args.length > 0 && args[0] instanceof String text ? text : "(batch)";
-                        counts.bySql.computeIfAbsent(normalised(sql), key -> new LongAdder()).increment();
-                    }
-                }
+        Object counted(Method method, Object[] args) throws Throwable {
+            if (method.getName().startsWith("execute")) {
+                ThreadCounts counts = current();
+                counts.statements.increment();
+                String sql = preparedSql != null ? preparedSql
+                        : args != null && args.length > 0 && args[0] instanceof String text ? text : "(batch)";
+                counts.bySql.computeIfAbsent(normalised(sql), key -> new LongAdder()).increment();
             }
             return call(statement, method, args);
         }
