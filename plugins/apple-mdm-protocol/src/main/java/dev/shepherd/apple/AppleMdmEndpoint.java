@@ -674,6 +674,8 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
      * @param ended whether the device's management has ended: the kernel then hands out only the final command, which
      *        is remembered so that its answer revokes the device's identity; with none left to hand out (answered,
      *        cancelled by an admin, or impossible on the device) the identity is revoked at once
+     * @param alreadyTaken the commands the kernel handed out with the answer ({@link #goesStraightOn}), offered before
+     *        any other take; empty when none were taken yet
      */
     private DeviceResponse nextCommand(DeviceId device, Sender sender, DeviceBindings.Binding binding, boolean ended,
                                        IssuedCertificate certificate, Optional<List<Command>> alreadyTaken) {
