@@ -53,6 +53,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 import static java.util.Objects.requireNonNull;
@@ -1036,7 +1037,9 @@ public final class CommandService {
             return List.of();
         }
         // A retired or wiped device is handed the command that ends its management, and nothing else (endManagement).
-        boolean ended = devices.status(tx, deviceId).map(status -> status == DeviceStatus.RETIRED
+        // Its status came with the probe that found something, read from the store in this transaction as a statement
+        // of its own would read it.
+        boolean ended = (sent.isEmpty() ? queued : sent).get(0).deviceStatus().map(status -> status == DeviceStatus.RETIRED
                 || status == DeviceStatus.WIPED).orElse(false);
         if (ended) {
             // The limited probe may have stopped at commands that do not end management; ask for those that do.
@@ -1080,8 +1083,13 @@ public final class CommandService {
         return handed;
     }
 
-    /** A command that may be handed out, with what deciding it takes beyond the command itself. */
-    private record Offer(CommandRecord record, boolean endsManagement, int unansweredOffers, int parametersBytes) {
+    /**
+     * A command that may be handed out, with what deciding it takes beyond the command itself.
+     *
+     * @param deviceStatus the device's status as the probe read it; empty for a device without a row
+     */
+    private record Offer(CommandRecord record, boolean endsManagement, int unansweredOffers, int parametersBytes,
+                         Optional<DeviceStatus> deviceStatus) {
     }
 
     /**
@@ -1105,7 +1113,11 @@ public final class CommandService {
         // With a limit, what cannot be handed out (expired, or not final for an ended device) is left out before it,
         // so it cannot hide the commands behind it.
         try (PreparedStatement select = tx.connection().prepareStatement("SELECT " + OWN_COLUMNS
-                + ", c.ends_management, c.unanswered_offers, CASE WHEN c.parameters IS NULL THEN 1 ELSE 0 END FROM command c WHERE c.device_id = ? AND c.state = '" + state + "'"
+                + ", c.ends_management, c.unanswered_offers, CASE WHEN c.parameters IS NULL THEN 1 ELSE 0 END,"
+                // The device's status rides along (one primary-key probe per row returned, one row or two as a rule),
+                // so that take needs no statement of its own for it.
+                + " (SELECT d.status FROM device d WHERE d.id = c.device_id)"
+                + " FROM command c WHERE c.device_id = ? AND c.state = '" + state + "'"
                 + (limit.isPresent() ? " AND (c.expires_at IS NULL OR c.expires_at > ?)" : "")
                 + (finalOnly ? " AND c.ends_management = 1" : "")
                 + " ORDER BY c.priority DESC, c.id" + limit.map(rows -> " FETCH FIRST " + rows + " ROWS ONLY").orElse("")
@@ -1124,7 +1136,9 @@ public final class CommandService {
                         parametersBytes = batchParameters == null ? 0 : batchParameters.length();
                         record = withParameters(record, batchParameters);
                     }
-                    offers.add(new Offer(record, rows.getInt(17) == 1, rows.getInt(18), 2 * parametersBytes + 512));
+                    String status = rows.getString(20);
+                    offers.add(new Offer(record, rows.getInt(17) == 1, rows.getInt(18), 2 * parametersBytes + 512,
+                            Optional.ofNullable(status).map(DeviceStatus::valueOf)));
                 }
             }
         }
@@ -1253,36 +1267,83 @@ public final class CommandService {
     public CommandRecord report(DeviceId deviceId, CommandResult result) {
         requireNonNull(deviceId, "deviceId is null");
         requireNonNull(result, "result is null");
-        Instant now = storable(clock.instant());
-        Answer answer = new Answer(result.state(), result.response().isEmpty() ? Optional.empty() : Optional.of(json.write(result.response())),
-                result.errorReason().map(CommandService::truncated), now);
-        Optional<CommandRecord> sent = Optional.ofNullable(handedOut.getIfPresent(result.commandId())).map(HandedOut::sent)
-                .filter(known -> known.command().deviceId().equals(deviceId));
-        CommandRecord recorded = transactions.inTransaction("record a command result", tx -> {
-            // The update takes the row's lock, so two answers to one command are applied one after the other; an answer
-            // to a command already ended (or not this device's) updates nothing and is told apart below.
-            CommandRecord after;
-            if (sent.isPresent() && write(tx, deviceId, result.commandId(), answer, Optional.of(sent.get().attempts())) == 1) {
-                after = answer.appliedTo(sent.get(), this::parse);
-            } else {
-                int updated = write(tx, deviceId, result.commandId(), answer, Optional.empty());
-                after = find(tx.connection(), result.commandId())
-                        .filter(record -> record.command().deviceId().equals(deviceId))
-                        .orElseThrow(() -> new IllegalArgumentException("device " + deviceId + " has no command " + result.commandId()));
-                if (updated == 0) {
-                    return after; // already ended: a repeated answer changes nothing
-                }
-            }
-            recordStateEvent(tx, result.commandId(), deviceId, result.state());
-            for (ResultListener listener : resultListeners) {
-                listener.answered(tx, after);
-            }
-            return after;
-        });
-        if (recorded.command().state().isFinal()) {
-            handedOut.invalidate(result.commandId());
-        }
+        Answer answer = answerOf(result);
+        Optional<CommandRecord> sent = handedOutTo(deviceId, result.commandId());
+        CommandRecord recorded = transactions.inTransaction("record a command result", tx -> report(tx, deviceId, result, answer, sent));
+        forgetIfEnded(recorded);
         return recorded;
+    }
+
+    /**
+     * What {@link #reportAndTake} did: the answered command as recorded, and the commands handed out with it when
+     * {@code thenTake} let them be taken.
+     */
+    public record AnswerAndNext(CommandRecord answered, Optional<List<Command>> next) {
+    }
+
+    /**
+     * Records a device's answer as {@link #report} does and, when {@code thenTake} accepts the command as recorded,
+     * hands out the device's next commands as {@link #take} does, in the same transaction: one commit where a device's
+     * message both answers and asks for work. The answer is durable when this returns; nothing is recorded or taken
+     * when it fails.
+     *
+     * @param thenTake decides from the answered command whether the device goes on to its next commands; called
+     *        inside the transaction, again if the transaction is retried
+     * @throws IllegalArgumentException when the command is unknown or belongs to another device
+     */
+    public AnswerAndNext reportAndTake(DeviceId deviceId, CommandResult result, Predicate<CommandRecord> thenTake, int max) {
+        requireNonNull(deviceId, "deviceId is null");
+        requireNonNull(result, "result is null");
+        requireNonNull(thenTake, "thenTake is null");
+        Answer answer = answerOf(result);
+        Optional<CommandRecord> sent = handedOutTo(deviceId, result.commandId());
+        AnswerAndNext done = transactions.inTransaction("record a command result and hand out the next", tx -> {
+            CommandRecord answered = report(tx, deviceId, result, answer, sent);
+            return new AnswerAndNext(answered, thenTake.test(answered) ? Optional.of(take(tx, deviceId, max)) : Optional.empty());
+        });
+        forgetIfEnded(done.answered());
+        return done;
+    }
+
+    private Answer answerOf(CommandResult result) {
+        return new Answer(result.state(), result.response().isEmpty() ? Optional.empty() : Optional.of(json.write(result.response())),
+                result.errorReason().map(CommandService::truncated), storable(clock.instant()));
+    }
+
+    /** The command as this node handed it out to that device, if it did and still remembers it. */
+    private Optional<CommandRecord> handedOutTo(DeviceId deviceId, UUID commandId) {
+        return Optional.ofNullable(handedOut.getIfPresent(commandId)).map(HandedOut::sent)
+                .filter(known -> known.command().deviceId().equals(deviceId));
+    }
+
+    /** An ended command is never answered again, so this node need not remember handing it out. */
+    private void forgetIfEnded(CommandRecord recorded) {
+        if (recorded.command().state().isFinal()) {
+            handedOut.invalidate(recorded.command().id());
+        }
+    }
+
+    private CommandRecord report(Tx tx, DeviceId deviceId, CommandResult result, Answer answer, Optional<CommandRecord> sent)
+            throws SQLException {
+        // The update takes the row's lock, so two answers to one command are applied one after the other; an answer
+        // to a command already ended (or not this device's) updates nothing and is told apart below.
+        CommandRecord after;
+        if (sent.isPresent() && write(tx, deviceId, result.commandId(), answer, Optional.of(sent.get().attempts())) == 1) {
+            after = answer.appliedTo(sent.get(), this::parse);
+        } else {
+            int updated = write(tx, deviceId, result.commandId(), answer, Optional.empty());
+            after = find(tx.connection(), result.commandId())
+                    .filter(record -> record.command().deviceId().equals(deviceId))
+                    .orElseThrow(() -> new IllegalArgumentException("device " + deviceId + " has no command " + result.commandId()));
+            if (updated == 0) {
+                return after; // already ended: a repeated answer changes nothing
+            }
+        }
+        recordStateEvent(tx, result.commandId(), deviceId, result.state());
+        for (ResultListener listener : resultListeners) {
+            listener.answered(tx, after);
+        }
+        return after;
     }
 
     /**

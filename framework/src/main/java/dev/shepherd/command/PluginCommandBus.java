@@ -1,5 +1,6 @@
 package dev.shepherd.command;
 
+import dev.shepherd.api.command.AnswerAndNext;
 import dev.shepherd.api.command.Command;
 import dev.shepherd.api.command.CommandBus;
 import dev.shepherd.api.command.CommandResult;
@@ -8,6 +9,7 @@ import dev.shepherd.api.device.DeviceId;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Predicate;
 
 import static java.util.Objects.requireNonNull;
 
@@ -28,7 +30,12 @@ public final class PluginCommandBus implements CommandBus {
 
     @Override
     public List<Command> take(DeviceId deviceId, int max) {
-        return commands.take(deviceId, max).stream().map(command -> new Command(command.id(), command.deviceId(), command.type(),
+        return opened(commands.take(deviceId, max));
+    }
+
+    /** Commands as the plugin that carries them out gets them: their secrets opened. */
+    private List<Command> opened(List<Command> handedOut) {
+        return handedOut.stream().map(command -> new Command(command.id(), command.deviceId(), command.type(),
                 openSecrets.apply(command.parameters()), command.priority(), command.state(), command.createdAt(), command.expiresAt()))
                 .toList();
     }
@@ -47,6 +54,14 @@ public final class PluginCommandBus implements CommandBus {
     public Optional<Command> recordAnswer(DeviceId deviceId, CommandResult result) {
         // The record the answer's transaction ends with: no read more than report makes.
         return Optional.of(commands.report(deviceId, result).command());
+    }
+
+    @Override
+    public AnswerAndNext recordAnswerAndTake(DeviceId deviceId, CommandResult result, Predicate<Optional<Command>> thenTake, int max) {
+        requireNonNull(thenTake, "thenTake is null");
+        CommandService.AnswerAndNext done = commands.reportAndTake(deviceId, result,
+                answered -> thenTake.test(Optional.of(answered.command())), max);
+        return new AnswerAndNext(Optional.of(done.answered().command()), done.next().map(this::opened));
     }
 
     @Override

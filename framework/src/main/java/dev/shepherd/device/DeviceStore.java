@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -377,6 +378,47 @@ final class DeviceStore {
                         : Optional.empty();
             }
         }
+    }
+
+    /** A device's facts and inventory as last committed, read without a lock. */
+    record Reported(Facts facts, Map<String, String> inventory) {
+    }
+
+    /**
+     * Reads the facts inventory reports carry and the whole inventory in one statement, without locking anything: what
+     * a report is compared with before any transaction is begun for it.
+     */
+    Optional<Reported> reported(Connection connection, DeviceId id) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement("""
+                SELECT d.name, d.serial_number, d.model, d.os_version, i.item, i.value
+                FROM device d LEFT JOIN device_inventory i ON i.device_id = d.id WHERE d.id = ?""")) {
+            select.setString(1, id.toString());
+            try (ResultSet rows = select.executeQuery()) {
+                Facts facts = null;
+                Map<String, String> items = new LinkedHashMap<>();
+                while (rows.next()) {
+                    if (facts == null) {
+                        facts = new Facts(rows.getString(1), rows.getString(2), rows.getString(3), rows.getString(4));
+                    }
+                    String item = rows.getString(5);
+                    if (item != null) {
+                        items.put(item, rows.getString(6));
+                    }
+                }
+                return facts == null ? Optional.empty() : Optional.of(new Reported(facts, items));
+            }
+        }
+    }
+
+    /** Whether {@link #writeInventory} would write anything for these items over what is stored. */
+    static boolean inventoryChanges(Map<String, String> stored, Map<String, String> items, Optional<String> completePrefix) {
+        for (Map.Entry<String, String> item : items.entrySet()) {
+            if (!stored.containsKey(item.getKey()) || !Objects.equals(item.getValue(), stored.get(item.getKey()))) {
+                return true;
+            }
+        }
+        return completePrefix.isPresent() && stored.keySet().stream()
+                .anyMatch(item -> item.startsWith(completePrefix.get()) && !items.containsKey(item));
     }
 
     Optional<DeviceRecord> findForUpdate(Connection connection, DeviceId id) throws SQLException {

@@ -75,6 +75,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.SSLContext;
+import javax.sql.DataSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -84,6 +85,7 @@ import java.util.ArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import java.util.List;
 import java.util.Optional;
 
@@ -120,6 +122,7 @@ public final class ShepherdServer implements AutoCloseable {
     private final List<AutoCloseable> closeInReverse = new ArrayList<>();
     private final ShepherdConfig config;
     private final Clock clock;
+    private final UnaryOperator<DataSource> aroundStore;
     private Database database;
     private PluginHost plugins;
     private HttpServer http;
@@ -131,9 +134,10 @@ public final class ShepherdServer implements AutoCloseable {
     private LeaseKeeper leaseKeeper;
     private SignInFailures signInFailures;
 
-    private ShepherdServer(ShepherdConfig config, Clock clock) {
+    private ShepherdServer(ShepherdConfig config, Clock clock, UnaryOperator<DataSource> aroundStore) {
         this.config = requireNonNull(config, "config is null");
         this.clock = requireNonNull(clock, "clock is null");
+        this.aroundStore = requireNonNull(aroundStore, "aroundStore is null");
     }
 
     /**
@@ -154,7 +158,21 @@ public final class ShepherdServer implements AutoCloseable {
      * @return the started server
      */
     public static ShepherdServer start(ShepherdConfig config, Clock clock) {
-        ShepherdServer server = new ShepherdServer(config, clock);
+        return start(config, clock, UnaryOperator.identity());
+    }
+
+    /**
+     * Starts a server whose store's connections are used through what {@code aroundStore} makes of its pool
+     * ({@link Database#open(ShepherdConfig, UnaryOperator)}): tests count the statements and commits of a device's
+     * messages this way.
+     *
+     * @param config the configuration
+     * @param clock the clock
+     * @param aroundStore wraps the store's pooled data source
+     * @return the started server
+     */
+    public static ShepherdServer start(ShepherdConfig config, Clock clock, UnaryOperator<DataSource> aroundStore) {
+        ShepherdServer server = new ShepherdServer(config, clock, aroundStore);
         try {
             server.startInside();
             return server;
@@ -175,7 +193,7 @@ public final class ShepherdServer implements AutoCloseable {
         metrics = new ServerMetrics(config.node().name());
         closeInReverse.add(metrics);
         MeterRegistry meters = metrics.registry();
-        database = Database.open(config);
+        database = Database.open(config, aroundStore);
         closeInReverse.add(database);
         database.bindMetrics(meters);
 

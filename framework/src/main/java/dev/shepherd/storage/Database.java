@@ -26,6 +26,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 import static java.util.Objects.requireNonNull;
 
@@ -45,11 +46,14 @@ public final class Database implements AutoCloseable {
     /** Collations that compare text byte by byte, as Derby does. */
     private static final Set<String> BYTEWISE_COLLATIONS = Set.of("C", "POSIX");
 
-    private final HikariDataSource dataSource;
+    private final HikariDataSource pool;
+    /** The pool as the kernel uses it: the pool itself, or what a test put around it. */
+    private final DataSource dataSource;
     private final Dialect dialect;
     private final String derbyDatabaseUrl;
 
-    private Database(HikariDataSource dataSource, Dialect dialect, String derbyDatabaseUrl) {
+    private Database(HikariDataSource pool, DataSource dataSource, Dialect dialect, String derbyDatabaseUrl) {
+        this.pool = pool;
         this.dataSource = dataSource;
         this.dialect = dialect;
         this.derbyDatabaseUrl = derbyDatabaseUrl;
@@ -62,7 +66,20 @@ public final class Database implements AutoCloseable {
      * @return the open store
      */
     public static Database open(ShepherdConfig config) {
+        return open(config, UnaryOperator.identity());
+    }
+
+    /**
+     * Opens the store as {@link #open(ShepherdConfig)} does, with every use of its connections going through what
+     * {@code around} makes of the pool: for tests that count what the kernel asks of the store.
+     *
+     * @param config the server configuration
+     * @param around wraps the pooled data source; the pool's own meters and its closing stay the pool's
+     * @return the open store
+     */
+    public static Database open(ShepherdConfig config, UnaryOperator<DataSource> around) {
         requireNonNull(config, "config is null");
+        requireNonNull(around, "around is null");
         String url;
         String derbyUrl = null;
         if (config.database().url().isPresent()) {
@@ -95,16 +112,17 @@ public final class Database implements AutoCloseable {
         hikari.setAutoCommit(true);
         hikari.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
         dialect.configurePool(hikari);
-        HikariDataSource dataSource = new HikariDataSource(hikari);
-        Database database = new Database(dataSource, dialect, derbyUrl);
+        HikariDataSource pool = new HikariDataSource(hikari);
+        DataSource dataSource = requireNonNull(around.apply(pool), "around gave no data source");
+        Database database = new Database(pool, dataSource, dialect, derbyUrl);
         try {
             MigrateResult result = kernelMigrations(dialect).dataSource(dataSource).load().migrate();
             log.info("Kernel schema on {} at version {} ({} migration(s) applied)", dialect.displayName(),
                     result.targetSchemaVersion, result.migrationsExecuted);
             if (derbyUrl != null) {
-                tuneDerbyLocking(dataSource);
+                tuneDerbyLocking(pool);
             } else if (dialect == Dialect.POSTGRESQL) {
-                warnOfCollation(dataSource);
+                warnOfCollation(pool);
             }
         } catch (RuntimeException e) {
             database.close();
@@ -206,7 +224,7 @@ public final class Database implements AutoCloseable {
      * acquire and usage times) through HikariCP's Micrometer tracker; once per store.
      */
     public void bindMetrics(MeterRegistry metrics) {
-        dataSource.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(requireNonNull(metrics, "metrics is null")));
+        pool.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(requireNonNull(metrics, "metrics is null")));
     }
 
     /** @return the engine the store runs on */
@@ -221,7 +239,7 @@ public final class Database implements AutoCloseable {
 
     @Override
     public void close() {
-        dataSource.close();
+        pool.close();
         if (derbyDatabaseUrl != null) {
             try {
                 DriverManager.getConnection(derbyDatabaseUrl + ";shutdown=true").close();

@@ -15,6 +15,7 @@ import dev.shepherd.audit.AuditEntry;
 import dev.shepherd.audit.AuditFilter;
 import dev.shepherd.storage.Dialect;
 import dev.shepherd.testing.TestClock;
+import dev.shepherd.testing.StoreUse;
 import dev.shepherd.testing.TestKernel;
 import dev.shepherd.testing.TestStore;
 import org.junit.jupiter.api.AfterEach;
@@ -94,6 +95,79 @@ class CommandServiceTest {
         assertThat(commands.take(device, 10)).isEmpty();
         assertThat(test.kernel().audit().read(AuditFilter.ALL.withTarget("device", device.toString()), 0, 10))
                 .extracting(AuditEntry::action).contains("command.issue");
+    }
+
+    @Test
+    void anAnswerAndTheNextCommandHandedOutWithItAreOneCommit() {
+        DeviceId device = test.enrollId(Platform.IOS, "A");
+        UUID first = commands.issue(ADMIN, device, CommandRequest.of(CommandType.LOCK)).command().id();
+        UUID second = commands.issue(ADMIN, device, CommandRequest.of(CommandType.REFRESH_INVENTORY)).command().id();
+        commands.take(device, 1);
+        List<CommandRecord> seen = new CopyOnWriteArrayList<>();
+        String thisThread = Thread.currentThread().getName();
+        StoreUse.Counts before = test.storeUse().of(thisThread::equals);
+
+        CommandService.AnswerAndNext done = commands.reportAndTake(device, new CommandResult(first, CommandState.ACKNOWLEDGED,
+                Map.of("locked", true), Optional.empty()), answered -> seen.add(answered), 1);
+
+        assertThat(test.storeUse().of(thisThread::equals).since(before).commits()).isEqualTo(1);
+        assertThat(seen).singleElement().satisfies(answered -> {
+            assertThat(answered.command().id()).isEqualTo(first);
+            assertThat(answered.command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+        });
+        assertThat(done.answered().result()).containsEntry("locked", true);
+        assertThat(done.next()).hasValueSatisfying(next -> assertThat(next).singleElement().satisfies(command -> {
+            assertThat(command.id()).isEqualTo(second);
+            assertThat(command.state()).isEqualTo(CommandState.SENT);
+        }));
+        assertThat(commands.get(first).orElseThrow().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+        assertThat(commands.get(second).orElseThrow().command().state()).isEqualTo(CommandState.SENT);
+        assertThat(commands.get(second).orElseThrow().attempts()).isEqualTo(1);
+    }
+
+    @Test
+    void anAnswerWhoseCommandSaysNotToGoOnHandsOutNothing() {
+        DeviceId device = test.enrollId(Platform.IOS, "A");
+        UUID first = commands.issue(ADMIN, device, CommandRequest.of(CommandType.RESTART)).command().id();
+        UUID second = commands.issue(ADMIN, device, CommandRequest.of(CommandType.LOCK)).command().id();
+        commands.take(device, 1);
+
+        CommandService.AnswerAndNext done = commands.reportAndTake(device, new CommandResult(first, CommandState.ACKNOWLEDGED,
+                Map.of(), Optional.empty()), answered -> answered.command().type() != CommandType.RESTART, 1);
+
+        assertThat(done.answered().command().state()).isEqualTo(CommandState.ACKNOWLEDGED);
+        assertThat(done.next()).isEmpty();
+        assertThat(commands.get(second).orElseThrow().command().state()).isEqualTo(CommandState.QUEUED);
+        assertThat(commands.take(device, 1)).extracting(Command::id).containsExactly(second);
+    }
+
+    @Test
+    void anAnswerForAnotherDevicesCommandRecordsAndHandsOutNothing() {
+        DeviceId owner = test.enrollId(Platform.IOS, "OWNER");
+        DeviceId other = test.enrollId(Platform.IOS, "OTHER");
+        UUID owners = commands.issue(ADMIN, owner, CommandRequest.of(CommandType.LOCK)).command().id();
+        UUID others = commands.issue(ADMIN, other, CommandRequest.of(CommandType.LOCK)).command().id();
+        commands.take(owner, 1);
+
+        assertThatThrownBy(() -> commands.reportAndTake(other, new CommandResult(owners, CommandState.ACKNOWLEDGED, Map.of(),
+                Optional.empty()), answered -> true, 1)).isInstanceOf(IllegalArgumentException.class);
+
+        assertThat(commands.get(owners).orElseThrow().command().state()).isEqualTo(CommandState.SENT);
+        assertThat(commands.get(others).orElseThrow().command().state()).isEqualTo(CommandState.QUEUED);
+    }
+
+    @Test
+    void aRetiredDeviceAnsweringIsHandedOnlyTheCommandThatEndsItsManagement() {
+        DeviceId device = test.enrollId(Platform.IOS, "A");
+        UUID lock = commands.issue(ADMIN, device, CommandRequest.of(CommandType.LOCK)).command().id();
+        commands.issue(ADMIN, device, CommandRequest.of(CommandType.REFRESH_INVENTORY));
+        commands.take(device, 1);
+        UUID last = commands.endManagement(ADMIN, device, true, "lost").orElseThrow().finalCommand().orElseThrow().command().id();
+
+        CommandService.AnswerAndNext done = commands.reportAndTake(device, new CommandResult(lock, CommandState.ACKNOWLEDGED,
+                Map.of(), Optional.empty()), answered -> true, 5);
+
+        assertThat(done.next()).hasValueSatisfying(next -> assertThat(next).extracting(Command::id).containsExactly(last));
     }
 
     @Test

@@ -16,6 +16,7 @@ import dev.shepherd.enrollment.IssuedEnrollmentToken;
 import dev.shepherd.enrollment.NewEnrollmentToken;
 import dev.shepherd.event.EventLog;
 import dev.shepherd.server.Kernel;
+import dev.shepherd.testing.StoreUse;
 import dev.shepherd.testing.TestKernel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -441,6 +442,47 @@ class DeviceServiceTest {
         assertThat(updates.get(1).event().data()).containsEntry("items", 3).containsEntry("changed", 1).containsEntry("removed", 0);
         assertThat(devices.inventory(id)).containsEntry("battery.level", "0.7").containsEntry("os.version", "17.5");
         assertThat(devices.get(id).orElseThrow().device().osVersion()).isEqualTo("17.5");
+    }
+
+    @Test
+    void aRepeatedInventoryReportIsAnsweredByOneReadWithoutATransaction() {
+        DeviceId id = test.enrollId(Platform.IOS, "REPEAT");
+        Map<String, String> report = Map.of("os.version", "17.5", "device.name", "Ana's iPhone", "battery.level", "0.8");
+        devices.recordInventory(PLUGIN, id, report);
+        String thisThread = Thread.currentThread().getName();
+        StoreUse.Counts before = test.storeUse().of(thisThread::equals);
+
+        devices.recordInventory(PLUGIN, id, report);
+
+        StoreUse.Counts repeat = test.storeUse().of(thisThread::equals).since(before);
+        assertThat(repeat.commits()).isZero();
+        assertThat(repeat.statements()).isEqualTo(1);
+        assertThat(devices.inventory(id)).containsAllEntriesOf(report);
+    }
+
+    @Test
+    void aRepeatedReportStillPutsBackTheDevicesReportedNameOverAnAdminsRenameAsBefore() {
+        DeviceRecord device = test.enroll(Platform.IOS, "RENAMED", Ownership.CORPORATE);
+        DeviceId id = device.device().id();
+        devices.recordInventory(PLUGIN, id, Map.of("device.name", "Ana's iPhone"));
+        DeviceRecord named = devices.get(id).orElseThrow();
+        devices.update(ADMIN, id, new DeviceChanges(Optional.of("Front desk"), Optional.empty(), Optional.empty(),
+                Optional.empty(), Optional.empty()), OptionalLong.of(named.version())).orElseThrow();
+
+        // The inventory item is unchanged, the device's name is not what the device reports: that is a change.
+        devices.recordInventory(PLUGIN, id, Map.of("device.name", "Ana's iPhone"));
+
+        assertThat(devices.get(id).orElseThrow().device().name()).isEqualTo("Ana's iPhone");
+    }
+
+    @Test
+    void aRepeatedCompleteListStillRemovesWhatItNoLongerCarries() {
+        DeviceId id = test.enrollId(Platform.IOS, "APPS");
+        devices.replaceInventory(PLUGIN, id, "app.", Map.of("app.com.slack", "24.05", "app.com.outlook", "4.2"));
+
+        devices.replaceInventory(PLUGIN, id, "app.", Map.of("app.com.slack", "24.05"));
+
+        assertThat(devices.inventory(id)).containsEntry("app.com.slack", "24.05").doesNotContainKey("app.com.outlook");
     }
 
     @Test

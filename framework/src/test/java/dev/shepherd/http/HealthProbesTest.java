@@ -94,7 +94,7 @@ class HealthProbesTest {
             assertThat(cutOff.get("/health/ready").statusCode()).isEqualTo(200);
 
             // The pool closed stands for a store that went away: no connection can be had.
-            ((HikariDataSource) cutOff.server().kernel().transactions().dataSource()).close();
+            cutOff.server().kernel().transactions().dataSource().unwrap(HikariDataSource.class).close();
             HttpResponse<String> ready = cutOff.get("/health/ready");
 
             assertThat(ready.statusCode()).isEqualTo(503);

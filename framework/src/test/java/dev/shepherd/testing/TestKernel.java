@@ -30,10 +30,12 @@ public final class TestKernel implements AutoCloseable {
 
     private final Database database;
     private final Kernel kernel;
+    private final StoreUse storeUse;
 
-    private TestKernel(Database database, Kernel kernel) {
+    private TestKernel(Database database, Kernel kernel, StoreUse storeUse) {
         this.database = database;
         this.kernel = kernel;
+        this.storeUse = storeUse;
     }
 
     public static TestKernel open(Path home) {
@@ -46,8 +48,14 @@ public final class TestKernel implements AutoCloseable {
 
     /** The kernel over the store a configuration names, its secrets key in the configuration's data directory. */
     public static TestKernel open(ShepherdConfig config, Clock clock) {
-        Database database = Database.open(config);
-        return new TestKernel(database, Kernel.over(database, SecretBox.open(config.dataDir()), clock));
+        StoreUse storeUse = new StoreUse();
+        Database database = Database.open(config, storeUse::around);
+        return new TestKernel(database, Kernel.over(database, SecretBox.open(config.dataDir()), clock), storeUse);
+    }
+
+    /** What the kernel's callers have asked of its store: statements, commits and connections, by thread. */
+    public StoreUse storeUse() {
+        return storeUse;
     }
 
     public Kernel kernel() {

@@ -31,11 +31,13 @@ public final class TestServer implements AutoCloseable {
 
     private final Path home;
     private final ShepherdServer server;
+    private final StoreUse storeUse;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private TestServer(Path home, ShepherdServer server) {
+    private TestServer(Path home, ShepherdServer server, StoreUse storeUse) {
         this.home = home;
         this.server = server;
+        this.storeUse = storeUse;
     }
 
     public static TestServer start(Path home) {
@@ -68,11 +70,17 @@ public final class TestServer implements AutoCloseable {
         env.putAll(TestStore.environment(home));
         env.putAll(environment);
         ShepherdConfig config = new ConfigLoader(env).load(home, home.resolve("conf/shepherd.yaml"));
-        return new TestServer(home, ShepherdServer.start(config, clock));
+        StoreUse storeUse = new StoreUse();
+        return new TestServer(home, ShepherdServer.start(config, clock, storeUse::around), storeUse);
     }
 
     public ShepherdServer server() {
         return server;
+    }
+
+    /** What the server's threads have asked of its store: statements, commits and connections, by thread. */
+    public StoreUse storeUse() {
+        return storeUse;
     }
 
     public Path pluginsDir() {

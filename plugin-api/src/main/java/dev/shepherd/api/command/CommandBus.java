@@ -5,6 +5,7 @@ import dev.shepherd.api.device.DeviceId;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Predicate;
 
 /**
  * The kernel's durable per-device command queue, as platform plugins see it.
@@ -61,6 +62,32 @@ public interface CommandBus {
     default Optional<Command> recordAnswer(DeviceId deviceId, CommandResult result) {
         report(deviceId, result);
         return Optional.empty();
+    }
+
+    /**
+     * Records a device's answer as {@link #recordAnswer} does and, when {@code thenTake} says the answered command lets
+     * the device go on to its next work, hands that out as {@link #take} does, in the same transaction: one commit per
+     * device message where answering and asking for work are one message (an Apple device's command report). The answer
+     * is durable when this returns, whether or not anything was taken, and a failure records neither.
+     *
+     * <p>{@code thenTake} is called inside the kernel's transaction, possibly more than once (a transaction the database
+     * chose as a deadlock victim is run again): it must only look at the command, never call out or wait.
+     *
+     * <p>This default, for buses that predate it, runs the two calls one after the other: the same outcome in two
+     * transactions.
+     *
+     * @param deviceId the device answering
+     * @param result the answer
+     * @param thenTake given the answered command as {@link #recordAnswer} returns it, whether to take the next commands
+     * @param max the most commands to hand out
+     * @return the answered command and, when taken, the next ones
+     * @throws IllegalArgumentException when the command does not belong to that device (nothing is recorded or taken)
+     * @since 0.10.0
+     */
+    default AnswerAndNext recordAnswerAndTake(DeviceId deviceId, CommandResult result, Predicate<Optional<Command>> thenTake,
+                                              int max) {
+        Optional<Command> answered = recordAnswer(deviceId, result);
+        return new AnswerAndNext(answered, thenTake.test(answered) ? Optional.of(take(deviceId, max)) : Optional.empty());
     }
 
     /**

@@ -6,6 +6,7 @@ import com.dd.plist.NSDate;
 import com.dd.plist.NSDictionary;
 import com.dd.plist.NSNumber;
 import com.dd.plist.NSObject;
+import dev.shepherd.api.command.AnswerAndNext;
 import dev.shepherd.api.command.Command;
 import dev.shepherd.api.command.CommandBus;
 import dev.shepherd.api.command.CommandResult;
@@ -411,6 +412,8 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         if (recoveryKey.isPresent() && report.status().equals("Acknowledged") && !ended) {
             escrowRecoveryKey(device.get(), recoveryKey.get());
         }
+        // The next commands when the kernel handed them out with the answer, in its transaction.
+        Optional<List<Command>> taken = Optional.empty();
         if (report.status().equals("Idle")) {
             commands.requeueDeferred(device.get());
         } else if (report.commandUuid().isPresent()) {
@@ -420,7 +423,11 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             boolean kernelCommand = false;
             if (result.isPresent()) {
                 try {
-                    answered = commands.recordAnswer(device.get(), result.get());
+                    CommandResult answer = result.get();
+                    AnswerAndNext done = commands.recordAnswerAndTake(device.get(), answer,
+                            recorded -> goesStraightOn(recorded, answer, ended, certificate), 1);
+                    answered = done.answered();
+                    taken = done.next();
                     kernelCommand = true;
                 } catch (IllegalArgumentException notThisDevicesCommand) {
                     // Perhaps the plugin's own renewal profile: looked at below.
@@ -455,7 +462,21 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 }
             }
         }
-        return nextCommand(device.get(), sender, binding.get(), ended, certificate);
+        return nextCommand(device.get(), sender, binding.get(), ended, certificate, taken);
+    }
+
+    /**
+     * Whether the device goes on to its next command once this answer is recorded, with nothing in between that could
+     * answer the device otherwise: its management goes on, the answered command left no marker to look up (so it did
+     * not end the identity), it was no app command acknowledged (which asks for the app list next), and no renewal of
+     * the identity certificate is near (which would go first). Then the kernel hands out the next command in the
+     * answer's transaction. Decided from the command as recorded and the certificate alone: no look-up, no call out.
+     */
+    private boolean goesStraightOn(Optional<Command> answered, CommandResult answer, boolean ended, IssuedCertificate certificate) {
+        return !ended && answered.isPresent()
+                && markersPossible(answered, answer.commandId(), false).isEmpty()
+                && !(answer.state() == CommandState.ACKNOWLEDGED && APP_COMMANDS.contains(answered.get().type()))
+                && !renewal.nearExpiry(certificate);
     }
 
     /**
@@ -653,18 +674,24 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
      * @param ended whether the device's management has ended: the kernel then hands out only the final command, which
      *        is remembered so that its answer revokes the device's identity; with none left to hand out (answered,
      *        cancelled by an admin, or impossible on the device) the identity is revoked at once
+     * @param alreadyTaken the commands the kernel handed out with the answer ({@link #goesStraightOn}), offered before
+     *        any other take; empty when none were taken yet
      */
     private DeviceResponse nextCommand(DeviceId device, Sender sender, DeviceBindings.Binding binding, boolean ended,
-                                       IssuedCertificate certificate) {
+                                       IssuedCertificate certificate, Optional<List<Command>> alreadyTaken) {
         // A renewal due goes first: a device that drops out when its certificate expires cannot be given anything else.
-        Optional<NSDictionary> renewalProfile = (!ended && renewal.nearExpiry(certificate) ? registry.find(device) : Optional.<Device>empty())
+        // (Commands already taken were taken only because no renewal was near: goesStraightOn.)
+        Optional<NSDictionary> renewalProfile = (alreadyTaken.isEmpty() && !ended && renewal.nearExpiry(certificate)
+                ? registry.find(device) : Optional.<Device>empty())
                 .flatMap(found -> renewal.due(certificate, found, binding.deviceKey(), binding.storageKey()));
         if (renewalProfile.isPresent()) {
             return DeviceResponse.of(200, "application/xml", Plists.xml(renewalProfile.get()));
         }
         String storageKey = binding.storageKey();
+        Optional<List<Command>> taken = alreadyTaken;
         for (int attempt = 0; attempt < 20; attempt++) {
-            List<Command> next = commands.take(device, 1);
+            List<Command> next = taken.isPresent() ? taken.get() : commands.take(device, 1);
+            taken = Optional.empty();
             if (next.isEmpty()) {
                 if (ended) {
                     endIdentity(certificate, storageKey);
