@@ -161,15 +161,7 @@ public final class AdminAuthenticator {
         }
         Optional<AdminUser> user = users.verify(username, password);
         if (user.isEmpty()) {
-            int failuresSoFar = failures.record(userSubject(username), LOCKOUT);
-            int failedFromAddress = failures.record(addressSubject(remote), ADDRESS_WINDOW);
-            events.failed(username, remote, failuresSoFar);
-            if (failuresSoFar == MAX_FAILURES) {
-                events.locked(username, remote, LOCKOUT, false);
-            }
-            if (failedFromAddress == MAX_FAILURES_PER_ADDRESS) {
-                events.locked(username, remote, ADDRESS_WINDOW, true);
-            }
+            countFailure(userSubject(username), username, remote);
             return new Outcome.Rejected();
         }
         failures.clear(userSubject(username));
@@ -178,13 +170,56 @@ public final class AdminAuthenticator {
     }
 
     /**
+     * Whether a second-factor code may be checked now: wrong codes lock the account's second step as wrong passwords
+     * lock its password, with the same limits, and count against the address like any failed sign-in. They are counted
+     * apart from password failures, which a right password clears: otherwise a known password would reopen the codes.
+     *
+     * @return how long to wait, when the account's codes or the address are locked
+     */
+    public Optional<Duration> secondFactorLocked(String username, String remote) {
+        if (failures.count(addressSubject(remote), ADDRESS_WINDOW) >= MAX_FAILURES_PER_ADDRESS) {
+            return Optional.of(ADDRESS_WINDOW);
+        }
+        return failures.count(secondFactorSubject(username), LOCKOUT) >= MAX_FAILURES ? Optional.of(LOCKOUT) : Optional.empty();
+    }
+
+    /** Counts a wrong second-factor code, audited and locking like a wrong password. */
+    public void secondFactorFailed(String username, String remote) {
+        countFailure(secondFactorSubject(username), username, remote);
+    }
+
+    /** Counts a failure against the subject and the address, and reports it and any lockout it starts. */
+    private void countFailure(String subject, String username, String remote) {
+        int failuresSoFar = failures.record(subject, LOCKOUT);
+        int failedFromAddress = failures.record(addressSubject(remote), ADDRESS_WINDOW);
+        events.failed(username, remote, failuresSoFar);
+        if (failuresSoFar == MAX_FAILURES) {
+            events.locked(username, remote, LOCKOUT, false);
+        }
+        if (failedFromAddress == MAX_FAILURES_PER_ADDRESS) {
+            events.locked(username, remote, ADDRESS_WINDOW, true);
+        }
+    }
+
+    /** @return the account, when it exists and is enabled */
+    public Optional<AdminUser> account(String username) {
+        return users.find(username).filter(user -> !user.disabled());
+    }
+
+    /** Forgets an account's wrong codes once a right one came. */
+    public void secondFactorPassed(String username) {
+        failures.clear(secondFactorSubject(username));
+    }
+
+    /**
      * Lifts a username's lockout (an admin's unlock, or a password reset), on every node.
      *
      * @return whether it was locked
      */
     public boolean unlock(String username) {
-        boolean wasLocked = locked(username);
+        boolean wasLocked = locked(username) || failures.count(secondFactorSubject(username), LOCKOUT) >= MAX_FAILURES;
         failures.clear(userSubject(username));
+        failures.clear(secondFactorSubject(username));
         return wasLocked;
     }
 
@@ -205,6 +240,10 @@ public final class AdminAuthenticator {
 
     private static String userSubject(String username) {
         return "user:" + username;
+    }
+
+    private static String secondFactorSubject(String username) {
+        return "second-factor:" + username;
     }
 
     /** The {@link SignInFailures} subject of an address, shared by every kind of sign-in. */
