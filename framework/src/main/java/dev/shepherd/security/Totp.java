@@ -2,10 +2,12 @@ package dev.shepherd.security;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Locale;
 
 import static java.util.Objects.requireNonNull;
 
@@ -98,5 +100,30 @@ public record Totp(String algorithm, int digits, Duration step) {
             text.append(BASE32[(buffer << (5 - bits)) & 0x1f]);
         }
         return text.toString();
+    }
+
+    /**
+     * Reads RFC 4648 base32, as authenticator apps show keys: case, spaces and padding are ignored.
+     *
+     * @throws IllegalArgumentException when a character is not of the base32 alphabet
+     */
+    public static byte[] fromBase32(String text) {
+        String clean = text.replaceAll("[\\s=]", "").toUpperCase(Locale.ROOT);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(clean.length() * 5 / 8);
+        int buffer = 0;
+        int bits = 0;
+        for (char c : clean.toCharArray()) {
+            int value = c >= 'A' && c <= 'Z' ? c - 'A' : c >= '2' && c <= '7' ? c - '2' + 26 : -1;
+            if (value < 0) {
+                throw new IllegalArgumentException("not base32: " + c);
+            }
+            buffer = (buffer << 5) | value;
+            bits += 5;
+            if (bits >= 8) {
+                bytes.write((buffer >> (bits - 8)) & 0xff);
+                bits -= 8;
+            }
+        }
+        return bytes.toByteArray();
     }
 }
