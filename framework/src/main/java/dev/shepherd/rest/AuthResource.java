@@ -150,11 +150,11 @@ final class AuthResource {
                             }
                             Principal principal = authenticated.principal();
                             if (totp.active(principal.username())) {
-                                String pending = totp.beginPending(principal.username(), request.remote());
+                                AdminTotp.Pending pending = totp.beginPending(principal.username(), request.remote());
                                 audit.append(new AuditRecord(principal.actor(), "auth.second_factor_required", "admin", principal.username(),
                                         Optional.empty(), Optional.of(json.write(Map.of("remote", request.remote())))));
-                                return new ApiResponse(202, Optional.of(new SecondFactorRequired("totp", pending,
-                                        Instant.now().plus(AdminTotp.PENDING_FOR))), Map.of());
+                                return new ApiResponse(202, Optional.of(new SecondFactorRequired("totp", pending.token(),
+                                        pending.expiresAt())), Map.of());
                             }
                             return startSession(request, principal, false);
                         }),

@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 import static java.util.Objects.requireNonNull;
 
@@ -88,6 +89,7 @@ public final class AdminAuthenticator {
     private final ChangeFeed changes;
 
     private final boolean basicAuth;
+    private final Predicate<String> secondFactorActive;
     private final SignInEvents events;
 
     /**
@@ -100,6 +102,16 @@ public final class AdminAuthenticator {
      */
     public AdminAuthenticator(AdminUserStore users, AdminSessions sessions, ApiTokens tokens, boolean basicAuth, SignInEvents events,
                               SignInFailures failures, ChangeFeed changes) {
+        this(users, sessions, tokens, basicAuth, events, failures, changes, username -> false);
+    }
+
+    /**
+     * @param secondFactorActive whether an account signs in with a code after its password: its password alone then
+     *                           opens nothing, so HTTP Basic credentials are refused for it
+     */
+    public AdminAuthenticator(AdminUserStore users, AdminSessions sessions, ApiTokens tokens, boolean basicAuth, SignInEvents events,
+                              SignInFailures failures, ChangeFeed changes, Predicate<String> secondFactorActive) {
+        this.secondFactorActive = requireNonNull(secondFactorActive, "secondFactorActive is null");
         this.failures = requireNonNull(failures, "failures is null");
         this.changes = requireNonNull(changes, "changes is null");
         changes.subscribe(ADMIN_TOPIC, this::forgetHere, verified::invalidateAll);
@@ -264,7 +276,9 @@ public final class AdminAuthenticator {
         }
         char[] password = decoded.substring(colon + 1).toCharArray();
         try {
-            return checkPassword(decoded.substring(0, colon), password, remote);
+            Outcome outcome = checkPassword(decoded.substring(0, colon), password, remote);
+            return outcome instanceof Outcome.Authenticated authenticated && secondFactorActive.test(authenticated.principal().username())
+                    ? new Outcome.Rejected() : outcome;
         } finally {
             Arrays.fill(password, '\0');
         }

@@ -77,7 +77,16 @@ public final class AdminTotp {
 
     /** @return whether the account's sign-in asks for a code */
     public boolean active(String username) {
-        return status(username).active();
+        requireNonNull(username, "username is null");
+        return transactions.inTransaction("read a second factor", tx -> {
+            try (PreparedStatement select = tx.connection().prepareStatement(
+                    "SELECT active FROM admin_totp WHERE username = ? AND active = 1")) {
+                select.setString(1, username);
+                try (ResultSet rows = select.executeQuery()) {
+                    return rows.next();
+                }
+            }
+        });
     }
 
     public Status status(String username) {
@@ -231,11 +240,20 @@ public final class AdminTotp {
     }
 
     /**
-     * Records a sign-in whose password was right and whose code is to come.
+     * A sign-in waiting for its code.
      *
-     * @return the pending token, for the client to send back with the code
+     * @param token what the client sends back with the code
+     * @param expiresAt until when
      */
-    public String beginPending(String username, String remote) {
+    public record Pending(String token, Instant expiresAt) {
+        @Override
+        public String toString() {
+            return "Pending[expiresAt=" + expiresAt + "]";
+        }
+    }
+
+    /** Records a sign-in whose password was right and whose code is to come. */
+    public Pending beginPending(String username, String remote) {
         requireNonNull(username, "username is null");
         requireNonNull(remote, "remote is null");
         String token = Secrets.random("");
@@ -255,7 +273,7 @@ public final class AdminTotp {
             }
             return null;
         });
-        return token;
+        return new Pending(token, now.plus(PENDING_FOR));
     }
 
     /**

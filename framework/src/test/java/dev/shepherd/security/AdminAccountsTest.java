@@ -173,6 +173,9 @@ class AdminAccountsTest {
         HttpResponse<String> byToken = server.send(HttpRequest.newBuilder(server.uri("/api/v1/auth/me"))
                 .header("Authorization", "Bearer " + JSON.readTree(token.body()).path("secret").asText()).GET().build());
         assertThat(byToken.statusCode()).as("API tokens need no code").isEqualTo(200);
+        HttpResponse<String> byBasic = server.send(HttpRequest.newBuilder(server.uri("/api/v1/auth/me"))
+                .header("Authorization", TestServer.basic("tess", "tess-Password-of-old")).GET().build());
+        assertThat(byBasic.statusCode()).as("the password alone opens nothing, Basic credentials included").isEqualTo(401);
 
         assertThat(withCode.post("/api/v1/auth/totp/remove", "{\"password\":\"not-tess-password\"}").statusCode()).isEqualTo(403);
         assertThat(withCode.post("/api/v1/auth/totp/remove", "{\"password\":\"tess-Password-of-old\"}").statusCode()).isEqualTo(204);
