@@ -133,7 +133,7 @@ final class AuthResource {
     List<AdminRoute> routes() {
         return List.of(
                 AdminRoute.open("POST", "/api/v1/auth/login").tag("auth").summary("Sign in: starts a session (cookie) and returns its CSRF token; 202 with a pending token when the account needs a TOTP code")
-                        .body(Credentials.class).returns(SignedIn.class).handle(request -> {
+                        .body(Credentials.class).returns(SignedIn.class).alsoReturns(202, SecondFactorRequired.class).handle(request -> {
                             Credentials credentials = request.body(Credentials.class);
                             char[] password = credentials.password().toCharArray();
                             AdminAuthenticator.Outcome outcome;

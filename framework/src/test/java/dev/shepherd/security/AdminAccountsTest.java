@@ -180,6 +180,10 @@ class AdminAccountsTest {
         assertThat(withCode.post("/api/v1/auth/totp/remove", "{\"password\":\"not-tess-password\"}").statusCode()).isEqualTo(403);
         assertThat(withCode.post("/api/v1/auth/totp/remove", "{\"password\":\"tess-Password-of-old\"}").statusCode()).isEqualTo(204);
         assertThat(signInStatus("tess", "tess-Password-of-old")).isEqualTo(200);
+        JsonNode signInResponses = JSON.readTree(server.get("/api/openapi.json").body()).path("paths").path("/api/v1/auth/login")
+                .path("post").path("responses");
+        assertThat(signInResponses.path("202").path("content").path("application/json").path("schema").path("$ref").asText())
+                .as("the OpenAPI document gives the answer that asks for the code").endsWith("SecondFactorRequired");
         assertThat(audit("admin.totp_enroll", "tess")).hasSize(1);
         assertThat(audit("auth.second_factor_required", "tess")).hasSize(2);
         assertThat(audit("admin.totp_remove", "tess")).hasSize(1);
