@@ -254,7 +254,8 @@ public final class AdminAuthenticator {
         return "user:" + username;
     }
 
-    private static String secondFactorSubject(String username) {
+    /** The {@link SignInFailures} subject of an account's wrong second-factor codes. */
+    public static String secondFactorSubject(String username) {
         return "second-factor:" + username;
     }
 
