@@ -11,18 +11,11 @@ import dev.shepherd.security.SecretBox;
 import dev.shepherd.security.Totp;
 import dev.shepherd.storage.Database;
 import dev.shepherd.storage.Transactions;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,26 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class AdminCommandTest {
 
-    @TempDir
-    Path home;
-    private String previousHome;
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-
-    @BeforeEach
-    void installation() {
-        previousHome = System.getProperty("shepherd.home");
-        System.setProperty("shepherd.home", home.toString());
-    }
-
-    @AfterEach
-    void restore() {
-        if (previousHome == null) {
-            System.clearProperty("shepherd.home");
-        } else {
-            System.setProperty("shepherd.home", previousHome);
-        }
-    }
+    @RegisterExtension
+    final CliSession cli = new CliSession();
 
     @Test
     void theOperatorRemovesAnAdminsSecondFactorAndTheRemovalIsAudited() throws Exception {
@@ -64,10 +39,10 @@ class AdminCommandTest {
             totp.confirm("root", Totp.AUTHENTICATOR_APPS.code(key, Totp.AUTHENTICATOR_APPS.stepAt(Instant.now()))).orElseThrow();
         }
 
-        assertThat(run("admin", "reset-second-factor", "--username", "nobody")).isEqualTo(2);
-        assertThat(err.toString()).contains("no admin is named 'nobody'");
-        assertThat(run("admin", "reset-second-factor", "--username", "root")).as(err.toString()).isZero();
-        assertThat(out.toString()).contains("Removed the second factor of 'root'");
+        assertThat(cli.run("admin", "reset-second-factor", "--username", "nobody")).isEqualTo(2);
+        assertThat(cli.err.toString()).contains("no admin is named 'nobody'");
+        assertThat(cli.run("admin", "reset-second-factor", "--username", "root")).as(cli.err.toString()).isZero();
+        assertThat(cli.out.toString()).contains("Removed the second factor of 'root'");
 
         try (Database database = Database.open(config)) {
             assertThat(totp(database, config).status("root")).isEqualTo(new AdminTotp.Status(false, false, 0));
@@ -80,12 +55,5 @@ class AdminCommandTest {
     private static AdminTotp totp(Database database, ShepherdConfig config) {
         return new AdminTotp(new Transactions(database.dataSource()), SecretBox.openKeyFile(config.security().secretsKey(config.dataDir())),
                 Clock.systemUTC());
-    }
-
-    private int run(String... arguments) {
-        CommandLine commandLine = ShepherdCli.commandLine(Map.of());
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(err, true));
-        return commandLine.execute(arguments);
     }
 }
