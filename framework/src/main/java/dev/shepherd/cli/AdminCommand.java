@@ -1,10 +1,18 @@
 package dev.shepherd.cli;
 
+import dev.shepherd.audit.Actor;
+import dev.shepherd.audit.AuditLog;
+import dev.shepherd.audit.AuditRecord;
 import dev.shepherd.config.ShepherdConfig;
+import dev.shepherd.security.AdminAuthenticator;
 import dev.shepherd.security.AdminRole;
+import dev.shepherd.security.AdminTotp;
 import dev.shepherd.security.AdminUserStore;
 import dev.shepherd.security.PasswordHasher;
+import dev.shepherd.security.SecretBox;
+import dev.shepherd.security.SignInFailures;
 import dev.shepherd.storage.Database;
+import dev.shepherd.storage.Transactions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -13,13 +21,53 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.Arrays;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
-/** {@code shepherd admin create}: makes an admin account directly in the store (the server need not run). */
+/**
+ * {@code shepherd admin create}: makes an admin account directly in the store (the server need not run);
+ * {@code shepherd admin reset-second-factor}: removes an account's TOTP second factor, for the last admin who lost
+ * their phone and recovery codes (no one is left to reset it through the API).
+ */
 @Command(name = "admin", description = "Manage admin accounts.", mixinStandardHelpOptions = true,
-        subcommands = {AdminCommand.Create.class})
+        subcommands = {AdminCommand.Create.class, AdminCommand.ResetSecondFactor.class})
 final class AdminCommand {
+
+    @Command(name = "reset-second-factor", mixinStandardHelpOptions = true,
+            description = "Remove an admin's TOTP second factor and recovery codes (audited); they sign in with their password alone."
+                    + " With embedded Derby, stop the server first: the database has one owner.")
+    static final class ResetSecondFactor implements Callable<Integer> {
+
+        @Option(names = "--username", required = true, description = "Login name.")
+        String username;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            ShepherdConfig config = ShepherdCli.loadConfig();
+            try (Database database = Database.open(config)) {
+                if (new AdminUserStore(database.dataSource(), new PasswordHasher(12)).find(username).isEmpty()) {
+                    throw new ShepherdCli.CliException("no admin is named '" + username + "'");
+                }
+                Transactions transactions = new Transactions(database.dataSource());
+                AdminTotp totp = new AdminTotp(transactions, SecretBox.openKeyFile(config.security().secretsKey(config.dataDir())),
+                        Clock.systemUTC());
+                if (!totp.remove(username)) {
+                    spec.commandLine().getOut().println("'" + username + "' has no second factor.");
+                    return 0;
+                }
+                new SignInFailures(transactions, Clock.systemUTC()).clear(AdminAuthenticator.secondFactorSubject(username));
+                new AuditLog(transactions, Clock.systemUTC()).append(new AuditRecord(Actor.SYSTEM, "admin.totp_reset", "admin", username,
+                        Optional.empty(), Optional.of("{\"by\":\"command line\"}")));
+                spec.commandLine().getOut().println("Removed the second factor of '" + username + "'; they sign in with their password alone.");
+                return 0;
+            }
+        }
+    }
 
     @Command(name = "create", mixinStandardHelpOptions = true,
             description = "Create an admin account. With embedded Derby, stop the server first: the database has one owner.")

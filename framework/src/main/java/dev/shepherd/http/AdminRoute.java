@@ -5,7 +5,9 @@ import dev.shepherd.security.Permission;
 import java.lang.reflect.Type;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -25,10 +27,13 @@ import static java.util.Objects.requireNonNull;
  * @param requestBody the JSON body's type, if it takes one
  * @param response the 2xx body's type; {@code Void.class} for none
  * @param successStatus the status of a successful answer
+ * @param otherSuccesses other successful answers the route may give, by status, with their body's type (a sign-in
+ *                       that still needs its second step answers 202)
  * @param handler the handler
  */
 public record AdminRoute(String method, String template, Optional<Permission> permission, String tag, String summary,
-                         List<QueryParameter> query, Optional<Type> requestBody, Type response, int successStatus, Handler handler) {
+                         List<QueryParameter> query, Optional<Type> requestBody, Type response, int successStatus, Map<Integer, Type> otherSuccesses,
+                         Handler handler) {
 
     /** Handles a request that passed authentication and authorisation; returns a body (200) or an {@link ApiResponse}. */
     @FunctionalInterface
@@ -135,6 +140,7 @@ public record AdminRoute(String method, String template, Optional<Permission> pe
         private Optional<Type> requestBody = Optional.empty();
         private Type response = Void.class;
         private int status = 200;
+        private final Map<Integer, Type> otherSuccesses = new TreeMap<>();
 
         private Builder(String method, String template, Optional<Permission> permission) {
             this.method = method;
@@ -172,8 +178,15 @@ public record AdminRoute(String method, String template, Optional<Permission> pe
             return this;
         }
 
+        /** Documents another successful answer, with the type of its body. */
+        public Builder alsoReturns(int value, Type type) {
+            otherSuccesses.put(value, requireNonNull(type, "type is null"));
+            return this;
+        }
+
         public AdminRoute handle(Handler handler) {
-            return new AdminRoute(method, template, permission, tag, summary, query, requestBody, response, status, handler);
+            return new AdminRoute(method, template, permission, tag, summary, query, requestBody, response, status,
+                    Map.copyOf(otherSuccesses), handler);
         }
     }
 }

@@ -7,6 +7,7 @@ import dev.shepherd.plugin.PluginHost;
 import dev.shepherd.security.AdminAuthenticator;
 import dev.shepherd.directory.DirectoryPasswords;
 import dev.shepherd.security.AdminSessions;
+import dev.shepherd.security.AdminTotp;
 import dev.shepherd.security.AdminUserStore;
 import dev.shepherd.security.ApiTokens;
 import dev.shepherd.server.Kernel;
@@ -35,10 +36,12 @@ public final class AdminApi {
     public AdminApi(Kernel kernel, PluginHost plugins, AdminUserStore admins, AdminSessions sessions, ApiTokens tokens,
                     AdminAuthenticator authenticator, long maxBodyBytes, dev.shepherd.http.HttpIo io,
                     java.util.function.Supplier<String> publicUrl,
-                    java.util.function.Supplier<List<dev.shepherd.api.device.Platform>> platforms, DirectoryPasswords userPasswords) {
+                    java.util.function.Supplier<List<dev.shepherd.api.device.Platform>> platforms, DirectoryPasswords userPasswords,
+                    AdminTotp totp) {
         requireNonNull(kernel, "kernel is null");
         List<AdminRoute> routes = new ArrayList<>();
-        routes.addAll(new AuthResource(authenticator, sessions, kernel.audit()).routes());
+        routes.addAll(new AuthResource(authenticator, sessions, kernel.audit(), totp, kernel.json()).routes());
+        routes.addAll(new TotpResource(kernel, admins, authenticator, totp).routes());
         routes.addAll(new DeviceResource(kernel).routes());
         routes.addAll(new PlatformResource(platforms).routes());
         routes.addAll(new EnrollmentResource(kernel, publicUrl).routes());

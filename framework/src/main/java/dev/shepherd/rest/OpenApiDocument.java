@@ -105,6 +105,8 @@ final class OpenApiDocument {
             if (route.response() != Void.class && route.successStatus() != 204) {
                 success.putObject("content").putObject("application/json").set("schema", schema(route.response()));
             }
+            route.otherSuccesses().forEach((status, type) -> responses.putObject(Integer.toString(status)).put("description", "Success")
+                    .putObject("content").putObject("application/json").set("schema", schema(type)));
             for (String status : List.of("400", "401", "403", "404", "409")) {
                 responses.putObject(status).put("description", "Problem").putObject("content")
                         .putObject("application/problem+json").putObject("schema").put("$ref", "#/components/schemas/Problem");

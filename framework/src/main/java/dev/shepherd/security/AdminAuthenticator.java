@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 import static java.util.Objects.requireNonNull;
 
@@ -88,6 +89,7 @@ public final class AdminAuthenticator {
     private final ChangeFeed changes;
 
     private final boolean basicAuth;
+    private final Predicate<String> secondFactorActive;
     private final SignInEvents events;
 
     /**
@@ -100,6 +102,16 @@ public final class AdminAuthenticator {
      */
     public AdminAuthenticator(AdminUserStore users, AdminSessions sessions, ApiTokens tokens, boolean basicAuth, SignInEvents events,
                               SignInFailures failures, ChangeFeed changes) {
+        this(users, sessions, tokens, basicAuth, events, failures, changes, username -> false);
+    }
+
+    /**
+     * @param secondFactorActive whether an account signs in with a code after its password: its password alone then
+     *                           opens nothing, so HTTP Basic credentials are refused for it
+     */
+    public AdminAuthenticator(AdminUserStore users, AdminSessions sessions, ApiTokens tokens, boolean basicAuth, SignInEvents events,
+                              SignInFailures failures, ChangeFeed changes, Predicate<String> secondFactorActive) {
+        this.secondFactorActive = requireNonNull(secondFactorActive, "secondFactorActive is null");
         this.failures = requireNonNull(failures, "failures is null");
         this.changes = requireNonNull(changes, "changes is null");
         changes.subscribe(ADMIN_TOPIC, this::forgetHere, verified::invalidateAll);
@@ -161,15 +173,7 @@ public final class AdminAuthenticator {
         }
         Optional<AdminUser> user = users.verify(username, password);
         if (user.isEmpty()) {
-            int failuresSoFar = failures.record(userSubject(username), LOCKOUT);
-            int failedFromAddress = failures.record(addressSubject(remote), ADDRESS_WINDOW);
-            events.failed(username, remote, failuresSoFar);
-            if (failuresSoFar == MAX_FAILURES) {
-                events.locked(username, remote, LOCKOUT, false);
-            }
-            if (failedFromAddress == MAX_FAILURES_PER_ADDRESS) {
-                events.locked(username, remote, ADDRESS_WINDOW, true);
-            }
+            countFailure(userSubject(username), username, remote);
             return new Outcome.Rejected();
         }
         failures.clear(userSubject(username));
@@ -178,13 +182,56 @@ public final class AdminAuthenticator {
     }
 
     /**
+     * Whether a second-factor code may be checked now: wrong codes lock the account's second step as wrong passwords
+     * lock its password, with the same limits, and count against the address like any failed sign-in. They are counted
+     * apart from password failures, which a right password clears: otherwise a known password would reopen the codes.
+     *
+     * @return how long to wait, when the account's codes or the address are locked
+     */
+    public Optional<Duration> secondFactorLocked(String username, String remote) {
+        if (failures.count(addressSubject(remote), ADDRESS_WINDOW) >= MAX_FAILURES_PER_ADDRESS) {
+            return Optional.of(ADDRESS_WINDOW);
+        }
+        return failures.count(secondFactorSubject(username), LOCKOUT) >= MAX_FAILURES ? Optional.of(LOCKOUT) : Optional.empty();
+    }
+
+    /** Counts a wrong second-factor code, audited and locking like a wrong password. */
+    public void secondFactorFailed(String username, String remote) {
+        countFailure(secondFactorSubject(username), username, remote);
+    }
+
+    /** Counts a failure against the subject and the address, and reports it and any lockout it starts. */
+    private void countFailure(String subject, String username, String remote) {
+        int failuresSoFar = failures.record(subject, LOCKOUT);
+        int failedFromAddress = failures.record(addressSubject(remote), ADDRESS_WINDOW);
+        events.failed(username, remote, failuresSoFar);
+        if (failuresSoFar == MAX_FAILURES) {
+            events.locked(username, remote, LOCKOUT, false);
+        }
+        if (failedFromAddress == MAX_FAILURES_PER_ADDRESS) {
+            events.locked(username, remote, ADDRESS_WINDOW, true);
+        }
+    }
+
+    /** @return the account, when it exists and is enabled */
+    public Optional<AdminUser> account(String username) {
+        return users.find(username).filter(user -> !user.disabled());
+    }
+
+    /** Forgets an account's wrong codes once a right one came. */
+    public void secondFactorPassed(String username) {
+        failures.clear(secondFactorSubject(username));
+    }
+
+    /**
      * Lifts a username's lockout (an admin's unlock, or a password reset), on every node.
      *
      * @return whether it was locked
      */
     public boolean unlock(String username) {
-        boolean wasLocked = locked(username);
+        boolean wasLocked = locked(username) || failures.count(secondFactorSubject(username), LOCKOUT) >= MAX_FAILURES;
         failures.clear(userSubject(username));
+        failures.clear(secondFactorSubject(username));
         return wasLocked;
     }
 
@@ -207,6 +254,11 @@ public final class AdminAuthenticator {
         return "user:" + username;
     }
 
+    /** The {@link SignInFailures} subject of an account's wrong second-factor codes. */
+    public static String secondFactorSubject(String username) {
+        return "second-factor:" + username;
+    }
+
     /** The {@link SignInFailures} subject of an address, shared by every kind of sign-in. */
     public static String addressSubject(String remote) {
         return "address:" + remote;
@@ -225,7 +277,9 @@ public final class AdminAuthenticator {
         }
         char[] password = decoded.substring(colon + 1).toCharArray();
         try {
-            return checkPassword(decoded.substring(0, colon), password, remote);
+            Outcome outcome = checkPassword(decoded.substring(0, colon), password, remote);
+            return outcome instanceof Outcome.Authenticated authenticated && secondFactorActive.test(authenticated.principal().username())
+                    ? new Outcome.Rejected() : outcome;
         } finally {
             Arrays.fill(password, '\0');
         }

@@ -34,6 +34,7 @@ import dev.shepherd.directory.DirectorySignIn;
 import dev.shepherd.portal.PortalSignIn;
 import dev.shepherd.portal.SelfServicePortal;
 import dev.shepherd.security.AdminSessions;
+import dev.shepherd.security.AdminTotp;
 import dev.shepherd.security.ApiTokens;
 import dev.shepherd.plugin.AppStorePlugins;
 import dev.shepherd.plugin.PlatformPlugins;
@@ -418,9 +419,11 @@ public final class ShepherdServer implements AutoCloseable {
                 kernel.directory(), kernel.devices(), kernel.apps(), kernel.audit(), kernel.json(), kernel.clock(), io,
                 config.http().maxRequestBytes(), this::publicUrl);
         ApiTokens tokens = new ApiTokens(kernel.transactions(), kernel.audit(), kernel.json(), kernel.clock());
+        AdminTotp secondFactors = new AdminTotp(kernel.transactions(), secrets, kernel.clock());
         adminApi = new AdminApi(kernel, plugins, adminUsers, sessions, tokens, new AdminAuthenticator(adminUsers, sessions, tokens,
-                config.security().basicAuth(), new SignInAudit(kernel.audit(), kernel.json()), signInFailures, kernel.changes()),
-                config.http().maxRequestBytes(), io, this::publicUrl, platforms::supported, userPasswords);
+                config.security().basicAuth(), new SignInAudit(kernel.audit(), kernel.json()), signInFailures, kernel.changes(),
+                secondFactors::active), config.http().maxRequestBytes(), io, this::publicUrl, platforms::supported, userPasswords,
+                secondFactors);
         PluginAdminEndpoints pluginAdminEndpoints;
         try {
             // On the data directory's file system, as plugin-data is, so a plugin keeps an upload by moving it.

@@ -59,19 +59,38 @@ export class Api {
     this.onSignedOut = () => {};
   }
 
-  /** Signs in; on success the admin and the route table are loaded. */
+  /**
+   * Signs in with the password. On success the admin and the route table are loaded and null is returned; when the
+   * account has a second factor, no session starts yet and the answer holds the pending token for signInWithCode.
+   */
   async login(username, password) {
-    const response = await fetch('/api/v1/auth/login', {
+    const response = await this.signInStep('/api/v1/auth/login', { username, password }, 'The username or password is wrong.');
+    if (response.status === 202) return response.json();
+    await this.started(response);
+    return null;
+  }
+
+  /** The second step of a sign-in: the pending token and { code } or { recoveryCode }. */
+  async signInWithCode(pendingToken, proof) {
+    // A refusal's own words say why (a wrong code, or a pending sign-in that expired).
+    const response = await this.signInStep('/api/v1/auth/login/second-factor', { pendingToken, ...proof }, null);
+    await this.started(response);
+  }
+
+  async signInStep(path, body, wrong) {
+    const response = await fetch(path, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({ username, password }),
+      body: JSON.stringify(body),
       credentials: 'same-origin',
     });
     if (!response.ok) {
-      throw response.status === 401
-        ? new ApiError(401, 'The username or password is wrong.')
-        : await errorFrom(response);
+      throw response.status === 401 && wrong ? new ApiError(401, wrong) : await errorFrom(response);
     }
+    return response;
+  }
+
+  async started(response) {
     const signedIn = await response.json();
     this.csrf = signedIn.csrfToken;
     sessionStorage.setItem(CSRF_KEY, this.csrf);

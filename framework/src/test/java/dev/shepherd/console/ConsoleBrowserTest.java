@@ -16,6 +16,7 @@ import dev.shepherd.compliance.RemediationStep;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.policy.SettingInput;
 import dev.shepherd.security.AdminRole;
+import dev.shepherd.security.Totp;
 import dev.shepherd.testing.ConsoleBrowser;
 import dev.shepherd.testing.TestServer;
 import org.assertj.core.api.InstanceOfAssertFactories;
@@ -39,6 +40,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -1246,6 +1248,36 @@ class ConsoleBrowserTest {
         WebElement alert = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("[role=alert]")));
         assertThat(alert.getText()).isEqualTo("The username or password is wrong.");
         assertThat(browser.switchTo().activeElement().getDomAttribute("name")).as("focus back on the password").isEqualTo("password");
+    }
+
+    @Test
+    void anAdminTurnsOnTwoStepSignInAndThenSignsInWithACodeFromTheirApp() throws Exception {
+        server.server().adminUsers().create("mika", "mika-Password-lantern".toCharArray(), AdminRole.AUDITOR);
+        signIn("mika", "mika-Password-lantern");
+        console.open("#/api-tokens", "API tokens");
+        wait.until(ExpectedConditions.elementToBeClickable(By.xpath("//button[normalize-space()='Set up an authenticator app']"))).click();
+        String secret = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("totp-secret"))).getDomProperty("value");
+        assertThat(browser.findElement(By.id("totp-uri")).getDomProperty("value")).startsWith("otpauth://totp/Shepherd%3Amika?secret=" + secret);
+        byte[] key = Totp.fromBase32(secret);
+        long confirmedStep = Totp.AUTHENTICATOR_APPS.stepAt(Instant.now());
+        browser.findElement(By.name("code")).sendKeys(Totp.AUTHENTICATOR_APPS.code(key, confirmedStep));
+        browser.findElement(By.xpath("//button[normalize-space()='Turn on']")).click();
+        String recovery = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("recovery-codes"))).getDomProperty("value");
+        assertThat(recovery.split("\n")).hasSize(10);
+        screenshot("totp-recovery-codes");
+        browser.findElement(By.xpath("//button[normalize-space()='I have stored them']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("[aria-labelledby=totp-title]"), "Recovery codes left: 10"));
+        console.signOut();
+
+        browser.findElement(By.name("username")).sendKeys("mika");
+        browser.findElement(By.name("password")).sendKeys("mika-Password-lantern");
+        browser.findElement(By.cssSelector("form.login button[type=submit]")).click();
+        WebElement code = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("sign-in-code")));
+        assertThat(browser.switchTo().activeElement().getDomAttribute("id")).as("focus on the code").isEqualTo("sign-in-code");
+        screenshot("totp-sign-in-code");
+        code.sendKeys(Totp.AUTHENTICATOR_APPS.code(key, Math.max(Totp.AUTHENTICATOR_APPS.stepAt(Instant.now()), confirmedStep + 1)));
+        browser.findElement(By.cssSelector("form.login button[type=submit]")).click();
+        console.waitForHeading("Dashboard");
     }
 
     /** A static group of simulated devices, enrolled as their platform plugin would enrol them. */

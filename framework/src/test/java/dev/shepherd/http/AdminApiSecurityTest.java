@@ -80,9 +80,9 @@ class AdminApiSecurityTest {
     }
 
     @Test
-    void theOnlyPublicRouteIsSignIn() {
+    void theOnlyPublicRoutesAreTheTwoStepsOfSignIn() {
         assertThat(server.server().adminRoutes().stream().filter(AdminRoute::isPublic).map(route -> route.method() + " " + route.template()))
-                .containsExactly("POST /api/v1/auth/login");
+                .containsExactly("POST /api/v1/auth/login", "POST /api/v1/auth/login/second-factor");
     }
 
     @Test

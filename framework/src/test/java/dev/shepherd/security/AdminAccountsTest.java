@@ -13,9 +13,11 @@ import org.junit.jupiter.api.io.TempDir;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -23,7 +25,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * Admin accounts through the running server: admins change their own password (proving the current one), admins
  * who manage admins reset others' and lift lockouts, common and trivial passwords are refused, failed sign-ins and
- * lockouts are audited, and a lockout says when to come back.
+ * lockouts are audited, and a lockout says when to come back; an admin may add a TOTP second factor, after which a
+ * sign-in needs a current code (once) or a recovery code (once), and an admin who manages admins can reset it.
  */
 class AdminAccountsTest {
 
@@ -134,6 +137,143 @@ class AdminAccountsTest {
         rules.check(TestServer.ADMIN, TestServer.ADMIN_PASSWORD.toCharArray());
     }
 
+    @Test
+    void anAdminEnrollsTotpAndThenSignsInWithThePasswordAndACurrentCodeWhichWorksOnce() throws Exception {
+        server.server().adminUsers().create("tess", "tess-Password-of-old".toCharArray(), AdminRole.OPERATOR);
+        Session tess = signIn("tess", "tess-Password-of-old");
+        HttpResponse<String> started = tess.post("/api/v1/auth/totp", null);
+        assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
+        JsonNode enrollment = JSON.readTree(started.body());
+        byte[] key = Totp.fromBase32(enrollment.path("secret").asText());
+        assertThat(enrollment.path("otpauthUri").asText()).startsWith("otpauth://totp/Shepherd%3Atess?secret=");
+        assertThat(signInStatus("tess", "tess-Password-of-old")).as("not active before it is confirmed").isEqualTo(200);
+
+        HttpResponse<String> wrong = tess.post("/api/v1/auth/totp/confirm", "{\"code\":\"" + wrongCode(key) + "\"}");
+        long confirmedStep = currentStep();
+        HttpResponse<String> confirmed = tess.post("/api/v1/auth/totp/confirm", "{\"code\":\"" + code(key, confirmedStep) + "\"}");
+
+        assertThat(wrong.statusCode()).isEqualTo(403);
+        assertThat(confirmed.statusCode()).as(confirmed.body()).isEqualTo(200);
+        assertThat(JSON.readTree(confirmed.body()).path("recoveryCodes")).hasSize(10);
+        assertThat(JSON.readTree(tess.get("/api/v1/auth/totp").body()).path("active").asBoolean()).isTrue();
+
+        HttpResponse<String> password = login("tess", "tess-Password-of-old");
+        assertThat(password.statusCode()).as("the password alone starts no session").isEqualTo(202);
+        assertThat(password.headers().firstValue("Set-Cookie")).isEmpty();
+        assertThat(JSON.readTree(password.body()).has("csrfToken")).isFalse();
+        String signInCode = code(key, Math.max(currentStep(), confirmedStep + 1));
+        Session withCode = secondStep(password, "{\"code\":\"" + signInCode + "\"}");
+        assertThat(withCode.get("/api/v1/auth/me").statusCode()).isEqualTo(200);
+        HttpResponse<String> replayed = secondStepResponse(login("tess", "tess-Password-of-old"), "{\"code\":\"" + signInCode + "\"}");
+        assertThat(replayed.statusCode()).as("a code is accepted once").isEqualTo(401);
+        assertThat(secondStepResponse(password, "{\"code\":\"" + signInCode + "\"}").statusCode())
+                .as("a pending sign-in is used once").isEqualTo(401);
+
+        HttpResponse<String> token = withCode.post("/api/v1/api-tokens", "{\"name\":\"script\"}");
+        HttpResponse<String> byToken = server.send(HttpRequest.newBuilder(server.uri("/api/v1/auth/me"))
+                .header("Authorization", "Bearer " + JSON.readTree(token.body()).path("secret").asText()).GET().build());
+        assertThat(byToken.statusCode()).as("API tokens need no code").isEqualTo(200);
+        HttpResponse<String> byBasic = server.send(HttpRequest.newBuilder(server.uri("/api/v1/auth/me"))
+                .header("Authorization", TestServer.basic("tess", "tess-Password-of-old")).GET().build());
+        assertThat(byBasic.statusCode()).as("the password alone opens nothing, Basic credentials included").isEqualTo(401);
+
+        assertThat(withCode.post("/api/v1/auth/totp/remove", "{\"password\":\"not-tess-password\"}").statusCode()).isEqualTo(403);
+        assertThat(withCode.post("/api/v1/auth/totp/remove", "{\"password\":\"tess-Password-of-old\"}").statusCode()).isEqualTo(204);
+        assertThat(signInStatus("tess", "tess-Password-of-old")).isEqualTo(200);
+        JsonNode signInResponses = JSON.readTree(server.get("/api/openapi.json").body()).path("paths").path("/api/v1/auth/login")
+                .path("post").path("responses");
+        assertThat(signInResponses.path("202").path("content").path("application/json").path("schema").path("$ref").asText())
+                .as("the OpenAPI document gives the answer that asks for the code").endsWith("SecondFactorRequired");
+        assertThat(audit("admin.totp_enroll", "tess")).hasSize(1);
+        assertThat(audit("auth.second_factor_required", "tess")).hasSize(2);
+        assertThat(audit("admin.totp_remove", "tess")).hasSize(1);
+        String secret = enrollment.path("secret").asText();
+        assertThat(server.server().kernel().audit().read(new AuditFilter(Optional.empty(), Optional.empty(), Optional.of("tess"),
+                Optional.empty(), Optional.empty(), Optional.empty()), 0, 100))
+                .allSatisfy(entry -> assertThat(entry.after().orElse("") + entry.before().orElse("")).doesNotContain(secret, signInCode));
+    }
+
+    @Test
+    void wrongCodesLockTheSecondStepAndEachRecoveryCodeWorksOnce() throws Exception {
+        server.server().adminUsers().create("ravi", "ravi-Password-sturdy".toCharArray(), AdminRole.AUDITOR);
+        Session ravi = signIn("ravi", "ravi-Password-sturdy");
+        byte[] key = Totp.fromBase32(JSON.readTree(ravi.post("/api/v1/auth/totp", null).body()).path("secret").asText());
+        long confirmedStep = currentStep();
+        JsonNode recovery = JSON.readTree(ravi.post("/api/v1/auth/totp/confirm", "{\"code\":\"" + code(key, confirmedStep) + "\"}").body())
+                .path("recoveryCodes");
+
+        String recoveryCode = "{\"recoveryCode\":\"" + recovery.get(0).asText() + "\"}";
+        assertThat(secondStepResponse(login("ravi", "ravi-Password-sturdy"), recoveryCode).statusCode()).isEqualTo(200);
+        assertThat(secondStepResponse(login("ravi", "ravi-Password-sturdy"), recoveryCode).statusCode()).as("used up").isEqualTo(401);
+        assertThat(audit("auth.recovery_code_used", "ravi")).hasSize(1);
+
+        for (int attempt = 1; attempt < 5; attempt++) {
+            assertThat(secondStepResponse(login("ravi", "ravi-Password-sturdy"), "{\"code\":\"" + wrongCode(key) + "\"}").statusCode())
+                    .isEqualTo(401);
+        }
+        HttpResponse<String> locked = secondStepResponse(login("ravi", "ravi-Password-sturdy"),
+                "{\"code\":\"" + code(key, Math.max(currentStep(), confirmedStep + 1)) + "\"}");
+
+        assertThat(locked.statusCode()).as("five failures, the right code among them after four wrong ones and a used recovery code")
+                .isEqualTo(429);
+        assertThat(locked.headers().firstValue("Retry-After")).isPresent();
+        assertThat(audit("auth.locked", "ravi")).hasSize(1);
+    }
+
+    @Test
+    void anAdminResetsAnothersSecondFactorAndOtherRolesCannot() throws Exception {
+        server.server().adminUsers().create("kai", "kai-Password-harbour".toCharArray(), AdminRole.HELPDESK);
+        server.server().adminUsers().create("zoe", "zoe-Password-meadow".toCharArray(), AdminRole.OPERATOR);
+        Session kai = signIn("kai", "kai-Password-harbour");
+        byte[] key = Totp.fromBase32(JSON.readTree(kai.post("/api/v1/auth/totp", null).body()).path("secret").asText());
+        assertThat(kai.post("/api/v1/auth/totp/confirm", "{\"code\":\"" + code(key, currentStep()) + "\"}").statusCode()).isEqualTo(200);
+        assertThat(signInStatus("kai", "kai-Password-harbour")).isEqualTo(202);
+
+        HttpResponse<String> byOperator = signIn("zoe", "zoe-Password-meadow").delete("/api/v1/admins/kai/totp");
+        HttpResponse<String> byHimself = kai.delete("/api/v1/admins/kai/totp");
+        Session admin = signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+        HttpResponse<String> reset = admin.delete("/api/v1/admins/kai/totp");
+
+        assertThat(byOperator.statusCode()).isEqualTo(403);
+        assertThat(byHimself.statusCode()).isEqualTo(403);
+        assertThat(reset.statusCode()).as(reset.body()).isEqualTo(204);
+        assertThat(admin.delete("/api/v1/admins/kai/totp").statusCode()).as("nothing left to reset").isEqualTo(404);
+        assertThat(signInStatus("kai", "kai-Password-harbour")).isEqualTo(200);
+        assertThat(audit("admin.totp_reset", "kai")).singleElement()
+                .satisfies(entry -> assertThat(entry.actorId()).isEqualTo(TestServer.ADMIN));
+    }
+
+    private static long currentStep() {
+        return Totp.AUTHENTICATOR_APPS.stepAt(Instant.now());
+    }
+
+    private static String code(byte[] key, long step) {
+        return Totp.AUTHENTICATOR_APPS.code(key, step);
+    }
+
+    /** A code of none of the steps the server could accept around now. */
+    private static String wrongCode(byte[] key) {
+        long step = currentStep();
+        Set<String> near = Set.of(code(key, step - 2), code(key, step - 1), code(key, step), code(key, step + 1), code(key, step + 2));
+        int candidate = 0;
+        while (near.contains(String.format("%06d", candidate))) {
+            candidate++;
+        }
+        return String.format("%06d", candidate);
+    }
+
+    private static HttpResponse<String> secondStepResponse(HttpResponse<String> password, String proof) throws Exception {
+        assertThat(password.statusCode()).as(password.body()).isEqualTo(202);
+        String pending = JSON.readTree(password.body()).path("pendingToken").asText();
+        String body = "{\"pendingToken\":\"" + pending + "\"," + proof.substring(1);
+        return server.send(HttpRequest.newBuilder(server.uri("/api/v1/auth/login/second-factor")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    private static Session secondStep(HttpResponse<String> password, String proof) throws Exception {
+        return session(secondStepResponse(password, proof));
+    }
+
     private static List<AuditEntry> audit(String action, String target) {
         return server.server().kernel().audit().read(new AuditFilter(Optional.empty(), Optional.empty(), Optional.of(target),
                 Optional.of(action), Optional.empty(), Optional.empty()), 0, 100);
@@ -151,7 +291,10 @@ class AdminAccountsTest {
 
     /** Signs in with a session, as the console does. */
     private static Session signIn(String username, String password) throws Exception {
-        HttpResponse<String> response = login(username, password);
+        return session(login(username, password));
+    }
+
+    private static Session session(HttpResponse<String> response) throws Exception {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         JsonNode body = JSON.readTree(response.body());
         return new Session(response.headers().firstValue("Set-Cookie").orElseThrow().split(";", 2)[0], body.path("csrfToken").asText());
@@ -160,6 +303,10 @@ class AdminAccountsTest {
     private record Session(String cookie, String csrf) {
         HttpResponse<String> get(String path) {
             return server.send(HttpRequest.newBuilder(server.uri(path)).header("Cookie", cookie).GET().build());
+        }
+
+        HttpResponse<String> delete(String path) {
+            return server.send(HttpRequest.newBuilder(server.uri(path)).header("Cookie", cookie).header("X-CSRF-Token", csrf).DELETE().build());
         }
 
         HttpResponse<String> post(String path, String body) {

@@ -54,8 +54,28 @@ export const adminsPage = {
                   replace(feedback, message('error', error.message));
                 }
               },
-            }, admin.disabled ? 'Enable' : 'Disable'), unlockButton(admin, feedback), resetForm(admin, feedback))])),
+            }, admin.disabled ? 'Enable' : 'Disable'), unlockButton(admin, feedback), resetForm(admin, feedback),
+              secondFactorReset(admin, feedback))])),
         h('p', { class: 'hint' }, 'Accounts are disabled rather than deleted, so the audit log keeps naming who did what. Your own role is changed by another administrator.'));
+    }
+
+    /** Removes another admin's second factor, for one who lost their phone and their recovery codes. */
+    function secondFactorReset(admin, feedback) {
+      return h('button', {
+        type: 'button', class: 'link', 'aria-label': `Reset the second factor of ${admin.username}`,
+        onclick: async () => {
+          const sure = await confirmAction({ title: `Reset the second factor of ${admin.username}?`,
+            text: 'They sign in with their password alone until they enroll an authenticator app again.',
+            confirm: 'Reset second factor', danger: true });
+          if (!sure) return;
+          try {
+            await api.delete(`/api/v1/admins/${encodeURIComponent(admin.username)}/totp`);
+            replace(feedback, message('info', `${admin.username} signs in with their password alone now.`));
+          } catch (error) {
+            replace(feedback, message('error', error.message));
+          }
+        },
+      }, 'Reset second factor');
     }
 
     /** Lifts the sign-in lockout that five wrong passwords put on an account. */
@@ -165,7 +185,7 @@ export const tokensPage = {
     const created = h('div', { class: 'created' });
     replace(main, heading('API tokens'),
       h('p', { class: 'lead' }, 'Scripts and other systems use the API with a token instead of a password: send it as “Authorization: Bearer …”.'),
-      tokenForm(api, allowed, created, reload), created, list, passwordForm(api));
+      tokenForm(api, allowed, created, reload), created, list, passwordForm(api), secondFactorCard(api));
     draw(tokens);
 
     async function reload() {
@@ -252,6 +272,103 @@ function passwordForm(api) {
     }
   });
   return form;
+}
+
+/**
+ * Your second factor: enroll an authenticator app (its key shown once, as an otpauth:// URI and as text), confirm it
+ * with a code (the recovery codes shown once), or remove it with a code or your password.
+ */
+function secondFactorCard(api) {
+  const card = h('section', { class: 'card', 'aria-labelledby': 'totp-title' });
+  const feedback = h('div', { class: 'feedback' });
+  draw();
+  return card;
+
+  async function draw(note) {
+    let status;
+    try {
+      status = await api.get('/api/v1/auth/totp');
+    } catch (error) {
+      replace(card, h('h2', { id: 'totp-title' }, 'Two-step sign-in'), message('error', error.message));
+      return;
+    }
+    replace(feedback, ...(note ? [note] : []));
+    if (status.active) {
+      replace(card, h('h2', { id: 'totp-title' }, 'Two-step sign-in'),
+        h('p', {}, `On: signing in asks for a code from your authenticator app. Recovery codes left: ${status.recoveryCodesLeft}.`),
+        feedback, removeForm());
+    } else {
+      const start = h('button', { type: 'button', class: 'primary' }, status.enrolling ? 'Start again with a new key' : 'Set up an authenticator app');
+      start.addEventListener('click', async () => {
+        try {
+          enrollForm(await api.post('/api/v1/auth/totp'));
+        } catch (error) {
+          replace(feedback, message('error', error.message));
+        }
+      });
+      replace(card, h('h2', { id: 'totp-title' }, 'Two-step sign-in'),
+        h('p', {}, 'Off: your password alone signs you in. Add a code from an authenticator app (RFC 6238 TOTP) for a second step.'),
+        feedback, start);
+    }
+  }
+
+  function enrollForm({ secret, otpauthUri }) {
+    const uri = h('input', { readonly: true, value: otpauthUri, class: 'link-text', id: 'totp-uri' });
+    const key = h('input', { readonly: true, value: secret, class: 'link-text', id: 'totp-secret' });
+    const code = h('input', { name: 'code', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: 6, required: true });
+    const form = h('form', { novalidate: true },
+      field('Code from the app', code, 'Six digits; it proves the app has the key. Only then is the second step turned on.'),
+      h('button', { type: 'submit', class: 'primary' }, 'Turn on'));
+    form.addEventListener('submit', async event => {
+      event.preventDefault();
+      if (blank(code, feedback, 'Type the code the app shows.')) return;
+      try {
+        const { recoveryCodes } = await api.post('/api/v1/auth/totp/confirm', { code: code.value.trim() });
+        showRecoveryCodes(recoveryCodes);
+      } catch (error) {
+        replace(feedback, message('error', error.message));
+      }
+    });
+    replace(card, h('h2', { id: 'totp-title', tabindex: '-1' }, 'Set up an authenticator app'),
+      h('p', {}, 'Add this key to your authenticator app: paste the link into an app that takes one, or type the key. It is shown this once.'),
+      h('div', { class: 'field' }, h('label', { for: 'totp-uri' }, 'Key as a link (otpauth://)'), uri),
+      h('p', {}, copyButton(uri, 'Copy link')),
+      h('div', { class: 'field' }, h('label', { for: 'totp-secret' }, 'Key as text'), key),
+      h('p', {}, copyButton(key, 'Copy key')),
+      feedback, form);
+    card.querySelector('h2').focus();
+  }
+
+  function showRecoveryCodes(codes) {
+    const list = h('textarea', { readonly: true, rows: codes.length, id: 'recovery-codes', class: 'link-text' });
+    list.value = codes.join('\n');
+    const done = h('button', { type: 'button', class: 'primary' }, 'I have stored them');
+    done.addEventListener('click', () => draw(message('info', 'Two-step sign-in is on.')));
+    replace(card, h('h2', { id: 'totp-title', tabindex: '-1' }, 'Two-step sign-in is on: your recovery codes'),
+      h('p', {}, 'Each code signs you in once if you lose your phone. Store them somewhere safe now: they are not shown again.'),
+      h('div', { class: 'field' }, h('label', { for: 'recovery-codes' }, 'Recovery codes'), list),
+      h('p', {}, copyButton(list, 'Copy codes'), ' ', done));
+    card.querySelector('h2').focus();
+  }
+
+  function removeForm() {
+    const proof = h('input', { name: 'proof', type: 'password', autocomplete: 'current-password', required: true });
+    const form = h('form', { class: 'inline', novalidate: true },
+      field('Current code or your password', proof),
+      h('button', { type: 'submit', class: 'danger' }, 'Turn off'));
+    form.addEventListener('submit', async event => {
+      event.preventDefault();
+      if (blank(proof, feedback, 'Type a current code or your password.')) return;
+      const value = proof.value.trim();
+      try {
+        await api.post('/api/v1/auth/totp/remove', /^[0-9]{6}$/.test(value) ? { code: value } : { password: proof.value });
+        await draw(message('info', 'Two-step sign-in is off.'));
+      } catch (error) {
+        replace(feedback, message('error', error.message));
+      }
+    });
+    return form;
+  }
 }
 
 function showSecret(created, { token, secret }) {
