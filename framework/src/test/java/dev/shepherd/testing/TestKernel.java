@@ -46,6 +46,7 @@ public final class TestKernel implements AutoCloseable {
 
     /** The kernel over the store a configuration names, its secrets key in the configuration's data directory. */
     public static TestKernel open(ShepherdConfig config, Clock clock) {
+        TestStore.seedDerbyStore(config);
         Database database = Database.open(config);
         return new TestKernel(database, Kernel.over(database, SecretBox.open(config.dataDir()), clock));
     }
