@@ -431,7 +431,7 @@ class ConsoleBrowserTest {
         assertThat(rule.remediation()).extracting(RemediationStep::action).containsExactly(Remediation.NOTIFY);
 
         // The server judges the kiosk in the background; "Check again" shows it with the rule it fails and why.
-        new WebDriverWait(browser, Duration.ofSeconds(30)).ignoring(StaleElementReferenceException.class).until(driver -> {
+        console.await(Duration.ofSeconds(30)).ignoring(StaleElementReferenceException.class).until(driver -> {
             driver.findElement(By.xpath("//button[.='Check again']")).click();
             return driver.findElement(By.xpath("//h2[.='Non-compliant devices']/ancestor::section")).getText().contains("Lobby kiosk 1");
         });
@@ -525,7 +525,7 @@ class ConsoleBrowserTest {
         screenshot("51b-smart-group-rule-edit");
         browser.findElement(By.xpath("//button[.='Save rule']")).click();
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "while they match all of: Name starts with loaner."));
-        new WebDriverWait(browser, Duration.ofSeconds(10)).until(driver -> server.server().kernel().groups().get(smart.id()).orElseThrow().members() == 2);
+        console.await(Duration.ofSeconds(10)).until(driver -> server.server().kernel().groups().get(smart.id()).orElseThrow().members() == 2);
 
         // The static group: one loaner is taken out after a confirmation, the spare tablet is found and added.
         open("#/groups", "Groups");
@@ -585,7 +585,7 @@ class ConsoleBrowserTest {
         WebElement change = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("dialog[open]")));
         assertThat(change.getText()).contains("Make night-shift auditor?");
         change.findElement(By.xpath(".//button[.='Change role']")).click();
-        new WebDriverWait(browser, Duration.ofSeconds(5)).until(driver ->
+        console.await(Duration.ofSeconds(5)).until(driver ->
                 server.server().adminUsers().find("night-shift").orElseThrow().role() == AdminRole.AUDITOR);
         // Announced once the list is drawn again, so the next click finds the new row.
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("status"), "night-shift is now auditor"));
@@ -800,7 +800,7 @@ class ConsoleBrowserTest {
         open("#/plugins", "Plugins");
         labelledControl("Plugin file (.zip or .jar)").sendKeys(file.toAbsolutePath().toString());
         browser.findElement(By.xpath("//button[.='Upload']")).click();
-        new WebDriverWait(browser, Duration.ofSeconds(40)).until(ExpectedConditions.textToBePresentInElementLocated(
+        console.await(Duration.ofSeconds(40)).until(ExpectedConditions.textToBePresentInElementLocated(
                 By.cssSelector("main .feedback"), "greeter 1.0.0 is started"));
         assertThat(server.get("/mdm/greeter/").body()).isEqualTo("hello from the greeter");
         screenshot("43-plugins-uploaded");
@@ -808,17 +808,17 @@ class ConsoleBrowserTest {
         browser.findElement(By.cssSelector("button[aria-label='Switch greeter off']")).click();
         wait.until(ExpectedConditions.elementToBeClickable(By.xpath("//dialog//button[.='Switch off']"))).click();
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main .feedback"), "greeter is switched off."));
-        new WebDriverWait(browser, Duration.ofSeconds(20)).until(driver -> server.get("/mdm/greeter/").statusCode() == 404);
+        console.await(Duration.ofSeconds(20)).until(driver -> server.get("/mdm/greeter/").statusCode() == 404);
 
         // Switched on, the plugin loads at the server's next scan; the page follows it until it is back.
         wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("button[aria-label='Switch greeter on']"))).click();
-        new WebDriverWait(browser, Duration.ofSeconds(40)).until(ExpectedConditions.textToBePresentInElementLocated(
+        console.await(Duration.ofSeconds(40)).until(ExpectedConditions.textToBePresentInElementLocated(
                 By.cssSelector("main .feedback"), "greeter 1.0.0 is started"));
         assertThat(server.get("/mdm/greeter/").statusCode()).isEqualTo(200);
         wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("button[aria-label='Remove the file greeter-1.0.0.zip']"))).click();
         wait.until(ExpectedConditions.elementToBeClickable(By.xpath("//dialog//button[.='Remove file']"))).click();
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main .feedback"), "greeter-1.0.0.zip is removed"));
-        new WebDriverWait(browser, Duration.ofSeconds(20)).until(driver -> server.get("/mdm/greeter/").statusCode() == 404);
+        console.await(Duration.ofSeconds(20)).until(driver -> server.get("/mdm/greeter/").statusCode() == 404);
         assertThat(Files.exists(server.pluginsDir().resolve("greeter-1.0.0.zip"))).isFalse();
         assertThat(forbiddenOrFailedApiCalls()).isEmpty();
     }
@@ -834,7 +834,7 @@ class ConsoleBrowserTest {
         open("#/plugins", "Plugins");
         labelledControl("Plugin file (.zip or .jar)").sendKeys(first.toAbsolutePath().toString());
         browser.findElement(By.xpath("//button[.='Upload']")).click();
-        new WebDriverWait(browser, Duration.ofSeconds(40)).until(ExpectedConditions.textToBePresentInElementLocated(
+        console.await(Duration.ofSeconds(40)).until(ExpectedConditions.textToBePresentInElementLocated(
                 By.cssSelector("main .feedback"), "stock 1.0.0 is started"));
         assertThat(browser.findElement(By.cssSelector("ul[aria-label='Pages of stock']")).getText())
                 .contains("Stock counts", "How many widgets are left", "Stock lookup");
@@ -859,7 +859,7 @@ class ConsoleBrowserTest {
 
         // An upgrade is a new address for its files: the page follows without a reload of the console's own files.
         TestServer.replace(server.pluginsDir().resolve("stock-1.zip"), stockPlugin("2.0.0", "edition 2").buildZip(build, "stock-2.zip"));
-        new WebDriverWait(browser, Duration.ofSeconds(20)).until(driver -> server.getAsAdmin("/api/v1/console/pages").body().contains("stock/2.0.0"));
+        console.await(Duration.ofSeconds(20)).until(driver -> server.getAsAdmin("/api/v1/console/pages").body().contains("stock/2.0.0"));
         browser.findElement(By.cssSelector("#nav a[href='#/plugins']")).click();
         waitForHeading("Plugins");
         wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("a[aria-label='Stock counts (stock)']"))).click();
@@ -881,7 +881,7 @@ class ConsoleBrowserTest {
 
         // Removed: the page is gone, and so are its files.
         Files.delete(server.pluginsDir().resolve("stock-1.zip"));
-        new WebDriverWait(browser, Duration.ofSeconds(20)).until(driver -> server.get("/ui/plugins/stock/2.0.0/lookup.js").statusCode() == 404);
+        console.await(Duration.ofSeconds(20)).until(driver -> server.get("/ui/plugins/stock/2.0.0/lookup.js").statusCode() == 404);
         open("#/", "Dashboard");
         open("#/plugins/stock/lookup", "Plugin page");
         assertThat(console.mainText()).contains("has no page “lookup” you can open");
@@ -1060,7 +1060,7 @@ class ConsoleBrowserTest {
         new org.openqa.selenium.interactions.Actions(browser).sendKeys(org.openqa.selenium.Keys.TAB).perform();
         assertThat(focused().getText()).isEqualTo("Lock device");
         focused().sendKeys(org.openqa.selenium.Keys.ENTER);
-        new WebDriverWait(browser, Duration.ofSeconds(5)).until(driver -> !commandsOf(device, CommandType.LOCK).isEmpty());
+        console.await(Duration.ofSeconds(5)).until(driver -> !commandsOf(device, CommandType.LOCK).isEmpty());
     }
 
     private WebElement focused() {
@@ -1115,7 +1115,7 @@ class ConsoleBrowserTest {
 
     /** The figures of a fan-out's progress, by their terms (read again if the page redrew them while they were read). */
     private Map<String, String> figures() {
-        return new WebDriverWait(browser, Duration.ofSeconds(5)).ignoring(StaleElementReferenceException.class).until(driver -> {
+        return console.await(Duration.ofSeconds(5)).ignoring(StaleElementReferenceException.class).until(driver -> {
             Map<String, String> figures = new LinkedHashMap<>();
             List<WebElement> terms = driver.findElements(By.cssSelector("#batch-figures dt"));
             List<WebElement> values = driver.findElements(By.cssSelector("#batch-figures dd"));
