@@ -203,7 +203,10 @@ class ConsoleBrowserTest {
         dialog.findElement(By.xpath(".//button[.='Lock device']")).click();
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Lock sent."));
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Command history"));
-        assertThat(browser.findElement(By.xpath("//h2[.='Command history']/following-sibling::table")).getText()).contains("Lock", "admin");
+        // The message shows before the history is read again and drawn.
+        By history = By.xpath("//h2[.='Command history']/following-sibling::table");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(history, "Lock"));
+        assertThat(browser.findElement(history).getText()).contains("Lock", "admin");
         screenshot("09-device-detail-locked");
 
         assertThat(commandsOf(deviceId, CommandType.LOCK)).singleElement().satisfies(command -> assertThat(command.createdBy()).isEqualTo("admin:" + TestServer.ADMIN));
@@ -421,7 +424,10 @@ class ConsoleBrowserTest {
         screenshot("40-compliance-new-rule");
         browser.findElement(By.xpath("//button[.='Create rule']")).click();
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Rule “Kiosks encrypted” created."));
-        String rules = browser.findElement(By.xpath("//h2[.='Rules']/following-sibling::table")).getText();
+        // The message shows before the list of rules is read again and drawn.
+        By rulesTable = By.xpath("//h2[.='Rules']/following-sibling::table");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(rulesTable, "Kiosks encrypted"));
+        String rules = browser.findElement(rulesTable).getText();
         assertThat(rules).contains("Kiosks encrypted", "Storage encrypted", "Lobby kiosks", "at once: Notify", "On");
 
         var rule = server.server().kernel().compliance().rules().stream().filter(candidate -> candidate.name().equals("Kiosks encrypted"))
@@ -540,7 +546,10 @@ class ConsoleBrowserTest {
         browser.findElement(By.xpath("//button[.='Find devices']")).click();
         wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("button[aria-label='Add Spare tablet 1 to the group']"))).click();
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main .feedback"), "Spare tablet 1 added to the group."));
-        String members = browser.findElement(By.xpath("//h2[.='Devices in the group']/ancestor::section")).getText();
+        // The message shows before the members are read again and drawn.
+        By membersSection = By.xpath("//h2[.='Devices in the group']/ancestor::section");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(membersSection, "Spare tablet 1"));
+        String members = browser.findElement(membersSection).getText();
         assertThat(members).contains("Loaner 1", "Spare tablet 1").doesNotContain("Loaner 2");
         screenshot("52-static-group-members");
         var pool = server.server().kernel().groups().list().stream().filter(group -> group.name().equals("Loan pool")).findFirst().orElseThrow();
@@ -836,7 +845,9 @@ class ConsoleBrowserTest {
         browser.findElement(By.xpath("//button[.='Upload']")).click();
         console.await(Duration.ofSeconds(40)).until(ExpectedConditions.textToBePresentInElementLocated(
                 By.cssSelector("main .feedback"), "stock 1.0.0 is started"));
-        assertThat(browser.findElement(By.cssSelector("ul[aria-label='Pages of stock']")).getText())
+        By pagesOfStock = By.cssSelector("ul[aria-label='Pages of stock']");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(pagesOfStock, "Stock lookup"));
+        assertThat(browser.findElement(pagesOfStock).getText())
                 .contains("Stock counts", "How many widgets are left", "Stock lookup");
         screenshot("91-plugins-with-pages");
         browser.findElement(By.cssSelector("a[aria-label='Stock counts (stock)']")).click();

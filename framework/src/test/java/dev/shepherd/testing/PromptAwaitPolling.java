@@ -16,10 +16,30 @@ import java.time.Duration;
 public final class PromptAwaitPolling implements LauncherSessionListener {
 
     static final Duration POLL_INTERVAL = Duration.ofMillis(50);
+    private static final String AWAITILITY = "org.awaitility.Awaitility";
 
     @Override
     public void launcherSessionOpened(LauncherSession session) {
-        Awaitility.setDefaultPollDelay(Duration.ZERO);
-        Awaitility.setDefaultPollInterval(POLL_INTERVAL);
+        // Some modules take the test kit without Awaitility (their tests never wait): nothing to set there.
+        if (onClassPath(AWAITILITY)) {
+            Defaults.apply();
+        }
+    }
+
+    private static boolean onClassPath(String className) {
+        try {
+            Class.forName(className, false, PromptAwaitPolling.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError absent) {
+            return false;
+        }
+    }
+
+    /** Kept apart so that Awaitility is only resolved where it is on the class path. */
+    private static final class Defaults {
+        static void apply() {
+            Awaitility.setDefaultPollDelay(Duration.ZERO);
+            Awaitility.setDefaultPollInterval(POLL_INTERVAL);
+        }
     }
 }
