@@ -1,5 +1,8 @@
 package dev.shepherd.testing;
 
+import dev.shepherd.config.ConfigLoader;
+import dev.shepherd.config.ShepherdConfig;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -92,6 +95,7 @@ public final class ServerProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        seedDerbyStore();
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
@@ -123,7 +127,7 @@ public final class ServerProcess implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException(e);
             }
-            sleep(Duration.ofMillis(200));
+            sleep(Duration.ofMillis(50));
         }
         process.destroyForcibly();
         throw new IllegalStateException("the server was not ready within " + timeout + "; see " + log);
@@ -131,6 +135,19 @@ public final class ServerProcess implements AutoCloseable {
 
     public Path home() {
         return home;
+    }
+
+    /** On Derby, the node's store is seeded as a test installation's is ({@link TestStore#seedDerbyStore}), if it has none. */
+    private void seedDerbyStore() {
+        Path configFile = environment.containsKey("SHEPHERD_CONFIG") ? Path.of(environment.get("SHEPHERD_CONFIG"))
+                : home.resolve("conf").resolve("shepherd.yaml");
+        ShepherdConfig config;
+        try {
+            config = new ConfigLoader(environment).load(home, configFile);
+        } catch (RuntimeException invalid) {
+            return; // the server reports its own configuration's problem when it starts
+        }
+        TestStore.seedDerbyStore(config);
     }
 
     public Path pluginsDir() {

@@ -48,6 +48,7 @@ public final class TestKernel implements AutoCloseable {
 
     /** The kernel over the store a configuration names, its secrets key in the configuration's data directory. */
     public static TestKernel open(ShepherdConfig config, Clock clock) {
+        TestStore.seedDerbyStore(config);
         StoreUse storeUse = new StoreUse();
         Database database = Database.open(config, storeUse::around);
         return new TestKernel(database, Kernel.over(database, SecretBox.open(config.dataDir()), clock), storeUse);

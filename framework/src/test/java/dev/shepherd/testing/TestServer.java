@@ -70,6 +70,7 @@ public final class TestServer implements AutoCloseable {
         env.putAll(TestStore.environment(home));
         env.putAll(environment);
         ShepherdConfig config = new ConfigLoader(env).load(home, home.resolve("conf/shepherd.yaml"));
+        TestStore.seedDerbyStore(config);
         StoreUse storeUse = new StoreUse();
         return new TestServer(home, ShepherdServer.start(config, clock, storeUse::around), storeUse);
     }
