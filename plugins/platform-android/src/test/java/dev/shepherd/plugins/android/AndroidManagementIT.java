@@ -313,11 +313,15 @@ class AndroidManagementIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> states(phone.id()).get("raw_payload/usb").state() == SettingState.FAILED);
         assertThat(states(phone.id()).get("raw_payload/usb").reason()).hasValueSatisfying(reason -> assertThat(reason)
                 .contains("Google refused usbDataAccess").contains("Unknown name"));
-        push("STATUS_REPORT", google.statusReport(phone.name(), List.of()));
-        Map<String, DeviceSettingState> states = states(phone.id());
-        assertThat(states.get("restrictions").state()).isEqualTo(SettingState.INSTALLED);
-        assertThat(states.get("wifi/Corp").state()).isEqualTo(SettingState.INSTALLED);
-        assertThat(states.get("raw_payload/usb").state()).isEqualTo(SettingState.FAILED);
+        // The device reports until its report is of the policy the plugin settled on after the refusal (a report of
+        // an earlier policy says nothing about the settings), as a device reports again and again.
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+            push("STATUS_REPORT", google.statusReport(phone.name(), List.of()));
+            Map<String, DeviceSettingState> states = states(phone.id());
+            assertThat(states.get("restrictions").state()).isEqualTo(SettingState.INSTALLED);
+            assertThat(states.get("wifi/Corp").state()).isEqualTo(SettingState.INSTALLED);
+        });
+        assertThat(states(phone.id()).get("raw_payload/usb").state()).isEqualTo(SettingState.FAILED);
 
         // Google's refusal of a value (which no discovery document shows) is attributed to its setting the same way.
         google.refuseFieldNext(request -> request.method().equals("PATCH") && request.body().contains("ALLOWLIST"),
