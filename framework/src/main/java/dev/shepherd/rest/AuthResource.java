@@ -12,10 +12,10 @@ import dev.shepherd.http.ApiException;
 import dev.shepherd.http.ApiResponse;
 import dev.shepherd.http.Problem;
 import dev.shepherd.security.AdminAuthenticator;
-import dev.shepherd.security.AdminRole;
 import dev.shepherd.security.AdminSessions;
 import dev.shepherd.security.Permission;
 import dev.shepherd.security.Principal;
+import dev.shepherd.security.Role;
 import io.undertow.server.handlers.Cookie;
 import io.undertow.server.handlers.CookieImpl;
 
@@ -39,7 +39,7 @@ final class AuthResource {
         }
     }
 
-    record SignedIn(String username, AdminRole role, Set<Permission> permissions, String csrfToken, Instant expiresAt) {
+    record SignedIn(String username, Role role, Set<Permission> permissions, String csrfToken, Instant expiresAt) {
     }
 
     /**
@@ -70,7 +70,7 @@ final class AuthResource {
         }
     }
 
-    record Me(String username, AdminRole role, Set<Permission> permissions, Principal.Via via) {
+    record Me(String username, Role role, Set<Permission> permissions, Principal.Via via) {
     }
 
     private final AdminAuthenticator authenticator;
