@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
 
 import static java.util.Objects.requireNonNull;
@@ -31,7 +32,8 @@ final class RoleResource {
     /** A role as the API shows it; a built-in's name is its constant (ADMIN, OPERATOR, ...), as it always was. */
     record RoleView(String id, String name, String description, Set<Permission> permissions, boolean builtIn) {
         static RoleView of(Role role) {
-            return new RoleView(role.id(), role.name(), role.description(), role.permissions(), role.builtIn());
+            // In the enum's order, so a role reads the same each time.
+            return new RoleView(role.id(), role.name(), role.description(), new TreeSet<>(role.permissions()), role.builtIn());
         }
     }
 
