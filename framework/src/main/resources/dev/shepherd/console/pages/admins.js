@@ -369,8 +369,9 @@ function tokenForm(api, roles, created, reload) {
       replace(feedback);
       form.reset();
       role.value = api.me.role;
-      showSecret(created, result);
+      // The list first: once the secret is on screen, the token is in the list below it too.
       await reload();
+      showSecret(created, result);
     } catch (error) {
       replace(feedback, message('error', error.message));
     }
