@@ -7,8 +7,8 @@ import dev.shepherd.http.HttpIo;
 import dev.shepherd.http.Problem;
 import dev.shepherd.plugin.ExtensionRegistry;
 import dev.shepherd.plugin.PluginCallException;
-import dev.shepherd.security.AdminRole;
 import dev.shepherd.security.Permission;
+import dev.shepherd.security.Role;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
@@ -178,7 +178,7 @@ public final class PluginConsolePages implements ExtensionRegistry.Listener {
      * @param role the admin's role
      * @return the pages
      */
-    public List<Page> visibleTo(AdminRole role) {
+    public List<Page> visibleTo(Role role) {
         return pages.values().stream().map(Mounted::page).filter(page -> role.allows(page.permission()))
                 .sorted(Comparator.comparing(Page::plugin).thenComparing(Page::title)).toList();
     }

@@ -11,6 +11,7 @@ import dev.shepherd.group.GroupConflictException;
 import dev.shepherd.policy.InvalidSettingsException;
 import dev.shepherd.policy.PolicyConflictException;
 import dev.shepherd.security.AdminAuthenticator;
+import dev.shepherd.security.AdminRoles;
 import dev.shepherd.security.AdminUserStore;
 import dev.shepherd.security.Principal;
 import dev.shepherd.security.Secrets;
@@ -212,7 +213,8 @@ public final class AdminApiHandler implements HttpHandler {
                     e.getMessage(), e.problems()));
         } catch (DeviceConflictException | GroupConflictException | PolicyConflictException | ComplianceConflictException
                  | AppConflictException | CommandRefusedException
-                 | EnrollmentRefusedException | AdminUserStore.DuplicateUserException e) {
+                 | EnrollmentRefusedException | AdminUserStore.DuplicateUserException | AdminRoles.DuplicateRoleException
+                 | AdminRoles.RoleInUseException e) {
             io.sendProblem(exchange, Problem.conflict(e.getMessage()));
         } catch (IllegalArgumentException e) {
             io.sendProblem(exchange, Problem.badRequest(e.getMessage()));

@@ -55,6 +55,7 @@ public final class AdminApi {
         routes.addAll(new WebhookResource(kernel).routes());
         routes.addAll(new AuditResource(kernel).routes());
         routes.addAll(new AdminResource(kernel, admins, sessions, tokens, authenticator).routes());
+        routes.addAll(new RoleResource(kernel, admins).routes());
         this.handler = new AdminApiHandler(routes, authenticator, io, maxBodyBytes, publicUrl);
     }
 

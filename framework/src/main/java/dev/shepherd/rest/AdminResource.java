@@ -7,7 +7,6 @@ import dev.shepherd.http.ApiRequest;
 import dev.shepherd.http.ApiResponse;
 import dev.shepherd.http.Problem;
 import dev.shepherd.security.AdminAuthenticator;
-import dev.shepherd.security.AdminRole;
 import dev.shepherd.security.AdminSessions;
 import dev.shepherd.security.AdminUser;
 import dev.shepherd.security.AdminUserStore;
@@ -15,6 +14,7 @@ import dev.shepherd.security.ApiToken;
 import dev.shepherd.security.ApiTokens;
 import dev.shepherd.security.Permission;
 import dev.shepherd.security.Principal;
+import dev.shepherd.security.Role;
 import io.undertow.server.handlers.Cookie;
 import io.undertow.util.Headers;
 import dev.shepherd.server.Kernel;
@@ -24,7 +24,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
 
@@ -32,7 +31,7 @@ import static java.util.Objects.requireNonNull;
 final class AdminResource {
 
     /** A local account has a password; an account of an identity provider names the provider instead. */
-    record NewAdmin(String username, Optional<String> password, AdminRole role, Optional<String> provider) {
+    record NewAdmin(String username, Optional<String> password, String role, Optional<String> provider) {
         NewAdmin {
             requireNonNull(username, "username is null");
             requireNonNull(role, "role is null");
@@ -49,13 +48,11 @@ final class AdminResource {
         }
     }
 
-    record AdminChange(Optional<AdminRole> role, Optional<Boolean> disabled) {
+    /** @param role the id of the role to give (a built-in's constant or a custom role's id) */
+    record AdminChange(Optional<String> role, Optional<Boolean> disabled) {
     }
 
-    record RoleView(AdminRole name, Set<Permission> permissions) {
-    }
-
-    record NewToken(String name, Optional<AdminRole> role, Optional<Integer> validForDays) {
+    record NewToken(String name, Optional<String> role, Optional<Integer> validForDays) {
         NewToken {
             requireNonNull(name, "name is null");
         }
@@ -157,11 +154,13 @@ final class AdminResource {
                         .summary("Create an admin account (passwords: 12 characters at least, not a common or trivial one)").body(NewAdmin.class)
                         .returns(AdminUser.class).status(201).handle(request -> {
                             NewAdmin body = request.body(NewAdmin.class);
+                            Role role = RoleResource.existing(admins.roles(), body.role());
+                            RoleResource.requireCovered(request.principal(), role);
                             char[] password = body.password().orElse("").toCharArray();
                             try {
                                 AdminUser created = body.provider().isPresent()
-                                        ? admins.createExternal(body.username(), body.role(), body.provider().get())
-                                        : admins.create(body.username(), password, body.role());
+                                        ? admins.createExternal(body.username(), role, body.provider().get())
+                                        : admins.create(body.username(), password, role);
                                 kernel.audit().append(new AuditRecord(request.actor(), "admin.create", "admin", body.username(),
                                         Optional.empty(), Optional.of(kernel.json().write(Map.of("username", body.username(), "role", body.role(),
                                                 "provider", body.provider().orElse("local"))))));
@@ -177,11 +176,18 @@ final class AdminResource {
                             AdminUser before = admins.find(username)
                                     .orElseThrow(() -> ApiException.notFound("No admin is named '" + username + "'."));
                             AdminChange change = request.body(AdminChange.class);
+                            Optional<Role> role = change.role().map(id -> RoleResource.existing(admins.roles(), id));
                             if (username.equals(request.principal().username()) && (change.disabled().orElse(false)
-                                    || change.role().map(role -> role != AdminRole.ADMIN).orElse(false))) {
+                                    || role.map(newRole -> !newRole.covers(before.role())).orElse(false))) {
                                 throw ApiException.conflict("you cannot disable or demote your own account");
                             }
-                            AdminUser after = admins.update(username, change.role(), change.disabled()).orElseThrow();
+                            // Nobody changes an account more powerful than themselves, nor grants what they do not hold.
+                            RoleResource.requireCovered(request.principal(), before.role());
+                            role.ifPresent(newRole -> RoleResource.requireCovered(request.principal(), newRole));
+                            AdminUser proposed = new AdminUser(before.id(), before.username(), role.orElse(before.role()), before.createdAt(),
+                                    change.disabled().orElse(before.disabled()));
+                            RoleResource.requireAdminManagerLeft(admins.list(), account -> account.id().equals(before.id()) ? proposed : account);
+                            AdminUser after = admins.update(username, role, change.disabled()).orElseThrow();
                             authenticator.forget(username);
                             if (after.disabled()) {
                                 sessions.endAll(username);
@@ -222,9 +228,6 @@ final class AdminResource {
                                     Optional.empty(), Optional.of(kernel.json().write(Map.of("wasLocked", wasLocked)))));
                             return new Unlocked(username, wasLocked);
                         }),
-                AdminRoute.get("/api/v1/roles", Permission.API_TOKEN_OWN).tag("admins").summary("The roles and their permissions")
-                        .returns(RoleView[].class).handle(request -> Arrays.stream(AdminRole.values())
-                                .map(role -> new RoleView(role, role.permissions())).toList()),
                 AdminRoute.get("/api/v1/api-tokens", Permission.API_TOKEN_OWN).tag("admins")
                         .summary("API tokens: your own, or everyone's for those who manage admins").returns(ApiToken[].class)
                         .handle(request -> tokens.list(request.principal())),
@@ -237,7 +240,7 @@ final class AdminResource {
                                 throw ApiException.badRequest("validForDays must be between 1 and 366");
                             }
                             ApiTokens.Issued issued = tokens.create(request.principal(), body.name(),
-                                    body.role().orElse(request.principal().role()), Duration.ofDays(days));
+                                    body.role().map(id -> RoleResource.existing(admins.roles(), id)).orElse(request.principal().role()), Duration.ofDays(days));
                             return ApiResponse.created(new CreatedToken(issued.token(), issued.secret()));
                         }),
                 AdminRoute.delete("/api/v1/api-tokens/{id}", Permission.API_TOKEN_OWN).tag("admins").summary("Revoke an API token")

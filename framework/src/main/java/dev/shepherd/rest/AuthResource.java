@@ -12,10 +12,10 @@ import dev.shepherd.http.ApiException;
 import dev.shepherd.http.ApiResponse;
 import dev.shepherd.http.Problem;
 import dev.shepherd.security.AdminAuthenticator;
-import dev.shepherd.security.AdminRole;
 import dev.shepherd.security.AdminSessions;
 import dev.shepherd.security.Permission;
 import dev.shepherd.security.Principal;
+import dev.shepherd.security.Role;
 import io.undertow.server.handlers.Cookie;
 import io.undertow.server.handlers.CookieImpl;
 
@@ -39,7 +39,7 @@ final class AuthResource {
         }
     }
 
-    record SignedIn(String username, AdminRole role, Set<Permission> permissions, String csrfToken, Instant expiresAt) {
+    record SignedIn(String username, Role role, String roleName, Set<Permission> permissions, String csrfToken, Instant expiresAt) {
     }
 
     /**
@@ -70,7 +70,7 @@ final class AuthResource {
         }
     }
 
-    record Me(String username, AdminRole role, Set<Permission> permissions, Principal.Via via) {
+    record Me(String username, Role role, String roleName, Set<Permission> permissions, Principal.Via via) {
     }
 
     private final AdminAuthenticator authenticator;
@@ -97,7 +97,7 @@ final class AuthResource {
         request.exchange().setResponseCookie(new CookieImpl(AdminAuthenticator.SESSION_COOKIE, session.id())
                 .setPath("/").setHttpOnly(true).setSecure(secure).setSameSiteMode("Strict")
                 .setMaxAge((int) Duration.between(Instant.now(), session.expiresAt()).toSeconds()));
-        return new SignedIn(principal.username(), principal.role(), principal.role().permissions(), session.csrfToken(),
+        return new SignedIn(principal.username(), principal.role(), principal.role().name(), principal.role().permissions(), session.csrfToken(),
                 session.expiresAt());
     }
 
@@ -172,7 +172,7 @@ final class AuthResource {
                             return ApiResponse.noContent();
                         }),
                 AdminRoute.get("/api/v1/auth/me", Permission.API_TOKEN_OWN).tag("auth").summary("The signed-in admin and what they may do")
-                        .returns(Me.class).handle(request -> new Me(request.principal().username(), request.principal().role(),
+                        .returns(Me.class).handle(request -> new Me(request.principal().username(), request.principal().role(), request.principal().role().name(),
                                 request.principal().role().permissions(), request.principal().via())));
     }
 }

@@ -12,6 +12,7 @@ import dev.shepherd.api.device.Platform;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.security.CommandPermissions;
 import dev.shepherd.security.Permission;
+import dev.shepherd.security.Role;
 
 import java.lang.reflect.GenericArrayType;
 import java.lang.reflect.ParameterizedType;
@@ -193,6 +194,10 @@ final class OpenApiDocument {
         }
         if (raw == boolean.class || raw == Boolean.class) {
             return json.createObjectNode().put("type", "boolean");
+        }
+        if (Role.class.isAssignableFrom(raw)) {
+            // Roles are written as their id: a built-in's constant or a custom role's id (Role#id is the JSON value).
+            return json.createObjectNode().put("type", "string").put("description", "a role's id (ADMIN, OPERATOR, HELPDESK, AUDITOR or a custom role's)");
         }
         if (raw.isEnum()) {
             ObjectNode node = json.createObjectNode().put("type", "string");

@@ -146,7 +146,7 @@ public final class PluginAdminEndpoints implements ExtensionRegistry.Listener {
         }
         String rest = request.rest();
         AdminRequest adminRequest = new AdminRequest(request.exchange().getRequestMethod().toString(), prefix + (rest.equals("/") ? "" : rest),
-                query, headers, body, request.principal().username(), request.principal().role().name(), bodyFile);
+                query, headers, body, request.principal().username(), request.principal().role().id(), bodyFile);
         DeviceResponse response;
         try {
             response = registration.owner().call("AdminEndpoint.handle", () -> endpoint.handle(adminRequest));

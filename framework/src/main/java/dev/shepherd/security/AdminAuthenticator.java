@@ -169,7 +169,12 @@ public final class AdminAuthenticator {
         String key = digest(username, password);
         AdminUser cached = verified.getIfPresent(key);
         if (cached != null) {
-            return new Outcome.Authenticated(new Principal(cached.username(), cached.role(), Principal.Via.BASIC, Optional.empty()));
+            // The cache spares the password hash, not the role: a custom role edited since is read afresh.
+            Role role = cached.role().builtIn() ? cached.role() : users.roles().find(cached.role().id()).orElse(null);
+            if (role != null) {
+                return new Outcome.Authenticated(new Principal(cached.username(), role, Principal.Via.BASIC, Optional.empty()));
+            }
+            verified.invalidate(key);
         }
         Optional<AdminUser> user = users.verify(username, password);
         if (user.isEmpty()) {

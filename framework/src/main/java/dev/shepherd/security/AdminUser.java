@@ -13,7 +13,7 @@ import static java.util.Objects.requireNonNull;
  * @param createdAt when the account was made
  * @param disabled whether sign-in is refused
  */
-public record AdminUser(String id, String username, AdminRole role, Instant createdAt, boolean disabled) {
+public record AdminUser(String id, String username, Role role, Instant createdAt, boolean disabled) {
     public AdminUser {
         requireNonNull(id, "id is null");
         requireNonNull(username, "username is null");

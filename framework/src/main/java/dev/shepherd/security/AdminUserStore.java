@@ -11,6 +11,8 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -33,6 +35,7 @@ public final class AdminUserStore {
 
     private final DataSource dataSource;
     private final PasswordHasher hasher;
+    private final AdminRoles roles;
     private final PasswordRules rules = PasswordRules.standard();
     private volatile ExternalPasswords external = (provider, username, password) -> Optional.empty();
     private volatile String timingDecoy;
@@ -40,6 +43,12 @@ public final class AdminUserStore {
     public AdminUserStore(DataSource dataSource, PasswordHasher hasher) {
         this.dataSource = requireNonNull(dataSource, "dataSource is null");
         this.hasher = requireNonNull(hasher, "hasher is null");
+        this.roles = new AdminRoles(dataSource);
+    }
+
+    /** @return the roles accounts refer to */
+    public AdminRoles roles() {
+        return roles;
     }
 
     public void setExternalPasswords(ExternalPasswords external) {
@@ -61,7 +70,7 @@ public final class AdminUserStore {
      * @throws IllegalArgumentException for a malformed username or a weak password
      * @throws DuplicateUserException when the username is taken
      */
-    public AdminUser create(String username, char[] password, AdminRole role) throws DuplicateUserException {
+    public AdminUser create(String username, char[] password, Role role) throws DuplicateUserException {
         requireNonNull(username, "username is null");
         requireNonNull(role, "role is null");
         if (!USERNAME.matcher(username).matches()) {
@@ -77,7 +86,7 @@ public final class AdminUserStore {
             insert.setString(1, user.id());
             insert.setString(2, username);
             insert.setString(3, hash);
-            insert.setString(4, role.name());
+            insert.setString(4, role.id());
             insert.setTimestamp(5, Timestamp.from(user.createdAt()));
             insert.executeUpdate();
             return user;
@@ -94,7 +103,7 @@ public final class AdminUserStore {
      *
      * @throws DuplicateUserException when the username is taken
      */
-    public AdminUser createExternal(String username, AdminRole role, String provider) throws DuplicateUserException {
+    public AdminUser createExternal(String username, Role role, String provider) throws DuplicateUserException {
         requireNonNull(provider, "provider is null");
         if (!USERNAME.matcher(requireNonNull(username, "username is null")).matches()) {
             throw new IllegalArgumentException("usernames are 1 to 128 letters, digits and . _ @ -");
@@ -109,7 +118,7 @@ public final class AdminUserStore {
                      "INSERT INTO admin_user (id, username, password_hash, role, created_at, disabled, provider) VALUES (?, ?, '!', ?, ?, 0, ?)")) {
             insert.setString(1, user.id());
             insert.setString(2, username);
-            insert.setString(3, role.name());
+            insert.setString(3, role.id());
             insert.setTimestamp(4, Timestamp.from(user.createdAt()));
             insert.setString(5, provider);
             insert.executeUpdate();
@@ -150,7 +159,7 @@ public final class AdminUserStore {
                     hasher.matches(timingDecoy(), password);
                     return Optional.empty();
                 }
-                AdminUser user = new AdminUser(rows.getString(1), rows.getString(2), AdminRole.valueOf(rows.getString(4)),
+                AdminUser user = new AdminUser(rows.getString(1), rows.getString(2), roles.resolve(rows.getString(4), customRolesIfNeeded(rows.getString(4))),
                         rows.getTimestamp(5).toInstant(), rows.getShort(6) != 0);
                 String provider = rows.getString(7);
                 boolean matches = provider.equals("local") ? hasher.matches(rows.getString(3), password)
@@ -182,8 +191,9 @@ public final class AdminUserStore {
                      "SELECT id, username, role, created_at, disabled FROM admin_user ORDER BY username");
              ResultSet rows = select.executeQuery()) {
             java.util.List<AdminUser> users = new java.util.ArrayList<>();
+            Map<String, CustomRole> custom = roles.customRoles();
             while (rows.next()) {
-                users.add(new AdminUser(rows.getString(1), rows.getString(2), AdminRole.valueOf(rows.getString(3)),
+                users.add(new AdminUser(rows.getString(1), rows.getString(2), roles.resolve(rows.getString(3), custom),
                         rows.getTimestamp(4).toInstant(), rows.getShort(5) != 0));
             }
             return users;
@@ -201,12 +211,12 @@ public final class AdminUserStore {
      *
      * @return the account after, or empty when there is none
      */
-    public Optional<AdminUser> update(String username, Optional<AdminRole> role, Optional<Boolean> disabled) {
+    public Optional<AdminUser> update(String username, Optional<? extends Role> role, Optional<Boolean> disabled) {
         try (Connection connection = dataSource.getConnection();
              PreparedStatement update = connection.prepareStatement(
                      "UPDATE admin_user SET role = COALESCE(?, role), disabled = COALESCE(?, disabled) WHERE username = ?")) {
             if (role.isPresent()) {
-                update.setString(1, role.get().name());
+                update.setString(1, role.get().id());
             } else {
                 update.setNull(1, java.sql.Types.VARCHAR);
             }
@@ -241,6 +251,11 @@ public final class AdminUserStore {
         } catch (SQLException e) {
             throw new StorageException("Cannot change the password of " + username, e);
         }
+    }
+
+    /** @return the custom roles when the id is not a built-in's, so reading a built-in holder costs no query */
+    private Map<String, CustomRole> customRolesIfNeeded(String roleId) {
+        return Arrays.stream(AdminRole.values()).anyMatch(role -> role.id().equals(roleId)) ? Map.of() : roles.customRoles();
     }
 
     /** A hash of a random password at the same cost, compared against when the username is unknown. */

@@ -18,7 +18,7 @@ import static java.util.Objects.requireNonNull;
  * @param lastUsedAt when it was last used, to the minute
  * @param revokedAt when it was revoked
  */
-public record ApiToken(String id, String name, String prefix, AdminRole role, String owner, Instant createdAt, Instant expiresAt,
+public record ApiToken(String id, String name, String prefix, Role role, String owner, Instant createdAt, Instant expiresAt,
                        Optional<Instant> lastUsedAt, Optional<Instant> revokedAt) {
     public ApiToken {
         requireNonNull(id, "id is null");

@@ -48,18 +48,20 @@ public final class ApiTokens {
     private final AuditLog audit;
     private final Json json;
     private final Clock clock;
+    private final AdminRoles roles;
 
     public ApiTokens(Transactions transactions, AuditLog audit, Json json, Clock clock) {
         this.transactions = requireNonNull(transactions, "transactions is null");
         this.audit = requireNonNull(audit, "audit is null");
         this.json = requireNonNull(json, "json is null");
         this.clock = requireNonNull(clock, "clock is null");
+        this.roles = new AdminRoles(transactions.dataSource());
     }
 
     /**
      * @throws IllegalArgumentException for a role above the creator's, or a lifetime out of range
      */
-    public Issued create(Principal creator, String name, AdminRole role, Duration lifetime) {
+    public Issued create(Principal creator, String name, Role role, Duration lifetime) {
         requireNonNull(name, "name is null");
         if (name.isBlank() || name.length() > 200) {
             throw new IllegalArgumentException("name must be 1 to 200 characters");
@@ -82,7 +84,7 @@ public final class ApiTokens {
                 insert.setString(2, name);
                 insert.setString(3, Secrets.sha256(secret));
                 insert.setString(4, token.prefix());
-                insert.setString(5, role.name());
+                insert.setString(5, role.id());
                 insert.setString(6, creator.username());
                 insert.setTimestamp(7, Timestamp.from(now));
                 insert.setTimestamp(8, Timestamp.from(token.expiresAt()));
@@ -155,10 +157,11 @@ public final class ApiTokens {
                 select.setObject(i + 1, parameters.get(i));
             }
             List<ApiToken> tokens = new ArrayList<>();
+            Map<String, CustomRole> custom = roles.customRoles();
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
                     tokens.add(new ApiToken(rows.getString(1).trim(), rows.getString(2), rows.getString(3),
-                            AdminRole.valueOf(rows.getString(4)), rows.getString(5), rows.getTimestamp(6).toInstant(),
+                            roles.resolve(rows.getString(4).trim(), custom), rows.getString(5), rows.getTimestamp(6).toInstant(),
                             rows.getTimestamp(7).toInstant(), Optional.ofNullable(rows.getTimestamp(8)).map(Timestamp::toInstant),
                             Optional.ofNullable(rows.getTimestamp(9)).map(Timestamp::toInstant)));
                 }

@@ -38,7 +38,7 @@ public final class CommandPermissions {
     }
 
     /** @return the first permission the role lacks for this command type, if any (in the enum's order) */
-    public static Optional<Permission> missing(AdminRole role, CommandType type) {
+    public static Optional<Permission> missing(Role role, CommandType type) {
         requireNonNull(role, "role is null");
         return required(type).stream().filter(permission -> !role.allows(permission)).sorted().findFirst();
     }

@@ -14,7 +14,7 @@ import static java.util.Objects.requireNonNull;
  * @param via how they authenticated
  * @param sessionCsrfHash for a browser session, the hash of its CSRF token, which state-changing requests must present
  */
-public record Principal(String username, AdminRole role, Via via, Optional<String> sessionCsrfHash) {
+public record Principal(String username, Role role, Via via, Optional<String> sessionCsrfHash) {
 
     /** How a caller authenticated. */
     public enum Via { SESSION, API_TOKEN, BASIC }

@@ -57,7 +57,7 @@ function renderNav(current) {
     return h('li', {}, h('a', { href: `#${page.path}`, 'aria-current': active ? 'page' : null }, page.nav));
   });
   replace(document.getElementById('nav'), items);
-  document.getElementById('who').textContent = `${api.me.username} (${api.me.role.toLowerCase()})`;
+  document.getElementById('who').textContent = `${api.me.username} (${api.me.roleName.toLowerCase()})`;
   document.getElementById('top').hidden = false;
 }
 
@@ -101,7 +101,7 @@ async function draw(mine) {
   document.title = `${page.title} · Shepherd`;
   if (!api.can(page.needs)) {
     replace(main, h('h1', {}, page.title),
-      message('error', `Your role (${api.me.role.toLowerCase()}) cannot open this page. Ask an administrator if you need it.`));
+      message('error', `Your role (${api.me.roleName.toLowerCase()}) cannot open this page. Ask an administrator if you need it.`));
     return;
   }
   replace(main, h('p', { class: 'loading' }, 'Loading…'));

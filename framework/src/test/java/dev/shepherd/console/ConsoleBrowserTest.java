@@ -16,6 +16,8 @@ import dev.shepherd.compliance.RemediationStep;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.policy.SettingInput;
 import dev.shepherd.security.AdminRole;
+import dev.shepherd.security.Permission;
+import dev.shepherd.security.Role;
 import dev.shepherd.security.Totp;
 import dev.shepherd.testing.ConsoleBrowser;
 import dev.shepherd.testing.TestServer;
@@ -575,6 +577,50 @@ class ConsoleBrowserTest {
 
         assertThat(browserErrors()).isEmpty();
         assertThat(forbiddenOrFailedApiCalls()).isEmpty();
+    }
+
+    @Test
+    void anAdminMakesACustomRoleFromPlainWordsGivesItToAnAccountEditsItAndDeletesItOnceUnused() throws Exception {
+        String newRole = "//form[h2[.='New role']]";
+        signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+        open("#/admins", "Admins");
+        new Select(browser.findElement(By.xpath(newRole + "//select[@name='rolePreset']"))).selectByVisibleText("Helpdesk");
+        assertThat(browser.findElement(By.id("new-role-DEVICE_ACTION")).isSelected()).as("a built-in is a preset to start from").isTrue();
+        new Select(browser.findElement(By.xpath(newRole + "//select[@name='rolePreset']"))).selectByVisibleText("Nothing ticked");
+        browser.findElement(By.xpath(newRole + "//input[@name='roleName']")).sendKeys("Device reader");
+        browser.findElement(By.xpath(newRole + "//input[@name='roleDescription']")).sendKeys("Looks devices up, nothing more");
+        browser.findElement(By.cssSelector("label[for='new-role-DEVICE_READ']")).click();
+        assertThat(browser.findElement(By.cssSelector("label[for='new-role-DEVICE_READ']")).getText()).contains("See devices and their inventory");
+        browser.findElement(By.xpath("//button[.='Create role']")).click();
+
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.xpath("//h2[.='Roles']/following-sibling::table"), "Device reader"));
+        Role reader = server.server().adminUsers().roles().list().stream().filter(role -> role.name().equals("Device reader")).findFirst().orElseThrow();
+        assertThat(reader.permissions()).containsExactly(Permission.DEVICE_READ);
+        assertThat(options("role")).as("the account role picker lists it").contains("Operator", "Device reader");
+        browser.findElement(By.name("username")).sendKeys("looker");
+        browser.findElement(By.name("password")).sendKeys("looker-Password-lantern");
+        new Select(browser.findElement(By.name("role"))).selectByVisibleText("Device reader");
+        browser.findElement(By.xpath("//button[.='Create admin']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main .feedback"), "looker can now sign in as device reader."));
+        assertThat(server.server().adminUsers().find("looker").orElseThrow().role()).isEqualTo(reader);
+
+        browser.findElement(By.cssSelector("summary[aria-label='Edit the role Device reader']")).click();
+        browser.findElement(By.id("edit-" + reader.id() + "-DEVICE_ACTION")).click();
+        browser.findElement(By.xpath("//form[.//h3[.='Edit “Device reader”']]//button[.='Save role']")).click();
+        console.await(Duration.ofSeconds(5)).until(driver -> server.server().adminUsers().roles().find(reader.id()).orElseThrow()
+                .permissions().contains(Permission.DEVICE_ACTION));
+        screenshot("62-custom-role");
+
+        By deleteReader = By.cssSelector("button[aria-label='Delete the role Device reader']");
+        wait.until(ExpectedConditions.elementToBeClickable(deleteReader)).click();
+        wait.until(ExpectedConditions.elementToBeClickable(By.xpath("//dialog//button[.='Delete role']"))).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.xpath("//h2[.='Roles']/ancestor::section"), "held by admin accounts"));
+        server.server().adminUsers().update("looker", Optional.of(AdminRole.AUDITOR), Optional.empty());
+        browser.findElement(deleteReader).click();
+        wait.until(ExpectedConditions.elementToBeClickable(By.xpath("//dialog//button[.='Delete role']"))).click();
+        console.await(Duration.ofSeconds(5)).until(driver -> server.server().adminUsers().roles().find(reader.id()).isEmpty());
+        assertThat(browserErrors()).as("only the refused delete, shown to the admin above")
+                .allSatisfy(error -> assertThat(error).contains("/api/v1/roles/" + reader.id(), "409"));
     }
 
     @Test

@@ -105,6 +105,40 @@ class LeastPrivilegeTest {
     }
 
     @Test
+    void aCustomDeviceReaderMayDoExactlyWhatItsRoleHoldsAndAnEditTakesEffectOnItsNextRequest() throws Exception {
+        HttpResponse<String> role = server.sendAsAdmin("POST", "/api/v1/roles",
+                "{\"name\":\"Device reader\",\"description\":\"Looks devices up\",\"permissions\":[\"DEVICE_READ\"]}");
+        assertThat(role.statusCode()).as(role.body()).isEqualTo(201);
+        String roleId = json.readTree(role.body()).path("id").asText();
+        assertThat(server.sendAsAdmin("POST", "/api/v1/admins",
+                "{\"username\":\"reader\",\"password\":\"" + PASSWORD + "\",\"role\":\"" + roleId + "\"}").statusCode()).isEqualTo(201);
+        String reader = TestServer.basic("reader", PASSWORD);
+        String device = "/api/v1/devices/" + deviceId;
+
+        assertThat(get("/api/v1/devices", reader).statusCode()).isEqualTo(200);
+        assertThat(get(device, reader).statusCode()).isEqualTo(200);
+        assertThat(get(device + "/inventory", reader).statusCode()).isEqualTo(200);
+        assertThat(send("PATCH", device, reader, "{\"name\":\"Renamed\"}").statusCode()).as("device write").isEqualTo(403);
+        HttpResponse<String> lock = post(device + "/commands", reader, "{\"type\":\"LOCK\"}");
+        assertThat(lock.statusCode()).as("remote action").isEqualTo(403);
+        assertThat(json.readTree(lock.body()).path("detail").asText()).contains("The device reader role lacks");
+        assertThat(post(device + "/commands", reader, "{\"type\":\"RAW\",\"parameters\":{\"plist\":\"x\"}}").statusCode()).isEqualTo(403);
+        assertThat(post("/api/v1/command-batches", reader, "{\"type\":\"LOCK\",\"target\":{\"groupId\":\"" + groupId + "\"}}")
+                .statusCode()).isEqualTo(403);
+        assertThat(get("/api/v1/groups", reader).statusCode()).isEqualTo(403);
+        assertThat(get("/api/v1/audit", reader).statusCode()).isEqualTo(403);
+        assertThat(get("/api/v1/admins", reader).statusCode()).isEqualTo(403);
+
+        assertThat(server.sendAsAdmin("PUT", "/api/v1/roles/" + roleId,
+                "{\"name\":\"Device reader\",\"permissions\":[\"DEVICE_READ\",\"DEVICE_ACTION\"]}").statusCode()).isEqualTo(200);
+
+        assertThat(post(device + "/commands", reader, "{\"type\":\"LOCK\"}").statusCode()).as("the edit is in force at once").isEqualTo(201);
+        assertThat(post(device + "/commands", reader, "{\"type\":\"WIPE\"}").statusCode()).isEqualTo(403);
+        assertThat(server.sendAsAdmin("DELETE", "/api/v1/roles/" + roleId, null).statusCode()).as("held by reader").isEqualTo(409);
+        assertThat(server.sendAsAdmin("DELETE", "/api/v1/roles/HELPDESK", null).statusCode()).as("a built-in").isEqualTo(409);
+    }
+
+    @Test
     void everyDestructiveCommandNeedsMoreThanRemoteActionsAndARawCommandNeedsAllOfIt() {
         assertThat(CommandPermissions.required(CommandType.WIPE)).containsExactly(Permission.DEVICE_WIPE);
         assertThat(CommandPermissions.required(CommandType.ENTERPRISE_WIPE)).containsExactly(Permission.DEVICE_WIPE);
@@ -170,6 +204,15 @@ class LeastPrivilegeTest {
         assertThat(json.readTree(desk.body()).path("detail").asText()).contains("device_wipe");
         assertThat(json.readTree(server.get("/api/openapi.json").body()).path("paths")
                 .path("/api/v1/plugins/deprovisioner/devices/**").path("post").path("x-permission").asText()).isEqualTo("device_wipe");
+    }
+
+    private static HttpResponse<String> get(String path, String authorization) {
+        return server.send(HttpRequest.newBuilder(server.uri(path)).header("Authorization", authorization).GET().build());
+    }
+
+    private static HttpResponse<String> send(String method, String path, String authorization, String body) {
+        return server.send(HttpRequest.newBuilder(server.uri(path)).header("Authorization", authorization)
+                .header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body)).build());
     }
 
     private static HttpResponse<String> post(String path, String authorization, String body) {

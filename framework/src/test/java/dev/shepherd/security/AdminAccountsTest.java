@@ -243,6 +243,57 @@ class AdminAccountsTest {
                 .satisfies(entry -> assertThat(entry.actorId()).isEqualTo(TestServer.ADMIN));
     }
 
+    @Test
+    void nobodyGrantsWhatTheyDoNotHoldAndNoChangeLeavesNobodyToManageAdmins() throws Exception {
+        Session admin = signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+        String keeperRole = id(admin.send("POST", "/api/v1/roles",
+                "{\"name\":\"Account keeper\",\"permissions\":[\"ADMIN_MANAGE\",\"API_TOKEN_OWN\",\"DEVICE_READ\"]}"), 201);
+        assertThat(admin.post("/api/v1/admins", "{\"username\":\"keeper\",\"password\":\"keeper-Password-willow\",\"role\":\""
+                + keeperRole + "\"}").statusCode()).isEqualTo(201);
+        Session keeper = signIn("keeper", "keeper-Password-willow");
+
+        assertThat(keeper.send("POST", "/api/v1/roles", "{\"name\":\"Wiper\",\"permissions\":[\"DEVICE_READ\",\"DEVICE_WIPE\"]}")
+                .statusCode()).as("a permission the keeper lacks").isEqualTo(403);
+        String lookup = id(keeper.send("POST", "/api/v1/roles", "{\"name\":\"Lookup\",\"permissions\":[\"DEVICE_READ\"]}"), 201);
+        assertThat(keeper.send("PUT", "/api/v1/roles/" + keeperRole,
+                "{\"name\":\"Account keeper\",\"permissions\":[\"ADMIN_MANAGE\",\"API_TOKEN_OWN\",\"DEVICE_READ\",\"PLUGIN_MANAGE\"]}")
+                .statusCode()).as("raising one's own role").isEqualTo(403);
+        assertThat(keeper.post("/api/v1/admins", "{\"username\":\"ops-by-keeper\",\"password\":\"ops-Password-juniper\",\"role\":\"OPERATOR\"}")
+                .statusCode()).as("assigning a role above one's own").isEqualTo(403);
+        assertThat(keeper.post("/api/v1/admins", "{\"username\":\"looker\",\"password\":\"looker-Password-juniper\",\"role\":\"" + lookup + "\"}")
+                .statusCode()).isEqualTo(201);
+        assertThat(keeper.send("PATCH", "/api/v1/admins/" + TestServer.ADMIN, "{\"role\":\"" + lookup + "\"}").statusCode())
+                .as("changing an account more powerful than oneself").isEqualTo(403);
+        assertThat(admin.post("/api/v1/roles", "{\"name\":\"x\",\"permissions\":[\"NOT_A_PERMISSION\"]}").statusCode()).isEqualTo(400);
+        assertThat(admin.send("DELETE", "/api/v1/roles/" + lookup, null).statusCode()).as("looker holds it").isEqualTo(409);
+        assertThat(audit("role.create", lookup)).hasSize(1);
+
+        String full = id(admin.send("POST", "/api/v1/roles", "{\"name\":\"Full\",\"permissions\":"
+                + JSON.writeValueAsString(AdminRole.ADMIN.permissions()) + "}"), 201);
+        assertThat(admin.post("/api/v1/admins", "{\"username\":\"chief\",\"password\":\"chief-Password-harbour\",\"role\":\"" + full + "\"}")
+                .statusCode()).isEqualTo(201);
+        Session chief = signIn("chief", "chief-Password-harbour");
+        try {
+            assertThat(chief.send("PATCH", "/api/v1/admins/keeper", "{\"disabled\":true}").statusCode()).isEqualTo(200);
+            assertThat(chief.send("PATCH", "/api/v1/admins/" + TestServer.ADMIN, "{\"disabled\":true}").statusCode()).isEqualTo(200);
+
+            HttpResponse<String> lockOut = chief.send("PUT", "/api/v1/roles/" + full, "{\"name\":\"Full\",\"permissions\":[\"DEVICE_READ\"]}");
+
+            assertThat(lockOut.statusCode()).as("chief is the last who can manage admins").isEqualTo(409);
+            assertThat(JSON.readTree(lockOut.body()).path("detail").asText()).contains("manage admins");
+        } finally {
+            server.server().adminUsers().update(TestServer.ADMIN, Optional.empty(), Optional.of(false));
+        }
+        assertThat(chief.send("PUT", "/api/v1/roles/" + full, "{\"name\":\"Full\",\"permissions\":[\"DEVICE_READ\"]}").statusCode())
+                .as("the admin is back, so chief's role may shrink").isEqualTo(200);
+        assertThat(chief.get("/api/v1/admins").statusCode()).as("in force on chief's next request").isEqualTo(403);
+    }
+
+    private static String id(HttpResponse<String> response, int status) throws Exception {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        return JSON.readTree(response.body()).path("id").asText();
+    }
+
     private static long currentStep() {
         return Totp.AUTHENTICATOR_APPS.stepAt(Instant.now());
     }
@@ -303,6 +354,14 @@ class AdminAccountsTest {
     private record Session(String cookie, String csrf) {
         HttpResponse<String> get(String path) {
             return server.send(HttpRequest.newBuilder(server.uri(path)).header("Cookie", cookie).GET().build());
+        }
+
+        HttpResponse<String> send(String method, String path, String body) {
+            HttpRequest.Builder request = HttpRequest.newBuilder(server.uri(path)).header("Cookie", cookie).header("X-CSRF-Token", csrf);
+            if (body != null) {
+                request.header("Content-Type", "application/json");
+            }
+            return server.send(request.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build());
         }
 
         HttpResponse<String> delete(String path) {

@@ -9,6 +9,53 @@ const ROLE_TEXT = {
 
 const permissionWords = permission => permission.toLowerCase();
 
+/** The permissions a custom role is made from, grouped, each in plain words. */
+const PERMISSION_GROUPS = [
+  ['Devices', [
+    ['DEVICE_READ', 'See devices and their inventory'],
+    ['DEVICE_WRITE', 'Change device records (name, owner, attributes) and retire devices'],
+    ['DEVICE_ACTION', 'Send remote actions such as lock, restart and refresh'],
+    ['DEVICE_WIPE', 'Erase devices or remove their work data'],
+    ['DEVICE_PROFILE', 'Install and remove configuration profiles by command'],
+    ['COMMAND_RAW', 'Send platform-native (RAW) commands, which can do anything'],
+    ['COMMAND_READ', 'See the commands sent and their results'],
+    ['DEVICE_RECOVERY_KEY_READ', 'Read disk-encryption recovery keys (each read is audited)'],
+  ]],
+  ['Enrollment and users', [
+    ['ENROLLMENT_READ', 'See enrollment links and settings'],
+    ['ENROLLMENT_WRITE', 'Create and change enrollment links and settings'],
+    ['USER_READ', 'See device users'],
+    ['USER_WRITE', 'Create and change device users'],
+  ]],
+  ['Groups, policies and compliance', [
+    ['GROUP_READ', 'See groups'],
+    ['GROUP_WRITE', 'Create and change groups'],
+    ['POLICY_READ', 'See policies'],
+    ['POLICY_WRITE', 'Create, change and assign policies'],
+    ['COMPLIANCE_READ', 'See compliance rules and results'],
+    ['COMPLIANCE_WRITE', 'Create and change compliance rules'],
+    ['ACCESS_QUERY', 'Ask whether a device may reach a resource'],
+  ]],
+  ['Apps', [
+    ['APP_READ', 'See the app catalog, assignments, licences and installed apps'],
+    ['APP_MANAGE', 'Add, remove and assign apps, and sync app stores'],
+  ]],
+  ['Server', [
+    ['PLUGIN_READ', 'See plugins'],
+    ['PLUGIN_MANAGE', 'Install, configure and remove plugins'],
+    ['WEBHOOK_READ', 'See webhooks'],
+    ['WEBHOOK_WRITE', 'Create and change webhooks'],
+    ['AUDIT_READ', 'Read the audit log'],
+    ['METRICS_READ', 'Read the server\'s operational metrics'],
+    ['ADMIN_MANAGE', 'Manage admin accounts and roles'],
+    ['API_TOKEN_OWN', 'Create own API tokens and change own password'],
+  ]],
+];
+
+/** A built-in role keeps its familiar label (Operator, Helpdesk); a custom role is shown by its name. */
+const roleLabel = role => role.builtIn ? words(role.name) : role.name;
+const labelOf = (roles, id) => { const role = roles.find(candidate => candidate.id === id); return role ? roleLabel(role) : id; };
+
 /** Admin accounts: the list, creating one with a role, disabling and enabling, resetting a password, lifting a lockout; and the roles with their permissions. */
 export const adminsPage = {
   path: '/admins',
@@ -23,10 +70,17 @@ export const adminsPage = {
       h('p', { class: 'lead' }, 'The people who sign in to this console and the API. What each may do follows from their role.'),
       createForm(api, roles, reload), list,
       h('section', { 'aria-labelledby': 'roles-title' }, h('h2', { id: 'roles-title' }, 'Roles'),
-        table('Each role and the permissions it holds', ['Role', 'Meant for', 'Permissions'], roles.map(role => [
-          words(role.name), ROLE_TEXT[role.name] ?? '—', h('ul', { class: 'permissions' }, role.permissions.map(permission =>
-            h('li', {}, permissionWords(permission))))]))));
+        table('Each role and the permissions it holds', ['Role', 'Meant for', 'Permissions', ''], roles.map(role => [
+          roleLabel(role), role.builtIn ? (ROLE_TEXT[role.id] ?? role.description) : (role.description || '—'),
+          h('ul', { class: 'permissions' }, role.permissions.map(permission => h('li', {}, permissionWords(permission)))),
+          role.builtIn ? 'Built-in' : roleActions(api, role, roles, reloadPage)])),
+        roleForm(api, roles, null, reloadPage)));
     draw(admins);
+
+    /** Roles changed: the whole page is drawn again, so the pickers list them as they are now. */
+    async function reloadPage() {
+      await adminsPage.render({ api, main, stale });
+    }
 
     async function reload() {
       draw(await api.get('/api/v1/admins'));
@@ -36,7 +90,7 @@ export const adminsPage = {
       const feedback = h('div', { class: 'feedback' });
       replace(list, h('h2', { id: 'admins-title' }, 'Accounts'), feedback,
         table(`${current.length} account${current.length === 1 ? '' : 's'}`, ['Username', 'Role', 'Created', 'State', ''],
-          current.map(admin => [admin.username, admin.username === api.me.username ? words(admin.role) : roleChanger(admin, feedback),
+          current.map(admin => [admin.username, admin.username === api.me.username ? labelOf(roles, admin.role) : roleChanger(admin, feedback),
             when(admin.createdAt), admin.disabled ? 'Disabled' : 'Active',
             admin.username === api.me.username ? 'You' : h('div', { class: 'actions' }, h('button', {
               type: 'button', class: 'link', 'aria-label': `${admin.disabled ? 'Enable' : 'Disable'} ${admin.username}`,
@@ -118,18 +172,18 @@ export const adminsPage = {
       select.value = admin.role;
       select.setAttribute('aria-label', `Role of ${admin.username}`);
       select.addEventListener('change', async () => {
-        const chosen = roles.find(role => role.name === select.value);
-        const sure = await confirmAction({ title: `Make ${admin.username} ${words(chosen.name).toLowerCase()}?`,
+        const chosen = roles.find(role => role.id === select.value);
+        const sure = await confirmAction({ title: `Make ${admin.username} ${roleLabel(chosen).toLowerCase()}?`,
           text: `What ${admin.username} may do changes at once, in sessions already open and for API tokens with a higher role than this one.`,
-          confirm: 'Change role', danger: chosen.name === 'ADMIN' });
+          confirm: 'Change role', danger: chosen.id === 'ADMIN' });
         if (!sure) {
           select.value = admin.role;
           return;
         }
         try {
-          await api.patch(`/api/v1/admins/${encodeURIComponent(admin.username)}`, { role: chosen.name });
+          await api.patch(`/api/v1/admins/${encodeURIComponent(admin.username)}`, { role: chosen.id });
           await reload();
-          announce(`${admin.username} is now ${words(chosen.name).toLowerCase()}`);
+          announce(`${admin.username} is now ${roleLabel(chosen).toLowerCase()}`);
         } catch (error) {
           select.value = admin.role;
           replace(feedback, message('error', error.message));
@@ -141,7 +195,82 @@ export const adminsPage = {
 };
 
 function roleSelect(roles) {
-  return h('select', { name: 'role' }, roles.map(role => h('option', { value: role.name }, words(role.name))));
+  return h('select', { name: 'role' }, roles.map(role => h('option', { value: role.id }, roleLabel(role))));
+}
+
+/** Edit and delete buttons for a custom role; the edit form opens below the table. */
+function roleActions(api, role, roles, reloadPage) {
+  const feedback = h('div', { class: 'feedback' });
+  const remove = h('button', {
+    type: 'button', class: 'link', 'aria-label': `Delete the role ${role.name}`,
+    onclick: async () => {
+      const sure = await confirmAction({ title: `Delete the role “${role.name}”?`,
+        text: 'Only a role no account and no live API token holds can be deleted.', confirm: 'Delete role', danger: true });
+      if (!sure) return;
+      try {
+        await api.delete(`/api/v1/roles/${encodeURIComponent(role.id)}`);
+        await reloadPage();
+        announce(`The role ${role.name} is deleted`);
+      } catch (error) {
+        replace(feedback, message('error', error.message));
+      }
+    },
+  }, 'Delete');
+  return h('div', { class: 'actions' },
+    h('details', {}, h('summary', { 'aria-label': `Edit the role ${role.name}` }, 'Edit'), roleForm(api, roles, role, reloadPage)),
+    remove, feedback);
+}
+
+/**
+ * Makes a custom role (role null) or changes one: a name, what it is for, and permissions in plain words, grouped; a
+ * new role may start from a built-in's permissions. Permissions you do not hold yourself cannot be ticked.
+ */
+function roleForm(api, roles, role, reloadPage) {
+  const prefix = role ? `edit-${role.id}` : 'new-role';
+  const name = h('input', { name: 'roleName', required: true, maxlength: 64, value: role?.name ?? '', 'aria-label': role ? `Name of ${role.name}` : null });
+  const description = h('input', { name: 'roleDescription', maxlength: 500, value: role?.description ?? '' });
+  const boxes = new Map();
+  const groups = PERMISSION_GROUPS.map(([title, permissions]) => h('fieldset', { class: 'permission-group' }, h('legend', {}, title),
+    permissions.map(([permission, text]) => {
+      const box = h('input', { type: 'checkbox', value: permission, id: `${prefix}-${permission}`,
+        checked: role ? role.permissions.includes(permission) : false, disabled: !api.can(permission) });
+      boxes.set(permission, box);
+      return h('div', { class: 'check' }, box, h('label', { for: box.id }, text, ' ', h('code', {}, permissionWords(permission))));
+    })));
+  const feedback = h('div', { class: 'feedback' });
+  const extras = [];
+  if (!role) {
+    const preset = h('select', { name: 'rolePreset' }, h('option', { value: '' }, 'Nothing ticked'),
+      roles.filter(candidate => candidate.builtIn).map(candidate => h('option', { value: candidate.id }, roleLabel(candidate))));
+    preset.addEventListener('change', () => {
+      const chosen = roles.find(candidate => candidate.id === preset.value);
+      for (const [permission, box] of boxes) box.checked = !box.disabled && !!chosen?.permissions.includes(permission);
+    });
+    extras.push(field('Start from', preset, 'Ticks what a built-in role holds (those you hold yourself); change it from there.'));
+  }
+  const form = h('form', { class: role ? 'inline-card' : 'card', 'aria-labelledby': `${prefix}-title`, novalidate: true },
+    h(role ? 'h3' : 'h2', { id: `${prefix}-title` }, role ? `Edit “${role.name}”` : 'New role'),
+    h('div', { class: 'grid' }, field('Role name', name), field('What it is for', description), ...extras),
+    ...groups, feedback,
+    h('button', { type: 'submit', class: 'primary' }, role ? 'Save role' : 'Create role'));
+  form.addEventListener('submit', async event => {
+    event.preventDefault();
+    if (blank(name, feedback, 'Give the role a name.')) return;
+    const permissions = [...boxes].filter(([, box]) => box.checked).map(([permission]) => permission);
+    if (!permissions.length) {
+      replace(feedback, message('error', 'Tick at least one permission.'));
+      return;
+    }
+    const body = { name: name.value.trim(), description: description.value.trim(), permissions };
+    try {
+      const saved = role ? await api.put(`/api/v1/roles/${encodeURIComponent(role.id)}`, body) : await api.post('/api/v1/roles', body);
+      await reloadPage();
+      announce(`The role ${saved.name} is saved`);
+    } catch (error) {
+      replace(feedback, message('error', error.message));
+    }
+  });
+  return form;
 }
 
 function createForm(api, roles, reload) {
@@ -160,7 +289,7 @@ function createForm(api, roles, reload) {
     if (blank(username, feedback, 'Give the admin a username.') || blank(password, feedback, 'Give the admin a password.')) return;
     try {
       const admin = await api.post('/api/v1/admins', { username: username.value.trim(), password: password.value, role: role.value });
-      replace(feedback, message('info', `${admin.username} can now sign in as ${words(admin.role).toLowerCase()}.`));
+      replace(feedback, message('info', `${admin.username} can now sign in as ${labelOf(roles, admin.role).toLowerCase()}.`));
       form.reset();
       await reload();
     } catch (error) {
@@ -197,7 +326,7 @@ export const tokensPage = {
       const live = token => !token.revokedAt && new Date(token.expiresAt) > new Date();
       replace(list, h('h2', { id: 'tokens-title' }, 'Tokens'), feedback, current.length
         ? table(`${current.length} token${current.length === 1 ? '' : 's'}`, ['Name', 'Starts with', 'Role', 'Owner', 'Expires', 'Last used', 'State', ''],
-          current.map(token => [token.name, h('code', {}, token.prefix), words(token.role), token.owner, when(token.expiresAt),
+          current.map(token => [token.name, h('code', {}, token.prefix), labelOf(roles, token.role), token.owner, when(token.expiresAt),
             when(token.lastUsedAt), token.revokedAt ? `Revoked ${when(token.revokedAt)}` : live(token) ? 'Active' : 'Expired',
             live(token) ? h('button', {
               type: 'button', class: 'link', 'aria-label': `Revoke ${token.name}`,
@@ -240,8 +369,9 @@ function tokenForm(api, roles, created, reload) {
       replace(feedback);
       form.reset();
       role.value = api.me.role;
-      showSecret(created, result);
+      // The list first: once the secret is on screen, the token is in the list below it too.
       await reload();
+      showSecret(created, result);
     } catch (error) {
       replace(feedback, message('error', error.message));
     }

@@ -1,0 +1,141 @@
+package dev.shepherd.rest;
+
+import dev.shepherd.audit.AuditRecord;
+import dev.shepherd.http.AdminRoute;
+import dev.shepherd.http.ApiException;
+import dev.shepherd.http.ApiRequest;
+import dev.shepherd.http.ApiResponse;
+import dev.shepherd.security.AdminRoles;
+import dev.shepherd.security.AdminUser;
+import dev.shepherd.security.AdminUserStore;
+import dev.shepherd.security.CustomRole;
+import dev.shepherd.security.Permission;
+import dev.shepherd.security.Principal;
+import dev.shepherd.security.Role;
+import dev.shepherd.server.Kernel;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Admin roles: the built-in presets and the custom roles made from the existing permissions. Nobody grants what they
+ * do not hold, and no change may leave the server without an enabled account that can manage admins.
+ */
+final class RoleResource {
+
+    /** A role as the API shows it; a built-in's name is its constant (ADMIN, OPERATOR, ...), as it always was. */
+    record RoleView(String id, String name, String description, Set<Permission> permissions, boolean builtIn) {
+        static RoleView of(Role role) {
+            // In the enum's order, so a role reads the same each time.
+            return new RoleView(role.id(), role.name(), role.description(), new TreeSet<>(role.permissions()), role.builtIn());
+        }
+    }
+
+    /** A custom role's content, for creating and for replacing one. */
+    record RoleBody(String name, Optional<String> description, Set<Permission> permissions) {
+        RoleBody {
+            requireNonNull(name, "name is null");
+            description = description == null ? Optional.empty() : description;
+            requireNonNull(permissions, "permissions is null");
+        }
+    }
+
+    private final Kernel kernel;
+    private final AdminUserStore admins;
+    private final AdminRoles roles;
+
+    RoleResource(Kernel kernel, AdminUserStore admins) {
+        this.kernel = requireNonNull(kernel, "kernel is null");
+        this.admins = requireNonNull(admins, "admins is null");
+        this.roles = admins.roles();
+    }
+
+    /** @return the role with that id, or a 400 naming the unknown id (a request body refers to it) */
+    static Role existing(AdminRoles roles, String id) {
+        return roles.find(requireNonNull(id, "role is null"))
+                .orElseThrow(() -> ApiException.badRequest("there is no role '" + id + "'"));
+    }
+
+    /** Refuses (403) a role with permissions the acting admin lacks: nobody grants what they do not hold. */
+    static void requireCovered(Principal actor, Role role) {
+        if (!actor.role().covers(role)) {
+            throw ApiException.forbidden("You cannot grant the role '" + role.name() + "': it holds permissions your role lacks.");
+        }
+    }
+
+    /**
+     * Refuses (409) a change after which no enabled account could manage admins.
+     *
+     * @param after each account as it would be after the change
+     */
+    static void requireAdminManagerLeft(List<AdminUser> accounts, Function<AdminUser, AdminUser> after) {
+        boolean someoneLeft = accounts.stream().map(after).anyMatch(account -> !account.disabled() && account.role().allows(Permission.ADMIN_MANAGE));
+        if (!someoneLeft) {
+            throw ApiException.conflict("this would leave no enabled account that can manage admins");
+        }
+    }
+
+    private CustomRole custom(String id) {
+        return roles.find(id).filter(role -> !role.builtIn()).map(CustomRole.class::cast)
+                .orElseThrow(() -> roles.find(id).isPresent()
+                        ? ApiException.conflict("the built-in role '" + id + "' cannot be changed; make a custom role from it instead")
+                        : ApiException.notFound("There is no role '" + id + "'."));
+    }
+
+    private Object create(ApiRequest request) throws AdminRoles.DuplicateRoleException {
+        RoleBody body = request.body(RoleBody.class);
+        requireCovered(request.principal(), new CustomRole("new", body.name(), "", body.permissions()));
+        CustomRole created = roles.create(body.name(), body.description().orElse(""), body.permissions());
+        kernel.audit().append(new AuditRecord(request.actor(), "role.create", "role", created.id(), Optional.empty(),
+                Optional.of(kernel.json().write(RoleView.of(created)))));
+        return ApiResponse.created(RoleView.of(created));
+    }
+
+    private Object update(ApiRequest request) throws AdminRoles.DuplicateRoleException {
+        CustomRole before = custom(request.path("id"));
+        RoleBody body = request.body(RoleBody.class);
+        CustomRole proposed = new CustomRole(before.id(), body.name(), body.description().orElse(""), body.permissions());
+        requireCovered(request.principal(), before);
+        requireCovered(request.principal(), proposed);
+        requireAdminManagerLeft(admins.list(), account -> account.role().id().equals(before.id())
+                ? new AdminUser(account.id(), account.username(), proposed, account.createdAt(), account.disabled()) : account);
+        CustomRole after = roles.update(before.id(), body.name(), body.description().orElse(""), body.permissions())
+                .orElseThrow(() -> ApiException.notFound("There is no role '" + before.id() + "'."));
+        kernel.audit().append(new AuditRecord(request.actor(), "role.update", "role", after.id(),
+                Optional.of(kernel.json().write(RoleView.of(before))), Optional.of(kernel.json().write(RoleView.of(after)))));
+        return RoleView.of(after);
+    }
+
+    private Object delete(ApiRequest request) throws AdminRoles.RoleInUseException {
+        CustomRole role = custom(request.path("id"));
+        requireCovered(request.principal(), role);
+        if (!roles.delete(role.id())) {
+            throw ApiException.notFound("There is no role '" + role.id() + "'.");
+        }
+        kernel.audit().append(new AuditRecord(request.actor(), "role.delete", "role", role.id(),
+                Optional.of(kernel.json().write(RoleView.of(role))), Optional.empty()));
+        return ApiResponse.noContent();
+    }
+
+    List<AdminRoute> routes() {
+        return List.of(
+                AdminRoute.get("/api/v1/roles", Permission.API_TOKEN_OWN).tag("admins")
+                        .summary("The roles and their permissions: the four built-in presets, then the custom roles by name")
+                        .returns(RoleView[].class).handle(request -> roles.list().stream().map(RoleView::of).toList()),
+                AdminRoute.post("/api/v1/roles", Permission.ADMIN_MANAGE).tag("admins")
+                        .summary("Make a custom role from permissions you hold yourself").body(RoleBody.class)
+                        .returns(RoleView.class).status(201).handle(this::create),
+                AdminRoute.put("/api/v1/roles/{id}", Permission.ADMIN_MANAGE).tag("admins")
+                        .summary("Replace a custom role's name, description and permissions; its holders have the new rights from their next request")
+                        .body(RoleBody.class).returns(RoleView.class).handle(this::update),
+                AdminRoute.delete("/api/v1/roles/{id}", Permission.ADMIN_MANAGE).tag("admins")
+                        .summary("Delete a custom role (409 while an account or an unrevoked API token holds it)")
+                        .status(204).handle(this::delete));
+    }
+}
