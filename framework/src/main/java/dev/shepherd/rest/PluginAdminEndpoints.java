@@ -112,12 +112,16 @@ public final class PluginAdminEndpoints implements ExtensionRegistry.Listener {
     private Object call(ExtensionRegistry.Registration<?> registration, AdminEndpoint endpoint, String prefix, BodyLimit limit,
                         ApiRequest request) throws Exception {
         Optional<Path> bodyFile = limit.streamed() > 0 ? Optional.of(receive(request, limit.streamed())) : Optional.empty();
+        DeviceResponse response;
         try {
             byte[] body = bodyFile.isPresent() ? new byte[0] : request.bytes(limit.inMemory());
-            return answer(registration, endpoint, prefix, request, body, bodyFile);
+            response = handle(registration, endpoint, prefix, request, body, bodyFile);
         } finally {
+            // Before the answer is sent: a client that has its answer may rely on the upload being gone.
             bodyFile.ifPresent(RequestBodyFiles::delete);
         }
+        send(registration, request, response);
+        return null;
     }
 
     private Path receive(ApiRequest request, long limit) {
@@ -131,8 +135,8 @@ public final class PluginAdminEndpoints implements ExtensionRegistry.Listener {
                 "The body may be at most " + limit + " bytes.")));
     }
 
-    private static Object answer(ExtensionRegistry.Registration<?> registration, AdminEndpoint endpoint, String prefix, ApiRequest request,
-                                 byte[] body, Optional<Path> bodyFile) throws IOException {
+    private static DeviceResponse handle(ExtensionRegistry.Registration<?> registration, AdminEndpoint endpoint, String prefix,
+                                         ApiRequest request, byte[] body, Optional<Path> bodyFile) {
         Map<String, List<String>> query = new LinkedHashMap<>();
         for (Map.Entry<String, Deque<String>> parameter : request.exchange().getQueryParameters().entrySet()) {
             query.put(parameter.getKey(), List.copyOf(parameter.getValue()));
@@ -147,9 +151,8 @@ public final class PluginAdminEndpoints implements ExtensionRegistry.Listener {
         String rest = request.rest();
         AdminRequest adminRequest = new AdminRequest(request.exchange().getRequestMethod().toString(), prefix + (rest.equals("/") ? "" : rest),
                 query, headers, body, request.principal().username(), request.principal().role().id(), bodyFile);
-        DeviceResponse response;
         try {
-            response = registration.owner().call("AdminEndpoint.handle", () -> endpoint.handle(adminRequest));
+            return registration.owner().call("AdminEndpoint.handle", () -> endpoint.handle(adminRequest));
         } catch (PluginCallException e) {
             throw new ApiException(switch (e.kind()) {
                 case REFUSED -> Problem.of(e.status(), "request-refused", "Request refused", e.getMessage());
@@ -160,16 +163,19 @@ public final class PluginAdminEndpoints implements ExtensionRegistry.Listener {
                         "The plugin is out of service after repeated failures; retry later.");
             });
         }
+    }
+
+    private static void send(ExtensionRegistry.Registration<?> registration, ApiRequest request, DeviceResponse response) throws IOException {
         try {
             PluginResponses.send(request.exchange(), response);
         } catch (IOException e) {
-            log.warn("The answer of plugin {} to {} could not be sent: {}", registration.owner().id(), adminRequest.path(), e.getMessage());
+            log.warn("The answer of plugin {} to {} could not be sent: {}", registration.owner().id(), request.exchange().getRequestPath(),
+                    e.getMessage());
             if (request.exchange().isResponseStarted()) {
                 throw e;
             }
             throw new ApiException(Problem.of(500, "plugin-failed", "Plugin failed",
                     "The plugin's answer could not be sent; the failure is logged on the server."));
         }
-        return null;
     }
 }
