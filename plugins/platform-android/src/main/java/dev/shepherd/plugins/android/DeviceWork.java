@@ -22,6 +22,7 @@ import org.slf4j.MDC;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,6 +55,10 @@ public final class DeviceWork implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DeviceWork.class);
     private static final String OPERATION_PREFIX = "operation/";
     private static final String OPERATION_NAME_PREFIX = "operation-name/";
+    /** Finished operations whose COMMAND notification overtook our record of them, kept until the record lands. */
+    private static final String EARLY_OPERATION_PREFIX = "operation-early/";
+    /** How long such a notification is kept; one for an operation that is not ours (another tool's) is then dropped. */
+    private static final Duration EARLY_OPERATION_KEPT = Duration.ofMinutes(10);
     private static final int BATCH = 100;
 
     private final DeviceRegistry registry;
@@ -268,8 +273,14 @@ public final class DeviceWork implements AutoCloseable {
                 } else {
                     // Remembered so that the command, still SENT and so handed out again, is not issued twice.
                     ObjectNode pending = json.createObjectNode().put("operation", name).put("device", device.id().toString());
+                    String digest = Digests.sha256Hex(name);
                     storage.put(OPERATION_PREFIX + command.id(), pending.toString().getBytes(StandardCharsets.UTF_8));
-                    storage.put(OPERATION_NAME_PREFIX + Digests.sha256Hex(name), command.id().toString().getBytes(StandardCharsets.UTF_8));
+                    storage.put(OPERATION_NAME_PREFIX + digest, command.id().toString().getBytes(StandardCharsets.UTF_8));
+                    // Google may have told us the operation finished before its issueCommand answer reached us.
+                    storage.get(EARLY_OPERATION_PREFIX + digest).flatMap(this::parse).ifPresent(early -> {
+                        storage.delete(EARLY_OPERATION_PREFIX + digest);
+                        finishRecorded(digest, early.path("operation"));
+                    });
                 }
             } else if (action instanceof AndroidCommands.Delete delete) {
                 amapi.deleteDevice(amapiName, delete.wipeDataFlags(), delete.reasonMessage());
@@ -299,18 +310,38 @@ public final class DeviceWork implements AutoCloseable {
      */
     boolean operationFinished(JsonNode operation) {
         String name = operation.path("name").asText("");
-        if (!operation.path("done").asBoolean(false) || name.isBlank()) {
+        if (!operation.path("done").asBoolean(false) || !Amapi.isResourceName(name)) {
             return false;
         }
-        Optional<UUID> commandId = storage.get(OPERATION_NAME_PREFIX + Digests.sha256Hex(name))
+        String digest = Digests.sha256Hex(name);
+        if (finishRecorded(digest, operation)) {
+            return true;
+        }
+        // The notification overtook our record of the operation (issueCommand's answer is still on its way here): it
+        // is kept briefly for carryOut to find. We look again once it is kept, because the record may have landed
+        // in between; whichever side removes the pending record ends the command, so it ends once.
+        ObjectNode early = json.createObjectNode().put("at", System.currentTimeMillis());
+        early.set("operation", operation);
+        storage.put(EARLY_OPERATION_PREFIX + digest, early.toString().getBytes(StandardCharsets.UTF_8));
+        if (finishRecorded(digest, operation)) {
+            storage.delete(EARLY_OPERATION_PREFIX + digest);
+            return true;
+        }
+        return false;
+    }
+
+    /** @return whether the operation is one we recorded; it ends its command unless another thread already did */
+    private boolean finishRecorded(String digest, JsonNode operation) {
+        Optional<UUID> commandId = storage.get(OPERATION_NAME_PREFIX + digest)
                 .map(bytes -> UUID.fromString(new String(bytes, StandardCharsets.UTF_8)));
         Optional<DeviceId> device = commandId.flatMap(id -> storage.get(OPERATION_PREFIX + id)).flatMap(this::deviceOf);
         if (commandId.isEmpty() || device.isEmpty()) {
             return false;
         }
-        finish(device.get(), commandId.get(), operation);
-        storage.delete(OPERATION_PREFIX + commandId.get());
-        storage.delete(OPERATION_NAME_PREFIX + Digests.sha256Hex(name));
+        if (storage.delete(OPERATION_PREFIX + commandId.get())) {
+            finish(device.get(), commandId.get(), operation);
+        }
+        storage.delete(OPERATION_NAME_PREFIX + digest);
         return true;
     }
 
@@ -336,6 +367,12 @@ public final class DeviceWork implements AutoCloseable {
             return; // another node polls
         }
         try {
+            long keptSince = System.currentTimeMillis() - EARLY_OPERATION_KEPT.toMillis();
+            for (String key : storage.keys(EARLY_OPERATION_PREFIX)) {
+                if (storage.get(key).flatMap(this::parse).map(early -> early.path("at").asLong(0) < keptSince).orElse(true)) {
+                    storage.delete(key);
+                }
+            }
             for (String key : storage.keys(OPERATION_PREFIX)) {
                 Optional<JsonNode> pending = storage.get(key).flatMap(this::parse);
                 if (pending.isEmpty()) {

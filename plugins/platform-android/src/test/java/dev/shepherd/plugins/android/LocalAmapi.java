@@ -30,6 +30,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -78,6 +79,8 @@ final class LocalAmapi implements AutoCloseable {
     private final Set<String> otherEnterprises = ConcurrentHashMap.newKeySet();
     /** Managed Google Play: the apps the enterprise may use, as {@code enterprises.applications.get} answers. */
     private final Map<String, ObjectNode> playApps = new ConcurrentHashMap<>();
+    /** Runs with each new operation before issueCommand answers: Google's notification may overtake its answer. */
+    private volatile Consumer<ObjectNode> beforeIssueCommandAnswers = operation -> { };
     private final AtomicInteger webTokens = new AtomicInteger();
 
     private LocalAmapi(HttpServer server, KeyPair serviceAccountKey) {
@@ -119,6 +122,11 @@ final class LocalAmapi implements AutoCloseable {
         key.put("client_id", "100000000000000000001");
         key.put("token_uri", url() + "/token");
         return key.toString();
+    }
+
+    /** @param hook given each operation issueCommand makes (a copy), before the answer leaves */
+    void beforeIssueCommandAnswers(Consumer<ObjectNode> hook) {
+        beforeIssueCommandAnswers = hook;
     }
 
     /** The next request to match gets this answer instead of the usual one. */
@@ -424,7 +432,9 @@ final class LocalAmapi implements AutoCloseable {
             metadata.put("@type", "type.googleapis.com/google.android.devicemanagement.v1.Command");
             metadata.setAll((ObjectNode) request.json());
             operations.put(operation.path("name").asText(), operation);
-            send(exchange, 200, Map.of(), operation.toString());
+            String answer = operation.toString(); // as it was when issued, however far the operation gets meanwhile
+            beforeIssueCommandAnswers.accept(operation.deepCopy());
+            send(exchange, 200, Map.of(), answer);
         } else if (path.contains("/operations/") && method.equals("GET")) {
             ObjectNode operation = operations.get(path.substring(4));
             send(exchange, operation == null ? 404 : 200, Map.of(), operation == null ? notFound() : operation.toString());
