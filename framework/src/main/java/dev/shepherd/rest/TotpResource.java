@@ -1,6 +1,7 @@
 package dev.shepherd.rest;
 
 import dev.shepherd.audit.AuditRecord;
+import dev.shepherd.enrollment.QrCodes;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.ApiException;
 import dev.shepherd.http.ApiRequest;
@@ -14,6 +15,7 @@ import dev.shepherd.server.Kernel;
 
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 
@@ -34,6 +36,20 @@ final class TotpResource {
         @Override
         public String toString() {
             return "Code[hidden]";
+        }
+    }
+
+    /**
+     * A key being enrolled, shown once.
+     *
+     * @param secret the key in base32, to type
+     * @param otpauthUri the key as an {@code otpauth://totp/…} URI, for apps that take a link
+     * @param qrCode the URI as a QR code for the app to scan: a {@code data:image/png;base64,…} URI
+     */
+    record Started(String secret, String otpauthUri, String qrCode) {
+        @Override
+        public String toString() {
+            return "Started[hidden]";
         }
     }
 
@@ -79,8 +95,8 @@ final class TotpResource {
                         .summary("Your second factor: whether it is active or being enrolled, and how many recovery codes are left")
                         .returns(AdminTotp.Status.class).handle(request -> totp.status(request.principal().username())),
                 AdminRoute.post("/api/v1/auth/totp", Permission.API_TOKEN_OWN).tag("auth")
-                        .summary("Start enrolling a TOTP second factor: the key (base32 and otpauth:// URI) is in this answer only; confirm it with a code")
-                        .returns(AdminTotp.Enrollment.class).status(201).handle(request -> {
+                        .summary("Start enrolling a TOTP second factor: the key (base32, otpauth:// URI and its QR code) is in this answer only; confirm it with a code")
+                        .returns(Started.class).status(201).handle(request -> {
                             String username = ownLocalAccount(request);
                             AdminTotp.Enrollment enrollment;
                             try {
@@ -89,7 +105,8 @@ final class TotpResource {
                                 throw ApiException.conflict("your second factor is already active; remove it before enrolling a new one");
                             }
                             audit(request, "admin.totp_enroll_start", username);
-                            return ApiResponse.created(enrollment);
+                            return ApiResponse.created(new Started(enrollment.secret(), enrollment.otpauthUri(),
+                                    "data:image/png;base64," + Base64.getEncoder().encodeToString(QrCodes.png(enrollment.otpauthUri()))));
                         }),
                 AdminRoute.post("/api/v1/auth/totp/confirm", Permission.API_TOKEN_OWN).tag("auth")
                         .summary("Activate the second factor being enrolled with a current code; the recovery codes are in this answer only")

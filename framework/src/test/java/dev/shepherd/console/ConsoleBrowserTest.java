@@ -1317,6 +1317,8 @@ class ConsoleBrowserTest {
         wait.until(ExpectedConditions.elementToBeClickable(By.xpath("//button[normalize-space()='Set up an authenticator app']"))).click();
         String secret = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("totp-secret"))).getDomProperty("value");
         assertThat(browser.findElement(By.id("totp-uri")).getDomProperty("value")).startsWith("otpauth://totp/Shepherd%3Amika?secret=" + secret);
+        assertThat(browser.findElement(By.id("totp-qr")).getDomProperty("naturalWidth")).as("the QR code is drawn (the page's policy admits data: images)")
+                .isNotEqualTo("0");
         byte[] key = Totp.fromBase32(secret);
         long confirmedStep = Totp.AUTHENTICATOR_APPS.stepAt(Instant.now());
         browser.findElement(By.name("code")).sendKeys(Totp.AUTHENTICATOR_APPS.code(key, confirmedStep));

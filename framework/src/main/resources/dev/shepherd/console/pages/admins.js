@@ -442,7 +442,7 @@ function secondFactorCard(api) {
     }
   }
 
-  function enrollForm({ secret, otpauthUri }) {
+  function enrollForm({ secret, otpauthUri, qrCode }) {
     const uri = h('input', { readonly: true, value: otpauthUri, class: 'link-text', id: 'totp-uri' });
     const key = h('input', { readonly: true, value: secret, class: 'link-text', id: 'totp-secret' });
     const code = h('input', { name: 'code', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: 6, required: true });
@@ -460,7 +460,8 @@ function secondFactorCard(api) {
       }
     });
     replace(card, h('h2', { id: 'totp-title', tabindex: '-1' }, 'Set up an authenticator app'),
-      h('p', {}, 'Add this key to your authenticator app: paste the link into an app that takes one, or type the key. It is shown this once.'),
+      h('p', {}, 'Add this key to your authenticator app: scan the code, paste the link into an app that takes one, or type the key. It is shown this once.'),
+      h('img', { src: qrCode, id: 'totp-qr', width: 180, height: 180, alt: 'QR code of the key, for an authenticator app to scan' }),
       h('div', { class: 'field' }, h('label', { for: 'totp-uri' }, 'Key as a link (otpauth://)'), uri),
       h('p', {}, copyButton(uri, 'Copy link')),
       h('div', { class: 'field' }, h('label', { for: 'totp-secret' }, 'Key as text'), key),
