@@ -8,23 +8,47 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Optional;
+import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
 
 /**
  * Signs users in for platform plugins: the password is checked by the identity-provider plugins, and the user is
- * found in the directory, or added to it on first sign-in, under the provider that vouched for them.
+ * found in the directory, or added to it on first sign-in, under the provider that vouched for them. A user who
+ * signed in on the server's enrollment sign-in page comes as a one-time {@link SignInCodes code} instead.
  */
 public final class DirectorySignIn implements UserAuthenticator {
 
     private static final Logger log = LoggerFactory.getLogger(DirectorySignIn.class);
 
+    /** What the enrollment sign-in page issues its codes for. */
+    public static final String ENROLLMENT_CODE = "enrollment";
+
     private final IdentityProviders providers;
     private final DirectoryService directory;
+    private final SignInCodes codes;
 
-    public DirectorySignIn(IdentityProviders providers, DirectoryService directory) {
+    public DirectorySignIn(IdentityProviders providers, DirectoryService directory, SignInCodes codes) {
         this.providers = requireNonNull(providers, "providers is null");
         this.directory = requireNonNull(directory, "directory is null");
+        this.codes = requireNonNull(codes, "codes is null");
+    }
+
+    @Override
+    public Optional<SignedInUser> redeemSignInCode(String code) {
+        requireNonNull(code, "code is null");
+        return codes.redeem(code, ENROLLMENT_CODE).flatMap(this::signedIn);
+    }
+
+    @Override
+    public Optional<SignedInUser> checkSignInCode(String code) {
+        requireNonNull(code, "code is null");
+        return codes.check(code, ENROLLMENT_CODE).flatMap(this::signedIn);
+    }
+
+    private Optional<SignedInUser> signedIn(String userId) {
+        return directory.get(userId).map(user -> new SignedInUser(user.id(),
+                new Identity(user.provider(), user.username(), user.displayName(), user.email(), Set.of())));
     }
 
     @Override

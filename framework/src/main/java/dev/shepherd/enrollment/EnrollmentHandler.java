@@ -35,7 +35,8 @@ import static java.util.Objects.requireNonNull;
  * QR code. A token that may enroll on several platforms needs {@code ?platform=}. {@code ?mode=user} asks for user
  * enrollment (BYOD), offered for personal tokens assigned to a user with an e-mail address only: the platform enrolls
  * the device under that user's managed account. Unknown, used-up, expired and revoked tokens all look the same: 404,
- * so the endpoint reveals nothing about which secrets exist.
+ * so the endpoint reveals nothing about which secrets exist. {@code /enroll/sign-in} is the
+ * {@link EnrollmentSignInPage sign-in page} of enrollment clients that sign their user in on the web.
  */
 public final class EnrollmentHandler implements HttpHandler {
 
@@ -48,24 +49,30 @@ public final class EnrollmentHandler implements HttpHandler {
     private final PlatformPlugins platforms;
     private final Supplier<String> publicUrl;
     private final HttpIo io;
+    private final EnrollmentSignInPage signInPage;
 
     /**
      * @param publicUrl the base URL devices reach the server at, read per request because the port is known only
      *                  once the listener is bound
      */
     public EnrollmentHandler(EnrollmentTokens tokens, DirectoryService directory, PlatformPlugins platforms, Supplier<String> publicUrl,
-                             HttpIo io) {
+                             HttpIo io, EnrollmentSignInPage signInPage) {
         this.tokens = requireNonNull(tokens, "tokens is null");
         this.directory = requireNonNull(directory, "directory is null");
         this.platforms = requireNonNull(platforms, "platforms is null");
         this.publicUrl = requireNonNull(publicUrl, "publicUrl is null");
         this.io = requireNonNull(io, "io is null");
+        this.signInPage = requireNonNull(signInPage, "signInPage is null");
     }
 
     @Override
     public void handleRequest(HttpServerExchange exchange) throws Exception {
         if (exchange.isInIoThread()) {
             exchange.dispatch(this);
+            return;
+        }
+        if (exchange.getRelativePath().equals(EnrollmentSignInPage.PATH) || exchange.getRelativePath().equals(EnrollmentSignInPage.SCRIPT)) {
+            signInPage.handle(exchange, exchange.getRelativePath());
             return;
         }
         String method = exchange.getRequestMethod().toString();

@@ -31,6 +31,7 @@ import dev.shepherd.rest.PluginAdminEndpoints;
 import dev.shepherd.retention.RetentionService;
 import dev.shepherd.directory.DirectoryPasswords;
 import dev.shepherd.directory.DirectorySignIn;
+import dev.shepherd.directory.SignInCodes;
 import dev.shepherd.portal.PortalSignIn;
 import dev.shepherd.portal.SelfServicePortal;
 import dev.shepherd.security.AdminSessions;
@@ -58,6 +59,7 @@ import dev.shepherd.security.SignInFailures;
 import dev.shepherd.security.TlsMaterial;
 import dev.shepherd.pki.CmsServerSigner;
 import dev.shepherd.enrollment.EnrollmentHandler;
+import dev.shepherd.enrollment.EnrollmentSignInPage;
 import dev.shepherd.storage.Database;
 import dev.shepherd.storage.Dialect;
 import dev.shepherd.storage.JdbcPluginKeyValueStore;
@@ -398,7 +400,8 @@ public final class ShepherdServer implements AutoCloseable {
             }
         });
         IdentityProviders identityProviders = new IdentityProviders(registry);
-        DirectorySignIn directorySignIn = new DirectorySignIn(identityProviders, kernel.directory());
+        SignInCodes signInCodes = new SignInCodes(kernel.transactions(), kernel.clock());
+        DirectorySignIn directorySignIn = new DirectorySignIn(identityProviders, kernel.directory(), signInCodes);
         environment.export(dev.shepherd.api.identity.UserAuthenticator.class, directorySignIn);
         plugins = new PluginHost(config.pluginsDir(), config.dataDir().resolve("plugin-work"),
                 config.plugins().scanInterval(), new PluginHost.CallLimits(config.plugins().callTimeout(),
@@ -414,8 +417,9 @@ public final class ShepherdServer implements AutoCloseable {
         AdminSessions sessions = new AdminSessions(kernel.transactions(), kernel.clock());
         DirectoryPasswords userPasswords = new DirectoryPasswords(kernel.transactions(), kernel.audit(), new PasswordHasher(BCRYPT_COST),
                 PasswordRules.standard());
-        SelfServicePortal portal = new SelfServicePortal(new PortalSignIn(userPasswords, directorySignIn, signInFailures,
-                SignInAudit.portal(kernel.audit(), kernel.json())), AdminSessions.portal(kernel.transactions(), kernel.clock()),
+        PortalSignIn userSignIn = new PortalSignIn(userPasswords, directorySignIn, signInFailures, SignInAudit.portal(kernel.audit(), kernel.json()));
+        EnrollmentSignInPage enrollmentSignIn = new EnrollmentSignInPage(userSignIn, signInCodes, kernel.audit(), io);
+        SelfServicePortal portal = new SelfServicePortal(userSignIn, AdminSessions.portal(kernel.transactions(), kernel.clock()),
                 kernel.directory(), kernel.devices(), kernel.apps(), kernel.audit(), kernel.json(), kernel.clock(), io,
                 config.http().maxRequestBytes(), this::publicUrl);
         ApiTokens tokens = new ApiTokens(kernel.transactions(), kernel.audit(), kernel.json(), kernel.clock());
@@ -454,7 +458,7 @@ public final class ShepherdServer implements AutoCloseable {
                 .addPrefixPath(DeviceEndpointRouter.MOUNT, mounted(DeviceEndpointRouter.MOUNT + "/**", deviceEndpoints))
                 .addPrefixPath("/scep", mounted("/scep/**", new ScepHandler(new ScepService(kernel.certificateAuthority()), io)))
                 .addPrefixPath(EnrollmentHandler.MOUNT, mounted(EnrollmentHandler.MOUNT + "/**",
-                        new EnrollmentHandler(kernel.enrollmentTokens(), kernel.directory(), platforms, this::publicUrl, io)))
+                        new EnrollmentHandler(kernel.enrollmentTokens(), kernel.directory(), platforms, this::publicUrl, io, enrollmentSignIn)))
                 .addExactPath("/api/openapi.json", mounted("/api/openapi.json", adminApi.openApiHandler()))
                 .addPrefixPath("/api/docs", mounted("/api/docs/**", adminApi.docsHandler()))
                 .addPrefixPath("/api", mounted("/api/**", adminApi.handler()))

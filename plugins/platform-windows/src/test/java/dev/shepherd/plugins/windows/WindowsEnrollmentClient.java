@@ -10,6 +10,7 @@ import org.w3c.dom.Element;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -55,8 +56,20 @@ public final class WindowsEnrollmentClient {
     }
 
     /** Where discovery said to go. */
-    public record Discovered(String authPolicy, URI policyService, URI enrollmentService) {
+    public record Discovered(String authPolicy, URI policyService, URI enrollmentService, Optional<URI> authenticationService) {
     }
+
+    /**
+     * The web authentication broker: Windows opens the sign-in page at this address and gets back what the page posts
+     * to {@code appru} as {@code wresult}.
+     */
+    @FunctionalInterface
+    public interface WebAuthenticationBroker {
+        String signIn(URI pageWithAppruAndLoginHint) throws Exception;
+    }
+
+    /** The app id Windows' enrollment client gives the sign-in page as {@code appru}. */
+    public static final String APPRU = "ms-app://windows.immersivecontrolpanel";
 
     private final String deviceId;
     private final String hardwareDeviceId;
@@ -115,6 +128,47 @@ public final class WindowsEnrollmentClient {
 
     /** Enrolls as a user who typed an e-mail address and a password (a token or their work password). */
     public Outcome enroll(URI discoveryUrl, String email, String password) throws Exception {
+        Discovery discovery = discover(discoveryUrl, email);
+        if (discovery.fault().isPresent()) {
+            return new Outcome(Optional.empty(), discovery.fault());
+        }
+        if (!discovery.where().authPolicy().equals("OnPremise")) {
+            throw new AssertionError("discovery asked for " + discovery.where().authPolicy() + " authentication, not a password");
+        }
+        String security = "<wsse:Security s:mustUnderstand=\"1\"><wsse:UsernameToken u:Id=\"uuid-" + UUID.randomUUID() + "-1\">"
+                + "<wsse:Username>" + SafeXml.escape(email) + "</wsse:Username><wsse:Password wsse:Type=\"http://docs.oasis-open.org/wss/"
+                + "2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText\">" + SafeXml.escape(password)
+                + "</wsse:Password></wsse:UsernameToken></wsse:Security>";
+        return enrollWith(discovery.where(), security);
+    }
+
+    /**
+     * Enrolls as Windows does when discovery answers {@code Federated} (MS-MDE2 3.2): the broker signs the user in on
+     * the page discovery named, and the token it brings back goes to the policy and enrollment services as a
+     * {@code DeviceEnrollmentUserToken} in base64.
+     */
+    public Outcome enrollFederated(URI discoveryUrl, String email, WebAuthenticationBroker broker) throws Exception {
+        Discovery discovery = discover(discoveryUrl, email);
+        if (discovery.fault().isPresent()) {
+            return new Outcome(Optional.empty(), discovery.fault());
+        }
+        Discovered where = discovery.where();
+        if (!where.authPolicy().equals("Federated") || where.authenticationService().isEmpty()) {
+            throw new AssertionError("discovery did not answer Federated with an AuthenticationServiceUrl");
+        }
+        String token = broker.signIn(URI.create(where.authenticationService().get() + "?appru=" + URLEncoder.encode(APPRU, StandardCharsets.UTF_8)
+                + "&login_hint=" + URLEncoder.encode(email, StandardCharsets.UTF_8)));
+        String security = "<wsse:Security s:mustUnderstand=\"1\"><wsse:BinarySecurityToken ValueType=\"http://schemas.microsoft.com/"
+                + "5.0.0.0/ConfigurationManager/Enrollment/DeviceEnrollmentUserToken\" EncodingType=\"http://docs.oasis-open.org/wss/"
+                + "2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd#base64binary\">"
+                + Base64.getEncoder().encodeToString(token.getBytes(StandardCharsets.UTF_8)) + "</wsse:BinarySecurityToken></wsse:Security>";
+        return enrollWith(where, security);
+    }
+
+    private record Discovery(Discovered where, Optional<Fault> fault) {
+    }
+
+    private Discovery discover(URI discoveryUrl, String email) throws Exception {
         HttpResponse<String> probe = http.send(HttpRequest.newBuilder(discoveryUrl).GET().build(), HttpResponse.BodyHandlers.ofString());
         if (probe.statusCode() != 200) {
             throw new AssertionError("discovery GET answered " + probe.statusCode());
@@ -127,21 +181,16 @@ public final class WindowsEnrollmentClient {
                         + "<ApplicationVersion>10.0.22631.2861</ApplicationVersion><OSEdition>4</OSEdition><AuthPolicies>"
                         + "<AuthPolicy>OnPremise</AuthPolicy><AuthPolicy>Federated</AuthPolicy></AuthPolicies></request></Discover>"));
         Optional<Fault> fault = fault(discovered);
-        if (fault.isPresent()) {
-            return new Outcome(Optional.empty(), fault);
-        }
-        Discovered where = discovered(discovered.body());
-        String security = "<wsse:Security s:mustUnderstand=\"1\"><wsse:UsernameToken u:Id=\"uuid-" + UUID.randomUUID() + "-1\">"
-                + "<wsse:Username>" + SafeXml.escape(email) + "</wsse:Username><wsse:Password wsse:Type=\"http://docs.oasis-open.org/wss/"
-                + "2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText\">" + SafeXml.escape(password)
-                + "</wsse:Password></wsse:UsernameToken></wsse:Security>";
+        return new Discovery(fault.isPresent() ? null : discovered(discovered.body()), fault);
+    }
 
+    private Outcome enrollWith(Discovered where, String security) throws Exception {
         HttpResponse<String> policies = post(where.policyService(), envelope(
                 "http://schemas.microsoft.com/windows/pki/2009/01/enrollmentpolicy/IPolicy/GetPolicies", where.policyService(), security,
                 "<GetPolicies xmlns=\"http://schemas.microsoft.com/windows/pki/2009/01/enrollmentpolicy\"><client>"
                         + "<lastUpdate xsi:nil=\"true\"/><preferredLanguage xsi:nil=\"true\"/></client><requestFilter xsi:nil=\"true\"/>"
                         + "</GetPolicies>"));
-        fault = fault(policies);
+        Optional<Fault> fault = fault(policies);
         if (fault.isPresent()) {
             return new Outcome(Optional.empty(), fault);
         }
@@ -239,7 +288,8 @@ public final class WindowsEnrollmentClient {
         Element result = SafeXml.descendant(SafeXml.parse(body).getDocumentElement(), null, "DiscoverResult").orElseThrow();
         return new Discovered(SafeXml.childText(result, null, "AuthPolicy").orElseThrow(),
                 URI.create(SafeXml.childText(result, null, "EnrollmentPolicyServiceUrl").orElseThrow()),
-                URI.create(SafeXml.childText(result, null, "EnrollmentServiceUrl").orElseThrow()));
+                URI.create(SafeXml.childText(result, null, "EnrollmentServiceUrl").orElseThrow()),
+                SafeXml.childText(result, null, "AuthenticationServiceUrl").map(URI::create));
     }
 
     /** Reads the provisioning document out of the RequestSecurityTokenResponseCollection, as the client installs it. */

@@ -11,18 +11,25 @@ import dev.shepherd.server.Kernel;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static dev.shepherd.testing.TestPluginBuilder.plugin;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -45,8 +52,15 @@ class WindowsEnrollmentIT {
     private TestServer server;
     private Kernel kernel;
 
+    /** Tests with this tag run with {@code federatedSignIn} on: discovery sends clients to the server's sign-in page. */
+    private static final String FEDERATED = "federated-sign-in";
+
     @BeforeEach
-    void start() throws Exception {
+    void start(TestInfo test) throws Exception {
+        if (test.getTags().contains(FEDERATED)) {
+            Files.createDirectories(home.resolve("conf"));
+            Files.writeString(home.resolve("conf/shepherd.yaml"), "plugins:\n  config:\n    windows:\n      federatedSignIn: true\n");
+        }
         server = TestServer.start(home, Map.of("SHEPHERD_HTTPS_PORT", "0", "SHEPHERD_HTTPS_HOSTNAMES", "localhost"));
         kernel = server.server().kernel();
         Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), server.pluginsDir().resolve("windows.zip"));
@@ -160,6 +174,76 @@ class WindowsEnrollmentIT {
         assertThat(device.enrollmentMethod()).hasValue(EnrollmentMethod.CREDENTIALS);
         String danaId = kernel.directory().find("corp", "dana@corp.example").orElseThrow().id();
         assertThat(device.userId()).as("assigned to the user who signed in, added to the directory").hasValue(danaId);
+    }
+
+    @Test
+    @Tag(FEDERATED)
+    void aPcAuthenticatingFederatedSignsItsUserInOnTheServersPageAndTheCodeEnrollsOnce() throws Exception {
+        String erin = JSON.readTree(server.sendAsAdmin("POST", "/api/v1/users",
+                "{\"username\": \"erin\", \"displayName\": \"Erin\", \"email\": \"erin@corp.example\"}").body()).path("id").asText();
+        assertThat(server.sendAsAdmin("PUT", "/api/v1/users/" + erin + "/password", "{\"password\": \"Erin's long passphrase\"}").statusCode())
+                .isEqualTo(204);
+        URI discovery = URI.create(httpsBase() + "/EnrollmentServer/Discovery.svc");
+        List<String> pages = new ArrayList<>();
+
+        // The broker opens the page discovery named; a wrong password shows the page again, the right one posts the code.
+        WindowsEnrollmentClient pc = new WindowsEnrollmentClient("1F2E3D4C5B6A79881F2E3D4C5B6A7988", "ERIN-PC");
+        String[] code = new String[1];
+        WindowsEnrollmentClient.Enrolled enrolled = pc.enrollFederated(discovery, "erin@corp.example", page -> {
+            assertThat(page.toString()).startsWith(httpsBase() + "/enroll/sign-in?appru=ms-app%3A%2F%2Fwindows.immersivecontrolpanel&login_hint=");
+            HttpResponse<String> form = browser().send(HttpRequest.newBuilder(page).GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(form.statusCode()).isEqualTo(200);
+            assertThat(form.body()).contains("value=\"erin@corp.example\"").contains("value=\"ms-app://windows.immersivecontrolpanel\"");
+            assertThat(form.headers().firstValue("Content-Security-Policy")).hasValueSatisfying(policy -> assertThat(policy)
+                    .contains("form-action 'self' ms-app:").contains("frame-ancestors 'none'"));
+            HttpResponse<String> wrong = signIn("erin", "a guess");
+            assertThat(wrong.statusCode()).isEqualTo(401);
+            assertThat(wrong.body()).contains("The username or password is wrong.").doesNotContain("wresult");
+            HttpResponse<String> signedIn = signIn("erin", "Erin's long passphrase");
+            assertThat(signedIn.statusCode()).isEqualTo(200);
+            pages.add(signedIn.body());
+            code[0] = hiddenValue(signedIn.body(), "wresult");
+            return code[0];
+        }).orElseThrow();
+        assertThat(pages.get(0)).contains("action=\"ms-app://windows.immersivecontrolpanel\"").contains("src=\"/enroll/sign-in.js\"");
+
+        Device device = kernel.devices().idByHardwareId(Platform.WINDOWS, "windowsDeviceId", pc.deviceId())
+                .flatMap(kernel.devices()::get).orElseThrow().device();
+        assertThat(device.enrollmentMethod()).hasValue(EnrollmentMethod.CREDENTIALS);
+        assertThat(device.userId()).as("assigned to the user who signed in on the page").hasValue(erin);
+        assertThat(enrolled.certificate()).isNotNull();
+
+        // The code enrolled one PC; another presenting it is refused, and so is a code nobody was given.
+        WindowsEnrollmentClient.Fault reused = new WindowsEnrollmentClient("0A0B0C0D0E0F10111213141516171819", "OTHER-PC")
+                .enrollFederated(discovery, "erin@corp.example", page -> code[0]).fault().orElseThrow();
+        assertThat(reused.subcode()).isEqualTo("s:Authentication");
+        WindowsEnrollmentClient.Fault forged = new WindowsEnrollmentClient("0A0B0C0D0E0F10111213141516171819", "OTHER-PC")
+                .enrollFederated(discovery, "erin@corp.example", page -> "x".repeat(43)).fault().orElseThrow();
+        assertThat(forged.subcode()).isEqualTo("s:Authentication");
+
+        // The page hands codes only to an ms-app:// client, never to a web address someone put in a link.
+        for (String appru : List.of("https://attacker.example/collect", "javascript:alert(1)", "")) {
+            HttpResponse<String> refused = browser().send(HttpRequest.newBuilder(URI.create(httpsBase() + "/enroll/sign-in"))
+                    .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(
+                            "appru=" + URLEncoder.encode(appru, StandardCharsets.UTF_8) + "&username=erin&password="
+                                    + URLEncoder.encode("Erin's long passphrase", StandardCharsets.UTF_8))).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(refused.statusCode()).as(appru).isEqualTo(400);
+            assertThat(refused.body()).doesNotContain("wresult");
+        }
+    }
+
+    private HttpResponse<String> signIn(String username, String password) throws Exception {
+        return browser().send(HttpRequest.newBuilder(URI.create(httpsBase() + "/enroll/sign-in"))
+                .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(
+                        "appru=" + URLEncoder.encode(WindowsEnrollmentClient.APPRU, StandardCharsets.UTF_8) + "&username="
+                                + URLEncoder.encode(username, StandardCharsets.UTF_8) + "&password=" + URLEncoder.encode(password, StandardCharsets.UTF_8)))
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String hiddenValue(String html, String name) {
+        Matcher input = Pattern.compile("name=\"" + name + "\" value=\"([^\"]*)\"").matcher(html);
+        assertThat(input.find()).as("a hidden " + name + " field").isTrue();
+        return input.group(1);
     }
 
     @Test

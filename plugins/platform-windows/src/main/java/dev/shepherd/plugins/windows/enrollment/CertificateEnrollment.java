@@ -126,7 +126,7 @@ public final class CertificateEnrollment {
         }
         byte[] csr = certificateRequest(request, PKCS10);
         ClientContext context = context(request);
-        EnrollmentAuthentication.Authenticated who = authentication.authenticate(soap.credentials());
+        EnrollmentAuthentication.Authenticated who = authentication.authenticate(soap.credentials(), true);
         checkRequest(csr);
 
         Map<String, String> hardwareIds = new LinkedHashMap<>();

@@ -7,6 +7,7 @@ import dev.shepherd.api.identity.UserAuthenticator;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
@@ -16,9 +17,9 @@ import static java.util.Objects.requireNonNull;
 /**
  * Who may enroll a PC. The enrollment client sends what the user typed in WS-Security: an e-mail address and a
  * password. The password is either a one-time enrollment token (from an enrollment link, or typed by the user) or
- * the user's organisation password, which an identity-provider plugin checks. A client that signed in elsewhere
- * (federated) brings a token instead, which must be an enrollment token too, so an identity plugin serving the sign-in
- * page completes enrollment by minting one.
+ * the user's organisation password, which an identity-provider plugin checks. A client that signed in on a web page
+ * (federated) brings a token instead: the one-time code of the server's enrollment sign-in page
+ * ({@link UserAuthenticator#ENROLLMENT_SIGN_IN_PATH}), or an enrollment token minted by another sign-in page.
  */
 public final class EnrollmentAuthentication {
 
@@ -34,6 +35,9 @@ public final class EnrollmentAuthentication {
     public record ByCredentials(UserAuthenticator.SignedInUser user) implements Authenticated {
     }
 
+    /** MS-MDE2 3.4.4.1.1.1.1: the value type of the security token a federated client brings from the sign-in page. */
+    static final String FEDERATED_TOKEN = "http://schemas.microsoft.com/5.0.0.0/ConfigurationManager/Enrollment/DeviceEnrollmentUserToken";
+
     private final DeviceRegistry registry;
     private final UserAuthenticator users;
 
@@ -43,10 +47,12 @@ public final class EnrollmentAuthentication {
     }
 
     /**
+     * @param enrolling whether this is the request the device enrolls with, which uses up a sign-in code (the requests
+     *                  before it only check the code)
      * @throws Soap.FaultException {@link Soap.Fault#AUTHENTICATION} when nothing presented is valid,
      *         {@link Soap.Fault#AUTHORIZATION} when a token is for another platform
      */
-    public Authenticated authenticate(Soap.Credentials credentials) {
+    public Authenticated authenticate(Soap.Credentials credentials, boolean enrolling) {
         for (String candidate : tokenCandidates(credentials)) {
             Optional<EnrollmentGrant> grant = registry.checkEnrollmentToken(candidate);
             if (grant.isPresent()) {
@@ -57,6 +63,14 @@ public final class EnrollmentAuthentication {
                 return new ByToken(candidate, grant.get());
             }
         }
+        if (credentials.binaryToken().isPresent() && FEDERATED_TOKEN.equals(credentials.binaryTokenType().orElse(""))) {
+            for (String candidate : tokenCandidates(credentials)) {
+                Optional<UserAuthenticator.SignedInUser> user = enrolling ? users.redeemSignInCode(candidate) : users.checkSignInCode(candidate);
+                if (user.isPresent()) {
+                    return new ByCredentials(user.get());
+                }
+            }
+        }
         if (credentials.username().isPresent() && credentials.password().isPresent()) {
             char[] password = credentials.password().get().toCharArray();
             try {
@@ -65,7 +79,7 @@ public final class EnrollmentAuthentication {
                     return new ByCredentials(user.get());
                 }
             } finally {
-                java.util.Arrays.fill(password, '\0');
+                Arrays.fill(password, '\0');
             }
         }
         throw new Soap.FaultException(Soap.Fault.AUTHENTICATION, credentials.password().isEmpty() && credentials.binaryToken().isEmpty()

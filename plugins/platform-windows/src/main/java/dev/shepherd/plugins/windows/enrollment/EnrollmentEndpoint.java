@@ -17,6 +17,7 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
@@ -28,8 +29,9 @@ import static java.util.Objects.requireNonNull;
  * shows the user.
  *
  * <p>Plugin settings: {@code organization} (shown as the management provider), {@code certificateValidity} (ISO-8601,
- * default P365D), {@code pollMinutes} (how often PCs check in without a push, default 240), {@code federatedSignInUrl}
- * (a sign-in page for clients that authenticate federated, served by an identity plugin) and
+ * default P365D), {@code pollMinutes} (how often PCs check in without a push, default 240), {@code federatedSignIn}
+ * (true: clients that offer federated authentication sign their user in on the server's enrollment sign-in page),
+ * {@code federatedSignInUrl} (another sign-in page, whose token must be an enrollment token) and
  * {@code wnsPackageFamilyName} (for MDM push).
  */
 @Extension
@@ -87,9 +89,9 @@ public final class EnrollmentEndpoint implements DeviceEndpoint {
             relatesTo = soap.messageId();
             EnrollmentUrls urls = new EnrollmentUrls(address.publicUrl(), identity.devicePath());
             return switch (service) {
-                case "discovery.svc" -> new Discovery(urls, config.get("federatedSignInUrl")).answer(soap);
+                case "discovery.svc" -> new Discovery(urls, federatedSignInUrl()).answer(soap);
                 case "policy.svc" -> {
-                    authentication.authenticate(soap.credentials());
+                    authentication.authenticate(soap.credentials(), false);
                     yield new CertificatePolicies(certificateValidity()).answer(soap);
                 }
                 case "enrollment.svc" -> enrollment.answer(soap, request.clientCertificates(), () -> new CertificateEnrollment.Settings(urls, serverRoots(),
@@ -99,6 +101,12 @@ public final class EnrollmentEndpoint implements DeviceEndpoint {
         } catch (Soap.FaultException e) {
             return Soap.fault(e.fault(), e.getMessage(), relatesTo);
         }
+    }
+
+    /** An external page if one is configured, else the server's own page when federated sign-in is on. */
+    private Optional<String> federatedSignInUrl() {
+        return config.get("federatedSignInUrl").or(() -> config.getBoolean("federatedSignIn", false)
+                ? Optional.of(address.publicUrl() + UserAuthenticator.ENROLLMENT_SIGN_IN_PATH) : Optional.empty());
     }
 
     private Duration certificateValidity() {

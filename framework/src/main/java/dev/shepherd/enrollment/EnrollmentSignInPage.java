@@ -1,0 +1,227 @@
+package dev.shepherd.enrollment;
+
+import dev.shepherd.api.identity.UserAuthenticator;
+import dev.shepherd.audit.Actor;
+import dev.shepherd.audit.AuditLog;
+import dev.shepherd.audit.AuditRecord;
+import dev.shepherd.directory.DirectorySignIn;
+import dev.shepherd.directory.SignInCodes;
+import dev.shepherd.http.HttpIo;
+import dev.shepherd.http.Problem;
+import dev.shepherd.portal.PortalSignIn;
+import dev.shepherd.security.AdminAuthenticator;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URLDecoder;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The page a device's enrollment client opens to sign its user in with their directory account, at
+ * {@value UserAuthenticator#ENROLLMENT_SIGN_IN_PATH}. Windows' federated enrollment (MS-MDE2 section 3.2) opens it in
+ * its web authentication broker as {@code ?appru=ms-app://…&login_hint=user@example.com}; once the password is right
+ * (a local directory user's, or one an identity-provider plugin accepts, throttled like every sign-in), the page
+ * answers with a form posting a one-time {@link SignInCodes code} as {@code wresult} to {@code appru}, which the client
+ * then sends as the security token of its enrollment request, and the platform plugin redeems it through
+ * {@link UserAuthenticator#redeemSignInCode}. The code, not the password, crosses to the device's protocol.
+ *
+ * <p>{@code appru} must be an {@code ms-app://} address: the code is handed only to the enrollment client, never to
+ * a web address someone put in a link.
+ */
+public final class EnrollmentSignInPage {
+
+    /** Below {@link EnrollmentHandler#MOUNT}. */
+    static final String PATH = UserAuthenticator.ENROLLMENT_SIGN_IN_PATH.substring(EnrollmentHandler.MOUNT.length());
+    static final String SCRIPT = PATH + ".js";
+    private static final Pattern APP_ID = Pattern.compile("ms-app://[A-Za-z0-9._-]+(/[A-Za-z0-9._-]*)*");
+    private static final int MAX_FORM_BYTES = 8 * 1024;
+    private static final int MAX_FIELD_CHARS = 1024;
+    // The page posts to the client's ms-app:// address; nothing else may load, frame it or be posted to.
+    private static final String CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; "
+            + "form-action 'self' ms-app:; frame-ancestors 'none'; base-uri 'none'";
+
+    private final PortalSignIn signIn;
+    private final SignInCodes codes;
+    private final AuditLog audit;
+    private final HttpIo io;
+    private final byte[] script;
+
+    public EnrollmentSignInPage(PortalSignIn signIn, SignInCodes codes, AuditLog audit, HttpIo io) {
+        this.signIn = requireNonNull(signIn, "signIn is null");
+        this.codes = requireNonNull(codes, "codes is null");
+        this.audit = requireNonNull(audit, "audit is null");
+        this.io = requireNonNull(io, "io is null");
+        try (InputStream in = EnrollmentSignInPage.class.getResourceAsStream("sign-in.js")) {
+            this.script = requireNonNull(in, "sign-in.js is missing from the classpath").readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** @param path the path below {@link EnrollmentHandler#MOUNT}: {@link #PATH} or {@link #SCRIPT} */
+    void handle(HttpServerExchange exchange, String path) throws IOException {
+        String method = exchange.getRequestMethod().toString();
+        if (path.equals(SCRIPT)) {
+            if (!method.equals("GET") && !method.equals("HEAD")) {
+                exchange.getResponseHeaders().put(Headers.ALLOW, "GET, HEAD");
+                io.sendProblem(exchange, Problem.methodNotAllowed(method));
+                return;
+            }
+            exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/javascript; charset=utf-8");
+            exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-cache");
+            exchange.getResponseSender().send(ByteBuffer.wrap(script));
+            return;
+        }
+        if (method.equals("GET") || method.equals("HEAD")) {
+            Map<String, String> query = new HashMap<>();
+            exchange.getQueryParameters().forEach((name, values) -> query.put(name, Optional.ofNullable(values).map(Deque::peekFirst).orElse("")));
+            Optional<String> appId = appId(query.get("appru"));
+            if (appId.isEmpty()) {
+                send(exchange, 400, signInPage("", "", Optional.of("This page signs you in for a device's enrollment; open it from the device's"
+                        + " enrollment, which gives it where to return (appru, an ms-app:// address).")));
+                return;
+            }
+            send(exchange, 200, signInPage(appId.get(), clip(query.getOrDefault("login_hint", "")), Optional.empty()));
+            return;
+        }
+        if (!method.equals("POST")) {
+            exchange.getResponseHeaders().put(Headers.ALLOW, "GET, HEAD, POST");
+            io.sendProblem(exchange, Problem.methodNotAllowed(method));
+            return;
+        }
+        Optional<byte[]> body = HttpIo.readBounded(exchange, MAX_FORM_BYTES);
+        if (body.isEmpty()) {
+            io.sendProblem(exchange, Problem.of(413, "payload-too-large", "Payload too large", "The form may be at most " + MAX_FORM_BYTES + " bytes."));
+            return;
+        }
+        Map<String, String> form;
+        try {
+            form = form(new String(body.get(), StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            io.sendProblem(exchange, Problem.badRequest("The form is not URL-encoded: " + e.getMessage()));
+            return;
+        }
+        Optional<String> appId = appId(form.get("appru"));
+        String username = clip(form.getOrDefault("username", "").trim());
+        if (appId.isEmpty()) {
+            send(exchange, 400, signInPage("", username, Optional.of("The form does not say where to return (appru, an ms-app:// address).")));
+            return;
+        }
+        char[] password = form.getOrDefault("password", "").toCharArray();
+        if (username.isEmpty() || password.length == 0) {
+            send(exchange, 400, signInPage(appId.get(), username, Optional.of("Type your username and your password.")));
+            return;
+        }
+        PortalSignIn.Outcome outcome;
+        try {
+            outcome = signIn.signIn(username, password, AdminAuthenticator.remote(exchange));
+        } finally {
+            Arrays.fill(password, '\0');
+        }
+        if (outcome instanceof PortalSignIn.Outcome.SignedIn signedIn) {
+            String code = codes.issue(signedIn.userId(), DirectorySignIn.ENROLLMENT_CODE);
+            audit.append(new AuditRecord(Actor.user(signedIn.userId()), "user.enrollment_sign_in", "user", signedIn.userId(),
+                    Optional.empty(), Optional.empty()));
+            send(exchange, 200, returnPage(appId.get(), code));
+        } else if (outcome instanceof PortalSignIn.Outcome.Locked locked) {
+            exchange.getResponseHeaders().put(Headers.RETRY_AFTER, Long.toString(Math.max(1, locked.retryAfter().toSeconds())));
+            send(exchange, 429, signInPage(appId.get(), username, Optional.of("Too many failed attempts: try again in "
+                    + Math.max(1, locked.retryAfter().toMinutes()) + " minutes.")));
+        } else {
+            send(exchange, 401, signInPage(appId.get(), username, Optional.of("The username or password is wrong.")));
+        }
+    }
+
+    private static Optional<String> appId(String value) {
+        return Optional.ofNullable(value).filter(id -> id.length() <= 300 && APP_ID.matcher(id).matches());
+    }
+
+    private static String clip(String value) {
+        return value.length() > 320 ? value.substring(0, 320) : value;
+    }
+
+    private static Map<String, String> form(String body) {
+        Map<String, String> fields = new HashMap<>();
+        for (String pair : body.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int equals = pair.indexOf('=');
+            String name = URLDecoder.decode(equals < 0 ? pair : pair.substring(0, equals), StandardCharsets.UTF_8);
+            String value = equals < 0 ? "" : URLDecoder.decode(pair.substring(equals + 1), StandardCharsets.UTF_8);
+            if (value.length() > MAX_FIELD_CHARS) {
+                throw new IllegalArgumentException(name + " is longer than " + MAX_FIELD_CHARS + " characters");
+            }
+            fields.putIfAbsent(name, value);
+        }
+        return fields;
+    }
+
+    private static String signInPage(String appId, String username, Optional<String> error) {
+        String form = appId.isEmpty() ? "" : "<form method=\"post\" action=\"" + EnrollmentHandler.MOUNT + PATH + "\">"
+                + "<input type=\"hidden\" name=\"appru\" value=\"" + escape(appId) + "\">"
+                + "<label for=\"username\">Username</label>"
+                + "<input id=\"username\" name=\"username\" autocomplete=\"username\" required value=\"" + escape(username) + "\""
+                + (username.isEmpty() ? " autofocus" : "") + ">"
+                + "<label for=\"password\">Password</label>"
+                + "<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required"
+                + (username.isEmpty() ? "" : " autofocus") + ">"
+                + "<button type=\"submit\">Sign in</button></form>";
+        return document("Sign in to enroll this device",
+                "<h1>Sign in to enroll this device</h1><p>Use your work account: your device is then managed by your organisation"
+                        + " and assigned to you.</p>"
+                        + error.map(text -> "<p role=\"alert\" class=\"error\">" + escape(text) + "</p>").orElse("") + form, false);
+    }
+
+    private static String returnPage(String appId, String code) {
+        return document("Signed in", "<h1>Signed in</h1><p>Returning to the enrollment of this device…</p>"
+                + "<form id=\"return\" method=\"post\" action=\"" + escape(appId) + "\">"
+                + "<input type=\"hidden\" name=\"wresult\" value=\"" + escape(code) + "\">"
+                + "<button type=\"submit\">Continue</button></form>", true);
+    }
+
+    private static String document(String title, String body, boolean autoSubmit) {
+        return "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                + "<title>" + escape(title) + "</title><link rel=\"stylesheet\" href=\"/portal/assets/portal.css\">"
+                + (autoSubmit ? "<script src=\"" + EnrollmentHandler.MOUNT + SCRIPT + "\" defer></script>" : "")
+                + "</head><body><main class=\"card\">" + body + "</main></body></html>";
+    }
+
+    private static String escape(String text) {
+        StringBuilder escaped = new StringBuilder(text.length());
+        for (char c : text.toCharArray()) {
+            switch (c) {
+                case '&' -> escaped.append("&amp;");
+                case '<' -> escaped.append("&lt;");
+                case '>' -> escaped.append("&gt;");
+                case '"' -> escaped.append("&quot;");
+                case '\'' -> escaped.append("&#39;");
+                default -> escaped.append(c);
+            }
+        }
+        return escaped.toString();
+    }
+
+    private static void send(HttpServerExchange exchange, int status, String html) {
+        exchange.setStatusCode(status);
+        exchange.getResponseHeaders().put(new HttpString("Content-Security-Policy"), CONTENT_SECURITY_POLICY);
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/html; charset=utf-8");
+        exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
+        exchange.getResponseHeaders().put(new HttpString("Referrer-Policy"), "no-referrer");
+        exchange.getResponseSender().send(ByteBuffer.wrap(html.getBytes(StandardCharsets.UTF_8)));
+    }
+}
