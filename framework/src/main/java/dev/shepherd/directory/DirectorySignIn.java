@@ -15,7 +15,8 @@ import static java.util.Objects.requireNonNull;
 /**
  * Signs users in for platform plugins: the password is checked by the identity-provider plugins, and the user is
  * found in the directory, or added to it on first sign-in, under the provider that vouched for them. A user who
- * signed in on the server's enrollment sign-in page comes as a one-time {@link SignInCodes code} instead.
+ * signed in on the server's enrollment sign-in page comes as a one-time {@link SignInCodes code} instead. A person the
+ * directory has deactivated is refused either way, even when their provider still accepts the password.
  */
 public final class DirectorySignIn implements UserAuthenticator {
 
@@ -47,7 +48,8 @@ public final class DirectorySignIn implements UserAuthenticator {
     }
 
     private Optional<SignedInUser> signedIn(String userId) {
-        return directory.get(userId).map(user -> new SignedInUser(user.id(),
+        // Deactivated between signing in on the page and enrolling: the code no longer stands for anyone.
+        return directory.get(userId).filter(DirectoryUser::active).map(user -> new SignedInUser(user.id(),
                 new Identity(user.provider(), user.username(), user.displayName(), user.email(), Set.of())));
     }
 
@@ -70,6 +72,11 @@ public final class DirectorySignIn implements UserAuthenticator {
                 return directory.find(who.providerId(), who.username()).orElseThrow(() -> e);
             }
         });
+        if (!user.active()) {
+            log.info("Refusing the sign-in of {} from identity provider {}: the directory has deactivated them", who.username(),
+                    who.providerId());
+            return Optional.empty();
+        }
         return Optional.of(new SignedInUser(user.id(), who));
     }
 }

@@ -4,7 +4,9 @@ import dev.shepherd.api.identity.UserAuthenticator;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.audit.AuditRecord;
+import dev.shepherd.directory.DirectoryService;
 import dev.shepherd.directory.DirectorySignIn;
+import dev.shepherd.directory.DirectoryUser;
 import dev.shepherd.directory.SignInCodes;
 import dev.shepherd.http.HttpIo;
 import dev.shepherd.http.Problem;
@@ -55,13 +57,15 @@ public final class EnrollmentSignInPage {
 
     private final PortalSignIn signIn;
     private final SignInCodes codes;
+    private final DirectoryService directory;
     private final AuditLog audit;
     private final HttpIo io;
     private final byte[] script;
 
-    public EnrollmentSignInPage(PortalSignIn signIn, SignInCodes codes, AuditLog audit, HttpIo io) {
+    public EnrollmentSignInPage(PortalSignIn signIn, SignInCodes codes, DirectoryService directory, AuditLog audit, HttpIo io) {
         this.signIn = requireNonNull(signIn, "signIn is null");
         this.codes = requireNonNull(codes, "codes is null");
+        this.directory = requireNonNull(directory, "directory is null");
         this.audit = requireNonNull(audit, "audit is null");
         this.io = requireNonNull(io, "io is null");
         try (InputStream in = EnrollmentSignInPage.class.getResourceAsStream("sign-in.js")) {
@@ -131,7 +135,8 @@ public final class EnrollmentSignInPage {
         } finally {
             Arrays.fill(password, '\0');
         }
-        if (outcome instanceof PortalSignIn.Outcome.SignedIn signedIn) {
+        // A person the directory deactivated is refused like a wrong password: nothing tells an attacker more.
+        if (outcome instanceof PortalSignIn.Outcome.SignedIn signedIn && directory.get(signedIn.userId()).filter(DirectoryUser::active).isPresent()) {
             String code = codes.issue(signedIn.userId(), DirectorySignIn.ENROLLMENT_CODE);
             audit.append(new AuditRecord(Actor.user(signedIn.userId()), "user.enrollment_sign_in", "user", signedIn.userId(),
                     Optional.empty(), Optional.empty()));

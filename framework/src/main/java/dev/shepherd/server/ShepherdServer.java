@@ -29,6 +29,8 @@ import dev.shepherd.pki.ScepService;
 import dev.shepherd.rest.AdminApi;
 import dev.shepherd.rest.PluginAdminEndpoints;
 import dev.shepherd.retention.RetentionService;
+import dev.shepherd.directory.Deprovisioning;
+import dev.shepherd.directory.DeprovisioningPolicy;
 import dev.shepherd.directory.DirectoryPasswords;
 import dev.shepherd.directory.DirectorySignIn;
 import dev.shepherd.directory.SignInCodes;
@@ -41,6 +43,7 @@ import dev.shepherd.plugin.AppStorePlugins;
 import dev.shepherd.plugin.PlatformPlugins;
 import dev.shepherd.api.command.CommandBus;
 import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.api.identity.UserDirectory;
 import dev.shepherd.command.PluginCommandBus;
 import dev.shepherd.command.PushScheduler;
 import dev.shepherd.device.PluginDeviceRegistry;
@@ -345,6 +348,23 @@ public final class ShepherdServer implements AutoCloseable {
                 log.warn("Retention failed: {}", e.getMessage());
             }
         }, retentionMillis, retentionMillis, TimeUnit.MILLISECONDS);
+        Deprovisioning deprovisioning = new Deprovisioning(kernel.transactions(), kernel.commands(), kernel.audit(), kernel.json(),
+                kernel.clock(), config.deprovisioning());
+        if (config.deprovisioning().action() == DeprovisioningPolicy.Action.RETIRE) {
+            maintenance.scheduleWithFixedDelay(() -> {
+                if (!leads()) {
+                    return;
+                }
+                try {
+                    int people = deprovisioning.runOnce();
+                    if (people > 0) {
+                        log.info("Deprovisioned {} deactivated directory users: their devices were retired", people);
+                    }
+                } catch (RuntimeException e) {
+                    log.warn("Deprovisioning failed: {}", e.getMessage());
+                }
+            }, 1, 1, TimeUnit.MINUTES);
+        }
         maintenance.scheduleWithFixedDelay(() -> {
             try {
                 if (!leads()) {
@@ -381,6 +401,7 @@ public final class ShepherdServer implements AutoCloseable {
                 pluginId -> new PluginDeviceRegistry(pluginId, kernel.devices(), kernel.enrollmentTokens(), kernel.recoveryKeys()));
         environment.exportPerPlugin(dev.shepherd.api.group.GroupDirectory.class,
                 pluginId -> new dev.shepherd.group.PluginGroupDirectory(pluginId, kernel.groups()));
+        environment.exportPerPlugin(UserDirectory.class, kernel.userDirectory()::forPlugin);
         environment.export(CommandBus.class, new PluginCommandBus(kernel.commands(), kernel.policies().secrets()::openMap));
         environment.export(dev.shepherd.api.pki.CertificateAuthority.class, kernel.certificateAuthority());
         environment.export(dev.shepherd.api.pki.ServerSigner.class, new CmsServerSigner(identity));
@@ -418,7 +439,7 @@ public final class ShepherdServer implements AutoCloseable {
         DirectoryPasswords userPasswords = new DirectoryPasswords(kernel.transactions(), kernel.audit(), new PasswordHasher(BCRYPT_COST),
                 PasswordRules.standard());
         PortalSignIn userSignIn = new PortalSignIn(userPasswords, directorySignIn, signInFailures, SignInAudit.portal(kernel.audit(), kernel.json()));
-        EnrollmentSignInPage enrollmentSignIn = new EnrollmentSignInPage(userSignIn, signInCodes, kernel.audit(), io);
+        EnrollmentSignInPage enrollmentSignIn = new EnrollmentSignInPage(userSignIn, signInCodes, kernel.directory(), kernel.audit(), io);
         SelfServicePortal portal = new SelfServicePortal(userSignIn, AdminSessions.portal(kernel.transactions(), kernel.clock()),
                 kernel.directory(), kernel.devices(), kernel.apps(), kernel.audit(), kernel.json(), kernel.clock(), io,
                 config.http().maxRequestBytes(), this::publicUrl);
