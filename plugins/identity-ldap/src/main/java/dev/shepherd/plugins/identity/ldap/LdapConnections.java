@@ -205,8 +205,8 @@ public final class LdapConnections implements AutoCloseable {
             if (settings.bindDn().isPresent()) {
                 byte[] password = sealed.map(bindPassword::open).orElseThrow(() -> new LDAPException(ResultCode.PARAM_ERROR,
                         "The service account's password is not set: PUT it to /api/v1/plugins/identity-ldap/bind-password."));
+                // Not wiped: the bind request keeps these bytes to bind each connection the pool opens later.
                 serviceBind = new SimpleBindRequest(settings.bindDn().get(), password);
-                BindPassword.wipe(password);
             }
             GetEntryLDAPConnectionPoolHealthCheck healthCheck = new GetEntryLDAPConnectionPoolHealthCheck("",
                     settings.responseTimeout().toMillis(), false, false, false, false, true, true);
