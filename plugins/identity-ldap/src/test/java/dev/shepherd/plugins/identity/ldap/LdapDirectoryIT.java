@@ -1,0 +1,149 @@
+package dev.shepherd.plugins.identity.ldap;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.directory.DirectoryService;
+import dev.shepherd.directory.DirectoryUser;
+import dev.shepherd.server.Kernel;
+import dev.shepherd.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static dev.shepherd.plugins.identity.ldap.TestSlapd.group;
+import static dev.shepherd.plugins.identity.ldap.TestSlapd.groupDn;
+import static dev.shepherd.plugins.identity.ldap.TestSlapd.person;
+import static dev.shepherd.plugins.identity.ldap.TestSlapd.personDn;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Must-show 2 of issue 18 through a running server with the plugin loaded from its real file and a real slapd: the
+ * service password put (sealed, never answered), people and nested groups synced through the admin API into the
+ * server's directory, a directory person signing in to the self-service portal with their directory password, a
+ * person disabled in the directory disabled in the server at the next sync, and the scheduled sync picking up a new
+ * person by itself. One slapd and one server for the class; each test uses people of its own.
+ */
+class LdapDirectoryIT {
+
+    private static final String PLUGIN = "/api/v1/plugins/identity-ldap";
+    private static final String PROVIDER = "corp";
+    private static final Duration WITHIN = Duration.ofSeconds(30);
+
+    @TempDir
+    static Path folder;
+    private static TestSlapd slapd;
+    private static TestServer server;
+    private final ObjectMapper json = new ObjectMapper();
+
+    @BeforeAll
+    static void start() throws Exception {
+        slapd = TestSlapd.start(Files.createDirectories(folder.resolve("slapd")));
+        slapd.add(person("alice", "Alice Martin", "alice-password"), person("bob", "Bob Durand", "bob-password"),
+                person("dave", "Dave Moreau", "dave-password"));
+        slapd.add(group("engineers", personDn("alice")), group("staff", groupDn("engineers"), personDn("bob"), personDn("dave")));
+        slapd.replace(personDn("dave"), "employeeType", "disabled");
+
+        Path home = Files.createDirectories(folder.resolve("home"));
+        Files.createDirectories(home.resolve("conf"));
+        Files.writeString(home.resolve("conf/shepherd.yaml"), String.join("\n",
+                "plugins:",
+                "  config:",
+                "    identity-ldap:",
+                "      id: " + PROVIDER,
+                "      url: " + slapd.ldapUrl(),
+                "      caFile: " + slapd.caFile(),
+                "      bindDn: \"" + TestSlapd.SERVICE_DN + "\"",
+                "      userBaseDn: \"" + TestSlapd.PEOPLE + "\"",
+                "      groupBaseDn: \"" + TestSlapd.GROUPS + "\"",
+                "      disabledFilter: \"(employeeType=disabled)\"",
+                "      pageSize: \"2\"",
+                "      syncInterval: PT2S",
+                ""));
+        server = TestServer.start(home);
+        Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), server.pluginsDir().resolve("identity-ldap.zip"));
+        await().atMost(WITHIN).until(() -> server.getAsAdmin(PLUGIN + "/sync").statusCode() == 200);
+        assertThat(server.sendAsAdmin("PUT", PLUGIN + "/bind-password", "{\"password\": \"" + TestSlapd.SERVICE_PASSWORD + "\"}")
+                .statusCode()).isEqualTo(204);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (server != null) {
+            server.close();
+        }
+        if (slapd != null) {
+            slapd.close();
+        }
+    }
+
+    @Test
+    void theServicePasswordIsSealedAndNeverAnswered() throws Exception {
+        HttpResponse<String> set = server.getAsAdmin(PLUGIN + "/bind-password");
+        assertThat(json.readTree(set.body()).path("set").asBoolean()).isTrue();
+        HttpResponse<String> status = server.getAsAdmin(PLUGIN + "/sync");
+        assertThat(json.readTree(status.body()).path("bindPasswordSet").asBoolean()).isTrue();
+        assertThat(set.body() + status.body()).doesNotContain(TestSlapd.SERVICE_PASSWORD);
+
+        HttpResponse<String> malformed = server.sendAsAdmin("PUT", PLUGIN + "/bind-password", "{\"password\": 42}");
+        assertThat(malformed.statusCode()).isEqualTo(400);
+        assertThat(malformed.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("application/problem+json"));
+        assertThat(server.get(PLUGIN + "/bind-password").statusCode()).as("admins only").isEqualTo(401);
+    }
+
+    @Test
+    void peopleAndNestedGroupsSyncAndAPersonDisabledInTheDirectoryIsDisabledAtTheNextSync() throws Exception {
+        JsonNode report = sync();
+        assertThat(report.path("users").asInt()).isGreaterThanOrEqualTo(3);
+        assertThat(report.path("groups").asInt()).isGreaterThanOrEqualTo(2);
+        assertThat(report.path("pages").asInt()).as("pages of 2").isGreaterThan(3);
+        DirectoryService directory = kernel().directory();
+        assertThat(directory.find(PROVIDER, "alice")).get().satisfies(alice -> {
+            assertThat(alice.active()).isTrue();
+            assertThat(alice.displayName()).isEqualTo("Alice Martin");
+            assertThat(alice.email()).isEqualTo("alice@example.org");
+            assertThat(alice.externalId()).isPresent();
+        });
+        assertThat(directory.find(PROVIDER, "dave")).get().extracting(DirectoryUser::active).isEqualTo(false);
+
+        // Alice signs in to the self-service portal with her directory password; a wrong one is refused.
+        assertThat(portalLogin("alice", "alice-password").statusCode()).isEqualTo(200);
+        assertThat(portalLogin("alice", "wrong-password").statusCode()).isEqualTo(401);
+
+        slapd.replace(personDn("bob"), "employeeType", "disabled");
+        sync();
+        assertThat(directory.find(PROVIDER, "bob")).get().extracting(DirectoryUser::active).isEqualTo(false);
+        assertThat(directory.find(PROVIDER, "alice")).get().extracting(DirectoryUser::active).isEqualTo(true);
+    }
+
+    @Test
+    void theScheduledSyncBringsANewPersonWithoutBeingAsked() throws Exception {
+        slapd.add(person("kim", "Kim Laurent", "kim-password"));
+        await().atMost(WITHIN).untilAsserted(() -> assertThat(kernel().directory().find(PROVIDER, "kim")).get()
+                .extracting(DirectoryUser::active).isEqualTo(true));
+    }
+
+    private JsonNode sync() throws Exception {
+        HttpResponse<String> response = server.sendAsAdmin("POST", PLUGIN + "/sync", "");
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return json.readTree(response.body());
+    }
+
+    private HttpResponse<String> portalLogin(String username, String password) {
+        return server.send(HttpRequest.newBuilder(server.uri("/portal/api/login"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"username\": \"" + username + "\", \"password\": \"" + password + "\"}"))
+                .build());
+    }
+
+    private static Kernel kernel() {
+        return server.server().kernel();
+    }
+}
