@@ -121,6 +121,17 @@ class LdapAgainstSlapdTest {
     }
 
     @Test
+    void theServersCertificateMustNameTheHostUnlessHostNameChecksAreOff() throws Exception {
+        LdapConnections otherName = connections(settings(Map.of("url", slapd.ldapsUrlNotInCertificate())));
+        assertThatThrownBy(() -> new LdapDirectory(otherName).findPerson("alice")).isInstanceOf(LDAPException.class);
+        LdapConnections unchecked = connections(settings(Map.of("url", slapd.ldapsUrlNotInCertificate(), "verifyHostname", "false")));
+        assertThat(new LdapDirectory(unchecked).findPerson("alice")).isPresent();
+        LdapConnections otherNameStartTls = connections(settings(Map.of("url", slapd.ldapUrlNotInCertificate())));
+        assertThatThrownBy(() -> new LdapDirectory(otherNameStartTls).findPerson("alice")).as("StartTLS checks the name too")
+                .isInstanceOf(LDAPException.class);
+    }
+
+    @Test
     void aSyncReadsTheDirectoryPageByPageAndPutsPeopleAndGroupsWithTheirDirectMembers() throws Exception {
         RecordingUserDirectory directory = new RecordingUserDirectory();
         LdapSync.Report report = sync(startTls(), directory);

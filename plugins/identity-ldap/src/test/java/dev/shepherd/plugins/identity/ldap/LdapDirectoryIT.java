@@ -99,6 +99,17 @@ class LdapDirectoryIT {
     }
 
     @Test
+    void theConsolePageIsListedAndItsModuleServed() throws Exception {
+        String pages = server.getAsAdmin("/api/v1/console/pages").body();
+        assertThat(pages).contains("LDAP directory");
+        JsonNode page = json.readTree(pages).findParents("module").stream()
+                .filter(candidate -> candidate.path("module").asText().endsWith("/ldap-directory.js")).findFirst().orElseThrow();
+        HttpResponse<String> module = server.get(page.path("module").asText());
+        assertThat(module.statusCode()).as(page.toString()).isEqualTo(200);
+        assertThat(module.body()).contains("export async function render");
+    }
+
+    @Test
     void peopleAndNestedGroupsSyncAndAPersonDisabledInTheDirectoryIsDisabledAtTheNextSync() throws Exception {
         JsonNode report = sync();
         assertThat(report.path("users").asInt()).isGreaterThanOrEqualTo(3);

@@ -83,7 +83,7 @@ final class TestSlapd implements AutoCloseable {
         KeyPair caKeys = keys();
         X509Certificate ca = certificate("CN=Test LDAP CA", caKeys, "CN=Test LDAP CA", caKeys, true);
         KeyPair serverKeys = keys();
-        X509Certificate server = certificate("CN=localhost", serverKeys, "CN=Test LDAP CA", caKeys, false);
+        X509Certificate server = certificate("CN=Test LDAP server", serverKeys, "CN=Test LDAP CA", caKeys, false);
         Path caFile = Files.writeString(tls.resolve("ca.pem"), pem(ca));
         Files.writeString(tls.resolve("server.pem"), pem(server));
         Files.writeString(tls.resolve("server.key"), pem(new JcaPKCS8Generator(serverKeys.getPrivate(), null)));
@@ -161,8 +161,18 @@ final class TestSlapd implements AutoCloseable {
         return "ldap://127.0.0.1:" + plainPort;
     }
 
-    /** @return {@code ldaps://localhost:port}, the name the server's certificate holds */
+    /** @return {@code ldaps://127.0.0.1:port}, the address the server's certificate names */
     String ldapsUrl() {
+        return "ldaps://127.0.0.1:" + ldapsPort;
+    }
+
+    /** @return plain LDAP (for StartTLS) by a name the server's certificate does not hold (it names 127.0.0.1 only) */
+    String ldapUrlNotInCertificate() {
+        return "ldap://localhost:" + plainPort;
+    }
+
+    /** @return LDAPS by a name the server's certificate does not hold (it names 127.0.0.1 only) */
+    String ldapsUrlNotInCertificate() {
         return "ldaps://localhost:" + ldapsPort;
     }
 
@@ -265,8 +275,8 @@ final class TestSlapd implements AutoCloseable {
         } else {
             builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
             builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
-            builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
-                    new GeneralName(GeneralName.dNSName, "localhost"), new GeneralName(GeneralName.iPAddress, "127.0.0.1")}));
+            builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(
+                    new GeneralName(GeneralName.iPAddress, "127.0.0.1")));
         }
         return new JcaX509CertificateConverter().getCertificate(builder.build(new JcaContentSignerBuilder("SHA256withRSA")
                 .build(issuerKeys.getPrivate())));
