@@ -176,24 +176,24 @@ class UserDirectoryTest {
         ldap.putGroup("corp-nest", new ProvidedGroup("g-sre", "SRE", Set.of("e-cat"), Set.of("g-eng")));
 
         for (String group : List.of(engineering, platform, sre)) {
-            assertThat(service.members(group).effectiveUsers()).extracting(DirectoryUser::id).containsExactlyInAnyOrder(ann, ben, cat);
+            assertThat(service.members(group, 100).effectiveUsers()).extracting(DirectoryUser::id).containsExactlyInAnyOrder(ann, ben, cat);
         }
-        assertThat(service.members(engineering).users()).extracting(DirectoryUser::id).containsExactly(ann);
-        assertThat(service.members(engineering).groups()).extracting(DirectoryGroup::id).containsExactly(platform);
+        assertThat(service.members(engineering, 100).users()).extracting(DirectoryUser::id).containsExactly(ann);
+        assertThat(service.members(engineering, 100).groups()).extracting(DirectoryGroup::id).containsExactly(platform);
         assertThat(service.groupsOf(cat, true)).extracting(DirectoryGroup::name).containsExactly("Engineering", "Platform", "SRE");
         assertThat(service.groupsOf(cat, false)).extracting(DirectoryGroup::name).containsExactly("SRE");
 
         // breaking the cycle and taking Ben out of Platform
         ldap.putGroup("corp-nest", new ProvidedGroup("g-sre", "SRE", Set.of("e-cat"), Set.of()));
         ldap.putGroup("corp-nest", new ProvidedGroup("g-platform", "Platform", Set.of(), Set.of("g-sre")));
-        assertThat(service.members(sre).effectiveUsers()).extracting(DirectoryUser::id).containsExactly(cat);
-        assertThat(service.members(engineering).effectiveUsers()).extracting(DirectoryUser::id).containsExactlyInAnyOrder(ann, cat);
+        assertThat(service.members(sre, 100).effectiveUsers()).extracting(DirectoryUser::id).containsExactly(cat);
+        assertThat(service.members(engineering, 100).effectiveUsers()).extracting(DirectoryUser::id).containsExactlyInAnyOrder(ann, cat);
 
         // removing Platform takes SRE's people out of Engineering too; SRE itself stays
         assertThat(ldap.removeGroup("corp-nest", "g-platform")).isTrue();
         assertThat(ldap.removeGroup("corp-nest", "g-platform")).isFalse();
-        assertThat(service.members(engineering).effectiveUsers()).extracting(DirectoryUser::id).containsExactly(ann);
-        assertThat(service.members(sre).effectiveUsers()).extracting(DirectoryUser::id).containsExactly(cat);
+        assertThat(service.members(engineering, 100).effectiveUsers()).extracting(DirectoryUser::id).containsExactly(ann);
+        assertThat(service.members(sre, 100).effectiveUsers()).extracting(DirectoryUser::id).containsExactly(cat);
         assertThat(actions("directory_group", platform)).containsExactly("directory_group.create", "directory_group.update",
                 "directory_group.remove");
     }
