@@ -2,9 +2,19 @@ package dev.shepherd.plugins.identity.ldap;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.Ownership;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.audit.Actor;
 import dev.shepherd.directory.DirectoryService;
 import dev.shepherd.directory.DirectoryUser;
+import dev.shepherd.enrollment.NewEnrollmentToken;
+import dev.shepherd.group.Group;
+import dev.shepherd.group.GroupService;
+import dev.shepherd.policy.Policy;
+import dev.shepherd.policy.SettingInput;
 import dev.shepherd.server.Kernel;
+import dev.shepherd.testing.TestKernel;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,6 +26,10 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
 
 import static dev.shepherd.plugins.identity.ldap.TestSlapd.group;
 import static dev.shepherd.plugins.identity.ldap.TestSlapd.groupDn;
@@ -28,8 +42,9 @@ import static org.awaitility.Awaitility.await;
  * Must-show 2 of issue 18 through a running server with the plugin loaded from its real file and a real slapd: the
  * service password put (sealed, never answered), people and nested groups synced through the admin API into the
  * server's directory, a directory person signing in to the self-service portal with their directory password, a
- * person disabled in the directory disabled in the server at the next sync, and the scheduled sync picking up a new
- * person by itself. One slapd and one server for the class; each test uses people of its own.
+ * nested directory group driving a smart group and its policy (a device assigned to a person in the inner group
+ * joins; it leaves when the directory un-nests the group), a person disabled in the directory disabled in the server
+ * (and refused at the portal) at the next sync, and the scheduled sync picking up a new person by itself. One slapd and one server for the class; each test uses people of its own.
  */
 class LdapDirectoryIT {
 
@@ -135,6 +150,45 @@ class LdapDirectoryIT {
     }
 
     @Test
+    void aNestedDirectoryGroupDrivesASmartGroupAndAPolicyAssignment() throws Exception {
+        // Nina is in field-team, which is in operations: the smart group names operations only.
+        slapd.add(person("nina", "Nina Girard", "nina-password"), person("omar", "Omar Haddad", "omar-password"));
+        slapd.add(group("field-team", personDn("nina")), group("operations", groupDn("field-team"), personDn("omar")));
+        sync();
+        Kernel kernel = kernel();
+        String nina = kernel.directory().find(PROVIDER, "nina").orElseThrow().id();
+        DeviceId ninasPhone = enrollFor(kernel, nina, "NINA-1");
+        DeviceId spare = enrollFor(kernel, null, "SPARE-1");
+
+        GroupService groups = kernel.groups();
+        Group operations = groups.create(TestKernel.ADMIN, "Operations devices", "", Optional.of(groups.codec().read(json.readTree(
+                "{\"attribute\": \"user.group\", \"op\": \"eq\", \"value\": \"" + PROVIDER + ":operations\"}"))));
+        Policy passcode = kernel.policies().create(TestKernel.ADMIN, "Operations passcode", "", List.of(
+                new SettingInput("passcode", json.readTree("{\"minLength\": 10}"))));
+        kernel.policies().assign(TestKernel.ADMIN, passcode.id(), operations.id(), 0);
+
+        assertThat(groups.memberIds(operations.id())).containsExactly(ninasPhone);
+        assertThat(settingKeys(kernel, ninasPhone)).containsExactly("passcode");
+        assertThat(settingKeys(kernel, spare)).isEmpty();
+
+        // field-team leaves operations in the directory: at the next sync Nina's phone leaves the group and the policy.
+        slapd.replace(groupDn("operations"), "member", personDn("omar"));
+        sync();
+        assertThat(groups.memberIds(operations.id())).isEmpty();
+        assertThat(settingKeys(kernel, ninasPhone)).isEmpty();
+
+        // Back in, then Nina is disabled in the directory: disabled in Shepherd at the next sync, and refused at the portal.
+        slapd.replace(groupDn("operations"), "member", personDn("omar"), groupDn("field-team"));
+        sync();
+        assertThat(groups.memberIds(operations.id())).containsExactly(ninasPhone);
+        assertThat(portalLogin("nina", "nina-password").statusCode()).isEqualTo(200);
+        slapd.replace(personDn("nina"), "employeeType", "disabled");
+        sync();
+        assertThat(kernel.directory().find(PROVIDER, "nina")).get().extracting(DirectoryUser::active).isEqualTo(false);
+        assertThat(portalLogin("nina", "nina-password").statusCode()).isEqualTo(401);
+    }
+
+    @Test
     void theScheduledSyncBringsANewPersonWithoutBeingAsked() throws Exception {
         slapd.add(person("kim", "Kim Laurent", "kim-password"));
         await().atMost(WITHIN).untilAsserted(() -> assertThat(kernel().directory().find(PROVIDER, "kim")).get()
@@ -152,6 +206,18 @@ class LdapDirectoryIT {
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"username\": \"" + username + "\", \"password\": \"" + password + "\"}"))
                 .build());
+    }
+
+    /** Enrolls an iPhone with a token that assigns it to a person (or to no one). */
+    private static DeviceId enrollFor(Kernel kernel, String userId, String udid) {
+        String secret = kernel.enrollmentTokens().create(TestKernel.ADMIN, new NewEnrollmentToken("ldap-" + udid, Ownership.CORPORATE,
+                Optional.empty(), Optional.empty(), Optional.ofNullable(userId), OptionalInt.empty(),
+                Instant.now().plus(Duration.ofHours(1)))).secret();
+        return kernel.devices().enroll(Actor.plugin("test"), TestKernel.claim(secret, Platform.IOS, udid)).device().id();
+    }
+
+    private static List<String> settingKeys(Kernel kernel, DeviceId device) {
+        return kernel.policies().effectiveSettings(device).stream().map(setting -> setting.setting().key()).toList();
     }
 
     private static Kernel kernel() {
