@@ -26,6 +26,8 @@ import static java.util.Objects.requireNonNull;
 public final class LdapIdentityProvider implements IdentityProvider {
 
     private static final Logger log = LoggerFactory.getLogger(LdapIdentityProvider.class);
+    /** Longer than any directory's login names (AD's userPrincipalName is at most 1024): refused without a search. */
+    private static final int MAX_USERNAME_LENGTH = 1024;
 
     private final LdapConnections connections;
     private final LdapDirectory directory;
@@ -45,7 +47,7 @@ public final class LdapIdentityProvider implements IdentityProvider {
     public Optional<Identity> authenticate(String username, char[] password) {
         requireNonNull(username, "username is null");
         requireNonNull(password, "password is null");
-        if (!connections.settings().configured() || username.isBlank() || password.length == 0) {
+        if (!connections.settings().configured() || !plausible(username) || password.length == 0) {
             return Optional.empty();
         }
         byte[] passwordBytes = utf8(password);
@@ -70,7 +72,7 @@ public final class LdapIdentityProvider implements IdentityProvider {
     @Override
     public Optional<Identity> lookup(String username) {
         requireNonNull(username, "username is null");
-        if (!connections.settings().configured() || username.isBlank()) {
+        if (!connections.settings().configured() || !plausible(username)) {
             return Optional.empty();
         }
         try {
@@ -87,6 +89,10 @@ public final class LdapIdentityProvider implements IdentityProvider {
 
     private Identity identity(LdapDirectory.Person person) throws LDAPException {
         return new Identity(id(), person.username(), person.displayName(), person.email(), directory.effectiveGroups(person));
+    }
+
+    private static boolean plausible(String username) {
+        return !username.isBlank() && username.length() <= MAX_USERNAME_LENGTH;
     }
 
     private static byte[] utf8(char[] password) {
