@@ -3,7 +3,9 @@ package dev.shepherd.plugins.identity.ldap;
 import com.unboundid.ldap.sdk.Filter;
 
 import java.util.HexFormat;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 import static java.util.Objects.requireNonNull;
 
@@ -59,6 +61,46 @@ public final class ActiveDirectory {
     public static Filter inChainMemberFilter(String memberAttribute, String dn) {
         return Filter.createExtensibleMatchFilter(requireNonNull(memberAttribute, "memberAttribute is null"), IN_CHAIN_RULE, false,
                 requireNonNull(dn, "dn is null"));
+    }
+
+    /**
+     * Where the next part of a multi-valued attribute starts, for AD's ranged retrieval: AD answers at most
+     * {@code MaxValRange} (1500) values of an attribute at once, named with a range option such as
+     * {@code member;range=0-1499}; the last part's range ends in {@code *} ({@code member;range=1500-*}).
+     *
+     * @param attributeName the name the directory answered, options included
+     * @param baseName the attribute asked for, such as {@code member}
+     * @return the first index of the next part; empty when this was the last part, or the name has no range option
+     */
+    public static OptionalInt nextRangeStart(String attributeName, String baseName) {
+        requireNonNull(attributeName, "attributeName is null");
+        requireNonNull(baseName, "baseName is null");
+        String prefix = baseName.toLowerCase(Locale.ROOT) + ";range=";
+        String name = attributeName.toLowerCase(Locale.ROOT);
+        if (!name.startsWith(prefix)) {
+            return OptionalInt.empty();
+        }
+        String range = name.substring(prefix.length());
+        int dash = range.indexOf('-');
+        if (dash < 1 || range.endsWith("-*")) {
+            return OptionalInt.empty();
+        }
+        try {
+            return OptionalInt.of(Math.addExact(Integer.parseInt(range.substring(dash + 1)), 1));
+        } catch (NumberFormatException | ArithmeticException e) {
+            return OptionalInt.empty();
+        }
+    }
+
+    /**
+     * The attribute to ask for the values of an attribute from an index on, for AD's ranged retrieval.
+     *
+     * @param baseName the attribute, such as {@code member}
+     * @param start the first index wanted
+     * @return such as {@code member;range=1500-*}
+     */
+    public static String rangeFrom(String baseName, int start) {
+        return requireNonNull(baseName, "baseName is null") + ";range=" + start + "-*";
     }
 
     /**

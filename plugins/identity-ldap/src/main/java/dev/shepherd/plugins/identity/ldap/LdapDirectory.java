@@ -1,10 +1,12 @@
 package dev.shepherd.plugins.identity.ldap;
 
+import com.unboundid.ldap.sdk.Attribute;
 import com.unboundid.ldap.sdk.DN;
 import com.unboundid.ldap.sdk.Entry;
 import com.unboundid.ldap.sdk.Filter;
 import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
 import jakarta.inject.Inject;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -191,6 +194,7 @@ public final class LdapDirectory {
                     entry -> person(entry, disabledDns.contains(normalized(entry.getDN()).orElse(entry.getDN())))
                             .ifPresentOrElse(people::add, () -> skipped[0]++));
             Map<String, DirectoryGroup> groups = new LinkedHashMap<>();
+            Map<String, Integer> moreMembersFrom = new LinkedHashMap<>();
             pages[0] += connections.pagedSearch(connection, settings.groupBaseDn(), Filter.create(settings.groupFilter()),
                     List.of(settings.groupNameAttribute(), settings.idAttribute(), settings.memberAttribute()), entry -> {
                         Optional<String> id = externalId(entry);
@@ -199,11 +203,57 @@ public final class LdapDirectory {
                             skipped[0]++;
                             return;
                         }
-                        String[] members = entry.getAttributeValues(settings.memberAttribute());
-                        groups.put(id.get(), new DirectoryGroup(entry.getDN(), id.get(), name.get(), members == null ? List.of() : List.of(members)));
+                        List<String> members = new ArrayList<>();
+                        members(entry, members).ifPresent(next -> moreMembersFrom.put(id.get(), next));
+                        groups.put(id.get(), new DirectoryGroup(entry.getDN(), id.get(), name.get(), members));
                     });
+            for (Map.Entry<String, Integer> ranged : moreMembersFrom.entrySet()) {
+                DirectoryGroup group = groups.get(ranged.getKey());
+                groups.put(group.externalId(), new DirectoryGroup(group.dn(), group.externalId(), group.name(),
+                        remainingMembers(connection, group, ranged.getValue())));
+            }
             return new Snapshot(people, List.copyOf(groups.values()), skipped[0], pages[0]);
         });
+    }
+
+    /**
+     * Adds a group entry's members to a list, whether the directory sent them whole or, as AD does beyond 1500 values,
+     * the first part of a ranged attribute ({@code member;range=0-1499}).
+     *
+     * @return where the next part starts, when there is one
+     */
+    private Optional<Integer> members(Entry entry, List<String> members) {
+        Optional<Integer> next = Optional.empty();
+        for (Attribute attribute : entry.getAttributes()) {
+            if (!attribute.getBaseName().equalsIgnoreCase(settings.memberAttribute())) {
+                continue;
+            }
+            members.addAll(List.of(attribute.getValues()));
+            OptionalInt start = ActiveDirectory.nextRangeStart(attribute.getName(), settings.memberAttribute());
+            if (start.isPresent()) {
+                next = Optional.of(start.getAsInt());
+            }
+        }
+        return next;
+    }
+
+    /** Reads the rest of a ranged member attribute, part after part, on the connection of the sync. */
+    private List<String> remainingMembers(LDAPConnection connection, DirectoryGroup group, int from) throws LDAPException {
+        List<String> members = new ArrayList<>(group.members());
+        Optional<Integer> next = Optional.of(from);
+        while (next.isPresent()) {
+            SearchResultEntry part = connection.getEntry(group.dn(), ActiveDirectory.rangeFrom(settings.memberAttribute(), next.get()));
+            if (part == null) {
+                // The group went while it was read: the read is not a complete picture of the directory.
+                throw new LDAPException(ResultCode.NO_SUCH_OBJECT, "The group " + group.dn() + " disappeared while its members were read.");
+            }
+            int before = members.size();
+            next = members(part, members);
+            if (members.size() == before) {
+                break;
+            }
+        }
+        return members;
     }
 
     /**

@@ -56,6 +56,18 @@ class ActiveDirectoryTest {
     }
 
     @Test
+    void largeGroupsAreReadInRangesUntilTheRangeThatEndsInAStar() {
+        // MS-ADTS 3.1.1.3.1.3.3: "member;range=0-1499" is a first part of 1500 values, "member;range=1500-*" the last.
+        assertThat(ActiveDirectory.nextRangeStart("member;range=0-1499", "member")).hasValue(1500);
+        assertThat(ActiveDirectory.nextRangeStart("Member;Range=1500-2999", "member")).hasValue(3000);
+        assertThat(ActiveDirectory.nextRangeStart("member;range=3000-*", "member")).isEmpty();
+        assertThat(ActiveDirectory.nextRangeStart("member", "member")).as("sent whole").isEmpty();
+        assertThat(ActiveDirectory.nextRangeStart("uniqueMember;range=0-1499", "member")).isEmpty();
+        assertThat(ActiveDirectory.nextRangeStart("member;range=0-x", "member")).isEmpty();
+        assertThat(ActiveDirectory.rangeFrom("member", 1500)).isEqualTo("member;range=1500-*");
+    }
+
+    @Test
     void activeDirectoryDefaultsReadSamAccountNameAndObjectGuidAndFindDisabledAccounts() {
         LdapSettings settings = LdapSettings.from(TestConfig.of(Map.of("url", "ldaps://dc1.corp.example", "activeDirectory", "true",
                 "userBaseDn", "DC=corp,DC=example")));
