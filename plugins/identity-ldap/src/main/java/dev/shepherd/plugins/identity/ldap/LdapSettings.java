@@ -195,7 +195,7 @@ public record LdapSettings(String providerId, List<LdapServer> servers, Transpor
                 attribute(config, "groupNameAttribute", "cn"),
                 memberAttribute, disabledFilter, activeDirectory,
                 config.getInt("pageSize", 500), config.getInt("poolSize", 4),
-                positive(config, "connectTimeout", Duration.ofSeconds(10)), positive(config, "responseTimeout", Duration.ofSeconds(30)),
+                positive(config, "connectTimeout", Duration.ofSeconds(5)), positive(config, "responseTimeout", Duration.ofSeconds(10)),
                 config.getDuration("syncInterval", Duration.ofHours(1)), positive(config, "adminWait", Duration.ofSeconds(20)),
                 config.getInt("maxNestingDepth", 20));
     }
