@@ -1,5 +1,8 @@
 package dev.shepherd.directory;
 
+import dev.shepherd.api.device.EnrollmentRefusedException;
+import dev.shepherd.api.device.Ownership;
+import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.identity.DirectorySyncSummary;
 import dev.shepherd.api.identity.ProvidedGroup;
 import dev.shepherd.api.identity.ProvidedUser;
@@ -7,6 +10,8 @@ import dev.shepherd.api.identity.UserDirectory;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.audit.AuditEntry;
 import dev.shepherd.audit.AuditFilter;
+import dev.shepherd.enrollment.EnrollmentTokens;
+import dev.shepherd.enrollment.NewEnrollmentToken;
 import dev.shepherd.testing.TestKernel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,8 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -139,6 +146,23 @@ class UserDirectoryTest {
         assertThat(reactivated.active()).isTrue();
         assertThat(reactivated.deactivatedAt()).isEmpty();
         assertThat(actions(id)).containsExactly("user.create", "user.deactivate", "user.reactivate");
+    }
+
+    @Test
+    void anEnrollmentTokenAssignedToADeactivatedPersonEnrollsNothing() {
+        String nia = ldap.putUser("corp-enroll", person("e-nia", "nia", true));
+        EnrollmentTokens tokens = test.kernel().enrollmentTokens();
+        String secret = tokens.create(TestKernel.ADMIN, new NewEnrollmentToken("nia's phone", Ownership.CORPORATE, Optional.empty(),
+                Optional.empty(), Optional.of(nia), OptionalInt.empty(), test.kernel().clock().instant().plus(Duration.ofDays(1)))).secret();
+        assertThat(tokens.check(secret)).isPresent();
+
+        ldap.putUser("corp-enroll", person("e-nia", "nia", false));
+
+        assertThat(tokens.check(secret)).isEmpty();
+        assertThatThrownBy(() -> test.kernel().devices().enroll(Actor.plugin("test"), TestKernel.claim(secret, Platform.IOS, "NIA-1")))
+                .isInstanceOf(EnrollmentRefusedException.class);
+        ldap.putUser("corp-enroll", person("e-nia", "nia", true));
+        assertThat(tokens.check(secret)).isPresent();
     }
 
     @Test
