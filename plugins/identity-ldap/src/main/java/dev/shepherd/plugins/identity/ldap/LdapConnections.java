@@ -19,7 +19,6 @@ import com.unboundid.ldap.sdk.SimpleBindRequest;
 import com.unboundid.ldap.sdk.StartTLSPostConnectProcessor;
 import com.unboundid.ldap.sdk.controls.SimplePagedResultsControl;
 import com.unboundid.util.ssl.HostNameSSLSocketVerifier;
-import com.unboundid.util.ssl.JVMDefaultTrustManager;
 import com.unboundid.util.ssl.SSLUtil;
 import com.unboundid.util.ssl.TrustAllSSLSocketVerifier;
 import dev.shepherd.api.config.PluginConfig;
@@ -33,6 +32,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
@@ -260,11 +260,22 @@ public final class LdapConnections implements AutoCloseable {
         }
     }
 
+    /**
+     * The trust of the configured CA file, or else the Java runtime's own (its {@code cacerts}, or the store an operator
+     * named with {@code javax.net.ssl.trustStore}).
+     */
     private static TrustManager trust(LdapSettings settings) throws GeneralSecurityException {
-        if (settings.caFile().isEmpty()) {
-            return JVMDefaultTrustManager.getInstance();
+        KeyStore roots = null;
+        if (settings.caFile().isPresent()) {
+            roots = caFile(settings.caFile().get());
         }
-        try (InputStream in = Files.newInputStream(settings.caFile().get())) {
+        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(roots);
+        return factory.getTrustManagers()[0];
+    }
+
+    private static KeyStore caFile(Path file) throws GeneralSecurityException {
+        try (InputStream in = Files.newInputStream(file)) {
             byte[] pem = in.readNBytes(MAX_CA_FILE_BYTES + 1);
             if (pem.length > MAX_CA_FILE_BYTES) {
                 throw new IllegalArgumentException("plugin setting 'caFile' names a file larger than 1 MiB");
@@ -280,9 +291,7 @@ public final class LdapConnections implements AutoCloseable {
             for (Certificate certificate : certificates) {
                 roots.setCertificateEntry("ca-" + index++, certificate);
             }
-            TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            factory.init(roots);
-            return factory.getTrustManagers()[0];
+            return roots;
         } catch (IOException e) {
             throw new IllegalArgumentException("plugin setting 'caFile' cannot be read: " + e.getMessage(), e);
         }
