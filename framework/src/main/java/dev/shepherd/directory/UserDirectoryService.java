@@ -146,7 +146,8 @@ public final class UserDirectoryService {
     public Optional<String> findUser(String pluginId, String providerId, String externalId) {
         requireNonNull(externalId, "externalId is null");
         checkOwner(pluginId, providerId);
-        return transactions.read("read the directory", connection -> user(connection, "provider = ? AND external_id = ?", providerId, externalId).map(DirectoryUser::id));
+        return transactions.read("find a user in the directory",
+                connection -> user(connection, "provider = ? AND external_id = ?", providerId, externalId).map(DirectoryUser::id));
     }
 
     /** {@link UserDirectory#putGroup} for a plugin. */
@@ -264,8 +265,8 @@ public final class UserDirectoryService {
 
     public Optional<DirectoryGroup> group(String id) {
         requireNonNull(id, "id is null");
-        return transactions.read("read the directory", connection -> DirectoryGroupStore.query(connection, DirectoryGroupStore.SELECT + " WHERE id = ?", List.of(id))
-                .stream().findFirst());
+        return transactions.read("read a directory group",
+                connection -> DirectoryGroupStore.query(connection, DirectoryGroupStore.SELECT + " WHERE id = ?", List.of(id)).stream().findFirst());
     }
 
     /**
