@@ -9,6 +9,7 @@ import dev.shepherd.audit.AuditLog;
 import dev.shepherd.audit.AuditRecord;
 import dev.shepherd.json.Json;
 import dev.shepherd.storage.Dialect;
+import dev.shepherd.storage.SqlLists;
 import dev.shepherd.storage.StorageException;
 import dev.shepherd.storage.Transactions;
 import dev.shepherd.storage.Tx;
@@ -49,6 +50,8 @@ public final class UserDirectoryService {
     private static final int MAX_PROVIDER_ID = 64;
     private static final int MAX_EXTERNAL_ID = 200;
     private static final int MAX_GROUP_NAME = 200;
+    /** Bound parameters per query when resolving members' external ids; well under every engine's limit. */
+    private static final int IDS_PER_QUERY = 500;
 
     private final Transactions transactions;
     private final AuditLog audit;
@@ -469,15 +472,17 @@ public final class UserDirectoryService {
     /** The ids of the provider's users or groups with the given external ids; unknown ones are left out. */
     private static Set<String> ids(Connection connection, String table, String provider, Set<String> externalIds) throws SQLException {
         Set<String> ids = new HashSet<>();
-        if (externalIds.isEmpty()) {
-            return ids;
-        }
-        try (PreparedStatement select = connection.prepareStatement("SELECT id FROM " + table + " WHERE provider = ? AND external_id = ?")) {
-            for (String externalId : externalIds) {
+        List<String> wanted = List.copyOf(externalIds);
+        for (int from = 0; from < wanted.size(); from += IDS_PER_QUERY) {
+            List<String> chunk = wanted.subList(from, Math.min(wanted.size(), from + IDS_PER_QUERY));
+            try (PreparedStatement select = connection.prepareStatement("SELECT id FROM " + table + " WHERE provider = ? AND external_id IN ("
+                    + SqlLists.placeholders(chunk.size()) + ")")) {
                 select.setString(1, provider);
-                select.setString(2, externalId);
+                for (int i = 0; i < chunk.size(); i++) {
+                    select.setString(i + 2, chunk.get(i));
+                }
                 try (ResultSet rows = select.executeQuery()) {
-                    if (rows.next()) {
+                    while (rows.next()) {
                         ids.add(rows.getString(1).trim());
                     }
                 }

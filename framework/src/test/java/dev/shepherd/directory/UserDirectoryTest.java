@@ -20,10 +20,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -234,6 +237,28 @@ class UserDirectoryTest {
         assertThat(service.group(id).orElseThrow().name()).isEqualTo("Sales EMEA");
         assertThatThrownBy(() -> ldap.putGroup("corp-group", new ProvidedGroup("g-2", "Sales EMEA", Set.of(), Set.of())))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("another group named 'Sales EMEA'");
+    }
+
+    @Test
+    void aGroupWithMoreMembersThanOneQueryBindsKeepsThemAll() {
+        ldap.putUser("corp-large", person("e-0", "user0", true));
+        Set<String> everyone = new HashSet<>(Set.of("e-0"));
+        // the other 500 written at once, as a sync that put them one by one would leave them
+        Instant now = test.kernel().clock().instant();
+        test.kernel().transactions().inTransaction("seed a large directory", tx -> {
+            for (int i = 1; i <= 500; i++) {
+                DirectoryService.insert(tx.connection(), new DirectoryUser(UUID.randomUUID().toString(), "corp-large", Optional.of("e-" + i),
+                        "user" + i, "User " + i, "", true, Optional.empty(), now, now));
+                everyone.add("e-" + i);
+            }
+            return null;
+        });
+
+        String all = ldap.putGroup("corp-large", new ProvidedGroup("g-all", "All", everyone, Set.of()));
+
+        assertThat(service.members(all, 1).effectiveUserCount()).isEqualTo(501);
+        assertThat(service.members(all, 1).userCount()).isEqualTo(501);
+        assertThat(service.members(all, 1).users()).hasSize(1);
     }
 
     private static ProvidedUser person(String externalId, String username, boolean active) {
