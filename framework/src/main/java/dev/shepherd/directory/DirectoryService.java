@@ -14,8 +14,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -30,7 +32,8 @@ public final class DirectoryService {
 
     public static final String LOCAL = "local";
     private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9._@+-]{1,200}");
-    private static final String SELECT = "SELECT id, provider, username, display_name, email, created_at FROM directory_user";
+    static final String SELECT = "SELECT id, provider, external_id, username, display_name, email, active, deactivated_at, created_at,"
+            + " updated_at FROM directory_user";
 
     private final Transactions transactions;
     private final AuditLog audit;
@@ -50,36 +53,56 @@ public final class DirectoryService {
      * @throws IllegalArgumentException for a malformed username or e-mail, or a username taken in that directory
      */
     public DirectoryUser create(Actor actor, String provider, String username, String displayName, String email) {
-        if (!USERNAME.matcher(requireNonNull(username, "username is null")).matches()) {
-            throw new IllegalArgumentException("usernames are 1 to 200 letters, digits and . _ @ + -");
-        }
-        if (!email.isEmpty() && (!email.contains("@") || email.length() > 320)) {
-            throw new IllegalArgumentException("email is not an e-mail address");
-        }
-        if (displayName.isBlank() || displayName.length() > 200) {
-            throw new IllegalArgumentException("displayName must be 1 to 200 characters");
-        }
-        DirectoryUser user = new DirectoryUser(UUID.randomUUID().toString(), provider, username, displayName, email, clock.instant());
+        checkPerson(username, displayName, email);
+        Instant now = clock.instant();
+        DirectoryUser user = new DirectoryUser(UUID.randomUUID().toString(), provider, Optional.empty(), username, displayName, email,
+                true, Optional.empty(), now, now);
         transactions.inTransaction("add a user", tx -> {
-            try (PreparedStatement insert = tx.connection().prepareStatement(
-                    "INSERT INTO directory_user (id, provider, username, display_name, email, created_at) VALUES (?, ?, ?, ?, ?, ?)")) {
-                insert.setString(1, user.id());
-                insert.setString(2, provider);
-                insert.setString(3, username);
-                insert.setString(4, displayName);
-                insert.setString(5, email);
-                insert.setTimestamp(6, Timestamp.from(user.createdAt()));
-                insert.executeUpdate();
-            } catch (SQLException e) {
-                if (!Dialect.isConstraintViolation(e)) {
-                    throw e;
-                }
-                throw new IllegalArgumentException("the " + provider + " directory has a user named '" + username + "' already");
-            }
+            insert(tx.connection(), user);
             audit.append(tx, new AuditRecord(actor, "user.create", "user", user.id(), Optional.empty(), Optional.of(json.write(user))));
             return null;
         });
         return user;
+    }
+
+    /**
+     * Checks the form of a person's username, name and e-mail.
+     *
+     * @throws IllegalArgumentException naming what is malformed
+     */
+    static void checkPerson(String username, String displayName, String email) {
+        if (!USERNAME.matcher(requireNonNull(username, "username is null")).matches()) {
+            throw new IllegalArgumentException("usernames are 1 to 200 letters, digits and . _ @ + -");
+        }
+        if (!requireNonNull(email, "email is null").isEmpty() && (!email.contains("@") || email.length() > 320)) {
+            throw new IllegalArgumentException("email is not an e-mail address");
+        }
+        if (requireNonNull(displayName, "displayName is null").isBlank() || displayName.length() > 200) {
+            throw new IllegalArgumentException("displayName must be 1 to 200 characters");
+        }
+    }
+
+    /** @throws IllegalArgumentException when the provider has a person of that username (or external id) already */
+    static void insert(Connection connection, DirectoryUser user) throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO directory_user (id, provider, external_id, username,"
+                + " display_name, email, active, deactivated_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            insert.setString(1, user.id());
+            insert.setString(2, user.provider());
+            insert.setString(3, user.externalId().orElse(null));
+            insert.setString(4, user.username());
+            insert.setString(5, user.displayName());
+            insert.setString(6, user.email());
+            insert.setInt(7, user.active() ? 1 : 0);
+            insert.setTimestamp(8, user.deactivatedAt().map(Timestamp::from).orElse(null));
+            insert.setTimestamp(9, Timestamp.from(user.createdAt()));
+            insert.setTimestamp(10, Timestamp.from(user.updatedAt()));
+            insert.executeUpdate();
+        } catch (SQLException e) {
+            if (!Dialect.isConstraintViolation(e)) {
+                throw e;
+            }
+            throw new IllegalArgumentException("the " + user.provider() + " directory has a user named '" + user.username() + "' already");
+        }
     }
 
     public Optional<DirectoryUser> get(String id) {
@@ -92,7 +115,7 @@ public final class DirectoryService {
 
     /** People whose username, name or e-mail starts with the text, in username order, after a cursor username. */
     public List<DirectoryUser> search(String prefix, Optional<String> afterUsername, int limit) {
-        String like = prefix.toLowerCase(java.util.Locale.ROOT).replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%";
+        String like = prefix.toLowerCase(Locale.ROOT).replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%";
         return query(SELECT + " WHERE (LOWER(username) LIKE ? ESCAPE '!' OR LOWER(display_name) LIKE ? ESCAPE '!'"
                         + " OR LOWER(email) LIKE ? ESCAPE '!') AND username > ? ORDER BY username FETCH FIRST "
                         + Math.max(1, Math.min(limit, 500)) + " ROWS ONLY",
@@ -126,7 +149,7 @@ public final class DirectoryService {
         }
     }
 
-    private static List<DirectoryUser> query(Connection connection, String sql, List<Object> parameters) throws SQLException {
+    static List<DirectoryUser> query(Connection connection, String sql, List<Object> parameters) throws SQLException {
         try (PreparedStatement select = connection.prepareStatement(sql)) {
             for (int i = 0; i < parameters.size(); i++) {
                 select.setObject(i + 1, parameters.get(i));
@@ -134,8 +157,10 @@ public final class DirectoryService {
             List<DirectoryUser> users = new ArrayList<>();
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
-                    users.add(new DirectoryUser(rows.getString(1).trim(), rows.getString(2), rows.getString(3), rows.getString(4),
-                            rows.getString(5), rows.getTimestamp(6).toInstant()));
+                    users.add(new DirectoryUser(rows.getString(1).trim(), rows.getString(2), Optional.ofNullable(rows.getString(3)),
+                            rows.getString(4), rows.getString(5), rows.getString(6), rows.getInt(7) == 1,
+                            Optional.ofNullable(rows.getTimestamp(8)).map(Timestamp::toInstant), rows.getTimestamp(9).toInstant(),
+                            rows.getTimestamp(10).toInstant()));
                 }
             }
             return users;

@@ -46,6 +46,9 @@ import static java.util.Objects.requireNonNull;
  */
 public final class GroupService {
 
+    /** Bound parameters per query when looking up people's devices; well under every engine's limit. */
+    private static final int USERS_PER_QUERY = 500;
+
     private static final String SELECT = """
             SELECT g.id, g.name, g.description, g.rule, g.row_version, g.created_at, g.updated_at,
                    (SELECT COUNT(*) FROM group_member m WHERE m.group_id = g.id) FROM device_group g""";
@@ -405,10 +408,31 @@ public final class GroupService {
 
     /** Checks one changed device against every smart group, inside the device's transaction. */
     private void deviceChanged(Tx tx, Optional<DeviceRecord> before, DeviceRecord after) throws SQLException {
+        reevaluate(tx, after.device().id());
+    }
+
+    /**
+     * Checks the devices of people whose directory data changed (their directory groups, say) against every smart
+     * group, inside the transaction that changed them.
+     */
+    public void reevaluateDevicesOfUsers(Tx tx, Set<String> userIds) throws SQLException {
+        if (smartRules.isEmpty() || userIds.isEmpty()) {
+            return;
+        }
+        List<String> users = List.copyOf(userIds);
+        for (int from = 0; from < users.size(); from += USERS_PER_QUERY) {
+            List<String> chunk = users.subList(from, Math.min(users.size(), from + USERS_PER_QUERY));
+            for (DeviceId device : ids(tx.connection(), "SELECT d.id FROM device d WHERE d.user_id IN ("
+                    + SqlLists.placeholders(chunk.size()) + ")", new ArrayList<>(chunk))) {
+                reevaluate(tx, device);
+            }
+        }
+    }
+
+    private void reevaluate(Tx tx, DeviceId device) throws SQLException {
         if (smartRules.isEmpty()) {
             return;
         }
-        DeviceId device = after.device().id();
         Set<String> memberOf = new HashSet<>(groupIdsOf(tx.connection(), device));
         boolean changed = false;
         for (Map.Entry<String, RuleSql> entry : smartRules.entrySet()) {

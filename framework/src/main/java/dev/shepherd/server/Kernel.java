@@ -8,6 +8,7 @@ import dev.shepherd.device.RecoveryKeys;
 import dev.shepherd.compliance.ComplianceService;
 import dev.shepherd.device.DeviceService;
 import dev.shepherd.directory.DirectoryService;
+import dev.shepherd.directory.UserDirectoryService;
 import dev.shepherd.enrollment.EnrollmentTokens;
 import dev.shepherd.event.EventLog;
 import dev.shepherd.event.KernelEventBus;
@@ -50,6 +51,7 @@ import static java.util.Objects.requireNonNull;
  * @param compliance compliance rules, verdicts, remediation and conditional access
  * @param webhooks webhooks and their deliveries
  * @param directory the people devices belong to
+ * @param userDirectory the directory as identity-provider plugins feed it: people by external id, groups, nesting
  * @param certificateAuthority the CA for device identities
  * @param recoveryKeys disk-encryption recovery keys devices escrowed
  * @param changes the change feed that tells the other nodes sharing the store what their caches must drop
@@ -58,8 +60,8 @@ import static java.util.Objects.requireNonNull;
 public record Kernel(Transactions transactions, Json json, Clock clock, KernelEventBus bus, EventLog events, AuditLog audit,
                      EnrollmentTokens enrollmentTokens, DeviceService devices, CommandService commands, GroupService groups,
                      PolicyService policies, ComplianceService compliance,
-                     WebhookService webhooks, DirectoryService directory, KernelCertificateAuthority certificateAuthority,
-                     RecoveryKeys recoveryKeys, ChangeFeed changes, AppCatalogService apps) {
+                     WebhookService webhooks, DirectoryService directory, UserDirectoryService userDirectory,
+                     KernelCertificateAuthority certificateAuthority, RecoveryKeys recoveryKeys, ChangeFeed changes, AppCatalogService apps) {
 
     public Kernel {
         requireNonNull(transactions, "transactions is null");
@@ -76,6 +78,7 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
         requireNonNull(compliance, "compliance is null");
         requireNonNull(webhooks, "webhooks is null");
         requireNonNull(directory, "directory is null");
+        requireNonNull(userDirectory, "userDirectory is null");
         requireNonNull(certificateAuthority, "certificateAuthority is null");
         requireNonNull(recoveryKeys, "recoveryKeys is null");
         requireNonNull(changes, "changes is null");
@@ -121,8 +124,11 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
                 clock);
         WebhookService webhooks = new WebhookService(transactions, events, audit, secrets, json, clock,
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER).build());
+        UserDirectoryService userDirectory = new UserDirectoryService(transactions, audit, json, clock);
+        // A person joining or leaving a directory group at any depth moves their devices in or out of smart groups.
+        userDirectory.addRegroupListener(groups::reevaluateDevicesOfUsers);
         return new Kernel(transactions, json, clock, bus, events, audit, tokens, devices, commands, groups, policies, compliance,
-                webhooks, new DirectoryService(transactions, audit, json, clock),
+                webhooks, new DirectoryService(transactions, audit, json, clock), userDirectory,
                 KernelCertificateAuthority.open(transactions, secrets, json, clock, changes),
                 new RecoveryKeys(transactions, secrets, audit, json, clock), changes, apps);
     }

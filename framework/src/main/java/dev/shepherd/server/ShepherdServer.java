@@ -40,6 +40,7 @@ import dev.shepherd.plugin.AppStorePlugins;
 import dev.shepherd.plugin.PlatformPlugins;
 import dev.shepherd.api.command.CommandBus;
 import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.api.identity.UserDirectory;
 import dev.shepherd.command.PluginCommandBus;
 import dev.shepherd.command.PushScheduler;
 import dev.shepherd.device.PluginDeviceRegistry;
@@ -379,6 +380,7 @@ public final class ShepherdServer implements AutoCloseable {
                 pluginId -> new PluginDeviceRegistry(pluginId, kernel.devices(), kernel.enrollmentTokens(), kernel.recoveryKeys()));
         environment.exportPerPlugin(dev.shepherd.api.group.GroupDirectory.class,
                 pluginId -> new dev.shepherd.group.PluginGroupDirectory(pluginId, kernel.groups()));
+        environment.exportPerPlugin(UserDirectory.class, kernel.userDirectory()::forPlugin);
         environment.export(CommandBus.class, new PluginCommandBus(kernel.commands(), kernel.policies().secrets()::openMap));
         environment.export(dev.shepherd.api.pki.CertificateAuthority.class, kernel.certificateAuthority());
         environment.export(dev.shepherd.api.pki.ServerSigner.class, new CmsServerSigner(identity));
