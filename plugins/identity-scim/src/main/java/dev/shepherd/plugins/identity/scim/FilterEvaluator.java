@@ -8,10 +8,8 @@ import dev.shepherd.plugins.identity.scim.Filter.Operator;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -144,7 +142,7 @@ final class FilterEvaluator {
         if (container == null || attribute.isEmpty()) {
             return new Resolved(List.of(), Optional.empty(), Optional.empty(), null);
         }
-        JsonNode node = field(container, attribute.get().name());
+        JsonNode node = Values.field(container, attribute.get().name());
         return new Resolved(leaves(node, path), leafDefinition(attribute, path), attribute, node);
     }
 
@@ -153,26 +151,8 @@ final class FilterEvaluator {
         if (attribute.isEmpty() || path.subAttribute().isPresent() || path.schema().isPresent()) {
             return new Resolved(List.of(), Optional.empty(), Optional.empty(), null);
         }
-        JsonNode node = field(value, attribute.get().name());
+        JsonNode node = Values.field(value, attribute.get().name());
         return new Resolved(node == null || node.isNull() ? List.of() : List.of(node), attribute, attribute, node);
-    }
-
-    /** A field of an object by name in any case. */
-    static JsonNode field(JsonNode container, String name) {
-        if (container == null || !container.isObject()) {
-            return null;
-        }
-        JsonNode exact = container.get(name);
-        if (exact != null) {
-            return exact;
-        }
-        for (Iterator<Map.Entry<String, JsonNode>> fields = container.fields(); fields.hasNext(); ) {
-            Map.Entry<String, JsonNode> field = fields.next();
-            if (field.getKey().toLowerCase(Locale.ROOT).equals(name.toLowerCase(Locale.ROOT))) {
-                return field.getValue();
-            }
-        }
-        return null;
     }
 
     private static List<JsonNode> leaves(JsonNode node, AttributePath path) {
@@ -182,10 +162,10 @@ final class FilterEvaluator {
         }
         if (node.isArray()) {
             for (JsonNode element : node) {
-                addLeaf(element.isObject() ? field(element, path.subAttribute().orElse("value")) : path.subAttribute().isEmpty() ? element : null, leaves);
+                addLeaf(element.isObject() ? Values.field(element, path.subAttribute().orElse("value")) : path.subAttribute().isEmpty() ? element : null, leaves);
             }
         } else if (node.isObject()) {
-            addLeaf(path.subAttribute().map(sub -> field(node, sub)).orElse(node), leaves);
+            addLeaf(path.subAttribute().map(sub -> Values.field(node, sub)).orElse(node), leaves);
         } else if (path.subAttribute().isEmpty()) {
             addLeaf(node, leaves);
         }

@@ -65,7 +65,7 @@ final class Patch {
         if (!request.isObject()) {
             throw ScimException.invalidSyntax("A PATCH body is a JSON object with 'schemas' and 'Operations'.");
         }
-        JsonNode schemas = FilterEvaluator.field(request, "schemas");
+        JsonNode schemas = Values.field(request, "schemas");
         boolean patchOp = false;
         if (schemas != null && schemas.isArray()) {
             for (JsonNode schema : schemas) {
@@ -75,7 +75,7 @@ final class Patch {
         if (!patchOp) {
             throw ScimException.invalidSyntax("A PATCH body's 'schemas' lists " + PATCH_OP + ".");
         }
-        JsonNode operations = FilterEvaluator.field(request, "Operations");
+        JsonNode operations = Values.field(request, "Operations");
         if (operations == null || !operations.isArray() || operations.isEmpty()) {
             throw ScimException.invalidSyntax("A PATCH body has a non-empty 'Operations' array.");
         }
@@ -93,15 +93,15 @@ final class Patch {
         if (!operation.isObject()) {
             throw ScimException.invalidSyntax("Each PATCH operation is an object with 'op', and 'path' or 'value'.");
         }
-        JsonNode opNode = FilterEvaluator.field(operation, "op");
+        JsonNode opNode = Values.field(operation, "op");
         Op op;
         try {
             op = Op.valueOf(opNode == null || !opNode.isTextual() ? "" : opNode.textValue().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             throw ScimException.invalidSyntax("A PATCH operation's 'op' is add, remove or replace.");
         }
-        JsonNode pathNode = FilterEvaluator.field(operation, "path");
-        JsonNode value = FilterEvaluator.field(operation, "value");
+        JsonNode pathNode = Values.field(operation, "path");
+        JsonNode value = Values.field(operation, "value");
         if (pathNode == null || pathNode.isNull() || pathNode.isTextual() && pathNode.textValue().isBlank()) {
             if (op == Op.REMOVE) {
                 throw ScimException.noTarget("A remove operation names its target in 'path'.");

@@ -6,10 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shepherd.api.http.DeviceRequest;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 
 import static java.util.Objects.requireNonNull;
@@ -87,7 +84,7 @@ final class Projection {
             source = extensionNode;
             target = to.get(extension.get()) instanceof ObjectNode existing ? existing : to.putObject(extension.get());
         }
-        Optional<String> key = key(source, path.attribute());
+        Optional<String> key = Values.keyOf(source, path.attribute());
         if (key.isEmpty()) {
             return;
         }
@@ -96,7 +93,7 @@ final class Projection {
             target.set(key.get(), value);
         } else if (value instanceof ObjectNode object) {
             ObjectNode part = target.get(key.get()) instanceof ObjectNode existing ? existing : target.putObject(key.get());
-            key(object, path.subAttribute().get()).ifPresent(sub -> part.set(sub, object.get(sub)));
+            Values.keyOf(object, path.subAttribute().get()).ifPresent(sub -> part.set(sub, object.get(sub)));
         } else if (value instanceof ArrayNode array) {
             ArrayNode part = target.get(key.get()) instanceof ArrayNode existing && existing.size() == array.size() ? existing : target.putArray(key.get());
             for (int i = 0; i < array.size(); i++) {
@@ -105,7 +102,7 @@ final class Projection {
                 }
                 JsonNode element = array.get(i);
                 ObjectNode partElement = (ObjectNode) part.get(i);
-                key(element, path.subAttribute().get()).ifPresent(sub -> partElement.set(sub, element.get(sub)));
+                Values.keyOf(element, path.subAttribute().get()).ifPresent(sub -> partElement.set(sub, element.get(sub)));
             }
         }
     }
@@ -119,7 +116,7 @@ final class Projection {
             }
             container = extensionNode;
         }
-        Optional<String> key = key(container, path.attribute());
+        Optional<String> key = Values.keyOf(container, path.attribute());
         if (key.isEmpty() || key.get().equals("id") || key.get().equals("schemas")) {
             return;
         }
@@ -136,7 +133,7 @@ final class Projection {
         }
         for (JsonNode part : parts) {
             if (part instanceof ObjectNode object) {
-                key(object, path.subAttribute().get()).ifPresent(object::remove);
+                Values.keyOf(object, path.subAttribute().get()).ifPresent(object::remove);
             }
         }
     }
@@ -146,16 +143,5 @@ final class Projection {
             return Optional.empty();
         }
         return Optional.of(type.extension(path.schema().get()).map(ResourceSchema::id).orElse(path.schema().get()));
-    }
-
-    /** The key of an object's field named in any case. */
-    private static Optional<String> key(JsonNode object, String name) {
-        for (Iterator<Map.Entry<String, JsonNode>> fields = object.fields(); fields.hasNext(); ) {
-            String key = fields.next().getKey();
-            if (key.toLowerCase(Locale.ROOT).equals(name.toLowerCase(Locale.ROOT))) {
-                return Optional.of(key);
-            }
-        }
-        return Optional.empty();
     }
 }

@@ -17,7 +17,6 @@ import static java.util.Objects.requireNonNull;
 final class ScimDiscovery {
 
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-    private static final String LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 
     private final String baseUrl;
     private final int maxResults;
@@ -135,7 +134,7 @@ final class ScimDiscovery {
 
     private ObjectNode list(int total) {
         ObjectNode list = NODES.objectNode();
-        list.putArray("schemas").add(LIST_RESPONSE);
+        list.putArray("schemas").add(ScimEndpoint.LIST_RESPONSE);
         list.put("totalResults", total);
         list.put("itemsPerPage", total);
         list.put("startIndex", 1);

@@ -32,7 +32,7 @@ public final class ScimEndpoint implements DeviceEndpoint {
     static final String BASE = "/scim/v2";
     static final String SCIM_JSON = "application/scim+json";
     private static final String ERROR = "urn:ietf:params:scim:api:messages:2.0:Error";
-    private static final String LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+    static final String LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
     private static final int MAX_BODY = 1024 * 1024;
 
     private final ScimService service;

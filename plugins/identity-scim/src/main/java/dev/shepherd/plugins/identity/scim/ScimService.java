@@ -234,7 +234,7 @@ final class ScimService {
         if (!body.isObject()) {
             throw ScimException.invalidSyntax("The body is a JSON object: a " + type.typeName() + ".");
         }
-        JsonNode schemas = FilterEvaluator.field(body, "schemas");
+        JsonNode schemas = Values.field(body, "schemas");
         boolean named = false;
         if (schemas != null && schemas.isArray()) {
             for (JsonNode schema : schemas) {

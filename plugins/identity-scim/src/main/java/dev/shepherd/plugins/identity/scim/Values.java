@@ -30,6 +30,29 @@ final class Values {
     private Values() {
     }
 
+    /** @return the key of an object's field named in any case */
+    static Optional<String> keyOf(JsonNode object, String name) {
+        if (object == null || !object.isObject()) {
+            return Optional.empty();
+        }
+        if (object.has(name)) {
+            return Optional.of(name);
+        }
+        String wanted = name.toLowerCase(Locale.ROOT);
+        for (Iterator<String> names = object.fieldNames(); names.hasNext(); ) {
+            String key = names.next();
+            if (key.toLowerCase(Locale.ROOT).equals(wanted)) {
+                return Optional.of(key);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** @return an object's field named in any case, or null */
+    static JsonNode field(JsonNode object, String name) {
+        return keyOf(object, name).map(object::get).orElse(null);
+    }
+
     /** A boolean, from a JSON boolean or the strings {@code true} and {@code false} in any case. */
     static Optional<Boolean> bool(JsonNode node) {
         if (node.isBoolean()) {
