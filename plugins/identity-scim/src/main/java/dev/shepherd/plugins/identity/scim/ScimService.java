@@ -126,12 +126,13 @@ final class ScimService {
             Instant now = now();
             Members members = resolveMembers(type, id, attributes);
             StoredResource created = new StoredResource(type, id, 1, now, now, members.attributes());
+            if (type == ResourceType.USER) {
+                // Before the directory hears of them: should storing fail after that, a retry is the same person.
+                store.rememberPerson(name, id);
+            }
             mirror(created, members);
             store.put(created);
             store.hold(type, name, id);
-            if (type == ResourceType.USER) {
-                store.rememberPerson(name, id);
-            }
             log.info("SCIM {} {} created", type, id);
             return created;
         } finally {
