@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.shepherd.command.CommandService;
 import dev.shepherd.device.InventoryLimits;
+import dev.shepherd.directory.DeprovisioningPolicy;
 import dev.shepherd.storage.Dialect;
 
 import java.io.IOException;
@@ -135,8 +136,12 @@ public final class ConfigLoader {
                 retentionRule(resolved, "retention.commands"), retentionRule(resolved, "retention.webhookDeliveries"),
                 retentionRule(resolved, "retention.audit"),
                 resolved.get("retention.interval", ShepherdConfig.Retention.KEEP_EVERYTHING.interval(), ConfigLoader::duration));
+        DeprovisioningPolicy deprovisioning = new DeprovisioningPolicy(
+                resolved.get("directory.deprovision.action", DeprovisioningPolicy.FLAG_ONLY.action(), DeprovisioningPolicy.Action::parse),
+                Duration.ofHours(resolved.get("directory.deprovision.graceHours", (int) DeprovisioningPolicy.FLAG_ONLY.grace().toHours(),
+                        text -> intInRange(text, 0, 87_600))));
         return new ShepherdConfig(absoluteHome, http, https, dataDir, pluginsDir, database, plugins, commands, inventory, bootstrapAdmin,
-                security, node, metrics, retention);
+                security, node, metrics, retention, deprovisioning);
     }
 
     /** The keys this loader understands, apart from the free-form {@code plugins.config.*}. */
@@ -154,7 +159,8 @@ public final class ConfigLoader {
             "node.name", "metrics.port", "metrics.host",
             "retention.interval", "retention.events.maxAge", "retention.events.maxCount", "retention.commands.maxAge",
             "retention.commands.maxCount", "retention.webhookDeliveries.maxAge", "retention.webhookDeliveries.maxCount",
-            "retention.audit.maxAge", "retention.audit.maxCount");
+            "retention.audit.maxAge", "retention.audit.maxCount",
+            "directory.deprovision.action", "directory.deprovision.graceHours");
 
     /**
      * The environment variable that overrides a key: {@code plugins.scanInterval} becomes

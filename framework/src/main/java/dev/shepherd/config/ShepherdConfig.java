@@ -3,6 +3,7 @@ package dev.shepherd.config;
 import dev.shepherd.security.SecretBox;
 
 import dev.shepherd.device.InventoryLimits;
+import dev.shepherd.directory.DeprovisioningPolicy;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +30,7 @@ import static java.util.Objects.requireNonNull;
  * @param node this server among others: the name its metrics carry
  * @param metrics the optional separate metrics listener
  * @param retention how long the event log, finished commands, webhook deliveries and the audit log are kept
+ * @param deprovisioning what happens to the devices of people an identity provider deactivated
  */
 public record ShepherdConfig(
         Path home,
@@ -44,7 +46,8 @@ public record ShepherdConfig(
         Security security,
         Node node,
         Metrics metrics,
-        Retention retention) {
+        Retention retention,
+        DeprovisioningPolicy deprovisioning) {
 
     public ShepherdConfig {
         requireNonNull(home, "home is null");
@@ -61,6 +64,7 @@ public record ShepherdConfig(
         requireNonNull(node, "node is null");
         requireNonNull(metrics, "metrics is null");
         requireNonNull(retention, "retention is null");
+        requireNonNull(deprovisioning, "deprovisioning is null");
     }
 
     /**

@@ -13,7 +13,8 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * Signs users in for platform plugins: the password is checked by the identity-provider plugins, and the user is
- * found in the directory, or added to it on first sign-in, under the provider that vouched for them.
+ * found in the directory, or added to it on first sign-in, under the provider that vouched for them. A person the
+ * directory has deactivated is refused even when their provider still accepts the password.
  */
 public final class DirectorySignIn implements UserAuthenticator {
 
@@ -46,6 +47,11 @@ public final class DirectorySignIn implements UserAuthenticator {
                 return directory.find(who.providerId(), who.username()).orElseThrow(() -> e);
             }
         });
+        if (!user.active()) {
+            log.info("Refusing the sign-in of {} from identity provider {}: the directory has deactivated them", who.username(),
+                    who.providerId());
+            return Optional.empty();
+        }
         return Optional.of(new SignedInUser(user.id(), who));
     }
 }

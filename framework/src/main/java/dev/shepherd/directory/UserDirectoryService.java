@@ -146,7 +146,7 @@ public final class UserDirectoryService {
     public Optional<String> findUser(String pluginId, String providerId, String externalId) {
         requireNonNull(externalId, "externalId is null");
         checkOwner(pluginId, providerId);
-        return read(connection -> user(connection, "provider = ? AND external_id = ?", providerId, externalId).map(DirectoryUser::id));
+        return transactions.read("read the directory", connection -> user(connection, "provider = ? AND external_id = ?", providerId, externalId).map(DirectoryUser::id));
     }
 
     /** {@link UserDirectory#putGroup} for a plugin. */
@@ -238,35 +238,48 @@ public final class UserDirectoryService {
     }
 
     /**
-     * Groups whose name starts with the text (any case), in name then id order, after the group a cursor names.
+     * Where a page of groups ended: its last group's name and id.
      *
-     * @param after the last group of the previous page, when there was one
+     * @param name the last group's name
+     * @param id the last group's id
      */
-    public List<DirectoryGroup> searchGroups(String prefix, Optional<DirectoryGroup> after, int limit) {
+    public record GroupCursor(String name, String id) {
+        public GroupCursor {
+            requireNonNull(name, "name is null");
+            requireNonNull(id, "id is null");
+        }
+    }
+
+    /** Groups whose name starts with the text (any case), in name then id order, after a cursor. */
+    public List<DirectoryGroup> searchGroups(String prefix, Optional<GroupCursor> after, int limit) {
         requireNonNull(prefix, "prefix is null");
         requireNonNull(after, "after is null");
         String like = prefix.toLowerCase(Locale.ROOT).replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%";
-        String afterName = after.map(DirectoryGroup::name).orElse("");
-        String afterId = after.map(DirectoryGroup::id).orElse("");
-        return read(connection -> DirectoryGroupStore.query(connection, DirectoryGroupStore.SELECT
+        String afterName = after.map(GroupCursor::name).orElse("");
+        String afterId = after.map(GroupCursor::id).orElse("");
+        return transactions.read("search directory groups", connection -> DirectoryGroupStore.query(connection, DirectoryGroupStore.SELECT
                 + " WHERE LOWER(name) LIKE ? ESCAPE '!' AND (name > ? OR (name = ? AND id > ?)) ORDER BY name, id FETCH FIRST "
                 + Math.max(1, Math.min(limit, 500)) + " ROWS ONLY", List.of(like, afterName, afterName, afterId)));
     }
 
     public Optional<DirectoryGroup> group(String id) {
         requireNonNull(id, "id is null");
-        return read(connection -> DirectoryGroupStore.query(connection, DirectoryGroupStore.SELECT + " WHERE id = ?", List.of(id))
+        return transactions.read("read the directory", connection -> DirectoryGroupStore.query(connection, DirectoryGroupStore.SELECT + " WHERE id = ?", List.of(id))
                 .stream().findFirst());
     }
 
     /**
-     * A group's members.
+     * A group's members, each list cut at a limit.
      *
      * @param users the people directly in it
      * @param groups the groups directly in it
      * @param effectiveUsers the people in it at any depth
+     * @param userCount how many people are directly in it
+     * @param groupCount how many groups are directly in it
+     * @param effectiveUserCount how many people are in it at any depth
      */
-    public record Members(List<DirectoryUser> users, List<DirectoryGroup> groups, List<DirectoryUser> effectiveUsers) {
+    public record Members(List<DirectoryUser> users, List<DirectoryGroup> groups, List<DirectoryUser> effectiveUsers, int userCount,
+                          int groupCount, int effectiveUserCount) {
         public Members {
             users = List.copyOf(users);
             groups = List.copyOf(groups);
@@ -274,21 +287,37 @@ public final class UserDirectoryService {
         }
     }
 
-    public Members members(String groupId) {
+    /** @param limit at most this many of each kind of member, in username or name order */
+    public Members members(String groupId, int limit) {
         requireNonNull(groupId, "groupId is null");
-        return read(connection -> new Members(
-                DirectoryService.query(connection, DirectoryService.SELECT + " WHERE id IN (SELECT user_id FROM directory_group_user"
-                        + " WHERE group_id = ?) ORDER BY username", List.of(groupId)),
-                DirectoryGroupStore.query(connection, DirectoryGroupStore.SELECT + " WHERE id IN (SELECT member_group_id"
-                        + " FROM directory_group_nesting WHERE group_id = ?) ORDER BY name", List.of(groupId)),
-                DirectoryService.query(connection, DirectoryService.SELECT + " WHERE id IN (SELECT user_id FROM directory_group_closure"
-                        + " WHERE group_id = ?) ORDER BY username", List.of(groupId))));
+        String first = " FETCH FIRST " + Math.max(1, limit) + " ROWS ONLY";
+        String direct = "SELECT user_id FROM directory_group_user WHERE group_id = ?";
+        String nested = "SELECT member_group_id FROM directory_group_nesting WHERE group_id = ?";
+        String effective = "SELECT user_id FROM directory_group_closure WHERE group_id = ?";
+        return transactions.read("read a directory group's members", connection -> new Members(
+                DirectoryService.query(connection, DirectoryService.SELECT + " WHERE id IN (" + direct + ") ORDER BY username" + first,
+                        List.of(groupId)),
+                DirectoryGroupStore.query(connection, DirectoryGroupStore.SELECT + " WHERE id IN (" + nested + ") ORDER BY name" + first,
+                        List.of(groupId)),
+                DirectoryService.query(connection, DirectoryService.SELECT + " WHERE id IN (" + effective + ") ORDER BY username" + first,
+                        List.of(groupId)),
+                count(connection, direct, groupId), count(connection, nested, groupId), count(connection, effective, groupId)));
+    }
+
+    private static int count(Connection connection, String members, String groupId) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement("SELECT COUNT(*) FROM (" + members + ") m")) {
+            select.setString(1, groupId);
+            try (ResultSet rows = select.executeQuery()) {
+                rows.next();
+                return rows.getInt(1);
+            }
+        }
     }
 
     /** The groups a person is directly in, or in at any depth. */
     public List<DirectoryGroup> groupsOf(String userId, boolean effective) {
         requireNonNull(userId, "userId is null");
-        return read(connection -> DirectoryGroupStore.groupsOf(connection, userId, effective));
+        return transactions.read("read the directory", connection -> DirectoryGroupStore.groupsOf(connection, userId, effective));
     }
 
     /** A group as its audit entries record it. */
@@ -369,7 +398,7 @@ public final class UserDirectoryService {
         if (cached != null) {
             return Optional.of(cached);
         }
-        Optional<String> owner = read(connection -> {
+        Optional<String> owner = transactions.read("read the directory", connection -> {
             try (PreparedStatement select = connection.prepareStatement("SELECT owner_plugin FROM directory_provider WHERE id = ?")) {
                 select.setString(1, providerId);
                 try (ResultSet rows = select.executeQuery()) {
@@ -427,6 +456,13 @@ public final class UserDirectoryService {
             }
             throw new IllegalArgumentException("the " + user.provider() + " directory has another user named '" + user.username() + "'");
         }
+        if (!user.active()) {
+            // Deactivated means signed out too: their portal sessions end with it.
+            try (PreparedStatement signOut = connection.prepareStatement("DELETE FROM portal_session WHERE user_id = ?")) {
+                signOut.setString(1, user.id());
+                signOut.executeUpdate();
+            }
+        }
     }
 
     /** The ids of the provider's users or groups with the given external ids; unknown ones are left out. */
@@ -447,18 +483,5 @@ public final class UserDirectoryService {
             }
         }
         return ids;
-    }
-
-    @FunctionalInterface
-    private interface Read<T> {
-        T read(Connection connection) throws SQLException;
-    }
-
-    private <T> T read(Read<T> read) {
-        try (Connection connection = transactions.dataSource().getConnection()) {
-            return read.read(connection);
-        } catch (SQLException e) {
-            throw new StorageException("Cannot read the directory", e);
-        }
     }
 }

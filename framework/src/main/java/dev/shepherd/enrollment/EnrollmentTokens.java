@@ -42,6 +42,13 @@ public final class EnrollmentTokens {
             SELECT id, name, ownership, platform, group_id, user_id, max_uses, uses, expires_at, created_by, created_at,
                    revoked_at FROM enrollment_token""";
 
+    /**
+     * A token bound to a person the directory deactivated enrolls nothing: the device would be theirs, and their
+     * identity provider has disabled them.
+     */
+    private static final String USER_ACTIVE = "(user_id IS NULL OR NOT EXISTS (SELECT 1 FROM directory_user u"
+            + " WHERE u.id = enrollment_token.user_id AND u.active = 0))";
+
     private final Transactions transactions;
     private final AuditLog audit;
     private final Json json;
@@ -131,19 +138,20 @@ public final class EnrollmentTokens {
 
     /** What a secret grants now, without using it up. */
     public Optional<EnrollmentGrant> check(String secret) {
-        return byHash(Secrets.sha256(secret)).filter(token -> token.usableAt(clock.instant())).map(EnrollmentTokens::grantOf);
+        return query(SELECT + " WHERE token_hash = ? AND " + USER_ACTIVE, List.of(Secrets.sha256(secret))).stream().findFirst()
+                .filter(token -> token.usableAt(clock.instant())).map(EnrollmentTokens::grantOf);
     }
 
     /**
      * Uses up one use of a token within the caller's transaction.
      *
-     * @return the token's grant, or empty when the secret is unknown, expired, used up or revoked
+     * @return the token's grant, or empty when the secret is unknown, expired, used up or revoked, or its user deactivated
      */
     public Optional<EnrollmentGrant> consume(Tx tx, String secret) throws SQLException {
         String hash = Secrets.sha256(secret);
         try (PreparedStatement update = tx.connection().prepareStatement("""
                 UPDATE enrollment_token SET uses = uses + 1
-                WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ? AND (max_uses IS NULL OR uses < max_uses)""")) {
+                WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ? AND (max_uses IS NULL OR uses < max_uses) AND\s""" + USER_ACTIVE)) {
             update.setString(1, hash);
             update.setTimestamp(2, Timestamp.from(clock.instant()));
             if (update.executeUpdate() != 1) {
@@ -151,10 +159,6 @@ public final class EnrollmentTokens {
             }
         }
         return query(tx.connection(), SELECT + " WHERE token_hash = ?", List.of(hash)).stream().findFirst().map(EnrollmentTokens::grantOf);
-    }
-
-    private Optional<EnrollmentToken> byHash(String hash) {
-        return query(SELECT + " WHERE token_hash = ?", List.of(hash)).stream().findFirst();
     }
 
     private static EnrollmentGrant grantOf(EnrollmentToken token) {

@@ -43,6 +43,8 @@ enum RuleAttribute {
     USER("user", "d.user_id", EnumSet.of(EQ, NE, EXISTS), UnaryOperator.identity()),
     USER_EMAIL("user.email", null, EnumSet.of(EQ, ENDS_WITH), value -> value.toLowerCase(Locale.ROOT)),
     USER_USERNAME("user.username", null, EnumSet.of(EQ, IN), UnaryOperator.identity()),
+    /** The device's user is in a directory group, directly or through nested groups: {@code name} or {@code provider:name}. */
+    USER_GROUP("user.group", null, EnumSet.of(EQ, NE, IN), RuleAttribute::directoryGroup),
     ATTRIBUTE("attribute.", null, EnumSet.of(EQ, NE, IN, STARTS_WITH, EXISTS), UnaryOperator.identity());
 
     private final String json;
@@ -88,11 +90,18 @@ enum RuleAttribute {
             }
         }
         throw new IllegalArgumentException("unknown attribute '" + name + "'; known: platform, ownership, status, compliance,"
-                + " enrollmentMethod, model, name, serialNumber, osVersion, tag, user, user.email, user.username, attribute.<name>");
+                + " enrollmentMethod, model, name, serialNumber, osVersion, tag, user, user.email, user.username, user.group, attribute.<name>");
     }
 
     private static String upper(String value) {
         return value.toUpperCase(Locale.ROOT).replace('-', '_');
+    }
+
+    private static String directoryGroup(String value) {
+        if (value.isBlank() || value.length() > 265) {
+            throw new IllegalArgumentException("not a directory group name");
+        }
+        return value;
     }
 
     private static String osVersionKey(String value) {

@@ -69,6 +69,16 @@ record RuleSql(String sql, List<Object> parameters) {
                 comparison(condition.operator(), values, sql, parameters);
                 sql.append(')');
             }
+            case USER_GROUP -> {
+                // The closure holds every person of a group at any depth, so nesting costs the rule nothing.
+                sql.append(condition.operator() == GroupRule.Operator.NE ? "(d.user_id IS NULL OR d.user_id NOT IN" : "d.user_id IN")
+                        .append(" (SELECT c.user_id FROM directory_group_closure c JOIN directory_group g ON g.id = c.group_id WHERE ");
+                for (int i = 0; i < values.size(); i++) {
+                    sql.append(i > 0 ? " OR " : "");
+                    directoryGroup(values.get(i), sql, parameters);
+                }
+                sql.append(condition.operator() == GroupRule.Operator.NE ? "))" : ")");
+            }
             case ATTRIBUTE -> {
                 String name = condition.attribute().substring("attribute.".length());
                 if (condition.operator() == GroupRule.Operator.NE) {
@@ -113,6 +123,23 @@ record RuleSql(String sql, List<Object> parameters) {
                 }
             }
         }
+    }
+
+    /**
+     * A group by its name in any provider, or by {@code provider:name}. Group names may hold a colon themselves, so a
+     * value with one matches either reading.
+     */
+    private static void directoryGroup(String value, StringBuilder sql, List<Object> parameters) {
+        int colon = value.indexOf(':');
+        if (colon < 0) {
+            sql.append("g.name = ?");
+            parameters.add(value);
+            return;
+        }
+        sql.append("(g.name = ? OR (g.provider = ? AND g.name = ?))");
+        parameters.add(value);
+        parameters.add(value.substring(0, colon));
+        parameters.add(value.substring(colon + 1));
     }
 
     private static void comparison(GroupRule.Operator operator, List<String> values, StringBuilder sql, List<Object> parameters) {

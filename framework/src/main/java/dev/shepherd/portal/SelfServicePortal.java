@@ -236,7 +236,8 @@ public final class SelfServicePortal {
         if (!(outcome instanceof PortalSignIn.Outcome.SignedIn signedIn)) {
             throw new ApiException(Problem.of(401, "unauthorized", "Sign-in failed", "The username or password is wrong."));
         }
-        DirectoryUser user = directory.get(signedIn.userId())
+        // A person their identity provider deactivated is refused like a wrong password: nothing tells an attacker more.
+        DirectoryUser user = directory.get(signedIn.userId()).filter(DirectoryUser::active)
                 .orElseThrow(() -> new ApiException(Problem.of(401, "unauthorized", "Sign-in failed", "The username or password is wrong.")));
         AdminSessions.Started session = sessions.start(user.id(), request.remote());
         audit.append(new AuditRecord(Actor.user(user.id()), "portal.login", "user", user.id(), Optional.empty(),
@@ -254,7 +255,7 @@ public final class SelfServicePortal {
     private DirectoryUser signedIn(ApiRequest request, boolean change) {
         Cookie cookie = request.exchange().getRequestCookie(SESSION_COOKIE);
         Optional<AdminSessions.Live> live = cookie == null ? Optional.empty() : sessions.find(cookie.getValue());
-        Optional<DirectoryUser> user = live.flatMap(session -> directory.get(session.username()));
+        Optional<DirectoryUser> user = live.flatMap(session -> directory.get(session.username())).filter(DirectoryUser::active);
         if (user.isEmpty()) {
             throw new ApiException(Problem.of(401, "unauthorized", "Sign in first", "Sign in to the portal with your account."));
         }

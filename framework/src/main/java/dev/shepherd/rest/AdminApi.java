@@ -46,6 +46,7 @@ public final class AdminApi {
         routes.addAll(new PlatformResource(platforms).routes());
         routes.addAll(new EnrollmentResource(kernel, publicUrl).routes());
         routes.addAll(new UserResource(kernel, userPasswords).routes());
+        routes.addAll(new DirectoryGroupResource(kernel).routes());
         routes.addAll(new GroupResource(kernel).routes());
         routes.addAll(new PolicyResource(kernel).routes());
         routes.addAll(new AppResource(kernel).routes());

@@ -1,6 +1,7 @@
 package dev.shepherd.rest;
 
 import dev.shepherd.directory.DirectoryPasswords;
+import dev.shepherd.directory.DirectoryGroup;
 import dev.shepherd.directory.DirectoryService;
 import dev.shepherd.directory.DirectoryUser;
 import dev.shepherd.http.AdminRoute;
@@ -9,14 +10,38 @@ import dev.shepherd.http.ApiResponse;
 import dev.shepherd.security.Permission;
 import dev.shepherd.server.Kernel;
 
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 import static java.util.Objects.requireNonNull;
 
-/** The people devices belong to (the built-in directory). */
+/** The people devices belong to: the built-in directory, and the people identity providers put in theirs. */
 final class UserResource {
+
+    /**
+     * One person with the directory groups they are in.
+     *
+     * @param groups every group they are in, directly or through nested groups
+     */
+    record Person(String id, String provider, Optional<String> externalId, String username, String displayName, String email,
+                  boolean active, Optional<Instant> deactivatedAt, Instant createdAt, Instant updatedAt, List<Membership> groups) {
+        Person(DirectoryUser user, List<Membership> groups) {
+            this(user.id(), user.provider(), user.externalId(), user.username(), user.displayName(), user.email(), user.active(),
+                    user.deactivatedAt(), user.createdAt(), user.updatedAt(), List.copyOf(groups));
+        }
+    }
+
+    /**
+     * A directory group a person is in.
+     *
+     * @param direct whether the provider lists them in it, rather than in a group nested in it
+     */
+    record Membership(String id, String provider, String name, boolean direct) {
+    }
 
     record NewUser(String username, String displayName, Optional<String> email) {
         NewUser {
@@ -63,8 +88,9 @@ final class UserResource {
                             return ApiResponse.created(kernel.directory().create(request.actor(), DirectoryService.LOCAL, body.username(),
                                     body.displayName(), body.email().orElse("")));
                         }),
-                AdminRoute.get("/api/v1/users/{id}", Permission.USER_READ).tag("users").summary("One person").returns(DirectoryUser.class)
-                        .handle(request -> kernel.directory().get(request.path("id"))
+                AdminRoute.get("/api/v1/users/{id}", Permission.USER_READ).tag("users")
+                        .summary("One person, with the directory groups they are in (directly or through nested groups)").returns(Person.class)
+                        .handle(request -> kernel.directory().get(request.path("id")).map(this::person)
                                 .orElseThrow(() -> ApiException.notFound("No user has the id '" + request.path("id") + "'."))),
                 AdminRoute.put("/api/v1/users/{id}/password", Permission.USER_WRITE).tag("users")
                         .summary("Set or reset the self-service portal password of a person of the built-in directory; ends their portal sessions")
@@ -86,5 +112,11 @@ final class UserResource {
                             }
                             return ApiResponse.noContent();
                         }));
+    }
+
+    private Person person(DirectoryUser user) {
+        Set<String> direct = kernel.userDirectory().groupsOf(user.id(), false).stream().map(DirectoryGroup::id).collect(Collectors.toSet());
+        return new Person(user, kernel.userDirectory().groupsOf(user.id(), true).stream()
+                .map(group -> new Membership(group.id(), group.provider(), group.name(), direct.contains(group.id()))).toList());
     }
 }

@@ -29,6 +29,8 @@ import dev.shepherd.pki.ScepService;
 import dev.shepherd.rest.AdminApi;
 import dev.shepherd.rest.PluginAdminEndpoints;
 import dev.shepherd.retention.RetentionService;
+import dev.shepherd.directory.Deprovisioning;
+import dev.shepherd.directory.DeprovisioningPolicy;
 import dev.shepherd.directory.DirectoryPasswords;
 import dev.shepherd.directory.DirectorySignIn;
 import dev.shepherd.portal.PortalSignIn;
@@ -344,6 +346,23 @@ public final class ShepherdServer implements AutoCloseable {
                 log.warn("Retention failed: {}", e.getMessage());
             }
         }, retentionMillis, retentionMillis, TimeUnit.MILLISECONDS);
+        Deprovisioning deprovisioning = new Deprovisioning(kernel.transactions(), kernel.commands(), kernel.audit(), kernel.json(),
+                kernel.clock(), config.deprovisioning());
+        if (config.deprovisioning().action() == DeprovisioningPolicy.Action.RETIRE) {
+            maintenance.scheduleWithFixedDelay(() -> {
+                if (!leads()) {
+                    return;
+                }
+                try {
+                    int people = deprovisioning.runOnce();
+                    if (people > 0) {
+                        log.info("Deprovisioned {} deactivated directory users: their devices were retired", people);
+                    }
+                } catch (RuntimeException e) {
+                    log.warn("Deprovisioning failed: {}", e.getMessage());
+                }
+            }, 1, 1, TimeUnit.MINUTES);
+        }
         maintenance.scheduleWithFixedDelay(() -> {
             try {
                 if (!leads()) {

@@ -59,6 +59,26 @@ public final class Transactions {
         return dataSource;
     }
 
+    /** A read on one connection in auto-commit mode, outside any transaction. */
+    @FunctionalInterface
+    public interface Read<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    /**
+     * Runs a read on a connection of its own.
+     *
+     * @param what what the read does, for error messages
+     * @throws StorageException when the database fails
+     */
+    public <T> T read(String what, Read<T> read) {
+        try (Connection connection = dataSource.getConnection()) {
+            return read.run(connection);
+        } catch (SQLException e) {
+            throw new StorageException("Cannot " + what, e);
+        }
+    }
+
     /**
      * @param what what the work does, for error messages
      * @param work the work

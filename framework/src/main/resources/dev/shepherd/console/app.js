@@ -15,14 +15,15 @@ import { compliancePage } from './pages/compliance.js';
 import { appsPage, appPage } from './pages/apps.js';
 import { pluginsPage } from './pages/plugins.js';
 import { adminsPage, tokensPage } from './pages/admins.js';
-import { usersPage } from './pages/users.js';
+import { usersPage, userPage, directoryGroupsPage, directoryGroupPage } from './pages/users.js';
 import { pluginPage } from './pages/plugin-page.js';
 
 // In navigation order; `nav` names the pages that have a menu entry. A page is listed, and opened, only when the
 // admin's role holds the permission its first request needs.
 const pages = [
-  dashboardPage, devicesPage, devicePage, commandsPage, commandBatchPage, enrollmentPage, groupsPage, groupPage, usersPage, policiesPage,
-  newPolicyPage, editPolicyPage, policyPage, appsPage, appPage, compliancePage, pluginsPage, pluginPage, adminsPage, tokensPage, auditPage,
+  dashboardPage, devicesPage, devicePage, commandsPage, commandBatchPage, enrollmentPage, groupsPage, groupPage, usersPage, userPage,
+  directoryGroupsPage, directoryGroupPage, policiesPage, newPolicyPage, editPolicyPage, policyPage, appsPage, appPage, compliancePage,
+  pluginsPage, pluginPage, adminsPage, tokensPage, auditPage,
 ];
 
 const api = new Api();

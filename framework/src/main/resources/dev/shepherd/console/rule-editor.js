@@ -18,6 +18,7 @@ const ATTRIBUTES = [
   { name: 'user', label: 'User id', ops: ['eq', 'ne', 'exists'] },
   { name: 'user.email', label: 'User e-mail', ops: ['eq', 'endsWith'] },
   { name: 'user.username', label: 'User name', ops: ['eq', 'in'] },
+  { name: 'user.group', label: 'User\'s directory group', ops: ['eq', 'ne', 'in'] },
   { name: 'attribute.', label: 'Custom attribute', ops: ['eq', 'ne', 'in', 'startsWith', 'exists'], custom: true },
 ];
 

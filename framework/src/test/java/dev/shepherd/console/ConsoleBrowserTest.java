@@ -8,6 +8,9 @@ import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.EnrollmentClaim;
 import dev.shepherd.api.device.EnrollmentMethod;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.identity.ProvidedGroup;
+import dev.shepherd.api.identity.ProvidedUser;
+import dev.shepherd.api.identity.UserDirectory;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.command.CommandRecord;
 import dev.shepherd.compliance.ComplianceCheck;
@@ -48,6 +51,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -1146,6 +1150,31 @@ class ConsoleBrowserTest {
                 .doesNotContain("robin-portal-pass-1");
         assertThat(console.accessibilityViolations("moderate")).as("WCAG 2.1 A/AA, moderate impact or worse").isEmpty();
         screenshot("63-users-portal-password");
+        assertThat(forbiddenOrFailedApiCalls()).isEmpty();
+    }
+
+    @Test
+    void aPersonsStatusProviderAndDirectoryGroupsAreShown() {
+        UserDirectory ldap = server.server().kernel().userDirectory().forPlugin("identity-ldap");
+        String sasha = ldap.putUser("corp-ldap", new ProvidedUser("e-sasha", "sasha.lee", "Sasha Lee", "sasha@corp.example", true));
+        ldap.putGroup("corp-ldap", new ProvidedGroup("g-ops", "Operations", Set.of("e-sasha"), Set.of()));
+        String staff = ldap.putGroup("corp-ldap", new ProvidedGroup("g-staff", "All staff", Set.of(), Set.of("g-ops")));
+        ldap.putUser("corp-ldap", new ProvidedUser("e-sasha", "sasha.lee", "Sasha Lee", "sasha@corp.example", false));
+
+        signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+        open("#/users/" + sasha, "Sasha Lee");
+        assertThat(browser.findElement(By.cssSelector("main dl")).getText()).contains("corp-ldap", "e-sasha", "Deactivated");
+        assertThat(browser.findElement(By.cssSelector("main table")).getText()).contains("All staff", "Through a nested group", "Operations", "Direct");
+        assertThat(console.accessibilityViolations("moderate")).as("WCAG 2.1 A/AA, moderate impact or worse").isEmpty();
+
+        browser.findElement(By.linkText("All staff")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "1 person in it, directly or through nested groups"));
+        assertThat(browser.findElement(By.cssSelector("main")).getText()).contains("1 nested group", "Operations", "sasha.lee");
+        assertThat(console.accessibilityViolations("moderate")).as("WCAG 2.1 A/AA, moderate impact or worse").isEmpty();
+        open("#/directory-groups", "Directory groups");
+        assertThat(browser.findElement(By.cssSelector("main table")).getText()).contains("All staff", "Operations");
+        assertThat(browser.findElement(By.linkText("All staff")).getAttribute("href")).endsWith("#/directory-groups/" + staff);
+        screenshot("64-directory-groups");
         assertThat(forbiddenOrFailedApiCalls()).isEmpty();
     }
 

@@ -1,5 +1,8 @@
 package dev.shepherd.directory;
 
+import dev.shepherd.api.device.EnrollmentRefusedException;
+import dev.shepherd.api.device.Ownership;
+import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.identity.DirectorySyncSummary;
 import dev.shepherd.api.identity.ProvidedGroup;
 import dev.shepherd.api.identity.ProvidedUser;
@@ -7,6 +10,8 @@ import dev.shepherd.api.identity.UserDirectory;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.audit.AuditEntry;
 import dev.shepherd.audit.AuditFilter;
+import dev.shepherd.enrollment.EnrollmentTokens;
+import dev.shepherd.enrollment.NewEnrollmentToken;
 import dev.shepherd.testing.TestKernel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,8 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -142,6 +149,23 @@ class UserDirectoryTest {
     }
 
     @Test
+    void anEnrollmentTokenAssignedToADeactivatedPersonEnrollsNothing() {
+        String nia = ldap.putUser("corp-enroll", person("e-nia", "nia", true));
+        EnrollmentTokens tokens = test.kernel().enrollmentTokens();
+        String secret = tokens.create(TestKernel.ADMIN, new NewEnrollmentToken("nia's phone", Ownership.CORPORATE, Optional.empty(),
+                Optional.empty(), Optional.of(nia), OptionalInt.empty(), test.kernel().clock().instant().plus(Duration.ofDays(1)))).secret();
+        assertThat(tokens.check(secret)).isPresent();
+
+        ldap.putUser("corp-enroll", person("e-nia", "nia", false));
+
+        assertThat(tokens.check(secret)).isEmpty();
+        assertThatThrownBy(() -> test.kernel().devices().enroll(Actor.plugin("test"), TestKernel.claim(secret, Platform.IOS, "NIA-1")))
+                .isInstanceOf(EnrollmentRefusedException.class);
+        ldap.putUser("corp-enroll", person("e-nia", "nia", true));
+        assertThat(tokens.check(secret)).isPresent();
+    }
+
+    @Test
     void completingASyncDeactivatesThoseTheDirectoryNoLongerHasAndRemovesTheirGroups() {
         String ivy = ldap.putUser("corp-sync", person("e-ivy", "ivy", true));
         String jo = ldap.putUser("corp-sync", person("e-jo", "jo", true));
@@ -176,24 +200,24 @@ class UserDirectoryTest {
         ldap.putGroup("corp-nest", new ProvidedGroup("g-sre", "SRE", Set.of("e-cat"), Set.of("g-eng")));
 
         for (String group : List.of(engineering, platform, sre)) {
-            assertThat(service.members(group).effectiveUsers()).extracting(DirectoryUser::id).containsExactlyInAnyOrder(ann, ben, cat);
+            assertThat(service.members(group, 100).effectiveUsers()).extracting(DirectoryUser::id).containsExactlyInAnyOrder(ann, ben, cat);
         }
-        assertThat(service.members(engineering).users()).extracting(DirectoryUser::id).containsExactly(ann);
-        assertThat(service.members(engineering).groups()).extracting(DirectoryGroup::id).containsExactly(platform);
+        assertThat(service.members(engineering, 100).users()).extracting(DirectoryUser::id).containsExactly(ann);
+        assertThat(service.members(engineering, 100).groups()).extracting(DirectoryGroup::id).containsExactly(platform);
         assertThat(service.groupsOf(cat, true)).extracting(DirectoryGroup::name).containsExactly("Engineering", "Platform", "SRE");
         assertThat(service.groupsOf(cat, false)).extracting(DirectoryGroup::name).containsExactly("SRE");
 
         // breaking the cycle and taking Ben out of Platform
         ldap.putGroup("corp-nest", new ProvidedGroup("g-sre", "SRE", Set.of("e-cat"), Set.of()));
         ldap.putGroup("corp-nest", new ProvidedGroup("g-platform", "Platform", Set.of(), Set.of("g-sre")));
-        assertThat(service.members(sre).effectiveUsers()).extracting(DirectoryUser::id).containsExactly(cat);
-        assertThat(service.members(engineering).effectiveUsers()).extracting(DirectoryUser::id).containsExactlyInAnyOrder(ann, cat);
+        assertThat(service.members(sre, 100).effectiveUsers()).extracting(DirectoryUser::id).containsExactly(cat);
+        assertThat(service.members(engineering, 100).effectiveUsers()).extracting(DirectoryUser::id).containsExactlyInAnyOrder(ann, cat);
 
         // removing Platform takes SRE's people out of Engineering too; SRE itself stays
         assertThat(ldap.removeGroup("corp-nest", "g-platform")).isTrue();
         assertThat(ldap.removeGroup("corp-nest", "g-platform")).isFalse();
-        assertThat(service.members(engineering).effectiveUsers()).extracting(DirectoryUser::id).containsExactly(ann);
-        assertThat(service.members(sre).effectiveUsers()).extracting(DirectoryUser::id).containsExactly(cat);
+        assertThat(service.members(engineering, 100).effectiveUsers()).extracting(DirectoryUser::id).containsExactly(ann);
+        assertThat(service.members(sre, 100).effectiveUsers()).extracting(DirectoryUser::id).containsExactly(cat);
         assertThat(actions("directory_group", platform)).containsExactly("directory_group.create", "directory_group.update",
                 "directory_group.remove");
     }
