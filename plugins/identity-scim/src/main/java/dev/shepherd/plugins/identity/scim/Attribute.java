@@ -76,10 +76,6 @@ record Attribute(String name, Type type, boolean multiValued, boolean caseExact,
         return new Attribute(name, type, multiValued, caseExact, mutability, returned, newUniqueness, true, subAttributes, description);
     }
 
-    Attribute asMultiValued() {
-        return new Attribute(name, type, true, caseExact, mutability, returned, uniqueness, required, subAttributes, description);
-    }
-
     /** @return the sub-attribute with this name in any case */
     Optional<Attribute> subAttribute(String subName) {
         return find(subAttributes, subName);

@@ -50,11 +50,6 @@ record AttributePath(Optional<String> schema, String attribute, Optional<String>
         return new AttributePath(schema, attribute, subAttribute);
     }
 
-    /** @return this path without its sub-attribute */
-    AttributePath parent() {
-        return new AttributePath(schema, attribute, Optional.empty());
-    }
-
     @Override
     public String toString() {
         return schema.map(urn -> urn + ":").orElse("") + attribute + subAttribute.map(sub -> "." + sub).orElse("");
