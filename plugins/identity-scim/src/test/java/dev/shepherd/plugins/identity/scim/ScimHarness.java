@@ -28,10 +28,10 @@ final class ScimHarness {
     static final String BASE = "/scim/v2";
     static final String PUBLIC_URL = "https://mdm.example.com";
 
-    final MemoryPluginStorage storage = new MemoryPluginStorage();
-    final RecordingDirectory directory = new RecordingDirectory(ScimService.DEFAULT_PROVIDER_ID);
+    final MemoryPluginStorage storage;
+    final RecordingDirectory directory;
     final TestClock clock = new TestClock(Instant.parse("2026-03-01T09:00:00Z"));
-    final BearerTokens tokens = new BearerTokens(storage, clock);
+    final BearerTokens tokens;
     final ScimEndpoint endpoint;
     final String token;
 
@@ -48,6 +48,18 @@ final class ScimHarness {
     }
 
     ScimHarness(Map<String, String> settings) {
+        this(settings, new MemoryPluginStorage(), new RecordingDirectory(ScimService.DEFAULT_PROVIDER_ID));
+    }
+
+    /** A harness over another one's storage and directory: the plugin as it starts again, after a restart or upgrade. */
+    ScimHarness(ScimHarness before) {
+        this(Map.of(), before.storage, before.directory);
+    }
+
+    private ScimHarness(Map<String, String> settings, MemoryPluginStorage storage, RecordingDirectory directory) {
+        this.storage = storage;
+        this.directory = directory;
+        this.tokens = new BearerTokens(storage, clock);
         PluginConfig config = () -> settings;
         ScimService service = new ScimService(new ScimStore(storage), directory, clock, config);
         endpoint = new ScimEndpoint(service, tokens, () -> PUBLIC_URL, new PluginIdentity("identity-scim", "0.1.0", "/mdm/identity-scim"));

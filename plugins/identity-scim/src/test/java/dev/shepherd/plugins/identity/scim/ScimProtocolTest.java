@@ -258,6 +258,22 @@ class ScimProtocolTest {
     }
 
     @Test
+    void resourcesVersionsAndNamesSurviveARestartOfThePlugin() {
+        String id = createUser("kept@example.com").json().path("id").asText();
+        scim.send("PATCH", "/Users/" + id, """
+                {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "add", "path": "title", "value": "Keeper"}]}
+                """);
+        ScimHarness restarted = new ScimHarness(scim);
+        ScimHarness.Answer read = restarted.send("GET", "/Users/" + id, null);
+        assertThat(read.json().path("title").asText()).isEqualTo("Keeper");
+        assertThat(read.header("ETag")).isEqualTo("W/\"2\"");
+        assertThat(restarted.send("GET", "/Users?filter=" + query("userName eq \"KEPT@example.com\""), null).json().path("totalResults").asInt())
+                .isEqualTo(1);
+        assertThat(restarted.send("GET", "/Users", null, "Authorization", "Bearer " + scim.token).status()).as("tokens are kept too").isEqualTo(200);
+        assertThat(createUserWith(restarted, "kept@example.com").status()).isEqualTo(409);
+    }
+
+    @Test
     void discoveryDocumentsDescribeWhatTheServiceDoes() {
         JsonNode config = scim.send("GET", "/ServiceProviderConfig", null).json();
         assertThat(config.path("patch").path("supported").asBoolean()).isTrue();
@@ -283,7 +299,11 @@ class ScimProtocolTest {
     }
 
     private ScimHarness.Answer createUser(String userName) {
-        return scim.send("POST", "/Users", """
+        return createUserWith(scim, userName);
+    }
+
+    private static ScimHarness.Answer createUserWith(ScimHarness harness, String userName) {
+        return harness.send("POST", "/Users", """
                 {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "%s", "active": true}
                 """.formatted(userName));
     }
