@@ -13,7 +13,9 @@ import java.util.Locale;
  * Parses the RFC 7644 §3.4.2.2 filter grammar: {@code attrPath pr}, {@code attrPath op value} with the nine
  * operators, {@code and}, {@code or} ({@code and} binds tighter), {@code not (…)}, grouping with parentheses and
  * value paths ({@code emails[type eq "work" and value co "@example.com"]}). Keywords and operators are matched in any
- * case. Filters longer than {@link #MAX_LENGTH} characters or nested deeper than {@link #MAX_DEPTH} are refused
+ * case; {@code emails[type eq "work"].value eq "…"} (outside the RFC's grammar, but a matching attribute Entra ID may
+ * probe with) is read as the value path {@code emails[type eq "work" and value eq "…"]}. Filters longer than
+ * {@link #MAX_LENGTH} characters or nested deeper than {@link #MAX_DEPTH} are refused
  * before they can cost anything; every refusal is a {@link ScimException} {@code invalidFilter}.
  */
 final class FilterParser {
@@ -97,8 +99,23 @@ final class FilterParser {
             next++;
             Filter inner = or();
             expect(Kind.CLOSE_BRACKET, "']'");
+            if (peek().kind() == Kind.WORD && peek().text().startsWith(".")) {
+                // emails[type eq "work"].value eq "…": the matching attribute Entra ID may probe with, read as
+                // a value of emails that is of type work and whose value is "…".
+                Token subToken = advance();
+                AttributePath sub = path(new Token(Kind.WORD, subToken.text().substring(1), subToken.position() + 1));
+                if (sub.schema().isPresent() || sub.subAttribute().isPresent()) {
+                    throw refused(subToken, "after ']' comes one sub-attribute");
+                }
+                return new Filter.ValuePath(path, new Filter.And(inner, test(sub, subToken)));
+            }
             return new Filter.ValuePath(path, inner);
         }
+        return test(path, pathToken);
+    }
+
+    /** The rest of an attribute expression: {@code pr}, or an operator and a value. */
+    private Filter test(AttributePath path, Token pathToken) {
         Token operatorToken = expect(Kind.WORD, "an operator after " + pathToken.text());
         String operator = operatorToken.text().toLowerCase(Locale.ROOT);
         if (operator.equals("pr")) {

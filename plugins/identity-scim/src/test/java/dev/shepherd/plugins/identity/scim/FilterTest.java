@@ -50,6 +50,9 @@ class FilterTest {
         assertThat(matches("emails[type eq \"work\" and value co \"@example.com\"]")).isTrue();
         assertThat(matches("emails[type eq \"home\" and value co \"@example.com\"]")).isFalse();
         assertThat(matches("emails[not (type eq \"work\")]")).isTrue();
+        assertThat(matches("emails[type eq \"work\"].value eq \"BJENSEN@example.com\"")).as("Entra ID's work e-mail probe").isTrue();
+        assertThat(matches("emails[type eq \"home\"].value eq \"bjensen@example.com\"")).isFalse();
+        assertThat(matches("emails[type eq \"home\"].value pr and userName pr")).isTrue();
         assertThat(matches("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq \"701984\"")).isTrue();
         assertThat(matches("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq \"tour operations\"")).isTrue();
         assertThat(matches("undefinedAttribute eq \"x\"")).as("an attribute the schema lacks matches nothing").isFalse();
@@ -64,7 +67,8 @@ class FilterTest {
     @Test
     void malformedAndUnboundedFiltersAreRefusedAsInvalidFilter() {
         for (String bad : new String[] {"userName eq", "userName xx \"a\"", "userName eq \"open", "(userName pr", "userName pr)",
-                "not userName pr", "emails[type eq \"work\"", "userName eq bare", "\"a\" eq userName", "userName eq \"a\" and", ""}) {
+                "not userName pr", "emails[type eq \"work\"", "userName eq bare",
+                "emails[type eq \"work\"].value", "emails[type eq \"work\"].a.b eq \"x\"", "\"a\" eq userName", "userName eq \"a\" and", ""}) {
             assertThatThrownBy(() -> FilterParser.parse(bad)).as(bad).isInstanceOfSatisfying(ScimException.class,
                     e -> assertThat(e.scimType()).isEqualTo("invalidFilter"));
         }
