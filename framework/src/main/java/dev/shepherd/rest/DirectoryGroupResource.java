@@ -51,8 +51,11 @@ final class DirectoryGroupResource {
                             List<DirectoryGroup> groups = kernel.userDirectory().searchGroups(request.query("q").orElse(""), after, limit + 1);
                             boolean more = groups.size() > limit;
                             List<DirectoryGroup> items = more ? groups.subList(0, limit) : groups;
+                            if (!more) {
+                                return new Page<>(items, Optional.<String>empty());
+                            }
                             DirectoryGroup last = items.get(items.size() - 1);
-                            return new Page<>(items, more ? Optional.of(Pages.encode(last.id() + CURSOR_SEPARATOR + last.name())) : Optional.empty());
+                            return new Page<>(items, Optional.of(Pages.encode(last.id() + CURSOR_SEPARATOR + last.name())));
                         }),
                 AdminRoute.get("/api/v1/directory-groups/{id}", Permission.USER_READ).tag("users")
                         .summary("One directory group with its direct members (people and groups) and its effective members (people at any depth);"

@@ -82,6 +82,8 @@ class UserDirectoryThroughAPluginTest {
 
         JsonNode page = read(server.getAsAdmin("/api/v1/directory-groups?q=peo"));
         assertThat(page.path("items").findValuesAsText("id")).containsExactly(team);
+        JsonNode none = read(server.getAsAdmin("/api/v1/directory-groups?q=nobody-is-called-this"));
+        assertThat(none.path("items")).as("a search that finds nothing is an empty page").isEmpty();
         JsonNode first = read(server.getAsAdmin("/api/v1/directory-groups?limit=1"));
         assertThat(first.path("items").findValuesAsText("name")).containsExactly("Everyone");
         JsonNode second = read(server.getAsAdmin("/api/v1/directory-groups?limit=1&cursor=" + first.path("nextCursor").asText()));
