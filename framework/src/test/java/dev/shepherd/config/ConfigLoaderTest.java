@@ -1,5 +1,6 @@
 package dev.shepherd.config;
 
+import dev.shepherd.directory.DeprovisioningPolicy;
 import dev.shepherd.testing.StoreFree;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -141,6 +142,19 @@ class ConfigLoaderTest {
                 .isEqualTo(Duration.ofSeconds(5));
         assertThatThrownBy(() -> load(Map.of("SHEPHERD_PLUGINS_BREAKER_FAILURES", "0")))
                 .isInstanceOf(ConfigException.class).hasMessageStartingWith("Configuration key 'plugins.breaker.failures' must be between 1 and 10000");
+    }
+
+    @Test
+    void theDeprovisioningPolicyFlagsByDefaultAndRetiresWhenAsked() throws IOException {
+        assertThat(load(Map.of()).deprovisioning()).isEqualTo(DeprovisioningPolicy.FLAG_ONLY);
+
+        write("directory:\n  deprovision:\n    action: retire\n    graceHours: 12\n");
+        assertThat(load(Map.of()).deprovisioning())
+                .isEqualTo(new DeprovisioningPolicy(DeprovisioningPolicy.Action.RETIRE, Duration.ofHours(12)));
+        assertThatThrownBy(() -> load(Map.of("SHEPHERD_DIRECTORY_DEPROVISION_ACTION", "wipe")))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("Configuration key 'directory.deprovision.action' must be flag or retire");
+        assertThatThrownBy(() -> load(Map.of("SHEPHERD_DIRECTORY_DEPROVISION_GRACE_HOURS", "-1")))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("Configuration key 'directory.deprovision.graceHours'");
     }
 
     @Test
