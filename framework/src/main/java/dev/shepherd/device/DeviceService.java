@@ -171,6 +171,25 @@ public final class DeviceService {
         return read("read device " + id, connection -> store.find(connection, id));
     }
 
+    /**
+     * Whether a device is inside a scope: the one question every scoped admin route asks before it reveals or touches
+     * a device. The whole fleet holds every id, existing or not; a scope of groups holds the current members of its
+     * groups (one probe of the membership index).
+     */
+    public boolean inScope(DeviceScope scope, DeviceId id) {
+        requireNonNull(scope, "scope is null");
+        requireNonNull(id, "id is null");
+        if (scope.isFleet()) {
+            return true;
+        }
+        return read("check the scope of device " + id, connection -> store.inScope(connection, scope, id));
+    }
+
+    /** @return the device, when it exists and is inside the scope; a device outside it is as absent as a missing one */
+    public Optional<DeviceRecord> get(DeviceScope scope, DeviceId id) {
+        return inScope(scope, id) ? get(id) : Optional.empty();
+    }
+
     private static String hardwareIdKey(Platform platform, String kind, String value) {
         return platform.id() + CACHE_SEPARATOR + kind + CACHE_SEPARATOR + value;
     }

@@ -73,12 +73,14 @@ final class TotpResource {
         this.totp = requireNonNull(totp, "totp is null");
     }
 
+    private static final String OWN = "the caller's own second factor";
+
     List<AdminRoute> routes() {
         return List.of(
-                AdminRoute.get("/api/v1/auth/totp", Permission.API_TOKEN_OWN).tag("auth")
+                AdminRoute.get("/api/v1/auth/totp", Permission.API_TOKEN_OWN).tag("auth").deviceFree(OWN)
                         .summary("Your second factor: whether it is active or being enrolled, and how many recovery codes are left")
                         .returns(AdminTotp.Status.class).handle(request -> totp.status(request.principal().username())),
-                AdminRoute.post("/api/v1/auth/totp", Permission.API_TOKEN_OWN).tag("auth")
+                AdminRoute.post("/api/v1/auth/totp", Permission.API_TOKEN_OWN).tag("auth").deviceFree(OWN)
                         .summary("Start enrolling a TOTP second factor: the key (base32 and otpauth:// URI) is in this answer only; confirm it with a code")
                         .returns(AdminTotp.Enrollment.class).status(201).handle(request -> {
                             String username = ownLocalAccount(request);
@@ -91,7 +93,7 @@ final class TotpResource {
                             audit(request, "admin.totp_enroll_start", username);
                             return ApiResponse.created(enrollment);
                         }),
-                AdminRoute.post("/api/v1/auth/totp/confirm", Permission.API_TOKEN_OWN).tag("auth")
+                AdminRoute.post("/api/v1/auth/totp/confirm", Permission.API_TOKEN_OWN).tag("auth").deviceFree(OWN)
                         .summary("Activate the second factor being enrolled with a current code; the recovery codes are in this answer only")
                         .body(Code.class).returns(Confirmed.class).handle(request -> {
                             String username = ownLocalAccount(request);
@@ -109,7 +111,7 @@ final class TotpResource {
                             audit(request, "admin.totp_enroll", username);
                             return new Confirmed(codes.get());
                         }),
-                AdminRoute.post("/api/v1/auth/totp/remove", Permission.API_TOKEN_OWN).tag("auth")
+                AdminRoute.post("/api/v1/auth/totp/remove", Permission.API_TOKEN_OWN).tag("auth").deviceFree(OWN)
                         .summary("Remove your second factor (a current code or your password is required)")
                         .body(Removal.class).status(204).handle(request -> {
                             String username = ownLocalAccount(request);
@@ -126,11 +128,12 @@ final class TotpResource {
                             audit(request, "admin.totp_remove", username);
                             return ApiResponse.noContent();
                         }),
-                AdminRoute.delete("/api/v1/admins/{username}/totp", Permission.ADMIN_MANAGE).tag("admins")
+                AdminRoute.delete("/api/v1/admins/{username}/totp", Permission.ADMIN_MANAGE).tag("admins").scopeEnforced()
                         .summary("Reset another admin's second factor (they lost their phone and recovery codes): they sign in with their password alone")
                         .status(204).handle(request -> {
                             String username = request.path("username");
-                            admins.find(username).orElseThrow(() -> ApiException.notFound("No admin is named '" + username + "'."));
+                            RoleResource.requireWithinScope(request.principal(), admins.find(username)
+                                    .orElseThrow(() -> ApiException.notFound("No admin is named '" + username + "'.")));
                             if (!totp.remove(username)) {
                                 throw ApiException.notFound("'" + username + "' has no second factor.");
                             }
