@@ -103,7 +103,9 @@ final class ComplianceResource {
                                 } catch (IllegalArgumentException e) {
                                     throw ApiException.badRequest("'" + platform + "' is not a platform id");
                                 }
+                                // Outside the caller's scope, a device is answered as no device at all.
                                 device = kernel.devices().idByHardwareId(parsed, kind, value)
+                                        .filter(found -> kernel.devices().inScope(request.principal().scope(), found))
                                         .orElseThrow(() -> ApiException.notFound("No device has that hardware id."));
                             }
                             if (!kernel.devices().inScope(request.principal().scope(), device)) {

@@ -103,6 +103,19 @@ final class RoleResource {
         }
     }
 
+    /**
+     * Refuses (403) editing or deleting a role held by an account reaching devices outside the acting admin's scope:
+     * a scoped admin would otherwise change what someone may do on devices they cannot reach themselves.
+     */
+    private void requireHoldersWithinScope(Principal actor, Role role) {
+        admins.list().stream().filter(account -> account.role().id().equals(role.id())).forEach(account -> {
+            if (!actor.scope().covers(account.scope())) {
+                throw ApiException.forbidden("The role '" + role.name() + "' is held by '" + account.username()
+                        + "', whose scope reaches devices outside yours.");
+            }
+        });
+    }
+
     private CustomRole custom(String id) {
         return roles.find(id).filter(role -> !role.builtIn()).map(CustomRole.class::cast)
                 .orElseThrow(() -> roles.find(id).isPresent()
@@ -125,8 +138,9 @@ final class RoleResource {
         CustomRole proposed = new CustomRole(before.id(), body.name(), body.description().orElse(""), body.permissions());
         requireCovered(request.principal(), before);
         requireCovered(request.principal(), proposed);
+        requireHoldersWithinScope(request.principal(), before);
         requireAdminManagerLeft(admins.list(), account -> account.role().id().equals(before.id())
-                ? new AdminUser(account.id(), account.username(), proposed, account.createdAt(), account.disabled()) : account);
+                ? new AdminUser(account.id(), account.username(), proposed, account.createdAt(), account.disabled(), account.scope()) : account);
         CustomRole after = roles.update(before.id(), body.name(), body.description().orElse(""), body.permissions())
                 .orElseThrow(() -> ApiException.notFound("There is no role '" + before.id() + "'."));
         kernel.audit().append(new AuditRecord(request.actor(), "role.update", "role", after.id(),
@@ -153,7 +167,7 @@ final class RoleResource {
                 AdminRoute.post("/api/v1/roles", Permission.ADMIN_MANAGE).tag("admins").deviceFree(ROLES)
                         .summary("Make a custom role from permissions you hold yourself").body(RoleBody.class)
                         .returns(RoleView.class).status(201).handle(this::create),
-                AdminRoute.put("/api/v1/roles/{id}", Permission.ADMIN_MANAGE).tag("admins").deviceFree(ROLES)
+                AdminRoute.put("/api/v1/roles/{id}", Permission.ADMIN_MANAGE).tag("admins").scopeEnforced()
                         .summary("Replace a custom role's name, description and permissions; its holders have the new rights from their next request")
                         .body(RoleBody.class).returns(RoleView.class).handle(this::update),
                 AdminRoute.delete("/api/v1/roles/{id}", Permission.ADMIN_MANAGE).tag("admins").deviceFree(ROLES)

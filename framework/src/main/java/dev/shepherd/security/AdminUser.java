@@ -24,9 +24,4 @@ public record AdminUser(String id, String username, Role role, Instant createdAt
         requireNonNull(createdAt, "createdAt is null");
         requireNonNull(scope, "scope is null");
     }
-
-    /** An account whose role reaches the whole fleet. */
-    public AdminUser(String id, String username, Role role, Instant createdAt, boolean disabled) {
-        this(id, username, role, createdAt, disabled, DeviceScope.FLEET);
-    }
 }

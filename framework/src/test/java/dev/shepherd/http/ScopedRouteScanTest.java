@@ -65,6 +65,7 @@ class ScopedRouteScanTest {
     private static final String PASSWORD = "scoped-grants-test-pass";
     private static final String LYON_SERIAL = "LYON-SECRET-SERIAL";
     private static final String LYON_NAME = "Lyon secret laptop";
+    private static final String LYON_UDID = "SCOPE-L1";
     /** The routes that reveal and change no device, so that a scoped caller uses them as anyone does. */
     private static final Set<String> DEVICE_FREE = Set.of(
             "POST /api/v1/auth/logout", "GET /api/v1/auth/me", "POST /api/v1/auth/password",
@@ -77,7 +78,7 @@ class ScopedRouteScanTest {
             "GET /api/v1/compliance/rules", "GET /api/v1/compliance/rules/{id}",
             "GET /api/v1/plugins", "GET /api/v1/plugins/{id}",
             "GET /api/v1/admins", "GET /api/v1/api-tokens", "DELETE /api/v1/api-tokens/{id}",
-            "GET /api/v1/roles", "POST /api/v1/roles", "PUT /api/v1/roles/{id}", "DELETE /api/v1/roles/{id}");
+            "GET /api/v1/roles", "POST /api/v1/roles", "DELETE /api/v1/roles/{id}");
 
     @TempDir
     static Path home;
@@ -101,7 +102,7 @@ class ScopedRouteScanTest {
         List<DeviceId> devices = kernel.devices().importDevices(TestKernel.ADMIN, List.of(
                 new DeviceImport(Platform.IOS, "PARIS-1", "iPhone", "Paris phone", Ownership.CORPORATE, Map.of("udid", "SCOPE-P1"), Set.of()),
                 new DeviceImport(Platform.IOS, "PARIS-2", "iPhone", "Paris tagged", Ownership.CORPORATE, Map.of("udid", "SCOPE-P2"), Set.of("paris")),
-                new DeviceImport(Platform.IOS, LYON_SERIAL, "iPhone", LYON_NAME, Ownership.CORPORATE, Map.of("udid", "SCOPE-L1"), Set.of())));
+                new DeviceImport(Platform.IOS, LYON_SERIAL, "iPhone", LYON_NAME, Ownership.CORPORATE, Map.of("udid", LYON_UDID), Set.of())));
         parisPhone = devices.get(0);
         parisTagged = devices.get(1);
         lyonLaptop = devices.get(2);
@@ -140,7 +141,8 @@ class ScopedRouteScanTest {
         absent.put(lyonBatch, UUID.randomUUID().toString());
         absent.put(lyonToken, UUID.randomUUID().toString());
         absent.put(LYON_SERIAL, "ABSENT-SERIAL");
-        List<String> secrets = List.of(lyonLaptop.toString(), LYON_SERIAL, LYON_NAME, lyonCommand, lyonBatch, lyonToken);
+        absent.put(LYON_UDID, "ABSENT-UDID");
+        List<String> secrets = List.of(lyonLaptop.toString(), LYON_SERIAL, LYON_NAME, LYON_UDID, lyonCommand, lyonBatch, lyonToken);
 
         Map<String, String> outcomes = new TreeMap<>();
         int requests = 0;
@@ -280,6 +282,12 @@ class ScopedRouteScanTest {
         assertThat(send("PATCH", "/api/v1/admins/paris-new", scoped, "{\"scope\":[]}").statusCode()).as("the whole fleet").isEqualTo(403);
         assertThat(send("PATCH", "/api/v1/admins/paris-new", scoped, "{\"scope\":[\"" + paris + "\"]}").statusCode()).isEqualTo(200);
 
+        HttpResponse<String> role = server.sendAsAdmin("POST", "/api/v1/roles", "{\"name\":\"Lyon reader\",\"permissions\":[\"DEVICE_READ\"]}");
+        String roleId = json.readTree(role.body()).path("id").asText();
+        assertThat(server.sendAsAdmin("PATCH", "/api/v1/admins/lyon-desk", "{\"role\":\"" + roleId + "\"}").statusCode()).isEqualTo(200);
+        assertThat(send("PUT", "/api/v1/roles/" + roleId, scoped, "{\"name\":\"Lyon reader\",\"permissions\":[\"DEVICE_READ\",\"DEVICE_ACTION\"]}")
+                .statusCode()).as("a role held by an account reaching devices outside one's scope").isEqualTo(403);
+
         JsonNode audit = json.readTree(server.getAsAdmin("/api/v1/audit?action=admin.update&targetId=paris-new").body());
         assertThat(audit.toString()).as("the grant's change is audited with the scope before and after").contains(paris).contains("admin.update");
     }
@@ -317,7 +325,10 @@ class ScopedRouteScanTest {
                 probes.add(new Probe("POST", path, "{\"remove\":[\"" + lyonLaptop + "\"]}"));
                 probes.add(new Probe("POST", "/api/v1/groups/" + paris + "/members", "{\"add\":[\"" + lyonLaptop + "\"]}"));
             }
-            case "GET /api/v1/compliance/access", "GET /api/v1/access" -> probes.add(new Probe("GET", "/api/v1/access?deviceId=" + lyonLaptop, ""));
+            case "GET /api/v1/access" -> {
+                probes.add(new Probe("GET", "/api/v1/access?deviceId=" + lyonLaptop, ""));
+                probes.add(new Probe("GET", "/api/v1/access?platform=ios&kind=udid&value=" + LYON_UDID, ""));
+            }
             case "POST /api/v1/devices/{id}/commands" -> probes.add(new Probe("POST", path, "{\"type\":\"LOCK\"}"));
             case "PATCH /api/v1/devices/{id}" -> probes.add(new Probe("PATCH", path, "{\"name\":\"Taken over\",\"tags\":[\"paris\"]}"));
             case "POST /api/v1/enrollment-tokens" -> probes.add(new Probe("POST", path,
