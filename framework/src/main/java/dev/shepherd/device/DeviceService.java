@@ -238,20 +238,32 @@ public final class DeviceService {
 
     /** Device counts by platform, status and compliance, each from its index; the pending commands are counted by the caller. */
     public FleetSummary summary(long pendingCommands) {
+        return summary(DeviceScope.FLEET, pendingCommands);
+    }
+
+    /** As {@link #summary(long)}, counting only the devices inside a scope. */
+    public FleetSummary summary(DeviceScope scope, long pendingCommands) {
+        requireNonNull(scope, "scope is null");
         try (Connection connection = transactions.dataSource().getConnection()) {
-            return new FleetSummary(countBy(connection, "platform"), countBy(connection, "status"), countBy(connection, "compliance"),
-                    pendingCommands);
+            return new FleetSummary(countBy(connection, "platform", scope), countBy(connection, "status", scope),
+                    countBy(connection, "compliance", scope), pendingCommands);
         } catch (java.sql.SQLException e) {
             throw new StorageException("Cannot summarise the fleet", e);
         }
     }
 
-    private static Map<String, Long> countBy(Connection connection, String column) throws java.sql.SQLException {
+    private static Map<String, Long> countBy(Connection connection, String column, DeviceScope scope) throws java.sql.SQLException {
         Map<String, Long> counts = new java.util.TreeMap<>();
-        try (var select = connection.prepareStatement("SELECT " + column + ", COUNT(*) FROM device GROUP BY " + column);
-             var rows = select.executeQuery()) {
-            while (rows.next()) {
-                counts.put(rows.getString(1).trim(), rows.getLong(2));
+        StringBuilder sql = new StringBuilder("SELECT d." + column + ", COUNT(*) FROM device d WHERE 1 = 1");
+        List<Object> parameters = new ArrayList<>();
+        scope.appendCondition("d.id", sql, parameters);
+        sql.append(" GROUP BY d.").append(column);
+        try (var select = connection.prepareStatement(sql.toString())) {
+            DeviceStore.bind(select, parameters);
+            try (var rows = select.executeQuery()) {
+                while (rows.next()) {
+                    counts.put(rows.getString(1).trim(), rows.getLong(2));
+                }
             }
         }
         return counts;

@@ -109,9 +109,10 @@ final class DeviceResource {
         return List.of(
                 search.handle(this::search),
                 AdminRoute.get("/api/v1/devices/summary", Permission.DEVICE_READ).tag("devices")
-                        .summary("The fleet at a glance: devices by platform, status and compliance, and pending commands")
-                        .returns(dev.shepherd.device.FleetSummary.class)
-                        .handle(request -> kernel.devices().summary(kernel.commands().pendingCount())),
+                        .summary("The fleet at a glance (a scoped admin's devices): devices by platform, status and compliance, and pending commands")
+                        .scopeEnforced().returns(dev.shepherd.device.FleetSummary.class)
+                        .handle(request -> kernel.devices().summary(request.principal().scope(),
+                                kernel.commands().pendingCount(request.principal().scope()))),
                 AdminRoute.get("/api/v1/devices/{id}", Permission.DEVICE_READ).tag("devices").scopeEnforced().summary("One device; its ETag is its version")
                         .returns(DeviceRecord.class).handle(request -> {
                             DeviceRecord record = device(request);

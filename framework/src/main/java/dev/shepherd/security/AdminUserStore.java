@@ -3,6 +3,7 @@ package dev.shepherd.security;
 import dev.shepherd.device.DeviceScope;
 import dev.shepherd.storage.Dialect;
 import dev.shepherd.storage.StorageException;
+import dev.shepherd.storage.Transactions;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
@@ -37,6 +38,7 @@ public final class AdminUserStore {
     private final DataSource dataSource;
     private final PasswordHasher hasher;
     private final AdminRoles roles;
+    private final Transactions transactions;
     private final PasswordRules rules = PasswordRules.standard();
     private volatile ExternalPasswords external = (provider, username, password) -> Optional.empty();
     private volatile String timingDecoy;
@@ -45,6 +47,7 @@ public final class AdminUserStore {
         this.dataSource = requireNonNull(dataSource, "dataSource is null");
         this.hasher = requireNonNull(hasher, "hasher is null");
         this.roles = new AdminRoles(dataSource);
+        this.transactions = new Transactions(dataSource);
     }
 
     /** @return the roles accounts refer to */
@@ -248,27 +251,17 @@ public final class AdminUserStore {
     public Optional<AdminUser> update(String username, Optional<? extends Role> role, Optional<Boolean> disabled,
                                       Optional<DeviceScope> scope) {
         requireNonNull(scope, "scope is null");
-        try (Connection connection = dataSource.getConnection()) {
-            connection.setAutoCommit(false);
-            try {
-                updateGrant(connection, username, role, disabled);
-                if (scope.isPresent()) {
-                    try (PreparedStatement update = connection.prepareStatement("UPDATE admin_user SET scope_groups = ? WHERE username = ?")) {
-                        update.setString(1, scope.get().stored());
-                        update.setString(2, username);
-                        update.executeUpdate();
-                    }
+        transactions.inTransaction("change admin " + username, tx -> {
+            updateGrant(tx.connection(), username, role, disabled);
+            if (scope.isPresent()) {
+                try (PreparedStatement update = tx.connection().prepareStatement("UPDATE admin_user SET scope_groups = ? WHERE username = ?")) {
+                    update.setString(1, scope.get().stored());
+                    update.setString(2, username);
+                    update.executeUpdate();
                 }
-                connection.commit();
-            } catch (SQLException | RuntimeException e) {
-                connection.rollback();
-                throw e;
-            } finally {
-                connection.setAutoCommit(true);
             }
-        } catch (SQLException e) {
-            throw new StorageException("Cannot change admin " + username, e);
-        }
+            return null;
+        });
         return find(username);
     }
 

@@ -208,6 +208,8 @@ class ScopedRouteScanTest {
         kernel.devices().update(TestKernel.ADMIN, parisTagged, new DeviceChanges(Optional.empty(), Optional.empty(),
                 Optional.empty(), Optional.of(Set.of("paris")), Optional.empty()), OptionalLong.empty());
         assertThat(deviceIds(send("GET", "/api/v1/devices", desk, null))).containsExactlyInAnyOrder(parisPhone.toString(), parisTagged.toString());
+        JsonNode summary = json.readTree(send("GET", "/api/v1/devices/summary", desk, null).body());
+        assertThat(summary.path("devicesByPlatform").toString()).as("the dashboard counts the scope's devices").isEqualTo("{\"ios\":2}");
         assertThat(json.readTree(send("GET", "/api/v1/groups", desk, null).body()).findValuesAsText("name"))
                 .containsExactlyInAnyOrder("Paris", "Paris by tag");
         assertThat(json.readTree(send("GET", "/api/v1/auth/me", desk, null).body()).path("scope").toString())
