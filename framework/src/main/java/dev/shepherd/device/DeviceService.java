@@ -185,6 +185,18 @@ public final class DeviceService {
         return read("check the scope of device " + id, connection -> store.inScope(connection, scope, id));
     }
 
+    /**
+     * Of the listed devices, those inside a scope (all of them for the whole fleet), read in pages of 500 ids, so a
+     * long list costs a few statements, not one per device.
+     */
+    public Set<DeviceId> inScopeAmong(DeviceScope scope, Collection<DeviceId> ids) {
+        requireNonNull(scope, "scope is null");
+        if (scope.isFleet()) {
+            return Set.copyOf(ids);
+        }
+        return read("check the scope of devices", connection -> store.inScopeAmong(connection, scope, List.copyOf(ids)));
+    }
+
     /** @return the device, when it exists and is inside the scope; a device outside it is as absent as a missing one */
     public Optional<DeviceRecord> get(DeviceScope scope, DeviceId id) {
         return inScope(scope, id) ? get(id) : Optional.empty();

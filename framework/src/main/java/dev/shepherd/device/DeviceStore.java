@@ -565,6 +565,27 @@ final class DeviceStore {
         return manageable;
     }
 
+    /** Of the listed devices, those that are members of one of the scope's groups. */
+    Set<DeviceId> inScopeAmong(Connection connection, DeviceScope scope, List<DeviceId> devices) throws SQLException {
+        Set<DeviceId> inside = new HashSet<>();
+        for (int from = 0; from < devices.size(); from += 500) {
+            List<DeviceId> page = devices.subList(from, Math.min(devices.size(), from + 500));
+            StringBuilder sql = new StringBuilder("SELECT d.id FROM device d WHERE d.id IN (" + SqlLists.placeholders(page.size()) + ")");
+            List<Object> parameters = new ArrayList<>();
+            page.forEach(id -> parameters.add(id.toString()));
+            scope.appendCondition("d.id", sql, parameters);
+            try (PreparedStatement select = connection.prepareStatement(sql.toString())) {
+                bind(select, parameters);
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        inside.add(DeviceId.parse(rows.getString(1).trim()));
+                    }
+                }
+            }
+        }
+        return inside;
+    }
+
     /** Whether a device is a member of one of the scope's groups. */
     boolean inScope(Connection connection, DeviceScope scope, DeviceId id) throws SQLException {
         StringBuilder sql = new StringBuilder("SELECT d.id FROM device d WHERE d.id = ?");

@@ -1,7 +1,6 @@
 package dev.shepherd.rest;
 
 import dev.shepherd.api.command.CommandType;
-import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.command.CommandBatch;
 import dev.shepherd.command.CommandRecord;
 import dev.shepherd.command.CommandRequest;
@@ -96,15 +95,7 @@ final class CommandResource {
                                 if (ids.isEmpty() || ids.size() > 100_000) {
                                     throw ApiException.badRequest("deviceIds lists 1 to 100,000 devices");
                                 }
-                                targets = new CommandTargets.Listed(ids.stream().map(id -> {
-                                    DeviceId device;
-                                    try {
-                                        device = DeviceId.parse(id);
-                                    } catch (IllegalArgumentException e) {
-                                        throw ApiException.badRequest("'" + id + "' is not a device id");
-                                    }
-                                    return request.principal().scoped() ? DeviceResource.scopedDeviceId(kernel, request, id) : device;
-                                }).toList());
+                                targets = new CommandTargets.Listed(DeviceResource.scopedDeviceIds(kernel, request, ids));
                                 description = ids.size() + " listed device(s)";
                             } else {
                                 targets = new CommandTargets.Matching(QueryFilters.filter(target.query().get(), scope));

@@ -269,6 +269,27 @@ final class DeviceResource {
     }
 
     /**
+     * Device ids from a request's body (400 for one that is not an id), each inside the caller's scope: one outside it
+     * is answered as a device nobody has (404). Checked in a few statements however long the list.
+     */
+    static List<DeviceId> scopedDeviceIds(Kernel kernel, ApiRequest request, List<String> texts) {
+        List<DeviceId> ids = texts.stream().map(text -> {
+            try {
+                return DeviceId.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest("'" + text + "' is not a device id");
+            }
+        }).toList();
+        if (request.principal().scoped()) {
+            Set<DeviceId> inside = kernel.devices().inScopeAmong(request.principal().scope(), ids);
+            ids.stream().filter(id -> !inside.contains(id)).findFirst().ifPresent(outside -> {
+                throw ApiException.notFound("No device has the id '" + outside + "'.");
+            });
+        }
+        return ids;
+    }
+
+    /**
      * A device id the caller named, checked against their scope: a device outside it gets the same 404 as an id no
      * device has, so a scoped admin cannot tell the two apart.
      */

@@ -114,8 +114,8 @@ final class GroupResource {
                         .handle(request -> {
                             group(request);
                             MemberChange body = request.body(MemberChange.class);
-                            List<DeviceId> add = ids(request, body.add().orElse(List.of()));
-                            List<DeviceId> remove = ids(request, body.remove().orElse(List.of()));
+                            List<DeviceId> add = DeviceResource.scopedDeviceIds(kernel, request, body.add().orElse(List.of()));
+                            List<DeviceId> remove = DeviceResource.scopedDeviceIds(kernel, request, body.remove().orElse(List.of()));
                             int added = groups.addMembers(request.actor(), request.path("id"), add);
                             int removed = groups.removeMembers(request.actor(), request.path("id"), remove);
                             return new MemberChanges(added, removed);
@@ -145,18 +145,6 @@ final class GroupResource {
         }
     }
 
-    /** Device ids from a body; for a scoped caller, each must be in their scope (404 like a missing device otherwise). */
-    private List<DeviceId> ids(ApiRequest request, List<String> texts) {
-        return texts.stream().map(text -> {
-            DeviceId id;
-            try {
-                id = DeviceId.parse(text);
-            } catch (IllegalArgumentException e) {
-                throw ApiException.badRequest("'" + text + "' is not a device id");
-            }
-            return request.principal().scoped() ? DeviceResource.scopedDeviceId(kernel, request, text) : id;
-        }).toList();
-    }
 
     private static ApiException notFound(ApiRequest request) {
         return ApiException.notFound("No group has the id '" + request.path("id") + "'.");
