@@ -20,6 +20,7 @@ import dev.shepherd.audit.AuditLog;
 import dev.shepherd.audit.AuditRecord;
 import dev.shepherd.device.DeviceConflictException;
 import dev.shepherd.device.DeviceRecord;
+import dev.shepherd.device.DeviceScope;
 import dev.shepherd.device.DeviceService;
 import dev.shepherd.event.EventLog;
 import dev.shepherd.json.Json;
@@ -1522,6 +1523,31 @@ public final class CommandService {
      */
     public long pendingCount() {
         return pendingCount.get();
+    }
+
+    /**
+     * The commands waiting for devices inside a scope: for the whole fleet the paced count above, for a scope of groups
+     * counted now over the scope's members.
+     */
+    public long pendingCount(DeviceScope scope) {
+        if (scope.isFleet()) {
+            return pendingCount();
+        }
+        StringBuilder sql = new StringBuilder("SELECT COUNT(*) FROM command c WHERE c.state IN ('QUEUED', 'SENT', 'NOT_NOW')");
+        List<Object> parameters = new ArrayList<>();
+        scope.appendCondition("c.device_id", sql, parameters);
+        try (Connection connection = transactions.dataSource().getConnection();
+             PreparedStatement select = connection.prepareStatement(sql.toString())) {
+            for (int i = 0; i < parameters.size(); i++) {
+                select.setObject(i + 1, parameters.get(i));
+            }
+            try (ResultSet rows = select.executeQuery()) {
+                rows.next();
+                return rows.getLong(1);
+            }
+        } catch (SQLException e) {
+            throw new StorageException("Cannot count the pending commands of a scope", e);
+        }
     }
 
     /**

@@ -27,12 +27,14 @@ import static java.util.Objects.requireNonNull;
  * @param checkedInBefore last check-in before this moment (or never)
  * @param checkedInAfter last check-in at or after this moment
  * @param groupId a member of this group
+ * @param scope within this scope (an admin's grant): the whole fleet unless narrowed
  */
 public record DeviceFilter(Optional<Platform> platform, Optional<DeviceStatus> status, Optional<Ownership> ownership,
                            Optional<ComplianceState> compliance, Optional<String> model, Optional<String> namePrefix,
                            Optional<String> serialNumber, Optional<String> userId, Optional<String> tag,
                            Optional<String> osVersionAtLeast, Optional<String> osVersionBelow,
-                           Optional<Instant> checkedInBefore, Optional<Instant> checkedInAfter, Optional<String> groupId) {
+                           Optional<Instant> checkedInBefore, Optional<Instant> checkedInAfter, Optional<String> groupId,
+                           DeviceScope scope) {
 
     public static final DeviceFilter ALL = builder().build();
 
@@ -51,6 +53,7 @@ public record DeviceFilter(Optional<Platform> platform, Optional<DeviceStatus> s
         requireNonNull(checkedInBefore, "checkedInBefore is null");
         requireNonNull(checkedInAfter, "checkedInAfter is null");
         requireNonNull(groupId, "groupId is null");
+        requireNonNull(scope, "scope is null");
     }
 
     public static Builder builder() {
@@ -73,6 +76,7 @@ public record DeviceFilter(Optional<Platform> platform, Optional<DeviceStatus> s
         private Instant checkedInBefore;
         private Instant checkedInAfter;
         private String groupId;
+        private DeviceScope scope = DeviceScope.FLEET;
 
         public Builder platform(Platform value) { platform = value; return this; }
         public Builder status(DeviceStatus value) { status = value; return this; }
@@ -88,13 +92,15 @@ public record DeviceFilter(Optional<Platform> platform, Optional<DeviceStatus> s
         public Builder checkedInBefore(Instant value) { checkedInBefore = value; return this; }
         public Builder checkedInAfter(Instant value) { checkedInAfter = value; return this; }
         public Builder groupId(String value) { groupId = value; return this; }
+        public Builder scope(DeviceScope value) { scope = requireNonNull(value, "scope is null"); return this; }
 
         public DeviceFilter build() {
             return new DeviceFilter(Optional.ofNullable(platform), Optional.ofNullable(status), Optional.ofNullable(ownership),
                     Optional.ofNullable(compliance), Optional.ofNullable(model), Optional.ofNullable(namePrefix),
                     Optional.ofNullable(serialNumber), Optional.ofNullable(userId), Optional.ofNullable(tag),
                     Optional.ofNullable(osVersionAtLeast), Optional.ofNullable(osVersionBelow),
-                    Optional.ofNullable(checkedInBefore), Optional.ofNullable(checkedInAfter), Optional.ofNullable(groupId));
+                    Optional.ofNullable(checkedInBefore), Optional.ofNullable(checkedInAfter), Optional.ofNullable(groupId),
+                    scope);
         }
     }
 }

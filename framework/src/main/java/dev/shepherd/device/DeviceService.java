@@ -171,6 +171,37 @@ public final class DeviceService {
         return read("read device " + id, connection -> store.find(connection, id));
     }
 
+    /**
+     * Whether a device is inside a scope: the one question every scoped admin route asks before it reveals or touches
+     * a device. The whole fleet holds every id, existing or not; a scope of groups holds the current members of its
+     * groups (one probe of the membership index).
+     */
+    public boolean inScope(DeviceScope scope, DeviceId id) {
+        requireNonNull(scope, "scope is null");
+        requireNonNull(id, "id is null");
+        if (scope.isFleet()) {
+            return true;
+        }
+        return read("check the scope of device " + id, connection -> store.inScope(connection, scope, id));
+    }
+
+    /**
+     * Of the listed devices, those inside a scope (all of them for the whole fleet), read in pages of 500 ids, so a
+     * long list costs a few statements, not one per device.
+     */
+    public Set<DeviceId> inScopeAmong(DeviceScope scope, Collection<DeviceId> ids) {
+        requireNonNull(scope, "scope is null");
+        if (scope.isFleet()) {
+            return Set.copyOf(ids);
+        }
+        return read("check the scope of devices", connection -> store.inScopeAmong(connection, scope, List.copyOf(ids)));
+    }
+
+    /** @return the device, when it exists and is inside the scope; a device outside it is as absent as a missing one */
+    public Optional<DeviceRecord> get(DeviceScope scope, DeviceId id) {
+        return inScope(scope, id) ? get(id) : Optional.empty();
+    }
+
     private static String hardwareIdKey(Platform platform, String kind, String value) {
         return platform.id() + CACHE_SEPARATOR + kind + CACHE_SEPARATOR + value;
     }
@@ -219,20 +250,32 @@ public final class DeviceService {
 
     /** Device counts by platform, status and compliance, each from its index; the pending commands are counted by the caller. */
     public FleetSummary summary(long pendingCommands) {
+        return summary(DeviceScope.FLEET, pendingCommands);
+    }
+
+    /** As {@link #summary(long)}, counting only the devices inside a scope. */
+    public FleetSummary summary(DeviceScope scope, long pendingCommands) {
+        requireNonNull(scope, "scope is null");
         try (Connection connection = transactions.dataSource().getConnection()) {
-            return new FleetSummary(countBy(connection, "platform"), countBy(connection, "status"), countBy(connection, "compliance"),
-                    pendingCommands);
+            return new FleetSummary(countBy(connection, "platform", scope), countBy(connection, "status", scope),
+                    countBy(connection, "compliance", scope), pendingCommands);
         } catch (java.sql.SQLException e) {
             throw new StorageException("Cannot summarise the fleet", e);
         }
     }
 
-    private static Map<String, Long> countBy(Connection connection, String column) throws java.sql.SQLException {
+    private static Map<String, Long> countBy(Connection connection, String column, DeviceScope scope) throws java.sql.SQLException {
         Map<String, Long> counts = new java.util.TreeMap<>();
-        try (var select = connection.prepareStatement("SELECT " + column + ", COUNT(*) FROM device GROUP BY " + column);
-             var rows = select.executeQuery()) {
-            while (rows.next()) {
-                counts.put(rows.getString(1).trim(), rows.getLong(2));
+        StringBuilder sql = new StringBuilder("SELECT d." + column + ", COUNT(*) FROM device d WHERE 1 = 1");
+        List<Object> parameters = new ArrayList<>();
+        scope.appendCondition("d.id", sql, parameters);
+        sql.append(" GROUP BY d.").append(column);
+        try (var select = connection.prepareStatement(sql.toString())) {
+            DeviceStore.bind(select, parameters);
+            try (var rows = select.executeQuery()) {
+                while (rows.next()) {
+                    counts.put(rows.getString(1).trim(), rows.getLong(2));
+                }
             }
         }
         return counts;

@@ -493,7 +493,7 @@ final class DeviceStore {
     private static DeviceFilter withoutTag(DeviceFilter filter) {
         return new DeviceFilter(filter.platform(), filter.status(), filter.ownership(), filter.compliance(), filter.model(),
                 filter.namePrefix(), filter.serialNumber(), filter.userId(), Optional.empty(), filter.osVersionAtLeast(),
-                filter.osVersionBelow(), filter.checkedInBefore(), filter.checkedInAfter(), filter.groupId());
+                filter.osVersionBelow(), filter.checkedInBefore(), filter.checkedInAfter(), filter.groupId(), filter.scope());
     }
 
     /** Counts devices matching a filter. */
@@ -565,6 +565,41 @@ final class DeviceStore {
         return manageable;
     }
 
+    /** Of the listed devices, those that are members of one of the scope's groups. */
+    Set<DeviceId> inScopeAmong(Connection connection, DeviceScope scope, List<DeviceId> devices) throws SQLException {
+        Set<DeviceId> inside = new HashSet<>();
+        for (int from = 0; from < devices.size(); from += 500) {
+            List<DeviceId> page = devices.subList(from, Math.min(devices.size(), from + 500));
+            StringBuilder sql = new StringBuilder("SELECT d.id FROM device d WHERE d.id IN (" + SqlLists.placeholders(page.size()) + ")");
+            List<Object> parameters = new ArrayList<>();
+            page.forEach(id -> parameters.add(id.toString()));
+            scope.appendCondition("d.id", sql, parameters);
+            try (PreparedStatement select = connection.prepareStatement(sql.toString())) {
+                bind(select, parameters);
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        inside.add(DeviceId.parse(rows.getString(1).trim()));
+                    }
+                }
+            }
+        }
+        return inside;
+    }
+
+    /** Whether a device is a member of one of the scope's groups. */
+    boolean inScope(Connection connection, DeviceScope scope, DeviceId id) throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT d.id FROM device d WHERE d.id = ?");
+        List<Object> parameters = new ArrayList<>();
+        parameters.add(id.toString());
+        scope.appendCondition("d.id", sql, parameters);
+        try (PreparedStatement select = connection.prepareStatement(sql.toString())) {
+            bind(select, parameters);
+            try (ResultSet rows = select.executeQuery()) {
+                return rows.next();
+            }
+        }
+    }
+
     static void appendConditions(DeviceFilter filter, StringBuilder sql, List<Object> parameters) {
         filter.platform().ifPresent(value -> condition(sql, parameters, " AND d.platform = ?", value.id()));
         filter.status().ifPresent(value -> condition(sql, parameters, " AND d.status = ?", value.name()));
@@ -585,6 +620,7 @@ final class DeviceStore {
         filter.checkedInAfter().ifPresent(value -> condition(sql, parameters, " AND d.last_check_in >= ?", Timestamp.from(value)));
         filter.groupId().ifPresent(value -> condition(sql, parameters,
                 " AND d.id IN (SELECT m.device_id FROM group_member m WHERE m.group_id = ?)", value));
+        filter.scope().appendCondition("d.id", sql, parameters);
     }
 
     private static void condition(StringBuilder sql, List<Object> parameters, String clause, Object value) {

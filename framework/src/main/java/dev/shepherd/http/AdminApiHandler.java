@@ -179,6 +179,11 @@ public final class AdminApiHandler implements HttpHandler {
                         + route.template() + " needs."));
                 return;
             }
+            if (principal.scoped() && route.scoping().kind() == AdminRoute.Scoping.Kind.FLEET_ONLY) {
+                io.sendProblem(exchange, Problem.of(403, "out-of-scope", "Outside your scope", route.method() + " "
+                        + route.template() + " acts on the whole fleet, and your role is granted over some device groups only."));
+                return;
+            }
             if (principal.via() == Principal.Via.SESSION && !SAFE_METHODS.contains(route.method())) {
                 String presented = exchange.getRequestHeaders().getFirst(CSRF_HEADER);
                 if (presented == null || !Secrets.equal(Secrets.sha256(presented), principal.sessionCsrfHash().orElse(""))) {
@@ -199,6 +204,13 @@ public final class AdminApiHandler implements HttpHandler {
             if (value != null) {
                 parameters.put(name, value);
             }
+        }
+        // Routes that name a group in their path act on the group as a whole: a scoped caller must hold it.
+        if (principal != null && principal.scoped() && parameters.containsKey("groupId")
+                && !principal.scope().includesGroup(parameters.get("groupId"))) {
+            io.sendProblem(exchange, Problem.of(403, "out-of-scope", "Outside your scope",
+                    "The group '" + parameters.get("groupId") + "' is not one of the device groups your role is granted over."));
+            return;
         }
         try {
             Object result = route.handler().handle(new ApiRequest(exchange, parameters, principal, io.json(), maxBodyBytes));

@@ -30,10 +30,52 @@ import static java.util.Objects.requireNonNull;
  * @param otherSuccesses other successful answers the route may give, by status, with their body's type (a sign-in
  *                       that still needs its second step answers 202)
  * @param handler the handler
+ * @param scoping what the route does for a caller whose grant is scoped to some device groups
  */
 public record AdminRoute(String method, String template, Optional<Permission> permission, String tag, String summary,
                          List<QueryParameter> query, Optional<Type> requestBody, Type response, int successStatus, Map<Integer, Type> otherSuccesses,
-                         Handler handler) {
+                         Handler handler, Scoping scoping) {
+
+    /**
+     * How a route treats a scoped caller ({@code Principal#scoped()}). Every route states it, and the safe answer is
+     * the default: a route nobody thought about refuses scoped callers rather than showing them the fleet.
+     *
+     * @param kind what the route does
+     * @param reason for {@link Kind#DEVICE_FREE}, why the route reveals and changes no device
+     */
+    public record Scoping(Kind kind, String reason) {
+
+        /** What a route does for a scoped caller. */
+        public enum Kind {
+            /** It acts on the whole fleet or on fleet-wide configuration: scoped callers are refused with 403. */
+            FLEET_ONLY,
+            /**
+             * Its handler narrows to the caller's scope: a device outside it is answered as absent (404), a group
+             * outside it is refused (403), a listing or fan-out reaches only the devices inside it.
+             */
+            ENFORCED,
+            /** It reveals and changes no device (the caller's own account, the setting types), so scope is moot. */
+            DEVICE_FREE
+        }
+
+        /** The default: scoped callers are refused. */
+        public static final Scoping FLEET_ONLY = new Scoping(Kind.FLEET_ONLY, "");
+        /** The handler checks the scope itself. */
+        public static final Scoping ENFORCED = new Scoping(Kind.ENFORCED, "");
+
+        public Scoping {
+            requireNonNull(kind, "kind is null");
+            requireNonNull(reason, "reason is null");
+            if (kind == Kind.DEVICE_FREE && reason.isBlank()) {
+                throw new IllegalArgumentException("a device-free route says why it is");
+            }
+        }
+
+        /** @param reason why the route reveals and changes no device */
+        public static Scoping deviceFree(String reason) {
+            return new Scoping(Kind.DEVICE_FREE, reason);
+        }
+    }
 
     /** Handles a request that passed authentication and authorisation; returns a body (200) or an {@link ApiResponse}. */
     @FunctionalInterface
@@ -62,6 +104,7 @@ public record AdminRoute(String method, String template, Optional<Permission> pe
         requireNonNull(requestBody, "requestBody is null");
         requireNonNull(response, "response is null");
         requireNonNull(handler, "handler is null");
+        requireNonNull(scoping, "scoping is null");
     }
 
     public static Builder get(String template, Permission permission) {
@@ -141,6 +184,7 @@ public record AdminRoute(String method, String template, Optional<Permission> pe
         private Type response = Void.class;
         private int status = 200;
         private final Map<Integer, Type> otherSuccesses = new TreeMap<>();
+        private Scoping scoping = Scoping.FLEET_ONLY;
 
         private Builder(String method, String template, Optional<Permission> permission) {
             this.method = method;
@@ -184,9 +228,21 @@ public record AdminRoute(String method, String template, Optional<Permission> pe
             return this;
         }
 
+        /** The handler narrows what it reveals and changes to a scoped caller's devices (see {@link Scoping.Kind#ENFORCED}). */
+        public Builder scopeEnforced() {
+            scoping = Scoping.ENFORCED;
+            return this;
+        }
+
+        /** The route reveals and changes no device, for the reason given, so scoped callers use it as anyone does. */
+        public Builder deviceFree(String reason) {
+            scoping = Scoping.deviceFree(reason);
+            return this;
+        }
+
         public AdminRoute handle(Handler handler) {
             return new AdminRoute(method, template, permission, tag, summary, query, requestBody, response, status,
-                    Map.copyOf(otherSuccesses), handler);
+                    Map.copyOf(otherSuccesses), handler, scoping);
         }
     }
 }

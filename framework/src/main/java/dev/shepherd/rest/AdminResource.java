@@ -1,6 +1,7 @@
 package dev.shepherd.rest;
 
 import dev.shepherd.audit.AuditRecord;
+import dev.shepherd.device.DeviceScope;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.ApiException;
 import dev.shepherd.http.ApiRequest;
@@ -30,13 +31,18 @@ import static java.util.Objects.requireNonNull;
 /** Admin accounts, roles and API tokens. */
 final class AdminResource {
 
-    /** A local account has a password; an account of an identity provider names the provider instead. */
-    record NewAdmin(String username, Optional<String> password, String role, Optional<String> provider) {
+    /**
+     * A local account has a password; an account of an identity provider names the provider instead.
+     *
+     * @param scope the device groups the role is granted over ({@code []} the whole fleet); absent, the creator's own scope
+     */
+    record NewAdmin(String username, Optional<String> password, String role, Optional<String> provider, Optional<List<String>> scope) {
         NewAdmin {
             requireNonNull(username, "username is null");
             requireNonNull(role, "role is null");
             password = password == null ? Optional.empty() : password;
             provider = provider == null ? Optional.empty() : provider;
+            scope = scope == null ? Optional.empty() : scope;
             if (password.isPresent() == provider.isPresent()) {
                 throw new IllegalArgumentException("give a password for a local account, or the identity provider's id, not both");
             }
@@ -48,13 +54,23 @@ final class AdminResource {
         }
     }
 
-    /** @param role the id of the role to give (a built-in's constant or a custom role's id) */
-    record AdminChange(Optional<String> role, Optional<Boolean> disabled) {
+    /**
+     * @param role the id of the role to give (a built-in's constant or a custom role's id)
+     * @param scope the device groups the role is granted over from now on ({@code []} the whole fleet); absent, unchanged
+     */
+    record AdminChange(Optional<String> role, Optional<Boolean> disabled, Optional<List<String>> scope) {
+        AdminChange {
+            role = role == null ? Optional.empty() : role;
+            disabled = disabled == null ? Optional.empty() : disabled;
+            scope = scope == null ? Optional.empty() : scope;
+        }
     }
 
-    record NewToken(String name, Optional<String> role, Optional<Integer> validForDays) {
+    /** @param scope the device groups the token reaches ({@code []} the whole fleet); absent, the creator's own scope */
+    record NewToken(String name, Optional<String> role, Optional<Integer> validForDays, Optional<List<String>> scope) {
         NewToken {
             requireNonNull(name, "name is null");
+            scope = scope == null ? Optional.empty() : scope;
         }
     }
 
@@ -139,6 +155,28 @@ final class AdminResource {
         return ApiResponse.noContent();
     }
 
+    /**
+     * The scope a request asks for: no group is the whole fleet, otherwise groups that exist now (a grant naming a
+     * group nobody made is a mistake, refused with 400).
+     */
+    private DeviceScope requestedScope(List<String> groupIds) {
+        if (groupIds.isEmpty()) {
+            return DeviceScope.FLEET;
+        }
+        DeviceScope scope = DeviceScope.groups(groupIds);
+        scope.groupIds().orElseThrow().forEach(groupId -> {
+            if (kernel.groups().get(groupId).isEmpty()) {
+                throw ApiException.badRequest("scope: there is no device group '" + groupId + "'");
+            }
+        });
+        return scope;
+    }
+
+    /** The scope as the audit log records it: the group ids, or "fleet". */
+    private static Object audited(DeviceScope scope) {
+        return scope.groupIds().<Object>map(List::copyOf).orElse("fleet");
+    }
+
     private void localAccount(String username) {
         admins.find(username).orElseThrow(() -> ApiException.notFound("No admin is named '" + username + "'."));
         if (!admins.isLocal(username)) {
@@ -148,63 +186,76 @@ final class AdminResource {
 
     List<AdminRoute> routes() {
         return List.of(
-                AdminRoute.get("/api/v1/admins", Permission.ADMIN_MANAGE).tag("admins").summary("Admin accounts").returns(AdminUser[].class)
+                AdminRoute.get("/api/v1/admins", Permission.ADMIN_MANAGE).tag("admins").summary("Admin accounts, with the scope of each one's role")
+                        .deviceFree("admin accounts and their grants, not devices").returns(AdminUser[].class)
                         .handle(request -> admins.list()),
                 AdminRoute.post("/api/v1/admins", Permission.ADMIN_MANAGE).tag("admins")
-                        .summary("Create an admin account (passwords: 12 characters at least, not a common or trivial one)").body(NewAdmin.class)
+                        .summary("Create an admin account (passwords: 12 characters at least, not a common or trivial one), its role"
+                                + " granted over a scope of device groups at most your own").scopeEnforced().body(NewAdmin.class)
                         .returns(AdminUser.class).status(201).handle(request -> {
                             NewAdmin body = request.body(NewAdmin.class);
                             Role role = RoleResource.existing(admins.roles(), body.role());
                             RoleResource.requireCovered(request.principal(), role);
+                            DeviceScope scope = body.scope().map(this::requestedScope).orElse(request.principal().scope());
+                            RoleResource.requireScopeCovered(request.principal(), scope);
                             char[] password = body.password().orElse("").toCharArray();
                             try {
                                 AdminUser created = body.provider().isPresent()
-                                        ? admins.createExternal(body.username(), role, body.provider().get())
-                                        : admins.create(body.username(), password, role);
+                                        ? admins.createExternal(body.username(), role, body.provider().get(), scope)
+                                        : admins.create(body.username(), password, role, scope);
                                 kernel.audit().append(new AuditRecord(request.actor(), "admin.create", "admin", body.username(),
                                         Optional.empty(), Optional.of(kernel.json().write(Map.of("username", body.username(), "role", body.role(),
-                                                "provider", body.provider().orElse("local"))))));
+                                                "provider", body.provider().orElse("local"), "scope", audited(scope))))));
                                 return ApiResponse.created(created);
                             } finally {
                                 Arrays.fill(password, '\0');
                             }
                         }),
                 AdminRoute.patch("/api/v1/admins/{username}", Permission.ADMIN_MANAGE).tag("admins")
-                        .summary("Change an admin's role, or disable the account (ends its sessions)").body(AdminChange.class)
+                        .summary("Change an admin's role or the device groups it is granted over (at most your own scope), or disable"
+                                + " the account (ends its sessions)").scopeEnforced().body(AdminChange.class)
                         .returns(AdminUser.class).handle(request -> {
                             String username = request.path("username");
                             AdminUser before = admins.find(username)
                                     .orElseThrow(() -> ApiException.notFound("No admin is named '" + username + "'."));
                             AdminChange change = request.body(AdminChange.class);
                             Optional<Role> role = change.role().map(id -> RoleResource.existing(admins.roles(), id));
+                            Optional<DeviceScope> scope = change.scope().map(this::requestedScope);
                             if (username.equals(request.principal().username()) && (change.disabled().orElse(false)
-                                    || role.map(newRole -> !newRole.covers(before.role())).orElse(false))) {
-                                throw ApiException.conflict("you cannot disable or demote your own account");
+                                    || role.map(newRole -> !newRole.covers(before.role())).orElse(false)
+                                    || scope.map(newScope -> !newScope.covers(before.scope())).orElse(false))) {
+                                throw ApiException.conflict("you cannot disable, demote or narrow your own account");
                             }
-                            // Nobody changes an account more powerful than themselves, nor grants what they do not hold.
+                            // Nobody changes an account more powerful than themselves, nor grants what they do not hold:
+                            // neither permissions nor devices.
                             RoleResource.requireCovered(request.principal(), before.role());
+                            RoleResource.requireWithinScope(request.principal(), before);
                             role.ifPresent(newRole -> RoleResource.requireCovered(request.principal(), newRole));
+                            scope.ifPresent(newScope -> RoleResource.requireScopeCovered(request.principal(), newScope));
                             AdminUser proposed = new AdminUser(before.id(), before.username(), role.orElse(before.role()), before.createdAt(),
-                                    change.disabled().orElse(before.disabled()));
+                                    change.disabled().orElse(before.disabled()), scope.orElse(before.scope()));
                             RoleResource.requireAdminManagerLeft(admins.list(), account -> account.id().equals(before.id()) ? proposed : account);
-                            AdminUser after = admins.update(username, role, change.disabled()).orElseThrow();
+                            AdminUser after = admins.update(username, role, change.disabled(), scope).orElseThrow();
                             authenticator.forget(username);
                             if (after.disabled()) {
                                 sessions.endAll(username);
                             }
                             kernel.audit().append(new AuditRecord(request.actor(), "admin.update", "admin", username,
-                                    Optional.of(kernel.json().write(Map.of("role", before.role(), "disabled", before.disabled()))),
-                                    Optional.of(kernel.json().write(Map.of("role", after.role(), "disabled", after.disabled())))));
+                                    Optional.of(kernel.json().write(Map.of("role", before.role(), "disabled", before.disabled(),
+                                            "scope", audited(before.scope())))),
+                                    Optional.of(kernel.json().write(Map.of("role", after.role(), "disabled", after.disabled(),
+                                            "scope", audited(after.scope()))))));
                             return after;
                         }),
-                AdminRoute.post("/api/v1/auth/password", Permission.API_TOKEN_OWN).tag("auth")
+                AdminRoute.post("/api/v1/auth/password", Permission.API_TOKEN_OWN).tag("auth").deviceFree("the caller's own password")
                         .summary("Change your own password (the current one is required); your other sessions end")
                         .body(PasswordChange.class).status(204).handle(this::changeOwnPassword),
                 AdminRoute.post("/api/v1/admins/{username}/password", Permission.ADMIN_MANAGE).tag("admins")
                         .summary("Set a new password for another admin (their sessions end and any lockout is lifted)")
-                        .body(PasswordReset.class).status(204).handle(request -> {
+                        .scopeEnforced().body(PasswordReset.class).status(204).handle(request -> {
                             String username = request.path("username");
                             localAccount(username);
+                            RoleResource.requireWithinScope(request.principal(), admins.find(username).orElseThrow());
                             char[] password = request.body(PasswordReset.class).newPassword().toCharArray();
                             try {
                                 admins.changePassword(username, password);
@@ -219,31 +270,37 @@ final class AdminResource {
                             return ApiResponse.noContent();
                         }),
                 AdminRoute.post("/api/v1/admins/{username}/unlock", Permission.ADMIN_MANAGE).tag("admins")
-                        .summary("Lift the sign-in lockout that repeated wrong passwords put on an account").returns(Unlocked.class)
+                        .summary("Lift the sign-in lockout that repeated wrong passwords put on an account").scopeEnforced().returns(Unlocked.class)
                         .handle(request -> {
                             String username = request.path("username");
-                            admins.find(username).orElseThrow(() -> ApiException.notFound("No admin is named '" + username + "'."));
+                            RoleResource.requireWithinScope(request.principal(), admins.find(username)
+                                    .orElseThrow(() -> ApiException.notFound("No admin is named '" + username + "'.")));
                             boolean wasLocked = authenticator.unlock(username);
                             kernel.audit().append(new AuditRecord(request.actor(), "admin.unlock", "admin", username,
                                     Optional.empty(), Optional.of(kernel.json().write(Map.of("wasLocked", wasLocked)))));
                             return new Unlocked(username, wasLocked);
                         }),
                 AdminRoute.get("/api/v1/api-tokens", Permission.API_TOKEN_OWN).tag("admins")
-                        .summary("API tokens: your own, or everyone's for those who manage admins").returns(ApiToken[].class)
+                        .summary("API tokens: your own, or everyone's for those who manage admins")
+                        .deviceFree("API tokens and their grants, not devices").returns(ApiToken[].class)
                         .handle(request -> tokens.list(request.principal())),
                 AdminRoute.post("/api/v1/api-tokens", Permission.API_TOKEN_OWN).tag("admins")
-                        .summary("Create an API token (role at most your own; default 90 days); the secret is in this answer only")
-                        .body(NewToken.class).returns(CreatedToken.class).status(201).handle(request -> {
+                        .summary("Create an API token (role and scope at most your own; default 90 days); the secret is in this answer only")
+                        .scopeEnforced().body(NewToken.class).returns(CreatedToken.class).status(201).handle(request -> {
                             NewToken body = request.body(NewToken.class);
                             int days = body.validForDays().orElse(90);
                             if (days < 1 || days > 366) {
                                 throw ApiException.badRequest("validForDays must be between 1 and 366");
                             }
+                            DeviceScope scope = body.scope().map(this::requestedScope).orElse(request.principal().scope());
+                            RoleResource.requireScopeCovered(request.principal(), scope);
                             ApiTokens.Issued issued = tokens.create(request.principal(), body.name(),
-                                    body.role().map(id -> RoleResource.existing(admins.roles(), id)).orElse(request.principal().role()), Duration.ofDays(days));
+                                    body.role().map(id -> RoleResource.existing(admins.roles(), id)).orElse(request.principal().role()),
+                                    scope, Duration.ofDays(days));
                             return ApiResponse.created(new CreatedToken(issued.token(), issued.secret()));
                         }),
                 AdminRoute.delete("/api/v1/api-tokens/{id}", Permission.API_TOKEN_OWN).tag("admins").summary("Revoke an API token")
+                        .deviceFree("revokes an API token; reveals and changes no device")
                         .status(204).handle(request -> {
                             if (!tokens.revoke(request.principal(), request.path("id"))) {
                                 throw ApiException.notFound("No API token of yours has the id '" + request.path("id") + "'.");

@@ -108,10 +108,12 @@ final class AppResource {
         this.kernel = requireNonNull(kernel, "kernel is null");
     }
 
+    private static final String CATALOG = "the app catalog: apps, not devices";
+
     List<AdminRoute> routes() {
         AppCatalogService apps = kernel.apps();
         return List.of(
-                AdminRoute.get("/api/v1/apps", Permission.APP_READ).tag("apps")
+                AdminRoute.get("/api/v1/apps", Permission.APP_READ).tag("apps").deviceFree(CATALOG)
                         .summary("The catalog, by name; q searches name, identifier and publisher")
                         .query("q", "text in the name, identifier or publisher").query("platform", "a platform id such as ios")
                         .query("storeId", "only this store's apps").query("limit", "1 to 500, default 100")
@@ -130,9 +132,9 @@ final class AppResource {
                                 throw unavailable(e);
                             }
                         }),
-                AdminRoute.get("/api/v1/apps/{id}", Permission.APP_READ).tag("apps").summary("One app of the catalog")
+                AdminRoute.get("/api/v1/apps/{id}", Permission.APP_READ).tag("apps").deviceFree(CATALOG).summary("One app of the catalog")
                         .returns(CatalogApp.class).handle(this::app),
-                AdminRoute.get("/api/v1/apps/{id}/versions", Permission.APP_READ).tag("apps")
+                AdminRoute.get("/api/v1/apps/{id}/versions", Permission.APP_READ).tag("apps").deviceFree(CATALOG)
                         .summary("The versions the catalog has seen of an app, newest first").returns(String[].class).handle(request -> {
                             app(request);
                             return apps.versions(request.path("id"));
@@ -146,12 +148,13 @@ final class AppResource {
                             return ApiResponse.noContent();
                         }),
                 AdminRoute.get("/api/v1/apps/{id}/assignments", Permission.APP_READ).tag("apps")
+                        .deviceFree("an app's assignments name groups and configurations, not devices")
                         .summary("The groups an app is assigned to; configurations without their secret fields")
                         .returns(AppAssignment[].class).handle(request -> {
                             app(request);
                             return apps.assignments(request.path("id"));
                         }),
-                AdminRoute.put("/api/v1/apps/{id}/assignments/{groupId}", Permission.APP_MANAGE).tag("apps")
+                AdminRoute.put("/api/v1/apps/{id}/assignments/{groupId}", Permission.APP_MANAGE).tag("apps").scopeEnforced()
                         .summary("Assign an app to a group: REQUIRED, AVAILABLE or UNINSTALL (UNINSTALL > REQUIRED > AVAILABLE per device),"
                                 + " with a managed configuration validated against the app's schema and a licenceSource: DEVICE (the default,"
                                 + " one licence per device) or USER (one per user, covering all their devices; only for stores that give them)")
@@ -161,7 +164,7 @@ final class AppResource {
                             return apps.assign(request.actor(), request.path("id"), request.path("groupId"), body.intent(), body.configuration(),
                                     body.licenceKind());
                         }),
-                AdminRoute.delete("/api/v1/apps/{id}/assignments/{groupId}", Permission.APP_MANAGE).tag("apps")
+                AdminRoute.delete("/api/v1/apps/{id}/assignments/{groupId}", Permission.APP_MANAGE).tag("apps").scopeEnforced()
                         .summary("Stop assigning an app to a group; the app stays on its devices").status(204).handle(request -> {
                             if (!apps.unassign(request.actor(), request.path("id"), request.path("groupId"))) {
                                 throw ApiException.notFound("The app is not assigned to that group.");
@@ -210,10 +213,10 @@ final class AppResource {
                             Map<String, String> names = apps.deviceNames(states.stream().map(DeviceAppState::deviceId).toList());
                             return states.stream().map(state -> DeviceAppRow.of(state, names)).toList();
                         }),
-                AdminRoute.get("/api/v1/devices/{id}/apps", Permission.APP_READ).tag("apps")
+                AdminRoute.get("/api/v1/devices/{id}/apps", Permission.APP_READ).tag("apps").scopeEnforced()
                         .summary("A device's managed apps (desired versus actual) and every app it reports, identifier to version")
                         .returns(DeviceApps.class).handle(request -> {
-                            DeviceId device = DeviceResource.id(request);
+                            DeviceId device = DeviceResource.scopedDeviceId(kernel, request, request.path("id"));
                             if (kernel.devices().get(device).isEmpty()) {
                                 throw ApiException.notFound("No device has the id '" + device + "'.");
                             }
@@ -228,6 +231,7 @@ final class AppResource {
                                 request.query("versionBelow"), request.query("after"),
                                 request.queryInt("limit", 100, 1, AppCatalogService.MAX_PAGE))),
                 AdminRoute.get("/api/v1/app-stores", Permission.APP_READ).tag("apps")
+                        .deviceFree("the ids of the running app stores")
                         .summary("The app stores whose plugins are running").returns(StoreView[].class)
                         .handle(request -> apps.storeIds().stream().map(StoreView::new).toList()),
                 AdminRoute.post("/api/v1/app-stores/{storeId}/sync", Permission.APP_MANAGE).tag("apps")

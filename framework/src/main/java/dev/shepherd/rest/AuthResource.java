@@ -3,6 +3,7 @@ package dev.shepherd.rest;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.audit.AuditRecord;
+import dev.shepherd.device.DeviceScope;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.ApiRequest;
 import dev.shepherd.json.Json;
@@ -70,7 +71,8 @@ final class AuthResource {
         }
     }
 
-    record Me(String username, Role role, String roleName, Set<Permission> permissions, Principal.Via via) {
+    /** @param scope the device groups the role is granted over; {@code null} for the whole fleet */
+    record Me(String username, Role role, String roleName, Set<Permission> permissions, Principal.Via via, DeviceScope scope) {
     }
 
     private final AdminAuthenticator authenticator;
@@ -127,7 +129,7 @@ final class AuthResource {
             audit.append(new AuditRecord(Actor.admin(username), "auth.recovery_code_used", "admin", username, Optional.empty(),
                     Optional.of(json.write(Map.of("remote", remote, "recoveryCodesLeft", totp.status(username).recoveryCodesLeft())))));
         }
-        return startSession(request, new Principal(username, user.get().role(), Principal.Via.SESSION, Optional.empty()), true);
+        return startSession(request, new Principal(username, user.get().role(), Principal.Via.SESSION, Optional.empty(), user.get().scope()), true);
     }
 
     List<AdminRoute> routes() {
@@ -162,6 +164,7 @@ final class AuthResource {
                         .summary("Second step of a sign-in for an account with TOTP: the pending token and a current code or a recovery code; starts the session")
                         .body(SecondFactor.class).returns(SignedIn.class).handle(this::secondStep),
                 AdminRoute.post("/api/v1/auth/logout", Permission.API_TOKEN_OWN).tag("auth").summary("Sign out: ends the session")
+                        .deviceFree("ends the caller's own session")
                         .status(204).handle(request -> {
                             Cookie cookie = request.exchange().getRequestCookie(AdminAuthenticator.SESSION_COOKIE);
                             if (cookie != null) {
@@ -171,8 +174,9 @@ final class AuthResource {
                                     .setPath("/").setHttpOnly(true).setMaxAge(0));
                             return ApiResponse.noContent();
                         }),
-                AdminRoute.get("/api/v1/auth/me", Permission.API_TOKEN_OWN).tag("auth").summary("The signed-in admin and what they may do")
-                        .returns(Me.class).handle(request -> new Me(request.principal().username(), request.principal().role(), request.principal().role().name(),
-                                request.principal().role().permissions(), request.principal().via())));
+                AdminRoute.get("/api/v1/auth/me", Permission.API_TOKEN_OWN).tag("auth").summary("The signed-in admin, what they may do and over which devices")
+                        .deviceFree("the caller's own account and grant").returns(Me.class)
+                        .handle(request -> new Me(request.principal().username(), request.principal().role(), request.principal().role().name(),
+                                request.principal().role().permissions(), request.principal().via(), request.principal().scope())));
     }
 }

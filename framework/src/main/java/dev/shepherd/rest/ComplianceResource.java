@@ -42,6 +42,7 @@ final class ComplianceResource {
     List<AdminRoute> routes() {
         return List.of(
                 AdminRoute.get("/api/v1/compliance/rules", Permission.COMPLIANCE_READ).tag("compliance").summary("All compliance rules")
+                        .deviceFree("compliance rules are conditions over reported facts, not devices")
                         .returns(ComplianceRule[].class).handle(request -> kernel.compliance().rules()),
                 AdminRoute.post("/api/v1/compliance/rules", Permission.COMPLIANCE_WRITE).tag("compliance")
                         .summary("Create a rule with its grace period and remediation schedule").body(NewRule.class)
@@ -56,6 +57,7 @@ final class ComplianceResource {
                                     body.graceHours().orElse(0), body.remediation().orElse(List.of())));
                         }),
                 AdminRoute.get("/api/v1/compliance/rules/{id}", Permission.COMPLIANCE_READ).tag("compliance").summary("One rule")
+                        .deviceFree("a compliance rule is a condition over reported facts, not a device")
                         .returns(ComplianceRule.class).handle(request -> kernel.compliance().rule(request.path("id"))
                                 .orElseThrow(() -> ApiException.notFound("No compliance rule has the id '" + request.path("id") + "'."))),
                 AdminRoute.put("/api/v1/compliance/rules/{id}", Permission.COMPLIANCE_WRITE).tag("compliance")
@@ -82,7 +84,7 @@ final class ComplianceResource {
                             }
                             return ApiResponse.noContent();
                         }),
-                AdminRoute.get("/api/v1/access", Permission.ACCESS_QUERY).tag("compliance")
+                AdminRoute.get("/api/v1/access", Permission.ACCESS_QUERY).tag("compliance").scopeEnforced()
                         .summary("Conditional access: may this device reach corporate resources now? By device id or hardware id")
                         .query("deviceId", "the device's id").query("platform", "with kind and value: the platform")
                         .query("kind", "the hardware id's kind, such as udid").query("value", "the hardware id")
@@ -101,8 +103,13 @@ final class ComplianceResource {
                                 } catch (IllegalArgumentException e) {
                                     throw ApiException.badRequest("'" + platform + "' is not a platform id");
                                 }
+                                // Outside the caller's scope, a device is answered as no device at all.
                                 device = kernel.devices().idByHardwareId(parsed, kind, value)
+                                        .filter(found -> kernel.devices().inScope(request.principal().scope(), found))
                                         .orElseThrow(() -> ApiException.notFound("No device has that hardware id."));
+                            }
+                            if (!kernel.devices().inScope(request.principal().scope(), device)) {
+                                throw ApiException.notFound("No such device.");
                             }
                             return kernel.compliance().accessDecision(device)
                                     .orElseThrow(() -> ApiException.notFound("No such device."));

@@ -15,6 +15,7 @@ import dev.shepherd.device.DeviceFilter;
 import dev.shepherd.device.DeviceImport;
 import dev.shepherd.device.DevicePage;
 import dev.shepherd.device.DeviceRecord;
+import dev.shepherd.device.DeviceScope;
 import dev.shepherd.device.DeviceSort;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.ApiException;
@@ -102,34 +103,35 @@ final class DeviceResource {
     }
 
     List<AdminRoute> routes() {
-        AdminRoute.Builder search = AdminRoute.get("/api/v1/devices", Permission.DEVICE_READ).tag("devices")
+        AdminRoute.Builder search = AdminRoute.get("/api/v1/devices", Permission.DEVICE_READ).tag("devices").scopeEnforced()
                 .summary("Search devices, a keyset page at a time").returns(DevicePage.class);
         SEARCH_PARAMETERS.forEach(parameter -> search.query(parameter[0], parameter[1]));
         return List.of(
                 search.handle(this::search),
                 AdminRoute.get("/api/v1/devices/summary", Permission.DEVICE_READ).tag("devices")
-                        .summary("The fleet at a glance: devices by platform, status and compliance, and pending commands")
-                        .returns(dev.shepherd.device.FleetSummary.class)
-                        .handle(request -> kernel.devices().summary(kernel.commands().pendingCount())),
-                AdminRoute.get("/api/v1/devices/{id}", Permission.DEVICE_READ).tag("devices").summary("One device; its ETag is its version")
+                        .summary("The fleet at a glance (a scoped admin's devices): devices by platform, status and compliance, and pending commands")
+                        .scopeEnforced().returns(dev.shepherd.device.FleetSummary.class)
+                        .handle(request -> kernel.devices().summary(request.principal().scope(),
+                                kernel.commands().pendingCount(request.principal().scope()))),
+                AdminRoute.get("/api/v1/devices/{id}", Permission.DEVICE_READ).tag("devices").scopeEnforced().summary("One device; its ETag is its version")
                         .returns(DeviceRecord.class).handle(request -> {
                             DeviceRecord record = device(request);
                             return ApiResponse.ok(record).withHeader("ETag", "\"" + record.version() + "\"");
                         }),
-                AdminRoute.patch("/api/v1/devices/{id}", Permission.DEVICE_WRITE).tag("devices")
+                AdminRoute.patch("/api/v1/devices/{id}", Permission.DEVICE_WRITE).tag("devices").scopeEnforced()
                         .summary("Change name, ownership, user, tags or attributes (If-Match: the version you saw)")
                         .body(DeviceUpdate.class).returns(DeviceRecord.class).handle(request -> {
                             DeviceUpdate update = request.body(DeviceUpdate.class);
-                            DeviceRecord record = kernel.devices().update(request.actor(), id(request), new DeviceChanges(update.name(),
+                            DeviceRecord record = kernel.devices().update(request.actor(), scopedId(request), new DeviceChanges(update.name(),
                                     update.ownership(), update.userId(), update.tags(), update.attributes()), request.ifMatch())
                                     .orElseThrow(() -> notFound(request));
                             return ApiResponse.ok(record).withHeader("ETag", "\"" + record.version() + "\"");
                         }),
-                AdminRoute.post("/api/v1/devices/{id}/allow-re-enrollment", Permission.DEVICE_WRITE).tag("devices")
+                AdminRoute.post("/api/v1/devices/{id}/allow-re-enrollment", Permission.DEVICE_WRITE).tag("devices").scopeEnforced()
                         .summary("Let the next enrollment asserting this device's hardware identifiers re-enroll it without its "
                                 + "certificate (after a factory reset), once, within 24 hours; audited")
                         .returns(ReEnrollmentAllowance.class).handle(request -> {
-                            DeviceId id = id(request);
+                            DeviceId id = scopedId(request);
                             return kernel.devices().allowReEnrollment(request.actor(), id)
                                     .map(until -> new ReEnrollmentAllowance(id.toString(), until.toString()))
                                     .orElseThrow(() -> notFound(request));
@@ -153,7 +155,7 @@ final class DeviceResource {
                                     device.ownership().orElse(Ownership.CORPORATE), device.hardwareIds(), device.tags().orElse(Set.of()))).toList();
                             return new Imported(kernel.devices().importDevices(request.actor(), imports).stream().map(DeviceId::toString).toList());
                         }),
-                AdminRoute.get("/api/v1/devices/{id}/recovery-keys", Permission.DEVICE_RECOVERY_KEY_READ).tag("devices")
+                AdminRoute.get("/api/v1/devices/{id}/recovery-keys", Permission.DEVICE_RECOVERY_KEY_READ).tag("devices").scopeEnforced()
                         .summary("The disk-encryption recovery keys the device escrowed, current and replaced (every read is audited)")
                         .returns(dev.shepherd.device.RecoveryKeys.Escrowed[].class).handle(request -> {
                             device(request);
@@ -163,17 +165,17 @@ final class DeviceResource {
                             }
                             return ApiResponse.ok(keys).withHeader("Cache-Control", "no-store");
                         }),
-                AdminRoute.get("/api/v1/devices/{id}/inventory", Permission.DEVICE_READ).tag("devices")
+                AdminRoute.get("/api/v1/devices/{id}/inventory", Permission.DEVICE_READ).tag("devices").scopeEnforced()
                         .summary("What the device reported").returns(Map.class).handle(request -> {
                             device(request);
                             return kernel.devices().inventory(id(request));
                         }),
-                AdminRoute.get("/api/v1/devices/{id}/groups", Permission.GROUP_READ).tag("devices").summary("The groups a device is in")
+                AdminRoute.get("/api/v1/devices/{id}/groups", Permission.GROUP_READ).tag("devices").scopeEnforced().summary("The groups a device is in")
                         .returns(List.class).handle(request -> {
                             device(request);
                             return kernel.groups().groupsOf(id(request)).stream().map(group -> GroupResource.view(group, kernel.groups())).toList();
                         }),
-                AdminRoute.get("/api/v1/devices/{id}/effective-policy", Permission.POLICY_READ).tag("devices")
+                AdminRoute.get("/api/v1/devices/{id}/effective-policy", Permission.POLICY_READ).tag("devices").scopeEnforced()
                         .summary("The merged settings that apply to the device, with the policies each came from")
                         .returns(EffectiveSetting[].class).handle(request -> {
                             device(request);
@@ -182,59 +184,60 @@ final class DeviceResource {
                                             dev.shepherd.policy.SettingSecrets.hidden(
                                                     kernel.policies().settingTypes().get(effective.setting().type()), effective.setting().value())), effective.policyIds())).toList();
                         }),
-                AdminRoute.get("/api/v1/devices/{id}/settings", Permission.POLICY_READ).tag("devices")
+                AdminRoute.get("/api/v1/devices/{id}/settings", Permission.POLICY_READ).tag("devices").scopeEnforced()
                         .summary("Desired versus actual: each setting's state on the device, with the device's reason")
                         .returns(DeviceSettingState[].class).handle(request -> {
                             device(request);
                             return kernel.policies().settingStates(id(request));
                         }),
-                AdminRoute.get("/api/v1/devices/{id}/commands", Permission.COMMAND_READ).tag("devices")
+                AdminRoute.get("/api/v1/devices/{id}/commands", Permission.COMMAND_READ).tag("devices").scopeEnforced()
                         .summary("The device's commands, newest first").query("before", "a command id: only older ones")
                         .query("limit", "1 to 500, default 50").returns(CommandRecord[].class).handle(request -> {
                             device(request);
                             Optional<UUID> before = request.query("before").map(DeviceResource::uuid);
                             return kernel.commands().history(id(request), before, request.queryInt("limit", 50, 1, 500));
                         }),
-                AdminRoute.post("/api/v1/devices/{id}/commands", Permission.DEVICE_ACTION).tag("devices")
+                AdminRoute.post("/api/v1/devices/{id}/commands", Permission.DEVICE_ACTION).tag("devices").scopeEnforced()
                         .summary("Send the device a command (wipes need device_wipe, profile commands device_profile, app commands app_manage, RAW commands command_raw with all three)").body(NewCommand.class)
                         .returns(CommandRecord.class).status(201).handle(request -> {
                             NewCommand command = request.body(NewCommand.class);
                             CommandResource.checkCommand(request, command.type());
                             return ApiResponse.created(kernel.commands().issue(request.actor(), device(request).device().id(), command.request()));
                         }),
-                AdminRoute.get("/api/v1/devices/{id}/compliance", Permission.COMPLIANCE_READ).tag("devices")
+                AdminRoute.get("/api/v1/devices/{id}/compliance", Permission.COMPLIANCE_READ).tag("devices").scopeEnforced()
                         .summary("The device's compliance, failing rules and access decision").returns(AccessDecision.class)
-                        .handle(request -> kernel.compliance().accessDecision(id(request)).orElseThrow(() -> notFound(request))));
+                        .handle(request -> kernel.compliance().accessDecision(scopedId(request)).orElseThrow(() -> notFound(request))));
     }
 
     /** Retire and wipe: the kernel's one way to end management ({@link CommandService#endManagement}), as WIPE and ENTERPRISE_WIPE commands do. */
     private AdminRoute ending(String action, boolean wipe, Permission permission, String summary) {
-        return AdminRoute.post("/api/v1/devices/{id}/" + action, permission).tag("devices").summary(summary)
+        return AdminRoute.post("/api/v1/devices/{id}/" + action, permission).tag("devices").scopeEnforced().summary(summary)
                 .body(Reason.class).returns(DeviceRecord.class).handle(request -> {
                     Optional<String> reason = request.exchange().getRequestContentLength() > 0
                             ? request.body(Reason.class).reason() : Optional.empty();
-                    return kernel.commands().endManagement(request.actor(), id(request), wipe, reason.orElse("by an admin"))
+                    return kernel.commands().endManagement(request.actor(), scopedId(request), wipe, reason.orElse("by an admin"))
                             .orElseThrow(() -> notFound(request)).device();
                 });
     }
 
     private AdminRoute lifecycle(String action, DeviceStatus target, String summary) {
-        return AdminRoute.post("/api/v1/devices/{id}/" + action, Permission.DEVICE_WRITE).tag("devices").summary(summary)
+        return AdminRoute.post("/api/v1/devices/{id}/" + action, Permission.DEVICE_WRITE).tag("devices").scopeEnforced().summary(summary)
                 .body(Reason.class).returns(DeviceRecord.class).handle(request -> {
                     Optional<String> reason = request.exchange().getRequestContentLength() > 0
                             ? request.body(Reason.class).reason() : Optional.empty();
-                    return kernel.devices().changeStatus(request.actor(), id(request), target, reason.orElse("by an admin"))
+                    return kernel.devices().changeStatus(request.actor(), scopedId(request), target, reason.orElse("by an admin"))
                             .orElseThrow(() -> notFound(request));
                 });
     }
 
     private DevicePage search(ApiRequest request) {
-        return kernel.devices().search(filter(request), request.queryEnum("sort", DeviceSort.class).orElse(DeviceSort.ID),
+        return kernel.devices().search(filter(request, request.principal().scope()), request.queryEnum("sort", DeviceSort.class).orElse(DeviceSort.ID),
                 request.query("cursor"), request.queryInt("limit", 50, 1, 1000));
     }
 
-    static DeviceFilter filter(ApiRequest request) {
-        DeviceFilter.Builder filter = DeviceFilter.builder();
+    /** The search's filter from the query, within the caller's scope. */
+    static DeviceFilter filter(ApiRequest request, DeviceScope scope) {
+        DeviceFilter.Builder filter = DeviceFilter.builder().scope(scope);
         request.query("platform").ifPresent(platform -> {
             try {
                 filter.platform(new Platform(platform));
@@ -257,7 +260,50 @@ final class DeviceResource {
     }
 
     private DeviceRecord device(ApiRequest request) {
-        return kernel.devices().get(id(request)).orElseThrow(() -> notFound(request));
+        return kernel.devices().get(scopedId(request)).orElseThrow(() -> notFound(request));
+    }
+
+    /** The path's device id, when that device is in the caller's scope; one outside it is answered as absent. */
+    private DeviceId scopedId(ApiRequest request) {
+        return scopedDeviceId(kernel, request, request.path("id"));
+    }
+
+    /**
+     * Device ids from a request's body (400 for one that is not an id), each inside the caller's scope: one outside it
+     * is answered as a device nobody has (404). Checked in a few statements however long the list.
+     */
+    static List<DeviceId> scopedDeviceIds(Kernel kernel, ApiRequest request, List<String> texts) {
+        List<DeviceId> ids = texts.stream().map(text -> {
+            try {
+                return DeviceId.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest("'" + text + "' is not a device id");
+            }
+        }).toList();
+        if (request.principal().scoped()) {
+            Set<DeviceId> inside = kernel.devices().inScopeAmong(request.principal().scope(), ids);
+            ids.stream().filter(id -> !inside.contains(id)).findFirst().ifPresent(outside -> {
+                throw ApiException.notFound("No device has the id '" + outside + "'.");
+            });
+        }
+        return ids;
+    }
+
+    /**
+     * A device id the caller named, checked against their scope: a device outside it gets the same 404 as an id no
+     * device has, so a scoped admin cannot tell the two apart.
+     */
+    static DeviceId scopedDeviceId(Kernel kernel, ApiRequest request, String text) {
+        DeviceId id;
+        try {
+            id = DeviceId.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.notFound("No device has the id '" + text + "'.");
+        }
+        if (!kernel.devices().inScope(request.principal().scope(), id)) {
+            throw ApiException.notFound("No device has the id '" + text + "'.");
+        }
+        return id;
     }
 
     static DeviceId id(ApiRequest request) {

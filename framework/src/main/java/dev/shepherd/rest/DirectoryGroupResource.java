@@ -42,6 +42,7 @@ final class DirectoryGroupResource {
     List<AdminRoute> routes() {
         return List.of(
                 AdminRoute.get("/api/v1/directory-groups", Permission.USER_READ).tag("users")
+                        .deviceFree("groups of people in the directory, not devices")
                         .summary("Search the groups identity providers put in the directory, by name prefix")
                         .query("q", "name prefix, any case").query("cursor", "from the previous page").query("limit", "1 to 500, default 50")
                         .returns(Page.class).handle(request -> {
@@ -58,6 +59,7 @@ final class DirectoryGroupResource {
                             return new Page<>(items, Optional.of(Pages.encode(last.id() + CURSOR_SEPARATOR + last.name())));
                         }),
                 AdminRoute.get("/api/v1/directory-groups/{id}", Permission.USER_READ).tag("users")
+                        .deviceFree("a group of people in the directory, not devices")
                         .summary("One directory group with its direct members (people and groups) and its effective members (people at any depth);"
                                 + " at most " + MEMBERS_SHOWN + " of each, with their counts")
                         .returns(GroupDetail.class).handle(request -> kernel.userDirectory().group(request.path("id"))

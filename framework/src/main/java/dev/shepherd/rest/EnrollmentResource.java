@@ -8,7 +8,9 @@ import dev.shepherd.enrollment.IssuedEnrollmentToken;
 import dev.shepherd.enrollment.NewEnrollmentToken;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.ApiException;
+import dev.shepherd.http.ApiRequest;
 import dev.shepherd.http.ApiResponse;
+import dev.shepherd.http.Problem;
 import dev.shepherd.security.Permission;
 import dev.shepherd.server.Kernel;
 
@@ -43,12 +45,20 @@ final class EnrollmentResource {
     List<AdminRoute> routes() {
         return List.of(
                 AdminRoute.get("/api/v1/enrollment-tokens", Permission.ENROLLMENT_READ).tag("enrollment")
-                        .summary("Enrollment tokens, newest first (secrets are never shown again)").returns(EnrollmentToken[].class)
-                        .handle(request -> kernel.enrollmentTokens().list()),
+                        .summary("Enrollment tokens, newest first (secrets are never shown again); a scoped admin's: those enrolling into their groups")
+                        .scopeEnforced().returns(EnrollmentToken[].class)
+                        .handle(request -> kernel.enrollmentTokens().list().stream().filter(token -> inScope(request, token)).toList()),
                 AdminRoute.post("/api/v1/enrollment-tokens", Permission.ENROLLMENT_WRITE).tag("enrollment")
-                        .summary("Create a token; the secret is in this answer only").body(NewToken.class)
-                        .returns(IssuedEnrollmentToken.class).status(201).handle(request -> {
+                        .summary("Create a token; the secret is in this answer only (a scoped admin's must enroll into one of their groups)")
+                        .scopeEnforced().body(NewToken.class).returns(IssuedEnrollmentToken.class).status(201).handle(request -> {
                             NewToken body = request.body(NewToken.class);
+                            // A device enrolled with the token lands in its group: for a scoped admin, one of theirs, so
+                            // they never make devices they could not see.
+                            if (request.principal().scoped()) {
+                                GroupResource.requireGroupInScope(request, body.groupId().orElseThrow(() -> new ApiException(Problem.of(403,
+                                        "out-of-scope", "Outside your scope", "Your role is granted over some device groups: a token you"
+                                                + " create must enroll devices into one of them (groupId)."))));
+                            }
                             if (body.expiresAt().isPresent() == body.validForHours().isPresent()) {
                                 throw ApiException.badRequest("give either expiresAt or validForHours");
                             }
@@ -66,15 +76,21 @@ final class EnrollmentResource {
                             return ApiResponse.created(new IssuedView(issued.token(), issued.secret(), link, link + "/qr.png"));
                         }),
                 AdminRoute.get("/api/v1/enrollment-tokens/{id}", Permission.ENROLLMENT_READ).tag("enrollment").summary("One token")
-                        .returns(EnrollmentToken.class).handle(request -> kernel.enrollmentTokens().find(request.path("id"))
-                                .orElseThrow(() -> ApiException.notFound("No enrollment token has the id '" + request.path("id") + "'."))),
+                        .scopeEnforced().returns(EnrollmentToken.class).handle(request -> kernel.enrollmentTokens().find(request.path("id"))
+                                .filter(token -> inScope(request, token)).orElseThrow(() -> ApiException.notFound("No enrollment token has the id '" + request.path("id") + "'."))),
                 AdminRoute.delete("/api/v1/enrollment-tokens/{id}", Permission.ENROLLMENT_WRITE).tag("enrollment")
-                        .summary("Revoke a token; devices enrolled with it stay enrolled").status(204).handle(request -> {
-                            if (!kernel.enrollmentTokens().revoke(request.actor(), request.path("id"))) {
+                        .summary("Revoke a token; devices enrolled with it stay enrolled").scopeEnforced().status(204).handle(request -> {
+                            if (kernel.enrollmentTokens().find(request.path("id")).filter(token -> inScope(request, token)).isEmpty()
+                                    || !kernel.enrollmentTokens().revoke(request.actor(), request.path("id"))) {
                                 throw ApiException.notFound("No enrollment token has the id '" + request.path("id") + "'.");
                             }
                             return ApiResponse.noContent();
                         }));
+    }
+
+    /** A scoped admin sees the tokens that enroll devices into one of their groups, and no other. */
+    private static boolean inScope(ApiRequest request, EnrollmentToken token) {
+        return !request.principal().scoped() || token.groupId().map(request.principal().scope()::includesGroup).orElse(false);
     }
 
     /**

@@ -12,6 +12,7 @@ import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.ApiException;
 import dev.shepherd.http.ApiRequest;
 import dev.shepherd.http.ApiResponse;
+import dev.shepherd.http.Problem;
 import dev.shepherd.security.Permission;
 import dev.shepherd.server.Kernel;
 
@@ -70,8 +71,10 @@ final class GroupResource {
     List<AdminRoute> routes() {
         GroupService groups = kernel.groups();
         return List.of(
-                AdminRoute.get("/api/v1/groups", Permission.GROUP_READ).tag("groups").summary("All groups").returns(GroupView[].class)
-                        .handle(request -> groups.list().stream().map(group -> view(group, groups)).toList()),
+                AdminRoute.get("/api/v1/groups", Permission.GROUP_READ).tag("groups").summary("All groups (a scoped admin's: those of their scope)")
+                        .scopeEnforced().returns(GroupView[].class)
+                        .handle(request -> groups.list().stream().filter(group -> request.principal().scope().includesGroup(group.id()))
+                                .map(group -> view(group, groups)).toList()),
                 AdminRoute.post("/api/v1/groups", Permission.GROUP_WRITE).tag("groups")
                         .summary("Create a group: static, or smart with a rule (see docs/policies.md)").body(NewGroup.class)
                         .returns(GroupView.class).status(201).handle(request -> {
@@ -80,7 +83,7 @@ final class GroupResource {
                             return ApiResponse.created(view(groups.create(request.actor(), body.name(), body.description().orElse(""), rule), groups));
                         }),
                 AdminRoute.get("/api/v1/groups/{id}", Permission.GROUP_READ).tag("groups").summary("One group; its ETag is its version")
-                        .returns(GroupView.class).handle(request -> {
+                        .scopeEnforced().returns(GroupView.class).handle(request -> {
                             Group group = group(request);
                             return ApiResponse.ok(view(group, groups)).withHeader("ETag", "\"" + group.version() + "\"");
                         }),
@@ -99,19 +102,22 @@ final class GroupResource {
                             return ApiResponse.noContent();
                         }),
                 AdminRoute.get("/api/v1/groups/{id}/members", Permission.GROUP_READ).tag("groups").summary("A group's devices")
-                        .query("cursor", "from the previous page").query("limit", "1 to 1000, default 50").returns(DevicePage.class)
+                        .scopeEnforced().query("cursor", "from the previous page").query("limit", "1 to 1000, default 50").returns(DevicePage.class)
                         .handle(request -> {
                             group(request);
-                            return kernel.devices().search(DeviceFilter.builder().groupId(request.path("id")).build(), DeviceSort.ID,
+                            return kernel.devices().search(DeviceFilter.builder().groupId(request.path("id"))
+                                            .scope(request.principal().scope()).build(), DeviceSort.ID,
                                     request.query("cursor"), request.queryInt("limit", 50, 1, 1000));
                         }),
                 AdminRoute.post("/api/v1/groups/{id}/members", Permission.GROUP_WRITE).tag("groups")
-                        .summary("Add and remove devices of a static group").body(MemberChange.class).returns(MemberChanges.class)
+                        .summary("Add and remove devices of a static group").scopeEnforced().body(MemberChange.class).returns(MemberChanges.class)
                         .handle(request -> {
                             group(request);
                             MemberChange body = request.body(MemberChange.class);
-                            int added = groups.addMembers(request.actor(), request.path("id"), ids(body.add().orElse(List.of())));
-                            int removed = groups.removeMembers(request.actor(), request.path("id"), ids(body.remove().orElse(List.of())));
+                            List<DeviceId> add = DeviceResource.scopedDeviceIds(kernel, request, body.add().orElse(List.of()));
+                            List<DeviceId> remove = DeviceResource.scopedDeviceIds(kernel, request, body.remove().orElse(List.of()));
+                            int added = groups.addMembers(request.actor(), request.path("id"), add);
+                            int removed = groups.removeMembers(request.actor(), request.path("id"), remove);
                             return new MemberChanges(added, removed);
                         }),
                 AdminRoute.post("/api/v1/groups/preview", Permission.GROUP_READ).tag("groups")
@@ -124,18 +130,21 @@ final class GroupResource {
     }
 
     private Group group(ApiRequest request) {
+        requireGroupInScope(request, request.path("id"));
         return kernel.groups().get(request.path("id")).orElseThrow(() -> notFound(request));
     }
 
-    private static List<DeviceId> ids(List<String> texts) {
-        return texts.stream().map(text -> {
-            try {
-                return DeviceId.parse(text);
-            } catch (IllegalArgumentException e) {
-                throw ApiException.badRequest("'" + text + "' is not a device id");
-            }
-        }).toList();
+    /**
+     * Refuses (403) a group outside the caller's scope: acting on it as a whole would reach devices they may not see.
+     * A group is not a device, so saying it is outside the scope reveals nothing the 404 for a device would hide.
+     */
+    static void requireGroupInScope(ApiRequest request, String groupId) {
+        if (!request.principal().scope().includesGroup(groupId)) {
+            throw new ApiException(Problem.of(403, "out-of-scope", "Outside your scope",
+                    "The group '" + groupId + "' is not one of the device groups your role is granted over."));
+        }
     }
+
 
     private static ApiException notFound(ApiRequest request) {
         return ApiException.notFound("No group has the id '" + request.path("id") + "'.");

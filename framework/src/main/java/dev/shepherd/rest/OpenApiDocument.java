@@ -78,6 +78,8 @@ final class OpenApiDocument {
             route.permission().ifPresentOrElse(
                     permission -> {
                         operation.put("x-permission", permission.name().toLowerCase(Locale.ROOT));
+                        // What a caller whose role is granted over some device groups gets here (docs/identity.md).
+                        operation.put("x-scope", route.scoping().kind().name().toLowerCase(Locale.ROOT));
                         ArrayNode security = operation.putArray("security");
                         security.addObject().putArray("bearer");
                         security.addObject().putArray("session");

@@ -24,6 +24,7 @@ final class PlatformResource {
 
     List<AdminRoute> routes() {
         return List.of(AdminRoute.get("/api/v1/platforms", Permission.DEVICE_READ).tag("devices")
+                .deviceFree("the platforms the running plugins support, not devices")
                 .summary("The platforms the running plugins manage").returns(PlatformInfo[].class)
                 .handle(request -> platforms.get().stream().map(platform -> new PlatformInfo(platform.id())).sorted(
                         java.util.Comparator.comparing(PlatformInfo::id)).toList()));

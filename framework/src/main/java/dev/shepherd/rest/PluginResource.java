@@ -43,9 +43,11 @@ final class PluginResource {
     List<AdminRoute> routes() {
         return List.of(
                 AdminRoute.get("/api/v1/plugins", Permission.PLUGIN_READ).tag("plugins")
+                        .deviceFree("the plugins and their states, not devices")
                         .summary("Every plugin and plugin file: id, version, state, failure reason, extensions").returns(PluginList.class)
                         .handle(request -> new PluginList(plugins.plugins())),
                 AdminRoute.get("/api/v1/plugins/{id}", Permission.PLUGIN_READ).tag("plugins").summary("One plugin")
+                        .deviceFree("a plugin and its state, not devices")
                         .returns(PluginInfo.class).handle(request -> plugins.plugin(request.path("id"))
                                 .orElseThrow(() -> ApiException.notFound("No plugin has the id '" + request.path("id") + "'."))),
                 AdminRoute.post("/api/v1/plugins/{id}/disable", Permission.PLUGIN_MANAGE).tag("plugins")

@@ -54,14 +54,17 @@ final class PolicyResource {
         this.kernel = requireNonNull(kernel, "kernel is null");
     }
 
+    private static final String POLICIES = "policies and their settings (secrets hidden), not devices";
+
     List<AdminRoute> routes() {
         PolicyService policies = kernel.policies();
         return List.of(
                 AdminRoute.get("/api/v1/setting-types", Permission.POLICY_READ).tag("policies")
+                        .deviceFree("setting types and their schemas, not devices")
                         .summary("Every setting type with its JSON Schema, for validation and forms").returns(SettingTypeView[].class)
                         .handle(request -> policies.settingTypes().all().values().stream()
                                 .map(type -> new SettingTypeView(type.name(), type.title(), type.source(), type.schema())).toList()),
-                AdminRoute.get("/api/v1/policies", Permission.POLICY_READ).tag("policies").summary("All policies").returns(Policy[].class)
+                AdminRoute.get("/api/v1/policies", Permission.POLICY_READ).tag("policies").deviceFree(POLICIES).summary("All policies").returns(Policy[].class)
                         .handle(request -> policies.list().stream().map(this::shown).toList()),
                 AdminRoute.post("/api/v1/policies", Permission.POLICY_WRITE).tag("policies")
                         .summary("Create a policy; every setting is validated against its type's schema").body(PolicyBody.class)
@@ -70,7 +73,7 @@ final class PolicyResource {
                             Policy policy = policies.create(request.actor(), body.name(), body.description().orElse(""), body.inputs());
                             return ApiResponse.created(shown(policy)).withHeader("ETag", etag(policy));
                         }),
-                AdminRoute.get("/api/v1/policies/{id}", Permission.POLICY_READ).tag("policies").summary("One policy; its ETag is its version")
+                AdminRoute.get("/api/v1/policies/{id}", Permission.POLICY_READ).tag("policies").deviceFree(POLICIES).summary("One policy; its ETag is its version")
                         .returns(Policy.class).handle(request -> {
                             Policy policy = policy(request);
                             return ApiResponse.ok(shown(policy)).withHeader("ETag", etag(policy));
@@ -99,21 +102,22 @@ final class PolicyResource {
                             }
                             return ApiResponse.noContent();
                         }),
-                AdminRoute.get("/api/v1/policies/{id}/versions", Permission.POLICY_READ).tag("policies").summary("Every version, newest first")
+                AdminRoute.get("/api/v1/policies/{id}/versions", Permission.POLICY_READ).tag("policies").deviceFree(POLICIES).summary("Every version, newest first")
                         .returns(Policy[].class).handle(request -> {
                             policy(request);
                             return policies.versions(request.path("id")).stream().map(this::shown).toList();
                         }),
-                AdminRoute.get("/api/v1/policies/{id}/assignments", Permission.POLICY_READ).tag("policies").summary("The groups a policy applies to")
+                AdminRoute.get("/api/v1/policies/{id}/assignments", Permission.POLICY_READ).tag("policies")
+                        .deviceFree("a policy's assignments name groups and priorities, not devices").summary("The groups a policy applies to")
                         .returns(PolicyAssignment[].class).handle(request -> {
                             policy(request);
                             return policies.assignments(Optional.of(request.path("id")), Optional.empty());
                         }),
-                AdminRoute.put("/api/v1/policies/{id}/assignments/{groupId}", Permission.POLICY_WRITE).tag("policies")
+                AdminRoute.put("/api/v1/policies/{id}/assignments/{groupId}", Permission.POLICY_WRITE).tag("policies").scopeEnforced()
                         .summary("Assign a policy to a group with a priority (higher wins), or change the priority").body(Assignment.class)
                         .returns(PolicyAssignment.class).handle(request -> policies.assign(request.actor(), request.path("id"),
                                 request.path("groupId"), request.body(Assignment.class).priority())),
-                AdminRoute.delete("/api/v1/policies/{id}/assignments/{groupId}", Permission.POLICY_WRITE).tag("policies")
+                AdminRoute.delete("/api/v1/policies/{id}/assignments/{groupId}", Permission.POLICY_WRITE).tag("policies").scopeEnforced()
                         .summary("Stop applying a policy to a group").status(204).handle(request -> {
                             if (!policies.unassign(request.actor(), request.path("id"), request.path("groupId"))) {
                                 throw ApiException.notFound("The policy is not assigned to that group.");

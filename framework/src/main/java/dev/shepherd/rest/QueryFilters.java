@@ -5,6 +5,7 @@ import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.device.DeviceFilter;
+import dev.shepherd.device.DeviceScope;
 import dev.shepherd.http.ApiException;
 
 import java.util.Locale;
@@ -20,8 +21,9 @@ final class QueryFilters {
     private QueryFilters() {
     }
 
-    static DeviceFilter filter(Map<String, String> query) {
-        DeviceFilter.Builder filter = DeviceFilter.builder();
+    /** @param scope the caller's scope, which the filter never reaches beyond */
+    static DeviceFilter filter(Map<String, String> query, DeviceScope scope) {
+        DeviceFilter.Builder filter = DeviceFilter.builder().scope(scope);
         for (Map.Entry<String, String> entry : query.entrySet()) {
             String value = entry.getValue();
             try {

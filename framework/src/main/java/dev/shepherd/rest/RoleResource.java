@@ -1,6 +1,7 @@
 package dev.shepherd.rest;
 
 import dev.shepherd.audit.AuditRecord;
+import dev.shepherd.device.DeviceScope;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.ApiException;
 import dev.shepherd.http.ApiRequest;
@@ -57,6 +58,8 @@ final class RoleResource {
     }
 
     /** @return the role with that id, or a 400 naming the unknown id (a request body refers to it) */
+    private static final String ROLES = "roles are named sets of permissions, not devices; granting one is scoped on the account";
+
     static Role existing(AdminRoles roles, String id) {
         return roles.find(requireNonNull(id, "role is null"))
                 .orElseThrow(() -> ApiException.badRequest("there is no role '" + id + "'"));
@@ -69,16 +72,48 @@ final class RoleResource {
         }
     }
 
+    /** Refuses (403) a scope wider than the acting admin's own: nobody grants devices they cannot reach. */
+    static void requireScopeCovered(Principal actor, DeviceScope scope) {
+        if (!actor.scope().covers(scope)) {
+            throw ApiException.forbidden("You cannot grant a scope wider than your own (" + actor.scope() + ").");
+        }
+    }
+
     /**
-     * Refuses (409) a change after which no enabled account could manage admins.
+     * Refuses (403) acting on an account whose scope reaches devices the acting admin's does not: taking it over
+     * (a new password, a removed second factor) would widen the actor's reach.
+     */
+    static void requireWithinScope(Principal actor, AdminUser account) {
+        if (!actor.scope().covers(account.scope())) {
+            throw ApiException.forbidden("The account '" + account.username() + "' reaches devices outside your scope.");
+        }
+    }
+
+    /**
+     * Refuses (409) a change after which no enabled account could manage admins over the whole fleet: an admin
+     * manager scoped to some groups cannot grant the rest, so the fleet would be locked out.
      *
      * @param after each account as it would be after the change
      */
     static void requireAdminManagerLeft(List<AdminUser> accounts, Function<AdminUser, AdminUser> after) {
-        boolean someoneLeft = accounts.stream().map(after).anyMatch(account -> !account.disabled() && account.role().allows(Permission.ADMIN_MANAGE));
+        boolean someoneLeft = accounts.stream().map(after).anyMatch(account -> !account.disabled()
+                && account.role().allows(Permission.ADMIN_MANAGE) && account.scope().isFleet());
         if (!someoneLeft) {
-            throw ApiException.conflict("this would leave no enabled account that can manage admins");
+            throw ApiException.conflict("this would leave no enabled account that can manage admins over the whole fleet");
         }
+    }
+
+    /**
+     * Refuses (403) editing or deleting a role held by an account reaching devices outside the acting admin's scope:
+     * a scoped admin would otherwise change what someone may do on devices they cannot reach themselves.
+     */
+    private void requireHoldersWithinScope(Principal actor, Role role) {
+        admins.list().stream().filter(account -> account.role().id().equals(role.id())).forEach(account -> {
+            if (!actor.scope().covers(account.scope())) {
+                throw ApiException.forbidden("The role '" + role.name() + "' is held by '" + account.username()
+                        + "', whose scope reaches devices outside yours.");
+            }
+        });
     }
 
     private CustomRole custom(String id) {
@@ -103,8 +138,9 @@ final class RoleResource {
         CustomRole proposed = new CustomRole(before.id(), body.name(), body.description().orElse(""), body.permissions());
         requireCovered(request.principal(), before);
         requireCovered(request.principal(), proposed);
+        requireHoldersWithinScope(request.principal(), before);
         requireAdminManagerLeft(admins.list(), account -> account.role().id().equals(before.id())
-                ? new AdminUser(account.id(), account.username(), proposed, account.createdAt(), account.disabled()) : account);
+                ? new AdminUser(account.id(), account.username(), proposed, account.createdAt(), account.disabled(), account.scope()) : account);
         CustomRole after = roles.update(before.id(), body.name(), body.description().orElse(""), body.permissions())
                 .orElseThrow(() -> ApiException.notFound("There is no role '" + before.id() + "'."));
         kernel.audit().append(new AuditRecord(request.actor(), "role.update", "role", after.id(),
@@ -125,16 +161,16 @@ final class RoleResource {
 
     List<AdminRoute> routes() {
         return List.of(
-                AdminRoute.get("/api/v1/roles", Permission.API_TOKEN_OWN).tag("admins")
+                AdminRoute.get("/api/v1/roles", Permission.API_TOKEN_OWN).tag("admins").deviceFree(ROLES)
                         .summary("The roles and their permissions: the four built-in presets, then the custom roles by name")
                         .returns(RoleView[].class).handle(request -> roles.list().stream().map(RoleView::of).toList()),
-                AdminRoute.post("/api/v1/roles", Permission.ADMIN_MANAGE).tag("admins")
+                AdminRoute.post("/api/v1/roles", Permission.ADMIN_MANAGE).tag("admins").deviceFree(ROLES)
                         .summary("Make a custom role from permissions you hold yourself").body(RoleBody.class)
                         .returns(RoleView.class).status(201).handle(this::create),
-                AdminRoute.put("/api/v1/roles/{id}", Permission.ADMIN_MANAGE).tag("admins")
+                AdminRoute.put("/api/v1/roles/{id}", Permission.ADMIN_MANAGE).tag("admins").scopeEnforced()
                         .summary("Replace a custom role's name, description and permissions; its holders have the new rights from their next request")
                         .body(RoleBody.class).returns(RoleView.class).handle(this::update),
-                AdminRoute.delete("/api/v1/roles/{id}", Permission.ADMIN_MANAGE).tag("admins")
+                AdminRoute.delete("/api/v1/roles/{id}", Permission.ADMIN_MANAGE).tag("admins").deviceFree(ROLES)
                         .summary("Delete a custom role (409 while an account or an unrevoked API token holds it)")
                         .status(204).handle(this::delete));
     }

@@ -89,12 +89,14 @@ final class TotpResource {
         this.totp = requireNonNull(totp, "totp is null");
     }
 
+    private static final String OWN = "the caller's own second factor";
+
     List<AdminRoute> routes() {
         return List.of(
-                AdminRoute.get("/api/v1/auth/totp", Permission.API_TOKEN_OWN).tag("auth")
+                AdminRoute.get("/api/v1/auth/totp", Permission.API_TOKEN_OWN).tag("auth").deviceFree(OWN)
                         .summary("Your second factor: whether it is active or being enrolled, and how many recovery codes are left")
                         .returns(AdminTotp.Status.class).handle(request -> totp.status(request.principal().username())),
-                AdminRoute.post("/api/v1/auth/totp", Permission.API_TOKEN_OWN).tag("auth")
+                AdminRoute.post("/api/v1/auth/totp", Permission.API_TOKEN_OWN).tag("auth").deviceFree(OWN)
                         .summary("Start enrolling a TOTP second factor: the key (base32, otpauth:// URI and its QR code) is in this answer only; confirm it with a code")
                         .returns(Started.class).status(201).handle(request -> {
                             String username = ownLocalAccount(request);
@@ -108,7 +110,7 @@ final class TotpResource {
                             return ApiResponse.created(new Started(enrollment.secret(), enrollment.otpauthUri(),
                                     "data:image/png;base64," + Base64.getEncoder().encodeToString(QrCodes.png(enrollment.otpauthUri()))));
                         }),
-                AdminRoute.post("/api/v1/auth/totp/confirm", Permission.API_TOKEN_OWN).tag("auth")
+                AdminRoute.post("/api/v1/auth/totp/confirm", Permission.API_TOKEN_OWN).tag("auth").deviceFree(OWN)
                         .summary("Activate the second factor being enrolled with a current code; the recovery codes are in this answer only")
                         .body(Code.class).returns(Confirmed.class).handle(request -> {
                             String username = ownLocalAccount(request);
@@ -126,7 +128,7 @@ final class TotpResource {
                             audit(request, "admin.totp_enroll", username);
                             return new Confirmed(codes.get());
                         }),
-                AdminRoute.post("/api/v1/auth/totp/remove", Permission.API_TOKEN_OWN).tag("auth")
+                AdminRoute.post("/api/v1/auth/totp/remove", Permission.API_TOKEN_OWN).tag("auth").deviceFree(OWN)
                         .summary("Remove your second factor (a current code or your password is required)")
                         .body(Removal.class).status(204).handle(request -> {
                             String username = ownLocalAccount(request);
@@ -143,11 +145,12 @@ final class TotpResource {
                             audit(request, "admin.totp_remove", username);
                             return ApiResponse.noContent();
                         }),
-                AdminRoute.delete("/api/v1/admins/{username}/totp", Permission.ADMIN_MANAGE).tag("admins")
+                AdminRoute.delete("/api/v1/admins/{username}/totp", Permission.ADMIN_MANAGE).tag("admins").scopeEnforced()
                         .summary("Reset another admin's second factor (they lost their phone and recovery codes): they sign in with their password alone")
                         .status(204).handle(request -> {
                             String username = request.path("username");
-                            admins.find(username).orElseThrow(() -> ApiException.notFound("No admin is named '" + username + "'."));
+                            RoleResource.requireWithinScope(request.principal(), admins.find(username)
+                                    .orElseThrow(() -> ApiException.notFound("No admin is named '" + username + "'.")));
                             if (!totp.remove(username)) {
                                 throw ApiException.notFound("'" + username + "' has no second factor.");
                             }

@@ -73,6 +73,7 @@ final class UserResource {
     List<AdminRoute> routes() {
         return List.of(
                 AdminRoute.get("/api/v1/users", Permission.USER_READ).tag("users").summary("Search people by username, name or e-mail prefix")
+                        .deviceFree("people of the directory, not devices")
                         .query("q", "prefix").query("cursor", "from the previous page").query("limit", "1 to 500, default 50")
                         .returns(Page.class).handle(request -> {
                             int limit = request.queryInt("limit", 50, 1, 500);
@@ -89,7 +90,8 @@ final class UserResource {
                                     body.displayName(), body.email().orElse("")));
                         }),
                 AdminRoute.get("/api/v1/users/{id}", Permission.USER_READ).tag("users")
-                        .summary("One person, with the directory groups they are in (directly or through nested groups)").returns(Person.class)
+                        .summary("One person, with the directory groups they are in (directly or through nested groups)")
+                        .deviceFree("a person of the directory, not a device").returns(Person.class)
                         .handle(request -> kernel.directory().get(request.path("id")).map(this::person)
                                 .orElseThrow(() -> ApiException.notFound("No user has the id '" + request.path("id") + "'."))),
                 AdminRoute.put("/api/v1/users/{id}/password", Permission.USER_WRITE).tag("users")

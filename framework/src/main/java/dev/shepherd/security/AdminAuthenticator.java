@@ -132,10 +132,10 @@ public final class AdminAuthenticator {
         if (header != null) {
             if (header.regionMatches(true, 0, "Bearer ", 0, 7)) {
                 // A token acts for its owner: it stops working while the owner is disabled, and once the owner's role
-                // no longer covers the token's (a demotion must not leave the old powers in a script's hands).
+                // no longer covers the token's, role or scope (a demotion must not leave the old powers in a script's hands).
                 return tokens.authenticate(header.substring(7).trim())
                         .filter(token -> users.find(token.username()).filter(owner -> !owner.disabled())
-                                .map(owner -> owner.role().covers(token.role())).orElse(false))
+                                .map(owner -> owner.role().covers(token.role()) && owner.scope().covers(token.scope())).orElse(false))
                         .<Outcome>map(Outcome.Authenticated::new).orElse(new Outcome.Rejected());
             }
             if (header.regionMatches(true, 0, "Basic ", 0, 6)) {
@@ -148,7 +148,7 @@ public final class AdminAuthenticator {
             return sessions.find(cookie.getValue())
                     .flatMap(live -> users.find(live.username()).filter(user -> !user.disabled())
                             .map(user -> (Outcome) new Outcome.Authenticated(new Principal(user.username(), user.role(),
-                                    Principal.Via.SESSION, Optional.of(live.csrfHash())))))
+                                    Principal.Via.SESSION, Optional.of(live.csrfHash()), user.scope()))))
                     .orElse(new Outcome.Rejected());
         }
         return new Outcome.Anonymous();
@@ -169,10 +169,12 @@ public final class AdminAuthenticator {
         String key = digest(username, password);
         AdminUser cached = verified.getIfPresent(key);
         if (cached != null) {
-            // The cache spares the password hash, not the role: a custom role edited since is read afresh.
-            Role role = cached.role().builtIn() ? cached.role() : users.roles().find(cached.role().id()).orElse(null);
-            if (role != null) {
-                return new Outcome.Authenticated(new Principal(cached.username(), role, Principal.Via.BASIC, Optional.empty()));
+            // The cache spares the password hash, not the grant: the account's role and scope are read afresh, so a
+            // custom role edited or a scope narrowed since holds at once.
+            Optional<AdminUser> current = users.find(cached.username()).filter(account -> !account.disabled());
+            if (current.isPresent()) {
+                return new Outcome.Authenticated(new Principal(cached.username(), current.get().role(), Principal.Via.BASIC,
+                        Optional.empty(), current.get().scope()));
             }
             verified.invalidate(key);
         }
@@ -183,7 +185,8 @@ public final class AdminAuthenticator {
         }
         failures.clear(userSubject(username));
         verified.put(key, user.get());
-        return new Outcome.Authenticated(new Principal(user.get().username(), user.get().role(), Principal.Via.BASIC, Optional.empty()));
+        return new Outcome.Authenticated(new Principal(user.get().username(), user.get().role(), Principal.Via.BASIC, Optional.empty(),
+                user.get().scope()));
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.shepherd.security;
 
+import dev.shepherd.device.DeviceScope;
+
 import java.time.Instant;
 
 import static java.util.Objects.requireNonNull;
@@ -12,12 +14,14 @@ import static java.util.Objects.requireNonNull;
  * @param role what they may do
  * @param createdAt when the account was made
  * @param disabled whether sign-in is refused
+ * @param scope the devices the role is granted over
  */
-public record AdminUser(String id, String username, Role role, Instant createdAt, boolean disabled) {
+public record AdminUser(String id, String username, Role role, Instant createdAt, boolean disabled, DeviceScope scope) {
     public AdminUser {
         requireNonNull(id, "id is null");
         requireNonNull(username, "username is null");
         requireNonNull(role, "role is null");
         requireNonNull(createdAt, "createdAt is null");
+        requireNonNull(scope, "scope is null");
     }
 }

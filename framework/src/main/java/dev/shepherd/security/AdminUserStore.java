@@ -1,7 +1,9 @@
 package dev.shepherd.security;
 
+import dev.shepherd.device.DeviceScope;
 import dev.shepherd.storage.Dialect;
 import dev.shepherd.storage.StorageException;
+import dev.shepherd.storage.Transactions;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
@@ -36,6 +38,7 @@ public final class AdminUserStore {
     private final DataSource dataSource;
     private final PasswordHasher hasher;
     private final AdminRoles roles;
+    private final Transactions transactions;
     private final PasswordRules rules = PasswordRules.standard();
     private volatile ExternalPasswords external = (provider, username, password) -> Optional.empty();
     private volatile String timingDecoy;
@@ -44,6 +47,7 @@ public final class AdminUserStore {
         this.dataSource = requireNonNull(dataSource, "dataSource is null");
         this.hasher = requireNonNull(hasher, "hasher is null");
         this.roles = new AdminRoles(dataSource);
+        this.transactions = new Transactions(dataSource);
     }
 
     /** @return the roles accounts refer to */
@@ -71,23 +75,35 @@ public final class AdminUserStore {
      * @throws DuplicateUserException when the username is taken
      */
     public AdminUser create(String username, char[] password, Role role) throws DuplicateUserException {
+        return create(username, password, role, DeviceScope.FLEET);
+    }
+
+    /**
+     * Creates an account whose role is granted over a scope.
+     *
+     * @throws IllegalArgumentException for a malformed username or a weak password
+     * @throws DuplicateUserException when the username is taken
+     */
+    public AdminUser create(String username, char[] password, Role role, DeviceScope scope) throws DuplicateUserException {
         requireNonNull(username, "username is null");
         requireNonNull(role, "role is null");
+        requireNonNull(scope, "scope is null");
         if (!USERNAME.matcher(username).matches()) {
             throw new IllegalArgumentException("usernames are 1 to 128 letters, digits and . _ @ -");
         }
         rules.check(username, password);
         String hash = hasher.hash(password);
         // Microseconds: the precision both store engines keep, so the account read back equals this one.
-        AdminUser user = new AdminUser(UUID.randomUUID().toString(), username, role, Instant.now().truncatedTo(ChronoUnit.MICROS), false);
+        AdminUser user = new AdminUser(UUID.randomUUID().toString(), username, role, Instant.now().truncatedTo(ChronoUnit.MICROS), false, scope);
         try (Connection connection = dataSource.getConnection();
              PreparedStatement insert = connection.prepareStatement(
-                     "INSERT INTO admin_user (id, username, password_hash, role, created_at, disabled) VALUES (?, ?, ?, ?, ?, 0)")) {
+                     "INSERT INTO admin_user (id, username, password_hash, role, created_at, disabled, scope_groups) VALUES (?, ?, ?, ?, ?, 0, ?)")) {
             insert.setString(1, user.id());
             insert.setString(2, username);
             insert.setString(3, hash);
             insert.setString(4, role.id());
             insert.setTimestamp(5, Timestamp.from(user.createdAt()));
+            insert.setString(6, scope.stored());
             insert.executeUpdate();
             return user;
         } catch (SQLException e) {
@@ -104,7 +120,17 @@ public final class AdminUserStore {
      * @throws DuplicateUserException when the username is taken
      */
     public AdminUser createExternal(String username, Role role, String provider) throws DuplicateUserException {
+        return createExternal(username, role, provider, DeviceScope.FLEET);
+    }
+
+    /**
+     * Creates an account whose password an identity-provider plugin checks, its role granted over a scope.
+     *
+     * @throws DuplicateUserException when the username is taken
+     */
+    public AdminUser createExternal(String username, Role role, String provider, DeviceScope scope) throws DuplicateUserException {
         requireNonNull(provider, "provider is null");
+        requireNonNull(scope, "scope is null");
         if (!USERNAME.matcher(requireNonNull(username, "username is null")).matches()) {
             throw new IllegalArgumentException("usernames are 1 to 128 letters, digits and . _ @ -");
         }
@@ -112,15 +138,16 @@ public final class AdminUserStore {
             throw new IllegalArgumentException("provider must be an identity provider's id, not 'local'");
         }
         // Microseconds: the precision both store engines keep, so the account read back equals this one.
-        AdminUser user = new AdminUser(UUID.randomUUID().toString(), username, role, Instant.now().truncatedTo(ChronoUnit.MICROS), false);
+        AdminUser user = new AdminUser(UUID.randomUUID().toString(), username, role, Instant.now().truncatedTo(ChronoUnit.MICROS), false, scope);
         try (Connection connection = dataSource.getConnection();
              PreparedStatement insert = connection.prepareStatement(
-                     "INSERT INTO admin_user (id, username, password_hash, role, created_at, disabled, provider) VALUES (?, ?, '!', ?, ?, 0, ?)")) {
+                     "INSERT INTO admin_user (id, username, password_hash, role, created_at, disabled, provider, scope_groups) VALUES (?, ?, '!', ?, ?, 0, ?, ?)")) {
             insert.setString(1, user.id());
             insert.setString(2, username);
             insert.setString(3, role.id());
             insert.setTimestamp(4, Timestamp.from(user.createdAt()));
             insert.setString(5, provider);
+            insert.setString(6, scope.stored());
             insert.executeUpdate();
             return user;
         } catch (SQLException e) {
@@ -151,7 +178,7 @@ public final class AdminUserStore {
     public Optional<AdminUser> verify(String username, char[] password) {
         try (Connection connection = dataSource.getConnection();
              PreparedStatement select = connection.prepareStatement(
-                     "SELECT id, username, password_hash, role, created_at, disabled, provider FROM admin_user WHERE username = ?")) {
+                     "SELECT id, username, password_hash, role, created_at, disabled, provider, scope_groups FROM admin_user WHERE username = ?")) {
             select.setString(1, username);
             try (ResultSet rows = select.executeQuery()) {
                 if (!rows.next()) {
@@ -160,7 +187,7 @@ public final class AdminUserStore {
                     return Optional.empty();
                 }
                 AdminUser user = new AdminUser(rows.getString(1), rows.getString(2), roles.resolve(rows.getString(4), customRolesIfNeeded(rows.getString(4))),
-                        rows.getTimestamp(5).toInstant(), rows.getShort(6) != 0);
+                        rows.getTimestamp(5).toInstant(), rows.getShort(6) != 0, DeviceScope.fromStored(rows.getString(8)));
                 String provider = rows.getString(7);
                 boolean matches = provider.equals("local") ? hasher.matches(rows.getString(3), password)
                         : external.check(provider, username, password).orElse(false);
@@ -188,13 +215,13 @@ public final class AdminUserStore {
     public java.util.List<AdminUser> list() {
         try (Connection connection = dataSource.getConnection();
              PreparedStatement select = connection.prepareStatement(
-                     "SELECT id, username, role, created_at, disabled FROM admin_user ORDER BY username");
+                     "SELECT id, username, role, created_at, disabled, scope_groups FROM admin_user ORDER BY username");
              ResultSet rows = select.executeQuery()) {
             java.util.List<AdminUser> users = new java.util.ArrayList<>();
             Map<String, CustomRole> custom = roles.customRoles();
             while (rows.next()) {
                 users.add(new AdminUser(rows.getString(1), rows.getString(2), roles.resolve(rows.getString(3), custom),
-                        rows.getTimestamp(4).toInstant(), rows.getShort(5) != 0));
+                        rows.getTimestamp(4).toInstant(), rows.getShort(5) != 0, DeviceScope.fromStored(rows.getString(6))));
             }
             return users;
         } catch (SQLException e) {
@@ -212,8 +239,35 @@ public final class AdminUserStore {
      * @return the account after, or empty when there is none
      */
     public Optional<AdminUser> update(String username, Optional<? extends Role> role, Optional<Boolean> disabled) {
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement update = connection.prepareStatement(
+        return update(username, role, disabled, Optional.empty());
+    }
+
+    /**
+     * Changes an account's role, the scope it is granted over, or disables it; all or nothing.
+     *
+     * @param scope the new scope, when it changes
+     * @return the account after, or empty when there is none
+     */
+    public Optional<AdminUser> update(String username, Optional<? extends Role> role, Optional<Boolean> disabled,
+                                      Optional<DeviceScope> scope) {
+        requireNonNull(scope, "scope is null");
+        transactions.inTransaction("change admin " + username, tx -> {
+            updateGrant(tx.connection(), username, role, disabled);
+            if (scope.isPresent()) {
+                try (PreparedStatement update = tx.connection().prepareStatement("UPDATE admin_user SET scope_groups = ? WHERE username = ?")) {
+                    update.setString(1, scope.get().stored());
+                    update.setString(2, username);
+                    update.executeUpdate();
+                }
+            }
+            return null;
+        });
+        return find(username);
+    }
+
+    private static void updateGrant(Connection connection, String username, Optional<? extends Role> role, Optional<Boolean> disabled)
+            throws SQLException {
+        try (PreparedStatement update = connection.prepareStatement(
                      "UPDATE admin_user SET role = COALESCE(?, role), disabled = COALESCE(?, disabled) WHERE username = ?")) {
             if (role.isPresent()) {
                 update.setString(1, role.get().id());
@@ -227,10 +281,7 @@ public final class AdminUserStore {
             }
             update.setString(3, username);
             update.executeUpdate();
-        } catch (SQLException e) {
-            throw new StorageException("Cannot change admin " + username, e);
         }
-        return find(username);
     }
 
     /**

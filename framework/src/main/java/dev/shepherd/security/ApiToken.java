@@ -1,5 +1,7 @@
 package dev.shepherd.security;
 
+import dev.shepherd.device.DeviceScope;
+
 import java.time.Instant;
 import java.util.Optional;
 
@@ -17,9 +19,10 @@ import static java.util.Objects.requireNonNull;
  * @param expiresAt when it stops working
  * @param lastUsedAt when it was last used, to the minute
  * @param revokedAt when it was revoked
+ * @param scope the devices it reaches: at most its creator's scope when it was made
  */
 public record ApiToken(String id, String name, String prefix, Role role, String owner, Instant createdAt, Instant expiresAt,
-                       Optional<Instant> lastUsedAt, Optional<Instant> revokedAt) {
+                       Optional<Instant> lastUsedAt, Optional<Instant> revokedAt, DeviceScope scope) {
     public ApiToken {
         requireNonNull(id, "id is null");
         requireNonNull(name, "name is null");
@@ -30,5 +33,6 @@ public record ApiToken(String id, String name, String prefix, Role role, String 
         requireNonNull(expiresAt, "expiresAt is null");
         requireNonNull(lastUsedAt, "lastUsedAt is null");
         requireNonNull(revokedAt, "revokedAt is null");
+        requireNonNull(scope, "scope is null");
     }
 }

@@ -2,6 +2,7 @@ package dev.shepherd.security;
 
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.audit.AuditRecord;
+import dev.shepherd.device.DeviceScope;
 import dev.shepherd.json.Json;
 import dev.shepherd.storage.StorageException;
 import dev.shepherd.storage.Transactions;
@@ -29,7 +30,7 @@ public final class ApiTokens {
     public static final String PREFIX = "shp_";
     private static final Duration LONGEST = Duration.ofDays(366);
     private static final String SELECT = """
-            SELECT id, name, prefix, role, owner, created_at, expires_at, last_used_at, revoked_at FROM api_token""";
+            SELECT id, name, prefix, role, owner, created_at, expires_at, last_used_at, revoked_at, scope_groups FROM api_token""";
 
     /**
      * A new token with its secret.
@@ -59,10 +60,24 @@ public final class ApiTokens {
     }
 
     /**
+     * A token with its creator's scope.
+     *
      * @throws IllegalArgumentException for a role above the creator's, or a lifetime out of range
      */
     public Issued create(Principal creator, String name, Role role, Duration lifetime) {
+        return create(creator, name, role, creator.scope(), lifetime);
+    }
+
+    /**
+     * @param scope the devices the token reaches: the creator's scope or a narrower one
+     * @throws IllegalArgumentException for a role above the creator's, a scope wider than theirs, or a lifetime out of range
+     */
+    public Issued create(Principal creator, String name, Role role, DeviceScope scope, Duration lifetime) {
         requireNonNull(name, "name is null");
+        requireNonNull(scope, "scope is null");
+        if (!creator.scope().covers(scope)) {
+            throw new IllegalArgumentException("a token cannot reach devices outside its creator's scope (" + creator.scope() + ")");
+        }
         if (name.isBlank() || name.length() > 200) {
             throw new IllegalArgumentException("name must be 1 to 200 characters");
         }
@@ -76,10 +91,11 @@ public final class ApiTokens {
         String secret = Secrets.random(PREFIX);
         Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
         ApiToken token = new ApiToken(UUID.randomUUID().toString(), name, secret.substring(0, 10), role, creator.username(), now,
-                now.plus(lifetime), Optional.empty(), Optional.empty());
+                now.plus(lifetime), Optional.empty(), Optional.empty(), scope);
         transactions.inTransaction("create an API token", tx -> {
             try (PreparedStatement insert = tx.connection().prepareStatement("""
-                    INSERT INTO api_token (id, name, token_hash, prefix, role, owner, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""")) {
+                    INSERT INTO api_token (id, name, token_hash, prefix, role, owner, created_at, expires_at, scope_groups)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
                 insert.setString(1, token.id());
                 insert.setString(2, name);
                 insert.setString(3, Secrets.sha256(secret));
@@ -88,10 +104,12 @@ public final class ApiTokens {
                 insert.setString(6, creator.username());
                 insert.setTimestamp(7, Timestamp.from(now));
                 insert.setTimestamp(8, Timestamp.from(token.expiresAt()));
+                insert.setString(9, scope.stored());
                 insert.executeUpdate();
             }
             audit.append(tx, new AuditRecord(creator.actor(), "api-token.create", "api-token", token.id(), Optional.empty(),
-                    Optional.of(json.write(Map.of("name", name, "role", role, "expiresAt", token.expiresAt().toString())))));
+                    Optional.of(json.write(Map.of("name", name, "role", role, "expiresAt", token.expiresAt().toString(),
+                            "scope", scope.groupIds().map(Object.class::cast).orElse("fleet"))))));
             return null;
         });
         return new Issued(token, secret);
@@ -136,7 +154,7 @@ public final class ApiTokens {
                 markUsed(live.id(), now);
             }
         });
-        return token.map(live -> new Principal(live.owner(), live.role(), Principal.Via.API_TOKEN, Optional.empty()));
+        return token.map(live -> new Principal(live.owner(), live.role(), Principal.Via.API_TOKEN, Optional.empty(), live.scope()));
     }
 
     private void markUsed(String id, Instant at) {
@@ -163,7 +181,7 @@ public final class ApiTokens {
                     tokens.add(new ApiToken(rows.getString(1).trim(), rows.getString(2), rows.getString(3),
                             roles.resolve(rows.getString(4).trim(), custom), rows.getString(5), rows.getTimestamp(6).toInstant(),
                             rows.getTimestamp(7).toInstant(), Optional.ofNullable(rows.getTimestamp(8)).map(Timestamp::toInstant),
-                            Optional.ofNullable(rows.getTimestamp(9)).map(Timestamp::toInstant)));
+                            Optional.ofNullable(rows.getTimestamp(9)).map(Timestamp::toInstant), DeviceScope.fromStored(rows.getString(10))));
                 }
             }
             return tokens;

@@ -127,6 +127,7 @@ export class Api {
           template,
           pattern: pattern(template),
           permission: operation['x-permission'] ? operation['x-permission'].toUpperCase() : null,
+          scope: operation['x-scope'] ?? null,
         });
       }
     }
@@ -155,6 +156,8 @@ export class Api {
   allows(method, path) {
     const route = this.routes.find(candidate => candidate.method === method && candidate.pattern.test(path));
     if (!route) return false;
+    // An admin whose role is granted over some device groups is refused the routes that act on the whole fleet.
+    if (this.me?.scope && route.scope === 'fleet_only') return false;
     return route.permission === null || this.can(route.permission);
   }
 

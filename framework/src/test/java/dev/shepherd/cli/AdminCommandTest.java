@@ -3,6 +3,7 @@ package dev.shepherd.cli;
 import dev.shepherd.audit.AuditFilter;
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.config.ShepherdConfig;
+import dev.shepherd.device.DeviceScope;
 import dev.shepherd.security.AdminRole;
 import dev.shepherd.security.AdminTotp;
 import dev.shepherd.security.AdminUserStore;
@@ -14,9 +15,16 @@ import dev.shepherd.storage.Transactions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -49,6 +57,37 @@ class AdminCommandTest {
             assertThat(new AuditLog(new Transactions(database.dataSource()), Clock.systemUTC()).read(new AuditFilter(Optional.empty(),
                     Optional.empty(), Optional.of("root"), Optional.of("admin.totp_reset"), Optional.empty(), Optional.empty()), 0, 10))
                     .hasSize(1);
+        }
+    }
+
+    @Test
+    void theOperatorCreatesAnAdminWhoseRoleIsGrantedOverSomeDeviceGroups() throws Exception {
+        ShepherdConfig config = ShepherdCli.loadConfig();
+        String paris = UUID.randomUUID().toString();
+        try (Database database = Database.open(config);
+             Connection connection = database.dataSource().getConnection();
+             PreparedStatement insert = connection.prepareStatement("INSERT INTO device_group (id, name, description, kind, created_by,"
+                     + " created_at, updated_at, row_version) VALUES (?, 'Paris', '', 'STATIC', 'test', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)")) {
+            insert.setString(1, paris);
+            insert.executeUpdate();
+        }
+        InputStream stdin = System.in;
+        try {
+            System.setIn(new ByteArrayInputStream("desk-Password-granite\n".getBytes(StandardCharsets.UTF_8)));
+            assertThat(cli.run("admin", "create", "--username", "desk", "--role", "HELPDESK", "--password-stdin",
+                    "--scope-group", UUID.randomUUID().toString())).isEqualTo(2);
+            assertThat(cli.err.toString()).contains("there is no device group");
+            System.setIn(new ByteArrayInputStream("desk-Password-granite\n".getBytes(StandardCharsets.UTF_8)));
+            assertThat(cli.run("admin", "create", "--username", "desk", "--role", "HELPDESK", "--password-stdin", "--scope-group", paris))
+                    .as(cli.err.toString()).isZero();
+        } finally {
+            System.setIn(stdin);
+        }
+
+        assertThat(cli.out.toString()).contains("over the devices of 1 group(s)");
+        try (Database database = Database.open(config)) {
+            assertThat(new AdminUserStore(database.dataSource(), new PasswordHasher(4)).find("desk").orElseThrow().scope())
+                    .isEqualTo(DeviceScope.groups(List.of(paris)));
         }
     }
 

@@ -16,6 +16,7 @@ import dev.shepherd.command.CommandRecord;
 import dev.shepherd.compliance.ComplianceCheck;
 import dev.shepherd.compliance.Remediation;
 import dev.shepherd.compliance.RemediationStep;
+import dev.shepherd.device.DeviceScope;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.policy.SettingInput;
 import dev.shepherd.security.AdminRole;
@@ -695,6 +696,24 @@ class ConsoleBrowserTest {
 
         assertThat(browserErrors()).isEmpty();
         assertThat(forbiddenOrFailedApiCalls()).isEmpty();
+    }
+
+    @Test
+    void anAdminGrantsAnAccountsRoleOverSomeDeviceGroupsByTickingThem() throws Exception {
+        String paris = server.server().kernel().groups().create(Actor.admin("seed"), "Paris desks", "", Optional.empty()).id();
+        server.server().adminUsers().create("paris-frontline", "paris-Frontline-lantern".toCharArray(), AdminRole.HELPDESK);
+        signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+        open("#/admins", "Admins");
+
+        browser.findElement(By.cssSelector("summary[aria-label='Scope of paris-frontline: All devices']")).click();
+        browser.findElement(By.xpath("//tr[td[.='paris-frontline']]//label[.='Paris desks']")).click();
+        browser.findElement(By.xpath("//tr[td[.='paris-frontline']]//button[.='Save scope']")).click();
+
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("status"), "paris-frontline now reaches paris desks"));
+        assertThat(server.server().adminUsers().find("paris-frontline").orElseThrow().scope())
+                .isEqualTo(DeviceScope.groups(List.of(paris)));
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.xpath("//tr[td[.='paris-frontline']]"), "Paris desks"));
+        assertThat(browserErrors()).isEmpty();
     }
 
     @Test

@@ -5,6 +5,7 @@ import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.device.DeviceImport;
+import dev.shepherd.device.DeviceScope;
 import dev.shepherd.security.AdminRole;
 import dev.shepherd.security.CommandPermissions;
 import dev.shepherd.security.Permission;
@@ -204,6 +205,14 @@ class LeastPrivilegeTest {
         assertThat(json.readTree(desk.body()).path("detail").asText()).contains("device_wipe");
         assertThat(json.readTree(server.get("/api/openapi.json").body()).path("paths")
                 .path("/api/v1/plugins/deprovisioner/devices/**").path("post").path("x-permission").asText()).isEqualTo("device_wipe");
+
+        // A plugin cannot know which devices an admin's scope reaches: an operator granted over one group is refused.
+        server.server().adminUsers().create("ops-scoped", PASSWORD.toCharArray(), AdminRole.OPERATOR, DeviceScope.groups(List.of(groupId)));
+        HttpResponse<String> scoped = post(url, TestServer.basic("ops-scoped", PASSWORD), "{\"action\":\"deprovision\"}");
+        assertThat(scoped.statusCode()).isEqualTo(403);
+        assertThat(json.readTree(scoped.body()).path("type").asText()).endsWith("out-of-scope");
+        assertThat(json.readTree(server.get("/api/openapi.json").body()).path("paths")
+                .path("/api/v1/plugins/deprovisioner/devices/**").path("post").path("x-scope").asText()).isEqualTo("fleet_only");
     }
 
     private static HttpResponse<String> get(String path, String authorization) {

@@ -56,19 +56,40 @@ const PERMISSION_GROUPS = [
 const roleLabel = role => role.builtIn ? words(role.name) : role.name;
 const labelOf = (roles, id) => { const role = roles.find(candidate => candidate.id === id); return role ? roleLabel(role) : id; };
 
-/** Admin accounts: the list, creating one with a role, disabling and enabling, resetting a password, lifting a lockout; and the roles with their permissions. */
+/** What a scope reads as: the whole fleet, or the names of its groups (an id whose group was deleted since reads as such). */
+const scopeText = (scope, groups) => !scope ? 'All devices'
+  : scope.length ? scope.map(id => groups.find(group => group.id === id)?.name ?? `deleted group ${id.slice(0, 8)}`).join(', ')
+    : 'No devices';
+
+/**
+ * Ticks for the device groups a role is granted over; none ticked is the whole fleet. Groups outside your own scope
+ * are not offered (the server refuses them anyway).
+ */
+function scopePicker(groups, selected, prefix, legend) {
+  const boxes = groups.map(group => {
+    const box = h('input', { type: 'checkbox', value: group.id, id: `${prefix}-scope-${group.id}`, checked: !!selected?.includes(group.id) });
+    return h('div', { class: 'check' }, box, h('label', { for: box.id }, group.name));
+  });
+  const fieldset = h('fieldset', { class: 'permission-group' }, h('legend', {}, legend),
+    groups.length ? boxes : h('p', { class: 'hint' }, 'There are no device groups yet.'),
+    h('p', { class: 'hint' }, 'Tick none for all devices. Only the devices in the ticked groups (smart groups included, as their members change) are seen and acted on.'));
+  return { fieldset, chosen: () => [...fieldset.querySelectorAll('input[type=checkbox]:checked')].map(box => box.value) };
+}
+
+/** Admin accounts: the list, creating one with a role and a scope, disabling and enabling, resetting a password, lifting a lockout; and the roles with their permissions. */
 export const adminsPage = {
   path: '/admins',
   nav: 'Admins',
   title: 'Admins',
   needs: 'ADMIN_MANAGE',
   async render({ api, main, stale }) {
-    const [admins, roles] = await Promise.all([api.get('/api/v1/admins'), api.get('/api/v1/roles')]);
+    const [admins, roles, groups] = await Promise.all([api.get('/api/v1/admins'), api.get('/api/v1/roles'),
+      api.allows('GET', '/api/v1/groups') ? api.get('/api/v1/groups') : Promise.resolve([])]);
     if (stale()) return;
     const list = h('section', { 'aria-labelledby': 'admins-title' });
     replace(main, heading('Admins'),
-      h('p', { class: 'lead' }, 'The people who sign in to this console and the API. What each may do follows from their role.'),
-      createForm(api, roles, reload), list,
+      h('p', { class: 'lead' }, 'The people who sign in to this console and the API. What each may do follows from their role, and on which devices from its scope.'),
+      createForm(api, roles, groups, reload), list,
       h('section', { 'aria-labelledby': 'roles-title' }, h('h2', { id: 'roles-title' }, 'Roles'),
         table('Each role and the permissions it holds', ['Role', 'Meant for', 'Permissions', ''], roles.map(role => [
           roleLabel(role), role.builtIn ? (ROLE_TEXT[role.id] ?? role.description) : (role.description || '—'),
@@ -89,8 +110,9 @@ export const adminsPage = {
     function draw(current) {
       const feedback = h('div', { class: 'feedback' });
       replace(list, h('h2', { id: 'admins-title' }, 'Accounts'), feedback,
-        table(`${current.length} account${current.length === 1 ? '' : 's'}`, ['Username', 'Role', 'Created', 'State', ''],
+        table(`${current.length} account${current.length === 1 ? '' : 's'}`, ['Username', 'Role', 'Devices', 'Created', 'State', ''],
           current.map(admin => [admin.username, admin.username === api.me.username ? labelOf(roles, admin.role) : roleChanger(admin, feedback),
+            admin.username === api.me.username ? scopeText(admin.scope, groups) : scopeChanger(admin, feedback),
             when(admin.createdAt), admin.disabled ? 'Disabled' : 'Active',
             admin.username === api.me.username ? 'You' : h('div', { class: 'actions' }, h('button', {
               type: 'button', class: 'link', 'aria-label': `${admin.disabled ? 'Enable' : 'Disable'} ${admin.username}`,
@@ -111,6 +133,24 @@ export const adminsPage = {
             }, admin.disabled ? 'Enable' : 'Disable'), unlockButton(admin, feedback), resetForm(admin, feedback),
               secondFactorReset(admin, feedback))])),
         h('p', { class: 'hint' }, 'Accounts are disabled rather than deleted, so the audit log keeps naming who did what. Your own role is changed by another administrator.'));
+    }
+
+    /** Changes the device groups another admin's role is granted over; it takes effect on their next request. */
+    function scopeChanger(admin, feedback) {
+      const picker = scopePicker(groups, admin.scope, `admin-${admin.id}`, `Devices ${admin.username} reaches`);
+      const form = h('form', { class: 'inline-card' }, picker.fieldset, h('button', { type: 'submit' }, 'Save scope'));
+      form.addEventListener('submit', async event => {
+        event.preventDefault();
+        try {
+          await api.patch(`/api/v1/admins/${encodeURIComponent(admin.username)}`, { scope: picker.chosen() });
+          await reload();
+          announce(`${admin.username} now reaches ${scopeText(picker.chosen().length ? picker.chosen() : null, groups).toLowerCase()}`);
+        } catch (error) {
+          replace(feedback, message('error', error.message));
+        }
+      });
+      return h('details', {}, h('summary', { 'aria-label': `Scope of ${admin.username}: ${scopeText(admin.scope, groups)}` },
+        scopeText(admin.scope, groups)), form);
     }
 
     /** Removes another admin's second factor, for one who lost their phone and their recovery codes. */
@@ -273,22 +313,25 @@ function roleForm(api, roles, role, reloadPage) {
   return form;
 }
 
-function createForm(api, roles, reload) {
+function createForm(api, roles, groups, reload) {
   const username = h('input', { name: 'username', required: true, maxlength: 100, autocomplete: 'off' });
   const password = h('input', { name: 'password', type: 'password', required: true, minlength: 12, autocomplete: 'new-password' });
   const role = roleSelect(roles);
+  const scope = scopePicker(groups, api.me.scope, 'new-admin', 'Devices they reach');
   const feedback = h('div', { class: 'feedback' });
   const form = h('form', { class: 'card', 'aria-labelledby': 'new-admin-title', novalidate: true },
     h('h2', { id: 'new-admin-title' }, 'New admin'),
     h('div', { class: 'grid' }, field('Username', username), field('Password', password, 'At least 12 characters. Give it to them in person or over a secure channel.'),
       field('Role', role)),
+    scope.fieldset,
     feedback,
     h('button', { type: 'submit', class: 'primary' }, 'Create admin'));
   form.addEventListener('submit', async event => {
     event.preventDefault();
     if (blank(username, feedback, 'Give the admin a username.') || blank(password, feedback, 'Give the admin a password.')) return;
     try {
-      const admin = await api.post('/api/v1/admins', { username: username.value.trim(), password: password.value, role: role.value });
+      const admin = await api.post('/api/v1/admins', { username: username.value.trim(), password: password.value, role: role.value,
+        scope: scope.chosen() });
       replace(feedback, message('info', `${admin.username} can now sign in as ${labelOf(roles, admin.role).toLowerCase()}.`));
       form.reset();
       await reload();
