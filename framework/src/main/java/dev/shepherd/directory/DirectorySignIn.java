@@ -35,7 +35,17 @@ public final class DirectorySignIn implements UserAuthenticator {
         if (identity.isEmpty()) {
             return Optional.empty();
         }
-        Identity who = identity.get();
+        return Optional.of(admit(identity.get()));
+    }
+
+    /**
+     * The directory user an identity provider vouched for: found under the provider, or added to the directory at their
+     * first sign-in.
+     *
+     * @throws IllegalArgumentException when the provider's username, name or e-mail cannot be kept in the directory
+     */
+    public SignedInUser admit(Identity who) {
+        requireNonNull(who, "who is null");
         DirectoryUser user = directory.find(who.providerId(), who.username()).orElseGet(() -> {
             try {
                 log.info("Adding {} from identity provider {} to the directory at first sign-in", who.username(), who.providerId());
@@ -46,6 +56,6 @@ public final class DirectorySignIn implements UserAuthenticator {
                 return directory.find(who.providerId(), who.username()).orElseThrow(() -> e);
             }
         });
-        return Optional.of(new SignedInUser(user.id(), who));
+        return new SignedInUser(user.id(), who);
     }
 }

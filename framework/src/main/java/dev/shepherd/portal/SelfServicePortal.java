@@ -186,7 +186,7 @@ public final class SelfServicePortal {
                 AdminRoute.open("POST", API + "/logout").tag("portal").summary("Sign out of the portal").status(204).handle(request -> {
                     signedIn(request, true);
                     sessions.end(request.exchange().getRequestCookie(SESSION_COOKIE).getValue());
-                    request.exchange().setResponseCookie(cookie("").setMaxAge(0));
+                    request.exchange().setResponseCookie(sessionCookie("").setMaxAge(0));
                     return ApiResponse.noContent();
                 }),
                 AdminRoute.open("GET", API + "/me").tag("portal").summary("The signed-in user").returns(Me.class).handle(request -> {
@@ -241,7 +241,7 @@ public final class SelfServicePortal {
         AdminSessions.Started session = sessions.start(user.id(), request.remote());
         audit.append(new AuditRecord(Actor.user(user.id()), "portal.login", "user", user.id(), Optional.empty(),
                 Optional.of(json.write(Map.of("remote", request.remote())))));
-        request.exchange().setResponseCookie(cookie(session.id())
+        request.exchange().setResponseCookie(sessionCookie(session.id())
                 .setMaxAge((int) Duration.between(clock.instant(), session.expiresAt()).toSeconds()));
         return new SignedIn(user.username(), user.displayName(), session.csrfToken(), session.expiresAt());
     }
@@ -285,7 +285,8 @@ public final class SelfServicePortal {
         return device.status() != DeviceStatus.RETIRED && device.status() != DeviceStatus.WIPED;
     }
 
-    private static CookieImpl cookie(String value) {
+    /** The portal's session cookie, for a session started here or by a single sign-on. */
+    public static CookieImpl sessionCookie(String value) {
         // Secure always: the portal is meant to be reached over HTTPS (directly or through a proxy); browsers accept it
         // from http://localhost too.
         return (CookieImpl) new CookieImpl(SESSION_COOKIE, value).setPath(MOUNT).setHttpOnly(true).setSecure(true).setSameSiteMode("Strict");

@@ -22,6 +22,7 @@ import dev.shepherd.plugin.PluginEnvironment;
 import dev.shepherd.plugin.PluginEventDispatcher;
 import dev.shepherd.plugin.PluginHost;
 import dev.shepherd.plugin.IdentityProviders;
+import dev.shepherd.plugin.SignInProviders;
 import dev.shepherd.plugin.ClusterPluginFiles;
 import dev.shepherd.plugin.JdbcPluginSwitches;
 import dev.shepherd.pki.ScepHandler;
@@ -34,6 +35,8 @@ import dev.shepherd.directory.DirectorySignIn;
 import dev.shepherd.portal.PortalSignIn;
 import dev.shepherd.portal.SelfServicePortal;
 import dev.shepherd.security.AdminSessions;
+import dev.shepherd.security.RoleMappings;
+import dev.shepherd.security.SsoFlows;
 import dev.shepherd.security.AdminTotp;
 import dev.shepherd.security.ApiTokens;
 import dev.shepherd.plugin.AppStorePlugins;
@@ -414,8 +417,9 @@ public final class ShepherdServer implements AutoCloseable {
         AdminSessions sessions = new AdminSessions(kernel.transactions(), kernel.clock());
         DirectoryPasswords userPasswords = new DirectoryPasswords(kernel.transactions(), kernel.audit(), new PasswordHasher(BCRYPT_COST),
                 PasswordRules.standard());
+        AdminSessions portalSessions = AdminSessions.portal(kernel.transactions(), kernel.clock());
         SelfServicePortal portal = new SelfServicePortal(new PortalSignIn(userPasswords, directorySignIn, signInFailures,
-                SignInAudit.portal(kernel.audit(), kernel.json())), AdminSessions.portal(kernel.transactions(), kernel.clock()),
+                SignInAudit.portal(kernel.audit(), kernel.json())), portalSessions,
                 kernel.directory(), kernel.devices(), kernel.apps(), kernel.audit(), kernel.json(), kernel.clock(), io,
                 config.http().maxRequestBytes(), this::publicUrl);
         ApiTokens tokens = new ApiTokens(kernel.transactions(), kernel.audit(), kernel.json(), kernel.clock());
@@ -423,7 +427,9 @@ public final class ShepherdServer implements AutoCloseable {
         adminApi = new AdminApi(kernel, plugins, adminUsers, sessions, tokens, new AdminAuthenticator(adminUsers, sessions, tokens,
                 config.security().basicAuth(), new SignInAudit(kernel.audit(), kernel.json()), signInFailures, kernel.changes(),
                 secondFactors::active), config.http().maxRequestBytes(), io, this::publicUrl, platforms::supported, userPasswords,
-                secondFactors);
+                secondFactors, new AdminApi.SingleSignOn(new SignInProviders(registry), new SsoFlows(kernel.transactions(), secrets, kernel.clock()),
+                new RoleMappings(kernel.transactions(), adminUsers.roles(), kernel.audit(), kernel.json(), kernel.clock()), portalSessions,
+                directorySignIn, signInFailures));
         PluginAdminEndpoints pluginAdminEndpoints;
         try {
             // On the data directory's file system, as plugin-data is, so a plugin keeps an upload by moving it.
