@@ -53,13 +53,19 @@ public final class SignInProviders {
         this.registry = requireNonNull(registry, "registry is null");
     }
 
-    /** @return the running providers that answer with a well-formed id and a name, in plugin order */
+    /** @return the running, available providers that answer with a well-formed id and a name, in plugin order */
     public List<Listed> list() {
         List<Listed> listed = new ArrayList<>();
         for (ExtensionRegistry.Registration<SignInProvider> registration : registry.extensions(SignInProvider.class)) {
             try {
-                Listed one = registration.owner().call("SignInProvider.displayName",
-                        () -> new Listed(registration.extension().id(), registration.extension().displayName()));
+                Optional<Listed> offered = registration.owner().call("SignInProvider.displayName",
+                        () -> registration.extension().available()
+                                ? Optional.of(new Listed(registration.extension().id(), registration.extension().displayName()))
+                                : Optional.<Listed>empty());
+                if (offered.isEmpty()) {
+                    continue;
+                }
+                Listed one = offered.get();
                 if (ID.matcher(one.id()).matches() && !one.displayName().isBlank()
                         && listed.stream().noneMatch(earlier -> earlier.id().equals(one.id()))) {
                     listed.add(new Listed(one.id(), one.displayName().strip()));

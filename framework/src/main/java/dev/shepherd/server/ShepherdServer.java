@@ -426,7 +426,7 @@ public final class ShepherdServer implements AutoCloseable {
         AdminTotp secondFactors = new AdminTotp(kernel.transactions(), secrets, kernel.clock());
         adminApi = new AdminApi(kernel, plugins, adminUsers, sessions, tokens, new AdminAuthenticator(adminUsers, sessions, tokens,
                 config.security().basicAuth(), new SignInAudit(kernel.audit(), kernel.json()), signInFailures, kernel.changes(),
-                secondFactors::active), config.http().maxRequestBytes(), io, this::publicUrl, platforms::supported, userPasswords,
+                secondFactors::active, config.security()::localPasswordAllowed), config.http().maxRequestBytes(), io, this::publicUrl, platforms::supported, userPasswords,
                 secondFactors, new AdminApi.SingleSignOn(new SignInProviders(registry), new SsoFlows(kernel.transactions(), secrets, kernel.clock()),
                 new RoleMappings(kernel.transactions(), adminUsers.roles(), kernel.audit(), kernel.json(), kernel.clock()), portalSessions,
                 directorySignIn, signInFailures));

@@ -41,6 +41,17 @@ public interface SignInProvider extends ExtensionPoint {
     String displayName();
 
     /**
+     * Whether the sign-in pages offer this provider's button now. A plugin that is installed but not set up yet (no
+     * identity provider configured) answers false, so nobody is offered a sign-in that cannot work.
+     *
+     * @return true unless the provider cannot sign anyone in
+     * @since 0.11.0
+     */
+    default boolean available() {
+        return true;
+    }
+
+    /**
      * Starts a sign-in.
      *
      * @param request where the browser must come back to, and the state to carry there

@@ -105,6 +105,11 @@ final class OidcSignIn {
         this.clock = requireNonNull(clock, "clock is null");
     }
 
+    /** @return whether an issuer is set, so sign-ins can be tried */
+    boolean configured() {
+        return settings.issuer().isPresent();
+    }
+
     SignInStart begin(SignInRequest request) {
         Discovered provider = discovered();
         CodeVerifier verifier = new CodeVerifier();

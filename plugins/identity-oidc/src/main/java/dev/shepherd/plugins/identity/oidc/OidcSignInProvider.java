@@ -18,9 +18,10 @@ import java.util.Optional;
 import static java.util.Objects.requireNonNull;
 
 /**
- * "Sign in with …" through an OpenID Connect provider, for the console and the portal. With settings that are wrong,
- * the button is still offered (under the configured or default id) and a sign-in is refused saying which setting is
- * wrong, so the operator sees it where admins sign in and in the log.
+ * "Sign in with …" through an OpenID Connect provider, for the console and the portal. Without an {@code issuer}
+ * the plugin offers no button. With settings that are wrong, the button is still offered (under the configured or
+ * default id) and a sign-in is refused saying which setting is wrong, so the operator sees it where admins sign in and
+ * in the log.
  */
 @Extension
 public final class OidcSignInProvider implements SignInProvider {
@@ -59,6 +60,12 @@ public final class OidcSignInProvider implements SignInProvider {
     @Override
     public String displayName() {
         return displayName;
+    }
+
+    /** Offered once an issuer is set, and also while the settings are wrong, so the refusal says which one. */
+    @Override
+    public boolean available() {
+        return signIn.map(OidcSignIn::configured).orElse(true);
     }
 
     @Override
