@@ -95,6 +95,11 @@ class OidcConsoleSignInIT {
         console.waitForHeading("Dashboard");
         assertThat(console.driver().findElement(By.id("who")).getText()).isEqualTo("grace (admin)");
         assertThat(console.navigation()).contains("Admins");
+        // Next to the roles, the admin sees which group opens which role.
+        console.open("#/admins", "Admins");
+        console.waitForText("Single sign-on role mappings");
+        assertThat(console.mainText()).contains("shepherd-admins", "auditors");
+        assertThat(console.accessibilityViolations("moderate")).as("WCAG 2.1 A/AA, moderate impact or worse").isEmpty();
         console.screenshot("oidc-signed-in-admin");
     }
 
