@@ -302,7 +302,6 @@ final class SsoResource {
             throw new Refused(Refusal.ACCOUNT, "the username '" + username + "' cannot be an admin's: " + e.getMessage());
         }
         AdminSessions.Started session = adminSessions.start(account.username(), request.remote());
-        failures.clear("user:" + username);
         audit.append(new AuditRecord(Actor.admin(username), "auth.login", "admin", username, Optional.empty(),
                 Optional.of(json.write(Map.of("remote", request.remote(), "provider", provider, "role", role.id())))));
         // The same cookie as a password sign-in's; Strict is fine here, as the console's own page sends the requests.

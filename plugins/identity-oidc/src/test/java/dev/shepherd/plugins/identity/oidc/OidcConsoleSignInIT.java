@@ -11,13 +11,10 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Map;
+import java.time.Clock;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -39,15 +36,7 @@ class OidcConsoleSignInIT {
     static void start() throws Exception {
         assumeTrue(ConsoleBrowser.available(), ConsoleBrowser.unavailableReason());
         provider = TestIdentityProvider.start(true);
-        Files.createDirectories(home.resolve("conf"));
-        Files.writeString(home.resolve("conf/shepherd.yaml"), "plugins:\n  config:\n    identity-oidc:\n"
-                + "      providerId: corp\n      displayName: Sign in with Corp\n"
-                + "      issuer: \"" + provider.issuer() + "\"\n      clientId: shepherd-console\n");
-        server = TestServer.start(home);
-        Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), server.pluginsDir().resolve("identity-oidc.zip"));
-        await().atMost(Duration.ofSeconds(60)).until(() -> server.get("/api/v1/auth/sign-in-providers").body().contains("\"corp\""));
-        server.sendAsAdmin("POST", "/api/v1/role-mappings", "{\"provider\":\"corp\",\"group\":\"shepherd-admins\",\"roleId\":\"ADMIN\"}");
-        server.sendAsAdmin("POST", "/api/v1/role-mappings", "{\"provider\":\"corp\",\"group\":\"auditors\",\"roleId\":\"AUDITOR\"}");
+        server = provider.serverSignedInThrough(home, Clock.systemUTC());
     }
 
     @AfterEach

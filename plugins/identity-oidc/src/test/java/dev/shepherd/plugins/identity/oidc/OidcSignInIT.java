@@ -16,16 +16,13 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * Single sign-on through the plugin loaded from its file into a running server, against a real OpenID Connect provider
@@ -46,17 +43,7 @@ class OidcSignInIT {
     @BeforeAll
     static void start() throws Exception {
         provider = TestIdentityProvider.start(false);
-        Files.createDirectories(home.resolve("conf"));
-        Files.writeString(home.resolve("conf/shepherd.yaml"), "plugins:\n  config:\n    identity-oidc:\n"
-                + "      providerId: corp\n      displayName: Sign in with Corp\n"
-                + "      issuer: \"" + provider.issuer() + "\"\n      clientId: shepherd-console\n");
-        server = TestServer.start(home, Map.of(), CLOCK);
-        Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), server.pluginsDir().resolve("identity-oidc.zip"));
-        await().atMost(Duration.ofSeconds(60)).until(() -> server.get("/api/v1/auth/sign-in-providers").body().contains("\"corp\""));
-        assertThat(server.sendAsAdmin("POST", "/api/v1/role-mappings",
-                "{\"provider\":\"corp\",\"group\":\"shepherd-admins\",\"roleId\":\"ADMIN\"}").statusCode()).isEqualTo(201);
-        assertThat(server.sendAsAdmin("POST", "/api/v1/role-mappings",
-                "{\"provider\":\"corp\",\"group\":\"auditors\",\"roleId\":\"AUDITOR\"}").statusCode()).isEqualTo(201);
+        server = provider.serverSignedInThrough(home, CLOCK);
     }
 
     @AfterAll

@@ -10,13 +10,23 @@ import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
 import no.nav.security.mock.oauth2.token.KeyProvider;
 import no.nav.security.mock.oauth2.token.OAuth2TokenProvider;
 
+import dev.shepherd.testing.TestServer;
+
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A real OpenID Connect provider for the tests: NAV's mock-oauth2-server on a loopback port, issuer
@@ -48,6 +58,29 @@ final class TestIdentityProvider implements AutoCloseable {
             throw new IllegalStateException(e);
         }
         return provider;
+    }
+
+    /**
+     * Starts a server with the plugin loaded from its file and set up for this provider (provider id {@code corp},
+     * button "Sign in with Corp", client {@code shepherd-console}), once its button is offered, with the group
+     * {@code shepherd-admins} mapped to the Admin role and {@code auditors} to the Auditor role.
+     *
+     * @param home the server's installation directory
+     * @param clock the server's clock
+     */
+    TestServer serverSignedInThrough(Path home, Clock clock) throws IOException {
+        Files.createDirectories(home.resolve("conf"));
+        Files.writeString(home.resolve("conf/shepherd.yaml"), "plugins:\n  config:\n    identity-oidc:\n"
+                + "      providerId: corp\n      displayName: Sign in with Corp\n"
+                + "      issuer: \"" + issuer() + "\"\n      clientId: shepherd-console\n");
+        TestServer server = TestServer.start(home, Map.of(), clock);
+        Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), server.pluginsDir().resolve("identity-oidc.zip"));
+        await().atMost(Duration.ofSeconds(60)).until(() -> server.get("/api/v1/auth/sign-in-providers").body().contains("\"corp\""));
+        for (String mapping : List.of("{\"provider\":\"corp\",\"group\":\"shepherd-admins\",\"roleId\":\"ADMIN\"}",
+                "{\"provider\":\"corp\",\"group\":\"auditors\",\"roleId\":\"AUDITOR\"}")) {
+            assertThat(server.sendAsAdmin("POST", "/api/v1/role-mappings", mapping).statusCode()).isEqualTo(201);
+        }
+        return server;
     }
 
     /** @return the issuer identifier, for the plugin's {@code issuer} setting */
