@@ -25,6 +25,7 @@ import io.undertow.util.Headers;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import static java.util.Objects.requireNonNull;
 
@@ -63,8 +64,8 @@ public final class AdminApi {
         routes.addAll(new AdminResource(kernel, admins, sessions, tokens, authenticator).routes());
         routes.addAll(new RoleResource(kernel, admins).routes());
         routes.addAll(new SsoResource(singleSignOn.providers(), singleSignOn.flows(), singleSignOn.mappings(), admins, authenticator, sessions,
-                singleSignOn.portalSessions(), singleSignOn.directory(), singleSignOn.failures(), kernel.audit(), kernel.json(),
-                kernel.clock()).routes());
+                singleSignOn.portalSessions(), singleSignOn.directory(), singleSignOn.failures(), singleSignOn.publicUrl(), kernel.audit(),
+                kernel.json(), kernel.clock()).routes());
         this.handler = new AdminApiHandler(routes, authenticator, io, maxBodyBytes, publicUrl);
     }
 
@@ -77,10 +78,13 @@ public final class AdminApi {
      * @param portalSessions the self-service portal's sessions ({@link AdminSessions#portal})
      * @param directory finds or adds the directory users of portal sign-ins
      * @param failures where refused sign-ins are counted against their address
+     * @param publicUrl the configured public base URL ({@code https.publicUrl}), which the callback address is built
+     *                  on; without it, the address the browser used
      */
     public record SingleSignOn(SignInProviders providers, SsoFlows flows, RoleMappings mappings, AdminSessions portalSessions,
-                               DirectorySignIn directory, SignInFailures failures) {
+                               DirectorySignIn directory, SignInFailures failures, Optional<String> publicUrl) {
         public SingleSignOn {
+            requireNonNull(publicUrl, "publicUrl is null");
             requireNonNull(providers, "providers is null");
             requireNonNull(flows, "flows is null");
             requireNonNull(mappings, "mappings is null");

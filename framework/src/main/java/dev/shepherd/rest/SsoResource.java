@@ -120,13 +120,15 @@ final class SsoResource {
     private final AdminSessions portalSessions;
     private final DirectorySignIn directory;
     private final SignInFailures failures;
+    private final Optional<String> publicUrl;
     private final AuditLog audit;
     private final Json json;
     private final Clock clock;
 
     SsoResource(SignInProviders providers, SsoFlows flows, RoleMappings mappings, AdminUserStore admins, AdminAuthenticator authenticator,
-                AdminSessions adminSessions, AdminSessions portalSessions, DirectorySignIn directory, SignInFailures failures, AuditLog audit,
-                Json json, Clock clock) {
+                AdminSessions adminSessions, AdminSessions portalSessions, DirectorySignIn directory, SignInFailures failures,
+                Optional<String> publicUrl, AuditLog audit, Json json, Clock clock) {
+        this.publicUrl = requireNonNull(publicUrl, "publicUrl is null");
         this.providers = requireNonNull(providers, "providers is null");
         this.flows = requireNonNull(flows, "flows is null");
         this.mappings = requireNonNull(mappings, "mappings is null");
@@ -365,11 +367,14 @@ final class SsoResource {
     }
 
     /**
-     * The callback's address on the host the browser uses, so the flow cookie set with this host comes back: register
-     * {@code https://<the server's address>/api/v1/auth/sso-callback} with the identity provider.
+     * The callback's address: on the configured public URL (behind a proxy that ends TLS, the request itself looks like
+     * plain HTTP), else on the address the browser used, so the flow cookie set for that host comes back. Register
+     * {@code <public URL>/api/v1/auth/sso-callback} with the identity provider.
      */
-    private static URI redirectUri(HttpServerExchange exchange) {
-        return URI.create(exchange.getRequestScheme() + "://" + exchange.getHostAndPort() + CALLBACK);
+    private URI redirectUri(HttpServerExchange exchange) {
+        String base = publicUrl.map(url -> url.endsWith("/") ? url.substring(0, url.length() - 1) : url)
+                .orElseGet(() -> exchange.getRequestScheme() + "://" + exchange.getHostAndPort());
+        return URI.create(base + CALLBACK);
     }
 
     private static ApiResponse redirect(int status, String location) {

@@ -418,18 +418,19 @@ public final class ShepherdServer implements AutoCloseable {
         DirectoryPasswords userPasswords = new DirectoryPasswords(kernel.transactions(), kernel.audit(), new PasswordHasher(BCRYPT_COST),
                 PasswordRules.standard());
         AdminSessions portalSessions = AdminSessions.portal(kernel.transactions(), kernel.clock());
+        SignInProviders signInProviders = new SignInProviders(registry);
         SelfServicePortal portal = new SelfServicePortal(new PortalSignIn(userPasswords, directorySignIn, signInFailures,
                 SignInAudit.portal(kernel.audit(), kernel.json())), portalSessions,
                 kernel.directory(), kernel.devices(), kernel.apps(), kernel.audit(), kernel.json(), kernel.clock(), io,
-                config.http().maxRequestBytes(), this::publicUrl);
+                config.http().maxRequestBytes(), this::publicUrl, signInProviders);
         ApiTokens tokens = new ApiTokens(kernel.transactions(), kernel.audit(), kernel.json(), kernel.clock());
         AdminTotp secondFactors = new AdminTotp(kernel.transactions(), secrets, kernel.clock());
         adminApi = new AdminApi(kernel, plugins, adminUsers, sessions, tokens, new AdminAuthenticator(adminUsers, sessions, tokens,
                 config.security().basicAuth(), new SignInAudit(kernel.audit(), kernel.json()), signInFailures, kernel.changes(),
                 secondFactors::active, config.security()::localPasswordAllowed), config.http().maxRequestBytes(), io, this::publicUrl, platforms::supported, userPasswords,
-                secondFactors, new AdminApi.SingleSignOn(new SignInProviders(registry), new SsoFlows(kernel.transactions(), secrets, kernel.clock()),
+                secondFactors, new AdminApi.SingleSignOn(signInProviders, new SsoFlows(kernel.transactions(), secrets, kernel.clock()),
                 new RoleMappings(kernel.transactions(), adminUsers.roles(), kernel.audit(), kernel.json(), kernel.clock()), portalSessions,
-                directorySignIn, signInFailures));
+                directorySignIn, signInFailures, config.https().publicUrl()));
         PluginAdminEndpoints pluginAdminEndpoints;
         try {
             // On the data directory's file system, as plugin-data is, so a plugin keeps an upload by moving it.

@@ -195,11 +195,10 @@ function takeSingleSignOn() {
 /** A "Sign in with …" link for each running single sign-on provider. */
 async function showProviders() {
   try {
-    const response = await fetch('/api/v1/auth/sign-in-providers', { headers: { Accept: 'application/json' } });
-    const providers = response.ok ? await response.json() : [];
+    const providers = await call('GET', '/sign-in-providers');
     if (!providers.length) return;
     const list = element('ul', { class: 'sso-providers' },
-      ...providers.map((provider) => element('li', {}, element('a', { class: 'button', href: provider.portalUrl }, provider.displayName))));
+      ...providers.map((provider) => element('li', {}, element('a', { class: 'button', href: provider.url }, provider.displayName))));
     $('sign-in').append(element('p', {}, 'Or sign in with your organisation:'), list);
   } catch {
     // No buttons: the password form still works.

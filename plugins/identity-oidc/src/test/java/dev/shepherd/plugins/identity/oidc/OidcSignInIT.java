@@ -64,6 +64,9 @@ class OidcSignInIT {
         assertThat(providers.get(0).path("displayName").asText()).isEqualTo("Sign in with Corp");
         assertThat(providers.get(0).path("consoleUrl").asText()).isEqualTo("/api/v1/auth/sso/corp?for=console");
         assertThat(providers.get(0).path("portalUrl").asText()).isEqualTo("/api/v1/auth/sso/corp?for=portal");
+        // The portal's page asks its own API, never the admin API.
+        JsonNode portal = json.readTree(server.get("/portal/api/sign-in-providers").body());
+        assertThat(portal.findValuesAsText("url")).containsExactly("/api/v1/auth/sso/corp?for=portal");
     }
 
     @Test
