@@ -24,6 +24,7 @@ import dev.shepherd.security.Permission;
 import dev.shepherd.security.Role;
 import dev.shepherd.security.RoleMappings;
 import dev.shepherd.security.Secrets;
+import dev.shepherd.security.SignInAudit;
 import dev.shepherd.security.SignInFailures;
 import dev.shepherd.security.SsoFlows;
 import io.undertow.server.HttpServerExchange;
@@ -122,6 +123,8 @@ final class SsoResource {
     private final SignInFailures failures;
     private final Optional<String> publicUrl;
     private final AuditLog audit;
+    /** Audits an address's lockout as password sign-ins do. */
+    private final AdminAuthenticator.SignInEvents signInEvents;
     private final Json json;
     private final Clock clock;
 
@@ -140,6 +143,7 @@ final class SsoResource {
         this.failures = requireNonNull(failures, "failures is null");
         this.audit = requireNonNull(audit, "audit is null");
         this.json = requireNonNull(json, "json is null");
+        this.signInEvents = new SignInAudit(audit, json);
         this.clock = requireNonNull(clock, "clock is null");
     }
 
@@ -340,8 +344,7 @@ final class SsoResource {
         audit.append(new AuditRecord(Actor.SYSTEM, "auth.sso_refused", "sign_in_provider", provider, Optional.empty(),
                 Optional.of(json.write(detail))));
         if (fromAddress == AdminAuthenticator.MAX_FAILURES_PER_ADDRESS) {
-            audit.append(new AuditRecord(Actor.SYSTEM, "auth.locked", "address", remote, Optional.empty(),
-                    Optional.of(json.write(Map.of("remote", remote, "lockedForSeconds", AdminAuthenticator.ADDRESS_WINDOW.toSeconds())))));
+            signInEvents.locked(provider, remote, AdminAuthenticator.ADDRESS_WINDOW, true);
         }
     }
 

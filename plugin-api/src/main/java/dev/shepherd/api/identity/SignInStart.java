@@ -14,7 +14,7 @@ import static java.util.Objects.requireNonNull;
  */
 public record SignInStart(URI authorizationUri, String pending) {
 
-    /** The most characters a pending secret may have. */
+    /** The most characters a pending secret may have. @since 0.11.0 */
     public static final int MAX_PENDING = 4000;
 
     /** Checks every part is present and the pending secret is small enough to keep. */
