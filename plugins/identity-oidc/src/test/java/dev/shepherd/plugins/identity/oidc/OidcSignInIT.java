@@ -208,6 +208,25 @@ class OidcSignInIT {
         assertThat(server.get("/api/v1/role-mappings").statusCode()).isEqualTo(401);
     }
 
+    @Test
+    void aConfidentialClientsSecretIsKeptSealedNeverShownAndSentToTheTokenEndpoint() throws Exception {
+        String endpoint = "/api/v1/plugins/identity-oidc/client-secret";
+        assertThat(server.sendAsAdmin("PUT", endpoint, "{\"clientSecret\":42}").statusCode()).isEqualTo(400);
+        HttpResponse<String> set = server.sendAsAdmin("PUT", endpoint, "{\"clientSecret\":\"s3cr3t-from-the-provider\"}");
+        assertThat(set.statusCode()).isEqualTo(200);
+        assertThat(set.body()).isEqualTo("{\"clientSecretSet\":true}");
+        assertThat(server.getAsAdmin(endpoint).body()).isEqualTo("{\"clientSecretSet\":true}");
+        assertThat(server.getAsAdmin("/api/v1/audit?order=newest&limit=50").body()).doesNotContain("s3cr3t-from-the-provider");
+
+        Started started = start("console");
+        provider.signsInNext("grace", List.of("shepherd-admins"), null);
+        assertThat(callback(started, authorize(started)).headers().firstValue("Location").orElseThrow()).startsWith("/#sso=");
+        assertThat(provider.lastTokenRequestAuthorization()).hasValue(TestServer.basic("shepherd-console", "s3cr3t-from-the-provider"));
+
+        assertThat(server.sendAsAdmin("DELETE", endpoint, null).statusCode()).isEqualTo(204);
+        assertThat(server.getAsAdmin(endpoint).body()).isEqualTo("{\"clientSecretSet\":false}");
+    }
+
     /** The browser's first step: the server's start route, with the flow cookie it sets. */
     private record Started(URI authorization, String flowCookie) {
     }

@@ -9,6 +9,7 @@ import no.nav.security.mock.oauth2.OAuth2Config;
 import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
 import no.nav.security.mock.oauth2.token.KeyProvider;
 import no.nav.security.mock.oauth2.token.OAuth2TokenProvider;
+import okhttp3.mockwebserver.RecordedRequest;
 
 import dev.shepherd.testing.TestServer;
 
@@ -23,7 +24,9 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -106,6 +109,26 @@ final class TestIdentityProvider implements AutoCloseable {
             claims.put("aud", audience);
         }
         server.enqueueCallback(new DefaultOAuth2TokenCallback(ISSUER_ID, "sub-" + username, "JWT", null, claims, 3600));
+    }
+
+    /**
+     * @return the {@code Authorization} header of the last request to the token endpoint (the client's Basic
+     *         credentials when it has a secret), from the requests the provider received
+     */
+    Optional<String> lastTokenRequestAuthorization() {
+        Optional<String> last = Optional.empty();
+        while (true) {
+            RecordedRequest request;
+            try {
+                request = server.takeRequest(1, TimeUnit.MILLISECONDS);
+            } catch (RuntimeException drained) {
+                // The provider says so with an exception once every request received has been taken.
+                return last;
+            }
+            if (request.getRequestUrl() != null && request.getRequestUrl().encodedPath().endsWith("/token")) {
+                last = Optional.ofNullable(request.getHeader("Authorization"));
+            }
+        }
     }
 
     /** Publishes a new signing key under a new key id, as a provider rotating its keys does. */
