@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -125,7 +126,8 @@ public final class ConfigLoader {
                 new ShepherdConfig.BootstrapAdmin(user, adminPassword.orElseThrow()));
         ShepherdConfig.Security security = new ShepherdConfig.Security(resolved.get("security.basicAuth", false, ConfigLoader::bool),
                 resolved.get("security.secretsKeyFile", Optional.<Path>empty(),
-                        text -> text.isBlank() ? Optional.empty() : Optional.of(path(absoluteHome, text))));
+                        text -> text.isBlank() ? Optional.empty() : Optional.of(path(absoluteHome, text))),
+                resolved.get("security.breakGlassAdmins", Set.<String>of(), text -> text.isBlank() ? Set.of() : Set.copyOf(list(text))));
         ShepherdConfig.Node node = new ShepherdConfig.Node(resolved.get("node.name", Optional.<String>empty(),
                 // Empty, as the shipped shepherd.yaml has it, means the default: the host's name.
                 text -> text.isBlank() ? Optional.<String>empty() : Optional.of(nodeName(text))).orElseGet(ConfigLoader::hostName));
@@ -155,7 +157,7 @@ public final class ConfigLoader {
             "inventory.maxKeysPerReport", "inventory.maxKeysPerDevice", "inventory.maxKeyLength", "inventory.maxValueLength",
             "inventory.maxReportsPerMinute",
             "bootstrapAdmin.username", "bootstrapAdmin.password",
-            "security.basicAuth", "security.secretsKeyFile",
+            "security.basicAuth", "security.secretsKeyFile", "security.breakGlassAdmins",
             "node.name", "metrics.port", "metrics.host",
             "retention.interval", "retention.events.maxAge", "retention.events.maxCount", "retention.commands.maxAge",
             "retention.commands.maxCount", "retention.webhookDeliveries.maxAge", "retention.webhookDeliveries.maxCount",

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
@@ -144,10 +145,23 @@ public record ShepherdConfig(
      *                  browser caches them and attaches them to requests other sites make
      * @param secretsKeyFile the key that seals the secrets kept in the database; empty for {@code data/keys/secrets.key}.
      *                       Several nodes on one database must all read the same key
+     * @param breakGlassAdmins the only local accounts that may sign in with a password ({@code security.breakGlassAdmins}),
+     *                         once admins sign in with their organisation; empty: every local account may
      */
-    public record Security(boolean basicAuth, Optional<Path> secretsKeyFile) {
+    public record Security(boolean basicAuth, Optional<Path> secretsKeyFile, Set<String> breakGlassAdmins) {
         public Security {
             requireNonNull(secretsKeyFile, "secretsKeyFile is null");
+            breakGlassAdmins = Set.copyOf(requireNonNull(breakGlassAdmins, "breakGlassAdmins is null"));
+        }
+
+        /** Every local account may sign in with its password. */
+        public Security(boolean basicAuth, Optional<Path> secretsKeyFile) {
+            this(basicAuth, secretsKeyFile, Set.of());
+        }
+
+        /** @return whether a local account may sign in with its password */
+        public boolean localPasswordAllowed(String username) {
+            return breakGlassAdmins.isEmpty() || breakGlassAdmins.contains(username);
         }
 
         /** @return the secrets key file this installation uses */

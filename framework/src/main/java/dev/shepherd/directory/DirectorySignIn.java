@@ -61,7 +61,18 @@ public final class DirectorySignIn implements UserAuthenticator {
         if (identity.isEmpty()) {
             return Optional.empty();
         }
-        Identity who = identity.get();
+        return admit(identity.get());
+    }
+
+    /**
+     * The directory user an identity provider vouched for: found under the provider, or added to the directory at their
+     * first sign-in.
+     *
+     * @return empty when the directory has deactivated them
+     * @throws IllegalArgumentException when the provider's username, name or e-mail cannot be kept in the directory
+     */
+    public Optional<SignedInUser> admit(Identity who) {
+        requireNonNull(who, "who is null");
         DirectoryUser user = directory.find(who.providerId(), who.username()).orElseGet(() -> {
             try {
                 log.info("Adding {} from identity provider {} to the directory at first sign-in", who.username(), who.providerId());

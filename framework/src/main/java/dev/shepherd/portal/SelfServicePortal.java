@@ -25,6 +25,7 @@ import dev.shepherd.http.ApiResponse;
 import dev.shepherd.http.HttpIo;
 import dev.shepherd.http.Problem;
 import dev.shepherd.json.Json;
+import dev.shepherd.plugin.SignInProviders;
 import dev.shepherd.security.AdminSessions;
 import dev.shepherd.security.Secrets;
 import io.undertow.server.HttpHandler;
@@ -90,6 +91,14 @@ public final class SelfServicePortal {
     record Me(String username, String displayName, String email) {
     }
 
+    /**
+     * A "Sign in with …" button of the portal's sign-in page.
+     *
+     * @param url where it goes: the single sign-on start route, for the portal
+     */
+    record SignInOption(String id, String displayName, String url) {
+    }
+
     record PortalDevice(String id, String name, String platform, String model, String osVersion, String serialNumber,
                         DeviceStatus status) {
     }
@@ -107,6 +116,7 @@ public final class SelfServicePortal {
     }
 
     private final PortalSignIn signIn;
+    private final SignInProviders signInProviders;
     private final AdminSessions sessions;
     private final DirectoryService directory;
     private final DeviceService devices;
@@ -122,11 +132,13 @@ public final class SelfServicePortal {
     /**
      * @param sessions the portal's sessions ({@link AdminSessions#portal})
      * @param publicUrl the server's public base URL, an origin changes are accepted from besides the Host's own
+     * @param signInProviders the single sign-on providers whose buttons the sign-in page shows
      */
     public SelfServicePortal(PortalSignIn signIn, AdminSessions sessions, DirectoryService directory, DeviceService devices,
                              AppCatalogService apps, AuditLog audit, Json json, Clock clock, HttpIo io, long maxBodyBytes,
-                             Supplier<String> publicUrl) {
+                             Supplier<String> publicUrl, SignInProviders signInProviders) {
         this.signIn = requireNonNull(signIn, "signIn is null");
+        this.signInProviders = requireNonNull(signInProviders, "signInProviders is null");
         this.sessions = requireNonNull(sessions, "sessions is null");
         this.directory = requireNonNull(directory, "directory is null");
         this.devices = requireNonNull(devices, "devices is null");
@@ -183,10 +195,14 @@ public final class SelfServicePortal {
         return List.of(
                 AdminRoute.open("POST", API + "/login").tag("portal").summary("A directory user signs in to the portal")
                         .body(Credentials.class).returns(SignedIn.class).handle(this::login),
+                AdminRoute.open("GET", API + "/sign-in-providers").tag("portal")
+                        .summary("The single sign-on providers to offer on the sign-in page").handle(request -> signInProviders.list().stream()
+                                .map(provider -> new SignInOption(provider.id(), provider.displayName(),
+                                        "/api/v1/auth/sso/" + provider.id() + "?for=portal")).toList()),
                 AdminRoute.open("POST", API + "/logout").tag("portal").summary("Sign out of the portal").status(204).handle(request -> {
                     signedIn(request, true);
                     sessions.end(request.exchange().getRequestCookie(SESSION_COOKIE).getValue());
-                    request.exchange().setResponseCookie(cookie("").setMaxAge(0));
+                    request.exchange().setResponseCookie(sessionCookie("").setMaxAge(0));
                     return ApiResponse.noContent();
                 }),
                 AdminRoute.open("GET", API + "/me").tag("portal").summary("The signed-in user").returns(Me.class).handle(request -> {
@@ -242,7 +258,7 @@ public final class SelfServicePortal {
         AdminSessions.Started session = sessions.start(user.id(), request.remote());
         audit.append(new AuditRecord(Actor.user(user.id()), "portal.login", "user", user.id(), Optional.empty(),
                 Optional.of(json.write(Map.of("remote", request.remote())))));
-        request.exchange().setResponseCookie(cookie(session.id())
+        request.exchange().setResponseCookie(sessionCookie(session.id())
                 .setMaxAge((int) Duration.between(clock.instant(), session.expiresAt()).toSeconds()));
         return new SignedIn(user.username(), user.displayName(), session.csrfToken(), session.expiresAt());
     }
@@ -286,7 +302,8 @@ public final class SelfServicePortal {
         return device.status() != DeviceStatus.RETIRED && device.status() != DeviceStatus.WIPED;
     }
 
-    private static CookieImpl cookie(String value) {
+    /** The portal's session cookie, for a session started here or by a single sign-on. */
+    public static CookieImpl sessionCookie(String value) {
         // Secure always: the portal is meant to be reached over HTTPS (directly or through a proxy); browsers accept it
         // from http://localhost too.
         return (CookieImpl) new CookieImpl(SESSION_COOKIE, value).setPath(MOUNT).setHttpOnly(true).setSecure(true).setSameSiteMode("Strict");

@@ -6,7 +6,12 @@ import dev.shepherd.http.AdminRoute;
 import dev.shepherd.plugin.PluginHost;
 import dev.shepherd.security.AdminAuthenticator;
 import dev.shepherd.directory.DirectoryPasswords;
+import dev.shepherd.directory.DirectorySignIn;
+import dev.shepherd.plugin.SignInProviders;
 import dev.shepherd.security.AdminSessions;
+import dev.shepherd.security.RoleMappings;
+import dev.shepherd.security.SignInFailures;
+import dev.shepherd.security.SsoFlows;
 import dev.shepherd.security.AdminTotp;
 import dev.shepherd.security.AdminUserStore;
 import dev.shepherd.security.ApiTokens;
@@ -20,6 +25,7 @@ import io.undertow.util.Headers;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import static java.util.Objects.requireNonNull;
 
@@ -37,8 +43,9 @@ public final class AdminApi {
                     AdminAuthenticator authenticator, long maxBodyBytes, dev.shepherd.http.HttpIo io,
                     java.util.function.Supplier<String> publicUrl,
                     java.util.function.Supplier<List<dev.shepherd.api.device.Platform>> platforms, DirectoryPasswords userPasswords,
-                    AdminTotp totp) {
+                    AdminTotp totp, SingleSignOn singleSignOn) {
         requireNonNull(kernel, "kernel is null");
+        requireNonNull(singleSignOn, "singleSignOn is null");
         List<AdminRoute> routes = new ArrayList<>();
         routes.addAll(new AuthResource(authenticator, sessions, kernel.audit(), totp, kernel.json()).routes());
         routes.addAll(new TotpResource(kernel, admins, authenticator, totp).routes());
@@ -57,7 +64,35 @@ public final class AdminApi {
         routes.addAll(new AuditResource(kernel).routes());
         routes.addAll(new AdminResource(kernel, admins, sessions, tokens, authenticator).routes());
         routes.addAll(new RoleResource(kernel, admins).routes());
+        routes.addAll(new SsoResource(singleSignOn.providers(), singleSignOn.flows(), singleSignOn.mappings(), admins, authenticator, sessions,
+                singleSignOn.portalSessions(), singleSignOn.directory(), singleSignOn.failures(), singleSignOn.publicUrl(), kernel.audit(),
+                kernel.json(), kernel.clock()).routes());
         this.handler = new AdminApiHandler(routes, authenticator, io, maxBodyBytes, publicUrl);
+    }
+
+    /**
+     * What the single sign-on routes work with.
+     *
+     * @param providers the running sign-in provider plugins
+     * @param flows the sign-ins under way
+     * @param mappings which console role a directory group opens
+     * @param portalSessions the self-service portal's sessions ({@link AdminSessions#portal})
+     * @param directory finds or adds the directory users of portal sign-ins
+     * @param failures where refused sign-ins are counted against their address
+     * @param publicUrl the configured public base URL ({@code https.publicUrl}), which the callback address is built
+     *                  on; without it, the address the browser used
+     */
+    public record SingleSignOn(SignInProviders providers, SsoFlows flows, RoleMappings mappings, AdminSessions portalSessions,
+                               DirectorySignIn directory, SignInFailures failures, Optional<String> publicUrl) {
+        public SingleSignOn {
+            requireNonNull(publicUrl, "publicUrl is null");
+            requireNonNull(providers, "providers is null");
+            requireNonNull(flows, "flows is null");
+            requireNonNull(mappings, "mappings is null");
+            requireNonNull(portalSessions, "portalSessions is null");
+            requireNonNull(directory, "directory is null");
+            requireNonNull(failures, "failures is null");
+        }
     }
 
     public AdminApiHandler handler() {

@@ -151,6 +151,12 @@ final class AuthResource {
                                 throw new ApiException(Problem.of(401, "unauthorized", "Sign-in failed", "The username or password is wrong."));
                             }
                             Principal principal = authenticated.principal();
+                            if (!authenticator.passwordSignInAllowed(principal.username())) {
+                                audit.append(new AuditRecord(principal.actor(), "auth.local_sign_in_refused", "admin", principal.username(),
+                                        Optional.empty(), Optional.of(json.write(Map.of("remote", request.remote())))));
+                                throw new ApiException(Problem.of(403, "local-sign-in-restricted", "Sign in with your organisation",
+                                        "Password sign-in is kept for break-glass accounts. Use the \"Sign in with\" button for your organisation."));
+                            }
                             if (totp.active(principal.username())) {
                                 AdminTotp.Pending pending = totp.beginPending(principal.username(), request.remote());
                                 audit.append(new AuditRecord(principal.actor(), "auth.second_factor_required", "admin", principal.username(),

@@ -90,6 +90,7 @@ public final class AdminAuthenticator {
 
     private final boolean basicAuth;
     private final Predicate<String> secondFactorActive;
+    private final Predicate<String> localPasswordAllowed;
     private final SignInEvents events;
 
     /**
@@ -111,6 +112,17 @@ public final class AdminAuthenticator {
      */
     public AdminAuthenticator(AdminUserStore users, AdminSessions sessions, ApiTokens tokens, boolean basicAuth, SignInEvents events,
                               SignInFailures failures, ChangeFeed changes, Predicate<String> secondFactorActive) {
+        this(users, sessions, tokens, basicAuth, events, failures, changes, secondFactorActive, username -> true);
+    }
+
+    /**
+     * @param localPasswordAllowed whether a local account may sign in with its password
+     *                             ({@code security.breakGlassAdmins}); accounts an identity provider checks are not asked
+     */
+    public AdminAuthenticator(AdminUserStore users, AdminSessions sessions, ApiTokens tokens, boolean basicAuth, SignInEvents events,
+                              SignInFailures failures, ChangeFeed changes, Predicate<String> secondFactorActive,
+                              Predicate<String> localPasswordAllowed) {
+        this.localPasswordAllowed = requireNonNull(localPasswordAllowed, "localPasswordAllowed is null");
         this.secondFactorActive = requireNonNull(secondFactorActive, "secondFactorActive is null");
         this.failures = requireNonNull(failures, "failures is null");
         this.changes = requireNonNull(changes, "changes is null");
@@ -221,6 +233,15 @@ public final class AdminAuthenticator {
         }
     }
 
+    /**
+     * Whether an account may sign in with its password: every account an identity provider checks, and the local
+     * accounts the server allows ({@code security.breakGlassAdmins}: once admins sign in with their organisation, only
+     * the break-glass accounts keep a password sign-in).
+     */
+    public boolean passwordSignInAllowed(String username) {
+        return !users.isLocal(username) || localPasswordAllowed.test(username);
+    }
+
     /** @return the account, when it exists and is enabled */
     public Optional<AdminUser> account(String username) {
         return users.find(username).filter(user -> !user.disabled());
@@ -286,8 +307,8 @@ public final class AdminAuthenticator {
         char[] password = decoded.substring(colon + 1).toCharArray();
         try {
             Outcome outcome = checkPassword(decoded.substring(0, colon), password, remote);
-            return outcome instanceof Outcome.Authenticated authenticated && secondFactorActive.test(authenticated.principal().username())
-                    ? new Outcome.Rejected() : outcome;
+            return outcome instanceof Outcome.Authenticated authenticated && (secondFactorActive.test(authenticated.principal().username())
+                    || !passwordSignInAllowed(authenticated.principal().username())) ? new Outcome.Rejected() : outcome;
         } finally {
             Arrays.fill(password, '\0');
         }

@@ -200,11 +200,19 @@ public final class AdminUserStore {
 
     /** @return whether the account exists and Shepherd keeps its password (not an identity provider) */
     public boolean isLocal(String username) {
+        return provider(username).filter("local"::equals).isPresent();
+    }
+
+    /**
+     * @return where the account's sign-ins are checked: {@code local} (Shepherd keeps its password) or an identity
+     *         provider's id; empty when there is no such account
+     */
+    public Optional<String> provider(String username) {
         try (Connection connection = dataSource.getConnection();
              PreparedStatement select = connection.prepareStatement("SELECT provider FROM admin_user WHERE username = ?")) {
             select.setString(1, username);
             try (ResultSet rows = select.executeQuery()) {
-                return rows.next() && "local".equals(rows.getString(1));
+                return rows.next() ? Optional.of(rows.getString(1)) : Optional.empty();
             }
         } catch (SQLException e) {
             throw new StorageException("Cannot read admin " + username, e);

@@ -22,6 +22,7 @@ import dev.shepherd.plugin.PluginEnvironment;
 import dev.shepherd.plugin.PluginEventDispatcher;
 import dev.shepherd.plugin.PluginHost;
 import dev.shepherd.plugin.IdentityProviders;
+import dev.shepherd.plugin.SignInProviders;
 import dev.shepherd.plugin.ClusterPluginFiles;
 import dev.shepherd.plugin.JdbcPluginSwitches;
 import dev.shepherd.pki.ScepHandler;
@@ -37,6 +38,8 @@ import dev.shepherd.directory.SignInCodes;
 import dev.shepherd.portal.PortalSignIn;
 import dev.shepherd.portal.SelfServicePortal;
 import dev.shepherd.security.AdminSessions;
+import dev.shepherd.security.RoleMappings;
+import dev.shepherd.security.SsoFlows;
 import dev.shepherd.security.AdminTotp;
 import dev.shepherd.security.ApiTokens;
 import dev.shepherd.plugin.AppStorePlugins;
@@ -440,15 +443,19 @@ public final class ShepherdServer implements AutoCloseable {
                 PasswordRules.standard());
         PortalSignIn userSignIn = new PortalSignIn(userPasswords, directorySignIn, signInFailures, SignInAudit.portal(kernel.audit(), kernel.json()));
         EnrollmentSignInPage enrollmentSignIn = new EnrollmentSignInPage(userSignIn, signInCodes, kernel.directory(), kernel.audit(), io);
-        SelfServicePortal portal = new SelfServicePortal(userSignIn, AdminSessions.portal(kernel.transactions(), kernel.clock()),
+        AdminSessions portalSessions = AdminSessions.portal(kernel.transactions(), kernel.clock());
+        SignInProviders signInProviders = new SignInProviders(registry);
+        SelfServicePortal portal = new SelfServicePortal(userSignIn, portalSessions,
                 kernel.directory(), kernel.devices(), kernel.apps(), kernel.audit(), kernel.json(), kernel.clock(), io,
-                config.http().maxRequestBytes(), this::publicUrl);
+                config.http().maxRequestBytes(), this::publicUrl, signInProviders);
         ApiTokens tokens = new ApiTokens(kernel.transactions(), kernel.audit(), kernel.json(), kernel.clock());
         AdminTotp secondFactors = new AdminTotp(kernel.transactions(), secrets, kernel.clock());
         adminApi = new AdminApi(kernel, plugins, adminUsers, sessions, tokens, new AdminAuthenticator(adminUsers, sessions, tokens,
                 config.security().basicAuth(), new SignInAudit(kernel.audit(), kernel.json()), signInFailures, kernel.changes(),
-                secondFactors::active), config.http().maxRequestBytes(), io, this::publicUrl, platforms::supported, userPasswords,
-                secondFactors);
+                secondFactors::active, config.security()::localPasswordAllowed), config.http().maxRequestBytes(), io, this::publicUrl, platforms::supported, userPasswords,
+                secondFactors, new AdminApi.SingleSignOn(signInProviders, new SsoFlows(kernel.transactions(), secrets, kernel.clock()),
+                new RoleMappings(kernel.transactions(), adminUsers.roles(), kernel.audit(), kernel.json(), kernel.clock()), portalSessions,
+                directorySignIn, signInFailures, config.https().publicUrl()));
         PluginAdminEndpoints pluginAdminEndpoints;
         try {
             // On the data directory's file system, as plugin-data is, so a plugin keeps an upload by moving it.

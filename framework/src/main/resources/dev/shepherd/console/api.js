@@ -98,6 +98,33 @@ export class Api {
   }
 
   /**
+   * Takes what a single sign-on left in the address: the new session's CSRF token (#sso=…), or a refusal's code
+   * (#sso-error=…), and clears it from the address bar and the history. The server puts the token in the fragment,
+   * which browsers never send to a server nor put in a Referer.
+   *
+   * @returns the refusal's code, or null
+   */
+  takeSingleSignOn() {
+    const hash = location.hash;
+    if (!hash.startsWith('#sso=') && !hash.startsWith('#sso-error=')) return null;
+    history.replaceState(null, '', `${location.pathname}#/`);
+    if (hash.startsWith('#sso-error=')) return hash.slice('#sso-error='.length);
+    this.csrf = hash.slice('#sso='.length);
+    sessionStorage.setItem(CSRF_KEY, this.csrf);
+    return null;
+  }
+
+  /** The "Sign in with …" buttons: the running single sign-on providers (a public route), none when it fails. */
+  async signInProviders() {
+    try {
+      const response = await fetch('/api/v1/auth/sign-in-providers', { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
+      return response.ok ? await response.json() : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /**
    * Picks up the session of this browser tab after a reload. The CSRF token is kept in sessionStorage (this tab
    * only); without it there is no session to resume, and the console shows the sign-in page without asking.
    */

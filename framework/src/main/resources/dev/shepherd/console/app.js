@@ -63,6 +63,8 @@ function renderNav(current) {
 }
 
 let generation = 0;
+// Why a single sign-on was refused, shown once on the sign-in page.
+let signInRefusal = null;
 
 /**
  * Draws the page for the current address. While it loads, the content area is aria-busy; once drawn, its
@@ -87,7 +89,8 @@ async function draw(mine) {
   if (!api.me) {
     document.getElementById('top').hidden = true;
     document.title = 'Sign in · Shepherd';
-    loginPage({ api, main, done: () => navigate(location.hash.replace(/^#/, '') || '/') });
+    loginPage({ api, main, refusal: signInRefusal, done: () => navigate(location.hash.replace(/^#/, '') || '/') });
+    signInRefusal = null;
     return;
   }
   const found = match(location.hash);
@@ -129,6 +132,7 @@ async function start() {
     route();
   });
   window.addEventListener('hashchange', route);
+  signInRefusal = api.takeSingleSignOn();
   try {
     await api.resume();
   } catch (error) {

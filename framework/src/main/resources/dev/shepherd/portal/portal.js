@@ -167,12 +167,52 @@ function pollFailed(error) {
   if (error.status === 401) showSignIn('Your session ended; sign in again.');
 }
 
+// What a refused single sign-on's code means (the server sends codes only, so a link cannot put words here).
+const REFUSALS = {
+  'sso-expired': 'The sign-in took too long, or was already used. Please start again.',
+  'sso-account': 'Your account cannot sign in here. Ask your IT department.',
+  'sso-unavailable': 'Signing in with your organisation is not available right now. Try again later.',
+};
+
+/**
+ * Takes what a single sign-on left in the address (the session's CSRF token, #sso=…, or a refusal's code,
+ * #sso-error=…) and clears it from the address bar and the history.
+ *
+ * @returns the refusal's words, or ''
+ */
+function takeSingleSignOn() {
+  const hash = location.hash;
+  if (!hash.startsWith('#sso=') && !hash.startsWith('#sso-error=')) return '';
+  history.replaceState(null, '', location.pathname);
+  if (hash.startsWith('#sso-error=')) {
+    return REFUSALS[hash.slice('#sso-error='.length)] ?? 'Signing in with your organisation did not succeed. Try again.';
+  }
+  csrfToken = hash.slice('#sso='.length);
+  sessionStorage.setItem('portal.csrf', csrfToken);
+  return '';
+}
+
+/** A "Sign in with …" link for each running single sign-on provider. */
+async function showProviders() {
+  try {
+    const providers = await call('GET', '/sign-in-providers');
+    if (!providers.length) return;
+    const list = element('ul', { class: 'sso-providers' },
+      ...providers.map((provider) => element('li', {}, element('a', { class: 'button', href: provider.url }, provider.displayName))));
+    $('sign-in').append(element('p', {}, 'Or sign in with your organisation:'), list);
+  } catch {
+    // No buttons: the password form still works.
+  }
+}
+
 async function start() {
   $('sign-in').addEventListener('submit', signIn);
   $('sign-out').addEventListener('click', signOut);
+  const refusal = takeSingleSignOn();
+  showProviders();
   // The CSRF token lives in this tab's sessionStorage: without it there is no session this tab can act with.
   if (!csrfToken) {
-    showSignIn();
+    showSignIn(refusal);
     return;
   }
   try {

@@ -80,9 +80,10 @@ class AdminApiSecurityTest {
     }
 
     @Test
-    void theOnlyPublicRoutesAreTheTwoStepsOfSignIn() {
+    void theOnlyPublicRoutesAreTheStepsOfSignIn() {
         assertThat(server.server().adminRoutes().stream().filter(AdminRoute::isPublic).map(route -> route.method() + " " + route.template()))
-                .containsExactly("POST /api/v1/auth/login", "POST /api/v1/auth/login/second-factor");
+                .containsExactlyInAnyOrder("POST /api/v1/auth/login", "POST /api/v1/auth/login/second-factor",
+                        "GET /api/v1/auth/sign-in-providers", "GET /api/v1/auth/sso/{provider}", "GET /api/v1/auth/sso-callback");
     }
 
     @Test

@@ -83,8 +83,8 @@ export const adminsPage = {
   title: 'Admins',
   needs: 'ADMIN_MANAGE',
   async render({ api, main, stale }) {
-    const [admins, roles, groups] = await Promise.all([api.get('/api/v1/admins'), api.get('/api/v1/roles'),
-      api.allows('GET', '/api/v1/groups') ? api.get('/api/v1/groups') : Promise.resolve([])]);
+    const [admins, roles, groups, mappings] = await Promise.all([api.get('/api/v1/admins'), api.get('/api/v1/roles'),
+      api.allows('GET', '/api/v1/groups') ? api.get('/api/v1/groups') : Promise.resolve([]), api.get('/api/v1/role-mappings')]);
     if (stale()) return;
     const list = h('section', { 'aria-labelledby': 'admins-title' });
     replace(main, heading('Admins'),
@@ -95,7 +95,8 @@ export const adminsPage = {
           roleLabel(role), role.builtIn ? (ROLE_TEXT[role.id] ?? role.description) : (role.description || '—'),
           h('ul', { class: 'permissions' }, role.permissions.map(permission => h('li', {}, permissionWords(permission)))),
           role.builtIn ? 'Built-in' : roleActions(api, role, roles, reloadPage)])),
-        roleForm(api, roles, null, reloadPage)));
+        roleForm(api, roles, null, reloadPage)),
+      roleMappings(api, roles, mappings, reloadPage));
     draw(admins);
 
     /** Roles changed: the whole page is drawn again, so the pickers list them as they are now. */
@@ -236,6 +237,52 @@ export const adminsPage = {
 
 function roleSelect(roles) {
   return h('select', { name: 'role' }, roles.map(role => h('option', { value: role.id }, roleLabel(role))));
+}
+
+/**
+ * Which role a directory group opens when its members sign in with their organisation ("Sign in with …"): the list
+ * in the order mappings apply (the first that matches one of a person's groups wins), removing one, and adding one.
+ */
+function roleMappings(api, roles, mappings, reloadPage) {
+  const feedback = h('div', { class: 'feedback' });
+  const provider = h('input', { name: 'mappingProvider', required: true, maxlength: 63, autocapitalize: 'none', spellcheck: 'false' });
+  const group = h('input', { name: 'mappingGroup', required: true, maxlength: 200 });
+  const role = roleSelect(roles);
+  const form = h('form', { class: 'card', 'aria-labelledby': 'new-mapping-title', novalidate: true },
+    h('h3', { id: 'new-mapping-title' }, 'New role mapping'),
+    h('div', { class: 'grid' }, field('Sign-in provider', provider, 'Its id, such as oidc (the plugin\'s providerId setting).'),
+      field('Directory group', group, 'The group\'s name exactly as the provider reports it.'), field('Role', role)),
+    feedback,
+    h('button', { type: 'submit', class: 'primary' }, 'Add mapping'));
+  form.addEventListener('submit', async event => {
+    event.preventDefault();
+    if (blank(provider, feedback, 'Name the sign-in provider.') || blank(group, feedback, 'Name the directory group.')) return;
+    try {
+      await api.post('/api/v1/role-mappings', { provider: provider.value.trim(), group: group.value.trim(), roleId: role.value });
+      await reloadPage();
+      announce(`Members of ${group.value.trim()} now sign in as ${labelOf(roles, role.value).toLowerCase()}`);
+    } catch (error) {
+      replace(feedback, message('error', error.message));
+    }
+  });
+  const rows = mappings.map(mapping => [mapping.provider, mapping.group, labelOf(roles, mapping.roleId),
+    h('button', {
+      type: 'button', class: 'link', 'aria-label': `Remove the mapping of ${mapping.group}`,
+      onclick: async () => {
+        try {
+          await api.delete(`/api/v1/role-mappings/${encodeURIComponent(mapping.id)}`);
+          await reloadPage();
+          announce(`The mapping of ${mapping.group} is removed`);
+        } catch (error) {
+          replace(feedback, message('error', error.message));
+        }
+      },
+    }, 'Remove')]);
+  return h('section', { 'aria-labelledby': 'mappings-title' }, h('h2', { id: 'mappings-title' }, 'Single sign-on role mappings'),
+    h('p', {}, 'Admins who sign in with their organisation get the role of the first mapping that names one of their groups, at every sign-in. Someone none of whose groups is mapped cannot sign in.'),
+    rows.length ? table('Which role each directory group opens', ['Provider', 'Directory group', 'Role', ''], rows)
+      : empty('No group is mapped yet: nobody can sign in to the console with their organisation.'),
+    form);
 }
 
 /** Edit and delete buttons for a custom role; the edit form opens below the table. */

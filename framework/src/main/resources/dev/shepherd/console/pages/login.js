@@ -4,7 +4,16 @@ import { h, replace, field, message } from '../dom.js';
  * The sign-in form: the API's session login. For an account with a second factor, the password step is followed by
  * a code from the authenticator app (or a recovery code); a wrong code ends that attempt, and the form starts over.
  */
-export function loginPage({ api, main, done }) {
+// What a refused single sign-on's code means (the server sends codes only, so a link cannot put words here).
+const REFUSALS = {
+  'sso-expired': 'The sign-in took too long, or was already used. Please start again.',
+  'sso-refused': 'Your organisation\'s sign-in did not succeed. Try again, or ask an administrator.',
+  'sso-no-role': 'You are signed in with your organisation, but none of your groups gives access to the console. Ask an administrator to map one of your groups to a role.',
+  'sso-account': 'Your account cannot sign in this way. Ask an administrator.',
+  'sso-unavailable': 'Single sign-on is not available right now. Try again later.',
+};
+
+export function loginPage({ api, main, done, refusal = null }) {
   const username = h('input', { name: 'username', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false' });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const feedback = h('div', { class: 'feedback' });
@@ -15,7 +24,14 @@ export function loginPage({ api, main, done }) {
     field('Password', password),
     feedback,
     submit);
-  const wrap = h('div', { class: 'login-wrap' }, form);
+  const providers = h('div', { class: 'sso' });
+  const wrap = h('div', { class: 'login-wrap' }, form, providers);
+  if (refusal) replace(feedback, message('error', REFUSALS[refusal] ?? REFUSALS['sso-refused']));
+  api.signInProviders().then(list => {
+    if (!list.length) return;
+    replace(providers, h('p', {}, 'Or sign in with your organisation:'),
+      h('ul', { class: 'sso-providers' }, ...list.map(provider => h('li', {}, h('a', { class: 'button', href: provider.consoleUrl }, provider.displayName)))));
+  });
   form.addEventListener('submit', async event => {
     event.preventDefault();
     if (!username.value.trim() || !password.value) {
