@@ -64,6 +64,12 @@ public final class DirectorySignIn implements UserAuthenticator {
         return admit(identity.get());
     }
 
+    /** @return whether the directory knows this person under their provider and has deactivated them */
+    public boolean deactivated(Identity who) {
+        requireNonNull(who, "who is null");
+        return directory.find(who.providerId(), who.username()).map(user -> !user.active()).orElse(false);
+    }
+
     /**
      * The directory user an identity provider vouched for: found under the provider, or added to the directory at their
      * first sign-in.

@@ -64,7 +64,7 @@ public final class AdminApi {
         routes.addAll(new AuditResource(kernel).routes());
         routes.addAll(new AdminResource(kernel, admins, sessions, tokens, authenticator).routes());
         routes.addAll(new RoleResource(kernel, admins).routes());
-        routes.addAll(new SsoResource(singleSignOn.providers(), singleSignOn.flows(), singleSignOn.mappings(), admins, authenticator, sessions,
+        routes.addAll(new SsoResource(singleSignOn.providers(), singleSignOn.flows(), singleSignOn.mappings(), kernel.groups(), admins, authenticator, sessions,
                 singleSignOn.portalSessions(), singleSignOn.directory(), singleSignOn.failures(), singleSignOn.publicUrl(), kernel.audit(),
                 kernel.json(), kernel.clock()).routes());
         this.handler = new AdminApiHandler(routes, authenticator, io, maxBodyBytes, publicUrl);

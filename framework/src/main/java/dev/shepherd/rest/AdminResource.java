@@ -155,26 +155,8 @@ final class AdminResource {
         return ApiResponse.noContent();
     }
 
-    /**
-     * The scope a request asks for: no group is the whole fleet, otherwise groups that exist now (a grant naming a
-     * group nobody made is a mistake, refused with 400).
-     */
     private DeviceScope requestedScope(List<String> groupIds) {
-        if (groupIds.isEmpty()) {
-            return DeviceScope.FLEET;
-        }
-        DeviceScope scope = DeviceScope.groups(groupIds);
-        scope.groupIds().orElseThrow().forEach(groupId -> {
-            if (kernel.groups().get(groupId).isEmpty()) {
-                throw ApiException.badRequest("scope: there is no device group '" + groupId + "'");
-            }
-        });
-        return scope;
-    }
-
-    /** The scope as the audit log records it: the group ids, or "fleet". */
-    private static Object audited(DeviceScope scope) {
-        return scope.groupIds().<Object>map(List::copyOf).orElse("fleet");
+        return RoleResource.requestedScope(kernel.groups(), groupIds);
     }
 
     private void localAccount(String username) {
@@ -205,7 +187,7 @@ final class AdminResource {
                                         : admins.create(body.username(), password, role, scope);
                                 kernel.audit().append(new AuditRecord(request.actor(), "admin.create", "admin", body.username(),
                                         Optional.empty(), Optional.of(kernel.json().write(Map.of("username", body.username(), "role", body.role(),
-                                                "provider", body.provider().orElse("local"), "scope", audited(scope))))));
+                                                "provider", body.provider().orElse("local"), "scope", RoleResource.auditedScope(scope))))));
                                 return ApiResponse.created(created);
                             } finally {
                                 Arrays.fill(password, '\0');
@@ -242,9 +224,9 @@ final class AdminResource {
                             }
                             kernel.audit().append(new AuditRecord(request.actor(), "admin.update", "admin", username,
                                     Optional.of(kernel.json().write(Map.of("role", before.role(), "disabled", before.disabled(),
-                                            "scope", audited(before.scope())))),
+                                            "scope", RoleResource.auditedScope(before.scope())))),
                                     Optional.of(kernel.json().write(Map.of("role", after.role(), "disabled", after.disabled(),
-                                            "scope", audited(after.scope()))))));
+                                            "scope", RoleResource.auditedScope(after.scope()))))));
                             return after;
                         }),
                 AdminRoute.post("/api/v1/auth/password", Permission.API_TOKEN_OWN).tag("auth").deviceFree("the caller's own password")

@@ -2,6 +2,7 @@ package dev.shepherd.rest;
 
 import dev.shepherd.audit.AuditRecord;
 import dev.shepherd.device.DeviceScope;
+import dev.shepherd.group.GroupService;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.ApiException;
 import dev.shepherd.http.ApiRequest;
@@ -70,6 +71,33 @@ final class RoleResource {
         if (!actor.role().covers(role)) {
             throw ApiException.forbidden("You cannot grant the role '" + role.name() + "': it holds permissions your role lacks.");
         }
+    }
+
+    /**
+     * The scope a request asks for: no group is the whole fleet, otherwise groups that exist now (a grant naming a
+     * group nobody made is a mistake, refused with 400).
+     */
+    static DeviceScope requestedScope(GroupService groups, List<String> groupIds) {
+        if (groupIds.isEmpty()) {
+            return DeviceScope.FLEET;
+        }
+        DeviceScope scope;
+        try {
+            scope = DeviceScope.groups(groupIds);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("scope: " + e.getMessage());
+        }
+        scope.groupIds().orElseThrow().forEach(groupId -> {
+            if (groups.get(groupId).isEmpty()) {
+                throw ApiException.badRequest("scope: there is no device group '" + groupId + "'");
+            }
+        });
+        return scope;
+    }
+
+    /** The scope as the audit log records it: the group ids, or "fleet". */
+    static Object auditedScope(DeviceScope scope) {
+        return scope.groupIds().<Object>map(List::copyOf).orElse("fleet");
     }
 
     /** Refuses (403) a scope wider than the acting admin's own: nobody grants devices they cannot reach. */

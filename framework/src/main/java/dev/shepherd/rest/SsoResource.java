@@ -7,7 +7,9 @@ import dev.shepherd.api.identity.UserAuthenticator;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.audit.AuditRecord;
+import dev.shepherd.device.DeviceScope;
 import dev.shepherd.directory.DirectorySignIn;
+import dev.shepherd.group.GroupService;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.ApiException;
 import dev.shepherd.http.ApiRequest;
@@ -74,11 +76,15 @@ final class SsoResource {
     }
 
     /** A new role mapping. */
-    record NewRoleMapping(String provider, String group, String roleId) {
+    /**
+     * @param scope the device groups the role is granted over: empty for the whole fleet, absent for the creator's scope
+     */
+    record NewRoleMapping(String provider, String group, String roleId, Optional<List<String>> scope) {
         NewRoleMapping {
             requireNonNull(provider, "provider is null");
             requireNonNull(group, "group is null");
             requireNonNull(roleId, "roleId is null");
+            scope = scope == null ? Optional.empty() : scope;
         }
     }
 
@@ -116,6 +122,7 @@ final class SsoResource {
     private final SignInProviders providers;
     private final SsoFlows flows;
     private final RoleMappings mappings;
+    private final GroupService groups;
     private final AdminUserStore admins;
     private final AdminAuthenticator authenticator;
     private final AdminSessions adminSessions;
@@ -129,13 +136,14 @@ final class SsoResource {
     private final Json json;
     private final Clock clock;
 
-    SsoResource(SignInProviders providers, SsoFlows flows, RoleMappings mappings, AdminUserStore admins, AdminAuthenticator authenticator,
+    SsoResource(SignInProviders providers, SsoFlows flows, RoleMappings mappings, GroupService groups, AdminUserStore admins, AdminAuthenticator authenticator,
                 AdminSessions adminSessions, AdminSessions portalSessions, DirectorySignIn directory, SignInFailures failures,
                 Optional<String> publicUrl, AuditLog audit, Json json, Clock clock) {
         this.publicUrl = requireNonNull(publicUrl, "publicUrl is null");
         this.providers = requireNonNull(providers, "providers is null");
         this.flows = requireNonNull(flows, "flows is null");
         this.mappings = requireNonNull(mappings, "mappings is null");
+        this.groups = requireNonNull(groups, "groups is null");
         this.admins = requireNonNull(admins, "admins is null");
         this.authenticator = requireNonNull(authenticator, "authenticator is null");
         this.adminSessions = requireNonNull(adminSessions, "adminSessions is null");
@@ -181,8 +189,10 @@ final class SsoResource {
         Role role = RoleResource.existing(admins.roles(), body.roleId());
         // A mapping grants the role to whoever the directory puts in the group: nobody grants what they do not hold.
         RoleResource.requireCovered(request.principal(), role);
+        DeviceScope scope = body.scope().map(groupIds -> RoleResource.requestedScope(groups, groupIds)).orElse(request.principal().scope());
+        RoleResource.requireScopeCovered(request.principal(), scope);
         try {
-            return ApiResponse.created(mappings.create(request.actor(), body.provider(), body.group(), role.id()));
+            return ApiResponse.created(mappings.create(request.actor(), body.provider(), body.group(), role.id(), scope));
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest(e.getMessage());
         }
@@ -275,16 +285,21 @@ final class SsoResource {
 
     /** @return the new console session's CSRF token */
     private String startConsole(ApiRequest request, String provider, Identity identity) throws Refused {
-        Role role = mappings.roleFor(provider, identity.groups()).orElseThrow(() -> new Refused(Refusal.NO_ROLE,
+        RoleMappings.Grant grant = mappings.grantFor(provider, identity.groups()).orElseThrow(() -> new Refused(Refusal.NO_ROLE,
                 identity.username() + "'s groups " + identity.groups() + " are mapped to no role"));
+        Role role = grant.role();
+        DeviceScope scope = grant.scope();
         String username = identity.username();
+        if (directory.deactivated(identity)) {
+            throw new Refused(Refusal.ACCOUNT, "the directory has deactivated " + username);
+        }
         Optional<String> existing = admins.provider(username);
         AdminUser account;
         try {
             if (existing.isEmpty()) {
-                account = admins.createExternal(username, role, provider);
+                account = admins.createExternal(username, role, provider, scope);
                 audit.append(new AuditRecord(Actor.SYSTEM, "admin.create", "admin", username, Optional.empty(),
-                        Optional.of(json.write(Map.of("role", role.id(), "provider", provider)))));
+                        Optional.of(json.write(Map.of("role", role.id(), "provider", provider, "scope", RoleResource.auditedScope(scope))))));
             } else if (!existing.get().equals(provider)) {
                 // A local account (or another provider's) of the same name is not taken over by a directory's sign-in.
                 throw new Refused(Refusal.ACCOUNT, "the admin account '" + username + "' signs in with " + existing.get() + ", not " + provider);
@@ -294,13 +309,13 @@ final class SsoResource {
                     throw new Refused(Refusal.ACCOUNT, "the admin account '" + username + "' is disabled");
                 }
                 account = before;
-                if (!before.role().id().equals(role.id())) {
-                    // The role follows the directory's groups at every sign-in.
-                    account = admins.update(username, Optional.of(role), Optional.empty()).orElseThrow();
+                if (!before.role().id().equals(role.id()) || !before.scope().equals(scope)) {
+                    // The role and its scope follow the directory's groups at every sign-in.
+                    account = admins.update(username, Optional.of(role), Optional.empty(), Optional.of(scope)).orElseThrow();
                     authenticator.forget(username);
                     audit.append(new AuditRecord(Actor.SYSTEM, "admin.update", "admin", username,
-                            Optional.of(json.write(Map.of("role", before.role().id()))),
-                            Optional.of(json.write(Map.of("role", role.id(), "provider", provider)))));
+                            Optional.of(json.write(Map.of("role", before.role().id(), "scope", RoleResource.auditedScope(before.scope())))),
+                            Optional.of(json.write(Map.of("role", role.id(), "provider", provider, "scope", RoleResource.auditedScope(scope))))));
                 }
             }
         } catch (AdminUserStore.DuplicateUserException e) {

@@ -3,6 +3,7 @@ package dev.shepherd.security;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.audit.AuditRecord;
+import dev.shepherd.device.DeviceScope;
 import dev.shepherd.json.Json;
 import dev.shepherd.storage.Dialect;
 import dev.shepherd.storage.StorageException;
@@ -25,14 +26,14 @@ import java.util.regex.Pattern;
 import static java.util.Objects.requireNonNull;
 
 /**
- * Which console role a directory group opens, per single sign-on provider. An admin signing in through a provider gets
- * the role of the first mapping (in the order they were made) whose group is among the groups the provider reports
- * for them; an admin none of whose groups is mapped is refused. Changes are audited.
+ * Which console role, over which devices, a directory group opens, per single sign-on provider. An admin signing in
+ * through a provider gets the role and scope of the first mapping (in the order they were made) whose group is among
+ * the groups the provider reports for them; an admin none of whose groups is mapped is refused. Changes are audited.
  */
 public final class RoleMappings {
 
     private static final Pattern PROVIDER = Pattern.compile("[a-z][a-z0-9-]{0,62}");
-    private static final String SELECT = "SELECT id, provider, group_name, role_id, created_at FROM sso_role_mapping";
+    private static final String SELECT = "SELECT id, provider, group_name, role_id, created_at, scope_groups FROM sso_role_mapping";
 
     /**
      * One mapping.
@@ -42,14 +43,29 @@ public final class RoleMappings {
      * @param group the directory group's name as the provider reports it
      * @param roleId the role it opens
      * @param createdAt when it was made
+     * @param scope the devices the role is granted over
      */
-    public record RoleMapping(String id, String provider, String group, String roleId, Instant createdAt) {
+    public record RoleMapping(String id, String provider, String group, String roleId, Instant createdAt, DeviceScope scope) {
         public RoleMapping {
             requireNonNull(id, "id is null");
             requireNonNull(provider, "provider is null");
             requireNonNull(group, "group is null");
             requireNonNull(roleId, "roleId is null");
             requireNonNull(createdAt, "createdAt is null");
+            requireNonNull(scope, "scope is null");
+        }
+    }
+
+    /**
+     * What a sign-in through a provider grants.
+     *
+     * @param role what the admin may do
+     * @param scope on which devices
+     */
+    public record Grant(Role role, DeviceScope scope) {
+        public Grant {
+            requireNonNull(role, "role is null");
+            requireNonNull(scope, "scope is null");
         }
     }
 
@@ -77,12 +93,22 @@ public final class RoleMappings {
     }
 
     /**
-     * Maps a group to a role.
+     * Maps a group to a role over the whole fleet.
+     *
+     * @throws IllegalArgumentException as {@link #create(Actor, String, String, String, DeviceScope)}
+     */
+    public RoleMapping create(Actor actor, String provider, String group, String roleId) {
+        return create(actor, provider, group, roleId, DeviceScope.FLEET);
+    }
+
+    /**
+     * Maps a group to a role granted over a scope.
      *
      * @throws IllegalArgumentException for a malformed provider id or group name, an unknown role, or a group of the
      *         provider that is mapped already
      */
-    public RoleMapping create(Actor actor, String provider, String group, String roleId) {
+    public RoleMapping create(Actor actor, String provider, String group, String roleId, DeviceScope scope) {
+        requireNonNull(scope, "scope is null");
         requireNonNull(actor, "actor is null");
         if (!PROVIDER.matcher(requireNonNull(provider, "provider is null")).matches()) {
             throw new IllegalArgumentException("provider must be a sign-in provider's id: lower-case letters, digits and -, starting with a letter");
@@ -93,7 +119,7 @@ public final class RoleMappings {
         if (roles.find(requireNonNull(roleId, "roleId is null")).isEmpty()) {
             throw new IllegalArgumentException("there is no role '" + roleId + "'");
         }
-        RoleMapping mapping = new RoleMapping(UUID.randomUUID().toString(), provider, group, roleId, clock.instant());
+        RoleMapping mapping = new RoleMapping(UUID.randomUUID().toString(), provider, group, roleId, clock.instant(), scope);
         return transactions.inTransaction("map a group to a role", tx -> {
             int position;
             try (PreparedStatement last = tx.connection().prepareStatement("SELECT COALESCE(MAX(position), 0) FROM sso_role_mapping");
@@ -102,13 +128,15 @@ public final class RoleMappings {
                 position = rows.getInt(1) + 1;
             }
             try (PreparedStatement insert = tx.connection().prepareStatement(
-                    "INSERT INTO sso_role_mapping (id, provider, group_name, role_id, position, created_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+                    "INSERT INTO sso_role_mapping (id, provider, group_name, role_id, position, created_at, scope_groups)"
+                            + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
                 insert.setString(1, mapping.id());
                 insert.setString(2, provider);
                 insert.setString(3, group);
                 insert.setString(4, roleId);
                 insert.setInt(5, position);
                 insert.setTimestamp(6, Timestamp.from(mapping.createdAt()));
+                insert.setString(7, scope.stored());
                 insert.executeUpdate();
             } catch (SQLException e) {
                 if (!Dialect.isConstraintViolation(e)) {
@@ -141,16 +169,15 @@ public final class RoleMappings {
     }
 
     /**
-     * The role a provider's user with these groups signs in with.
+     * The role and scope a provider's user with these groups signs in with.
      *
-     * @return the role of the first mapping of the provider whose group is among them; empty when none is
+     * @return the grant of the first mapping of the provider whose group is among them; empty when none is
      */
-    public Optional<Role> roleFor(String provider, Set<String> groups) {
+    public Optional<Grant> grantFor(String provider, Set<String> groups) {
         requireNonNull(groups, "groups is null");
         return query(SELECT + " WHERE provider = ? ORDER BY position", List.of(requireNonNull(provider, "provider is null"))).stream()
                 .filter(mapping -> groups.contains(mapping.group()))
-                .map(mapping -> roles.find(mapping.roleId()))
-                .flatMap(Optional::stream)
+                .flatMap(mapping -> roles.find(mapping.roleId()).map(role -> new Grant(role, mapping.scope())).stream())
                 .findFirst();
     }
 
@@ -171,7 +198,7 @@ public final class RoleMappings {
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
                     mappings.add(new RoleMapping(rows.getString(1), rows.getString(2), rows.getString(3), rows.getString(4),
-                            rows.getTimestamp(5).toInstant()));
+                            rows.getTimestamp(5).toInstant(), DeviceScope.fromStored(rows.getString(6))));
                 }
             }
             return mappings;

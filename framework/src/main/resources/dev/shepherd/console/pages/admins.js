@@ -96,7 +96,7 @@ export const adminsPage = {
           h('ul', { class: 'permissions' }, role.permissions.map(permission => h('li', {}, permissionWords(permission)))),
           role.builtIn ? 'Built-in' : roleActions(api, role, roles, reloadPage)])),
         roleForm(api, roles, null, reloadPage)),
-      roleMappings(api, roles, mappings, reloadPage));
+      roleMappings(api, roles, groups, mappings, reloadPage));
     draw(admins);
 
     /** Roles changed: the whole page is drawn again, so the pickers list them as they are now. */
@@ -243,29 +243,32 @@ function roleSelect(roles) {
  * Which role a directory group opens when its members sign in with their organisation ("Sign in with …"): the list
  * in the order mappings apply (the first that matches one of a person's groups wins), removing one, and adding one.
  */
-function roleMappings(api, roles, mappings, reloadPage) {
+function roleMappings(api, roles, groups, mappings, reloadPage) {
   const feedback = h('div', { class: 'feedback' });
   const provider = h('input', { name: 'mappingProvider', required: true, maxlength: 63, autocapitalize: 'none', spellcheck: 'false' });
   const group = h('input', { name: 'mappingGroup', required: true, maxlength: 200 });
   const role = roleSelect(roles);
+  const scope = scopePicker(groups, null, 'mapping', 'Devices the role reaches');
   const form = h('form', { class: 'card', 'aria-labelledby': 'new-mapping-title', novalidate: true },
     h('h3', { id: 'new-mapping-title' }, 'New role mapping'),
     h('div', { class: 'grid' }, field('Sign-in provider', provider, 'Its id, such as oidc (the plugin\'s providerId setting).'),
       field('Directory group', group, 'The group\'s name exactly as the provider reports it.'), field('Role', role)),
+    scope.fieldset,
     feedback,
     h('button', { type: 'submit', class: 'primary' }, 'Add mapping'));
   form.addEventListener('submit', async event => {
     event.preventDefault();
     if (blank(provider, feedback, 'Name the sign-in provider.') || blank(group, feedback, 'Name the directory group.')) return;
     try {
-      await api.post('/api/v1/role-mappings', { provider: provider.value.trim(), group: group.value.trim(), roleId: role.value });
+      await api.post('/api/v1/role-mappings', { provider: provider.value.trim(), group: group.value.trim(), roleId: role.value,
+        scope: scope.chosen() });
       await reloadPage();
       announce(`Members of ${group.value.trim()} now sign in as ${labelOf(roles, role.value).toLowerCase()}`);
     } catch (error) {
       replace(feedback, message('error', error.message));
     }
   });
-  const rows = mappings.map(mapping => [mapping.provider, mapping.group, labelOf(roles, mapping.roleId),
+  const rows = mappings.map(mapping => [mapping.provider, mapping.group, labelOf(roles, mapping.roleId), scopeText(mapping.scope, groups),
     h('button', {
       type: 'button', class: 'link', 'aria-label': `Remove the mapping of ${mapping.group}`,
       onclick: async () => {
@@ -279,8 +282,8 @@ function roleMappings(api, roles, mappings, reloadPage) {
       },
     }, 'Remove')]);
   return h('section', { 'aria-labelledby': 'mappings-title' }, h('h2', { id: 'mappings-title' }, 'Single sign-on role mappings'),
-    h('p', {}, 'Admins who sign in with their organisation get the role of the first mapping that names one of their groups, at every sign-in. Someone none of whose groups is mapped cannot sign in.'),
-    rows.length ? table('Which role each directory group opens', ['Provider', 'Directory group', 'Role', ''], rows)
+    h('p', {}, 'Admins who sign in with their organisation get the role, over the devices of its scope, of the first mapping that names one of their groups, at every sign-in. Someone none of whose groups is mapped cannot sign in.'),
+    rows.length ? table('Which role, over which devices, each directory group opens', ['Provider', 'Directory group', 'Role', 'Devices', ''], rows)
       : empty('No group is mapped yet: nobody can sign in to the console with their organisation.'),
     form);
 }

@@ -100,6 +100,31 @@ class OidcSignInIT {
     }
 
     @Test
+    void aDirectoryGroupMappedToARoleOverSomeDeviceGroupsSignsInWithThatScope() throws Exception {
+        HttpResponse<String> paris = server.sendAsAdmin("POST", "/api/v1/groups", "{\"name\": \"Paris devices\"}");
+        assertThat(paris.statusCode()).as(paris.body()).isEqualTo(201);
+        String parisId = json.readTree(paris.body()).path("id").asText();
+        String lyonId = json.readTree(server.sendAsAdmin("POST", "/api/v1/groups", "{\"name\": \"Lyon devices\"}").body()).path("id").asText();
+        HttpResponse<String> mapped = server.sendAsAdmin("POST", "/api/v1/role-mappings",
+                "{\"provider\":\"corp\",\"group\":\"paris-helpdesk\",\"roleId\":\"HELPDESK\",\"scope\":[\"" + parisId + "\"]}");
+        assertThat(mapped.statusCode()).as(mapped.body()).isEqualTo(201);
+        assertThat(json.readTree(mapped.body()).path("scope").get(0).asText()).isEqualTo(parisId);
+        assertThat(server.sendAsAdmin("POST", "/api/v1/role-mappings",
+                "{\"provider\":\"corp\",\"group\":\"x\",\"roleId\":\"HELPDESK\",\"scope\":[\"00000000-0000-0000-0000-000000000000\"]}")
+                .statusCode()).as("a scope naming a group nobody made").isEqualTo(400);
+
+        Started started = start("console");
+        provider.signsInNext("pierre", List.of("paris-helpdesk"), null);
+        String session = cookie(callback(started, authorize(started)), "shepherd_session").orElseThrow();
+        JsonNode me = json.readTree(withSession("/api/v1/auth/me", session).body());
+        assertThat(me.path("role").asText()).isEqualTo("HELPDESK");
+        assertThat(me.path("scope").get(0).asText()).as("the mapping's scope, with its role").isEqualTo(parisId);
+        HttpResponse<String> groups = withSession("/api/v1/groups", session);
+        assertThat(groups.statusCode()).isEqualTo(200);
+        assertThat(groups.body()).as("only the groups of the scope").contains(parisId).doesNotContain(lyonId);
+    }
+
+    @Test
     void someoneWhoseGroupsMapToNoRoleIsRefusedAndItIsAudited() throws Exception {
         Started started = start("console");
         provider.signsInNext("mallory", List.of("contractors"), null);
