@@ -36,7 +36,8 @@ import static java.util.Objects.requireNonNull;
  * enrollment (BYOD), offered for personal tokens assigned to a user with an e-mail address only: the platform enrolls
  * the device under that user's managed account. Unknown, used-up, expired and revoked tokens all look the same: 404,
  * so the endpoint reveals nothing about which secrets exist. {@code /enroll/sign-in} is the
- * {@link EnrollmentSignInPage sign-in page} of enrollment clients that sign their user in on the web.
+ * {@link EnrollmentSignInPage sign-in page} of enrollment clients that sign their user in on the web, and a link whose
+ * token asks for the user's sign-in shows that page instead of the platform's enrollment.
  */
 public final class EnrollmentHandler implements HttpHandler {
 
@@ -86,7 +87,23 @@ public final class EnrollmentHandler implements HttpHandler {
         String secret = qr ? rest.substring(0, rest.length() - "/qr.png".length()) : rest;
         Optional<EnrollmentGrant> grant = SECRET.matcher(secret).matches() ? tokens.check(secret) : Optional.empty();
         if (grant.isEmpty()) {
-            io.sendProblem(exchange, Problem.notFound("This enrollment link is unknown, used up, expired or revoked."));
+            // A link that asks for the user's sign-in shows the sign-in page, which then hands the person a link of their own.
+            Optional<EnrollmentToken> signInLink = SECRET.matcher(secret).matches() ? tokens.checkSignInLink(secret) : Optional.empty();
+            if (signInLink.isEmpty()) {
+                io.sendProblem(exchange, Problem.notFound("This enrollment link is unknown, used up, expired or revoked."));
+                return;
+            }
+            Optional<String> platformParameter = Optional.ofNullable(exchange.getQueryParameters().get("platform")).map(Deque::peekFirst);
+            Optional<String> modeParameter = Optional.ofNullable(exchange.getQueryParameters().get("mode")).map(Deque::peekFirst);
+            if (qr) {
+                List<String> query = new ArrayList<>();
+                platformParameter.ifPresent(value -> query.add("platform=" + URLEncoder.encode(value, StandardCharsets.UTF_8)));
+                modeParameter.ifPresent(value -> query.add("mode=" + URLEncoder.encode(value, StandardCharsets.UTF_8)));
+                send(exchange, "image/png", QrCodes.png(publicUrl.get() + MOUNT + "/" + secret + (query.isEmpty() ? "" : "?" + String.join("&", query))),
+                        Optional.empty());
+                return;
+            }
+            signInPage.showLinkSignIn(exchange, secret, platformParameter, modeParameter);
             return;
         }
         Optional<String> requested = Optional.ofNullable(exchange.getQueryParameters().get("platform")).map(Deque::peekFirst);

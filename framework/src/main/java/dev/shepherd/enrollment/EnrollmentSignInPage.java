@@ -1,6 +1,7 @@
 package dev.shepherd.enrollment;
 
 import dev.shepherd.api.identity.UserAuthenticator;
+import dev.shepherd.api.platform.EnrollmentInvitation;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.audit.AuditRecord;
@@ -20,6 +21,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -42,6 +44,11 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>{@code appru} must be an {@code ms-app://} address: the code is handed only to the enrollment client, never to
  * a web address someone put in a link.
+ *
+ * <p>The page also stands in front of an enrollment link that asks for the user's sign-in
+ * ({@link EnrollmentToken#requireSignIn()}): once the password is right, one use of the link is spent on a one-time
+ * token of the person's own ({@link EnrollmentTokens#issueForSignedInUser}), and the browser is sent to that token's
+ * link, so the platform's enrollment that follows makes the device theirs.
  */
 public final class EnrollmentSignInPage {
 
@@ -49,6 +56,8 @@ public final class EnrollmentSignInPage {
     static final String PATH = UserAuthenticator.ENROLLMENT_SIGN_IN_PATH.substring(EnrollmentHandler.MOUNT.length());
     static final String SCRIPT = PATH + ".js";
     private static final Pattern APP_ID = Pattern.compile("ms-app://[A-Za-z0-9._-]+(/[A-Za-z0-9._-]*)*");
+    private static final Pattern LINK_SECRET = Pattern.compile("[A-Za-z0-9_-]{16,128}");
+    private static final Pattern PLATFORM = Pattern.compile("[a-z0-9-]{1,32}");
     private static final int MAX_FORM_BYTES = 8 * 1024;
     private static final int MAX_FIELD_CHARS = 1024;
     // The page posts to the client's ms-app:// address; nothing else may load, frame it or be posted to.
@@ -57,14 +66,17 @@ public final class EnrollmentSignInPage {
 
     private final PortalSignIn signIn;
     private final SignInCodes codes;
+    private final EnrollmentTokens tokens;
     private final DirectoryService directory;
     private final AuditLog audit;
     private final HttpIo io;
     private final byte[] script;
 
-    public EnrollmentSignInPage(PortalSignIn signIn, SignInCodes codes, DirectoryService directory, AuditLog audit, HttpIo io) {
+    public EnrollmentSignInPage(PortalSignIn signIn, SignInCodes codes, EnrollmentTokens tokens, DirectoryService directory, AuditLog audit,
+                                HttpIo io) {
         this.signIn = requireNonNull(signIn, "signIn is null");
         this.codes = requireNonNull(codes, "codes is null");
+        this.tokens = requireNonNull(tokens, "tokens is null");
         this.directory = requireNonNull(directory, "directory is null");
         this.audit = requireNonNull(audit, "audit is null");
         this.io = requireNonNull(io, "io is null");
@@ -94,11 +106,11 @@ public final class EnrollmentSignInPage {
             exchange.getQueryParameters().forEach((name, values) -> query.put(name, Optional.ofNullable(values).map(Deque::peekFirst).orElse("")));
             Optional<String> appId = appId(query.get("appru"));
             if (appId.isEmpty()) {
-                send(exchange, 400, signInPage("", "", Optional.of("This page signs you in for a device's enrollment; open it from the device's"
-                        + " enrollment, which gives it where to return (appru, an ms-app:// address).")));
+                send(exchange, 400, signInPage(Optional.empty(), "", Optional.of("This page signs you in for a device's enrollment; open it"
+                        + " from the device's enrollment, which gives it where to return (appru, an ms-app:// address).")));
                 return;
             }
-            send(exchange, 200, signInPage(appId.get(), clip(query.getOrDefault("login_hint", "")), Optional.empty()));
+            send(exchange, 200, signInPage(Optional.of(new ClientApp(appId.get())), clip(query.getOrDefault("login_hint", "")), Optional.empty()));
             return;
         }
         if (!method.equals("POST")) {
@@ -118,15 +130,16 @@ public final class EnrollmentSignInPage {
             io.sendProblem(exchange, Problem.badRequest("The form is not URL-encoded: " + e.getMessage()));
             return;
         }
-        Optional<String> appId = appId(form.get("appru"));
+        Optional<Destination> destination = destination(form);
         String username = clip(form.getOrDefault("username", "").trim());
-        if (appId.isEmpty()) {
-            send(exchange, 400, signInPage("", username, Optional.of("The form does not say where to return (appru, an ms-app:// address).")));
+        if (destination.isEmpty()) {
+            send(exchange, 400, signInPage(Optional.empty(), username, Optional.of("The form does not say where to return (appru, an ms-app://"
+                    + " address, or the enrollment link).")));
             return;
         }
         char[] password = form.getOrDefault("password", "").toCharArray();
         if (username.isEmpty() || password.length == 0) {
-            send(exchange, 400, signInPage(appId.get(), username, Optional.of("Type your username and your password.")));
+            send(exchange, 400, signInPage(destination, username, Optional.of("Type your username and your password.")));
             return;
         }
         PortalSignIn.Outcome outcome;
@@ -136,18 +149,97 @@ public final class EnrollmentSignInPage {
             Arrays.fill(password, '\0');
         }
         // A person the directory deactivated is refused like a wrong password: nothing tells an attacker more.
-        if (outcome instanceof PortalSignIn.Outcome.SignedIn signedIn && directory.get(signedIn.userId()).filter(DirectoryUser::active).isPresent()) {
-            String code = codes.issue(signedIn.userId(), DirectorySignIn.ENROLLMENT_CODE);
-            audit.append(new AuditRecord(Actor.user(signedIn.userId()), "user.enrollment_sign_in", "user", signedIn.userId(),
-                    Optional.empty(), Optional.empty()));
-            send(exchange, 200, returnPage(appId.get(), code));
+        Optional<DirectoryUser> signedIn = outcome instanceof PortalSignIn.Outcome.SignedIn success
+                ? directory.get(success.userId()).filter(DirectoryUser::active) : Optional.empty();
+        if (signedIn.isPresent()) {
+            String userId = signedIn.get().id();
+            audit.append(new AuditRecord(Actor.user(userId), "user.enrollment_sign_in", "user", userId, Optional.empty(), Optional.empty()));
+            if (destination.get() instanceof ClientApp app) {
+                send(exchange, 200, returnPage(app.appId(), codes.issue(userId, DirectorySignIn.ENROLLMENT_CODE)));
+                return;
+            }
+            Link link = (Link) destination.get();
+            Optional<IssuedEnrollmentToken> own = tokens.issueForSignedInUser(link.secret(), userId, signedIn.get().username());
+            if (own.isEmpty()) {
+                send(exchange, 404, document("Enrollment link", "<h1>This enrollment link no longer works</h1><p role=\"alert\">It is unknown,"
+                        + " used up, expired or revoked. Ask your IT department for a new one.</p>", false));
+                return;
+            }
+            // The person's own one-time link: the platform's enrollment for a device that is theirs.
+            exchange.setStatusCode(303);
+            exchange.getResponseHeaders().put(Headers.LOCATION, link.withSecret(own.get().secret()));
+            exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
+            exchange.getResponseHeaders().put(new HttpString("Referrer-Policy"), "no-referrer");
+            exchange.endExchange();
         } else if (outcome instanceof PortalSignIn.Outcome.Locked locked) {
             exchange.getResponseHeaders().put(Headers.RETRY_AFTER, Long.toString(Math.max(1, locked.retryAfter().toSeconds())));
-            send(exchange, 429, signInPage(appId.get(), username, Optional.of("Too many failed attempts: try again in "
+            send(exchange, 429, signInPage(destination, username, Optional.of("Too many failed attempts: try again in "
                     + Math.max(1, locked.retryAfter().toMinutes()) + " minutes.")));
         } else {
-            send(exchange, 401, signInPage(appId.get(), username, Optional.of("The username or password is wrong.")));
+            send(exchange, 401, signInPage(destination, username, Optional.of("The username or password is wrong.")));
         }
+    }
+
+    /**
+     * The sign-in page of an enrollment link that asks for the user's directory sign-in, shown in place of the
+     * platform's enrollment.
+     *
+     * @param secret the link's secret
+     * @param platform the link's {@code ?platform=}, carried to the person's own link
+     * @param mode the link's {@code ?mode=}, likewise
+     */
+    void showLinkSignIn(HttpServerExchange exchange, String secret, Optional<String> platform, Optional<String> mode) {
+        send(exchange, 200, signInPage(Optional.of(new Link(secret, platform.filter(value -> PLATFORM.matcher(value).matches()),
+                mode.filter(EnrollmentInvitation.USER_MODE::equals))), "", Optional.empty()));
+    }
+
+    /** Where a sign-in returns: an enrollment client's ms-app:// address, or an enrollment link that asks for it. */
+    private sealed interface Destination permits ClientApp, Link {
+        /** @return the hidden form fields that carry it through the sign-in */
+        String hiddenFields();
+    }
+
+    /** @param appId the client's {@code ms-app://} address, which gets a one-time code */
+    private record ClientApp(String appId) implements Destination {
+        @Override
+        public String hiddenFields() {
+            return hidden("appru", appId);
+        }
+    }
+
+    /** An enrollment link: the person gets a one-time token of their own spent from it. */
+    private record Link(String secret, Optional<String> platform, Optional<String> mode) implements Destination {
+        @Override
+        public String hiddenFields() {
+            return hidden("link", secret) + platform.map(value -> hidden("platform", value)).orElse("")
+                    + mode.map(value -> hidden("mode", value)).orElse("");
+        }
+
+        /** @return the same link with another token's secret, keeping its platform and mode */
+        String withSecret(String other) {
+            StringBuilder query = new StringBuilder();
+            platform.ifPresent(value -> query.append(query.isEmpty() ? "?" : "&").append("platform=").append(URLEncoder.encode(value, StandardCharsets.UTF_8)));
+            mode.ifPresent(value -> query.append(query.isEmpty() ? "?" : "&").append("mode=").append(URLEncoder.encode(value, StandardCharsets.UTF_8)));
+            return EnrollmentHandler.MOUNT + "/" + other + query;
+        }
+    }
+
+    private static Optional<Destination> destination(Map<String, String> form) {
+        if (form.containsKey("link")) {
+            String secret = form.get("link");
+            Optional<String> platform = Optional.ofNullable(form.get("platform")).filter(value -> !value.isEmpty());
+            Optional<String> mode = Optional.ofNullable(form.get("mode")).filter(value -> !value.isEmpty());
+            if (!LINK_SECRET.matcher(secret).matches() || platform.filter(value -> !PLATFORM.matcher(value).matches()).isPresent()
+                    || mode.filter(value -> !value.equals(EnrollmentInvitation.USER_MODE)).isPresent()) {
+                return Optional.empty();
+            }
+            return Optional.of(new Link(secret, platform, mode));
+        }
+        return appId(form.get("appru")).map(ClientApp::new);
+    }
+
+    private static String hidden(String name, String value) {
+        return "<input type=\"hidden\" name=\"" + name + "\" value=\"" + escape(value) + "\">";
     }
 
     private static Optional<String> appId(String value) {
@@ -175,16 +267,16 @@ public final class EnrollmentSignInPage {
         return fields;
     }
 
-    private static String signInPage(String appId, String username, Optional<String> error) {
-        String form = appId.isEmpty() ? "" : "<form method=\"post\" action=\"" + EnrollmentHandler.MOUNT + PATH + "\">"
-                + "<input type=\"hidden\" name=\"appru\" value=\"" + escape(appId) + "\">"
+    private static String signInPage(Optional<Destination> destination, String username, Optional<String> error) {
+        String form = destination.map(to -> "<form method=\"post\" action=\"" + EnrollmentHandler.MOUNT + PATH + "\">"
+                + to.hiddenFields()
                 + "<label for=\"username\">Username</label>"
                 + "<input id=\"username\" name=\"username\" autocomplete=\"username\" required value=\"" + escape(username) + "\""
                 + (username.isEmpty() ? " autofocus" : "") + ">"
                 + "<label for=\"password\">Password</label>"
                 + "<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required"
                 + (username.isEmpty() ? "" : " autofocus") + ">"
-                + "<button type=\"submit\">Sign in</button></form>";
+                + "<button type=\"submit\">Sign in</button></form>").orElse("");
         return document("Sign in to enroll this device",
                 "<h1>Sign in to enroll this device</h1><p>Use your work account: your device is then managed by your organisation"
                         + " and assigned to you.</p>"

@@ -24,10 +24,13 @@ import static java.util.Objects.requireNonNull;
  * @param createdBy who made it
  * @param createdAt when
  * @param revokedAt when it was withdrawn, if it was
+ * @param requireSignIn whether whoever opens the link signs in with their directory account first, and the device is
+ *                      then theirs; such a token enrolls nothing itself
  */
 public record EnrollmentToken(String id, String name, Ownership ownership, Optional<Platform> platform,
                               Optional<String> groupId, Optional<String> userId, OptionalInt maxUses, int uses,
-                              Instant expiresAt, String createdBy, Instant createdAt, Optional<Instant> revokedAt) {
+                              Instant expiresAt, String createdBy, Instant createdAt, Optional<Instant> revokedAt,
+                              boolean requireSignIn) {
 
     public EnrollmentToken {
         requireNonNull(id, "id is null");

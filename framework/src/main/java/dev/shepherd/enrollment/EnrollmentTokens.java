@@ -21,6 +21,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.sql.Types;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -40,7 +41,9 @@ public final class EnrollmentTokens {
 
     private static final String SELECT = """
             SELECT id, name, ownership, platform, group_id, user_id, max_uses, uses, expires_at, created_by, created_at,
-                   revoked_at FROM enrollment_token""";
+                   revoked_at, require_sign_in FROM enrollment_token""";
+    /** How long the token a person gets by signing in on a link that asks for it works: long enough to enroll now. */
+    static final Duration SIGNED_IN_TOKEN_LIFETIME = Duration.ofHours(1);
 
     /**
      * A token bound to a person the directory deactivated enrolls nothing: the device would be theirs, and their
@@ -68,44 +71,101 @@ public final class EnrollmentTokens {
         if (!request.expiresAt().isAfter(now)) {
             throw new IllegalArgumentException("expiresAt must be in the future");
         }
-        byte[] bytes = new byte[32];
-        random.nextBytes(bytes);
-        String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        String secret = newSecret();
         EnrollmentToken token = new EnrollmentToken(UUID.randomUUID().toString(), request.name(), request.ownership(),
                 request.platform(), request.groupId(), request.userId(), request.maxUses(), 0, request.expiresAt(),
-                actor.toString(), now, Optional.empty());
+                actor.toString(), now, Optional.empty(), request.requireSignIn());
         transactions.inTransaction("create an enrollment token", tx -> {
-            try (PreparedStatement insert = tx.connection().prepareStatement("""
-                    INSERT INTO enrollment_token (id, name, token_hash, ownership, platform, group_id, user_id, max_uses,
-                                                  uses, expires_at, created_by, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)""")) {
-                insert.setString(1, token.id());
-                insert.setString(2, token.name());
-                insert.setString(3, Secrets.sha256(secret));
-                insert.setString(4, token.ownership().name());
-                setOptional(insert, 5, token.platform().map(Platform::id));
-                setOptional(insert, 6, token.groupId());
-                setOptional(insert, 7, token.userId());
-                if (token.maxUses().isPresent()) {
-                    insert.setInt(8, token.maxUses().getAsInt());
-                } else {
-                    insert.setNull(8, Types.INTEGER);
-                }
-                insert.setTimestamp(9, Timestamp.from(token.expiresAt()));
-                insert.setString(10, token.createdBy());
-                insert.setTimestamp(11, Timestamp.from(now));
-                insert.executeUpdate();
-            } catch (SQLException e) {
-                if (!Dialect.isConstraintViolation(e)) {
-                    throw e;
-                }
-                throw new IllegalArgumentException("the token's user or group does not exist");
-            }
-            audit.append(tx, new AuditRecord(actor, "enrollment-token.create", "enrollment-token", token.id(),
-                    Optional.empty(), Optional.of(json.write(token))));
+            insert(tx, token, secret, actor);
             return null;
         });
         return new IssuedEnrollmentToken(token, secret);
+    }
+
+    /**
+     * A link that asks for the user's sign-in, as whoever opens it sees it before signing in.
+     *
+     * @return the token, when it asks for a sign-in and would allow an enrollment now
+     */
+    public Optional<EnrollmentToken> checkSignInLink(String secret) {
+        return query(SELECT + " WHERE token_hash = ? AND require_sign_in = 1", List.of(Secrets.sha256(secret))).stream().findFirst()
+                .filter(token -> token.usableAt(clock.instant()));
+    }
+
+    /**
+     * Spends one use of a link that asks for the user's sign-in on a one-time token of the person who signed in: the
+     * link's platform, ownership and group, assigned to them, working for an hour (never past the link's expiry).
+     *
+     * @param userId the directory user who signed in
+     * @param username their username, named in the new token
+     * @return the person's token, or empty when the link is unknown, does not ask for a sign-in, or is expired, used up
+     *         or revoked
+     */
+    public Optional<IssuedEnrollmentToken> issueForSignedInUser(String linkSecret, String userId, String username) {
+        requireNonNull(linkSecret, "linkSecret is null");
+        requireNonNull(userId, "userId is null");
+        Instant now = clock.instant();
+        return transactions.inTransaction("issue the enrollment token of a signed-in user", tx -> {
+            String hash = Secrets.sha256(linkSecret);
+            try (PreparedStatement update = tx.connection().prepareStatement("""
+                    UPDATE enrollment_token SET uses = uses + 1
+                    WHERE token_hash = ? AND require_sign_in = 1 AND revoked_at IS NULL AND expires_at > ?
+                      AND (max_uses IS NULL OR uses < max_uses)""")) {
+                update.setString(1, hash);
+                update.setTimestamp(2, Timestamp.from(now));
+                if (update.executeUpdate() != 1) {
+                    return Optional.<IssuedEnrollmentToken>empty();
+                }
+            }
+            EnrollmentToken link = query(tx.connection(), SELECT + " WHERE token_hash = ?", List.of(hash)).get(0);
+            Instant expires = now.plus(SIGNED_IN_TOKEN_LIFETIME);
+            String name = link.name() + " — " + username;
+            EnrollmentToken token = new EnrollmentToken(UUID.randomUUID().toString(), name.length() > 200 ? name.substring(0, 200) : name,
+                    link.ownership(), link.platform(), link.groupId(), Optional.of(userId), OptionalInt.of(1), 0,
+                    expires.isBefore(link.expiresAt()) ? expires : link.expiresAt(), Actor.user(userId).toString(), now, Optional.empty(), false);
+            String secret = newSecret();
+            insert(tx, token, secret, Actor.user(userId));
+            return Optional.of(new IssuedEnrollmentToken(token, secret));
+        });
+    }
+
+    private String newSecret() {
+        byte[] bytes = new byte[32];
+        random.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    /** Stores a token (only its secret's hash) and audits it, within the caller's transaction. */
+    private void insert(Tx tx, EnrollmentToken token, String secret, Actor actor) throws SQLException {
+        try (PreparedStatement insert = tx.connection().prepareStatement("""
+                INSERT INTO enrollment_token (id, name, token_hash, ownership, platform, group_id, user_id, max_uses,
+                                              uses, expires_at, created_by, created_at, require_sign_in)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)""")) {
+            insert.setString(1, token.id());
+            insert.setString(2, token.name());
+            insert.setString(3, Secrets.sha256(secret));
+            insert.setString(4, token.ownership().name());
+            setOptional(insert, 5, token.platform().map(Platform::id));
+            setOptional(insert, 6, token.groupId());
+            setOptional(insert, 7, token.userId());
+            if (token.maxUses().isPresent()) {
+                insert.setInt(8, token.maxUses().getAsInt());
+            } else {
+                insert.setNull(8, Types.INTEGER);
+            }
+            insert.setTimestamp(9, Timestamp.from(token.expiresAt()));
+            insert.setString(10, token.createdBy());
+            insert.setTimestamp(11, Timestamp.from(token.createdAt()));
+            insert.setInt(12, token.requireSignIn() ? 1 : 0);
+            insert.executeUpdate();
+        } catch (SQLException e) {
+            if (!Dialect.isConstraintViolation(e)) {
+                throw e;
+            }
+            throw new IllegalArgumentException("the token's user or group does not exist");
+        }
+        audit.append(tx, new AuditRecord(actor, "enrollment-token.create", "enrollment-token", token.id(),
+                Optional.empty(), Optional.of(json.write(token))));
     }
 
     public List<EnrollmentToken> list() {
@@ -138,12 +198,13 @@ public final class EnrollmentTokens {
 
     /** What a secret grants now, without using it up. */
     public Optional<EnrollmentGrant> check(String secret) {
-        return query(SELECT + " WHERE token_hash = ? AND " + USER_ACTIVE, List.of(Secrets.sha256(secret))).stream().findFirst()
+        return query(SELECT + " WHERE token_hash = ? AND require_sign_in = 0 AND " + USER_ACTIVE, List.of(Secrets.sha256(secret))).stream().findFirst()
                 .filter(token -> token.usableAt(clock.instant())).map(EnrollmentTokens::grantOf);
     }
 
     /**
-     * Uses up one use of a token within the caller's transaction.
+     * Uses up one use of a token within the caller's transaction. A link that asks for the user's sign-in enrolls
+     * nothing itself: only the token {@link #issueForSignedInUser} makes does.
      *
      * @return the token's grant, or empty when the secret is unknown, expired, used up or revoked, or its user deactivated
      */
@@ -151,7 +212,8 @@ public final class EnrollmentTokens {
         String hash = Secrets.sha256(secret);
         try (PreparedStatement update = tx.connection().prepareStatement("""
                 UPDATE enrollment_token SET uses = uses + 1
-                WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ? AND (max_uses IS NULL OR uses < max_uses) AND\s""" + USER_ACTIVE)) {
+                WHERE token_hash = ? AND require_sign_in = 0 AND revoked_at IS NULL AND expires_at > ? AND (max_uses IS NULL OR uses < max_uses)
+                  AND\s""" + USER_ACTIVE)) {
             update.setString(1, hash);
             update.setTimestamp(2, Timestamp.from(clock.instant()));
             if (update.executeUpdate() != 1) {
@@ -188,7 +250,7 @@ public final class EnrollmentTokens {
                             Optional.ofNullable(rows.getString(5)).map(String::trim),
                             Optional.ofNullable(rows.getString(6)).map(String::trim), max, rows.getInt(8),
                             rows.getTimestamp(9).toInstant(), rows.getString(10), rows.getTimestamp(11).toInstant(),
-                            Optional.ofNullable(rows.getTimestamp(12)).map(Timestamp::toInstant)));
+                            Optional.ofNullable(rows.getTimestamp(12)).map(Timestamp::toInstant), rows.getInt(13) == 1));
                 }
             }
             return tokens;

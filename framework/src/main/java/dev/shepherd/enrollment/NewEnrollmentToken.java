@@ -19,9 +19,11 @@ import static java.util.Objects.requireNonNull;
  * @param userId the user enrolled devices are assigned to
  * @param maxUses how many enrollments it allows (1 for single use); empty for unlimited
  * @param expiresAt when it stops working
+ * @param requireSignIn whether whoever opens the link signs in with their directory account first (then the token may
+ *                      not name a user: the device is the signed-in person's)
  */
 public record NewEnrollmentToken(String name, Ownership ownership, Optional<Platform> platform, Optional<String> groupId,
-                                 Optional<String> userId, OptionalInt maxUses, Instant expiresAt) {
+                                 Optional<String> userId, OptionalInt maxUses, Instant expiresAt, boolean requireSignIn) {
     public NewEnrollmentToken {
         requireNonNull(name, "name is null");
         if (name.isBlank() || name.length() > 200) {
@@ -36,5 +38,14 @@ public record NewEnrollmentToken(String name, Ownership ownership, Optional<Plat
             throw new IllegalArgumentException("maxUses must be at least 1");
         }
         requireNonNull(expiresAt, "expiresAt is null");
+        if (requireSignIn && userId.isPresent()) {
+            throw new IllegalArgumentException("a token that asks for the user's sign-in cannot name a user: the device is the signed-in person's");
+        }
+    }
+
+    /** A token that enrolls without a sign-in. */
+    public NewEnrollmentToken(String name, Ownership ownership, Optional<Platform> platform, Optional<String> groupId,
+                              Optional<String> userId, OptionalInt maxUses, Instant expiresAt) {
+        this(name, ownership, platform, groupId, userId, maxUses, expiresAt, false);
     }
 }

@@ -27,7 +27,8 @@ import static java.util.Objects.requireNonNull;
 final class EnrollmentResource {
 
     record NewToken(String name, Ownership ownership, Optional<Platform> platform, Optional<String> groupId,
-                    Optional<String> userId, Optional<Integer> maxUses, Optional<Instant> expiresAt, Optional<Integer> validForHours) {
+                    Optional<String> userId, Optional<Integer> maxUses, Optional<Instant> expiresAt, Optional<Integer> validForHours,
+                    Optional<Boolean> requireSignIn) {
         NewToken {
             requireNonNull(name, "name is null");
             requireNonNull(ownership, "ownership is null");
@@ -71,7 +72,7 @@ final class EnrollmentResource {
                             });
                             IssuedEnrollmentToken issued = kernel.enrollmentTokens().create(request.actor(), new NewEnrollmentToken(body.name(),
                                     body.ownership(), body.platform(), body.groupId(), body.userId(),
-                                    body.maxUses().map(OptionalInt::of).orElse(OptionalInt.empty()), expires));
+                                    body.maxUses().map(OptionalInt::of).orElse(OptionalInt.empty()), expires, body.requireSignIn().orElse(false)));
                             String link = publicUrl.get() + EnrollmentHandler.MOUNT + "/" + issued.secret();
                             return ApiResponse.created(new IssuedView(issued.token(), issued.secret(), link, link + "/qr.png"));
                         }),

@@ -442,7 +442,7 @@ public final class ShepherdServer implements AutoCloseable {
         DirectoryPasswords userPasswords = new DirectoryPasswords(kernel.transactions(), kernel.audit(), new PasswordHasher(BCRYPT_COST),
                 PasswordRules.standard());
         PortalSignIn userSignIn = new PortalSignIn(userPasswords, directorySignIn, signInFailures, SignInAudit.portal(kernel.audit(), kernel.json()));
-        EnrollmentSignInPage enrollmentSignIn = new EnrollmentSignInPage(userSignIn, signInCodes, kernel.directory(), kernel.audit(), io);
+        EnrollmentSignInPage enrollmentSignIn = new EnrollmentSignInPage(userSignIn, signInCodes, kernel.enrollmentTokens(), kernel.directory(), kernel.audit(), io);
         AdminSessions portalSessions = AdminSessions.portal(kernel.transactions(), kernel.clock());
         SignInProviders signInProviders = new SignInProviders(registry);
         SelfServicePortal portal = new SelfServicePortal(userSignIn, portalSessions,

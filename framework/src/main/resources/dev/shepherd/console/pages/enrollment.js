@@ -54,7 +54,7 @@ export const enrollmentPage = {
       replace(list, h('h2', { id: 'tokens-title' }, 'Enrollment links'), current.length
         ? table('Newest first; a link’s secret is shown only when it is created',
           ['Name', 'Platform', 'Ownership', 'Group', 'Used', 'Expires', 'State', ''],
-          current.map(token => [token.name, token.platform ?? 'Any', words(token.ownership),
+          current.map(token => [token.requireSignIn ? `${token.name} (sign-in)` : token.name, token.platform ?? 'Any', words(token.ownership),
             token.groupId ? groupName(token.groupId) : '—',
             token.maxUses ? `${token.uses} of ${token.maxUses}` : String(token.uses), when(token.expiresAt),
             token.revokedAt ? 'Revoked' : active(token) ? 'Active' : 'Expired or used up',
@@ -88,6 +88,7 @@ function createForm(api, groups, platforms, created, reload) {
     groups.filter(candidate => candidate.kind !== 'smart').map(candidate => h('option', { value: candidate.id }, candidate.name)));
   const hours = h('input', { name: 'hours', type: 'number', min: 1, max: 8784, value: 72, required: true });
   const uses = h('input', { name: 'uses', type: 'number', min: 1, placeholder: 'Unlimited' });
+  const signIn = h('input', { type: 'checkbox', name: 'requireSignIn', id: 'token-require-sign-in' });
   const feedback = h('div', { class: 'feedback' });
   const form = h('form', { class: 'card', 'aria-labelledby': 'new-token-title' },
     h('h2', { id: 'new-token-title' }, 'New enrollment link'),
@@ -98,6 +99,8 @@ function createForm(api, groups, platforms, created, reload) {
       groups.length ? field('Put enrolled devices in group', group) : null,
       field('Valid for (hours)', hours),
       field('Maximum devices', uses, 'Leave empty for no limit.')),
+    h('div', { class: 'check' }, signIn, h('label', { for: signIn.id },
+      'Ask for the user’s work account: whoever opens the link signs in first, and the device is assigned to them')),
     feedback,
     h('button', { type: 'submit', class: 'primary' }, 'Create link'));
   form.addEventListener('submit', async event => {
@@ -111,6 +114,7 @@ function createForm(api, groups, platforms, created, reload) {
     };
     if (group.value) body.groupId = group.value;
     if (uses.value) body.maxUses = Number(uses.value);
+    if (signIn.checked) body.requireSignIn = true;
     try {
       const issued = await api.post('/api/v1/enrollment-tokens', body);
       replace(feedback);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.EnrollmentMethod;
+import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.pki.IssuedCertificate;
 import dev.shepherd.plugin.PluginState;
@@ -230,6 +231,61 @@ class WindowsEnrollmentIT {
             assertThat(refused.statusCode()).as(appru).isEqualTo(400);
             assertThat(refused.body()).doesNotContain("wresult");
         }
+    }
+
+    @Test
+    void aLinkThatAsksForTheUsersSignInHandsThemALinkOfTheirOwnAndThePcIsTheirs() throws Exception {
+        String erin = JSON.readTree(server.sendAsAdmin("POST", "/api/v1/users",
+                "{\"username\": \"erin\", \"displayName\": \"Erin\", \"email\": \"erin@corp.example\"}").body()).path("id").asText();
+        assertThat(server.sendAsAdmin("PUT", "/api/v1/users/" + erin + "/password", "{\"password\": \"Erin's long passphrase\"}").statusCode())
+                .isEqualTo(204);
+        HttpResponse<String> created = admin("/api/v1/enrollment-tokens", Map.of("name", "Staff PCs", "ownership", "CORPORATE",
+                "platform", "windows", "maxUses", 5, "validForHours", 24, "requireSignIn", true));
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        assertThat(JSON.readTree(created.body()).path("token").path("requireSignIn").asBoolean()).isTrue();
+        URI link = URI.create(JSON.readTree(created.body()).path("enrollmentUrl").asText());
+        String linkSecret = link.getPath().substring(link.getPath().lastIndexOf('/') + 1);
+        assertThat(admin("/api/v1/enrollment-tokens", Map.of("name", "x", "ownership", "CORPORATE", "validForHours", 24,
+                "requireSignIn", true, "userId", erin)).statusCode()).as("such a link names nobody: the device is the signed-in person's")
+                .isEqualTo(400);
+
+        // The link shows the sign-in page, not Windows' enrollment, and its secret enrolls nothing by itself.
+        HttpResponse<String> opened = browser().send(HttpRequest.newBuilder(link).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(opened.statusCode()).isEqualTo(200);
+        String signInPage = opened.body();
+        assertThat(signInPage).contains("Sign in to enroll this device").contains("name=\"link\" value=\"" + linkSecret + "\"")
+                .doesNotContain("ms-device-enrollment:");
+        URI discovery = URI.create(httpsBase() + "/EnrollmentServer/Discovery.svc");
+        assertThat(new WindowsEnrollmentClient("2A2B2C2D2E2F30313233343536373839", "SNEAKY-PC").enroll(discovery, "x@corp.example", linkSecret)
+                .fault().orElseThrow().subcode()).isEqualTo("s:Authentication");
+
+        URI signInUrl = link.resolve("/enroll/sign-in");
+        HttpResponse<String> wrong = postForm(signInUrl, Map.of("link", linkSecret, "username", "erin", "password", "a guess"));
+        assertThat(wrong.statusCode()).isEqualTo(401);
+        HttpResponse<String> signedIn = postForm(signInUrl, Map.of("link", linkSecret, "username", "erin", "password", "Erin's long passphrase"));
+        assertThat(signedIn.statusCode()).isEqualTo(303);
+        URI own = link.resolve(signedIn.headers().firstValue("Location").orElseThrow());
+        assertThat(own.getPath()).startsWith("/enroll/").isNotEqualTo(link.getPath());
+
+        Map<String, String> deepLink = WindowsEnrollmentClient.deepLinkParameters(page(own));
+        WindowsEnrollmentClient pc = new WindowsEnrollmentClient("3B3C3D3E3F404142434445464748494A", "ERIN-DESK");
+        pc.enroll(discovery, deepLink.get("username"), deepLink.get("accesstoken")).orElseThrow();
+        Device device = kernel.devices().idByHardwareId(Platform.WINDOWS, "windowsDeviceId", pc.deviceId())
+                .flatMap(kernel.devices()::get).orElseThrow().device();
+        assertThat(device.userId()).as("the person who signed in").hasValue(erin);
+        assertThat(device.ownership()).isEqualTo(Ownership.CORPORATE);
+        assertThat(new WindowsEnrollmentClient("4C4D4E4F505152535455565758595A5B", "ANOTHER-PC").enroll(discovery, "x@corp.example",
+                deepLink.get("accesstoken")).fault().orElseThrow().subcode()).as("their own link enrolls one PC").isEqualTo("s:Authentication");
+        assertThat(kernel.enrollmentTokens().list()).filteredOn(token -> token.name().equals("Staff PCs")).singleElement()
+                .satisfies(token -> assertThat(token.uses()).as("the sign-in spent one use of the link").isEqualTo(1));
+    }
+
+    private HttpResponse<String> postForm(URI url, Map<String, String> fields) throws Exception {
+        StringBuilder form = new StringBuilder();
+        fields.forEach((name, value) -> form.append(form.isEmpty() ? "" : "&").append(name).append('=')
+                .append(URLEncoder.encode(value, StandardCharsets.UTF_8)));
+        return browser().send(HttpRequest.newBuilder(url).header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form.toString())).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private HttpResponse<String> signIn(String username, String password) throws Exception {
