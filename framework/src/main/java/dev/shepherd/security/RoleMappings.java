@@ -93,15 +93,6 @@ public final class RoleMappings {
     }
 
     /**
-     * Maps a group to a role over the whole fleet.
-     *
-     * @throws IllegalArgumentException as {@link #create(Actor, String, String, String, DeviceScope)}
-     */
-    public RoleMapping create(Actor actor, String provider, String group, String roleId) {
-        return create(actor, provider, group, roleId, DeviceScope.FLEET);
-    }
-
-    /**
      * Maps a group to a role granted over a scope.
      *
      * @throws IllegalArgumentException for a malformed provider id or group name, an unknown role, or a group of the
