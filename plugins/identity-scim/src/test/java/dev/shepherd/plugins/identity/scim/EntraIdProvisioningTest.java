@@ -17,6 +17,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * one) and "Known issues and resolutions with SCIM 2.0 protocol compliance" (booleans sent as the strings
  * {@code "True"}/{@code "False"}), replayed in order against the plugin's endpoint; each change shows in the
  * server's directory.
+ *
+ * <p>Checked against the published page's source,
+ * https://github.com/MicrosoftDocs/entra-docs/blob/main/docs/identity/app-provisioning/use-scim-to-provision-users-and-groups.md
+ * (user and group operations, request by request).
  */
 class EntraIdProvisioningTest {
 

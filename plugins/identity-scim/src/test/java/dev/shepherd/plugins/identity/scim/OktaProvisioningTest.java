@@ -11,6 +11,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code userName eq} probe with {@code startIndex=1&count=100}, a POST carrying a password, a PUT of the whole
  * user, deactivation by {@code {"op":"replace","value":{"active":false}}}, a group rename whose value repeats the
  * group's id, members added by a list and removed by a value filter), replayed in order against the plugin's endpoint.
+ *
+ * <p>Checked against https://developer.okta.com/docs/reference/scim/scim-20/ (request bodies and parameters as written
+ * there, including its sample user and password).
  */
 class OktaProvisioningTest {
 
