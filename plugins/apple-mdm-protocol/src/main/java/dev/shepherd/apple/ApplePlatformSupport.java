@@ -7,7 +7,6 @@ import dev.shepherd.api.config.PluginIdentity;
 import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.config.SecretSealer;
 import dev.shepherd.api.device.Device;
-import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.pki.CertificateAuthority;
 import dev.shepherd.api.pki.ServerSigner;
@@ -20,16 +19,11 @@ import dev.shepherd.api.policy.NativePayload;
 import dev.shepherd.api.policy.PolicyService;
 import dev.shepherd.api.policy.Setting;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
-import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -51,14 +45,8 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
     /** An enrollment profile's challenge is good for this long at most, however long the link lives. */
     public static final Duration MAX_CHALLENGE_VALIDITY = Duration.ofDays(7);
     static final String UNCONFIGURED_TOPIC = "com.apple.mgmt.External.unconfigured";
-    private static final Logger log = LoggerFactory.getLogger(ApplePlatformSupport.class);
     static final String PER_USER_CONNECTIONS = "com.apple.mdm.per-user-connections";
 
-    private final CertificateAuthority authority;
-    private final ServerSigner signer;
-    private final PluginConfig config;
-    private final PluginIdentity identity;
-    private final PushCertificates pushCertificates;
     private final ApnsPusher pusher;
     private final Platform platform;
     private final SettingProfiles.Os os;
@@ -69,12 +57,7 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
     protected ApplePlatformSupport(CertificateAuthority authority, ServerSigner signer, PluginConfig config, PluginIdentity identity,
                                    PushCertificates pushCertificates, ApnsPusher pusher, PluginStorage storage, SecretSealer sealer,
                                    PolicyService policies, Platform platform, SettingProfiles.Os os) {
-        this.pushCertificates = requireNonNull(pushCertificates, "pushCertificates is null");
         this.pusher = requireNonNull(pusher, "pusher is null");
-        this.authority = requireNonNull(authority, "authority is null");
-        this.signer = requireNonNull(signer, "signer is null");
-        this.config = requireNonNull(config, "config is null");
-        this.identity = requireNonNull(identity, "identity is null");
         this.platform = requireNonNull(platform, "platform is null");
         this.os = requireNonNull(os, "os is null");
         this.delivery = SettingDelivery.from(config);
