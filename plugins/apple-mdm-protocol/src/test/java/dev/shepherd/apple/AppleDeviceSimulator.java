@@ -63,7 +63,9 @@ import static java.util.Objects.requireNonNull;
  * TokenUpdate, CheckOut) and runs the command loop, answering commands as a device does; on the
  * DeclarativeManagement command it synchronises its declarations and reports their state. A user-enrolled device
  * ({@link #userEnrolled}) speaks by EnrollmentID, never sending its UDID or serial number; a Mac also speaks on the
- * user channel of one of its users.
+ * user channel of one of its users. Such a device can also get its profile by account-driven enrollment
+ * ({@link #enrollByAccount}): service discovery, the signed enrollment request, the {@code apple-as-web} bearer
+ * challenge, the web sign-in ending at Apple's callback scheme, and the bearer retry.
  */
 public final class AppleDeviceSimulator {
 
