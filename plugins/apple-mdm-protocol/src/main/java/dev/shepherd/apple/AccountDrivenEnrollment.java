@@ -93,6 +93,8 @@ public abstract class AccountDrivenEnrollment implements DeviceEndpoint {
     public static final String PATH = "/account-enrollment";
     /** The {@code Version} of account-driven user enrollment in the well-known answer. */
     static final String BYOD_VERSION = "mdm-byod";
+    /** Storage prefix of the tokens already answered with a profile, by SHA-256, until they expire. */
+    private static final String USED_TOKEN = "account-token/";
     private static final String SIGNED_CONTENT = "application/pkcs7-signature";
     private static final int MAX_BODY_BYTES = 64 * 1024;
     private static final Pattern ACCOUNT = Pattern.compile("[^@\\s]{1,200}@([A-Za-z0-9-]{1,63}(\\.[A-Za-z0-9-]{1,63})+)");
@@ -108,6 +110,7 @@ public abstract class AccountDrivenEnrollment implements DeviceEndpoint {
     private final Platform platform;
     private final Set<String> modelFamilies;
     private final EnrollmentProfiles profiles;
+    private final Clock clock;
     private final Plists.Reader plists = new Plists.Reader(2);
 
     /**
@@ -124,6 +127,7 @@ public abstract class AccountDrivenEnrollment implements DeviceEndpoint {
         this.address = requireNonNull(address, "address is null");
         this.platform = requireNonNull(platform, "platform is null");
         this.modelFamilies = Set.copyOf(modelFamilies);
+        this.clock = requireNonNull(clock, "clock is null");
         this.profiles = new EnrollmentProfiles(authority, signer, config, identity, pushCertificates, os, clock);
     }
 
@@ -223,10 +227,13 @@ public abstract class AccountDrivenEnrollment implements DeviceEndpoint {
         if (account.isEmpty()) {
             return DeviceResponse.problem(400, "Missing parameter", "BaseURL carries the Managed Apple Account (user-identifier) in a configured domain");
         }
-        // A token is accepted here once: a second profile for it would only be refused at check-in, after SCEP.
-        if (!storage.putIfAbsent("account-token/" + sha256(token), new byte[0])) {
+        // A token is accepted here once: a second profile for it would only be refused at check-in, after SCEP. The
+        // mark is kept until the token expires, when the kernel refuses it anyway.
+        if (!storage.putIfAbsent(USED_TOKEN + sha256(token), Long.toString(grant.get().expiresAt().toEpochMilli())
+                .getBytes(StandardCharsets.UTF_8))) {
             return DeviceResponse.problem(403, "Enrollment refused", "This bearer token was already used; sign in again");
         }
+        forgetExpiredMarks();
         EnrollmentArtifact profile = profiles.artifact(new EnrollmentInvitation(token, Ownership.PERSONAL, grant.get().groupId(),
                 grant.get().userId(), grant.get().expiresAt(), address.publicUrl(), Optional.of(EnrollmentInvitation.USER_MODE), account));
         log.info("Account-driven enrollment: a {} profile for user {} ({} {})", identity.id(), grant.get().userId().get(),
@@ -264,6 +271,17 @@ public abstract class AccountDrivenEnrollment implements DeviceEndpoint {
             return plists.dictionary((byte[]) signed.getSignedContent().getContent());
         } catch (CMSException | OperatorCreationException | CertificateException | ClassCastException e) {
             throw new IllegalArgumentException("the body is not a CMS SignedData: " + e.getMessage(), e);
+        }
+    }
+
+    /** Removes the marks of used tokens that have expired since. */
+    private void forgetExpiredMarks() {
+        long now = clock.millis();
+        for (String key : storage.keys(USED_TOKEN)) {
+            storage.get(key).map(bytes -> new String(bytes, StandardCharsets.UTF_8))
+                    .filter(expiry -> !expiry.isEmpty() && expiry.length() <= 18 && expiry.chars().allMatch(Character::isDigit)
+                            && Long.parseLong(expiry) < now)
+                    .ifPresent(expired -> storage.delete(key));
         }
     }
 
