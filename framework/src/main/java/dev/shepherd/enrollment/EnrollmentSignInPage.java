@@ -49,20 +49,36 @@ import static java.util.Objects.requireNonNull;
  * ({@link EnrollmentToken#requireSignIn()}): once the password is right, one use of the link is spent on a one-time
  * token of the person's own ({@link EnrollmentTokens#issueForSignedInUser}), and the browser is sent to that token's
  * link, so the platform's enrollment that follows makes the device theirs.
+ *
+ * <p>Apple's account-driven enrollment opens the page in its web authentication session as
+ * {@code ?client=apple&link=<secret>&user-identifier=<Managed Apple Account>}, the link being one that asks for the
+ * user's sign-in: once the password is right (and the person is the account the device was given, when it names one), one
+ * use of the link is spent on the person's own one-time token, and the page redirects (308) to
+ * {@value #APPLE_CALLBACK}{@code ?access-token=<that token>}; the device then presents the token as its bearer token to
+ * the platform plugin, which enrolls with it. The token goes to that fixed scheme only, which the session hands back to
+ * the device's enrollment, never to an address taken from the request. See
+ * <a href="https://developer.apple.com/documentation/devicemanagement/implementing-the-simple-authentication-account-driven-enrollment-flow">
+ * Implementing the simple authentication account-driven enrollment flow</a>.
  */
 public final class EnrollmentSignInPage {
 
     /** Below {@link EnrollmentHandler#MOUNT}. */
     static final String PATH = UserAuthenticator.ENROLLMENT_SIGN_IN_PATH.substring(EnrollmentHandler.MOUNT.length());
     static final String SCRIPT = PATH + ".js";
+    /** Where Apple's account-driven enrollment expects the result of its web authentication. */
+    static final String APPLE_CALLBACK = "apple-remotemanagement-user-login://authentication-results";
+    /** The {@code client} of Apple's account-driven enrollment. */
+    static final String APPLE_CLIENT = "apple";
+    private static final Pattern MANAGED_ACCOUNT = Pattern.compile("[^@\\s]{1,200}@[A-Za-z0-9.-]{1,253}");
     private static final Pattern APP_ID = Pattern.compile("ms-app://[A-Za-z0-9._-]+(/[A-Za-z0-9._-]*)*");
     private static final Pattern LINK_SECRET = Pattern.compile("[A-Za-z0-9_-]{16,128}");
     private static final Pattern PLATFORM = Pattern.compile("[a-z0-9-]{1,32}");
     private static final int MAX_FORM_BYTES = 8 * 1024;
     private static final int MAX_FIELD_CHARS = 1024;
-    // The page posts to the client's ms-app:// address; nothing else may load, frame it or be posted to.
+    // The page posts to itself, and to the client's ms-app:// address (Windows) or is redirected from there to Apple's
+    // callback scheme (which form-action governs too); nothing else may load, frame it or be posted to.
     private static final String CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; "
-            + "form-action 'self' ms-app:; frame-ancestors 'none'; base-uri 'none'";
+            + "form-action %s; frame-ancestors 'none'; base-uri 'none'";
 
     private final PortalSignIn signIn;
     private final SignInCodes codes;
@@ -104,6 +120,17 @@ public final class EnrollmentSignInPage {
         if (method.equals("GET") || method.equals("HEAD")) {
             Map<String, String> query = new HashMap<>();
             exchange.getQueryParameters().forEach((name, values) -> query.put(name, Optional.ofNullable(values).map(Deque::peekFirst).orElse("")));
+            if (APPLE_CLIENT.equals(query.get("client"))) {
+                Optional<Destination> apple = appleAccount(query);
+                if (apple.isEmpty()) {
+                    send(exchange, 400, signInPage(Optional.empty(), "", Optional.of("This page signs you in for your device's enrollment;"
+                            + " start it again from your device's settings.")));
+                    return;
+                }
+                send(exchange, 200, signInPage(apple, ((AppleAccount) apple.get()).userIdentifier().orElse(""), Optional.empty()),
+                        apple.get().formAction());
+                return;
+            }
             Optional<String> appId = appId(query.get("appru"));
             if (appId.isEmpty()) {
                 send(exchange, 400, signInPage(Optional.empty(), "", Optional.of("This page signs you in for a device's enrollment; open it"
@@ -139,7 +166,8 @@ public final class EnrollmentSignInPage {
         }
         char[] password = form.getOrDefault("password", "").toCharArray();
         if (username.isEmpty() || password.length == 0) {
-            send(exchange, 400, signInPage(destination, username, Optional.of("Type your username and your password.")));
+            send(exchange, 400, signInPage(destination, username, Optional.of("Type your username and your password.")),
+                    destination.get().formAction());
             return;
         }
         PortalSignIn.Outcome outcome;
@@ -158,6 +186,10 @@ public final class EnrollmentSignInPage {
                 send(exchange, 200, returnPage(app.appId(), codes.issue(userId, DirectorySignIn.ENROLLMENT_CODE)));
                 return;
             }
+            if (destination.get() instanceof AppleAccount apple) {
+                handToApple(exchange, apple, signedIn.get());
+                return;
+            }
             Link link = (Link) destination.get();
             Optional<IssuedEnrollmentToken> own = tokens.issueForSignedInUser(link.secret(), userId, signedIn.get().username());
             if (own.isEmpty()) {
@@ -174,10 +206,36 @@ public final class EnrollmentSignInPage {
         } else if (outcome instanceof PortalSignIn.Outcome.Locked locked) {
             exchange.getResponseHeaders().put(Headers.RETRY_AFTER, Long.toString(Math.max(1, locked.retryAfter().toSeconds())));
             send(exchange, 429, signInPage(destination, username, Optional.of("Too many failed attempts: try again in "
-                    + Math.max(1, locked.retryAfter().toMinutes()) + " minutes.")));
+                    + Math.max(1, locked.retryAfter().toMinutes()) + " minutes.")), destination.get().formAction());
         } else {
-            send(exchange, 401, signInPage(destination, username, Optional.of("The username or password is wrong.")));
+            send(exchange, 401, signInPage(destination, username, Optional.of("The username or password is wrong.")),
+                    destination.get().formAction());
         }
+    }
+
+    /**
+     * Spends one use of the link on the person's own one-time token and hands it to Apple's callback scheme; refused
+     * when the device was given another person's Managed Apple Account.
+     */
+    private void handToApple(HttpServerExchange exchange, AppleAccount apple, DirectoryUser person) {
+        if (apple.userIdentifier().filter(account -> !account.equalsIgnoreCase(person.email())).isPresent()) {
+            send(exchange, 403, signInPage(Optional.of(apple), person.username(), Optional.of("You signed in as " + person.username()
+                    + ", whose e-mail address is not " + apple.userIdentifier().get() + ", the account this device enrolls with."
+                    + " Sign in as that account's owner.")), apple.formAction());
+            return;
+        }
+        Optional<IssuedEnrollmentToken> own = tokens.issueForSignedInUser(apple.secret(), person.id(), person.username());
+        if (own.isEmpty()) {
+            send(exchange, 404, document("Enrollment", "<h1>This enrollment no longer works</h1><p role=\"alert\">Its link is unknown,"
+                    + " used up, expired or revoked. Ask your IT department.</p>", false));
+            return;
+        }
+        exchange.setStatusCode(308);
+        exchange.getResponseHeaders().put(Headers.LOCATION, APPLE_CALLBACK + "?access-token="
+                + URLEncoder.encode(own.get().secret(), StandardCharsets.UTF_8));
+        exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
+        exchange.getResponseHeaders().put(new HttpString("Referrer-Policy"), "no-referrer");
+        exchange.endExchange();
     }
 
     /**
@@ -193,10 +251,37 @@ public final class EnrollmentSignInPage {
                 mode.filter(EnrollmentInvitation.USER_MODE::equals))), "", Optional.empty()));
     }
 
-    /** Where a sign-in returns: an enrollment client's ms-app:// address, or an enrollment link that asks for it. */
-    private sealed interface Destination permits ClientApp, Link {
+    /**
+     * Where a sign-in returns: an enrollment client's ms-app:// address, an enrollment link that asks for it, or Apple's
+     * account-driven enrollment.
+     */
+    private sealed interface Destination permits ClientApp, Link, AppleAccount {
         /** @return the hidden form fields that carry it through the sign-in */
         String hiddenFields();
+
+        /** @return the CSP form-action sources: the page itself, and where its answer goes */
+        default String formAction() {
+            return "'self' ms-app:";
+        }
+    }
+
+    /**
+     * Apple's account-driven enrollment: the person gets a one-time token of their own spent from a link that asks for
+     * the sign-in, handed to {@link #APPLE_CALLBACK}.
+     *
+     * @param userIdentifier the Managed Apple Account the device enrolls with, which must be the signed-in person's
+     */
+    private record AppleAccount(String secret, Optional<String> userIdentifier) implements Destination {
+        @Override
+        public String hiddenFields() {
+            return hidden("client", APPLE_CLIENT) + hidden("link", secret)
+                    + userIdentifier.map(value -> hidden("user-identifier", value)).orElse("");
+        }
+
+        @Override
+        public String formAction() {
+            return "'self' apple-remotemanagement-user-login:";
+        }
     }
 
     /** @param appId the client's {@code ms-app://} address, which gets a one-time code */
@@ -225,6 +310,9 @@ public final class EnrollmentSignInPage {
     }
 
     private static Optional<Destination> destination(Map<String, String> form) {
+        if (form.containsKey("client")) {
+            return APPLE_CLIENT.equals(form.get("client")) ? appleAccount(form) : Optional.empty();
+        }
         if (form.containsKey("link")) {
             String secret = form.get("link");
             Optional<String> platform = Optional.ofNullable(form.get("platform")).filter(value -> !value.isEmpty());
@@ -236,6 +324,16 @@ public final class EnrollmentSignInPage {
             return Optional.of(new Link(secret, platform, mode));
         }
         return appId(form.get("appru")).map(ClientApp::new);
+    }
+
+    /** Apple's account-driven enrollment, from the page's query or its form: a sign-in link, and the account if named. */
+    private static Optional<Destination> appleAccount(Map<String, String> fields) {
+        String secret = fields.getOrDefault("link", "");
+        Optional<String> account = Optional.ofNullable(fields.get("user-identifier")).filter(value -> !value.isEmpty());
+        if (!LINK_SECRET.matcher(secret).matches() || account.filter(value -> !MANAGED_ACCOUNT.matcher(value).matches()).isPresent()) {
+            return Optional.empty();
+        }
+        return Optional.of(new AppleAccount(secret, account));
     }
 
     private static String hidden(String name, String value) {
@@ -314,8 +412,13 @@ public final class EnrollmentSignInPage {
     }
 
     private static void send(HttpServerExchange exchange, int status, String html) {
+        send(exchange, status, html, "'self' ms-app:");
+    }
+
+    /** @param formAction where the page's forms may post (and be redirected): {@link Destination#formAction} */
+    private static void send(HttpServerExchange exchange, int status, String html, String formAction) {
         exchange.setStatusCode(status);
-        exchange.getResponseHeaders().put(new HttpString("Content-Security-Policy"), CONTENT_SECURITY_POLICY);
+        exchange.getResponseHeaders().put(new HttpString("Content-Security-Policy"), CONTENT_SECURITY_POLICY.formatted(formAction));
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/html; charset=utf-8");
         exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
         exchange.getResponseHeaders().put(new HttpString("Referrer-Policy"), "no-referrer");

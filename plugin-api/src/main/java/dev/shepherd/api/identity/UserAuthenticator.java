@@ -48,7 +48,12 @@ public interface UserAuthenticator {
 
     /**
      * Where the server serves its enrollment sign-in page, below its public URL. Clients add {@code appru} (an
-     * {@code ms-app://} address the page's answer is posted to) and {@code login_hint}.
+     * {@code ms-app://} address the page's answer is posted to) and {@code login_hint}. Apple's account-driven
+     * enrollment opens it with {@code client=apple} and {@code link} (the secret of an enrollment link that asks for the
+     * user's sign-in), the device adding {@code user-identifier}; the page then redirects to
+     * {@code apple-remotemanagement-user-login://authentication-results?access-token=} with a one-time enrollment token
+     * of the signed-in person's own, spent from that link, which the platform plugin checks with
+     * {@link dev.shepherd.api.device.DeviceRegistry#checkEnrollmentToken} and enrolls the device with.
      *
      * @since 0.11.0
      */

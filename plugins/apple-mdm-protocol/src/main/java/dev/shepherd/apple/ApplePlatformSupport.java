@@ -7,7 +7,6 @@ import dev.shepherd.api.config.PluginIdentity;
 import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.config.SecretSealer;
 import dev.shepherd.api.device.Device;
-import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.pki.CertificateAuthority;
 import dev.shepherd.api.pki.ServerSigner;
@@ -20,16 +19,11 @@ import dev.shepherd.api.policy.NativePayload;
 import dev.shepherd.api.policy.PolicyService;
 import dev.shepherd.api.policy.Setting;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
-import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -51,33 +45,24 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
     /** An enrollment profile's challenge is good for this long at most, however long the link lives. */
     public static final Duration MAX_CHALLENGE_VALIDITY = Duration.ofDays(7);
     static final String UNCONFIGURED_TOPIC = "com.apple.mgmt.External.unconfigured";
-    private static final Logger log = LoggerFactory.getLogger(ApplePlatformSupport.class);
     static final String PER_USER_CONNECTIONS = "com.apple.mdm.per-user-connections";
 
-    private final CertificateAuthority authority;
-    private final ServerSigner signer;
-    private final PluginConfig config;
-    private final PluginIdentity identity;
-    private final PushCertificates pushCertificates;
     private final ApnsPusher pusher;
     private final Platform platform;
     private final SettingProfiles.Os os;
     private final SettingDelivery delivery;
     private final AppleCommandTranslator translator;
+    private final EnrollmentProfiles profiles;
 
     protected ApplePlatformSupport(CertificateAuthority authority, ServerSigner signer, PluginConfig config, PluginIdentity identity,
                                    PushCertificates pushCertificates, ApnsPusher pusher, PluginStorage storage, SecretSealer sealer,
                                    PolicyService policies, Platform platform, SettingProfiles.Os os) {
-        this.pushCertificates = requireNonNull(pushCertificates, "pushCertificates is null");
         this.pusher = requireNonNull(pusher, "pusher is null");
-        this.authority = requireNonNull(authority, "authority is null");
-        this.signer = requireNonNull(signer, "signer is null");
-        this.config = requireNonNull(config, "config is null");
-        this.identity = requireNonNull(identity, "identity is null");
         this.platform = requireNonNull(platform, "platform is null");
         this.os = requireNonNull(os, "os is null");
         this.delivery = SettingDelivery.from(config);
         this.translator = new AppleCommandTranslator(storage, sealer, policies, delivery, platform, os);
+        this.profiles = new EnrollmentProfiles(authority, signer, config, identity, pushCertificates, os, Clock.systemUTC());
     }
 
     @Override
@@ -145,46 +130,8 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
                 Plists.xml(profile)));
     }
 
-    /**
-     * The push topic new profiles carry: the uploaded certificate's, else the configured one. Without either, devices
-     * still enroll and work when they contact the server, but can never be woken, and keep that topic until they
-     * enroll again; the operator is told each time such a profile goes out.
-     */
-    private String topic() {
-        Optional<String> topic = pushCertificates.topic().or(() -> config.get("topic"));
-        if (topic.isEmpty()) {
-            log.warn("Handing out an enrollment profile without a push topic: upload the APNs push certificate "
-                    + "(PUT /api/v1/plugins/{}/push-certificate) so devices enrolled from now on can be woken", identity.id());
-        }
-        return topic.orElse(UNCONFIGURED_TOPIC);
-    }
-
     @Override
     public Optional<EnrollmentArtifact> enrollmentArtifact(EnrollmentInvitation invitation) {
-        Duration untilExpiry = Duration.between(Instant.now(), invitation.expiresAt());
-        Duration validity = untilExpiry.compareTo(MAX_CHALLENGE_VALIDITY) > 0 ? MAX_CHALLENGE_VALIDITY : untilExpiry;
-        String challenge = authority.newChallenge(validity, Map.of("enrollmentToken", invitation.token()));
-        List<X509Certificate> chain = signer.chain();
-        X509Certificate root = chain.get(chain.size() - 1);
-        Optional<X509Certificate> selfSigned = root.getSubjectX500Principal().equals(root.getIssuerX500Principal())
-                ? Optional.of(root) : Optional.empty();
-        // The kernel offers user enrollment for personal tokens whose user has an e-mail address, the managed account.
-        Optional<String> managedAppleId = invitation.userEnrollment() ? invitation.userEmail() : Optional.empty();
-        EnrollmentProfile profile = new EnrollmentProfile(invitation.serverUrl(), identity.devicePath(), authority.scepPath(), challenge,
-                authority.certificate(), selfSigned, topic(), config.get("organization", "Shepherd"),
-                invitation.ownership() == Ownership.PERSONAL, serverCapabilities(managedAppleId.isPresent()), managedAppleId);
-        byte[] signed = signer.signAttached(Plists.xml(profile.toPlist()));
-        return Optional.of(new EnrollmentArtifact("enroll.mobileconfig", "application/x-apple-aspen-config", signed, Optional.empty()));
-    }
-
-    /**
-     * A Mac gets a user channel per user ({@code per-user-connections}) and, unless user-enrolled (Apple forbids it
-     * there), escrows its bootstrap token; iPhones and iPads have neither.
-     */
-    private List<String> serverCapabilities(boolean userEnrollment) {
-        if (os != SettingProfiles.Os.MACOS) {
-            return List.of();
-        }
-        return userEnrollment ? List.of(PER_USER_CONNECTIONS) : List.of(PER_USER_CONNECTIONS, "com.apple.mdm.bootstraptoken");
+        return Optional.of(profiles.artifact(invitation));
     }
 }

@@ -63,7 +63,9 @@ import static java.util.Objects.requireNonNull;
  * TokenUpdate, CheckOut) and runs the command loop, answering commands as a device does; on the
  * DeclarativeManagement command it synchronises its declarations and reports their state. A user-enrolled device
  * ({@link #userEnrolled}) speaks by EnrollmentID, never sending its UDID or serial number; a Mac also speaks on the
- * user channel of one of its users.
+ * user channel of one of its users. Such a device can also get its profile by account-driven enrollment
+ * ({@link #enrollByAccount}): service discovery, the signed enrollment request, the {@code apple-as-web} bearer
+ * challenge, the web sign-in ending at Apple's callback scheme, and the bearer retry.
  */
 public final class AppleDeviceSimulator {
 
@@ -74,6 +76,8 @@ public final class AppleDeviceSimulator {
     /** The kind of device simulated: what it reports at Authenticate and where it speaks before it has a profile. */
     public enum Kind {
         IPHONE("/mdm/apple-ios", "iPhone16,2", "iPhone", "MU663", "17.5.1", "21F90", "Simulated iPhone"),
+        /** An iPhone on iOS 18, where user enrollment is account-driven only. */
+        IPHONE_18("/mdm/apple-ios", "iPhone17,1", "iPhone", "MYW43", "18.2.1", "22C161", "Simulated iPhone 16 Pro"),
         MAC("/mdm/apple-macos", "Mac14,2", "MacBook Air", "Z15S", "14.5", "23F79", "Simulated MacBook Air");
 
         final String mount;
@@ -197,6 +201,194 @@ public final class AppleDeviceSimulator {
 
     private String topic() {
         return installed != null ? installed.topic() : "com.apple.mgmt.External.simulator";
+    }
+
+    /**
+     * What the device's web authentication session (ASWebAuthenticationSession) does with the page the server's 401
+     * names: the person signs in there, and the session ends when a page sends it to the callback scheme.
+     */
+    @FunctionalInterface
+    public interface WebAuthentication {
+        /**
+         * @param page the web-auth URL with {@code user-identifier} added, as the device opens it
+         * @return the {@code apple-remotemanagement-user-login:} URL the session ended at
+         */
+        URI signIn(URI page) throws Exception;
+    }
+
+    /**
+     * A web view signing in as a person does: loads the page, fills the first form's username and password (keeping
+     * its hidden fields), submits it, and ends where the answer redirects to.
+     *
+     * @throws IllegalStateException (from {@link WebAuthentication#signIn}) when the answer is no redirect, with the status
+     */
+    public static WebAuthentication signingInAs(String username, String password) {
+        return page -> {
+            HttpClient browser = HttpClient.newBuilder().sslContext(acceptAnyServer()).followRedirects(HttpClient.Redirect.NEVER).build();
+            HttpResponse<String> loaded = browser.send(HttpRequest.newBuilder(page).GET().build(), HttpResponse.BodyHandlers.ofString());
+            if (loaded.statusCode() != 200) {
+                throw new IllegalStateException("the sign-in page answered " + loaded.statusCode());
+            }
+            java.util.regex.Matcher form = java.util.regex.Pattern.compile("<form method=\"post\" action=\"([^\"]+)\">(.*?)</form>")
+                    .matcher(loaded.body());
+            if (!form.find()) {
+                throw new IllegalStateException("the sign-in page has no form");
+            }
+            StringBuilder fields = new StringBuilder();
+            java.util.regex.Matcher hidden = java.util.regex.Pattern.compile("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\">")
+                    .matcher(form.group(2));
+            while (hidden.find()) {
+                fields.append(formField(hidden.group(1), unescape(hidden.group(2)))).append('&');
+            }
+            fields.append(formField("username", username)).append('&').append(formField("password", password));
+            HttpResponse<String> answered = browser.send(HttpRequest.newBuilder(page.resolve(unescape(form.group(1))))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString(fields.toString())).build(), HttpResponse.BodyHandlers.ofString());
+            if (answered.statusCode() / 100 != 3 || answered.headers().firstValue("Location").isEmpty()) {
+                throw new IllegalStateException("signing in answered " + answered.statusCode());
+            }
+            return URI.create(answered.headers().firstValue("Location").get());
+        };
+    }
+
+    private static String formField(String name, String value) {
+        return java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8) + "="
+                + java.net.URLEncoder.encode(value, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static String unescape(String html) {
+        return html.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+    }
+
+    /**
+     * Step 2 of account-driven enrollment: {@code GET https://<domain>/.well-known/com.apple.remotemanagement} with the
+     * account typed and this device's model family.
+     *
+     * @param domainServer where the account's domain is served (the test's server standing in for it)
+     */
+    public HttpResponse<String> discover(URI domainServer, String account) throws Exception {
+        String family = kind == Kind.MAC ? "Mac" : "iPhone";
+        URI wellKnown = domainServer.resolve("/.well-known/com.apple.remotemanagement?user-identifier="
+                + java.net.URLEncoder.encode(account, java.nio.charset.StandardCharsets.UTF_8) + "&model-family=" + family);
+        return HttpClient.newBuilder().sslContext(acceptAnyServer()).build()
+                .send(HttpRequest.newBuilder(wellKnown).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * Steps 4 and 10: POSTs the device's facts, a plist signed (attached CMS) with the device's own identity, to
+     * {@code BaseURL}, with a bearer token once it has one.
+     */
+    public HttpResponse<byte[]> requestEnrollment(URI baseUrl, Optional<String> bearer) throws Exception {
+        NSDictionary facts = new NSDictionary();
+        facts.put("LANGUAGE", "en-US");
+        facts.put("PRODUCT", kind.productName);
+        facts.put("VERSION", kind.buildVersion);
+        HttpRequest.Builder request = HttpRequest.newBuilder(baseUrl).header("Content-Type", "application/pkcs7-signature")
+                .header("User-Agent", "DeviceManagementClient/1.0")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(signAttached(Plists.xml(facts))));
+        bearer.ifPresent(token -> request.header("Authorization", "Bearer " + token));
+        return HttpClient.newBuilder().sslContext(acceptAnyServer()).build().send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /**
+     * Account-driven user enrollment the whole way to the profile, as iOS 18 does it when the person types their Managed
+     * Apple Account in Settings: discovery, the enrollment request, its 401 and {@code WWW-Authenticate: Bearer
+     * method="apple-as-web"}, the web sign-in ending at {@code apple-remotemanagement-user-login://authentication-results},
+     * the request again with the {@code access-token} as its bearer token, and the profile installed. SCEP and the
+     * check-in follow as after any profile ({@link #enrollIdentity}, {@link #authenticate}).
+     *
+     * @throws IllegalStateException when a step is refused, naming it
+     */
+    public InstalledProfile enrollByAccount(URI domainServer, String account, WebAuthentication web) throws Exception {
+        HttpResponse<String> discovered = discover(domainServer, account);
+        if (discovered.statusCode() != 200) {
+            throw new IllegalStateException("discovery answered " + discovered.statusCode());
+        }
+        URI baseUrl = null;
+        for (JsonNode server : JSON.readTree(discovered.body()).path("Servers")) {
+            if (server.path("Version").asText().equals("mdm-byod")) {
+                baseUrl = URI.create(server.path("BaseURL").asText());
+            }
+        }
+        if (baseUrl == null) {
+            throw new IllegalStateException("discovery offers no mdm-byod server: " + discovered.body());
+        }
+        HttpResponse<byte[]> unauthenticated = requestEnrollment(baseUrl, Optional.empty());
+        if (unauthenticated.statusCode() != 401) {
+            throw new IllegalStateException("the enrollment request without a token answered " + unauthenticated.statusCode());
+        }
+        URI page = webAuthUrl(unauthenticated.headers().firstValue("WWW-Authenticate").orElse(""));
+        String separator = page.getRawQuery() == null ? "?" : "&";
+        URI callback = web.signIn(URI.create(page + separator + "user-identifier="
+                + java.net.URLEncoder.encode(account, java.nio.charset.StandardCharsets.UTF_8)));
+        String token = accessToken(callback);
+        HttpResponse<byte[]> profile = requestEnrollment(baseUrl, Optional.of(token));
+        if (profile.statusCode() != 200) {
+            throw new IllegalStateException("the enrollment request with the token answered " + profile.statusCode() + ": "
+                    + new String(profile.body(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+        if (!profile.headers().firstValue("Content-Type").orElse("").startsWith("application/x-apple-aspen-config")) {
+            throw new IllegalStateException("not a configuration profile: " + profile.headers().firstValue("Content-Type"));
+        }
+        InstalledProfile installedProfile = install(profile.body());
+        NSDictionary mdm = payload(installedProfile.profile(), "com.apple.mdm");
+        if (!"BYOD".equals(Plists.string(mdm, "EnrollmentMode")) || !account.equalsIgnoreCase(Plists.string(mdm, "AssignedManagedAppleID"))) {
+            throw new IllegalStateException("the profile is no user enrollment of " + account);
+        }
+        return installedProfile;
+    }
+
+    /** The {@code url} of an {@code apple-as-web} bearer challenge, refused when the challenge is another. */
+    public static URI webAuthUrl(String challenge) {
+        java.util.regex.Matcher bearer = java.util.regex.Pattern.compile("Bearer\\s+(.*)").matcher(challenge.trim());
+        if (!bearer.matches()) {
+            throw new IllegalStateException("not a bearer challenge: " + challenge);
+        }
+        Map<String, String> parameters = new HashMap<>();
+        java.util.regex.Matcher parameter = java.util.regex.Pattern.compile("([A-Za-z-]+)=\"([^\"]*)\"").matcher(bearer.group(1));
+        while (parameter.find()) {
+            parameters.put(parameter.group(1), parameter.group(2));
+        }
+        if (!"apple-as-web".equals(parameters.get("method")) || parameters.get("url") == null) {
+            throw new IllegalStateException("not an apple-as-web challenge: " + challenge);
+        }
+        URI url = URI.create(parameters.get("url"));
+        if (!"https".equals(url.getScheme())) {
+            throw new IllegalStateException("the web-auth URL is not https: " + url);
+        }
+        return url;
+    }
+
+    /** The {@code access-token} of the callback the session ended at; only Apple's scheme and host count. */
+    public static String accessToken(URI callback) {
+        if (!"apple-remotemanagement-user-login".equals(callback.getScheme()) || !"authentication-results".equals(callback.getHost())) {
+            throw new IllegalStateException("the web authentication did not end at the enrollment's callback: " + callback);
+        }
+        for (String pair : Optional.ofNullable(callback.getRawQuery()).orElse("").split("&")) {
+            if (pair.startsWith("access-token=")) {
+                return java.net.URLDecoder.decode(pair.substring("access-token=".length()), java.nio.charset.StandardCharsets.UTF_8);
+            }
+        }
+        throw new IllegalStateException("the callback carries no access-token: " + callback);
+    }
+
+    /**
+     * The plist signed as a device signs its enrollment request: attached CMS by its own key, which stands for the
+     * identity Apple gives each device (the server does not chain it to Apple).
+     */
+    private byte[] signAttached(byte[] content) throws Exception {
+        java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance("EC");
+        generator.initialize(256);
+        KeyPair keys = generator.generateKeyPair();
+        org.bouncycastle.asn1.x500.X500Name name = new org.bouncycastle.asn1.x500.X500Name("CN=" + udid + ",O=Simulated Apple device identity");
+        X509Certificate identity = new JcaX509CertificateConverter().getCertificate(new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(
+                name, java.math.BigInteger.valueOf(System.nanoTime()), Date.from(clock.instant().minusSeconds(60)),
+                Date.from(clock.instant().plusSeconds(86_400)), name, keys.getPublic()).build(signerFor(keys.getPrivate()).build(keys.getPrivate())));
+        CMSSignedDataGenerator cms = new CMSSignedDataGenerator();
+        cms.addSignerInfoGenerator(new JcaSignerInfoGeneratorBuilder(new JcaDigestCalculatorProviderBuilder().build())
+                .build(signerFor(keys.getPrivate()).build(keys.getPrivate()), identity));
+        cms.addCertificates(new JcaCertStore(List.of(identity)));
+        return cms.generate(new CMSProcessableByteArray(content), true).getEncoded();
     }
 
     /** Makes DeviceInformation say whether the device is supervised; it says so by default. */

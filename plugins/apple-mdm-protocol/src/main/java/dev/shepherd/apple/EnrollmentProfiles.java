@@ -1,0 +1,99 @@
+package dev.shepherd.apple;
+
+import dev.shepherd.api.config.PluginConfig;
+import dev.shepherd.api.config.PluginIdentity;
+import dev.shepherd.api.device.Ownership;
+import dev.shepherd.api.pki.CertificateAuthority;
+import dev.shepherd.api.pki.ServerSigner;
+import dev.shepherd.api.platform.EnrollmentArtifact;
+import dev.shepherd.api.platform.EnrollmentInvitation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The signed enrollment profiles of an Apple platform, one per invitation: behind enrollment links
+ * ({@link ApplePlatformSupport}) and at the end of account-driven enrollment ({@link AccountDrivenEnrollment}). Each
+ * carries a SCEP challenge bound to the invitation's enrollment token, which the device's Authenticate then enrolls
+ * with.
+ */
+final class EnrollmentProfiles {
+
+    private static final Logger log = LoggerFactory.getLogger(EnrollmentProfiles.class);
+
+    private final CertificateAuthority authority;
+    private final ServerSigner signer;
+    private final PluginConfig config;
+    private final PluginIdentity identity;
+    private final PushCertificates pushCertificates;
+    private final SettingProfiles.Os os;
+    private final Clock clock;
+
+    EnrollmentProfiles(CertificateAuthority authority, ServerSigner signer, PluginConfig config, PluginIdentity identity,
+                       PushCertificates pushCertificates, SettingProfiles.Os os, Clock clock) {
+        this.authority = requireNonNull(authority, "authority is null");
+        this.signer = requireNonNull(signer, "signer is null");
+        this.config = requireNonNull(config, "config is null");
+        this.identity = requireNonNull(identity, "identity is null");
+        this.pushCertificates = requireNonNull(pushCertificates, "pushCertificates is null");
+        this.os = requireNonNull(os, "os is null");
+        this.clock = requireNonNull(clock, "clock is null");
+    }
+
+    /**
+     * @return the profile, signed by the server, as {@code application/x-apple-aspen-config}; a user-enrollment profile
+     *         (the Managed Apple Account as {@code AssignedManagedAppleID}, {@code EnrollmentMode} BYOD) when the
+     *         invitation asks for user enrollment and names the user's e-mail address
+     */
+    EnrollmentArtifact artifact(EnrollmentInvitation invitation) {
+        Duration untilExpiry = Duration.between(clock.instant(), invitation.expiresAt());
+        Duration validity = untilExpiry.compareTo(ApplePlatformSupport.MAX_CHALLENGE_VALIDITY) > 0
+                ? ApplePlatformSupport.MAX_CHALLENGE_VALIDITY : untilExpiry;
+        String challenge = authority.newChallenge(validity, Map.of("enrollmentToken", invitation.token()));
+        List<X509Certificate> chain = signer.chain();
+        X509Certificate root = chain.get(chain.size() - 1);
+        Optional<X509Certificate> selfSigned = root.getSubjectX500Principal().equals(root.getIssuerX500Principal())
+                ? Optional.of(root) : Optional.empty();
+        // The kernel offers user enrollment for personal tokens whose user has an e-mail address, the managed account.
+        Optional<String> managedAppleId = invitation.userEnrollment() ? invitation.userEmail() : Optional.empty();
+        EnrollmentProfile profile = new EnrollmentProfile(invitation.serverUrl(), identity.devicePath(), authority.scepPath(), challenge,
+                authority.certificate(), selfSigned, topic(), config.get("organization", "Shepherd"),
+                invitation.ownership() == Ownership.PERSONAL, serverCapabilities(managedAppleId.isPresent()), managedAppleId);
+        byte[] signed = signer.signAttached(Plists.xml(profile.toPlist()));
+        return new EnrollmentArtifact("enroll.mobileconfig", "application/x-apple-aspen-config", signed, Optional.empty());
+    }
+
+    /**
+     * The push topic new profiles carry: the uploaded certificate's, else the configured one. Without either, devices
+     * still enroll and work when they contact the server, but can never be woken, and keep that topic until they
+     * enroll again; the operator is told each time such a profile goes out.
+     */
+    private String topic() {
+        Optional<String> topic = pushCertificates.topic().or(() -> config.get("topic"));
+        if (topic.isEmpty()) {
+            log.warn("Handing out an enrollment profile without a push topic: upload the APNs push certificate "
+                    + "(PUT /api/v1/plugins/{}/push-certificate) so devices enrolled from now on can be woken", identity.id());
+        }
+        return topic.orElse(ApplePlatformSupport.UNCONFIGURED_TOPIC);
+    }
+
+    /**
+     * A Mac gets a user channel per user ({@code per-user-connections}) and, unless user-enrolled (Apple forbids it
+     * there), escrows its bootstrap token; iPhones and iPads have neither.
+     */
+    private List<String> serverCapabilities(boolean userEnrollment) {
+        if (os != SettingProfiles.Os.MACOS) {
+            return List.of();
+        }
+        return userEnrollment ? List.of(ApplePlatformSupport.PER_USER_CONNECTIONS)
+                : List.of(ApplePlatformSupport.PER_USER_CONNECTIONS, "com.apple.mdm.bootstraptoken");
+    }
+}
