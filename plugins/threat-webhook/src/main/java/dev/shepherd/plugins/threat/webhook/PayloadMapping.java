@@ -357,7 +357,8 @@ record PayloadMapping(ObjectNode definition) {
                 }
             }
         }
-        Set<String> words = new LinkedHashSet<>(values().keySet());
+        Set<String> words = new LinkedHashSet<>();
+        definition.path("levelValues").fieldNames().forEachRemaining(words::add);
         for (ThreatLevel level : ThreatLevel.values()) {
             words.add(level.name());
         }
