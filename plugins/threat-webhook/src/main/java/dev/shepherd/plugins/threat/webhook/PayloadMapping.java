@@ -59,9 +59,17 @@ import static java.util.Objects.requireNonNull;
  */
 record PayloadMapping(ObjectNode definition) {
 
-    static final int MAX_THREATS = 500;
+    // The kernel's bounds on what a connector reports (ThreatLimits), met here so a sender learns of them as a 422.
+    static final int MAX_THREATS = 100;
     static final int MAX_TEXT = 500;
     static final int MAX_ID = 200;
+    static final int MAX_TYPE = 64;
+    static final int MAX_NAME = 255;
+    static final int MAX_SERIAL = 128;
+    static final int MAX_IDENTIFIERS = 32;
+    static final int MAX_IDENTIFIER_KIND = 64;
+    static final int MAX_IDENTIFIER = 255;
+    static final int MAX_LINK = 2_000;
     /** An assessment dated further ahead than this is refused: the kernel would let it shadow every later one. */
     static final Duration FUTURE_SKEW = Duration.ofMinutes(5);
 
@@ -197,8 +205,12 @@ record PayloadMapping(ObjectNode definition) {
             }
         }
         Map<String, String> identifiers = identifiers(payload, device);
-        VendorDevice vendorDevice = new VendorDevice(source + ":" + vendorId, serverDeviceId,
-                bounded(text(payload, optionalPointer(device, "serialNumber"))), identifiers, bounded(text(payload, optionalPointer(device, "name"))));
+        Optional<String> serialNumber = text(payload, optionalPointer(device, "serialNumber")).filter(serial -> !serial.isBlank());
+        if (serialNumber.isPresent() && serialNumber.get().length() > MAX_SERIAL) {
+            throw unprocessable("The serial number is longer than " + MAX_SERIAL + " characters.");
+        }
+        VendorDevice vendorDevice = new VendorDevice(source + ":" + vendorId, serverDeviceId, serialNumber, identifiers,
+                text(payload, optionalPointer(device, "name")).filter(name -> !name.isBlank()).map(name -> clip(name, MAX_NAME)));
 
         Instant assessedAt = deliveredAt;
         Optional<JsonPointer> assessedAtPointer = optionalPointer(definition, "assessedAt");
@@ -244,7 +256,7 @@ record PayloadMapping(ObjectNode definition) {
             while (fields.hasNext()) {
                 Map.Entry<String, JsonNode> field = fields.next();
                 if (field.getValue().isValueNode() && !field.getValue().isNull() && !field.getValue().asText().isBlank()) {
-                    identifiers.put(field.getKey(), truncate(field.getValue().asText()));
+                    identifiers.put(field.getKey(), field.getValue().asText().strip());
                 }
             }
         }
@@ -253,7 +265,17 @@ record PayloadMapping(ObjectNode definition) {
         while (kinds.hasNext()) {
             String kind = kinds.next();
             text(payload, Optional.of(pointer(fields.get(kind), kind))).filter(value -> !value.isBlank())
-                    .ifPresent(value -> identifiers.put(kind, truncate(value)));
+                    .ifPresent(value -> identifiers.put(kind, value));
+        }
+        if (identifiers.size() > MAX_IDENTIFIERS) {
+            throw unprocessable("The payload names " + identifiers.size() + " identifiers of the device; at most " + MAX_IDENTIFIERS + ".");
+        }
+        for (Map.Entry<String, String> identifier : identifiers.entrySet()) {
+            // An identifier cut short would match another device or none, so a long one is refused, not cut.
+            if (identifier.getKey().length() > MAX_IDENTIFIER_KIND || identifier.getValue().length() > MAX_IDENTIFIER) {
+                throw unprocessable("Identifier kinds are at most " + MAX_IDENTIFIER_KIND + " characters and their values at most "
+                        + MAX_IDENTIFIER + "; '" + clip(identifier.getKey(), MAX_IDENTIFIER_KIND) + "' is longer.");
+            }
         }
         return identifiers;
     }
@@ -302,12 +324,15 @@ record PayloadMapping(ObjectNode definition) {
             if (linkText.isPresent()) {
                 link = Optional.of(link(linkText.get(), where));
             }
-            threats.add(new Threat(id, truncate(type), truncate(name), severity, firstSeen, lastSeen, link));
+            threats.add(new Threat(id, clip(type, MAX_TYPE), truncate(name), severity, firstSeen, lastSeen, link));
         }
         return threats;
     }
 
     private static URI link(String text, String where) throws DeliveryRefusedException {
+        if (text.length() > MAX_LINK) {
+            throw unprocessable("The link of " + where + " is longer than " + MAX_LINK + " characters.");
+        }
         try {
             URI uri = new URI(text);
             if (!"https".equalsIgnoreCase(uri.getScheme()) && !"http".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
@@ -443,7 +468,11 @@ record PayloadMapping(ObjectNode definition) {
     }
 
     private static String truncate(String text) {
-        return text.length() <= MAX_TEXT ? text : text.substring(0, MAX_TEXT);
+        return clip(text, MAX_TEXT);
+    }
+
+    private static String clip(String text, int length) {
+        return text.length() <= length ? text : text.substring(0, length);
     }
 
     private static Optional<JsonPointer> optionalPointer(JsonNode object, String field) {
