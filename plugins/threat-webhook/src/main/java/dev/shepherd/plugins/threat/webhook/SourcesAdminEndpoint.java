@@ -145,7 +145,7 @@ public final class SourcesAdminEndpoint implements AdminEndpoint {
         allowed(body, Set.of("displayName", "mapping"));
         Optional<WebhookSources.Source> updated = sources.update(name, text(body, "displayName"),
                 Optional.ofNullable(body.get("mapping")).filter(node -> !node.isNull()));
-        log.info("Webhook source {} changed by {}", name, request.adminUsername());
+        updated.ifPresent(source -> log.info("Webhook source {} changed by {}", name, request.adminUsername()));
         return updated.map(source -> json(200, detailed(source))).orElseGet(() -> unknown(name));
     }
 
