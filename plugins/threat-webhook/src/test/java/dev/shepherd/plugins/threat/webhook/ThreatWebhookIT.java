@@ -142,6 +142,28 @@ class ThreatWebhookIT {
         HttpResponse<String> replayed = deliver("msg_high", highSent, high, secret);
         assertThat(JSON.readTree(replayed.body()).path("status").asText()).isEqualTo("duplicate");
         assertThat(threats(deviceId).path("level").asText()).as("a replayed HIGH changes nothing").isEqualTo("NONE");
+
+        Instant heartbeatSent = Instant.now();
+        HttpResponse<String> heartbeat = deliver("msg_heartbeat", heartbeatSent, "{\"type\": \"heartbeat\"}", secret);
+        assertThat(JSON.readTree(heartbeat.body()).path("status").asText()).isEqualTo("heartbeat");
+        JsonNode connector = null;
+        for (JsonNode item : JSON.readTree(server.getAsAdmin("/api/v1/threats/connectors").body())) {
+            connector = item.path("id").asText().equals("webhook") ? item : connector;
+        }
+        assertThat(connector).as("the kernel lists the plugin's connector").isNotNull();
+        assertThat(connector.path("pluginId").asText()).isEqualTo("threat-webhook");
+        assertThat(connector.path("pollIntervalSeconds").isNull() || connector.path("pollIntervalSeconds").isMissingNode()).as("push only").isTrue();
+        assertThat(Instant.parse(connector.path("lastHeardAt").asText())).as("a heartbeat is hearing from the vendor")
+                .isAfterOrEqualTo(heartbeatSent.minusSeconds(1));
+        assertThat(connector.path("stale").asBoolean()).isFalse();
+    }
+
+    @Test
+    void theConsolePageModuleIsServedFromThePluginFile() {
+        HttpResponse<String> module = server.getAsAdmin("/ui/plugins/threat-webhook/0.1.0/webhook-sources.js");
+
+        assertThat(module.statusCode()).isEqualTo(200);
+        assertThat(module.body()).contains("export async function render");
     }
 
     static JsonNode threats(String deviceId) throws IOException {
