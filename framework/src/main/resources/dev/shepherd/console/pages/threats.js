@@ -2,6 +2,14 @@ import { h, replace, field, message, empty, table, when, words, heading, announc
 
 const LEVELS = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'NONE', 'UNKNOWN'];
 
+/** A number of seconds in the largest unit that keeps it whole enough to read: 45 s, 30 min, 6 h, 2 days. */
+function age(seconds) {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 2 * 3600) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 2 * 86400) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86400)} days`;
+}
+
 /** A threat level as a badge whose words say it (colour only repeats them). */
 export function threatLevel(level) {
   return h('span', { class: `state threat-${String(level).toLowerCase()}` }, words(level));
@@ -103,12 +111,12 @@ export const threatsPage = {
               h('span', {}, connector.displayName, h('br'), h('small', {}, `${connector.id} · ${connector.pluginId}${connector.running ? '' : ' · not running'}`)),
               freshness(connector.stale, connector.staleSince),
               when(connector.lastHeardAt),
-              connector.pollIntervalSeconds ? when(connector.lastPollAt) : 'Push only',
+              connector.pollIntervalSeconds || !connector.running ? when(connector.lastPollAt) : 'Push only',
               connector.setupProblem ? `Not set up: ${connector.setupProblem}` : connector.lastError
                 ? `${connector.lastError}${connector.consecutiveFailures ? ` (${connector.consecutiveFailures} in a row)` : ''}` : '—',
               connector.pollIntervalSeconds ? when(connector.nextPollAt) : '—',
               String(connector.matched), String(connector.unmatched),
-              `${Math.round(connector.staleAfterSeconds / 60)} min${connector.adminStaleAfterSeconds ? ' (set by an admin)' : ''}`,
+              `${age(connector.staleAfterSeconds)}${connector.adminStaleAfterSeconds ? ' (set by an admin)' : ''}`,
               canWrite ? h('div', { class: 'actions' },
                 connector.running && connector.pollIntervalSeconds ? h('button', { type: 'button', class: 'secondary', onclick: () => act(
                   () => api.post(`/api/v1/threats/connectors/${encodeURIComponent(connector.id)}/poll`),
