@@ -10,6 +10,7 @@ import dev.shepherd.api.threat.ThreatDefenseException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,8 +26,11 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 import static java.util.Objects.requireNonNull;
 
@@ -184,20 +188,47 @@ public final class DefenderClient {
             machines.add(new Machine(id.get(), text(node, "computerDnsName"), text(node, "osPlatform"), text(node, "riskScore"),
                     text(node, "exposureLevel"), text(node, "healthStatus"), text(node, "aadDeviceId"), instant(node, "lastSeen"), tags));
         }
-        Optional<URI> next = text(body.get(), "@odata.nextLink").map(link -> {
+        Optional<URI> next;
+        Optional<String> nextLink = text(body.get(), "@odata.nextLink");
+        if (nextLink.isPresent()) {
             try {
-                return URI.create(link);
+                next = Optional.of(URI.create(nextLink.get()));
             } catch (IllegalArgumentException e) {
-                return null;
+                throw new ThreatDefenseException("Defender answered with a malformed next-page link");
             }
-        });
-        if (text(body.get(), "@odata.nextLink").isPresent() && next.isEmpty()) {
-            throw new ThreatDefenseException("Defender answered with a malformed next-page link");
-        }
-        if (next.isPresent()) {
             checkOnApi(next.get());
+        } else {
+            next = followingPage(page, values(body.get()).size());
         }
         return new MachinePage(machines, next);
+    }
+
+    /**
+     * Without a server-driven {@code @odata.nextLink}, a page as full as its {@code $top} asked may have a
+     * successor: the same query with {@code $skip} moved on (the paging Defender's list documents).
+     */
+    private static Optional<URI> followingPage(URI page, int returned) {
+        Map<String, String> query = new LinkedHashMap<>();
+        for (String pair : Optional.ofNullable(page.getRawQuery()).orElse("").split("&")) {
+            int equals = pair.indexOf('=');
+            if (equals > 0) {
+                query.put(URLDecoder.decode(pair.substring(0, equals), StandardCharsets.UTF_8), pair.substring(equals + 1));
+            }
+        }
+        int top;
+        int skip;
+        try {
+            top = Integer.parseInt(query.getOrDefault("$top", "0"));
+            skip = Integer.parseInt(query.getOrDefault("$skip", "0"));
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+        if (top <= 0 || returned < top) {
+            return Optional.empty();
+        }
+        query.put("$skip", String.valueOf(skip + returned));
+        String rawQuery = query.entrySet().stream().map(entry -> entry.getKey() + "=" + entry.getValue()).collect(Collectors.joining("&"));
+        return Optional.of(URI.create(page.getScheme() + "://" + page.getRawAuthority() + page.getRawPath() + "?" + rawQuery));
     }
 
     /**
