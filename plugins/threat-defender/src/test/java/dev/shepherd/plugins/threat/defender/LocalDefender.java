@@ -298,7 +298,7 @@ final class LocalDefender implements AutoCloseable {
             return;
         }
         Instant now = clock.instant();
-        apiCalls.removeIf(call -> call.isBefore(now.minus(Duration.ofMinutes(1))));
+        apiCalls.removeIf(call -> !call.isAfter(now.minus(Duration.ofMinutes(1))));
         if (throttleNext.getAndUpdate(count -> Math.max(0, count - 1)) > 0 || apiCalls.size() >= callsPerMinute) {
             exchange.getResponseHeaders().set("Retry-After", String.valueOf(retryAfterSeconds));
             odataError(exchange, 429, "TooManyRequests", "API calls quota exceeded! Maximum admitted " + callsPerMinute + " per minute.");
