@@ -68,6 +68,17 @@ class DefenderClientTest {
     }
 
     @Test
+    void aTokenRefusedEvenWhenFreshIsAnErrorNamingThePermissionsNotTheSecret() {
+        defender.refuseAllTokens();
+        DefenderClient client = client();
+
+        assertThatThrownBy(() -> client.machines(client.firstMachinesPage(Optional.empty()))).isInstanceOf(ThreatDefenseException.class)
+                .hasMessageContaining("even when just issued").hasMessageContaining("Machine.Read.All")
+                .hasMessageNotContaining(LocalDefender.CLIENT_SECRET);
+        assertThat(defender.tokensIssued()).as("one refresh, then the error").isEqualTo(2);
+    }
+
+    @Test
     void aWrongSecretIsRefusedInWordsAnAdminActsOnWithoutTheSecret() {
         DefenderClient client = client(new DefenderCredentials(LocalDefender.TENANT, LocalDefender.CLIENT_ID, "not-the-secret-value",
                 defender.url(), Optional.empty()));

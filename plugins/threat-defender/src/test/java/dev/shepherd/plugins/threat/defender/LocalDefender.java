@@ -106,6 +106,7 @@ final class LocalDefender implements AutoCloseable {
     private final AtomicInteger failNext = new AtomicInteger();
     private volatile Set<String> appRoles = Set.of("Machine.Read.All", "Alert.Read.All");
     private volatile Duration tokenLifetime = Duration.ofSeconds(3599);
+    private volatile boolean apiRefusesTokens;
     private volatile Duration slowness = Duration.ZERO;
     private volatile int retryAfterSeconds = 7;
     private volatile int serverPageSize = MAX_TOP;
@@ -200,6 +201,11 @@ final class LocalDefender implements AutoCloseable {
         tokens.replaceAll((token, expiry) -> Instant.EPOCH);
     }
 
+    /** Defender refuses every token, even fresh ones: the app's access was revoked on Defender's side. */
+    void refuseAllTokens() {
+        apiRefusesTokens = true;
+    }
+
     void tokenLifetime(Duration lifetime) {
         tokenLifetime = lifetime;
     }
@@ -289,7 +295,7 @@ final class LocalDefender implements AutoCloseable {
     private void api(HttpExchange exchange, String path, String rawQuery) throws IOException {
         String authorization = Optional.ofNullable(exchange.getRequestHeaders().getFirst("Authorization")).orElse("");
         Instant expiry = authorization.startsWith("Bearer ") ? tokens.get(authorization.substring(7)) : null;
-        if (expiry == null || !clock.instant().isBefore(expiry)) {
+        if (expiry == null || !clock.instant().isBefore(expiry) || apiRefusesTokens) {
             odataError(exchange, 401, "Unauthorized", "Authorization has been denied for this request.");
             return;
         }
