@@ -6,6 +6,7 @@ import dev.shepherd.api.device.Platform;
 import dev.shepherd.apple.AppleDeviceSimulator;
 import dev.shepherd.apple.EnrollmentLinks;
 import dev.shepherd.security.AdminRole;
+import dev.shepherd.testing.ConsoleBrowser;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -15,6 +16,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.support.ui.ExpectedConditions;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -28,6 +31,7 @@ import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The plugin loaded from its real file into a running server beside the iOS plugin, pointed at {@link LocalDefender}:
@@ -36,7 +40,7 @@ import static org.awaitility.Awaitility.await;
  * name (Defender carries no serial number and no MDM id; see the README), goes High in Defender, and after one poll
  * (asked for through the kernel's poll route) its threat level is HIGH, a {@code MAX_THREAT_LEVEL} rule makes it
  * non-compliant, remediation quarantines it and conditional access denies it; Defender clears it and one poll later it
- * is compliant, released and allowed. One server for the class.
+ * is compliant, released and allowed. Last, the plugin's console page in a real browser. One server for the class.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -50,6 +54,8 @@ class DefenderEndToEndIT {
 
     @TempDir
     static Path home;
+    @TempDir
+    static Path profile;
     private LocalDefender defender;
     private TestServer server;
 
@@ -172,6 +178,39 @@ class DefenderEndToEndIT {
         JsonNode health = connector();
         assertThat(health.path("matched").asLong()).isEqualTo(1);
         assertThat(health.path("consecutiveFailures").asInt()).isZero();
+    }
+
+    @Test
+    @Order(4)
+    void anAdminChangesTheConnectionOnThePluginsOwnPage() throws Exception {
+        assumeTrue(ConsoleBrowser.available(), ConsoleBrowser.unavailableReason());
+        connect();
+        try (ConsoleBrowser console = ConsoleBrowser.open(server, profile)) {
+            console.signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+            console.open("#/plugins", "Plugins");
+            console.driver().findElement(By.cssSelector("a[aria-label='Defender connection (threat-defender)']")).click();
+            console.waitForHeading("Defender connection");
+            assertThat(console.labelledControl("Tenant id").getAttribute("value")).isEqualTo(LocalDefender.TENANT);
+
+            console.labelledControl("Client secret (leave empty to keep the stored one)").sendKeys("a-wrong-secret-value");
+            console.driver().findElement(By.xpath("//button[.='Save and check']")).click();
+            console.waitForText("AADSTS7000215");
+            assertThat(console.mainText()).doesNotContain("a-wrong-secret-value");
+
+            console.labelledControl("Client secret (leave empty to keep the stored one)").clear();
+            console.labelledControl("Client secret (leave empty to keep the stored one)").sendKeys(LocalDefender.CLIENT_SECRET);
+            console.driver().findElement(By.xpath("//button[.='Save and check']")).click();
+            console.waitForText("Connected: Entra issued a token for the app.");
+            assertThat(console.mainText()).doesNotContain(LocalDefender.CLIENT_SECRET);
+            assertThat(console.accessibilityViolations("moderate")).as("WCAG 2.1 A/AA, moderate impact or worse").isEmpty();
+            assertThat(console.requests("/ui/plugins/")).singleElement().asString()
+                    .matches("GET /ui/plugins/threat-defender/[0-9.]+/defender-settings\\.js");
+
+            console.driver().findElement(By.xpath("//button[.='Disconnect']")).click();
+            console.await().until(ExpectedConditions.elementToBeClickable(By.xpath("//dialog//button[.='Disconnect']"))).click();
+            console.waitForText("Defender is disconnected.");
+            assertThat(JSON.readTree(server.getAsAdmin(SETTINGS).body()).path("configured").asBoolean()).isFalse();
+        }
     }
 
     private void connect() throws Exception {
