@@ -41,6 +41,12 @@ public final class DefenderConnection {
     private DefenderClient client;
     private DefenderCredentials clientCredentials;
 
+    /**
+     * @param config the plugin's settings ({@link DefenderSettings})
+     * @param storage the plugin's storage, where the credentials are kept
+     * @param sealer the server's sealing of secrets
+     * @param clock the server's clock
+     */
     @Inject
     public DefenderConnection(PluginConfig config, PluginStorage storage, SecretSealer sealer, Clock clock) {
         this(DefenderSettings.from(requireNonNull(config, "config is null")), storage, sealer, clock);

@@ -36,11 +36,16 @@ public final class DefenderConnector implements ThreatDefenseConnector {
     /** The connector's id, kept with every verdict. */
     public static final String ID = "defender";
     private static final Logger log = LoggerFactory.getLogger(DefenderConnector.class);
+    private static final int MAX_CURSOR = 4_000;
 
     private final DefenderConnection connection;
     private final DefenderVerdicts verdicts;
     private final Clock clock;
 
+    /**
+     * @param connection the plugin's link to Defender
+     * @param clock the server's clock
+     */
     @Inject
     public DefenderConnector(DefenderConnection connection, Clock clock) {
         this.connection = requireNonNull(connection, "connection is null");
@@ -125,16 +130,26 @@ public final class DefenderConnector implements ThreatDefenseConnector {
         }
         if (next < page.machines().size()) {
             // The alert look-ups ran out: the rest of this page at the next interval, when the rate limits allow.
-            return new ThreatPoll(assessments, Optional.of(new DefenderCursor(at.seenAfter(), at.sweepStarted(), at.lastFullSweep(),
-                    at.page(), next).format()), false);
+            return new ThreatPoll(assessments, cursorText(new DefenderCursor(at.seenAfter(), at.sweepStarted(), at.lastFullSweep(),
+                    at.page(), next)), false);
         }
         if (page.nextLink().isPresent()) {
-            return new ThreatPoll(assessments, Optional.of(new DefenderCursor(at.seenAfter(), at.sweepStarted(), at.lastFullSweep(),
-                    page.nextLink(), 0).format()), true);
+            return new ThreatPoll(assessments, cursorText(new DefenderCursor(at.seenAfter(), at.sweepStarted(), at.lastFullSweep(),
+                    page.nextLink(), 0)), true);
         }
         Instant sweepStarted = at.sweepStarted().orElse(readAt);
         DefenderCursor between = new DefenderCursor(Optional.of(sweepStarted.minus(connection.settings().overlap())), Optional.empty(),
                 at.lastFullSweep(), Optional.empty(), 0);
-        return new ThreatPoll(assessments, Optional.of(between.format()), false);
+        return new ThreatPoll(assessments, cursorText(between), false);
+    }
+
+    /** The kernel keeps cursors of at most 4,000 characters; a next-page link longer than that is Defender's anomaly. */
+    private static Optional<String> cursorText(DefenderCursor cursor) throws ThreatDefenseException {
+        String text = cursor.format();
+        if (text.length() > MAX_CURSOR) {
+            throw new ThreatDefenseException("Defender's next-page link is too long to resume from (" + text.length()
+                    + " characters in the cursor, at most " + MAX_CURSOR + ")");
+        }
+        return Optional.of(text);
     }
 }

@@ -59,6 +59,9 @@ public record DefenderSettings(URI loginUrl, URI portalUrl, Duration pollInterva
         if (pollInterval.compareTo(Duration.ofSeconds(1)) < 0) {
             throw new IllegalArgumentException("plugin setting 'pollInterval' must be at least one second: " + pollInterval);
         }
+        if (staleAfter.filter(age -> age.isNegative() || age.isZero()).isPresent()) {
+            throw new IllegalArgumentException("plugin setting 'staleAfter' must be positive: " + staleAfter.get());
+        }
         if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
             throw new IllegalArgumentException("plugin setting 'pageSize' must be 1 to 10000 (Defender's largest page): " + pageSize);
         }

@@ -17,7 +17,6 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.URI;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -44,6 +43,9 @@ public final class DefenderSettingsEndpoint implements AdminEndpoint {
     private final ObjectMapper mapper = JsonMapper.builder(JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(4).build()).build()).build();
 
+    /**
+     * @param connection the plugin's link to Defender
+     */
     @Inject
     public DefenderSettingsEndpoint(DefenderConnection connection) {
         this.connection = requireNonNull(connection, "connection is null");
@@ -118,8 +120,7 @@ public final class DefenderSettingsEndpoint implements AdminEndpoint {
         if (node == null || !node.isObject()) {
             throw new IllegalArgumentException("The body must be a JSON object with tenantId, clientId, clientSecret, apiBaseUrl and optionally machineTag.");
         }
-        for (Iterator<Map.Entry<String, JsonNode>> fields = node.fields(); fields.hasNext(); ) {
-            Map.Entry<String, JsonNode> field = fields.next();
+        for (Map.Entry<String, JsonNode> field : node.properties()) {
             if (!FIELDS.contains(field.getKey())) {
                 throw new IllegalArgumentException("Unknown field " + field.getKey() + "; the fields are " + String.join(", ", FIELDS.stream().sorted().toList()) + ".");
             }

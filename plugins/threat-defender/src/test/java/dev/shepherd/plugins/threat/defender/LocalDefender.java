@@ -267,7 +267,7 @@ final class LocalDefender implements AutoCloseable {
             entraError(exchange, 405, "invalid_request", 900561, "The endpoint only accepts POST requests.");
             return;
         }
-        if (!exchange.getRequestHeaders().getFirst("Content-Type").startsWith("application/x-www-form-urlencoded")) {
+        if (!Optional.ofNullable(exchange.getRequestHeaders().getFirst("Content-Type")).orElse("").startsWith("application/x-www-form-urlencoded")) {
             entraError(exchange, 400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.");
             return;
         }
