@@ -172,7 +172,7 @@ final class LookoutClient {
      * @param fromEventId resume after this event id, when present
      * @param fromTime otherwise start at this time (Lookout keeps 10 days)
      * @param readTime how long to read at most
-     * @param idleTime stop when nothing (not even a heartbeat) arrives for this long
+     * @param idleTime stop when no event (heartbeats do not count) arrives for this long
      * @param maxEvents stop after the stream event that reaches this many Lookout events
      */
     StreamRead readStream(Optional<String> fromEventId, Instant fromTime, Duration readTime, Duration idleTime, int maxEvents)
@@ -235,8 +235,11 @@ final class LookoutClient {
         List<JsonNode> events = new ArrayList<>();
         Optional<String> lastEventId = fromEventId;
         Instant deadline = clock.instant().plus(readTime);
+        // Heartbeats prove the connection alive but bring nothing: only events push the quiet deadline back.
+        Instant quietUntil = clock.instant().plus(idleTime);
         while (true) {
-            long wait = Math.min(idleTime.toMillis(), Duration.between(clock.instant(), deadline).toMillis());
+            Instant now = clock.instant();
+            long wait = Duration.between(now, deadline.isBefore(quietUntil) ? deadline : quietUntil).toMillis();
             Object item = wait <= 0 ? null : subscriber.items.poll(wait, TimeUnit.MILLISECONDS);
             if (item == null || item instanceof StreamEnded) {
                 // Quiet for too long, read long enough, or the connection ended (a disconnect included): the next poll
@@ -263,6 +266,7 @@ final class LookoutClient {
                                 + event.id().orElse("none") + "): " + e.getOriginalMessage());
                     }
                     batch.path("events").forEach(events::add);
+                    quietUntil = clock.instant().plus(idleTime);
                     if (event.id().isPresent()) {
                         lastEventId = checkedEventId(event.id().get());
                     }

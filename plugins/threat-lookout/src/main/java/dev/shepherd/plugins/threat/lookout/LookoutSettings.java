@@ -142,11 +142,11 @@ public final class LookoutSettings {
     }
 
     /**
-     * @return how long the stream may stay quiet before a poll ends early (default 6 s: Lookout sends a heartbeat every
-     *         5 s, so a quiet stream that also misses its heartbeat is treated as stalled)
+     * @return how long the stream may bring no event before a poll ends early (default 3 s); Lookout's heartbeats,
+     *         every 5 s, keep the connection open but do not count as events
      */
     public Duration streamIdleTime() {
-        return atLeast(config.getDuration("streamIdleTime", Duration.ofSeconds(6)), Duration.ofMillis(50), "streamIdleTime");
+        return atLeast(config.getDuration("streamIdleTime", Duration.ofSeconds(3)), Duration.ofMillis(50), "streamIdleTime");
     }
 
     /** @return the most events one poll turns into assessments (default 1,000); the rest wait for the next poll */
