@@ -7,6 +7,7 @@ import dev.shepherd.testing.MemoryPluginStorage;
 import dev.shepherd.testing.TestSecrets;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 
@@ -32,7 +33,7 @@ final class LookoutTestbed implements AutoCloseable {
         applicationKey = lookout.issueApplicationKey();
         settings.setBaseUrl(lookout.baseUrl().toString());
         settings.setApplicationKey(applicationKey);
-        lookout.heartbeatEvery(java.time.Duration.ofMillis(50));
+        lookout.heartbeatEvery(Duration.ofMillis(50));
     }
 
     LookoutTestbed() {
