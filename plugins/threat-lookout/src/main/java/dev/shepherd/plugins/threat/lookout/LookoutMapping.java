@@ -134,8 +134,9 @@ final class LookoutMapping {
         return Optional.of(new Threat(guid.get(), type, name, severity, firstSeen, lastSeen, Optional.empty()));
     }
 
+    /** {@code ROOT_ENABLER} becomes {@code Root enabler}; what has no words left stays as Lookout wrote it. */
     private static String humane(String classification) {
-        String words = classification.replace('_', ' ').toLowerCase(Locale.ROOT);
-        return Character.toUpperCase(words.charAt(0)) + words.substring(1);
+        String words = classification.replace('_', ' ').strip().toLowerCase(Locale.ROOT);
+        return words.isEmpty() ? classification : Character.toUpperCase(words.charAt(0)) + words.substring(1);
     }
 }
