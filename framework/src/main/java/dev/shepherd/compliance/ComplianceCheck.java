@@ -12,21 +12,24 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * The kinds of compliance rule and how each judges a device from its record and reported inventory.
  *
  * <p>Platform plugins report the facts as inventory items: {@code passcode.present} and {@code passcode.compliant},
  * {@code storage.encrypted}, {@code security.jailbroken} ({@code true} when jailbroken or rooted),
- * {@code threat.level} ({@code NONE}…{@code HIGH}, from threat-defense plugins), and {@code apps.reported} with one
+ * and {@code apps.reported} with one
  * {@code app.<identifier>} item per installed app. The app rules judge the apps as the fleet app inventory holds them
  * (the catalog's {@code device_app_inventory}, which {@code /api/v1/app-inventory} searches), once the device has
- * reported a complete list. A fact that was never reported makes the rule's verdict unknown rather than passing or failing.
+ * reported a complete list. The threat rule judges the kernel's threat state (the {@code threat} package: the verdicts
+ * threat-defense connectors reported, and their freshness). A fact that was never reported makes the rule's verdict unknown rather than passing or failing.
  */
 public enum ComplianceCheck {
     PASSCODE_COMPLIANT {
         @Override
-        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, JsonNode parameters, Instant now) {
+        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, ThreatStanding threats, JsonNode parameters,
+                  Instant now) {
             Optional<Boolean> present = flag(inventory, "passcode.present");
             if (present.isEmpty()) {
                 return Verdict.unknown("the device has not reported whether it has a passcode");
@@ -40,7 +43,8 @@ public enum ComplianceCheck {
     },
     STORAGE_ENCRYPTED {
         @Override
-        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, JsonNode parameters, Instant now) {
+        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, ThreatStanding threats, JsonNode parameters,
+                  Instant now) {
             return flag(inventory, "storage.encrypted")
                     .map(encrypted -> encrypted ? Verdict.PASSING : Verdict.failing("storage is not encrypted"))
                     .orElse(Verdict.unknown("the device has not reported its encryption"));
@@ -48,7 +52,8 @@ public enum ComplianceCheck {
     },
     MIN_OS_VERSION {
         @Override
-        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, JsonNode parameters, Instant now) {
+        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, ThreatStanding threats, JsonNode parameters,
+                  Instant now) {
             String minimum = parameters.path("version").asText();
             if (device.osVersion().isBlank()) {
                 return Verdict.unknown("the device has not reported its OS version");
@@ -64,22 +69,32 @@ public enum ComplianceCheck {
             }
         }
     },
+    /**
+     * The device's threat level, as the threat-defense connectors report it, is at most {@code level}. A fresh verdict
+     * above it fails. A stale verdict (its connector silent past its stale age) never counts as secure: with
+     * {@code whenStale} {@code FAIL} (the default) the rule fails with the stale connector named, with {@code UNKNOWN} it
+     * does not judge (the device's compliance is then unknown unless another rule fails it). No verdict at all is unknown.
+     */
     MAX_THREAT_LEVEL {
         @Override
-        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, JsonNode parameters, Instant now) {
-            String reported = inventory.get("threat.level");
-            if (reported == null) {
+        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, ThreatStanding threats, JsonNode parameters,
+                      Instant now) {
+            ThreatLevel maximum = ThreatLevel.valueOf(parameters.path("level").asText().toUpperCase(Locale.ROOT));
+            if (threats.freshLevel().isPresent() && threats.freshLevel().get().isWorseThan(maximum)) {
+                return Verdict.failing("threat level " + threats.freshLevel().get() + " from " + String.join(", ", threats.freshSources())
+                        + " is above " + maximum);
+            }
+            if (!threats.stale().isEmpty()) {
+                String stale = threats.stale().stream()
+                        .map(verdict -> "threat verdict from " + verdict.connector() + " stale since " + verdict.staleSince())
+                        .collect(Collectors.joining("; "));
+                return STALE_UNKNOWN.equals(parameters.path(WHEN_STALE).asText(STALE_FAIL).toUpperCase(Locale.ROOT))
+                        ? Verdict.unknown(stale) : Verdict.failing(stale);
+            }
+            if (threats.freshLevel().isEmpty()) {
                 return Verdict.unknown("no threat-defense verdict for the device");
             }
-            ThreatLevel level;
-            try {
-                level = ThreatLevel.valueOf(reported.toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                return Verdict.unknown("unreadable threat level " + reported);
-            }
-            ThreatLevel maximum = ThreatLevel.valueOf(parameters.path("level").asText().toUpperCase(Locale.ROOT));
-            return level.compareTo(maximum) <= 0 ? Verdict.PASSING
-                    : Verdict.failing("threat level " + level + " is above " + maximum);
+            return Verdict.PASSING;
         }
 
         @Override
@@ -87,13 +102,24 @@ public enum ComplianceCheck {
             try {
                 ThreatLevel.valueOf(parameters.path("level").asText("").toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("parameters.level: one of NONE, LOW, MEDIUM, HIGH is required");
+                throw new IllegalArgumentException("parameters.level: one of NONE, LOW, MEDIUM, HIGH, CRITICAL is required");
             }
+            JsonNode whenStale = parameters.get(WHEN_STALE);
+            if (whenStale != null && !(whenStale.isTextual() && (STALE_FAIL.equalsIgnoreCase(whenStale.asText())
+                    || STALE_UNKNOWN.equalsIgnoreCase(whenStale.asText())))) {
+                throw new IllegalArgumentException("parameters.whenStale: FAIL (the default) or UNKNOWN");
+            }
+        }
+
+        @Override
+        boolean judgesThreats() {
+            return true;
         }
     },
     CHECKED_IN_WITHIN {
         @Override
-        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, JsonNode parameters, Instant now) {
+        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, ThreatStanding threats, JsonNode parameters,
+                  Instant now) {
             int days = parameters.path("days").asInt();
             if (device.lastCheckIn().isEmpty()) {
                 return Verdict.failing("the device has never checked in");
@@ -112,7 +138,8 @@ public enum ComplianceCheck {
     },
     NOT_JAILBROKEN {
         @Override
-        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, JsonNode parameters, Instant now) {
+        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, ThreatStanding threats, JsonNode parameters,
+                  Instant now) {
             return flag(inventory, "security.jailbroken")
                     .map(jailbroken -> jailbroken ? Verdict.failing("the device is jailbroken or rooted") : Verdict.PASSING)
                     .orElse(Verdict.unknown("the device has not reported its integrity"));
@@ -120,7 +147,8 @@ public enum ComplianceCheck {
     },
     REQUIRED_APPS {
         @Override
-        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, JsonNode parameters, Instant now) {
+        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, ThreatStanding threats, JsonNode parameters,
+                  Instant now) {
             if (!"true".equals(inventory.get("apps.reported"))) {
                 return Verdict.unknown("the device has not reported its apps");
             }
@@ -148,7 +176,8 @@ public enum ComplianceCheck {
     },
     FORBIDDEN_APPS {
         @Override
-        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, JsonNode parameters, Instant now) {
+        Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, ThreatStanding threats, JsonNode parameters,
+                  Instant now) {
             if (!"true".equals(inventory.get("apps.reported"))) {
                 return Verdict.unknown("the device has not reported its apps");
             }
@@ -182,6 +211,10 @@ public enum ComplianceCheck {
     private static final String MINIMUM_VERSION = "minimumVersion";
     /** The version bound a forbidden app may name: only versions below it are forbidden. */
     private static final String VERSION_BELOW = "versionBelow";
+    /** The parameter of {@link #MAX_THREAT_LEVEL} saying what a stale verdict does. */
+    private static final String WHEN_STALE = "whenStale";
+    private static final String STALE_FAIL = "FAIL";
+    private static final String STALE_UNKNOWN = "UNKNOWN";
     /** The most apps one rule names. */
     private static final int MAX_APPS = 200;
 
@@ -250,12 +283,18 @@ public enum ComplianceCheck {
      * @param apps the apps the device reports, identifier to version, from the fleet app inventory; read only for
      *        checks that {@link #judgesApps()}, empty for the others
      */
-    abstract Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, JsonNode parameters, Instant now);
+    abstract Verdict judge(Device device, Map<String, String> inventory, Map<String, String> apps, ThreatStanding threats, JsonNode parameters,
+                  Instant now);
 
     /**
      * @throws IllegalArgumentException naming the parameter that is missing or wrong
      */
     void checkParameters(JsonNode parameters) {
+    }
+
+    /** @return whether the check judges the device's threat state, so it must be read for it */
+    boolean judgesThreats() {
+        return false;
     }
 
     /** @return whether the check judges the device's apps, so they must be read for it */

@@ -75,6 +75,7 @@ public final class ComplianceService {
     private final Json json;
     private final Clock clock;
     private final DeviceWorkQueue queue;
+    private volatile DeviceThreats threats = DeviceThreats.NONE;
 
     /**
      * @param apps the app catalog, whose fleet app inventory the app rules judge
@@ -106,6 +107,28 @@ public final class ComplianceService {
                 queue.enqueue(tx, device);
             }
         });
+    }
+
+    /** Sets where the threat rule reads devices' threat state: the threat package, once the kernel has built it. */
+    public void setThreats(DeviceThreats threats) {
+        this.threats = requireNonNull(threats, "threats is null");
+    }
+
+    /**
+     * Queues a device for evaluation in the transaction of whatever changed a fact a rule reads (its threat state).
+     */
+    public void enqueue(Tx tx, DeviceId device) throws SQLException {
+        queue.enqueue(tx, device);
+    }
+
+    /**
+     * Queues every device a query selects, in the transaction of what changed them.
+     *
+     * @param selectDeviceIds a query whose single column is device ids, aliased {@code device_id}
+     * @return how many were queued
+     */
+    public int enqueueAll(Tx tx, String selectDeviceIds, List<Object> parameters) throws SQLException {
+        return queue.enqueueAll(tx, selectDeviceIds, parameters);
     }
 
     private static boolean anyRuleScopedToAGroup(Tx tx) throws SQLException {
@@ -340,6 +363,8 @@ public final class ComplianceService {
         Map<String, String> inventory = devices.inventory(tx, id);
         // The fleet app inventory is read only for a device that some app rule judges.
         Map<String, String> installedApps = null;
+        // The threat state likewise, only for a device some threat rule judges.
+        ThreatStanding threatStanding = null;
         Set<String> memberOf = new HashSet<>(GroupService.groupIdsOf(tx.connection(), id));
         boolean anyFailing = false;
         boolean anyBeyondGrace = false;
@@ -353,8 +378,12 @@ public final class ComplianceService {
             if (installedApps == null && rule.check().judgesApps()) {
                 installedApps = apps.installed(tx, id);
             }
+            if (threatStanding == null && rule.check().judgesThreats()) {
+                threatStanding = threats.standing(tx, id, now);
+            }
             ComplianceCheck.Verdict verdict = rule.check().judge(device, inventory,
-                    installedApps == null ? Map.of() : installedApps, rule.parameters(), now);
+                    installedApps == null ? Map.of() : installedApps, threatStanding == null ? ThreatStanding.NONE : threatStanding,
+                    rule.parameters(), now);
             if (verdict.outcome() == ComplianceCheck.Outcome.UNKNOWN) {
                 anyUnknown = true;
                 continue;

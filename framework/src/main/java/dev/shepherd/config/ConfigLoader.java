@@ -6,6 +6,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.shepherd.command.CommandService;
 import dev.shepherd.device.InventoryLimits;
 import dev.shepherd.directory.DeprovisioningPolicy;
+import dev.shepherd.threat.ThreatService;
 import dev.shepherd.storage.Dialect;
 
 import java.io.IOException;
@@ -142,8 +143,17 @@ public final class ConfigLoader {
                 resolved.get("directory.deprovision.action", DeprovisioningPolicy.FLAG_ONLY.action(), DeprovisioningPolicy.Action::parse),
                 Duration.ofHours(resolved.get("directory.deprovision.graceHours", (int) DeprovisioningPolicy.FLAG_ONLY.grace().toHours(),
                         text -> intInRange(text, 0, 87_600))));
+        ShepherdConfig.Threat threat;
+        try {
+            threat = new ShepherdConfig.Threat(
+                    resolved.get("threat.staleAfter", ThreatService.DEFAULT_STALE_AFTER, ConfigLoader::duration),
+                    resolved.get("threat.pollInterval", Optional.<Duration>empty(),
+                            text -> text.isBlank() ? Optional.empty() : Optional.of(duration(text))));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
         return new ShepherdConfig(absoluteHome, http, https, dataDir, pluginsDir, database, plugins, commands, inventory, bootstrapAdmin,
-                security, node, metrics, retention, deprovisioning);
+                security, node, metrics, retention, deprovisioning, threat);
     }
 
     /** The keys this loader understands, apart from the free-form {@code plugins.config.*}. */
@@ -162,7 +172,8 @@ public final class ConfigLoader {
             "retention.interval", "retention.events.maxAge", "retention.events.maxCount", "retention.commands.maxAge",
             "retention.commands.maxCount", "retention.webhookDeliveries.maxAge", "retention.webhookDeliveries.maxCount",
             "retention.audit.maxAge", "retention.audit.maxCount",
-            "directory.deprovision.action", "directory.deprovision.graceHours");
+            "directory.deprovision.action", "directory.deprovision.graceHours",
+            "threat.staleAfter", "threat.pollInterval");
 
     /**
      * The environment variable that overrides a key: {@code plugins.scanInterval} becomes

@@ -32,6 +32,7 @@ import static java.util.Objects.requireNonNull;
  * @param metrics the optional separate metrics listener
  * @param retention how long the event log, finished commands, webhook deliveries and the audit log are kept
  * @param deprovisioning what happens to the devices of people an identity provider deactivated
+ * @param threat threat defense: the default stale age of connectors' verdicts, and a poll interval for every connector
  */
 public record ShepherdConfig(
         Path home,
@@ -48,7 +49,8 @@ public record ShepherdConfig(
         Node node,
         Metrics metrics,
         Retention retention,
-        DeprovisioningPolicy deprovisioning) {
+        DeprovisioningPolicy deprovisioning,
+        Threat threat) {
 
     public ShepherdConfig {
         requireNonNull(home, "home is null");
@@ -66,6 +68,28 @@ public record ShepherdConfig(
         requireNonNull(metrics, "metrics is null");
         requireNonNull(retention, "retention is null");
         requireNonNull(deprovisioning, "deprovisioning is null");
+        requireNonNull(threat, "threat is null");
+    }
+
+    /**
+     * Threat defense ({@code threat.*}).
+     *
+     * @param staleAfter how long a connector may stay silent before its verdicts are stale, when neither the connector
+     *        nor an admin says ({@code threat.staleAfter}, default 6 hours)
+     * @param pollInterval polls every connector this often, whatever it asks ({@code threat.pollInterval}; for tests and
+     *        demonstrations: a vendor's rate limits assume the connector's own interval)
+     */
+    public record Threat(Duration staleAfter, Optional<Duration> pollInterval) {
+        public Threat {
+            requireNonNull(staleAfter, "staleAfter is null");
+            requireNonNull(pollInterval, "pollInterval is null");
+            if (staleAfter.isNegative() || staleAfter.isZero()) {
+                throw new IllegalArgumentException("threat.staleAfter must be positive");
+            }
+            if (pollInterval.filter(interval -> interval.isNegative() || interval.isZero()).isPresent()) {
+                throw new IllegalArgumentException("threat.pollInterval must be positive");
+            }
+        }
     }
 
     /**

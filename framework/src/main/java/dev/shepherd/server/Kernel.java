@@ -19,6 +19,7 @@ import dev.shepherd.policy.PolicyService;
 import dev.shepherd.policy.SettingSecrets;
 import dev.shepherd.policy.SettingTypes;
 import dev.shepherd.security.SecretBox;
+import dev.shepherd.threat.ThreatService;
 import dev.shepherd.webhook.WebhookService;
 import dev.shepherd.storage.Database;
 import dev.shepherd.storage.MicrosecondClock;
@@ -56,12 +57,14 @@ import static java.util.Objects.requireNonNull;
  * @param recoveryKeys disk-encryption recovery keys devices escrowed
  * @param changes the change feed that tells the other nodes sharing the store what their caches must drop
  * @param apps the app catalog: apps from the app-store plugins, assignments, licences and per-device app states
+ * @param threats the threat state: threat-defense connectors' verdicts per device, their freshness and health
  */
 public record Kernel(Transactions transactions, Json json, Clock clock, KernelEventBus bus, EventLog events, AuditLog audit,
                      EnrollmentTokens enrollmentTokens, DeviceService devices, CommandService commands, GroupService groups,
                      PolicyService policies, ComplianceService compliance,
                      WebhookService webhooks, DirectoryService directory, UserDirectoryService userDirectory,
-                     KernelCertificateAuthority certificateAuthority, RecoveryKeys recoveryKeys, ChangeFeed changes, AppCatalogService apps) {
+                     KernelCertificateAuthority certificateAuthority, RecoveryKeys recoveryKeys, ChangeFeed changes, AppCatalogService apps,
+                     ThreatService threats) {
 
     public Kernel {
         requireNonNull(transactions, "transactions is null");
@@ -83,6 +86,7 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
         requireNonNull(recoveryKeys, "recoveryKeys is null");
         requireNonNull(changes, "changes is null");
         requireNonNull(apps, "apps is null");
+        requireNonNull(threats, "threats is null");
     }
 
     /**
@@ -122,6 +126,8 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
                 settingSecrets, json, clock);
         ComplianceService compliance = new ComplianceService(transactions, devices, groups, commands, apps, audit, events, json,
                 clock);
+        ThreatService threats = new ThreatService(transactions, compliance, audit, events, json, clock);
+        compliance.setThreats(threats);
         WebhookService webhooks = new WebhookService(transactions, events, audit, secrets, json, clock,
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER).build());
         UserDirectoryService userDirectory = new UserDirectoryService(transactions, audit, json, clock);
@@ -130,6 +136,6 @@ public record Kernel(Transactions transactions, Json json, Clock clock, KernelEv
         return new Kernel(transactions, json, clock, bus, events, audit, tokens, devices, commands, groups, policies, compliance,
                 webhooks, new DirectoryService(transactions, audit, json, clock), userDirectory,
                 KernelCertificateAuthority.open(transactions, secrets, json, clock, changes),
-                new RecoveryKeys(transactions, secrets, audit, json, clock), changes, apps);
+                new RecoveryKeys(transactions, secrets, audit, json, clock), changes, apps, threats);
     }
 }

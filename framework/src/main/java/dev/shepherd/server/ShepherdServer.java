@@ -43,6 +43,11 @@ import dev.shepherd.security.SsoFlows;
 import dev.shepherd.security.AdminTotp;
 import dev.shepherd.security.ApiTokens;
 import dev.shepherd.plugin.AppStorePlugins;
+import dev.shepherd.plugin.ThreatConnectorPlugins;
+import dev.shepherd.rest.ThreatResource;
+import dev.shepherd.threat.PluginThreatSignals;
+import dev.shepherd.threat.ThreatPoller;
+import dev.shepherd.api.threat.ThreatSignals;
 import dev.shepherd.plugin.PlatformPlugins;
 import dev.shepherd.api.command.CommandBus;
 import dev.shepherd.api.device.DeviceRegistry;
@@ -91,6 +96,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -125,6 +131,8 @@ public final class ShepherdServer implements AutoCloseable {
     private static final Duration CHANGE_FEED_KEPT = Duration.ofMinutes(10);
     /** How often each app store's catalog and licence counts are read again; a store just loaded is read at once. */
     static final Duration APP_CATALOG_SYNC = Duration.ofMinutes(15);
+    /** How often the threat poller looks for due polls and judges connectors' freshness (more often with a short threat.pollInterval). */
+    static final Duration THREAT_POLL_TICK = Duration.ofSeconds(1);
     /** Failed sign-ins older than the longest window (the lockout) no longer count. */
     private static final Duration SIGN_IN_FAILURES_KEPT = Duration.ofMinutes(15);
 
@@ -237,6 +245,9 @@ public final class ShepherdServer implements AutoCloseable {
         registry.addListener(appStores);
         kernel.apps().setStores(appStores);
         kernel.apps().setAppOffers(platforms::offersAvailableApps);
+        ThreatConnectorPlugins threatConnectors = new ThreatConnectorPlugins();
+        registry.addListener(threatConnectors);
+        kernel.threats().setDefaultStaleAfter(config.threat().staleAfter());
 
         PushScheduler pushes = new PushScheduler(kernel.devices(), kernel.commands(),
                 new PushMetrics(meters).counting(platforms::wake), config.commands().pushRate());
@@ -339,6 +350,7 @@ public final class ShepherdServer implements AutoCloseable {
                 log.warn("Syncing the app catalog failed: {}", e.getMessage());
             }
         }, 2, 2, TimeUnit.SECONDS);
+        ThreatPoller threatPoller = startThreatPolling(threatConnectors);
         RetentionService retention = new RetentionService(kernel.transactions(), kernel.audit(), kernel.clock(), config.retention());
         long retentionMillis = config.retention().interval().toMillis();
         maintenance.scheduleWithFixedDelay(() -> {
@@ -405,6 +417,7 @@ public final class ShepherdServer implements AutoCloseable {
         environment.exportPerPlugin(dev.shepherd.api.group.GroupDirectory.class,
                 pluginId -> new dev.shepherd.group.PluginGroupDirectory(pluginId, kernel.groups()));
         environment.exportPerPlugin(UserDirectory.class, kernel.userDirectory()::forPlugin);
+        environment.exportPerPlugin(ThreatSignals.class, pluginId -> new PluginThreatSignals(pluginId, kernel.threats(), threatConnectors));
         environment.export(CommandBus.class, new PluginCommandBus(kernel.commands(), kernel.policies().secrets()::openMap));
         environment.export(dev.shepherd.api.pki.CertificateAuthority.class, kernel.certificateAuthority());
         environment.export(dev.shepherd.api.pki.ServerSigner.class, new CmsServerSigner(identity));
@@ -471,6 +484,8 @@ public final class ShepherdServer implements AutoCloseable {
         MetricsEndpoint metricsEndpoint = new MetricsEndpoint(metrics);
         List<AdminRoute> metricsRoutes = List.of(metricsEndpoint.route(), ClusterResource.route(leaseKeeper));
         adminApi.handler().addDynamicRoutes(() -> metricsRoutes);
+        List<AdminRoute> threatRoutes = new ThreatResource(kernel, threatConnectors, threatPoller::setupProblems).routes();
+        adminApi.handler().addDynamicRoutes(() -> threatRoutes);
         HealthHandler health = new HealthHandler(database, plugins, io);
         WebConsole console = new WebConsole(consolePages::contentSecurityPolicy);
         // Each mount names its route for the HTTP metrics; the admin API and the device router name finer ones.
@@ -505,6 +520,40 @@ public final class ShepherdServer implements AutoCloseable {
 
         plugins.start();
         log.info("Shepherd is up: {} plugin(s) loaded", plugins.plugins().size());
+    }
+
+    /**
+     * Polls the threat-defense connectors on the node that leads: a thread that looks for due polls (often enough for
+     * the shortest interval configured), and workers that each run one connector's poll, so a hanging connector holds
+     * only its own worker (for at most the plugin call timeout) and never another connector's poll.
+     */
+    private ThreatPoller startThreatPolling(ThreatConnectorPlugins connectors) {
+        ExecutorService workers = Executors.newCachedThreadPool(runnable -> {
+            Thread thread = new Thread(runnable, "threat-poll");
+            thread.setDaemon(true);
+            return thread;
+        });
+        ThreatPoller poller = new ThreatPoller(kernel.threats(), connectors, workers, clock, config.threat().pollInterval());
+        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "threat-poller");
+            thread.setDaemon(true);
+            return thread;
+        });
+        closeInReverse.add(() -> stopAndWait(workers));
+        closeInReverse.add(() -> stopAndWait(scheduler));
+        long tickMillis = Math.max(50, Math.min(THREAT_POLL_TICK.toMillis(),
+                config.threat().pollInterval().map(interval -> interval.toMillis() / 2).orElse(Long.MAX_VALUE)));
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                if (!leads()) {
+                    return;
+                }
+                poller.tick();
+            } catch (RuntimeException e) {
+                log.warn("Looking for due threat-defense polls failed: {}", e.getMessage());
+            }
+        }, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
+        return poller;
     }
 
     /**
@@ -598,7 +647,7 @@ public final class ShepherdServer implements AutoCloseable {
      * Stops a background executor and waits for its task in flight, so it does not touch the database after the
      * database is closed (work it did not start is picked up at the next start).
      */
-    private static void stopAndWait(ScheduledExecutorService executor) {
+    private static void stopAndWait(ExecutorService executor) {
         // Not interrupted: Derby closes a connection whose thread is interrupted mid-statement.
         executor.shutdown();
         try {

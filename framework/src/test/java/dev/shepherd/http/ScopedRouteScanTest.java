@@ -76,7 +76,7 @@ class ScopedRouteScanTest {
             "GET /api/v1/policies/{id}/assignments",
             "GET /api/v1/apps", "GET /api/v1/apps/{id}", "GET /api/v1/apps/{id}/versions", "GET /api/v1/apps/{id}/assignments",
             "GET /api/v1/app-stores",
-            "GET /api/v1/compliance/rules", "GET /api/v1/compliance/rules/{id}",
+            "GET /api/v1/compliance/rules", "GET /api/v1/compliance/rules/{id}", "GET /api/v1/threats/connectors",
             "GET /api/v1/plugins", "GET /api/v1/plugins/{id}",
             "GET /api/v1/admins", "GET /api/v1/api-tokens", "DELETE /api/v1/api-tokens/{id}",
             "GET /api/v1/roles", "POST /api/v1/roles", "DELETE /api/v1/roles/{id}");

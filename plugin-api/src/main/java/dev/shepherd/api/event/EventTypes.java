@@ -23,6 +23,15 @@ public final class EventTypes {
     public static final String COMMAND_STATE_CHANGED = "command.state_changed";
     /** A device's compliance changed; data: {@code deviceId}, {@code compliance}. */
     public static final String COMPLIANCE_CHANGED = "compliance.changed";
+    /**
+     * A device's threat state changed: a threat-defense connector's verdict on it changed (data: {@code deviceId},
+     * {@code connectorId}, {@code from} — the previous level, or {@code NONE} for a first verdict —, {@code level},
+     * {@code threats}: how many threats are behind it), or a connector's verdicts went stale or fresh again (data:
+     * {@code connectorId}, {@code stale}, {@code devices}: how many devices it has verdicts on, and no {@code deviceId}).
+     *
+     * @since 0.12.0
+     */
+    public static final String THREAT_CHANGED = "threat.changed";
 
     private EventTypes() {
     }
