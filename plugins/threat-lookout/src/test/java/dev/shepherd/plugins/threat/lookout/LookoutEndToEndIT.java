@@ -34,12 +34,15 @@ import static org.awaitility.Awaitility.await;
  * quarantined by a MAX_THREAT_LEVEL rule and denied by conditional access; the stream drops in the middle of events
  * and the connector resumes without losing any; Lookout clears the threats and the device is released. Then Lookout
  * goes down: the connector's health shows the failure and its verdicts go stale, visibly, with the documented
- * compliance effect. One server for the class; polls are fast through configuration, never waited out.
+ * compliance effect. The admin endpoint checks the application key with Lookout before sealing it, never returns it,
+ * and refuses bad input with problem+json. One server for the class; polls are fast through configuration, never
+ * waited out.
  */
 class LookoutEndToEndIT {
 
     private static final Duration WITHIN = Duration.ofSeconds(30);
     private static final Duration POLL = Duration.ofMillis(50);
+    private static final String SETTINGS = "/api/v1/plugins/threat-lookout/settings";
 
     @TempDir
     static Path home;
@@ -156,14 +159,62 @@ class LookoutEndToEndIT {
         });
     }
 
+    @Test
+    void anAdminsApplicationKeyIsCheckedWithLookoutSealedAndNeverShownAgain() throws Exception {
+        HttpResponse<String> refused = server.sendAsAdmin("PUT", SETTINGS, settings("not-a-key-lookout-issued"));
+        assertProblem(refused, 400, "Lookout refused the application key (invalid_client)");
+        assertThat(refused.body()).doesNotContain("not-a-key-lookout-issued");
+        String key = lookout.issueApplicationKey();
+        try {
+            lookout.down(true);
+            assertProblem(server.sendAsAdmin("PUT", SETTINGS, settings(key)), 502, "nothing was stored");
+        } finally {
+            lookout.down(false);
+        }
+
+        HttpResponse<String> set = server.sendAsAdmin("PUT", SETTINGS, settings(key));
+        assertThat(set.statusCode()).as(set.body()).isEqualTo(200);
+        JsonNode stored = json.readTree(set.body());
+        assertThat(stored.path("applicationKeySet").asBoolean()).isTrue();
+        assertThat(stored.path("apiBaseUrl").asText()).isEqualTo(lookout.baseUrl().toString());
+        assertThat(stored.path("connectorId").asText()).isEqualTo("lookout");
+        assertThat(set.body()).doesNotContain(key);
+        assertThat(server.getAsAdmin(SETTINGS).body()).doesNotContain(key);
+
+        assertThat(server.sendAsAdmin("DELETE", SETTINGS, null).statusCode()).isEqualTo(204);
+        assertThat(json.readTree(server.getAsAdmin(SETTINGS).body()).path("applicationKeySet").asBoolean()).isFalse();
+        connect();
+    }
+
+    @Test
+    void badSettingsAreRefusedWithProblemDetailsAndTheConsoleListsTheConnectorsPage() {
+        assertProblem(server.sendAsAdmin("PUT", SETTINGS, "[1, 2"), 400, "JSON object");
+        assertProblem(server.sendAsAdmin("PUT", SETTINGS, "{\"applicationKey\": 42}"), 400, "must be strings");
+        assertProblem(server.sendAsAdmin("PUT", SETTINGS, "{\"apiBaseUrl\": \"http://lookout.example.com\"}"), 400, "must use https");
+        assertProblem(server.sendAsAdmin("PUT", SETTINGS, "{\"apiBaseUrl\": \"https://api.lookout.com/mra?x=1\"}"), 400, "scheme, a host");
+        assertProblem(server.sendAsAdmin("PUT", SETTINGS, "{\"applicationKey\": \"has spaces in it\"}"), 400, "printable ASCII");
+        assertProblem(server.sendAsAdmin("POST", SETTINGS, "{}"), 405, "Use GET, PUT or DELETE");
+        assertThat(server.get(SETTINGS).statusCode()).isEqualTo(401);
+        assertThat(server.getAsAdmin("/api/v1/console/pages").body()).contains("threat-lookout").contains("lookout-settings.js");
+    }
+
     /** Sets the application key (once for the class; Lookout checks it) and the fake's address. */
     private void connect() throws IOException {
-        if (json.readTree(server.getAsAdmin("/api/v1/plugins/threat-lookout/settings").body()).path("applicationKeySet").asBoolean()) {
+        if (json.readTree(server.getAsAdmin(SETTINGS).body()).path("applicationKeySet").asBoolean()) {
             return;
         }
-        HttpResponse<String> set = server.sendAsAdmin("PUT", "/api/v1/plugins/threat-lookout/settings", json.createObjectNode()
-                .put("applicationKey", lookout.issueApplicationKey()).put("apiBaseUrl", lookout.baseUrl().toString()).toString());
+        HttpResponse<String> set = server.sendAsAdmin("PUT", SETTINGS, settings(lookout.issueApplicationKey()));
         assertThat(set.statusCode()).as(set.body()).isEqualTo(200);
+    }
+
+    private String settings(String key) {
+        return json.createObjectNode().put("applicationKey", key).put("apiBaseUrl", lookout.baseUrl().toString()).toString();
+    }
+
+    private static void assertProblem(HttpResponse<String> response, int status, String detail) {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("application/problem+json"));
+        assertThat(response.body()).contains(detail);
     }
 
     /** Enrolls a device through the kernel test kit's enrollment (an iPhone with this UDID). */
