@@ -200,7 +200,11 @@ final class LookoutClient {
                 }
                 if (info.statusCode() != 200) {
                     subscriber.awaitEnd(settings.requestTimeout());
-                    throw failure(info.statusCode(), info.headers(), subscriber.errorBody(), STREAM_PATH);
+                    ThreatDefenseException failure = failure(info.statusCode(), info.headers(), subscriber.errorBody(), STREAM_PATH);
+                    if (info.statusCode() == 400) {
+                        throw new PositionRefused(failure.getMessage());
+                    }
+                    throw failure;
                 }
                 return consume(subscriber, fromEventId, readTime, idleTime, maxEvents);
             } catch (InterruptedException e) {
@@ -234,12 +238,12 @@ final class LookoutClient {
                                int maxEvents) throws ThreatDefenseException, InterruptedException {
         List<JsonNode> events = new ArrayList<>();
         Optional<String> lastEventId = fromEventId;
-        Instant deadline = clock.instant().plus(readTime);
+        // Monotonic time: the read's limits must hold whatever the wall clock does.
+        long deadline = System.nanoTime() + readTime.toNanos();
         // Heartbeats prove the connection alive but bring nothing: only events push the quiet deadline back.
-        Instant quietUntil = clock.instant().plus(idleTime);
+        long quietUntil = System.nanoTime() + idleTime.toNanos();
         while (true) {
-            Instant now = clock.instant();
-            long wait = Duration.between(now, deadline.isBefore(quietUntil) ? deadline : quietUntil).toMillis();
+            long wait = TimeUnit.NANOSECONDS.toMillis(Math.min(deadline, quietUntil) - System.nanoTime());
             Object item = wait <= 0 ? null : subscriber.items.poll(wait, TimeUnit.MILLISECONDS);
             if (item == null || item instanceof StreamEnded) {
                 // Quiet for too long, read long enough, or the connection ended (a disconnect included): the next poll
@@ -266,7 +270,7 @@ final class LookoutClient {
                                 + event.id().orElse("none") + "): " + e.getOriginalMessage());
                     }
                     batch.path("events").forEach(events::add);
-                    quietUntil = clock.instant().plus(idleTime);
+                    quietUntil = System.nanoTime() + idleTime.toNanos();
                     if (event.id().isPresent()) {
                         lastEventId = checkedEventId(event.id().get());
                     }
@@ -486,6 +490,18 @@ final class LookoutClient {
             return Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Lookout refused to open the stream where the connector asked (an event id or a start time it no longer keeps,
+     * after 10 days): only a full read can start again.
+     */
+    static final class PositionRefused extends ThreatDefenseException {
+        private static final long serialVersionUID = 1L;
+
+        PositionRefused(String message) {
+            super(message);
         }
     }
 

@@ -38,6 +38,8 @@ import static java.util.Objects.requireNonNull;
 public final class LookoutConnector implements ThreatDefenseConnector {
 
     private static final Logger log = LoggerFactory.getLogger(LookoutConnector.class);
+    /** Lookout keeps 10 days of its stream; a position older than this (with a margin) starts a full read instead. */
+    static final Duration STREAM_HISTORY = Duration.ofDays(10).minusHours(1);
 
     private final LookoutSettings settings;
     private final LookoutClient client;
@@ -75,11 +77,25 @@ public final class LookoutConnector implements ThreatDefenseConnector {
 
     @Override
     public ThreatPoll poll(Optional<String> cursor) throws ThreatDefenseException {
-        LookoutCursor at = cursor.flatMap(this::parse).orElseGet(() -> LookoutCursor.start(clock.instant()));
+        Instant now = clock.instant();
+        LookoutCursor at = cursor.flatMap(this::parse).orElseGet(() -> LookoutCursor.start(now));
+        boolean streaming = at.phase() == LookoutCursor.Phase.STREAM_FROM_TIME || at.phase() == LookoutCursor.Phase.STREAM_FROM_ID;
+        if (streaming && at.since().isBefore(now.minus(STREAM_HISTORY))) {
+            log.info("The Lookout stream position is older than Lookout keeps its stream; reading every device again");
+            return threatsPage(LookoutCursor.start(now));
+        }
         return switch (at.phase()) {
             case THREATS -> threatsPage(at);
             case DEVICES -> devicesPage(at);
-            case STREAM_FROM_TIME, STREAM_FROM_ID -> stream(at);
+            case STREAM_FROM_TIME, STREAM_FROM_ID -> {
+                try {
+                    yield stream(at, now);
+                } catch (LookoutClient.PositionRefused e) {
+                    log.warn("Lookout refused to resume its event stream where the connector stopped ({}); reading every device again",
+                            e.getMessage());
+                    yield threatsPage(LookoutCursor.start(now));
+                }
+            }
         };
     }
 
@@ -130,7 +146,7 @@ public final class LookoutConnector implements ThreatDefenseConnector {
         return new ThreatPoll(assessments, Optional.of(next.format()), more);
     }
 
-    private ThreatPoll stream(LookoutCursor at) throws ThreatDefenseException {
+    private ThreatPoll stream(LookoutCursor at, Instant now) throws ThreatDefenseException {
         Optional<String> fromId = at.phase() == LookoutCursor.Phase.STREAM_FROM_ID ? at.position() : Optional.empty();
         LookoutClient.StreamRead read = client.readStream(fromId, at.since(), settings.streamReadTime(), settings.streamIdleTime(),
                 settings.maxEventsPerPoll());
@@ -142,7 +158,7 @@ public final class LookoutConnector implements ThreatDefenseConnector {
                 assessments.put(assessment.device().vendorDeviceId(), assessment);
             });
         }
-        LookoutCursor next = read.lastEventId().map(LookoutCursor::afterEvent).orElse(at);
+        LookoutCursor next = read.lastEventId().map(id -> LookoutCursor.afterEvent(id, now)).orElse(at);
         return new ThreatPoll(new ArrayList<>(assessments.values()), Optional.of(next.format()), read.cutShort());
     }
 

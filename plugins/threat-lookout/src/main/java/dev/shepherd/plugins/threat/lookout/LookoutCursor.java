@@ -13,7 +13,7 @@ import static java.util.Objects.requireNonNull;
  * turned into assessments ({@link Phase#STREAM_FROM_ID}).
  *
  * @param phase what the next poll reads
- * @param since when the full read began (every phase but {@code STREAM_FROM_ID})
+ * @param since when the full read began, or, in {@code STREAM_FROM_ID}, when the stream was last read
  * @param position the last OID read (pages) or the last event id (stream), when there is one
  */
 record LookoutCursor(Phase phase, Instant since, Optional<String> position) {
@@ -38,8 +38,8 @@ record LookoutCursor(Phase phase, Instant since, Optional<String> position) {
         return new LookoutCursor(Phase.THREATS, now, Optional.empty());
     }
 
-    static LookoutCursor afterEvent(String eventId) {
-        return new LookoutCursor(Phase.STREAM_FROM_ID, Instant.EPOCH, Optional.of(eventId));
+    static LookoutCursor afterEvent(String eventId, Instant readAt) {
+        return new LookoutCursor(Phase.STREAM_FROM_ID, readAt, Optional.of(eventId));
     }
 
     LookoutCursor at(Phase next, Optional<String> nextPosition) {

@@ -8,6 +8,8 @@ import dev.shepherd.api.threat.ThreatPoll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -165,6 +167,20 @@ class LookoutConnectorTest {
         assertThat(again.assessments()).usingRecursiveComparison().isEqualTo(once.assessments());
         assertThat(again.assessments()).singleElement()
                 .satisfies(assessment -> assertThat(assessment.threats()).extracting(Threat::id).containsExactly(threat));
+    }
+
+    @Test
+    void aStreamPositionLookoutNoLongerKeepsStartsAFullReadInsteadOfFailingForever() throws Exception {
+        bed.lookout.addDevice(Optional.empty(), "SECURE");
+
+        ThreatPoll unknownId = bed.connector.poll(Optional.of(LookoutCursor.afterEvent("0190ec04-0000-7000-8000-0000000fffff", Instant.now()).format()));
+        assertThat(unknownId.more()).isTrue();
+        assertThat(unknownId.nextCursor()).hasValueSatisfying(cursor -> assertThat(cursor).startsWith("DEVICES|"));
+
+        ThreatPoll tooOld = bed.connector.poll(Optional.of(new LookoutCursor(LookoutCursor.Phase.STREAM_FROM_TIME,
+                Instant.now().minus(Duration.ofDays(11)), Optional.empty()).format()));
+        assertThat(tooOld.nextCursor()).hasValueSatisfying(cursor -> assertThat(cursor).startsWith("DEVICES|"));
+        assertThat(bed.lookout.received()).filteredOn(request -> request.path().equals(LookoutClient.STREAM_PATH)).hasSize(1);
     }
 
     private static Map<String, ThreatAssessment> byDevice(List<ThreatPoll> polls) {
