@@ -30,12 +30,14 @@ public final class PluginThreatSignals implements ThreatSignals {
         requireNonNull(assessments, "assessments is null");
         Optional<ThreatConnectors.Running> running = connectors.running().stream()
                 .filter(connector -> connector.connectorId().equals(connectorId)).findFirst();
-        if (running.isPresent()) {
-            if (!running.get().pluginId().equals(pluginId)) {
-                throw new IllegalArgumentException("plugin " + pluginId + " has no threat-defense connector " + connectorId);
-            }
+        if (running.isPresent() && !running.get().pluginId().equals(pluginId)) {
+            throw new IllegalArgumentException("plugin " + pluginId + " has no threat-defense connector " + connectorId);
+        }
+        Optional<ConnectorState> known = threats.connector(connectorId);
+        if (running.isPresent() && known.filter(state -> state.pluginId().equals(pluginId)).isEmpty()) {
+            // Pushed before the poller recorded the connector (or after it moved here from another plugin).
             threats.register(connectorId, pluginId, running.get().displayName(), running.get().staleAfter());
-        } else if (threats.connector(connectorId).filter(known -> known.pluginId().equals(pluginId)).isEmpty()) {
+        } else if (running.isEmpty() && known.filter(state -> state.pluginId().equals(pluginId)).isEmpty()) {
             throw new IllegalArgumentException("plugin " + pluginId + " has no threat-defense connector " + connectorId);
         }
         return threats.report(connectorId, assessments);

@@ -12,6 +12,7 @@ import { policiesPage, newPolicyPage, editPolicyPage, policyPage } from './pages
 import { auditPage } from './pages/audit.js';
 import { commandsPage, commandBatchPage } from './pages/commands.js';
 import { compliancePage } from './pages/compliance.js';
+import { threatsPage } from './pages/threats.js';
 import { appsPage, appPage } from './pages/apps.js';
 import { pluginsPage } from './pages/plugins.js';
 import { adminsPage, tokensPage } from './pages/admins.js';
@@ -22,7 +23,7 @@ import { pluginPage } from './pages/plugin-page.js';
 // admin's role holds the permission its first request needs.
 const pages = [
   dashboardPage, devicesPage, devicePage, commandsPage, commandBatchPage, enrollmentPage, groupsPage, groupPage, usersPage, userPage,
-  directoryGroupsPage, directoryGroupPage, policiesPage, newPolicyPage, editPolicyPage, policyPage, appsPage, appPage, compliancePage,
+  directoryGroupsPage, directoryGroupPage, policiesPage, newPolicyPage, editPolicyPage, policyPage, appsPage, appPage, compliancePage, threatsPage,
   pluginsPage, pluginPage, adminsPage, tokensPage, auditPage,
 ];
 

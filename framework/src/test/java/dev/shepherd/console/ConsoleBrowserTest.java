@@ -25,6 +25,11 @@ import dev.shepherd.security.Role;
 import dev.shepherd.security.Totp;
 import dev.shepherd.testing.ConsoleBrowser;
 import dev.shepherd.testing.TestServer;
+import dev.shepherd.threat.ThreatService;
+import dev.shepherd.api.threat.Threat;
+import dev.shepherd.api.threat.ThreatAssessment;
+import dev.shepherd.api.threat.ThreatLevel;
+import dev.shepherd.api.threat.VendorDevice;
 import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -55,6 +60,7 @@ import java.util.Optional;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -115,7 +121,7 @@ class ConsoleBrowserTest {
         screenshot("01-sign-in");
         signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
         assertThat(navigation()).containsExactly("Dashboard", "Devices", "Commands", "Enrollment", "Groups", "Users", "Policies", "Apps", "Compliance",
-                "Plugins", "Admins", "API tokens", "Audit log");
+                "Threats", "Plugins", "Admins", "API tokens", "Audit log");
         screenshot("02-dashboard-empty");
 
         // A static group for the devices to enroll into.
@@ -264,7 +270,7 @@ class ConsoleBrowserTest {
 
         signIn(HELPDESK, HELPDESK_PASSWORD);
         assertThat(navigation()).containsExactly("Dashboard", "Devices", "Commands", "Enrollment", "Groups", "Users", "Policies", "Apps", "Compliance",
-                "API tokens");
+                "Threats", "API tokens");
 
         open("#/devices", "Devices");
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".results"), "Help desk phone"));
@@ -485,6 +491,54 @@ class ConsoleBrowserTest {
         assertThat(browserErrors()).as("only Chromium's note of the refused rule").singleElement(InstanceOfAssertFactories.STRING)
                 .contains("/api/v1/compliance/rules", "400");
         assertThat(forbiddenOrFailedApiCalls()).as("only the refused rule").singleElement(InstanceOfAssertFactories.STRING).startsWith("400 ");
+    }
+
+    @Test
+    void theThreatsPageFlagsAStaleConnectorListsDevicesByLevelAndLinksAnUnmatchedSignalShownThenOnTheDevicePage() throws Exception {
+        List<DeviceId> phones = seedGroup("Field phones", "TH", "Field phone", 2);
+        ThreatService threats = server.server().kernel().threats();
+        // Connectors as the poller records them; one that stays silent goes stale after a second.
+        threats.register("vigil", "vigil-mtd", "Vigil MTD", Optional.of(Duration.ofDays(1)));
+        threats.register("hush", "hush-mtd", "Hush MTD", Optional.of(Duration.ofSeconds(1)));
+        Instant now = Instant.now();
+        Threat trojan = new Threat("t-1", "MALWARE", "Trojan.Banker", ThreatLevel.HIGH, now, now,
+                Optional.of(URI.create("https://console.vigil.example/threats/t-1")));
+        threats.report("vigil", List.of(
+                new ThreatAssessment(new VendorDevice("vg-1", Optional.empty(), Optional.of("TH-SERIAL-1"), Map.of(), Optional.empty()),
+                        ThreatLevel.HIGH, "risk=High", List.of(trojan), now),
+                new ThreatAssessment(new VendorDevice("vg-unknown", Optional.empty(), Optional.of("NOT-OURS"), Map.of(), Optional.empty()),
+                        ThreatLevel.MEDIUM, "risk=Medium", List.of(), now)));
+        threats.report("hush", List.of(new ThreatAssessment(new VendorDevice("hu-2", Optional.empty(), Optional.of("TH-SERIAL-2"), Map.of(),
+                Optional.empty()), ThreatLevel.NONE, "clean", List.of(), now)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> threats.device(phones.get(1)).effective().level().equals("UNKNOWN"));
+
+        signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+        open("#/threats", "Threats");
+        By connectors = By.xpath("//h2[.='Connectors']/ancestor::section");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(connectors, "Hush MTD"));
+        String health = browser.findElement(connectors).getText();
+        assertThat(health).contains("Stale: Hush MTD", "Stale since", "Vigil MTD", "Fresh");
+        By devices = By.xpath("//h2[.='Devices by threat level']/ancestor::section");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(devices, "Vigil MTD: High"));
+        new Select(browser.findElement(By.name("level"))).selectByValue("UNKNOWN");
+        browser.findElement(By.xpath("//button[.='Filter']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(devices, "Hush MTD: None"));
+        assertThat(browser.findElement(devices).getText()).doesNotContain("Vigil MTD: High");
+        screenshot("95-threats-page");
+
+        labelledControl("Device for vg-unknown").sendKeys(phones.get(1).toString());
+        browser.findElement(By.xpath("//form[.//input[@name='deviceId']]//button[.='Link']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "vg-unknown is linked"));
+        assertThat(threats.device(phones.get(1)).verdicts()).extracting(verdict -> verdict.verdict().vendorDeviceId()).contains("vg-unknown");
+
+        open("#/devices/" + phones.get(0), "Field phone 1");
+        By section = By.xpath("//h2[.='Threat defense']/ancestor::section");
+        wait.until(ExpectedConditions.presenceOfElementLocated(section));
+        assertThat(browser.findElement(section).getText()).contains("Effective level: High", "Vigil MTD", "risk=High", "Trojan.Banker", "Fresh");
+        assertThat(browser.findElement(By.xpath("//a[starts-with(., 'Trojan.Banker')]")).getDomAttribute("href"))
+                .isEqualTo("https://console.vigil.example/threats/t-1");
+        screenshot("96-device-threats");
+        assertThat(forbiddenOrFailedApiCalls()).isEmpty();
     }
 
     @Test

@@ -7,8 +7,9 @@ const CHECKS = [
   { check: 'NOT_JAILBROKEN', label: 'Not jailbroken or rooted', text: 'The device has not been jailbroken or rooted.' },
   { check: 'MIN_OS_VERSION', label: 'Minimum OS version', text: 'The device runs at least this operating system version.',
     parameter: { name: 'version', label: 'Lowest allowed version', hint: 'Such as 17.4.' } },
-  { check: 'MAX_THREAT_LEVEL', label: 'Highest threat level', text: 'A threat-defense plugin rates the device at most this level.',
-    parameter: { name: 'level', label: 'Highest allowed level', choices: ['NONE', 'LOW', 'MEDIUM', 'HIGH'] } },
+  { check: 'MAX_THREAT_LEVEL', label: 'Highest threat level',
+    text: 'Threat-defense connectors rate the device at most this level; a verdict gone stale fails the rule (see the Threats page).',
+    parameter: { name: 'level', label: 'Highest allowed level', choices: ['NONE', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] } },
   { check: 'CHECKED_IN_WITHIN', label: 'Checked in recently', text: 'The device checked in within this many days.',
     parameter: { name: 'days', label: 'Days', number: { min: 1, max: 365 } } },
   { check: 'REQUIRED_APPS', label: 'Required apps installed', text: 'Each of these apps is installed.',
@@ -50,8 +51,9 @@ function describe(rule) {
   const label = check?.label ?? words(rule.check);
   if (!check?.parameter) return label;
   const value = rule.parameters?.[check.parameter.name];
+  const stale = rule.parameters?.whenStale === 'UNKNOWN' ? ' (a stale verdict is not judged)' : '';
   return `${label}: ${Array.isArray(value) ? value.map(item => toLine(item, check.parameter.bound)).join(', ')
-    : check.parameter.choices ? words(value) : String(value)}`;
+    : check.parameter.choices ? words(value) : String(value)}${stale}`;
 }
 
 function hours(count) {
@@ -262,7 +264,8 @@ function ruleForm(api, groups, reload, rule = null, cancel = null) {
     if (chosen.parameter) {
       const spec = chosen.parameter;
       if (!spec.choices && blank(input, feedback, `Fill in “${spec.label}”.`)) return;
-      body.parameters = { [spec.name]: spec.list
+      // Parameters this form does not show (MAX_THREAT_LEVEL's whenStale, set through the API) are kept on an edit.
+      body.parameters = { ...(rule?.check === chosen.check ? rule.parameters : {}), [spec.name]: spec.list
         ? input.value.split('\n').map(line => line.trim()).filter(Boolean).map(line => fromLine(line, spec.bound))
         : spec.number ? Number(input.value) : input.value.trim() };
     }

@@ -1,5 +1,6 @@
 import { h, replace, field, message, empty, table, when, words, heading, confirmAction, announce } from '../dom.js';
 import { appState } from './apps.js';
+import { deviceThreats } from './threats.js';
 
 // Platforms Shepherd's bundled plugins manage; those of other running plugins are added from GET /api/v1/platforms.
 const PLATFORM_NAMES = { ios: 'iOS and iPadOS', macos: 'macOS', android: 'Android', windows: 'Windows', chromeos: 'ChromeOS' };
@@ -308,6 +309,12 @@ export const devicePage = {
           ? table(`${reported.length} app${reported.length === 1 ? '' : 's'} the device reports`, ['Identifier', 'Version'],
             reported.map(([identifier, version]) => [identifier, version || '—']))
           : empty('The device has not reported its apps yet.'))));
+    }
+
+    if (api.can('COMPLIANCE_READ')) {
+      const threats = await api.get(`${base}/threats`);
+      if (stale()) return;
+      main.append(section('threats-title', 'Threat defense', h('div', {}, deviceThreats(threats))));
     }
 
     if (api.can('COMMAND_READ')) {
