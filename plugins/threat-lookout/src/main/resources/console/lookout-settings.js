@@ -48,7 +48,7 @@ function drawSummary(page, state) {
 }
 
 function drawForm(page, state, notice) {
-  const { h, replace, field, message, blank } = page.ui;
+  const { h, replace, field, message, blank, removeButton } = page.ui;
   const { api, base } = page;
   const key = h('input', { type: 'password', name: 'application-key', autocomplete: 'off' });
   const url = h('input', { type: 'url', name: 'api-base-url', value: state.apiBaseUrl });
@@ -73,15 +73,13 @@ function drawForm(page, state, notice) {
       replace(feedback, message('error', error.message));
     }
   });
-  const remove = state.applicationKeySet ? h('button', { type: 'button', onclick: async () => {
-    try {
+  const remove = state.applicationKeySet ? removeButton({ label: 'Remove key', title: 'Remove the Lookout application key?',
+    text: 'The server stops polling Lookout; its verdicts go stale after the stale age and count as the threat rules say.',
+    feedback, action: async () => {
       await api.delete(base);
       if (page.stale()) return;
       await refresh(page, { kind: 'info', text: 'Application key removed; the connector stops polling.' });
-    } catch (error) {
-      if (page.stale()) return;
-      replace(feedback, message('error', error.message));
-    }
-  } }, 'Remove key') : null;
-  replace(page.form, h('h2', { id: 'lookout-key-title' }, 'Application key'), form, remove, feedback);
+    } }) : null;
+  replace(page.form, h('h2', { id: 'lookout-key-title' }, 'Application key'), form, feedback,
+    remove ? h('p', { class: 'row-actions' }, remove) : null);
 }

@@ -8,12 +8,15 @@ import dev.shepherd.api.device.Platform;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.enrollment.NewEnrollmentToken;
 import dev.shepherd.server.Kernel;
+import dev.shepherd.testing.ConsoleBrowser;
 import dev.shepherd.testing.TestKernel;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
 
 import java.io.IOException;
 import java.net.http.HttpResponse;
@@ -27,6 +30,7 @@ import java.util.OptionalInt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Issue 19's must-shows through the running server and the real connector, loaded from its file and pointed at
@@ -35,7 +39,7 @@ import static org.awaitility.Awaitility.await;
  * and the connector resumes without losing any; Lookout clears the threats and the device is released. Then Lookout
  * goes down: the connector's health shows the failure and its verdicts go stale, visibly, with the documented
  * compliance effect. The admin endpoint checks the application key with Lookout before sealing it, never returns it,
- * and refuses bad input with problem+json. One server for the class; polls are fast through configuration, never
+ * and refuses bad input with problem+json; its console page does the same in a real browser. One server for the class; polls are fast through configuration, never
  * waited out.
  */
 class LookoutEndToEndIT {
@@ -196,6 +200,35 @@ class LookoutEndToEndIT {
         assertProblem(server.sendAsAdmin("POST", SETTINGS, "{}"), 405, "Use GET, PUT or DELETE");
         assertThat(server.get(SETTINGS).statusCode()).isEqualTo(401);
         assertThat(server.getAsAdmin("/api/v1/console/pages").body()).contains("threat-lookout").contains("lookout-settings.js");
+    }
+
+    @Test
+    void anAdminSetsTheKeyOnTheConnectorsConsolePageWhichNeverShowsItAgain(@TempDir Path profile) throws Exception {
+        assumeTrue(ConsoleBrowser.available(), ConsoleBrowser.unavailableReason());
+        try (ConsoleBrowser console = ConsoleBrowser.open(server, profile)) {
+            console.signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+            console.open("#/plugins/threat-lookout/settings", "Lookout");
+            console.waitForText("Poll interval");
+            WebElement address = console.labelledControl("API address");
+            address.clear();
+            address.sendKeys(lookout.baseUrl().toString());
+
+            console.labelledControl("Application key").sendKeys("not-a-key-lookout-issued");
+            console.driver().findElement(By.cssSelector("main form button[type='submit']")).click();
+            console.waitForText("Lookout refused the application key (invalid_client)");
+
+            String key = lookout.issueApplicationKey();
+            WebElement keyInput = console.labelledControl("Application key");
+            keyInput.clear();
+            keyInput.sendKeys(key);
+            console.driver().findElement(By.cssSelector("main form button[type='submit']")).click();
+            console.waitForText("Lookout accepted the key");
+            assertThat(console.mainText()).contains("Set (sealed, never shown)", lookout.baseUrl().toString()).doesNotContain(key);
+            assertThat(console.accessibilityViolations("moderate")).as("WCAG 2.1 A/AA, moderate impact or worse").isEmpty();
+            assertThat(console.requests("/ui/plugins/")).singleElement().asString()
+                    .matches("GET /ui/plugins/threat-lookout/[0-9.]+/lookout-settings\\.js");
+            assertThat(console.browserErrors()).as("only the refused key's answer").singleElement().asString().contains("status of 400");
+        }
     }
 
     /** Sets the application key (once for the class; Lookout checks it) and the fake's address. */
