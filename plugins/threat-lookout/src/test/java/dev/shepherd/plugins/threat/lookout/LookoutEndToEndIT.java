@@ -39,8 +39,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * and the connector resumes without losing any; Lookout clears the threats and the device is released. Then Lookout
  * goes down: the connector's health shows the failure and its verdicts go stale, visibly, with the documented
  * compliance effect. The admin endpoint checks the application key with Lookout before sealing it, never returns it,
- * and refuses bad input with problem+json; its console page does the same in a real browser. One server for the class; polls are fast through configuration, never
- * waited out.
+ * and refuses bad input with problem+json; its console page does the same in a real browser. One server for the
+ * class; polls are fast through configuration, never waited out.
  */
 class LookoutEndToEndIT {
 
