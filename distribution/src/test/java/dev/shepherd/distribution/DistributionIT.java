@@ -107,7 +107,7 @@ class DistributionIT {
 
     private static final java.util.Set<String> BUNDLED = java.util.Set.of("apple-ios", "apple-macos", "windows", "android", "chromeos",
             "appstore-apple", "appstore-private", "appstore-google-play", "identity-ldap", "identity-scim", "identity-oidc",
-            "threat-webhook", "threat-defender");
+            "threat-webhook", "threat-defender", "threat-lookout");
 
     @Test
     void badPluginFilesAreListedAsFailedByTheApiAndTheCli() throws Exception {
@@ -118,7 +118,7 @@ class DistributionIT {
 
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             JsonNode items = json.readTree(getAsAdmin("/api/v1/plugins").body()).path("items");
-            assertThat(items).hasSize(15);
+            assertThat(items).hasSize(16);
             assertThat(items).filteredOn(item -> !BUNDLED.contains(item.path("id").asText())).hasSize(2)
                     .allSatisfy(item -> assertThat(item.path("state").asText()).isEqualTo("FAILED"));
             assertThat(items).filteredOn(item -> BUNDLED.contains(item.path("id").asText())).as("the bundled plugins")
@@ -126,7 +126,7 @@ class DistributionIT {
                     .containsExactlyInAnyOrder("apple-ios STARTED", "apple-macos STARTED", "windows STARTED", "android STARTED",
                             "chromeos STARTED", "appstore-apple STARTED", "appstore-private STARTED",
                             "appstore-google-play STARTED", "identity-ldap STARTED", "identity-scim STARTED", "identity-oidc STARTED",
-                            "threat-webhook STARTED", "threat-defender STARTED");
+                            "threat-webhook STARTED", "threat-defender STARTED", "threat-lookout STARTED");
         });
         assertThat(get("/health").statusCode()).isEqualTo(200);
 

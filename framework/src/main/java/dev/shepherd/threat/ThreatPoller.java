@@ -58,6 +58,11 @@ public final class ThreatPoller {
         this.intervalOverride = requireNonNull(intervalOverride, "intervalOverride is null");
     }
 
+    /** @return whether a poll this poller started is still running (its results not yet written) */
+    boolean polling() {
+        return !inFlight.isEmpty();
+    }
+
     /** @return what each connector not set up says an admin must still do, by connector id */
     public Map<String, String> setupProblems() {
         return Map.copyOf(setupProblems);

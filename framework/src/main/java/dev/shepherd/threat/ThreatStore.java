@@ -8,6 +8,7 @@ import dev.shepherd.api.threat.ThreatAssessment;
 import dev.shepherd.api.threat.ThreatLevel;
 import dev.shepherd.api.threat.VendorDevice;
 import dev.shepherd.json.Json;
+import dev.shepherd.storage.SqlLists;
 import dev.shepherd.storage.StorageException;
 
 import java.sql.Connection;
@@ -213,15 +214,13 @@ final class ThreatStore {
             if (fromConnectors.get().isEmpty()) {
                 return List.of();
             }
-            which.append(" AND connector_id IN (").append("?, ".repeat(fromConnectors.get().size() - 1)).append("?)");
+            which.append(" AND connector_id IN (").append(SqlLists.placeholders(fromConnectors.get().size())).append(")");
             parameters.addAll(fromConnectors.get());
         }
         which.append(" ORDER BY device_id FETCH FIRST ").append(devices).append(" ROWS ONLY");
         List<String> ids = new ArrayList<>();
         try (PreparedStatement select = connection.prepareStatement(which.toString())) {
-            for (int i = 0; i < parameters.size(); i++) {
-                select.setObject(i + 1, parameters.get(i));
-            }
+            bind(select, parameters);
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
                     ids.add(rows.getString(1).trim());
@@ -232,14 +231,12 @@ final class ThreatStore {
             return List.of();
         }
         return verdicts(connection, "SELECT " + VERDICT_COLUMNS + " FROM threat_verdict WHERE device_id IN ("
-                + "?, ".repeat(ids.size() - 1) + "?) ORDER BY device_id, connector_id", List.copyOf(ids));
+                + SqlLists.placeholders(ids.size()) + ") ORDER BY device_id, connector_id", List.copyOf(ids));
     }
 
     private List<StoredVerdict> verdicts(Connection connection, String sql, List<String> parameters) throws SQLException {
         try (PreparedStatement select = connection.prepareStatement(sql)) {
-            for (int i = 0; i < parameters.size(); i++) {
-                select.setString(i + 1, parameters.get(i));
-            }
+            bind(select, parameters);
             List<StoredVerdict> verdicts = new ArrayList<>();
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
@@ -352,7 +349,7 @@ final class ThreatStore {
         List<String> parameters = new ArrayList<>(items);
         parameters.addAll(values);
         return ids(connection, "SELECT DISTINCT i.device_id FROM device_inventory i JOIN device d ON d.id = i.device_id WHERE i.item IN ("
-                + "?, ".repeat(items.size() - 1) + "?) AND i.value IN (" + "?, ".repeat(values.size() - 1) + "?) AND d.status IN "
+                + SqlLists.placeholders(items.size()) + ") AND i.value IN (" + SqlLists.placeholders(values.size()) + ") AND d.status IN "
                 + MANAGED, parameters);
     }
 
@@ -363,9 +360,7 @@ final class ThreatStore {
 
     private static Set<DeviceId> ids(Connection connection, String sql, List<String> parameters) throws SQLException {
         try (PreparedStatement select = connection.prepareStatement(sql)) {
-            for (int i = 0; i < parameters.size(); i++) {
-                select.setString(i + 1, parameters.get(i));
-            }
+            bind(select, parameters);
             Set<DeviceId> ids = new LinkedHashSet<>();
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
@@ -474,6 +469,12 @@ final class ThreatStore {
     }
 
     // ---- helpers ----
+
+    private static void bind(PreparedStatement statement, List<?> parameters) throws SQLException {
+        for (int i = 0; i < parameters.size(); i++) {
+            statement.setObject(i + 1, parameters.get(i));
+        }
+    }
 
     private static void update(Connection connection, String sql, Timestamp at, String connectorId) throws SQLException {
         try (PreparedStatement update = connection.prepareStatement(sql)) {

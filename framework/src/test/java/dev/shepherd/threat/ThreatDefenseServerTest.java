@@ -204,6 +204,12 @@ class ThreatDefenseServerTest {
         await().atMost(WITHIN).pollInterval(POLL).untilAsserted(() ->
                 assertThat(Instant.parse(connectors().get("acme").path("lastPollAt").asText())).isAfter(before));
         assertThat(server.get("/health").statusCode()).isEqualTo(200);
+
+        // Unloaded, a connector is no longer polled but keeps its health and verdicts; reloaded, it is polled again.
+        Files.delete(server.pluginsDir().resolve("broken-mtd.zip"));
+        await().atMost(WITHIN).pollInterval(POLL).untilAsserted(() -> assertThat(connectors().get("broken").path("running").asBoolean()).isFalse());
+        Files.copy(FakeThreatVendors.broken().buildZip(build, "broken-mtd-again.zip"), server.pluginsDir().resolve("broken-mtd.zip"));
+        await().atMost(WITHIN).pollInterval(POLL).untilAsserted(() -> assertThat(connectors().get("broken").path("running").asBoolean()).isTrue());
         HttpResponse<String> badLevel = server.getAsAdmin("/api/v1/threats/devices?level=SEVERE");
         assertThat(badLevel.statusCode()).isEqualTo(400);
         assertThat(badLevel.headers().firstValue("Content-Type")).hasValue("application/problem+json");

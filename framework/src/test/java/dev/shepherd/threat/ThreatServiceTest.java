@@ -209,6 +209,13 @@ class ThreatServiceTest {
         DeviceThreatState state = threats.device(failing);
         assertThat(state.effective().level()).isEqualTo(ThreatService.UNKNOWN);
         assertThat(state.effective().staleConnectors()).containsExactly("Quiet MTD");
+        assertThat(threats.fleet(Optional.of(ThreatService.UNKNOWN), Optional.empty(), 50, ids -> ids))
+                .extracting(DeviceThreatState::device).contains(failing, unjudged);
+        assertThat(threats.fleet(Optional.of(ThreatService.UNKNOWN), Optional.empty(), 50, ids -> ids.stream()
+                .filter(id -> !id.equals(unjudged)).toList())).as("outside the caller's scope").extracting(DeviceThreatState::device)
+                .contains(failing).doesNotContain(unjudged);
+        assertThat(threats.fleet(Optional.of("NONE"), Optional.empty(), 50, ids -> ids)).extracting(DeviceThreatState::device)
+                .doesNotContain(failing);
         ThreatStanding standing = kernel.transactions().inTransaction("read", tx -> threats.standing(tx, failing, clock.instant()));
         assertThat(standing.stale()).containsExactly(new ThreatStanding.StaleVerdict("Quiet MTD", polled.plus(Duration.ofMinutes(30))));
         kernel.compliance().evaluatePending();

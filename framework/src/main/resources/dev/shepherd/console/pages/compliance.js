@@ -51,8 +51,9 @@ function describe(rule) {
   const label = check?.label ?? words(rule.check);
   if (!check?.parameter) return label;
   const value = rule.parameters?.[check.parameter.name];
+  const stale = rule.parameters?.whenStale === 'UNKNOWN' ? ' (a stale verdict is not judged)' : '';
   return `${label}: ${Array.isArray(value) ? value.map(item => toLine(item, check.parameter.bound)).join(', ')
-    : check.parameter.choices ? words(value) : String(value)}`;
+    : check.parameter.choices ? words(value) : String(value)}${stale}`;
 }
 
 function hours(count) {
@@ -263,7 +264,8 @@ function ruleForm(api, groups, reload, rule = null, cancel = null) {
     if (chosen.parameter) {
       const spec = chosen.parameter;
       if (!spec.choices && blank(input, feedback, `Fill in “${spec.label}”.`)) return;
-      body.parameters = { [spec.name]: spec.list
+      // Parameters this form does not show (MAX_THREAT_LEVEL's whenStale, set through the API) are kept on an edit.
+      body.parameters = { ...(rule?.check === chosen.check ? rule.parameters : {}), [spec.name]: spec.list
         ? input.value.split('\n').map(line => line.trim()).filter(Boolean).map(line => fromLine(line, spec.bound))
         : spec.number ? Number(input.value) : input.value.trim() };
     }
