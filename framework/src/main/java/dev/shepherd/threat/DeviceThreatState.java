@@ -89,8 +89,8 @@ public record DeviceThreatState(DeviceId device, Effective effective, List<Conne
         return new DeviceThreatState(device, new Effective(level, fresh, staleConnectors), verdicts);
     }
 
-    private static Optional<ThreatLevel> worse(Optional<ThreatLevel> so, ThreatLevel level) {
-        return so.isEmpty() || level.isWorseThan(so.get()) ? Optional.of(level) : so;
+    private static Optional<ThreatLevel> worse(Optional<ThreatLevel> worstSoFar, ThreatLevel level) {
+        return worstSoFar.isEmpty() || level.isWorseThan(worstSoFar.get()) ? Optional.of(level) : worstSoFar;
     }
 
     /** @return the standing compliance's threat rule judges */

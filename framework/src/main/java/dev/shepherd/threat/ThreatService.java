@@ -52,6 +52,8 @@ public final class ThreatService implements DeviceThreats {
 
     /** The default stale age: long enough for a vendor's maintenance window, short enough to matter within a day. */
     public static final Duration DEFAULT_STALE_AFTER = Duration.ofHours(6);
+    /** How often a signal kept unmatched, and unchanged, is matched again (devices enrolled since may match it). */
+    static final Duration UNMATCHED_RETRY = Duration.ofHours(1);
     /** The level the effective state takes when a stale verdict could hide something. */
     public static final String UNKNOWN = "UNKNOWN";
 
@@ -240,11 +242,18 @@ public final class ThreatService implements DeviceThreats {
         int changed = 0;
         for (ThreatAssessment assessment : assessments) {
             String vendorId = assessment.device().vendorDeviceId();
+            Optional<ThreatStore.Kept> kept = store.unmatchedKept(tx.connection(), connector.connectorId(), vendorId);
+            if (kept.isPresent() && !assessment.assessedAt().isAfter(kept.get().assessedAt())
+                    && now.isBefore(kept.get().receivedAt().plus(UNMATCHED_RETRY))) {
+                // Kept unmatched, and nothing new: a vendor listing every device at each poll would otherwise search
+                // the inventory for the same unknown devices again and again. Matched again hourly (enrollments since).
+                unmatched++;
+                continue;
+            }
             DeviceMatcher.Match match = matcher.match(tx.connection(), connector.connectorId(), assessment.device());
             if (match.device().isEmpty()) {
                 unmatched++;
-                Optional<Instant> kept = store.unmatchedAssessedAt(tx.connection(), connector.connectorId(), vendorId);
-                if (kept.isEmpty() || !assessment.assessedAt().isBefore(kept.get())) {
+                if (kept.isEmpty() || !assessment.assessedAt().isBefore(kept.get().assessedAt())) {
                     store.saveUnmatched(tx.connection(), connector.connectorId(), assessment, match.by(), now);
                 }
                 continue;

@@ -373,13 +373,18 @@ final class ThreatStore {
 
     // ---- unmatched signals ----
 
-    Optional<Instant> unmatchedAssessedAt(Connection connection, String connectorId, String vendorDeviceId) throws SQLException {
+    /** When a kept unmatched signal was assessed by the vendor and received by the server. */
+    record Kept(Instant assessedAt, Instant receivedAt) {
+    }
+
+    Optional<Kept> unmatchedKept(Connection connection, String connectorId, String vendorDeviceId) throws SQLException {
         try (PreparedStatement select = connection.prepareStatement(
-                "SELECT assessed_at FROM threat_unmatched WHERE connector_id = ? AND vendor_device_id = ?")) {
+                "SELECT assessed_at, received_at FROM threat_unmatched WHERE connector_id = ? AND vendor_device_id = ?")) {
             select.setString(1, connectorId);
             select.setString(2, vendorDeviceId);
             try (ResultSet rows = select.executeQuery()) {
-                return rows.next() ? Optional.of(rows.getTimestamp(1).toInstant()) : Optional.empty();
+                return rows.next() ? Optional.of(new Kept(rows.getTimestamp(1).toInstant(), rows.getTimestamp(2).toInstant()))
+                        : Optional.empty();
             }
         }
     }

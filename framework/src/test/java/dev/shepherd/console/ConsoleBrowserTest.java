@@ -525,6 +525,7 @@ class ConsoleBrowserTest {
         wait.until(ExpectedConditions.textToBePresentInElementLocated(devices, "Hush MTD: None"));
         assertThat(browser.findElement(devices).getText()).doesNotContain("Vigil MTD: High");
         screenshot("95-threats-page");
+        assertThat(console.accessibilityViolations("moderate")).as("WCAG 2.1 A/AA, moderate impact or worse").isEmpty();
 
         labelledControl("Device for vg-unknown").sendKeys(phones.get(1).toString());
         browser.findElement(By.xpath("//form[.//input[@name='deviceId']]//button[.='Link']")).click();
@@ -538,6 +539,7 @@ class ConsoleBrowserTest {
         assertThat(browser.findElement(By.xpath("//a[starts-with(., 'Trojan.Banker')]")).getDomAttribute("href"))
                 .isEqualTo("https://console.vigil.example/threats/t-1");
         screenshot("96-device-threats");
+        assertThat(console.accessibilityViolations("moderate")).as("WCAG 2.1 A/AA, moderate impact or worse").isEmpty();
         assertThat(forbiddenOrFailedApiCalls()).isEmpty();
     }
 
@@ -1329,7 +1331,7 @@ class ConsoleBrowserTest {
         signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
         for (String page : List.of("#/", "#/devices", "#/devices/" + devices.get(0), "#/commands", "#/commands/" + batch, "#/enrollment",
                 "#/groups", "#/groups/" + group, "#/users", "#/policies", "#/policies/new", "#/policies/" + policy, "#/policies/" + policy + "/edit",
-                "#/apps", "#/compliance", "#/plugins", "#/admins", "#/api-tokens", "#/audit")) {
+                "#/apps", "#/compliance", "#/threats", "#/plugins", "#/admins", "#/api-tokens", "#/audit")) {
             console.open(page);
             List<String> found = console.accessibilityViolations("moderate");
             if (!found.isEmpty()) {

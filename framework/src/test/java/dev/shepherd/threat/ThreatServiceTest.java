@@ -139,6 +139,20 @@ class ThreatServiceTest {
     }
 
     @Test
+    void aSignalKeptUnmatchedIsMatchedAgainWhenItChangesOrHourlySoADeviceEnrolledSinceIsFound() {
+        ThreatAssessment early = assessment(new VendorDevice("v-late", Optional.empty(), Optional.of("SER-L-1"), Map.of(), Optional.empty()),
+                ThreatLevel.MEDIUM);
+        assertThat(threats.report("acme", List.of(early))).isEqualTo(new ThreatReport(0, 1, 0));
+        DeviceId enrolledSince = test.enrollId(Platform.IOS, "L-1");
+
+        assertThat(threats.report("acme", List.of(early))).as("the same assessment again, within the hour").isEqualTo(new ThreatReport(0, 1, 0));
+        clock.advance(Duration.ofMinutes(61));
+        assertThat(threats.report("acme", List.of(early))).isEqualTo(new ThreatReport(1, 0, 1));
+        assertThat(threats.device(enrolledSince).effective().level()).isEqualTo("MEDIUM");
+        assertThat(threats.unmatched(Optional.of("acme"), 100)).extracting(UnmatchedSignal::vendorDeviceId).doesNotContain("v-late");
+    }
+
+    @Test
     void anOlderOrUnchangedAssessmentWritesNothingAndAChangedOneIsAnEventAnAuditEntryAndAComplianceEvaluation() {
         DeviceId device = test.enrollId(Platform.IOS, "C-1");
         VendorDevice vendorDevice = new VendorDevice("v-c", Optional.empty(), Optional.of("SER-C-1"), Map.of(), Optional.empty());

@@ -18,7 +18,11 @@ public interface ThreatSignals {
      * @param connectorId the {@link ThreatDefenseConnector#id()} of a connector of the calling plugin
      * @param assessments what the vendor reported
      * @return how the assessments were matched and what they changed
-     * @throws IllegalArgumentException when the calling plugin has no connector with that id
+     * @throws IllegalArgumentException when the calling plugin has no connector with that id, or the report exceeds the
+     *         kernel's bounds (at most 1,000 assessments and 100 threats per assessment; see the server's threat-defense
+     *         documentation): nothing was recorded, and sending the same again will not help. Any other runtime
+     *         exception also means nothing was recorded, but retrying later may succeed: answer the vendor so it
+     *         redelivers
      * @since 0.12.0
      */
     ThreatReport report(String connectorId, List<ThreatAssessment> assessments);
