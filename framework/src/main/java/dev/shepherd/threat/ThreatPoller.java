@@ -33,6 +33,8 @@ public final class ThreatPoller {
     public static final int PAGES_PER_CYCLE = 20;
     /** The longest back-off after failures, unless the interval is longer. */
     public static final Duration MAX_BACKOFF = Duration.ofHours(1);
+    /** How soon a connector that is not set up is checked again. */
+    static final Duration SETUP_RECHECK = Duration.ofSeconds(10);
 
     private final ThreatService threats;
     private final ThreatConnectors connectors;
@@ -120,7 +122,9 @@ public final class ThreatPoller {
             Optional<String> problem = connectors.setupProblem(id);
             if (problem.isPresent()) {
                 setupProblems.put(id, problem.get());
-                threats.pollLater(id, clock.instant().plus(interval));
+                // The setup check makes no remote call, so it is repeated soon: credentials an admin just saved are
+                // used within seconds rather than after a whole poll interval.
+                threats.pollLater(id, clock.instant().plus(interval.compareTo(SETUP_RECHECK) < 0 ? interval : SETUP_RECHECK));
                 return;
             }
             setupProblems.remove(id);

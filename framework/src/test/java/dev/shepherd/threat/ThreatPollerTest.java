@@ -113,7 +113,16 @@ class ThreatPollerTest {
         assertThat(throttled.cursor()).isEmpty();
         assertThat(connectors.cursors("unset")).isEmpty();
         assertThat(poller.setupProblems()).containsEntry("unset", "No API key is set.");
-        assertThat(threats.connector("unset").orElseThrow().nextPollAt()).hasValue(clock.instant().plus(INTERVAL));
+        assertThat(threats.connector("unset").orElseThrow().nextPollAt())
+                .as("a connector not set up is checked again within seconds, so saved credentials are used at once")
+                .hasValue(clock.instant().plus(ThreatPoller.SETUP_RECHECK));
+
+        connectors.setupProblems.remove("unset");
+        clock.advance(ThreatPoller.SETUP_RECHECK);
+        cycle();
+
+        assertThat(poller.setupProblems()).doesNotContainKey("unset");
+        assertThat(connectors.cursors("unset")).hasSize(1);
     }
 
     /** One tick, and the polls it started run to their end (their results written). */
