@@ -1,0 +1,137 @@
+package dev.shepherd.apple;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.http.AdminEndpoint;
+import dev.shepherd.api.http.AdminRequest;
+import dev.shepherd.api.http.DeviceResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * {@code /api/v1/plugins/<plugin>/ade}: the server tokens of Automated Device Enrollment ({@link AdeServerTokens}).
+ * {@code GET /ade/public-key} downloads the certificate to upload to Apple Business Manager;
+ * {@code PUT /ade/tokens/<name>} takes the {@code .p7m} token file Apple gives back; {@code GET /ade/tokens} lists
+ * the tokens (name, consumer key, expiry, days left, a warning within 30 days of expiry), {@code GET} and
+ * {@code DELETE /ade/tokens/<name>} read and remove one. Secrets are never returned. Each Apple platform plugin
+ * registers a subclass.
+ */
+public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
+
+    private static final Logger log = LoggerFactory.getLogger(AdeServerTokenEndpoint.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String PUBLIC_KEY = "/ade/public-key";
+    private static final String TOKENS = "/ade/tokens";
+
+    private final AdeServerTokens tokens;
+
+    protected AdeServerTokenEndpoint(AdeServerTokens tokens) {
+        this.tokens = requireNonNull(tokens, "tokens is null");
+    }
+
+    @Override
+    public String path() {
+        return "/ade";
+    }
+
+    @Override
+    public String permission() {
+        return "plugin_manage";
+    }
+
+    @Override
+    public int maxBodyBytes() {
+        // A token file is a few kilobytes.
+        return 64 * 1024;
+    }
+
+    @Override
+    public String summary() {
+        return "Automated Device Enrollment server tokens: GET /ade/public-key for Apple Business Manager,"
+                + " PUT /ade/tokens/{name} the .p7m token it returns, GET /ade/tokens their expiry, DELETE /ade/tokens/{name}";
+    }
+
+    @Override
+    public DeviceResponse handle(AdminRequest request) {
+        String path = request.path();
+        if (path.equals(PUBLIC_KEY)) {
+            return request.method().equals("GET")
+                    ? DeviceResponse.of(200, "application/x-pem-file", tokens.publicKeyPem().getBytes(StandardCharsets.US_ASCII))
+                    .withHeader("Content-Disposition", "attachment; filename=\"shepherd-ade-public-key.pem\"")
+                    : notAllowed("GET");
+        }
+        if (path.equals(TOKENS) || path.equals(TOKENS + "/")) {
+            return request.method().equals("GET")
+                    ? json(200, Map.of("tokens", tokens.statuses().stream().map(AdeServerTokenEndpoint::json).toList()))
+                    : notAllowed("GET");
+        }
+        if (!path.startsWith(TOKENS + "/")) {
+            return DeviceResponse.problem(404, "Not found", "Use /ade/public-key or /ade/tokens");
+        }
+        String name = path.substring(TOKENS.length() + 1);
+        if (!AdeServerTokens.NAME.matcher(name).matches()) {
+            return DeviceResponse.problem(400, "Bad request",
+                    "A token's name is 1 to 63 lower-case letters, digits and dashes, starting with a letter or digit");
+        }
+        return switch (request.method()) {
+            case "GET" -> tokens.status(name).map(status -> json(200, json(status))).orElseGet(() -> noToken(name));
+            case "PUT" -> upload(request, name);
+            case "DELETE" -> {
+                if (!tokens.remove(name)) {
+                    yield noToken(name);
+                }
+                log.info("ADE server token {} removed by {}", name, request.adminUsername());
+                yield DeviceResponse.empty(204);
+            }
+            default -> notAllowed("GET, PUT, DELETE");
+        };
+    }
+
+    private DeviceResponse upload(AdminRequest request, String name) {
+        if (request.body().length == 0) {
+            return DeviceResponse.problem(400, "Bad request", "Send the .p7m token file from Apple Business Manager as the body");
+        }
+        try {
+            AdeServerTokens.Status status = tokens.upload(name, request.body());
+            log.info("ADE server token {} (consumer key {}) uploaded by {}, valid until {}", name, status.consumerKey(),
+                    request.adminUsername(), status.expiry());
+            status.warning().ifPresent(warning -> log.warn("{}", warning));
+            return json(200, json(status));
+        } catch (IllegalArgumentException e) {
+            return DeviceResponse.problem(400, "Bad request", e.getMessage());
+        }
+    }
+
+    private static Map<String, Object> json(AdeServerTokens.Status status) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("name", status.name());
+        body.put("consumerKey", status.consumerKey());
+        body.put("expiry", status.expiry().toString());
+        body.put("daysLeft", status.daysLeft());
+        body.put("uploaded", status.uploaded().toString());
+        status.warning().ifPresent(warning -> body.put("warning", warning));
+        return body;
+    }
+
+    private static DeviceResponse noToken(String name) {
+        return DeviceResponse.problem(404, "Not found", "No server token is named " + name);
+    }
+
+    private static DeviceResponse notAllowed(String methods) {
+        return DeviceResponse.problem(405, "Method not allowed", "Use " + methods).withHeader("Allow", methods);
+    }
+
+    private static DeviceResponse json(int status, Object body) {
+        try {
+            return DeviceResponse.of(status, "application/json", JSON.writeValueAsBytes(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,16 @@
+package dev.shepherd.plugins.ios;
+
+import dev.shepherd.apple.AdeServerTokenEndpoint;
+import dev.shepherd.apple.AdeServerTokens;
+import jakarta.inject.Inject;
+import org.pf4j.Extension;
+
+/** The Automated Device Enrollment server tokens for iPhone and iPad, at {@code /api/v1/plugins/apple-ios/ade}. */
+@Extension
+public final class IosAdeServerTokenEndpoint extends AdeServerTokenEndpoint {
+
+    @Inject
+    public IosAdeServerTokenEndpoint(AdeServerTokens tokens) {
+        super(tokens);
+    }
+}
