@@ -19,7 +19,8 @@ import static java.util.Objects.requireNonNull;
  * {@code GET /ade/public-key} downloads the certificate to upload to Apple Business Manager;
  * {@code PUT /ade/tokens/<name>} takes the {@code .p7m} token file Apple gives back; {@code GET /ade/tokens} lists
  * the tokens (name, consumer key, expiry, days left, a warning within 30 days of expiry), {@code GET} and
- * {@code DELETE /ade/tokens/<name>} read and remove one. Secrets are never returned. Each Apple platform plugin
+ * {@code DELETE /ade/tokens/<name>} read and remove one; {@code POST /ade/tokens/<name>/sync} brings the devices Apple
+ * assigned to this server into the kernel ({@link AdeDeviceSync}). Secrets are never returned. Each Apple platform plugin
  * registers a subclass.
  */
 public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
@@ -28,11 +29,14 @@ public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String PUBLIC_KEY = "/ade/public-key";
     private static final String TOKENS = "/ade/tokens";
+    private static final String SYNC = "/sync";
 
     private final AdeServerTokens tokens;
+    private final AdeDeviceSync sync;
 
-    protected AdeServerTokenEndpoint(AdeServerTokens tokens) {
+    protected AdeServerTokenEndpoint(AdeServerTokens tokens, AdeDeviceSync sync) {
         this.tokens = requireNonNull(tokens, "tokens is null");
+        this.sync = requireNonNull(sync, "sync is null");
     }
 
     @Override
@@ -54,7 +58,7 @@ public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
     @Override
     public String summary() {
         return "Automated Device Enrollment server tokens: GET /ade/public-key for Apple Business Manager,"
-                + " PUT /ade/tokens/{name} the .p7m token it returns, GET /ade/tokens their expiry, DELETE /ade/tokens/{name}";
+                + " PUT /ade/tokens/{name} the .p7m token it returns, GET /ade/tokens their expiry, DELETE /ade/tokens/{name}, POST /ade/tokens/{name}/sync the devices assigned";
     }
 
     @Override
@@ -75,6 +79,9 @@ public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
             return DeviceResponse.problem(404, "Not found", "Use /ade/public-key or /ade/tokens");
         }
         String name = path.substring(TOKENS.length() + 1);
+        if (name.endsWith(SYNC)) {
+            return request.method().equals("POST") ? sync(request, name.substring(0, name.length() - SYNC.length())) : notAllowed("POST");
+        }
         if (!AdeServerTokens.NAME.matcher(name).matches()) {
             return DeviceResponse.problem(400, "Bad request",
                     "A token's name is 1 to 63 lower-case letters, digits and dashes, starting with a letter or digit");
@@ -86,11 +93,35 @@ public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
                 if (!tokens.remove(name)) {
                     yield noToken(name);
                 }
+                sync.forget(name);
                 log.info("ADE server token {} removed by {}", name, request.adminUsername());
                 yield DeviceResponse.empty(204);
             }
             default -> notAllowed("GET, PUT, DELETE");
         };
+    }
+
+    private DeviceResponse sync(AdminRequest request, String name) {
+        if (!AdeServerTokens.NAME.matcher(name).matches() || tokens.status(name).isEmpty()) {
+            return noToken(name);
+        }
+        try {
+            AdeDeviceSync.Result result = sync.sync(name);
+            log.info("ADE devices of token {} synchronised by {}: {}", name, request.adminUsername(), result);
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("token", result.token());
+            body.put("fullFetch", result.fullFetch());
+            body.put("seen", result.seen());
+            body.put("registered", result.registered());
+            body.put("updated", result.updated());
+            body.put("unassigned", result.unassigned());
+            body.put("otherPlatform", result.otherPlatform());
+            return json(200, body);
+        } catch (DeviceAssignmentClient.DeviceAssignmentException e) {
+            // Apple's refusal is the admin's to act on (terms to accept in Apple Business Manager, a token to renew, a wait).
+            DeviceResponse problem = DeviceResponse.problem(502, "Bad gateway", "Apple's device assignment service refused: " + e.getMessage());
+            return e.retryAfter().map(wait -> problem.withHeader("Retry-After", Long.toString(wait.toSeconds()))).orElse(problem);
+        }
     }
 
     private DeviceResponse upload(AdminRequest request, String name) {

@@ -3,8 +3,15 @@ package dev.shepherd.plugins.ios;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.apple.AdeTokenFiles;
+import dev.shepherd.api.device.Device;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.DeviceStatus;
+import dev.shepherd.api.device.Ownership;
+import dev.shepherd.api.device.Platform;
 import dev.shepherd.apple.AppleTestServers;
+import dev.shepherd.apple.LocalDeviceAssignment;
 import dev.shepherd.security.AdminRole;
+import dev.shepherd.server.Kernel;
 import dev.shepherd.testing.ConsoleBrowser;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
@@ -14,11 +21,14 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -36,14 +46,19 @@ class AdeServerTokensIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** The credentials Apple Business Manager puts in the token of the MDM server the sync test connects. */
+    private static final AdeTokenFiles.Credentials ABM = AdeTokenFiles.Credentials.expiring("abm1", Instant.now().plus(Duration.ofDays(300)));
+
     @TempDir
     static Path home;
     private static TestServer server;
+    private static LocalDeviceAssignment apple;
 
     @BeforeAll
     static void start() throws Exception {
-        server = AppleTestServers.start(home.resolve("server"), "com.apple.mgmt.External.ade", Map.of(),
-                Map.of("apple-ios", Path.of(System.getProperty("shepherd.pluginFile"))));
+        apple = LocalDeviceAssignment.start(ABM, Clock.systemUTC());
+        server = AppleTestServers.start(home.resolve("server"), "com.apple.mgmt.External.ade", Map.of("adeUrl", apple.uri().toString()),
+                Map.of(), Map.of("apple-ios", Path.of(System.getProperty("shepherd.pluginFile"))));
         server.server().adminUsers().create("desk", "desk-password-123".toCharArray(), AdminRole.HELPDESK);
     }
 
@@ -52,6 +67,79 @@ class AdeServerTokensIT {
         if (server != null) {
             server.close();
         }
+        if (apple != null) {
+            apple.close();
+        }
+    }
+
+    @Test
+    void theDevicesAppleAssignedAppearPendingAndThoseMovedAwayAreMarkedNotRemoved() throws Exception {
+        String publicKey = server.getAsAdmin("/api/v1/plugins/apple-ios/ade/public-key").body();
+        assertThat(put("/api/v1/plugins/apple-ios/ade/tokens/abm", TestServer.ADMIN, TestServer.ADMIN_PASSWORD,
+                AdeTokenFiles.tokenFile(publicKey, ABM)).statusCode()).isEqualTo(200);
+        for (int i = 0; i < 1000; i++) {
+            apple.assign("DMQ%05d".formatted(i), "iPhone 15", "iPhone 15 128GB Black", "BLACK", "iOS");
+        }
+        apple.assign("C02MAC00001", "MacBook Air", "MacBook Air M3", "MIDNIGHT", "OSX");
+
+        JsonNode first = sync("abm");
+
+        assertThat(first.path("fullFetch").asBoolean()).isTrue();
+        assertThat(first.path("seen").asInt()).isEqualTo(1001);
+        assertThat(first.path("registered").asInt()).isEqualTo(1000);
+        assertThat(first.path("otherPlatform").asInt()).as("the Mac is the macOS plugin's").isEqualTo(1);
+        assertThat(apple.requests()).contains("GET /session", "POST /server/devices");
+        Kernel kernel = server.server().kernel();
+        DeviceId phone = kernel.devices().idByHardwareId(Platform.IOS, "serial", "DMQ00007").orElseThrow();
+        Device pending = kernel.devices().get(phone).orElseThrow().device();
+        assertThat(pending.status()).isEqualTo(DeviceStatus.PENDING);
+        assertThat(pending.ownership()).isEqualTo(Ownership.CORPORATE);
+        assertThat(pending.serialNumber()).isEqualTo("DMQ00007");
+        assertThat(pending.model()).isEqualTo("iPhone 15");
+        assertThat(kernel.devices().inventory(phone)).containsEntry("apple.ade.description", "iPhone 15 128GB Black")
+                .containsEntry("apple.ade.color", "BLACK").containsEntry("apple.ade.os", "iOS").containsEntry("apple.ade.assigned", "true");
+        assertThat(kernel.devices().idByHardwareId(Platform.MACOS, "serial", "C02MAC00001")).isEmpty();
+
+        apple.describe("DMQ00007", "Reception iPhone");
+        apple.unassign("DMQ00008");
+        apple.assign("DMQ01000", "iPad Air", "iPad Air 11-inch", "BLUE", "iPadOS");
+        JsonNode changes = sync("abm");
+
+        assertThat(changes.path("fullFetch").asBoolean()).as("from the cursor").isFalse();
+        assertThat(changes.path("seen").asInt()).isEqualTo(3);
+        assertThat(changes.path("registered").asInt()).isEqualTo(1);
+        assertThat(changes.path("updated").asInt()).isEqualTo(1);
+        assertThat(changes.path("unassigned").asInt()).isEqualTo(1);
+        assertThat(kernel.devices().inventory(phone)).containsEntry("apple.ade.description", "Reception iPhone");
+        DeviceId movedAway = kernel.devices().idByHardwareId(Platform.IOS, "serial", "DMQ00008").orElseThrow();
+        assertThat(kernel.devices().get(movedAway)).as("kept, never removed").isPresent();
+        assertThat(kernel.devices().inventory(movedAway)).containsEntry("apple.ade.assigned", "false");
+
+        apple.expireCursors();
+        JsonNode again = sync("abm");
+        assertThat(again.path("fullFetch").asBoolean()).as("an expired cursor starts over").isTrue();
+        assertThat(again.path("registered").asInt()).isZero();
+
+        apple.requireNewTerms(true);
+        HttpResponse<String> refused = server.sendAsAdmin("POST", "/api/v1/plugins/apple-ios/ade/tokens/abm/sync", null);
+        apple.requireNewTerms(false);
+        assertThat(refused.statusCode()).isEqualTo(502);
+        assertThat(JSON.readTree(refused.body()).path("detail").asText()).contains("T_C_NOT_SIGNED");
+        assertThat(server.sendAsAdmin("POST", "/api/v1/plugins/apple-ios/ade/tokens/nobody/sync", null).statusCode()).isEqualTo(404);
+    }
+
+    private static JsonNode json(String body) {
+        try {
+            return JSON.readTree(body);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static JsonNode sync(String token) throws Exception {
+        HttpResponse<String> response = server.sendAsAdmin("POST", "/api/v1/plugins/apple-ios/ade/tokens/" + token + "/sync", null);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return JSON.readTree(response.body());
     }
 
     @Test
@@ -78,8 +166,9 @@ class AdeServerTokensIT {
         HttpResponse<String> list = server.getAsAdmin("/api/v1/plugins/apple-ios/ade/tokens");
         assertThat(list.statusCode()).isEqualTo(200);
         JsonNode tokens = JSON.readTree(list.body()).path("tokens");
-        assertThat(tokens).extracting(token -> token.path("name").asText()).containsExactly("business", "school");
-        assertThat(tokens.get(1).path("warning").asText()).contains("expires in 19 day(s)");
+        assertThat(tokens).extracting(token -> token.path("name").asText()).contains("business", "school");
+        JsonNode school = server.getAsAdmin("/api/v1/plugins/apple-ios/ade/tokens/school").body().transform(AdeServerTokensIT::json);
+        assertThat(school.path("warning").asText()).contains("expires in 19 day(s)");
         assertThat(list.body() + uploaded.body()).doesNotContain("CS_business1", "AT_business1", "AS_business1");
         assertThat(server.sendAsAdmin("DELETE", "/api/v1/plugins/apple-ios/ade/tokens/school", null).statusCode()).isEqualTo(204);
         assertThat(server.getAsAdmin("/api/v1/plugins/apple-ios/ade/tokens/school").statusCode()).isEqualTo(404);

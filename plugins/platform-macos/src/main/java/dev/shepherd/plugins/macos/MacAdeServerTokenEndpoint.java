@@ -1,5 +1,10 @@
 package dev.shepherd.plugins.macos;
 
+import dev.shepherd.api.config.PluginConfig;
+import dev.shepherd.api.config.PluginStorage;
+import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.apple.AdeDeviceSync;
 import dev.shepherd.apple.AdeServerTokenEndpoint;
 import dev.shepherd.apple.AdeServerTokens;
 import jakarta.inject.Inject;
@@ -10,7 +15,7 @@ import org.pf4j.Extension;
 public final class MacAdeServerTokenEndpoint extends AdeServerTokenEndpoint {
 
     @Inject
-    public MacAdeServerTokenEndpoint(AdeServerTokens tokens) {
-        super(tokens);
+    public MacAdeServerTokenEndpoint(AdeServerTokens tokens, DeviceRegistry registry, PluginStorage storage, PluginConfig config) {
+        super(tokens, new AdeDeviceSync(tokens, registry, storage, config, Platform.MACOS));
     }
 }
