@@ -1,5 +1,8 @@
 package dev.shepherd.apple;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shepherd.api.config.PluginConfig;
 import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.device.Device;
@@ -8,6 +11,7 @@ import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.device.PreRegistration;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +33,9 @@ import static java.util.Objects.requireNonNull;
  * full fetch again. Devices of this plugin's platform that the kernel does not know become PENDING corporate devices
  * ({@link DeviceRegistry#preRegister}) with hardware identifier {@code serial}; Apple's description, colour, OS and
  * assignment go to inventory ({@code apple.ade.*}). A device deleted from the server's assignment (moved to another
- * MDM server, or released) is never removed: its inventory says {@code apple.ade.assigned=false}.
+ * MDM server, or released) is never removed: its inventory says {@code apple.ade.assigned=false}. With a default
+ * profile defined ({@link #defineDefaultProfile}), every device of this platform Apple lists without it is assigned
+ * to it.
  *
  * <p>Plugin setting {@code adeUrl}: Apple's service by default; a stand-in in tests.
  */
@@ -38,10 +44,13 @@ public final class AdeDeviceSync {
     /** The hardware identifier kind pre-registered devices carry. */
     public static final String SERIAL = "serial";
     private static final String CURSOR_PREFIX = "ade/cursor/";
+    private static final String PROFILE_PREFIX = "ade/profile/";
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int PAGE = DeviceAssignmentClient.MAX_LIMIT;
 
     /** What one run did. */
-    public record Result(String token, boolean fullFetch, int seen, int registered, int updated, int unassigned, int otherPlatform) {
+    public record Result(String token, boolean fullFetch, int seen, int registered, int updated, int unassigned, int otherPlatform,
+                         int profileAssigned) {
     }
 
     private final AdeServerTokens tokens;
@@ -88,13 +97,13 @@ public final class AdeDeviceSync {
      * @throws DeviceAssignmentClient.DeviceAssignmentException when Apple's service refuses (with when to retry)
      */
     public Result sync(String tokenName) {
-        AdeServerTokens.Token token = tokens.token(tokenName)
-                .orElseThrow(() -> new IllegalArgumentException("no server token is named " + tokenName));
-        DeviceAssignmentClient client = new DeviceAssignmentClient(http, serviceUrl, token, clock);
+        AdeServerTokens.Token token = token(tokenName);
+        DeviceAssignmentClient client = client(token);
+        Optional<String> defaultProfile = defaultProfile(token.name()).map(profile -> profile.path("profile_uuid").asText());
         String cursorKey = CURSOR_PREFIX + token.name();
         Optional<String> cursor = storage.get(cursorKey).map(bytes -> new String(bytes, StandardCharsets.UTF_8));
-        Counter counter = new Counter();
         boolean fullFetch = cursor.isEmpty();
+        Counter counter = new Counter(defaultProfile);
         if (!fullFetch) {
             try {
                 cursor = Optional.of(pages(cursor.get(), client, false, token.name(), counter));
@@ -110,20 +119,77 @@ public final class AdeDeviceSync {
             cursor = Optional.of(pages(null, client, true, token.name(), counter));
         }
         storage.put(cursorKey, cursor.get().getBytes(StandardCharsets.UTF_8));
-        return new Result(token.name(), fullFetch, counter.seen, counter.registered, counter.updated, counter.unassigned, counter.otherPlatform);
+        if (defaultProfile.isPresent()) {
+            for (int from = 0; from < counter.withoutProfile.size(); from += PAGE) {
+                List<String> serials = counter.withoutProfile.subList(from, Math.min(counter.withoutProfile.size(), from + PAGE));
+                counter.profileAssigned += (int) client.assignProfile(defaultProfile.get(), serials).values().stream()
+                        .filter("SUCCESS"::equals).count();
+            }
+        }
+        return new Result(token.name(), fullFetch, counter.seen, counter.registered, counter.updated, counter.unassigned,
+                counter.otherPlatform, counter.profileAssigned);
     }
 
-    /** Forgets a token's cursor, as when the token is removed. */
+    /** Forgets a token's cursor and default profile, as when the token is removed. */
     public void forget(String tokenName) {
         storage.delete(CURSOR_PREFIX + tokenName);
+        storage.delete(PROFILE_PREFIX + tokenName);
+    }
+
+    /**
+     * Defines the token's default ADE profile in Apple's service ({@code POST /profile}) and keeps it: every device
+     * of this platform a later sync finds without it is assigned to it ({@code PUT /profile/devices}).
+     *
+     * @param profile the profile as Apple names its fields, {@code url} included
+     * @return the profile as defined, with its {@code profile_uuid}
+     * @throws IllegalArgumentException when there is no such token
+     */
+    public ObjectNode defineDefaultProfile(String tokenName, ObjectNode profile) {
+        AdeServerTokens.Token token = token(tokenName);
+        String uuid = client(token).defineProfile(profile);
+        ObjectNode stored = profile.deepCopy();
+        stored.put("profile_uuid", uuid);
+        try {
+            storage.put(PROFILE_PREFIX + token.name(), JSON.writeValueAsBytes(stored));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        return stored;
+    }
+
+    /** @return the token's default profile, when one was defined */
+    public Optional<ObjectNode> defaultProfile(String tokenName) {
+        return storage.get(PROFILE_PREFIX + tokenName).map(bytes -> {
+            try {
+                return (ObjectNode) JSON.readTree(bytes);
+            } catch (IOException | ClassCastException e) {
+                throw new IllegalStateException("the stored ADE profile of " + tokenName + " is unreadable", e);
+            }
+        });
+    }
+
+    private AdeServerTokens.Token token(String tokenName) {
+        return tokens.token(tokenName).orElseThrow(() -> new IllegalArgumentException("no server token is named " + tokenName));
+    }
+
+    private DeviceAssignmentClient client(AdeServerTokens.Token token) {
+        return new DeviceAssignmentClient(http, serviceUrl, token, clock);
     }
 
     private static final class Counter {
+        final Optional<String> defaultProfile;
+        /** This platform's devices Apple lists without the default profile, to assign it to. */
+        final List<String> withoutProfile = new ArrayList<>();
+        int profileAssigned;
         int seen;
         int registered;
         int updated;
         int unassigned;
         int otherPlatform;
+
+        Counter(Optional<String> defaultProfile) {
+            this.defaultProfile = defaultProfile;
+        }
     }
 
     /** Follows pages to the end and applies each; answers the cursor to sync from next. */
@@ -154,6 +220,10 @@ public final class AdeDeviceSync {
                     counter.unassigned++;
                 });
                 continue;
+            }
+            if (counter.defaultProfile.isPresent() && !device.profileUuid().equals(counter.defaultProfile)
+                    && !counter.withoutProfile.contains(device.serialNumber())) {
+                counter.withoutProfile.add(device.serialNumber());
             }
             if (known.isPresent()) {
                 registry.recordInventory(known.get().id(), inventory(device, tokenName));

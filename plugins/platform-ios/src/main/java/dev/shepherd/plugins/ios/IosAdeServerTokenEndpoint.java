@@ -1,7 +1,9 @@
 package dev.shepherd.plugins.ios;
 
 import dev.shepherd.api.config.PluginConfig;
+import dev.shepherd.api.config.PluginIdentity;
 import dev.shepherd.api.config.PluginStorage;
+import dev.shepherd.api.config.ServerAddress;
 import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.apple.AdeDeviceSync;
@@ -15,7 +17,8 @@ import org.pf4j.Extension;
 public final class IosAdeServerTokenEndpoint extends AdeServerTokenEndpoint {
 
     @Inject
-    public IosAdeServerTokenEndpoint(AdeServerTokens tokens, DeviceRegistry registry, PluginStorage storage, PluginConfig config) {
-        super(tokens, new AdeDeviceSync(tokens, registry, storage, config, Platform.IOS));
+    public IosAdeServerTokenEndpoint(AdeServerTokens tokens, DeviceRegistry registry, PluginStorage storage, PluginConfig config,
+                                     ServerAddress address, PluginIdentity identity) {
+        super(tokens, new AdeDeviceSync(tokens, registry, storage, config, Platform.IOS), address, identity);
     }
 }

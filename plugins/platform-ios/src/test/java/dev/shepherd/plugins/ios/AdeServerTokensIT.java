@@ -81,6 +81,22 @@ class AdeServerTokensIT {
             apple.assign("DMQ%05d".formatted(i), "iPhone 15", "iPhone 15 128GB Black", "BLACK", "iOS");
         }
         apple.assign("C02MAC00001", "MacBook Air", "MacBook Air M3", "MIDNIGHT", "OSX");
+        HttpResponse<String> unknownField = server.sendAsAdmin("PUT", "/api/v1/plugins/apple-ios/ade/tokens/abm/profile",
+                "{\"profile_name\": \"Corporate\", \"url\": \"https://elsewhere.example\"}");
+        assertThat(unknownField.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(unknownField.body()).path("detail").asText()).contains("unknown profile field url");
+        HttpResponse<String> defined = server.sendAsAdmin("PUT", "/api/v1/plugins/apple-ios/ade/tokens/abm/profile", """
+                {"profile_name": "Corporate iPhones", "is_supervised": true, "is_mandatory": true, "is_mdm_removable": false,
+                 "await_device_configured": true, "department": "IT", "support_phone_number": "+1 555 0100",
+                 "support_email_address": "it@example.com", "skip_setup_items": ["Location", "Privacy", "Siri"]}""");
+        assertThat(defined.statusCode()).as(defined.body()).isEqualTo(200);
+        String profileUuid = JSON.readTree(defined.body()).path("profile_uuid").asText();
+        JsonNode atApple = apple.profile(profileUuid);
+        assertThat(atApple.path("is_supervised").asBoolean()).isTrue();
+        assertThat(atApple.path("await_device_configured").asBoolean()).isTrue();
+        assertThat(atApple.path("url").asText()).startsWith("https://").endsWith("/mdm/apple-ios/ade/enroll");
+        assertThat(JSON.readTree(server.getAsAdmin("/api/v1/plugins/apple-ios/ade/tokens/abm/profile").body())
+                .path("profile_uuid").asText()).isEqualTo(profileUuid);
 
         JsonNode first = sync("abm");
 
@@ -88,6 +104,9 @@ class AdeServerTokensIT {
         assertThat(first.path("seen").asInt()).isEqualTo(1001);
         assertThat(first.path("registered").asInt()).isEqualTo(1000);
         assertThat(first.path("otherPlatform").asInt()).as("the Mac is the macOS plugin's").isEqualTo(1);
+        assertThat(first.path("profileAssigned").asInt()).isEqualTo(1000);
+        assertThat(apple.device("DMQ00007").path("profile_uuid").asText()).isEqualTo(profileUuid);
+        assertThat(apple.device("C02MAC00001").has("profile_uuid")).as("the Mac is left to the macOS plugin").isFalse();
         assertThat(apple.requests()).contains("GET /session", "POST /server/devices");
         Kernel kernel = server.server().kernel();
         DeviceId phone = kernel.devices().idByHardwareId(Platform.IOS, "serial", "DMQ00007").orElseThrow();
@@ -106,10 +125,12 @@ class AdeServerTokensIT {
         JsonNode changes = sync("abm");
 
         assertThat(changes.path("fullFetch").asBoolean()).as("from the cursor").isFalse();
-        assertThat(changes.path("seen").asInt()).isEqualTo(3);
+        // The profile assignments come back as changes too.
+        assertThat(changes.path("seen").asInt()).isEqualTo(1003);
         assertThat(changes.path("registered").asInt()).isEqualTo(1);
-        assertThat(changes.path("updated").asInt()).isEqualTo(1);
+        assertThat(changes.path("updated").asInt()).isEqualTo(1001);
         assertThat(changes.path("unassigned").asInt()).isEqualTo(1);
+        assertThat(changes.path("profileAssigned").asInt()).as("the new iPad").isEqualTo(1);
         assertThat(kernel.devices().inventory(phone)).containsEntry("apple.ade.description", "Reception iPhone");
         DeviceId movedAway = kernel.devices().idByHardwareId(Platform.IOS, "serial", "DMQ00008").orElseThrow();
         assertThat(kernel.devices().get(movedAway)).as("kept, never removed").isPresent();
@@ -119,6 +140,7 @@ class AdeServerTokensIT {
         JsonNode again = sync("abm");
         assertThat(again.path("fullFetch").asBoolean()).as("an expired cursor starts over").isTrue();
         assertThat(again.path("registered").asInt()).isZero();
+        assertThat(again.path("profileAssigned").asInt()).isZero();
 
         apple.requireNewTerms(true);
         HttpResponse<String> refused = server.sendAsAdmin("POST", "/api/v1/plugins/apple-ios/ade/tokens/abm/sync", null);

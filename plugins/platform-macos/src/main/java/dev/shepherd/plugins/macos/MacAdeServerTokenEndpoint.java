@@ -1,7 +1,9 @@
 package dev.shepherd.plugins.macos;
 
 import dev.shepherd.api.config.PluginConfig;
+import dev.shepherd.api.config.PluginIdentity;
 import dev.shepherd.api.config.PluginStorage;
+import dev.shepherd.api.config.ServerAddress;
 import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.apple.AdeDeviceSync;
@@ -15,7 +17,8 @@ import org.pf4j.Extension;
 public final class MacAdeServerTokenEndpoint extends AdeServerTokenEndpoint {
 
     @Inject
-    public MacAdeServerTokenEndpoint(AdeServerTokens tokens, DeviceRegistry registry, PluginStorage storage, PluginConfig config) {
-        super(tokens, new AdeDeviceSync(tokens, registry, storage, config, Platform.MACOS));
+    public MacAdeServerTokenEndpoint(AdeServerTokens tokens, DeviceRegistry registry, PluginStorage storage, PluginConfig config,
+                                     ServerAddress address, PluginIdentity identity) {
+        super(tokens, new AdeDeviceSync(tokens, registry, storage, config, Platform.MACOS), address, identity);
     }
 }
