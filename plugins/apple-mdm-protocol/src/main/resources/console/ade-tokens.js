@@ -45,8 +45,21 @@ async function draw({ api, ui, base, section, stale }, notice) {
       replace(feedback, message('error', error.message));
     }
   });
+  const syncButton = token => h('button', { type: 'button', class: 'secondary', onclick: async event => {
+    event.target.disabled = true;
+    try {
+      const run = await api.post(`${base}/tokens/${encodeURIComponent(token.name)}/sync`, {});
+      replace(feedback, message('info', `Synchronised ${run.token}: ${run.seen} seen, ${run.registered} new pending, `
+        + `${run.updated} updated, ${run.unassigned} moved away, ${run.profileAssigned} given the default profile.`));
+    } catch (error) {
+      replace(feedback, message('error', error.message));
+    } finally {
+      event.target.disabled = false;
+    }
+  } }, `Sync devices ${token.name}`);
   const rows = tokens.map(token => [
     token.name, token.consumerKey, when(token.expiry), String(token.daysLeft),
+    syncButton(token),
     removeButton({ label: `Remove token ${token.name}`, title: `Remove the server token ${token.name}?`,
       text: 'Devices of that Apple Business Manager instance are no longer synchronised until a token is uploaded again.',
       feedback, action: async () => {
@@ -59,6 +72,6 @@ async function draw({ api, ui, base, section, stale }, notice) {
     ...tokens.filter(token => token.warning).map(token => message('error', token.warning)),
     !failure && tokens.length === 0 ? empty('No server token has been uploaded yet.',
       'Download the public key above, add this server in Apple Business Manager, then upload its token below.') : null,
-    tokens.length > 0 ? table('Server tokens', ['Name', 'Consumer key', 'Expires', 'Days left', 'Actions'], rows) : null,
+    tokens.length > 0 ? table('Server tokens', ['Name', 'Consumer key', 'Expires', 'Days left', 'Devices', 'Actions'], rows) : null,
     feedback, form);
 }

@@ -221,6 +221,9 @@ public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
             return json(200, body);
         } catch (DeviceAssignmentClient.DeviceAssignmentException e) {
             return refusedByApple(e);
+        } catch (IllegalStateException e) {
+            // Another node registered some of the same devices meanwhile; the next run finds them known.
+            return DeviceResponse.problem(409, "Conflict", "Devices were registered by another sync meanwhile; sync again");
         }
     }
 

@@ -222,8 +222,7 @@ class AdeServerTokensIT {
     void anAdminConnectsAppleBusinessManagerOnThePluginsPage(@TempDir Path profile) throws Exception {
         assumeTrue(ConsoleBrowser.available(), ConsoleBrowser.unavailableReason());
         String publicKey = server.getAsAdmin("/api/v1/plugins/apple-ios/ade/public-key").body();
-        Path token = Files.write(home.resolve("ABM_Token.p7m"), AdeTokenFiles.tokenFile(publicKey,
-                AdeTokenFiles.Credentials.expiring("console", Instant.now().plus(Duration.ofDays(300)))));
+        Path token = Files.write(home.resolve("ABM_Token.p7m"), AdeTokenFiles.tokenFile(publicKey, ABM));
         Path notAToken = Files.writeString(home.resolve("notes.p7m"), "these are not the tokens you are looking for\n");
         try (ConsoleBrowser console = ConsoleBrowser.open(server, profile)) {
             console.signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
@@ -241,8 +240,12 @@ class AdeServerTokensIT {
             console.labelledControl("Server token (.p7m)").sendKeys(token.toAbsolutePath().toString());
             console.driver().findElement(By.xpath("//button[.='Upload token']")).click();
             console.waitForText("Token console uploaded");
-            assertThat(console.mainText()).contains("CK_console").doesNotContain("CS_console", "AS_console");
+            assertThat(console.mainText()).contains("CK_abm1").doesNotContain("CS_abm1", "AS_abm1");
             assertThat(console.accessibilityViolations("moderate")).as("WCAG 2.1 A/AA, moderate impact or worse").isEmpty();
+
+            console.driver().findElement(By.xpath("//button[.='Sync devices console']")).click();
+            console.waitForText("Synchronised console:");
+            assertThat(console.mainText()).contains("new pending", "moved away");
 
             console.driver().findElement(By.xpath("//button[.='Remove token console']")).click();
             console.await().until(ExpectedConditions.elementToBeClickable(By.xpath("//dialog//button[.='Remove token console']"))).click();
