@@ -6,11 +6,14 @@ import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.EnrollmentClaim;
 import dev.shepherd.api.device.EnrollmentGrant;
+import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.device.PreRegistration;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.enrollment.EnrollmentTokens;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -54,6 +57,20 @@ public final class PluginDeviceRegistry implements DeviceRegistry {
     @Override
     public Device enroll(EnrollmentClaim claim) {
         return devices.enroll(actor, claim).device();
+    }
+
+    @Override
+    public List<DeviceId> preRegister(List<PreRegistration> registrations) {
+        if (registrations.size() > 1000) {
+            throw new IllegalArgumentException("at most 1,000 devices are pre-registered at once");
+        }
+        List<DeviceImport> imports = registrations.stream().map(device -> new DeviceImport(device.platform(), device.serialNumber(),
+                device.model(), device.name(), Ownership.CORPORATE, device.hardwareIds(), device.tags())).toList();
+        try {
+            return devices.importDevices(actor, imports);
+        } catch (DeviceConflictException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.shepherd.api.device;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -65,6 +66,23 @@ public interface DeviceRegistry {
      * @throws EnrollmentRefusedException when the token does not allow it
      */
     Device enroll(EnrollmentClaim claim);
+
+    /**
+     * Registers devices ahead of their enrollment, all or none: each becomes a PENDING corporate device, attributed to
+     * the plugin, which a later enrollment of the platform's program ({@link EnrollmentMethod#PROGRAM}) or with a
+     * corporate token claims by one of its hardware identifiers. Look devices up with {@link #findByHardwareId} first:
+     * an identifier that belongs to a known device refuses the whole list.
+     *
+     * @param devices the devices, at most 1,000
+     * @return the new devices' ids, in order
+     * @throws IllegalStateException when a hardware identifier belongs to a known device
+     * @throws IllegalArgumentException when the list is longer than 1,000
+     * @throws UnsupportedOperationException when the kernel does not register devices for plugins
+     * @since 0.12.0
+     */
+    default List<DeviceId> preRegister(List<PreRegistration> devices) {
+        throw new UnsupportedOperationException("this kernel does not pre-register devices for plugins");
+    }
 
     /**
      * Records that a device left management on its own (user removed the profile, unenrollment alert).

@@ -79,6 +79,9 @@ class MacMdmIT {
         AppleDeviceSimulator.InstalledProfile profile = mac.installProfile(link("macos"));
         assertThat(profile.serverUrl().getPath()).isEqualTo("/mdm/apple-macos/connect");
         assertThat(profile.topic()).isEqualTo(TOPIC);
+        // Automated Device Enrollment: the macOS plugin keeps its own key and server tokens.
+        assertThat(server.getAsAdmin("/api/v1/plugins/apple-macos/ade/public-key").body()).startsWith("-----BEGIN CERTIFICATE-----");
+        assertThat(server.getAsAdmin("/api/v1/plugins/apple-macos/ade/tokens").body()).isEqualTo("{\"tokens\":[]}");
         assertThat(mac.enrollIdentity().status()).isEqualTo("0");
         assertThat(mac.authenticate().statusCode()).isEqualTo(200);
         assertThat(mac.tokenUpdate().statusCode()).isEqualTo(200);
