@@ -289,12 +289,7 @@ final class SsoResource {
         }
         String home = flow.audience() == SsoFlows.Audience.CONSOLE ? "/" : SelfServicePortal.MOUNT;
         try {
-            Map<String, String> parameters = parameters(exchange);
-            String state = parameters.getOrDefault("state", "");
-            if (!Secrets.equal(Secrets.sha256(state), flow.stateHash())) {
-                throw new Refused(Refusal.EXPIRED, "the state the browser brought back is not the one this sign-in sent");
-            }
-            Identity identity = complete(flow, request, state, parameters);
+            Identity identity = authenticate(request, flow);
             String csrf = flow.audience() == SsoFlows.Audience.CONSOLE ? startConsole(request, flow.provider(), identity)
                     : startPortal(request, flow.provider(), identity);
             // The CSRF token travels in the fragment, which browsers never send to a server nor put in a Referer; the
@@ -318,13 +313,7 @@ final class SsoResource {
         }
         String context = flow.context().get();
         try {
-            Map<String, String> parameters = parameters(request.exchange());
-            String state = parameters.getOrDefault("state", "");
-            if (!Secrets.equal(Secrets.sha256(state), flow.stateHash())) {
-                throw new Refused(Refusal.EXPIRED, "the state the browser brought back is not the one this sign-in sent");
-            }
-            Identity identity = complete(flow, request, state, parameters);
-            DirectoryUser person = admit(identity);
+            DirectoryUser person = admit(authenticate(request, flow));
             // The page answers the exchange itself (its HTML, its redirect); the route then has nothing more to send.
             enrollment.page().finishSso(request.exchange(), context, person, flow.provider());
             return null;
@@ -332,6 +321,16 @@ final class SsoResource {
             refused(request, flow.provider(), refusal.getMessage());
             return redirect(303, enrollment.page().ssoRetryAddress(context, refusal.refusal.code));
         }
+    }
+
+    /** Checks the callback's state against the flow's, then has the plugin finish the protocol. */
+    private Identity authenticate(ApiRequest request, SsoFlows.Flow flow) throws Refused {
+        Map<String, String> parameters = parameters(request.exchange());
+        String state = parameters.getOrDefault("state", "");
+        if (!Secrets.equal(Secrets.sha256(state), flow.stateHash())) {
+            throw new Refused(Refusal.EXPIRED, "the state the browser brought back is not the one this sign-in sent");
+        }
+        return complete(flow, request, state, parameters);
     }
 
     private Identity complete(SsoFlows.Flow flow, ApiRequest request, String state, Map<String, String> parameters) throws Refused {
