@@ -11,6 +11,8 @@ import dev.shepherd.directory.DirectoryUser;
 import dev.shepherd.directory.SignInCodes;
 import dev.shepherd.http.HttpIo;
 import dev.shepherd.http.Problem;
+import dev.shepherd.json.Json;
+import dev.shepherd.plugin.SignInProviders;
 import dev.shepherd.portal.PortalSignIn;
 import dev.shepherd.security.AdminAuthenticator;
 import io.undertow.server.HttpServerExchange;
@@ -27,6 +29,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -59,6 +63,13 @@ import static java.util.Objects.requireNonNull;
  * the device's enrollment, never to an address taken from the request. See
  * <a href="https://developer.apple.com/documentation/devicemanagement/implementing-the-simple-authentication-account-driven-enrollment-flow">
  * Implementing the simple authentication account-driven enrollment flow</a>.
+ *
+ * <p>Beside the password form, the page offers a "Sign in with …" link for every available single sign-on provider
+ * ({@link SignInProviders}), for organisations whose people have no password here (OpenID Connect, provisioned by
+ * SCIM). The link starts the kernel's single sign-on for the enrollment audience with the page's context; the flow
+ * keeps that context sealed server-side ({@link #ssoContext}), and once the callback has checked the flow and its state
+ * and the directory has admitted the person, {@link #finishSso} goes on exactly as a right password does. A refusal
+ * comes back to this page with an error code ({@link #ssoRetryAddress}).
  */
 public final class EnrollmentSignInPage {
 
@@ -75,22 +86,35 @@ public final class EnrollmentSignInPage {
     private static final Pattern PLATFORM = Pattern.compile("[a-z0-9-]{1,32}");
     private static final int MAX_FORM_BYTES = 8 * 1024;
     private static final int MAX_FIELD_CHARS = 1024;
+    /** Where a "Sign in with …" link starts the kernel's single sign-on. */
+    private static final String SSO_START = "/api/v1/auth/sso/";
+    /** What a refused single sign-on's code means (the callback sends codes only, so a link cannot put words here). */
+    private static final Map<String, String> SSO_REFUSALS = Map.of(
+            "sso-expired", "The sign-in took too long, or was already used. Please start again.",
+            "sso-refused", "Your organisation's sign-in did not succeed. Please try again.",
+            "sso-account", "Your account cannot enroll a device here. Ask your IT department.",
+            "sso-unavailable", "Signing in with your organisation is not available right now. Try again later.");
     // The page posts to itself, and to the client's ms-app:// address (Windows) or is redirected from there to Apple's
     // callback scheme (which form-action governs too); nothing else may load, frame it or be posted to.
     private static final String CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; "
             + "form-action %s; frame-ancestors 'none'; base-uri 'none'";
 
     private final PortalSignIn signIn;
+    private final SignInProviders providers;
     private final SignInCodes codes;
     private final EnrollmentTokens tokens;
     private final DirectoryService directory;
     private final AuditLog audit;
+    private final Json json;
     private final HttpIo io;
     private final byte[] script;
 
-    public EnrollmentSignInPage(PortalSignIn signIn, SignInCodes codes, EnrollmentTokens tokens, DirectoryService directory, AuditLog audit,
-                                HttpIo io) {
+    /** @param providers the single sign-on providers offered beside the password form */
+    public EnrollmentSignInPage(PortalSignIn signIn, SignInProviders providers, SignInCodes codes, EnrollmentTokens tokens,
+                                DirectoryService directory, AuditLog audit, Json json, HttpIo io) {
         this.signIn = requireNonNull(signIn, "signIn is null");
+        this.providers = requireNonNull(providers, "providers is null");
+        this.json = requireNonNull(json, "json is null");
         this.codes = requireNonNull(codes, "codes is null");
         this.tokens = requireNonNull(tokens, "tokens is null");
         this.directory = requireNonNull(directory, "directory is null");
@@ -120,6 +144,9 @@ public final class EnrollmentSignInPage {
         if (method.equals("GET") || method.equals("HEAD")) {
             Map<String, String> query = new HashMap<>();
             exchange.getQueryParameters().forEach((name, values) -> query.put(name, Optional.ofNullable(values).map(Deque::peekFirst).orElse("")));
+            // A refused single sign-on comes back here with its code (never free text, which a link could forge).
+            Optional<String> refusal = Optional.ofNullable(query.get("sso-error")).map(code -> SSO_REFUSALS.getOrDefault(code,
+                    "Signing in with your organisation did not succeed. Try again."));
             if (APPLE_CLIENT.equals(query.get("client"))) {
                 Optional<Destination> apple = appleAccount(query);
                 if (apple.isEmpty()) {
@@ -127,8 +154,15 @@ public final class EnrollmentSignInPage {
                             + " start it again from your device's settings.")));
                     return;
                 }
-                send(exchange, 200, signInPage(apple, ((AppleAccount) apple.get()).userIdentifier().orElse(""), Optional.empty()),
+                send(exchange, 200, signInPage(apple, ((AppleAccount) apple.get()).userIdentifier().orElse(""), refusal),
                         apple.get().formAction());
+                return;
+            }
+            if (query.containsKey("link")) {
+                // An enrollment link's sign-in, back from a refused single sign-on.
+                Optional<Destination> link = destination(query);
+                send(exchange, link.isPresent() ? 200 : 400, signInPage(link, "", link.isPresent() ? refusal : Optional.of("This enrollment"
+                        + " link is not one this page can sign you in for. Open the link you were given again.")));
                 return;
             }
             Optional<String> appId = appId(query.get("appru"));
@@ -137,7 +171,7 @@ public final class EnrollmentSignInPage {
                         + " from the device's enrollment, which gives it where to return (appru, an ms-app:// address).")));
                 return;
             }
-            send(exchange, 200, signInPage(Optional.of(new ClientApp(appId.get())), clip(query.getOrDefault("login_hint", "")), Optional.empty()));
+            send(exchange, 200, signInPage(Optional.of(new ClientApp(appId.get())), clip(query.getOrDefault("login_hint", "")), refusal));
             return;
         }
         if (!method.equals("POST")) {
@@ -180,29 +214,7 @@ public final class EnrollmentSignInPage {
         Optional<DirectoryUser> signedIn = outcome instanceof PortalSignIn.Outcome.SignedIn success
                 ? directory.get(success.userId()).filter(DirectoryUser::active) : Optional.empty();
         if (signedIn.isPresent()) {
-            String userId = signedIn.get().id();
-            audit.append(new AuditRecord(Actor.user(userId), "user.enrollment_sign_in", "user", userId, Optional.empty(), Optional.empty()));
-            if (destination.get() instanceof ClientApp app) {
-                send(exchange, 200, returnPage(app.appId(), codes.issue(userId, DirectorySignIn.ENROLLMENT_CODE)));
-                return;
-            }
-            if (destination.get() instanceof AppleAccount apple) {
-                handToApple(exchange, apple, signedIn.get());
-                return;
-            }
-            Link link = (Link) destination.get();
-            Optional<IssuedEnrollmentToken> own = tokens.issueForSignedInUser(link.secret(), userId, signedIn.get().username());
-            if (own.isEmpty()) {
-                send(exchange, 404, document("Enrollment link", "<h1>This enrollment link no longer works</h1><p role=\"alert\">It is unknown,"
-                        + " used up, expired or revoked. Ask your IT department for a new one.</p>", false));
-                return;
-            }
-            // The person's own one-time link: the platform's enrollment for a device that is theirs.
-            exchange.setStatusCode(303);
-            exchange.getResponseHeaders().put(Headers.LOCATION, link.withSecret(own.get().secret()));
-            exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
-            exchange.getResponseHeaders().put(new HttpString("Referrer-Policy"), "no-referrer");
-            exchange.endExchange();
+            signedIn(exchange, destination.get(), signedIn.get(), Optional.empty());
         } else if (outcome instanceof PortalSignIn.Outcome.Locked locked) {
             exchange.getResponseHeaders().put(Headers.RETRY_AFTER, Long.toString(Math.max(1, locked.retryAfter().toSeconds())));
             send(exchange, 429, signInPage(destination, username, Optional.of("Too many failed attempts: try again in "
@@ -211,6 +223,100 @@ public final class EnrollmentSignInPage {
             send(exchange, 401, signInPage(destination, username, Optional.of("The username or password is wrong.")),
                     destination.get().formAction());
         }
+    }
+
+    /**
+     * Goes on with the enrollment once its person has signed in, by password or single sign-on alike: audits the
+     * sign-in and hands the client what it came for (a one-time code posted to the Windows client's ms-app:// address,
+     * Apple's token, or the person's own enrollment link).
+     *
+     * @param person the directory's active person who signed in
+     * @param provider the single sign-on provider that signed them in; empty for a password
+     */
+    private void signedIn(HttpServerExchange exchange, Destination destination, DirectoryUser person, Optional<String> provider) {
+        String userId = person.id();
+        audit.append(new AuditRecord(Actor.user(userId), "user.enrollment_sign_in", "user", userId, Optional.empty(),
+                provider.map(id -> json.write(Map.of("provider", id, "remote", AdminAuthenticator.remote(exchange))))));
+        if (destination instanceof ClientApp app) {
+            send(exchange, 200, returnPage(app.appId(), codes.issue(userId, DirectorySignIn.ENROLLMENT_CODE)), app.formAction());
+            return;
+        }
+        if (destination instanceof AppleAccount apple) {
+            handToApple(exchange, apple, person);
+            return;
+        }
+        Link link = (Link) destination;
+        Optional<IssuedEnrollmentToken> own = tokens.issueForSignedInUser(link.secret(), userId, person.username());
+        if (own.isEmpty()) {
+            send(exchange, 404, document("Enrollment link", "<h1>This enrollment link no longer works</h1><p role=\"alert\">It is unknown,"
+                    + " used up, expired or revoked. Ask your IT department for a new one.</p>", false));
+            return;
+        }
+        // The person's own one-time link: the platform's enrollment for a device that is theirs.
+        exchange.setStatusCode(303);
+        exchange.getResponseHeaders().put(Headers.LOCATION, link.withSecret(own.get().secret()));
+        exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
+        exchange.getResponseHeaders().put(new HttpString("Referrer-Policy"), "no-referrer");
+        exchange.endExchange();
+    }
+
+    /**
+     * The context a single sign-on for this page keeps sealed in its flow: the page's fields (which client, its
+     * return address or link), validated as the password form's are.
+     *
+     * @param fields the "Sign in with …" link's query parameters
+     * @return the context, on one line; empty when the fields name no client this page serves
+     */
+    public Optional<String> ssoContext(Map<String, String> fields) {
+        requireNonNull(fields, "fields is null");
+        return destination(fields).map(EnrollmentSignInPage::query);
+    }
+
+    /**
+     * Where a refused single sign-on sends the browser: this page, for the same client, with the refusal's code.
+     *
+     * @param context a context {@link #ssoContext} made
+     * @param refusalCode the refusal's code, such as {@code sso-expired}
+     */
+    public String ssoRetryAddress(String context, String refusalCode) {
+        requireNonNull(context, "context is null");
+        requireNonNull(refusalCode, "refusalCode is null");
+        return UserAuthenticator.ENROLLMENT_SIGN_IN_PATH + "?" + context + "&sso-error=" + URLEncoder.encode(refusalCode, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Finishes an enrollment sign-in through single sign-on, as a right password does: answers the exchange.
+     *
+     * @param context the context {@link #ssoContext} made, from the flow the callback took
+     * @param person the active directory person the provider's identity was admitted as
+     * @param provider the single sign-on provider's id
+     * @throws IllegalArgumentException when the context is not one this page made
+     */
+    public void finishSso(HttpServerExchange exchange, String context, DirectoryUser person, String provider) {
+        requireNonNull(exchange, "exchange is null");
+        requireNonNull(person, "person is null");
+        requireNonNull(provider, "provider is null");
+        Destination destination = destination(form(requireNonNull(context, "context is null")))
+                .orElseThrow(() -> new IllegalArgumentException("the single sign-on's context names no enrollment client"));
+        if (!person.active()) {
+            throw new IllegalArgumentException("the directory has deactivated " + person.username());
+        }
+        signedIn(exchange, destination, person, Optional.of(provider));
+    }
+
+    /** The "Sign in with …" links of the available single sign-on providers, each carrying the page's context. */
+    private String singleSignOnLinks(Destination destination) {
+        List<SignInProviders.Listed> available = providers.list();
+        if (available.isEmpty()) {
+            return "";
+        }
+        StringBuilder links = new StringBuilder("<p>Or sign in with your organisation:</p><ul class=\"sso-providers\">");
+        for (SignInProviders.Listed provider : available) {
+            String href = SSO_START + URLEncoder.encode(provider.id(), StandardCharsets.UTF_8) + "?for=enrollment&" + query(destination);
+            links.append("<li><a class=\"button\" href=\"").append(escape(href)).append("\">").append(escape(provider.displayName()))
+                    .append("</a></li>");
+        }
+        return links.append("</ul>").toString();
     }
 
     /**
@@ -256,8 +362,15 @@ public final class EnrollmentSignInPage {
      * account-driven enrollment.
      */
     private sealed interface Destination permits ClientApp, Link, AppleAccount {
+        /** @return the form fields that carry it through the sign-in, in order */
+        Map<String, String> fields();
+
         /** @return the hidden form fields that carry it through the sign-in */
-        String hiddenFields();
+        default String hiddenFields() {
+            StringBuilder hidden = new StringBuilder();
+            fields().forEach((name, value) -> hidden.append(hidden(name, value)));
+            return hidden.toString();
+        }
 
         /** @return the CSP form-action sources: the page itself, and where its answer goes */
         default String formAction() {
@@ -273,9 +386,12 @@ public final class EnrollmentSignInPage {
      */
     private record AppleAccount(String secret, Optional<String> userIdentifier) implements Destination {
         @Override
-        public String hiddenFields() {
-            return hidden("client", APPLE_CLIENT) + hidden("link", secret)
-                    + userIdentifier.map(value -> hidden("user-identifier", value)).orElse("");
+        public Map<String, String> fields() {
+            Map<String, String> fields = new LinkedHashMap<>();
+            fields.put("client", APPLE_CLIENT);
+            fields.put("link", secret);
+            userIdentifier.ifPresent(value -> fields.put("user-identifier", value));
+            return fields;
         }
 
         @Override
@@ -287,17 +403,20 @@ public final class EnrollmentSignInPage {
     /** @param appId the client's {@code ms-app://} address, which gets a one-time code */
     private record ClientApp(String appId) implements Destination {
         @Override
-        public String hiddenFields() {
-            return hidden("appru", appId);
+        public Map<String, String> fields() {
+            return Map.of("appru", appId);
         }
     }
 
     /** An enrollment link: the person gets a one-time token of their own spent from it. */
     private record Link(String secret, Optional<String> platform, Optional<String> mode) implements Destination {
         @Override
-        public String hiddenFields() {
-            return hidden("link", secret) + platform.map(value -> hidden("platform", value)).orElse("")
-                    + mode.map(value -> hidden("mode", value)).orElse("");
+        public Map<String, String> fields() {
+            Map<String, String> fields = new LinkedHashMap<>();
+            fields.put("link", secret);
+            platform.ifPresent(value -> fields.put("platform", value));
+            mode.ifPresent(value -> fields.put("mode", value));
+            return fields;
         }
 
         /** @return the same link with another token's secret, keeping its platform and mode */
@@ -336,6 +455,14 @@ public final class EnrollmentSignInPage {
         return Optional.of(new AppleAccount(secret, account));
     }
 
+    /** @return the destination's fields as a URL query, without {@code ?} */
+    private static String query(Destination destination) {
+        StringBuilder query = new StringBuilder();
+        destination.fields().forEach((name, value) -> query.append(query.isEmpty() ? "" : "&").append(URLEncoder.encode(name, StandardCharsets.UTF_8))
+                .append('=').append(URLEncoder.encode(value, StandardCharsets.UTF_8)));
+        return query.toString();
+    }
+
     private static String hidden(String name, String value) {
         return "<input type=\"hidden\" name=\"" + name + "\" value=\"" + escape(value) + "\">";
     }
@@ -365,7 +492,7 @@ public final class EnrollmentSignInPage {
         return fields;
     }
 
-    private static String signInPage(Optional<Destination> destination, String username, Optional<String> error) {
+    private String signInPage(Optional<Destination> destination, String username, Optional<String> error) {
         String form = destination.map(to -> "<form method=\"post\" action=\"" + EnrollmentHandler.MOUNT + PATH + "\">"
                 + to.hiddenFields()
                 + "<label for=\"username\">Username</label>"
@@ -374,7 +501,7 @@ public final class EnrollmentSignInPage {
                 + "<label for=\"password\">Password</label>"
                 + "<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required"
                 + (username.isEmpty() ? "" : " autofocus") + ">"
-                + "<button type=\"submit\">Sign in</button></form>").orElse("");
+                + "<button type=\"submit\">Sign in</button></form>" + singleSignOnLinks(to)).orElse("");
         return document("Sign in to enroll this device",
                 "<h1>Sign in to enroll this device</h1><p>Use your work account: your device is then managed by your organisation"
                         + " and assigned to you.</p>"

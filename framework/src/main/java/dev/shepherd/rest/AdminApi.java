@@ -12,6 +12,7 @@ import dev.shepherd.security.AdminSessions;
 import dev.shepherd.security.RoleMappings;
 import dev.shepherd.security.SignInFailures;
 import dev.shepherd.security.SsoFlows;
+import dev.shepherd.enrollment.EnrollmentSignInPage;
 import dev.shepherd.security.AdminTotp;
 import dev.shepherd.security.AdminUserStore;
 import dev.shepherd.security.ApiTokens;
@@ -66,7 +67,7 @@ public final class AdminApi {
         routes.addAll(new RoleResource(kernel, admins).routes());
         routes.addAll(new SsoResource(singleSignOn.providers(), singleSignOn.flows(), singleSignOn.mappings(), kernel.groups(), admins, authenticator, sessions,
                 singleSignOn.portalSessions(), singleSignOn.directory(), singleSignOn.failures(), singleSignOn.publicUrl(), kernel.audit(),
-                kernel.json(), kernel.clock()).routes());
+                kernel.json(), kernel.clock(), new SsoResource.Enrollment(singleSignOn.enrollment(), kernel.directory())).routes());
         this.handler = new AdminApiHandler(routes, authenticator, io, maxBodyBytes, publicUrl);
     }
 
@@ -81,10 +82,12 @@ public final class AdminApi {
      * @param failures where refused sign-ins are counted against their address
      * @param publicUrl the configured public base URL ({@code https.publicUrl}), which the callback address is built
      *                  on; without it, the address the browser used
+     * @param enrollment the enrollment sign-in page, which single sign-ons for a device's enrollment go on with
      */
     public record SingleSignOn(SignInProviders providers, SsoFlows flows, RoleMappings mappings, AdminSessions portalSessions,
-                               DirectorySignIn directory, SignInFailures failures, Optional<String> publicUrl) {
+                               DirectorySignIn directory, SignInFailures failures, Optional<String> publicUrl, EnrollmentSignInPage enrollment) {
         public SingleSignOn {
+            requireNonNull(enrollment, "enrollment is null");
             requireNonNull(publicUrl, "publicUrl is null");
             requireNonNull(providers, "providers is null");
             requireNonNull(flows, "flows is null");

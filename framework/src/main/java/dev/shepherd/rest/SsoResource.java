@@ -8,7 +8,10 @@ import dev.shepherd.audit.Actor;
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.audit.AuditRecord;
 import dev.shepherd.device.DeviceScope;
+import dev.shepherd.directory.DirectoryService;
 import dev.shepherd.directory.DirectorySignIn;
+import dev.shepherd.directory.DirectoryUser;
+import dev.shepherd.enrollment.EnrollmentSignInPage;
 import dev.shepherd.group.GroupService;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.ApiException;
@@ -38,6 +41,7 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -55,6 +59,10 @@ import static java.util.Objects.requireNonNull;
  * against it, uses each flow once, and starts the session. A refusal sends the browser back to its sign-in page with
  * an error code (never free text, which a link could forge) and is audited; refusals count against the address like
  * wrong passwords, and a locked address cannot start a sign-in.
+ *
+ * <p>A sign-in for a device's enrollment ({@code for=enrollment}, started from the enrollment sign-in page) carries
+ * that page's context, validated by the page and sealed in the flow; after the same checks, the directory admits the
+ * person as for the portal and the page goes on as after a right password ({@link EnrollmentSignInPage#finishSso}).
  */
 final class SsoResource {
 
@@ -75,8 +83,22 @@ final class SsoResource {
     record SignInOption(String id, String displayName, String consoleUrl, String portalUrl) {
     }
 
-    /** A new role mapping. */
     /**
+     * What a sign-in for a device's enrollment goes on with.
+     *
+     * @param page the enrollment sign-in page
+     * @param people the directory's people, whom the admitted identity is read from
+     */
+    record Enrollment(EnrollmentSignInPage page, DirectoryService people) {
+        Enrollment {
+            requireNonNull(page, "page is null");
+            requireNonNull(people, "people is null");
+        }
+    }
+
+    /**
+     * A new role mapping.
+     *
      * @param scope the device groups the role is granted over: empty for the whole fleet, absent for the creator's scope
      */
     record NewRoleMapping(String provider, String group, String roleId, Optional<List<String>> scope) {
@@ -135,10 +157,12 @@ final class SsoResource {
     private final AdminAuthenticator.SignInEvents signInEvents;
     private final Json json;
     private final Clock clock;
+    private final Enrollment enrollment;
 
     SsoResource(SignInProviders providers, SsoFlows flows, RoleMappings mappings, GroupService groups, AdminUserStore admins, AdminAuthenticator authenticator,
                 AdminSessions adminSessions, AdminSessions portalSessions, DirectorySignIn directory, SignInFailures failures,
-                Optional<String> publicUrl, AuditLog audit, Json json, Clock clock) {
+                Optional<String> publicUrl, AuditLog audit, Json json, Clock clock, Enrollment enrollment) {
+        this.enrollment = requireNonNull(enrollment, "enrollment is null");
         this.publicUrl = requireNonNull(publicUrl, "publicUrl is null");
         this.providers = requireNonNull(providers, "providers is null");
         this.flows = requireNonNull(flows, "flows is null");
@@ -163,10 +187,13 @@ final class SsoResource {
                         .handle(request -> providers.list().stream().map(provider -> new SignInOption(provider.id(), provider.displayName(),
                                 startPath(provider.id(), SsoFlows.Audience.CONSOLE), startPath(provider.id(), SsoFlows.Audience.PORTAL))).toList()),
                 AdminRoute.open("GET", "/api/v1/auth/sso/{provider}").tag("auth")
-                        .summary("Starts a single sign-on: sends the browser to the provider (302), for=console (default) or portal")
-                        .query("for", "console or portal").status(302).handle(this::begin),
+                        .summary("Starts a single sign-on: sends the browser to the provider (302), for=console (default), portal or"
+                                + " enrollment (with the enrollment sign-in page's fields: appru, or link, platform and mode, or client=apple,"
+                                + " link and user-identifier)")
+                        .query("for", "console, portal or enrollment").status(302).handle(this::begin),
                 AdminRoute.open("GET", CALLBACK).tag("auth")
-                        .summary("Where the identity provider sends the browser back: finishes the sign-in and opens the console or the portal (303)")
+                        .summary("Where the identity provider sends the browser back: finishes the sign-in and opens the console or the portal (303),"
+                                + " or goes on with a device's enrollment as the enrollment sign-in page does")
                         .status(303).handle(this::callback),
                 AdminRoute.get("/api/v1/role-mappings", Permission.ADMIN_MANAGE).tag("admins")
                         .summary("Which console role each directory group of a single sign-on provider opens, in the order they apply")
@@ -206,8 +233,18 @@ final class SsoResource {
         SsoFlows.Audience audience = switch (request.query("for").orElse("console")) {
             case "console" -> SsoFlows.Audience.CONSOLE;
             case "portal" -> SsoFlows.Audience.PORTAL;
-            default -> throw ApiException.badRequest("for must be console or portal");
+            case "enrollment" -> SsoFlows.Audience.ENROLLMENT;
+            default -> throw ApiException.badRequest("for must be console, portal or enrollment");
         };
+        Optional<String> context = Optional.empty();
+        if (audience == SsoFlows.Audience.ENROLLMENT) {
+            // Validated now, as the page's own form is, and kept in the flow: nothing the identity provider echoes decides
+            // which client gets the result.
+            Map<String, String> fields = new HashMap<>();
+            request.exchange().getQueryParameters().forEach((name, values) -> fields.put(name, Optional.ofNullable(values.peekFirst()).orElse("")));
+            context = Optional.of(enrollment.page().ssoContext(fields).orElseThrow(() -> ApiException.badRequest("A sign-in for enrollment"
+                    + " needs the enrollment sign-in page's fields: appru (an ms-app:// address), or an enrollment link, or client=apple with one.")));
+        }
         String remote = request.remote();
         if (failures.count(AdminAuthenticator.addressSubject(remote), AdminAuthenticator.ADDRESS_WINDOW) >= AdminAuthenticator.MAX_FAILURES_PER_ADDRESS) {
             throw ApiException.signInLocked(request.exchange(), AdminAuthenticator.ADDRESS_WINDOW);
@@ -225,7 +262,7 @@ final class SsoResource {
                     "Single sign-on is unavailable", e.kind() == PluginCallException.Kind.REFUSED ? e.getMessage()
                             : "The sign-in provider '" + providerId + "' cannot start a sign-in now. Try again later."));
         }
-        flows.start(browserId, provider.id(), audience, state, start.pending());
+        flows.start(browserId, provider.id(), audience, state, start.pending(), context);
         // SameSite=Lax, not Strict: the identity provider sends the browser back with a top-level GET from its own
         // site, and only Lax cookies go with a cross-site navigation. A Lax cookie still stays off cross-site
         // subrequests and POSTs; it is HttpOnly, Secure, scoped to the callback, and names a flow that is used once
@@ -247,14 +284,12 @@ final class SsoResource {
             return redirect(303, "/#sso-error=" + Refusal.EXPIRED.code);
         }
         SsoFlows.Flow flow = taken.get();
+        if (flow.audience() == SsoFlows.Audience.ENROLLMENT) {
+            return enrollmentCallback(request, flow);
+        }
         String home = flow.audience() == SsoFlows.Audience.CONSOLE ? "/" : SelfServicePortal.MOUNT;
         try {
-            Map<String, String> parameters = parameters(exchange);
-            String state = parameters.getOrDefault("state", "");
-            if (!Secrets.equal(Secrets.sha256(state), flow.stateHash())) {
-                throw new Refused(Refusal.EXPIRED, "the state the browser brought back is not the one this sign-in sent");
-            }
-            Identity identity = complete(flow, request, state, parameters);
+            Identity identity = authenticate(request, flow);
             String csrf = flow.audience() == SsoFlows.Audience.CONSOLE ? startConsole(request, flow.provider(), identity)
                     : startPortal(request, flow.provider(), identity);
             // The CSRF token travels in the fragment, which browsers never send to a server nor put in a Referer; the
@@ -264,6 +299,38 @@ final class SsoResource {
             refused(request, flow.provider(), refusal.getMessage());
             return redirect(303, home + "#sso-error=" + refusal.refusal.code);
         }
+    }
+
+    /**
+     * Finishes a sign-in for a device's enrollment: the same checks as the console's and the portal's, the same admission
+     * to the directory as the portal's, then the enrollment sign-in page answers as after a right password. A refusal
+     * goes back to that page, for the same client, with its code.
+     */
+    private ApiResponse enrollmentCallback(ApiRequest request, SsoFlows.Flow flow) {
+        if (flow.context().isEmpty()) {
+            refused(request, flow.provider(), "the enrollment sign-in has no context");
+            return redirect(303, "/#sso-error=" + Refusal.EXPIRED.code);
+        }
+        String context = flow.context().get();
+        try {
+            DirectoryUser person = admit(authenticate(request, flow));
+            // The page answers the exchange itself (its HTML, its redirect); the route then has nothing more to send.
+            enrollment.page().finishSso(request.exchange(), context, person, flow.provider());
+            return null;
+        } catch (Refused refusal) {
+            refused(request, flow.provider(), refusal.getMessage());
+            return redirect(303, enrollment.page().ssoRetryAddress(context, refusal.refusal.code));
+        }
+    }
+
+    /** Checks the callback's state against the flow's, then has the plugin finish the protocol. */
+    private Identity authenticate(ApiRequest request, SsoFlows.Flow flow) throws Refused {
+        Map<String, String> parameters = parameters(request.exchange());
+        String state = parameters.getOrDefault("state", "");
+        if (!Secrets.equal(Secrets.sha256(state), flow.stateHash())) {
+            throw new Refused(Refusal.EXPIRED, "the state the browser brought back is not the one this sign-in sent");
+        }
+        return complete(flow, request, state, parameters);
     }
 
     private Identity complete(SsoFlows.Flow flow, ApiRequest request, String state, Map<String, String> parameters) throws Refused {
@@ -334,18 +401,31 @@ final class SsoResource {
         return session.csrfToken();
     }
 
-    /** @return the new portal session's CSRF token */
-    private String startPortal(ApiRequest request, String provider, Identity identity) throws Refused {
+    /**
+     * Finds or adds the directory person a device user's sign-in identifies, as the portal and enrollment both do.
+     *
+     * @return the person's directory id
+     */
+    private String admittedUserId(Identity identity) throws Refused {
         Optional<UserAuthenticator.SignedInUser> admitted;
         try {
             admitted = directory.admit(identity);
         } catch (IllegalArgumentException e) {
             throw new Refused(Refusal.ACCOUNT, "the directory cannot keep " + identity.username() + ": " + e.getMessage());
         }
-        if (admitted.isEmpty()) {
-            throw new Refused(Refusal.ACCOUNT, "the directory has deactivated " + identity.username());
-        }
-        String userId = admitted.get().directoryUserId();
+        return admitted.orElseThrow(() -> new Refused(Refusal.ACCOUNT, "the directory has deactivated " + identity.username()))
+                .directoryUserId();
+    }
+
+    /** @return the active directory person an enrollment's sign-in identifies */
+    private DirectoryUser admit(Identity identity) throws Refused {
+        return enrollment.people().get(admittedUserId(identity)).filter(DirectoryUser::active)
+                .orElseThrow(() -> new Refused(Refusal.ACCOUNT, "the directory has deactivated " + identity.username()));
+    }
+
+    /** @return the new portal session's CSRF token */
+    private String startPortal(ApiRequest request, String provider, Identity identity) throws Refused {
+        String userId = admittedUserId(identity);
         AdminSessions.Started session = portalSessions.start(userId, request.remote());
         audit.append(new AuditRecord(Actor.user(userId), "portal.login", "user", userId, Optional.empty(),
                 Optional.of(json.write(Map.of("remote", request.remote(), "provider", provider)))));

@@ -17,7 +17,8 @@ import static java.util.Objects.requireNonNull;
  * callback. A flow is bound to the browser that started it by a random id only that browser holds (in a cookie; the
  * store keeps its SHA-256), expires after {@link #LIFETIME}, and is used at most once: {@link #take} deletes it in the
  * same transaction that reads it, so a replayed callback finds nothing, on any node. The plugin's pending secret is
- * sealed with the server's secrets key.
+ * sealed with the server's secrets key, and so is an enrollment sign-in's {@linkplain Flow#context() context}: where
+ * the enrollment goes on afterwards is kept here, never in a parameter the identity provider carries back.
  */
 public final class SsoFlows {
 
@@ -29,7 +30,9 @@ public final class SsoFlows {
         /** An admin, for the web console. */
         CONSOLE,
         /** A device's user, for the self-service portal. */
-        PORTAL
+        PORTAL,
+        /** A device's user, for a device's enrollment (the enrollment sign-in page), which goes on with the flow's context. */
+        ENROLLMENT
     }
 
     /**
@@ -39,8 +42,14 @@ public final class SsoFlows {
      * @param audience who it is for
      * @param stateHash the SHA-256 of the state sent to the identity provider
      * @param pending the plugin's pending secret, opened
+     * @param context for {@link Audience#ENROLLMENT}, the enrollment sign-in page's context (which client, where it
+     *                returns), opened; empty otherwise
      */
-    public record Flow(String provider, Audience audience, String stateHash, String pending) {
+    public record Flow(String provider, Audience audience, String stateHash, String pending, Optional<String> context) {
+        public Flow {
+            requireNonNull(context, "context is null");
+        }
+
         @Override
         public String toString() {
             return "Flow[provider=" + provider + ", audience=" + audience + "]";
@@ -64,6 +73,20 @@ public final class SsoFlows {
      * @param state the state sent to the identity provider
      */
     public void start(String browserId, String provider, Audience audience, String state, String pending) {
+        start(browserId, provider, audience, state, pending, Optional.empty());
+    }
+
+    /**
+     * Keeps a new flow with its context, and forgets expired ones.
+     *
+     * @param context what the audience goes on with after the sign-in, on one line: required for
+     *                {@link Audience#ENROLLMENT}, refused for the others
+     */
+    public void start(String browserId, String provider, Audience audience, String state, String pending, Optional<String> context) {
+        requireNonNull(context, "context is null");
+        if (context.isPresent() != (audience == Audience.ENROLLMENT) || context.filter(value -> value.indexOf('\n') >= 0).isPresent()) {
+            throw new IllegalArgumentException("an enrollment sign-in, and only one, has a context of one line");
+        }
         requireNonNull(browserId, "browserId is null");
         requireNonNull(provider, "provider is null");
         requireNonNull(audience, "audience is null");
@@ -81,7 +104,8 @@ public final class SsoFlows {
                 insert.setString(2, provider);
                 insert.setString(3, audience.name());
                 insert.setString(4, Secrets.sha256(state));
-                insert.setString(5, secrets.encrypt(pending));
+                // The context shares the pending secret's sealed column (no migration): it goes first, on its own line.
+                insert.setString(5, secrets.encrypt(context.map(value -> value + "\n" + pending).orElse(pending)));
                 insert.setTimestamp(6, Timestamp.from(now));
                 insert.setTimestamp(7, Timestamp.from(now.plus(LIFETIME)));
                 insert.executeUpdate();
@@ -108,8 +132,12 @@ public final class SsoFlows {
                     if (!rows.next()) {
                         return Optional.<Flow>empty();
                     }
-                    flow = new Flow(rows.getString(1), Audience.valueOf(rows.getString(2)), rows.getString(3),
-                            secrets.decrypt(rows.getString(4)));
+                    Audience audience = Audience.valueOf(rows.getString(2));
+                    String sealed = secrets.decrypt(rows.getString(4));
+                    int endOfContext = audience == Audience.ENROLLMENT ? sealed.indexOf('\n') : -1;
+                    flow = endOfContext < 0 ? new Flow(rows.getString(1), audience, rows.getString(3), sealed, Optional.empty())
+                            : new Flow(rows.getString(1), audience, rows.getString(3), sealed.substring(endOfContext + 1),
+                            Optional.of(sealed.substring(0, endOfContext)));
                     expiresAt = rows.getTimestamp(5).toInstant();
                 }
             }

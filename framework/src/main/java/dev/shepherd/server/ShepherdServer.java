@@ -454,10 +454,11 @@ public final class ShepherdServer implements AutoCloseable {
         AdminSessions sessions = new AdminSessions(kernel.transactions(), kernel.clock());
         DirectoryPasswords userPasswords = new DirectoryPasswords(kernel.transactions(), kernel.audit(), new PasswordHasher(BCRYPT_COST),
                 PasswordRules.standard());
-        PortalSignIn userSignIn = new PortalSignIn(userPasswords, directorySignIn, signInFailures, SignInAudit.portal(kernel.audit(), kernel.json()));
-        EnrollmentSignInPage enrollmentSignIn = new EnrollmentSignInPage(userSignIn, signInCodes, kernel.enrollmentTokens(), kernel.directory(), kernel.audit(), io);
-        AdminSessions portalSessions = AdminSessions.portal(kernel.transactions(), kernel.clock());
         SignInProviders signInProviders = new SignInProviders(registry);
+        PortalSignIn userSignIn = new PortalSignIn(userPasswords, directorySignIn, signInFailures, SignInAudit.portal(kernel.audit(), kernel.json()));
+        EnrollmentSignInPage enrollmentSignIn = new EnrollmentSignInPage(userSignIn, signInProviders, signInCodes, kernel.enrollmentTokens(), kernel.directory(),
+                kernel.audit(), kernel.json(), io);
+        AdminSessions portalSessions = AdminSessions.portal(kernel.transactions(), kernel.clock());
         SelfServicePortal portal = new SelfServicePortal(userSignIn, portalSessions,
                 kernel.directory(), kernel.devices(), kernel.apps(), kernel.audit(), kernel.json(), kernel.clock(), io,
                 config.http().maxRequestBytes(), this::publicUrl, signInProviders);
@@ -468,7 +469,7 @@ public final class ShepherdServer implements AutoCloseable {
                 secondFactors::active, config.security()::localPasswordAllowed), config.http().maxRequestBytes(), io, this::publicUrl, platforms::supported, userPasswords,
                 secondFactors, new AdminApi.SingleSignOn(signInProviders, new SsoFlows(kernel.transactions(), secrets, kernel.clock()),
                 new RoleMappings(kernel.transactions(), adminUsers.roles(), kernel.audit(), kernel.json(), kernel.clock()), portalSessions,
-                directorySignIn, signInFailures, config.https().publicUrl()));
+                directorySignIn, signInFailures, config.https().publicUrl(), enrollmentSignIn));
         PluginAdminEndpoints pluginAdminEndpoints;
         try {
             // On the data directory's file system, as plugin-data is, so a plugin keeps an upload by moving it.

@@ -2,6 +2,11 @@ package dev.shepherd.plugins.identity.oidc;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.device.Ownership;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.audit.Actor;
+import dev.shepherd.enrollment.IssuedEnrollmentToken;
+import dev.shepherd.enrollment.NewEnrollmentToken;
 import dev.shepherd.testing.TestClock;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
@@ -21,6 +26,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -220,6 +226,28 @@ class OidcSignInIT {
         assertThat(me.path("username").asText()).isEqualTo("linus");
         assertThat(me.path("email").asText()).isEqualTo("linus@corp.example");
         assertThat(server.getAsAdmin("/api/v1/users?q=linus").body()).contains("\"corp\"");
+    }
+
+    @Test
+    void aDeviceUserSignsInOnAnEnrollmentLinksSignInPageAndIsSentToTheirOwnOneTimeLink() throws Exception {
+        IssuedEnrollmentToken link = server.server().kernel().enrollmentTokens().create(Actor.SYSTEM, new NewEnrollmentToken("Staff phones",
+                Ownership.PERSONAL, Optional.of(Platform.ANDROID), Optional.empty(), Optional.empty(), OptionalInt.of(3),
+                Instant.now().plus(Duration.ofDays(1)), true));
+        String page = server.get("/enroll/" + link.secret() + "?platform=android").body();
+        assertThat(page).contains("href=\"/api/v1/auth/sso/corp?for=enrollment&amp;link=" + link.secret() + "&amp;platform=android\"");
+
+        Started started = start("enrollment&link=" + link.secret() + "&platform=android");
+        assertThat(started.authorization().getRawQuery()).doesNotContain(link.secret());
+        provider.signsInNext("nadia", List.of("staff"), null);
+        HttpResponse<String> done = callback(started, authorize(started));
+
+        assertThat(done.statusCode()).as(done.body()).isEqualTo(303);
+        String location = done.headers().firstValue("Location").orElseThrow();
+        assertThat(location).startsWith("/enroll/").endsWith("?platform=android");
+        String own = location.substring("/enroll/".length(), location.indexOf('?'));
+        String nadia = server.server().kernel().directory().find("corp", "nadia").orElseThrow().id();
+        assertThat(server.server().kernel().enrollmentTokens().check(own)).hasValueSatisfying(grant -> assertThat(grant.userId()).hasValue(nadia));
+        assertThat(server.getAsAdmin("/api/v1/audit?action=user.enrollment_sign_in&targetId=" + nadia).body()).contains("corp");
     }
 
     @Test
