@@ -953,7 +953,16 @@ class ConsoleBrowserTest {
         console.await(Duration.ofSeconds(40)).until(ExpectedConditions.textToBePresentInElementLocated(
                 By.cssSelector("main .feedback"), "greeter 1.0.0 is started"));
         assertThat(server.get("/mdm/greeter/").statusCode()).isEqualTo(200);
-        wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("button[aria-label='Remove the file greeter-1.0.0.zip']"))).click();
+        // The page redraws its table while it follows the plugin back to STARTED, so the button may be replaced
+        // between finding and clicking it: find it again until the click lands.
+        console.await(Duration.ofSeconds(20)).ignoring(StaleElementReferenceException.class).until(driver -> {
+            WebElement remove = driver.findElement(By.cssSelector("button[aria-label='Remove the file greeter-1.0.0.zip']"));
+            if (!remove.isDisplayed() || !remove.isEnabled()) {
+                return false;
+            }
+            remove.click();
+            return true;
+        });
         wait.until(ExpectedConditions.elementToBeClickable(By.xpath("//dialog//button[.='Remove file']"))).click();
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main .feedback"), "greeter-1.0.0.zip is removed"));
         console.await(Duration.ofSeconds(20)).until(driver -> server.get("/mdm/greeter/").statusCode() == 404);

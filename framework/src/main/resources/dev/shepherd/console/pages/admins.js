@@ -502,7 +502,9 @@ function passwordForm(api) {
  * with a code (the recovery codes shown once), or remove it with a code or your password.
  */
 function secondFactorCard(api) {
-  const card = h('section', { class: 'card', 'aria-labelledby': 'totp-title' });
+  // The heading is there from the start: a section labelled by a heading that does not exist yet has no name.
+  const card = h('section', { class: 'card', 'aria-labelledby': 'totp-title' },
+    h('h2', { id: 'totp-title' }, 'Two-step sign-in'));
   const feedback = h('div', { class: 'feedback' });
   draw();
   return card;
