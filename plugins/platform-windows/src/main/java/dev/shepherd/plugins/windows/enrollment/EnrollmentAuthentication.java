@@ -113,8 +113,7 @@ public final class EnrollmentAuthentication {
     private ByEntra byEntra(String encodedToken) {
         String token;
         try {
-            // MS-MDE2 clients send the token base64binary-encoded; the JWS itself is the decoded text.
-            token = new String(Base64.getMimeDecoder().decode(encodedToken), StandardCharsets.US_ASCII).trim();
+            token = entraJws(encodedToken);
         } catch (IllegalArgumentException e) {
             throw new Soap.FaultException(Soap.Fault.AUTHENTICATION, "The Entra access token is not base64-encoded.");
         }
@@ -139,6 +138,19 @@ public final class EnrollmentAuthentication {
             throw new Soap.FaultException(Soap.Fault.AUTHORIZATION, "The Entra user " + validated.userPrincipalName()
                     + " cannot be added to the server's directory: " + e.getMessage());
         }
+    }
+
+    /**
+     * The JWS in the security token: clients encode it as base64binary (with or without padding and line breaks; a
+     * JWS's base64 never holds the characters the URL-safe alphabet replaces); a token sent as it is (it has dots,
+     * which base64 never does) is taken as it is.
+     */
+    static String entraJws(String securityToken) {
+        String compact = securityToken.strip();
+        if (compact.contains(".")) {
+            return compact;
+        }
+        return new String(Base64.getMimeDecoder().decode(compact), StandardCharsets.US_ASCII).trim();
     }
 
     /** The password, and a federated token as sent and base64-decoded (clients encode it as base64binary). */
