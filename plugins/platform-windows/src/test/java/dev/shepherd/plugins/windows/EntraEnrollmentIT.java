@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.EnrollmentMethod;
+import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.directory.DirectoryUser;
 import dev.shepherd.plugins.windows.entra.LocalEntra;
@@ -94,6 +95,7 @@ class EntraEnrollmentIT {
         assertThat(enrolled.certificateStore()).as("a device enrollment, in the system store").isEqualTo("My\\System");
         Device device = device(pc);
         assertThat(device.enrollmentMethod()).hasValue(EnrollmentMethod.PROGRAM);
+        assertThat(device.ownership()).as("an Entra join is the organisation's").isEqualTo(Ownership.CORPORATE);
         assertThat(device.hardwareIds()).containsEntry("entraDeviceId", entraDeviceId);
         DirectoryUser user = kernel.directory().get(device.userId().orElseThrow()).orElseThrow();
         assertThat(user.provider()).isEqualTo("entra");
