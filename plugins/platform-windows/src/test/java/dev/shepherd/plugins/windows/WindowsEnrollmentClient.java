@@ -139,7 +139,32 @@ public final class WindowsEnrollmentClient {
                 + "<wsse:Username>" + SafeXml.escape(email) + "</wsse:Username><wsse:Password wsse:Type=\"http://docs.oasis-open.org/wss/"
                 + "2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText\">" + SafeXml.escape(password)
                 + "</wsse:Password></wsse:UsernameToken></wsse:Security>";
-        return enrollWith(discovery.where(), security);
+        return enrollWith(discovery.where(), security, "Full");
+    }
+
+    /**
+     * Enrolls as a PC joining Microsoft Entra ID does (in the out-of-box experience, Autopilot, or Settings): the
+     * discovery URL comes from the MDM application registered in Entra; discovery must answer {@code Federated}, whose
+     * AuthenticationServiceUrl the PC skips; the access token Entra issued it for the MDM application goes, base64-encoded,
+     * to the policy and enrollment services as a {@code urn:ietf:params:oauth:token-type:jwt} security token; the
+     * enrollment is a device enrollment ({@code EnrollmentType} {@code Device}, certificate in the system store).
+     *
+     * @see <a href="https://learn.microsoft.com/en-us/windows/client-management/azure-active-directory-integration-with-mdm#enrollment-protocol-with-azure-ad">Enrollment
+     *      protocol with Microsoft Entra ID</a>
+     */
+    public Outcome enrollEntraJoined(URI discoveryUrl, String userPrincipalName, String accessToken) throws Exception {
+        Discovery discovery = discover(discoveryUrl, userPrincipalName);
+        if (discovery.fault().isPresent()) {
+            return new Outcome(Optional.empty(), discovery.fault());
+        }
+        if (!discovery.where().authPolicy().equals("Federated")) {
+            throw new AssertionError("discovery answered " + discovery.where().authPolicy() + "; an Entra-joined PC needs Federated");
+        }
+        String security = "<wsse:Security s:mustUnderstand=\"1\"><wsse:BinarySecurityToken ValueType=\"urn:ietf:params:oauth:token-type:jwt\" "
+                + "EncodingType=\"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd#base64binary\">"
+                + Base64.getEncoder().encodeToString(accessToken.getBytes(StandardCharsets.US_ASCII))
+                + "</wsse:BinarySecurityToken></wsse:Security>";
+        return enrollWith(discovery.where(), security, "Device");
     }
 
     /**
@@ -162,7 +187,7 @@ public final class WindowsEnrollmentClient {
                 + "5.0.0.0/ConfigurationManager/Enrollment/DeviceEnrollmentUserToken\" EncodingType=\"http://docs.oasis-open.org/wss/"
                 + "2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd#base64binary\">"
                 + Base64.getEncoder().encodeToString(token.getBytes(StandardCharsets.UTF_8)) + "</wsse:BinarySecurityToken></wsse:Security>";
-        return enrollWith(where, security);
+        return enrollWith(where, security, "Full");
     }
 
     private record Discovery(Discovered where, Optional<Fault> fault) {
@@ -184,7 +209,7 @@ public final class WindowsEnrollmentClient {
         return new Discovery(fault.isPresent() ? null : discovered(discovered.body()), fault);
     }
 
-    private Outcome enrollWith(Discovered where, String security) throws Exception {
+    private Outcome enrollWith(Discovered where, String security, String enrollmentType) throws Exception {
         HttpResponse<String> policies = post(where.policyService(), envelope(
                 "http://schemas.microsoft.com/windows/pki/2009/01/enrollmentpolicy/IPolicy/GetPolicies", where.policyService(), security,
                 "<GetPolicies xmlns=\"http://schemas.microsoft.com/windows/pki/2009/01/enrollmentpolicy\"><client>"
@@ -218,7 +243,7 @@ public final class WindowsEnrollmentClient {
                         + "<ac:AdditionalContext xmlns=\"http://schemas.xmlsoap.org/ws/2006/12/authorization\">"
                         + context("UXInitiated", "true") + context("HWDevID", hardwareDeviceId) + context("Locale", "en-US")
                         + context("TargetedUserLoggedIn", "true") + context("OSEdition", "4") + context("DeviceName", deviceName)
-                        + context("MAC", "00-15-5D-01-02-03") + context("DeviceID", deviceId) + context("EnrollmentType", "Full")
+                        + context("MAC", "00-15-5D-01-02-03") + context("DeviceID", deviceId) + context("EnrollmentType", enrollmentType)
                         + context("DeviceType", "CIMClient_Windows") + context("OSVersion", "10.0.22631.2861")
                         + context("ApplicationVersion", "10.0.22631.2861") + "</ac:AdditionalContext></wst:RequestSecurityToken>"));
         fault = fault(enrolled);

@@ -74,6 +74,8 @@ public final class CertificateEnrollment {
     public static final String STORE_BINDING = "certificateStore";
     /** The hardware identifier kind of the client's DeviceID in the registry. */
     public static final String WINDOWS_DEVICE_ID = "windowsDeviceId";
+    /** The hardware identifier kind of the device id Microsoft Entra ID gave a joined PC. */
+    public static final String ENTRA_DEVICE_ID = "entraDeviceId";
     private static final Pattern DEVICE_ID = Pattern.compile("[A-Za-z0-9{}._-]{1,128}");
     private static final Logger log = LoggerFactory.getLogger(CertificateEnrollment.class);
 
@@ -136,6 +138,11 @@ public final class CertificateEnrollment {
         if (who instanceof EnrollmentAuthentication.ByToken byToken) {
             claim = new EnrollmentClaim(Optional.of(byToken.token()), Platform.WINDOWS, EnrollmentMethod.LINK, hardwareIds, "",
                     context.deviceType(), context.osVersion(), context.deviceName());
+        } else if (who instanceof EnrollmentAuthentication.ByEntra byEntra) {
+            // The device id Entra signed is an identifier the PC cannot make up, unlike its own DeviceID and HWDevID.
+            byEntra.token().deviceId().ifPresent(id -> hardwareIds.put(ENTRA_DEVICE_ID, id));
+            claim = new EnrollmentClaim(Optional.empty(), Platform.WINDOWS, EnrollmentMethod.PROGRAM, hardwareIds, "",
+                    context.deviceType(), context.osVersion(), context.deviceName(), Optional.of(byEntra.directoryUserId()));
         } else {
             claim = new EnrollmentClaim(Optional.empty(), Platform.WINDOWS, EnrollmentMethod.CREDENTIALS, hardwareIds, "",
                     context.deviceType(), context.osVersion(), context.deviceName(),
@@ -155,6 +162,9 @@ public final class CertificateEnrollment {
         } catch (EnrollmentRefusedException e) {
             throw new Soap.FaultException(Soap.Fault.AUTHORIZATION, "Enrollment was refused: " + e.getMessage());
         }
+        if (who instanceof EnrollmentAuthentication.ByEntra byEntra) {
+            recordEntraIdentity(device, byEntra);
+        }
         Settings current = settings.get();
         X509Certificate certificate;
         try {
@@ -164,8 +174,22 @@ public final class CertificateEnrollment {
             throw new Soap.FaultException(Soap.Fault.CERTIFICATE_REQUEST, "The certificate request cannot be signed: " + e.getMessage());
         }
         log.info("Windows device {} enrolled as {} ({})", context.deviceId(), device.id(),
-                who instanceof EnrollmentAuthentication.ByToken ? "enrollment token" : "work account");
+                who instanceof EnrollmentAuthentication.ByEntra byEntra ? "Entra join, tenant " + byEntra.token().tenantId()
+                        : who instanceof EnrollmentAuthentication.ByToken ? "enrollment token" : "work account");
         return provisioned(soap, certificate, device, context.deviceEnrollment(), current);
+    }
+
+    /**
+     * The Entra identity in the device's inventory: the device id under the platform-neutral {@code hardware.} key that
+     * threat-defense signals (Defender's {@code aadDeviceId}) are matched by, and the tenant and user it joined with.
+     */
+    private void recordEntraIdentity(Device device, EnrollmentAuthentication.ByEntra byEntra) {
+        Map<String, String> inventory = new LinkedHashMap<>();
+        byEntra.token().deviceId().ifPresent(id -> inventory.put("hardware." + ENTRA_DEVICE_ID, id));
+        inventory.put("entra.tenantId", byEntra.token().tenantId());
+        inventory.put("entra.userPrincipalName", byEntra.token().userPrincipalName());
+        inventory.put("entra.userObjectId", byEntra.token().objectId());
+        registry.recordInventory(device.id(), inventory);
     }
 
     /**

@@ -8,8 +8,10 @@ import dev.shepherd.api.http.DeviceEndpoint;
 import dev.shepherd.api.http.DeviceRequest;
 import dev.shepherd.api.http.DeviceResponse;
 import dev.shepherd.api.identity.UserAuthenticator;
+import dev.shepherd.api.identity.UserDirectory;
 import dev.shepherd.api.pki.CertificateAuthority;
 import dev.shepherd.api.pki.ServerSigner;
+import dev.shepherd.plugins.windows.entra.EntraTokens;
 import jakarta.inject.Inject;
 import org.pf4j.Extension;
 
@@ -32,7 +34,8 @@ import static java.util.Objects.requireNonNull;
  * default P365D), {@code pollMinutes} (how often PCs check in without a push, default 240), {@code federatedSignIn}
  * (true: clients that offer federated authentication sign their user in on the server's enrollment sign-in page),
  * {@code federatedSignInUrl} (another sign-in page, whose token must be an enrollment token) and
- * {@code wnsPackageFamilyName} (for MDM push).
+ * {@code wnsPackageFamilyName} (for MDM push). Automatic enrollment of PCs joining Microsoft Entra ID is set up by the
+ * {@code entra*} settings ({@link dev.shepherd.plugins.windows.entra.EntraSettings}).
  */
 @Extension
 public final class EnrollmentEndpoint implements DeviceEndpoint {
@@ -45,15 +48,18 @@ public final class EnrollmentEndpoint implements DeviceEndpoint {
     private final ServerSigner signer;
     private final EnrollmentAuthentication authentication;
     private final CertificateEnrollment enrollment;
+    private final EntraTokens entra;
 
     @Inject
     public EnrollmentEndpoint(DeviceRegistry registry, CertificateAuthority authority, UserAuthenticator users, PluginConfig config,
-                              PluginIdentity identity, ServerAddress address, ServerSigner signer) {
+                              PluginIdentity identity, ServerAddress address, ServerSigner signer, UserDirectory directory,
+                              EntraTokens entra) {
         this.config = requireNonNull(config, "config is null");
         this.identity = requireNonNull(identity, "identity is null");
         this.address = requireNonNull(address, "address is null");
         this.signer = requireNonNull(signer, "signer is null");
-        this.authentication = new EnrollmentAuthentication(registry, users);
+        this.entra = requireNonNull(entra, "entra is null");
+        this.authentication = new EnrollmentAuthentication(registry, users, directory, entra);
         this.enrollment = new CertificateEnrollment(registry, authority, authentication);
     }
 
@@ -103,10 +109,22 @@ public final class EnrollmentEndpoint implements DeviceEndpoint {
         }
     }
 
-    /** An external page if one is configured, else the server's own page when federated sign-in is on. */
+    /**
+     * An external page if one is configured, else the server's own page when federated sign-in is on. With Entra
+     * enrollment on, discovery answers {@code Federated} too: Entra-joined PCs skip the page (Entra gave them their
+     * token) and PCs adding a work account by hand sign in on the server's page.
+     */
     private Optional<String> federatedSignInUrl() {
-        return config.get("federatedSignInUrl").or(() -> config.getBoolean("federatedSignIn", false)
+        return config.get("federatedSignInUrl").or(() -> config.getBoolean("federatedSignIn", false) || entraEnabled()
                 ? Optional.of(address.publicUrl() + UserAuthenticator.ENROLLMENT_SIGN_IN_PATH) : Optional.empty());
+    }
+
+    private boolean entraEnabled() {
+        try {
+            return entra.settings().enabled();
+        } catch (IllegalArgumentException misconfigured) {
+            return false;
+        }
     }
 
     private Duration certificateValidity() {
