@@ -129,6 +129,9 @@ public final class ZeroTouchEndpoint implements AdminEndpoint {
             }
             return JsonResponses.problem(404, "Not found", "No such resource: " + path);
         } catch (GoogleException e) {
+            if (e.status() == 404) {
+                return JsonResponses.problem(404, "Not found", "Google knows no such configuration or device: " + e.getMessage());
+            }
             return Problems.google(e);
         }
     }

@@ -64,12 +64,16 @@ final class LocalAmapi implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final DiscoveryContract CONTRACT = DiscoveryContract.androidManagement();
+    /** The service account may ask for the Android Management API's scope and the zero-touch customer API's. */
+    private static final Set<String> GRANTABLE_SCOPES = Set.of("https://www.googleapis.com/auth/androidmanagement",
+            "https://www.googleapis.com/auth/androidworkzerotouchemm");
 
     private final HttpServer server;
     private final KeyPair serviceAccountKey;
     private final List<Request> requests = new CopyOnWriteArrayList<>();
     private final Deque<Scripted> scripted = new ArrayDeque<>();
-    private final Set<String> validTokens = ConcurrentHashMap.newKeySet();
+    /** Access tokens issued, each with the scope it was granted. */
+    private final Map<String, String> validTokens = new ConcurrentHashMap<>();
     private final AtomicInteger issued = new AtomicInteger();
     private final Map<String, ObjectNode> devices = new ConcurrentHashMap<>();
     private final Map<String, ObjectNode> operations = new ConcurrentHashMap<>();
@@ -205,6 +209,16 @@ final class LocalAmapi implements AutoCloseable {
         return device.deepCopy();
     }
 
+    /** @return whether an {@code Authorization} header carries an access token this stand-in issued for the scope */
+    boolean authorizes(String authorization, String scope) {
+        return authorization.startsWith("Bearer ") && scope.equals(validTokens.get(authorization.substring(7)));
+    }
+
+    /** @return the enrollment token with this value, as {@code enrollmentTokens.create} answered it */
+    Optional<JsonNode> enrollmentToken(String value) {
+        return enrollmentTokens.values().stream().filter(t -> t.path("value").asText().equals(value)).findFirst().map(ObjectNode::deepCopy);
+    }
+
     /** @return the value of the enrollment token made last */
     String latestTokenValue() {
         return "LOCALTOKENET" + (enrollmentTokens.size() - 1);
@@ -311,7 +325,7 @@ final class LocalAmapi implements AutoCloseable {
             send(exchange, refusal.get().status(), refusal.get().headers(), refusal.get().body());
             return;
         }
-        if (!validTokens.contains(bearer)) {
+        if (!Amapi.SCOPE.equals(validTokens.get(bearer))) {
             send(exchange, 401, Map.of(), "{\"error\":{\"code\":401,\"message\":\"Request had invalid authentication credentials.\",\"status\":\"UNAUTHENTICATED\"}}");
             return;
         }
@@ -343,7 +357,7 @@ final class LocalAmapi implements AutoCloseable {
                 long now = Instant.now().getEpochSecond();
                 valid = rsa.verify(Base64.getUrlDecoder().decode(parts[2])) && "RS256".equals(header.path("alg").asText())
                         && CLIENT_EMAIL.equals(claims.path("iss").asText()) && (url() + "/token").equals(claims.path("aud").asText())
-                        && "https://www.googleapis.com/auth/androidmanagement".equals(claims.path("scope").asText())
+                        && GRANTABLE_SCOPES.contains(claims.path("scope").asText())
                         && claims.path("iat").asLong() <= now + 5 && claims.path("exp").asLong() > now;
             } catch (Exception e) {
                 valid = false;
@@ -354,7 +368,7 @@ final class LocalAmapi implements AutoCloseable {
             return;
         }
         String token = "ya29.local-" + issued.incrementAndGet();
-        validTokens.add(token);
+        validTokens.put(token, JSON.readTree(Base64.getUrlDecoder().decode(assertion.split("\\.")[1])).path("scope").asText());
         send(exchange, 200, Map.of(), "{\"access_token\":\"" + token + "\",\"expires_in\":3599,\"token_type\":\"Bearer\"}");
     }
 
