@@ -101,7 +101,7 @@ final class LocalAmapi implements AutoCloseable {
             try {
                 amapi.handle(exchange);
             } catch (RuntimeException e) {
-                amapi.send(exchange, 500, Map.of(), "{\"error\":{\"code\":500,\"message\":\"stand-in: " + e + "\"}}");
+                send(exchange, 500, Map.of(), "{\"error\":{\"code\":500,\"message\":\"stand-in: " + e + "\"}}");
             }
         });
         http.start();
@@ -510,7 +510,8 @@ final class LocalAmapi implements AutoCloseable {
         return "{\"error\":{\"code\":404,\"message\":\"Requested entity was not found.\",\"status\":\"NOT_FOUND\"}}";
     }
 
-    private void send(HttpExchange exchange, int status, Map<String, String> headers, String body) throws IOException {
+    /** Answers with a JSON body (Google's content type) and these extra headers; the stand-ins share it. */
+    static void send(HttpExchange exchange, int status, Map<String, String> headers, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().add("Content-Type", "application/json; charset=UTF-8");
         headers.forEach((name, value) -> exchange.getResponseHeaders().add(name, value));
@@ -519,7 +520,8 @@ final class LocalAmapi implements AutoCloseable {
         exchange.close();
     }
 
-    private static Map<String, String> form(String encoded) {
+    /** A form-encoded body or query as names to decoded values; the stand-ins share it. */
+    static Map<String, String> form(String encoded) {
         Map<String, String> values = new LinkedHashMap<>();
         for (String pair : encoded.split("&")) {
             if (!pair.isEmpty()) {

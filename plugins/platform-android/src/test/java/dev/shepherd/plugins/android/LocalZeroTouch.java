@@ -12,11 +12,9 @@ import dev.shepherd.google.discovery.FieldViolation;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -78,7 +76,7 @@ final class LocalZeroTouch implements AutoCloseable {
             try {
                 zeroTouch.handle(exchange);
             } catch (RuntimeException e) {
-                zeroTouch.send(exchange, 500, "{\"error\":{\"code\":500,\"message\":\"stand-in: " + e + "\",\"status\":\"INTERNAL\"}}");
+                send(exchange, 500, "{\"error\":{\"code\":500,\"message\":\"stand-in: " + e + "\",\"status\":\"INTERNAL\"}}");
             }
         });
         http.start();
@@ -184,7 +182,7 @@ final class LocalZeroTouch implements AutoCloseable {
             send(exchange, 403, error(403, "PERMISSION_DENIED", "The caller does not have permission"));
             return;
         }
-        api(exchange, method, customer.group(2), form(rawQuery), body.isEmpty() ? JSON.createObjectNode() : (ObjectNode) JSON.readTree(body));
+        api(exchange, method, customer.group(2), LocalAmapi.form(rawQuery), body.isEmpty() ? JSON.createObjectNode() : (ObjectNode) JSON.readTree(body));
     }
 
     private void api(HttpExchange exchange, String method, String rest, Map<String, String> query, ObjectNode body) throws IOException {
@@ -326,24 +324,8 @@ final class LocalZeroTouch implements AutoCloseable {
         return root.toString();
     }
 
-    private static Map<String, String> form(String encoded) {
-        Map<String, String> values = new LinkedHashMap<>();
-        for (String pair : encoded.split("&")) {
-            if (!pair.isEmpty()) {
-                int equals = pair.indexOf('=');
-                values.put(URLDecoder.decode(equals < 0 ? pair : pair.substring(0, equals), StandardCharsets.UTF_8),
-                        equals < 0 ? "" : URLDecoder.decode(pair.substring(equals + 1), StandardCharsets.UTF_8));
-            }
-        }
-        return values;
-    }
-
-    private void send(HttpExchange exchange, int status, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().add("Content-Type", "application/json; charset=UTF-8");
-        exchange.sendResponseHeaders(status, bytes.length);
-        exchange.getResponseBody().write(bytes);
-        exchange.close();
+    private static void send(HttpExchange exchange, int status, String body) throws IOException {
+        LocalAmapi.send(exchange, status, Map.of(), body);
     }
 
     @Override
