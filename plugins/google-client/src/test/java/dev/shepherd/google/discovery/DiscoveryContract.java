@@ -98,6 +98,14 @@ public final class DiscoveryContract {
         return fromResource("chromepolicy-v1.json");
     }
 
+    /**
+     * The Android Device Provisioning Partner API v1 (zero-touch enrollment: the customer API), revision 20260819.
+     * Its document names no OAuth scopes; the customer API's is {@code https://www.googleapis.com/auth/androidworkzerotouchemm}.
+     */
+    public static DiscoveryContract androidDeviceProvisioning() {
+        return fromResource("androiddeviceprovisioning-v1.json");
+    }
+
     private static DiscoveryContract fromResource(String file) {
         try (InputStream in = DiscoveryContract.class.getResourceAsStream(RESOURCE_DIR + file)) {
             if (in == null) {

@@ -16,6 +16,7 @@ class DiscoveryContractTest {
     private final DiscoveryContract amapi = DiscoveryContract.androidManagement();
     private final DiscoveryContract directory = DiscoveryContract.adminDirectory();
     private final DiscoveryContract chromePolicy = DiscoveryContract.chromePolicy();
+    private final DiscoveryContract zeroTouch = DiscoveryContract.androidDeviceProvisioning();
 
     @Test
     void aPolicyWithFieldsWhereTheSchemaPutsThemConforms() {
@@ -149,5 +150,22 @@ class DiscoveryContractTest {
         assertThat(refusal.at("/error/status").asText()).isEqualTo("INVALID_ARGUMENT");
         assertThat(refusal.at("/error/details/0/@type").asText()).isEqualTo("type.googleapis.com/google.rpc.BadRequest");
         assertThat(refusal.at("/error/details/0/fieldViolations/0/field").asText()).isEqualTo("duration");
+    }
+
+    @Test
+    void aZeroTouchConfigurationNeedsEveryRequiredFieldAndACustomersPath() {
+        String complete = """
+                {"configurationName": "Sales", "companyName": "Example", "contactEmail": "it@example.com",
+                 "contactPhone": "+1 555 0100", "isDefault": false, "dpcResourcePath": "customers/1/dpcs/a", "dpcExtras": "{}"}
+                """;
+        assertThat(zeroTouch.methodId("POST", "/v1/customers/1/configurations")).contains("androiddeviceprovisioning.customers.configurations.create");
+        assertThat(zeroTouch.check("POST", "/v1/customers/1/configurations", complete)).isEmpty();
+        assertThat(zeroTouch.check("POST", "/v1/customers/1/configurations", "{\"configurationName\": \"Sales\"}"))
+                .extracting(FieldViolation::field).contains("companyName", "contactEmail", "contactPhone", "dpcResourcePath", "isDefault");
+        assertThat(zeroTouch.check("POST", "/v1/partners/1/configurations", complete)).extracting(FieldViolation::field).containsExactly("(path)");
+        assertThat(zeroTouch.check("POST", "/v1/customers/1/devices:applyConfiguration",
+                "{\"configuration\": \"customers/1/configurations/2\", \"device\": {\"deviceId\": \"12\"}}")).isEmpty();
+        assertThat(zeroTouch.check("POST", "/v1/customers/1/devices:applyConfiguration", "{\"device\": {\"deviceId\": \"twelve\"}}"))
+                .extracting(FieldViolation::field).contains("configuration", "device.deviceId");
     }
 }

@@ -25,13 +25,17 @@ import static java.util.Objects.requireNonNull;
  * @param syncInterval how often every device is listed from Google and its commands taken, the fallback for missed
  *        notifications
  * @param operationPollInterval how often unfinished device commands are asked after
+ * @param zeroTouchApiUrl where the zero-touch customer API (Android Device Provisioning Partner API) is; Google's unless
+ *        a test or a relay says otherwise
  */
 public record AndroidSettings(URI apiUrl, Optional<URI> tokenUrl, Optional<String> projectId, Optional<String> pubsubTopic,
                               int maxAttempts, Duration retryDelay, Duration maxRetryAfter, Duration retryLater,
-                              Duration syncInterval, Duration operationPollInterval) {
+                              Duration syncInterval, Duration operationPollInterval, URI zeroTouchApiUrl) {
 
     /** Google's production endpoint of the Android Management API. */
     public static final String GOOGLE_API = "https://androidmanagement.googleapis.com";
+    /** Google's production endpoint of the zero-touch customer API. */
+    public static final String GOOGLE_ZERO_TOUCH_API = "https://androiddeviceprovisioning.googleapis.com";
 
     /** Validates every part. */
     public AndroidSettings {
@@ -44,6 +48,7 @@ public record AndroidSettings(URI apiUrl, Optional<URI> tokenUrl, Optional<Strin
         requireNonNull(retryLater, "retryLater is null");
         requireNonNull(syncInterval, "syncInterval is null");
         requireNonNull(operationPollInterval, "operationPollInterval is null");
+        requireNonNull(zeroTouchApiUrl, "zeroTouchApiUrl is null");
         if (maxAttempts < 1) {
             throw new IllegalArgumentException("plugin setting 'maxAttempts' must be positive");
         }
@@ -68,7 +73,8 @@ public record AndroidSettings(URI apiUrl, Optional<URI> tokenUrl, Optional<Strin
                 config.getInt("maxAttempts", 5), config.getDuration("retryDelay", Duration.ofSeconds(1)),
                 config.getDuration("maxRetryAfter", Duration.ofMinutes(2)), config.getDuration("retryLater", Duration.ofMinutes(1)),
                 config.getDuration("syncInterval", Duration.ofMinutes(15)),
-                config.getDuration("operationPollInterval", Duration.ofMinutes(1)));
+                config.getDuration("operationPollInterval", Duration.ofMinutes(1)),
+                url(config, "zeroTouchApiUrl", GOOGLE_ZERO_TOUCH_API));
     }
 
     /** Google's endpoints carry credentials: https, or plain http to a loopback address only ({@link GoogleUrls}). */

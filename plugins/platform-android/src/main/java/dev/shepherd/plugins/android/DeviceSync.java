@@ -71,9 +71,12 @@ public final class DeviceSync {
                 return Optional.empty();
             }
             boolean personal = "PERSONALLY_OWNED".equals(report.path("ownership").asText());
+            // A zero-touch configuration's token: the device provisioned itself at first boot.
+            EnrollmentMethod method = enrollment.viaProgram(report.path("enrollmentTokenData").asText("")) ? EnrollmentMethod.PROGRAM
+                    : personal ? EnrollmentMethod.LINK : EnrollmentMethod.QR_CODE;
             try {
                 known = Optional.of(registry.enroll(new EnrollmentClaim(token, Platform.ANDROID,
-                        personal ? EnrollmentMethod.LINK : EnrollmentMethod.QR_CODE, Map.of(HARDWARE_ID, name), serial, model, osVersion,
+                        method, Map.of(HARDWARE_ID, name), serial, model, osVersion,
                         displayName(hardware))));
                 log.info("Android device {} enrolled as {}", name, known.get().id());
             } catch (EnrollmentRefusedException e) {

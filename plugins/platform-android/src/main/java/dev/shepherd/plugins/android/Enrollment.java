@@ -49,6 +49,7 @@ public final class Enrollment {
     public static final String ENROLL_URL = "https://enterprise.google.com/android/enroll?et=";
     private static final String NONCE_PREFIX = "nonce/";
     private static final String TOKEN_PREFIX = "enrollment-token/";
+    private static final String PROGRAM_PREFIX = "program-nonce/";
     private static final Duration MIN_VALIDITY = Duration.ofMinutes(5);
 
     /** An AMAPI enrollment token made for a Shepherd token. */
@@ -97,6 +98,30 @@ public final class Enrollment {
         if (cached.isPresent()) {
             return cached.get();
         }
+        AndroidToken token = create(invitation, invitation.ownership() == Ownership.PERSONAL, false);
+        storage.put(cacheKey, sealer.seal(writeToken(token)));
+        return token;
+    }
+
+    /**
+     * A new AMAPI token for a platform program (zero-touch): it lives as long as the Shepherd token, is never reused
+     * for a link or QR code, and devices enrolled with it are recorded as enrolled by a program.
+     *
+     * @param invitation the Shepherd token and its bindings; corporate
+     * @param allowPersonalUsage whether a company-owned device gets a work profile (COPE) rather than being fully managed
+     * @return the token
+     */
+    public AndroidToken programToken(EnrollmentInvitation invitation, boolean allowPersonalUsage) throws GoogleException {
+        return create(invitation, allowPersonalUsage, true);
+    }
+
+    /** @return whether a device's {@code enrollmentTokenData} names a token made for a platform program */
+    public boolean viaProgram(String enrollmentTokenData) {
+        return nonce(enrollmentTokenData).filter(nonce -> storage.get(PROGRAM_PREFIX + nonce).isPresent()).isPresent();
+    }
+
+    private AndroidToken create(EnrollmentInvitation invitation, boolean allowPersonalUsage, boolean program) throws GoogleException {
+        Instant now = clock.instant();
         String nonce = Enterprises.randomToken();
         Duration validity = Duration.between(now, invitation.expiresAt());
         if (validity.compareTo(Duration.ofMinutes(1)) < 0) {
@@ -106,16 +131,18 @@ public final class Enrollment {
         request.put("policyName", devicePolicies.baseline());
         request.put("duration", validity.toSeconds() + "s");
         request.put("additionalData", json.createObjectNode().put("shepherd", nonce).toString());
-        request.put("allowPersonalUsage", invitation.ownership() == Ownership.PERSONAL ? "PERSONAL_USAGE_ALLOWED" : "PERSONAL_USAGE_DISALLOWED");
+        request.put("allowPersonalUsage", allowPersonalUsage ? "PERSONAL_USAGE_ALLOWED" : "PERSONAL_USAGE_DISALLOWED");
         // Mapped before Google knows the nonce, so a device can never enroll with a nonce Shepherd cannot resolve.
         storage.put(NONCE_PREFIX + nonce, sealer.seal(invitation.token().getBytes(StandardCharsets.UTF_8)));
+        if (program) {
+            storage.put(PROGRAM_PREFIX + nonce, new byte[] {1});
+        }
         JsonNode created = amapi.createEnrollmentToken(enterprises.require(), request);
         AndroidToken token = new AndroidToken(created.path("name").asText(""), created.path("value").asText(""),
                 created.path("qrCode").asText(""), expiry(created, invitation.expiresAt()));
         if (token.value().isBlank()) {
             throw new GoogleException(200, "Google's enrollment token lacks its value", true);
         }
-        storage.put(cacheKey, sealer.seal(writeToken(token)));
         return token;
     }
 
@@ -124,6 +151,11 @@ public final class Enrollment {
      * @return the Shepherd token's secret its nonce maps to
      */
     public Optional<String> shepherdToken(String enrollmentTokenData) {
+        return nonce(enrollmentTokenData).flatMap(nonce -> storage.get(NONCE_PREFIX + nonce))
+                .map(sealed -> new String(sealer.open(sealed), StandardCharsets.UTF_8));
+    }
+
+    private Optional<String> nonce(String enrollmentTokenData) {
         if (enrollmentTokenData == null || enrollmentTokenData.isBlank()) {
             return Optional.empty();
         }
@@ -133,10 +165,7 @@ public final class Enrollment {
         } catch (IOException e) {
             return Optional.empty();
         }
-        if (!nonce.matches("[A-Za-z0-9_-]{20,100}")) {
-            return Optional.empty();
-        }
-        return storage.get(NONCE_PREFIX + nonce).map(sealed -> new String(sealer.open(sealed), StandardCharsets.UTF_8));
+        return nonce.matches("[A-Za-z0-9_-]{20,100}") ? Optional.of(nonce) : Optional.empty();
     }
 
     /**

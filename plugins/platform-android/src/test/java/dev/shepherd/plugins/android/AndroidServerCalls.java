@@ -34,19 +34,25 @@ final class AndroidServerCalls {
      * @param morePlugins further plugins' settings, as YAML indented under {@code plugins.config}
      */
     static void configure(Path home, URI google, String morePlugins) throws IOException {
+        configure(home, google, URI.create(AndroidSettings.GOOGLE_ZERO_TOUCH_API), morePlugins);
+    }
+
+    /** As {@link #configure(Path, URI, String)}, with the zero-touch customer API's stand-in at {@code zeroTouch}. */
+    static void configure(Path home, URI google, URI zeroTouch, String morePlugins) throws IOException {
         Files.createDirectories(home.resolve("conf"));
         Files.writeString(home.resolve("conf/shepherd.yaml"), """
                 plugins:
                   config:
                     android:
                       apiUrl: "%s"
+                      zeroTouchApiUrl: "%s"
                       pubsubTopic: "projects/shepherd-test-project/topics/amapi"
                       retryDelay: "PT0.2S"
                       maxAttempts: "3"
                       retryLater: "PT0.5S"
                       syncInterval: "PT1H"
                       operationPollInterval: "PT1H"
-                """.formatted(google) + morePlugins);
+                """.formatted(google, zeroTouch) + morePlugins);
     }
 
     /** A Pub/Sub push as Google's push subscription delivers it, to the endpoint the enterprise status names. */

@@ -11,6 +11,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.WindowType;
 import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -19,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -40,6 +42,7 @@ class EnterprisePageIT {
     @TempDir
     Path profile;
     private LocalAmapi google;
+    private LocalZeroTouch zeroTouch;
     private TestServer server;
     private ConsoleBrowser console;
 
@@ -49,7 +52,8 @@ class EnterprisePageIT {
         google = LocalAmapi.start();
         google.existingEnterprise("enterprises/LC02other");
         google.existingEnterprise("enterprises/LC03api");
-        AndroidServerCalls.configure(home, google.url(), "");
+        zeroTouch = LocalZeroTouch.start(google);
+        AndroidServerCalls.configure(home, google.url(), zeroTouch.url(), "");
         server = TestServer.start(home);
         Files.copy(Path.of(System.getProperty("shepherd.pluginFile")), server.pluginsDir().resolve("android.zip"));
         await().atMost(Duration.ofSeconds(20)).until(() -> server.get("/mdm/android/pubsub").statusCode() == 405);
@@ -64,6 +68,10 @@ class EnterprisePageIT {
         }
         if (server != null) {
             server.close();
+        }
+        if (zeroTouch != null) {
+            zeroTouch.close();
+            assertThat(zeroTouch.violations()).as("requests Google's zero-touch discovery document refuses").isEmpty();
         }
         if (google != null) {
             google.close();
@@ -166,6 +174,50 @@ class EnterprisePageIT {
                 .allSatisfy(error -> assertThat(error).containsAnyOf("/service-account - Failed to load resource: the server responded with a status of 400",
                         "/enterprise/signup - Failed to load resource: the server responded with a status of 502",
                         "/favicon.ico - Failed to load resource: the server responded with a status of 404"));
+
+        // Zero-touch, on the plugin's second page, for the enterprise the configurations enroll into.
+        HttpResponse<String> rebound = server.send(HttpRequest.newBuilder(server.uri("/api/v1/plugins/android/enterprise"))
+                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD)).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"name\": \"" + LocalAmapi.ENTERPRISE + "\"}")).build());
+        assertThat(rebound.statusCode()).as(rebound.body()).isEqualTo(200);
+        String corporate = AndroidServerCalls.enrollmentSecret(server, "CORPORATE", Optional.empty());
+        String scanner = zeroTouch.claim("358240051111110", "ZT-SCANNER-1");
+        console.open("#/plugins/android/zero-touch", "Android zero-touch");
+        console.waitForText("Link the service account " + LocalAmapi.CLIENT_EMAIL);
+        WebElement customer = console.labelledControl("Customer ID");
+        customer.sendKeys("customers/1");
+        console.driver().findElement(By.xpath("//button[.='Link account']")).click();
+        console.waitForText("A customer ID is a number, such as 1234567890.");
+        customer.clear();
+        customer.sendKeys("777");
+        console.driver().findElement(By.xpath("//button[.='Link account']")).click();
+        console.waitForText("The account was not linked.");
+        assertThat(console.mainText()).contains("link the service account to the customer account");
+        customer = console.labelledControl("Customer ID");
+        customer.clear();
+        customer.sendKeys(LocalZeroTouch.CUSTOMER);
+        console.driver().findElement(By.xpath("//button[.='Link account']")).click();
+        console.waitForText("Linked to zero-touch customer " + LocalZeroTouch.CUSTOMER + ".");
+        console.waitForText("No configurations yet.");
+        console.labelledControl("Name").sendKeys("Warehouse scanners");
+        console.labelledControl("Company name").sendKeys("Example Logistics");
+        console.labelledControl("Support e-mail").sendKeys("it-help@example.com");
+        console.labelledControl("Support phone").sendKeys("+1 555 0100");
+        console.labelledControl("Enrollment token").sendKeys(corporate);
+        new Select(console.labelledControl("Management")).selectByVisibleText("Work profile on a company-owned device (COPE)");
+        console.driver().findElement(By.xpath("//button[.='Create configuration']")).click();
+        console.waitForText("The configuration Warehouse scanners is created.");
+        assertThat(console.mainText()).contains("Work profile (company-owned)").doesNotContain(corporate);
+        List<LocalAmapi.Request> tokens = google.requests("POST", "/enrollmentTokens");
+        assertThat(tokens.get(tokens.size() - 1).json().path("allowPersonalUsage").asText()).isEqualTo("PERSONAL_USAGE_ALLOWED");
+        new Select(console.driver().findElement(By.cssSelector("select[aria-label='Configuration of device " + scanner + "']")))
+                .selectByVisibleText("Warehouse scanners");
+        console.driver().findElement(By.xpath("//button[.='Apply to " + scanner + "']")).click();
+        console.waitForText("Device " + scanner + " sets itself up with Warehouse scanners at its next first boot.");
+        assertThat(zeroTouch.device(scanner).orElseThrow().path("configuration").asText())
+                .startsWith("customers/" + LocalZeroTouch.CUSTOMER + "/configurations/");
+        console.screenshot("android-zero-touch");
+        assertThat(console.accessibilityViolations("moderate")).as("WCAG 2.1 A/AA on the zero-touch page").isEmpty();
 
         // Help desk cannot manage plugins: the page is not offered, and nothing of the plugin is asked for.
         console.signOut();

@@ -64,12 +64,16 @@ final class LocalAmapi implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final DiscoveryContract CONTRACT = DiscoveryContract.androidManagement();
+    /** The service account may ask for the Android Management API's scope and the zero-touch customer API's. */
+    private static final Set<String> GRANTABLE_SCOPES = Set.of("https://www.googleapis.com/auth/androidmanagement",
+            "https://www.googleapis.com/auth/androidworkzerotouchemm");
 
     private final HttpServer server;
     private final KeyPair serviceAccountKey;
     private final List<Request> requests = new CopyOnWriteArrayList<>();
     private final Deque<Scripted> scripted = new ArrayDeque<>();
-    private final Set<String> validTokens = ConcurrentHashMap.newKeySet();
+    /** Access tokens issued, each with the scope it was granted. */
+    private final Map<String, String> validTokens = new ConcurrentHashMap<>();
     private final AtomicInteger issued = new AtomicInteger();
     private final Map<String, ObjectNode> devices = new ConcurrentHashMap<>();
     private final Map<String, ObjectNode> operations = new ConcurrentHashMap<>();
@@ -97,7 +101,7 @@ final class LocalAmapi implements AutoCloseable {
             try {
                 amapi.handle(exchange);
             } catch (RuntimeException e) {
-                amapi.send(exchange, 500, Map.of(), "{\"error\":{\"code\":500,\"message\":\"stand-in: " + e + "\"}}");
+                send(exchange, 500, Map.of(), "{\"error\":{\"code\":500,\"message\":\"stand-in: " + e + "\"}}");
             }
         });
         http.start();
@@ -203,6 +207,16 @@ final class LocalAmapi implements AutoCloseable {
         software.put("securityPatchLevel", "2024-05-05");
         devices.put(name, device);
         return device.deepCopy();
+    }
+
+    /** @return whether an {@code Authorization} header carries an access token this stand-in issued for the scope */
+    boolean authorizes(String authorization, String scope) {
+        return authorization.startsWith("Bearer ") && scope.equals(validTokens.get(authorization.substring(7)));
+    }
+
+    /** @return the enrollment token with this value, as {@code enrollmentTokens.create} answered it */
+    Optional<JsonNode> enrollmentToken(String value) {
+        return enrollmentTokens.values().stream().filter(t -> t.path("value").asText().equals(value)).findFirst().map(ObjectNode::deepCopy);
     }
 
     /** @return the value of the enrollment token made last */
@@ -311,7 +325,7 @@ final class LocalAmapi implements AutoCloseable {
             send(exchange, refusal.get().status(), refusal.get().headers(), refusal.get().body());
             return;
         }
-        if (!validTokens.contains(bearer)) {
+        if (!Amapi.SCOPE.equals(validTokens.get(bearer))) {
             send(exchange, 401, Map.of(), "{\"error\":{\"code\":401,\"message\":\"Request had invalid authentication credentials.\",\"status\":\"UNAUTHENTICATED\"}}");
             return;
         }
@@ -343,7 +357,7 @@ final class LocalAmapi implements AutoCloseable {
                 long now = Instant.now().getEpochSecond();
                 valid = rsa.verify(Base64.getUrlDecoder().decode(parts[2])) && "RS256".equals(header.path("alg").asText())
                         && CLIENT_EMAIL.equals(claims.path("iss").asText()) && (url() + "/token").equals(claims.path("aud").asText())
-                        && "https://www.googleapis.com/auth/androidmanagement".equals(claims.path("scope").asText())
+                        && GRANTABLE_SCOPES.contains(claims.path("scope").asText())
                         && claims.path("iat").asLong() <= now + 5 && claims.path("exp").asLong() > now;
             } catch (Exception e) {
                 valid = false;
@@ -354,7 +368,7 @@ final class LocalAmapi implements AutoCloseable {
             return;
         }
         String token = "ya29.local-" + issued.incrementAndGet();
-        validTokens.add(token);
+        validTokens.put(token, JSON.readTree(Base64.getUrlDecoder().decode(assertion.split("\\.")[1])).path("scope").asText());
         send(exchange, 200, Map.of(), "{\"access_token\":\"" + token + "\",\"expires_in\":3599,\"token_type\":\"Bearer\"}");
     }
 
@@ -496,7 +510,8 @@ final class LocalAmapi implements AutoCloseable {
         return "{\"error\":{\"code\":404,\"message\":\"Requested entity was not found.\",\"status\":\"NOT_FOUND\"}}";
     }
 
-    private void send(HttpExchange exchange, int status, Map<String, String> headers, String body) throws IOException {
+    /** Answers with a JSON body (Google's content type) and these extra headers; the stand-ins share it. */
+    static void send(HttpExchange exchange, int status, Map<String, String> headers, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().add("Content-Type", "application/json; charset=UTF-8");
         headers.forEach((name, value) -> exchange.getResponseHeaders().add(name, value));
@@ -505,7 +520,8 @@ final class LocalAmapi implements AutoCloseable {
         exchange.close();
     }
 
-    private static Map<String, String> form(String encoded) {
+    /** A form-encoded body or query as names to decoded values; the stand-ins share it. */
+    static Map<String, String> form(String encoded) {
         Map<String, String> values = new LinkedHashMap<>();
         for (String pair : encoded.split("&")) {
             if (!pair.isEmpty()) {
