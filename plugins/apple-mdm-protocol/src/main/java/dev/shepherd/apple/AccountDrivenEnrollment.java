@@ -16,17 +16,10 @@ import dev.shepherd.api.http.DeviceEndpoint;
 import dev.shepherd.api.http.DeviceRequest;
 import dev.shepherd.api.http.DeviceResponse;
 import dev.shepherd.api.identity.UserAuthenticator;
-import dev.shepherd.api.pki.Asn1Nesting;
 import dev.shepherd.api.pki.CertificateAuthority;
 import dev.shepherd.api.pki.ServerSigner;
 import dev.shepherd.api.platform.EnrollmentArtifact;
 import dev.shepherd.api.platform.EnrollmentInvitation;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cms.CMSException;
-import org.bouncycastle.cms.CMSSignedData;
-import org.bouncycastle.cms.SignerInformation;
-import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
-import org.bouncycastle.operator.OperatorCreationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,9 +27,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.security.cert.CertificateException;
 import java.time.Clock;
-import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -198,7 +189,7 @@ public abstract class AccountDrivenEnrollment implements DeviceEndpoint {
         }
         NSDictionary facts;
         try {
-            facts = signedFacts(request.body());
+            facts = SignedDeviceRequest.read(request.body(), plists).facts();
         } catch (IllegalArgumentException | PlistException e) {
             return DeviceResponse.problem(400, "Malformed enrollment request", e.getMessage());
         }
@@ -247,31 +238,6 @@ public abstract class AccountDrivenEnrollment implements DeviceEndpoint {
                 + URLEncoder.encode(link, StandardCharsets.UTF_8);
         return DeviceResponse.problem(401, "Authentication required", detail)
                 .withHeader("WWW-Authenticate", "Bearer method=\"apple-as-web\", url=\"" + url + "\"");
-    }
-
-    /**
-     * The plist of the device's facts, from the attached CMS SignedData, whose one signature must verify against the
-     * certificate it carries.
-     *
-     * @throws IllegalArgumentException when it is not such a SignedData, or the signature does not verify
-     */
-    private NSDictionary signedFacts(byte[] body) {
-        try {
-            CMSSignedData signed = new CMSSignedData(Asn1Nesting.requireBounded(body));
-            Collection<SignerInformation> signers = signed.getSignerInfos().getSigners();
-            if (signers.size() != 1 || signed.getSignedContent() == null) {
-                throw new IllegalArgumentException("the body is not one signature over a plist");
-            }
-            SignerInformation signer = signers.iterator().next();
-            @SuppressWarnings("unchecked")
-            Collection<X509CertificateHolder> certificates = signed.getCertificates().getMatches(signer.getSID());
-            if (certificates.size() != 1 || !signer.verify(new JcaSimpleSignerInfoVerifierBuilder().build(certificates.iterator().next()))) {
-                throw new IllegalArgumentException("the signature does not verify against the certificate it carries");
-            }
-            return plists.dictionary((byte[]) signed.getSignedContent().getContent());
-        } catch (CMSException | OperatorCreationException | CertificateException | ClassCastException e) {
-            throw new IllegalArgumentException("the body is not a CMS SignedData: " + e.getMessage(), e);
-        }
     }
 
     /** Removes the marks of used tokens that have expired since. */

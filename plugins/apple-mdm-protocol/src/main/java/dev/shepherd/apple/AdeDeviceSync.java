@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
 
@@ -45,6 +46,10 @@ public final class AdeDeviceSync {
     public static final String SERIAL = "serial";
     private static final String CURSOR_PREFIX = "ade/cursor/";
     private static final String PROFILE_PREFIX = "ade/profile/";
+    /** Storage prefix of the serial numbers Apple assigns to this server, each naming its token. */
+    private static final String ASSIGNED_PREFIX = "ade/assigned/";
+    /** Apple's serial numbers are letters and digits; anything else is never kept as a storage key. */
+    private static final Pattern SERIAL_NUMBER = Pattern.compile("[A-Za-z0-9]{1,64}");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int PAGE = DeviceAssignmentClient.MAX_LIMIT;
 
@@ -130,10 +135,15 @@ public final class AdeDeviceSync {
                 counter.otherPlatform, counter.profileAssigned);
     }
 
-    /** Forgets a token's cursor and default profile, as when the token is removed. */
+    /** Forgets a token's cursor, default profile and devices, as when the token is removed: they no longer enroll by it. */
     public void forget(String tokenName) {
         storage.delete(CURSOR_PREFIX + tokenName);
         storage.delete(PROFILE_PREFIX + tokenName);
+        for (String key : storage.keys(ASSIGNED_PREFIX)) {
+            if (storage.get(key).map(bytes -> new String(bytes, StandardCharsets.UTF_8)).filter(tokenName::equals).isPresent()) {
+                storage.delete(key);
+            }
+        }
     }
 
     /**
@@ -166,6 +176,30 @@ public final class AdeDeviceSync {
                 throw new IllegalStateException("the stored ADE profile of " + tokenName + " is unreadable", e);
             }
         });
+    }
+
+    /**
+     * @return the name of the token whose server Apple assigned the device to, as the syncs so far saw it; empty for
+     *         a serial number Apple never assigned here, or moved away since
+     */
+    public Optional<String> assignedToken(String serialNumber) {
+        if (!SERIAL_NUMBER.matcher(serialNumber).matches()) {
+            return Optional.empty();
+        }
+        return storage.get(ASSIGNED_PREFIX + serialNumber).map(bytes -> new String(bytes, StandardCharsets.UTF_8));
+    }
+
+    private void rememberAssignment(String serialNumber, String tokenName) {
+        if (SERIAL_NUMBER.matcher(serialNumber).matches()
+                && !assignedToken(serialNumber).filter(tokenName::equals).isPresent()) {
+            storage.put(ASSIGNED_PREFIX + serialNumber, tokenName.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private void forgetAssignment(String serialNumber) {
+        if (SERIAL_NUMBER.matcher(serialNumber).matches()) {
+            storage.delete(ASSIGNED_PREFIX + serialNumber);
+        }
     }
 
     private AdeServerTokens.Token token(String tokenName) {
@@ -219,12 +253,14 @@ public final class AdeDeviceSync {
                     registry.recordInventory(found.id(), Map.of("apple.ade.assigned", "false", "apple.ade.token", tokenName));
                     counter.unassigned++;
                 });
+                forgetAssignment(device.serialNumber());
                 continue;
             }
             if (counter.defaultProfile.isPresent() && !device.profileUuid().equals(counter.defaultProfile)
                     && !counter.withoutProfile.contains(device.serialNumber())) {
                 counter.withoutProfile.add(device.serialNumber());
             }
+            rememberAssignment(device.serialNumber(), tokenName);
             if (known.isPresent()) {
                 registry.recordInventory(known.get().id(), inventory(device, tokenName));
                 counter.updated++;

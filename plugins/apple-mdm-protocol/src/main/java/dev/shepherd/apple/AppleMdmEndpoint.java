@@ -262,7 +262,18 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
      */
     private DeviceResponse authenticate(CheckIn message, IssuedCertificate certificate, Optional<DeviceBindings.Binding> proven) {
         Sender sender = message.sender();
-        Optional<String> token = proven.isPresent() ? Optional.empty() : Optional.ofNullable(certificate.bindings().get("enrollmentToken"));
+        Optional<String> token = proven.isPresent() ? Optional.empty()
+                : Optional.ofNullable(certificate.bindings().get(EnrollmentProfiles.ENROLLMENT_TOKEN));
+        // Automated Device Enrollment: the identity was issued for the MachineInfo whose signature chained to Apple's
+        // device CA; its serial number, never one the device merely asserts, claims the record the sync registered.
+        Optional<String> adeSerial = proven.isPresent() || token.isPresent() ? Optional.empty()
+                : Optional.ofNullable(certificate.bindings().get(EnrollmentProfiles.ADE_SERIAL));
+        if (adeSerial.isPresent() && (sender.userEnrolled() || !sender.id().equals(certificate.bindings().get(EnrollmentProfiles.ADE_UDID)))) {
+            return DeviceResponse.text(403, "this identity certificate was issued to the device of another MachineInfo");
+        }
+        Map<String, String> hardwareIds = adeSerial.isPresent()
+                ? Map.of(sender.hardwareIdKind(), sender.id(), AdeDeviceSync.SERIAL, adeSerial.get())
+                : Map.of(sender.hardwareIdKind(), sender.id());
         // User enrollment keeps a personal device's identity from the organisation; a corporate token must not
         // enroll a device that hides who it is.
         if (sender.userEnrolled() && token.flatMap(registry::checkEnrollmentToken)
@@ -273,7 +284,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         try {
             // Under user enrollment Apple withholds the serial number, and the EnrollmentID is the only hardware id.
             EnrollmentClaim claim = new EnrollmentClaim(token, platform, token.isPresent() ? EnrollmentMethod.LINK : EnrollmentMethod.PROGRAM,
-                    Map.of(sender.hardwareIdKind(), sender.id()), sender.userEnrolled() ? "" : orEmpty(message.string("SerialNumber")),
+                    hardwareIds, sender.userEnrolled() ? "" : adeSerial.orElse(orEmpty(message.string("SerialNumber"))),
                     Optional.ofNullable(message.string("ProductName")).orElse(orEmpty(message.string("Model"))),
                     orEmpty(message.string("OSVersion")), orEmpty(message.string("DeviceName")));
             device = registry.enroll(proven.map(binding -> claim.provenBy(binding.device())).orElse(claim));

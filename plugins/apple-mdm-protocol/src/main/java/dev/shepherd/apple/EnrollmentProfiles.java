@@ -27,6 +27,14 @@ import static java.util.Objects.requireNonNull;
  */
 final class EnrollmentProfiles {
 
+    /** The SCEP challenge's binding to the enrollment token the profile was handed out for. */
+    static final String ENROLLMENT_TOKEN = "enrollmentToken";
+    /** The SCEP challenge's binding to the serial number of an ADE device's verified MachineInfo. */
+    static final String ADE_SERIAL = "adeSerial";
+    /** The SCEP challenge's binding to the UDID of an ADE device's verified MachineInfo. */
+    static final String ADE_UDID = "adeUdid";
+    /** An ADE device installs its profile within Setup Assistant, at once. */
+    private static final Duration ADE_CHALLENGE_VALIDITY = Duration.ofHours(1);
     private static final Logger log = LoggerFactory.getLogger(EnrollmentProfiles.class);
 
     private final CertificateAuthority authority;
@@ -57,16 +65,32 @@ final class EnrollmentProfiles {
         Duration untilExpiry = Duration.between(clock.instant(), invitation.expiresAt());
         Duration validity = untilExpiry.compareTo(ApplePlatformSupport.MAX_CHALLENGE_VALIDITY) > 0
                 ? ApplePlatformSupport.MAX_CHALLENGE_VALIDITY : untilExpiry;
-        String challenge = authority.newChallenge(validity, Map.of("enrollmentToken", invitation.token()));
+        // The kernel offers user enrollment for personal tokens whose user has an e-mail address, the managed account.
+        Optional<String> managedAppleId = invitation.userEnrollment() ? invitation.userEmail() : Optional.empty();
+        return signed(invitation.serverUrl(), authority.newChallenge(validity, Map.of(ENROLLMENT_TOKEN, invitation.token())),
+                invitation.ownership() == Ownership.PERSONAL, managedAppleId);
+    }
+
+    /**
+     * The profile answering an Automated Device Enrollment request: corporate, its SCEP challenge bound to the serial
+     * number and UDID of the MachineInfo whose signature chained to Apple's device CA, which the device's Authenticate
+     * then claims its pre-registered record with ({@link AppleMdmEndpoint}).
+     *
+     * @param serverUrl the server's public base URL
+     */
+    EnrollmentArtifact adeArtifact(String serverUrl, String serialNumber, String udid) {
+        return signed(serverUrl, authority.newChallenge(ADE_CHALLENGE_VALIDITY, Map.of(ADE_SERIAL, serialNumber, ADE_UDID, udid)),
+                false, Optional.empty());
+    }
+
+    private EnrollmentArtifact signed(String serverUrl, String challenge, boolean personal, Optional<String> managedAppleId) {
         List<X509Certificate> chain = signer.chain();
         X509Certificate root = chain.get(chain.size() - 1);
         Optional<X509Certificate> selfSigned = root.getSubjectX500Principal().equals(root.getIssuerX500Principal())
                 ? Optional.of(root) : Optional.empty();
-        // The kernel offers user enrollment for personal tokens whose user has an e-mail address, the managed account.
-        Optional<String> managedAppleId = invitation.userEnrollment() ? invitation.userEmail() : Optional.empty();
-        EnrollmentProfile profile = new EnrollmentProfile(invitation.serverUrl(), identity.devicePath(), authority.scepPath(), challenge,
+        EnrollmentProfile profile = new EnrollmentProfile(serverUrl, identity.devicePath(), authority.scepPath(), challenge,
                 authority.certificate(), selfSigned, topic(), config.get("organization", "Shepherd"),
-                invitation.ownership() == Ownership.PERSONAL, serverCapabilities(managedAppleId.isPresent()), managedAppleId);
+                personal, serverCapabilities(managedAppleId.isPresent()), managedAppleId);
         byte[] signed = signer.signAttached(Plists.xml(profile.toPlist()));
         return new EnrollmentArtifact("enroll.mobileconfig", "application/x-apple-aspen-config", signed, Optional.empty());
     }

@@ -391,6 +391,59 @@ public final class AppleDeviceSimulator {
         return cms.generate(new CMSProcessableByteArray(content), true).getEncoded();
     }
 
+    /**
+     * Automated Device Enrollment, step 1: in Setup Assistant the device POSTs its {@code MachineInfo} (UDID, SERIAL,
+     * PRODUCT, VERSION, OS_VERSION, LANGUAGE), attached CMS signed with the identity Apple's device CA gave it and
+     * carrying that CA, to the {@code url} of the ADE profile Apple's cloud configuration named.
+     */
+    public HttpResponse<byte[]> requestAdeProfile(URI url, TestAppleDeviceCa.DeviceIdentity identity) throws Exception {
+        NSDictionary machineInfo = new NSDictionary();
+        machineInfo.put("UDID", udid);
+        machineInfo.put("SERIAL", serialNumber());
+        machineInfo.put("PRODUCT", kind.productName);
+        machineInfo.put("VERSION", kind.buildVersion);
+        machineInfo.put("OS_VERSION", kind.osVersion);
+        machineInfo.put("LANGUAGE", "en-US");
+        return postSigned(url, signAttached(Plists.xml(machineInfo), identity.certificate(), identity.key(), identity.intermediates()));
+    }
+
+    /** POSTs a signed request ({@code application/pkcs7-signature}) as the device's enrollment client does. */
+    public HttpResponse<byte[]> postSigned(URI url, byte[] body) throws Exception {
+        return HttpClient.newBuilder().sslContext(acceptAnyServer()).build().send(HttpRequest.newBuilder(url)
+                .header("Content-Type", "application/pkcs7-signature").header("User-Agent", "DeviceManagementClient/1.0")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /**
+     * Automated Device Enrollment up to the installed profile: the signed MachineInfo request, its answer verified
+     * and installed; SCEP and the check-in follow as after any profile ({@link #enrollIdentity}, {@link #authenticate}).
+     *
+     * @throws IllegalStateException when the request is refused
+     */
+    public InstalledProfile enrollByAde(URI url, TestAppleDeviceCa.DeviceIdentity identity) throws Exception {
+        HttpResponse<byte[]> profile = requestAdeProfile(url, identity);
+        if (profile.statusCode() != 200) {
+            throw new IllegalStateException("the ADE profile request answered " + profile.statusCode() + ": "
+                    + new String(profile.body(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+        if (!profile.headers().firstValue("Content-Type").orElse("").startsWith("application/x-apple-aspen-config")) {
+            throw new IllegalStateException("not a configuration profile: " + profile.headers().firstValue("Content-Type"));
+        }
+        return install(profile.body());
+    }
+
+    /** An attached CMS signature over the content by the given identity, carrying it and its intermediates. */
+    public static byte[] signAttached(byte[] content, X509Certificate certificate, PrivateKey key, List<X509Certificate> intermediates)
+            throws Exception {
+        CMSSignedDataGenerator cms = new CMSSignedDataGenerator();
+        cms.addSignerInfoGenerator(new JcaSignerInfoGeneratorBuilder(new JcaDigestCalculatorProviderBuilder().build())
+                .build(signerFor(key).build(key), certificate));
+        List<X509Certificate> carried = new java.util.ArrayList<>(List.of(certificate));
+        carried.addAll(intermediates);
+        cms.addCertificates(new JcaCertStore(carried));
+        return cms.generate(new CMSProcessableByteArray(content), true).getEncoded();
+    }
+
     /** Makes DeviceInformation say whether the device is supervised; it says so by default. */
     public void supervised(boolean supervised) {
         this.supervised = supervised;
