@@ -36,6 +36,7 @@ import dev.shepherd.policy.SettingSecrets;
 import dev.shepherd.policy.SettingType;
 import dev.shepherd.policy.SettingTypes;
 import dev.shepherd.storage.DeviceWorkQueue;
+import dev.shepherd.storage.StorageException;
 import dev.shepherd.storage.Transactions;
 import dev.shepherd.storage.Tx;
 import org.slf4j.Logger;
@@ -125,6 +126,8 @@ public final class AppCatalogService {
     private volatile Predicate<Platform> offersApps = platform -> false;
     /** When this node last synced each store; a node that takes over the lease syncs every store at once. */
     private final Map<String, Instant> lastSynced = new ConcurrentHashMap<>();
+    /** One catalog write per store at a time on this node: an admin's "sync now" may meet the scheduled sync. */
+    private final Map<String, Object> syncLocks = new ConcurrentHashMap<>();
 
     public AppCatalogService(Transactions transactions, DeviceService devices, GroupService groups, CommandService commands,
                              AuditLog audit, EventLog events, SettingTypes types, SettingSecrets secrets, Json json, Clock clock) {
@@ -353,6 +356,20 @@ public final class AppCatalogService {
             log.warn("Syncing the catalog of store {} failed: {}", storeId, e.getMessage());
             return CatalogSync.failed(storeId, e.getMessage());
         }
+        synchronized (syncLocks.computeIfAbsent(storeId, id -> new Object())) {
+            try {
+                return writeCatalog(storeId, listed);
+            } catch (StorageException e) {
+                if (!Transactions.isUniqueViolation(e)) {
+                    throw e;
+                }
+                // Another node added one of these apps first; written again, the sync finds it and refreshes it.
+                return writeCatalog(storeId, listed);
+            }
+        }
+    }
+
+    private CatalogSync writeCatalog(String storeId, List<StoreApp> listed) {
         return transactions.inTransaction("sync an app store's catalog", tx -> {
             Instant now = clock.instant();
             Set<String> listedIds = new HashSet<>();

@@ -145,6 +145,22 @@ public final class Transactions {
     }
 
     /**
+     * Whether a failure is a unique or primary key violation (SQLSTATE 23505 in Derby and PostgreSQL): another
+     * transaction inserted the same key first, so the work may be retried to find that row.
+     *
+     * @param failure a failure of {@link #inTransaction}, or any throwable whose causes may hold the SQL exception
+     * @return true when a cause is such a violation
+     */
+    public static boolean isUniqueViolation(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SQLException sql && "23505".equals(sql.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Serialization failures and deadlock victims (40001; 40P01 in PostgreSQL) and lock timeouts (40XL1, 40XL2 in
      * Derby; 55P03 in PostgreSQL) may simply be retried.
      */

@@ -17,9 +17,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static dev.shepherd.testing.TestKernel.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -72,6 +77,29 @@ class AppCatalogServiceTest {
         assertThat(apps.sync("test-vpp").unlisted()).isEqualTo(1);
         assertThat(app("com.example.chat").removedFromStore()).isTrue();
         assertThat(app("com.example.maps").removedFromStore()).isFalse();
+    }
+
+    @Test
+    void syncsOfOneStoreThatMeetAreBothAnsweredAndAddEachAppOnce() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            vpp.offer("app-" + i, "com.example.app" + i, "App " + i, "1.0", 0);
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<CatalogSync>> syncs = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                syncs.add(pool.submit(() -> apps.sync("test-vpp")));
+            }
+            int added = 0;
+            for (Future<CatalogSync> sync : syncs) {
+                CatalogSync done = sync.get(60, TimeUnit.SECONDS);
+                assertThat(done.failure()).isEmpty();
+                added += done.added();
+            }
+            assertThat(added).as("each app added by exactly one of the syncs").isEqualTo(20);
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test

@@ -105,6 +105,9 @@ class KernelSchemaDialectsTest {
         assertThat(Transactions.isRetryable(new SQLException("canceling statement due to lock timeout", "55P03"))).isTrue();
         assertThat(Transactions.isRetryable(new SQLException("deadlock detected", "40P01"))).isTrue();
         assertThat(Transactions.isRetryable(new SQLException("duplicate key", "23505"))).isFalse();
+        // A duplicate key is not retried blindly; the work that can find the other's row asks for it.
+        assertThat(Transactions.isUniqueViolation(new IllegalStateException(new SQLException("duplicate key", "23505")))).isTrue();
+        assertThat(Transactions.isUniqueViolation(new IllegalStateException(new SQLException("deadlock detected", "40P01")))).isFalse();
     }
 
     @Test
