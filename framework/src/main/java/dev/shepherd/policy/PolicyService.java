@@ -235,6 +235,35 @@ public final class PolicyService {
      */
     public Optional<Policy> update(Actor actor, String id, String name, String description, List<SettingInput> inputs,
                                    OptionalLong expectedVersion) {
+        return replace(actor, id, name, description, inputs, expectedVersion, "policy.update", OptionalLong.empty());
+    }
+
+    /**
+     * Rolls a policy back to one of its versions: a new version whose name and settings are the old version's (the
+     * description stays as it is, since versions do not keep it). The settings are validated against today's setting
+     * types, so a type no plugin offers any more, or a schema that changed, is refused rather than restored blindly.
+     *
+     * @param version the version to return to
+     * @param expectedVersion the version the admin looked at (If-Match); a different current version is a conflict
+     * @return the policy after, or empty when the policy or the version does not exist
+     * @throws PolicyConflictException when the policy changed meanwhile or the old name is taken by another policy
+     * @throws InvalidSettingsException when an old setting no longer validates
+     */
+    public Optional<Policy> rollback(Actor actor, String id, long version, OptionalLong expectedVersion) {
+        Optional<Policy> current = get(id);
+        Optional<Policy> target = version(id, version);
+        if (current.isEmpty() || target.isEmpty()) {
+            return Optional.empty();
+        }
+        List<SettingInput> inputs = target.get().settings().stream()
+                .map(setting -> new SettingInput(setting.type(), json.mapper().valueToTree(secrets.openMap(setting.value()))))
+                .toList();
+        return replace(actor, id, target.get().name(), current.get().description(), inputs, expectedVersion, "policy.rollback",
+                OptionalLong.of(version));
+    }
+
+    private Optional<Policy> replace(Actor actor, String id, String name, String description, List<SettingInput> inputs,
+                                     OptionalLong expectedVersion, String auditAction, OptionalLong rolledBackTo) {
         checkName(name);
         Optional<Policy> stored = get(id);
         List<Setting> validated = validate(keptSecrets(stored, inputs));
@@ -269,9 +298,14 @@ public final class PolicyService {
                 throw new PolicyConflictException("a policy named '" + name + "' exists already");
             }
             recordVersion(tx, id, version, name, settings, actor, now);
-            audit.append(tx, new AuditRecord(actor, "policy.update", "policy", id,
+            Map<String, Object> after = new LinkedHashMap<>();
+            after.put("name", name);
+            after.put("version", version);
+            rolledBackTo.ifPresent(old -> after.put("rolledBackTo", old));
+            after.put("settings", redacted(settings));
+            audit.append(tx, new AuditRecord(actor, auditAction, "policy", id,
                     Optional.of(json.write(Map.of("name", before.name(), "version", before.version(), "settings", redacted(before.settings())))),
-                    Optional.of(json.write(Map.of("name", name, "version", version, "settings", redacted(settings))))));
+                    Optional.of(json.write(after))));
             events.record(tx, Event.of("policy.updated", "kernel", Map.of("policyId", id, "version", version)));
             enqueueAssigned(tx, id);
             changes.publish(tx, EFFECTIVE_TOPIC, EVERY_DEVICE);
@@ -308,11 +342,43 @@ public final class PolicyService {
 
     /** Every version of a policy, newest first. */
     public List<Policy> versions(String id) {
+        return versions(id, OptionalLong.empty());
+    }
+
+    /**
+     * One version of a policy as it was saved (its description is the policy's current one: versions do not keep it).
+     *
+     * @return empty when the policy or that version does not exist
+     */
+    public Optional<Policy> version(String id, long version) {
+        return versions(id, OptionalLong.of(version)).stream().findFirst();
+    }
+
+    /**
+     * What changed from one version of a policy to another, setting by setting and field by field, with the labels of
+     * the settings' schemas; secret fields say only whether they changed.
+     *
+     * @return empty when the policy or either version does not exist
+     */
+    public Optional<PolicyDiff> diff(String id, long from, long to) {
+        Optional<Policy> before = version(id, from);
+        Optional<Policy> after = version(id, to);
+        if (before.isEmpty() || after.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(PolicyDiff.between(before.get(), after.get(), types));
+    }
+
+    private List<Policy> versions(String id, OptionalLong only) {
         try (Connection connection = transactions.dataSource().getConnection();
              PreparedStatement select = connection.prepareStatement("""
                      SELECT v.policy_id, v.name, p.description, v.settings, v.version, v.changed_by, p.created_at, v.changed_at
-                     FROM policy_version v JOIN policy p ON p.id = v.policy_id WHERE v.policy_id = ? ORDER BY v.version DESC""")) {
+                     FROM policy_version v JOIN policy p ON p.id = v.policy_id WHERE v.policy_id = ?"""
+                     + (only.isPresent() ? " AND v.version = ?" : "") + " ORDER BY v.version DESC")) {
             select.setString(1, id);
+            if (only.isPresent()) {
+                select.setLong(2, only.getAsLong());
+            }
             List<Policy> versions = new ArrayList<>();
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {

@@ -62,6 +62,7 @@ public final class AdminApi {
         routes.addAll(new ComplianceResource(kernel).routes());
         routes.addAll(new PluginResource(kernel, plugins).routes());
         routes.addAll(new WebhookResource(kernel).routes());
+        routes.addAll(new ReportResource(kernel).routes());
         routes.addAll(new AuditResource(kernel).routes());
         routes.addAll(new AdminResource(kernel, admins, sessions, tokens, authenticator).routes());
         routes.addAll(new RoleResource(kernel, admins).routes());

@@ -10,6 +10,7 @@ import dev.shepherd.policy.Policy;
 import dev.shepherd.policy.SettingSecrets;
 import dev.shepherd.policy.PolicyAssignment;
 import dev.shepherd.policy.PolicyConflictException;
+import dev.shepherd.policy.PolicyDiff;
 import dev.shepherd.policy.PolicyService;
 import dev.shepherd.policy.SettingInput;
 import dev.shepherd.security.Permission;
@@ -107,6 +108,39 @@ final class PolicyResource {
                             policy(request);
                             return policies.versions(request.path("id")).stream().map(this::shown).toList();
                         }),
+                AdminRoute.get("/api/v1/policies/{id}/versions/{version}", Permission.POLICY_READ).tag("policies").deviceFree(POLICIES)
+                        .summary("One version as it was saved, read-only (secrets hidden); the description is the policy's current one")
+                        .returns(Policy.class).handle(request -> {
+                            policy(request);
+                            long version = versionNumber(request.path("version"), "version");
+                            return shown(policies.version(request.path("id"), version).orElseThrow(() -> noVersion(request, version)));
+                        }),
+                AdminRoute.get("/api/v1/policies/{id}/diff", Permission.POLICY_READ).tag("policies").deviceFree(POLICIES)
+                        .summary("What changed between two versions, setting by setting and field by field with the forms' labels; "
+                                + "secret fields say only whether they changed")
+                        .query("from", "a version number (required)").query("to", "a version number; default the current version")
+                        .returns(PolicyDiff.class).handle(request -> {
+                            Policy policy = policy(request);
+                            long from = versionNumber(request.query("from").orElseThrow(
+                                    () -> ApiException.badRequest("Say which version to compare from, as ?from=<version>.")), "from");
+                            long to = request.query("to").isPresent() ? versionNumber(request.query("to").get(), "to") : policy.version();
+                            return policies.diff(policy.id(), from, to).orElseThrow(() -> noVersion(request,
+                                    policies.version(policy.id(), from).isEmpty() ? from : to));
+                        }),
+                AdminRoute.post("/api/v1/policies/{id}/versions/{version}/rollback", Permission.POLICY_WRITE).tag("policies")
+                        .summary("Roll back to a version: saves a new version with its name and settings (validated again); "
+                                + "If-Match with the current ETag is required").returns(Policy.class).handle(request -> {
+                            OptionalLong expected = requireIfMatch(request);
+                            policy(request);
+                            long version = versionNumber(request.path("version"), "version");
+                            try {
+                                Policy policy = policies.rollback(request.actor(), request.path("id"), version, expected)
+                                        .orElseThrow(() -> noVersion(request, version));
+                                return ApiResponse.ok(shown(policy)).withHeader("ETag", etag(policy));
+                            } catch (PolicyConflictException e) {
+                                throw preconditionFailedOrConflict(e);
+                            }
+                        }),
                 AdminRoute.get("/api/v1/policies/{id}/assignments", Permission.POLICY_READ).tag("policies")
                         .deviceFree("a policy's assignments name groups and priorities, not devices").summary("The groups a policy applies to")
                         .returns(PolicyAssignment[].class).handle(request -> {
@@ -139,6 +173,22 @@ final class PolicyResource {
         return e.getMessage().contains("is at version")
                 ? new ApiException(Problem.of(412, "precondition-failed", "The policy changed", e.getMessage()))
                 : ApiException.conflict(e.getMessage());
+    }
+
+    private static long versionNumber(String text, String name) {
+        try {
+            long version = Long.parseLong(text);
+            if (version >= 1) {
+                return version;
+            }
+        } catch (NumberFormatException e) {
+            // answered below, as for a number out of range
+        }
+        throw ApiException.badRequest(name + " must be a version number (1 or more), not '" + text + "'.");
+    }
+
+    private static ApiException noVersion(ApiRequest request, long version) {
+        return ApiException.notFound("Policy '" + request.path("id") + "' has no version " + version + ".");
     }
 
     private Policy policy(ApiRequest request) {

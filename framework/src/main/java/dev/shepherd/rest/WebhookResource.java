@@ -1,12 +1,15 @@
 package dev.shepherd.rest;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.ApiException;
 import dev.shepherd.http.ApiResponse;
 import dev.shepherd.security.Permission;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.webhook.Webhook;
+import dev.shepherd.webhook.WebhookAttempt;
 import dev.shepherd.webhook.WebhookDelivery;
+import dev.shepherd.webhook.WebhookDeliveryDetail;
 
 import java.util.List;
 
@@ -29,6 +32,10 @@ final class WebhookResource {
     record WebhookSwitch(boolean enabled) {
     }
 
+    /** A delivery as the API shows it: the body sent is JSON, so it is shown as JSON rather than as a string. */
+    record DeliveryView(WebhookDelivery delivery, JsonNode payload, List<WebhookAttempt> attempts) {
+    }
+
     private final Kernel kernel;
 
     WebhookResource(Kernel kernel) {
@@ -49,6 +56,13 @@ final class WebhookResource {
                 AdminRoute.get("/api/v1/webhooks/{id}", Permission.WEBHOOK_READ).tag("webhooks").summary("One webhook")
                         .returns(Webhook.class).handle(request -> kernel.webhooks().get(request.path("id"))
                                 .orElseThrow(() -> ApiException.notFound("No webhook has the id '" + request.path("id") + "'."))),
+                AdminRoute.put("/api/v1/webhooks/{id}", Permission.WEBHOOK_WRITE).tag("webhooks")
+                        .summary("Change a webhook's name, URL and event types; its secret and on/off state stay")
+                        .body(NewWebhook.class).returns(Webhook.class).handle(request -> {
+                            NewWebhook body = request.body(NewWebhook.class);
+                            return kernel.webhooks().update(request.actor(), request.path("id"), body.name(), body.url(), body.eventTypes())
+                                    .orElseThrow(() -> ApiException.notFound("No webhook has the id '" + request.path("id") + "'."));
+                        }),
                 AdminRoute.patch("/api/v1/webhooks/{id}", Permission.WEBHOOK_WRITE).tag("webhooks").summary("Turn delivery on or off")
                         .body(WebhookSwitch.class).returns(Webhook.class).handle(request -> kernel.webhooks()
                                 .setEnabled(request.actor(), request.path("id"), request.body(WebhookSwitch.class).enabled())
@@ -66,6 +80,13 @@ final class WebhookResource {
                             kernel.webhooks().get(request.path("id"))
                                     .orElseThrow(() -> ApiException.notFound("No webhook has the id '" + request.path("id") + "'."));
                             return kernel.webhooks().deliveries(request.path("id"), request.queryInt("limit", 50, 1, 500));
+                        }),
+                AdminRoute.get("/api/v1/webhook-deliveries/{id}", Permission.WEBHOOK_READ).tag("webhooks")
+                        .summary("One delivery with the JSON body sent and every attempt (time, HTTP status, error, duration)")
+                        .returns(DeliveryView.class).handle(request -> {
+                            WebhookDeliveryDetail detail = kernel.webhooks().delivery(request.path("id"))
+                                    .orElseThrow(() -> ApiException.notFound("No delivery has the id '" + request.path("id") + "'."));
+                            return new DeliveryView(detail.delivery(), kernel.json().mapper().readTree(detail.payload()), detail.attempts());
                         }),
                 AdminRoute.post("/api/v1/webhook-deliveries/{id}/redeliver", Permission.WEBHOOK_WRITE).tag("webhooks")
                         .summary("Send a delivery again").status(204).handle(request -> {

@@ -29,6 +29,7 @@ import dev.shepherd.pki.ScepHandler;
 import dev.shepherd.pki.ScepService;
 import dev.shepherd.rest.AdminApi;
 import dev.shepherd.rest.PluginAdminEndpoints;
+import dev.shepherd.report.FleetReports;
 import dev.shepherd.retention.RetentionService;
 import dev.shepherd.directory.Deprovisioning;
 import dev.shepherd.directory.DeprovisioningPolicy;
@@ -135,6 +136,9 @@ public final class ShepherdServer implements AutoCloseable {
     static final Duration THREAT_POLL_TICK = Duration.ofSeconds(1);
     /** Failed sign-ins older than the longest window (the lockout) no longer count. */
     private static final Duration SIGN_IN_FAILURES_KEPT = Duration.ofMinutes(15);
+    /** The daily fleet snapshot for the reports: first recorded this long after start, then again every interval. */
+    private static final Duration FLEET_SNAPSHOT_FIRST = Duration.ofSeconds(20);
+    private static final Duration FLEET_SNAPSHOT_INTERVAL = Duration.ofMinutes(15);
 
     private final List<AutoCloseable> closeInReverse = new ArrayList<>();
     private final ShepherdConfig config;
@@ -350,6 +354,19 @@ public final class ShepherdServer implements AutoCloseable {
                 log.warn("Syncing the app catalog failed: {}", e.getMessage());
             }
         }, 2, 2, TimeUnit.SECONDS);
+        FleetReports fleetReports = new FleetReports(kernel.transactions(), kernel.clock());
+        // Soon after start, so a new or restarted server has today's snapshot, then often enough that the last run of a
+        // day is close to its end.
+        maintenance.scheduleWithFixedDelay(() -> {
+            try {
+                if (!leads()) {
+                    return;
+                }
+                fleetReports.recordToday();
+            } catch (RuntimeException e) {
+                log.warn("Recording the fleet snapshot failed: {}", e.getMessage());
+            }
+        }, FLEET_SNAPSHOT_FIRST.toMillis(), FLEET_SNAPSHOT_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
         ThreatPoller threatPoller = startThreatPolling(threatConnectors);
         RetentionService retention = new RetentionService(kernel.transactions(), kernel.audit(), kernel.clock(), config.retention());
         long retentionMillis = config.retention().interval().toMillis();

@@ -141,6 +141,73 @@ public final class WebhookService {
         return new Created(get(id).orElseThrow(), secret);
     }
 
+    /**
+     * Changes a webhook's name, endpoint and event types; its secret and whether it is on stay as they are.
+     *
+     * @return the webhook after, or empty when there is none
+     * @throws IllegalArgumentException for a URL that is not http(s), or no event types
+     */
+    public Optional<Webhook> update(Actor actor, String id, String name, String url, List<String> eventTypes) {
+        check(name, url, eventTypes);
+        return transactions.inTransaction("change a webhook", tx -> {
+            List<Webhook> before = query(tx.connection(), SELECT + " WHERE id = ?", List.of(id));
+            if (before.isEmpty()) {
+                return Optional.<Webhook>empty();
+            }
+            try (PreparedStatement update = tx.connection().prepareStatement(
+                    "UPDATE webhook SET name = ?, url = ?, event_types = ?, updated_at = ? WHERE id = ?")) {
+                update.setString(1, name);
+                update.setString(2, url);
+                update.setString(3, String.join(",", eventTypes));
+                update.setTimestamp(4, Timestamp.from(clock.instant()));
+                update.setString(5, id);
+                update.executeUpdate();
+            }
+            Webhook old = before.get(0);
+            audit.append(tx, new AuditRecord(actor, "webhook.update", "webhook", id,
+                    Optional.of(json.write(Map.of("name", old.name(), "url", old.url(), "eventTypes", old.eventTypes()))),
+                    Optional.of(json.write(Map.of("name", name, "url", url, "eventTypes", eventTypes)))));
+            tx.afterCommit(this::refresh);
+            return query(tx.connection(), SELECT + " WHERE id = ?", List.of(id)).stream().findFirst();
+        });
+    }
+
+    /**
+     * One delivery with what was sent and every attempt, oldest first.
+     *
+     * @return empty when there is no such delivery
+     */
+    public Optional<WebhookDeliveryDetail> delivery(String deliveryId) {
+        return transactions.read("read a webhook delivery", connection -> {
+            List<WebhookDelivery> found = deliveries(connection,
+                    "SELECT " + DELIVERY_COLUMNS + " FROM webhook_delivery WHERE id = ?", deliveryId);
+            if (found.isEmpty()) {
+                return Optional.<WebhookDeliveryDetail>empty();
+            }
+            String payload;
+            try (PreparedStatement select = connection.prepareStatement("SELECT payload FROM webhook_delivery WHERE id = ?")) {
+                select.setString(1, deliveryId);
+                try (ResultSet rows = select.executeQuery()) {
+                    payload = rows.next() ? rows.getString(1) : "{}";
+                }
+            }
+            List<WebhookAttempt> attempts = new ArrayList<>();
+            try (PreparedStatement select = connection.prepareStatement("""
+                    SELECT attempt, attempted_at, status, error, duration_ms FROM webhook_attempt WHERE delivery_id = ? ORDER BY attempt""")) {
+                select.setString(1, deliveryId);
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        int status = rows.getInt(3);
+                        OptionalInt shown = rows.wasNull() ? OptionalInt.empty() : OptionalInt.of(status);
+                        attempts.add(new WebhookAttempt(rows.getInt(1), rows.getTimestamp(2).toInstant(), shown,
+                                Optional.ofNullable(rows.getString(4)), rows.getLong(5)));
+                    }
+                }
+            }
+            return Optional.of(new WebhookDeliveryDetail(found.get(0), payload, attempts));
+        });
+    }
+
     /** Turns delivery on or off; returns the webhook after, or empty when there is none. */
     public Optional<Webhook> setEnabled(Actor actor, String id, boolean on) {
         return transactions.inTransaction("change a webhook", tx -> {
@@ -267,6 +334,7 @@ public final class WebhookService {
     private void attempt(String deliveryId, String payload, String eventType, int attempts, String url, String sealedSecret) {
         int status = -1;
         String error = null;
+        long started = System.nanoTime();
         try {
             String secret = secrets.decrypt(sealedSecret);
             long timestamp = clock.instant().getEpochSecond();
@@ -292,10 +360,10 @@ public final class WebhookService {
         } catch (IllegalArgumentException e) {
             error = e.getMessage();
         }
-        record(deliveryId, attempts + 1, status, Optional.ofNullable(error));
+        record(deliveryId, attempts + 1, status, Optional.ofNullable(error), Duration.ofNanos(System.nanoTime() - started));
     }
 
-    private void record(String deliveryId, int attempts, int status, Optional<String> error) {
+    private void record(String deliveryId, int attempts, int status, Optional<String> error, Duration took) {
         Instant now = clock.instant();
         String state = error.isEmpty() ? "DELIVERED" : attempts >= MAX_ATTEMPTS ? "FAILED" : "PENDING";
         transactions.inTransaction("record a webhook attempt", tx -> {
@@ -319,6 +387,24 @@ public final class WebhookService {
                 }
                 update.setString(7, deliveryId);
                 update.executeUpdate();
+            }
+            try (PreparedStatement insert = tx.connection().prepareStatement("""
+                    INSERT INTO webhook_attempt (delivery_id, attempt, attempted_at, status, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?)""")) {
+                insert.setString(1, deliveryId);
+                insert.setInt(2, attempts);
+                insert.setTimestamp(3, Timestamp.from(now));
+                if (status > 0) {
+                    insert.setInt(4, status);
+                } else {
+                    insert.setNull(4, Types.INTEGER);
+                }
+                if (error.isPresent()) {
+                    insert.setString(5, error.get().length() > 1000 ? error.get().substring(0, 1000) : error.get());
+                } else {
+                    insert.setNull(5, Types.VARCHAR);
+                }
+                insert.setLong(6, took.toMillis());
+                insert.executeUpdate();
             }
             return null;
         });
@@ -393,8 +479,11 @@ public final class WebhookService {
     }
 
     private List<WebhookDelivery> deliveries(String sql, String parameter) {
-        try (Connection connection = transactions.dataSource().getConnection();
-             PreparedStatement select = connection.prepareStatement(sql)) {
+        return transactions.read("read webhook deliveries", connection -> deliveries(connection, sql, parameter));
+    }
+
+    private static List<WebhookDelivery> deliveries(Connection connection, String sql, String parameter) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(sql)) {
             select.setString(1, parameter);
             List<WebhookDelivery> deliveries = new ArrayList<>();
             try (ResultSet rows = select.executeQuery()) {
@@ -408,8 +497,6 @@ public final class WebhookService {
                 }
             }
             return deliveries;
-        } catch (SQLException e) {
-            throw new StorageException("Cannot read webhook deliveries", e);
         }
     }
 }
