@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 import static java.util.Objects.requireNonNull;
 
@@ -78,8 +79,13 @@ public record PolicyDiff(String policyId, long from, long to, Optional<FieldChan
 
     private static final String SEALED = "sealed:";
 
-    /** Compares two versions of one policy, labelling fields from the setting types known now. */
-    static PolicyDiff between(Policy from, Policy to, SettingTypes types) {
+    /**
+     * Compares two versions of one policy, labelling fields from the setting types known now.
+     *
+     * @param opened a sealed secret's clear value, so that a secret sealed twice (a different ciphertext each time)
+     *        compares as what it holds; only compared, never shown
+     */
+    static PolicyDiff between(Policy from, Policy to, SettingTypes types, UnaryOperator<Object> opened) {
         Map<String, Setting> before = byKey(from.settings());
         Map<String, Setting> after = byKey(to.settings());
         Set<String> keys = new LinkedHashSet<>(after.keySet());
@@ -91,7 +97,7 @@ public record PolicyDiff(String policyId, long from, long to, Optional<FieldChan
             Setting either = now != null ? now : old;
             Optional<SettingType> type = types.get(either.type());
             Change change = old == null ? Change.ADDED : now == null ? Change.REMOVED : Change.CHANGED;
-            List<FieldChange> fields = fields(type, old == null ? Map.of() : old.value(), now == null ? Map.of() : now.value());
+            List<FieldChange> fields = fields(type, old == null ? Map.of() : old.value(), now == null ? Map.of() : now.value(), opened);
             if (change != Change.CHANGED || !fields.isEmpty()) {
                 changes.add(new SettingChange(key, either.type(), type.map(SettingType::title).orElse(either.type()), change, fields));
             }
@@ -101,7 +107,8 @@ public record PolicyDiff(String policyId, long from, long to, Optional<FieldChan
         return new PolicyDiff(to.id(), from.version(), to.version(), name, changes);
     }
 
-    private static List<FieldChange> fields(Optional<SettingType> type, Map<String, Object> before, Map<String, Object> after) {
+    private static List<FieldChange> fields(Optional<SettingType> type, Map<String, Object> before, Map<String, Object> after,
+                                            UnaryOperator<Object> opened) {
         Set<String> secret = type.map(SettingSecrets::fields).orElse(Set.of());
         Set<String> names = new LinkedHashSet<>();
         // The schema's order first, as the form shows the fields; then anything the schema no longer names.
@@ -112,10 +119,13 @@ public record PolicyDiff(String policyId, long from, long to, Optional<FieldChan
         for (String field : names) {
             boolean inBefore = before.containsKey(field);
             boolean inAfter = after.containsKey(field);
-            if ((!inBefore && !inAfter) || (inBefore && inAfter && Objects.equals(before.get(field), after.get(field)))) {
+            boolean hidden = secret.contains(field) || isSealed(before.get(field)) || isSealed(after.get(field));
+            boolean same = inBefore && inAfter && (hidden
+                    ? Objects.equals(opened.apply(before.get(field)), opened.apply(after.get(field)))
+                    : Objects.equals(before.get(field), after.get(field)));
+            if ((!inBefore && !inAfter) || same) {
                 continue;
             }
-            boolean hidden = secret.contains(field) || isSealed(before.get(field)) || isSealed(after.get(field));
             Change change = !inBefore ? Change.ADDED : !inAfter ? Change.REMOVED : Change.CHANGED;
             fields.add(new FieldChange(field, label(type, field), change, hidden,
                     hidden || !inBefore ? Optional.empty() : Optional.ofNullable(before.get(field)),

@@ -366,7 +366,7 @@ public final class PolicyService {
         if (before.isEmpty() || after.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(PolicyDiff.between(before.get(), after.get(), types));
+        return Optional.of(PolicyDiff.between(before.get(), after.get(), types, secrets::open));
     }
 
     private List<Policy> versions(String id, OptionalLong only) {

@@ -20,6 +20,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 import static java.util.Objects.requireNonNull;
@@ -73,19 +74,20 @@ public final class FleetReports {
      * @param name its name
      * @param check what it checks
      * @param enabled whether it is judged
-     * @param groupId the group it is limited to, or null for every managed device
+     * @param groupId the group it is limited to; empty for every managed device
      * @param applicable managed devices it applies to
      * @param failing those that fail it (within their grace period or not)
      * @param inGracePeriod those of the failing whose grace period has not run out
      * @param notYetEvaluated applicable devices not judged yet (compliance unknown) that do not fail it
      * @param passing applicable devices that are judged and do not fail it
      */
-    public record RuleCompliance(String ruleId, String name, String check, boolean enabled, String groupId, int applicable,
+    public record RuleCompliance(String ruleId, String name, String check, boolean enabled, Optional<String> groupId, int applicable,
                                  int failing, int inGracePeriod, int notYetEvaluated, int passing) {
         public RuleCompliance {
             requireNonNull(ruleId, "ruleId is null");
             requireNonNull(name, "name is null");
             requireNonNull(check, "check is null");
+            requireNonNull(groupId, "groupId is null");
         }
     }
 
@@ -100,12 +102,13 @@ public final class FleetReports {
      * @param cancelled those cancelled
      * @param pending those still waiting (queued, sent, or deferred by the device)
      * @param successRate acknowledged out of those that finished one way or the other (acknowledged, failed, expired),
-     *        from 0 to 1; null while none has finished
+     *        from 0 to 1; empty while none has finished
      */
     public record CommandSuccess(String commandType, int total, int acknowledged, int failed, int expired, int cancelled, int pending,
-                                 Double successRate) {
+                                 Optional<Double> successRate) {
         public CommandSuccess {
             requireNonNull(commandType, "commandType is null");
+            requireNonNull(successRate, "successRate is null");
         }
     }
 
@@ -241,7 +244,7 @@ public final class FleetReports {
                 }
                 int notYetEvaluated = Math.max(0, applicable[1] - unknownFailing);
                 int passing = Math.max(0, applicable[0] - failing - notYetEvaluated);
-                report.add(new RuleCompliance(rule.id(), rule.name(), rule.check(), rule.enabled(), rule.groupId(), applicable[0],
+                report.add(new RuleCompliance(rule.id(), rule.name(), rule.check(), rule.enabled(), Optional.ofNullable(rule.groupId()), applicable[0],
                         failing, inGrace, notYetEvaluated, passing));
             }
             return report;
@@ -278,7 +281,7 @@ public final class FleetReports {
                 int total = states.values().stream().mapToInt(Integer::intValue).sum();
                 int finished = acknowledged + failed + expired;
                 report.add(new CommandSuccess(type, total, acknowledged, failed, expired, cancelled,
-                        total - finished - cancelled, finished == 0 ? null : (double) acknowledged / finished));
+                        total - finished - cancelled, finished == 0 ? Optional.empty() : Optional.of((double) acknowledged / finished)));
             });
             report.sort(Comparator.comparingInt(CommandSuccess::total).reversed().thenComparing(CommandSuccess::commandType));
             return report;

@@ -19,6 +19,7 @@ import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
@@ -186,6 +187,9 @@ final class OpenApiDocument {
         }
         if (raw == Instant.class) {
             return json.createObjectNode().put("type", "string").put("format", "date-time");
+        }
+        if (raw == LocalDate.class) {
+            return json.createObjectNode().put("type", "string").put("format", "date");
         }
         if (raw == int.class || raw == Integer.class || raw == long.class || raw == Long.class || raw == short.class
                 || raw == OptionalInt.class || raw == OptionalLong.class) {

@@ -31,6 +31,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import static dev.shepherd.testing.TestKernel.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Policies, the conflict rules and desired versus actual, through a real Derby store. */
@@ -168,6 +169,63 @@ class PolicyServiceTest {
                 .isInstanceOf(PolicyConflictException.class);
         assertThat(policies.versions(created.id())).extracting(Policy::version).containsExactly(2L, 1L);
         assertThat(policies.get(created.id()).orElseThrow().description()).isEqualTo("v2");
+    }
+
+    @Test
+    void aDiffNamesEachChangedFieldWithItsFormLabelAndSaysOnlyThatASecretChanged() {
+        Policy first = policies.create(ADMIN, "Office", "", List.of(setting("passcode", "{\"minLength\": 6}"),
+                setting("wifi", "{\"ssid\": \"Corp\", \"security\": \"WPA2_PERSONAL\", \"password\": \"correct horse battery\"}")));
+        policies.update(ADMIN, first.id(), "Head office", "", List.of(setting("passcode", "{\"minLength\": 8, \"requireAlphanumeric\": true}"),
+                setting("wifi", "{\"ssid\": \"Corp\", \"security\": \"WPA2_PERSONAL\", \"password\": \"staple-battery\"}"),
+                setting("wifi", "{\"ssid\": \"Guest\", \"security\": \"NONE\"}")), OptionalLong.of(1));
+
+        PolicyDiff diff = policies.diff(first.id(), 1, 2).orElseThrow();
+
+        assertThat(diff.name()).hasValueSatisfying(name -> assertThat(name.before()).contains("Office"));
+        assertThat(diff.settings()).extracting(PolicyDiff.SettingChange::key, PolicyDiff.SettingChange::change)
+                .containsExactly(tuple("passcode", PolicyDiff.Change.CHANGED), tuple("wifi/Corp", PolicyDiff.Change.CHANGED),
+                        tuple("wifi/Guest", PolicyDiff.Change.ADDED));
+        assertThat(diff.settings().get(0).fields()).extracting(PolicyDiff.FieldChange::label, PolicyDiff.FieldChange::before,
+                PolicyDiff.FieldChange::after).containsExactly(tuple("Minimum length", Optional.of(6), Optional.of(8)),
+                tuple("Require letters and digits", Optional.empty(), Optional.of(true)));
+        assertThat(diff.settings().get(1).fields()).singleElement().satisfies(password -> {
+            assertThat(password.label()).isEqualTo("Password");
+            assertThat(password.secret()).isTrue();
+            assertThat(password.before()).isEmpty();
+            assertThat(password.after()).isEmpty();
+        });
+        assertThat(diff.toString()).doesNotContain("staple-battery", "correct horse", "sealed:");
+        assertThat(policies.diff(first.id(), 1, 3)).as("no version 3").isEmpty();
+        assertThat(policies.diff(first.id(), 2, 2).orElseThrow().settings()).isEmpty();
+    }
+
+    @Test
+    void aRollbackSavesANewVersionEqualToTheOldOneWithItsSecretAuditedAndGuardedByTheVersion() {
+        DeviceId device = test.enrollId(Platform.IOS, "ROLLBACK");
+        Group staff = staticGroup("Staff", device);
+        Policy first = policies.create(ADMIN, "Office", "kept", List.of(
+                setting("wifi", "{\"ssid\": \"Corp\", \"security\": \"WPA2_PERSONAL\", \"password\": \"correct horse battery\"}")));
+        policies.assign(ADMIN, first.id(), staff.id(), 0);
+        policies.update(ADMIN, first.id(), "Office 2", "kept", List.of(
+                setting("wifi", "{\"ssid\": \"Corp\", \"security\": \"WPA2_PERSONAL\", \"password\": \"staple-battery\"}"),
+                setting("passcode", "{\"minLength\": 10}")), OptionalLong.of(1));
+
+        assertThatThrownBy(() -> policies.rollback(ADMIN, first.id(), 1, OptionalLong.of(1)))
+                .as("someone saved version 2 meanwhile").isInstanceOf(PolicyConflictException.class).hasMessageContaining("is at version 2");
+        Policy rolledBack = policies.rollback(ADMIN, first.id(), 1, OptionalLong.of(2)).orElseThrow();
+
+        assertThat(rolledBack.version()).isEqualTo(3);
+        assertThat(rolledBack.name()).isEqualTo("Office");
+        assertThat(rolledBack.description()).isEqualTo("kept");
+        assertThat(rolledBack.settings()).extracting(Setting::key).containsExactly("wifi/Corp");
+        assertThat(new PluginPolicyService(policies).effectivePolicy(device).settings()).singleElement()
+                .satisfies(wifi -> assertThat(wifi.value()).containsEntry("password", "correct horse battery"));
+        assertThat(policies.diff(first.id(), 1, 3).orElseThrow().settings()).as("version 3 is version 1 again").isEmpty();
+        assertThat(policies.versions(first.id())).extracting(Policy::version).containsExactly(3L, 2L, 1L);
+        assertThat(test.kernel().audit().read(AuditFilter.ALL, 0, 100)).filteredOn(entry -> entry.action().equals("policy.rollback"))
+                .singleElement().satisfies(entry -> assertThat(entry.after().orElseThrow())
+                        .contains("\"rolledBackTo\":1").doesNotContain("correct horse battery"));
+        assertThat(policies.rollback(ADMIN, first.id(), 9, OptionalLong.of(3))).as("no version 9").isEmpty();
     }
 
     @Test

@@ -105,6 +105,35 @@ class WebhookServiceTest {
         assertThat(delivered.state()).isEqualTo("DELIVERED");
         assertThat(delivered.attempts()).isEqualTo(3);
         assertThat(received).hasSize(3);
+
+        WebhookDeliveryDetail detail = webhooks.delivery(delivered.id()).orElseThrow();
+        assertThat(detail.attempts()).extracting(WebhookAttempt::attempt).containsExactly(1, 2, 3);
+        assertThat(detail.attempts()).extracting(attempt -> attempt.status().orElse(0)).containsExactly(503, 503, 204);
+        assertThat(detail.attempts().get(0).error()).contains("the endpoint answered 503");
+        assertThat(detail.attempts().get(2).error()).isEmpty();
+        assertThat(detail.payload()).as("the body every attempt sent").isEqualTo(received.get(2).get("body"));
+        assertThat(webhooks.delivery("00000000-0000-0000-0000-000000000000")).isEmpty();
+    }
+
+    @Test
+    void anEditChangesTheEndpointAndTypesButKeepsTheSecretAndIsAudited() {
+        WebhookService.Created hook = webhooks.create(ADMIN, "Before", "http://127.0.0.1:1/old", List.of("command.*"));
+
+        Webhook edited = webhooks.update(ADMIN, hook.webhook().id(), "After", url(), List.of("device.*")).orElseThrow();
+        test.enrollId(Platform.IOS, "EDITED");
+        webhooks.deliverDue();
+
+        assertThat(edited.name()).isEqualTo("After");
+        assertThat(edited.eventTypes()).containsExactly("device.*");
+        assertThat(received).singleElement().satisfies(request -> {
+            long timestamp = Long.parseLong(request.get("signature").split(",")[0].substring(2));
+            assertThat(request.get("signature")).endsWith("v1=" + WebhookService.sign(hook.secret(), timestamp, request.get("body")));
+        });
+        assertThat(test.kernel().audit().read(dev.shepherd.audit.AuditFilter.ALL, 0, 100))
+                .anySatisfy(entry -> assertThat(entry.action()).isEqualTo("webhook.update"));
+        assertThat(webhooks.update(ADMIN, "00000000-0000-0000-0000-000000000000", "X", url(), List.of("*"))).isEmpty();
+        assertThatThrownBy(() -> webhooks.update(ADMIN, hook.webhook().id(), "X", "ftp://example.com/x", List.of("*")))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
