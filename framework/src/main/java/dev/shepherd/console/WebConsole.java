@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.util.Properties;
 import java.util.function.Supplier;
 
 import static java.util.Objects.requireNonNull;
@@ -34,8 +35,12 @@ public final class WebConsole {
 
     private static final HttpString CONTENT_SECURITY_POLICY = new HttpString(ContentSecurityPolicy.HEADER);
 
+    /** Where the charting library the reports page draws with (uPlot, from its WebJar) is served, under {@link #ASSETS}. */
+    public static final String CHARTS = "/vendor/uplot/";
+
     private final byte[] page;
     private final ResourceHandler assets;
+    private final ResourceHandler charts;
     private final Supplier<String> contentSecurityPolicy;
 
     /**
@@ -55,6 +60,21 @@ public final class WebConsole {
         }
         this.assets = new ResourceHandler(new ClassPathResourceManager(loader, RESOURCES))
                 .setDirectoryListingEnabled(false);
+        this.charts = new ResourceHandler(new ClassPathResourceManager(loader, "META-INF/resources/webjars/uplot/"
+                + webJarVersion(loader, "org.webjars.npm/uplot") + "/dist/")).setDirectoryListingEnabled(false);
+    }
+
+    private static String webJarVersion(ClassLoader loader, String artifact) {
+        try (InputStream in = loader.getResourceAsStream("META-INF/maven/" + artifact + "/pom.properties")) {
+            if (in == null) {
+                throw new IllegalStateException("the WebJar " + artifact + " is missing from the classpath");
+            }
+            Properties properties = new Properties();
+            properties.load(in);
+            return requireNonNull(properties.getProperty("version"), "the WebJar " + artifact + " names no version");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** {@code GET /}: the console's page. */
@@ -88,6 +108,11 @@ public final class WebConsole {
         }
         // Browsers revalidate (Last-Modified) on each load, so an upgraded server never runs yesterday's scripts.
         exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-cache");
+        if (relative.startsWith(CHARTS)) {
+            exchange.setRelativePath(relative.substring(CHARTS.length() - 1));
+            charts.handleRequest(exchange);
+            return;
+        }
         assets.handleRequest(exchange);
     }
 }

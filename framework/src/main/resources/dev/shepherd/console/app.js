@@ -8,7 +8,9 @@ import { dashboardPage } from './pages/dashboard.js';
 import { devicesPage, devicePage } from './pages/devices.js';
 import { enrollmentPage } from './pages/enrollment.js';
 import { groupsPage, groupPage } from './pages/groups.js';
-import { policiesPage, newPolicyPage, editPolicyPage, policyPage } from './pages/policies.js';
+import { policiesPage, newPolicyPage, editPolicyPage, policyPage, policyVersionPage, policyDiffPage } from './pages/policies.js';
+import { webhooksPage, webhookPage } from './pages/webhooks.js';
+import { reportsPage } from './pages/reports.js';
 import { auditPage } from './pages/audit.js';
 import { commandsPage, commandBatchPage } from './pages/commands.js';
 import { compliancePage } from './pages/compliance.js';
@@ -23,8 +25,8 @@ import { pluginPage } from './pages/plugin-page.js';
 // admin's role holds the permission its first request needs.
 const pages = [
   dashboardPage, devicesPage, devicePage, commandsPage, commandBatchPage, enrollmentPage, groupsPage, groupPage, usersPage, userPage,
-  directoryGroupsPage, directoryGroupPage, policiesPage, newPolicyPage, editPolicyPage, policyPage, appsPage, appPage, compliancePage, threatsPage,
-  pluginsPage, pluginPage, adminsPage, tokensPage, auditPage,
+  directoryGroupsPage, directoryGroupPage, policiesPage, newPolicyPage, editPolicyPage, policyPage, policyVersionPage, policyDiffPage, appsPage, appPage,
+  compliancePage, threatsPage, reportsPage, webhooksPage, webhookPage, pluginsPage, pluginPage, adminsPage, tokensPage, auditPage,
 ];
 
 const api = new Api();

@@ -121,7 +121,7 @@ class ConsoleBrowserTest {
         screenshot("01-sign-in");
         signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
         assertThat(navigation()).containsExactly("Dashboard", "Devices", "Commands", "Enrollment", "Groups", "Users", "Policies", "Apps", "Compliance",
-                "Threats", "Plugins", "Admins", "API tokens", "Audit log");
+                "Threats", "Reports", "Webhooks", "Plugins", "Admins", "API tokens", "Audit log");
         screenshot("02-dashboard-empty");
 
         // A static group for the devices to enroll into.
@@ -270,7 +270,7 @@ class ConsoleBrowserTest {
 
         signIn(HELPDESK, HELPDESK_PASSWORD);
         assertThat(navigation()).containsExactly("Dashboard", "Devices", "Commands", "Enrollment", "Groups", "Users", "Policies", "Apps", "Compliance",
-                "Threats", "API tokens");
+                "Threats", "Reports", "API tokens");
 
         open("#/devices", "Devices");
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".results"), "Help desk phone"));
@@ -1340,7 +1340,8 @@ class ConsoleBrowserTest {
         signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
         for (String page : List.of("#/", "#/devices", "#/devices/" + devices.get(0), "#/commands", "#/commands/" + batch, "#/enrollment",
                 "#/groups", "#/groups/" + group, "#/users", "#/policies", "#/policies/new", "#/policies/" + policy, "#/policies/" + policy + "/edit",
-                "#/apps", "#/compliance", "#/threats", "#/plugins", "#/admins", "#/api-tokens", "#/audit")) {
+                "#/policies/" + policy + "/versions/1", "#/apps", "#/compliance", "#/threats", "#/reports", "#/webhooks", "#/plugins", "#/admins",
+                "#/api-tokens", "#/audit")) {
             console.open(page);
             List<String> found = console.accessibilityViolations("moderate");
             if (!found.isEmpty()) {

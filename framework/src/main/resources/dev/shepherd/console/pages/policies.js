@@ -203,10 +203,17 @@ export const policyPage = {
         ].filter(Boolean);
         return parts.length ? parts.join('; ') : 'No setting changed';
       };
+      const policyBase = `#/policies/${encodeURIComponent(policy.id)}`;
       main.append(h('section', { 'aria-labelledby': 'versions-title' }, h('h2', { id: 'versions-title' }, 'Versions'),
-        table('Every version of the policy, newest first', ['Version', 'Saved', 'By', 'What changed'],
+        compareForm(policy, versions),
+        table('Every version of the policy, newest first', ['Version', 'Saved', 'By', 'What changed', ''],
           versions.map((version, index) => [String(version.version), when(version.updatedAt), version.updatedBy,
-            changed(version, versions[index + 1])]))));
+            changed(version, versions[index + 1]),
+            version.version === policy.version ? 'Current'
+              : h('span', { class: 'row-actions' },
+                h('a', { href: `${policyBase}/versions/${version.version}`, 'aria-label': `View version ${version.version}` }, 'View'), ' · ',
+                h('a', { href: `${policyBase}/diff?from=${version.version}&to=${policy.version}`,
+                  'aria-label': `Compare version ${version.version} with the current version` }, 'Compare with current'))]))));
     }
 
     async function drawAssignments() {
@@ -267,3 +274,132 @@ function assignForm(api, base, groups, current, feedback, done) {
   });
   return form;
 }
+
+/** Two versions to compare, the previous and the current one chosen at first. */
+function compareForm(policy, versions) {
+  const options = selected => versions.map(version => h('option', { value: version.version, selected: version.version === selected },
+    `Version ${version.version}${version.version === policy.version ? ' (current)' : ''}`));
+  const from = h('select', { name: 'from' }, options(policy.version - 1));
+  const to = h('select', { name: 'to' }, options(policy.version));
+  const form = h('form', { class: 'inline', 'aria-label': 'Compare two versions' },
+    field('From', from), field('To', to), h('button', { type: 'submit', class: 'secondary' }, 'Compare'));
+  form.addEventListener('submit', event => {
+    event.preventDefault();
+    location.hash = `/policies/${encodeURIComponent(policy.id)}/diff?from=${from.value}&to=${to.value}`;
+  });
+  return form;
+}
+
+/** A setting's value in words: yes/no, lists one after another, nested values as JSON. */
+function shown(value) {
+  if (value === null || value === undefined) return '—';
+  if (typeof value === 'boolean') return value ? 'Yes' : 'No';
+  if (Array.isArray(value) && value.every(item => typeof item !== 'object')) return value.length ? value.join(', ') : '(none)';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/** A setting's field labelled as the setting's form labels it (its schema title), else by its name. */
+function label(types, type, name) {
+  return types.find(candidate => candidate.name === type)?.schema?.properties?.[name]?.title ?? name;
+}
+
+/** Rolls the policy back to a version after a confirmation; If-Match carries the version the admin saw as current. */
+function rollbackButton({ api, policy, version, feedback, navigate }) {
+  if (!api.allows('POST', `/api/v1/policies/${encodeURIComponent(policy.id)}/versions/${version}/rollback`)) return null;
+  return h('button', {
+    type: 'button', class: 'primary',
+    onclick: async () => {
+      const sure = await confirmAction({ title: `Roll “${policy.name}” back to version ${version}?`,
+        text: `This saves version ${policy.version + 1} with the name and settings of version ${version}, and applies it to every device `
+          + `the policy is assigned to. Version ${policy.version} stays in the history, so this can be rolled back too.`,
+        confirm: `Roll back to version ${version}` });
+      if (!sure) return;
+      try {
+        await api.request('POST', `/api/v1/policies/${encodeURIComponent(policy.id)}/versions/${version}/rollback`,
+          { headers: { 'If-Match': `"${policy.version}"` } });
+        navigate(`/policies/${encodeURIComponent(policy.id)}`);
+      } catch (error) {
+        replace(feedback, problem(error));
+      }
+    },
+  }, `Roll back to version ${version}`);
+}
+
+/** An old version, read-only, with the form's labels; secrets are never sent back, so they are not shown. */
+export const policyVersionPage = {
+  path: '/policies/:id/versions/:version',
+  section: 'Policies',
+  title: 'Policy version',
+  needs: 'POLICY_READ',
+  async render({ api, main, params, navigate, stale }) {
+    const base = `/api/v1/policies/${encodeURIComponent(params.id)}`;
+    const [policy, version, types] = await Promise.all([api.get(base), api.get(`${base}/versions/${encodeURIComponent(params.version)}`),
+      api.get('/api/v1/setting-types')]);
+    if (stale()) return;
+    document.title = `${policy.name}, version ${version.version} · Shepherd`;
+    const feedback = h('div', { class: 'feedback' });
+    const current = version.version === policy.version;
+    replace(main,
+      heading(`${version.name}, version ${version.version}`, h('a', { href: `#/policies/${encodeURIComponent(policy.id)}`, class: 'back' }, 'Back to the policy')),
+      h('p', { class: 'lead' }, current ? 'This is the current version.'
+        : `Saved by ${version.updatedBy} on ${when(version.updatedAt)}. Read-only: the policy is at version ${policy.version}.`),
+      h('div', { class: 'actions' },
+        current ? null : h('a', { href: `#/policies/${encodeURIComponent(policy.id)}/diff?from=${version.version}&to=${policy.version}`,
+          class: 'button secondary' }, 'Compare with the current version'),
+        current ? null : rollbackButton({ api, policy, version: version.version, feedback, navigate })),
+      feedback,
+      h('section', { 'aria-labelledby': 'version-settings-title' }, h('h2', { id: 'version-settings-title' }, 'Settings'),
+        version.settings.length
+          ? version.settings.map(setting => {
+            const title = types.find(type => type.name === setting.type)?.title ?? setting.type;
+            const name = setting.key === setting.type ? title : `${title} (${setting.key.slice(setting.type.length + 1)})`;
+            return table(name, ['Field', 'Value'], Object.entries(setting.value).map(([field, value]) => [label(types, setting.type, field), shown(value)]));
+          })
+          : empty('This version sets nothing.')));
+  },
+};
+
+/** What changed between two versions, field by field with the forms' labels; from here an older version can be restored. */
+export const policyDiffPage = {
+  path: '/policies/:id/diff',
+  section: 'Policies',
+  title: 'Policy changes',
+  needs: 'POLICY_READ',
+  async render({ api, main, params, navigate, stale }) {
+    const base = `/api/v1/policies/${encodeURIComponent(params.id)}`;
+    const policy = await api.get(base);
+    const from = params.query.get('from') ?? String(Math.max(1, policy.version - 1));
+    const to = params.query.get('to') ?? String(policy.version);
+    const diff = await api.get(`${base}/diff`, { from, to });
+    if (stale()) return;
+    document.title = `${policy.name}: version ${diff.from} to ${diff.to} · Shepherd`;
+    const feedback = h('div', { class: 'feedback' });
+    const side = (change, which) => {
+      if (change.secret) {
+        if (which === 'before') return change.change === 'ADDED' ? 'Not set' : h('span', { class: 'secret' }, '•••••• (hidden)');
+        return change.change === 'REMOVED' ? 'Not set' : h('span', { class: 'secret' }, change.change === 'CHANGED' ? '•••••• (changed, hidden)' : '•••••• (hidden)');
+      }
+      const value = change[which];
+      return value === undefined || value === null ? 'Not set' : shown(value);
+    };
+    const changeWords = { ADDED: 'Added', REMOVED: 'Removed', CHANGED: 'Changed' };
+    const older = Math.min(diff.from, diff.to);
+    replace(main,
+      heading(`${policy.name}: version ${diff.from} → version ${diff.to}`,
+        h('a', { href: `#/policies/${encodeURIComponent(policy.id)}`, class: 'back' }, 'Back to the policy')),
+      h('p', { class: 'lead' }, 'What changed, setting by setting, in the words of the settings’ forms. Secret fields, such as passwords, '
+        + 'are never shown: the comparison says only whether they changed.'),
+      h('div', { class: 'actions' },
+        h('a', { href: `#/policies/${encodeURIComponent(policy.id)}/versions/${diff.from}`, class: 'button secondary' }, `View version ${diff.from}`),
+        older !== policy.version ? rollbackButton({ api, policy, version: older, feedback, navigate }) : null),
+      feedback,
+      diff.name ? h('p', {}, `Renamed from “${diff.name.before}” to “${diff.name.after}”.`) : null,
+      diff.settings.length || diff.name
+        ? diff.settings.map(setting => h('section', { class: 'card diff', 'aria-label': `${setting.title}: ${changeWords[setting.change]}` },
+          table(`${setting.title}${setting.key === setting.type ? '' : ` (${setting.key.slice(setting.type.length + 1)})`}: ${changeWords[setting.change].toLowerCase()}`,
+            ['Field', `Version ${diff.from}`, `Version ${diff.to}`],
+            setting.fields.map(change => [change.label, side(change, 'before'), side(change, 'after')]))))
+        : empty(`Versions ${diff.from} and ${diff.to} have the same name and settings.`));
+  },
+};
