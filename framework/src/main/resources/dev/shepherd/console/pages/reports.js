@@ -49,8 +49,8 @@ export const reportsPage = {
         + 'is now, and how commands fared. Each chart’s numbers are in the table under it.'),
       periodForm(days),
       section('fleet-title', 'Managed devices', fleetChart()),
-      section('platforms-title', 'Devices by platform', breakdownChart('platforms', 'platform', 'Platform')),
-      section('os-title', 'Devices by OS version', breakdownChart('osVersions', 'os', 'OS version')),
+      section('platforms-title', 'Devices by platform', breakdownChart('platforms', 'platform')),
+      section('os-title', 'Devices by OS version', breakdownChart('osVersions', 'OS version')),
       section('rules-title', 'Compliance by rule, now', rulesChart()),
       section('commands-title', `Command success, last ${days} days`, commandsChart()));
     draw();
@@ -127,7 +127,7 @@ export const reportsPage = {
     }
 
     /** One line per platform or OS version, the most common first (at most eight, the rest summed as "Others"). */
-    function breakdownChart(property, noun, header) {
+    function breakdownChart(property, noun) {
       const totals = new Map();
       for (const day of fleet) for (const [name, devices] of Object.entries(day[property])) totals.set(name, (totals.get(name) ?? 0) + devices);
       const ranked = [...totals.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([name]) => name);
@@ -136,7 +136,7 @@ export const reportsPage = {
       const values = shownNames.map(name => fleet.map(day => day[property][name] ?? 0));
       if (others.length) values.push(fleet.map(day => others.reduce((sum, name) => sum + (day[property][name] ?? 0), 0)));
       const names = [...shownNames, ...(others.length ? ['Others'] : [])];
-      if (names.length === 0) return empty(`No managed devices, so no ${noun} to show.`);
+      if (names.length === 0) return empty('There are no managed devices yet.');
       return timeChart({ label: `Line chart of managed devices per ${noun} per day`, caption: `Managed devices per ${noun} per day`,
         names, values });
     }
