@@ -183,7 +183,8 @@ class ConsolePagesTest {
                     document.addEventListener('securitypolicyviolation',
                       event => window.refusedByPolicy.push(event.violatedDirective + ' ' + event.blockedURI));""");
             console.open("#/reports", "Reports");
-            wait.until(driver -> driver.findElements(By.cssSelector(".report .chart canvas")).size() == 5);
+            wait.withMessage(() -> "five charts; browser errors: " + console.browserErrors() + "; page: " + console.mainText())
+                    .until(driver -> driver.findElements(By.cssSelector(".report .chart canvas")).size() == 5);
             String reports = console.mainText();
             assertThat(reports).contains("Managed devices per day, and their compliance", "(today, so far)",
                     "Managed devices per platform per day", "ios", "android",

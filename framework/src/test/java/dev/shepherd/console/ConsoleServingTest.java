@@ -60,6 +60,14 @@ class ConsoleServingTest {
         assertThat(style.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/css");
         assertThat(server.get("/ui/").statusCode()).as("no directory listing").isEqualTo(404);
         assertThat(server.get("/ui/nothing.js").statusCode()).isEqualTo(404);
+
+        // The reports' charting library, from its WebJar's dist folder and nothing else of it.
+        HttpResponse<String> charts = server.get("/ui/vendor/uplot/uPlot.esm.js");
+        assertThat(charts.statusCode()).isEqualTo(200);
+        assertThat(charts.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/javascript");
+        assertThat(server.get("/ui/vendor/uplot/uPlot.min.css").headers().firstValue("Content-Type").orElseThrow()).startsWith("text/css");
+        assertThat(server.get("/ui/vendor/uplot/").statusCode()).isEqualTo(404);
+        assertThat(server.get("/ui/vendor/uplot/package.json").statusCode()).isEqualTo(404);
     }
 
     @Test

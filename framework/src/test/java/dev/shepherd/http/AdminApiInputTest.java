@@ -130,6 +130,36 @@ class AdminApiInputTest {
         assertThat(updated.headers().firstValue("ETag")).hasValue("\"2\"");
         HttpResponse<String> stale = server.send(request("PUT", "/api/v1/policies/" + id, body, ADMIN).header("If-Match", "\"1\"").build());
         assertProblem(stale, 412, "version 2");
+
+        // Its versions: one read-only, a diff between two with the form's labels, and a rollback guarded like an edit.
+        String versions = "/api/v1/policies/" + id + "/versions/";
+        assertThat(json.readTree(send("GET", versions + "1", null, ADMIN).body()).at("/settings/0/value/minLength").asInt()).isEqualTo(6);
+        assertProblem(send("GET", versions + "9", null, ADMIN), 404, "no version 9");
+        assertProblem(send("GET", versions + "first", null, ADMIN), 400, "version number");
+        JsonNode diff = json.readTree(send("GET", "/api/v1/policies/" + id + "/diff?from=1", null, ADMIN).body());
+        assertThat(diff.path("to").asLong()).as("the current version by default").isEqualTo(2);
+        assertThat(diff.at("/settings/0/fields/0/label").asText()).isEqualTo("Minimum length");
+        assertThat(diff.at("/settings/0/fields/0/after").asInt()).isEqualTo(8);
+        assertProblem(send("GET", "/api/v1/policies/" + id + "/diff", null, ADMIN), 400, "?from=");
+        assertProblem(send("GET", "/api/v1/policies/" + id + "/diff?from=1&to=7", null, ADMIN), 404, "no version 7");
+        assertProblem(send("POST", versions + "1/rollback", null, ADMIN), 428, "If-Match");
+        assertProblem(server.send(request("POST", versions + "1/rollback", null, ADMIN).header("If-Match", "\"1\"").build()), 412, "version 2");
+        HttpResponse<String> rolledBack = server.send(request("POST", versions + "1/rollback", null, ADMIN).header("If-Match", "\"2\"").build());
+        assertThat(rolledBack.statusCode()).as(rolledBack.body()).isEqualTo(200);
+        assertThat(rolledBack.headers().firstValue("ETag")).hasValue("\"3\"");
+        assertThat(json.readTree(rolledBack.body()).at("/settings/0/value/minLength").asInt()).isEqualTo(6);
+        // The server is shared with the other tests here, which expect no policy.
+        assertThat(server.send(request("DELETE", "/api/v1/policies/" + id, null, ADMIN).build()).statusCode()).isEqualTo(204);
+    }
+
+    @Test
+    void reportsAnswerForTheWholeFleetAndRefuseAPeriodOutOfBounds() throws IOException {
+        JsonNode fleet = json.readTree(send("GET", "/api/v1/reports/fleet?days=7", null, ADMIN).body());
+        assertThat(fleet.get(fleet.size() - 1).path("live").asBoolean()).as("today, counted now").isTrue();
+        assertThat(send("GET", "/api/v1/reports/compliance-rules", null, ADMIN).statusCode()).isEqualTo(200);
+        assertThat(send("GET", "/api/v1/reports/command-success", null, ADMIN).statusCode()).isEqualTo(200);
+        assertProblem(send("GET", "/api/v1/reports/fleet?days=0", null, ADMIN), 400, "days");
+        assertProblem(send("GET", "/api/v1/reports/command-success?days=1000", null, ADMIN), 400, "days");
     }
 
     @Test

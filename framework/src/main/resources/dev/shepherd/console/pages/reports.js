@@ -27,6 +27,8 @@ function theme() {
 }
 
 const PERIODS = [7, 30, 90, 365];
+// Counts are whole numbers, so the y axis steps by whole numbers too.
+const WHOLE_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000];
 
 /** Reports: the fleet over time, compliance by rule and command success, each a chart with its data table. */
 export const reportsPage = {
@@ -78,7 +80,8 @@ export const reportsPage = {
       const colours = theme();
       for (const chart of charts) {
         chart.plot?.destroy();
-        chart.plot = chart.data[0].length ? new uPlot(chart.options(colours), chart.data, chart.host) : null;
+        chart.plot = chart.data[0].length ? new uPlot({ ...chart.options(colours), width: chart.host.clientWidth || 640, height: 260 }, chart.data, chart.host)
+          : null;
       }
     }
 
@@ -86,17 +89,22 @@ export const reportsPage = {
       return h('section', { class: 'report', 'aria-labelledby': id }, h('h2', { id }, title), content);
     }
 
-    /** A chart's canvas, described for assistive technology, and its data table in a disclosure. */
-    function chart({ label, data, options, caption, headers, rows }) {
+    /**
+     * A chart's canvas, described for assistive technology, its legend (the series' colours are classes of the
+     * console's stylesheet, as inline styles are refused) and its data table in a disclosure.
+     */
+    function chart({ label, data, options, caption, headers, rows, names }) {
       const host = h('div', { class: 'chart', role: 'img', 'aria-label': `${label}. The numbers are in the data table that follows.` });
       charts.push({ host, data, options, plot: null });
-      return [data[0].length ? host : empty('Nothing to show yet.'),
+      const legend = h('ul', { class: 'chart-legend', 'aria-hidden': 'true' },
+        names.map((name, index) => h('li', {}, h('span', { class: `swatch swatch-${index % PALETTE.length}` }), name)));
+      return [data[0].length ? [host, legend] : empty('Nothing to show yet.'),
         h('details', { class: 'chart-data', open: true }, h('summary', {}, 'Data table'), table(caption, headers, rows))];
     }
 
     function axes(colours, xValues) {
       const axis = { stroke: colours.ink, grid: { stroke: colours.line, width: 1 }, ticks: { stroke: colours.line, width: 1 } };
-      return [xValues ? { ...axis, values: xValues } : axis, { ...axis, size: 50 }];
+      return [xValues ? { ...axis, values: xValues, incrs: [1] } : axis, { ...axis, size: 50, incrs: WHOLE_STEPS }];
     }
 
     function lines(names, colours) {
@@ -106,9 +114,11 @@ export const reportsPage = {
     function timeChart({ label, names, values, caption }) {
       const x = fleet.map(day => Date.parse(`${day.day}T00:00:00Z`) / 1000);
       return chart({
-        label, caption,
+        label, caption, names,
         data: [x, ...values.map(series => series)],
-        options: colours => ({ width: 640, height: 260, legend: { show: false }, scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max)] } },
+        // Half a day either side, so a single day (a new server's first) is a point in the middle rather than a span of years.
+        options: colours => ({ legend: { show: false },
+          scales: { x: { time: true, range: [x[0] - 43200, x[x.length - 1] + 43200] }, y: { range: (u, min, max) => [0, Math.max(1, max)] } },
           axes: axes(colours), series: [{}, ...lines(names, colours)] }),
         headers: ['Day', ...names],
         rows: fleet.map((day, index) => [day.live ? `${day.day} (today, so far)` : day.day, ...values.map(series => String(series[index]))]),
@@ -143,15 +153,16 @@ export const reportsPage = {
 
     function barChart({ label, caption, categories, series, headers, rows, percent }) {
       return chart({
-        label, caption, headers, rows,
+        label, caption, headers, rows, names: series.map(one => one.name),
         data: [categories.map((_, index) => index), ...series.map(one => one.values)],
         options: colours => ({
-          width: 640, height: 260, legend: { show: false },
+          legend: { show: false },
           scales: { x: { time: false, range: () => [-0.5, categories.length - 0.5] }, y: { range: (u, min, max) => [0, percent ? 100 : Math.max(1, max)] } },
           axes: axes(colours, (u, splits) => splits.map(split => (Number.isInteger(split) ? categories[split] ?? '' : ''))),
           series: [{}, ...series.map((one, index) => ({
             label: one.name, fill: PALETTE[index % PALETTE.length], stroke: PALETTE[index % PALETTE.length], width: 0,
-            paths: uPlot.paths.bars({ size: [0.7 / series.length, 60], align: 0, gap: 2 }),
+            // Two series side by side: the first to the left of its category, the second to the right.
+            paths: uPlot.paths.bars({ size: [0.7 / series.length, 60], align: series.length === 1 ? 0 : (index === 0 ? -1 : 1), gap: 2 }),
             points: { show: false },
           }))],
         }),
