@@ -15,6 +15,7 @@ import dev.shepherd.audit.AuditFilter;
 import dev.shepherd.command.CommandRecord;
 import dev.shepherd.command.CommandRequest;
 import dev.shepherd.compliance.ComplianceCheck;
+import dev.shepherd.device.DeviceChanges;
 import dev.shepherd.policy.Policy;
 import dev.shepherd.policy.SettingInput;
 import dev.shepherd.server.Kernel;
@@ -105,6 +106,9 @@ class ConsolePagesTest {
         CommandRecord lock = kernel.commands().issue(SEED, tablet, CommandRequest.of(CommandType.LOCK));
         kernel.commands().take(tablet, 10);
         kernel.commands().report(tablet, new CommandResult(lock.command().id(), CommandState.ACKNOWLEDGED, Map.of(), Optional.empty()));
+        String dana = kernel.directory().create(SEED, "local", "dana", "Dana Scully", "dana@example.com").id();
+        kernel.devices().update(SEED, tablet, new DeviceChanges(Optional.empty(), Optional.empty(), Optional.of(dana), Optional.empty(),
+                Optional.empty()), OptionalLong.empty());
         kernel.compliance().create(SEED, "iOS 18 or later", ComplianceCheck.MIN_OS_VERSION, json.readTree("{\"version\":\"18.0\"}"),
                 Optional.empty(), 0, List.of());
 
@@ -141,6 +145,12 @@ class ConsolePagesTest {
             console.open("#/policies/" + first.id() + "/versions/2", "Office, version 2");
             assertThat(console.mainText()).contains("Read-only: the policy is at version 3.", "Minimum length", "10");
             accessibility.put("version", console.accessibilityViolations("moderate"));
+
+            // A person's page lists the devices assigned to them.
+            console.open("#/users/" + dana, "Dana Scully");
+            assertThat(browser.findElement(By.xpath("//h2[.='Devices']/ancestor::section")).getText())
+                    .contains("1 device assigned to them", "Tablet PAGES-1", "PAGES-1", "Enrolled");
+            accessibility.put("user", console.accessibilityViolations("moderate"));
 
             // A webhook made on its page, its secret shown once; an enrollment is delivered and followed on the webhook's page.
             console.open("#/webhooks", "Webhooks");

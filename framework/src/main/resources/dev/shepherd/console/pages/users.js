@@ -1,4 +1,4 @@
-import { h, replace, field, message, blank, empty, table, when, heading, announce } from '../dom.js';
+import { h, replace, field, message, blank, empty, table, when, words, heading, announce } from '../dom.js';
 
 /**
  * The people devices belong to (the directory), searchable by name, with each person's status, directory and groups,
@@ -78,7 +78,9 @@ export const userPage = {
   title: 'User',
   needs: 'USER_READ',
   async render({ api, main, params, stale }) {
-    const person = await api.get(`/api/v1/users/${encodeURIComponent(params.id)}`);
+    // Their devices come from the device list filtered by user, for roles that may read devices.
+    const [person, devices] = await Promise.all([api.get(`/api/v1/users/${encodeURIComponent(params.id)}`),
+      api.can('DEVICE_READ') ? api.get('/api/v1/devices', { user: params.id, sort: 'name', limit: 100 }) : Promise.resolve(null)]);
     if (stale()) return;
     document.title = `${person.username} · Shepherd`;
     replace(main,
@@ -93,7 +95,14 @@ export const userPage = {
       person.groups.length
         ? table(`${person.groups.length} directory ${person.groups.length === 1 ? 'group' : 'groups'}`, ['Group', 'Directory', 'Membership'],
           person.groups.map(group => [groupLink(group), group.provider, group.direct ? 'Direct' : 'Through a nested group']))
-        : empty('They are in no directory group.'));
+        : empty('They are in no directory group.'),
+      devices ? h('section', { 'aria-labelledby': 'person-devices-title' }, h('h2', { id: 'person-devices-title' }, 'Devices'),
+        devices.items.length
+          ? table(`${devices.items.length}${devices.nextCursor ? '+' : ''} ${devices.items.length === 1 ? 'device' : 'devices'} assigned to them`,
+            ['Name', 'Platform', 'Serial number', 'Status', 'Compliance', 'Last check-in'],
+            devices.items.map(({ device }) => [h('a', { href: `#/devices/${encodeURIComponent(device.id)}` }, device.name), device.platform,
+              device.serialNumber || '—', words(device.status), words(device.compliance), when(device.lastCheckIn)]))
+          : empty('No device is assigned to them.', 'A device’s page assigns it to a person.')) : null);
   },
 };
 
