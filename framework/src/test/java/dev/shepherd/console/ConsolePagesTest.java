@@ -218,6 +218,13 @@ class ConsolePagesTest {
             assertThat(accessibility).as("WCAG 2.1 A/AA violations of moderate impact or worse, by page")
                     .allSatisfy((page, problems) -> assertThat(problems).as(page).isEmpty());
         }
+        // The server's maintenance job has recorded today's snapshot (its first run is soon after start).
+        await().atMost(Duration.ofSeconds(60)).until(() -> kernel.transactions().read("count snapshots", connection -> {
+            try (var select = connection.prepareStatement("SELECT day FROM fleet_snapshot WHERE dimension = 'managed'");
+                 var rows = select.executeQuery()) {
+                return rows.next();
+            }
+        }));
     }
 
     /** Whether every chart's canvas has at least one pixel that is not transparent. */

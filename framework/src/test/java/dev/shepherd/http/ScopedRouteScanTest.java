@@ -312,7 +312,7 @@ class ScopedRouteScanTest {
                 : template.startsWith("/api/v1/enrollment-tokens/") ? lyonToken
                 : lyonLaptop.toString();
         String path = template.replace("/**", "/devices/" + lyonLaptop).replace("{id}", id).replace("{groupId}", lyon)
-                .replace("{username}", "admin").replace("{storeId}", "x").replace("{file}", "x.zip");
+                .replace("{username}", "admin").replace("{storeId}", "x").replace("{file}", "x.zip").replace("{version}", "1");
         if (route.method().equals("GET")) {
             path += "?group=" + lyon + "&name=" + URLEncoder.encode("Lyon secret", StandardCharsets.UTF_8);
         }

@@ -1,4 +1,4 @@
-import { h, replace, field, empty, table, words, heading } from '../dom.js';
+import { h, replace, field, empty, table, words, heading, headlines } from '../dom.js';
 
 // The charting library (uPlot, from its WebJar) is loaded when the reports page opens, not with the console. It draws
 // on a canvas and positions its overlays through the CSSOM, so the console's CSP (no inline styles) holds.
@@ -49,6 +49,7 @@ export const reportsPage = {
     replace(main, heading('Reports'),
       h('p', { class: 'lead' }, 'The fleet over time (one point per day, recorded by the server; today is counted now), compliance by rule as it '
         + 'is now, and how commands fared. Each chart’s numbers are in the table under it.'),
+      atAGlance(),
       periodForm(days),
       section('fleet-title', 'Managed devices', fleetChart()),
       section('platforms-title', 'Devices by platform', breakdownChart('platforms', 'platform')),
@@ -83,6 +84,23 @@ export const reportsPage = {
         chart.plot = chart.data[0].length ? new uPlot({ ...chart.options(colours), width: chart.host.clientWidth || 640, height: 260 }, chart.data, chart.host)
           : null;
       }
+    }
+
+    /** Today's managed devices, how many comply, the rules with failing devices, and the commands' success rate over the period. */
+    function atAGlance() {
+      const today = fleet[fleet.length - 1];
+      const compliant = today.compliance.COMPLIANT ?? 0;
+      const finished = commands.reduce((sum, success) => sum + success.acknowledged + success.failed + success.expired, 0);
+      const acknowledged = commands.reduce((sum, success) => sum + success.acknowledged, 0);
+      const failingRules = rules.filter(rule => rule.enabled && rule.failing > 0).length;
+      return headlines('The fleet at a glance', [
+        { label: 'Managed devices', value: today.managed, href: '#/devices' },
+        { label: 'Compliant', value: today.managed ? `${Math.round((compliant / today.managed) * 100)} %` : '—', hint: `${compliant} of ${today.managed}`,
+          tone: today.managed && compliant === today.managed ? 'ok' : 'warn' },
+        { label: 'Rules with failing devices', value: failingRules, href: '#/compliance', tone: failingRules ? 'danger' : 'ok' },
+        { label: `Commands carried out, last ${days} days`, value: finished ? `${Math.round((acknowledged / finished) * 1000) / 10} %` : '—',
+          hint: `${acknowledged} of ${finished} that finished` },
+      ]);
     }
 
     function section(id, title, content) {

@@ -1,5 +1,8 @@
-import { h, replace, field, message, blank, empty, table, when, words, heading, confirmAction, copyButton, announce,
-  problemMessage as problem } from '../dom.js';
+import { h, replace, field, message, blank, empty, table, when, heading, confirmAction, copyButton, announce, badge, markInvalid,
+  showProblems, problemMessage as problem } from '../dom.js';
+
+// How a delivery's state reads as a badge.
+const DELIVERY_TONES = { DELIVERED: 'ok', PENDING: 'info', FAILED: 'danger' };
 
 /** Event types typed one per line (or separated by commas), as the API takes them. */
 function eventTypesOf(text) {
@@ -15,12 +18,15 @@ function webhookFields(webhook) {
     name, url, events,
     elements: [field('Name', name), field('Endpoint URL', url, 'Events are POSTed here as JSON, signed in the Shepherd-Signature header.'),
       field('Event types', events, 'One per line: an exact type such as device.enrolled, a prefix ending in * such as command.*, or * for every event.')],
+    /** The server's refusal shown at the fields it names (its names are the API's: eventTypes). */
+    refused(form, error, feedback) {
+      showProblems(form, error, { fields: { eventTypes: events }, feedback });
+    },
     read(feedback) {
       if (blank(name, feedback, 'Give the webhook a name.') || blank(url, feedback, 'Type the URL events are sent to.')) return null;
       const types = eventTypesOf(events.value);
       if (types.length === 0) {
-        replace(feedback, message('error', 'Name at least one event type, or * for every event.'));
-        events.focus();
+        markInvalid(events, 'Name at least one event type, or * for every event.', feedback);
         return null;
       }
       return { name: name.value.trim(), url: url.value.trim(), eventTypes: types };
@@ -47,7 +53,8 @@ export const webhooksPage = {
       webhooks.length
         ? table(`${webhooks.length} webhook${webhooks.length === 1 ? '' : 's'}`, ['Name', 'Endpoint', 'Event types', 'State', 'Changed'],
           webhooks.map(webhook => [h('a', { href: `#/webhooks/${encodeURIComponent(webhook.id)}` }, webhook.name), webhook.url,
-            webhook.eventTypes.join(', '), webhook.enabled ? 'On' : 'Off', when(webhook.updatedAt)]))
+            webhook.eventTypes.join(', '), badge(webhook.enabled ? 'ok' : 'neutral', webhook.enabled, webhook.enabled ? 'On' : 'Off'),
+            when(webhook.updatedAt)]))
         : empty('No webhooks yet.', canWrite ? 'Create one below to send events to another system.' : 'An administrator can create one.'),
       canWrite ? newWebhookForm() : null);
 
@@ -74,7 +81,7 @@ export const webhooksPage = {
           created.querySelector('h2').focus();
           announce(`Webhook ${result.webhook.name} created.`);
         } catch (error) {
-          replace(feedback, problem(error));
+          fields.refused(form, error, feedback);
         }
       });
       return form;
@@ -97,7 +104,8 @@ export const webhookPage = {
     const feedback = h('div', { class: 'feedback' });
     replace(main,
       heading(webhook.name, h('a', { href: '#/webhooks', class: 'back' }, 'All webhooks')),
-      h('p', { class: 'lead' }, `${webhook.enabled ? 'On' : 'Off'}: ${webhook.enabled ? 'sends' : 'would send'} ${webhook.eventTypes.join(', ')} to ${webhook.url}.`),
+      h('p', { class: 'lead' }, badge(webhook.enabled ? 'ok' : 'neutral', webhook.enabled, webhook.enabled ? 'On' : 'Off'), ' ',
+        `${webhook.enabled ? 'Sends' : 'Would send'} ${webhook.eventTypes.join(', ')} to ${webhook.url}.`),
       canWrite ? h('div', { class: 'actions' },
         h('button', {
           type: 'button', class: 'secondary',
@@ -129,7 +137,8 @@ export const webhookPage = {
       h('section', { 'aria-labelledby': 'deliveries-title' }, h('h2', { id: 'deliveries-title' }, 'Deliveries'),
         deliveries.length
           ? table(`The last ${deliveries.length} deliveries, newest first`, ['Event', 'Raised', 'State', 'Attempts', 'Last answer', 'Next try', 'Details'],
-            deliveries.map(delivery => [delivery.eventType, when(delivery.createdAt), words(delivery.state), String(delivery.attempts),
+            deliveries.map(delivery => [delivery.eventType, when(delivery.createdAt), badge(DELIVERY_TONES[delivery.state] ?? 'neutral', delivery.state),
+              String(delivery.attempts),
               delivery.lastStatus ? `HTTP ${delivery.lastStatus}` : (delivery.lastError ?? '—'),
               delivery.state === 'PENDING' ? when(delivery.nextAttemptAt) : (delivery.deliveredAt ? `Delivered ${when(delivery.deliveredAt)}` : '—'),
               details(delivery)]))
@@ -148,7 +157,7 @@ export const webhookPage = {
           await api.put(base, body);
           navigate(`/webhooks/${encodeURIComponent(webhook.id)}`);
         } catch (error) {
-          replace(editFeedback, problem(error));
+          fields.refused(form, error, editFeedback);
         }
       });
       return h('details', { class: 'card' }, h('summary', {}, 'Edit the name, endpoint or event types'),
