@@ -73,6 +73,7 @@ class ScopedRouteScanTest {
             "GET /api/v1/platforms", "GET /api/v1/users", "GET /api/v1/users/{id}",
             "GET /api/v1/directory-groups", "GET /api/v1/directory-groups/{id}",
             "GET /api/v1/setting-types", "GET /api/v1/policies", "GET /api/v1/policies/{id}", "GET /api/v1/policies/{id}/versions",
+            "GET /api/v1/policies/{id}/versions/{version}", "GET /api/v1/policies/{id}/diff",
             "GET /api/v1/policies/{id}/assignments",
             "GET /api/v1/apps", "GET /api/v1/apps/{id}", "GET /api/v1/apps/{id}/versions", "GET /api/v1/apps/{id}/assignments",
             "GET /api/v1/app-stores",
