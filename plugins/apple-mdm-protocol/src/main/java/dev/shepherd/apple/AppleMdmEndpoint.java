@@ -283,7 +283,11 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         Device device;
         try {
             // Under user enrollment Apple withholds the serial number, and the EnrollmentID is the only hardware id.
-            EnrollmentClaim claim = new EnrollmentClaim(token, platform, token.isPresent() ? EnrollmentMethod.LINK : EnrollmentMethod.PROGRAM,
+            // A profile from account-driven enrollment was handed out after the person signed in with their organisation
+            // account; any other token came from an enrollment link.
+            EnrollmentMethod method = token.isEmpty() ? EnrollmentMethod.PROGRAM
+                    : certificate.bindings().containsKey(EnrollmentProfiles.ACCOUNT_DRIVEN) ? EnrollmentMethod.CREDENTIALS : EnrollmentMethod.LINK;
+            EnrollmentClaim claim = new EnrollmentClaim(token, platform, method,
                     hardwareIds, sender.userEnrolled() ? "" : adeSerial.orElse(orEmpty(message.string("SerialNumber"))),
                     Optional.ofNullable(message.string("ProductName")).orElse(orEmpty(message.string("Model"))),
                     orEmpty(message.string("OSVersion")), orEmpty(message.string("DeviceName")));
