@@ -19,6 +19,7 @@ import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.EnrollmentClaim;
+import dev.shepherd.api.device.EnrollmentGrant;
 import dev.shepherd.api.device.EnrollmentMethod;
 import dev.shepherd.api.device.EnrollmentRefusedException;
 import dev.shepherd.api.device.Ownership;
@@ -284,13 +285,15 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         try {
             // Under user enrollment Apple withholds the serial number, and the EnrollmentID is the only hardware id.
             // A profile from account-driven enrollment was handed out after the person signed in with their organisation
-            // account; any other token came from an enrollment link.
+            // account, whom the token names; any other token came from an enrollment link.
+            Optional<String> signedIn = certificate.bindings().containsKey(EnrollmentProfiles.ACCOUNT_DRIVEN)
+                    ? token.flatMap(registry::checkEnrollmentToken).flatMap(EnrollmentGrant::userId) : Optional.empty();
             EnrollmentMethod method = token.isEmpty() ? EnrollmentMethod.PROGRAM
-                    : certificate.bindings().containsKey(EnrollmentProfiles.ACCOUNT_DRIVEN) ? EnrollmentMethod.CREDENTIALS : EnrollmentMethod.LINK;
+                    : signedIn.isPresent() ? EnrollmentMethod.CREDENTIALS : EnrollmentMethod.LINK;
             EnrollmentClaim claim = new EnrollmentClaim(token, platform, method,
                     hardwareIds, sender.userEnrolled() ? "" : adeSerial.orElse(orEmpty(message.string("SerialNumber"))),
                     Optional.ofNullable(message.string("ProductName")).orElse(orEmpty(message.string("Model"))),
-                    orEmpty(message.string("OSVersion")), orEmpty(message.string("DeviceName")));
+                    orEmpty(message.string("OSVersion")), orEmpty(message.string("DeviceName")), signedIn);
             device = registry.enroll(proven.map(binding -> claim.provenBy(binding.device())).orElse(claim));
         } catch (EnrollmentRefusedException e) {
             return DeviceResponse.text(403, "enrollment refused: " + e.getMessage());

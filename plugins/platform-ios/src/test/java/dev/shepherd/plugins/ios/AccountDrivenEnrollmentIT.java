@@ -314,6 +314,8 @@ class AccountDrivenEnrollmentIT {
         assertThat(device.serialNumber()).isEqualTo(iphone.serialNumber());
         assertThat(device.enrollmentMethod()).hasValue(EnrollmentMethod.CREDENTIALS);
         assertThat(server.getAsAdmin("/api/v1/groups/" + companyGroupId + "/members").body()).contains(id.toString());
+        assertThat(server.sendAsAdmin("POST", "/api/v1/devices/" + id + "/commands", "{\"type\": \"REFRESH_INVENTORY\"}").statusCode())
+                .isEqualTo(201);
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
             iphone.acknowledgeAll();
             assertThat(kernel.devices().inventory(id)).containsEntry("apple.IsSupervised", "false").containsEntry("apple.enrollment", "device");
