@@ -295,25 +295,24 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
      * other than 404 wins. A plugin that fails or is busy is passed over (it is logged), as if it had answered 404.
      */
     private DeviceResponse askOthersWhileNotFound(DeviceResponse response, DeviceRequest request, List<Mount> others) {
-        DeviceResponse answer = response;
+        if (response == null || response.status() != 404) {
+            return response;
+        }
         for (Mount other : others) {
-            if (answer == null || answer.status() != 404) {
-                break;
-            }
             if (request.body().length > other.maxBodyBytes()) {
                 continue;
             }
             try {
                 DeviceResponse theirs = call(other, request);
-                if (theirs != null) {
-                    answer = theirs;
+                if (theirs != null && theirs.status() != 404) {
+                    return theirs;
                 }
             } catch (PluginCallException e) {
                 log.warn("Plugin {} did not answer {} after another plugin's 404: {}", other.registration().owner().id(), request.path(),
                         e.getMessage());
             }
         }
-        return answer;
+        return response;
     }
 
     private static DeviceResponse call(Mount mount, DeviceRequest request) throws PluginCallException {
