@@ -41,12 +41,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Account-driven user enrollment of an iOS 18 iPhone through the running server and the built plugin file, the person
- * signing in with their work password checked by an identity-provider plugin (a plugin file built by the test kit,
- * {@code corp-directory}): discovery at the account's domain, the enrollment request's 401 and {@code apple-as-web}
- * challenge, the kernel's sign-in page in its web view, the bearer retry, the user-enrollment profile, SCEP and the
- * check-in by EnrollmentID. The device is the person's, personal, in the link's group, gets its policy over MDM, and
- * cannot be fully wiped.
+ * Account-driven enrollment of iPhones through the running server and the built plugin file, the person signing in
+ * with their work password checked by an identity-provider plugin (a plugin file built by the test kit,
+ * {@code corp-directory}), after Apple's
+ * <a href="https://developer.apple.com/documentation/devicemanagement/implementing-the-simple-authentication-account-driven-enrollment-flow">
+ * simple authentication account-driven enrollment flow</a>: discovery at the account's domain, the enrollment
+ * request's 401 and {@code apple-as-web} challenge, the kernel's sign-in page in its web view, the bearer retry, the
+ * profile, SCEP and the check-in. User enrollment ({@code mdm-byod}) of an iOS 18 iPhone: the person's, personal, by
+ * EnrollmentID, gets its policy over MDM, cannot be fully wiped. Device enrollment ({@code mdm-adde}, iOS 17+) of an
+ * organisation's iPhone: corporate, by UDID and serial number, every right, unsupervised. And what both refuse.
  */
 class AccountDrivenEnrollmentIT {
 
