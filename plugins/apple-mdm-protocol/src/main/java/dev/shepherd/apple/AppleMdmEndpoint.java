@@ -306,6 +306,15 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         }
         bindings.bind(certificate.serialNumber(), new DeviceBindings.Binding(sender.deviceKey(), device.id(), DeviceBindings.storageKey(device)));
         registry.recordInventory(device.id(), Map.of(ENROLLMENT_INVENTORY_KEY, sender.userEnrolled() ? "user" : "device"));
+        // An account-driven device enrollment's profile named the person's account, which Apple requires its identity
+        // renewals to repeat unchanged.
+        String assignedAccountKey = IdentityRenewal.assignedAccountKey(DeviceBindings.storageKey(device));
+        Optional<String> assignedAccount = Optional.ofNullable(certificate.bindings().get(EnrollmentProfiles.ASSIGNED_ACCOUNT));
+        if (assignedAccount.isPresent()) {
+            storage.put(assignedAccountKey, assignedAccount.get().getBytes(StandardCharsets.UTF_8));
+        } else if (proven.isEmpty()) {
+            storage.delete(assignedAccountKey);
+        }
         if (!device.hardwareIds().containsKey(sender.hardwareIdKind())) {
             log.warn("Device {} asserted {} {}, which another device holds, without proving to be it; it is enrolled as {} on its own",
                     sender.deviceKey(), sender.hardwareIdKind(), sender.id(), device.id());

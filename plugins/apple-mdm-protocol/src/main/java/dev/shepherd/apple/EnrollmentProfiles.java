@@ -34,6 +34,11 @@ final class EnrollmentProfiles {
      * {@code EnrollmentMode}, {@code BYOD} or {@code ADDE}.
      */
     static final String ACCOUNT_DRIVEN = "accountDriven";
+    /**
+     * The SCEP challenge's binding to the Managed Apple Account a device-enrollment (ADDE) profile assigned, which the
+     * device's identity renewals repeat ({@link IdentityRenewal}).
+     */
+    static final String ASSIGNED_ACCOUNT = "assignedAccount";
     /** The SCEP challenge's binding to the serial number of an ADE device's verified MachineInfo. */
     static final String ADE_SERIAL = "adeSerial";
     /** The SCEP challenge's binding to the UDID of an ADE device's verified MachineInfo. */
@@ -84,8 +89,11 @@ final class EnrollmentProfiles {
      */
     EnrollmentArtifact accountDrivenArtifact(EnrollmentInvitation invitation, AccountEnrollmentSettings.Mode mode, String account) {
         Duration validity = challengeValidity(invitation);
-        String challenge = authority.newChallenge(validity, Map.of(ENROLLMENT_TOKEN, invitation.token(), ACCOUNT_DRIVEN, mode.enrollmentMode()));
         boolean user = mode == AccountEnrollmentSettings.Mode.USER;
+        Map<String, String> bindings = user
+                ? Map.of(ENROLLMENT_TOKEN, invitation.token(), ACCOUNT_DRIVEN, mode.enrollmentMode())
+                : Map.of(ENROLLMENT_TOKEN, invitation.token(), ACCOUNT_DRIVEN, mode.enrollmentMode(), ASSIGNED_ACCOUNT, account);
+        String challenge = authority.newChallenge(validity, bindings);
         return signed(invitation.serverUrl(), challenge, user, user ? Optional.of(account) : Optional.empty(),
                 user ? Optional.empty() : Optional.of(account));
     }
