@@ -19,6 +19,7 @@ import { pluginsPage } from './pages/plugins.js';
 import { adminsPage, tokensPage } from './pages/admins.js';
 import { usersPage, userPage, directoryGroupsPage, directoryGroupPage } from './pages/users.js';
 import { pluginPage } from './pages/plugin-page.js';
+import { mountGlobalSearch } from './global-search.js';
 
 // In navigation order; `nav` names the pages that have a menu entry. A page is listed, and opened, only when the
 // admin's role holds the permission its first request needs.
@@ -62,6 +63,7 @@ function renderNav(current) {
   replace(document.getElementById('nav'), items);
   document.getElementById('who').textContent = `${api.me.username} (${api.me.roleName.toLowerCase()})`;
   document.getElementById('top').hidden = false;
+  mountGlobalSearch(api, document.getElementById('top'));
 }
 
 let generation = 0;
