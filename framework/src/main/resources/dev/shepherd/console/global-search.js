@@ -16,10 +16,10 @@ const KINDS = [
  * The search box in the header: one GET /api/v1/search as the admin types, its answers in a list under the box.
  * Follows the WAI-ARIA combobox pattern (list popup): arrows move through the answers (aria-activedescendant, so
  * focus stays in the box), Enter opens the highlighted one, Escape closes the list, then clears the box.
- * Mounted once into the header; returns the element, or null for an admin whose role cannot search.
+ * Mounted once into the header's slot for it; returns the element, or null for an admin whose role cannot search.
  */
-export function mountGlobalSearch(api, header) {
-  const existing = header.querySelector('.global-search');
+export function mountGlobalSearch(api, slot) {
+  const existing = slot.querySelector('.global-search');
   const allowed = api.allows('GET', '/api/v1/search');
   if (existing && allowed) return existing;
   existing?.remove(); // signed in again as an admin whose role cannot search
@@ -119,8 +119,6 @@ export function mountGlobalSearch(api, header) {
     }
   });
   input.addEventListener('blur', () => close());
-  const who = header.querySelector('.who');
-  if (who) who.before(element);
-  else header.append(element);
+  slot.append(element);
   return element;
 }

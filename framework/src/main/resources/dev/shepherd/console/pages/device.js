@@ -1,4 +1,4 @@
-import { h, replace, field, message, empty, table, when, words, heading, confirmAction, announce } from '../dom.js';
+import { h, replace, field, message, empty, table, when, words, heading, confirmAction, announce, badge } from '../dom.js';
 import { appState } from './apps.js';
 import { deviceThreats } from './threats.js';
 
@@ -99,8 +99,8 @@ export const devicePage = {
       actionBar, lifecycleBar, feedback,
       definitionList([
         ['Platform', device.platform], ['Model', device.model || '—'], ['OS version', device.osVersion || '—'],
-        ['Serial number', device.serialNumber || '—'], ['Status', words(device.status)], ['Ownership', words(device.ownership)],
-        ['Compliance', words(device.compliance)], ['User', device.userId || '—'], ['Enrolled', when(device.enrolledAt)],
+        ['Serial number', device.serialNumber || '—'], ['Status', badge('device', device.status)], ['Ownership', words(device.ownership)],
+        ['Compliance', badge('compliance', device.compliance)], ['User', device.userId || '—'], ['Enrolled', when(device.enrolledAt)],
         ['Last check-in', when(device.lastCheckIn)], ['Tags', (device.tags ?? []).join(', ') || '—'],
         ...Object.entries(device.attributes ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => [`Attribute ${name}`, value]),
       ]),
@@ -169,7 +169,7 @@ export const devicePage = {
       if (stale()) return;
       main.append(section('settings-title', 'Policy settings: desired versus actual', states.length
         ? table('Each setting the device should have, and its state on the device', ['Setting', 'Type', 'State', 'Reason', 'Updated'],
-          states.map(state => [state.settingKey, state.settingType, h('span', { class: `state ${state.state.toLowerCase()}` }, words(state.state)),
+          states.map(state => [state.settingKey, state.settingType, badge('setting', state.state),
             state.reason || '—', when(state.updatedAt)]))
         : empty('No policy applies to this device.', api.can('POLICY_WRITE')
           ? h('a', { href: '#/policies' }, 'Assign a policy to one of its groups.') : 'An operator can assign a policy to one of its groups.')));
@@ -225,7 +225,7 @@ export const devicePage = {
       if (stale()) return;
       replace(commands, h('h2', { id: 'commands-title' }, 'Command history'), history.length
         ? table('Newest first', ['Command', 'State', 'Issued by', 'Created', 'Completed', 'Error'],
-          history.map(entry => [words(entry.command.type), words(entry.command.state), entry.createdBy,
+          history.map(entry => [words(entry.command.type), badge('command', entry.command.state), entry.createdBy,
             when(entry.command.createdAt), when(entry.completedAt), entry.errorReason || '—']))
         : empty('No commands have been sent to this device.'));
     }

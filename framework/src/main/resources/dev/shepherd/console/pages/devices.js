@@ -1,4 +1,4 @@
-import { h, replace, field, message, empty, when, words, heading, announce, confirmAction, confirmTyped } from '../dom.js';
+import { h, replace, field, message, empty, when, words, heading, announce, confirmAction, confirmTyped, badge, tableWrap } from '../dom.js';
 
 // Platforms Shepherd's bundled plugins manage; those of other running plugins are added from GET /api/v1/platforms.
 const PLATFORM_NAMES = { ios: 'iOS and iPadOS', macos: 'macOS', android: 'Android', windows: 'Windows', chromeos: 'ChromeOS' };
@@ -19,8 +19,8 @@ const COLUMNS = {
   osVersion: { label: 'OS', sort: 'os_version', cell: device => device.osVersion || '—' },
   serialNumber: { label: 'Serial', sort: 'serial', cell: device => device.serialNumber || '—' },
   user: { label: 'User', cell: device => device.userId ? h('a', { href: `#/users/${encodeURIComponent(device.userId)}` }, 'Assigned user') : '—' },
-  status: { label: 'Status', sort: 'status', cell: device => words(device.status) },
-  compliance: { label: 'Compliance', sort: 'compliance', cell: device => words(device.compliance) },
+  status: { label: 'Status', sort: 'status', cell: device => badge('device', device.status) },
+  compliance: { label: 'Compliance', sort: 'compliance', cell: device => badge('compliance', device.compliance) },
   ownership: { label: 'Ownership', cell: device => words(device.ownership) },
   tags: { label: 'Tags', cell: device => (device.tags ?? []).join(', ') || '—' },
   lastCheckIn: { label: 'Last check-in', cell: device => when(device.lastCheckIn) },
@@ -162,7 +162,7 @@ export const devicesPage = {
         return h('tr', {}, h('td', {}, box), columns.map(key => h('td', {}, COLUMNS[key].cell(device))));
       });
       replace(results,
-        h('div', { class: 'table-wrap' }, h('table', { class: 'device-list' },
+        tableWrap(h('table', { class: 'device-list' },
           h('caption', {}, `${plural(rows.length, 'device')}${cursor ? ' shown, more available' : ''}`),
           h('thead', {}, h('tr', {}, headers)), h('tbody', {}, body))),
         cursor ? h('button', { type: 'button', class: 'secondary', onclick: () => load(true) }, 'Show more devices') : null);
