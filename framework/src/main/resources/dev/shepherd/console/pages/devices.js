@@ -1,4 +1,4 @@
-import { h, replace, field, message, empty, when, words, heading, announce, confirmAction, confirmTyped, badge, tableWrap } from '../dom.js';
+import { h, replace, field, message, empty, when, words, heading, announce, confirmAction, confirmTyped, badge, tableWrap, blank, markInvalid, showProblems } from '../dom.js';
 
 // Platforms Shepherd's bundled plugins manage; those of other running plugins are added from GET /api/v1/platforms.
 const PLATFORM_NAMES = { ios: 'iOS and iPadOS', macos: 'macOS', android: 'Android', windows: 'Windows', chromeos: 'ChromeOS' };
@@ -207,7 +207,7 @@ export const devicesPage = {
         // Kept in the list's order, so columns do not jump about as they are ticked.
         const ticked = [...form.querySelectorAll('input[name=column]:checked')].map(box => box.value);
         if (ticked.length === 0) {
-          replace(status, 'Choose at least one column.');
+          markInvalid(form.querySelector('input[name=column]'), 'Choose at least one column.', status);
           return;
         }
         try {
@@ -215,7 +215,7 @@ export const devicesPage = {
           replace(status, 'Columns saved for you.');
           load(false);
         } catch (error) {
-          replace(status, error.message);
+          showProblems(form, error, { feedback: status });
         }
       });
       return h('details', { class: 'tool' }, h('summary', {}, 'Columns'), form);
@@ -239,11 +239,7 @@ export const devicesPage = {
         status, h('button', { type: 'submit', class: 'secondary' }, 'Save view'));
       form.addEventListener('submit', async event => {
         event.preventDefault();
-        if (!name.value.trim()) {
-          replace(status, 'Give the view a name.');
-          name.focus();
-          return;
-        }
+        if (blank(name, status, 'Give the view a name.')) return;
         try {
           const view = await api.post('/api/v1/device-views', { name: name.value.trim(), query: viewQuery(), columns, shared: shared.checked });
           views.push(view);
@@ -251,7 +247,7 @@ export const devicesPage = {
           replace(status, `Saved as “${view.name}”.`);
           name.value = '';
         } catch (error) {
-          replace(status, error.message);
+          showProblems(form, error, { fields: { name }, feedback: status });
         }
       });
       return h('div', { class: 'views' }, views.length ? pick : null,
@@ -312,11 +308,7 @@ export const devicesPage = {
       const body = { action, deviceIds };
       if (action === 'add_to_group') body.groupId = groupId;
       if (action === 'tag' || action === 'untag') {
-        if (!tagValue) {
-          replace(feedback, message('error', 'Type the tag.'));
-          tagInput.focus();
-          return;
-        }
+        if (blank(tagInput, feedback, 'Type the tag.')) return;
         body.tag = tagValue;
       }
       if (action === 'command') {

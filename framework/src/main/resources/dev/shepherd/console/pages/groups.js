@@ -276,8 +276,7 @@ export const groupPage = {
         event.preventDefault();
         const serialNumbers = serials.value.split(/[\s,;]+/).map(serial => serial.trim()).filter(Boolean);
         if (serialNumbers.length === 0) {
-          replace(pasted, message('error', 'Paste at least one serial number.'));
-          serials.focus();
+          markInvalid(serials, 'Paste at least one serial number.', pasted);
           return;
         }
         try {
@@ -293,7 +292,7 @@ export const groupPage = {
           if (missing.length === 0) serials.value = '';
           await drawMembers();
         } catch (error) {
-          replace(pasted, message('error', error.message));
+          showProblems(form, error, { fields: { serialNumbers: serials }, feedback: pasted });
         }
       });
       return form;
