@@ -27,6 +27,8 @@ import static java.util.Objects.requireNonNull;
  * @param checkedInBefore last check-in before this moment (or never)
  * @param checkedInAfter last check-in at or after this moment
  * @param groupId a member of this group
+ * @param text containing this text, ignoring case, anywhere in the name, serial number, model, or the assigned user's
+ *        username, display name or e-mail (a substring search: a scan of the narrowed rows, not an index seek)
  * @param scope within this scope (an admin's grant): the whole fleet unless narrowed
  */
 public record DeviceFilter(Optional<Platform> platform, Optional<DeviceStatus> status, Optional<Ownership> ownership,
@@ -34,7 +36,7 @@ public record DeviceFilter(Optional<Platform> platform, Optional<DeviceStatus> s
                            Optional<String> serialNumber, Optional<String> userId, Optional<String> tag,
                            Optional<String> osVersionAtLeast, Optional<String> osVersionBelow,
                            Optional<Instant> checkedInBefore, Optional<Instant> checkedInAfter, Optional<String> groupId,
-                           DeviceScope scope) {
+                           Optional<String> text, DeviceScope scope) {
 
     public static final DeviceFilter ALL = builder().build();
 
@@ -53,6 +55,7 @@ public record DeviceFilter(Optional<Platform> platform, Optional<DeviceStatus> s
         requireNonNull(checkedInBefore, "checkedInBefore is null");
         requireNonNull(checkedInAfter, "checkedInAfter is null");
         requireNonNull(groupId, "groupId is null");
+        requireNonNull(text, "text is null");
         requireNonNull(scope, "scope is null");
     }
 
@@ -76,6 +79,7 @@ public record DeviceFilter(Optional<Platform> platform, Optional<DeviceStatus> s
         private Instant checkedInBefore;
         private Instant checkedInAfter;
         private String groupId;
+        private String text;
         private DeviceScope scope = DeviceScope.FLEET;
 
         public Builder platform(Platform value) { platform = value; return this; }
@@ -92,6 +96,7 @@ public record DeviceFilter(Optional<Platform> platform, Optional<DeviceStatus> s
         public Builder checkedInBefore(Instant value) { checkedInBefore = value; return this; }
         public Builder checkedInAfter(Instant value) { checkedInAfter = value; return this; }
         public Builder groupId(String value) { groupId = value; return this; }
+        public Builder text(String value) { text = value == null || value.isBlank() ? null : value.strip(); return this; }
         public Builder scope(DeviceScope value) { scope = requireNonNull(value, "scope is null"); return this; }
 
         public DeviceFilter build() {
@@ -100,7 +105,7 @@ public record DeviceFilter(Optional<Platform> platform, Optional<DeviceStatus> s
                     Optional.ofNullable(serialNumber), Optional.ofNullable(userId), Optional.ofNullable(tag),
                     Optional.ofNullable(osVersionAtLeast), Optional.ofNullable(osVersionBelow),
                     Optional.ofNullable(checkedInBefore), Optional.ofNullable(checkedInAfter), Optional.ofNullable(groupId),
-                    scope);
+                    Optional.ofNullable(text), scope);
         }
     }
 }

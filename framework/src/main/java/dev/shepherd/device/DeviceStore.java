@@ -453,7 +453,7 @@ final class DeviceStore {
             sql.append("SELECT d.id, d.name_key FROM device d --DERBY-PROPERTIES index=IX_DEVICE_NAME\n WHERE 1 = 1");
             appendConditions(filter, sql, parameters);
         } else {
-            sql.append("SELECT d.id, d.name_key FROM device d WHERE 1 = 1");
+            sql.append("SELECT d.id, ").append(sort.column()).append(" FROM device d WHERE 1 = 1");
             appendConditions(filter, sql, parameters);
         }
         if (cursor.isPresent()) {
@@ -461,23 +461,27 @@ final class DeviceStore {
                 sql.append(" AND ").append(idColumn).append(" > ?");
                 parameters.add(cursor.get().id());
             } else {
-                // Written so Derby can start an index range scan at the cursor's name.
-                sql.append(" AND d.name_key >= ? AND (d.name_key > ? OR d.id > ?)");
+                // Written so either engine can start an index range scan at the cursor's value.
+                String beyond = sort.descending() ? " < ?" : " > ?";
+                sql.append(" AND ").append(sort.column()).append(sort.descending() ? " <= ?" : " >= ?")
+                        .append(" AND (").append(sort.column()).append(beyond).append(" OR d.id").append(beyond).append(")");
                 parameters.add(cursor.get().sortValue());
                 parameters.add(cursor.get().sortValue());
                 parameters.add(cursor.get().id());
             }
         }
-        sql.append(sort == DeviceSort.ID ? " ORDER BY " + idColumn : " ORDER BY d.name_key, d.id");
+        String direction = sort.descending() ? " DESC" : "";
+        sql.append(sort == DeviceSort.ID ? " ORDER BY " + idColumn
+                : " ORDER BY " + sort.column() + direction + ", d.id" + direction);
         sql.append(" FETCH FIRST ").append(limit + 1).append(" ROWS ONLY");
         List<String> ids = new ArrayList<>();
-        List<String> nameKeys = new ArrayList<>();
+        List<String> sortValues = new ArrayList<>();
         try (PreparedStatement select = connection.prepareStatement(sql.toString())) {
             bind(select, parameters);
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
                     ids.add(rows.getString(1));
-                    nameKeys.add(rows.getString(2));
+                    sortValues.add(rows.getString(2));
                 }
             }
         }
@@ -485,7 +489,7 @@ final class DeviceStore {
         if (ids.size() > limit) {
             ids = ids.subList(0, limit);
             String lastId = ids.get(limit - 1);
-            next = Optional.of(new Cursor(sort, sort == DeviceSort.ID ? "" : nameKeys.get(limit - 1), lastId).encode());
+            next = Optional.of(new Cursor(sort, sort == DeviceSort.ID ? "" : sortValues.get(limit - 1), lastId).encode());
         }
         return new DevicePage(load(connection, ids), next);
     }
@@ -493,7 +497,7 @@ final class DeviceStore {
     private static DeviceFilter withoutTag(DeviceFilter filter) {
         return new DeviceFilter(filter.platform(), filter.status(), filter.ownership(), filter.compliance(), filter.model(),
                 filter.namePrefix(), filter.serialNumber(), filter.userId(), Optional.empty(), filter.osVersionAtLeast(),
-                filter.osVersionBelow(), filter.checkedInBefore(), filter.checkedInAfter(), filter.groupId(), filter.scope());
+                filter.osVersionBelow(), filter.checkedInBefore(), filter.checkedInAfter(), filter.groupId(), filter.text(), filter.scope());
     }
 
     /** Counts devices matching a filter. */
@@ -620,6 +624,18 @@ final class DeviceStore {
         filter.checkedInAfter().ifPresent(value -> condition(sql, parameters, " AND d.last_check_in >= ?", Timestamp.from(value)));
         filter.groupId().ifPresent(value -> condition(sql, parameters,
                 " AND d.id IN (SELECT m.device_id FROM group_member m WHERE m.group_id = ?)", value));
+        filter.text().ifPresent(value -> {
+            // A substring anywhere: LIKE '%…%' cannot seek an index on either engine, so it runs over the rows the other
+            // (indexed) conditions leave; the lower-cased name is stored, the short serial and model are lowered here.
+            String pattern = "%" + escapeLike(value.toLowerCase(Locale.ROOT)) + "%";
+            sql.append(" AND (d.name_key LIKE ? ESCAPE '!' OR LOWER(d.serial_number) LIKE ? ESCAPE '!'"
+                    + " OR LOWER(d.model) LIKE ? ESCAPE '!' OR d.user_id IN (SELECT u.id FROM directory_user u"
+                    + " WHERE LOWER(u.username) LIKE ? ESCAPE '!' OR LOWER(u.display_name) LIKE ? ESCAPE '!'"
+                    + " OR LOWER(u.email) LIKE ? ESCAPE '!'))");
+            for (int i = 0; i < 6; i++) {
+                parameters.add(pattern);
+            }
+        });
         filter.scope().appendCondition("d.id", sql, parameters);
     }
 

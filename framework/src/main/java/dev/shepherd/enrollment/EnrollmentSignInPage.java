@@ -15,6 +15,7 @@ import dev.shepherd.json.Json;
 import dev.shepherd.plugin.SignInProviders;
 import dev.shepherd.portal.PortalSignIn;
 import dev.shepherd.security.AdminAuthenticator;
+import dev.shepherd.security.Secrets;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
@@ -31,6 +32,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -330,7 +332,10 @@ public final class EnrollmentSignInPage {
                     + " Sign in as that account's owner.")), apple.formAction());
             return;
         }
-        Optional<IssuedEnrollmentToken> own = tokens.issueForSignedInUser(apple.secret(), person.id(), person.username());
+        // The token names the person's Managed Apple Account, their e-mail address: the platform plugin profiles the
+        // device for the account its BaseURL names only when it is this one, whether or not the device named it here.
+        Optional<String> binding = Optional.of(person.email()).filter(email -> !email.isBlank()).map(EnrollmentSignInPage::appleAccountBinding);
+        Optional<IssuedEnrollmentToken> own = tokens.issueForSignedInUser(apple.secret(), person.id(), person.username(), binding);
         if (own.isEmpty()) {
             send(exchange, 404, document("Enrollment", "<h1>This enrollment no longer works</h1><p role=\"alert\">Its link is unknown,"
                     + " used up, expired or revoked. Ask your IT department.</p>", false));
@@ -342,6 +347,16 @@ public final class EnrollmentSignInPage {
         exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
         exchange.getResponseHeaders().put(new HttpString("Referrer-Policy"), "no-referrer");
         exchange.endExchange();
+    }
+
+    /**
+     * What the token handed to Apple ends with, after a dot: the SHA-256, in lower-case hex, of the signed-in person's
+     * e-mail address in lower case. The Apple plugins ({@code AccountDrivenEnrollment}) compute the same of the
+     * account the device enrolls with and refuse a token whose ending differs; the ending is part of the secret the
+     * kernel checks, so it cannot be changed.
+     */
+    static String appleAccountBinding(String email) {
+        return Secrets.sha256(email.toLowerCase(Locale.ROOT));
     }
 
     /**

@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.UUID;
+import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
 
@@ -39,6 +40,7 @@ import static java.util.Objects.requireNonNull;
  */
 public final class EnrollmentTokens {
 
+    private static final Pattern BINDING = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     private static final String SELECT = """
             SELECT id, name, ownership, platform, group_id, user_id, max_uses, uses, expires_at, created_by, created_at,
                    revoked_at, require_sign_in FROM enrollment_token""";
@@ -102,8 +104,23 @@ public final class EnrollmentTokens {
      *         or revoked
      */
     public Optional<IssuedEnrollmentToken> issueForSignedInUser(String linkSecret, String userId, String username) {
+        return issueForSignedInUser(linkSecret, userId, username, Optional.empty());
+    }
+
+    /**
+     * As {@link #issueForSignedInUser(String, String, String)}, the token's secret ending with {@code .<binding>}: part of
+     * the secret the kernel checks, so whoever holds the token cannot change it, and whoever reads it learns what the
+     * token was issued for (Apple's account-driven enrollment binds the person's Managed Apple Account this way).
+     *
+     * @param binding appended to the secret after a dot; {@code [A-Za-z0-9_-]}, at most 64 characters
+     */
+    public Optional<IssuedEnrollmentToken> issueForSignedInUser(String linkSecret, String userId, String username, Optional<String> binding) {
         requireNonNull(linkSecret, "linkSecret is null");
         requireNonNull(userId, "userId is null");
+        requireNonNull(binding, "binding is null");
+        if (binding.filter(value -> !BINDING.matcher(value).matches()).isPresent()) {
+            throw new IllegalArgumentException("a token binding is 1 to 64 URL-safe characters");
+        }
         Instant now = clock.instant();
         return transactions.inTransaction("issue the enrollment token of a signed-in user", tx -> {
             String hash = Secrets.sha256(linkSecret);
@@ -123,7 +140,7 @@ public final class EnrollmentTokens {
             EnrollmentToken token = new EnrollmentToken(UUID.randomUUID().toString(), name.length() > 200 ? name.substring(0, 200) : name,
                     link.ownership(), link.platform(), link.groupId(), Optional.of(userId), OptionalInt.of(1), 0,
                     expires.isBefore(link.expiresAt()) ? expires : link.expiresAt(), Actor.user(userId).toString(), now, Optional.empty(), false);
-            String secret = newSecret();
+            String secret = newSecret() + binding.map(value -> "." + value).orElse("");
             insert(tx, token, secret, Actor.user(userId));
             return Optional.of(new IssuedEnrollmentToken(token, secret));
         });

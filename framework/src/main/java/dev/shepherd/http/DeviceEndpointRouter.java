@@ -50,7 +50,11 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
     private static final List<String> RESERVED = List.of("/api", MOUNT, "/scep", "/enroll", "/health", "/ui", "/metrics", "/portal");
 
     private final Map<String, CopyOnWriteArrayList<Mount>> mountsByPlugin = new ConcurrentHashMap<>();
-    /** Claims on each root path in order; the first answers, the others wait for it to go. */
+    /**
+     * Claims on each root path in order. The first answers; when it answers 404 ("not mine") the first claim of each
+     * other plugin is asked in turn, so plugins sharing a discovery path (Apple's account-driven enrollment, one per
+     * platform) each answer for their own devices. The first answer other than 404 is sent, else the first 404.
+     */
     private final Map<String, List<Mount>> wellKnown = new ConcurrentHashMap<>();
     private final HttpIo io;
     private final TrustedProxies proxies;
@@ -122,8 +126,8 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
             if (claims.get(0) == mount) {
                 log.info("Plugin {} answers {} at the server's root", pluginId, normalized);
             } else {
-                log.warn("Plugin {} asked for the root path {}, which plugin {} answers; it takes over if that plugin goes", pluginId,
-                        normalized, claims.get(0).registration().owner().id());
+                log.info("Plugin {} asked for the root path {}, which plugin {} answers first; it answers what that plugin does not"
+                        + " (404), and takes over if that plugin goes", pluginId, normalized, claims.get(0).registration().owner().id());
             }
         }
     }
@@ -148,17 +152,34 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
     public HttpHandler wellKnownPaths(HttpHandler otherwise) {
         requireNonNull(otherwise, "otherwise is null");
         return exchange -> {
-            List<Mount> claims = wellKnown.getOrDefault(normalizePrefix(exchange.getRequestPath()).toLowerCase(java.util.Locale.ROOT), List.of());
-            Mount mount = claims.isEmpty() ? null : claims.get(0);
-            if (mount == null) {
+            List<Mount> answering = firstClaimOfEachPlugin(
+                    wellKnown.getOrDefault(normalizePrefix(exchange.getRequestPath()).toLowerCase(java.util.Locale.ROOT), List.of()));
+            if (answering.isEmpty()) {
                 otherwise.handleRequest(exchange);
-            } else if (exchange.isInIoThread()) {
+                return;
+            }
+            Mount mount = answering.get(0);
+            List<Mount> others = answering.subList(1, answering.size());
+            if (exchange.isInIoThread()) {
                 exchange.dispatch(ioThreadExchange -> serve(ioThreadExchange, mount.registration().owner().id(), mount,
-                        exchange.getRequestPath(), claimedPath(exchange)));
+                        exchange.getRequestPath(), claimedPath(exchange), others));
             } else {
-                serve(exchange, mount.registration().owner().id(), mount, exchange.getRequestPath(), claimedPath(exchange));
+                serve(exchange, mount.registration().owner().id(), mount, exchange.getRequestPath(), claimedPath(exchange), others);
             }
         };
+    }
+
+    /** The claims in order, each plugin's first only (a newer generation of a plugin stands before its older one). */
+    private static List<Mount> firstClaimOfEachPlugin(List<Mount> claims) {
+        List<Mount> firsts = new ArrayList<>();
+        synchronized (claims) {
+            for (Mount claim : claims) {
+                if (firsts.stream().noneMatch(first -> first.registration().owner().id().equals(claim.registration().owner().id()))) {
+                    firsts.add(claim);
+                }
+            }
+        }
+        return firsts;
     }
 
     @Override
@@ -181,7 +202,7 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
             io.sendProblem(exchange, Problem.notFound("No plugin endpoint serves " + MOUNT + relative + "."));
             return;
         }
-        serve(exchange, pluginId, mount, path, MOUNT + "/" + pluginId + (mount.path().equals("/") ? "" : mount.path()));
+        serve(exchange, pluginId, mount, path, MOUNT + "/" + pluginId + (mount.path().equals("/") ? "" : mount.path()), List.of());
     }
 
     /** The root path a plugin claimed, as it was claimed: a bounded route label, whatever the request's case. */
@@ -194,12 +215,12 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
      *
      * @param route the endpoint's declared path, the request's route label (never the raw path)
      */
-    private void serve(HttpServerExchange exchange, String pluginId, Mount mount, String path, String route) {
+    private void serve(HttpServerExchange exchange, String pluginId, Mount mount, String path, String route, List<Mount> others) {
         HttpMetricsHandler.route(exchange, route);
         long start = System.nanoTime();
         Outcome outcome = Outcome.FAILED;
         try {
-            outcome = answer(exchange, pluginId, mount, path);
+            outcome = answer(exchange, pluginId, mount, path, others);
         } finally {
             Outcome counted = outcome;
             messageTimers.computeIfAbsent(new MessageSeries(pluginId, counted), series -> Timer.builder("shepherd.device.messages")
@@ -211,7 +232,8 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
         }
     }
 
-    private Outcome answer(HttpServerExchange exchange, String pluginId, Mount mount, String path) {
+    /** @param others the claims of other plugins on the same root path, asked in turn while the answer is 404 */
+    private Outcome answer(HttpServerExchange exchange, String pluginId, Mount mount, String path, List<Mount> others) {
         byte[] body;
         try {
             body = readBody(exchange, mount.maxBodyBytes());
@@ -246,6 +268,7 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
                 };
             }
         }
+        response = askOthersWhileNotFound(response, request, others);
         if (response == null) {
             io.sendProblem(exchange, Problem.of(500, "plugin-failed", "Plugin failed",
                     "Plugin " + pluginId + " returned no response."));
@@ -265,6 +288,31 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
             return Outcome.FAILED;
         }
         return Outcome.ANSWERED;
+    }
+
+    /**
+     * A root path's first claimant answered 404: the next plugin that claimed it is asked, and so on; the first answer
+     * other than 404 wins. A plugin that fails or is busy is passed over (it is logged), as if it had answered 404.
+     */
+    private DeviceResponse askOthersWhileNotFound(DeviceResponse response, DeviceRequest request, List<Mount> others) {
+        if (response == null || response.status() != 404) {
+            return response;
+        }
+        for (Mount other : others) {
+            if (request.body().length > other.maxBodyBytes()) {
+                continue;
+            }
+            try {
+                DeviceResponse theirs = call(other, request);
+                if (theirs != null && theirs.status() != 404) {
+                    return theirs;
+                }
+            } catch (PluginCallException e) {
+                log.warn("Plugin {} did not answer {} after another plugin's 404: {}", other.registration().owner().id(), request.path(),
+                        e.getMessage());
+            }
+        }
+        return response;
     }
 
     private static DeviceResponse call(Mount mount, DeviceRequest request) throws PluginCallException {

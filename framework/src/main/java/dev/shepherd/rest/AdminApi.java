@@ -50,7 +50,10 @@ public final class AdminApi {
         List<AdminRoute> routes = new ArrayList<>();
         routes.addAll(new AuthResource(authenticator, sessions, kernel.audit(), totp, kernel.json()).routes());
         routes.addAll(new TotpResource(kernel, admins, authenticator, totp).routes());
+        // Before DeviceResource: /api/v1/devices/count, /export and /bulk are not device ids.
+        routes.addAll(new FleetResource(kernel).routes());
         routes.addAll(new DeviceResource(kernel).routes());
+        routes.addAll(new SearchResource(kernel).routes());
         routes.addAll(new PlatformResource(platforms).routes());
         routes.addAll(new EnrollmentResource(kernel, publicUrl).routes());
         routes.addAll(new UserResource(kernel, userPasswords).routes());

@@ -85,6 +85,7 @@ final class DeviceResource {
             new String[]{"ownership", "corporate or personal"},
             new String[]{"compliance", "compliant, non_compliant, in_grace_period, unknown"},
             new String[]{"model", "exact model"},
+            new String[]{"q", "text anywhere in the name, serial number, model or the user's username, name or e-mail, case-insensitive"},
             new String[]{"name", "name prefix, case-insensitive"},
             new String[]{"serial", "exact serial number"},
             new String[]{"user", "assigned user id"},
@@ -92,7 +93,8 @@ final class DeviceResource {
             new String[]{"group", "member of this group id"},
             new String[]{"osAtLeast", "OS version at least"},
             new String[]{"osBelow", "OS version below"},
-            new String[]{"sort", "id (default) or name"},
+            new String[]{"sort", "id (default), name, serial, model, os_version, platform, status or compliance; add _desc for"
+                    + " the reverse (name_desc)"},
             new String[]{"cursor", "from the previous page's nextCursor"},
             new String[]{"limit", "1 to 1000, default 50"});
 
@@ -250,6 +252,12 @@ final class DeviceResource {
         request.queryEnum("compliance", ComplianceState.class).ifPresent(filter::compliance);
         request.query("model").ifPresent(filter::model);
         request.query("name").ifPresent(filter::namePrefix);
+        request.query("q").ifPresent(text -> {
+            if (text.length() > 100) {
+                throw ApiException.badRequest("query parameter 'q' is at most 100 characters");
+            }
+            filter.text(text);
+        });
         request.query("serial").ifPresent(filter::serialNumber);
         request.query("user").ifPresent(filter::userId);
         request.query("tag").ifPresent(filter::tag);

@@ -17,6 +17,7 @@ import dev.shepherd.security.Permission;
 import dev.shepherd.server.Kernel;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -47,6 +48,23 @@ final class GroupResource {
 
     record MemberChanges(int added, int removed) {
     }
+
+    /** Serial numbers pasted by an admin, one per entry. */
+    record SerialList(List<String> serialNumbers) {
+        SerialList {
+            requireNonNull(serialNumbers, "serialNumbers is null");
+        }
+    }
+
+    /**
+     * @param added the serial numbers whose device was added (already a member included)
+     * @param notFound the serial numbers no device in the caller's scope has, as given
+     * @param ambiguous serial numbers more than one device has (on different platforms): none of those is added
+     */
+    record SerialAddition(List<String> added, List<String> notFound, List<String> ambiguous) {
+    }
+
+    static final int MAX_SERIALS = 1000;
 
     record Preview(JsonNode rule, Optional<Integer> sample) {
         Preview {
@@ -120,6 +138,13 @@ final class GroupResource {
                             int removed = groups.removeMembers(request.actor(), request.path("id"), remove);
                             return new MemberChanges(added, removed);
                         }),
+                AdminRoute.post("/api/v1/groups/{id}/members/by-serial", Permission.GROUP_WRITE).tag("groups").scopeEnforced()
+                        .summary("Add the devices with these serial numbers (up to " + MAX_SERIALS + ") to a static group; reports the"
+                                + " serial numbers no device in the caller's scope has")
+                        .body(SerialList.class).returns(SerialAddition.class).handle(request -> {
+                            group(request);
+                            return addBySerial(request, request.body(SerialList.class).serialNumbers());
+                        }),
                 AdminRoute.post("/api/v1/groups/preview", Permission.GROUP_READ).tag("groups")
                         .summary("How many devices a rule matches, and some of them; saves nothing").body(Preview.class)
                         .returns(PreviewResult.class).handle(request -> {
@@ -127,6 +152,33 @@ final class GroupResource {
                             GroupService.RulePreview preview = groups.preview(groups.codec().read(body.rule()), body.sample().orElse(20));
                             return new PreviewResult(preview.matching(), preview.sample().stream().map(DeviceId::toString).toList());
                         }));
+    }
+
+    private SerialAddition addBySerial(ApiRequest request, List<String> given) {
+        // Pasted text carries blanks and repeats: both are dropped, the order kept.
+        List<String> serials = given.stream().map(String::strip).filter(serial -> !serial.isEmpty()).distinct().toList();
+        if (serials.isEmpty() || serials.size() > MAX_SERIALS) {
+            throw ApiException.badRequest("serialNumbers lists 1 to " + MAX_SERIALS + " serial numbers");
+        }
+        List<DeviceId> found = new ArrayList<>();
+        List<String> added = new ArrayList<>();
+        List<String> notFound = new ArrayList<>();
+        List<String> ambiguous = new ArrayList<>();
+        for (String serial : serials) {
+            List<DeviceId> matching = kernel.devices().ids(DeviceFilter.builder().serialNumber(serial).scope(request.principal().scope()).build());
+            if (matching.isEmpty()) {
+                notFound.add(serial);
+            } else if (matching.size() > 1) {
+                ambiguous.add(serial);
+            } else {
+                found.add(matching.get(0));
+                added.add(serial);
+            }
+        }
+        if (!found.isEmpty()) {
+            kernel.groups().addMembers(request.actor(), request.path("id"), found);
+        }
+        return new SerialAddition(added, notFound, ambiguous);
     }
 
     private Group group(ApiRequest request) {

@@ -21,6 +21,7 @@ import { pluginsPage } from './pages/plugins.js';
 import { adminsPage, tokensPage } from './pages/admins.js';
 import { usersPage, userPage, directoryGroupsPage, directoryGroupPage } from './pages/users.js';
 import { pluginPage, pluginPages } from './pages/plugin-page.js';
+import { mountGlobalSearch } from './global-search.js';
 
 // Every page the router knows. A page is opened only when the admin's role holds the permission its first request needs.
 const pages = [
@@ -85,6 +86,7 @@ function renderNav(current, address) {
   }));
   document.getElementById('who').textContent = `${api.me.username} (${api.me.roleName.toLowerCase()})`;
   document.getElementById('top').hidden = false;
+  mountGlobalSearch(api, document.getElementById('header-search'));
   document.getElementById('sidebar').hidden = false;
   renderPluginNav(address, current === pluginPage || current === pluginsPage);
 }

@@ -194,6 +194,36 @@ export function confirmAction({ title, text, confirm, danger = false }) {
 }
 
 /**
+ * Asks before erasing more than one device: the admin types what the dialog names (the number of devices, or the
+ * group's name) before the danger button works, so a slip of the mouse cannot erase a fleet. Focus starts on Cancel
+ * and Escape cancels, as in confirmAction. Resolves true only when the typed text matched and the button was pressed.
+ */
+export function confirmTyped({ title, text, expected, prompt, confirm }) {
+  return new Promise(resolve => {
+    const titleId = uid('dialog');
+    const typed = h('input', { name: 'typed-confirmation', autocomplete: 'off', spellcheck: 'false' });
+    const button = h('button', { type: 'submit', value: 'confirm', class: 'danger', disabled: true }, confirm);
+    typed.addEventListener('input', () => {
+      button.disabled = typed.value.trim() !== String(expected);
+    });
+    const dialog = h('dialog', { class: 'confirm', 'aria-labelledby': titleId },
+      h('h2', { id: titleId }, title),
+      h('p', {}, text),
+      h('form', { method: 'dialog' },
+        field(prompt, typed),
+        h('div', { class: 'actions' },
+          h('button', { type: 'submit', value: 'cancel', class: 'secondary', autofocus: true }, 'Cancel'),
+          button)));
+    dialog.addEventListener('close', () => {
+      dialog.remove();
+      resolve(dialog.returnValue === 'confirm' && typed.value.trim() === String(expected));
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
+/**
  * A danger button that removes something a page manages (a certificate, a token, a key): it asks first
  * (confirmAction, confirmed by a button of the same label), then runs the action; a failure is shown in feedback.
  */

@@ -8,6 +8,7 @@ import dev.shepherd.directory.DirectorySignIn;
 import dev.shepherd.directory.DirectoryUser;
 import dev.shepherd.directory.SignInCodes;
 import dev.shepherd.plugin.PluginState;
+import dev.shepherd.security.Secrets;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.testing.TestPluginBuilder;
 import dev.shepherd.testing.TestServer;
@@ -132,6 +133,10 @@ class EnrollmentSingleSignOnTest {
         String token = URLDecoder.decode(location.substring(location.indexOf('=') + 1), StandardCharsets.UTF_8);
         assertThat(kernel().enrollmentTokens().check(token)).hasValueSatisfying(grant -> assertThat(grant.userId())
                 .hasValue(kernel().directory().find("corp", "erin").orElseThrow().id()));
+        // The token names whose account it may enroll, as part of the secret: changed, it is no token at all.
+        assertThat(token).endsWith("." + Secrets.sha256("erin@corp.example"));
+        assertThat(kernel().enrollmentTokens().check(token.substring(0, token.lastIndexOf('.') + 1) + Secrets.sha256("frank@corp.example")))
+                .isEmpty();
     }
 
     @Test

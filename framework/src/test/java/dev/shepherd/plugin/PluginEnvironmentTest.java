@@ -335,6 +335,10 @@ class PluginEnvironmentTest {
 
                     @Override
                     public DeviceResponse handle(DeviceRequest request) {
+                        // Answers what is for it, as Apple's per-platform discovery does by the device's model family.
+                        if (request.queryParameter("for").filter(who -> !who.equals("%1$s")).isPresent()) {
+                            return DeviceResponse.problem(404, "Not found", "not for %1$s");
+                        }
                         return DeviceResponse.text(200, "%1$s " + request.method() + " " + request.path());
                     }
                 }
@@ -347,10 +351,15 @@ class PluginEnvironmentTest {
         assertThat(server.get("/api/v1/devices").statusCode()).as("the admin API is not taken over").isEqualTo(401);
         assertThat(server.get("/health").body()).doesNotContain("discovery");
 
-        // A second plugin cannot take a path another plugin holds, but waits in line for it.
+        // A second plugin cannot take a path another plugin holds, but waits in line for it, and answers what the holder
+        // answers 404 (not its own).
         install(plugin("usurper", "1.0.0").source(discovery.formatted("usurper")).buildZip(build, "usurper.zip"));
         await().atMost(WITHIN).untilAsserted(() -> assertThat(server.get("/mdm/usurper/").statusCode()).isEqualTo(200));
         assertThat(server.get("/EnrollmentServer/Discovery.svc").body()).startsWith("discovery ");
+        assertThat(server.get("/EnrollmentServer/Discovery.svc?for=usurper").body()).isEqualTo("usurper GET /EnrollmentServer/Discovery.svc");
+        HttpResponse<String> nobodys = server.get("/EnrollmentServer/Discovery.svc?for=nobody");
+        assertThat(nobodys.statusCode()).as("neither answers it: the holder's 404").isEqualTo(404);
+        assertThat(nobodys.body()).contains("not for discovery");
 
         java.nio.file.Files.delete(first);
         await().atMost(WITHIN).untilAsserted(() -> assertThat(server.get("/mdm/discovery/").statusCode()).isEqualTo(404));

@@ -1,4 +1,4 @@
-import { h, replace, field, message, empty, when, words, heading, confirmAction, announce, tableWrap, showProblems } from '../dom.js';
+import { h, replace, field, message, empty, when, words, heading, confirmAction, confirmTyped, announce, tableWrap, showProblems } from '../dom.js';
 
 // The commands a group can be sent from the console: those that need no parameters. `destructive` ones erase data,
 // need the device_wipe permission (the server checks it too) and are confirmed as dangerous.
@@ -62,12 +62,12 @@ export const commandsPage = {
       event.preventDefault();
       const command = offered.find(candidate => candidate.type === type.value);
       const chosen = groups.find(candidate => candidate.id === group.value);
-      const sure = await confirmAction({
-        title: `${command.label}: all ${chosen.members} device${chosen.members === 1 ? '' : 's'} of “${chosen.name}”?`,
-        text: command.text,
-        confirm: command.destructive ? `${command.label} ${chosen.members} device${chosen.members === 1 ? '' : 's'}` : 'Send command',
-        danger: Boolean(command.destructive),
-      });
+      const title = `${command.label}: all ${chosen.members} device${chosen.members === 1 ? '' : 's'} of “${chosen.name}”?`;
+      const confirm = command.destructive ? `${command.label} ${chosen.members} device${chosen.members === 1 ? '' : 's'}` : 'Send command';
+      // Erasing more than one device is confirmed by typing the group's name (see confirmTyped).
+      const sure = command.destructive && chosen.members > 1
+        ? await confirmTyped({ title, text: command.text, expected: chosen.name, prompt: `Type the group’s name, ${chosen.name}, to confirm`, confirm })
+        : await confirmAction({ title, text: command.text, confirm, danger: Boolean(command.destructive) });
       if (!sure) return;
       try {
         const batch = await api.post('/api/v1/command-batches', {

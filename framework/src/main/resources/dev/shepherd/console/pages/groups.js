@@ -145,6 +145,7 @@ export const groupPage = {
         : 'Static group: it holds the devices put in it, and those enrolled with a link bound to it.'),
       feedback,
       editable && api.can('DEVICE_READ') ? addForm() : null,
+      editable ? pasteForm() : null,
       members,
       group.kind === 'smart' && api.can('GROUP_WRITE') ? ruleForm() : null,
       api.can('GROUP_WRITE') ? editForm() : null);
@@ -241,10 +242,10 @@ export const groupPage = {
       if (stale()) return;
       replace(members, h('h2', { id: 'members-title' }, 'Devices in the group'), page.items.length
         ? table(`${page.items.length} device${page.items.length === 1 ? '' : 's'}${page.nextCursor ? ' shown, more in the device list' : ''}`,
-          ['Name', 'Platform', 'Serial', 'Status', ''],
+          ['Name', 'Platform', 'Serial', 'Status', 'Compliance', ''],
           page.items.map(({ device }) => [
             h('a', { href: `#/devices/${encodeURIComponent(device.id)}` }, deviceName(device)), device.platform, device.serialNumber || '—',
-            badge('device', device.status),
+            badge('device', device.status), badge('compliance', device.compliance),
             editable ? h('button', {
               type: 'button', class: 'link', 'aria-label': `Remove ${deviceName(device)} from the group`,
               onclick: async () => {
@@ -258,6 +259,43 @@ export const groupPage = {
           ? 'No device matches its rule now; devices join as soon as they match.'
           : editable ? 'Find devices above and add them.' : 'An operator can add devices, or enroll them with a link bound to the group.'),
       page.nextCursor ? h('p', {}, h('a', { href: `#/devices?group=${encodeURIComponent(group.id)}` }, 'See all its devices')) : null);
+    }
+
+    // Adds many devices at once by their serial numbers, pasted one per line (or separated by commas or spaces);
+    // the serial numbers no device has are listed back. Many devices can also be added from a filtered device list.
+    function pasteForm() {
+      const serials = h('textarea', { name: 'serial-numbers', rows: 5, spellcheck: 'false' });
+      const pasted = h('div', { class: 'feedback', 'aria-live': 'polite' });
+      const form = h('form', { class: 'card', 'aria-labelledby': 'paste-title', novalidate: true },
+        h('h2', { id: 'paste-title' }, 'Add devices by serial number'),
+        field('Serial numbers', serials, 'One per line, or separated by commas or spaces; up to 1,000.'),
+        h('p', { class: 'hint' }, 'To add the devices of a search or filter, select them in the ',
+          h('a', { href: '#/devices' }, 'device list'), ' and choose “Add to group”.'),
+        pasted, h('button', { type: 'submit', class: 'secondary' }, 'Add these devices'));
+      form.addEventListener('submit', async event => {
+        event.preventDefault();
+        const serialNumbers = serials.value.split(/[\s,;]+/).map(serial => serial.trim()).filter(Boolean);
+        if (serialNumbers.length === 0) {
+          markInvalid(serials, 'Paste at least one serial number.', pasted);
+          return;
+        }
+        try {
+          const result = await api.post(`${base}/members/by-serial`, { serialNumbers });
+          const missing = [...result.notFound, ...result.ambiguous];
+          replace(pasted, h('div', { class: `message ${missing.length ? 'error' : 'info'}`, role: missing.length ? 'alert' : 'status' },
+            h('p', {}, `${result.added.length} device${result.added.length === 1 ? '' : 's'} added to the group.`),
+            result.notFound.length ? h('p', {}, `No device has ${result.notFound.length === 1 ? 'this serial number' : 'these serial numbers'}: `,
+              h('span', { class: 'not-found' }, result.notFound.join(', '))) : null,
+            result.ambiguous.length ? h('p', {}, 'More than one device has each of these serial numbers, so none was added: ',
+              result.ambiguous.join(', ')) : null));
+          announce(`${result.added.length} added, ${result.notFound.length} not found`);
+          if (missing.length === 0) serials.value = '';
+          await drawMembers();
+        } catch (error) {
+          showProblems(form, error, { fields: { serialNumbers: serials }, feedback: pasted });
+        }
+      });
+      return form;
     }
 
     // Finds devices by name prefix and adds them one by one.
@@ -275,8 +313,8 @@ export const groupPage = {
           const page = await api.get('/api/v1/devices', { name: search.value.trim(), sort: 'name', limit: 20 });
           if (stale()) return;
           replace(found, page.items.length
-            ? table(`${page.items.length} device${page.items.length === 1 ? '' : 's'} found`, ['Name', 'Platform', 'Serial', ''],
-              page.items.map(({ device }) => [deviceName(device), device.platform, device.serialNumber || '—',
+            ? table(`${page.items.length} device${page.items.length === 1 ? '' : 's'} found`, ['Name', 'Platform', 'Serial', 'Status', 'Compliance', ''],
+              page.items.map(({ device }) => [deviceName(device), device.platform, device.serialNumber || '—', badge('device', device.status), badge('compliance', device.compliance),
                 h('button', {
                   type: 'button', class: 'link', 'aria-label': `Add ${deviceName(device)} to the group`,
                   onclick: () => change({ add: [device.id] }, result => {

@@ -19,6 +19,7 @@ import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.EnrollmentClaim;
+import dev.shepherd.api.device.EnrollmentGrant;
 import dev.shepherd.api.device.EnrollmentMethod;
 import dev.shepherd.api.device.EnrollmentRefusedException;
 import dev.shepherd.api.device.Ownership;
@@ -283,10 +284,16 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         Device device;
         try {
             // Under user enrollment Apple withholds the serial number, and the EnrollmentID is the only hardware id.
-            EnrollmentClaim claim = new EnrollmentClaim(token, platform, token.isPresent() ? EnrollmentMethod.LINK : EnrollmentMethod.PROGRAM,
+            // A profile from account-driven enrollment was handed out after the person signed in with their organisation
+            // account, whom the token names; any other token came from an enrollment link.
+            Optional<String> signedIn = certificate.bindings().containsKey(EnrollmentProfiles.ACCOUNT_DRIVEN)
+                    ? token.flatMap(registry::checkEnrollmentToken).flatMap(EnrollmentGrant::userId) : Optional.empty();
+            EnrollmentMethod method = token.isEmpty() ? EnrollmentMethod.PROGRAM
+                    : signedIn.isPresent() ? EnrollmentMethod.CREDENTIALS : EnrollmentMethod.LINK;
+            EnrollmentClaim claim = new EnrollmentClaim(token, platform, method,
                     hardwareIds, sender.userEnrolled() ? "" : adeSerial.orElse(orEmpty(message.string("SerialNumber"))),
                     Optional.ofNullable(message.string("ProductName")).orElse(orEmpty(message.string("Model"))),
-                    orEmpty(message.string("OSVersion")), orEmpty(message.string("DeviceName")));
+                    orEmpty(message.string("OSVersion")), orEmpty(message.string("DeviceName")), signedIn);
             device = registry.enroll(proven.map(binding -> claim.provenBy(binding.device())).orElse(claim));
         } catch (EnrollmentRefusedException e) {
             return DeviceResponse.text(403, "enrollment refused: " + e.getMessage());
@@ -299,6 +306,15 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         }
         bindings.bind(certificate.serialNumber(), new DeviceBindings.Binding(sender.deviceKey(), device.id(), DeviceBindings.storageKey(device)));
         registry.recordInventory(device.id(), Map.of(ENROLLMENT_INVENTORY_KEY, sender.userEnrolled() ? "user" : "device"));
+        // An account-driven device enrollment's profile named the person's account, which Apple requires its identity
+        // renewals to repeat unchanged.
+        String assignedAccountKey = IdentityRenewal.assignedAccountKey(DeviceBindings.storageKey(device));
+        Optional<String> assignedAccount = Optional.ofNullable(certificate.bindings().get(EnrollmentProfiles.ASSIGNED_ACCOUNT));
+        if (assignedAccount.isPresent()) {
+            storage.put(assignedAccountKey, assignedAccount.get().getBytes(StandardCharsets.UTF_8));
+        } else if (proven.isEmpty()) {
+            storage.delete(assignedAccountKey);
+        }
         if (!device.hardwareIds().containsKey(sender.hardwareIdKind())) {
             log.warn("Device {} asserted {} {}, which another device holds, without proving to be it; it is enrolled as {} on its own",
                     sender.deviceKey(), sender.hardwareIdKind(), sender.id(), device.id());

@@ -33,10 +33,13 @@ import static java.util.Objects.requireNonNull;
  * @param managedAppleId for user enrollment, the Managed Apple Account the user signs in with; empty for device enrollment.
  *        A user-enrolled device keeps its personal data, UDID and serial number from the server and speaks by
  *        EnrollmentID; only a personal device is user-enrolled.
+ * @param assignedAccount for account-driven device enrollment, the Managed Apple Account of the person who signed in,
+ *        which the device then signs in with ({@code EnrollmentMode} ADDE); empty otherwise. The device is enrolled as
+ *        a whole, with its UDID and serial number, and only an organisation's device is enrolled so.
  */
 public record EnrollmentProfile(String serverUrl, String mdmPath, String scepPath, String challenge, X509Certificate caCertificate,
                                 Optional<X509Certificate> trustedRoot, String topic, String organization, boolean personal,
-                                List<String> serverCapabilities, Optional<String> managedAppleId) {
+                                List<String> serverCapabilities, Optional<String> managedAppleId, Optional<String> assignedAccount) {
 
     /** Every access right Apple defines (profiles, lock, erase, queries, settings, apps...). */
     public static final int ALL_ACCESS_RIGHTS = 8191;
@@ -60,8 +63,14 @@ public record EnrollmentProfile(String serverUrl, String mdmPath, String scepPat
         if (managedAppleId.isPresent() && !personal) {
             throw new IllegalArgumentException("user enrollment is for personal devices only");
         }
-        if (managedAppleId.filter(id -> !id.contains("@")).isPresent()) {
-            throw new IllegalArgumentException("a Managed Apple Account is an e-mail-like address: " + managedAppleId.get());
+        requireNonNull(assignedAccount, "assignedAccount is null");
+        if (assignedAccount.isPresent() && (personal || managedAppleId.isPresent())) {
+            throw new IllegalArgumentException("account-driven device enrollment is for an organisation's devices only");
+        }
+        for (Optional<String> account : List.of(managedAppleId, assignedAccount)) {
+            if (account.filter(id -> !id.contains("@")).isPresent()) {
+                throw new IllegalArgumentException("a Managed Apple Account is an e-mail-like address: " + account.get());
+            }
         }
         if (!serverUrl.startsWith("https://")) {
             throw new IllegalArgumentException("Apple devices enroll over HTTPS only; the server URL is " + serverUrl);
@@ -69,6 +78,14 @@ public record EnrollmentProfile(String serverUrl, String mdmPath, String scepPat
         if (!topic.startsWith("com.apple.mgmt.")) {
             throw new IllegalArgumentException("the push topic must start with com.apple.mgmt.: " + topic);
         }
+    }
+
+    /** A profile of no account-driven device enrollment. */
+    public EnrollmentProfile(String serverUrl, String mdmPath, String scepPath, String challenge, X509Certificate caCertificate,
+                             Optional<X509Certificate> trustedRoot, String topic, String organization, boolean personal,
+                             List<String> serverCapabilities, Optional<String> managedAppleId) {
+        this(serverUrl, mdmPath, scepPath, challenge, caCertificate, trustedRoot, topic, organization, personal, serverCapabilities,
+                managedAppleId, Optional.empty());
     }
 
     /** @return the access rights the MDM payload grants */
@@ -120,6 +137,12 @@ public record EnrollmentProfile(String serverUrl, String mdmPath, String scepPat
             mdm.put("EnrollmentMode", "BYOD");
         } else {
             mdm.put("AccessRights", accessRights());
+            // Account-driven device enrollment (iOS 17+, macOS 14+): the whole device, the person's Managed Apple Account
+            // assigned, without ManagedAppleID, which would make it a user enrollment.
+            assignedAccount.ifPresent(account -> {
+                mdm.put("AssignedManagedAppleID", account);
+                mdm.put("EnrollmentMode", "ADDE");
+            });
         }
         mdm.put("ServerCapabilities", new NSArray(serverCapabilities.stream().map(com.dd.plist.NSString::new).toArray(com.dd.plist.NSObject[]::new)));
         payloads.add(mdm);
@@ -133,6 +156,8 @@ public record EnrollmentProfile(String serverUrl, String mdmPath, String scepPat
         profile.put("PayloadDescription", managedAppleId.isPresent()
                 ? "Enrolls this personal device in " + organization + "'s device management with " + managedAppleId.get()
                         + ". " + organization + " manages only its own accounts, apps and data, and cannot see or erase yours."
+                : assignedAccount.isPresent()
+                ? "Enrolls this device in " + organization + "'s device management with " + assignedAccount.get() + "."
                 : personal
                 ? "Enrolls this personal device in " + organization + "'s device management. It cannot erase the device."
                 : "Enrolls this device in " + organization + "'s device management.");

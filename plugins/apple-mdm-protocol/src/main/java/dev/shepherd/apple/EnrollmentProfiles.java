@@ -29,6 +29,16 @@ final class EnrollmentProfiles {
 
     /** The SCEP challenge's binding to the enrollment token the profile was handed out for. */
     static final String ENROLLMENT_TOKEN = "enrollmentToken";
+    /**
+     * The SCEP challenge's binding to the account-driven enrollment the profile was handed out by: the profile's
+     * {@code EnrollmentMode}, {@code BYOD} or {@code ADDE}.
+     */
+    static final String ACCOUNT_DRIVEN = "accountDriven";
+    /**
+     * The SCEP challenge's binding to the Managed Apple Account a device-enrollment (ADDE) profile assigned, which the
+     * device's identity renewals repeat ({@link IdentityRenewal}).
+     */
+    static final String ASSIGNED_ACCOUNT = "assignedAccount";
     /** The SCEP challenge's binding to the serial number of an ADE device's verified MachineInfo. */
     static final String ADE_SERIAL = "adeSerial";
     /** The SCEP challenge's binding to the UDID of an ADE device's verified MachineInfo. */
@@ -62,13 +72,30 @@ final class EnrollmentProfiles {
      *         invitation asks for user enrollment and names the user's e-mail address
      */
     EnrollmentArtifact artifact(EnrollmentInvitation invitation) {
-        Duration untilExpiry = Duration.between(clock.instant(), invitation.expiresAt());
-        Duration validity = untilExpiry.compareTo(ApplePlatformSupport.MAX_CHALLENGE_VALIDITY) > 0
-                ? ApplePlatformSupport.MAX_CHALLENGE_VALIDITY : untilExpiry;
+        Duration validity = challengeValidity(invitation);
         // The kernel offers user enrollment for personal tokens whose user has an e-mail address, the managed account.
         Optional<String> managedAppleId = invitation.userEnrollment() ? invitation.userEmail() : Optional.empty();
         return signed(invitation.serverUrl(), authority.newChallenge(validity, Map.of(ENROLLMENT_TOKEN, invitation.token())),
-                invitation.ownership() == Ownership.PERSONAL, managedAppleId);
+                invitation.ownership() == Ownership.PERSONAL, managedAppleId, Optional.empty());
+    }
+
+    /**
+     * The profile answering account-driven enrollment: a user enrollment of a personal device ({@code BYOD}) or a
+     * device enrollment of an organisation's ({@code ADDE}), both assigning the Managed Apple Account of the person who
+     * signed in; its SCEP challenge bound to the person's token and to the mode, which the device then enrolls with.
+     *
+     * @param mode how the device enrolls
+     * @param account the person's Managed Apple Account
+     */
+    EnrollmentArtifact accountDrivenArtifact(EnrollmentInvitation invitation, AccountEnrollmentSettings.Mode mode, String account) {
+        Duration validity = challengeValidity(invitation);
+        boolean user = mode == AccountEnrollmentSettings.Mode.USER;
+        Map<String, String> bindings = user
+                ? Map.of(ENROLLMENT_TOKEN, invitation.token(), ACCOUNT_DRIVEN, mode.enrollmentMode())
+                : Map.of(ENROLLMENT_TOKEN, invitation.token(), ACCOUNT_DRIVEN, mode.enrollmentMode(), ASSIGNED_ACCOUNT, account);
+        String challenge = authority.newChallenge(validity, bindings);
+        return signed(invitation.serverUrl(), challenge, user, user ? Optional.of(account) : Optional.empty(),
+                user ? Optional.empty() : Optional.of(account));
     }
 
     /**
@@ -80,17 +107,24 @@ final class EnrollmentProfiles {
      */
     EnrollmentArtifact adeArtifact(String serverUrl, String serialNumber, String udid) {
         return signed(serverUrl, authority.newChallenge(ADE_CHALLENGE_VALIDITY, Map.of(ADE_SERIAL, serialNumber, ADE_UDID, udid)),
-                false, Optional.empty());
+                false, Optional.empty(), Optional.empty());
     }
 
-    private EnrollmentArtifact signed(String serverUrl, String challenge, boolean personal, Optional<String> managedAppleId) {
+    /** The SCEP challenge works until the invitation expires, and never longer than any profile's challenge. */
+    private Duration challengeValidity(EnrollmentInvitation invitation) {
+        Duration untilExpiry = Duration.between(clock.instant(), invitation.expiresAt());
+        return untilExpiry.compareTo(ApplePlatformSupport.MAX_CHALLENGE_VALIDITY) > 0 ? ApplePlatformSupport.MAX_CHALLENGE_VALIDITY : untilExpiry;
+    }
+
+    private EnrollmentArtifact signed(String serverUrl, String challenge, boolean personal, Optional<String> managedAppleId,
+                                      Optional<String> assignedAccount) {
         List<X509Certificate> chain = signer.chain();
         X509Certificate root = chain.get(chain.size() - 1);
         Optional<X509Certificate> selfSigned = root.getSubjectX500Principal().equals(root.getIssuerX500Principal())
                 ? Optional.of(root) : Optional.empty();
         EnrollmentProfile profile = new EnrollmentProfile(serverUrl, identity.devicePath(), authority.scepPath(), challenge,
                 authority.certificate(), selfSigned, topic(), config.get("organization", "Shepherd"),
-                personal, serverCapabilities(managedAppleId.isPresent()), managedAppleId);
+                personal, serverCapabilities(managedAppleId.isPresent()), managedAppleId, assignedAccount);
         byte[] signed = signer.signAttached(Plists.xml(profile.toPlist()));
         return new EnrollmentArtifact("enroll.mobileconfig", "application/x-apple-aspen-config", signed, Optional.empty());
     }

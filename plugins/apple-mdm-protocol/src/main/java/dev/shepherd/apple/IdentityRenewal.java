@@ -116,9 +116,12 @@ final class IdentityRenewal {
         X509Certificate root = chain.get(chain.size() - 1);
         Optional<X509Certificate> selfSigned = root.getSubjectX500Principal().equals(root.getIssuerX500Principal())
                 ? Optional.of(root) : Optional.empty();
+        // A device enrolled by account-driven device enrollment keeps its assigned account and EnrollmentMode ADDE.
+        Optional<String> assignedAccount = storage.get(assignedAccountKey(storageKey)).map(bytes -> new String(bytes, StandardCharsets.UTF_8));
         EnrollmentProfile profile = new EnrollmentProfile(serverUrl, identity.devicePath(), authority.scepPath(), challenge,
                 authority.certificate(), selfSigned, topic.get(), config.get("organization", "Shepherd"),
-                device.ownership() == Ownership.PERSONAL, List.of(), Optional.empty());
+                device.ownership() == Ownership.PERSONAL, List.of(), Optional.empty(),
+                device.ownership() == Ownership.PERSONAL ? Optional.empty() : assignedAccount);
         NSDictionary request = new NSDictionary();
         request.put("RequestType", "InstallProfile");
         request.put("Payload", new NSData(signer.signAttached(Plists.xml(profile.toPlist()))));
@@ -163,6 +166,11 @@ final class IdentityRenewal {
     /** The renewal of a certificate is over: the certificate is replaced. */
     void completed(String replacedSerial) {
         storage.delete(pendingKey(replacedSerial));
+    }
+
+    /** Where the Managed Apple Account an account-driven device enrollment assigned the device is kept, by its storage key. */
+    static String assignedAccountKey(String storageKey) {
+        return "assigned-account/" + storageKey;
     }
 
     private static String pendingKey(String serial) {

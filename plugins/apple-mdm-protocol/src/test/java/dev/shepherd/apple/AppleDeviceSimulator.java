@@ -78,7 +78,9 @@ public final class AppleDeviceSimulator {
         IPHONE("/mdm/apple-ios", "iPhone16,2", "iPhone", "MU663", "17.5.1", "21F90", "Simulated iPhone"),
         /** An iPhone on iOS 18, where user enrollment is account-driven only. */
         IPHONE_18("/mdm/apple-ios", "iPhone17,1", "iPhone", "MYW43", "18.2.1", "22C161", "Simulated iPhone 16 Pro"),
-        MAC("/mdm/apple-macos", "Mac14,2", "MacBook Air", "Z15S", "14.5", "23F79", "Simulated MacBook Air");
+        MAC("/mdm/apple-macos", "Mac14,2", "MacBook Air", "Z15S", "14.5", "23F79", "Simulated MacBook Air"),
+        /** A Mac on macOS 15, where user enrollment is account-driven only. */
+        MAC_15("/mdm/apple-macos", "Mac15,12", "MacBook Air", "MXCR3", "15.2", "24C101", "Simulated MacBook Air M3");
 
         final String mount;
         final String productName;
@@ -87,6 +89,8 @@ public final class AppleDeviceSimulator {
         final String osVersion;
         final String buildVersion;
         final String deviceName;
+        /** The {@code model-family} its account-driven discovery names. */
+        final String family;
 
         Kind(String mount, String productName, String modelName, String model, String osVersion, String buildVersion, String deviceName) {
             this.mount = mount;
@@ -96,6 +100,11 @@ public final class AppleDeviceSimulator {
             this.osVersion = osVersion;
             this.buildVersion = buildVersion;
             this.deviceName = deviceName;
+            this.family = mount.equals("/mdm/apple-macos") ? "Mac" : "iPhone";
+        }
+
+        boolean mac() {
+            return family.equals("Mac");
         }
     }
 
@@ -267,7 +276,7 @@ public final class AppleDeviceSimulator {
      * @param domainServer where the account's domain is served (the test's server standing in for it)
      */
     public HttpResponse<String> discover(URI domainServer, String account) throws Exception {
-        String family = kind == Kind.MAC ? "Mac" : "iPhone";
+        String family = kind.family;
         URI wellKnown = domainServer.resolve("/.well-known/com.apple.remotemanagement?user-identifier="
                 + java.net.URLEncoder.encode(account, java.nio.charset.StandardCharsets.UTF_8) + "&model-family=" + family);
         return HttpClient.newBuilder().sslContext(acceptAnyServer()).build()
@@ -291,11 +300,14 @@ public final class AppleDeviceSimulator {
     }
 
     /**
-     * Account-driven user enrollment the whole way to the profile, as iOS 18 does it when the person types their Managed
-     * Apple Account in Settings: discovery, the enrollment request, its 401 and {@code WWW-Authenticate: Bearer
+     * Account-driven enrollment the whole way to the profile, as iOS 18 or macOS 15 does it when the person types their
+     * Managed Apple Account in Settings: discovery, the enrollment request, its 401 and {@code WWW-Authenticate: Bearer
      * method="apple-as-web"}, the web sign-in ending at {@code apple-remotemanagement-user-login://authentication-results},
-     * the request again with the {@code access-token} as its bearer token, and the profile installed. SCEP and the
-     * check-in follow as after any profile ({@link #enrollIdentity}, {@link #authenticate}).
+     * the request again with the {@code access-token} as its bearer token, and the profile installed. A user-enrolled
+     * simulator ({@link #userEnrolled}) follows the {@code mdm-byod} server and expects a profile of {@code EnrollmentMode}
+     * BYOD; any other follows {@code mdm-adde} (account-driven device enrollment) and expects ADDE, the account
+     * assigned and no {@code ManagedAppleID}. SCEP and the check-in follow as after any profile
+     * ({@link #enrollIdentity}, {@link #authenticate}).
      *
      * @throws IllegalStateException when a step is refused, naming it
      */
@@ -304,14 +316,15 @@ public final class AppleDeviceSimulator {
         if (discovered.statusCode() != 200) {
             throw new IllegalStateException("discovery answered " + discovered.statusCode());
         }
+        String version = userEnrolled ? "mdm-byod" : "mdm-adde";
         URI baseUrl = null;
         for (JsonNode server : JSON.readTree(discovered.body()).path("Servers")) {
-            if (server.path("Version").asText().equals("mdm-byod")) {
+            if (baseUrl == null && server.path("Version").asText().equals(version)) {
                 baseUrl = URI.create(server.path("BaseURL").asText());
             }
         }
         if (baseUrl == null) {
-            throw new IllegalStateException("discovery offers no mdm-byod server: " + discovered.body());
+            throw new IllegalStateException("discovery offers no " + version + " server: " + discovered.body());
         }
         HttpResponse<byte[]> unauthenticated = requestEnrollment(baseUrl, Optional.empty());
         if (unauthenticated.statusCode() != 401) {
@@ -332,8 +345,10 @@ public final class AppleDeviceSimulator {
         }
         InstalledProfile installedProfile = install(profile.body());
         NSDictionary mdm = payload(installedProfile.profile(), "com.apple.mdm");
-        if (!"BYOD".equals(Plists.string(mdm, "EnrollmentMode")) || !account.equalsIgnoreCase(Plists.string(mdm, "AssignedManagedAppleID"))) {
-            throw new IllegalStateException("the profile is no user enrollment of " + account);
+        String mode = userEnrolled ? "BYOD" : "ADDE";
+        if (!mode.equals(Plists.string(mdm, "EnrollmentMode")) || !account.equalsIgnoreCase(Plists.string(mdm, "AssignedManagedAppleID"))
+                || !userEnrolled && mdm.containsKey("ManagedAppleID")) {
+            throw new IllegalStateException("the profile is no " + mode + " enrollment of " + account);
         }
         return installedProfile;
     }
@@ -470,7 +485,7 @@ public final class AppleDeviceSimulator {
 
     /** "iOS" or "macOS", as Apple's schemas name the OS this device runs. */
     private String appleOs() {
-        return kind == Kind.MAC ? "macOS" : "iOS";
+        return kind.mac() ? "macOS" : "iOS";
     }
 
     /**
@@ -1048,7 +1063,7 @@ public final class AppleDeviceSimulator {
             NSDictionary firewall = new NSDictionary();
             firewall.put("FirewallEnabled", true);
             security.put("FirewallSettings", firewall);
-            if (kind == Kind.MAC && recoveryKey != null && escrowCertificate != null) {
+            if (kind.mac() && recoveryKey != null && escrowCertificate != null) {
                 security.put("FDE_Enabled", true);
                 security.put("FDE_HasPersonalRecoveryKey", true);
                 security.put("FDE_PersonalRecoveryKeyCMS", new NSData(encryptedRecoveryKey()));

@@ -2,6 +2,7 @@ package dev.shepherd.apple;
 
 import com.dd.plist.NSArray;
 import com.dd.plist.NSDictionary;
+import com.dd.plist.NSNumber;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -60,6 +61,30 @@ class EnrollmentProfileTest {
         assertThat(Plists.string(mdm, "EnrollmentMode")).isEqualTo("BYOD");
         assertThat(mdm.containsKey("AccessRights")).as("Apple fixes the rights of a user enrollment").isFalse();
         assertThat(payload(profile(true).toPlist(), "com.apple.mdm").containsKey("EnrollmentMode")).isFalse();
+    }
+
+    /**
+     * Account-driven device enrollment: the {@code com.apple.mdm} payload's {@code EnrollmentMode} ADDE with the
+     * {@code AssignedManagedAppleID} (Apple's schema: both iOS 15+/17+ and macOS 14+), every access right, and no
+     * {@code ManagedAppleID}, which would make it a user enrollment.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"iOS", "macOS"})
+    void accountDrivenDeviceEnrollmentAssignsTheAccountAsksForAddeAndKeepsEveryRight(String os) {
+        NSDictionary plist = new EnrollmentProfile("https://mdm.example.com", "/mdm/apple-ios", "/scep", "one-time-challenge", ca,
+                Optional.of(ca), "com.apple.mgmt.External.2f0c1a9e-5b7d-4c1e-9a43-0d6e8f1b2c3d", "Example Corp", false, List.of(),
+                Optional.empty(), Optional.of("ana@example.com")).toPlist();
+        AppleProfileSchema schema = new AppleProfileSchema();
+        assertThat(schema.violations(plist, os)).isEmpty();
+        assertThat(schema.userEnrollmentViolations(plist, os)).as("a device enrollment, not a user enrollment").isNotEmpty();
+        NSDictionary mdm = payload(plist, "com.apple.mdm");
+        assertThat(Plists.string(mdm, "EnrollmentMode")).isEqualTo("ADDE");
+        assertThat(Plists.string(mdm, "AssignedManagedAppleID")).isEqualTo("ana@example.com");
+        assertThat(mdm.containsKey("ManagedAppleID")).isFalse();
+        assertThat(((NSNumber) mdm.objectForKey("AccessRights")).intValue()).isEqualTo(EnrollmentProfile.ALL_ACCESS_RIGHTS);
+        assertThatThrownBy(() -> new EnrollmentProfile("https://mdm.example.com", "/mdm/apple-ios", "/scep", "c", ca, Optional.empty(),
+                "com.apple.mgmt.External.x", "Example", true, List.of(), Optional.empty(), Optional.of("ana@example.com")))
+                .as("a personal device is never device-enrolled by account").hasMessageContaining("organisation's devices only");
     }
 
     @Test

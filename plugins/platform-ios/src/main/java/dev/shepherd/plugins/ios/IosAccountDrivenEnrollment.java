@@ -19,8 +19,10 @@ import java.time.Clock;
 import java.util.Set;
 
 /**
- * Account-driven user enrollment of personal iPhones and iPads: {@code /.well-known/com.apple.remotemanagement} and
- * {@code /mdm/apple-ios/account-enrollment}. The iOS plugin holds the well-known path for the server.
+ * Account-driven enrollment of iPhones and iPads, user enrollment of personal ones and device enrollment of the
+ * organisation's: {@code /.well-known/com.apple.remotemanagement} for the {@code iPhone} and {@code iPad} model families,
+ * and {@code /mdm/apple-ios/account-enrollment}. The macOS plugin claims the same well-known path; the kernel asks each
+ * claimant in turn, and each answers only for its own model families.
  */
 @Extension
 public final class IosAccountDrivenEnrollment extends AccountDrivenEnrollment {

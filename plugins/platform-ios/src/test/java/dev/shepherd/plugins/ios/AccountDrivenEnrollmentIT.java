@@ -5,14 +5,16 @@ import com.dd.plist.NSDictionary;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.device.Device;
+import dev.shepherd.api.device.EnrollmentMethod;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.identity.ProvidedUser;
 import dev.shepherd.apple.AppleDeviceSimulator;
+import dev.shepherd.apple.AccountSignInDirectory;
 import dev.shepherd.apple.AppleTestServers;
+import dev.shepherd.apple.EnrollmentProfile;
 import dev.shepherd.apple.Plists;
-import dev.shepherd.plugin.PluginState;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.testing.TestServer;
 import dev.shepherd.testing.TestTls;
@@ -27,7 +29,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,18 +36,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import static dev.shepherd.testing.TestPluginBuilder.plugin;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Account-driven user enrollment of an iOS 18 iPhone through the running server and the built plugin file, the person
- * signing in with their work password checked by an identity-provider plugin (a plugin file built by the test kit,
- * {@code corp-directory}): discovery at the account's domain, the enrollment request's 401 and {@code apple-as-web}
- * challenge, the kernel's sign-in page in its web view, the bearer retry, the user-enrollment profile, SCEP and the
- * check-in by EnrollmentID. The device is the person's, personal, in the link's group, gets its policy over MDM, and
- * cannot be fully wiped.
+ * Account-driven enrollment of iPhones through the running server and the built plugin file, the person signing in
+ * with their work password checked by an identity-provider plugin (a plugin file built by the test kit,
+ * {@code corp-directory}), after Apple's
+ * <a href="https://developer.apple.com/documentation/devicemanagement/implementing-the-simple-authentication-account-driven-enrollment-flow">
+ * simple authentication account-driven enrollment flow</a>: discovery at the account's domain, the enrollment
+ * request's 401 and {@code apple-as-web} challenge, the kernel's sign-in page in its web view, the bearer retry, the
+ * profile, SCEP and the check-in. User enrollment ({@code mdm-byod}) of an iOS 18 iPhone: the person's, personal, by
+ * EnrollmentID, gets its policy over MDM, cannot be fully wiped. Device enrollment ({@code mdm-adde}, iOS 17+) of an
+ * organisation's iPhone: corporate, by UDID and serial number, every right, unsupervised. And what both refuse.
  */
 class AccountDrivenEnrollmentIT {
 
@@ -54,6 +57,7 @@ class AccountDrivenEnrollmentIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String DANA_PASSWORD = "Dana's work password";
     private static final String OMAR_PASSWORD = "Omar's work password";
+    private static final String LEE_PASSWORD = "Lee's work password";
 
     @TempDir
     static Path home;
@@ -63,6 +67,8 @@ class AccountDrivenEnrollmentIT {
     private static Kernel kernel;
     private static String groupId;
     private static String linkSecret;
+    private static String companyGroupId;
+    private static String deviceLinkSecret;
     /** The BaseURL the server publishes: at its public (HTTPS) address. */
     private static String baseUrl;
 
@@ -70,49 +76,33 @@ class AccountDrivenEnrollmentIT {
     static void start() throws Exception {
         server = AppleTestServers.start(home, TOPIC, Map.of(), Map.of("apple-ios", Path.of(System.getProperty("shepherd.pluginFile"))));
         kernel = server.server().kernel();
-        Files.copy(plugin("corp-directory", "1.0.0").source("""
-                package acme.directory;
-
-                import dev.shepherd.api.identity.Identity;
-                import dev.shepherd.api.identity.IdentityProvider;
-                import org.pf4j.Extension;
-                import java.util.Map;
-                import java.util.Optional;
-                import java.util.Set;
-
-                @Extension
-                public class Corp implements IdentityProvider {
-                    private static final Map<String, String> PASSWORDS = Map.of(
-                            "dana@corp.example", "%s", "omar@corp.example", "%s");
-
-                    @Override
-                    public String id() {
-                        return "corp";
-                    }
-
-                    @Override
-                    public Optional<Identity> authenticate(String username, char[] password) {
-                        return new String(password).equals(PASSWORDS.get(username))
-                                ? Optional.of(new Identity("corp", username, username, username, Set.of()))
-                                : Optional.empty();
-                    }
-                }
-                """.formatted(DANA_PASSWORD.replace("'", "\\'"), OMAR_PASSWORD)).buildZip(build, "corp.zip"), server.pluginsDir().resolve("corp.zip"));
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(server.server().plugins().plugin("corp-directory"))
-                .hasValueSatisfying(info -> assertThat(info.state()).isEqualTo(PluginState.STARTED)));
+        AccountSignInDirectory.install(server, build, Map.of("dana@corp.example", DANA_PASSWORD, "omar@corp.example", OMAR_PASSWORD,
+                "lee@fleet.example", LEE_PASSWORD));
 
         // The admin's setup: a group for BYOD phones, a personal iOS link that asks for the sign-in, account-driven
-        // enrollment turned on for the organisation's domain with that link.
+        // user enrollment turned on for the organisation's domain with that link; a group for the organisation's
+        // phones, a corporate iOS link that asks for the sign-in, account-driven device enrollment for the fleet domain.
         groupId = admin("POST", "/api/v1/groups", Map.of("name", "BYOD phones"), 201).path("id").asText();
         URI link = URI.create(admin("POST", "/api/v1/enrollment-tokens", Map.of("name", "Account-driven BYOD", "ownership", "PERSONAL",
                 "platform", "ios", "groupId", groupId, "maxUses", 20, "validForHours", 24, "requireSignIn", true), 201)
                 .path("enrollmentUrl").asText());
         linkSecret = link.getPath().substring(link.getPath().lastIndexOf('/') + 1);
-        JsonNode settings = admin("PUT", "/api/v1/plugins/apple-ios/account-enrollment",
-                Map.of("domains", List.of("Corp.Example"), "link", link.toString()), 200);
+        companyGroupId = admin("POST", "/api/v1/groups", Map.of("name", "Company phones"), 201).path("id").asText();
+        URI deviceLink = URI.create(admin("POST", "/api/v1/enrollment-tokens", Map.of("name", "Account-driven company phones",
+                "ownership", "CORPORATE", "platform", "ios", "groupId", companyGroupId, "maxUses", 20, "validForHours", 24,
+                "requireSignIn", true), 201).path("enrollmentUrl").asText());
+        deviceLinkSecret = deviceLink.getPath().substring(deviceLink.getPath().lastIndexOf('/') + 1);
+        JsonNode settings = admin("PUT", "/api/v1/plugins/apple-ios/account-enrollment", Map.of("domains", List.of("Corp.Example"),
+                "link", link.toString(), "deviceEnrollment", Map.of("domains", List.of("fleet.example"), "link", deviceLink.toString())), 200);
         assertThat(settings.path("enabled").asBoolean()).isTrue();
         assertThat(settings.path("domains").toString()).isEqualTo("[\"corp.example\"]");
-        assertThat(settings.toString()).as("the link is never shown again").doesNotContain(linkSecret);
+        assertThat(settings.path("deviceEnrollment").path("enabled").asBoolean()).isTrue();
+        assertThat(settings.path("deviceEnrollment").path("domains").toString()).isEqualTo("[\"fleet.example\"]");
+        assertThat(settings.toString()).as("the links are never shown again").doesNotContain(linkSecret).doesNotContain(deviceLinkSecret);
+        assertThat(server.sendAsAdmin("PUT", "/api/v1/plugins/apple-ios/account-enrollment", JSON.writeValueAsString(Map.of(
+                "domains", List.of("fleet.example"), "link", link.toString(),
+                "deviceEnrollment", Map.of("domains", List.of("fleet.example"), "link", deviceLink.toString())))).statusCode())
+                .as("a domain is served in one mode").isEqualTo(400);
         baseUrl = settings.path("baseUrl").asText();
         assertThat(baseUrl).startsWith("https://").endsWith("/mdm/apple-ios/account-enrollment");
     }
@@ -292,6 +282,81 @@ class AccountDrivenEnrollmentIT {
         assertThat(server.sendAsAdmin("PUT", "/api/v1/plugins/apple-ios/account-enrollment", "{\"domains\": [").statusCode()).isEqualTo(400);
         assertThat(server.getAsAdmin("/api/v1/plugins/apple-ios/account-enrollment").body()).contains("\"linkSet\":true")
                 .contains("/.well-known/com.apple.remotemanagement").doesNotContain(linkSecret);
+    }
+
+    /**
+     * Account-driven device enrollment (Apple: "account-driven Device Enrollment", iOS 17+, the {@code mdm-adde} server of
+     * {@code /.well-known/com.apple.remotemanagement}, profile {@code EnrollmentMode} ADDE with
+     * {@code AssignedManagedAppleID}): an organisation's iPhone on iOS 17 enrolls as a whole, by its UDID and serial
+     * number, with every access right, the organisation's, assigned to the person who signed in, method CREDENTIALS,
+     * in the corporate link's group; unsupervised, as only Automated Device Enrollment supervises an iPhone.
+     */
+    @Test
+    void anOrganisationsIphoneEnrollsByAccountDrivenDeviceEnrollmentAsTheirsWithItsSerialAndEveryRight() throws Exception {
+        AppleDeviceSimulator iphone = new AppleDeviceSimulator(server.uri("/"), "1B7C2D3E-4F50-4617-8293-A4B5C6D7E8F1",
+                AppleDeviceSimulator.Kind.IPHONE);
+        iphone.supervised(false);
+        JsonNode servers = JSON.readTree(iphone.discover(server.uri("/"), "lee@fleet.example").body()).path("Servers");
+        assertThat(servers).hasSize(1);
+        assertThat(servers.get(0).path("Version").asText()).isEqualTo("mdm-adde");
+        assertThat(servers.get(0).path("BaseURL").asText()).isEqualTo(baseUrl + "?user-identifier=lee%40fleet.example");
+
+        AppleDeviceSimulator.InstalledProfile profile = iphone.enrollByAccount(server.uri("/"), "lee@fleet.example",
+                AppleDeviceSimulator.signingInAs("lee@fleet.example", LEE_PASSWORD));
+        assertThat(profile.profile().toXMLPropertyList()).contains("<key>EnrollmentMode</key>", "<string>ADDE</string>",
+                "<key>AssignedManagedAppleID</key>", "<string>lee@fleet.example</string>").doesNotContain("<key>ManagedAppleID</key>");
+        assertThat(profile.accessRights()).as("a device enrollment: every right, erase among them").isEqualTo(EnrollmentProfile.ALL_ACCESS_RIGHTS);
+        assertThat(iphone.enrollIdentity().status()).isEqualTo("0");
+        assertThat(iphone.authenticate().statusCode()).isEqualTo(200);
+        assertThat(iphone.tokenUpdate().statusCode()).isEqualTo(200);
+
+        DeviceId id = kernel.devices().idByHardwareId(Platform.IOS, "udid", iphone.udid()).orElseThrow();
+        Device device = kernel.devices().get(id).orElseThrow().device();
+        assertThat(device.ownership()).isEqualTo(Ownership.CORPORATE);
+        assertThat(device.userId()).hasValue(kernel.directory().find("corp", "lee@fleet.example").orElseThrow().id());
+        assertThat(device.serialNumber()).isEqualTo(iphone.serialNumber());
+        assertThat(device.enrollmentMethod()).hasValue(EnrollmentMethod.CREDENTIALS);
+        assertThat(server.getAsAdmin("/api/v1/groups/" + companyGroupId + "/members").body()).contains(id.toString());
+        assertThat(server.sendAsAdmin("POST", "/api/v1/devices/" + id + "/commands", "{\"type\": \"REFRESH_INVENTORY\"}").statusCode())
+                .isEqualTo(201);
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
+            iphone.acknowledgeAll();
+            assertThat(kernel.devices().inventory(id)).containsEntry("apple.IsSupervised", "false").containsEntry("apple.enrollment", "device");
+        });
+    }
+
+    /**
+     * What account-driven enrollment refuses: a profile for an account other than the signed-in person's (the page
+     * the device opened named no account), a sign-in for the other mode's enrollment, and an account in a domain set
+     * for neither. Each is a problem, never a profile.
+     */
+    @Test
+    void aTokenEnrollsOnlyItsOwnersAccountInItsOwnModeAndDomainsSetForNeitherAreNotServed() throws Exception {
+        AppleDeviceSimulator iphone = AppleDeviceSimulator.userEnrolled(server.uri("/"), "2C8D3E4F-5061-4728-93A4-B5C6D7E8F902",
+                AppleDeviceSimulator.Kind.IPHONE_18);
+        // Dana signs in on a page naming no account; the device's BaseURL names Omar's.
+        String danas = AppleDeviceSimulator.accessToken(AppleDeviceSimulator.signingInAs("dana@corp.example", DANA_PASSWORD).signIn(signInPage()));
+        HttpResponse<byte[]> otherAccount = iphone.requestEnrollment(
+                server.uri("/mdm/apple-ios/account-enrollment?user-identifier=omar%40corp.example"), Optional.of(danas));
+        assertThat(otherAccount.statusCode()).isEqualTo(403);
+        assertThat(otherAccount.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("application/problem+json"));
+        assertThat(new String(otherAccount.body(), StandardCharsets.UTF_8)).contains("not the owner of omar@corp.example");
+        assertThat(iphone.requestEnrollment(server.uri("/mdm/apple-ios/account-enrollment?user-identifier=dana%40corp.example"),
+                Optional.of(danas)).statusCode()).as("the same token, for her own account").isEqualTo(200);
+
+        // Lee's sign-in spent the corporate link: a BYOD account's enrollment refuses it.
+        String lees = AppleDeviceSimulator.accessToken(AppleDeviceSimulator.signingInAs("lee@fleet.example", LEE_PASSWORD)
+                .signIn(server.uri("/enroll/sign-in?client=apple&link=" + deviceLinkSecret)));
+        HttpResponse<byte[]> otherMode = iphone.requestEnrollment(
+                server.uri("/mdm/apple-ios/account-enrollment?user-identifier=dana%40corp.example"), Optional.of(lees));
+        assertThat(otherMode.statusCode()).isEqualTo(403);
+        assertThat(new String(otherMode.body(), StandardCharsets.UTF_8)).contains("another enrollment");
+
+        assertThat(iphone.discover(server.uri("/"), "kim@elsewhere.example").statusCode()).isEqualTo(404);
+        HttpResponse<byte[]> unserved = iphone.requestEnrollment(
+                server.uri("/mdm/apple-ios/account-enrollment?user-identifier=kim%40elsewhere.example"), Optional.empty());
+        assertThat(unserved.statusCode()).isEqualTo(404);
+        assertThat(unserved.headers().firstValue("WWW-Authenticate")).as("no sign-in offered").isEmpty();
     }
 
     /** The web-auth page as the device opens it, for a person's own sign-in. */

@@ -3,9 +3,11 @@ package dev.shepherd.plugins.ios;
 import com.dd.plist.NSArray;
 import com.dd.plist.NSData;
 import com.dd.plist.NSDictionary;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.apple.AccountSignInDirectory;
 import dev.shepherd.apple.AppleDeviceSimulator;
 import dev.shepherd.apple.AppleTestServers;
 import dev.shepherd.apple.EnrollmentLinks;
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -44,6 +47,8 @@ class AppleIdentityRenewalIT {
 
     @TempDir
     Path home;
+    @TempDir
+    Path build;
     private final TestClock clock = new TestClock(Instant.now());
     private TestServer server;
     private Kernel kernel;
@@ -113,6 +118,37 @@ class AppleIdentityRenewalIT {
         assertThat(Plists.string(next, "CommandUUID")).isEqualTo(lock.command().id().toString());
         assertThat(iphone.answer(next, "Acknowledged")).isEmpty();
         assertThat(kernel.devices().count(DeviceFilter.ALL)).isEqualTo(1);
+    }
+
+    /**
+     * An organisation's iPhone enrolled by account-driven device enrollment: its renewal profile repeats the
+     * {@code AssignedManagedAppleID} and {@code EnrollmentMode} ADDE, which Apple requires to stay unchanged when the
+     * MDM payload is updated.
+     */
+    @Test
+    void theRenewalOfAnAccountDrivenDeviceEnrollmentKeepsItsAssignedAccountAndMode() throws Exception {
+        AccountSignInDirectory.install(server, build, Map.of("lee@fleet.example", "Lee's work password"));
+        HttpResponse<String> created = server.sendAsAdmin("POST", "/api/v1/enrollment-tokens", "{\"name\": \"Company phones\","
+                + " \"ownership\": \"CORPORATE\", \"platform\": \"ios\", \"maxUses\": 5, \"validForHours\": 24, \"requireSignIn\": true}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        String link = new ObjectMapper().readTree(created.body()).path("enrollmentUrl").asText();
+        assertThat(server.sendAsAdmin("PUT", "/api/v1/plugins/apple-ios/account-enrollment",
+                "{\"deviceEnrollment\": {\"domains\": [\"fleet.example\"], \"link\": \"" + link + "\"}}").statusCode()).isEqualTo(200);
+        AppleDeviceSimulator iphone = new AppleDeviceSimulator(server.uri("/"), "00008110-0040AD");
+        iphone.useClock(clock);
+        iphone.enrollByAccount(server.uri("/"), "lee@fleet.example", AppleDeviceSimulator.signingInAs("lee@fleet.example", "Lee's work password"));
+        assertThat(iphone.enrollIdentity().status()).isEqualTo("0");
+        assertThat(iphone.authenticate().statusCode()).isEqualTo(200);
+        assertThat(iphone.tokenUpdate().statusCode()).isEqualTo(200);
+
+        clock.advance(Duration.ofDays(340));
+        NSDictionary request = (NSDictionary) iphone.idle().orElseThrow().objectForKey("Command");
+        assertThat(Plists.string(request, "RequestType")).isEqualTo("InstallProfile");
+        NSDictionary mdm = payload(Plists.dictionary((byte[]) new CMSSignedData(((NSData) request.objectForKey("Payload")).bytes())
+                .getSignedContent().getContent()), "com.apple.mdm");
+        assertThat(Plists.string(mdm, "EnrollmentMode")).isEqualTo("ADDE");
+        assertThat(Plists.string(mdm, "AssignedManagedAppleID")).isEqualTo("lee@fleet.example");
+        assertThat(mdm.containsKey("ManagedAppleID")).isFalse();
     }
 
     private static NSDictionary payload(NSDictionary profile, String type) {
