@@ -23,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -37,7 +38,9 @@ import static java.util.Objects.requireNonNull;
  * the device under that user's managed account. Unknown, used-up, expired and revoked tokens all look the same: 404,
  * so the endpoint reveals nothing about which secrets exist. {@code /enroll/sign-in} is the
  * {@link EnrollmentSignInPage sign-in page} of enrollment clients that sign their user in on the web, and a link whose
- * token asks for the user's sign-in shows that page instead of the platform's enrollment.
+ * token asks for the user's sign-in shows that page instead of the platform's enrollment. A browser (it asks for
+ * HTML) gets the {@link EnrollmentLinkPage page for people} first: what will happen to the device and the steps, with
+ * the button that fetches the artifact ({@code ?download=1}).
  */
 public final class EnrollmentHandler implements HttpHandler {
 
@@ -107,11 +110,16 @@ public final class EnrollmentHandler implements HttpHandler {
             return;
         }
         Optional<String> requested = Optional.ofNullable(exchange.getQueryParameters().get("platform")).map(Deque::peekFirst);
+        boolean page = !qr && wantsPage(exchange);
         Optional<Platform> platform;
         try {
             platform = requested.map(Platform::new).or(grant.get()::platform);
         } catch (IllegalArgumentException e) {
             io.sendProblem(exchange, Problem.badRequest("platform: " + e.getMessage()));
+            return;
+        }
+        if (platform.isEmpty() && page) {
+            EnrollmentSignInPage.send(exchange, 200, EnrollmentLinkPage.choosePlatform(secret, grant.get(), platforms.supported()));
             return;
         }
         if (platform.isEmpty()) {
@@ -145,6 +153,11 @@ public final class EnrollmentHandler implements HttpHandler {
             send(exchange, "image/png", QrCodes.png(link), Optional.empty());
             return;
         }
+        if (page) {
+            EnrollmentSignInPage.send(exchange, 200, EnrollmentLinkPage.instructions(secret, grant.get(), platform.get(), mode,
+                    String.join("&", query), platforms.supported().contains(platform.get())));
+            return;
+        }
         EnrollmentInvitation invitation = new EnrollmentInvitation(secret, grant.get().ownership(), grant.get().groupId(),
                 grant.get().userId(), grant.get().expiresAt(), publicUrl.get(), mode, userEmail);
         Optional<EnrollmentArtifact> artifact;
@@ -162,6 +175,19 @@ public final class EnrollmentHandler implements HttpHandler {
             return;
         }
         send(exchange, artifact.get().contentType(), artifact.get().content(), Optional.of(artifact.get().fileName()));
+    }
+
+    /**
+     * Whether the request gets the page for people rather than the platform's artifact: a browser (it asks for HTML)
+     * that has not asked for the artifact with {@code ?download=1}. Devices' own clients, which do not ask for HTML,
+     * get the artifact as before.
+     */
+    private static boolean wantsPage(HttpServerExchange exchange) {
+        if (exchange.getQueryParameters().containsKey(EnrollmentLinkPage.DOWNLOAD)) {
+            return false;
+        }
+        String accept = Optional.ofNullable(exchange.getRequestHeaders().getFirst(Headers.ACCEPT)).orElse("");
+        return accept.toLowerCase(Locale.ROOT).contains("text/html");
     }
 
     private static void send(HttpServerExchange exchange, String contentType, byte[] content, Optional<String> fileName) {

@@ -131,6 +131,26 @@ public final class SetupChecklist {
     }
 
     /**
+     * What keeps devices of a platform from enrolling with a link now: the public URL and certificate step, and the
+     * platform's own steps (its plugin's setup), when they are open.
+     */
+    public EnrollmentReadiness readiness(String platform) {
+        requireNonNull(platform, "platform is null");
+        boolean running = platformRunning.test(platform);
+        List<SetupStep> blocking = new ArrayList<>();
+        List<SetupStep> advice = new ArrayList<>();
+        for (SetupStep step : check().steps()) {
+            boolean concerns = step.id().equals("public-url") || step.platforms().contains(platform);
+            if (!concerns || !step.open()) {
+                continue;
+            }
+            // A link hands Windows the server's address itself; the discovery name serves those who type only their e-mail.
+            (step.id().equals("windows-dns") ? advice : blocking).add(step);
+        }
+        return new EnrollmentReadiness(platform, running, running && blocking.isEmpty(), blocking, advice);
+    }
+
+    /**
      * Dismisses the checklist, allowed only once every step is done (or not used): until then it stays on the dashboard.
      *
      * @throws SetupIncompleteException naming the open steps
