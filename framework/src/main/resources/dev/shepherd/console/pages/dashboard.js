@@ -95,8 +95,8 @@ function drawChecklist(api, section, setup) {
       ? 'Every step is done.'
       : `${done} of ${setup.steps.length - unused} steps done${unused ? ` (${unused} not used here: no plugin for them runs)` : ''}.`),
     h('ol', { class: 'steps setup-steps' }, setup.steps.map(step => h('li', { id: `setup-${step.id}`, 'data-state': step.state },
-      h('span', { class: `state ${STATE_CLASSES[step.state]}` }, STATE_WORDS[step.state]), ' ',
-      h('strong', {}, step.title),
+      h('strong', {}, step.title), ' ',
+      h('span', { class: `state ${STATE_CLASSES[step.state]}` }, STATE_WORDS[step.state]),
       h('p', { class: 'hint' }, step.detail),
       step.action && step.state !== 'DONE' ? h('p', {}, step.action) : null,
       step.id === 'windows-dns' && step.state !== 'NOT_USED' && api.can('PLUGIN_MANAGE') ? windowsDomainForm(api, refresh) : null,
@@ -111,9 +111,13 @@ function drawChecklist(api, section, setup) {
         : null));
 }
 
+/** The words of a step's link: what the page it opens lets the admin do. */
 function linkWords(step) {
   if (step.link === '#/plugins') return step.state === 'NOT_USED' ? 'See the plugins' : 'Open the plugins page';
-  return `Go to ${step.title.toLowerCase()}`;
+  if (step.link === '#/enrollment') return 'Create an enrollment link';
+  if (step.link === '#/policies') return 'Create a policy';
+  if (step.link === '#/users') return 'See the users';
+  return `Open the ${step.title} page`;
 }
 
 /** The domain whose enterpriseenrollment.<domain> name Windows looks up; saved, then looked up at once. */

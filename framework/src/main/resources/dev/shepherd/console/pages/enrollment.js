@@ -162,7 +162,7 @@ async function warnIfNotReady(api, platform, label, box) {
       readiness.pluginRunning ? null : h('li', {}, 'No running plugin enrolls them: install the plugin for them. ',
         h('a', { href: '#/plugins' }, 'Open the plugins page')),
       readiness.blocking.map(step => h('li', {}, h('strong', {}, `${step.title}: `), `${step.detail} ${step.action}`,
-        step.link ? [' ', h('a', { href: step.link }, `Open ${step.title.toLowerCase()}`)] : null))),
+        step.link ? [' ', h('a', { href: step.link }, `Open the ${step.title} page`)] : null))),
     readiness.advice.length ? [h('p', {}, 'Also advised:'), steps(readiness.advice)] : null));
 }
 
