@@ -25,6 +25,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
@@ -54,19 +55,23 @@ public final class EnrollmentHandler implements HttpHandler {
     private final Supplier<String> publicUrl;
     private final HttpIo io;
     private final EnrollmentSignInPage signInPage;
+    private final Function<Platform, List<String>> unfinishedSetup;
 
     /**
      * @param publicUrl the base URL devices reach the server at, read per request because the port is known only
      *                  once the listener is bound
+     * @param unfinishedSetup the open setup steps that keep a platform's devices from enrolling, by title, which the
+     *                        page for people names
      */
     public EnrollmentHandler(EnrollmentTokens tokens, DirectoryService directory, PlatformPlugins platforms, Supplier<String> publicUrl,
-                             HttpIo io, EnrollmentSignInPage signInPage) {
+                             HttpIo io, EnrollmentSignInPage signInPage, Function<Platform, List<String>> unfinishedSetup) {
         this.tokens = requireNonNull(tokens, "tokens is null");
         this.directory = requireNonNull(directory, "directory is null");
         this.platforms = requireNonNull(platforms, "platforms is null");
         this.publicUrl = requireNonNull(publicUrl, "publicUrl is null");
         this.io = requireNonNull(io, "io is null");
         this.signInPage = requireNonNull(signInPage, "signInPage is null");
+        this.unfinishedSetup = requireNonNull(unfinishedSetup, "unfinishedSetup is null");
     }
 
     @Override
@@ -154,8 +159,9 @@ public final class EnrollmentHandler implements HttpHandler {
             return;
         }
         if (page) {
+            boolean available = platforms.supported().contains(platform.get());
             EnrollmentSignInPage.send(exchange, 200, EnrollmentLinkPage.instructions(secret, grant.get(), platform.get(), mode,
-                    String.join("&", query), platforms.supported().contains(platform.get())));
+                    String.join("&", query), available, available ? unfinishedSetup.apply(platform.get()) : List.of()));
             return;
         }
         EnrollmentInvitation invitation = new EnrollmentInvitation(secret, grant.get().ownership(), grant.get().groupId(),

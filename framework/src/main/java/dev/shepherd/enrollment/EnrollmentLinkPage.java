@@ -51,8 +51,10 @@ final class EnrollmentLinkPage {
     /**
      * @param query the link's own query (platform, mode), kept on the download button
      * @param available whether a running plugin enrolls the platform now
+     * @param unfinished the setup steps still open on the server that keep such devices from enrolling
      */
-    static String instructions(String secret, EnrollmentGrant grant, Platform platform, Optional<String> mode, String query, boolean available) {
+    static String instructions(String secret, EnrollmentGrant grant, Platform platform, Optional<String> mode, String query, boolean available,
+                               List<String> unfinished) {
         String device = deviceWords(platform.id());
         boolean userEnrollment = mode.isPresent();
         String href = EnrollmentHandler.MOUNT + "/" + secret + "?" + DOWNLOAD + "=1" + (query.isEmpty() ? "" : "&" + query);
@@ -62,6 +64,11 @@ final class EnrollmentLinkPage {
                     .append(" devices at the moment. Ask your IT department; this link works once they have set it up.</p>")
                     .append(expiry(grant));
             return EnrollmentSignInPage.document("Enroll your " + device, body.toString(), false);
+        }
+        if (!unfinished.isEmpty()) {
+            body.append("<p class=\"error\" role=\"alert\">Your IT department has not finished setting up the server for these devices (")
+                    .append(escape(String.join(", ", unfinished)))
+                    .append("): enrolling may fail until they have. Ask them before you start.</p>");
         }
         body.append("<h2>What will happen</h2><ul>")
                 .append("<li>").append(escape(ownership(grant.ownership(), userEnrollment))).append("</li>")

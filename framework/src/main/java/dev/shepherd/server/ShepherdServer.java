@@ -33,6 +33,7 @@ import dev.shepherd.rest.SetupResource;
 import dev.shepherd.api.identity.IdentityProvider;
 import dev.shepherd.setup.HostLookup;
 import dev.shepherd.setup.SetupChecklist;
+import dev.shepherd.setup.SetupStep;
 import dev.shepherd.retention.RetentionService;
 import dev.shepherd.directory.Deprovisioning;
 import dev.shepherd.directory.DeprovisioningPolicy;
@@ -513,7 +514,8 @@ public final class ShepherdServer implements AutoCloseable {
                 .addPrefixPath(DeviceEndpointRouter.MOUNT, mounted(DeviceEndpointRouter.MOUNT + "/**", deviceEndpoints))
                 .addPrefixPath("/scep", mounted("/scep/**", new ScepHandler(new ScepService(kernel.certificateAuthority()), io)))
                 .addPrefixPath(EnrollmentHandler.MOUNT, mounted(EnrollmentHandler.MOUNT + "/**",
-                        new EnrollmentHandler(kernel.enrollmentTokens(), kernel.directory(), platforms, this::publicUrl, io, enrollmentSignIn)))
+                        new EnrollmentHandler(kernel.enrollmentTokens(), kernel.directory(), platforms, this::publicUrl, io, enrollmentSignIn,
+                                platform -> setup.readiness(platform.id()).blocking().stream().map(SetupStep::title).toList())))
                 .addExactPath("/api/openapi.json", mounted("/api/openapi.json", adminApi.openApiHandler()))
                 .addPrefixPath("/api/docs", mounted("/api/docs/**", adminApi.docsHandler()))
                 .addPrefixPath("/api", mounted("/api/**", adminApi.handler()))

@@ -105,7 +105,7 @@ class ConsoleSetupTest {
         String warning = browser.findElement(By.id("platform-readiness")).getText();
         assertThat(warning).contains("iPhone and iPad devices cannot enroll yet", "Apple push certificate: Not set up in the apple-ios plugin.",
                 "Public URL and trusted TLS certificate: No public URL is set");
-        assertThat(browser.findElement(By.xpath("//div[@id='platform-readiness']//a[.='Open apple push certificate']")).getDomAttribute("href"))
+        assertThat(browser.findElement(By.xpath("//div[@id='platform-readiness']//a[.='Open the Apple push certificate page']")).getDomAttribute("href"))
                 .isEqualTo("#/plugins/apple-ios/push-certificate");
         assertThat(console.accessibilityViolations("moderate")).isEmpty();
         console.screenshot("setup-02-link-warned");
@@ -137,6 +137,9 @@ class ConsoleSetupTest {
         String page = browser.findElement(By.tagName("main")).getText();
         assertThat(page).contains("What will happen", "managed as a device your organisation owns (corporate)", "will not be supervised",
                 "What your organisation can see and do", "It cannot see your messages", "Open Settings, tap Profile Downloaded", "valid until");
+        assertThat(browser.findElement(By.cssSelector("[role=alert]")).getText())
+                .as("the server's own setup is not finished: it says so rather than promise an enrollment")
+                .contains("has not finished setting up the server for these devices (Public URL and trusted TLS certificate)");
         WebElement download = browser.findElement(By.id("continue"));
         assertThat(download.getText()).isEqualTo("Download the profile");
         assertThat(download.getDomAttribute("href")).isEqualTo("/enroll/" + secret + "?download=1");
@@ -189,11 +192,14 @@ class ConsoleSetupTest {
 
     /** Each checklist step's state, as the page marks it. */
     private Map<String, String> stepStates() {
-        Map<String, String> states = new LinkedHashMap<>();
-        for (WebElement step : console.driver().findElements(By.cssSelector("#setup li[data-state]"))) {
-            states.put(step.getDomAttribute("id").substring("setup-".length()), step.getDomAttribute("data-state"));
-        }
-        return states;
+        // Read again if the list is redrawn under the reading (a check that answers meanwhile).
+        return console.await().ignoring(StaleElementReferenceException.class).until(driver -> {
+            Map<String, String> states = new LinkedHashMap<>();
+            for (WebElement step : driver.findElements(By.cssSelector("#setup li[data-state]"))) {
+                states.put(step.getDomAttribute("id").substring("setup-".length()), step.getDomAttribute("data-state"));
+            }
+            return states.isEmpty() ? null : states;
+        });
     }
 
     private static Map<String, String> figures(WebDriver driver) {
