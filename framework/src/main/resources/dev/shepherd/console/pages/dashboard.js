@@ -1,4 +1,4 @@
-import { h, replace, empty, table, when, words, heading, message, field, problemMessage, announce } from '../dom.js';
+import { h, replace, empty, table, when, words, heading, message, badge, field, problemMessage, announce } from '../dom.js';
 
 // What the dashboard calls recent events: changes an admin acts on, not the steady traffic of check-ins, inventory
 // and command states (those are on each device's page).
@@ -47,7 +47,7 @@ export const dashboardPage = {
     main.append(h('section', { 'aria-labelledby': 'attention-title' }, h('h2', { id: 'attention-title' }, 'Devices out of compliance'),
       nonCompliant.items.length
         ? [table('Non-compliant devices', ['Device', 'Platform', 'Status', 'Last check-in'],
-          nonCompliant.items.map(({ device }) => [link(device), device.platform, words(device.status), when(device.lastCheckIn)])),
+          nonCompliant.items.map(({ device }) => [link(device), device.platform, badge('device', device.status), when(device.lastCheckIn)])),
         nonCompliant.nextCursor ? h('p', {}, h('a', { href: '#/devices?compliance=NON_COMPLIANT' }, 'See all non-compliant devices')) : null]
         : h('p', {}, 'Every device that has been evaluated complies.')));
     main.append(h('section', { 'aria-labelledby': 'events-title' }, h('h2', { id: 'events-title' }, 'Recent events'),
@@ -62,14 +62,14 @@ export const dashboardPage = {
         failed.length ? failed.map(plugin => message('error', `${plugin.id} ${plugin.version}: ${plugin.failureReason}`)) : null,
         plugins.items.length
           ? table('Installed plugins', ['Plugin', 'Version', 'State', 'Since'],
-            plugins.items.map(plugin => [plugin.id, plugin.version, words(plugin.state), when(plugin.since)]))
+            plugins.items.map(plugin => [plugin.id, plugin.version, badge('plugin', plugin.state), when(plugin.since)]))
           : empty('No plugin is installed.', 'Copy a plugin file into the server’s plugins/ folder; it loads within seconds.')));
     }
   },
 };
 
 const STATE_WORDS = { DONE: 'Done', TODO: 'To do', ATTENTION: 'Needs attention', NOT_USED: 'Not used here' };
-const STATE_CLASSES = { DONE: 'applied', TODO: 'pending', ATTENTION: 'failed', NOT_USED: 'not-used' };
+const STATE_TONES = { DONE: 'ok', TODO: 'warn', ATTENTION: 'danger', NOT_USED: 'neutral' };
 
 /**
  * The setup checklist (GET /api/v1/setup): each step with what the server found, what to do and a link to the page
@@ -96,7 +96,7 @@ function drawChecklist(api, section, setup) {
       : `${done} of ${setup.steps.length - unused} steps done${unused ? ` (${unused} not used here: no plugin for them runs)` : ''}.`),
     h('ol', { class: 'steps setup-steps' }, setup.steps.map(step => h('li', { id: `setup-${step.id}`, 'data-state': step.state },
       h('strong', {}, step.title), ' ',
-      h('span', { class: `state ${STATE_CLASSES[step.state]}` }, STATE_WORDS[step.state]),
+      badge(STATE_TONES[step.state], step.state, STATE_WORDS[step.state]),
       h('p', { class: 'hint' }, step.detail),
       step.action && step.state !== 'DONE' ? h('p', {}, step.action) : null,
       step.id === 'windows-dns' && step.state !== 'NOT_USED' && api.can('PLUGIN_MANAGE') ? windowsDomainForm(api, refresh) : null,
