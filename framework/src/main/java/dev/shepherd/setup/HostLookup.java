@@ -6,6 +6,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -28,6 +30,12 @@ public interface HostLookup {
 
     /** The system resolver, bounded: a lookup that takes longer than five seconds fails rather than hold the request. */
     static HostLookup system() {
+        // Lookups block: on threads of their own (idle ones end after a minute), never the shared pool.
+        ExecutorService lookups = Executors.newCachedThreadPool(task -> {
+            Thread thread = new Thread(task, "setup-dns-lookup");
+            thread.setDaemon(true);
+            return thread;
+        });
         return host -> {
             CompletableFuture<Set<String>> lookup = CompletableFuture.supplyAsync(() -> {
                 try {
@@ -39,7 +47,7 @@ public interface HostLookup {
                 } catch (UnknownHostException e) {
                     return Set.of();
                 }
-            });
+            }, lookups);
             try {
                 return lookup.get(5, TimeUnit.SECONDS);
             } catch (TimeoutException e) {
