@@ -79,7 +79,8 @@ class ScopedRouteScanTest {
             "GET /api/v1/compliance/rules", "GET /api/v1/compliance/rules/{id}", "GET /api/v1/threats/connectors",
             "GET /api/v1/plugins", "GET /api/v1/plugins/{id}",
             "GET /api/v1/admins", "GET /api/v1/api-tokens", "DELETE /api/v1/api-tokens/{id}",
-            "GET /api/v1/roles", "POST /api/v1/roles", "DELETE /api/v1/roles/{id}");
+            "GET /api/v1/roles", "POST /api/v1/roles", "DELETE /api/v1/roles/{id}",
+            "GET /api/v1/setup", "GET /api/v1/setup/enrollment", "POST /api/v1/setup/dismiss", "PUT /api/v1/setup/windows-domain");
 
     @TempDir
     static Path home;
