@@ -51,6 +51,7 @@ public final class AdminApi {
         routes.addAll(new AuthResource(authenticator, sessions, kernel.audit(), totp, kernel.json()).routes());
         routes.addAll(new TotpResource(kernel, admins, authenticator, totp).routes());
         routes.addAll(new DeviceResource(kernel).routes());
+        routes.addAll(new DeviceInsightResource(kernel).routes());
         routes.addAll(new PlatformResource(platforms).routes());
         routes.addAll(new EnrollmentResource(kernel, publicUrl).routes());
         routes.addAll(new UserResource(kernel, userPasswords).routes());
