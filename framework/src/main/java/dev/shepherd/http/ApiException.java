@@ -38,6 +38,11 @@ public final class ApiException extends RuntimeException {
         return new ApiException(Problem.badRequest(detail));
     }
 
+    /** A 400 about one field of the body, which forms show at that field: see {@link Problem#invalidField}. */
+    public static ApiException invalidField(String pointer, String message) {
+        return new ApiException(Problem.invalidField(pointer, message));
+    }
+
     public static ApiException notFound(String detail) {
         return new ApiException(Problem.notFound(detail));
     }

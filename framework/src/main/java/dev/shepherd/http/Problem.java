@@ -65,6 +65,23 @@ public record Problem(String type, String title, int status, String detail, java
         return new Problem(TYPE_BASE + slug, title, status, detail);
     }
 
+    /**
+     * A refusal of one field of the request's body: the detail says it, and {@code errors} holds it as
+     * {@code "<pointer>: <message>"} (a JSON Pointer into the body), so a form shows it at the field it names.
+     *
+     * @param pointer the field's JSON Pointer, such as {@code /password}
+     * @param message what is wrong with it, without the field's name (the form puts its own label before it)
+     */
+    public static Problem invalidField(String pointer, String message) {
+        requireNonNull(pointer, "pointer is null");
+        requireNonNull(message, "message is null");
+        if (!pointer.startsWith("/")) {
+            throw new IllegalArgumentException("a JSON Pointer starts with '/': " + pointer);
+        }
+        return new Problem(TYPE_BASE + "bad-request", "Bad request", 400, pointer.substring(1) + ": " + message,
+                java.util.List.of(pointer + ": " + message));
+    }
+
     public static Problem notFound(String detail) {
         return of(404, "not-found", "Not found", detail);
     }

@@ -118,6 +118,15 @@ final class AdminResource {
         this.authenticator = requireNonNull(authenticator, "authenticator is null");
     }
 
+    /** A password the rules refuse, answered as a problem of the body's field that carried it (a form shows it there). */
+    private void requireAcceptablePassword(String username, char[] password, String pointer) {
+        try {
+            admins.checkPassword(username, password);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalidField(pointer, e.getMessage());
+        }
+    }
+
     private Object changeOwnPassword(ApiRequest request) {
         String username = request.principal().username();
         if (!admins.isLocal(username)) {
@@ -139,6 +148,7 @@ final class AdminResource {
             if (Arrays.equals(current, replacement)) {
                 throw ApiException.badRequest("the new password is the current one");
             }
+            requireAcceptablePassword(username, replacement, "/newPassword");
             admins.changePassword(username, replacement);
         } finally {
             Arrays.fill(current, '\0');
@@ -182,6 +192,9 @@ final class AdminResource {
                             RoleResource.requireScopeCovered(request.principal(), scope);
                             char[] password = body.password().orElse("").toCharArray();
                             try {
+                                if (body.provider().isEmpty()) {
+                                    requireAcceptablePassword(body.username(), password, "/password");
+                                }
                                 AdminUser created = body.provider().isPresent()
                                         ? admins.createExternal(body.username(), role, body.provider().get(), scope)
                                         : admins.create(body.username(), password, role, scope);
@@ -240,6 +253,7 @@ final class AdminResource {
                             RoleResource.requireWithinScope(request.principal(), admins.find(username).orElseThrow());
                             char[] password = request.body(PasswordReset.class).newPassword().toCharArray();
                             try {
+                                requireAcceptablePassword(username, password, "/newPassword");
                                 admins.changePassword(username, password);
                             } finally {
                                 Arrays.fill(password, '\0');

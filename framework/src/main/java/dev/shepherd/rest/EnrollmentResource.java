@@ -66,7 +66,7 @@ final class EnrollmentResource {
                             Instant expires = body.expiresAt().orElseGet(() -> {
                                 int hours = body.validForHours().get();
                                 if (hours < 1 || hours > 24 * 366) {
-                                    throw ApiException.badRequest("validForHours must be between 1 and 8784");
+                                    throw ApiException.invalidField("/validForHours", "must be between 1 and 8784");
                                 }
                                 return Instant.now().plus(Duration.ofHours(hours));
                             });

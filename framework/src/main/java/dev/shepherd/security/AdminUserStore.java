@@ -293,6 +293,16 @@ public final class AdminUserStore {
     }
 
     /**
+     * Checks a new password of an account against the {@link PasswordRules} without storing anything, so a caller can
+     * tell a refused password apart from other refusals.
+     *
+     * @throws IllegalArgumentException when the password breaks a rule, saying which
+     */
+    public void checkPassword(String username, char[] password) {
+        rules.check(requireNonNull(username, "username is null"), requireNonNull(password, "password is null"));
+    }
+
+    /**
      * Sets a new password for a local account, checked against the {@link PasswordRules}.
      *
      * @return false when there is no local account of that name (none, or one whose password an identity provider keeps)

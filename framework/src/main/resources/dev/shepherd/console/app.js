@@ -1,8 +1,8 @@
-// The console's shell: sign-in, navigation by role, and a hash router (#/devices/…) so every page has a link
-// and the server serves one page only.
+// The console's shell: sign-in, the sidebar (navigation by role, plugin pages), the header, and a hash router
+// (#/devices/…) so every page has a link and the server serves one page only.
 
 import { Api } from './api.js';
-import { h, replace, message } from './dom.js';
+import { h, replace, message, icon, showInvalidFieldsAtTheirField } from './dom.js';
 import { loginPage } from './pages/login.js';
 import { dashboardPage } from './pages/dashboard.js';
 import { devicesPage } from './pages/devices.js';
@@ -18,15 +18,27 @@ import { appsPage, appPage } from './pages/apps.js';
 import { pluginsPage } from './pages/plugins.js';
 import { adminsPage, tokensPage } from './pages/admins.js';
 import { usersPage, userPage, directoryGroupsPage, directoryGroupPage } from './pages/users.js';
-import { pluginPage } from './pages/plugin-page.js';
+import { pluginPage, pluginPages } from './pages/plugin-page.js';
 
-// In navigation order; `nav` names the pages that have a menu entry. A page is listed, and opened, only when the
-// admin's role holds the permission its first request needs.
+// Every page the router knows. A page is opened only when the admin's role holds the permission its first request needs.
 const pages = [
   dashboardPage, devicesPage, devicePage, deviceTabPage, commandsPage, commandBatchPage, enrollmentPage, groupsPage, groupPage, usersPage, userPage,
   directoryGroupsPage, directoryGroupPage, policiesPage, newPolicyPage, editPolicyPage, policyPage, appsPage, appPage, compliancePage, threatsPage,
   pluginsPage, pluginPage, adminsPage, tokensPage, auditPage,
 ];
+
+// The sidebar, in order: sections of [page, icon] (icon: a symbol of icons.svg). A page is listed only when the admin's
+// role holds what it needs. To add a page to the sidebar: give it `nav` (its entry's words), add it to `pages` above
+// and here to its section. Pages of running plugins are listed after these, under "Plugin pages".
+const sections = [
+  { label: null, entries: [[dashboardPage, 'dashboard']] },
+  { label: 'Fleet', entries: [[devicesPage, 'devices'], [commandsPage, 'commands'], [enrollmentPage, 'enrollment'], [groupsPage, 'groups'], [usersPage, 'users']] },
+  { label: 'Configuration', entries: [[policiesPage, 'policies'], [appsPage, 'apps'], [compliancePage, 'compliance']] },
+  { label: 'Security', entries: [[threatsPage, 'threats']] },
+  { label: 'Administration', entries: [[pluginsPage, 'plugins'], [adminsPage, 'admins'], [tokensPage, 'tokens'], [auditPage, 'audit']] },
+];
+// How long the sidebar's list of plugin pages is reused before it is asked for again (plugins come and go).
+const PLUGIN_PAGES_TTL_MS = 60_000;
 
 const api = new Api();
 const main = document.getElementById('main');
@@ -54,14 +66,73 @@ function navigate(path) {
   else location.hash = path;
 }
 
-function renderNav(current) {
-  const items = pages.filter(page => page.nav && api.can(page.needs)).map(page => {
-    const active = current && (current === page || current.section === page.nav);
-    return h('li', {}, h('a', { href: `#${page.path}`, 'aria-current': active ? 'page' : null }, page.nav));
-  });
-  replace(document.getElementById('nav'), items);
+function navLink(href, text, symbol, active) {
+  return h('li', {}, h('a', { href, 'aria-current': active ? 'page' : null }, icon(symbol), h('span', {}, text)));
+}
+
+function renderNav(current, address) {
+  const listed = sections.map(section => ({ ...section, entries: section.entries.filter(([page]) => page.nav && api.can(page.needs)) }))
+    .filter(section => section.entries.length);
+  replace(document.getElementById('nav'), listed.map((section, index) => {
+    const id = `nav-section-${index}`;
+    return h('div', { class: 'nav-section' },
+      section.label ? h('p', { class: 'nav-heading', id }, section.label) : null,
+      h('ul', { 'aria-labelledby': section.label ? id : null }, section.entries.map(([page, symbol]) =>
+        navLink(`#${page.path}`, page.nav, symbol, current && (current === page || (current.section === page.nav && current !== pluginPage))))));
+  }));
   document.getElementById('who').textContent = `${api.me.username} (${api.me.roleName.toLowerCase()})`;
   document.getElementById('top').hidden = false;
+  document.getElementById('sidebar').hidden = false;
+  renderPluginNav(address, current === pluginPage || current === pluginsPage);
+}
+
+let pluginNav = { at: 0, pages: [] };
+
+/** The pages of running plugins the admin may open, in the sidebar; asked for again on the plugin pages and after a while. */
+async function renderPluginNav(address, fresh) {
+  const list = document.getElementById('nav-plugins');
+  if (!api.allows('GET', '/api/v1/console/pages')) {
+    replace(list);
+    return;
+  }
+  const draw = () => replace(list, pluginNav.pages.length ? h('div', { class: 'nav-section' },
+    h('p', { class: 'nav-heading', id: 'nav-plugins-heading' }, 'Plugin pages'),
+    h('ul', { 'aria-labelledby': 'nav-plugins-heading' }, pluginNav.pages.map(page => {
+      const href = `#/plugins/${encodeURIComponent(page.plugin)}/${encodeURIComponent(page.id)}`;
+      return navLink(href, page.title, 'page', address === href);
+    }))) : null);
+  draw();
+  if (!fresh && Date.now() - pluginNav.at < PLUGIN_PAGES_TTL_MS) return;
+  try {
+    pluginNav = { at: Date.now(), pages: await pluginPages(api) };
+    if (api.me) draw();
+  } catch {
+    // The sidebar keeps the list it had; the plugins page says what is wrong with plugins.
+  }
+}
+
+/** The sidebar on narrow screens: a button opens it over the page (focus to its first entry); Escape or a choice closes it. */
+function setUpSidebarToggle() {
+  const toggle = document.getElementById('nav-toggle');
+  const sidebar = document.getElementById('sidebar');
+  const setOpen = open => {
+    toggle.setAttribute('aria-expanded', String(open));
+    sidebar.classList.toggle('open', open);
+  };
+  toggle.addEventListener('click', () => {
+    const open = toggle.getAttribute('aria-expanded') !== 'true';
+    setOpen(open);
+    if (open) sidebar.querySelector('a')?.focus();
+  });
+  sidebar.addEventListener('keydown', event => {
+    if (event.key === 'Escape' && toggle.getAttribute('aria-expanded') === 'true') {
+      setOpen(false);
+      toggle.focus();
+    }
+  });
+  sidebar.addEventListener('click', event => {
+    if (event.target.closest('a')) setOpen(false);
+  });
 }
 
 let generation = 0;
@@ -90,13 +161,15 @@ async function route() {
 async function draw(mine) {
   if (!api.me) {
     document.getElementById('top').hidden = true;
+    document.getElementById('sidebar').hidden = true;
+    pluginNav = { at: 0, pages: [] };
     document.title = 'Sign in · Shepherd';
     loginPage({ api, main, refusal: signInRefusal, done: () => navigate(location.hash.replace(/^#/, '') || '/') });
     signInRefusal = null;
     return;
   }
   const found = match(location.hash);
-  renderNav(found?.page);
+  renderNav(found?.page, location.hash || '#/');
   if (!found) {
     document.title = 'Not found · Shepherd';
     replace(main, h('h1', {}, 'Page not found'), message('error', 'There is no console page at this address.'),
@@ -123,6 +196,8 @@ async function draw(mine) {
 
 async function start() {
   api.onSignedOut = () => route();
+  setUpSidebarToggle();
+  showInvalidFieldsAtTheirField();
   // The skip link's #main would be taken for a console address by the router: it only moves the focus.
   document.querySelector('.skip-link').addEventListener('click', event => {
     event.preventDefault();

@@ -6,7 +6,7 @@
 // validates the whole value against the schema, including the rules a form cannot show (allOf/if/then); its
 // problems ("/pointer: message") are shown beside the fields they name with showProblems, the rest next to the form.
 
-import { h, uid } from './dom.js';
+import { h, uid, fieldError, clearErrors, inFormWords } from './dom.js';
 
 /** A value the admin typed that cannot be what the schema asks for. */
 export class FormError extends Error {
@@ -30,34 +30,41 @@ const MAX_DEPTH = 4;
 export function schemaForm(schema, label, value) {
   const fields = new Map();
   const built = build(schema, label, true, value, { top: true, pointer: '', depth: 0, fields });
-  const notes = [];
+  const marked = [];
+  // One problem at the field it names, in the form's words; false when no field of this form matches it.
+  const place = problem => {
+    const found = /^(\/[^:]*): (.*)$/s.exec(problem);
+    if (!found) return false;
+    let [, pointer, text] = found;
+    // "/: required property 'password' not found" is about the field it names, not about the whole value.
+    const missing = /required property '([^']+)' not found/.exec(text);
+    if (missing) {
+      pointer = `${pointer.replace(/\/$/, '')}/${missing[1].replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      text = 'is required';
+    }
+    const known = longestKnown(fields, pointer);
+    if (known === null) return false;
+    const { control, title } = fields.get(known);
+    // Some validators repeat the location in the message itself.
+    marked.push(control);
+    fieldError(control, inFormWords(title, text.replace(/^\$?[./][^ ]*: /, '')));
+    return true;
+  };
   return {
     element: built.element,
     read() {
       const value = built.read();
       return value === UNSET ? {} : value;
     },
+    place,
+    /**
+     * Puts the server's "/pointer: message" problems beside the fields they name (a problem about a field inside a
+     * JSON text area goes to that area), focuses the first, and returns those no field matches.
+     */
     showProblems(problems) {
-      notes.splice(0).forEach(({ note, control }) => {
-        note.remove();
-        control.removeAttribute('aria-invalid');
-      });
-      const unplaced = [];
-      for (const problem of problems) {
-        const found = /^(\/[^:]*): (.*)$/s.exec(problem);
-        const pointer = found ? longestKnown(fields, found[1]) : null;
-        if (pointer === null) {
-          unplaced.push(problem);
-          continue;
-        }
-        const { control, wrapper } = fields.get(pointer);
-        const note = h('p', { class: 'field-error', id: uid('problem') }, found[2]);
-        wrapper.append(note);
-        control.setAttribute('aria-invalid', 'true');
-        control.setAttribute('aria-describedby', [control.getAttribute('aria-describedby'), note.id].filter(Boolean).join(' '));
-        notes.push({ note, control });
-      }
-      notes[0]?.control.focus();
+      marked.splice(0).forEach(control => clearErrors(control.closest('.field') ?? control.parentElement));
+      const unplaced = problems.filter(problem => !place(problem));
+      marked[0]?.focus();
       return unplaced;
     },
   };
@@ -77,7 +84,7 @@ function build(schema, label, required, value, at) {
   const title = schema.title || label;
   const start = value !== undefined ? value : schema.default;
   const built = control(schema, title, required, value, start, at);
-  if (built.control) at.fields.set(at.pointer, { control: built.control, wrapper: built.element });
+  if (built.control) at.fields.set(at.pointer, { control: built.control, title });
   return built;
 }
 
@@ -121,13 +128,15 @@ function objectField(schema, title, value, at) {
     const inner = { pointer: `${at.pointer}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`, depth: at.depth + 1, fields: at.fields };
     const built = kept(name) ? stringField(property, property.title || name, false, undefined, true)
       : build(property, name, required.has(name), value?.[name], inner);
-    if (kept(name)) at.fields.set(inner.pointer, { control: built.control, wrapper: built.element });
+    if (kept(name)) at.fields.set(inner.pointer, { control: built.control, title: property.title || name });
     return { name, built };
   });
   const element = top
     ? h('div', { class: 'schema-form' }, children.map(child => child.built.element))
     : h('fieldset', {}, h('legend', {}, title), schema.description ? h('p', { class: 'hint' }, schema.description) : null,
       children.map(child => child.built.element));
+  const byName = new Map(children.map(child => [child.name, child]));
+  const requiredNow = conditionallyRequired(schema, byName, name => required.has(name) || kept(name), element);
   return {
     element,
     read() {
@@ -135,10 +144,70 @@ function objectField(schema, title, value, at) {
       for (const child of children) {
         const childValue = child.built.read();
         if (childValue !== UNSET) value[child.name] = childValue;
+        else if (requiredNow().has(child.name) && child.built.control) {
+          throw new FormError(child.built.control, `Fill in “${schema.properties[child.name].title || child.name}”.`);
+        }
       }
       return Object.keys(value).length || top ? value : UNSET;
     },
   };
+}
+
+/**
+ * The schema's "if these fields have these values, then those fields are required" rules (if/then at the top or in
+ * allOf, tested by const or enum), shown before the form is sent: each field a rule can require says when, and is
+ * marked required (the * and aria-required) while the values the rule tests are chosen. Rules of other shapes are left
+ * to the server, whose problems are then shown at their field. Returns a function giving the names required now.
+ * skip(name): fields never marked (required anyway, or a saved secret the server keeps).
+ */
+function conditionallyRequired(schema, byName, skip, element) {
+  const rules = [schema, ...(schema.allOf ?? [])]
+    .filter(part => part.if?.properties && Array.isArray(part.then?.required))
+    .map(part => ({
+      tests: Object.entries(part.if.properties).map(([name, test]) => ({
+        name, allowed: 'const' in test ? [test.const] : Array.isArray(test.enum) ? test.enum : null,
+      })),
+      required: part.then.required.filter(name => byName.has(name) && !skip(name) && byName.get(name).built.control),
+    }))
+    .filter(rule => rule.required.length && rule.tests.length && rule.tests.every(test => test.allowed && byName.has(test.name)));
+  if (rules.length === 0) return () => new Set();
+  const current = name => {
+    try {
+      const value = byName.get(name).built.read();
+      return value === UNSET ? undefined : value;
+    } catch {
+      return undefined;
+    }
+  };
+  for (const name of new Set(rules.flatMap(rule => rule.required))) {
+    const { control } = byName.get(name).built;
+    const when = rules.filter(rule => rule.required.includes(name)).map(rule => rule.tests.map(test =>
+      `“${schema.properties[test.name].title || test.name}” is ${test.allowed.map(String).join(' or ')}`).join(' and ')).join(', or when ');
+    const note = h('p', { class: 'hint required-when', id: uid('when') }, `Required when ${when}.`);
+    control.closest('.field')?.append(note);
+    control.setAttribute('aria-describedby', [control.getAttribute('aria-describedby'), note.id].filter(Boolean).join(' '));
+  }
+  const requiredNow = () => new Set(rules.filter(rule => rule.tests.every(test => test.allowed.includes(current(test.name))))
+    .flatMap(rule => rule.required));
+  const show = () => {
+    const now = requiredNow();
+    for (const name of new Set(rules.flatMap(rule => rule.required))) {
+      const { control } = byName.get(name).built;
+      const label = control.labels?.[0];
+      const mark = label?.querySelector('.required');
+      if (now.has(name)) {
+        control.setAttribute('aria-required', 'true');
+        if (label && !mark) label.append(h('span', { class: 'required', 'aria-hidden': 'true' }, ' *'));
+      } else {
+        control.removeAttribute('aria-required');
+        mark?.remove();
+      }
+    }
+  };
+  element.addEventListener('change', show);
+  element.addEventListener('input', show);
+  show();
+  return requiredNow;
 }
 
 function enumField(schema, title, required, start) {

@@ -1,4 +1,4 @@
-import { h, replace, field, message, blank, empty, table, when, words, heading, confirmAction, announce, copyButton } from '../dom.js';
+import { h, replace, field, message, blank, empty, table, when, words, heading, confirmAction, announce, copyButton, showProblems } from '../dom.js';
 
 const ROLE_TEXT = {
   ADMIN: 'Everything, including admin accounts and plugins.',
@@ -147,7 +147,7 @@ export const adminsPage = {
           await reload();
           announce(`${admin.username} now reaches ${scopeText(picker.chosen().length ? picker.chosen() : null, groups).toLowerCase()}`);
         } catch (error) {
-          replace(feedback, message('error', error.message));
+          showProblems(form, error, { feedback });
         }
       });
       return h('details', {}, h('summary', { 'aria-label': `Scope of ${admin.username}: ${scopeText(admin.scope, groups)}` },
@@ -201,7 +201,7 @@ export const adminsPage = {
           form.reset();
           replace(feedback, message('info', `${admin.username} has a new password and was signed out everywhere.`));
         } catch (error) {
-          replace(feedback, message('error', error.message));
+          showProblems(form, error, { feedback });
         }
       });
       return h('details', {}, h('summary', {}, 'Reset password'), form);
@@ -265,7 +265,7 @@ function roleMappings(api, roles, groups, mappings, reloadPage) {
       await reloadPage();
       announce(`Members of ${group.value.trim()} now sign in as ${labelOf(roles, role.value).toLowerCase()}`);
     } catch (error) {
-      replace(feedback, message('error', error.message));
+      showProblems(form, error, { feedback });
     }
   });
   const rows = mappings.map(mapping => [mapping.provider, mapping.group, labelOf(roles, mapping.roleId), scopeText(mapping.scope, groups),
@@ -357,7 +357,7 @@ function roleForm(api, roles, role, reloadPage) {
       await reloadPage();
       announce(`The role ${saved.name} is saved`);
     } catch (error) {
-      replace(feedback, message('error', error.message));
+      showProblems(form, error, { feedback });
     }
   });
   return form;
@@ -386,7 +386,7 @@ function createForm(api, roles, groups, reload) {
       form.reset();
       await reload();
     } catch (error) {
-      replace(feedback, message('error', error.message));
+      showProblems(form, error, { feedback });
     }
   });
   return form;
@@ -466,7 +466,7 @@ function tokenForm(api, roles, created, reload) {
       await reload();
       showSecret(created, result);
     } catch (error) {
-      replace(feedback, message('error', error.message));
+      showProblems(form, error, { feedback });
     }
   });
   return form;
@@ -491,7 +491,7 @@ function passwordForm(api) {
       form.reset();
       replace(feedback, message('info', 'Your password is changed. Your other sessions were signed out.'));
     } catch (error) {
-      replace(feedback, message('error', error.message));
+      showProblems(form, error, { feedback });
     }
   });
   return form;
@@ -551,7 +551,7 @@ function secondFactorCard(api) {
         const { recoveryCodes } = await api.post('/api/v1/auth/totp/confirm', { code: code.value.trim() });
         showRecoveryCodes(recoveryCodes);
       } catch (error) {
-        replace(feedback, message('error', error.message));
+        showProblems(form, error, { feedback });
       }
     });
     replace(card, h('h2', { id: 'totp-title', tabindex: '-1' }, 'Set up an authenticator app'),
@@ -590,7 +590,7 @@ function secondFactorCard(api) {
         await api.post('/api/v1/auth/totp/remove', /^[0-9]{6}$/.test(value) ? { code: value } : { password: proof.value });
         await draw(message('info', 'Two-step sign-in is off.'));
       } catch (error) {
-        replace(feedback, message('error', error.message));
+        showProblems(form, error, { feedback });
       }
     });
     return form;

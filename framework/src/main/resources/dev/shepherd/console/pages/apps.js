@@ -1,4 +1,4 @@
-import { h, replace, field, message, empty, table, when, words, heading, confirmAction, announce, problemMessage } from '../dom.js';
+import { h, replace, field, message, empty, table, when, words, heading, confirmAction, announce, problemMessage, showProblems, markInvalid } from '../dom.js';
 import { schemaForm, FormError } from '../schema-form.js';
 
 const INTENTS = [
@@ -282,8 +282,7 @@ export const appPage = {
             if (Object.keys(value).length || Object.keys(existing()?.configuration ?? {}).length) body.configuration = value;
           } catch (error) {
             if (!(error instanceof FormError)) throw error;
-            replace(formFeedback, message('error', error.message));
-            error.control.focus();
+            markInvalid(error.control, error.message, formFeedback);
             return;
           }
         }
@@ -291,11 +290,7 @@ export const appPage = {
           await api.put(`${base}/assignments/${encodeURIComponent(group.value)}`, { ...body, licenceSource: licenceSource.value });
           await refresh(`Assigned to ${groupName(group.value)} as ${words(intent.value).toLowerCase()}.`);
         } catch (error) {
-          const problems = error.details ?? [];
-          const unplaced = editor ? editor.showProblems(problems) : problems;
-          replace(formFeedback, problems.length && unplaced.length === 0
-            ? message('error', 'The configuration does not fit the app’s schema: the marked fields say why.')
-            : problemMessage(error, unplaced));
+          showProblems(form, error, { feedback: formFeedback, place: editor?.place });
         }
       });
       return form;

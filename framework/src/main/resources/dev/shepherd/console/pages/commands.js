@@ -1,4 +1,4 @@
-import { h, replace, field, message, empty, when, words, heading, confirmAction, announce } from '../dom.js';
+import { h, replace, field, message, empty, when, words, heading, confirmAction, announce, tableWrap, showProblems } from '../dom.js';
 
 // The commands a group can be sent from the console: those that need no parameters. `destructive` ones erase data,
 // need the device_wipe permission (the server checks it too) and are confirmed as dangerous.
@@ -76,7 +76,7 @@ export const commandsPage = {
         });
         navigate(`/commands/${encodeURIComponent(batch.id)}`);
       } catch (error) {
-        replace(feedback, message('error', error.message));
+        showProblems(form, error, { feedback });
       }
     });
     main.append(form, history);
@@ -114,9 +114,9 @@ function pastFanOuts(api, first, stale) {
     section.append(h('p', {}, 'No command has been sent to a group yet.'));
     return section;
   }
-  section.append(h('table', {}, h('caption', {}, 'Fan-outs, newest first'),
+  section.append(tableWrap(h('table', {}, h('caption', {}, 'Fan-outs, newest first'),
     h('thead', {}, h('tr', {}, ['Sent', 'Command', 'Description', 'By', 'Progress', 'State'].map(name => h('th', { scope: 'col' }, name)))),
-    rows), more);
+    rows)), more);
   add(first);
   return section;
 }

@@ -1,4 +1,4 @@
-import { h, replace, field, message, blank, empty, table, when, words, heading, confirmAction, uid } from '../dom.js';
+import { h, replace, field, message, blank, empty, table, when, words, heading, confirmAction, uid, showProblems } from '../dom.js';
 
 // The rule kinds the server knows (ComplianceCheck), what each checks, and the parameters it needs.
 const CHECKS = [
@@ -287,7 +287,7 @@ function ruleForm(api, groups, reload, rule = null, cancel = null) {
       showParameter();
       await reload();
     } catch (error) {
-      replace(feedback, message('error', error.message));
+      showProblems(form, error, { feedback });
     }
   });
   return form;

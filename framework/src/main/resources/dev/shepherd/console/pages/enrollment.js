@@ -1,4 +1,4 @@
-import { h, replace, field, message, blank, empty, table, when, words, heading, confirmAction, copyButton } from '../dom.js';
+import { h, replace, field, message, blank, empty, table, when, words, heading, confirmAction, copyButton, showProblems } from '../dom.js';
 
 const LABELS = { ios: 'iPhone and iPad', macos: 'Mac', android: 'Android', windows: 'Windows' };
 // Chromebooks are enrolled in the Google Admin console, never by a Shepherd link; their plugin finds them there.
@@ -122,7 +122,7 @@ function createForm(api, groups, platforms, created, reload) {
       form.reset();
       await reload();
     } catch (error) {
-      replace(feedback, message('error', error.message));
+      showProblems(form, error, { feedback, fields: { validForHours: hours, maxUses: uses, groupId: group } });
     }
   });
   return form;

@@ -1,4 +1,4 @@
-import { h, replace, field, message, blank, empty, table, words, heading, confirmAction, announce } from '../dom.js';
+import { h, replace, field, message, blank, empty, table, words, heading, confirmAction, announce, showProblems, markInvalid } from '../dom.js';
 import { ruleEditor, RuleError, describeRule, fitsEditor } from '../rule-editor.js';
 
 const deviceName = device => device.name || device.serialNumber || device.id;
@@ -62,8 +62,7 @@ function createForm(api, navigate, stale) {
         body.rule = editor.read();
       } catch (error) {
         if (!(error instanceof RuleError)) throw error;
-        replace(feedback, message('error', error.message));
-        error.control.focus();
+        markInvalid(error.control, error.message, feedback);
         return;
       }
     }
@@ -71,7 +70,7 @@ function createForm(api, navigate, stale) {
       const group = await api.post('/api/v1/groups', body);
       navigate(`/groups/${encodeURIComponent(group.id)}`);
     } catch (error) {
-      replace(feedback, message('error', error.message));
+      showProblems(form, error, { feedback });
     }
   });
   return form;
@@ -171,8 +170,7 @@ export const groupPage = {
           rule = editor.read();
         } catch (error) {
           if (!(error instanceof RuleError)) throw error;
-          replace(ruleFeedback, message('error', error.message));
-          error.control.focus();
+          markInvalid(error.control, error.message, ruleFeedback);
           return;
         }
         try {
@@ -180,7 +178,7 @@ export const groupPage = {
           navigate(`/groups/${encodeURIComponent(group.id)}`);
           announce('Rule saved; the group’s devices follow it.');
         } catch (error) {
-          replace(ruleFeedback, message('error', error.message));
+          showProblems(form, error, { feedback: ruleFeedback });
         }
       });
       live.show();
@@ -222,7 +220,7 @@ export const groupPage = {
           await api.patch(base, { name: name.value.trim(), description: description.value.trim() }, { 'If-Match': `"${group.version}"` });
           navigate(`/groups/${encodeURIComponent(group.id)}`);
         } catch (error) {
-          replace(editFeedback, message('error', error.message));
+          showProblems(form, error, { feedback: editFeedback });
         }
       });
       return form;

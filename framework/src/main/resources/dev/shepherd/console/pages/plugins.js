@@ -1,4 +1,4 @@
-import { h, replace, field, message, blank, empty, table, when, words, heading, confirmAction, announce } from '../dom.js';
+import { h, replace, field, message, blank, empty, table, when, words, heading, confirmAction, announce, showProblems } from '../dom.js';
 import { pluginPages, pluginPageLink } from './plugin-page.js';
 
 // How long, and how often, to look for an uploaded file's plugin: the server scans its plugins folder every few seconds.
@@ -172,7 +172,7 @@ function uploadForm(api, feedback, reload, stale) {
           : message('info', `${loaded.id} ${loaded.version} is ${words(loaded.state).toLowerCase()}.`));
       form.reset();
     } catch (error) {
-      replace(feedback, message('error', error.message));
+      showProblems(form, error, { feedback });
     } finally {
       submit.disabled = false;
     }

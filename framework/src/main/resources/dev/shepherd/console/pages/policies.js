@@ -1,4 +1,4 @@
-import { h, replace, field, message, blank, empty, table, when, heading, confirmAction, problemMessage as problem } from '../dom.js';
+import { h, replace, field, message, blank, empty, table, when, heading, confirmAction, problemMessage as problem, showProblems, markInvalid } from '../dom.js';
 import { schemaForm, FormError } from '../schema-form.js';
 
 /** Policies: the list, with a way to create one for admins who may. */
@@ -118,8 +118,7 @@ function policyForm(api, types, policy, navigate) {
         settings: added.map(entry => ({ type: entry.type.name, value: entry.form.read() })) };
     } catch (error) {
       if (!(error instanceof FormError)) throw error;
-      replace(feedback, message('error', error.message));
-      error.control.focus();
+      markInvalid(error.control, error.message, feedback);
       return;
     }
     if (body.settings.length === 0) {
@@ -133,10 +132,20 @@ function policyForm(api, types, policy, navigate) {
         : await api.post('/api/v1/policies', body);
       navigate(`/policies/${encodeURIComponent(saved.id)}`);
     } catch (error) {
-      replace(feedback, problem(error));
+      showProblems(form, error, { feedback, place: problem => placeSettingProblem(added, problem) });
     }
   });
   return types.length ? form : empty('The server offers no setting types.', 'Setting types come from the kernel and from plugins; check the plugins page.');
+}
+
+/**
+ * A problem of one of the policy's settings ("settings[2] (wifi) /password: …", as the server words them) shown at its
+ * field in that setting's form; false when it names no field there.
+ */
+function placeSettingProblem(added, problem) {
+  const found = /^settings\[(\d+)\] \([^)]*\) (\/.*)$/s.exec(problem);
+  const entry = found ? added[Number(found[1])] : undefined;
+  return Boolean(entry && entry.form.place(found[2]));
 }
 
 /** One policy: its settings and the groups it is assigned to, with their priorities. */
@@ -262,7 +271,7 @@ function assignForm(api, base, groups, current, feedback, done) {
       await api.put(`${base}/assignments/${encodeURIComponent(group.value)}`, { priority: Number(priority.value) });
       await done();
     } catch (error) {
-      replace(feedback, problem(error));
+      showProblems(form, error, { feedback, fields: { priority } });
     }
   });
   return form;

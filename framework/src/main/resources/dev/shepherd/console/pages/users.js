@@ -1,4 +1,4 @@
-import { h, replace, field, message, blank, empty, table, when, heading, announce } from '../dom.js';
+import { h, replace, field, message, blank, empty, table, when, heading, announce, showProblems } from '../dom.js';
 
 /**
  * The people devices belong to (the directory), searchable by name, with each person's status, directory and groups,
@@ -45,7 +45,7 @@ export const usersPage = {
           replace(feedback, message('info', done));
           announce(done);
         } catch (error) {
-          replace(feedback, message('error', error.message));
+          showProblems(form, error, { feedback });
           password.focus();
         }
       });

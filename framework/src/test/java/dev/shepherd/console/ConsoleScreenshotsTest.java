@@ -1,0 +1,134 @@
+package dev.shepherd.console;
+
+import dev.shepherd.testing.ConsoleBrowser;
+import dev.shepherd.testing.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chromium.ChromiumDriver;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Every console page, with a small fleet in it, at a desktop (1440 px) and a phone (390 px) width, in the light and
+ * the dark theme, saved as {@code target/console-screenshots/<page>-<width>-<theme>.png} for reviews and the
+ * documentation. One browser session: the window is resized and the theme switched, never restarted. In the dark
+ * theme every page is also checked by the accessibility engine (the light theme is checked by ConsoleBrowserTest).
+ */
+class ConsoleScreenshotsTest {
+
+    private static final Path SCREENSHOTS = Path.of("target", "console-screenshots");
+    private static final List<Integer> WIDTHS = List.of(1440, 390);
+    /** Full pages are captured up to this height; longer ones are cut (a screenshot of an endless list says nothing more). */
+    private static final int MAX_HEIGHT = 5000;
+
+    @TempDir
+    static Path home;
+    @TempDir
+    static Path profile;
+    private static TestServer server;
+    private static ConsoleBrowser console;
+    private static WebDriver browser;
+    private static ConsoleSampleData sample;
+
+    @BeforeAll
+    static void start() {
+        assumeTrue(ConsoleBrowser.available(), ConsoleBrowser.unavailableReason());
+        server = TestServer.start(home);
+        sample = ConsoleSampleData.seed(server);
+        console = ConsoleBrowser.open(server, profile);
+        browser = console.driver();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (console != null) {
+            console.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void everyPageIsCapturedAtDesktopAndPhoneWidthsInBothThemesAndMeetsTheWcagRulesInTheDarkOne() throws IOException {
+        Files.createDirectories(SCREENSHOTS);
+        browser.manage().window().setSize(new Dimension(1440, 900));
+        List<String> captured = new ArrayList<>();
+        Map<String, List<String>> darkProblems = new LinkedHashMap<>();
+        for (String theme : List.of("light", "dark")) {
+            cdp("Emulation.setEmulatedMedia", Map.of("features", List.of(Map.of("name", "prefers-color-scheme", "value", theme))));
+            browser.get(server.uri("/").toString());
+            console.await().until(driver -> !driver.findElements(By.name("username")).isEmpty());
+            captured.add(capture("sign-in", 1440, theme));
+            console.signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+            Map<String, String> pages = pages();
+            for (int width : WIDTHS) {
+                browser.manage().window().setSize(new Dimension(width, 900));
+                for (Map.Entry<String, String> page : pages.entrySet()) {
+                    console.open(page.getValue());
+                    if (theme.equals("dark") && width == 1440) {
+                        List<String> found = console.accessibilityViolations("moderate");
+                        if (!found.isEmpty()) {
+                            darkProblems.put(page.getValue(), found);
+                        }
+                    }
+                    captured.add(capture(page.getKey(), width, theme));
+                }
+            }
+            browser.manage().window().setSize(new Dimension(1440, 900));
+            console.signOut();
+        }
+        assertThat(darkProblems).as("WCAG 2.1 A/AA violations of moderate impact or worse in the dark theme, by page").isEmpty();
+        assertThat(captured).allSatisfy(file -> assertThat(Files.size(SCREENSHOTS.resolve(file))).isGreaterThan(1000));
+        assertThat(captured).contains("devices-390-dark.png", "device-1440-light.png", "policy-390-light.png", "group-1440-dark.png");
+        assertThat(console.forbiddenOrFailedApiCalls()).isEmpty();
+        assertThat(console.browserErrors()).isEmpty();
+    }
+
+    /** The pages, by the name their screenshots take: every sidebar entry the administrator sees, and the sample's detail pages. */
+    private static Map<String, String> pages() {
+        Map<String, String> pages = new LinkedHashMap<>();
+        for (WebElement link : browser.findElements(By.cssSelector("#sidebar a"))) {
+            String address = link.getDomAttribute("href");
+            pages.put(address.equals("#/") ? "dashboard" : address.replaceFirst("^#/", "").replaceAll("[^a-z0-9]+", "-"), address);
+        }
+        List<String> details = sample.detailPages();
+        List<String> names = List.of("device", "group", "policy", "command-batch", "person", "policy-new");
+        for (int index = 0; index < details.size(); index++) {
+            pages.put(names.get(index), details.get(index));
+        }
+        return pages;
+    }
+
+    /** Saves the whole page (up to MAX_HEIGHT) as page-width-theme.png and returns the file's name. */
+    @SuppressWarnings("unchecked")
+    private static String capture(String page, int width, String theme) throws IOException {
+        Number height = (Number) ((JavascriptExecutor) browser).executeScript("return document.documentElement.scrollHeight");
+        Map<String, Object> shot = cdp("Page.captureScreenshot", Map.of("format", "png", "captureBeyondViewport", true,
+                "clip", Map.of("x", 0, "y", 0, "width", width, "height", Math.min(height.intValue(), MAX_HEIGHT), "scale", 1)));
+        String file = page + "-" + width + "-" + theme + ".png";
+        Files.write(SCREENSHOTS.resolve(file), Base64.getDecoder().decode((String) shot.get("data")));
+        return file;
+    }
+
+    private static Map<String, Object> cdp(String command, Map<String, Object> parameters) {
+        return ((ChromiumDriver) browser).executeCdpCommand(command, parameters);
+    }
+}
