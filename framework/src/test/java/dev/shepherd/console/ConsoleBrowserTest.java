@@ -865,7 +865,7 @@ class ConsoleBrowserTest {
         labelledControl("Tags").sendKeys("floor, kiosk, floor");
         labelledControl("Custom attributes").sendKeys("no equals sign");
         browser.findElement(By.xpath("//button[.='Save details']")).click();
-        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main [role=alert]"), "Custom attributes, line 1: write name=value."));
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main .field-error"), "Custom attributes, line 1: write name=value."));
         labelledControl("Custom attributes").clear();
         labelledControl("Custom attributes").sendKeys("cost-centre = 4711\nlocation=Shop floor, till 2");
         browser.findElement(By.xpath("//button[.='Save details']")).click();

@@ -1,4 +1,4 @@
-import { h, replace, field, message, empty, table, when, words, heading, confirmAction, announce, uid } from '../dom.js';
+import { h, replace, field, message, empty, table, when, words, heading, confirmAction, announce, uid, badge, markInvalid, showProblems, clearErrors } from '../dom.js';
 import { appState } from './apps.js';
 import { deviceThreats } from './threats.js';
 import { describe as describeRule } from './compliance.js';
@@ -212,8 +212,8 @@ async function renderDevice({ api, main, params, navigate, stale }) {
       inventory?.['identity.conflict'] ? message('error', `Identity conflict: ${inventory['identity.conflict']}`) : null,
       definitionList([
         ['Platform', device.platform], ['Model', device.model || '—'], ['OS version', device.osVersion || '—'],
-        ['Serial number', device.serialNumber || '—'], ['Status', words(device.status)], ['Ownership', words(device.ownership)],
-        ['Compliance', words(device.compliance)],
+        ['Serial number', device.serialNumber || '—'], ['Status', badge('device', device.status)], ['Ownership', words(device.ownership)],
+        ['Compliance', badge('compliance', device.compliance)],
         ['User', person ? `${person.displayName || person.username} (${person.username})` : device.userId || '—'],
         ['Enrolled', when(device.enrolledAt)], ['Last check-in', when(device.lastCheckIn)], ['Tags', (device.tags ?? []).join(', ') || '—'],
         ...Object.entries(device.attributes ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => [`Attribute ${name}`, value]),
@@ -260,13 +260,13 @@ async function renderDevice({ api, main, params, navigate, stale }) {
       formFeedback, h('button', { type: 'submit', class: 'primary' }, 'Save details'));
     form.addEventListener('submit', async event => {
       event.preventDefault();
+      clearErrors(form);
       const parsed = {};
       for (const [index, line] of attributes.value.split('\n').entries()) {
         if (!line.trim()) continue;
         const equals = line.indexOf('=');
         if (equals < 1) {
-          replace(formFeedback, message('error', `Custom attributes, line ${index + 1}: write name=value.`));
-          attributes.focus();
+          markInvalid(attributes, `Custom attributes, line ${index + 1}: write name=value.`, formFeedback);
           return;
         }
         parsed[line.slice(0, equals).trim()] = line.slice(equals + 1).trim();
@@ -281,7 +281,7 @@ async function renderDevice({ api, main, params, navigate, stale }) {
         navigate(`/devices/${encodeURIComponent(device.id)}`);
         announce('Device details saved.');
       } catch (error) {
-        replace(formFeedback, message('error', error.message));
+        showProblems(form, error, { feedback: formFeedback, fields: { name, ownership, userId: user ? user.input : userId, tags, attributes } });
       }
     });
     return h('details', { class: 'edit' }, h('summary', {}, 'Edit details'), form);
@@ -374,13 +374,13 @@ async function renderDevice({ api, main, params, navigate, stale }) {
     const element = field('User', input, 'Type a name, username or e-mail address and choose the person from the directory; empty for none.');
     element.classList.add('combobox');
     element.append(list, status);
-    return { element, value: () => (input.value.trim() ? chosenId : '') };
+    return { element, input, value: () => (input.value.trim() ? chosenId : '') };
   }
 
   async function drawCompliance(panel) {
     const report = await api.get(`${base}/compliance/report`);
     if (stale()) return;
-    const summary = h('p', {}, `Compliance: ${words(report.state)}. Access to corporate resources: ${report.allowed ? 'allowed' : 'refused'}.`);
+    const summary = h('p', {}, 'Compliance: ', badge('compliance', report.state), ` Access to corporate resources: ${report.allowed ? 'allowed' : 'refused'}.`);
     if (!report.failing.length) {
       replace(panel, summary, empty('The device fails no compliance rule.',
         report.state === 'UNKNOWN' ? 'Its state is unknown until it reports what the rules check.' : ''));
@@ -425,7 +425,7 @@ async function renderDevice({ api, main, params, navigate, stale }) {
       settings.map(setting => h('article', { class: 'card setting' },
         h('div', { class: 'setting-head' },
           h('h3', {}, typeTitle(setting.type), setting.key !== setting.type ? ` (${setting.key})` : ''),
-          h('span', { class: `state ${(setting.state ?? 'pending').toLowerCase()}` }, setting.state ? words(setting.state) : 'Not sent yet')),
+          setting.state ? badge('setting', setting.state) : badge('setting', 'PENDING', 'Not sent yet')),
         setting.reason ? h('p', {}, 'The device says: ', setting.reason) : null,
         values(setting.type, setting.value, setting.secretFields),
         h('p', { class: 'hint' }, DECISIONS[setting.decision] ?? ''),
@@ -462,7 +462,7 @@ async function renderDevice({ api, main, params, navigate, stale }) {
     if (stale()) return;
     replace(panel, h('h2', { id: 'commands-title' }, 'Command history'), history.length
       ? table('Newest first', ['Command', 'State', 'Details', 'Issued by', 'Created', 'Completed', 'Error'],
-        history.map(entry => [words(entry.command.type), words(entry.command.state),
+        history.map(entry => [words(entry.command.type), badge('command', entry.command.state),
           Object.keys(entry.command.parameters ?? {}).length
             ? h('dl', { class: 'values' }, Object.entries(entry.command.parameters).map(([name, value]) => [h('dt', {}, name), h('dd', {}, shown(value))]))
             : '—',
