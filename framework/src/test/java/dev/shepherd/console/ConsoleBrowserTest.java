@@ -189,7 +189,7 @@ class ConsoleBrowserTest {
         priority.clear();
         priority.sendKeys("10");
         browser.findElement(By.xpath("//button[.='Assign']")).click();
-        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.xpath("//h2[.='Assigned to']/following-sibling::table"), "Front desk"));
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.xpath("//h2[.='Assigned to']/following-sibling::div[contains(@class,'table-wrap')]/table"), "Front desk"));
         screenshot("07-policy-assigned");
 
         var policy = server.server().kernel().policies().list().stream().filter(candidate -> candidate.name().equals("Front desk baseline"))
@@ -218,7 +218,7 @@ class ConsoleBrowserTest {
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Lock sent."));
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Command history"));
         // The message shows before the history is read again and drawn.
-        By history = By.xpath("//h2[.='Command history']/following-sibling::table");
+        By history = By.xpath("//h2[.='Command history']/following-sibling::div[contains(@class,'table-wrap')]/table");
         wait.until(ExpectedConditions.textToBePresentInElementLocated(history, "Lock"));
         assertThat(browser.findElement(history).getText()).contains("Lock", "admin");
         screenshot("09-device-detail-locked");
@@ -439,7 +439,7 @@ class ConsoleBrowserTest {
         browser.findElement(By.xpath("//button[.='Create rule']")).click();
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Rule “Kiosks encrypted” created."));
         // The message shows before the list of rules is read again and drawn.
-        By rulesTable = By.xpath("//h2[.='Rules']/following-sibling::table");
+        By rulesTable = By.xpath("//h2[.='Rules']/following-sibling::div[contains(@class,'table-wrap')]/table");
         wait.until(ExpectedConditions.textToBePresentInElementLocated(rulesTable, "Kiosks encrypted"));
         String rules = browser.findElement(rulesTable).getText();
         assertThat(rules).contains("Kiosks encrypted", "Storage encrypted", "Lobby kiosks", "at once: Notify", "On");
@@ -470,7 +470,7 @@ class ConsoleBrowserTest {
         browser.findElement(By.xpath("//button[.='Add a remediation step']")).click();
         new Select(labelledControl("Step 2: action")).selectByValue("QUARANTINE");
         browser.findElement(By.xpath("//button[.='Save rule']")).click();
-        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.xpath("//h2[.='Rules']/following-sibling::table"), "1 day"));
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.xpath("//h2[.='Rules']/following-sibling::div[contains(@class,'table-wrap')]/table"), "1 day"));
         assertThat(browser.findElement(By.cssSelector("form h2")).getText()).as("back to a new rule").isEqualTo("New rule");
         var edited = server.server().kernel().compliance().rule(rule.id()).orElseThrow();
         assertThat(edited.graceHours()).isEqualTo(24);
@@ -653,7 +653,7 @@ class ConsoleBrowserTest {
         assertThat(browser.findElement(By.cssSelector("label[for='new-role-DEVICE_READ']")).getText()).contains("See devices and their inventory");
         browser.findElement(By.xpath("//button[.='Create role']")).click();
 
-        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.xpath("//h2[.='Roles']/following-sibling::table"), "Device reader"));
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.xpath("//h2[.='Roles']/following-sibling::div[contains(@class,'table-wrap')]/table"), "Device reader"));
         Role reader = server.server().adminUsers().roles().list().stream().filter(role -> role.name().equals("Device reader")).findFirst().orElseThrow();
         assertThat(reader.permissions()).containsExactly(Permission.DEVICE_READ);
         assertThat(options("role")).as("the account role picker lists it").contains("Operator", "Device reader");
@@ -687,7 +687,7 @@ class ConsoleBrowserTest {
     void anAdminAccountIsCreatedAndDisabledAndAnApiTokenIsShownOnceWorksAndIsRevoked() throws Exception {
         signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
         open("#/admins", "Admins");
-        assertThat(browser.findElement(By.xpath("//h2[.='Roles']/following-sibling::table")).getText())
+        assertThat(browser.findElement(By.xpath("//h2[.='Roles']/following-sibling::div[contains(@class,'table-wrap')]/table")).getText())
                 .contains("Helpdesk", "device_action", "Auditor", "audit_read");
         browser.findElement(By.name("username")).sendKeys("night-shift");
         browser.findElement(By.name("password")).sendKeys("night-shift-password");

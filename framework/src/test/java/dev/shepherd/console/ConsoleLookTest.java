@@ -18,8 +18,12 @@ import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +40,7 @@ class ConsoleLookTest {
 
     private static final Dimension DESKTOP = new Dimension(1440, 900);
     private static final Dimension PHONE = new Dimension(390, 844);
+    private static final Path SCREENSHOTS = Path.of("target", "console-screenshots");
 
     @TempDir
     static Path home;
@@ -115,6 +120,7 @@ class ConsoleLookTest {
         wait.until(ExpectedConditions.visibilityOf(sidebar));
         assertThat(toggle.getDomAttribute("aria-expanded")).isEqualTo("true");
         assertThat(focused().getText()).as("focus on the first entry").isEqualTo("Dashboard");
+        viewportShot("sidebar-open-390-light");
         new Actions(browser).sendKeys(Keys.ESCAPE).perform();
         wait.until(ExpectedConditions.invisibilityOf(sidebar));
         assertThat(focused()).as("Escape closes it and returns to the button").isEqualTo(toggle);
@@ -131,7 +137,7 @@ class ConsoleLookTest {
         new Actions(browser).sendKeys(Keys.ENTER).perform();
         console.waitForHeading("Devices");
         assertThat(sidebar.isDisplayed()).isFalse();
-        console.screenshot("look-phone-devices");
+        viewportShot("sidebar-closed-390-light");
         browser.manage().window().setSize(DESKTOP);
     }
 
@@ -153,7 +159,7 @@ class ConsoleLookTest {
         assertThat(focused()).as("focus on the field at fault").isEqualTo(password);
         assertThat(server.server().adminUsers().find("lena")).isEmpty();
         assertThat(console.accessibilityViolations("moderate")).isEmpty();
-        console.screenshot("look-server-refusal-at-field");
+        viewportShot("form-refusal-1440-light");
 
         // Typing again clears the mark; a good password is taken.
         password.clear();
@@ -195,7 +201,7 @@ class ConsoleLookTest {
         assertThat(passwordNote(wifiPassword).getText()).isEqualTo("Fill in “Password”.");
         assertThat(focused()).isEqualTo(wifiPassword);
         assertThat(server.server().kernel().policies().list()).as("nothing was sent").hasSize(policiesBefore);
-        console.screenshot("look-wifi-password-required");
+        viewportShot("form-required-when-1440-light");
 
         // A certificate setting that does not exist is refused by the server only: shown at that setting's field.
         new Select(console.labelledControl("Security")).selectByVisibleText("WPA2_ENTERPRISE");
@@ -277,6 +283,17 @@ class ConsoleLookTest {
                 }
                 return found.slice(0, 8);
                 """);
+    }
+
+    /** Saves what the window shows as target/console-screenshots/{name}.png (for the documentation). */
+    private static void viewportShot(String name) {
+        Map<String, Object> shot = ((ChromiumDriver) browser).executeCdpCommand("Page.captureScreenshot", Map.of("format", "png"));
+        try {
+            Files.createDirectories(SCREENSHOTS);
+            Files.write(SCREENSHOTS.resolve(name + ".png"), Base64.getDecoder().decode((String) shot.get("data")));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static WebElement focused() {

@@ -37,6 +37,7 @@ class ConsoleScreenshotsTest {
     private static final List<Integer> WIDTHS = List.of(1440, 390);
     /** Full pages are captured up to this height; longer ones are cut (a screenshot of an endless list says nothing more). */
     private static final int MAX_HEIGHT = 5000;
+    private static final int WINDOW_HEIGHT = 900;
 
     @TempDir
     static Path home;
@@ -69,7 +70,7 @@ class ConsoleScreenshotsTest {
     @Test
     void everyPageIsCapturedAtDesktopAndPhoneWidthsInBothThemesAndMeetsTheWcagRulesInTheDarkOne() throws IOException {
         Files.createDirectories(SCREENSHOTS);
-        browser.manage().window().setSize(new Dimension(1440, 900));
+        browser.manage().window().setSize(new Dimension(1440, WINDOW_HEIGHT));
         List<String> captured = new ArrayList<>();
         Map<String, List<String>> darkProblems = new LinkedHashMap<>();
         for (String theme : List.of("light", "dark")) {
@@ -80,7 +81,7 @@ class ConsoleScreenshotsTest {
             console.signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
             Map<String, String> pages = pages();
             for (int width : WIDTHS) {
-                browser.manage().window().setSize(new Dimension(width, 900));
+                browser.manage().window().setSize(new Dimension(width, WINDOW_HEIGHT));
                 for (Map.Entry<String, String> page : pages.entrySet()) {
                     console.open(page.getValue());
                     if (theme.equals("dark") && width == 1440) {
@@ -92,7 +93,7 @@ class ConsoleScreenshotsTest {
                     captured.add(capture(page.getKey(), width, theme));
                 }
             }
-            browser.manage().window().setSize(new Dimension(1440, 900));
+            browser.manage().window().setSize(new Dimension(1440, WINDOW_HEIGHT));
             console.signOut();
         }
         assertThat(darkProblems).as("WCAG 2.1 A/AA violations of moderate impact or worse in the dark theme, by page").isEmpty();
@@ -117,8 +118,10 @@ class ConsoleScreenshotsTest {
         return pages;
     }
 
-    /** Saves the whole page (up to MAX_HEIGHT) as page-width-theme.png and returns the file's name. */
-    @SuppressWarnings("unchecked")
+    /**
+     * Saves the whole page (up to MAX_HEIGHT) as page-width-theme.png and returns the file's name. Chromium captures
+     * beyond the window, so the window keeps its size (what sticks to the screen is drawn as at the top of the page).
+     */
     private static String capture(String page, int width, String theme) throws IOException {
         Number height = (Number) ((JavascriptExecutor) browser).executeScript("return document.documentElement.scrollHeight");
         Map<String, Object> shot = cdp("Page.captureScreenshot", Map.of("format", "png", "captureBeyondViewport", true,

@@ -70,6 +70,8 @@ class AdminAccountsTest {
         assertThat(wrongCurrent.statusCode()).isEqualTo(403);
         assertThat(common.statusCode()).isEqualTo(400);
         assertThat(JSON.readTree(common.body()).path("detail").asText()).contains("most commonly used");
+        assertThat(JSON.readTree(common.body()).path("errors").get(0).asText()).as("the field at fault, as a JSON Pointer")
+                .startsWith("/newPassword: this password is one of the most commonly used ones");
         assertThat(changed.statusCode()).as(changed.body()).isEqualTo(204);
         assertThat(here.get("/api/v1/auth/me").statusCode()).as("the session that changed it goes on").isEqualTo(200);
         assertThat(elsewhere.get("/api/v1/auth/me").statusCode()).as("every other session ends").isEqualTo(401);

@@ -1,4 +1,4 @@
-import { h, replace, field, message, empty, table, when, words, heading, confirmAction, announce, problemMessage, showProblems, markInvalid } from '../dom.js';
+import { h, replace, field, message, empty, table, when, words, heading, confirmAction, announce, problemMessage, showProblems, markInvalid, badge } from '../dom.js';
 import { schemaForm, FormError } from '../schema-form.js';
 
 const INTENTS = [
@@ -22,7 +22,7 @@ export function licenceUse(app) {
 
 /** A per-device app state, coloured by the console's state classes. */
 export function appState(state) {
-  return h('span', { class: `state ${state.toLowerCase()}` }, words(state));
+  return badge('app', state);
 }
 
 function appLink(id, name) {

@@ -1,4 +1,4 @@
-import { h, replace, empty, table, when, words, heading, message } from '../dom.js';
+import { h, replace, empty, table, when, words, heading, message, badge } from '../dom.js';
 
 // What the dashboard calls recent events: changes an admin acts on, not the steady traffic of check-ins, inventory
 // and command states (those are on each device's page).
@@ -40,7 +40,7 @@ export const dashboardPage = {
     main.append(h('section', { 'aria-labelledby': 'attention-title' }, h('h2', { id: 'attention-title' }, 'Devices out of compliance'),
       nonCompliant.items.length
         ? [table('Non-compliant devices', ['Device', 'Platform', 'Status', 'Last check-in'],
-          nonCompliant.items.map(({ device }) => [link(device), device.platform, words(device.status), when(device.lastCheckIn)])),
+          nonCompliant.items.map(({ device }) => [link(device), device.platform, badge('device', device.status), when(device.lastCheckIn)])),
         nonCompliant.nextCursor ? h('p', {}, h('a', { href: '#/devices?compliance=NON_COMPLIANT' }, 'See all non-compliant devices')) : null]
         : h('p', {}, 'Every device that has been evaluated complies.')));
     main.append(h('section', { 'aria-labelledby': 'events-title' }, h('h2', { id: 'events-title' }, 'Recent events'),
@@ -55,7 +55,7 @@ export const dashboardPage = {
         failed.length ? failed.map(plugin => message('error', `${plugin.id} ${plugin.version}: ${plugin.failureReason}`)) : null,
         plugins.items.length
           ? table('Installed plugins', ['Plugin', 'Version', 'State', 'Since'],
-            plugins.items.map(plugin => [plugin.id, plugin.version, words(plugin.state), when(plugin.since)]))
+            plugins.items.map(plugin => [plugin.id, plugin.version, badge('plugin', plugin.state), when(plugin.since)]))
           : empty('No plugin is installed.', 'Copy a plugin file into the server’s plugins/ folder; it loads within seconds.')));
     }
   },

@@ -1,4 +1,4 @@
-import { h, replace, field, message, empty, table, when, words, heading, announce } from '../dom.js';
+import { h, replace, field, message, empty, table, when, words, heading, announce, badge } from '../dom.js';
 
 // Platforms Shepherd's bundled plugins manage; those of other running plugins are added from GET /api/v1/platforms.
 const PLATFORM_NAMES = { ios: 'iOS and iPadOS', macos: 'macOS', android: 'Android', windows: 'Windows', chromeos: 'ChromeOS' };
@@ -84,7 +84,7 @@ export const devicesPage = {
         table(`${rows.length} device${rows.length === 1 ? '' : 's'}${cursor ? ' shown, more available' : ''}`,
           ['Name', 'Platform', 'Model', 'OS', 'Serial', 'Status', 'Compliance', 'Last check-in'],
           rows.map(({ device }) => [deviceLink(device), device.platform, device.model || '—', device.osVersion || '—',
-            device.serialNumber || '—', words(device.status), words(device.compliance), when(device.lastCheckIn)])),
+            device.serialNumber || '—', badge('device', device.status), badge('compliance', device.compliance), when(device.lastCheckIn)])),
         cursor ? h('button', { type: 'button', class: 'secondary', onclick: () => load(true) }, 'Show more devices') : null);
       announce(`${rows.length} devices shown`);
     };

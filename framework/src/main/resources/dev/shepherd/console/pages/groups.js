@@ -1,4 +1,4 @@
-import { h, replace, field, message, blank, empty, table, words, heading, confirmAction, announce, showProblems, markInvalid } from '../dom.js';
+import { h, replace, field, message, blank, empty, table, words, heading, confirmAction, announce, showProblems, markInvalid, badge } from '../dom.js';
 import { ruleEditor, RuleError, describeRule, fitsEditor } from '../rule-editor.js';
 
 const deviceName = device => device.name || device.serialNumber || device.id;
@@ -244,7 +244,7 @@ export const groupPage = {
           ['Name', 'Platform', 'Serial', 'Status', ''],
           page.items.map(({ device }) => [
             h('a', { href: `#/devices/${encodeURIComponent(device.id)}` }, deviceName(device)), device.platform, device.serialNumber || '—',
-            words(device.status),
+            badge('device', device.status),
             editable ? h('button', {
               type: 'button', class: 'link', 'aria-label': `Remove ${deviceName(device)} from the group`,
               onclick: async () => {

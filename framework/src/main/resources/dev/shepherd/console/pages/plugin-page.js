@@ -7,6 +7,9 @@ const UI = Object.freeze({
   h: dom.h, replace: dom.replace, heading: dom.heading, field: dom.field, message: dom.message, empty: dom.empty,
   table: dom.table, when: dom.when, words: dom.words, blank: dom.blank, confirmAction: dom.confirmAction,
   removeButton: dom.removeButton, announce: dom.announce, uid: dom.uid,
+  // The visual system and the forms' way of showing errors, so a plugin's page matches the console's.
+  badge: dom.badge, icon: dom.icon, headlines: dom.headlines, fieldError: dom.fieldError, markInvalid: dom.markInvalid,
+  showProblems: dom.showProblems,
 });
 
 /** The console pages of running plugins the admin's role may open (GET /api/v1/console/pages). */

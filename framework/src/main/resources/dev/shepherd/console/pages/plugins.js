@@ -1,4 +1,4 @@
-import { h, replace, field, message, blank, empty, table, when, words, heading, confirmAction, announce, showProblems } from '../dom.js';
+import { h, replace, field, message, blank, empty, table, when, words, heading, confirmAction, announce, showProblems, badge } from '../dom.js';
 import { pluginPages, pluginPageLink } from './plugin-page.js';
 
 // How long, and how often, to look for an uploaded file's plugin: the server scans its plugins folder every few seconds.
@@ -76,7 +76,7 @@ export const pluginsPage = {
           items.map(plugin => [
             h('div', {}, h('strong', {}, plugin.id), plugin.description ? h('p', { class: 'hint' }, plugin.description) : null,
               pagesOf(plugin), originsOf(plugin)),
-            plugin.version || '—', plugin.file, h('span', { class: `state ${plugin.state.toLowerCase()}` }, words(plugin.state)),
+            plugin.version || '—', plugin.file, badge('plugin', plugin.state),
             when(plugin.since), plugin.retryAt
               ? h('div', {}, plugin.failureReason || '—', h('p', { class: 'hint' }, `Tried again from ${when(plugin.retryAt)}.`))
               : plugin.failureReason || '—',

@@ -1,4 +1,4 @@
-import { h, replace, field, message, empty, table, when, words, heading, announce } from '../dom.js';
+import { h, replace, field, message, empty, table, when, words, heading, announce, badge } from '../dom.js';
 
 const LEVELS = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'NONE', 'UNKNOWN'];
 
@@ -12,14 +12,14 @@ function age(seconds) {
 
 /** A threat level as a badge whose words say it (colour only repeats them). */
 export function threatLevel(level) {
-  return h('span', { class: `state threat-${String(level).toLowerCase()}` }, words(level));
+  return badge('threat', level);
 }
 
 /** A connector's or a verdict's freshness: "Fresh", or "Stale since …" flagged for everyone, not by colour alone. */
 export function freshness(stale, staleSince) {
   return stale
-    ? h('span', { class: 'state stale' }, `Stale since ${when(staleSince)}`)
-    : h('span', { class: 'state fresh' }, 'Fresh');
+    ? badge('warn', 'STALE', `Stale since ${when(staleSince)}`)
+    : badge('ok', 'FRESH', 'Fresh');
 }
 
 /**
