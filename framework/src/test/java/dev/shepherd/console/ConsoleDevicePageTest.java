@@ -91,20 +91,22 @@ class ConsoleDevicePageTest {
                 .id();
         kernel.policies().assign(SEED, baseline, frontDesk, 10);
         kernel.policies().assign(SEED, strict, oldIos, 20);
-        kernel.policies().reconcile(device);
+        // The server's background work reconciles the policies and judges compliance; the test waits for it.
+        await().atMost(Duration.ofSeconds(30)).until(() -> kernel.policies().settingStates(device).size() == 2);
         String wifi = kernel.policies().effectiveSettings(device).stream().filter(setting -> setting.setting().type().equals("wifi"))
                 .findFirst().orElseThrow().setting().key();
         kernel.policies().reportActual(device, wifi, SettingState.FAILED, Optional.of("The profile's Wi-Fi password was refused"));
 
         kernel.compliance().create(SEED, "iOS 17.4 or later", ComplianceCheck.MIN_OS_VERSION, json.readTree("{\"version\": \"17.4\"}"),
                 Optional.empty(), 0, List.of(new RemediationStep(0, Remediation.NOTIFY), new RemediationStep(48, Remediation.LOCK)));
-        kernel.compliance().evaluate(device);
+        await().atMost(Duration.ofSeconds(30)).until(() -> kernel.compliance().report(device).orElseThrow().failing().stream()
+                .anyMatch(failure -> failure.remediation().get(0).takenAt().isPresent()));
 
         // An app assigned to the static group, from the store plugin once it is loaded from its file.
         await().atMost(Duration.ofSeconds(40)).until(() -> server.getAsAdmin("/api/v1/app-stores").body().contains("deskstore"));
         String app = kernel.apps().addFromStore(SEED, "deskstore", "visitor-log").orElseThrow().id();
         kernel.apps().assign(SEED, app, frontDesk, AppIntent.REQUIRED, Optional.empty());
-        kernel.apps().reconcile(device);
+        await().atMost(Duration.ofSeconds(30)).until(() -> !kernel.apps().appsOf(device).isEmpty());
     }
 
     @AfterAll

@@ -2,6 +2,7 @@ package dev.shepherd.rest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.device.ComplianceState;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.EnrollmentClaim;
 import dev.shepherd.api.device.EnrollmentMethod;
@@ -35,6 +36,7 @@ import java.util.Optional;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The device page's "why" routes through the running server, on the store the build chose (Derby, or PostgreSQL with
@@ -84,12 +86,14 @@ class DeviceInsightApiTest {
                 .id();
         kernel.policies().assign(ADMIN, baseline, frontDesk, 10);
         kernel.policies().assign(ADMIN, strict, oldIos, 20);
-        kernel.policies().reconcile(device);
 
         kernel.compliance().create(ADMIN, "iOS 17.4 or later", ComplianceCheck.MIN_OS_VERSION, json.readTree("{\"version\": \"17.4\"}"),
                 Optional.empty(), 0, List.of(new RemediationStep(0, Remediation.NOTIFY), new RemediationStep(48, Remediation.LOCK)));
-        kernel.compliance().evaluate(device);
-        kernel.compliance().evaluate(elsewhere);
+        // The server's background work reconciles the policies and judges compliance; the test waits for it.
+        await().atMost(Duration.ofSeconds(30)).until(() -> kernel.policies().settingStates(device).size() == 2
+                && kernel.compliance().report(device).orElseThrow().failing().stream()
+                .anyMatch(failure -> failure.remediation().get(0).takenAt().isPresent())
+                && kernel.devices().get(elsewhere).orElseThrow().device().compliance() == ComplianceState.COMPLIANT);
 
         server.server().adminUsers().create("desk", PASSWORD.toCharArray(), AdminRole.HELPDESK);
         server.server().adminUsers().create("auditor", PASSWORD.toCharArray(), AdminRole.AUDITOR);
