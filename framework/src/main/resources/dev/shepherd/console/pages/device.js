@@ -526,7 +526,7 @@ function activityRow(entry) {
   const change = audit.after ?? audit.before;
   // A change's JSON can be long (a policy's settings): its start says what it is; the audit log has all of it.
   return [when(entry.at), `Audit: ${audit.action}`, `${words(audit.actorKind)} ${audit.actorId}`,
-    change ? (change.length > 300 ? `${change.slice(0, 300)}…` : change) : '—'];
+    change ? h('code', { class: 'change' }, change.length > 300 ? `${change.slice(0, 300)}…` : change) : '—'];
 }
 
 /**
