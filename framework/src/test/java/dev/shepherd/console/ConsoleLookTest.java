@@ -12,18 +12,13 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chromium.ChromiumDriver;
 import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,24 +35,23 @@ class ConsoleLookTest {
 
     private static final Dimension DESKTOP = new Dimension(1440, 900);
     private static final Dimension PHONE = new Dimension(390, 844);
-    private static final Path SCREENSHOTS = Path.of("target", "console-screenshots");
 
     @TempDir
     static Path home;
     @TempDir
     static Path profile;
+    private static SampleConsole stage;
     private static TestServer server;
     private static ConsoleBrowser console;
     private static WebDriver browser;
     private static WebDriverWait wait;
-    private static ConsoleSampleData sample;
 
     @BeforeAll
     static void start() {
         assumeTrue(ConsoleBrowser.available(), ConsoleBrowser.unavailableReason());
-        server = TestServer.start(home);
-        sample = ConsoleSampleData.seed(server);
-        console = ConsoleBrowser.open(server, profile);
+        stage = SampleConsole.start(home, profile);
+        server = stage.server();
+        console = stage.console();
         browser = console.driver();
         wait = console.await();
         console.signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
@@ -65,11 +59,8 @@ class ConsoleLookTest {
 
     @AfterAll
     static void stop() {
-        if (console != null) {
-            console.close();
-        }
-        if (server != null) {
-            server.close();
+        if (stage != null) {
+            stage.close();
         }
     }
 
@@ -219,12 +210,8 @@ class ConsoleLookTest {
                 .allMatch(error -> error.contains("the server responded with a status of 400"));
     }
 
-    /** Switches the page to the light or dark colour scheme, as the system setting would (Chromium's media emulation). */
     private static void theme(String scheme) {
-        ((ChromiumDriver) browser).executeCdpCommand("Emulation.setEmulatedMedia",
-                Map.of("features", List.of(Map.of("name", "prefers-color-scheme", "value", scheme))));
-        wait.until(driver -> Boolean.TRUE.equals(((JavascriptExecutor) driver)
-                .executeScript("return matchMedia('(prefers-color-scheme: " + scheme + ")').matches")));
+        stage.theme(scheme);
     }
 
     /** The page's background and text colours, and the main area's. */
@@ -256,7 +243,7 @@ class ConsoleLookTest {
         for (WebElement link : browser.findElements(By.cssSelector("#sidebar a"))) {
             pages.add(link.getDomAttribute("href"));
         }
-        pages.addAll(sample.detailPages());
+        pages.addAll(stage.sample().detailPages());
         browser.manage().window().setSize(PHONE);
         return pages;
     }
@@ -287,13 +274,7 @@ class ConsoleLookTest {
 
     /** Saves what the window shows as target/console-screenshots/{name}.png (for the documentation). */
     private static void viewportShot(String name) {
-        Map<String, Object> shot = ((ChromiumDriver) browser).executeCdpCommand("Page.captureScreenshot", Map.of("format", "png"));
-        try {
-            Files.createDirectories(SCREENSHOTS);
-            Files.write(SCREENSHOTS.resolve(name + ".png"), Base64.getDecoder().decode((String) shot.get("data")));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        stage.screenshot(name, Map.of());
     }
 
     private static WebElement focused() {

@@ -11,13 +11,11 @@ import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chromium.ChromiumDriver;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +31,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class ConsoleScreenshotsTest {
 
-    private static final Path SCREENSHOTS = Path.of("target", "console-screenshots");
     private static final List<Integer> WIDTHS = List.of(1440, 390);
     /** Full pages are captured up to this height; longer ones are cut (a screenshot of an endless list says nothing more). */
     private static final int MAX_HEIGHT = 5000;
@@ -43,39 +40,34 @@ class ConsoleScreenshotsTest {
     static Path home;
     @TempDir
     static Path profile;
-    private static TestServer server;
+    private static SampleConsole stage;
     private static ConsoleBrowser console;
     private static WebDriver browser;
-    private static ConsoleSampleData sample;
 
     @BeforeAll
     static void start() {
         assumeTrue(ConsoleBrowser.available(), ConsoleBrowser.unavailableReason());
-        server = TestServer.start(home);
-        sample = ConsoleSampleData.seed(server);
-        console = ConsoleBrowser.open(server, profile);
+        stage = SampleConsole.start(home, profile);
+        console = stage.console();
         browser = console.driver();
     }
 
     @AfterAll
     static void stop() {
-        if (console != null) {
-            console.close();
-        }
-        if (server != null) {
-            server.close();
+        if (stage != null) {
+            stage.close();
         }
     }
 
     @Test
     void everyPageIsCapturedAtDesktopAndPhoneWidthsInBothThemesAndMeetsTheWcagRulesInTheDarkOne() throws IOException {
-        Files.createDirectories(SCREENSHOTS);
+        Files.createDirectories(SampleConsole.SCREENSHOTS);
         browser.manage().window().setSize(new Dimension(1440, WINDOW_HEIGHT));
         List<String> captured = new ArrayList<>();
         Map<String, List<String>> darkProblems = new LinkedHashMap<>();
         for (String theme : List.of("light", "dark")) {
-            cdp("Emulation.setEmulatedMedia", Map.of("features", List.of(Map.of("name", "prefers-color-scheme", "value", theme))));
-            browser.get(server.uri("/").toString());
+            stage.theme(theme);
+            browser.get(stage.server().uri("/").toString());
             console.await().until(driver -> !driver.findElements(By.name("username")).isEmpty());
             captured.add(capture("sign-in", 1440, theme));
             console.signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
@@ -97,7 +89,7 @@ class ConsoleScreenshotsTest {
             console.signOut();
         }
         assertThat(darkProblems).as("WCAG 2.1 A/AA violations of moderate impact or worse in the dark theme, by page").isEmpty();
-        assertThat(captured).allSatisfy(file -> assertThat(Files.size(SCREENSHOTS.resolve(file))).isGreaterThan(1000));
+        assertThat(captured).allSatisfy(file -> assertThat(Files.size(SampleConsole.SCREENSHOTS.resolve(file))).isGreaterThan(1000));
         assertThat(captured).contains("devices-390-dark.png", "device-1440-light.png", "policy-390-light.png", "group-1440-dark.png");
         assertThat(console.forbiddenOrFailedApiCalls()).isEmpty();
         assertThat(console.browserErrors()).isEmpty();
@@ -110,7 +102,7 @@ class ConsoleScreenshotsTest {
             String address = link.getDomAttribute("href");
             pages.put(address.equals("#/") ? "dashboard" : address.replaceFirst("^#/", "").replaceAll("[^a-z0-9]+", "-"), address);
         }
-        List<String> details = sample.detailPages();
+        List<String> details = stage.sample().detailPages();
         List<String> names = List.of("device", "group", "policy", "command-batch", "person", "policy-new");
         for (int index = 0; index < details.size(); index++) {
             pages.put(names.get(index), details.get(index));
@@ -122,16 +114,9 @@ class ConsoleScreenshotsTest {
      * Saves the whole page (up to MAX_HEIGHT) as page-width-theme.png and returns the file's name. Chromium captures
      * beyond the window, so the window keeps its size (what sticks to the screen is drawn as at the top of the page).
      */
-    private static String capture(String page, int width, String theme) throws IOException {
+    private static String capture(String page, int width, String theme) {
         Number height = (Number) ((JavascriptExecutor) browser).executeScript("return document.documentElement.scrollHeight");
-        Map<String, Object> shot = cdp("Page.captureScreenshot", Map.of("format", "png", "captureBeyondViewport", true,
+        return stage.screenshot(page + "-" + width + "-" + theme, Map.of("format", "png", "captureBeyondViewport", true,
                 "clip", Map.of("x", 0, "y", 0, "width", width, "height", Math.min(height.intValue(), MAX_HEIGHT), "scale", 1)));
-        String file = page + "-" + width + "-" + theme + ".png";
-        Files.write(SCREENSHOTS.resolve(file), Base64.getDecoder().decode((String) shot.get("data")));
-        return file;
-    }
-
-    private static Map<String, Object> cdp(String command, Map<String, Object> parameters) {
-        return ((ChromiumDriver) browser).executeCdpCommand(command, parameters);
     }
 }
