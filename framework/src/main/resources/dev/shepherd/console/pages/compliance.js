@@ -46,7 +46,7 @@ function checkOf(rule) {
 }
 
 /** A rule's check and parameters in words, such as "Minimum OS version: 17.4". */
-function describe(rule) {
+export function describe(rule) {
   const check = checkOf(rule);
   const label = check?.label ?? words(rule.check);
   if (!check?.parameter) return label;
