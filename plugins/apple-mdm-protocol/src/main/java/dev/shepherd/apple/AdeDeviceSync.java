@@ -238,7 +238,12 @@ public final class AdeDeviceSync {
         return cursor.orElseThrow();
     }
 
+    /**
+     * Applies one page: the devices new to the kernel pre-registered together, then every device's inventory written
+     * together ({@link DeviceRegistry#recordInventories}), a page in a few transactions rather than one per device.
+     */
     private void apply(List<DeviceAssignmentClient.Device> devices, String tokenName, Counter counter) {
+        Map<DeviceId, Map<String, String>> inventories = new LinkedHashMap<>();
         List<PreRegistration> fresh = new ArrayList<>();
         List<DeviceAssignmentClient.Device> freshDevices = new ArrayList<>();
         for (DeviceAssignmentClient.Device device : devices) {
@@ -250,7 +255,7 @@ public final class AdeDeviceSync {
             Optional<Device> known = registry.findByHardwareId(platform, SERIAL, device.serialNumber());
             if (device.opType().filter("deleted"::equals).isPresent()) {
                 known.ifPresent(found -> {
-                    registry.recordInventory(found.id(), Map.of("apple.ade.assigned", "false", "apple.ade.token", tokenName));
+                    inventories.put(found.id(), Map.of("apple.ade.assigned", "false", "apple.ade.token", tokenName));
                     counter.unassigned++;
                 });
                 forgetAssignment(device.serialNumber());
@@ -262,7 +267,7 @@ public final class AdeDeviceSync {
             }
             rememberAssignment(device.serialNumber(), tokenName);
             if (known.isPresent()) {
-                registry.recordInventory(known.get().id(), inventory(device, tokenName));
+                inventories.put(known.get().id(), inventory(device, tokenName));
                 counter.updated++;
             } else if (freshDevices.stream().noneMatch(other -> other.serialNumber().equals(device.serialNumber()))) {
                 fresh.add(new PreRegistration(platform, device.serialNumber(), device.model(), "",
@@ -273,10 +278,11 @@ public final class AdeDeviceSync {
         if (!fresh.isEmpty()) {
             List<DeviceId> ids = registry.preRegister(fresh);
             for (int i = 0; i < ids.size(); i++) {
-                registry.recordInventory(ids.get(i), inventory(freshDevices.get(i), tokenName));
+                inventories.put(ids.get(i), inventory(freshDevices.get(i), tokenName));
             }
             counter.registered += ids.size();
         }
+        registry.recordInventories(inventories);
     }
 
     private static Map<String, String> inventory(DeviceAssignmentClient.Device device, String tokenName) {
