@@ -56,6 +56,8 @@ import dev.shepherd.api.threat.ThreatSignals;
 import dev.shepherd.plugin.PlatformPlugins;
 import dev.shepherd.api.command.CommandBus;
 import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.api.device.DeviceSetup;
+import dev.shepherd.app.KernelDeviceSetup;
 import dev.shepherd.api.identity.UserDirectory;
 import dev.shepherd.command.PluginCommandBus;
 import dev.shepherd.command.PushScheduler;
@@ -419,6 +421,7 @@ public final class ShepherdServer implements AutoCloseable {
                 new JdbcPluginKeyValueStore(database.dataSource()), database, kernel.events(), clock);
         environment.exportPerPlugin(DeviceRegistry.class,
                 pluginId -> new PluginDeviceRegistry(pluginId, kernel.devices(), kernel.enrollmentTokens(), kernel.recoveryKeys()));
+        environment.export(DeviceSetup.class, new KernelDeviceSetup(kernel.policies(), kernel.apps()));
         environment.exportPerPlugin(dev.shepherd.api.group.GroupDirectory.class,
                 pluginId -> new dev.shepherd.group.PluginGroupDirectory(pluginId, kernel.groups()));
         environment.exportPerPlugin(UserDirectory.class, kernel.userDirectory()::forPlugin);
