@@ -49,16 +49,26 @@ async function draw({ api, ui, base, section, stale }, notice) {
     event.target.disabled = true;
     try {
       const run = await api.post(`${base}/tokens/${encodeURIComponent(token.name)}/sync`, {});
-      replace(feedback, message('info', `Synchronised ${run.token}: ${run.seen} seen, ${run.registered} new pending, `
+      await again(message('info', `Synchronised ${run.token}: ${run.seen} seen, ${run.registered} new pending, `
         + `${run.updated} updated, ${run.unassigned} moved away, ${run.profileAssigned} given the default profile.`));
     } catch (error) {
-      replace(feedback, message('error', error.message));
+      // The refusal is kept as the token's last sync too: shown again with the table.
+      await again(message('error', error.message));
     } finally {
       event.target.disabled = false;
     }
   } }, `Sync devices ${token.name}`);
+  // How the last sync went, scheduled or asked for: Apple's refusal and its wait stay visible until a sync succeeds.
+  const lastSync = token => {
+    const last = token.lastSync;
+    if (!last) return 'Not yet';
+    if (last.error) {
+      return `${when(last.at)}: failed, ${last.error}${last.retryAfter ? `; Apple asks to wait until ${when(last.retryAfter)}` : ''}`;
+    }
+    return `${when(last.at)}: ${last.result.seen} seen, ${last.result.registered} new pending`;
+  };
   const rows = tokens.map(token => [
-    token.name, token.consumerKey, when(token.expiry), String(token.daysLeft),
+    token.name, token.consumerKey, when(token.expiry), String(token.daysLeft), lastSync(token),
     syncButton(token),
     removeButton({ label: `Remove token ${token.name}`, title: `Remove the server token ${token.name}?`,
       text: 'Devices of that Apple Business Manager instance are no longer synchronised until a token is uploaded again.',
@@ -72,6 +82,6 @@ async function draw({ api, ui, base, section, stale }, notice) {
     ...tokens.filter(token => token.warning).map(token => message('error', token.warning)),
     !failure && tokens.length === 0 ? empty('No server token has been uploaded yet.',
       'Download the public key above, add this server in Apple Business Manager, then upload its token below.') : null,
-    tokens.length > 0 ? table('Server tokens', ['Name', 'Consumer key', 'Expires', 'Days left', 'Devices', 'Actions'], rows) : null,
+    tokens.length > 0 ? table('Server tokens', ['Name', 'Consumer key', 'Expires', 'Days left', 'Last sync', 'Devices', 'Actions'], rows) : null,
     feedback, form);
 }

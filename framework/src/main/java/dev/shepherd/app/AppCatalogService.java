@@ -674,6 +674,33 @@ public final class AppCatalogService {
     }
 
     /**
+     * Where a device stands with each app its assignments require (apps of its platform only), by app id: empty for
+     * an app the kernel has not planned for the device yet. Apps only offered, or to be removed, are not named.
+     */
+    public Map<String, Optional<AppInstallState>> requiredStates(DeviceId deviceId) {
+        requireNonNull(deviceId, "deviceId is null");
+        return transactions.inTransaction("read the required apps of a device", tx -> {
+            Optional<DeviceRecord> record = devices.get(tx, deviceId);
+            if (record.isEmpty()) {
+                return Map.of();
+            }
+            Map<String, DeviceAppState> states = store.states(tx.connection(), deviceId);
+            Map<String, Optional<AppInstallState>> required = new LinkedHashMap<>();
+            for (AppCatalogStore.Reach reach : merged(store.reaching(tx.connection(), deviceId)).values()) {
+                if (reach.intent() != AppIntent.REQUIRED) {
+                    continue;
+                }
+                Optional<CatalogApp> app = store.find(tx.connection(), reach.appId());
+                if (app.isPresent() && app.get().platform().equals(record.get().device().platform())) {
+                    required.put(reach.appId(), Optional.ofNullable(states.get(reach.appId()))
+                            .filter(state -> state.intent() == AppIntent.REQUIRED).map(DeviceAppState::state));
+                }
+            }
+            return required;
+        });
+    }
+
+    /**
      * The apps a device's assignments offer its user, by name: AVAILABLE ones, which they may install from the
      * self-service portal, and REQUIRED ones, shown with their state; never UNINSTALL ones.
      */

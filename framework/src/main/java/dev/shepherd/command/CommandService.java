@@ -406,12 +406,22 @@ public final class CommandService {
         return batch(batchId).orElseThrow();
     }
 
-    /** Records that wake-ups for part of a batch were handed to the push service. */
-    public void recordPushed(String batchId, int count) {
+    /**
+     * Records how the wake-ups for part of a batch went.
+     *
+     * @param pushed targets a push service took a wake-up for
+     * @param awaitingEnrollment targets that never enrolled, so nothing was pushed
+     * @param unreachable enrolled targets their platform could not wake
+     */
+    public void recordReach(String batchId, int pushed, int awaitingEnrollment, int unreachable) {
         transactions.inTransaction("record batch push progress", tx -> {
-            try (PreparedStatement update = tx.connection().prepareStatement("UPDATE command_batch SET pushed = pushed + ? WHERE id = ?")) {
-                update.setInt(1, count);
-                update.setString(2, batchId);
+            try (PreparedStatement update = tx.connection().prepareStatement("""
+                    UPDATE command_batch SET pushed = pushed + ?, awaiting_enrollment = awaiting_enrollment + ?,
+                                             unreachable = unreachable + ? WHERE id = ?""")) {
+                update.setInt(1, pushed);
+                update.setInt(2, awaitingEnrollment);
+                update.setInt(3, unreachable);
+                update.setString(4, batchId);
                 update.executeUpdate();
             }
             return null;
@@ -1583,12 +1593,15 @@ public final class CommandService {
             int total;
             int materialized;
             int pushed;
+            int awaitingEnrollment;
+            int unreachable;
             CommandType type;
             Optional<Instant> expiresAt;
             String createdBy;
             Instant createdAt;
             try (PreparedStatement select = connection.prepareStatement("""
-                    SELECT command_type, description, state, total, materialized, pushed, expires_at, created_by, created_at
+                    SELECT command_type, description, state, total, materialized, pushed, expires_at, created_by, created_at,
+                           awaiting_enrollment, unreachable
                     FROM command_batch WHERE id = ?""")) {
                 select.setString(1, batchId);
                 try (ResultSet rows = select.executeQuery()) {
@@ -1604,6 +1617,8 @@ public final class CommandService {
                     expiresAt = Optional.ofNullable(rows.getTimestamp(7)).map(Timestamp::toInstant);
                     createdBy = rows.getString(8);
                     createdAt = rows.getTimestamp(9).toInstant();
+                    awaitingEnrollment = rows.getInt(10);
+                    unreachable = rows.getInt(11);
                 }
             }
             Map<CommandState, Integer> states = new EnumMap<>(CommandState.class);
@@ -1625,7 +1640,7 @@ public final class CommandService {
                 };
                 states.merge(pending, withoutRow, Integer::sum);
             }
-            return Optional.of(new CommandBatch(batchId, type, description, state, total, materialized, pushed, states,
+            return Optional.of(new CommandBatch(batchId, type, description, state, total, materialized, pushed, awaitingEnrollment, unreachable, states,
                     expiresAt, createdBy, createdAt));
         } catch (SQLException e) {
             throw new StorageException("Cannot read command batch " + batchId, e);

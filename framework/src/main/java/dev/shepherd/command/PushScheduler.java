@@ -2,6 +2,7 @@ package dev.shepherd.command;
 
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.device.DeviceRecord;
 import dev.shepherd.device.DeviceService;
 import org.slf4j.Logger;
@@ -19,7 +20,9 @@ import static java.util.Objects.requireNonNull;
  * Wakes devices that have new commands through their platform's push service, at a bounded rate, so a fan-out to
  * a whole fleet does not flood the push service or bring every device back at the same moment. Progress of each
  * batch is recorded as it goes. Pushes are a hint: a device that misses one still gets its commands at its next
- * check-in, so the queue of pending pushes lives in memory.
+ * check-in, so the queue of pending pushes lives in memory. Each batch's targets are counted apart as pushed (the
+ * push service took the wake-up), awaiting enrollment (PENDING: never enrolled, nothing to push to) and unreachable
+ * (the platform has no push channel to the device, or the push failed).
  */
 public final class PushScheduler implements CommandService.Waker, AutoCloseable {
 
@@ -39,7 +42,7 @@ public final class PushScheduler implements CommandService.Waker, AutoCloseable 
 
     /**
      * @param pushesPerSecond the most wake-ups per second across all platforms
-     * @param push sends one wake-up; returns whether the push service took it
+     * @param push sends one wake-up; returns whether the push service took it (false: no push channel to the device)
      */
     public PushScheduler(DeviceService devices, CommandService commands, Predicate<Device> push, int pushesPerSecond) {
         this.devices = requireNonNull(devices, "devices is null");
@@ -66,21 +69,47 @@ public final class PushScheduler implements CommandService.Waker, AutoCloseable 
         return pending.size();
     }
 
+    /** How the wake-ups of one batch went since its progress was last recorded. */
+    private static final class Reach {
+        private final String batchId;
+        private int pushed;
+        private int awaitingEnrollment;
+        private int unreachable;
+
+        private Reach(String batchId) {
+            this.batchId = batchId;
+        }
+
+        private int counted() {
+            return pushed + awaitingEnrollment + unreachable;
+        }
+    }
+
     private void run() {
-        String currentBatch = null;
-        int unrecorded = 0;
+        Reach current = null;
         long next = System.nanoTime();
         while (running) {
             try {
                 Wake wake = pending.poll(200, TimeUnit.MILLISECONDS);
-                if (wake == null || !wake.batchId().orElse("").equals(currentBatch == null ? "" : currentBatch)) {
-                    if (currentBatch != null && unrecorded > 0) {
-                        commands.recordPushed(currentBatch, unrecorded);
-                    }
-                    unrecorded = 0;
-                    currentBatch = wake == null ? null : wake.batchId().orElse(null);
+                if (current != null && (wake == null || !wake.batchId().orElse("").equals(current.batchId))) {
+                    record(current);
+                    current = null;
                 }
                 if (wake == null) {
+                    continue;
+                }
+                if (current == null && wake.batchId().isPresent()) {
+                    current = new Reach(wake.batchId().get());
+                }
+                Optional<Device> device = devices.get(wake.device()).map(DeviceRecord::device);
+                if (device.isEmpty()) {
+                    continue;
+                }
+                if (device.get().status() == DeviceStatus.PENDING) {
+                    // A device that never enrolled has no push channel: its command waits for the enrollment.
+                    if (current != null) {
+                        current.awaitingEnrollment++;
+                    }
                     continue;
                 }
                 long wait = next - System.nanoTime();
@@ -88,17 +117,40 @@ public final class PushScheduler implements CommandService.Waker, AutoCloseable 
                     TimeUnit.NANOSECONDS.sleep(wait);
                 }
                 next = Math.max(next + nanosPerPush, System.nanoTime() - TimeUnit.SECONDS.toNanos(1));
-                devices.get(wake.device()).map(DeviceRecord::device).ifPresent(push::test);
-                if (wake.batchId().isPresent() && ++unrecorded >= PROGRESS_EVERY) {
-                    commands.recordPushed(wake.batchId().get(), unrecorded);
-                    unrecorded = 0;
+                boolean taken = push(device.get());
+                if (current != null) {
+                    if (taken) {
+                        current.pushed++;
+                    } else {
+                        current.unreachable++;
+                    }
+                    if (current.counted() >= PROGRESS_EVERY) {
+                        record(current);
+                        current = new Reach(current.batchId);
+                    }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             } catch (RuntimeException e) {
-                log.warn("Wake-up push failed: {}", e.getMessage());
+                log.warn("Recording wake-up progress failed: {}", e.getMessage());
             }
+        }
+    }
+
+    /** One wake-up; a push that throws reached nobody. */
+    private boolean push(Device device) {
+        try {
+            return push.test(device);
+        } catch (RuntimeException e) {
+            log.warn("Wake-up push to device {} failed: {}", device.id(), e.getMessage());
+            return false;
+        }
+    }
+
+    private void record(Reach reach) {
+        if (reach.counted() > 0) {
+            commands.recordReach(reach.batchId, reach.pushed, reach.awaitingEnrollment, reach.unreachable);
         }
     }
 

@@ -39,6 +39,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -521,6 +522,49 @@ public final class ComplianceService {
         boolean allowed = device.status() == DeviceStatus.ENROLLED
                 && (device.compliance() == ComplianceState.COMPLIANT || device.compliance() == ComplianceState.IN_GRACE_PERIOD);
         return Optional.of(new AccessDecision(id.toString(), allowed, device.compliance(), failing, clock.instant()));
+    }
+
+    /**
+     * Why the device is, or is not, compliant: the rules it fails with the reasons, and each one's remediation as it
+     * stands for the device. Read from the stored verdict, as {@link #accessDecision} is.
+     */
+    public Optional<ComplianceReport> report(DeviceId id) {
+        Optional<AccessDecision> decision = accessDecision(id);
+        if (decision.isEmpty()) {
+            return Optional.empty();
+        }
+        Map<String, ComplianceRule> rules = new HashMap<>();
+        rules().forEach(rule -> rules.put(rule.id(), rule));
+        Map<String, Map<String, Instant>> taken = new HashMap<>();
+        try (Connection connection = transactions.dataSource().getConnection();
+             PreparedStatement select = connection.prepareStatement(
+                     "SELECT rule_id, action, executed_at FROM compliance_action WHERE device_id = ?")) {
+            select.setString(1, id.toString());
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    taken.computeIfAbsent(rows.getString(1).trim(), rule -> new HashMap<>()).put(rows.getString(2), rows.getTimestamp(3).toInstant());
+                }
+            }
+        } catch (SQLException e) {
+            throw new StorageException("Cannot read the remediation of " + id, e);
+        }
+        List<ComplianceReport.RuleFailure> failing = new ArrayList<>();
+        for (AccessDecision.FailingRule failure : decision.get().failing()) {
+            ComplianceRule rule = rules.get(failure.ruleId());
+            if (rule == null) {
+                continue; // deleted since the verdict was read
+            }
+            Instant graceEnds = failure.failingSince().plus(Duration.ofHours(rule.graceHours()));
+            Map<String, Instant> takenForRule = taken.getOrDefault(rule.id(), Map.of());
+            // A step is taken once per failure, by its action (as remediate() records it).
+            List<ComplianceReport.Step> steps = rule.remediation().stream().map(step -> new ComplianceReport.Step(step.afterHours(), step.action(),
+                    graceEnds.plus(Duration.ofHours(step.afterHours())), Optional.ofNullable(takenForRule.get(step.action().name())))).toList();
+            Optional<ComplianceReport.Step> next = steps.stream().filter(step -> step.takenAt().isEmpty())
+                    .min(Comparator.comparing(ComplianceReport.Step::dueAt));
+            failing.add(new ComplianceReport.RuleFailure(rule.id(), rule.name(), rule.check(), rule.parameters(), failure.detail() == null ? "" : failure.detail(),
+                    failure.failingSince(), graceEnds, steps, next));
+        }
+        return Optional.of(new ComplianceReport(id.toString(), decision.get().state(), decision.get().allowed(), failing, decision.get().decidedAt()));
     }
 
     // ---- storage helpers ----

@@ -804,50 +804,88 @@ public final class DeviceService {
             return;
         }
         transactions.inTransaction("record inventory", tx -> {
-            Optional<DeviceStore.Facts> facts = store.lockFacts(tx.connection(), id);
-            if (facts.isEmpty()) {
+            if (!writeReport(tx, actor, id, completePrefix, report, limits)) {
                 throw new IllegalArgumentException("no device " + id);
-            }
-            Map<String, String> stored = store.inventory(tx.connection(), id);
-            InventoryLimits.Bounded bounded = limits.bound(stored.keySet(), completePrefix, report);
-            Map<String, String> inventory = new LinkedHashMap<>(bounded.items());
-            if (bounded.limited()) {
-                String what = bounded.droppedKeys() + " of " + report.size() + " keys dropped, " + bounded.truncatedValues()
-                        + " values truncated";
-                log.warn("Device {} reported inventory over the limits (inventory.*): {}", id, what);
-                inventory.put(InventoryLimits.LIMITED_MARKER, clock.instant() + ": " + what);
-                events.record(tx, Event.of("device.inventory_limited", actor.id(), Map.of("deviceId", id.toString(),
-                        "droppedKeys", bounded.droppedKeys(), "truncatedValues", bounded.truncatedValues())));
-            }
-            // Only what changed is written; a report that changes nothing (most of them) writes nothing and tells no one.
-            DeviceStore.InventoryWrite written = store.writeInventory(tx.connection(), id, stored, inventory, completePrefix, clock.instant());
-            DeviceStore.Facts known = facts.get();
-            String osVersion = inventory.getOrDefault("os.version", known.osVersion());
-            String model = inventory.getOrDefault("model", known.model());
-            String serial = inventory.getOrDefault("serial.number", known.serialNumber());
-            String name = inventory.getOrDefault("device.name", known.name());
-            if (!osVersion.equals(known.osVersion()) || !model.equals(known.model()) || !serial.equals(known.serialNumber())
-                    || !name.equals(known.name())) {
-                Optional<DeviceRecord> current = store.find(tx.connection(), id);
-                DeviceRecord before = current.orElseThrow();
-                Device device = before.device();
-                DeviceStore.Row row = new DeviceStore.Row(id, device.platform(), device.status(), device.ownership(), name,
-                        serial, model, osVersion, device.userId(), device.enrollmentMethod(), device.compliance(),
-                        device.enrolledAt(), device.lastCheckIn(), before.enrolledBy(), before.enrollmentTokenId(),
-                        before.createdAt(), clock.instant(), before.version() + 1);
-                writeRow(tx, row, before);
-                DeviceRecord after = store.find(tx.connection(), id).orElseThrow();
-                notifyListeners(tx, current, after);
-            }
-            if (written.any()) {
-                events.record(tx, Event.of("device.inventory_updated", actor.id(), Map.of("deviceId", id.toString(),
-                        "items", inventory.size(), "changed", written.added() + written.changed(), "removed", written.removed())));
-                for (InventoryListener listener : inventoryListeners) {
-                    listener.reported(tx, id, inventory);
-                }
             }
             return null;
         });
+    }
+
+    /**
+     * Stores several devices' reports in one transaction, each as {@link #recordInventory} stores it: a platform
+     * program's list of devices (Apple's device assignment service) tells about a thousand at once, which one
+     * transaction each would take many seconds to write. A report over the rate limit is stored all the same (the
+     * list is the platform's, not the devices' own chatter); devices that do not exist are left out.
+     *
+     * @return how many of the devices exist
+     */
+    public int recordInventories(Actor actor, Map<DeviceId, Map<String, String>> reports) {
+        requireNonNull(reports, "reports is null");
+        InventoryLimits limits = inventoryLimits;
+        List<Map.Entry<DeviceId, Map<String, String>>> nonEmpty = reports.entrySet().stream()
+                .filter(report -> !report.getValue().isEmpty())
+                // One order for every batch, so that two batches lock their devices without a deadlock.
+                .sorted(Comparator.comparing(report -> report.getKey().toString())).toList();
+        if (nonEmpty.isEmpty()) {
+            return 0;
+        }
+        return transactions.inTransaction("record inventory of devices", tx -> {
+            int found = 0;
+            for (Map.Entry<DeviceId, Map<String, String>> report : nonEmpty) {
+                if (writeReport(tx, actor, report.getKey(), Optional.empty(), report.getValue(), limits)) {
+                    found++;
+                }
+            }
+            return found;
+        });
+    }
+
+    /** One device's report written in the caller's transaction; false when there is no such device. */
+    private boolean writeReport(Tx tx, Actor actor, DeviceId id, Optional<String> completePrefix, Map<String, String> report,
+                                InventoryLimits limits) throws SQLException {
+        Optional<DeviceStore.Facts> facts = store.lockFacts(tx.connection(), id);
+        if (facts.isEmpty()) {
+            return false;
+        }
+        Map<String, String> stored = store.inventory(tx.connection(), id);
+        InventoryLimits.Bounded bounded = limits.bound(stored.keySet(), completePrefix, report);
+        Map<String, String> inventory = new LinkedHashMap<>(bounded.items());
+        if (bounded.limited()) {
+            String what = bounded.droppedKeys() + " of " + report.size() + " keys dropped, " + bounded.truncatedValues()
+                    + " values truncated";
+            log.warn("Device {} reported inventory over the limits (inventory.*): {}", id, what);
+            inventory.put(InventoryLimits.LIMITED_MARKER, clock.instant() + ": " + what);
+            events.record(tx, Event.of("device.inventory_limited", actor.id(), Map.of("deviceId", id.toString(),
+                    "droppedKeys", bounded.droppedKeys(), "truncatedValues", bounded.truncatedValues())));
+        }
+        // Only what changed is written; a report that changes nothing (most of them) writes nothing and tells no one.
+        DeviceStore.InventoryWrite written = store.writeInventory(tx.connection(), id, stored, inventory, completePrefix, clock.instant());
+        DeviceStore.Facts known = facts.get();
+        String osVersion = inventory.getOrDefault("os.version", known.osVersion());
+        String model = inventory.getOrDefault("model", known.model());
+        String serial = inventory.getOrDefault("serial.number", known.serialNumber());
+        String name = inventory.getOrDefault("device.name", known.name());
+        if (!osVersion.equals(known.osVersion()) || !model.equals(known.model()) || !serial.equals(known.serialNumber())
+                || !name.equals(known.name())) {
+            Optional<DeviceRecord> current = store.find(tx.connection(), id);
+            DeviceRecord before = current.orElseThrow();
+            Device device = before.device();
+            DeviceStore.Row row = new DeviceStore.Row(id, device.platform(), device.status(), device.ownership(), name,
+                    serial, model, osVersion, device.userId(), device.enrollmentMethod(), device.compliance(),
+                    device.enrolledAt(), device.lastCheckIn(), before.enrolledBy(), before.enrollmentTokenId(),
+                    before.createdAt(), clock.instant(), before.version() + 1);
+            writeRow(tx, row, before);
+            DeviceRecord after = store.find(tx.connection(), id).orElseThrow();
+            notifyListeners(tx, current, after);
+        }
+        if (written.any()) {
+            events.record(tx, Event.of("device.inventory_updated", actor.id(), Map.of("deviceId", id.toString(),
+                    "items", inventory.size(), "changed", written.added() + written.changed(), "removed", written.removed())));
+            for (InventoryListener listener : inventoryListeners) {
+                listener.reported(tx, id, inventory);
+            }
+        }
+        return true;
     }
 
     /**

@@ -39,6 +39,30 @@ public final class OsVersion {
     }
 
     /**
+     * @param key a key {@link #key} made
+     * @return the version it stands for, written shortest ({@code 000017.000004.000000.000000} is {@code 17.4}); the
+     *         text as it is when it is not such a key
+     */
+    public static String fromKey(String key) {
+        String[] parts = key.split("\\.");
+        if (parts.length != PARTS || !key.matches("\\d{6}(\\.\\d{6}){3}")) {
+            return key;
+        }
+        int shown = PARTS;
+        while (shown > 1 && Long.parseLong(parts[shown - 1]) == 0) {
+            shown--;
+        }
+        StringBuilder version = new StringBuilder();
+        for (int index = 0; index < shown; index++) {
+            if (index > 0) {
+                version.append('.');
+            }
+            version.append(Long.parseLong(parts[index]));
+        }
+        return version.toString();
+    }
+
+    /**
      * Whether a version is below a bound, compared number by number (2.9 is below 2.10); a version or bound without
      * numbers is never below anything. The app catalog's updates, the app-inventory search and the app compliance
      * rules all compare this way (the search in SQL, on the stored {@link #key}).

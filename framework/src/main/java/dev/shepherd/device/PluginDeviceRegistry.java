@@ -108,6 +108,11 @@ public final class PluginDeviceRegistry implements DeviceRegistry {
     }
 
     @Override
+    public void recordInventories(Map<DeviceId, Map<String, String>> inventories) {
+        devices.recordInventories(actor, inventories);
+    }
+
+    @Override
     public void replaceInventory(DeviceId id, String prefix, Map<String, String> inventory) {
         devices.replaceInventory(actor, id, prefix, inventory);
     }

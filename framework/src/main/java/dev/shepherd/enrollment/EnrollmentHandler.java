@@ -23,7 +23,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
@@ -37,7 +39,9 @@ import static java.util.Objects.requireNonNull;
  * the device under that user's managed account. Unknown, used-up, expired and revoked tokens all look the same: 404,
  * so the endpoint reveals nothing about which secrets exist. {@code /enroll/sign-in} is the
  * {@link EnrollmentSignInPage sign-in page} of enrollment clients that sign their user in on the web, and a link whose
- * token asks for the user's sign-in shows that page instead of the platform's enrollment.
+ * token asks for the user's sign-in shows that page instead of the platform's enrollment. A browser (it asks for
+ * HTML) gets the {@link EnrollmentLinkPage page for people} first: what will happen to the device and the steps, with
+ * the button that fetches the artifact ({@code ?download=1}).
  */
 public final class EnrollmentHandler implements HttpHandler {
 
@@ -51,19 +55,23 @@ public final class EnrollmentHandler implements HttpHandler {
     private final Supplier<String> publicUrl;
     private final HttpIo io;
     private final EnrollmentSignInPage signInPage;
+    private final Function<Platform, List<String>> unfinishedSetup;
 
     /**
      * @param publicUrl the base URL devices reach the server at, read per request because the port is known only
      *                  once the listener is bound
+     * @param unfinishedSetup the open setup steps that keep a platform's devices from enrolling, by title, which the
+     *                        page for people names
      */
     public EnrollmentHandler(EnrollmentTokens tokens, DirectoryService directory, PlatformPlugins platforms, Supplier<String> publicUrl,
-                             HttpIo io, EnrollmentSignInPage signInPage) {
+                             HttpIo io, EnrollmentSignInPage signInPage, Function<Platform, List<String>> unfinishedSetup) {
         this.tokens = requireNonNull(tokens, "tokens is null");
         this.directory = requireNonNull(directory, "directory is null");
         this.platforms = requireNonNull(platforms, "platforms is null");
         this.publicUrl = requireNonNull(publicUrl, "publicUrl is null");
         this.io = requireNonNull(io, "io is null");
         this.signInPage = requireNonNull(signInPage, "signInPage is null");
+        this.unfinishedSetup = requireNonNull(unfinishedSetup, "unfinishedSetup is null");
     }
 
     @Override
@@ -107,11 +115,16 @@ public final class EnrollmentHandler implements HttpHandler {
             return;
         }
         Optional<String> requested = Optional.ofNullable(exchange.getQueryParameters().get("platform")).map(Deque::peekFirst);
+        boolean page = !qr && wantsPage(exchange);
         Optional<Platform> platform;
         try {
             platform = requested.map(Platform::new).or(grant.get()::platform);
         } catch (IllegalArgumentException e) {
             io.sendProblem(exchange, Problem.badRequest("platform: " + e.getMessage()));
+            return;
+        }
+        if (platform.isEmpty() && page) {
+            EnrollmentSignInPage.send(exchange, 200, EnrollmentLinkPage.choosePlatform(secret, grant.get(), platforms.supported()));
             return;
         }
         if (platform.isEmpty()) {
@@ -145,6 +158,12 @@ public final class EnrollmentHandler implements HttpHandler {
             send(exchange, "image/png", QrCodes.png(link), Optional.empty());
             return;
         }
+        if (page) {
+            boolean available = platforms.supported().contains(platform.get());
+            EnrollmentSignInPage.send(exchange, 200, EnrollmentLinkPage.instructions(secret, grant.get(), platform.get(), mode,
+                    String.join("&", query), available, available ? unfinishedSetup.apply(platform.get()) : List.of()));
+            return;
+        }
         EnrollmentInvitation invitation = new EnrollmentInvitation(secret, grant.get().ownership(), grant.get().groupId(),
                 grant.get().userId(), grant.get().expiresAt(), publicUrl.get(), mode, userEmail);
         Optional<EnrollmentArtifact> artifact;
@@ -162,6 +181,19 @@ public final class EnrollmentHandler implements HttpHandler {
             return;
         }
         send(exchange, artifact.get().contentType(), artifact.get().content(), Optional.of(artifact.get().fileName()));
+    }
+
+    /**
+     * Whether the request gets the page for people rather than the platform's artifact: a browser (it asks for HTML)
+     * that has not asked for the artifact with {@code ?download=1}. Devices' own clients, which do not ask for HTML,
+     * get the artifact as before.
+     */
+    private static boolean wantsPage(HttpServerExchange exchange) {
+        if (exchange.getQueryParameters().containsKey(EnrollmentLinkPage.DOWNLOAD)) {
+            return false;
+        }
+        String accept = Optional.ofNullable(exchange.getRequestHeaders().getFirst(Headers.ACCEPT)).orElse("");
+        return accept.toLowerCase(Locale.ROOT).contains("text/html");
     }
 
     private static void send(HttpServerExchange exchange, String contentType, byte[] content, Optional<String> fileName) {

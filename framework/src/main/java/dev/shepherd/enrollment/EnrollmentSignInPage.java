@@ -530,7 +530,8 @@ public final class EnrollmentSignInPage {
                 + "<button type=\"submit\">Continue</button></form>", true);
     }
 
-    private static String document(String title, String body, boolean autoSubmit) {
+    /** A whole page in the portal's look: title, styles, the body in a card; the sign-in script when it submits itself. */
+    static String document(String title, String body, boolean autoSubmit) {
         return "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                 + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                 + "<title>" + escape(title) + "</title><link rel=\"stylesheet\" href=\"/portal/assets/portal.css\">"
@@ -538,7 +539,8 @@ public final class EnrollmentSignInPage {
                 + "</head><body><main class=\"card\">" + body + "</main></body></html>";
     }
 
-    private static String escape(String text) {
+    /** Text made safe inside HTML elements and quoted attributes. */
+    static String escape(String text) {
         StringBuilder escaped = new StringBuilder(text.length());
         for (char c : text.toCharArray()) {
             switch (c) {
@@ -553,7 +555,8 @@ public final class EnrollmentSignInPage {
         return escaped.toString();
     }
 
-    private static void send(HttpServerExchange exchange, int status, String html) {
+    /** Sends a page under the enrollment pages' Content-Security-Policy, never cached. */
+    static void send(HttpServerExchange exchange, int status, String html) {
         send(exchange, status, html, "'self' ms-app:");
     }
 

@@ -2,6 +2,7 @@ package dev.shepherd.event;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
+import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.event.Event;
 import dev.shepherd.json.Json;
 import dev.shepherd.storage.StorageException;
@@ -86,13 +87,14 @@ public final class EventLog implements EventSink {
             return;
         }
         try (PreparedStatement insert = tx.connection().prepareStatement(
-                "INSERT INTO event_log (id, event_type, occurred_at, source, data) VALUES (?, ?, ?, ?, ?)")) {
+                "INSERT INTO event_log (id, event_type, occurred_at, source, data, device_id) VALUES (?, ?, ?, ?, ?, ?)")) {
             for (Event event : events) {
                 insert.setString(1, event.id().toString());
                 insert.setString(2, event.type());
                 insert.setTimestamp(3, Timestamp.from(event.occurredAt()));
                 insert.setString(4, event.source());
                 insert.setString(5, toJson(event.data()));
+                insert.setString(6, deviceOf(event).map(DeviceId::toString).orElse(null));
                 if (events.size() == 1) {
                     insert.executeUpdate();
                 } else {
@@ -156,16 +158,59 @@ public final class EventLog implements EventSink {
             for (String prefix : typePrefixes) {
                 select.setString(index++, prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%");
             }
-            List<Logged> events = new ArrayList<>();
-            try (ResultSet rows = select.executeQuery()) {
-                while (rows.next()) {
-                    events.add(new Logged(rows.getLong(1), new Event(UUID.fromString(rows.getString(2).trim()), rows.getString(3),
-                            rows.getTimestamp(4).toInstant(), rows.getString(5), json.mapper().readValue(rows.getString(6), MAP))));
-                }
-            }
-            return events;
+            return logged(select);
         } catch (SQLException | JsonProcessingException e) {
             throw new StorageException("Cannot read the event log", e);
+        }
+    }
+
+    /**
+     * One device's events, newest first.
+     *
+     * @param device the device its events name in their {@code deviceId}
+     * @param before only events before this position (0 for the newest)
+     * @param limit the most to return
+     */
+    public List<Logged> readOfDevice(DeviceId device, long before, int limit) {
+        requireNonNull(device, "device is null");
+        String sql = "SELECT seq, id, event_type, occurred_at, source, data FROM event_log WHERE device_id = ?"
+                + (before > 0 ? " AND seq < ?" : "") + " ORDER BY seq DESC FETCH FIRST " + Math.max(1, Math.min(limit, 1000)) + " ROWS ONLY";
+        try (Connection connection = transactions.dataSource().getConnection();
+             PreparedStatement select = connection.prepareStatement(sql)) {
+            select.setString(1, device.toString());
+            if (before > 0) {
+                select.setLong(2, before);
+            }
+            return logged(select);
+        } catch (SQLException | JsonProcessingException e) {
+            throw new StorageException("Cannot read the events of " + device, e);
+        }
+    }
+
+    private List<Logged> logged(PreparedStatement select) throws SQLException, JsonProcessingException {
+        List<Logged> events = new ArrayList<>();
+        try (ResultSet rows = select.executeQuery()) {
+            while (rows.next()) {
+                events.add(new Logged(rows.getLong(1), new Event(UUID.fromString(rows.getString(2).trim()), rows.getString(3),
+                        rows.getTimestamp(4).toInstant(), rows.getString(5), json.mapper().readValue(rows.getString(6), MAP))));
+            }
+        }
+        return events;
+    }
+
+    /** The device an event is about, by the {@code deviceId} its data carries, the convention of every device event. */
+    private static Optional<DeviceId> deviceOf(Event event) {
+        Object named = event.data().get("deviceId");
+        if (named instanceof DeviceId id) {
+            return Optional.of(id);
+        }
+        if (!(named instanceof String text)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(DeviceId.parse(text));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
         }
     }
 

@@ -25,6 +25,7 @@ import java.sql.Types;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -301,6 +302,22 @@ public final class GroupService {
     public List<Group> groupsOf(DeviceId device) {
         return query(SELECT + " WHERE g.id IN (SELECT m.group_id FROM group_member m WHERE m.device_id = ?) ORDER BY g.name",
                 List.of(device.toString()));
+    }
+
+    /** Since when a device is in each of its groups, by group id. */
+    public Map<String, Instant> memberSince(DeviceId device) {
+        return transactions.read("read a device's memberships", connection -> {
+            Map<String, Instant> since = new HashMap<>();
+            try (PreparedStatement select = connection.prepareStatement("SELECT group_id, added_at FROM group_member WHERE device_id = ?")) {
+                select.setString(1, device.toString());
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        since.put(rows.getString(1).trim(), rows.getTimestamp(2).toInstant());
+                    }
+                }
+            }
+            return since;
+        });
     }
 
     /** Group ids of a device, inside a transaction. */

@@ -54,6 +54,7 @@ public final class AdminApi {
         routes.addAll(new FleetResource(kernel).routes());
         routes.addAll(new DeviceResource(kernel).routes());
         routes.addAll(new SearchResource(kernel).routes());
+        routes.addAll(new DeviceInsightResource(kernel).routes());
         routes.addAll(new PlatformResource(platforms).routes());
         routes.addAll(new EnrollmentResource(kernel, publicUrl).routes());
         routes.addAll(new UserResource(kernel, userPasswords).routes());

@@ -30,6 +30,11 @@ import dev.shepherd.pki.ScepService;
 import dev.shepherd.rest.AdminApi;
 import dev.shepherd.rest.PluginAdminEndpoints;
 import dev.shepherd.report.FleetReports;
+import dev.shepherd.rest.SetupResource;
+import dev.shepherd.api.identity.IdentityProvider;
+import dev.shepherd.setup.HostLookup;
+import dev.shepherd.setup.SetupChecklist;
+import dev.shepherd.setup.SetupStep;
 import dev.shepherd.retention.RetentionService;
 import dev.shepherd.directory.Deprovisioning;
 import dev.shepherd.directory.DeprovisioningPolicy;
@@ -52,6 +57,8 @@ import dev.shepherd.api.threat.ThreatSignals;
 import dev.shepherd.plugin.PlatformPlugins;
 import dev.shepherd.api.command.CommandBus;
 import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.api.device.DeviceSetup;
+import dev.shepherd.app.KernelDeviceSetup;
 import dev.shepherd.api.identity.UserDirectory;
 import dev.shepherd.command.PluginCommandBus;
 import dev.shepherd.command.PushScheduler;
@@ -431,6 +438,7 @@ public final class ShepherdServer implements AutoCloseable {
                 new JdbcPluginKeyValueStore(database.dataSource()), database, kernel.events(), clock);
         environment.exportPerPlugin(DeviceRegistry.class,
                 pluginId -> new PluginDeviceRegistry(pluginId, kernel.devices(), kernel.enrollmentTokens(), kernel.recoveryKeys()));
+        environment.export(DeviceSetup.class, new KernelDeviceSetup(kernel.policies(), kernel.apps()));
         environment.exportPerPlugin(dev.shepherd.api.group.GroupDirectory.class,
                 pluginId -> new dev.shepherd.group.PluginGroupDirectory(pluginId, kernel.groups()));
         environment.exportPerPlugin(UserDirectory.class, kernel.userDirectory()::forPlugin);
@@ -502,6 +510,13 @@ public final class ShepherdServer implements AutoCloseable {
         MetricsEndpoint metricsEndpoint = new MetricsEndpoint(metrics);
         List<AdminRoute> metricsRoutes = List.of(metricsEndpoint.route(), ClusterResource.route(leaseKeeper));
         adminApi.handler().addDynamicRoutes(() -> metricsRoutes);
+        SetupChecklist setup = new SetupChecklist(kernel.transactions(), kernel.audit(), kernel.json(), kernel.clock(),
+                () -> new SetupChecklist.Reachability(publicUrl(), config.https().publicUrl().isPresent(),
+                        config.https().port() >= 0 ? identity.chain() : List.of()),
+                pluginAdminEndpoints::ask, platform -> platforms.supported().stream().anyMatch(supported -> supported.id().equals(platform)),
+                () -> !registry.extensions(IdentityProvider.class).isEmpty() || !signInProviders.list().isEmpty(), HostLookup.system());
+        List<AdminRoute> setupRoutes = new SetupResource(setup).routes();
+        adminApi.handler().addDynamicRoutes(() -> setupRoutes);
         List<AdminRoute> threatRoutes = new ThreatResource(kernel, threatConnectors, threatPoller::setupProblems).routes();
         adminApi.handler().addDynamicRoutes(() -> threatRoutes);
         HealthHandler health = new HealthHandler(database, plugins, io);
@@ -519,7 +534,8 @@ public final class ShepherdServer implements AutoCloseable {
                 .addPrefixPath(DeviceEndpointRouter.MOUNT, mounted(DeviceEndpointRouter.MOUNT + "/**", deviceEndpoints))
                 .addPrefixPath("/scep", mounted("/scep/**", new ScepHandler(new ScepService(kernel.certificateAuthority()), io)))
                 .addPrefixPath(EnrollmentHandler.MOUNT, mounted(EnrollmentHandler.MOUNT + "/**",
-                        new EnrollmentHandler(kernel.enrollmentTokens(), kernel.directory(), platforms, this::publicUrl, io, enrollmentSignIn)))
+                        new EnrollmentHandler(kernel.enrollmentTokens(), kernel.directory(), platforms, this::publicUrl, io, enrollmentSignIn,
+                                platform -> setup.readiness(platform.id()).blocking().stream().map(SetupStep::title).toList())))
                 .addExactPath("/api/openapi.json", mounted("/api/openapi.json", adminApi.openApiHandler()))
                 .addPrefixPath("/api/docs", mounted("/api/docs/**", adminApi.docsHandler()))
                 .addPrefixPath("/api", mounted("/api/**", adminApi.handler()))

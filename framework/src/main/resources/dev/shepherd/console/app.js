@@ -6,7 +6,7 @@ import { h, replace, message, icon, showInvalidFieldsAtTheirField } from './dom.
 import { loginPage } from './pages/login.js';
 import { dashboardPage } from './pages/dashboard.js';
 import { devicesPage } from './pages/devices.js';
-import { devicePage } from './pages/device.js';
+import { devicePage, deviceTabPage } from './pages/device.js';
 import { enrollmentPage } from './pages/enrollment.js';
 import { groupsPage, groupPage } from './pages/groups.js';
 import { policiesPage, newPolicyPage, editPolicyPage, policyPage, policyVersionPage, policyDiffPage } from './pages/policies.js';
@@ -25,7 +25,7 @@ import { mountGlobalSearch } from './global-search.js';
 
 // Every page the router knows. A page is opened only when the admin's role holds the permission its first request needs.
 const pages = [
-  dashboardPage, devicesPage, devicePage, commandsPage, commandBatchPage, enrollmentPage, groupsPage, groupPage, usersPage, userPage,
+  dashboardPage, devicesPage, devicePage, deviceTabPage, commandsPage, commandBatchPage, enrollmentPage, groupsPage, groupPage, usersPage, userPage,
   directoryGroupsPage, directoryGroupPage, policiesPage, newPolicyPage, editPolicyPage, policyPage, policyVersionPage, policyDiffPage, appsPage, appPage,
   compliancePage, threatsPage, reportsPage, webhooksPage, webhookPage, pluginsPage, pluginPage, adminsPage, tokensPage, auditPage,
 ];

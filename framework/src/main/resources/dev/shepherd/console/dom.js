@@ -144,7 +144,7 @@ const TONES = {
   command: { QUEUED: 'info', SENT: 'info', ACKNOWLEDGED: 'ok', FAILED: 'danger', NOT_NOW: 'warn', EXPIRED: 'warn', CANCELLED: 'neutral' },
   threat: { NONE: 'ok', LOW: 'info', MEDIUM: 'warn', HIGH: 'danger', CRITICAL: 'danger' },
   plugin: { STARTED: 'ok', OUT_OF_SERVICE: 'danger', FAILED: 'danger', SUPERSEDED: 'neutral', DISABLED: 'neutral' },
-  setting: { APPLIED: 'ok', PENDING: 'info', FAILED: 'danger', REMOVED: 'neutral', NOT_SUPPORTED: 'warn' },
+  setting: { APPLIED: 'ok', INSTALLED: 'ok', PENDING: 'info', FAILED: 'danger', REMOVED: 'neutral', NOT_SUPPORTED: 'warn' },
   app: { INSTALLED: 'ok', PENDING: 'info', INSTALLING: 'info', FAILED: 'danger', REMOVED: 'neutral', NOT_INSTALLED: 'neutral' },
 };
 const TONE_ICONS = { ok: 'ok', info: 'info', warn: 'warning', danger: 'danger', neutral: 'neutral' };

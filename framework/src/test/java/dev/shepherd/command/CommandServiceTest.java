@@ -460,7 +460,7 @@ class CommandServiceTest {
             assertThat(command.parameters()).containsEntry("preserveDataPlan", true);
         });
         commands.report(targets.get(10), new CommandResult(taken.get(0).id(), CommandState.ACKNOWLEDGED, Map.of(), Optional.empty()));
-        commands.recordPushed(batch.id(), 27);
+        commands.recordReach(batch.id(), 27, 0, 0);
 
         assertThat(commands.materializePending()).isEqualTo(26);
         assertThat(commands.materializePending()).isZero();

@@ -199,16 +199,15 @@ class ConsoleBrowserTest {
             assertThat(setting.value()).containsEntry("minLength", 8).containsEntry("maxInactivityMinutes", 5).containsEntry("required", true);
         });
 
-        // The device's page: what it reported, the policy's settings waiting for it, and a lock after confirmation.
-        open("#/devices/" + deviceId, "Reception iPad");
+        // The device's page: what it reported (its Inventory tab), the policy's settings waiting for it, and a lock after confirmation.
+        open("#/devices/" + deviceId + "/inventory", "Reception iPad");
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "storage.encrypted"));
-        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Policy settings: desired versus actual"));
-        assertThat(browser.findElement(By.cssSelector("main")).getText()).contains("passcode");
-        // The effective policy: the merged value and the policy it comes from.
+        // The effective policy (its Policies tab): the merged value under the form's labels, and the policy it comes from.
+        browser.findElement(By.xpath("//*[@role='tab'][.='Policies']")).click();
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Effective policy"));
         String effective = browser.findElement(By.xpath("//h2[.='Effective policy']/ancestor::section")).getText();
-        assertThat(effective).contains("passcode");
-        assertThat(browser.findElement(By.xpath("//h2[.='Effective policy']/ancestor::section//dt[.='minLength']/following-sibling::dd[1]"))
+        assertThat(effective).contains("Passcode", "Front desk baseline");
+        assertThat(browser.findElement(By.xpath("//h2[.='Effective policy']/ancestor::section//dt[.='Minimum length']/following-sibling::dd[1]"))
                 .getText()).isEqualTo("8");
         browser.findElement(By.xpath("//button[.='Lock']")).click();
         WebElement dialog = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("dialog[open]")));
@@ -274,7 +273,7 @@ class ConsoleBrowserTest {
 
         open("#/devices", "Devices");
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".results"), "Help desk phone"));
-        open("#/devices/" + device, "Help desk phone 1");
+        open("#/devices/" + device + "/commands", "Help desk phone 1");
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "Command history"));
         assertThat(buttons()).as("remote actions, without erasing or lifecycle changes").contains("Lock", "Restart", "Refresh inventory")
                 .doesNotContain("Erase…", "Quarantine", "Retire…", "Wipe and retire…");
@@ -867,7 +866,7 @@ class ConsoleBrowserTest {
         labelledControl("Tags").sendKeys("floor, kiosk, floor");
         labelledControl("Custom attributes").sendKeys("no equals sign");
         browser.findElement(By.xpath("//button[.='Save details']")).click();
-        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main [role=alert]"), "Custom attributes, line 1: write name=value."));
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main .field-error"), "Custom attributes, line 1: write name=value."));
         labelledControl("Custom attributes").clear();
         labelledControl("Custom attributes").sendKeys("cost-centre = 4711\nlocation=Shop floor, till 2");
         browser.findElement(By.xpath("//button[.='Save details']")).click();

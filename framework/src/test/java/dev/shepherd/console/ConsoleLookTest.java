@@ -1,6 +1,7 @@
 package dev.shepherd.console;
 
 import dev.shepherd.testing.ConsoleBrowser;
+import dev.shepherd.testing.LookOnly;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,6 +32,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * dark theme, phone-wide screens, the sidebar, and how forms show what is wrong. One server and one browser for the
  * class; each test sets the window and the theme it needs.
  */
+@LookOnly
 class ConsoleLookTest {
 
     private static final Dimension DESKTOP = new Dimension(1440, 900);

@@ -1,6 +1,7 @@
 package dev.shepherd.console;
 
 import dev.shepherd.testing.ConsoleBrowser;
+import dev.shepherd.testing.LookOnly;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,6 +30,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * documentation. One browser session: the window is resized and the theme switched, never restarted. In the dark
  * theme every page is also checked by the accessibility engine (the light theme is checked by ConsoleBrowserTest).
  */
+@LookOnly
 class ConsoleScreenshotsTest {
 
     private static final List<Integer> WIDTHS = List.of(1440, 390);

@@ -445,6 +445,27 @@ class DeviceServiceTest {
     }
 
     @Test
+    void manyDevicesInventoryIsWrittenInOneTransactionEachReportAsRecordInventoryWouldAndUnknownDevicesLeftOut() {
+        DeviceId first = test.enrollId(Platform.IOS, "BATCH1");
+        DeviceId second = test.enrollId(Platform.IOS, "BATCH2");
+        devices.recordInventory(PLUGIN, second, Map.of("apple.ade.color", "BLACK"));
+        String thisThread = Thread.currentThread().getName();
+        StoreUse.Counts before = test.storeUse().of(thisThread::equals);
+
+        int found = devices.recordInventories(PLUGIN, Map.of(
+                first, Map.of("apple.ade.description", "iPhone 15 128GB Black", "device.name", "Reception"),
+                second, Map.of("apple.ade.color", "BLUE"),
+                DeviceId.random(), Map.of("apple.ade.color", "GREEN")));
+
+        assertThat(found).isEqualTo(2);
+        assertThat(test.storeUse().of(thisThread::equals).since(before).commits()).isEqualTo(1);
+        assertThat(devices.inventory(first)).containsEntry("apple.ade.description", "iPhone 15 128GB Black");
+        assertThat(devices.get(first).orElseThrow().device().name()).as("a well-known key updates the device").isEqualTo("Reception");
+        assertThat(devices.inventory(second)).containsEntry("apple.ade.color", "BLUE");
+        assertThat(kernel.events().read(Optional.of("device.inventory_updated"), 0, 10)).hasSize(3);
+    }
+
+    @Test
     void aRepeatedInventoryReportIsAnsweredByOneReadWithoutATransaction() {
         DeviceId id = test.enrollId(Platform.IOS, "REPEAT");
         Map<String, String> report = Map.of("os.version", "17.5", "device.name", "Ana's iPhone", "battery.level", "0.8");

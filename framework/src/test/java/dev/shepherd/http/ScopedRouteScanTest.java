@@ -82,7 +82,8 @@ class ScopedRouteScanTest {
             "GET /api/v1/admins", "GET /api/v1/api-tokens", "DELETE /api/v1/api-tokens/{id}",
             "GET /api/v1/roles", "POST /api/v1/roles", "DELETE /api/v1/roles/{id}",
             "GET /api/v1/device-views", "POST /api/v1/device-views", "DELETE /api/v1/device-views/{id}",
-            "GET /api/v1/device-views/columns", "PUT /api/v1/device-views/columns");
+            "GET /api/v1/device-views/columns", "PUT /api/v1/device-views/columns",
+            "GET /api/v1/setup", "GET /api/v1/setup/enrollment", "POST /api/v1/setup/dismiss", "PUT /api/v1/setup/windows-domain");
 
     @TempDir
     static Path home;

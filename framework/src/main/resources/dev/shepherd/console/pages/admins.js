@@ -235,8 +235,11 @@ export const adminsPage = {
   },
 };
 
+/** A role picker that starts on the least role (the fewest permissions): more must be chosen on purpose. */
 function roleSelect(roles) {
-  return h('select', { name: 'role' }, roles.map(role => h('option', { value: role.id }, roleLabel(role))));
+  const least = roles.reduce((fewest, role) => (!fewest || role.permissions.length < fewest.permissions.length ? role : fewest), null);
+  // Marked selected in the markup, so a form's reset comes back to it too.
+  return h('select', { name: 'role' }, roles.map(role => h('option', { value: role.id, selected: role === least }, roleLabel(role))));
 }
 
 /**
@@ -445,7 +448,6 @@ export const tokensPage = {
 function tokenForm(api, roles, created, reload) {
   const name = h('input', { name: 'name', required: true, maxlength: 200 });
   const role = roleSelect(roles);
-  role.value = api.me.role;
   const days = h('input', { name: 'validForDays', type: 'number', min: 1, max: 366, step: 1, value: 90 });
   const feedback = h('div', { class: 'feedback' });
   const form = h('form', { class: 'card', 'aria-labelledby': 'new-token-title', novalidate: true },

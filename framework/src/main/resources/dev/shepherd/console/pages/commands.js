@@ -170,7 +170,10 @@ export const commandBatchPage = {
       const delivered = count(batch, 'SENT', 'NOT_NOW', 'ACKNOWLEDGED', 'FAILED');
       const figures = [
         ['Devices', batch.total],
-        ['Woken by push', batch.pushed],
+        // Told apart, so "pushed" never counts a device nothing could reach.
+        ['Pushed', batch.pushed],
+        ['Waiting for enrollment (never enrolled)', batch.awaitingEnrollment ?? 0],
+        ['Unreachable (no push channel; gets it at its next check-in)', batch.unreachable ?? 0],
         ['Delivered', delivered],
         ['Acknowledged', count(batch, 'ACKNOWLEDGED')],
         ['Failed', count(batch, 'FAILED')],

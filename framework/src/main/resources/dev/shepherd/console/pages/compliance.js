@@ -46,7 +46,7 @@ function checkOf(rule) {
 }
 
 /** A rule's check and parameters in words, such as "Minimum OS version: 17.4". */
-function describe(rule) {
+export function describe(rule) {
   const check = checkOf(rule);
   const label = check?.label ?? words(rule.check);
   if (!check?.parameter) return label;
@@ -217,8 +217,11 @@ function ruleForm(api, groups, reload, rule = null, cancel = null) {
 
   const addStep = existing => {
     const after = h('input', { name: 'afterHours', type: 'number', min: 0, max: 8760, step: 1, value: existing?.afterHours ?? 0 });
-    const action = h('select', { name: 'action' }, actions.map(remediation =>
-      h('option', { value: remediation.action, selected: remediation.action === existing?.action }, remediation.label)));
+    // A new step starts with no action chosen: nothing that quarantines, locks or wipes is ever picked for the admin.
+    const action = h('select', { name: 'action', required: true },
+      h('option', { value: '', selected: !existing }, 'Choose an action'),
+      actions.map(remediation =>
+        h('option', { value: remediation.action, selected: remediation.action === existing?.action }, remediation.label)));
     const number = steps.children.length + 1;
     const item = h('li', { class: 'step' },
       field(`Step ${number}: hours after the grace period`, after), field(`Step ${number}: action`, action),
@@ -270,6 +273,9 @@ function ruleForm(api, groups, reload, rule = null, cancel = null) {
         : spec.number ? Number(input.value) : input.value.trim() };
     }
     if (group.value) body.groupId = group.value;
+    for (const [index, step] of [...steps.querySelectorAll('li')].entries()) {
+      if (blank(step.querySelector('[name=action]'), feedback, `Choose the action of step ${index + 1}.`)) return;
+    }
     body.remediation = [...steps.querySelectorAll('li')].map(step => ({
       afterHours: Number(step.querySelector('[name=afterHours]').value || 0),
       action: step.querySelector('[name=action]').value,

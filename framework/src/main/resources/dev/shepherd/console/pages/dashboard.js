@@ -1,4 +1,4 @@
-import { h, replace, empty, table, when, words, heading, message, badge } from '../dom.js';
+import { h, replace, empty, table, when, words, heading, message, badge, field, problemMessage, announce } from '../dom.js';
 
 // What the dashboard calls recent events: changes an admin acts on, not the steady traffic of check-ins, inventory
 // and command states (those are on each device's page).
@@ -13,17 +13,24 @@ export const dashboardPage = {
   title: 'Dashboard',
   needs: 'DEVICE_READ',
   async render({ api, main, stale }) {
-    const [summary, nonCompliant, recent, plugins, events] = await Promise.all([
+    const [summary, nonCompliant, recent, plugins, events, setup] = await Promise.all([
       api.get('/api/v1/devices/summary'),
       api.get('/api/v1/devices', { compliance: 'NON_COMPLIANT', limit: 10 }),
       api.get('/api/v1/devices', { limit: 1 }),
       api.can('PLUGIN_READ') ? api.get('/api/v1/plugins') : Promise.resolve(null),
       api.get('/api/v1/events', { order: 'newest', limit: RECENT_EVENTS, type: RECENT_EVENT_TYPES }),
+      api.can('PLUGIN_READ') ? api.get('/api/v1/setup') : Promise.resolve(null),
     ]);
     const names = await deviceNames(api, events.items);
     if (stale()) return;
     const link = device => h('a', { href: `#/devices/${encodeURIComponent(device.id)}` }, device.name || device.serialNumber || device.id);
     replace(main, heading('Dashboard'));
+    // Shown until every step is done and an admin dismissed it; it comes back if a step reopens.
+    if (setup && !(setup.complete && setup.dismissed)) {
+      const checklist = h('section', { 'aria-labelledby': 'setup-title', class: 'card setup', id: 'setup' });
+      drawChecklist(api, checklist, setup);
+      main.append(checklist);
+    }
     if (recent.items.length === 0) {
       main.append(empty('No device is enrolled yet.', api.can('ENROLLMENT_WRITE')
         ? h('a', { href: '#/enrollment' }, 'Create an enrollment link to enroll the first one.') : 'Devices appear here once they enroll.'));
@@ -60,6 +67,71 @@ export const dashboardPage = {
     }
   },
 };
+
+const STATE_WORDS = { DONE: 'Done', TODO: 'To do', ATTENTION: 'Needs attention', NOT_USED: 'Not used here' };
+const STATE_TONES = { DONE: 'ok', TODO: 'warn', ATTENTION: 'danger', NOT_USED: 'neutral' };
+
+/**
+ * The setup checklist (GET /api/v1/setup): each step with what the server found, what to do and a link to the page
+ * that does it; checked again on request (the DNS lookup is made anew), dismissed once complete.
+ */
+function drawChecklist(api, section, setup) {
+  const done = setup.steps.filter(step => step.state === 'DONE').length;
+  const unused = setup.steps.filter(step => step.state === 'NOT_USED').length;
+  const feedback = h('div', { class: 'feedback', 'aria-live': 'polite' });
+  const refresh = async (action, announcement) => {
+    try {
+      const next = await action();
+      drawChecklist(api, section, next);
+      if (next.complete && next.dismissed) section.remove();
+      announce(announcement);
+    } catch (error) {
+      replace(feedback, problemMessage(error));
+    }
+  };
+  replace(section,
+    h('h2', { id: 'setup-title' }, 'Set up Shepherd'),
+    h('p', { id: 'setup-progress' }, setup.complete
+      ? 'Every step is done.'
+      : `${done} of ${setup.steps.length - unused} steps done${unused ? ` (${unused} not used here: no plugin for them runs)` : ''}.`),
+    h('ol', { class: 'steps setup-steps' }, setup.steps.map(step => h('li', { id: `setup-${step.id}`, 'data-state': step.state },
+      h('strong', {}, step.title), ' ',
+      badge(STATE_TONES[step.state], step.state, STATE_WORDS[step.state]),
+      h('p', { class: 'hint' }, step.detail),
+      step.action && step.state !== 'DONE' ? h('p', {}, step.action) : null,
+      step.id === 'windows-dns' && step.state !== 'NOT_USED' && api.can('PLUGIN_MANAGE') ? windowsDomainForm(api, refresh) : null,
+      step.link && step.state !== 'DONE' ? h('p', {}, h('a', { href: step.link }, linkWords(step))) : null))),
+    feedback,
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'secondary', onclick: () => refresh(() => api.get('/api/v1/setup'), 'Setup checked again.') },
+        'Check again'),
+      setup.complete && api.can('PLUGIN_MANAGE')
+        ? h('button', { type: 'button', onclick: () => refresh(() => api.post('/api/v1/setup/dismiss'), 'Setup checklist dismissed.') },
+          'Dismiss the checklist')
+        : null));
+}
+
+/** The words of a step's link: what the page it opens lets the admin do. */
+function linkWords(step) {
+  if (step.link === '#/plugins') return step.state === 'NOT_USED' ? 'See the plugins' : 'Open the plugins page';
+  if (step.link === '#/enrollment') return 'Create an enrollment link';
+  if (step.link === '#/policies') return 'Create a policy';
+  if (step.link === '#/users') return 'See the users';
+  return `Open the ${step.title} page`;
+}
+
+/** The domain whose enterpriseenrollment.<domain> name Windows looks up; saved, then looked up at once. */
+function windowsDomainForm(api, refresh) {
+  const domain = h('input', { name: 'windows-domain', placeholder: 'example.com', autocomplete: 'off', required: true, maxlength: 253 });
+  const form = h('form', { class: 'inline' },
+    field('E-mail domain of your users', domain, 'Windows looks up enterpriseenrollment.<domain> to find this server.'),
+    h('button', { type: 'submit' }, 'Check this domain'));
+  form.addEventListener('submit', event => {
+    event.preventDefault();
+    refresh(() => api.put('/api/v1/setup/windows-domain', { domain: domain.value }), 'Windows discovery name checked.');
+  });
+  return form;
+}
 
 /** The names of the devices the events are about (a device that is gone keeps its id). */
 async function deviceNames(api, events) {

@@ -90,6 +90,11 @@ function createForm(api, groups, platforms, created, reload) {
   const uses = h('input', { name: 'uses', type: 'number', min: 1, placeholder: 'Unlimited' });
   const signIn = h('input', { type: 'checkbox', name: 'requireSignIn', id: 'token-require-sign-in' });
   const feedback = h('div', { class: 'feedback' });
+  const readiness = h('div', { class: 'readiness', id: 'platform-readiness', 'aria-live': 'polite' });
+  platform.setAttribute('aria-describedby', readiness.id);
+  const checkReadiness = () => warnIfNotReady(api, platform.value, platform.selectedOptions[0]?.textContent ?? platform.value, readiness);
+  platform.addEventListener('change', checkReadiness);
+  checkReadiness();
   const form = h('form', { class: 'card', 'aria-labelledby': 'new-token-title' },
     h('h2', { id: 'new-token-title' }, 'New enrollment link'),
     h('div', { class: 'grid' },
@@ -99,6 +104,7 @@ function createForm(api, groups, platforms, created, reload) {
       groups.length ? field('Put enrolled devices in group', group) : null,
       field('Valid for (hours)', hours),
       field('Maximum devices', uses, 'Leave empty for no limit.')),
+    readiness,
     h('div', { class: 'check' }, signIn, h('label', { for: signIn.id },
       'Ask for the user’s work account: whoever opens the link signs in first, and the device is assigned to them')),
     feedback,
@@ -120,12 +126,49 @@ function createForm(api, groups, platforms, created, reload) {
       replace(feedback);
       showCreated(created, issued);
       form.reset();
+      checkReadiness();
       await reload();
     } catch (error) {
       showProblems(form, error, { feedback, fields: { validForHours: hours, maxUses: uses, groupId: group } });
     }
   });
   return form;
+}
+
+/**
+ * Says, next to the platform, what keeps its devices from enrolling now (GET /api/v1/setup/enrollment) and where to
+ * fix it. The link can still be created: it works once the steps are done.
+ */
+async function warnIfNotReady(api, platform, label, box) {
+  let readiness;
+  try {
+    readiness = await api.get('/api/v1/setup/enrollment', { platform });
+  } catch (error) {
+    replace(box);
+    return;
+  }
+  if (readiness.platform !== platform) return;
+  const device = label.replace(/ \(no plugin running\)$/, '');
+  if (readiness.ready) {
+    replace(box, readiness.advice.length
+      ? h('div', { class: 'message info', role: 'status' }, h('p', {}, `${device} devices can enroll with this link. Also advised:`),
+        steps(readiness.advice))
+      : null);
+    return;
+  }
+  replace(box, h('div', { class: 'message warning', role: 'status' },
+    h('p', {}, h('strong', {}, `${device} devices cannot enroll yet.`),
+      ' You can create the link now; it works once this is done:'),
+    h('ul', {},
+      readiness.pluginRunning ? null : h('li', {}, 'No running plugin enrolls them: install the plugin for them. ',
+        h('a', { href: '#/plugins' }, 'Open the plugins page')),
+      readiness.blocking.map(step => h('li', {}, h('strong', {}, `${step.title}: `), `${step.detail} ${step.action}`,
+        step.link ? [' ', h('a', { href: step.link }, `Open the ${step.title} page`)] : null))),
+    readiness.advice.length ? [h('p', {}, 'Also advised:'), steps(readiness.advice)] : null));
+}
+
+function steps(list) {
+  return h('ul', {}, list.map(step => h('li', {}, h('strong', {}, `${step.title}: `), `${step.detail} ${step.action}`)));
 }
 
 function showCreated(created, issued) {
@@ -141,7 +184,7 @@ function showCreated(created, issued) {
         h('div', { class: 'field' }, h('label', { for: 'enrollment-link' }, 'Enrollment link'), link),
         h('p', {}, copy),
         APPLE.has(platform)
-          ? h('p', {}, h('a', { href: localPath(issued.enrollmentUrl), download: '' }, 'Download the Apple enrollment profile'),
+          ? h('p', {}, h('a', { href: `${localPath(issued.enrollmentUrl)}?download=1`, download: '' }, 'Download the Apple enrollment profile'),
             ' (works while the Apple plugin runs).')
           : null))));
   created.querySelector('h2').focus();

@@ -152,4 +152,21 @@ public interface DeviceRegistry {
      * @throws IllegalArgumentException when the prefix is blank
      */
     void replaceInventory(DeviceId id, String prefix, Map<String, String> inventory);
+
+    /**
+     * Stores inventory of several devices at once, each as {@link #recordInventory} stores it, in one transaction
+     * where the kernel can: for what a platform program lists about many devices (Apple's device assignment service
+     * tells about a thousand at a time), which one call per device would take many seconds to write. Devices that do
+     * not exist are left out. This default, for kernels that predate it, calls {@link #recordInventory} for each.
+     *
+     * @param inventories flat key/value facts by device
+     * @since 0.12.1
+     */
+    default void recordInventories(Map<DeviceId, Map<String, String>> inventories) {
+        inventories.forEach((id, inventory) -> {
+            if (find(id).isPresent()) {
+                recordInventory(id, inventory);
+            }
+        });
+    }
 }

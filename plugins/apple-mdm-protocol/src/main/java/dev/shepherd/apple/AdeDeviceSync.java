@@ -1,6 +1,7 @@
 package dev.shepherd.apple;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shepherd.api.config.PluginConfig;
@@ -17,6 +18,7 @@ import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,6 +48,8 @@ public final class AdeDeviceSync {
     public static final String SERIAL = "serial";
     private static final String CURSOR_PREFIX = "ade/cursor/";
     private static final String PROFILE_PREFIX = "ade/profile/";
+    /** Storage prefix of how each token's last sync went, shared by the nodes: the token page shows it. */
+    private static final String STATUS_PREFIX = "ade/sync-status/";
     /** Storage prefix of the serial numbers Apple assigns to this server, each naming its token. */
     private static final String ASSIGNED_PREFIX = "ade/assigned/";
     /** Apple's serial numbers are letters and digits; anything else is never kept as a storage key. */
@@ -56,6 +60,23 @@ public final class AdeDeviceSync {
     /** What one run did. */
     public record Result(String token, boolean fullFetch, int seen, int registered, int updated, int unassigned, int otherPlatform,
                          int profileAssigned) {
+    }
+
+    /**
+     * How a token's last sync went, kept for the token page and the schedule ({@link AdeSyncScheduler}).
+     *
+     * @param at when it ran
+     * @param result what it did, when it succeeded
+     * @param error why it failed, in Apple's words, when it failed
+     * @param retryAfter until when Apple asked not to be called again (429, 503), when it did
+     */
+    public record SyncStatus(Instant at, Optional<Result> result, Optional<String> error, Optional<Instant> retryAfter) {
+        public SyncStatus {
+            requireNonNull(at, "at is null");
+            requireNonNull(result, "result is null");
+            requireNonNull(error, "error is null");
+            requireNonNull(retryAfter, "retryAfter is null");
+        }
     }
 
     private final AdeServerTokens tokens;
@@ -135,8 +156,67 @@ public final class AdeDeviceSync {
                 counter.otherPlatform, counter.profileAssigned);
     }
 
+    /**
+     * Runs once for a token, as {@link #sync} does, and keeps how it went ({@link #lastSync}): what it did, or Apple's
+     * refusal and, for throttling, until when to wait.
+     *
+     * @throws IllegalArgumentException when there is no such token
+     * @throws DeviceAssignmentClient.DeviceAssignmentException when Apple's service refuses (kept first)
+     */
+    public Result syncAndRecord(String tokenName) {
+        Instant started = clock.instant();
+        try {
+            Result result = sync(tokenName);
+            record(tokenName, new SyncStatus(started, Optional.of(result), Optional.empty(), Optional.empty()));
+            return result;
+        } catch (DeviceAssignmentClient.DeviceAssignmentException e) {
+            record(tokenName, new SyncStatus(started, Optional.empty(), Optional.of(e.getMessage()),
+                    e.retryAfter().map(wait -> clock.instant().plus(wait))));
+            throw e;
+        }
+    }
+
+    /** @return how the token's last recorded sync went; empty when none ran yet */
+    public Optional<SyncStatus> lastSync(String tokenName) {
+        return storage.get(STATUS_PREFIX + tokenName).map(bytes -> {
+            try {
+                JsonNode stored = JSON.readTree(bytes);
+                Optional<Result> result = stored.hasNonNull("result")
+                        ? Optional.of(JSON.treeToValue(stored.get("result"), Result.class)) : Optional.empty();
+                return new SyncStatus(Instant.parse(stored.path("at").asText()), result,
+                        Optional.ofNullable(stored.get("error")).map(JsonNode::asText),
+                        Optional.ofNullable(stored.get("retryAfter")).map(JsonNode::asText).map(Instant::parse));
+            } catch (IOException | RuntimeException e) {
+                throw new IllegalStateException("the stored sync status of " + tokenName + " is unreadable", e);
+            }
+        });
+    }
+
+    /** @return the platform whose devices this sync registers */
+    public Platform platform() {
+        return platform;
+    }
+
+    /** @return the names of the tokens uploaded now */
+    public List<String> tokenNames() {
+        return tokens.statuses().stream().map(AdeServerTokens.Status::name).toList();
+    }
+
+    private void record(String tokenName, SyncStatus status) {
+        ObjectNode stored = JSON.createObjectNode().put("at", status.at().toString());
+        status.result().ifPresent(result -> stored.set("result", JSON.valueToTree(result)));
+        status.error().ifPresent(error -> stored.put("error", error));
+        status.retryAfter().ifPresent(until -> stored.put("retryAfter", until.toString()));
+        try {
+            storage.put(STATUS_PREFIX + tokenName, JSON.writeValueAsBytes(stored));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Forgets a token's cursor, default profile and devices, as when the token is removed: they no longer enroll by it. */
     public void forget(String tokenName) {
+        storage.delete(STATUS_PREFIX + tokenName);
         storage.delete(CURSOR_PREFIX + tokenName);
         storage.delete(PROFILE_PREFIX + tokenName);
         for (String key : storage.keys(ASSIGNED_PREFIX)) {
@@ -238,7 +318,12 @@ public final class AdeDeviceSync {
         return cursor.orElseThrow();
     }
 
+    /**
+     * Applies one page: the devices new to the kernel pre-registered together, then every device's inventory written
+     * together ({@link DeviceRegistry#recordInventories}), a page in a few transactions rather than one per device.
+     */
     private void apply(List<DeviceAssignmentClient.Device> devices, String tokenName, Counter counter) {
+        Map<DeviceId, Map<String, String>> inventories = new LinkedHashMap<>();
         List<PreRegistration> fresh = new ArrayList<>();
         List<DeviceAssignmentClient.Device> freshDevices = new ArrayList<>();
         for (DeviceAssignmentClient.Device device : devices) {
@@ -250,7 +335,7 @@ public final class AdeDeviceSync {
             Optional<Device> known = registry.findByHardwareId(platform, SERIAL, device.serialNumber());
             if (device.opType().filter("deleted"::equals).isPresent()) {
                 known.ifPresent(found -> {
-                    registry.recordInventory(found.id(), Map.of("apple.ade.assigned", "false", "apple.ade.token", tokenName));
+                    inventories.put(found.id(), Map.of("apple.ade.assigned", "false", "apple.ade.token", tokenName));
                     counter.unassigned++;
                 });
                 forgetAssignment(device.serialNumber());
@@ -262,7 +347,7 @@ public final class AdeDeviceSync {
             }
             rememberAssignment(device.serialNumber(), tokenName);
             if (known.isPresent()) {
-                registry.recordInventory(known.get().id(), inventory(device, tokenName));
+                inventories.put(known.get().id(), inventory(device, tokenName));
                 counter.updated++;
             } else if (freshDevices.stream().noneMatch(other -> other.serialNumber().equals(device.serialNumber()))) {
                 fresh.add(new PreRegistration(platform, device.serialNumber(), device.model(), "",
@@ -273,10 +358,11 @@ public final class AdeDeviceSync {
         if (!fresh.isEmpty()) {
             List<DeviceId> ids = registry.preRegister(fresh);
             for (int i = 0; i < ids.size(); i++) {
-                registry.recordInventory(ids.get(i), inventory(freshDevices.get(i), tokenName));
+                inventories.put(ids.get(i), inventory(freshDevices.get(i), tokenName));
             }
             counter.registered += ids.size();
         }
+        registry.recordInventories(inventories);
     }
 
     private static Map<String, String> inventory(DeviceAssignmentClient.Device device, String tokenName) {

@@ -147,7 +147,11 @@ public abstract class AdeEnrollment implements DeviceEndpoint {
             return DeviceResponse.problem(403, "Enrollment refused", "Device " + serial.get()
                     + " is not assigned to this server in Apple Business Manager, or is already enrolled");
         }
-        EnrollmentArtifact profile = profiles.adeArtifact(address.publicUrl(), serial.get(), udid.get());
+        // Apple's cloud configuration holds the device in Setup Assistant when its profile awaits configuration; the
+        // identity says so, so that the device is released once configured (AdeAwaitConfiguration).
+        boolean awaitsConfiguration = sync.defaultProfile(token.get())
+                .map(defined -> defined.path("await_device_configured").asBoolean(false)).orElse(false);
+        EnrollmentArtifact profile = profiles.adeArtifact(address.publicUrl(), serial.get(), udid.get(), awaitsConfiguration);
         log.info("ADE profile for {} device {} ({} {}), token {}", platform.id(), serial.get(), fact(facts, "PRODUCT").get(),
                 fact(facts, "VERSION").get(), token.get());
         return DeviceResponse.of(200, profile.contentType(), profile.content()).withHeader("Cache-Control", "no-store");

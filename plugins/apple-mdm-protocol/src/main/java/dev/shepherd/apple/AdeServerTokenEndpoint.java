@@ -52,9 +52,11 @@ public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
     private final AdeDeviceSync sync;
     private final String enrollmentUrl;
 
-    protected AdeServerTokenEndpoint(AdeServerTokens tokens, AdeDeviceSync sync, ServerAddress address, PluginIdentity identity) {
+    protected AdeServerTokenEndpoint(AdeServerTokens tokens, AdeDeviceSync sync, AdeSyncScheduler schedule, ServerAddress address,
+                                     PluginIdentity identity) {
         this.tokens = requireNonNull(tokens, "tokens is null");
         this.sync = requireNonNull(sync, "sync is null");
+        requireNonNull(schedule, "schedule is null").schedule(sync);
         // Where ADE devices ask for their enrollment profile, sent to Apple as the profile's url.
         this.enrollmentUrl = requireNonNull(address, "address is null").publicUrl()
                 + requireNonNull(identity, "identity is null").devicePath() + "/ade/enroll";
@@ -93,7 +95,7 @@ public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
         }
         if (path.equals(TOKENS) || path.equals(TOKENS + "/")) {
             return request.method().equals("GET")
-                    ? json(200, Map.of("tokens", tokens.statuses().stream().map(AdeServerTokenEndpoint::json).toList()))
+                    ? json(200, Map.of("tokens", tokens.statuses().stream().map(this::json).toList()))
                     : notAllowed("GET");
         }
         if (!path.startsWith(TOKENS + "/")) {
@@ -207,7 +209,7 @@ public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
             return noToken(name);
         }
         try {
-            AdeDeviceSync.Result result = sync.sync(name);
+            AdeDeviceSync.Result result = sync.syncAndRecord(name);
             log.info("ADE devices of token {} synchronised by {}: {}", name, request.adminUsername(), result);
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("token", result.token());
@@ -242,7 +244,8 @@ public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
         }
     }
 
-    private static Map<String, Object> json(AdeServerTokens.Status status) {
+    /** A token as the API shows it: never a secret; with how its last sync went, when one ran. */
+    private Map<String, Object> json(AdeServerTokens.Status status) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("name", status.name());
         body.put("consumerKey", status.consumerKey());
@@ -250,6 +253,14 @@ public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
         body.put("daysLeft", status.daysLeft());
         body.put("uploaded", status.uploaded().toString());
         status.warning().ifPresent(warning -> body.put("warning", warning));
+        sync.lastSync(status.name()).ifPresent(last -> {
+            Map<String, Object> lastSync = new LinkedHashMap<>();
+            lastSync.put("at", last.at().toString());
+            last.result().ifPresent(result -> lastSync.put("result", result));
+            last.error().ifPresent(error -> lastSync.put("error", error));
+            last.retryAfter().ifPresent(until -> lastSync.put("retryAfter", until.toString()));
+            body.put("lastSync", lastSync);
+        });
         return body;
     }
 

@@ -17,6 +17,7 @@ import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.api.device.DeviceSetup;
 import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.EnrollmentClaim;
 import dev.shepherd.api.device.EnrollmentGrant;
@@ -96,6 +97,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
     private final Clock clock;
     private final AppleCommandTranslator translator;
     private final FileVaultEscrow escrow;
+    private final AdeAwaitConfiguration awaitConfiguration;
     private final MdmSignature signatures = new MdmSignature();
     /** About as many parsers as messages are read at once. */
     private final Plists.Reader plists = new Plists.Reader(16);
@@ -107,7 +109,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
      * @throws IllegalArgumentException when a plugin setting is malformed
      */
     protected AppleMdmEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage,
-                               dev.shepherd.api.config.SecretSealer sealer, PolicyService policies, PluginConfig config,
+                               dev.shepherd.api.config.SecretSealer sealer, PolicyService policies, DeviceSetup setup, PluginConfig config,
                                ServerSigner signer, ServerAddress address, PluginIdentity identity, Clock clock,
                                Platform platform, SettingProfiles.Os os) {
         this.clock = requireNonNull(clock, "clock is null");
@@ -126,6 +128,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         this.translator = new AppleCommandTranslator(storage, sealer, policies, SettingDelivery.from(config), platform, os,
                 AppleCommandTranslator.SUPERVISION_FRESH_FOR, clock);
         this.escrow = translator.escrow();
+        this.awaitConfiguration = new AdeAwaitConfiguration(storage, registry, setup, config, clock);
     }
 
     @Override
@@ -315,6 +318,9 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         } else if (proven.isEmpty()) {
             storage.delete(assignedAccountKey);
         }
+        if (adeSerial.isPresent() && AdeAwaitConfiguration.awaits(certificate)) {
+            awaitConfiguration.enrolled(device.id());
+        }
         if (!device.hardwareIds().containsKey(sender.hardwareIdKind())) {
             log.warn("Device {} asserted {} {}, which another device holds, without proving to be it; it is enrolled as {} on its own",
                     sender.deviceKey(), sender.hardwareIdKind(), sender.id(), device.id());
@@ -466,6 +472,9 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 // answer to a kernel command.
                 if (appListAnswered(device.get(), storageKey, report, uuid, ended)) {
                     log.debug("Device {} answered the app list asked after an app command: {}", device.get(), report.status());
+                } else if (AdeAwaitConfiguration.awaits(certificate)
+                        && awaitConfiguration.answered(device.get(), storageKey, uuid, report.status(), String.join("; ", report.errors()))) {
+                    log.debug("Device {} answered DeviceConfigured: {}", device.get(), report.status());
                 } else if (!renewal.answered(uuid)) {
                     return result.isEmpty() ? DeviceResponse.text(400, "unknown Status " + report.status())
                             : DeviceResponse.text(403, "command " + uuid + " is not this device's");
@@ -715,6 +724,12 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
             return DeviceResponse.of(200, "application/xml", Plists.xml(renewalProfile.get()));
         }
         String storageKey = binding.storageKey();
+        // A device held in Setup Assistant past the timeout is released before anything else it still has to do.
+        Optional<NSDictionary> overdue = ended || alreadyTaken.isPresent() ? Optional.empty()
+                : awaitConfiguration.release(device, storageKey, certificate, false);
+        if (overdue.isPresent()) {
+            return DeviceResponse.of(200, "application/xml", Plists.xml(overdue.get()));
+        }
         Optional<List<Command>> taken = alreadyTaken;
         for (int attempt = 0; attempt < 20; attempt++) {
             List<Command> next = taken.isPresent() ? taken.get() : commands.take(device, 1);
@@ -723,8 +738,12 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 if (ended) {
                     endIdentity(certificate, storageKey);
                     log.info("Device {} has no final command left to take; its identity certificate is revoked", device);
+                    return DeviceResponse.empty(200);
                 }
-                return DeviceResponse.empty(200);
+                // Nothing left to hand out: a device held in Setup Assistant that has what it is assigned is released.
+                return awaitConfiguration.release(device, storageKey, certificate, true)
+                        .map(release -> DeviceResponse.of(200, "application/xml", Plists.xml(release)))
+                        .orElseGet(() -> DeviceResponse.empty(200));
             }
             Command command = next.get(0);
             String refusal;

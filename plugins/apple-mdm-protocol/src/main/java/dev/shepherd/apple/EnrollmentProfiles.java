@@ -43,6 +43,8 @@ final class EnrollmentProfiles {
     static final String ADE_SERIAL = "adeSerial";
     /** The SCEP challenge's binding to the UDID of an ADE device's verified MachineInfo. */
     static final String ADE_UDID = "adeUdid";
+    /** The SCEP challenge's binding saying the ADE device's profile awaits configuration ({@link AdeAwaitConfiguration}). */
+    static final String ADE_AWAIT = "adeAwait";
     /** An ADE device installs its profile within Setup Assistant, at once. */
     private static final Duration ADE_CHALLENGE_VALIDITY = Duration.ofHours(1);
     private static final Logger log = LoggerFactory.getLogger(EnrollmentProfiles.class);
@@ -105,9 +107,11 @@ final class EnrollmentProfiles {
      *
      * @param serverUrl the server's public base URL
      */
-    EnrollmentArtifact adeArtifact(String serverUrl, String serialNumber, String udid) {
-        return signed(serverUrl, authority.newChallenge(ADE_CHALLENGE_VALIDITY, Map.of(ADE_SERIAL, serialNumber, ADE_UDID, udid)),
-                false, Optional.empty(), Optional.empty());
+    EnrollmentArtifact adeArtifact(String serverUrl, String serialNumber, String udid, boolean awaitsConfiguration) {
+        Map<String, String> bindings = awaitsConfiguration
+                ? Map.of(ADE_SERIAL, serialNumber, ADE_UDID, udid, ADE_AWAIT, "true")
+                : Map.of(ADE_SERIAL, serialNumber, ADE_UDID, udid);
+        return signed(serverUrl, authority.newChallenge(ADE_CHALLENGE_VALIDITY, bindings), false, Optional.empty(), Optional.empty());
     }
 
     /** The SCEP challenge works until the invitation expires, and never longer than any profile's challenge. */

@@ -56,7 +56,8 @@ public final class AppleTestServers {
             Files.copy(plugin.getValue(), server.pluginsDir().resolve(plugin.getKey() + ".zip"));
         }
         for (String id : pluginFiles.keySet()) {
-            await().atMost(Duration.ofSeconds(20)).until(() -> server.get("/mdm/" + id + "/checkin").statusCode() == 405);
+            // Loading a plugin takes a few seconds, and several times that on a machine busy with other builds.
+            await().atMost(Duration.ofSeconds(60)).until(() -> server.get("/mdm/" + id + "/checkin").statusCode() == 405);
         }
         return server;
     }

@@ -3,6 +3,12 @@ package dev.shepherd.plugins.ios;
 import com.dd.plist.NSDictionary;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.appstore.AppInstallation;
+import dev.shepherd.api.appstore.AppStoreConnector;
+import dev.shepherd.api.appstore.AppStoreException;
+import dev.shepherd.api.appstore.CatalogPage;
+import dev.shepherd.api.appstore.StoreApp;
+import dev.shepherd.api.appstore.StoreHealth;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceStatus;
@@ -16,7 +22,9 @@ import dev.shepherd.apple.AppleTestServers;
 import dev.shepherd.apple.LocalDeviceAssignment;
 import dev.shepherd.apple.Plists;
 import dev.shepherd.apple.TestAppleDeviceCa;
+import dev.shepherd.app.AppStores;
 import dev.shepherd.server.Kernel;
+import dev.shepherd.testing.TestClock;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,10 +39,15 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Automated Device Enrollment's profile request on a real server with the iOS plugin loaded from its zip: Apple
@@ -42,7 +55,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * POSTs its MachineInfo signed by the identity Apple's device CA gave it (a test CA standing in, trusted through
  * {@code adeDeviceCaFile}); it gets its profile, enrolls and claims the pending record. Unsigned, mis-signed,
  * untrusted, malformed and unassigned requests are refused with problem details, and an identity issued for one
- * MachineInfo does not enroll another device.
+ * MachineInfo does not enroll another device. With {@code await_device_configured}, Setup Assistant is released by
+ * {@code DeviceConfigured} only once the device has its policy and required apps, or once it has waited too long.
  */
 class AdeEnrollmentIT {
 
@@ -50,20 +64,29 @@ class AdeEnrollmentIT {
     private static final AdeTokenFiles.Credentials ABM = AdeTokenFiles.Credentials.expiring("abm-enroll", Instant.now().plus(Duration.ofDays(300)));
     private static final String UDID = "A1B2C3D4-000A1B2C3D4E5F60";
     private static final TestAppleDeviceCa APPLE_DEVICE_CA = new TestAppleDeviceCa("Test Apple");
+    private static final String NOTES = "com.example.notes";
+    /** The server's clock, moved on to show a device released when its setup never finishes. */
+    private static final TestClock CLOCK = new TestClock(Instant.now());
 
     @TempDir
     static Path home;
     private static TestServer server;
     private static LocalDeviceAssignment apple;
     private static URI enrollUrl;
+    private static String profileUuid;
 
     @BeforeAll
     static void start() throws Exception {
         apple = LocalDeviceAssignment.start(ABM, Clock.systemUTC());
         Path deviceCa = APPLE_DEVICE_CA.writeRoot(home.resolve("apple-device-root.pem"));
         server = AppleTestServers.start(home.resolve("server"), "com.apple.mgmt.External.ade",
-                Map.of("adeUrl", apple.uri().toString(), AdeEnrollment.DEVICE_CA_SETTING, deviceCa.toString()),
-                Map.of(), Map.of("apple-ios", Path.of(System.getProperty("shepherd.pluginFile"))));
+                // The syncs here are the test's own (adeSyncInterval PT0S: no schedule), so their counts are exact.
+                Map.of("adeUrl", apple.uri().toString(), AdeEnrollment.DEVICE_CA_SETTING, deviceCa.toString(), "adeSyncInterval", "PT0S"),
+                // A sync of a thousand devices is one admin call; on a machine shared by several builds it may take longer
+                // than the default call timeout.
+                Map.of("SHEPHERD_PLUGINS_CALL_TIMEOUT", "120s"), Map.of("apple-ios", Path.of(System.getProperty("shepherd.pluginFile"))), CLOCK);
+        server.server().kernel().apps().setStores(new OneAppStore());
+        await().atMost(Duration.ofSeconds(30)).until(() -> server.getAsAdmin("/api/v1/plugins/apple-ios/ade/public-key").statusCode() == 200);
         String publicKey = server.getAsAdmin("/api/v1/plugins/apple-ios/ade/public-key").body();
         HttpResponse<String> uploaded = server.send(HttpRequest.newBuilder(server.uri("/api/v1/plugins/apple-ios/ade/tokens/abm"))
                 .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
@@ -73,7 +96,8 @@ class AdeEnrollmentIT {
         HttpResponse<String> defined = server.sendAsAdmin("PUT", "/api/v1/plugins/apple-ios/ade/tokens/abm/profile", """
                 {"profile_name": "Corporate iPhones", "is_supervised": true, "is_mdm_removable": false, "await_device_configured": true}""");
         assertThat(defined.statusCode()).as(defined.body()).isEqualTo(200);
-        enrollUrl = URI.create(apple.profile(JSON.readTree(defined.body()).path("profile_uuid").asText()).path("url").asText());
+        profileUuid = JSON.readTree(defined.body()).path("profile_uuid").asText();
+        enrollUrl = URI.create(apple.profile(profileUuid).path("url").asText());
     }
 
     @AfterAll
@@ -175,11 +199,180 @@ class AdeEnrollmentIT {
         assertThat(server.server().kernel().devices().get(pending).orElseThrow().device().status()).isEqualTo(DeviceStatus.PENDING);
     }
 
-    private static void sync() throws Exception {
+    @Test
+    void anAwaitingIphoneFromASyncOfAThousandIsReleasedOnlyOnceItHasItsPolicyAndRequiredApp() throws Exception {
+        AppleDeviceSimulator iphone = new AppleDeviceSimulator(server.uri("/"), "E5F60718-000E5F6071829304");
+        for (int i = 0; i < 1000; i++) {
+            apple.assign("AWC%05d".formatted(i), "iPhone 15", "iPhone 15 128GB Black", "BLACK", "iOS");
+        }
+        apple.assign(iphone.serialNumber(), "iPhone 15", "iPhone 15 128GB Green", "GREEN", "iOS");
+        int requestsBefore = apple.requests().size();
+
+        JsonNode synced = sync();
+
+        assertThat(synced.path("registered").asInt()).isEqualTo(1001);
+        assertThat(apple.requests().subList(requestsBefore, apple.requests().size()).stream()
+                .filter(request -> request.equals("POST /server/devices") || request.equals("POST /devices/sync")))
+                .as("1,001 devices come in pages of at most 1,000, the second asked for by the first's cursor").hasSizeGreaterThanOrEqualTo(2);
+        assertThat(apple.device("AWC00999").path("profile_uuid").asText()).isEqualTo(profileUuid);
+        assertThat(apple.device(iphone.serialNumber()).path("profile_uuid").asText()).isEqualTo(profileUuid);
+
+        // What the new iPhone is assigned before it is unboxed: a Wi-Fi policy and a required app, through its group.
+        Kernel kernel = server.server().kernel();
+        DeviceId pending = kernel.devices().idByHardwareId(Platform.IOS, "serial", iphone.serialNumber()).orElseThrow();
+        String group = admin("POST", "/api/v1/groups", Map.of("name", "New iPhones"), 201).path("id").asText();
+        admin("POST", "/api/v1/groups/" + group + "/members", Map.of("add", List.of(pending.toString())), 200);
+        String policy = admin("POST", "/api/v1/policies", Map.of("name", "Office Wi-Fi", "settings", List.of(Map.of("type", "wifi",
+                "value", Map.of("ssid", "Office", "security", "NONE")))), 201).path("id").asText();
+        admin("PUT", "/api/v1/policies/" + policy + "/assignments/" + group, Map.of("priority", 10), 200);
+        String app = notesInCatalog();
+        admin("PUT", "/api/v1/apps/" + app + "/assignments/" + group, Map.of("intent", "REQUIRED"), 200);
+        iphone.useAppStore((adamId, serial, purchaseMethod) -> adamId == OneAppStore.ADAM_ID
+                ? Optional.of(new AppleDeviceSimulator.StoreListing(NOTES, "Notes", "1.0")) : Optional.empty());
+
+        iphone.enrollByAde(enrollUrl, APPLE_DEVICE_CA.identity(iphone.udid()));
+        assertThat(iphone.enrollIdentity().certificate()).isPresent();
+        assertThat(iphone.authenticate().statusCode()).isEqualTo(200);
+        assertThat(iphone.tokenUpdate().statusCode()).isEqualTo(200);
+        assertThat(kernel.devices().inventory(pending)).containsEntry("apple.ade.setup", "awaiting configuration");
+
+        kernel.policies().reconcilePending();
+        kernel.apps().reconcilePending();
+        List<String> received = new ArrayList<>();
+        Optional<NSDictionary> next = iphone.idle();
+        while (next.isPresent() && !received.contains("DeviceConfigured")) {
+            received.add(requestType(next.get()));
+            next = iphone.answer(next.get(), "Acknowledged");
+        }
+
+        assertThat(received).contains("InstallProfile", "InstallApplication", "InstalledApplicationList");
+        assertThat(received).as("released once, last: after its policy's profile and the app list that shows the app installed")
+                .containsOnlyOnce("DeviceConfigured").last().isEqualTo("DeviceConfigured");
+        assertThat(next).as("nothing after the release").isEmpty();
+        assertThat(iphone.installedApps()).containsKey(NOTES);
+        assertThat(kernel.devices().inventory(pending)).containsEntry("apple.ade.setup", "released: 1 settings and 1 required apps installed");
+        assertThat(iphone.idle()).as("released once").isEmpty();
+    }
+
+    @Test
+    void anAwaitingIphoneWhoseSetupNeverFinishesIsReleasedAfterTheTimeoutAndItsPageSaysSo() throws Exception {
+        AppleDeviceSimulator iphone = new AppleDeviceSimulator(server.uri("/"), "F6071829-000F607182930415");
+        apple.assign(iphone.serialNumber(), "iPhone 15", "iPhone 15 128GB Pink", "PINK", "iOS");
+        sync();
+        Kernel kernel = server.server().kernel();
+        DeviceId pending = kernel.devices().idByHardwareId(Platform.IOS, "serial", iphone.serialNumber()).orElseThrow();
+        String group = admin("POST", "/api/v1/groups", Map.of("name", "Slow iPhones"), 201).path("id").asText();
+        admin("POST", "/api/v1/groups/" + group + "/members", Map.of("add", List.of(pending.toString())), 200);
+        admin("PUT", "/api/v1/apps/" + notesInCatalog() + "/assignments/" + group, Map.of("intent", "REQUIRED"), 200);
+        iphone.enrollByAde(enrollUrl, APPLE_DEVICE_CA.identity(iphone.udid()));
+        assertThat(iphone.enrollIdentity().certificate()).isPresent();
+        assertThat(iphone.authenticate().statusCode()).isEqualTo(200);
+        kernel.apps().reconcilePending();
+
+        // The app never installs: the device keeps putting it off.
+        Optional<NSDictionary> next = iphone.idle();
+        while (next.isPresent()) {
+            assertThat(requestType(next.get())).isNotEqualTo("DeviceConfigured");
+            next = iphone.answer(next.get(), requestType(next.get()).equals("InstallApplication") ? "NotNow" : "Acknowledged");
+        }
+        assertThat(kernel.devices().inventory(pending)).containsEntry("apple.ade.setup", "awaiting configuration");
+
+        CLOCK.advance(Duration.ofMinutes(31));
+        Optional<NSDictionary> release;
+        try {
+            release = iphone.idle();
+        } finally {
+            // Back to the time the other devices' certificates were issued in.
+            CLOCK.advance(Duration.ofMinutes(-31));
+        }
+
+        assertThat(release.map(AdeEnrollmentIT::requestType)).as("released before the app it still has not installed").hasValue("DeviceConfigured");
+        assertThat(iphone.answer(release.get(), "Acknowledged").map(AdeEnrollmentIT::requestType)).hasValue("InstallApplication");
+        HttpResponse<String> page = server.getAsAdmin("/api/v1/devices/" + pending + "/inventory");
+        assertThat(page.body()).contains("released after 30 minutes without finishing setup: 0 settings and 1 required apps still pending");
+    }
+
+    /** The store's one app in the catalog; @return its catalog id */
+    private static String notesInCatalog() throws Exception {
+        admin("POST", "/api/v1/app-stores/" + OneAppStore.ID + "/sync", Map.of(), 200);
+        return admin("GET", "/api/v1/apps?storeId=" + OneAppStore.ID, null, 200).get(0).path("id").asText();
+    }
+
+    private static String requestType(NSDictionary command) {
+        return Plists.string((NSDictionary) command.objectForKey("Command"), "RequestType");
+    }
+
+    private static JsonNode admin(String method, String path, Object body, int expected) throws Exception {
+        HttpResponse<String> response = server.sendAsAdmin(method, path, body == null ? null : JSON.writeValueAsString(body));
+        assertThat(response.statusCode()).as(method + " " + path + ": " + response.body()).isEqualTo(expected);
+        return JSON.readTree(response.body());
+    }
+
+    /**
+     * A store as an app-store plugin offers it to the catalog: one free iPhone app, installed by its App Store id.
+     * The iPhone's own App Store is the simulator's ({@link AppleDeviceSimulator#useAppStore}).
+     */
+    private static final class OneAppStore implements AppStoreConnector, AppStores {
+        static final String ID = "one-app";
+        static final long ADAM_ID = 361309726L;
+        private final StoreApp notes = new StoreApp(ID, Long.toString(ADAM_ID), Platform.IOS, NOTES, "Notes", "Example Inc.",
+                Optional.of("1.0"), Optional.empty(), OptionalLong.of(1024), Optional.empty(), false, Optional.empty());
+
+        @Override
+        public String id() {
+            return ID;
+        }
+
+        @Override
+        public String displayName() {
+            return "One app";
+        }
+
+        @Override
+        public Set<Platform> platforms() {
+            return Set.of(Platform.IOS);
+        }
+
+        @Override
+        public StoreHealth health() {
+            return StoreHealth.ready();
+        }
+
+        @Override
+        public CatalogPage catalog(Optional<String> cursor) {
+            return new CatalogPage(List.of(notes), Optional.empty());
+        }
+
+        @Override
+        public Optional<StoreApp> lookup(String storeAppId) {
+            return Optional.of(notes).filter(app -> app.storeAppId().equals(storeAppId));
+        }
+
+        @Override
+        public AppInstallation installation(StoreApp app, Device device) {
+            return new AppInstallation(app.identifier(), app.version(), new AppInstallation.FromStore(app.storeAppId()), Map.of());
+        }
+
+        @Override
+        public List<String> storeIds() {
+            return List.of(ID);
+        }
+
+        @Override
+        public <T> T call(String storeId, String operation, StoreCall<T> call) throws AppStoreException {
+            if (!storeId.equals(ID)) {
+                throw AppStoreException.retryable("No store " + storeId, Optional.empty());
+            }
+            return call.call(this);
+        }
+    }
+
+    private static JsonNode sync() throws Exception {
         HttpResponse<String> response = server.sendAsAdmin("POST", "/api/v1/plugins/apple-ios/ade/tokens/abm/sync", null);
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         JsonNode result = JSON.readTree(response.body());
         assertThat(result.path("registered").asInt() + result.path("updated").asInt()).isPositive();
+        return result;
     }
 
     private static void assertProblem(HttpResponse<byte[]> response) {

@@ -57,8 +57,13 @@ class AdeServerTokensIT {
     @BeforeAll
     static void start() throws Exception {
         apple = LocalDeviceAssignment.start(ABM, Clock.systemUTC());
-        server = AppleTestServers.start(home.resolve("server"), "com.apple.mgmt.External.ade", Map.of("adeUrl", apple.uri().toString()),
-                Map.of(), Map.of("apple-ios", Path.of(System.getProperty("shepherd.pluginFile"))));
+        // The syncs here are the test's own (adeSyncInterval PT0S: no schedule, AdeSyncSchedulerTest covers it), so
+        // their counts are exact.
+        server = AppleTestServers.start(home.resolve("server"), "com.apple.mgmt.External.ade",
+                Map.of("adeUrl", apple.uri().toString(), "adeSyncInterval", "PT0S"),
+                // A sync of a thousand devices is one admin call; on a machine shared by several builds it may take
+                // longer than the default call timeout.
+                Map.of("SHEPHERD_PLUGINS_CALL_TIMEOUT", "120s"), Map.of("apple-ios", Path.of(System.getProperty("shepherd.pluginFile"))));
         server.server().adminUsers().create("desk", "desk-password-123".toCharArray(), AdminRole.HELPDESK);
     }
 
@@ -105,6 +110,9 @@ class AdeServerTokensIT {
         assertThat(first.path("registered").asInt()).isEqualTo(1000);
         assertThat(first.path("otherPlatform").asInt()).as("the Mac is the macOS plugin's").isEqualTo(1);
         assertThat(first.path("profileAssigned").asInt()).isEqualTo(1000);
+        JsonNode lastSync = json(server.getAsAdmin("/api/v1/plugins/apple-ios/ade/tokens/abm").body()).path("lastSync");
+        assertThat(lastSync.path("result").path("registered").asInt()).as("kept for the token page").isEqualTo(1000);
+        assertThat(lastSync.has("error")).isFalse();
         assertThat(apple.device("DMQ00007").path("profile_uuid").asText()).isEqualTo(profileUuid);
         assertThat(apple.device("C02MAC00001").has("profile_uuid")).as("the Mac is left to the macOS plugin").isFalse();
         assertThat(apple.requests()).contains("GET /session", "POST /server/devices");
@@ -147,6 +155,8 @@ class AdeServerTokensIT {
         apple.requireNewTerms(false);
         assertThat(refused.statusCode()).isEqualTo(502);
         assertThat(JSON.readTree(refused.body()).path("detail").asText()).contains("T_C_NOT_SIGNED");
+        assertThat(json(server.getAsAdmin("/api/v1/plugins/apple-ios/ade/tokens/abm").body()).path("lastSync").path("error").asText())
+                .as("the refusal kept for the token page").contains("T_C_NOT_SIGNED");
         assertThat(server.sendAsAdmin("POST", "/api/v1/plugins/apple-ios/ade/tokens/nobody/sync", null).statusCode()).isEqualTo(404);
     }
 
@@ -245,7 +255,7 @@ class AdeServerTokensIT {
 
             console.driver().findElement(By.xpath("//button[.='Sync devices console']")).click();
             console.waitForText("Synchronised console:");
-            assertThat(console.mainText()).contains("new pending", "moved away");
+            assertThat(console.mainText()).contains("new pending", "moved away", "Last sync");
 
             console.driver().findElement(By.xpath("//button[.='Remove token console']")).click();
             console.await().until(ExpectedConditions.elementToBeClickable(By.xpath("//dialog//button[.='Remove token console']"))).click();

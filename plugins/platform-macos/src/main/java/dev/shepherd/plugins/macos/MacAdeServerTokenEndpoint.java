@@ -8,6 +8,7 @@ import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.apple.AdeDeviceSync;
 import dev.shepherd.apple.AdeServerTokenEndpoint;
+import dev.shepherd.apple.AdeSyncScheduler;
 import dev.shepherd.apple.AdeServerTokens;
 import jakarta.inject.Inject;
 import org.pf4j.Extension;
@@ -18,7 +19,7 @@ public final class MacAdeServerTokenEndpoint extends AdeServerTokenEndpoint {
 
     @Inject
     public MacAdeServerTokenEndpoint(AdeServerTokens tokens, DeviceRegistry registry, PluginStorage storage, PluginConfig config,
-                                     ServerAddress address, PluginIdentity identity) {
-        super(tokens, new AdeDeviceSync(tokens, registry, storage, config, Platform.MACOS), address, identity);
+                                     ServerAddress address, PluginIdentity identity, AdeSyncScheduler schedule) {
+        super(tokens, new AdeDeviceSync(tokens, registry, storage, config, Platform.MACOS), schedule, address, identity);
     }
 }

@@ -7,6 +7,7 @@ import dev.shepherd.api.config.ServerAddress;
 import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.config.SecretSealer;
 import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.api.device.DeviceSetup;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.pki.CertificateAuthority;
 import dev.shepherd.api.pki.ServerSigner;
@@ -26,8 +27,8 @@ public final class MacMdmEndpoint extends AppleMdmEndpoint {
 
     @Inject
     public MacMdmEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage,
-                          SecretSealer sealer, PolicyService policies, PluginConfig config, ServerSigner signer,
+                          SecretSealer sealer, PolicyService policies, DeviceSetup setup, PluginConfig config, ServerSigner signer,
                           ServerAddress address, PluginIdentity identity, Clock clock) {
-        super(registry, commands, authority, storage, sealer, policies, config, signer, address, identity, clock, Platform.MACOS, SettingProfiles.Os.MACOS);
+        super(registry, commands, authority, storage, sealer, policies, setup, config, signer, address, identity, clock, Platform.MACOS, SettingProfiles.Os.MACOS);
     }
 }
