@@ -4,14 +4,21 @@ import dev.shepherd.api.command.Command;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.platform.CommandTranslation;
+import dev.shepherd.api.platform.EnrollmentArtifact;
+import dev.shepherd.api.platform.EnrollmentInvitation;
 import dev.shepherd.api.platform.ManagementEnd;
 import dev.shepherd.api.platform.PlatformSupport;
+import dev.shepherd.api.platform.SetupRequirement;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** Which plugin supports which platform, kept current as platform plugins come and go. */
@@ -43,7 +50,7 @@ public final class PlatformPlugins implements ExtensionRegistry.Listener {
 
     /** @return the platforms some plugin supports now */
     public List<Platform> supported() {
-        return platforms.values().stream().distinct().sorted(java.util.Comparator.comparing(Platform::id)).toList();
+        return platforms.values().stream().distinct().sorted(Comparator.comparing(Platform::id)).toList();
     }
 
     /**
@@ -51,14 +58,14 @@ public final class PlatformPlugins implements ExtensionRegistry.Listener {
      *
      * @return the types, or empty when no plugin for the platform is running (nothing is known then)
      */
-    public Optional<java.util.Set<String>> supportedSettingTypes(Platform platform) {
+    public Optional<Set<String>> supportedSettingTypes(Platform platform) {
         Optional<ExtensionRegistry.Registration<?>> registration = forPlatform(platform);
         if (registration.isEmpty()) {
             return Optional.empty();
         }
         PlatformSupport support = (PlatformSupport) registration.get().extension();
         try {
-            return Optional.of(java.util.Set.copyOf(registration.get().owner().call("PlatformSupport.supportedSettingTypes",
+            return Optional.of(Set.copyOf(registration.get().owner().call("PlatformSupport.supportedSettingTypes",
                     support::supportedSettingTypes)));
         } catch (PluginCallException e) {
             return Optional.empty();
@@ -131,8 +138,8 @@ public final class PlatformPlugins implements ExtensionRegistry.Listener {
      * @return the artifact, or empty when no running plugin for the platform offers one
      * @throws PluginCallException when the plugin fails
      */
-    public Optional<dev.shepherd.api.platform.EnrollmentArtifact> enrollmentArtifact(
-            Platform platform, dev.shepherd.api.platform.EnrollmentInvitation invitation) throws PluginCallException {
+    public Optional<EnrollmentArtifact> enrollmentArtifact(
+            Platform platform, EnrollmentInvitation invitation) throws PluginCallException {
         Optional<ExtensionRegistry.Registration<?>> registration = forPlatform(platform);
         if (registration.isEmpty()) {
             return Optional.empty();
@@ -159,6 +166,44 @@ public final class PlatformPlugins implements ExtensionRegistry.Listener {
                     registration.get().owner().id(), device.id(), e.getMessage());
             return Optional.of(ManagementEnd.standard(wipe));
         }
+    }
+
+    /**
+     * What one running platform plugin says must be set up before its devices can enroll
+     * ({@link PlatformSupport#setupRequirements}).
+     *
+     * @param pluginId the plugin
+     * @param platform the platform it supports
+     * @param requirements its requirements, in its order; empty when it failed to answer
+     * @param failure why it did not answer, when it failed
+     */
+    public record PlatformSetup(String pluginId, Platform platform, List<SetupRequirement> requirements, Optional<String> failure) {
+        public PlatformSetup {
+            requirements = List.copyOf(requirements);
+        }
+    }
+
+    /**
+     * Asks every running platform plugin what must be set up before its devices can enroll. A plugin that fails or
+     * times out is reported with its failure; it never hides the others' answers.
+     *
+     * @return one answer per running platform plugin, by plugin id
+     */
+    public List<PlatformSetup> setupRequirements() {
+        List<PlatformSetup> answers = new ArrayList<>();
+        platforms.forEach((registration, platform) -> {
+            PlatformSupport support = (PlatformSupport) registration.extension();
+            String pluginId = registration.owner().id();
+            try {
+                List<SetupRequirement> requirements = registration.owner().call("PlatformSupport.setupRequirements", support::setupRequirements);
+                answers.add(new PlatformSetup(pluginId, platform, requirements == null ? List.of() : requirements, Optional.empty()));
+            } catch (PluginCallException e) {
+                answers.add(new PlatformSetup(pluginId, platform, List.of(),
+                        Optional.of(e.kind().name().toLowerCase(Locale.ROOT).replace('_', ' '))));
+            }
+        });
+        answers.sort(Comparator.comparing(PlatformSetup::pluginId));
+        return answers;
     }
 
     private Optional<ExtensionRegistry.Registration<?>> forPlatform(Platform platform) {

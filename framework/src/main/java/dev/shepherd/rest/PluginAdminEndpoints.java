@@ -40,10 +40,8 @@ public final class PluginAdminEndpoints implements ExtensionRegistry.Listener {
     private static final Logger log = LoggerFactory.getLogger(PluginAdminEndpoints.class);
     private static final List<String> METHODS = List.of("GET", "POST", "PUT", "PATCH", "DELETE");
     private static final Set<String> RESERVED = Set.of("/enable", "/disable");
-    private static final String KERNEL = "kernel";
 
     private final Map<ExtensionRegistry.Registration<?>, List<AdminRoute>> routes = new ConcurrentHashMap<>();
-    private final Map<ExtensionRegistry.Registration<?>, Mount> mounts = new ConcurrentHashMap<>();
     private final RequestBodyFiles bodyFiles;
 
     /** @param bodyFiles where the bodies of endpoints that take them as files are written */
@@ -85,7 +83,6 @@ public final class PluginAdminEndpoints implements ExtensionRegistry.Listener {
                         .handle(request -> call(registration, endpoint, prefix, limit, request)));
             }
             routes.put(registration, List.copyOf(mounted));
-            mounts.put(registration, new Mount(pluginId, prefix, endpoint));
             log.info("Mounted admin endpoint of plugin {} at {} (needs {})", pluginId, template, permission.name().toLowerCase(Locale.ROOT));
         } catch (PluginCallException e) {
             log.warn("Admin endpoint of plugin {} not mounted: {}", pluginId, e.getMessage());
@@ -95,31 +92,6 @@ public final class PluginAdminEndpoints implements ExtensionRegistry.Listener {
     @Override
     public void unregistered(ExtensionRegistry.Registration<?> registration) {
         routes.remove(registration);
-        mounts.remove(registration);
-    }
-
-    /** A mounted endpoint: its plugin and path prefix. */
-    private record Mount(String pluginId, String prefix, AdminEndpoint endpoint) {
-    }
-
-    /**
-     * Asks a running plugin's admin endpoint for its status (a GET without a body), on the kernel's own behalf: the
-     * setup checklist reads what the plugin's console page would show. The endpoint sees the kernel as the caller
-     * ({@code adminUsername} {@code kernel}, role {@code kernel}).
-     *
-     * @param path the endpoint's path, such as {@code /push-certificate}
-     * @return the answer, or empty when no running plugin of that id mounts that path
-     * @throws PluginCallException when the plugin fails, is busy or out of service
-     */
-    public Optional<DeviceResponse> ask(String pluginId, String path) throws PluginCallException {
-        for (Map.Entry<ExtensionRegistry.Registration<?>, Mount> entry : mounts.entrySet()) {
-            Mount mount = entry.getValue();
-            if (mount.pluginId().equals(pluginId) && (path.equals(mount.prefix()) || path.startsWith(mount.prefix() + "/"))) {
-                AdminRequest request = new AdminRequest("GET", path, Map.of(), Map.of(), new byte[0], KERNEL, KERNEL);
-                return Optional.of(entry.getKey().owner().call("AdminEndpoint.handle", () -> mount.endpoint().handle(request)));
-            }
-        }
-        return Optional.empty();
     }
 
     public List<AdminRoute> routes() {

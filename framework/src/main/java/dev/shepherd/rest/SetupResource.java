@@ -37,10 +37,10 @@ public final class SetupResource {
     public List<AdminRoute> routes() {
         return List.of(
                 AdminRoute.get("/api/v1/setup", Permission.PLUGIN_READ).tag("setup")
-                        .summary("The setup checklist from the server's state: public URL and TLS certificate, Apple push certificate, Android"
-                                + " Enterprise, Google Admin, Windows discovery DNS (looked up on every call), identity provider, first"
-                                + " enrollment link, first policy; each step DONE, TODO, ATTENTION or NOT_USED with what was found and the"
-                                + " console page that completes it")
+                        .summary("The setup checklist from the server's state: public URL and TLS certificate, what each running platform"
+                                + " plugin requires (push certificate, enterprise binding…), Windows discovery DNS (looked up on every call),"
+                                + " identity provider, first enrollment link, first policy; each step DONE, TODO, ATTENTION or NOT_USED with"
+                                + " what was found and the console page that completes it")
                         .deviceFree("the checklist names no device").returns(Setup.class).handle(request -> checklist.check()),
                 AdminRoute.get("/api/v1/setup/enrollment", Permission.ENROLLMENT_READ).tag("setup")
                         .summary("Whether devices of ?platform= can enroll with a link now: the open setup steps that stop them (public URL and"

@@ -513,7 +513,7 @@ public final class ShepherdServer implements AutoCloseable {
         SetupChecklist setup = new SetupChecklist(kernel.transactions(), kernel.audit(), kernel.json(), kernel.clock(),
                 () -> new SetupChecklist.Reachability(publicUrl(), config.https().publicUrl().isPresent(),
                         config.https().port() >= 0 ? identity.chain() : List.of()),
-                pluginAdminEndpoints::ask, platform -> platforms.supported().stream().anyMatch(supported -> supported.id().equals(platform)),
+                platforms::setupRequirements, platform -> platforms.supported().stream().anyMatch(supported -> supported.id().equals(platform)),
                 () -> !registry.extensions(IdentityProvider.class).isEmpty() || !signInProviders.list().isEmpty(), HostLookup.system());
         List<AdminRoute> setupRoutes = new SetupResource(setup).routes();
         adminApi.handler().addDynamicRoutes(() -> setupRoutes);

@@ -1,19 +1,20 @@
 package dev.shepherd.setup;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.shepherd.api.http.DeviceResponse;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.platform.PlatformSupport;
+import dev.shepherd.api.platform.SetupRequirement;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.audit.AuditLog;
 import dev.shepherd.audit.AuditRecord;
 import dev.shepherd.json.Json;
-import dev.shepherd.plugin.PluginCallException;
+import dev.shepherd.plugin.PlatformPlugins;
+import dev.shepherd.plugin.PlatformPlugins.PlatformSetup;
 import dev.shepherd.setup.SetupStep.State;
 import dev.shepherd.storage.Transactions;
 
 import javax.naming.InvalidNameException;
 import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
-import java.io.IOException;
 import java.net.URI;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
@@ -29,6 +30,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Date;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -38,6 +40,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
@@ -46,17 +49,12 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * The setup checklist, worked out from the server's real state each time it is asked: the public URL and the TLS
- * certificate the server serves, each platform plugin's own status (through {@link PluginSetupProbes}), the Windows
+ * certificate the server serves, what each running platform plugin says must be set up in it ({@link
+ * PlatformSupport#setupRequirements}, through {@link PlatformPlugins}), the Windows
  * discovery name in the DNS, whether an identity provider runs, and whether an enrollment link and a policy exist.
  * Nothing of it is remembered but an admin's dismissal of the completed list and the domain the DNS step checks.
  */
 public final class SetupChecklist {
-
-    /** Asks a running plugin's admin endpoint (GET) for its status; empty when no running plugin mounts it. */
-    @FunctionalInterface
-    public interface PluginStatus {
-        Optional<DeviceResponse> ask(String pluginId, String path) throws PluginCallException;
-    }
 
     /**
      * What the server itself knows about how devices reach it.
@@ -83,7 +81,7 @@ public final class SetupChecklist {
     private final Json json;
     private final Clock clock;
     private final Supplier<Reachability> reachability;
-    private final PluginStatus plugins;
+    private final Supplier<List<PlatformSetup>> platformSetup;
     private final Predicate<String> platformRunning;
     private final BooleanSupplier identityProviderRunning;
     private final HostLookup dns;
@@ -91,20 +89,20 @@ public final class SetupChecklist {
 
     /**
      * @param reachability the public URL and the served certificate, read per request (the port is known once bound)
-     * @param plugins asks the plugins' admin endpoints for their status
+     * @param platformSetup what the running platform plugins say must be set up in them
      * @param platformRunning whether a running plugin manages a platform, by its id
      * @param identityProviderRunning whether a directory or single sign-on plugin runs
      * @param dns the resolver devices would use for the Windows discovery name
      */
     public SetupChecklist(Transactions transactions, AuditLog audit, Json json, Clock clock, Supplier<Reachability> reachability,
-                          PluginStatus plugins, Predicate<String> platformRunning, BooleanSupplier identityProviderRunning, HostLookup dns) {
+                          Supplier<List<PlatformSetup>> platformSetup, Predicate<String> platformRunning, BooleanSupplier identityProviderRunning, HostLookup dns) {
         this.transactions = requireNonNull(transactions, "transactions is null");
         this.store = new SetupStore(transactions);
         this.audit = requireNonNull(audit, "audit is null");
         this.json = requireNonNull(json, "json is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.reachability = requireNonNull(reachability, "reachability is null");
-        this.plugins = requireNonNull(plugins, "plugins is null");
+        this.platformSetup = requireNonNull(platformSetup, "platformSetup is null");
         this.platformRunning = requireNonNull(platformRunning, "platformRunning is null");
         this.identityProviderRunning = requireNonNull(identityProviderRunning, "identityProviderRunning is null");
         this.dns = requireNonNull(dns, "dns is null");
@@ -115,7 +113,7 @@ public final class SetupChecklist {
     public Setup check() {
         List<SetupStep> steps = new ArrayList<>();
         steps.add(publicUrlStep());
-        PluginSetupProbes.BUNDLED.forEach(probe -> steps.add(pluginStep(probe)));
+        steps.addAll(platformSteps());
         steps.add(windowsDnsStep());
         steps.add(identityStep());
         steps.add(store.any("enrollment_token")
@@ -235,40 +233,40 @@ public final class SetupChecklist {
         return done(id, title, facts + " It chains to a public root.", "", List.of());
     }
 
-    private SetupStep pluginStep(PluginSetupProbes.Probe probe) {
-        List<String> failures = new ArrayList<>();
-        for (String pluginId : probe.pluginIds()) {
-            Optional<DeviceResponse> answer;
-            try {
-                answer = plugins.ask(pluginId, probe.adminPath());
-            } catch (PluginCallException e) {
-                failures.add("the " + pluginId + " plugin did not answer (" + e.kind().name().toLowerCase(Locale.ROOT).replace('_', ' ') + ")");
+    /**
+     * One step per requirement the running platform plugins name; plugins naming the same requirement share its step,
+     * which is done only when every one of them says so. A plugin that fails to answer is a step of its own that
+     * needs attention.
+     */
+    private List<SetupStep> platformSteps() {
+        Map<String, List<Reported>> byId = new LinkedHashMap<>();
+        List<SetupStep> steps = new ArrayList<>();
+        for (PlatformSetup answer : platformSetup.get()) {
+            if (answer.failure().isPresent()) {
+                steps.add(new SetupStep("plugin-" + answer.pluginId(), "The " + answer.pluginId() + " plugin", State.ATTENTION,
+                        "It did not say what must be set up in it (" + answer.failure().get() + ").", "Look at the plugin on the plugins page.",
+                        "#/plugins", List.of(answer.platform().id())));
                 continue;
             }
-            if (answer.isEmpty()) {
-                continue;
-            }
-            String link = "#/plugins/" + pluginId + "/" + probe.pageId();
-            if (answer.get().status() == 404) {
-                return new SetupStep(probe.stepId(), probe.title(), State.TODO, "Not set up in the " + pluginId + " plugin.", probe.todo(), link,
-                        probe.platforms());
-            }
-            Optional<String> found = answer.get().status() == 200 ? read(answer.get()).flatMap(probe.found()) : Optional.empty();
-            if (found.isPresent()) {
-                return done(probe.stepId(), probe.title(), found.get(), link, probe.platforms());
-            }
-            if (answer.get().status() == 200) {
-                return new SetupStep(probe.stepId(), probe.title(), State.TODO, "Not set up in the " + pluginId + " plugin.", probe.todo(), link,
-                        probe.platforms());
-            }
-            failures.add("the " + pluginId + " plugin answered " + answer.get().status());
+            answer.requirements().forEach(requirement -> byId.computeIfAbsent(requirement.id(), id -> new ArrayList<>())
+                    .add(new Reported(answer.pluginId(), answer.platform(), requirement)));
         }
-        if (!failures.isEmpty()) {
-            return new SetupStep(probe.stepId(), probe.title(), State.ATTENTION, "Its state is unknown: " + String.join("; ", failures) + ".",
-                    "Look at the plugin on the plugins page.", "#/plugins", probe.platforms());
-        }
-        return new SetupStep(probe.stepId(), probe.title(), State.NOT_USED, "No plugin for it runs (" + String.join(", ", probe.pluginIds())
-                + "), so these devices are not managed here.", "Install the plugin if you manage these devices.", "#/plugins", probe.platforms());
+        byId.forEach((id, reports) -> {
+            List<Reported> open = reports.stream().filter(report -> !report.requirement().done()).toList();
+            Reported lead = open.isEmpty() ? reports.get(0) : open.get(0);
+            List<String> platforms = reports.stream().map(report -> report.platform().id()).distinct().toList();
+            String detail = (open.isEmpty() ? reports : open).stream().map(report -> report.requirement().detail()).distinct()
+                    .collect(Collectors.joining(" "));
+            String link = lead.requirement().consolePage().map(page -> "#/plugins/" + lead.pluginId() + "/" + page).orElse("#/plugins");
+            steps.add(open.isEmpty()
+                    ? done(id, lead.requirement().title(), detail, link, platforms)
+                    : new SetupStep(id, lead.requirement().title(), State.TODO, detail, lead.requirement().action(), link, platforms));
+        });
+        return steps;
+    }
+
+    /** A requirement as one plugin reported it. */
+    private record Reported(String pluginId, Platform platform, SetupRequirement requirement) {
     }
 
     private SetupStep windowsDnsStep() {
@@ -325,14 +323,6 @@ public final class SetupChecklist {
 
     private static SetupStep done(String id, String title, String detail, String link, List<String> platforms) {
         return new SetupStep(id, title, State.DONE, detail, "", link, platforms);
-    }
-
-    private Optional<JsonNode> read(DeviceResponse response) {
-        try {
-            return Optional.of(json.mapper().readTree(response.body()));
-        } catch (IOException e) {
-            return Optional.empty();
-        }
     }
 
     /** @return why the chain does not lead to a root the JDK trusts, or empty when it does */

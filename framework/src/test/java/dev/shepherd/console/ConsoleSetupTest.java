@@ -44,8 +44,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Guided setup and honest status in a real Chromium against a real server: the setup checklist follows what is done,
  * the enrollment form warns about a platform that cannot enroll yet, the link a person opens is a page for people
  * (the device's own client still gets its artifact), and a fan-out counts pushed, never-enrolled and unreachable
- * devices apart. The iOS platform is a plugin file built here that answers the Apple plugin's push-certificate
- * endpoint as the real one does (404 until a certificate is uploaded, then its topic and expiry) and wakes devices only
+ * devices apart. The iOS platform is a plugin file built here that, as the real Apple plugin does, names the push
+ * certificate as its setup requirement (unmet until one is uploaded, then its topic and expiry) and wakes devices only
  * once it has one.
  */
 class ConsoleSetupTest {
@@ -85,13 +85,14 @@ class ConsoleSetupTest {
         browser.get(server.uri("/").toString());
         console.signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
 
-        // The checklist from the server's state: nothing done yet, platforms without a plugin not used.
+        // The checklist from the server's state: nothing done yet; what the running iOS plugin requires is a step, and
+        // the Windows step is not used without a Windows plugin.
         console.open("#/", "Dashboard");
         console.await().until(ExpectedConditions.visibilityOfElementLocated(By.id("setup")));
-        assertThat(stepStates()).containsEntry("public-url", "TODO").containsEntry("apple-push", "TODO")
-                .containsEntry("android-enterprise", "NOT_USED").containsEntry("google-admin", "NOT_USED").containsEntry("windows-dns", "NOT_USED")
-                .containsEntry("identity-provider", "TODO").containsEntry("enrollment-link", "TODO").containsEntry("first-policy", "TODO");
-        assertThat(browser.findElement(By.id("setup-progress")).getText()).isEqualTo("0 of 5 steps done (3 not used here: no plugin for them runs).");
+        assertThat(stepStates()).containsEntry("public-url", "TODO").containsEntry("apple-push", "TODO").containsEntry("windows-dns", "NOT_USED")
+                .containsEntry("identity-provider", "TODO").containsEntry("enrollment-link", "TODO").containsEntry("first-policy", "TODO")
+                .doesNotContainKeys("android-enterprise", "google-admin");
+        assertThat(browser.findElement(By.id("setup-progress")).getText()).isEqualTo("0 of 5 steps done (1 not used here: no plugin for them runs).");
         assertThat(browser.findElement(By.cssSelector("#setup-apple-push a")).getDomAttribute("href")).isEqualTo("#/plugins/apple-ios/push-certificate");
         assertThat(browser.findElement(By.id("setup-public-url")).getText()).contains("No public URL is set", "https.publicUrl");
         assertThat(browser.findElements(By.xpath("//button[.='Dismiss the checklist']"))).as("not while steps are open").isEmpty();
@@ -103,7 +104,7 @@ class ConsoleSetupTest {
         new Select(browser.findElement(By.name("platform"))).selectByValue("ios");
         console.await().until(ExpectedConditions.textToBePresentInElementLocated(By.id("platform-readiness"), "cannot enroll yet"));
         String warning = browser.findElement(By.id("platform-readiness")).getText();
-        assertThat(warning).contains("iPhone and iPad devices cannot enroll yet", "Apple push certificate: Not set up in the apple-ios plugin.",
+        assertThat(warning).contains("iPhone and iPad devices cannot enroll yet", "Apple push certificate: No push certificate has been uploaded to this plugin.",
                 "Public URL and trusted TLS certificate: No public URL is set");
         assertThat(browser.findElement(By.xpath("//div[@id='platform-readiness']//a[.='Open the Apple push certificate page']")).getDomAttribute("href"))
                 .isEqualTo("#/plugins/apple-ios/push-certificate");
@@ -214,8 +215,8 @@ class ConsoleSetupTest {
 
     /**
      * {@code apple-ios}, as far as setup and fan-outs see it: the iOS platform (its enrollment artifact a stand-in
-     * profile; a wake-up is taken only once a push certificate is there) and the push-certificate admin endpoint with
-     * the real plugin's answers (GET: 404 without a certificate, else its topic and expiry; PUT stores one).
+     * profile; a wake-up is taken only once a push certificate is there; its setup requirement the push certificate,
+     * as the real plugin's) and a push-certificate admin endpoint that stores one.
      */
     private static TestPluginBuilder applePlatform() {
         return TestPluginBuilder.plugin("apple-ios", "1.0.0").source("""
@@ -227,10 +228,12 @@ class ConsoleSetupTest {
                 import dev.shepherd.api.platform.EnrollmentArtifact;
                 import dev.shepherd.api.platform.EnrollmentInvitation;
                 import dev.shepherd.api.platform.PlatformSupport;
+                import dev.shepherd.api.platform.SetupRequirement;
                 import jakarta.inject.Inject;
                 import org.pf4j.Extension;
 
                 import java.nio.charset.StandardCharsets;
+                import java.util.List;
                 import java.util.Optional;
 
                 @Extension
@@ -245,6 +248,15 @@ class ConsoleSetupTest {
                     public Platform platform() { return Platform.IOS; }
 
                     public boolean wake(Device device) { return storage.get("push-certificate").isPresent(); }
+
+                    public List<SetupRequirement> setupRequirements() {
+                        Optional<String> page = Optional.of("push-certificate");
+                        return List.of(storage.get("push-certificate")
+                                .map(topic -> SetupRequirement.met("apple-push", "Apple push certificate",
+                                        "Topic " + new String(topic, StandardCharsets.UTF_8) + ", valid until 2027-06-01T00:00:00Z.", page))
+                                .orElseGet(() -> SetupRequirement.unmet("apple-push", "Apple push certificate",
+                                        "No push certificate has been uploaded to this plugin.", "Upload the APNs push certificate.", page)));
+                    }
 
                     public Optional<EnrollmentArtifact> enrollmentArtifact(EnrollmentInvitation invitation) {
                         return Optional.of(new EnrollmentArtifact("enroll.mobileconfig", "application/x-apple-aspen-config",

@@ -42,7 +42,7 @@ class SetupApiTest {
     @Test
     void theChecklistIsReadWithPluginReadAndChangedWithPluginManageOnly() throws Exception {
         JsonNode setup = json.readTree(server.getAsAdmin("/api/v1/setup").body());
-        assertThat(setup.path("steps")).hasSize(8);
+        assertThat(setup.path("steps")).hasSize(5);
         assertThat(setup.path("steps").get(0).path("id").asText()).isEqualTo("public-url");
         assertThat(setup.path("steps").get(0).path("state").asText()).isEqualTo("TODO");
         assertThat(setup.path("complete").asBoolean()).isFalse();

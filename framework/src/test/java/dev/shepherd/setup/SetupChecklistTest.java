@@ -2,7 +2,9 @@ package dev.shepherd.setup;
 
 import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.platform.SetupRequirement;
 import dev.shepherd.enrollment.NewEnrollmentToken;
+import dev.shepherd.plugin.PlatformPlugins.PlatformSetup;
 import dev.shepherd.policy.SettingInput;
 import dev.shepherd.security.TlsMaterial;
 import dev.shepherd.setup.SetupStep.State;
@@ -39,6 +41,7 @@ class SetupChecklistTest {
     Path tls;
     private TestKernel test;
     private SetupChecklist.Reachability reach = new SetupChecklist.Reachability("https://mdm.example.com", true, List.of());
+    private List<PlatformSetup> platformSetup = List.of();
     private boolean windowsRunning = true;
     private boolean identityRunning;
     private final Map<String, Set<String>> dns = new ConcurrentHashMap<>();
@@ -48,7 +51,7 @@ class SetupChecklistTest {
     void open() {
         test = TestKernel.open(home);
         checklist = new SetupChecklist(test.kernel().transactions(), test.kernel().audit(), test.kernel().json(), test.kernel().clock(),
-                () -> reach, (plugin, path) -> Optional.empty(), platform -> platform.equals("windows") && windowsRunning,
+                () -> reach, () -> platformSetup, platform -> platform.equals("windows") && windowsRunning,
                 () -> identityRunning, host -> {
                     if (host.endsWith(".timeout.example")) {
                         throw new HostLookup.HostLookupException("looking up " + host + " took longer than 5 seconds");
@@ -67,15 +70,13 @@ class SetupChecklistTest {
     }
 
     @Test
-    void theFreshServerListsEveryStepWithWhatIsMissingAndPlatformPluginsThatDoNotRunAreNotUsed() {
+    void theFreshServerListsEveryStepWithWhatIsMissing() {
         Setup setup = checklist.check();
 
-        assertThat(setup.steps()).extracting(SetupStep::id).containsExactly("public-url", "apple-push", "android-enterprise", "google-admin",
-                "windows-dns", "identity-provider", "enrollment-link", "first-policy");
+        assertThat(setup.steps()).extracting(SetupStep::id).containsExactly("public-url", "windows-dns", "identity-provider",
+                "enrollment-link", "first-policy");
         assertThat(setup.complete()).isFalse();
         assertThat(setup.dismissed()).isFalse();
-        assertThat(step("apple-push").state()).isEqualTo(State.NOT_USED);
-        assertThat(step("apple-push").platforms()).containsExactly("ios", "macos");
         assertThat(step("identity-provider").state()).isEqualTo(State.TODO);
         assertThat(step("enrollment-link")).satisfies(link -> {
             assertThat(link.state()).isEqualTo(State.TODO);
@@ -84,6 +85,45 @@ class SetupChecklistTest {
         assertThat(step("first-policy").state()).isEqualTo(State.TODO);
         assertThatThrownBy(() -> checklist.dismiss(ADMIN)).isInstanceOf(SetupIncompleteException.class)
                 .hasMessageContaining("Identity provider").hasMessageContaining("First enrollment link");
+    }
+
+    @Test
+    void whatRunningPlatformPluginsRequireIsAStepSharedByThePluginsThatNameItAndDoneOnlyWhenEveryOneIs() {
+        SetupRequirement iosPush = SetupRequirement.met("apple-push", "Apple push certificate", "Topic com.apple.mgmt.External.a.",
+                Optional.of("push-certificate"));
+        SetupRequirement macPushMissing = SetupRequirement.unmet("apple-push", "Apple push certificate",
+                "No push certificate has been uploaded to this plugin.", "Upload the APNs push certificate.", Optional.of("push-certificate"));
+        SetupRequirement enterprise = SetupRequirement.unmet("android-enterprise", "Android Enterprise binding", "No Android Enterprise is bound.",
+                "Bind one.", Optional.empty());
+        platformSetup = List.of(
+                new PlatformSetup("android", Platform.ANDROID, List.of(enterprise), Optional.empty()),
+                new PlatformSetup("apple-ios", Platform.IOS, List.of(iosPush), Optional.empty()),
+                new PlatformSetup("apple-macos", Platform.MACOS, List.of(macPushMissing), Optional.empty()),
+                new PlatformSetup("chromeos", Platform.CHROMEOS, List.of(), Optional.of("timeout")));
+
+        assertThat(checklist.check().steps()).extracting(SetupStep::id).containsExactly("public-url", "plugin-chromeos", "android-enterprise",
+                "apple-push", "windows-dns", "identity-provider", "enrollment-link", "first-policy");
+        assertThat(step("apple-push")).satisfies(push -> {
+            assertThat(push.state()).as("the macOS plugin has none yet").isEqualTo(State.TODO);
+            assertThat(push.platforms()).containsExactly("ios", "macos");
+            assertThat(push.detail()).isEqualTo("No push certificate has been uploaded to this plugin.");
+            assertThat(push.action()).isEqualTo("Upload the APNs push certificate.");
+            assertThat(push.link()).as("the page of the plugin that lacks it").isEqualTo("#/plugins/apple-macos/push-certificate");
+        });
+        assertThat(step("android-enterprise").link()).as("no page named").isEqualTo("#/plugins");
+        assertThat(step("plugin-chromeos")).satisfies(failed -> {
+            assertThat(failed.state()).isEqualTo(State.ATTENTION);
+            assertThat(failed.detail()).contains("timeout");
+            assertThat(failed.platforms()).containsExactly("chromeos");
+        });
+
+        platformSetup = List.of(new PlatformSetup("apple-ios", Platform.IOS, List.of(iosPush), Optional.empty()),
+                new PlatformSetup("apple-macos", Platform.MACOS, List.of(iosPush), Optional.empty()));
+        assertThat(step("apple-push")).satisfies(push -> {
+            assertThat(push.state()).isEqualTo(State.DONE);
+            assertThat(push.detail()).isEqualTo("Topic com.apple.mgmt.External.a.");
+            assertThat(push.link()).isEqualTo("#/plugins/apple-ios/push-certificate");
+        });
     }
 
     @Test

@@ -2,6 +2,8 @@ package dev.shepherd.api.http;
 
 import org.pf4j.ExtensionPoint;
 
+import java.util.Set;
+
 /**
  * A device-facing HTTP endpoint contributed by a plugin.
  *
@@ -33,13 +35,16 @@ public interface DeviceEndpoint extends ExtensionPoint {
      * domain name rather than being told it: Windows looks for {@code /EnrollmentServer/Discovery.svc} on
      * {@code enterpriseenrollment.<domain>}, for instance. Such a request reaches {@link #handle} with the root path
      * itself as {@link DeviceRequest#path()}. Paths are matched without regard to case. The first running plugin to
-     * claim a path holds it (a newer generation of the same plugin takes it over); a path under the kernel's own
-     * routes ({@code /api}, {@code /mdm}, {@code /scep}, {@code /enroll}, {@code /health}) cannot be claimed.
+     * claim a path is asked first (a newer generation of the same plugin takes its place); when it answers 404, the
+     * first claim of each other plugin is asked in turn, and the first answer other than 404 is sent (since 0.12.1:
+     * two plugins may share a path such as Apple's {@code /.well-known/com.apple.remotemanagement}, each answering
+     * for its own devices). A path under the kernel's own routes ({@code /api}, {@code /mdm}, {@code /scep},
+     * {@code /enroll}, {@code /health}) cannot be claimed.
      *
      * @return root paths starting with {@code /}, usually none
      */
-    default java.util.Set<String> wellKnownPaths() {
-        return java.util.Set.of();
+    default Set<String> wellKnownPaths() {
+        return Set.of();
     }
 
     /**

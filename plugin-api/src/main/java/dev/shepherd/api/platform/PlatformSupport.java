@@ -105,6 +105,19 @@ public interface PlatformSupport extends ExtensionPoint {
     }
 
     /**
+     * What must be set up in this plugin before its platform's devices can enroll, and whether each is done: the
+     * kernel's setup checklist and its enrollment-link warnings show them. Answer from the plugin's own state (what
+     * its settings hold), without a remote call: the kernel asks whenever an admin opens the checklist or the
+     * enrollment form. The default, nothing, suits a platform whose devices need no setup in the plugin.
+     *
+     * @return the requirements, in the order to do them
+     * @since 0.12.1
+     */
+    default List<SetupRequirement> setupRequirements() {
+        return List.of();
+    }
+
+    /**
      * Builds what a user needs to enroll a device: a profile, a link or a QR code payload.
      *
      * @param invitation the enrollment token and its bindings

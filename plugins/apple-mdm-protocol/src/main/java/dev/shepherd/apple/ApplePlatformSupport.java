@@ -15,6 +15,7 @@ import dev.shepherd.api.platform.EnrollmentArtifact;
 import dev.shepherd.api.platform.EnrollmentInvitation;
 import dev.shepherd.api.platform.NativeCommand;
 import dev.shepherd.api.platform.PlatformSupport;
+import dev.shepherd.api.platform.SetupRequirement;
 import dev.shepherd.api.policy.NativePayload;
 import dev.shepherd.api.policy.PolicyService;
 import dev.shepherd.api.policy.Setting;
@@ -23,6 +24,7 @@ import dev.shepherd.api.policy.Setting;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -45,9 +47,12 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
     /** An enrollment profile's challenge is good for this long at most, however long the link lives. */
     public static final Duration MAX_CHALLENGE_VALIDITY = Duration.ofDays(7);
     static final String UNCONFIGURED_TOPIC = "com.apple.mgmt.External.unconfigured";
+    static final String PUSH_REQUIREMENT = "apple-push";
+    private static final String PUSH_TITLE = "Apple push certificate";
     static final String PER_USER_CONNECTIONS = "com.apple.mdm.per-user-connections";
 
     private final ApnsPusher pusher;
+    private final PushCertificates pushCertificates;
     private final Platform platform;
     private final SettingProfiles.Os os;
     private final SettingDelivery delivery;
@@ -58,6 +63,7 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
                                    PushCertificates pushCertificates, ApnsPusher pusher, PluginStorage storage, SecretSealer sealer,
                                    PolicyService policies, Platform platform, SettingProfiles.Os os) {
         this.pusher = requireNonNull(pusher, "pusher is null");
+        this.pushCertificates = requireNonNull(pushCertificates, "pushCertificates is null");
         this.platform = requireNonNull(platform, "platform is null");
         this.os = requireNonNull(os, "os is null");
         this.delivery = SettingDelivery.from(config);
@@ -99,6 +105,25 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
         return CommandTranslation.refused(((AppleCommandTranslator.Refused) translation).reason());
     }
 
+    /**
+     * The push certificate: without one the plugin cannot wake its devices, and Apple's devices refuse an enrollment
+     * profile without a push topic. An expired certificate counts as none.
+     */
+    @Override
+    public List<SetupRequirement> setupRequirements() {
+        Optional<PushCertificates.Status> status = pushCertificates.status();
+        Optional<String> page = Optional.of(PushCertificatePage.ID);
+        if (status.isPresent() && status.get().daysLeft() >= 0) {
+            return List.of(SetupRequirement.met(PUSH_REQUIREMENT, PUSH_TITLE, "Topic " + status.get().topic() + ", valid until "
+                    + status.get().notAfter() + status.get().warning().map(warning -> ". " + warning).orElse("."), page));
+        }
+        String found = status.map(expired -> "The push certificate of topic " + expired.topic() + " expired on " + expired.notAfter() + ".")
+                .orElse("No push certificate has been uploaded to this plugin.");
+        return List.of(SetupRequirement.unmet(PUSH_REQUIREMENT, PUSH_TITLE, found,
+                "Upload the APNs push certificate you got from Apple's Push Certificates Portal (identity.apple.com);"
+                        + " these devices cannot enroll without it.", page));
+    }
+
     /** Queues an APNs push; false when the device cannot be pushed (no push certificate, or no token from it yet). */
     @Override
     public boolean wake(Device device) {
@@ -108,7 +133,7 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
 
     @Override
     public Set<String> supportedSettingTypes() {
-        Set<String> types = new java.util.HashSet<>(SettingProfiles.SUPPORTED_TYPES);
+        Set<String> types = new HashSet<>(SettingProfiles.SUPPORTED_TYPES);
         types.addAll(SettingDeclarations.TYPES);
         return Set.copyOf(types);
     }
@@ -117,7 +142,7 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
     @Override
     public List<NativePayload> compile(Device device, Setting setting) {
         if (delivery.declarative(setting.type())) {
-            DeclarativeManagement declarative = new DeclarativeManagement(java.time.Clock.systemUTC());
+            DeclarativeManagement declarative = new DeclarativeManagement(Clock.systemUTC());
             return SettingDeclarations.compile(setting.key(), setting.type(), setting.value(), os).stream()
                     .map(declaration -> new NativePayload(setting.key(), declaration.identifier(), "application/json",
                             declarative.declarationJson(declaration)))

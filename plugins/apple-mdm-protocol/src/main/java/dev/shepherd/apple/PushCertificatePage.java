@@ -9,9 +9,12 @@ import dev.shepherd.api.console.ConsolePage;
  */
 public abstract class PushCertificatePage implements ConsolePage {
 
+    /** The page's id, which the plugin's setup requirement links to. */
+    static final String ID = "push-certificate";
+
     @Override
     public String id() {
-        return "push-certificate";
+        return ID;
     }
 
     @Override

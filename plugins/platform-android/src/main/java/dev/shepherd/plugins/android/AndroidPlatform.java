@@ -11,6 +11,7 @@ import dev.shepherd.api.platform.EnrollmentInvitation;
 import dev.shepherd.api.platform.ManagementEnd;
 import dev.shepherd.api.platform.NativeCommand;
 import dev.shepherd.api.platform.PlatformSupport;
+import dev.shepherd.api.platform.SetupRequirement;
 import dev.shepherd.api.policy.NativePayload;
 import dev.shepherd.api.policy.Setting;
 import dev.shepherd.google.GoogleException;
@@ -37,8 +38,11 @@ import static java.util.Objects.requireNonNull;
 public final class AndroidPlatform implements PlatformSupport {
 
     private static final Logger log = LoggerFactory.getLogger(AndroidPlatform.class);
+    private static final String ENTERPRISE_REQUIREMENT = "android-enterprise";
+    private static final String ENTERPRISE_TITLE = "Android Enterprise binding";
 
     private final Enrollment enrollment;
+    private final Enterprises enterprises;
     private final DeviceWork work;
     private final DevicePolicies devicePolicies;
     private final DeviceApps deviceApps;
@@ -47,9 +51,10 @@ public final class AndroidPlatform implements PlatformSupport {
     private final AndroidCommands commands = new AndroidCommands();
 
     @Inject
-    public AndroidPlatform(Enrollment enrollment, DeviceWork work, DevicePolicies devicePolicies, DeviceApps deviceApps, PluginConfig config) {
+    public AndroidPlatform(Enrollment enrollment, Enterprises enterprises, DeviceWork work, DevicePolicies devicePolicies, DeviceApps deviceApps, PluginConfig config) {
         this.deviceApps = requireNonNull(deviceApps, "deviceApps is null");
         this.enrollment = requireNonNull(enrollment, "enrollment is null");
+        this.enterprises = requireNonNull(enterprises, "enterprises is null");
         this.work = requireNonNull(work, "work is null");
         this.devicePolicies = requireNonNull(devicePolicies, "devicePolicies is null");
         this.organization = requireNonNull(config, "config is null").get("organization", "your organisation");
@@ -58,6 +63,17 @@ public final class AndroidPlatform implements PlatformSupport {
     @Override
     public Platform platform() {
         return Platform.ANDROID;
+    }
+
+    /** The Android Enterprise binding: without one, no enrollment token can be made and no device enrolls. */
+    @Override
+    public List<SetupRequirement> setupRequirements() {
+        Optional<String> page = Optional.of(EnterprisePage.ID);
+        return List.of(enterprises.bound()
+                .map(enterprise -> SetupRequirement.met(ENTERPRISE_REQUIREMENT, ENTERPRISE_TITLE, "Bound to " + enterprise + ".", page))
+                .orElseGet(() -> SetupRequirement.unmet(ENTERPRISE_REQUIREMENT, ENTERPRISE_TITLE, "No Android Enterprise is bound.",
+                        "Upload the Google Cloud service-account key, then sign up for an enterprise or bind an existing one;"
+                                + " Android devices cannot enroll until one is bound.", page)));
     }
 
     /** Managed Google Play lists the apps a device's policy makes {@code AVAILABLE}; the user installs them from there. */

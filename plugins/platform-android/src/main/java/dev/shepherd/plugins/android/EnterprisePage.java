@@ -12,9 +12,12 @@ import org.pf4j.Extension;
 @Extension
 public final class EnterprisePage implements ConsolePage {
 
+    /** The page\'s id, which the plugin\'s setup requirement links to. */
+    static final String ID = "enterprise";
+
     @Override
     public String id() {
-        return "enterprise";
+        return ID;
     }
 
     @Override

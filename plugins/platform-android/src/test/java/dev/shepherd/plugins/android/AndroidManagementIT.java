@@ -411,6 +411,16 @@ class AndroidManagementIT {
         HttpResponse<String> other = admin("PUT", "/api/v1/plugins/android/enterprise", "{\"name\": \"enterprises/LC02other\"}");
         assertThat(other.statusCode()).as(other.body()).isEqualTo(200);
         assertThat(enterprise().path("enterprise").asText()).isEqualTo("enterprises/LC02other");
+
+        // The setup checklist reads the binding from the plugin's setup requirement.
+        HttpResponse<String> setup = admin("GET", "/api/v1/setup", "");
+        assertThat(setup.statusCode()).as(setup.body()).isEqualTo(200);
+        assertThat(JSON.readTree(setup.body()).path("steps")).filteredOn(step -> step.path("id").asText().equals("android-enterprise"))
+                .singleElement().satisfies(step -> {
+                    assertThat(step.path("state").asText()).isEqualTo("DONE");
+                    assertThat(step.path("detail").asText()).isEqualTo("Bound to enterprises/LC02other.");
+                    assertThat(step.path("link").asText()).isEqualTo("#/plugins/android/enterprise");
+                });
     }
 
     @Test

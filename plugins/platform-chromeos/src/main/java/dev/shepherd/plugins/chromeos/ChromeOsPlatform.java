@@ -10,11 +10,15 @@ import dev.shepherd.api.platform.CommandTranslation;
 import dev.shepherd.api.platform.ManagementEnd;
 import dev.shepherd.api.platform.NativeCommand;
 import dev.shepherd.api.platform.PlatformSupport;
+import dev.shepherd.api.platform.SetupRequirement;
 import dev.shepherd.api.policy.NativePayload;
 import dev.shepherd.api.policy.Setting;
 import jakarta.inject.Inject;
 import org.pf4j.Extension;
 
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -30,12 +34,17 @@ import static java.util.Objects.requireNonNull;
 @Extension
 public final class ChromeOsPlatform implements PlatformSupport {
 
+    private static final String GOOGLE_REQUIREMENT = "google-admin";
+    private static final String GOOGLE_TITLE = "Google Admin connection";
+
     private final ChromeOsWorker worker;
+    private final GoogleApi google;
     private final ObjectMapper json = new ObjectMapper();
 
     @Inject
-    public ChromeOsPlatform(ChromeOsWorker worker) {
+    public ChromeOsPlatform(ChromeOsWorker worker, GoogleApi google) {
         this.worker = requireNonNull(worker, "worker is null");
+        this.google = requireNonNull(google, "google is null");
     }
 
     @Override
@@ -43,9 +52,25 @@ public final class ChromeOsPlatform implements PlatformSupport {
         return Platform.CHROMEOS;
     }
 
+    /**
+     * The Google Admin connection (a service-account key with domain-wide delegation, and the admin it acts as):
+     * ChromeOS devices enroll in Google Admin and are found through it, so without it none is managed here.
+     */
+    @Override
+    public List<SetupRequirement> setupRequirements() {
+        Optional<String> page = Optional.of(GoogleConnectionPage.ID);
+        if (!google.connected()) {
+            return List.of(SetupRequirement.unmet(GOOGLE_REQUIREMENT, GOOGLE_TITLE, "Not connected to Google Admin.",
+                    "Upload the service-account key, grant its domain-wide delegation in the Google Admin console and name"
+                            + " the admin it acts as, so Chromebooks enrolled there are found.", page));
+        }
+        String lastError = worker.lastSyncError().map(error -> " The last sync failed: " + error.message()).orElse("");
+        return List.of(SetupRequirement.met(GOOGLE_REQUIREMENT, GOOGLE_TITLE, "Connected to Google Admin." + lastError, page));
+    }
+
     @Override
     public Set<String> supportedSettingTypes() {
-        Set<String> types = new java.util.HashSet<>(ChromePolicies.POLICY_TYPES);
+        Set<String> types = new HashSet<>(ChromePolicies.POLICY_TYPES);
         types.addAll(ChromeNetworks.TYPES);
         return Set.copyOf(types);
     }
@@ -59,7 +84,7 @@ public final class ChromeOsPlatform implements PlatformSupport {
     public List<NativePayload> compile(Device device, Setting setting) {
         if (ChromeNetworks.TYPES.contains(setting.type())) {
             ChromeNetworks.Definition definition = ChromeNetworks.compile(setting.type(), setting.value());
-            Map<String, Object> described = new java.util.LinkedHashMap<>();
+            Map<String, Object> described = new LinkedHashMap<>();
             if (definition instanceof ChromeNetworks.Network network) {
                 described.put("name", network.name());
                 described.put("settings", network.settings());
@@ -73,7 +98,7 @@ public final class ChromeOsPlatform implements PlatformSupport {
         }
         return ChromePolicies.compile(setting.type(), setting.value()).policies().stream()
                 .map(policy -> {
-                    Map<String, Object> described = new java.util.LinkedHashMap<>();
+                    Map<String, Object> described = new LinkedHashMap<>();
                     if (!policy.targetKeys().isEmpty()) {
                         described.put("additionalTargetKeys", policy.targetKeys());
                     }
@@ -121,7 +146,7 @@ public final class ChromeOsPlatform implements PlatformSupport {
                     Setting setting = new Setting(type, key, (Map<String, Object>) value);
                     List<NativePayload> payloads = compile(device, setting);
                     return CommandTranslation.translated(new NativeCommand("application/json",
-                            write(payloads.stream().map(payload -> new String(payload.content(), java.nio.charset.StandardCharsets.UTF_8)).toList())));
+                            write(payloads.stream().map(payload -> new String(payload.content(), StandardCharsets.UTF_8)).toList())));
                 }
                 case REMOVE_PROFILE -> {
                     return CommandTranslation.translated(new NativeCommand("application/json", write(Map.of("remove", parameters))));
@@ -141,7 +166,7 @@ public final class ChromeOsPlatform implements PlatformSupport {
     }
 
     private static Map<String, String> describe(ChromeCommands.GoogleWork work) {
-        Map<String, String> described = new java.util.LinkedHashMap<>();
+        Map<String, String> described = new LinkedHashMap<>();
         if (work instanceof ChromeCommands.Remote remote) {
             described.put("commandType", remote.commandType());
             remote.payload().ifPresent(payload -> described.put("payload", payload));

@@ -12,9 +12,12 @@ import org.pf4j.Extension;
 @Extension
 public final class GoogleConnectionPage implements ConsolePage {
 
+    /** The page\'s id, which the plugin\'s setup requirement links to. */
+    static final String ID = "google";
+
     @Override
     public String id() {
-        return "google";
+        return ID;
     }
 
     @Override

@@ -142,6 +142,22 @@ class ApplePushIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> apns.pushesTo(gone.pushToken()).size() == 2);
     }
 
+    @Test
+    void theSetupChecklistReadsThePushCertificateFromThePluginsSetupRequirement() throws Exception {
+        HttpResponse<String> setup = admin("GET", "/api/v1/setup", "");
+        assertThat(setup.statusCode()).as(setup.body()).isEqualTo(200);
+        JsonNode push = null;
+        for (JsonNode step : JSON.readTree(setup.body()).path("steps")) {
+            if (step.path("id").asText().equals("apple-push")) {
+                push = step;
+            }
+        }
+        assertThat(push).as(setup.body()).isNotNull();
+        assertThat(push.path("state").asText()).isEqualTo("DONE");
+        assertThat(push.path("detail").asText()).startsWith("Topic " + CERTIFICATE_TOPIC + ", valid until ");
+        assertThat(push.path("link").asText()).isEqualTo("#/plugins/apple-ios/push-certificate");
+    }
+
     private String lock(AppleDeviceSimulator device) throws Exception {
         HttpResponse<String> issued = admin("POST", "/api/v1/devices/" + deviceId(device) + "/commands",
                 JSON.writeValueAsString(Map.of("type", "LOCK", "parameters", Map.of("message", "Return to IT"))));
