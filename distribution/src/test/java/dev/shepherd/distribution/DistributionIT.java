@@ -9,6 +9,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ServerSocket;
@@ -20,11 +22,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
 import java.util.jar.JarInputStream;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
@@ -105,7 +111,7 @@ class DistributionIT {
         assertThat(process.isAlive()).isTrue();
     }
 
-    private static final java.util.Set<String> BUNDLED = java.util.Set.of("apple-ios", "apple-macos", "windows", "android", "chromeos",
+    private static final Set<String> BUNDLED = Set.of("apple-ios", "apple-macos", "windows", "android", "chromeos",
             "appstore-apple", "appstore-private", "appstore-google-play", "identity-ldap", "identity-scim", "identity-oidc",
             "threat-webhook", "threat-defender", "threat-lookout");
 
@@ -226,7 +232,7 @@ class DistributionIT {
     private HttpResponse<String> getAsAdmin(String path) throws IOException, InterruptedException {
         HttpResponse<String> signedIn = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/auth/login"))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(java.util.Map.of("username", "admin", "password", ADMIN_PASSWORD))))
+                .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(Map.of("username", "admin", "password", ADMIN_PASSWORD))))
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(signedIn.statusCode()).as(signedIn.body()).isEqualTo(200);
         String cookie = signedIn.headers().firstValue("Set-Cookie").orElseThrow().split(";", 2)[0];
@@ -236,12 +242,12 @@ class DistributionIT {
 
     /** HTTPS with the generated self-signed certificate: trust exactly that certificate, as a pinned client would. */
     private int httpsHealthStatus() throws Exception {
-        java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+        KeyStore store = KeyStore.getInstance("PKCS12");
         char[] password = Files.readString(installation.resolve("data/tls/server.p12.password")).trim().toCharArray();
         try (InputStream in = Files.newInputStream(installation.resolve("data/tls/server.p12"))) {
             store.load(in, password);
         }
-        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         trust.setCertificateEntry("shepherd", store.getCertificate("shepherd"));
         javax.net.ssl.TrustManagerFactory factory = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
@@ -274,13 +280,13 @@ class DistributionIT {
     }
 
     private static byte[] rewriteManifest(byte[] jar, String attribute, String value) throws IOException {
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        try (JarInputStream in = new JarInputStream(new java.io.ByteArrayInputStream(jar))) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (JarInputStream in = new JarInputStream(new ByteArrayInputStream(jar))) {
             Manifest manifest = new Manifest(in.getManifest());
             manifest.getMainAttributes().put(new Attributes.Name(attribute), value);
             try (JarOutputStream out = new JarOutputStream(bytes, manifest)) {
-                for (java.util.jar.JarEntry entry; (entry = in.getNextJarEntry()) != null; ) {
-                    out.putNextEntry(new java.util.jar.JarEntry(entry.getName()));
+                for (JarEntry entry; (entry = in.getNextJarEntry()) != null; ) {
+                    out.putNextEntry(new JarEntry(entry.getName()));
                     in.transferTo(out);
                     out.closeEntry();
                 }

@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -202,7 +203,7 @@ public final class KernelBenchmark {
             millis[i] = (System.nanoTime() - start) / 1_000_000.0;
             worstByKind[i % mix.size()] = Math.max(worstByKind[i % mix.size()], millis[i]);
         }
-        Map<String, Double> slowest = new java.util.LinkedHashMap<>();
+        Map<String, Double> slowest = new LinkedHashMap<>();
         for (int i = 0; i < SHAPES.size(); i++) {
             slowest.put(SHAPES.get(i), worstByKind[i]);
         }

@@ -53,6 +53,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
@@ -160,7 +161,7 @@ public final class CommandService {
     private volatile PlatformCheck platformCheck = PlatformCheck.NONE;
     private volatile FinalCommands finalCommands = FinalCommands.STANDARD;
     private volatile int maxAttempts = DEFAULT_MAX_ATTEMPTS;
-    private final List<ResultListener> resultListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<ResultListener> resultListeners = new CopyOnWriteArrayList<>();
     /** Batches whose per-device rows are not all written yet; a device asking for work checks these. */
     private final Set<String> materializing = ConcurrentHashMap.newKeySet();
     /**
@@ -1728,7 +1729,7 @@ public final class CommandService {
     static Map<String, Object> redacted(Map<String, Object> parameters) {
         Map<String, Object> copy = new LinkedHashMap<>();
         parameters.forEach((key, value) -> {
-            String lower = key.toLowerCase(java.util.Locale.ROOT);
+            String lower = key.toLowerCase(Locale.ROOT);
             copy.put(key, lower.contains("passcode") || lower.contains("password") || lower.contains("pin")
                     || lower.contains("secret") || lower.contains("token") ? "(redacted)" : value);
         });

@@ -7,9 +7,11 @@ import dev.shepherd.api.command.CommandResult;
 import dev.shepherd.api.device.DeviceId;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 import static java.util.Objects.requireNonNull;
 
@@ -17,13 +19,13 @@ import static java.util.Objects.requireNonNull;
 public final class PluginCommandBus implements CommandBus {
 
     private final CommandService commands;
-    private final java.util.function.UnaryOperator<java.util.Map<String, Object>> openSecrets;
+    private final UnaryOperator<Map<String, Object>> openSecrets;
 
     /**
      * @param openSecrets opens the sealed secrets in a command's parameters (a policy setting's password), which stay
      *        sealed in the store and are opened only for the plugin that carries the command out
      */
-    public PluginCommandBus(CommandService commands, java.util.function.UnaryOperator<java.util.Map<String, Object>> openSecrets) {
+    public PluginCommandBus(CommandService commands, UnaryOperator<Map<String, Object>> openSecrets) {
         this.commands = requireNonNull(commands, "commands is null");
         this.openSecrets = requireNonNull(openSecrets, "openSecrets is null");
     }

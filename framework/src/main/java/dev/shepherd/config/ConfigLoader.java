@@ -11,6 +11,8 @@ import dev.shepherd.storage.Dialect;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -361,11 +363,11 @@ public final class ConfigLoader {
         }
         String url = text.trim();
         try {
-            java.net.URI uri = new java.net.URI(url);
+            URI uri = new URI(url);
             if (!"https".equals(uri.getScheme()) || uri.getHost() == null || uri.getRawQuery() != null || uri.getRawFragment() != null) {
                 throw new IllegalArgumentException("must be an https URL without query, such as https://mdm.example.com");
             }
-        } catch (java.net.URISyntaxException e) {
+        } catch (URISyntaxException e) {
             throw new IllegalArgumentException("is not a URL: " + e.getMessage());
         }
         return Optional.of(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);

@@ -7,6 +7,7 @@ import dev.shepherd.directory.DeprovisioningPolicy;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -205,10 +206,10 @@ public record ShepherdConfig(
      *                        HTTPS listener; empty for the default: redirected unless they arrived on a loopback
      *                        address (local development)
      */
-    public record Http(String host, int port, long maxRequestBytes, java.util.List<String> trustedProxies,
+    public record Http(String host, int port, long maxRequestBytes, List<String> trustedProxies,
                        Optional<Boolean> redirectToHttps) {
         public Http {
-            trustedProxies = java.util.List.copyOf(trustedProxies);
+            trustedProxies = List.copyOf(trustedProxies);
             requireNonNull(redirectToHttps, "redirectToHttps is null");
         }
     }
@@ -221,12 +222,12 @@ public record ShepherdConfig(
      * @param publicUrl the base URL devices reach the server at, such as {@code https://mdm.example.com} behind a
      *                  proxy; empty for {@code https://<first hostname>:<https port>}
      */
-    public record Https(int port, Optional<Path> keystore, String keystorePassword, java.util.List<String> hostnames,
+    public record Https(int port, Optional<Path> keystore, String keystorePassword, List<String> hostnames,
                         Optional<String> publicUrl) {
         public Https {
             requireNonNull(keystore, "keystore is null");
             requireNonNull(keystorePassword, "keystorePassword is null");
-            hostnames = java.util.List.copyOf(hostnames);
+            hostnames = List.copyOf(hostnames);
             requireNonNull(publicUrl, "publicUrl is null");
         }
 

@@ -63,7 +63,7 @@ public final class DeviceService {
     private static final Logger log = LoggerFactory.getLogger(DeviceService.class);
 
     /** How precisely the last check-in is kept; see {@link #recordCheckIn}. */
-    public static final java.time.Duration CHECK_IN_RESOLUTION = java.time.Duration.ofSeconds(30);
+    public static final Duration CHECK_IN_RESOLUTION = Duration.ofSeconds(30);
 
     private static final Map<DeviceStatus, Set<DeviceStatus>> TRANSITIONS = Map.of(
             DeviceStatus.PENDING, EnumSet.of(DeviceStatus.ENROLLED, DeviceStatus.RETIRED),
@@ -265,7 +265,7 @@ public final class DeviceService {
     }
 
     private static Map<String, Long> countBy(Connection connection, String column, DeviceScope scope) throws java.sql.SQLException {
-        Map<String, Long> counts = new java.util.TreeMap<>();
+        Map<String, Long> counts = new TreeMap<>();
         StringBuilder sql = new StringBuilder("SELECT d." + column + ", COUNT(*) FROM device d WHERE 1 = 1");
         List<Object> parameters = new ArrayList<>();
         scope.appendCondition("d.id", sql, parameters);
@@ -597,9 +597,9 @@ public final class DeviceService {
         }
         return transactions.inTransaction("import devices", tx -> {
             Instant now = clock.instant();
-            List<DeviceStore.Row> rows = new java.util.ArrayList<>(imports.size());
-            List<Map<String, String>> hardwareIds = new java.util.ArrayList<>(imports.size());
-            List<Set<String>> tags = new java.util.ArrayList<>(imports.size());
+            List<DeviceStore.Row> rows = new ArrayList<>(imports.size());
+            List<Map<String, String>> hardwareIds = new ArrayList<>(imports.size());
+            List<Set<String>> tags = new ArrayList<>(imports.size());
             for (DeviceImport device : imports) {
                 rows.add(new DeviceStore.Row(DeviceId.random(), device.platform(), DeviceStatus.PENDING, device.ownership(),
                         device.name().isBlank() ? device.model() + " " + device.serialNumber() : device.name(),

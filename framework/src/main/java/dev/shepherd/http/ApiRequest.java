@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.Deque;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -116,10 +117,10 @@ public final class ApiRequest {
     public <E extends Enum<E>> Optional<E> queryEnum(String name, Class<E> type) {
         return query(name).map(text -> {
             try {
-                return Enum.valueOf(type, text.toUpperCase(java.util.Locale.ROOT));
+                return Enum.valueOf(type, text.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
                 throw ApiException.badRequest("query parameter '" + name + "' must be one of "
-                        + java.util.Arrays.stream(type.getEnumConstants()).map(value -> value.name().toLowerCase(java.util.Locale.ROOT))
+                        + Arrays.stream(type.getEnumConstants()).map(value -> value.name().toLowerCase(Locale.ROOT))
                         .collect(Collectors.joining(", ")));
             }
         });

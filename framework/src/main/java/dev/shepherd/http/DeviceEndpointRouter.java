@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -26,7 +27,9 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -66,7 +69,7 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
         ANSWERED, REFUSED, FAILED, UNAVAILABLE, TOO_LARGE, UNREADABLE;
 
         String tag() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 
@@ -107,7 +110,7 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
 
     private void claim(String path, Mount mount) {
         String pluginId = mount.registration().owner().id();
-        String normalized = normalizePrefix(path).toLowerCase(java.util.Locale.ROOT);
+        String normalized = normalizePrefix(path).toLowerCase(Locale.ROOT);
         if (normalized.equals("/") || RESERVED.stream().anyMatch(reserved -> matches(reserved, normalized))) {
             log.warn("Plugin {} asked for the root path {}, which the server keeps for itself; not mounted", pluginId, path);
             return;
@@ -153,7 +156,7 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
         requireNonNull(otherwise, "otherwise is null");
         return exchange -> {
             List<Mount> answering = firstClaimOfEachPlugin(
-                    wellKnown.getOrDefault(normalizePrefix(exchange.getRequestPath()).toLowerCase(java.util.Locale.ROOT), List.of()));
+                    wellKnown.getOrDefault(normalizePrefix(exchange.getRequestPath()).toLowerCase(Locale.ROOT), List.of()));
             if (answering.isEmpty()) {
                 otherwise.handleRequest(exchange);
                 return;
@@ -207,7 +210,7 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
 
     /** The root path a plugin claimed, as it was claimed: a bounded route label, whatever the request's case. */
     private static String claimedPath(HttpServerExchange exchange) {
-        return normalizePrefix(exchange.getRequestPath()).toLowerCase(java.util.Locale.ROOT);
+        return normalizePrefix(exchange.getRequestPath()).toLowerCase(Locale.ROOT);
     }
 
     /**
@@ -419,10 +422,10 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
         if (!chain.isEmpty()) {
             return chain;
         }
-        java.net.SocketAddress peer = exchange.getConnection().getPeerAddress();
+        SocketAddress peer = exchange.getConnection().getPeerAddress();
         return proxies.forwardedChain(peer instanceof InetSocketAddress socket ? socket.getAddress() : null,
-                java.util.Optional.ofNullable(exchange.getRequestHeaders().getFirst("Client-Cert")),
-                java.util.Optional.ofNullable(exchange.getRequestHeaders().getFirst("Client-Cert-Chain")));
+                Optional.ofNullable(exchange.getRequestHeaders().getFirst("Client-Cert")),
+                Optional.ofNullable(exchange.getRequestHeaders().getFirst("Client-Cert-Chain")));
     }
 
     private static String remoteAddress(HttpServerExchange exchange) {

@@ -1,5 +1,6 @@
 package dev.shepherd.http;
 
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -16,7 +17,7 @@ import static java.util.Objects.requireNonNull;
  * @param detail what went wrong this time, in words an admin can act on
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record Problem(String type, String title, int status, String detail, java.util.List<String> errors) {
+public record Problem(String type, String title, int status, String detail, List<String> errors) {
 
     public Problem(String type, String title, int status, String detail) {
         this(type, title, status, detail, null);
@@ -29,7 +30,7 @@ public record Problem(String type, String title, int status, String detail, java
         requireNonNull(type, "type is null");
         requireNonNull(title, "title is null");
         detail = detail == null ? null : withoutJavaNames(detail);
-        errors = errors == null ? null : java.util.List.copyOf(errors);
+        errors = errors == null ? null : List.copyOf(errors);
     }
 
     /** {@code No enum constant dev.shepherd.api.command.CommandType.BOGUS}, as {@code Enum.valueOf} puts it. */
@@ -79,7 +80,7 @@ public record Problem(String type, String title, int status, String detail, java
             throw new IllegalArgumentException("a JSON Pointer starts with '/': " + pointer);
         }
         return new Problem(TYPE_BASE + "bad-request", "Bad request", 400, pointer.substring(1) + ": " + message,
-                java.util.List.of(pointer + ": " + message));
+                List.of(pointer + ": " + message));
     }
 
     public static Problem notFound(String detail) {

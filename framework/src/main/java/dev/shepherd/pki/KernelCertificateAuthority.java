@@ -51,6 +51,7 @@ import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
+import java.security.spec.X509EncodedKeySpec;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -261,7 +262,7 @@ public final class KernelCertificateAuthority implements CertificateAuthority {
             // The key is decoded by its algorithm's name first: the JDK has no key factory under the EC key OID that
             // a verifier built from the bare SubjectPublicKeyInfo would ask for, so EC P-256 requests failed.
             PublicKey publicKey = KeyFactory.getInstance("RSA".equals(algorithmOf(request)) ? "RSA" : "EC")
-                    .generatePublic(new java.security.spec.X509EncodedKeySpec(request.getSubjectPublicKeyInfo().getEncoded()));
+                    .generatePublic(new X509EncodedKeySpec(request.getSubjectPublicKeyInfo().getEncoded()));
             if (!request.isSignatureValid(new JcaContentVerifierProviderBuilder().build(publicKey))) {
                 throw new IllegalArgumentException("the certificate request's signature does not verify");
             }

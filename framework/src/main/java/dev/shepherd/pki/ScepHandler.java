@@ -9,6 +9,7 @@ import io.undertow.util.Headers;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Deque;
 
@@ -39,7 +40,7 @@ public final class ScepHandler implements HttpHandler {
             return;
         }
         switch (operation) {
-            case "GetCACaps" -> send(exchange, "text/plain", ScepService.CAPABILITIES.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            case "GetCACaps" -> send(exchange, "text/plain", ScepService.CAPABILITIES.getBytes(StandardCharsets.US_ASCII));
             case "GetCACert" -> send(exchange, "application/x-x509-ca-cert", scep.caCertificate());
             case "PKIOperation" -> {
                 byte[] message;

@@ -43,6 +43,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Collection;
@@ -93,7 +94,7 @@ public final class ScepService {
     public byte[] caCertificate() {
         try {
             return authority.certificate().getEncoded();
-        } catch (java.security.cert.CertificateEncodingException e) {
+        } catch (CertificateEncodingException e) {
             throw new IllegalStateException("the CA certificate is always encodable", e);
         }
     }

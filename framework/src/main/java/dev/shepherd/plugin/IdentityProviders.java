@@ -4,6 +4,7 @@ import dev.shepherd.api.identity.Identity;
 import dev.shepherd.api.identity.IdentityProvider;
 import dev.shepherd.security.AdminUserStore;
 
+import java.util.Arrays;
 import java.util.Optional;
 
 import static java.util.Objects.requireNonNull;
@@ -38,7 +39,7 @@ public final class IdentityProviders implements AdminUserStore.ExternalPasswords
             } catch (PluginCallException e) {
                 // A failing provider cannot vouch for anyone; the others may still know the user.
             } finally {
-                java.util.Arrays.fill(copy, '\0');
+                Arrays.fill(copy, '\0');
             }
         }
         return Optional.empty();
@@ -57,7 +58,7 @@ public final class IdentityProviders implements AdminUserStore.ExternalPasswords
                     return Optional.of(registration.owner().call("IdentityProvider.authenticate",
                             () -> identities.authenticate(username, copy)).isPresent());
                 } finally {
-                    java.util.Arrays.fill(copy, '\0');
+                    Arrays.fill(copy, '\0');
                 }
             } catch (PluginCallException e) {
                 return Optional.of(false);

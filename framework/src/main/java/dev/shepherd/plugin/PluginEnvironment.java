@@ -22,6 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 
 import static java.util.Objects.requireNonNull;
 
@@ -38,7 +39,7 @@ public final class PluginEnvironment {
     private final Database database;
     private final EventSink events;
     private final Map<Class<?>, Object> exportedServices = new LinkedHashMap<>();
-    private final Map<Class<?>, java.util.function.Function<String, ?>> perPluginServices = new LinkedHashMap<>();
+    private final Map<Class<?>, Function<String, ?>> perPluginServices = new LinkedHashMap<>();
 
     public PluginEnvironment(Map<String, Map<String, String>> pluginSettings, PluginKeyValueStore keyValueStore,
                              Database database, EventSink events) {
@@ -78,7 +79,7 @@ public final class PluginEnvironment {
      * @param type the plugin-API interface plugins inject
      * @param factory makes the instance for a plugin id
      */
-    public synchronized <T> void exportPerPlugin(Class<T> type, java.util.function.Function<String, ? extends T> factory) {
+    public synchronized <T> void exportPerPlugin(Class<T> type, Function<String, ? extends T> factory) {
         if (!type.getName().startsWith(dev.shepherd.api.ShepherdApi.PACKAGE_PREFIX) || !type.isInterface()) {
             throw new IllegalArgumentException("only plugin-API interfaces can be exported: " + type.getName());
         }

@@ -32,6 +32,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static java.util.Objects.requireNonNull;
@@ -428,7 +429,7 @@ public final class PluginHost implements AutoCloseable {
                 .filter(entry -> entry.getValue().claims(id) && entry.getValue().eligible())
                 .sorted(Comparator.<Map.Entry<Path, FileRecord>, String>comparing(entry -> entry.getValue().version(), this::newestFirst)
                         .thenComparing(entry -> entry.getKey().getFileName().toString()))
-                .collect(java.util.stream.Collectors.toCollection(ArrayList::new));
+                .collect(Collectors.toCollection(ArrayList::new));
         Map<Path, Map.Entry<PluginState, String>> reasons = new HashMap<>();
         while (!candidates.isEmpty()) {
             String top = candidates.get(0).getValue().version();
@@ -437,7 +438,7 @@ public final class PluginHost implements AutoCloseable {
             candidates.removeAll(tied);
             if (tied.stream().map(entry -> entry.getValue().sha256()).distinct().count() > 1) {
                 String names = tied.stream().map(entry -> entry.getKey().getFileName().toString()).sorted()
-                        .collect(java.util.stream.Collectors.joining(", "));
+                        .collect(Collectors.joining(", "));
                 for (Map.Entry<Path, FileRecord> entry : tied) {
                     reasons.put(entry.getKey(), Map.entry(PluginState.FAILED, "plugin " + id + " " + top + " is claimed by "
                             + tied.size() + " files with different contents (" + names + "); none of them is loaded until all but one are removed"));

@@ -59,6 +59,7 @@ import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -1274,7 +1275,7 @@ public final class PolicyService {
         for (Setting setting : settings) {
             Map<String, Object> value = new LinkedHashMap<>();
             setting.value().forEach((name, field) -> {
-                String lower = name.toLowerCase(java.util.Locale.ROOT);
+                String lower = name.toLowerCase(Locale.ROOT);
                 boolean secret = lower.contains("password") || lower.contains("secret") || lower.contains("challenge")
                         || (setting.type().equals("certificate") && lower.equals("data"));
                 value.put(name, secret ? "(redacted)" : field);

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -89,7 +90,7 @@ public final class SettingSecrets {
      * A value for admins to read: its secret fields left out, sealed or not (a clear one, stored by an older server,
      * may be read before {@link StoredSecretSweep} has sealed it).
      */
-    public static Map<String, Object> hidden(java.util.Optional<SettingType> type, Map<String, Object> value) {
+    public static Map<String, Object> hidden(Optional<SettingType> type, Map<String, Object> value) {
         Set<String> secret = type.map(SettingSecrets::fields).orElse(Set.of());
         Map<String, Object> shown = new LinkedHashMap<>();
         value.forEach((name, field) -> {

@@ -23,10 +23,13 @@ import io.undertow.server.handlers.resource.ClassPathResourceManager;
 import io.undertow.server.handlers.resource.ResourceHandler;
 import io.undertow.util.Headers;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Properties;
+import java.util.function.Supplier;
 
 import static java.util.Objects.requireNonNull;
 
@@ -42,8 +45,8 @@ public final class AdminApi {
 
     public AdminApi(Kernel kernel, PluginHost plugins, AdminUserStore admins, AdminSessions sessions, ApiTokens tokens,
                     AdminAuthenticator authenticator, long maxBodyBytes, dev.shepherd.http.HttpIo io,
-                    java.util.function.Supplier<String> publicUrl,
-                    java.util.function.Supplier<List<dev.shepherd.api.device.Platform>> platforms, DirectoryPasswords userPasswords,
+                    Supplier<String> publicUrl,
+                    Supplier<List<dev.shepherd.api.device.Platform>> platforms, DirectoryPasswords userPasswords,
                     AdminTotp totp, SingleSignOn singleSignOn) {
         requireNonNull(kernel, "kernel is null");
         requireNonNull(singleSignOn, "singleSignOn is null");
@@ -168,10 +171,10 @@ public final class AdminApi {
             if (in == null) {
                 return "5.34.1";
             }
-            java.util.Properties properties = new java.util.Properties();
+            Properties properties = new Properties();
             properties.load(in);
             return properties.getProperty("version", "5.34.1");
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return "5.34.1";
         }
     }

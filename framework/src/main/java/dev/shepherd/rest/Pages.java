@@ -1,5 +1,7 @@
 package dev.shepherd.rest;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.Optional;
 
 /** Shared helpers of the admin API's resources. */
@@ -15,13 +17,13 @@ final class Pages {
 
     /** Cursors over text keys (usernames, ids): the last key, base64url so it is opaque. */
     static String encode(String key) {
-        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(key.getBytes(StandardCharsets.UTF_8));
     }
 
     static Optional<String> decode(Optional<String> cursor) {
         return cursor.map(text -> {
             try {
-                return new String(java.util.Base64.getUrlDecoder().decode(text), java.nio.charset.StandardCharsets.UTF_8);
+                return new String(Base64.getUrlDecoder().decode(text), StandardCharsets.UTF_8);
             } catch (IllegalArgumentException e) {
                 throw dev.shepherd.http.ApiException.badRequest("the cursor is not valid");
             }

@@ -4,6 +4,7 @@ import dev.shepherd.api.device.Platform;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.security.Permission;
 
+import java.util.Comparator;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -27,6 +28,6 @@ final class PlatformResource {
                 .deviceFree("the platforms the running plugins support, not devices")
                 .summary("The platforms the running plugins manage").returns(PlatformInfo[].class)
                 .handle(request -> platforms.get().stream().map(platform -> new PlatformInfo(platform.id())).sorted(
-                        java.util.Comparator.comparing(PlatformInfo::id)).toList()));
+                        Comparator.comparing(PlatformInfo::id)).toList()));
     }
 }

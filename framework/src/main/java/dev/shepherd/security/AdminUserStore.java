@@ -5,6 +5,8 @@ import dev.shepherd.storage.Dialect;
 import dev.shepherd.storage.StorageException;
 import dev.shepherd.storage.Transactions;
 
+import java.util.ArrayList;
+import java.util.List;
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -220,12 +222,12 @@ public final class AdminUserStore {
     }
 
     /** All admin accounts, by username. */
-    public java.util.List<AdminUser> list() {
+    public List<AdminUser> list() {
         try (Connection connection = dataSource.getConnection();
              PreparedStatement select = connection.prepareStatement(
                      "SELECT id, username, role, created_at, disabled, scope_groups FROM admin_user ORDER BY username");
              ResultSet rows = select.executeQuery()) {
-            java.util.List<AdminUser> users = new java.util.ArrayList<>();
+            List<AdminUser> users = new ArrayList<>();
             Map<String, CustomRole> custom = roles.customRoles();
             while (rows.next()) {
                 users.add(new AdminUser(rows.getString(1), rows.getString(2), roles.resolve(rows.getString(3), custom),

@@ -2,6 +2,7 @@ package dev.shepherd.security;
 
 import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
 
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 
 import static java.util.Objects.requireNonNull;
@@ -40,7 +41,7 @@ public final class PasswordHasher {
     public boolean matches(String hash, char[] password) {
         requireNonNull(hash, "hash is null");
         requireNonNull(password, "password is null");
-        if (password.length == 0 || new String(password).getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_PASSWORD_BYTES) {
+        if (password.length == 0 || new String(password).getBytes(StandardCharsets.UTF_8).length > MAX_PASSWORD_BYTES) {
             return false;
         }
         try {
@@ -61,7 +62,7 @@ public final class PasswordHasher {
         if (password.length < MIN_PASSWORD_LENGTH) {
             throw new IllegalArgumentException("passwords must be at least " + MIN_PASSWORD_LENGTH + " characters long");
         }
-        if (new String(password).getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_PASSWORD_BYTES) {
+        if (new String(password).getBytes(StandardCharsets.UTF_8).length > MAX_PASSWORD_BYTES) {
             throw new IllegalArgumentException("passwords must be at most " + MAX_PASSWORD_BYTES + " bytes long");
         }
     }

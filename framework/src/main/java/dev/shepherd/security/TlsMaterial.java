@@ -15,6 +15,10 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.util.Collections;
+import java.util.Objects;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
@@ -69,7 +73,7 @@ public final class TlsMaterial {
      */
     public record ServerIdentity(PrivateKey privateKey, List<X509Certificate> chain) {
         public ServerIdentity {
-            java.util.Objects.requireNonNull(privateKey, "privateKey is null");
+            Objects.requireNonNull(privateKey, "privateKey is null");
             chain = List.copyOf(chain);
             if (chain.isEmpty()) {
                 throw new IllegalArgumentException("the chain is empty");
@@ -109,10 +113,10 @@ public final class TlsMaterial {
             try (InputStream in = Files.newInputStream(keystore)) {
                 store.load(in, password);
             }
-            for (String alias : java.util.Collections.list(store.aliases())) {
+            for (String alias : Collections.list(store.aliases())) {
                 if (store.isKeyEntry(alias)) {
                     List<X509Certificate> chain = new ArrayList<>();
-                    for (java.security.cert.Certificate certificate : store.getCertificateChain(alias)) {
+                    for (Certificate certificate : store.getCertificateChain(alias)) {
                         chain.add((X509Certificate) certificate);
                     }
                     return new ServerIdentity((PrivateKey) store.getKey(alias, password), chain);
@@ -215,8 +219,8 @@ public final class TlsMaterial {
         }
 
         @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
-            throw new java.security.cert.CertificateException("this trust manager only serves incoming connections");
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            throw new CertificateException("this trust manager only serves incoming connections");
         }
 
         @Override

@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 import static dev.shepherd.testing.TestKernel.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -119,7 +120,7 @@ class ChangeFeedAcrossNodesTest {
         assertThat(before).singleElement().satisfies(setting -> assertThat(setting.setting().value()).containsEntry("minLength", 8));
 
         nodeA.kernel().policies().update(ADMIN, passcode.id(), "Passcode", "", List.of(
-                new SettingInput("passcode", new ObjectMapper().readTree("{\"minLength\": 12}"))), java.util.OptionalLong.empty());
+                new SettingInput("passcode", new ObjectMapper().readTree("{\"minLength\": 12}"))), OptionalLong.empty());
         nodeA.kernel().policies().reconcilePending(); // the leader's job, on node A
         nodeB.kernel().changes().poll();
 

@@ -8,7 +8,9 @@ import dev.shepherd.testing.TestStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,12 +65,12 @@ class CommandQueueCrashTest {
         }
     }
 
-    private static List<UUID> acknowledgedIn(Path output) throws java.io.IOException {
+    private static List<UUID> acknowledgedIn(Path output) throws IOException {
         List<UUID> ids = new ArrayList<>();
-        if (!java.nio.file.Files.exists(output)) {
+        if (!Files.exists(output)) {
             return ids;
         }
-        for (String line : java.nio.file.Files.readAllLines(output, StandardCharsets.UTF_8)) {
+        for (String line : Files.readAllLines(output, StandardCharsets.UTF_8)) {
             // A line cut short by the kill was never completely written, so it was never seen as acknowledged.
             if (line.startsWith("ACK ") && line.length() == 40) {
                 ids.add(UUID.fromString(line.substring(4)));

@@ -432,7 +432,7 @@ class CommandServiceTest {
         for (String what : List.of("first", "second", "third")) {
             issued.add(commands.issueToMany(ADMIN, new CommandTargets.Listed(List.of(device)), CommandRequest.of(CommandType.REFRESH_INVENTORY),
                     what).id());
-            clock.advance(java.time.Duration.ofMinutes(1));
+            clock.advance(Duration.ofMinutes(1));
         }
 
         assertThat(commands.recentBatches(Optional.empty(), 2)).extracting(CommandBatch::description).containsExactly("third", "second");

@@ -48,15 +48,20 @@ import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -228,7 +233,7 @@ class ConsoleBrowserTest {
         // The audit log shows who locked it; the newest entries come first, and the oldest on request.
         open("#/audit", "Audit log");
         List<Long> newest = wait.until(driver -> auditNumbers());
-        assertThat(newest).hasSizeGreaterThan(3).isSortedAccordingTo(java.util.Comparator.reverseOrder());
+        assertThat(newest).hasSizeGreaterThan(3).isSortedAccordingTo(Comparator.reverseOrder());
         new Select(browser.findElement(By.name("order"))).selectByVisibleText("Oldest first");
         wait.until(driver -> {
             List<Long> numbers = auditNumbers();
@@ -246,7 +251,7 @@ class ConsoleBrowserTest {
         // The export link follows the filters: every matching entry as JSON lines.
         String export = browser.findElement(By.linkText("Export (JSON lines)")).getDomAttribute("href");
         assertThat(export).startsWith("/api/v1/audit/export?").contains("action=command.issue");
-        java.net.http.HttpResponse<String> exported = server.send(java.net.http.HttpRequest.newBuilder(server.uri(export))
+        HttpResponse<String> exported = server.send(HttpRequest.newBuilder(server.uri(export))
                 .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD)).GET().build());
         assertThat(exported.headers().firstValue("Content-Type")).hasValue("application/x-ndjson");
         assertThat(exported.body().lines()).isNotEmpty().allSatisfy(line -> assertThat(line).contains("\"action\":\"command.issue\""));
@@ -801,7 +806,7 @@ class ConsoleBrowserTest {
         browser.findElement(By.linkText("Edit policy")).click();
         waitForHeading("Edit Kiosk passcode");
         server.server().kernel().policies().update(Actor.admin("seed"), id, "Kiosk passcode", "",
-                List.of(new SettingInput("passcode", json.readTree("{\"required\": true, \"minLength\": 12}"))), java.util.OptionalLong.of(2));
+                List.of(new SettingInput("passcode", json.readTree("{\"required\": true, \"minLength\": 12}"))), OptionalLong.of(2));
         labelledControl("Minimum length").clear();
         labelledControl("Minimum length").sendKeys("14");
         browser.findElement(By.xpath("//button[.='Save policy']")).click();
@@ -1134,8 +1139,8 @@ class ConsoleBrowserTest {
         new WebDriverWait(browser, Duration.ofSeconds(40)).until(driver -> server.getAsAdmin("/api/v1/app-stores").body().contains("mailstore"));
         var kernel = server.server().kernel();
         String secret = kernel.enrollmentTokens().create(Actor.admin("seed"), new dev.shepherd.enrollment.NewEnrollmentToken("mail",
-                dev.shepherd.api.device.Ownership.CORPORATE, Optional.empty(), Optional.empty(), Optional.empty(), java.util.OptionalInt.empty(),
-                java.time.Instant.now().plus(Duration.ofHours(1)))).secret();
+                dev.shepherd.api.device.Ownership.CORPORATE, Optional.empty(), Optional.empty(), Optional.empty(), OptionalInt.empty(),
+                Instant.now().plus(Duration.ofHours(1)))).secret();
         DeviceId ipad = kernel.devices().enroll(Actor.plugin("simulator"), new EnrollmentClaim(Optional.of(secret), Platform.IOS,
                 EnrollmentMethod.LINK, Map.of("udid", "MAIL-UDID-1"), "F9FMAIL01", "iPad13,18", "17.5", "Mail iPad")).device().id();
         String group = kernel.groups().create(Actor.admin("seed"), "Mail readers", "", Optional.empty()).id();
@@ -1481,7 +1486,7 @@ class ConsoleBrowserTest {
 
     /** The status of a GET to the admin API made with an API token, as a script would make it. */
     private static int withToken(String secret, String path) {
-        return server.send(java.net.http.HttpRequest.newBuilder(server.uri(path)).header("Authorization", "Bearer " + secret).GET().build())
+        return server.send(HttpRequest.newBuilder(server.uri(path)).header("Authorization", "Bearer " + secret).GET().build())
                 .statusCode();
     }
 

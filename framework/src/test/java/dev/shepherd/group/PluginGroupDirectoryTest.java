@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -51,7 +52,7 @@ class PluginGroupDirectoryTest {
         String sales = chromeos.ensureGroup("ChromeOS /Sales", "");
         String support = chromeos.ensureGroup("ChromeOS /Support", "");
         String pilots = groups.create(ADMIN, "Pilot users", "", Optional.empty()).id();
-        groups.addMembers(ADMIN, pilots, java.util.List.of(device));
+        groups.addMembers(ADMIN, pilots, List.of(device));
 
         chromeos.setGroups(device, Set.of(sales));
         assertThat(groups.groupsOf(device)).extracting(Group::id).containsExactlyInAnyOrder(sales, pilots);

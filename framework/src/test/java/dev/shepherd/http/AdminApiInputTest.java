@@ -9,9 +9,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -81,14 +85,14 @@ class AdminApiInputTest {
     void oversizedBodiesAreRefused() throws IOException {
         // Over a raw socket: the server refuses on the declared length and closes, which races a client still
         // uploading (a broken pipe instead of the answer). Announcing 11 MiB and sending none shows the refusal alone.
-        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.uri("/").getPort())) {
+        try (Socket socket = new Socket("127.0.0.1", server.uri("/").getPort())) {
             socket.setSoTimeout(10_000);
             socket.getOutputStream().write(("POST /api/v1/groups HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + ADMIN
                     + "\r\nContent-Type: application/json\r\nContent-Length: " + 11 * 1024 * 1024 + "\r\n\r\n")
-                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    .getBytes(StandardCharsets.US_ASCII));
             socket.getOutputStream().flush();
-            String statusLine = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
-                    java.nio.charset.StandardCharsets.US_ASCII)).readLine();
+            String statusLine = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.US_ASCII)).readLine();
             assertThat(statusLine).startsWith("HTTP/1.1 413");
         }
     }

@@ -13,7 +13,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -109,9 +111,9 @@ class AdminApiSecurityTest {
     @Test
     void helpDeskMayLockButNotWipeOrEditPolicies() throws Exception {
         String helpdesk = TestServer.basic("as-helpdesk", PASSWORD);
-        String deviceId = server.server().kernel().devices().importDevices(dev.shepherd.testing.TestKernel.ADMIN, java.util.List.of(
+        String deviceId = server.server().kernel().devices().importDevices(dev.shepherd.testing.TestKernel.ADMIN, List.of(
                 new dev.shepherd.device.DeviceImport(dev.shepherd.api.device.Platform.IOS, "HD1", "iPhone", "Help desk test",
-                        dev.shepherd.api.device.Ownership.CORPORATE, java.util.Map.of("udid", "HD-1"), Set.of()))).get(0).toString();
+                        dev.shepherd.api.device.Ownership.CORPORATE, Map.of("udid", "HD-1"), Set.of()))).get(0).toString();
 
         HttpResponse<String> lock = post("/api/v1/devices/" + deviceId + "/commands", helpdesk, "{\"type\":\"LOCK\"}");
         HttpResponse<String> wipe = post("/api/v1/devices/" + deviceId + "/commands", helpdesk, "{\"type\":\"WIPE\"}");

@@ -14,6 +14,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Collections;
 import javax.net.ssl.SSLSocket;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -207,8 +210,8 @@ class HttpHygieneTest {
                 try {
                     assertThat(Files.getPosixFilePermissions(file)).as(file.toString())
                             .doesNotContain(PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ);
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
                 }
             });
         }
@@ -235,7 +238,7 @@ class HttpHygieneTest {
         Path honest = plugin("inflated", "1.0.0").buildZip(build, "honest.zip");
         Path bomb = build.resolve("inflated.zip");
         try (ZipFile source = new ZipFile(honest.toFile()); ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(bomb))) {
-            for (ZipEntry entry : java.util.Collections.list(source.entries())) {
+            for (ZipEntry entry : Collections.list(source.entries())) {
                 out.putNextEntry(new ZipEntry(entry.getName()));
                 try (InputStream in = source.getInputStream(entry)) {
                     in.transferTo(out);

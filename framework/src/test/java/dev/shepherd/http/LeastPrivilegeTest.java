@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import static dev.shepherd.testing.TestPluginBuilder.plugin;
@@ -52,7 +53,7 @@ class LeastPrivilegeTest {
         server.server().adminUsers().create("ops", PASSWORD.toCharArray(), AdminRole.OPERATOR);
         deviceId = server.server().kernel().devices().importDevices(TestKernel.ADMIN, List.of(new DeviceImport(Platform.IOS, "LP1",
                 "iPhone", "Least privilege", Ownership.CORPORATE, Map.of("udid", "LP-1"), Set.of()))).get(0).toString();
-        groupId = server.server().kernel().groups().create(TestKernel.ADMIN, "Everyone here", "", java.util.Optional.empty()).id();
+        groupId = server.server().kernel().groups().create(TestKernel.ADMIN, "Everyone here", "", Optional.empty()).id();
         server.server().kernel().groups().addMembers(TestKernel.ADMIN, groupId, List.of(dev.shepherd.api.device.DeviceId.parse(deviceId)));
     }
 
@@ -68,7 +69,7 @@ class LeastPrivilegeTest {
 
         assertThat(post(commands, desk, "{\"type\":\"LOCK\"}").statusCode()).as("remote actions stay allowed").isEqualTo(201);
         int queuedBefore = server.server().kernel().commands().history(dev.shepherd.api.device.DeviceId.parse(deviceId),
-                java.util.Optional.empty(), 500).size();
+                Optional.empty(), 500).size();
 
         HttpResponse<String> rawErase = post(commands, desk, """
                 {"type": "RAW", "parameters": {"plist": "<dict><key>RequestType</key><string>EraseDevice</string></dict>"}}""");
@@ -90,9 +91,9 @@ class LeastPrivilegeTest {
         assertThat(json.readTree(fanOutWipe.body()).path("detail").asText()).contains("device_wipe");
         assertThat(fanOutRaw.statusCode()).isEqualTo(403);
         assertThat(fanOutProfile.statusCode()).isEqualTo(403);
-        assertThat(server.server().kernel().commands().history(dev.shepherd.api.device.DeviceId.parse(deviceId), java.util.Optional.empty(), 500))
+        assertThat(server.server().kernel().commands().history(dev.shepherd.api.device.DeviceId.parse(deviceId), Optional.empty(), 500))
                 .as("nothing refused was queued").hasSize(queuedBefore);
-        assertThat(server.server().kernel().commands().recentBatches(java.util.Optional.empty(), 100)).isEmpty();
+        assertThat(server.server().kernel().commands().recentBatches(Optional.empty(), 100)).isEmpty();
     }
 
     @Test

@@ -42,6 +42,7 @@ import java.security.SecureRandom;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.Hashtable;
 import java.util.List;
@@ -155,7 +156,7 @@ public final class ScepClient {
         }
         AttributeTable attributes = replySigner.getSignedAttributes();
         if (!ScepService.text(attributes, ScepService.TRANSACTION_ID).orElse("").equals(transactionId)
-                || !java.util.Arrays.equals(ScepService.octets(attributes, ScepService.RECIPIENT_NONCE).orElse(new byte[0]), senderNonce)) {
+                || !Arrays.equals(ScepService.octets(attributes, ScepService.RECIPIENT_NONCE).orElse(new byte[0]), senderNonce)) {
             throw new IllegalStateException("the CertRep does not answer this request");
         }
         String status = ScepService.text(attributes, ScepService.PKI_STATUS).orElseThrow();

@@ -12,14 +12,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpRequest;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -147,20 +150,20 @@ class ScepTest {
     @Test
     void debiansStandardScepClientEnrolls() throws Exception {
         Path scepclient = Path.of("/usr/bin/scepclient");
-        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(scepclient),
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(scepclient),
                 "Debian's scep package is not installed (.ci/run installs it)");
         String challenge = server.server().kernel().certificateAuthority().newChallenge(Duration.ofHours(1), Map.of("client", "scepclient"));
-        Path work = java.nio.file.Files.createTempDirectory(home, "scepclient");
+        Path work = Files.createTempDirectory(home, "scepclient");
 
         Process process = new ProcessBuilder(scepclient.toString(), "-server-url", server.uri("/scep").toString(),
                 "-challenge", challenge, "-cn", "standard-client", "-private-key", work.resolve("key.pem").toString(),
                 "-certificate", work.resolve("cert.pem").toString()).directory(work.toFile()).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes());
-        assertThat(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
 
         assertThat(process.exitValue()).as(output).isZero();
-        X509Certificate certificate = (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
-                .generateCertificate(java.nio.file.Files.newInputStream(work.resolve("cert.pem")));
+        X509Certificate certificate = (X509Certificate) CertificateFactory.getInstance("X.509")
+                .generateCertificate(Files.newInputStream(work.resolve("cert.pem")));
         assertThat(certificate.getSubjectX500Principal().getName())
                 .isEqualTo("CN=" + certificate.getSerialNumber().toString(16) + ",OU=Devices,O=Shepherd");
         assertThat(server.server().kernel().certificateAuthority().verify(List.of(certificate)).orElseThrow().bindings())

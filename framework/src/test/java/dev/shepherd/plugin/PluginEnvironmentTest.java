@@ -361,7 +361,7 @@ class PluginEnvironmentTest {
         assertThat(nobodys.statusCode()).as("neither answers it: the holder's 404").isEqualTo(404);
         assertThat(nobodys.body()).contains("not for discovery");
 
-        java.nio.file.Files.delete(first);
+        Files.delete(first);
         await().atMost(WITHIN).untilAsserted(() -> assertThat(server.get("/mdm/discovery/").statusCode()).isEqualTo(404));
         assertThat(server.get("/EnrollmentServer/Discovery.svc").body()).as("released with its plugin, to the next in line")
                 .isEqualTo("usurper GET /EnrollmentServer/Discovery.svc");

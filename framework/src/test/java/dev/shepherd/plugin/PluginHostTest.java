@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static dev.shepherd.testing.TestPluginBuilder.plugin;
@@ -41,7 +42,7 @@ class PluginHostTest {
     @BeforeEach
     void startServer() {
         // A short call timeout, which the hanging-plugin test waits out.
-        server = TestServer.start(home, java.util.Map.of("SHEPHERD_PLUGINS_CALL_TIMEOUT", "3s"));
+        server = TestServer.start(home, Map.of("SHEPHERD_PLUGINS_CALL_TIMEOUT", "3s"));
     }
 
     @AfterEach

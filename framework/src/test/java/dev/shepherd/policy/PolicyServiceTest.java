@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -440,13 +441,13 @@ class PolicyServiceTest {
     }
 
     private Map<String, SettingState> states(DeviceId device) {
-        Map<String, SettingState> states = new java.util.HashMap<>();
+        Map<String, SettingState> states = new HashMap<>();
         policies.settingStates(device).forEach(state -> states.put(state.settingKey(), state.state()));
         return states;
     }
 
     private static Map<String, EffectiveSetting> byKey(List<EffectiveSetting> settings) {
-        Map<String, EffectiveSetting> byKey = new java.util.HashMap<>();
+        Map<String, EffectiveSetting> byKey = new HashMap<>();
         settings.forEach(setting -> byKey.put(setting.setting().key(), setting));
         return byKey;
     }

@@ -29,6 +29,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -204,7 +205,7 @@ class DeviceInsightApiTest {
         assertThat(kinds).contains("event:device.enrolled", "event:compliance.changed", "event:compliance.notify", "audit:device.enroll");
         List<Instant> times = new ArrayList<>();
         all.path("items").forEach(entry -> times.add(Instant.parse(entry.path("at").asText())));
-        assertThat(times).isSortedAccordingTo(java.util.Comparator.reverseOrder());
+        assertThat(times).isSortedAccordingTo(Comparator.reverseOrder());
         assertThat(all.path("items").toString()).as("another device's activity stays out").doesNotContain(elsewhere.toString());
 
         // Two at a time, following the cursor, the same timeline comes out once.

@@ -31,6 +31,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.logging.Level;
 
 import static java.util.Objects.requireNonNull;
@@ -300,7 +301,7 @@ public final class ConsoleBrowser implements AutoCloseable {
     private static String axeSource() {
         ClassLoader loader = ConsoleBrowser.class.getClassLoader();
         // The WebJar's files live under its version: read it from the jar rather than repeating it here.
-        java.util.Properties webJar = new java.util.Properties();
+        Properties webJar = new Properties();
         try (InputStream in = loader.getResourceAsStream("META-INF/maven/org.webjars.npm/axe-core/pom.properties")) {
             webJar.load(requireNonNull(in, "axe-core is not on the test classpath"));
         } catch (IOException e) {

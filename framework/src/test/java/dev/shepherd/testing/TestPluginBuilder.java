@@ -1,5 +1,8 @@
 package dev.shepherd.testing;
 
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.ZipFile;
 import javax.tools.Diagnostic;
 import javax.tools.DiagnosticCollector;
 import javax.tools.JavaCompiler;
@@ -241,7 +244,7 @@ public final class TestPluginBuilder {
                     }
                 }
             } else {
-                try (var zip = new java.util.zip.ZipFile(api.toFile())) {
+                try (var zip = new ZipFile(api.toFile())) {
                     for (ZipEntry entry : zip.stream().filter(entry -> entry.getName().startsWith("dev/shepherd/api/")
                             && !entry.isDirectory()).toList()) {
                         Path target = classes.resolve(entry.getName());
@@ -293,7 +296,7 @@ public final class TestPluginBuilder {
     private static String className(String code) {
         String packageName = code.lines().map(String::trim).filter(line -> line.startsWith("package "))
                 .map(line -> line.substring(8, line.indexOf(';'))).findFirst().orElse("");
-        java.util.regex.Matcher matcher = java.util.regex.Pattern
+        Matcher matcher = Pattern
                 .compile("public\\s+(?:final\\s+|abstract\\s+)*(?:class|interface|record|enum)\\s+(\\w+)").matcher(code);
         if (!matcher.find()) {
             throw new IllegalArgumentException("no public type in source:\n" + code);

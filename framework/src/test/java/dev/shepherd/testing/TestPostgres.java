@@ -1,5 +1,6 @@
 package dev.shepherd.testing;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -174,7 +175,7 @@ public final class TestPostgres {
                 throw new UncheckedIOException(e);
             }
         }
-        for (String entry : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+        for (String entry : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
             if (!entry.isBlank()) {
                 candidates.add(Path.of(entry));
             }

@@ -1,5 +1,8 @@
 package dev.shepherd.testing;
 
+import java.io.IOException;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -48,7 +51,7 @@ public final class TestTls {
     }
 
     /** A client presenting its certificate (TLS client authentication) and trusting only these roots. */
-    public static SSLContext identified(X509Certificate certificate, java.security.PrivateKey key, X509Certificate... roots) {
+    public static SSLContext identified(X509Certificate certificate, PrivateKey key, X509Certificate... roots) {
         try {
             KeyStore trusted = KeyStore.getInstance("PKCS12");
             trusted.load(null, null);
@@ -61,7 +64,7 @@ public final class TestTls {
             if (certificate != null) {
                 KeyStore identity = KeyStore.getInstance("PKCS12");
                 identity.load(null, null);
-                identity.setKeyEntry("client", key, new char[0], new java.security.cert.Certificate[] {certificate});
+                identity.setKeyEntry("client", key, new char[0], new Certificate[] {certificate});
                 javax.net.ssl.KeyManagerFactory keys = javax.net.ssl.KeyManagerFactory.getInstance(
                         javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
                 keys.init(identity, new char[0]);
@@ -70,7 +73,7 @@ public final class TestTls {
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(keyManagers, trust.getTrustManagers(), null);
             return context;
-        } catch (GeneralSecurityException | java.io.IOException e) {
+        } catch (GeneralSecurityException | IOException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -22,6 +22,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -251,8 +252,8 @@ class ThreatDefenseServerTest {
             Files.createDirectories(vendorDirectory);
             Path next = vendorDirectory.resolve(FakeThreatVendors.VENDOR_FILE + ".next");
             Files.write(next, lines);
-            Files.move(next, vendorDirectory.resolve(FakeThreatVendors.VENDOR_FILE), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(next, vendorDirectory.resolve(FakeThreatVendors.VENDOR_FILE), StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

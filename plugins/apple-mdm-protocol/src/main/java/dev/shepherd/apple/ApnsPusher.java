@@ -12,6 +12,7 @@ import jakarta.inject.Singleton;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -74,7 +75,7 @@ public final class ApnsPusher implements AutoCloseable {
     private record Settings(URI url, Optional<Path> trustedCertificate, WakeQueue.Settings queue, Duration expiration) {
     }
 
-    private record Client(String certificateFingerprint, String topic, HttpClient http, java.util.concurrent.atomic.AtomicBoolean connected) {
+    private record Client(String certificateFingerprint, String topic, HttpClient http, AtomicBoolean connected) {
     }
 
     private final PushCertificates certificates;
@@ -256,7 +257,7 @@ public final class ApnsPusher implements AutoCloseable {
                     .executor(httpThreads)
                     .build();
             Client built = new Client(credentials.get().fingerprint(), credentials.get().topic(), http,
-                    new java.util.concurrent.atomic.AtomicBoolean());
+                    new AtomicBoolean());
             client = built;
             return Optional.of(built);
         } catch (GeneralSecurityException | IOException e) {

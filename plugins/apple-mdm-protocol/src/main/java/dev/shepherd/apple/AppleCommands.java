@@ -9,6 +9,8 @@ import com.dd.plist.NSString;
 import dev.shepherd.api.appstore.AppInstallation;
 import dev.shepherd.api.command.Command;
 
+import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -84,7 +86,7 @@ public final class AppleCommands {
      */
     public static Optional<NSDictionary> toPlist(Command command, Optional<byte[]> unlockToken, SettingProfiles.Os os,
                                                  Function<String, Optional<Map<String, Object>>> certificates,
-                                                 Optional<java.security.cert.X509Certificate> escrowCertificate) {
+                                                 Optional<X509Certificate> escrowCertificate) {
         Map<String, Object> parameters = command.parameters();
         NSDictionary body = new NSDictionary();
         switch (command.type()) {
@@ -250,7 +252,7 @@ public final class AppleCommands {
                 if (plist.isEmpty()) {
                     return Optional.empty();
                 }
-                NSDictionary raw = Plists.dictionary(plist.get().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                NSDictionary raw = Plists.dictionary(plist.get().getBytes(StandardCharsets.UTF_8));
                 raw.put("CommandUUID", command.id().toString());
                 return Optional.of(raw);
             }

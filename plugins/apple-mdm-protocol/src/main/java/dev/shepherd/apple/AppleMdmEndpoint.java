@@ -47,6 +47,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -114,17 +115,17 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                                Platform platform, SettingProfiles.Os os) {
         this.clock = requireNonNull(clock, "clock is null");
         this.renewal = new IdentityRenewal(authority, signer, address, identity, storage, config, clock);
-        this.policies = java.util.Objects.requireNonNull(policies, "policies is null");
-        this.declarations = new DeviceDeclarations(storage, new DeclarativeManagement(java.time.Clock.systemUTC()),
-                SettingDelivery.from(java.util.Objects.requireNonNull(config, "config is null")));
-        this.sealer = java.util.Objects.requireNonNull(sealer, "sealer is null");
-        this.registry = java.util.Objects.requireNonNull(registry, "registry is null");
-        this.commands = java.util.Objects.requireNonNull(commands, "commands is null");
-        this.authority = java.util.Objects.requireNonNull(authority, "authority is null");
-        this.storage = java.util.Objects.requireNonNull(storage, "storage is null");
+        this.policies = Objects.requireNonNull(policies, "policies is null");
+        this.declarations = new DeviceDeclarations(storage, new DeclarativeManagement(Clock.systemUTC()),
+                SettingDelivery.from(Objects.requireNonNull(config, "config is null")));
+        this.sealer = Objects.requireNonNull(sealer, "sealer is null");
+        this.registry = Objects.requireNonNull(registry, "registry is null");
+        this.commands = Objects.requireNonNull(commands, "commands is null");
+        this.authority = Objects.requireNonNull(authority, "authority is null");
+        this.storage = Objects.requireNonNull(storage, "storage is null");
         this.bindings = new DeviceBindings(storage);
-        this.platform = java.util.Objects.requireNonNull(platform, "platform is null");
-        this.os = java.util.Objects.requireNonNull(os, "os is null");
+        this.platform = Objects.requireNonNull(platform, "platform is null");
+        this.os = Objects.requireNonNull(os, "os is null");
         this.translator = new AppleCommandTranslator(storage, sealer, policies, SettingDelivery.from(config), platform, os,
                 AppleCommandTranslator.SUPERVISION_FRESH_FOR, clock);
         this.escrow = translator.escrow();

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.shepherd.api.policy.SettingState;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -156,7 +157,7 @@ public final class DeclarativeManagement {
             JsonNode report;
             try {
                 report = json.readTree(data.get());
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 return new Answer(400, new byte[0]);
             }
             if (report == null || !report.path("StatusItems").isObject()) {

@@ -20,6 +20,8 @@ import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.CertificateException;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -125,7 +127,7 @@ public final class PushCertificates {
         }
         try {
             storage.put(CERTIFICATE_KEY, certificate.getEncoded());
-        } catch (java.security.cert.CertificateEncodingException e) {
+        } catch (CertificateEncodingException e) {
             throw new IllegalArgumentException("the certificate cannot be encoded: " + e.getMessage());
         }
         storage.put(PRIVATE_KEY_KEY, sealer.seal(key.getEncoded()));
@@ -186,7 +188,7 @@ public final class PushCertificates {
             X509Certificate certificate = new JcaX509CertificateConverter().getCertificate(new X509CertificateHolder(der));
             parsed = new Parsed(der, certificate);
             return certificate;
-        } catch (IOException | java.security.cert.CertificateException e) {
+        } catch (IOException | CertificateException e) {
             throw new IllegalStateException("the stored push certificate is unreadable", e);
         }
     }

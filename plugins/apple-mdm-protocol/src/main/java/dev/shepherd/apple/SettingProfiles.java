@@ -9,6 +9,7 @@ import com.dd.plist.NSString;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
@@ -335,7 +336,7 @@ public final class SettingProfiles {
         certificate.put("PayloadCertificateFileName", "shepherd-filevault-escrow.cer");
         try {
             certificate.put("PayloadContent", new NSData(escrowCertificate.get().getEncoded()));
-        } catch (java.security.cert.CertificateEncodingException e) {
+        } catch (CertificateEncodingException e) {
             throw new UnsupportedSettingException("the FileVault escrow certificate cannot be encoded: " + e.getMessage());
         }
         NSDictionary escrowPayload = payload("com.apple.security.FDERecoveryKeyEscrow", "encryption.escrow");
@@ -551,8 +552,8 @@ public final class SettingProfiles {
         return optionalText(value, key).orElseThrow(() -> new UnsupportedSettingException(key + " is required"));
     }
 
-    static java.util.Optional<String> optionalText(Map<String, Object> value, String key) {
-        return value.get(key) instanceof String text && !text.isBlank() ? java.util.Optional.of(text) : java.util.Optional.empty();
+    static Optional<String> optionalText(Map<String, Object> value, String key) {
+        return value.get(key) instanceof String text && !text.isBlank() ? Optional.of(text) : Optional.empty();
     }
 
     /** The strings of an array value; none when absent. */
@@ -560,11 +561,11 @@ public final class SettingProfiles {
         return value.get(key) instanceof List<?> list ? list.stream().filter(String.class::isInstance).map(String.class::cast).toList() : List.of();
     }
 
-    static java.util.Optional<Boolean> bool(Map<String, Object> value, String key) {
-        return value.get(key) instanceof Boolean flag ? java.util.Optional.of(flag) : java.util.Optional.empty();
+    static Optional<Boolean> bool(Map<String, Object> value, String key) {
+        return value.get(key) instanceof Boolean flag ? Optional.of(flag) : Optional.empty();
     }
 
-    static java.util.Optional<Integer> integer(Map<String, Object> value, String key) {
-        return value.get(key) instanceof Number number ? java.util.Optional.of(number.intValue()) : java.util.Optional.empty();
+    static Optional<Integer> integer(Map<String, Object> value, String key) {
+        return value.get(key) instanceof Number number ? Optional.of(number.intValue()) : Optional.empty();
     }
 }

@@ -10,6 +10,7 @@ import dev.shepherd.api.device.DeviceId;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
+import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -123,7 +124,7 @@ class AppleCommandsTest {
     }
 
     /** Each kernel command with every parameter it takes, as an admin or the kernel sends it. */
-    static final Map<CommandType, Map<String, Object>> EVERY_COMMAND = new java.util.EnumMap<>(Map.ofEntries(
+    static final Map<CommandType, Map<String, Object>> EVERY_COMMAND = new EnumMap<>(Map.ofEntries(
             Map.entry(CommandType.LOCK, Map.of("message", "Call IT", "phoneNumber", "+1 555 0100", "pin", "123456")),
             Map.entry(CommandType.WIPE, Map.of("pin", "123456", "preserveDataPlan", true)),
             Map.entry(CommandType.ENTERPRISE_WIPE, Map.of()),

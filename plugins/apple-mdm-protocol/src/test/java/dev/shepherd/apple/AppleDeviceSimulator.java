@@ -28,10 +28,30 @@ import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 
+import java.io.ByteArrayInputStream;
+import java.math.BigInteger;
 import java.net.URI;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyPairGenerator;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.cert.CertificateFactory;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -154,7 +174,7 @@ public final class AppleDeviceSimulator {
     /** Where InstallApplication commands naming an App Store id get their app; by default the store has none. */
     private volatile AppStore appStore = (adamId, serialNumber, purchaseMethod) -> Optional.empty();
     /** The InstallApplication and RemoveApplication commands carried out or refused, in the order received. */
-    private final List<NSDictionary> appCommands = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<NSDictionary> appCommands = new CopyOnWriteArrayList<>();
     private URI server;
     private HttpClient http = HttpClient.newHttpClient();
     private String connectPath;
@@ -177,9 +197,9 @@ public final class AppleDeviceSimulator {
     /** Apple's schemas, which every command, profile and declaration the device receives is checked against. */
     private final AppleProfileSchema schemas = new AppleProfileSchema();
     /** What the server sent that Apple's schemas refuse, in the order received. */
-    private final List<String> nonconformities = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<String> nonconformities = new CopyOnWriteArrayList<>();
     /** The commands refused for not conforming, by CommandUUID, with the reasons: they are answered Error. */
-    private final Map<String, List<String>> nonconformingCommands = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, List<String>> nonconformingCommands = new ConcurrentHashMap<>();
     /** Whether the test expects the server to send something nonconforming (and reads {@link #nonconformities()}). */
     private volatile boolean nonconformitiesExpected;
     /** Told how long each exchange with the server took, from sending the request to reading the whole answer. */
@@ -238,13 +258,13 @@ public final class AppleDeviceSimulator {
             if (loaded.statusCode() != 200) {
                 throw new IllegalStateException("the sign-in page answered " + loaded.statusCode());
             }
-            java.util.regex.Matcher form = java.util.regex.Pattern.compile("<form method=\"post\" action=\"([^\"]+)\">(.*?)</form>")
+            Matcher form = Pattern.compile("<form method=\"post\" action=\"([^\"]+)\">(.*?)</form>")
                     .matcher(loaded.body());
             if (!form.find()) {
                 throw new IllegalStateException("the sign-in page has no form");
             }
             StringBuilder fields = new StringBuilder();
-            java.util.regex.Matcher hidden = java.util.regex.Pattern.compile("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\">")
+            Matcher hidden = Pattern.compile("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\">")
                     .matcher(form.group(2));
             while (hidden.find()) {
                 fields.append(formField(hidden.group(1), unescape(hidden.group(2)))).append('&');
@@ -261,8 +281,8 @@ public final class AppleDeviceSimulator {
     }
 
     private static String formField(String name, String value) {
-        return java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8) + "="
-                + java.net.URLEncoder.encode(value, java.nio.charset.StandardCharsets.UTF_8);
+        return URLEncoder.encode(name, StandardCharsets.UTF_8) + "="
+                + URLEncoder.encode(value, StandardCharsets.UTF_8);
     }
 
     private static String unescape(String html) {
@@ -278,7 +298,7 @@ public final class AppleDeviceSimulator {
     public HttpResponse<String> discover(URI domainServer, String account) throws Exception {
         String family = kind.family;
         URI wellKnown = domainServer.resolve("/.well-known/com.apple.remotemanagement?user-identifier="
-                + java.net.URLEncoder.encode(account, java.nio.charset.StandardCharsets.UTF_8) + "&model-family=" + family);
+                + URLEncoder.encode(account, StandardCharsets.UTF_8) + "&model-family=" + family);
         return HttpClient.newBuilder().sslContext(acceptAnyServer()).build()
                 .send(HttpRequest.newBuilder(wellKnown).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
@@ -333,12 +353,12 @@ public final class AppleDeviceSimulator {
         URI page = webAuthUrl(unauthenticated.headers().firstValue("WWW-Authenticate").orElse(""));
         String separator = page.getRawQuery() == null ? "?" : "&";
         URI callback = web.signIn(URI.create(page + separator + "user-identifier="
-                + java.net.URLEncoder.encode(account, java.nio.charset.StandardCharsets.UTF_8)));
+                + URLEncoder.encode(account, StandardCharsets.UTF_8)));
         String token = accessToken(callback);
         HttpResponse<byte[]> profile = requestEnrollment(baseUrl, Optional.of(token));
         if (profile.statusCode() != 200) {
             throw new IllegalStateException("the enrollment request with the token answered " + profile.statusCode() + ": "
-                    + new String(profile.body(), java.nio.charset.StandardCharsets.UTF_8));
+                    + new String(profile.body(), StandardCharsets.UTF_8));
         }
         if (!profile.headers().firstValue("Content-Type").orElse("").startsWith("application/x-apple-aspen-config")) {
             throw new IllegalStateException("not a configuration profile: " + profile.headers().firstValue("Content-Type"));
@@ -355,12 +375,12 @@ public final class AppleDeviceSimulator {
 
     /** The {@code url} of an {@code apple-as-web} bearer challenge, refused when the challenge is another. */
     public static URI webAuthUrl(String challenge) {
-        java.util.regex.Matcher bearer = java.util.regex.Pattern.compile("Bearer\\s+(.*)").matcher(challenge.trim());
+        Matcher bearer = Pattern.compile("Bearer\\s+(.*)").matcher(challenge.trim());
         if (!bearer.matches()) {
             throw new IllegalStateException("not a bearer challenge: " + challenge);
         }
         Map<String, String> parameters = new HashMap<>();
-        java.util.regex.Matcher parameter = java.util.regex.Pattern.compile("([A-Za-z-]+)=\"([^\"]*)\"").matcher(bearer.group(1));
+        Matcher parameter = Pattern.compile("([A-Za-z-]+)=\"([^\"]*)\"").matcher(bearer.group(1));
         while (parameter.find()) {
             parameters.put(parameter.group(1), parameter.group(2));
         }
@@ -381,7 +401,7 @@ public final class AppleDeviceSimulator {
         }
         for (String pair : Optional.ofNullable(callback.getRawQuery()).orElse("").split("&")) {
             if (pair.startsWith("access-token=")) {
-                return java.net.URLDecoder.decode(pair.substring("access-token=".length()), java.nio.charset.StandardCharsets.UTF_8);
+                return URLDecoder.decode(pair.substring("access-token=".length()), StandardCharsets.UTF_8);
             }
         }
         throw new IllegalStateException("the callback carries no access-token: " + callback);
@@ -392,12 +412,12 @@ public final class AppleDeviceSimulator {
      * identity Apple gives each device (the server does not chain it to Apple).
      */
     private byte[] signAttached(byte[] content) throws Exception {
-        java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance("EC");
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
         generator.initialize(256);
         KeyPair keys = generator.generateKeyPair();
         org.bouncycastle.asn1.x500.X500Name name = new org.bouncycastle.asn1.x500.X500Name("CN=" + udid + ",O=Simulated Apple device identity");
         X509Certificate identity = new JcaX509CertificateConverter().getCertificate(new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(
-                name, java.math.BigInteger.valueOf(System.nanoTime()), Date.from(clock.instant().minusSeconds(60)),
+                name, BigInteger.valueOf(System.nanoTime()), Date.from(clock.instant().minusSeconds(60)),
                 Date.from(clock.instant().plusSeconds(86_400)), name, keys.getPublic()).build(signerFor(keys.getPrivate()).build(keys.getPrivate())));
         CMSSignedDataGenerator cms = new CMSSignedDataGenerator();
         cms.addSignerInfoGenerator(new JcaSignerInfoGeneratorBuilder(new JcaDigestCalculatorProviderBuilder().build())
@@ -439,7 +459,7 @@ public final class AppleDeviceSimulator {
         HttpResponse<byte[]> profile = requestAdeProfile(url, identity);
         if (profile.statusCode() != 200) {
             throw new IllegalStateException("the ADE profile request answered " + profile.statusCode() + ": "
-                    + new String(profile.body(), java.nio.charset.StandardCharsets.UTF_8));
+                    + new String(profile.body(), StandardCharsets.UTF_8));
         }
         if (!profile.headers().firstValue("Content-Type").orElse("").startsWith("application/x-apple-aspen-config")) {
             throw new IllegalStateException("not a configuration profile: " + profile.headers().firstValue("Content-Type"));
@@ -453,7 +473,7 @@ public final class AppleDeviceSimulator {
         CMSSignedDataGenerator cms = new CMSSignedDataGenerator();
         cms.addSignerInfoGenerator(new JcaSignerInfoGeneratorBuilder(new JcaDigestCalculatorProviderBuilder().build())
                 .build(signerFor(key).build(key), certificate));
-        List<X509Certificate> carried = new java.util.ArrayList<>(List.of(certificate));
+        List<X509Certificate> carried = new ArrayList<>(List.of(certificate));
         carried.addAll(intermediates);
         cms.addCertificates(new JcaCertStore(carried));
         return cms.generate(new CMSProcessableByteArray(content), true).getEncoded();
@@ -494,7 +514,7 @@ public final class AppleDeviceSimulator {
      * forbids). A nonconforming command is remembered, to be answered Error, and fails the test unless expected.
      */
     private void check(NSDictionary command) {
-        List<String> violations = new java.util.ArrayList<>(schemas.commandViolations(command, appleOs()));
+        List<String> violations = new ArrayList<>(schemas.commandViolations(command, appleOs()));
         if (command.objectForKey("Command") instanceof NSDictionary request && "InstallProfile".equals(Plists.string(request, "RequestType"))
                 && request.objectForKey("Payload") instanceof NSData payload) {
             try {
@@ -531,16 +551,16 @@ public final class AppleDeviceSimulator {
     /** The APNs device token this device reports, 32 bytes as APNs hands out, hex as in push request paths. */
     public String pushToken() {
         try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(("push token of " + udid).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        } catch (java.security.NoSuchAlgorithmException e) {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(("push token of " + udid).getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
 
     /** The PushMagic this device expects in the {@code mdm} field of its pushes. */
     public String pushMagic() {
-        return java.util.UUID.nameUUIDFromBytes(("push magic of " + udid).getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString().toUpperCase();
+        return UUID.nameUUIDFromBytes(("push magic of " + udid).getBytes(StandardCharsets.UTF_8)).toString().toUpperCase();
     }
 
     /** Uninstalls an app: later InstalledApplicationList answers no longer list it. */
@@ -622,7 +642,7 @@ public final class AppleDeviceSimulator {
         CMSSignedData signed = new CMSSignedData(signedProfile);
         SignerInformation signerInfo = signed.getSignerInfos().getSigners().iterator().next();
         @SuppressWarnings("unchecked")
-        X509CertificateHolder signerHolder = ((java.util.Collection<X509CertificateHolder>) signed.getCertificates()
+        X509CertificateHolder signerHolder = ((Collection<X509CertificateHolder>) signed.getCertificates()
                 .getMatches(signerInfo.getSID())).iterator().next();
         if (!signerInfo.verify(new JcaSimpleSignerInfoVerifierBuilder().build(signerHolder))) {
             throw new IllegalStateException("the profile's signature does not verify");
@@ -630,7 +650,7 @@ public final class AppleDeviceSimulator {
         X509Certificate signer = new JcaX509CertificateConverter().getCertificate(signerHolder);
         NSDictionary profile = Plists.dictionary((byte[]) signed.getSignedContent().getContent());
         // The enrollment profile is held to Apple's schemas as every other profile is.
-        List<String> violations = new java.util.ArrayList<>(schemas.violations(profile, appleOs()));
+        List<String> violations = new ArrayList<>(schemas.violations(profile, appleOs()));
         if (userEnrolled) {
             violations.addAll(schemas.userEnrollmentViolations(profile, appleOs()));
         }
@@ -646,8 +666,8 @@ public final class AppleDeviceSimulator {
         for (var item : ((NSArray) profile.objectForKey("PayloadContent")).getArray()) {
             NSDictionary payload = (NSDictionary) item;
             if (Plists.string(payload, "PayloadType").equals("com.apple.security.root")) {
-                X509Certificate root = (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
-                        .generateCertificate(new java.io.ByteArrayInputStream(((NSData) payload.objectForKey("PayloadContent")).bytes()));
+                X509Certificate root = (X509Certificate) CertificateFactory.getInstance("X.509")
+                        .generateCertificate(new ByteArrayInputStream(((NSData) payload.objectForKey("PayloadContent")).bytes()));
                 http = HttpClient.newBuilder().sslContext(trusting(root)).build();
             }
         }
@@ -737,7 +757,7 @@ public final class AppleDeviceSimulator {
     public HttpResponse<String> tokenUpdate() throws Exception {
         NSDictionary message = message("TokenUpdate");
         message.put("Topic", topic());
-        message.put("Token", new NSData(java.util.HexFormat.of().parseHex(pushToken())));
+        message.put("Token", new NSData(HexFormat.of().parseHex(pushToken())));
         message.put("PushMagic", pushMagic());
         if (!userEnrolled && kind == Kind.IPHONE) {
             // Only an iPhone or iPad hands over the token that clears its passcode (UnlockToken is n/a on macOS).
@@ -811,7 +831,7 @@ public final class AppleDeviceSimulator {
      * {@link #refuseDeclaration refused}.
      */
     public void syncDeclarations() throws Exception {
-        List<String> nonconforming = new java.util.ArrayList<>();
+        List<String> nonconforming = new ArrayList<>();
         protocolViolations("tokensresponse", declarativeJson("tokens")).forEach(problem -> nonconforming.add("tokens " + problem));
         JsonNode itemsResponse = declarativeJson("declaration-items");
         protocolViolations("declarationitemsresponse", itemsResponse).forEach(problem -> nonconforming.add("declaration-items " + problem));
@@ -862,7 +882,7 @@ public final class AppleDeviceSimulator {
      * ServerToken and Payload, and the Payload against the schema of its Type.
      */
     private List<String> declarationViolations(JsonNode declaration) {
-        List<String> violations = new java.util.ArrayList<>();
+        List<String> violations = new ArrayList<>();
         declaration.fieldNames().forEachRemaining(name -> {
             if (!List.of("Type", "Identifier", "ServerToken", "Payload").contains(name)) {
                 violations.add(name + ": not a key of a declaration (Type, Identifier, ServerToken, Payload)");
@@ -905,7 +925,7 @@ public final class AppleDeviceSimulator {
         if (response.statusCode() != 200) {
             throw new IllegalStateException("GetBootstrapToken answered " + response.statusCode() + ": " + response.body());
         }
-        NSDictionary answer = Plists.dictionary(response.body().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        NSDictionary answer = Plists.dictionary(response.body().getBytes(StandardCharsets.UTF_8));
         List<String> violations = schemas.checkInResponseViolations("GetBootstrapToken", answer, appleOs());
         if (!violations.isEmpty()) {
             nonconform("GetBootstrapToken answer " + violations);
@@ -983,8 +1003,8 @@ public final class AppleDeviceSimulator {
             if (certificatePayload == null || !"com.apple.security.pkcs1".equals(Plists.string(certificatePayload, "PayloadType"))) {
                 throw new IllegalStateException("EncryptCertPayloadUUID names no certificate payload of the profile");
             }
-            escrowCertificate = (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(
-                    new java.io.ByteArrayInputStream(((NSData) certificatePayload.objectForKey("PayloadContent")).bytes()));
+            escrowCertificate = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
+                    new ByteArrayInputStream(((NSData) certificatePayload.objectForKey("PayloadContent")).bytes()));
         }
     }
 
@@ -992,7 +1012,7 @@ public final class AppleDeviceSimulator {
     private byte[] encryptedRecoveryKey() throws Exception {
         org.bouncycastle.cms.CMSEnvelopedDataGenerator generator = new org.bouncycastle.cms.CMSEnvelopedDataGenerator();
         generator.addRecipientInfoGenerator(new org.bouncycastle.cms.jcajce.JceKeyTransRecipientInfoGenerator(escrowCertificate));
-        return generator.generate(new CMSProcessableByteArray(recoveryKey.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+        return generator.generate(new CMSProcessableByteArray(recoveryKey.getBytes(StandardCharsets.UTF_8)),
                 new org.bouncycastle.cms.jcajce.JceCMSContentEncryptorBuilder(org.bouncycastle.cms.CMSAlgorithm.AES256_CBC).build()).getEncoded();
     }
 
@@ -1003,7 +1023,7 @@ public final class AppleDeviceSimulator {
      * @return the commands received, in order
      */
     public List<NSDictionary> acknowledgeAll() throws Exception {
-        List<NSDictionary> received = new java.util.ArrayList<>();
+        List<NSDictionary> received = new ArrayList<>();
         Optional<NSDictionary> next = idle();
         while (next.isPresent()) {
             received.add(next.get());
@@ -1079,7 +1099,7 @@ public final class AppleDeviceSimulator {
         }
         if (status.equals("Acknowledged") && "InstalledApplicationList".equals(type)) {
             // As a device does, only the apps asked for when the request names some.
-            java.util.Set<String> asked = new java.util.HashSet<>();
+            Set<String> asked = new HashSet<>();
             if (((NSDictionary) command.objectForKey("Command")).objectForKey("Identifiers") instanceof NSArray identifiers) {
                 for (var identifier : identifiers.getArray()) {
                     asked.add(identifier.toJavaObject().toString());
@@ -1087,7 +1107,7 @@ public final class AppleDeviceSimulator {
             }
             boolean managedOnly = ((NSDictionary) command.objectForKey("Command")).objectForKey("ManagedAppsOnly") instanceof com.dd.plist.NSNumber flag
                     && flag.boolValue();
-            List<NSDictionary> listed = new java.util.ArrayList<>();
+            List<NSDictionary> listed = new ArrayList<>();
             apps.forEach((bundleId, installedApp) -> {
                 if ((asked.isEmpty() || asked.contains(bundleId)) && (!managedOnly || installedApp.managed())) {
                     listed.add(listItem(installedApp));
@@ -1232,9 +1252,9 @@ public final class AppleDeviceSimulator {
         }
         for (int i = 0; i < chunks; i++) {
             int from = i * chunk;
-            byte[] digest = java.security.MessageDigest.getInstance(algorithm).digest(
-                    java.util.Arrays.copyOfRange(body, from, Math.min(body.length, from + chunk)));
-            if (!java.util.HexFormat.of().formatHex(digest).equalsIgnoreCase(hashes.objectAtIndex(i).toJavaObject().toString())) {
+            byte[] digest = MessageDigest.getInstance(algorithm).digest(
+                    Arrays.copyOfRange(body, from, Math.min(body.length, from + chunk)));
+            if (!HexFormat.of().formatHex(digest).equalsIgnoreCase(hashes.objectAtIndex(i).toJavaObject().toString())) {
                 throw new IllegalStateException("the package does not match the manifest's " + algorithm + " hash");
             }
         }
@@ -1305,7 +1325,7 @@ public final class AppleDeviceSimulator {
         if (response.body().isEmpty()) {
             return Optional.empty();
         }
-        NSDictionary command = Plists.dictionary(response.body().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        NSDictionary command = Plists.dictionary(response.body().getBytes(StandardCharsets.UTF_8));
         check(command);
         return Optional.of(command);
     }

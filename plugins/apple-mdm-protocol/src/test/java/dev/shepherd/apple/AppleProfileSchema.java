@@ -21,13 +21,16 @@ import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Checks a configuration profile against Apple's published device-management schemas: the {@code mdm/profiles/*.yaml}
@@ -376,7 +379,7 @@ public final class AppleProfileSchema {
      */
     private static void checkReferences(NSArray content, List<String> out) {
         Map<String, String> typeByUuid = new HashMap<>();
-        Set<String> identifiers = new java.util.HashSet<>();
+        Set<String> identifiers = new HashSet<>();
         for (int i = 0; i < content.count(); i++) {
             if (content.objectAtIndex(i) instanceof NSDictionary payload) {
                 String uuid = payload.get("PayloadUUID") instanceof NSString text ? text.getContent() : null;
@@ -419,13 +422,13 @@ public final class AppleProfileSchema {
                 if (type == null) {
                     out.add(at + ": " + show(uuid) + " names no payload of this profile");
                 } else if (!allowed.isEmpty() && !allowed.contains(type)) {
-                    out.add(at + ": " + show(uuid) + " names a " + type + " payload, not one of " + new java.util.TreeSet<>(allowed));
+                    out.add(at + ": " + show(uuid) + " names a " + type + " payload, not one of " + new TreeSet<>(allowed));
                 }
             }
         });
     }
 
-    private static java.util.stream.Stream<JsonNode> stream(JsonNode array) {
+    private static Stream<JsonNode> stream(JsonNode array) {
         List<JsonNode> nodes = new ArrayList<>();
         array.forEach(nodes::add);
         return nodes.stream();

@@ -15,6 +15,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -99,7 +100,7 @@ class DeclarativeManagementTest {
         List<DeclarationStatus> reported = new ArrayList<>();
         assertThat(declarative.handle("status", Optional.of(report), declarative.served(passcode), inventory -> { }, reported::addAll).status())
                 .isEqualTo(200);
-        Map<String, DeclarationStatus> byIdentifier = new java.util.HashMap<>();
+        Map<String, DeclarationStatus> byIdentifier = new HashMap<>();
         reported.forEach(status -> byIdentifier.put(status.identifier(), status));
 
         assertThat(declarative.outcome(passcode, byIdentifier)).hasValueSatisfying(outcome -> {

@@ -8,6 +8,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import java.math.BigInteger;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.Base64;
@@ -41,7 +42,7 @@ final class EnrollmentProfileTestCertificates {
     static String selfSignedBase64() {
         try {
             return Base64.getEncoder().encodeToString(selfSigned("Test root").getEncoded());
-        } catch (java.security.cert.CertificateEncodingException e) {
+        } catch (CertificateEncodingException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -16,6 +16,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.xnio.Options;
 import org.xnio.SslClientAuthMode;
 
+import java.util.UUID;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.X509TrustManager;
@@ -185,7 +186,7 @@ public final class LocalApns implements AutoCloseable {
             }
         }
         pushes.add(push);
-        exchange.getResponseHeaders().put(new HttpString("apns-id"), java.util.UUID.randomUUID().toString());
+        exchange.getResponseHeaders().put(new HttpString("apns-id"), UUID.randomUUID().toString());
         if (answer.isPresent()) {
             exchange.setStatusCode(answer.get().status());
             exchange.getResponseHeaders().put(new HttpString("Content-Type"), "application/json");

@@ -7,9 +7,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.security.cert.X509Certificate;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -83,9 +85,9 @@ class SettingProfilesTest {
 
     @Test
     void fileVaultThatEscrowsTheRecoveryKeyCarriesTheEscrowPayloadAndItsCertificateInOneProfile() {
-        java.security.cert.X509Certificate escrowCertificate = new FileVaultEscrow(new dev.shepherd.testing.MemoryPluginStorage(), new TestSealer()).certificate();
+        X509Certificate escrowCertificate = new FileVaultEscrow(new dev.shepherd.testing.MemoryPluginStorage(), new TestSealer()).certificate();
         NSDictionary profile = SettingProfiles.compile("enc", "encryption", Map.of("required", true, "escrowRecoveryKey", true), Os.MACOS,
-                name -> java.util.Optional.empty(), java.util.Optional.of(escrowCertificate));
+                name -> Optional.empty(), Optional.of(escrowCertificate));
 
         assertThat(SCHEMA.violations(profile, "macOS")).isEmpty();
         assertThat(Plists.string(payload(profile, 0), "PayloadType")).isEqualTo("com.apple.MCX.FileVault2");
@@ -98,7 +100,7 @@ class SettingProfilesTest {
         assertThat(Plists.string(escrow, "Location")).isNotBlank();
         // Without escrow the user is shown the key and nothing is escrowed.
         assertThat(((com.dd.plist.NSArray) SettingProfiles.compile("enc", "encryption", Map.of("required", true), Os.MACOS,
-                name -> java.util.Optional.empty(), java.util.Optional.of(escrowCertificate)).objectForKey("PayloadContent")).count()).isEqualTo(1);
+                name -> Optional.empty(), Optional.of(escrowCertificate)).objectForKey("PayloadContent")).count()).isEqualTo(1);
     }
 
     @ParameterizedTest
@@ -109,7 +111,7 @@ class SettingProfilesTest {
                 "subject", "CN=device", "keySize", 2048);
         NSDictionary ikev2 = SettingProfiles.compile("vpn/Corp", "vpn", Map.of("name", "Corp", "type", "IKEV2", "server", "vpn.example.com",
                 "username", "alice", "certificate", "VPN identity", "onDemandDomains", List.of("intranet.example.com", "*.corp.example.com")),
-                os, name -> name.equals("VPN identity") ? java.util.Optional.of(identity) : java.util.Optional.empty());
+                os, name -> name.equals("VPN identity") ? Optional.of(identity) : Optional.empty());
         assertThat(SCHEMA.violations(ikev2, apple)).isEmpty();
         assertThat(Plists.string(payload(ikev2, 0), "PayloadType")).as("the identity travels in the VPN's profile").isEqualTo("com.apple.security.scep");
         NSDictionary connection = (NSDictionary) payload(ikev2, 1).objectForKey("IKEv2");
@@ -129,8 +131,8 @@ class SettingProfilesTest {
     }
 
     /** The certificate settings of a device in these tests, by name: two client identities and a server CA. */
-    private static java.util.Optional<Map<String, Object>> certificateSetting(String name) {
-        return java.util.Optional.ofNullable(Map.<String, Map<String, Object>>of(
+    private static Optional<Map<String, Object>> certificateSetting(String name) {
+        return Optional.ofNullable(Map.<String, Map<String, Object>>of(
                 "Wi-Fi identity", Map.of("name", "Wi-Fi identity", "kind", "SCEP_IDENTITY", "scepUrl", "https://ca.example.com/scep",
                         "subject", "CN=device,O=Example", "keySize", 2048),
                 "Laptop identity", Map.of("name", "Laptop identity", "kind", "PKCS12_IDENTITY",

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -122,7 +123,7 @@ public final class WakeQueue implements AutoCloseable {
         this.thread = new Thread(() -> {
             MDC.put("plugin", pluginId);
             run();
-        }, service.toLowerCase(java.util.Locale.ROOT) + "-sender-" + pluginId);
+        }, service.toLowerCase(Locale.ROOT) + "-sender-" + pluginId);
         this.thread.setDaemon(true);
     }
 

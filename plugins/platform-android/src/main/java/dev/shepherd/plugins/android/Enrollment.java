@@ -17,6 +17,7 @@ import dev.shepherd.google.GoogleException;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
+import java.time.format.DateTimeParseException;
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
@@ -225,7 +226,7 @@ public final class Enrollment {
     private Instant expiry(JsonNode created, Instant fallback) {
         try {
             return created.hasNonNull("expirationTimestamp") ? Instant.parse(created.get("expirationTimestamp").asText()) : fallback;
-        } catch (java.time.format.DateTimeParseException e) {
+        } catch (DateTimeParseException e) {
             return fallback;
         }
     }

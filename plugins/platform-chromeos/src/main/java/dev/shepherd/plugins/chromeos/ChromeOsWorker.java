@@ -482,7 +482,7 @@ public final class ChromeOsWorker implements AutoCloseable {
     public void close() {
         thread.shutdown();
         try {
-            if (!thread.awaitTermination(2, java.util.concurrent.TimeUnit.SECONDS)) {
+            if (!thread.awaitTermination(2, TimeUnit.SECONDS)) {
                 thread.shutdownNow();
             }
         } catch (InterruptedException e) {

@@ -17,15 +17,21 @@ import dev.shepherd.google.GoogleException;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
+import java.io.IOException;
+import java.math.BigDecimal;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
 
@@ -46,7 +52,7 @@ public final class OrgUnitPolicies {
     /** Storage keys of what this plugin defined through the networks methods: {@code network/<orgUnitId>/<settingKey>}. */
     static final String NETWORK_PREFIX = "network/";
     /** Fields Google need not echo back (it keeps secrets write-only), so their absence is no difference. */
-    private static final java.util.Set<String> SECRETS = java.util.Set.of("passphrase", "psk", "password");
+    private static final Set<String> SECRETS = Set.of("passphrase", "psk", "password");
 
     private final GoogleApi google;
     private final PolicyService policies;
@@ -214,9 +220,9 @@ public final class OrgUnitPolicies {
     /** A digest of what was defined, so secrets in it are compared without being stored. */
     private String fingerprint(ChromeNetworks.Definition definition) {
         try {
-            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(json.writeValueAsBytes(definition));
-            return java.util.HexFormat.of().formatHex(digest);
-        } catch (java.security.NoSuchAlgorithmException | com.fasterxml.jackson.core.JsonProcessingException e) {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(json.writeValueAsBytes(definition));
+            return HexFormat.of().formatHex(digest);
+        } catch (NoSuchAlgorithmException | com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -231,7 +237,7 @@ public final class OrgUnitPolicies {
         JsonNode defined;
         try {
             defined = json.readTree(stored.get());
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException("the stored network of " + key + " is unreadable", e);
         }
         String method = defined.path("certificate").asBoolean() ? "removeCertificate" : "removeNetwork";
@@ -251,7 +257,7 @@ public final class OrgUnitPolicies {
         return storage.get(NETWORK_PREFIX + unit.id() + "/" + key).map(bytes -> {
             try {
                 return json.readTree(bytes);
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 throw new IllegalStateException("the stored network of " + key + " is unreadable", e);
             }
         });
@@ -433,7 +439,7 @@ public final class OrgUnitPolicies {
     static boolean same(JsonNode expected, JsonNode actual) {
         if (expected.isNumber() && (actual.isNumber() || actual.isTextual())) {
             try {
-                return expected.decimalValue().compareTo(new java.math.BigDecimal(actual.asText())) == 0;
+                return expected.decimalValue().compareTo(new BigDecimal(actual.asText())) == 0;
             } catch (NumberFormatException e) {
                 return false;
             }

@@ -11,6 +11,7 @@ import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -114,7 +115,7 @@ public final class OrgUnits {
             JsonNode root = json.readTree(stored);
             Map<String, OrgUnit> units = new TreeMap<>();
             root.path("units").fields().forEachRemaining(entry -> units.put(entry.getKey(), new OrgUnit(entry.getKey(), entry.getValue().asText())));
-            Map<DeviceId, String> devices = new java.util.HashMap<>();
+            Map<DeviceId, String> devices = new HashMap<>();
             root.path("devices").fields().forEachRemaining(entry -> devices.put(DeviceId.parse(entry.getKey()), entry.getValue().asText()));
             return new Snapshot(units, devices);
         } catch (IOException e) {

@@ -17,10 +17,13 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -79,7 +82,7 @@ class ChromeOsManagementIT {
                 .containsEntry("model", "HP Chromebook x360 14c").containsEntry("chromeos.orgUnitPath", "/Sales")
                 .containsEntry("chromeos.recentUsers", "ana@example.com").containsEntry("chromeos.status", "ACTIVE");
         assertThat(server.server().kernel().devices().get(ana).orElseThrow().device().lastCheckIn())
-                .contains(java.time.Instant.parse("2024-05-02T08:30:00Z"));
+                .contains(Instant.parse("2024-05-02T08:30:00Z"));
 
         // Each org unit is a Shepherd group the plugin keeps in step, so admins can target it.
         var kernelGroups = server.server().kernel().groups();
@@ -511,8 +514,8 @@ class ChromeOsManagementIT {
     }
 
     /** The namespaces of the schemas a batchModify or batchInherit body names. */
-    private static java.util.Set<String> namespaces(JsonNode batch) {
-        java.util.Set<String> namespaces = new java.util.TreeSet<>();
+    private static Set<String> namespaces(JsonNode batch) {
+        Set<String> namespaces = new TreeSet<>();
         for (JsonNode request : batch.path("requests")) {
             String schema = request.has("policyValue") ? request.path("policyValue").path("policySchema").asText() : request.path("policySchema").asText();
             namespaces.add(schema.substring(0, schema.lastIndexOf('.')));
@@ -521,7 +524,7 @@ class ChromeOsManagementIT {
     }
 
     /** The batchChangeStatus bodies naming a device. */
-    private java.util.List<JsonNode> statusChanges(String googleId) {
+    private List<JsonNode> statusChanges(String googleId) {
         return google.requests("POST", "/devices/chromeos:batchChangeStatus").stream().map(LocalGoogle.Request::json)
                 .filter(body -> body.path("deviceIds").toString().contains("\"" + googleId + "\"")).toList();
     }

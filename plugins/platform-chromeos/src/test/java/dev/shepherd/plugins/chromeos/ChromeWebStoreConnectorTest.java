@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -100,7 +101,7 @@ class ChromeWebStoreConnectorTest {
         StoreApp drawings = apps.stream().filter(app -> app.storeAppId().equals(DRAWINGS)).findFirst().orElseThrow();
         assertThat(drawings).isEqualTo(new StoreApp(ChromeWebStoreConnector.ID, DRAWINGS, Platform.CHROMEOS, "chrome:" + DRAWINGS,
                 "Google Drawings", "Google LLC", Optional.of("1.0.0.4"), Optional.of(URI.create("https://lh3.googleusercontent.com/" + DRAWINGS + "=s128")),
-                java.util.OptionalLong.empty(), Optional.empty(), false, Optional.empty()));
+                OptionalLong.empty(), Optional.empty(), false, Optional.empty()));
         assertThat(apps.stream().filter(app -> app.storeAppId().equals(KEEP)).findFirst().orElseThrow().version()).as("no revision").isEmpty();
         assertThat(apps.stream().filter(app -> app.storeAppId().equals(SELF_HOSTED)).findFirst().orElseThrow())
                 .as("deployed but not in the Web Store: listed under its id")

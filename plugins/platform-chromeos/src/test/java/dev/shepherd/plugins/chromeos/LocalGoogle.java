@@ -19,17 +19,23 @@ import java.security.KeyPairGenerator;
 import java.security.Signature;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A stand-in for Google on loopback, answering with the shapes Google documents: the OAuth token endpoint
@@ -68,14 +74,14 @@ final class LocalGoogle implements AutoCloseable {
     /** The scope the Chrome Management API's app details require. */
     static final String APP_DETAILS_SCOPE = "https://www.googleapis.com/auth/chrome.management.appdetails.readonly";
     /** The fields of the Chrome Management API's {@code GoogleChromeManagementV1AppDetails}, the only ones an answer may carry. */
-    static final java.util.Set<String> APP_DETAILS_FIELDS = java.util.Set.of("androidAppInfo", "appId", "categoryIds", "chromeAppInfo",
+    static final Set<String> APP_DETAILS_FIELDS = Set.of("androidAppInfo", "appId", "categoryIds", "chromeAppInfo",
             "description", "detailUri", "displayName", "firstPublishTime", "homepageUri", "iconUri", "isPaidApp", "latestPublishTime",
             "name", "privacyPolicyUri", "publisher", "reviewNumber", "reviewRating", "revisionId", "serviceError", "type");
     /** The query parameters every Google API takes; {@code customers.apps.chrome.get} declares no others. */
-    private static final java.util.Set<String> STANDARD_PARAMETERS = java.util.Set.of("$.xgafv", "access_token", "alt", "callback",
+    private static final Set<String> STANDARD_PARAMETERS = Set.of("$.xgafv", "access_token", "alt", "callback",
             "fields", "key", "oauth_token", "prettyPrint", "quotaUser", "uploadType", "upload_protocol");
-    private static final java.util.regex.Pattern APP_DETAILS_PATH =
-            java.util.regex.Pattern.compile("/v1/customers/([^/]+)/apps/chrome/([^/@]+)(@[^/]+)?");
+    private static final Pattern APP_DETAILS_PATH =
+            Pattern.compile("/v1/customers/([^/]+)/apps/chrome/([^/@]+)(@[^/]+)?");
     private static final int RESOLVE_PAGE = 2;
 
     /** One request as received: headers lower case, the body parsed when JSON. */
@@ -360,7 +366,7 @@ final class LocalGoogle implements AutoCloseable {
      * another customer or a token without the scope, 404 for an app the Web Store does not have.
      */
     private Answer appDetails(Request request) {
-        java.util.regex.Matcher path = APP_DETAILS_PATH.matcher(request.path());
+        Matcher path = APP_DETAILS_PATH.matcher(request.path());
         List<FieldViolation> found = new ArrayList<>();
         if (!request.method().equals("GET") || !path.matches()) {
             found.add(new FieldViolation("name", "No method " + request.method() + " " + request.path()
@@ -383,7 +389,7 @@ final class LocalGoogle implements AutoCloseable {
             found.forEach(v -> violations.add(request.method() + " " + request.path() + ": " + v.field() + ": " + v.description()));
             return new Answer(400, DiscoveryContract.refusal(found));
         }
-        if (!java.util.Arrays.asList(grantedScopes.split(" ")).contains(APP_DETAILS_SCOPE)) {
+        if (!Arrays.asList(grantedScopes.split(" ")).contains(APP_DETAILS_SCOPE)) {
             return new Answer(403, "{\"error\":{\"code\":403,\"message\":\"Request had insufficient authentication scopes.\","
                     + "\"status\":\"PERMISSION_DENIED\",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.ErrorInfo\","
                     + "\"reason\":\"ACCESS_TOKEN_SCOPE_INSUFFICIENT\",\"domain\":\"googleapis.com\"}]}}");
@@ -591,7 +597,7 @@ final class LocalGoogle implements AutoCloseable {
         List<FieldViolation> found = new ArrayList<>();
         String namespace = null;
         String keyNames = null;
-        java.util.Set<String> seen = new java.util.HashSet<>();
+        Set<String> seen = new HashSet<>();
         int i = 0;
         for (JsonNode request : batch.path("requests")) {
             String at = "requests[" + i++ + "]";
@@ -618,7 +624,7 @@ final class LocalGoogle implements AutoCloseable {
             if (!key.path("targetResource").asText().startsWith("orgunits/")) {
                 found.add(new FieldViolation(at + ".policyTargetKey.targetResource", "The target resource must point to an org unit."));
             }
-            java.util.Set<String> sortedNames = new java.util.TreeSet<>();
+            Set<String> sortedNames = new TreeSet<>();
             key.path("additionalTargetKeys").fieldNames().forEachRemaining(sortedNames::add);
             String names = sortedNames.toString();
             if (keyNames == null) {
@@ -673,7 +679,7 @@ final class LocalGoogle implements AutoCloseable {
                 yield null;
             }
         };
-        java.util.Set<String> reasons = java.util.Set.of("DEPROVISION_REASON_SAME_MODEL_REPLACEMENT", "DEPROVISION_REASON_DIFFERENT_MODEL_REPLACEMENT",
+        Set<String> reasons = Set.of("DEPROVISION_REASON_SAME_MODEL_REPLACEMENT", "DEPROVISION_REASON_DIFFERENT_MODEL_REPLACEMENT",
                 "DEPROVISION_REASON_RETIRING_DEVICE", "DEPROVISION_REASON_UPGRADE_TRANSFER", "DEPROVISION_REASON_NOT_REQUIRED");
         String reason = body.path("deprovisionReason").asText(null);
         if ("DEPROVISIONED".equals(status) && (reason == null || !reasons.contains(reason))) {

@@ -27,6 +27,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -124,7 +125,7 @@ class AppleLifecycleIT {
         assertThat(iphone.authenticate().statusCode()).isEqualTo(403);
         assertThat(iphone.checkOut().statusCode()).isEqualTo(403);
         assertThat(kernel.devices().get(id).orElseThrow().device().status()).isEqualTo(DeviceStatus.WIPED);
-        assertThat(kernel.commands().history(id, java.util.Optional.empty(), 10)).filteredOn(record -> record.command().type() == CommandType.WIPE)
+        assertThat(kernel.commands().history(id, Optional.empty(), 10)).filteredOn(record -> record.command().type() == CommandType.WIPE)
                 .singleElement().satisfies(record -> assertThat(record.command().state()).isEqualTo(CommandState.ACKNOWLEDGED));
     }
 
@@ -198,7 +199,7 @@ class AppleLifecycleIT {
         DeviceId id = kernel.devices().idByHardwareId(Platform.IOS, "udid", iphone.udid()).orElseThrow();
         HttpResponse<String> retired = admin("POST", "/api/v1/devices/" + id + "/retire", "{}");
         assertThat(retired.statusCode()).isEqualTo(200);
-        CommandRecord last = kernel.commands().history(id, java.util.Optional.empty(), 10).get(0);
+        CommandRecord last = kernel.commands().history(id, Optional.empty(), 10).get(0);
         assertThat(admin("POST", "/api/v1/commands/" + last.command().id() + "/cancel", "").statusCode()).isEqualTo(200);
 
         // Nothing is left for it to take: its identity ends there, and it stays retired.

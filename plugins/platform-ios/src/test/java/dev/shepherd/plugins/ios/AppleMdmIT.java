@@ -40,6 +40,15 @@ import com.google.zxing.RGBLuminanceSource;
 import com.google.zxing.common.HybridBinarizer;
 import com.google.zxing.qrcode.QRCodeReader;
 
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
@@ -125,7 +134,7 @@ class AppleMdmIT {
         assertThat(kernel.devices().get(device.id()).orElseThrow().device().osVersion()).isEqualTo("17.6");
         assertThat(kernel.devices().inventory(device.id())).containsEntry("apple.IsSupervised", "true");
 
-        for (String query : java.util.List.of("SecurityInfo", "ProfileList", "InstalledApplicationList")) {
+        for (String query : List.of("SecurityInfo", "ProfileList", "InstalledApplicationList")) {
             kernel.commands().issue(TestKernel.ADMIN, device.id(), new CommandRequest(CommandType.REFRESH_INVENTORY,
                     Map.of("query", query), 0, Optional.empty()));
             NSDictionary queryCommand = iphone.idle().orElseThrow();
@@ -142,18 +151,18 @@ class AppleMdmIT {
                 .containsEntry("storage.encrypted", "true").containsEntry("apps.reported", "true");
 
         // Those facts are what compliance rules judge: the iPhone complies with passcode, encryption and app rules.
-        for (var check : java.util.List.of(dev.shepherd.compliance.ComplianceCheck.PASSCODE_COMPLIANT,
+        for (var check : List.of(dev.shepherd.compliance.ComplianceCheck.PASSCODE_COMPLIANT,
                 dev.shepherd.compliance.ComplianceCheck.STORAGE_ENCRYPTED)) {
-            kernel.compliance().create(TestKernel.ADMIN, check.name(), check, JSON.createObjectNode(), Optional.empty(), 0, java.util.List.of());
+            kernel.compliance().create(TestKernel.ADMIN, check.name(), check, JSON.createObjectNode(), Optional.empty(), 0, List.of());
         }
         kernel.compliance().create(TestKernel.ADMIN, "Slack", dev.shepherd.compliance.ComplianceCheck.REQUIRED_APPS,
-                JSON.readTree("{\"apps\":[\"com.tinyspeck.chatlyio\"]}"), Optional.empty(), 0, java.util.List.of());
+                JSON.readTree("{\"apps\":[\"com.tinyspeck.chatlyio\"]}"), Optional.empty(), 0, List.of());
         await().atMost(Duration.ofSeconds(15)).until(() -> kernel.devices().get(device.id()).orElseThrow().device().compliance()
                 == dev.shepherd.api.device.ComplianceState.COMPLIANT);
 
         assertThat(iphone.checkOut().statusCode()).isEqualTo(200);
         assertThat(kernel.devices().get(device.id()).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
-        assertThat(kernel.certificateAuthority().verify(java.util.List.of(iphone.certificate()))).isEmpty();
+        assertThat(kernel.certificateAuthority().verify(List.of(iphone.certificate()))).isEmpty();
     }
 
     @Test
@@ -253,15 +262,15 @@ class AppleMdmIT {
         AppleDeviceSimulator iphone = enrolledDevice("00008110-0013AA");
         var deviceId = kernel.devices().idByHardwareId(Platform.IOS, "udid", iphone.udid()).orElseThrow();
         Group group = kernel.groups().create(TestKernel.ADMIN, "iPhones", "", Optional.empty());
-        kernel.groups().addMembers(TestKernel.ADMIN, group.id(), java.util.List.of(deviceId));
-        Policy policy = kernel.policies().create(TestKernel.ADMIN, "Baseline", "", java.util.List.of(
+        kernel.groups().addMembers(TestKernel.ADMIN, group.id(), List.of(deviceId));
+        Policy policy = kernel.policies().create(TestKernel.ADMIN, "Baseline", "", List.of(
                 new SettingInput("passcode", JSON.readTree("{\"required\": true, \"minLength\": 8}")),
                 new SettingInput("wifi", JSON.readTree("{\"ssid\": \"Corp\", \"security\": \"WPA2_PERSONAL\", \"password\": \"s3cret-pass\"}")),
                 new SettingInput("dlp", JSON.readTree("{\"allowPrinting\": false}"))));
         kernel.policies().assign(TestKernel.ADMIN, policy.id(), group.id(), 0);
 
         // The reconciler queues one InstallProfile per supported setting; DLP has no Apple equivalent.
-        java.util.List<NSDictionary> installs = new java.util.ArrayList<>();
+        List<NSDictionary> installs = new ArrayList<>();
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
             iphone.idle().ifPresent(installs::add);
             assertThat(installs).isNotEmpty();
@@ -270,8 +279,8 @@ class AppleMdmIT {
         NSDictionary second = iphone.answer(first, "Acknowledged").orElseThrow();
         assertThat(iphone.answer(second, "Error")).isEmpty();
 
-        Map<String, NSDictionary> profilesByIdentifier = new java.util.HashMap<>();
-        for (NSDictionary command : java.util.List.of(first, second)) {
+        Map<String, NSDictionary> profilesByIdentifier = new HashMap<>();
+        for (NSDictionary command : List.of(first, second)) {
             NSDictionary request = (NSDictionary) command.objectForKey("Command");
             assertThat(Plists.string(request, "RequestType")).isEqualTo("InstallProfile");
             NSDictionary profile = Plists.dictionary(((com.dd.plist.NSData) request.objectForKey("Payload")).bytes());
@@ -287,7 +296,7 @@ class AppleMdmIT {
                 .objectForKey("Payload")).bytes()), "PayloadIdentifier");
         String acknowledgedKey = acknowledged.endsWith("passcode") ? "passcode" : "wifi/Corp";
         String refusedKey = acknowledgedKey.equals("passcode") ? "wifi/Corp" : "passcode";
-        Map<String, DeviceSettingState> states = new java.util.HashMap<>();
+        Map<String, DeviceSettingState> states = new HashMap<>();
         kernel.policies().settingStates(deviceId).forEach(state -> states.put(state.settingKey(), state));
         assertThat(states.get(acknowledgedKey).state()).isEqualTo(SettingState.INSTALLED);
         assertThat(states.get(refusedKey).state()).isEqualTo(SettingState.FAILED);
@@ -305,7 +314,7 @@ class AppleMdmIT {
     void aDevicesMessagesStayWithinTheirBudgetOfStatementsAndCommits() throws Exception {
         int devices = 2;
         int commandsEach = 6;
-        java.util.List<AppleDeviceSimulator> iphones = new java.util.ArrayList<>();
+        List<AppleDeviceSimulator> iphones = new ArrayList<>();
         for (int i = 0; i < devices; i++) {
             AppleDeviceSimulator iphone = enrolledDevice("00008110-0000BUDGET0" + i);
             iphones.add(iphone);
@@ -316,10 +325,10 @@ class AppleMdmIT {
                         : CommandRequest.of(CommandType.REFRESH_INVENTORY));
             }
         }
-        java.util.function.Predicate<String> pluginCalls = name -> name.startsWith("plugin-apple-ios-") && !name.contains("-events-");
+        Predicate<String> pluginCalls = name -> name.startsWith("plugin-apple-ios-") && !name.contains("-events-");
         // The issue's wake-ups run on the plugin's threads too: counting starts once they are done.
-        java.util.concurrent.atomic.AtomicReference<dev.shepherd.testing.StoreUse.Counts> settled =
-                new java.util.concurrent.atomic.AtomicReference<>(server.storeUse().of(pluginCalls));
+        AtomicReference<dev.shepherd.testing.StoreUse.Counts> settled =
+                new AtomicReference<>(server.storeUse().of(pluginCalls));
         await().pollInterval(Duration.ofMillis(200)).atMost(Duration.ofSeconds(15)).until(() -> {
             dev.shepherd.testing.StoreUse.Counts now = server.storeUse().of(pluginCalls);
             return now.equals(settled.getAndSet(now));
@@ -430,10 +439,10 @@ class AppleMdmIT {
         DeviceId victimId = kernel.devices().idByHardwareId(Platform.IOS, "udid", victim.udid()).orElseThrow();
         String userId = kernel.directory().create(TestKernel.ADMIN, "local", "vera", "Vera Victim", "vera@example.com").id();
         kernel.devices().update(TestKernel.ADMIN, victimId, new dev.shepherd.device.DeviceChanges(Optional.empty(), Optional.empty(),
-                Optional.of(userId), Optional.of(java.util.Set.of("executives")), Optional.empty()), java.util.OptionalLong.empty());
+                Optional.of(userId), Optional.of(Set.of("executives")), Optional.empty()), OptionalLong.empty());
         Group group = kernel.groups().create(TestKernel.ADMIN, "Executives", "", Optional.empty());
-        kernel.groups().addMembers(TestKernel.ADMIN, group.id(), java.util.List.of(victimId));
-        Policy policy = kernel.policies().create(TestKernel.ADMIN, "Executive baseline", "", java.util.List.of(
+        kernel.groups().addMembers(TestKernel.ADMIN, group.id(), List.of(victimId));
+        Policy policy = kernel.policies().create(TestKernel.ADMIN, "Executive baseline", "", List.of(
                 new SettingInput("passcode", JSON.readTree("{\"required\": true, \"minLength\": 8}"))));
         kernel.policies().assign(TestKernel.ADMIN, policy.id(), group.id(), 0);
         Device before = kernel.devices().get(victimId).orElseThrow().device();
@@ -516,7 +525,7 @@ class AppleMdmIT {
         assertThat(device.ownership()).as("ownership never changes through re-enrollment").isEqualTo(Ownership.CORPORATE);
         assertThat(kernel.devices().count(dev.shepherd.device.DeviceFilter.ALL)).isEqualTo(1);
         // One device, one live identity: the certificate it had is revoked and refused.
-        assertThat(kernel.certificateAuthority().verify(java.util.List.of(first))).isEmpty();
+        assertThat(kernel.certificateAuthority().verify(List.of(first))).isEmpty();
         assertThat(iphone.tokenUpdate().statusCode()).isEqualTo(403);
         kernel.commands().issue(TestKernel.ADMIN, id, CommandRequest.of(CommandType.LOCK));
         assertThat(reset.idle()).isPresent();
@@ -579,7 +588,7 @@ class AppleMdmIT {
     }
 
     private static String pem(Object... items) throws Exception {
-        java.io.StringWriter out = new java.io.StringWriter();
+        StringWriter out = new StringWriter();
         try (org.bouncycastle.openssl.jcajce.JcaPEMWriter writer = new org.bouncycastle.openssl.jcajce.JcaPEMWriter(out)) {
             for (Object item : items) {
                 writer.writeObject(item);
@@ -614,7 +623,7 @@ class AppleMdmIT {
         byte[] report = """
                 {"StatusItems": {"device": {"operating-system": {"version": "17.6.1", "build-version": "21G93"}},
                                  "passcode": {"is-compliant": true, "is-present": true}},
-                 "Errors": []}""".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                 "Errors": []}""".getBytes(StandardCharsets.UTF_8);
         assertThat(iphone.declarativeManagement("status", Optional.of(report)).statusCode()).isEqualTo(200);
         var deviceId = kernel.devices().idByHardwareId(Platform.IOS, "udid", iphone.udid()).orElseThrow();
         assertThat(kernel.devices().inventory(deviceId))

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -95,7 +96,7 @@ class CommandValidationIT {
         NSDictionary removal = new NSDictionary();
         removal.put("Command", removeEnrollment);
         HttpResponse<String> rawUnenroll = command(device, "RAW",
-                Map.of("plist", new String(Plists.xml(removal), java.nio.charset.StandardCharsets.UTF_8)));
+                Map.of("plist", new String(Plists.xml(removal), StandardCharsets.UTF_8)));
         assertThat(rawUnenroll.statusCode()).isEqualTo(400);
         assertThat(detail(rawUnenroll)).contains("enrollment profile");
 
@@ -246,6 +247,6 @@ class CommandValidationIT {
         request.put("RequestType", requestType);
         NSDictionary command = new NSDictionary();
         command.put("Command", request);
-        return new String(Plists.xml(command), java.nio.charset.StandardCharsets.UTF_8);
+        return new String(Plists.xml(command), StandardCharsets.UTF_8);
     }
 }

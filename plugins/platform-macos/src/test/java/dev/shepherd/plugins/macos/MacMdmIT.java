@@ -34,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -89,11 +90,11 @@ class MacMdmIT {
         // The bootstrap token is escrowed sealed, never in the clear, and handed back to the same Mac only.
         assertThat(profile.profile().toXMLPropertyList()).contains("com.apple.mdm.bootstraptoken");
         assertThat(mac.getBootstrapToken()).isEmpty();
-        byte[] bootstrapToken = "bootstrap-token-0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] bootstrapToken = "bootstrap-token-0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
         assertThat(mac.setBootstrapToken(bootstrapToken).statusCode()).isEqualTo(200);
         assertThat(mac.getBootstrapToken()).hasValue(bootstrapToken);
         assertThat(storedValues("bootstrap-token/")).singleElement().satisfies(stored ->
-                assertThat(new String(stored, java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("bootstrap-token-0123456789abcdef"));
+                assertThat(new String(stored, StandardCharsets.ISO_8859_1)).doesNotContain("bootstrap-token-0123456789abcdef"));
 
         AppleDeviceSimulator iphone = new AppleDeviceSimulator(server.uri("/"), "00008110-0020AB");
         assertThat(iphone.installProfile(link("ios")).serverUrl().getPath()).isEqualTo("/mdm/apple-ios/connect");
@@ -291,7 +292,7 @@ class MacMdmIT {
         assertThat(victim.enrollIdentity().status()).isEqualTo("0");
         assertThat(victim.authenticate().statusCode()).isEqualTo(200);
         assertThat(victim.tokenUpdate().statusCode()).isEqualTo(200);
-        byte[] bootstrapToken = "victims-bootstrap-token-0123456789".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] bootstrapToken = "victims-bootstrap-token-0123456789".getBytes(StandardCharsets.US_ASCII);
         assertThat(victim.setBootstrapToken(bootstrapToken).statusCode()).isEqualTo(200);
 
         // Another Mac, enrolled with its own (personal) token, names the victim's UDID.
@@ -302,7 +303,7 @@ class MacMdmIT {
         assertThat(impostor.tokenUpdate().statusCode()).isEqualTo(200);
 
         assertThat(impostor.getBootstrapToken()).as("the victim's escrowed bootstrap token").isEmpty();
-        assertThat(impostor.setBootstrapToken("impostors-token".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).statusCode())
+        assertThat(impostor.setBootstrapToken("impostors-token".getBytes(StandardCharsets.US_ASCII)).statusCode())
                 .isEqualTo(200);
         assertThat(victim.getBootstrapToken()).as("the victim's own, not overwritten").hasValue(bootstrapToken);
         assertThat(kernel.devices().count(dev.shepherd.device.DeviceFilter.ALL)).isEqualTo(2);

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -356,7 +357,7 @@ public final class CspContract {
     }
 
     private static Set<String> strings(JsonNode array) {
-        Set<String> strings = new java.util.LinkedHashSet<>();
+        Set<String> strings = new LinkedHashSet<>();
         array.forEach(item -> strings.add(item.asText()));
         return strings;
     }

@@ -16,6 +16,8 @@ import dev.shepherd.plugins.windows.syncml.SyncMlWriter;
 import dev.shepherd.plugins.windows.xml.SafeXml;
 import org.w3c.dom.Element;
 
+import java.security.cert.CertificateEncodingException;
+import java.util.function.Function;
 import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.net.URI;
@@ -392,7 +394,7 @@ public final class WindowsDmClient {
         }
     }
 
-    private int code(Operation operation, java.util.function.Function<String, Optional<String>> values, List<String> later) {
+    private int code(Operation operation, Function<String, Optional<String>> values, List<String> later) {
         Item item = operation.items().get(0);
         String node = item.locUri().orElse("");
         if (refusals.containsKey(node)) {
@@ -434,7 +436,7 @@ public final class WindowsDmClient {
     private static String rfc9440(X509Certificate certificate) {
         try {
             return ":" + java.util.Base64.getEncoder().encodeToString(certificate.getEncoded()) + ":";
-        } catch (java.security.cert.CertificateEncodingException e) {
+        } catch (CertificateEncodingException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -17,6 +17,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -259,7 +260,7 @@ public final class WindowsEnrollmentClient {
      *
      * @param signer the certificate and key that sign the request (normally the current ones)
      */
-    public Outcome renew(Enrolled current, X509Certificate signerCertificate, java.security.PrivateKey signerKey) throws Exception {
+    public Outcome renew(Enrolled current, X509Certificate signerCertificate, PrivateKey signerKey) throws Exception {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
         generator.initialize(2048);
         KeyPair keys = generator.generateKeyPair();

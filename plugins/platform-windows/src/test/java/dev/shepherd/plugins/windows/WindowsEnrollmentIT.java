@@ -25,6 +25,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -118,7 +120,7 @@ class WindowsEnrollmentIT {
         WindowsEnrollmentClient.Enrolled stranger = new WindowsEnrollmentClient("F00DF00DF00DF00DF00DF00DF00DF00D", "X")
                 .enroll(discovery, "x@example.com", "not a token").enrolled().orElse(null);
         assertThat(stranger).isNull();
-        java.security.KeyPair otherKeys = java.security.KeyPairGenerator.getInstance("RSA").generateKeyPair();
+        KeyPair otherKeys = KeyPairGenerator.getInstance("RSA").generateKeyPair();
         WindowsEnrollmentClient.Fault notSignedByIt = pc.renew(renewed, renewed.certificate(), otherKeys.getPrivate()).fault().orElseThrow();
         assertThat(notSignedByIt.subcode()).as("the request must be signed by the certificate presented over TLS").isIn("s:Authentication",
                 "s:CertificateRequest");

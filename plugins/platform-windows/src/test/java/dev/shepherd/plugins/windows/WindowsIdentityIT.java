@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -84,7 +85,7 @@ class WindowsIdentityIT {
         // The CA chose the certificate's subject, whatever the request said, and the PC finds its certificate by it.
         assertThat(victimEnrolled.certificate().getSubjectX500Principal().getName()).isEqualTo("CN=" + victimId + ",OU=Devices,O=Shepherd");
         assertThat(victimEnrolled.application()).containsEntry("SSLCLIENTCERTSEARCHCRITERIA", "Subject="
-                + java.net.URLEncoder.encode(victimEnrolled.certificate().getSubjectX500Principal().getName(), StandardCharsets.UTF_8)
+                + URLEncoder.encode(victimEnrolled.certificate().getSubjectX500Principal().getName(), StandardCharsets.UTF_8)
                 + "&Stores=My%5CUser");
 
         String userId = kernel.directory().create(TestKernel.ADMIN, "local", "cfo", "Chief Financial", "cfo@example.com").id();

@@ -58,6 +58,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -684,9 +685,9 @@ class WindowsManagementIT {
         assertThat(kernel.devices().get(deviceId(bystander)).orElseThrow().device().status()).isEqualTo(DeviceStatus.ENROLLED);
     }
 
-    private static java.util.stream.Stream<SyncCommand> withNested(SyncCommand command) {
-        return command instanceof Atomic atomic ? java.util.stream.Stream.concat(java.util.stream.Stream.of(command), atomic.commands().stream())
-                : java.util.stream.Stream.of(command);
+    private static Stream<SyncCommand> withNested(SyncCommand command) {
+        return command instanceof Atomic atomic ? Stream.concat(Stream.of(command), atomic.commands().stream())
+                : Stream.of(command);
     }
 
     /** A PC enrolled the way PCs are: MS-MDE2 with an enrollment token, through the running plugin. */

@@ -53,6 +53,7 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -154,7 +155,7 @@ final class OidcSignIn {
         }
         Map<String, Object> all;
         try {
-            all = new java.util.LinkedHashMap<>(claims.toJWTClaimsSet().getClaims());
+            all = new LinkedHashMap<>(claims.toJWTClaimsSet().getClaims());
         } catch (ParseException e) {
             throw refused("the ID token's claims cannot be read");
         }

@@ -1,6 +1,7 @@
 package dev.shepherd.plugins.windows.csp;
 
 import java.util.Optional;
+import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
 
@@ -22,7 +23,7 @@ public record CspOperation(String verb, String locUri, Optional<String> format, 
         requireNonNull(locUri, "locUri is null");
         requireNonNull(format, "format is null");
         requireNonNull(data, "data is null");
-        if (!java.util.Set.of("Add", "Replace", "Delete", "Exec", "Get").contains(verb)) {
+        if (!Set.of("Add", "Replace", "Delete", "Exec", "Get").contains(verb)) {
             throw new IllegalArgumentException("unknown OMA-DM verb " + verb);
         }
         if (!locUri.startsWith("./")) {

@@ -29,6 +29,7 @@ import org.w3c.dom.Element;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.security.interfaces.RSAPublicKey;
 import java.security.KeyFactory;
 import java.security.PublicKey;
@@ -311,7 +312,7 @@ public final class CertificateEnrollment {
                 throw new Soap.FaultException(Soap.Fault.CERTIFICATE_REQUEST, "the key is " + rsa.getModulus().bitLength()
                         + " bits; the policy asks for at least " + CertificatePolicies.MINIMAL_KEY_LENGTH);
             }
-        } catch (IOException | RuntimeException | OperatorCreationException | PKCSException | java.security.GeneralSecurityException e) {
+        } catch (IOException | RuntimeException | OperatorCreationException | PKCSException | GeneralSecurityException e) {
             if (e instanceof Soap.FaultException fault) {
                 throw fault;
             }

@@ -8,6 +8,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
@@ -112,7 +113,7 @@ public record ProvisioningDocument(List<X509Certificate> trustedRoots, X509Certi
     }
 
     private long renewPeriodDays() {
-        long lifetimeDays = java.time.Duration.between(clientCertificate.getNotBefore().toInstant(),
+        long lifetimeDays = Duration.between(clientCertificate.getNotBefore().toInstant(),
                 clientCertificate.getNotAfter().toInstant()).toDays();
         return Math.max(1, lifetimeDays / 5);
     }

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiPredicate;
 
 import static java.util.Objects.requireNonNull;
 
@@ -110,7 +111,7 @@ final class InFlight {
      *        only makes sure a node exists
      * @return the reason, empty when everything succeeded
      */
-    Optional<String> failure(java.util.function.BiPredicate<Part, Integer> tolerated) {
+    Optional<String> failure(BiPredicate<Part, Integer> tolerated) {
         List<Part> inner = parts.stream().filter(part -> part.atomic().isPresent()).toList();
         List<Part> outer = parts.stream().filter(part -> part.atomic().isEmpty()).toList();
         for (List<Part> group : List.of(inner, outer)) {

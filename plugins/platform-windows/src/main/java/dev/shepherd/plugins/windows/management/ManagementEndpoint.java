@@ -43,6 +43,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -479,7 +480,7 @@ public final class ManagementEndpoint implements DeviceEndpoint {
         Map<String, String> values = inFlight.values();
         Optional.ofNullable(values.get(WindowsCommands.PUSH_CHANNEL)).map(String::trim).filter(uri -> !uri.isEmpty()).ifPresent(uri -> {
             byte[] channel = uri.getBytes(StandardCharsets.UTF_8);
-            if (!storage.get(CHANNEL_KEY + session.storageKey()).map(stored -> java.util.Arrays.equals(stored, channel)).orElse(false)) {
+            if (!storage.get(CHANNEL_KEY + session.storageKey()).map(stored -> Arrays.equals(stored, channel)).orElse(false)) {
                 storage.put(CHANNEL_KEY + session.storageKey(), channel);
             }
         });

@@ -169,7 +169,7 @@ class WifiCspsTest {
     @Test
     void aChangedNetworkIsDeletedAndAddedAgainInOrder() {
         List<CspOperation> operations = SettingCsps.change("wifi/Corp", "wifi", Map.of("ssid", "Corp", "security", "NONE"),
-                Map.of("ssid", "Corp", "security", "WPA2_PERSONAL", "password", "new password"), url -> java.util.Optional.empty());
+                Map.of("ssid", "Corp", "security", "WPA2_PERSONAL", "password", "new password"), url -> Optional.empty());
         assertThat(operations).extracting(CspOperation::verb).containsExactly("Delete", "Add");
         assertThat(operations).extracting(CspOperation::locUri).containsOnly("./Device/Vendor/MSFT/WiFi/Profile/Corp/WlanXml");
     }

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -169,11 +170,11 @@ class WnsPusherTest {
     void theAllowListMatchesHostsAndSubdomainsOnly() {
         WnsPusher production = new WnsPusher(storage, new MapPluginConfig(Map.of()), identity());
         try {
-            assertThat(production.allowed(java.net.URI.create("https://wns2-par02p.notify.windows.com/w/?token=abc"))).isTrue();
-            assertThat(production.allowed(java.net.URI.create("https://notify.windows.com/w/"))).isFalse();
-            assertThat(production.allowed(java.net.URI.create("https://notify.windows.com.evil.example/w/"))).isFalse();
-            assertThat(production.allowed(java.net.URI.create("https://evilnotify.windows.com/w/"))).isFalse();
-            assertThat(production.allowed(java.net.URI.create("http://db5.notify.windows.com/w/"))).isFalse();
+            assertThat(production.allowed(URI.create("https://wns2-par02p.notify.windows.com/w/?token=abc"))).isTrue();
+            assertThat(production.allowed(URI.create("https://notify.windows.com/w/"))).isFalse();
+            assertThat(production.allowed(URI.create("https://notify.windows.com.evil.example/w/"))).isFalse();
+            assertThat(production.allowed(URI.create("https://evilnotify.windows.com/w/"))).isFalse();
+            assertThat(production.allowed(URI.create("http://db5.notify.windows.com/w/"))).isFalse();
         } finally {
             production.close();
         }
