@@ -30,7 +30,7 @@ async function draw({ api, ui, plugin, section, stale }, notice) {
   const feedback = h('div', { class: 'feedback', 'aria-live': 'polite' }, notice ?? null);
   const form = h('form', { class: 'inline', 'aria-label': 'Upload the push certificate' },
     field(status ? 'Renewed certificate (PEM)' : 'Push certificate (PEM)', file,
-      'One PEM file holding the certificate and its private key, unencrypted. The key is stored sealed.'),
+      'Apple’s certificate for the request made below, or one PEM file holding a certificate and its private key, unencrypted. The key is stored sealed.'),
     h('button', { type: 'submit', class: 'primary' }, status ? 'Upload renewal' : 'Upload certificate'));
   form.addEventListener('submit', async event => {
     event.preventDefault();
@@ -51,8 +51,35 @@ async function draw({ api, ui, plugin, section, stale }, notice) {
     } }) : null;
   replace(section, h('h2', { id: 'push-certificate-title', tabindex: '-1' }, `${plugin.id} ${plugin.version}`),
     failure ? message('error', failure.message) : status ? details(ui, status) : empty('No push certificate has been uploaded yet.',
-      'Until one is, new enrollment profiles use the plugin’s configured topic, if any. Upload the certificate below.'),
-    feedback, form, remove ? h('p', { class: 'row-actions' }, remove) : null);
+      'Until one is, new enrollment profiles use the plugin’s configured topic, if any. Create a certificate request below, then upload Apple’s certificate.'),
+    feedback, form, remove ? h('p', { class: 'row-actions' }, remove) : null,
+    requestPart({ api, ui, base }));
+}
+
+// The certificate signing request, made on the server so the private key never leaves it. Apple's portal takes it
+// signed by an MDM vendor: done here when a vendor signing certificate is set (PUT …/push-certificate/vendor).
+function requestPart({ api, ui, base }) {
+  const { h, replace, field, message } = ui;
+  const commonName = h('input', { name: 'commonName', value: 'Shepherd MDM push certificate', maxlength: '64', required: true });
+  const result = h('div', { id: 'push-certificate-request', 'aria-live': 'polite' });
+  const form = h('form', { 'aria-label': 'Create a certificate request' },
+    field('Name shown in Apple’s portal', commonName),
+    h('button', { type: 'submit', class: 'secondary' }, 'Create certificate request'));
+  form.addEventListener('submit', async event => {
+    event.preventDefault();
+    try {
+      const made = await api.post(`${base}/request`, { commonName: commonName.value });
+      const text = (label, value, name) => field(label, h('textarea', { name, readonly: true, rows: '6' }, value));
+      replace(result, message('info', made.next),
+        made.pushCertificateRequest ? text('Push certificate request for identity.apple.com (save it as a file)', made.pushCertificateRequest, 'pushCertificateRequest') : null,
+        text('Certificate signing request (PEM)', made.csr, 'csr'));
+    } catch (error) {
+      replace(result, message('error', error.message));
+    }
+  });
+  return [h('h3', {}, 'New or replacement certificate'),
+    h('p', { class: 'hint' }, 'Creating a request makes a new private key on the server; upload the certificate Apple issues for it above. A renewal takes a new request too: choose Renew for the same certificate at identity.apple.com, so the topic stays and devices need not enroll again.'),
+    form, result];
 }
 
 function details({ h, message, when, words }, status) {

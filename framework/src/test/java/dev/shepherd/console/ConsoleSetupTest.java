@@ -181,6 +181,14 @@ class ConsoleSetupTest {
         assertThat(batch.path("unreachable").asInt()).isZero();
         console.screenshot("setup-04-fan-out-counts");
 
+        // A device that never enrolled says so on its page, and a command sent to it is queued for its enrollment.
+        console.open("#/devices/" + members.get(0).value());
+        assertThat(console.await().until(ExpectedConditions.visibilityOfElementLocated(By.id("awaiting-enrollment"))).getText())
+                .isEqualTo("This device has not enrolled yet: a command sent now waits for its enrollment and reaches it then.");
+        browser.findElement(By.xpath("//div[@aria-label='Remote actions']/button[.='Refresh inventory']")).click();
+        console.await().until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".feedback"),
+                "Refresh inventory queued. The device has not enrolled yet: it gets the command once it enrolls."));
+
         // The first policy completes another step; the checklist cannot be dismissed while steps are open.
         HttpResponse<String> policy = server.sendAsAdmin("POST", "/api/v1/policies",
                 "{\"name\":\"Baseline\",\"settings\":[{\"type\":\"passcode\",\"value\":{\"minLength\":6}}]}");

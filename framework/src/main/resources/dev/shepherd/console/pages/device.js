@@ -93,6 +93,11 @@ async function renderDevice({ api, main, params, navigate, stale }) {
   // A retired or wiped device takes no command any more (the server refuses them): none is offered.
   const managed = !['RETIRED', 'WIPED'].includes(device.status);
   const actions = ACTIONS.filter(action => managed && api.can(action.needs) && api.allows('POST', `${base}/commands`));
+  // A device registered ahead of its enrollment (a platform program's list) cannot be reached yet: its commands wait.
+  const awaitingEnrollment = device.status === 'PENDING';
+  const pendingNote = awaitingEnrollment && actions.length
+    ? h('p', { class: 'hint', id: 'awaiting-enrollment' }, 'This device has not enrolled yet: a command sent now waits for its enrollment and reaches it then.')
+    : null;
   const actionBar = actions.length ? h('div', { class: 'actions', role: 'group', 'aria-label': 'Remote actions' },
     actions.map(action => h('button', {
       type: 'button',
@@ -113,7 +118,10 @@ async function renderDevice({ api, main, params, navigate, stale }) {
             announce(`The device is ${action.ends}.`);
             return;
           }
-          replace(feedback, message('info', `${action.label.replace('…', '')} sent. It reaches the device the next time it checks in.`));
+          const sent = action.label.replace('…', '');
+          replace(feedback, message('info', awaitingEnrollment
+            ? `${sent} queued. The device has not enrolled yet: it gets the command once it enrolls.`
+            : `${sent} sent. It reaches the device the next time it checks in.`));
           // The command's progress is on the Commands tab, which is shown with it.
           if (tabs.some(tab => tab.id === 'commands')) await select('commands', { reload: true });
         } catch (error) {
@@ -165,7 +173,7 @@ async function renderDevice({ api, main, params, navigate, stale }) {
     buttons.get(target).focus();
   });
 
-  replace(main, title, actionBar, lifecycleBar, feedback, tablist, [...panels.values()]);
+  replace(main, title, pendingNote, actionBar, lifecycleBar, feedback, tablist, [...panels.values()]);
 
   const drawers = {
     overview: drawOverview, compliance: drawCompliance, policies: drawPolicies, apps: drawApps, commands: drawCommands,

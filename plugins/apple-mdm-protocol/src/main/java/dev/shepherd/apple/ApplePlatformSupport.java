@@ -120,8 +120,8 @@ public abstract class ApplePlatformSupport implements PlatformSupport {
         String found = status.map(expired -> "The push certificate of topic " + expired.topic() + " expired on " + expired.notAfter() + ".")
                 .orElse("No push certificate has been uploaded to this plugin.");
         return List.of(SetupRequirement.unmet(PUSH_REQUIREMENT, PUSH_TITLE, found,
-                "Upload the APNs push certificate you got from Apple's Push Certificates Portal (identity.apple.com);"
-                        + " these devices cannot enroll without it.", page));
+                "Create a certificate request on the push certificate page, get Apple's certificate for it at identity.apple.com"
+                        + " and upload it there; these devices cannot enroll without it.", page));
     }
 
     /** Queues an APNs push; false when the device cannot be pushed (no push certificate, or no token from it yet). */

@@ -3,12 +3,15 @@ package dev.shepherd.apple;
 import dev.shepherd.api.http.AdminEndpoint;
 import dev.shepherd.api.http.AdminRequest;
 import dev.shepherd.api.http.DeviceResponse;
+import dev.shepherd.push.WakeQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -24,12 +27,18 @@ public abstract class PushCertificateEndpoint implements AdminEndpoint {
 
     private static final Logger log = LoggerFactory.getLogger(PushCertificateEndpoint.class);
 
+    private static final String REQUEST = "/push-certificate/request";
+    private static final String VENDOR = "/push-certificate/vendor";
+    private static final String DEFAULT_COMMON_NAME = "Shepherd MDM push certificate";
+
     private final PushCertificates certificates;
+    private final PushCertificateRequests requests;
     private final ApnsPusher pusher;
     private final ObjectMapper mapper = new ObjectMapper();
 
-    protected PushCertificateEndpoint(PushCertificates certificates, ApnsPusher pusher) {
+    protected PushCertificateEndpoint(PushCertificates certificates, PushCertificateRequests requests, ApnsPusher pusher) {
         this.certificates = requireNonNull(certificates, "certificates is null");
+        this.requests = requireNonNull(requests, "requests is null");
         this.pusher = requireNonNull(pusher, "pusher is null");
     }
 
@@ -50,11 +59,22 @@ public abstract class PushCertificateEndpoint implements AdminEndpoint {
 
     @Override
     public String summary() {
-        return "The APNs push certificate: PUT it (PEM certificate and private key), GET its topic and expiry, DELETE it";
+        return "The APNs push certificate: PUT it (PEM certificate and private key, or Apple's certificate for the request made here),"
+                + " GET its topic and expiry, DELETE it; POST /request makes a key and CSR (signed as a push certificate request when"
+                + " an MDM vendor signing certificate is set at /vendor: PUT, GET, DELETE)";
     }
 
     @Override
     public DeviceResponse handle(AdminRequest request) {
+        if (request.path().equals(REQUEST)) {
+            return certificateRequest(request);
+        }
+        if (request.path().equals(VENDOR)) {
+            return vendor(request);
+        }
+        if (!request.path().equals(path())) {
+            return problem(404, "No such push certificate resource: " + request.path() + ".");
+        }
         return switch (request.method()) {
             case "GET" -> certificates.status().map(this::json)
                     .orElseGet(() -> problem(404, "No push certificate has been uploaded."));
@@ -73,6 +93,70 @@ public abstract class PushCertificateEndpoint implements AdminEndpoint {
         };
     }
 
+    /** POST: a new key pair and CSR; the answer holds the CSR and, with a vendor certificate set, the signed request. */
+    private DeviceResponse certificateRequest(AdminRequest request) {
+        if (!request.method().equals("POST")) {
+            return problem(405, "Use POST.").withHeader("Allow", "POST");
+        }
+        String commonName = DEFAULT_COMMON_NAME;
+        if (request.body().length > 0) {
+            try {
+                JsonNode body = mapper.readTree(request.body());
+                if (body == null || !body.isObject()) {
+                    return problem(400, "The body is a JSON object, such as {\"commonName\": \"Example Corp MDM\"}.");
+                }
+                if (body.has("commonName")) {
+                    if (!body.path("commonName").isTextual()) {
+                        return problem(400, "commonName: a string.");
+                    }
+                    commonName = body.path("commonName").asText();
+                }
+            } catch (IOException e) {
+                return problem(400, "The body is not JSON: " + e.getMessage());
+            }
+        }
+        try {
+            PushCertificateRequests.CertificateRequest made = requests.newRequest(commonName);
+            log.info("Push certificate request ({}) made by {}{}", commonName, request.adminUsername(),
+                    made.pushCertificateRequest().isPresent() ? ", signed with the MDM vendor certificate" : "");
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("csr", made.csrPem());
+            made.pushCertificateRequest().ifPresent(signed -> body.put("pushCertificateRequest", signed));
+            body.put("next", made.pushCertificateRequest().isPresent()
+                    ? "Upload pushCertificateRequest (saved as a file) at identity.apple.com, then upload the certificate Apple issues here."
+                    : "Have your MDM vendor sign the CSR as a push certificate request, upload that at identity.apple.com, then upload the"
+                    + " certificate Apple issues here; its private key is already on the server.");
+            return write(200, "application/json", body);
+        } catch (IllegalArgumentException e) {
+            return problem(400, e.getMessage());
+        }
+    }
+
+    private DeviceResponse vendor(AdminRequest request) {
+        return switch (request.method()) {
+            case "GET" -> requests.vendor().map(this::json).orElseGet(() -> problem(404, "No MDM vendor signing certificate is set."));
+            case "PUT" -> {
+                try {
+                    PushCertificateRequests.Vendor vendor = requests.setVendor(new String(request.body(), StandardCharsets.UTF_8));
+                    log.info("MDM vendor signing certificate {} set by {}", vendor.subject(), request.adminUsername());
+                    yield json(vendor);
+                } catch (IllegalArgumentException e) {
+                    yield problem(400, e.getMessage());
+                }
+            }
+            case "DELETE" -> requests.removeVendor() ? DeviceResponse.empty(204) : problem(404, "No MDM vendor signing certificate is set.");
+            default -> problem(405, "Use GET, PUT or DELETE.").withHeader("Allow", "GET, PUT, DELETE");
+        };
+    }
+
+    private DeviceResponse json(PushCertificateRequests.Vendor vendor) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("subject", vendor.subject());
+        body.put("notAfter", vendor.notAfter().toString());
+        body.put("chainLength", vendor.chainLength());
+        return write(200, "application/json", body);
+    }
+
     private DeviceResponse json(PushCertificates.Status status) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("topic", status.topic());
@@ -80,7 +164,7 @@ public abstract class PushCertificateEndpoint implements AdminEndpoint {
         body.put("notAfter", status.notAfter().toString());
         body.put("daysLeft", status.daysLeft());
         status.warning().ifPresent(warning -> body.put("warning", warning));
-        dev.shepherd.push.WakeQueue.Statistics pushes = pusher.statistics();
+        WakeQueue.Statistics pushes = pusher.statistics();
         Map<String, Object> pushJson = new LinkedHashMap<>();
         pushJson.put("queued", pushes.queued());
         pushJson.put("delivered", pushes.delivered());

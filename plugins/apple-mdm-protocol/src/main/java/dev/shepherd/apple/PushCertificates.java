@@ -93,7 +93,8 @@ public final class PushCertificates {
     }
 
     /**
-     * Checks and stores a push certificate with its private key, both PEM, replacing any previous one.
+     * Checks and stores a push certificate with its private key, both PEM, replacing any previous one; or Apple's
+     * certificate alone, issued for the latest request made here ({@link PushCertificateRequests}), with that request's key.
      *
      * @throws IllegalArgumentException with a reason fit for the admin when the upload is not a usable certificate
      */
@@ -114,6 +115,19 @@ public final class PushCertificates {
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
             throw new IllegalArgumentException("the upload is not PEM holding a certificate and its private key: " + e.getMessage());
         }
+        boolean forPendingRequest = false;
+        if (certificate != null && key == null) {
+            // Apple's certificate alone: it answers the request made here, whose key is waiting for it.
+            Optional<PrivateKey> pending = PushCertificateRequests.pendingKey(storage, sealer);
+            if (pending.isPresent() && matches(certificate, pending.get())) {
+                key = pending.get();
+                forPendingRequest = true;
+            } else {
+                throw new IllegalArgumentException(pending.isPresent()
+                        ? "the certificate was not issued for this server's latest certificate request; upload it with its private key"
+                        : "the upload needs the push certificate and its private key, both PEM (or create a certificate request here first)");
+            }
+        }
         if (certificate == null || key == null) {
             throw new IllegalArgumentException("the upload needs the push certificate and its private key, both PEM");
         }
@@ -131,6 +145,9 @@ public final class PushCertificates {
             throw new IllegalArgumentException("the certificate cannot be encoded: " + e.getMessage());
         }
         storage.put(PRIVATE_KEY_KEY, sealer.seal(key.getEncoded()));
+        if (forPendingRequest) {
+            storage.delete(PushCertificateRequests.PENDING_KEY);
+        }
         return status(certificate);
     }
 
@@ -214,7 +231,7 @@ public final class PushCertificates {
         return Optional.empty();
     }
 
-    private static boolean matches(X509Certificate certificate, PrivateKey key) {
+    static boolean matches(X509Certificate certificate, PrivateKey key) {
         try {
             byte[] probe = "shepherd push certificate check".getBytes(StandardCharsets.US_ASCII);
             String algorithm = key.getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256withRSA";

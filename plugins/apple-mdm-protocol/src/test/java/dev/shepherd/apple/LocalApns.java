@@ -11,15 +11,18 @@ import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest;
 import org.xnio.Options;
 import org.xnio.SslClientAuthMode;
 
-import java.util.UUID;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.X509TrustManager;
+import java.io.StringReader;
 import java.io.StringWriter;
 import java.math.BigInteger;
 import java.net.InetSocketAddress;
@@ -43,6 +46,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Queue;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -211,6 +215,25 @@ public final class LocalApns implements AutoCloseable {
                 Date.from(Instant.now().minus(Duration.ofDays(1))), Date.from(Instant.now().plus(validFor)), subject,
                 keys.getPublic()).build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())));
         return pem(certificate, keys.getPrivate());
+    }
+
+    /**
+     * What Apple's Push Certificates Portal answers a request with: the push certificate alone (PEM), for the
+     * request's key and a topic of Apple's choosing.
+     */
+    public static String pushCertificateFor(String csrPem, String topic) throws Exception {
+        PKCS10CertificationRequest request;
+        try (PEMParser parser = new PEMParser(new StringReader(csrPem))) {
+            request = (PKCS10CertificationRequest) parser.readObject();
+        }
+        KeyPair apple = rsaKeys();
+        X500Name subject = new X500Name("UID=" + topic + ",CN=APSP:" + topic.substring(topic.lastIndexOf('.') + 1) + ",C=US");
+        X509Certificate certificate = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(
+                new X500Name("CN=Apple Application Integration 2 Certification Authority"), BigInteger.valueOf(System.nanoTime()),
+                Date.from(Instant.now().minus(Duration.ofDays(1))), Date.from(Instant.now().plus(Duration.ofDays(365))), subject,
+                new JcaPKCS10CertificationRequest(request).getPublicKey())
+                .build(new JcaContentSignerBuilder("SHA256withRSA").build(apple.getPrivate())));
+        return pem(certificate);
     }
 
     private static KeyPair rsaKeys() throws Exception {

@@ -2,6 +2,7 @@ package dev.shepherd.plugins.ios;
 
 import dev.shepherd.apple.ApnsPusher;
 import dev.shepherd.apple.PushCertificateEndpoint;
+import dev.shepherd.apple.PushCertificateRequests;
 import dev.shepherd.apple.PushCertificates;
 import jakarta.inject.Inject;
 import org.pf4j.Extension;
@@ -11,7 +12,7 @@ import org.pf4j.Extension;
 public final class IosPushCertificateEndpoint extends PushCertificateEndpoint {
 
     @Inject
-    public IosPushCertificateEndpoint(PushCertificates certificates, ApnsPusher pusher) {
-        super(certificates, pusher);
+    public IosPushCertificateEndpoint(PushCertificates certificates, PushCertificateRequests requests, ApnsPusher pusher) {
+        super(certificates, requests, pusher);
     }
 }

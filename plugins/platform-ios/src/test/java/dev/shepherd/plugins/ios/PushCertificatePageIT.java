@@ -90,6 +90,17 @@ class PushCertificatePageIT {
         assertThat(console.mainText()).contains("No push certificate has been uploaded yet.");
         assertThat(server.getAsAdmin("/api/v1/plugins/apple-ios/push-certificate").statusCode()).isEqualTo(404);
 
+        // A certificate request made on the server (its key never leaves it): Apple's certificate for it is uploaded alone.
+        console.driver().findElement(By.xpath("//button[.='Create certificate request']")).click();
+        console.waitForText("Have your MDM vendor sign the CSR as a push certificate request");
+        String csr = console.labelledControl("Certificate signing request (PEM)").getDomProperty("value");
+        assertThat(csr).startsWith("-----BEGIN CERTIFICATE REQUEST-----");
+        Path issued = Files.writeString(home.resolve("issued.pem"), LocalApns.pushCertificateFor(csr, TOPIC));
+        console.labelledControl("Push certificate (PEM)").sendKeys(issued.toAbsolutePath().toString());
+        console.driver().findElement(By.xpath("//button[.='Upload certificate']")).click();
+        console.waitForText("Certificate for " + TOPIC + " uploaded");
+        assertThat(console.accessibilityViolations("moderate")).isEmpty();
+
         // Help desk cannot manage plugins: the page is not offered, and nothing of it is asked for.
         console.signOut();
         int before = console.requests("/").size();

@@ -2,6 +2,7 @@ package dev.shepherd.plugins.macos;
 
 import dev.shepherd.apple.ApnsPusher;
 import dev.shepherd.apple.PushCertificateEndpoint;
+import dev.shepherd.apple.PushCertificateRequests;
 import dev.shepherd.apple.PushCertificates;
 import jakarta.inject.Inject;
 import org.pf4j.Extension;
@@ -11,7 +12,7 @@ import org.pf4j.Extension;
 public final class MacPushCertificateEndpoint extends PushCertificateEndpoint {
 
     @Inject
-    public MacPushCertificateEndpoint(PushCertificates certificates, ApnsPusher pusher) {
-        super(certificates, pusher);
+    public MacPushCertificateEndpoint(PushCertificates certificates, PushCertificateRequests requests, ApnsPusher pusher) {
+        super(certificates, requests, pusher);
     }
 }
