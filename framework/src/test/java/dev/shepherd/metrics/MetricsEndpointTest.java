@@ -2,11 +2,11 @@ package dev.shepherd.metrics;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.shepherd.api.device.Ownership;
+import dev.shepherd.api.device.EnrollmentClaim;
+import dev.shepherd.api.device.EnrollmentMethod;
 import dev.shepherd.api.device.Platform;
-import dev.shepherd.device.DeviceImport;
+import dev.shepherd.audit.Actor;
 import dev.shepherd.security.AdminRole;
-import dev.shepherd.testing.TestKernel;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,7 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.Optional;
 
 import static dev.shepherd.metrics.PrometheusText.sample;
 import static dev.shepherd.metrics.PrometheusText.samples;
@@ -62,9 +62,10 @@ class MetricsEndpointTest {
         server.server().adminUsers().create("desk", PASSWORD.toCharArray(), AdminRole.HELPDESK);
         server.server().adminUsers().create("ops", PASSWORD.toCharArray(), AdminRole.OPERATOR);
         server.server().adminUsers().create("auditor", PASSWORD.toCharArray(), AdminRole.AUDITOR);
-        deviceId = server.server().kernel().devices().importDevices(TestKernel.ADMIN, List.of(new DeviceImport(
-                new Platform("metricsos"), "M1", "Metric", "Metrics test", Ownership.CORPORATE, Map.of("udid", "M-1"), Set.of())))
-                .get(0).toString();
+        // Enrolled, so its commands are pushed (a device that never enrolled is not: its commands wait for it).
+        deviceId = server.server().kernel().devices().enroll(Actor.plugin("metricsos"), new EnrollmentClaim(Optional.empty(),
+                new Platform("metricsos"), EnrollmentMethod.MANUAL, Map.of("udid", "M-1"), "M1", "Metric", "1.0", "Metrics test"))
+                .device().id().toString();
     }
 
     @AfterAll
