@@ -109,10 +109,10 @@ class AppConsolePagesIT {
         assertThat(console.accessibilityViolations("moderate")).as("WCAG 2.1 A/AA, moderate impact or worse").isEmpty();
         console.screenshot("app-page");
 
-        // The device page: the app desired and installed, and every app the iPhone reports.
+        // The device page's Apps tab: the app desired and installed, and every app the iPhone reports.
         AppleDeviceSimulator installed = iphones.stream().filter(iphone -> iphone.installedApps().containsKey("com.apple.Keynote"))
                 .findFirst().orElseThrow();
-        console.open("#/devices/" + testbed.deviceId(installed));
+        console.open("#/devices/" + testbed.deviceId(installed) + "/apps");
         console.waitForText("Apps: desired versus actual");
         WebElement apps = console.driver().findElement(By.cssSelector("section[aria-labelledby='apps-title']"));
         assertThat(apps.getText()).contains("Keynote", "Required", "Installed", "14.0", "com.apple.Keynote",
