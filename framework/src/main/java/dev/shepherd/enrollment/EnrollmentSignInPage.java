@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
@@ -66,6 +67,15 @@ import static java.util.Objects.requireNonNull;
  * <a href="https://developer.apple.com/documentation/devicemanagement/implementing-the-simple-authentication-account-driven-enrollment-flow">
  * Implementing the simple authentication account-driven enrollment flow</a>.
  *
+ * <p>A platform plugin's own web page, such as the web view Apple's Setup Assistant opens for Automated Device
+ * Enrollment ({@code configuration_web_url}), opens the page as {@code ?return=<path>&state=<opaque>}: {@code return}
+ * must be a path of this server that a platform plugin's device endpoint serves ({@code /mdm/<plugin>/...}, checked
+ * against the mounted endpoints; a scheme, a host, another root path or a dot segment is refused with 400), and
+ * {@code state} is the plugin's opaque value (16 to 128 URL-safe characters). Once the person has signed in, the page
+ * redirects (303) to {@code <return>?code=<one-time code>&state=<state>}; the plugin redeems the code with
+ * {@link UserAuthenticator#redeemSignInCode} and finds what it kept under the state. The code goes to that same-server
+ * path only: never to an address a link could name elsewhere.
+ *
  * <p>Beside the password form, the page offers a "Sign in with …" link for every available single sign-on provider
  * ({@link SignInProviders}), for organisations whose people have no password here (OpenID Connect, provisioned by
  * SCIM). The link starts the kernel's single sign-on for the enrollment audience with the page's context; the flow
@@ -86,6 +96,8 @@ public final class EnrollmentSignInPage {
     private static final Pattern APP_ID = Pattern.compile("ms-app://[A-Za-z0-9._-]+(/[A-Za-z0-9._-]*)*");
     private static final Pattern LINK_SECRET = Pattern.compile("[A-Za-z0-9_-]{16,128}");
     private static final Pattern PLATFORM = Pattern.compile("[a-z0-9-]{1,32}");
+    /** A device endpoint path of this server: below {@code /mdm/<plugin>}, no segment starting with a dot. */
+    private static final Pattern DEVICE_ENDPOINT_PATH = Pattern.compile("/mdm/[a-z0-9][a-z0-9-]{0,63}(/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}");
     private static final int MAX_FORM_BYTES = 8 * 1024;
     private static final int MAX_FIELD_CHARS = 1024;
     /** Where a "Sign in with …" link starts the kernel's single sign-on. */
@@ -109,11 +121,16 @@ public final class EnrollmentSignInPage {
     private final AuditLog audit;
     private final Json json;
     private final HttpIo io;
+    private final Predicate<String> deviceEndpoint;
     private final byte[] script;
 
-    /** @param providers the single sign-on providers offered beside the password form */
+    /**
+     * @param providers the single sign-on providers offered beside the password form
+     * @param deviceEndpoint whether a platform plugin's device endpoint serves a path ({@code /mdm/<plugin>/...}) now:
+     *        the only return addresses that get a one-time code
+     */
     public EnrollmentSignInPage(PortalSignIn signIn, SignInProviders providers, SignInCodes codes, EnrollmentTokens tokens,
-                                DirectoryService directory, AuditLog audit, Json json, HttpIo io) {
+                                DirectoryService directory, AuditLog audit, Json json, HttpIo io, Predicate<String> deviceEndpoint) {
         this.signIn = requireNonNull(signIn, "signIn is null");
         this.providers = requireNonNull(providers, "providers is null");
         this.json = requireNonNull(json, "json is null");
@@ -122,6 +139,7 @@ public final class EnrollmentSignInPage {
         this.directory = requireNonNull(directory, "directory is null");
         this.audit = requireNonNull(audit, "audit is null");
         this.io = requireNonNull(io, "io is null");
+        this.deviceEndpoint = requireNonNull(deviceEndpoint, "deviceEndpoint is null");
         try (InputStream in = EnrollmentSignInPage.class.getResourceAsStream("sign-in.js")) {
             this.script = requireNonNull(in, "sign-in.js is missing from the classpath").readAllBytes();
         } catch (IOException e) {
@@ -158,6 +176,17 @@ public final class EnrollmentSignInPage {
                 }
                 send(exchange, 200, signInPage(apple, ((AppleAccount) apple.get()).userIdentifier().orElse(""), refusal),
                         apple.get().formAction());
+                return;
+            }
+            if (query.containsKey("return")) {
+                // A platform plugin's page sent the person here, and gets a one-time code back at its own path.
+                Optional<Destination> back = destination(query);
+                if (back.isEmpty()) {
+                    send(exchange, 400, signInPage(Optional.empty(), "", Optional.of("This page was opened with a return address that is"
+                            + " not one of this server's device enrollments. Start the enrollment again on your device.")));
+                    return;
+                }
+                send(exchange, 200, signInPage(back, "", refusal), back.get().formAction());
                 return;
             }
             if (query.containsKey("link")) {
@@ -245,6 +274,17 @@ public final class EnrollmentSignInPage {
         }
         if (destination instanceof AppleAccount apple) {
             handToApple(exchange, apple, person);
+            return;
+        }
+        if (destination instanceof DeviceReturn back) {
+            // The code, for the plugin to redeem, goes to the plugin's own path on this server, with its state.
+            exchange.setStatusCode(303);
+            exchange.getResponseHeaders().put(Headers.LOCATION, back.path() + "?code="
+                    + URLEncoder.encode(codes.issue(userId, DirectorySignIn.ENROLLMENT_CODE), StandardCharsets.UTF_8)
+                    + "&state=" + back.state());
+            exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
+            exchange.getResponseHeaders().put(new HttpString("Referrer-Policy"), "no-referrer");
+            exchange.endExchange();
             return;
         }
         Link link = (Link) destination;
@@ -376,7 +416,7 @@ public final class EnrollmentSignInPage {
      * Where a sign-in returns: an enrollment client's ms-app:// address, an enrollment link that asks for it, or Apple's
      * account-driven enrollment.
      */
-    private sealed interface Destination permits ClientApp, Link, AppleAccount {
+    private sealed interface Destination permits ClientApp, Link, AppleAccount, DeviceReturn {
         /** @return the form fields that carry it through the sign-in, in order */
         Map<String, String> fields();
 
@@ -415,6 +455,27 @@ public final class EnrollmentSignInPage {
         }
     }
 
+    /**
+     * A platform plugin's page on this server, which gets a one-time code at its path.
+     *
+     * @param path a path a device endpoint of this server serves
+     * @param state the plugin's opaque value, handed back with the code
+     */
+    private record DeviceReturn(String path, String state) implements Destination {
+        @Override
+        public Map<String, String> fields() {
+            Map<String, String> fields = new LinkedHashMap<>();
+            fields.put("return", path);
+            fields.put("state", state);
+            return fields;
+        }
+
+        @Override
+        public String formAction() {
+            return "'self'";
+        }
+    }
+
     /** @param appId the client's {@code ms-app://} address, which gets a one-time code */
     private record ClientApp(String appId) implements Destination {
         @Override
@@ -443,7 +504,16 @@ public final class EnrollmentSignInPage {
         }
     }
 
-    private static Optional<Destination> destination(Map<String, String> form) {
+    private Optional<Destination> destination(Map<String, String> form) {
+        if (form.containsKey("return")) {
+            String path = form.get("return");
+            String state = form.getOrDefault("state", "");
+            if (path.length() > 300 || !DEVICE_ENDPOINT_PATH.matcher(path).matches() || !deviceEndpoint.test(path)
+                    || !LINK_SECRET.matcher(state).matches()) {
+                return Optional.empty();
+            }
+            return Optional.of(new DeviceReturn(path, state));
+        }
         if (form.containsKey("client")) {
             return APPLE_CLIENT.equals(form.get("client")) ? appleAccount(form) : Optional.empty();
         }

@@ -208,6 +208,22 @@ public final class DeviceEndpointRouter implements HttpHandler, ExtensionRegistr
         serve(exchange, pluginId, mount, path, MOUNT + "/" + pluginId + (mount.path().equals("/") ? "" : mount.path()), List.of());
     }
 
+    /**
+     * Whether a plugin's device endpoint serves the path now: the enrollment sign-in page hands its one-time code only
+     * to such a path of this server ({@code EnrollmentSignInPage}).
+     *
+     * @param path a full path, {@code /mdm/{pluginId}/...}
+     */
+    public boolean serves(String path) {
+        requireNonNull(path, "path is null");
+        if (!path.startsWith(MOUNT + "/")) {
+            return false;
+        }
+        String relative = path.substring(MOUNT.length());
+        int slash = relative.indexOf('/', 1);
+        return slash > 1 && find(relative.substring(1, slash), relative.substring(slash)) != null;
+    }
+
     /** The root path a plugin claimed, as it was claimed: a bounded route label, whatever the request's case. */
     private static String claimedPath(HttpServerExchange exchange) {
         return normalizePrefix(exchange.getRequestPath()).toLowerCase(Locale.ROOT);

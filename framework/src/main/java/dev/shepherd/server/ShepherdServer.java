@@ -482,7 +482,7 @@ public final class ShepherdServer implements AutoCloseable {
         SignInProviders signInProviders = new SignInProviders(registry);
         PortalSignIn userSignIn = new PortalSignIn(userPasswords, directorySignIn, signInFailures, SignInAudit.portal(kernel.audit(), kernel.json()));
         EnrollmentSignInPage enrollmentSignIn = new EnrollmentSignInPage(userSignIn, signInProviders, signInCodes, kernel.enrollmentTokens(), kernel.directory(),
-                kernel.audit(), kernel.json(), io);
+                kernel.audit(), kernel.json(), io, deviceEndpoints::serves);
         AdminSessions portalSessions = AdminSessions.portal(kernel.transactions(), kernel.clock());
         SelfServicePortal portal = new SelfServicePortal(userSignIn, portalSessions,
                 kernel.directory(), kernel.devices(), kernel.apps(), kernel.audit(), kernel.json(), kernel.clock(), io,

@@ -289,7 +289,8 @@ public abstract class AccountDrivenEnrollment implements DeviceEndpoint {
         return matcher.matches() ? Optional.of(matcher.group(1).toLowerCase(Locale.ROOT)) : Optional.empty();
     }
 
-    private static String sha256(String text) {
+    /** The SHA-256 of the text, in lower-case hex: what this plugin keeps of one-time secrets. */
+    static String sha256(String text) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {

@@ -1,14 +1,11 @@
 package dev.shepherd.apple;
 
-import com.dd.plist.NSDictionary;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shepherd.api.config.PluginConfig;
 import dev.shepherd.api.config.PluginIdentity;
 import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.config.ServerAddress;
-import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.DeviceRegistry;
-import dev.shepherd.api.device.DeviceStatus;
-import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.http.DeviceEndpoint;
 import dev.shepherd.api.http.DeviceRequest;
@@ -19,21 +16,9 @@ import dev.shepherd.api.platform.EnrollmentArtifact;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
-import java.security.cert.TrustAnchor;
-import java.security.cert.X509Certificate;
 import java.time.Clock;
-import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
-import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
 
@@ -57,7 +42,9 @@ import static java.util.Objects.requireNonNull;
  * challenge bound to that serial number and UDID, so the device's Authenticate claims the record
  * ({@link AppleMdmEndpoint}). Supervision, removability and {@code await_device_configured} are the ADE profile's,
  * which Apple's cloud configuration gives the device; the MDM profile is the same as for every corporate device.
- * Every refusal is a 4xx problem: unsigned or malformed 400, mis-signed, untrusted or unknown 403.
+ * Every refusal is a 4xx problem: unsigned or malformed 400, mis-signed, untrusted or unknown 403 ({@link AdeDeviceCheck}).
+ * A device whose ADE profile requires sign-in ({@link AdeWebView}) is refused here (403): it enrolls through the web
+ * view, which assigns it to the person who signed in.
  */
 public abstract class AdeEnrollment implements DeviceEndpoint {
 
@@ -67,31 +54,23 @@ public abstract class AdeEnrollment implements DeviceEndpoint {
     public static final String DEVICE_CA_SETTING = "adeDeviceCaFile";
     private static final String SIGNED_CONTENT = "application/pkcs7-signature";
     private static final int MAX_BODY_BYTES = 64 * 1024;
-    private static final Pattern FACT = Pattern.compile("[A-Za-z0-9._,:+ -]{1,128}");
     private static final Logger log = LoggerFactory.getLogger(AdeEnrollment.class);
 
-    private final DeviceRegistry registry;
-    private final AdeServerTokens tokens;
     private final AdeDeviceSync sync;
-    private final PluginConfig config;
+    private final AdeDeviceCheck check;
     private final PluginIdentity identity;
     private final ServerAddress address;
     private final Platform platform;
     private final EnrollmentProfiles profiles;
-    private final Clock clock;
-    private final Plists.Reader plists = new Plists.Reader(2);
 
     protected AdeEnrollment(DeviceRegistry registry, AdeServerTokens tokens, PluginStorage storage, CertificateAuthority authority,
                             ServerSigner signer, PluginConfig config, PluginIdentity identity, PushCertificates pushCertificates,
                             ServerAddress address, Clock clock, Platform platform, SettingProfiles.Os os) {
-        this.registry = requireNonNull(registry, "registry is null");
-        this.tokens = requireNonNull(tokens, "tokens is null");
         this.sync = new AdeDeviceSync(tokens, registry, storage, config, platform);
-        this.config = requireNonNull(config, "config is null");
+        this.check = new AdeDeviceCheck(registry, tokens, sync, config, identity, platform, clock);
         this.identity = requireNonNull(identity, "identity is null");
         this.address = requireNonNull(address, "address is null");
         this.platform = requireNonNull(platform, "platform is null");
-        this.clock = requireNonNull(clock, "clock is null");
         this.profiles = new EnrollmentProfiles(authority, signer, config, identity, pushCertificates, os, clock);
     }
 
@@ -113,69 +92,34 @@ public abstract class AdeEnrollment implements DeviceEndpoint {
         if (!request.method().equals("POST")) {
             return DeviceResponse.problem(405, "Method not allowed", "The profile request is a POST").withHeader("Allow", "POST");
         }
-        Optional<Set<TrustAnchor>> anchors = anchors();
-        if (anchors.isEmpty()) {
-            return DeviceResponse.problem(404, "Not found", "Automated Device Enrollment is not set up on this server");
-        }
         if (!request.header("Content-Type").map(type -> type.toLowerCase(Locale.ROOT).startsWith(SIGNED_CONTENT)).orElse(false)) {
             return DeviceResponse.problem(415, "Unsupported media type", "The profile request is a CMS-signed MachineInfo plist, " + SIGNED_CONTENT);
         }
-        SignedDeviceRequest signed;
-        try {
-            signed = SignedDeviceRequest.read(request.body(), plists);
-        } catch (SignedDeviceRequest.BadSignature e) {
-            return DeviceResponse.problem(403, "Untrusted device", e.getMessage());
-        } catch (IllegalArgumentException | PlistException e) {
-            return DeviceResponse.problem(400, "Malformed MachineInfo request", e.getMessage());
+        AdeDeviceCheck.Outcome outcome = check.check(request.body());
+        if (outcome instanceof AdeDeviceCheck.Refused refused) {
+            return refused.problem();
         }
-        try {
-            signed.requireChainTo(anchors.get(), clock.instant());
-        } catch (IllegalArgumentException e) {
-            return DeviceResponse.problem(403, "Untrusted device", e.getMessage());
-        }
-        NSDictionary facts = signed.facts();
-        Optional<String> udid = fact(facts, "UDID");
-        Optional<String> serial = fact(facts, "SERIAL");
-        if (udid.isEmpty() || serial.isEmpty() || fact(facts, "PRODUCT").isEmpty() || fact(facts, "VERSION").isEmpty()) {
-            return DeviceResponse.problem(400, "Malformed MachineInfo", "MachineInfo names the device's UDID, SERIAL, PRODUCT and VERSION");
-        }
-        Optional<String> token = sync.assignedToken(serial.get()).filter(name -> tokens.status(name).isPresent());
-        Optional<Device> pending = registry.findByHardwareId(platform, AdeDeviceSync.SERIAL, serial.get())
-                .filter(device -> device.status() == DeviceStatus.PENDING && device.ownership() == Ownership.CORPORATE);
-        if (token.isEmpty() || pending.isEmpty()) {
-            log.warn("ADE profile refused to {} device {}: not assigned to this server, or already enrolled", platform.id(), serial.get());
-            return DeviceResponse.problem(403, "Enrollment refused", "Device " + serial.get()
-                    + " is not assigned to this server in Apple Business Manager, or is already enrolled");
+        AdeDeviceCheck.Admitted device = (AdeDeviceCheck.Admitted) outcome;
+        Optional<ObjectNode> adeProfile = sync.defaultProfile(device.token());
+        if (adeProfile.map(AdeWebView::requiresSignIn).orElse(false)) {
+            // The profile sends Setup Assistant to the web view, where the person signs in: a device coming here
+            // instead would enroll without its person.
+            log.warn("ADE profile refused to {} device {}: its profile requires sign-in in the web view", platform.id(), device.serial());
+            return DeviceResponse.problem(403, "Enrollment refused", "Device " + device.serial()
+                    + " enrolls through the sign-in web view of its ADE profile (configuration_web_url)");
         }
         // Apple's cloud configuration holds the device in Setup Assistant when its profile awaits configuration; the
         // identity says so, so that the device is released once configured (AdeAwaitConfiguration).
-        boolean awaitsConfiguration = sync.defaultProfile(token.get())
-                .map(defined -> defined.path("await_device_configured").asBoolean(false)).orElse(false);
-        EnrollmentArtifact profile = profiles.adeArtifact(address.publicUrl(), serial.get(), udid.get(), awaitsConfiguration);
-        log.info("ADE profile for {} device {} ({} {}), token {}", platform.id(), serial.get(), fact(facts, "PRODUCT").get(),
-                fact(facts, "VERSION").get(), token.get());
+        boolean awaitsConfiguration = adeProfile.map(AdeEnrollment::awaitsConfiguration).orElse(false);
+        EnrollmentArtifact profile = profiles.adeArtifact(address.publicUrl(), device.serial(), device.udid(), awaitsConfiguration,
+                Optional.empty());
+        log.info("ADE profile for {} device {} ({} {}), token {}", platform.id(), device.serial(), device.product(), device.version(),
+                device.token());
         return DeviceResponse.of(200, profile.contentType(), profile.content()).withHeader("Cache-Control", "no-store");
     }
 
-    /** The trust anchors of plugin setting {@value #DEVICE_CA_SETTING}; empty when unset or unreadable. */
-    private Optional<Set<TrustAnchor>> anchors() {
-        Optional<String> file = config.get(DEVICE_CA_SETTING);
-        if (file.isEmpty()) {
-            return Optional.empty();
-        }
-        try (InputStream in = Files.newInputStream(Path.of(file.get()))) {
-            Set<TrustAnchor> anchors = new LinkedHashSet<>();
-            for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-                anchors.add(new TrustAnchor((X509Certificate) certificate, null));
-            }
-            return anchors.isEmpty() ? Optional.empty() : Optional.of(Set.copyOf(anchors));
-        } catch (IOException | CertificateException | RuntimeException e) {
-            log.error("Plugin setting {} of {} is not a readable PEM file of certificates: {}", DEVICE_CA_SETTING, identity.id(), e.getMessage());
-            return Optional.empty();
-        }
-    }
-
-    private static Optional<String> fact(NSDictionary facts, String key) {
-        return Optional.ofNullable(Plists.string(facts, key)).filter(value -> FACT.matcher(value).matches());
+    /** Whether an ADE profile as the plugin keeps it holds the device in Setup Assistant until {@code DeviceConfigured}. */
+    static boolean awaitsConfiguration(ObjectNode adeProfile) {
+        return adeProfile.path("await_device_configured").asBoolean(false);
     }
 }

@@ -51,6 +51,7 @@ public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
     private final AdeServerTokens tokens;
     private final AdeDeviceSync sync;
     private final String enrollmentUrl;
+    private final String webViewUrl;
 
     protected AdeServerTokenEndpoint(AdeServerTokens tokens, AdeDeviceSync sync, AdeSyncScheduler schedule, ServerAddress address,
                                      PluginIdentity identity) {
@@ -60,6 +61,8 @@ public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
         // Where ADE devices ask for their enrollment profile, sent to Apple as the profile's url.
         this.enrollmentUrl = requireNonNull(address, "address is null").publicUrl()
                 + requireNonNull(identity, "identity is null").devicePath() + "/ade/enroll";
+        // Where Setup Assistant opens the web view of a profile that requires sign-in (AdeWebView).
+        this.webViewUrl = address.publicUrl() + identity.devicePath() + AdeWebView.PATH;
     }
 
     @Override
@@ -175,6 +178,8 @@ public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
                     throw new IllegalArgumentException(key + " is text of at most 255 characters");
                 }
                 profile.put(key, value.asText());
+            } else if (key.equals(AdeWebView.REQUIRE_SIGN_IN)) {
+                requireSignIn(profile, value);
             } else if (key.equals("skip_setup_items")) {
                 if (!value.isArray() || value.size() > 100) {
                     throw new IllegalArgumentException("skip_setup_items lists at most 100 Setup Assistant panes, such as \"Location\"");
@@ -196,6 +201,20 @@ public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
         }
         profile.put("url", enrollmentUrl);
         return profile;
+    }
+
+    /**
+     * Shepherd's {@value AdeWebView#REQUIRE_SIGN_IN} (never sent to Apple): {@code true} sets the profile's
+     * {@code configuration_web_url} to this plugin's web view ({@link AdeWebView}), where Setup Assistant has the
+     * person sign in before the device gets its enrollment profile; the {@code url} stays, as Apple requires it.
+     */
+    private void requireSignIn(ObjectNode profile, JsonNode value) {
+        if (!value.isBoolean()) {
+            throw new IllegalArgumentException(AdeWebView.REQUIRE_SIGN_IN + " is true or false");
+        }
+        if (value.asBoolean()) {
+            profile.put("configuration_web_url", webViewUrl);
+        }
     }
 
     private static DeviceResponse refusedByApple(DeviceAssignmentClient.DeviceAssignmentException e) {

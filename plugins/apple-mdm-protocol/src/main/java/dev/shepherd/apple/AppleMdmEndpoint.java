@@ -294,10 +294,14 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                     ? token.flatMap(registry::checkEnrollmentToken).flatMap(EnrollmentGrant::userId) : Optional.empty();
             EnrollmentMethod method = token.isEmpty() ? EnrollmentMethod.PROGRAM
                     : signedIn.isPresent() ? EnrollmentMethod.CREDENTIALS : EnrollmentMethod.LINK;
+            // An ADE device whose person signed in in the web view (AdeWebView) stays a program enrollment, which is
+            // what claims its pre-registered record, and is assigned to that person.
+            Optional<String> assignedUser = adeSerial.isPresent()
+                    ? Optional.ofNullable(certificate.bindings().get(EnrollmentProfiles.ADE_USER)) : signedIn;
             EnrollmentClaim claim = new EnrollmentClaim(token, platform, method,
                     hardwareIds, sender.userEnrolled() ? "" : adeSerial.orElse(orEmpty(message.string("SerialNumber"))),
                     Optional.ofNullable(message.string("ProductName")).orElse(orEmpty(message.string("Model"))),
-                    orEmpty(message.string("OSVersion")), orEmpty(message.string("DeviceName")), signedIn);
+                    orEmpty(message.string("OSVersion")), orEmpty(message.string("DeviceName")), assignedUser);
             device = registry.enroll(proven.map(binding -> claim.provenBy(binding.device())).orElse(claim));
         } catch (EnrollmentRefusedException e) {
             return DeviceResponse.text(403, "enrollment refused: " + e.getMessage());

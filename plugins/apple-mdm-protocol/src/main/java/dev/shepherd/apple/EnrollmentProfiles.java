@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -45,6 +46,8 @@ final class EnrollmentProfiles {
     static final String ADE_UDID = "adeUdid";
     /** The SCEP challenge's binding saying the ADE device's profile awaits configuration ({@link AdeAwaitConfiguration}). */
     static final String ADE_AWAIT = "adeAwait";
+    /** The SCEP challenge's binding to the directory user who signed in in the ADE web view ({@link AdeWebView}). */
+    static final String ADE_USER = "adeUser";
     /** An ADE device installs its profile within Setup Assistant, at once. */
     private static final Duration ADE_CHALLENGE_VALIDITY = Duration.ofHours(1);
     private static final Logger log = LoggerFactory.getLogger(EnrollmentProfiles.class);
@@ -106,11 +109,16 @@ final class EnrollmentProfiles {
      * then claims its pre-registered record with ({@link AppleMdmEndpoint}).
      *
      * @param serverUrl the server's public base URL
+     * @param signedInUser the directory user who signed in in the ADE web view ({@link AdeWebView}), whom the device is
+     *        assigned to at its Authenticate; empty for a profile requested at the profile's {@code url}
      */
-    EnrollmentArtifact adeArtifact(String serverUrl, String serialNumber, String udid, boolean awaitsConfiguration) {
-        Map<String, String> bindings = awaitsConfiguration
-                ? Map.of(ADE_SERIAL, serialNumber, ADE_UDID, udid, ADE_AWAIT, "true")
-                : Map.of(ADE_SERIAL, serialNumber, ADE_UDID, udid);
+    EnrollmentArtifact adeArtifact(String serverUrl, String serialNumber, String udid, boolean awaitsConfiguration,
+                                   Optional<String> signedInUser) {
+        Map<String, String> bindings = new HashMap<>(Map.of(ADE_SERIAL, serialNumber, ADE_UDID, udid));
+        if (awaitsConfiguration) {
+            bindings.put(ADE_AWAIT, "true");
+        }
+        signedInUser.ifPresent(user -> bindings.put(ADE_USER, user));
         return signed(serverUrl, authority.newChallenge(ADE_CHALLENGE_VALIDITY, bindings), false, Optional.empty(), Optional.empty());
     }
 
