@@ -243,7 +243,7 @@ final class SsoResource {
             Map<String, String> fields = new HashMap<>();
             request.exchange().getQueryParameters().forEach((name, values) -> fields.put(name, Optional.ofNullable(values.peekFirst()).orElse("")));
             context = Optional.of(enrollment.page().ssoContext(fields).orElseThrow(() -> ApiException.badRequest("A sign-in for enrollment"
-                    + " needs the enrollment sign-in page's fields: appru (an ms-app:// address), or an enrollment link, or client=apple with one.")));
+                    + " needs the enrollment sign-in page's fields: appru (an ms-app:// address), or an enrollment link, or client=apple with one, or a device endpoint path (return) with its state.")));
         }
         String remote = request.remote();
         if (failures.count(AdminAuthenticator.addressSubject(remote), AdminAuthenticator.ADDRESS_WINDOW) >= AdminAuthenticator.MAX_FAILURES_PER_ADDRESS) {

@@ -28,11 +28,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static dev.shepherd.testing.TestPluginBuilder.answeringEndpoint;
 import static dev.shepherd.testing.TestPluginBuilder.plugin;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -42,7 +44,8 @@ import static org.awaitility.Awaitility.await;
  * of the page's three clients (Windows federated enrollment, an enrollment link that asks for the sign-in, Apple's
  * account-driven enrollment) gets what a right password gets it, from the context the flow kept server-side; a state
  * or flow cookie that does not match, a deactivated person, a refusing provider and an Apple account mismatch are
- * refused, back to the enrollment page with an error code, and audited.
+ * refused, back to the enrollment page with an error code, and audited. A platform plugin's own page (the ADE web
+ * view) gets a one-time code back at its device endpoint path, and at no other address.
  */
 class EnrollmentSingleSignOnTest {
 
@@ -58,7 +61,7 @@ class EnrollmentSingleSignOnTest {
     @BeforeAll
     static void start() throws IOException {
         server = TestServer.start(home);
-        Files.copy(corpSignIn().buildZip(build, "corp-sso.zip"), server.pluginsDir().resolve("corp-sso.zip"));
+        Files.copy(corpSignIn().source(answeringEndpoint("corp.sso", "corp device endpoint")).buildZip(build, "corp-sso.zip"), server.pluginsDir().resolve("corp-sso.zip"));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(server.server().plugins().plugin("corp-sso"))
                 .hasValueSatisfying(info -> assertThat(info.state()).isEqualTo(PluginState.STARTED)));
     }
@@ -137,6 +140,52 @@ class EnrollmentSingleSignOnTest {
         assertThat(token).endsWith("." + Secrets.sha256("erin@corp.example"));
         assertThat(kernel().enrollmentTokens().check(token.substring(0, token.lastIndexOf('.') + 1) + Secrets.sha256("frank@corp.example")))
                 .isEmpty();
+    }
+
+    @Test
+    void aPlatformPluginsPageGetsAOneTimeCodeWithItsStateAtItsOwnDevicePathAndNowhereElse() {
+        String back = "/mdm/corp-sso/web-view/signed-in";
+        String state = "the-plugins-state-0123456789";
+        String context = "return=" + encode(back) + "&state=" + state;
+
+        HttpResponse<String> page = server.get("/enroll/sign-in?" + context);
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).contains("name=\"password\"", "name=\"return\" value=\"" + back + "\"", "name=\"state\" value=\"" + state + "\"",
+                "/api/v1/auth/sso/corp?for=enrollment&amp;" + context.replace("&", "&amp;"));
+        assertThat(page.headers().firstValue("Content-Security-Policy")).hasValueSatisfying(csp -> assertThat(csp).contains("form-action 'self';"));
+
+        for (String foreign : List.of("https://attacker.example/mdm/corp-sso/x", "//attacker.example/mdm/corp-sso/x", "/api/v1/devices",
+                "/mdm/no-such-plugin/x", "/mdm/corp-sso/../../api/v1/devices", "/mdm/corp-sso", "mdm/corp-sso/x")) {
+            HttpResponse<String> refused = server.get("/enroll/sign-in?return=" + encode(foreign) + "&state=" + state);
+            assertThat(refused.statusCode()).as(foreign).isEqualTo(400);
+            assertThat(refused.body()).as(foreign).doesNotContain("name=\"password\"").contains("a return address that is not one of this server");
+            HttpResponse<String> posted = server.send(HttpRequest.newBuilder(server.uri("/enroll/sign-in"))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString("return=" + encode(foreign) + "&state=" + state + "&username=wendy&password=x")).build());
+            assertThat(posted.statusCode()).as(foreign).isEqualTo(400);
+            assertThat(posted.headers().firstValue("Location")).isEmpty();
+        }
+        assertThat(server.get("/enroll/sign-in?return=" + encode(back) + "&state=short").statusCode()).as("a state too short to be secret")
+                .isEqualTo(400);
+        assertThat(server.get("/api/v1/auth/sso/corp?for=enrollment&return=" + encode("https://attacker.example/") + "&state=" + state)
+                .statusCode()).as("single sign-on is started only for a return address the page accepts").isEqualTo(400);
+
+        HttpResponse<String> wrongPassword = server.send(HttpRequest.newBuilder(server.uri("/enroll/sign-in"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(context + "&username=nobody&password=guess")).build());
+        assertThat(wrongPassword.statusCode()).isEqualTo(401);
+        assertThat(wrongPassword.headers().firstValue("Location")).isEmpty();
+
+        Flow flow = begin(context);
+        HttpResponse<String> answer = callback(flow.cookie(), flow.state(), "user:yara");
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(303);
+        URI location = URI.create(answer.headers().firstValue("Location").orElseThrow());
+        assertThat(location.getHost()).as("same server").isNull();
+        assertThat(location.getPath()).isEqualTo(back);
+        assertThat(location.getRawQuery()).startsWith("code=").endsWith("&state=" + state);
+        String code = URLDecoder.decode(location.getRawQuery().substring("code=".length(), location.getRawQuery().indexOf('&')), StandardCharsets.UTF_8);
+        String yara = kernel().directory().find("corp", "yara").orElseThrow().id();
+        assertThat(new SignInCodes(kernel().transactions(), kernel().clock()).check(code, DirectorySignIn.ENROLLMENT_CODE)).hasValue(yara);
     }
 
     @Test

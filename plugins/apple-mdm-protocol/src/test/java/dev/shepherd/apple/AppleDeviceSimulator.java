@@ -432,6 +432,48 @@ public final class AppleDeviceSimulator {
      * carrying that CA, to the {@code url} of the ADE profile Apple's cloud configuration named.
      */
     public HttpResponse<byte[]> requestAdeProfile(URI url, TestAppleDeviceCa.DeviceIdentity identity) throws Exception {
+        return postSigned(url, signedMachineInfo(identity));
+    }
+
+    /**
+     * Automated Device Enrollment through the web view of a profile with {@code configuration_web_url}: Setup Assistant's
+     * first load, an https GET carrying {@code x-apple-aspen-deviceinfo}, the Base64 of the same signed MachineInfo it
+     * would post to {@code url}. The answer is returned as it comes, redirects not followed.
+     */
+    public HttpResponse<String> openAdeWebView(URI configurationWebUrl, TestAppleDeviceCa.DeviceIdentity identity) throws Exception {
+        return openAdeWebView(configurationWebUrl, Base64.getEncoder().encodeToString(signedMachineInfo(identity)));
+    }
+
+    /** The web view's first load with the given {@code x-apple-aspen-deviceinfo}, as a forged or broken device would send it. */
+    public HttpResponse<String> openAdeWebView(URI configurationWebUrl, String deviceInfo) throws Exception {
+        return HttpClient.newBuilder().sslContext(acceptAnyServer()).followRedirects(HttpClient.Redirect.NEVER).build()
+                .send(HttpRequest.newBuilder(configurationWebUrl).header("x-apple-aspen-deviceinfo", deviceInfo).GET().build(),
+                        HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A later load of the web view, which carries no device information; redirects not followed. */
+    public HttpResponse<byte[]> loadInAdeWebView(URI page) throws Exception {
+        return HttpClient.newBuilder().sslContext(acceptAnyServer()).followRedirects(HttpClient.Redirect.NEVER).build()
+                .send(HttpRequest.newBuilder(page).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /**
+     * The web view's last load: the page that answers with the enrollment profile, which closes the web view and which
+     * the device installs ({@code application/x-apple-aspen-config}, as Apple requires).
+     *
+     * @throws IllegalStateException when the page answers anything else
+     */
+    public InstalledProfile installFromAdeWebView(URI page) throws Exception {
+        HttpResponse<byte[]> profile = loadInAdeWebView(page);
+        if (profile.statusCode() != 200 || !profile.headers().firstValue("Content-Type").orElse("").startsWith("application/x-apple-aspen-config")) {
+            throw new IllegalStateException("the web view's page answered " + profile.statusCode() + " "
+                    + profile.headers().firstValue("Content-Type").orElse("") + ": " + new String(profile.body(), StandardCharsets.UTF_8));
+        }
+        return install(profile.body());
+    }
+
+    /** The MachineInfo plist, signed by the identity Apple's device CA gave the device, carrying that CA. */
+    private byte[] signedMachineInfo(TestAppleDeviceCa.DeviceIdentity identity) throws Exception {
         NSDictionary machineInfo = new NSDictionary();
         machineInfo.put("UDID", udid);
         machineInfo.put("SERIAL", serialNumber());
@@ -439,7 +481,7 @@ public final class AppleDeviceSimulator {
         machineInfo.put("VERSION", kind.buildVersion);
         machineInfo.put("OS_VERSION", kind.osVersion);
         machineInfo.put("LANGUAGE", "en-US");
-        return postSigned(url, signAttached(Plists.xml(machineInfo), identity.certificate(), identity.key(), identity.intermediates()));
+        return signAttached(Plists.xml(machineInfo), identity.certificate(), identity.key(), identity.intermediates());
     }
 
     /** POSTs a signed request ({@code application/pkcs7-signature}) as the device's enrollment client does. */

@@ -368,7 +368,9 @@ public final class LocalDeviceAssignment implements AutoCloseable {
 
     private void defineProfile(HttpExchange exchange, JsonNode request) throws IOException {
         if (!request.path("profile_name").isTextual() || !request.path("url").isTextual()
-                || !request.path("url").asText().startsWith("https://")) {
+                || !request.path("url").asText().startsWith("https://")
+                // Setup Assistant opens the web view only over https (Apple's "Authenticating through web views").
+                || request.has("configuration_web_url") && !request.path("configuration_web_url").asText("").startsWith("https://")) {
             error(exchange, 400, "CONFIG_NAME_REQUIRED_OR_URL_INVALID");
             return;
         }
