@@ -140,7 +140,7 @@ class AdeWebViewSignInIT {
         assertProblem(replayed);
 
         // The spent code with the state of another iPhone's web view: the code works once.
-        AppleDeviceSimulator other = pendingIphone("A1B2C3D4-000A1B2C3D4E5F62");
+        AppleDeviceSimulator other = pendingIphone("D4E5F607-000D4E5F60718294");
         URI othersPage = signInPageFor(other);
         String query = back.getRawQuery();
         String code = query.substring(query.indexOf("code=") + "code=".length()).split("&")[0];
