@@ -2,11 +2,13 @@ package dev.shepherd.apple;
 
 import com.dd.plist.NSDictionary;
 import dev.shepherd.api.config.PluginConfig;
+import dev.shepherd.api.config.PluginIdentity;
 import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.device.DeviceSetup;
 import dev.shepherd.api.device.SetupProgress;
+import dev.shepherd.api.event.EventPublisher;
 import dev.shepherd.api.pki.IssuedCertificate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,7 +36,8 @@ import static java.util.Objects.requireNonNull;
  * for it, {@link DeviceSetup#progress} is asked: once {@linkplain SetupProgress#finished() finished} (a failed setting
  * or app counts as done and stays visible on the device's page) the plugin hands it {@code DeviceConfigured}, its own
  * command, remembered until answered. A device still not finished {@value #TIMEOUT_SETTING} after its Authenticate
- * (default 30 minutes) is released at its next message even with work left, and its inventory says so. An
+ * (default 30 minutes) is released at its next message even with work left; its inventory says so, and event
+ * {@code <plugin>}{@value #TIMED_OUT_EVENT} (with the device's id, so its activity shows it) records it. An
  * {@code Acknowledged} answer ends the wait, as does an {@code Error} (the device is not waiting, and asking again
  * would not change that); {@code NotNow} leaves it to be sent again.
  */
@@ -45,6 +48,8 @@ final class AdeAwaitConfiguration {
     /** The inventory key saying where the device stands with its release. */
     static final String SETUP_INVENTORY_KEY = "apple.ade.setup";
     static final String AWAITING = "awaiting configuration";
+    /** After the plugin's id: the event of a device released because its setup did not finish in time. */
+    static final String TIMED_OUT_EVENT = ".ade.released_after_timeout";
     private static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(30);
     private static final String AWAITING_PREFIX = "ade/awaiting/";
     private static final String COMMAND_PREFIX = "ade/device-configured/";
@@ -53,12 +58,17 @@ final class AdeAwaitConfiguration {
     private final PluginStorage storage;
     private final DeviceRegistry registry;
     private final DeviceSetup setup;
+    private final EventPublisher events;
+    private final String releasedEvent;
     private final Duration timeout;
     private final Clock clock;
 
     /** @throws IllegalArgumentException when {@value #TIMEOUT_SETTING} is not a positive ISO-8601 duration */
-    AdeAwaitConfiguration(PluginStorage storage, DeviceRegistry registry, DeviceSetup setup, PluginConfig config, Clock clock) {
+    AdeAwaitConfiguration(PluginStorage storage, DeviceRegistry registry, DeviceSetup setup, EventPublisher events, PluginIdentity identity,
+                          PluginConfig config, Clock clock) {
         this.storage = requireNonNull(storage, "storage is null");
+        this.events = requireNonNull(events, "events is null");
+        this.releasedEvent = requireNonNull(identity, "identity is null").id() + TIMED_OUT_EVENT;
         this.registry = requireNonNull(registry, "registry is null");
         this.setup = requireNonNull(setup, "setup is null");
         this.clock = requireNonNull(clock, "clock is null");
@@ -128,6 +138,11 @@ final class AdeAwaitConfiguration {
         command.put("CommandUUID", uuid.toString());
         command.put("Command", request);
         log.info("ADE device {} is sent DeviceConfigured: {}", device, outcome);
+        if (!progress.finished()) {
+            // The admin's record of a device let into use unfinished: its activity shows it, beside the inventory.
+            events.publish(releasedEvent, Map.of("deviceId", device.toString(), "timeout", timeout.toString(),
+                    "settingsPending", progress.settingsPending(), "appsPending", progress.appsPending()));
+        }
         return Optional.of(command);
     }
 

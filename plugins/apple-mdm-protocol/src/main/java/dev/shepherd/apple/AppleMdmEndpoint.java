@@ -25,6 +25,7 @@ import dev.shepherd.api.device.EnrollmentMethod;
 import dev.shepherd.api.device.EnrollmentRefusedException;
 import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.event.EventPublisher;
 import dev.shepherd.api.http.DeviceEndpoint;
 import dev.shepherd.api.http.DeviceRequest;
 import dev.shepherd.api.http.DeviceResponse;
@@ -111,7 +112,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
      */
     protected AppleMdmEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage,
                                dev.shepherd.api.config.SecretSealer sealer, PolicyService policies, DeviceSetup setup, PluginConfig config,
-                               ServerSigner signer, ServerAddress address, PluginIdentity identity, Clock clock,
+                               ServerSigner signer, ServerAddress address, PluginIdentity identity, EventPublisher events, Clock clock,
                                Platform platform, SettingProfiles.Os os) {
         this.clock = requireNonNull(clock, "clock is null");
         this.renewal = new IdentityRenewal(authority, signer, address, identity, storage, config, clock);
@@ -129,7 +130,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
         this.translator = new AppleCommandTranslator(storage, sealer, policies, SettingDelivery.from(config), platform, os,
                 AppleCommandTranslator.SUPERVISION_FRESH_FOR, clock);
         this.escrow = translator.escrow();
-        this.awaitConfiguration = new AdeAwaitConfiguration(storage, registry, setup, config, clock);
+        this.awaitConfiguration = new AdeAwaitConfiguration(storage, registry, setup, events, identity, config, clock);
     }
 
     @Override

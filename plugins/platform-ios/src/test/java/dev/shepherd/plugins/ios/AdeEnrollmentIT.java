@@ -290,6 +290,8 @@ class AdeEnrollmentIT {
         assertThat(iphone.answer(release.get(), "Acknowledged").map(AdeEnrollmentIT::requestType)).hasValue("InstallApplication");
         HttpResponse<String> page = server.getAsAdmin("/api/v1/devices/" + pending + "/inventory");
         assertThat(page.body()).contains("released after 30 minutes without finishing setup: 0 settings and 1 required apps still pending");
+        assertThat(server.getAsAdmin("/api/v1/devices/" + pending + "/activity").body()).as("the device's activity records the release")
+                .contains("apple-ios.ade.released_after_timeout");
     }
 
     /** The store's one app in the catalog; @return its catalog id */

@@ -9,6 +9,7 @@ import dev.shepherd.api.config.SecretSealer;
 import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.device.DeviceSetup;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.event.EventPublisher;
 import dev.shepherd.api.pki.CertificateAuthority;
 import dev.shepherd.api.pki.ServerSigner;
 import dev.shepherd.api.policy.PolicyService;
@@ -28,7 +29,7 @@ public final class MacMdmEndpoint extends AppleMdmEndpoint {
     @Inject
     public MacMdmEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage,
                           SecretSealer sealer, PolicyService policies, DeviceSetup setup, PluginConfig config, ServerSigner signer,
-                          ServerAddress address, PluginIdentity identity, Clock clock) {
-        super(registry, commands, authority, storage, sealer, policies, setup, config, signer, address, identity, clock, Platform.MACOS, SettingProfiles.Os.MACOS);
+                          ServerAddress address, PluginIdentity identity, EventPublisher events, Clock clock) {
+        super(registry, commands, authority, storage, sealer, policies, setup, config, signer, address, identity, events, clock, Platform.MACOS, SettingProfiles.Os.MACOS);
     }
 }
