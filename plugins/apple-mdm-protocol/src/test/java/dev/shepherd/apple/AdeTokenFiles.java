@@ -1,5 +1,6 @@
 package dev.shepherd.apple;
 
+import dev.shepherd.testing.TestServer;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cms.CMSAlgorithm;
@@ -10,11 +11,17 @@ import org.bouncycastle.cms.jcajce.JceKeyTransRecipientInfoGenerator;
 import org.bouncycastle.openssl.PEMParser;
 
 import java.io.StringReader;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Base64;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Token files as Apple Business Manager hands them out for an MDM server, for tests: the OAuth credentials as JSON in
@@ -42,6 +49,23 @@ public final class AdeTokenFiles {
     }
 
     /** @return the {@code .p7m} file Apple gives for these credentials, encrypted to the server's certificate (PEM) */
+    /**
+     * What the admin does once the plugin runs: downloads its ADE public key, and uploads the token file Apple made for
+     * it under a name.
+     *
+     * @param pluginId the Apple platform plugin, such as {@code apple-ios}
+     */
+    public static void upload(TestServer server, String pluginId, String name, Credentials credentials) throws Exception {
+        String publicKeyPath = "/api/v1/plugins/" + pluginId + "/ade/public-key";
+        await().atMost(Duration.ofSeconds(30)).until(() -> server.getAsAdmin(publicKeyPath).statusCode() == 200);
+        String publicKey = server.getAsAdmin(publicKeyPath).body();
+        HttpResponse<String> uploaded = server.send(HttpRequest.newBuilder(server.uri("/api/v1/plugins/" + pluginId + "/ade/tokens/" + name))
+                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
+                .header("Content-Type", "application/pkcs7-mime")
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(tokenFile(publicKey, credentials))).build());
+        assertThat(uploaded.statusCode()).as(uploaded.body()).isEqualTo(200);
+    }
+
     public static byte[] tokenFile(String serverCertificatePem, Credentials credentials) throws Exception {
         return smime(envelope(serverCertificatePem, message(credentials.json())));
     }

@@ -25,7 +25,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -37,7 +36,6 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 /**
  * User sign-in in the web view of Automated Device Enrollment, on a real server with the iOS plugin loaded from its
@@ -77,13 +75,7 @@ class AdeWebViewSignInIT {
                 Map.of(), Map.of("apple-ios", Path.of(System.getProperty("shepherd.pluginFile"))));
         kernel = server.server().kernel();
         AccountSignInDirectory.install(server, build, Map.of(DANA, DANA_PASSWORD));
-        await().atMost(Duration.ofSeconds(30)).until(() -> server.getAsAdmin("/api/v1/plugins/apple-ios/ade/public-key").statusCode() == 200);
-        String publicKey = server.getAsAdmin("/api/v1/plugins/apple-ios/ade/public-key").body();
-        HttpResponse<String> uploaded = server.send(HttpRequest.newBuilder(server.uri("/api/v1/plugins/apple-ios/ade/tokens/abm"))
-                .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD))
-                .header("Content-Type", "application/pkcs7-mime")
-                .PUT(HttpRequest.BodyPublishers.ofByteArray(AdeTokenFiles.tokenFile(publicKey, ABM))).build());
-        assertThat(uploaded.statusCode()).as(uploaded.body()).isEqualTo(200);
+        AdeTokenFiles.upload(server, "apple-ios", "abm", ABM);
 
         assertThat(server.sendAsAdmin("PUT", "/api/v1/plugins/apple-ios/ade/tokens/abm/profile", """
                 {"profile_name": "Signed-in iPhones", "require_sign_in": "yes"}""").statusCode()).isEqualTo(400);
