@@ -10,6 +10,7 @@ import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.group.GroupDirectory;
 import dev.shepherd.api.http.DeviceEndpoint;
 import dev.shepherd.api.http.DeviceRequest;
 import dev.shepherd.api.http.DeviceResponse;
@@ -81,12 +82,12 @@ public abstract class AdeEnrollment implements DeviceEndpoint {
     private final Clock clock;
     private final Plists.Reader plists = new Plists.Reader(2);
 
-    protected AdeEnrollment(DeviceRegistry registry, AdeServerTokens tokens, PluginStorage storage, CertificateAuthority authority,
-                            ServerSigner signer, PluginConfig config, PluginIdentity identity, PushCertificates pushCertificates,
-                            ServerAddress address, Clock clock, Platform platform, SettingProfiles.Os os) {
+    protected AdeEnrollment(DeviceRegistry registry, AdeServerTokens tokens, GroupDirectory groups, PluginStorage storage,
+                            CertificateAuthority authority, ServerSigner signer, PluginConfig config, PluginIdentity identity,
+                            PushCertificates pushCertificates, ServerAddress address, Clock clock, Platform platform, SettingProfiles.Os os) {
         this.registry = requireNonNull(registry, "registry is null");
         this.tokens = requireNonNull(tokens, "tokens is null");
-        this.sync = new AdeDeviceSync(tokens, registry, storage, config, platform);
+        this.sync = new AdeDeviceSync(tokens, registry, groups, storage, config, platform);
         this.config = requireNonNull(config, "config is null");
         this.identity = requireNonNull(identity, "identity is null");
         this.address = requireNonNull(address, "address is null");
@@ -148,9 +149,10 @@ public abstract class AdeEnrollment implements DeviceEndpoint {
                     + " is not assigned to this server in Apple Business Manager, or is already enrolled");
         }
         // Apple's cloud configuration holds the device in Setup Assistant when its profile awaits configuration; the
-        // identity says so, so that the device is released once configured (AdeAwaitConfiguration).
-        boolean awaitsConfiguration = sync.defaultProfile(token.get())
-                .map(defined -> defined.path("await_device_configured").asBoolean(false)).orElse(false);
+        // identity says so, so that the device is released once configured (AdeAwaitConfiguration). The device joins
+        // the group of its ADE profile now, so what is assigned to that group is there at its first check-in.
+        boolean awaitsConfiguration = sync.enrolling(token.get(), serial.get(), pending.get().id())
+                .map(AdeProfiles.Profile::awaitsConfiguration).orElse(false);
         EnrollmentArtifact profile = profiles.adeArtifact(address.publicUrl(), serial.get(), udid.get(), awaitsConfiguration);
         log.info("ADE profile for {} device {} ({} {}), token {}", platform.id(), serial.get(), fact(facts, "PRODUCT").get(),
                 fact(facts, "VERSION").get(), token.get());

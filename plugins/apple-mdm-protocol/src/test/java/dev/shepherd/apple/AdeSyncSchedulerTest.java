@@ -3,6 +3,7 @@ package dev.shepherd.apple;
 import dev.shepherd.api.cluster.Leadership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.device.PluginDeviceRegistry;
+import dev.shepherd.group.PluginGroupDirectory;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.testing.MemoryPluginStorage;
 import dev.shepherd.testing.TestClock;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -49,6 +51,7 @@ class AdeSyncSchedulerTest {
         AdeServerTokens tokens = new AdeServerTokens(storage, new TestSealer(), clock);
         tokens.upload("abm", AdeTokenFiles.tokenFile(tokens.publicKeyPem(), credentials));
         sync = new AdeDeviceSync(tokens, new PluginDeviceRegistry("apple-ios", kernel.devices(), kernel.enrollmentTokens(), kernel.recoveryKeys()),
+                Optional.of(new PluginGroupDirectory("apple-ios", kernel.groups())),
                 // Apple's OAuth checks the request's timestamp against the real time: only the schedule's clock is moved.
                 storage, apple.uri(), Platform.IOS, HttpClient.newHttpClient(), Clock.systemUTC());
         schedule = new AdeSyncScheduler(new Leadership() {
