@@ -5,9 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.audit.Actor;
-import dev.shepherd.device.PluginDeviceRegistry;
 import dev.shepherd.group.Group;
-import dev.shepherd.group.PluginGroupDirectory;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.testing.MemoryPluginStorage;
 import dev.shepherd.testing.TestKernel;
@@ -16,7 +14,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -42,21 +39,17 @@ class AdeDeviceSyncTest {
     private TestKernel test;
     private LocalDeviceAssignment apple;
     private MemoryPluginStorage storage;
-    private PluginGroupDirectory groups;
     private AdeDeviceSync sync;
 
     @BeforeEach
     void start() throws Exception {
         test = TestKernel.open(home);
-        Kernel kernel = test.kernel();
         AdeTokenFiles.Credentials credentials = AdeTokenFiles.Credentials.expiring("decide", Instant.now().plus(Duration.ofDays(300)));
         apple = LocalDeviceAssignment.start(credentials, Clock.systemUTC());
         storage = new MemoryPluginStorage();
         AdeServerTokens tokens = new AdeServerTokens(storage, new TestSealer(), Clock.systemUTC());
         tokens.upload("abm", AdeTokenFiles.tokenFile(tokens.publicKeyPem(), credentials));
-        groups = new PluginGroupDirectory("apple-ios", kernel.groups());
-        sync = new AdeDeviceSync(tokens, new PluginDeviceRegistry("apple-ios", kernel.devices(), kernel.enrollmentTokens(), kernel.recoveryKeys()),
-                Optional.of(groups), storage, apple.uri(), Platform.IOS, HttpClient.newHttpClient(), Clock.systemUTC());
+        sync = AdeTestSyncs.iosSync(test.kernel(), tokens, storage, apple);
     }
 
     @AfterEach

@@ -2,8 +2,6 @@ package dev.shepherd.apple;
 
 import dev.shepherd.api.cluster.Leadership;
 import dev.shepherd.api.device.Platform;
-import dev.shepherd.device.PluginDeviceRegistry;
-import dev.shepherd.group.PluginGroupDirectory;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.testing.MemoryPluginStorage;
 import dev.shepherd.testing.TestClock;
@@ -13,12 +11,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -50,10 +46,8 @@ class AdeSyncSchedulerTest {
         MemoryPluginStorage storage = new MemoryPluginStorage();
         AdeServerTokens tokens = new AdeServerTokens(storage, new TestSealer(), clock);
         tokens.upload("abm", AdeTokenFiles.tokenFile(tokens.publicKeyPem(), credentials));
-        sync = new AdeDeviceSync(tokens, new PluginDeviceRegistry("apple-ios", kernel.devices(), kernel.enrollmentTokens(), kernel.recoveryKeys()),
-                Optional.of(new PluginGroupDirectory("apple-ios", kernel.groups())),
-                // Apple's OAuth checks the request's timestamp against the real time: only the schedule's clock is moved.
-                storage, apple.uri(), Platform.IOS, HttpClient.newHttpClient(), Clock.systemUTC());
+        // Apple's OAuth checks the request's timestamp against the real time: only the schedule's clock is moved.
+        sync = AdeTestSyncs.iosSync(kernel, tokens, storage, apple);
         schedule = new AdeSyncScheduler(new Leadership() {
             @Override
             public boolean isLeader() {

@@ -25,17 +25,20 @@ import dev.shepherd.apple.TestAppleDeviceCa;
 import dev.shepherd.app.AppStores;
 import dev.shepherd.group.Group;
 import dev.shepherd.server.Kernel;
+import dev.shepherd.testing.ConsoleBrowser;
 import dev.shepherd.testing.TestClock;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
 
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -49,6 +52,7 @@ import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Automated Device Enrollment's profile request on a real server with the iOS plugin loaded from its zip: Apple
@@ -365,6 +369,36 @@ class AdeEnrollmentIT {
         assertThat(kernel.devices().get(enrolled).orElseThrow().device().status()).isEqualTo(DeviceStatus.ENROLLED);
         assertThat(kernel.groups().groupsOf(enrolled)).extracting(Group::name).as("the group admins target policies at, as at a PreStage")
                 .contains("ADE: classroom-ipads");
+    }
+
+    @Test
+    void theTokenPageListsTheProfilesAndShowsApplesRefusalAtTheFieldItConcerns() throws Exception {
+        assumeTrue(ConsoleBrowser.available(), ConsoleBrowser.unavailableReason());
+        try (ConsoleBrowser console = ConsoleBrowser.open(server, Files.createDirectories(home.resolve("browser")))) {
+            console.signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+            console.open("#/plugins/apple-ios/ade-tokens", "ADE server tokens");
+            console.waitForText("ADE profiles of abm");
+            assertThat(console.mainText()).contains("Corporate iPhones", "Default");
+
+            console.labelledControl("Name").sendKeys("front-desk");
+            console.labelledControl("Name on the device").sendKeys("Front desk");
+            console.labelledControl("Serial numbers").sendKeys("DMPDESK01, DMPDESK02");
+            // Not removable but not supervised either: Apple would refuse it (FLAGS_INVALID); the server says so first.
+            console.labelledControl("Removable by the user").click();
+            console.driver().findElement(By.xpath("//button[.='Save profile']")).click();
+            console.waitForText("Removable by the user can be false only in a supervised profile");
+            assertThat(console.labelledControl("Removable by the user").getDomAttribute("aria-invalid")).isEqualTo("true");
+
+            console.labelledControl("Supervised").click();
+            console.driver().findElement(By.xpath("//button[.='Save profile']")).click();
+            console.waitForText("The profile front-desk is defined at Apple");
+            assertThat(console.mainText()).contains("Front desk", "2 serial number(s)");
+            assertThat(console.accessibilityViolations("moderate")).as("WCAG 2.1 A/AA, moderate impact or worse").isEmpty();
+        }
+        JsonNode defined = admin("GET", "/api/v1/plugins/apple-ios/ade/tokens/abm/profiles/front-desk", null, 200);
+        assertThat(defined.path("serials")).hasSize(2);
+        assertThat(apple.profile(defined.path("profile_uuid").asText()).path("is_mdm_removable").asBoolean()).isFalse();
+        admin("DELETE", "/api/v1/plugins/apple-ios/ade/tokens/abm/profiles/front-desk", null, 200);
     }
 
     /** The store's one app in the catalog; @return its catalog id */
