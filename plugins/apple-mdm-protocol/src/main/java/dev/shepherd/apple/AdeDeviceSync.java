@@ -12,6 +12,8 @@ import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.device.PreRegistration;
 import dev.shepherd.api.group.GroupDirectory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.URI;
@@ -41,9 +43,17 @@ import static java.util.Objects.requireNonNull;
  * full fetch again. Devices of this plugin's platform that the kernel does not know become PENDING corporate devices
  * ({@link DeviceRegistry#preRegister}) with hardware identifier {@code serial}; Apple's description, colour, OS and
  * assignment go to inventory ({@code apple.ade.*}). A device deleted from the server's assignment (moved to another
- * MDM server, or released) is never removed: its inventory says {@code apple.ade.assigned=false}. With a default
- * profile defined ({@link #defineDefaultProfile}), every device of this platform Apple lists without it is assigned
- * to it.
+ * MDM server, or released) is never removed: its inventory says {@code apple.ade.assigned=false}.
+ *
+ * <p>Each run then decides every device's ADE profile ({@link AdeProfiles#choose}: the profile naming its serial
+ * number, else the first profile whose Shepherd group it is in, else the token's default) and tells Apple only what
+ * differs from what Apple holds: {@code PUT /profile/devices} per profile in pages of 1,000, and
+ * {@code DELETE /profile/devices} for devices nothing matches any more. Apple's answer for each device is kept in
+ * inventory ({@code apple.ade.profile}, {@code apple.ade.profile_uuid}, {@code apple.ade.profile_status},
+ * {@code apple.ade.profile_error}) and counted in the run's result; a refused device is tried again next run. The
+ * same decision runs when an admin changes the profiles ({@link #putProfile}, {@link #removeProfile}); a change of a
+ * device's groups is seen at the next run. A device that asks for its enrollment profile joins the plugin's group
+ * {@code "ADE: <profile>"} of the profile it holds ({@link #enrolling}).
  *
  * <p>Runs and profile changes of one instance take turns, since each reads and writes what the token's devices hold.
  *
@@ -64,6 +74,7 @@ public final class AdeDeviceSync {
     private static final Pattern SERIAL_NUMBER = Pattern.compile("[A-Za-z0-9]{1,64}");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int PAGE = DeviceAssignmentClient.MAX_LIMIT;
+    private static final Logger log = LoggerFactory.getLogger(AdeDeviceSync.class);
 
     /**
      * What one run did.
@@ -462,7 +473,7 @@ public final class AdeDeviceSync {
                 } else {
                     states.put(serial, state.refused(answer));
                     inventories.put(DeviceId.parse(state.device()), Map.of("apple.ade.profile_error",
-                            answer + ": Apple did not remove the ADE profile no profile of Shepherd's matches any more"));
+                            answer + ": Apple did not remove the device's ADE profile, which none of the token's profiles is for any more"));
                     failed++;
                 }
             }
@@ -498,8 +509,14 @@ public final class AdeDeviceSync {
     public Optional<AdeProfiles.Profile> enrolling(String tokenName, String serialNumber, DeviceId device) {
         Optional<AdeProfiles.Profile> profile = profileOf(tokenName, serialNumber);
         if (groups.isPresent()) {
-            Set<String> joined = profile.map(held -> Set.of(profileGroup(groups.get(), tokenName, held.name()))).orElse(Set.of());
-            groups.get().setGroups(device, joined);
+            try {
+                Set<String> joined = profile.map(held -> Set.of(profileGroup(groups.get(), tokenName, held.name()))).orElse(Set.of());
+                groups.get().setGroups(device, joined);
+            } catch (IllegalArgumentException e) {
+                // Both names taken by others: the device enrolls all the same, outside the profile's group.
+                log.warn("ADE device {} not put in the group of its profile {}: {}", serialNumber, profile.map(AdeProfiles.Profile::name).orElse(""),
+                        e.getMessage());
+            }
         }
         return profile;
     }
