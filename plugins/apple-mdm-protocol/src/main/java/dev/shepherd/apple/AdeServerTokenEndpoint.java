@@ -89,8 +89,8 @@ public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
 
     @Override
     public int maxBodyBytes() {
-        // A token file is a few kilobytes.
-        return 64 * 1024;
+        // A token file is a few kilobytes; a profile naming its most serial numbers (AdeProfiles.MAX_SERIALS) about 150.
+        return 256 * 1024;
     }
 
     @Override
