@@ -54,8 +54,12 @@ class AdeDeviceSyncTest {
 
     @AfterEach
     void stop() {
-        apple.close();
-        test.close();
+        if (apple != null) {
+            apple.close();
+        }
+        if (test != null) {
+            test.close();
+        }
     }
 
     @Test

@@ -2,7 +2,6 @@ package dev.shepherd.apple;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.testing.MemoryPluginStorage;
 import org.junit.jupiter.api.Test;
 
@@ -85,7 +84,7 @@ class AdeProfilesTest {
 
     @Test
     void devicesStatesAreWrittenOnlyInTheShardsThatChanged() {
-        CountingStorage storage = new CountingStorage();
+        CountingPluginStorage storage = new CountingPluginStorage();
         AdeProfiles profiles = new AdeProfiles(storage);
         Map<String, AdeProfiles.DeviceState> states = new TreeMap<>();
         for (int i = 0; i < 360; i++) {
@@ -93,15 +92,15 @@ class AdeProfilesTest {
             states.put(serial, new AdeProfiles.DeviceState("device-" + i, "UUID-A", "corporate", "SUCCESS"));
         }
         profiles.saveStates("abm", Map.of(), states);
-        assertThat(storage.puts).as("one write per shard: the serial number's last character").isEqualTo(36);
+        assertThat(storage.writes()).as("one write per shard: the serial number's last character").isEqualTo(36);
         assertThat(profiles.states("abm")).isEqualTo(states);
 
         Map<String, AdeProfiles.DeviceState> changed = new TreeMap<>(states);
         changed.put("DMP0001X1", changed.get("DMP0001X1").held("UUID-B", "staff", "SUCCESS"));
         changed.remove("DMP0002X2");
-        storage.puts = 0;
+        storage.resetCounts();
         profiles.saveStates("abm", states, changed);
-        assertThat(storage.puts).isEqualTo(2);
+        assertThat(storage.writes()).isEqualTo(2);
         assertThat(profiles.states("abm")).isEqualTo(changed);
 
         profiles.forget("abm");
@@ -112,32 +111,5 @@ class AdeProfilesTest {
         ObjectNode apple = JSON.createObjectNode().put("profile_name", name).put("url", "https://mdm.example/mdm/apple-ios/ade/enroll")
                 .put("profile_uuid", name.toUpperCase());
         return new AdeProfiles.Profile(name, priority, isDefault, group, serials, apple);
-    }
-
-    /** Memory storage that counts writes. */
-    private static final class CountingStorage implements PluginStorage {
-        private final MemoryPluginStorage stored = new MemoryPluginStorage();
-        int puts;
-
-        @Override
-        public Optional<byte[]> get(String key) {
-            return stored.get(key);
-        }
-
-        @Override
-        public void put(String key, byte[] value) {
-            puts++;
-            stored.put(key, value);
-        }
-
-        @Override
-        public boolean delete(String key) {
-            return stored.delete(key);
-        }
-
-        @Override
-        public List<String> keys(String prefix) {
-            return stored.keys(prefix);
-        }
     }
 }
