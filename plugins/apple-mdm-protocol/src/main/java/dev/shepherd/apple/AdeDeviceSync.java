@@ -9,6 +9,7 @@ import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceRegistry;
+import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.device.PreRegistration;
 import dev.shepherd.api.group.GroupDirectory;
@@ -498,20 +499,21 @@ public final class AdeDeviceSync {
     }
 
     /**
-     * A device of the token asks for its enrollment profile ({@link AdeEnrollment}): it joins the plugin's group of the
-     * ADE profile it holds ({@link #groupName}), and leaves the plugin's other groups, so that what admins assign to
-     * that group is there at its first check-in; it stays in that group once enrolled. When the group's name is an
-     * admin's (or the other Apple plugin's), the platform is added to it.
+     * A device of the token asks for its enrollment profile ({@link AdeEnrollment}): its pending record joins the
+     * plugin's group of the ADE profile it holds ({@link #groupName}), and leaves the plugin's other groups, so that
+     * what admins assign to that group is there at its first check-in; it stays in that group once enrolled. When the
+     * group's name is an admin's (or the other Apple plugin's), the platform is added to it.
      *
-     * @param device the device's pending record
      * @return the profile it holds, as {@link #profileOf} says
      */
-    public Optional<AdeProfiles.Profile> enrolling(String tokenName, String serialNumber, DeviceId device) {
+    public Optional<AdeProfiles.Profile> enrolling(String tokenName, String serialNumber) {
         Optional<AdeProfiles.Profile> profile = profileOf(tokenName, serialNumber);
-        if (groups.isPresent()) {
+        Optional<DeviceId> pending = registry.findByHardwareId(platform, SERIAL, serialNumber)
+                .filter(device -> device.status() == DeviceStatus.PENDING).map(Device::id);
+        if (groups.isPresent() && pending.isPresent()) {
             try {
                 Set<String> joined = profile.map(held -> Set.of(profileGroup(groups.get(), tokenName, held.name()))).orElse(Set.of());
-                groups.get().setGroups(device, joined);
+                groups.get().setGroups(pending.get(), joined);
             } catch (IllegalArgumentException e) {
                 // Both names taken by others: the device enrolls all the same, outside the profile's group.
                 log.warn("ADE device {} not put in the group of its profile {}: {}", serialNumber, profile.map(AdeProfiles.Profile::name).orElse(""),

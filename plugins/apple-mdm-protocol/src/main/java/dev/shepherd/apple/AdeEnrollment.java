@@ -151,7 +151,7 @@ public abstract class AdeEnrollment implements DeviceEndpoint {
         // Apple's cloud configuration holds the device in Setup Assistant when its profile awaits configuration; the
         // identity says so, so that the device is released once configured (AdeAwaitConfiguration). The device joins
         // the group of its ADE profile now, so what is assigned to that group is there at its first check-in.
-        boolean awaitsConfiguration = sync.enrolling(token.get(), serial.get(), pending.get().id())
+        boolean awaitsConfiguration = sync.enrolling(token.get(), serial.get())
                 .map(AdeProfiles.Profile::awaitsConfiguration).orElse(false);
         EnrollmentArtifact profile = profiles.adeArtifact(address.publicUrl(), serial.get(), udid.get(), awaitsConfiguration);
         log.info("ADE profile for {} device {} ({} {}), token {}", platform.id(), serial.get(), fact(facts, "PRODUCT").get(),

@@ -92,7 +92,7 @@ class AdeDeviceSyncTest {
         assertThat(kernel.devices().inventory(spare)).containsEntry("apple.ade.profile_status", "empty").containsEntry("apple.ade.profile", "");
         assertThat(sync.removeProfile("abm", "spares")).isEmpty();
 
-        assertThat(sync.enrolling("abm", "DMPKIOSK1", kiosk)).map(AdeProfiles.Profile::name).hasValue("kiosk");
+        assertThat(sync.enrolling("abm", "DMPKIOSK1")).map(AdeProfiles.Profile::name).hasValue("kiosk");
         assertThat(kernel.groups().groupsOf(kiosk)).extracting(Group::name).containsExactlyInAnyOrder("Kiosks", "ADE: kiosk");
     }
 
