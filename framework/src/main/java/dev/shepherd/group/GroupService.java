@@ -25,8 +25,10 @@ import java.sql.Types;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -47,7 +49,7 @@ import static java.util.Objects.requireNonNull;
  */
 public final class GroupService {
 
-    /** Bound parameters per query when looking up people's devices; well under every engine's limit. */
+    /** Bound parameters per query when looking up people's (or devices') rows; well under every engine's limit. */
     private static final int USERS_PER_QUERY = 500;
 
     private static final String SELECT = """
@@ -302,6 +304,35 @@ public final class GroupService {
     public List<Group> groupsOf(DeviceId device) {
         return query(SELECT + " WHERE g.id IN (SELECT m.group_id FROM group_member m WHERE m.device_id = ?) ORDER BY g.name",
                 List.of(device.toString()));
+    }
+
+    /**
+     * The groups each of several devices is in, in one query per {@value #USERS_PER_QUERY} devices.
+     *
+     * @return every device asked about, with the ids of its groups (empty when none or unknown)
+     */
+    public Map<DeviceId, Set<String>> groupIdsOf(Collection<DeviceId> devices) {
+        List<DeviceId> distinct = devices.stream().distinct().toList();
+        Map<DeviceId, Set<String>> memberships = new LinkedHashMap<>();
+        distinct.forEach(device -> memberships.put(device, new LinkedHashSet<>()));
+        Map<String, DeviceId> byText = distinct.stream().collect(Collectors.toMap(DeviceId::toString, device -> device));
+        return transactions.read("read devices' memberships", connection -> {
+            for (int from = 0; from < distinct.size(); from += USERS_PER_QUERY) {
+                List<DeviceId> chunk = distinct.subList(from, Math.min(distinct.size(), from + USERS_PER_QUERY));
+                try (PreparedStatement select = connection.prepareStatement("SELECT device_id, group_id FROM group_member WHERE device_id IN ("
+                        + SqlLists.placeholders(chunk.size()) + ")")) {
+                    for (int i = 0; i < chunk.size(); i++) {
+                        select.setString(i + 1, chunk.get(i).toString());
+                    }
+                    try (ResultSet rows = select.executeQuery()) {
+                        while (rows.next()) {
+                            memberships.get(byText.get(rows.getString(1).trim())).add(rows.getString(2).trim());
+                        }
+                    }
+                }
+            }
+            return memberships;
+        });
     }
 
     /** Since when a device is in each of its groups, by group id. */

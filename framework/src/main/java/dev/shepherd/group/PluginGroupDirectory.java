@@ -4,7 +4,10 @@ import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.group.GroupDirectory;
 import dev.shepherd.audit.Actor;
 
+import java.util.Collection;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,7 +17,10 @@ import java.util.stream.Collectors;
 
 import static java.util.Objects.requireNonNull;
 
-/** One plugin's view of the groups it mirrors: it creates them, and it alone moves devices in and out of them. */
+/**
+ * One plugin's view of the groups it mirrors: it creates them, and it alone moves devices in and out of them. It reads
+ * every group's membership and name, and changes none but its own.
+ */
 public final class PluginGroupDirectory implements GroupDirectory {
 
     private final Actor plugin;
@@ -67,6 +73,24 @@ public final class PluginGroupDirectory implements GroupDirectory {
                 groups.removeMembers(plugin, id, List.of(device));
             }
         }
+    }
+
+    @Override
+    public Map<DeviceId, Set<String>> memberships(Collection<DeviceId> devices) {
+        requireNonNull(devices, "devices is null");
+        if (devices.size() > MAX_MEMBERSHIP_DEVICES) {
+            throw new IllegalArgumentException("ask about at most " + MAX_MEMBERSHIP_DEVICES + " devices at a time, not " + devices.size());
+        }
+        Map<DeviceId, Set<String>> memberships = new LinkedHashMap<>();
+        groups.groupIdsOf(devices).forEach((device, ids) -> memberships.put(device, Set.copyOf(ids)));
+        return Collections.unmodifiableMap(memberships);
+    }
+
+    @Override
+    public Optional<String> groupName(String groupId) {
+        requireNonNull(groupId, "groupId is null");
+        // Group ids are UUIDs; anything longer names no group and is not sent to the database.
+        return groupId.isEmpty() || groupId.length() > 64 ? Optional.empty() : groups.get(groupId).map(Group::name);
     }
 
     private Optional<Group> own(String name) {

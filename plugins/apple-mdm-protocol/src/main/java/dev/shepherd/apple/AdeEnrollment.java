@@ -1,12 +1,12 @@
 package dev.shepherd.apple;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shepherd.api.config.PluginConfig;
 import dev.shepherd.api.config.PluginIdentity;
 import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.config.ServerAddress;
 import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.group.GroupDirectory;
 import dev.shepherd.api.http.DeviceEndpoint;
 import dev.shepherd.api.http.DeviceRequest;
 import dev.shepherd.api.http.DeviceResponse;
@@ -63,10 +63,10 @@ public abstract class AdeEnrollment implements DeviceEndpoint {
     private final Platform platform;
     private final EnrollmentProfiles profiles;
 
-    protected AdeEnrollment(DeviceRegistry registry, AdeServerTokens tokens, PluginStorage storage, CertificateAuthority authority,
-                            ServerSigner signer, PluginConfig config, PluginIdentity identity, PushCertificates pushCertificates,
-                            ServerAddress address, Clock clock, Platform platform, SettingProfiles.Os os) {
-        this.sync = new AdeDeviceSync(tokens, registry, storage, config, platform);
+    protected AdeEnrollment(DeviceRegistry registry, AdeServerTokens tokens, GroupDirectory groups, PluginStorage storage,
+                            CertificateAuthority authority, ServerSigner signer, PluginConfig config, PluginIdentity identity,
+                            PushCertificates pushCertificates, ServerAddress address, Clock clock, Platform platform, SettingProfiles.Os os) {
+        this.sync = new AdeDeviceSync(tokens, registry, groups, storage, config, platform);
         this.check = new AdeDeviceCheck(registry, tokens, sync, config, identity, platform, clock);
         this.identity = requireNonNull(identity, "identity is null");
         this.address = requireNonNull(address, "address is null");
@@ -100,8 +100,7 @@ public abstract class AdeEnrollment implements DeviceEndpoint {
             return refused.problem();
         }
         AdeDeviceCheck.Admitted device = (AdeDeviceCheck.Admitted) outcome;
-        Optional<ObjectNode> adeProfile = sync.defaultProfile(device.token());
-        if (adeProfile.map(AdeWebView::requiresSignIn).orElse(false)) {
+        if (sync.profileOf(device.token(), device.serial()).map(AdeProfiles.Profile::apple).map(AdeWebView::requiresSignIn).orElse(false)) {
             // The profile sends Setup Assistant to the web view, where the person signs in: a device coming here
             // instead would enroll without its person.
             log.warn("ADE profile refused to {} device {}: its profile requires sign-in in the web view", platform.id(), device.serial());
@@ -109,17 +108,14 @@ public abstract class AdeEnrollment implements DeviceEndpoint {
                     + " enrolls through the sign-in web view of its ADE profile (configuration_web_url)");
         }
         // Apple's cloud configuration holds the device in Setup Assistant when its profile awaits configuration; the
-        // identity says so, so that the device is released once configured (AdeAwaitConfiguration).
-        boolean awaitsConfiguration = adeProfile.map(AdeEnrollment::awaitsConfiguration).orElse(false);
+        // identity says so, so that the device is released once configured (AdeAwaitConfiguration). The device joins
+        // the group of its ADE profile now, so what is assigned to that group is there at its first check-in.
+        boolean awaitsConfiguration = sync.enrolling(device.token(), device.serial())
+                .map(AdeProfiles.Profile::awaitsConfiguration).orElse(false);
         EnrollmentArtifact profile = profiles.adeArtifact(address.publicUrl(), device.serial(), device.udid(), awaitsConfiguration,
                 Optional.empty());
         log.info("ADE profile for {} device {} ({} {}), token {}", platform.id(), device.serial(), device.product(), device.version(),
                 device.token());
         return DeviceResponse.of(200, profile.contentType(), profile.content()).withHeader("Cache-Control", "no-store");
-    }
-
-    /** Whether an ADE profile as the plugin keeps it holds the device in Setup Assistant until {@code DeviceConfigured}. */
-    static boolean awaitsConfiguration(ObjectNode adeProfile) {
-        return adeProfile.path("await_device_configured").asBoolean(false);
     }
 }

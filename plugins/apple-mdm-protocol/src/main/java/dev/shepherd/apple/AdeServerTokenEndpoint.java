@@ -15,8 +15,11 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -28,10 +31,17 @@ import static java.util.Objects.requireNonNull;
  * {@code PUT /ade/tokens/<name>} takes the {@code .p7m} token file Apple gives back; {@code GET /ade/tokens} lists
  * the tokens (name, consumer key, expiry, days left, a warning within 30 days of expiry), {@code GET} and
  * {@code DELETE /ade/tokens/<name>} read and remove one; {@code POST /ade/tokens/<name>/sync} brings the devices Apple
- * assigned to this server into the kernel ({@link AdeDeviceSync}); {@code PUT /ade/tokens/<name>/profile} defines the
- * token's default ADE profile in Apple's service (which the sync assigns), {@code GET} reads it. Secrets are never
- * returned. Each Apple platform plugin
- * registers a subclass.
+ * assigned to this server into the kernel ({@link AdeDeviceSync}) and gives each its ADE profile.
+ *
+ * <p>ADE profiles ({@link AdeProfiles}): {@code GET /ade/tokens/<name>/profiles} lists a token's profiles with their
+ * scope and how many devices hold each; {@code GET}, {@code PUT} and {@code DELETE /ade/tokens/<name>/profiles/<profile>}
+ * read, define (or replace) and remove one. A profile's body holds Apple's fields ({@code profile_name},
+ * {@code is_supervised}, {@code skip_setup_items}, ...; the {@code url} is the server's own) beside its scope:
+ * {@code serials}, {@code groupId}, {@code default} and {@code priority}. A changed profile is defined at Apple again
+ * (Apple's profiles cannot change) and every device is given the profile it is now for; a removed one's devices fall
+ * back to the next match. {@code PUT /ade/tokens/<name>/profile} still defines the token's default profile, and
+ * {@code GET} reads it. A refusal names the field as a JSON pointer ({@code /department: ...}). Secrets are never
+ * returned. Each Apple platform plugin registers a subclass.
  */
 public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
 
@@ -40,12 +50,17 @@ public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
     private static final String PUBLIC_KEY = "/ade/public-key";
     private static final String TOKENS = "/ade/tokens";
     private static final String SYNC = "/sync";
-    private static final String PROFILE = "/profile";
+    private static final String PROFILE = "profile";
+    private static final String PROFILES = "profiles";
+    /** The profile body's fields that are Shepherd's scope, not Apple's. */
+    private static final Set<String> SCOPE_FIELDS = Set.of("priority", "default", "groupId", "serials");
+    private static final Pattern SERIAL_NUMBER = Pattern.compile("[A-Za-z0-9]{1,64}");
 
     private static final Set<String> PROFILE_BOOLEANS = Set.of("is_supervised", "is_mandatory", "is_mdm_removable",
             "await_device_configured", "auto_advance_setup", "allow_pairing");
-    private static final Set<String> PROFILE_STRINGS = Set.of("profile_name", "department", "support_phone_number",
-            "support_email_address", "org_magic", "language", "region");
+    /** Apple's text fields with the longest value Apple accepts (its Define a Profile reference's 400 codes). */
+    private static final Map<String, Integer> PROFILE_STRINGS = Map.of("profile_name", 125, "department", 125, "support_phone_number", 50,
+            "support_email_address", 250, "org_magic", 256, "language", 35, "region", 35);
     private static final Pattern SKIP_ITEM = Pattern.compile("[A-Za-z]{1,64}");
 
     private final AdeServerTokens tokens;
@@ -77,14 +92,15 @@ public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
 
     @Override
     public int maxBodyBytes() {
-        // A token file is a few kilobytes.
-        return 64 * 1024;
+        // A token file is a few kilobytes; a profile naming its most serial numbers (AdeProfiles.MAX_SERIALS) about 150.
+        return 256 * 1024;
     }
 
     @Override
     public String summary() {
         return "Automated Device Enrollment server tokens: GET /ade/public-key for Apple Business Manager,"
-                + " PUT /ade/tokens/{name} the .p7m token it returns, GET /ade/tokens their expiry, DELETE /ade/tokens/{name}, POST /ade/tokens/{name}/sync the devices assigned, PUT /ade/tokens/{name}/profile the default ADE profile";
+                + " PUT /ade/tokens/{name} the .p7m token it returns, GET /ade/tokens their expiry, DELETE /ade/tokens/{name}, POST /ade/tokens/{name}/sync the devices assigned, PUT /ade/tokens/{name}/profile the default ADE profile,"
+                + " GET /ade/tokens/{name}/profiles and PUT, DELETE /ade/tokens/{name}/profiles/{profile} the ADE profiles by serial number, group or default";
     }
 
     @Override
@@ -104,12 +120,22 @@ public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
         if (!path.startsWith(TOKENS + "/")) {
             return DeviceResponse.problem(404, "Not found", "Use /ade/public-key or /ade/tokens");
         }
-        String name = path.substring(TOKENS.length() + 1);
-        if (name.endsWith(PROFILE)) {
-            return profile(request, name.substring(0, name.length() - PROFILE.length()));
+        String[] parts = path.substring(TOKENS.length() + 1).split("/", -1);
+        String name = parts[0];
+        if (parts.length == 2 && parts[1].equals(PROFILE)) {
+            return profile(request, name);
         }
-        if (name.endsWith(SYNC)) {
-            return request.method().equals("POST") ? sync(request, name.substring(0, name.length() - SYNC.length())) : notAllowed("POST");
+        if (parts.length == 2 && parts[1].equals(PROFILES)) {
+            return request.method().equals("GET") ? profiles(name) : notAllowed("GET");
+        }
+        if (parts.length == 3 && parts[1].equals(PROFILES)) {
+            return profile(request, name, parts[2]);
+        }
+        if (parts.length == 2 && ("/" + parts[1]).equals(SYNC)) {
+            return request.method().equals("POST") ? sync(request, name) : notAllowed("POST");
+        }
+        if (parts.length != 1) {
+            return DeviceResponse.problem(404, "Not found", "Use /ade/tokens/{name}, …/sync, …/profile or …/profiles/{profile}");
         }
         if (!AdeServerTokens.NAME.matcher(name).matches()) {
             return DeviceResponse.problem(400, "Bad request",
@@ -159,6 +185,122 @@ public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
         }
     }
 
+    /** {@code GET …/profiles}: the token's profiles, by priority, with their scope and devices. */
+    private DeviceResponse profiles(String token) {
+        if (!AdeServerTokens.NAME.matcher(token).matches() || tokens.status(token).isEmpty()) {
+            return noToken(token);
+        }
+        Map<String, Integer> counts = sync.deviceCounts(token);
+        return json(200, Map.of("profiles", sync.profiles(token).stream().map(profile -> json(profile, counts)).toList()));
+    }
+
+    /** {@code GET}, {@code PUT} or {@code DELETE …/profiles/<profile>}. */
+    private DeviceResponse profile(AdminRequest request, String token, String name) {
+        if (!AdeServerTokens.NAME.matcher(token).matches() || tokens.status(token).isEmpty()) {
+            return noToken(token);
+        }
+        if (!AdeProfiles.NAME.matcher(name).matches()) {
+            return DeviceResponse.problem(400, "Bad request",
+                    "A profile's name is 1 to 63 letters, digits, dots, dashes and underscores, starting with a letter or digit");
+        }
+        try {
+            return switch (request.method()) {
+                case "GET" -> sync.profiles(token).stream().filter(profile -> profile.name().equals(name)).findFirst()
+                        .map(profile -> json(200, json(profile, sync.deviceCounts(token))))
+                        .orElseGet(() -> noProfile(token, name));
+                case "PUT" -> putProfile(request, token, name);
+                case "DELETE" -> sync.removeProfile(token, name).map(assignment -> {
+                    log.info("ADE profile {} of token {} removed by {}: {}", name, token, request.adminUsername(), assignment);
+                    return json(200, Map.of("assignment", assignment));
+                }).orElseGet(() -> noProfile(token, name));
+                default -> notAllowed("GET, PUT, DELETE");
+            };
+        } catch (DeviceAssignmentClient.DeviceAssignmentException e) {
+            return refusedByApple(e);
+        }
+    }
+
+    private DeviceResponse putProfile(AdminRequest request, String token, String name) {
+        AdeProfiles.Profile profile;
+        try {
+            profile = validScopedProfile(name, JSON.readTree(request.body()));
+        } catch (IOException e) {
+            return DeviceResponse.problem(400, "Malformed JSON", "The body is not JSON");
+        } catch (IllegalArgumentException e) {
+            return DeviceResponse.problem(400, "Bad request", e.getMessage());
+        }
+        AdeDeviceSync.PutProfile put;
+        try {
+            put = sync.putProfile(token, profile);
+        } catch (IllegalArgumentException e) {
+            return DeviceResponse.problem(400, "Bad request", e.getMessage());
+        }
+        log.info("ADE profile {} of token {} defined by {} as {}: {}", name, token, request.adminUsername(), put.profile().uuid(), put.assignment());
+        Map<String, Object> body = json(put.profile(), sync.deviceCounts(token));
+        body.put("assignment", put.assignment());
+        return json(200, body);
+    }
+
+    /** A profile's body: its scope, checked here, beside Apple's fields ({@link #validProfile}). */
+    private AdeProfiles.Profile validScopedProfile(String name, JsonNode body) {
+        if (body == null || !body.isObject()) {
+            throw new IllegalArgumentException("Send the profile as a JSON object, such as {\"profile_name\": \"iPads\", \"groupId\": \"…\", \"priority\": 10}");
+        }
+        ObjectNode apple = ((ObjectNode) body).deepCopy();
+        apple.remove(SCOPE_FIELDS);
+        JsonNode priority = body.path("priority");
+        if (!priority.isMissingNode() && (!priority.canConvertToInt() || !priority.isIntegralNumber() || priority.asInt() < 0 || priority.asInt() > 1000)) {
+            throw new IllegalArgumentException("/priority: is a whole number from 0 to 1000; lower is tried first");
+        }
+        JsonNode isDefault = body.path("default");
+        if (!isDefault.isMissingNode() && !isDefault.isBoolean()) {
+            throw new IllegalArgumentException("/default: is true or false");
+        }
+        Optional<String> groupId = Optional.empty();
+        JsonNode group = body.path("groupId");
+        if (!group.isMissingNode() && !group.isNull() && !(group.isTextual() && group.asText().isEmpty())) {
+            if (!group.isTextual() || sync.groupNameOf(group.asText()).isEmpty()) {
+                throw new IllegalArgumentException("/groupId: names no group; pick one of the server's groups");
+            }
+            groupId = Optional.of(group.asText());
+        }
+        List<String> serials = new ArrayList<>();
+        JsonNode listed = body.path("serials");
+        if (!listed.isMissingNode() && !listed.isNull()) {
+            if (!listed.isArray() || listed.size() > AdeProfiles.MAX_SERIALS) {
+                throw new IllegalArgumentException("/serials: lists at most " + AdeProfiles.MAX_SERIALS + " serial numbers");
+            }
+            for (JsonNode serial : listed) {
+                if (!serial.isTextual() || !SERIAL_NUMBER.matcher(serial.asText()).matches()) {
+                    throw new IllegalArgumentException("/serials: holds serial numbers, letters and digits such as \"DMPX1234ABCD\"");
+                }
+                if (!serials.contains(serial.asText())) {
+                    serials.add(serial.asText());
+                }
+            }
+        }
+        return new AdeProfiles.Profile(name, priority.isMissingNode() ? 100 : priority.asInt(), isDefault.asBoolean(false), groupId, serials,
+                validProfile(apple));
+    }
+
+    /** A profile as the API shows it: Apple's fields under {@code profile}, beside its scope and its devices. */
+    private Map<String, Object> json(AdeProfiles.Profile profile, Map<String, Integer> counts) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("name", profile.name());
+        body.put("priority", profile.priority());
+        body.put("default", profile.isDefault());
+        profile.groupId().ifPresent(id -> body.put("group", Map.of("id", id, "name", sync.groupNameOf(id).orElse(""))));
+        body.put("serials", profile.serials());
+        body.put("devices", counts.getOrDefault(profile.name(), 0));
+        body.put("profile_uuid", profile.uuid());
+        body.put("profile", profile.apple());
+        return body;
+    }
+
+    private static DeviceResponse noProfile(String token, String name) {
+        return DeviceResponse.problem(404, "Not found", "The server token " + token + " has no ADE profile named " + name);
+    }
+
     /** The admin's profile, checked field by field, with the server's enrollment URL. */
     private ObjectNode validProfile(JsonNode body) {
         if (body == null || !body.isObject()) {
@@ -170,34 +312,38 @@ public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
             JsonNode value = field.getValue();
             if (PROFILE_BOOLEANS.contains(key)) {
                 if (!value.isBoolean()) {
-                    throw new IllegalArgumentException(key + " is true or false");
+                    throw new IllegalArgumentException("/" + key + ": is true or false");
                 }
                 profile.put(key, value.asBoolean());
-            } else if (PROFILE_STRINGS.contains(key)) {
-                if (!value.isTextual() || value.asText().length() > 255) {
-                    throw new IllegalArgumentException(key + " is text of at most 255 characters");
+            } else if (PROFILE_STRINGS.containsKey(key)) {
+                if (!value.isTextual() || value.asText().isBlank() || value.asText().length() > PROFILE_STRINGS.get(key)) {
+                    throw new IllegalArgumentException("/" + key + ": is text of 1 to " + PROFILE_STRINGS.get(key) + " characters");
                 }
                 profile.put(key, value.asText());
             } else if (key.equals(AdeWebView.REQUIRE_SIGN_IN)) {
                 requireSignIn(profile, value);
             } else if (key.equals("skip_setup_items")) {
                 if (!value.isArray() || value.size() > 100) {
-                    throw new IllegalArgumentException("skip_setup_items lists at most 100 Setup Assistant panes, such as \"Location\"");
+                    throw new IllegalArgumentException("/skip_setup_items: lists at most 100 Setup Assistant panes, such as \"Location\"");
                 }
                 ArrayNode items = profile.putArray(key);
                 for (JsonNode item : value) {
                     if (!item.isTextual() || !SKIP_ITEM.matcher(item.asText()).matches()) {
-                        throw new IllegalArgumentException("skip_setup_items holds pane names such as \"Location\"");
+                        throw new IllegalArgumentException("/skip_setup_items: holds pane names such as \"Location\"");
                     }
                     items.add(item.asText());
                 }
             } else {
                 throw new IllegalArgumentException("unknown profile field " + (key.length() > 64 ? key.substring(0, 64) : key)
-                        + "; the url is the server's own");
+                        + "; the url is the server's own, and the profile_uuid Apple's");
             }
         }
         if (profile.path("profile_name").asText("").isBlank()) {
-            throw new IllegalArgumentException("profile_name is required");
+            throw new IllegalArgumentException("/profile_name: is required");
+        }
+        // Apple refuses (FLAGS_INVALID) a profile that cannot be removed unless it also supervises.
+        if (!profile.path("is_mdm_removable").asBoolean(true) && !profile.path("is_supervised").asBoolean(false)) {
+            throw new IllegalArgumentException("/is_mdm_removable: can be false only in a supervised profile (is_supervised true)");
         }
         profile.put("url", enrollmentUrl);
         return profile;
@@ -210,7 +356,7 @@ public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
      */
     private void requireSignIn(ObjectNode profile, JsonNode value) {
         if (!value.isBoolean()) {
-            throw new IllegalArgumentException(AdeWebView.REQUIRE_SIGN_IN + " is true or false");
+            throw new IllegalArgumentException("/" + AdeWebView.REQUIRE_SIGN_IN + ": is true or false");
         }
         if (value.asBoolean()) {
             profile.put("configuration_web_url", webViewUrl);
@@ -239,6 +385,8 @@ public abstract class AdeServerTokenEndpoint implements AdminEndpoint {
             body.put("unassigned", result.unassigned());
             body.put("otherPlatform", result.otherPlatform());
             body.put("profileAssigned", result.profileAssigned());
+            body.put("profileFailed", result.profileFailed());
+            body.put("profileRemoved", result.profileRemoved());
             return json(200, body);
         } catch (DeviceAssignmentClient.DeviceAssignmentException e) {
             return refusedByApple(e);

@@ -3,8 +3,8 @@ package dev.shepherd.apple;
 import dev.shepherd.api.console.ConsolePage;
 
 /**
- * The console page for Automated Device Enrollment's server tokens ({@code console/ade-tokens.js} in this library),
- * over the plugin's {@link AdeServerTokenEndpoint}. Each Apple platform plugin registers a subclass.
+ * The console page for Automated Device Enrollment's server tokens and their ADE profiles ({@code console/ade-tokens.js}
+ * in this library), over the plugin's {@link AdeServerTokenEndpoint}. Each Apple platform plugin registers a subclass.
  */
 public abstract class AdeServerTokenPage implements ConsolePage {
 
@@ -31,6 +31,7 @@ public abstract class AdeServerTokenPage implements ConsolePage {
 
     @Override
     public String description() {
-        return "Connect Apple Business or School Manager: download the public key, upload each MDM server's token, watch their expiry.";
+        return "Connect Apple Business or School Manager: download the public key, upload each MDM server's token, watch their expiry,"
+                + " and choose the ADE profile each device gets by serial number, group or default.";
     }
 }

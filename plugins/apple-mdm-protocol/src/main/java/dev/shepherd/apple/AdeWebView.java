@@ -8,6 +8,7 @@ import dev.shepherd.api.config.SecretSealer;
 import dev.shepherd.api.config.ServerAddress;
 import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.group.GroupDirectory;
 import dev.shepherd.api.http.DeviceEndpoint;
 import dev.shepherd.api.http.DeviceRequest;
 import dev.shepherd.api.http.DeviceResponse;
@@ -88,7 +89,7 @@ public abstract class AdeWebView implements DeviceEndpoint {
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
 
-    protected AdeWebView(DeviceRegistry registry, AdeServerTokens tokens, PluginStorage storage, SecretSealer sealer,
+    protected AdeWebView(DeviceRegistry registry, AdeServerTokens tokens, GroupDirectory groups, PluginStorage storage, SecretSealer sealer,
                          UserAuthenticator users, CertificateAuthority authority, ServerSigner signer, PluginConfig config,
                          PluginIdentity identity, PushCertificates pushCertificates, ServerAddress address, Clock clock,
                          Platform platform, SettingProfiles.Os os) {
@@ -99,7 +100,7 @@ public abstract class AdeWebView implements DeviceEndpoint {
         this.address = requireNonNull(address, "address is null");
         this.platform = requireNonNull(platform, "platform is null");
         this.clock = requireNonNull(clock, "clock is null");
-        this.sync = new AdeDeviceSync(tokens, registry, storage, config, platform);
+        this.sync = new AdeDeviceSync(tokens, registry, groups, storage, config, platform);
         this.check = new AdeDeviceCheck(registry, tokens, sync, config, identity, platform, clock);
         this.profiles = new EnrollmentProfiles(authority, signer, config, identity, pushCertificates, os, clock);
     }
@@ -198,7 +199,8 @@ public abstract class AdeWebView implements DeviceEndpoint {
             return DeviceResponse.problem(403, "Enrollment refused", "Device " + serial
                     + " is no longer assigned to this server in Apple Business Manager, or is already enrolled");
         }
-        boolean awaitsConfiguration = sync.defaultProfile(token.get()).map(AdeEnrollment::awaitsConfiguration).orElse(false);
+        // The device joins the group of its ADE profile now, as at the profile request without sign-in (AdeEnrollment).
+        boolean awaitsConfiguration = sync.enrolling(token.get(), serial).map(AdeProfiles.Profile::awaitsConfiguration).orElse(false);
         EnrollmentArtifact profile = profiles.adeArtifact(address.publicUrl(), serial, udid, awaitsConfiguration,
                 Optional.of(person.get().directoryUserId()));
         log.info("ADE profile for {} device {} after its person {} signed in in the web view, token {}", platform.id(), serial,

@@ -51,8 +51,9 @@ import static java.util.Objects.requireNonNull;
  *   <li>https://developer.apple.com/documentation/devicemanagement/authenticating-with-the-automated-device-enrollment-program</li>
  *   <li>https://developer.apple.com/documentation/devicemanagement/fetch-devices</li>
  *   <li>https://developer.apple.com/documentation/devicemanagement/sync-devices</li>
- *   <li>the profile calls ({@code POST /profile}, {@code PUT /profile/devices}, {@code GET /profile}) listed on the
- *       device-assignment page above</li>
+ *   <li>the profile calls ({@code POST /profile}, {@code PUT /profile/devices}, {@code DELETE /profile/devices},
+ *       {@code GET /profile}) listed on the device-assignment page above; Apple's current page lists the assignment as
+ *       a POST, its earlier reference and the services in use take the PUT sent here</li>
  * </ul>
  *
  * <p>Not thread-safe for concurrent calls on one instance beyond the session, which is shared safely.
@@ -194,6 +195,21 @@ public final class DeviceAssignmentClient {
         serialNumbers.forEach(body.putArray("devices")::add);
         Map<String, String> outcome = new LinkedHashMap<>();
         call("PUT", "/profile/devices", body).path("devices").fields()
+                .forEachRemaining(entry -> outcome.put(entry.getKey(), entry.getValue().asText()));
+        return outcome;
+    }
+
+    /**
+     * Removes whatever profile devices have ({@code DELETE /profile/devices}, body {@code devices}): they get none until
+     * one is assigned again. A device that already fetched its profile keeps it until it is erased and set up again.
+     *
+     * @return each serial number's outcome: {@code SUCCESS}, {@code NOT_ACCESSIBLE} or {@code FAILED}
+     */
+    public Map<String, String> removeProfile(List<String> serialNumbers) {
+        ObjectNode body = JSON.createObjectNode();
+        serialNumbers.forEach(body.putArray("devices")::add);
+        Map<String, String> outcome = new LinkedHashMap<>();
+        call("DELETE", "/profile/devices", body).path("devices").fields()
                 .forEachRemaining(entry -> outcome.put(entry.getKey(), entry.getValue().asText()));
         return outcome;
     }

@@ -2,7 +2,6 @@ package dev.shepherd.apple;
 
 import dev.shepherd.api.cluster.Leadership;
 import dev.shepherd.api.device.Platform;
-import dev.shepherd.device.PluginDeviceRegistry;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.testing.MemoryPluginStorage;
 import dev.shepherd.testing.TestClock;
@@ -12,7 +11,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -48,9 +46,8 @@ class AdeSyncSchedulerTest {
         MemoryPluginStorage storage = new MemoryPluginStorage();
         AdeServerTokens tokens = new AdeServerTokens(storage, new TestSealer(), clock);
         tokens.upload("abm", AdeTokenFiles.tokenFile(tokens.publicKeyPem(), credentials));
-        sync = new AdeDeviceSync(tokens, new PluginDeviceRegistry("apple-ios", kernel.devices(), kernel.enrollmentTokens(), kernel.recoveryKeys()),
-                // Apple's OAuth checks the request's timestamp against the real time: only the schedule's clock is moved.
-                storage, apple.uri(), Platform.IOS, HttpClient.newHttpClient(), Clock.systemUTC());
+        // Apple's OAuth checks the request's timestamp against the real time: only the schedule's clock is moved.
+        sync = AdeTestSyncs.iosSync(kernel, tokens, storage, apple);
         schedule = new AdeSyncScheduler(new Leadership() {
             @Override
             public boolean isLeader() {

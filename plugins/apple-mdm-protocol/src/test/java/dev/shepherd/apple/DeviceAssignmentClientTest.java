@@ -175,6 +175,33 @@ class DeviceAssignmentClientTest {
         assertThat(client.profile(uuid).path("is_supervised").asBoolean()).isTrue();
         assertThat(client.profile(uuid).path("skip_setup_items")).hasSize(2);
         assertThat(apple.device("C02A").path("profile_uuid").asText()).isEqualTo(uuid);
+
+        assertThat(client.removeProfile(List.of("C02A", "C02UNKNOWN"))).containsExactly(Map.entry("C02A", "SUCCESS"),
+                Map.entry("C02UNKNOWN", "NOT_ACCESSIBLE"));
+        assertThat(apple.device("C02A").has("profile_uuid")).isFalse();
+        assertThat(apple.device("C02A").path("profile_status").asText()).isEqualTo("empty");
+        assertThat(apple.profileChanges()).extracting(change -> change.path("method").asText()).containsExactly("PUT", "DELETE");
+    }
+
+    @Test
+    void theStandInRefusesProfilesAndAssignmentsAsAppleDoes() {
+        apple.assign("C02B", "iPad", "iPad Air", "BLUE", "iOS");
+        ObjectNode unsupervisedLock = new ObjectMapper().createObjectNode().put("profile_name", "Locked")
+                .put("url", "https://mdm.example.com/mdm/apple-ios/ade/enroll").put("is_mdm_removable", false);
+        assertThatThrownBy(() -> client.defineProfile(unsupervisedLock)).isInstanceOfSatisfying(DeviceAssignmentClient.DeviceAssignmentException.class,
+                error -> assertThat(error.code()).isEqualTo("FLAGS_INVALID"));
+        ObjectNode longDepartment = new ObjectMapper().createObjectNode().put("profile_name", "Long")
+                .put("url", "https://mdm.example.com/mdm/apple-ios/ade/enroll").put("department", "d".repeat(126));
+        assertThatThrownBy(() -> client.defineProfile(longDepartment)).isInstanceOfSatisfying(DeviceAssignmentClient.DeviceAssignmentException.class,
+                error -> assertThat(error.code()).isEqualTo("DEPARTMENT_INVALID"));
+        assertThatThrownBy(() -> client.assignProfile("NO-SUCH-PROFILE", List.of("C02B")))
+                .isInstanceOfSatisfying(DeviceAssignmentClient.DeviceAssignmentException.class, error -> assertThat(error.status()).isEqualTo(404));
+        assertThatThrownBy(() -> client.removeProfile(List.of()))
+                .isInstanceOfSatisfying(DeviceAssignmentClient.DeviceAssignmentException.class, error -> assertThat(error.code()).isEqualTo("DEVICE_ID_REQUIRED"));
+        String uuid = client.defineProfile(new ObjectMapper().createObjectNode().put("profile_name", "Fine")
+                .put("url", "https://mdm.example.com/mdm/apple-ios/ade/enroll"));
+        apple.makeInaccessible("C02B");
+        assertThat(client.assignProfile(uuid, List.of("C02B"))).containsExactly(Map.entry("C02B", "NOT_ACCESSIBLE"));
     }
 
     @Test

@@ -32,6 +32,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -54,8 +55,18 @@ import java.util.stream.Collectors;
  *       continuing the snapshot taken at the first page; its last cursor starts {@code POST /devices/sync}, which
  *       pages the changes since ({@code op_type} added, modified, deleted). A missing cursor is
  *       {@code CURSOR_REQUIRED}, an unknown one {@code INVALID_CURSOR}, an expired one {@code EXPIRED_CURSOR}.</li>
- *   <li>{@code POST /profile}, {@code PUT /profile/devices}, {@code GET /profile?profile_uuid=}: profiles defined and
- *       assigned to devices of this server ({@code NOT_ACCESSIBLE} for others).</li>
+ *   <li>{@code POST /profile}: a profile defined, refused as Apple's Define a Profile reference says
+ *       ({@code CONFIG_NAME_REQUIRED}, {@code CONFIG_NAME_INVALID} over 125 characters, {@code CONFIG_URL_REQUIRED},
+ *       {@code CONFIG_URL_INVALID}, {@code DEPARTMENT_INVALID} over 125, {@code SUPPORT_PHONE_INVALID} over 50,
+ *       {@code SUPPORT_EMAIL_INVALID} over 250, {@code MAGIC_INVALID} over 256, {@code FLAGS_INVALID} for a
+ *       non-removable profile that does not supervise).</li>
+ *   <li>{@code PUT /profile/devices} (Apple's current page says POST, which is taken too): a profile assigned to
+ *       at most 1,000 devices ({@code PROFILE_UUID_REQUIRED}, {@code DEVICE_ID_REQUIRED}, 404 for an unknown profile),
+ *       answering per device {@code SUCCESS}, or {@code NOT_ACCESSIBLE} for a device not assigned to this server or
+ *       one made inaccessible ({@link #makeInaccessible}).</li>
+ *   <li>{@code DELETE /profile/devices}: the profile of at most 1,000 devices removed ({@code DEVICE_ID_REQUIRED}),
+ *       answered per device likewise.</li>
+ *   <li>{@code GET /profile?profile_uuid=}: a profile as defined.</li>
  *   <li>{@link #throttleNext}: the next call answered 429 or 503 with {@code Retry-After}.</li>
  * </ul>
  * Errors are the bare code in a {@code text/plain} body, as Apple's are.
@@ -79,6 +90,9 @@ public final class LocalDeviceAssignment implements AutoCloseable {
     private final Map<String, ObjectNode> profiles = new HashMap<>();
     private final Deque<int[]> throttled = new ArrayDeque<>();
     private final List<String> requests = new ArrayList<>();
+    /** The bodies of the profile assignments and removals, in order. */
+    private final List<JsonNode> profileChanges = new ArrayList<>();
+    private final Set<String> inaccessible = new HashSet<>();
     private boolean termsUnsigned;
     private int sessionsOpened;
 
@@ -125,6 +139,19 @@ public final class LocalDeviceAssignment implements AutoCloseable {
     public synchronized void unassign(String serial) {
         ObjectNode device = devices.remove(serial);
         change(device, "deleted");
+    }
+
+    /**
+     * From now on Apple answers {@code NOT_ACCESSIBLE} for this device's profile: it still lists the device, but this
+     * server may no longer manage it (as when it is being moved to another MDM server).
+     */
+    public synchronized void makeInaccessible(String serial) {
+        inaccessible.add(serial);
+    }
+
+    /** @return the bodies of every profile assignment ({@code PUT}) and removal ({@code DELETE}), in order, each with its {@code method} */
+    public synchronized List<JsonNode> profileChanges() {
+        return List.copyOf(profileChanges);
     }
 
     /** Expires every session, as Apple does after a while. */
@@ -207,7 +234,7 @@ public final class LocalDeviceAssignment implements AutoCloseable {
                 return;
             }
             JsonNode request = null;
-            if (method.equals("POST") || method.equals("PUT")) {
+            if (method.equals("POST") || method.equals("PUT") || method.equals("DELETE")) {
                 String type = exchange.getRequestHeaders().getFirst("Content-Type");
                 if (type == null || !type.toLowerCase().startsWith("application/json")) {
                     error(exchange, 415, "UNSUPPORTED_MEDIA_TYPE");
@@ -234,7 +261,8 @@ public final class LocalDeviceAssignment implements AutoCloseable {
                 case "POST /server/devices" -> fetch(exchange, request);
                 case "POST /devices/sync" -> sync(exchange, request);
                 case "POST /profile" -> defineProfile(exchange, request);
-                case "PUT /profile/devices" -> assignProfile(exchange, request);
+                case "PUT /profile/devices", "POST /profile/devices" -> assignProfile(exchange, request);
+                case "DELETE /profile/devices" -> removeProfile(exchange, request);
                 case "GET /profile" -> getProfile(exchange);
                 default -> error(exchange, 404, "NOT_FOUND");
             }
@@ -367,11 +395,9 @@ public final class LocalDeviceAssignment implements AutoCloseable {
     }
 
     private void defineProfile(HttpExchange exchange, JsonNode request) throws IOException {
-        if (!request.path("profile_name").isTextual() || !request.path("url").isTextual()
-                || !request.path("url").asText().startsWith("https://")
-                // Setup Assistant opens the web view only over https (Apple's "Authenticating through web views").
-                || request.has("configuration_web_url") && !request.path("configuration_web_url").asText("").startsWith("https://")) {
-            error(exchange, 400, "CONFIG_NAME_REQUIRED_OR_URL_INVALID");
+        Optional<String> refusal = profileRefusal(request);
+        if (refusal.isPresent()) {
+            error(exchange, 400, refusal.get());
             return;
         }
         String uuid = UUID.randomUUID().toString().replace("-", "").toUpperCase();
@@ -383,26 +409,102 @@ public final class LocalDeviceAssignment implements AutoCloseable {
         json(exchange, answer);
     }
 
+    /** Apple's Define a Profile refusals, in its words. */
+    private static Optional<String> profileRefusal(JsonNode request) {
+        if (!request.has("profile_name")) {
+            return Optional.of("CONFIG_NAME_REQUIRED");
+        }
+        if (!request.path("profile_name").isTextual() || request.path("profile_name").asText().isEmpty()
+                || request.path("profile_name").asText().length() > 125) {
+            return Optional.of("CONFIG_NAME_INVALID");
+        }
+        if (!request.has("url")) {
+            return Optional.of("CONFIG_URL_REQUIRED");
+        }
+        if (!request.path("url").isTextual() || !request.path("url").asText().startsWith("https://") || request.path("url").asText().length() > 2000) {
+            return Optional.of("CONFIG_URL_INVALID");
+        }
+        // Setup Assistant opens the web view only over https (Apple's "Authenticating through web views").
+        if (request.has("configuration_web_url") && !request.path("configuration_web_url").asText("").startsWith("https://")) {
+            return Optional.of("CONFIG_URL_INVALID");
+        }
+        Map<String, Integer> limits = Map.of("department", 125, "support_phone_number", 50, "support_email_address", 250, "org_magic", 256);
+        Map<String, String> codes = Map.of("department", "DEPARTMENT_INVALID", "support_phone_number", "SUPPORT_PHONE_INVALID",
+                "support_email_address", "SUPPORT_EMAIL_INVALID", "org_magic", "MAGIC_INVALID");
+        for (Map.Entry<String, Integer> limit : limits.entrySet()) {
+            JsonNode value = request.get(limit.getKey());
+            if (value != null && (!value.isTextual() || value.asText().isEmpty() || value.asText().length() > limit.getValue())) {
+                return Optional.of(codes.get(limit.getKey()));
+            }
+        }
+        if (!request.path("is_mdm_removable").asBoolean(true) && !request.path("is_supervised").asBoolean(false)) {
+            return Optional.of("FLAGS_INVALID");
+        }
+        return Optional.empty();
+    }
+
     private void assignProfile(HttpExchange exchange, JsonNode request) throws IOException {
         String uuid = request.path("profile_uuid").asText("");
-        if (!profiles.containsKey(uuid)) {
-            error(exchange, 400, "PROFILE_NOT_FOUND");
+        if (uuid.isEmpty()) {
+            error(exchange, 400, "PROFILE_UUID_REQUIRED");
             return;
         }
-        if (!request.path("devices").isArray() || request.path("devices").isEmpty() || request.path("devices").size() > 1000) {
+        if (!devicesListed(request)) {
             error(exchange, 400, "DEVICE_ID_REQUIRED");
             return;
         }
+        if (!profiles.containsKey(uuid)) {
+            error(exchange, 404, "NOT_FOUND");
+            return;
+        }
+        profileChanges.add(((ObjectNode) request.deepCopy()).put("method", "PUT"));
         ObjectNode answer = JSON.createObjectNode().put("profile_uuid", uuid);
         answer.set("devices", assign(uuid, request.path("devices")));
         json(exchange, answer);
+    }
+
+    private void removeProfile(HttpExchange exchange, JsonNode request) throws IOException {
+        if (!devicesListed(request)) {
+            error(exchange, 400, "DEVICE_ID_REQUIRED");
+            return;
+        }
+        profileChanges.add(((ObjectNode) request.deepCopy()).put("method", "DELETE"));
+        ObjectNode outcome = JSON.createObjectNode();
+        for (JsonNode serial : request.path("devices")) {
+            ObjectNode device = devices.get(serial.asText());
+            if (device == null || inaccessible.contains(serial.asText())) {
+                outcome.put(serial.asText(), "NOT_ACCESSIBLE");
+                continue;
+            }
+            device.remove("profile_uuid");
+            device.put("profile_status", "empty");
+            change(device, "modified");
+            outcome.put(serial.asText(), "SUCCESS");
+        }
+        ObjectNode answer = JSON.createObjectNode();
+        answer.set("devices", outcome);
+        json(exchange, answer);
+    }
+
+    /** Apple takes 1 to 1,000 serial numbers a call. */
+    private static boolean devicesListed(JsonNode request) {
+        JsonNode serials = request.path("devices");
+        if (!serials.isArray() || serials.isEmpty() || serials.size() > 1000) {
+            return false;
+        }
+        for (JsonNode serial : serials) {
+            if (!serial.isTextual() || serial.asText().isEmpty()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private ObjectNode assign(String uuid, JsonNode serials) {
         ObjectNode outcome = JSON.createObjectNode();
         for (JsonNode serial : serials) {
             ObjectNode device = devices.get(serial.asText());
-            if (device == null) {
+            if (device == null || inaccessible.contains(serial.asText())) {
                 outcome.put(serial.asText(), "NOT_ACCESSIBLE");
                 continue;
             }

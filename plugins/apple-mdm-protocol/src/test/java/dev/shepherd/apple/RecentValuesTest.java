@@ -1,15 +1,11 @@
 package dev.shepherd.apple;
 
-import dev.shepherd.api.config.PluginStorage;
-import dev.shepherd.testing.MemoryPluginStorage;
 import dev.shepherd.testing.TestClock;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
-import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,7 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RecentValuesTest {
 
     private static final String KEY = AppleCommandTranslator.SUPERVISED + "00008110-000A1B2C3D4E";
-    private final CountingStorage storage = new CountingStorage();
+    private final CountingPluginStorage storage = new CountingPluginStorage();
     private final TestClock clock = new TestClock(Instant.parse("2026-12-04T05:00:00Z"));
     /** The node the device talks to. */
     private final RecentValues here = new RecentValues(storage, AppleCommandTranslator.SUPERVISION_FRESH_FOR, 100, clock);
@@ -33,13 +29,13 @@ class RecentValuesTest {
         for (int message = 0; message < 10; message++) {
             assertThat(here.get(KEY)).isEmpty();
         }
-        assertThat(storage.reads).isEqualTo(1);
+        assertThat(storage.reads()).isEqualTo(1);
 
         here.put(KEY, bytes("false"));
         for (int message = 0; message < 10; message++) {
             assertThat(here.get(KEY)).hasValueSatisfying(value -> assertThat(text(value)).isEqualTo("false"));
         }
-        assertThat(storage.reads).isEqualTo(1);
+        assertThat(storage.reads()).isEqualTo(1);
     }
 
     @Test
@@ -66,7 +62,7 @@ class RecentValuesTest {
         uncached.get(KEY);
         uncached.get(KEY);
 
-        assertThat(storage.reads).isEqualTo(2);
+        assertThat(storage.reads()).isEqualTo(2);
     }
 
     @Test
@@ -76,12 +72,12 @@ class RecentValuesTest {
         small.get("b");
         small.get("a");
         small.get("c"); // b goes
-        assertThat(storage.reads).isEqualTo(3);
+        assertThat(storage.reads()).isEqualTo(3);
 
         small.get("a");
         small.get("b");
 
-        assertThat(storage.reads).isEqualTo(4);
+        assertThat(storage.reads()).isEqualTo(4);
     }
 
     private static byte[] bytes(String text) {
@@ -90,32 +86,5 @@ class RecentValuesTest {
 
     private static String text(byte[] value) {
         return new String(value, StandardCharsets.UTF_8);
-    }
-
-    /** The plugin's storage, counting its reads. */
-    private static final class CountingStorage implements PluginStorage {
-        private final MemoryPluginStorage values = new MemoryPluginStorage();
-        int reads;
-
-        @Override
-        public Optional<byte[]> get(String key) {
-            reads++;
-            return values.get(key);
-        }
-
-        @Override
-        public void put(String key, byte[] value) {
-            values.put(key, value);
-        }
-
-        @Override
-        public boolean delete(String key) {
-            return values.delete(key);
-        }
-
-        @Override
-        public List<String> keys(String prefix) {
-            return values.keys(prefix);
-        }
     }
 }

@@ -6,6 +6,7 @@ import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.config.ServerAddress;
 import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.group.GroupDirectory;
 import dev.shepherd.apple.AdeDeviceSync;
 import dev.shepherd.apple.AdeServerTokenEndpoint;
 import dev.shepherd.apple.AdeSyncScheduler;
@@ -18,8 +19,8 @@ import org.pf4j.Extension;
 public final class IosAdeServerTokenEndpoint extends AdeServerTokenEndpoint {
 
     @Inject
-    public IosAdeServerTokenEndpoint(AdeServerTokens tokens, DeviceRegistry registry, PluginStorage storage, PluginConfig config,
+    public IosAdeServerTokenEndpoint(AdeServerTokens tokens, DeviceRegistry registry, GroupDirectory groups, PluginStorage storage, PluginConfig config,
                                      ServerAddress address, PluginIdentity identity, AdeSyncScheduler schedule) {
-        super(tokens, new AdeDeviceSync(tokens, registry, storage, config, Platform.IOS), schedule, address, identity);
+        super(tokens, new AdeDeviceSync(tokens, registry, groups, storage, config, Platform.IOS), schedule, address, identity);
     }
 }

@@ -23,18 +23,22 @@ import dev.shepherd.apple.LocalDeviceAssignment;
 import dev.shepherd.apple.Plists;
 import dev.shepherd.apple.TestAppleDeviceCa;
 import dev.shepherd.app.AppStores;
+import dev.shepherd.group.Group;
 import dev.shepherd.server.Kernel;
+import dev.shepherd.testing.ConsoleBrowser;
 import dev.shepherd.testing.TestClock;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
 
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -48,6 +52,7 @@ import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Automated Device Enrollment's profile request on a real server with the iOS plugin loaded from its zip: Apple
@@ -207,6 +212,7 @@ class AdeEnrollmentIT {
         }
         apple.assign(iphone.serialNumber(), "iPhone 15", "iPhone 15 128GB Green", "GREEN", "iOS");
         int requestsBefore = apple.requests().size();
+        int profileChangesBefore = apple.profileChanges().size();
 
         JsonNode synced = sync();
 
@@ -215,6 +221,9 @@ class AdeEnrollmentIT {
                 .filter(request -> request.equals("POST /server/devices") || request.equals("POST /devices/sync")))
                 .as("1,001 devices come in pages of at most 1,000, the second asked for by the first's cursor").hasSizeGreaterThanOrEqualTo(2);
         assertThat(apple.device("AWC00999").path("profile_uuid").asText()).isEqualTo(profileUuid);
+        assertThat(apple.profileChanges().subList(profileChangesBefore, apple.profileChanges().size())).as("assigned in Apple's pages of at most 1,000")
+                .anySatisfy(change -> assertThat(change.path("devices").size()).isEqualTo(1000))
+                .allSatisfy(change -> assertThat(change.path("devices").size()).isLessThanOrEqualTo(1000));
         assertThat(apple.device(iphone.serialNumber()).path("profile_uuid").asText()).isEqualTo(profileUuid);
 
         // What the new iPhone is assigned before it is unboxed: a Wi-Fi policy and a required app, through its group.
@@ -292,6 +301,106 @@ class AdeEnrollmentIT {
         assertThat(page.body()).contains("released after 30 minutes without finishing setup: 0 settings and 1 required apps still pending");
         assertThat(server.getAsAdmin("/api/v1/devices/" + pending + "/activity").body()).as("the device's activity records the release")
                 .contains("apple-ios.ade.released_after_timeout");
+    }
+
+    @Test
+    void eachDeviceGetsTheProfileOfItsSerialNumberItsGroupOrTheDefaultAndAnIpadEnrollsIntoItsProfilesGroup() throws Exception {
+        String profiles = "/api/v1/plugins/apple-ios/ade/tokens/abm/profiles/";
+        String classroomGroup = admin("POST", "/api/v1/groups", Map.of("name", "Classroom iPads",
+                "rule", Map.of("attribute", "model", "op", "startsWith", "value", "iPad")), 201).path("id").asText();
+        AppleDeviceSimulator ipad = new AppleDeviceSimulator(server.uri("/"), "0A1B2C3D-000A1B2C3D4E5F61");
+        List<String> classroom = List.of("DMPAD0001", "DMPAD0002", "DMPAD0003", ipad.serialNumber());
+        classroom.forEach(serial -> apple.assign(serial, "iPad Air", "iPad Air 11-inch Wi-Fi", "BLUE", "iPadOS"));
+        apple.assign("DMPLOAN01", "iPad mini", "iPad mini Wi-Fi", "PURPLE", "iPadOS");
+        apple.assign("F2LPHONE1", "iPhone 15", "iPhone 15 128GB Black", "BLACK", "iOS");
+        apple.assign("DMPGONE01", "iPad Air", "iPad Air 11-inch Wi-Fi", "BLUE", "iPadOS");
+        apple.makeInaccessible("DMPGONE01");
+
+        HttpResponse<String> unknownGroup = server.sendAsAdmin("PUT", profiles + "wrong", "{\"profile_name\": \"Wrong\", \"groupId\": \"nope\"}");
+        assertThat(unknownGroup.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(unknownGroup.body()).path("detail").asText()).startsWith("/groupId: ");
+        HttpResponse<String> unsupervisedLock = server.sendAsAdmin("PUT", profiles + "wrong", "{\"profile_name\": \"Wrong\", \"is_mdm_removable\": false}");
+        assertThat(JSON.readTree(unsupervisedLock.body()).path("detail").asText()).as("Apple's FLAGS_INVALID, said first")
+                .startsWith("/is_mdm_removable: ");
+        String classroomUuid = admin("PUT", profiles + "classroom-ipads", Map.of("profile_name", "Classroom iPads", "is_supervised", true,
+                "department", "Schools", "groupId", classroomGroup, "priority", 10), 200).path("profile_uuid").asText();
+        String loanersUuid = admin("PUT", profiles + "loaners", Map.of("profile_name", "Loaners", "is_supervised", true,
+                "serials", List.of("DMPLOAN01")), 200).path("profile_uuid").asText();
+        assertThat(apple.profile(classroomUuid).path("department").asText()).isEqualTo("Schools");
+
+        JsonNode synced = sync();
+
+        classroom.forEach(serial -> assertThat(apple.device(serial).path("profile_uuid").asText()).as(serial + ", by its rule group")
+                .isEqualTo(classroomUuid));
+        assertThat(apple.device("DMPLOAN01").path("profile_uuid").asText()).as("named by serial, though an iPad").isEqualTo(loanersUuid);
+        assertThat(apple.device("F2LPHONE1").path("profile_uuid").asText()).as("in no profile's group: the default").isEqualTo(profileUuid);
+        assertThat(apple.profileChanges()).as("Apple's limit per call").allSatisfy(change -> assertThat(change.path("devices").size()).isBetween(1, 1000));
+        assertThat(synced.path("profileFailed").asInt()).isPositive();
+        Kernel kernel = server.server().kernel();
+        DeviceId gone = kernel.devices().idByHardwareId(Platform.IOS, "serial", "DMPGONE01").orElseThrow();
+        assertThat(kernel.devices().inventory(gone).get("apple.ade.profile_error")).startsWith("NOT_ACCESSIBLE");
+        DeviceId first = kernel.devices().idByHardwareId(Platform.IOS, "serial", "DMPAD0001").orElseThrow();
+        assertThat(kernel.devices().inventory(first)).containsEntry("apple.ade.profile", "classroom-ipads")
+                .containsEntry("apple.ade.profile_uuid", classroomUuid).containsEntry("apple.ade.profile_status", "assigned");
+        JsonNode listed = admin("GET", "/api/v1/plugins/apple-ios/ade/tokens/abm/profiles", null, 200).path("profiles");
+        assertThat(listed.get(0).path("name").asText()).as("by priority").isEqualTo("classroom-ipads");
+        assertThat(listed.get(0).path("group").path("name").asText()).isEqualTo("Classroom iPads");
+        assertThat(listed.get(0).path("devices").asInt()).isEqualTo(4);
+        assertThat(listed.findValues("name").stream().map(JsonNode::asText)).contains("default", "loaners");
+
+        int changesBefore = apple.profileChanges().size();
+        sync();
+        assertThat(apple.profileChanges().subList(changesBefore, apple.profileChanges().size()))
+                .as("only what Apple does not hold yet is sent again: the inaccessible iPad")
+                .allSatisfy(change -> assertThat(change.path("devices").toString()).isEqualTo("[\"DMPGONE01\"]"));
+
+        JsonNode changed = admin("PUT", profiles + "classroom-ipads", Map.of("profile_name", "Classroom iPads", "is_supervised", true,
+                "department", "Primary schools", "groupId", classroomGroup, "priority", 10), 200);
+        String redefined = changed.path("profile_uuid").asText();
+        assertThat(redefined).as("Apple's profiles cannot change: defined again").isNotEqualTo(classroomUuid);
+        assertThat(changed.path("assignment").path("assigned").asInt()).isEqualTo(4);
+        classroom.forEach(serial -> assertThat(apple.device(serial).path("profile_uuid").asText()).isEqualTo(redefined));
+        JsonNode removed = admin("DELETE", profiles + "loaners", null, 200);
+        assertThat(removed.path("assignment").path("assigned").asInt()).isEqualTo(1);
+        assertThat(apple.device("DMPLOAN01").path("profile_uuid").asText()).as("falls back to its group's profile").isEqualTo(redefined);
+
+        ipad.enrollByAde(enrollUrl, APPLE_DEVICE_CA.identity(ipad.udid()));
+        assertThat(ipad.enrollIdentity().certificate()).isPresent();
+        assertThat(ipad.authenticate().statusCode()).isEqualTo(200);
+        DeviceId enrolled = kernel.devices().idByHardwareId(Platform.IOS, "serial", ipad.serialNumber()).orElseThrow();
+        assertThat(kernel.devices().get(enrolled).orElseThrow().device().status()).isEqualTo(DeviceStatus.ENROLLED);
+        assertThat(kernel.groups().groupsOf(enrolled)).extracting(Group::name).as("the group admins target policies at, as at a PreStage")
+                .contains("ADE: classroom-ipads");
+    }
+
+    @Test
+    void theTokenPageListsTheProfilesAndShowsApplesRefusalAtTheFieldItConcerns() throws Exception {
+        assumeTrue(ConsoleBrowser.available(), ConsoleBrowser.unavailableReason());
+        try (ConsoleBrowser console = ConsoleBrowser.open(server, Files.createDirectories(home.resolve("browser")))) {
+            console.signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);
+            console.open("#/plugins/apple-ios/ade-tokens", "ADE server tokens");
+            console.waitForText("ADE profiles of abm");
+            assertThat(console.mainText()).contains("Corporate iPhones", "Default");
+
+            console.labelledControl("Name").sendKeys("front-desk");
+            console.labelledControl("Name on the device").sendKeys("Front desk");
+            console.labelledControl("Serial numbers").sendKeys("DMPDESK01, DMPDESK02");
+            // Not removable but not supervised either: Apple would refuse it (FLAGS_INVALID); the server says so first.
+            console.labelledControl("Removable by the user").click();
+            console.driver().findElement(By.xpath("//button[.='Save profile']")).click();
+            console.waitForText("Removable by the user can be false only in a supervised profile");
+            assertThat(console.labelledControl("Removable by the user").getDomAttribute("aria-invalid")).isEqualTo("true");
+
+            console.labelledControl("Supervised").click();
+            console.driver().findElement(By.xpath("//button[.='Save profile']")).click();
+            console.waitForText("The profile front-desk is defined at Apple");
+            assertThat(console.mainText()).contains("Front desk", "2 serial number(s)");
+            assertThat(console.accessibilityViolations("moderate")).as("WCAG 2.1 A/AA, moderate impact or worse").isEmpty();
+        }
+        JsonNode defined = admin("GET", "/api/v1/plugins/apple-ios/ade/tokens/abm/profiles/front-desk", null, 200);
+        assertThat(defined.path("serials")).hasSize(2);
+        assertThat(apple.profile(defined.path("profile_uuid").asText()).path("is_mdm_removable").asBoolean()).isFalse();
+        admin("DELETE", "/api/v1/plugins/apple-ios/ade/tokens/abm/profiles/front-desk", null, 200);
     }
 
     /** The store's one app in the catalog; @return its catalog id */

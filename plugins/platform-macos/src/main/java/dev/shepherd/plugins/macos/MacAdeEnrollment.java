@@ -6,6 +6,7 @@ import dev.shepherd.api.config.PluginStorage;
 import dev.shepherd.api.config.ServerAddress;
 import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.group.GroupDirectory;
 import dev.shepherd.api.pki.CertificateAuthority;
 import dev.shepherd.api.pki.ServerSigner;
 import dev.shepherd.apple.AdeEnrollment;
@@ -22,10 +23,10 @@ import java.time.Clock;
 public final class MacAdeEnrollment extends AdeEnrollment {
 
     @Inject
-    public MacAdeEnrollment(DeviceRegistry registry, AdeServerTokens tokens, PluginStorage storage, CertificateAuthority authority,
+    public MacAdeEnrollment(DeviceRegistry registry, AdeServerTokens tokens, GroupDirectory groups, PluginStorage storage, CertificateAuthority authority,
                           ServerSigner signer, PluginConfig config, PluginIdentity identity, PushCertificates pushCertificates,
                           ServerAddress address, Clock clock) {
-        super(registry, tokens, storage, authority, signer, config, identity, pushCertificates, address, clock, Platform.MACOS,
+        super(registry, tokens, groups, storage, authority, signer, config, identity, pushCertificates, address, clock, Platform.MACOS,
                 SettingProfiles.Os.MACOS);
     }
 }

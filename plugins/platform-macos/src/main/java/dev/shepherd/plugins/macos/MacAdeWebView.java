@@ -7,6 +7,7 @@ import dev.shepherd.api.config.SecretSealer;
 import dev.shepherd.api.config.ServerAddress;
 import dev.shepherd.api.device.DeviceRegistry;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.group.GroupDirectory;
 import dev.shepherd.api.identity.UserAuthenticator;
 import dev.shepherd.api.pki.CertificateAuthority;
 import dev.shepherd.api.pki.ServerSigner;
@@ -27,10 +28,10 @@ import java.time.Clock;
 public final class MacAdeWebView extends AdeWebView {
 
     @Inject
-    public MacAdeWebView(DeviceRegistry registry, AdeServerTokens tokens, PluginStorage storage, SecretSealer sealer,
+    public MacAdeWebView(DeviceRegistry registry, AdeServerTokens tokens, GroupDirectory groups, PluginStorage storage, SecretSealer sealer,
                           UserAuthenticator users, CertificateAuthority authority, ServerSigner signer, PluginConfig config,
                           PluginIdentity identity, PushCertificates pushCertificates, ServerAddress address, Clock clock) {
-        super(registry, tokens, storage, sealer, users, authority, signer, config, identity, pushCertificates, address, clock,
+        super(registry, tokens, groups, storage, sealer, users, authority, signer, config, identity, pushCertificates, address, clock,
                 Platform.MACOS, SettingProfiles.Os.MACOS);
     }
 }
