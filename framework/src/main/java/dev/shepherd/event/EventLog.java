@@ -25,9 +25,9 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * The durable event log. An event is written in the transaction of the change that raised it (its row just before
- * the commit, with the transaction's other events) and handed to the in-memory bus only after that transaction commits, so no subscriber ever hears of a change that was rolled
- * back, and no committed change goes unrecorded. Transactional hooks (webhook deliveries) join the same
- * transaction.
+ * the commit, with the transaction's other events) and handed to the in-memory bus only after that transaction
+ * commits, so no subscriber ever hears of a change that was rolled back, and no committed change goes unrecorded.
+ * Transactional hooks (webhook deliveries) join the same transaction.
  */
 public final class EventLog implements EventSink {
 
