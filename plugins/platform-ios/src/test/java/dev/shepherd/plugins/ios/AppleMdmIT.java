@@ -83,7 +83,7 @@ class AppleMdmIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     /**
      * The device loop's budget per message (docs/benchmarks.md, "Statements and commits per device message" and "Fewer
-     * statements per answer"): 7.71 (Derby) and 7.79–7.86 (PostgreSQL) statements and 1.14 commits measured, 9.43 before
+     * statements per answer"): 7.64–7.71 (Derby) and 7.79–7.86 (PostgreSQL) statements and 1.14 commits measured, 9.43 before
      * a transaction's events were one batched insert and take's two probes one statement, 10.71 and 2.29 before one
      * transaction per answer. The margin is for a slow machine, where a device's check-in (kept to 30 s) is written
      * again within the loop.
