@@ -24,10 +24,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import static java.util.Objects.requireNonNull;
 
 /**
- * The durable event log. An event is written in the transaction of the change that raised it and handed to
- * the in-memory bus only after that transaction commits, so no subscriber ever hears of a change that was rolled
- * back, and no committed change goes unrecorded. Transactional hooks (webhook deliveries) join the same
- * transaction.
+ * The durable event log. An event is written in the transaction of the change that raised it (its row just before
+ * the commit, with the transaction's other events) and handed to the in-memory bus only after that transaction
+ * commits, so no subscriber ever hears of a change that was rolled back, and no committed change goes unrecorded.
+ * Transactional hooks (webhook deliveries) join the same transaction.
  */
 public final class EventLog implements EventSink {
 
@@ -75,36 +75,34 @@ public final class EventLog implements EventSink {
     }
 
     /**
-     * Records several events in the caller's transaction with one batched insert, in their order; the transactional
-     * hooks join as for {@link #record}, and subscribers hear of them, in order, once the transaction commits.
+     * Records several events in the caller's transaction, in their order; the transactional hooks join it at once, and
+     * subscribers hear of the events, in order, once it commits.
+     *
+     * <p>The rows are written just before the commit, with those of every other event of the transaction in one batched
+     * insert in the order they were recorded: a device's answer and the command handed out with it cost one round trip
+     * to {@code event_log}, not one per event, and the log's last page is held for the shortest time. Nothing in the
+     * kernel reads the log inside the transaction that writes it. The data is turned into JSON here, so data that is not
+     * JSON-like is refused to the caller.
      *
      * @param tx the transaction of the change that raised the events
      * @param events the events
+     * @throws IllegalArgumentException when an event's data is not made of JSON-like values
      */
     public void recordAll(Tx tx, List<Event> events) throws SQLException {
+        requireNonNull(tx, "tx is null");
         requireNonNull(events, "events is null");
         if (events.isEmpty()) {
             return;
         }
-        try (PreparedStatement insert = tx.connection().prepareStatement(
-                "INSERT INTO event_log (id, event_type, occurred_at, source, data, device_id) VALUES (?, ?, ?, ?, ?, ?)")) {
-            for (Event event : events) {
-                insert.setString(1, event.id().toString());
-                insert.setString(2, event.type());
-                insert.setTimestamp(3, Timestamp.from(event.occurredAt()));
-                insert.setString(4, event.source());
-                insert.setString(5, toJson(event.data()));
-                insert.setString(6, deviceOf(event).map(DeviceId::toString).orElse(null));
-                if (events.size() == 1) {
-                    insert.executeUpdate();
-                } else {
-                    insert.addBatch();
-                }
-            }
-            if (events.size() > 1) {
-                insert.executeBatch();
-            }
+        List<Row> rows = new ArrayList<>(events.size());
+        for (Event event : events) {
+            rows.add(new Row(event, toJson(event.data()), deviceOf(event).map(DeviceId::toString).orElse(null)));
         }
+        Pending pending = tx.kept(this, Pending::new);
+        if (pending.rows.isEmpty()) {
+            tx.beforeCommit(() -> write(tx, pending.drain()));
+        }
+        pending.rows.addAll(rows);
         for (Event event : events) {
             for (TransactionalHook hook : hooks) {
                 hook.recorded(tx, event);
@@ -112,6 +110,45 @@ public final class EventLog implements EventSink {
         }
         List<Event> recorded = List.copyOf(events);
         tx.afterCommit(() -> recorded.forEach(bus::publish));
+    }
+
+    /** An event as its row will be written. */
+    private record Row(Event event, String data, String deviceId) {
+    }
+
+    /** The rows of a transaction's events not written yet, in the order they were recorded. */
+    private static final class Pending {
+        private final List<Row> rows = new ArrayList<>();
+
+        /** The rows so far, leaving none: an event recorded after them (by another before-commit action) gets a write of its own. */
+        List<Row> drain() {
+            List<Row> drained = List.copyOf(rows);
+            rows.clear();
+            return drained;
+        }
+    }
+
+    private static void write(Tx tx, List<Row> rows) throws SQLException {
+        try (PreparedStatement insert = tx.connection().prepareStatement(
+                "INSERT INTO event_log (id, event_type, occurred_at, source, data, device_id) VALUES (?, ?, ?, ?, ?, ?)")) {
+            for (Row row : rows) {
+                Event event = row.event();
+                insert.setString(1, event.id().toString());
+                insert.setString(2, event.type());
+                insert.setTimestamp(3, Timestamp.from(event.occurredAt()));
+                insert.setString(4, event.source());
+                insert.setString(5, row.data());
+                insert.setString(6, row.deviceId());
+                if (rows.size() == 1) {
+                    insert.executeUpdate();
+                } else {
+                    insert.addBatch();
+                }
+            }
+            if (rows.size() > 1) {
+                insert.executeBatch();
+            }
+        }
     }
 
     /** Records an event in a transaction of its own, for events not tied to a change in the store. */

@@ -11,8 +11,11 @@ import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import static java.util.Objects.requireNonNull;
 
@@ -89,6 +92,8 @@ public final class Transactions {
         SQLException last = null;
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             List<Runnable> afterCommit = new ArrayList<>();
+            List<Tx.BeforeCommit> beforeCommit = new ArrayList<>();
+            Map<Object, Object> kept = new IdentityHashMap<>();
             long start = System.nanoTime();
             try (Connection connection = dataSource.getConnection()) {
                 connection.setAutoCommit(false);
@@ -103,7 +108,29 @@ public final class Transactions {
                         public void afterCommit(Runnable action) {
                             afterCommit.add(requireNonNull(action, "action is null"));
                         }
+
+                        @Override
+                        public void beforeCommit(Tx.BeforeCommit action) {
+                            beforeCommit.add(requireNonNull(action, "action is null"));
+                        }
+
+                        @Override
+                        @SuppressWarnings("unchecked")
+                        public <K> K kept(Object key, Supplier<K> create) {
+                            requireNonNull(key, "key is null");
+                            requireNonNull(create, "create is null");
+                            Object known = kept.get(key);
+                            if (known == null) {
+                                known = requireNonNull(create.get(), "create gave null");
+                                kept.put(key, known);
+                            }
+                            return (K) known;
+                        }
                     });
+                    // By index: an action may add more, which run after it.
+                    for (int i = 0; i < beforeCommit.size(); i++) {
+                        beforeCommit.get(i).run();
+                    }
                     connection.commit();
                     commits.increment();
                     durations.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);

@@ -135,7 +135,7 @@ class CommandIndexBenchmarkTest {
     }
 
     /** Adds to the report, and shows it at once: a run takes minutes. */
-    private static void note(StringBuilder report, String text) {
+    static void note(StringBuilder report, String text) {
         report.append(text);
         System.out.print(text);
         System.out.flush();
@@ -179,7 +179,7 @@ class CommandIndexBenchmarkTest {
                         List.of(device.toString())));
     }
 
-    private static List<DeviceId> importDevices(Kernel kernel, String prefix, int count) {
+    static List<DeviceId> importDevices(Kernel kernel, String prefix, int count) {
         List<DeviceId> ids = new ArrayList<>();
         for (int from = 0; from < count; from += 1000) {
             List<DeviceImport> imports = new ArrayList<>();

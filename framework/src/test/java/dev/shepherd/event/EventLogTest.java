@@ -64,6 +64,46 @@ class EventLogTest {
     }
 
     @Test
+    void aTransactionsEventsAreWrittenJustBeforeItCommitsInOneBatchInTheOrderRecorded() {
+        EventLog events = server.server().kernel().events();
+        Transactions transactions = server.server().kernel().transactions();
+        String thread = Thread.currentThread().getName();
+        long insertsBefore = eventInserts(thread);
+
+        transactions.inTransaction("several changes", tx -> {
+            events.record(tx, Event.of("ordering.change", "test", Map.of("n", 1)));
+            // Recorded by work that runs before the commit after the events gathered so far were written: in order still.
+            tx.beforeCommit(() -> events.record(tx, Event.of("ordering.late", "test", Map.of("n", 4))));
+            events.record(tx, Event.of("ordering.change", "test", Map.of("n", 2)));
+            events.recordAll(tx, List.of(Event.of("ordering.change", "test", Map.of("n", 3))));
+            assertThat(eventInserts(thread)).as("nothing written before the transaction's work is done").isEqualTo(insertsBefore);
+            return null;
+        });
+
+        assertThat(events.read(Optional.of("ordering."), 0, 100)).extracting(logged -> logged.event().type() + " " + logged.event().data().get("n"))
+                .containsExactly("ordering.change 1", "ordering.change 2", "ordering.change 3", "ordering.late 4");
+        assertThat(eventInserts(thread)).as("one batch for the three, one insert for the late one").isEqualTo(insertsBefore + 2);
+    }
+
+    @Test
+    void eventDataThatIsNotJsonIsRefusedToTheCallerWhenRecorded() {
+        EventLog events = server.server().kernel().events();
+        Transactions transactions = server.server().kernel().transactions();
+
+        assertThatThrownBy(() -> transactions.inTransaction("record an odd event", tx -> {
+            events.record(tx, Event.of("oddity.event", "test", Map.of("stream", new Object())));
+            return null;
+        })).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("event data must be JSON-like values");
+        assertThat(events.read(Optional.of("oddity."), 0, 100)).isEmpty();
+    }
+
+    /** The event_log inserts a thread has executed (a batch counts once, as one round trip). */
+    private static long eventInserts(String thread) {
+        return server.storeUse().statementsBySql(thread::equals).entrySet().stream()
+                .filter(entry -> entry.getKey().startsWith("INSERT INTO event_log")).mapToLong(Map.Entry::getValue).sum();
+    }
+
+    @Test
     void theNewestComeFirstAndPagesGoBackInTime() throws Exception {
         List<String> read = new ArrayList<>();
         String cursor = null;

@@ -82,10 +82,13 @@ class AppleMdmIT {
     private static final String TOPIC = "com.apple.mgmt.External.2f0c1a9e-5b7d-4c1e-9a43-0d6e8f1b2c3d";
     private static final ObjectMapper JSON = new ObjectMapper();
     /**
-     * The device loop's budget per message (docs/benchmarks.md, "Statements and commits per device message"): 9.43
-     * statements and 1.14 commits measured on both engines, 10.71 and 2.29 before one transaction per answer.
+     * The device loop's budget per message (docs/benchmarks.md, "Statements and commits per device message" and "Fewer
+     * statements per answer"): 7.64–7.71 (Derby) and 7.79–7.86 (PostgreSQL) statements and 1.14 commits measured, 9.43 before
+     * a transaction's events were one batched insert and take's two probes one statement, 10.71 and 2.29 before one
+     * transaction per answer. The margin is for a slow machine, where a device's check-in (kept to 30 s) is written
+     * again within the loop.
      */
-    private static final double STATEMENTS_PER_MESSAGE = 10;
+    private static final double STATEMENTS_PER_MESSAGE = 8.5;
     private static final double COMMITS_PER_MESSAGE = 1.3;
 
     @TempDir
