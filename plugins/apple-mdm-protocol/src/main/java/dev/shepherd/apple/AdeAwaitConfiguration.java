@@ -18,6 +18,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -36,7 +38,8 @@ import static java.util.Objects.requireNonNull;
  * for it, {@link DeviceSetup#progress} is asked: once {@linkplain SetupProgress#finished() finished} (a failed setting
  * or app counts as done and stays visible on the device's page) the plugin hands it {@code DeviceConfigured}, its own
  * command, remembered until answered. A device still not finished {@value #TIMEOUT_SETTING} after its Authenticate
- * (default 30 minutes) is released at its next message even with work left; its inventory says so, and event
+ * (default 30 minutes) is released at its next message even with work left (and woken for it, once:
+ * {@link #overdueToWake}, looked for by {@link AdeSyncScheduler}); its inventory says so, and event
  * {@code <plugin>}{@value #TIMED_OUT_EVENT} (with the device's id, so its activity shows it) records it. An
  * {@code Acknowledged} answer ends the wait, as does an {@code Error} (the device is not waiting, and asking again
  * would not change that); {@code NotNow} leaves it to be sent again.
@@ -53,6 +56,8 @@ final class AdeAwaitConfiguration {
     private static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(30);
     private static final String AWAITING_PREFIX = "ade/awaiting/";
     private static final String COMMAND_PREFIX = "ade/device-configured/";
+    /** A device past its timeout that was woken for its release, so that it is woken once. */
+    private static final String WOKEN_PREFIX = "ade/timeout-woken/";
     private static final Logger log = LoggerFactory.getLogger(AdeAwaitConfiguration.class);
 
     private final PluginStorage storage;
@@ -147,6 +152,26 @@ final class AdeAwaitConfiguration {
     }
 
     /**
+     * The devices held past {@value #TIMEOUT_SETTING} that were not woken for their release yet, each marked so that it
+     * is returned once. A device whose setup stalled (an app it keeps putting off) may fall silent in Setup Assistant,
+     * and the kernel pushes only devices with commands queued: without a wake-up it would wait until something else
+     * woke it. Its next message then gets {@code DeviceConfigured} ({@link #release}).
+     */
+    List<DeviceId> overdueToWake() {
+        Instant now = clock.instant();
+        List<DeviceId> overdue = new ArrayList<>();
+        for (String key : storage.keys(AWAITING_PREFIX)) {
+            String device = key.substring(AWAITING_PREFIX.length());
+            Optional<Instant> since = storage.get(key).map(bytes -> Instant.parse(new String(bytes, StandardCharsets.UTF_8)));
+            if (since.isPresent() && !now.isBefore(since.get().plus(timeout))
+                    && storage.putIfAbsent(WOKEN_PREFIX + device, now.toString().getBytes(StandardCharsets.UTF_8))) {
+                overdue.add(DeviceId.parse(device));
+            }
+        }
+        return overdue;
+    }
+
+    /**
      * Takes the answer to a {@code DeviceConfigured} this plugin sent the device, if the command was one.
      *
      * @return whether the command was this device's {@code DeviceConfigured}
@@ -168,6 +193,7 @@ final class AdeAwaitConfiguration {
 
     private void finish(DeviceId device, String outcome) {
         storage.delete(AWAITING_PREFIX + device);
+        storage.delete(WOKEN_PREFIX + device);
         registry.recordInventory(device, Map.of(SETUP_INVENTORY_KEY, outcome));
         log.info("ADE device {} left Setup Assistant's wait: {}", device, outcome);
     }

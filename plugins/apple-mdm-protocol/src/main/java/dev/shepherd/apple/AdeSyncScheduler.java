@@ -3,6 +3,7 @@ package dev.shepherd.apple;
 import dev.shepherd.api.cluster.Leadership;
 import dev.shepherd.api.config.PluginConfig;
 import dev.shepherd.api.config.PluginIdentity;
+import dev.shepherd.api.device.Platform;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import org.slf4j.Logger;
@@ -14,7 +15,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -46,6 +49,7 @@ public final class AdeSyncScheduler implements AutoCloseable {
     private final Clock clock;
     private final Duration interval;
     private final List<AdeDeviceSync> syncs = new CopyOnWriteArrayList<>();
+    private final Map<Platform, Runnable> releaseLooks = new ConcurrentHashMap<>();
     private final ScheduledThreadPoolExecutor thread;
 
     @Inject
@@ -70,6 +74,10 @@ public final class AdeSyncScheduler implements AutoCloseable {
         if (start && !interval.isZero()) {
             long lookMillis = Math.min(interval.toMillis(), LONGEST_LOOK.toMillis());
             thread.scheduleWithFixedDelay(this::runDueQuietly, lookMillis, lookMillis, TimeUnit.MILLISECONDS);
+        }
+        if (start) {
+            // Devices held in Setup Assistant past their timeout are looked for whether or not syncs are scheduled.
+            thread.scheduleWithFixedDelay(this::runReleasesQuietly, LONGEST_LOOK.toMillis(), LONGEST_LOOK.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
@@ -96,6 +104,44 @@ public final class AdeSyncScheduler implements AutoCloseable {
         // One per platform: a plugin that builds its endpoint again replaces the sync it scheduled before.
         syncs.removeIf(scheduled -> scheduled.platform().equals(sync.platform()));
         syncs.add(sync);
+    }
+
+    /**
+     * Adds a platform's look for ADE devices held past their await timeout (each Apple plugin has one): it wakes them,
+     * so that a device that fell silent in Setup Assistant is released ({@link AdeAwaitConfiguration#overdueToWake}).
+     * A plugin that builds its endpoint again replaces the look it added before.
+     */
+    void watchReleases(Platform platform, Runnable look) {
+        releaseLooks.put(requireNonNull(platform, "platform is null"), requireNonNull(look, "look is null"));
+    }
+
+    /**
+     * One round of the release looks, on the node that holds the lease.
+     *
+     * @return how many looks ran
+     */
+    int runReleases() {
+        if (releaseLooks.isEmpty() || !leadership.isLeader(JOB)) {
+            return 0;
+        }
+        int ran = 0;
+        for (Runnable look : releaseLooks.values()) {
+            try {
+                look.run();
+                ran++;
+            } catch (RuntimeException e) {
+                log.warn("A look for ADE devices past their await timeout failed; the next round tries again", e);
+            }
+        }
+        return ran;
+    }
+
+    private void runReleasesQuietly() {
+        try {
+            runReleases();
+        } catch (RuntimeException e) {
+            log.warn("A round of looks for ADE devices past their await timeout failed; the next round tries again", e);
+        }
     }
 
     /**

@@ -14,6 +14,7 @@ import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.config.PluginConfig;
 import dev.shepherd.api.config.PluginStorage;
+import dev.shepherd.api.config.SecretSealer;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceRegistry;
@@ -90,7 +91,7 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
     private final CertificateAuthority authority;
     private final PluginStorage storage;
     private final DeviceBindings bindings;
-    private final dev.shepherd.api.config.SecretSealer sealer;
+    private final SecretSealer sealer;
     private final Platform platform;
     private final SettingProfiles.Os os;
     private final PolicyService policies;
@@ -111,9 +112,9 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
      * @throws IllegalArgumentException when a plugin setting is malformed
      */
     protected AppleMdmEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage,
-                               dev.shepherd.api.config.SecretSealer sealer, PolicyService policies, DeviceSetup setup, PluginConfig config,
-                               ServerSigner signer, ServerAddress address, PluginIdentity identity, EventPublisher events, Clock clock,
-                               Platform platform, SettingProfiles.Os os) {
+                               SecretSealer sealer, PolicyService policies, DeviceSetup setup, PluginConfig config,
+                               ServerSigner signer, ServerAddress address, PluginIdentity identity, EventPublisher events,
+                               AdeSyncScheduler schedule, ApnsPusher pusher, Clock clock, Platform platform, SettingProfiles.Os os) {
         this.clock = requireNonNull(clock, "clock is null");
         this.renewal = new IdentityRenewal(authority, signer, address, identity, storage, config, clock);
         this.policies = Objects.requireNonNull(policies, "policies is null");
@@ -131,6 +132,9 @@ public abstract class AppleMdmEndpoint implements DeviceEndpoint {
                 AppleCommandTranslator.SUPERVISION_FRESH_FOR, clock);
         this.escrow = translator.escrow();
         this.awaitConfiguration = new AdeAwaitConfiguration(storage, registry, setup, events, identity, config, clock);
+        requireNonNull(pusher, "pusher is null");
+        requireNonNull(schedule, "schedule is null").watchReleases(platform, () -> awaitConfiguration.overdueToWake()
+                .forEach(device -> registry.find(device).ifPresent(found -> pusher.wake(DeviceBindings.storageKey(found)))));
     }
 
     @Override

@@ -1,7 +1,11 @@
 package dev.shepherd.apple;
 
 import dev.shepherd.api.cluster.Leadership;
+import dev.shepherd.api.config.PluginIdentity;
+import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.app.KernelDeviceSetup;
+import dev.shepherd.device.PluginDeviceRegistry;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.testing.MemoryPluginStorage;
 import dev.shepherd.testing.TestClock;
@@ -15,6 +19,9 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -110,5 +117,34 @@ class AdeSyncSchedulerTest {
         clock.advance(Duration.ofMinutes(35));
         assertThat(schedule.runDue()).isEqualTo(1);
         assertThat(sync.lastSync("abm").orElseThrow().error()).isEmpty();
+    }
+
+    @Test
+    void aDeviceHeldInSetupAssistantPastItsTimeoutIsWokenOnceForItsReleaseByTheLeaseHolder() {
+        apple.assign("SCH00003", "iPhone 15", "iPhone 15 128GB Green", "GREEN", "iOS");
+        sync.syncAndRecord("abm");
+        DeviceId held = test.kernel().devices().idByHardwareId(Platform.IOS, "serial", "SCH00003").orElseThrow();
+        Kernel kernel = test.kernel();
+        AdeAwaitConfiguration awaiting = new AdeAwaitConfiguration(new MemoryPluginStorage(),
+                new PluginDeviceRegistry("apple-ios", kernel.devices(), kernel.enrollmentTokens(), kernel.recoveryKeys()),
+                new KernelDeviceSetup(kernel.policies(), kernel.apps()), (type, data) -> {
+                    throw new AssertionError("no device is released here, so no event is published: " + type);
+                }, new PluginIdentity("apple-ios", "1.0.0", "/mdm/apple-ios"), Map::of, clock);
+        List<DeviceId> woken = new ArrayList<>();
+        schedule.watchReleases(Platform.IOS, () -> woken.addAll(awaiting.overdueToWake()));
+        awaiting.enrolled(held);
+
+        assertThat(schedule.runReleases()).isEqualTo(1);
+        assertThat(woken).as("within its 30 minutes").isEmpty();
+
+        clock.advance(Duration.ofMinutes(31));
+        leader.set(false);
+        assertThat(schedule.runReleases()).as("another node holds the lease").isZero();
+        leader.set(true);
+        schedule.runReleases();
+        assertThat(woken).as("past its timeout: woken, so that its next message releases it").containsExactly(held);
+
+        schedule.runReleases();
+        assertThat(woken).as("woken once, not at every look").containsExactly(held);
     }
 }

@@ -13,6 +13,8 @@ import dev.shepherd.api.event.EventPublisher;
 import dev.shepherd.api.pki.CertificateAuthority;
 import dev.shepherd.api.pki.ServerSigner;
 import dev.shepherd.api.policy.PolicyService;
+import dev.shepherd.apple.AdeSyncScheduler;
+import dev.shepherd.apple.ApnsPusher;
 import dev.shepherd.apple.AppleMdmEndpoint;
 import dev.shepherd.apple.SettingProfiles;
 import jakarta.inject.Inject;
@@ -29,7 +31,8 @@ public final class MacMdmEndpoint extends AppleMdmEndpoint {
     @Inject
     public MacMdmEndpoint(DeviceRegistry registry, CommandBus commands, CertificateAuthority authority, PluginStorage storage,
                           SecretSealer sealer, PolicyService policies, DeviceSetup setup, PluginConfig config, ServerSigner signer,
-                          ServerAddress address, PluginIdentity identity, EventPublisher events, Clock clock) {
-        super(registry, commands, authority, storage, sealer, policies, setup, config, signer, address, identity, events, clock, Platform.MACOS, SettingProfiles.Os.MACOS);
+                          ServerAddress address, PluginIdentity identity, EventPublisher events, AdeSyncScheduler schedule, ApnsPusher pusher,
+                          Clock clock) {
+        super(registry, commands, authority, storage, sealer, policies, setup, config, signer, address, identity, events, schedule, pusher, clock, Platform.MACOS, SettingProfiles.Os.MACOS);
     }
 }
