@@ -1,7 +1,5 @@
 package dev.shepherd.testing;
 
-import dev.shepherd.api.ShepherdApi;
-
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.ZipFile;
@@ -18,20 +16,14 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
@@ -52,7 +44,7 @@ public final class TestPluginBuilder {
 
     private final String id;
     private final String version;
-    private String requires = "^" + ShepherdApi.version();
+    private String requires = "^" + dev.shepherd.api.ShepherdApi.version();
     private String pluginClass = "";
     private final Map<String, String> sources = new LinkedHashMap<>();
     private final Map<String, byte[]> resources = new LinkedHashMap<>();
@@ -192,100 +184,15 @@ public final class TestPluginBuilder {
         writeJar(jar, classes, manifest, resources);
     }
 
-    /**
-     * Puts the classes compiled from these sources against the plugin API and these libraries into {@code output}.
-     * Many tests build the same plugin several times (each version of an upgrade, each test of a class), and javac
-     * is most of a build's time, so each distinct compilation runs once per test JVM and is copied afterwards.
-     */
     private static void compile(Map<String, String> sources, List<Path> libraries, Path output) {
         try {
             Files.createDirectories(output);
-            if (sources.isEmpty()) {
-                return;
-            }
-            Path compiled = CompiledClasses.of(sources, libraries);
-            try (Stream<Path> paths = Files.walk(compiled)) {
-                for (Path path : paths.filter(Files::isRegularFile).toList()) {
-                    Path target = output.resolve(compiled.relativize(path).toString());
-                    Files.createDirectories(target.getParent());
-                    Files.copy(path, target);
-                }
-            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    /**
-     * The classes javac made in this test JVM, by a digest of everything the output depends on: the sources and the
-     * contents of the libraries compiled against (the plugin API and the compiler options are the same for the whole
-     * JVM). A failed compilation is not kept, so it fails again with its diagnostics. The directories are removed
-     * when the JVM exits.
-     */
-    private static final class CompiledClasses {
-        private static final Map<String, Path> BY_INPUT = new ConcurrentHashMap<>();
-        private static final Path ROOT = createRoot();
-
-        static Path of(Map<String, String> sources, List<Path> libraries) throws IOException {
-            String key = digest(sources, libraries);
-            try {
-                return BY_INPUT.computeIfAbsent(key, ignored -> {
-                    try {
-                        Path output = Files.createTempDirectory(ROOT, "classes");
-                        javac(sources, libraries, output);
-                        return output;
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                });
-            } catch (UncheckedIOException e) {
-                throw e.getCause();
-            }
+        if (sources.isEmpty()) {
+            return;
         }
-
-        private static String digest(Map<String, String> sources, List<Path> libraries) throws IOException {
-            MessageDigest sha256;
-            try {
-                sha256 = MessageDigest.getInstance("SHA-256");
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            }
-            for (Map.Entry<String, String> source : sources.entrySet()) {
-                update(sha256, source.getKey().getBytes(StandardCharsets.UTF_8));
-                update(sha256, source.getValue().getBytes(StandardCharsets.UTF_8));
-            }
-            for (Path library : libraries) {
-                update(sha256, Files.readAllBytes(library));
-            }
-            return HexFormat.of().formatHex(sha256.digest());
-        }
-
-        /** Adds a length-prefixed part, so that no two different lists of parts digest alike. */
-        private static void update(MessageDigest sha256, byte[] part) {
-            sha256.update(ByteBuffer.allocate(Integer.BYTES).putInt(part.length).array());
-            sha256.update(part);
-        }
-
-        private static Path createRoot() {
-            try {
-                Path root = Files.createTempDirectory("shepherd-test-plugin-classes");
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(root), "test-plugin-classes-cleanup"));
-                return root;
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-
-        private static void deleteTree(Path root) {
-            try (Stream<Path> paths = Files.walk(root)) {
-                paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-            } catch (IOException e) {
-                System.err.println("Cannot remove " + root + ": " + e.getMessage());
-            }
-        }
-    }
-
-    private static void javac(Map<String, String> sources, List<Path> libraries, Path output) throws IOException {
         JavaCompiler compiler = ToolProvider.getSystemJavaCompiler();
         DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
         try (StandardJavaFileManager files = compiler.getStandardFileManager(diagnostics, Locale.ROOT, StandardCharsets.UTF_8)) {
@@ -301,6 +208,8 @@ public final class TestPluginBuilder {
                         .filter(diagnostic -> diagnostic.getKind() == Diagnostic.Kind.ERROR)
                         .map(Object::toString).collect(Collectors.joining("\n")));
             }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
