@@ -162,11 +162,14 @@ class ConsoleSetupTest {
         browser.findElement(By.xpath("//button[.='Send command']")).click();
         console.await().until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("dialog[open]")))
                 .findElement(By.xpath(".//button[.='Send command']")).click();
-        console.await(Duration.ofSeconds(20)).ignoring(StaleElementReferenceException.class).until(driver -> {
+        // The figures are asserted as the wait read them: the progress is redrawn while it is followed, so a second
+        // reading could meet elements already replaced.
+        Map<String, String> reached = console.await(Duration.ofSeconds(20)).ignoring(StaleElementReferenceException.class).until(driver -> {
             Map<String, String> figures = figures(driver);
-            return "1".equals(figures.get("Pushed")) && "2".equals(figures.get("Waiting for enrollment (never enrolled)"));
+            boolean done = "1".equals(figures.get("Pushed")) && "2".equals(figures.get("Waiting for enrollment (never enrolled)"));
+            return done ? figures : null;
         });
-        assertThat(figures(browser)).containsEntry("Devices", "3").containsEntry("Unreachable (no push channel; gets it at its next check-in)", "0");
+        assertThat(reached).containsEntry("Devices", "3").containsEntry("Unreachable (no push channel; gets it at its next check-in)", "0");
         JsonNode batch = json.readTree(server.getAsAdmin("/api/v1/command-batches").body()).get(0);
         assertThat(batch.path("pushed").asInt()).isEqualTo(1);
         assertThat(batch.path("awaitingEnrollment").asInt()).isEqualTo(2);
