@@ -24,6 +24,7 @@ import dev.shepherd.security.Permission;
 import dev.shepherd.security.Role;
 import dev.shepherd.security.Totp;
 import dev.shepherd.testing.ConsoleBrowser;
+import dev.shepherd.testing.ConsoleStage;
 import dev.shepherd.testing.TestServer;
 import dev.shepherd.threat.ThreatService;
 import dev.shepherd.api.threat.Threat;
@@ -31,11 +32,10 @@ import dev.shepherd.api.threat.ThreatAssessment;
 import dev.shepherd.api.threat.ThreatLevel;
 import dev.shepherd.api.threat.VendorDevice;
 import org.assertj.core.api.InstanceOfAssertFactories;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
@@ -66,7 +66,6 @@ import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The web console in a real headless Chromium against a real server (loopback HTTP, embedded Derby, the production
@@ -78,12 +77,10 @@ class ConsoleBrowserTest {
     private static final String HELPDESK = "frontline";
     private static final String HELPDESK_PASSWORD = "help-desk-password-1";
 
-    @TempDir
-    static Path home;
+    @RegisterExtension
+    static final ConsoleStage stage = ConsoleStage.withServer(TestServer::start);
     private static TestServer server;
 
-    @TempDir
-    Path profile;
     @TempDir
     Path build;
     private ConsoleBrowser console;
@@ -93,30 +90,15 @@ class ConsoleBrowserTest {
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(ConsoleBrowser.available(), ConsoleBrowser.unavailableReason());
-        server = TestServer.start(home);
+        server = stage.server();
         server.server().adminUsers().create(HELPDESK, HELPDESK_PASSWORD.toCharArray(), AdminRole.HELPDESK);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (server != null) {
-            server.close();
-        }
     }
 
     @BeforeEach
     void openBrowser() {
-        console = ConsoleBrowser.open(server, profile);
+        console = stage.console();
         browser = console.driver();
         wait = console.await();
-    }
-
-    @AfterEach
-    void closeBrowser() {
-        if (console != null) {
-            console.close();
-        }
     }
 
     @Test

@@ -17,11 +17,12 @@ import dev.shepherd.directory.DirectoryService;
 import dev.shepherd.policy.SettingInput;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.testing.ConsoleBrowser;
+import dev.shepherd.testing.ConsoleStage;
 import dev.shepherd.testing.TestPluginBuilder;
 import dev.shepherd.testing.TestServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
@@ -39,7 +40,6 @@ import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The device page answers "why", in a real headless Chromium against a real server: one iPad on an old iOS fails a
@@ -52,12 +52,10 @@ class ConsoleDevicePageTest {
 
     private static final Actor SEED = Actor.admin("seed");
 
-    @TempDir
-    static Path home;
+    @RegisterExtension
+    static final ConsoleStage stage = ConsoleStage.withServer(TestServer::start);
     @TempDir
     static Path build;
-    @TempDir
-    static Path profile;
     private static TestServer server;
     private static Kernel kernel;
     private static DeviceId device;
@@ -65,8 +63,7 @@ class ConsoleDevicePageTest {
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(ConsoleBrowser.available(), ConsoleBrowser.unavailableReason());
-        server = TestServer.start(home);
+        server = stage.server();
         kernel = server.server().kernel();
         ObjectMapper json = new ObjectMapper();
         Files.copy(storePlugin().buildZip(build, "desk-store.zip"), server.pluginsDir().resolve("desk-store.zip"));
@@ -109,16 +106,9 @@ class ConsoleDevicePageTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> !kernel.apps().appsOf(device).isEmpty());
     }
 
-    @AfterAll
-    static void stop() {
-        if (server != null) {
-            server.close();
-        }
-    }
-
     @Test
     void everyTabOfTheDevicePageAnswersWhyAndTheActionsSendWhatTheAdminChose() throws Exception {
-        try (ConsoleBrowser console = ConsoleBrowser.open(server, profile)) {
+        try (ConsoleBrowser console = stage.console()) {
             WebDriver browser = console.driver();
             WebDriverWait wait = console.await();
             console.signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);

@@ -9,11 +9,12 @@ import dev.shepherd.api.device.Platform;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.testing.ConsoleBrowser;
+import dev.shepherd.testing.ConsoleStage;
 import dev.shepherd.testing.TestServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
@@ -26,14 +27,12 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The console's fleet tools in a real headless Chromium against a real server: the device list's substring search,
@@ -42,10 +41,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class ConsoleFleetTest {
 
-    @TempDir
-    static Path home;
-    @TempDir
-    static Path profile;
+    @RegisterExtension
+    static final ConsoleStage stage = ConsoleStage.withServer(TestServer::start);
     private static TestServer server;
     private static Kernel kernel;
     private static ConsoleBrowser console;
@@ -55,8 +52,7 @@ class ConsoleFleetTest {
 
     @BeforeAll
     static void start() {
-        assumeTrue(ConsoleBrowser.available(), ConsoleBrowser.unavailableReason());
-        server = TestServer.start(home);
+        server = stage.server();
         kernel = server.server().kernel();
         devices = new ArrayList<>();
         String[][] fleet = {
@@ -69,21 +65,15 @@ class ConsoleFleetTest {
                     EnrollmentMethod.MANUAL, Map.of("udid", "UDID-" + device[1]), device[1], device[2], "17.5", device[0])).device().id());
         }
         kernel.groups().create(Actor.admin("seed"), "Stock take", "", Optional.empty());
-        console = ConsoleBrowser.open(server, profile);
+    }
+
+    @BeforeEach
+    void openBrowser() {
+        console = stage.console();
         browser = console.driver();
         wait = console.await();
         // The list is drawn again after each change: an element read while it was replaced is read again.
         wait.ignoring(StaleElementReferenceException.class);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (console != null) {
-            console.close();
-        }
-        if (server != null) {
-            server.close();
-        }
     }
 
     @Test

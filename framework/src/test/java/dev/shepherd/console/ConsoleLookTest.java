@@ -40,8 +40,6 @@ class ConsoleLookTest {
 
     @TempDir
     static Path home;
-    @TempDir
-    static Path profile;
     private static SampleConsole stage;
     private static TestServer server;
     private static ConsoleBrowser console;
@@ -51,7 +49,7 @@ class ConsoleLookTest {
     @BeforeAll
     static void start() {
         assumeTrue(ConsoleBrowser.available(), ConsoleBrowser.unavailableReason());
-        stage = SampleConsole.start(home, profile);
+        stage = SampleConsole.start(home);
         server = stage.server();
         console = stage.console();
         browser = console.driver();

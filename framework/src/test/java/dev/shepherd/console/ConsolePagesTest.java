@@ -20,12 +20,13 @@ import dev.shepherd.policy.Policy;
 import dev.shepherd.policy.SettingInput;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.testing.ConsoleBrowser;
+import dev.shepherd.testing.ConsoleStage;
 import dev.shepherd.testing.TestServer;
 import dev.shepherd.webhook.WebhookService;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
@@ -37,7 +38,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,7 +48,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The policy history, webhooks and reports pages in a real headless Chromium against a real server: a policy rolled
@@ -59,10 +58,8 @@ class ConsolePagesTest {
 
     private static final Actor SEED = Actor.admin("seed");
 
-    @TempDir
-    static Path home;
-    @TempDir
-    static Path profile;
+    @RegisterExtension
+    static final ConsoleStage stage = ConsoleStage.withServer(TestServer::start);
     private static TestServer server;
     private static HttpServer receiver;
     private static final List<Map<String, String>> received = new CopyOnWriteArrayList<>();
@@ -70,8 +67,7 @@ class ConsolePagesTest {
 
     @BeforeAll
     static void start() throws IOException {
-        assumeTrue(ConsoleBrowser.available(), ConsoleBrowser.unavailableReason());
-        server = TestServer.start(home);
+        server = stage.server();
         receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         receiver.createContext("/siem", exchange -> {
             received.add(Map.of("body", new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8),
@@ -86,9 +82,6 @@ class ConsolePagesTest {
     static void stop() {
         if (receiver != null) {
             receiver.stop(0);
-        }
-        if (server != null) {
-            server.close();
         }
     }
 
@@ -112,7 +105,7 @@ class ConsolePagesTest {
         kernel.compliance().create(SEED, "iOS 18 or later", ComplianceCheck.MIN_OS_VERSION, json.readTree("{\"version\":\"18.0\"}"),
                 Optional.empty(), 0, List.of());
 
-        try (ConsoleBrowser console = ConsoleBrowser.open(server, profile)) {
+        try (ConsoleBrowser console = stage.console()) {
             WebDriver browser = console.driver();
             WebDriverWait wait = console.await();
             console.signIn(TestServer.ADMIN, TestServer.ADMIN_PASSWORD);

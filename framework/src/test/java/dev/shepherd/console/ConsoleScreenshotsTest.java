@@ -40,8 +40,6 @@ class ConsoleScreenshotsTest {
 
     @TempDir
     static Path home;
-    @TempDir
-    static Path profile;
     private static SampleConsole stage;
     private static ConsoleBrowser console;
     private static WebDriver browser;
@@ -49,7 +47,7 @@ class ConsoleScreenshotsTest {
     @BeforeAll
     static void start() {
         assumeTrue(ConsoleBrowser.available(), ConsoleBrowser.unavailableReason());
-        stage = SampleConsole.start(home, profile);
+        stage = SampleConsole.start(home);
         console = stage.console();
         browser = console.driver();
     }

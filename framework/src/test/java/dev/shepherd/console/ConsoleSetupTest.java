@@ -10,11 +10,13 @@ import dev.shepherd.api.device.PreRegistration;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.device.PluginDeviceRegistry;
 import dev.shepherd.testing.ConsoleBrowser;
+import dev.shepherd.testing.ConsoleStage;
 import dev.shepherd.testing.TestPluginBuilder;
 import dev.shepherd.testing.TestServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.StaleElementReferenceException;
@@ -38,7 +40,6 @@ import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Guided setup and honest status in a real Chromium against a real server: the setup checklist follows what is done,
@@ -50,33 +51,24 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class ConsoleSetupTest {
 
-    @TempDir
-    static Path home;
+    @RegisterExtension
+    static final ConsoleStage stage = ConsoleStage.withServer(TestServer::start);
     @TempDir
     static Path build;
-    @TempDir
-    static Path profile;
     private static TestServer server;
     private static ConsoleBrowser console;
     private final ObjectMapper json = new ObjectMapper();
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(ConsoleBrowser.available(), ConsoleBrowser.unavailableReason());
-        server = TestServer.start(home);
+        server = stage.server();
         Files.copy(applePlatform().buildZip(build, "apple-ios.zip"), server.pluginsDir().resolve("apple-ios.zip"));
         await().atMost(Duration.ofSeconds(30)).until(() -> server.getAsAdmin("/api/v1/platforms").body().contains("\"ios\""));
-        console = ConsoleBrowser.open(server, profile);
     }
 
-    @AfterAll
-    static void stop() {
-        if (console != null) {
-            console.close();
-        }
-        if (server != null) {
-            server.close();
-        }
+    @BeforeEach
+    void openBrowser() {
+        console = stage.console();
     }
 
     @Test
@@ -170,11 +162,14 @@ class ConsoleSetupTest {
         browser.findElement(By.xpath("//button[.='Send command']")).click();
         console.await().until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("dialog[open]")))
                 .findElement(By.xpath(".//button[.='Send command']")).click();
-        console.await(Duration.ofSeconds(20)).ignoring(StaleElementReferenceException.class).until(driver -> {
+        // The figures are asserted as the wait read them: the progress is redrawn while it is followed, so a second
+        // reading could meet elements already replaced.
+        Map<String, String> reached = console.await(Duration.ofSeconds(20)).ignoring(StaleElementReferenceException.class).until(driver -> {
             Map<String, String> figures = figures(driver);
-            return "1".equals(figures.get("Pushed")) && "2".equals(figures.get("Waiting for enrollment (never enrolled)"));
+            boolean done = "1".equals(figures.get("Pushed")) && "2".equals(figures.get("Waiting for enrollment (never enrolled)"));
+            return done ? figures : null;
         });
-        assertThat(figures(browser)).containsEntry("Devices", "3").containsEntry("Unreachable (no push channel; gets it at its next check-in)", "0");
+        assertThat(reached).containsEntry("Devices", "3").containsEntry("Unreachable (no push channel; gets it at its next check-in)", "0");
         JsonNode batch = json.readTree(server.getAsAdmin("/api/v1/command-batches").body()).get(0);
         assertThat(batch.path("pushed").asInt()).isEqualTo(1);
         assertThat(batch.path("awaitingEnrollment").asInt()).isEqualTo(2);

@@ -34,12 +34,12 @@ final class SampleConsole implements AutoCloseable {
         this.sample = requireNonNull(sample, "sample is null");
     }
 
-    /** Starts a server in {@code home}, seeds the sample fleet, and opens a browser with its profile in {@code profile}. */
-    static SampleConsole start(Path home, Path profile) {
+    /** Starts a server in {@code home}, seeds the sample fleet, and opens the shared browser afresh on its console. */
+    static SampleConsole start(Path home) {
         TestServer server = TestServer.start(home);
         try {
             ConsoleSampleData sample = ConsoleSampleData.seed(server);
-            return new SampleConsole(server, ConsoleBrowser.open(server, profile), sample);
+            return new SampleConsole(server, ConsoleBrowser.openShared(server), sample);
         } catch (RuntimeException e) {
             server.close();
             throw e;

@@ -44,8 +44,6 @@ class PortalBrowserTest {
     Path home;
     @TempDir
     Path build;
-    @TempDir
-    Path profile;
     private PortalFixture fixture;
     private ConsoleBrowser browser;
 
@@ -53,7 +51,7 @@ class PortalBrowserTest {
     void start() throws Exception {
         assumeTrue(ConsoleBrowser.available(), ConsoleBrowser.unavailableReason());
         fixture = PortalFixture.start(home, build);
-        browser = ConsoleBrowser.open(fixture.server(), profile);
+        browser = ConsoleBrowser.openShared(fixture.server());
     }
 
     @AfterEach

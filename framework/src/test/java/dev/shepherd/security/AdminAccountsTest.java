@@ -2,27 +2,19 @@ package dev.shepherd.security;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.google.zxing.BinaryBitmap;
-import com.google.zxing.DecodeHintType;
-import com.google.zxing.RGBLuminanceSource;
-import com.google.zxing.common.HybridBinarizer;
-import com.google.zxing.qrcode.QRCodeReader;
 import dev.shepherd.audit.AuditEntry;
 import dev.shepherd.audit.AuditFilter;
+import dev.shepherd.testing.QrCodes;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.imageio.ImageIO;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -157,7 +149,7 @@ class AdminAccountsTest {
         JsonNode enrollment = JSON.readTree(started.body());
         byte[] key = Totp.fromBase32(enrollment.path("secret").asText());
         assertThat(enrollment.path("otpauthUri").asText()).startsWith("otpauth://totp/Shepherd%3Atess?secret=");
-        assertThat(scanned(enrollment.path("qrCode").asText())).as("the QR code holds the link").isEqualTo(enrollment.path("otpauthUri").asText());
+        assertThat(QrCodes.readDataUri(enrollment.path("qrCode").asText())).as("the QR code holds the link").isEqualTo(enrollment.path("otpauthUri").asText());
         assertThat(signInStatus("tess", "tess-Password-of-old")).as("not active before it is confirmed").isEqualTo(200);
 
         HttpResponse<String> wrong = tess.post("/api/v1/auth/totp/confirm", "{\"code\":\"" + wrongCode(key) + "\"}");
@@ -387,16 +379,5 @@ class AdminAccountsTest {
             }
             return server.send(request.POST(body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build());
         }
-    }
-
-    /** Reads a {@code data:image/png;base64,…} QR code as an authenticator app's camera would. */
-    private static String scanned(String dataUri) throws Exception {
-        assertThat(dataUri).startsWith("data:image/png;base64,");
-        BufferedImage image = ImageIO.read(new ByteArrayInputStream(Base64.getDecoder().decode(dataUri.substring(dataUri.indexOf(',') + 1))));
-        int[] pixels = image.getRGB(0, 0, image.getWidth(), image.getHeight(), null, 0, image.getWidth());
-        // The image is computer-drawn, not photographed: read it as a pure code, which does not depend on the finder
-        // heuristics that some random secrets' patterns mislead.
-        return new QRCodeReader().decode(new BinaryBitmap(new HybridBinarizer(new RGBLuminanceSource(image.getWidth(), image.getHeight(), pixels))),
-                Map.of(DecodeHintType.PURE_BARCODE, Boolean.TRUE)).getText();
     }
 }

@@ -9,9 +9,11 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
+import org.openqa.selenium.WindowType;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.chromium.ChromiumDriver;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -28,11 +30,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.logging.Level;
+import java.util.stream.Stream;
 
 import static java.util.Objects.requireNonNull;
 
@@ -55,12 +60,19 @@ public final class ConsoleBrowser implements AutoCloseable {
 
     private final URI base;
     private final WebDriver driver;
+    private final boolean sharedBrowser;
     private final WebDriverWait wait;
     private final ObjectMapper json = new ObjectMapper();
     private final List<JsonNode> network = new ArrayList<>();
 
-    private ConsoleBrowser(URI base, Path profile, boolean trustAnyCertificate) {
+    private ConsoleBrowser(URI base, WebDriver driver, boolean sharedBrowser) {
         this.base = requireNonNull(base, "base is null");
+        this.driver = requireNonNull(driver, "driver is null");
+        this.sharedBrowser = sharedBrowser;
+        this.wait = new WebDriverWait(driver, DEFAULT_TIMEOUT, POLL_INTERVAL);
+    }
+
+    private static WebDriver startChromium(Path profile, boolean trustAnyCertificate) {
         ChromeOptions options = new ChromeOptions();
         if (trustAnyCertificate) {
             // The test server and the stand-ins for vendors' https pages present throwaway self-signed certificates.
@@ -74,8 +86,38 @@ public final class ConsoleBrowser implements AutoCloseable {
         options.setCapability("goog:loggingPrefs", Map.of(LogType.PERFORMANCE, "ALL", LogType.BROWSER, "ALL"));
         // The driver is given, so Selenium Manager never looks for one on the network; quit() stops it again.
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
-        this.driver = new ChromeDriver(service, options);
-        this.wait = new WebDriverWait(driver, DEFAULT_TIMEOUT, POLL_INTERVAL);
+        return new ChromeDriver(service, options);
+    }
+
+    /**
+     * The Chromium of this test JVM that {@link #openShared} hands out, started at the first use and stopped when the
+     * JVM exits, with its window size as started, to which each fresh start puts the window back.
+     */
+    private static final class SharedChromium {
+        static final Path PROFILE = createProfile();
+        static final WebDriver DRIVER = start();
+        static final Dimension WINDOW = DRIVER.manage().window().getSize();
+
+        private static Path createProfile() {
+            try {
+                return Files.createTempDirectory("shepherd-chromium");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        private static WebDriver start() {
+            WebDriver driver = startChromium(PROFILE, false);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                driver.quit();
+                try (Stream<Path> files = Files.walk(PROFILE)) {
+                    files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+                } catch (IOException e) {
+                    System.err.println("Cannot remove " + PROFILE + ": " + e.getMessage());
+                }
+            }, "shared-chromium-stop"));
+            return driver;
+        }
     }
 
     /** Whether this machine has Chromium and its driver; tests use it in {@code assumeTrue}. */
@@ -89,14 +131,30 @@ public final class ConsoleBrowser implements AutoCloseable {
     }
 
     /**
-     * Opens a browser on the server's console.
+     * Opens a browser of its own on the server's console, for a test that needs a browser nobody else used, or
+     * several browsers at once; {@link #openShared} is quicker.
      *
      * @param server the running server
      * @param profile an empty folder for the browser's profile
      * @return the browser; close it
      */
     public static ConsoleBrowser open(TestServer server, Path profile) {
-        return new ConsoleBrowser(server.uri(""), profile, false);
+        return new ConsoleBrowser(server.uri(""), startChromium(profile, false), false);
+    }
+
+    /**
+     * Opens the server's console in this test JVM's shared Chromium, {@linkplain #startAfresh started afresh}: a new
+     * tab, with no cookie, storage, cache or log left from an earlier test, as a browser of its own would be. Starting
+     * Chromium and its driver takes a second or more on a busy machine, which console tests used to pay for every
+     * test. Closing it leaves the shared browser running for the next test.
+     *
+     * @param server the running server
+     * @return the browser
+     */
+    public static ConsoleBrowser openShared(TestServer server) {
+        ConsoleBrowser browser = new ConsoleBrowser(server.uri(""), SharedChromium.DRIVER, true);
+        browser.startAfresh();
+        return browser;
     }
 
     /**
@@ -109,7 +167,34 @@ public final class ConsoleBrowser implements AutoCloseable {
      * @return the browser; close it
      */
     public static ConsoleBrowser openOverHttps(TestServer server, Path profile) {
-        return new ConsoleBrowser(URI.create("https://127.0.0.1:" + server.server().httpsPort()), profile, true);
+        return new ConsoleBrowser(URI.create("https://127.0.0.1:" + server.server().httpsPort()), startChromium(profile, true), false);
+    }
+
+    /**
+     * Leaves this browser as a new one would be: one new blank tab (so no page, history or session storage is left),
+     * no cookie, no cache, no storage of the console's origin, the window at its first size, and no browser log or
+     * network event kept from before. Tab-scoped settings such as an emulated colour scheme go with the closed tabs.
+     */
+    public void startAfresh() {
+        Set<String> earlierTabs = driver.getWindowHandles();
+        driver.switchTo().window(earlierTabs.iterator().next());
+        driver.switchTo().newWindow(WindowType.TAB);
+        String freshTab = driver.getWindowHandle();
+        for (String tab : earlierTabs) {
+            driver.switchTo().window(tab);
+            driver.close();
+        }
+        driver.switchTo().window(freshTab);
+        ChromiumDriver chromium = (ChromiumDriver) driver;
+        chromium.executeCdpCommand("Network.clearBrowserCookies", Map.of());
+        chromium.executeCdpCommand("Network.clearBrowserCache", Map.of());
+        chromium.executeCdpCommand("Storage.clearDataForOrigin", Map.of("origin", base.toString(), "storageTypes", "all"));
+        if (sharedBrowser) {
+            driver.manage().window().setSize(SharedChromium.WINDOW);
+        }
+        driver.manage().logs().get(LogType.PERFORMANCE).getAll();
+        driver.manage().logs().get(LogType.BROWSER).getAll();
+        network.clear();
     }
 
     public WebDriver driver() {
@@ -314,8 +399,11 @@ public final class ConsoleBrowser implements AutoCloseable {
         }
     }
 
+    /** Quits a browser of its own; leaves the shared browser running, to be started afresh by its next user. */
     @Override
     public void close() {
-        driver.quit();
+        if (!sharedBrowser) {
+            driver.quit();
+        }
     }
 }

@@ -3,11 +3,6 @@ package dev.shepherd.plugins.android;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.google.zxing.BinaryBitmap;
-import com.google.zxing.DecodeHintType;
-import com.google.zxing.RGBLuminanceSource;
-import com.google.zxing.common.HybridBinarizer;
-import com.google.zxing.qrcode.QRCodeReader;
 import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceStatus;
@@ -18,6 +13,7 @@ import dev.shepherd.policy.DeviceSettingState;
 import dev.shepherd.policy.Policy;
 import dev.shepherd.policy.SettingInput;
 import dev.shepherd.server.Kernel;
+import dev.shepherd.testing.QrCodes;
 import dev.shepherd.testing.TestKernel;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterEach;
@@ -25,17 +21,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.imageio.ImageIO;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -576,14 +567,9 @@ class AndroidManagementIT {
         return AndroidServerCalls.admin(server, method, path, body);
     }
 
-    private static String decodeQr(String html) throws Exception {
+    private static String decodeQr(String html) {
         Matcher image = Pattern.compile("data:image/png;base64,([A-Za-z0-9+/=]+)").matcher(html);
         assertThat(image.find()).as("the page holds the QR code").isTrue();
-        BufferedImage png = ImageIO.read(new ByteArrayInputStream(Base64.getDecoder().decode(image.group(1))));
-        int[] pixels = png.getRGB(0, 0, png.getWidth(), png.getHeight(), null, 0, png.getWidth());
-        // The page's code is a clean generated image: PURE_BARCODE reads it every time, where the reader's default photo
-        // search misses about one code in a hundred.
-        return new QRCodeReader().decode(new BinaryBitmap(new HybridBinarizer(new RGBLuminanceSource(png.getWidth(), png.getHeight(), pixels))),
-                Map.of(DecodeHintType.PURE_BARCODE, true)).getText();
+        return QrCodes.readDataUri(image.group());
     }
 }

@@ -22,6 +22,7 @@ import dev.shepherd.policy.DeviceSettingState;
 import dev.shepherd.policy.Policy;
 import dev.shepherd.policy.SettingInput;
 import dev.shepherd.server.Kernel;
+import dev.shepherd.testing.QrCodes;
 import dev.shepherd.testing.TestKernel;
 import dev.shepherd.testing.TestServer;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -34,11 +35,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.google.zxing.BinaryBitmap;
-import com.google.zxing.DecodeHintType;
-import com.google.zxing.RGBLuminanceSource;
-import com.google.zxing.common.HybridBinarizer;
-import com.google.zxing.qrcode.QRCodeReader;
 
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -49,9 +45,6 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
-import javax.imageio.ImageIO;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.math.BigInteger;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -668,21 +661,11 @@ class AppleMdmIT {
         HttpResponse<byte[]> qr = HttpClient.newHttpClient().send(HttpRequest.newBuilder(server.uri(corporateLink.getPath() + "/qr.png")).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertThat(qr.headers().firstValue("Content-Type")).hasValue("image/png");
-        assertThat(decodeQr(qr.body())).isEqualTo(corporateLink.toString());
+        assertThat(QrCodes.read(qr.body())).isEqualTo(corporateLink.toString());
 
         assertThat(server.get("/enroll/thisIsNotAnEnrollmentSecret0").statusCode()).isEqualTo(404);
         assertThat(server.get("/enroll/thisIsNotAnEnrollmentSecret0").headers().firstValue("Content-Type")).hasValue("application/problem+json");
         assertThat(server.get("/enroll/" + "../../etc/passwd").statusCode()).isEqualTo(404);
-    }
-
-    private static String decodeQr(byte[] png) throws Exception {
-        BufferedImage image = ImageIO.read(new ByteArrayInputStream(png));
-        int[] pixels = image.getRGB(0, 0, image.getWidth(), image.getHeight(), null, 0, image.getWidth());
-        // The server's PNG is a clean generated code: read it as one. Searching it for finder patterns as in a photo
-        // (the reader's default) misses about one code in a hundred, which made this test flaky.
-        return new QRCodeReader().decode(new BinaryBitmap(new HybridBinarizer(
-                new RGBLuminanceSource(image.getWidth(), image.getHeight(), pixels))),
-                Map.of(DecodeHintType.PURE_BARCODE, true)).getText();
     }
 
     private URI enrollmentLink(Ownership ownership) {
