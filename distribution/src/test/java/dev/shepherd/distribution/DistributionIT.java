@@ -2,6 +2,7 @@ package dev.shepherd.distribution;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.ShepherdApi;
 import dev.shepherd.storage.Dialect;
 import dev.shepherd.testing.TestStore;
 import org.junit.jupiter.api.AfterEach;
@@ -146,7 +147,7 @@ class DistributionIT {
             output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
         assertThat(cli.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(output).contains("corrupt.jar").contains("FAILED").contains("requires plugin API ^9.0.0 but this server provides " + dev.shepherd.api.ShepherdApi.version());
+        assertThat(output).contains("corrupt.jar").contains("FAILED").contains("requires plugin API ^9.0.0 but this server provides " + ShepherdApi.version());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.shepherd.cli;
 
+import dev.shepherd.api.ShepherdApi;
 import dev.shepherd.config.ConfigException;
 import dev.shepherd.config.ConfigLoader;
 import dev.shepherd.config.ShepherdConfig;
@@ -72,7 +73,7 @@ public final class ShepherdCli implements Runnable {
         public String[] getVersion() {
             String version = ShepherdCli.class.getPackage().getImplementationVersion();
             return new String[]{"Shepherd " + (version == null ? "(development build)" : version)
-                    + ", plugin API " + dev.shepherd.api.ShepherdApi.version()};
+                    + ", plugin API " + ShepherdApi.version()};
         }
     }
 }

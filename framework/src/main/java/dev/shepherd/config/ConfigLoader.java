@@ -6,6 +6,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.shepherd.command.CommandService;
 import dev.shepherd.device.InventoryLimits;
 import dev.shepherd.directory.DeprovisioningPolicy;
+import dev.shepherd.http.TrustedProxies;
 import dev.shepherd.threat.ThreatService;
 import dev.shepherd.storage.Dialect;
 
@@ -353,7 +354,7 @@ public final class ConfigLoader {
 
     private static List<String> proxies(String text) {
         List<String> entries = text.isBlank() ? List.of() : list(text);
-        dev.shepherd.http.TrustedProxies.of(entries);
+        TrustedProxies.of(entries);
         return entries;
     }
 

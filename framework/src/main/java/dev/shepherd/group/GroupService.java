@@ -1,6 +1,7 @@
 package dev.shepherd.group;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.event.Event;
 import dev.shepherd.audit.Actor;
@@ -629,7 +630,7 @@ public final class GroupService {
         }
     }
 
-    private com.fasterxml.jackson.databind.JsonNode parse(String text) {
+    private JsonNode parse(String text) {
         try {
             return json.mapper().readTree(text);
         } catch (JsonProcessingException e) {

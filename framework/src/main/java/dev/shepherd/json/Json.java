@@ -5,12 +5,19 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.Module;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.deser.std.FromStringDeserializer;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.shepherd.api.device.DeviceId;
+import dev.shepherd.api.device.Platform;
 
 import static java.util.Objects.requireNonNull;
 
@@ -50,22 +57,22 @@ public final class Json {
     }
 
     /** Device ids and platforms are plain strings in JSON, as they are in URLs. */
-    private static com.fasterxml.jackson.databind.Module identifiers() {
-        com.fasterxml.jackson.databind.module.SimpleModule module = new com.fasterxml.jackson.databind.module.SimpleModule("shepherd-identifiers");
-        module.addSerializer(dev.shepherd.api.device.DeviceId.class, new com.fasterxml.jackson.databind.ser.std.ToStringSerializer());
-        module.addSerializer(dev.shepherd.api.device.Platform.class, new com.fasterxml.jackson.databind.ser.std.ToStringSerializer());
-        module.addDeserializer(dev.shepherd.api.device.DeviceId.class, new com.fasterxml.jackson.databind.deser.std.FromStringDeserializer<>(
-                dev.shepherd.api.device.DeviceId.class) {
+    private static Module identifiers() {
+        SimpleModule module = new SimpleModule("shepherd-identifiers");
+        module.addSerializer(DeviceId.class, new ToStringSerializer());
+        module.addSerializer(Platform.class, new ToStringSerializer());
+        module.addDeserializer(DeviceId.class, new FromStringDeserializer<>(
+                DeviceId.class) {
             @Override
-            protected dev.shepherd.api.device.DeviceId _deserialize(String value, com.fasterxml.jackson.databind.DeserializationContext context) {
-                return dev.shepherd.api.device.DeviceId.parse(value);
+            protected DeviceId _deserialize(String value, DeserializationContext context) {
+                return DeviceId.parse(value);
             }
         });
-        module.addDeserializer(dev.shepherd.api.device.Platform.class, new com.fasterxml.jackson.databind.deser.std.FromStringDeserializer<>(
-                dev.shepherd.api.device.Platform.class) {
+        module.addDeserializer(Platform.class, new FromStringDeserializer<>(
+                Platform.class) {
             @Override
-            protected dev.shepherd.api.device.Platform _deserialize(String value, com.fasterxml.jackson.databind.DeserializationContext context) {
-                return new dev.shepherd.api.device.Platform(value);
+            protected Platform _deserialize(String value, DeserializationContext context) {
+                return new Platform(value);
             }
         });
         return module;

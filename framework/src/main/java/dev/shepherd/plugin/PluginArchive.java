@@ -3,6 +3,7 @@ package dev.shepherd.plugin;
 import dev.shepherd.storage.Dialect;
 import org.pf4j.ManifestPluginDescriptorFinder;
 import org.pf4j.PluginDescriptor;
+import org.pf4j.PluginDescriptorFinder;
 import org.pf4j.PropertiesPluginDescriptorFinder;
 
 import java.io.IOException;
@@ -180,7 +181,7 @@ record PluginArchive(Path source, String sha256, Path workDir, PluginDescriptor 
         return found;
     }
 
-    private static PluginDescriptor readDescriptor(org.pf4j.PluginDescriptorFinder finder, Path path)
+    private static PluginDescriptor readDescriptor(PluginDescriptorFinder finder, Path path)
             throws PluginLoadException {
         if (!finder.isApplicable(path)) {
             throw new PluginLoadException("has no plugin descriptor (plugin.properties or a manifest with Plugin-Id)");

@@ -2,6 +2,7 @@ package dev.shepherd.plugin;
 
 import com.google.inject.AbstractModule;
 import com.google.inject.Module;
+import dev.shepherd.api.ShepherdApi;
 import dev.shepherd.api.config.PluginConfig;
 import dev.shepherd.api.config.PluginDatabase;
 import dev.shepherd.api.config.PluginIdentity;
@@ -66,7 +67,7 @@ public final class PluginEnvironment {
      * @param implementation the kernel's implementation
      */
     public synchronized <T> void export(Class<T> type, T implementation) {
-        if (!type.getName().startsWith(dev.shepherd.api.ShepherdApi.PACKAGE_PREFIX) || !type.isInterface()) {
+        if (!type.getName().startsWith(ShepherdApi.PACKAGE_PREFIX) || !type.isInterface()) {
             throw new IllegalArgumentException("only plugin-API interfaces can be exported: " + type.getName());
         }
         exportedServices.put(type, requireNonNull(implementation, "implementation is null"));
@@ -80,7 +81,7 @@ public final class PluginEnvironment {
      * @param factory makes the instance for a plugin id
      */
     public synchronized <T> void exportPerPlugin(Class<T> type, Function<String, ? extends T> factory) {
-        if (!type.getName().startsWith(dev.shepherd.api.ShepherdApi.PACKAGE_PREFIX) || !type.isInterface()) {
+        if (!type.getName().startsWith(ShepherdApi.PACKAGE_PREFIX) || !type.isInterface()) {
             throw new IllegalArgumentException("only plugin-API interfaces can be exported: " + type.getName());
         }
         perPluginServices.put(type, requireNonNull(factory, "factory is null"));

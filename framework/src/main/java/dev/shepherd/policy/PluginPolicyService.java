@@ -2,6 +2,7 @@ package dev.shepherd.policy;
 
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.policy.EffectivePolicy;
+import dev.shepherd.api.policy.Setting;
 import dev.shepherd.api.policy.SettingState;
 
 import java.util.Optional;
@@ -21,7 +22,7 @@ public final class PluginPolicyService implements dev.shepherd.api.policy.Policy
     @Override
     public EffectivePolicy effectivePolicy(DeviceId deviceId) {
         EffectivePolicy sealed = policies.effectivePolicy(deviceId);
-        return new EffectivePolicy(sealed.deviceId(), sealed.settings().stream().map(setting -> new dev.shepherd.api.policy.Setting(
+        return new EffectivePolicy(sealed.deviceId(), sealed.settings().stream().map(setting -> new Setting(
                 setting.type(), setting.key(), policies.secrets().openMap(setting.value()))).toList(), sealed.revision());
     }
 

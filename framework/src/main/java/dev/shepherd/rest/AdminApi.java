@@ -1,8 +1,10 @@
 package dev.shepherd.rest;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.shepherd.api.device.Platform;
 import dev.shepherd.http.AdminApiHandler;
 import dev.shepherd.http.AdminRoute;
+import dev.shepherd.http.HttpIo;
 import dev.shepherd.plugin.PluginHost;
 import dev.shepherd.security.AdminAuthenticator;
 import dev.shepherd.directory.DirectoryPasswords;
@@ -44,9 +46,9 @@ public final class AdminApi {
     private final AdminApiHandler handler;
 
     public AdminApi(Kernel kernel, PluginHost plugins, AdminUserStore admins, AdminSessions sessions, ApiTokens tokens,
-                    AdminAuthenticator authenticator, long maxBodyBytes, dev.shepherd.http.HttpIo io,
+                    AdminAuthenticator authenticator, long maxBodyBytes, HttpIo io,
                     Supplier<String> publicUrl,
-                    Supplier<List<dev.shepherd.api.device.Platform>> platforms, DirectoryPasswords userPasswords,
+                    Supplier<List<Platform>> platforms, DirectoryPasswords userPasswords,
                     AdminTotp totp, SingleSignOn singleSignOn) {
         requireNonNull(kernel, "kernel is null");
         requireNonNull(singleSignOn, "singleSignOn is null");

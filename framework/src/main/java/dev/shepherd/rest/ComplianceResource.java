@@ -1,11 +1,13 @@
 package dev.shepherd.rest;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.compliance.AccessDecision;
 import dev.shepherd.compliance.ComplianceCheck;
 import dev.shepherd.compliance.ComplianceRule;
+import dev.shepherd.compliance.Remediation;
 import dev.shepherd.compliance.RemediationStep;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.ApiException;
@@ -49,8 +51,8 @@ final class ComplianceResource {
                         .returns(ComplianceRule.class).status(201).handle(request -> {
                             NewRule body = request.body(NewRule.class);
                             // A rule that wipes devices wipes them in its author's name: it needs the wipe permission too.
-                            if (body.remediation().orElse(List.of()).stream().anyMatch(step -> step.action() == dev.shepherd.compliance.Remediation.ENTERPRISE_WIPE)) {
-                                CommandResource.checkCommand(request, dev.shepherd.api.command.CommandType.ENTERPRISE_WIPE);
+                            if (body.remediation().orElse(List.of()).stream().anyMatch(step -> step.action() == Remediation.ENTERPRISE_WIPE)) {
+                                CommandResource.checkCommand(request, CommandType.ENTERPRISE_WIPE);
                             }
                             return ApiResponse.created(kernel.compliance().create(request.actor(), body.name(), body.check(),
                                     body.parameters().orElseGet(() -> kernel.json().mapper().createObjectNode()), body.groupId(),
@@ -64,8 +66,8 @@ final class ComplianceResource {
                         .summary("Change a rule: what it checks, where, its grace period and remediation (If-Match: the version you saw)")
                         .body(NewRule.class).returns(ComplianceRule.class).handle(request -> {
                             NewRule body = request.body(NewRule.class);
-                            if (body.remediation().orElse(List.of()).stream().anyMatch(step -> step.action() == dev.shepherd.compliance.Remediation.ENTERPRISE_WIPE)) {
-                                CommandResource.checkCommand(request, dev.shepherd.api.command.CommandType.ENTERPRISE_WIPE);
+                            if (body.remediation().orElse(List.of()).stream().anyMatch(step -> step.action() == Remediation.ENTERPRISE_WIPE)) {
+                                CommandResource.checkCommand(request, CommandType.ENTERPRISE_WIPE);
                             }
                             return kernel.compliance().update(request.actor(), request.path("id"), body.name(), body.check(),
                                     body.parameters().orElseGet(() -> kernel.json().mapper().createObjectNode()), body.groupId(),

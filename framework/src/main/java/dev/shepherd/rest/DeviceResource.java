@@ -6,6 +6,7 @@ import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.api.policy.Setting;
 import dev.shepherd.command.CommandRecord;
 import dev.shepherd.command.CommandRequest;
 import dev.shepherd.command.CommandService;
@@ -17,12 +18,15 @@ import dev.shepherd.device.DevicePage;
 import dev.shepherd.device.DeviceRecord;
 import dev.shepherd.device.DeviceScope;
 import dev.shepherd.device.DeviceSort;
+import dev.shepherd.device.FleetSummary;
+import dev.shepherd.device.RecoveryKeys;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.ApiException;
 import dev.shepherd.http.ApiRequest;
 import dev.shepherd.http.ApiResponse;
 import dev.shepherd.policy.DeviceSettingState;
 import dev.shepherd.policy.EffectiveSetting;
+import dev.shepherd.policy.SettingSecrets;
 import dev.shepherd.security.Permission;
 import dev.shepherd.server.Kernel;
 
@@ -112,7 +116,7 @@ final class DeviceResource {
                 search.handle(this::search),
                 AdminRoute.get("/api/v1/devices/summary", Permission.DEVICE_READ).tag("devices")
                         .summary("The fleet at a glance (a scoped admin's devices): devices by platform, status and compliance, and pending commands")
-                        .scopeEnforced().returns(dev.shepherd.device.FleetSummary.class)
+                        .scopeEnforced().returns(FleetSummary.class)
                         .handle(request -> kernel.devices().summary(request.principal().scope(),
                                 kernel.commands().pendingCount(request.principal().scope()))),
                 AdminRoute.get("/api/v1/devices/{id}", Permission.DEVICE_READ).tag("devices").scopeEnforced().summary("One device; its ETag is its version")
@@ -159,9 +163,9 @@ final class DeviceResource {
                         }),
                 AdminRoute.get("/api/v1/devices/{id}/recovery-keys", Permission.DEVICE_RECOVERY_KEY_READ).tag("devices").scopeEnforced()
                         .summary("The disk-encryption recovery keys the device escrowed, current and replaced (every read is audited)")
-                        .returns(dev.shepherd.device.RecoveryKeys.Escrowed[].class).handle(request -> {
+                        .returns(RecoveryKeys.Escrowed[].class).handle(request -> {
                             device(request);
-                            List<dev.shepherd.device.RecoveryKeys.Escrowed> keys = kernel.recoveryKeys().read(request.actor(), id(request));
+                            List<RecoveryKeys.Escrowed> keys = kernel.recoveryKeys().read(request.actor(), id(request));
                             if (keys.isEmpty()) {
                                 throw ApiException.notFound("device " + id(request) + " has escrowed no recovery key");
                             }
@@ -181,9 +185,9 @@ final class DeviceResource {
                         .summary("The merged settings that apply to the device, with the policies each came from")
                         .returns(EffectiveSetting[].class).handle(request -> {
                             device(request);
-                            return kernel.policies().effectiveSettings(id(request)).stream().map(effective -> new dev.shepherd.policy.EffectiveSetting(
-                                    new dev.shepherd.api.policy.Setting(effective.setting().type(), effective.setting().key(),
-                                            dev.shepherd.policy.SettingSecrets.hidden(
+                            return kernel.policies().effectiveSettings(id(request)).stream().map(effective -> new EffectiveSetting(
+                                    new Setting(effective.setting().type(), effective.setting().key(),
+                                            SettingSecrets.hidden(
                                                     kernel.policies().settingTypes().get(effective.setting().type()), effective.setting().value())), effective.policyIds())).toList();
                         }),
                 AdminRoute.get("/api/v1/devices/{id}/settings", Permission.POLICY_READ).tag("devices").scopeEnforced()

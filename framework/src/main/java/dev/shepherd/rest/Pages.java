@@ -1,5 +1,8 @@
 package dev.shepherd.rest;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.shepherd.http.ApiException;
+
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Optional;
@@ -11,7 +14,7 @@ final class Pages {
     }
 
     /** An optional JSON value that JSON {@code null}, or leaving the field out, both leave absent. */
-    static Optional<com.fasterxml.jackson.databind.JsonNode> present(Optional<com.fasterxml.jackson.databind.JsonNode> value) {
+    static Optional<JsonNode> present(Optional<JsonNode> value) {
         return value == null ? Optional.empty() : value.filter(node -> !node.isNull() && !node.isMissingNode());
     }
 
@@ -25,7 +28,7 @@ final class Pages {
             try {
                 return new String(Base64.getUrlDecoder().decode(text), StandardCharsets.UTF_8);
             } catch (IllegalArgumentException e) {
-                throw dev.shepherd.http.ApiException.badRequest("the cursor is not valid");
+                throw ApiException.badRequest("the cursor is not valid");
             }
         });
     }

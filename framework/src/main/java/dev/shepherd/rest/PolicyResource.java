@@ -1,6 +1,7 @@
 package dev.shepherd.rest;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.shepherd.api.policy.Setting;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.ApiException;
 import dev.shepherd.http.ApiRequest;
@@ -209,7 +210,7 @@ final class PolicyResource {
      */
     private Policy shown(Policy policy) {
         return new Policy(policy.id(), policy.name(), policy.description(), policy.settings().stream()
-                .map(setting -> new dev.shepherd.api.policy.Setting(setting.type(), setting.key(),
+                .map(setting -> new Setting(setting.type(), setting.key(),
                         SettingSecrets.hidden(kernel.policies().settingTypes().get(setting.type()), setting.value())))
                 .toList(), policy.version(), policy.updatedBy(), policy.createdAt(), policy.updatedAt());
     }

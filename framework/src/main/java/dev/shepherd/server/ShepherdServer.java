@@ -1,7 +1,14 @@
 package dev.shepherd.server;
 
 import dev.shepherd.api.cluster.Leadership;
+import dev.shepherd.api.config.SecretSealer;
+import dev.shepherd.api.config.ServerAddress;
 import dev.shepherd.api.event.EventTypes;
+import dev.shepherd.api.group.GroupDirectory;
+import dev.shepherd.api.identity.UserAuthenticator;
+import dev.shepherd.api.pki.CertificateAuthority;
+import dev.shepherd.api.pki.ServerSigner;
+import dev.shepherd.api.policy.PolicyService;
 import dev.shepherd.cluster.ClusterNodes;
 import dev.shepherd.cluster.ClusterResource;
 import dev.shepherd.cluster.LeaseKeeper;
@@ -11,12 +18,15 @@ import dev.shepherd.config.ConfigException;
 import dev.shepherd.config.ShepherdConfig;
 import dev.shepherd.console.PluginConsolePages;
 import dev.shepherd.console.WebConsole;
+import dev.shepherd.group.PluginGroupDirectory;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.http.DeviceEndpointRouter;
 import dev.shepherd.http.HealthHandler;
 import dev.shepherd.http.HttpIo;
 import dev.shepherd.http.HttpServer;
+import dev.shepherd.http.Problem;
 import dev.shepherd.http.RequestBodyFiles;
+import dev.shepherd.http.TrustedProxies;
 import dev.shepherd.plugin.ExtensionRegistry;
 import dev.shepherd.plugin.PluginEnvironment;
 import dev.shepherd.plugin.PluginEventDispatcher;
@@ -27,11 +37,13 @@ import dev.shepherd.plugin.ClusterPluginFiles;
 import dev.shepherd.plugin.JdbcPluginSwitches;
 import dev.shepherd.pki.ScepHandler;
 import dev.shepherd.pki.ScepService;
+import dev.shepherd.policy.StoredSecretSweep;
 import dev.shepherd.rest.AdminApi;
 import dev.shepherd.rest.PluginAdminEndpoints;
 import dev.shepherd.report.FleetReports;
 import dev.shepherd.rest.SetupResource;
 import dev.shepherd.api.identity.IdentityProvider;
+import dev.shepherd.security.SecretBoxSealer;
 import dev.shepherd.setup.HostLookup;
 import dev.shepherd.setup.SetupChecklist;
 import dev.shepherd.setup.SetupStep;
@@ -236,14 +248,14 @@ public final class ShepherdServer implements AutoCloseable {
         HttpIo io = new HttpIo(kernel.json().mapper());
         ExtensionRegistry registry = new ExtensionRegistry();
         new PluginEventDispatcher(registry, kernel.bus());
-        DeviceEndpointRouter deviceEndpoints = new DeviceEndpointRouter(io, dev.shepherd.http.TrustedProxies.of(config.http().trustedProxies()),
+        DeviceEndpointRouter deviceEndpoints = new DeviceEndpointRouter(io, TrustedProxies.of(config.http().trustedProxies()),
                 meters);
         registry.addListener(deviceEndpoints);
         PlatformPlugins platforms = new PlatformPlugins();
         registry.addListener(platforms);
         registry.addListener(kernel.policies().settingTypes());
         // After the setting types: secrets stored in the clear by older servers are sealed as their types become known.
-        dev.shepherd.policy.StoredSecretSweep secretSweep = new dev.shepherd.policy.StoredSecretSweep(kernel.transactions(),
+        StoredSecretSweep secretSweep = new StoredSecretSweep(kernel.transactions(),
                 kernel.policies(), kernel.policies().secrets(), kernel.json(), kernel.clock());
         secretSweep.sweepKnownTypes();
         registry.addListener(secretSweep);
@@ -439,17 +451,17 @@ public final class ShepherdServer implements AutoCloseable {
         environment.exportPerPlugin(DeviceRegistry.class,
                 pluginId -> new PluginDeviceRegistry(pluginId, kernel.devices(), kernel.enrollmentTokens(), kernel.recoveryKeys()));
         environment.export(DeviceSetup.class, new KernelDeviceSetup(kernel.policies(), kernel.apps()));
-        environment.exportPerPlugin(dev.shepherd.api.group.GroupDirectory.class,
-                pluginId -> new dev.shepherd.group.PluginGroupDirectory(pluginId, kernel.groups()));
+        environment.exportPerPlugin(GroupDirectory.class,
+                pluginId -> new PluginGroupDirectory(pluginId, kernel.groups()));
         environment.exportPerPlugin(UserDirectory.class, kernel.userDirectory()::forPlugin);
         environment.exportPerPlugin(ThreatSignals.class, pluginId -> new PluginThreatSignals(pluginId, kernel.threats(), threatConnectors));
         environment.export(CommandBus.class, new PluginCommandBus(kernel.commands(), kernel.policies().secrets()::openMap));
-        environment.export(dev.shepherd.api.pki.CertificateAuthority.class, kernel.certificateAuthority());
-        environment.export(dev.shepherd.api.pki.ServerSigner.class, new CmsServerSigner(identity));
-        environment.export(dev.shepherd.api.config.SecretSealer.class, new dev.shepherd.security.SecretBoxSealer(secrets));
-        environment.export(dev.shepherd.api.policy.PolicyService.class, new PluginPolicyService(kernel.policies()));
+        environment.export(CertificateAuthority.class, kernel.certificateAuthority());
+        environment.export(ServerSigner.class, new CmsServerSigner(identity));
+        environment.export(SecretSealer.class, new SecretBoxSealer(secrets));
+        environment.export(PolicyService.class, new PluginPolicyService(kernel.policies()));
         environment.exportPerPlugin(Leadership.class, pluginId -> new PluginLeadership(pluginId, leaseKeeper));
-        environment.export(dev.shepherd.api.config.ServerAddress.class, (dev.shepherd.api.config.ServerAddress) this::publicUrl);
+        environment.export(ServerAddress.class, (ServerAddress) this::publicUrl);
         // Kept apart from the kernel's own files, so no plugin id can name one of them.
         Path pluginData = config.dataDir().resolve("plugin-data");
         environment.exportPerPlugin(PluginDataDirectory.class, pluginId -> {
@@ -464,7 +476,7 @@ public final class ShepherdServer implements AutoCloseable {
         IdentityProviders identityProviders = new IdentityProviders(registry);
         SignInCodes signInCodes = new SignInCodes(kernel.transactions(), kernel.clock());
         DirectorySignIn directorySignIn = new DirectorySignIn(identityProviders, kernel.directory(), signInCodes);
-        environment.export(dev.shepherd.api.identity.UserAuthenticator.class, directorySignIn);
+        environment.export(UserAuthenticator.class, directorySignIn);
         plugins = new PluginHost(config.pluginsDir(), config.dataDir().resolve("plugin-work"),
                 config.plugins().scanInterval(), new PluginHost.CallLimits(config.plugins().callTimeout(),
                         config.plugins().breakerFailures(), config.plugins().breakerCoolDown()), environment, registry, kernel.events(),
@@ -540,7 +552,7 @@ public final class ShepherdServer implements AutoCloseable {
                 .addPrefixPath("/api/docs", mounted("/api/docs/**", adminApi.docsHandler()))
                 .addPrefixPath("/api", mounted("/api/**", adminApi.handler()))
                 .addPrefixPath("/", deviceEndpoints.wellKnownPaths(exchange -> io.sendProblem(exchange,
-                        dev.shepherd.http.Problem.notFound("There is nothing at " + exchange.getRequestPath() + "."))));
+                        Problem.notFound("There is nothing at " + exchange.getRequestPath() + "."))));
         Optional<SSLContext> tls = config.https().port() >= 0 ? Optional.of(TlsMaterial.serverContext(identity)) : Optional.empty();
         http = new HttpServer(config, tls, paths, io, meters);
         http.start();

@@ -3,6 +3,7 @@ package dev.shepherd.cluster;
 import dev.shepherd.storage.Transactions;
 import dev.shepherd.testing.TestClock;
 import dev.shepherd.testing.TestKernel;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,8 +61,8 @@ class LeaseKeeperTest {
         assertThat(second.holds("kernel")).isFalse();
         assertThat(first.holds("plugin:android")).isTrue(); // leases are independent
         assertThat(new Leases(transactions, Clock.systemUTC()).all()).extracting(Leases.Lease::name, Leases.Lease::holder)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("kernel", first.nodeId()),
-                        org.assertj.core.groups.Tuple.tuple("plugin:android", first.nodeId()));
+                .containsExactly(Tuple.tuple("kernel", first.nodeId()),
+                        Tuple.tuple("plugin:android", first.nodeId()));
     }
 
     @Test

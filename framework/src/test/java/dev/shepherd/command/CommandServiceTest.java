@@ -13,6 +13,7 @@ import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.event.EventTypes;
 import dev.shepherd.audit.AuditEntry;
 import dev.shepherd.audit.AuditFilter;
+import dev.shepherd.device.DeviceFilter;
 import dev.shepherd.storage.Dialect;
 import dev.shepherd.testing.TestClock;
 import dev.shepherd.testing.StoreUse;
@@ -500,7 +501,7 @@ class CommandServiceTest {
         test.kernel().devices().changeStatus(ADMIN, retiredIos, DeviceStatus.RETIRED, "gone");
 
         CommandBatch batch = commands.issueToMany(ADMIN, new CommandTargets.Matching(
-                dev.shepherd.device.DeviceFilter.builder().platform(Platform.IOS).build()), CommandRequest.of(CommandType.RESTART), "iOS");
+                DeviceFilter.builder().platform(Platform.IOS).build()), CommandRequest.of(CommandType.RESTART), "iOS");
 
         assertThat(batch.total()).isEqualTo(1);
         assertThat(commands.take(ios, 5)).extracting(Command::type).containsExactly(CommandType.RESTART);
@@ -515,7 +516,7 @@ class CommandServiceTest {
         test.kernel().groups().addMembers(ADMIN, group, List.of(member));
 
         CommandBatch batch = commands.issueToMany(ADMIN, new CommandTargets.Matching(
-                dev.shepherd.device.DeviceFilter.builder().groupId(group).build()), CommandRequest.of(CommandType.LOCATE), "group Sales");
+                DeviceFilter.builder().groupId(group).build()), CommandRequest.of(CommandType.LOCATE), "group Sales");
 
         assertThat(batch.total()).isEqualTo(1);
         assertThat(commands.take(member, 5)).hasSize(1);

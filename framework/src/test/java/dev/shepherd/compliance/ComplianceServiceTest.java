@@ -12,6 +12,7 @@ import dev.shepherd.audit.Actor;
 import dev.shepherd.audit.AuditFilter;
 import dev.shepherd.event.EventLog;
 import dev.shepherd.group.Group;
+import dev.shepherd.group.GroupService;
 import dev.shepherd.testing.TestClock;
 import dev.shepherd.testing.TestKernel;
 import org.junit.jupiter.api.AfterEach;
@@ -146,13 +147,13 @@ class ComplianceServiceTest {
         test.kernel().devices().recordInventory(PLUGIN, device, Map.of("storage.encrypted", "false"));
         compliance.evaluatePending();
         assertThat(test.kernel().devices().get(device).orElseThrow().device().status()).isEqualTo(DeviceStatus.QUARANTINED);
-        assertThat(test.kernel().groups().memberIds(dev.shepherd.group.GroupService.QUARANTINE_GROUP_ID)).containsExactly(device);
+        assertThat(test.kernel().groups().memberIds(GroupService.QUARANTINE_GROUP_ID)).containsExactly(device);
 
         test.kernel().devices().recordInventory(PLUGIN, device, Map.of("storage.encrypted", "true"));
         compliance.evaluatePending();
 
         assertThat(test.kernel().devices().get(device).orElseThrow().device().status()).isEqualTo(DeviceStatus.ENROLLED);
-        assertThat(test.kernel().groups().memberIds(dev.shepherd.group.GroupService.QUARANTINE_GROUP_ID)).isEmpty();
+        assertThat(test.kernel().groups().memberIds(GroupService.QUARANTINE_GROUP_ID)).isEmpty();
         assertThat(compliance.accessDecision(device).orElseThrow()).satisfies(decision -> {
             assertThat(decision.state()).isEqualTo(ComplianceState.COMPLIANT);
             assertThat(decision.failing()).isEmpty();

@@ -7,16 +7,20 @@ import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.EnrollmentClaim;
 import dev.shepherd.api.device.EnrollmentMethod;
+import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.identity.ProvidedGroup;
 import dev.shepherd.api.identity.ProvidedUser;
 import dev.shepherd.api.identity.UserDirectory;
 import dev.shepherd.audit.Actor;
 import dev.shepherd.command.CommandRecord;
+import dev.shepherd.command.CommandRequest;
+import dev.shepherd.command.CommandTargets;
 import dev.shepherd.compliance.ComplianceCheck;
 import dev.shepherd.compliance.Remediation;
 import dev.shepherd.compliance.RemediationStep;
 import dev.shepherd.device.DeviceScope;
+import dev.shepherd.enrollment.NewEnrollmentToken;
 import dev.shepherd.http.AdminRoute;
 import dev.shepherd.policy.SettingInput;
 import dev.shepherd.security.AdminRole;
@@ -25,6 +29,7 @@ import dev.shepherd.security.Role;
 import dev.shepherd.security.Totp;
 import dev.shepherd.testing.ConsoleBrowser;
 import dev.shepherd.testing.ConsoleStage;
+import dev.shepherd.testing.TestPluginBuilder;
 import dev.shepherd.testing.TestServer;
 import dev.shepherd.threat.ThreatService;
 import dev.shepherd.api.threat.Threat;
@@ -40,9 +45,11 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
+import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -906,7 +913,7 @@ class ConsoleBrowserTest {
 
     @Test
     void aPluginUploadedInTheConsoleLoadsCanBeSwitchedOffAndOnAndIsRemoved() throws Exception {
-        Path file = dev.shepherd.testing.TestPluginBuilder.plugin("greeter", "1.0.0").source("""
+        Path file = TestPluginBuilder.plugin("greeter", "1.0.0").source("""
                 package acme.greeter;
 
                 import dev.shepherd.api.http.*;
@@ -1024,8 +1031,8 @@ class ConsoleBrowserTest {
     }
 
     /** A plugin with an admin endpoint and three console pages: one behind plugin_manage, one behind device_read, one that fails. */
-    private static dev.shepherd.testing.TestPluginBuilder stockPlugin(String version, String edition) {
-        return dev.shepherd.testing.TestPluginBuilder.plugin("stock", version).source("""
+    private static TestPluginBuilder stockPlugin(String version, String edition) {
+        return TestPluginBuilder.plugin("stock", version).source("""
                 package acme.stock;
 
                 import dev.shepherd.api.config.PluginStorage;
@@ -1120,8 +1127,8 @@ class ConsoleBrowserTest {
         Files.copy(mailStorePlugin().buildZip(build, "mail-store.zip"), server.pluginsDir().resolve("mail-store.zip"));
         new WebDriverWait(browser, Duration.ofSeconds(40)).until(driver -> server.getAsAdmin("/api/v1/app-stores").body().contains("mailstore"));
         var kernel = server.server().kernel();
-        String secret = kernel.enrollmentTokens().create(Actor.admin("seed"), new dev.shepherd.enrollment.NewEnrollmentToken("mail",
-                dev.shepherd.api.device.Ownership.CORPORATE, Optional.empty(), Optional.empty(), Optional.empty(), OptionalInt.empty(),
+        String secret = kernel.enrollmentTokens().create(Actor.admin("seed"), new NewEnrollmentToken("mail",
+                Ownership.CORPORATE, Optional.empty(), Optional.empty(), Optional.empty(), OptionalInt.empty(),
                 Instant.now().plus(Duration.ofHours(1)))).secret();
         DeviceId ipad = kernel.devices().enroll(Actor.plugin("simulator"), new EnrollmentClaim(Optional.of(secret), Platform.IOS,
                 EnrollmentMethod.LINK, Map.of("udid", "MAIL-UDID-1"), "F9FMAIL01", "iPad13,18", "17.5", "Mail iPad")).device().id();
@@ -1255,8 +1262,8 @@ class ConsoleBrowserTest {
     }
 
     /** A store that lists nothing by itself; its one app is found by a search and publishes a managed-configuration schema. */
-    private static dev.shepherd.testing.TestPluginBuilder mailStorePlugin() {
-        return dev.shepherd.testing.TestPluginBuilder.plugin("mail-store", "1.0.0").source("""
+    private static TestPluginBuilder mailStorePlugin() {
+        return TestPluginBuilder.plugin("mail-store", "1.0.0").source("""
                 package acme.mail;
 
                 import dev.shepherd.api.appstore.AppInstallation;
@@ -1317,8 +1324,8 @@ class ConsoleBrowserTest {
         String policy = server.server().kernel().policies().create(Actor.admin("seed"), "Audited policy", "",
                 List.of(new SettingInput("wifi", json.readTree("{\"ssid\": \"Audit\", \"security\": \"WPA2_PERSONAL\", \"password\": \"audit-secret-1\"}"))))
                 .id();
-        String batch = server.server().kernel().commands().issueToMany(Actor.admin("seed"), new dev.shepherd.command.CommandTargets.Listed(devices),
-                new dev.shepherd.command.CommandRequest(CommandType.LOCK, Map.of(), 0, Optional.empty()), "audited lock").id();
+        String batch = server.server().kernel().commands().issueToMany(Actor.admin("seed"), new CommandTargets.Listed(devices),
+                new CommandRequest(CommandType.LOCK, Map.of(), 0, Optional.empty()), "audited lock").id();
 
         browser.get(server.uri("/").toString());
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.name("username")));
@@ -1346,30 +1353,30 @@ class ConsoleBrowserTest {
         // Sign in without the mouse: type, Tab, type, Enter.
         browser.get(server.uri("/").toString());
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.name("username"))).sendKeys(TestServer.ADMIN);
-        focused().sendKeys(org.openqa.selenium.Keys.TAB);
+        focused().sendKeys(Keys.TAB);
         assertThat(focused().getDomAttribute("name")).isEqualTo("password");
-        focused().sendKeys(TestServer.ADMIN_PASSWORD, org.openqa.selenium.Keys.ENTER);
+        focused().sendKeys(TestServer.ADMIN_PASSWORD, Keys.ENTER);
         waitForHeading("Dashboard");
         assertThat(focused().getTagName()).as("focus on the new page's heading").isEqualTo("h1");
 
         // Back up through the menu to the first stop of the page, the skip link; then the menu, where Enter opens a
         // page and moves focus to its heading.
         for (int presses = 0; presses < 30 && !"skip-link".equals(focused().getDomAttribute("class")); presses++) {
-            new org.openqa.selenium.interactions.Actions(browser).keyDown(org.openqa.selenium.Keys.SHIFT).sendKeys(org.openqa.selenium.Keys.TAB)
-                    .keyUp(org.openqa.selenium.Keys.SHIFT).perform();
+            new Actions(browser).keyDown(Keys.SHIFT).sendKeys(Keys.TAB)
+                    .keyUp(Keys.SHIFT).perform();
         }
         assertThat(focused().getText()).isEqualTo("Skip to content");
-        focused().sendKeys(org.openqa.selenium.Keys.ENTER);
+        focused().sendKeys(Keys.ENTER);
         assertThat(focused().getDomAttribute("id")).as("the skip link moves focus to the content").isEqualTo("main");
         assertThat(browser.findElement(By.cssSelector("main h1")).getText()).as("and stays on the page").isEqualTo("Dashboard");
         // The menu sits before the content: back from the content with Shift+Tab, however many stops the page has.
         WebElement devicesLink = browser.findElement(By.cssSelector("#nav a[href='#/devices']"));
         for (int presses = 0; presses < 40 && !devicesLink.equals(focused()); presses++) {
-            new org.openqa.selenium.interactions.Actions(browser).keyDown(org.openqa.selenium.Keys.SHIFT).sendKeys(org.openqa.selenium.Keys.TAB)
-                    .keyUp(org.openqa.selenium.Keys.SHIFT).perform();
+            new Actions(browser).keyDown(Keys.SHIFT).sendKeys(Keys.TAB)
+                    .keyUp(Keys.SHIFT).perform();
         }
         assertThat(focused()).as("the Devices menu entry is reachable with the keyboard").isEqualTo(devicesLink);
-        focused().sendKeys(org.openqa.selenium.Keys.ENTER);
+        focused().sendKeys(Keys.ENTER);
         waitForHeading("Devices");
         assertThat(focused().getText()).isEqualTo("Devices");
 
@@ -1377,22 +1384,22 @@ class ConsoleBrowserTest {
         open("#/devices/" + device, "Keyboard tablet 1");
         WebElement lock = browser.findElement(By.xpath("//button[.='Lock']"));
         for (int presses = 0; presses < 30 && !lock.equals(focused()); presses++) {
-            new org.openqa.selenium.interactions.Actions(browser).sendKeys(org.openqa.selenium.Keys.TAB).perform();
+            new Actions(browser).sendKeys(Keys.TAB).perform();
         }
         assertThat(focused()).as("Lock is reachable with Tab").isEqualTo(lock);
-        focused().sendKeys(org.openqa.selenium.Keys.ENTER);
+        focused().sendKeys(Keys.ENTER);
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("dialog[open]")));
         assertThat(focused().getText()).isEqualTo("Cancel");
-        new org.openqa.selenium.interactions.Actions(browser).sendKeys(org.openqa.selenium.Keys.ESCAPE).perform();
+        new Actions(browser).sendKeys(Keys.ESCAPE).perform();
         wait.until(ExpectedConditions.invisibilityOfElementLocated(By.cssSelector("dialog[open]")));
         assertThat(commandsOf(device, CommandType.LOCK)).as("Escape sends nothing").isEmpty();
 
         // Enter on the focused Lock again, then Tab to the confirming button and Enter: the lock is sent.
-        focused().sendKeys(org.openqa.selenium.Keys.ENTER);
+        focused().sendKeys(Keys.ENTER);
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("dialog[open]")));
-        new org.openqa.selenium.interactions.Actions(browser).sendKeys(org.openqa.selenium.Keys.TAB).perform();
+        new Actions(browser).sendKeys(Keys.TAB).perform();
         assertThat(focused().getText()).isEqualTo("Lock device");
-        focused().sendKeys(org.openqa.selenium.Keys.ENTER);
+        focused().sendKeys(Keys.ENTER);
         console.await(Duration.ofSeconds(5)).until(driver -> !commandsOf(device, CommandType.LOCK).isEmpty());
     }
 

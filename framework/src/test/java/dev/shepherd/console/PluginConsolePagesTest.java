@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.http.ContentSecurityPolicy;
 import dev.shepherd.security.AdminRole;
+import dev.shepherd.testing.TestPluginBuilder;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -193,7 +194,7 @@ class PluginConsolePagesTest {
     }
 
     /** A plugin with two pages (one per permission), a module importing a sibling, a stylesheet and other files. */
-    static dev.shepherd.testing.TestPluginBuilder stockPlugin(String version, String edition) {
+    static TestPluginBuilder stockPlugin(String version, String edition) {
         return plugin("stock", version)
                 .source(page("stock", "Stock counts", "counts.js", "plugin_manage", "Counts"))
                 .source(page("stock", "Stock lookup", "lookup.js", "device_read", "Lookup"))

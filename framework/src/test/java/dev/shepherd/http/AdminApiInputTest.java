@@ -3,6 +3,7 @@ package dev.shepherd.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.audit.AuditFilter;
+import dev.shepherd.security.AdminRole;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -222,7 +223,7 @@ class AdminApiInputTest {
 
     @Test
     void aTokenStopsWorkingWhileItsOwnerIsDisabledOrOnceTheOwnerIsDemotedBelowIt() throws Exception {
-        server.server().adminUsers().create("scripter", "scripter-password-1".toCharArray(), dev.shepherd.security.AdminRole.OPERATOR);
+        server.server().adminUsers().create("scripter", "scripter-password-1".toCharArray(), AdminRole.OPERATOR);
         String owner = TestServer.basic("scripter", "scripter-password-1");
         HttpResponse<String> created = send("POST", "/api/v1/api-tokens", "{\"name\": \"nightly\", \"role\": \"OPERATOR\"}", owner);
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
@@ -242,7 +243,7 @@ class AdminApiInputTest {
 
     @Test
     void repeatedWrongPasswordsLockTheAccount() throws Exception {
-        server.server().adminUsers().create("locked-out", "the-right-password".toCharArray(), dev.shepherd.security.AdminRole.AUDITOR);
+        server.server().adminUsers().create("locked-out", "the-right-password".toCharArray(), AdminRole.AUDITOR);
         for (int attempt = 0; attempt < 5; attempt++) {
             assertThat(send("POST", "/api/v1/auth/login", "{\"username\": \"locked-out\", \"password\": \"wrong-password!\"}", null)
                     .statusCode()).isEqualTo(401);

@@ -2,7 +2,11 @@ package dev.shepherd.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.device.Ownership;
+import dev.shepherd.api.device.Platform;
+import dev.shepherd.device.DeviceImport;
 import dev.shepherd.security.AdminRole;
+import dev.shepherd.testing.TestKernel;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -111,9 +115,9 @@ class AdminApiSecurityTest {
     @Test
     void helpDeskMayLockButNotWipeOrEditPolicies() throws Exception {
         String helpdesk = TestServer.basic("as-helpdesk", PASSWORD);
-        String deviceId = server.server().kernel().devices().importDevices(dev.shepherd.testing.TestKernel.ADMIN, List.of(
-                new dev.shepherd.device.DeviceImport(dev.shepherd.api.device.Platform.IOS, "HD1", "iPhone", "Help desk test",
-                        dev.shepherd.api.device.Ownership.CORPORATE, Map.of("udid", "HD-1"), Set.of()))).get(0).toString();
+        String deviceId = server.server().kernel().devices().importDevices(TestKernel.ADMIN, List.of(
+                new DeviceImport(Platform.IOS, "HD1", "iPhone", "Help desk test",
+                        Ownership.CORPORATE, Map.of("udid", "HD-1"), Set.of()))).get(0).toString();
 
         HttpResponse<String> lock = post("/api/v1/devices/" + deviceId + "/commands", helpdesk, "{\"type\":\"LOCK\"}");
         HttpResponse<String> wipe = post("/api/v1/devices/" + deviceId + "/commands", helpdesk, "{\"type\":\"WIPE\"}");

@@ -2,6 +2,7 @@ package dev.shepherd.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shepherd.api.command.CommandType;
+import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.device.DeviceImport;
@@ -54,7 +55,7 @@ class LeastPrivilegeTest {
         deviceId = server.server().kernel().devices().importDevices(TestKernel.ADMIN, List.of(new DeviceImport(Platform.IOS, "LP1",
                 "iPhone", "Least privilege", Ownership.CORPORATE, Map.of("udid", "LP-1"), Set.of()))).get(0).toString();
         groupId = server.server().kernel().groups().create(TestKernel.ADMIN, "Everyone here", "", Optional.empty()).id();
-        server.server().kernel().groups().addMembers(TestKernel.ADMIN, groupId, List.of(dev.shepherd.api.device.DeviceId.parse(deviceId)));
+        server.server().kernel().groups().addMembers(TestKernel.ADMIN, groupId, List.of(DeviceId.parse(deviceId)));
     }
 
     @AfterAll
@@ -68,7 +69,7 @@ class LeastPrivilegeTest {
         String commands = "/api/v1/devices/" + deviceId + "/commands";
 
         assertThat(post(commands, desk, "{\"type\":\"LOCK\"}").statusCode()).as("remote actions stay allowed").isEqualTo(201);
-        int queuedBefore = server.server().kernel().commands().history(dev.shepherd.api.device.DeviceId.parse(deviceId),
+        int queuedBefore = server.server().kernel().commands().history(DeviceId.parse(deviceId),
                 Optional.empty(), 500).size();
 
         HttpResponse<String> rawErase = post(commands, desk, """
@@ -91,7 +92,7 @@ class LeastPrivilegeTest {
         assertThat(json.readTree(fanOutWipe.body()).path("detail").asText()).contains("device_wipe");
         assertThat(fanOutRaw.statusCode()).isEqualTo(403);
         assertThat(fanOutProfile.statusCode()).isEqualTo(403);
-        assertThat(server.server().kernel().commands().history(dev.shepherd.api.device.DeviceId.parse(deviceId), Optional.empty(), 500))
+        assertThat(server.server().kernel().commands().history(DeviceId.parse(deviceId), Optional.empty(), 500))
                 .as("nothing refused was queued").hasSize(queuedBefore);
         assertThat(server.server().kernel().commands().recentBatches(Optional.empty(), 100)).isEmpty();
     }

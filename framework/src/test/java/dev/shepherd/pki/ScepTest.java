@@ -7,6 +7,7 @@ import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -150,7 +151,7 @@ class ScepTest {
     @Test
     void debiansStandardScepClientEnrolls() throws Exception {
         Path scepclient = Path.of("/usr/bin/scepclient");
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(scepclient),
+        Assumptions.assumeTrue(Files.isExecutable(scepclient),
                 "Debian's scep package is not installed (.ci/run installs it)");
         String challenge = server.server().kernel().certificateAuthority().newChallenge(Duration.ofHours(1), Map.of("client", "scepclient"));
         Path work = Files.createTempDirectory(home, "scepclient");

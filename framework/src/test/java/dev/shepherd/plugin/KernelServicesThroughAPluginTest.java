@@ -14,6 +14,7 @@ import dev.shepherd.policy.Policy;
 import dev.shepherd.policy.SettingInput;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.testing.TestKernel;
+import dev.shepherd.testing.TestPluginBuilder;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -104,7 +105,7 @@ class KernelServicesThroughAPluginTest {
         return server.send(HttpRequest.newBuilder(server.uri(path)).POST(HttpRequest.BodyPublishers.noBody()).build()).body();
     }
 
-    private static dev.shepherd.testing.TestPluginBuilder platformPlugin() {
+    private static TestPluginBuilder platformPlugin() {
         return plugin("testos", "1.0.0").source("""
                 package acme.testos;
 

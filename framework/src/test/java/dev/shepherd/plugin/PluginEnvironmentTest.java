@@ -1,5 +1,6 @@
 package dev.shepherd.plugin;
 
+import dev.shepherd.security.AdminRole;
 import dev.shepherd.testing.TestServer;
 import dev.shepherd.testing.TestStore;
 import org.junit.jupiter.api.AfterEach;
@@ -370,7 +371,7 @@ class PluginEnvironmentTest {
     @Test
     void aPluginsAdminEndpointSitsBehindTheAdminApisAuthenticationAndItsPermission() throws Exception {
         server = TestServer.start(home);
-        server.server().adminUsers().create("auditor", "auditor-password".toCharArray(), dev.shepherd.security.AdminRole.AUDITOR);
+        server.server().adminUsers().create("auditor", "auditor-password".toCharArray(), AdminRole.AUDITOR);
         install(plugin("certs", "1.0.0").source("""
                 package acme.certs;
 

@@ -2,6 +2,7 @@ package dev.shepherd.plugin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shepherd.api.ShepherdApi;
 import dev.shepherd.testing.TestPluginBuilder;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterEach;
@@ -150,7 +151,7 @@ class PluginHostTest {
 
         await().atMost(WITHIN).untilAsserted(() -> assertThat(pluginInfo("future").path("state").asText()).isEqualTo("FAILED"));
         assertThat(pluginInfo("future").path("failureReason").asText())
-                .isEqualTo("requires plugin API ^9.0.0 but this server provides " + dev.shepherd.api.ShepherdApi.version());
+                .isEqualTo("requires plugin API ^9.0.0 but this server provides " + ShepherdApi.version());
         assertThat(server.get("/mdm/future/").statusCode()).isEqualTo(404);
         assertHealthy();
     }

@@ -12,6 +12,7 @@ import dev.shepherd.api.policy.SettingState;
 import dev.shepherd.audit.AuditEntry;
 import dev.shepherd.audit.AuditFilter;
 import dev.shepherd.command.CommandService;
+import dev.shepherd.command.PluginCommandBus;
 import dev.shepherd.group.Group;
 import dev.shepherd.testing.TestKernel;
 import org.junit.jupiter.api.AfterEach;
@@ -141,7 +142,7 @@ class PolicyServiceTest {
         // The install command carries it sealed; only the plugin taking it sees it opened.
         policies.reconcile(device);
         assertThat(stored("SELECT parameters FROM command")).doesNotContain("staple-battery");
-        List<dev.shepherd.api.command.Command> taken = new dev.shepherd.command.PluginCommandBus(commands, policies.secrets()::openMap)
+        List<Command> taken = new PluginCommandBus(commands, policies.secrets()::openMap)
                 .take(device, 10);
         assertThat(taken).anySatisfy(command -> assertThat(command.parameters().get("value")).asString().contains("password=staple-battery"));
     }
@@ -430,7 +431,7 @@ class PolicyServiceTest {
         policies.create(ADMIN, "Secrets", "", List.of(setting("wifi",
                 "{\"ssid\": \"Corp\", \"security\": \"WPA2_PERSONAL\", \"password\": \"super-secret-pw\"}")));
 
-        assertThat(test.kernel().audit().read(dev.shepherd.audit.AuditFilter.ALL, 0, 100))
+        assertThat(test.kernel().audit().read(AuditFilter.ALL, 0, 100))
                 .allSatisfy(entry -> assertThat(entry.after().orElse("")).doesNotContain("super-secret-pw"));
     }
 

@@ -1,5 +1,7 @@
 package dev.shepherd.testing;
 
+import dev.shepherd.api.ShepherdApi;
+
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.ZipFile;
@@ -44,7 +46,7 @@ public final class TestPluginBuilder {
 
     private final String id;
     private final String version;
-    private String requires = "^" + dev.shepherd.api.ShepherdApi.version();
+    private String requires = "^" + ShepherdApi.version();
     private String pluginClass = "";
     private final Map<String, String> sources = new LinkedHashMap<>();
     private final Map<String, byte[]> resources = new LinkedHashMap<>();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.shepherd.api.device.Platform;
+import dev.shepherd.audit.AuditFilter;
 import dev.shepherd.testing.TestClock;
 import dev.shepherd.testing.TestKernel;
 import org.junit.jupiter.api.AfterEach;
@@ -129,7 +130,7 @@ class WebhookServiceTest {
             long timestamp = Long.parseLong(request.get("signature").split(",")[0].substring(2));
             assertThat(request.get("signature")).endsWith("v1=" + WebhookService.sign(hook.secret(), timestamp, request.get("body")));
         });
-        assertThat(test.kernel().audit().read(dev.shepherd.audit.AuditFilter.ALL, 0, 100))
+        assertThat(test.kernel().audit().read(AuditFilter.ALL, 0, 100))
                 .anySatisfy(entry -> assertThat(entry.action()).isEqualTo("webhook.update"));
         assertThat(webhooks.update(ADMIN, "00000000-0000-0000-0000-000000000000", "X", url(), List.of("*"))).isEmpty();
         assertThatThrownBy(() -> webhooks.update(ADMIN, hook.webhook().id(), "X", "ftp://example.com/x", List.of("*")))

@@ -3,6 +3,8 @@ package dev.shepherd.apple;
 import com.dd.plist.NSArray;
 import com.dd.plist.NSData;
 import com.dd.plist.NSDictionary;
+import com.dd.plist.NSObject;
+import com.dd.plist.NSString;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -108,8 +110,8 @@ public record EnrollmentProfile(String serverUrl, String mdmPath, String scepPat
         scep.put("URL", serverUrl + scepPath);
         scep.put("Name", organization);
         scep.put("Subject", new NSArray(
-                new NSArray(new NSArray(new com.dd.plist.NSString("O"), new com.dd.plist.NSString(organization))),
-                new NSArray(new NSArray(new com.dd.plist.NSString("CN"), new com.dd.plist.NSString("MDM device identity")))));
+                new NSArray(new NSArray(new NSString("O"), new NSString(organization))),
+                new NSArray(new NSArray(new NSString("CN"), new NSString("MDM device identity")))));
         scep.put("Challenge", challenge);
         scep.put("Keysize", 2048);
         scep.put("Key Type", "RSA");
@@ -144,7 +146,7 @@ public record EnrollmentProfile(String serverUrl, String mdmPath, String scepPat
                 mdm.put("EnrollmentMode", "ADDE");
             });
         }
-        mdm.put("ServerCapabilities", new NSArray(serverCapabilities.stream().map(com.dd.plist.NSString::new).toArray(com.dd.plist.NSObject[]::new)));
+        mdm.put("ServerCapabilities", new NSArray(serverCapabilities.stream().map(NSString::new).toArray(NSObject[]::new)));
         payloads.add(mdm);
 
         NSDictionary profile = new NSDictionary();
@@ -162,7 +164,7 @@ public record EnrollmentProfile(String serverUrl, String mdmPath, String scepPat
                 ? "Enrolls this personal device in " + organization + "'s device management. It cannot erase the device."
                 : "Enrolls this device in " + organization + "'s device management.");
         profile.put("PayloadOrganization", organization);
-        profile.put("PayloadContent", new NSArray(payloads.toArray(com.dd.plist.NSObject[]::new)));
+        profile.put("PayloadContent", new NSArray(payloads.toArray(NSObject[]::new)));
         return profile;
     }
 

@@ -4,6 +4,7 @@ import com.dd.plist.NSArray;
 import com.dd.plist.NSData;
 import com.dd.plist.NSDate;
 import com.dd.plist.NSDictionary;
+import com.dd.plist.NSNumber;
 import com.dd.plist.NSObject;
 
 import java.util.ArrayList;
@@ -100,13 +101,13 @@ public final class Inventory {
         Optional<Boolean> fileVault = bool(security, "FDE_Enabled");
         if (fileVault.isPresent()) {
             inventory.put("storage.encrypted", fileVault.get().toString());
-        } else if (security.objectForKey("HardwareEncryptionCaps") instanceof com.dd.plist.NSNumber caps && passcodePresent.isPresent()) {
+        } else if (security.objectForKey("HardwareEncryptionCaps") instanceof NSNumber caps && passcodePresent.isPresent()) {
             inventory.put("storage.encrypted", String.valueOf(passcodePresent.get() && (caps.intValue() & 3) != 0));
         }
     }
 
     private static Optional<Boolean> bool(NSDictionary dictionary, String key) {
-        return dictionary.objectForKey(key) instanceof com.dd.plist.NSNumber number && number.isBoolean()
+        return dictionary.objectForKey(key) instanceof NSNumber number && number.isBoolean()
                 ? Optional.of(number.boolValue()) : Optional.empty();
     }
 

@@ -1,6 +1,7 @@
 package dev.shepherd.apple;
 
 import dev.shepherd.testing.MemoryPluginStorage;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -69,8 +70,8 @@ class AdeServerTokensTest {
         tokens.upload("school", AdeTokenFiles.tokenFile(key, AdeTokenFiles.Credentials.expiring("school2", NOW.plus(Duration.ofDays(365)))));
 
         assertThat(tokens.statuses()).extracting(AdeServerTokens.Status::name, AdeServerTokens.Status::consumerKey)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("business", "CK_business"),
-                        org.assertj.core.groups.Tuple.tuple("school", "CK_school2"));
+                .containsExactly(Tuple.tuple("business", "CK_business"),
+                        Tuple.tuple("school", "CK_school2"));
         assertThat(tokens.remove("business")).isTrue();
         assertThat(tokens.remove("business")).isFalse();
         assertThat(tokens.statuses()).extracting(AdeServerTokens.Status::name).containsExactly("school");

@@ -8,6 +8,8 @@ import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.DeviceId;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.time.Instant;
 import java.util.EnumMap;
@@ -144,8 +146,8 @@ class AppleCommandsTest {
             Map.entry(CommandType.SETTINGS, Map.of("deviceName", "Front desk", "hostName", "front-desk", "timeZone", "Europe/Paris",
                     "bluetooth", true, "dataRoaming", false, "voiceRoaming", false, "personalHotspot", false))));
 
-    @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.EnumSource(SettingProfiles.Os.class)
+    @ParameterizedTest
+    @EnumSource(SettingProfiles.Os.class)
     void everyCommandIsOneApplesCommandSchemasAcceptOnTheOs(SettingProfiles.Os os) {
         AppleProfileSchema schema = new AppleProfileSchema();
         String apple = os == SettingProfiles.Os.IOS ? "iOS" : "macOS";

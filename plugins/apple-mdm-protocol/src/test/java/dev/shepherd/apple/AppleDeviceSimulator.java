@@ -3,12 +3,19 @@ package dev.shepherd.apple;
 import com.dd.plist.NSArray;
 import com.dd.plist.NSData;
 import com.dd.plist.NSDictionary;
+import com.dd.plist.NSNumber;
+import com.dd.plist.NSObject;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shepherd.pki.ScepClient;
+import dev.shepherd.testing.TestTls;
 import org.bouncycastle.asn1.cms.AttributeTable;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.cms.CMSAlgorithm;
+import org.bouncycastle.cms.CMSEnvelopedDataGenerator;
 import org.bouncycastle.cms.DefaultSignedAttributeTableGenerator;
 import org.bouncycastle.asn1.cms.Time;
 import org.bouncycastle.asn1.DERSet;
@@ -24,6 +31,8 @@ import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
 import org.bouncycastle.cms.CMSProcessableByteArray;
 import org.bouncycastle.cms.CMSSignedDataGenerator;
 import org.bouncycastle.cms.jcajce.JcaSignerInfoGeneratorBuilder;
+import org.bouncycastle.cms.jcajce.JceCMSContentEncryptorBuilder;
+import org.bouncycastle.cms.jcajce.JceKeyTransRecipientInfoGenerator;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
@@ -415,8 +424,8 @@ public final class AppleDeviceSimulator {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
         generator.initialize(256);
         KeyPair keys = generator.generateKeyPair();
-        org.bouncycastle.asn1.x500.X500Name name = new org.bouncycastle.asn1.x500.X500Name("CN=" + udid + ",O=Simulated Apple device identity");
-        X509Certificate identity = new JcaX509CertificateConverter().getCertificate(new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(
+        X500Name name = new X500Name("CN=" + udid + ",O=Simulated Apple device identity");
+        X509Certificate identity = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(
                 name, BigInteger.valueOf(System.nanoTime()), Date.from(clock.instant().minusSeconds(60)),
                 Date.from(clock.instant().plusSeconds(86_400)), name, keys.getPublic()).build(signerFor(keys.getPrivate()).build(keys.getPrivate())));
         CMSSignedDataGenerator cms = new CMSSignedDataGenerator();
@@ -718,7 +727,7 @@ public final class AppleDeviceSimulator {
         installed = new InstalledProfile(profile, signer, URI.create(Plists.string(scepContent, "URL")),
                 Plists.string(scepContent, "Challenge"), serverUrl, checkInUrl, Plists.string(mdm, "Topic"),
                 // A user-enrollment profile grants no AccessRights: Apple fixes them.
-                mdm.objectForKey("AccessRights") instanceof com.dd.plist.NSNumber rights ? rights.intValue() : 0);
+                mdm.objectForKey("AccessRights") instanceof NSNumber rights ? rights.intValue() : 0);
         server = serverUrl.resolve("/");
         connectPath = serverUrl.getPath();
         checkInPath = checkInUrl.getPath();
@@ -916,7 +925,7 @@ public final class AppleDeviceSimulator {
     private List<String> protocolViolations(String response, JsonNode answer) {
         @SuppressWarnings("unchecked")
         Map<String, Object> map = JSON.convertValue(answer, Map.class);
-        return schemas.protocolViolations(response, (NSDictionary) com.dd.plist.NSObject.fromJavaObject(map), appleOs());
+        return schemas.protocolViolations(response, (NSDictionary) NSObject.fromJavaObject(map), appleOs());
     }
 
     /**
@@ -941,7 +950,7 @@ public final class AppleDeviceSimulator {
             @SuppressWarnings("unchecked")
             Map<String, Object> payload = JSON.convertValue(declaration.path("Payload"), Map.class);
             violations.addAll(schemas.declarationViolations(declaration.path("Type").asText(),
-                    (NSDictionary) com.dd.plist.NSObject.fromJavaObject(payload), appleOs()));
+                    (NSDictionary) NSObject.fromJavaObject(payload), appleOs()));
         }
         return violations;
     }
@@ -1052,10 +1061,10 @@ public final class AppleDeviceSimulator {
 
     /** The recovery key as macOS escrows it: a CMS EnvelopedData to the escrow certificate (RSA key transport, AES-256). */
     private byte[] encryptedRecoveryKey() throws Exception {
-        org.bouncycastle.cms.CMSEnvelopedDataGenerator generator = new org.bouncycastle.cms.CMSEnvelopedDataGenerator();
-        generator.addRecipientInfoGenerator(new org.bouncycastle.cms.jcajce.JceKeyTransRecipientInfoGenerator(escrowCertificate));
+        CMSEnvelopedDataGenerator generator = new CMSEnvelopedDataGenerator();
+        generator.addRecipientInfoGenerator(new JceKeyTransRecipientInfoGenerator(escrowCertificate));
         return generator.generate(new CMSProcessableByteArray(recoveryKey.getBytes(StandardCharsets.UTF_8)),
-                new org.bouncycastle.cms.jcajce.JceCMSContentEncryptorBuilder(org.bouncycastle.cms.CMSAlgorithm.AES256_CBC).build()).getEncoded();
+                new JceCMSContentEncryptorBuilder(CMSAlgorithm.AES256_CBC).build()).getEncoded();
     }
 
     /**
@@ -1147,7 +1156,7 @@ public final class AppleDeviceSimulator {
                     asked.add(identifier.toJavaObject().toString());
                 }
             }
-            boolean managedOnly = ((NSDictionary) command.objectForKey("Command")).objectForKey("ManagedAppsOnly") instanceof com.dd.plist.NSNumber flag
+            boolean managedOnly = ((NSDictionary) command.objectForKey("Command")).objectForKey("ManagedAppsOnly") instanceof NSNumber flag
                     && flag.boolValue();
             List<NSDictionary> listed = new ArrayList<>();
             apps.forEach((bundleId, installedApp) -> {
@@ -1197,9 +1206,9 @@ public final class AppleDeviceSimulator {
     private AppOutcome installApplication(NSDictionary request) {
         StoreListing listing;
         boolean deviceLicensed = false;
-        if (request.objectForKey("iTunesStoreID") instanceof com.dd.plist.NSNumber adamId) {
+        if (request.objectForKey("iTunesStoreID") instanceof NSNumber adamId) {
             int purchaseMethod = request.objectForKey("Options") instanceof NSDictionary options
-                    && options.objectForKey("PurchaseMethod") instanceof com.dd.plist.NSNumber method ? method.intValue() : 0;
+                    && options.objectForKey("PurchaseMethod") instanceof NSNumber method ? method.intValue() : 0;
             Optional<StoreListing> found = appStore.install(adamId.longValue(), serialNumber(), purchaseMethod);
             if (found.isEmpty()) {
                 return AppOutcome.failed("The App Store could not provide app " + adamId.longValue()
@@ -1287,7 +1296,7 @@ public final class AppleDeviceSimulator {
         }
         String prefix = algorithm.equals("SHA-256") ? "sha256" : "md5";
         NSArray hashes = (NSArray) asset.objectForKey(prefix + "s");
-        int chunk = asset.objectForKey(prefix + "-size") instanceof com.dd.plist.NSNumber size ? size.intValue() : body.length;
+        int chunk = asset.objectForKey(prefix + "-size") instanceof NSNumber size ? size.intValue() : body.length;
         int chunks = Math.max(1, (body.length + Math.max(chunk, 1) - 1) / Math.max(chunk, 1));
         if (hashes.count() != chunks) {
             throw new IllegalStateException("the manifest lists " + hashes.count() + " " + algorithm + " hashes for " + chunks + " chunks");
@@ -1382,11 +1391,11 @@ public final class AppleDeviceSimulator {
     }
 
     private static SSLContext trusting(X509Certificate root) {
-        return dev.shepherd.testing.TestTls.trusting(root);
+        return TestTls.trusting(root);
     }
 
     private static SSLContext acceptAnyServer() {
-        return dev.shepherd.testing.TestTls.trustingAnyServer();
+        return TestTls.trustingAnyServer();
     }
 
     private NSDictionary message(String type) {

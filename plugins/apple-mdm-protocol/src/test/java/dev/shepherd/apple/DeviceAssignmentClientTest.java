@@ -2,6 +2,7 @@ package dev.shepherd.apple;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -105,9 +106,9 @@ class DeviceAssignmentClientTest {
 
         assertThat(changes.devices()).extracting(DeviceAssignmentClient.Device::serialNumber,
                         device -> device.opType().orElseThrow())
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("C02NEW00001", "added"),
-                        org.assertj.core.groups.Tuple.tuple("C02X00007", "modified"),
-                        org.assertj.core.groups.Tuple.tuple("C02X00008", "deleted"));
+                .containsExactly(Tuple.tuple("C02NEW00001", "added"),
+                        Tuple.tuple("C02X00007", "modified"),
+                        Tuple.tuple("C02X00008", "deleted"));
         assertThat(changes.moreToFollow()).isFalse();
         assertThat(client.syncDevices(changes.cursor(), 1000).devices()).isEmpty();
     }

@@ -3,6 +3,7 @@ package dev.shepherd.apple;
 import com.dd.plist.NSArray;
 import com.dd.plist.NSDictionary;
 import dev.shepherd.apple.SettingProfiles.Os;
+import dev.shepherd.testing.MemoryPluginStorage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -85,7 +86,7 @@ class SettingProfilesTest {
 
     @Test
     void fileVaultThatEscrowsTheRecoveryKeyCarriesTheEscrowPayloadAndItsCertificateInOneProfile() {
-        X509Certificate escrowCertificate = new FileVaultEscrow(new dev.shepherd.testing.MemoryPluginStorage(), new TestSealer()).certificate();
+        X509Certificate escrowCertificate = new FileVaultEscrow(new MemoryPluginStorage(), new TestSealer()).certificate();
         NSDictionary profile = SettingProfiles.compile("enc", "encryption", Map.of("required", true, "escrowRecoveryKey", true), Os.MACOS,
                 name -> Optional.empty(), Optional.of(escrowCertificate));
 
@@ -99,7 +100,7 @@ class SettingProfilesTest {
         assertThat(Plists.string(escrow, "EncryptCertPayloadUUID")).isEqualTo(Plists.string(certificate, "PayloadUUID"));
         assertThat(Plists.string(escrow, "Location")).isNotBlank();
         // Without escrow the user is shown the key and nothing is escrowed.
-        assertThat(((com.dd.plist.NSArray) SettingProfiles.compile("enc", "encryption", Map.of("required", true), Os.MACOS,
+        assertThat(((NSArray) SettingProfiles.compile("enc", "encryption", Map.of("required", true), Os.MACOS,
                 name -> Optional.empty(), Optional.of(escrowCertificate)).objectForKey("PayloadContent")).count()).isEqualTo(1);
     }
 

@@ -1,5 +1,6 @@
 package dev.shepherd.google;
 
+import dev.shepherd.api.config.SecretSealer;
 import dev.shepherd.testing.TestSecrets;
 import dev.shepherd.testing.MemoryPluginStorage;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -14,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class ServiceAccountKeysTest {
 
     private final MemoryPluginStorage storage = new MemoryPluginStorage();
-    private final dev.shepherd.api.config.SecretSealer sealer = TestSecrets.sealer();
+    private final SecretSealer sealer = TestSecrets.sealer();
     private final ServiceAccountKeys keys = new ServiceAccountKeys(storage, sealer, "service-account", Set.of("project_id"));
     private final ObjectNode key = TestKeys.key(TestKeys.PAIR, "https://oauth2.googleapis.com/token");
 

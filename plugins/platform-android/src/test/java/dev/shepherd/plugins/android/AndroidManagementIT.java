@@ -4,10 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shepherd.api.command.CommandState;
+import dev.shepherd.api.command.CommandType;
+import dev.shepherd.api.device.ComplianceState;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.policy.SettingState;
+import dev.shepherd.compliance.ComplianceCheck;
 import dev.shepherd.group.Group;
 import dev.shepherd.policy.DeviceSettingState;
 import dev.shepherd.policy.Policy;
@@ -190,10 +193,10 @@ class AndroidManagementIT {
                 .containsEntry("apps.reported", "true").containsEntry("app.com.android.chrome", "125.0");
 
         // The compliance rules judge those facts: the unmet password policy makes the device non-compliant.
-        kernel.compliance().create(TestKernel.ADMIN, "Passcode", dev.shepherd.compliance.ComplianceCheck.PASSCODE_COMPLIANT,
+        kernel.compliance().create(TestKernel.ADMIN, "Passcode", ComplianceCheck.PASSCODE_COMPLIANT,
                 JSON.createObjectNode(), Optional.empty(), 0, List.of());
         await().atMost(Duration.ofSeconds(15)).until(() -> kernel.devices().get(device).orElseThrow().device().compliance()
-                == dev.shepherd.api.device.ComplianceState.NON_COMPLIANT);
+                == ComplianceState.NON_COMPLIANT);
     }
 
     @Test
@@ -276,7 +279,7 @@ class AndroidManagementIT {
         assertThat(google.requests("DELETE", "/devices/7e7e01")).singleElement()
                 .satisfies(request -> assertThat(request.query()).doesNotContainKey("wipeDataFlags"));
         await().atMost(Duration.ofSeconds(10)).until(() -> kernel.commands().history(retired, Optional.empty(), 10).stream()
-                .anyMatch(record -> record.command().type() == dev.shepherd.api.command.CommandType.WIPE
+                .anyMatch(record -> record.command().type() == CommandType.WIPE
                         && record.command().state() == CommandState.ACKNOWLEDGED));
 
         // A report Google sent before the delete, arriving late (or replayed), does not bring the device back.

@@ -7,6 +7,10 @@ import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceStatus;
 import dev.shepherd.api.policy.SettingState;
+import dev.shepherd.audit.Actor;
+import dev.shepherd.device.DeviceFilter;
+import dev.shepherd.group.Group;
+import dev.shepherd.security.AdminRole;
 import dev.shepherd.testing.TestServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -86,8 +90,8 @@ class ChromeOsManagementIT {
 
         // Each org unit is a Shepherd group the plugin keeps in step, so admins can target it.
         var kernelGroups = server.server().kernel().groups();
-        assertThat(kernelGroups.groupsOf(ana)).extracting(dev.shepherd.group.Group::name).contains("ChromeOS /Sales");
-        assertThat(kernelGroups.createdBy(dev.shepherd.audit.Actor.plugin("chromeos"))).extracting(dev.shepherd.group.Group::name)
+        assertThat(kernelGroups.groupsOf(ana)).extracting(Group::name).contains("ChromeOS /Sales");
+        assertThat(kernelGroups.createdBy(Actor.plugin("chromeos"))).extracting(Group::name)
                 .contains("ChromeOS /Sales");
 
         // Every Chromebook gets the policy, so each org unit's devices agree and it is set on both units.
@@ -271,7 +275,7 @@ class ChromeOsManagementIT {
         assertThat(admin("POST", "/api/v1/plugins/chromeos/sync", "").statusCode()).isEqualTo(200);
         assertThat(server.server().kernel().devices().get(ana).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
         assertThat(server.server().kernel().devices().get(cho).orElseThrow().device().status()).isEqualTo(DeviceStatus.WIPED);
-        assertThat(server.server().kernel().devices().count(dev.shepherd.device.DeviceFilter.builder().build())).isEqualTo(3);
+        assertThat(server.server().kernel().devices().count(DeviceFilter.builder().build())).isEqualTo(3);
     }
 
     @Test
@@ -326,7 +330,7 @@ class ChromeOsManagementIT {
         assertThat(JSON.readTree(lostMode.body()).path("detail").asText()).isEqualTo("ChromeOS has no equivalent of LOST_MODE_ON");
 
         // Deprovisioning ends management at Google for good: the help desk, which may not wipe, may not reach it here either.
-        server.server().adminUsers().create("desk", "chrome-desk-password".toCharArray(), dev.shepherd.security.AdminRole.HELPDESK);
+        server.server().adminUsers().create("desk", "chrome-desk-password".toCharArray(), AdminRole.HELPDESK);
         HttpResponse<String> byHelpDesk = server.send(HttpRequest.newBuilder(server.uri("/api/v1/plugins/chromeos/devices/" + ben + "/action"))
                 .header("Authorization", TestServer.basic("desk", "chrome-desk-password")).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"action\":\"deprovision\",\"deprovisionReason\":\"retiring_device\"}")).build());

@@ -1,8 +1,12 @@
 package dev.shepherd.plugins.ios;
 
+import com.dd.plist.NSArray;
+import com.dd.plist.NSData;
 import com.dd.plist.NSDictionary;
+import com.fasterxml.jackson.core.type.TypeReference;
 import dev.shepherd.api.command.CommandState;
 import dev.shepherd.api.command.CommandType;
+import dev.shepherd.api.device.ComplianceState;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceStatus;
@@ -12,9 +16,14 @@ import dev.shepherd.apple.AppleDeviceSimulator;
 import dev.shepherd.apple.AppleTestServers;
 import dev.shepherd.apple.EnrollmentLinks;
 import dev.shepherd.apple.Plists;
+import dev.shepherd.audit.AuditEntry;
+import dev.shepherd.audit.AuditFilter;
 import dev.shepherd.command.CommandNotSupportedException;
 import dev.shepherd.command.CommandRecord;
 import dev.shepherd.command.CommandRequest;
+import dev.shepherd.compliance.ComplianceCheck;
+import dev.shepherd.device.DeviceChanges;
+import dev.shepherd.device.DeviceFilter;
 import dev.shepherd.pki.ScepClient;
 import dev.shepherd.api.policy.SettingState;
 import dev.shepherd.group.Group;
@@ -23,11 +32,13 @@ import dev.shepherd.policy.Policy;
 import dev.shepherd.policy.SettingInput;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.testing.QrCodes;
+import dev.shepherd.testing.StoreUse;
 import dev.shepherd.testing.TestKernel;
 import dev.shepherd.testing.TestServer;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -147,14 +158,14 @@ class AppleMdmIT {
                 .containsEntry("storage.encrypted", "true").containsEntry("apps.reported", "true");
 
         // Those facts are what compliance rules judge: the iPhone complies with passcode, encryption and app rules.
-        for (var check : List.of(dev.shepherd.compliance.ComplianceCheck.PASSCODE_COMPLIANT,
-                dev.shepherd.compliance.ComplianceCheck.STORAGE_ENCRYPTED)) {
+        for (var check : List.of(ComplianceCheck.PASSCODE_COMPLIANT,
+                ComplianceCheck.STORAGE_ENCRYPTED)) {
             kernel.compliance().create(TestKernel.ADMIN, check.name(), check, JSON.createObjectNode(), Optional.empty(), 0, List.of());
         }
-        kernel.compliance().create(TestKernel.ADMIN, "Slack", dev.shepherd.compliance.ComplianceCheck.REQUIRED_APPS,
+        kernel.compliance().create(TestKernel.ADMIN, "Slack", ComplianceCheck.REQUIRED_APPS,
                 JSON.readTree("{\"apps\":[\"com.tinyspeck.chatlyio\"]}"), Optional.empty(), 0, List.of());
         await().atMost(Duration.ofSeconds(15)).until(() -> kernel.devices().get(device.id()).orElseThrow().device().compliance()
-                == dev.shepherd.api.device.ComplianceState.COMPLIANT);
+                == ComplianceState.COMPLIANT);
 
         assertThat(iphone.checkOut().statusCode()).isEqualTo(200);
         assertThat(kernel.devices().get(device.id()).orElseThrow().device().status()).isEqualTo(DeviceStatus.RETIRED);
@@ -250,7 +261,7 @@ class AppleMdmIT {
         HttpResponse<String> response = server.send(HttpRequest.newBuilder(server.uri("/api/v1/devices/" + deviceId + "/inventory"))
                 .header("Authorization", TestServer.basic(TestServer.ADMIN, TestServer.ADMIN_PASSWORD)).GET().build());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        return JSON.readValue(response.body(), new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() { });
+        return JSON.readValue(response.body(), new TypeReference<Map<String, String>>() { });
     }
 
     @Test
@@ -279,16 +290,16 @@ class AppleMdmIT {
         for (NSDictionary command : List.of(first, second)) {
             NSDictionary request = (NSDictionary) command.objectForKey("Command");
             assertThat(Plists.string(request, "RequestType")).isEqualTo("InstallProfile");
-            NSDictionary profile = Plists.dictionary(((com.dd.plist.NSData) request.objectForKey("Payload")).bytes());
+            NSDictionary profile = Plists.dictionary(((NSData) request.objectForKey("Payload")).bytes());
             profilesByIdentifier.put(Plists.string(profile, "PayloadIdentifier"), profile);
         }
         assertThat(profilesByIdentifier).containsOnlyKeys("dev.shepherd.setting.passcode", "dev.shepherd.setting.wifi-Corp");
-        NSDictionary passcode = (NSDictionary) ((com.dd.plist.NSArray) profilesByIdentifier.get("dev.shepherd.setting.passcode")
+        NSDictionary passcode = (NSDictionary) ((NSArray) profilesByIdentifier.get("dev.shepherd.setting.passcode")
                 .objectForKey("PayloadContent")).objectAtIndex(0);
         assertThat(Plists.string(passcode, "PayloadType")).isEqualTo("com.apple.mobiledevice.passwordpolicy");
         assertThat(passcode.objectForKey("minLength").toJavaObject()).isEqualTo(8);
 
-        String acknowledged = Plists.string(Plists.dictionary(((com.dd.plist.NSData) ((NSDictionary) first.objectForKey("Command"))
+        String acknowledged = Plists.string(Plists.dictionary(((NSData) ((NSDictionary) first.objectForKey("Command"))
                 .objectForKey("Payload")).bytes()), "PayloadIdentifier");
         String acknowledgedKey = acknowledged.endsWith("passcode") ? "passcode" : "wifi/Corp";
         String refusedKey = acknowledgedKey.equals("passcode") ? "wifi/Corp" : "passcode";
@@ -323,15 +334,15 @@ class AppleMdmIT {
         }
         Predicate<String> pluginCalls = name -> name.startsWith("plugin-apple-ios-") && !name.contains("-events-");
         // The issue's wake-ups run on the plugin's threads too: counting starts once they are done.
-        AtomicReference<dev.shepherd.testing.StoreUse.Counts> settled =
+        AtomicReference<StoreUse.Counts> settled =
                 new AtomicReference<>(server.storeUse().of(pluginCalls));
         await().pollInterval(Duration.ofMillis(200)).atMost(Duration.ofSeconds(15)).until(() -> {
-            dev.shepherd.testing.StoreUse.Counts now = server.storeUse().of(pluginCalls);
+            StoreUse.Counts now = server.storeUse().of(pluginCalls);
             return now.equals(settled.getAndSet(now));
         });
-        dev.shepherd.testing.StoreUse.Counts before = server.storeUse().of(pluginCalls);
+        StoreUse.Counts before = server.storeUse().of(pluginCalls);
         Map<String, Long> sqlBefore = server.storeUse().statementsBySql(pluginCalls);
-        dev.shepherd.testing.StoreUse.Counts beforeAll = server.storeUse().all();
+        StoreUse.Counts beforeAll = server.storeUse().all();
 
         int messages = 0;
         for (AppleDeviceSimulator iphone : iphones) {
@@ -343,8 +354,8 @@ class AppleMdmIT {
             }
         }
 
-        dev.shepherd.testing.StoreUse.Counts used = server.storeUse().of(pluginCalls).since(before);
-        dev.shepherd.testing.StoreUse.Counts usedAll = server.storeUse().all().since(beforeAll);
+        StoreUse.Counts used = server.storeUse().of(pluginCalls).since(before);
+        StoreUse.Counts usedAll = server.storeUse().all().since(beforeAll);
         assertThat(messages).isEqualTo(devices * (commandsEach + 1));
         double statements = (double) used.statements() / messages;
         double commits = (double) used.commits() / messages;
@@ -434,7 +445,7 @@ class AppleMdmIT {
         AppleDeviceSimulator victim = enrolledDevice("00008110-0020AB");
         DeviceId victimId = kernel.devices().idByHardwareId(Platform.IOS, "udid", victim.udid()).orElseThrow();
         String userId = kernel.directory().create(TestKernel.ADMIN, "local", "vera", "Vera Victim", "vera@example.com").id();
-        kernel.devices().update(TestKernel.ADMIN, victimId, new dev.shepherd.device.DeviceChanges(Optional.empty(), Optional.empty(),
+        kernel.devices().update(TestKernel.ADMIN, victimId, new DeviceChanges(Optional.empty(), Optional.empty(),
                 Optional.of(userId), Optional.of(Set.of("executives")), Optional.empty()), OptionalLong.empty());
         Group group = kernel.groups().create(TestKernel.ADMIN, "Executives", "", Optional.empty());
         kernel.groups().addMembers(TestKernel.ADMIN, group.id(), List.of(victimId));
@@ -488,8 +499,8 @@ class AppleMdmIT {
         assertThat(Plists.string(attacker.idle().orElseThrow(), "CommandUUID")).isEqualTo(attackerLock.command().id().toString());
 
         // The conflict is audited and shown on both devices' pages (their inventory).
-        assertThat(kernel.audit().read(dev.shepherd.audit.AuditFilter.ALL.withTarget("device", attackerId.toString()), 0, 10))
-                .extracting(dev.shepherd.audit.AuditEntry::action).contains("device.identity-conflict");
+        assertThat(kernel.audit().read(AuditFilter.ALL.withTarget("device", attackerId.toString()), 0, 10))
+                .extracting(AuditEntry::action).contains("device.identity-conflict");
         HttpResponse<String> inventory = server.getAsAdmin("/api/v1/devices/" + victimId + "/inventory");
         assertThat(JSON.readTree(inventory.body()).path("identity.conflict").asText()).contains(attackerId.toString());
         assertThat(kernel.devices().inventory(attackerId).get("identity.conflict")).contains(victimId.toString());
@@ -504,7 +515,7 @@ class AppleMdmIT {
         // Authenticate again with the bound certificate: proven, so no token is needed (the link was single-use).
         assertThat(iphone.authenticate().statusCode()).isEqualTo(200);
         assertThat(kernel.devices().idByHardwareId(Platform.IOS, "udid", iphone.udid())).hasValue(id);
-        assertThat(kernel.devices().count(dev.shepherd.device.DeviceFilter.ALL)).isEqualTo(1);
+        assertThat(kernel.devices().count(DeviceFilter.ALL)).isEqualTo(1);
 
         // After a factory reset the iPhone has lost its certificate: an admin allows it back, once.
         HttpResponse<String> allowed = server.send(HttpRequest.newBuilder(server.uri("/api/v1/devices/" + id + "/allow-re-enrollment"))
@@ -519,14 +530,14 @@ class AppleMdmIT {
 
         Device device = kernel.devices().get(id).orElseThrow().device();
         assertThat(device.ownership()).as("ownership never changes through re-enrollment").isEqualTo(Ownership.CORPORATE);
-        assertThat(kernel.devices().count(dev.shepherd.device.DeviceFilter.ALL)).isEqualTo(1);
+        assertThat(kernel.devices().count(DeviceFilter.ALL)).isEqualTo(1);
         // One device, one live identity: the certificate it had is revoked and refused.
         assertThat(kernel.certificateAuthority().verify(List.of(first))).isEmpty();
         assertThat(iphone.tokenUpdate().statusCode()).isEqualTo(403);
         kernel.commands().issue(TestKernel.ADMIN, id, CommandRequest.of(CommandType.LOCK));
         assertThat(reset.idle()).isPresent();
-        assertThat(kernel.audit().read(dev.shepherd.audit.AuditFilter.ALL.withTarget("device", id.toString()), 0, 20))
-                .extracting(dev.shepherd.audit.AuditEntry::action).contains("device.allow-re-enrollment", "device.re-enroll");
+        assertThat(kernel.audit().read(AuditFilter.ALL.withTarget("device", id.toString()), 0, 20))
+                .extracting(AuditEntry::action).contains("device.allow-re-enrollment", "device.re-enroll");
     }
 
     @Test
@@ -585,7 +596,7 @@ class AppleMdmIT {
 
     private static String pem(Object... items) throws Exception {
         StringWriter out = new StringWriter();
-        try (org.bouncycastle.openssl.jcajce.JcaPEMWriter writer = new org.bouncycastle.openssl.jcajce.JcaPEMWriter(out)) {
+        try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
             for (Object item : items) {
                 writer.writeObject(item);
             }

@@ -9,6 +9,7 @@ import dev.shepherd.api.command.CommandType;
 import dev.shepherd.api.device.Device;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.api.device.DeviceStatus;
+import dev.shepherd.api.device.Ownership;
 import dev.shepherd.api.device.Platform;
 import dev.shepherd.api.policy.SettingState;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,6 +20,7 @@ import dev.shepherd.apple.EnrollmentLinks;
 import dev.shepherd.apple.Plists;
 import dev.shepherd.command.CommandRecord;
 import dev.shepherd.command.CommandRequest;
+import dev.shepherd.device.DeviceFilter;
 import dev.shepherd.group.Group;
 import dev.shepherd.policy.DeviceSettingState;
 import dev.shepherd.policy.Policy;
@@ -306,9 +308,9 @@ class MacMdmIT {
         assertThat(impostor.setBootstrapToken("impostors-token".getBytes(StandardCharsets.US_ASCII)).statusCode())
                 .isEqualTo(200);
         assertThat(victim.getBootstrapToken()).as("the victim's own, not overwritten").hasValue(bootstrapToken);
-        assertThat(kernel.devices().count(dev.shepherd.device.DeviceFilter.ALL)).isEqualTo(2);
-        assertThat(kernel.devices().idByHardwareId(dev.shepherd.api.device.Platform.MACOS, "udid", victim.udid())
-                .flatMap(kernel.devices()::get).orElseThrow().device().ownership()).isEqualTo(dev.shepherd.api.device.Ownership.CORPORATE);
+        assertThat(kernel.devices().count(DeviceFilter.ALL)).isEqualTo(2);
+        assertThat(kernel.devices().idByHardwareId(Platform.MACOS, "udid", victim.udid())
+                .flatMap(kernel.devices()::get).orElseThrow().device().ownership()).isEqualTo(Ownership.CORPORATE);
     }
 
     /** What the macOS plugin stored under a key prefix, read straight from the database. */

@@ -12,6 +12,7 @@ import dev.shepherd.plugins.windows.syncml.SyncHdr;
 import dev.shepherd.plugins.windows.syncml.SyncMl;
 import dev.shepherd.plugins.windows.syncml.SyncMlReader;
 import dev.shepherd.plugins.windows.syncml.SyncMlWriter;
+import dev.shepherd.testing.TestTls;
 
 import dev.shepherd.plugins.windows.xml.SafeXml;
 import org.w3c.dom.Element;
@@ -429,8 +430,8 @@ public final class WindowsDmClient {
 
     private static SSLContext tls(X509Certificate server, Optional<X509Certificate> certificate, Optional<PrivateKey> key) {
         return certificate.isPresent() && key.isPresent()
-                ? dev.shepherd.testing.TestTls.identified(certificate.get(), key.get(), server)
-                : dev.shepherd.testing.TestTls.trusting(server);
+                ? TestTls.identified(certificate.get(), key.get(), server)
+                : TestTls.trusting(server);
     }
 
     private static String rfc9440(X509Certificate certificate) {

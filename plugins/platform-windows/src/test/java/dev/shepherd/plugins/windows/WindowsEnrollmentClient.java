@@ -1,7 +1,12 @@
 package dev.shepherd.plugins.windows;
 
 import dev.shepherd.plugins.windows.xml.SafeXml;
+import dev.shepherd.testing.TestTls;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
+import org.bouncycastle.cms.CMSProcessableByteArray;
+import org.bouncycastle.cms.CMSSignedDataGenerator;
+import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoGeneratorBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.w3c.dom.Document;
@@ -84,7 +89,7 @@ public final class WindowsEnrollmentClient {
         this.deviceName = deviceName;
         this.http = HttpClient.newBuilder()
                 // Before enrollment the PC trusts the server as the user does who typed its address.
-                .sslContext(dev.shepherd.testing.TestTls.trustingAnyServer()).build();
+                .sslContext(TestTls.trustingAnyServer()).build();
     }
 
     /**
@@ -92,7 +97,7 @@ public final class WindowsEnrollmentClient {
      * enrolling again while it still holds its current certificate does.
      */
     public WindowsEnrollmentClient presenting(Enrolled current) {
-        this.http = HttpClient.newBuilder().sslContext(dev.shepherd.testing.TestTls.identified(current.certificate(),
+        this.http = HttpClient.newBuilder().sslContext(TestTls.identified(current.certificate(),
                 current.keys().getPrivate(), current.trustedRoots().toArray(X509Certificate[]::new))).build();
         return this;
     }
@@ -266,14 +271,14 @@ public final class WindowsEnrollmentClient {
         KeyPair keys = generator.generateKeyPair();
         byte[] csr = new JcaPKCS10CertificationRequestBuilder(new X500Name(csrSubject()), keys.getPublic())
                 .build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())).getEncoded();
-        org.bouncycastle.cms.CMSSignedDataGenerator cms = new org.bouncycastle.cms.CMSSignedDataGenerator();
-        cms.addSignerInfoGenerator(new org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoGeneratorBuilder().build("SHA256withRSA",
+        CMSSignedDataGenerator cms = new CMSSignedDataGenerator();
+        cms.addSignerInfoGenerator(new JcaSimpleSignerInfoGeneratorBuilder().build("SHA256withRSA",
                 signerKey, signerCertificate));
-        cms.addCertificate(new org.bouncycastle.cert.jcajce.JcaX509CertificateHolder(signerCertificate));
-        byte[] pkcs7 = cms.generate(new org.bouncycastle.cms.CMSProcessableByteArray(csr), true).getEncoded();
+        cms.addCertificate(new JcaX509CertificateHolder(signerCertificate));
+        byte[] pkcs7 = cms.generate(new CMSProcessableByteArray(csr), true).getEncoded();
         URI service = URI.create(current.managementUrl().resolve("/").toString().replaceAll("/$", "")
                 + current.managementUrl().getPath().replace("/ManagementServer/MDM.svc", "/EnrollmentServer/Enrollment.svc"));
-        HttpClient tls = HttpClient.newBuilder().sslContext(dev.shepherd.testing.TestTls.identified(current.certificate(), current.keys().getPrivate(),
+        HttpClient tls = HttpClient.newBuilder().sslContext(TestTls.identified(current.certificate(), current.keys().getPrivate(),
                 current.trustedRoots().toArray(X509Certificate[]::new))).build();
         HttpResponse<String> renewed = tls.send(HttpRequest.newBuilder(service).header("Content-Type", "application/soap+xml; charset=utf-8")
                 .POST(HttpRequest.BodyPublishers.ofString(envelope("http://schemas.microsoft.com/windows/pki/2009/01/enrollment/RST/wstep",

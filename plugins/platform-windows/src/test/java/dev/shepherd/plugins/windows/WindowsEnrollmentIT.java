@@ -10,6 +10,7 @@ import dev.shepherd.api.pki.IssuedCertificate;
 import dev.shepherd.plugin.PluginState;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.testing.TestServer;
+import dev.shepherd.testing.TestTls;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -375,6 +376,6 @@ class WindowsEnrollmentIT {
     }
 
     private static HttpClient browser() {
-        return HttpClient.newBuilder().sslContext(dev.shepherd.testing.TestTls.trustingAnyServer()).build();
+        return HttpClient.newBuilder().sslContext(TestTls.trustingAnyServer()).build();
     }
 }

@@ -27,6 +27,7 @@ import dev.shepherd.policy.SettingInput;
 import dev.shepherd.server.Kernel;
 import dev.shepherd.testing.TestKernel;
 import dev.shepherd.testing.TestServer;
+import org.assertj.core.groups.Tuple;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
@@ -140,8 +141,8 @@ class WindowsManagementIT {
         assertThat(first.fin()).isTrue();
         List<Status> statuses = first.commands().stream().filter(Status.class::isInstance).map(Status.class::cast).toList();
         assertThat(statuses).extracting(Status::cmd, Status::cmdRef, Status::data)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("SyncHdr", "0", "200"), org.assertj.core.groups.Tuple.tuple("Alert", "1", "200"),
-                        org.assertj.core.groups.Tuple.tuple("Replace", "2", "200"));
+                .containsExactly(Tuple.tuple("SyncHdr", "0", "200"), Tuple.tuple("Alert", "1", "200"),
+                        Tuple.tuple("Replace", "2", "200"));
         assertThat(answers.get(answers.size() - 1).commands()).allMatch(Status.class::isInstance);
         List<String> cmdIds = answers.stream().flatMap(answer -> answer.commands().stream()).flatMap(WindowsManagementIT::withNested)
                 .map(SyncCommand::cmdId).toList();
@@ -710,7 +711,7 @@ class WindowsManagementIT {
                     .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"Lab PCs\",\"ownership\":\"CORPORATE\","
                             + "\"platform\":\"windows\",\"maxUses\":50,\"validForHours\":24}")).build());
             assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-            String url = new com.fasterxml.jackson.databind.ObjectMapper().readTree(created.body()).path("enrollmentUrl").asText();
+            String url = new ObjectMapper().readTree(created.body()).path("enrollmentUrl").asText();
             enrollmentToken = url.substring(url.lastIndexOf('/') + 1);
         }
         return enrollmentToken;
