@@ -127,7 +127,11 @@ class PluginConsolePagesTest {
     @Test
     void anUpgradedPluginsPageIsANewAddressAndARemovedPluginsPageIsGone() throws Exception {
         TestServer.replace(server.pluginsDir().resolve("stock.zip"), stockPlugin("2.0.0", "second").buildZip(build, "stock-2.zip"));
-        await().atMost(WITHIN).until(() -> server.getAsAdmin("/api/v1/console/pages").body().contains("/ui/plugins/stock/2.0.0/counts.js"));
+        // The new generation starts before the old one stops, so for a moment both are listed.
+        await().atMost(WITHIN).until(() -> {
+            String listed = server.getAsAdmin("/api/v1/console/pages").body();
+            return listed.contains("/ui/plugins/stock/2.0.0/counts.js") && !listed.contains("/ui/plugins/stock/1.0.0/counts.js");
+        });
 
         assertThat(server.get("/ui/plugins/stock/2.0.0/counts.js").body()).contains("second edition");
         assertThat(server.get("/ui/plugins/stock/1.0.0/counts.js").statusCode()).as("the old generation's files").isEqualTo(404);
