@@ -1002,7 +1002,11 @@ class ConsoleBrowserTest {
 
         // An upgrade is a new address for its files: the page follows without a reload of the console's own files.
         TestServer.replace(server.pluginsDir().resolve("stock-1.zip"), stockPlugin("2.0.0", "edition 2").buildZip(build, "stock-2.zip"));
-        console.await(Duration.ofSeconds(20)).until(driver -> server.getAsAdmin("/api/v1/console/pages").body().contains("stock/2.0.0"));
+        console.await(Duration.ofSeconds(20)).until(driver -> {
+            // The new generation starts before the old one stops: wait until only the new one is listed.
+            String listed = server.getAsAdmin("/api/v1/console/pages").body();
+            return listed.contains("stock/2.0.0") && !listed.contains("stock/1.0.0");
+        });
         browser.findElement(By.cssSelector("#nav a[href='#/plugins']")).click();
         waitForHeading("Plugins");
         wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("a[aria-label='Stock counts (stock)']"))).click();
