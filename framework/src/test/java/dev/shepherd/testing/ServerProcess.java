@@ -15,9 +15,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import static java.util.Objects.requireNonNull;
 
@@ -32,6 +34,7 @@ import static java.util.Objects.requireNonNull;
 public final class ServerProcess implements AutoCloseable {
 
     private static final Duration STARTUP = Duration.ofSeconds(90);
+    private static final long CLOCK_TICKS_PER_SECOND = clockTicksPerSecond();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private final Path home;
@@ -183,6 +186,84 @@ public final class ServerProcess implements AutoCloseable {
     public Duration cpuTime() {
         return running().toHandle().info().totalCpuDuration()
                 .orElseThrow(() -> new IllegalStateException("the operating system does not tell this process's CPU time"));
+    }
+
+    /**
+     * The CPU time the server's live threads have used so far, summed by what the threads do, as the operating system
+     * accounts it per thread ({@code /proc/<pid>/task/<tid>/stat}, clock-tick resolution). The kinds, told by thread
+     * name: {@code http-io} (Undertow's I/O threads: TLS, HTTP/2 framing and header decoding), {@code http-workers}
+     * (Undertow's worker threads: the kernel's request handling), {@code plugin-calls} (plugins' call and event
+     * threads), {@code jit} (the JIT compilers), {@code gc-vm} (the garbage collector and the VM thread),
+     * {@code derby} (Derby's own background threads), {@code other}. Threads that ended are in no kind: a caller
+     * compares the sum with {@link #cpuTime()} for them.
+     *
+     * @return CPU time by kind, in the order above; empty where the operating system has no {@code /proc}
+     */
+    public Map<String, Duration> cpuTimeByThreadKind() {
+        Map<String, Duration> kinds = new LinkedHashMap<>();
+        for (String kind : List.of("http-io", "http-workers", "plugin-calls", "jit", "gc-vm", "derby", "other")) {
+            kinds.put(kind, Duration.ZERO);
+        }
+        Path tasks = Path.of("/proc", Long.toString(pid()), "task");
+        if (!Files.isDirectory(tasks)) {
+            return Map.of();
+        }
+        try (Stream<Path> threads = Files.list(tasks)) {
+            for (Path thread : threads.toList()) {
+                String stat;
+                try {
+                    stat = Files.readString(thread.resolve("stat"));
+                } catch (IOException ended) {
+                    continue;
+                }
+                // pid (comm) state ppid ...: comm may hold spaces and parentheses, so split at the last ')'.
+                int open = stat.indexOf('(');
+                int close = stat.lastIndexOf(')');
+                String name = stat.substring(open + 1, close);
+                String[] fields = stat.substring(close + 2).split(" ");
+                // After comm: state is field 3 of stat(5), so utime (14) and stime (15) are at 11 and 12 here.
+                long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+                kinds.merge(threadKind(name), Duration.ofNanos(ticks * 1_000_000_000L / CLOCK_TICKS_PER_SECOND), Duration::plus);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return kinds;
+    }
+
+    private static String threadKind(String name) {
+        if (name.startsWith("XNIO-") && name.contains(" I/O")) {
+            return "http-io";
+        }
+        if (name.startsWith("XNIO-")) {
+            return "http-workers";
+        }
+        if (name.startsWith("plugin-")) {
+            return "plugin-calls";
+        }
+        if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
+            return "jit";
+        }
+        if (name.startsWith("GC ") || name.startsWith("G1 ") || name.startsWith("VM ")) {
+            return "gc-vm";
+        }
+        if (name.startsWith("derby")) {
+            return "derby";
+        }
+        return "other";
+    }
+
+    private static long clockTicksPerSecond() {
+        try {
+            Process getconf = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
+            String ticks = new String(getconf.getInputStream().readAllBytes()).strip();
+            return getconf.waitFor() == 0 ? Long.parseLong(ticks) : 100;
+        } catch (IOException | NumberFormatException e) {
+            return 100;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 100;
+        }
     }
 
     /** Kills the server with SIGKILL: no shutdown hooks, no clean close of the store, as a crash or the OOM killer does. */

@@ -285,7 +285,7 @@ async function renderDevice({ api, main, params, navigate, stale }) {
         tags: [...new Set(tags.value.split(',').map(tag => tag.trim()).filter(Boolean))], attributes: parsed,
       };
       try {
-        await api.patch(base, body, { 'If-Match': `"${record.version}"` });
+        await saveDetails(body);
         navigate(`/devices/${encodeURIComponent(device.id)}`);
         announce('Device details saved.');
       } catch (error) {
@@ -293,6 +293,22 @@ async function renderDevice({ api, main, params, navigate, stale }) {
       }
     });
     return h('details', { class: 'edit' }, h('summary', {}, 'Edit details'), form);
+  }
+
+  /**
+   * Saves the form over the version it was loaded at. The device's own reports and the system (its compliance, OS
+   * version, status) move that version too; when none of the fields this form edits changed meanwhile, the save is
+   * made again over the new version instead of refusing the admin's edit. A change to one of them is still a conflict.
+   */
+  async function saveDetails(body) {
+    try {
+      return await api.patch(base, body, { 'If-Match': `"${record.version}"` });
+    } catch (error) {
+      if (error.status !== 409) throw error;
+      const now = await api.get(base);
+      if (!sameDetails(now.device, device)) throw error;
+      return api.patch(base, body, { 'If-Match': `"${now.version}"` });
+    }
   }
 
   /**
@@ -598,3 +614,11 @@ export const deviceTabPage = {
   needs: 'DEVICE_READ',
   render: renderDevice,
 };
+
+/** Whether two readings of a device agree on what the details form edits: name, ownership, user, tags, attributes. */
+function sameDetails(a, b) {
+  const tags = device => [...(device.tags ?? [])].sort().join('\n');
+  const attributes = device => JSON.stringify(Object.entries(device.attributes ?? {}).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+  return (a.name ?? '') === (b.name ?? '') && a.ownership === b.ownership && (a.userId ?? '') === (b.userId ?? '')
+    && tags(a) === tags(b) && attributes(a) === attributes(b);
+}
