@@ -1150,7 +1150,11 @@ public final class CommandService {
             + ", c.ends_management, c.unanswered_offers, CASE WHEN c.parameters IS NULL THEN 1 ELSE 0 END,"
             // The device's status rides along (one primary-key probe per row returned, one row or two as a rule),
             // so that take needs no statement of its own for it.
-            + " (SELECT d.status FROM device d WHERE d.id = c.device_id)"
+            // Derby otherwise may read the whole device table into a hash table on every execution of the statement
+            // (a hash join with the outer row): a scan of every device per take. The hint (a comment elsewhere) keeps
+            // it one primary-key probe.
+            + " (SELECT d.status FROM device d --DERBY-PROPERTIES joinStrategy=NESTEDLOOP, constraint=PK_DEVICE\n"
+            + " WHERE d.id = c.device_id)"
             + " FROM command c";
 
     /** The device's commands handed out and not answered, and its next queued ones not expired, each in delivery order. */
