@@ -231,6 +231,7 @@ class AppleFleetBenchmarkIT {
                 for (ServerProcess node : nodes) {
                     cpuBefore.add(node.cpuTime());
                 }
+                Map<String, Duration> threadKindsBefore = nodes.get(0).cpuTimeByThreadKind();
                 Duration generatorCpuBefore = BenchmarkSupport.generatorCpu();
                 Optional<Duration> storeCpuBefore = BenchmarkSupport.storeCpu();
                 Scrape first = admin.metrics();
@@ -310,7 +311,9 @@ class AppleFleetBenchmarkIT {
                     report.append(String.format("node %c JVM CPU: %.1f s = %.3f ms per message of the fleet; largest heap in use seen %.0f MB"
                             + " of -Xmx%s%n", 'a' + n, cpu.toNanos() / 1e9, cpu.toNanos() / 1e6 / messages, heapMax[n] / 1e6, serverHeap));
                 }
-                String storeCpu = BenchmarkSupport.storeCpuLine(storeCpuBefore, messages, serverCpu);
+                String storeCpu = BenchmarkSupport.storeCpuLine(storeCpuBefore, messages, serverCpu)
+                        + BenchmarkSupport.threadKindLine(threadKindsBefore, nodes.get(0).cpuTimeByThreadKind(),
+                        nodes.get(0).cpuTime().minus(cpuBefore.get(0)), messages);
                 Map<String, Double> measuredBuckets = BenchmarkSupport.difference(new TreeMap<>(buckets), bucketsBefore);
                 report.append(String.format("""
                                 server JVM CPU, all nodes: %.1f s = %.3f ms per message%s

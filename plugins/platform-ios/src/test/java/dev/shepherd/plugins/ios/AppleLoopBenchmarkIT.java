@@ -191,7 +191,7 @@ class AppleLoopBenchmarkIT {
             serverCpus.add(servers.get(n).cpuTime().minus(serverCpuBefore.get(n)));
         }
         Duration serverCpu = serverCpus.stream().reduce(Duration.ZERO, Duration::plus);
-        String threadKinds = threadKindLine(threadKindsBefore, server.cpuTimeByThreadKind(), serverCpus.get(0), measured.messages.get());
+        String threadKinds = BenchmarkSupport.threadKindLine(threadKindsBefore, server.cpuTimeByThreadKind(), serverCpus.get(0), measured.messages.get());
         String storeCpu = BenchmarkSupport.storeCpuLine(storeCpuBefore, measured.messages.get(), serverCpu);
         flightRecording.ifPresent(path -> BenchmarkSupport.jcmd(server, "JFR.stop", "name=loop", "filename=" + path));
         Duration generatorCpu = BenchmarkSupport.generatorCpu().minus(generatorCpuBefore);
@@ -258,22 +258,6 @@ class AppleLoopBenchmarkIT {
         Files.createDirectories(Path.of("target"));
         Files.writeString(Path.of("target", "apple-loop-benchmark-" + TestStore.engine().name().toLowerCase()
                 + (servers.size() == 1 ? "" : "-" + servers.size() + "-nodes") + ".txt"), report);
-    }
-
-    /** Node a's CPU over the loop by thread kind, per message; what ended threads used is the rest of the process's. */
-    private static String threadKindLine(Map<String, Duration> before, Map<String, Duration> after, Duration processCpu, long messages) {
-        if (after.isEmpty()) {
-            return "";
-        }
-        StringBuilder line = new StringBuilder("server CPU by thread kind (node a), ms per message:");
-        Duration live = Duration.ZERO;
-        for (Map.Entry<String, Duration> kind : after.entrySet()) {
-            Duration used = kind.getValue().minus(before.getOrDefault(kind.getKey(), Duration.ZERO));
-            live = live.plus(used);
-            line.append(String.format(" %s %.3f,", kind.getKey(), used.toNanos() / 1e6 / messages));
-        }
-        Duration ended = processCpu.minus(live);
-        return line.append(String.format(" threads ended during the loop %.3f%n", Math.max(0, ended.toNanos()) / 1e6 / messages)).toString();
     }
 
     private static String perNode(List<Duration> cpus, long messages) {

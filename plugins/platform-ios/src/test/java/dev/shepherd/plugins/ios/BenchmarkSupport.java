@@ -248,4 +248,23 @@ final class BenchmarkSupport {
             throw new IllegalStateException(e);
         }
     }
+
+    /**
+     * Node a's CPU over the measured part by thread kind ({@link ServerProcess#cpuTimeByThreadKind()}), per message;
+     * what threads that ended used is the rest of the process's CPU.
+     */
+    static String threadKindLine(Map<String, Duration> before, Map<String, Duration> after, Duration processCpu, long messages) {
+        if (after.isEmpty()) {
+            return "";
+        }
+        StringBuilder line = new StringBuilder("server CPU by thread kind (node a), ms per message:");
+        Duration live = Duration.ZERO;
+        for (Map.Entry<String, Duration> kind : after.entrySet()) {
+            Duration used = kind.getValue().minus(before.getOrDefault(kind.getKey(), Duration.ZERO));
+            live = live.plus(used);
+            line.append(String.format(" %s %.3f,", kind.getKey(), used.toNanos() / 1e6 / messages));
+        }
+        Duration ended = processCpu.minus(live);
+        return line.append(String.format(" threads ended during the loop %.3f%n", Math.max(0, ended.toNanos()) / 1e6 / messages)).toString();
+    }
 }
