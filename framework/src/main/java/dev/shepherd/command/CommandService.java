@@ -1167,12 +1167,7 @@ public final class CommandService {
      * apart; claimed on PostgreSQL as there. One round trip and one statement activation instead of two.
      */
     private Probed probe(Tx tx, DeviceId deviceId, int max, Instant now) throws SQLException {
-        String claim = dialect(tx).claimRows("c");
-        // Each branch a derived table, so that each keeps its own ORDER BY, FETCH FIRST and row claim under UNION ALL.
-        String sql = "SELECT * FROM (" + OFFER_SELECT + " WHERE c.device_id = ? AND c.state = 'SENT' ORDER BY c.priority DESC, c.id"
-                + claim + ") sent UNION ALL SELECT * FROM (" + OFFER_SELECT
-                + " WHERE c.device_id = ? AND c.state = 'QUEUED' AND (c.expires_at IS NULL OR c.expires_at > ?)"
-                + " ORDER BY c.priority DESC, c.id FETCH FIRST " + max + " ROWS ONLY" + claim + ") queued";
+        String sql = probeStatement(dialect(tx), max);
         List<Offer> sent = new ArrayList<>();
         List<Offer> queued = new ArrayList<>();
         try (PreparedStatement select = tx.connection().prepareStatement(sql)) {
@@ -1190,6 +1185,19 @@ public final class CommandService {
         sent.sort(DELIVERY_ORDER);
         queued.sort(DELIVERY_ORDER);
         return new Probed(sent, queued);
+    }
+
+    /**
+     * The statement of {@link #probe}: parameters the device id twice, then the time queued commands must not have
+     * expired by. Package-private so that a test can check its plan.
+     */
+    static String probeStatement(Dialect dialect, int max) {
+        String claim = dialect.claimRows("c");
+        // Each branch a derived table, so that each keeps its own ORDER BY, FETCH FIRST and row claim under UNION ALL.
+        return "SELECT * FROM (" + OFFER_SELECT + " WHERE c.device_id = ? AND c.state = 'SENT' ORDER BY c.priority DESC, c.id"
+                + claim + ") sent UNION ALL SELECT * FROM (" + OFFER_SELECT
+                + " WHERE c.device_id = ? AND c.state = 'QUEUED' AND (c.expires_at IS NULL OR c.expires_at > ?)"
+                + " ORDER BY c.priority DESC, c.id FETCH FIRST " + max + " ROWS ONLY" + claim + ") queued";
     }
 
     /** The offer of a row of {@link #OFFER_SELECT}, a fan-out's command given its batch's parameters. */

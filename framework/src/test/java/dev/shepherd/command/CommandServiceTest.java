@@ -28,6 +28,8 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.Statement;
+import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -96,6 +98,53 @@ class CommandServiceTest {
         assertThat(commands.take(device, 10)).isEmpty();
         assertThat(test.kernel().audit().read(AuditFilter.ALL.withTarget("device", device.toString()), 0, 10))
                 .extracting(AuditEntry::action).contains("command.issue");
+    }
+
+    @Test
+    void aTakeReadsItsDevicesStatusByTheDevicesKeyNotByReadingEveryDevice() throws Exception {
+        assumeTrue(TestStore.engine() == Dialect.DERBY, "the plan of embedded Derby, which chose a hash join here");
+        List<DeviceId> fleet = new ArrayList<>();
+        for (int index = 0; index < 200; index++) {
+            fleet.add(test.enrollId(Platform.IOS, "plan-" + index));
+        }
+        // Queues of 50 commands each: the command table is large beside the device table, as in a fleet at work.
+        for (int round = 0; round < 50; round++) {
+            commands.issueToMany(ADMIN, new CommandTargets.Listed(fleet), CommandRequest.of(CommandType.REFRESH_INVENTORY), "round " + round);
+        }
+        while (commands.materializePending() > 0) {
+            // the background writer's work, done here
+        }
+        DeviceId device = fleet.get(100);
+
+        String plan;
+        int offered = 0;
+        try (Connection connection = test.kernel().transactions().dataSource().getConnection()) {
+            connection.setAutoCommit(false);
+            try (Statement statistics = connection.createStatement()) {
+                statistics.execute("CALL SYSCS_UTIL.SYSCS_SET_RUNTIMESTATISTICS(1)");
+                try (PreparedStatement probe = connection.prepareStatement(CommandService.probeStatement(Dialect.DERBY, 10))) {
+                    probe.setString(1, device.toString());
+                    probe.setString(2, device.toString());
+                    probe.setTimestamp(3, Timestamp.from(clock.instant()));
+                    try (ResultSet rows = probe.executeQuery()) {
+                        while (rows.next()) {
+                            offered++;
+                        }
+                    }
+                }
+                try (ResultSet rows = statistics.executeQuery("VALUES SYSCS_UTIL.SYSCS_GET_RUNTIMESTATISTICS()")) {
+                    rows.next();
+                    plan = rows.getString(1);
+                }
+                statistics.execute("CALL SYSCS_UTIL.SYSCS_SET_RUNTIMESTATISTICS(0)");
+            } finally {
+                connection.rollback();
+            }
+        }
+
+        assertThat(offered).isEqualTo(10);
+        // One probe of the device's primary key per offered command, never a hash table built from all 200 devices.
+        assertThat(plan).doesNotContain("Hash Scan ResultSet for DEVICE").contains("Index Scan ResultSet for DEVICE using constraint PK_DEVICE");
     }
 
     @Test
