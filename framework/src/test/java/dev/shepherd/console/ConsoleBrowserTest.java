@@ -153,7 +153,7 @@ class ConsoleBrowserTest {
         open("#/devices", "Devices");
         browser.findElement(By.name("q")).sendKeys("Recep");
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".results table"), "Reception iPad"));
-        assertThat(browser.findElement(By.cssSelector(".results table")).getText()).contains("F9FSIM001", "iPad13,18", "Enrolled");
+        console.waitForTexts(By.cssSelector(".results table"), "F9FSIM001", "iPad13,18", "Enrolled");
         screenshot("05-devices");
 
         // The dashboard counts the fleet: the device under its platform, each count a link to those devices.
@@ -1152,7 +1152,7 @@ class ConsoleBrowserTest {
         labelledControl("Search for").sendKeys("Mail");
         browser.findElement(By.xpath("//button[.='Search']")).click();
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".search-results"), "1 app found in mailstore"));
-        assertThat(browser.findElement(By.cssSelector(".search-results")).getText()).contains("Mail Reader", "Example Mail Inc.", "com.example.mail");
+        console.waitForTexts(By.cssSelector(".search-results"), "Mail Reader", "Example Mail Inc.", "com.example.mail");
         browser.findElement(By.cssSelector("button[aria-label='Add Mail Reader']")).click();
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main .feedback"), "Added Mail Reader to the catalog."));
         assertThat(browser.findElement(By.cssSelector("section[aria-labelledby='catalog-title']")).getText()).contains("Mail Reader", "4.1");
@@ -1257,7 +1257,7 @@ class ConsoleBrowserTest {
 
         browser.findElement(By.linkText("All staff")).click();
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), "1 person in it, directly or through nested groups"));
-        assertThat(browser.findElement(By.cssSelector("main")).getText()).contains("1 nested group", "Operations", "sasha.lee");
+        console.waitForTexts(By.cssSelector("main"), "1 nested group", "Operations", "sasha.lee");
         assertThat(console.accessibilityViolations("moderate")).as("WCAG 2.1 A/AA, moderate impact or worse").isEmpty();
         open("#/directory-groups", "Directory groups");
         assertThat(browser.findElement(By.cssSelector("main table")).getText()).contains("All staff", "Operations");

@@ -6,6 +6,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -30,6 +31,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -255,6 +257,18 @@ public final class ConsoleBrowser implements AutoCloseable {
     /** Waits until the page's main area shows this text. */
     public void waitForText(String text) {
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), text));
+    }
+
+    /**
+     * Waits until the element holds every one of the texts. The page may render the element again meanwhile (a search
+     * refining its results as the admin types), so it is found afresh on every look, never read from a stale copy.
+     */
+    public void waitForTexts(By locator, String... texts) {
+        await(DEFAULT_TIMEOUT).ignoring(StaleElementReferenceException.class).withMessage(() -> locator + " to hold all of " + Arrays.toString(texts))
+                .until(driver -> {
+                    String text = driver.findElement(locator).getText();
+                    return Arrays.stream(texts).allMatch(text::contains);
+                });
     }
 
     /** The text of the page's main area. */
