@@ -238,7 +238,8 @@ public final class ServerProcess implements AutoCloseable {
         if (name.startsWith("XNIO-")) {
             return "http-workers";
         }
-        if (name.startsWith("plugin-")) {
+        // "plugin-host" scans the plugins folder and loads plugins; it makes no plugin calls.
+        if (name.startsWith("plugin-") && !name.equals("plugin-host")) {
             return "plugin-calls";
         }
         if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
