@@ -87,6 +87,8 @@ public final class CommandService {
     private static final int MATERIALIZE_CHUNK = 2000;
     /** What the commands handed out and not yet answered may hold in memory at most, weighed by their parameters. */
     private static final long HANDED_OUT_BYTES = 32L * 1024 * 1024;
+    /** The most characters of fan-out parameters kept in memory ({@link #batchParameters}). */
+    private static final long BATCH_PARAMETERS_CHARS = 16L * 1024 * 1024;
     /** How old {@link #pendingCount()} may get: as old as the metrics' store gauges. */
     static final long PENDING_COUNT_MAX_AGE_SECONDS = 5;
     /** How many times a command is handed to its device without an answer before it is FAILED, by default. */
@@ -172,6 +174,14 @@ public final class CommandService {
      */
     private final Cache<UUID, HandedOut> handedOut = Caffeine.newBuilder()
             .maximumWeight(HANDED_OUT_BYTES).weigher((UUID id, HandedOut sent) -> sent.bytes())
+            .build();
+    /**
+     * Fan-outs' parameters, which never change once the batch is written: handing out a fan-out's command then needs no
+     * read of its batch. A batch is deleted only after its last command row (the rows' foreign key), so no row can
+     * name a batch whose parameters are gone. Weighed by the parameters' length.
+     */
+    private final Cache<String, String> batchParameters = Caffeine.newBuilder()
+            .maximumWeight(BATCH_PARAMETERS_CHARS).weigher((String id, String parameters) -> parameters.length())
             .build();
     /** The waiting commands, counted for dashboards at most every few seconds. */
     private final PendingCommandCount pendingCount;
@@ -1206,7 +1216,14 @@ public final class CommandService {
         String ownParameters = rows.getString(4);
         int parametersBytes = ownParameters == null ? 0 : ownParameters.length();
         if (rows.getInt(19) == 1 && record.batchId().isPresent()) {
-            String batchParameters = batchParameters(tx, record.batchId().get());
+            String batchId = record.batchId().get();
+            String batchParameters = this.batchParameters.getIfPresent(batchId);
+            if (batchParameters == null) {
+                batchParameters = batchParameters(tx, batchId);
+                if (batchParameters != null) {
+                    this.batchParameters.put(batchId, batchParameters);
+                }
+            }
             parametersBytes = batchParameters == null ? 0 : batchParameters.length();
             record = withParameters(record, batchParameters);
         }

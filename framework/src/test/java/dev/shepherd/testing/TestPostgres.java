@@ -12,6 +12,8 @@ import java.nio.file.attribute.UserPrincipal;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -45,6 +47,11 @@ public final class TestPostgres {
     private static final String BIN_ENVIRONMENT = "SHEPHERD_TEST_POSTGRES_BIN";
     private static final Path DEBIAN_VERSIONS = Path.of("/usr/lib/postgresql");
     private static final String SYSTEM_USER = "postgres";
+    /**
+     * Set to {@code true}, the server loads {@code pg_stat_statements}, so a benchmark can say which statements the
+     * database spent its time on ({@link #statementCosts}); off by default, since it costs every statement a little.
+     */
+    public static final String STATEMENT_STATISTICS_PROPERTY = "shepherd.test.postgres.statements";
 
     private final Path binaries;
     private final Path directory;
@@ -127,6 +134,56 @@ public final class TestPostgres {
     /** Restores a {@link #dump} into a database of this server, created empty for it (such as {@link #databaseOf}'s). */
     public void restore(Path file, String database) {
         client("pg_restore", "--no-owner", "-d", database, file.toAbsolutePath().toString());
+    }
+
+    /** What the database spent on one statement, as {@code pg_stat_statements} counts it. */
+    public record StatementCost(String query, long calls, double totalMillis, long rows, long sharedBlocksRead,
+                                long sharedBlocksHit) {
+    }
+
+    /**
+     * Starts counting statements' costs afresh in a database; false when the server was started without
+     * {@link #STATEMENT_STATISTICS_PROPERTY}.
+     */
+    public boolean resetStatementCosts(String database) {
+        if (!Boolean.getBoolean(STATEMENT_STATISTICS_PROPERTY)) {
+            return false;
+        }
+        try (Connection connection = DriverManager.getConnection(jdbcUrl(database), USER, password);
+             Statement statement = connection.createStatement()) {
+            statement.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+            statement.execute("SELECT pg_stat_statements_reset()");
+            return true;
+        } catch (SQLException e) {
+            throw new IllegalStateException("Cannot reset pg_stat_statements in " + database, e);
+        }
+    }
+
+    /**
+     * The statements a database spent most time on since {@link #resetStatementCosts}, most first; empty when the
+     * server was started without {@link #STATEMENT_STATISTICS_PROPERTY}.
+     */
+    public List<StatementCost> statementCosts(String database, int limit) {
+        if (!Boolean.getBoolean(STATEMENT_STATISTICS_PROPERTY)) {
+            return List.of();
+        }
+        try (Connection connection = DriverManager.getConnection(jdbcUrl(database), USER, password);
+             PreparedStatement select = connection.prepareStatement("SELECT s.query, s.calls, s.total_exec_time, s.rows,"
+                     + " s.shared_blks_read, s.shared_blks_hit FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid"
+                     + " WHERE d.datname = ? ORDER BY s.total_exec_time DESC LIMIT ?")) {
+            select.setString(1, database);
+            select.setInt(2, limit);
+            List<StatementCost> costs = new ArrayList<>();
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    costs.add(new StatementCost(rows.getString(1), rows.getLong(2), rows.getDouble(3), rows.getLong(4),
+                            rows.getLong(5), rows.getLong(6)));
+                }
+            }
+            return costs;
+        } catch (SQLException e) {
+            throw new IllegalStateException("Cannot read pg_stat_statements in " + database, e);
+        }
     }
 
     /** Runs a client program of the installation against this server, as its user, over TCP on loopback. */
@@ -212,7 +269,9 @@ public final class TestPostgres {
                     run(asSystemUser, directory, binaries.resolve("pg_ctl").toString(), "-D", data.toString(),
                             "-l", directory.resolve("server.log").toString(), "-w", "-t", "60", "-o",
                             "-p " + port + " -k " + directory + " -c listen_addresses=127.0.0.1 -c fsync=off"
-                                    + " -c full_page_writes=off -c max_connections=300",
+                                    + " -c full_page_writes=off -c max_connections=300"
+                                    + (Boolean.getBoolean(STATEMENT_STATISTICS_PROPERTY)
+                                    ? " -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.max=2000" : ""),
                             "start");
                 } catch (IOException e) {
                     lastFailure = e;

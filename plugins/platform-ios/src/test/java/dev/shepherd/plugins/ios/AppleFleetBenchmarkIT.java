@@ -234,6 +234,7 @@ class AppleFleetBenchmarkIT {
                 Map<String, Duration> threadKindsBefore = nodes.get(0).cpuTimeByThreadKind();
                 Duration generatorCpuBefore = BenchmarkSupport.generatorCpu();
                 Optional<Duration> storeCpuBefore = BenchmarkSupport.storeCpu();
+                BenchmarkSupport.resetStatementCosts(store);
                 Scrape first = admin.metrics();
                 Map<String, Double> bucketsBefore = new HashMap<>();
                 for (ServerProcess node : nodes) {
@@ -327,6 +328,7 @@ class AppleFleetBenchmarkIT {
                         BenchmarkSupport.bucketPercentile(measuredBuckets, 0.50), BenchmarkSupport.bucketPercentile(measuredBuckets, 0.95),
                         BenchmarkSupport.bucketPercentile(measuredBuckets, 0.99)));
                 report.append(storeCpu);
+                report.append(BenchmarkSupport.statementCostLines(store, messages));
 
                 // Every device acknowledged exactly 10 profiles (a command handed out twice would make it 11).
                 List<String> wrong = new ArrayList<>();

@@ -183,6 +183,7 @@ class AppleLoopBenchmarkIT {
         Map<String, Duration> threadKindsBefore = server.cpuTimeByThreadKind();
         Duration generatorCpuBefore = BenchmarkSupport.generatorCpu();
         Optional<Duration> storeCpuBefore = BenchmarkSupport.storeCpu();
+        BenchmarkSupport.resetStatementCosts(home.resolve("server"));
         long start = System.nanoTime();
         drain(pool, fleet, measured);
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -192,7 +193,8 @@ class AppleLoopBenchmarkIT {
         }
         Duration serverCpu = serverCpus.stream().reduce(Duration.ZERO, Duration::plus);
         String threadKinds = BenchmarkSupport.threadKindLine(threadKindsBefore, server.cpuTimeByThreadKind(), serverCpus.get(0), measured.messages.get());
-        String storeCpu = BenchmarkSupport.storeCpuLine(storeCpuBefore, measured.messages.get(), serverCpu);
+        String storeCpu = BenchmarkSupport.storeCpuLine(storeCpuBefore, measured.messages.get(), serverCpu)
+                + BenchmarkSupport.statementCostLines(home.resolve("server"), measured.messages.get());
         flightRecording.ifPresent(path -> BenchmarkSupport.jcmd(server, "JFR.stop", "name=loop", "filename=" + path));
         Duration generatorCpu = BenchmarkSupport.generatorCpu().minus(generatorCpuBefore);
         Map<String, Double> buckets = BenchmarkSupport.difference(messageBuckets(admin, servers), bucketsBefore);

@@ -96,6 +96,39 @@ final class BenchmarkSupport {
                 store.toNanos() / 1e9, store.toNanos() / 1e6 / messages, serverJvmCpu.plus(store).toNanos() / 1e6 / messages);
     }
 
+    /**
+     * Starts counting PostgreSQL's statement costs for a store, when the test server was started with
+     * {@code -Dshepherd.test.postgres.statements=true}; does nothing otherwise, or on Derby.
+     */
+    static void resetStatementCosts(Path store) {
+        if (TestStore.engine() == Dialect.POSTGRESQL) {
+            TestPostgres server = TestPostgres.get();
+            server.resetStatementCosts(server.databaseOf(store));
+        }
+    }
+
+    /** The statements PostgreSQL spent most time on since {@link #resetStatementCosts}, per message; empty if not counted. */
+    static String statementCostLines(Path store, long messages) {
+        if (TestStore.engine() != Dialect.POSTGRESQL) {
+            return "";
+        }
+        TestPostgres server = TestPostgres.get();
+        List<TestPostgres.StatementCost> costs = server.statementCosts(server.databaseOf(store), 20);
+        if (costs.isEmpty()) {
+            return "";
+        }
+        StringBuilder lines = new StringBuilder("PostgreSQL's statements by execution time (pg_stat_statements; ms and calls per message,"
+                + " rows per call, blocks read from outside the buffer cache per call):\n");
+        for (TestPostgres.StatementCost cost : costs) {
+            String query = cost.query().replaceAll("\\s+", " ").trim();
+            lines.append(String.format("  %7.3f ms %6.2f calls %7.1f rows %7.1f reads  %s%n", cost.totalMillis() / messages,
+                    (double) cost.calls() / messages, cost.calls() == 0 ? 0 : (double) cost.rows() / cost.calls(),
+                    cost.calls() == 0 ? 0 : (double) cost.sharedBlocksRead() / cost.calls(),
+                    query.length() > 220 ? query.substring(0, 220) + "…" : query));
+        }
+        return lines.toString();
+    }
+
     static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
