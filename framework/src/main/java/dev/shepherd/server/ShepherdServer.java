@@ -91,6 +91,7 @@ import dev.shepherd.security.TlsMaterial;
 import dev.shepherd.pki.CmsServerSigner;
 import dev.shepherd.enrollment.EnrollmentHandler;
 import dev.shepherd.enrollment.EnrollmentSignInPage;
+import dev.shepherd.event.EventDeviceBackfill;
 import dev.shepherd.storage.Database;
 import dev.shepherd.storage.Dialect;
 import dev.shepherd.storage.JdbcPluginKeyValueStore;
@@ -373,6 +374,18 @@ public final class ShepherdServer implements AutoCloseable {
                 log.warn("Syncing the app catalog failed: {}", e.getMessage());
             }
         }, 2, 2, TimeUnit.SECONDS);
+        // Events from before event_log.device_id existed get their device, so device pages show their older activity.
+        EventDeviceBackfill eventDevices = new EventDeviceBackfill(kernel.transactions(), kernel.json(), kernel.clock());
+        maintenance.scheduleWithFixedDelay(() -> {
+            try {
+                if (!leads()) {
+                    return;
+                }
+                eventDevices.run(MAINTENANCE_SLICE);
+            } catch (RuntimeException e) {
+                log.warn("Filling in the device of older events failed: {}", e.getMessage());
+            }
+        }, 10, 5, TimeUnit.SECONDS);
         FleetReports fleetReports = new FleetReports(kernel.transactions(), kernel.clock());
         // Soon after start, so a new or restarted server has today's snapshot, then often enough that the last run of a
         // day is close to its end.
