@@ -193,15 +193,16 @@ public final class ServerProcess implements AutoCloseable {
      * accounts it per thread ({@code /proc/<pid>/task/<tid>/stat}, clock-tick resolution). The kinds, told by thread
      * name: {@code http-io} (Undertow's I/O threads: TLS, HTTP/2 framing and header decoding), {@code http-workers}
      * (Undertow's worker threads: the kernel's request handling), {@code plugin-calls} (plugins' call and event
-     * threads), {@code jit} (the JIT compilers), {@code gc-vm} (the garbage collector and the VM thread),
-     * {@code derby} (Derby's own background threads), {@code other}. Threads that ended are in no kind: a caller
+     * threads), {@code device-work} (the kernel's policy, compliance and app queues), {@code jit} (the JIT
+     * compilers), {@code gc-vm} (the garbage collector and the VM thread), {@code derby} (Derby's own background
+     * threads), {@code other}. Threads that ended are in no kind: a caller
      * compares the sum with {@link #cpuTime()} for them.
      *
      * @return CPU time by kind, in the order above; empty where the operating system has no {@code /proc}
      */
     public Map<String, Duration> cpuTimeByThreadKind() {
         Map<String, Duration> kinds = new LinkedHashMap<>();
-        for (String kind : List.of("http-io", "http-workers", "plugin-calls", "jit", "gc-vm", "derby", "other")) {
+        for (String kind : List.of("http-io", "http-workers", "plugin-calls", "device-work", "jit", "gc-vm", "derby", "other")) {
             kinds.put(kind, Duration.ZERO);
         }
         Path tasks = Path.of("/proc", Long.toString(pid()), "task");
@@ -241,6 +242,10 @@ public final class ServerProcess implements AutoCloseable {
         // "plugin-host" scans the plugins folder and loads plugins; it makes no plugin calls.
         if (name.startsWith("plugin-") && !name.equals("plugin-host")) {
             return "plugin-calls";
+        }
+        // The kernel's policy, compliance and app queues ("device-work-policy", cut to 15 characters by Linux).
+        if (name.startsWith("device-work")) {
+            return "device-work";
         }
         if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
             return "jit";
