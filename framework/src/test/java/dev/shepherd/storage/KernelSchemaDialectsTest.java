@@ -68,10 +68,7 @@ class KernelSchemaDialectsTest {
     @Test
     void bothEnginesEndWithTheSameTablesAndColumns() throws Exception {
         TestPostgres postgres = TestPostgres.get();
-        ShepherdConfig onPostgres = new ConfigLoader(Map.of(
-                "SHEPHERD_DATABASE_URL", postgres.jdbcUrl(postgres.createDatabase()),
-                "SHEPHERD_DATABASE_USERNAME", TestPostgres.USER,
-                "SHEPHERD_DATABASE_PASSWORD", postgres.password())).load(home, home.resolve("absent.yaml"));
+        ShepherdConfig onPostgres = onNewPostgresDatabase(postgres);
         Map<String, Set<String>> derbyColumns;
         try (Database derby = Database.open(new ConfigLoader(Map.of()).load(home, home.resolve("absent.yaml")))) {
             assertThat(derby.dialect()).isEqualTo(Dialect.DERBY);
@@ -95,10 +92,7 @@ class KernelSchemaDialectsTest {
     @Test
     void everyForeignKeyOnPostgresqlHasAnIndexLeadingWithItsColumnsAsDerbyHasOnItsOwn() throws Exception {
         TestPostgres postgres = TestPostgres.get();
-        ShepherdConfig onPostgres = new ConfigLoader(Map.of(
-                "SHEPHERD_DATABASE_URL", postgres.jdbcUrl(postgres.createDatabase()),
-                "SHEPHERD_DATABASE_USERNAME", TestPostgres.USER,
-                "SHEPHERD_DATABASE_PASSWORD", postgres.password())).load(home, home.resolve("absent.yaml"));
+        ShepherdConfig onPostgres = onNewPostgresDatabase(postgres);
         Set<String> unindexed = new TreeSet<>();
         try (Database database = Database.open(onPostgres);
              Connection connection = database.dataSource().getConnection();
@@ -124,10 +118,7 @@ class KernelSchemaDialectsTest {
     @Test
     void aPostgresqlConnectionGivesUpWaitingForALockAsDerbyDoesAndTheTransactionIsRetried() throws Exception {
         TestPostgres postgres = TestPostgres.get();
-        ShepherdConfig onPostgres = new ConfigLoader(Map.of(
-                "SHEPHERD_DATABASE_URL", postgres.jdbcUrl(postgres.createDatabase()),
-                "SHEPHERD_DATABASE_USERNAME", TestPostgres.USER,
-                "SHEPHERD_DATABASE_PASSWORD", postgres.password())).load(home, home.resolve("absent.yaml"));
+        ShepherdConfig onPostgres = onNewPostgresDatabase(postgres);
         try (Database database = Database.open(onPostgres);
              Connection connection = database.dataSource().getConnection();
              Statement statement = connection.createStatement();
@@ -161,6 +152,14 @@ class KernelSchemaDialectsTest {
             assertThat(Database.collationAdvice(connection)).hasValueSatisfying(advice -> assertThat(advice)
                     .contains(language).contains("C.utf8").contains("LC_COLLATE 'C'"));
         }
+    }
+
+    /** An installation's configuration over a new, empty database of the test PostgreSQL. */
+    private ShepherdConfig onNewPostgresDatabase(TestPostgres postgres) {
+        return new ConfigLoader(Map.of(
+                "SHEPHERD_DATABASE_URL", postgres.jdbcUrl(postgres.createDatabase()),
+                "SHEPHERD_DATABASE_USERNAME", TestPostgres.USER,
+                "SHEPHERD_DATABASE_PASSWORD", postgres.password())).load(home, home.resolve("absent.yaml"));
     }
 
     /** Table name to "column nullability" entries, lower-cased, without Flyway's own history table. */
