@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.shepherd.api.device.DeviceId;
 import dev.shepherd.json.Json;
+import dev.shepherd.storage.KernelJobs;
 import dev.shepherd.storage.Transactions;
 import dev.shepherd.storage.Tx;
 import org.slf4j.Logger;
@@ -12,7 +13,6 @@ import org.slf4j.LoggerFactory;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
@@ -80,7 +80,7 @@ public final class EventDeviceBackfill {
         }
         boolean left = transactions.inTransaction("fill in the device of older events", tx -> {
             if (end < 0) {
-                if (jobDone(tx)) {
+                if (KernelJobs.done(tx, JOB)) {
                     done = true;
                     return false;
                 }
@@ -92,7 +92,8 @@ public final class EventDeviceBackfill {
                 filled += chunk.filled();
             });
             if (chunk.read() < CHUNK || chunk.through() >= end) {
-                markDone(tx);
+                // Another node that ran the backfill meanwhile (a leader change) may have recorded it already.
+                KernelJobs.markDone(tx, JOB, clock.instant());
                 return false;
             }
             return true;
@@ -153,31 +154,10 @@ public final class EventDeviceBackfill {
         }
     }
 
-    private static boolean jobDone(Tx tx) throws SQLException {
-        try (PreparedStatement select = tx.connection().prepareStatement("SELECT 1 FROM kernel_job WHERE name = ?")) {
-            select.setString(1, JOB);
-            try (ResultSet rows = select.executeQuery()) {
-                return rows.next();
-            }
-        }
-    }
-
     private static long lastPosition(Tx tx) throws SQLException {
         try (PreparedStatement select = tx.connection().prepareStatement("SELECT MAX(seq) FROM event_log");
              ResultSet rows = select.executeQuery()) {
             return rows.next() ? rows.getLong(1) : 0;
-        }
-    }
-
-    private void markDone(Tx tx) throws SQLException {
-        // Another node that ran the backfill meanwhile (a leader change) may have written the row already.
-        if (jobDone(tx)) {
-            return;
-        }
-        try (PreparedStatement insert = tx.connection().prepareStatement("INSERT INTO kernel_job (name, done_at) VALUES (?, ?)")) {
-            insert.setString(1, JOB);
-            insert.setTimestamp(2, Timestamp.from(clock.instant()));
-            insert.executeUpdate();
         }
     }
 }

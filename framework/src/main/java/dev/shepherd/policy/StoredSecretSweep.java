@@ -6,6 +6,7 @@ import dev.shepherd.api.policy.Setting;
 import dev.shepherd.api.policy.SettingTypeProvider;
 import dev.shepherd.json.Json;
 import dev.shepherd.plugin.ExtensionRegistry;
+import dev.shepherd.storage.KernelJobs;
 import dev.shepherd.storage.StorageException;
 import dev.shepherd.storage.Transactions;
 import dev.shepherd.storage.Tx;
@@ -15,7 +16,6 @@ import org.slf4j.LoggerFactory;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -86,18 +86,14 @@ public final class StoredSecretSweep implements ExtensionRegistry.Listener {
         String job = "seal-setting-secrets:" + type.name() + ":" + String.join(",", fields);
         try {
             int rewritten = transactions.inTransaction("seal stored secrets of " + type.name(), tx -> {
-                if (done(tx, job)) {
+                if (KernelJobs.done(tx, job)) {
                     return -1;
                 }
                 int rows = sweepSettings(tx, type, "SELECT settings, id FROM policy", "UPDATE policy SET settings = ? WHERE id = ?", 1)
                         + sweepSettings(tx, type, "SELECT settings, policy_id, version FROM policy_version",
                         "UPDATE policy_version SET settings = ? WHERE policy_id = ? AND version = ?", 2)
                         + sweepDeliveries(tx, type);
-                try (PreparedStatement insert = tx.connection().prepareStatement("INSERT INTO kernel_job (name, done_at) VALUES (?, ?)")) {
-                    insert.setString(1, job);
-                    insert.setTimestamp(2, Timestamp.from(clock.instant()));
-                    insert.executeUpdate();
-                }
+                KernelJobs.markDone(tx, job, clock.instant());
                 return rows;
             });
             if (rewritten > 0) {
@@ -108,15 +104,6 @@ public final class StoredSecretSweep implements ExtensionRegistry.Listener {
             // Not sealing old rows never blocks the server: they stay as they were, and the next start tries again.
             log.warn("Could not seal the stored secrets of setting type {}: {}", type.name(), e.getMessage());
             return 0;
-        }
-    }
-
-    private static boolean done(Tx tx, String job) throws SQLException {
-        try (PreparedStatement select = tx.connection().prepareStatement("SELECT 1 FROM kernel_job WHERE name = ?")) {
-            select.setString(1, job);
-            try (ResultSet rows = select.executeQuery()) {
-                return rows.next();
-            }
         }
     }
 
